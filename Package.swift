@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Bouncer",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bouncer", targets: ["bouncer"]),
+        .library(name: "BouncerCore", targets: ["BouncerCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: - C libraries (system) and their small shims
+
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        // Wrappers for OpenSSL macros and pointer types Swift cannot import as-is.
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"], path: "Sources/COpenSSLShims"),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // curl_easy_setopt / curl_easy_getinfo are variadic: Swift needs typed wrappers.
+        .target(name: "CCurlShims", dependencies: ["CCurl"], path: "Sources/CCurlShims"),
+        .systemLibrary(
+            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+
+        // MARK: - Bouncer
+
+        .target(
+            name: "BouncerCore",
+            dependencies: ["COpenSSL", "COpenSSLShims", "CCurl", "CCurlShims", "CArchive"],
+            path: "Sources/BouncerCore"),
+        .target(
+            name: "BouncerCLI",
+            dependencies: [
+                "BouncerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/BouncerCLI"),
+        .executableTarget(name: "bouncer", dependencies: ["BouncerCLI"], path: "Sources/bouncer"),
+
+        // MARK: - Test support and tests
+
+        .target(name: "BouncerTestSupport", dependencies: ["BouncerCore"], path: "Sources/BouncerTestSupport"),
+        .testTarget(
+            name: "BouncerCoreTests", dependencies: ["BouncerCore", "BouncerTestSupport"],
+            path: "Tests/BouncerCoreTests"),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["BouncerCore", "BouncerTestSupport", "bouncer"],
+            path: "Tests/EndToEndTests"),
+    ]
+)

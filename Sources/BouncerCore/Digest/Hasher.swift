@@ -1,0 +1,87 @@
+import COpenSSL
+
+/// A streaming hash through OpenSSL's EVP interface.
+public final class Hasher {
+    public let algorithm: HashAlgorithm
+    private let context: OpaquePointer
+
+    public init(_ algorithm: HashAlgorithm) {
+        self.algorithm = algorithm
+        // EVP_MD_CTX_new only fails when memory is exhausted, where a trap is the only answer.
+        guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
+        self.context = context
+        reset()
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// Starts over, as if newly created (used when a download is retried).
+    public func reset() {
+        guard EVP_DigestInit_ex(context, Hasher.evp(algorithm), nil) == 1 else {
+            fatalError("EVP_DigestInit_ex failed for \(algorithm)")
+        }
+    }
+
+    public func update(_ buffer: UnsafeRawBufferPointer) {
+        guard buffer.count > 0 else { return }
+        EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
+    }
+
+    public func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// The digest of everything seen so far. The hasher must be reset before reuse.
+    public func finalize() -> Digest {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &out, &length)
+        return Digest(trusted: algorithm, bytes: Array(out.prefix(Int(length))))
+    }
+
+    /// One-shot digest of bytes in memory.
+    public static func digest(_ bytes: [UInt8], _ algorithm: HashAlgorithm) -> Digest {
+        let hasher = Hasher(algorithm)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    static func evp(_ algorithm: HashAlgorithm) -> OpaquePointer? {
+        switch algorithm {
+        case .md5: EVP_md5()
+        case .sha1: EVP_sha1()
+        case .sha256: EVP_sha256()
+        case .sha384: EVP_sha384()
+        case .sha512: EVP_sha512()
+        }
+    }
+}
+
+/// Several hashers fed in one pass (e.g. sha256 for the store and sha512 for
+/// an npm integrity pin), so the bytes are read once.
+public final class MultiHasher {
+    public let hashers: [Hasher]
+    public private(set) var byteCount: UInt64 = 0
+
+    public init(_ algorithms: [HashAlgorithm]) {
+        var unique: [HashAlgorithm] = []
+        for algorithm in algorithms where !unique.contains(algorithm) { unique.append(algorithm) }
+        hashers = unique.map(Hasher.init)
+    }
+
+    public func update(_ buffer: UnsafeRawBufferPointer) {
+        for hasher in hashers { hasher.update(buffer) }
+        byteCount += UInt64(buffer.count)
+    }
+
+    public func reset() {
+        for hasher in hashers { hasher.reset() }
+        byteCount = 0
+    }
+
+    public func finalize() -> [HashAlgorithm: Digest] {
+        var out: [HashAlgorithm: Digest] = [:]
+        for hasher in hashers { out[hasher.algorithm] = hasher.finalize() }
+        return out
+    }
+}

@@ -1,0 +1,1 @@
+// Shared test helpers (loopback servers, fixture minting) live here.

@@ -1,0 +1,19 @@
+#ifndef BOUNCER_COPENSSL_SHIM_H
+#define BOUNCER_COPENSSL_SHIM_H
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/rsa.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+#include <openssl/objects.h>
+#include <openssl/ts.h>
+#include <openssl/cms.h>
+#endif

@@ -1,0 +1,24 @@
+import Testing
+@testable import BouncerCore
+
+@Suite struct DigestVectorTests {
+    // FIPS 180-2 / NIST CSRC example vectors.
+    static let vectors: [(String, HashAlgorithm, String)] = [
+        ("abc", .sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("", .sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", .sha256,
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ("abc", .sha384, "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"),
+        ("abc", .sha512, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"),
+        ("abc", .sha1, "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        ("abc", .md5, "900150983cd24fb0d6963f7d28e17f72"),
+    ]
+
+    @Test(arguments: 0..<vectors.count)
+    func nistVector(_ index: Int) throws {
+        let (message, algorithm, hex) = Self.vectors[index]
+        let digest = Hasher.digest(Array(message.utf8), algorithm)
+        #expect(digest.hex == hex)
+        #expect(digest.description == "\(algorithm.rawValue):\(hex)")
+    }
+}

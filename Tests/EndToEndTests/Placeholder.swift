@@ -1,0 +1,1 @@
+// End-to-end tests run the built bouncer binary.
