@@ -1,0 +1,77 @@
+import Foundation
+
+/// Runs the built `bouncer` binary (or any program) and captures its output,
+/// for end-to-end tests that check what a person would see and the exit code.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: Data
+    public let stderr: Data
+
+    public var out: String { String(decoding: stdout, as: UTF8.self) }
+    public var err: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+public enum BouncerProcess {
+    /// The `bouncer` executable next to the test bundle (.build/<config>/bouncer).
+    public static var executable: String {
+        if let override = ProcessInfo.processInfo.environment["BOUNCER_BIN"] { return override }
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("bouncer").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return Corpus.packageRoot.appendingPathComponent(".build/debug/bouncer").path
+    }
+
+    /// Runs `bouncer args...`.
+    public static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:],
+                           stdin: Data? = nil) throws -> ProcessResult {
+        try runProgram(executable, arguments, cwd: cwd, environment: environment, stdin: stdin)
+    }
+
+    /// Runs any program with extra environment variables; output is collected
+    /// through temporary files so large outputs cannot dead-lock on a pipe.
+    public static func runProgram(_ program: String, _ arguments: [String], cwd: String? = nil,
+                                  environment: [String: String] = [:], stdin: Data? = nil) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let tmp = FileManager.default.temporaryDirectory
+        let outURL = tmp.appendingPathComponent("bouncer-out-\(UUID().uuidString)")
+        let errURL = tmp.appendingPathComponent("bouncer-err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let outHandle = try FileHandle(forWritingTo: outURL)
+        let errHandle = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        let inPipe = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
+        try process.run()
+        if let stdin {
+            try inPipe.fileHandleForWriting.write(contentsOf: stdin)
+            try inPipe.fileHandleForWriting.close()
+        }
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        return ProcessResult(status: process.terminationStatus,
+                             stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
+    }
+
+    /// A fresh temporary directory, removed by the caller.
+    public static func temporaryDirectory(_ prefix: String = "bouncer-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -1,1 +1,0 @@
-// Shared test helpers (loopback servers, fixture minting) live here.
