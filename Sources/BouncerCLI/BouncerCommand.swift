@@ -11,6 +11,7 @@ public struct BouncerCommand: ParsableCommand {
         version: BouncerVersion.string,
         subcommands: [
             HashCommand.self,
+            VerifyCommand.self,
         ]
     )
 

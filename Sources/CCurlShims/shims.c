@@ -39,3 +39,6 @@ CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }
+CURLcode bouncer_curl_getinfo_double(CURL *easy, CURLINFO info, double *value) {
+    return curl_easy_getinfo(easy, info, value);
+}

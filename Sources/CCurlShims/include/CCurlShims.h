@@ -19,6 +19,7 @@ CURLcode bouncer_curl_setopt_header_function(CURL *easy, bouncer_curl_write_cb c
 CURLcode bouncer_curl_setopt_xferinfo_function(CURL *easy, bouncer_curl_xferinfo_cb cb);
 
 CURLcode bouncer_curl_getinfo_long(CURL *easy, CURLINFO info, long *value);
+CURLcode bouncer_curl_getinfo_double(CURL *easy, CURLINFO info, double *value);
 CURLcode bouncer_curl_getinfo_off(CURL *easy, CURLINFO info, curl_off_t *value);
 CURLcode bouncer_curl_getinfo_string(CURL *easy, CURLINFO info, const char **value);
 CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value);

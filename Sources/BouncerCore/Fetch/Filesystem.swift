@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few file-system operations the invariants depend on: exclusive
+/// creation, atomic placement, and never leaving a partial file.
+public enum Filesystem {
+    public static func makeDirectories(_ path: String) throws(BouncerError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .io("cannot create directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Creates `<dir>/.<prefix>.<random>.bouncer-tmp` with O_EXCL, mode 0666
+    /// before the umask (as curl and wget create files, unlike mkstemp's 0600).
+    public static func createExclusive(in directory: String, prefix: String) throws(BouncerError) -> (fd: Int32, path: String) {
+        for _ in 0..<16 {
+            let path = "\(directory)/.\(prefix).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).bouncer-tmp"
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
+            if fd >= 0 { return (fd, path) }
+            if errno != EEXIST { throw .io("cannot create a temporary file in \(directory): \(errnoDescription())") }
+        }
+        throw .io("cannot create a temporary file in \(directory): too many name collisions")
+    }
+
+    /// Puts the verified file at `source` at `destination` so that the
+    /// destination appears complete or not at all: link (same file system)
+    /// or copy into a temporary file beside the destination, fsync, then
+    /// rename over it. On failure the destination is untouched and no
+    /// temporary file remains.
+    public static func install(_ source: String, at destination: String) throws(BouncerError) {
+        let directory = (destination as NSString).deletingLastPathComponent
+        let dir = directory.isEmpty ? "." : directory
+        let name = (destination as NSString).lastPathComponent
+        var staged: String? = nil
+        defer { if let staged { unlink(staged) } }
+        // Same file system: a hard link costs nothing and keeps the bytes we hashed.
+        let linkPath = "\(dir)/.\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).bouncer-tmp"
+        if link(source, linkPath) == 0 {
+            staged = linkPath
+        } else if errno == EXDEV || errno == EPERM || errno == EMLINK {
+            let (fd, path) = try createExclusive(in: dir, prefix: name)
+            staged = path
+            defer { close(fd) }
+            try copy(from: source, to: fd, destinationName: path)
+            guard fsync(fd) == 0 else { throw .io("cannot flush \(path): \(errnoDescription())") }
+        } else {
+            throw .io("cannot write into \(dir): \(errnoDescription())")
+        }
+        guard let ready = staged else { return }
+        guard rename(ready, destination) == 0 else {
+            throw .io("cannot rename into \(destination): \(errnoDescription())")
+        }
+        staged = nil
+    }
+
+    /// Copies a whole file (only when the store and the destination are on different file systems).
+    static func copy(from source: String, to outFD: Int32, destinationName: String) throws(BouncerError) {
+        let inFD = open(source, O_RDONLY | O_CLOEXEC)
+        guard inFD >= 0 else { throw .io("cannot open \(source): \(errnoDescription())") }
+        defer { close(inFD) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(inFD, buffer.baseAddress, buffer.count)
+            if count == 0 { return }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot read \(source): \(errnoDescription())")
+            }
+            try writeAll(outFD, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), name: destinationName)
+        }
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws(BouncerError) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, base + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .io("cannot write \(name): \(errnoDescription())")
+            }
+            offset += written
+        }
+    }
+}
