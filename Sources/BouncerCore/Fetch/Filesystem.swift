@@ -58,7 +58,7 @@ public enum Filesystem {
     }
 
     /// Copies a whole file (only when the store and the destination are on different file systems).
-    static func copy(from source: String, to outFD: Int32, destinationName: String) throws(BouncerError) {
+    public static func copy(from source: String, to outFD: Int32, destinationName: String) throws(BouncerError) {
         let inFD = open(source, O_RDONLY | O_CLOEXEC)
         guard inFD >= 0 else { throw .io("cannot open \(source): \(errnoDescription())") }
         defer { close(inFD) }

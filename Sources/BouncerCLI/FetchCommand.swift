@@ -1,0 +1,212 @@
+import ArgumentParser
+import BouncerCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download URLs, verify them, and only then write them.",
+        discussion: """
+            Each body streams into Bouncer's store (BOUNCER_CACHE, else \
+            $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) and is hashed in the same pass. \
+            The destination file appears only after verification, by an atomic rename in its \
+            directory; on any failure nothing is written there and an existing file is left \
+            as it was.
+
+            Until policy.json support lands, every URL needs a --sha256 pin (give one per URL, \
+            in order). Several URLs are fetched in parallel; each is saved under its URL's \
+            last path segment in --output-dir (default: the current directory).
+
+            Redirects are followed up to --max-redirects; a redirect from https to http is \
+            refused. Transient failures (connection errors, timeouts, truncated bodies, HTTP \
+            408/429/5xx) are retried from byte 0, never resumed.
+
+            Exit codes: 0 every file verified and written; 1 refused (digest mismatch, body \
+            over --max-size, insecure redirect); 2 usage error; 3 transport or I/O failure.
+            """
+    )
+
+    @Argument(help: "The URLs to fetch (http or https).")
+    var urls: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the single URL's body to FILE ('-': standard output).", valueName: "FILE"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Directory for files named after their URLs.", valueName: "DIR"))
+    var outputDir: String?
+
+    @Option(help: ArgumentHelp("Expected sha256 (hex or sha256:<hex>); one per URL, in order.", valueName: "HEX"))
+    var sha256: [String] = []
+
+    @Option(help: ArgumentHelp("Abort a download once its body exceeds SIZE (bytes, or with K/M/G/T). Default 4G.", valueName: "SIZE"))
+    var maxSize: String?
+
+    @Option(help: ArgumentHelp("Seconds allowed for connecting.", valueName: "SECONDS"))
+    var connectTimeout: Int = 30
+
+    @Option(help: ArgumentHelp("Abandon a transfer after this many seconds without data.", valueName: "SECONDS"))
+    var stallTimeout: Int = 30
+
+    @Option(help: ArgumentHelp("Redirects followed at most.", valueName: "N"))
+    var maxRedirects: Int = 10
+
+    @Option(help: ArgumentHelp("Further attempts after a transient failure.", valueName: "N"))
+    var retries: Int = 2
+
+    @Option(help: ArgumentHelp("Transfers run at once.", valueName: "N"))
+    var parallel: Int = 6
+
+    @Flag(name: .shortAndLong, help: "No progress bar and no success lines (errors are still printed).")
+    var quiet = false
+
+    @Flag(help: "Print one JSON report per URL on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard !urls.isEmpty else { throw ValidationError("give at least one URL") }
+        if output != nil && urls.count != 1 { throw ValidationError("-o/--output needs exactly one URL (use --output-dir for several)") }
+        if output != nil && outputDir != nil { throw ValidationError("give -o or --output-dir, not both") }
+        if output == "-" && json { throw ValidationError("--json cannot share standard output with '-o -'") }
+        if sha256.isEmpty {
+            throw ValidationError("nothing to verify against: give --sha256 HEX for each URL (policy-based fetch comes with policy.json support)")
+        }
+        if sha256.count != urls.count { throw ValidationError("give one --sha256 per URL (\(urls.count) URLs, \(sha256.count) digests)") }
+        if let maxSize, ByteCount.parse(maxSize) == nil || ByteCount.parse(maxSize) == 0 {
+            throw ValidationError("--max-size: '\(maxSize)' is not a size like 1048576, 512K, 100M or 4G")
+        }
+        for (name, value) in [("--connect-timeout", connectTimeout), ("--stall-timeout", stallTimeout), ("--parallel", parallel)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
+        if maxRedirects < 0 || retries < 0 { throw ValidationError("--max-redirects and --retries cannot be negative") }
+    }
+
+    func run() throws {
+        let pins = try sha256.map { text -> Digest in
+            do { return try Digest(parsing: text.hasPrefix("sha256:") ? text : "sha256:" + text) } catch {
+                throw BouncerError.usage("--sha256 '\(text)': \(error)")
+            }
+        }
+        let destinations = try urls.map(destination(for:))
+        var options = FetchOptions()
+        options.connectTimeout = connectTimeout
+        options.stallTimeout = stallTimeout
+        options.maxRedirects = maxRedirects
+        options.retries = retries
+        options.parallel = parallel
+        options.progress = !quiet
+        if let maxSize, let bytes = ByteCount.parse(maxSize) { options.maxSize = bytes }
+        let fetcher = Fetcher(store: Store.standard(), options: options)
+
+        let results = fetcher.fetch(urls.map { FetchRequest(url: $0) })
+
+        var failures: [ErrorFamily] = []
+        for index in urls.indices {
+            let shown = Redaction.url(urls[index])
+            let inputs = DigestEvidence.Inputs(pins: [pins[index]])
+            switch results[index] {
+            case .success(let artifact):
+                let report = DigestEvidence.report(digests: artifact.digests, size: artifact.size, displayName: shown,
+                                                   entryName: shown, inputs: inputs)
+                guard report.verdict == .pass else {
+                    fetcher.discard(artifact)
+                    emit(report, destination: destinations[index])
+                    failures.append(.evidence)
+                    continue
+                }
+                // The destination takes over the downloaded file itself (a rename
+                // on the same file system): no second write, and no inode shared
+                // with the store that a later chmod or edit could reach through.
+                defer { fetcher.discard(artifact) }
+                if let failure = place(artifact.path, at: destinations[index], report: report) { failures.append(failure) }
+            case .failure(let error):
+                emitFailure(url: shown, code: error.code, message: error.description, family: error.family)
+                failures.append(error.family)
+            }
+        }
+        Console.flush()
+        if failures.contains(.evidence) { throw ExitCode(ErrorFamily.evidence.exitCode) }
+        if failures.contains(.configuration) { throw ExitCode(ErrorFamily.configuration.exitCode) }
+        if failures.contains(.transport) { throw ExitCode(ErrorFamily.transport.exitCode) }
+    }
+
+    /// Where a URL's verified body goes: `-o`, or its last path segment
+    /// (undecoded, as `curl -O` does) in --output-dir or the current directory.
+    private func destination(for url: String) throws -> String {
+        if let output {
+            if output != "-" { try requireDirectory(of: output) }
+            return output
+        }
+        let name = Self.fileName(of: url)
+        guard let name else {
+            throw BouncerError.usage("cannot name a file after \(Redaction.url(url)); give -o FILE")
+        }
+        let directory = outputDir ?? "."
+        try requireDirectory(of: directory + "/" + name)
+        return outputDir.map { $0 + "/" + name } ?? name
+    }
+
+    /// The URL's last path segment if it is a usable file name.
+    static func fileName(of url: String) -> String? {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        let path = rest[slash...]
+        guard let last = path.split(separator: "/", omittingEmptySubsequences: false).last,
+              !last.isEmpty, last != ".", last != ".." else { return nil }
+        return String(last)
+    }
+
+    private func requireDirectory(of path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        let dir = directory.isEmpty ? "." : directory
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw BouncerError.io("cannot write into \(dir): no such directory")
+        }
+    }
+
+    /// Puts verified bytes at the destination (or on stdout) and reports; returns the failure family if any.
+    private func place(_ source: String, at destination: String, report: VerificationReport) -> ErrorFamily? {
+        do {
+            if destination == "-" {
+                Console.flush()
+                try Filesystem.copy(from: source, to: STDOUT_FILENO, destinationName: "standard output")
+            } else {
+                try Filesystem.install(source, at: destination)
+            }
+        } catch {
+            emitFailure(url: report.artifact.name, code: "io", message: "\(error)", family: .transport)
+            return .transport
+        }
+        emit(report, destination: destination)
+        return nil
+    }
+
+    private func emit(_ report: VerificationReport, destination: String) {
+        if json {
+            Console.output(report.jsonLine())
+            return
+        }
+        if report.verdict == .fail {
+            for line in report.humanLines() { Console.error(line) }
+            Console.error("\(report.artifact.name): nothing was written to \(destination == "-" ? "standard output" : destination)")
+        } else if !quiet {
+            let place = destination == "-" ? "standard output" : destination
+            for line in report.humanLines() { Console.error(line + " -> \(place)") }
+        }
+    }
+
+    private func emitFailure(url: String, code: String, message: String, family: ErrorFamily) {
+        if json {
+            var report = VerificationReport(artifact: .init(name: url, sha256: nil), reasons: [.init(code: code, message: message)])
+            report.verdict = .fail
+            Console.output(report.jsonLine())
+        } else {
+            Console.error("bouncer: \(message)")
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real HTTP/1.1 server on 127.0.0.1 for tests, with the misbehaviours a
+/// fetcher must survive. One thread per connection; every response closes
+/// the connection. Routes (NAME is a registered body):
+///
+/// - `/files/NAME`              the body with a correct Content-Length
+/// - `/truncate/NAME`           full Content-Length, but the connection closes halfway
+/// - `/short-length/NAME`       Content-Length one byte shorter than the body
+/// - `/stall/NAME`              headers and the first half, then silence
+/// - `/flaky/NAME`              503 on the first request for NAME, then the body
+/// - `/redirect/N/NAME`         N redirects, then `/files/NAME`
+/// - `/loop`                    redirects to itself forever
+/// - `/to-absolute?url`         redirects to the given absolute URL
+/// - `/endless`                 an endless body without Content-Length
+/// - anything else              404
+public final class LoopbackHTTPServer: @unchecked Sendable {
+    public private(set) var port: UInt16 = 0
+    private var listener: Int32 = -1
+    private let lock = NSLock()
+    private var bodies: [String: [UInt8]] = [:]
+    private var requestCounts: [String: Int] = [:]
+    private var stopped = false
+
+    public init() throws {
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(listener, 64) == 0 else { throw ServerError("bind/listen: \(String(cString: strerror(errno)))") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    deinit { stop() }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public func url(_ path: String) -> String { baseURL + path }
+
+    public func register(_ name: String, _ body: [UInt8]) {
+        lock.lock(); defer { lock.unlock() }
+        bodies[name] = body
+    }
+
+    /// How many requests reached `path` (for retry tests).
+    public func requests(to path: String) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return requestCounts[path, default: 0]
+    }
+
+    public func stop() {
+        lock.lock()
+        let wasStopped = stopped
+        stopped = true
+        lock.unlock()
+        if !wasStopped {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+    }
+
+    private var isStopped: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopped
+    }
+
+    private func acceptLoop() {
+        while !isStopped {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            var on: Int32 = 1
+            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            let thread = Thread { [self] in
+                handle(client)
+                close(client)
+            }
+            thread.start()
+        }
+    }
+
+    private func handle(_ client: Int32) {
+        guard let path = readRequestPath(client) else { return }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        lock.lock()
+        requestCounts[path, default: 0] += 1
+        let count = requestCounts[path, default: 0]
+        let body = parts.count >= 2 ? bodies[parts[parts.count - 1]] : nil
+        lock.unlock()
+
+        switch (parts.first, body) {
+        case ("files", let body?):
+            send(client, head(200, length: body.count))
+            send(client, body)
+        case ("truncate", let body?):
+            send(client, head(200, length: body.count))
+            send(client, Array(body.prefix(body.count / 2)))
+        case ("short-length", let body?):
+            send(client, head(200, length: max(0, body.count - 1)))
+            send(client, body)
+        case ("stall", let body?):
+            send(client, head(200, length: body.count))
+            send(client, Array(body.prefix(body.count / 2)))
+            // Hold the connection open, silent, until the client gives up or the server stops.
+            var byte: UInt8 = 0
+            while !isStopped, recv(client, &byte, 1, 0) > 0 {}
+        case ("flaky", let body?):
+            if count == 1 {
+                send(client, head(503, length: 0))
+            } else {
+                send(client, head(200, length: body.count))
+                send(client, body)
+            }
+        case ("redirect", _) where parts.count == 3:
+            let remaining = Int(parts[1]) ?? 0
+            let next = remaining > 1 ? "/redirect/\(remaining - 1)/\(parts[2])" : "/files/\(parts[2])"
+            send(client, head(302, length: 0, extra: ["Location: \(next)"]))
+        case ("loop", _):
+            send(client, head(302, length: 0, extra: ["Location: /loop"]))
+        case ("endless", _):
+            send(client, Array("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".utf8))
+            let chunk = [UInt8](repeating: 0x41, count: 1 << 16)
+            while !isStopped, send(client, chunk) {}
+        default:
+            if path.hasPrefix("/to-absolute?") {
+                let target = String(path.dropFirst("/to-absolute?".count))
+                send(client, head(302, length: 0, extra: ["Location: \(target)"]))
+            } else {
+                let text = Array("not found\n".utf8)
+                send(client, head(404, length: text.count))
+                send(client, text)
+            }
+        }
+    }
+
+    private func readRequestPath(_ client: Int32) -> String? {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while received.count < 65536 {
+            let count = recv(client, &buffer, buffer.count, 0)
+            if count <= 0 { return nil }
+            received += buffer[0..<count]
+            if received.count >= 4, received.suffix(4) == [13, 10, 13, 10] { break }
+            if let text = String(bytes: received, encoding: .utf8), text.contains("\r\n\r\n") { break }
+        }
+        guard let text = String(bytes: received, encoding: .utf8),
+              let line = text.split(separator: "\r\n").first else { return nil }
+        let fields = line.split(separator: " ")
+        return fields.count >= 2 ? String(fields[1]) : nil
+    }
+
+    private func head(_ status: Int, length: Int, extra: [String] = []) -> [UInt8] {
+        let reason = [200: "OK", 302: "Found", 404: "Not Found", 503: "Service Unavailable"][status] ?? "Status"
+        var lines = ["HTTP/1.1 \(status) \(reason)", "Content-Length: \(length)", "Connection: close"]
+        lines += extra
+        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    }
+
+    @discardableResult
+    private func send(_ client: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 {
+                if sent < 0 && errno == EINTR { continue }
+                return false
+            }
+            offset += sent
+        }
+        return true
+    }
+}
+
+public struct ServerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

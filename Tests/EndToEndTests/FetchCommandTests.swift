@@ -1,0 +1,252 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// `bouncer fetch` against a real HTTP server on 127.0.0.1, through libcurl.
+@Suite struct FetchCommandTests {
+    let server: LoopbackHTTPServer
+    let dir: URL
+    let body: [UInt8]
+    let digest: String
+
+    init() throws {
+        server = try LoopbackHTTPServer()
+        dir = try BouncerProcess.temporaryDirectory("bouncer-fetch")
+        body = try Self.randomBytes((3 << 20) + 17)
+        digest = try Self.sha256sum(body, in: dir)
+        server.register("artifact.bin", body)
+    }
+
+    static func randomBytes(_ count: Int) throws -> [UInt8] {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
+        defer { try? handle.close() }
+        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    }
+
+    /// The digest as the real sha256sum computes it, so the test does not trust Bouncer's own hashing.
+    static func sha256sum(_ bytes: [UInt8], in dir: URL) throws -> String {
+        let result = try BouncerProcess.runProgram("/usr/bin/sha256sum", ["-"], stdin: Data(bytes))
+        return String(result.out.prefix(64))
+    }
+
+    func fetch(_ arguments: [String]) throws -> ProcessResult {
+        try BouncerProcess.run(["fetch", "--quiet"] + arguments, cwd: dir.path,
+                               environment: ["BOUNCER_CACHE": dir.appendingPathComponent("cache").path])
+    }
+
+    var destination: URL { dir.appendingPathComponent("out.bin") }
+
+    /// Files other than the cache: nothing partial may be left beside the destination.
+    func visibleFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0 != "cache" }.sorted()
+    }
+
+    func storeTemporaryFiles() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("cache/tmp").path)) ?? []
+    }
+
+    @Test func goodFetchWritesTheVerifiedFile() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try [UInt8](Data(contentsOf: destination)) == body)
+        #expect(try visibleFiles() == ["out.bin"])
+        #expect(storeTemporaryFiles().isEmpty)
+    }
+
+    @Test func defaultNameIsTheLastURLSegment() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", "sha256:" + digest])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("artifact.bin"))) == body)
+    }
+
+    @Test func standardOutputGetsTheVerifiedBody() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", "-"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect([UInt8](result.stdout) == body)
+    }
+
+    @Test func jsonReportNamesTheEvidence() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", destination.path, "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let object = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        #expect(object?["verdict"] as? String == "pass")
+        let artifact = object?["artifact"] as? [String: Any]
+        #expect(artifact?["sha256"] as? String == digest)
+        #expect(artifact?["size"] as? Int == body.count)
+        let evidence = object?["evidence"] as? [[String: Any]]
+        #expect(evidence?.first?["kind"] as? String == "digest")
+    }
+
+    @Test func mismatchWritesNothingAndKeepsTheExistingFile() throws {
+        defer { cleanup() }
+        let previous = Data("the file that was here before\n".utf8)
+        try previous.write(to: destination)
+        let wrong = String(repeating: "0", count: 64)
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", wrong, "-o", destination.path])
+        #expect(result.status == 1)
+        #expect(result.err.contains("expected \(wrong)"))
+        #expect(result.err.contains(digest), "the message should show the digest that arrived")
+        #expect(try Data(contentsOf: destination) == previous)
+        #expect(try visibleFiles() == ["out.bin"])
+        #expect(storeTemporaryFiles().isEmpty)
+    }
+
+    @Test func mismatchWithNoExistingFileLeavesNone() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", String(repeating: "a", count: 64), "-o", destination.path])
+        #expect(result.status == 1)
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func truncatedBodyIsATransportErrorAndRetried() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/truncate/artifact.bin"), "--sha256", digest, "-o", destination.path, "--retries", "1"])
+        #expect(result.status == 3)
+        #expect(result.err.contains("connection closed after"), "\(result.err)")
+        #expect(server.requests(to: "/truncate/artifact.bin") == 2, "one retry from byte 0")
+        #expect(try visibleFiles().isEmpty)
+        #expect(storeTemporaryFiles().isEmpty)
+    }
+
+    @Test func lyingContentLengthIsCaughtByTheDigest() throws {
+        defer { cleanup() }
+        // The server announces one byte less than it sends: the body is cut, so its digest differs.
+        let result = try fetch([server.url("/short-length/artifact.bin"), "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("REFUSED"))
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func bodyOverTheMaximumSizeIsAbortedEarly() throws {
+        defer { cleanup() }
+        // Content-Length is known: refused before the body is read.
+        let known = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", destination.path, "--max-size", "1M"])
+        #expect(known.status == 1)
+        #expect(known.err.contains("larger than the 1048576-byte limit"), "\(known.err)")
+        // No Content-Length and a body that never ends: only an early abort lets this return at all.
+        let endless = try fetch([server.url("/endless"), "--sha256", digest, "-o", destination.path, "--max-size", "2M"])
+        #expect(endless.status == 1)
+        #expect(endless.err.contains("larger than the 2097152-byte limit"), "\(endless.err)")
+        #expect(try visibleFiles().isEmpty)
+        #expect(storeTemporaryFiles().isEmpty)
+    }
+
+    @Test func redirectsAreFollowedUpToTheLimit() throws {
+        defer { cleanup() }
+        let followed = try fetch([server.url("/redirect/3/artifact.bin"), "--sha256", digest, "-o", destination.path])
+        #expect(followed.status == 0, "\(followed.err)")
+        #expect(try [UInt8](Data(contentsOf: destination)) == body)
+        try FileManager.default.removeItem(at: destination)
+        let tooMany = try fetch([server.url("/redirect/3/artifact.bin"), "--sha256", digest, "-o", destination.path, "--max-redirects", "2"])
+        #expect(tooMany.status == 3)
+        #expect(tooMany.err.contains("more than 2 redirects"), "\(tooMany.err)")
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func redirectLoopIsAnError() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/loop"), "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 3)
+        #expect(result.err.contains("redirect loop"), "\(result.err)")
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func notFoundNamesTheURLAndStatus() throws {
+        defer { cleanup() }
+        let url = server.url("/files/missing.bin")
+        let result = try fetch([url, "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 3)
+        #expect(result.err.contains(url), "\(result.err)")
+        #expect(result.err.contains("HTTP 404"), "\(result.err)")
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func transientServerErrorIsRetried() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/flaky/artifact.bin"), "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(server.requests(to: "/flaky/artifact.bin") == 2)
+        #expect(try [UInt8](Data(contentsOf: destination)) == body)
+    }
+
+    @Test func stalledTransferIsAbandoned() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/stall/artifact.bin"), "--sha256", digest, "-o", destination.path,
+                                "--stall-timeout", "1", "--retries", "0"])
+        #expect(result.status == 3)
+        #expect(result.err.contains("no data received for 1 s"), "\(result.err)")
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func severalURLsInParallelEachVerified() throws {
+        defer { cleanup() }
+        var arguments: [String] = []
+        var expected: [String: [UInt8]] = [:]
+        for index in 0..<4 {
+            let bytes = try Self.randomBytes(100_000 * (index + 1))
+            let name = "part\(index).bin"
+            server.register(name, bytes)
+            expected[name] = bytes
+            arguments += [server.url("/files/\(name)"), "--sha256", try Self.sha256sum(bytes, in: dir)]
+        }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        let result = try fetch(arguments + ["--output-dir", dir.appendingPathComponent("out").path])
+        #expect(result.status == 0, "\(result.err)")
+        for (name, bytes) in expected {
+            #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("out/\(name)"))) == bytes)
+        }
+    }
+
+    @Test func oneBadURLAmongSeveralRefusesOnlyThatOne() throws {
+        defer { cleanup() }
+        server.register("good.bin", Array("good\n".utf8))
+        let goodDigest = try Self.sha256sum(Array("good\n".utf8), in: dir)
+        let result = try fetch([server.url("/files/good.bin"), server.url("/files/artifact.bin"),
+                                "--sha256", goodDigest, "--sha256", String(repeating: "b", count: 64)])
+        #expect(result.status == 1)
+        #expect(try visibleFiles() == ["good.bin"])
+    }
+
+    @Test func missingPinIsAUsageError() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "-o", destination.path])
+        #expect(result.status == 2)
+        #expect(result.err.contains("--sha256"))
+        #expect(server.requests(to: "/files/artifact.bin") == 0, "nothing is downloaded without something to verify against")
+    }
+
+    @Test func nonHTTPSchemesAreRefused() throws {
+        defer { cleanup() }
+        let result = try fetch(["file:///etc/passwd", "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 2)
+        #expect(result.err.contains("only http and https"), "\(result.err)")
+        #expect(try visibleFiles().isEmpty)
+    }
+
+    @Test func missingDestinationDirectoryIsAnIOError() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", dir.appendingPathComponent("no/such/dir/f").path])
+        #expect(result.status == 3)
+        #expect(result.err.contains("no such directory"), "\(result.err)")
+        #expect(server.requests(to: "/files/artifact.bin") == 0)
+    }
+
+    @Test func credentialsInURLsAreNotPrinted() throws {
+        defer { cleanup() }
+        let url = "http://user:s3cret@127.0.0.1:\(server.port)/files/missing.bin?token=abc123"
+        let result = try fetch([url, "--sha256", digest, "-o", destination.path])
+        #expect(result.status == 3)
+        #expect(!result.err.contains("s3cret"), "\(result.err)")
+        #expect(!result.err.contains("abc123"), "\(result.err)")
+        #expect(result.err.contains("missing.bin"))
+    }
+
+    func cleanup() {
+        server.stop()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
