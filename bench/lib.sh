@@ -1,0 +1,38 @@
+# Shared helpers for the benchmark scripts (sourced, not run).
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+OUT="${BENCH_OUT:-$BENCH_DIR/out}"
+mkdir -p "$OUT"
+
+# The release binary, built the way it ships (static Swift runtime: fast start-up).
+build_bouncer() {
+  (cd "$ROOT" && swift build -c release --static-swift-stdlib >&2)
+  BOUNCER="$ROOT/.build/release/bouncer"
+}
+
+# A file of SIZE MiB of random bytes at PATH, made once and reused.
+make_file() {
+  local path="$1" mib="$2"
+  if [ ! -f "$path" ] || [ "$(stat -c %s "$path")" != "$((mib << 20))" ]; then
+    echo "creating $path ($mib MiB)" >&2
+    head -c "$((mib << 20))" /dev/urandom > "$path"
+  fi
+  cat "$path" > /dev/null   # into the page cache
+}
+
+# ratio JSON NAME_A NAME_B: mean time of command A divided by command B.
+ratio() {
+  python3 - "$@" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+a, b = results[sys.argv[2]], results[sys.argv[3]]
+print(f"  {sys.argv[2]:>24} / {sys.argv[3]:<28} = {a['mean'] / b['mean']:.3f}  ({a['mean']:.3f} s vs {b['mean']:.3f} s)")
+PY
+}
+
+# Peak resident set size in KiB of one run of the command.
+peak_rss_kib() {
+  /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1
+}

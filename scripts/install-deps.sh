@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Bouncer builds against (OpenSSL 3, libcurl,
+# libarchive) and the real peer tools its tests and benchmarks run.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  # build
+  pkg-config libssl-dev libcurl4-openssl-dev libarchive-dev
+  # peers for interop tests and benchmarks
+  openssl curl gpg gpgv sq minisign signify-openbsd openssh-client
+  libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip hyperfine time sqv
+)
+
+# `apt-get update` always runs: besides fresh package lists it leaves the
+# signed InRelease files under /var/lib/apt/lists that the Debian-chain tests read.
+$SUDO apt-get update -q
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
