@@ -161,9 +161,8 @@ struct FetchCommand: ParsableCommand {
     }
 
     private func requireDirectory(of path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
-        let dir = directory.isEmpty ? "." : directory
+        let dir = Filesystem.split(path).directory
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BouncerError.io("cannot write into \(dir): no such directory")
         }

@@ -61,6 +61,13 @@ import BouncerTestSupport
         #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("artifact.bin"))) == body)
     }
 
+    @Test func oneLetterRelativeDestination() throws {
+        defer { cleanup() }
+        let result = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", "o"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try [UInt8](Data(contentsOf: dir.appendingPathComponent("o"))) == body)
+    }
+
     @Test func standardOutputGetsTheVerifiedBody() throws {
         defer { cleanup() }
         let result = try fetch([server.url("/files/artifact.bin"), "--sha256", digest, "-o", "-"])

@@ -6,6 +6,14 @@ import Glibc
 /// The few file-system operations the invariants depend on: exclusive
 /// creation, atomic placement, and never leaving a partial file.
 public enum Filesystem {
+    /// The directory part and the name of a path, split by hand: this
+    /// toolchain's NSString path methods trap on one-letter paths such as "o".
+    public static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+    }
+
     public static func makeDirectories(_ path: String) throws(BouncerError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -32,9 +40,7 @@ public enum Filesystem {
     /// rename over it. On failure the destination is untouched and no
     /// temporary file remains.
     public static func install(_ source: String, at destination: String) throws(BouncerError) {
-        let directory = (destination as NSString).deletingLastPathComponent
-        let dir = directory.isEmpty ? "." : directory
-        let name = (destination as NSString).lastPathComponent
+        let (dir, name) = split(destination)
         var staged: String? = nil
         defer { if let staged { unlink(staged) } }
         // Same file system: a hard link costs nothing and keeps the bytes we hashed.

@@ -45,7 +45,7 @@ public struct Store: Sendable {
     public func adopt(temporaryPath: String, sha256: Digest) throws(BouncerError) -> String {
         guard sha256.algorithm == .sha256 else { throw .io("store keys are sha256 digests") }
         let blob = blobPath(for: sha256)
-        try Filesystem.makeDirectories((blob as NSString).deletingLastPathComponent)
+        try Filesystem.makeDirectories(Filesystem.split(blob).directory)
         let staging = blob + ".\(UInt32.random(in: 0...UInt32.max)).tmp"
         if link(temporaryPath, staging) != 0 {
             throw .io("cannot link \(temporaryPath) into the store: \(errnoDescription())")
