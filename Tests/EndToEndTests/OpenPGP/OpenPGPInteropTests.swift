@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// Keys and signatures made by the real GnuPG at test time, verified by
+/// bouncer; then one flipped byte in the file, the list and the signature,
+/// and the wrong key, must each be refused (exit 1) with a specific reason.
+@Suite struct OpenPGPInteropTests {
+    static let algorithms = ["rsa2048", "rsa3072", "nistp256", "nistp384", "nistp521", "ed25519"]
+
+    static let message = """
+        bouncer interop message
+        trailing blanks here   \t
+        - a line starting with a dash
+        -----BEGIN PGP SIGNATURE----- lookalike inside the text
+        last line without newline
+        """
+
+    @Test(arguments: algorithms)
+    func signAndVerify(_ algorithm: String) throws {
+        guard GnuPG.available else { print("NOTICE: OpenPGP interop skipped: gpg is not installed"); return }
+        let gpg = try GnuPG()
+        let email = "\(algorithm)@example.org"
+        let fpr = try gpg.generate(email, algorithm: algorithm)
+        try gpg.generate("other@example.org", algorithm: "ed25519")
+        let key = try gpg.export(email, to: "key.gpg")
+        let armoredKey = try gpg.export(email, to: "key.asc", armor: true)
+        let wrongKey = try gpg.export("other@example.org", to: "other.gpg")
+        let file = try gpg.write("artifact.txt", Self.message)
+
+        try gpg.sign(email, file, "binary.sig", ["--detach-sign"])
+        try gpg.sign(email, file, "text.asc", ["--detach-sign", "--textmode", "--armor"])
+        try gpg.sign(email, file, "clear.asc", ["--clearsign"])
+
+        for (signature, keyFile) in [("binary.sig", key), ("text.asc", armoredKey)] {
+            let ok = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file(signature), "--key", keyFile, "--json"])
+            #expect(ok.status == 0, "\(algorithm) \(signature): \(ok.out) \(ok.err)")
+            #expect(verifiedSigners(ok) == [fpr])
+            #expect(jsonObject(ok)["verdict"] as? String == "pass")
+        }
+        let clear = try BouncerProcess.run(["verify-signature", gpg.file("clear.asc"), "--key", key, "--json"])
+        #expect(clear.status == 0, "\(algorithm) cleartext: \(clear.out) \(clear.err)")
+        #expect(verifiedSigners(clear) == [fpr])
+
+        // Wrong key: the signer is not in the keyring.
+        let wrong = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("binary.sig"), "--key", wrongKey])
+        #expect(wrong.status == 1)
+        #expect(wrong.err.contains("not in the trusted keyring"), "\(wrong.err)")
+
+        // A flipped byte in the signature value (the last byte of the packet).
+        let badSig = gpg.file("binary-flipped.sig")
+        try FileManager.default.copyItem(atPath: gpg.file("binary.sig"), toPath: badSig)
+        try flipByte(badSig, at: -1)
+        let flippedSig = try BouncerProcess.run(["verify-signature", file, "--signature", badSig, "--key", key])
+        #expect(flippedSig.status == 1)
+        #expect(flippedSig.err.contains("BAD signature from key"), "\(flippedSig.err)")
+
+        // A flipped byte in the signed file: binary and text signatures both fail.
+        try flipByte(file, at: 3)
+        for signature in ["binary.sig", "text.asc"] {
+            let tampered = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file(signature), "--key", key])
+            #expect(tampered.status == 1)
+            #expect(tampered.err.contains("BAD signature from key \(fpr)"), "\(tampered.err)")
+        }
+
+        // A flipped byte inside the cleartext-signed text.
+        try replaceText(gpg.file("clear.asc"), "interop", "interOp")
+        let tamperedClear = try BouncerProcess.run(["verify-signature", gpg.file("clear.asc"), "--key", key])
+        #expect(tamperedClear.status == 1)
+        #expect(tamperedClear.err.contains("BAD signature"), "\(tamperedClear.err)")
+    }
+
+    /// Signed checksum lists: clearsigned and detached, then a flipped digit in the list.
+    @Test(arguments: ["rsa3072", "ed25519", "nistp384"])
+    func signedChecksumList(_ algorithm: String) throws {
+        guard GnuPG.available else { print("NOTICE: OpenPGP interop skipped: gpg is not installed"); return }
+        let gpg = try GnuPG()
+        let email = "\(algorithm)@example.org"
+        let fpr = try gpg.generate(email, algorithm: algorithm)
+        try gpg.generate("other@example.org", algorithm: "ed25519")
+        let key = try gpg.export(email, to: "key.gpg")
+        let wrongKey = try gpg.export("other@example.org", to: "other.gpg")
+        let artifact = try gpg.write("app-1.0.tar.gz", String(repeating: "payload ", count: 5000))
+        let sums = try BouncerProcess.runProgram("/usr/bin/sha256sum", ["app-1.0.tar.gz"], cwd: gpg.work.path)
+        let list = try gpg.write("SHA256SUMS", sums.out)
+        try gpg.sign(email, list, "SHA256SUMS.asc", ["--clearsign"])
+        try gpg.sign(email, list, "SHA256SUMS.sig", ["--detach-sign"])
+
+        let clear = try BouncerProcess.run(["verify", artifact, "--checksums", gpg.file("SHA256SUMS.asc"), "--key", key, "--json"])
+        #expect(clear.status == 0, "\(clear.out) \(clear.err)")
+        let evidence = (jsonObject(clear)["evidence"] as? [[String: Any]])?.first
+        #expect(evidence?["kind"] as? String == "checksums")
+        #expect(evidence?["proves"] as? [String] == ["integrity", "origin"])
+        #expect((evidence?["details"] as? [String: String])?["signer"] == "openpgp key \(fpr)")
+
+        let detached = try BouncerProcess.run(["verify", artifact, "--checksums", list, "--signature", gpg.file("SHA256SUMS.sig"), "--key", key, "--json"])
+        #expect(detached.status == 0, "\(detached.out) \(detached.err)")
+        #expect(verifiedSigners(detached) == [fpr])
+
+        let wrong = try BouncerProcess.run(["verify", artifact, "--checksums", gpg.file("SHA256SUMS.asc"), "--key", wrongKey])
+        #expect(wrong.status == 1)
+        #expect(wrong.err.contains("not in the trusted keyring"), "\(wrong.err)")
+
+        // --key with an unsigned list and no --signature is a usage error.
+        let unsigned = try BouncerProcess.run(["verify", artifact, "--checksums", list, "--key", key])
+        #expect(unsigned.status == 2, "\(unsigned.err)")
+
+        // One flipped hex digit in the list: the detached and clearsigned signatures fail.
+        let digit = String(sums.out.prefix(1))
+        let other = digit == "0" ? "1" : "0"
+        try replaceText(list, String(sums.out.prefix(8)), other + String(sums.out.prefix(8).dropFirst()))
+        try replaceText(gpg.file("SHA256SUMS.asc"), String(sums.out.prefix(8)), other + String(sums.out.prefix(8).dropFirst()))
+        for args in [["--checksums", list, "--signature", gpg.file("SHA256SUMS.sig")], ["--checksums", gpg.file("SHA256SUMS.asc")]] {
+            let tampered = try BouncerProcess.run(["verify", artifact] + args + ["--key", key])
+            #expect(tampered.status == 1)
+            #expect(tampered.err.contains("BAD signature from key"), "\(tampered.err)")
+        }
+
+        // A flipped byte in the artifact: the signed list still verifies, the digest does not.
+        let fresh = try gpg.write("SHA256SUMS2", sums.out)
+        try gpg.sign(email, fresh, "SHA256SUMS2.asc", ["--clearsign"])
+        try flipByte(artifact, at: 100)
+        let badFile = try BouncerProcess.run(["verify", artifact, "--checksums", gpg.file("SHA256SUMS2.asc"), "--key", key, "--name", "app-1.0.tar.gz"])
+        #expect(badFile.status == 1)
+        #expect(badFile.err.contains("sha256 of 'app-1.0.tar.gz' is"), "\(badFile.err)")
+    }
+}
