@@ -10,6 +10,9 @@ struct PGPDataVerifier {
     /// Signatures dated this far in the future are tolerated (clock skew).
     static let skew: UInt32 = 300
 
+    /// Public-key algorithms this verifier checks: RSA, ECDSA, EdDSA (legacy and v6).
+    static let supportedAlgorithms: Set<UInt8> = [1, 3, 19, 22, 27]
+
     /// Hashes OpenPGP accepts as evidence for data signatures.
     static let allowedDataHashes: Set<UInt8> = [8, 9, 10]
 
@@ -45,6 +48,9 @@ struct PGPDataVerifier {
             return refuse("a cleartext-signed message needs a text signature (type 0x01), found binary (0x00)")
         default:
             return refuse("signature type 0x\(hexByte(sig.type)) is not a document signature (only 0x00 binary and 0x01 text count)")
+        }
+        guard Self.supportedAlgorithms.contains(sig.publicKeyAlgorithm) else {
+            return refuse("\(PGPAlgorithms.publicKeyName(sig.publicKeyAlgorithm)) signatures are not supported (RSA, ECDSA, Ed25519)")
         }
         guard Self.allowedDataHashes.contains(sig.hashAlgorithm), let hash = sig.hash else {
             let name = PGPAlgorithms.hashName(sig.hashAlgorithm)
@@ -86,6 +92,11 @@ struct PGPDataVerifier {
         var reasons: [String] = []
         for (cert, key) in candidates {
             let fpr = key.fingerprintHex
+            let compatible = sig.publicKeyAlgorithm == key.algorithm || Set([sig.publicKeyAlgorithm, key.algorithm]).isSubset(of: [1, 3])
+            if !compatible {
+                reasons.append("a \(PGPAlgorithms.publicKeyName(sig.publicKeyAlgorithm)) signature cannot come from \(PGPAlgorithms.publicKeyName(key.algorithm)) key \(fpr)")
+                continue
+            }
             if sig.version != key.version {
                 reasons.append("a v\(sig.version) signature cannot come from v\(key.version) key \(fpr)")
                 continue
