@@ -30,10 +30,17 @@ struct ClearsignedParts {
     static let begin = Array("-----BEGIN PGP SIGNED MESSAGE-----".utf8)
     static let signatureBegin = Array("-----BEGIN PGP SIGNATURE-----".utf8)
 
+    /// Whether a BEGIN PGP SIGNED MESSAGE line appears at the start of any
+    /// line: text injected before it must reach the parser and be refused,
+    /// not make the file look like an unsigned list.
     static func looksClearsigned(_ bytes: [UInt8]) -> Bool {
-        var index = 0
-        while index < bytes.count, Armor.isSpace(bytes[index]) { index += 1 }
-        return bytes[index...].starts(with: begin)
+        var start = 0
+        while start < bytes.count {
+            if bytes[start...].starts(with: begin) { return true }
+            guard let newline = bytes[start...].firstIndex(of: 0x0a) else { return false }
+            start = newline + 1
+        }
+        return false
     }
 
     static func parse(_ bytes: [UInt8], source: String) throws(OpenPGPError) -> ClearsignedParts {
