@@ -115,3 +115,12 @@ import Testing
         #expect(reason(body + "a\rb\n" + Self.signature).contains("bare carriage return"))
     }
 }
+
+@Suite struct OpenPGPDateTests {
+    @Test func utcDates() {
+        #expect(PGPCertificateCheck.date(0) == "1970-01-01T00:00:00Z")
+        #expect(PGPCertificateCheck.date(951_782_400) == "2000-02-29T00:00:00Z")
+        #expect(PGPCertificateCheck.date(1_767_225_599) == "2025-12-31T23:59:59Z")
+        #expect(PGPCertificateCheck.date(UInt32.max) == "2106-02-07T06:28:15Z")
+    }
+}

@@ -129,9 +129,22 @@ struct PGPCertificateCheck {
         return [uid.isAttribute ? 0xD1 : 0xB4, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + uid.packet
     }
 
+    /// `2026-11-23T08:10:51Z`. Computed by hand (days-from-civil inverse)
+    /// because Foundation's formatters load ICU, which costs milliseconds
+    /// per process on a path that runs once per signature.
     static func date(_ time: UInt32) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(time)))
+        let seconds = Int(time)
+        let days = seconds / 86_400, rest = seconds % 86_400
+        let z = days + 719_468
+        let era = z / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
     }
 }
