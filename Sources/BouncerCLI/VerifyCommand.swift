@@ -82,6 +82,7 @@ struct VerifyCommand: ParsableCommand {
         }
         var list: ChecksumList? = nil
         var signed: SignedEvidence.Outcome? = nil
+        var validUntil: String? = nil
         if let checksums {
             let keyMaterial = try keys.map { KeyMaterial(path: $0, bytes: try readInput($0)) }
             let signatureInput = try signature.map { (bytes: try readInput($0), path: $0) }
@@ -98,6 +99,7 @@ struct VerifyCommand: ParsableCommand {
             case .loaded(let loaded):
                 list = loaded.list
                 signed = loaded.signature
+                validUntil = loaded.validUntil
             case .refused(let outcome):
                 try refuseAll(outcome, list: checksums)
                 return
@@ -114,6 +116,13 @@ struct VerifyCommand: ParsableCommand {
             do {
                 var report = try DigestEvidence.verify(path: target.path, displayName: target.path, inputs: inputs)
                 if let signed { report.signatures = SignedEvidence.entries(signed.report, format: signed.format) }
+                // A signed Release with a Valid-Until that was checked also proves freshness.
+                if let validUntil, signed != nil {
+                    for index in report.evidence.indices where report.evidence[index].kind == "checksums" {
+                        report.evidence[index].proves.append("freshness")
+                        report.evidence[index].details["validUntil"] = validUntil
+                    }
+                }
                 outcome.record(report, json: json)
             } catch {
                 outcome.recordUnreadable(target.path, error, json: json)

@@ -44,39 +44,42 @@ public enum DebianLists {
             kind = .packages
             for stanza in stanzas {
                 guard let filename = stanza.field("Filename") else { continue }
-                let name = filename.value
-                guard isSafePath(name) else { throw .unsafeFilename(source: source, line: filename.line, name: name) }
-                guard let sizeField = stanza.field("Size"), let size = UInt64(sizeField.value) else {
+                guard let name = stanza.value(of: filename), isSafePath(name) else {
+                    throw .unsafeFilename(source: source, line: filename.line, name: String(decoding: stanza.bytes[filename.value], as: UTF8.self))
+                }
+                guard let sizeField = stanza.field("Size"), let size = stanza.value(of: sizeField).flatMap({ UInt64($0) }) else {
                     throw .malformed(source: source, line: stanza.line, why: "stanza for '\(name)' has no valid Size")
                 }
-                var strong = false
-                for (field, algorithm) in [("SHA256", HashAlgorithm.sha256), ("SHA512", .sha512), ("SHA1", .sha1), ("MD5sum", .md5)] {
+                // MD5sum/SHA1 never count, so they are not even read when a
+                // strong digest is present.
+                var found = false
+                for (field, algorithm) in [("SHA256", HashAlgorithm.sha256), ("SHA512", .sha512)] {
                     guard let value = stanza.field(field) else { continue }
-                    guard let digest = try? Digest(algorithm: algorithm, hex: value.value) else {
+                    guard let hex = stanza.value(of: value), let digest = try? Digest(algorithm: algorithm, hex: hex) else {
                         throw .malformed(source: source, line: value.line, why: "\(field) of '\(name)' is not a \(algorithm.rawValue) digest")
                     }
-                    strong = strong || algorithm.isEvidence
+                    found = true
                     entries.append(.init(name: name, digest: digest, line: value.line, size: size))
                 }
-                guard strong else { throw .noStrongHash(source: "\(source) (stanza for '\(name)', line \(stanza.line))") }
+                guard found else { throw .noStrongHash(source: "\(source) (stanza for '\(name)', line \(stanza.line))") }
             }
         } else if first.field("Checksums-Sha256") != nil || first.field("Files") != nil && first.field("Source") != nil {
             kind = .dsc
-            entries = try hashLines(first, fields: [("Checksums-Sha256", .sha256), ("Checksums-Sha512", .sha512), ("Checksums-Sha1", .sha1), ("Files", .md5)],
+            entries = try hashLines(first, fields: [("Checksums-Sha256", .sha256), ("Checksums-Sha512", .sha512)],
                                     source: source, plainNames: true)
         } else {
             kind = .release
-            entries = try hashLines(first, fields: [("SHA256", .sha256), ("SHA512", .sha512), ("SHA1", .sha1), ("MD5Sum", .md5)],
-                                    source: source, plainNames: false)
+            entries = try hashLines(first, fields: [("SHA256", .sha256), ("SHA512", .sha512)], source: source, plainNames: false)
             if let field = first.field("Valid-Until") {
-                guard let until = parseDate(field.value) else {
-                    throw .malformed(source: source, line: field.line, why: "Valid-Until '\(field.value.prefix(60))' is not an RFC 2822 date in UTC")
+                let text = first.value(of: field) ?? ""
+                guard let until = parseDate(text) else {
+                    throw .malformed(source: source, line: field.line, why: "Valid-Until '\(text.prefix(60))' is not an RFC 2822 date in UTC")
                 }
-                if now > until { throw .expired(source: source, validUntil: field.value) }
-                validUntil = field.value
+                if now > until { throw .expired(source: source, validUntil: text) }
+                validUntil = text
             }
-            if let field = first.field("Date"), let date = parseDate(field.value), date > now.addingTimeInterval(300) {
-                throw .notValidYet(source: source, date: field.value)
+            if let field = first.field("Date"), let text = first.value(of: field), let date = parseDate(text), date > now.addingTimeInterval(300) {
+                throw .notValidYet(source: source, date: text)
             }
         }
         guard entries.contains(where: { $0.digest.algorithm.isEvidence }) else { throw .noStrongHash(source: source) }
@@ -94,7 +97,10 @@ public enum DebianLists {
         var entries: [ChecksumList.Entry] = []
         for (name, algorithm) in fields {
             guard let field = stanza.field(name) else { continue }
-            for (text, line) in field.continuation {
+            for (decoded, line) in stanza.continuation(of: field) {
+                guard let text = decoded else {
+                    throw .malformed(source: source, line: line, why: "not valid UTF-8")
+                }
                 let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard parts.count == 3, let size = UInt64(parts[1]) else {
                     throw .malformed(source: source, line: line, why: "expected '<hash> <size> <path>' under \(name)")

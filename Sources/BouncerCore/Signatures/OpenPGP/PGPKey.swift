@@ -49,7 +49,7 @@ final class PGPKey: @unchecked Sendable {
             fingerprint = Hasher.digest(framed, .sha1).bytes
             keyID = Array(fingerprint.suffix(8))
         } else {
-            let n = UInt32(body.count)
+            guard let n = UInt32(exactly: body.count) else { throw .malformed("\(context): key packet too long") }
             let framed = [0x9B, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body
             fingerprint = Hasher.digest(framed, .sha256).bytes
             keyID = Array(fingerprint.prefix(8))
@@ -106,7 +106,7 @@ final class PGPKey: @unchecked Sendable {
         if version == 4 {
             return [0x99, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
         }
-        let n = UInt32(body.count)
+        let n = UInt32(clamping: body.count)
         return [0x9B, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body
     }
 

@@ -70,8 +70,9 @@ struct PGPSignature: Sendable {
         guard reader.isAtEnd else {
             throw .malformed("\(context): \(reader.remaining) unexpected bytes after the signature value")
         }
+        // A body comes from one packet whose length field is at most 32 bits.
+        guard let count = UInt32(exactly: trailerEnd) else { throw .malformed("\(context): hashed area too long") }
         var trailer = Array(body[0..<trailerEnd])
-        let count = UInt32(trailerEnd)
         trailer += [UInt8(version), 0xFF, UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
         return PGPSignature(
             version: version, type: type, publicKeyAlgorithm: pkAlgo, hashAlgorithm: hashAlgo,
