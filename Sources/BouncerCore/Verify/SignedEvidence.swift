@@ -27,7 +27,12 @@ public enum SignedEvidence {
                                "\(signaturePath) is not a signature in a known format (\(known))")
         }
         let report = try format.verify(message: message, signature: signature, keys: keys, options: options)
-        return Outcome(report: report, format: format.name)
+        // Name the signature file in every refusal, whatever the format says.
+        let named = report.outcomes.map { outcome -> SignatureOutcome in
+            guard case .refused(let signer, let reason) = outcome else { return outcome }
+            return .refused(signer: signer, reason: "\(signaturePath): \(reason)")
+        }
+        return Outcome(report: SignatureReport(outcomes: named), format: format.name)
     }
 
     /// A cleartext-signed message: the outcome and exactly the signed text.
