@@ -76,3 +76,45 @@ import BouncerTestSupport
         #expect(throws: DebianListError.self) { try CompressedIndex.decompress(Array(bytes.prefix(bytes.count / 2)), source: "P") }
     }
 }
+
+@Suite struct DebianHostileTests {
+    /// Random byte mutations of a Packages/Release text: a typed error or a
+    /// parse, never a crash.
+    @Test func mutatedIndexesNeverCrash() {
+        let hex = String(repeating: "ab", count: 32)
+        let seeds = [
+            "Package: a\nFilename: pool/main/a/a_1_all.deb\nSize: 3\nSHA256: \(hex)\nDescription: x\n more\n\nPackage: b\nFilename: pool/b.deb\nSize: 4\nSHA256: \(hex)\n",
+            "Origin: Debian\nValid-Until: Sat, 01 Jan 2050 00:00:00 UTC\nSHA256:\n \(hex) 10 main/binary-amd64/Packages\n \(hex) 5 main/binary-amd64/Packages.xz\n",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for seed in seeds {
+            let bytes = Array(seed.utf8)
+            for _ in 0..<500 {
+                var mutated = bytes
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    mutated[Int.random(in: 0..<mutated.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+                if Bool.random(using: &generator) { mutated = Array(mutated.prefix(Int.random(in: 0..<mutated.count, using: &generator))) }
+                do {
+                    let parsed = try DebianLists.parse(mutated, source: "m", now: Date(timeIntervalSince1970: 1_796_000_000))
+                    #expect(!parsed.list.entries.isEmpty)
+                    for entry in parsed.list.entries { #expect(DebianLists.isSafePath(entry.name)) }
+                } catch {
+                    #expect(!error.code.isEmpty)
+                }
+            }
+        }
+    }
+}
+
+@Suite struct SignatureFormatDetectionTests {
+    @Test func detection() {
+        #expect(SignatureFormats.detect(signature: Array("-----BEGIN PGP SIGNATURE-----\n\n".utf8)) == OpenPGPFormat.self)
+        #expect(SignatureFormats.detect(signature: [0x89, 0x02, 0x33]) == OpenPGPFormat.self)
+        #expect(SignatureFormats.detect(signature: [0xC2, 0x10]) == OpenPGPFormat.self)
+        #expect(SignatureFormats.detect(signature: Array("untrusted comment: x\nRWQ...\n".utf8)) == nil)
+        #expect(SignatureFormats.detect(signature: Array("-----BEGIN PGP SIGNED MESSAGE-----\n".utf8)) == nil)
+        #expect(SignatureFormats.detect(signature: [0x99, 0x01]) == nil)   // a public key packet is not a signature
+        #expect(SignatureFormats.detect(signature: []) == nil)
+    }
+}

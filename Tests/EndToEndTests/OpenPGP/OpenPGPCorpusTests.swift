@@ -64,4 +64,25 @@ import BouncerTestSupport
         #expect(signatures.filter { $0["status"] as? String == "refused" }.count == 1)
         #expect(signatures.contains { ($0["reason"] as? String)?.contains("not in the trusted keyring") == true })
     }
+
+    /// A detached signature over the list (`verify --checksums Release --signature Release.asc`),
+    /// and the stale Release.gpg the mirror served, which must refuse the list.
+    @Test func detachedSignatureOverTheList() throws {
+        guard let root = Corpus.rootOrNotice("OpenPGPCorpusTests.detached") else { return }
+        let good = root.appendingPathComponent("openpgp/debian__release-detached-textmode-from-inrelease")
+        let stale = root.appendingPathComponent("openpgp/debian__release-stale-detached-sig_fail")
+        let packages = root.appendingPathComponent("checksum-list/debian__inrelease-lists-packages-xz/Packages.xz").path
+        let key = good.appendingPathComponent("debian-archive-keyring.gpg").path
+        let ok = try BouncerProcess.run(["verify", packages, "--checksums", good.appendingPathComponent("Release").path,
+                                         "--signature", good.appendingPathComponent("Release.asc").path, "--key", key,
+                                         "--name", "main/binary-amd64/Packages.xz", "--json"])
+        #expect(ok.status == 0, "\(ok.out) \(ok.err)")
+        #expect(verifiedSigners(ok).count == 2)
+        let refused = try BouncerProcess.run(["verify", packages, "--checksums", stale.appendingPathComponent("Release").path,
+                                              "--signature", stale.appendingPathComponent("Release.gpg").path, "--key", key,
+                                              "--name", "main/binary-amd64/Packages.xz"])
+        #expect(refused.status == 1)
+        #expect(refused.err.contains("Release.gpg: signature at offset 0"), "\(refused.err)")
+        #expect(refused.err.contains("BAD signature"), "\(refused.err)")
+    }
 }
