@@ -23,6 +23,23 @@ import BouncerTestSupport
         let fine = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("primary.sig"), "--key", mainKey])
         #expect(fine.status == 0, "\(fine.err)")
 
+        for digest in ["SHA384", "SHA512"] {
+            try gpg.sign("main@example.org", file, "\(digest).sig", ["--detach-sign", "--digest-algo", digest])
+            let strong = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("\(digest).sig"), "--key", mainKey, "--json"])
+            #expect(strong.status == 0, "\(digest): \(strong.err)")
+            let used = ((jsonObject(strong)["signatures"] as? [[String: Any]])?.first?["details"] as? [String: String])?["hash"]
+            #expect(used == digest)
+        }
+        try gpg.sign("main@example.org", file, "sha224.sig", ["--detach-sign", "--digest-algo", "SHA224"])
+        try refused("sha224.sig", mainKey, "SHA224 is not supported for data signatures")
+
+        // A secret key given as a trusted key is a configuration error (exit 2).
+        let secret = try gpg.run(["--armor", "--export-secret-keys", "main@example.org"])
+        let secretPath = try gpg.write("secret.asc", secret.out)
+        let secretResult = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("primary.sig"), "--key", secretPath])
+        #expect(secretResult.status == 2)
+        #expect(secretResult.err.contains("secret key"), "\(secretResult.err)")
+
         try gpg.sign("main@example.org", file, "sha1.sig", ["--detach-sign", "--digest-algo", "SHA1"])
         try refused("sha1.sig", mainKey, "uses SHA1, which is too weak")
 
