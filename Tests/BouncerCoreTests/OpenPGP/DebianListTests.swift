@@ -32,6 +32,15 @@ import BouncerTestSupport
         #expect(parsed.list.entries.count == 2)
     }
 
+    @Test func sourcesIndex() throws {
+        let parsed = try parse("Package: x\nDirectory: pool/main/x/x\nChecksums-Sha256:\n \(Self.hexA) 900 x_1.dsc\n \(Self.hexB) 7 x_1.tar.xz\n\nPackage: y\nDirectory: pool/main/y/y\nChecksums-Sha256:\n \(Self.hexA) 12 y_2.dsc\n")
+        #expect(parsed.kind == .sources)
+        #expect(parsed.list.entries(named: "pool/main/x/x/x_1.dsc").first?.size == 900)
+        #expect(parsed.list.resolve(baseName: "y_2.dsc") == "pool/main/y/y/y_2.dsc")
+        #expect(throws: DebianListError.self) { try parse("Package: x\nDirectory: ../x\nChecksums-Sha256:\n \(Self.hexA) 1 x.dsc\n") }
+        #expect(throws: DebianListError.self) { try parse("Package: x\nDirectory: pool/x\nChecksums-Sha256:\n \(Self.hexA) 1 ../x.dsc\n") }
+    }
+
     @Test func refusals() {
         func code(_ text: String, now: Date = Date(timeIntervalSince1970: 1_795_000_000)) -> String {
             do { _ = try parse(text, now: now); return "parsed" } catch let error as DebianListError { return error.code } catch { return "\(error)" }

@@ -124,4 +124,34 @@ import BouncerTestSupport
         #expect(badFile.status == 1)
         #expect(badFile.err.contains("sha256 of 'app-1.0.tar.gz' is"), "\(badFile.err)")
     }
+
+    /// A clearsigned .dsc: its Checksums-Sha256 lines (hash, size, name)
+    /// verify the source tarball, size included.
+    @Test func clearsignedDsc() throws {
+        guard GnuPG.available else { print("NOTICE: OpenPGP interop skipped: gpg is not installed"); return }
+        let gpg = try GnuPG()
+        let fpr = try gpg.generate("uploader@example.org", algorithm: "ed25519")
+        let key = try gpg.export("uploader@example.org", to: "uploader.gpg")
+        let tarball = try gpg.write("pkg_1.0.orig.tar.xz", String(repeating: "source ", count: 3000))
+        let hash = String(try BouncerProcess.run(["hash", tarball]).out.prefix(64))
+        let dsc = try gpg.write("pkg_1.0-1.dsc", """
+            Format: 3.0 (quilt)
+            Source: pkg
+            Version: 1.0-1
+            Checksums-Sha256:
+             \(hash) 21000 pkg_1.0.orig.tar.xz
+            Files:
+             00000000000000000000000000000000 21000 pkg_1.0.orig.tar.xz
+
+            """)
+        try gpg.sign("uploader@example.org", dsc, "pkg_1.0-1.dsc.asc", ["--clearsign"])
+        let ok = try BouncerProcess.run(["verify", tarball, "--checksums", gpg.file("pkg_1.0-1.dsc.asc"), "--key", key, "--json"])
+        #expect(ok.status == 0, "\(ok.out) \(ok.err)")
+        #expect(verifiedSigners(ok) == [fpr])
+        // One more byte: the size check refuses it before any digest.
+        try Data(String(repeating: "source ", count: 3000).utf8 + [0x0a]).write(to: URL(fileURLWithPath: tarball))
+        let bad = try BouncerProcess.run(["verify", tarball, "--checksums", gpg.file("pkg_1.0-1.dsc.asc"), "--key", key])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("is 21001 bytes, but"), "\(bad.err)")
+    }
 }

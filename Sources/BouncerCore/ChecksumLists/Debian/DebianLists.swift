@@ -8,6 +8,7 @@ public enum DebianLists {
         case release = "Debian Release"
         case packages = "Debian Packages"
         case dsc = "Debian source control (.dsc)"
+        case sources = "Debian Sources"
     }
 
     public struct Parsed: Sendable {
@@ -62,6 +63,20 @@ public enum DebianLists {
                     entries.append(.init(name: name, digest: digest, line: value.line, size: size))
                 }
                 guard found else { throw .noStrongHash(source: "\(source) (stanza for '\(name)', line \(stanza.line))") }
+            }
+        } else if first.field("Directory") != nil && first.field("Package") != nil {
+            // A Sources index: each stanza's files live under its Directory
+            // (the chain InRelease → Sources → .dsc → tarballs).
+            kind = .sources
+            for stanza in stanzas {
+                guard let directoryField = stanza.field("Directory") else { continue }
+                guard let directory = stanza.value(of: directoryField), isSafePath(directory) else {
+                    throw .unsafeFilename(source: source, line: directoryField.line, name: String(decoding: stanza.bytes[directoryField.value], as: UTF8.self))
+                }
+                let files = try hashLines(stanza, fields: [("Checksums-Sha256", .sha256), ("Checksums-Sha512", .sha512)],
+                                          source: source, plainNames: true)
+                guard !files.isEmpty else { throw .noStrongHash(source: "\(source) (stanza at line \(stanza.line))") }
+                entries += files.map { .init(name: directory + "/" + $0.name, digest: $0.digest, line: $0.line, size: $0.size) }
             }
         } else if first.field("Checksums-Sha256") != nil || first.field("Files") != nil && first.field("Source") != nil {
             kind = .dsc
