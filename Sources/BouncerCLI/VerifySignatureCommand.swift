@@ -41,26 +41,34 @@ struct VerifySignatureCommand: ParsableCommand {
     }
 
     func run() throws {
-        let message = try readArtifact(file)
+        // An unreadable artifact is an I/O failure (exit 3), whatever else is wrong.
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw BouncerError.io("cannot read \(file): \(FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")")
+        }
         let keyMaterial = try keys.map { KeyMaterial(path: $0, bytes: try readInput($0)) }
         let options = SignatureOptions(identity: identity, namespace: namespace)
-        let outcome: SignedEvidence.Outcome
+        // The digest reported is computed in the same read as the signature
+        // check, so it names exactly the bytes that were verified.
+        var outcome: SignedEvidence.Outcome
         do {
             if let signature {
-                outcome = try SignedEvidence.verifyDetached(message: message, signature: try readInput(signature),
+                outcome = try SignedEvidence.verifyDetached(fileAt: file, signature: try readInput(signature),
                                                             signaturePath: signature, keys: keyMaterial, options: options)
             } else {
+                let message = try readArtifact(file)
                 guard OpenPGPFormat.isClearsigned(message) else {
                     throw BouncerError(.evidence, code: "signature-missing",
                                        "\(file) is not a cleartext-signed message ('-----BEGIN PGP SIGNED MESSAGE-----'), and no --signature was given")
                 }
                 outcome = try SignedEvidence.verifyClearsigned(message, source: file, keys: keyMaterial, options: options).outcome
+                outcome.artifactSHA256 = Hasher.digest(message, .sha256)
+                outcome.artifactSize = UInt64(message.count)
             }
         } catch let failure as BouncerFailure where failure.family == .evidence {
             outcome = .init(report: SignatureReport(outcomes: [.refused(signer: nil, reason: failure.description)]), format: nil)
         }
         let report = SignedEvidence.verificationReport(outcome, artifactName: file,
-                                                       sha256: Hasher.digest(message, .sha256).hex, size: UInt64(message.count))
+                                                       sha256: outcome.artifactSHA256?.hex, size: outcome.artifactSize)
         if json {
             Console.output(report.jsonLine())
         } else {

@@ -79,7 +79,30 @@ import Testing
     }
 
     @Test func canonicalText() {
-        #expect(PGPDataVerifier.canonicalText(Array("a\nb\r\nc\rd".utf8)) == Array("a\r\nb\r\nc\r\nd".utf8))
+        // What GnuPG hashes for --textmode (each pair checked against gpg by hand
+        // and by OpenPGPInteropTests.largeFileStreaming).
+        let cases: [(String, String)] = [
+            ("a\nb\r\nc\rd\n", "a\r\nb\r\nc\rd\r\n"),
+            ("xx\r", "xx"),
+            ("a\r\r\nb", "a\r\nb"),
+            ("a\r\rb", "a\r\rb"),
+            ("ab \n", "ab \r\n"),
+        ]
+        for (input, output) in cases {
+            #expect(PGPDataVerifier.canonicalText(Array(input.utf8)) == Array(output.utf8), "\(input.debugDescription)")
+        }
+        // Chunked: a CRLF split across two chunks is not doubled.
+        var canonicalizer = TextCanonicalizer()
+        var out: [UInt8] = []
+        Array("x\r".utf8).withUnsafeBytes { canonicalizer.process($0) { out += $0 } }
+        Array("\ny\n".utf8).withUnsafeBytes { canonicalizer.process($0) { out += $0 } }
+        canonicalizer.finish()
+        #expect(out == Array("x\r\ny\r\n".utf8))
+        // A long run of CRs is emitted in bounded pieces.
+        var pieces: [Int] = []
+        let crs = [UInt8](repeating: 0x0d, count: 200_000) + [0x41]
+        crs.withUnsafeBytes { canonicalizer.process($0) { pieces.append($0.count) } }
+        #expect(pieces.reduce(0, +) == 200_001 && pieces.max() ?? 0 <= 1 << 16)
         #expect(PGPDataVerifier.canonicalText([]) == [])
     }
 }

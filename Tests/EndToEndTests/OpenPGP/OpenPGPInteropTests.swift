@@ -154,4 +154,40 @@ import BouncerTestSupport
         #expect(bad.status == 1)
         #expect(bad.err.contains("is 21001 bytes, but"), "\(bad.err)")
     }
+
+    /// A file larger than the read chunk, with a CRLF split across the chunk
+    /// boundary: binary and text signatures verify in the streaming path,
+    /// and the reported sha256 is that of the file.
+    @Test func largeFileStreaming() throws {
+        guard GnuPG.available else { print("NOTICE: OpenPGP interop skipped: gpg is not installed"); return }
+        let gpg = try GnuPG()
+        let fpr = try gpg.generate("big@example.org", algorithm: "ed25519")
+        let key = try gpg.export("big@example.org", to: "big.gpg")
+        var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: (3 << 20) + 17)
+        for index in stride(from: 100, to: bytes.count, by: 997) { bytes[index] = 0x0a }
+        bytes[(1 << 20) - 1] = 0x0d; bytes[1 << 20] = 0x0a      // CRLF across the first chunk boundary
+        bytes[(2 << 20) - 1] = 0x0d                             // a lone CR at the second boundary
+        bytes[bytes.count - 1] = 0x0d                           // and a CR at the very end
+        let file = gpg.file("big.bin")
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        try gpg.sign("big@example.org", file, "big.sig", ["--detach-sign"])
+        try gpg.sign("big@example.org", file, "big.txt.sig", ["--detach-sign", "--textmode"])
+        let expected = String(try BouncerProcess.runProgram("/usr/bin/sha256sum", [file]).out.prefix(64))
+        // Small line-ending corner cases, signed in text mode by gpg.
+        for (index, text) in ["xx\r", "a\r\r\nb", "a\r\rb\n", "\r\n\n\r", "ab \t\r\n"].enumerated() {
+            let small = gpg.file("small\(index).txt")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: small))
+            try gpg.sign("big@example.org", small, "small\(index).sig", ["--detach-sign", "--textmode"])
+            let result = try BouncerProcess.run(["verify-signature", small, "--signature", gpg.file("small\(index).sig"), "--key", key])
+            #expect(result.status == 0, "\(text.debugDescription): \(result.err)")
+        }
+        for signature in ["big.sig", "big.txt.sig"] {
+            let result = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file(signature), "--key", key, "--json"])
+            #expect(result.status == 0, "\(signature): \(result.err)")
+            #expect(verifiedSigners(result) == [fpr])
+            let artifact = jsonObject(result)["artifact"] as? [String: Any]
+            #expect(artifact?["sha256"] as? String == expected)
+            #expect((artifact?["size"] as? Int) == bytes.count)
+        }
+    }
 }

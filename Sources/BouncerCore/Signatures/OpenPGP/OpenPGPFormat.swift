@@ -23,6 +23,41 @@ public enum OpenPGPFormat: DetachedSignatureFormat {
 
     public static func verify(message: [UInt8], signature: [UInt8], keys: [KeyMaterial],
                               options: SignatureOptions) throws -> SignatureReport {
+        try verify(data: .bytes(message), signature: signature, keys: keys, options: options)
+    }
+
+    /// A detached signature over a file, read in chunks (bounded memory,
+    /// whatever the file's size). An unreadable file throws an I/O error.
+    public static func verify(fileAt path: String, signature: [UInt8], keys: [KeyMaterial],
+                              options: SignatureOptions) throws -> SignatureReport {
+        try verifyFile(at: path, signature: signature, keys: keys, options: options).report
+    }
+
+    /// As `verify(fileAt:)`, also hashing the file with `observing` in the
+    /// same single read, so the reported digest is of the verified bytes.
+    public static func verifyFile(at path: String, signature: [UInt8], keys: [KeyMaterial], options: SignatureOptions,
+                                  observing: [HashAlgorithm] = []) throws -> (report: SignatureReport, digests: [HashAlgorithm: Digest], size: UInt64) {
+        let observers = observing.map(Hasher.init)
+        var size: UInt64 = 0
+        let report = try verify(data: .file(path: path), signature: signature, keys: keys, options: options,
+                                observers: observers, size: &size)
+        if size == 0 && !observers.isEmpty {
+            // No signature needed the data (all refused up front): still hash it for the report.
+            size = try PGPSignedData.file(path: path).feed(binary: observers, text: [])
+        }
+        var digests: [HashAlgorithm: Digest] = [:]
+        for hasher in observers { digests[hasher.algorithm] = hasher.finalize() }
+        return (report, digests, size)
+    }
+
+    static func verify(data: PGPSignedData, signature: [UInt8], keys: [KeyMaterial],
+                       options: SignatureOptions) throws -> SignatureReport {
+        var size: UInt64 = 0
+        return try verify(data: data, signature: signature, keys: keys, options: options, observers: [], size: &size)
+    }
+
+    static func verify(data: PGPSignedData, signature: [UInt8], keys: [KeyMaterial], options: SignatureOptions,
+                       observers: [Hasher], size: inout UInt64) throws -> SignatureReport {
         let keyring = try PGPKeyring.load(keys)
         let parsed: [Result<PGPSignature, OpenPGPError>]
         do {
@@ -31,7 +66,8 @@ public enum OpenPGPFormat: DetachedSignatureFormat {
             return SignatureReport(outcomes: [.refused(signer: nil, reason: error.description)])
         }
         let verifier = PGPDataVerifier(keyring: keyring, now: timestamp(options.now), keyFiles: keys.map(\.path).joined(separator: ", "))
-        return SignatureReport(outcomes: verifier.verify(signatures: parsed, data: message, mode: .detached))
+        return SignatureReport(outcomes: try verifier.verify(signatures: parsed, data: data, mode: .detached,
+                                                             observers: observers, size: &size))
     }
 
     /// A cleartext-signed message: its own signatures and the text they cover.
@@ -64,7 +100,7 @@ public enum OpenPGPFormat: DetachedSignatureFormat {
             return ClearsignedMessage(report: SignatureReport(outcomes: [.refused(signer: nil, reason: error.description)]), text: parts.text)
         }
         let verifier = PGPDataVerifier(keyring: keyring, now: timestamp(options.now), keyFiles: keys.map(\.path).joined(separator: ", "))
-        let outcomes = verifier.verify(signatures: parsed, data: parts.signedText, mode: .cleartext(announced: parts.announced))
+        let outcomes = try verifier.verify(signatures: parsed, data: .bytes(parts.signedText), mode: .cleartext(announced: parts.announced))
         return ClearsignedMessage(report: SignatureReport(outcomes: outcomes), text: parts.text)
     }
 

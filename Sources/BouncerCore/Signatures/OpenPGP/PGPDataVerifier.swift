@@ -24,23 +24,66 @@ struct PGPDataVerifier {
         case cleartext(announced: Set<UInt8>?)
     }
 
-    func verify(signatures: [Result<PGPSignature, OpenPGPError>], data: [UInt8], mode: Mode) -> [SignatureOutcome] {
-        var canonical: [UInt8]? = nil
-        return signatures.map { parsed in
+    /// One outcome per signature. The data is read once, feeding every
+    /// signature's hash and the `observers` (e.g. the sha256 reported for the
+    /// artifact), so all of them see the same bytes. Throws only when the
+    /// data cannot be read.
+    func verify(signatures: [Result<PGPSignature, OpenPGPError>], data: PGPSignedData, mode: Mode,
+                observers: [Hasher] = []) throws(BouncerError) -> [SignatureOutcome] {
+        var size: UInt64 = 0
+        return try verify(signatures: signatures, data: data, mode: mode, observers: observers, size: &size)
+    }
+
+    func verify(signatures: [Result<PGPSignature, OpenPGPError>], data: PGPSignedData, mode: Mode,
+                observers: [Hasher], size: inout UInt64) throws(BouncerError) -> [SignatureOutcome] {
+        enum Step {
+            case done(SignatureOutcome)
+            case pending(PGPSignature, Hasher)
+        }
+        var steps: [Step] = []
+        for parsed in signatures {
             switch parsed {
             case .failure(let error):
-                return .refused(signer: nil, reason: error.description)
+                steps.append(.done(.refused(signer: nil, reason: error.description)))
             case .success(let sig):
-                if sig.type == 0x01 && canonical == nil { canonical = Self.canonicalText(data) }
-                return evaluate(sig, data: sig.type == 0x01 ? (canonical ?? data) : data, mode: mode)
+                switch precheck(sig, mode: mode) {
+                case .failure(let refusal): steps.append(.done(refusal.outcome))
+                case .success(let hash):
+                    let hasher = Hasher(hash)
+                    hasher.update(sig.salt)
+                    steps.append(.pending(sig, hasher))
+                }
+            }
+        }
+        var binary = observers, text: [Hasher] = []
+        for case .pending(let sig, let hasher) in steps {
+            if sig.type == 0x01 { text.append(hasher) } else { binary.append(hasher) }
+        }
+        if !binary.isEmpty || !text.isEmpty {
+            size = try data.feed(binary: binary, text: text)
+        }
+        return steps.map { step in
+            switch step {
+            case .done(let outcome): return outcome
+            case .pending(let sig, let hasher):
+                hasher.update(sig.trailer)
+                return finish(sig, digest: hasher.finalize().bytes)
             }
         }
     }
 
-    private func evaluate(_ sig: PGPSignature, data: [UInt8], mode: Mode) -> SignatureOutcome {
+    private struct Refusal: Error { let outcome: SignatureOutcome }
+
+    private func refusal(_ sig: PGPSignature, _ why: String) -> SignatureOutcome {
         let issuer = sig.issuerDescription
         let at = "signature at offset \(sig.offset)" + (issuer.map { " by \($0)" } ?? "")
-        func refuse(_ why: String) -> SignatureOutcome { .refused(signer: issuer, reason: "\(at): \(why)") }
+        return .refused(signer: issuer, reason: "\(at): \(why)")
+    }
+
+    /// Everything that can be decided before hashing the data; the hash to use.
+    private func precheck(_ sig: PGPSignature, mode: Mode) -> Result<HashAlgorithm, Refusal> {
+        let issuer = sig.issuerDescription
+        func refuse(_ why: String) -> Result<HashAlgorithm, Refusal> { .failure(Refusal(outcome: refusal(sig, why))) }
 
         switch (sig.type, mode) {
         case (0x00, .detached), (0x01, _): break
@@ -77,16 +120,16 @@ struct PGPDataVerifier {
         if let expires = sig.expirationSeconds, expires > 0, UInt64(created) + UInt64(expires) <= UInt64(now) {
             return refuse("expired on \(PGPCertificateCheck.date(UInt32(clamping: UInt64(created) + UInt64(expires))))")
         }
-        let candidates = keyring.candidates(for: sig)
-        guard !candidates.isEmpty else {
+        guard !keyring.candidates(for: sig).isEmpty else {
             return refuse("signing key \(issuer ?? "(unnamed)") is not in the trusted keyring (\(keyFiles))")
         }
+        return .success(hash)
+    }
 
-        let hasher = Hasher(hash)
-        hasher.update(sig.salt)
-        hasher.update(data)
-        hasher.update(sig.trailer)
-        let digest = hasher.finalize().bytes
+    /// The public-key and certificate checks, given the signature's digest.
+    private func finish(_ sig: PGPSignature, digest: [UInt8]) -> SignatureOutcome {
+        let candidates = keyring.candidates(for: sig)
+        let created = sig.creationTime ?? 0
         let check = PGPCertificateCheck(now: now)
 
         var reasons: [String] = []
@@ -134,7 +177,7 @@ struct PGPDataVerifier {
             if let uid = cert.displayName { details["userID"] = uid }
             return .verified(SignerFact(format: OpenPGPFormat.name, signer: cert.primary.fingerprintHex, details: details))
         }
-        return refuse(reasons.joined(separator: "; "))
+        return refusal(sig, reasons.joined(separator: "; "))
     }
 
     private static func sizeNote(_ key: PublicKey) -> String {
@@ -145,24 +188,12 @@ struct PGPDataVerifier {
         }
     }
 
-    /// Canonical text for type 0x01 (RFC 9580 §5.2.1.2): every line ending
-    /// (CRLF, LF or a lone CR) becomes CRLF.
+    /// Canonical text for type 0x01 (RFC 9580 §5.2.1.2), in one piece.
     static func canonicalText(_ data: [UInt8]) -> [UInt8] {
+        var canonicalizer = TextCanonicalizer()
         var out: [UInt8] = []
-        out.reserveCapacity(data.count + data.count / 32)
-        var index = 0
-        while index < data.count {
-            let byte = data[index]
-            if byte == 0x0d {
-                out.append(0x0d); out.append(0x0a)
-                if index + 1 < data.count, data[index + 1] == 0x0a { index += 1 }
-            } else if byte == 0x0a {
-                out.append(0x0d); out.append(0x0a)
-            } else {
-                out.append(byte)
-            }
-            index += 1
-        }
+        data.withUnsafeBytes { canonicalizer.process($0) { out += $0 } }
+        canonicalizer.finish()
         return out
     }
 }
