@@ -47,6 +47,14 @@ import BouncerTestSupport
         try gpg.sign("weak@example.org", file, "weak.sig", ["--detach-sign"])
         try refused("weak.sig", try gpg.export("weak@example.org", to: "weak.gpg"), "key \(weak) is RSA-1024, below the 2048-bit minimum")
 
+        // Algorithms outside the supported set are refused by name.
+        try gpg.generate("dsa@example.org", algorithm: "dsa2048")
+        try gpg.sign("dsa@example.org", file, "dsa.sig", ["--detach-sign", "--digest-algo", "SHA256"])
+        try refused("dsa.sig", try gpg.export("dsa@example.org", to: "dsa.gpg"), "DSA signatures are not supported")
+        let brainpool = try gpg.generate("bp@example.org", algorithm: "brainpoolP256r1")
+        try gpg.sign("bp@example.org", file, "bp.sig", ["--detach-sign"])
+        try refused("bp.sig", try gpg.export("bp@example.org", to: "bp.gpg"), "key \(brainpool) cannot verify: ECDSA curve")
+
         let old = try gpg.generate("old@example.org", algorithm: "ed25519", expire: "1d", fakedTime: "20200101T000000")
         try gpg.sign("old@example.org", file, "old.sig", ["--detach-sign"], fakedTime: "20200101T010000")
         try refused("old.sig", try gpg.export("old@example.org", to: "old.gpg"), "primary key \(old) expired on 2020-01-02")
