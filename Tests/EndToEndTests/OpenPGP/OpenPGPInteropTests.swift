@@ -42,6 +42,22 @@ import BouncerTestSupport
         #expect(clear.status == 0, "\(algorithm) cleartext: \(clear.out) \(clear.err)")
         #expect(verifiedSigners(clear) == [fpr])
 
+        // Several key files, and one armored file holding two key blocks: the signer is found in either.
+        let several = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("binary.sig"), "--key", wrongKey, "--key", key])
+        #expect(several.status == 0, "\(several.err)")
+        let otherArmored = try gpg.export("other@example.org", to: "other.asc", armor: true)
+        let bundle = try gpg.write("bundle.asc", "comment line before the blocks\n"
+            + (try String(contentsOfFile: otherArmored, encoding: .utf8)) + "\n" + (try String(contentsOfFile: armoredKey, encoding: .utf8)))
+        let bundled = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("binary.sig"), "--key", bundle])
+        #expect(bundled.status == 0, "\(bundled.err)")
+        // A key file that is not OpenPGP is a configuration error in `verify` too.
+        let notAKey = try gpg.write("not-a-key.txt", "hello\n")
+        let list = try gpg.write("SUMS", "\(String(repeating: "0", count: 64))  artifact.txt\n")
+        try gpg.sign(email, list, "SUMS.sig", ["--detach-sign"])
+        let badKey = try BouncerProcess.run(["verify", file, "--checksums", list, "--signature", gpg.file("SUMS.sig"), "--key", notAKey])
+        #expect(badKey.status == 2, "\(badKey.err)")
+        #expect(badKey.err.contains("not-a-key.txt"), "\(badKey.err)")
+
         // Wrong key: the signer is not in the keyring.
         let wrong = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("binary.sig"), "--key", wrongKey])
         #expect(wrong.status == 1)
