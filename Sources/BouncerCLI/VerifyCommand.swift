@@ -15,6 +15,12 @@ struct VerifyCommand: ParsableCommand {
             against the file of that name under the current directory (like `sha256sum -c`); \
             absolute names and names with '..' are refused.
 
+            LIST may also be clearsigned (Debian InRelease, a signed SHA256SUMS, a .dsc), a \
+            Debian Release, Packages (also .gz/.xz/.lz4) or .dsc file; their sizes are checked \
+            too. With --key, LIST must carry a valid signature from a trusted key (clearsigned, \
+            or detached with --signature SIG) or every file is refused. Without --key a \
+            clearsigned LIST is read as unsigned (only its signed text is used).
+
             An unsigned list proves integrity against the list only, not who published it.
 
             Exit codes: 0 verified; 1 refused; 2 usage error or unreadable/malformed input \
@@ -34,6 +40,18 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The entry to look up in LIST (default: the file's base name).", valueName: "ENTRY"))
     var name: String?
 
+    @Option(help: ArgumentHelp("Detached signature over LIST (OpenPGP; format detected from content).", valueName: "SIG"))
+    var signature: String?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("Trusted key or keyring for LIST's signature (repeatable).", valueName: "KEY"))
+    var keys: [String] = []
+
+    @Option(help: ArgumentHelp("The signer's principal (formats that need one).", valueName: "P"))
+    var identity: String?
+
+    @Option(help: ArgumentHelp("The signature namespace (formats that need one).", valueName: "NS"))
+    var namespace: String?
+
     @Flag(help: "With --checksums and no FILE: skip entries whose file is absent (at least one must be verified).")
     var ignoreMissing = false
 
@@ -48,6 +66,12 @@ struct VerifyCommand: ParsableCommand {
         if files.count != 1 && sha256 != nil { throw ValidationError("--sha256 needs exactly one FILE") }
         if files.count != 1 && name != nil { throw ValidationError("--name needs exactly one FILE") }
         if ignoreMissing && !files.isEmpty { throw ValidationError("--ignore-missing applies only without FILE") }
+        if (signature != nil || !keys.isEmpty) && checksums == nil {
+            throw ValidationError("--signature and --key apply to a checksum list: give --checksums LIST")
+        }
+        if signature != nil && keys.isEmpty {
+            throw ValidationError("--signature needs --key KEY: a signature counts only against a named key")
+        }
     }
 
     func run() throws {
@@ -57,8 +81,29 @@ struct VerifyCommand: ParsableCommand {
             do { pins.append(try Digest(parsing: text)) } catch { throw BouncerError.usage("--sha256: \(error)") }
         }
         var list: ChecksumList? = nil
+        var signed: SignedEvidence.Outcome? = nil
+        var validUntil: String? = nil
         if let checksums {
-            list = try ChecksumList.parse(try readInput(checksums), source: checksums)
+            let keyMaterial = try keys.map { KeyMaterial(path: $0, bytes: try readInput($0)) }
+            let signatureInput = try signature.map { (bytes: try readInput($0), path: $0) }
+            let options = SignatureOptions(identity: identity, namespace: namespace)
+            let result: SignedChecksumList.Result
+            do {
+                result = try SignedChecksumList.load(try readInput(checksums), source: checksums, signature: signatureInput,
+                                                     keys: keyMaterial, options: options)
+            } catch let failure as BouncerFailure where failure.family == .evidence && !keys.isEmpty {
+                // A malformed signed list is refused like a bad signature, per file.
+                result = .refused(.init(report: SignatureReport(outcomes: [.refused(signer: nil, reason: failure.description)]), format: nil))
+            }
+            switch result {
+            case .loaded(let loaded):
+                list = loaded.list
+                signed = loaded.signature
+                validUntil = loaded.validUntil
+            case .refused(let outcome):
+                try refuseAll(outcome, list: checksums)
+                return
+            }
         }
         var targets: [(path: String, entry: String?)] = files.map { ($0, name) }
         if files.isEmpty, let list {
@@ -66,13 +111,39 @@ struct VerifyCommand: ParsableCommand {
         }
         var outcome = Outcome()
         for target in targets {
-            let inputs = DigestEvidence.Inputs(pins: pins, list: list, listName: target.entry)
+            let inputs = DigestEvidence.Inputs(pins: pins, list: list, listName: target.entry,
+                                               listSigner: signed?.signerSummary)
             do {
-                let report = try DigestEvidence.verify(path: target.path, displayName: target.path, inputs: inputs)
+                var report = try DigestEvidence.verify(path: target.path, displayName: target.path, inputs: inputs)
+                if let signed { report.signatures = SignedEvidence.entries(signed.report, format: signed.format) }
+                // A signed Release with a Valid-Until that was checked also proves freshness.
+                if let validUntil, signed != nil {
+                    for index in report.evidence.indices where report.evidence[index].kind == "checksums" {
+                        report.evidence[index].proves.append("freshness")
+                        report.evidence[index].details["validUntil"] = validUntil
+                    }
+                }
                 outcome.record(report, json: json)
             } catch {
                 outcome.recordUnreadable(target.path, error, json: json)
             }
+        }
+        try outcome.finish()
+    }
+
+    /// The list's signature failed: every file is refused, each report
+    /// naming why each signature did not count.
+    private func refuseAll(_ signed: SignedEvidence.Outcome, list: String) throws {
+        var outcome = Outcome()
+        for file in files.isEmpty ? [list] : files {
+            var reasons = signed.report.outcomes.compactMap { item -> VerificationReport.Reason? in
+                if case .refused(_, let reason) = item { return .init(code: "signature-refused", message: "\(list): \(reason)") }
+                return nil
+            }
+            if reasons.isEmpty { reasons = [.init(code: "signature-refused", message: "\(list): no signature verified")] }
+            var report = VerificationReport(artifact: .init(name: file, sha256: nil), reasons: reasons)
+            report.signatures = SignedEvidence.entries(signed.report, format: signed.format)
+            outcome.record(report, json: json)
         }
         try outcome.finish()
     }

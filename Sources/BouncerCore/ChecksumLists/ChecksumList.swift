@@ -12,6 +12,15 @@ public struct ChecksumList: Sendable {
         public let digest: Digest
         /// 1-based line number in the list.
         public let line: Int
+        /// The size in bytes the list gives (Debian lists do), checked as well.
+        public var size: UInt64? = nil
+
+        public init(name: String, digest: Digest, line: Int, size: UInt64? = nil) {
+            self.name = name
+            self.digest = digest
+            self.line = line
+            self.size = size
+        }
     }
 
     public let entries: [Entry]
@@ -51,12 +60,36 @@ public struct ChecksumList: Sendable {
         entries.filter { $0.name == name }
     }
 
+    /// The entry name to use for a file's base name: the name itself when
+    /// listed, else the one path entry (`pool/.../x.deb`) whose last
+    /// component it is. Several different paths with that base name are
+    /// ambiguous and resolve to nothing (the caller then reports them).
+    public func resolve(baseName name: String) -> String {
+        guard entries(named: name).isEmpty, !name.contains("/") else { return name }
+        let candidates = pathEntries(withBaseName: name)
+        return candidates.count == 1 ? candidates[0] : name
+    }
+
+    /// Distinct path entries whose last component is `name`.
+    public func pathEntries(withBaseName name: String) -> [String] {
+        var out: [String] = []
+        for entry in entries where entry.name.hasSuffix("/" + name) && !out.contains(entry.name) {
+            out.append(entry.name)
+        }
+        return out
+    }
+
+    /// Checks that no name is listed twice with different digests or sizes.
+    public static func checkUnambiguousEntries(_ entries: [Entry], source: String) throws(ChecksumListError) {
+        try checkUnambiguous(entries, source: source)
+    }
+
     private static func checkUnambiguous(_ entries: [Entry], source: String) throws(ChecksumListError) {
         var seen: [String: Entry] = [:]
         for entry in entries {
             let key = entry.digest.algorithm.rawValue + "\u{0}" + entry.name
             if let first = seen[key] {
-                if !first.digest.matches(entry.digest) {
+                if !first.digest.matches(entry.digest) || (first.size != nil && entry.size != nil && first.size != entry.size) {
                     throw .ambiguous(source: source, name: entry.name, firstLine: first.line, secondLine: entry.line)
                 }
             } else {

@@ -16,12 +16,16 @@ public enum ChecksumListCheck {
         case notListed(name: String, list: String)
         case onlyWeakDigests(name: String, list: String, algorithms: [HashAlgorithm])
         case mismatch(name: String, list: String, line: Int, expected: Digest, actual: Digest)
+        case sizeMismatch(name: String, list: String, line: Int, expected: UInt64, actual: UInt64)
+        case ambiguousBaseName(name: String, list: String, candidates: [String])
 
         public var code: String {
             switch self {
             case .notListed: "checksums-not-listed"
             case .onlyWeakDigests: "checksums-weak-digest"
             case .mismatch: "checksums-mismatch"
+            case .sizeMismatch: "checksums-size-mismatch"
+            case .ambiguousBaseName: "checksums-ambiguous-name"
             }
         }
 
@@ -33,6 +37,10 @@ public enum ChecksumListCheck {
                 "\(list) lists '\(name)' only with \(algorithms.map(\.rawValue).joined(separator: ", ")), which never counts as evidence"
             case .mismatch(let name, let list, let line, let expected, let actual):
                 "\(expected.algorithm.rawValue) of '\(name)' is \(actual.hex), but \(list) line \(line) lists \(expected.hex)"
+            case .sizeMismatch(let name, let list, let line, let expected, let actual):
+                "'\(name)' is \(actual) bytes, but \(list) line \(line) lists \(expected) bytes"
+            case .ambiguousBaseName(let name, let list, let candidates):
+                "\(list) lists several entries named '\(name)' (\(candidates.prefix(5).joined(separator: ", "))); give --name with the full entry"
             }
         }
     }
@@ -47,9 +55,24 @@ public enum ChecksumListCheck {
     }
 
     public static func check(name: String, actual: [HashAlgorithm: Digest],
-                             list: ChecksumList) -> Result<Listed, Refusal> {
+                             list: ChecksumList, size: UInt64? = nil) -> Result<Listed, Refusal> {
         let named = list.entries(named: name)
-        guard !named.isEmpty else { return .failure(.notListed(name: name, list: list.source)) }
+        guard !named.isEmpty else {
+            let candidates = name.contains("/") ? [] : list.pathEntries(withBaseName: name)
+            if candidates.count > 1 {
+                return .failure(.ambiguousBaseName(name: name, list: list.source, candidates: candidates))
+            }
+            return .failure(.notListed(name: name, list: list.source))
+        }
+        // A listed size is checked before any digest: a wrong size is a clear,
+        // cheap refusal (Debian indexes list both).
+        if let size {
+            for entry in named {
+                if let expected = entry.size, expected != size {
+                    return .failure(.sizeMismatch(name: name, list: list.source, line: entry.line, expected: expected, actual: size))
+                }
+            }
+        }
         let strong = named.filter { $0.digest.algorithm.isEvidence }
         guard !strong.isEmpty else {
             return .failure(.onlyWeakDigests(name: name, list: list.source, algorithms: named.map(\.digest.algorithm)))

@@ -99,11 +99,10 @@ public final class PublicKey: @unchecked Sendable {
 
     /// An uncompressed (0x04 || x || y) or compressed SEC1 point on a NIST curve.
     public convenience init(ecPoint point: [UInt8], curve: Curve) throws(CryptoError) {
-        let key = PublicKey.fromParams(type: "EC") { builder in
-            OSSL_PARAM_BLD_push_utf8_string(builder, OSSL_PKEY_PARAM_GROUP_NAME, curve.groupName, 0) == 1
-                && point.withUnsafeBytes {
-                    OSSL_PARAM_BLD_push_octet_string(builder, OSSL_PKEY_PARAM_PUB_KEY, $0.baseAddress, $0.count) == 1
-                }
+        // Built in C: OSSL_PARAM_BLD keeps the pointers it is given until
+        // to_param, longer than Swift's temporary C strings live.
+        let key = point.withUnsafeBufferPointer { buffer in
+            bouncer_ec_public_key(curve.groupName, buffer.baseAddress, buffer.count)
         }
         guard let key else { throw .malformedKey("invalid \(curve.rawValue) point") }
         // fromdata does not check that the point lies on the curve; do it here.
@@ -124,13 +123,10 @@ public final class PublicKey: @unchecked Sendable {
         guard !modulus.isEmpty, !exponent.isEmpty, modulus.count <= 2048, exponent.count <= 16 else {
             throw .malformedKey("RSA modulus or exponent has an invalid size")
         }
-        guard let n = BN_bin2bn(modulus, Int32(modulus.count), nil) else { throw .malformedKey("RSA modulus") }
-        defer { BN_free(n) }
-        guard let e = BN_bin2bn(exponent, Int32(exponent.count), nil) else { throw .malformedKey("RSA exponent") }
-        defer { BN_free(e) }
-        let key = PublicKey.fromParams(type: "RSA") { builder in
-            OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, n) == 1
-                && OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, e) == 1
+        let key = modulus.withUnsafeBufferPointer { n in
+            exponent.withUnsafeBufferPointer { e in
+                bouncer_rsa_public_key(n.baseAddress, n.count, e.baseAddress, e.count)
+            }
         }
         guard let key else { throw .malformedKey("invalid RSA public key") }
         try self.init(pkey: key)
@@ -145,22 +141,12 @@ public final class PublicKey: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: out, count: Int(length)))
     }
 
+    /// The size in bytes of a signature by this key (the RSA modulus length).
+    public var byteSize: Int { Int(EVP_PKEY_get_size(pkey)) }
+
     /// Whether two keys are the same key (compared on their SPKI encoding).
     public func isSameKey(as other: PublicKey) -> Bool {
         EVP_PKEY_eq(pkey, other.pkey) == 1
-    }
-
-    private static func fromParams(type: String, _ push: (OpaquePointer) -> Bool) -> OpaquePointer? {
-        guard let builder = OSSL_PARAM_BLD_new() else { return nil }
-        defer { OSSL_PARAM_BLD_free(builder) }
-        guard push(builder), let params = OSSL_PARAM_BLD_to_param(builder) else { return nil }
-        defer { OSSL_PARAM_free(params) }
-        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, type, nil) else { return nil }
-        defer { EVP_PKEY_CTX_free(ctx) }
-        var key: OpaquePointer? = nil
-        guard EVP_PKEY_fromdata_init(ctx) == 1,
-              EVP_PKEY_fromdata(ctx, &key, bouncer_evp_pkey_public_key_selection(), params) == 1 else { return nil }
-        return key
     }
 }
 

@@ -45,10 +45,31 @@ public struct VerificationReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// Each signature examined, verified or not (a message may carry several
+    /// and passes when one verifies from a trusted key). Absent when no
+    /// signature was involved.
+    public struct SignatureEntry: Codable, Sendable, Equatable {
+        public var status: String
+        public var format: String?
+        public var signer: String?
+        public var reason: String?
+        public var details: [String: String]?
+
+        public init(status: String, format: String? = nil, signer: String? = nil, reason: String? = nil,
+                    details: [String: String]? = nil) {
+            self.status = status
+            self.format = format
+            self.signer = signer
+            self.reason = reason
+            self.details = details
+        }
+    }
+
     public var verdict: Verdict
     public var artifact: Artifact
     public var evidence: [Evidence]
     public var reasons: [Reason]
+    public var signatures: [SignatureEntry]?
 
     public init(artifact: Artifact, evidence: [Evidence] = [], reasons: [Reason] = []) {
         self.artifact = artifact
@@ -70,7 +91,10 @@ public struct VerificationReport: Codable, Sendable, Equatable {
     public func humanLines() -> [String] {
         switch verdict {
         case .pass:
-            return ["\(artifact.name): OK: " + evidence.map(\.summary).joined(separator: "; ")]
+            let ignored = (signatures ?? []).filter { $0.status != "verified" }.map {
+                "\(artifact.name): note: another signature did not count: \($0.reason ?? "refused")"
+            }
+            return ["\(artifact.name): OK: " + evidence.map(\.summary).joined(separator: "; ")] + ignored
         case .fail:
             let why = reasons.isEmpty ? ["nothing was verified"] : reasons.map(\.message)
             return why.map { "\(artifact.name): REFUSED: \($0)" }

@@ -20,7 +20,7 @@ public enum DigestEvidence {
     }
 
     public static func verify(path: String, displayName: String, inputs: Inputs) throws(BouncerError) -> VerificationReport {
-        let entryName = inputs.listName ?? baseName(path)
+        let entryName = inputs.listName ?? inputs.list.map { $0.resolve(baseName: baseName(path)) } ?? baseName(path)
         var algorithms: [HashAlgorithm] = [.sha256]
         algorithms += inputs.pins.map(\.algorithm)
         if let list = inputs.list { algorithms += ChecksumListCheck.algorithms(for: entryName, in: list) }
@@ -53,13 +53,16 @@ public enum DigestEvidence {
             }
         }
         if let list = inputs.list {
-            switch ChecksumListCheck.check(name: entryName, actual: digests, list: list) {
+            switch ChecksumListCheck.check(name: entryName, actual: digests, list: list, size: size) {
             case .success(let listed):
                 let origin = inputs.listSigner.map { "; the list is signed by \($0)" }
                     ?? " (the list is unsigned: integrity against the list only, not origin)"
                 var details = ["list": listed.list, "entry": listed.name, "line": String(listed.line),
                                "digest": listed.digest.description]
                 if let signer = inputs.listSigner { details["signer"] = signer }
+                if let listedSize = list.entries(named: listed.name).compactMap(\.size).first {
+                    details["size"] = String(listedSize)
+                }
                 evidence.append(.init(kind: "checksums",
                                       proves: inputs.listSigner == nil ? ["integrity"] : ["integrity", "origin"],
                                       summary: "\(listed.digest.algorithm.rawValue) listed in \(listed.list) line \(listed.line)\(origin)",

@@ -1,0 +1,95 @@
+import ArgumentParser
+import BouncerCore
+import Foundation
+
+struct VerifySignatureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-signature",
+        abstract: "Verify a detached signature over a file, or a cleartext-signed file.",
+        discussion: """
+            With --signature SIG, SIG is a detached signature over FILE (its format is detected \
+            from its content). Without it, FILE must be an OpenPGP cleartext-signed message \
+            (e.g. Debian InRelease) and its own signature is checked. KEY is an OpenPGP key or \
+            keyring (armored or binary); every key in it is trusted. A message with several \
+            signatures passes when at least one verifies from a trusted key; each is reported.
+
+            Exit codes: 0 verified; 1 refused (bad, untrusted or malformed signature); \
+            2 usage error or unusable key file; 3 a file could not be read.
+            """
+    )
+
+    @Argument(help: "The signed file.")
+    var file: String
+
+    @Option(help: ArgumentHelp("Detached signature over FILE.", valueName: "SIG"))
+    var signature: String?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("Trusted key or keyring (repeatable).", valueName: "KEY"))
+    var keys: [String] = []
+
+    @Option(help: ArgumentHelp("The signer's principal (formats that need one).", valueName: "P"))
+    var identity: String?
+
+    @Option(help: ArgumentHelp("The signature namespace (formats that need one).", valueName: "NS"))
+    var namespace: String?
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        if keys.isEmpty { throw ValidationError("give at least one --key KEY: a signature counts only against a named key") }
+    }
+
+    func run() throws {
+        // An unreadable artifact is an I/O failure (exit 3), whatever else is wrong.
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw BouncerError.io("cannot read \(file): \(FileManager.default.fileExists(atPath: file) ? "permission denied" : "no such file")")
+        }
+        let keyMaterial = try keys.map { KeyMaterial(path: $0, bytes: try readInput($0)) }
+        let options = SignatureOptions(identity: identity, namespace: namespace)
+        // The digest reported is computed in the same read as the signature
+        // check, so it names exactly the bytes that were verified.
+        var outcome: SignedEvidence.Outcome
+        do {
+            if let signature {
+                outcome = try SignedEvidence.verifyDetached(fileAt: file, signature: try readInput(signature),
+                                                            signaturePath: signature, keys: keyMaterial, options: options)
+            } else {
+                let message = try readArtifact(file)
+                guard OpenPGPFormat.isClearsigned(message) else {
+                    throw BouncerError(.evidence, code: "signature-missing",
+                                       "\(file) is not a cleartext-signed message ('-----BEGIN PGP SIGNED MESSAGE-----'), and no --signature was given")
+                }
+                outcome = try SignedEvidence.verifyClearsigned(message, source: file, keys: keyMaterial, options: options).outcome
+                outcome.artifactSHA256 = Hasher.digest(message, .sha256)
+                outcome.artifactSize = UInt64(message.count)
+            }
+        } catch let failure as BouncerFailure where failure.family == .evidence {
+            outcome = .init(report: SignatureReport(outcomes: [.refused(signer: nil, reason: failure.description)]), format: nil)
+        }
+        let report = SignedEvidence.verificationReport(outcome, artifactName: file,
+                                                       sha256: outcome.artifactSHA256?.hex, size: outcome.artifactSize)
+        if json {
+            Console.output(report.jsonLine())
+        } else {
+            for line in report.humanLines() {
+                if report.verdict == .pass { Console.output(line) } else { Console.error(line) }
+            }
+        }
+        if report.verdict != .pass { throw ExitCode(ErrorFamily.evidence.exitCode) }
+    }
+}
+
+/// Reads the artifact itself: failing to read it is an I/O error (exit 3).
+func readArtifact(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw BouncerError.io("cannot read \(path): \(errnoDescription())")
+    }
+    defer { try? handle.close() }
+    let data: Data
+    do { data = try handle.read(upToCount: limit + 1) ?? Data() } catch {
+        throw BouncerError.io("cannot read \(path): \(error.localizedDescription)")
+    }
+    guard data.count <= limit else { throw BouncerError.io("\(path) is larger than \(limit) bytes") }
+    return [UInt8](data)
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+@testable import BouncerCore
+
+/// Regression for the RSA and EC constructors: OSSL_PARAM_BLD keeps the
+/// pointers it is given until to_param, and Swift's temporary C strings did
+/// not live that long, so every key was rejected. Keys and signatures are
+/// made by the openssl CLI at test time.
+@Suite struct PublicKeyConstructionTests {
+    static let openssl = "/usr/bin/openssl"
+
+    func run(_ args: [String], in dir: URL) throws -> ProcessResult {
+        try BouncerProcess.runProgram(Self.openssl, args, cwd: dir.path)
+    }
+
+    @Test func rsaFromModulusAndExponent() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.openssl) else { print("NOTICE: openssl CLI absent, skipped"); return }
+        let dir = try BouncerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try run(["genrsa", "-out", "k.pem", "2048"], in: dir)
+        let modulus = try run(["rsa", "-in", "k.pem", "-noout", "-modulus"], in: dir).out
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "Modulus=", with: "")
+        try Data("message".utf8).write(to: dir.appendingPathComponent("m"))
+        _ = try run(["dgst", "-sha256", "-sign", "k.pem", "-out", "m.sig", "m"], in: dir)
+        let n = try #require(Hex.decode(modulus))
+        let key = try PublicKey(rsaModulus: n, exponent: [0x01, 0x00, 0x01])
+        #expect(key.kind == .rsa(bits: 2048))
+        #expect(key.byteSize == 256)
+        let signature = [UInt8](try Data(contentsOf: dir.appendingPathComponent("m.sig")))
+        #expect(key.verify(signature: signature, message: Array("message".utf8), scheme: .rsaPKCS1(.sha256)))
+        #expect(!key.verify(signature: signature, message: Array("messagf".utf8), scheme: .rsaPKCS1(.sha256)))
+    }
+
+    @Test(arguments: [("prime256v1", PublicKey.Curve.p256), ("secp384r1", .p384), ("secp521r1", .p521)])
+    func ecFromPoint(_ curve: (String, PublicKey.Curve)) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.openssl) else { print("NOTICE: openssl CLI absent, skipped"); return }
+        let dir = try BouncerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try run(["ecparam", "-name", curve.0, "-genkey", "-noout", "-out", "k.pem"], in: dir)
+        _ = try run(["ec", "-in", "k.pem", "-pubout", "-outform", "DER", "-out", "pub.der"], in: dir)
+        let spki = [UInt8](try Data(contentsOf: dir.appendingPathComponent("pub.der")))
+        let point = Array(spki.suffix(2 * curve.1.fieldBytes + 1))    // the uncompressed point ends the SPKI
+        let key = try PublicKey(ecPoint: point, curve: curve.1)
+        #expect(key.isSameKey(as: try PublicKey(spkiDER: spki)))
+        var offCurve = point
+        offCurve[offCurve.count - 1] ^= 0x01
+        #expect(throws: CryptoError.self) { try PublicKey(ecPoint: offCurve, curve: curve.1) }
+    }
+}
