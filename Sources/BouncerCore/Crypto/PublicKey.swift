@@ -99,11 +99,21 @@ public final class PublicKey: @unchecked Sendable {
 
     /// An uncompressed (0x04 || x || y) or compressed SEC1 point on a NIST curve.
     public convenience init(ecPoint point: [UInt8], curve: Curve) throws(CryptoError) {
-        let key = PublicKey.fromParams(type: "EC") { builder in
-            OSSL_PARAM_BLD_push_utf8_string(builder, OSSL_PKEY_PARAM_GROUP_NAME, curve.groupName, 0) == 1
-                && point.withUnsafeBytes {
-                    OSSL_PARAM_BLD_push_octet_string(builder, OSSL_PKEY_PARAM_PUB_KEY, $0.baseAddress, $0.count) == 1
+        // OSSL_PARAM_BLD keeps pointers to the names and buffers (not copies)
+        // until EVP_PKEY_fromdata has run, so every C string and buffer is
+        // pinned around the whole build; bridged temporaries would dangle.
+        let key = OSSL_PKEY_PARAM_GROUP_NAME.withCString { groupKey in
+            OSSL_PKEY_PARAM_PUB_KEY.withCString { pubKey in
+                curve.groupName.withCString { group in
+                    point.withUnsafeBytes { pointBytes in
+                        PublicKey.fromParams(type: "EC") { builder in
+                            OSSL_PARAM_BLD_push_utf8_string(builder, groupKey, group, 0) == 1
+                                && OSSL_PARAM_BLD_push_octet_string(builder, pubKey, pointBytes.baseAddress,
+                                                                    pointBytes.count) == 1
+                        }
+                    }
                 }
+            }
         }
         guard let key else { throw .malformedKey("invalid \(curve.rawValue) point") }
         // fromdata does not check that the point lies on the curve; do it here.
@@ -128,9 +138,13 @@ public final class PublicKey: @unchecked Sendable {
         defer { BN_free(n) }
         guard let e = BN_bin2bn(exponent, Int32(exponent.count), nil) else { throw .malformedKey("RSA exponent") }
         defer { BN_free(e) }
-        let key = PublicKey.fromParams(type: "RSA") { builder in
-            OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, n) == 1
-                && OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, e) == 1
+        // The parameter names must outlive EVP_PKEY_fromdata (see init(ecPoint:)).
+        let key = OSSL_PKEY_PARAM_RSA_N.withCString { nKey in
+            OSSL_PKEY_PARAM_RSA_E.withCString { eKey in
+                PublicKey.fromParams(type: "RSA") { builder in
+                    OSSL_PARAM_BLD_push_BN(builder, nKey, n) == 1 && OSSL_PARAM_BLD_push_BN(builder, eKey, e) == 1
+                }
+            }
         }
         guard let key else { throw .malformedKey("invalid RSA public key") }
         try self.init(pkey: key)
