@@ -160,6 +160,7 @@ import BouncerTestSupport
             ("untrusted comment: x\n\(goodLine)\ntrusted comment: a\u{1b}[2Jb\n\(global)\n", "control characters"),
             ("untrusted comment: x\n\(goodLine)\ntrusted comment: \(String(repeating: "t", count: 9000))\n\(global)\n", "longer than"),
             ("untrusted comment: x\n\(goodLine)\ntrusted comment: t\r\n\(global)\rjunk\n", "carriage return"),
+            ("untrusted comment: \(String(repeating: "u", count: 1025))\n\(goodLine)\ntrusted comment: t\n\(global)\n", "untrusted comment is longer"),
             (String(repeating: "untrusted comment: x\n", count: 2000), "larger than"),
         ]
         for (text, expected) in cases {

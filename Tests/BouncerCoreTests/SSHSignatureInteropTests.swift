@@ -84,6 +84,9 @@ import BouncerTestSupport
             let wrongKey = try SSHSignatureFormat.verify(message: message, signature: signature,
                                                          keys: Self.signers("alice@example.com \(other.pub)\n"), options: options)
             #expect(SigTest.reason(wrongKey)?.hasPrefix("wrong key") == true, "\(wrongKey)")
+            if case .refused(let signer, _)? = wrongKey.outcomes.first {
+                #expect(signer == (try key.fingerprint(keygen)), "a refusal names the key that signed")
+            }
 
             let wrongNamespace = try SSHSignatureFormat.verify(message: message, signature: signature, keys: allowed,
                                                                options: SignatureOptions(identity: "alice@example.com", namespace: "git"))

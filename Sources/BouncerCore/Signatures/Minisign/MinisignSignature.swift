@@ -31,14 +31,18 @@ struct MinisignSignature {
     // minisign's own limits: comment ≤ 1024, trusted comment ≤ 8192 bytes.
     static let fileLimit = 16 * 1024
     static let trustedCommentLimit = 8192
+    static let commentLimit = 1024
 
     static func parse(_ bytes: [UInt8]) throws(SignatureText.Failure) -> MinisignSignature {
         let lines = try SignatureText.lines(bytes, limit: fileLimit)
         guard lines.count == 4 else {
             throw SignatureText.Failure("expected 4 lines, found \(lines.count)")
         }
-        guard SignatureText.after(SignatureText.untrustedPrefix, in: lines[0]) != nil else {
+        guard let untrusted = SignatureText.after(SignatureText.untrustedPrefix, in: lines[0]) else {
             throw SignatureText.Failure("line 1 does not start with 'untrusted comment: '")
+        }
+        guard untrusted.count <= commentLimit else {
+            throw SignatureText.Failure("untrusted comment is longer than \(commentLimit) bytes")
         }
         let blob = try SignatureText.base64(lines[1], count: 74, what: "line 2 (the signature)")
         let algorithm: Algorithm

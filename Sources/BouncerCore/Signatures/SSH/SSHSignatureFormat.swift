@@ -59,7 +59,7 @@ public enum SSHSignatureFormat: DetachedSignatureFormat {
             switch error {
             case .unsupported(let what): return .refused(signer: nil, reason: "unsupported algorithm: \(what)")
             case .malformed(let why): return .refused(signer: nil, reason: "malformed SSH signature: \(why)")
-            case .bad(let why): return .refused(signer: nil, reason: "bad signature: \(why)")
+            case .bad(let why): return .refused(signer: key.fingerprint, reason: "bad signature: \(why)")
             }
         }
         return authorise(key: key, signers: signers, identity: identity, namespace: namespace, now: now,
@@ -77,7 +77,7 @@ public enum SSHSignatureFormat: DetachedSignatureFormat {
             file.entries.filter { $0.keyBlob == key.blob }.map { (file.path, $0) }
         }
         guard !listed.isEmpty else {
-            return .refused(signer: nil, reason: "wrong key: the signature was made by \(key.typeName) key \(key.fingerprint), which is not in the allowed_signers")
+            return .refused(signer: key.fingerprint, reason: "wrong key: the signature was made by \(key.typeName) key \(key.fingerprint), which is not in the allowed_signers")
         }
         let forIdentity = listed.filter { SSHPatterns.listMatches(identity, list: $0.1.principals) }
         guard !forIdentity.isEmpty else {
