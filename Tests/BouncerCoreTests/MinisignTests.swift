@@ -172,6 +172,47 @@ import BouncerTestSupport
         }
     }
 
+    /// Random byte changes and truncations of real minisign and signify
+    /// signatures: each is refused (or, when only the untrusted comment
+    /// changed, still verifies), and nothing traps.
+    @Test func mutationsOfRealSignatures() throws {
+        guard let minisign = SigTest.tool("minisign", package: "minisign"),
+              let signify = SigTest.tool("signify-openbsd", package: "signify-openbsd") else { return }
+        let dir = try BouncerProcess.temporaryDirectory("minisign-fuzz").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try SigTest.run(minisign, ["-G", "-W", "-p", "m.pub", "-s", "m.key"], cwd: dir)
+        try SigTest.run(signify, ["-G", "-n", "-p", "s.pub", "-s", "s.sec"], cwd: dir)
+        let message = Array("data\n".utf8)
+        try SigTest.write(message, "\(dir)/data")
+        try SigTest.run(minisign, ["-S", "-s", "m.key", "-m", "data", "-t", "trusted"], cwd: dir)
+        try SigTest.run(signify, ["-S", "-s", "s.sec", "-m", "data", "-x", "data.sig"], cwd: dir)
+        let samples: [(String, [UInt8], KeyMaterial)] = [
+            ("minisign", try SigTest.bytes("\(dir)/data.minisig"), try SigTest.key("\(dir)/m.pub")),
+            ("signify", try SigTest.bytes("\(dir)/data.sig"), try SigTest.key("\(dir)/s.pub")),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for (format, signature, key) in samples {
+            func verify(_ bytes: [UInt8]) throws -> SignatureReport {
+                format == "minisign"
+                    ? try MinisignFormat.verify(message: message, signature: bytes, keys: [key], options: SignatureOptions())
+                    : try SignifyFormat.verify(message: message, signature: bytes, keys: [key], options: SignatureOptions())
+            }
+            #expect(try verify(signature).passed)
+            // The first line is the untrusted comment: changing it may keep the signature valid.
+            let commentEnd = (signature.firstIndex(of: 0x0a) ?? 0) + 1
+            // Only dropping the final newline leaves the same lines.
+            for length in 0..<signature.count - 1 {
+                #expect(!(try verify(Array(signature[0..<length])).passed), "\(format) truncated to \(length)")
+            }
+            for _ in 0..<2000 {
+                var mutated = signature
+                let index = Int.random(in: commentEnd..<mutated.count - 1, using: &generator)
+                mutated[index] ^= UInt8.random(in: 1...255, using: &generator)
+                #expect(SigTest.reason(try verify(mutated)) != nil, "\(format): byte \(index) changed but still accepted")
+            }
+        }
+    }
+
     @Test func blake2b512MatchesRFC7693() {
         // RFC 7693 Appendix A: BLAKE2b-512("abc").
         #expect(Hex.encode(Hasher.blake2b512(Array("abc".utf8))) ==

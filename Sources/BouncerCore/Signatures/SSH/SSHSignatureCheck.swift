@@ -68,7 +68,7 @@ extension SSHPublicKey {
 
             case .skECDSA:
                 let webauthn = sigType == "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"
-                guard webauthn || sigType == typeName else { try expect(sigType, typeName); return [:] }
+                if !webauthn { try expect(sigType, typeName) }
                 let der = try Self.ecdsaDER(try reader.string("ECDSA signature"))
                 let flags = try reader.byte("security key flags")
                 let counter = try reader.raw(4, "security key counter")
