@@ -1,12 +1,16 @@
 /// Every detached-signature format Bouncer knows, in detection order. A
 /// signature file is handed to the first format that recognises its content;
-/// new formats (minisign, signify, SSHSIG) join by adding one line here.
+/// a new format joins by adding one line here. minisign precedes signify:
+/// both start with `untrusted comment:`, only minisign has a trusted comment.
 public enum SignatureFormats {
     /// Computed, so no shared mutable global is involved (metatypes of the
     /// protocol are not Sendable).
     public static var all: [any DetachedSignatureFormat.Type] {
         [
             OpenPGPFormat.self,
+            SSHSignatureFormat.self,
+            MinisignFormat.self,
+            SignifyFormat.self,
         ]
     }
 
