@@ -12,6 +12,7 @@ public struct BouncerCommand: ParsableCommand {
         subcommands: [
             HashCommand.self,
             VerifyCommand.self,
+            UnpackCommand.self,
         ]
     )
 
