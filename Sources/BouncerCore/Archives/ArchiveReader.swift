@@ -44,7 +44,6 @@ public final class ArchiveReader {
         Self.enableFormats(archive, seekable: seekable)
         guard archive_read_open_fd(archive, fd, 128 << 10) == ARCHIVE_OK else {
             let reason = Self.errorString(archive)
-            archive_read_free(archive)
             throw .unreadable(archive: name, entry: nil, reason: reason)
         }
     }
@@ -62,11 +61,12 @@ public final class ArchiveReader {
         let status = archive_read_open(archive, Unmanaged.passUnretained(context).toOpaque(), nil, streamRead, nil)
         guard status == ARCHIVE_OK else {
             let reason = context.failure.map { "\($0)" } ?? Self.errorString(archive)
-            archive_read_free(archive)
             throw .unreadable(archive: name, entry: nil, reason: reason)
         }
     }
 
+    // Also runs when an initializer throws after `archive` is set, so the
+    // failure paths above must not free it themselves.
     deinit {
         archive_read_free(archive)
         if ownedFD >= 0 { close(ownedFD) }

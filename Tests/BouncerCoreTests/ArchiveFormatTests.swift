@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import BouncerCore
+import BouncerTestSupport
+
+/// Benign archives in every format Bouncer reads unpack to the same tree,
+/// with setuid, setgid and sticky bits dropped.
+@Suite struct ArchiveFormatTests {
+    @Test(arguments: ["tree.tar", "tree-gnu.tar", "tree.tar.xz", "tree.tar.bz2"])
+    func unpacksTheTree(_ name: String) throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try checkTree(try ArchiveFixtures.path(name), work: work, long: true)
+    }
+
+    @Test func unpacksUstarGzip() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try checkTree(try ArchiveFixtures.path("tree-ustar.tgz"), work: work, long: false)
+    }
+
+    @Test(arguments: [("zstd", "zst"), ("lz4", "lz4")])
+    func unpacksZstdAndLz4(_ tool: (String, String)) throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let compressed = work.appendingPathComponent("tree.tar.\(tool.1)").path
+        let input = try ArchiveFixtures.path("tree.tar")
+        let arguments = tool.0 == "zstd" ? ["zstd", "-q", input, "-o", compressed] : ["lz4", "-q", "-z", input, compressed]
+        let made = try BouncerProcess.runProgram("/usr/bin/env", arguments)
+        guard made.status == 0 else {
+            print("NOTICE: \(tool.0) tool unavailable, .tar.\(tool.1) test skipped: \(made.err)")
+            return
+        }
+        try checkTree(compressed, work: work, long: true)
+        let reader = try ArchiveReader(path: compressed)
+        _ = try reader.next()
+        #expect(reader.compression == tool.0)
+    }
+
+    @Test func unpacksZipAndAr() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let zipOut = work.appendingPathComponent("zip").path
+        _ = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("tree.zip")), into: zipOut)
+        #expect(try String(contentsOfFile: zipOut + "/top/sub/deep.txt", encoding: .utf8) == "deep\n")
+        let debOut = work.appendingPathComponent("deb").path
+        let summary = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("tree.deb")), into: debOut)
+        #expect(summary.files == 2)
+        #expect(try String(contentsOfFile: debOut + "/debian-binary", encoding: .utf8) == "2.0\n")
+    }
+
+    /// Read from a byte source while hashing it: one pass gives entries and digest.
+    @Test func readsFromAStreamWhileHashing() throws {
+        let path = try ArchiveFixtures.path("tree.tar.xz")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let source = HashingByteSource(ChunkSource(bytes))
+        let reader = try ArchiveReader(source: source, name: "stream")
+        var names: [String] = []
+        while let entry = try reader.next() { names.append(entry.path) }
+        try source.drain()
+        #expect(names.contains("top/hello.txt"))
+        #expect(source.hasher.finalize()[.sha256] == Hasher.digest(bytes, .sha256))
+    }
+
+    @Test func notAnArchiveIsUnreadable() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let file = work.appendingPathComponent("junk.tar.gz")
+        try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) }).write(to: file)
+        #expect(throws: ArchiveError.self) {
+            let reader = try ArchiveReader(path: file.path)
+            while try reader.next() != nil {}
+        }
+    }
+
+    private func checkTree(_ archive: String, work: URL, long: Bool) throws {
+        let out = work.appendingPathComponent("out").path
+        let summary = try SafeExtractor.unpack(try ArchiveReader(path: archive), into: out)
+        #expect(summary.symlinks == 1)
+        #expect(summary.hardlinks == 1)
+        let fm = FileManager.default
+        #expect(try String(contentsOfFile: out + "/top/hello.txt", encoding: .utf8) == "hello\n")
+        #expect(try String(contentsOfFile: out + "/top/again", encoding: .utf8) == "hello\n")
+        #expect(try fm.destinationOfSymbolicLink(atPath: out + "/top/link") == "hello.txt")
+        let runMode = try fm.attributesOfItem(atPath: out + "/top/run.sh")[.posixPermissions] as? Int
+        #expect(runMode.map { $0 & 0o7000 } == 0, "setuid/setgid kept: \(String(describing: runMode))")
+        #expect(runMode.map { $0 & 0o100 } == 0o100)
+        let stickyMode = try fm.attributesOfItem(atPath: out + "/top/sticky")[.posixPermissions] as? Int
+        #expect(stickyMode.map { $0 & 0o7022 } == 0, "sticky or world-writable kept: \(String(describing: stickyMode))")
+        if long {
+            #expect(fm.fileExists(atPath: out + "/top/" + String(repeating: "long", count: 40) + "/name.txt"))
+        }
+        #expect(try fm.contentsOfDirectory(atPath: work.path).filter { $0.contains("bouncer-tmp") } == [])
+    }
+}
+
+/// Hands out bytes in small uneven chunks, like a network stream.
+final class ChunkSource: ArchiveByteSource {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - offset, 777)
+        guard count > 0 else { return 0 }
+        bytes[offset..<offset + count].withUnsafeBytes { buffer.copyMemory(from: $0) }
+        offset += count
+        return count
+    }
+}
