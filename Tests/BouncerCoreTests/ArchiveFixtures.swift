@@ -93,6 +93,13 @@ with zipfile.ZipFile("zip-absolute.zip", "w") as z:
     z.writestr("ok.txt", "fine")
     z.writestr(zipfile.ZipInfo(absolute), "evil")
 
+# A zip bomb: 64 MiB of zeros deflated to ~64 KB.
+with zipfile.ZipFile("zip-bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("ok.txt", "fine")
+    with z.open("zeros.bin", "w") as f:
+        for _ in range(64):
+            f.write(bytes(1 << 20))
+
 # Benign archives in every supported format, with the same tree.
 tree = [member("top/", D, mode=0o755), member("top/hello.txt", data=b"hello\n", mode=0o644),
         member("top/run.sh", data=b"#!/bin/sh\n", mode=0o6755), member("top/sticky/", D, mode=0o1777),

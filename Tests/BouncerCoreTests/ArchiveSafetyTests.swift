@@ -35,6 +35,7 @@ import BouncerTestSupport
         Attack(archive: "duplicate-dir-then-file.tar", code: "archive-duplicate-entry", entry: "a"),
         Attack(archive: "case-collision.tar", code: "archive-case-collision", entry: "readme", caseCollisions: true),
         Attack(archive: "zip-slip.zip", code: "archive-unsafe-path", entry: "../../evil.txt"),
+        Attack(archive: "zip-bomb.zip", code: "archive-ratio-exceeded", entry: "zeros.bin"),
     ]
 
     @Test(arguments: attacks) func hostileArchiveIsRefused(_ attack: Attack) throws {
