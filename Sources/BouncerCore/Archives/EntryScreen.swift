@@ -3,6 +3,10 @@
 /// dangerous cases depend on order: `a -> /etc` then `a/passwd`; a hardlink
 /// to a file that was never extracted; the same path twice ("verify the first,
 /// install the last").
+///
+/// Paths are Swift Strings, compared by Unicode canonical equivalence: the
+/// NFC and NFD spellings of a name are one path here (as on macOS), so an
+/// archive holding both is refused as a duplicate.
 public struct EntryScreen {
     public enum Created: Equatable {
         case directory(explicit: Bool)

@@ -51,9 +51,8 @@ public enum SafeExtractor {
         var summary = UnpackSummary()
         let mask = currentUmask()
         while let entry = try reader.next() {
-            guard let admitted = try screen.admit(entry) else { continue }
+            guard let admitted = try screen.admit(entry), let name = admitted.components.last else { continue }
             let parent = try tree.directory(admitted.components.dropLast())
-            let name = admitted.components[admitted.components.count - 1]
             switch entry.kind {
             case .directory:
                 _ = try tree.directory(admitted.components[...])
