@@ -40,15 +40,22 @@ struct UnpackCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Highest unpacked/compressed ratio.", valueName: "R"))
     var maxRatio: Double?
 
-    @Flag(help: "Refuse names that collide when case is ignored (Foo and foo).")
+    @Flag(help: "Refuse names that collide when case is ignored (Foo and foo). Always on macOS.")
     var refuseCaseCollisions = false
+
+    /// On a case-insensitive file system two such names are one file: always refuse there.
+    #if canImport(Darwin)
+    static let caseInsensitiveHost = true
+    #else
+    static let caseInsensitiveHost = false
+    #endif
 
     func run() throws {
         let limits = try ArchiveLimitFlags(maxSize: maxSize, maxEntries: maxEntries, maxRatio: maxRatio).limits()
         let reader = archive == "-"
             ? try ArchiveReader(fd: 0, name: "standard input", limits: limits)
             : try ArchiveReader(path: archive, limits: limits)
-        let options = UnpackOptions(limits: limits, refuseCaseCollisions: refuseCaseCollisions)
+        let options = UnpackOptions(limits: limits, refuseCaseCollisions: refuseCaseCollisions || Self.caseInsensitiveHost)
         let summary = try SafeExtractor.unpack(reader, into: directory, options: options)
         Console.output("\(archive): unpacked \(summary.files) files, \(summary.directories) directories, "
             + "\(summary.symlinks) symlinks, \(summary.hardlinks) hardlinks (\(summary.bytes) bytes) into \(directory)")

@@ -93,6 +93,13 @@ with zipfile.ZipFile("zip-absolute.zip", "w") as z:
     z.writestr("ok.txt", "fine")
     z.writestr(zipfile.ZipInfo(absolute), "evil")
 
+import warnings
+warnings.simplefilter("ignore")  # zipfile warns about the duplicate name, which is the point
+with zipfile.ZipFile("zip-duplicate.zip", "w") as z:
+    z.writestr("ok.txt", "fine")
+    z.writestr("setup.py", "print('checked')")
+    z.writestr("setup.py", "print('installed')")
+
 # A zip bomb: 64 MiB of zeros deflated to ~64 KB.
 with zipfile.ZipFile("zip-bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("ok.txt", "fine")

@@ -35,6 +35,7 @@ import BouncerTestSupport
         Attack(archive: "duplicate-dir-then-file.tar", code: "archive-duplicate-entry", entry: "a"),
         Attack(archive: "case-collision.tar", code: "archive-case-collision", entry: "readme", caseCollisions: true),
         Attack(archive: "zip-slip.zip", code: "archive-unsafe-path", entry: "../../evil.txt"),
+        Attack(archive: "zip-duplicate.zip", code: "archive-duplicate-entry", entry: "setup.py"),
         Attack(archive: "zip-bomb.zip", code: "archive-ratio-exceeded", entry: "zeros.bin"),
     ]
 
@@ -52,6 +53,8 @@ import BouncerTestSupport
         #expect(error?.code == attack.code, "\(String(describing: error))")
         #expect(error?.family.exitCode == 1)
         #expect(error.map { "\($0)".contains("'\(attack.entry)'") } == true, "\(String(describing: error))")
+        // A bomb is stopped early: at most the grace bytes and one block past them were read.
+        #expect(reader.totalBytes < 16 << 20)
         // Nothing in DIR's parent (no DIR, no temporary tree) and nothing beside it.
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("nested").path) == [])
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["nested"])
