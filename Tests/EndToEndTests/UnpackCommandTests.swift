@@ -93,6 +93,15 @@ with tarfile.open(sys.argv[1] + "/evil.tgz", "w:gz") as t:
         #expect(missing.status == 3)
         #expect(missing.err.contains("nope.tgz"))
 
+        let directory = try BouncerProcess.run(["unpack", work.path, "-C", "d"], cwd: work.path)
+        #expect(directory.status == 3)
+        let truncated = work.appendingPathComponent("truncated.tgz")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: good)).prefix(60)).write(to: truncated)
+        let corrupt = try BouncerProcess.run(["unpack", truncated.path, "-C", "t"], cwd: work.path)
+        #expect(corrupt.status == 1)
+        #expect(corrupt.err.contains("truncated.tgz"))
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("t").path))
+
         let usage = try BouncerProcess.run(["unpack", good], cwd: work.path)
         #expect(usage.status == 2)
         let badSize = try BouncerProcess.run(["unpack", good, "-C", "y", "--max-size", "lots"], cwd: work.path)

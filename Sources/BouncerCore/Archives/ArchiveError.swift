@@ -51,7 +51,7 @@ public enum ArchiveError: BouncerFailure, Equatable {
         switch self {
         case .unreadable(let archive, let entry, let reason):
             if let entry { return "\(archive): cannot read entry '\(quoted(entry))': \(reason)" }
-            return "\(archive): not a readable archive: \(reason)"
+            return "\(archive): not a readable archive (corrupt, truncated or an unsupported format): \(reason)"
         case .unsafePath(let entry, let reason):
             return "entry '\(quoted(entry))' refused: \(reason)"
         case .forbiddenType(let entry, let type):

@@ -24,6 +24,11 @@ public final class ArchiveReader {
     public convenience init(path: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io("cannot open \(path): \(errnoDescription())") }
+        var info = stat()
+        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .io("cannot read \(path): it is a directory")
+        }
         do {
             try self.init(fd: fd, name: path, limits: limits)
         } catch {
@@ -98,7 +103,12 @@ public final class ArchiveReader {
         let status = archive_read_next_header(archive, &pointer)
         if status == ARCHIVE_EOF { return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let pointer else {
-            throw failure(entry: current?.path, fallback: "corrupt entry header")
+            let error = failure(entry: nil, fallback: "corrupt entry header")
+            // The header that failed has no name yet: say where it sits instead.
+            if case .unreadable(let archive, nil, let reason) = error, let previous = current?.path {
+                throw .unreadable(archive: archive, entry: nil, reason: "\(reason) (after entry '\(quoted(previous))')")
+            }
+            throw error
         }
         let entry = Self.copy(pointer)
         current = entry
