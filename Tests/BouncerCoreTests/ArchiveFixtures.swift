@@ -85,6 +85,11 @@ tar("backslash.tar", [ok(), member("..\\evil", data=b"evil")])
 tar("many.tar", [member("f%03d" % i, data=b"x") for i in range(50)])
 tar("big.tar", [member("a", data=b"a" * 300000), member("b", data=b"b" * 300000)])
 
+# Wider than the extractor's descriptor cache, with hardlinks across it.
+# (The extra directory makes the cache fill up between a link's two directories.)
+tar("wide.tar", [member("d%03d/f" % i, data=b"%d" % i) for i in range(300)] + [member("extra/x", data=b"x")]
+    + [member("d%03d/link" % i, H, link="d%03d/f" % (299 - i)) for i in range(300)])
+
 # Zip-slip and friends.
 with zipfile.ZipFile("zip-slip.zip", "w") as z:
     z.writestr("ok.txt", "fine")

@@ -49,6 +49,18 @@ import BouncerTestSupport
         #expect(try String(contentsOfFile: debOut + "/debian-binary", encoding: .utf8) == "2.0\n")
     }
 
+    @Test func wideTreeWithHardlinksAcrossDirectories() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("out").path
+        let summary = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("wide.tar")), into: out)
+        #expect(summary.files == 301 && summary.hardlinks == 300)
+        for i in [0, 1, 150, 298, 299] {
+            let link = out + String(format: "/d%03d/link", i)
+            #expect(try String(contentsOfFile: link, encoding: .utf8) == "\(299 - i)")
+        }
+    }
+
     /// Read from a byte source while hashing it: one pass gives entries and digest.
     @Test func readsFromAStreamWhileHashing() throws {
         let path = try ArchiveFixtures.path("tree.tar.xz")

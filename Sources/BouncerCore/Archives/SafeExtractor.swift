@@ -51,6 +51,7 @@ public enum SafeExtractor {
         var summary = UnpackSummary()
         let mask = currentUmask()
         while let entry = try reader.next() {
+            tree.trim()
             guard let admitted = try screen.admit(entry), let name = admitted.components.last else { continue }
             let parent = try tree.directory(admitted.components.dropLast())
             switch entry.kind {
@@ -153,10 +154,14 @@ private final class Tree {
             fd = openat(parent, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         }
         guard fd >= 0 else { throw .io("cannot open directory \(quoted(key)): \(errnoDescription())") }
-        // Bound the number of open descriptors on very wide trees.
-        if handles.count >= 256 { closeHandles() }
         handles[key] = fd
         return fd
+    }
+
+    /// Bounds the open descriptors on very wide trees. Only called between
+    /// entries: a descriptor handed out for the current entry stays valid.
+    func trim() {
+        if handles.count >= 256 { closeHandles() }
     }
 
     func setFinalMode(_ path: String, _ mode: UInt32) { modes[path] = mode_t(mode) }
@@ -165,6 +170,7 @@ private final class Tree {
     func applyDirectoryModes(defaultMode: mode_t) throws(ArchiveError) {
         let paths = created.sorted { $0.split(separator: "/").count > $1.split(separator: "/").count }
         for path in paths {
+            trim()
             let fd = try directory(path.split(separator: "/").map(String.init)[...])
             guard fchmod(fd, modes[path] ?? defaultMode) == 0 else {
                 throw .io("cannot set the mode of \(quoted(path)): \(errnoDescription())")
