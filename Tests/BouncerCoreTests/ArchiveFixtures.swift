@@ -90,6 +90,8 @@ tar("big.tar", [member("a", data=b"a" * 300000), member("b", data=b"b" * 300000)
 tar("wide.tar", [member("d%03d/f" % i, data=b"%d" % i) for i in range(300)] + [member("extra/x", data=b"x")]
     + [member("d%03d/link" % i, H, link="d%03d/f" % (299 - i)) for i in range(300)])
 
+tar("readonly.tar", [member("ro/", D, mode=0o555), member("ro/sub/", D, mode=0o500), member("ro/sub/f", data=b"f", mode=0o444)])
+
 # Zip-slip and friends.
 with zipfile.ZipFile("zip-slip.zip", "w") as z:
     z.writestr("ok.txt", "fine")

@@ -61,6 +61,24 @@ import BouncerTestSupport
         }
     }
 
+    /// Directories get their modes only once the tree is in place (read-only ones included).
+    @Test func readOnlyDirectoriesKeepTheirModes() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        let out = work.appendingPathComponent("out").path
+        defer {
+            for path in [out + "/ro/sub", out + "/ro"] { chmod(path, 0o700) }
+            try? FileManager.default.removeItem(at: work)
+        }
+        _ = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("readonly.tar")), into: out)
+        let mode = { (path: String) in (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let umaskLine = status.split(separator: "\n").first { $0.hasPrefix("Umask:") }
+        let mask = umaskLine.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) } ?? 0o022
+        #expect(mode(out + "/ro") == 0o555 & ~mask)
+        #expect(mode(out + "/ro/sub") == 0o500 & ~mask)
+        #expect(mode(out + "/ro/sub/f") == 0o444 & ~mask)
+    }
+
     /// Read from a byte source while hashing it: one pass gives entries and digest.
     @Test func readsFromAStreamWhileHashing() throws {
         let path = try ArchiveFixtures.path("tree.tar.xz")

@@ -33,23 +33,36 @@ public enum SafeExtractor {
     public static func unpack(_ reader: ArchiveReader, into destinationPath: String,
                               options: UnpackOptions = UnpackOptions()) throws(ArchiveError) -> UnpackSummary {
         let destination = try Destination.prepare(destinationPath)
-        do {
-            let summary = try extract(reader, into: destination, options: options)
-            try destination.commit()
-            return summary
+        let mask = currentUmask()
+        let tree: Tree
+        do throws(ArchiveError) {
+            tree = try Tree(root: destination.temporary)
         } catch {
             destination.discard()
             throw error
         }
+        defer { tree.close() }
+        let summary: UnpackSummary
+        do throws(ArchiveError) {
+            summary = try extract(reader, into: tree, umask: mask, options: options)
+            guard fchmod(tree.rootFD, destination.existingMode ?? (0o777 & ~mask)) == 0 else {
+                throw .io("cannot set the mode of \(destination.temporary): \(errnoDescription())")
+            }
+            try destination.commit()
+        } catch {
+            destination.discard()
+            throw error
+        }
+        // Only now, through the descriptors still open on the moved tree: a
+        // read-only directory would have stopped `discard` from removing it.
+        try tree.applyDirectoryModes(defaultMode: 0o755 & ~mask)
+        return summary
     }
 
-    private static func extract(_ reader: ArchiveReader, into destination: Destination,
+    private static func extract(_ reader: ArchiveReader, into tree: Tree, umask mask: mode_t,
                                 options: UnpackOptions) throws(ArchiveError) -> UnpackSummary {
-        let tree = try Tree(root: destination.temporary)
-        defer { tree.close() }
         var screen = EntryScreen(limits: reader.limits, refuseCaseCollisions: options.refuseCaseCollisions)
         var summary = UnpackSummary()
-        let mask = currentUmask()
         while let entry = try reader.next() {
             tree.trim()
             guard let admitted = try screen.admit(entry), let name = admitted.components.last else { continue }
@@ -81,10 +94,6 @@ public enum SafeExtractor {
             }
         }
         summary.bytes = reader.totalBytes
-        try tree.applyDirectoryModes(defaultMode: 0o755 & ~mask)
-        guard fchmod(tree.rootFD, destination.existingMode ?? (0o777 & ~mask)) == 0 else {
-            throw .io("cannot set the mode of \(destination.temporary): \(errnoDescription())")
-        }
         return summary
     }
 
@@ -127,7 +136,7 @@ public enum SafeExtractor {
 
 /// Directory descriptors of the tree being unpacked, opened component by
 /// component with O_NOFOLLOW from the private root, so that no path is ever
-/// resolved through a symlink.
+/// resolved through a symlink. Directories stay 0700 until the tree is in place.
 private final class Tree {
     let rootFD: Int32
     private var handles: [String: Int32] = [:]
