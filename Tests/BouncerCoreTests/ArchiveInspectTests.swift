@@ -123,6 +123,10 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(mismatch.problems.map(\.code) == ["npm-version-mismatch"])
         #expect(try Self.inspect("mixed.tgz").problems.map(\.code) == ["npm-top-level"])
         #expect(try Self.inspect("nomanifest.tgz", .init(kind: .npm)).problems.map(\.code) == ["npm-no-package-json"])
+        let xz = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("tree.tar.xz")), options: .init(kind: .npm))
+        #expect(xz.problems.map(\.code).first == "npm-not-tgz")
+        let zip = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("tree.tar")), options: .init(kind: .wheel))
+        #expect(zip.problems.map(\.code).first == "wheel-not-zip")
         // Without --kind npm, a .tgz with no package.json is just a tarball.
         #expect(try Self.inspect("nomanifest.tgz").npm == nil)
     }

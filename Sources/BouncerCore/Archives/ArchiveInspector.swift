@@ -75,15 +75,23 @@ public enum ArchiveInspector {
         }
 
         var report = InspectionReport(archive: reader.name, format: reader.formatName,
-                                      compression: reader.compression, totalBytes: reader.totalBytes)
+                                      compression: reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"), totalBytes: reader.totalBytes)
         report.entries = entries
         for (error, entry) in problems { report.add(error, entry: entry) }
         if wheel {
+            if reader.container != .zip {
+                report.add(code: "wheel-not-zip", entry: nil, "a wheel must be a zip archive, this is \(reader.formatName)")
+            }
             WheelRecordCheck.check(records: records, files: files, report: &report)
         }
         let npm = options.kind == .npm || (options.kind == .auto && !wheel && !manifests.isEmpty
             && (lowerName.hasSuffix(".tgz") || lowerName.hasSuffix(".tar.gz")))
         if npm {
+            // formats.md §12.2: gzip'd tar and nothing else, as npm itself reads it.
+            if reader.container != .tar || reader.filters != ["gzip"] {
+                report.add(code: "npm-not-tgz", entry: nil, "an npm package must be a gzip'd tar, this is "
+                    + "\(reader.formatName) with compression \(reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"))")
+            }
             NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, hasBindingGyp: hasBindingGyp,
                                   expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
         }

@@ -177,6 +177,25 @@ public final class ArchiveReader {
         return String(cString: text)
     }
 
+    /// Every compression layer, e.g. ["gzip"]; empty for an uncompressed archive.
+    public var filters: [String] {
+        (0..<max(0, archive_filter_count(archive))).compactMap { index in
+            archive_filter_name(archive, index).map { String(cString: $0) }
+        }.filter { $0 != "none" }
+    }
+
+    public enum Container: String, Sendable { case tar, zip, ar, other }
+
+    /// The container family (known after the first header).
+    public var container: Container {
+        switch archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK {
+        case ARCHIVE_FORMAT_TAR: .tar
+        case ARCHIVE_FORMAT_ZIP: .zip
+        case ARCHIVE_FORMAT_AR: .ar
+        default: .other
+        }
+    }
+
     /// The container format, e.g. "POSIX pax interchange format" (known after the first header).
     public var formatName: String {
         guard let text = archive_format_name(archive) else { return "unknown" }
