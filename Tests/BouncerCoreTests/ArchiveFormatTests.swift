@@ -92,6 +92,17 @@ import BouncerTestSupport
         #expect(source.hasher.finalize()[.sha256] == Hasher.digest(bytes, .sha256))
     }
 
+    /// A download that breaks mid-way is an I/O failure (exit 3), not a bad archive.
+    @Test func failingStreamIsAnIOError() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try ArchiveFixtures.path("tree.tar"))))
+        let error = #expect(throws: ArchiveError.self) {
+            let reader = try ArchiveReader(source: FailingSource(ChunkSource(Array(bytes.prefix(1500)))), name: "download")
+            while let _ = try reader.next() { try reader.readContiguous { _ in } }
+        }
+        #expect(error?.code == "io")
+        #expect(error?.family.exitCode == 3)
+    }
+
     @Test func notAnArchiveIsUnreadable() throws {
         let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -136,6 +147,20 @@ final class ChunkSource: ArchiveByteSource {
         guard count > 0 else { return 0 }
         bytes[offset..<offset + count].withUnsafeBytes { buffer.copyMemory(from: $0) }
         offset += count
+        return count
+    }
+}
+
+/// Passes bytes on, then fails like a dropped connection.
+final class FailingSource: ArchiveByteSource {
+    struct Dropped: Error {}
+    private let upstream: ArchiveByteSource
+
+    init(_ upstream: ArchiveByteSource) { self.upstream = upstream }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = try upstream.read(into: buffer)
+        if count == 0 { throw Dropped() }
         return count
     }
 }

@@ -65,8 +65,8 @@ public final class ArchiveReader {
         stream = context
         let status = archive_read_open(archive, Unmanaged.passUnretained(context).toOpaque(), nil, streamRead, nil)
         guard status == ARCHIVE_OK else {
-            let reason = context.failure.map { "\($0)" } ?? Self.errorString(archive)
-            throw .unreadable(archive: name, entry: nil, reason: reason)
+            if let failure = context.failure { throw .io("\(name): cannot read input: \(failure)") }
+            throw .unreadable(archive: name, entry: nil, reason: Self.errorString(archive))
         }
     }
 
