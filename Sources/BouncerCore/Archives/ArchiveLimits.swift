@@ -3,8 +3,12 @@
 /// (headers can lie, sparse files expand) against these.
 ///
 /// Defaults are meant to pass any real package or release tarball and to stop
-/// a bomb within its first few megabytes. Policy can override them (see the
-/// "archive" object proposed for policy.json) and so can `bouncer unpack` flags.
+/// a bomb within its first few megabytes. `bouncer unpack`/`inspect` flags
+/// override them (--max-size, --max-entries, --max-ratio). policy.json v1 has
+/// no archive limits yet; the proposed shape, top level or per rule, is
+/// `"archive": {"maxUnpackedBytes": 4294967296, "maxEntries": 100000,
+/// "maxRatio": 200, "refuseCaseCollisions": false}`, decoded into this struct
+/// (flags win over policy, policy over defaults).
 public struct ArchiveLimits: Sendable, Equatable {
     /// Total unpacked bytes over all entries (holes of sparse files count).
     public var maxTotalBytes: UInt64 = 4 << 30
