@@ -79,6 +79,42 @@ import BouncerTestSupport
         #expect(mode(out + "/ro/sub/f") == 0o444 & ~mask)
     }
 
+    /// GNU sparse files: holes (a trailing one included) come back as holes of
+    /// the right length, and count toward the limits like written bytes.
+    @Test func sparseFilesKeepTheirLengthAndHolesCount() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-sparse")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let src = work.appendingPathComponent("src")
+        try FileManager.default.createDirectory(at: src, withIntermediateDirectories: false)
+        let made = try BouncerProcess.runProgram("/bin/sh", ["-c",
+            "truncate -s 16M f && printf end >> f && printf x > g && truncate -s 12M g && tar --sparse -cf ../sparse.tar f g"],
+            cwd: src.path)
+        guard made.status == 0 else {
+            print("NOTICE: sparse tar test skipped: GNU tar --sparse unavailable: \(made.err)")
+            return
+        }
+        let archive = work.appendingPathComponent("sparse.tar").path
+        let refused = #expect(throws: ArchiveError.self) {
+            try SafeExtractor.unpack(try ArchiveReader(path: archive), into: work.appendingPathComponent("o").path)
+        }
+        #expect(refused?.code == "archive-ratio-exceeded")
+
+        var limits = ArchiveLimits()
+        limits.maxRatio = 1_000_000
+        let out = work.appendingPathComponent("o").path
+        let summary = try SafeExtractor.unpack(try ArchiveReader(path: archive, limits: limits), into: out,
+                                               options: UnpackOptions(limits: limits))
+        #expect(summary.bytes == (16 << 20) + 3 + (12 << 20))
+        for name in ["f", "g"] {
+            let original = try Data(contentsOf: src.appendingPathComponent(name))
+            let copy = try Data(contentsOf: URL(fileURLWithPath: out + "/" + name))
+            #expect(copy == original, "\(name) differs")
+            var info = stat()
+            #expect(stat(out + "/" + name, &info) == 0)
+            #expect(info.st_blocks * 512 < 1 << 20, "\(name) was written out instead of left sparse")
+        }
+    }
+
     /// Read from a byte source while hashing it: one pass gives entries and digest.
     @Test func readsFromAStreamWhileHashing() throws {
         let path = try ArchiveFixtures.path("tree.tar.xz")

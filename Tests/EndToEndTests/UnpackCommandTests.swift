@@ -80,6 +80,11 @@ with tarfile.open(sys.argv[1] + "/evil.tgz", "w:gz") as t:
         #expect(ok.out.contains("unpacked 2 files"))
         #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("out/package/index.js").path))
 
+        // One-letter names once trapped in Foundation's path splitting.
+        let short = try BouncerProcess.run(["unpack", good, "-C", "o"], cwd: work.path)
+        #expect(short.status == 0, "\(short.err)")
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("o/package/index.js").path))
+
         let again = try BouncerProcess.run(["unpack", good, "-C", "out"], cwd: work.path)
         #expect(again.status == 2)
         #expect(again.err.contains("not empty"))

@@ -19,6 +19,9 @@ public final class ArchiveReader {
     public private(set) var entryCount = 0
     public private(set) var totalBytes: UInt64 = 0
     private var current: ArchiveEntry?
+    /// The full length of the current entry when it is a sparse file, whose
+    /// last hole libarchive does not report as a block.
+    private var sparseLength: Int64?
 
     /// Reads the archive file at `path`. A file that cannot be opened is an I/O error.
     public convenience init(path: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
@@ -112,14 +115,16 @@ public final class ArchiveReader {
         }
         let entry = Self.copy(pointer)
         current = entry
+        sparseLength = archive_entry_sparse_count(pointer) > 0 ? entry.size : nil
         entryCount += 1
         if entryCount > limits.maxEntries { throw .tooManyEntries(limit: limits.maxEntries, entry: entry.path) }
         return entry
     }
 
     /// Streams the current entry's data to `body` as (bytes, offset) blocks.
-    /// Offsets can skip ahead over holes of sparse files; holes count toward
-    /// the size limit like written bytes.
+    /// Offsets can skip ahead over holes of sparse files, and an empty block
+    /// may mark the end of a trailing hole; holes count toward the limits
+    /// like written bytes (a sparse file is a classic bomb).
     public func readBlocks(_ body: (UnsafeRawBufferPointer, Int64) throws(ArchiveError) -> Void) throws(ArchiveError) {
         let entryName = current?.path ?? "?"
         var end: Int64 = 0
@@ -128,7 +133,14 @@ public final class ArchiveReader {
             var size = 0
             var offset: Int64 = 0
             let status = archive_read_data_block(archive, &buffer, &size, &offset)
-            if status == ARCHIVE_EOF { return }
+            if status == ARCHIVE_EOF {
+                // A trailing hole: report the length as an empty block at the end.
+                if let length = sparseLength, length > end {
+                    try account(UInt64(length - end), entry: entryName)
+                    try body(UnsafeRawBufferPointer(start: nil, count: 0), length)
+                }
+                return
+            }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
                 throw failure(entry: entryName, fallback: "corrupt data")
             }

@@ -19,13 +19,14 @@ struct Destination {
     static func prepare(_ requested: String) throws(ArchiveError) -> Destination {
         var path = requested
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        let nsPath = path as NSString
-        let base = nsPath.lastPathComponent
-        guard !path.isEmpty, base != ".", base != "..", base != "/" else {
+        // Split by hand: NSString's path methods trap on some short paths
+        // (swift-corelibs-foundation, e.g. "o").
+        let slash = path.lastIndex(of: "/")
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !path.isEmpty, !base.isEmpty, base != ".", base != ".." else {
             throw .destination(path: requested, reason: "name a new or empty directory, not '.', '..' or '/'")
         }
-        let parentText = nsPath.deletingLastPathComponent
-        let parent = parentText.isEmpty ? "." : parentText
+        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         var info = stat()
         var existingMode: mode_t? = nil
         if lstat(path, &info) == 0 {
