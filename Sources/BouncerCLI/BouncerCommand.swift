@@ -14,6 +14,8 @@ public struct BouncerCommand: ParsableCommand {
             VerifyCommand.self,
             VerifySignatureCommand.self,
             FetchCommand.self,
+            UnpackCommand.self,
+            InspectCommand.self,
         ]
     )
 

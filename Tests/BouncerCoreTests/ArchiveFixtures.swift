@@ -1,0 +1,139 @@
+import Foundation
+import BouncerTestSupport
+
+/// Archives crafted at test time with Python's tarfile and zipfile, written
+/// once per test run into a temporary directory.
+enum ArchiveFixtures {
+    /// An absolute path that hostile archives aim at; it must never appear.
+    static let absoluteTarget = "/tmp/bouncer-abs-evil-\(UUID().uuidString)"
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var built: URL?
+
+    static func directory() throws -> URL {
+        lock.lock()
+        defer { lock.unlock() }
+        if let built { return built }
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-archive-fixtures")
+        try runPython(script, arguments: [dir.path, absoluteTarget])
+        built = dir
+        return dir
+    }
+
+    static func path(_ name: String) throws -> String {
+        try directory().appendingPathComponent(name).path
+    }
+
+    /// Runs a Python script (text) with arguments; throws with its stderr on failure.
+    static func runPython(_ script: String, arguments: [String]) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-fixture-\(UUID().uuidString).py")
+        try script.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try BouncerProcess.runProgram("/usr/bin/env", ["python3", file.path] + arguments)
+        guard result.status == 0 else {
+            throw FixtureError(message: "python3 failed (\(result.status)): \(result.err)")
+        }
+    }
+
+    struct FixtureError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    static let script = #"""
+import io, os, sys, tarfile, zipfile
+out, absolute = sys.argv[1], sys.argv[2]
+os.chdir(out)
+
+def member(name, kind=tarfile.REGTYPE, data=b"", link="", mode=0o644):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode, info.mtime = kind, link, mode, 1700000000
+    if kind == tarfile.REGTYPE:
+        info.size = len(data)
+    return info, (io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+def tar(name, members, fmt=tarfile.PAX_FORMAT, mode="w"):
+    with tarfile.open(name, mode, format=fmt) as t:
+        for info, data in members:
+            t.addfile(info, data)
+
+F, D, S, H = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+# Hostile tar archives: each one holds a harmless entry first, so that a
+# refusal must also remove what was already unpacked.
+def ok():
+    return member("ok.txt", data=b"fine\n")
+tar("absolute.tar", [ok(), member(absolute, data=b"evil")])
+tar("dotdot.tar", [ok(), member("../evil", data=b"evil")])
+tar("nested-dotdot.tar", [ok(), member("a/b/../../../evil", data=b"evil")])
+tar("symlink-absolute.tar", [ok(), member("etc", S, link="/etc")])
+tar("symlink-relative-escape.tar", [ok(), member("d/up", S, link="../../..")])
+tar("write-through-symlink.tar", [ok(), member("up", S, link="."), member("up/evil", data=b"evil")])
+tar("write-through-escaping-symlink.tar", [ok(), member("out", S, link="/tmp"), member("out/evil", data=b"evil")])
+tar("symlink-through-symlink.tar", [ok(), member("d/sub", S, link=".."), member("esc", S, link="d/sub/../..")])
+tar("symlink-made-later.tar", [ok(), member("esc", S, link="d/s/../.."), member("d/s", S, link="..")])
+tar("hardlink-absolute.tar", [ok(), member("passwd", H, link="/etc/passwd")])
+tar("hardlink-dotdot.tar", [ok(), member("x", H, link="../outside")])
+tar("hardlink-unknown.tar", [ok(), member("x", H, link="not-in-archive")])
+tar("hardlink-to-symlink.tar", [ok(), member("l", S, link="ok.txt"), member("x", H, link="l")])
+tar("chardev.tar", [ok(), member("null", tarfile.CHRTYPE)])
+tar("blockdev.tar", [ok(), member("sda", tarfile.BLKTYPE)])
+tar("fifo.tar", [ok(), member("pipe", tarfile.FIFOTYPE)])
+tar("duplicate.tar", [ok(), member("package/package.json", data=b"{}"), member("package/package.json", data=b"{\"scripts\":{}}")])
+tar("duplicate-dir-then-file.tar", [ok(), member("a/b", data=b"1"), member("a", data=b"2")])
+tar("case-collision.tar", [ok(), member("README", data=b"1"), member("readme", data=b"2")])
+tar("backslash.tar", [ok(), member("..\\evil", data=b"evil")])
+tar("many.tar", [member("f%03d" % i, data=b"x") for i in range(50)])
+tar("big.tar", [member("a", data=b"a" * 300000), member("b", data=b"b" * 300000)])
+
+# Wider than the extractor's descriptor cache, with hardlinks across it.
+# (The extra directory makes the cache fill up between a link's two directories.)
+tar("wide.tar", [member("d%03d/f" % i, data=b"%d" % i) for i in range(300)] + [member("extra/x", data=b"x")]
+    + [member("d%03d/link" % i, H, link="d%03d/f" % (299 - i)) for i in range(300)])
+
+tar("readonly.tar", [member("ro/", D, mode=0o555), member("ro/sub/", D, mode=0o500), member("ro/sub/f", data=b"f", mode=0o444)])
+
+# Zip-slip and friends.
+with zipfile.ZipFile("zip-slip.zip", "w") as z:
+    z.writestr("ok.txt", "fine")
+    z.writestr("../../evil.txt", "evil")
+with zipfile.ZipFile("zip-absolute.zip", "w") as z:
+    z.writestr("ok.txt", "fine")
+    z.writestr(zipfile.ZipInfo(absolute), "evil")
+
+import warnings
+warnings.simplefilter("ignore")  # zipfile warns about the duplicate name, which is the point
+with zipfile.ZipFile("zip-duplicate.zip", "w") as z:
+    z.writestr("ok.txt", "fine")
+    z.writestr("setup.py", "print('checked')")
+    z.writestr("setup.py", "print('installed')")
+
+# A zip bomb: 64 MiB of zeros deflated to ~64 KB.
+with zipfile.ZipFile("zip-bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("ok.txt", "fine")
+    with z.open("zeros.bin", "w") as f:
+        for _ in range(64):
+            f.write(bytes(1 << 20))
+
+# Benign archives in every supported format, with the same tree.
+tree = [member("top/", D, mode=0o755), member("top/hello.txt", data=b"hello\n", mode=0o644),
+        member("top/run.sh", data=b"#!/bin/sh\n", mode=0o6755), member("top/sticky/", D, mode=0o1777),
+        member("top/link", S, link="hello.txt"), member("top/again", H, link="top/hello.txt"),
+        member("top/" + "long" * 40 + "/name.txt", data=b"long\n")]
+def fresh(items):
+    return [(info, io.BytesIO(data.getvalue()) if data else None) for info, data in items]
+tar("tree.tar", fresh(tree))
+tar("tree-gnu.tar", fresh(tree), fmt=tarfile.GNU_FORMAT)
+tar("tree-ustar.tgz", fresh([m for m in tree if "long" not in m[0].name]), fmt=tarfile.USTAR_FORMAT, mode="w:gz")
+tar("tree.tar.xz", fresh(tree), mode="w:xz")
+tar("tree.tar.bz2", fresh(tree), mode="w:bz2")
+with zipfile.ZipFile("tree.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("top/hello.txt", "hello\n")
+    z.writestr("top/sub/deep.txt", "deep\n")
+# ar, as in a .deb: global header, then 60-byte member headers.
+def ar_member(name, data):
+    header = b"%-16s%-12d%-6d%-6d%-8o%-10d`\n" % (name.encode(), 1700000000, 0, 0, 0o100644, len(data))
+    return header + data + (b"\n" if len(data) % 2 else b"")
+with open("tree.deb", "wb") as f:
+    f.write(b"!<arch>\n" + ar_member("debian-binary", b"2.0\n") + ar_member("control.tar.gz", b"abc"))
+"""#
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+@testable import BouncerCore
+import BouncerTestSupport
+
+/// `ArchiveInspector`: wheel RECORD checks on a real wheel and on crafted
+/// ones, npm package.json and install scripts, and the RECORD CSV dialect.
+@Suite struct ArchiveInspectTests {
+    /// Crafted wheels and npm tarballs: each file name says what is wrong with it.
+    static let script = #"""
+import base64, hashlib, io, sys, tarfile, zipfile
+out = sys.argv[1]
+def b64(data, algo="sha256", pad=False):
+    text = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).decode()
+    return text if pad else text.rstrip("=")
+def wheel(name, files, record_lines=None, extra_record=""):
+    di = "demo-1.0.dist-info"
+    lines = record_lines if record_lines is not None else [
+        '%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in files]
+    record = "\n".join(lines + [di + "/RECORD,,"]) + "\n" + extra_record
+    with zipfile.ZipFile(out + "/" + name, "w", zipfile.ZIP_DEFLATED) as z:
+        for p, d in files:
+            z.writestr(p, d)
+        z.writestr(di + "/RECORD", record)
+code, meta = b"print('hi')\n", b"Metadata-Version: 2.1\nName: demo\n"
+base = [("demo/__init__.py", code), ("demo-1.0.dist-info/METADATA", meta)]
+wheel("good.whl", base)
+wheel("crlf-quoted-padded.whl", base + [("demo/a,b.py", b"x")], record_lines=[
+    'demo/__init__.py,sha256=%s,%d' % (b64(code, pad=True), len(code)),
+    'demo-1.0.dist-info/METADATA,sha512=%s,%d' % (b64(meta, "sha512"), len(meta)),
+    '"demo/a,b.py",sha256=%s,1' % b64(b"x")], extra_record="")
+with open(out + "/crlf-quoted-padded.whl", "rb") as f: pass
+wheel("unlisted.whl", base + [("demo/sneaky.py", b"import os")],
+      record_lines=['%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in base])
+wheel("missing.whl", base, record_lines=['%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in base]
+      + ['demo/gone.py,sha256=%s,1' % b64(b"x")])
+wheel("md5.whl", base, record_lines=['demo/__init__.py,md5=%s,%d' % (b64(code, "md5"), len(code)),
+      'demo-1.0.dist-info/METADATA,sha256=%s,%d' % (b64(meta), len(meta))])
+wheel("size.whl", base, record_lines=['demo/__init__.py,sha256=%s,999' % b64(code),
+      'demo-1.0.dist-info/METADATA,sha256=%s,%d' % (b64(meta), len(meta))])
+wheel("duplicate-line.whl", base, record_lines=['%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in base]
+      + ['demo/__init__.py,sha256=%s,%d' % (b64(code), len(code))])
+wheel("changed.whl", [("demo/__init__.py", b"print('HI')\n"), ("demo-1.0.dist-info/METADATA", meta)],
+      record_lines=['%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in base])
+
+def npm(name, members):
+    with tarfile.open(out + "/" + name, "w:gz") as t:
+        for path, data in members:
+            info = tarfile.TarInfo(path); info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+npm("scripts.tgz", [("package/package.json",
+    b'{"name":"left-pad","version":"1.3.0","scripts":{"postinstall":"node steal.js","test":"tap"}}'),
+    ("package/steal.js", b"")])
+npm("gyp.tgz", [("package/package.json", b'{"name":"native","version":"2.0.0"}'), ("package/binding.gyp", b"{}")])
+npm("mixed.tgz", [("package/package.json", b'{"name":"a","version":"1.0.0"}'), ("other/x.js", b"")])
+npm("nomanifest.tgz", [("package/index.js", b"")])
+"""#
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var built: URL?
+
+    static func fixture(_ name: String) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if built == nil {
+            let dir = try BouncerProcess.temporaryDirectory("bouncer-inspect-fixtures")
+            try ArchiveFixtures.runPython(script, arguments: [dir.path])
+            built = dir
+        }
+        return built?.appendingPathComponent(name).path ?? name
+    }
+
+    static func inspect(_ name: String, _ options: ArchiveInspector.Options = .init()) throws -> InspectionReport {
+        try ArchiveInspector.inspect(try ArchiveReader(path: try fixture(name)), options: options)
+    }
+
+    @Test func goodWheelPasses() throws {
+        let report = try Self.inspect("good.whl")
+        #expect(report.problems == [])
+        #expect(report.wheel?.verified == 2)
+        #expect(report.verdict == .pass)
+        #expect(report.entries.count == 3)
+        #expect(report.entries.first?.sha256 == Hasher.digest(Array("print('hi')\n".utf8), .sha256).hex)
+    }
+
+    @Test func recordDialectQuotingPaddingAndSha512() throws {
+        let report = try Self.inspect("crlf-quoted-padded.whl")
+        #expect(report.problems == [], "\(report.problems)")
+        #expect(report.wheel?.verified == 3)
+    }
+
+    @Test(arguments: [
+        ("unlisted.whl", "wheel-record-unlisted-file", "demo/sneaky.py"),
+        ("missing.whl", "wheel-record-missing-file", "demo/gone.py"),
+        ("md5.whl", "wheel-record-weak-hash", "demo/__init__.py"),
+        ("size.whl", "wheel-record-size-mismatch", "demo/__init__.py"),
+        ("duplicate-line.whl", "wheel-record-duplicate", "demo/__init__.py"),
+        ("changed.whl", "wheel-record-hash-mismatch", "demo/__init__.py"),
+    ])
+    func badWheelFailsNamingTheFile(_ name: String, _ code: String, _ file: String) throws {
+        let report = try Self.inspect(name)
+        #expect(report.verdict == .fail)
+        #expect(report.problems.count == 1, "\(report.problems)")
+        #expect(report.problems.first?.code == code)
+        #expect(report.problems.first?.entry == file)
+        #expect(report.problems.first?.message.contains("'\(file)'") == true)
+    }
+
+    @Test func npmInstallScriptsAreShown() throws {
+        let report = try Self.inspect("scripts.tgz")
+        #expect(report.verdict == .pass)
+        #expect(report.npm?.name == "left-pad")
+        #expect(report.npm?.version == "1.3.0")
+        #expect(report.npm?.installScripts == [.init(name: "postinstall", command: "node steal.js")])
+        #expect(report.npm?.otherScripts == ["test"])
+        #expect(report.humanLines().contains("    postinstall: node steal.js"))
+        let gyp = try Self.inspect("gyp.tgz")
+        #expect(gyp.npm?.installScripts.first?.command.hasPrefix("node-gyp rebuild") == true)
+    }
+
+    @Test func npmExpectationsAndLayoutAreChecked() throws {
+        let mismatch = try Self.inspect("scripts.tgz", .init(expectName: "left-pad", expectVersion: "1.2.0"))
+        #expect(mismatch.problems.map(\.code) == ["npm-version-mismatch"])
+        #expect(try Self.inspect("mixed.tgz").problems.map(\.code) == ["npm-top-level"])
+        #expect(try Self.inspect("nomanifest.tgz", .init(kind: .npm)).problems.map(\.code) == ["npm-no-package-json"])
+        let xz = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("tree.tar.xz")), options: .init(kind: .npm))
+        #expect(xz.problems.map(\.code).first == "npm-not-tgz")
+        let zip = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("tree.tar")), options: .init(kind: .wheel))
+        #expect(zip.problems.map(\.code).first == "wheel-not-zip")
+        // Without --kind npm, a .tgz with no package.json is just a tarball.
+        #expect(try Self.inspect("nomanifest.tgz").npm == nil)
+    }
+
+    @Test func hostileEntriesAreReportedNotUnpacked() throws {
+        let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("symlink-absolute.tar")))
+        #expect(report.verdict == .fail)
+        #expect(report.problems.map(\.code) == ["archive-symlink-escape"])
+        #expect(report.entries.map(\.path) == ["ok.txt", "etc"])
+    }
+
+    @Test func recordCSVDialect() throws {
+        let rows = try RecordCSV.parse(Array("a,b,c\r\n\"x,\"\"y\"\"\",h,1\n\n\"multi\nline\",,\nlast,row,no-newline".utf8))
+        #expect(rows.map(\.fields) == [["a", "b", "c"], ["x,\"y\"", "h", "1"], ["multi\nline", "", ""],
+                                       ["last", "row", "no-newline"]])
+        #expect(rows.map(\.line) == [1, 2, 4, 6])
+        #expect(throws: RecordCSV.ParseError.self) { try RecordCSV.parse(Array("\"open,1,2\n".utf8)) }
+        #expect(throws: RecordCSV.ParseError.self) { try RecordCSV.parse(Array("\"q\"junk,1,2\n".utf8)) }
+        #expect(throws: RecordCSV.ParseError.self) { try RecordCSV.parse([0xff, 0x2c]) }
+    }
+}
+
+/// A real wheel, fetched with pip at test time: it passes; the same wheel with
+/// one file's bytes changed fails, naming that file.
+@Suite struct RealWheelTests {
+    static let package = "six==1.16.0"
+
+    /// Downloads the wheel into a fresh directory; nil (with a notice) when pip or the network is unavailable.
+    static func download() throws -> URL? {
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-wheel")
+        let result = try BouncerProcess.runProgram("/usr/bin/env", [
+            "python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+            "-q", package, "-d", dir.path])
+        let wheels = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".whl") } ?? []
+        guard result.status == 0, let wheel = wheels.first else {
+            print("NOTICE: real wheel test skipped: pip download \(package) failed: \(result.err.suffix(300))")
+            try? FileManager.default.removeItem(at: dir)
+            return nil
+        }
+        return dir.appendingPathComponent(wheel)
+    }
+
+    @Test func realWheelPassesAndAChangedCopyFails() throws {
+        guard let wheel = try Self.download() else { return }
+        defer { try? FileManager.default.removeItem(at: wheel.deletingLastPathComponent()) }
+        let report = try ArchiveInspector.inspect(try ArchiveReader(path: wheel.path))
+        #expect(report.problems == [], "\(report.problems)")
+        #expect((report.wheel?.verified ?? 0) >= 4)
+
+        let changed = wheel.deletingLastPathComponent().appendingPathComponent("changed-" + wheel.lastPathComponent)
+        try ArchiveFixtures.runPython(#"""
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        data = zin.read(item)
+        if item.filename == "six.py":
+            data = data.replace(b"import sys", b"import sYs", 1)  # same size: only the hash can tell
+        zout.writestr(item, data)
+"""#, arguments: [wheel.path, changed.path])
+        let bad = try ArchiveInspector.inspect(try ArchiveReader(path: changed.path))
+        #expect(bad.verdict == .fail)
+        #expect(bad.problems.map(\.code) == ["wheel-record-hash-mismatch"])
+        #expect(bad.problems.first?.message.contains("'six.py'") == true)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import BouncerCore
+import BouncerTestSupport
+
+/// Each hostile archive must be refused with the offending entry named, and
+/// leave nothing behind: no DIR, no temporary directory, nothing outside.
+@Suite struct ArchiveSafetyTests {
+    struct Attack: CustomTestStringConvertible, Sendable {
+        let archive: String
+        let code: String
+        let entry: String
+        var caseCollisions = false
+        var testDescription: String { archive }
+    }
+
+    static let attacks: [Attack] = [
+        Attack(archive: "dotdot.tar", code: "archive-unsafe-path", entry: "../evil"),
+        Attack(archive: "nested-dotdot.tar", code: "archive-unsafe-path", entry: "a/b/../../../evil"),
+        Attack(archive: "backslash.tar", code: "archive-unsafe-path", entry: "..\\evil"),
+        Attack(archive: "symlink-absolute.tar", code: "archive-symlink-escape", entry: "etc"),
+        Attack(archive: "symlink-relative-escape.tar", code: "archive-symlink-escape", entry: "d/up"),
+        Attack(archive: "write-through-symlink.tar", code: "archive-through-link", entry: "up/evil"),
+        Attack(archive: "write-through-escaping-symlink.tar", code: "archive-symlink-escape", entry: "out"),
+        Attack(archive: "symlink-through-symlink.tar", code: "archive-through-link", entry: "esc"),
+        Attack(archive: "symlink-made-later.tar", code: "archive-through-link", entry: "d/s"),
+        Attack(archive: "hardlink-absolute.tar", code: "archive-bad-hardlink", entry: "passwd"),
+        Attack(archive: "hardlink-dotdot.tar", code: "archive-bad-hardlink", entry: "x"),
+        Attack(archive: "hardlink-unknown.tar", code: "archive-bad-hardlink", entry: "x"),
+        Attack(archive: "hardlink-to-symlink.tar", code: "archive-bad-hardlink", entry: "x"),
+        Attack(archive: "chardev.tar", code: "archive-forbidden-type", entry: "null"),
+        Attack(archive: "blockdev.tar", code: "archive-forbidden-type", entry: "sda"),
+        Attack(archive: "fifo.tar", code: "archive-forbidden-type", entry: "pipe"),
+        Attack(archive: "duplicate.tar", code: "archive-duplicate-entry", entry: "package/package.json"),
+        Attack(archive: "duplicate-dir-then-file.tar", code: "archive-duplicate-entry", entry: "a"),
+        Attack(archive: "case-collision.tar", code: "archive-case-collision", entry: "readme", caseCollisions: true),
+        Attack(archive: "zip-slip.zip", code: "archive-unsafe-path", entry: "../../evil.txt"),
+        Attack(archive: "zip-duplicate.zip", code: "archive-duplicate-entry", entry: "setup.py"),
+        Attack(archive: "zip-bomb.zip", code: "archive-ratio-exceeded", entry: "zeros.bin"),
+    ]
+
+    @Test(arguments: attacks) func hostileArchiveIsRefused(_ attack: Attack) throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let destination = work.appendingPathComponent("nested/out").path
+        try FileManager.default.createDirectory(atPath: work.appendingPathComponent("nested").path,
+                                                withIntermediateDirectories: true)
+        let reader = try ArchiveReader(path: try ArchiveFixtures.path(attack.archive))
+        let options = UnpackOptions(refuseCaseCollisions: attack.caseCollisions)
+        let error = #expect(throws: ArchiveError.self) {
+            try SafeExtractor.unpack(reader, into: destination, options: options)
+        }
+        #expect(error?.code == attack.code, "\(String(describing: error))")
+        #expect(error?.family.exitCode == 1)
+        #expect(error.map { "\($0)".contains("'\(attack.entry)'") } == true, "\(String(describing: error))")
+        // A bomb is stopped early: at most the grace bytes and one block past them were read.
+        #expect(reader.totalBytes < 16 << 20)
+        // Nothing in DIR's parent (no DIR, no temporary tree) and nothing beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("nested").path) == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["nested"])
+        #expect(!FileManager.default.fileExists(atPath: ArchiveFixtures.absoluteTarget))
+    }
+
+    @Test func absolutePathsAreRefused() throws {
+        for name in ["absolute.tar", "zip-absolute.zip"] {
+            let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let reader = try ArchiveReader(path: try ArchiveFixtures.path(name))
+            let error = #expect(throws: ArchiveError.self) {
+                try SafeExtractor.unpack(reader, into: work.appendingPathComponent("out").path)
+            }
+            #expect(error?.code == "archive-unsafe-path")
+            #expect(error.map { "\($0)".contains(ArchiveFixtures.absoluteTarget) } == true)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == [])
+            #expect(!FileManager.default.fileExists(atPath: ArchiveFixtures.absoluteTarget))
+        }
+    }
+
+    @Test func caseCollisionsPassWhenNotAsked() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("out").path
+        let summary = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("case-collision.tar")), into: out)
+        #expect(summary.files == 3)
+        #expect(try String(contentsOfFile: out + "/readme", encoding: .utf8) == "2")
+    }
+
+    @Test func entryCountAndSizeCapsStopUnpacking() throws {
+        var fewEntries = ArchiveLimits()
+        fewEntries.maxEntries = 10
+        var small = ArchiveLimits()
+        small.maxTotalBytes = 400_000
+        let cases: [(String, ArchiveLimits, String, String)] = [
+            ("many.tar", fewEntries, "archive-too-many-entries", "f010"),
+            ("big.tar", small, "archive-too-large", "b"),
+        ]
+        for (name, limits, code, entry) in cases {
+            let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let reader = try ArchiveReader(path: try ArchiveFixtures.path(name), limits: limits)
+            let error = #expect(throws: ArchiveError.self) {
+                try SafeExtractor.unpack(reader, into: work.appendingPathComponent("out").path,
+                                         options: UnpackOptions(limits: limits))
+            }
+            #expect(error?.code == code)
+            #expect(error.map { "\($0)".contains("'\(entry)'") } == true, "\(String(describing: error))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == [])
+        }
+    }
+
+    @Test func nonEmptyOrSymlinkedDestinationIsRefusedAndLeftAlone() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let full = work.appendingPathComponent("full")
+        try FileManager.default.createDirectory(at: full, withIntermediateDirectories: false)
+        try Data("mine".utf8).write(to: full.appendingPathComponent("keep.txt"))
+        let link = work.appendingPathComponent("link").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: work.path)
+        for target in [full.path, link, work.appendingPathComponent("missing/out").path] {
+            let reader = try ArchiveReader(path: try ArchiveFixtures.path("tree.tar"))
+            let error = #expect(throws: ArchiveError.self) { try SafeExtractor.unpack(reader, into: target) }
+            #expect(error?.code == "archive-destination")
+            #expect(error?.family.exitCode == 2)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: full.path) == ["keep.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["full", "link"])
+    }
+
+    @Test func emptyDestinationStaysEmptyWhenRefusedAndIsFilledWhenNot() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        #expect(throws: ArchiveError.self) {
+            try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("dotdot.tar")), into: out)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["out"])
+        _ = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("tree.tar")), into: out)
+        #expect(try String(contentsOfFile: out + "/top/hello.txt", encoding: .utf8) == "hello\n")
+    }
+}
