@@ -115,15 +115,3 @@ import BouncerTestSupport
         }
     }
 }
-
-@Suite struct SignatureFormatDetectionTests {
-    @Test func detection() {
-        #expect(SignatureFormats.detect(signature: Array("-----BEGIN PGP SIGNATURE-----\n\n".utf8)) == OpenPGPFormat.self)
-        #expect(SignatureFormats.detect(signature: [0x89, 0x02, 0x33]) == OpenPGPFormat.self)
-        #expect(SignatureFormats.detect(signature: [0xC2, 0x10]) == OpenPGPFormat.self)
-        #expect(SignatureFormats.detect(signature: Array("untrusted comment: x\nRWQ...\n".utf8)) == nil)
-        #expect(SignatureFormats.detect(signature: Array("-----BEGIN PGP SIGNED MESSAGE-----\n".utf8)) == nil)
-        #expect(SignatureFormats.detect(signature: [0x99, 0x01]) == nil)   // a public key packet is not a signature
-        #expect(SignatureFormats.detect(signature: []) == nil)
-    }
-}
