@@ -56,4 +56,9 @@ extension BouncerError {
     public static func io(_ message: String, hint: String? = nil) -> BouncerError {
         BouncerError(.transport, code: "io", message, hint: hint)
     }
+
+    /// Any failure, flattened to its family, code, message and hint.
+    public init(_ failure: any BouncerFailure) {
+        self.init(failure.family, code: failure.code, failure.description, hint: failure.hint)
+    }
 }
