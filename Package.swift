@@ -19,10 +19,13 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]),
         // Wrappers for OpenSSL macros and pointer types Swift cannot import as-is.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"], path: "Sources/COpenSSLShims"),
+        // libcurl's headers only: the library itself is loaded on first use by
+        // CCurlShims (dlopen), keeping ~4 ms of shared-library loading out of
+        // every start-up that never makes a transfer.
         .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            name: "CCurl", path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        // curl_easy_setopt / curl_easy_getinfo are variadic: Swift needs typed wrappers.
+        // Lazy loading, and typed wrappers for curl's variadic setopt/getinfo.
         .target(name: "CCurlShims", dependencies: ["CCurl"], path: "Sources/CCurlShims"),
         .systemLibrary(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",

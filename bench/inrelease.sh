@@ -13,11 +13,11 @@ keyring="${2:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 [ -f "$keyring" ] || { echo "keyring $keyring not found" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
 
-# BOUNCER=path/to/bouncer benchmarks a given build (e.g. one linked with
-# --static-swift-stdlib); by default the release build of this checkout.
+# BOUNCER=path/to/bouncer benchmarks a given build; by default the release
+# build of this checkout, linked as it ships (static Swift runtime).
 if [ -z "${BOUNCER:-}" ]; then
-  swift build -c release --product bouncer >/dev/null
-  BOUNCER="$(swift build -c release --show-bin-path)/bouncer"
+  swift build -c release --static-swift-stdlib --product bouncer >/dev/null
+  BOUNCER="$(swift build -c release --static-swift-stdlib --show-bin-path)/bouncer"
 fi
 bouncer="$BOUNCER"
 

@@ -1,44 +1,134 @@
 #include "CCurlShims.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+// libcurl is loaded on first use rather than linked: its dependency tree
+// (about 30 shared libraries: GSSAPI, LDAP, SSH, HTTP/2, IDN...) costs ~4 ms
+// at every process start, and most bouncer runs (shims passing through,
+// verify, hash) never make a transfer.
+
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    const char *(*easy_strerror)(CURLcode);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+    CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+} api;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_status = -1;
+static char load_error[512];
+
+#define RESOLVE(field, name)                                                         \
+    do {                                                                             \
+        *(void **)(&api.field) = dlsym(handle, name);                                \
+        if (api.field == NULL) {                                                     \
+            snprintf(load_error, sizeof load_error, "libcurl has no symbol %s", name); \
+            return;                                                                  \
+        }                                                                            \
+    } while (0)
+
+static void load(void) {
+    void *handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load libcurl.so.4: %s", why ? why : "unknown error");
+        return;
+    }
+    RESOLVE(global_init, "curl_global_init");
+    RESOLVE(easy_init, "curl_easy_init");
+    RESOLVE(easy_cleanup, "curl_easy_cleanup");
+    RESOLVE(easy_setopt, "curl_easy_setopt");
+    RESOLVE(easy_getinfo, "curl_easy_getinfo");
+    RESOLVE(easy_strerror, "curl_easy_strerror");
+    RESOLVE(multi_init, "curl_multi_init");
+    RESOLVE(multi_cleanup, "curl_multi_cleanup");
+    RESOLVE(multi_add_handle, "curl_multi_add_handle");
+    RESOLVE(multi_remove_handle, "curl_multi_remove_handle");
+    RESOLVE(multi_perform, "curl_multi_perform");
+    RESOLVE(multi_poll, "curl_multi_poll");
+    RESOLVE(multi_info_read, "curl_multi_info_read");
+    RESOLVE(multi_setopt, "curl_multi_setopt");
+    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "curl_global_init failed");
+        return;
+    }
+    load_status = 0;
+}
+
+const char *bouncer_curl_load(void) {
+    pthread_once(&load_once, load);
+    return load_status == 0 ? NULL : load_error;
+}
+
+// Every wrapper below is only reached after bouncer_curl_load() succeeded.
+
+CURL *bouncer_curl_easy_init(void) { return api.easy_init(); }
+void bouncer_curl_easy_cleanup(CURL *easy) { api.easy_cleanup(easy); }
+const char *bouncer_curl_easy_strerror(CURLcode code) { return api.easy_strerror(code); }
+CURLM *bouncer_curl_multi_init(void) { return api.multi_init(); }
+CURLMcode bouncer_curl_multi_cleanup(CURLM *multi) { return api.multi_cleanup(multi); }
+CURLMcode bouncer_curl_multi_add_handle(CURLM *multi, CURL *easy) { return api.multi_add_handle(multi, easy); }
+CURLMcode bouncer_curl_multi_remove_handle(CURLM *multi, CURL *easy) { return api.multi_remove_handle(multi, easy); }
+CURLMcode bouncer_curl_multi_perform(CURLM *multi, int *running) { return api.multi_perform(multi, running); }
+CURLMcode bouncer_curl_multi_poll(CURLM *multi, int timeout_ms) {
+    return api.multi_poll(multi, NULL, 0, timeout_ms, NULL);
+}
+CURLMsg *bouncer_curl_multi_info_read(CURLM *multi, int *left) { return api.multi_info_read(multi, left); }
+
 CURLcode bouncer_curl_setopt_long(CURL *easy, CURLoption option, long value) {
-    return curl_easy_setopt(easy, option, value);
+    return api.easy_setopt(easy, option, value);
 }
 CURLcode bouncer_curl_setopt_off(CURL *easy, CURLoption option, curl_off_t value) {
-    return curl_easy_setopt(easy, option, value);
+    return api.easy_setopt(easy, option, value);
 }
 CURLcode bouncer_curl_setopt_string(CURL *easy, CURLoption option, const char *value) {
-    return curl_easy_setopt(easy, option, value);
+    return api.easy_setopt(easy, option, value);
 }
 CURLcode bouncer_curl_setopt_pointer(CURL *easy, CURLoption option, void *value) {
-    return curl_easy_setopt(easy, option, value);
+    return api.easy_setopt(easy, option, value);
 }
 CURLcode bouncer_curl_setopt_slist(CURL *easy, CURLoption option, struct curl_slist *value) {
-    return curl_easy_setopt(easy, option, value);
+    return api.easy_setopt(easy, option, value);
 }
 CURLcode bouncer_curl_setopt_write_function(CURL *easy, bouncer_curl_write_cb cb) {
-    return curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cb);
+    return api.easy_setopt(easy, CURLOPT_WRITEFUNCTION, cb);
 }
 CURLcode bouncer_curl_setopt_header_function(CURL *easy, bouncer_curl_write_cb cb) {
-    return curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, cb);
+    return api.easy_setopt(easy, CURLOPT_HEADERFUNCTION, cb);
 }
 CURLcode bouncer_curl_setopt_xferinfo_function(CURL *easy, bouncer_curl_xferinfo_cb cb) {
-    return curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, cb);
+    return api.easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, cb);
 }
+
 CURLcode bouncer_curl_getinfo_long(CURL *easy, CURLINFO info, long *value) {
-    return curl_easy_getinfo(easy, info, value);
-}
-CURLcode bouncer_curl_getinfo_off(CURL *easy, CURLINFO info, curl_off_t *value) {
-    return curl_easy_getinfo(easy, info, value);
-}
-CURLcode bouncer_curl_getinfo_string(CURL *easy, CURLINFO info, const char **value) {
-    return curl_easy_getinfo(easy, info, value);
-}
-CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
-    return curl_easy_getinfo(easy, info, value);
-}
-CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
-    return curl_multi_setopt(multi, option, value);
+    return api.easy_getinfo(easy, info, value);
 }
 CURLcode bouncer_curl_getinfo_double(CURL *easy, CURLINFO info, double *value) {
-    return curl_easy_getinfo(easy, info, value);
+    return api.easy_getinfo(easy, info, value);
+}
+CURLcode bouncer_curl_getinfo_off(CURL *easy, CURLINFO info, curl_off_t *value) {
+    return api.easy_getinfo(easy, info, value);
+}
+CURLcode bouncer_curl_getinfo_string(CURL *easy, CURLINFO info, const char **value) {
+    return api.easy_getinfo(easy, info, value);
+}
+CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
+    return api.easy_getinfo(easy, info, value);
+}
+
+CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return api.multi_setopt(multi, option, value);
 }

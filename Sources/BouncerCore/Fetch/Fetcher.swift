@@ -9,7 +9,6 @@ public final class Fetcher {
     public let store: Store
     public let options: FetchOptions
 
-    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
     public init(store: Store = .standard(), options: FetchOptions = FetchOptions()) {
         self.store = store
@@ -23,10 +22,14 @@ public final class Fetcher {
 
     public func fetch(_ requests: [FetchRequest]) -> [Result<FetchedArtifact, FetchError>] {
         var results = [Result<FetchedArtifact, FetchError>?](repeating: nil, count: requests.count)
-        guard Self.globalInit, let multi = curl_multi_init() else {
+        if let why = bouncer_curl_load() {
+            let message = "libcurl is unusable: \(String(cString: why))"
+            return requests.map { _ in .failure(.io(message)) }
+        }
+        guard let multi = bouncer_curl_multi_init() else {
             return requests.map { _ in .failure(.io("libcurl failed to initialise")) }
         }
-        defer { curl_multi_cleanup(multi) }
+        defer { bouncer_curl_multi_cleanup(multi) }
 
         var pending = Array(requests.indices.reversed())
         var active: [UnsafeMutableRawPointer: Transfer] = [:]
@@ -43,7 +46,7 @@ public final class Fetcher {
                 do {
                     let transfer = try Transfer(index: next, request: requests[next], options: options, store: store)
                     active[transfer.easy] = transfer
-                    curl_multi_add_handle(multi, transfer.easy)
+                    bouncer_curl_multi_add_handle(multi, transfer.easy)
                 } catch {
                     results[next] = .failure(error)
                 }
@@ -52,17 +55,17 @@ public final class Fetcher {
             while let due = waiting.firstIndex(where: { $0.due <= now }) {
                 let transfer = waiting.remove(at: due).transfer
                 active[transfer.easy] = transfer
-                curl_multi_add_handle(multi, transfer.easy)
+                bouncer_curl_multi_add_handle(multi, transfer.easy)
             }
 
             var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            bouncer_curl_multi_perform(multi, &running)
             var left: Int32 = 0
-            while let message = curl_multi_info_read(multi, &left) {
+            while let message = bouncer_curl_multi_info_read(multi, &left) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
                       let transfer = active.removeValue(forKey: easy) else { continue }
                 let code = message.pointee.data.result
-                curl_multi_remove_handle(multi, easy)
+                bouncer_curl_multi_remove_handle(multi, easy)
                 let result = transfer.outcome(code)
                 if case .failure(let error) = result, error.isTransient, transfer.attempt < options.retries {
                     // Start over from byte 0: never splice a resumed body onto a different one.
@@ -81,7 +84,7 @@ public final class Fetcher {
             }
             progress.update(Array(active.values) + waiting.map(\.transfer))
             if !active.isEmpty {
-                curl_multi_poll(multi, nil, 0, 100, nil)
+                bouncer_curl_multi_poll(multi, 100)
             } else if !waiting.isEmpty {
                 usleep(20_000)
             }

@@ -29,13 +29,13 @@ final class Transfer {
         self.options = options
         let lower = request.url.lowercased()
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { throw .invalidURL(request.url) }
-        guard let easy = curl_easy_init() else { throw .io("curl_easy_init failed") }
+        guard let easy = bouncer_curl_easy_init() else { throw .io("curl_easy_init failed") }
         self.easy = easy
         let file: (fd: Int32, path: String)
         do {
             file = try store.makeTemporaryFile()
         } catch {
-            curl_easy_cleanup(easy)
+            bouncer_curl_easy_cleanup(easy)
             throw .io(error.description)
         }
         (fd, path) = file
@@ -153,14 +153,14 @@ final class Transfer {
     private func errorDetail(_ code: CURLcode) -> String {
         let buffered = String(cString: errorBuffer)
         if !buffered.isEmpty { return buffered }
-        return String(cString: curl_easy_strerror(code))
+        return String(cString: bouncer_curl_easy_strerror(code))
     }
 
     /// Releases the handle, the worker thread and the descriptor. The temp
     /// file is removed unless `keepFile` (a successful download the caller now owns).
     func close(keepFile: Bool) {
         writer.stop()
-        curl_easy_cleanup(easy)
+        bouncer_curl_easy_cleanup(easy)
         Glibc.close(fd)
         if !keepFile { unlink(path) }
         errorBuffer.deallocate()

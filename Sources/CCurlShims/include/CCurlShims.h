@@ -1,9 +1,26 @@
 #ifndef BOUNCER_CCURL_SHIMS_H
 #define BOUNCER_CCURL_SHIMS_H
-// Why this exists: curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt
-// are variadic, and Swift cannot call C variadic functions. One wrapper per
-// argument type keeps the types checked on the Swift side.
+// Why this exists: libcurl is loaded lazily with dlopen (see shims.c), so
+// every call goes through these wrappers; and curl_easy_setopt,
+// curl_easy_getinfo and curl_multi_setopt are variadic, which Swift cannot
+// call: one wrapper per argument type keeps the types checked in Swift.
 #include <curl/curl.h>
+
+/// Loads libcurl and runs curl_global_init, once per process. Returns NULL on
+/// success, or a message saying why libcurl is unusable. Call it before any
+/// other function here.
+const char *bouncer_curl_load(void);
+
+CURL *bouncer_curl_easy_init(void);
+void bouncer_curl_easy_cleanup(CURL *easy);
+const char *bouncer_curl_easy_strerror(CURLcode code);
+CURLM *bouncer_curl_multi_init(void);
+CURLMcode bouncer_curl_multi_cleanup(CURLM *multi);
+CURLMcode bouncer_curl_multi_add_handle(CURLM *multi, CURL *easy);
+CURLMcode bouncer_curl_multi_remove_handle(CURLM *multi, CURL *easy);
+CURLMcode bouncer_curl_multi_perform(CURLM *multi, int *running);
+CURLMcode bouncer_curl_multi_poll(CURLM *multi, int timeout_ms);
+CURLMsg *bouncer_curl_multi_info_read(CURLM *multi, int *left);
 
 typedef size_t (*bouncer_curl_write_cb)(char *data, size_t size, size_t nmemb, void *userdata);
 typedef int (*bouncer_curl_xferinfo_cb)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
