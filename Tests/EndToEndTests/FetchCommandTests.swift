@@ -257,3 +257,41 @@ import BouncerTestSupport
         try? FileManager.default.removeItem(at: dir)
     }
 }
+
+/// HTTPS through the real OpenSSL stack in libcurl, against a certificate made by `openssl req`.
+@Suite struct FetchTLSTests {
+    @Test func certificatesAreVerifiedAndHTTPSNeverRedirectsToHTTP() throws {
+        let tls = try LoopbackTLSServer()
+        let plain = try LoopbackHTTPServer()
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-fetch-tls")
+        defer { tls.stop(); plain.stop(); try? FileManager.default.removeItem(at: dir) }
+        let body = try FetchCommandTests.randomBytes(200_000)
+        let digest = try FetchCommandTests.sha256sum(body, in: dir)
+        try tls.register("secure.bin", body)
+        plain.register("secure.bin", body)
+        let destination = dir.appendingPathComponent("secure.bin").path
+        func fetch(_ url: String, trust: Bool) throws -> ProcessResult {
+            var environment = ["BOUNCER_CACHE": dir.appendingPathComponent("cache").path,
+                               "BOUNCER_CA_BUNDLE": "", "CURL_CA_BUNDLE": "", "SSL_CERT_FILE": ""]
+            if trust { environment["BOUNCER_CA_BUNDLE"] = tls.certificate }
+            return try BouncerProcess.run(["fetch", "--quiet", url, "--sha256", digest, "-o", destination],
+                                          environment: environment)
+        }
+
+        let untrusted = try fetch(tls.url("/files/secure.bin"), trust: false)
+        #expect(untrusted.status == 3)
+        #expect(untrusted.err.lowercased().contains("certificate"), "\(untrusted.err)")
+        #expect(!FileManager.default.fileExists(atPath: destination))
+
+        let trusted = try fetch(tls.url("/files/secure.bin"), trust: true)
+        #expect(trusted.status == 0, "\(trusted.err)")
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: destination))) == body)
+        try FileManager.default.removeItem(atPath: destination)
+
+        let downgrade = try fetch(tls.url("/to?" + plain.url("/files/secure.bin")), trust: true)
+        #expect(downgrade.status == 1)
+        #expect(downgrade.err.contains("redirect from https to a non-https URL refused"), "\(downgrade.err)")
+        #expect(plain.requests(to: "/files/secure.bin") == 0, "the plain-HTTP URL must never be requested")
+        #expect(!FileManager.default.fileExists(atPath: destination))
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One download: the URL, the digests to compute while it streams, and caps.
 public struct FetchRequest: Sendable {
     public var url: String
@@ -31,8 +33,15 @@ public struct FetchOptions: Sendable {
     public var parallel: Int = 6
     /// Draw a progress bar on stderr (only honoured when stderr is a terminal).
     public var progress: Bool = true
+    /// PEM file of CA certificates to trust instead of the system's (nil: the
+    /// system store). Defaults to the variables curl and OpenSSL users already
+    /// set for private CAs: BOUNCER_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE.
+    public var caBundle: String?
 
-    public init() {}
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        caBundle = ["BOUNCER_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"].lazy
+            .compactMap { environment[$0] }.first { !$0.isEmpty }
+    }
 }
 
 /// A completed download: the temp file in the store holding exactly the

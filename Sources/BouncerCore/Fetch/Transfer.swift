@@ -59,6 +59,7 @@ final class Transfer {
         _ = bouncer_curl_setopt_long(easy, CURLOPT_FAILONERROR, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caBundle = options.caBundle { _ = bouncer_curl_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
         _ = bouncer_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, options.stallTimeout)
@@ -126,9 +127,12 @@ final class Transfer {
         case CURLE_TOO_MANY_REDIRECTS:
             return .failure(.tooManyRedirects(url: url, limit: options.maxRedirects))
         case CURLE_UNSUPPORTED_PROTOCOL:
-            var next: UnsafePointer<CChar>? = nil
-            _ = bouncer_curl_getinfo_string(easy, CURLINFO_REDIRECT_URL, &next)
-            if next != nil { return .failure(.insecureRedirect(url: url)) }
+            // The first URL was checked to be http(s) before the transfer, so
+            // an unsupported protocol after a 3xx is a redirect the protocol
+            // allowlist refused (https -> http).
+            var status = 0
+            _ = bouncer_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            if (300...399).contains(status) { return .failure(.insecureRedirect(url: url)) }
             return .failure(.invalidURL(url))
         case CURLE_URL_MALFORMAT:
             return .failure(.invalidURL(url))

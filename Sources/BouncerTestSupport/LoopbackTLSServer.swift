@@ -1,0 +1,76 @@
+import Foundation
+
+/// An HTTPS server on 127.0.0.1 with a certificate made at test time by the
+/// real `openssl` (Python's ssl module serves it). Routes: `/files/NAME`
+/// serves `files/NAME` under its directory; `/to?URL` redirects to URL.
+public final class LoopbackTLSServer {
+    public let directory: URL
+    public let certificate: String
+    public private(set) var port: UInt16 = 0
+    private let process = Process()
+
+    static let script = """
+        import http.server, os, ssl, sys
+        root, cert, key = sys.argv[1:4]
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path.startswith("/to?"):
+                    self.send_response(302); self.send_header("Location", self.path[4:])
+                    self.send_header("Content-Length", "0"); self.end_headers(); return
+                path = os.path.join(root, "files", os.path.basename(self.path))
+                if not self.path.startswith("/files/") or not os.path.isfile(path):
+                    self.send_error(404); return
+                data = open(path, "rb").read()
+                self.send_response(200); self.send_header("Content-Length", str(len(data)))
+                self.end_headers(); self.wfile.write(data)
+            def log_message(self, *a): pass
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """
+
+    public init() throws {
+        directory = try BouncerProcess.temporaryDirectory("bouncer-tls")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("files"), withIntermediateDirectories: true)
+        certificate = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let made = try BouncerProcess.runProgram("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", key, "-out", certificate])
+        guard made.status == 0 else { throw ServerError("openssl req failed: \(made.err)") }
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, directory.path, certificate, key]
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0a]) {
+            line += byte
+        }
+        guard let port = UInt16(String(decoding: line, as: UTF8.self)) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw ServerError("the TLS test server did not start")
+        }
+        self.port = port
+    }
+
+    public func url(_ path: String) -> String { "https://127.0.0.1:\(port)\(path)" }
+
+    public func register(_ name: String, _ body: [UInt8]) throws {
+        try Data(body).write(to: directory.appendingPathComponent("files/\(name)"))
+    }
+
+    public func stop() {
+        // SIGKILL: the test runner's threads block SIGTERM and the child
+        // inherits that mask, so terminate() would never end it.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+}
