@@ -10,8 +10,9 @@ packages=(
   # build
   pkg-config libssl-dev libcurl4-openssl-dev libarchive-dev
   # peers for interop tests and benchmarks
-  openssl curl gpg gpgv sq minisign signify-openbsd openssh-client
-  libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip hyperfine time sqv
+  openssl curl gnupg gpg gpgv sq sqv minisign signify-openbsd openssh-client
+  debian-archive-keyring libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip
+  hyperfine time
 )
 
 # `apt-get update` always runs: besides fresh package lists it leaves the

@@ -40,10 +40,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The entry to look up in LIST (default: the file's base name).", valueName: "ENTRY"))
     var name: String?
 
-    @Option(help: ArgumentHelp("Detached signature over LIST (OpenPGP; format detected from content).", valueName: "SIG"))
+    @Option(help: ArgumentHelp("Detached signature over LIST (OpenPGP, minisign, signify or SSH; detected from content).", valueName: "SIG"))
     var signature: String?
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("Trusted key or keyring for LIST's signature (repeatable).", valueName: "KEY"))
+    @Option(name: .customLong("key"), help: ArgumentHelp("Trusted key for LIST's signature: OpenPGP key or keyring, minisign/signify public key, SSH allowed_signers (repeatable).", valueName: "KEY"))
     var keys: [String] = []
 
     @Option(help: ArgumentHelp("The signer's principal (formats that need one).", valueName: "P"))

@@ -7,11 +7,16 @@ struct VerifySignatureCommand: ParsableCommand {
         commandName: "verify-signature",
         abstract: "Verify a detached signature over a file, or a cleartext-signed file.",
         discussion: """
-            With --signature SIG, SIG is a detached signature over FILE (its format is detected \
-            from its content). Without it, FILE must be an OpenPGP cleartext-signed message \
-            (e.g. Debian InRelease) and its own signature is checked. KEY is an OpenPGP key or \
-            keyring (armored or binary); every key in it is trusted. A message with several \
-            signatures passes when at least one verifies from a trusted key; each is reported.
+            With --signature SIG, SIG is a detached signature over FILE, its format detected \
+            from its content: OpenPGP (armored or binary), minisign, signify, or an SSH \
+            signature (ssh-keygen -Y sign). Without it, FILE must be an OpenPGP \
+            cleartext-signed message (e.g. Debian InRelease) and its own signature is checked.
+
+            KEY is what the format trusts: an OpenPGP key or keyring (armored or binary; every \
+            key in it is trusted), a minisign or signify public key file, or an SSH \
+            allowed_signers file. SSH signatures also need --identity (the principal) and \
+            --namespace (e.g. 'file'). A message with several signatures passes when at least \
+            one verifies from a trusted key; each is reported.
 
             Exit codes: 0 verified; 1 refused (bad, untrusted or malformed signature); \
             2 usage error or unusable key file; 3 a file could not be read.
