@@ -27,15 +27,18 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
         // Lazy loading, and typed wrappers for curl's variadic setopt/getinfo.
         .target(name: "CCurlShims", dependencies: ["CCurl"], path: "Sources/CCurlShims"),
+        // libarchive's headers only: CArchiveShims loads the library on first
+        // use and defines the archive_* functions Bouncer calls.
         .systemLibrary(
-            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            name: "CArchive", path: "Sources/CArchive",
             providers: [.apt(["libarchive-dev"])]),
+        .target(name: "CArchiveShims", dependencies: ["CArchive"], path: "Sources/CArchiveShims"),
 
         // MARK: - Bouncer
 
         .target(
             name: "BouncerCore",
-            dependencies: ["COpenSSL", "COpenSSLShims", "CCurl", "CCurlShims", "CArchive"],
+            dependencies: ["COpenSSL", "COpenSSLShims", "CCurl", "CCurlShims", "CArchive", "CArchiveShims"],
             path: "Sources/BouncerCore"),
         .target(
             name: "BouncerCLI",

@@ -1,4 +1,5 @@
 import CArchive
+import CArchiveShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,7 @@ public final class ArchiveReader {
     public init(fd: Int32, name: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
         self.name = name
         self.limits = limits
-        guard let archive = archive_read_new() else { throw .io("libarchive: out of memory") }
+        guard let archive = archive_read_new() else { throw .io(bouncer_archive_load_error().map { String(cString: $0) } ?? "libarchive: out of memory") }
         self.archive = archive
         var info = stat()
         let seekable = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
@@ -61,7 +62,7 @@ public final class ArchiveReader {
     public init(source: ArchiveByteSource, name: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
         self.name = name
         self.limits = limits
-        guard let archive = archive_read_new() else { throw .io("libarchive: out of memory") }
+        guard let archive = archive_read_new() else { throw .io(bouncer_archive_load_error().map { String(cString: $0) } ?? "libarchive: out of memory") }
         self.archive = archive
         Self.enableFormats(archive, seekable: false)
         let context = StreamContext(source)

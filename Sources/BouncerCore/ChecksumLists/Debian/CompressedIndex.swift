@@ -1,4 +1,5 @@
 import CArchive
+import CArchiveShims
 
 /// Compressed indexes (Packages.gz / .xz / .lz4 / .bz2 / .zst) read through
 /// libarchive's filters with its "raw" format: one stream, no archive.
@@ -18,7 +19,9 @@ public enum CompressedIndex {
     /// Decompresses a whole stream, refusing output beyond `limit` bytes
     /// (a decompression bomb is the evidence's fault).
     public static func decompress(_ bytes: [UInt8], source: String, limit: Int = 1 << 30) throws(DebianListError) -> [UInt8] {
-        guard let archive = archive_read_new() else { throw .decompression(source: source, why: "libarchive is out of memory") }
+        guard let archive = archive_read_new() else {
+            throw .decompression(source: source, why: bouncer_archive_load_error().map { String(cString: $0) } ?? "libarchive is out of memory")
+        }
         defer { archive_read_free(archive) }
         archive_read_support_filter_all(archive)
         archive_read_support_format_raw(archive)
