@@ -9,8 +9,9 @@ public struct GuardOptions: Sendable {
     public var frozen = false
     /// Pin what passes in the lockfile (off for `bouncer explain`-like dry runs).
     public var recordLock = true
-    /// Take a locked artifact's bytes from the store when present (re-hashed) instead of the network.
-    public var useStore = true
+    /// Take a locked artifact's bytes from the store when present (re-hashed) instead of the network
+    /// (`bouncer check`); off by default so that a changed upstream body is noticed.
+    public var useStore = false
     /// The time for expiry checks (exceptions, signature expiry).
     public var now = Date()
     /// Largest evidence file fetched (checksum lists, signatures, bundles).
