@@ -5,7 +5,7 @@
 enum ChecksumsRequirementCheck {
     static func check(_ spec: ChecksumsRequirement, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
         let list: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.url, what: "checksum list") {
+        switch context.fetch(spec.url, what: "checksum list", code: "checksums") {
         case .success(let value): list = value
         case .failure(let problem): return .failure(problem)
         }
@@ -17,7 +17,7 @@ enum ChecksumsRequirementCheck {
             if let detached = spec.signature {
                 let key = try context.key(detached.key)
                 let fetched: (bytes: [UInt8], shown: String)
-                switch context.fetch(detached.url, what: "checksum list signature") {
+                switch context.fetch(detached.url, what: "checksum list signature", code: "checksums-signature") {
                 case .success(let value): fetched = value
                 case .failure(let problem): return .failure(problem)
                 }

@@ -6,7 +6,7 @@ enum SignatureRequirementCheck {
         let key: PolicyKey
         do { key = try context.key(spec.key) } catch { return .failure(EvidenceProblem(error)) }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.url, what: "signature") {
+        switch context.fetch(spec.url, what: "signature", code: "signature") {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
@@ -48,7 +48,7 @@ enum KeyedSignature {
         }
         guard format.name == key.signatureFormat else {
             return EvidenceProblem(code: "signature-wrong-format",
-                                   message: "\(shown) is a \(format.name) signature, but key '\(key.name)' is \(key.kind.rawValue)")
+                                   message: "\(shown) is a signature in \(format.name) format, but key '\(key.name)' is a \(key.kind.rawValue) key")
         }
         return nil
     }
