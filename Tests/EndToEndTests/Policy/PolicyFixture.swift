@@ -3,7 +3,7 @@ import BouncerTestSupport
 
 /// A project directory with a policy.json, a loopback server and a private
 /// store, for running the real `bouncer` binary against policies.
-final class PolicyFixture {
+final class PolicyFixture: @unchecked Sendable {
     let server: LoopbackHTTPServer
     let dir: URL
 
