@@ -330,6 +330,14 @@ public final class PolicyGuard: ArtifactGuard {
             guard let fetched = work[index].fetched else { continue }
             work[index].outcome.path = fetched.path
             let unpinnedAllow = work[index].rule == nil && policy.unmatched == .allow && work[index].locked == nil
+            if options.frozen, let locked = work[index].locked, let fresh = entry(for: work[index]), fresh != locked {
+                // Frozen: the lock must already say exactly this (digest, source, rule, evidence).
+                work[index].hard.append(EvidenceProblem(code: "lock-frozen",
+                                                        message: "its entry in \(policy.lockfile) would change (\(Self.difference(locked, fresh))), and the lock is frozen"))
+                finish(&work[index])
+                work[index].outcome.path = nil
+                continue
+            }
             if options.recordLock && !options.frozen && !unpinnedAllow { pending.append(index) }
         }
         if !pending.isEmpty {
@@ -367,6 +375,18 @@ public final class PolicyGuard: ArtifactGuard {
                 _ = try? fetcher.store.adopt(temporaryPath: path, sha256: sha)
             }
         }
+    }
+
+    static func difference(_ old: LockEntry, _ new: LockEntry) -> String {
+        var fields: [String] = []
+        if old.sha256 != new.sha256 { fields.append("sha256") }
+        if old.url != new.url { fields.append("url") }
+        if old.size != new.size { fields.append("size") }
+        if old.rule != new.rule { fields.append("rule '\(old.rule)' -> '\(new.rule)'") }
+        if old.evidence != new.evidence {
+            fields.append("evidence [\(old.evidence.map(\.kind).joined(separator: ", "))] -> [\(new.evidence.map(\.kind).joined(separator: ", "))]")
+        }
+        return fields.joined(separator: ", ")
     }
 
     private func entry(for work: Work) -> LockEntry? {
