@@ -355,6 +355,10 @@ public final class PolicyGuard: ArtifactGuard {
                     }
                     return conflicts
                 }
+                for index in pending where conflicts[index] == nil && work[index].locked == nil && work[index].rule != nil {
+                    work[index].outcome.proofs.insert(.init(kind: "lock", proves: ["integrity"],
+                                                            summary: "sha256 pinned in \(Filesystem.split(policy.lockfile).name)"), at: 0)
+                }
                 for (index, locked) in conflicts {
                     work[index].hard.append(EvidenceProblem(code: "lock-digest-changed",
                                                             message: "\(policy.lockfile) now pins sha256 \(locked), but these bytes have sha256 \(work[index].outcome.sha256?.hex ?? "?")"))

@@ -77,3 +77,34 @@ final class LockedArray: @unchecked Sendable {
     func append(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
     var values: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
+
+@Suite struct LockfileHostileTests {
+    @Test func aCorruptLockIsAConfigurationErrorAndIsLeftAlone() throws {
+        let f = try PolicyFixture("bouncer-lock-bad")
+        f.server.register("a.bin", Array("a".utf8))
+        try f.writePolicy(#"{"version": 1, "unmatched": "pin", "rules": []}"#)
+        for garbage in ["{\"version\": 1, \"artifacts\": [", "{\"version\": 2, \"artifacts\": []}", "[]",
+                        "{\"version\": 1, \"artifacts\": [{\"key\": \"k\"}]}"] {
+            try f.write("bouncer.lock", Array(garbage.utf8))
+            let result = try f.fetch(f.url("a.bin"))
+            #expect(result.status == 2, "\(garbage): \(result.err)")
+            #expect(result.err.contains("bouncer.lock"), "\(result.err)")
+            #expect(!f.exists("out.bin"))
+            #expect(f.lockBytes == Array(garbage.utf8))
+        }
+    }
+
+    @Test func humanOutputSaysWhatWasPinned() throws {
+        let f = try PolicyFixture("bouncer-lock-human")
+        let body = Array("human".utf8)
+        f.server.register("h.bin", body)
+        try f.writePolicy(#"{"version": 1, "rules": [{"match": {"host": "127.0.0.1"}, "require": [{"digest": {}}]}]}"#)
+        let first = try f.bouncer(["fetch", f.url("h.bin"), "-o", f.path("h.bin"), "--policy", f.path("policy.json"),
+                                   "--sha256", try PolicyFixture.sha256sum(body)])
+        #expect(first.status == 0)
+        #expect(first.err.contains("\(f.url("h.bin")): OK: sha256 pinned in bouncer.lock; sha256 matches the stated digest -> \(f.path("h.bin"))"), "\(first.err)")
+        let second = try f.bouncer(["fetch", f.url("h.bin"), "-o", f.path("h.bin"), "--policy", f.path("policy.json"),
+                                    "--sha256", try PolicyFixture.sha256sum(body)])
+        #expect(second.err.contains("OK: sha256 matches bouncer.lock; sha256 matches the stated digest"), "\(second.err)")
+    }
+}
