@@ -275,7 +275,7 @@ import BouncerTestSupport
                                "BOUNCER_CA_BUNDLE": "", "CURL_CA_BUNDLE": "", "SSL_CERT_FILE": ""]
             if trust { environment["BOUNCER_CA_BUNDLE"] = tls.certificate }
             return try BouncerProcess.run(["fetch", "--quiet", url, "--sha256", digest, "-o", destination],
-                                          environment: environment)
+                                          cwd: dir.path, environment: environment)
         }
 
         let untrusted = try fetch(tls.url("/files/secure.bin"), trust: false)

@@ -26,9 +26,13 @@ public enum MinisignFormat: DetachedSignatureFormat {
         return SignatureReport(outcomes: [check(parsed, message: message, trusted: trusted)])
     }
 
-    /// minisign shows a key id as its 8 bytes read little-endian, in upper-case hex.
+    /// minisign shows a key id as its 8 bytes read little-endian, in upper-case
+    /// hex without leading zeros (printf "%" PRIX64), so the id a user sees in
+    /// minisign's output is the one Bouncer reports.
     static func displayKeyId(_ keyId: [UInt8]) -> String {
-        SignatureText.upperHex(keyId.reversed())
+        let hex = SignatureText.upperHex(keyId.reversed())
+        let trimmed = hex.drop(while: { $0 == "0" })
+        return trimmed.isEmpty ? "0" : String(trimmed)
     }
 
     /// The steps in minisign's order: key id, file signature, global signature.
