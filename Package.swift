@@ -33,7 +33,8 @@ let package = Package(
         .target(
             name: "BouncerCore",
             dependencies: ["COpenSSL", "COpenSSLShims", "CCurl", "CCurlShims", "CArchive"],
-            path: "Sources/BouncerCore"),
+            path: "Sources/BouncerCore",
+            exclude: ["Sigstore/Resources/README.md"]),
         .target(
             name: "BouncerCLI",
             dependencies: [

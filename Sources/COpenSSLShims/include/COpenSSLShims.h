@@ -17,4 +17,24 @@ struct evp_pkey_st *bouncer_rsa_public_key(const unsigned char *n, size_t n_len,
                                            const unsigned char *e, size_t e_len);
 /// An EC public key on the named group from a SEC1 point, or NULL.
 struct evp_pkey_st *bouncer_ec_public_key(const char *group, const unsigned char *point, size_t point_len);
+#include <stdint.h>
+/// Verifies the DER leaf against one DER trust anchor with untrusted DER
+/// intermediates at `at_time` (Unix seconds). 1 when valid, and then the
+/// issuer's DER (free with bouncer_openssl_free); 0 otherwise with the
+/// X509_V_ERR code (or -1 parse error, -2 leaf is the anchor) in error_out.
+int bouncer_x509_verify_chain(const unsigned char *leaf, size_t leaf_len,
+                              const unsigned char *const *untrusted, const size_t *untrusted_lens, size_t n_untrusted,
+                              const unsigned char *anchor, size_t anchor_len,
+                              int64_t at_time,
+                              unsigned char **issuer_out, size_t *issuer_len, int *error_out);
+const char *bouncer_x509_verify_error_string(int error);
+/// 1 self-signed, 0 not, -1 unparseable.
+int bouncer_x509_is_self_signed(const unsigned char *der, size_t len);
+/// Validity (Unix seconds), whether EKU includes codeSigning, and the DER SPKI
+/// (free with bouncer_openssl_free). 1 on success.
+int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+                      int *code_signing, unsigned char **spki_out, size_t *spki_len);
+long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,
+                            unsigned char *buf, size_t cap);
+long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap);
 #endif
