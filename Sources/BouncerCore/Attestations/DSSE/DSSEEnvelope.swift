@@ -1,3 +1,5 @@
+import Foundation
+
 /// A DSSE envelope (formats.md §6.1). The payload is kept as the decoded
 /// bytes that the signature covers; it is parsed only after verification.
 public struct DSSEEnvelope: Sendable {
@@ -10,11 +12,15 @@ public struct DSSEEnvelope: Sendable {
     public var payloadType: String
     public var payload: [UInt8]
     public var signatures: [Signature]
+    /// The envelope object as JSON (sorted keys), for comparison with a
+    /// transparency-log entry that records the envelope.
+    public var json: [UInt8]
 
-    public init(payloadType: String, payload: [UInt8], signatures: [Signature]) {
+    public init(payloadType: String, payload: [UInt8], signatures: [Signature], json: [UInt8] = []) {
         self.payloadType = payloadType
         self.payload = payload
         self.signatures = signatures
+        self.json = json
     }
 
     /// The bytes that are signed: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body.
@@ -39,8 +45,9 @@ public struct DSSEEnvelope: Sendable {
         guard signatures.count == 1 else {
             throw signaturesNode.error("a bundle's DSSE envelope must have exactly one signature, found \(signatures.count)")
         }
+        let json = (try? JSONSerialization.data(withJSONObject: node.value, options: [.sortedKeys, .withoutEscapingSlashes])).map { [UInt8]($0) } ?? []
         return DSSEEnvelope(payloadType: payloadType, payload: payload, signatures: try signatures.map {
             Signature(sig: try $0.required("sig").bytes(), keyid: try $0.optional("keyid")?.string())
-        })
+        }, json: json)
     }
 }

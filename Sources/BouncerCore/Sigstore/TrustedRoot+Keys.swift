@@ -1,0 +1,32 @@
+import Foundation
+
+/// The trusted root's logs and authorities in the shapes the transparency-log
+/// and timestamp checks take.
+extension SigstoreTrustedRoot {
+    public func transparencyLogKeys() throws(SigstoreError) -> [TransparencyLogKey] {
+        try Self.keys(tlogs, what: "tlogs")
+    }
+
+    public func ctLogKeys() throws(SigstoreError) -> [TransparencyLogKey] {
+        try Self.keys(ctlogs, what: "ctlogs")
+    }
+
+    public func timestampAuthorityList() -> [TimestampAuthority] {
+        timestampAuthorities.map {
+            TimestampAuthority(certificateChainDER: $0.chainDER, validFrom: $0.validFor.start, validUntil: $0.validFor.end)
+        }
+    }
+
+    private static func keys(_ logs: [LogInstance], what: String) throws(SigstoreError) -> [TransparencyLogKey] {
+        var keys: [TransparencyLogKey] = []
+        for (index, log) in logs.enumerated() {
+            let key: PublicKey
+            do { key = try PublicKey(spkiDER: log.spkiDER) } catch {
+                throw SigstoreError(.trustedRoot, "trusted root $.\(what)[\(index)].publicKey: \(error)")
+            }
+            keys.append(TransparencyLogKey(logID: log.logID, key: key, validFrom: log.validFor.start,
+                                           validUntil: log.validFor.end, baseURL: log.baseURL))
+        }
+        return keys
+    }
+}
