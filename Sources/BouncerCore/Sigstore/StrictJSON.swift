@@ -82,7 +82,11 @@ struct JSONNode {
 
 enum SigstoreBase64 {
     /// Accepts both alphabets, with or without padding (protobuf JSON mapping).
-    static func decode(_ text: String) -> [UInt8]? {
+    static func decode(_ raw: String) -> [UInt8]? {
+        // Go's decoder (protojson) skips CR and LF, and real bundles carry them
+        // (MIME-wrapped timestamp tokens); nothing else outside the alphabet passes.
+        let text = raw.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            ? String(raw.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }) : raw
         let padded = text.utf8.count % 4 == 0
         let urlSafe = text.contains("-") || text.contains("_")
         let alphabet: Base64.Alphabet = urlSafe ? .urlSafe : .standard

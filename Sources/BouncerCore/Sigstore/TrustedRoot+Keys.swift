@@ -19,11 +19,10 @@ extension SigstoreTrustedRoot {
 
     private static func keys(_ logs: [LogInstance], what: String) throws(SigstoreError) -> [TransparencyLogKey] {
         var keys: [TransparencyLogKey] = []
-        for (index, log) in logs.enumerated() {
-            let key: PublicKey
-            do { key = try PublicKey(spkiDER: log.spkiDER) } catch {
-                throw SigstoreError(.trustedRoot, "trusted root $.\(what)[\(index)].publicKey: \(error)")
-            }
+        for log in logs {
+            // A key in a form we do not read (e.g. the PKCS#1 RSA key of a retired
+            // staging CT log) cannot verify anything: leave that instance out (fail closed).
+            guard let key = try? PublicKey(spkiDER: log.spkiDER) else { continue }
             keys.append(TransparencyLogKey(logID: log.logID, key: key, validFrom: log.validFor.start,
                                            validUntil: log.validFor.end, baseURL: log.baseURL))
         }
