@@ -15,7 +15,10 @@ public struct IdentityPolicy: Sendable {
                 return value == expected
             case .regex(let pattern):
                 let expression: NSRegularExpression
-                do { expression = try NSRegularExpression(pattern: pattern) } catch {
+                // Anchored in the pattern (so alternations must match the whole value),
+                // and the match range checked too (so a pattern that closes our group
+                // early still cannot pass on a prefix).
+                do { expression = try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z") } catch {
                     throw SigstoreError(.identity, "invalid regular expression '\(pattern)'")
                 }
                 let whole = NSRange(value.startIndex..<value.endIndex, in: value)
