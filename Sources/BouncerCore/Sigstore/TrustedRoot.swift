@@ -9,6 +9,11 @@ public struct SigstoreTrustedRoot: Sendable {
         public var start: Date?
         public var end: Date?
 
+        public init(start: Date? = nil, end: Date? = nil) {
+            self.start = start
+            self.end = end
+        }
+
         /// Whether `date` falls in the window. The end is inclusive, as the
         /// conformance suite expects (TimeRange is a closed interval there).
         public func contains(_ date: Date) -> Bool {
@@ -23,6 +28,12 @@ public struct SigstoreTrustedRoot: Sendable {
         /// Leaf-most first; the last certificate is the trust anchor.
         public var chainDER: [[UInt8]]
         public var validFor: Window
+
+        public init(uri: String, chainDER: [[UInt8]], validFor: Window) {
+            self.uri = uri
+            self.chainDER = chainDER
+            self.validFor = validFor
+        }
     }
 
     public struct LogInstance: Sendable {
