@@ -127,6 +127,11 @@ public enum CertificateChainCheck {
         guard !candidates.isEmpty else {
             throw SigstoreError(.certificateAuthority, "no trusted certificate authority is valid at the signing time \(time)")
         }
+        // X.509 times end in year 9999; anything outside cannot be a signing time (and would trap in Int64()).
+        let seconds = time.timeIntervalSince1970.rounded(.down)
+        guard seconds >= 0, seconds < 253_402_300_800 else {
+            throw SigstoreError(.certificateChain, "the signing time \(seconds) is outside the range of X.509 times")
+        }
         var last = "no trusted certificate authority"
         for authority in candidates {
             guard let anchor = authority.chainDER.last else { continue }
@@ -136,7 +141,7 @@ public enum CertificateChainCheck {
             var error: Int32 = 0
             let ok = withPointers(intermediates) { pointers, lengths in
                 bouncer_x509_verify_chain(leaf, leaf.count, pointers, lengths, intermediates.count,
-                                          anchor, anchor.count, Int64(time.timeIntervalSince1970.rounded(.down)),
+                                          anchor, anchor.count, Int64(seconds),
                                           &issuer, &issuerLength, &error)
             }
             if ok == 1, let issuer {
