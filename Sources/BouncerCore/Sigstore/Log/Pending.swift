@@ -3,16 +3,6 @@ import Foundation
 // Agreed signatures, present so that callers compile. Each fails closed until
 // its implementation lands in its own file (this file then goes away).
 
-public struct Checkpoint: Sendable {
-    public let origin: String
-    public let treeSize: UInt64
-    public let rootHash: [UInt8]
-
-    public static func verify(envelope: String, logs: [TransparencyLogKey]) throws(TransparencyError) -> Checkpoint {
-        throw .malformedCheckpoint("checkpoint verification is not implemented yet")
-    }
-}
-
 public enum SignedEntryTimestamp {
     public static func verify(signedEntryTimestamp: [UInt8], canonicalizedBody: [UInt8], integratedTime: Int64, logIndex: Int64, logID: [UInt8], logs: [TransparencyLogKey]) throws(TransparencyError) {
         throw .setUnknownLog(logIDHex: "SET verification is not implemented yet")
