@@ -3,12 +3,12 @@ import Foundation
 /// The trusted root's logs and authorities in the shapes the transparency-log
 /// and timestamp checks take.
 extension SigstoreTrustedRoot {
-    public func transparencyLogKeys() throws(SigstoreError) -> [TransparencyLogKey] {
-        try Self.keys(tlogs, what: "tlogs")
+    public func transparencyLogKeys() -> [TransparencyLogKey] {
+        cachedLogKeys ?? Self.keys(tlogs)
     }
 
-    public func ctLogKeys() throws(SigstoreError) -> [TransparencyLogKey] {
-        try Self.keys(ctlogs, what: "ctlogs")
+    public func ctLogKeys() -> [TransparencyLogKey] {
+        cachedCTLogKeys ?? Self.keys(ctlogs)
     }
 
     public func timestampAuthorityList() -> [TimestampAuthority] {
@@ -17,7 +17,7 @@ extension SigstoreTrustedRoot {
         }
     }
 
-    private static func keys(_ logs: [LogInstance], what: String) throws(SigstoreError) -> [TransparencyLogKey] {
+    static func keys(_ logs: [LogInstance]) -> [TransparencyLogKey] {
         var keys: [TransparencyLogKey] = []
         for log in logs {
             // A key in a form we do not read (e.g. the PKCS#1 RSA key of a retired
