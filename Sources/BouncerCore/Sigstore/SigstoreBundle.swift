@@ -220,7 +220,20 @@ public struct SigstoreBundle: Sendable {
             inclusionProof: nil,
             canonicalizedBody: body,
             path: rekor.path)
+        // The legacy format has no messageDigest: take the hash algorithm and value
+        // from the hashedrekord body (which the entry-consistency step checks
+        // against the artifact anyway), so a P-384 key that signed SHA-256 verifies.
+        var digest: Digest? = nil
+        if entry.kind == "hashedrekord", let hash = try bodyJSON.optional("spec")?.optional("data")?.optional("hash") {
+            let name = try hash.required("algorithm").string()
+            let value = try hash.required("value")
+            guard let algorithm = HashAlgorithm(name: name), algorithm.isEvidence,
+                  let parsed = try? Digest(algorithm: algorithm, hex: try value.string()) else {
+                throw value.error("not a sha256/384/512 hex digest")
+            }
+            digest = parsed
+        }
         return SigstoreBundle(mediaType: "cosign-bundle", version: .v01, material: .certificates([certDER]),
-                              tlogEntries: [entry], rfc3161Timestamps: [], content: .messageSignature(digest: nil, signature: signature))
+                              tlogEntries: [entry], rfc3161Timestamps: [], content: .messageSignature(digest: digest, signature: signature))
     }
 }
