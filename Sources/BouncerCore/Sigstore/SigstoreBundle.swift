@@ -88,7 +88,9 @@ public struct SigstoreBundle: Sendable {
     private static func parseBundle(_ root: JSONNode) throws -> SigstoreBundle {
         let mediaType = try root.required("mediaType").string()
         let version = try version(of: mediaType)
+        try root.only(["mediaType", "verificationMaterial", "messageSignature", "dsseEnvelope"])
         let vm = try root.required("verificationMaterial")
+            .only(["x509CertificateChain", "certificate", "publicKey", "tlogEntries", "timestampVerificationData"])
 
         let kinds = ["x509CertificateChain", "certificate", "publicKey"].filter { vm.has($0) }
         guard kinds.count == 1 else {
@@ -136,9 +138,9 @@ public struct SigstoreBundle: Sendable {
             throw root.error(contents.isEmpty ? "neither messageSignature nor dsseEnvelope" : "both messageSignature and dsseEnvelope")
         }
         let content: Content
-        if let ms = try root.optional("messageSignature") {
+        if let ms = try root.optional("messageSignature")?.only(["messageDigest", "signature"]) {
             var digest: Digest? = nil
-            if let md = try ms.optional("messageDigest") {
+            if let md = try ms.optional("messageDigest")?.only(["algorithm", "digest"]) {
                 let algorithmNode = try md.required("algorithm")
                 let algorithm: HashAlgorithm
                 switch try algorithmNode.string() {
@@ -162,9 +164,10 @@ public struct SigstoreBundle: Sendable {
     }
 
     private static func parseEntry(_ node: JSONNode) throws -> TlogEntry {
+        try node.only(["logIndex", "logId", "kindVersion", "integratedTime", "inclusionPromise", "inclusionProof", "canonicalizedBody"])
         let kindVersion = try node.required("kindVersion")
         var proof: InclusionProof? = nil
-        if let p = try node.optional("inclusionProof") {
+        if let p = try node.optional("inclusionProof")?.only(["logIndex", "rootHash", "treeSize", "hashes", "checkpoint"]) {
             proof = InclusionProof(
                 logIndex: try p.required("logIndex").nonNegativeInt64(),
                 rootHash: try p.required("rootHash").bytes(),
