@@ -11,6 +11,7 @@ public enum AttestationVerifier {
         public var identity: String?
         public var issuer: String?
         public var logIndexes: [Int64]
+        public var signingTimes: [Date] = []
         public var statementType: String
         public var predicateType: String
         /// The subject that matched by digest (its name is a label, not trusted).
@@ -49,6 +50,7 @@ public enum AttestationVerifier {
         facts.identity = verified.identity
         facts.issuer = verified.issuer
         facts.logIndexes = verified.logIndexes
+        facts.signingTimes = verified.signingTimes
         return facts
     }
 
