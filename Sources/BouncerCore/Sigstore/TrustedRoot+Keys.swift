@@ -13,7 +13,7 @@ extension SigstoreTrustedRoot {
 
     public func timestampAuthorityList() -> [TimestampAuthority] {
         timestampAuthorities.map {
-            TimestampAuthority(certificateChainDER: $0.chainDER, validFrom: $0.validFor.start, validUntil: $0.validFor.end)
+            TimestampAuthority(certificateChainDER: $0.chainDER, validFrom: $0.validFor.start, validUntil: Self.closedEnd($0.validFor.end))
         }
     }
 
@@ -24,8 +24,18 @@ extension SigstoreTrustedRoot {
             // staging CT log) cannot verify anything: leave that instance out (fail closed).
             guard let key = try? PublicKey(spkiDER: log.spkiDER) else { continue }
             keys.append(TransparencyLogKey(logID: log.logID, key: key, validFrom: log.validFor.start,
-                                           validUntil: log.validFor.end, baseURL: log.baseURL))
+                                           validUntil: closedEnd(log.validFor.end), baseURL: log.baseURL,
+                                           checkpointKeyID: log.checkpointKeyID))
         }
         return keys
+    }
+
+    /// The trusted root's windows are closed intervals (the conformance suite's
+    /// `trust-root-tlog-validity-end-inclusive`: a log entry integrated exactly at
+    /// `end` is valid), while the log types take a half-open `[from, until)`.
+    /// Integrated times are whole seconds, so `until = end + 1 s` is the same set;
+    /// for SCT and TSA times (sub-second) it admits at most one second more.
+    static func closedEnd(_ end: Date?) -> Date? {
+        end.map { $0 + 1 }
     }
 }
