@@ -112,6 +112,10 @@ enum AttestationReport {
         details["buildSignerURI"] = facts.certificate.buildSignerURI
         details["runnerEnvironment"] = facts.certificate.runnerEnvironment ?? facts.provenance?.runnerEnvironment
         details["invocation"] = facts.provenance?.invocationID ?? facts.certificate.runInvocationURI
+        if !facts.conflicts.isEmpty {
+            // Not required, so not refused: shown so nobody reads the predicate's claim as proven.
+            details["predicateDisagreesWithCertificate"] = facts.conflicts.values.sorted().joined(separator: "; ")
+        }
         if let publisher, !publisher.isEmpty {
             // Written by the index, unsigned: shown so a person can compare, never used as proof.
             details["indexPublisherUnsigned"] = publisher.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")

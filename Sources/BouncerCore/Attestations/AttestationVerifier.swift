@@ -22,10 +22,15 @@ public enum AttestationVerifier {
         public var certificate: FulcioExtensions
         /// Each requirement that was checked, by name ("source-repo", "builder-id", ...).
         public var checked: [String]
+        /// Facts on which the predicate and the certificate disagree, by fact
+        /// name ("source-repo", "source-ref", "builder", "workflow", "runner"). A
+        /// requirement on such a fact is refused; otherwise they are reported.
+        public var conflicts: [String: String] = [:]
 
-        public var sourceRepository: String? { provenance?.sourceRepository ?? certificate.sourceRepositoryURI }
-        public var sourceRef: String? { provenance?.sourceRef ?? certificate.sourceRepositoryRef }
-        public var workflowPath: String? { provenance?.workflowPath ?? FulcioPaths.workflowPath(certificate) }
+        // The certificate (signed by the CA) is preferred over the predicate (written by the signer).
+        public var sourceRepository: String? { certificate.sourceRepositoryURI ?? provenance?.sourceRepository }
+        public var sourceRef: String? { certificate.sourceRepositoryRef ?? provenance?.sourceRef }
+        public var workflowPath: String? { FulcioPaths.workflowPath(certificate) ?? provenance?.workflowPath }
         public var builderID: String? { provenance?.builderID ?? certificate.buildSignerURI }
     }
 
@@ -69,49 +74,53 @@ public enum AttestationVerifier {
         }
         let ext = try certificate.map { cert throws(AttestationError) in try FulcioExtensions(certificateDER: cert.der) } ?? FulcioExtensions()
         var provenance: SLSAProvenance? = nil
+        var conflicts: [String: String] = [:]
         if SLSAProvenance.isProvenance(statement.predicateType) {
             let parsed = try SLSAProvenance.parse(predicateType: statement.predicateType, predicate: statement.predicate)
-            try crossCheck(parsed, ext)
+            conflicts = crossCheck(parsed, ext)
             provenance = parsed
         }
         var facts = Facts(identity: nil, issuer: certificate?.oidcIssuer, logIndexes: [], statementType: statement.type,
                           predicateType: statement.predicateType, subjectName: subject.name, subjectDigest: digest,
-                          artifactSHA256: artifact.sha256, provenance: provenance, certificate: ext, checked: [])
+                          artifactSHA256: artifact.sha256, provenance: provenance, certificate: ext, checked: [],
+                          conflicts: conflicts)
         checked += try ProvenanceChecks.apply(requirements, facts: facts, certificate: certificate)
         facts.checked = checked
         return facts
     }
 
-    /// Where the predicate and the certificate state the same fact, they must agree.
-    static func crossCheck(_ p: SLSAProvenance, _ ext: FulcioExtensions) throws(AttestationError) {
+    /// Where the predicate and the certificate state the same fact, they must
+    /// agree: returns each disagreement by fact name.
+    static func crossCheck(_ p: SLSAProvenance, _ ext: FulcioExtensions) -> [String: String] {
+        var conflicts: [String: String] = [:]
         if let claimed = p.sourceRepository, let signed = ext.sourceRepositoryURI, !SourceRepository.same(claimed, signed) {
-            throw AttestationError(.crossCheck, "the predicate's source repository '\(claimed)' differs from the certificate's '\(signed)'")
+            conflicts["source-repo"] = "the predicate's source repository '\(claimed)' differs from the certificate's '\(signed)'"
         }
         if let claimed = p.sourceRef, let signed = ext.sourceRepositoryRef, claimed != signed {
-            throw AttestationError(.crossCheck, "the predicate's source ref '\(claimed)' differs from the certificate's '\(signed)'")
+            conflicts["source-ref"] = "the predicate's source ref '\(claimed)' differs from the certificate's '\(signed)'"
         }
         if let claimed = p.sourceCommit, let signed = ext.sourceRepositoryDigest, claimed.count == 40, claimed.lowercased() != signed.lowercased() {
-            throw AttestationError(.crossCheck, "the predicate's source commit '\(claimed)' differs from the certificate's '\(signed)'")
+            conflicts["source-ref"] = "the predicate's source commit '\(claimed)' differs from the certificate's '\(signed)'"
         }
         if let claimed = p.runnerEnvironment, let signed = ext.runnerEnvironment, claimed != signed {
-            throw AttestationError(.crossCheck, "the predicate's runner environment '\(claimed)' differs from the certificate's '\(signed)'")
+            conflicts["runner"] = "the predicate's runner environment '\(claimed)' differs from the certificate's '\(signed)'"
         }
         // GitHub's own build type names the runner kind in the builder id.
         let runnerPrefix = "https://github.com/actions/runner/"
         if p.builderID.hasPrefix(runnerPrefix), let signed = ext.runnerEnvironment,
            String(p.builderID.dropFirst(runnerPrefix.count)) != signed {
-            throw AttestationError(.crossCheck, "the predicate's builder '\(p.builderID)' differs from the certificate's runner environment '\(signed)'")
+            conflicts["builder"] = "the predicate's builder '\(p.builderID)' differs from the certificate's runner environment '\(signed)'"
         }
         // A builder that is a reusable workflow must be the workflow that signed.
         if p.builderID.contains("/.github/workflows/"), let signer = ext.buildSignerURI, p.builderID != signer {
-            throw AttestationError(.crossCheck, "the predicate's builder '\(p.builderID)' is not the certificate's build signer '\(signer)'")
+            conflicts["builder"] = "the predicate's builder '\(p.builderID)' is not the certificate's build signer '\(signer)'"
         }
         if let path = p.workflowPath, let repository = p.sourceRepository, let config = ext.buildConfigURI,
-           let canonical = SourceRepository.canonical(repository), config.hasPrefix("https://\(canonical)/") {
-            guard config.hasPrefix("https://\(canonical)/\(path)@") else {
-                throw AttestationError(.crossCheck, "the predicate's workflow '\(path)' is not the certificate's build config '\(config)'")
-            }
+           let canonical = SourceRepository.canonical(repository), config.hasPrefix("https://\(canonical)/"),
+           !config.hasPrefix("https://\(canonical)/\(path)@") {
+            conflicts["workflow"] = "the predicate's workflow '\(path)' is not the certificate's build config '\(config)'"
         }
+        return conflicts
     }
 }
 

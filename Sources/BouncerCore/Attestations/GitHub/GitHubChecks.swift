@@ -1,9 +1,9 @@
 /// GitHub artifact attestation checks (formats.md §6.4), as
 /// `gh attestation verify` makes them, on the certificate's extensions.
-enum GitHubChecks {
+public enum GitHubChecks {
     /// `--signer-workflow OWNER/REPO/PATH` (optionally with `https://` and a
     /// host; github.com by default): the workflow that signed, at any ref.
-    static func signerWorkflowPrefix(_ text: String) -> String? {
+    public static func signerWorkflowPrefix(_ text: String) -> String? {
         var rest = Substring(text)
         if rest.hasPrefix("https://") { rest = rest.dropFirst(8) }
         if !rest.hasPrefix("github.com/") { rest = "github.com/" + rest }

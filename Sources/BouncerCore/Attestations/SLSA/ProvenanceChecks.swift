@@ -6,7 +6,11 @@ enum ProvenanceChecks {
     static func apply(_ r: AttestationRequirements, facts: AttestationVerifier.Facts,
                       certificate: SigningCertificate?) throws(AttestationError) -> [String] {
         var checked: [String] = []
+        func agreed(_ fact: String) throws(AttestationError) {
+            if let conflict = facts.conflicts[fact] { throw AttestationError(.crossCheck, conflict) }
+        }
         if let required = r.builderID {
+            try agreed("builder")
             guard let builder = facts.builderID else {
                 throw AttestationError(.builder, "nothing in the attestation names a builder, and \(required) is required")
             }
@@ -25,6 +29,7 @@ enum ProvenanceChecks {
             checked.append("build-type")
         }
         if let required = r.sourceRepository {
+            try agreed("source-repo")
             guard let repository = facts.sourceRepository else {
                 throw AttestationError(.sourceRepository, "nothing in the attestation names a source repository, and \(required) is required")
             }
@@ -51,6 +56,7 @@ enum ProvenanceChecks {
             checked.append("source-repo")
         }
         if let required = r.sourceRef {
+            try agreed("source-ref")
             guard let ref = facts.sourceRef else {
                 throw AttestationError(.sourceRef, "nothing in the attestation names a source ref, and \(required) is required")
             }
@@ -60,6 +66,7 @@ enum ProvenanceChecks {
             checked.append("source-ref")
         }
         if let required = r.workflowPath {
+            try agreed("workflow")
             guard let path = facts.workflowPath else {
                 throw AttestationError(.workflow, "nothing in the attestation names a workflow, and \(required) is required")
             }
@@ -77,6 +84,7 @@ enum ProvenanceChecks {
             checked.append("owner")
         }
         if r.denySelfHostedRunners {
+            try agreed("runner")
             guard facts.certificate.runnerEnvironment == "github-hosted" else {
                 throw AttestationError(.runner, "the build ran on a '\(facts.certificate.runnerEnvironment ?? "unknown")' runner, and only github-hosted runners are allowed")
             }
