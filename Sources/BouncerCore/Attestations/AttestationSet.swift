@@ -9,6 +9,7 @@ public struct AttestationSet {
         case bundleLines = "sigstore-bundle-lines"
         case pep740 = "pep740"
         case npm = "npm-attestations"
+        case envelope = "dsse-envelope"
     }
 
     public enum Role: String, Sendable {
@@ -16,10 +17,13 @@ public struct AttestationSet {
         case npmPublish = "npm-publish"
         case npmProvenance = "npm-provenance"
         case pep740
+        /// A bare DSSE envelope: checked with --key only (no log, no certificate).
+        case envelope = "dsse-envelope"
     }
 
     public struct Item {
-        public var bundle: SigstoreBundle
+        public var bundle: SigstoreBundle?
+        public var envelope: DSSEEnvelope? = nil
         public var role: Role
         public var label: String
         public var publisher: [String: String]?
@@ -53,6 +57,10 @@ public struct AttestationSet {
                 return AttestationSet(kind: .pep740, items: attestations.map {
                     Item(bundle: $0.bundle, role: .pep740, label: "PEP 740 \($0.path)", publisher: $0.publisher)
                 }, unreadable: [])
+            }
+            if object["payloadType"] != nil, object["signatures"] != nil, object["mediaType"] == nil {
+                return AttestationSet(kind: .envelope, items: [Item(bundle: nil, envelope: try DSSEVerifier.parse(bytes), role: .envelope,
+                                                                    label: "DSSE envelope", publisher: nil)], unreadable: [])
             }
             do {
                 return AttestationSet(kind: .bundle, items: [Item(bundle: try SigstoreBundle.parse(bytes), role: .attestation, label: "bundle", publisher: nil)], unreadable: [])
@@ -148,7 +156,15 @@ public enum AttestationRun {
     }
 
     static func verify(_ item: AttestationSet.Item, _ context: Context) throws -> AttestationVerifier.Facts {
-        guard case .dsse(let envelope) = item.bundle.content else {
+        if item.role == .envelope, let envelope = item.envelope {
+            guard let key = context.key else {
+                throw AttestationError(.configuration, "a bare DSSE envelope has no certificate or log entry: verify it with --key PEM")
+            }
+            let verified = try DSSEVerifier.verify(envelope, keys: [key])
+            return try AttestationVerifier.check(payload: verified.payload, certificate: nil, artifact: context.artifact,
+                                                 requirements: context.requirements)
+        }
+        guard let bundle = item.bundle, case .dsse(let envelope) = bundle.content else {
             throw AttestationError(.payloadType, "\(item.label): the bundle signs a message, not an attestation")
         }
         var requirements = context.requirements
@@ -159,13 +175,13 @@ public enum AttestationRun {
             guard let keys = context.npmKeys else {
                 throw AttestationError(.configuration, "\(item.label): the npm publish attestation is signed by the registry: give --registry-keys")
             }
-            let key = try NpmAttestations.publishKey(item.bundle, keys: keys)
+            let key = try NpmAttestations.publishKey(bundle, keys: keys)
             npmKey = key
             policy = .key(key.key)
             // The registry's attestation proves publication, not the build: only its own checks apply.
             requirements = AttestationRequirements()
             requirements.predicateType = NpmAttestations.publishPredicate
-        case .npmProvenance, .attestation, .pep740:
+        case .npmProvenance, .attestation, .pep740, .envelope:
             if let key = context.key {
                 policy = .key(key)
             } else if let identity = context.identity {
@@ -174,7 +190,7 @@ public enum AttestationRun {
                 throw AttestationError(.configuration, "\(item.label): keyless attestations need an identity and issuer to require")
             }
         }
-        let facts = try AttestationVerifier.verify(bundle: item.bundle, artifact: context.artifact, trustedRoot: context.trustedRoot,
+        let facts = try AttestationVerifier.verify(bundle: bundle, artifact: context.artifact, trustedRoot: context.trustedRoot,
                                                    policy: policy, requirements: requirements)
         switch item.role {
         case .npmPublish, .npmProvenance:
@@ -199,7 +215,7 @@ public enum AttestationRun {
             if let npmKey { try NpmAttestations.checkKeyWindow(npmKey, times: facts.signingTimes) }
         case .pep740:
             try PEP740.checkStatement(envelope.payload, fileName: context.fileName)
-        case .attestation:
+        case .attestation, .envelope:
             break
         }
         return facts

@@ -12,6 +12,12 @@ public enum PEP740 {
         public var path: String
     }
 
+    /// `"version": 1` (a JSON number; NSNumber may also bridge to Bool on Linux).
+    static func isVersionOne(_ node: JSONNode) -> Bool {
+        guard let number = node.value as? NSNumber else { return false }
+        return number.doubleValue == 1
+    }
+
     static func isAttestation(_ node: JSONNode) -> Bool { node.has("envelope") && node.has("verification_material") }
     static func isProvenance(_ node: JSONNode) -> Bool { node.has("attestation_bundles") }
 
@@ -23,7 +29,7 @@ public enum PEP740 {
             }
             if isAttestation(root) { return [try attestation(root, publisher: nil)] }
             let version = try root.required("version")
-            guard (try? version.int64()) == 1 else { throw version.error("unsupported provenance version") }
+            guard isVersionOne(version) else { throw version.error("unsupported provenance version") }
             var out: [Attestation] = []
             for group in try root.required("attestation_bundles").array(max: 64) {
                 var publisher: [String: String]? = nil
@@ -48,7 +54,7 @@ public enum PEP740 {
     /// with the single signature (the only payload type PEP 740 allows).
     static func attestation(_ node: JSONNode, publisher: [String: String]?) throws -> Attestation {
         let version = try node.required("version")
-        guard (try? version.int64()) == 1 else { throw version.error("unsupported attestation version") }
+        guard isVersionOne(version) else { throw version.error("unsupported attestation version") }
         let material = try node.required("verification_material")
         let envelope = try node.required("envelope")
         let certificate = try material.required("certificate")
