@@ -41,6 +41,9 @@ public struct AttestationError: BouncerFailure, Equatable {
         self.message = message
     }
 
+    /// Equality compares only the check, so tests assert codes, not message text.
+    public static func == (lhs: AttestationError, rhs: AttestationError) -> Bool { lhs.check == rhs.check }
+
     public var family: ErrorFamily { check == .configuration ? .configuration : .evidence }
     public var code: String { check.rawValue }
     public var description: String { message }
