@@ -61,7 +61,7 @@ public enum BundleVerifier {
         let artifactDigest = try checkSignature(bundle.content, artifact: artifact, key: key)
 
         // Transparency-log entries: body consistent with the bundle, SET, inclusion proof and checkpoint.
-        let logKeys = try trustedRoot.transparencyLogKeys()
+        let logKeys = trustedRoot.transparencyLogKeys()
         guard !bundle.tlogEntries.isEmpty else {
             throw SigstoreError(.tlogEntry, "the bundle has no transparency-log entry")
         }
@@ -141,7 +141,7 @@ public enum BundleVerifier {
         guard certificate.hasCodeSigningUsage else {
             throw SigstoreError(.codeSigning, "the signing certificate lacks the code-signing extended key usage")
         }
-        let ctLogs = try trustedRoot.ctLogKeys()
+        let ctLogs = trustedRoot.ctLogKeys()
         guard !ctLogs.isEmpty else { throw SigstoreError(.sct, "the trusted root lists no CT log, so the certificate's SCT cannot be checked") }
         _ = try CertificateTransparency.verifyEmbeddedSCTs(leafDER: certificate.der, issuerDER: issuerDER, ctLogs: ctLogs, at: times[0].0)
         let identity = try identityPolicy.check(certificate)

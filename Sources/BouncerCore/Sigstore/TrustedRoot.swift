@@ -49,6 +49,19 @@ public struct SigstoreTrustedRoot: Sendable {
     public var tlogs: [LogInstance]
     public var ctlogs: [LogInstance]
     public var timestampAuthorities: [CertificateAuthority]
+    /// The log keys, built once per trusted root rather than once per bundle.
+    var cachedLogKeys: [TransparencyLogKey]? = nil
+    var cachedCTLogKeys: [TransparencyLogKey]? = nil
+
+    public init(certificateAuthorities: [CertificateAuthority], tlogs: [LogInstance], ctlogs: [LogInstance],
+                timestampAuthorities: [CertificateAuthority]) {
+        self.certificateAuthorities = certificateAuthorities
+        self.tlogs = tlogs
+        self.ctlogs = ctlogs
+        self.timestampAuthorities = timestampAuthorities
+        cachedLogKeys = Self.keys(tlogs)
+        cachedCTLogKeys = Self.keys(ctlogs)
+    }
 
     static let maxBytes = 4 << 20
 

@@ -8,7 +8,8 @@ public struct TransparencyLogKey: Sendable {
     /// for Rekor v1 and CT logs, the checkpoint key ID for Rekor v2.
     public let logID: [UInt8]
     public let key: PublicKey
-    /// Half-open validity window `[validFrom, validUntil)`; nil means unbounded.
+    /// Validity window `[validFrom, validUntil]`, closed at both ends as the
+    /// conformance suite requires (trust-root-tlog-validity-end-inclusive); nil means unbounded.
     public let validFrom: Date?
     public let validUntil: Date?
     /// `baseUrl`; Rekor v2 checkpoints use its host name as the note origin.
@@ -30,10 +31,10 @@ public struct TransparencyLogKey: Sendable {
         self.checkpointKeyID = checkpointKeyID
     }
 
-    /// Whether `date` lies in `[validFrom, validUntil)`.
+    /// Whether `date` lies in `[validFrom, validUntil]` (both ends included).
     public func isValid(at date: Date) -> Bool {
         if let validFrom, date < validFrom { return false }
-        if let validUntil, date >= validUntil { return false }
+        if let validUntil, date > validUntil { return false }
         return true
     }
 
@@ -59,10 +60,10 @@ public struct TimestampAuthority: Sendable {
         self.validUntil = validUntil
     }
 
-    /// Whether `date` lies in `[validFrom, validUntil)`.
+    /// Whether `date` lies in `[validFrom, validUntil]` (both ends included).
     public func isValid(at date: Date) -> Bool {
         if let validFrom, date < validFrom { return false }
-        if let validUntil, date >= validUntil { return false }
+        if let validUntil, date > validUntil { return false }
         return true
     }
 }
