@@ -102,7 +102,16 @@ import BouncerTestSupport
         // (sigstore-log branch, still landing) is pending, shown loudly, not counted as agreement.
         let pending = outcomes.filter { $0.expected != $0.got && $0.detail.contains("not implemented yet") }
         for o in pending { print("PENDING (log verifier not merged yet) \(o.name): expected \(o.expected); \(o.detail)") }
-        let wrong = outcomes.filter { $0.expected != $0.got && !$0.detail.contains("not implemented yet") }
+        // Decided in the bundle verifier (Sigstore/, not this module): a v0.1 chain that ships its root is
+        // refused there, following the corpus README's rule, while sigstore-go (and this case) accept it.
+        // Listed so the disagreement stays visible; the test fails if it stops disagreeing, so the entry goes.
+        let known = ["sigstore-go__example-bundle-provenance": "the bundle's certificate chain carries a root certificate"]
+        for (name, why) in known {
+            let o = outcomes.first { $0.name == name }
+            #expect(o.map { $0.expected != $0.got && $0.detail.contains(why) } ?? false, "\(name) no longer disagrees: drop it from the known list")
+            print("KNOWN (bundle verifier) \(name): expected \(o?.expected ?? "?"), got \(o?.got ?? "?"); \(why)")
+        }
+        let wrong = outcomes.filter { $0.expected != $0.got && !$0.detail.contains("not implemented yet") && known[$0.name] == nil }
         for kind in ["pass", "fail"] {
             let all = outcomes.filter { $0.expected == kind }
             print("verify-attestation corpus: expected \(kind): \(all.filter { $0.got == kind }.count)/\(all.count) runs agree, \(pending.filter { $0.expected == kind }.count) pending")
