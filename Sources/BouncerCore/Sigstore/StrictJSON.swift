@@ -83,14 +83,21 @@ struct JSONNode {
 enum SigstoreBase64 {
     /// Accepts both alphabets, with or without padding (protobuf JSON mapping).
     static func decode(_ raw: String) -> [UInt8]? {
-        // Go's decoder (protojson) skips CR and LF, and real bundles carry them
-        // (MIME-wrapped timestamp tokens); nothing else outside the alphabet passes.
-        let text = raw.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
-            ? String(raw.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }) : raw
-        let padded = text.utf8.count % 4 == 0
-        let urlSafe = text.contains("-") || text.contains("_")
+        // One pass over the bytes: Go's decoder (protojson) skips CR and LF, and
+        // real bundles carry them (MIME-wrapped timestamp tokens); nothing else
+        // outside the alphabet passes.
+        var urlSafe = false, lineBreaks = false
+        for byte in raw.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"), UInt8(ascii: "_"): urlSafe = true
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): lineBreaks = true
+            default: break
+            }
+        }
+        let text = lineBreaks
+            ? String(decoding: raw.utf8.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }, as: UTF8.self) : raw
         let alphabet: Base64.Alphabet = urlSafe ? .urlSafe : .standard
-        if padded, let bytes = Base64.decode(text, alphabet: alphabet, padding: true) { return bytes }
+        if text.utf8.count % 4 == 0, let bytes = Base64.decode(text, alphabet: alphabet, padding: true) { return bytes }
         return Base64.decode(text, alphabet: alphabet, padding: false)
     }
 }

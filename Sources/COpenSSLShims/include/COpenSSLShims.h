@@ -37,4 +37,23 @@ int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before,
 long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,
                             unsigned char *buf, size_t cap);
 long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap);
+
+
+// Sigstore transparency-log helpers (sigstore_log.c).
+/// The DER SubjectPublicKeyInfo of a DER certificate; 1 on success. Free with bouncer_openssl_free.
+int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len);
+/// For a DER leaf with embedded SCTs: the precertificate TBS (the TBS with the
+/// SCT-list extension removed, re-encoded) and the TLS-encoded SCT list.
+/// 1 ok, 0 not a certificate, -1 no SCT extension, -2 malformed, -3 two SCT extensions.
+int bouncer_ct_precert_parts(const unsigned char *der, size_t len, unsigned char **tbs, size_t *tbs_len,
+                             unsigned char **scts, size_t *scts_len);
+/// Parses a DER TimeStampResp or TimeStampToken: imprint hash NID and bytes
+/// (*imprint_len is the buffer size in, the digest size out) and genTime as
+/// Unix seconds. 0 ok; -1 not DER, -2 status not granted, -3 no TSTInfo, -4 bad imprint, -5 bad time.
+int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, unsigned char *imprint,
+                     size_t *imprint_len, long long *gen_time);
+/// Verifies the token's CMS signature and the signer's chain to the last of
+/// `certs` (leaf first) at `at_time`; 1 verified, else 0 with a reason in `error`.
+int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
+                      const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
 #endif

@@ -34,13 +34,15 @@ enum LogFixture {
 
     /// `tlogs` or `ctlogs` of a trusted_root.json.
     static func logs(_ root: [String: Any], _ field: String) throws -> [TransparencyLogKey] {
-        try (root[field] as? [[String: Any]] ?? []).map { log in
+        try (root[field] as? [[String: Any]] ?? []).map { log throws -> TransparencyLogKey in
             let publicKey = log["publicKey"] as? [String: Any] ?? [:]
             let validFor = publicKey["validFor"] as? [String: Any] ?? [:]
             let checkpointKeyID = try (log["checkpointKeyId"] as? [String: Any]).map { try b64($0["keyId"]) }
             return TransparencyLogKey(
                 logID: try b64((log["logId"] as? [String: Any])?["keyId"]),
-                key: try PublicKey(spkiDER: try b64(publicKey["rawBytes"])),
+                key: (publicKey["keyDetails"] as? String ?? "").hasPrefix("PKCS1_RSA")
+                    ? try PublicKey(pkcs1RSAPublicKeyDER: try b64(publicKey["rawBytes"]))
+                    : try PublicKey(spkiDER: try b64(publicKey["rawBytes"])),
                 validFrom: date(validFor["start"]), validUntil: date(validFor["end"]),
                 baseURL: log["baseUrl"] as? String ?? "", checkpointKeyID: checkpointKeyID)
         }

@@ -87,3 +87,21 @@ public struct RekorEntryExpectation: Sendable {
         self.dsseEnvelopeJSON = dsseEnvelopeJSON
     }
 }
+
+extension PublicKey {
+    /// A DER PKCS#1 `RSAPublicKey` (trusted roots mark such keys
+    /// `PKCS1_RSA_PKCS1V5`; staging's oldest CT log has one), wrapped into a
+    /// SubjectPublicKeyInfo with the rsaEncryption algorithm and parsed as one.
+    public convenience init(pkcs1RSAPublicKeyDER der: [UInt8]) throws(CryptoError) {
+        guard der.first == 0x30, der.count < 1 << 16 else { throw .malformedKey("not a DER PKCS#1 RSAPublicKey") }
+        func length(_ n: Int) -> [UInt8] {
+            n < 0x80 ? [UInt8(n)] : n < 0x100 ? [0x81, UInt8(n)] : [0x82, UInt8(n >> 8), UInt8(n & 0xff)]
+        }
+        // AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }
+        let algorithm: [UInt8] = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00]
+        let bitString = [0x03] + length(der.count + 1) + [0x00] + der
+        let content = algorithm + bitString
+        try self.init(spkiDER: [0x30] + length(content.count) + content)
+        guard case .rsa = kind else { throw .malformedKey("not an RSA key") }
+    }
+}
