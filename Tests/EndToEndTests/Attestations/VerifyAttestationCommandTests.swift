@@ -229,3 +229,38 @@ import BouncerTestSupport
         #expect(otherVersion.status == 1 && reasonCodes(otherVersion) == ["npm-packument"])
     }
 }
+
+/// PEP 740 attestations against a Trusted Publisher requirement, with no
+/// identity flags: the publisher names the issuer, repository and workflow.
+@Suite struct VerifyAttestationPublisherTests {
+    func run(_ name: String, _ publisher: String) throws -> ProcessResult? {
+        guard let root = Corpus.rootOrNotice("VerifyAttestationPublisherTests") else { return nil }
+        let c = try CorpusCase.load(root.appendingPathComponent("pep740").appendingPathComponent(name))
+        guard let artifact = c.artifact, let signature = c.signature else { return nil }
+        return try BouncerProcess.run(["verify-attestation", "--bundle", c.path(signature), "--trusted-root", c.path("trusted_root.json"),
+                                       "--trusted-publisher", publisher, "--json", c.path(artifact)])
+    }
+
+    @Test func gitHubAndGitLabPublishers() throws {
+        let cases: [(String, String, Int32)] = [
+            ("pypi-attestations__pypi_attestations-0.0.19-provenance", "github:trailofbits/pypi-attestations/release.yml", 0),
+            ("pypi-attestations__pypi_attestations-0.0.19-publish", "github:trailofbits/pypi-attestations/release.yml", 0),
+            ("pypi-attestations__pypi_attestations-0.0.19-publish", "github:trailofbits/pypi-attestations/wrong.yml", 1),
+            ("pypi-attestations__pypi_attestations-0.0.19-publish", "github:trailofbits/pypi-attestations-evil/release.yml", 1),
+            ("pypi-attestations__gitlab-sdist", "gitlab:facutuesca/gitlab-oidc-project//.gitlab-ci.yml", 0),
+            ("pypi-attestations__gitlab-sdist", "gitlab:facutuesca/gitlab-oidc-project//wrong.yml", 1),
+            ("pypi-attestations__gitlab-sdist", "github:facutuesca/gitlab-oidc-project/.gitlab-ci.yml", 1),
+            ("pypi-attestations__rfc8785-whl-wrong-identity_fail", "google:fake@example.com", 1),
+        ]
+        for (name, publisher, status) in cases {
+            guard let result = try run(name, publisher) else { return }
+            #expect(result.status == status, "\(name) \(publisher): exit \(result.status) \(result.out.prefix(300))")
+            if status == 0 {
+                let report = (try? JSONSerialization.jsonObject(with: result.stdout)) as? [String: Any] ?? [:]
+                let details = (report["evidence"] as? [[String: Any]])?.first?["details"] as? [String: String] ?? [:]
+                #expect(details["checked"]?.contains("trusted-publisher") == true, "\(details)")
+                #expect(details["sourceRepo"] != nil)
+            }
+        }
+    }
+}
