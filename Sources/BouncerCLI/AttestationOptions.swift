@@ -120,7 +120,9 @@ enum AttestationReport {
             // Written by the index, unsigned: shown so a person can compare, never used as proof.
             details["indexPublisherUnsigned"] = publisher.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         }
-        let signer = facts.identity.map { "signed by \($0) (issuer \(facts.issuer ?? "?"))" } ?? "signed by the given key"
+        details["registryKeyId"] = facts.signerKeyID
+        let signer = facts.identity.map { "signed by \($0) (issuer \(facts.issuer ?? "?"))" }
+            ?? facts.signerKeyID.map { "signed by registry key \($0)" } ?? "signed by the given key"
         var summary = "\(outcome.role == .npmPublish ? "npm publish attestation" : "attestation") \(facts.predicateType) \(signer)"
         if let repo = facts.sourceRepository { summary += ", source \(repo)" }
         if let ref = facts.sourceRef { summary += " at \(ref)" }

@@ -165,7 +165,7 @@ public enum AttestationRun {
                                                  requirements: context.requirements)
         }
         guard let bundle = item.bundle, case .dsse(let envelope) = bundle.content else {
-            throw AttestationError(.payloadType, "\(item.label): the bundle signs a message, not an attestation")
+            throw AttestationError(.payloadType, "the bundle signs a message, not an attestation")
         }
         var requirements = context.requirements
         let policy: BundleVerifier.Policy
@@ -173,7 +173,7 @@ public enum AttestationRun {
         switch item.role {
         case .npmPublish:
             guard let keys = context.npmKeys else {
-                throw AttestationError(.configuration, "\(item.label): the npm publish attestation is signed by the registry: give --registry-keys")
+                throw AttestationError(.configuration, "the npm publish attestation is signed by the registry: give --registry-keys")
             }
             let key = try NpmAttestations.publishKey(bundle, keys: keys)
             npmKey = key
@@ -187,34 +187,42 @@ public enum AttestationRun {
             } else if let identity = context.identity {
                 policy = .keyless(identity)
             } else {
-                throw AttestationError(.configuration, "\(item.label): keyless attestations need an identity and issuer to require")
+                throw AttestationError(.configuration, "keyless attestations need an identity and issuer to require")
             }
         }
-        let facts = try AttestationVerifier.verify(bundle: bundle, artifact: context.artifact, trustedRoot: context.trustedRoot,
+        var facts = try AttestationVerifier.verify(bundle: bundle, artifact: context.artifact, trustedRoot: context.trustedRoot,
                                                    policy: policy, requirements: requirements)
         switch item.role {
         case .npmPublish, .npmProvenance:
             guard facts.subjectDigest.algorithm == .sha512 else {
-                throw AttestationError(.subject, "\(item.label): npm attestations name the tarball by sha512")
+                throw AttestationError(.subject, "npm attestations name the tarball by sha512")
             }
             if let package = context.npmPackage {
                 let purl = NpmAttestations.purl(name: package.name, version: package.version)
                 guard facts.subjectName == purl else {
-                    throw AttestationError(.subject, "\(item.label): the subject is '\(facts.subjectName ?? "")', not \(purl)")
+                    throw AttestationError(.subject, "the subject is '\(facts.subjectName ?? "")', not \(purl)")
                 }
+                facts.checked.append("npm-purl")
                 if item.role == .npmPublish {
                     try NpmAttestations.checkPublishPredicate(envelope.payload, name: package.name, version: package.version)
+                    facts.checked.append("npm-publish-predicate")
                 }
             }
             if item.role == .npmProvenance {
                 // The response's label routes; the signed statement decides.
                 guard SLSAProvenance.isProvenance(facts.predicateType), facts.predicateType == item.declaredPredicateType else {
-                    throw AttestationError(.predicateType, "\(item.label): the signed statement's predicate type is '\(facts.predicateType)', not the SLSA provenance the response announces")
+                    throw AttestationError(.predicateType, "the signed statement's predicate type is '\(facts.predicateType)', not the SLSA provenance the response announces")
                 }
+                facts.checked.append("predicate-type")
             }
-            if let npmKey { try NpmAttestations.checkKeyWindow(npmKey, times: facts.signingTimes) }
+            if let npmKey {
+                try NpmAttestations.checkKeyWindow(npmKey, times: facts.signingTimes)
+                facts.signerKeyID = npmKey.keyID
+                facts.checked.append("registry-key-window")
+            }
         case .pep740:
             try PEP740.checkStatement(envelope.payload, fileName: context.fileName)
+            facts.checked.append(context.fileName == nil ? "pep740-statement" : "pep740-statement-and-file-name")
         case .attestation, .envelope:
             break
         }

@@ -12,6 +12,8 @@ public enum AttestationVerifier {
         public var issuer: String?
         public var logIndexes: [Int64]
         public var signingTimes: [Date] = []
+        /// The registry key that signed (npm publish attestations).
+        public var signerKeyID: String? = nil
         public var statementType: String
         public var predicateType: String
         /// The subject that matched by digest (its name is a label, not trusted).

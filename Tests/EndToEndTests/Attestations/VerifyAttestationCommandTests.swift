@@ -264,3 +264,42 @@ import BouncerTestSupport
         }
     }
 }
+
+/// verify-npm on the corpus's real npm attestations response: both
+/// attestations verify, and the package named must be the one attested.
+@Suite struct VerifyNpmAttestationsTests {
+    @Test func purlSourceRepoAndRegistryKey() throws {
+        guard let root = Corpus.rootOrNotice("VerifyNpmAttestationsTests") else { return }
+        let dir = root.appendingPathComponent("npm-attestations/slsa-verifier__npm-gundam-visor-cli-v1-tag")
+        func run(_ version: String, _ repo: String, keys: String = "npm-keys.json") throws -> ProcessResult {
+            try BouncerProcess.run(["verify-npm", "--package", "gundam-visor", "--version", version,
+                                    "--tarball", dir.appendingPathComponent("gundam-visor-cli-v1-tag.tgz").path,
+                                    "--attestations", dir.appendingPathComponent("attestations.json").path,
+                                    "--registry-keys", dir.appendingPathComponent(keys).path,
+                                    "--trusted-root", dir.appendingPathComponent("trusted_root.json").path,
+                                    "--source-repo", repo, "--json"])
+        }
+        let ok = try run("1.0.1", "https://github.com/ramonpetgrave64/gundam-visor")
+        #expect(ok.status == 0, "\(ok.out)")
+        let evidence = (try? JSONSerialization.jsonObject(with: ok.stdout) as? [String: Any])?["evidence"] as? [[String: Any]] ?? []
+        let details = evidence.compactMap { $0["details"] as? [String: String] }
+        #expect(details.contains { $0["registryKeyId"] == "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA" && $0["role"] == "npm-publish" })
+        #expect(details.contains { $0["sourceRepo"] == "https://github.com/ramonpetgrave64/gundam-visor" && $0["sourceRef"] == "refs/tags/v1.0.1"
+                                   && $0["checked"]?.contains("npm-purl") == true && !($0["logIndex"] ?? "").isEmpty })
+        // The same attestations for another version, or from a look-alike repository: refused.
+        #expect(try run("1.0.2", "https://github.com/ramonpetgrave64/gundam-visor").status == 1)
+        #expect(try run("1.0.1", "https://github.com/ramonpetgrave64/gundam-visor-evil").status == 1)
+        // Registry keys without the attestation key: the publish attestation cannot be checked.
+        let w = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-npmkeys-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: w) }
+        var keys = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("npm-keys.json"))) as? [String: Any] ?? [:]
+        keys["keys"] = (keys["keys"] as? [[String: Any]] ?? []).filter { $0["keyUsage"] as? String != "npm:attestations" }
+        try JSONSerialization.data(withJSONObject: keys).write(to: w)
+        let noKey = try BouncerProcess.run(["verify-npm", "--package", "gundam-visor", "--version", "1.0.1",
+                                            "--tarball", dir.appendingPathComponent("gundam-visor-cli-v1-tag.tgz").path,
+                                            "--attestations", dir.appendingPathComponent("attestations.json").path,
+                                            "--registry-keys", w.path, "--trusted-root", dir.appendingPathComponent("trusted_root.json").path,
+                                            "--source-repo", "https://github.com/ramonpetgrave64/gundam-visor", "--json"])
+        #expect(noKey.status == 1 && noKey.out.contains("npm-key-unknown"), "\(noKey.out)")
+    }
+}
