@@ -81,6 +81,24 @@ import BouncerTestSupport
         #expect(JSONDuplicateKeys.first(in: Array("{\"a\":{\"b\":1,\"b\":2}}".utf8)) == "$.a.b" || JSONDuplicateKeys.first(in: Array("{\"a\":{\"b\":1,\"b\":2}}".utf8))?.hasSuffix("b") == true)
     }
 
+    @Test func hostileStatementsAreRefusedNotTrapped() throws {
+        // Deep nesting, a huge subject list, non-string digests, numbers where strings belong.
+        let deep = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicate\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        #expect(throws: AttestationError(.statement, "")) { _ = try InTotoStatement.parse(Array(deep.utf8)) }
+        let many = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"subject\":[" + Array(repeating: "{\"digest\":{\"sha256\":\"00\"}}", count: 5000).joined(separator: ",") + "]}"
+        #expect(throws: AttestationError(.statement, "")) { _ = try InTotoStatement.parse(Array(many.utf8)) }
+        for text in ["{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"subject\":[{\"digest\":{\"sha256\":5}}]}",
+                     "{\"_type\":1,\"predicateType\":\"x\",\"subject\":[{\"digest\":{\"sha256\":\"00\"}}]}",
+                     "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"subject\":[{\"digest\":{}}]}",
+                     "[]", "\"\\u0000\"", String(repeating: "{\"a\":", count: 300)] {
+            #expect(throws: AttestationError(.statement, "")) { _ = try InTotoStatement.parse(Array(text.utf8)) }
+        }
+        // A SLSA predicate of the wrong shape is refused by name.
+        let signer = try TestSigner()
+        let broken = "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"https://slsa.dev/provenance/v1\",\"subject\":[{\"digest\":{\"sha256\":\"\(Self.sha256)\"}}],\"predicate\":{\"buildDefinition\":[]}}"
+        refusal(.predicate) { _ = try verify(Array(broken.utf8), signer) }
+    }
+
     @Test func predicateTypeComesFromTheSignedStatement() throws {
         let signer = try TestSigner()
         var r = AttestationRequirements()

@@ -27,7 +27,8 @@ public struct SLSAProvenance: Sendable, Equatable {
         do {
             return predicateType == v1 ? try parseV1(predicate) : try parseV02(predicate)
         } catch let error as AttestationError {
-            throw error
+            // The predicate's nodes carry the statement's path ($.predicate...): a wrong shape is a predicate refusal.
+            throw AttestationError(.predicate, "SLSA provenance: \(error.message)")
         } catch {
             throw AttestationError(.predicate, "SLSA provenance predicate: \(error)")
         }
