@@ -303,3 +303,68 @@ import BouncerTestSupport
         #expect(noKey.status == 1 && noKey.out.contains("npm-key-unknown"), "\(noKey.out)")
     }
 }
+
+/// How a file with several attestations passes: a list of bundles (gh) when
+/// one verifies; a PEP 740 provenance object only when every one does.
+@Suite struct AttestationSetRulesTests {
+    func object(_ url: URL) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
+    }
+
+    @Test func jsonLinesNeedOneVerifiedBundleAndShowTheOthers() throws {
+        guard let root = Corpus.rootOrNotice("AttestationSetRulesTests") else { return }
+        let dir = root.appendingPathComponent("dsse/gh-cli__reusable-workflow")
+        let good = try object(dir.appendingPathComponent("bundle.sigstore.json"))
+        var bad = good
+        if var envelope = bad["dsseEnvelope"] as? [String: Any], var signatures = envelope["signatures"] as? [[String: Any]],
+           let sig = signatures.first?["sig"] as? String, var raw = Data(base64Encoded: sig) {
+            raw[raw.count - 1] ^= 0x01   // DERIVED at test time: the last signature byte flipped
+            signatures[0]["sig"] = raw.base64EncodedString()
+            envelope["signatures"] = signatures
+            bad["dsseEnvelope"] = envelope
+        }
+        func line(_ o: [String: Any]) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-jsonl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let mixed = tmp.appendingPathComponent("mixed.jsonl"), allBad = tmp.appendingPathComponent("bad.jsonl")
+        try (try line(bad) + "\n" + line(good) + "\n").write(to: mixed, atomically: true, encoding: .utf8)
+        try (try line(bad) + "\n" + line(bad) + "\n").write(to: allBad, atomically: true, encoding: .utf8)
+        func run(_ file: URL) throws -> ProcessResult {
+            try BouncerProcess.run(["verify-attestation", "--bundle", file.path, "--trusted-root", dir.appendingPathComponent("trusted_root.json").path,
+                                    "--signer-workflow", "github/artifact-attestations-workflows/.github/workflows/attest.yml", "--json",
+                                    dir.appendingPathComponent("reusable-workflow-artifact").path])
+        }
+        let ok = try run(mixed)
+        #expect(ok.status == 0, "\(ok.out)")
+        let report = try JSONSerialization.jsonObject(with: ok.stdout) as? [String: Any] ?? [:]
+        #expect((report["evidence"] as? [Any])?.count == 1)
+        #expect((report["signatures"] as? [[String: Any]])?.first?["status"] as? String == "refused")
+        #expect(try run(allBad).status == 1)
+    }
+
+    @Test func provenanceObjectsNeedEveryAttestation() throws {
+        guard let root = Corpus.rootOrNotice("AttestationSetRulesTests") else { return }
+        let dir = root.appendingPathComponent("pep740/pypi-attestations__pypi_attestations-0.0.19-provenance")
+        var provenance = try object(dir.appendingPathComponent("pypi_attestations-0.0.19.tar.gz.provenance"))
+        var groups = provenance["attestation_bundles"] as? [[String: Any]] ?? []
+        var attestations = groups.first?["attestations"] as? [[String: Any]] ?? []
+        guard var second = attestations.first, var envelope = second["envelope"] as? [String: Any],
+              let sig = envelope["signature"] as? String, var raw = Data(base64Encoded: sig) else { Issue.record("unexpected provenance shape"); return }
+        raw[raw.count - 1] ^= 0x01   // DERIVED at test time: a second copy with its signature altered
+        envelope["signature"] = raw.base64EncodedString()
+        second["envelope"] = envelope
+        attestations.append(second)
+        groups[0]["attestations"] = attestations
+        provenance["attestation_bundles"] = groups
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-prov-\(UUID().uuidString).provenance")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try JSONSerialization.data(withJSONObject: provenance).write(to: file)
+        let args = ["--trusted-root", dir.appendingPathComponent("trusted_root.json").path,
+                    "--trusted-publisher", "github:trailofbits/pypi-attestations/release.yml",
+                    dir.appendingPathComponent("pypi_attestations-0.0.19.tar.gz").path]
+        #expect(try BouncerProcess.run(["verify-attestation", "--bundle", dir.appendingPathComponent("pypi_attestations-0.0.19.tar.gz.provenance").path] + args).status == 0)
+        let mixed = try BouncerProcess.run(["verify-attestation", "--bundle", file.path] + args)
+        #expect(mixed.status == 1, "\(mixed.out) \(mixed.err)")
+    }
+}
