@@ -74,41 +74,10 @@ public enum BundleVerifier {
             guard seen.insert(pair).inserted else {
                 throw SigstoreError(.tlogEntry, "\(entry.path): duplicate entry for log \(Hex.encode(entry.logID).prefix(16))… index \(entry.logIndex)")
             }
-            guard let logKey = logKeys.first(where: { $0.logID == entry.logID }) else {
-                throw SigstoreError(.tlogEntry, "\(entry.path): log \(Base64.encode(entry.logID)) is not in the trusted root")
-            }
             let expectation = RekorEntryExpectation(signature: signature, verificationMaterialDER: materialDER,
-                                                    artifactDigest: artifactDigest.forEntry,
-                                                    dsseEnvelopeJSON: dsseJSON)
-            try RekorEntryBody.check(canonicalizedBody: entry.canonicalizedBody, kind: entry.kind,
-                                     version: entry.version, expected: expectation)
-            var verified = false
-            if let set = entry.signedEntryTimestamp {
-                try SignedEntryTimestamp.verify(signedEntryTimestamp: set, canonicalizedBody: entry.canonicalizedBody,
-                                                integratedTime: entry.integratedTime, logIndex: entry.logIndex,
-                                                logID: entry.logID, logs: [logKey])
-                // Only a verified SET makes integratedTime a signed time.
-                times.append((Date(timeIntervalSince1970: TimeInterval(entry.integratedTime)), "tlog"))
-                verified = true
-            }
-            if let proof = entry.inclusionProof {
-                try MerkleInclusion.verify(index: UInt64(proof.logIndex), treeSize: UInt64(proof.treeSize),
-                                           leafHash: MerkleInclusion.leafHash(entry.canonicalizedBody),
-                                           proof: proof.hashes, rootHash: proof.rootHash)
-                guard let envelope = proof.checkpoint else {
-                    throw SigstoreError(.tlogCheckpoint, "\(entry.path).inclusionProof: no checkpoint, so the proof is bound to nothing the log signed")
-                }
-                // Only this entry's log may have signed its checkpoint.
-                let checkpoint = try Checkpoint.verify(envelope: envelope, logs: [logKey])
-                guard checkpoint.treeSize == UInt64(proof.treeSize), checkpoint.rootHash == proof.rootHash else {
-                    throw SigstoreError(.tlogCheckpoint, "\(entry.path).inclusionProof: the checkpoint's tree size or root hash differs from the proof's")
-                }
-                verified = true
-            } else if entry.version == "0.0.2" {
-                throw SigstoreError(.tlogInclusion, "\(entry.path): a Rekor v2 entry needs an inclusion proof")
-            }
-            guard verified else {
-                throw SigstoreError(.tlogEntry, "\(entry.path): neither a signed entry timestamp nor an inclusion proof")
+                                                    artifactDigest: artifactDigest.forEntry, dsseEnvelopeJSON: dsseJSON)
+            if let time = try verifyEntry(entry, expectation: expectation, logKeys: logKeys) {
+                times.append((time, "tlog"))
             }
             logIndexes.append(entry.logIndex)
         }
@@ -149,6 +118,46 @@ public enum BundleVerifier {
         return Verified(identity: identity, issuer: certificate.oidcIssuer, logIndexes: logIndexes,
                         signingTimes: times.map(\.0), timeSources: times.map(\.1), artifactSHA256: artifactDigest.sha256,
                         content: bundle.content.kind, mediaType: bundle.mediaType)
+    }
+
+    /// One transparency-log entry (formats.md §5.3-5.6, §5.11): from a trusted
+    /// log, its body describing this bundle, its SET and/or its inclusion proof
+    /// bound to a checkpoint signed by that log. Returns the integrated time when
+    /// a verified SET makes it a signed time.
+    static func verifyEntry(_ entry: SigstoreBundle.TlogEntry, expectation: RekorEntryExpectation,
+                            logKeys: [TransparencyLogKey]) throws -> Date? {
+        // Only the entry's own log (by logId) may vouch for it.
+        let logs = logKeys.filter { $0.logID == entry.logID }
+        guard !logs.isEmpty else {
+            throw SigstoreError(.tlogEntry, "\(entry.path): log \(Base64.encode(entry.logID)) is not in the trusted root")
+        }
+        try RekorEntryBody.check(canonicalizedBody: entry.canonicalizedBody, kind: entry.kind,
+                                 version: entry.version, expected: expectation)
+        var signedTime: Date? = nil
+        if let set = entry.signedEntryTimestamp {
+            try SignedEntryTimestamp.verify(signedEntryTimestamp: set, canonicalizedBody: entry.canonicalizedBody,
+                                            integratedTime: entry.integratedTime, logIndex: entry.logIndex,
+                                            logID: entry.logID, logs: logs)
+            // Only a verified SET makes integratedTime a signed time.
+            signedTime = Date(timeIntervalSince1970: TimeInterval(entry.integratedTime))
+        }
+        if let proof = entry.inclusionProof {
+            try MerkleInclusion.verify(index: UInt64(proof.logIndex), treeSize: UInt64(proof.treeSize),
+                                       leafHash: MerkleInclusion.leafHash(entry.canonicalizedBody),
+                                       proof: proof.hashes, rootHash: proof.rootHash)
+            guard let envelope = proof.checkpoint else {
+                throw SigstoreError(.tlogCheckpoint, "\(entry.path).inclusionProof: no checkpoint, so the proof is bound to nothing the log signed")
+            }
+            let checkpoint = try Checkpoint.verify(envelope: envelope, logs: logs)
+            guard checkpoint.treeSize == UInt64(proof.treeSize), checkpoint.rootHash == proof.rootHash else {
+                throw SigstoreError(.tlogCheckpoint, "\(entry.path).inclusionProof: the checkpoint's tree size or root hash differs from the proof's")
+            }
+        } else if entry.version == "0.0.2" {
+            throw SigstoreError(.tlogInclusion, "\(entry.path): a Rekor v2 entry needs an inclusion proof")
+        } else if entry.signedEntryTimestamp == nil {
+            throw SigstoreError(.tlogEntry, "\(entry.path): neither a signed entry timestamp nor an inclusion proof")
+        }
+        return signedTime
     }
 
     /// Digests of the artifact established while checking the signature.

@@ -88,7 +88,9 @@ public struct SigstoreBundle: Sendable {
     private static func parseBundle(_ root: JSONNode) throws -> SigstoreBundle {
         let mediaType = try root.required("mediaType").string()
         let version = try version(of: mediaType)
+        try root.only(["mediaType", "verificationMaterial", "messageSignature", "dsseEnvelope"])
         let vm = try root.required("verificationMaterial")
+            .only(["x509CertificateChain", "certificate", "publicKey", "tlogEntries", "timestampVerificationData"])
 
         let kinds = ["x509CertificateChain", "certificate", "publicKey"].filter { vm.has($0) }
         guard kinds.count == 1 else {
@@ -136,9 +138,9 @@ public struct SigstoreBundle: Sendable {
             throw root.error(contents.isEmpty ? "neither messageSignature nor dsseEnvelope" : "both messageSignature and dsseEnvelope")
         }
         let content: Content
-        if let ms = try root.optional("messageSignature") {
+        if let ms = try root.optional("messageSignature")?.only(["messageDigest", "signature"]) {
             var digest: Digest? = nil
-            if let md = try ms.optional("messageDigest") {
+            if let md = try ms.optional("messageDigest")?.only(["algorithm", "digest"]) {
                 let algorithmNode = try md.required("algorithm")
                 let algorithm: HashAlgorithm
                 switch try algorithmNode.string() {
@@ -162,9 +164,10 @@ public struct SigstoreBundle: Sendable {
     }
 
     private static func parseEntry(_ node: JSONNode) throws -> TlogEntry {
+        try node.only(["logIndex", "logId", "kindVersion", "integratedTime", "inclusionPromise", "inclusionProof", "canonicalizedBody"])
         let kindVersion = try node.required("kindVersion")
         var proof: InclusionProof? = nil
-        if let p = try node.optional("inclusionProof") {
+        if let p = try node.optional("inclusionProof")?.only(["logIndex", "rootHash", "treeSize", "hashes", "checkpoint"]) {
             proof = InclusionProof(
                 logIndex: try p.required("logIndex").nonNegativeInt64(),
                 rootHash: try p.required("rootHash").bytes(),
@@ -220,7 +223,20 @@ public struct SigstoreBundle: Sendable {
             inclusionProof: nil,
             canonicalizedBody: body,
             path: rekor.path)
+        // The legacy format has no messageDigest: take the hash algorithm and value
+        // from the hashedrekord body (which the entry-consistency step checks
+        // against the artifact anyway), so a P-384 key that signed SHA-256 verifies.
+        var digest: Digest? = nil
+        if entry.kind == "hashedrekord", let hash = try bodyJSON.optional("spec")?.optional("data")?.optional("hash") {
+            let name = try hash.required("algorithm").string()
+            let value = try hash.required("value")
+            guard let algorithm = HashAlgorithm(name: name), algorithm.isEvidence,
+                  let parsed = try? Digest(algorithm: algorithm, hex: try value.string()) else {
+                throw value.error("not a sha256/384/512 hex digest")
+            }
+            digest = parsed
+        }
         return SigstoreBundle(mediaType: "cosign-bundle", version: .v01, material: .certificates([certDER]),
-                              tlogEntries: [entry], rfc3161Timestamps: [], content: .messageSignature(digest: nil, signature: signature))
+                              tlogEntries: [entry], rfc3161Timestamps: [], content: .messageSignature(digest: digest, signature: signature))
     }
 }

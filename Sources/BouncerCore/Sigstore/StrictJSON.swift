@@ -26,6 +26,16 @@ struct JSONNode {
         return dict
     }
 
+    /// Refuses members other than `keys`, as protobuf JSON parsing does by
+    /// default: a misspelt field must not silently vanish.
+    @discardableResult
+    func only(_ keys: Set<String>) throws -> JSONNode {
+        for key in try object().keys.sorted() where !keys.contains(key) {
+            throw fail("\(path).\(key)", "unknown field")
+        }
+        return self
+    }
+
     /// The member `key`, or nil when absent or null.
     func optional(_ key: String) throws -> JSONNode? {
         let dict = try object()

@@ -55,6 +55,8 @@ import BouncerTestSupport
                 // Any change to a base64 character of the signature or certificate
                 // changes the decoded bytes (the decoder is strict), so it must not verify.
                 if inSigned { Issue.record("a mutation at byte \(position) of signed material verified") }
+                let context = String(decoding: original[max(0, position - 24)..<min(original.count, position + 8)], as: UTF8.self)
+                print("accepted mutation at \(position) (\(bytes[position])): …\(context.debugDescription)…")
             } catch {
                 refused += 1
             }

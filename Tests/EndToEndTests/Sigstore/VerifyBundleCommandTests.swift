@@ -145,5 +145,14 @@ import BouncerTestSupport
         let staging = try BouncerProcess.run(["verify-bundle", "--staging", "--bundle", f.bundle, "--certificate-identity", Self.identity,
                                               "--certificate-oidc-issuer", Self.issuer, f.artifact])
         #expect(staging.status == 1)
+        // And a staging bundle (Rekor v2 entry, RFC 3161 time) verifies with the embedded staging root only.
+        let dir = f.caseDir.deletingLastPathComponent().appendingPathComponent("sigstore-python__staging-rekor-v2")
+        let c = try CorpusCase.load(dir)
+        let args = ["--bundle", c.path("bundle.sigstore.json"), "--certificate-identity", c.identity?.san ?? "",
+                    "--certificate-oidc-issuer", c.identity?.issuer ?? "", c.path("artifact")]
+        let stagingBundle = try BouncerProcess.run(["verify-bundle", "--staging"] + args)
+        #expect(stagingBundle.status == 0, "\(stagingBundle.err)")
+        let stagingOnProduction = try BouncerProcess.run(["verify-bundle"] + args)
+        #expect(stagingOnProduction.status == 1)
     }
 }

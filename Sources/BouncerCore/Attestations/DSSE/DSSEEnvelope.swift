@@ -38,6 +38,7 @@ public struct DSSEEnvelope: Sendable {
     /// Parses `{"payload", "payloadType", "signatures": [{"sig", "keyid"}]}`.
     /// A Sigstore bundle's envelope must carry exactly one signature.
     static func parse(_ node: JSONNode) throws -> DSSEEnvelope {
+        try node.only(["payload", "payloadType", "signatures"])
         let payload = try node.required("payload").bytes(allowEmpty: true)
         let payloadType = try node.required("payloadType").string()
         let signaturesNode = try node.required("signatures")
@@ -47,7 +48,7 @@ public struct DSSEEnvelope: Sendable {
         }
         let json = (try? JSONSerialization.data(withJSONObject: node.value, options: [.sortedKeys, .withoutEscapingSlashes])).map { [UInt8]($0) } ?? []
         return DSSEEnvelope(payloadType: payloadType, payload: payload, signatures: try signatures.map {
-            Signature(sig: try $0.required("sig").bytes(), keyid: try $0.optional("keyid")?.string())
+            Signature(sig: try $0.only(["sig", "keyid"]).required("sig").bytes(), keyid: try $0.optional("keyid")?.string())
         }, json: json)
     }
 }
