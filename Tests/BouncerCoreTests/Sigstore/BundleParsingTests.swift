@@ -91,6 +91,11 @@ import BouncerCore
         (["messageSignature", "messageDigest", "digest"], b64, "sigstore-bundle-malformed", "messageDigest.digest"),
         (["messageSignature", "signature"], "", "sigstore-bundle-malformed", "$.messageSignature.signature"),
         (["messageSignature"], NSNull(), "sigstore-bundle-malformed", "neither messageSignature nor dsseEnvelope"),
+        // Unknown (e.g. misspelt) fields are refused, not ignored.
+        (["messageSignature", "messageDigestt"], ["algorithm": "SHA2_256"], "sigstore-bundle-malformed", "$.messageSignature.messageDigestt: unknown field"),
+        (["verificationMaterial", "tlogEntries", 0, "logIndexx"], "1", "sigstore-bundle-malformed", "tlogEntries[0].logIndexx: unknown field"),
+        (["verificationMaterial", "tlogEntries", 0, "inclusionProof", "root_hash"], hash32, "sigstore-bundle-malformed", "inclusionProof.root_hash: unknown field"),
+        (["extra"], 1, "sigstore-bundle-malformed", "$.extra: unknown field"),
         (["dsseEnvelope"], ["payload": b64, "payloadType": "t", "signatures": [["sig": b64], ["sig": b64]]], "sigstore-bundle-malformed", "both"),
     ]
 
