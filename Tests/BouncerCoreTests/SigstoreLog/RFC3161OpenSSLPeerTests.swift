@@ -31,6 +31,21 @@ if [ "$2" = "future" ]; then
 else
   openssl x509 -req -in tsa.csr -CA root.pem -CAkey root.key -CAcreateserial -days 365 -extfile tsa.ext -out tsa.pem
 fi
+if [ "$3" = "extra" ]; then
+  # Every certificate exists before the first token is made: a token's
+  # genTime must not precede a signer's notBefore (second resolution).
+  sign_cert() { # name eku
+    openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"
+    openssl req -new -key "$1.key" -subj "/O=bouncer-test/CN=$1" -out "$1.csr"
+    printf "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n" "$2" > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA root.pem -CAkey root.key -CAcreateserial -days 365 -extfile "$1.ext" -out "$1.pem"
+    openssl x509 -in "$1.pem" -outform DER -out "$1.der"
+  }
+  sign_cert second critical,timeStamping
+  sign_cert noncritical timeStamping
+  sign_cert codesigning codeSigning
+  sleep 1
+fi
 cat > tsa.cnf <<CNF
 [ tsa ]
 default_tsa = tsa_config
@@ -61,21 +76,12 @@ openssl x509 -in tsa.pem -outform DER -out tsa.der
 if [ "$3" = "extra" ]; then
   # A second TSA under the same root, and tokens signed through CMS by
   # certificates whose EKU is non-critical timeStamping or codeSigning only.
-  sign_cert() { # name eku
-    openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"
-    openssl req -new -key "$1.key" -subj "/O=bouncer-test/CN=$1" -out "$1.csr"
-    printf "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n" "$2" > "$1.ext"
-    openssl x509 -req -in "$1.csr" -CA root.pem -CAkey root.key -CAcreateserial -days 365 -extfile "$1.ext" -out "$1.pem"
-    openssl x509 -in "$1.pem" -outform DER -out "$1.der"
-  }
-  sign_cert second critical,timeStamping
   sed -e 's#./tsa.pem#./second.pem#' -e 's#./tsa.key#./second.key#' tsa.cnf > second.cnf
   openssl ts -reply -queryfile with-cert.tsq -config second.cnf -out second.tsr
   openssl ts -reply -in with-cert.tsr -token_out -out token.der
   openssl cms -verify -inform DER -in token.der -noverify -binary -out tstinfo.der
   for kind in noncritical:timeStamping codesigning:codeSigning; do
     name=${kind%%:*}
-    sign_cert "$name" "${kind#*:}"
     openssl cms -sign -binary -nodetach -in tstinfo.der -econtent_type 1.2.840.113549.1.9.16.1.4 \
       -signer "$name.pem" -inkey "$name.key" -md sha256 -nosmimecap -outform DER -out "$name.tsr"
   done
