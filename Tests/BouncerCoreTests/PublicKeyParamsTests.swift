@@ -24,6 +24,19 @@ import Testing
         #expect(throws: CryptoError.self) { try PublicKey(ecPoint: Array(point.prefix(33)), curve: .p384) }
     }
 
+    /// The same point in hybrid (0x06/0x07) or compressed (0x02/0x03) form is
+    /// refused: otherwise an SSH or OpenPGP key blob with a changed prefix
+    /// byte would still compare equal to the trusted key.
+    @Test func onlyTheUncompressedEncodingIsAccepted() throws {
+        let point = try #require(Hex.decode(Self.p256G))
+        for prefix: UInt8 in [0x06, 0x07] {
+            #expect(throws: CryptoError.self) { try PublicKey(ecPoint: [prefix] + point.dropFirst(), curve: .p256) }
+        }
+        for prefix: UInt8 in [0x02, 0x03] {
+            #expect(throws: CryptoError.self) { try PublicKey(ecPoint: [prefix] + point[1...32], curve: .p256) }
+        }
+    }
+
     @Test func rsaFromModulusAndExponent() throws {
         // 2048-bit modulus with the top bit set; any odd value makes a public key.
         let modulus = [0xc1] + [UInt8](repeating: 0x5a, count: 254) + [0x01]

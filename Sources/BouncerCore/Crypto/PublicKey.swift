@@ -97,8 +97,14 @@ public final class PublicKey: @unchecked Sendable {
         try self.init(pkey: key)
     }
 
-    /// An uncompressed (0x04 || x || y) or compressed SEC1 point on a NIST curve.
+    /// An uncompressed SEC1 point (0x04 || x || y) on a NIST curve. OpenPGP
+    /// (RFC 6637) and OpenSSH keys use only this form; OpenSSL would also take
+    /// compressed and hybrid (0x06/0x07) encodings of the same point, which
+    /// would let a changed key blob still count as the trusted key.
     public convenience init(ecPoint point: [UInt8], curve: Curve) throws(CryptoError) {
+        guard point.first == 0x04, point.count == 1 + 2 * curve.fieldBytes else {
+            throw .malformedKey("\(curve.rawValue) point must be uncompressed (0x04 || x || y, \(1 + 2 * curve.fieldBytes) bytes)")
+        }
         // Built in C: OSSL_PARAM_BLD keeps the pointers it is given until
         // to_param, longer than Swift's temporary C strings live.
         let key = point.withUnsafeBufferPointer { buffer in
