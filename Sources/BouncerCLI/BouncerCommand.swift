@@ -16,6 +16,8 @@ public struct BouncerCommand: ParsableCommand {
             FetchCommand.self,
             UnpackCommand.self,
             InspectCommand.self,
+            ShimsCommand.self,
+            ExecCommand.self,
         ]
     )
 
