@@ -5,7 +5,7 @@ public enum CurlShim {
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
         switch CurlArguments.parse(arguments) {
         case .passThrough(let reason):
-            if !arguments.contains(where: { $0 == "-s" || $0 == "--silent" }) && reason != "--version" && reason != "--help" {
+            if !isSilent(arguments) && reason != "--version" && reason != "--help" {
                 ShimOutput.error("bouncer: curl: not an artifact download (\(reason)); the real curl runs it unverified")
             }
             return context.passThrough(arguments)
@@ -70,6 +70,21 @@ public enum CurlShim {
             }
         }
         return status
+    }
+
+    /// -s, --silent, or a short cluster holding s before any option that takes a value (-sI, -fsS).
+    static func isSilent(_ arguments: [String]) -> Bool {
+        arguments.contains { argument in
+            if argument == "--silent" { return true }
+            guard argument.hasPrefix("-"), !argument.hasPrefix("--") else { return false }
+            for letter in argument.dropFirst() {
+                if letter == "s" { return true }
+                if case .flag? = CurlArguments.short[letter]?.1 { continue }
+                if case .passFlag? = CurlArguments.short[letter]?.1 { continue }
+                return false
+            }
+            return false
+        }
     }
 
     static func inOutputDir(_ path: String, _ outputDir: String?) -> String {

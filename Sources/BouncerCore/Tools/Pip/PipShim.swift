@@ -120,7 +120,11 @@ public enum PipShim {
         // 4. The real pip installs exactly those files and cannot reach an index.
         let final = invocation.globalOptions + ["install", "--no-index", "--find-links", wheels, "--no-deps", "--require-hashes",
                                                 "-r", requirements] + invocation.carried
-        return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
+        // PIP_FIND_LINKS from the environment or a config file would add other directories: only ours.
+        var environment = context.toolEnvironment
+        environment["PIP_FIND_LINKS"] = wheels
+        environment["PIP_NO_INDEX"] = "1"
+        return try HandOver.run(context.realTool, final, environment: environment)
     }
 
     static func makePrivateDirectory() throws(BouncerError) -> String {
