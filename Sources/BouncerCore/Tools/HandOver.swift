@@ -11,7 +11,10 @@ public enum HandOver {
     /// so a shim reached again through it reports a loop instead of recursing.
     public static func environment(_ base: [String: String], realTool: String) -> [String: String] {
         var env = base
-        env[ShimEnvironment.handOverVariable] = realTool
+        // "PID:PATH": exec keeps the process id, so a shim that finds its own
+        // pid here was exec'd straight back by the "real" tool (a loop).
+        env[ShimEnvironment.handOverVariable] = "\(getpid()):\(realTool)"
+        env[ShimEnvironment.depthVariable] = String((Int(base[ShimEnvironment.depthVariable] ?? "") ?? 0) + 1)
         return env
     }
 

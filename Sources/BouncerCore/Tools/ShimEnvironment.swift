@@ -30,6 +30,20 @@ public struct ShimEnvironment: Sendable {
     /// Set on the real tool's environment: the file Bouncer handed over to.
     /// If that file turns out to be a shim again, the lookup looped.
     public static let handOverVariable = "BOUNCER_HANDED_OVER_TO"
+    /// How many hand-overs deep this call is (a loop through forks still ends).
+    public static let depthVariable = "BOUNCER_SHIM_DEPTH"
+    public static let maximumDepth = 16
+
+    /// The real tool this very process was handed over to, if the hand-over
+    /// came straight back (same process id after exec): a loop.
+    public func loopedThrough(pid: Int32) -> String? {
+        if let depth = Int(variables[Self.depthVariable] ?? ""), depth >= Self.maximumDepth {
+            return variables[Self.handOverVariable].map { String($0.drop(while: { $0 != ":" }).dropFirst()) } ?? "a tool"
+        }
+        guard let value = variables[Self.handOverVariable], let colon = value.firstIndex(of: ":"),
+              Int32(value[..<colon]) == pid else { return nil }
+        return String(value[value.index(after: colon)...])
+    }
 }
 
 /// The policy that applies to the working directory: `BOUNCER_POLICY`, else

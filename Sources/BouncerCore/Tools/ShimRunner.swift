@@ -67,8 +67,7 @@ public enum ShimRunner {
     public static func run(_ environment: ShimEnvironment, arguments: [String], bouncerExecutable: String?,
                            makeGuard: GuardFactory) -> Int32 {
         let tool = environment.tool
-        if let handedOver = environment.variables[ShimEnvironment.handOverVariable], let shim = environment.shimPath,
-           RealToolLocator.realPath(RealToolLocator.absolute(shim, cwd: environment.cwd)) == RealToolLocator.realPath(handedOver) {
+        if let handedOver = environment.loopedThrough(pid: getpid()) {
             ShimOutput.error("bouncer: \(tool): loop: Bouncer handed over to \(handedOver), which runs Bouncer again; put the real \(tool) on PATH after the shims")
             return ErrorFamily.configuration.exitCode
         }

@@ -7,7 +7,7 @@ public enum ShimScript {
         """
         #!/bin/sh
         # \(ShimEnvironment.shimMarker): runs Bouncer as \(tool); the real \(tool) is found on PATH after this directory.
-        exec "${BOUNCER_BIN:-\(shellQuoted(bouncerPath))}" --as \(tool) --shim "$0" "$@"
+        exec "${BOUNCER_BIN:-\(doubleQuoted(bouncerPath))}" --as \(tool) --shim "$0" "$@"
 
         """
     }
@@ -26,7 +26,13 @@ public enum ShimScript {
         """
     }
 
-    static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    /// Escaped for the inside of a double-quoted sh word.
+    static func doubleQuoted(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "\\\"$`".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
     }
 }

@@ -70,3 +70,16 @@ import BouncerTestSupport
         }
     }
 }
+
+@Suite struct ShimLoopTests {
+    @Test func sameProcessBackAtTheShimIsALoop() {
+        var env = ShimEnvironment(tool: "curl", shimPath: "/s/curl", cwd: "/", variables: [:])
+        #expect(env.loopedThrough(pid: 42) == nil)
+        env.variables = HandOver.environment([:], realTool: "/w/curl")
+        #expect(env.loopedThrough(pid: getpid()) == "/w/curl")
+        // A tool started by the real tool (another process) is a legitimate nested call.
+        #expect(env.loopedThrough(pid: getpid() + 1) == nil)
+        env.variables[ShimEnvironment.depthVariable] = String(ShimEnvironment.maximumDepth)
+        #expect(env.loopedThrough(pid: getpid() + 1) == "/w/curl")
+    }
+}
