@@ -16,16 +16,25 @@ struct FetchCommand: ParsableCommand {
             directory; on any failure nothing is written there and an existing file is left \
             as it was.
 
-            Until policy.json support lands, every URL needs a --sha256 pin (give one per URL, \
-            in order). Several URLs are fetched in parallel; each is saved under its URL's \
-            last path segment in --output-dir (default: the current directory).
+            The policy decides what must be proven: it is --policy FILE, else $BOUNCER_POLICY, \
+            else the nearest policy.json from the current directory upwards. Bouncer finds the \
+            matching rule, fetches its evidence (checksum lists, signatures), verifies, compares \
+            with the lockfile (a locked artifact whose digest changed is refused in every mode) \
+            and pins what passed. --sha256 is an extra requirement on top of the policy. Without \
+            any policy, every URL needs a --sha256 pin (one per URL, in order).
+
+            Several URLs are fetched in parallel; each is saved under its URL's last path \
+            segment in --output-dir (default: the current directory). With GITHUB_ACTIONS=true \
+            each refusal is also printed as an ::error annotation.
 
             Redirects are followed up to --max-redirects; a redirect from https to http is \
             refused. Transient failures (connection errors, timeouts, truncated bodies, HTTP \
             408/429/5xx) are retried from byte 0, never resumed.
 
-            Exit codes: 0 every file verified and written; 1 refused (digest mismatch, body \
-            over --max-size, insecure redirect); 2 usage error; 3 transport or I/O failure.
+            Exit codes: 0 every file verified (or allowed in audit mode) and written; 1 refused \
+            (evidence missing or wrong, digest mismatch, policy denied, body over --max-size, \
+            insecure redirect); 2 usage error or bad policy/keys (also an evidence kind this \
+            build cannot verify); 3 transport or I/O failure.
             """
     )
 
@@ -40,6 +49,12 @@ struct FetchCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Expected sha256 (hex or sha256:<hex>); one per URL, in order.", valueName: "HEX"))
     var sha256: [String] = []
+
+    @Option(help: ArgumentHelp("The policy (default: $BOUNCER_POLICY, else the nearest policy.json upwards).", valueName: "FILE"))
+    var policy: String?
+
+    @Flag(help: "Refuse anything not already in the lockfile, and change nothing in it.")
+    var frozen = false
 
     @Option(help: ArgumentHelp("Abort a download once its body exceeds SIZE (bytes, or with K/M/G/T). Default 4G.", valueName: "SIZE"))
     var maxSize: String?
@@ -70,10 +85,7 @@ struct FetchCommand: ParsableCommand {
         if output != nil && urls.count != 1 { throw ValidationError("-o/--output needs exactly one URL (use --output-dir for several)") }
         if output != nil && outputDir != nil { throw ValidationError("give -o or --output-dir, not both") }
         if output == "-" && json { throw ValidationError("--json cannot share standard output with '-o -'") }
-        if sha256.isEmpty {
-            throw ValidationError("nothing to verify against: give --sha256 HEX for each URL (policy-based fetch comes with policy.json support)")
-        }
-        if sha256.count != urls.count { throw ValidationError("give one --sha256 per URL (\(urls.count) URLs, \(sha256.count) digests)") }
+        if !sha256.isEmpty && sha256.count != urls.count { throw ValidationError("give one --sha256 per URL (\(urls.count) URLs, \(sha256.count) digests)") }
         if let maxSize, ByteCount.parse(maxSize) == nil || ByteCount.parse(maxSize) == 0 {
             throw ValidationError("--max-size: '\(maxSize)' is not a size like 1048576, 512K, 100M or 4G")
         }
@@ -99,6 +111,20 @@ struct FetchCommand: ParsableCommand {
         options.progress = !quiet
         if let maxSize, let bytes = ByteCount.parse(maxSize) { options.maxSize = bytes }
         let fetcher = Fetcher(store: Store.standard(), options: options)
+
+        if let policyFile = PolicyParser.locate(explicit: policy) {
+            let loaded: Policy
+            do { loaded = try PolicyParser.load(file: policyFile) } catch {
+                PolicyOutput.configurationError(error, json: json)
+                throw ExitCode(ErrorFamily.configuration.exitCode)
+            }
+            try runWithPolicy(loaded, fetcher: fetcher, pins: pins, destinations: destinations)
+            return
+        }
+        guard !pins.isEmpty else {
+            throw BouncerError.usage("no policy.json found and no --sha256 given: nothing to verify against",
+                                     hint: "give --policy FILE, set BOUNCER_POLICY, add a policy.json, or pin each URL with --sha256")
+        }
 
         let results = fetcher.fetch(urls.map { FetchRequest(url: $0) })
 
@@ -130,6 +156,44 @@ struct FetchCommand: ParsableCommand {
         if failures.contains(.evidence) { throw ExitCode(ErrorFamily.evidence.exitCode) }
         if failures.contains(.configuration) { throw ExitCode(ErrorFamily.configuration.exitCode) }
         if failures.contains(.transport) { throw ExitCode(ErrorFamily.transport.exitCode) }
+    }
+
+    /// The policy path: the guard decides; verified bytes are placed only after everything passed.
+    private func runWithPolicy(_ loaded: Policy, fetcher: Fetcher, pins: [Digest], destinations: [String]) throws {
+        var guardOptions = GuardOptions()
+        guardOptions.frozen = frozen
+        let policyGuard = PolicyGuard(policy: loaded, fetcher: fetcher, options: guardOptions)
+        let requests = urls.indices.map { index in
+            ArtifactRequest(url: urls[index], ecosystem: "url", claimedDigests: pins.isEmpty ? [] : [pins[index]])
+        }
+        let outcomes = policyGuard.evaluate(requests)
+        var failures: [ErrorFamily] = []
+        for (index, outcome) in outcomes.enumerated() {
+            let destination = destinations[index]
+            let place = destination == "-" ? "standard output" : destination
+            guard outcome.verdict != .refused, let path = outcome.path else {
+                PolicyOutput.emit(outcome, json: json, quiet: quiet, annotateToStderr: output == "-")
+                if !json { Console.error("\(outcome.shownURL): nothing was written to \(place)") }
+                failures.append(outcome.family ?? .evidence)
+                continue
+            }
+            defer { unlink(path) }
+            do {
+                if destination == "-" {
+                    Console.flush()
+                    try Filesystem.copy(from: path, to: STDOUT_FILENO, destinationName: "standard output")
+                } else {
+                    try Filesystem.install(path, at: destination)
+                }
+            } catch {
+                emitFailure(url: outcome.shownURL, code: "io", message: "\(error)", family: .transport)
+                failures.append(.transport)
+                continue
+            }
+            PolicyOutput.emit(outcome, json: json, quiet: quiet, suffix: " -> \(place)", annotateToStderr: output == "-")
+        }
+        Console.flush()
+        if let worst = PolicyOutput.worst(failures) { throw ExitCode(worst.exitCode) }
     }
 
     /// Where a URL's verified body goes: `-o`, or its last path segment

@@ -36,13 +36,18 @@ public struct VerifiedArtifact: Sendable {
     public var sha256: Digest
     public var size: UInt64
     public var proofs: [String]
+    /// Said loudly even though the artifact is allowed: audit mode ("would be
+    /// refused: ..."), an exception in force, a locked digest seen at a new URL.
+    public var warnings: [String]
 
-    public init(request: ArtifactRequest, path: String, sha256: Digest, size: UInt64, proofs: [String]) {
+    public init(request: ArtifactRequest, path: String, sha256: Digest, size: UInt64, proofs: [String],
+                warnings: [String] = []) {
         self.request = request
         self.path = path
         self.sha256 = sha256
         self.size = size
         self.proofs = proofs
+        self.warnings = warnings
     }
 }
 

@@ -1,0 +1,9 @@
+/// Evidence kinds the policy accepts but this build cannot verify yet.
+/// A rule requiring one fails closed as a configuration error (exit 2) in
+/// every mode, before anything is downloaded: it never passes.
+enum UnavailableEvidence {
+    static func problem(kind: String) -> EvidenceProblem {
+        EvidenceProblem(code: "evidence-unavailable", family: .configuration,
+                        message: "evidence kind '\(kind)' is not available in this build")
+    }
+}

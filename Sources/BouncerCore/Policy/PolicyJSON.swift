@@ -1,0 +1,162 @@
+import Foundation
+
+/// A parsed JSON value for strict, path-aware reading of policy.json.
+/// Decoded through JSONDecoder (bounded nesting depth) so that booleans,
+/// numbers and strings keep their JSON types: `"mode": 1` is an error, not a
+/// coerced string.
+indirect enum JSONValue: Decodable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null; return }
+        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
+        if let value = try? container.decode(String.self) { self = .string(value); return }
+        if let value = try? container.decode(Double.self) { self = .number(value); return }
+        if let value = try? container.decode([JSONValue].self) { self = .array(value); return }
+        self = .object(try container.decode([String: JSONValue].self))
+    }
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// The error for anything wrong in policy.json: always a configuration
+/// error (exit 2) naming the file and the JSON path ("$.rules[2].match.url").
+public struct PolicyError: BouncerFailure, Equatable {
+    public let file: String
+    public let path: String
+    public let reason: String
+
+    public init(file: String, path: String, _ reason: String) {
+        self.file = file
+        self.path = path
+        self.reason = reason
+    }
+
+    public var family: ErrorFamily { .configuration }
+    public var code: String { "policy-invalid" }
+    public var description: String { "\(file): \(path): \(reason)" }
+}
+
+/// Reads one JSON object field by field, refusing unknown keys, and names
+/// the JSON path in every error.
+struct JSONReader {
+    let file: String
+    let path: String
+    let fields: [String: JSONValue]
+
+    init(_ value: JSONValue, file: String, path: String) throws(PolicyError) {
+        guard case .object(let fields) = value else {
+            throw PolicyError(file: file, path: path, "expected an object, found \(value.typeName)")
+        }
+        self.file = file
+        self.path = path
+        self.fields = fields
+    }
+
+    func error(_ key: String?, _ reason: String) -> PolicyError {
+        PolicyError(file: file, path: key.map { Self.join(path, $0) } ?? path, reason)
+    }
+
+    static func join(_ path: String, _ key: String) -> String {
+        let plain = !key.isEmpty && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        return plain ? "\(path).\(key)" : "\(path)[\"\(key)\"]"
+    }
+
+    /// Every key must be one of `allowed`: a typo must never silently drop a requirement.
+    func onlyKeys(_ allowed: [String]) throws(PolicyError) {
+        for key in fields.keys.sorted() where !allowed.contains(key) {
+            throw error(key, "unknown key '\(key)' (allowed here: \(allowed.joined(separator: ", ")))")
+        }
+    }
+
+    func has(_ key: String) -> Bool { fields[key] != nil }
+
+    func child(_ key: String) throws(PolicyError) -> JSONReader? {
+        guard let value = fields[key] else { return nil }
+        return try JSONReader(value, file: file, path: Self.join(path, key))
+    }
+
+    func requiredChild(_ key: String) throws(PolicyError) -> JSONReader {
+        guard let child = try child(key) else { throw error(key, "missing required field '\(key)'") }
+        return child
+    }
+
+    func string(_ key: String) throws(PolicyError) -> String? {
+        guard let value = fields[key] else { return nil }
+        guard case .string(let text) = value else { throw error(key, "expected a string, found \(value.typeName)") }
+        return text
+    }
+
+    func requiredString(_ key: String) throws(PolicyError) -> String {
+        guard let text = try string(key) else { throw error(key, "missing required field '\(key)'") }
+        guard !text.isEmpty else { throw error(key, "must not be empty") }
+        return text
+    }
+
+    func nonEmptyString(_ key: String) throws(PolicyError) -> String? {
+        guard let text = try string(key) else { return nil }
+        guard !text.isEmpty else { throw error(key, "must not be empty") }
+        return text
+    }
+
+    func choice(_ key: String, _ allowed: [String]) throws(PolicyError) -> String? {
+        guard let text = try string(key) else { return nil }
+        guard allowed.contains(text) else {
+            throw error(key, "'\(text)' is not one of \(allowed.map { "'\($0)'" }.joined(separator: ", "))")
+        }
+        return text
+    }
+
+    func integer(_ key: String) throws(PolicyError) -> UInt64? {
+        guard let value = fields[key] else { return nil }
+        switch value {
+        case .number(let number):
+            guard number >= 1, number <= 9_007_199_254_740_992, number.rounded() == number else {
+                throw error(key, "expected a positive whole number, found \(number)")
+            }
+            return UInt64(number)
+        case .string(let text):
+            // Sizes may be written like the CLI's --max-size: "100M", "4G".
+            guard let bytes = ByteCount.parse(text), bytes > 0 else {
+                throw error(key, "'\(text)' is not a size like 1048576, 512K, 100M or 4G")
+            }
+            return bytes
+        default:
+            throw error(key, "expected a number, found \(value.typeName)")
+        }
+    }
+
+    func array(_ key: String) throws(PolicyError) -> [(value: JSONValue, path: String)]? {
+        guard let value = fields[key] else { return nil }
+        guard case .array(let items) = value else { throw error(key, "expected an array, found \(value.typeName)") }
+        let base = Self.join(path, key)
+        return items.enumerated().map { ($0.element, "\(base)[\($0.offset)]") }
+    }
+
+    func stringArray(_ key: String) throws(PolicyError) -> [String]? {
+        guard let items = try array(key) else { return nil }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let text) = item.value, !text.isEmpty else {
+                throw PolicyError(file: file, path: item.path, "expected a non-empty string, found \(item.value.typeName)")
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+}
