@@ -44,8 +44,12 @@ enum ShimDispatch {
 /// The policy engine behind the shims.
 enum ShimGuards {
     static func make(policyPath: String, environment: ShimEnvironment) throws -> GuardedPolicy {
-        throw BouncerError(.configuration, code: "policy-engine-missing",
-                           "policy \(policyPath) found, but this build has no policy engine to enforce it",
-                           hint: "remove policy.json (or unset BOUNCER_POLICY) to run the tools unguarded")
+        let policy = try PolicyParser.load(file: policyPath, now: Date())
+        var options = FetchOptions()
+        // The real tool's own progress output is replaced by one line per verified artifact.
+        options.progress = false
+        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options))
+        return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
+                             release: { policyGuard.release($0) })
     }
 }

@@ -9,11 +9,14 @@ public struct GuardedPolicy {
     /// `enforce` refuses what is not proven; `audit` warns and lets the real tool run.
     public var enforce: Bool
     public var artifactGuard: any ArtifactGuard
+    /// Gives a verified file back to the guard once it has been copied out.
+    public var release: (VerifiedArtifact) -> Void
 
-    public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard) {
+    public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
         self.path = path
         self.enforce = enforce
         self.artifactGuard = artifactGuard
+        self.release = release
     }
 }
 
@@ -36,6 +39,24 @@ public struct ShimContext {
         let failure = HandOver.exec(realTool, arguments, environment: toolEnvironment)
         ShimOutput.error("bouncer: \(failure)")
         return 126
+    }
+
+    /// Obtains through the guard; the caller releases each artifact after copying it.
+    public func obtain(_ requests: [ArtifactRequest]) -> [Result<VerifiedArtifact, BouncerError>] {
+        let results = policy.artifactGuard.obtain(requests)
+        return requests.indices.map { index in
+            index < results.count ? results[index]
+                : .failure(BouncerError(.transport, code: "guard-no-result", "the guard returned no result for \(Redaction.url(requests[index].url))"))
+        }
+    }
+
+    /// One line per verified artifact (unless quiet) and every warning (always: audit mode must be loud).
+    public func report(_ artifact: VerifiedArtifact, as name: String, quiet: Bool) {
+        if !quiet {
+            let proofs = artifact.proofs.isEmpty ? "" : "; " + artifact.proofs.joined(separator: "; ")
+            ShimOutput.error("bouncer: \(name) <- \(Redaction.url(artifact.request.url)): \(artifact.size) bytes, sha256:\(artifact.sha256.hex)\(proofs)")
+        }
+        for warning in artifact.warnings { ShimOutput.error("bouncer: WARNING: \(name): \(warning)") }
     }
 
     /// An option Bouncer cannot account for: refused in enforce mode (exit 2),

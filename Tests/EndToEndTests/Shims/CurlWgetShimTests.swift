@@ -67,11 +67,13 @@ import BouncerTestSupport
         #expect([UInt8](good.stdout) == body)
         let script = try harness.sh("curl -fsSL '\(site.url("install.sh"))' | sh")
         #expect(script.out == "installed-by-script\n", "\(script.err)")
-        try site.tamper("install.sh", Array("echo EVIL\n".utf8))
-        let tampered = try harness.sh("curl -fsSL '\(site.url("install.sh"))' | sh")
+        // A script that was never fetched before (a pinned one would come from the store, unchanged).
+        try site.publish("other.sh", Array("echo genuine\n".utf8))
+        try site.tamper("other.sh", Array("echo EVIL\n".utf8))
+        let tampered = try harness.sh("curl -fsSL '\(site.url("other.sh"))' | sh")
         #expect(tampered.stdout.isEmpty, "tampered script reached the shell: \(tampered.out)")
         #expect(tampered.err.contains("refused"), "\(tampered.err)")
-        let bare = try harness.sh("curl -s '\(site.url("install.sh"))'")
+        let bare = try harness.sh("curl -s '\(site.url("other.sh"))'")
         #expect(bare.status != 0)
         #expect(bare.stdout.isEmpty)
     }

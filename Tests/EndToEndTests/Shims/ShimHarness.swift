@@ -70,7 +70,7 @@ struct ShimHarness {
     func projectFiles(under sub: String = "") throws -> [String] {
         let dir = sub.isEmpty ? project.path : project.appendingPathComponent(sub).path
         return try FileManager.default.contentsOfDirectory(atPath: dir)
-            .filter { $0 != "policy.json" && $0 != "bouncer.lock" }.sorted()
+            .filter { $0 != "policy.json" && $0 != "bouncer.lock" && !$0.hasPrefix(".") }.sorted()
     }
 
     static func sha256(_ bytes: [UInt8]) throws -> String {
@@ -94,7 +94,7 @@ struct ShimHarness {
 
 /// A loopback download site: files under /files/, with a SHA256SUMS listing
 /// the genuine bytes (computed by sha256sum, not by Bouncer).
-struct DownloadSite {
+final class DownloadSite {
     let dir: URL
     let server: DirectoryHTTPServer
     var sums: [String: String] = [:]
@@ -108,7 +108,7 @@ struct DownloadSite {
     func url(_ name: String) -> String { server.baseURL + "/files/" + name }
 
     /// Publishes genuine bytes and lists them in SHA256SUMS.
-    mutating func publish(_ name: String, _ bytes: [UInt8]) throws {
+    func publish(_ name: String, _ bytes: [UInt8]) throws {
         try Data(bytes).write(to: dir.appendingPathComponent("files/" + name))
         sums[name] = try ShimHarness.sha256(bytes)
         let text = sums.keys.sorted().map { "\(sums[$0]!)  \($0)\n" }.joined()

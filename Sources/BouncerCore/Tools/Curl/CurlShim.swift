@@ -38,13 +38,11 @@ public enum CurlShim {
             }
         }
         let requests = invocation.transfers.map { ArtifactRequest(url: $0.url, ecosystem: "url") }
-        let results = context.policy.artifactGuard.obtain(requests)
+        let results = context.obtain(requests)
         var status: Int32 = 0
         for (index, transfer) in invocation.transfers.enumerated() {
             let shownURL = Redaction.url(transfer.url)
-            let result = index < results.count ? results[index]
-                : .failure(BouncerError(.transport, code: "guard-no-result", "the guard returned no result"))
-            switch result {
+            switch results[index] {
             case .failure(let error):
                 // Refusals are always shown: they are Bouncer speaking, not curl's progress.
                 ShimOutput.error("bouncer: curl: refused \(shownURL): \(error.message)")
@@ -52,6 +50,7 @@ public enum CurlShim {
                 ShimOutput.error("bouncer: curl: nothing was written to \(destinations[index] ?? "standard output")")
                 status = exitCode(for: error)
             case .success(let artifact):
+                defer { context.policy.release(artifact) }
                 do {
                     if let destination = destinations[index] {
                         if invocation.createDirs { try Filesystem.makeDirectories(Filesystem.split(destination).directory) }
@@ -59,10 +58,7 @@ public enum CurlShim {
                     } else {
                         try ShimFiles.toStandardOutput(artifact.path)
                     }
-                    if !invocation.silent {
-                        let proofs = artifact.proofs.isEmpty ? "" : "; " + artifact.proofs.joined(separator: "; ")
-                        ShimOutput.error("bouncer: \(destinations[index] ?? "standard output") <- \(shownURL): \(artifact.size) bytes, sha256:\(artifact.sha256.hex)\(proofs)")
-                    }
+                    context.report(artifact, as: destinations[index] ?? "standard output", quiet: invocation.silent)
                 } catch {
                     ShimOutput.error("curl: (23) \(error.message)")
                     status = 23

@@ -102,21 +102,20 @@ public enum NpmShim {
         let requests = order.compactMap { url in unique[url].map {
             ArtifactRequest(url: url, ecosystem: "npm", package: $0.name, version: $0.version, claimedDigests: $0.integrity?.strongest ?? [])
         } }
-        let results = context.policy.artifactGuard.obtain(requests)
+        let results = context.obtain(requests)
 
         let cache = try PipShim.makePrivateDirectory()
         defer { try? FileManager.default.removeItem(atPath: cache) }
         var refused: ErrorFamily? = nil
         for (index, request) in requests.enumerated() {
             let label = "\(request.package ?? "?")@\(request.version ?? "?")"
-            let result = index < results.count ? results[index]
-                : .failure(BouncerError(.transport, code: "guard-no-result", "the guard returned no result"))
-            switch result {
+            switch results[index] {
             case .failure(let error):
                 ShimOutput.error("bouncer: npm: refused \(label) (\(Redaction.url(request.url))): \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 if refused == nil || error.family == .evidence { refused = error.family }
             case .success(let artifact):
+                defer { context.policy.release(artifact) }
                 // Manifest confusion: the tarball's own package.json must say what the lock says.
                 let problems = inspect(artifact.path, name: request.package, version: request.version)
                 if !problems.isEmpty {
@@ -132,10 +131,7 @@ public enum NpmShim {
                     try Filesystem.makeDirectories(dir)
                     try ShimFiles.place(artifact.path, at: dir + "/" + String(hex.dropFirst(4)))
                 }
-                if !quiet {
-                    let proofs = artifact.proofs.isEmpty ? "" : "; " + artifact.proofs.joined(separator: "; ")
-                    ShimOutput.error("bouncer: verified \(label): sha256:\(artifact.sha256.hex)\(proofs)")
-                }
+                context.report(artifact, as: label, quiet: quiet)
             }
         }
         if let refused {

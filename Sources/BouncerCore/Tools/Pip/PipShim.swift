@@ -74,13 +74,12 @@ public enum PipShim {
             ArtifactRequest(url: item.url, ecosystem: "pypi", package: PipArguments.normalise(item.name), version: item.version,
                             claimedDigests: item.indexDigests + (pinned[PipArguments.normalise(item.name)] ?? []))
         }
-        let results = context.policy.artifactGuard.obtain(requests)
+        let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []
+        defer { for (_, artifact) in verified { context.policy.release(artifact) } }
         var worst: ErrorFamily? = nil
         for (index, item) in planned.enumerated() {
-            let result = index < results.count ? results[index]
-                : .failure(BouncerError(.transport, code: "guard-no-result", "the guard returned no result"))
-            switch result {
+            switch results[index] {
             case .success(let artifact): verified.append((item, artifact))
             case .failure(let error):
                 ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version) (\(Redaction.url(item.url))): \(error.message)")
@@ -107,10 +106,7 @@ public enum PipShim {
             }
             try ShimFiles.place(artifact.path, at: wheels + "/" + name)
             lines.append("\(item.name)==\(item.version) --hash=sha256:\(artifact.sha256.hex)")
-            if !quiet {
-                let proofs = artifact.proofs.isEmpty ? "" : "; " + artifact.proofs.joined(separator: "; ")
-                ShimOutput.error("bouncer: verified \(name): sha256:\(artifact.sha256.hex)\(proofs)")
-            }
+            context.report(artifact, as: name, quiet: quiet)
         }
         let requirements = work + "/verified-requirements.txt"
         guard FileManager.default.createFile(atPath: requirements, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {

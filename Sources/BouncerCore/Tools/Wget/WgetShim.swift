@@ -24,13 +24,12 @@ public enum WgetShim {
     }
 
     static func download(_ invocation: WgetInvocation, context: ShimContext) -> Int32 {
-        let results = context.policy.artifactGuard.obtain(invocation.urls.map { ArtifactRequest(url: $0, ecosystem: "url") })
+        let results = context.obtain(invocation.urls.map { ArtifactRequest(url: $0, ecosystem: "url") })
         var verified: [(url: String, artifact: VerifiedArtifact)] = []
         var status: Int32 = 0
+        defer { for item in verified { context.policy.release(item.artifact) } }
         for (index, url) in invocation.urls.enumerated() {
-            let result = index < results.count ? results[index]
-                : .failure(BouncerError(.transport, code: "guard-no-result", "the guard returned no result"))
-            switch result {
+            switch results[index] {
             case .success(let artifact): verified.append((url, artifact))
             case .failure(let error):
                 ShimOutput.error("bouncer: wget: refused \(Redaction.url(url)): \(error.message)")
@@ -49,7 +48,9 @@ public enum WgetShim {
                     let path = inPrefix(document, invocation.prefix)
                     try ShimFiles.placeConcatenated(verified.map(\.artifact.path), at: path)
                 }
-                report(verified.map { ($0.url, $0.artifact, invocation.outputDocument == "-" ? "standard output" : inPrefix(document, invocation.prefix)) }, quiet: invocation.quiet)
+                for item in verified {
+                    context.report(item.artifact, as: document == "-" ? "standard output" : "‘\(inPrefix(document, invocation.prefix))’", quiet: invocation.quiet)
+                }
                 return 0
             }
             if let prefix = invocation.prefix { try Filesystem.makeDirectories(prefix) }
@@ -67,7 +68,7 @@ public enum WgetShim {
                     path = "\(base).\(counter)"
                 }
                 try ShimFiles.place(item.artifact.path, at: path)
-                report([(item.url, item.artifact, path)], quiet: invocation.quiet)
+                context.report(item.artifact, as: "‘\(path)’", quiet: invocation.quiet)
             }
         } catch {
             ShimOutput.error("wget: \(error.message)")
@@ -79,14 +80,6 @@ public enum WgetShim {
     static func inPrefix(_ path: String, _ prefix: String?) -> String {
         guard let prefix, !path.hasPrefix("/"), path != "-" else { return path }
         return prefix.hasSuffix("/") ? prefix + path : prefix + "/" + path
-    }
-
-    static func report(_ items: [(String, VerifiedArtifact, String)], quiet: Bool) {
-        guard !quiet else { return }
-        for (url, artifact, place) in items {
-            let proofs = artifact.proofs.isEmpty ? "" : "; " + artifact.proofs.joined(separator: "; ")
-            ShimOutput.error("bouncer: ‘\(place)’ <- \(Redaction.url(url)): \(artifact.size) bytes, sha256:\(artifact.sha256.hex)\(proofs)")
-        }
     }
 
     /// wget's exit codes: 8 server error response, 4 network failure, 3 file
