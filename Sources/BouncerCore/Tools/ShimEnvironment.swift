@@ -106,7 +106,8 @@ public enum RealToolLocator {
         throw NotFound(tool: tool, skipped: skipped)
     }
 
-    /// A shim script names the marker in its first 256 bytes.
+    /// A shim script has the marker comment as its second line ("# bouncer-shim: ...");
+    /// a mere mention (e.g. a venv under a directory named bouncer-shim-x) is not enough.
     static func isShimScript(_ path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
@@ -114,7 +115,7 @@ public enum RealToolLocator {
         var buffer = [UInt8](repeating: 0, count: 256)
         let count = read(fd, &buffer, buffer.count)
         guard count > 2, buffer[0] == 0x23, buffer[1] == 0x21 else { return false }  // "#!"
-        return String(decoding: buffer[0..<count], as: UTF8.self).contains(ShimEnvironment.shimMarker)
+        return String(decoding: buffer[0..<count], as: UTF8.self).contains("\n# \(ShimEnvironment.shimMarker): ")
     }
 
     static func absolute(_ path: String, cwd: String) -> String {

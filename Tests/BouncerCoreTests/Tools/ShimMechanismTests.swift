@@ -25,7 +25,7 @@ import BouncerTestSupport
         try executable(root + "/early/curl", "#!/bin/sh\necho early\n")
         try executable(root + "/shims/curl", ShimScript.repository(tool: "curl"))
         try executable(root + "/other-shims/curl", ShimScript.installed(tool: "curl", bouncerPath: "/x/bouncer"))
-        try executable(root + "/real/curl", "#!/bin/sh\necho real\n")
+        try executable(root + "/real/curl", "#!/tmp/bouncer-shim-venv/bin/python3\n# not a shim, though its interpreter path says bouncer-shim\n")
         let env = environment(path: [root + "/early", root + "/shims", root + "/other-shims", root + "/real"], shim: root + "/shims/curl")
         #expect(try RealToolLocator.locate(env, bouncerExecutable: nil) == root + "/real/curl")
     }

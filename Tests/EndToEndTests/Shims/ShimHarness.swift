@@ -120,3 +120,8 @@ final class DownloadSite {
         try Data(bytes).write(to: dir.appendingPathComponent("files/" + name))
     }
 }
+
+struct SetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
