@@ -16,6 +16,7 @@ public struct BouncerCommand: ParsableCommand {
             FetchCommand.self,
             UnpackCommand.self,
             InspectCommand.self,
+            LockCommand.self, CheckCommand.self, ExplainCommand.self,
             ShimsCommand.self,
             ExecCommand.self,
         ]

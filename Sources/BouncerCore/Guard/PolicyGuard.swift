@@ -9,8 +9,9 @@ public struct GuardOptions: Sendable {
     public var frozen = false
     /// Pin what passes in the lockfile (off for `bouncer explain`-like dry runs).
     public var recordLock = true
-    /// Take a locked artifact's bytes from the store when present (re-hashed) instead of the network.
-    public var useStore = true
+    /// Take a locked artifact's bytes from the store when present (re-hashed) instead of the network
+    /// (`bouncer check`); off by default so that a changed upstream body is noticed.
+    public var useStore = false
     /// The time for expiry checks (exceptions, signature expiry).
     public var now = Date()
     /// Largest evidence file fetched (checksum lists, signatures, bundles).
@@ -329,6 +330,14 @@ public final class PolicyGuard: ArtifactGuard {
             guard let fetched = work[index].fetched else { continue }
             work[index].outcome.path = fetched.path
             let unpinnedAllow = work[index].rule == nil && policy.unmatched == .allow && work[index].locked == nil
+            if options.frozen, let locked = work[index].locked, let fresh = entry(for: work[index]), fresh != locked {
+                // Frozen: the lock must already say exactly this (digest, source, rule, evidence).
+                work[index].hard.append(EvidenceProblem(code: "lock-frozen",
+                                                        message: "its entry in \(policy.lockfile) would change (\(Self.difference(locked, fresh))), and the lock is frozen"))
+                finish(&work[index])
+                work[index].outcome.path = nil
+                continue
+            }
             if options.recordLock && !options.frozen && !unpinnedAllow { pending.append(index) }
         }
         if !pending.isEmpty {
@@ -345,6 +354,10 @@ public final class PolicyGuard: ArtifactGuard {
                         lock.upsert(entry)
                     }
                     return conflicts
+                }
+                for index in pending where conflicts[index] == nil && work[index].locked == nil && work[index].rule != nil {
+                    work[index].outcome.proofs.insert(.init(kind: "lock", proves: ["integrity"],
+                                                            summary: "sha256 pinned in \(Filesystem.split(policy.lockfile).name)"), at: 0)
                 }
                 for (index, locked) in conflicts {
                     work[index].hard.append(EvidenceProblem(code: "lock-digest-changed",
@@ -366,6 +379,18 @@ public final class PolicyGuard: ArtifactGuard {
                 _ = try? fetcher.store.adopt(temporaryPath: path, sha256: sha)
             }
         }
+    }
+
+    static func difference(_ old: LockEntry, _ new: LockEntry) -> String {
+        var fields: [String] = []
+        if old.sha256 != new.sha256 { fields.append("sha256") }
+        if old.url != new.url { fields.append("url") }
+        if old.size != new.size { fields.append("size") }
+        if old.rule != new.rule { fields.append("rule '\(old.rule)' -> '\(new.rule)'") }
+        if old.evidence != new.evidence {
+            fields.append("evidence [\(old.evidence.map(\.kind).joined(separator: ", "))] -> [\(new.evidence.map(\.kind).joined(separator: ", "))]")
+        }
+        return fields.joined(separator: ", ")
     }
 
     private func entry(for work: Work) -> LockEntry? {

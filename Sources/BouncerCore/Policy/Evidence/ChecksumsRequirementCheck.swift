@@ -5,33 +5,35 @@
 enum ChecksumsRequirementCheck {
     static func check(_ spec: ChecksumsRequirement, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
         let list: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.url, what: "checksum list") {
+        switch context.fetch(spec.url, what: "checksum list", code: "checksums") {
         case .success(let value): list = value
         case .failure(let problem): return .failure(problem)
         }
         var keys: [KeyMaterial] = []
-        var options = SignatureOptions(now: context.now)
+        var signingKey: PolicyKey? = nil
         var signature: (bytes: [UInt8], path: String)? = nil
         var keyName: String? = nil
         do {
             if let detached = spec.signature {
                 let key = try context.key(detached.key)
                 let fetched: (bytes: [UInt8], shown: String)
-                switch context.fetch(detached.url, what: "checksum list signature") {
+                switch context.fetch(detached.url, what: "checksum list signature", code: "checksums-signature") {
                 case .success(let value): fetched = value
                 case .failure(let problem): return .failure(problem)
                 }
                 if let problem = KeyedSignature.formatProblem(fetched.bytes, shown: fetched.shown, key: key) { return .failure(problem) }
                 signature = (fetched.bytes, fetched.shown)
                 keys = [key.material]
-                options = KeyedSignature.options(key, now: context.now)
+                signingKey = key
                 keyName = detached.key
             } else if let clearsigned = spec.clearsignedKey {
                 guard OpenPGPFormat.isClearsigned(list.bytes) else {
                     return .failure(EvidenceProblem(code: "checksums-not-signed",
                                                     message: "\(list.shown) is not clearsigned (the rule requires a signature by key '\(clearsigned)')"))
                 }
-                keys = [try context.key(clearsigned).material]
+                let key = try context.key(clearsigned)
+                keys = [key.material]
+                signingKey = key
                 keyName = clearsigned
             }
         } catch {
@@ -40,7 +42,13 @@ enum ChecksumsRequirementCheck {
 
         let loaded: SignedChecksumList.Loaded
         do {
-            switch try SignedChecksumList.load(list.bytes, source: list.shown, signature: signature, keys: keys, options: options) {
+            let load = { (options: SignatureOptions) throws -> SignedChecksumList.Result in
+                try SignedChecksumList.load(list.bytes, source: list.shown, signature: signature, keys: keys, options: options)
+            }
+            let result = try signingKey.map { key in
+                try KeyedSignature.firstVerified(key, now: context.now, load) { if case .loaded = $0 { true } else { false } }
+            } ?? load(SignatureOptions(now: context.now))
+            switch result {
             case .loaded(let value): loaded = value
             case .refused(let outcome):
                 return .failure(KeyedSignature.refusal(outcome.report, shown: signature?.path ?? list.shown, keyName: keyName ?? "?"))

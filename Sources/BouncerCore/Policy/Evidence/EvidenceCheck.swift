@@ -35,13 +35,13 @@ struct EvidenceContext {
     }
 
     /// Fetches a templated evidence URL, or says why it is missing.
-    func fetch(_ template: URLTemplate, what: String) -> Result<(bytes: [UInt8], shown: String), EvidenceProblem> {
+    func fetch(_ template: URLTemplate, what: String, code: String) -> Result<(bytes: [UInt8], shown: String), EvidenceProblem> {
         let url = template.expand(for: request.url)
         let shown = Redaction.url(url)
         switch fetchEvidence(url) {
         case .success(let bytes): return .success((bytes, shown))
         case .failure(let error):
-            return .failure(EvidenceProblem(code: "\(what)-unavailable", family: error.family == .configuration ? .configuration : .evidence,
+            return .failure(EvidenceProblem(code: "\(code)-unavailable", family: error.family == .configuration ? .configuration : .evidence,
                                             message: "\(what) \(shown) could not be fetched: \(error.message)"))
         }
     }

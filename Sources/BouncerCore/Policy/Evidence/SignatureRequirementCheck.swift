@@ -6,16 +6,17 @@ enum SignatureRequirementCheck {
         let key: PolicyKey
         do { key = try context.key(spec.key) } catch { return .failure(EvidenceProblem(error)) }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.url, what: "signature") {
+        switch context.fetch(spec.url, what: "signature", code: "signature") {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
         if let problem = KeyedSignature.formatProblem(fetched.bytes, shown: fetched.shown, key: key) { return .failure(problem) }
         let outcome: SignedEvidence.Outcome
         do {
-            outcome = try SignedEvidence.verifyDetached(fileAt: context.artifactPath, signature: fetched.bytes,
-                                                        signaturePath: fetched.shown, keys: [key.material],
-                                                        options: KeyedSignature.options(key, now: context.now))
+            outcome = try KeyedSignature.firstVerified(key, now: context.now) { options in
+                try SignedEvidence.verifyDetached(fileAt: context.artifactPath, signature: fetched.bytes,
+                                                  signaturePath: fetched.shown, keys: [key.material], options: options)
+            } passed: { $0.report.passed }
         } catch let error as BouncerFailure {
             return .failure(EvidenceProblem(error))
         } catch {
@@ -41,6 +42,40 @@ enum KeyedSignature {
         SignatureOptions(identity: key.identity, namespace: key.namespace, now: now)
     }
 
+    /// The principals to try for an SSH key: its `identity`, or else every
+    /// literal principal its allowed_signers file names (the file is the
+    /// named set of signers, as with `ssh-keygen -Y find-principals`).
+    /// Wildcard patterns name nobody in particular and are never tried.
+    static func identities(_ key: PolicyKey) throws(BouncerError) -> [String?] {
+        guard key.kind == .ssh, key.identity == nil else { return [key.identity] }
+        var principals: [String] = []
+        for entry in try AllowedSigners.parse(key.material).entries {
+            for principal in entry.principals.split(separator: ",").map(String.init)
+            where !principal.contains(where: { "*?!".contains($0) }) && !principals.contains(principal) {
+                principals.append(principal)
+            }
+        }
+        guard !principals.isEmpty else {
+            throw BouncerError(.configuration, code: "ssh-identity-required",
+                               "key '\(key.name)': \(key.material.path) names no literal principal; give the key an 'identity'")
+        }
+        return principals
+    }
+
+    /// Runs `verify` once per principal (once for other key types); the first
+    /// verified outcome wins, else the first outcome is reported.
+    static func firstVerified<T>(_ key: PolicyKey, now: Date, _ verify: (SignatureOptions) throws -> T,
+                                 passed: (T) -> Bool) throws -> T {
+        var first: T? = nil
+        for identity in try identities(key) {
+            let result = try verify(SignatureOptions(identity: identity, namespace: key.namespace, now: now))
+            if passed(result) { return result }
+            if first == nil { first = result }
+        }
+        guard let first else { throw BouncerError(.configuration, code: "ssh-identity-required", "key '\(key.name)' names no signer") }
+        return first
+    }
+
     /// The signature must be in the format of the key the policy names.
     static func formatProblem(_ signature: [UInt8], shown: String, key: PolicyKey) -> EvidenceProblem? {
         guard let format = SignatureFormats.detect(signature: signature) else {
@@ -48,7 +83,7 @@ enum KeyedSignature {
         }
         guard format.name == key.signatureFormat else {
             return EvidenceProblem(code: "signature-wrong-format",
-                                   message: "\(shown) is a \(format.name) signature, but key '\(key.name)' is \(key.kind.rawValue)")
+                                   message: "\(shown) is a signature in \(format.name) format, but key '\(key.name)' is a \(key.kind.rawValue) key")
         }
         return nil
     }

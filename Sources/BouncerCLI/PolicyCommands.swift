@@ -1,0 +1,174 @@
+import ArgumentParser
+import BouncerCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options every policy command shares.
+struct PolicyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The policy (default: $BOUNCER_POLICY, else the nearest policy.json upwards).", valueName: "FILE"))
+    var policy: String?
+
+    @Flag(help: "Print one JSON object per artifact on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No success lines (warnings and refusals are still printed).")
+    var quiet = false
+
+    /// The loaded policy, or exit 2 with the error naming the JSON path.
+    func load() throws -> Policy {
+        do { return try PolicyGuard.locatePolicy(explicit: policy) } catch {
+            PolicyOutput.configurationError(error, json: json)
+            throw ExitCode(ErrorFamily.configuration.exitCode)
+        }
+    }
+}
+
+/// Runs the guard over requests, prints one report per artifact, removes the
+/// verified temp files (nothing is handed over), and exits with the worst family.
+private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: GuardOptions, output: PolicyOptions) throws {
+    var fetchOptions = FetchOptions()
+    fetchOptions.progress = !output.quiet && !output.json
+    let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: .standard(), options: fetchOptions), options: options)
+    var failures: [ErrorFamily] = []
+    for outcome in policyGuard.evaluate(requests) {
+        if let path = outcome.path { unlink(path) }
+        PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet)
+        if outcome.verdict == .refused { failures.append(outcome.family ?? .evidence) }
+    }
+    Console.flush()
+    if let worst = PolicyOutput.worst(failures) { throw ExitCode(worst.exitCode) }
+}
+
+/// The lock entry as a request: its URL and coordinates, its pinned digest as the stated digest.
+private func request(for entry: LockEntry) -> ArtifactRequest {
+    ArtifactRequest(url: entry.url, ecosystem: entry.ecosystem, package: entry.package, version: entry.version,
+                    claimedDigests: (try? Digest(algorithm: .sha256, hex: entry.sha256)).map { [$0] } ?? [])
+}
+
+private func readLock(_ policy: Policy, json: Bool) throws -> Lockfile {
+    do { return try LockStore(path: policy.lockfile).read() } catch {
+        PolicyOutput.configurationError(error, json: json)
+        throw ExitCode(ErrorFamily.configuration.exitCode)
+    }
+}
+
+struct LockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lock",
+        abstract: "Verify what the policy and the lockfile name, and (re)write the lockfile.",
+        discussion: """
+            Re-verifies every artifact in the lockfile (from the store when its bytes are \
+            there, else from the network), every literal URL a rule's match names, and any \
+            URL given, under the policy; pins what passed. A locked artifact whose digest \
+            changed is refused, never re-pinned: remove its entry by hand to accept new bytes.
+
+            Exit codes: 0 all verified and pinned; 1 something refused; 2 bad policy or \
+            lockfile; 3 transport or I/O failure.
+            """
+    )
+
+    @Argument(help: "More URLs to verify and pin.")
+    var urls: [String] = []
+
+    @OptionGroup var options: PolicyOptions
+
+    func run() throws {
+        let policy = try options.load()
+        let lock = try readLock(policy, json: options.json)
+        var requests = lock.artifacts.map(request(for:))
+        var seen = Set(lock.artifacts.map(\.key))
+        let literal = policy.rules.compactMap { rule -> String? in
+            guard let url = rule.match.url, url.isLiteral, rule.match.package == nil else { return nil }
+            return url.pattern
+        }
+        for url in literal + urls {
+            let next = ArtifactRequest(url: url)
+            if seen.insert(LockEntry.key(for: next)).inserted { requests.append(next) }
+        }
+        guard !requests.isEmpty else {
+            if !options.quiet { Console.error("bouncer: nothing to lock: \(policy.lockfile) is empty and the policy names no literal URL") }
+            return
+        }
+        var guardOptions = GuardOptions()
+        guardOptions.useStore = true
+        try verifyAll(requests, policy: policy, options: guardOptions, output: options)
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Re-verify every locked artifact against the policy.",
+        discussion: """
+            Each artifact in the lockfile is taken from the store (re-hashed) or fetched \
+            again, and its rule's evidence is verified again. With --frozen (the default \
+            when CI=true) any change the lockfile would need is refused and nothing is \
+            written; without it, changed evidence records are rewritten (a changed digest is \
+            always refused).
+
+            Exit codes: 0 all verified; 1 something refused; 2 bad policy or lockfile; 3 \
+            transport or I/O failure.
+            """
+    )
+
+    @Flag(inversion: .prefixedNo, help: "Refuse any change to the lockfile (default when CI=true).")
+    var frozen: Bool?
+
+    @OptionGroup var options: PolicyOptions
+
+    func run() throws {
+        let policy = try options.load()
+        let lock = try readLock(policy, json: options.json)
+        let isFrozen = frozen ?? (ProcessInfo.processInfo.environment["CI"] == "true")
+        guard !lock.artifacts.isEmpty else {
+            if !options.quiet { Console.error("bouncer: \(policy.lockfile) has no entries; nothing to check") }
+            return
+        }
+        var guardOptions = GuardOptions()
+        guardOptions.useStore = true
+        guardOptions.frozen = isFrozen
+        try verifyAll(lock.artifacts.map(request(for:)), policy: policy, options: guardOptions, output: options)
+    }
+}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show which rule matches a URL and what it would require, without fetching.",
+        discussion: "Exit codes: 0 explained; 2 bad policy."
+    )
+
+    @Argument(help: "The URL to explain.")
+    var url: String
+
+    @Option(help: ArgumentHelp("The ecosystem the artifact belongs to.", valueName: "url|pypi|npm"))
+    var ecosystem: String = "url"
+
+    @Option(help: ArgumentHelp("Package name (pypi, npm).", valueName: "NAME"))
+    var package: String?
+
+    @Option(help: ArgumentHelp("Package version (pypi, npm).", valueName: "VERSION"))
+    var version: String?
+
+    @OptionGroup var options: PolicyOptions
+
+    func validate() throws {
+        guard ["url", "pypi", "npm"].contains(ecosystem) else { throw ValidationError("--ecosystem must be url, pypi or npm") }
+    }
+
+    func run() throws {
+        let policy = try options.load()
+        let explanation = PolicyGuard(policy: policy).explain(
+            ArtifactRequest(url: url, ecosystem: ecosystem, package: package, version: version))
+        if options.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if let data = try? encoder.encode(explanation) { Console.output(String(decoding: data, as: UTF8.self)) }
+        } else {
+            for line in explanation.humanLines() { Console.output(line) }
+        }
+        Console.flush()
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+@testable import BouncerCore
+
+/// The `ArtifactGuard` seam as the pip and npm adapters use it: claimed
+/// digests from the tools' metadata, package coordinates in the lock.
+@Suite struct PolicyGuardTests {
+    static func digest(_ tool: String, _ algorithm: HashAlgorithm, _ bytes: [UInt8]) throws -> Digest {
+        let out = try BouncerProcess.runProgram("/usr/bin/\(tool)", ["-"], stdin: Data(bytes)).out
+        return try Digest(algorithm: algorithm, hex: String(out.prefix(while: { !$0.isWhitespace })))
+    }
+
+    @Test func pypiDigestAndNpmIntegrityThroughObtain() throws {
+        let server = try LoopbackHTTPServer()
+        defer { server.stop() }
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-guard").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let wheel = Array("wheel bytes".utf8), tarball = Array("tarball bytes".utf8)
+        server.register("demo-1.0-py3-none-any.whl", wheel)
+        server.register("left-pad-1.3.0.tgz", tarball)
+        let policyText = #"""
+        {"version": 1, "unmatched": "deny", "rules": [
+          {"match": {"ecosystem": "npm", "package": "left-*"}, "require": [{"integrity": {}}]},
+          {"match": {"ecosystem": "pypi"}, "require": [{"digest": {}}]}]}
+        """#
+        try Data(policyText.utf8).write(to: URL(fileURLWithPath: dir + "/policy.json"))
+        let policy = try PolicyGuard.locatePolicy(environment: [:], cwd: dir)
+        var options = FetchOptions()
+        options.progress = false
+        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store(root: dir + "/cache"), options: options))
+
+        let sha256 = try Self.digest("sha256sum", .sha256, wheel)
+        let sha512 = try Self.digest("sha512sum", .sha512, tarball)
+        let wrong512 = try Self.digest("sha512sum", .sha512, wheel)
+        let requests = [
+            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: "pypi", package: "demo", version: "1.0", claimedDigests: [sha256]),
+            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: "pypi", package: "demo", version: "1.0-nohash"),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: "npm", package: "left-pad", version: "1.3.0", claimedDigests: [sha512]),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: "npm", package: "left-pad", version: "1.3.0-bad", claimedDigests: [wrong512]),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: "npm", package: "right-pad", version: "1.0.0", claimedDigests: [sha512]),
+        ]
+        let results = policyGuard.obtain(requests)
+        #expect(results.count == 5)
+
+        let pypi = try results[0].get()
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: pypi.path))) == wheel)
+        #expect(pypi.sha256 == sha256)
+        #expect(pypi.proofs.contains("sha256 matches the stated digest"))
+        policyGuard.release(pypi)
+        #expect(!FileManager.default.fileExists(atPath: pypi.path))
+
+        guard case .failure(let noHash) = results[1] else { Issue.record("accepted without a digest"); return }
+        #expect(noHash.code == "digest-missing")
+        #expect(noHash.family.exitCode == 1)
+
+        let npm = try results[2].get()
+        #expect(npm.proofs.contains("integrity sha512 matches"))
+        policyGuard.release(npm)
+
+        guard case .failure(let bad) = results[3] else { Issue.record("accepted a wrong integrity"); return }
+        #expect(bad.code == "digest-mismatch")
+        #expect(bad.message.contains("expected \(wrong512.hex)"))
+
+        guard case .failure(let unmatched) = results[4] else { Issue.record("unmatched npm package allowed"); return }
+        #expect(unmatched.code == "policy-unmatched")
+
+        let lock = try LockStore(path: dir + "/bouncer.lock").read()
+        #expect(lock.artifacts.map(\.key).sorted() == ["npm:left-pad@1.3.0", "pypi:demo@1.0"])
+        #expect(lock.entry(forKey: "npm:left-pad@1.3.0")?.evidence.first?.source == sha512.sri)
+    }
+
+    @Test func lockEncodingIsCanonical() throws {
+        let a = LockEntry(key: "url:b", url: "b", ecosystem: "url", package: nil, version: nil, sha256: String(repeating: "a", count: 64),
+                          size: 1, rule: "r", evidence: [LockEvidence(kind: "signature", signer: "openpgp:AB", source: "b.asc")])
+        let b = LockEntry(key: "url:a", url: "a", ecosystem: "url", package: nil, version: nil, sha256: String(repeating: "b", count: 64),
+                          size: 2, rule: "unmatched", evidence: [])
+        let one = Lockfile(artifacts: [a, b]).encoded()
+        let two = Lockfile(artifacts: [b, a]).encoded()
+        #expect(one == two)
+        #expect(try Lockfile.decode(one, file: "x") == Lockfile(artifacts: [b, a]))
+        // Decoding and re-encoding is the identity on canonical bytes.
+        #expect(try Lockfile.decode(one, file: "x").encoded() == one)
+        #expect(throws: BouncerError.self) { try Lockfile.decode(Array("{\"version\": 1, \"artifacts\": [".utf8), file: "x") }
+    }
+}
