@@ -60,9 +60,14 @@ import BouncerTestSupport
     }
 
     /// The files in shims/ are the scripts the code describes (and carry the marker the lookup relies on).
+    /// After changing ShimScript: BOUNCER_REGENERATE_SHIMS=1 swift test --filter repositoryShimsMatchTheTemplate
     @Test func repositoryShimsMatchTheTemplate() throws {
         for tool in ShimEnvironment.tools {
             let path = Corpus.packageRoot.appendingPathComponent("shims/\(tool)").path
+            if ProcessInfo.processInfo.environment["BOUNCER_REGENERATE_SHIMS"] != nil {
+                try ShimScript.repository(tool: tool).write(toFile: path, atomically: true, encoding: .utf8)
+                chmod(path, 0o755)
+            }
             let text = try String(contentsOfFile: path, encoding: .utf8)
             #expect(text == ShimScript.repository(tool: tool), "shims/\(tool) differs from ShimScript.repository")
             #expect(FileManager.default.isExecutableFile(atPath: path))

@@ -168,9 +168,11 @@ import BouncerTestSupport
         defer { harness.cleanup() }
         let wrapper = harness.root.appendingPathComponent("wrapper")
         try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
-        let script = "#!/bin/sh\nexec \(ShimHarness.shims)/curl \"$@\"\n"
-        try script.write(to: wrapper.appendingPathComponent("curl"), atomically: true, encoding: .utf8)
-        chmod(wrapper.appendingPathComponent("curl").path, 0o755)
+        // Written by a child process: a descriptor open for writing in this multi-threaded
+        // test process could leak into a concurrent fork and make the exec fail (ETXTBSY).
+        let wrote = try BouncerProcess.runProgram("/bin/sh", ["-c", "printf '#!/bin/sh\\nexec %s/curl \"$@\"\\n' \"$0\" > \"$1\" && chmod 755 \"$1\"",
+                                                              ShimHarness.shims, wrapper.appendingPathComponent("curl").path])
+        #expect(wrote.status == 0, "\(wrote.err)")
         var env = harness.environment
         env["PATH"] = "\(ShimHarness.shims):\(wrapper.path):/usr/bin:/bin"
         let result = try BouncerProcess.runProgram("/bin/sh", ["-c", "curl -s '\(server.baseURL)/a.txt'"], cwd: harness.project.path, environment: env)
