@@ -47,9 +47,12 @@ npm install --package-lock-only --registry "$BASE/" --cache "$WORK/lock-cache" -
 echo "$N packages locked: $(grep -c '"resolved"' package-lock.json) tarballs" >&2
 
 export BOUNCER_BIN="$BOUNCER" BOUNCER_CACHE="$WORK/bouncer-cache"
+# Sanity: the shim really verifies every tarball (one "bouncer: NAME@1.0.0 <- URL" line each).
+"$ROOT/shims/npm" ci --cache "$WORK/npm-cache" --no-audit --no-fund 2> "$WORK/shim.err" > /dev/null
+echo "shim verified $(grep -c '^bouncer: bench-pkg-.*sha256:' "$WORK/shim.err") of $N tarballs; node_modules has $(ls node_modules | wc -l) packages" >&2
 hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$OUT/npm-ci.json" \
   --prepare "rm -rf node_modules $WORK/npm-cache $WORK/bouncer-cache bouncer.lock" \
   -n "npm ci (direct)" "npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
-  -n "npm ci (shim)" "PATH=$ROOT/shims:\$PATH npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
+  -n "npm ci (shim)" "$ROOT/shims/npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
 echo
 ratio "$OUT/npm-ci.json" "npm ci (shim)" "npm ci (direct)"
