@@ -98,6 +98,16 @@ import BouncerTestSupport
         #expect(!site.server.requests.contains { $0.hasPrefix("GET /files/tool.tar.gz") })
     }
 
+    /// Audit mode lets the real curl run an option Bouncer cannot honour, and says so loudly.
+    @Test func auditModePassesUnsupportedOptionsWithAWarning() throws {
+        defer { harness.cleanup() }
+        try harness.writePolicy(mode: "audit")
+        let result = try harness.sh("curl -s -H 'X-Test: 1' -o got.bin '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("AUDIT") && result.err.contains("-H"), "\(result.err)")
+        #expect(try harness.bytes("got.bin") == body)
+    }
+
     @Test func wgetNamesFilesAsWgetDoes() throws {
         defer { harness.cleanup() }
         var result = try harness.sh("wget -q '\(site.url("tool.tar.gz"))'")
