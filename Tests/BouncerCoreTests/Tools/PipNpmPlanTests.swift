@@ -38,6 +38,39 @@ import Testing
         #expect(throws: RequirementHashes.ParseError.self) { try RequirementHashes.read(dir + "/bad.txt") }
     }
 
+    @Test func indexDigestsComeFromPipsFoundLinkLines() {
+        let a = String(repeating: "1a", count: 32), b = String(repeating: "2b", count: 48)
+        let log = """
+            Looking in indexes: http://i/simple/
+              Found link http://i/p/x-1.0-py3-none-any.whl#sha256=\(a) (from http://i/simple/x/), version: 1.0
+              Found link http://i/p/x-2.0.tar.gz#sha384=\(b)&egg=x (from http://i/simple/x/) (requires-python:>=3.8), version: 2.0
+              Found link http://i/p/x-3.0-py3-none-any.whl (from http://i/simple/x/), version: 3.0
+              Found link http://i/p/x-4.0-py3-none-any.whl#md5=00112233445566778899aabbccddeeff (from http://i/simple/x/), version: 4.0
+            Skipping link: not a file: http://i/simple/x/
+            """
+        let found = PipIndexLinks.parseLog(Array(log.utf8))
+        #expect(found["http://i/p/x-1.0-py3-none-any.whl"]?.digests.map(\.description) == ["sha256:\(a)"])
+        #expect(found["http://i/p/x-2.0.tar.gz"]?.digests.map(\.description) == ["sha384:\(b)"])
+        #expect(found["http://i/p/x-3.0-py3-none-any.whl"] == .init(digests: [], page: "http://i/simple/x/"))
+        #expect(found["http://i/p/x-4.0-py3-none-any.whl"]?.digests == [])  // md5 is never a claim
+    }
+
+    @Test func pageLinksResolveRelativeHrefs() {
+        let a = String(repeating: "3c", count: 32)
+        let html = """
+            <html><body>
+            <a href="../../packages/x-1.0-py3-none-any.whl#sha256=\(a)">x-1.0-py3-none-any.whl</a>
+            <a href='https://cdn.test/x-2.0.tar.gz#sha256=\(a)&amp;egg=x'>x-2.0.tar.gz</a>
+            <a href="../../packages/x-3.0-py3-none-any.whl">no digest</a>
+            </body></html>
+            """
+        let page = "http://i/simple/x/"
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/x-1.0-py3-none-any.whl").map(\.hex) == [a])
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "https://cdn.test/x-2.0.tar.gz").map(\.hex) == [a])
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/x-3.0-py3-none-any.whl").isEmpty)
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/other.whl").isEmpty)
+    }
+
     @Test func reportGivesURLsAndIndexHashes() throws {
         let hex = String(repeating: "0f", count: 32)
         let json = """

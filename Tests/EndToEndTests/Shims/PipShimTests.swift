@@ -127,6 +127,14 @@ import BouncerTestSupport
         let result = try harness.sh("pip install --index-url '\(indexURL)' --target vendored -r requirements.txt")
         #expect(result.status == 0, "\(result.err)")
         #expect(FileManager.default.fileExists(atPath: harness.file("vendored/tinylib/__init__.py").path))
+        // No digest anywhere (no --hash, no #sha256= on the page, not in bouncer.lock): pip's report still
+        // carries the hash pip computed itself, which is no claim; the policy's digest rule refuses.
+        let other = try buildWheel("tinyother", "1.0", body: "VALUE = 1\n")
+        try page("tinyother", [(other.file, nil)])
+        let bare = try harness.sh("pip install --index-url '\(indexURL)' tinyother==1.0")
+        #expect(bare.status == 1, "\(bare.err)")
+        #expect(bare.err.contains("refused tinyother 1.0"), "\(bare.err)")
+        #expect(!(try installed()).contains("tinyother==1.0"))
         // A later digest different from the --hash is refused (pip's own check and Bouncer's agree).
         try "tinylib==1.0 --hash=sha256:\(String(repeating: "0", count: 64))\n".write(to: harness.file("wrong.txt"), atomically: true, encoding: .utf8)
         let wrong = try harness.sh("pip install --index-url '\(indexURL)' -r wrong.txt")

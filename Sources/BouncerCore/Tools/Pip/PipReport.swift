@@ -7,7 +7,8 @@ public struct PipPlannedArtifact: Equatable, Sendable {
     public var name: String
     public var version: String
     public var url: String
-    /// The index's hashes (`archive_info.hashes`, or the single `hash`).
+    /// `archive_info.hashes` (or `hash`). Not a claim: when the index states no
+    /// digest, pip puts the hash of the bytes it downloaded here (see PipIndexLinks).
     public var indexDigests: [Digest]
 }
 

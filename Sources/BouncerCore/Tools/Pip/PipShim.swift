@@ -45,12 +45,13 @@ public enum PipShim {
         let quiet = invocation.carried.contains { $0 == "-q" || $0 == "--quiet" || ($0.hasPrefix("-q") && !$0.hasPrefix("--")) }
 
         // 1. Resolve with the real pip: a dry run that reports what it would install.
+        // -vv makes pip log every link it found on the index, with the page's own digests.
         let reportPath = work + "/report.json"
-        var resolve = invocation.globalOptions + ["install", "--dry-run", "--quiet", "--report", reportPath]
+        var resolve = invocation.globalOptions + ["install", "--dry-run", "-vv", "--report", reportPath]
         // Building an sdist's metadata runs its code: enforce mode resolves to wheels only.
         if context.policy.enforce && !invocation.noBinary { resolve.append("--only-binary=:all:") }
-        resolve += invocation.subcommandArguments.filter { $0 != "-q" && $0 != "--quiet" }
-        let resolved = try HandOver.run(context.realTool, resolve, environment: context.toolEnvironment, quietStdout: true)
+        resolve += invocation.subcommandArguments.filter { $0 != "-q" && $0 != "--quiet" && $0 != "-v" && $0 != "--verbose" }
+        let (resolved, log) = try HandOver.capture(context.realTool, resolve, environment: context.toolEnvironment)
         guard resolved == 0 else {
             ShimOutput.error("bouncer: pip: the real pip could not resolve the requirements (exit \(resolved)); nothing was installed")
             return resolved
@@ -58,6 +59,7 @@ public enum PipShim {
         guard let reportBytes = FileManager.default.contents(atPath: reportPath) else {
             throw BouncerError.io("pip wrote no installation report at \(reportPath)")
         }
+        let found = PipIndexLinks.parseLog(log)
         let planned = try PipReport.parse([UInt8](reportBytes))
         if planned.isEmpty {
             if !quiet { ShimOutput.error("bouncer: pip: nothing to install (every requirement is already satisfied)") }
@@ -70,9 +72,10 @@ public enum PipShim {
             let path = file.hasPrefix("/") ? file : context.environment.cwd + "/" + file
             for (name, digests) in try RequirementHashes.read(path) { pinned[name, default: []] += digests }
         }
+        let stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
         let requests = planned.map { item in
             ArtifactRequest(url: item.url, ecosystem: "pypi", package: PipArguments.normalise(item.name), version: item.version,
-                            claimedDigests: item.indexDigests + (pinned[PipArguments.normalise(item.name)] ?? []))
+                            claimedDigests: (stated[item.url] ?? []) + (pinned[PipArguments.normalise(item.name)] ?? []))
         }
         let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []
