@@ -68,6 +68,21 @@ import BouncerTestSupport
         let lock = try LockStore(path: dir + "/bouncer.lock").read()
         #expect(lock.artifacts.map(\.key).sorted() == ["npm:left-pad@1.3.0", "pypi:demo@1.0"])
         #expect(lock.entry(forKey: "npm:left-pad@1.3.0")?.evidence.first?.source == sha512.sri)
+
+        // The same coordinates and bytes from another URL: allowed, but never silently.
+        server.register("mirror-demo.whl", wheel)
+        let moved = policyGuard.obtain([ArtifactRequest(url: server.url("/files/mirror-demo.whl"), ecosystem: "pypi",
+                                                        package: "demo", version: "1.0", claimedDigests: [sha256])])
+        let movedArtifact = try moved[0].get()
+        #expect(movedArtifact.warnings.contains { $0.contains("its locked digest was recorded from \(server.url("/files/demo-1.0-py3-none-any.whl"))") },
+                "\(movedArtifact.warnings)")
+        policyGuard.release(movedArtifact)
+        // Different bytes under locked coordinates: refused, whatever URL they come from.
+        server.register("evil-demo.whl", Array("other wheel".utf8))
+        let evil = policyGuard.obtain([ArtifactRequest(url: server.url("/files/evil-demo.whl"), ecosystem: "pypi", package: "demo",
+                                                       version: "1.0", claimedDigests: [try Self.digest("sha256sum", .sha256, Array("other wheel".utf8))])])
+        guard case .failure(let substituted) = evil[0] else { Issue.record("substituted bytes accepted"); return }
+        #expect(substituted.code == "lock-digest-changed")
     }
 
     @Test func lockEncodingIsCanonical() throws {
