@@ -19,6 +19,8 @@ public struct BouncerCommand: ParsableCommand {
             UnpackCommand.self,
             InspectCommand.self,
             LockCommand.self, CheckCommand.self, ExplainCommand.self,
+            ShimsCommand.self,
+            ExecCommand.self,
         ]
     )
 

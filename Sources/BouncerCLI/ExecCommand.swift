@@ -1,0 +1,39 @@
+import ArgumentParser
+import BouncerCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run one command with the shims first on PATH: bouncer exec -- COMMAND [ARG...].",
+        discussion: """
+            The shims are (re)written into the Bouncer cache (BOUNCER_CACHE, else \
+            $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) under shims/, and COMMAND runs \
+            with that directory first on PATH, so every curl, wget, pip, pip3 and npm it \
+            starts goes through Bouncer.
+            """
+    )
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    var command: [String] = []
+
+    func run() throws {
+        var command = self.command
+        if command.first == "--" { command.removeFirst() }
+        guard let program = command.first else { throw BouncerError.usage("give a command: bouncer exec -- COMMAND [ARG...]") }
+        guard let bouncer = ShimDispatch.currentExecutable() else {
+            throw BouncerError.io("cannot tell where this bouncer binary is (/proc/self/exe)")
+        }
+        let dir = Store.defaultRoot() + "/shims"
+        try ShimInstaller.install(into: dir, bouncer: bouncer)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = dir + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        for (key, value) in environment { setenv(key, value, 1) }
+        let argv = command.map { strdup($0) } + [nil]
+        execvp(program, argv)
+        throw BouncerError(.configuration, code: "exec-failed", "cannot run \(program): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,55 @@
+import BouncerCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bouncer started as a tool: `bouncer --as TOOL [--shim PATH] ARGS...` (the
+/// shim scripts) or a binary named like the tool (argv[0] is curl, wget, pip,
+/// pip3 or npm, e.g. a symlink).
+enum ShimDispatch {
+    /// The tool and its arguments when argv asks for shim mode, else nil.
+    static func parse(_ arguments: [String]) -> (tool: String, shim: String?, rest: [String])? {
+        if arguments.count >= 3, arguments[1] == "--as" {
+            let tool = arguments[2]
+            var rest = Array(arguments.dropFirst(3))
+            var shim: String? = nil
+            if rest.count >= 2, rest[0] == "--shim" {
+                shim = rest[1]
+                rest = Array(rest.dropFirst(2))
+            }
+            return (tool, shim, rest)
+        }
+        guard let first = arguments.first else { return nil }
+        let name = Filesystem.split(first).name
+        guard ShimEnvironment.tools.contains(name) else { return nil }
+        return (name, nil, Array(arguments.dropFirst()))
+    }
+
+    static func run(tool: String, shim: String?, arguments: [String]) -> Int32 {
+        let environment = ShimEnvironment(tool: tool, shimPath: shim, cwd: FileManager.default.currentDirectoryPath,
+                                          variables: ProcessInfo.processInfo.environment)
+        return ShimRunner.run(environment, arguments: arguments, bouncerExecutable: currentExecutable(),
+                              makeGuard: ShimGuards.make)
+    }
+
+    static func currentExecutable() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// The policy engine behind the shims.
+enum ShimGuards {
+    static func make(policyPath: String, environment: ShimEnvironment) throws -> GuardedPolicy {
+        let policy = try PolicyParser.load(file: policyPath, now: Date())
+        var options = FetchOptions()
+        // The real tool's own progress output is replaced by one line per verified artifact.
+        options.progress = false
+        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options))
+        return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
+                             release: { policyGuard.release($0) })
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real HTTP/1.1 server on 127.0.0.1 serving the files under a directory,
+/// for package-index tests (a PEP 503 simple index, an npm registry): GET and
+/// HEAD of `/PATH` serve `root/PATH` (`root/PATH/index.html` for a directory)
+/// with a Content-Type from the extension; POST answers 200 with the number
+/// of body bytes it read. One thread per connection; every response closes it.
+/// Files may be changed while it runs (tests tamper with them).
+public final class DirectoryHTTPServer: @unchecked Sendable {
+    public let root: String
+    public private(set) var port: UInt16 = 0
+    private var listener: Int32 = -1
+    private let lock = NSLock()
+    private var stopped = false
+    private var log: [String] = []
+
+    public init(root: String) throws {
+        self.root = root
+        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(listener, 128) == 0 else { throw ServerError("bind/listen: \(String(cString: strerror(errno)))") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    deinit { stop() }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// "METHOD /path" of every request so far, in arrival order.
+    public var requests: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return log
+    }
+
+    public func stop() {
+        lock.lock()
+        let wasStopped = stopped
+        stopped = true
+        lock.unlock()
+        if !wasStopped {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+    }
+
+    private var isStopped: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopped
+    }
+
+    private func acceptLoop() {
+        while !isStopped {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            let thread = Thread { [self] in
+                handle(client)
+                close(client)
+            }
+            thread.start()
+        }
+    }
+
+    private func handle(_ client: Int32) {
+        guard let (method, target, bodyLength, extra) = readRequest(client) else { return }
+        lock.lock()
+        log.append("\(method) \(target)")
+        lock.unlock()
+        if method == "POST" || method == "PUT" {
+            var remaining = bodyLength - extra
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while remaining > 0 {
+                let count = recv(client, &buffer, min(buffer.count, remaining), 0)
+                if count <= 0 { break }
+                remaining -= count
+            }
+            let text = Array("received \(bodyLength) bytes\n".utf8)
+            send(client, head(200, length: text.count, type: "text/plain"))
+            send(client, text)
+            return
+        }
+        var path = String(target.prefix(while: { $0 != "?" && $0 != "#" }))
+        path = path.removingPercentEncoding ?? path
+        let parts = path.split(separator: "/")
+        guard !parts.contains(".."), !parts.contains(where: { $0.hasPrefix(".") }) else { return notFound(client) }
+        var file = root + path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            file += file.hasSuffix("/") ? "index.html" : "/index.html"
+        }
+        guard let data = FileManager.default.contents(atPath: file) else { return notFound(client) }
+        send(client, head(200, length: data.count, type: Self.contentType(file)))
+        if method != "HEAD" { send(client, [UInt8](data)) }
+    }
+
+    static func contentType(_ file: String) -> String {
+        if file.hasSuffix(".html") { return "text/html" }
+        if file.hasSuffix(".json") { return "application/json" }
+        if file.hasSuffix(".tgz") || file.hasSuffix(".gz") { return "application/gzip" }
+        if file.hasSuffix(".txt") || file.hasSuffix("SUMS") { return "text/plain" }
+        // npm packuments are served at /NAME without an extension.
+        if !(file.split(separator: "/").last ?? "").contains(".") { return "application/json" }
+        return "application/octet-stream"
+    }
+
+    private func notFound(_ client: Int32) {
+        let text = Array("not found\n".utf8)
+        send(client, head(404, length: text.count, type: "text/plain"))
+        send(client, text)
+    }
+
+    /// Method, target, Content-Length, and how many body bytes were already read with the head.
+    private func readRequest(_ client: Int32) -> (String, String, Int, Int)? {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var headEnd: Int? = nil
+        while received.count < 65536 {
+            let count = recv(client, &buffer, buffer.count, 0)
+            if count <= 0 { return nil }
+            received += buffer[0..<count]
+            if let end = find([13, 10, 13, 10], in: received) { headEnd = end; break }
+        }
+        guard let headEnd else { return nil }
+        let text = String(decoding: received[0..<headEnd], as: UTF8.self)
+        let lines = text.components(separatedBy: "\r\n")
+        guard let first = lines.first else { return nil }
+        let fields = first.split(separator: " ")
+        guard fields.count >= 2 else { return nil }
+        var length = 0
+        for line in lines.dropFirst() where line.lowercased().hasPrefix("content-length:") {
+            length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        return (String(fields[0]), String(fields[1]), length, received.count - (headEnd + 4))
+    }
+
+    private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return start
+        }
+        return nil
+    }
+
+    private func head(_ status: Int, length: Int, type: String) -> [UInt8] {
+        let reason = [200: "OK", 404: "Not Found"][status] ?? "Status"
+        let lines = ["HTTP/1.1 \(status) \(reason)", "Content-Type: \(type)", "Content-Length: \(length)", "Connection: close"]
+        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    }
+
+    @discardableResult
+    private func send(_ client: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 {
+                if sent < 0 && errno == EINTR { continue }
+                return false
+            }
+            offset += sent
+        }
+        return true
+    }
+}

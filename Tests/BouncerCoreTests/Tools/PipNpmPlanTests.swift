@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+@testable import BouncerCore
+
+@Suite struct PipPlanTests {
+    @Test func placementCarriesResolutionDoesNot() {
+        let invocation = PipArguments.parse(["--disable-pip-version-check", "install", "-r", "req.txt", "--index-url", "http://i/simple/",
+                                             "--extra-index-url=http://j/simple/", "--target", "t", "--user", "-qU", "pkg==1.0",
+                                             "--no-deps", "--prefix=/p"])
+        #expect(invocation.globalOptions == ["--disable-pip-version-check"])
+        #expect(invocation.subcommand == "install")
+        #expect(invocation.requirementFiles == ["req.txt"])
+        #expect(invocation.carried == ["--target", "t", "--user", "-qU", "--prefix", "/p"])
+        #expect(invocation.unknownOption == nil)
+    }
+
+    @Test func unknownAndEditable() {
+        #expect(PipArguments.parse(["install", "--frob", "x"]).unknownOption == "--frob")
+        #expect(PipArguments.parse(["install", "-e", "."]).editable)
+        #expect(PipArguments.parse(["list"]).subcommand == "list")
+    }
+
+    @Test func namesNormalise() {
+        #expect(PipArguments.normalise("Foo.Bar__baz") == "foo-bar-baz")
+    }
+
+    @Test func requirementHashesWithContinuationAndIncludes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-req-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = String(repeating: "ab", count: 32), b = String(repeating: "cd", count: 32)
+        try "Six_Pkg==1.16.0 \\\n    --hash=sha256:\(a) \\\n    --hash=sha256:\(b)  # pinned\n-r more.txt\n".write(toFile: dir + "/req.txt", atomically: true, encoding: .utf8)
+        try "other[extra]>=1 --hash=sha512:\(a)\(a)\n".write(toFile: dir + "/more.txt", atomically: true, encoding: .utf8)
+        let hashes = try RequirementHashes.read(dir + "/req.txt")
+        #expect(hashes["six-pkg"]?.map(\.hex) == [a, b])
+        #expect(hashes["other"]?.first?.algorithm == .sha512)
+        try "x==1 --hash=md5:\(a.prefix(32))\n".write(toFile: dir + "/bad.txt", atomically: true, encoding: .utf8)
+        #expect(throws: RequirementHashes.ParseError.self) { try RequirementHashes.read(dir + "/bad.txt") }
+    }
+
+    @Test func indexDigestsComeFromPipsFoundLinkLines() {
+        let a = String(repeating: "1a", count: 32), b = String(repeating: "2b", count: 48)
+        let log = """
+            Looking in indexes: http://i/simple/
+              Found link http://i/p/x-1.0-py3-none-any.whl#sha256=\(a) (from http://i/simple/x/), version: 1.0
+              Found link http://i/p/x-2.0.tar.gz#sha384=\(b)&egg=x (from http://i/simple/x/) (requires-python:>=3.8), version: 2.0
+              Found link http://i/p/x-3.0-py3-none-any.whl (from http://i/simple/x/), version: 3.0
+              Found link http://i/p/x-4.0-py3-none-any.whl#md5=00112233445566778899aabbccddeeff (from http://i/simple/x/), version: 4.0
+            Skipping link: not a file: http://i/simple/x/
+            """
+        let found = PipIndexLinks.parseLog(Array(log.utf8))
+        #expect(found["http://i/p/x-1.0-py3-none-any.whl"]?.digests.map(\.description) == ["sha256:\(a)"])
+        #expect(found["http://i/p/x-2.0.tar.gz"]?.digests.map(\.description) == ["sha384:\(b)"])
+        #expect(found["http://i/p/x-3.0-py3-none-any.whl"] == .init(digests: [], page: "http://i/simple/x/"))
+        #expect(found["http://i/p/x-4.0-py3-none-any.whl"]?.digests == [])  // md5 is never a claim
+    }
+
+    @Test func pageLinksResolveRelativeHrefs() {
+        let a = String(repeating: "3c", count: 32)
+        let html = """
+            <html><body>
+            <a href="../../packages/x-1.0-py3-none-any.whl#sha256=\(a)">x-1.0-py3-none-any.whl</a>
+            <a href='https://cdn.test/x-2.0.tar.gz#sha256=\(a)&amp;egg=x'>x-2.0.tar.gz</a>
+            <a href="../../packages/x-3.0-py3-none-any.whl">no digest</a>
+            </body></html>
+            """
+        let page = "http://i/simple/x/"
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/x-1.0-py3-none-any.whl").map(\.hex) == [a])
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "https://cdn.test/x-2.0.tar.gz").map(\.hex) == [a])
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/x-3.0-py3-none-any.whl").isEmpty)
+        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/other.whl").isEmpty)
+    }
+
+    @Test func reportGivesURLsAndIndexHashes() throws {
+        let hex = String(repeating: "0f", count: 32)
+        let json = """
+            {"version": "1", "install": [
+              {"download_info": {"url": "http://i/p/a-1.0-py3-none-any.whl", "archive_info": {"hash": "sha256=\(hex)", "hashes": {"sha256": "\(hex)", "md5": "00"}}},
+               "is_direct": false, "requested": true, "metadata": {"name": "A", "version": "1.0"}},
+              {"download_info": {"url": "http://i/p/b-2.tar.gz", "archive_info": {}}, "metadata": {"name": "b", "version": "2"}}
+            ]}
+            """
+        let planned = try PipReport.parse(Array(json.utf8))
+        #expect(planned.count == 2)
+        #expect(planned[0].url == "http://i/p/a-1.0-py3-none-any.whl")
+        #expect(planned[0].indexDigests.map(\.description) == ["sha256:\(hex)"])  // md5 never counts
+        #expect(planned[1].indexDigests.isEmpty)
+        let vcs = #"{"install": [{"download_info": {"url": "git+https://x", "vcs_info": {}}, "metadata": {"name": "v", "version": "1"}}]}"#
+        #expect(throws: PipReport.ParseError.self) { try PipReport.parse(Array(vcs.utf8)) }
+        #expect(throws: PipReport.ParseError.self) { try PipReport.parse(Array("[1]".utf8)) }
+    }
+}
+
+@Suite struct PackageLockTests {
+    @Test func tarballsWithIntegrityAliasesLinksAndBundles() throws {
+        let json = """
+            {"name": "p", "lockfileVersion": 3, "packages": {
+              "": {"name": "p"},
+              "node_modules/a": {"version": "1.0.0", "resolved": "http://r/a/-/a-1.0.0.tgz", "integrity": "sha512-\(String(repeating: "A", count: 86))=="},
+              "node_modules/alias": {"name": "real", "version": "2.0.0", "resolved": "http://r/real/-/real-2.0.0.tgz", "integrity": "sha1-\(String(repeating: "A", count: 27))="},
+              "node_modules/a/node_modules/@s/c": {"version": "3.0.0", "resolved": "http://r/@s/c/-/c-3.0.0.tgz"},
+              "node_modules/linked": {"resolved": "../linked", "link": true},
+              "node_modules/b": {"version": "1.0.0", "inBundle": true}
+            }}
+            """
+        let tarballs = try PackageLock.parse(Array(json.utf8), file: "package-lock.json")
+        #expect(tarballs.map(\.name) == ["a", "@s/c", "real"])
+        #expect(tarballs[0].integrity?.strongest.first?.algorithm == .sha512)
+        #expect(tarballs[1].integrity == nil)
+        #expect(tarballs[2].integrity?.strongest.isEmpty == true)  // sha1 alone is no pin
+    }
+
+    @Test func refusalsNameThePath() {
+        let old = #"{"lockfileVersion": 1, "dependencies": {}}"#
+        #expect(throws: PackageLock.ParseError.self) { try PackageLock.parse(Array(old.utf8), file: "l") }
+        let noResolved = #"{"lockfileVersion": 2, "packages": {"node_modules/x": {"version": "1"}}}"#
+        do {
+            _ = try PackageLock.parse(Array(noResolved.utf8), file: "l")
+            Issue.record("accepted an entry without resolved")
+        } catch {
+            #expect(error.path == "$.packages[\"node_modules/x\"].resolved")
+        }
+        let fileURL = #"{"lockfileVersion": 2, "packages": {"node_modules/x": {"version": "1", "resolved": "file:../x.tgz"}}}"#
+        #expect(throws: PackageLock.ParseError.self) { try PackageLock.parse(Array(fileURL.utf8), file: "l") }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import BouncerCore
+import BouncerTestSupport
+
+@Suite struct ShimMechanismTests {
+    let root: String
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-mechanism").path
+    }
+
+    func executable(_ path: String, _ text: String) throws {
+        try FileManager.default.createDirectory(atPath: Filesystem.split(path).directory, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+    }
+
+    func environment(path: [String], shim: String?) -> ShimEnvironment {
+        ShimEnvironment(tool: "curl", shimPath: shim, cwd: root, variables: ["PATH": path.joined(separator: ":")])
+    }
+
+    @Test func realToolIsAfterTheShimDirectoryAndNeverAShim() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try executable(root + "/early/curl", "#!/bin/sh\necho early\n")
+        try executable(root + "/shims/curl", ShimScript.repository(tool: "curl"))
+        try executable(root + "/other-shims/curl", ShimScript.installed(tool: "curl", bouncerPath: "/x/bouncer"))
+        try executable(root + "/real/curl", "#!/tmp/bouncer-shim-venv/bin/python3\n# not a shim, though its interpreter path says bouncer-shim\n")
+        let env = environment(path: [root + "/early", root + "/shims", root + "/other-shims", root + "/real"], shim: root + "/shims/curl")
+        #expect(try RealToolLocator.locate(env, bouncerExecutable: nil) == root + "/real/curl")
+    }
+
+    @Test func onlyShimsAfterTheShimIsALoop() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try executable(root + "/shims/curl", ShimScript.repository(tool: "curl"))
+        try executable(root + "/again/curl", ShimScript.repository(tool: "curl"))
+        let env = environment(path: [root + "/shims", root + "/again"], shim: root + "/shims/curl")
+        #expect(throws: RealToolLocator.NotFound.self) { try RealToolLocator.locate(env, bouncerExecutable: nil) }
+        do {
+            _ = try RealToolLocator.locate(env, bouncerExecutable: nil)
+        } catch {
+            #expect(error.code == "shim-loop")
+            #expect(error.description.contains(root + "/again/curl"))
+        }
+        // A symlink to the running bouncer binary is a shim too.
+        try executable(root + "/bin/bouncer", "#!/bin/sh\n")
+        try FileManager.default.createDirectory(atPath: root + "/links", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/links/curl", withDestinationPath: root + "/bin/bouncer")
+        let linked = environment(path: [root + "/links"], shim: nil)
+        #expect(throws: RealToolLocator.NotFound.self) { try RealToolLocator.locate(linked, bouncerExecutable: root + "/bin/bouncer") }
+    }
+
+    @Test func policyIsTheNearestAbove() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/a/b/c", withIntermediateDirectories: true)
+        try "{}".write(toFile: root + "/a/policy.json", atomically: true, encoding: .utf8)
+        #expect(PolicyLocator.find(cwd: root + "/a/b/c", variables: [:]) == root + "/a/policy.json")
+        #expect(PolicyLocator.find(cwd: root + "/a/b/c", variables: ["BOUNCER_POLICY": "/elsewhere.json"]) == "/elsewhere.json")
+        #expect(PolicyLocator.find(cwd: root, variables: [:]) == nil || !PolicyLocator.find(cwd: root, variables: [:])!.hasPrefix(root))
+    }
+
+    /// The files in shims/ are the scripts the code describes (and carry the marker the lookup relies on).
+    /// After changing ShimScript: BOUNCER_REGENERATE_SHIMS=1 swift test --filter repositoryShimsMatchTheTemplate
+    @Test func repositoryShimsMatchTheTemplate() throws {
+        for tool in ShimEnvironment.tools {
+            let path = Corpus.packageRoot.appendingPathComponent("shims/\(tool)").path
+            if ProcessInfo.processInfo.environment["BOUNCER_REGENERATE_SHIMS"] != nil {
+                try ShimScript.repository(tool: tool).write(toFile: path, atomically: true, encoding: .utf8)
+                chmod(path, 0o755)
+            }
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text == ShimScript.repository(tool: tool), "shims/\(tool) differs from ShimScript.repository")
+            #expect(FileManager.default.isExecutableFile(atPath: path))
+            #expect(RealToolLocator.isShimScript(path))
+        }
+    }
+}
+
+@Suite struct ShimLoopTests {
+    @Test func sameProcessBackAtTheShimIsALoop() {
+        var env = ShimEnvironment(tool: "curl", shimPath: "/s/curl", cwd: "/", variables: [:])
+        #expect(env.loopedThrough(pid: 42) == nil)
+        env.variables = HandOver.environment([:], realTool: "/w/curl")
+        #expect(env.loopedThrough(pid: getpid()) == "/w/curl")
+        // A tool started by the real tool (another process) is a legitimate nested call.
+        #expect(env.loopedThrough(pid: getpid() + 1) == nil)
+        env.variables[ShimEnvironment.depthVariable] = String(ShimEnvironment.maximumDepth)
+        #expect(env.loopedThrough(pid: getpid() + 1) == "/w/curl")
+    }
+}

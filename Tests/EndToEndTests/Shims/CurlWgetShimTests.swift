@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// The real curl and wget behind the shims, against a loopback server, under a policy.
+@Suite struct CurlWgetShimTests {
+    var harness: ShimHarness
+    var site: DownloadSite
+    let body: [UInt8]
+
+    init() throws {
+        harness = try ShimHarness("bouncer-shim-dl")
+        site = try DownloadSite(in: harness.root)
+        body = try ShimHarness.randomBytes((1 << 20) + 123)
+        try site.publish("tool.tar.gz", body)
+        try site.publish("install.sh", Array("echo installed-by-script\n".utf8))
+        try harness.writePolicy()
+    }
+
+    var toolsPresent: Bool { ShimHarness.tool("curl") != nil && ShimHarness.tool("wget") != nil }
+
+    @Test func curlRemoteNameLandsVerified() throws {
+        defer { harness.cleanup() }
+        let result = try harness.sh("curl -fsSLO '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("tool.tar.gz") == body)
+        #expect(try harness.projectFiles() == ["tool.tar.gz"])
+    }
+
+    @Test func curlOutputFileOutputDirAndSeveralURLs() throws {
+        defer { harness.cleanup() }
+        var result = try harness.sh("curl -sS -o out.bin '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("out.bin") == body)
+        result = try harness.sh("curl -s --create-dirs --output-dir dl -O '\(site.url("tool.tar.gz"))' -O '\(site.url("install.sh"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("dl/tool.tar.gz") == body)
+        #expect(try harness.projectFiles(under: "dl") == ["install.sh", "tool.tar.gz"])
+    }
+
+    @Test func curlResumeReplacesAPartialFileWithTheVerifiedWhole() throws {
+        defer { harness.cleanup() }
+        try Data(body.prefix(1000)).write(to: harness.file("tool.tar.gz"))
+        let result = try harness.sh("curl -s -C - -O '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("tool.tar.gz") == body)
+    }
+
+    @Test func curlTamperedIsRefusedAndWritesNothing() throws {
+        defer { harness.cleanup() }
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        let result = try harness.sh("curl -fsSLO '\(site.url("tool.tar.gz"))'")
+        #expect(result.status != 0)
+        #expect(result.err.contains("refused"), "\(result.err)")
+        #expect(try harness.projectFiles() == [])
+        // An existing file is not clobbered.
+        try Data("old".utf8).write(to: harness.file("keep.bin"))
+        let again = try harness.sh("curl -s -o keep.bin '\(site.url("tool.tar.gz"))'")
+        #expect(again.status != 0)
+        #expect(try harness.bytes("keep.bin") == Array("old".utf8))
+    }
+
+    @Test func curlPipePassesOnlyVerifiedBodies() throws {
+        defer { harness.cleanup() }
+        let good = try harness.sh("curl -s '\(site.url("tool.tar.gz"))' | cat")
+        #expect(good.status == 0, "\(good.err)")
+        #expect([UInt8](good.stdout) == body)
+        let script = try harness.sh("curl -fsSL '\(site.url("install.sh"))' | sh")
+        #expect(script.out == "installed-by-script\n", "\(script.err)")
+        // A script that was never fetched before (a pinned one would come from the store, unchanged).
+        try site.publish("other.sh", Array("echo genuine\n".utf8))
+        try site.tamper("other.sh", Array("echo EVIL\n".utf8))
+        let tampered = try harness.sh("curl -fsSL '\(site.url("other.sh"))' | sh")
+        #expect(tampered.stdout.isEmpty, "tampered script reached the shell: \(tampered.out)")
+        #expect(tampered.err.contains("refused"), "\(tampered.err)")
+        let bare = try harness.sh("curl -s '\(site.url("other.sh"))'")
+        #expect(bare.status != 0)
+        #expect(bare.stdout.isEmpty)
+    }
+
+    @Test func curlNonDownloadsPassThroughToTheRealCurl() throws {
+        defer { harness.cleanup() }
+        let head = try harness.sh("curl -sI '\(site.url("tool.tar.gz"))'")
+        #expect(head.status == 0, "\(head.err)")
+        #expect(head.out.hasPrefix("HTTP/1.1 200"))
+        #expect(head.out.contains("Content-Length: \(body.count)"))
+        let post = try harness.sh("curl -s -d hello '\(site.server.baseURL)/upload'")
+        #expect(post.out == "received 5 bytes\n", "\(post.err)")
+        #expect(site.server.requests.contains("POST /upload"))
+    }
+
+    @Test func curlOptionThatChangesTheFetchIsRefusedByName() throws {
+        defer { harness.cleanup() }
+        let result = try harness.sh("curl -s -H 'Authorization: Bearer x' -O '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 2)
+        #expect(result.err.contains("-H"), "\(result.err)")
+        #expect(try harness.projectFiles() == [])
+        #expect(!site.server.requests.contains { $0.hasPrefix("GET /files/tool.tar.gz") })
+    }
+
+    /// Audit mode lets the real curl run an option Bouncer cannot honour, and says so loudly.
+    @Test func auditModePassesUnsupportedOptionsWithAWarning() throws {
+        defer { harness.cleanup() }
+        try harness.writePolicy(mode: "audit")
+        let result = try harness.sh("curl -s -H 'X-Test: 1' -o got.bin '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("AUDIT") && result.err.contains("-H"), "\(result.err)")
+        #expect(try harness.bytes("got.bin") == body)
+    }
+
+    @Test func wgetNamesFilesAsWgetDoes() throws {
+        defer { harness.cleanup() }
+        var result = try harness.sh("wget -q '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("tool.tar.gz") == body)
+        result = try harness.sh("wget -q '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("tool.tar.gz.1") == body)
+        result = try harness.sh("wget -q -P dl '\(site.url("install.sh"))' && wget -q -O named.bin '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("dl/install.sh") == Array("echo installed-by-script\n".utf8))
+        #expect(try harness.bytes("named.bin") == body)
+    }
+
+    @Test func wgetContinueAndStandardOutput() throws {
+        defer { harness.cleanup() }
+        try Data(body.prefix(10)).write(to: harness.file("tool.tar.gz"))
+        var result = try harness.sh("wget -q -c '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("tool.tar.gz") == body)
+        result = try harness.sh("wget -qO- '\(site.url("install.sh"))' | sh")
+        #expect(result.out == "installed-by-script\n", "\(result.err)")
+    }
+
+    @Test func wgetTamperedIsRefusedAndWritesNothing() throws {
+        defer { harness.cleanup() }
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(999))
+        let result = try harness.sh("wget -q '\(site.url("tool.tar.gz"))'")
+        #expect(result.status != 0)
+        #expect(result.err.contains("refused"), "\(result.err)")
+        #expect(try harness.projectFiles() == [])
+        let piped = try harness.sh("wget -qO- '\(site.url("tool.tar.gz"))' | cat")
+        #expect(piped.stdout.isEmpty)
+    }
+}
+
+/// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
+@Suite struct ShimMechanismEndToEndTests {
+    let harness: ShimHarness
+    let server: DirectoryHTTPServer
+
+    init() throws {
+        harness = try ShimHarness("bouncer-shim-nopolicy")
+        try FileManager.default.createDirectory(at: harness.root.appendingPathComponent("site"), withIntermediateDirectories: true)
+        try Data("plain\n".utf8).write(to: harness.root.appendingPathComponent("site/a.txt"))
+        server = try DirectoryHTTPServer(root: harness.root.appendingPathComponent("site").path)
+    }
+
+    @Test func withoutPolicyTheRealToolRunsUnchangedAndSaysSoOnce() throws {
+        defer { harness.cleanup() }
+        // A policy.json above the temporary directory would change the meaning of this test.
+        var dir = harness.project.deletingLastPathComponent()
+        while dir.path != "/" {
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("policy.json").path))
+            dir.deleteLastPathComponent()
+        }
+        let result = try harness.sh("curl -s '\(server.baseURL)/a.txt'; curl -s -o b.txt '\(server.baseURL)/a.txt'; cat b.txt")
+        #expect(result.out == "plain\nplain\n", "\(result.err)")
+        let notices = result.err.components(separatedBy: "no policy.json").count - 1
+        #expect(notices == 2, "one notice per unguarded call: \(result.err)")
+        // Nested calls (a tool started by a tool) do not repeat it.
+        let nested = try harness.sh("curl -s '\(server.baseURL)/a.txt'", extra: ["BOUNCER_NO_POLICY_NOTICE_SHOWN": "1"])
+        #expect(nested.err.isEmpty, "\(nested.err)")
+        #expect(nested.out == "plain\n")
+    }
+
+    @Test func aWrapperThatRunsTheShimAgainIsALoop() throws {
+        defer { harness.cleanup() }
+        let wrapper = harness.root.appendingPathComponent("wrapper")
+        try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
+        // Written by a child process: a descriptor open for writing in this multi-threaded
+        // test process could leak into a concurrent fork and make the exec fail (ETXTBSY).
+        let wrote = try BouncerProcess.runProgram("/bin/sh", ["-c", "printf '#!/bin/sh\\nexec %s/curl \"$@\"\\n' \"$0\" > \"$1\" && chmod 755 \"$1\"",
+                                                              ShimHarness.shims, wrapper.appendingPathComponent("curl").path])
+        #expect(wrote.status == 0, "\(wrote.err)")
+        var env = harness.environment
+        env["PATH"] = "\(ShimHarness.shims):\(wrapper.path):/usr/bin:/bin"
+        let result = try BouncerProcess.runProgram("/bin/sh", ["-c", "curl -s '\(server.baseURL)/a.txt'"], cwd: harness.project.path, environment: env)
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("loop"), "\(result.err)")
+    }
+
+    @Test func missingRealToolIsReported() throws {
+        defer { harness.cleanup() }
+        var env = harness.environment
+        env["PATH"] = ShimHarness.shims
+        let result = try BouncerProcess.runProgram("/bin/sh", ["-c", "\(ShimHarness.shims)/wget -q x"], cwd: harness.project.path, environment: env)
+        #expect(result.status == 127)
+        #expect(result.err.contains("no real wget on PATH"), "\(result.err)")
+    }
+
+    @Test func shimsInstallAndExec() throws {
+        defer { harness.cleanup() }
+        let dir = harness.root.appendingPathComponent("myshims").path
+        let install = try BouncerProcess.run(["shims", "install", dir], cwd: harness.project.path)
+        #expect(install.status == 0, "\(install.err)")
+        for tool in ["curl", "wget", "pip", "pip3", "npm"] {
+            #expect(FileManager.default.isExecutableFile(atPath: dir + "/" + tool))
+        }
+        let viaInstalled = try BouncerProcess.runProgram(dir + "/curl", ["-s", "\(server.baseURL)/a.txt"], cwd: harness.project.path)
+        #expect(viaInstalled.out == "plain\n", "\(viaInstalled.err)")
+        #expect(viaInstalled.err.contains("no policy.json"))
+        let exec = try BouncerProcess.run(["exec", "--", "sh", "-c", "command -v curl; curl -s \(server.baseURL)/a.txt"],
+                                          cwd: harness.project.path, environment: ["BOUNCER_CACHE": harness.cache.path])
+        #expect(exec.status == 0, "\(exec.err)")
+        #expect(exec.out == "\(harness.cache.path)/shims/curl\nplain\n")
+    }
+}

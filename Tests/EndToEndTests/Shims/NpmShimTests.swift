@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// The real npm behind the shim, against a loopback registry (packuments and
+/// tarballs made at test time with `npm pack`) and a package-lock.json written
+/// by the real npm.
+@Suite struct NpmShimTests {
+    var harness: ShimHarness
+    let registry: URL
+    let server: DirectoryHTTPServer
+    let npm = ShimHarness.tool("npm") ?? "/usr/bin/npm"
+
+    struct Packed { let file: String; let integrity: String }
+
+    init() throws {
+        harness = try ShimHarness("bouncer-npm-e2e")
+        registry = harness.root.appendingPathComponent("registry")
+        try FileManager.default.createDirectory(at: registry, withIntermediateDirectories: true)
+        server = try DirectoryHTTPServer(root: registry.path)
+        try harness.writePolicy()
+    }
+
+    /// Packs a package with the real npm into the registry directory. `declared`
+    /// overrides the version written into the tarball's package.json (manifest confusion).
+    @discardableResult
+    func pack(_ name: String, _ version: String, dependencies: [String: String] = [:], declared: String? = nil,
+              body: String? = nil, as fileName: String? = nil) throws -> Packed {
+        let source = harness.root.appendingPathComponent("src/\(name)-\(version)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let manifest: [String: Any] = ["name": name, "version": declared ?? version, "main": "index.js", "dependencies": dependencies]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: source.appendingPathComponent("package.json"))
+        try (body ?? "module.exports = '\(name)@\(version)';\n").write(to: source.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
+        let out = harness.root.appendingPathComponent("packed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let result = try BouncerProcess.runProgram(npm, ["pack", "--json", "--pack-destination", out.path], cwd: source.path,
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache").path])
+        guard result.status == 0,
+              let info = (try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])?.first,
+              let packedName = info["filename"] as? String, let integrity = info["integrity"] as? String else {
+            throw SetupError("npm pack failed: \(result.err)")
+        }
+        let file = fileName ?? "\(name)-\(version).tgz"
+        let target = registry.appendingPathComponent(file)
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.moveItem(at: out.appendingPathComponent(packedName), to: target)
+        return Packed(file: file, integrity: integrity)
+    }
+
+    /// The registry document for a package: one version, its tarball URL and integrity.
+    func packument(_ name: String, _ version: String, _ packed: Packed, dependencies: [String: String] = [:]) throws {
+        let document: [String: Any] = [
+            "name": name, "dist-tags": ["latest": version],
+            "versions": [version: ["name": name, "version": version, "dependencies": dependencies,
+                                   "dist": ["tarball": server.baseURL + "/" + packed.file, "integrity": packed.integrity]]],
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(to: registry.appendingPathComponent(name))
+    }
+
+    /// A project depending on `app`, which depends on `lib` and `util`; the lock is written by the real npm.
+    func project(libDeclared: String? = nil) throws {
+        let lib = try pack("lib", "1.0.0", declared: libDeclared)
+        let util = try pack("tinyutil", "1.2.0")
+        let app = try pack("app", "2.0.0", dependencies: ["lib": "^1.0.0", "tinyutil": "1.2.0"],
+                           body: "module.exports = require('lib') + ' ' + require('tinyutil');\n")
+        try packument("lib", "1.0.0", lib)
+        try packument("tinyutil", "1.2.0", util)
+        try packument("app", "2.0.0", app, dependencies: ["lib": "^1.0.0", "tinyutil": "1.2.0"])
+        let manifest: [String: Any] = ["name": "proj", "version": "1.0.0", "dependencies": ["app": "2.0.0"]]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: harness.file("package.json"))
+        let locked = try BouncerProcess.runProgram(npm, ["install", "--package-lock-only", "--registry", server.baseURL + "/",
+                                                         "--no-audit", "--no-fund"], cwd: harness.project.path,
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
+        guard locked.status == 0 else { throw SetupError("npm install --package-lock-only failed: \(locked.err)") }
+    }
+
+    func nodeModules() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: harness.file("node_modules").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    func tarballRequests() -> [String] { server.requests.filter { $0.hasSuffix(".tgz") } }
+
+    @Test func ciInstallsOnlyVerifiedTarballs() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.requests.count
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
+        #expect(run.out == "lib@1.0.0 tinyutil@1.2.0\n", "\(run.err)")
+        // Bouncer fetched each tarball once; the real npm fetched nothing.
+        let during = Array(server.requests.dropFirst(before)).sorted()
+        #expect(during == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
+        #expect(result.err.contains("lib@1.0.0"), "\(result.err)")
+    }
+
+    @Test func tamperedTarballIsRefused() throws {
+        defer { harness.cleanup() }
+        try project()
+        try pack("lib", "1.0.0", body: "module.exports = 'EVIL';\n")  // same name and version, other bytes
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused lib@1.0.0"), "\(result.err)")
+        #expect(nodeModules() == [])
+    }
+
+    @Test func wrongIntegrityInTheLockIsRefused() throws {
+        defer { harness.cleanup() }
+        try project()
+        let lockURL = harness.file("package-lock.json")
+        var lock = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: lockURL)) as? [String: Any])
+        var packages = try #require(lock["packages"] as? [String: Any])
+        var lib = try #require(packages["node_modules/lib"] as? [String: Any])
+        let util = try #require(packages["node_modules/tinyutil"] as? [String: Any])
+        lib["integrity"] = util["integrity"]
+        packages["node_modules/lib"] = lib
+        lock["packages"] = packages
+        try JSONSerialization.data(withJSONObject: lock).write(to: lockURL)
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused lib@1.0.0"), "\(result.err)")
+        #expect(nodeModules() == [])
+    }
+
+    /// The registry's metadata and the lock say lib 1.0.0 (with the tarball's true
+    /// integrity), but the tarball's own package.json says 6.6.6.
+    @Test func manifestConfusionIsRefused() throws {
+        defer { harness.cleanup() }
+        try project(libDeclared: "6.6.6")
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("6.6.6"), "\(result.err)")
+        #expect(nodeModules() == [])
+    }
+
+    @Test func installByNameResolvesThenInstallsVerified() throws {
+        defer { harness.cleanup() }
+        try project()
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        let result = try harness.sh("npm install --registry '\(server.baseURL)/' app")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        #expect(FileManager.default.fileExists(atPath: harness.file("package-lock.json").path))
+        #expect(tarballRequests().sorted() == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `npm ci` of BENCH_PACKAGES (default 200) packages from a loopback registry:
+# through the shim (every tarball fetched by Bouncer in parallel, integrity and
+# package.json checked, then npm --offline on a private cache) vs the real npm
+# directly. Both start cold every run (empty npm cache, empty Bouncer store and
+# bouncer.lock). Target: shim at most 1.3x the direct wall time.
+source "$(dirname "$0")/lib.sh"
+build_bouncer
+N="${BENCH_PACKAGES:-200}"
+WORK="$(mktemp -d /tmp/bench-npm-XXXXXX)"
+trap 'kill ${SERVER:-} 2>/dev/null; rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/registry" "$WORK/project"
+
+python3 "$BENCH_DIR/serve.py" "$WORK/registry" > "$WORK/port" &
+SERVER=$!
+for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+BASE="http://127.0.0.1:$(cat "$WORK/port")"
+
+# N packages, each depending on up to two earlier ones; the project depends on all.
+python3 - "$WORK" "$BASE" "$N" <<'PY'
+import base64, hashlib, io, json, sys, tarfile
+work, base, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+deps_all = {}
+for i in range(n):
+    name = f"bench-pkg-{i}"
+    deps = {f"bench-pkg-{j}": "1.0.0" for j in (i // 2, i // 3) if j < i}
+    manifest = json.dumps({"name": name, "version": "1.0.0", "main": "index.js", "dependencies": deps}).encode()
+    code = ("module.exports = %d;\n" % i).encode() + b"// padding\n" * 200
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        for path, data in (("package/package.json", manifest), ("package/index.js", code)):
+            info = tarfile.TarInfo(path); info.size = len(data); info.mtime = 0; info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    tgz = raw.getvalue()
+    open(f"{work}/registry/{name}-1.0.0.tgz", "wb").write(tgz)
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tgz).digest()).decode()
+    json.dump({"name": name, "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {
+        "name": name, "version": "1.0.0", "dependencies": deps,
+        "dist": {"tarball": f"{base}/{name}-1.0.0.tgz", "integrity": integrity}}}}, open(f"{work}/registry/{name}", "w"))
+    deps_all[name] = "1.0.0"
+json.dump({"name": "bench-project", "version": "1.0.0", "dependencies": deps_all}, open(f"{work}/project/package.json", "w"))
+json.dump({"version": 1, "mode": "enforce", "unmatched": "deny",
+           "rules": [{"match": {"ecosystem": "npm"}, "require": [{"integrity": {}}]}]}, open(f"{work}/project/policy.json", "w"))
+PY
+cd "$WORK/project"
+npm install --package-lock-only --registry "$BASE/" --cache "$WORK/lock-cache" --no-audit --no-fund > /dev/null
+echo "$N packages locked: $(grep -c '"resolved"' package-lock.json) tarballs" >&2
+
+export BOUNCER_BIN="$BOUNCER" BOUNCER_CACHE="$WORK/bouncer-cache"
+# Sanity: the shim really verifies every tarball (one "bouncer: NAME@1.0.0 <- URL" line each).
+"$ROOT/shims/npm" ci --cache "$WORK/npm-cache" --no-audit --no-fund 2> "$WORK/shim.err" > /dev/null
+echo "shim verified $(grep -c '^bouncer: bench-pkg-.*sha256:' "$WORK/shim.err") of $N tarballs; node_modules has $(ls node_modules | wc -l) packages" >&2
+hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$OUT/npm-ci.json" \
+  --prepare "rm -rf node_modules $WORK/npm-cache $WORK/bouncer-cache bouncer.lock" \
+  -n "npm ci (direct)" "npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
+  -n "npm ci (shim)" "$ROOT/shims/npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
+echo
+ratio "$OUT/npm-ci.json" "npm ci (shim)" "npm ci (direct)"
