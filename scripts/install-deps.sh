@@ -10,10 +10,13 @@ packages=(
   # build
   pkg-config libssl-dev libcurl4-openssl-dev libarchive-dev
   # peers for interop tests and benchmarks
-  openssl curl gnupg gpg gpgv sq sqv minisign signify-openbsd openssh-client
+  openssl curl wget gnupg gpg gpgv sq sqv minisign signify-openbsd openssh-client
   debian-archive-keyring libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip
-  hyperfine time
+  python3-venv hyperfine time
 )
+# npm for the npm shim tests: Debian's packages only when no npm is on PATH
+# (a NodeSource nodejs already carries npm and conflicts with Debian's).
+if ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 # `apt-get update` always runs: besides fresh package lists it leaves the
 # signed InRelease files under /var/lib/apt/lists that the Debian-chain tests read.

@@ -1,50 +1,54 @@
 #!/usr/bin/env bash
 # Quick start: install what Bouncer needs, build it as it ships, and run its
-# main job on a real artifact: a pinned download that is verified before it
-# is written, and the same download refused when the pin is wrong.
+# main job: a pinned pip install through the pip shim, under this
+# repository's policy.json, into a throwaway venv — every wheel fetched,
+# verified and pinned by Bouncer before the real pip installs it offline —
+# and then the same wheel fetched with curl refused by that policy (it has
+# no rule for plain URLs, and unmatched artifacts are denied).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 
 bash scripts/install-deps.sh
 swift build -c release --static-swift-stdlib
-BOUNCER="$PWD/.build/release/bouncer"
+export BOUNCER_BIN="$ROOT/.build/release/bouncer"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 export BOUNCER_CACHE="$WORK/cache"
+# The repository's own policy, copied so that the bouncer.lock it writes
+# stays in the scratch folder rather than in your checkout.
+cp "$ROOT/policy.json" "$WORK/policy.json"
+export BOUNCER_POLICY="$WORK/policy.json"
 
-# Ask pip (through its own index configuration) where the wheel lives and
-# what sha256 the index publishes for it; Bouncer does the download.
+python3 -m venv "$WORK/venv"
+# The shims first on PATH, then the venv: `pip` below is Bouncer's shim,
+# which hands over to the venv's real pip.
+export PATH="$ROOT/shims:$WORK/venv/bin:$PATH"
 REQUIREMENT="${1:-six==1.16.0}"
-python3 -m pip install --quiet --dry-run --ignore-installed --no-deps --report "$WORK/report.json" "$REQUIREMENT"
-read -r URL SHA256 < <(python3 - "$WORK/report.json" <<'PY'
-import json, sys
-info = json.load(open(sys.argv[1]))["install"][0]["download_info"]
-print(info["url"], info["archive_info"]["hashes"]["sha256"])
-PY
-)
 
 echo
-echo "== bouncer fetch (pinned to the sha256 the index publishes)"
-"$BOUNCER" fetch "$URL" --sha256 "$SHA256" --output-dir "$WORK"
-WHEEL="$WORK/$(basename "$URL")"
+echo "== pip install $REQUIREMENT through the shim (policy: policy.json, rule by ecosystem)"
+pip install "$REQUIREMENT"
+echo
+echo "== what the lock now pins"
+cat "$WORK/bouncer.lock"
+echo
+echo "== installed in the venv"
+"$WORK/venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -v -E '^(pip|setuptools|wheel)=='
 
 echo
-echo "== bouncer verify and bouncer hash on what landed"
-(cd "$WORK" && "$BOUNCER" hash "$(basename "$WHEEL")" > SHA256SUMS && "$BOUNCER" verify "$(basename "$WHEEL")" --checksums SHA256SUMS)
-
-echo
-echo "== the same download with a wrong pin is refused and nothing is written"
-rm -f "$WHEEL"
-WRONG="$(printf '%064d' 0)"
+echo "== the same wheel through the curl shim: no rule allows plain URLs (unmatched: deny)"
+URL="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["artifacts"][0]["url"])' "$WORK/bouncer.lock")"
 set +e
-"$BOUNCER" fetch "$URL" --sha256 "$WRONG" --output-dir "$WORK"
+(cd "$WORK" && curl -fsSLO "$URL")
 STATUS=$?
 set -e
-echo "exit code: $STATUS (1 = refused)"
-if [ "$STATUS" != 1 ] || [ -e "$WHEEL" ]; then
-  echo "quickstart: expected a refusal with nothing written" >&2
+echo "exit code: $STATUS"
+if [ "$STATUS" = 0 ] || [ -e "$WORK/$(basename "$URL")" ]; then
+  echo "quickstart: expected the curl download to be refused with nothing written" >&2
   exit 1
 fi
+echo "nothing was written."
 echo
-echo "Bouncer works. The binary is $BOUNCER; run '$BOUNCER --help' for more."
+echo "Bouncer works. The binary is $BOUNCER_BIN; put $ROOT/shims first on PATH to guard curl, wget, pip and npm."
