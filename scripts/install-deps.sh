@@ -29,3 +29,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# Python packages the tests use, for the python3 on PATH (which may be a
+# pyenv or venv interpreter rather than Debian's): jsonschema checks
+# schema/policy.schema.json with a real validator.
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+  python3 -m pip install --quiet jsonschema || echo "install-deps: could not pip install jsonschema; the schema test will skip" >&2
+fi
