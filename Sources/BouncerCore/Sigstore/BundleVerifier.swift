@@ -40,9 +40,14 @@ public enum BundleVerifier {
         switch (bundle.material, policy) {
         case (.certificates(let chain), .keyless):
             guard let leaf = chain.first else { throw SigstoreError(.material, "the bundle's certificate chain is empty") }
-            // Signers must not ship the root; a bundle that does is refused rather than trusted.
-            for (index, extra) in chain.enumerated().dropFirst() where CertificateChainCheck.isSelfSigned(extra) {
-                throw SigstoreError(.material, "the bundle's certificate chain carries a root certificate (certificates[\(index)])")
+            // A bundle's extra certificates are never trusted (the chain is built
+            // only to the trusted root's CAs). A root the bundle ships is refused
+            // unless it is byte for byte one of the trusted root's own CA
+            // certificates, as older v0.1 bundles ship the full chain.
+            let trustedCertificates = trustedRoot.certificateAuthorities.flatMap(\.chainDER)
+            for (index, extra) in chain.enumerated().dropFirst()
+            where CertificateChainCheck.isSelfSigned(extra) && !trustedCertificates.contains(extra) {
+                throw SigstoreError(.material, "the bundle's certificate chain carries a root certificate the trusted root does not hold (certificates[\(index)])")
             }
             let parsed = try SigningCertificate(der: leaf)
             certificate = parsed
@@ -152,7 +157,8 @@ public enum BundleVerifier {
             guard checkpoint.treeSize == UInt64(proof.treeSize), checkpoint.rootHash == proof.rootHash else {
                 throw SigstoreError(.tlogCheckpoint, "\(entry.path).inclusionProof: the checkpoint's tree size or root hash differs from the proof's")
             }
-        } else if entry.version == "0.0.2" {
+        } else if entry.version == "0.0.2" && (entry.kind == "hashedrekord" || entry.kind == "dsse") {
+            // Rekor v2 logs only these two kinds (intoto 0.0.2 is a Rekor v1 kind).
             throw SigstoreError(.tlogInclusion, "\(entry.path): a Rekor v2 entry needs an inclusion proof")
         } else if entry.signedEntryTimestamp == nil {
             throw SigstoreError(.tlogEntry, "\(entry.path): neither a signed entry timestamp nor an inclusion proof")

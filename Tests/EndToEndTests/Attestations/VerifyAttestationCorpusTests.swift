@@ -98,23 +98,10 @@ import BouncerTestSupport
                                         "--registry-keys", c.path("npm-keys.json")]))
             counts["npm-registry-signature", default: 0] += 1
         }
-        // A refusal that only says a piece of the Sigstore log verifier is not there yet
-        // (sigstore-log branch, still landing) is pending, shown loudly, not counted as agreement.
-        let pending = outcomes.filter { $0.expected != $0.got && $0.detail.contains("not implemented yet") }
-        for o in pending { print("PENDING (log verifier not merged yet) \(o.name): expected \(o.expected); \(o.detail)") }
-        // Decided in the bundle verifier (Sigstore/, not this module): a v0.1 chain that ships its root is
-        // refused there, following the corpus README's rule, while sigstore-go (and this case) accept it.
-        // Listed so the disagreement stays visible; the test fails if it stops disagreeing, so the entry goes.
-        let known = ["sigstore-go__example-bundle-provenance": "the bundle's certificate chain carries a root certificate"]
-        for (name, why) in known {
-            let o = outcomes.first { $0.name == name }
-            #expect(o.map { $0.expected != $0.got && $0.detail.contains(why) } ?? false, "\(name) no longer disagrees: drop it from the known list")
-            print("KNOWN (bundle verifier) \(name): expected \(o?.expected ?? "?"), got \(o?.got ?? "?"); \(why)")
-        }
-        let wrong = outcomes.filter { $0.expected != $0.got && !$0.detail.contains("not implemented yet") && known[$0.name] == nil }
+        let wrong = outcomes.filter { $0.expected != $0.got }
         for kind in ["pass", "fail"] {
             let all = outcomes.filter { $0.expected == kind }
-            print("verify-attestation corpus: expected \(kind): \(all.filter { $0.got == kind }.count)/\(all.count) runs agree, \(pending.filter { $0.expected == kind }.count) pending")
+            print("verify-attestation corpus: expected \(kind): \(all.filter { $0.got == kind }.count)/\(all.count) runs agree")
         }
         print("verify-attestation corpus: cases per format: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         for o in wrong { print("MISMATCH \(o.name): expected \(o.expected), got \(o.got); \(o.detail)") }
