@@ -26,24 +26,27 @@ import BouncerTestSupport
 
     /// Builds a pure-Python wheel with Python's zipfile (RECORD included) and returns its sha256 (by sha256sum).
     @discardableResult
-    func buildWheel(_ name: String, _ version: String, body: String, requires: [String] = [], into dir: URL? = nil) throws -> (file: String, sha256: String) {
+    /// `recordedBody`: what RECORD claims `__init__.py` holds (default: `body`).
+    func buildWheel(_ name: String, _ version: String, body: String, requires: [String] = [], into dir: URL? = nil,
+                    recordedBody: String? = nil) throws -> (file: String, sha256: String) {
         let file = "\(name)-\(version)-py3-none-any.whl"
         let target = (dir ?? index.appendingPathComponent("packages")).appendingPathComponent(file)
         let script = """
             import sys, zipfile, hashlib, base64
-            name, version, out, body = sys.argv[1:5]
-            requires = sys.argv[5:]
+            name, version, out, body, recorded = sys.argv[1:6]
+            requires = sys.argv[6:]
             di = f"{name}-{version}.dist-info"
             meta = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n" + "".join(f"Requires-Dist: {r}\\n" for r in requires)
             files = {f"{name}/__init__.py": body.encode(), f"{di}/METADATA": meta.encode(),
                      f"{di}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: bouncer-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
-            record = "".join(f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\\n" for p, d in files.items())
+            claimed = dict(files); claimed[f"{name}/__init__.py"] = recorded.encode()
+            record = "".join(f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\\n" for p, d in claimed.items())
             files[f"{di}/RECORD"] = (record + f"{di}/RECORD,,\\n").encode()
             with zipfile.ZipFile(out, "w") as z:
                 for p, d in files.items():
                     z.writestr(zipfile.ZipInfo(p, date_time=(2020, 1, 1, 0, 0, 0)), d)
             """
-        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", script, name, version, target.path, body] + requires)
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", script, name, version, target.path, body, recordedBody ?? body] + requires)
         guard made.status == 0 else { throw SetupError("wheel build failed: \(made.err)") }
         return (file, try ShimHarness.sha256([UInt8](Data(contentsOf: target))))
     }
@@ -95,6 +98,20 @@ import BouncerTestSupport
         let before = try installed()
         let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
         #expect(result.status != 0)
+        #expect(result.err.contains("nothing was installed"), "\(result.err)")
+        #expect(try installed() == before)
+    }
+
+    /// A wheel whose index digest is right but whose files differ from its own
+    /// RECORD (pip installs such a wheel without looking) is refused.
+    @Test func wheelWhoseFilesDifferFromItsRecordIsRefused() throws {
+        defer { harness.cleanup() }
+        let patched = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", recordedBody: "VALUE = 41\n")
+        try page("tinylib", [(patched.file, patched.sha256)])
+        let before = try installed()
+        let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("RECORD does not match") && result.err.contains("tinylib/__init__.py"), "\(result.err)")
         #expect(result.err.contains("nothing was installed"), "\(result.err)")
         #expect(try installed() == before)
     }

@@ -83,7 +83,16 @@ public enum PipShim {
         var worst: ErrorFamily? = nil
         for (index, item) in planned.enumerated() {
             switch results[index] {
-            case .success(let artifact): verified.append((item, artifact))
+            case .success(let artifact):
+                verified.append((item, artifact))
+                // Authentic bytes can still hold a wheel whose files differ from its
+                // own RECORD (a rebuilt or patched wheel): pip installs it without
+                // looking, so every RECORD line is checked here first.
+                let problems = item.url.hasSuffix(".whl") ? Self.recordProblems(artifact.path) : []
+                if !problems.isEmpty {
+                    ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version): its RECORD does not match its files: \(problems.joined(separator: "; "))")
+                    worst = .evidence
+                }
             case .failure(let error):
                 ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version) (\(Redaction.url(item.url))): \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
@@ -124,6 +133,17 @@ public enum PipShim {
         environment["PIP_FIND_LINKS"] = wheels
         environment["PIP_NO_INDEX"] = "1"
         return try HandOver.run(context.realTool, final, environment: environment)
+    }
+
+    /// The wheel's RECORD check (hash and size of every file, files missing
+    /// from RECORD), as `bouncer inspect --kind wheel` reports it.
+    static func recordProblems(_ path: String) -> [String] {
+        do {
+            let report = try ArchiveInspector.inspect(try ArchiveReader(path: path), options: .init(kind: .wheel))
+            return report.problems.map { problem in (problem.entry.map { "\($0): " } ?? "") + problem.message }
+        } catch {
+            return ["cannot read the wheel: \(error)"]
+        }
     }
 
     static func makePrivateDirectory() throws(BouncerError) -> String {
