@@ -2,7 +2,7 @@ import ArgumentParser
 import BouncerCore
 import Foundation
 
-/// The identity and trust-root options shared by verify-attestation and verify-npm.
+/// The identity and trust-root options shared by verify-bundle, verify-attestation and verify-npm.
 struct AttestationIdentityOptions: ParsableArguments {
     @Option(name: .customLong("certificate-identity"), help: ArgumentHelp("The exact SAN the signing certificate must carry.", valueName: "ID"))
     var identity: String?

@@ -23,26 +23,12 @@ struct VerifyBundleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The Sigstore bundle (JSON).", valueName: "FILE"))
     var bundle: String
 
-    @Option(name: .customLong("certificate-identity"), help: ArgumentHelp("The exact SAN the certificate must carry.", valueName: "ID"))
-    var identity: String?
-
-    @Option(name: .customLong("certificate-identity-regexp"), help: ArgumentHelp("A regexp the whole SAN must match.", valueName: "RE"))
-    var identityRegexp: String?
-
-    @Option(name: .customLong("certificate-oidc-issuer"), help: ArgumentHelp("The exact OIDC issuer.", valueName: "URL"))
-    var issuer: String?
-
-    @Option(name: .customLong("certificate-oidc-issuer-regexp"), help: ArgumentHelp("A regexp the whole OIDC issuer must match.", valueName: "RE"))
-    var issuerRegexp: String?
-
     @Option(help: ArgumentHelp("A PEM public key, for bundles signed with a self-managed key.", valueName: "PEM"))
     var key: String?
 
-    @Option(name: .customLong("trusted-root"), help: ArgumentHelp("A trusted_root.json to use instead of the embedded one.", valueName: "FILE"))
-    var trustedRoot: String?
-
-    @Flag(help: "Use Sigstore's staging trusted root.")
-    var staging = false
+    /// --certificate-identity[-regexp], --certificate-oidc-issuer[-regexp],
+    /// --trusted-root, --staging: the same flags as verify-attestation.
+    @OptionGroup var signer: AttestationIdentityOptions
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -51,17 +37,15 @@ struct VerifyBundleCommand: ParsableCommand {
     var artifact: String
 
     func validate() throws {
-        if identity != nil, identityRegexp != nil { throw ValidationError("give --certificate-identity or --certificate-identity-regexp, not both") }
-        if issuer != nil, issuerRegexp != nil { throw ValidationError("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both") }
-        let hasIdentity = identity != nil || identityRegexp != nil
-        let hasIssuer = issuer != nil || issuerRegexp != nil
+        try signer.validateShape()
         if key != nil {
-            if hasIdentity || hasIssuer { throw ValidationError("--key verifies a self-managed key: do not combine it with identity flags") }
-        } else if !hasIdentity || !hasIssuer {
+            if signer.hasIdentity || signer.hasIssuer {
+                throw ValidationError("--key verifies a self-managed key: do not combine it with identity flags")
+            }
+        } else if !signer.hasIdentity || !signer.hasIssuer {
             // Keyless verification without an expected identity would accept anyone's signature.
             throw ValidationError("keyless verification needs both an identity (--certificate-identity[-regexp]) and an issuer (--certificate-oidc-issuer[-regexp]), or --key PEM")
         }
-        if staging, trustedRoot != nil { throw ValidationError("give --staging or --trusted-root, not both") }
     }
 
     func run() throws {
@@ -72,16 +56,11 @@ struct VerifyBundleCommand: ParsableCommand {
                 throw BouncerError.usage("\(key): \(error)")
             }
         } else {
-            let id: IdentityPolicy.Matcher = identity.map { .exact($0) } ?? .regex(identityRegexp ?? "")
-            let iss: IdentityPolicy.Matcher = issuer.map { .exact($0) } ?? .regex(issuerRegexp ?? "")
+            let id: IdentityPolicy.Matcher = signer.identity.map { .exact($0) } ?? .regex(signer.identityRegexp ?? "")
+            let iss: IdentityPolicy.Matcher = signer.issuer.map { .exact($0) } ?? .regex(signer.issuerRegexp ?? "")
             policy = .keyless(IdentityPolicy(identity: id, issuer: iss))
         }
-        let root: SigstoreTrustedRoot
-        if let trustedRoot {
-            root = try SigstoreTrustedRoot.parse(try readInput(trustedRoot, limit: 4 << 20), source: trustedRoot)
-        } else {
-            root = staging ? try SigstoreTrustedRoot.staging() : try SigstoreTrustedRoot.production()
-        }
+        let root = try signer.loadTrustedRoot()
 
         let input: BundleVerifier.Artifact
         var name = artifact
