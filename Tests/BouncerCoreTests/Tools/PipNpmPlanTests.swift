@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func namesNormalise() {
-        #expect(PipArguments.normalise("Foo.Bar__baz") == "foo-bar-baz")
+        #expect(PythonPackageName.normalised("Foo.Bar__baz") == "foo-bar-baz")
     }
 
     @Test func requirementHashesWithContinuationAndIncludes() throws {

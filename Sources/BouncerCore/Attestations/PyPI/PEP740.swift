@@ -131,7 +131,7 @@ struct DistributionFilename: Equatable {
         if file.hasSuffix(".whl") {
             let parts = file.dropLast(4).split(separator: "-", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 5 || parts.count == 6, !parts.contains(where: \.isEmpty) else { return nil }
-            name = Self.normalise(parts[0]); version = parts[1].lowercased(); kind = "wheel"
+            name = PythonPackageName.normalised(parts[0]); version = parts[1].lowercased(); kind = "wheel"
             build = parts.count == 6 ? parts[2] : nil
             var expanded = Set<String>()
             for python in parts[parts.count - 3].split(separator: ".") {
@@ -147,22 +147,7 @@ struct DistributionFilename: Equatable {
         guard let dash = stem.lastIndex(of: "-") else { return nil }
         let base = stem[..<dash], version = stem[stem.index(after: dash)...]
         guard !base.isEmpty, !version.isEmpty else { return nil }
-        name = Self.normalise(String(base)); self.version = version.lowercased(); kind = "sdist"; build = nil; tags = []
+        name = PythonPackageName.normalised(String(base)); self.version = version.lowercased(); kind = "sdist"; build = nil; tags = []
     }
 
-    /// PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
-    static func normalise(_ name: String) -> String {
-        var out = ""
-        var lastWasSeparator = false
-        for character in name.lowercased() {
-            if character == "-" || character == "_" || character == "." {
-                if !lastWasSeparator { out.append("-") }
-                lastWasSeparator = true
-            } else {
-                out.append(character)
-                lastWasSeparator = false
-            }
-        }
-        return out
-    }
 }

@@ -113,20 +113,4 @@ public enum PipArguments {
         }
         return invocation
     }
-
-    /// PEP 503 normalised project name: lower case, runs of -, _ and . as one -.
-    public static func normalise(_ name: String) -> String {
-        var out = ""
-        var lastWasSeparator = false
-        for character in name.lowercased() {
-            if character == "-" || character == "_" || character == "." {
-                if !lastWasSeparator { out.append("-") }
-                lastWasSeparator = true
-            } else {
-                out.append(character)
-                lastWasSeparator = false
-            }
-        }
-        return out
-    }
 }

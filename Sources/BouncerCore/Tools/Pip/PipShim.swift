@@ -74,8 +74,8 @@ public enum PipShim {
         }
         let stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
         let requests = planned.map { item in
-            ArtifactRequest(url: item.url, ecosystem: "pypi", package: PipArguments.normalise(item.name), version: item.version,
-                            claimedDigests: (stated[item.url] ?? []) + (pinned[PipArguments.normalise(item.name)] ?? []))
+            ArtifactRequest(url: item.url, ecosystem: "pypi", package: PythonPackageName.normalised(item.name), version: item.version,
+                            claimedDigests: (stated[item.url] ?? []) + (pinned[PythonPackageName.normalised(item.name)] ?? []))
         }
         let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []

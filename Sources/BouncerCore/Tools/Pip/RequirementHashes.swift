@@ -43,7 +43,7 @@ public enum RequirementHashes {
                 continue
             }
             if first.hasPrefix("-") { continue }
-            let name = PipArguments.normalise(String(first.prefix(while: { !"=<>!~;[ @(".contains($0) })))
+            let name = PythonPackageName.normalised(String(first.prefix(while: { !"=<>!~;[ @(".contains($0) })))
             for token in tokens.dropFirst() where token.hasPrefix("--hash=") || token == "--hash" {
                 let text = token == "--hash" ? "" : String(token.dropFirst("--hash=".count))
                 guard let colon = text.firstIndex(of: ":") else {

@@ -1,0 +1,20 @@
+/// Python package names as PEP 503 compares them: lower case, every run of
+/// `-`, `_` and `.` as one `-` (`Foo.Bar_baz` and `foo-bar-baz` are the same
+/// project). Used wherever a name from a tool, an index or an attestation is
+/// matched against another.
+public enum PythonPackageName {
+    public static func normalised(_ name: String) -> String {
+        var out = ""
+        var lastWasSeparator = false
+        for character in name.lowercased() {
+            if character == "-" || character == "_" || character == "." {
+                if !lastWasSeparator { out.append("-") }
+                lastWasSeparator = true
+            } else {
+                out.append(character)
+                lastWasSeparator = false
+            }
+        }
+        return out
+    }
+}
