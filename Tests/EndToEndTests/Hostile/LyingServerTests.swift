@@ -128,4 +128,23 @@ import BouncerTestSupport
         #expect(wire.status == 0, "\(wire.err)")
         #expect(project.bytes("out.bin")?.count == bomb.count)
     }
+
+    /// The same lies through the curl and wget shims: a non-zero exit, no file, and the real tool never runs.
+    @Test func shimsEndEveryLieWithNothingWritten() throws {
+        let page = Array("<html><body>error</body></html>".utf8)
+        server.route("/long", [.init(body: body, contentLength: body.count + 5000)])
+        server.route("/short", [.init(body: body, contentLength: body.count - 1000)])
+        server.route("/loop", [.redirect("/loop")])
+        server.route("/html", [.init(headers: ["Content-Type: text/html"], body: page)])
+        for path in ["/long", "/short", "/loop", "/html"] {
+            for command in ["curl -fsSL -o got.bin", "wget -q -O got.bin"] {
+                let result = try project.sh("\(command) '\(server.url(path))'")
+                #expect(result.status != 0, "\(command) \(path): \(result.err)")
+                #expect(!project.exists("got.bin"), "\(command) \(path)")
+            }
+        }
+        #expect(project.leftovers().isEmpty, "\(project.leftovers())")
+        #expect(project.realToolRuns.isEmpty, "the real tool ran: \(project.realToolRuns)")
+        server.stop()
+    }
 }
