@@ -53,8 +53,9 @@ struct FetchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The policy (default: $BOUNCER_POLICY, else the nearest policy.json upwards).", valueName: "FILE"))
     var policy: String?
 
-    @Flag(help: "Refuse anything not already in the lockfile, and change nothing in it.")
-    var frozen = false
+    // CI=true freezes the lock here as it does for `check`: a CI job must never pin something new silently.
+    @Flag(inversion: .prefixedNo, help: "Refuse anything not already in the lockfile, and change nothing in it (default when CI=true).")
+    var frozen: Bool?
 
     @Option(help: ArgumentHelp("Abort a download once its body exceeds SIZE (bytes, or with K/M/G/T). Default 4G.", valueName: "SIZE"))
     var maxSize: String?
@@ -161,7 +162,7 @@ struct FetchCommand: ParsableCommand {
     /// The policy path: the guard decides; verified bytes are placed only after everything passed.
     private func runWithPolicy(_ loaded: Policy, fetcher: Fetcher, pins: [Digest], destinations: [String]) throws {
         var guardOptions = GuardOptions()
-        guardOptions.frozen = frozen
+        guardOptions.frozen = frozen ?? (ProcessInfo.processInfo.environment["CI"] == "true")
         let policyGuard = PolicyGuard(policy: loaded, fetcher: fetcher, options: guardOptions)
         let requests = urls.indices.map { index in
             ArtifactRequest(url: urls[index], ecosystem: "url", claimedDigests: pins.isEmpty ? [] : [pins[index]])
