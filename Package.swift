@@ -39,7 +39,8 @@ let package = Package(
         .target(
             name: "BouncerCore",
             dependencies: ["COpenSSL", "COpenSSLShims", "CCurl", "CCurlShims", "CArchive", "CArchiveShims"],
-            path: "Sources/BouncerCore"),
+            path: "Sources/BouncerCore",
+            exclude: ["Sigstore/Resources/README.md"]),
         .target(
             name: "BouncerCLI",
             dependencies: [

@@ -13,6 +13,7 @@ public struct BouncerCommand: ParsableCommand {
             HashCommand.self,
             VerifyCommand.self,
             VerifySignatureCommand.self,
+            VerifyBundleCommand.self,
             FetchCommand.self,
             UnpackCommand.self,
             InspectCommand.self,

@@ -17,4 +17,43 @@ struct evp_pkey_st *bouncer_rsa_public_key(const unsigned char *n, size_t n_len,
                                            const unsigned char *e, size_t e_len);
 /// An EC public key on the named group from a SEC1 point, or NULL.
 struct evp_pkey_st *bouncer_ec_public_key(const char *group, const unsigned char *point, size_t point_len);
+#include <stdint.h>
+/// Verifies the DER leaf against one DER trust anchor with untrusted DER
+/// intermediates at `at_time` (Unix seconds). 1 when valid, and then the
+/// issuer's DER (free with bouncer_openssl_free); 0 otherwise with the
+/// X509_V_ERR code (or -1 parse error, -2 leaf is the anchor) in error_out.
+int bouncer_x509_verify_chain(const unsigned char *leaf, size_t leaf_len,
+                              const unsigned char *const *untrusted, const size_t *untrusted_lens, size_t n_untrusted,
+                              const unsigned char *anchor, size_t anchor_len,
+                              int64_t at_time,
+                              unsigned char **issuer_out, size_t *issuer_len, int *error_out);
+const char *bouncer_x509_verify_error_string(int error);
+/// 1 self-signed, 0 not, -1 unparseable.
+int bouncer_x509_is_self_signed(const unsigned char *der, size_t len);
+/// Validity (Unix seconds), whether EKU includes codeSigning, and the DER SPKI
+/// (free with bouncer_openssl_free). 1 on success.
+int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+                      int *code_signing, unsigned char **spki_out, size_t *spki_len);
+long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,
+                            unsigned char *buf, size_t cap);
+long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap);
+
+
+// Sigstore transparency-log helpers (sigstore_log.c).
+/// The DER SubjectPublicKeyInfo of a DER certificate; 1 on success. Free with bouncer_openssl_free.
+int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len);
+/// For a DER leaf with embedded SCTs: the precertificate TBS (the TBS with the
+/// SCT-list extension removed, re-encoded) and the TLS-encoded SCT list.
+/// 1 ok, 0 not a certificate, -1 no SCT extension, -2 malformed, -3 two SCT extensions.
+int bouncer_ct_precert_parts(const unsigned char *der, size_t len, unsigned char **tbs, size_t *tbs_len,
+                             unsigned char **scts, size_t *scts_len);
+/// Parses a DER TimeStampResp or TimeStampToken: imprint hash NID and bytes
+/// (*imprint_len is the buffer size in, the digest size out) and genTime as
+/// Unix seconds. 0 ok; -1 not DER, -2 status not granted, -3 no TSTInfo, -4 bad imprint, -5 bad time.
+int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, unsigned char *imprint,
+                     size_t *imprint_len, long long *gen_time);
+/// Verifies the token's CMS signature and the signer's chain to the last of
+/// `certs` (leaf first) at `at_time`; 1 verified, else 0 with a reason in `error`.
+int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
+                      const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
 #endif

@@ -1,0 +1,141 @@
+import ArgumentParser
+import BouncerCore
+import Foundation
+
+struct VerifyBundleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-bundle",
+        abstract: "Verify a Sigstore bundle over a file or a sha256 digest, offline.",
+        discussion: """
+            Follows the sigstore-conformance CLI protocol. Keyless bundles need the expected \
+            identity (--certificate-identity or --certificate-identity-regexp) and OIDC issuer \
+            (--certificate-oidc-issuer or --certificate-oidc-issuer-regexp); a regexp must match \
+            the whole value. Bundles signed with a self-managed key need --key PEM instead. \
+            FILE_OR_DIGEST is the artifact, or `sha256:<hex>` when only its digest is known. \
+            The trusted root is Sigstore's public-good production root unless --staging or \
+            --trusted-root FILE is given.
+
+            Exit codes: 0 verified; 1 refused; 2 usage error or unusable trust material; \
+            3 a file could not be read.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The Sigstore bundle (JSON).", valueName: "FILE"))
+    var bundle: String
+
+    @Option(name: .customLong("certificate-identity"), help: ArgumentHelp("The exact SAN the certificate must carry.", valueName: "ID"))
+    var identity: String?
+
+    @Option(name: .customLong("certificate-identity-regexp"), help: ArgumentHelp("A regexp the whole SAN must match.", valueName: "RE"))
+    var identityRegexp: String?
+
+    @Option(name: .customLong("certificate-oidc-issuer"), help: ArgumentHelp("The exact OIDC issuer.", valueName: "URL"))
+    var issuer: String?
+
+    @Option(name: .customLong("certificate-oidc-issuer-regexp"), help: ArgumentHelp("A regexp the whole OIDC issuer must match.", valueName: "RE"))
+    var issuerRegexp: String?
+
+    @Option(help: ArgumentHelp("A PEM public key, for bundles signed with a self-managed key.", valueName: "PEM"))
+    var key: String?
+
+    @Option(name: .customLong("trusted-root"), help: ArgumentHelp("A trusted_root.json to use instead of the embedded one.", valueName: "FILE"))
+    var trustedRoot: String?
+
+    @Flag(help: "Use Sigstore's staging trusted root.")
+    var staging = false
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("The artifact, or sha256:<hex>.", valueName: "FILE_OR_DIGEST"))
+    var artifact: String
+
+    func validate() throws {
+        if identity != nil, identityRegexp != nil { throw ValidationError("give --certificate-identity or --certificate-identity-regexp, not both") }
+        if issuer != nil, issuerRegexp != nil { throw ValidationError("give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both") }
+        let hasIdentity = identity != nil || identityRegexp != nil
+        let hasIssuer = issuer != nil || issuerRegexp != nil
+        if key != nil {
+            if hasIdentity || hasIssuer { throw ValidationError("--key verifies a self-managed key: do not combine it with identity flags") }
+        } else if !hasIdentity || !hasIssuer {
+            // Keyless verification without an expected identity would accept anyone's signature.
+            throw ValidationError("keyless verification needs both an identity (--certificate-identity[-regexp]) and an issuer (--certificate-oidc-issuer[-regexp]), or --key PEM")
+        }
+        if staging, trustedRoot != nil { throw ValidationError("give --staging or --trusted-root, not both") }
+    }
+
+    func run() throws {
+        let policy: BundleVerifier.Policy
+        if let key {
+            let text = String(decoding: try readInput(key), as: UTF8.self)
+            do { policy = .key(try PublicKey(pem: text)) } catch {
+                throw BouncerError.usage("\(key): \(error)")
+            }
+        } else {
+            let id: IdentityPolicy.Matcher = identity.map { .exact($0) } ?? .regex(identityRegexp ?? "")
+            let iss: IdentityPolicy.Matcher = issuer.map { .exact($0) } ?? .regex(issuerRegexp ?? "")
+            policy = .keyless(IdentityPolicy(identity: id, issuer: iss))
+        }
+        let root: SigstoreTrustedRoot
+        if let trustedRoot {
+            root = try SigstoreTrustedRoot.parse(try readInput(trustedRoot, limit: 4 << 20), source: trustedRoot)
+        } else {
+            root = staging ? try SigstoreTrustedRoot.staging() : try SigstoreTrustedRoot.production()
+        }
+
+        let input: BundleVerifier.Artifact
+        var name = artifact
+        if artifact.hasPrefix("sha256:"), !FileManager.default.fileExists(atPath: artifact) {
+            do { input = .digest(try Digest(algorithm: .sha256, hex: String(artifact.dropFirst(7)))) } catch {
+                throw BouncerError.usage("\(artifact): \(error)")
+            }
+        } else {
+            input = .bytes(try readArtifact(artifact))
+            name = artifact
+        }
+        let bundleBytes = try readInput(bundle, limit: SigstoreBundle.maxBytes)
+
+        var report: VerificationReport
+        do {
+            let parsed = try SigstoreBundle.parse(bundleBytes)
+            let verified = try BundleVerifier.verify(bundle: parsed, artifact: input, trustedRoot: root, policy: policy)
+            report = Self.report(verified, name: name)
+        } catch let failure as BouncerFailure where failure.family == .evidence {
+            let sha256: String? = if case .digest(let d) = input { d.hex } else if case .bytes(let b) = input { Hasher.digest(b, .sha256).hex } else { nil }
+            report = VerificationReport(artifact: .init(name: name, sha256: sha256),
+                                        reasons: [.init(code: failure.code, message: failure.description)])
+        }
+        if json {
+            Console.output(report.jsonLine())
+        } else {
+            for line in report.humanLines() {
+                if report.verdict == .pass { Console.output(line) } else { Console.error(line) }
+            }
+        }
+        if report.verdict != .pass { throw ExitCode(ErrorFamily.evidence.exitCode) }
+    }
+
+    static func report(_ verified: BundleVerifier.Verified, name: String) -> VerificationReport {
+        let logs = verified.logIndexes.map(String.init).joined(separator: ",")
+        let times = verified.signingTimes.map { String(format: "%.0f", $0.timeIntervalSince1970.rounded(.down)) }.joined(separator: ",")
+        var details: [String: String] = [
+            "mediaType": verified.mediaType,
+            "content": verified.content,
+            "logIndex": logs,
+            "signingTime": times,
+            "timeSource": verified.timeSources.joined(separator: ","),
+        ]
+        let summary: String
+        if let identity = verified.identity, let issuer = verified.issuer {
+            details["identity"] = identity
+            details["issuer"] = issuer
+            summary = "Sigstore bundle signed by \(identity) (issuer \(issuer)), log index \(logs)"
+        } else {
+            details["signer"] = "self-managed key"
+            summary = "Sigstore bundle signed by the given key, log index \(logs)"
+        }
+        return VerificationReport(
+            artifact: .init(name: name, sha256: verified.artifactSHA256?.hex),
+            evidence: [.init(kind: "sigstore-bundle", proves: ["integrity", "origin"], summary: summary, details: details)])
+    }
+}

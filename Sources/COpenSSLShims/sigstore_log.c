@@ -1,0 +1,185 @@
+// X.509 and RFC 3161 helpers for the Sigstore transparency-log checks. In C
+// because they walk OpenSSL structures through macros (STACK_OF, ASN1 types)
+// that Swift cannot import directly.
+#include "COpenSSLShims.h"
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static X509 *parse_cert(const unsigned char *der, size_t len) {
+    const unsigned char *cursor = der;
+    if (der == NULL || len == 0 || len > 1 << 20) return NULL;
+    X509 *cert = d2i_X509(NULL, &cursor, (long)len);
+    if (cert != NULL && cursor != der + len) {  // trailing bytes: not one certificate
+        X509_free(cert);
+        return NULL;
+    }
+    return cert;
+}
+
+static unsigned char *copy_out(const unsigned char *data, size_t len) {
+    unsigned char *out = OPENSSL_malloc(len > 0 ? len : 1);
+    if (out != NULL && len > 0) memcpy(out, data, len);
+    return out;
+}
+
+int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len) {
+    X509 *cert = parse_cert(der, len);
+    if (cert == NULL) return 0;
+    unsigned char *out = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &out);
+    X509_free(cert);
+    if (n <= 0 || out == NULL) return 0;
+    *spki = out;
+    *spki_len = (size_t)n;
+    return 1;
+}
+
+int bouncer_ct_precert_parts(const unsigned char *der, size_t len,
+                             unsigned char **tbs, size_t *tbs_len,
+                             unsigned char **scts, size_t *scts_len) {
+    X509 *cert = parse_cert(der, len);
+    if (cert == NULL) return 0;
+    int result = -2;
+    int position = X509_get_ext_by_NID(cert, NID_ct_precert_scts, -1);
+    if (position < 0) { X509_free(cert); return -1; }
+    // A second SCT-list extension would make "the" list ambiguous.
+    if (X509_get_ext_by_NID(cert, NID_ct_precert_scts, position) >= 0) { X509_free(cert); return -3; }
+    X509_EXTENSION *extension = X509_get_ext(cert, position);
+    ASN1_OCTET_STRING *value = X509_EXTENSION_get_data(extension);
+    // extnValue holds a DER OCTET STRING whose content is the TLS-encoded list.
+    const unsigned char *cursor = ASN1_STRING_get0_data(value);
+    long value_len = ASN1_STRING_length(value);
+    ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &cursor, value_len);
+    if (inner == NULL || cursor != ASN1_STRING_get0_data(value) + value_len) goto done;
+    unsigned char *list = copy_out(ASN1_STRING_get0_data(inner), (size_t)ASN1_STRING_length(inner));
+    if (list == NULL) goto done;
+    // The precertificate's TBS is the leaf's TBS without this extension, re-encoded.
+    X509_EXTENSION *removed = X509_delete_ext(cert, position);
+    X509_EXTENSION_free(removed);
+    unsigned char *out = NULL;
+    int n = i2d_re_X509_tbs(cert, &out);
+    if (n <= 0 || out == NULL) { OPENSSL_free(list); goto done; }
+    *tbs = out;
+    *tbs_len = (size_t)n;
+    *scts = list;
+    *scts_len = (size_t)ASN1_STRING_length(inner);
+    result = 1;
+done:
+    ASN1_OCTET_STRING_free(inner);
+    X509_free(cert);
+    return result;
+}
+
+/// Reads a DER TimeStampResp (status must be granted) or a bare
+/// TimeStampToken into a PKCS7 token. Returns NULL and sets *status.
+static PKCS7 *parse_token(const unsigned char *der, size_t len, int *status) {
+    const unsigned char *cursor = der;
+    *status = -1;
+    if (der == NULL || len == 0 || len > 1 << 20) return NULL;
+    TS_RESP *response = d2i_TS_RESP(NULL, &cursor, (long)len);
+    if (response != NULL && cursor == der + len) {
+        long granted = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(response)));
+        PKCS7 *token = TS_RESP_get_token(response);
+        if ((granted != 0 && granted != 1) || token == NULL) {
+            TS_RESP_free(response);
+            *status = -2;
+            return NULL;
+        }
+        PKCS7 *copy = PKCS7_dup(token);
+        TS_RESP_free(response);
+        *status = copy ? 0 : -1;
+        return copy;
+    }
+    TS_RESP_free(response);
+    cursor = der;
+    PKCS7 *token = d2i_PKCS7(NULL, &cursor, (long)len);
+    if (token != NULL && cursor == der + len) { *status = 0; return token; }
+    PKCS7_free(token);
+    return NULL;
+}
+
+int bouncer_ts_parse(const unsigned char *der, size_t len,
+                     int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
+                     long long *gen_time) {
+    int status = -1;
+    PKCS7 *token = parse_token(der, len, &status);
+    if (token == NULL) return status;
+    TS_TST_INFO *info = PKCS7_to_TS_TST_INFO(token);
+    PKCS7_free(token);
+    if (info == NULL) return -3;
+    int result = -4;
+    TS_MSG_IMPRINT *message = TS_TST_INFO_get_msg_imprint(info);
+    X509_ALGOR *algorithm = TS_MSG_IMPRINT_get_algo(message);
+    ASN1_OCTET_STRING *digest = TS_MSG_IMPRINT_get_msg(message);
+    const ASN1_GENERALIZEDTIME *time = TS_TST_INFO_get_time(info);
+    struct tm parts;
+    memset(&parts, 0, sizeof parts);
+    if (algorithm == NULL || digest == NULL || time == NULL) goto done;
+    if (ASN1_STRING_length(digest) <= 0 || (size_t)ASN1_STRING_length(digest) > *imprint_len) goto done;
+    if (ASN1_TIME_to_tm(time, &parts) != 1) { result = -5; goto done; }
+    *imprint_nid = OBJ_obj2nid(algorithm->algorithm);
+    *imprint_len = (size_t)ASN1_STRING_length(digest);
+    memcpy(imprint, ASN1_STRING_get0_data(digest), *imprint_len);
+    *gen_time = (long long)timegm(&parts);
+    result = 0;
+done:
+    TS_TST_INFO_free(info);
+    return result;
+}
+
+int bouncer_ts_verify(const unsigned char *der, size_t len,
+                      const unsigned char *const *certs, const size_t *cert_lens, size_t count,
+                      long long at_time, char *error, size_t error_len) {
+    int status = -1;
+    int verified = 0;
+    if (error_len > 0) error[0] = 0;
+    PKCS7 *token = parse_token(der, len, &status);
+    X509_STORE *store = X509_STORE_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
+    if (token == NULL || store == NULL || untrusted == NULL || ctx == NULL || count == 0) {
+        snprintf(error, error_len, "%s", token == NULL ? "not a timestamp token" : "out of memory or empty chain");
+        goto done;
+    }
+    // The last certificate of the authority's chain is the trust anchor; the
+    // others (leaf, intermediates) may be needed when the token embeds none.
+    for (size_t i = 0; i < count; i++) {
+        X509 *cert = parse_cert(certs[i], cert_lens[i]);
+        if (cert == NULL) { snprintf(error, error_len, "authority certificate %zu is not DER X.509", i); goto done; }
+        int ok = (i + 1 == count) ? X509_STORE_add_cert(store, cert) : sk_X509_push(untrusted, cert) > 0;
+        if (i + 1 == count) X509_free(cert);
+        else if (!ok) X509_free(cert);
+        if (!ok) { snprintf(error, error_len, "cannot use authority certificate %zu", i); goto done; }
+    }
+    // Chain validity is judged at the token's own time, not now.
+    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), (time_t)at_time);
+    ERR_clear_error();
+    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_SIGNATURE);
+    TS_VERIFY_CTX_set_store(ctx, store);
+    store = NULL;  // owned by ctx now
+    TS_VERIFY_CTS_set_certs(ctx, untrusted);
+    untrusted = NULL;
+    verified = TS_RESP_verify_token(ctx, token) == 1;
+    if (!verified) {
+        unsigned long code = ERR_peek_last_error();
+        char reason[200];
+        ERR_error_string_n(code, reason, sizeof reason);
+        snprintf(error, error_len, "%s", code ? reason : "signature or chain did not verify");
+    }
+done:
+    ERR_clear_error();
+    TS_VERIFY_CTX_free(ctx);
+    X509_STORE_free(store);
+    if (untrusted) sk_X509_pop_free(untrusted, X509_free);
+    PKCS7_free(token);
+    return verified;
+}

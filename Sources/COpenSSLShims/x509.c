@@ -1,0 +1,166 @@
+#include "COpenSSLShims.h"
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/objects.h>
+#include <string.h>
+#include <time.h>
+
+// X.509 helpers for Sigstore: OpenSSL's STACK_OF macros and GENERAL_NAME
+// unions do not import into Swift, so chain building and SAN reading live here.
+
+static X509 *parse_der(const unsigned char *der, size_t len) {
+    const unsigned char *cursor = der;
+    if (der == NULL || len == 0 || len > (1 << 20)) return NULL;
+    X509 *cert = d2i_X509(NULL, &cursor, (long)len);
+    if (cert != NULL && cursor != der + len) { X509_free(cert); return NULL; } // trailing bytes
+    return cert;
+}
+
+int bouncer_x509_verify_chain(const unsigned char *leaf, size_t leaf_len,
+                              const unsigned char *const *untrusted, const size_t *untrusted_lens, size_t n_untrusted,
+                              const unsigned char *anchor, size_t anchor_len,
+                              int64_t at_time,
+                              unsigned char **issuer_out, size_t *issuer_len, int *error_out) {
+    int ok = 0;
+    *error_out = 0;
+    *issuer_out = NULL;
+    *issuer_len = 0;
+    X509 *leaf_cert = parse_der(leaf, leaf_len);
+    X509 *anchor_cert = parse_der(anchor, anchor_len);
+    X509_STORE *store = X509_STORE_new();
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (!leaf_cert || !anchor_cert || !store || !chain || !ctx) { *error_out = -1; goto done; }
+    if (X509_STORE_add_cert(store, anchor_cert) != 1) { *error_out = -1; goto done; }
+    for (size_t i = 0; i < n_untrusted; i++) {
+        X509 *c = parse_der(untrusted[i], untrusted_lens[i]);
+        if (!c) { *error_out = -1; goto done; }
+        if (!sk_X509_push(chain, c)) { X509_free(c); *error_out = -1; goto done; }
+    }
+    if (X509_STORE_CTX_init(ctx, store, leaf_cert, chain) != 1) { *error_out = -1; goto done; }
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    // The check time is the verified signing time: Fulcio leaves expire after minutes.
+    X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
+    if (X509_verify_cert(ctx) == 1) {
+        STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+        if (built && sk_X509_num(built) >= 2) {
+            X509 *issuer = sk_X509_value(built, 1);
+            unsigned char *out = NULL;
+            int n = i2d_X509(issuer, &out);
+            if (n > 0) { *issuer_out = out; *issuer_len = (size_t)n; ok = 1; }
+        } else {
+            *error_out = -2; // the leaf itself is the anchor: not a Fulcio leaf
+        }
+    } else {
+        *error_out = X509_STORE_CTX_get_error(ctx);
+    }
+done:
+    X509_STORE_CTX_free(ctx);
+    sk_X509_pop_free(chain, X509_free);
+    X509_STORE_free(store);
+    X509_free(anchor_cert);
+    X509_free(leaf_cert);
+    return ok;
+}
+
+const char *bouncer_x509_verify_error_string(int error) {
+    if (error == -1) return "a certificate could not be parsed";
+    if (error == -2) return "the certificate is itself a trust anchor";
+    return X509_verify_cert_error_string(error);
+}
+
+int bouncer_x509_is_self_signed(const unsigned char *der, size_t len) {
+    X509 *cert = parse_der(der, len);
+    if (!cert) return -1;
+    int ss = (X509_get_extension_flags(cert) & EXFLAG_SS) ? 1 : 0;
+    X509_free(cert);
+    return ss;
+}
+
+static int asn1_unix(const ASN1_TIME *t, int64_t *out) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    *out = (int64_t)timegm(&tm);
+    return 1;
+}
+
+int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+                      int *code_signing, unsigned char **spki_out, size_t *spki_len) {
+    X509 *cert = parse_der(der, len);
+    *spki_out = NULL;
+    if (!cert) return 0;
+    int ok = asn1_unix(X509_get0_notBefore(cert), not_before) && asn1_unix(X509_get0_notAfter(cert), not_after);
+    uint32_t flags = X509_get_extension_flags(cert);
+    *code_signing = (flags & EXFLAG_XKUSAGE) && (X509_get_extended_key_usage(cert) & XKU_CODE_SIGN) ? 1 : 0;
+    unsigned char *spki = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+    if (ok && n > 0) { *spki_out = spki; *spki_len = (size_t)n; } else { ok = 0; OPENSSL_free(spki); }
+    if (flags & EXFLAG_INVALID) ok = 0;
+    X509_free(cert);
+    return ok;
+}
+
+/// Copies the raw value (the OCTET STRING contents) of the extension with this
+/// dotted OID. Returns the value length, 0 when absent, -1 on error, -2 when the
+/// extension appears more than once, -3 when the buffer is too small.
+long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,
+                            unsigned char *buf, size_t cap) {
+    X509 *cert = parse_der(der, len);
+    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+    long result = -1;
+    if (!cert || !obj) goto done;
+    int pos = X509_get_ext_by_OBJ(cert, obj, -1);
+    if (pos < 0) { result = 0; goto done; }
+    if (X509_get_ext_by_OBJ(cert, obj, pos) >= 0) { result = -2; goto done; }
+    ASN1_OCTET_STRING *data = X509_EXTENSION_get_data(X509_get_ext(cert, pos));
+    int n = ASN1_STRING_length(data);
+    if (n < 0) goto done;
+    if ((size_t)n > cap) { result = -3; goto done; }
+    memcpy(buf, ASN1_STRING_get0_data(data), (size_t)n);
+    result = n;
+done:
+    ASN1_OBJECT_free(obj);
+    X509_free(cert);
+    return result;
+}
+
+/// The SAN entry at `index`: type 1 rfc822Name, 2 URI, 3 otherName with the
+/// Fulcio username OID 1.3.6.1.4.1.57264.1.7 (UTF8String), 4 DNS, 0 anything
+/// else. Returns the value length, -1 past the end or on error, -3 buffer too small.
+long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap) {
+    X509 *cert = parse_der(der, len);
+    long result = -1;
+    GENERAL_NAMES *names = NULL;
+    *type = 0;
+    if (!cert) return -1;
+    names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    if (!names || index < 0 || index >= sk_GENERAL_NAME_num(names)) goto done;
+    GENERAL_NAME *name = sk_GENERAL_NAME_value(names, index);
+    const ASN1_STRING *value = NULL;
+    switch (name->type) {
+    case GEN_EMAIL: *type = 1; value = name->d.rfc822Name; break;
+    case GEN_URI: *type = 2; value = name->d.uniformResourceIdentifier; break;
+    case GEN_DNS: *type = 4; value = name->d.dNSName; break;
+    case GEN_OTHERNAME: {
+        char oid[64];
+        OBJ_obj2txt(oid, sizeof oid, name->d.otherName->type_id, 1);
+        ASN1_TYPE *v = name->d.otherName->value;
+        if (strcmp(oid, "1.3.6.1.4.1.57264.1.7") == 0 && v && v->type == V_ASN1_UTF8STRING) {
+            *type = 3; value = v->value.utf8string;
+        }
+        break;
+    }
+    default: break;
+    }
+    if (value == NULL) { result = 0; goto done; }
+    int n = ASN1_STRING_length(value);
+    if (n < 0) goto done;
+    if ((size_t)n > cap) { result = -3; goto done; }
+    memcpy(buf, ASN1_STRING_get0_data(value), (size_t)n);
+    result = n;
+done:
+    GENERAL_NAMES_free(names);
+    X509_free(cert);
+    return result;
+}
