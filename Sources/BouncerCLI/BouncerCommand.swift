@@ -14,6 +14,7 @@ public struct BouncerCommand: ParsableCommand {
             VerifyCommand.self,
             VerifySignatureCommand.self,
             VerifyBundleCommand.self,
+            VerifyAttestationCommand.self, VerifyNpmCommand.self,
             FetchCommand.self,
             UnpackCommand.self,
             InspectCommand.self,

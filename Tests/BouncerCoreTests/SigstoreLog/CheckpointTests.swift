@@ -148,4 +148,23 @@ import BouncerTestSupport
             }
         }
     }
+
+    @Test func checkpointKeyIDFromAV02TrustedRootSelectsTheKey() throws {
+        guard let item = corpusCase("conformance__rekor2-happy-path"), let envelope = item.checkpoint,
+              let log = item.tlogs.first(where: { $0.key.kind == .ed25519 }) else { return }
+        func with(_ id: [UInt8]?) -> [TransparencyLogKey] {
+            [TransparencyLogKey(logID: log.logID, key: log.key, validFrom: nil, validUntil: nil, baseURL: log.baseURL, checkpointKeyID: id)]
+        }
+        // The 4-byte hint, or the full key ID it is the prefix of (the v2 log ID here).
+        _ = try Checkpoint.verify(envelope: envelope, logs: with(Array(log.logID.prefix(4))))
+        _ = try Checkpoint.verify(envelope: envelope, logs: with(log.logID))
+        #expect(throws: TransparencyError.checkpointUnknownKey(origin: "log2025-alpha1.rekor.sigstage.dev")) {
+            try Checkpoint.verify(envelope: envelope, logs: with([0, 1, 2, 3]))
+        }
+        // The C2SP Ed25519 key ID binds the name: the same key under another host does not sign this note.
+        let renamed = [TransparencyLogKey(logID: log.logID, key: log.key, validFrom: nil, validUntil: nil, baseURL: "https://log2025-alpha1.rekor.example")]
+        #expect(throws: TransparencyError.checkpointUnknownKey(origin: "log2025-alpha1.rekor.sigstage.dev")) {
+            try Checkpoint.verify(envelope: envelope, logs: renamed)
+        }
+    }
 }

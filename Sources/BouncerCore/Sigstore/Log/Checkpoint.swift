@@ -107,7 +107,8 @@ extension TransparencyLogKey {
     /// C2SP rule SHA-256(name || 0x0A || 0x01 || key)[0:4]; otherwise (Rekor
     /// v1's ECDSA and RSA logs) SHA-256(DER SPKI)[0:4].
     func noteKeyHint(name: String) -> [UInt8] {
-        if let checkpointKeyID, checkpointKeyID.count == 4 { return checkpointKeyID }
+        // Given as 4 bytes, or as the full 32-byte key ID whose first 4 bytes are the hint.
+        if let checkpointKeyID, checkpointKeyID.count >= 4 { return Array(checkpointKeyID.prefix(4)) }
         if case .ed25519 = key.kind, let raw = key.rawEd25519 {
             return Array(Hasher.digest(Array(name.utf8) + [0x0A, 0x01] + raw, .sha256).bytes.prefix(4))
         }

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import BouncerCore
+import BouncerTestSupport
+
+/// Byte mutations of real inputs: no parser may trap, and no mutation of
+/// signed bytes may verify.
+@Suite struct SigstoreLogMutationTests {
+    /// SplitMix64: deterministic, so a failure can be replayed.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    }
+
+    /// Flips, replaces, inserts or deletes one byte in `range`.
+    static func mutate(_ bytes: [UInt8], in range: Range<Int>, _ random: inout Random) -> [UInt8] {
+        var out = bytes
+        let at = range.lowerBound + random.below(range.count)
+        switch random.below(4) {
+        case 0: out[at] ^= UInt8(1 << random.below(8))
+        case 1: out[at] = out[at] &+ UInt8(1 + random.below(255))  // never the same byte
+        case 2: out.insert(UInt8(truncatingIfNeeded: random.next()), at: at)
+        default: out.remove(at: at)
+        }
+        return out
+    }
+
+    static func item(_ name: String) -> LogFixture.Case? {
+        guard Corpus.rootOrNotice("SigstoreLogMutationTests") != nil else { return nil }
+        return LogFixture.named(name)
+    }
+
+    @Test func mutatedCheckpointTextNeverVerifies() throws {
+        for name in ["conformance__happy-path-v0.3", "conformance__rekor2-happy-path"] {
+            guard let item = Self.item(name), let envelope = item.checkpoint else { continue }
+            let bytes = Array(envelope.utf8)
+            let logs = item.tlogs
+            _ = try Checkpoint.verify(envelope: envelope, logs: logs)
+            let bodyEnd = try #require(envelope.range(of: "\n\n")).lowerBound.utf16Offset(in: envelope)
+            var random = Random(state: 6962)
+            var refused = 0
+            for _ in 0..<1500 {
+                let mutated = Self.mutate(bytes, in: 0..<bodyEnd, &random)
+                // Mutated bytes that are not UTF-8 are not a String at all; decode leniently.
+                let text = String(decoding: mutated, as: UTF8.self)
+                if let checkpoint = try? Checkpoint.verify(envelope: text, logs: logs) {
+                    Issue.record("\(name): mutated note verified: \(checkpoint.origin) \(checkpoint.treeSize)")
+                } else {
+                    refused += 1
+                }
+            }
+            #expect(refused == 1500)
+            // Anywhere in the envelope: never a trap.
+            for _ in 0..<1500 {
+                _ = try? Checkpoint.verify(envelope: String(decoding: Self.mutate(bytes, in: 0..<bytes.count, &random), as: UTF8.self), logs: logs)
+            }
+        }
+    }
+
+    @Test func mutatedEntryBodiesAreRefusedOrUnchanged() throws {
+        for name in ["conformance__happy-path-v0.3", "conformance__happy-path-intoto-in-dsse-v3", "gh-cli__sigstore-js-2.1.0-npm-provenance", "conformance__rekor2-dsse-happy-path"] {
+            guard let item = Self.item(name), let expected = try LogEntryCorpusTests.expectation(item) else { continue }
+            try RekorEntryBody.check(canonicalizedBody: item.body, kind: item.kind, version: item.version, expected: expected)
+            var random = Random(state: 36056)
+            for _ in 0..<800 {
+                let mutated = Self.mutate(item.body, in: 0..<item.body.count, &random)
+                do {
+                    try RekorEntryBody.check(canonicalizedBody: mutated, kind: item.kind, version: item.version, expected: expected)
+                    // Accepted only if what the body says did not change: the same JSON value.
+                    let before = try JSONSerialization.jsonObject(with: Data(item.body)) as? NSDictionary
+                    let after = try JSONSerialization.jsonObject(with: Data(mutated)) as? NSDictionary
+                    if before != after {
+                        // Fields the check does not compare (envelopeHash, hash, keyDetails) may differ;
+                        // the compared ones cannot, or the check would have thrown.
+                        #expect(Self.comparedFieldsEqual(before, after), "\(name): a changed body passed")
+                    }
+                } catch let error as TransparencyError {
+                    #expect(["tlog-body-malformed", "tlog-body-mismatch", "tlog-body-kind-mismatch", "tlog-body-unsupported-kind"].contains(error.code))
+                } catch {
+                    Issue.record("\(name): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Only the fields the check compares: unknown keys (a mutated key name),
+    /// envelopeHash, keyDetails and intoto's content.hash are left out, and
+    /// base64 padding is ignored.
+    static func comparedFieldsEqual(_ a: NSDictionary?, _ b: NSDictionary?) -> Bool {
+        let compared: Set<String> = ["apiVersion", "kind", "spec", "data", "hash", "algorithm", "value", "digest", "signature",
+                                     "content", "publicKey", "signatures", "verifier", "payloadHash", "envelope", "payload",
+                                     "payloadType", "sig", "hashedRekordV002", "dsseV002", "x509Certificate", "rawBytes"]
+        func strip(_ value: Any, parent: String) -> Any {
+            if let dictionary = value as? [String: Any] {
+                var out: [String: Any] = [:]
+                for (key, item) in dictionary where compared.contains(key) && !(key == "hash" && parent == "content") {
+                    out[key] = strip(item, parent: key)
+                }
+                return out as NSDictionary
+            }
+            if let array = value as? [Any] { return array.map { strip($0, parent: parent) } as NSArray }
+            // Base64 padding is optional in protobuf JSON: the same bytes either way.
+            if let text = value as? String { return String(text.reversed().drop { $0 == "=" }.reversed()) as NSString }
+            return value
+        }
+        guard let a, let b else { return a == nil && b == nil }
+        return (strip(a, parent: "") as? NSDictionary) == (strip(b, parent: "") as? NSDictionary)
+    }
+
+    @Test func mutatedLeafCertificatesKeepNoSCTUnlessThePrecertIsUnchanged() throws {
+        guard let item = Self.item("conformance__happy-path-v0.3"), let leaf = item.leafDER else { return }
+        let issuers = CertificateTransparencyTests.caCertificates(item)
+        let original = try CertificateTransparency.precertParts(leaf)
+        let ctlogs = item.ctlogs
+        var random = Random(state: 3161)
+        var verified = 0
+        for _ in 0..<1500 {
+            let mutated = Self.mutate(leaf, in: 0..<leaf.count, &random)
+            for issuer in issuers {
+                if (try? CertificateTransparency.verifyEmbeddedSCTs(leafDER: mutated, issuerDER: issuer, ctLogs: ctlogs, at: .distantFuture)) != nil {
+                    // Only a change outside what the log signed (the CA's signature, or an
+                    // encoding OpenSSL normalises back) may still verify.
+                    let parts = try CertificateTransparency.precertParts(mutated)
+                    #expect(parts.tbs == original.tbs && parts.scts == original.scts)
+                    verified += 1
+                }
+            }
+        }
+        print("SigstoreLogMutationTests: \(verified) of 1500 leaf mutations left the signed precertificate unchanged")
+        // Garbage SCT lists never trap.
+        for _ in 0..<3000 {
+            _ = try? CertificateTransparency.parseList(Self.mutate(original.scts, in: 0..<original.scts.count, &random))
+        }
+    }
+
+    @Test func mutatedTimestampTokensNeverTrapAndRarelyVerify() throws {
+        guard let item = Self.item("conformance__rekor2-happy-path"), let token = item.timestamps.first, let signature = item.signature else { return }
+        let authorities = try LogFixture.authorities(item.root)
+        let genuine = try RFC3161Timestamp.verify(tokenDER: token, signature: signature, authorities: authorities)
+        var random = Random(state: 2014)
+        for _ in 0..<600 {
+            let mutated = Self.mutate(token, in: 0..<token.count, &random)
+            if let date = try? RFC3161Timestamp.verify(tokenDER: mutated, signature: signature, authorities: authorities) {
+                // Only bytes outside the signed TSTInfo and signed attributes (unsigned fields,
+                // certificates the chain does not need) may change; the time stays the signed one.
+                #expect(date == genuine)
+            }
+        }
+    }
+}
