@@ -93,7 +93,8 @@ enum EvidenceCheck {
         case .checksums(let spec): ChecksumsRequirementCheck.check(spec, context)
         case .signature(let spec): SignatureRequirementCheck.check(spec, context)
         case .sigstore(let spec): SigstoreRequirementCheck.check(spec, context)
-        case .provenance, .registrySignature, .attestation:
+        case .provenance(let spec): ProvenanceRequirementCheck.check(spec, context)
+        case .registrySignature, .attestation:
             .failure(UnavailableEvidence.problem(kind: requirement.kind))
         }
     }
@@ -101,8 +102,8 @@ enum EvidenceCheck {
     /// Whether this build can verify `kind` at all (checked before any download).
     static func isAvailable(_ requirement: Requirement) -> Bool {
         switch requirement {
-        case .digest, .integrity, .checksums, .signature, .sigstore: true
-        case .provenance, .registrySignature, .attestation: false
+        case .digest, .integrity, .checksums, .signature, .sigstore, .provenance: true
+        case .registrySignature, .attestation: false
         }
     }
 }
