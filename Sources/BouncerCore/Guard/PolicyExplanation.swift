@@ -63,7 +63,7 @@ extension PolicyGuard {
                 explanation.sigstoreRoot = policy.sigstore.rootDescription
             }
             if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0) }) {
-                explanation.action = "fail: evidence kind '\(unavailable.kind)' is not available in this build (exit 2)"
+                explanation.action = "fail: \(UnavailableEvidence.problem(for: unavailable).message) (exit 2)"
             }
         }
         for exception in policy.exceptions where exception.match.matches(request) {

@@ -6,4 +6,10 @@ enum UnavailableEvidence {
         EvidenceProblem(code: "evidence-unavailable", family: .configuration,
                         message: "evidence kind '\(kind)' is not available in this build")
     }
+
+    /// The refusal for a requirement `EvidenceCheck.isAvailable` rejects.
+    static func problem(for requirement: Requirement) -> EvidenceProblem {
+        if case .attestation = requirement { return AttestationRequirementCheck.missingURL }
+        return problem(kind: requirement.kind)
+    }
 }
