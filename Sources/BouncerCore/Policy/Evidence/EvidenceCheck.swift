@@ -95,18 +95,16 @@ enum EvidenceCheck {
         case .sigstore(let spec): SigstoreRequirementCheck.check(spec, context)
         case .provenance(let spec): ProvenanceRequirementCheck.check(spec, context)
         case .attestation(let spec): AttestationRequirementCheck.check(spec, context)
-        case .registrySignature:
-            .failure(UnavailableEvidence.problem(kind: requirement.kind))
+        case .registrySignature(let keyName): RegistrySignatureRequirementCheck.check(keyName: keyName, context)
         }
     }
 
     /// Whether this build can verify `kind` at all (checked before any download).
     static func isAvailable(_ requirement: Requirement) -> Bool {
         switch requirement {
-        case .digest, .integrity, .checksums, .signature, .sigstore, .provenance: true
+        case .digest, .integrity, .checksums, .signature, .sigstore, .provenance, .registrySignature: true
         // PEP 740 provenance is fetched from the rule's url (no adapter supplies it yet).
         case .attestation(let spec): spec.url != nil
-        case .registrySignature: false
         }
     }
 }
