@@ -144,42 +144,72 @@ int bouncer_ts_verify(const unsigned char *der, size_t len,
     if (error_len > 0) error[0] = 0;
     PKCS7 *token = parse_token(der, len, &status);
     X509_STORE *store = X509_STORE_new();
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
-    if (token == NULL || store == NULL || untrusted == NULL || ctx == NULL || count == 0) {
+    X509_STORE_CTX *chain_ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *authority = sk_X509_new_null();   // leaf and intermediates of the authority
+    STACK_OF(X509) *untrusted = sk_X509_new_null();   // those plus the token's own certificates
+    STACK_OF(X509) *signers = NULL;
+    X509 *first = NULL;
+    if (token == NULL || store == NULL || chain_ctx == NULL || authority == NULL || untrusted == NULL || count == 0) {
         snprintf(error, error_len, "%s", token == NULL ? "not a timestamp token" : "out of memory or empty chain");
         goto done;
     }
-    // The last certificate of the authority's chain is the trust anchor; the
-    // others (leaf, intermediates) may be needed when the token embeds none.
+    // The last certificate of the authority's chain is the trust anchor.
     for (size_t i = 0; i < count; i++) {
         X509 *cert = parse_cert(certs[i], cert_lens[i]);
         if (cert == NULL) { snprintf(error, error_len, "authority certificate %zu is not DER X.509", i); goto done; }
-        int ok = (i + 1 == count) ? X509_STORE_add_cert(store, cert) : sk_X509_push(untrusted, cert) > 0;
-        if (i + 1 == count) X509_free(cert);
-        else if (!ok) X509_free(cert);
+        if (i == 0 && X509_up_ref(cert) == 1) first = cert;
+        int ok = (i + 1 == count) ? X509_STORE_add_cert(store, cert) == 1 : sk_X509_push(authority, cert) > 0;
+        if (i + 1 == count || !ok) X509_free(cert);
         if (!ok) { snprintf(error, error_len, "cannot use authority certificate %zu", i); goto done; }
     }
-    // Chain validity is judged at the token's own time, not now.
-    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), (time_t)at_time);
     ERR_clear_error();
-    TS_VERIFY_CTX_set_flags(ctx, TS_VFY_SIGNATURE);
-    TS_VERIFY_CTX_set_store(ctx, store);
-    store = NULL;  // owned by ctx now
-    TS_VERIFY_CTS_set_certs(ctx, untrusted);
-    untrusted = NULL;
-    verified = TS_RESP_verify_token(ctx, token) == 1;
-    if (!verified) {
-        unsigned long code = ERR_peek_last_error();
-        char reason[200];
-        ERR_error_string_n(code, reason, sizeof reason);
-        snprintf(error, error_len, "%s", code ? reason : "signature or chain did not verify");
+    // 1. The CMS signature over the TSTInfo (and its signed attributes), by
+    //    the one signer, found among the token's and the authority's certificates.
+    if (PKCS7_verify(token, authority, NULL, NULL, NULL, PKCS7_NOVERIFY) != 1) {
+        snprintf(error, error_len, "the timestamp's CMS signature does not verify");
+        goto done;
     }
+    signers = PKCS7_get0_signers(token, authority, 0);
+    if (signers == NULL || sk_X509_num(signers) != 1) {
+        snprintf(error, error_len, "the timestamp must have exactly one signer");
+        goto done;
+    }
+    X509 *signer = sk_X509_value(signers, 0);
+    // 2. The signer must be usable for timestamps. OpenSSL's timestamp purpose
+    //    also demands a critical EKU, which real TSAs (GitHub's) do not set.
+    if (!(X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(signer) & XKU_TIMESTAMP)) {
+        snprintf(error, error_len, "the signer's certificate lacks the timeStamping extended key usage");
+        goto done;
+    }
+    // 3. When the trusted root names the TSA's own certificate, it must be the signer.
+    if (first != NULL && count > 1 && X509_check_ca(first) == 0 && X509_cmp(first, signer) != 0) {
+        snprintf(error, error_len, "the signer is not the authority's timestamping certificate");
+        goto done;
+    }
+    // 4. The signer chains to the authority's root at genTime, not now.
+    for (int i = 0; i < sk_X509_num(authority); i++) {
+        if (!sk_X509_push(untrusted, sk_X509_value(authority, i))) goto done;
+    }
+    STACK_OF(X509) *embedded = token->d.sign ? token->d.sign->cert : NULL;
+    for (int i = 0; embedded != NULL && i < sk_X509_num(embedded); i++) {
+        if (!sk_X509_push(untrusted, sk_X509_value(embedded, i))) goto done;
+    }
+    if (X509_STORE_CTX_init(chain_ctx, store, signer, untrusted) != 1) goto done;
+    X509_STORE_CTX_set_time(chain_ctx, 0, (time_t)at_time);
+    if (X509_verify_cert(chain_ctx) != 1) {
+        snprintf(error, error_len, "the signer's chain does not verify at genTime: %s",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(chain_ctx)));
+        goto done;
+    }
+    verified = 1;
 done:
     ERR_clear_error();
-    TS_VERIFY_CTX_free(ctx);
+    sk_X509_free(signers);
+    X509_STORE_CTX_free(chain_ctx);
     X509_STORE_free(store);
-    if (untrusted) sk_X509_pop_free(untrusted, X509_free);
+    sk_X509_free(untrusted);  // borrowed references only
+    sk_X509_pop_free(authority, X509_free);
+    X509_free(first);
     PKCS7_free(token);
     return verified;
 }

@@ -14,6 +14,9 @@ public struct SigstoreTrustedRoot: Sendable {
             self.end = end
         }
 
+        /// An RFC 3339 time as trusted_root.json writes it, or nil.
+        public static func parseRFC3339(_ text: String) -> Date? { RFC3339.parse(text) }
+
         /// Whether `date` falls in the window. The end is inclusive, as the
         /// conformance suite expects (TimeRange is a closed interval there).
         public func contains(_ date: Date) -> Bool {

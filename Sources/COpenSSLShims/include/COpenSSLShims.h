@@ -52,8 +52,10 @@ int bouncer_ct_precert_parts(const unsigned char *der, size_t len, unsigned char
 /// Unix seconds. 0 ok; -1 not DER, -2 status not granted, -3 no TSTInfo, -4 bad imprint, -5 bad time.
 int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, unsigned char *imprint,
                      size_t *imprint_len, long long *gen_time);
-/// Verifies the token's CMS signature and the signer's chain to the last of
-/// `certs` (leaf first) at `at_time`; 1 verified, else 0 with a reason in `error`.
+/// Verifies the token's CMS signature (one signer), the signer's timeStamping
+/// EKU, that the signer is certs[0] when that is a non-CA certificate, and the
+/// signer's chain to the last of `certs` (leaf first) at `at_time`;
+/// 1 verified, else 0 with a reason in `error`.
 int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
                       const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
 #endif

@@ -81,3 +81,25 @@ import BouncerTestSupport
         #expect(SigstoreTrustedRoot.Window(start: start, end: nil).contains(Date(timeIntervalSince1970: 4_000_000_000)))
     }
 }
+
+/// The hand-written RFC 3339 parser used for trusted-root windows, against
+/// the dates `date -u -d ... +%s` (GNU coreutils) gives.
+@Suite struct RFC3339Tests {
+    static func unix(_ text: String) throws -> Double {
+        let result = try BouncerProcess.runProgram("/usr/bin/date", ["-u", "-d", text, "+%s"])
+        return try #require(Double(result.out.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    @Test func parsesTheTrustedRootForms() throws {
+        for text in ["2021-03-07T03:20:29Z", "2022-04-13T20:06:15.000Z", "2023-07-12T15:56:36Z", "2000-02-29T00:00:00Z",
+                     "1970-01-01T00:00:00Z", "2025-04-09T00:00:00+02:00", "2024-12-31T23:59:59-05:30", "2100-03-01T12:00:00Z"] {
+            let date = try #require(SigstoreTrustedRoot.Window.parseRFC3339(text), "\(text)")
+            #expect(date.timeIntervalSince1970.rounded(.down) == (try Self.unix(text)), "\(text)")
+        }
+        #expect(SigstoreTrustedRoot.Window.parseRFC3339("2022-04-13T20:06:15.250Z")?.timeIntervalSince1970 == 1_649_880_375.25)
+        for bad in ["", "2021-03-07", "2021-03-07T03:20:29", "2021-13-07T03:20:29Z", "2021-03-07 03:20:29Z", "2021-03-07T03:20:29Zx",
+                    "2021-03-07T03:20:29+0100", "2021-03-07T03:20:29.Z", "２021-03-07T03:20:29Z", "2021-03-07T25:20:29Z"] {
+            #expect(SigstoreTrustedRoot.Window.parseRFC3339(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -8,8 +8,11 @@ import BouncerTestSupport
 @Suite struct RFC3161OpenSSLPeerTests {
     static let openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    /// Builds a root, a TSA certificate with the given EKU and two responses
-    /// over `signature`: SHA-256 with the certificate embedded, SHA-384 without.
+    /// Builds a root, a TSA certificate and two responses over `signature`:
+    /// SHA-256 with the certificate embedded, SHA-384 without. With "extra":
+    /// a second TSA under the same root, and the same TSTInfo re-signed with
+    /// `openssl cms` by certificates with a non-critical timeStamping EKU and
+    /// with only codeSigning.
     static let script = #"""
 set -e
 # $1 = name of the TSA EKU extension value ("critical,timeStamping" or "codeSigning")
@@ -55,6 +58,28 @@ openssl ts -query -data sig.bin -sha384 -no_nonce -out no-cert.tsq
 openssl ts -reply -queryfile no-cert.tsq -config tsa.cnf -out no-cert.tsr
 openssl x509 -in root.pem -outform DER -out root.der
 openssl x509 -in tsa.pem -outform DER -out tsa.der
+if [ "$3" = "extra" ]; then
+  # A second TSA under the same root, and tokens signed through CMS by
+  # certificates whose EKU is non-critical timeStamping or codeSigning only.
+  sign_cert() { # name eku
+    openssl ecparam -name prime256v1 -genkey -noout -out "$1.key"
+    openssl req -new -key "$1.key" -subj "/O=bouncer-test/CN=$1" -out "$1.csr"
+    printf "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n" "$2" > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA root.pem -CAkey root.key -CAcreateserial -days 365 -extfile "$1.ext" -out "$1.pem"
+    openssl x509 -in "$1.pem" -outform DER -out "$1.der"
+  }
+  sign_cert second critical,timeStamping
+  sed -e 's#./tsa.pem#./second.pem#' -e 's#./tsa.key#./second.key#' tsa.cnf > second.cnf
+  openssl ts -reply -queryfile with-cert.tsq -config second.cnf -out second.tsr
+  openssl ts -reply -in with-cert.tsr -token_out -out token.der
+  openssl cms -verify -inform DER -in token.der -noverify -binary -out tstinfo.der
+  for kind in noncritical:timeStamping codesigning:codeSigning; do
+    name=${kind%%:*}
+    sign_cert "$name" "${kind#*:}"
+    openssl cms -sign -binary -nodetach -in tstinfo.der -econtent_type 1.2.840.113549.1.9.16.1.4 \
+      -signer "$name.pem" -inkey "$name.key" -md sha256 -nosmimecap -outform DER -out "$name.tsr"
+  done
+fi
 """#
 
     struct TSA {
@@ -65,7 +90,7 @@ openssl x509 -in tsa.pem -outform DER -out tsa.der
         func file(_ name: String) -> [UInt8] { (try? Array(Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)")))) ?? [] }
     }
 
-    static func makeTSA(signature: [UInt8], future: Bool = false) throws -> TSA? {
+    static func makeTSA(signature: [UInt8], future: Bool = false, extra: Bool = false) throws -> TSA? {
         guard openssl != nil else {
             print("NOTICE: RFC3161OpenSSLPeerTests skipped: openssl is not installed")
             return nil
@@ -73,7 +98,7 @@ openssl x509 -in tsa.pem -outform DER -out tsa.der
         let dir = try BouncerProcess.temporaryDirectory("tsa").path
         try Data(signature).write(to: URL(fileURLWithPath: "\(dir)/sig.bin"))
         try Data(script.utf8).write(to: URL(fileURLWithPath: "\(dir)/make.sh"))
-        let result = try BouncerProcess.runProgram("/bin/sh", ["make.sh", "critical,timeStamping", future ? "future" : "now"], cwd: dir)
+        let result = try BouncerProcess.runProgram("/bin/sh", ["make.sh", "critical,timeStamping", future ? "future" : "now", extra ? "extra" : "none"], cwd: dir)
         #expect(result.status == 0, "openssl TSA setup failed: \(result.err)")
         return TSA(dir: dir)
     }
@@ -121,6 +146,37 @@ openssl x509 -in tsa.pem -outform DER -out tsa.der
                 Issue.record("\(response): a token signed before its TSA certificate was valid verified")
             } catch {
                 #expect(error.code == "tsa-untrusted", "\(error)")
+            }
+        }
+    }
+
+    @Test func signerMustBeTheNamedTSACertificateAndCarryTheTimeStampingUsage() throws {
+        guard let tsa = try Self.makeTSA(signature: Self.signature, extra: true) else { return }
+        defer { try? FileManager.default.removeItem(atPath: tsa.dir) }
+        func authority(_ names: [String]) -> [TimestampAuthority] {
+            [TimestampAuthority(certificateChainDER: names.map { tsa.file($0) }, validFrom: nil, validUntil: nil)]
+        }
+        let genuine = try RFC3161Timestamp.verify(tokenDER: tsa.file("with-cert.tsr"), signature: Self.signature, authorities: authority(["tsa.der", "root.der"]))
+        // Another TSA certificate under the same root is not the one the trusted root names...
+        do {
+            _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["tsa.der", "root.der"]))
+            Issue.record("a token by another certificate under the same root verified")
+        } catch {
+            #expect(error.description.contains("not the authority's timestamping certificate"), "\(error)")
+        }
+        // ...but it is when it is named, or when the trusted root names only the root.
+        _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["second.der", "root.der"]))
+        _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["root.der"]))
+        // A non-critical timeStamping EKU (as on GitHub's TSA) is enough; the time is the TSTInfo's.
+        let noncritical = try RFC3161Timestamp.verify(tokenDER: tsa.file("noncritical.tsr"), signature: Self.signature, authorities: authority(["noncritical.der", "root.der"]))
+        #expect(noncritical == genuine)
+        // Without timeStamping the signer cannot make timestamps, even under the trusted root.
+        for chain in [["codesigning.der", "root.der"], ["root.der"]] {
+            do {
+                _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("codesigning.tsr"), signature: Self.signature, authorities: authority(chain))
+                Issue.record("a token by a code-signing certificate verified with \(chain)")
+            } catch {
+                #expect(error.description.contains("lacks the timeStamping extended key usage"), "\(error)")
             }
         }
     }

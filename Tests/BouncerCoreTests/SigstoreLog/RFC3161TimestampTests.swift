@@ -54,6 +54,7 @@ import BouncerTestSupport
                 let date = try Self.verify(item)
                 Issue.record("\(name) verified at \(date)")
             } catch let error as TransparencyError {
+                print("RFC3161TimestampTests: \(name): \(error)")
                 #expect(error.code == code, "\(name): \(error)")
             } catch {
                 Issue.record("\(name): \(error)")

@@ -7,10 +7,12 @@ import Foundation
 public enum RFC3161Timestamp {
     /// Verifies a DER TimeStampResp or TimeStampToken over the bundle's
     /// signature bytes and returns its `genTime`. The message imprint must be
-    /// the hash of `signature`; the CMS signature must chain to one of the
-    /// `authorities` at genTime (OpenSSL `TS_RESP_verify_token`, which also
-    /// checks the timeStamping EKU and the ESS signing-certificate binding),
-    /// and genTime must lie in that authority's validity window.
+    /// the hash of `signature`. For one of the `authorities`: genTime lies in
+    /// its validity window; the CMS signature verifies (one signer); the
+    /// signer has the timeStamping EKU (critical or not: OpenSSL's own
+    /// timestamp purpose insists on critical, which GitHub's TSA is not); the
+    /// signer is the authority's named TSA certificate when the chain starts
+    /// with one; and the signer chains to the authority's root at genTime.
     public static func verify(tokenDER: [UInt8], signature: [UInt8], authorities: [TimestampAuthority]) throws(TransparencyError) -> Date {
         let token = try parse(tokenDER)
         guard MerkleInclusion.constantTimeEqual(token.imprint, Hasher.digest(signature, token.hash).bytes) else {
