@@ -121,6 +121,44 @@ import BouncerTestSupport
         #expect(f.server.requests(to: "/files/\(c.fileName).sigstore.json") == requestsBefore)
     }
 
+    /// `bouncer check --frozen` re-verifies the bundle and finds the lock unchanged;
+    /// a later version carrying no Sigstore bundle is a trust downgrade;
+    /// audit mode lets a failing bundle through, loudly.
+    @Test func checkReverifiesAndAWeakerNextVersionIsADowngrade() throws {
+        guard let c = try Case(Self.wheelCase, test: "checkReverifiesAndAWeakerNextVersionIsADowngrade") else { return }
+        let f = try PolicyFixture("bouncer-sigstore-lock")
+        serve(c, f)
+        try f.writePolicy(policy(f, signer: keyless(identity: c.identity, issuer: c.issuer)))
+        #expect(try f.fetch(f.url(c.fileName)).status == 0)
+        let locked = try #require(f.lockBytes)
+        let check = try f.bouncer(["check", "--frozen", "--policy", f.path("policy.json")])
+        #expect(check.status == 0, "\(check.err)")
+        #expect(f.lockBytes == locked)
+
+        // The next version, pinned by digest only, lacks the Sigstore evidence the locked one had.
+        let next = c.fileName.replacingOccurrences(of: "0.1.2", with: "0.1.3")
+        #expect(next != c.fileName)
+        let body = try PolicyFixture.randomBytes(5000)
+        f.server.register(next, body)
+        try f.writePolicy("""
+        {"version": 1, "rules": [{"name": "pinned", "match": {"url": "\(f.server.baseURL)/files/*"}, "require": [{"digest": {}}]}]}
+        """)
+        let weaker = try f.fetch(f.url(next), ["--sha256", try PolicyFixture.sha256sum(body), "--json"])
+        #expect(weaker.status == 1, "\(weaker.out)")
+        #expect(weaker.out.contains("\"code\":\"trust-downgrade\""), "\(weaker.out)")
+        #expect(weaker.out.contains("lacks sigstore"), "\(weaker.out)")
+
+        // Audit mode: a bundle by the wrong signer is allowed with a warning naming the failure.
+        let audit = try PolicyFixture("bouncer-sigstore-audit")
+        serve(c, audit)
+        try audit.writePolicy(policy(audit, signer: keyless(identity: c.identity, issuer: "https://gitlab.com"))
+            .replacingOccurrences(of: "\"mode\": \"enforce\"", with: "\"mode\": \"audit\""))
+        let warned = try audit.fetch(audit.url(c.fileName))
+        #expect(warned.status == 0, "\(warned.err)")
+        #expect(warned.err.contains("ALLOWED WITH WARNINGS"), "\(warned.err)")
+        #expect(warned.err.contains("does not match 'https://gitlab.com'"), "\(warned.err)")
+    }
+
     enum Refusal: CaseIterable {
         case bundleMissing, bundleTampered, artifactTampered, wrongIdentity, wrongIssuer, identityRegexpPrefix, bundleNotJSON
     }
