@@ -130,6 +130,7 @@ import BouncerTestSupport
         let result = try f.fetch(f.server.url("/files/p/-/p-1.0.0.tgz"))
         #expect(result.status == 2, "\(result.err)")
         #expect(result.err.contains("registrySignature needs 'key'"), "\(result.err)")
+        #expect(f.server.requests(to: "/files/p/-/p-1.0.0.tgz") == 0)
         try f.writePolicy(policy(f))
         let empty = try f.fetch(f.server.url("/files/p/-/p-1.0.0.tgz"))
         #expect(empty.status == 2, "\(empty.err)")

@@ -102,7 +102,9 @@ enum EvidenceCheck {
     /// Whether this build can verify `kind` at all (checked before any download).
     static func isAvailable(_ requirement: Requirement) -> Bool {
         switch requirement {
-        case .digest, .integrity, .checksums, .signature, .sigstore, .provenance, .registrySignature: true
+        case .digest, .integrity, .checksums, .signature, .sigstore, .provenance: true
+        // No npm registry keys are built in: without the policy's, nothing can verify.
+        case .registrySignature(let key): key != nil
         // PEP 740 provenance is fetched from the rule's url (no adapter supplies it yet).
         case .attestation(let spec): spec.url != nil
         }

@@ -11,10 +11,7 @@ import Foundation
 /// from the adapter (npm) or, for a plain URL, from that same layout.
 enum RegistrySignatureRequirementCheck {
     static func check(keyName: String?, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
-        guard let keyName else {
-            return .failure(EvidenceProblem(code: "registry-keys-missing", family: .configuration,
-                                            message: "registrySignature needs 'key': an npm-registry key (the registry's {\"keys\": [...]} document)"))
-        }
+        guard let keyName else { return .failure(missingKey) }
         // Trust material: any problem with it is the policy's (exit 2).
         let key: PolicyKey, keys: NpmRegistryKeys
         do { key = try context.key(keyName) } catch { return .failure(EvidenceProblem(error)) }
@@ -60,6 +57,12 @@ enum RegistrySignatureRequirementCheck {
                                       summary: "npm registry signature by \(verified.keyID) over \(name)@\(version) and its integrity",
                                       record: LockEvidence(kind: "registrySignature", signer: verified.keyID, source: fetched.shown)))
     }
+}
+
+extension RegistrySignatureRequirementCheck {
+    /// No registry keys are built in: the policy must name them.
+    static let missingKey = EvidenceProblem(code: "registry-keys-missing", family: .configuration,
+                                            message: "registrySignature needs 'key': an npm-registry key (the registry's {\"keys\": [...]} document)")
 }
 
 /// `REGISTRY/NAME/-/FILE.tgz` (NAME may be `@scope/name`), the layout npm

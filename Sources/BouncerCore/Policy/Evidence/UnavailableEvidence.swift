@@ -10,6 +10,7 @@ enum UnavailableEvidence {
     /// The refusal for a requirement `EvidenceCheck.isAvailable` rejects.
     static func problem(for requirement: Requirement) -> EvidenceProblem {
         if case .attestation = requirement { return AttestationRequirementCheck.missingURL }
+        if case .registrySignature = requirement { return RegistrySignatureRequirementCheck.missingKey }
         return problem(kind: requirement.kind)
     }
 }
