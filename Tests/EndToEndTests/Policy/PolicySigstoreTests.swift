@@ -17,9 +17,9 @@ import BouncerTestSupport
         /// The bundle's tlog log index, read by Foundation.
         let logIndex: String
 
-        init?(_ name: String, test: String) throws {
+        init?(_ name: String, format: String = "sigstore-bundle", test: String) throws {
             guard let root = Corpus.rootOrNotice(test) else { return nil }
-            let dir = root.appendingPathComponent("sigstore-bundle/\(name)")
+            let dir = root.appendingPathComponent("\(format)/\(name)")
             guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("case.json").path) else {
                 print("NOTICE: \(test) skipped: corpus case \(name) is absent")
                 return nil
@@ -157,6 +157,28 @@ import BouncerTestSupport
         #expect(warned.status == 0, "\(warned.err)")
         #expect(warned.err.contains("ALLOWED WITH WARNINGS"), "\(warned.err)")
         #expect(warned.err.contains("does not match 'https://gitlab.com'"), "\(warned.err)")
+    }
+
+    /// A DSSE bundle (in-toto statement naming the artifact) also satisfies
+    /// `sigstore`: the verifier then gets the file's bytes, not a digest.
+    @Test func dsseBundlePassesOnTheArtifactBytes() throws {
+        guard let c = try Case("conformance__happy-path-intoto-in-dsse-v3", format: "dsse", test: "dsseBundlePassesOnTheArtifactBytes") else { return }
+        let f = try PolicyFixture("bouncer-sigstore-dsse")
+        serve(c, f)
+        try f.writePolicy(policy(f, signer: keyless(identity: c.identity, issuer: c.issuer)))
+        let result = try f.fetch(f.url(c.fileName), ["--json"])
+        #expect(result.status == 0, "\(result.out)\(result.err)")
+        #expect(result.out.contains("log index \(c.logIndex)"), "\(result.out)")
+
+        var altered = c.artifact
+        altered[0] ^= 0x01
+        f.server.register(c.fileName, altered)
+        try FileManager.default.removeItem(atPath: f.path("out.bin"))
+        try FileManager.default.removeItem(atPath: f.path("bouncer.lock"))
+        let refused = try f.fetch(f.url(c.fileName), ["--json"])
+        #expect(refused.status == 1, "\(refused.out)")
+        #expect(refused.out.contains("\"code\":\"sigstore-dsse-subject\""), "\(refused.out)")
+        #expect(!f.exists("out.bin"))
     }
 
     enum Refusal: CaseIterable {
