@@ -12,6 +12,8 @@ public struct PolicyExplanation: Sendable, Encodable {
     /// Requirements with their URL templates expanded for this artifact.
     public var requires: [String]
     public var keys: [String]
+    /// The Sigstore trust root used, when the rule needs one.
+    public var sigstoreRoot: String? = nil
     public var maxSize: UInt64?
     public var redirectHosts: [String]?
     public var locked: LockEntry?
@@ -23,6 +25,7 @@ public struct PolicyExplanation: Sendable, Encodable {
         lines.append("  rule: " + (rule ?? "none matches (unmatched: \(action))"))
         for requirement in requires { lines.append("  requires: \(requirement)") }
         for key in keys { lines.append("  key: \(key)") }
+        if let sigstoreRoot { lines.append("  sigstore: \(sigstoreRoot)") }
         if let maxSize { lines.append("  maxSize: \(maxSize) bytes") }
         if let redirectHosts { lines.append("  redirects may end on: " + (redirectHosts.isEmpty ? "its own host only" : redirectHosts.joined(separator: ", "))) }
         if action.hasPrefix("fail") { lines.append("  would \(action)") }
@@ -56,8 +59,11 @@ extension PolicyGuard {
             explanation.keys = names.compactMap { name in
                 policy.keys[name].map { "'\(name)': \($0.kind.rawValue) from \($0.material.path)" }
             }
+            if rule.require.contains(where: { if case .sigstore = $0 { true } else if case .provenance = $0 { true } else { false } }) {
+                explanation.sigstoreRoot = policy.sigstore.rootDescription
+            }
             if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0) }) {
-                explanation.action = "fail: evidence kind '\(unavailable.kind)' is not available in this build (exit 2)"
+                explanation.action = "fail: \(UnavailableEvidence.problem(for: unavailable).message) (exit 2)"
             }
         }
         for exception in policy.exceptions where exception.match.matches(request) {

@@ -131,7 +131,7 @@ public final class PolicyGuard: ArtifactGuard {
         }
         if let rule = matched?.rule {
             if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0) }) {
-                refuse(UnavailableEvidence.problem(kind: unavailable.kind))
+                refuse(UnavailableEvidence.problem(for: unavailable))
                 return work
             }
         } else if policy.unmatched == .deny {

@@ -114,6 +114,12 @@ struct JSONReader {
         return text
     }
 
+    func bool(_ key: String) throws(PolicyError) -> Bool? {
+        guard let value = fields[key] else { return nil }
+        guard case .bool(let flag) = value else { throw error(key, "expected a boolean, found \(value.typeName)") }
+        return flag
+    }
+
     func choice(_ key: String, _ allowed: [String]) throws(PolicyError) -> String? {
         guard let text = try string(key) else { return nil }
         guard allowed.contains(text) else {

@@ -18,6 +18,8 @@ public struct Policy: Sendable {
     public var keys: [String: PolicyKey]
     public var rules: [PolicyRule]
     public var exceptions: [PolicyException]
+    /// Extension `"sigstore": {"trustedRoot": FILE, "staging": BOOL}`: the trust root for `sigstore` and `provenance`.
+    public var sigstore = SigstoreSettings()
 
     /// The first rule that matches (design: "the first matching rule wins").
     public func rule(for request: ArtifactRequest) -> (index: Int, rule: PolicyRule)? {
@@ -25,6 +27,28 @@ public struct Policy: Sendable {
             return (index, rule)
         }
         return nil
+    }
+}
+
+/// The Sigstore trust root keyless evidence is checked against: Sigstore's
+/// public-good production root (embedded) unless the policy names a
+/// `trustedRoot` file (read and parsed when the policy loads, like keys) or
+/// asks for the embedded `staging` root.
+public struct SigstoreSettings: Sendable {
+    /// The parsed trusted_root.json the policy names, and its absolute path.
+    public var trustedRoot: SigstoreTrustedRoot?
+    public var trustedRootPath: String?
+    public var staging = false
+
+    public init(trustedRoot: SigstoreTrustedRoot? = nil, trustedRootPath: String? = nil, staging: Bool = false) {
+        self.trustedRoot = trustedRoot
+        self.trustedRootPath = trustedRootPath
+        self.staging = staging
+    }
+
+    /// Where the root comes from, in words (explain, messages).
+    public var rootDescription: String {
+        trustedRootPath.map { "trusted root \($0)" } ?? (staging ? "Sigstore staging root (embedded)" : "Sigstore public-good root (embedded)")
     }
 }
 

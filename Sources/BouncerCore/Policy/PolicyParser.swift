@@ -24,7 +24,7 @@ public enum PolicyParser {
         }
         let directory = absoluteDirectory(of: file)
         let top = try JSONReader(root, file: file, path: "$")
-        try top.onlyKeys(["$schema", "version", "mode", "unmatched", "lockfile", "keys", "rules", "exceptions"])
+        try top.onlyKeys(["$schema", "version", "mode", "unmatched", "lockfile", "keys", "rules", "exceptions", "sigstore"])
         guard let versionValue = top.fields["version"] else { throw top.error("version", "missing required field 'version'") }
         guard case .number(let version) = versionValue else {
             throw top.error("version", "expected a number, found \(versionValue.typeName)")
@@ -51,8 +51,28 @@ public enum PolicyParser {
         for item in try top.array("exceptions") ?? [] {
             exceptions.append(try parseException(JSONReader(item.value, file: file, path: item.path)))
         }
+        let sigstore = try top.child("sigstore").map { reader throws(PolicyError) in try parseSigstore(reader, directory: directory) }
         return Policy(file: file, directory: directory, mode: mode, unmatched: unmatched, lockfile: lockfile,
-                      keys: keys, rules: rules, exceptions: exceptions)
+                      keys: keys, rules: rules, exceptions: exceptions, sigstore: sigstore ?? SigstoreSettings())
+    }
+
+    /// Extension `"sigstore": {"trustedRoot": "FILE", "staging": false}`. The
+    /// file is trust material: read and parsed now, so a bad one is a
+    /// configuration error naming `$.sigstore.trustedRoot`, never a refusal later.
+    static func parseSigstore(_ reader: JSONReader, directory: String) throws(PolicyError) -> SigstoreSettings {
+        try reader.onlyKeys(["trustedRoot", "staging"])
+        let staging = try reader.bool("staging") ?? false
+        guard let name = try reader.nonEmptyString("trustedRoot") else { return SigstoreSettings(staging: staging) }
+        if staging { throw reader.error("staging", "give 'trustedRoot' or 'staging': true, not both") }
+        let path = resolve(name, in: directory)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw reader.error("trustedRoot", "cannot read trusted root \(path)")
+        }
+        do {
+            return SigstoreSettings(trustedRoot: try SigstoreTrustedRoot.parse(Array(data), source: path), trustedRootPath: path)
+        } catch {
+            throw reader.error("trustedRoot", error.description)
+        }
     }
 
     // MARK: - Keys

@@ -42,7 +42,9 @@ import BouncerTestSupport
     @Test func schemaAcceptsWhatTheParserAcceptsAndRefusesWhatItRefuses() throws {
         let repository = try String(contentsOfFile: Self.root + "/policy.json", encoding: .utf8)
         let valid = [PolicyParserTests.designExample, repository,
-                     #"{"version": 1, "mode": "audit", "unmatched": "pin", "rules": [{"match": {"url": "https://h/**"}, "maxSize": "100M", "redirectHosts": ["cdn.h"], "require": [{"signature": {"url": "{url}.minisig", "key": "k"}}]}], "exceptions": [{"match": {"host": "h"}, "until": "2027-01-01", "reason": "r"}]}"#]
+                     #"{"version": 1, "mode": "audit", "unmatched": "pin", "rules": [{"match": {"url": "https://h/**"}, "maxSize": "100M", "redirectHosts": ["cdn.h"], "require": [{"signature": {"url": "{url}.minisig", "key": "k"}}]}], "exceptions": [{"match": {"host": "h"}, "until": "2027-01-01", "reason": "r"}]}"#,
+                     #"{"version": 1, "sigstore": {"staging": true}, "rules": [{"match": {"host": "h"}, "require": [{"sigstore": {"bundle": "{url}.sigstore.json", "identityRegexp": "https://github\\.com/o/r/.*", "issuer": "https://token.actions.githubusercontent.com"}}]}]}"#,
+                     #"{"version": 1, "sigstore": {"staging": false}, "rules": []}"#]
         let invalid = [
             #"{"version": 1, "rules": [], "mood": "x"}"#,
             #"{"version": "1", "rules": []}"#,
@@ -51,6 +53,10 @@ import BouncerTestSupport
             #"{"version": 1, "rules": [{"match": {"host": "h"}, "require": [{"sigstore": {"bundle": "{url}.sigstore.json", "issuer": "x"}}]}]}"#,
             #"{"version": 1, "rules": [{"match": {"ecosystem": "cargo"}, "require": [{"digest": {}}]}]}"#,
             #"{"version": 1, "keys": {"k": {"type": "ssh", "allowedSigners": "a"}}, "rules": []}"#,
+            #"{"version": 1, "sigstore": {"trustedRoot": "r.json", "extra": 1}, "rules": []}"#,
+            #"{"version": 1, "sigstore": {"staging": "yes"}, "rules": []}"#,
+            #"{"version": 1, "sigstore": {"trustedRoot": ""}, "rules": []}"#,
+            #"{"version": 1, "sigstore": {"trustedRoot": "r.json", "staging": true}, "rules": []}"#,
         ]
         guard let verdicts = try validate(valid + invalid) else { return }
         #expect(verdicts == valid.map { _ in true } + invalid.map { _ in false })

@@ -113,12 +113,11 @@ import BouncerTestSupport
         f.server.register("signed.tgz", Array("bytes".utf8))
         for mode in ["enforce", "audit"] {
             try f.writePolicy(policy(mode: mode, rules: #"""
-            [{"match": {"host": "127.0.0.1"}, "require": [{"digest": {}}, {"sigstore": {"bundle": "{url}.sigstore.json",
-              "identityRegexp": "https://github\\.com/example/.*", "issuer": "https://token.actions.githubusercontent.com"}}]}]
+            [{"match": {"host": "127.0.0.1"}, "require": [{"digest": {}}, {"attestation": {"publisher": {"kind": "GitHub", "repository": "o/r"}}}]}]
             """#))
             let result = try f.fetch(f.url("signed.tgz"), ["--sha256", PolicyFixture.sha256sum(Array("bytes".utf8))])
             #expect(result.status == 2, "\(mode): \(result.err)")
-            #expect(result.err.contains("evidence kind 'sigstore' is not available in this build"), "\(result.err)")
+            #expect(result.err.contains("evidence kind 'attestation' needs a 'url' template"), "\(result.err)")
             #expect(!f.exists("out.bin"))
         }
         #expect(f.server.requests(to: "/files/signed.tgz") == 0)

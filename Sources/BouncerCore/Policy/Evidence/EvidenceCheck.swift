@@ -83,9 +83,8 @@ struct EvidenceProblem: Error {
     }
 }
 
-/// Dispatch: one evidence kind, one file. The Sigstore, provenance, npm
-/// registry signature and PEP 740 verifiers plug in here, replacing
-/// `UnavailableEvidence` for their kind.
+/// Dispatch: one evidence kind, one file. Kinds still without a verifier
+/// here fail closed through `UnavailableEvidence`.
 enum EvidenceCheck {
     static func check(_ requirement: Requirement, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
         switch requirement {
@@ -93,16 +92,21 @@ enum EvidenceCheck {
         case .integrity: IntegrityRequirementCheck.check(context)
         case .checksums(let spec): ChecksumsRequirementCheck.check(spec, context)
         case .signature(let spec): SignatureRequirementCheck.check(spec, context)
-        case .sigstore, .provenance, .registrySignature, .attestation:
-            .failure(UnavailableEvidence.problem(kind: requirement.kind))
+        case .sigstore(let spec): SigstoreRequirementCheck.check(spec, context)
+        case .provenance(let spec): ProvenanceRequirementCheck.check(spec, context)
+        case .attestation(let spec): AttestationRequirementCheck.check(spec, context)
+        case .registrySignature(let keyName): RegistrySignatureRequirementCheck.check(keyName: keyName, context)
         }
     }
 
     /// Whether this build can verify `kind` at all (checked before any download).
     static func isAvailable(_ requirement: Requirement) -> Bool {
         switch requirement {
-        case .digest, .integrity, .checksums, .signature: true
-        case .sigstore, .provenance, .registrySignature, .attestation: false
+        case .digest, .integrity, .checksums, .signature, .sigstore, .provenance: true
+        // No npm registry keys are built in: without the policy's, nothing can verify.
+        case .registrySignature(let key): key != nil
+        // PEP 740 provenance is fetched from the rule's url (no adapter supplies it yet).
+        case .attestation(let spec): spec.url != nil
         }
     }
 }

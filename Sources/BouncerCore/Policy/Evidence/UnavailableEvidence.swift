@@ -6,4 +6,11 @@ enum UnavailableEvidence {
         EvidenceProblem(code: "evidence-unavailable", family: .configuration,
                         message: "evidence kind '\(kind)' is not available in this build")
     }
+
+    /// The refusal for a requirement `EvidenceCheck.isAvailable` rejects.
+    static func problem(for requirement: Requirement) -> EvidenceProblem {
+        if case .attestation = requirement { return AttestationRequirementCheck.missingURL }
+        if case .registrySignature = requirement { return RegistrySignatureRequirementCheck.missingKey }
+        return problem(kind: requirement.kind)
+    }
 }
