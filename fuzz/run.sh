@@ -2,7 +2,7 @@
 # Builds the fuzzer (when a source changed), seeds the corpora (when absent) and
 # runs each named target, or all, for SECONDS each, one after the other.
 #   fuzz/run.sh [-t SECONDS] [target...]     default: 600 s each, every target
-#   fuzz/run.sh --smoke                      CI: every target 6 s (about 1.5 min)
+#   fuzz/run.sh --smoke                      CI: every target 5 s (about 1.5 min with start-up)
 #   fuzz/run.sh --list
 # A crash, leak, timeout (-timeout=10) or out-of-memory (-rss_limit_mb=2048)
 # leaves the input in fuzz/artifacts/<target>/ and makes the script exit 1.
@@ -13,7 +13,7 @@ targets=()
 while [ $# -gt 0 ]; do
     case $1 in
         -t) seconds=$2; shift 2 ;;
-        --smoke) seconds=6; shift ;;
+        --smoke) seconds=5; shift ;;
         --list) targets=(--list); shift ;;
         *) targets+=("$1"); shift ;;
     esac
