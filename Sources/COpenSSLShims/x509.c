@@ -92,11 +92,12 @@ int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before,
     if (!cert) return 0;
     int ok = asn1_unix(X509_get0_notBefore(cert), not_before) && asn1_unix(X509_get0_notAfter(cert), not_after);
     uint32_t flags = X509_get_extension_flags(cert);
+    // Judged before the key is copied out: on failure the caller frees nothing.
+    if (flags & EXFLAG_INVALID) ok = 0;
     *code_signing = (flags & EXFLAG_XKUSAGE) && (X509_get_extended_key_usage(cert) & XKU_CODE_SIGN) ? 1 : 0;
     unsigned char *spki = NULL;
     int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
     if (ok && n > 0) { *spki_out = spki; *spki_len = (size_t)n; } else { ok = 0; OPENSSL_free(spki); }
-    if (flags & EXFLAG_INVALID) ok = 0;
     X509_free(cert);
     return ok;
 }

@@ -31,7 +31,7 @@ const char *bouncer_x509_verify_error_string(int error);
 /// 1 self-signed, 0 not, -1 unparseable.
 int bouncer_x509_is_self_signed(const unsigned char *der, size_t len);
 /// Validity (Unix seconds), whether EKU includes codeSigning, and the DER SPKI
-/// (free with bouncer_openssl_free). 1 on success.
+/// (free with bouncer_openssl_free). 1 on success; otherwise *spki_out is NULL.
 int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
                       int *code_signing, unsigned char **spki_out, size_t *spki_len);
 long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,

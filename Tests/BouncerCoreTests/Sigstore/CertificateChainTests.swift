@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import BouncerCore
 import BouncerTestSupport
+import COpenSSLShims
 
 /// Chain building to a trusted CA at a given time (OpenSSL X509_STORE with
 /// the check time set), on a root → intermediate → leaf chain made by the
@@ -80,6 +81,30 @@ import BouncerTestSupport
         #expect(!window.contains(start - 1) && !window.contains(end + 1))
         #expect(SigstoreTrustedRoot.Window(start: start, end: nil).contains(Date(timeIntervalSince1970: 4_000_000_000)))
     }
+
+    /// Found by fuzz/ (target sigstore-bundle, LeakSanitizer): a bundle whose
+    /// leaf had a malformed extendedKeyUsage (a SEQUENCE tag mutated) leaked the
+    /// SPKI copy, because bouncer_x509_info handed it out and then failed on
+    /// EXFLAG_INVALID, and a failing call's output is never freed by the caller.
+    @Test func aCertificateWithAMalformedExtensionIsRefusedWithoutHandingOutItsKey() throws {
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-badext")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // extendedKeyUsage whose value is an OCTET STRING instead of a SEQUENCE.
+        let made = try BouncerProcess.runProgram("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key",
+            "-subj", "/CN=leaf", "-days", "1", "-addext", "2.5.29.37=DER:04:00", "-outform", "DER", "-out", "leaf.der",
+        ], cwd: dir.path)
+        try #require(made.status == 0, "openssl: \(made.err)")
+        let der = [UInt8](try Data(contentsOf: dir.appendingPathComponent("leaf.der")))
+        var notBefore: Int64 = 0, notAfter: Int64 = 0
+        var codeSigning: Int32 = 0
+        var spki: UnsafeMutablePointer<UInt8>? = nil
+        var spkiLength = 0
+        #expect(bouncer_x509_info(der, der.count, &notBefore, &notAfter, &codeSigning, &spki, &spkiLength) == 0)
+        #expect(spki == nil, "a failed bouncer_x509_info must not hand out an allocation")
+        bouncer_openssl_free(spki)
+        #expect(step { _ = try SigningCertificate(der: der) } == .material)
+    }
 }
 
 /// The hand-written RFC 3339 parser used for trusted-root windows, against
@@ -102,4 +127,5 @@ import BouncerTestSupport
             #expect(SigstoreTrustedRoot.Window.parseRFC3339(bad) == nil, "\(bad)")
         }
     }
+
 }

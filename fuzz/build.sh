@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds fuzz/.build/bouncer-fuzz: BouncerCore's sources compiled into one module with the
+# harnesses, instrumented for libFuzzer + AddressSanitizer. (SwiftPM cannot link a fuzzer
+# executable here: it renames main and ld.gold crashes on libFuzzer's main.)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$root/fuzz/.build
+mkdir -p "$out/modules"
+# The shim targets' public headers need module maps SwiftPM would otherwise generate.
+for shim in COpenSSLShims CCurlShims CArchiveShims; do
+    mkdir -p "$out/modules/$shim"
+    printf 'module %s {\n    header "%s"\n    export *\n}\n' "$shim" "$root/Sources/$shim/include/$shim.h" \
+        >"$out/modules/$shim/module.modulemap"
+done
+objs=()
+for c in "$root"/Sources/C*Shims/*.c; do
+    o=$out/$(basename "$(dirname "$c")")-$(basename "$c" .c).o
+    clang -c -g -O1 -fsanitize=fuzzer-no-link,address -I "$root/Sources/$(basename "$(dirname "$c")")/include" \
+        -I "$root/Sources/COpenSSL" -I "$root/Sources/CCurl" -I "$root/Sources/CArchive" "$c" -o "$o"
+    objs+=("$o")
+done
+mapfile -t sources < <(find "$root/Sources/BouncerCore" "$root/fuzz/Harnesses" -name '*.swift' | sort)
+swiftc -g -O -sanitize=fuzzer,address -parse-as-library -module-name BouncerFuzz \
+    -I "$root/Sources/COpenSSL" -I "$root/Sources/CCurl" -I "$root/Sources/CArchive" \
+    -I "$out/modules/COpenSSLShims" -I "$out/modules/CCurlShims" -I "$out/modules/CArchiveShims" \
+    "${sources[@]}" "${objs[@]}" -lssl -lcrypto -ldl -o "$out/bouncer-fuzz"
+echo "built $out/bouncer-fuzz"
