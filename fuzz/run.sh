@@ -23,7 +23,10 @@ if [ ! -x "$binary" ] || [ -n "$(find "$here/../Sources" "$here/Harnesses" "$her
     "$here/build.sh" 2>&1 | grep -v 'Cannot export local symbol' || exit 2
     [ -x "$binary" ] || exit 2
 fi
-all=$(BOUNCER_FUZZ_TARGET= "$binary" -runs=0 2>&1 | sed -n 's/.*one of: //p')
+# With no target the harness stops and names them all; libFuzzer counts that
+# as a crash on the empty input, so its artifact goes to the ignored folder.
+mkdir -p "$here/artifacts"
+all=$(BOUNCER_FUZZ_TARGET= "$binary" -runs=0 -artifact_prefix="$here/artifacts/list-" 2>&1 | sed -n 's/.*one of: //p')
 if [ "${targets[*]-}" = --list ]; then echo "$all" | tr ' ' '\n'; exit 0; fi
 [ ${#targets[@]} -gt 0 ] || read -ra targets <<<"$all"
 [ -d "$here/corpus" ] || "$here/seed.sh" >/dev/null
