@@ -40,8 +40,17 @@ public enum BouncerProcess {
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
+        // Bouncer's freshness state is per call unless a test shares one on
+        // purpose: tests never read or write the machine user's state.
         let tmp = FileManager.default.temporaryDirectory
+        var privateState: URL? = nil
+        if env["BOUNCER_STATE"] == nil {
+            let state = tmp.appendingPathComponent("bouncer-state-\(UUID().uuidString)")
+            env["BOUNCER_STATE"] = state.path
+            privateState = state
+        }
+        defer { if let privateState { try? FileManager.default.removeItem(at: privateState) } }
+        process.environment = env
         let outURL = tmp.appendingPathComponent("bouncer-out-\(UUID().uuidString)")
         let errURL = tmp.appendingPathComponent("bouncer-err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)

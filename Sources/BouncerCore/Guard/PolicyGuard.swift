@@ -16,6 +16,8 @@ public struct GuardOptions: Sendable {
     public var now = Date()
     /// Largest evidence file fetched (checksum lists, signatures, bundles).
     public var maxEvidenceSize: UInt64 = 64 << 20
+    /// Where the newest signed lists seen are remembered (rollback protection).
+    public var stateDirectory = FreshnessStore.defaultDirectory()
 
     public init() {}
 }
@@ -36,12 +38,14 @@ public final class PolicyGuard: ArtifactGuard {
     public let fetcher: Fetcher
     public let options: GuardOptions
     public let lockStore: LockStore
+    public let freshness: FreshnessStore
 
     public init(policy: Policy, fetcher: Fetcher = Fetcher(), options: GuardOptions = GuardOptions()) {
         self.policy = policy
         self.fetcher = fetcher
         self.options = options
         self.lockStore = LockStore(path: policy.lockfile)
+        self.freshness = FreshnessStore(directory: options.stateDirectory)
     }
 
     /// Finds and loads the policy: `explicit` (a --policy flag), else
@@ -90,6 +94,8 @@ public final class PolicyGuard: ArtifactGuard {
         /// Problems that refuse in every mode.
         var hard: [EvidenceProblem] = []
         var records: [LockEvidence] = []
+        /// Signed lists its evidence relied on, remembered once the run is decided.
+        var observations: [ListObservation] = []
         var done = false
     }
 
@@ -101,9 +107,16 @@ public final class PolicyGuard: ArtifactGuard {
             return requests.map { refusedUpFront($0, rule: "the lockfile", EvidenceProblem(error)) }
         }
         var work = requests.map { plan($0, snapshot: snapshot) }
+        // The freshness state is read only when a signed list may be consulted.
+        var seenLists: [String: SeenList] = [:]
+        if work.contains(where: { !$0.done && ($0.rule?.require.contains(where: \.isSignedList) ?? false) }) {
+            do { seenLists = try freshness.read().lists } catch {
+                return requests.map { refusedUpFront($0, rule: "the freshness state", EvidenceProblem(error)) }
+            }
+        }
         download(&work)
         for index in work.indices where !work[index].done {
-            verify(&work[index], snapshot: snapshot)
+            verify(&work[index], snapshot: snapshot, seenLists: seenLists)
         }
         commit(&work)
         return work.map(\.outcome)
@@ -196,14 +209,14 @@ public final class PolicyGuard: ArtifactGuard {
     }
 
     /// Checks the rule's evidence, the stated digests, the lock and trust downgrades.
-    private func verify(_ work: inout Work, snapshot: Lockfile) {
+    private func verify(_ work: inout Work, snapshot: Lockfile, seenLists: [String: SeenList]) {
         guard let fetched = work.fetched else { return }
         let request = work.outcome.request
         work.outcome.sha256 = fetched.digests[.sha256]
         work.outcome.size = fetched.size
         let context = EvidenceContext(request: request, shownURL: work.outcome.shownURL, artifactPath: fetched.path,
                                       size: fetched.size, digests: fetched.digests, policy: policy, now: options.now,
-                                      fetchEvidence: evidenceFetcher())
+                                      fetchEvidence: evidenceFetcher(), seenLists: seenLists)
 
         // Redirects may only end on the URL's own host or an allowed one.
         if let allowed = work.rule?.redirectHosts, let finalHost = URLParts.host(fetched.effectiveURL),
@@ -219,9 +232,11 @@ public final class PolicyGuard: ArtifactGuard {
                 case .success(let proof):
                     work.outcome.proofs.append(proof.reportEvidence)
                     work.records.append(proof.record)
+                    if let observed = proof.observation { work.observations.append(observed) }
                     if proof.kind == "digest" || proof.kind == "integrity" { provedDigest = true }
                 case .failure(let problem):
-                    if problem.family == .configuration || problem.code == "digest-mismatch" {
+                    // A replayed list is refused in every mode, like a changed locked digest.
+                    if problem.family == .configuration || problem.code == "digest-mismatch" || problem.code == "checksums-rollback" {
                         work.hard.append(problem)
                     } else {
                         work.soft.append(problem)
@@ -325,6 +340,7 @@ public final class PolicyGuard: ArtifactGuard {
     /// Pins what passed (one locked read-modify-write for the whole batch)
     /// and files the verified bytes in the store.
     private func commit(_ work: inout [Work]) {
+        if options.recordLock { rememberLists(&work) }
         var pending: [Int] = []
         for index in work.indices where work[index].outcome.verdict != .refused {
             guard let fetched = work[index].fetched else { continue }
@@ -378,6 +394,29 @@ public final class PolicyGuard: ArtifactGuard {
             if let path = work[index].outcome.path, let sha = work[index].outcome.sha256 {
                 _ = try? fetcher.store.adopt(temporaryPath: path, sha256: sha)
             }
+        }
+    }
+
+    /// Records the signed lists this run verified as seen. Another run may
+    /// have seen a newer one meanwhile: that refuses here too. A state that
+    /// cannot be written refuses what relied on it (fail closed).
+    private func rememberLists(_ work: inout [Work]) {
+        let owners = work.indices.flatMap { index in work[index].observations.map { (index, $0) } }
+        guard !owners.isEmpty else { return }
+        let problems: [Int: EvidenceProblem]
+        do {
+            let rollbacks = try freshness.record(owners.map(\.1))
+            problems = Dictionary(rollbacks.map { (owners[$0.key].0, EvidenceProblem(code: "checksums-rollback", message: $0.value.message)) },
+                                  uniquingKeysWith: { first, _ in first })
+        } catch {
+            let problem = EvidenceProblem(code: error.code, family: error.family,
+                                          message: "could not record the signed list as seen in \(freshness.path): \(error.message)")
+            problems = Dictionary(owners.map { ($0.0, problem) }, uniquingKeysWith: { first, _ in first })
+        }
+        for (index, problem) in problems where work[index].outcome.verdict != .refused {
+            work[index].hard.append(problem)
+            finish(&work[index])
+            work[index].outcome.path = nil
         }
     }
 

@@ -19,6 +19,12 @@ public enum Requirement: Sendable {
     public static let kinds = ["digest", "integrity", "checksums", "signature", "sigstore", "provenance",
                                "registrySignature", "attestation"]
 
+    /// A checksum list that must be signed: the kind whose freshness is tracked.
+    public var isSignedList: Bool {
+        if case .checksums(let spec) = self { return spec.signature != nil || spec.clearsignedKey != nil }
+        return false
+    }
+
     public var kind: String {
         switch self {
         case .digest: "digest"

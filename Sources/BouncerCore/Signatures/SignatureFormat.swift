@@ -10,11 +10,16 @@ public struct SignerFact: Sendable, Codable, Equatable {
     public var signer: String
     /// Format-specific facts worth showing (key id, creation time, trusted comment...).
     public var details: [String: String]
+    /// When the signer says it signed, where the format signs a time
+    /// (OpenPGP's creation time, minisign's trusted `timestamp:`). Freshness
+    /// checks order signed lists by it; signify and SSHSIG carry none.
+    public var signedAt: Date?
 
-    public init(format: String, signer: String, details: [String: String] = [:]) {
+    public init(format: String, signer: String, details: [String: String] = [:], signedAt: Date? = nil) {
         self.format = format
         self.signer = signer
         self.details = details
+        self.signedAt = signedAt
     }
 }
 

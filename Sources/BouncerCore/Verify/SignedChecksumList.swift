@@ -12,6 +12,18 @@ public enum SignedChecksumList {
         public let signature: SignedEvidence.Outcome?
         /// Release `Valid-Until`, when checked (freshness).
         public let validUntil: String?
+        /// A Debian Release's own `Date`, when it states one.
+        public var date: Date? = nil
+
+        /// When the list was issued, by the newest signed word there is: the
+        /// Release `Date`, else the newest verified signature's signed time.
+        /// Nil for an unsigned list (nothing vouches for its time) and for
+        /// formats that sign no time (signify, SSHSIG).
+        public var issuedAt: Date? {
+            guard let signature, signature.report.passed else { return nil }
+            if let date { return date }
+            return signature.report.verifiedSigners.compactMap(\.signedAt).max()
+        }
     }
 
     public enum Result: Sendable {
@@ -49,7 +61,7 @@ public enum SignedChecksumList {
         }
         if DebianLists.looksLikeDeb822(text) {
             let parsed = try DebianLists.parse(text, source: source, now: options.now)
-            return .loaded(Loaded(list: parsed.list, kind: parsed.kind.rawValue, signature: outcome, validUntil: parsed.validUntil))
+            return .loaded(Loaded(list: parsed.list, kind: parsed.kind.rawValue, signature: outcome, validUntil: parsed.validUntil, date: parsed.date))
         }
         let list = try ChecksumList.parse(text, source: source)
         return .loaded(Loaded(list: list, kind: "checksum list", signature: outcome, validUntil: nil))

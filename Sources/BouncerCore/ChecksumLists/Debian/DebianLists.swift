@@ -16,6 +16,8 @@ public enum DebianLists {
         public let list: ChecksumList
         /// `Valid-Until` of a Release file, when present and checked.
         public let validUntil: String?
+        /// `Date` of a Release file: when the archive says it was made (orders replays).
+        public var date: Date? = nil
     }
 
     /// Whether text looks like deb822 (first meaningful line is `Field: value`).
@@ -41,6 +43,7 @@ public enum DebianLists {
         var entries: [ChecksumList.Entry] = []
         let kind: Kind
         var validUntil: String? = nil
+        var date: Date? = nil
         if stanzas.contains(where: { $0.field("Filename") != nil }) {
             kind = .packages
             for stanza in stanzas {
@@ -93,8 +96,9 @@ public enum DebianLists {
                 if now > until { throw .expired(source: source, validUntil: text) }
                 validUntil = text
             }
-            if let field = first.field("Date"), let text = first.value(of: field), let date = parseDate(text), date > now.addingTimeInterval(300) {
-                throw .notValidYet(source: source, date: text)
+            if let field = first.field("Date"), let text = first.value(of: field), let made = parseDate(text) {
+                if made > now.addingTimeInterval(300) { throw .notValidYet(source: source, date: text) }
+                date = made
             }
         }
         guard entries.contains(where: { $0.digest.algorithm.isEvidence }) else { throw .noStrongHash(source: source) }
@@ -103,7 +107,7 @@ public enum DebianLists {
         } catch {
             throw .malformed(source: source, line: 0, why: error.description)
         }
-        return Parsed(kind: kind, list: ChecksumList(entries: entries, source: source), validUntil: validUntil)
+        return Parsed(kind: kind, list: ChecksumList(entries: entries, source: source), validUntil: validUntil, date: date)
     }
 
     /// ` <hex> <size> <path>` lines under each named field.

@@ -61,6 +61,16 @@ enum ChecksumsRequirementCheck {
         if keyName != nil && loaded.signature?.report.passed != true {
             return .failure(EvidenceProblem(code: "checksums-not-signed", message: "\(list.shown): its signature was not verified"))
         }
+        // A validly signed list may still be an old one replayed: compare with the newest seen at this URL.
+        var observation: ListObservation? = nil
+        if keyName != nil, let signer = loaded.signature?.report.verifiedSigners.first {
+            let observed = ListObservation(url: list.shown, sha256: Hasher.digest(list.bytes, .sha256).hex, issuedAt: loaded.issuedAt,
+                                           signer: "\(signer.format):\(signer.signer)", seenAt: context.now)
+            if let rollback = ListFreshness.judge(observed, against: context.seenLists[list.shown]) {
+                return .failure(EvidenceProblem(code: "checksums-rollback", message: rollback.message))
+            }
+            observation = observed
+        }
 
         let entry = spec.entry?.expand(for: context.request.url)
             ?? loaded.list.resolve(baseName: URLParts.dirAndFile(context.request.url).file)
@@ -81,7 +91,7 @@ enum ChecksumsRequirementCheck {
         return .success(EvidenceProof(kind: "checksums", proves: evidence.proves, summary: summary,
                                       record: LockEvidence(kind: "checksums", signer: signer.map { _ in
                                           loaded.signature?.report.verifiedSigners.first.map { "\($0.format):\($0.signer)" } ?? "" },
-                                                           source: list.shown)))
+                                                           source: list.shown), observation: observation))
     }
 }
 

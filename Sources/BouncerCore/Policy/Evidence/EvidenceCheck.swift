@@ -14,6 +14,8 @@ struct EvidenceContext {
     let now: Date
     /// Fetches an evidence file (checksum list, signature, bundle).
     let fetchEvidence: (String) -> Result<[UInt8], BouncerError>
+    /// The newest signed lists seen so far, by list URL (rollback protection).
+    var seenLists: [String: SeenList] = [:]
 
     var sha256: Digest? { digests[.sha256] }
 
@@ -53,6 +55,8 @@ struct EvidenceProof {
     let proves: [String]
     let summary: String
     let record: LockEvidence
+    /// A signed list this proof relied on, to be remembered as seen.
+    var observation: ListObservation? = nil
 
     var reportEvidence: VerificationReport.Evidence {
         var details: [String: String] = [:]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// minisign detached signatures (formats.md §3.1): Ed25519 over the file
 /// (`Ed`) or over its BLAKE2b-512 (`ED`), plus a global signature that binds
 /// the trusted comment. The trusted comment is reported only after both verify.
@@ -50,11 +52,23 @@ public enum MinisignFormat: DetachedSignatureFormat {
                                    scheme: .ed25519) else {
             return .refused(signer: signer, reason: "bad signature: the global signature over the trusted comment does not verify (the trusted comment was altered)")
         }
+        let comment = String(decoding: sig.trustedComment, as: UTF8.self)
         return .verified(SignerFact(format: name, signer: signer, details: [
             "keyId": signer,
             "algorithm": sig.algorithm.label,
-            "trustedComment": String(decoding: sig.trustedComment, as: UTF8.self),
+            "trustedComment": comment,
             "keyFile": key.path,
-        ]))
+        ], signedAt: signedTimestamp(comment)))
+    }
+
+    /// minisign's default trusted comment starts `timestamp:<unix seconds>`;
+    /// being covered by the global signature, it is the signer's own word.
+    static func signedTimestamp(_ comment: String) -> Date? {
+        for field in comment.split(separator: "\t") where field.hasPrefix("timestamp:") {
+            let digits = field.dropFirst("timestamp:".count)
+            guard digits.count <= 12, let seconds = UInt64(digits) else { return nil }
+            return Date(timeIntervalSince1970: TimeInterval(seconds))
+        }
+        return nil
     }
 }

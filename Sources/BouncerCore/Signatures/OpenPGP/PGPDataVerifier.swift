@@ -175,7 +175,8 @@ struct PGPDataVerifier {
                 "version": String(sig.version),
             ]
             if let uid = cert.displayName { details["userID"] = uid }
-            return .verified(SignerFact(format: OpenPGPFormat.name, signer: cert.primary.fingerprintHex, details: details))
+            return .verified(SignerFact(format: OpenPGPFormat.name, signer: cert.primary.fingerprintHex, details: details,
+                                        signedAt: Date(timeIntervalSince1970: TimeInterval(created))))
         }
         return refusal(sig, reasons.joined(separator: "; "))
     }
