@@ -10,6 +10,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 export BOUNCER_BIN="$BOUNCER"
 export BOUNCER_NO_POLICY_NOTICE_SHOWN=1       # the once-per-call notice is not what is measured
+export CI=                                     # a developer's pass-through (under CI=true a shim without a policy refuses)
 export PATH="$ROOT/shims:$PATH"
 REAL_CURL=$(command -v -p curl || echo /usr/bin/curl)
 

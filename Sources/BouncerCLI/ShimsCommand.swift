@@ -8,8 +8,8 @@ import Glibc
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install the curl, wget, pip, pip3 and npm shims.",
-        subcommands: [Install.self]
+        abstract: "Install the curl, wget, pip, pip3 and npm shims, or check that they are in front.",
+        subcommands: [Install.self, Check.self]
     )
 
     struct Install: ParsableCommand {
@@ -35,6 +35,66 @@ struct ShimsCommand: ParsableCommand {
             try ShimInstaller.install(into: dir, bouncer: bouncer)
             print("installed \(ShimEnvironment.tools.joined(separator: ", ")) shims in \(dir)")
             print("put it first on PATH: export PATH=\"\(dir):$PATH\"")
+        }
+    }
+}
+
+extension ShimsCommand {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that every guarded tool on PATH is reached through a Bouncer shim (exit 1 if not).",
+            discussion: """
+                For each TOOL (default: curl, wget, pip, pip3, npm), the first one on PATH must be a \
+                Bouncer shim. A tool that is on PATH with no shim in front of it runs unguarded: \
+                that is a refusal (exit 1), so a CI job that runs `bouncer shims check` first fails \
+                hard when a shim is missing or PATH puts the real tool first. A tool that is not on \
+                PATH at all is reported and passes (nothing can run).
+                """
+        )
+
+        @Argument(help: "The tools to check (default: all that Bouncer guards).")
+        var tools: [String] = []
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func validate() throws {
+            for tool in tools where !ShimEnvironment.tools.contains(tool) {
+                throw ValidationError("'\(tool)' is not a tool Bouncer guards (\(ShimEnvironment.tools.joined(separator: ", ")))")
+            }
+        }
+
+        func run() throws {
+            let survey = ShimCoverage.survey(tools: tools.isEmpty ? ShimEnvironment.tools : tools,
+                                             variables: ProcessInfo.processInfo.environment,
+                                             cwd: FileManager.default.currentDirectoryPath,
+                                             bouncerExecutable: ShimDispatch.currentExecutable())
+            var unguarded: [String] = []
+            var rows: [[String: String]] = []
+            for entry in survey {
+                switch entry.status {
+                case .guarded(let shim, let real):
+                    rows.append(["tool": entry.tool, "status": "guarded", "shim": shim, "realTool": real ?? ""])
+                    if !json { Console.output("\(entry.tool): guarded by \(shim)" + (real.map { " (real \(entry.tool): \($0))" } ?? " (no real \(entry.tool) behind it)")) }
+                case .unguarded(let real):
+                    unguarded.append(entry.tool)
+                    rows.append(["tool": entry.tool, "status": "unguarded", "realTool": real])
+                    if !json { Console.output("\(entry.tool): UNGUARDED: \(real) is first on PATH, with no Bouncer shim before it") }
+                case .absent:
+                    rows.append(["tool": entry.tool, "status": "absent"])
+                    if !json { Console.output("\(entry.tool): not on PATH") }
+                }
+            }
+            if json {
+                let object: [String: Any] = ["verdict": unguarded.isEmpty ? "pass" : "fail", "tools": rows]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                Console.output(String(decoding: data, as: UTF8.self))
+            }
+            guard unguarded.isEmpty else {
+                throw BouncerError(.evidence, code: "shim-missing",
+                                   "\(unguarded.joined(separator: ", ")) would run unguarded",
+                                   hint: "bouncer shims install DIR, then put DIR first on PATH")
+            }
         }
     }
 }

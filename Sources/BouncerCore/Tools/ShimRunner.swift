@@ -84,6 +84,10 @@ public enum ShimOutput {
 /// discovery, the no-policy pass-through, then the tool's adapter.
 public enum ShimRunner {
     public static let noPolicyNoticeVariable = "BOUNCER_NO_POLICY_NOTICE_SHOWN"
+    /// Set (non-empty) to let a shim pass through without a policy under CI=true.
+    public static let allowUnguardedVariable = "BOUNCER_ALLOW_UNGUARDED"
+    /// In CI a shim without a policy refuses: a guard that silently turned off is a downgrade.
+    public static let ciNoPolicyMessage = "CI=true and no policy.json in this directory or above (and no BOUNCER_POLICY): refusing to run unguarded (BOUNCER_ALLOW_UNGUARDED=1 allows it)"
 
     public static func run(_ environment: ShimEnvironment, arguments: [String], bouncerExecutable: String?,
                            makeGuard: GuardFactory) -> Int32 {
@@ -101,6 +105,10 @@ public enum ShimRunner {
             return error.code == "shim-loop" ? ErrorFamily.configuration.exitCode : 127
         }
         guard let policyPath = PolicyLocator.find(cwd: environment.cwd, variables: environment.variables) else {
+            if environment.variables["CI"] == "true" && (environment.variables[allowUnguardedVariable] ?? "").isEmpty {
+                ShimOutput.error("bouncer: \(tool): \(ciNoPolicyMessage)")
+                return ErrorFamily.configuration.exitCode
+            }
             var variables = environment.variables
             if variables[noPolicyNoticeVariable] == nil {
                 ShimOutput.error("bouncer: no policy.json in \(environment.cwd) or above (and no BOUNCER_POLICY): \(tool) runs unguarded")

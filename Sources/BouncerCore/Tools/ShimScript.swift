@@ -2,7 +2,8 @@
 /// own path in `$0`, so the real tool is looked up after its directory.
 ///
 /// With no policy in force (no BOUNCER_POLICY, no policy.json from the working
-/// directory up) the script itself finds the real tool and execs it, without
+/// directory up) the script refuses under CI=true (a guard that silently
+/// turned off is a downgrade), and otherwise finds the real tool and execs it, without
 /// starting Bouncer: the pass-through costs one sh start-up, not a Swift
 /// binary's. Otherwise it execs `bouncer --as TOOL --shim "$0"`. The script
 /// mirrors ShimRunner: the same notice (once per process tree), the same loop
@@ -41,7 +42,10 @@ public enum ShimScript {
           [ -e "$d/policy.json" ] && p=$d/policy.json
         fi
         if [ -z "$p" ]; then
-          # No policy: the real tool, unchanged, found on PATH after this directory.
+          if [ "$CI" = true ] && [ -z "$\(ShimRunner.allowUnguardedVariable)" ]; then
+            echo "bouncer: $t: \(ShimRunner.ciNoPolicyMessage)" >&2; exit 2
+          fi
+          # No policy: the real tool, unchanged, found on PATH after this directory (in CI only when allowed).
           s=${0%/*}; after=1; IFS=:
           for e in $PATH; do [ "${e:-.}" -ef "$s" ] && after=; done
           for e in $PATH; do

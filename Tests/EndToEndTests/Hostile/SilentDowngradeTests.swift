@@ -75,3 +75,72 @@ import BouncerTestSupport
         #expect(project.lockText == edited, "a frozen check wrote the lock")
     }
 }
+
+/// A missing shim in CI: a tool reached without a shim in front, or a shim
+/// that finds no policy, must fail hard rather than run unguarded.
+@Suite struct MissingShimTests {
+    let project: HostileProject
+
+    init() throws { project = try HostileProject("missing-shim") }
+
+    /// PATH with `shims` first, then the recording stand-ins for the real tools.
+    func path(_ shims: String) -> String {
+        [shims, project.dir.appendingPathComponent("realbin").path, "/usr/bin", "/bin"].joined(separator: ":")
+    }
+
+    @Test func shimsCheckFailsWhenAShimIsMissingFromTheShimDirectory() throws {
+        let shims = project.dir.appendingPathComponent("myshims").path
+        let installed = try project.bouncer(["shims", "install", shims])
+        #expect(installed.status == 0, "\(installed.err)")
+        let complete = try project.bouncer(["shims", "check"], environment: ["PATH": path(shims)])
+        #expect(complete.status == 0, "\(complete.out)\(complete.err)")
+        #expect(complete.out.contains("pip: guarded by \(shims)/pip (real pip: \(project.dir.path)/realbin/pip)"), "\(complete.out)")
+
+        // The pip shim goes missing: a bare `pip` now reaches the real pip.
+        try FileManager.default.removeItem(atPath: shims + "/pip")
+        let missing = try project.bouncer(["shims", "check"], environment: ["PATH": path(shims)])
+        #expect(missing.status == 1, "\(missing.out)\(missing.err)")
+        #expect(missing.out.contains("pip: UNGUARDED: \(project.dir.path)/realbin/pip is first on PATH"), "\(missing.out)")
+        #expect(missing.err.contains("pip would run unguarded"), "\(missing.err)")
+        let json = try project.bouncer(["shims", "check", "--json", "pip", "curl"], environment: ["PATH": path(shims)])
+        #expect(json.status == 1)
+        let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
+        #expect(object?["verdict"] as? String == "fail", "\(json.out)")
+        #expect((object?["tools"] as? [[String: String]])?.map { $0["status"] ?? "" } == ["unguarded", "guarded"], "\(json.out)")
+
+        // The real tool ahead of the shims on PATH is the same downgrade.
+        let reordered = [project.dir.appendingPathComponent("realbin").path, shims, "/usr/bin", "/bin"].joined(separator: ":")
+        let behind = try project.bouncer(["shims", "check", "curl"], environment: ["PATH": reordered])
+        #expect(behind.status == 1, "\(behind.out)")
+        let unknown = try project.bouncer(["shims", "check", "gcc"])
+        #expect(unknown.status == 2, "\(unknown.err)")
+    }
+
+    @Test func aShimWithoutAPolicyRefusesInCIAndPassesThroughOtherwise() throws {
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let installed = project.dir.appendingPathComponent("installed").path
+        #expect(try project.bouncer(["shims", "install", installed]).status == 0)
+        for dir in [shims, installed] {
+            for tool in ["curl", "pip"] {
+                let before = project.realToolRuns
+                let ci = try project.sh("\(tool) --version", environment: ["PATH": path(dir), "CI": "true"])
+                #expect(ci.status == 2, "\(dir)/\(tool) under CI=true: \(ci.err)")
+                #expect(ci.err.contains("CI=true and no policy.json"), "\(ci.err)")
+                #expect(project.realToolRuns == before, "the real \(tool) ran unguarded in CI")
+                // The same through Bouncer's own dispatch (a shim that is a symlink to bouncer, or `bouncer --as`).
+                let dispatched = try project.bouncer(["--as", tool, "--shim", "\(dir)/\(tool)", "--version"],
+                                                     environment: ["PATH": path(dir), "CI": "true"])
+                #expect(dispatched.status == 2, "\(dispatched.err)")
+                #expect(dispatched.err.contains("CI=true and no policy.json"), "\(dispatched.err)")
+                #expect(project.realToolRuns == before, "the real \(tool) ran unguarded in CI")
+
+                let allowed = try project.sh("\(tool) --version", environment: ["PATH": path(dir), "CI": "true", "BOUNCER_ALLOW_UNGUARDED": "1"])
+                #expect(allowed.status == 0, "\(allowed.err)")
+                let developer = try project.sh("\(tool) --version", environment: ["PATH": path(dir), "CI": ""])
+                #expect(developer.status == 0, "\(developer.err)")
+                #expect(developer.err.contains("runs unguarded"), "\(developer.err)")
+            }
+        }
+        #expect(project.realToolRuns.components(separatedBy: "--version").count - 1 == 8, "\(project.realToolRuns)")
+    }
+}

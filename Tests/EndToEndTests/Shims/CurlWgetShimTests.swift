@@ -145,12 +145,14 @@ import BouncerTestSupport
 }
 
 /// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
+/// On a developer's machine (CI cleared): under CI=true a shim without a policy refuses (MissingShimTests).
 @Suite struct ShimMechanismEndToEndTests {
-    let harness: ShimHarness
+    var harness: ShimHarness
     let server: DirectoryHTTPServer
 
     init() throws {
         harness = try ShimHarness("bouncer-shim-nopolicy")
+        harness.overrides = ["CI": ""]
         try FileManager.default.createDirectory(at: harness.root.appendingPathComponent("site"), withIntermediateDirectories: true)
         try Data("plain\n".utf8).write(to: harness.root.appendingPathComponent("site/a.txt"))
         server = try DirectoryHTTPServer(root: harness.root.appendingPathComponent("site").path)
@@ -207,11 +209,12 @@ import BouncerTestSupport
         for tool in ["curl", "wget", "pip", "pip3", "npm"] {
             #expect(FileManager.default.isExecutableFile(atPath: dir + "/" + tool))
         }
-        let viaInstalled = try BouncerProcess.runProgram(dir + "/curl", ["-s", "\(server.baseURL)/a.txt"], cwd: harness.project.path)
+        let viaInstalled = try BouncerProcess.runProgram(dir + "/curl", ["-s", "\(server.baseURL)/a.txt"], cwd: harness.project.path,
+                                                         environment: ["CI": ""])
         #expect(viaInstalled.out == "plain\n", "\(viaInstalled.err)")
         #expect(viaInstalled.err.contains("no policy.json"))
         let exec = try BouncerProcess.run(["exec", "--", "sh", "-c", "command -v curl; curl -s \(server.baseURL)/a.txt"],
-                                          cwd: harness.project.path, environment: ["BOUNCER_CACHE": harness.cache.path])
+                                          cwd: harness.project.path, environment: ["BOUNCER_CACHE": harness.cache.path, "CI": ""])
         #expect(exec.status == 0, "\(exec.err)")
         #expect(exec.out == "\(harness.cache.path)/shims/curl\nplain\n")
     }

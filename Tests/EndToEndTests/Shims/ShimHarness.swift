@@ -11,6 +11,8 @@ struct ShimHarness {
     let cache: URL
     /// Directories put between the shims and the rest of PATH (e.g. a venv's bin).
     var extraPath: [String] = []
+    /// Variables set on top (e.g. CI cleared for the developer's pass-through).
+    var overrides: [String: String] = [:]
 
     static let shims = Corpus.packageRoot.appendingPathComponent("shims").path
 
@@ -27,7 +29,7 @@ struct ShimHarness {
         let path = ([Self.shims] + extraPath + [ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]).joined(separator: ":")
         return ["PATH": path, "BOUNCER_BIN": BouncerProcess.executable, "BOUNCER_CACHE": cache.path,
                 "HOME": root.path, "npm_config_cache": root.appendingPathComponent("npm-cache").path,
-                "npm_config_update_notifier": "false"]
+                "npm_config_update_notifier": "false"].merging(overrides) { $1 }
     }
 
     /// `sh -c SCRIPT` in the project directory (or `cwd`).
