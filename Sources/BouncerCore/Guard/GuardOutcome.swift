@@ -59,7 +59,9 @@ public struct GuardOutcome: Sendable {
     /// The refusal as one error (for `ArtifactGuard.obtain`).
     public var error: BouncerError {
         let code = problems.first?.code ?? "refused"
-        let text = "\(shownURL): refused by \(rule): " + problems.map(\.message).joined(separator: "; ")
+        // "refused by no rule" reads badly: the problem itself says no rule matched.
+        let by = rule.hasPrefix("no rule") ? "" : " by \(rule)"
+        let text = "\(shownURL): refused\(by): " + problems.map(\.message).joined(separator: "; ")
             + (required.isEmpty ? "" : " (required: " + required.joined(separator: "; ") + ")")
         return BouncerError(family ?? .evidence, code: code, text)
     }

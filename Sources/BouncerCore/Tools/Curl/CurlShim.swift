@@ -41,11 +41,10 @@ public enum CurlShim {
         let results = context.obtain(requests)
         var status: Int32 = 0
         for (index, transfer) in invocation.transfers.enumerated() {
-            let shownURL = Redaction.url(transfer.url)
             switch results[index] {
             case .failure(let error):
                 // Refusals are always shown: they are Bouncer speaking, not curl's progress.
-                ShimOutput.error("bouncer: curl: refused \(shownURL): \(error.message)")
+                ShimOutput.error("bouncer: curl: \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 ShimOutput.error("bouncer: curl: nothing was written to \(destinations[index] ?? "standard output")")
                 status = exitCode(for: error)

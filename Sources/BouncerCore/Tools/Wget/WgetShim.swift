@@ -32,7 +32,7 @@ public enum WgetShim {
             switch results[index] {
             case .success(let artifact): verified.append((url, artifact))
             case .failure(let error):
-                ShimOutput.error("bouncer: wget: refused \(Redaction.url(url)): \(error.message)")
+                ShimOutput.error("bouncer: wget: \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 ShimOutput.error("bouncer: wget: nothing was written for \(Redaction.url(url))")
                 status = exitCode(for: error)
