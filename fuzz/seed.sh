@@ -77,6 +77,9 @@ seed debian-index Packages Release fuzz.dsc Packages.xz Packages.gz
 printf '{"version":1,"artifacts":[{"key":"url:https://downloads.example.org/a.tgz","url":"https://downloads.example.org/a.tgz","ecosystem":"url","sha256":"%s","size":15,"rule":"r","evidence":[{"kind":"sha256","source":"https://downloads.example.org/SHA256SUMS"}]}]}\n' \
     "$(sha256sum msg | cut -d' ' -f1)" >lock.json
 seed lockfile lock.json
+printf '{"lists":{"https://downloads.example.org/SHA256SUMS":{"issuedAt":1700000000,"seenAt":1700000100,"sha256":"%s","signer":"minisign:ABC","superseded":["%s"]}},"version":1}\n' \
+    "$(sha256sum msg | cut -d' ' -f1)" "$(sha256sum SHA256SUMS | cut -d' ' -f1)" >freshness.json
+seed freshness-state freshness.json
 for alg in sha256 sha384 sha512; do
     printf '%s-%s' "$alg" "$(openssl dgst -"$alg" -binary msg | base64 -w0)" >"sri.$alg"
 done

@@ -146,6 +146,18 @@ enum Harness {
         _ = try? Lockfile.decode([UInt8](data), file: "bouncer.lock")
     }
 
+    /// The rollback state file; also judges a list against every entry it parsed.
+    static func freshnessState(_ data: Data) {
+        guard let state = try? FreshnessState.decode([UInt8](data), file: "freshness.json") else { return }
+        let observed = ListObservation(url: "https://example.org/SHA256SUMS", sha256: String(repeating: "0", count: 64),
+                                       issuedAt: Date(timeIntervalSince1970: 1_700_000_000), signer: "s", seenAt: Date())
+        for seen in state.lists.values {
+            _ = ListFreshness.judge(observed, against: seen)
+            _ = ListFreshness.advance(seen, with: observed)
+        }
+        _ = state.encoded()
+    }
+
     static func sri(_ data: Data) {
         _ = try? SubresourceIntegrity(parsing: String(decoding: data, as: UTF8.self))
     }

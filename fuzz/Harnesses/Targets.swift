@@ -18,6 +18,7 @@ enum FuzzTargets {
         "dsse": Harness.dsse,
         "policy": Harness.policy,
         "lockfile": Harness.lockfile,
+        "freshness-state": Harness.freshnessState,
         "sri": Harness.sri,
         "archive": Harness.archive,
     ]

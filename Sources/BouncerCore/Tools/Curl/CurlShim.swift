@@ -40,7 +40,7 @@ public enum CurlShim {
         let requests = invocation.transfers.map { ArtifactRequest(url: $0.url, ecosystem: "url") }
         let results = context.obtain(requests)
         var status: Int32 = 0
-        for (index, transfer) in invocation.transfers.enumerated() {
+        for index in invocation.transfers.indices {
             switch results[index] {
             case .failure(let error):
                 // Refusals are always shown: they are Bouncer speaking, not curl's progress.
