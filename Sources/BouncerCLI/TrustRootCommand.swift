@@ -118,6 +118,7 @@ struct TrustRootCommand: ParsableCommand {
                 "checkedAt": TUFVerifier.formatTime(time),
                 "target.sha256": sha256,
                 "target.length": String(result.target.length),
+                "target.role": result.delegatedRole ?? "targets",
                 "rotatedRoots": result.rotatedRoots.map(String.init).joined(separator: ","),
             ]
             let roles: [(String, TUFEnvelope)] = [("root", result.root.envelope), ("timestamp", result.timestamp.envelope),

@@ -6,6 +6,8 @@ public struct TUFUpdateResult: @unchecked Sendable {
     public let timestamp: TUFTimestamp
     public let snapshot: TUFSnapshot
     public let targets: TUFTargets
+    /// The delegated role that listed the target, nil for top-level targets.
+    public let delegatedRole: String?
     public let targetName: String
     public let target: TUFTargetFile
     public let targetBytes: [UInt8]
@@ -82,14 +84,19 @@ public enum TUFClient {
         guard !targetName.isEmpty, !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
             throw .malformed(file: targetName, why: "not a relative target path")
         }
-        guard let info = targets.targets[targetName] else { throw .targetNotListed(targetName) }
+        let (info, owner) = try TUFVerifier.findTarget(targetName, top: targets) { (role, delegator) throws(TUFError) -> TUFTargets in
+            let listed = snapshot.meta["\(role.name).json"]
+            let file = TUFFile.delegated(role: role.name, version: trusted.consistentSnapshot ? listed?.version : nil)
+            guard let bytes = try repository.fetch(file, maxBytes: limit(listed?.length, targetsLimit)) else { throw absent(file) }
+            return try TUFVerifier.verifyDelegated(bytes, file: file.name, role: role, delegator: delegator, snapshot: snapshot, at: time)
+        }
         guard info.length <= targetLimit else { throw .malformed(file: targetName, why: "signed length \(info.length) exceeds \(targetLimit) bytes") }
         let prefix = trusted.consistentSnapshot ? (info.hashes["sha256"] ?? info.hashes["sha512"]) : nil
         let targetFile = TUFFile.target(path: targetName, hashPrefix: prefix)
         // One byte over the signed length, so a longer body is reported as a length mismatch.
         guard let targetBytes = try repository.fetch(targetFile, maxBytes: Int(info.length) + 1) else { throw absent(targetFile) }
-        let verified = try TUFVerifier.verifyTarget(targetBytes, name: targetName, in: targets)
-        return TUFUpdateResult(root: trusted, timestamp: timestamp, snapshot: snapshot, targets: targets,
+        let verified = try TUFVerifier.verifyTarget(targetBytes, name: targetName, info: info)
+        return TUFUpdateResult(root: trusted, timestamp: timestamp, snapshot: snapshot, targets: targets, delegatedRole: owner.role == "targets" ? nil : owner.role,
                                targetName: targetName, target: verified, targetBytes: targetBytes, rotatedRoots: rotated)
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One role's signing rule: which keys may sign and how many must.
 public struct TUFRole: Sendable, Equatable {
@@ -102,7 +105,11 @@ public struct TUFEnvelope: Sendable {
 
     func requireThreshold(role name: String, of root: TUFRoot) throws(TUFError) {
         guard let role = root.roles[name] else { throw .malformed(file: file, why: "the trusted root defines no '\(name)' role") }
-        let verified = validSignatures(role: role, keys: root.keys)
+        try requireThreshold(role: name, role, keys: root.keys)
+    }
+
+    func requireThreshold(role name: String, _ role: TUFRole, keys: [String: TUFKey]) throws(TUFError) {
+        let verified = validSignatures(role: role, keys: keys)
         guard verified >= role.threshold else {
             throw .threshold(file: file, role: name, verified: verified, threshold: role.threshold)
         }
@@ -240,7 +247,69 @@ public struct TUFTargetFile: Sendable, Equatable {
 }
 
 public struct TUFTargets: @unchecked Sendable {
+    /// "targets", or the delegated role's name.
+    public let role: String
     public let envelope: TUFEnvelope
     public let targets: [String: TUFTargetFile]
+    public let delegations: TUFDelegations?
     public var version: Int64 { envelope.version }
+}
+
+/// `delegations`: the keys and the ordered roles a targets file hands paths to.
+public struct TUFDelegations: @unchecked Sendable {
+    public let keys: [String: TUFKey]
+    public let roles: [TUFDelegatedRole]
+
+    static func parse(_ fields: Fields) throws(TUFError) -> TUFDelegations {
+        var keys: [String: TUFKey] = [:]
+        let keyFields = try fields.object("keys")
+        for (keyid, value) in keyFields.members {
+            let key = try Fields(value, file: fields.file, path: "\(keyFields.path).\(keyid.prefix(64))")
+            keys[keyid] = TUFKey(keytype: try key.string("keytype"), scheme: try key.string("scheme"),
+                                 publicText: (try? key.object("keyval").string("public")) ?? "")
+        }
+        guard case .array(let items)? = fields.members["roles"] else { throw fields.fail("roles", "expected an array") }
+        var roles: [TUFDelegatedRole] = []
+        for (index, item) in items.prefix(1024).enumerated() {
+            let role = try Fields(item, file: fields.file, path: "\(fields.path).roles[\(index)]")
+            let name = try role.string("name")
+            // The name becomes a file name: nothing that could leave metadata/.
+            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name != "root", name != "timestamp", name != "snapshot", name != "targets" else {
+                throw role.fail("name", "'\(name.prefix(80))' is not a usable role name")
+            }
+            let threshold = try role.integer("threshold")
+            guard threshold >= 1, threshold <= 1024 else { throw role.fail("threshold", "must be between 1 and 1024") }
+            let paths = role.members["paths"] == nil ? nil : try role.strings("paths")
+            let prefixes = role.members["path_hash_prefixes"] == nil ? nil : try role.strings("path_hash_prefixes")
+            guard (paths == nil) != (prefixes == nil) else { throw role.fail("paths", "exactly one of paths and path_hash_prefixes is required") }
+            roles.append(TUFDelegatedRole(name: name, role: TUFRole(keyids: try role.strings("keyids"), threshold: Int(threshold)),
+                                          paths: paths, pathHashPrefixes: prefixes,
+                                          terminating: try role.optionalBool("terminating") ?? false))
+        }
+        return TUFDelegations(keys: keys, roles: roles)
+    }
+}
+
+public struct TUFDelegatedRole: Sendable, Equatable {
+    public let name: String
+    public let role: TUFRole
+    public let paths: [String]?
+    public let pathHashPrefixes: [String]?
+    public let terminating: Bool
+
+    /// Whether this role is trusted for `target`: a `paths` pattern matching
+    /// segment by segment (`*` stays within a segment, as python-tuf), or a
+    /// prefix of the hex sha256 of the path.
+    public func covers(_ target: String) -> Bool {
+        if let prefixes = pathHashPrefixes {
+            let hash = Hasher.digest(Array(target.utf8), .sha256).hex
+            return prefixes.contains { hash.hasPrefix($0.lowercased()) }
+        }
+        let parts = target.split(separator: "/", omittingEmptySubsequences: false)
+        return (paths ?? []).contains { pattern in
+            let patternParts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            guard patternParts.count == parts.count else { return false }
+            return zip(patternParts, parts).allSatisfy { fnmatch(String($0), String($1), 0) == 0 }
+        }
+    }
 }

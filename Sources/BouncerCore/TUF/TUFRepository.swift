@@ -10,6 +10,8 @@ public enum TUFFile: Sendable, Equatable {
     /// Versioned name (`V.snapshot.json`) when consistent snapshots are on.
     case snapshot(version: Int64?)
     case targets(version: Int64?)
+    /// A delegated targets role (`[V.]<role>.json`).
+    case delegated(role: String, version: Int64?)
     /// A target path; `hashPrefix` is set with consistent snapshots (`<hash>.<name>`).
     case target(path: String, hashPrefix: String?)
 
@@ -20,6 +22,7 @@ public enum TUFFile: Sendable, Equatable {
         case .timestamp: "timestamp.json"
         case .snapshot(let v): v.map { "\($0).snapshot.json" } ?? "snapshot.json"
         case .targets(let v): v.map { "\($0).targets.json" } ?? "targets.json"
+        case .delegated(let role, let v): v.map { "\($0).\(role).json" } ?? "\(role).json"
         case .target(let path, _): path
         }
     }
@@ -95,6 +98,7 @@ public struct LocalTUFRepository: TUFRepository {
         case .timestamp: return [meta + "timestamp.json"]
         case .snapshot(let v): return (v.map { [meta + "\($0).snapshot.json"] } ?? []) + [meta + "snapshot.json"]
         case .targets(let v): return (v.map { [meta + "\($0).targets.json"] } ?? []) + [meta + "targets.json"]
+        case .delegated(let role, let v): return (v.map { [meta + "\($0).\(role).json"] } ?? []) + [meta + "\(role).json"]
         case .target(let path, let hash):
             let (dir, name) = splitPath(path)
             return (hash.map { [directory + "/targets/\(dir)\($0).\(name)"] } ?? []) + [directory + "/targets/" + path]

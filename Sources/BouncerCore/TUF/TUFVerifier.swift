@@ -101,17 +101,37 @@ public enum TUFVerifier {
 
     public static func verifyTargets(_ bytes: [UInt8], file: String, root: TUFRoot, snapshot: TUFSnapshot,
                                      trusted: TUFTrustedVersions, at time: Date) throws(TUFError) -> TUFTargets {
-        guard let listed = snapshot.meta["targets.json"] else { throw .malformed(file: snapshot.envelope.file, why: "meta lists no targets.json") }
+        guard let role = root.roles["targets"] else { throw .malformed(file: root.envelope.file, why: "no targets role") }
+        let targets = try verifyTargetsMetadata(bytes, file: file, role: "targets", signers: role, keys: root.keys,
+                                                snapshot: snapshot, at: time)
+        if let old = trusted.targets, targets.version < old { throw .rollback(file: file, trusted: old, found: targets.version) }
+        return targets
+    }
+
+    /// A delegated targets role, signed by a threshold of the keys its delegator names.
+    public static func verifyDelegated(_ bytes: [UInt8], file: String, role: TUFDelegatedRole, delegator: TUFTargets,
+                                       snapshot: TUFSnapshot, at time: Date) throws(TUFError) -> TUFTargets {
+        try verifyTargetsMetadata(bytes, file: file, role: role.name, signers: role.role, keys: delegator.delegations?.keys ?? [:],
+                                  snapshot: snapshot, at: time)
+    }
+
+    /// Shared by top-level and delegated targets: hashes and length from the
+    /// snapshot, the signers' threshold, the snapshot's version, expiry.
+    /// (The rollback of a delegated role is caught at the snapshot: its meta
+    /// version may not decrease, and the file must carry that version.)
+    static func verifyTargetsMetadata(_ bytes: [UInt8], file: String, role name: String, signers: TUFRole, keys: [String: TUFKey],
+                                      snapshot: TUFSnapshot, at time: Date) throws(TUFError) -> TUFTargets {
+        guard let listed = snapshot.meta["\(name).json"] else { throw .malformed(file: snapshot.envelope.file, why: "meta lists no \(name).json") }
         try checkLengthAndHashes(bytes, file: file, length: listed.length, hashes: listed.hashes)
         let envelope = try TUFEnvelope.parse(bytes, file: file)
         try envelope.requireType("targets")
-        try envelope.requireThreshold(role: "targets", of: root)
+        try envelope.requireThreshold(role: name, signers, keys: keys)
         guard envelope.version == listed.version else {
             throw .versionMismatch(file: file, expected: listed.version, found: envelope.version)
         }
-        if let old = trusted.targets, envelope.version < old { throw .rollback(file: file, trusted: old, found: envelope.version) }
         try checkNotExpired(envelope, at: time)
-        let targetFields = try Fields(envelope.signed, file: file).object("targets")
+        let fields = try Fields(envelope.signed, file: file)
+        let targetFields = try fields.object("targets")
         var targets: [String: TUFTargetFile] = [:]
         for name in targetFields.members.keys.sorted() {
             let entry = try targetFields.object(name)
@@ -119,12 +139,48 @@ public enum TUFVerifier {
             guard length >= 0 else { throw entry.fail("length", "negative") }
             targets[name] = TUFTargetFile(length: length, hashes: try parseHashes(try entry.object("hashes")))
         }
-        return TUFTargets(envelope: envelope, targets: targets)
+        let delegations = try fields.optionalObject("delegations").map { (d: Fields) throws(TUFError) in try TUFDelegations.parse(d) }
+        return TUFTargets(role: name, envelope: envelope, targets: targets, delegations: delegations)
+    }
+
+    /// Preorder depth-first search of the delegation graph (spec §5.6.7, as
+    /// python-tuf): the first role listing the target wins; a terminating
+    /// role that covers the path ends the search. `load` fetches and
+    /// verifies one delegated role. At most `maxRoles` roles are visited.
+    public static func findTarget(_ name: String, top: TUFTargets, maxRoles: Int = 32,
+                                  load: (TUFDelegatedRole, TUFTargets) throws(TUFError) -> TUFTargets) throws(TUFError) -> (TUFTargetFile, TUFTargets) {
+        var toVisit: [(TUFDelegatedRole?, TUFTargets?)] = [(nil, nil)]
+        var visited = Set<String>()
+        while visited.count < maxRoles, let (role, delegator) = toVisit.popLast() {
+            let targets: TUFTargets
+            if let role, let delegator {
+                guard !visited.contains(role.name) else { continue }
+                targets = try load(role, delegator)
+            } else {
+                targets = top
+            }
+            if let info = targets.targets[name] { return (info, targets) }
+            visited.insert(targets.role)
+            var children: [(TUFDelegatedRole?, TUFTargets?)] = []
+            for child in targets.delegations?.roles ?? [] where child.covers(name) {
+                children.append((child, targets))
+                if child.terminating {
+                    toVisit.removeAll()
+                    break
+                }
+            }
+            toVisit.append(contentsOf: children.reversed())
+        }
+        throw .targetNotListed(name)
     }
 
     /// The target must be listed; its length and every listed hash must match.
     public static func verifyTarget(_ bytes: [UInt8], name: String, in targets: TUFTargets) throws(TUFError) -> TUFTargetFile {
         guard let info = targets.targets[name] else { throw .targetNotListed(name) }
+        return try verifyTarget(bytes, name: name, info: info)
+    }
+
+    public static func verifyTarget(_ bytes: [UInt8], name: String, info: TUFTargetFile) throws(TUFError) -> TUFTargetFile {
         guard !info.hashes.isEmpty else { throw .noUsableHash(file: name) }
         try checkLengthAndHashes(bytes, file: name, length: info.length, hashes: info.hashes)
         return info

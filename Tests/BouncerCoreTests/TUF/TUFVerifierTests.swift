@@ -28,12 +28,13 @@ import BouncerTestSupport
         return Repo(dir: root.appendingPathComponent("tuf/root-signing__production-repo"))
     }
 
-    func run(_ dir: URL, state: inout TUFTrustedState, at time: Date = TUFVerifierTests.time) throws -> Result<TUFUpdateResult, TUFError> {
+    func run(_ dir: URL, state: inout TUFTrustedState, at time: Date = TUFVerifierTests.time,
+             target: String = "trusted_root.json") throws -> Result<TUFUpdateResult, TUFError> {
         let anchorBytes = [UInt8](try Data(contentsOf: dir.appendingPathComponent("metadata/root_history/1.root.json")))
         let anchor = try TUFRoot.parse(anchorBytes, file: "1.root.json")
         return Result { () throws(TUFError) -> TUFUpdateResult in
             try TUFClient.update(repository: LocalTUFRepository(directory: dir.path), state: &state, anchor: anchor,
-                                 target: "trusted_root.json", at: time)
+                                 target: target, at: time)
         }
     }
 
@@ -186,5 +187,35 @@ import BouncerTestSupport
         guard case .failure(let error) = try run(repo.dir, state: &late) else { Issue.record("rollback accepted"); return }
         #expect(error == .rollback(file: "timestamp.json", trusted: 99_999, found: 762))
         #expect(late.versions.timestamp == 99_999, "a refused file never lowers the state")
+    }
+
+    /// registry.npmjs.org/keys.json is listed only by the delegated role
+    /// registry.npmjs.org (terminating, paths "registry.npmjs.org/*"),
+    /// signed by the key the top-level targets delegate to.
+    @Test func aDelegatedTargetIsFoundThroughItsRole() throws {
+        guard let repo = production() else { return }
+        var state = TUFTrustedState(anchor: "test")
+        let result = try run(repo.dir, state: &state, target: "registry.npmjs.org/keys.json").get()
+        #expect(result.delegatedRole == "registry.npmjs.org")
+        #expect(result.targetBytes == (try repo.bytes("targets/registry.npmjs.org/keys.json")))
+        #expect(result.target.hashes["sha256"] == Hasher.digest(result.targetBytes, .sha256).hex)
+        // Not covered by any delegation, not listed: refused.
+        var other = TUFTrustedState(anchor: "test")
+        guard case .failure(let error) = try run(repo.dir, state: &other, target: "registry.npmjs.org/a/keys.json") else {
+            Issue.record("an unlisted target passed"); return
+        }
+        #expect(error == .targetNotListed("registry.npmjs.org/a/keys.json"))
+    }
+
+    @Test func delegationPathsMatchSegmentBySegment() {
+        let role = TUFDelegatedRole(name: "npm", role: TUFRole(keyids: [], threshold: 1), paths: ["registry.npmjs.org/*"],
+                                    pathHashPrefixes: nil, terminating: true)
+        #expect(role.covers("registry.npmjs.org/keys.json"))
+        #expect(!role.covers("registry.npmjs.org/a/keys.json"))
+        #expect(!role.covers("other/keys.json"))
+        #expect(!role.covers("registry.npmjs.org"))
+        let hashed = TUFDelegatedRole(name: "bin", role: TUFRole(keyids: [], threshold: 1), paths: nil,
+                                      pathHashPrefixes: [String(Hasher.digest(Array("a.txt".utf8), .sha256).hex.prefix(2))], terminating: false)
+        #expect(hashed.covers("a.txt"))
     }
 }
