@@ -224,4 +224,43 @@ import BouncerTestSupport
         #expect(result.status == 3, "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: run.output))
     }
+
+    /// State another user could write protects nothing: refused as bad local configuration.
+    @Test func aGroupWritableStateDirectoryIsRefused() throws {
+        guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
+        let run = try Run(corpus: corpus)
+        defer { run.remove() }
+        let repository = corpus.appendingPathComponent("tuf/root-signing__production-repo").path
+        #expect(try run.update(repository).status == 0)
+        try FileManager.default.removeItem(atPath: run.output)
+        try FileManager.default.setAttributes([.posixPermissions: 0o770], ofItemAtPath: run.state.appendingPathComponent("tuf").path)
+        let result = try run.update(repository)
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("writable by group or others"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: run.output))
+    }
+
+    /// timestamp.json is capped at 16 KiB: a server sending more is cut off and refused.
+    @Test func anOversizedTimestampIsRefused() throws {
+        guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
+        let repo = try Served("root-signing__production-repo", corpus: corpus)
+        let run = try Run(corpus: corpus)
+        defer { repo.remove(); run.remove() }
+        let timestamp = repo.dir.appendingPathComponent("metadata/timestamp.json")
+        try FileManager.default.removeItem(at: timestamp)
+        try Data(repeating: 0x20, count: 64 << 10).write(to: timestamp)
+        let result = try run.update(repo.url)
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("timestamp.json") && result.err.contains("limit"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: run.output))
+    }
+
+    @Test func aMalformedNowIsAUsageError() throws {
+        guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
+        let run = try Run(corpus: corpus)
+        defer { run.remove() }
+        let result = try run.update(corpus.appendingPathComponent("tuf/root-signing__production-repo").path, extra: ["--now", "yesterday"])
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("--now"), "\(result.err)")
+    }
 }
