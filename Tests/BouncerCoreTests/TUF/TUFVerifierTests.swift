@@ -218,4 +218,35 @@ import BouncerTestSupport
                                       pathHashPrefixes: [String(Hasher.digest(Array("a.txt".utf8), .sha256).hex.prefix(2))], terminating: false)
         #expect(hashed.covers("a.txt"))
     }
+
+    /// Every byte-level mutation of real signed metadata is either refused
+    /// with a typed error or (when it only touched whitespace or the
+    /// unsigned part in a harmless way) still verifies; none traps, and none
+    /// that changes `signed` passes. Deterministic (the SplitMix of ArchiveFuzzTests), so a failure reproduces.
+    @Test func mutatedMetadataIsRefusedWithoutTrapping() throws {
+        guard let repo = production() else { return }
+        let root = try repo.root(15)
+        let original = try repo.bytes("metadata/timestamp.json")
+        let signedCanonical = try TUFEnvelope.parse(original, file: "timestamp.json").canonical
+        var rng = SplitMix(seed: 0x7475_6600)
+        var refused = 0
+        for _ in 0..<3000 {
+            var bytes = original
+            for _ in 0..<Int(rng.next() % 3 + 1) {
+                let index = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[index] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: bytes.remove(at: index)
+                default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: index)
+                }
+            }
+            do {
+                let verified = try TUFVerifier.verifyTimestamp(bytes, file: "timestamp.json", root: root, trusted: .init(), at: Self.time)
+                #expect(verified.envelope.canonical == signedCanonical, "a change to signed passed")
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 2500, "\(refused)")
+    }
 }
