@@ -249,4 +249,36 @@ import BouncerTestSupport
         }
         #expect(refused > 2500, "\(refused)")
     }
+
+    /// The delegation search order (spec §5.6.7): preorder depth-first, the
+    /// first role listing the target wins, a terminating role that covers the
+    /// path ends the search. Signatures are not the point here, so `load`
+    /// hands out prepared roles and records the order it was asked in.
+    @Test func delegationSearchIsPreorderDepthFirstAndStopsAtTerminatingRoles() throws {
+        func role(_ name: String, terminating: Bool = false) -> TUFDelegatedRole {
+            TUFDelegatedRole(name: name, role: TUFRole(keyids: [], threshold: 1), paths: ["x/*"], pathHashPrefixes: nil, terminating: terminating)
+        }
+        func targets(_ name: String, lists: Bool, delegates: [TUFDelegatedRole] = []) -> TUFTargets {
+            let envelope = TUFEnvelope(file: "\(name).json", signed: .null, canonical: [], signatures: [], type: "targets", version: 1, expiresText: "")
+            return TUFTargets(role: name, envelope: envelope, targets: lists ? ["x/t": TUFTargetFile(length: 0, hashes: [:])] : [:],
+                              delegations: delegates.isEmpty ? nil : TUFDelegations(keys: [:], roles: delegates))
+        }
+        func search(_ top: TUFTargets, _ roles: [String: TUFTargets]) -> (String?, [String]) {
+            var asked: [String] = []
+            let found = try? TUFVerifier.findTarget("x/t", top: top) { (r, _) throws(TUFError) -> TUFTargets in
+                asked.append(r.name)
+                guard let t = roles[r.name] else { throw .targetNotListed(r.name) }
+                return t
+            }
+            return (found?.1.role, asked)
+        }
+        // a → a1 (lists it) is searched before b (lists it too).
+        let graph = ["a": targets("a", lists: false, delegates: [role("a1")]), "a1": targets("a1", lists: true), "b": targets("b", lists: true)]
+        let top = targets("targets", lists: false, delegates: [role("a"), role("b")])
+        #expect(search(top, graph) == ("a1", ["a", "a1"]))
+        // A terminating "a" that does not list it ends the search: b is never asked.
+        let stop = ["a": targets("a", lists: false), "b": targets("b", lists: true)]
+        #expect(search(targets("targets", lists: false, delegates: [role("a", terminating: true), role("b")]), stop) == (nil, ["a"]))
+        #expect(search(targets("targets", lists: false, delegates: [role("a"), role("b")]), stop) == ("b", ["a", "b"]))
+    }
 }
