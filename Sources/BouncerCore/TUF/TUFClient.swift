@@ -93,7 +93,7 @@ public enum TUFClient {
         guard info.length <= targetLimit else { throw .malformed(file: targetName, why: "signed length \(info.length) exceeds \(targetLimit) bytes") }
         let prefix = trusted.consistentSnapshot ? (info.hashes["sha256"] ?? info.hashes["sha512"]) : nil
         let targetFile = TUFFile.target(path: targetName, hashPrefix: prefix)
-        // One byte over the signed length, so a longer body is reported as a length mismatch.
+        // Capped just above the signed length: a longer body is cut off and refused.
         guard let targetBytes = try repository.fetch(targetFile, maxBytes: Int(info.length) + 1) else { throw absent(targetFile) }
         let verified = try TUFVerifier.verifyTarget(targetBytes, name: targetName, info: info)
         return TUFUpdateResult(root: trusted, timestamp: timestamp, snapshot: snapshot, targets: targets, delegatedRole: owner.role == "targets" ? nil : owner.role,
