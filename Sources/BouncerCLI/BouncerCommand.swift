@@ -15,6 +15,7 @@ public struct BouncerCommand: ParsableCommand {
             VerifySignatureCommand.self,
             VerifyBundleCommand.self,
             VerifyAttestationCommand.self, VerifyNpmCommand.self,
+            TrustRootCommand.self,
             FetchCommand.self,
             UnpackCommand.self,
             InspectCommand.self,
