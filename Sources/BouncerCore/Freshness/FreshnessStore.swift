@@ -64,26 +64,7 @@ public struct FreshnessStore: Sendable {
         }
     }
 
-    /// Owned by this user (or root) and writable by nobody else.
     private func checkOwnership(_ path: String, followLink: Bool) throws(BouncerError) {
-        var info = stat()
-        guard (followLink ? stat(path, &info) : lstat(path, &info)) == 0 else {
-            if errno == ENOENT { return }
-            throw BouncerError(.configuration, code: "state-unreadable", "cannot read \(path): \(errnoDescription())")
-        }
-        let problem: String?
-        if (info.st_mode & S_IFMT) == S_IFLNK {
-            problem = "is a symbolic link"
-        } else if info.st_uid != geteuid() && info.st_uid != 0 {
-            problem = "is owned by another user (uid \(info.st_uid))"
-        } else if info.st_mode & 0o022 != 0 {
-            problem = "is writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8)))"
-        } else {
-            problem = nil
-        }
-        if let problem {
-            throw BouncerError(.configuration, code: "state-insecure", "Bouncer's freshness state \(path) \(problem): refusing to trust it",
-                               hint: "chmod go-w \(path), or point BOUNCER_STATE at a directory only you can write")
-        }
+        try PrivateState.checkOwnership(path, followLink: followLink, what: "freshness state")
     }
 }
