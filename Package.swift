@@ -57,7 +57,7 @@ let package = Package(
             name: "BouncerCoreTests", dependencies: ["BouncerCore", "BouncerTestSupport"],
             path: "Tests/BouncerCoreTests"),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["BouncerCore", "BouncerTestSupport", "bouncer"],
+            name: "EndToEndTests", dependencies: ["BouncerCore", "BouncerCLI", "BouncerTestSupport", "bouncer"],
             path: "Tests/EndToEndTests"),
     ]
 )

@@ -13,7 +13,8 @@ public enum BouncerMain {
         }
         let exitCode: Int32
         do {
-            var command = try BouncerCommand.parseAsRoot(Array(arguments.dropFirst()))
+            let argv = Array(arguments.dropFirst())
+            var command: ParsableCommand = try VerifySignatureCommand.parsePlain(argv) ?? BouncerCommand.parseAsRoot(argv)
             try command.run()
             exitCode = 0
         } catch let failure as BouncerFailure {
