@@ -14,8 +14,12 @@ public enum BouncerMain {
         let exitCode: Int32
         do {
             let argv = Array(arguments.dropFirst())
-            var command: ParsableCommand = try VerifySignatureCommand.parsePlain(argv) ?? BouncerCommand.parseAsRoot(argv)
-            try command.run()
+            if let plain = VerifySignatureCommand.parsePlain(argv) {
+                try plain.run()
+            } else {
+                var command = try BouncerCommand.parseAsRoot(argv)
+                try command.run()
+            }
             exitCode = 0
         } catch let failure as BouncerFailure {
             Console.error("bouncer: \(failure)")
