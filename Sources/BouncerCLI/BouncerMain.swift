@@ -8,6 +8,7 @@ import Glibc
 /// exit code: 0 verified, 1 refused, 2 usage or configuration, 3 transport or I/O.
 public enum BouncerMain {
     public static func run(arguments: [String]) -> Never {
+        OpenSSLProcess.skipCleanupAtExit()
         if let shim = ShimDispatch.parse(arguments) {
             exit(ShimDispatch.run(tool: shim.tool, shim: shim.shim, arguments: shim.rest))
         }
