@@ -14,8 +14,11 @@ let package = Package(
     targets: [
         // MARK: - C libraries (system) and their small shims
 
+        // libcrypto only: Bouncer makes no TLS calls itself (libcurl, loaded on
+        // demand, brings libssl along), and libssl at start-up cost every run
+        // its loading and ~670 symbol bindings.
         .systemLibrary(
-            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
         // Wrappers for OpenSSL macros and pointer types Swift cannot import as-is.
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"], path: "Sources/COpenSSLShims"),
@@ -57,7 +60,7 @@ let package = Package(
             name: "BouncerCoreTests", dependencies: ["BouncerCore", "BouncerTestSupport"],
             path: "Tests/BouncerCoreTests"),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["BouncerCore", "BouncerTestSupport", "bouncer"],
+            name: "EndToEndTests", dependencies: ["BouncerCore", "BouncerCLI", "BouncerTestSupport", "bouncer"],
             path: "Tests/EndToEndTests"),
     ]
 )

@@ -8,13 +8,19 @@ import Glibc
 /// exit code: 0 verified, 1 refused, 2 usage or configuration, 3 transport or I/O.
 public enum BouncerMain {
     public static func run(arguments: [String]) -> Never {
+        OpenSSLProcess.skipCleanupAtExit()
         if let shim = ShimDispatch.parse(arguments) {
             exit(ShimDispatch.run(tool: shim.tool, shim: shim.shim, arguments: shim.rest))
         }
         let exitCode: Int32
         do {
-            var command = try BouncerCommand.parseAsRoot(Array(arguments.dropFirst()))
-            try command.run()
+            let argv = Array(arguments.dropFirst())
+            if let plain = VerifySignatureCommand.parsePlain(argv) {
+                try plain.run()
+            } else {
+                var command = try BouncerCommand.parseAsRoot(argv)
+                try command.run()
+            }
             exitCode = 0
         } catch let failure as BouncerFailure {
             Console.error("bouncer: \(failure)")

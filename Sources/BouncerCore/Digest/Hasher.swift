@@ -13,7 +13,19 @@ public final class Hasher {
         reset()
     }
 
+    private init(algorithm: HashAlgorithm, context: OpaquePointer) {
+        self.algorithm = algorithm
+        self.context = context
+    }
+
     deinit { EVP_MD_CTX_free(context) }
+
+    /// An independent hasher that continues from this one's state.
+    public func copy() -> Hasher {
+        guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
+        guard EVP_MD_CTX_copy_ex(context, self.context) == 1 else { fatalError("EVP_MD_CTX_copy_ex failed for \(algorithm)") }
+        return Hasher(algorithm: algorithm, context: context)
+    }
 
     /// Starts over, as if newly created (used when a download is retried).
     public func reset() {

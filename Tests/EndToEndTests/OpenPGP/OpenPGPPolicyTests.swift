@@ -92,6 +92,40 @@ import BouncerTestSupport
         try refused("primary.sig", revoked, "primary key \(main) is revoked")
         try refused("sub.sig", revoked, "primary key \(main) is revoked")
     }
+
+    /// The newest self-signature that verifies carries the key's expiry: a
+    /// newer one lifting the expiry counts, and once it is corrupted the
+    /// older, expiring one decides again.
+    @Test func newestValidSelfSignatureDecides() throws {
+        guard GnuPG.available else { print("NOTICE: OpenPGP policy tests skipped: gpg is not installed"); return }
+        let gpg = try GnuPG()
+        let file = try gpg.write("artifact.txt", "self-signature test artifact\n")
+        let fpr = try gpg.generate("renewed@example.org", algorithm: "ed25519", expire: "1d", fakedTime: "20200101T000000")
+        let expiring = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try gpg.export("renewed@example.org", to: "expiring.gpg"))))
+        // GnuPG keeps only the newest self-signature, so the keyring holding
+        // both is put together here: the first export plus the new signature.
+        try gpg.run(["--faked-system-time", "20200101T120000", "--quick-set-expire", fpr, "never"])
+        let renewedPath = try gpg.export("renewed@example.org", to: "renewed-only.gpg")
+        let renewed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: renewedPath)))
+        let listing = try gpg.run(["--list-packets", renewedPath]).out
+        let header = try #require(listing.split(separator: "\n").first { $0.hasPrefix("# off=") && $0.contains(" tag=2 ") })
+        func field(_ name: String) -> Int? {
+            header.split(separator: " ").first { $0.hasPrefix(name + "=") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+        }
+        let off = try #require(field("off")), length = try #require(field("hlen")) + (try #require(field("plen")))
+        let key = gpg.file("both.gpg")
+        try Data(expiring + renewed[off..<(off + length)]).write(to: URL(fileURLWithPath: key))
+
+        try gpg.sign("renewed@example.org", file, "renewed.sig", ["--detach-sign"], fakedTime: "20200101T130000")
+        let verify = { try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("renewed.sig"), "--key", key]) }
+        let good = try verify()
+        #expect(good.status == 0, "\(good.err)")
+
+        try flipByte(key, at: -1)  // the last byte of the newer self-signature's value
+        let expired = try verify()
+        #expect(expired.status == 1, "\(expired.out)")
+        #expect(expired.err.contains("primary key \(fpr) expired on 2020-01-02"), "\(expired.err)")
+    }
 }
 
 /// Rewrites a binary keyring: every subkey binding (0x18) loses its unhashed

@@ -22,16 +22,14 @@ struct PGPCertificateCheck {
         }
 
         // The newest valid self-signature carries the primary key's expiry and flags.
-        var selfSigs: [PGPSignature] = cert.directSignatures.filter { sig in
-            sig.type == 0x1F && verifyKeySignature(sig, signer: primary, primary: primary, extra: [])
-        }
+        var selfSigs: [(sig: PGPSignature, extra: [UInt8])] = cert.directSignatures.filter { $0.type == 0x1F }.map { ($0, []) }
         for uid in cert.userIDs {
             let framing = Self.userIDFraming(uid)
             for sig in uid.signatures where (0x10...0x13).contains(sig.type) && isFrom(sig, primary) {
-                if verifyKeySignature(sig, signer: primary, primary: primary, extra: framing) { selfSigs.append(sig) }
+                selfSigs.append((sig, framing))
             }
         }
-        guard let newest = selfSigs.max(by: { ($0.creationTime ?? 0) < ($1.creationTime ?? 0) }) else {
+        guard let newest = newestValid(selfSigs, signer: primary, primary: primary) else {
             return "primary key \(pfpr) has no valid self-signature (user ID certification or direct-key signature)"
         }
         if let why = expiryProblem(created: primary.created, expiration: newest.keyExpirationSeconds,
@@ -51,11 +49,8 @@ struct PGPCertificateCheck {
                 guard verifyKeySignature(sig, signer: primary, primary: primary, extra: framing) else { continue }
                 if let reason = revocationProblem(sig, what: "subkey \(sfpr) of \(pfpr)", signatureTime: signatureTime) { return reason }
             }
-            let bindings = sub.signatures.filter { sig in
-                sig.type == 0x18 && (sig.creationTime ?? 0) >= key.created
-                    && verifyKeySignature(sig, signer: primary, primary: primary, extra: framing)
-            }
-            guard let binding = bindings.max(by: { ($0.creationTime ?? 0) < ($1.creationTime ?? 0) }) else {
+            let bindings = sub.signatures.filter { $0.type == 0x18 && ($0.creationTime ?? 0) >= key.created }
+            guard let binding = newestValid(bindings.map { ($0, framing) }, signer: primary, primary: primary) else {
                 return "subkey \(sfpr) has no valid binding signature from primary key \(pfpr)"
             }
             guard let flags = binding.keyFlags, flags & 0x02 != 0 else {
@@ -78,6 +73,19 @@ struct PGPCertificateCheck {
             return "signature was made \(Self.date(signatureTime)), before key \(key.fingerprintHex) was created (\(Self.date(key.created)))"
         }
         return nil
+    }
+
+    /// The newest of `candidates` that verifies, a tie going to the one listed
+    /// first: what `max(by:)` over the verified ones picks. Trying them newest
+    /// first and stopping at the first that verifies gives that answer with
+    /// fewer public-key operations (Debian's archive keys carry six
+    /// self-signatures each, of which one decides).
+    private func newestValid(_ candidates: [(sig: PGPSignature, extra: [UInt8])], signer: PGPKey, primary: PGPKey) -> PGPSignature? {
+        let newestFirst = candidates.enumerated().sorted { a, b in
+            let (ta, tb) = (a.element.sig.creationTime ?? 0, b.element.sig.creationTime ?? 0)
+            return ta != tb ? ta > tb : a.offset < b.offset
+        }
+        return newestFirst.first { verifyKeySignature($0.element.sig, signer: signer, primary: primary, extra: $0.element.extra) }?.element.sig
     }
 
     private func isFrom(_ sig: PGPSignature, _ key: PGPKey) -> Bool {

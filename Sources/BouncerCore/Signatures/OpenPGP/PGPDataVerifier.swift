@@ -41,6 +41,10 @@ struct PGPDataVerifier {
             case pending(PGPSignature, Hasher)
         }
         var steps: [Step] = []
+        // Unsalted (v4) signatures of one type and hash read the same bytes:
+        // they share one hasher, and each adds its trailer to a copy of it
+        // (a Debian InRelease carries two such signatures).
+        var shared: [(type: UInt8, hasher: Hasher)] = []
         for parsed in signatures {
             switch parsed {
             case .failure(let error):
@@ -49,14 +53,19 @@ struct PGPDataVerifier {
                 switch precheck(sig, mode: mode) {
                 case .failure(let refusal): steps.append(.done(refusal.outcome))
                 case .success(let hash):
+                    if sig.salt.isEmpty, let same = shared.first(where: { $0.type == sig.type && $0.hasher.algorithm == hash }) {
+                        steps.append(.pending(sig, same.hasher))
+                        continue
+                    }
                     let hasher = Hasher(hash)
                     hasher.update(sig.salt)
+                    if sig.salt.isEmpty { shared.append((sig.type, hasher)) }
                     steps.append(.pending(sig, hasher))
                 }
             }
         }
         var binary = observers, text: [Hasher] = []
-        for case .pending(let sig, let hasher) in steps {
+        for case .pending(let sig, let hasher) in steps where !(binary + text).contains(where: { $0 === hasher }) {
             if sig.type == 0x01 { text.append(hasher) } else { binary.append(hasher) }
         }
         if !binary.isEmpty || !text.isEmpty {
@@ -66,8 +75,9 @@ struct PGPDataVerifier {
             switch step {
             case .done(let outcome): return outcome
             case .pending(let sig, let hasher):
-                hasher.update(sig.trailer)
-                return finish(sig, digest: hasher.finalize().bytes)
+                let own = hasher.copy()
+                own.update(sig.trailer)
+                return finish(sig, digest: own.finalize().bytes)
             }
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An OpenPGP public key or subkey packet (RFC 9580 §5.5.2), v4 or v6, with
 /// its fingerprint and, when it is a signing algorithm we support, the key
 /// as OpenSSL holds it.
@@ -10,8 +12,23 @@ final class PGPKey: @unchecked Sendable {
     let body: [UInt8]
     let fingerprint: [UInt8]
     let keyID: [UInt8]
-    /// The verification key, or why this key cannot verify signatures.
-    let verifier: Result<PublicKey, KeyProblem>
+    /// The key material, read into `verifier` on first use.
+    private let material: PGPReader
+    private let verifierLock = NSLock()
+    private var madeVerifier: Result<PublicKey, KeyProblem>? = nil
+
+    /// The verification key, or why this key cannot verify signatures. Built
+    /// on first use: a keyring holds many keys, only those a signature names
+    /// are ever used, and building each OpenSSL key cost more than parsing it.
+    var verifier: Result<PublicKey, KeyProblem> {
+        verifierLock.withLock {
+            if let madeVerifier { return madeVerifier }
+            var reader = material
+            let made = PGPKey.makeVerifier(algorithm: algorithm, version: version, reader: &reader)
+            madeVerifier = made
+            return made
+        }
+    }
 
     struct KeyProblem: Error { let reason: String }
 
@@ -54,8 +71,7 @@ final class PGPKey: @unchecked Sendable {
             fingerprint = Hasher.digest(framed, .sha256).bytes
             keyID = Array(fingerprint.prefix(8))
         }
-        var material = reader
-        verifier = PGPKey.makeVerifier(algorithm: algorithm, version: version, reader: &material)
+        material = reader
     }
 
     private static func makeVerifier(algorithm: UInt8, version: Int, reader: inout PGPReader) -> Result<PublicKey, KeyProblem> {
