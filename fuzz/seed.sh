@@ -37,6 +37,7 @@ corpus minisign -name '*.minisig' -o -name minisign.pub
 corpus signify -path '*signify*' \( -name '*.sig' -o -name '*.pub' \)
 corpus checksum-list -name '*SUMS*' -o -name '*.sha256'
 corpus debian-index -name Release -o -name InRelease -o -name 'Packages*' -o -name '*.dsc'
+corpus tuf-metadata -path '*tuf*' -name '*.json' -not -path '*targets/*'
 corpus sigstore-bundle -name '*.sigstore.json' -o -name '*.sigstore' -o -name '*.attestation'
 corpus trusted-root -name 'trusted_root*.json'
 corpus dsse -name '*.sigstore.json' -o -name 'attestations.json' -o -name '*.attestation' -o -name '*.intoto.jsonl'

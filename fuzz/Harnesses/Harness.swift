@@ -158,6 +158,16 @@ enum Harness {
         _ = state.encoded()
     }
 
+    /// TUF metadata: the envelope (strict JSON, canonical re-encoding), a root,
+    /// and the root-rotation check of the input against itself as the trusted root.
+    static func tufMetadata(_ data: Data) {
+        let bytes = [UInt8](data)
+        guard (try? TUFEnvelope.parse(bytes, file: "x.json")) != nil else { return }
+        guard let root = try? TUFRoot.parse(bytes, file: "root.json") else { return }
+        _ = try? TUFVerifier.verifyNextRoot(bytes, file: "2.root.json", trusted: root)
+        _ = TUFVerifier.timestampOrSnapshotKeysChanged(from: root, to: root)
+    }
+
     static func sri(_ data: Data) {
         _ = try? SubresourceIntegrity(parsing: String(decoding: data, as: UTF8.self))
     }

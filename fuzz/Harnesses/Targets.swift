@@ -19,6 +19,7 @@ enum FuzzTargets {
         "policy": Harness.policy,
         "lockfile": Harness.lockfile,
         "freshness-state": Harness.freshnessState,
+        "tuf-metadata": Harness.tufMetadata,
         "sri": Harness.sri,
         "archive": Harness.archive,
     ]
