@@ -189,31 +189,41 @@ import BouncerTestSupport
         #expect(late.versions.timestamp == 99_999, "a refused file never lowers the state")
     }
 
-    /// registry.npmjs.org/keys.json is listed only by the delegated role
-    /// registry.npmjs.org (terminating, paths "registry.npmjs.org/*"),
-    /// signed by the key the top-level targets delegate to.
+    /// The top-level targets delegate, terminating, to one role whose path
+    /// pattern ends in "/*" (the registry keys role in Sigstore's
+    /// repository); its keys.json is listed only there, signed by the key
+    /// the top-level targets delegate to. Names are read from the corpus.
     @Test func aDelegatedTargetIsFoundThroughItsRole() throws {
         guard let repo = production() else { return }
+        let targets = try #require(try JSONSerialization.jsonObject(with: Data(try repo.bytes("metadata/targets.json"))) as? [String: Any])
+        let signed = try #require(targets["signed"] as? [String: Any])
+        let delegations = try #require(signed["delegations"] as? [String: Any])
+        let roles = try #require(delegations["roles"] as? [[String: Any]])
+        let role = try #require(roles.first)
+        let roleName = try #require(role["name"] as? String)
+        let pattern = try #require((role["paths"] as? [String])?.first)
+        #expect(pattern.hasSuffix("/*"), "\(pattern)")
+        let prefix = String(pattern.dropLast())
         var state = TUFTrustedState(anchor: "test")
-        let result = try run(repo.dir, state: &state, target: "registry.npmjs.org/keys.json").get()
-        #expect(result.delegatedRole == "registry.npmjs.org")
-        #expect(result.targetBytes == (try repo.bytes("targets/registry.npmjs.org/keys.json")))
+        let result = try run(repo.dir, state: &state, target: prefix + "keys.json").get()
+        #expect(result.delegatedRole == roleName)
+        #expect(result.targetBytes == (try repo.bytes("targets/" + prefix + "keys.json")))
         #expect(result.target.hashes["sha256"] == Hasher.digest(result.targetBytes, .sha256).hex)
         // Not covered by any delegation, not listed: refused.
         var other = TUFTrustedState(anchor: "test")
-        guard case .failure(let error) = try run(repo.dir, state: &other, target: "registry.npmjs.org/a/keys.json") else {
+        guard case .failure(let error) = try run(repo.dir, state: &other, target: prefix + "a/keys.json") else {
             Issue.record("an unlisted target passed"); return
         }
-        #expect(error == .targetNotListed("registry.npmjs.org/a/keys.json"))
+        #expect(error == .targetNotListed(prefix + "a/keys.json"))
     }
 
     @Test func delegationPathsMatchSegmentBySegment() {
-        let role = TUFDelegatedRole(name: "npm", role: TUFRole(keyids: [], threshold: 1), paths: ["registry.npmjs.org/*"],
+        let role = TUFDelegatedRole(name: "npm", role: TUFRole(keyids: [], threshold: 1), paths: ["registry.example/*"],
                                     pathHashPrefixes: nil, terminating: true)
-        #expect(role.covers("registry.npmjs.org/keys.json"))
-        #expect(!role.covers("registry.npmjs.org/a/keys.json"))
+        #expect(role.covers("registry.example/keys.json"))
+        #expect(!role.covers("registry.example/a/keys.json"))
         #expect(!role.covers("other/keys.json"))
-        #expect(!role.covers("registry.npmjs.org"))
+        #expect(!role.covers("registry.example"))
         let hashed = TUFDelegatedRole(name: "bin", role: TUFRole(keyids: [], threshold: 1), paths: nil,
                                       pathHashPrefixes: [String(Hasher.digest(Array("a.txt".utf8), .sha256).hex.prefix(2))], terminating: false)
         #expect(hashed.covers("a.txt"))
