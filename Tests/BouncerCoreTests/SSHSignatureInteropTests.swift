@@ -137,7 +137,8 @@ import BouncerTestSupport
 
         // rsa-sha2-256 tampered with: a flipped byte in the file and in the
         // signature value (ssh-keygen refuses both too), and the wrong key.
-        let bad = "bad signature: the ssh-rsa signature does not verify with key \(try key.fingerprint(keygen) ?? "?")"
+        // The reason names the signature algorithm, not "ssh-rsa" (the SHA-1 one, refused on its own).
+        let bad = "bad signature: the rsa-sha2-256 signature does not verify with ssh-rsa key \(try key.fingerprint(keygen) ?? "?")"
         var flippedMessage = message
         flippedMessage[0] ^= 0x01
         let badFile = try SSHSignatureFormat.verify(message: flippedMessage, signature: sha256, keys: Self.signers(allowedText), options: options)

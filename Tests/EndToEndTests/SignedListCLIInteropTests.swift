@@ -236,7 +236,8 @@ import BouncerTestSupport
                                  "keyType": keyType, "signatureAlgorithm": signatureAlgorithm] },
                 algorithmPrefix: nil,
                 wrongKeyReason: "wrong key: the signature was made by \(keyType) key \(fingerprint), which is not in the allowed_signers",
-                badReason: "bad signature: the \(keyType) signature does not verify with key \(fingerprint)")
+                badReason: "bad signature: the \(signatureAlgorithm) signature does not verify with "
+                    + (keyType == signatureAlgorithm ? "key \(fingerprint)" : "\(keyType) key \(fingerprint)"))
         }
     }
 
