@@ -42,6 +42,21 @@ public enum Corpus {
         return names.sorted().map { dir.appendingPathComponent($0) }
             .filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("case.json").path) }
     }
+
+    /// The names of every folder under a format, with or without a
+    /// `case.json`: tests compare it with the cases they ran, so a case
+    /// folder that `cases(format:)` would pass over is noticed.
+    public static func folderNames(format: String) -> Set<String> {
+        guard let root = root() else { return [] }
+        let dir = root.appendingPathComponent(format)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return Set(names.filter { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".")
+                && FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDirectory)
+                && isDirectory.boolValue
+        })
+    }
 }
 
 /// A corpus case's `case.json` (see the corpus README for the schema).

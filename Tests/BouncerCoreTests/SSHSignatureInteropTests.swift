@@ -135,6 +135,31 @@ import BouncerTestSupport
         let report = try SSHSignatureFormat.verify(message: message, signature: sha256, keys: Self.signers(allowedText), options: options)
         #expect(SigTest.fact(report)?.details["signatureAlgorithm"] == "rsa-sha2-256", "\(report)")
 
+        // rsa-sha2-256 tampered with: a flipped byte in the file and in the
+        // signature value (ssh-keygen refuses both too), and the wrong key.
+        // The reason names the signature algorithm, not "ssh-rsa" (the SHA-1 one, refused on its own).
+        let bad = "bad signature: the rsa-sha2-256 signature does not verify with ssh-rsa key \(try key.fingerprint(keygen) ?? "?")"
+        var flippedMessage = message
+        flippedMessage[0] ^= 0x01
+        let badFile = try SSHSignatureFormat.verify(message: flippedMessage, signature: sha256, keys: Self.signers(allowedText), options: options)
+        #expect(SigTest.reason(badFile) == bad, "\(badFile)")
+        let badFileCheck = try BouncerProcess.runProgram(keygen, ["-Y", "verify", "-f", "allowed_signers", "-I", "alice@example.com",
+                                                                  "-n", "file", "-s", "payload.sig"], cwd: dir, stdin: Data(flippedMessage))
+        #expect(badFileCheck.status != 0, "ssh-keygen accepts the flipped file")
+        var blob = try SSHSignatureBlob.dearmor(sha256)
+        blob[blob.count - 3] ^= 0x04 // inside the RSA signature value
+        let flippedSignature = Self.armor(blob)
+        let badSig = try SSHSignatureFormat.verify(message: message, signature: flippedSignature, keys: Self.signers(allowedText), options: options)
+        #expect(SigTest.reason(badSig) == bad, "\(badSig)")
+        try SigTest.write(flippedSignature, "\(dir)/flipped.sig")
+        let badSigCheck = try BouncerProcess.runProgram(keygen, ["-Y", "verify", "-f", "allowed_signers", "-I", "alice@example.com",
+                                                                 "-n", "file", "-s", "flipped.sig"], cwd: dir, stdin: Data(message))
+        #expect(badSigCheck.status != 0, "ssh-keygen accepts the flipped signature")
+        let other = try SSHKey.make(keygen, in: dir, name: "other", type: "rsa", bits: 2048)
+        let wrongKey = try SSHSignatureFormat.verify(message: message, signature: sha256,
+                                                     keys: Self.signers("alice@example.com \(other.pub)\n"), options: options)
+        #expect(SigTest.reason(wrongKey)?.hasPrefix("wrong key: the signature was made by ssh-rsa key \(try key.fingerprint(keygen) ?? "?")") == true, "\(wrongKey)")
+
         // rsa-sha2-256 label on a SHA-512 signature: bad, not accepted.
         let mislabelled = try SSHSignatureFormat.verify(message: message, signature: try sshsig("rsa-sha2-256", "sha512"),
                                                         keys: Self.signers(allowedText), options: options)

@@ -38,6 +38,16 @@ enum SigTest {
         return result
     }
 
+    /// The corpus cases a test ran are exactly the format's case folders,
+    /// and as many as the corpus README counts: a folder without a readable
+    /// case.json, or a case the loop skipped, fails the test.
+    static func expectAllRan(_ ran: Set<String>, format: String, count: Int,
+                             sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(ran == Corpus.folderNames(format: format),
+                "\(format): ran \(ran.sorted()), folders \(Corpus.folderNames(format: format).sorted())", sourceLocation: sourceLocation)
+        #expect(ran.count == count, "\(format): \(ran.count) cases ran, the corpus has \(count)", sourceLocation: sourceLocation)
+    }
+
     static func reason(_ report: SignatureReport) -> String? {
         guard report.outcomes.count == 1, case .refused(_, let reason) = report.outcomes[0] else { return nil }
         return reason

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import BouncerTestSupport
 
 /// A throwaway GnuPG home for interop tests: keys and signatures are made at
@@ -97,4 +98,22 @@ func jsonObject(_ result: ProcessResult) -> [String: Any] {
 func verifiedSigners(_ result: ProcessResult) -> [String] {
     let signatures = jsonObject(result)["signatures"] as? [[String: Any]] ?? []
     return signatures.filter { $0["status"] as? String == "verified" }.compactMap { $0["signer"] as? String }
+}
+
+/// A `--json` refusal because no signer is trusted: one refused entry per
+/// signature, each naming its signing key (issuer fingerprint) in `signer`
+/// and in its reason, and a top-level reason naming each key too.
+func expectNotInKeyring(_ result: ProcessResult, signers: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    let json = jsonObject(result)
+    #expect(json["verdict"] as? String == "fail", "\(result.out)", sourceLocation: sourceLocation)
+    let entries = json["signatures"] as? [[String: Any]] ?? []
+    #expect(entries.count == signers.count, "\(result.out)", sourceLocation: sourceLocation)
+    let reasons = (json["reasons"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+    for fpr in signers {
+        let phrase = "signing key \(fpr) is not in the trusted keyring"
+        let entry = entries.first { $0["signer"] as? String == fpr }
+        #expect(entry?["status"] as? String == "refused", "\(fpr): \(result.out)", sourceLocation: sourceLocation)
+        #expect((entry?["reason"] as? String)?.contains(phrase) == true, "\(fpr): \(result.out)", sourceLocation: sourceLocation)
+        #expect(reasons.contains { $0.contains(phrase) }, "\(fpr): \(reasons)", sourceLocation: sourceLocation)
+    }
 }

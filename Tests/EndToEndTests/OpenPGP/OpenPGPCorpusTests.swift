@@ -25,10 +25,33 @@ import BouncerTestSupport
         return (json?["extra"] as? [String: Any])?["list_entry"] as? String
     }
 
+    /// What each failing case must be refused for, from its manifest's `why`:
+    /// the reason code and a text every reason (one per signature, for the
+    /// two-signature Debian material) must contain. A fail case without an
+    /// entry here fails the test, so each new one gets its reason written down.
+    static func expectedRefusal(_ c: CorpusCase) throws -> (code: String, text: String)? {
+        switch c.name {
+        case "debian__inrelease-tampered_fail",                       // a hex digit changed inside the signed text
+             "debian__release-detached-textmode-final-newline_fail",  // the artifact keeps a newline the signature excludes
+             "debian__release-stale-detached-sig_fail":               // a stale Release.gpg next to a newer Release
+            return ("signature-refused", "BAD signature from key")
+        case "debian__inrelease-untrusted-keyring_fail":              // valid signatures, no signer in the keyring
+            return ("signature-refused", "is not in the trusted keyring (\(c.path(c.trust?.first ?? "")))")
+        case "debian__inrelease-wrong-packages_fail":                 // one extra byte: the size is checked first
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: c.path(c.artifact ?? ""))[.size] as? Int)
+            return ("checksums-size-mismatch", "'\(listEntry(c) ?? "")' is \(size) bytes, but")
+        case "debian__packages-tampered-deb_fail":                    // one bit flipped: the digest differs
+            return ("checksums-mismatch", "sha256 of '\(listEntry(c) ?? "")' is \(c.artifact_sha256 ?? "?"), but")
+        default:
+            return nil
+        }
+    }
+
     @Test func corpusVerdicts() throws {
         guard Corpus.rootOrNotice("OpenPGPCorpusTests") != nil else { return }
         let cases = Corpus.cases(format: "openpgp") + Corpus.cases(format: "checksum-list")
         #expect(cases.count >= 12)
+        var ran = Set<String>()
         for directory in cases {
             let c = try CorpusCase.load(directory)
             let result = try BouncerProcess.run(Self.arguments(c))
@@ -41,8 +64,24 @@ import BouncerTestSupport
                 #expect(verdict == "fail", "\(c.name)")
                 let reasons = jsonObject(result)["reasons"] as? [[String: Any]] ?? []
                 #expect(!reasons.isEmpty, "\(c.name): a refusal must say why")
+                let expected = try Self.expectedRefusal(c)
+                #expect(expected != nil, "\(c.name): no expected reason written down for this fail case (\(c.why ?? ""))")
+                for reason in reasons {
+                    #expect(reason["code"] as? String == expected?.code, "\(c.name): \(reason)")
+                    #expect((reason["message"] as? String)?.contains(expected?.text ?? "\u{0}") == true,
+                            "\(c.name): expected '\(expected?.text ?? "")' in \(reason)")
+                }
+                // A refused signature names its key, in its entry and its reason.
+                for entry in jsonObject(result)["signatures"] as? [[String: Any]] ?? [] where entry["status"] as? String == "refused" {
+                    let signer = entry["signer"] as? String ?? ""
+                    #expect(signer.count == 40, "\(c.name): \(entry)")
+                    #expect((entry["reason"] as? String)?.contains("key \(signer)") == true, "\(c.name): \(entry)")
+                }
             }
+            ran.insert(c.directory.deletingLastPathComponent().lastPathComponent + "/" + c.name)
         }
+        let folders = Corpus.folderNames(format: "openpgp").map { "openpgp/\($0)" } + Corpus.folderNames(format: "checksum-list").map { "checksum-list/\($0)" }
+        #expect(ran == Set(folders), "ran \(ran.sorted())")
     }
 
     /// InRelease carries two signatures; the report lists both, and with only

@@ -31,6 +31,12 @@ import BouncerTestSupport
         unknownAlgorithm[5] = 99      // public-key algorithm of the first packet (old format, 3-byte header)
         var unknownHash = first
         unknownHash[6] = 99
+        // Hash algorithm 1 is MD5 (2 SHA-1): refused by name, naming the signing
+        // (sub)key, whose key id 6ED0E7B82643E131 the corpus manifest lists.
+        var md5 = first
+        md5[6] = 1
+        var sha1 = first
+        sha1[6] = 2
 
         let cases: [(String, [UInt8], String)] = [
             ("truncated", Array(binary.prefix(40)), "declares 563 bytes but only 37 remain"),
@@ -39,6 +45,8 @@ import BouncerTestSupport
             ("not-a-signature", [0xCB, 0x03, 0x62, 0x00, 0x00], "not a signature"),
             ("unknown-algorithm", unknownAlgorithm, "public-key algorithm 99 signatures are not supported"),
             ("unknown-hash", unknownHash, "hash algorithm 99 is not supported"),
+            ("md5", md5, "6ED0E7B82643E131: uses MD5, which is too weak to count for data signatures"),
+            ("sha1", sha1, "uses SHA1, which is too weak to count for data signatures"),
             ("empty-armor", Array("-----BEGIN PGP SIGNATURE-----\n\n-----END PGP SIGNATURE-----\n".utf8), "no signature packet"),
             ("bad-crc", Array(armored.split(separator: "\n").map { $0.hasPrefix("=") ? "=AAAA" : String($0) }.joined(separator: "\n").utf8), "CRC-24"),
         ]

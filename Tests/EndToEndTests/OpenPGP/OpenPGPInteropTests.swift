@@ -58,10 +58,13 @@ import BouncerTestSupport
         #expect(badKey.status == 2, "\(badKey.err)")
         #expect(badKey.err.contains("not-a-key.txt"), "\(badKey.err)")
 
-        // Wrong key: the signer is not in the keyring.
+        // Wrong key: the signer is not in the keyring, and the refusal names it.
         let wrong = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("binary.sig"), "--key", wrongKey])
         #expect(wrong.status == 1)
-        #expect(wrong.err.contains("not in the trusted keyring"), "\(wrong.err)")
+        #expect(wrong.err.contains("signing key \(fpr) is not in the trusted keyring (\(wrongKey))"), "\(wrong.err)")
+        let wrongJSON = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("binary.sig"), "--key", wrongKey, "--json"])
+        #expect(wrongJSON.status == 1)
+        expectNotInKeyring(wrongJSON, signers: [fpr])
 
         // A flipped byte in the signature value (the last byte of the packet).
         let badSig = gpg.file("binary-flipped.sig")
@@ -87,7 +90,7 @@ import BouncerTestSupport
     }
 
     /// Signed checksum lists: clearsigned and detached, then a flipped digit in the list.
-    @Test(arguments: ["rsa3072", "ed25519", "nistp384"])
+    @Test(arguments: algorithms)
     func signedChecksumList(_ algorithm: String) throws {
         guard GnuPG.available else { print("NOTICE: OpenPGP interop skipped: gpg is not installed"); return }
         let gpg = try GnuPG()
@@ -115,7 +118,11 @@ import BouncerTestSupport
 
         let wrong = try BouncerProcess.run(["verify", artifact, "--checksums", gpg.file("SHA256SUMS.asc"), "--key", wrongKey])
         #expect(wrong.status == 1)
-        #expect(wrong.err.contains("not in the trusted keyring"), "\(wrong.err)")
+        #expect(wrong.err.contains("signing key \(fpr) is not in the trusted keyring"), "\(wrong.err)")
+        let wrongJSON = try BouncerProcess.run(["verify", artifact, "--checksums", list, "--signature", gpg.file("SHA256SUMS.sig"),
+                                                "--key", wrongKey, "--json"])
+        #expect(wrongJSON.status == 1)
+        expectNotInKeyring(wrongJSON, signers: [fpr])
 
         // --key with an unsigned list and no --signature is a usage error.
         let unsigned = try BouncerProcess.run(["verify", artifact, "--checksums", list, "--key", key])

@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// The refusals the policy demands, each with a reason naming the key:
 /// SHA-1 data signatures, RSA below 2048 bits, expired keys and signatures,
 /// signatures older than their key, revoked keys and subkeys, subkeys
-/// without a 0x19 back-signature.
+/// without a 0x19 back-signature or without a valid 0x18 binding.
 @Suite struct OpenPGPPolicyTests {
     @Test func refusals() throws {
         guard GnuPG.available else { print("NOTICE: OpenPGP policy tests skipped: gpg is not installed"); return }
@@ -81,6 +81,25 @@ import BouncerTestSupport
         try Data(try KeyringSurgery.removingBackSignatures([UInt8](Data(contentsOf: URL(fileURLWithPath: subKey))))).write(to: URL(fileURLWithPath: stripped))
         try refused("sub.sig", stripped, "signing subkey \(sub) of \(main) lacks a valid primary-key binding back-signature")
 
+        // The subkey binding (0x18) itself: one bit of its hashed area
+        // changed, or the packet gone. The primary key still certifies the
+        // user ID, so only the subkey is refused, by fingerprint.
+        let subKeyBytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: subKey)))
+        #expect(try KeyringSurgery.bindingCount(subKeyBytes) == 1)
+        let corrupted = gpg.file("main-sub-badbinding.gpg")
+        try Data(try KeyringSurgery.corruptingBindingHashedArea(subKeyBytes)).write(to: URL(fileURLWithPath: corrupted))
+        try refused("sub.sig", corrupted, "subkey \(sub) has no valid binding signature from primary key \(main)")
+        let unbound = gpg.file("main-sub-unbound.gpg")
+        let unboundBytes = try KeyringSurgery.droppingBindings(subKeyBytes)
+        #expect(try KeyringSurgery.bindingCount(unboundBytes) == 0 && unboundBytes.count < subKeyBytes.count)
+        try Data(unboundBytes).write(to: URL(fileURLWithPath: unbound))
+        try refused("sub.sig", unbound, "subkey \(sub) has no valid binding signature from primary key \(main)")
+        // The same edited keyrings still verify the primary key's own signature.
+        for keyring in [corrupted, unbound] {
+            let primaryOK = try BouncerProcess.run(["verify-signature", file, "--signature", gpg.file("primary.sig"), "--key", keyring])
+            #expect(primaryOK.status == 0, "\(keyring): \(primaryOK.err)")
+        }
+
         try gpg.run(["--command-fd", "0", "--edit-key", main], stdin: Data("key 1\nrevkey\ny\n0\n\ny\nsave\n".utf8))
         try refused("sub.sig", try gpg.export("main@example.org", to: "main-subrevoked.gpg"), "subkey \(sub) of \(main) is revoked")
 
@@ -128,13 +147,60 @@ import BouncerTestSupport
     }
 }
 
-/// Rewrites a binary keyring: every subkey binding (0x18) loses its unhashed
-/// subpackets, which is where GnuPG puts the embedded 0x19 back-signature.
-/// The binding stays valid (the unhashed area is not signed).
+/// Packet-level edits of a binary keyring made by gpg, for tests that
+/// need a certificate no tool will produce.
 enum KeyringSurgery {
     struct Bad: Error {}
 
+    /// Every subkey binding (0x18) loses its unhashed subpackets, which is
+    /// where GnuPG puts the embedded 0x19 back-signature. The binding stays
+    /// valid (the unhashed area is not signed).
     static func removingBackSignatures(_ bytes: [UInt8]) throws -> [UInt8] {
+        try rewriting(bytes) { tag, body in
+            guard isSubkeyBinding(tag, body) else { return body }
+            let unhashedAt = 6 + (Int(body[4]) << 8 | Int(body[5]))
+            let unhashedLength = Int(body[unhashedAt]) << 8 | Int(body[unhashedAt + 1])
+            return Array(body[0..<unhashedAt]) + [0, 0] + Array(body[(unhashedAt + 2 + unhashedLength)...])
+        }
+    }
+
+    /// One bit of the last byte of every subkey binding's hashed subpacket
+    /// area flipped (with GnuPG that is the key-flags value, so the binding
+    /// still parses and still claims the sign flag): its signature no longer verifies.
+    static func corruptingBindingHashedArea(_ bytes: [UInt8]) throws -> [UInt8] {
+        try rewriting(bytes) { tag, body in
+            guard isSubkeyBinding(tag, body) else { return body }
+            let hashedLength = Int(body[4]) << 8 | Int(body[5])
+            guard hashedLength > 0 else { throw Bad() }
+            var edited = body
+            edited[6 + hashedLength - 1] ^= 0x01
+            return edited
+        }
+    }
+
+    /// Every subkey binding signature packet removed: the subkeys are left unbound.
+    static func droppingBindings(_ bytes: [UInt8]) throws -> [UInt8] {
+        try rewriting(bytes) { tag, body in isSubkeyBinding(tag, body) ? nil : body }
+    }
+
+    /// How many subkey binding signatures a keyring holds (so a test can
+    /// check an edit found something to edit).
+    static func bindingCount(_ bytes: [UInt8]) throws -> Int {
+        var count = 0
+        _ = try rewriting(bytes) { tag, body in
+            if isSubkeyBinding(tag, body) { count += 1 }
+            return body
+        }
+        return count
+    }
+
+    static func isSubkeyBinding(_ tag: Int, _ body: [UInt8]) -> Bool {
+        tag == 2 && body.count > 6 && body[0] == 4 && body[1] == 0x18
+    }
+
+    /// Walks the packets, replacing each body with `edit`'s result (nil drops
+    /// the packet), and re-frames them in the new format with 4-octet lengths.
+    static func rewriting(_ bytes: [UInt8], _ edit: (_ tag: Int, _ body: [UInt8]) throws -> [UInt8]?) throws -> [UInt8] {
         var out: [UInt8] = []
         var index = 0
         while index < bytes.count {
@@ -156,16 +222,11 @@ enum KeyringSurgery {
                 default: throw Bad()
                 }
             }
-            var body = Array(bytes[(index + headerLength)..<(index + headerLength + length)])
-            if tag == 2, body[0] == 4, body[1] == 0x18 {
-                let hashedLength = Int(body[4]) << 8 | Int(body[5])
-                let unhashedAt = 6 + hashedLength
-                let unhashedLength = Int(body[unhashedAt]) << 8 | Int(body[unhashedAt + 1])
-                body = Array(body[0..<unhashedAt]) + [0, 0] + Array(body[(unhashedAt + 2 + unhashedLength)...])
+            guard index + headerLength + length <= bytes.count else { throw Bad() }
+            if let body = try edit(tag, Array(bytes[(index + headerLength)..<(index + headerLength + length)])) {
+                out += [0xC0 | UInt8(tag), 0xFF, UInt8(body.count >> 24), UInt8(body.count >> 16 & 0xFF), UInt8(body.count >> 8 & 0xFF), UInt8(body.count & 0xFF)]
+                out += body
             }
-            // Re-frame in the new format with a 4-octet length.
-            out += [0xC0 | UInt8(tag), 0xFF, UInt8(body.count >> 24), UInt8(body.count >> 16 & 0xFF), UInt8(body.count >> 8 & 0xFF), UInt8(body.count & 0xFF)]
-            out += body
             index += headerLength + length
         }
         return out

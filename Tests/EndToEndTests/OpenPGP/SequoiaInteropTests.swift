@@ -40,9 +40,44 @@ import BouncerTestSupport
         #expect(wrong.status == 1)
         #expect(wrong.err.contains("not in the trusted keyring"), "\(wrong.err)")
 
+        // A flipped byte in the signature value (the last byte of a binary signature).
+        try sq(["sign", "--detached", "--binary", "--signer-key", path("key.pgp"), path("msg.txt")], to: "msg.bin.sig")
+        // The signing subkey, as sq itself reads it from the signature.
+        try sq(["packet", "dump", path("msg.bin.sig")], to: "msg.bin.dump")
+        let dump = try String(contentsOfFile: path("msg.bin.dump"), encoding: .utf8)
+        let issuer = try #require(dump.range(of: "Issuer Fingerprint: "), "sq packet dump: \(dump)")
+        let signingKey = String(dump[issuer.upperBound...].prefix { $0.isHexDigit })
+        #expect(details?["signingKey"] == signingKey)
+        let binary = try BouncerProcess.run(["verify-signature", path("msg.txt"), "--signature", path("msg.bin.sig"), "--key", path("key.cert")])
+        #expect(binary.status == 0, "\(suite): \(binary.err)")
+        try flipByte(path("msg.bin.sig"), at: -1)
+        let badSig = try BouncerProcess.run(["verify-signature", path("msg.txt"), "--signature", path("msg.bin.sig"), "--key", path("key.cert")])
+        #expect(badSig.status == 1)
+        #expect(badSig.err.contains("BAD signature from key \(signingKey)"), "\(suite): \(badSig.err)")
+
+        // A signed checksum list, detached and cleartext, then one flipped hex digit in it.
+        let hash = String(try BouncerProcess.run(["hash", path("msg.txt")]).out.prefix(64))
+        try Data("\(hash)  msg.txt\n".utf8).write(to: URL(fileURLWithPath: path("SHA256SUMS")))
+        try sq(["sign", "--detached", "--signer-key", path("key.pgp"), path("SHA256SUMS")], to: "SHA256SUMS.sig")
+        try sq(["sign", "--cleartext-signature", "--signer-key", path("key.pgp"), path("SHA256SUMS")], to: "SHA256SUMS.asc")
+        let listForms = [["--checksums", path("SHA256SUMS"), "--signature", path("SHA256SUMS.sig")], ["--checksums", path("SHA256SUMS.asc")]]
+        for form in listForms {
+            let listed = try BouncerProcess.run(["verify", path("msg.txt")] + form + ["--key", path("key.cert"), "--json"])
+            #expect(listed.status == 0, "\(suite) \(form): \(listed.out) \(listed.err)")
+            #expect(verifiedSigners(listed) == verifiedSigners(detached))
+        }
+        let flipped = (hash.first == "0" ? "1" : "0") + hash.dropFirst()
+        try replaceText(path("SHA256SUMS"), hash, flipped)
+        try replaceText(path("SHA256SUMS.asc"), hash, flipped)
+        for form in listForms {
+            let tamperedList = try BouncerProcess.run(["verify", path("msg.txt")] + form + ["--key", path("key.cert")])
+            #expect(tamperedList.status == 1)
+            #expect(tamperedList.err.contains("BAD signature from key \(signingKey)"), "\(suite) \(form): \(tamperedList.err)")
+        }
+
         try flipByte(path("msg.txt"), at: 0)
         let tampered = try BouncerProcess.run(["verify-signature", path("msg.txt"), "--signature", path("msg.sig"), "--key", path("key.cert")])
         #expect(tampered.status == 1)
-        #expect(tampered.err.contains("BAD signature"), "\(tampered.err)")
+        #expect(tampered.err.contains("BAD signature from key \(signingKey)"), "\(tampered.err)")
     }
 }

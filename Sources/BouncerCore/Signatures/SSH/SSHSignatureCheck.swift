@@ -20,7 +20,7 @@ extension SSHPublicKey {
                 try expect(sigType, typeName)
                 let sig = try reader.string("Ed25519 signature")
                 try reader.expectEnd("the signature")
-                try check(key.verify(signature: sig, message: data, scheme: .ed25519))
+                try check(key.verify(signature: sig, message: data, scheme: .ed25519), sigType)
                 return ["signatureAlgorithm": sigType]
 
             case .ecdsa(let curve):
@@ -32,7 +32,7 @@ extension SSHPublicKey {
                 case .p384: .sha384
                 case .p521: .sha512
                 }
-                try check(key.verify(signature: der, message: data, scheme: .ecdsa(hash, .der)))
+                try check(key.verify(signature: der, message: data, scheme: .ecdsa(hash, .der)), sigType)
                 return ["signatureAlgorithm": sigType]
 
             case .rsa:
@@ -52,7 +52,7 @@ extension SSHPublicKey {
                 let modulusBytes = (bits + 7) / 8
                 guard sig.count <= modulusBytes else { throw CheckFailure.malformed("RSA signature is longer than the modulus") }
                 sig = [UInt8](repeating: 0, count: modulusBytes - sig.count) + sig
-                try check(key.verify(signature: sig, message: data, scheme: .rsaPKCS1(hash)))
+                try check(key.verify(signature: sig, message: data, scheme: .rsaPKCS1(hash)), sigType)
                 return ["signatureAlgorithm": sigType]
 
             case .skEd25519:
@@ -63,7 +63,7 @@ extension SSHPublicKey {
                 try reader.expectEnd("the signature")
                 let signed = Hasher.digest(application, .sha256).bytes + [flags] + counter
                     + Hasher.digest(data, .sha256).bytes
-                try check(key.verify(signature: sig, message: signed, scheme: .ed25519))
+                try check(key.verify(signature: sig, message: signed, scheme: .ed25519), sigType)
                 return skFacts(sigType, flags, counter)
 
             case .skECDSA:
@@ -85,7 +85,7 @@ extension SSHPublicKey {
                 }
                 try reader.expectEnd("the signature")
                 let signed = Hasher.digest(application, .sha256).bytes + [flags] + counter + extensions + messageHash
-                try check(key.verify(signature: der, message: signed, scheme: .ecdsa(.sha256, .der)))
+                try check(key.verify(signature: der, message: signed, scheme: .ecdsa(.sha256, .der)), sigType)
                 return skFacts(sigType, flags, counter)
             }
         } catch let failure as CheckFailure {
@@ -103,8 +103,14 @@ extension SSHPublicKey {
         }
     }
 
-    private func check(_ verified: Bool) throws(CheckFailure) {
-        guard verified else { throw .bad("the \(typeName) signature does not verify with key \(fingerprint)") }
+    /// Names the signature algorithm where it differs from the key type: an
+    /// RSA key's signature is rsa-sha2-256 or rsa-sha2-512, never "ssh-rsa"
+    /// (the SHA-1 algorithm, which is refused).
+    private func check(_ verified: Bool, _ sigType: String) throws(CheckFailure) {
+        guard verified else {
+            let key = sigType == typeName ? "key" : "\(typeName) key"
+            throw .bad("the \(sigType) signature does not verify with \(key) \(fingerprint)")
+        }
     }
 
     private func skFacts(_ sigType: String, _ flags: UInt8, _ counter: [UInt8]) -> [String: String] {
