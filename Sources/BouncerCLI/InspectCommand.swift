@@ -14,8 +14,12 @@ struct InspectCommand: ParsableCommand {
             <top>/package.json) the name, version and install scripts are shown: a genuine \
             package can still run code on install.
 
+            Limits as for `bouncer unpack`: the flags win over the "archive" object of the \
+            policy found (--policy FILE, else $BOUNCER_POLICY, else the nearest policy.json \
+            upwards), which wins over the defaults.
+
             Exit codes: 0 no problem found; 1 a problem was found (a RECORD mismatch, an unsafe \
-            entry, an exceeded limit); 2 usage error; 3 the archive could not be read from disk.
+            entry, an exceeded limit); 2 usage error or bad policy; 3 the archive could not be read from disk.
             """
     )
 
@@ -43,15 +47,23 @@ struct InspectCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Highest unpacked/compressed ratio.", valueName: "R"))
     var maxRatio: Double?
 
+    @Flag(help: "Report names that collide when case is ignored (Foo and foo) as problems.")
+    var refuseCaseCollisions = false
+
+    @Option(help: ArgumentHelp("The policy whose archive limits apply (default: $BOUNCER_POLICY, else the nearest policy.json upwards).", valueName: "FILE"))
+    var policy: String?
+
     func run() throws {
         guard let kind = ArchiveInspector.Kind(rawValue: kind) else {
             throw BouncerError.usage("--kind must be one of auto, plain, wheel, npm")
         }
-        let limits = try ArchiveLimitFlags(maxSize: maxSize, maxEntries: maxEntries, maxRatio: maxRatio).limits()
+        let settings = try ArchiveLimitFlags(maxSize: maxSize, maxEntries: maxEntries, maxRatio: maxRatio,
+                                             refuseCaseCollisions: refuseCaseCollisions, policy: policy).settings()
         let reader = archive == "-"
-            ? try ArchiveReader(fd: 0, name: "standard input", limits: limits)
-            : try ArchiveReader(path: archive, limits: limits)
-        let options = ArchiveInspector.Options(kind: kind, expectName: expectName, expectVersion: expectVersion)
+            ? try ArchiveReader(fd: 0, name: "standard input", limits: settings.limits)
+            : try ArchiveReader(path: archive, limits: settings.limits)
+        let options = ArchiveInspector.Options(kind: kind, expectName: expectName, expectVersion: expectVersion,
+                                               refuseCaseCollisions: settings.refuseCaseCollisions)
         let report = try ArchiveInspector.inspect(reader, options: options)
         if json {
             Console.output(report.jsonLine())

@@ -50,6 +50,6 @@ enum ShimGuards {
         options.progress = false
         let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options))
         return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
-                             release: { policyGuard.release($0) })
+                             archive: policy.archive, release: { policyGuard.release($0) })
     }
 }

@@ -18,9 +18,12 @@ struct UnpackCommand: ParsableCommand {
             empty directory.
 
             Limits (defaults): --max-size 4G unpacked bytes, --max-entries 100000, --max-ratio 200 \
-            (unpacked / compressed, judged past the first 8 MiB).
+            (unpacked / compressed, judged past the first 8 MiB). When a policy is found \
+            (--policy FILE, else $BOUNCER_POLICY, else the nearest policy.json upwards), its \
+            "archive" object (maxUnpackedSize, maxEntries, maxRatio, refuseCaseCollisions) \
+            replaces these defaults; the flags win over the policy.
 
-            Exit codes: 0 unpacked; 1 the archive was refused; 2 usage error or unusable DIR; \
+            Exit codes: 0 unpacked; 1 the archive was refused; 2 usage error, bad policy or unusable DIR; \
             3 I/O failure.
             """
     )
@@ -43,6 +46,9 @@ struct UnpackCommand: ParsableCommand {
     @Flag(help: "Refuse names that collide when case is ignored (Foo and foo). Always on macOS.")
     var refuseCaseCollisions = false
 
+    @Option(help: ArgumentHelp("The policy whose archive limits apply (default: $BOUNCER_POLICY, else the nearest policy.json upwards).", valueName: "FILE"))
+    var policy: String?
+
     /// On a case-insensitive file system two such names are one file: always refuse there.
     #if canImport(Darwin)
     static let caseInsensitiveHost = true
@@ -51,54 +57,51 @@ struct UnpackCommand: ParsableCommand {
     #endif
 
     func run() throws {
-        let limits = try ArchiveLimitFlags(maxSize: maxSize, maxEntries: maxEntries, maxRatio: maxRatio).limits()
+        let settings = try ArchiveLimitFlags(maxSize: maxSize, maxEntries: maxEntries, maxRatio: maxRatio,
+                                             refuseCaseCollisions: refuseCaseCollisions, policy: policy).settings()
+        let limits = settings.limits
         let reader = archive == "-"
             ? try ArchiveReader(fd: 0, name: "standard input", limits: limits)
             : try ArchiveReader(path: archive, limits: limits)
-        let options = UnpackOptions(limits: limits, refuseCaseCollisions: refuseCaseCollisions || Self.caseInsensitiveHost)
+        let options = UnpackOptions(limits: limits, refuseCaseCollisions: settings.refuseCaseCollisions || Self.caseInsensitiveHost)
         let summary = try SafeExtractor.unpack(reader, into: directory, options: options)
         Console.output("\(archive): unpacked \(summary.files) files, \(summary.directories) directories, "
             + "\(summary.symlinks) symlinks, \(summary.hardlinks) hardlinks (\(summary.bytes) bytes) into \(directory)")
     }
 }
 
-/// The limit flags shared by `unpack` and `inspect`.
+/// The limit flags shared by `unpack` and `inspect`, on top of the policy's
+/// `archive` settings when a policy is found (flags win), else the defaults.
 struct ArchiveLimitFlags {
     var maxSize: String?
     var maxEntries: Int?
     var maxRatio: Double?
+    /// Can only turn the check on: a policy that asks for it is not overridden.
+    var refuseCaseCollisions = false
+    /// --policy FILE.
+    var policy: String?
 
-    func limits() throws -> ArchiveLimits {
-        var limits = ArchiveLimits()
+    func settings() throws -> ArchivePolicy {
+        var settings = ArchivePolicy.defaults
+        // A policy that is found but malformed is a configuration error (exit 2), never silently skipped.
+        if let file = PolicyParser.locate(explicit: policy) {
+            settings = try PolicyParser.load(file: file).archive
+        }
         if let maxSize {
-            guard let bytes = Self.parseSize(maxSize) else {
-                throw BouncerError.usage("--max-size: '\(maxSize)' is not a size (e.g. 500M, 4G, 1048576)")
+            guard let bytes = ByteCount.parse(maxSize), bytes > 0 else {
+                throw BouncerError.usage("--max-size: '\(maxSize)' is not a positive size (e.g. 500M, 4G, 1048576)")
             }
-            limits.maxTotalBytes = bytes
+            settings.limits.maxTotalBytes = bytes
         }
         if let maxEntries {
             guard maxEntries > 0 else { throw BouncerError.usage("--max-entries must be positive") }
-            limits.maxEntries = maxEntries
+            settings.limits.maxEntries = maxEntries
         }
         if let maxRatio {
             guard maxRatio >= 1, maxRatio.isFinite else { throw BouncerError.usage("--max-ratio must be at least 1") }
-            limits.maxRatio = maxRatio
+            settings.limits.maxRatio = maxRatio
         }
-        return limits
-    }
-
-    static func parseSize(_ text: String) -> UInt64? {
-        var digits = text
-        var shift: UInt64 = 0
-        switch text.last.map({ String($0).uppercased() }) {
-        case "K": shift = 10
-        case "M": shift = 20
-        case "G": shift = 30
-        case "T": shift = 40
-        default: break
-        }
-        if shift > 0 { digits.removeLast() }
-        guard let value = UInt64(digits), value <= UInt64.max >> shift else { return nil }
-        return value << shift
+        if refuseCaseCollisions { settings.refuseCaseCollisions = true }
+        return settings
     }
 }

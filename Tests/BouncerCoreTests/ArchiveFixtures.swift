@@ -6,6 +6,9 @@ import BouncerTestSupport
 enum ArchiveFixtures {
     /// An absolute path that hostile archives aim at; it must never appear.
     static let absoluteTarget = "/tmp/bouncer-abs-evil-\(UUID().uuidString)"
+    /// A directory outside every destination that `write-through-escaping-symlink.tar`
+    /// links to and then writes into (a test creates it to see that nothing lands there).
+    static let outsideDirectory = "/tmp/bouncer-outside-\(UUID().uuidString)"
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var built: URL?
@@ -15,7 +18,7 @@ enum ArchiveFixtures {
         defer { lock.unlock() }
         if let built { return built }
         let dir = try BouncerProcess.temporaryDirectory("bouncer-archive-fixtures")
-        try runPython(script, arguments: [dir.path, absoluteTarget])
+        try runPython(script, arguments: [dir.path, absoluteTarget, outsideDirectory])
         built = dir
         return dir
     }
@@ -42,7 +45,7 @@ enum ArchiveFixtures {
 
     static let script = #"""
 import io, os, sys, tarfile, zipfile
-out, absolute = sys.argv[1], sys.argv[2]
+out, absolute, outside = sys.argv[1], sys.argv[2], sys.argv[3]
 os.chdir(out)
 
 def member(name, kind=tarfile.REGTYPE, data=b"", link="", mode=0o644):
@@ -68,13 +71,17 @@ tar("nested-dotdot.tar", [ok(), member("a/b/../../../evil", data=b"evil")])
 tar("symlink-absolute.tar", [ok(), member("etc", S, link="/etc")])
 tar("symlink-relative-escape.tar", [ok(), member("d/up", S, link="../../..")])
 tar("write-through-symlink.tar", [ok(), member("up", S, link="."), member("up/evil", data=b"evil")])
-tar("write-through-escaping-symlink.tar", [ok(), member("out", S, link="/tmp"), member("out/evil", data=b"evil")])
+tar("write-through-escaping-symlink.tar", [ok(), member("out", S, link=outside), member("out/evil", data=b"evil")])
 tar("symlink-through-symlink.tar", [ok(), member("d/sub", S, link=".."), member("esc", S, link="d/sub/../..")])
 tar("symlink-made-later.tar", [ok(), member("esc", S, link="d/s/../.."), member("d/s", S, link="..")])
 tar("hardlink-absolute.tar", [ok(), member("passwd", H, link="/etc/passwd")])
 tar("hardlink-dotdot.tar", [ok(), member("x", H, link="../outside")])
 tar("hardlink-unknown.tar", [ok(), member("x", H, link="not-in-archive")])
 tar("hardlink-to-symlink.tar", [ok(), member("l", S, link="ok.txt"), member("x", H, link="l")])
+# The symlink stays inside (sub/d -> the root), but a hardlink through it is not to "a file unpacked earlier".
+tar("hardlink-through-symlinked-dir.tar", [ok(), member("x", data=b"x"), member("sub/d", S, link=".."), member("y", H, link="sub/d/x")])
+# The same with the symlink at the top (d -> ..), which already leaves DIR.
+tar("hardlink-through-escaping-dir.tar", [ok(), member("d", S, link=".."), member("y", H, link="d/x")])
 tar("chardev.tar", [ok(), member("null", tarfile.CHRTYPE)])
 tar("blockdev.tar", [ok(), member("sda", tarfile.BLKTYPE)])
 tar("fifo.tar", [ok(), member("pipe", tarfile.FIFOTYPE)])
@@ -99,6 +106,19 @@ with zipfile.ZipFile("zip-slip.zip", "w") as z:
 with zipfile.ZipFile("zip-absolute.zip", "w") as z:
     z.writestr("ok.txt", "fine")
     z.writestr(zipfile.ZipInfo(absolute), "evil")
+
+# A zip symlink (Unix mode S_IFLNK in the external attributes; the data is the target).
+def zip_symlink(z, name, target):
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (0o120777 << 16)
+    z.writestr(info, target)
+with zipfile.ZipFile("zip-symlink-escape.zip", "w") as z:
+    z.writestr("ok.txt", "fine")
+    zip_symlink(z, "lib", "../../outside")
+with zipfile.ZipFile("zip-symlink-absolute.zip", "w") as z:
+    z.writestr("ok.txt", "fine")
+    zip_symlink(z, "etc", "/etc")
 
 import warnings
 warnings.simplefilter("ignore")  # zipfile warns about the duplicate name, which is the point

@@ -28,6 +28,8 @@ import BouncerTestSupport
         Attack(archive: "hardlink-dotdot.tar", code: "archive-bad-hardlink", entry: "x"),
         Attack(archive: "hardlink-unknown.tar", code: "archive-bad-hardlink", entry: "x"),
         Attack(archive: "hardlink-to-symlink.tar", code: "archive-bad-hardlink", entry: "x"),
+        Attack(archive: "hardlink-through-symlinked-dir.tar", code: "archive-bad-hardlink", entry: "y"),
+        Attack(archive: "hardlink-through-escaping-dir.tar", code: "archive-symlink-escape", entry: "d"),
         Attack(archive: "chardev.tar", code: "archive-forbidden-type", entry: "null"),
         Attack(archive: "blockdev.tar", code: "archive-forbidden-type", entry: "sda"),
         Attack(archive: "fifo.tar", code: "archive-forbidden-type", entry: "pipe"),
@@ -36,6 +38,8 @@ import BouncerTestSupport
         Attack(archive: "case-collision.tar", code: "archive-case-collision", entry: "readme", caseCollisions: true),
         Attack(archive: "zip-slip.zip", code: "archive-unsafe-path", entry: "../../evil.txt"),
         Attack(archive: "zip-duplicate.zip", code: "archive-duplicate-entry", entry: "setup.py"),
+        Attack(archive: "zip-symlink-escape.zip", code: "archive-symlink-escape", entry: "lib"),
+        Attack(archive: "zip-symlink-absolute.zip", code: "archive-symlink-escape", entry: "etc"),
         Attack(archive: "zip-bomb.zip", code: "archive-ratio-exceeded", entry: "zeros.bin"),
     ]
 
@@ -59,6 +63,33 @@ import BouncerTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("nested").path) == [])
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["nested"])
         #expect(!FileManager.default.fileExists(atPath: ArchiveFixtures.absoluteTarget))
+    }
+
+    /// `out -> OUTSIDE` then `out/evil`: with OUTSIDE present (so a write
+    /// through the link would succeed), Bouncer writes nothing there — while a
+    /// naive extractor (Python's tarfile, fully trusted) does, which shows the
+    /// archive really is the attack.
+    @Test func writeThroughEscapingSymlinkLeavesTheOutsideTargetUntouched() throws {
+        let archive = try ArchiveFixtures.path("write-through-escaping-symlink.tar")
+        let outside = ArchiveFixtures.outsideDirectory
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+
+        let error = #expect(throws: ArchiveError.self) {
+            try SafeExtractor.unpack(try ArchiveReader(path: archive), into: work.appendingPathComponent("out").path)
+        }
+        #expect(error?.code == "archive-symlink-escape", "\(String(describing: error))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == [])
+
+        try ArchiveFixtures.runPython("""
+            import sys, tarfile
+            with tarfile.open(sys.argv[1]) as t:
+                t.extractall(sys.argv[2], filter="fully_trusted")
+            """, arguments: [archive, work.appendingPathComponent("naive").path])
+        #expect(try String(contentsOfFile: outside + "/evil", encoding: .utf8) == "evil")
     }
 
     @Test func absolutePathsAreRefused() throws {

@@ -13,8 +13,10 @@ public enum ArchiveError: BouncerFailure, Equatable {
     case symlinkEscape(entry: String, target: String)
     case badHardlink(entry: String, target: String, reason: String)
     case tooManyEntries(limit: Int, entry: String)
-    case tooLarge(limit: UInt64, entry: String)
-    case ratioExceeded(limit: Double, entry: String)
+    /// `unpacked`: the bytes counted when the reader stopped (at most one block past the limit).
+    case tooLarge(limit: UInt64, entry: String, unpacked: UInt64)
+    /// `unpacked` and `compressed`: the counts when the reader stopped.
+    case ratioExceeded(limit: Double, entry: String, unpacked: UInt64, compressed: UInt64)
     /// The destination directory is unusable (exists and is not empty, is a symlink, ...).
     case destination(path: String, reason: String)
     /// Reading the input or writing the output failed at the operating-system level.
@@ -69,11 +71,13 @@ public enum ArchiveError: BouncerFailure, Equatable {
         case .badHardlink(let entry, let target, let reason):
             return "entry '\(quoted(entry))' refused: hardlink to '\(quoted(target))' \(reason)"
         case .tooManyEntries(let limit, let entry):
-            return "entry '\(quoted(entry))' refused: the archive has more than \(limit) entries (--max-entries)"
-        case .tooLarge(let limit, let entry):
-            return "entry '\(quoted(entry))' refused: the archive unpacks to more than \(limit) bytes (--max-size)"
-        case .ratioExceeded(let limit, let entry):
-            return "entry '\(quoted(entry))' refused: the archive expands more than \(Int(limit))x its compressed size (--max-ratio); a decompression bomb?"
+            return "entry '\(quoted(entry))' refused: the archive has more than \(limit) entries (--max-entries; policy archive.maxEntries)"
+        case .tooLarge(let limit, let entry, let unpacked):
+            return "entry '\(quoted(entry))' refused: the archive unpacks to more than \(limit) bytes (--max-size; policy archive.maxUnpackedSize); "
+                + "stopped after \(unpacked) unpacked bytes"
+        case .ratioExceeded(let limit, let entry, let unpacked, let compressed):
+            return "entry '\(quoted(entry))' refused: the archive expands more than \(Self.ratio(limit))x its compressed size (--max-ratio; policy archive.maxRatio); "
+                + "stopped after \(unpacked) unpacked bytes from \(compressed) compressed bytes; a decompression bomb?"
         case .destination(let path, let reason):
             return "destination \(path): \(reason)"
         case .io(let message):
@@ -81,10 +85,23 @@ public enum ArchiveError: BouncerFailure, Equatable {
         }
     }
 
+    /// An exceeded limit (entries, size, ratio): the archive was readable, it was stopped.
+    public var isLimit: Bool {
+        switch self {
+        case .tooManyEntries, .tooLarge, .ratioExceeded: true
+        default: false
+        }
+    }
+
+    /// 200 as "200", 2.5 as "2.5".
+    static func ratio(_ value: Double) -> String {
+        value.rounded() == value && value < 1e15 ? String(Int(value)) : String(value)
+    }
+
     public var hint: String? {
         switch self {
         case .tooManyEntries, .tooLarge, .ratioExceeded:
-            "if the archive is trusted and this large, raise the limit with the flag named above"
+            "if the archive is trusted and this large, raise the limit with the flag or the policy.json key named above"
         case .destination:
             "unpack into a new or empty directory; bouncer unpack never merges into existing files"
         default:

@@ -12,10 +12,13 @@ public enum ArchiveInspector {
         public var kind: Kind = .auto
         public var expectName: String?
         public var expectVersion: String?
-        public init(kind: Kind = .auto, expectName: String? = nil, expectVersion: String? = nil) {
+        /// Report names that collide when case is ignored (as `unpack --refuse-case-collisions` refuses them).
+        public var refuseCaseCollisions = false
+        public init(kind: Kind = .auto, expectName: String? = nil, expectVersion: String? = nil, refuseCaseCollisions: Bool = false) {
             self.kind = kind
             self.expectName = expectName
             self.expectVersion = expectVersion
+            self.refuseCaseCollisions = refuseCaseCollisions
         }
     }
 
@@ -26,7 +29,7 @@ public enum ArchiveInspector {
         let lowerName = reader.name.lowercased()
         let wheel = options.kind == .wheel || (options.kind == .auto && lowerName.hasSuffix(".whl"))
         let algorithms: [HashAlgorithm] = wheel ? [.sha256, .sha384, .sha512] : [.sha256]
-        var screen = EntryScreen(limits: reader.limits)
+        var screen = EntryScreen(limits: reader.limits, refuseCaseCollisions: options.refuseCaseCollisions)
         var entries: [InspectionReport.Entry] = []
         var problems: [(ArchiveError, String)] = []
         var files: [String: WheelRecordCheck.FileFacts] = [:]

@@ -3,12 +3,9 @@
 /// (headers can lie, sparse files expand) against these.
 ///
 /// Defaults are meant to pass any real package or release tarball and to stop
-/// a bomb within its first few megabytes. `bouncer unpack`/`inspect` flags
-/// override them (--max-size, --max-entries, --max-ratio). policy.json v1 has
-/// no archive limits yet; the proposed shape, top level or per rule, is
-/// `"archive": {"maxUnpackedBytes": 4294967296, "maxEntries": 100000,
-/// "maxRatio": 200, "refuseCaseCollisions": false}`, decoded into this struct
-/// (flags win over policy, policy over defaults).
+/// a bomb within its first few megabytes. The policy's top-level `archive`
+/// object (`ArchivePolicy`) replaces them; `bouncer unpack`/`inspect` flags
+/// (--max-size, --max-entries, --max-ratio) win over both.
 public struct ArchiveLimits: Sendable, Equatable {
     /// Total unpacked bytes over all entries (holes of sparse files count).
     public var maxTotalBytes: UInt64 = 4 << 30
@@ -26,4 +23,23 @@ public struct ArchiveLimits: Sendable, Equatable {
     public init() {}
 
     public static let defaults = ArchiveLimits()
+}
+
+/// The policy extension `"archive": {"maxUnpackedSize": "4G", "maxEntries":
+/// 100000, "maxRatio": 200, "refuseCaseCollisions": false}` (top level):
+/// what every archive Bouncer inspects or unpacks under that policy is held
+/// to — the npm adapter's tarball check, the pip adapter's wheel RECORD
+/// check, `bouncer unpack` and `bouncer inspect`. Absent fields keep the
+/// defaults.
+public struct ArchivePolicy: Sendable, Equatable {
+    public var limits: ArchiveLimits
+    /// Refuse names that collide when case is ignored (`Foo` beside `foo`).
+    public var refuseCaseCollisions: Bool
+
+    public init(limits: ArchiveLimits = .defaults, refuseCaseCollisions: Bool = false) {
+        self.limits = limits
+        self.refuseCaseCollisions = refuseCaseCollisions
+    }
+
+    public static let defaults = ArchivePolicy()
 }

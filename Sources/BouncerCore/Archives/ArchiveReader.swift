@@ -218,10 +218,12 @@ public final class ArchiveReader {
     private func account(_ bytes: UInt64, entry: String) throws(ArchiveError) {
         let (sum, overflow) = totalBytes.addingReportingOverflow(bytes)
         totalBytes = overflow ? UInt64.max : sum
-        if totalBytes > limits.maxTotalBytes { throw .tooLarge(limit: limits.maxTotalBytes, entry: entry) }
-        if totalBytes > limits.ratioGraceBytes,
-           Double(totalBytes) > limits.maxRatio * Double(max(compressedBytes, 1)) {
-            throw .ratioExceeded(limit: limits.maxRatio, entry: entry)
+        if totalBytes > limits.maxTotalBytes { throw .tooLarge(limit: limits.maxTotalBytes, entry: entry, unpacked: totalBytes) }
+        if totalBytes > limits.ratioGraceBytes {
+            let compressed = compressedBytes
+            if Double(totalBytes) > limits.maxRatio * Double(max(compressed, 1)) {
+                throw .ratioExceeded(limit: limits.maxRatio, entry: entry, unpacked: totalBytes, compressed: compressed)
+            }
         }
     }
 

@@ -147,6 +147,26 @@ struct JSONReader {
         }
     }
 
+    /// A count: a positive whole JSON number (not a size string).
+    func count(_ key: String) throws(PolicyError) -> Int? {
+        guard let value = fields[key] else { return nil }
+        guard case .number(let number) = value else { throw error(key, "expected a number, found \(value.typeName)") }
+        guard number >= 1, number <= 9_007_199_254_740_992, number.rounded() == number else {
+            throw error(key, "expected a positive whole number, found \(number)")
+        }
+        return Int(number)
+    }
+
+    /// A finite JSON number no smaller than `minimum`.
+    func number(_ key: String, atLeast minimum: Double) throws(PolicyError) -> Double? {
+        guard let value = fields[key] else { return nil }
+        guard case .number(let number) = value else { throw error(key, "expected a number, found \(value.typeName)") }
+        guard number.isFinite, number >= minimum else {
+            throw error(key, "expected a number of at least \(minimum), found \(number)")
+        }
+        return number
+    }
+
     func array(_ key: String) throws(PolicyError) -> [(value: JSONValue, path: String)]? {
         guard let value = fields[key] else { return nil }
         guard case .array(let items) = value else { throw error(key, "expected an array, found \(value.typeName)") }

@@ -20,6 +20,9 @@ public struct Policy: Sendable {
     public var exceptions: [PolicyException]
     /// Extension `"sigstore": {"trustedRoot": FILE, "staging": BOOL}`: the trust root for `sigstore` and `provenance`.
     public var sigstore = SigstoreSettings()
+    /// Extension `"archive": {"maxUnpackedSize", "maxEntries", "maxRatio", "refuseCaseCollisions"}`:
+    /// the limits for every archive inspected or unpacked under this policy.
+    public var archive = ArchivePolicy.defaults
 
     /// The first rule that matches (design: "the first matching rule wins").
     public func rule(for request: ArtifactRequest) -> (index: Int, rule: PolicyRule)? {

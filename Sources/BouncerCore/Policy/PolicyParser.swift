@@ -24,7 +24,7 @@ public enum PolicyParser {
         }
         let directory = absoluteDirectory(of: file)
         let top = try JSONReader(root, file: file, path: "$")
-        try top.onlyKeys(["$schema", "version", "mode", "unmatched", "lockfile", "keys", "rules", "exceptions", "sigstore"])
+        try top.onlyKeys(["$schema", "version", "mode", "unmatched", "lockfile", "keys", "rules", "exceptions", "sigstore", "archive"])
         guard let versionValue = top.fields["version"] else { throw top.error("version", "missing required field 'version'") }
         guard case .number(let version) = versionValue else {
             throw top.error("version", "expected a number, found \(versionValue.typeName)")
@@ -52,8 +52,23 @@ public enum PolicyParser {
             exceptions.append(try parseException(JSONReader(item.value, file: file, path: item.path)))
         }
         let sigstore = try top.child("sigstore").map { reader throws(PolicyError) in try parseSigstore(reader, directory: directory) }
+        let archive = try top.child("archive").map { reader throws(PolicyError) in try parseArchive(reader) }
         return Policy(file: file, directory: directory, mode: mode, unmatched: unmatched, lockfile: lockfile,
-                      keys: keys, rules: rules, exceptions: exceptions, sigstore: sigstore ?? SigstoreSettings())
+                      keys: keys, rules: rules, exceptions: exceptions, sigstore: sigstore ?? SigstoreSettings(),
+                      archive: archive ?? .defaults)
+    }
+
+    /// Extension `"archive": {"maxUnpackedSize": "4G", "maxEntries": 100000,
+    /// "maxRatio": 200, "refuseCaseCollisions": false}`: absent fields keep
+    /// the defaults (`ArchiveLimits`).
+    static func parseArchive(_ reader: JSONReader) throws(PolicyError) -> ArchivePolicy {
+        try reader.onlyKeys(["maxUnpackedSize", "maxEntries", "maxRatio", "refuseCaseCollisions"])
+        var settings = ArchivePolicy()
+        if let bytes = try reader.integer("maxUnpackedSize") { settings.limits.maxTotalBytes = bytes }
+        if let count = try reader.count("maxEntries") { settings.limits.maxEntries = count }
+        if let ratio = try reader.number("maxRatio", atLeast: 1) { settings.limits.maxRatio = ratio }
+        if let refuse = try reader.bool("refuseCaseCollisions") { settings.refuseCaseCollisions = refuse }
+        return settings
     }
 
     /// Extension `"sigstore": {"trustedRoot": "FILE", "staging": false}`. The

@@ -11,11 +11,15 @@ public struct GuardedPolicy {
     public var artifactGuard: any ArtifactGuard
     /// Gives a verified file back to the guard once it has been copied out.
     public var release: (VerifiedArtifact) -> Void
+    /// The policy's `archive` limits, for the adapters' wheel and tarball checks.
+    public var archive: ArchivePolicy
 
-    public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
+    public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, archive: ArchivePolicy = .defaults,
+                release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
         self.path = path
         self.enforce = enforce
         self.artifactGuard = artifactGuard
+        self.archive = archive
         self.release = release
     }
 }

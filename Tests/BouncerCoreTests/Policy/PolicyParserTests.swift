@@ -147,6 +147,17 @@ import Testing
         (#"{"version": 1, "rules": [], "exceptions": [{"match": {"host": "h"}, "until": "2026-13-01", "reason": "r"}]}"#, "$.exceptions[0].until", "is not a date"),
         (#"{"version": 1, "rules": [], "exceptions": [{"match": {"host": "h"}, "until": "2026-12-01"}]}"#, "$.exceptions[0].reason", "missing required field 'reason'"),
         (#"{"version": 1, "rules": [], "#, "$", "not valid JSON"),
+        (#"{"version": 1, "rules": [], "archive": []}"#, "$.archive", "expected an object, found an array"),
+        (#"{"version": 1, "rules": [], "archive": {"maxSize": "1G"}}"#, "$.archive.maxSize", "unknown key 'maxSize'"),
+        (#"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "lots"}}"#, "$.archive.maxUnpackedSize", "'lots' is not a size"),
+        (#"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "0"}}"#, "$.archive.maxUnpackedSize", "is not a size"),
+        (#"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": true}}"#, "$.archive.maxUnpackedSize", "expected a number, found a boolean"),
+        (#"{"version": 1, "rules": [], "archive": {"maxEntries": "100"}}"#, "$.archive.maxEntries", "expected a number, found a string"),
+        (#"{"version": 1, "rules": [], "archive": {"maxEntries": 0}}"#, "$.archive.maxEntries", "positive whole number"),
+        (#"{"version": 1, "rules": [], "archive": {"maxEntries": 2.5}}"#, "$.archive.maxEntries", "positive whole number"),
+        (#"{"version": 1, "rules": [], "archive": {"maxRatio": 0.5}}"#, "$.archive.maxRatio", "at least 1"),
+        (#"{"version": 1, "rules": [], "archive": {"maxRatio": "200"}}"#, "$.archive.maxRatio", "expected a number, found a string"),
+        (#"{"version": 1, "rules": [], "archive": {"refuseCaseCollisions": "yes"}}"#, "$.archive.refuseCaseCollisions", "expected a boolean, found a string"),
     ])
     func malformedPoliciesNameTheJSONPath(policy: String, path: String, message: String) throws {
         let dir = try Self.fixtureDirectory()
@@ -160,6 +171,29 @@ import Testing
             #expect(error.description.hasPrefix(dir + "/policy.json: \(path): "))
             #expect(BouncerError(error).family.exitCode == 2)
         }
+    }
+
+    /// The `archive` extension: each field replaces its default, the rest keep theirs.
+    @Test func archiveLimitsReplaceTheDefaults() throws {
+        let dir = try Self.fixtureDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let absent = try parse(#"{"version": 1, "rules": []}"#, in: dir)
+        #expect(absent.archive == ArchivePolicy.defaults)
+
+        let full = try parse(#"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "512M", "maxEntries": 7, "maxRatio": 12.5, "refuseCaseCollisions": true}}"#, in: dir)
+        #expect(full.archive.limits.maxTotalBytes == 512 * 1024 * 1024)
+        #expect(full.archive.limits.maxEntries == 7)
+        #expect(full.archive.limits.maxRatio == 12.5)
+        #expect(full.archive.refuseCaseCollisions)
+        // Limits the policy cannot set stay as they are.
+        #expect(full.archive.limits.ratioGraceBytes == ArchiveLimits.defaults.ratioGraceBytes)
+        #expect(full.archive.limits.maxPathBytes == ArchiveLimits.defaults.maxPathBytes)
+
+        let partial = try parse(#"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": 1048576}}"#, in: dir)
+        #expect(partial.archive.limits.maxTotalBytes == 1_048_576)
+        #expect(partial.archive.limits.maxEntries == ArchiveLimits.defaults.maxEntries)
+        #expect(partial.archive.limits.maxRatio == ArchiveLimits.defaults.maxRatio)
+        #expect(!partial.archive.refuseCaseCollisions)
     }
 
     @Test func exceptionsExpireAtTheEndOfTheirDay() throws {

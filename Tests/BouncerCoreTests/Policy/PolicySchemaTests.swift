@@ -39,12 +39,18 @@ import BouncerTestSupport
         return result.out.split(separator: "\n").map { $0 == "valid" }
     }
 
+    static let archiveValid = [
+        #"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "512M", "maxEntries": 7, "maxRatio": 12.5, "refuseCaseCollisions": true}}"#,
+        #"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": 1048576, "maxEntries": 100000.0}}"#,
+        #"{"version": 1, "rules": [], "archive": {}}"#,
+    ]
+
     @Test func schemaAcceptsWhatTheParserAcceptsAndRefusesWhatItRefuses() throws {
         let repository = try String(contentsOfFile: Self.root + "/policy.json", encoding: .utf8)
         let valid = [PolicyParserTests.designExample, repository,
                      #"{"version": 1, "mode": "audit", "unmatched": "pin", "rules": [{"match": {"url": "https://h/**"}, "maxSize": "100M", "redirectHosts": ["cdn.h"], "require": [{"signature": {"url": "{url}.minisig", "key": "k"}}]}], "exceptions": [{"match": {"host": "h"}, "until": "2027-01-01", "reason": "r"}]}"#,
                      #"{"version": 1, "sigstore": {"staging": true}, "rules": [{"match": {"host": "h"}, "require": [{"sigstore": {"bundle": "{url}.sigstore.json", "identityRegexp": "https://github\\.com/o/r/.*", "issuer": "https://token.actions.githubusercontent.com"}}]}]}"#,
-                     #"{"version": 1, "sigstore": {"staging": false}, "rules": []}"#]
+                     #"{"version": 1, "sigstore": {"staging": false}, "rules": []}"#] + Self.archiveValid
         let invalid = [
             #"{"version": 1, "rules": [], "mood": "x"}"#,
             #"{"version": "1", "rules": []}"#,
@@ -57,9 +63,22 @@ import BouncerTestSupport
             #"{"version": 1, "sigstore": {"staging": "yes"}, "rules": []}"#,
             #"{"version": 1, "sigstore": {"trustedRoot": ""}, "rules": []}"#,
             #"{"version": 1, "sigstore": {"trustedRoot": "r.json", "staging": true}, "rules": []}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxSize": "1G"}}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "lots"}}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "0"}}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxEntries": "100"}}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxEntries": 0}}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxEntries": 2.5}}"#,
+            #"{"version": 1, "rules": [], "archive": {"maxRatio": 0.5}}"#,
+            #"{"version": 1, "rules": [], "archive": {"refuseCaseCollisions": "yes"}}"#,
+            #"{"version": 1, "rules": [], "archive": true}"#,
         ]
         guard let verdicts = try validate(valid + invalid) else { return }
         #expect(verdicts == valid.map { _ in true } + invalid.map { _ in false })
+        // The archive extension: what the schema accepts, the parser accepts too.
+        for text in Self.archiveValid {
+            #expect(throws: Never.self) { try PolicyParser.parse(Array(text.utf8), file: "policy.json") }
+        }
         // The parser refuses every one the schema refuses.
         for text in invalid {
             #expect(throws: PolicyError.self) { try PolicyParser.parse(Array(text.utf8), file: "policy.json") }

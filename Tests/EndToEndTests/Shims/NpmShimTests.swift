@@ -57,9 +57,34 @@ import BouncerTestSupport
         try JSONSerialization.data(withJSONObject: document).write(to: registry.appendingPathComponent(name))
     }
 
+    /// A tarball crafted with Python's tarfile (not npm pack) into the registry
+    /// directory; its integrity computed by Python's hashlib.
+    func craft(_ name: String, _ version: String, hostile: String) throws -> Packed {
+        let file = "\(name)-\(version).tgz"
+        let script = #"""
+            import base64, hashlib, io, json, sys, tarfile
+            out, name, version, hostile = sys.argv[1:5]
+            def add(t, path, data=b"", kind=tarfile.REGTYPE, link=""):
+                info = tarfile.TarInfo(path); info.type = kind; info.linkname = link; info.size = len(data) if kind == tarfile.REGTYPE else 0
+                t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+            with tarfile.open(out, "w:gz") as t:
+                add(t, "package/package.json", json.dumps({"name": name, "version": version, "main": "index.js"}).encode())
+                add(t, "package/index.js", b"module.exports = 'lib@1.0.0';\n")
+                if hostile == "symlink":
+                    add(t, "package/lib", kind=tarfile.SYMTYPE, link="../../../../../../etc")
+                else:
+                    add(t, "package/../../escaped.js", b"evil\n")
+            print("sha512-" + base64.b64encode(hashlib.sha512(open(out, "rb").read()).digest()).decode())
+            """#
+        let result = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", script, registry.appendingPathComponent(file).path, name, version, hostile])
+        guard result.status == 0 else { throw SetupError("crafting \(file) failed: \(result.err)") }
+        return Packed(file: file, integrity: result.out.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// A project depending on `app`, which depends on `lib` and `util`; the lock is written by the real npm.
-    func project(libDeclared: String? = nil) throws {
-        let lib = try pack("lib", "1.0.0", declared: libDeclared)
+    /// `hostileLib`: lib's tarball is crafted instead ("symlink" or "dotdot"), with its true integrity in the packument.
+    func project(libDeclared: String? = nil, hostileLib: String? = nil) throws {
+        let lib = try hostileLib.map { try craft("lib", "1.0.0", hostile: $0) } ?? pack("lib", "1.0.0", declared: libDeclared)
         let util = try pack("tinyutil", "1.2.0")
         let app = try pack("app", "2.0.0", dependencies: ["lib": "^1.0.0", "tinyutil": "1.2.0"],
                            body: "module.exports = require('lib') + ' ' + require('tinyutil');\n")
@@ -144,5 +169,41 @@ import BouncerTestSupport
         #expect(nodeModules() == ["app", "lib", "tinyutil"])
         #expect(FileManager.default.fileExists(atPath: harness.file("package-lock.json").path))
         #expect(tarballRequests().sorted() == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
+    }
+
+    /// A tarball whose integrity matches the lock but that holds a symlink out
+    /// of the package, or a `..` path: refused naming the entry, nothing installed.
+    @Test(arguments: [("symlink", "package/lib"), ("dotdot", "package/../../escaped.js")])
+    func hostileTarballIsRefused(kind: String, entry: String) throws {
+        defer { harness.cleanup() }
+        try project(hostileLib: kind)
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused lib@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("'\(entry)'"), "\(result.err)")
+        #expect(result.err.contains("nothing was installed"), "\(result.err)")
+        #expect(nodeModules() == [])
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("escaped.js").path))
+        #expect(!FileManager.default.fileExists(atPath: harness.project.appendingPathComponent("escaped.js").path))
+    }
+
+    /// The policy's "archive" limits hold for the tarball check: the same
+    /// project that installs with the defaults (ciInstallsOnlyVerifiedTarballs)
+    /// is refused when the policy allows fewer entries than a package has.
+    @Test func policyArchiveLimitsApplyToTarballs() throws {
+        defer { harness.cleanup() }
+        try harness.writePolicy(archive: #"{"maxEntries": 1}"#)
+        try project()
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused lib@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("the archive has more than 1 entries"), "\(result.err)")
+        #expect(result.err.contains("nothing was installed"), "\(result.err)")
+        #expect(nodeModules() == [])
+
+        try harness.writePolicy(archive: #"{"maxEntries": 2}"#)
+        let enough = try harness.sh("npm ci")
+        #expect(enough.status == 0, "\(enough.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
     }
 }

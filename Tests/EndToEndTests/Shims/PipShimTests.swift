@@ -111,7 +111,7 @@ import BouncerTestSupport
         let before = try installed()
         let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
         #expect(result.status == 1, "\(result.err)")
-        #expect(result.err.contains("RECORD does not match") && result.err.contains("tinylib/__init__.py"), "\(result.err)")
+        #expect(result.err.contains("'tinylib/__init__.py' does not match its RECORD sha256 hash"), "\(result.err)")
         #expect(result.err.contains("nothing was installed"), "\(result.err)")
         #expect(try installed() == before)
     }
@@ -157,6 +157,26 @@ import BouncerTestSupport
         let wrong = try harness.sh("pip install --index-url '\(indexURL)' -r wrong.txt")
         #expect(wrong.status != 0)
         #expect(!(try installed()).contains("tinylib==1.0"))
+    }
+
+    /// The policy's "archive" limits hold for the wheel check: a wheel of four
+    /// entries is refused under "maxEntries": 3 and installs under 4.
+    @Test func policyArchiveLimitsApplyToWheels() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, lib.sha256)])
+        try harness.writePolicy(archive: #"{"maxEntries": 3}"#)
+        let before = try installed()
+        let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused tinylib 1.0"), "\(result.err)")
+        #expect(result.err.contains("the archive has more than 3 entries"), "\(result.err)")
+        #expect(try installed() == before)
+
+        try harness.writePolicy(archive: #"{"maxEntries": 4}"#)
+        let passed = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
+        #expect(passed.status == 0, "\(passed.err)")
+        #expect(try installed().contains("tinylib==1.0"))
     }
 
     @Test func harmlessSubcommandsPassThrough() throws {

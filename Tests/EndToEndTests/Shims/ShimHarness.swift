@@ -42,7 +42,8 @@ struct ShimHarness {
     /// The policy for these tests: downloads from the loopback server must be
     /// listed in the SHA256SUMS beside them; npm tarballs must match the lock's
     /// integrity; pip artifacts must match the index's (or the requirement's) digest.
-    func writePolicy(mode: String = "enforce", extraRules: [String] = []) throws {
+    /// `archive`: the policy's top-level "archive" object (JSON text), if any.
+    func writePolicy(mode: String = "enforce", extraRules: [String] = [], archive: String? = nil) throws {
         let rules = extraRules + [
             #"{ "name": "loopback downloads", "match": { "url": "http://127.0.0.1:*/files/*" }, "require": [ { "checksums": { "url": "{dir}/SHA256SUMS" } } ] }"#,
             #"{ "name": "npm", "match": { "ecosystem": "npm" }, "require": [ { "integrity": {} } ] }"#,
@@ -53,7 +54,7 @@ struct ShimHarness {
               "version": 1,
               "mode": "\(mode)",
               "unmatched": "deny",
-              "lockfile": "bouncer.lock",
+              "lockfile": "bouncer.lock",\(archive.map { "\n  \"archive\": \($0)," } ?? "")
               "rules": [
                 \(rules.joined(separator: ",\n    "))
               ]

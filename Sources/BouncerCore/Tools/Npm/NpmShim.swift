@@ -117,7 +117,7 @@ public enum NpmShim {
             case .success(let artifact):
                 defer { context.policy.release(artifact) }
                 // Manifest confusion: the tarball's own package.json must say what the lock says.
-                let problems = inspect(artifact.path, name: request.package, version: request.version)
+                let problems = inspect(artifact.path, name: request.package, version: request.version, archive: context.policy.archive)
                 if !problems.isEmpty {
                     ShimOutput.error("bouncer: npm: refused \(label): \(problems.joined(separator: "; "))")
                     refused = .evidence
@@ -143,17 +143,19 @@ public enum NpmShim {
         return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
     }
 
-    /// Problems with a verified tarball's contents: unsafe entries, or a
-    /// package.json whose name or version differs from the lock.
-    static func inspect(_ path: String, name: String?, version: String?) -> [String] {
+    /// Problems with a verified tarball's contents: unsafe entries, an
+    /// exceeded limit of the policy's `archive` settings, or a package.json
+    /// whose name or version differs from the lock.
+    static func inspect(_ path: String, name: String?, version: String?, archive: ArchivePolicy = .defaults) -> [String] {
         do {
-            let reader = try ArchiveReader(path: path)
-            let report = try ArchiveInspector.inspect(reader, options: .init(kind: .npm, expectName: name, expectVersion: version))
+            let reader = try ArchiveReader(path: path, limits: archive.limits)
+            let report = try ArchiveInspector.inspect(reader, options: .init(kind: .npm, expectName: name, expectVersion: version,
+                                                                             refuseCaseCollisions: archive.refuseCaseCollisions))
             return report.problems.map { $0.entry.map { entry in "\(entry): " } ?? "" }.enumerated().map { index, prefix in
                 prefix + report.problems[index].message
             }
         } catch {
-            return ["cannot read the tarball: \(error)"]
+            return [error.isLimit ? "\(error)" : "cannot read the tarball: \(error)"]
         }
     }
 }

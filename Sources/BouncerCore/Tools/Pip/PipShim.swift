@@ -88,9 +88,9 @@ public enum PipShim {
                 // Authentic bytes can still hold a wheel whose files differ from its
                 // own RECORD (a rebuilt or patched wheel): pip installs it without
                 // looking, so every RECORD line is checked here first.
-                let problems = item.url.hasSuffix(".whl") ? Self.recordProblems(artifact.path) : []
+                let problems = item.url.hasSuffix(".whl") ? Self.recordProblems(artifact.path, archive: context.policy.archive) : []
                 if !problems.isEmpty {
-                    ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version): its RECORD does not match its files: \(problems.joined(separator: "; "))")
+                    ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version): the wheel check (RECORD, archive limits) failed: \(problems.joined(separator: "; "))")
                     worst = .evidence
                 }
             case .failure(let error):
@@ -136,13 +136,15 @@ public enum PipShim {
     }
 
     /// The wheel's RECORD check (hash and size of every file, files missing
-    /// from RECORD), as `bouncer inspect --kind wheel` reports it.
-    static func recordProblems(_ path: String) -> [String] {
+    /// from RECORD), as `bouncer inspect --kind wheel` reports it, within the
+    /// policy's `archive` limits.
+    static func recordProblems(_ path: String, archive: ArchivePolicy = .defaults) -> [String] {
         do {
-            let report = try ArchiveInspector.inspect(try ArchiveReader(path: path), options: .init(kind: .wheel))
+            let report = try ArchiveInspector.inspect(try ArchiveReader(path: path, limits: archive.limits),
+                                                      options: .init(kind: .wheel, refuseCaseCollisions: archive.refuseCaseCollisions))
             return report.problems.map { problem in (problem.entry.map { "\($0): " } ?? "") + problem.message }
         } catch {
-            return ["cannot read the wheel: \(error)"]
+            return [error.isLimit ? "\(error)" : "cannot read the wheel: \(error)"]
         }
     }
 
