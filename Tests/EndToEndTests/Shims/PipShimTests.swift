@@ -142,6 +142,7 @@ import BouncerTestSupport
         #expect(result.status == 1, "\(result.err)")
         #expect(result.err.contains("bouncer: pip: refused tinylib 1.0"), "\(result.err)")
         #expect(result.err.contains("sha256 is \(evil.sha256), expected \(good.sha256)"), "Bouncer names both digests: \(result.err)")
+        #expect(result.err.components(separatedBy: "sha256 is \(evil.sha256)").count == 2, "the mismatch is said once: \(result.err)")
         #expect(result.err.contains("nothing was installed"), "\(result.err)")
         #expect(!result.err.contains("could not resolve"), "the real pip's dry run accepted the genuine copy: \(result.err)")
         // pip's dry run fetched once, Bouncer once; the real pip never fetched again to install.
