@@ -231,6 +231,37 @@ import BouncerTestSupport
         #expect(result.out.split(separator: "\n").map(String.init).sorted() == (try installed()))
     }
 
+    /// A requirement may list several --hash values (pip-compile writes one per
+    /// wheel and sdist); pip accepts the file if any one matches, and so must Bouncer.
+    @Test func requirementWithSeveralHashesInstallsTheFileThatMatchesOne() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, nil)])
+        let sdist = try ShimHarness.sha256(Array("tinylib-1.0.tar.gz stands for another file of the release".utf8))
+        try "tinylib==1.0 \\\n    --hash=sha256:\(sdist) \\\n    --hash=sha256:\(lib.sha256)\n"
+            .write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("pip install --index-url '\(indexURL)' -r requirements.txt")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("bouncer: \(lib.file) <- \(server.baseURL)/packages/\(lib.file): "), "\(result.err)")
+        #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+        #expect(try installed().contains("tinylib==1.0"))
+        // Neither listed hash matches the bytes Bouncer gets (pip's dry run was shown one that did): refused.
+        // (Uninstalled, and the lock set aside, so that only the requirement's hashes can refuse.)
+        let uninstalled = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        #expect(uninstalled.status == 0, "\(uninstalled.err)")
+        try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
+        let other = harness.root.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let swapped = try buildWheel("tinylib", "1.0", body: "VALUE = 666\n", into: other)
+        let scripted = try scriptedIndex("tinylib", file: lib.file, pageDigest: nil,
+                                         bodies: [try wheelBytes(lib.file), try wheelBytes(swapped.file, in: other)])
+        defer { scripted.stop() }
+        let refused = try harness.sh("pip install --index-url '\(scripted.baseURL)/simple/' -r requirements.txt")
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("bouncer: pip: refused tinylib 1.0") && refused.err.contains("sha256 is \(swapped.sha256)"), "\(refused.err)")
+        #expect(!(try installed()).contains("tinylib==1.0"))
+    }
+
     /// `pip3 install --user` through the pip3 shim, in a venv that sees the
     /// system site-packages (pip refuses --user in an isolated venv): the
     /// package lands under PYTHONUSERBASE and nowhere else.
