@@ -251,7 +251,10 @@ public final class PolicyGuard: ArtifactGuard {
                 work.outcome.proofs.append(.init(kind: "digest", proves: ["integrity"],
                                                  summary: "\(matched.algorithm.rawValue) matches the stated digest"))
             case .failure(let problem):
-                if problem.code == "digest-mismatch" { work.hard.append(problem) }
+                // The rule's digest check may already have refused on the same mismatch: say it once.
+                if problem.code == "digest-mismatch", !work.hard.contains(where: { $0.message == problem.message }) {
+                    work.hard.append(problem)
+                }
             }
         }
 

@@ -38,6 +38,22 @@ import Testing
         #expect(throws: RequirementHashes.ParseError.self) { try RequirementHashes.read(dir + "/bad.txt") }
     }
 
+    /// Several --hash values for one requirement are alternatives (pip accepts
+    /// any one): only those pip saw on the file are claimed, never fewer than one.
+    @Test func severalRequirementHashesClaimTheOnePipSaw() throws {
+        let wheel = try Digest(algorithm: .sha256, hex: String(repeating: "1a", count: 32))
+        let sdist = try Digest(algorithm: .sha256, hex: String(repeating: "2b", count: 32))
+        let other = try Digest(algorithm: .sha256, hex: String(repeating: "3c", count: 32))
+        let long = try Digest(algorithm: .sha512, hex: String(repeating: "4d", count: 64))
+        #expect(PipShim.requirementClaims([sdist, wheel], reported: [wheel]) == [wheel])
+        // One listed value is claimed whatever pip reported (a mismatch is then refused by the guard).
+        #expect(PipShim.requirementClaims([sdist], reported: [wheel]) == [sdist])
+        // None seen (another file, or another algorithm): all of them, which no file can match at once.
+        #expect(PipShim.requirementClaims([sdist, wheel], reported: [other]) == [sdist, wheel])
+        #expect(PipShim.requirementClaims([long, sdist], reported: []) == [long, sdist])
+        #expect(PipShim.requirementClaims([], reported: [wheel]) == [])
+    }
+
     @Test func indexDigestsComeFromPipsFoundLinkLines() {
         let a = String(repeating: "1a", count: 32), b = String(repeating: "2b", count: 48)
         let log = """

@@ -3,7 +3,8 @@ import Testing
 import BouncerTestSupport
 
 /// The real pip behind the shim: a loopback PEP 503 simple index with wheels
-/// built at test time, a fresh venv per test, and one real install from PyPI.
+/// built at test time, a fresh venv per test, and one real install from PyPI
+/// under the repository's own policy.json (the quick start's main job).
 @Suite(.serialized) struct PipShimTests {
     var harness: ShimHarness
     let index: URL
@@ -51,14 +52,52 @@ import BouncerTestSupport
         return (file, try ShimHarness.sha256([UInt8](Data(contentsOf: target))))
     }
 
-    /// The project page: one link per file, with a #sha256= fragment when given.
-    func page(_ name: String, _ files: [(String, String?)]) throws {
-        let dir = index.appendingPathComponent("simple/\(name)")
+    /// The project page: one link per file, with a #sha256= fragment when given
+    /// (written under `root`, the suite's index by default).
+    func page(_ name: String, _ files: [(String, String?)], in root: URL? = nil) throws {
+        let dir = (root ?? index).appendingPathComponent("simple/\(name)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Self.pageHTML(files).write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+    }
+
+    static func pageHTML(_ files: [(String, String?)]) -> String {
         let links = files.map { file, hash in
             "<a href=\"../../packages/\(file)\(hash.map { "#sha256=" + $0 } ?? "")\">\(file)</a><br/>"
         }.joined(separator: "\n")
-        try "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n".write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        return "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n"
+    }
+
+    /// A second simple index on its own loopback server (for --extra-index-url).
+    func secondIndex(_ name: String) throws -> (root: URL, server: DirectoryHTTPServer) {
+        let root = harness.root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        return (root, try DirectoryHTTPServer(root: root.path))
+    }
+
+    /// A scripted index for verify-one-use-another: the project page, and the
+    /// wheel answering its n-th GET with the n-th body (the last one repeats).
+    func scriptedIndex(_ name: String, file: String, pageDigest: String?, bodies: [[UInt8]]) throws -> MisbehavingServer {
+        let scripted = try MisbehavingServer()
+        scripted.route("/simple/\(name)/", [.init(headers: ["Content-Type: text/html"], body: Array(Self.pageHTML([(file, pageDigest)]).utf8))])
+        scripted.route("/packages/\(file)", bodies.map { .init(headers: ["Content-Type: application/octet-stream"], body: $0) })
+        return scripted
+    }
+
+    func wheelBytes(_ file: String, in dir: URL? = nil) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: (dir ?? index.appendingPathComponent("packages")).appendingPathComponent(file)))
+    }
+
+    /// Every regular file under `dir` (recursively).
+    static func files(under dir: URL) -> [URL] {
+        guard let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        return walker.compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+    }
+
+    /// The entries of a bouncer.lock, by key (parsed here with JSONSerialization, not Bouncer's decoder).
+    static func lockEntries(_ file: URL) throws -> [String: [String: Any]] {
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+        let artifacts = root?["artifacts"] as? [[String: Any]] ?? []
+        return Dictionary(artifacts.compactMap { entry in (entry["key"] as? String).map { ($0, entry) } }, uniquingKeysWith: { first, _ in first })
     }
 
     /// What is installed, asked of the venv's real pip directly (not through the shim).
@@ -85,21 +124,35 @@ import BouncerTestSupport
         #expect(result.err.contains("sha256:\(lib.sha256)"), "the proof names the verified digest: \(result.err)")
     }
 
+    /// The real pip's own dry run would refuse a wheel whose bytes differ from
+    /// the page's #sha256=, so the server here shows pip the genuine wheel and
+    /// Bouncer (the second GET) the tampered one: only Bouncer can refuse it.
     @Test func tamperedWheelIsRefusedAndNothingInstalled() throws {
         defer { harness.cleanup() }
         let good = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
-        // The index still states the genuine digest; the served file is different.
         let elsewhere = harness.root.appendingPathComponent("evil")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
-        try FileManager.default.removeItem(at: index.appendingPathComponent("packages/\(good.file)"))
-        try FileManager.default.copyItem(at: elsewhere.appendingPathComponent(good.file), to: index.appendingPathComponent("packages/\(good.file)"))
-        try page("tinylib", [(good.file, good.sha256)])
+        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
+        #expect(evil.sha256 != good.sha256)
+        let scripted = try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256,
+                                         bodies: [try wheelBytes(good.file), try wheelBytes(evil.file, in: elsewhere)])
+        defer { scripted.stop() }
         let before = try installed()
-        let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
-        #expect(result.status != 0)
+        let result = try harness.sh("pip install --index-url '\(scripted.baseURL)/simple/' tinylib==1.0")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("bouncer: pip: refused tinylib 1.0"), "\(result.err)")
+        #expect(result.err.contains("sha256 is \(evil.sha256), expected \(good.sha256)"), "Bouncer names both digests: \(result.err)")
+        #expect(result.err.components(separatedBy: "sha256 is \(evil.sha256)").count == 2, "the mismatch is said once: \(result.err)")
         #expect(result.err.contains("nothing was installed"), "\(result.err)")
+        #expect(!result.err.contains("could not resolve"), "the real pip's dry run accepted the genuine copy: \(result.err)")
+        // pip's dry run fetched once, Bouncer once; the real pip never fetched again to install.
+        #expect(scripted.requests(to: "/packages/\(good.file)") == 2)
         #expect(try installed() == before)
+        #expect(try python("import importlib.util; print(importlib.util.find_spec('tinylib'))").out == "None\n")
+        // The tampered bytes are nowhere in Bouncer's cache either.
+        for file in Self.files(under: harness.cache) {
+            #expect(try ShimHarness.sha256([UInt8](Data(contentsOf: file))) != evil.sha256, "tampered bytes kept at \(file.path)")
+        }
     }
 
     /// A wheel whose index digest is right but whose files differ from its own
@@ -152,10 +205,22 @@ import BouncerTestSupport
         #expect(bare.status == 1, "\(bare.err)")
         #expect(bare.err.contains("refused tinyother 1.0"), "\(bare.err)")
         #expect(!(try installed()).contains("tinyother==1.0"))
-        // A later digest different from the --hash is refused (pip's own check and Bouncer's agree).
-        try "tinylib==1.0 --hash=sha256:\(String(repeating: "0", count: 64))\n".write(to: harness.file("wrong.txt"), atomically: true, encoding: .utf8)
-        let wrong = try harness.sh("pip install --index-url '\(indexURL)' -r wrong.txt")
-        #expect(wrong.status != 0)
+        // Bytes different from the --hash are refused by Bouncer itself: pip's dry run is shown bytes
+        // that match the --hash in wrong.txt (so pip's own check passes), Bouncer's fetch gets others.
+        let shown = harness.root.appendingPathComponent("shown")
+        try FileManager.default.createDirectory(at: shown, withIntermediateDirectories: true)
+        let pinned = try buildWheel("tinylib", "1.0", body: "VALUE = 40\n", into: shown)
+        #expect(pinned.sha256 != lib.sha256)
+        let scripted = try scriptedIndex("tinylib", file: lib.file, pageDigest: nil,
+                                         bodies: [try wheelBytes(pinned.file, in: shown), try wheelBytes(lib.file)])
+        defer { scripted.stop() }
+        try "tinylib==1.0 --hash=sha256:\(pinned.sha256)\n".write(to: harness.file("wrong.txt"), atomically: true, encoding: .utf8)
+        let wrong = try harness.sh("pip install --index-url '\(scripted.baseURL)/simple/' -r wrong.txt")
+        #expect(wrong.status == 1, "\(wrong.err)")
+        #expect(wrong.err.contains("bouncer: pip: refused tinylib 1.0"), "\(wrong.err)")
+        #expect(wrong.err.contains("sha256 is \(lib.sha256), expected \(pinned.sha256)"), "\(wrong.err)")
+        #expect(!wrong.err.contains("could not resolve"), "\(wrong.err)")
+        #expect(scripted.requests(to: "/packages/\(lib.file)") == 2)
         #expect(!(try installed()).contains("tinylib==1.0"))
     }
 
@@ -186,13 +251,172 @@ import BouncerTestSupport
         #expect(result.out.split(separator: "\n").map(String.init).sorted() == (try installed()))
     }
 
-    /// A real, small, pinned package from PyPI, found through pip's own configuration.
+    /// A requirement may list several --hash values (pip-compile writes one per
+    /// wheel and sdist); pip accepts the file if any one matches, and so must Bouncer.
+    @Test func requirementWithSeveralHashesInstallsTheFileThatMatchesOne() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, nil)])
+        let sdist = try ShimHarness.sha256(Array("tinylib-1.0.tar.gz stands for another file of the release".utf8))
+        try "tinylib==1.0 \\\n    --hash=sha256:\(sdist) \\\n    --hash=sha256:\(lib.sha256)\n"
+            .write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("pip install --index-url '\(indexURL)' -r requirements.txt")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("bouncer: \(lib.file) <- \(server.baseURL)/packages/\(lib.file): "), "\(result.err)")
+        #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+        #expect(try installed().contains("tinylib==1.0"))
+        // Neither listed hash matches the bytes Bouncer gets (pip's dry run was shown one that did): refused.
+        // (Uninstalled, and the lock set aside, so that only the requirement's hashes can refuse.)
+        let uninstalled = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        #expect(uninstalled.status == 0, "\(uninstalled.err)")
+        try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
+        let other = harness.root.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let swapped = try buildWheel("tinylib", "1.0", body: "VALUE = 666\n", into: other)
+        let scripted = try scriptedIndex("tinylib", file: lib.file, pageDigest: nil,
+                                         bodies: [try wheelBytes(lib.file), try wheelBytes(swapped.file, in: other)])
+        defer { scripted.stop() }
+        let refused = try harness.sh("pip install --index-url '\(scripted.baseURL)/simple/' -r requirements.txt")
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("bouncer: pip: refused tinylib 1.0") && refused.err.contains("sha256 is \(swapped.sha256)"), "\(refused.err)")
+        #expect(!(try installed()).contains("tinylib==1.0"))
+    }
+
+    /// `pip3 install --user` through the pip3 shim, in a venv that sees the
+    /// system site-packages (pip refuses --user in an isolated venv): the
+    /// package lands under PYTHONUSERBASE and nowhere else.
+    @Test func userInstallThroughThePip3ShimLandsUnderTheUserBase() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, lib.sha256)])
+        let shared = harness.root.appendingPathComponent("venv-shared")
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-m", "venv", "--system-site-packages", shared.path])
+        guard made.status == 0 else { throw SetupError("python3 -m venv --system-site-packages failed: \(made.err)") }
+        let userBase = harness.root.appendingPathComponent("userbase")
+        var user = harness
+        user.extraPath = [shared.appendingPathComponent("bin").path]
+        user.overrides["PYTHONUSERBASE"] = userBase.path
+        let sharedPython = shared.appendingPathComponent("bin/python").path
+        let environment = ["PYTHONUSERBASE": userBase.path, "HOME": harness.root.path]
+        // Where Python itself says the user site and the venv's own site-packages are.
+        let paths = try BouncerProcess.runProgram(sharedPython, ["-c", "import site, sysconfig; print(site.getusersitepackages()); print(sysconfig.get_paths()['purelib'])"],
+                                                  environment: environment)
+        let lines = paths.out.split(separator: "\n").map(String.init)
+        guard lines.count == 2, lines[0].hasPrefix(userBase.path + "/") else { throw SetupError("unexpected site paths: \(paths.out) \(paths.err)") }
+        let (userSite, venvSite) = (lines[0], lines[1])
+        let venvSiteBefore = try FileManager.default.contentsOfDirectory(atPath: venvSite).sorted()
+
+        let result = try user.sh("pip3 install --user --index-url '\(indexURL)' tinylib==1.0")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("bouncer: \(lib.file) <- \(server.baseURL)/packages/\(lib.file): "), "the pip3 shim ran Bouncer: \(result.err)")
+        #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+        #expect(FileManager.default.fileExists(atPath: userSite + "/tinylib/__init__.py"))
+        #expect(FileManager.default.fileExists(atPath: userSite + "/tinylib-1.0.dist-info/METADATA"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: venvSite).sorted() == venvSiteBefore)
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent(".local").path))
+        #expect(try user.projectFiles() == [])
+        let imported = try BouncerProcess.runProgram(sharedPython, ["-c", "import tinylib; print(tinylib.__file__); print(tinylib.VALUE)"],
+                                                     cwd: harness.root.path, environment: environment)
+        #expect(imported.out == "\(userSite)/tinylib/__init__.py\n41\n", "\(imported.err)")
+    }
+
+    /// --extra-index-url: a package found only on the second loopback index is
+    /// fetched from there and verified; once locked, a forged copy on that
+    /// index (consistent with its own page) is refused by the lock.
+    @Test func extraIndexPackageIsVerifiedAndAForgedCopyThereIsRefusedByTheLock() throws {
+        defer { harness.cleanup() }
+        let (extraRoot, extra) = try secondIndex("extra-index")
+        defer { extra.stop() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: extraRoot.appendingPathComponent("packages"))
+        try page("tinylib", [(lib.file, lib.sha256)], in: extraRoot)
+        let app = try buildWheel("tinyapp", "2.0", body: "from tinylib import VALUE\nANSWER = VALUE + 1\n", requires: ["tinylib>=1.0"])
+        try page("tinyapp", [(app.file, app.sha256)])
+        let before = try installed()
+        let command = "pip install --index-url '\(indexURL)' --extra-index-url '\(extra.baseURL)/simple/' tinyapp==2.0"
+        let result = try harness.sh(command)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("bouncer: \(lib.file) <- \(extra.baseURL)/packages/\(lib.file): "), "\(result.err)")
+        #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+        #expect(try installed() == (before + ["tinyapp==2.0", "tinylib==1.0"]).sorted())
+        #expect(try python("import tinyapp; print(tinyapp.ANSWER)").out == "42\n")
+        #expect(!server.requests.contains { $0.hasSuffix("/packages/\(lib.file)") }, "the main index has no tinylib")
+        let locked = try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]
+        #expect(locked?["url"] as? String == "\(extra.baseURL)/packages/\(lib.file)")
+        #expect(locked?["sha256"] as? String == lib.sha256)
+
+        // The extra index now serves another tinylib 1.0, its page agreeing with the new bytes.
+        let uninstalled = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinyapp", "tinylib"])
+        #expect(uninstalled.status == 0, "\(uninstalled.err)")
+        let forged = try buildWheel("tinylib", "1.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
+        #expect(forged.sha256 != lib.sha256)
+        try page("tinylib", [(forged.file, forged.sha256)], in: extraRoot)
+        let again = try harness.sh(command)
+        #expect(again.status == 1, "\(again.err)")
+        #expect(again.err.contains("bouncer: pip: refused tinylib 1.0"), "\(again.err)")
+        #expect(again.err.contains("pins sha256 \(lib.sha256)") && again.err.contains("now have sha256 \(forged.sha256)"), "\(again.err)")
+        #expect(try installed() == before)
+        #expect(try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]?["sha256"] as? String == lib.sha256)
+    }
+
+    /// Dependency confusion through --extra-index-url: a higher version of a
+    /// pinned package on the extra index is what pip picks, and the policy's
+    /// pin refuses it.
+    @Test func extraIndexHigherForgedVersionIsRefusedByThePolicyPin() throws {
+        defer { harness.cleanup() }
+        let (extraRoot, extra) = try secondIndex("extra-index")
+        defer { extra.stop() }
+        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(genuine.file, genuine.sha256)])
+        let forged = try buildWheel("tinylib", "9.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
+        try page("tinylib", [(forged.file, forged.sha256)], in: extraRoot)
+        try harness.writePolicy(extraRules: [
+            #"{ "name": "tinylib pinned", "match": { "ecosystem": "pypi", "package": "tinylib" }, "require": [ { "digest": { "sha256": "\#(genuine.sha256)" } } ] }"#,
+        ])
+        let before = try installed()
+        let result = try harness.sh("pip install --index-url '\(indexURL)' --extra-index-url '\(extra.baseURL)/simple/' tinylib")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("bouncer: pip: refused tinylib 9.0 (\(extra.baseURL)/packages/\(forged.file))"), "\(result.err)")
+        #expect(result.err.contains("expected \(genuine.sha256)"), "\(result.err)")
+        #expect(try installed() == before)
+        // Control: pinned to the version on the main index, the same command line installs the genuine wheel.
+        let pinned = try harness.sh("pip install --index-url '\(indexURL)' --extra-index-url '\(extra.baseURL)/simple/' tinylib==1.0")
+        #expect(pinned.status == 0, "\(pinned.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+    }
+
+    /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned
+    /// package from PyPI (found through pip's own configuration) under a copy
+    /// of the repository's own policy.json given as BOUNCER_POLICY.
     @Test func realPinnedPackageFromPyPI() throws {
         defer { harness.cleanup() }
-        let result = try harness.sh("pip install --disable-pip-version-check six==1.16.0")
+        let scratch = harness.root.appendingPathComponent("scratch")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let repositoryPolicy = Corpus.packageRoot.appendingPathComponent("policy.json")
+        try FileManager.default.copyItem(at: repositoryPolicy, to: scratch.appendingPathComponent("policy.json"))
+        let policy = try JSONSerialization.jsonObject(with: Data(contentsOf: repositoryPolicy)) as? [String: Any]
+        let pypiRule = (policy?["rules"] as? [[String: Any]] ?? [])
+            .first { ($0["match"] as? [String: Any])?["ecosystem"] as? String == "pypi" }?["name"] as? String
+        #expect(pypiRule != nil, "the repository's policy.json has a rule for the pypi ecosystem")
+        // The digest PyPI publishes for this file (files there never change once uploaded).
+        let published = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+        let wheel = "six-1.16.0-py2.py3-none-any.whl"
+
+        let result = try harness.sh("pip install --disable-pip-version-check six==1.16.0",
+                                    extra: ["BOUNCER_POLICY": scratch.appendingPathComponent("policy.json").path])
         #expect(result.status == 0, "\(result.err)")
         #expect(try installed().contains("six==1.16.0"))
         #expect(try python("import six; print(six.__version__)").out == "1.16.0\n")
-        #expect(result.err.contains("six-1.16.0-py2.py3-none-any.whl"), "\(result.err)")
+        // What was proven, as the quick start prints it.
+        let proven = result.err.split(separator: "\n").first { $0.hasPrefix("bouncer: \(wheel) <- https://") }.map(String.init) ?? ""
+        #expect(proven.contains("/\(wheel): "), "\(result.err)")
+        #expect(proven.contains("sha256:\(published)"), "\(result.err)")
+        #expect(proven.contains("sha256 matches the stated digest"), "\(result.err)")
+        // The lock beside the policy copy, not in the project (whose own policy.json was not used).
+        #expect(!harness.exists("bouncer.lock"))
+        let entry = try Self.lockEntries(scratch.appendingPathComponent("bouncer.lock"))["pypi:six@1.16.0"]
+        #expect(entry?["sha256"] as? String == published)
+        #expect(entry?["rule"] as? String == pypiRule)
+        #expect((entry?["url"] as? String)?.hasSuffix("/\(wheel)") == true)
+        #expect((entry?["evidence"] as? [[String: Any]])?.first?["source"] as? String == "sha256:\(published)")
     }
 }

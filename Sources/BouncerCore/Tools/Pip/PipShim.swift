@@ -75,7 +75,8 @@ public enum PipShim {
         let stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
         let requests = planned.map { item in
             ArtifactRequest(url: item.url, ecosystem: "pypi", package: PythonPackageName.normalised(item.name), version: item.version,
-                            claimedDigests: (stated[item.url] ?? []) + (pinned[PythonPackageName.normalised(item.name)] ?? []))
+                            claimedDigests: (stated[item.url] ?? [])
+                                + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests))
         }
         let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []
@@ -133,6 +134,20 @@ public enum PipShim {
         environment["PIP_FIND_LINKS"] = wheels
         environment["PIP_NO_INDEX"] = "1"
         return try HandOver.run(context.realTool, final, environment: environment)
+    }
+
+    /// The digests a requirement's `--hash` values claim for one file. pip
+    /// accepts a file when any one of them matches (pip-compile lists one per
+    /// wheel and sdist of the release), while every claimed digest must match
+    /// in the guard: so with several values, claim those pip's dry run saw on
+    /// this file (the report's hashes, which pip checked against the list),
+    /// never a value the person did not list. When none of them was seen
+    /// (another algorithm), claim them all: the file cannot match them all,
+    /// so it is refused (fail closed) rather than checked against fewer.
+    static func requirementClaims(_ listed: [Digest], reported: [Digest]) -> [Digest] {
+        guard listed.count > 1 else { return listed }
+        let seen = listed.filter { reported.contains($0) }
+        return seen.isEmpty ? listed : seen
     }
 
     /// The wheel's RECORD check (hash and size of every file, files missing
