@@ -134,6 +134,29 @@ import Testing
         #expect(Base64.decode("-_8=") == nil, "url-safe characters in standard base64")
     }
 
+    /// The reason a strict decode refuses, for error messages: each kind of
+    /// refusal names itself, and text that decodes has no reason.
+    @Test func base64RefusalsSayWhy() {
+        for valid in ["", "Zm8=", "Zm9vYmFy", "Zg=="] { #expect(Base64.invalidReason(valid) == nil, "\(valid)") }
+        #expect(Base64.invalidReason("-_8=", alphabet: .urlSafe, padding: true) == nil)
+        let cases: [(String, Base64.Alphabet, Bool, String)] = [
+            ("Zm9=", .standard, true, "the last character '9' carries non-zero unused bits"),
+            ("Zm 8=", .standard, true, "byte 0x20 at offset 2 is not a base64 character"),
+            ("Zm*8", .standard, true, "'*' at offset 2 is not a base64 character"),
+            ("-_8=", .standard, true, "'-' at offset 0 is not a base64 character"),
+            ("Zm8", .standard, true, "length 3 is not a multiple of 4"),
+            ("Zm8=", .standard, false, "padding '=' is not allowed here"),
+            ("Z===", .standard, true, "3 padding characters"),
+            ("Zm9vY", .standard, false, "5 base64 characters cannot encode whole bytes"),
+            ("Zm=v", .standard, true, "'=' at offset 2 is not a base64 character"),
+        ]
+        for (text, alphabet, padding, reason) in cases {
+            #expect(Base64.decode(text, alphabet: alphabet, padding: padding) == nil, "\(text)")
+            let said = Base64.invalidReason(text, alphabet: alphabet, padding: padding)
+            #expect(said?.contains(reason) == true, "\(text): \(said ?? "nil")")
+        }
+    }
+
     @Test func sriParsesSeveralHashesAndTheStrongestWins() throws {
         let data = Array("hello".utf8)
         let s256 = Hasher.digest(data, .sha256)

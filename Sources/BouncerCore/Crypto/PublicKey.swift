@@ -82,10 +82,15 @@ public final class PublicKey: @unchecked Sendable {
 
     /// A PEM `-----BEGIN PUBLIC KEY-----` block.
     public convenience init(pem: String) throws(CryptoError) {
-        guard let der = PEM.decode(pem, label: "PUBLIC KEY").first else {
+        // The first block is the key: a broken one is reported, not skipped for a later one.
+        switch PEM.blocks(pem, label: "PUBLIC KEY").first {
+        case .der(let der)?:
+            try self.init(spkiDER: der)
+        case .invalid(let line, let why)?:
+            throw .malformedKey("the PEM 'PUBLIC KEY' block at line \(line) is unreadable: \(why)")
+        case nil:
             throw .malformedKey("no PEM 'PUBLIC KEY' block found")
         }
-        try self.init(spkiDER: der)
     }
 
     /// A raw 32-byte Ed25519 public key (RFC 8032).

@@ -33,6 +33,34 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Why `decode` refuses `text` (nil when it would decode): the first
+    /// character outside the alphabet and its offset, a length that cannot be
+    /// base64, misplaced padding, or a last character whose unused low bits are
+    /// not zero (a non-canonical encoding, refused because two texts would
+    /// then decode to the same bytes).
+    public static func invalidReason(_ text: String, alphabet: Alphabet = .standard, padding: Bool = true) -> String? {
+        guard decode(text, alphabet: alphabet, padding: padding) == nil else { return nil }
+        let chars = Array(text.utf8)
+        let table = Set(alphabet == .standard ? standard : urlSafe)
+        let pad = UInt8(ascii: "=")
+        var dataEnd = chars.count
+        while dataEnd > 0, chars[dataEnd - 1] == pad { dataEnd -= 1 }
+        for (offset, c) in chars.enumerated() where !table.contains(c) {
+            if c == pad, offset >= dataEnd { continue }
+            let shown = c >= 0x21 && c < 0x7f ? "'\(Character(Unicode.Scalar(c)))'" : String(format: "byte 0x%02x", c)
+            return "\(shown) at offset \(offset) is not a base64 character"
+        }
+        let pads = chars.count - dataEnd
+        if !padding, pads > 0 { return "padding '=' is not allowed here" }
+        if pads > 2 { return "\(pads) padding characters (at most 2)" }
+        if dataEnd % 4 == 1 { return "\(dataEnd) base64 characters cannot encode whole bytes" }
+        if padding, chars.count % 4 != 0 { return "length \(chars.count) is not a multiple of 4" }
+        if let last = chars[..<dataEnd].last {
+            return "the last character '\(Character(Unicode.Scalar(last)))' carries non-zero unused bits (a non-canonical encoding)"
+        }
+        return "not base64"
+    }
+
     /// Decodes; `padding: true` requires `=` padding to a multiple of 4,
     /// `false` forbids it. Returns nil on any deviation.
     public static func decode(_ text: String, alphabet: Alphabet = .standard, padding: Bool = true) -> [UInt8]? {

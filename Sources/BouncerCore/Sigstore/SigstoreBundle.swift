@@ -130,7 +130,15 @@ public struct SigstoreBundle: Sendable {
 
         var timestamps: [[UInt8]] = []
         if let tvd = try vm.optional("timestampVerificationData"), let list = try tvd.optional("rfc3161Timestamps") {
-            timestamps = try list.array(max: maxTimestamps).map { try $0.required("signedTimestamp").bytes() }
+            for node in try list.array(max: maxTimestamps) {
+                let token = try node.required("signedTimestamp").bytes()
+                // The same token twice is one time source posing as two (sigstore-python refuses
+                // it too): refused, whatever the rest of the bundle says.
+                if let first = timestamps.firstIndex(of: token) {
+                    throw node.error("the same timestamp as rfc3161Timestamps[\(first)]: duplicate timestamps are refused")
+                }
+                timestamps.append(token)
+            }
         }
 
         let contents = ["messageSignature", "dsseEnvelope"].filter { root.has($0) }

@@ -94,6 +94,22 @@ import BouncerTestSupport
         #expect(facts.subjectName == NpmAttestations.purl(name: "sigstore", version: "2.1.0"))
     }
 
+    /// gh-cli__invalid-signature_fail is refused end to end for its payload type
+    /// (text/plain, not in-toto), which is checked first. What the case is about,
+    /// its signature, is bad too: checked here over PAE with its own payload type.
+    @Test func invalidSignatureCaseHasABadSignatureNotOnlyAPayloadType() throws {
+        guard let (envelope, certificate, _) = try AttestationCorpus.envelopeAndCertificate("gh-cli__invalid-signature_fail") else { return }
+        #expect(envelope.payloadType == "text/plain")
+        #expect(throws: AttestationError(.payloadType, "")) { _ = try DSSEVerifier.verify(envelope, keys: [certificate.publicKey]) }
+        #expect(throws: AttestationError(.signature, "")) {
+            _ = try DSSEVerifier.verify(envelope, keys: [certificate.publicKey], payloadType: "text/plain")
+        }
+        // The same check passes a text/plain envelope that is signed right (made here with openssl).
+        let signer = try TestSigner()
+        let good = try DSSEVerifier.parse(try signer.envelope(envelope.payload, payloadType: "text/plain"))
+        _ = try DSSEVerifier.verify(good, keys: [try signer.publicKey], payloadType: "text/plain")
+    }
+
     /// Every keyless DSSE case of the corpus: the envelope signature verifies
     /// with the bundle's own key exactly when the manifest does not say the
     /// signature is bad, and the statement names the manifest's artifact.

@@ -90,6 +90,33 @@ import BouncerTestSupport
         #expect(try publisherCheck("pypi-attestations__rfc8785-whl-staging", .google(email: "william@yossarian.net"))?.check == .publisher)
     }
 
+    /// The Google publisher on certificates made at test time with openssl (the
+    /// corpus has no Google-published attestation): the email SAN and the
+    /// Google issuer both bind it.
+    @Test func googlePublisherMatchesTheEmailAndIssuer() throws {
+        let email = "release-bot@example-project.iam.gserviceaccount.com"
+        let google = TrustedPublisher.googleIssuer
+        #expect(TrustedPublisher(parsing: "google:\(email)") == .google(email: email))
+        func check(_ extensions: [String], _ publisher: TrustedPublisher = .google(email: email)) throws -> AttestationError? {
+            let certificate = try IdentityPolicyTests.certificate(extensions)
+            do {
+                try publisher.check(certificate, try FulcioExtensions(certificateDER: certificate.der))
+                return nil
+            } catch { return error }
+        }
+        // The issuer in the v2 extension (.1.8) or the v1 one (.1.1): both pass.
+        #expect(try check(["subjectAltName=email:\(email)", IdentityPolicyTests.issuerV2(google)]) == nil)
+        #expect(try check(["subjectAltName=email:\(email)", IdentityPolicyTests.issuerV1(google)]) == nil)
+        // Another account, the same address under another issuer, the address as a URI SAN, no issuer at all.
+        #expect(try check(["subjectAltName=email:other@example-project.iam.gserviceaccount.com", IdentityPolicyTests.issuerV2(google)])?.check == .publisher)
+        #expect(try check(["subjectAltName=email:\(email)", IdentityPolicyTests.issuerV2(TrustedPublisher.gitHubIssuer)])?.check == .publisher)
+        #expect(try check(["subjectAltName=URI:\(email)", IdentityPolicyTests.issuerV2(google)])?.check == .publisher)
+        #expect(try check(["subjectAltName=email:\(email)"])?.check == .publisher)
+        // A GitHub publisher is not satisfied by a Google certificate.
+        #expect(try check(["subjectAltName=email:\(email)", IdentityPolicyTests.issuerV2(google)],
+                          .gitHub(repository: "org/repo", workflow: "release.yml"))?.check == .publisher)
+    }
+
     @Test func malformedObjectsNameTheirPath() throws {
         for (text, check) in [("{\"version\":2,\"envelope\":{},\"verification_material\":{}}", AttestationError.Check.malformed),
                               ("{\"version\":1,\"attestation_bundles\":[]}", .nothing),

@@ -189,6 +189,77 @@ import BouncerTestSupport
         refusal(.sourceRepository) { _ = try verify(bare, signer, r) }
     }
 
+    /// A statement with the given predicate, about the test artifact.
+    static func statement(predicateType: String, predicate: [String: Any]) -> [UInt8] {
+        let object: [String: Any] = ["_type": InTotoStatement.typeV1, "subject": [["name": "app.tar.gz", "digest": ["sha256": sha256]]],
+                                     "predicateType": predicateType, "predicate": predicate]
+        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+    }
+
+    /// SLSA v1 whose build type has no `externalParameters.workflow`: the source is read from
+    /// `resolvedDependencies` alone, and compared exactly.
+    static func v1FromDependencies(_ uris: [String]) -> [UInt8] {
+        statement(predicateType: SLSAProvenance.v1, predicate: [
+            "buildDefinition": [
+                "buildType": "https://example.com/buildtypes/make/v1",
+                "externalParameters": ["target": "release"],
+                "resolvedDependencies": uris.map { ["uri": $0, "digest": ["gitCommit": String(repeating: "cd", count: 20)]] },
+            ],
+            "runDetails": ["builder": ["id": "https://example.com/builder"]],
+        ])
+    }
+
+    /// SLSA v0.2 whose source is `invocation.configSource`.
+    static func v02(configSource uri: String) -> [UInt8] {
+        statement(predicateType: SLSAProvenance.v02, predicate: [
+            "builder": ["id": "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v1.9.0"],
+            "buildType": "https://github.com/slsa-framework/slsa-github-generator/generic@v1",
+            "invocation": ["configSource": ["uri": uri, "digest": ["sha1": String(repeating: "ef", count: 20)], "entryPoint": ".github/workflows/release.yml"]],
+        ])
+    }
+
+    @Test func sourceRepositoryFromResolvedDependenciesAlone() throws {
+        let signer = try TestSigner()
+        var r = AttestationRequirements()
+        r.sourceRepository = .exact("github.com/org/repo")
+        let genuine = try verify(Self.v1FromDependencies(["git+https://github.com/org/repo@refs/tags/v1.0.0"]), signer, r)
+        #expect(genuine.provenance?.sourceRepository == "git+https://github.com/org/repo")
+        #expect(genuine.provenance?.sourceRef == "refs/tags/v1.0.0")
+        #expect(genuine.provenance?.sourceCommit == String(repeating: "cd", count: 20))
+        #expect(genuine.provenance?.workflowPath == nil)
+        #expect(genuine.checked.contains("source-repo"))
+        var withRef = r; withRef.sourceRef = .exact("refs/tags/v1.0.0")
+        #expect(try verify(Self.v1FromDependencies(["git+https://github.com/org/repo@refs/tags/v1.0.0"]), signer, withRef).checked.contains("source-ref"))
+        withRef.sourceRef = .exact("refs/tags/v1.0.1")
+        refusal(.sourceRef) { _ = try verify(Self.v1FromDependencies(["git+https://github.com/org/repo@refs/tags/v1.0.0"]), signer, withRef) }
+        for lookAlike in ["git+https://github.com/org/repo-evil@refs/tags/v1.0.0", "git+https://github.com/org/repo/../other@refs/tags/v1.0.0",
+                          "git+https://github.com/org/repo-evil@github.com/org/repo", "git+https://github.com/org/repo.evil@refs/tags/v1.0.0"] {
+            refusal(.sourceRepository) { _ = try verify(Self.v1FromDependencies([lookAlike]), signer, r) }
+        }
+        // The first git dependency is the source: a genuine one listed after a look-alike does not rescue it.
+        refusal(.sourceRepository) {
+            _ = try verify(Self.v1FromDependencies(["git+https://github.com/org/repo-evil@refs/tags/v1.0.0", "git+https://github.com/org/repo@refs/tags/v1.0.0"]), signer, r)
+        }
+        // Dependencies that are not git checkouts name no source: a required repository is not proven.
+        refusal(.sourceRepository) { _ = try verify(Self.v1FromDependencies(["https://github.com/org/repo/archive/v1.0.0.tar.gz"]), signer, r) }
+    }
+
+    @Test func sourceRepositoryFromV02ConfigSource() throws {
+        let signer = try TestSigner()
+        var r = AttestationRequirements()
+        r.sourceRepository = .exact("https://github.com/org/repo")
+        r.sourceRef = .exact("refs/tags/v1.0.0")
+        r.workflowPath = .exact(".github/workflows/release.yml")
+        let genuine = try verify(Self.v02(configSource: "git+https://github.com/org/repo@refs/tags/v1.0.0"), signer, r)
+        #expect(genuine.provenance?.version == SLSAProvenance.v02)
+        #expect(genuine.provenance?.sourceCommit == String(repeating: "ef", count: 20))
+        #expect(Set(genuine.checked).isSuperset(of: ["source-repo", "source-ref", "workflow"]))
+        for lookAlike in ["git+https://github.com/org/repo-evil@refs/tags/v1.0.0", "git+https://github.com/org/repo/../other@refs/tags/v1.0.0",
+                          "git+https://github.com/org-evil/repo@refs/tags/v1.0.0", "git+https://github.com.evil.example/org/repo@refs/tags/v1.0.0"] {
+            refusal(.sourceRepository) { _ = try verify(Self.v02(configSource: lookAlike), signer, r) }
+        }
+    }
+
     @Test func certificateExtensionsAreCrossCheckedWithThePredicate() throws {
         let fulcio = "1.3.6.1.4.1.57264.1"
         let signer = try TestSigner(extensions: [

@@ -47,4 +47,41 @@ import BouncerTestSupport
         offCurve[offCurve.count - 1] ^= 0x01
         #expect(throws: CryptoError.self) { try PublicKey(ecPoint: offCurve, curve: curve.1) }
     }
+
+    /// A PEM block that is there but holds broken base64 is reported as such
+    /// (corpus conformance__managed-key-wrong-key_fail: its key ends in
+    /// "wrongkey==", whose last character leaves non-zero bits), not as "no
+    /// PEM block found"; a missing END line and a missing block each say so.
+    @Test func pemPublicKeyErrorsNameWhatIsWrong() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.openssl) else { print("NOTICE: openssl CLI absent, skipped"); return }
+        let dir = try BouncerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try run(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "k.pem"], in: dir)
+        _ = try run(["ec", "-in", "k.pem", "-pubout", "-out", "pub.pem"], in: dir)
+        let pem = try String(contentsOfFile: dir.appendingPathComponent("pub.pem").path, encoding: .utf8)
+        let good = try PublicKey(pem: "a comment line\n" + pem)
+        #expect(good.kind == .ecdsa(.p256))
+        var lines = pem.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let last = try #require(lines.lastIndex { !$0.isEmpty && !$0.hasPrefix("-----") })
+        func message(_ text: String) -> String {
+            do { _ = try PublicKey(pem: text); return "accepted" } catch { return error.description }
+        }
+        // The P-256 SPKI is 91 bytes: its base64 ends in "==" after a character with 4 unused
+        // bits, which must be zero; 'B' (000001) sets one, as the corpus's 'y' (110010) does.
+        #expect(lines[last].hasSuffix("=="))
+        var nonCanonical = lines
+        nonCanonical[last] = nonCanonical[last].dropLast(3) + "B=="
+        let said = message(nonCanonical.joined(separator: "\n"))
+        #expect(said.contains("PEM 'PUBLIC KEY' block at line 1") && said.contains("base64 inside is invalid")
+                && said.contains("non-zero unused bits"), "\(said)")
+        #expect(!said.contains("no PEM"))
+        var badCharacter = lines
+        badCharacter[1] = "!" + badCharacter[1].dropFirst()
+        let bad = message("# key\n" + badCharacter.joined(separator: "\n"))
+        #expect(bad.contains("block at line 2") && bad.contains("'!' at offset 0 is not a base64 character"), "\(bad)")
+        lines.removeAll { $0.hasPrefix("-----END") }
+        #expect(message(lines.joined(separator: "\n")).contains("no '-----END PUBLIC KEY-----' line"))
+        #expect(message(pem.replacingOccurrences(of: "PUBLIC KEY", with: "CERTIFICATE")).contains("no PEM 'PUBLIC KEY' block found"))
+        #expect(message("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n").contains("the block is empty"))
+    }
 }

@@ -150,6 +150,23 @@ import BouncerCore
         #expect(throws: SigstoreError.self) { try SigstoreBundle.parse(huge) }
     }
 
+    /// Regression (corpus sigstore-python__tsa-duplicate): the same RFC 3161
+    /// token twice was accepted by the parser, and the case was refused only
+    /// because its tokens are over another signature.
+    @Test func duplicateTimestampsAreRefused() throws {
+        let a = Base64.encode(Array("token a".utf8)), b = Base64.encode(Array("token b".utf8))
+        func with(_ tokens: [String]) -> Any {
+            Self.setting(Self.bundle(), ["verificationMaterial", "timestampVerificationData"],
+                         ["rfc3161Timestamps": tokens.map { ["signedTimestamp": $0] }])
+        }
+        let distinct = try SigstoreBundle.parse(try Self.encode(with([a, b])))
+        #expect(distinct.rfc3161Timestamps == [Array("token a".utf8), Array("token b".utf8)])
+        let error = try #require(try refusal(with([a, b, a])))
+        #expect(error.code == "sigstore-bundle-malformed")
+        #expect(error.description.contains("rfc3161Timestamps[2]") && error.description.contains("rfc3161Timestamps[0]"), "\(error)")
+        #expect(error.description.contains("duplicate"), "\(error)")
+    }
+
     @Test func everyTruncationIsRefusedWithoutATrap() throws {
         let bytes = try Self.encode(Self.bundle())
         for length in 0..<bytes.count {

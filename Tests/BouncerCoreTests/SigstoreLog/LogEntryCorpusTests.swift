@@ -101,6 +101,32 @@ import BouncerTestSupport
         }
     }
 
+    /// Every corpus case whose CLI refusal (CorpusRefusals, which the end-to-end
+    /// corpus suites hold the CLI to) is a log-step code gets that same code
+    /// from the step itself, on the same entry.
+    @Test func cliRefusalsAtALogStepAreTheStepsOwn() {
+        guard Corpus.rootOrNotice("LogEntryCorpusTests") != nil else { return }
+        let steps: [String: KeyPath<Outcome, String?>] = [
+            "tlog-set-signature-invalid": \.set, "tlog-inclusion-root-mismatch": \.inclusion, "tlog-body-mismatch": \.body,
+        ]
+        let cases = Dictionary(LogFixture.cases().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var checked: [String] = []
+        for (key, expected) in CorpusRefusals.table.sorted(by: { $0.key < $1.key }) {
+            let codes = Set([expected.verifyBundle, expected.verifyAttestation].compactMap { $0?.code })
+            for code in codes {
+                guard let step = steps[code] else { continue }
+                let name = String(key.split(separator: "/").last ?? "")
+                guard let item = cases[name] else { Issue.record("\(key): no bundle with a trusted root"); continue }
+                let outcome = Self.outcome(item, item.entry)
+                #expect(outcome[keyPath: step] == code, "\(key): the CLI reports \(code), the step says \(outcome)")
+                checked.append(name)
+            }
+        }
+        print("LogEntryCorpusTests: CLI log-step refusals confirmed at the step: \(checked.count) cases")
+        // Every such table entry is checked above (a missing bundle is an issue); an empty table would check nothing.
+        #expect(!checked.isEmpty)
+    }
+
     @Test func entrySwappedFromAnotherBundleIsRefused() throws {
         // CVE-2022-36056: a genuine, logged entry of another signature.
         guard let victim = item("conformance__happy-path-v0.3"), let donor = item("conformance__happy-path-v0.2"),

@@ -180,23 +180,37 @@ import BouncerTestSupport
         let artifact = dir.appendingPathComponent("reusable-workflow-artifact").path
         let result = try BouncerProcess.run(base + ["--signer-workflow", "github/artifact-attestations-workflows/.github/workflows/attest.yml",
                                                     "--source-repo", "https://github.com/malancas/attest-demo", "--owner", "malancas", artifact])
-        if result.status != 0, result.out.contains("not implemented yet") {
-            print("NOTICE: gitHubAttestationFromTheCorpusReportsLogIndexAndSource pending: the Sigstore log verifier is not merged yet: \(result.out.prefix(200))")
-        } else {
-            #expect(result.status == 0, "\(result.out) \(result.err)")
-            let details = (json(result)["evidence"] as? [[String: Any]])?.first?["details"] as? [String: String] ?? [:]
-            #expect(details["sourceRepo"] == "https://github.com/malancas/attest-demo")
-            #expect(details["sourceRef"] == "refs/heads/main")
-            #expect(details["workflow"] == ".github/workflows/shared.yml")
-            #expect(!(details["logIndex"] ?? "").isEmpty)
-            #expect(details["identity"]?.hasPrefix("https://github.com/github/artifact-attestations-workflows/") == true)
-        }
-        // Refusals do not depend on the log: the caller workflow did not sign, and a look-alike repository.
-        for extra in [["--signer-workflow", "malancas/attest-demo/.github/workflows/shared.yml"],
-                      ["--source-repo", "https://github.com/malancas/attest-demo-evil"],
-                      ["--certificate-identity-regexp", ".*", "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", "--owner", "malancas-evil"]] {
+        #expect(result.status == 0, "\(result.out) \(result.err)")
+        let report = json(result)
+        #expect(report["verdict"] as? String == "pass")
+        let evidence = report["evidence"] as? [[String: Any]] ?? []
+        #expect(evidence.count == 1)
+        let details = evidence.first?["details"] as? [String: String] ?? [:]
+        // Expected values read from the bundle itself: its log entry and its signed predicate.
+        let bundle = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("bundle.sigstore.json"))) as? [String: Any] ?? [:]
+        let entries = (bundle["verificationMaterial"] as? [String: Any])?["tlogEntries"] as? [[String: Any]] ?? []
+        let logIndex = try #require(entries.first?["logIndex"] as? String)
+        let payload = try #require(Data(base64Encoded: (bundle["dsseEnvelope"] as? [String: Any])?["payload"] as? String ?? ""))
+        let statement = try JSONSerialization.jsonObject(with: payload) as? [String: Any] ?? [:]
+        let builder = try #require((((statement["predicate"] as? [String: Any])?["runDetails"] as? [String: Any])?["builder"] as? [String: Any])?["id"] as? String)
+        #expect(entries.count == 1)
+        // One keyless report shows who signed, what built it, from where, and where it is logged.
+        #expect(details["builderId"] == builder)
+        #expect(details["logIndex"] == logIndex)
+        #expect(details["issuer"] == "https://token.actions.githubusercontent.com")
+        #expect(details["identity"]?.hasPrefix("https://github.com/github/artifact-attestations-workflows/") == true)
+        #expect(details["sourceRepo"] == "https://github.com/malancas/attest-demo")
+        #expect(details["sourceRef"] == "refs/heads/main")
+        #expect(details["workflow"] == ".github/workflows/shared.yml")
+        #expect(Set((details["checked"] ?? "").split(separator: ",").map(String.init)) == ["subject-digest", "source-repo", "signer-workflow", "owner"])
+        // Refused: the caller workflow did not sign and a look-alike repository (both at the signer identity
+        // these flags imply), and another owner under an explicit identity (at the owner check).
+        for (extra, code) in [(["--signer-workflow", "malancas/attest-demo/.github/workflows/shared.yml"], "sigstore-identity"),
+                              (["--source-repo", "https://github.com/malancas/attest-demo-evil"], "sigstore-identity"),
+                              (["--certificate-identity-regexp", ".*", "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", "--owner", "malancas-evil"], "attestation-owner")] {
             let refused = try BouncerProcess.run(base + extra + [artifact])
             #expect(refused.status == 1, "\(extra): \(refused.out)")
+            #expect(reasonCodes(refused) == [code], "\(extra): \(refused.out)")
         }
     }
 

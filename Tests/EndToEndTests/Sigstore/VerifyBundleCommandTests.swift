@@ -155,4 +155,23 @@ import BouncerTestSupport
         let stagingOnProduction = try BouncerProcess.run(["verify-bundle"] + args)
         #expect(stagingOnProduction.status == 1)
     }
+
+    /// sigstore-python__tsa-txt-late_timestamp: its token is signed by the staging
+    /// TSA, which the case's own trusted root does not list (so the corpus run is
+    /// refused as tsa-untrusted). Under the embedded staging root, which lists
+    /// that TSA, it is refused for what the case is about: the timestamp is
+    /// later than the certificate's validity.
+    @Test func lateTimestampIsRefusedForItsTime() throws {
+        guard let root = Corpus.rootOrNotice("VerifyBundleCommandTests") else { return }
+        let c = try CorpusCase.load(root.appendingPathComponent("sigstore-bundle/sigstore-python__tsa-txt-late_timestamp"))
+        let args = ["verify-bundle", "--bundle", c.path("bundle.sigstore.json"), "--certificate-identity", c.identity?.san ?? "",
+                    "--certificate-oidc-issuer", c.identity?.issuer ?? "", "--json"]
+        let staging = try BouncerProcess.run(args + ["--staging", c.path("artifact")])
+        #expect(staging.status == 1)
+        #expect(Self.reasonCode(staging) == "sigstore-timestamp", "\(staging.out)")
+        #expect(staging.out.contains("outside the certificate's validity"), "\(staging.out)")
+        let own = try BouncerProcess.run(args + ["--trusted-root", c.path("trusted_root.json"), c.path("artifact")])
+        #expect(own.status == 1)
+        #expect(Self.reasonCode(own) == "tsa-untrusted", "\(own.out)")
+    }
 }
