@@ -145,4 +145,111 @@ import BouncerTestSupport
         #expect(FileManager.default.fileExists(atPath: harness.file("package-lock.json").path))
         #expect(tarballRequests().sorted() == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
     }
+
+    /// The bytes of a project file, or nil when it does not exist (Data: a failure prints its size, not every byte).
+    func snapshot(_ name: String) -> Data? {
+        FileManager.default.contents(atPath: harness.file(name).path)
+    }
+
+    /// Publishes `extra` 1.0.0 (the registry states the genuine integrity), then swaps its tarball for other bytes.
+    func publishTamperedExtra() throws {
+        let extra = try pack("extra", "1.0.0")
+        try packument("extra", "1.0.0", extra)
+        try pack("extra", "1.0.0", body: "module.exports = 'EVIL';\n")
+    }
+
+    /// `npm install NAME` lets the real npm rewrite package.json and the lock before
+    /// anything is verified: a refusal must put both back exactly as they were.
+    @Test func refusedInstallByNameLeavesPackageJSONAndTheLockAsTheyWere() throws {
+        defer { harness.cleanup() }
+        try project()
+        try publishTamperedExtra()
+        let manifest = try #require(snapshot("package.json"))
+        let lock = try #require(snapshot("package-lock.json"))
+        let result = try harness.sh("npm install --registry '\(server.baseURL)/' extra")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused extra@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("put back package.json and package-lock.json"), "\(result.err)")
+        // The real npm did resolve (it fetched the packument), so the files were rewritten in between.
+        #expect(server.requests.contains("GET /extra"), "\(server.requests)")
+        #expect(snapshot("package.json") == manifest)
+        #expect(snapshot("package-lock.json") == lock)
+        #expect(nodeModules() == [])
+        #expect(!harness.exists("npm-shrinkwrap.json"))
+    }
+
+    /// In an empty directory the real npm creates package.json and the lock to resolve;
+    /// a refusal removes both again.
+    @Test func refusedInstallByNameInAnEmptyProjectLeavesNoProjectFiles() throws {
+        defer { harness.cleanup() }
+        // A package.json above the project would make npm resolve there instead.
+        var dir = harness.project.deletingLastPathComponent()
+        while dir.path != "/" {
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("package.json").path))
+            dir.deleteLastPathComponent()
+        }
+        try publishTamperedExtra()
+        let result = try harness.sh("npm install --registry '\(server.baseURL)/' extra")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused extra@1.0.0"), "\(result.err)")
+        #expect(!harness.exists("package.json"))
+        #expect(!harness.exists("package-lock.json"))
+        #expect(!harness.exists("node_modules") || nodeModules() == [])
+        // A verified install by name does change them.
+        let good = try pack("extra", "1.0.0")
+        try packument("extra", "1.0.0", good)
+        let again = try harness.sh("npm install --registry '\(server.baseURL)/' extra")
+        #expect(again.status == 0, "\(again.err)")
+        #expect(nodeModules() == ["extra"])
+        #expect(String(decoding: snapshot("package.json") ?? Data(), as: UTF8.self).contains("\"extra\""))
+        #expect(harness.exists("package-lock.json"))
+    }
+
+    /// `npm install` (not ci) with an existing lock: the same verified, offline install.
+    @Test func installWithAnExistingLockInstallsOnlyVerifiedTarballs() throws {
+        defer { harness.cleanup() }
+        try project()
+        let lock = try #require(snapshot("package-lock.json"))
+        let before = server.requests.count
+        let result = try harness.sh("npm install")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
+        #expect(run.out == "lib@1.0.0 tinyutil@1.2.0\n", "\(run.err)")
+        // Bouncer fetched each tarball once; the real npm fetched nothing (no packument either).
+        #expect(Array(server.requests.dropFirst(before)).sorted() == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
+        #expect(snapshot("package-lock.json") == lock)
+    }
+
+    @Test func installWithAnExistingLockRefusesATamperedTarball() throws {
+        defer { harness.cleanup() }
+        try project()
+        let lock = try #require(snapshot("package-lock.json"))
+        try pack("tinyutil", "1.2.0", body: "module.exports = 'EVIL';\n")
+        let result = try harness.sh("npm install")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused tinyutil@1.2.0"), "\(result.err)")
+        #expect(nodeModules() == [])
+        #expect(snapshot("package-lock.json") == lock)
+    }
+
+    /// Only resolving a lock installs nothing, so the shim lets the real npm do it
+    /// (the hint Bouncer gives when a lock is missing); no tarball is fetched.
+    @Test func packageLockOnlyResolvesWithoutFetchingTarballs() throws {
+        defer { harness.cleanup() }
+        try project()
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        let missing = try harness.sh("npm ci")
+        #expect(missing.status == 2, "\(missing.err)")
+        #expect(missing.err.contains("no package-lock.json"), "\(missing.err)")
+        #expect(missing.err.contains("npm install --package-lock-only"), "\(missing.err)")
+        let result = try harness.sh("npm install --package-lock-only --registry '\(server.baseURL)/'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(harness.exists("package-lock.json"))
+        #expect(!harness.exists("node_modules"))
+        #expect(tarballRequests() == [])
+        let ci = try harness.sh("npm ci")
+        #expect(ci.status == 0, "\(ci.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+    }
 }
