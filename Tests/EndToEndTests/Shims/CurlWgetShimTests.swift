@@ -144,6 +144,49 @@ import BouncerTestSupport
     }
 }
 
+extension CurlWgetShimTests {
+    /// Under GITHUB_ACTIONS=true each refusal through a shim is one `::error`
+    /// annotation on standard error (standard output may be the piped body).
+    @Test func shimRefusalsAreAnnotatedInGitHubActions() throws {
+        defer { harness.cleanup() }
+        try site.publish("other.sh", Array("echo genuine\n".utf8))
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        try site.tamper("other.sh", Array("echo EVIL\n".utf8))
+        let actions = ["GITHUB_ACTIONS": "true"]
+        func annotations(_ text: String) -> [String] {
+            text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("::") }
+        }
+
+        let piped = try harness.sh("curl -s '\(site.url("other.sh"))' | cat", extra: actions)
+        #expect(piped.stdout.isEmpty, "\(piped.out)")
+        let one = annotations(piped.err)
+        #expect(one.count == 1, "\(piped.err)")
+        #expect(one.first?.hasPrefix("::error title=bouncer::curl: \(site.url("other.sh")): refused by rule 'loopback downloads'") == true, "\(one)")
+
+        // Two refused URLs and one good one in a single curl call: two annotations.
+        let several = try harness.sh("curl -s -O '\(site.url("tool.tar.gz"))' -O '\(site.url("install.sh"))' -O '\(site.url("other.sh"))'", extra: actions)
+        #expect(several.status == 1, "\(several.err)")
+        let two = annotations(several.err)
+        #expect(two.count == 2, "\(several.err)")
+        #expect(two.filter { $0.contains("tool.tar.gz") }.count == 1 && two.filter { $0.contains("other.sh") }.count == 1, "\(two)")
+        #expect(try harness.projectFiles() == ["install.sh"])
+
+        let wget = try harness.sh("wget -q '\(site.url("tool.tar.gz"))'", extra: actions)
+        #expect(wget.status == 1, "\(wget.err)")
+        #expect(annotations(wget.err).count == 1 && annotations(wget.err).first?.hasPrefix("::error title=bouncer::wget: ") == true, "\(wget.err)")
+
+        // An option refused in enforce mode is a refusal too.
+        let option = try harness.sh("curl -s -H 'X-A: 1' -O '\(site.url("install.sh"))'", extra: actions)
+        #expect(option.status == 2, "\(option.err)")
+        #expect(annotations(option.err).count == 1 && option.err.contains("::error title=bouncer::curl: refused: option -H"), "\(option.err)")
+
+        // Outside GitHub Actions: the same refusal, no workflow command.
+        let plain = try harness.sh("curl -s '\(site.url("other.sh"))'", extra: ["GITHUB_ACTIONS": ""])
+        #expect(plain.status == 1)
+        #expect(annotations(plain.err) == [], "\(plain.err)")
+    }
+}
+
 /// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
 /// On a developer's machine (CI cleared): under CI=true a shim without a policy refuses (MissingShimTests).
 @Suite struct ShimMechanismEndToEndTests {

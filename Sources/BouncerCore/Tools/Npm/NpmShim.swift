@@ -82,6 +82,7 @@ public enum NpmShim {
         } catch let failure as BouncerFailure {
             ShimOutput.error("bouncer: npm: \(failure)")
             if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+            context.annotateRefusal("\(failure)")
             ShimOutput.error("bouncer: npm: nothing was installed")
             status = failure.family.exitCode
         } catch {
@@ -132,6 +133,7 @@ public enum NpmShim {
             switch results[index] {
             case .failure(let error):
                 ShimOutput.error("bouncer: npm: refused \(label) (\(Redaction.url(request.url))): \(error.message)")
+                context.annotateRefusal("refused \(label): \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 if refused == nil || error.family == .evidence { refused = error.family }
             case .success(let artifact):
@@ -140,6 +142,7 @@ public enum NpmShim {
                 let problems = inspect(artifact.path, name: request.package, version: request.version)
                 if !problems.isEmpty {
                     ShimOutput.error("bouncer: npm: refused \(label): \(problems.joined(separator: "; "))")
+                    context.annotateRefusal("refused \(label) (\(Redaction.url(request.url))): \(problems.joined(separator: "; "))")
                     refused = .evidence
                     continue
                 }
