@@ -68,9 +68,15 @@ import BouncerTestSupport
         try packument("app", "2.0.0", app, dependencies: ["lib": "^1.0.0", "tinyutil": "1.2.0"])
         let manifest: [String: Any] = ["name": "proj", "version": "1.0.0", "dependencies": ["app": "2.0.0"]]
         try JSONSerialization.data(withJSONObject: manifest).write(to: harness.file("package.json"))
+        try relock()
+    }
+
+    /// (Re)writes package-lock.json with the real npm, from the registry as it is now (a fresh npm cache: no stale packument).
+    func relock() throws {
+        try? FileManager.default.removeItem(at: harness.file("package-lock.json"))
         let locked = try BouncerProcess.runProgram(npm, ["install", "--package-lock-only", "--registry", server.baseURL + "/",
                                                          "--no-audit", "--no-fund"], cwd: harness.project.path,
-                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock-\(UUID().uuidString)").path])
         guard locked.status == 0 else { throw SetupError("npm install --package-lock-only failed: \(locked.err)") }
     }
 
@@ -251,5 +257,52 @@ import BouncerTestSupport
         let ci = try harness.sh("npm ci")
         #expect(ci.status == 0, "\(ci.err)")
         #expect(nodeModules() == ["app", "lib", "tinyutil"])
+    }
+
+    /// lib 1.0.0 was verified by integrity and the SHA256SUMS its publisher kept
+    /// beside the tarballs; the list stops (and the policy drops its rule), and
+    /// lib 1.1.0 arrives with integrity only: a trust downgrade within the
+    /// package (`npm:lib`), refused unless an exception names that package.
+    @Test func weakerEvidenceForANewVersionOfALockedPackageIsADowngrade() throws {
+        defer { harness.cleanup() }
+        try project()
+        let sums = try ShimHarness.sha256(try [UInt8](Data(contentsOf: registry.appendingPathComponent("lib-1.0.0.tgz"))))
+        try "\(sums)  lib-1.0.0.tgz\n".write(to: registry.appendingPathComponent("SHA256SUMS"), atomically: true, encoding: .utf8)
+        let sumsRule = #"{ "name": "lib with release sums", "match": { "ecosystem": "npm", "package": "lib" }, "require": [ { "integrity": {} }, { "checksums": { "url": "{dir}/SHA256SUMS" } } ] }"#
+        try harness.writePolicy(extraRules: [sumsRule])
+        let first = try harness.sh("npm ci")
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.err.contains("listed in SHA256SUMS"), "\(first.err)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: harness.file("bouncer.lock"))) as? [String: Any])
+        let lib = (entries["artifacts"] as? [[String: Any]] ?? []).first { $0["key"] as? String == "npm:lib@1.0.0" }
+        #expect(Set((lib?["evidence"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }) == ["integrity", "checksums"])
+
+        // lib 1.1.0: no SHA256SUMS entry, and the policy keeps only the general npm rule.
+        let next = try pack("lib", "1.1.0")
+        try packument("lib", "1.1.0", next)
+        try FileManager.default.removeItem(at: harness.file("node_modules"))  // else npm keeps the installed 1.0.0
+        try relock()
+        #expect(String(decoding: snapshot("package-lock.json") ?? Data(), as: UTF8.self).contains("lib-1.1.0.tgz"))
+        try harness.writePolicy()
+        let downgraded = try harness.sh("npm ci")
+        #expect(downgraded.status == 1, "\(downgraded.err)")
+        #expect(downgraded.err.contains("refused lib@1.1.0"), "\(downgraded.err)")
+        #expect(downgraded.err.contains("trust downgrade"), "\(downgraded.err)")
+        #expect(downgraded.err.contains("lacks checksums"), "\(downgraded.err)")
+        #expect(nodeModules() == [])
+
+        // An exception for another package does not cover it; one for lib does, loudly.
+        let other = #"{ "match": { "ecosystem": "npm", "package": "tinyutil" }, "until": "2999-01-01", "reason": "not lib" }"#
+        try harness.writePolicy(exceptions: [other])
+        #expect(try harness.sh("npm ci").status == 1)
+        #expect(nodeModules() == [])
+        let forLib = #"{ "match": { "ecosystem": "npm", "package": "lib" }, "until": "2999-01-01", "reason": "lib stopped publishing SHA256SUMS" }"#
+        try harness.writePolicy(exceptions: [forLib])
+        let excepted = try harness.sh("npm ci")
+        #expect(excepted.status == 0, "\(excepted.err)")
+        #expect(excepted.err.contains("WARNING: lib@1.1.0") && excepted.err.contains("trust downgrade"), "\(excepted.err)")
+        #expect(excepted.err.contains("lib stopped publishing SHA256SUMS"), "\(excepted.err)")
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
+        #expect(run.out == "lib@1.1.0 tinyutil@1.2.0\n", "\(run.err)")
     }
 }

@@ -42,7 +42,7 @@ struct ShimHarness {
     /// The policy for these tests: downloads from the loopback server must be
     /// listed in the SHA256SUMS beside them; npm tarballs must match the lock's
     /// integrity; pip artifacts must match the index's (or the requirement's) digest.
-    func writePolicy(mode: String = "enforce", extraRules: [String] = []) throws {
+    func writePolicy(mode: String = "enforce", extraRules: [String] = [], exceptions: [String] = []) throws {
         let rules = extraRules + [
             #"{ "name": "loopback downloads", "match": { "url": "http://127.0.0.1:*/files/*" }, "require": [ { "checksums": { "url": "{dir}/SHA256SUMS" } } ] }"#,
             #"{ "name": "npm", "match": { "ecosystem": "npm" }, "require": [ { "integrity": {} } ] }"#,
@@ -56,7 +56,8 @@ struct ShimHarness {
               "lockfile": "bouncer.lock",
               "rules": [
                 \(rules.joined(separator: ",\n    "))
-              ]
+              ],
+              "exceptions": [\(exceptions.joined(separator: ", "))]
             }
             """
         try text.write(to: project.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
