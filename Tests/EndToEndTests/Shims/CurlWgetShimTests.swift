@@ -187,6 +187,34 @@ extension CurlWgetShimTests {
     }
 }
 
+extension CurlWgetShimTests {
+    /// `bouncer exec -- curl …` with no shims on PATH beforehand: the curl it
+    /// starts is the shim, so the project's policy applies (a tampered file is
+    /// refused, nothing written; a genuine one lands).
+    @Test func execUnderAPolicyRefusesATamperedFile() throws {
+        defer { harness.cleanup() }
+        try site.publish("other.bin", try ShimHarness.randomBytes(5000))
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        // PATH without the repository's shims: only `exec` puts shims in front.
+        let plainPath = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .filter { $0 != ShimHarness.shims }.joined(separator: ":")
+        let environment = ["PATH": plainPath, "BOUNCER_CACHE": harness.cache.path, "CI": "", "BOUNCER_POLICY": "", "HOME": harness.root.path]
+        let refused = try BouncerProcess.run(["exec", "--", "curl", "-fsSLO", site.url("tool.tar.gz")], cwd: harness.project.path,
+                                             environment: environment)
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("bouncer: curl:") && refused.err.contains("refused by rule 'loopback downloads'"), "\(refused.err)")
+        #expect(refused.err.contains("nothing was written to tool.tar.gz"), "\(refused.err)")
+        #expect(try harness.projectFiles() == [])
+
+        let good = try BouncerProcess.run(["exec", "--", "sh", "-c", "curl -fsSLO '\(site.url("other.bin"))' && wget -q '\(site.url("install.sh"))'"],
+                                          cwd: harness.project.path, environment: environment)
+        #expect(good.status == 0, "\(good.err)")
+        #expect(try harness.projectFiles() == ["install.sh", "other.bin"])
+        let lock = String(decoding: try harness.bytes("bouncer.lock"), as: UTF8.self)
+        #expect(lock.contains(site.url("other.bin")) && lock.contains(site.url("install.sh")) && !lock.contains("tool.tar.gz"), "\(lock)")
+    }
+}
+
 /// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
 /// On a developer's machine (CI cleared): under CI=true a shim without a policy refuses (MissingShimTests).
 @Suite struct ShimMechanismEndToEndTests {
