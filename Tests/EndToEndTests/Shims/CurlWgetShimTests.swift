@@ -215,6 +215,49 @@ extension CurlWgetShimTests {
     }
 }
 
+extension CurlWgetShimTests {
+    /// Exit statuses through the shims: a refusal is Bouncer's 1 (evidence) or
+    /// 2 (an option it cannot honour); a transport failure is the status the
+    /// real tool gives for the same failure, measured here by running the real
+    /// curl and wget (bypassing the shims) against the same URLs.
+    @Test func exitStatusesFollowTheRealTools() throws {
+        defer { harness.cleanup() }
+        let curl = try #require(ShimHarness.tool("curl")), wget = try #require(ShimHarness.tool("wget"))
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        let closedPort = try { () throws -> UInt16 in let s = try LoopbackHTTPServer(); let p = s.port; s.stop(); return p }()
+        let missing = site.url("missing.bin")
+        let unreachable = "http://127.0.0.1:\(closedPort)/files/x.bin"
+        func real(_ program: String, _ arguments: [String]) throws -> Int32 {
+            try BouncerProcess.runProgram(program, arguments, cwd: harness.project.path).status
+        }
+        func shim(_ script: String) throws -> ProcessResult { try harness.sh(script) }
+
+        // curl: 22 for an HTTP error with -f, 7 when it cannot connect (the real curl's own codes).
+        let curl404 = try real(curl, ["-fsS", "-o", "real.bin", missing])
+        let curlRefused = try real(curl, ["-sS", "-o", "real.bin", unreachable])
+        #expect(curl404 == 22 && curlRefused == 7, "the real curl: \(curl404), \(curlRefused)")
+        try? FileManager.default.removeItem(at: harness.file("real.bin"))
+        #expect(try shim("curl -fsS -o a.bin '\(missing)'").status == curl404)
+        #expect(try shim("curl -sS --retry 0 -o a.bin '\(unreachable)'").status == curlRefused)
+        // Without -f the real curl would save the error page and exit 0; the shim never hands over an unverified body.
+        #expect(try shim("curl -sS -o a.bin '\(missing)'").status == curl404)
+        let tampered = try shim("curl -fsSLO '\(site.url("tool.tar.gz"))'")
+        #expect(tampered.status == 1, "\(tampered.err)")
+        #expect(try shim("curl -s -H 'X-A: 1' -O '\(site.url("install.sh"))'").status == 2)
+
+        // wget: 8 for a server error response, 4 for a network failure.
+        let wget404 = try real(wget, ["-q", "-O", "real.bin", missing])
+        let wgetRefused = try real(wget, ["-q", "--tries=1", "-O", "real.bin", unreachable])
+        #expect(wget404 == 8 && wgetRefused == 4, "the real wget: \(wget404), \(wgetRefused)")
+        try? FileManager.default.removeItem(at: harness.file("real.bin"))
+        #expect(try shim("wget -q '\(missing)'").status == wget404)
+        #expect(try shim("wget -q '\(unreachable)'").status == wgetRefused)
+        let wgetTampered = try shim("wget -q '\(site.url("tool.tar.gz"))'")
+        #expect(wgetTampered.status == 1, "\(wgetTampered.err)")
+        #expect(try harness.projectFiles() == [])
+    }
+}
+
 /// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
 /// On a developer's machine (CI cleared): under CI=true a shim without a policy refuses (MissingShimTests).
 @Suite struct ShimMechanismEndToEndTests {
