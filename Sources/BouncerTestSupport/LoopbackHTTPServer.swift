@@ -17,6 +17,9 @@ import Glibc
 /// - `/to-absolute?url`         redirects to the given absolute URL
 /// - `/endless`                 an endless body without Content-Length
 /// - anything else              404
+///
+/// `holdReplies(until:fallback:)` holds every reply until that many requests
+/// are waiting, so that concurrent clients really proceed at the same moment.
 public final class LoopbackHTTPServer: @unchecked Sendable {
     public private(set) var port: UInt16 = 0
     private var listener: Int32 = -1
