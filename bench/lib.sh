@@ -22,13 +22,18 @@ make_file() {
   cat "$path" > /dev/null   # into the page cache
 }
 
-# ratio JSON NAME_A NAME_B: mean time of command A divided by command B.
+# ratio JSON NAME_A NAME_B [mean|median]: that statistic (default mean) of
+# command A's wall times divided by command B's.
 ratio() {
   python3 - "$@" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 a, b = results[sys.argv[2]], results[sys.argv[3]]
-print(f"  {sys.argv[2]:>24} / {sys.argv[3]:<28} = {a['mean'] / b['mean']:.3f}  ({a['mean']:.3f} s vs {b['mean']:.3f} s)")
+stat = sys.argv[4] if len(sys.argv) > 4 else "mean"
+if stat not in ("mean", "median"):
+    sys.exit(f"ratio: unknown statistic {stat!r} (mean or median)")
+runs = len(a.get("times", [])), len(b.get("times", []))
+print(f"  {sys.argv[2]:>24} / {sys.argv[3]:<28} = {a[stat] / b[stat]:.3f}  ({stat} {a[stat]:.3f} s vs {b[stat]:.3f} s; {runs[0]} and {runs[1]} runs)")
 PY
 }
 

@@ -3,7 +3,8 @@
 # through the shim (every tarball fetched by Bouncer in parallel, integrity and
 # package.json checked, then npm --offline on a private cache) vs the real npm
 # directly. Both start cold every run (empty npm cache, empty Bouncer store and
-# bouncer.lock). Target: shim at most 1.3x the direct wall time.
+# bouncer.lock). Target: shim at most 1.3x the direct wall time, compared as
+# medians of BENCH_RUNS (default 7) runs each: the machine is shared.
 source "$(dirname "$0")/lib.sh"
 build_bouncer
 N="${BENCH_PACKAGES:-200}"
@@ -48,11 +49,22 @@ echo "$N packages locked: $(grep -c '"resolved"' package-lock.json) tarballs" >&
 
 export BOUNCER_BIN="$BOUNCER" BOUNCER_CACHE="$WORK/bouncer-cache"
 # Sanity: the shim really verifies every tarball (one "bouncer: NAME@1.0.0 <- URL" line each).
-"$ROOT/shims/npm" ci --cache "$WORK/npm-cache" --no-audit --no-fund 2> "$WORK/shim.err" > /dev/null
-echo "shim verified $(grep -c '^bouncer: bench-pkg-.*sha256:' "$WORK/shim.err") of $N tarballs; node_modules has $(ls node_modules | wc -l) packages" >&2
-hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$OUT/npm-ci.json" \
+# Timing means nothing unless every tarball went through Bouncer and was installed.
+if ! "$ROOT/shims/npm" ci --cache "$WORK/npm-cache" --no-audit --no-fund 2> "$WORK/shim.err" > /dev/null; then
+  echo "sanity check failed: npm ci through the shim failed:" >&2
+  tail -20 "$WORK/shim.err" >&2
+  exit 1
+fi
+VERIFIED="$(grep -c '^bouncer: bench-pkg-.*sha256:' "$WORK/shim.err" || true)"
+INSTALLED="$(ls node_modules | grep -c '^bench-pkg-' || true)"
+echo "shim verified $VERIFIED of $N tarballs; node_modules has $INSTALLED of $N packages" >&2
+if [ "$VERIFIED" -lt "$N" ] || [ "$INSTALLED" -lt "$N" ]; then
+  echo "sanity check failed: fewer than $N tarballs verified or installed; not timing" >&2
+  exit 1
+fi
+hyperfine --warmup 1 --runs "${BENCH_RUNS:-7}" --export-json "$OUT/npm-ci.json" \
   --prepare "rm -rf node_modules $WORK/npm-cache $WORK/bouncer-cache bouncer.lock" \
   -n "npm ci (direct)" "npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
   -n "npm ci (shim)" "$ROOT/shims/npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
 echo
-ratio "$OUT/npm-ci.json" "npm ci (shim)" "npm ci (direct)"
+ratio "$OUT/npm-ci.json" "npm ci (shim)" "npm ci (direct)" median

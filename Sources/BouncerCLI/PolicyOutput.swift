@@ -5,7 +5,7 @@ import Foundation
 /// human line per artifact, `--json` objects, and GitHub Actions `::error`
 /// annotations for refusals when GITHUB_ACTIONS=true.
 enum PolicyOutput {
-    static var inGitHubActions: Bool { ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true" }
+    static var inGitHubActions: Bool { GitHubAnnotation.isActive(ProcessInfo.processInfo.environment) }
 
     static func emit(_ outcome: GuardOutcome, json: Bool, quiet: Bool, suffix: String = "", annotateToStderr: Bool = false) {
         if json {
@@ -38,9 +38,7 @@ enum PolicyOutput {
 
     /// A GitHub Actions workflow command; data escaped as the runner expects.
     static func annotate(_ level: String, _ message: String, toStderr: Bool = false) {
-        let escaped = message.replacingOccurrences(of: "%", with: "%25")
-            .replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
-        let line = "::\(level) title=bouncer::\(escaped)"
+        let line = GitHubAnnotation.line(level, message)
         if toStderr { Console.error(line) } else { Console.output(line) }
     }
 

@@ -34,6 +34,17 @@ public enum BouncerProcess {
     /// through temporary files so large outputs cannot dead-lock on a pipe.
     public static func runProgram(_ program: String, _ arguments: [String], cwd: String? = nil,
                                   environment: [String: String] = [:], stdin: Data? = nil) throws -> ProcessResult {
+        try startProgram(program, arguments, cwd: cwd, environment: environment, stdin: stdin).wait()
+    }
+
+    /// Starts `bouncer args...` without waiting (several at once: `start` them all, then `wait` for each).
+    public static func start(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> RunningProcess {
+        try startProgram(executable, arguments, cwd: cwd, environment: environment)
+    }
+
+    /// Starts any program as `runProgram` would, without waiting for it.
+    public static func startProgram(_ program: String, _ arguments: [String], cwd: String? = nil,
+                                    environment: [String: String] = [:], stdin: Data? = nil) throws -> RunningProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
@@ -49,18 +60,15 @@ public enum BouncerProcess {
             env["BOUNCER_STATE"] = state.path
             privateState = state
         }
-        defer { if let privateState { try? FileManager.default.removeItem(at: privateState) } }
         process.environment = env
         let outURL = tmp.appendingPathComponent("bouncer-out-\(UUID().uuidString)")
         let errURL = tmp.appendingPathComponent("bouncer-err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
+        let running = RunningProcess(process: process, outURL: outURL, errURL: errURL, privateState: privateState)
         let outHandle = try FileHandle(forWritingTo: outURL)
         let errHandle = try FileHandle(forWritingTo: errURL)
+        running.handles = [outHandle, errHandle]
         process.standardOutput = outHandle
         process.standardError = errHandle
         let inPipe = Pipe()
@@ -70,11 +78,7 @@ public enum BouncerProcess {
             try inPipe.fileHandleForWriting.write(contentsOf: stdin)
             try inPipe.fileHandleForWriting.close()
         }
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return ProcessResult(status: process.terminationStatus,
-                             stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
+        return running
     }
 
     /// A fresh temporary directory, removed by the caller.
@@ -82,5 +86,43 @@ public enum BouncerProcess {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+/// A program started by `BouncerProcess.start`: `wait()` collects its exit
+/// status and output (once) and removes its temporary files.
+public final class RunningProcess: @unchecked Sendable {
+    let process: Process
+    let outURL: URL
+    let errURL: URL
+    let privateState: URL?
+    var handles: [FileHandle] = []
+
+    init(process: Process, outURL: URL, errURL: URL, privateState: URL?) {
+        self.process = process
+        self.outURL = outURL
+        self.errURL = errURL
+        self.privateState = privateState
+    }
+
+    deinit { cleanup() }
+
+    private func cleanup() {
+        for handle in handles { try? handle.close() }
+        handles = []
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+        if let privateState { try? FileManager.default.removeItem(at: privateState) }
+    }
+
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    public func wait() throws -> ProcessResult {
+        process.waitUntilExit()
+        defer { cleanup() }
+        for handle in handles { try handle.close() }
+        handles = []
+        return ProcessResult(status: process.terminationStatus,
+                             stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
     }
 }

@@ -17,6 +17,9 @@ import Glibc
 /// - `/to-absolute?url`         redirects to the given absolute URL
 /// - `/endless`                 an endless body without Content-Length
 /// - anything else              404
+///
+/// `holdReplies(until:fallback:)` holds every reply until that many requests
+/// are waiting, so that concurrent clients really proceed at the same moment.
 public final class LoopbackHTTPServer: @unchecked Sendable {
     public private(set) var port: UInt16 = 0
     private var listener: Int32 = -1
@@ -24,6 +27,21 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     private var bodies: [String: [UInt8]] = [:]
     private var requestCounts: [String: Int] = [:]
     private var stopped = false
+    /// The reply barrier (`holdReplies`), under its own condition.
+    private let gate = NSCondition()
+    private var barrier: (count: Int, fallback: TimeInterval)? = nil
+    private var held = 0
+    private var barrierState = BarrierState.waiting
+
+    /// How a reply barrier ended.
+    public enum BarrierState: Sendable, Equatable {
+        /// Not every request has arrived yet (or no barrier was set).
+        case waiting
+        /// All the requests were held at once and then answered together.
+        case releasedTogether
+        /// The fallback expired (or the server stopped) first: replies went out without the rest.
+        case fellBack
+    }
 
     public init() throws {
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -64,7 +82,46 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         return requestCounts[path, default: 0]
     }
 
+    /// Holds every reply until `count` requests are waiting, then answers them
+    /// all at once, so that the clients' next steps really run concurrently.
+    /// A request that waits `fallback` seconds without the rest arriving
+    /// breaks the barrier (every held reply goes out), so a test cannot hang.
+    public func holdReplies(until count: Int, fallback: TimeInterval) {
+        gate.lock(); defer { gate.unlock() }
+        barrier = (count, fallback)
+        held = 0
+        barrierState = .waiting
+    }
+
+    /// How the barrier set by `holdReplies` ended.
+    public var barrierOutcome: BarrierState {
+        gate.lock(); defer { gate.unlock() }
+        return barrierState
+    }
+
+    private func waitAtBarrier() {
+        gate.lock(); defer { gate.unlock() }
+        guard let barrier, barrierState == .waiting else { return }
+        held += 1
+        if held >= barrier.count {
+            barrierState = .releasedTogether
+            gate.broadcast()
+            return
+        }
+        let deadline = Date().addingTimeInterval(barrier.fallback)
+        while barrierState == .waiting {
+            if !gate.wait(until: deadline) && barrierState == .waiting {
+                barrierState = .fellBack
+                gate.broadcast()
+            }
+        }
+    }
+
     public func stop() {
+        gate.lock()
+        if barrierState == .waiting && barrier != nil { barrierState = .fellBack }
+        gate.broadcast()
+        gate.unlock()
         lock.lock()
         let wasStopped = stopped
         stopped = true
@@ -105,6 +162,7 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         let count = requestCounts[path, default: 0]
         let body = parts.count >= 2 ? bodies[parts[parts.count - 1]] : nil
         lock.unlock()
+        waitAtBarrier()
 
         switch (parts.first, body) {
         case ("files", let body?):

@@ -264,16 +264,19 @@ public final class PolicyGuard: ArtifactGuard {
             if locked.sha256 != sha.hex {
                 work.hard.append(EvidenceProblem(code: "lock-digest-changed",
                                                  message: "\(policy.lockfile) pins sha256 \(locked.sha256) (from \(locked.url)), but the bytes now have sha256 \(sha.hex): refused in every mode"))
-            } else if locked.url != work.outcome.shownURL {
-                let note = "its locked digest was recorded from \(locked.url); it now comes from \(work.outcome.shownURL)"
-                if options.frozen {
-                    work.hard.append(EvidenceProblem(code: "lock-frozen", message: note + ", and the lock is frozen"))
-                } else {
-                    work.outcome.notes.append(note)
+            } else {
+                if locked.url != work.outcome.shownURL {
+                    let note = "its locked digest was recorded from \(locked.url); it now comes from \(work.outcome.shownURL)"
+                    if options.frozen {
+                        work.hard.append(EvidenceProblem(code: "lock-frozen", message: note + ", and the lock is frozen"))
+                    } else {
+                        work.outcome.notes.append(note)
+                    }
                 }
+                // Only bytes that match the lock are proven by it.
+                work.outcome.proofs.insert(.init(kind: "lock", proves: ["integrity"], summary: "sha256 matches \(Filesystem.split(policy.lockfile).name)",
+                                                 details: ["sha256": sha.hex]), at: 0)
             }
-            work.outcome.proofs.insert(.init(kind: "lock", proves: ["integrity"], summary: "sha256 matches \(Filesystem.split(policy.lockfile).name)",
-                                             details: ["sha256": sha.hex]), at: 0)
         } else {
             for other in snapshot.artifacts where other.sha256 == sha.hex {
                 work.outcome.notes.append("the same bytes are locked as \(other.url)")

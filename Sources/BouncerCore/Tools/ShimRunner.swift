@@ -61,6 +61,19 @@ public struct ShimContext {
             ShimOutput.error("bouncer: \(name) <- \(Redaction.url(artifact.request.url)): \(artifact.size) bytes, sha256:\(artifact.sha256.hex)\(proofs)")
         }
         for warning in artifact.warnings { ShimOutput.error("bouncer: WARNING: \(name): \(warning)") }
+        if !artifact.warnings.isEmpty {
+            annotate("warning", "\(Redaction.url(artifact.request.url)): allowed with warnings: " + artifact.warnings.joined(separator: "; "))
+        }
+    }
+
+    /// A refusal as a GitHub Actions `::error` annotation (GITHUB_ACTIONS=true), on
+    /// standard error: standard output may be carrying a verified body.
+    public func annotateRefusal(_ message: String) {
+        annotate("error", message)
+    }
+
+    func annotate(_ level: String, _ message: String) {
+        ShimOutput.annotate(level, "\(environment.tool): \(message)", variables: environment.variables)
     }
 
     /// An option Bouncer cannot account for: refused in enforce mode (exit 2),
@@ -68,7 +81,9 @@ public struct ShimContext {
     public func unsupported(_ option: String, why: String, arguments: [String]) -> Int32 {
         let tool = environment.tool
         if policy.enforce {
-            ShimOutput.error("bouncer: \(tool): refused: option \(option) \(why); Bouncer cannot verify this \(tool) call (policy \(policy.path) is in enforce mode)")
+            let message = "refused: option \(option) \(why); Bouncer cannot verify this \(tool) call (policy \(policy.path) is in enforce mode)"
+            ShimOutput.error("bouncer: \(tool): \(message)")
+            annotateRefusal(message)
             return ErrorFamily.configuration.exitCode
         }
         ShimOutput.error("bouncer: AUDIT: \(tool): option \(option) \(why); running the real \(tool) UNVERIFIED (enforce mode would refuse)")
@@ -81,6 +96,12 @@ public enum ShimOutput {
     public static func error(_ line: String) {
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBytes { try? Filesystem.writeAll(STDERR_FILENO, $0, name: "standard error") }
+    }
+
+    /// A GitHub Actions annotation on standard error, when GITHUB_ACTIONS=true.
+    public static func annotate(_ level: String, _ message: String, variables: [String: String]) {
+        guard GitHubAnnotation.isActive(variables) else { return }
+        error(GitHubAnnotation.line(level, message))
     }
 }
 
@@ -111,6 +132,7 @@ public enum ShimRunner {
         guard let policyPath = PolicyLocator.find(cwd: environment.cwd, variables: environment.variables) else {
             if environment.variables["CI"] == "true" && (environment.variables[allowUnguardedVariable] ?? "").isEmpty {
                 ShimOutput.error("bouncer: \(tool): \(ciNoPolicyMessage)")
+                ShimOutput.annotate("error", "\(tool): \(ciNoPolicyMessage)", variables: environment.variables)
                 return ErrorFamily.configuration.exitCode
             }
             var variables = environment.variables
@@ -128,9 +150,11 @@ public enum ShimRunner {
         } catch let failure as BouncerFailure {
             ShimOutput.error("bouncer: \(tool): \(failure)")
             if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+            ShimOutput.annotate("error", "\(tool): \(failure)", variables: environment.variables)
             return failure.family.exitCode
         } catch {
             ShimOutput.error("bouncer: \(tool): policy \(policyPath): \(error)")
+            ShimOutput.annotate("error", "\(tool): policy \(policyPath): \(error)", variables: environment.variables)
             return ErrorFamily.configuration.exitCode
         }
         let context = ShimContext(environment: environment, realTool: realTool, policy: policy)

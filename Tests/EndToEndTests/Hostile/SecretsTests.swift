@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// appear in Bouncer's output (human, --json, GitHub annotations), its errors
 /// on every path (refusal, 404, connection refused, redirect) or the lock.
 @Suite struct SecretsTests {
-    static let secrets = ["hunter2-url-password", "s3cr3t-query-token", "redirect-token-xyz", "npm_TOKENVALUE123", "ghp_GITHUBTOKEN456", "Bearer-header-secret-789"]
+    static let secrets = ["hunter2-url-password", "s3cr3t-query-token", "redirect-token-xyz", "npm_TOKENVALUE123", "ghp_GITHUBTOKEN456", "Bearer-header-secret-789", "pr0xy-pa55word-321"]
 
     func expectClean(_ text: String, _ label: String) {
         for secret in Self.secrets {
@@ -71,5 +71,54 @@ import BouncerTestSupport
         // In audit mode the option goes to the real tool (the stand-in recorded it), not to Bouncer's output.
         #expect(project.realToolRuns.contains("curl"), "\(audit.err)")
         #expect(server.receivedRequests.allSatisfy { !$0.contains("Bearer-header-secret-789") }, "Bouncer itself sent the header")
+    }
+
+    /// A proxy password in https_proxy / http_proxy: the fetch really goes
+    /// through the proxy (a closed port on loopback, so it fails at once and the
+    /// server sees nothing), and the password is in no message, annotation or
+    /// lock entry; with NO_PROXY covering the host it is fetched and pinned, and
+    /// the password is still nowhere.
+    @Test func proxyPasswordNeverAppears() throws {
+        let server = try MisbehavingServer()
+        let project = try HostileProject("secrets-proxy")
+        let body = Array("through no proxy".utf8)
+        server.route("/files/p.bin", [.init(body: body)])
+        try project.writePolicy(#"{"version": 1, "mode": "enforce", "unmatched": "pin", "rules": []}"#)
+        let closedPort = try { () throws -> UInt16 in let s = try MisbehavingServer(); let p = s.port; s.stop(); return p }()
+        let proxy = "http://proxyuser:pr0xy-pa55word-321@127.0.0.1:\(closedPort)"
+        var environment = ["https_proxy": proxy, "http_proxy": proxy, "HTTPS_PROXY": proxy, "ALL_PROXY": proxy,
+                           "NO_PROXY": "", "no_proxy": "", "GITHUB_ACTIONS": "true"]
+        let url = server.url("/files/p.bin")
+
+        var outputs: [(String, ProcessResult)] = []
+        for flags in [[], ["--json"]] {
+            outputs.append(("fetch \(flags)", try project.bouncer(["fetch", url, "-o", project.path("p.bin"), "--retries", "0"] + flags, environment: environment)))
+        }
+        outputs.append(("curl shim", try project.sh("curl -fsSL -o p.bin '\(url)'", environment: environment)))
+        outputs.append(("wget shim", try project.sh("wget -q '\(url)'", environment: environment)))
+        for (label, result) in outputs {
+            expectClean(result.out + result.err, label)
+            #expect(result.status != 0, "\(label): fetched although the proxy is closed: \(result.err)")
+        }
+        #expect(outputs[0].1.status == 3, "\(outputs[0].1.err)")
+        #expect(outputs[1].1.status == 3, "\(outputs[1].1.out)")
+        #expect(outputs[2].1.status == 7, "curl's 'could not connect': \(outputs[2].1.err)")
+        #expect(outputs[3].1.status == 4, "wget's 'network failure': \(outputs[3].1.err)")
+        #expect(outputs[0].1.err.contains("port \(closedPort)"), "the connection was not to the proxy: \(outputs[0].1.err)")
+        #expect(server.receivedRequests.isEmpty, "the fetch bypassed the proxy")
+        #expect(!project.exists("p.bin"))
+        #expect(project.realToolRuns.isEmpty)
+
+        // NO_PROXY covers the host: fetched directly and pinned; the proxy password is still nowhere.
+        environment["NO_PROXY"] = "127.0.0.1"
+        environment["no_proxy"] = "127.0.0.1"
+        let direct = try project.bouncer(["fetch", url, "-o", project.path("p.bin")], environment: environment)
+        #expect(direct.status == 0, "\(direct.err)")
+        expectClean(direct.out + direct.err, "direct fetch")
+        #expect(project.bytes("p.bin") == body)
+        #expect(project.lockText.contains("p.bin"))
+        expectClean(project.lockText, "bouncer.lock")
+        let names = (FileManager.default.enumerator(atPath: project.dir.path)?.allObjects as? [String] ?? []).joined(separator: "\n")
+        expectClean(names, "file names")
     }
 }

@@ -6,6 +6,9 @@ import BouncerTestSupport
 @Suite struct LockfileTests {
     static let pinPolicy = #"{"version": 1, "unmatched": "pin", "rules": []}"#
 
+    /// Sixteen `bouncer fetch` processes, all started before any is waited for;
+    /// the server holds every reply until all sixteen requests are in, so the
+    /// sixteen read-modify-writes of the lock happen at the same moment.
     @Test func sixteenConcurrentFetchesKeepEveryEntry() throws {
         let f = try PolicyFixture("bouncer-lock-race")
         try f.writePolicy(Self.pinPolicy)
@@ -15,12 +18,16 @@ import BouncerTestSupport
             f.server.register("part\(index).bin", body)
             digests[f.url("part\(index).bin")] = try PolicyFixture.sha256sum(body)
         }
-        let statuses = LockedArray()
-        DispatchQueue.concurrentPerform(iterations: 16) { index in
-            let result = try? f.fetch(f.url("part\(index).bin"), output: "part\(index).bin")
-            statuses.append(result.map { "\($0.status) \($0.err)" } ?? "did not run")
+        // The fallback only keeps a broken run from hanging; the stall timeout outlasts it.
+        f.server.holdReplies(until: 16, fallback: 120)
+        let running = try (0..<16).map { index in
+            try BouncerProcess.start(["fetch", "--quiet", f.url("part\(index).bin"), "-o", f.path("part\(index).bin"),
+                                      "--policy", f.path("policy.json"), "--stall-timeout", "300", "--retries", "0"],
+                                     cwd: f.dir.path, environment: f.environment)
         }
-        for status in statuses.values { #expect(status.hasPrefix("0 "), "\(status)") }
+        let results = try running.map { try $0.wait() }
+        for (index, result) in results.enumerated() { #expect(result.status == 0, "fetch \(index): \(result.err)") }
+        #expect(f.server.barrierOutcome == .releasedTogether, "the sixteen requests were not all in flight at once")
 
         // Valid JSON (parsed by Foundation), every entry present with its own digest.
         let entries = try f.lockEntries()
@@ -30,6 +37,10 @@ import BouncerTestSupport
             if let url = entry["url"] as? String, let sha = entry["sha256"] as? String { seen[url] = sha }
         }
         #expect(seen == digests)
+        for index in 0..<16 {
+            #expect(try PolicyFixture.sha256sum([UInt8](Data(contentsOf: URL(fileURLWithPath: f.path("part\(index).bin")))))
+                    == digests[f.url("part\(index).bin")])
+        }
         #expect(f.leftoverTemporaryFiles().isEmpty, "\(f.leftoverTemporaryFiles())")
         let names = try FileManager.default.contentsOfDirectory(atPath: f.dir.path).filter { $0.contains("bouncer.lock") }.sorted()
         #expect(names == [".bouncer.lock.flock", "bouncer.lock"])
@@ -68,14 +79,6 @@ import BouncerTestSupport
         #expect(try f.fetch(f.url("a.bin"), output: "a2.bin").status == 0)
         #expect(f.lockBytes == first)
     }
-}
-
-/// Results collected from concurrent iterations.
-final class LockedArray: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    func append(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
-    var values: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
 
 @Suite struct LockfileHostileTests {

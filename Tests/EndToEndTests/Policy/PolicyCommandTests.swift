@@ -101,4 +101,57 @@ import BouncerTestSupport
         #expect(refused.status == 1)
         #expect(refused.out.contains("\"code\":\"digest-mismatch\""), "\(refused.out)")
     }
+
+    /// `bouncer lock` re-verifies every entry already in the lock: its evidence
+    /// again (a checksum list that no longer lists the bytes refuses it, even
+    /// with the bytes in the store), and its bytes (fetched again when the
+    /// store lacks them: changed upstream bytes are refused). The lock is left
+    /// byte for byte as it was.
+    @Test func lockReverifiesWhatIsAlreadyLocked() throws {
+        let f = try PolicyFixture("bouncer-relock")
+        let tarball = try PolicyFixture.randomBytes(4000), script = Array("echo pinned\n".utf8)
+        f.server.register("app-1.0.tgz", tarball)
+        f.server.register("setup.sh", script)
+        let sums = "\(try PolicyFixture.sha256sum(tarball))  app-1.0.tgz\n"
+        f.server.register("SHA256SUMS", Array(sums.utf8))
+        try f.writePolicy(#"""
+        {"version": 1, "unmatched": "pin",
+         "rules": [{"name": "tarballs", "match": {"url": "http://127.0.0.1:*/files/*.tgz"}, "require": [{"checksums": {"url": "{dir}/SHA256SUMS"}}]}]}
+        """#)
+        #expect(try f.fetch(f.url("app-1.0.tgz"), output: "app.tgz").status == 0)
+        #expect(try f.fetch(f.url("setup.sh"), output: "setup.sh").status == 0)
+        let locked = try #require(f.lockBytes)
+        #expect(try f.lockEntries().count == 2)
+
+        // Nothing changed: both re-verified, the lock byte-identical.
+        let again = try f.bouncer(["lock", "--policy", f.path("policy.json")])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.err.contains("\(f.url("app-1.0.tgz")): OK: sha256 matches bouncer.lock; listed in SHA256SUMS"), "\(again.err)")
+        #expect(again.err.contains("\(f.url("setup.sh")): OK: sha256 matches bouncer.lock"), "\(again.err)")
+        #expect(f.lockBytes == locked)
+
+        // The list no longer names these bytes: the locked tarball's evidence fails, although its bytes are in the store.
+        let listRequests = f.server.requests(to: "/files/SHA256SUMS")
+        f.server.register("SHA256SUMS", Array("\(String(repeating: "0", count: 64))  app-1.0.tgz\n".utf8))
+        let unlisted = try f.bouncer(["lock", "--policy", f.path("policy.json")])
+        #expect(unlisted.status == 1, "\(unlisted.err)")
+        #expect(unlisted.err.contains("\(f.url("app-1.0.tgz")): REFUSED by rule 'tarballs'"), "\(unlisted.err)")
+        #expect(f.server.requests(to: "/files/SHA256SUMS") == listRequests + 1)
+        #expect(f.lockBytes == locked)
+
+        // The list is right again, but the served script changed and the store is empty: fetched, refused.
+        f.server.register("SHA256SUMS", Array(sums.utf8))
+        f.server.register("setup.sh", Array("echo swapped\n".utf8))
+        let scriptRequests = f.server.requests(to: "/files/setup.sh")
+        let changed = try f.bouncer(["lock", "--policy", f.path("policy.json")], environment: ["BOUNCER_CACHE": f.path("fresh-cache")])
+        #expect(changed.status == 1, "\(changed.err)")
+        #expect(changed.err.contains("\(f.url("setup.sh")): missing: "), "\(changed.err)")
+        #expect(changed.err.contains("refused in every mode"), "\(changed.err)")
+        // Regression: the report once listed "sha256 matches bouncer.lock" as proven for these very bytes.
+        #expect(!changed.err.contains("proven nonetheless: sha256 matches bouncer.lock"), "\(changed.err)")
+        #expect(changed.err.contains("\(f.url("app-1.0.tgz")): OK"), "\(changed.err)")
+        #expect(f.server.requests(to: "/files/setup.sh") == scriptRequests + 1)
+        #expect(f.lockBytes == locked)
+        #expect(try f.lockEntries().first { $0["url"] as? String == f.url("setup.sh") }?["sha256"] as? String == PolicyFixture.sha256sum(script))
+    }
 }

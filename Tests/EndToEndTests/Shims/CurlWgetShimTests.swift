@@ -144,6 +144,120 @@ import BouncerTestSupport
     }
 }
 
+extension CurlWgetShimTests {
+    /// Under GITHUB_ACTIONS=true each refusal through a shim is one `::error`
+    /// annotation on standard error (standard output may be the piped body).
+    @Test func shimRefusalsAreAnnotatedInGitHubActions() throws {
+        defer { harness.cleanup() }
+        try site.publish("other.sh", Array("echo genuine\n".utf8))
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        try site.tamper("other.sh", Array("echo EVIL\n".utf8))
+        let actions = ["GITHUB_ACTIONS": "true"]
+        func annotations(_ text: String) -> [String] {
+            text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("::") }
+        }
+
+        let piped = try harness.sh("curl -s '\(site.url("other.sh"))' | cat", extra: actions)
+        #expect(piped.stdout.isEmpty, "\(piped.out)")
+        let one = annotations(piped.err)
+        #expect(one.count == 1, "\(piped.err)")
+        #expect(one.first?.hasPrefix("::error title=bouncer::curl: \(site.url("other.sh")): refused by rule 'loopback downloads'") == true, "\(one)")
+
+        // Two refused URLs and one good one in a single curl call: two annotations.
+        let several = try harness.sh("curl -s -O '\(site.url("tool.tar.gz"))' -O '\(site.url("install.sh"))' -O '\(site.url("other.sh"))'", extra: actions)
+        #expect(several.status == 1, "\(several.err)")
+        let two = annotations(several.err)
+        #expect(two.count == 2, "\(several.err)")
+        #expect(two.filter { $0.contains("tool.tar.gz") }.count == 1 && two.filter { $0.contains("other.sh") }.count == 1, "\(two)")
+        #expect(try harness.projectFiles() == ["install.sh"])
+
+        let wget = try harness.sh("wget -q '\(site.url("tool.tar.gz"))'", extra: actions)
+        #expect(wget.status == 1, "\(wget.err)")
+        #expect(annotations(wget.err).count == 1 && annotations(wget.err).first?.hasPrefix("::error title=bouncer::wget: ") == true, "\(wget.err)")
+
+        // An option refused in enforce mode is a refusal too.
+        let option = try harness.sh("curl -s -H 'X-A: 1' -O '\(site.url("install.sh"))'", extra: actions)
+        #expect(option.status == 2, "\(option.err)")
+        #expect(annotations(option.err).count == 1 && option.err.contains("::error title=bouncer::curl: refused: option -H"), "\(option.err)")
+
+        // Outside GitHub Actions: the same refusal, no workflow command.
+        let plain = try harness.sh("curl -s '\(site.url("other.sh"))'", extra: ["GITHUB_ACTIONS": ""])
+        #expect(plain.status == 1)
+        #expect(annotations(plain.err) == [], "\(plain.err)")
+    }
+}
+
+extension CurlWgetShimTests {
+    /// `bouncer exec -- curl …` with no shims on PATH beforehand: the curl it
+    /// starts is the shim, so the project's policy applies (a tampered file is
+    /// refused, nothing written; a genuine one lands).
+    @Test func execUnderAPolicyRefusesATamperedFile() throws {
+        defer { harness.cleanup() }
+        try site.publish("other.bin", try ShimHarness.randomBytes(5000))
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        // PATH without the repository's shims: only `exec` puts shims in front.
+        let plainPath = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .filter { $0 != ShimHarness.shims }.joined(separator: ":")
+        let environment = ["PATH": plainPath, "BOUNCER_CACHE": harness.cache.path, "CI": "", "BOUNCER_POLICY": "", "HOME": harness.root.path]
+        let refused = try BouncerProcess.run(["exec", "--", "curl", "-fsSLO", site.url("tool.tar.gz")], cwd: harness.project.path,
+                                             environment: environment)
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("bouncer: curl:") && refused.err.contains("refused by rule 'loopback downloads'"), "\(refused.err)")
+        #expect(refused.err.contains("nothing was written to tool.tar.gz"), "\(refused.err)")
+        #expect(try harness.projectFiles() == [])
+
+        let good = try BouncerProcess.run(["exec", "--", "sh", "-c", "curl -fsSLO '\(site.url("other.bin"))' && wget -q '\(site.url("install.sh"))'"],
+                                          cwd: harness.project.path, environment: environment)
+        #expect(good.status == 0, "\(good.err)")
+        #expect(try harness.projectFiles() == ["install.sh", "other.bin"])
+        let lock = String(decoding: try harness.bytes("bouncer.lock"), as: UTF8.self)
+        #expect(lock.contains(site.url("other.bin")) && lock.contains(site.url("install.sh")) && !lock.contains("tool.tar.gz"), "\(lock)")
+    }
+}
+
+extension CurlWgetShimTests {
+    /// Exit statuses through the shims: a refusal is Bouncer's 1 (evidence) or
+    /// 2 (an option it cannot honour); a transport failure is the status the
+    /// real tool gives for the same failure, measured here by running the real
+    /// curl and wget (bypassing the shims) against the same URLs.
+    @Test func exitStatusesFollowTheRealTools() throws {
+        defer { harness.cleanup() }
+        let curl = try #require(ShimHarness.tool("curl")), wget = try #require(ShimHarness.tool("wget"))
+        try site.tamper("tool.tar.gz", try ShimHarness.randomBytes(4096))
+        let closedPort = try { () throws -> UInt16 in let s = try LoopbackHTTPServer(); let p = s.port; s.stop(); return p }()
+        let missing = site.url("missing.bin")
+        let unreachable = "http://127.0.0.1:\(closedPort)/files/x.bin"
+        func real(_ program: String, _ arguments: [String]) throws -> Int32 {
+            try BouncerProcess.runProgram(program, arguments, cwd: harness.project.path).status
+        }
+        func shim(_ script: String) throws -> ProcessResult { try harness.sh(script) }
+
+        // curl: 22 for an HTTP error with -f, 7 when it cannot connect (the real curl's own codes).
+        let curl404 = try real(curl, ["-fsS", "-o", "real.bin", missing])
+        let curlRefused = try real(curl, ["-sS", "-o", "real.bin", unreachable])
+        #expect(curl404 == 22 && curlRefused == 7, "the real curl: \(curl404), \(curlRefused)")
+        try? FileManager.default.removeItem(at: harness.file("real.bin"))
+        #expect(try shim("curl -fsS -o a.bin '\(missing)'").status == curl404)
+        #expect(try shim("curl -sS --retry 0 -o a.bin '\(unreachable)'").status == curlRefused)
+        // Without -f the real curl would save the error page and exit 0; the shim never hands over an unverified body.
+        #expect(try shim("curl -sS -o a.bin '\(missing)'").status == curl404)
+        let tampered = try shim("curl -fsSLO '\(site.url("tool.tar.gz"))'")
+        #expect(tampered.status == 1, "\(tampered.err)")
+        #expect(try shim("curl -s -H 'X-A: 1' -O '\(site.url("install.sh"))'").status == 2)
+
+        // wget: 8 for a server error response, 4 for a network failure.
+        let wget404 = try real(wget, ["-q", "-O", "real.bin", missing])
+        let wgetRefused = try real(wget, ["-q", "--tries=1", "-O", "real.bin", unreachable])
+        #expect(wget404 == 8 && wgetRefused == 4, "the real wget: \(wget404), \(wgetRefused)")
+        try? FileManager.default.removeItem(at: harness.file("real.bin"))
+        #expect(try shim("wget -q '\(missing)'").status == wget404)
+        #expect(try shim("wget -q '\(unreachable)'").status == wgetRefused)
+        let wgetTampered = try shim("wget -q '\(site.url("tool.tar.gz"))'")
+        #expect(wgetTampered.status == 1, "\(wgetTampered.err)")
+        #expect(try harness.projectFiles() == [])
+    }
+}
+
 /// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
 /// On a developer's machine (CI cleared): under CI=true a shim without a policy refuses (MissingShimTests).
 @Suite struct ShimMechanismEndToEndTests {

@@ -93,9 +93,15 @@ import BouncerTestSupport
         try packument("app", "2.0.0", app, dependencies: ["lib": "^1.0.0", "tinyutil": "1.2.0"])
         let manifest: [String: Any] = ["name": "proj", "version": "1.0.0", "dependencies": ["app": "2.0.0"]]
         try JSONSerialization.data(withJSONObject: manifest).write(to: harness.file("package.json"))
+        try relock()
+    }
+
+    /// (Re)writes package-lock.json with the real npm, from the registry as it is now (a fresh npm cache: no stale packument).
+    func relock() throws {
+        try? FileManager.default.removeItem(at: harness.file("package-lock.json"))
         let locked = try BouncerProcess.runProgram(npm, ["install", "--package-lock-only", "--registry", server.baseURL + "/",
                                                          "--no-audit", "--no-fund"], cwd: harness.project.path,
-                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock-\(UUID().uuidString)").path])
         guard locked.status == 0 else { throw SetupError("npm install --package-lock-only failed: \(locked.err)") }
     }
 
@@ -205,5 +211,159 @@ import BouncerTestSupport
         let enough = try harness.sh("npm ci")
         #expect(enough.status == 0, "\(enough.err)")
         #expect(nodeModules() == ["app", "lib", "tinyutil"])
+    }
+
+    /// The bytes of a project file, or nil when it does not exist (Data: a failure prints its size, not every byte).
+    func snapshot(_ name: String) -> Data? {
+        FileManager.default.contents(atPath: harness.file(name).path)
+    }
+
+    /// Publishes `extra` 1.0.0 (the registry states the genuine integrity), then swaps its tarball for other bytes.
+    func publishTamperedExtra() throws {
+        let extra = try pack("extra", "1.0.0")
+        try packument("extra", "1.0.0", extra)
+        try pack("extra", "1.0.0", body: "module.exports = 'EVIL';\n")
+    }
+
+    /// `npm install NAME` lets the real npm rewrite package.json and the lock before
+    /// anything is verified: a refusal must put both back exactly as they were.
+    @Test func refusedInstallByNameLeavesPackageJSONAndTheLockAsTheyWere() throws {
+        defer { harness.cleanup() }
+        try project()
+        try publishTamperedExtra()
+        let manifest = try #require(snapshot("package.json"))
+        let lock = try #require(snapshot("package-lock.json"))
+        let result = try harness.sh("npm install --registry '\(server.baseURL)/' extra")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused extra@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("put back package.json and package-lock.json"), "\(result.err)")
+        // The real npm did resolve (it fetched the packument), so the files were rewritten in between.
+        #expect(server.requests.contains("GET /extra"), "\(server.requests)")
+        #expect(snapshot("package.json") == manifest)
+        #expect(snapshot("package-lock.json") == lock)
+        #expect(nodeModules() == [])
+        #expect(!harness.exists("npm-shrinkwrap.json"))
+    }
+
+    /// In an empty directory the real npm creates package.json and the lock to resolve;
+    /// a refusal removes both again.
+    @Test func refusedInstallByNameInAnEmptyProjectLeavesNoProjectFiles() throws {
+        defer { harness.cleanup() }
+        // A package.json above the project would make npm resolve there instead.
+        var dir = harness.project.deletingLastPathComponent()
+        while dir.path != "/" {
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("package.json").path))
+            dir.deleteLastPathComponent()
+        }
+        try publishTamperedExtra()
+        let result = try harness.sh("npm install --registry '\(server.baseURL)/' extra")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused extra@1.0.0"), "\(result.err)")
+        #expect(!harness.exists("package.json"))
+        #expect(!harness.exists("package-lock.json"))
+        #expect(!harness.exists("node_modules") || nodeModules() == [])
+        // A verified install by name does change them.
+        let good = try pack("extra", "1.0.0")
+        try packument("extra", "1.0.0", good)
+        let again = try harness.sh("npm install --registry '\(server.baseURL)/' extra")
+        #expect(again.status == 0, "\(again.err)")
+        #expect(nodeModules() == ["extra"])
+        #expect(String(decoding: snapshot("package.json") ?? Data(), as: UTF8.self).contains("\"extra\""))
+        #expect(harness.exists("package-lock.json"))
+    }
+
+    /// `npm install` (not ci) with an existing lock: the same verified, offline install.
+    @Test func installWithAnExistingLockInstallsOnlyVerifiedTarballs() throws {
+        defer { harness.cleanup() }
+        try project()
+        let lock = try #require(snapshot("package-lock.json"))
+        let before = server.requests.count
+        let result = try harness.sh("npm install")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
+        #expect(run.out == "lib@1.0.0 tinyutil@1.2.0\n", "\(run.err)")
+        // Bouncer fetched each tarball once; the real npm fetched nothing (no packument either).
+        #expect(Array(server.requests.dropFirst(before)).sorted() == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
+        #expect(snapshot("package-lock.json") == lock)
+    }
+
+    @Test func installWithAnExistingLockRefusesATamperedTarball() throws {
+        defer { harness.cleanup() }
+        try project()
+        let lock = try #require(snapshot("package-lock.json"))
+        try pack("tinyutil", "1.2.0", body: "module.exports = 'EVIL';\n")
+        let result = try harness.sh("npm install")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused tinyutil@1.2.0"), "\(result.err)")
+        #expect(nodeModules() == [])
+        #expect(snapshot("package-lock.json") == lock)
+    }
+
+    /// Only resolving a lock installs nothing, so the shim lets the real npm do it
+    /// (the hint Bouncer gives when a lock is missing); no tarball is fetched.
+    @Test func packageLockOnlyResolvesWithoutFetchingTarballs() throws {
+        defer { harness.cleanup() }
+        try project()
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        let missing = try harness.sh("npm ci")
+        #expect(missing.status == 2, "\(missing.err)")
+        #expect(missing.err.contains("no package-lock.json"), "\(missing.err)")
+        #expect(missing.err.contains("npm install --package-lock-only"), "\(missing.err)")
+        let result = try harness.sh("npm install --package-lock-only --registry '\(server.baseURL)/'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(harness.exists("package-lock.json"))
+        #expect(!harness.exists("node_modules"))
+        #expect(tarballRequests() == [])
+        let ci = try harness.sh("npm ci")
+        #expect(ci.status == 0, "\(ci.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+    }
+
+    /// lib 1.0.0 was verified by integrity and the SHA256SUMS its publisher kept
+    /// beside the tarballs; the list stops (and the policy drops its rule), and
+    /// lib 1.1.0 arrives with integrity only: a trust downgrade within the
+    /// package (`npm:lib`), refused unless an exception names that package.
+    @Test func weakerEvidenceForANewVersionOfALockedPackageIsADowngrade() throws {
+        defer { harness.cleanup() }
+        try project()
+        let sums = try ShimHarness.sha256(try [UInt8](Data(contentsOf: registry.appendingPathComponent("lib-1.0.0.tgz"))))
+        try "\(sums)  lib-1.0.0.tgz\n".write(to: registry.appendingPathComponent("SHA256SUMS"), atomically: true, encoding: .utf8)
+        let sumsRule = #"{ "name": "lib with release sums", "match": { "ecosystem": "npm", "package": "lib" }, "require": [ { "integrity": {} }, { "checksums": { "url": "{dir}/SHA256SUMS" } } ] }"#
+        try harness.writePolicy(extraRules: [sumsRule])
+        let first = try harness.sh("npm ci")
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.err.contains("listed in SHA256SUMS"), "\(first.err)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: harness.file("bouncer.lock"))) as? [String: Any])
+        let lib = (entries["artifacts"] as? [[String: Any]] ?? []).first { $0["key"] as? String == "npm:lib@1.0.0" }
+        #expect(Set((lib?["evidence"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }) == ["integrity", "checksums"])
+
+        // lib 1.1.0: no SHA256SUMS entry, and the policy keeps only the general npm rule.
+        let next = try pack("lib", "1.1.0")
+        try packument("lib", "1.1.0", next)
+        try FileManager.default.removeItem(at: harness.file("node_modules"))  // else npm keeps the installed 1.0.0
+        try relock()
+        #expect(String(decoding: snapshot("package-lock.json") ?? Data(), as: UTF8.self).contains("lib-1.1.0.tgz"))
+        try harness.writePolicy()
+        let downgraded = try harness.sh("npm ci")
+        #expect(downgraded.status == 1, "\(downgraded.err)")
+        #expect(downgraded.err.contains("refused lib@1.1.0"), "\(downgraded.err)")
+        #expect(downgraded.err.contains("trust downgrade"), "\(downgraded.err)")
+        #expect(downgraded.err.contains("lacks checksums"), "\(downgraded.err)")
+        #expect(nodeModules() == [])
+
+        // An exception for another package does not cover it; one for lib does, loudly.
+        let other = #"{ "match": { "ecosystem": "npm", "package": "tinyutil" }, "until": "2999-01-01", "reason": "not lib" }"#
+        try harness.writePolicy(exceptions: [other])
+        #expect(try harness.sh("npm ci").status == 1)
+        #expect(nodeModules() == [])
+        let forLib = #"{ "match": { "ecosystem": "npm", "package": "lib" }, "until": "2999-01-01", "reason": "lib stopped publishing SHA256SUMS" }"#
+        try harness.writePolicy(exceptions: [forLib])
+        let excepted = try harness.sh("npm ci")
+        #expect(excepted.status == 0, "\(excepted.err)")
+        #expect(excepted.err.contains("WARNING: lib@1.1.0") && excepted.err.contains("trust downgrade"), "\(excepted.err)")
+        #expect(excepted.err.contains("lib stopped publishing SHA256SUMS"), "\(excepted.err)")
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
+        #expect(run.out == "lib@1.1.0 tinyutil@1.2.0\n", "\(run.err)")
     }
 }

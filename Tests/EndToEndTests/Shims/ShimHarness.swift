@@ -42,8 +42,9 @@ struct ShimHarness {
     /// The policy for these tests: downloads from the loopback server must be
     /// listed in the SHA256SUMS beside them; npm tarballs must match the lock's
     /// integrity; pip artifacts must match the index's (or the requirement's) digest.
-    /// `archive`: the policy's top-level "archive" object (JSON text), if any.
-    func writePolicy(mode: String = "enforce", extraRules: [String] = [], archive: String? = nil) throws {
+    /// `archive`: the policy's top-level "archive" object (JSON text), if any;
+    /// `exceptions`: the policy's exception objects (JSON text).
+    func writePolicy(mode: String = "enforce", extraRules: [String] = [], archive: String? = nil, exceptions: [String] = []) throws {
         let rules = extraRules + [
             #"{ "name": "loopback downloads", "match": { "url": "http://127.0.0.1:*/files/*" }, "require": [ { "checksums": { "url": "{dir}/SHA256SUMS" } } ] }"#,
             #"{ "name": "npm", "match": { "ecosystem": "npm" }, "require": [ { "integrity": {} } ] }"#,
@@ -57,7 +58,8 @@ struct ShimHarness {
               "lockfile": "bouncer.lock",\(archive.map { "\n  \"archive\": \($0)," } ?? "")
               "rules": [
                 \(rules.joined(separator: ",\n    "))
-              ]
+              ],
+              "exceptions": [\(exceptions.joined(separator: ", "))]
             }
             """
         try text.write(to: project.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)

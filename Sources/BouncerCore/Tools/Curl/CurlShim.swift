@@ -45,6 +45,7 @@ public enum CurlShim {
             case .failure(let error):
                 // Refusals are always shown: they are Bouncer speaking, not curl's progress.
                 ShimOutput.error("bouncer: curl: \(error.message)")
+                context.annotateRefusal(error.message)
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 ShimOutput.error("bouncer: curl: nothing was written to \(destinations[index] ?? "standard output")")
                 status = exitCode(for: error)

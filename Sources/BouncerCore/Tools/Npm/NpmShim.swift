@@ -51,31 +51,52 @@ public enum NpmShim {
             return context.unsupported("npm \(command)", why: "fetches packages Bouncer does not guard yet", arguments: arguments)
         }
         guard installCommands.contains(command) else { return context.passThrough(arguments) }
+        // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off);
+        // `npm ci` through the shim then verifies everything the lock pins.
+        if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
+            return context.passThrough(arguments + ["--ignore-scripts"])
+        }
         let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
+        // `npm install NAME` rewrites package.json and the lock before anything is verified:
+        // they are put back byte for byte unless the verified install completes.
+        var snapshot: ProjectSnapshot? = nil
+        let status: Int32
         do {
             if !positionals.isEmpty {
                 if command == "ci" || command == "clean-install" || command == "ic" {
                     ShimOutput.error("npm ci takes no package names")
                     return 1
                 }
+                snapshot = try ProjectSnapshot(project: project)
                 // Resolve with the real npm: only the lock and package.json change, nothing is unpacked or run.
                 let resolved = try HandOver.run(context.realTool, arguments + ["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
                                                 environment: context.toolEnvironment, quietStdout: true)
-                guard resolved == 0 else {
+                if resolved != 0 {
                     ShimOutput.error("bouncer: npm: the real npm could not resolve \(positionals.joined(separator: " ")) (exit \(resolved)); nothing was installed")
-                    return resolved
                 }
+                status = resolved == 0 ? try install(arguments: arguments.filter { !positionals.contains($0) }, project: project, context: context)
+                                       : resolved
+            } else {
+                status = try install(arguments: arguments, project: project, context: context)
             }
-            return try install(arguments: arguments.filter { !positionals.contains($0) }, project: project, context: context)
         } catch let failure as BouncerFailure {
             ShimOutput.error("bouncer: npm: \(failure)")
             if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+            context.annotateRefusal("\(failure)")
             ShimOutput.error("bouncer: npm: nothing was installed")
-            return failure.family.exitCode
+            status = failure.family.exitCode
         } catch {
             ShimOutput.error("bouncer: npm: \(error)")
-            return ErrorFamily.configuration.exitCode
+            status = ErrorFamily.configuration.exitCode
         }
+        if status != 0, let snapshot {
+            let restored = snapshot.restore()
+            for problem in restored.problems { ShimOutput.error("bouncer: npm: \(problem)") }
+            if !restored.names.isEmpty {
+                ShimOutput.error("bouncer: npm: put back \(restored.names.joined(separator: " and ")) as they were before this install")
+            }
+        }
+        return status
     }
 
     static func install(arguments: [String], project: String, context: ShimContext) throws -> Int32 {
@@ -112,6 +133,7 @@ public enum NpmShim {
             switch results[index] {
             case .failure(let error):
                 ShimOutput.error("bouncer: npm: refused \(label) (\(Redaction.url(request.url))): \(error.message)")
+                context.annotateRefusal("refused \(label): \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 if refused == nil || error.family == .evidence { refused = error.family }
             case .success(let artifact):
@@ -120,6 +142,7 @@ public enum NpmShim {
                 let problems = inspect(artifact.path, name: request.package, version: request.version, archive: context.policy.archive)
                 if !problems.isEmpty {
                     ShimOutput.error("bouncer: npm: refused \(label): \(problems.joined(separator: "; "))")
+                    context.annotateRefusal("refused \(label) (\(Redaction.url(request.url))): \(problems.joined(separator: "; "))")
                     refused = .evidence
                     continue
                 }
@@ -157,5 +180,52 @@ public enum NpmShim {
         } catch {
             return [error.isLimit ? "\(error)" : "cannot read the tarball: \(error)"]
         }
+    }
+}
+
+/// The project files `npm install NAME` rewrites (package.json and the lock,
+/// or the shrinkwrap that replaces it), as they were before the install: the
+/// bytes and mode of each, or that it did not exist.
+struct ProjectSnapshot {
+    static let names = ["package.json", "package-lock.json", "npm-shrinkwrap.json"]
+    struct Saved { let name: String; let path: String; let bytes: [UInt8]?; let mode: mode_t }
+    let files: [Saved]
+
+    init(project: String) throws(BouncerError) {
+        var files: [Saved] = []
+        for name in Self.names {
+            let path = project + "/" + name
+            let bytes = try AtomicFile.read(path, limit: 256 << 20, code: "npm-project")
+            var info = stat()
+            let mode: mode_t = bytes != nil && stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0o644
+            files.append(Saved(name: name, path: path, bytes: bytes, mode: mode))
+        }
+        self.files = files
+    }
+
+    /// Puts every file back that differs from the snapshot (removes one that
+    /// did not exist); returns the names put back and what could not be.
+    func restore() -> (names: [String], problems: [String]) {
+        var names: [String] = []
+        var problems: [String] = []
+        for saved in files {
+            let now: [UInt8]?
+            do { now = try AtomicFile.read(saved.path, limit: 256 << 20, code: "npm-project") } catch {
+                problems.append("cannot put back \(saved.path): \(error.message)")
+                continue
+            }
+            guard now != saved.bytes else { continue }
+            if let bytes = saved.bytes {
+                do { try AtomicFile.replace(saved.path, with: bytes, mode: saved.mode) } catch {
+                    problems.append("cannot put back \(saved.path): \(error.message)")
+                    continue
+                }
+            } else if unlink(saved.path) != 0 && errno != ENOENT {
+                problems.append("cannot remove \(saved.path), which this install created: \(String(cString: strerror(errno)))")
+                continue
+            }
+            names.append(saved.name)
+        }
+        return (names, problems)
     }
 }

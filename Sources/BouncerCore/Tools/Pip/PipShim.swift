@@ -31,6 +31,7 @@ public enum PipShim {
         } catch let failure as BouncerFailure {
             ShimOutput.error("bouncer: pip: \(failure)")
             if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+            context.annotateRefusal("\(failure)")
             ShimOutput.error("bouncer: pip: nothing was installed")
             return failure.family.exitCode
         } catch {
@@ -92,10 +93,12 @@ public enum PipShim {
                 let problems = item.url.hasSuffix(".whl") ? Self.recordProblems(artifact.path, archive: context.policy.archive) : []
                 if !problems.isEmpty {
                     ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version): the wheel check (RECORD, archive limits) failed: \(problems.joined(separator: "; "))")
+                    context.annotateRefusal("refused \(item.name) \(item.version) (\(Redaction.url(item.url))): the wheel check (RECORD, archive limits) failed: \(problems.joined(separator: "; "))")
                     worst = .evidence
                 }
             case .failure(let error):
                 ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version) (\(Redaction.url(item.url))): \(error.message)")
+                context.annotateRefusal("refused \(item.name) \(item.version): \(error.message)")
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 if worst == nil || error.family == .evidence { worst = error.family }
             }

@@ -33,6 +33,7 @@ public enum WgetShim {
             case .success(let artifact): verified.append((url, artifact))
             case .failure(let error):
                 ShimOutput.error("bouncer: wget: \(error.message)")
+                context.annotateRefusal(error.message)
                 if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
                 ShimOutput.error("bouncer: wget: nothing was written for \(Redaction.url(url))")
                 status = exitCode(for: error)
