@@ -139,6 +139,22 @@ import BouncerTestSupport
         return (f, result)
     }
 
+    /// Each variant is refused (exit 1, a fail verdict) with its message
+    /// (`\\(base)` standing for the server's base URL), writing no
+    /// destination, no lock and no temporary file.
+    func expectRefusals(_ release: Release, _ expectations: [(Variant, String)], sigstore: PolicySigstoreTests.Case? = nil) throws {
+        for (variant, expected) in expectations {
+            let (f, result) = try run(release, variant, sigstore: sigstore)
+            let message = expected.replacingOccurrences(of: "\\(base)", with: f.server.baseURL)
+            #expect(result.status == 1, "\(variant): \(result.out)\(result.err)")
+            #expect(result.out.contains("\"verdict\":\"fail\""), "\(variant)")
+            #expect(result.out.contains(message), "\(variant): expected '\(message)' in \(result.out)")
+            #expect(!f.exists(release.name), "\(variant): destination written")
+            #expect(f.lockBytes == nil, "\(variant): lock written")
+            #expect(f.leftoverTemporaryFiles().isEmpty, "\(variant)")
+        }
+    }
+
     @Test func signedReleasePassesAndEveryBrokenPieceIsRefused() throws {
         guard Self.available else {
             Issue.record("gpg and minisign are required (apt-get install gnupg minisign)")
@@ -169,16 +185,7 @@ import BouncerTestSupport
             (.sumsSignedByWrongKey, "is not in the trusted keyring"),
             (.minisigByWrongKey, "not signed by key 'zig': \\(base)/files/rel/\(release.name).minisig: wrong key: signed by minisign key"),
         ]
-        for (variant, expected) in expectations {
-            let (f, result) = try run(release, variant)
-            let message = expected.replacingOccurrences(of: "\\(base)", with: f.server.baseURL)
-            #expect(result.status == 1, "\(variant): \(result.out)\(result.err)")
-            #expect(result.out.contains("\"verdict\":\"fail\""), "\(variant)")
-            #expect(result.out.contains(message), "\(variant): expected '\(message)' in \(result.out)")
-            #expect(!f.exists(release.name), "\(variant): destination written")
-            #expect(f.lockBytes == nil, "\(variant): lock written")
-            #expect(f.leftoverTemporaryFiles().isEmpty, "\(variant)")
-        }
+        try expectRefusals(release, expectations)
         // The tampered artifact fails both the list and the minisign signature.
         let (_, tampered) = try run(release, .artifactTampered)
         #expect(tampered.out.contains("not signed by key 'zig'"), "\(tampered.out)")
@@ -213,15 +220,7 @@ import BouncerTestSupport
             (.minisigByWrongKey, "not signed by key 'zig'"),
             (.sumsSignedByWrongKey, "is not in the trusted keyring"),
         ]
-        for (variant, expected) in expectations {
-            let (f, result) = try run(release, variant, sigstore: sigstore)
-            let message = expected.replacingOccurrences(of: "\\(base)", with: f.server.baseURL)
-            #expect(result.status == 1, "\(variant): \(result.out)\(result.err)")
-            #expect(result.out.contains("\"verdict\":\"fail\""), "\(variant)")
-            #expect(result.out.contains(message), "\(variant): expected '\(message)' in \(result.out)")
-            #expect(!f.exists(release.name), "\(variant): destination written")
-            #expect(f.lockBytes == nil, "\(variant): lock written")
-        }
+        try expectRefusals(release, expectations, sigstore: sigstore)
     }
 
     @Test func aSignatureInTheWrongFormatForTheKeyIsRefused() throws {
