@@ -42,6 +42,18 @@ public final class Fetcher {
         }
 
         while !pending.isEmpty || !active.isEmpty || !waiting.isEmpty {
+            if let signal = Interruption.signal {
+                // Interrupted while the caller holds state to put back: end every transfer now, keep nothing.
+                let failure = FetchError.io("interrupted by signal \(signal) before the download completed")
+                for transfer in active.values {
+                    bouncer_curl_multi_remove_handle(multi, transfer.easy)
+                    finish(transfer, .failure(failure))
+                }
+                for entry in waiting { finish(entry.transfer, .failure(failure)) }
+                for index in pending { results[index] = .failure(failure) }
+                active.removeAll(); waiting.removeAll(); pending.removeAll()
+                break
+            }
             while active.count + waiting.count < max(1, options.parallel), let next = pending.popLast() {
                 do {
                     let transfer = try Transfer(index: next, request: requests[next], options: options, store: store)

@@ -245,6 +245,52 @@ import BouncerTestSupport
         #expect(!harness.exists("npm-shrinkwrap.json"))
     }
 
+    /// Ctrl-C while Bouncer downloads for `npm install NAME`, after the real
+    /// npm has rewritten package.json and the lock: both are put back, nothing
+    /// is installed, and the shim exits 130 as an interrupted command does.
+    @Test func interruptedInstallByNamePutsTheProjectFilesBack() throws {
+        defer { harness.cleanup() }
+        try project()
+        // extra's tarball comes from a server that sends ten bytes of it and then stalls.
+        let stalling = try MisbehavingServer()
+        defer { stalling.stop() }
+        let extra = try pack("extra", "1.0.0")
+        let bytes = try [UInt8](Data(contentsOf: registry.appendingPathComponent(extra.file)))
+        stalling.route("/extra-1.0.0.tgz", [.init(body: Array(bytes.prefix(10)), contentLength: bytes.count, stall: true)])
+        let document: [String: Any] = [
+            "name": "extra", "dist-tags": ["latest": "1.0.0"],
+            "versions": ["1.0.0": ["name": "extra", "version": "1.0.0", "dependencies": [String: String](),
+                                   "dist": ["tarball": stalling.url("/extra-1.0.0.tgz"), "integrity": extra.integrity]]],
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(to: registry.appendingPathComponent("extra"))
+        let manifest = try #require(snapshot("package.json"))
+        let lock = try #require(snapshot("package-lock.json"))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // exec all the way down: the process started here becomes Bouncer itself.
+        process.arguments = ["-c", "exec npm install --registry '\(server.baseURL)/' extra"]
+        process.currentDirectoryURL = harness.project
+        process.environment = harness.environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait (at most a minute) until Bouncer asks for the tarball: by then the real npm has resolved.
+        for _ in 0..<600 where stalling.requests(to: "/extra-1.0.0.tgz") == 0 && process.isRunning { usleep(100_000) }
+        #expect(stalling.requests(to: "/extra-1.0.0.tgz") == 1)
+        #expect(snapshot("package-lock.json") != lock, "the real npm had not rewritten the lock before the download")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(process.terminationReason) \(process.terminationStatus): \(err)")
+        #expect(err.contains("interrupted (signal \(SIGINT)); nothing was installed"), "\(err)")
+        #expect(err.contains("put back package.json and package-lock.json"), "\(err)")
+        #expect(snapshot("package.json") == manifest)
+        #expect(snapshot("package-lock.json") == lock)
+        #expect(nodeModules() == [])
+    }
+
     /// In an empty directory the real npm creates package.json and the lock to resolve;
     /// a refusal removes both again.
     @Test func refusedInstallByNameInAnEmptyProjectLeavesNoProjectFiles() throws {

@@ -59,35 +59,43 @@ public enum NpmShim {
         let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
         // `npm install NAME` rewrites package.json and the lock before anything is verified:
         // they are put back byte for byte unless the verified install completes.
+        // A signal while they are changed is recorded, not fatal (Interruption), so they are put back first.
         var snapshot: ProjectSnapshot? = nil
-        let status: Int32
-        do {
-            if !positionals.isEmpty {
-                if command == "ci" || command == "clean-install" || command == "ic" {
-                    ShimOutput.error("npm ci takes no package names")
-                    return 1
+        var status: Int32 = Interruption.deferring { () -> Int32 in
+            do {
+                if !positionals.isEmpty {
+                    if command == "ci" || command == "clean-install" || command == "ic" {
+                        ShimOutput.error("npm ci takes no package names")
+                        return 1
+                    }
+                    snapshot = try ProjectSnapshot(project: project)
+                    // Resolve with the real npm: only the lock and package.json change, nothing is unpacked or run.
+                    let resolved = try HandOver.run(context.realTool, arguments + ["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
+                                                    environment: context.toolEnvironment, quietStdout: true)
+                    if resolved != 0 {
+                        ShimOutput.error("bouncer: npm: the real npm could not resolve \(positionals.joined(separator: " ")) (exit \(resolved)); nothing was installed")
+                    }
+                    return resolved == 0 ? try install(arguments: arguments.filter { !positionals.contains($0) }, project: project, context: context)
+                                         : resolved
+                } else {
+                    return try install(arguments: arguments, project: project, context: context)
                 }
-                snapshot = try ProjectSnapshot(project: project)
-                // Resolve with the real npm: only the lock and package.json change, nothing is unpacked or run.
-                let resolved = try HandOver.run(context.realTool, arguments + ["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
-                                                environment: context.toolEnvironment, quietStdout: true)
-                if resolved != 0 {
-                    ShimOutput.error("bouncer: npm: the real npm could not resolve \(positionals.joined(separator: " ")) (exit \(resolved)); nothing was installed")
-                }
-                status = resolved == 0 ? try install(arguments: arguments.filter { !positionals.contains($0) }, project: project, context: context)
-                                       : resolved
-            } else {
-                status = try install(arguments: arguments, project: project, context: context)
+            } catch let failure as BouncerFailure {
+                ShimOutput.error("bouncer: npm: \(failure)")
+                if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+                context.annotateRefusal("\(failure)")
+                ShimOutput.error("bouncer: npm: nothing was installed")
+                return failure.family.exitCode
+            } catch {
+                ShimOutput.error("bouncer: npm: \(error)")
+                return ErrorFamily.configuration.exitCode
             }
-        } catch let failure as BouncerFailure {
-            ShimOutput.error("bouncer: npm: \(failure)")
-            if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
-            context.annotateRefusal("\(failure)")
-            ShimOutput.error("bouncer: npm: nothing was installed")
-            status = failure.family.exitCode
-        } catch {
-            ShimOutput.error("bouncer: npm: \(error)")
-            status = ErrorFamily.configuration.exitCode
+        }
+        // Interrupted before the install completed: report it as the shell would (an install
+        // that did complete stands, and its files are kept).
+        if status != 0, let interrupted = Interruption.signal {
+            ShimOutput.error("bouncer: npm: interrupted (signal \(interrupted)); nothing was installed")
+            status = Interruption.exitStatus(interrupted)
         }
         if status != 0, let snapshot {
             let restored = snapshot.restore()
@@ -163,6 +171,9 @@ public enum NpmShim {
         }
         // The real npm, offline, with a cache holding only verified tarballs: anything else is a miss, not a fetch.
         let final = arguments + ["--offline", "--cache", cache, "--no-audit", "--no-fund"]
+        if let signal = Interruption.signal {
+            throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
+        }
         return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
     }
 
