@@ -26,14 +26,22 @@ public struct Lockfile: Codable, Sendable, Equatable {
         }
     }
 
-    /// The canonical bytes: sorted entries, sorted keys, two-space pretty JSON, final newline.
+    /// The canonical bytes: sorted entries, sorted keys, two-space pretty
+    /// JSON (`"key": value`, `[]` when empty), final newline. Written here
+    /// rather than by JSONEncoder, whose pretty layout differs between
+    /// Foundation versions and platforms: a team's macOS and Linux machines
+    /// must write the same bytes for the same lock.
     public func encoded() -> [UInt8] {
-        var sorted = self
-        sorted.artifacts.sort { $0.key < $1.key }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(sorted) else { return Array("{\"artifacts\":[],\"version\":1}\n".utf8) }
-        return Array(data) + [0x0A]
+        var out = LockJSONWriter()
+        out.object(indent: 0, [
+            ("artifacts", { out in
+                let sorted = artifacts.sorted { $0.key < $1.key }
+                out.array(indent: 1, sorted.map { entry in { out in entry.write(to: &out, indent: 2) } })
+            }),
+            ("version", { out in out.number(version) }),
+        ])
+        out.bytes.append(0x0A)
+        return out.bytes
     }
 
     public static func decode(_ bytes: [UInt8], file: String) throws(BouncerError) -> Lockfile {
@@ -116,6 +124,22 @@ public struct LockEntry: Codable, Sendable, Equatable {
 
     /// The evidence kinds recorded, for downgrade comparison.
     public var kinds: Set<String> { Set(evidence.map(\.kind)) }
+
+    /// Keys in sorted order; absent optionals are left out, as JSONEncoder does.
+    func write(to out: inout LockJSONWriter, indent: Int) {
+        var fields: [(String, (inout LockJSONWriter) -> Void)] = [
+            ("ecosystem", { $0.string(ecosystem) }),
+            ("evidence", { out in out.array(indent: indent + 1, evidence.map { item in { out in item.write(to: &out, indent: indent + 2) } }) }),
+            ("key", { $0.string(key) }),
+            ("rule", { $0.string(rule) }),
+            ("sha256", { $0.string(sha256) }),
+            ("size", { $0.number(size) }),
+            ("url", { $0.string(url) }),
+        ]
+        if let package { fields.append(("package", { $0.string(package) })) }
+        if let version { fields.append(("version", { $0.string(version) })) }
+        out.object(indent: indent, fields.sorted { $0.0 < $1.0 })
+    }
 }
 
 /// What verified a locked artifact, briefly.
@@ -134,5 +158,78 @@ public struct LockEvidence: Codable, Sendable, Equatable {
         self.issuer = issuer
         self.source = source
         self.logIndex = logIndex
+    }
+
+    func write(to out: inout LockJSONWriter, indent: Int) {
+        let optional: [(String, String?)] = [("issuer", issuer), ("logIndex", logIndex), ("signer", signer), ("source", source)]
+        let fields: [(String, (inout LockJSONWriter) -> Void)] = [("kind", { $0.string(kind) })]
+            + optional.compactMap { name, value in value.map { value in (name, { $0.string(value) }) } }
+        out.object(indent: indent, fields.sorted { $0.0 < $1.0 })
+    }
+}
+
+/// The few JSON shapes a lock has (objects, arrays, strings, integers),
+/// pretty-printed with two spaces per level. Strings are escaped as RFC 8259
+/// requires (quote, backslash, control characters) and nothing more: `/` and
+/// non-ASCII text stay as they are.
+struct LockJSONWriter {
+    var bytes: [UInt8] = []
+
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func newline(_ indent: Int) {
+        bytes.append(0x0A)
+        bytes.append(contentsOf: repeatElement(0x20, count: indent * 2))
+    }
+
+    mutating func object(indent: Int, _ fields: [(String, (inout LockJSONWriter) -> Void)]) {
+        guard !fields.isEmpty else { return raw("{}") }
+        raw("{")
+        for (index, field) in fields.enumerated() {
+            newline(indent + 1)
+            string(field.0)
+            raw(": ")
+            field.1(&self)
+            if index < fields.count - 1 { raw(",") }
+        }
+        newline(indent)
+        raw("}")
+    }
+
+    /// `indent`: the level of the elements' lines minus one (the bracket's own level).
+    mutating func array(indent: Int, _ elements: [(inout LockJSONWriter) -> Void]) {
+        guard !elements.isEmpty else { return raw("[]") }
+        raw("[")
+        for (index, element) in elements.enumerated() {
+            newline(indent + 1)
+            element(&self)
+            if index < elements.count - 1 { raw(",") }
+        }
+        newline(indent)
+        raw("]")
+    }
+
+    mutating func number<N: BinaryInteger>(_ value: N) { raw(String(value)) }
+
+    mutating func string(_ value: String) {
+        bytes.append(0x22)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: raw("\\\"")
+            case 0x5C: raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0x08: raw("\\b")
+            case 0x0C: raw("\\f")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                raw("\\u00")
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(0x22)
     }
 }

@@ -98,4 +98,68 @@ import BouncerTestSupport
         #expect(try Lockfile.decode(one, file: "x").encoded() == one)
         #expect(throws: BouncerError.self) { try Lockfile.decode(Array("{\"version\": 1, \"artifacts\": [".utf8), file: "x") }
     }
+
+    /// The lock's layout is Bouncer's own, byte for byte (not whatever the
+    /// platform's JSONEncoder prints): written out here by hand.
+    @Test func lockLayoutIsFixed() throws {
+        let entry = LockEntry(key: "pypi:demo@1.0", url: "https://h.example/d/demo-1.0.whl", ecosystem: "pypi", package: "demo",
+                              version: "1.0", sha256: String(repeating: "c", count: 64), size: 9172, rule: "pypi",
+                              evidence: [LockEvidence(kind: "digest"), LockEvidence(kind: "sigstore", signer: "https://x/y@refs/tags/v1",
+                                                                                    issuer: "https://issuer", logIndex: "42")])
+        let bare = LockEntry(key: "url:https://h.example/a", url: "https://h.example/a", ecosystem: "url", package: nil, version: nil,
+                             sha256: String(repeating: "d", count: 64), size: 0, rule: "unmatched", evidence: [])
+        let expected = """
+            {
+              "artifacts": [
+                {
+                  "ecosystem": "pypi",
+                  "evidence": [
+                    {
+                      "kind": "digest"
+                    },
+                    {
+                      "issuer": "https://issuer",
+                      "kind": "sigstore",
+                      "logIndex": "42",
+                      "signer": "https://x/y@refs/tags/v1"
+                    }
+                  ],
+                  "key": "pypi:demo@1.0",
+                  "package": "demo",
+                  "rule": "pypi",
+                  "sha256": "\(String(repeating: "c", count: 64))",
+                  "size": 9172,
+                  "url": "https://h.example/d/demo-1.0.whl",
+                  "version": "1.0"
+                },
+                {
+                  "ecosystem": "url",
+                  "evidence": [],
+                  "key": "url:https://h.example/a",
+                  "rule": "unmatched",
+                  "sha256": "\(String(repeating: "d", count: 64))",
+                  "size": 0,
+                  "url": "https://h.example/a"
+                }
+              ],
+              "version": 1
+            }
+
+            """
+        #expect(String(decoding: Lockfile(artifacts: [entry, bare]).encoded(), as: UTF8.self) == expected)
+        #expect(Lockfile().encoded() == Array("{\n  \"artifacts\": [],\n  \"version\": 1\n}\n".utf8))
+    }
+
+    /// Strings are escaped as JSON requires, and decode back to themselves.
+    @Test func lockStringsAreEscapedAndRoundTrip() throws {
+        let odd = "a\"b\\c\nd\re\tf\u{01}g\u{1F}h/é✓"
+        let entry = LockEntry(key: "url:" + odd, url: odd, ecosystem: "url", package: nil, version: nil,
+                              sha256: String(repeating: "e", count: 64), size: 1, rule: odd, evidence: [LockEvidence(kind: "pin", source: odd)])
+        let bytes = Lockfile(artifacts: [entry]).encoded()
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains(#""url": "a\"b\\c\nd\re\tf\u0001g\u001fh/é✓""#), "\(text)")
+        #expect(try Lockfile.decode(bytes, file: "x") == Lockfile(artifacts: [entry]))
+        // Foundation's parser agrees that it is JSON.
+        #expect((try? JSONSerialization.jsonObject(with: Data(bytes))) != nil)
+    }
 }

@@ -70,7 +70,7 @@ import BouncerTestSupport
         // Sorted by key, pretty-printed with sorted keys, final newline.
         let text = String(decoding: first, as: UTF8.self)
         #expect(text.hasSuffix("}\n"))
-        #expect(text.contains("\n  \"artifacts\" : [\n"))
+        #expect(text.contains("\n  \"artifacts\": [\n"))
         let urls = try f.lockEntries().compactMap { $0["url"] as? String }
         #expect(urls == urls.sorted())
         #expect(urls.count == 4)
