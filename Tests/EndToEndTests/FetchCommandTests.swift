@@ -226,12 +226,39 @@ import BouncerTestSupport
         #expect(server.requests(to: "/files/artifact.bin") == 0, "nothing is downloaded without something to verify against")
     }
 
-    @Test func nonHTTPSchemesAreRefused() throws {
+    @Test func otherSchemesAreRefused() throws {
         defer { cleanup() }
-        let result = try fetch(["file:///etc/passwd", "--sha256", digest, "-o", destination.path])
-        #expect(result.status == 2)
-        #expect(result.err.contains("only http and https"), "\(result.err)")
-        #expect(try visibleFiles().isEmpty)
+        for url in ["ftp://127.0.0.1/artifact.bin", "gopher://127.0.0.1/artifact.bin", "file://otherhost/etc/passwd", "artifact.bin"] {
+            let result = try fetch([url, "--sha256", digest, "-o", destination.path])
+            #expect(result.status == 2, "\(url): \(result.err)")
+            #expect(result.err.contains("only http, https and file:/// URLs are fetched"), "\(url): \(result.err)")
+            #expect(try visibleFiles().isEmpty)
+        }
+    }
+
+    /// A local file:/// URL (a pip --find-links wheelhouse) is read like a
+    /// download: hashed into the store, verified, then placed; a wrong digest
+    /// is refused with nothing written, a missing file is an I/O error.
+    @Test func localFileURLsAreVerifiedLikeDownloads() throws {
+        defer { cleanup() }
+        let local = dir.appendingPathComponent("wheelhouse/artifact 1.bin")
+        try FileManager.default.createDirectory(at: local.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(body).write(to: local)
+        let url = "file://" + local.path.replacingOccurrences(of: " ", with: "%20")
+        let good = try fetch([url, "--sha256", digest, "-o", destination.path])
+        #expect(good.status == 0, "\(good.err)")
+        #expect(try [UInt8](Data(contentsOf: destination)) == body)
+
+        let other = dir.appendingPathComponent("other.bin")
+        let wrong = try fetch([url, "--sha256", String(repeating: "0", count: 64), "-o", other.path])
+        #expect(wrong.status == 1, "\(wrong.err)")
+        #expect(wrong.err.contains("sha256"), "\(wrong.err)")
+        #expect(!FileManager.default.fileExists(atPath: other.path))
+
+        let missing = try fetch(["file://" + dir.appendingPathComponent("nowhere.bin").path, "--sha256", digest, "-o", other.path])
+        #expect(missing.status == 3, "\(missing.err)")
+        #expect(missing.err.contains("cannot read file://" + dir.appendingPathComponent("nowhere.bin").path), "\(missing.err)")
+        #expect(!FileManager.default.fileExists(atPath: other.path))
     }
 
     @Test func missingDestinationDirectoryIsAnIOError() throws {

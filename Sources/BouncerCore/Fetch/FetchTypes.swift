@@ -99,7 +99,7 @@ public enum FetchError: BouncerFailure, Equatable {
 
     public var description: String {
         switch self {
-        case .invalidURL(let url): "invalid URL '\(Redaction.url(url))' (only http and https are fetched)"
+        case .invalidURL(let url): "invalid URL '\(Redaction.url(url))' (only http, https and file:/// URLs are fetched)"
         case .httpStatus(let url, let status): "\(Redaction.url(url)): HTTP \(status)"
         case .tooLarge(let url, let limit): "\(Redaction.url(url)): body is larger than the \(limit)-byte limit; download aborted"
         case .tooManyRedirects(let url, let limit):

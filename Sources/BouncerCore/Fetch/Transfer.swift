@@ -28,7 +28,10 @@ final class Transfer {
         self.maxSize = request.maxSize ?? options.maxSize
         self.options = options
         let lower = request.url.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { throw .invalidURL(request.url) }
+        // file:// for local artifacts (a pip --find-links wheelhouse): read through the same
+        // hashing writer and caps; never reachable by a redirect.
+        let local = lower.hasPrefix("file:///")
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") || local else { throw .invalidURL(request.url) }
         guard let easy = bouncer_curl_easy_init() else { throw .io("curl_easy_init failed") }
         self.easy = easy
         let file: (fd: Int32, path: String)
@@ -42,16 +45,20 @@ final class Transfer {
         writer = HashingWriter(fd: fd, path: path, algorithms: request.algorithms)
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        self.local = local
         configure(options: options, secure: lower.hasPrefix("https://"))
     }
+
+    /// A file:// URL: no HTTP status, no redirects.
+    let local: Bool
 
     private func configure(options: FetchOptions, secure: Bool) {
         let this = Unmanaged.passUnretained(self).toOpaque()
         _ = bouncer_curl_setopt_string(easy, CURLOPT_URL, request.url)
         _ = bouncer_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        // Only HTTP(S); a redirect from https may only lead to https.
-        _ = bouncer_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        // Only HTTP(S) (or the one local file asked for); a redirect from https may only lead to https.
+        _ = bouncer_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, local ? "file" : "http,https")
         _ = bouncer_curl_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, secure ? "https" : "http,https")
         _ = bouncer_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_MAXREDIRS, options.maxRedirects)
@@ -101,7 +108,7 @@ final class Transfer {
         let received = writer.bytesReceived
         switch code {
         case CURLE_OK:
-            guard (200...299).contains(status) else { return .failure(.httpStatus(url: url, status: status)) }
+            guard local || (200...299).contains(status) else { return .failure(.httpStatus(url: url, status: status)) }
             do {
                 let (digests, size) = try writer.finish()
                 var effective: UnsafePointer<CChar>? = nil
@@ -136,6 +143,8 @@ final class Transfer {
             return .failure(.invalidURL(url))
         case CURLE_URL_MALFORMAT:
             return .failure(.invalidURL(url))
+        case CURLE_FILE_COULDNT_READ_FILE:
+            return .failure(.io("cannot read \(Redaction.url(url)): \(detail)"))
         case CURLE_OPERATION_TIMEDOUT:
             var connectTime: Double = 0
             _ = bouncer_curl_getinfo_double(easy, CURLINFO_CONNECT_TIME, &connectTime)

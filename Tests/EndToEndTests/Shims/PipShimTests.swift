@@ -224,6 +224,31 @@ import BouncerTestSupport
         #expect(!(try installed()).contains("tinylib==1.0"))
     }
 
+    /// A local wheelhouse (`--no-index --find-links DIR`, the usual offline
+    /// set-up): pip reports file:// URLs, which Bouncer reads like downloads.
+    /// With the requirement's --hash the wheel is verified, pinned and
+    /// installed; without any stated digest the policy's digest rule refuses.
+    @Test func localWheelhouseWithHashesInstallsAndWithoutIsRefused() throws {
+        defer { harness.cleanup() }
+        let wheelhouse = harness.file("wheelhouse")
+        try FileManager.default.createDirectory(at: wheelhouse, withIntermediateDirectories: true)
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: wheelhouse)
+        try "tinylib==1.0 --hash=sha256:\(lib.sha256)\n".write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("pip install --no-index --find-links wheelhouse -r requirements.txt")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try python("import tinylib; print(tinylib.VALUE)").out == "41\n")
+        #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+        let entry = try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]
+        #expect(entry?["sha256"] as? String == lib.sha256)
+        #expect((entry?["url"] as? String)?.hasPrefix("file://") == true, "\(String(describing: entry))")
+
+        try buildWheel("tinybare", "1.0", body: "VALUE = 1\n", into: wheelhouse)
+        let refused = try harness.sh("pip install --no-index --find-links wheelhouse tinybare==1.0")
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("refused tinybare 1.0"), "\(refused.err)")
+        #expect(!(try installed()).contains("tinybare==1.0"))
+    }
+
     /// The policy's "archive" limits hold for the wheel check: a wheel of four
     /// entries is refused under "maxEntries": 3 and installs under 4.
     @Test func policyArchiveLimitsApplyToWheels() throws {
