@@ -142,8 +142,15 @@ enum Harness {
         _ = try? PolicyParser.parse([UInt8](data), file: "/nonexistent/policy.json", now: now)
     }
 
+    /// The lockfile, and its round trip: Bouncer's own layout must read back
+    /// as the same lock (entries sorted) and lay out to the same bytes.
     static func lockfile(_ data: Data) {
-        _ = try? Lockfile.decode([UInt8](data), file: "bouncer.lock")
+        guard let lock = try? Lockfile.decode([UInt8](data), file: "bouncer.lock") else { return }
+        let encoded = lock.encoded()
+        guard let again = try? Lockfile.decode(encoded, file: "re-encoded"),
+              again.artifacts == lock.artifacts.sorted(by: { $0.key < $1.key }), again.encoded() == encoded else {
+            fatalError("bouncer.lock round trip changed the lock")
+        }
     }
 
     /// The rollback state file; also judges a list against every entry it parsed.
