@@ -66,6 +66,21 @@ public struct ShimContext {
         }
     }
 
+    /// An install (pip, npm) that stopped before the real tool installed
+    /// anything: the reason and its hint, an annotation, "nothing was
+    /// installed"; returns the exit status for it.
+    public func installStopped(_ error: any Error, tool: String) -> Int32 {
+        guard let failure = error as? any BouncerFailure else {
+            ShimOutput.error("bouncer: \(tool): \(error)")
+            return ErrorFamily.configuration.exitCode
+        }
+        ShimOutput.error("bouncer: \(tool): \(failure)")
+        if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+        annotateRefusal("\(failure)")
+        ShimOutput.error("bouncer: \(tool): nothing was installed")
+        return failure.family.exitCode
+    }
+
     /// A refusal as a GitHub Actions `::error` annotation (GITHUB_ACTIONS=true), on
     /// standard error: standard output may be carrying a verified body.
     public func annotateRefusal(_ message: String) {

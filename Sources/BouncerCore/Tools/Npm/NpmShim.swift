@@ -80,15 +80,8 @@ public enum NpmShim {
                 } else {
                     return try install(arguments: arguments, project: project, context: context)
                 }
-            } catch let failure as BouncerFailure {
-                ShimOutput.error("bouncer: npm: \(failure)")
-                if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
-                context.annotateRefusal("\(failure)")
-                ShimOutput.error("bouncer: npm: nothing was installed")
-                return failure.family.exitCode
             } catch {
-                ShimOutput.error("bouncer: npm: \(error)")
-                return ErrorFamily.configuration.exitCode
+                return context.installStopped(error, tool: "npm")
             }
         }
         // Interrupted before the install completed: report it as the shell would (an install

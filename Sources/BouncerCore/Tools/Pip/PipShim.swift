@@ -28,15 +28,8 @@ public enum PipShim {
         }
         do {
             return try install(invocation, context: context)
-        } catch let failure as BouncerFailure {
-            ShimOutput.error("bouncer: pip: \(failure)")
-            if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
-            context.annotateRefusal("\(failure)")
-            ShimOutput.error("bouncer: pip: nothing was installed")
-            return failure.family.exitCode
         } catch {
-            ShimOutput.error("bouncer: pip: \(error)")
-            return ErrorFamily.configuration.exitCode
+            return context.installStopped(error, tool: "pip")
         }
     }
 
