@@ -41,9 +41,11 @@ private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: G
     if let worst = PolicyOutput.worst(failures) { throw ExitCode(worst.exitCode) }
 }
 
-/// The lock entry as a request: its URL and coordinates, its pinned digest as the stated digest.
-private func request(for entry: LockEntry) -> ArtifactRequest {
-    ArtifactRequest(url: entry.url, ecosystem: entry.ecosystem, package: entry.package, version: entry.version,
+/// The lock entry as a request: its URL (a file recorded relative to the
+/// lock made absolute again) and coordinates, its pinned digest as the stated digest.
+private func request(for entry: LockEntry, lockfile: String) -> ArtifactRequest {
+    ArtifactRequest(url: LockEntry.fetchURL(entry.url, lockDirectory: Filesystem.split(lockfile).directory),
+                    ecosystem: entry.ecosystem, package: entry.package, version: entry.version,
                     claimedDigests: (try? Digest(algorithm: .sha256, hex: entry.sha256)).map { [$0] } ?? [])
 }
 
@@ -77,7 +79,7 @@ struct LockCommand: ParsableCommand {
     func run() throws {
         let policy = try options.load()
         let lock = try readLock(policy, json: options.json)
-        var requests = lock.artifacts.map(request(for:))
+        var requests = lock.artifacts.map { request(for: $0, lockfile: policy.lockfile) }
         var seen = Set(lock.artifacts.map(\.key))
         let literal = policy.rules.compactMap { rule -> String? in
             guard let url = rule.match.url, url.isLiteral, rule.match.package == nil else { return nil }
@@ -129,7 +131,7 @@ struct CheckCommand: ParsableCommand {
         var guardOptions = GuardOptions()
         guardOptions.useStore = true
         guardOptions.frozen = isFrozen
-        try verifyAll(lock.artifacts.map(request(for:)), policy: policy, options: guardOptions, output: options)
+        try verifyAll(lock.artifacts.map { request(for: $0, lockfile: policy.lockfile) }, policy: policy, options: guardOptions, output: options)
     }
 }
 

@@ -265,7 +265,7 @@ public final class PolicyGuard: ArtifactGuard {
                 work.hard.append(EvidenceProblem(code: "lock-digest-changed",
                                                  message: "\(policy.lockfile) pins sha256 \(locked.sha256) (from \(locked.url)), but the bytes now have sha256 \(sha.hex): refused in every mode"))
             } else {
-                if locked.url != work.outcome.shownURL {
+                if locked.url != lockURL(work) {
                     let note = "its locked digest was recorded from \(locked.url); it now comes from \(work.outcome.shownURL)"
                     if options.frozen {
                         work.hard.append(EvidenceProblem(code: "lock-frozen", message: note + ", and the lock is frozen"))
@@ -282,7 +282,7 @@ public final class PolicyGuard: ArtifactGuard {
                 work.outcome.notes.append("the same bytes are locked as \(other.url)")
             }
             // Trust downgrade: a new member of a locked family proving less than the ones it replaces.
-            let family = LockEntry.family(ecosystem: request.ecosystem, package: request.package, url: work.outcome.shownURL)
+            let family = LockEntry.family(ecosystem: request.ecosystem, package: request.package, url: lockURL(work))
             let now = Set(work.records.map(\.kind))
             for other in snapshot.artifacts where other.family == family {
                 let lost = other.kinds.subtracting(now)
@@ -438,10 +438,15 @@ public final class PolicyGuard: ArtifactGuard {
         return fields.joined(separator: ", ")
     }
 
+    /// The artifact's URL as the lock records it (a file beside the lock: relative to it).
+    private func lockURL(_ work: Work) -> String {
+        LockEntry.recordedURL(work.outcome.shownURL, lockDirectory: Filesystem.split(policy.lockfile).directory)
+    }
+
     private func entry(for work: Work) -> LockEntry? {
         guard let sha = work.outcome.sha256, let size = work.outcome.size else { return nil }
         let request = work.outcome.request
-        return LockEntry(key: work.key, url: work.outcome.shownURL, ecosystem: request.ecosystem, package: request.package,
+        return LockEntry(key: work.key, url: lockURL(work), ecosystem: request.ecosystem, package: request.package,
                          version: request.version, sha256: sha.hex, size: size,
                          rule: work.rule.map { $0.name ?? work.outcome.rule } ?? "unmatched", evidence: work.records)
     }

@@ -101,6 +101,49 @@ public struct LockEntry: Codable, Sendable, Equatable {
         return "url:" + Redaction.url(request.url)
     }
 
+    /// The URL a lock records for an artifact: as shown (credentials removed),
+    /// except that a local file beside the lock (a wheelhouse in the project)
+    /// is recorded relative to the lock's directory, `file:wheels/x.whl`, so
+    /// every checkout of the project records (and, frozen, expects) the same.
+    /// The directory is compared percent-decoded (pip writes `%20` for a
+    /// space); the relative part is kept as the URL spells it.
+    public static func recordedURL(_ shown: String, lockDirectory: String) -> String {
+        let directory = lockDirectory.hasSuffix("/") ? String(lockDirectory.dropLast()) : lockDirectory
+        guard shown.hasPrefix("file:///"), !directory.isEmpty else { return shown }
+        let path = shown.dropFirst("file://".count)
+        // The first "/" after which the decoded path so far is the directory.
+        for slash in path.indices where path[slash] == "/" && slash > path.startIndex {
+            guard let decoded = String(path[..<slash]).removingPercentEncoding, decoded.count <= directory.count else { break }
+            guard decoded == directory else { continue }
+            let relative = path[path.index(after: slash)...]
+            // Only a plain path below the directory; anything odd stays absolute.
+            let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+            guard !relative.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.removingPercentEncoding == ".." }) else {
+                return shown
+            }
+            return "file:" + relative
+        }
+        return shown
+    }
+
+    /// The inverse of `recordedURL`: where to read a recorded file from again.
+    public static func fetchURL(_ recorded: String, lockDirectory: String) -> String {
+        guard recorded.hasPrefix("file:"), !recorded.hasPrefix("file://") else { return recorded }
+        let directory = lockDirectory.hasSuffix("/") ? String(lockDirectory.dropLast()) : lockDirectory
+        // Unreserved characters and "/" as they are, the rest percent-encoded (as pip spells paths).
+        var encoded = ""
+        for byte in directory.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                encoded += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0x0F, radix: 16, uppercase: true)
+            }
+        }
+        return "file://" + encoded + "/" + recorded.dropFirst("file:".count)
+    }
+
     /// The family a new version replaces: the package name, or the URL with
     /// every run of digits replaced by `#` (app-1.4.0.tar.gz and
     /// app-1.5.0.tar.gz are one family).

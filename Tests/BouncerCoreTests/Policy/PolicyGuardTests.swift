@@ -150,6 +150,26 @@ import BouncerTestSupport
         #expect(Lockfile().encoded() == Array("{\n  \"artifacts\": [],\n  \"version\": 1\n}\n".utf8))
     }
 
+    /// A local file beside the lock is recorded relative to it (the same in
+    /// every checkout) and made absolute again to be read; anything else is
+    /// recorded as shown.
+    @Test func lockRecordsFilesBesideItRelativeToIt() {
+        #expect(LockEntry.recordedURL("file:///p/proj/wheels/a.whl", lockDirectory: "/p/proj") == "file:wheels/a.whl")
+        #expect(LockEntry.recordedURL("file:///p/proj/wheels/a.whl", lockDirectory: "/p/proj/") == "file:wheels/a.whl")
+        #expect(LockEntry.fetchURL("file:wheels/a.whl", lockDirectory: "/q/other") == "file:///q/other/wheels/a.whl")
+        // pip spells a space in the path as %20: the directory is compared decoded, the rest kept as spelled.
+        #expect(LockEntry.recordedURL("file:///p/my%20proj/wheels/a%2Bb.whl", lockDirectory: "/p/my proj") == "file:wheels/a%2Bb.whl")
+        #expect(LockEntry.fetchURL("file:wheels/a%2Bb.whl", lockDirectory: "/q/my proj+x") == "file:///q/my%20proj%2Bx/wheels/a%2Bb.whl")
+        #expect(LockEntry.recordedURL("file:///p/proj/w/%2E%2E/x.whl", lockDirectory: "/p/proj") == "file:///p/proj/w/%2E%2E/x.whl")
+        for outside in ["file:///p/projx/a.whl", "file:///p/other/a.whl", "file:///p/proj/../x.whl", "file:///p/proj/a//b.whl",
+                        "file:///p/proj/", "https://h.example/p/proj/a.whl"] {
+            #expect(LockEntry.recordedURL(outside, lockDirectory: "/p/proj") == outside, "\(outside)")
+        }
+        for kept in ["file:///p/proj/a.whl", "https://h.example/a.whl"] {
+            #expect(LockEntry.fetchURL(kept, lockDirectory: "/q") == kept)
+        }
+    }
+
     /// Strings are escaped as JSON requires, and decode back to themselves.
     @Test func lockStringsAreEscapedAndRoundTrip() throws {
         let odd = "a\"b\\c\nd\re\tf\u{01}g\u{1F}h/é✓"

@@ -240,7 +240,26 @@ import BouncerTestSupport
         #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
         let entry = try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]
         #expect(entry?["sha256"] as? String == lib.sha256)
-        #expect((entry?["url"] as? String)?.hasPrefix("file://") == true, "\(String(describing: entry))")
+        // Recorded relative to the lock, so another checkout of the project records the same.
+        #expect(entry?["url"] as? String == "file:wheelhouse/\(lib.file)", "\(String(describing: entry))")
+
+        // The same project checked out elsewhere, in CI (the lock frozen): the same entry, so it installs,
+        // and `bouncer check` re-reads the wheel from the new checkout's wheelhouse.
+        let checkout = harness.root.appendingPathComponent("second checkout")
+        try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+        for name in ["policy.json", "bouncer.lock", "requirements.txt", "wheelhouse"] {
+            try FileManager.default.copyItem(at: harness.file(name), to: checkout.appendingPathComponent(name))
+        }
+        let lockBefore = try Data(contentsOf: checkout.appendingPathComponent("bouncer.lock"))
+        let elsewhere = try harness.sh("pip install --no-index --find-links wheelhouse --target vendored -r requirements.txt",
+                                       cwd: checkout, extra: ["CI": "true"])
+        #expect(elsewhere.status == 0, "\(elsewhere.err)")
+        #expect(FileManager.default.fileExists(atPath: checkout.appendingPathComponent("vendored/tinylib/__init__.py").path))
+        #expect(try Data(contentsOf: checkout.appendingPathComponent("bouncer.lock")) == lockBefore,
+                "\(String(decoding: lockBefore, as: UTF8.self)) -> \(String(decoding: (try? Data(contentsOf: checkout.appendingPathComponent("bouncer.lock"))) ?? Data(), as: UTF8.self)) \(elsewhere.err)")
+        let check = try BouncerProcess.run(["check", "--frozen"], cwd: checkout.path)
+        #expect(check.status == 0, "\(check.out)\(check.err)")
+        #expect((check.out + check.err).contains("sha256 matches bouncer.lock"), "\(check.out) \(check.err)")
 
         try buildWheel("tinybare", "1.0", body: "VALUE = 1\n", into: wheelhouse)
         let refused = try harness.sh("pip install --no-index --find-links wheelhouse tinybare==1.0")
