@@ -48,7 +48,11 @@ enum ShimGuards {
         var options = FetchOptions()
         // The real tool's own progress output is replaced by one line per verified artifact.
         options.progress = false
-        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options))
+        // In CI the lock is frozen, as for `bouncer fetch` and `check`: an install may only
+        // use what the committed lock pins (BOUNCER_NO_FROZEN=1 for a job that updates it).
+        var guardOptions = GuardOptions()
+        guardOptions.frozen = environment.variables["CI"] == "true" && environment.variables["BOUNCER_NO_FROZEN"] != "1"
+        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options), options: guardOptions)
         return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
                              archive: policy.archive, release: { policyGuard.release($0) })
     }

@@ -27,6 +27,36 @@ import BouncerTestSupport
         #expect(try harness.projectFiles() == ["tool.tar.gz"])
     }
 
+    /// In CI (CI=true) the shims freeze the lock, as `bouncer fetch` does: a
+    /// download the committed lock does not pin is refused before anything is
+    /// written, and the lock stays as it was; what it pins passes.
+    /// BOUNCER_NO_FROZEN=1 lets a job that updates the lock pin it.
+    @Test func inCITheLockIsFrozen() throws {
+        defer { harness.cleanup() }
+        let url = site.url("tool.tar.gz")
+        let unpinned = try harness.sh("curl -fsSLO '\(url)'", extra: ["CI": "true"])
+        #expect(unpinned.status == 1, "\(unpinned.err)")
+        #expect(unpinned.err.contains("it is not in \(harness.file("bouncer.lock").path), and the lock is frozen"), "\(unpinned.err)")
+        #expect(try harness.projectFiles() == [])
+        #expect(!harness.exists("bouncer.lock"))
+
+        let thawed = try harness.sh("curl -fsSLO '\(url)'", extra: ["CI": "true", "BOUNCER_NO_FROZEN": "1"])
+        #expect(thawed.status == 0, "\(thawed.err)")
+        let lock = try harness.bytes("bouncer.lock")
+        try FileManager.default.removeItem(at: harness.file("tool.tar.gz"))
+
+        let pinned = try harness.sh("curl -fsSLO '\(url)'", extra: ["CI": "true"])
+        #expect(pinned.status == 0, "\(pinned.err)")
+        #expect(try harness.bytes("tool.tar.gz") == body)
+        #expect(try harness.bytes("bouncer.lock") == lock)
+        // wget too: another URL of the same site is not pinned.
+        let other = try harness.sh("wget -q '\(site.url("install.sh"))'", extra: ["CI": "true"])
+        #expect(other.status == 1, "\(other.err)")
+        #expect(other.err.contains("the lock is frozen"), "\(other.err)")
+        #expect(!harness.exists("install.sh"))
+        #expect(try harness.bytes("bouncer.lock") == lock)
+    }
+
     @Test func curlOutputFileOutputDirAndSeveralURLs() throws {
         defer { harness.cleanup() }
         var result = try harness.sh("curl -sS -o out.bin '\(site.url("tool.tar.gz"))'")

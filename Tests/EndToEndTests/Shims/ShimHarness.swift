@@ -29,7 +29,9 @@ struct ShimHarness {
         let path = ([Self.shims] + extraPath + [ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]).joined(separator: ":")
         return ["PATH": path, "BOUNCER_BIN": BouncerProcess.executable, "BOUNCER_CACHE": cache.path,
                 "HOME": root.path, "npm_config_cache": root.appendingPathComponent("npm-cache").path,
-                "npm_config_update_notifier": "false"].merging(overrides) { $1 }
+                "npm_config_update_notifier": "false",
+                // A developer's machine unless a test says CI=true (in CI the shims freeze the lock).
+                "CI": "", "GITHUB_ACTIONS": ""].merging(overrides) { $1 }
     }
 
     /// `sh -c SCRIPT` in the project directory (or `cwd`).
