@@ -111,11 +111,16 @@ import BouncerTestSupport
 
     func tarballRequests() -> [String] { server.requests.filter { $0.hasSuffix(".tgz") } }
 
-    @Test func ciInstallsOnlyVerifiedTarballs() throws {
+    /// `npm ci`, and `npm install` with an existing lock: every tarball fetched
+    /// once by Bouncer, the real npm offline (no tarball, no packument), the
+    /// lock unchanged.
+    @Test(arguments: ["npm ci", "npm install"])
+    func lockedInstallUsesOnlyVerifiedTarballs(command: String) throws {
         defer { harness.cleanup() }
         try project()
+        let lock = try #require(snapshot("package-lock.json"))
         let before = server.requests.count
-        let result = try harness.sh("npm ci")
+        let result = try harness.sh(command)
         #expect(result.status == 0, "\(result.err)")
         #expect(nodeModules() == ["app", "lib", "tinyutil"])
         let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
@@ -124,6 +129,7 @@ import BouncerTestSupport
         let during = Array(server.requests.dropFirst(before)).sorted()
         #expect(during == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
         #expect(result.err.contains("lib@1.0.0"), "\(result.err)")
+        #expect(snapshot("package-lock.json") == lock)
     }
 
     @Test func tamperedTarballIsRefused() throws {
@@ -194,7 +200,7 @@ import BouncerTestSupport
     }
 
     /// The policy's "archive" limits hold for the tarball check: the same
-    /// project that installs with the defaults (ciInstallsOnlyVerifiedTarballs)
+    /// project that installs with the defaults (lockedInstallUsesOnlyVerifiedTarballs)
     /// is refused when the policy allows fewer entries than a package has.
     @Test func policyArchiveLimitsApplyToTarballs() throws {
         defer { harness.cleanup() }
@@ -316,22 +322,6 @@ import BouncerTestSupport
         #expect(nodeModules() == ["extra"])
         #expect(String(decoding: snapshot("package.json") ?? Data(), as: UTF8.self).contains("\"extra\""))
         #expect(harness.exists("package-lock.json"))
-    }
-
-    /// `npm install` (not ci) with an existing lock: the same verified, offline install.
-    @Test func installWithAnExistingLockInstallsOnlyVerifiedTarballs() throws {
-        defer { harness.cleanup() }
-        try project()
-        let lock = try #require(snapshot("package-lock.json"))
-        let before = server.requests.count
-        let result = try harness.sh("npm install")
-        #expect(result.status == 0, "\(result.err)")
-        #expect(nodeModules() == ["app", "lib", "tinyutil"])
-        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
-        #expect(run.out == "lib@1.0.0 tinyutil@1.2.0\n", "\(run.err)")
-        // Bouncer fetched each tarball once; the real npm fetched nothing (no packument either).
-        #expect(Array(server.requests.dropFirst(before)).sorted() == ["GET /app-2.0.0.tgz", "GET /lib-1.0.0.tgz", "GET /tinyutil-1.2.0.tgz"])
-        #expect(snapshot("package-lock.json") == lock)
     }
 
     @Test func installWithAnExistingLockRefusesATamperedTarball() throws {
