@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bouncer", targets: ["bouncer"]),
-        .library(name: "BouncerCore", targets: ["BouncerCore"]),
+        
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,17 +37,43 @@ let package = Package(
             providers: [.apt(["libarchive-dev"])]),
         .target(name: "CArchiveShims", dependencies: ["CArchive"], path: "Sources/CArchiveShims"),
 
-        // MARK: - Bouncer
+        // MARK: - Bouncer, in layers: each target imports only the ones above it here.
 
+        // Base: errors, digests, crypto (OpenSSL), strict JSON, time, files, the report shape.
         .target(
-            name: "BouncerCore",
-            dependencies: ["COpenSSL", "COpenSSLShims", "CCurl", "CCurlShims", "CArchive", "CArchiveShims"],
-            path: "Sources/BouncerCore",
+            name: "BouncerBase",
+            dependencies: ["COpenSSL", "COpenSSLShims"],
+            path: "Sources/BouncerBase"),
+        // I/O: transfers (libcurl) into the content-addressed store, archives (libarchive).
+        .target(
+            name: "BouncerIO",
+            dependencies: ["BouncerBase", "CCurl", "CCurlShims", "CArchive", "CArchiveShims"],
+            path: "Sources/BouncerIO"),
+        // Verification of signed material: checksum lists, OpenPGP, minisign, signify, SSH.
+        .target(
+            name: "BouncerSignatures",
+            dependencies: ["BouncerBase", "BouncerIO"],
+            path: "Sources/BouncerSignatures"),
+        // Sigstore bundles, DSSE, attestations (in-toto, SLSA, npm, PEP 740), TUF.
+        .target(
+            name: "BouncerSigstore",
+            dependencies: ["BouncerBase", "BouncerIO"],
+            path: "Sources/BouncerSigstore",
             exclude: ["Sigstore/Resources/README.md"]),
+        // Policy: policy.json, evidence checks, the lock, freshness, and the guard pipeline.
+        .target(
+            name: "BouncerPolicy",
+            dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore"],
+            path: "Sources/BouncerPolicy"),
+        // Tools: one adapter per real tool (curl, wget, pip, npm) and the shim runner.
+        .target(
+            name: "BouncerTools",
+            dependencies: ["BouncerBase", "BouncerIO", "BouncerPolicy"],
+            path: "Sources/BouncerTools"),
         .target(
             name: "BouncerCLI",
             dependencies: [
-                "BouncerCore",
+                "BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/BouncerCLI"),
@@ -55,12 +81,12 @@ let package = Package(
 
         // MARK: - Test support and tests
 
-        .target(name: "BouncerTestSupport", dependencies: ["BouncerCore"], path: "Sources/BouncerTestSupport"),
+        .target(name: "BouncerTestSupport", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools"], path: "Sources/BouncerTestSupport"),
         .testTarget(
-            name: "BouncerCoreTests", dependencies: ["BouncerCore", "BouncerTestSupport"],
+            name: "BouncerCoreTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerTestSupport"],
             path: "Tests/BouncerCoreTests"),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["BouncerCore", "BouncerCLI", "BouncerTestSupport", "bouncer"],
+            name: "EndToEndTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerCLI", "BouncerTestSupport", "bouncer"],
             path: "Tests/EndToEndTests"),
     ]
 )

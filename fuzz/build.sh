@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds fuzz/.build/bouncer-fuzz: BouncerCore's sources compiled into one module with the
+# Builds fuzz/.build/bouncer-fuzz: the Bouncer library targets' sources compiled into one module with the
 # harnesses, instrumented for libFuzzer + AddressSanitizer. (SwiftPM cannot link a fuzzer
 # executable here: it renames main and ld.gold crashes on libFuzzer's main.)
 set -euo pipefail
@@ -19,8 +19,17 @@ for c in "$root"/Sources/C*Shims/*.c; do
         -I "$root/Sources/COpenSSL" -I "$root/Sources/CCurl" -I "$root/Sources/CArchive" "$c" -o "$o"
     objs+=("$o")
 done
-mapfile -t sources < <(find "$root/Sources/BouncerCore" "$root/fuzz/Harnesses" -name '*.swift' | sort)
-swiftc -g -O -sanitize=fuzzer,address -parse-as-library -module-name BouncerFuzz \
+# The layered targets become one module here (the harnesses reach internal parsers), so
+# copies of their sources drop the imports of each other.
+rm -rf "$out/src"
+for target in BouncerBase BouncerIO BouncerSignatures BouncerSigstore BouncerPolicy BouncerTools; do
+    (cd "$root/Sources" && find "$target" -name '*.swift') | while read -r file; do
+        mkdir -p "$out/src/$(dirname "$file")"
+        grep -vE '^import Bouncer(Base|IO|Signatures|Sigstore|Policy|Tools)$' "$root/Sources/$file" >"$out/src/$file"
+    done
+done
+mapfile -t sources < <(find "$out/src" "$root/fuzz/Harnesses" -name '*.swift' | sort)
+swiftc -g -O -sanitize=fuzzer,address -parse-as-library -module-name BouncerFuzz -package-name Bouncer \
     -I "$root/Sources/COpenSSL" -I "$root/Sources/CCurl" -I "$root/Sources/CArchive" \
     -I "$out/modules/COpenSSLShims" -I "$out/modules/CCurlShims" -I "$out/modules/CArchiveShims" \
     "${sources[@]}" "${objs[@]}" -lssl -lcrypto -ldl -o "$out/bouncer-fuzz"

@@ -1,6 +1,11 @@
 import ArgumentParser
-import BouncerCore
 import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// The identity and trust-root options shared by verify-bundle, verify-attestation and verify-npm.
 struct AttestationIdentityOptions: ParsableArguments {

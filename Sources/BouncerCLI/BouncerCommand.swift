@@ -1,4 +1,10 @@
 import ArgumentParser
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 public struct BouncerCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(

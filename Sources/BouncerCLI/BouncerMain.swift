@@ -1,8 +1,13 @@
 import ArgumentParser
-import BouncerCore
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// Parses argv, runs the command and maps every failure to the documented
 /// exit code: 0 verified, 1 refused, 2 usage or configuration, 3 transport or I/O.

@@ -1,6 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// Writes to stdout (buffered, through a FILE of our own so Swift 6 sees no
 /// shared C global) and to stderr (unbuffered, straight to the descriptor).

@@ -1,9 +1,14 @@
 import ArgumentParser
-import BouncerCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,10 @@
 import ArgumentParser
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,10 @@
-import BouncerCore
 import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// Output shared by the policy commands (fetch, lock, check, explain): one
 /// human line per artifact, `--json` objects, and GitHub Actions `::error`

@@ -1,8 +1,13 @@
-import BouncerCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// Bouncer started as a tool: `bouncer --as TOOL [--shim PATH] ARGS...` (the
 /// shim scripts) or a binary named like the tool (argv[0] is curl, wget, pip,

@@ -1,6 +1,11 @@
 import ArgumentParser
-import BouncerCore
 import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

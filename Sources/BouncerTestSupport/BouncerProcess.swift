@@ -1,4 +1,10 @@
 import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// Runs the built `bouncer` binary (or any program) and captures its output,
 /// for end-to-end tests that check what a person would see and the exit code.

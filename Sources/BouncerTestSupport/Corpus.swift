@@ -1,4 +1,10 @@
 import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// The real-world corpus in `../shared/corpus`, read in place and never copied
 /// into the repository. Tests that need it call `Corpus.root()` and skip,

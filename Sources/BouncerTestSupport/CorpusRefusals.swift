@@ -1,3 +1,9 @@
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 /// Why each `"expect": "fail"` case of the corpus's Sigstore and attestation
 /// formats is refused, as the CLI reports it: the exit code, the `--json`
 /// reason code and a fragment of its message. The corpus tests require the

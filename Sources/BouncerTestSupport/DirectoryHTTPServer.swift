@@ -2,6 +2,12 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// A real HTTP/1.1 server on 127.0.0.1 serving the files under a directory,
 /// for package-index tests (a PEP 503 simple index, an npm registry): GET and

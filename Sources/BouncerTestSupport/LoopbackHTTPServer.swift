@@ -2,6 +2,12 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// A real HTTP/1.1 server on 127.0.0.1 for tests, with the misbehaviours a
 /// fetcher must survive. One thread per connection; every response closes

@@ -1,4 +1,10 @@
 import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// An HTTPS server on 127.0.0.1 with a certificate made at test time by the
 /// real `openssl` (Python's ssl module serves it). Routes: `/files/NAME`

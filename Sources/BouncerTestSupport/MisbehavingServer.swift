@@ -2,6 +2,12 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// An HTTP/1.1 server on 127.0.0.1 that answers each path with a scripted
 /// sequence of responses: the n-th request to a path gets the n-th response

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 import BouncerTestSupport
 
 /// Mutated archives (bit flips, truncations, spliced bytes) must never crash

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 import BouncerTestSupport
 
 /// Each hostile archive must be refused with the offending entry named, and

@@ -1,5 +1,10 @@
 import Testing
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// The lexical path rules and the order-aware entry screen, without any archive.
 @Suite struct ArchiveScreenTests {

@@ -1,5 +1,10 @@
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 @Suite struct ChecksumListTests {
     static let abc256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -1,5 +1,10 @@
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 @Suite struct DigestVectorTests {
     // FIPS 180-2 / NIST CSRC example vectors.

@@ -1,5 +1,10 @@
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// `PublicKey(ecPoint:)` and `PublicKey(rsaModulus:exponent:)` build keys
 /// through OSSL_PARAM_BLD, which keeps pointers until EVP_PKEY_fromdata; these

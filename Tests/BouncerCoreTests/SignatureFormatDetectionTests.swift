@@ -1,4 +1,9 @@
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 import Testing
 
 /// Detection hands a signature file to exactly one format, from its content.

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 import BouncerTestSupport
 
 /// GitHub's private Sigstore instance (its own Fulcio, a timestamp authority,

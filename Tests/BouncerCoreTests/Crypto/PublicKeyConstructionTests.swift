@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import BouncerTestSupport
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// Regression for the RSA and EC constructors: OSSL_PARAM_BLD keeps the
 /// pointers it is given until to_param, and Swift's temporary C strings did

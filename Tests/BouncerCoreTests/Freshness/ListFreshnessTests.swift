@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// The rollback rule for signed lists, as a pure function of what was seen.
 @Suite struct ListFreshnessTests {

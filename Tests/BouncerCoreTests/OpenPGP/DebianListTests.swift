@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import BouncerTestSupport
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 @Suite struct DebianListTests {
     static let hexA = String(repeating: "a", count: 64)
@@ -81,8 +86,8 @@ import BouncerTestSupport
         let bytes = [UInt8](compressed.stdout)
         #expect(CompressedIndex.isCompressed(bytes))
         #expect(try CompressedIndex.decompress(bytes, source: "P") == plain)
-        #expect(throws: DebianListError.self) { try CompressedIndex.decompress(bytes, source: "P", limit: 100) }
-        #expect(throws: DebianListError.self) { try CompressedIndex.decompress(Array(bytes.prefix(bytes.count / 2)), source: "P") }
+        #expect(throws: DecompressionError.self) { try CompressedIndex.decompress(bytes, source: "P", limit: 100) }
+        #expect(throws: DecompressionError.self) { try CompressedIndex.decompress(Array(bytes.prefix(bytes.count / 2)), source: "P") }
     }
 }
 

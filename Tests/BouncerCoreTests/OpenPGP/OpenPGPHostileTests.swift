@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import BouncerTestSupport
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// Mutated and truncated real signatures and keyrings: every outcome is a
 /// refusal or a typed error, never a crash and never a pass.

@@ -1,5 +1,10 @@
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// The npm registry layout `registrySignature` relies on to find the packument.
 @Suite struct NpmTarballURLTests {

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import BouncerTestSupport
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// The `ArtifactGuard` seam as the pip and npm adapters use it: claimed
 /// digests from the tools' metadata, package coordinates in the lock.

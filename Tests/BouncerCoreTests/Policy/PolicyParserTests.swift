@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// policy.json v1: the design's example is accepted as written; every
 /// malformed policy is refused with a message naming the JSON path.
@@ -146,7 +151,11 @@ import Testing
         (#"{"version": 1, "keys": {"k": {"type": "minisign", "key": "RW"}}, "rules": [{"match": {"host": "h"}, "require": [{"sigstore": {"bundle": "{url}.sigstore.json", "key": "k"}}]}]}"#, "$.rules[0].require[0].sigstore.key", "of type 'minisign', which cannot verify this"),
         (#"{"version": 1, "rules": [], "exceptions": [{"match": {"host": "h"}, "until": "2026-13-01", "reason": "r"}]}"#, "$.exceptions[0].until", "is not a date"),
         (#"{"version": 1, "rules": [], "exceptions": [{"match": {"host": "h"}, "until": "2026-12-01"}]}"#, "$.exceptions[0].reason", "missing required field 'reason'"),
-        (#"{"version": 1, "rules": [], "#, "$", "not valid JSON"),
+        (#"{"version": 1, "rules": [], "#, "line 1, column 29", "not valid JSON: expected a member name"),
+        // One strict reader: a duplicate key (jq and Python take the last, a first-wins reader the first) and trailing commas.
+        (#"{"version": 1, "mode": "enforce", "rules": [], "mode": "audit"}"#, "line 1, column 48", "duplicate member \"mode\""),
+        ("{\"version\": 1,\n  \"rules\": [],\n}", "line 3, column 1", "trailing comma before '}'"),
+        (#"{"version": 1, "rules": [{"match": {"ecosystem": "pypi"}, "require": [{"digest": {}},]}]}"#, "line 1, column 86", "trailing comma before ']'"),
         (#"{"version": 1, "rules": [], "archive": []}"#, "$.archive", "expected an object, found an array"),
         (#"{"version": 1, "rules": [], "archive": {"maxSize": "1G"}}"#, "$.archive.maxSize", "unknown key 'maxSize'"),
         (#"{"version": 1, "rules": [], "archive": {"maxUnpackedSize": "lots"}}"#, "$.archive.maxUnpackedSize", "'lots' is not a size"),

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import BouncerTestSupport
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// schema/policy.schema.json (for editors) agrees with the parser on the
 /// design's example, the repository's own policy.json and malformed policies.

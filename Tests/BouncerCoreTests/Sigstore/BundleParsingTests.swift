@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 
 /// Strict, bounded bundle parsing: every malformed field is refused with an
 /// error naming its JSON path; nothing traps on hostile input.

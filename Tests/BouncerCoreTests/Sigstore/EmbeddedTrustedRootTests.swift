@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 import BouncerTestSupport
 
 /// The embedded production and staging trusted roots are the files the
@@ -8,7 +13,7 @@ import BouncerTestSupport
 /// there, read from the README at test time, so that changing either the
 /// roots or the recorded values alone fails.
 @Suite struct EmbeddedTrustedRootTests {
-    static let readme = Corpus.packageRoot.appendingPathComponent("Sources/BouncerCore/Sigstore/Resources/README.md")
+    static let readme = Corpus.packageRoot.appendingPathComponent("Sources/BouncerSigstore/Sigstore/Resources/README.md")
 
     /// `constant → sha256` from the README's table rows: "| `production` | … | `<64 hex>` |".
     static func recordedDigests() throws -> [String: String] {

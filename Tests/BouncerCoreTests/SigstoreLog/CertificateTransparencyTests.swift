@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 import BouncerTestSupport
 
 /// Embedded SCTs of real Fulcio certificates from the corpus, verified with

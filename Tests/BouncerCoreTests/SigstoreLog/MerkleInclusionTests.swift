@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 
 /// RFC 6962 / 9162 inclusion proofs: the published reference tree (8 leaves,
 /// roots for every size, audit paths from the CT test data), an independent

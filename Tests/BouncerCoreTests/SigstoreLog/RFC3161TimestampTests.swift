@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 import BouncerTestSupport
 
 /// RFC 3161 timestamps from real corpus bundles (Sigstore staging TSA,

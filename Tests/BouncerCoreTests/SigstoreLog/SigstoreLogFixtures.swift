@@ -1,5 +1,10 @@
 import Foundation
-@testable import BouncerCore
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerSignatures
+@testable import BouncerSigstore
+@testable import BouncerPolicy
+@testable import BouncerTools
 import BouncerTestSupport
 
 /// Reads the parts of real corpus bundles and trusted roots that the log

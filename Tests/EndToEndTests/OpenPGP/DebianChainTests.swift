@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 import BouncerTestSupport
 
 /// The real secure-APT chain on this machine: InRelease (from apt-get

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-import BouncerCore
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+import BouncerPolicy
+import BouncerTools
 import BouncerTestSupport
 
 /// cosign's older `sign-blob --bundle` JSON (formats.md §5.12), rebuilt from a

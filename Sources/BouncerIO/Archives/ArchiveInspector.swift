@@ -1,0 +1,114 @@
+import BouncerBase
+/// Reads a whole archive once: lists and hashes every entry, screens each as
+/// `bouncer unpack` would (reporting rather than stopping), and runs the
+/// wheel RECORD or npm package checks when the archive is one of those.
+/// Limits still stop the read: a bomb is not inspected to the end.
+public enum ArchiveInspector {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Wheel for `.whl`, npm for `.tgz` holding `<top>/package.json`, else plain.
+        case auto, plain, wheel, npm
+    }
+
+    public struct Options: Sendable {
+        public var kind: Kind = .auto
+        public var expectName: String?
+        public var expectVersion: String?
+        /// Report names that collide when case is ignored (as `unpack --refuse-case-collisions` refuses them).
+        public var refuseCaseCollisions = false
+        public init(kind: Kind = .auto, expectName: String? = nil, expectVersion: String? = nil, refuseCaseCollisions: Bool = false) {
+            self.kind = kind
+            self.expectName = expectName
+            self.expectVersion = expectVersion
+            self.refuseCaseCollisions = refuseCaseCollisions
+        }
+    }
+
+    /// Small metadata files kept in memory for the checks; larger is a problem.
+    static let metadataCap = 16 << 20
+
+    public static func inspect(_ reader: ArchiveReader, options: Options = Options()) throws(ArchiveError) -> InspectionReport {
+        let lowerName = reader.name.lowercased()
+        let wheel = options.kind == .wheel || (options.kind == .auto && lowerName.hasSuffix(".whl"))
+        let algorithms: [HashAlgorithm] = wheel ? [.sha256, .sha384, .sha512] : [.sha256]
+        var screen = EntryScreen(limits: reader.limits, refuseCaseCollisions: options.refuseCaseCollisions)
+        var entries: [InspectionReport.Entry] = []
+        var problems: [(ArchiveError, String)] = []
+        var files: [String: WheelRecordCheck.FileFacts] = [:]
+        var records: [String: [UInt8]] = [:]
+        var manifests: [String: [UInt8]] = [:]
+        var topLevel: [String] = []
+        var hasBindingGyp = false
+
+        while let entry = try reader.next() {
+            var admitted: EntryScreen.Admitted? = nil
+            do {
+                admitted = try screen.admit(entry)
+            } catch {
+                problems.append((error, entry.path))
+            }
+            var record = InspectionReport.Entry(path: entry.path, type: entry.kind, size: nil, mode: entry.octalMode,
+                                                sha256: nil, linkTarget: entry.linkTarget)
+            if let first = admitted?.components.first, topLevel.last != first { topLevel.append(first) }
+            if entry.kind == .file {
+                let wanted = admitted.flatMap { metadataRole($0.components) }
+                let hasher = MultiHasher(algorithms)
+                var kept: [UInt8] = []
+                var overflow = false
+                try reader.readContiguous { block in
+                    hasher.update(block)
+                    if wanted != nil && !overflow {
+                        if kept.count + block.count > metadataCap { overflow = true } else { kept.append(contentsOf: block) }
+                    }
+                }
+                let digests = hasher.finalize()
+                record.size = hasher.byteCount
+                record.sha256 = digests[.sha256]?.hex
+                if let admitted {
+                    files[admitted.path] = .init(digests: digests, size: hasher.byteCount, entry: entry.path)
+                    if admitted.components.count == 2 && admitted.components[1] == "binding.gyp" { hasBindingGyp = true }
+                    switch wanted {
+                    case _ where overflow:
+                        problems.append((.unsafePath(entry: entry.path, reason: "metadata file larger than \(metadataCap) bytes"), entry.path))
+                    case .record?: records[admitted.path] = kept
+                    case .manifest?: manifests[admitted.path] = kept
+                    case nil: break
+                    }
+                }
+            }
+            entries.append(record)
+        }
+
+        var report = InspectionReport(archive: reader.name, format: reader.formatName,
+                                      compression: reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"), totalBytes: reader.totalBytes)
+        report.entries = entries
+        for (error, entry) in problems { report.add(error, entry: entry) }
+        if wheel {
+            if reader.container != .zip {
+                report.add(code: "wheel-not-zip", entry: nil, "a wheel must be a zip archive, this is \(reader.formatName)")
+            }
+            WheelRecordCheck.check(records: records, files: files, report: &report)
+        }
+        let npm = options.kind == .npm || (options.kind == .auto && !wheel && !manifests.isEmpty
+            && (lowerName.hasSuffix(".tgz") || lowerName.hasSuffix(".tar.gz")))
+        if npm {
+            // formats.md §12.2: gzip'd tar and nothing else, as npm itself reads it.
+            if reader.container != .tar || reader.filters != ["gzip"] {
+                report.add(code: "npm-not-tgz", entry: nil, "an npm package must be a gzip'd tar, this is "
+                    + "\(reader.formatName) with compression \(reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"))")
+            }
+            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, hasBindingGyp: hasBindingGyp,
+                                  expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
+        }
+        return report
+    }
+
+    private enum MetadataRole { case record, manifest }
+
+    /// `X.dist-info/RECORD` and `<top>/package.json`, one level down.
+    private static func metadataRole(_ components: [String]) -> MetadataRole? {
+        guard components.count == 2 else { return nil }
+        if components[1] == "RECORD" && components[0].hasSuffix(".dist-info") { return .record }
+        if components[1] == "package.json" { return .manifest }
+        return nil
+    }
+}

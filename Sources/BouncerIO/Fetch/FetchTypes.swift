@@ -1,0 +1,125 @@
+import Foundation
+import BouncerBase
+
+/// One download: the URL, the digests to compute while it streams, and caps.
+public struct FetchRequest: Sendable {
+    public var url: String
+    /// Digests computed in the same pass; sha256 is always included.
+    public var algorithms: [HashAlgorithm]
+    /// Abort once the body exceeds this many bytes (nil: `FetchOptions.maxSize`).
+    public var maxSize: UInt64?
+
+    public init(url: String, algorithms: [HashAlgorithm] = [.sha256], maxSize: UInt64? = nil) {
+        self.url = url
+        self.algorithms = algorithms.contains(.sha256) ? algorithms : [.sha256] + algorithms
+        self.maxSize = maxSize
+    }
+}
+
+public struct FetchOptions: Sendable {
+    /// Seconds to wait for a TCP/TLS connection.
+    public var connectTimeout: Int = 30
+    /// Seconds without receiving a byte before a transfer counts as stalled.
+    public var stallTimeout: Int = 30
+    public var maxRedirects: Int = 10
+    /// Default size cap when a request names none: 4 GiB.
+    public var maxSize: UInt64 = 4 << 30
+    /// Further attempts after a transient failure (connection refused or
+    /// reset, timeout, truncated body, HTTP 408/429/5xx). Each starts from
+    /// byte 0: a resumed download could splice two different bodies.
+    public var retries: Int = 2
+    /// Seconds before the first retry; doubled for each further one.
+    public var retryDelay: Double = 0.5
+    /// Transfers run at once through the curl multi interface.
+    public var parallel: Int = 6
+    /// Draw a progress bar on stderr (only honoured when stderr is a terminal).
+    public var progress: Bool = true
+    /// PEM file of CA certificates to trust instead of the system's (nil: the
+    /// system store). Defaults to the variables curl and OpenSSL users already
+    /// set for private CAs: BOUNCER_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE.
+    public var caBundle: String?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        caBundle = ["BOUNCER_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"].lazy
+            .compactMap { environment[$0] }.first { !$0.isEmpty }
+    }
+}
+
+/// A completed download: the temp file in the store holding exactly the
+/// bytes that were hashed, and their digests.
+public struct FetchedArtifact: Sendable {
+    public let url: String
+    public let effectiveURL: String
+    public let path: String
+    public let size: UInt64
+    public let digests: [HashAlgorithm: Digest]
+
+    /// The sha256 digest (always computed).
+    public var sha256: Digest {
+        digests[.sha256] ?? Digest(trusted: .sha256, bytes: [])
+    }
+}
+
+/// Why a download failed. All are transport failures (exit 3) except a body
+/// over the size cap, which is the server's fault and refused (exit 1), and
+/// a malformed URL (exit 2).
+public enum FetchError: BouncerFailure, Equatable {
+    case invalidURL(String)
+    case httpStatus(url: String, status: Int)
+    case tooLarge(url: String, limit: UInt64)
+    case tooManyRedirects(url: String, limit: Int)
+    case insecureRedirect(url: String)
+    case stalled(url: String, seconds: Int)
+    case truncated(url: String, received: UInt64)
+    case connection(url: String, detail: String)
+    case transport(url: String, detail: String)
+    case io(String)
+
+    public var family: ErrorFamily {
+        switch self {
+        case .invalidURL: .configuration
+        case .tooLarge, .insecureRedirect: .evidence
+        default: .transport
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .invalidURL: "fetch-invalid-url"
+        case .httpStatus: "fetch-http-status"
+        case .tooLarge: "fetch-too-large"
+        case .tooManyRedirects: "fetch-too-many-redirects"
+        case .insecureRedirect: "fetch-insecure-redirect"
+        case .stalled: "fetch-stalled"
+        case .truncated: "fetch-truncated"
+        case .connection: "fetch-connection"
+        case .transport: "fetch-transport"
+        case .io: "fetch-io"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): "invalid URL '\(Redaction.url(url))' (only http, https and file:/// URLs are fetched)"
+        case .httpStatus(let url, let status): "\(Redaction.url(url)): HTTP \(status)"
+        case .tooLarge(let url, let limit): "\(Redaction.url(url)): body is larger than the \(limit)-byte limit; download aborted"
+        case .tooManyRedirects(let url, let limit):
+            "\(Redaction.url(url)): more than \(limit) redirects (a redirect loop?)"
+        case .insecureRedirect(let url): "\(Redaction.url(url)): redirect from https to a non-https URL refused"
+        case .stalled(let url, let seconds): "\(Redaction.url(url)): no data received for \(seconds) s; transfer abandoned"
+        case .truncated(let url, let received):
+            "\(Redaction.url(url)): connection closed after \(received) bytes, before the whole body arrived"
+        case .connection(let url, let detail): "\(Redaction.url(url)): cannot connect: \(detail)"
+        case .transport(let url, let detail): "\(Redaction.url(url)): \(detail)"
+        case .io(let message): message
+        }
+    }
+
+    var isTransient: Bool {
+        switch self {
+        case .httpStatus(_, let status): status == 408 || status == 429 || (500...599).contains(status)
+        case .stalled, .truncated, .connection: true
+        default: false
+        }
+    }
+}

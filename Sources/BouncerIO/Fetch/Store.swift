@@ -1,0 +1,74 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+
+/// Bouncer's content-addressed store: `<root>/sha256/<2 hex>/<64 hex>` for
+/// verified blobs and `<root>/tmp/` for downloads in progress. The root is
+/// `BOUNCER_CACHE`, else `$XDG_CACHE_HOME/bouncer`, else `~/.cache/bouncer`.
+///
+/// Anything under a cache directory can be changed by any program the user
+/// runs, so a blob is re-hashed every time it is taken from the store.
+public struct Store: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["BOUNCER_CACHE"], !explicit.isEmpty { return explicit }
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/bouncer" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.cache/bouncer"
+    }
+
+    public static func standard() -> Store { Store(root: defaultRoot()) }
+
+    var temporaryDirectory: String { root + "/tmp" }
+
+    public func blobPath(for sha256: Digest) -> String {
+        let hex = sha256.hex
+        return "\(root)/sha256/\(hex.prefix(2))/\(hex)"
+    }
+
+    /// A new, empty, exclusively created file in the store's temp directory.
+    public func makeTemporaryFile(prefix: String = "download") throws(BouncerError) -> (fd: Int32, path: String) {
+        try Filesystem.makeDirectories(temporaryDirectory)
+        return try Filesystem.createExclusive(in: temporaryDirectory, prefix: prefix)
+    }
+
+    /// Files a verified temp file under its digest (by hard link, so the temp
+    /// path stays valid for the caller to rename into place). An existing
+    /// blob is replaced atomically.
+    @discardableResult
+    public func adopt(temporaryPath: String, sha256: Digest) throws(BouncerError) -> String {
+        guard sha256.algorithm == .sha256 else { throw .io("store keys are sha256 digests") }
+        let blob = blobPath(for: sha256)
+        try Filesystem.makeDirectories(Filesystem.split(blob).directory)
+        let staging = blob + ".\(UInt32.random(in: 0...UInt32.max)).tmp"
+        if link(temporaryPath, staging) != 0 {
+            throw .io("cannot link \(temporaryPath) into the store: \(errnoDescription())")
+        }
+        if rename(staging, blob) != 0 {
+            let reason = errnoDescription()
+            unlink(staging)
+            throw .io("cannot file \(blob) in the store: \(reason)")
+        }
+        return blob
+    }
+
+    /// The blob for `sha256` if present and still intact; a corrupted blob is removed.
+    public func verifiedBlob(_ sha256: Digest) -> String? {
+        let path = blobPath(for: sha256)
+        guard FileManager.default.fileExists(atPath: path),
+              let result = try? FileHasher.hash(path: path, algorithms: [.sha256]),
+              let actual = result.digests[.sha256] else { return nil }
+        guard actual.matches(sha256) else {
+            unlink(path)
+            return nil
+        }
+        return path
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+
+/// bouncer.lock: one entry per artifact (URL or package coordinates), its
+/// sha256 and size, and a short record of the evidence that verified it.
+/// Encoded deterministically: entries sorted by key, object keys sorted,
+/// pretty-printed, no timestamps. Same inputs give a byte-identical file.
+public struct Lockfile: Codable, Sendable, Equatable {
+    public var version: Int
+    public var artifacts: [LockEntry]
+
+    public init(version: Int = 1, artifacts: [LockEntry] = []) {
+        self.version = version
+        self.artifacts = artifacts
+    }
+
+    public func entry(forKey key: String) -> LockEntry? {
+        artifacts.first { $0.key == key }
+    }
+
+    /// Inserts or replaces the entry with the same key.
+    public mutating func upsert(_ entry: LockEntry) {
+        if let index = artifacts.firstIndex(where: { $0.key == entry.key }) {
+            artifacts[index] = entry
+        } else {
+            artifacts.append(entry)
+        }
+    }
+
+    /// The canonical bytes: sorted entries, sorted keys, two-space pretty
+    /// JSON (`"key": value`, `[]` when empty), final newline. Written here
+    /// rather than by JSONEncoder, whose pretty layout differs between
+    /// Foundation versions and platforms: a team's macOS and Linux machines
+    /// must write the same bytes for the same lock.
+    public func encoded() -> [UInt8] {
+        var out = LockJSONWriter()
+        out.object(indent: 0, [
+            ("artifacts", { out in
+                let sorted = artifacts.sorted { $0.key < $1.key }
+                out.array(indent: 1, sorted.map { entry in { out in entry.write(to: &out, indent: 2) } })
+            }),
+            ("version", { out in out.number(version) }),
+        ])
+        out.bytes.append(0x0A)
+        return out.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8], file: String) throws(BouncerError) -> Lockfile {
+        let lock: Lockfile
+        do { lock = try JSONDocument.decode(Lockfile.self, from: bytes) } catch {
+            throw BouncerError(.configuration, code: "lock-invalid", "\(file): not a valid bouncer.lock: \(error)",
+                               hint: "restore it from version control, or remove it to start over")
+        }
+        guard lock.version == 1 else {
+            throw BouncerError(.configuration, code: "lock-invalid", "\(file): unsupported lockfile version \(lock.version)")
+        }
+        var seen = Set<String>()
+        for entry in lock.artifacts {
+            guard seen.insert(entry.key).inserted else {
+                throw BouncerError(.configuration, code: "lock-invalid", "\(file): duplicate entry '\(entry.key)'")
+            }
+            guard (try? Digest(algorithm: .sha256, hex: entry.sha256)) != nil else {
+                throw BouncerError(.configuration, code: "lock-invalid", "\(file): entry '\(entry.key)': sha256 is not a sha256 digest")
+            }
+        }
+        return lock
+    }
+}
+
+public struct LockEntry: Codable, Sendable, Equatable {
+    /// `url:<URL>` for plain downloads, `<ecosystem>:<name>@<version>` for packages.
+    public var key: String
+    /// Where the bytes came from (credentials removed).
+    public var url: String
+    public var ecosystem: String
+    public var package: String?
+    public var version: String?
+    public var sha256: String
+    public var size: UInt64
+    /// The rule that admitted it ("unmatched" when none did).
+    public var rule: String
+    public var evidence: [LockEvidence]
+
+    public init(key: String, url: String, ecosystem: String, package: String?, version: String?, sha256: String,
+                size: UInt64, rule: String, evidence: [LockEvidence]) {
+        self.key = key
+        self.url = url
+        self.ecosystem = ecosystem
+        self.package = package
+        self.version = version
+        self.sha256 = sha256
+        self.size = size
+        self.rule = rule
+        self.evidence = evidence
+    }
+
+    /// The lock key for a request: its package coordinates when known, else its URL.
+    public static func key(for request: ArtifactRequest) -> String {
+        if let package = request.package, let version = request.version {
+            return "\(request.ecosystem):\(package)@\(version)"
+        }
+        return "url:" + Redaction.url(request.url)
+    }
+
+    /// The URL a lock records for an artifact: as shown (credentials removed),
+    /// except that a local file beside the lock (a wheelhouse in the project)
+    /// is recorded relative to the lock's directory, `file:wheels/x.whl`, so
+    /// every checkout of the project records (and, frozen, expects) the same.
+    /// The directory is compared percent-decoded (pip writes `%20` for a
+    /// space); the relative part is kept as the URL spells it.
+    public static func recordedURL(_ shown: String, lockDirectory: String) -> String {
+        let directory = lockDirectory.hasSuffix("/") ? String(lockDirectory.dropLast()) : lockDirectory
+        guard shown.hasPrefix("file:///"), !directory.isEmpty else { return shown }
+        let path = shown.dropFirst("file://".count)
+        // The first "/" after which the decoded path so far is the directory.
+        for slash in path.indices where path[slash] == "/" && slash > path.startIndex {
+            guard let decoded = String(path[..<slash]).removingPercentEncoding, decoded.count <= directory.count else { break }
+            guard decoded == directory else { continue }
+            let relative = path[path.index(after: slash)...]
+            // Only a plain path below the directory; anything odd stays absolute.
+            let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+            guard !relative.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.removingPercentEncoding == ".." }) else {
+                return shown
+            }
+            return "file:" + relative
+        }
+        return shown
+    }
+
+    /// The inverse of `recordedURL`: where to read a recorded file from again.
+    public static func fetchURL(_ recorded: String, lockDirectory: String) -> String {
+        guard recorded.hasPrefix("file:"), !recorded.hasPrefix("file://") else { return recorded }
+        let directory = lockDirectory.hasSuffix("/") ? String(lockDirectory.dropLast()) : lockDirectory
+        // Unreserved characters and "/" as they are, the rest percent-encoded (as pip spells paths).
+        var encoded = ""
+        for byte in directory.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                encoded += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0x0F, radix: 16, uppercase: true)
+            }
+        }
+        return "file://" + encoded + "/" + recorded.dropFirst("file:".count)
+    }
+
+    /// The family a new version replaces: the package name, or the URL with
+    /// every run of digits replaced by `#` (app-1.4.0.tar.gz and
+    /// app-1.5.0.tar.gz are one family).
+    public var family: String { Self.family(ecosystem: ecosystem, package: package, url: url) }
+
+    public static func family(ecosystem: String, package: String?, url: String) -> String {
+        if let package { return "\(ecosystem):\(package)" }
+        var out = ""
+        var inDigits = false
+        for character in url {
+            if character.isASCII && character.isNumber {
+                if !inDigits { out.append("#") }
+                inDigits = true
+            } else {
+                out.append(character)
+                inDigits = false
+            }
+        }
+        return "url:" + out
+    }
+
+    /// The evidence kinds recorded, for downgrade comparison.
+    public var kinds: Set<String> { Set(evidence.map(\.kind)) }
+
+    /// Keys in sorted order; absent optionals are left out, as JSONEncoder does.
+    func write(to out: inout LockJSONWriter, indent: Int) {
+        var fields: [(String, (inout LockJSONWriter) -> Void)] = [
+            ("ecosystem", { $0.string(ecosystem) }),
+            ("evidence", { out in out.array(indent: indent + 1, evidence.map { item in { out in item.write(to: &out, indent: indent + 2) } }) }),
+            ("key", { $0.string(key) }),
+            ("rule", { $0.string(rule) }),
+            ("sha256", { $0.string(sha256) }),
+            ("size", { $0.number(size) }),
+            ("url", { $0.string(url) }),
+        ]
+        if let package { fields.append(("package", { $0.string(package) })) }
+        if let version { fields.append(("version", { $0.string(version) })) }
+        out.object(indent: indent, fields.sorted { $0.0 < $1.0 })
+    }
+}
+
+/// What verified a locked artifact, briefly.
+public struct LockEvidence: Codable, Sendable, Equatable {
+    public var kind: String
+    /// A key fingerprint / key id / SSH principal, or a keyless identity.
+    public var signer: String?
+    public var issuer: String?
+    /// Where the evidence came from (checksum list URL, signature URL).
+    public var source: String?
+    public var logIndex: String?
+
+    public init(kind: String, signer: String? = nil, issuer: String? = nil, source: String? = nil, logIndex: String? = nil) {
+        self.kind = kind
+        self.signer = signer
+        self.issuer = issuer
+        self.source = source
+        self.logIndex = logIndex
+    }
+
+    func write(to out: inout LockJSONWriter, indent: Int) {
+        let optional: [(String, String?)] = [("issuer", issuer), ("logIndex", logIndex), ("signer", signer), ("source", source)]
+        let fields: [(String, (inout LockJSONWriter) -> Void)] = [("kind", { $0.string(kind) })]
+            + optional.compactMap { name, value in value.map { value in (name, { $0.string(value) }) } }
+        out.object(indent: indent, fields.sorted { $0.0 < $1.0 })
+    }
+}
+
+/// The few JSON shapes a lock has (objects, arrays, strings, integers),
+/// pretty-printed with two spaces per level. Strings are escaped as RFC 8259
+/// requires (quote, backslash, control characters) and nothing more: `/` and
+/// non-ASCII text stay as they are.
+struct LockJSONWriter {
+    var bytes: [UInt8] = []
+
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func newline(_ indent: Int) {
+        bytes.append(0x0A)
+        bytes.append(contentsOf: repeatElement(0x20, count: indent * 2))
+    }
+
+    mutating func object(indent: Int, _ fields: [(String, (inout LockJSONWriter) -> Void)]) {
+        guard !fields.isEmpty else { return raw("{}") }
+        raw("{")
+        for (index, field) in fields.enumerated() {
+            newline(indent + 1)
+            string(field.0)
+            raw(": ")
+            field.1(&self)
+            if index < fields.count - 1 { raw(",") }
+        }
+        newline(indent)
+        raw("}")
+    }
+
+    /// `indent`: the level of the elements' lines minus one (the bracket's own level).
+    mutating func array(indent: Int, _ elements: [(inout LockJSONWriter) -> Void]) {
+        guard !elements.isEmpty else { return raw("[]") }
+        raw("[")
+        for (index, element) in elements.enumerated() {
+            newline(indent + 1)
+            element(&self)
+            if index < elements.count - 1 { raw(",") }
+        }
+        newline(indent)
+        raw("]")
+    }
+
+    mutating func number<N: BinaryInteger>(_ value: N) { raw(String(value)) }
+
+    mutating func string(_ value: String) {
+        bytes.append(0x22)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22: raw("\\\"")
+            case 0x5C: raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0x08: raw("\\b")
+            case 0x0C: raw("\\f")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                raw("\\u00")
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(0x22)
+    }
+}

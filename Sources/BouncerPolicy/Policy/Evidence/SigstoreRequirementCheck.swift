@@ -1,0 +1,87 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+
+/// `{"sigstore": {"bundle": "{url}.sigstore.json", "identity": …, "issuer": …}}`
+/// (or `"key"` naming a `publicKey` key): a Sigstore bundle whose signature
+/// covers exactly the downloaded bytes, logged in a trusted transparency log,
+/// by the named signer, checked offline against the policy's trusted root.
+enum SigstoreRequirementCheck {
+    static func check(_ spec: SigstoreRequirement, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
+        // Trust material first: a broken policy is reported as such, whatever the server serves.
+        let signer: BundleVerifier.Policy, root: SigstoreTrustedRoot
+        switch SigstoreTrust.signerPolicy(spec.signer, context) {
+        case .success(let value): signer = value
+        case .failure(let problem): return .failure(problem)
+        }
+        switch SigstoreTrust.trustedRoot(context.policy) {
+        case .success(let value): root = value
+        case .failure(let problem): return .failure(problem)
+        }
+        let fetched: (bytes: [UInt8], shown: String)
+        switch context.fetch(spec.bundle, what: "Sigstore bundle", code: "sigstore") {
+        case .success(let value): fetched = value
+        case .failure(let problem): return .failure(problem)
+        }
+        guard let sha256 = context.sha256 else {
+            return .failure(EvidenceProblem(code: "sigstore-refused", message: "the artifact's sha256 was not computed"))
+        }
+
+        let verified: BundleVerifier.Verified
+        do {
+            let bundle = try SigstoreBundle.parse(fetched.bytes)
+            let artifact: BundleVerifier.Artifact
+            switch try input(for: bundle, signer: signer, context) {
+            case .success(let value): artifact = value
+            case .failure(let problem): return .failure(problem)
+            }
+            verified = try BundleVerifier.verify(bundle: bundle, artifact: artifact, trustedRoot: root, policy: signer)
+        } catch {
+            return .failure(SigstoreTrust.problem(error, shown: fetched.shown))
+        }
+        // The bundle must be about exactly the bytes that were hashed and will be handed over
+        // (no sha256 only when it was checked against another digest of the same file).
+        guard verified.artifactSHA256.map({ $0.matches(sha256) }) ?? true else {
+            return .failure(EvidenceProblem(code: "sigstore-artifact-changed",
+                                            message: "\(fetched.shown): the verified bytes are not the downloaded artifact"))
+        }
+        let logIndex = verified.logIndexes.map(String.init).joined(separator: ",")
+        let summary: String
+        let record: LockEvidence
+        if let identity = verified.identity, let issuer = verified.issuer {
+            summary = "Sigstore: \(identity) via \(issuer), log index \(logIndex)"
+            record = LockEvidence(kind: "sigstore", signer: identity, issuer: issuer, source: fetched.shown, logIndex: logIndex)
+        } else {
+            let key = spec.signer.key ?? "?"
+            summary = "Sigstore: signed by key '\(key)', log index \(logIndex)"
+            record = LockEvidence(kind: "sigstore", signer: "key:\(key)", source: fetched.shown, logIndex: logIndex)
+        }
+        return .success(EvidenceProof(kind: "sigstore", proves: ["integrity", "origin"], summary: summary, record: record))
+    }
+
+    /// What the verifier checks the signature against: the digest computed
+    /// while downloading (the bundle states which) when that suffices, else the
+    /// file's bytes (Ed25519 keys sign the message itself; DSSE subjects may
+    /// name the artifact by any digest).
+    static func input(for bundle: SigstoreBundle, signer: BundleVerifier.Policy,
+                      _ context: EvidenceContext) throws -> Result<BundleVerifier.Artifact, EvidenceProblem> {
+        if case .messageSignature(let stated?, _) = bundle.content, stated.algorithm.isEvidence,
+           try !signsWithEd25519(bundle, signer) {
+            let digests = try context.digests(including: [stated.algorithm])
+            if let digest = digests[stated.algorithm] { return .success(.digest(digest)) }
+        }
+        return SigstoreTrust.readArtifact(context, why: "this Sigstore bundle").map { .bytes($0) }
+    }
+
+    static func signsWithEd25519(_ bundle: SigstoreBundle, _ signer: BundleVerifier.Policy) throws -> Bool {
+        switch (bundle.material, signer) {
+        case (_, .key(let key)): return key.kind == .ed25519
+        case (.certificates(let chain), .keyless):
+            guard let leaf = chain.first else { return false }
+            return try SigningCertificate(der: leaf).publicKey.kind == .ed25519
+        default: return false
+        }
+    }
+}

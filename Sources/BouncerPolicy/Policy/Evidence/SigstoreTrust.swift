@@ -1,0 +1,69 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+
+/// Trust material shared by the `sigstore` and `provenance` checks: the
+/// trusted root the policy chose and the signer a rule names. Problems here
+/// are the policy's (configuration, exit 2), never the artifact's.
+enum SigstoreTrust {
+    /// The embedded roots, parsed once per process.
+    private static let production = Result { () throws(SigstoreError) in try SigstoreTrustedRoot.production() }
+    private static let staging = Result { () throws(SigstoreError) in try SigstoreTrustedRoot.staging() }
+
+    static func trustedRoot(_ policy: Policy) -> Result<SigstoreTrustedRoot, EvidenceProblem> {
+        if let root = policy.sigstore.trustedRoot { return .success(root) }
+        return (policy.sigstore.staging ? staging : production).mapError { EvidenceProblem($0) }
+    }
+
+    /// The rule's signer as the bundle verifier's policy: a keyless identity
+    /// and issuer (anchored matchers), or the `publicKey` key it names.
+    static func signerPolicy(_ signer: SignerRequirement, _ context: EvidenceContext) -> Result<BundleVerifier.Policy, EvidenceProblem> {
+        if let name = signer.key {
+            let key: PolicyKey
+            do { key = try context.key(name) } catch { return .failure(EvidenceProblem(error)) }
+            do {
+                return .success(.key(try PublicKey(pem: String(decoding: key.material.bytes, as: UTF8.self))))
+            } catch {
+                return .failure(EvidenceProblem(code: "sigstore-key-invalid", family: .configuration,
+                                                message: "key '\(name)' (\(key.material.path)) is not a PEM public key: \(error)"))
+            }
+        }
+        // The parser guarantees both for keyless rules; refuse rather than accept anyone if not.
+        guard let identity = signer.identity.map(matcher), let issuer = signer.issuer.map(matcher) else {
+            return .failure(EvidenceProblem(code: "sigstore-signer-missing", family: .configuration,
+                                            message: "keyless evidence needs an identity and an issuer"))
+        }
+        return .success(.keyless(IdentityPolicy(identity: identity, issuer: issuer)))
+    }
+
+    /// Both matchers anchor the pattern: the whole value must match.
+    static func matcher(_ matcher: IdentityMatcher) -> IdentityPolicy.Matcher {
+        if let pattern = matcher.pattern { return .regex(pattern) }
+        return .exact(matcher.exact ?? "")
+    }
+
+    /// A verifier failure as a problem: trust material → configuration, anything else → evidence.
+    static func problem(_ error: any Error, shown: String) -> EvidenceProblem {
+        if let failure = error as? any BouncerFailure {
+            return EvidenceProblem(code: failure.code, family: failure.family, message: "\(shown): \(failure.description)")
+        }
+        return EvidenceProblem(code: "sigstore-refused", message: "\(shown): \(error)")
+    }
+
+    /// Largest artifact read into memory when the verifier needs its bytes
+    /// (Ed25519 signs the message itself; DSSE subjects may use any digest).
+    static let maxInMemory: UInt64 = 512 << 20
+
+    static func readArtifact(_ context: EvidenceContext, why: String) -> Result<[UInt8], EvidenceProblem> {
+        guard context.size <= maxInMemory else {
+            return .failure(EvidenceProblem(code: "sigstore-artifact-too-large",
+                                            message: "\(why) needs the artifact's bytes, and it is larger than \(maxInMemory >> 20) MiB"))
+        }
+        guard let data = FileManager.default.contents(atPath: context.artifactPath) else {
+            return .failure(EvidenceProblem(code: "io-error", family: .transport, message: "cannot read the downloaded artifact"))
+        }
+        return .success(Array(data))
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerSignatures
+import BouncerSigstore
+
+/// policy.json, version 1 (design.md, "policy.json, version 1"), as loaded
+/// and checked: every key reference resolves, every regexp compiles, every
+/// rule requires something. Paths in it are absolute (resolved against the
+/// policy file's directory).
+public struct Policy: Sendable {
+    public enum Mode: String, Sendable { case enforce, audit }
+    /// What happens to an artifact no rule matches.
+    public enum Unmatched: String, Sendable { case deny, pin, allow }
+
+    public var file: String
+    public var directory: String
+    public var mode: Mode
+    public var unmatched: Unmatched
+    /// Absolute path of the lockfile (default `bouncer.lock` beside the policy).
+    public var lockfile: String
+    public var keys: [String: PolicyKey]
+    public var rules: [PolicyRule]
+    public var exceptions: [PolicyException]
+    /// Extension `"sigstore": {"trustedRoot": FILE, "staging": BOOL}`: the trust root for `sigstore` and `provenance`.
+    public var sigstore = SigstoreSettings()
+    /// Extension `"archive": {"maxUnpackedSize", "maxEntries", "maxRatio", "refuseCaseCollisions"}`:
+    /// the limits for every archive inspected or unpacked under this policy.
+    public var archive = ArchivePolicy.defaults
+
+    /// The first rule that matches (design: "the first matching rule wins").
+    public func rule(for request: ArtifactRequest) -> (index: Int, rule: PolicyRule)? {
+        for (index, rule) in rules.enumerated() where rule.match.matches(request) {
+            return (index, rule)
+        }
+        return nil
+    }
+}
+
+/// The Sigstore trust root keyless evidence is checked against: Sigstore's
+/// public-good production root (embedded) unless the policy names a
+/// `trustedRoot` file (read and parsed when the policy loads, like keys) or
+/// asks for the embedded `staging` root.
+public struct SigstoreSettings: Sendable {
+    /// The parsed trusted_root.json the policy names, and its absolute path.
+    public var trustedRoot: SigstoreTrustedRoot?
+    public var trustedRootPath: String?
+    public var staging = false
+
+    public init(trustedRoot: SigstoreTrustedRoot? = nil, trustedRootPath: String? = nil, staging: Bool = false) {
+        self.trustedRoot = trustedRoot
+        self.trustedRootPath = trustedRootPath
+        self.staging = staging
+    }
+
+    /// Where the root comes from, in words (explain, messages).
+    public var rootDescription: String {
+        trustedRootPath.map { "trusted root \($0)" } ?? (staging ? "Sigstore staging root (embedded)" : "Sigstore public-good root (embedded)")
+    }
+}
+
+/// A named key from `keys`. Files are read when the policy loads, so an
+/// unreadable key is a configuration error up front, not a refusal later.
+public struct PolicyKey: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case openpgp, minisign, signify, ssh
+        case npmRegistry = "npm-registry"
+        case publicKey
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// The trust material (file contents or the inline key).
+    public var material: KeyMaterial
+    /// SSH: the signature namespace (required) and an optional principal.
+    public var namespace: String?
+    public var identity: String?
+
+    /// The signature format this key verifies ("openpgp", "minisign", ...).
+    public var signatureFormat: String? {
+        switch kind {
+        case .openpgp, .minisign, .signify, .ssh: kind.rawValue
+        case .npmRegistry, .publicKey: nil
+        }
+    }
+}
+
+/// `match`: every field given must match (glob on URL and package name).
+public struct PolicyMatch: Sendable {
+    public var url: Glob?
+    public var host: Glob?
+    public var ecosystem: String?
+    public var package: Glob?
+
+    public func matches(_ request: ArtifactRequest) -> Bool {
+        if let ecosystem, ecosystem != request.ecosystem { return false }
+        if let url, !url.matches(URLParts.withoutCredentials(request.url)) { return false }
+        if let host {
+            guard let requestHost = URLParts.host(request.url), host.matches(requestHost) else { return false }
+        }
+        if let package {
+            guard let name = request.package, package.matches(name) else { return false }
+        }
+        return true
+    }
+}
+
+public struct PolicyRule: Sendable {
+    public var name: String?
+    public var match: PolicyMatch
+    public var require: [Requirement]
+    /// Hosts a redirect may end on (besides the URL's own host); nil: any.
+    public var redirectHosts: [Glob]?
+    /// Largest body accepted for the artifact.
+    public var maxSize: UInt64?
+
+    public func label(index: Int) -> String { name.map { "rule '\($0)'" } ?? "rule #\(index + 1)" }
+}
+
+/// `exceptions: [{match, until, reason}]`: until the end of `until` (UTC),
+/// refusals for matching artifacts are reported as warnings instead. A lock
+/// digest change is never excepted.
+public struct PolicyException: Sendable {
+    public var match: PolicyMatch
+    /// Last day the exception applies, `YYYY-MM-DD` (inclusive, UTC).
+    public var until: String
+    public var expiry: Date
+    public var reason: String
+
+    public func isActive(at now: Date) -> Bool { now < expiry }
+}
+
+/// A URL template: `{url}` the artifact URL, `{dir}` it without its last
+/// path segment, `{file}` its last segment. Anything else in braces is an
+/// error at load time.
+public struct URLTemplate: Sendable, Equatable, CustomStringConvertible {
+    public let text: String
+
+    static let placeholders = ["{url}", "{dir}", "{file}"]
+
+    public func expand(for url: String) -> String {
+        let (dir, file) = URLParts.dirAndFile(url)
+        return text.replacingOccurrences(of: "{url}", with: url)
+            .replacingOccurrences(of: "{dir}", with: dir)
+            .replacingOccurrences(of: "{file}", with: file)
+    }
+
+    public var description: String { text }
+}
+
+/// An anchored matcher for keyless identities: an exact string or a regexp
+/// that must match the whole value.
+public struct IdentityMatcher: Sendable, CustomStringConvertible {
+    public let exact: String?
+    public let pattern: String?
+    private let regex: NSRegularExpressionBox?
+
+    init(exact: String) {
+        self.exact = exact
+        self.pattern = nil
+        self.regex = nil
+    }
+
+    init(pattern: String) throws {
+        self.exact = nil
+        self.pattern = pattern
+        // Anchored: the whole value must match, never a substring.
+        self.regex = NSRegularExpressionBox(try NSRegularExpression(pattern: "^(?:\(pattern))$"))
+    }
+
+    public func matches(_ value: String) -> Bool {
+        if let exact { return exact == value }
+        guard let regex else { return false }
+        let range = NSRange(value.startIndex..., in: value)
+        return regex.value.firstMatch(in: value, options: [], range: range) != nil
+    }
+
+    public var description: String { exact ?? "/\(pattern ?? "")/" }
+}
+
+/// NSRegularExpression is immutable and thread-safe once built.
+final class NSRegularExpressionBox: @unchecked Sendable {
+    let value: NSRegularExpression
+    init(_ value: NSRegularExpression) { self.value = value }
+}
+
+/// URL pieces without Foundation's URL type (which rejects some real URLs).
+public enum URLParts {
+    /// The URL with any `user:password@` removed (credentials never take part in matching).
+    public static func withoutCredentials(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + String(url[url.index(after: at)...])
+    }
+
+    /// The lower-cased host, without port or credentials.
+    public static func host(_ url: String) -> String? {
+        let clean = withoutCredentials(url)
+        guard let scheme = clean.range(of: "://") else { return nil }
+        let rest = clean[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            return String(authority[...close]).lowercased()
+        }
+        if let colon = authority.firstIndex(of: ":") { authority = authority[..<colon] }
+        return authority.isEmpty ? nil : authority.lowercased()
+    }
+
+    /// `{dir}` and `{file}`: the URL (query and fragment dropped) split at its last `/`.
+    public static func dirAndFile(_ url: String) -> (dir: String, file: String) {
+        var base = Substring(url)
+        if let end = base.firstIndex(where: { $0 == "?" || $0 == "#" }) { base = base[..<end] }
+        guard let scheme = base.range(of: "://"),
+              let slash = base[scheme.upperBound...].lastIndex(of: "/") else { return (String(base), "") }
+        return (String(base[..<slash]), String(base[base.index(after: slash)...]))
+    }
+}

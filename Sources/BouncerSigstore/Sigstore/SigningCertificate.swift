@@ -1,0 +1,178 @@
+import COpenSSLShims
+import Foundation
+import BouncerBase
+import BouncerIO
+
+/// A Fulcio-style X.509 leaf, read through OpenSSL: validity, code-signing
+/// EKU, public key, SANs and the Sigstore extensions (formats.md §5.8).
+public struct SigningCertificate: Sendable {
+    public enum SAN: Sendable, Equatable {
+        case email(String)
+        case uri(String)
+        /// otherName 1.3.6.1.4.1.57264.1.7 (a username such as `foo!oidc.local`).
+        case otherName(String)
+        case dns(String)
+        case unsupported
+    }
+
+    public let der: [UInt8]
+    public let notBefore: Date
+    public let notAfter: Date
+    public let hasCodeSigningUsage: Bool
+    public let publicKey: PublicKey
+    public let subjectAlternativeNames: [SAN]
+    /// The OIDC issuer: extension .1.8 (DER UTF8String), else .1.1 (raw bytes).
+    public let oidcIssuer: String?
+
+    public init(der: [UInt8]) throws(SigstoreError) {
+        var notBefore: Int64 = 0, notAfter: Int64 = 0
+        var codeSigning: Int32 = 0
+        var spki: UnsafeMutablePointer<UInt8>? = nil
+        var spkiLength = 0
+        guard bouncer_x509_info(der, der.count, &notBefore, &notAfter, &codeSigning, &spki, &spkiLength) == 1, let spki else {
+            throw SigstoreError(.material, "the signing certificate is not a valid DER X.509 certificate")
+        }
+        let spkiDER = Array(UnsafeBufferPointer(start: spki, count: spkiLength))
+        bouncer_openssl_free(spki)
+        do { publicKey = try PublicKey(spkiDER: spkiDER) } catch {
+            throw SigstoreError(.material, "the signing certificate's public key: \(error)")
+        }
+        self.der = der
+        self.notBefore = Date(timeIntervalSince1970: TimeInterval(notBefore))
+        self.notAfter = Date(timeIntervalSince1970: TimeInterval(notAfter))
+        hasCodeSigningUsage = codeSigning == 1
+
+        var names: [SAN] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for index in 0..<64 {
+            var type: Int32 = 0
+            let length = bouncer_x509_san(der, der.count, Int32(index), &type, &buffer, buffer.count)
+            if length < 0 { break }
+            let text = String(decoding: buffer[0..<Int(length)], as: UTF8.self)
+            switch type {
+            case 1: names.append(.email(text))
+            case 2: names.append(.uri(text))
+            case 3: names.append(.otherName(text))
+            case 4: names.append(.dns(text))
+            default: names.append(.unsupported)
+            }
+        }
+        subjectAlternativeNames = names
+
+        let v2 = try Self.extensionValue(der, oid: "1.3.6.1.4.1.57264.1.8").map { raw throws(SigstoreError) in
+            // DER UTF8String: tag 0x0C, a definite length, the text.
+            guard let text = DERString.utf8String(raw) else {
+                throw SigstoreError(.material, "certificate extension 1.3.6.1.4.1.57264.1.8 (issuer) is not a DER UTF8String")
+            }
+            return text
+        }
+        let v1 = try Self.extensionValue(der, oid: "1.3.6.1.4.1.57264.1.1").map { String(decoding: $0, as: UTF8.self) }
+        if let v1, let v2, v1 != v2 {
+            throw SigstoreError(.issuer, "the certificate's issuer extensions disagree: '\(v2)' (.1.8) and '\(v1)' (.1.1)")
+        }
+        oidcIssuer = v2 ?? v1
+    }
+
+    /// The raw extension value for a dotted OID, nil when absent.
+    public static func extensionValue(_ der: [UInt8], oid: String) throws(SigstoreError) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let length = bouncer_x509_extension(der, der.count, oid, &buffer, buffer.count)
+        switch length {
+        case 0: return nil
+        case -2: throw SigstoreError(.material, "certificate extension \(oid) appears more than once")
+        case ..<0: throw SigstoreError(.material, "certificate extension \(oid) could not be read")
+        default: return Array(buffer[0..<length])
+        }
+    }
+
+    /// The identity as a person would name it (the first SAN that has a value).
+    public var identityDescription: String {
+        for name in subjectAlternativeNames {
+            switch name {
+            case .email(let v), .uri(let v), .otherName(let v), .dns(let v): return v
+            case .unsupported: continue
+            }
+        }
+        return "(no SAN)"
+    }
+
+    public func isValid(at date: Date) -> Bool { date >= notBefore && date <= notAfter }
+}
+
+enum DERString {
+    /// Decodes a DER UTF8String (tag 0x0C) that spans all of `raw`.
+    static func utf8String(_ raw: [UInt8]) -> String? {
+        guard raw.count >= 2, raw[0] == 0x0C else { return nil }
+        var length = 0
+        var offset = 2
+        if raw[1] < 0x80 {
+            length = Int(raw[1])
+        } else {
+            let count = Int(raw[1] & 0x7f)
+            guard count >= 1, count <= 3, raw.count >= 2 + count else { return nil }
+            for byte in raw[2..<(2 + count)] { length = length << 8 | Int(byte) }
+            offset = 2 + count
+        }
+        guard raw.count == offset + length else { return nil }
+        return String(validating: raw[offset...], as: UTF8.self)
+    }
+}
+
+/// Building the chain from a leaf to a trusted Fulcio CA at a given time.
+public enum CertificateChainCheck {
+    /// Verifies `leaf` against each CA whose window covers `time`, using only
+    /// the CA's own chain (never the bundle's extra certificates). Returns the
+    /// issuer's DER (for the SCT) and the CA used.
+    public static func verify(leaf: [UInt8], authorities: [SigstoreTrustedRoot.CertificateAuthority],
+                              at time: Date) throws(SigstoreError) -> (issuerDER: [UInt8], authority: SigstoreTrustedRoot.CertificateAuthority) {
+        let candidates = authorities.filter { $0.validFor.contains(time) }
+        guard !candidates.isEmpty else {
+            throw SigstoreError(.certificateAuthority, "no trusted certificate authority is valid at the signing time \(time)")
+        }
+        // X.509 times end in year 9999; anything outside cannot be a signing time (and would trap in Int64()).
+        let seconds = time.timeIntervalSince1970.rounded(.down)
+        guard seconds >= 0, seconds < 253_402_300_800 else {
+            throw SigstoreError(.certificateChain, "the signing time \(seconds) is outside the range of X.509 times")
+        }
+        var last = "no trusted certificate authority"
+        for authority in candidates {
+            guard let anchor = authority.chainDER.last else { continue }
+            let intermediates = Array(authority.chainDER.dropLast())
+            var issuer: UnsafeMutablePointer<UInt8>? = nil
+            var issuerLength = 0
+            var error: Int32 = 0
+            let ok = withPointers(intermediates) { pointers, lengths in
+                bouncer_x509_verify_chain(leaf, leaf.count, pointers, lengths, intermediates.count,
+                                          anchor, anchor.count, Int64(seconds),
+                                          &issuer, &issuerLength, &error)
+            }
+            if ok == 1, let issuer {
+                let der = Array(UnsafeBufferPointer(start: issuer, count: issuerLength))
+                bouncer_openssl_free(issuer)
+                return (der, authority)
+            }
+            last = String(cString: bouncer_x509_verify_error_string(error))
+        }
+        throw SigstoreError(.certificateChain, "the signing certificate does not chain to a trusted Fulcio CA at \(time): \(last)")
+    }
+
+    private static func withPointers<R>(_ buffers: [[UInt8]], _ body: (UnsafePointer<UnsafePointer<UInt8>?>?, UnsafePointer<Int>?) -> R) -> R {
+        // Contiguous copies so every pointer stays valid for the call.
+        let flat = buffers.flatMap { $0 }
+        return flat.withUnsafeBufferPointer { base in
+            var offsets: [UnsafePointer<UInt8>?] = []
+            var position = 0
+            for buffer in buffers {
+                offsets.append(base.baseAddress.map { $0 + position })
+                position += buffer.count
+            }
+            let lengths = buffers.map(\.count)
+            return offsets.withUnsafeBufferPointer { p in lengths.withUnsafeBufferPointer { l in body(p.baseAddress, l.baseAddress) } }
+        }
+    }
+
+    /// Whether a certificate is self-signed (a root), which a bundle must not carry.
+    public static func isSelfSigned(_ der: [UInt8]) -> Bool {
+        bouncer_x509_is_self_signed(der, der.count) != 0
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+
+/// A Sigstore `trusted_root.json` (formats.md §5.2): the Fulcio CAs, the
+/// transparency logs, the CT logs and the timestamp authorities, each with the
+/// window in which it may be used. This is local trust material: a malformed
+/// file is a configuration error (exit 2), not a refusal of the bundle.
+public struct SigstoreTrustedRoot: Sendable {
+    public struct Window: Sendable, Equatable {
+        public var start: Date?
+        public var end: Date?
+
+        public init(start: Date? = nil, end: Date? = nil) {
+            self.start = start
+            self.end = end
+        }
+
+        /// An RFC 3339 time as trusted_root.json writes it, or nil.
+        public static func parseRFC3339(_ text: String) -> Date? { RFC3339.parse(text) }
+
+        /// Whether `date` falls in the window. The end is inclusive, as the
+        /// conformance suite expects (TimeRange is a closed interval there).
+        public func contains(_ date: Date) -> Bool {
+            if let start, date < start { return false }
+            if let end, date > end { return false }
+            return true
+        }
+    }
+
+    public struct CertificateAuthority: Sendable {
+        public var uri: String
+        /// Leaf-most first; the last certificate is the trust anchor.
+        public var chainDER: [[UInt8]]
+        public var validFor: Window
+
+        public init(uri: String, chainDER: [[UInt8]], validFor: Window) {
+            self.uri = uri
+            self.chainDER = chainDER
+            self.validFor = validFor
+        }
+    }
+
+    public struct LogInstance: Sendable {
+        public var baseURL: String
+        public var logID: [UInt8]
+        public var checkpointKeyID: [UInt8]?
+        public var spkiDER: [UInt8]
+        public var keyDetails: String
+        public var validFor: Window
+    }
+
+    public var certificateAuthorities: [CertificateAuthority]
+    public var tlogs: [LogInstance]
+    public var ctlogs: [LogInstance]
+    public var timestampAuthorities: [CertificateAuthority]
+    /// The log keys, built once per trusted root rather than once per bundle.
+    var cachedLogKeys: [TransparencyLogKey]? = nil
+    var cachedCTLogKeys: [TransparencyLogKey]? = nil
+
+    public init(certificateAuthorities: [CertificateAuthority], tlogs: [LogInstance], ctlogs: [LogInstance],
+                timestampAuthorities: [CertificateAuthority]) {
+        self.certificateAuthorities = certificateAuthorities
+        self.tlogs = tlogs
+        self.ctlogs = ctlogs
+        self.timestampAuthorities = timestampAuthorities
+        cachedLogKeys = Self.keys(tlogs)
+        cachedCTLogKeys = Self.keys(ctlogs)
+    }
+
+    static let maxBytes = 4 << 20
+
+    public static func parse(_ bytes: [UInt8], source: String = "trusted root") throws(SigstoreError) -> SigstoreTrustedRoot {
+        do {
+            let root = try JSONNode.parse(bytes, limit: maxBytes) { path, why in
+                SigstoreError(.trustedRoot, "\(source) \(path): \(why)")
+            }
+            let mediaType = try root.required("mediaType")
+            switch try mediaType.string() {
+            case "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+                 "application/vnd.dev.sigstore.trustedroot.v0.2+json": break
+            default: throw mediaType.error("unsupported trusted root media type")
+            }
+            return SigstoreTrustedRoot(
+                certificateAuthorities: try (root.optional("certificateAuthorities")?.array(max: 64) ?? []).map(parseAuthority),
+                tlogs: try (root.optional("tlogs")?.array(max: 64) ?? []).map(parseLog),
+                ctlogs: try (root.optional("ctlogs")?.array(max: 64) ?? []).map(parseLog),
+                timestampAuthorities: try (root.optional("timestampAuthorities")?.array(max: 64) ?? []).map(parseAuthority))
+        } catch let error as SigstoreError {
+            throw error
+        } catch {
+            throw SigstoreError(.trustedRoot, "\(source): \(error)")
+        }
+    }
+
+    private static func parseWindow(_ node: JSONNode?) throws -> Window {
+        guard let node else { return Window() }
+        func date(_ key: String) throws -> Date? {
+            guard let field = try node.optional(key) else { return nil }
+            guard let date = RFC3339.parse(try field.string()) else { throw field.error("not an RFC 3339 time") }
+            return date
+        }
+        return Window(start: try date("start"), end: try date("end"))
+    }
+
+    private static func parseAuthority(_ node: JSONNode) throws -> CertificateAuthority {
+        let certs = try node.required("certChain").required("certificates").array(max: 10)
+        guard !certs.isEmpty else { throw try node.required("certChain").error("empty certificate chain") }
+        return CertificateAuthority(
+            uri: try node.optional("uri")?.string() ?? "",
+            chainDER: try certs.map { try $0.required("rawBytes").bytes() },
+            validFor: try parseWindow(node.optional("validFor")))
+    }
+
+    private static func parseLog(_ node: JSONNode) throws -> LogInstance {
+        let key = try node.required("publicKey")
+        return LogInstance(
+            baseURL: try node.optional("baseUrl")?.string() ?? "",
+            logID: try node.required("logId").required("keyId").bytes(),
+            checkpointKeyID: try node.optional("checkpointKeyId")?.required("keyId").bytes(),
+            spkiDER: try key.required("rawBytes").bytes(),
+            keyDetails: try key.optional("keyDetails")?.string() ?? "",
+            validFor: try parseWindow(key.optional("validFor")))
+    }
+
+    /// Sigstore's public-good instance (production), embedded.
+    public static func production() throws(SigstoreError) -> SigstoreTrustedRoot {
+        try parse(Array(EmbeddedTrustedRoots.production.utf8), source: "embedded production trusted root")
+    }
+
+    /// Sigstore's staging instance, embedded.
+    public static func staging() throws(SigstoreError) -> SigstoreTrustedRoot {
+        try parse(Array(EmbeddedTrustedRoots.staging.utf8), source: "embedded staging trusted root")
+    }
+}

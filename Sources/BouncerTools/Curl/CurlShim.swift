@@ -1,0 +1,114 @@
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+/// `curl` behind Bouncer: every URL is obtained through the guard; only
+/// verified bytes reach the file curl would have written, or standard output
+/// (so `curl URL | sh` sees nothing until the whole body is verified).
+public enum CurlShim {
+    public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
+        switch CurlArguments.parse(arguments) {
+        case .passThrough(let reason):
+            if !isSilent(arguments) && reason != "--version" && reason != "--help" {
+                ShimOutput.error("bouncer: curl: not an artifact download (\(reason)); the real curl runs it unverified")
+            }
+            return context.passThrough(arguments)
+        case .unsupported(let option, let why):
+            return context.unsupported(option, why: why, arguments: arguments)
+        case .usage(let message):
+            ShimOutput.error("curl: \(message)")
+            return 2
+        case .download(let invocation):
+            for transfer in invocation.transfers where !(transfer.url.hasPrefix("http://") || transfer.url.hasPrefix("https://")) {
+                return context.unsupported(Redaction.url(transfer.url), why: "is not an http or https URL", arguments: arguments)
+            }
+            return download(invocation, context: context)
+        }
+    }
+
+    static func download(_ invocation: CurlInvocation, context: ShimContext) -> Int32 {
+        // Destinations first: a usage problem is reported before anything is fetched.
+        var destinations: [String?] = []
+        for transfer in invocation.transfers {
+            switch transfer.output {
+            case .standardOutput: destinations.append(nil)
+            case .file(let path): destinations.append(inOutputDir(path, invocation.outputDir))
+            case .remoteName:
+                guard let name = ShimFiles.lastSegment(of: transfer.url) else {
+                    ShimOutput.error("curl: (23) Remote file name has no length: \(Redaction.url(transfer.url))")
+                    return 23
+                }
+                destinations.append(inOutputDir(name, invocation.outputDir))
+            }
+        }
+        let requests = invocation.transfers.map { ArtifactRequest(url: $0.url, ecosystem: "url") }
+        let results = context.obtain(requests)
+        var status: Int32 = 0
+        for index in invocation.transfers.indices {
+            switch results[index] {
+            case .failure(let error):
+                // Refusals are always shown: they are Bouncer speaking, not curl's progress.
+                ShimOutput.error("bouncer: curl: \(error.message)")
+                context.annotateRefusal(error.message)
+                if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
+                ShimOutput.error("bouncer: curl: nothing was written to \(destinations[index] ?? "standard output")")
+                status = exitCode(for: error)
+            case .success(let artifact):
+                defer { context.policy.release(artifact) }
+                do {
+                    if let destination = destinations[index] {
+                        if invocation.createDirs { try Filesystem.makeDirectories(Filesystem.split(destination).directory) }
+                        try ShimFiles.place(artifact.path, at: destination)
+                    } else {
+                        try ShimFiles.toStandardOutput(artifact.path)
+                    }
+                    context.report(artifact, as: destinations[index] ?? "standard output", quiet: invocation.silent)
+                } catch {
+                    ShimOutput.error("curl: (23) \(error.message)")
+                    status = 23
+                }
+            }
+        }
+        return status
+    }
+
+    /// -s, --silent, or a short cluster holding s before any option that takes a value (-sI, -fsS).
+    static func isSilent(_ arguments: [String]) -> Bool {
+        arguments.contains { argument in
+            if argument == "--silent" { return true }
+            guard argument.hasPrefix("-"), !argument.hasPrefix("--") else { return false }
+            for letter in argument.dropFirst() {
+                if letter == "s" { return true }
+                if case .flag? = CurlArguments.short[letter]?.1 { continue }
+                if case .passFlag? = CurlArguments.short[letter]?.1 { continue }
+                return false
+            }
+            return false
+        }
+    }
+
+    static func inOutputDir(_ path: String, _ outputDir: String?) -> String {
+        guard let outputDir, !path.hasPrefix("/") else { return path }
+        return outputDir.hasSuffix("/") ? outputDir + path : outputDir + "/" + path
+    }
+
+    /// curl's own exit codes for transport failures (scripts test for 22 after
+    /// `-f`, 7, 28); Bouncer's for refusals: 1 evidence, 2 configuration.
+    public static func exitCode(for error: BouncerError) -> Int32 {
+        switch error.code {
+        case "fetch-http-status": 22
+        case "fetch-connection": 7
+        case "fetch-stalled": 28
+        case "fetch-truncated": 18
+        case "fetch-too-many-redirects": 47
+        case "fetch-invalid-url": 3
+        case "fetch-transport": 56
+        case "io", "fetch-io": 23
+        default:
+            switch error.family {
+            case .evidence: 1
+            case .configuration: 2
+            case .transport: 56
+            }
+        }
+    }
+}

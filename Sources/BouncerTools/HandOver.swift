@@ -1,0 +1,89 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// Runs the real tool: either in place of Bouncer (`exec`, for pass-through,
+/// so signals, exit status and terminal behave exactly as without the shim)
+/// or as a child whose exit status Bouncer reports (after verification).
+public enum HandOver {
+    /// The environment handed to the real tool: marks the file handed over to,
+    /// so a shim reached again through it reports a loop instead of recursing.
+    public static func environment(_ base: [String: String], realTool: String) -> [String: String] {
+        var env = base
+        // "PID:PATH": exec keeps the process id, so a shim that finds its own
+        // pid here was exec'd straight back by the "real" tool (a loop).
+        env[ShimEnvironment.handOverVariable] = "\(getpid()):\(realTool)"
+        env[ShimEnvironment.depthVariable] = String((Int(base[ShimEnvironment.depthVariable] ?? "") ?? 0) + 1)
+        return env
+    }
+
+    /// Replaces this process with the real tool. Returns only on failure.
+    public static func exec(_ program: String, _ arguments: [String], environment: [String: String]) -> BouncerError {
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        fflush(nil)
+        execve(program, argv, envp)
+        let reason = String(cString: strerror(errno))
+        for pointer in argv { free(pointer) }
+        for pointer in envp { free(pointer) }
+        return .io("cannot run \(program): \(reason)")
+    }
+
+    /// Runs the real tool with the same standard streams and waits for it.
+    /// Returns its exit status (128+signal when killed, as shells report it).
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String],
+                           quietStdout: Bool = false) throws(BouncerError) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        fflush(nil)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }
+        }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out (macros Swift cannot import).
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// Runs a program and captures its standard output (for `pip --dry-run --report`, `npm --version`).
+    public static func capture(_ program: String, _ arguments: [String], environment: [String: String]) throws(BouncerError) -> (status: Int32, output: [UInt8]) {
+        let (fd, path) = try Filesystem.createExclusive(in: "/tmp", prefix: "bouncer-capture")
+        defer { close(fd); unlink(path) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }
+        }
+        let signal = status & 0x7f
+        let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        guard let data = FileManager.default.contents(atPath: path) else { return (code, []) }
+        return (code, [UInt8](data))
+    }
+}

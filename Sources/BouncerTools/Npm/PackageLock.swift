@@ -1,0 +1,77 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// The tarballs a `package-lock.json` (lockfileVersion 2 or 3) pins: every
+/// `packages` entry with a `resolved` URL, its `integrity`, and the name and
+/// version its package.json must carry.
+public struct LockedTarball: Equatable, Sendable {
+    /// The lock key, e.g. `node_modules/a/node_modules/b`.
+    public var location: String
+    public var name: String
+    public var version: String
+    public var url: String
+    public var integrity: SubresourceIntegrity?
+}
+
+public enum PackageLock {
+    public struct ParseError: BouncerFailure {
+        public let file: String
+        public let path: String
+        public let detail: String
+        public var family: ErrorFamily { .configuration }
+        public var code: String { "npm-lock" }
+        public var description: String { "\(file): \(path): \(detail)" }
+    }
+
+    public static func read(_ file: String) throws -> [LockedTarball] {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw BouncerError(.configuration, code: "npm-lock", "cannot read \(file)")
+        }
+        return try parse([UInt8](data), file: file)
+    }
+
+    public static func parse(_ bytes: [UInt8], file: String) throws(ParseError) -> [LockedTarball] {
+        guard let root = (try? JSON.parse(bytes))?.foundationValue as? [String: Any] else {
+            throw ParseError(file: file, path: "$", detail: "not a JSON object")
+        }
+        let version = root["lockfileVersion"] as? Int ?? 0
+        guard version == 2 || version == 3 else {
+            throw ParseError(file: file, path: "$.lockfileVersion", detail: "version \(version) is not supported (2 or 3; run npm install once with npm 7 or later)")
+        }
+        guard let packages = root["packages"] as? [String: Any] else {
+            throw ParseError(file: file, path: "$.packages", detail: "missing or not an object")
+        }
+        var tarballs: [LockedTarball] = []
+        for key in packages.keys.sorted() where !key.isEmpty {
+            let at = "$.packages[\"\(key)\"]"
+            guard let entry = packages[key] as? [String: Any] else { throw ParseError(file: file, path: at, detail: "not an object") }
+            // Links point into the project; bundled packages arrive inside their parent's tarball.
+            if entry["link"] as? Bool == true || entry["inBundle"] as? Bool == true { continue }
+            guard let resolved = entry["resolved"] as? String else {
+                throw ParseError(file: file, path: at + ".resolved", detail: "missing: Bouncer fetches only what the lock names")
+            }
+            guard resolved.hasPrefix("http://") || resolved.hasPrefix("https://") else {
+                throw ParseError(file: file, path: at + ".resolved", detail: "'\(Redaction.url(resolved))' is not an http or https tarball URL")
+            }
+            guard let version = entry["version"] as? String else { throw ParseError(file: file, path: at + ".version", detail: "missing") }
+            let name: String
+            if let explicit = entry["name"] as? String {
+                name = explicit
+            } else if let range = key.range(of: "node_modules/", options: .backwards) {
+                name = String(key[range.upperBound...])
+            } else {
+                throw ParseError(file: file, path: at, detail: "no name (neither a name field nor a node_modules/ key)")
+            }
+            var integrity: SubresourceIntegrity? = nil
+            if let text = entry["integrity"] as? String {
+                do { integrity = try SubresourceIntegrity(parsing: text) } catch {
+                    throw ParseError(file: file, path: at + ".integrity", detail: "\(error)")
+                }
+            }
+            tarballs.append(LockedTarball(location: key, name: name, version: version, url: resolved, integrity: integrity))
+        }
+        return tarballs
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// The `--hash=ALG:HEX` options of requirement files, by normalised project
+/// name: the publisher-independent digests a person pinned. They become
+/// claimed digests that the guard must see match.
+public enum RequirementHashes {
+    public struct ParseError: BouncerFailure {
+        public let file: String
+        public let line: Int
+        public let detail: String
+        public var family: ErrorFamily { .configuration }
+        public var code: String { "pip-requirements" }
+        public var description: String { "\(file):\(line): \(detail)" }
+    }
+
+    /// Reads `path` (and files it includes with -r, at most 8 deep).
+    public static func read(_ path: String, depth: Int = 0) throws -> [String: [Digest]] {
+        guard depth < 8 else { throw ParseError(file: path, line: 0, detail: "requirement files include each other more than 8 deep") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BouncerError(.configuration, code: "pip-requirements", "cannot read requirements file \(path)")
+        }
+        var result: [String: [Digest]] = [:]
+        var logical = ""
+        var startLine = 1
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        for (number, raw) in lines.enumerated() {
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }
+            if logical.isEmpty { startLine = number + 1 }
+            if line.hasSuffix("\\") {
+                logical += line.dropLast() + " "
+                continue
+            }
+            logical += line
+            defer { logical = "" }
+            // Comments start at " #" or a leading "#".
+            if let hash = logical.range(of: " #") { logical = String(logical[..<hash.lowerBound]) }
+            let tokens = logical.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = tokens.first, !first.hasPrefix("#") else { continue }
+            if first == "-r" || first == "--requirement", tokens.count > 1 {
+                let included = tokens[1].hasPrefix("/") ? tokens[1] : Filesystem.split(path).directory + "/" + tokens[1]
+                for (name, digests) in try read(included, depth: depth + 1) { result[name, default: []] += digests }
+                continue
+            }
+            if first.hasPrefix("-") { continue }
+            let name = PythonPackageName.normalised(String(first.prefix(while: { !"=<>!~;[ @(".contains($0) })))
+            for token in tokens.dropFirst() where token.hasPrefix("--hash=") || token == "--hash" {
+                let text = token == "--hash" ? "" : String(token.dropFirst("--hash=".count))
+                guard let colon = text.firstIndex(of: ":") else {
+                    throw ParseError(file: path, line: startLine, detail: "--hash '\(text)' is not ALGORITHM:HEX")
+                }
+                let algorithm = String(text[..<colon])
+                let hex = String(text[text.index(after: colon)...])
+                guard let kind = HashAlgorithm(rawValue: algorithm), kind == .sha256 || kind == .sha384 || kind == .sha512 else {
+                    throw ParseError(file: path, line: startLine, detail: "--hash algorithm '\(algorithm)' is not sha256, sha384 or sha512")
+                }
+                do {
+                    result[name, default: []].append(try Digest(algorithm: kind, hex: hex))
+                } catch {
+                    throw ParseError(file: path, line: startLine, detail: "--hash for \(name): \(error)")
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// Where a shim runs: which tool it stands for, the shim file that started
+/// Bouncer (so the real tool is looked up after its directory), the working
+/// directory and the environment. Everything the mechanism decides is a pure
+/// function of this value, so tests build one instead of touching the process.
+public struct ShimEnvironment: Sendable {
+    public var tool: String
+    /// The shim file as started (`$0` of the shim script), absolute or relative to `cwd`; nil when unknown.
+    public var shimPath: String?
+    public var cwd: String
+    public var variables: [String: String]
+
+    public init(tool: String, shimPath: String?, cwd: String, variables: [String: String]) {
+        self.tool = tool
+        self.shimPath = shimPath
+        self.cwd = cwd
+        self.variables = variables
+    }
+
+    /// Tools a shim may stand for.
+    public static let tools = ["curl", "wget", "pip", "pip3", "npm"]
+
+    /// Marks the first lines of every shim script `bouncer shims install` writes (and those in `shims/`).
+    public static let shimMarker = "bouncer-shim"
+
+    /// Set on the real tool's environment: the file Bouncer handed over to.
+    /// If that file turns out to be a shim again, the lookup looped.
+    public static let handOverVariable = "BOUNCER_HANDED_OVER_TO"
+    /// How many hand-overs deep this call is (a loop through forks still ends).
+    public static let depthVariable = "BOUNCER_SHIM_DEPTH"
+    public static let maximumDepth = 16
+
+    /// The real tool this very process was handed over to, if the hand-over
+    /// came straight back (same process id after exec): a loop.
+    public func loopedThrough(pid: Int32) -> String? {
+        if let depth = Int(variables[Self.depthVariable] ?? ""), depth >= Self.maximumDepth {
+            return variables[Self.handOverVariable].map { String($0.drop(while: { $0 != ":" }).dropFirst()) } ?? "a tool"
+        }
+        guard let value = variables[Self.handOverVariable], let colon = value.firstIndex(of: ":"),
+              Int32(value[..<colon]) == pid else { return nil }
+        return String(value[value.index(after: colon)...])
+    }
+}
+
+/// The policy that applies to the working directory: `BOUNCER_POLICY`, else
+/// the nearest `policy.json` walking up from the working directory.
+public enum PolicyLocator {
+    public static func find(cwd: String, variables: [String: String]) -> String? {
+        if let explicit = variables["BOUNCER_POLICY"], !explicit.isEmpty {
+            return explicit.hasPrefix("/") ? explicit : cwd + "/" + explicit
+        }
+        var dir = cwd
+        // Bounded by the path depth: every step drops one component.
+        while true {
+            let candidate = (dir == "/" ? "" : dir) + "/policy.json"
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            if dir == "/" || dir.isEmpty { return nil }
+            dir = Filesystem.split(dir).directory
+        }
+    }
+}
+
+/// Finds the real tool on PATH after the shim's own directory, never a shim.
+public enum RealToolLocator {
+    public struct NotFound: BouncerFailure {
+        public let tool: String
+        public let skipped: [String]
+        public var family: ErrorFamily { .configuration }
+        public var code: String { skipped.isEmpty ? "shim-no-real-tool" : "shim-loop" }
+        public var description: String {
+            skipped.isEmpty
+                ? "no real \(tool) on PATH after the shim directory"
+                : "no real \(tool) on PATH after the shim directory: \(skipped.joined(separator: ", ")) \(skipped.count == 1 ? "is a Bouncer shim" : "are Bouncer shims") (a loop)"
+        }
+        public var hint: String? { "install \(tool), or put its directory on PATH after the shims" }
+    }
+
+    /// - Parameters:
+    ///   - bouncerExecutable: the running Bouncer binary (a PATH entry resolving to it is a shim by symlink).
+    public static func locate(_ environment: ShimEnvironment, bouncerExecutable: String?) throws(NotFound) -> String {
+        let tool = environment.tool
+        let entries = (environment.variables["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+            .split(separator: ":", omittingEmptySubsequences: false)
+            .map { $0.isEmpty ? "." : String($0) }
+        let shimDir = environment.shimPath.map { realPath(absolute(Filesystem.split($0).directory, cwd: environment.cwd)) }
+        let ownSelf = bouncerExecutable.map(realPath)
+        // Start after the shim's own directory when it is on PATH; otherwise search all of PATH.
+        var start = 0
+        if let shimDir, let index = entries.firstIndex(where: { realPath(absolute($0, cwd: environment.cwd)) == shimDir }) {
+            start = index + 1
+        }
+        var skipped: [String] = []
+        for entry in entries[start...] {
+            let candidate = absolute(entry, cwd: environment.cwd) + "/" + tool
+            guard access(candidate, X_OK) == 0, isRegularFile(candidate) else { continue }
+            let resolved = realPath(candidate)
+            if let ownSelf, resolved == ownSelf { skipped.append(candidate); continue }
+            if let shimDir, realPath(Filesystem.split(resolved).directory) == shimDir { skipped.append(candidate); continue }
+            if isShimScript(resolved) { skipped.append(candidate); continue }
+            return candidate
+        }
+        throw NotFound(tool: tool, skipped: skipped)
+    }
+
+    /// A shim script has the marker comment as its second line ("# bouncer-shim: ...");
+    /// a mere mention (e.g. a venv under a directory named bouncer-shim-x) is not enough.
+    static func isShimScript(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 2, buffer[0] == 0x23, buffer[1] == 0x21 else { return false }  // "#!"
+        return String(decoding: buffer[0..<count], as: UTF8.self).contains("\n# \(ShimEnvironment.shimMarker): ")
+    }
+
+    static func absolute(_ path: String, cwd: String) -> String {
+        path.hasPrefix("/") ? path : (cwd == "/" ? "" : cwd) + "/" + path
+    }
+
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// The policy in force for a shim call and the guard built from it.
+public struct GuardedPolicy {
+    public var path: String
+    /// `enforce` refuses what is not proven; `audit` warns and lets the real tool run.
+    public var enforce: Bool
+    public var artifactGuard: any ArtifactGuard
+    /// Gives a verified file back to the guard once it has been copied out.
+    public var release: (VerifiedArtifact) -> Void
+    /// The policy's `archive` limits, for the adapters' wheel and tarball checks.
+    public var archive: ArchivePolicy
+
+    public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, archive: ArchivePolicy = .defaults,
+                release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
+        self.path = path
+        self.enforce = enforce
+        self.artifactGuard = artifactGuard
+        self.archive = archive
+        self.release = release
+    }
+}
+
+/// Builds the guard for a policy file (the CLI supplies the policy engine).
+public typealias GuardFactory = (_ policyPath: String, _ environment: ShimEnvironment) throws -> GuardedPolicy
+
+/// What one shim call has to work with once the real tool and the policy are known.
+public struct ShimContext {
+    public var environment: ShimEnvironment
+    public var realTool: String
+    public var policy: GuardedPolicy
+
+    /// The real tool's environment (marks the hand-over for loop detection).
+    public var toolEnvironment: [String: String] {
+        HandOver.environment(environment.variables, realTool: realTool)
+    }
+
+    /// The real tool in place of Bouncer, with the caller's arguments untouched.
+    public func passThrough(_ arguments: [String]) -> Int32 {
+        let failure = HandOver.exec(realTool, arguments, environment: toolEnvironment)
+        ShimOutput.error("bouncer: \(failure)")
+        return 126
+    }
+
+    /// Obtains through the guard; the caller releases each artifact after copying it.
+    public func obtain(_ requests: [ArtifactRequest]) -> [Result<VerifiedArtifact, BouncerError>] {
+        let results = policy.artifactGuard.obtain(requests)
+        return requests.indices.map { index in
+            index < results.count ? results[index]
+                : .failure(BouncerError(.transport, code: "guard-no-result", "the guard returned no result for \(Redaction.url(requests[index].url))"))
+        }
+    }
+
+    /// One line per verified artifact (unless quiet) and every warning (always: audit mode must be loud).
+    public func report(_ artifact: VerifiedArtifact, as name: String, quiet: Bool) {
+        if !quiet {
+            let proofs = artifact.proofs.isEmpty ? "" : "; " + artifact.proofs.joined(separator: "; ")
+            ShimOutput.error("bouncer: \(name) <- \(Redaction.url(artifact.request.url)): \(artifact.size) bytes, sha256:\(artifact.sha256.hex)\(proofs)")
+        }
+        for warning in artifact.warnings { ShimOutput.error("bouncer: WARNING: \(name): \(warning)") }
+        if !artifact.warnings.isEmpty {
+            annotate("warning", "\(Redaction.url(artifact.request.url)): allowed with warnings: " + artifact.warnings.joined(separator: "; "))
+        }
+    }
+
+    /// An install (pip, npm) that stopped before the real tool installed
+    /// anything: the reason and its hint, an annotation, "nothing was
+    /// installed"; returns the exit status for it.
+    public func installStopped(_ error: any Error, tool: String) -> Int32 {
+        guard let failure = error as? any BouncerFailure else {
+            ShimOutput.error("bouncer: \(tool): \(error)")
+            return ErrorFamily.configuration.exitCode
+        }
+        ShimOutput.error("bouncer: \(tool): \(failure)")
+        if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+        annotateRefusal("\(failure)")
+        ShimOutput.error("bouncer: \(tool): nothing was installed")
+        return failure.family.exitCode
+    }
+
+    /// A refusal as a GitHub Actions `::error` annotation (GITHUB_ACTIONS=true), on
+    /// standard error: standard output may be carrying a verified body.
+    public func annotateRefusal(_ message: String) {
+        annotate("error", message)
+    }
+
+    func annotate(_ level: String, _ message: String) {
+        ShimOutput.annotate(level, "\(environment.tool): \(message)", variables: environment.variables)
+    }
+
+    /// An option Bouncer cannot account for: refused in enforce mode (exit 2),
+    /// passed to the real tool with a warning in audit mode.
+    public func unsupported(_ option: String, why: String, arguments: [String]) -> Int32 {
+        let tool = environment.tool
+        if policy.enforce {
+            let message = "refused: option \(option) \(why); Bouncer cannot verify this \(tool) call (policy \(policy.path) is in enforce mode)"
+            ShimOutput.error("bouncer: \(tool): \(message)")
+            annotateRefusal(message)
+            return ErrorFamily.configuration.exitCode
+        }
+        ShimOutput.error("bouncer: AUDIT: \(tool): option \(option) \(why); running the real \(tool) UNVERIFIED (enforce mode would refuse)")
+        return passThrough(arguments)
+    }
+}
+
+/// stderr lines from the shims (unbuffered, so they interleave with the real tool's).
+public enum ShimOutput {
+    public static func error(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        bytes.withUnsafeBytes { try? Filesystem.writeAll(STDERR_FILENO, $0, name: "standard error") }
+    }
+
+    /// A GitHub Actions annotation on standard error, when GITHUB_ACTIONS=true.
+    public static func annotate(_ level: String, _ message: String, variables: [String: String]) {
+        guard GitHubAnnotation.isActive(variables) else { return }
+        error(GitHubAnnotation.line(level, message))
+    }
+}
+
+/// The mechanism every shim shares: loop check, real-tool lookup, policy
+/// discovery, the no-policy pass-through, then the tool's adapter.
+public enum ShimRunner {
+    public static let noPolicyNoticeVariable = "BOUNCER_NO_POLICY_NOTICE_SHOWN"
+    /// Set (non-empty) to let a shim pass through without a policy under CI=true.
+    public static let allowUnguardedVariable = "BOUNCER_ALLOW_UNGUARDED"
+    /// In CI a shim without a policy refuses: a guard that silently turned off is a downgrade.
+    public static let ciNoPolicyMessage = "CI=true and no policy.json in this directory or above (and no BOUNCER_POLICY): refusing to run unguarded (BOUNCER_ALLOW_UNGUARDED=1 allows it)"
+
+    public static func run(_ environment: ShimEnvironment, arguments: [String], bouncerExecutable: String?,
+                           makeGuard: GuardFactory) -> Int32 {
+        let tool = environment.tool
+        if let handedOver = environment.loopedThrough(pid: getpid()) {
+            ShimOutput.error("bouncer: \(tool): loop: Bouncer handed over to \(handedOver), which runs Bouncer again; put the real \(tool) on PATH after the shims")
+            return ErrorFamily.configuration.exitCode
+        }
+        let realTool: String
+        do {
+            realTool = try RealToolLocator.locate(environment, bouncerExecutable: bouncerExecutable)
+        } catch {
+            ShimOutput.error("bouncer: \(tool): \(error)")
+            if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
+            return error.code == "shim-loop" ? ErrorFamily.configuration.exitCode : 127
+        }
+        guard let policyPath = PolicyLocator.find(cwd: environment.cwd, variables: environment.variables) else {
+            if environment.variables["CI"] == "true" && (environment.variables[allowUnguardedVariable] ?? "").isEmpty {
+                ShimOutput.error("bouncer: \(tool): \(ciNoPolicyMessage)")
+                ShimOutput.annotate("error", "\(tool): \(ciNoPolicyMessage)", variables: environment.variables)
+                return ErrorFamily.configuration.exitCode
+            }
+            var variables = environment.variables
+            if variables[noPolicyNoticeVariable] == nil {
+                ShimOutput.error("bouncer: no policy.json in \(environment.cwd) or above (and no BOUNCER_POLICY): \(tool) runs unguarded")
+                variables[noPolicyNoticeVariable] = "1"
+            }
+            let failure = HandOver.exec(realTool, arguments, environment: HandOver.environment(variables, realTool: realTool))
+            ShimOutput.error("bouncer: \(failure)")
+            return 126
+        }
+        let policy: GuardedPolicy
+        do {
+            policy = try makeGuard(policyPath, environment)
+        } catch let failure as BouncerFailure {
+            ShimOutput.error("bouncer: \(tool): \(failure)")
+            if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+            ShimOutput.annotate("error", "\(tool): \(failure)", variables: environment.variables)
+            return failure.family.exitCode
+        } catch {
+            ShimOutput.error("bouncer: \(tool): policy \(policyPath): \(error)")
+            ShimOutput.annotate("error", "\(tool): policy \(policyPath): \(error)", variables: environment.variables)
+            return ErrorFamily.configuration.exitCode
+        }
+        let context = ShimContext(environment: environment, realTool: realTool, policy: policy)
+        switch tool {
+        case "curl": return CurlShim.run(arguments, context: context)
+        case "wget": return WgetShim.run(arguments, context: context)
+        case "pip", "pip3": return PipShim.run(arguments, context: context)
+        case "npm": return NpmShim.run(arguments, context: context)
+        default:
+            ShimOutput.error("bouncer: no shim for \(tool) (known: \(ShimEnvironment.tools.joined(separator: ", ")))")
+            return ErrorFamily.configuration.exitCode
+        }
+    }
+}
+
+/// Helpers the download adapters share.
+enum ShimFiles {
+    /// Copies verified bytes to `destination` atomically (temp file beside it,
+    /// fsync, rename): complete or absent, an existing file untouched on failure,
+    /// and no inode shared with the guard's store.
+    static func place(_ source: String, at destination: String) throws(BouncerError) {
+        let (dir, name) = Filesystem.split(destination)
+        let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
+        var done = false
+        defer {
+            close(fd)
+            if !done { unlink(temporary) }
+        }
+        try Filesystem.copy(from: source, to: fd, destinationName: temporary)
+        guard fsync(fd) == 0 else { throw .io("cannot flush \(temporary): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, destination) == 0 else {
+            throw .io("cannot write \(destination): \(String(cString: strerror(errno)))")
+        }
+        done = true
+    }
+
+    /// Concatenates several verified files into one destination, atomically (wget -O FILE URL URL).
+    static func placeConcatenated(_ sources: [String], at destination: String) throws(BouncerError) {
+        let (dir, name) = Filesystem.split(destination)
+        let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
+        var done = false
+        defer {
+            close(fd)
+            if !done { unlink(temporary) }
+        }
+        for source in sources { try Filesystem.copy(from: source, to: fd, destinationName: temporary) }
+        guard fsync(fd) == 0 else { throw .io("cannot flush \(temporary): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, destination) == 0 else {
+            throw .io("cannot write \(destination): \(String(cString: strerror(errno)))")
+        }
+        done = true
+    }
+
+    static func toStandardOutput(_ source: String) throws(BouncerError) {
+        try Filesystem.copy(from: source, to: STDOUT_FILENO, destinationName: "standard output")
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    /// The URL's last path segment, undecoded (what `curl -O` uses), or nil when empty.
+    static func lastSegment(of url: String) -> String? {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        guard let last = rest[slash...].split(separator: "/", omittingEmptySubsequences: false).last,
+              !last.isEmpty, last != ".", last != ".." else { return nil }
+        return String(last)
+    }
+
+    /// "sha256:abcd…1234" for human lines.
+    static func short(_ digest: Digest) -> String {
+        let hex = digest.hex
+        return "\(digest.algorithm.rawValue):\(hex.prefix(12))…"
+    }
+}

@@ -1,0 +1,82 @@
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+/// The shim files: small POSIX sh scripts. A script (not a symlink) keeps its
+/// own path in `$0`, so the real tool is looked up after its directory.
+///
+/// With no policy in force (no BOUNCER_POLICY, no policy.json from the working
+/// directory up) the script refuses under CI=true (a guard that silently
+/// turned off is a downgrade), and otherwise finds the real tool and execs it, without
+/// starting Bouncer: the pass-through costs one sh start-up, not a Swift
+/// binary's. Otherwise it execs `bouncer --as TOOL --shim "$0"`. The script
+/// mirrors ShimRunner: the same notice (once per process tree), the same loop
+/// check (the hand-over came straight back to this process id), the same
+/// hand-over variables.
+public enum ShimScript {
+    /// A shim that runs `bouncer` (BOUNCER_BIN overrides `bouncerPath`).
+    public static func installed(tool: String, bouncerPath: String) -> String {
+        script(tool: tool, locate: """
+            b=${BOUNCER_BIN:-\(doubleQuoted(bouncerPath))}
+            """)
+    }
+
+    /// The repository's `shims/` scripts: BOUNCER_BIN, else the package's own
+    /// release build, else its debug build, else `bouncer` on PATH.
+    public static func repository(tool: String) -> String {
+        script(tool: tool, locate: """
+            # Bouncer is $BOUNCER_BIN, else ../.build/release/bouncer, else ../.build/debug/bouncer, else bouncer on PATH.
+            b=$BOUNCER_BIN
+            [ -n "$b" ] || { b=${0%/*}/../.build/release/bouncer; [ -x "$b" ] || b=${0%/*}/../.build/debug/bouncer; [ -x "$b" ] || b=bouncer; }
+            """)
+    }
+
+    static func script(tool: String, locate: String) -> String {
+        """
+        #!/bin/sh
+        # \(ShimEnvironment.shimMarker): runs Bouncer as \(tool); the real \(tool) is found on PATH after this directory.
+        t=\(tool)
+        case "$\(ShimEnvironment.handOverVariable)" in "$$:"*)
+          echo "bouncer: $t: loop: Bouncer handed over to ${\(ShimEnvironment.handOverVariable)#*:}, which runs Bouncer again; put the real $t on PATH after the shims" >&2; exit 2;;
+        esac
+        p=$BOUNCER_POLICY
+        if [ -z "$p" ]; then
+          d=${PWD:-/}
+          while [ -n "$d" ] && [ ! -e "$d/policy.json" ]; do d=${d%/*}; done
+          [ -e "$d/policy.json" ] && p=$d/policy.json
+        fi
+        if [ -z "$p" ]; then
+          if [ "$CI" = true ] && [ -z "$\(ShimRunner.allowUnguardedVariable)" ]; then
+            echo "bouncer: $t: \(ShimRunner.ciNoPolicyMessage)" >&2; exit 2
+          fi
+          # No policy: the real tool, unchanged, found on PATH after this directory (in CI only when allowed).
+          s=${0%/*}; after=1; IFS=:
+          for e in $PATH; do [ "${e:-.}" -ef "$s" ] && after=; done
+          for e in $PATH; do
+            if [ -z "$after" ]; then [ "${e:-.}" -ef "$s" ] && after=1; continue; fi
+            c=${e:-.}/$t
+            if [ -f "$c" ] && [ -x "$c" ] && ! [ "$c" -ef "$0" ]; then
+              unset IFS
+              [ -n "$\(ShimRunner.noPolicyNoticeVariable)" ] || echo "bouncer: no policy.json in ${PWD:-.} or above (and no BOUNCER_POLICY): $t runs unguarded" >&2
+              export \(ShimRunner.noPolicyNoticeVariable)=1 \(ShimEnvironment.handOverVariable)="$$:$c" \(ShimEnvironment.depthVariable)=$((${\(ShimEnvironment.depthVariable):-0} + 1))
+              [ "$\(ShimEnvironment.depthVariable)" -le \(ShimEnvironment.maximumDepth) ] || { echo "bouncer: $t: loop: handed over \(ShimEnvironment.maximumDepth) times" >&2; exit 2; }
+              exec "$c" "$@"
+            fi
+          done
+          echo "bouncer: $t: no real $t on PATH after the shim directory" >&2; exit 127
+        fi
+        \(locate)
+        exec "$b" --as $t --shim "$0" "$@"
+
+        """
+    }
+
+    /// Escaped for the inside of a double-quoted sh word.
+    static func doubleQuoted(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "\\\"$`".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+}

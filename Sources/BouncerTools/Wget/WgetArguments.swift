@@ -1,0 +1,212 @@
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+/// What a wget command line asks for, classified like curl's (see CurlArguments).
+public struct WgetInvocation: Equatable, Sendable {
+    public var urls: [String] = []
+    /// `-O FILE` (all bodies concatenated into it, as wget does); "-" is standard output.
+    public var outputDocument: String?
+    /// `-P DIR`.
+    public var prefix: String?
+    public var quiet = false
+    public var resume = false
+    public var noClobber = false
+}
+
+public enum WgetCommand: Equatable, Sendable {
+    case download(WgetInvocation)
+    case passThrough(reason: String)
+    case unsupported(option: String, why: String)
+    case usage(String)
+}
+
+public enum WgetArguments {
+    enum Kind {
+        case flag, value
+        case passFlag(String), passValue(String)
+        case refuseFlag(String), refuseValue(String)
+    }
+
+    static let long: [String: Kind] = {
+        var table: [String: Kind] = [:]
+        for name in ["quiet", "continue", "no-verbose", "verbose", "show-progress", "no-check-certificate",
+                     "retry-connrefused", "no-clobber", "inet4-only", "inet6-only", "no-cache", "no-dns-cache",
+                     "https-only", "no-hsts", "no-config", "no-netrc"] {
+            table[name] = .flag
+        }
+        for name in ["output-document", "directory-prefix", "tries", "timeout", "connect-timeout", "read-timeout",
+                     "dns-timeout", "waitretry", "wait", "max-redirect", "progress", "limit-rate", "https-only"] {
+            table[name] = .value
+        }
+        for name in ["version", "help", "spider"] { table[name] = .passFlag("--\(name)") }
+        for name in ["method", "post-data", "post-file", "body-data", "body-file"] {
+            table[name] = .passValue("--\(name) is not a plain download")
+        }
+        for (name, why) in [("header", "adds a request header"), ("user", "sends credentials"), ("password", "sends credentials"),
+                            ("http-user", "sends credentials"), ("http-password", "sends credentials"),
+                            ("user-agent", "sets the User-Agent"), ("referer", "sets the Referer"),
+                            ("load-cookies", "sends cookies"), ("input-file", "reads URLs from a file"),
+                            ("execute", "runs wgetrc commands"), ("ca-certificate", "trusts another certificate authority"),
+                            ("certificate", "uses a client certificate"), ("output-file", "writes a log file"),
+                            ("append-output", "writes a log file"), ("level", "fetches recursively"),
+                            ("accept", "fetches recursively"), ("reject", "fetches recursively"), ("quota", "limits the download")] {
+            table[name] = .refuseValue(why)
+        }
+        for (name, why) in [("recursive", "fetches recursively"), ("mirror", "fetches recursively"),
+                            ("page-requisites", "fetches recursively"), ("background", "runs in the background"),
+                            ("timestamping", "makes the download conditional"), ("content-disposition", "names the file from a response header"),
+                            ("server-response", "prints the response headers"), ("save-headers", "puts the headers into the file")] {
+            table[name] = .refuseFlag(why)
+        }
+        return table
+    }()
+
+    static let short: [Character: String] = [
+        "q": "quiet", "c": "continue", "v": "verbose", "O": "output-document", "P": "directory-prefix",
+        "t": "tries", "T": "timeout", "w": "wait", "4": "inet4-only", "6": "inet6-only", "V": "version", "h": "help",
+        "U": "user-agent", "i": "input-file", "e": "execute", "o": "output-file", "a": "append-output",
+        "r": "recursive", "m": "mirror", "p": "page-requisites", "b": "background", "N": "timestamping",
+        "S": "server-response", "l": "level", "A": "accept", "R": "reject", "Q": "quota",
+    ]
+
+    public static func parse(_ arguments: [String]) -> WgetCommand {
+        var invocation = WgetInvocation()
+        var passReason: String? = nil
+        var refusal: (String, String)? = nil
+        var index = 0
+
+        func apply(_ name: String, shown: String, inlineValue: String?) -> String? {
+            guard let kind = long[name] else {
+                if refusal == nil { refusal = (shown, "is not one Bouncer understands (it could change what is fetched)") }
+                return nil
+            }
+            var value = inlineValue
+            switch kind {
+            case .value, .passValue, .refuseValue:
+                if value == nil {
+                    index += 1
+                    value = index < arguments.count ? arguments[index] : nil
+                }
+                guard value != nil else { return "option requires an argument -- '\(shown)'" }
+            default: break
+            }
+            switch kind {
+            case .flag:
+                switch name {
+                case "quiet": invocation.quiet = true
+                case "continue": invocation.resume = true
+                case "no-clobber": invocation.noClobber = true
+                default: break
+                }
+            case .value:
+                switch name {
+                case "output-document": invocation.outputDocument = value
+                case "directory-prefix": invocation.prefix = value
+                default: break
+                }
+            case .passFlag(let why), .passValue(let why):
+                if passReason == nil { passReason = why }
+            case .refuseFlag(let why), .refuseValue(let why):
+                if refusal == nil { refusal = (shown, why) }
+            }
+            return nil
+        }
+
+        var endOfOptions = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            if endOfOptions || !argument.hasPrefix("-") || argument == "-" {
+                invocation.urls.append(argument)
+            } else if argument == "--" {
+                endOfOptions = true
+            } else if argument.hasPrefix("--") {
+                let body = argument.dropFirst(2)
+                let name: String
+                var inline: String? = nil
+                if let equals = body.firstIndex(of: "=") {
+                    name = String(body[..<equals])
+                    inline = String(body[body.index(after: equals)...])
+                } else {
+                    name = String(body)
+                }
+                if let error = apply(name, shown: "--" + name, inlineValue: inline) { return .usage(error) }
+            } else {
+                var letters = Substring(argument.dropFirst())
+                while let letter = letters.first {
+                    letters = letters.dropFirst()
+                    // -nc, -nv, -nd, -nH: wget's two-letter "n" options.
+                    if letter == "n", let second = letters.first {
+                        letters = letters.dropFirst()
+                        switch second {
+                        case "c": invocation.noClobber = true
+                        case "v", "d", "H": break
+                        default:
+                            if refusal == nil { refusal = ("-n\(second)", "is not one Bouncer understands (it could change what is fetched)") }
+                        }
+                        continue
+                    }
+                    guard let name = short[letter] else {
+                        if refusal == nil { refusal = ("-\(letter)", "is not one Bouncer understands (it could change what is fetched)") }
+                        break
+                    }
+                    let takesValue: Bool
+                    switch long[name] {
+                    case .value?, .passValue?, .refuseValue?: takesValue = true
+                    default: takesValue = false
+                    }
+                    if takesValue {
+                        let inline = letters.isEmpty ? nil : String(letters)
+                        letters = ""
+                        if let error = apply(name, shown: "-\(letter)", inlineValue: inline) { return .usage(error) }
+                    } else {
+                        _ = apply(name, shown: "-\(letter)", inlineValue: nil)
+                    }
+                }
+            }
+            index += 1
+        }
+        if let passReason { return .passThrough(reason: passReason) }
+        if let refusal { return .unsupported(option: refusal.0, why: refusal.1) }
+        guard !invocation.urls.isEmpty else { return .usage("missing URL") }
+        invocation.urls = invocation.urls.map { $0.contains("://") ? $0 : "http://" + $0 }
+        return .download(invocation)
+    }
+
+    /// The file name wget gives a URL: its last path segment with the query
+    /// kept, percent-escapes decoded; `index.html` for a directory URL.
+    public static func fileName(for url: String) -> String {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        var query: Substring? = nil
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        var name = "index.html"
+        if let slash = rest.firstIndex(of: "/"), let last = rest[slash...].split(separator: "/", omittingEmptySubsequences: false).last,
+           !last.isEmpty, last != ".", last != ".." {
+            name = percentDecoded(String(last))
+        }
+        if let query { name += "?" + query }
+        // Never a path: a decoded "%2F" must not leave the directory.
+        return name.replacingOccurrences(of: "/", with: "%2F")
+    }
+
+    static func percentDecoded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let source = Array(text.utf8)
+        var i = 0
+        while i < source.count {
+            if source[i] == 0x25, i + 2 < source.count, let value = UInt8(String(decoding: source[(i + 1)...(i + 2)], as: UTF8.self), radix: 16),
+               value >= 0x20, value != 0x7f {
+                bytes.append(value)
+                i += 3
+            } else {
+                bytes.append(source[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
