@@ -41,7 +41,6 @@ public enum AttestationVerifier {
         guard case .dsse(let envelope) = bundle.content else {
             throw AttestationError(.payloadType, "the bundle signs a message, not a DSSE attestation: verify it with verify-bundle")
         }
-        try GitHubInstance.refuseUnsupported(bundle)
         // Refused before any signature work: a payload of another type is no statement.
         guard envelope.payloadType == InTotoStatement.payloadType else {
             throw AttestationError(.payloadType, "DSSE payloadType '\(envelope.payloadType.prefix(120))' is not \(InTotoStatement.payloadType)")
