@@ -12,6 +12,8 @@ public enum AttestationVerifier {
         public var issuer: String?
         public var logIndexes: [Int64]
         public var signingTimes: [Date] = []
+        /// RFC 3161 timestamps of the bundle that did not verify and did not count.
+        public var timestampsNotVerified: [String] = []
         /// The registry key that signed (npm publish attestations).
         public var signerKeyID: String? = nil
         public var statementType: String
@@ -57,6 +59,7 @@ public enum AttestationVerifier {
         facts.issuer = verified.issuer
         facts.logIndexes = verified.logIndexes
         facts.signingTimes = verified.signingTimes
+        facts.timestampsNotVerified = verified.timestampsNotVerified
         return facts
     }
 

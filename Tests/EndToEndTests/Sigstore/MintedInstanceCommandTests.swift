@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import BouncerCore
 import BouncerTestSupport
 
 /// `bouncer verify-bundle` on a Sigstore instance minted at test time
@@ -82,6 +83,28 @@ struct MintedInstanceCommandTests {
         #expect(reason?["code"] as? String == "sigstore-other-instance", "\(refused.out)")
         let message = reason?["message"] as? String ?? ""
         #expect(message.contains("GitHub's Sigstore instance") && message.contains("O=GitHub, Inc.") && message.contains("--trusted-root"), "\(message)")
+    }
+
+    @Test func aGitHubInstanceAttestationVerifiesWithItsRoot() throws {
+        let sigstore = try MintedSigstore()
+        let digest = Hasher.digest(Self.artifact, .sha256).hex
+        let statement: [String: Any] = [
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [["name": "app.tar.gz", "digest": ["sha256": digest]]],
+            "predicateType": "https://example.com/predicate/v1", "predicate": [String: Any](),
+        ]
+        let bundle = try sigstore.bundle(artifact: Self.artifact, leaf: try sigstore.issueLeaf(),
+                                         stamps: [.over(Array("unrelated".utf8)), .overSignature],
+                                         statement: Array(try JSONSerialization.data(withJSONObject: statement)))
+        let files = try Self.write(sigstore, bundle: bundle, root: sigstore.trustedRoot())
+        let args = ["verify-attestation", "--bundle", files.bundle, "--signer-workflow", "octo-org/private-repo/.github/workflows/release.yml"]
+        let verified = try BouncerProcess.run(args + ["--trusted-root", files.root, files.artifact])
+        #expect(verified.status == 0, "\(verified.out) \(verified.err)")
+        #expect(verified.out.contains("no transparency log (RFC 3161 timestamp)"), "\(verified.out)")
+        #expect(verified.out.contains("did not verify") && verified.out.contains("rfc3161Timestamps[0]"), "\(verified.out)")
+        let refused = try BouncerProcess.run(args + ["--json", files.artifact])
+        #expect(refused.status == 1, "\(refused.out) \(refused.err)")
+        #expect(Self.reasons(refused).first?["code"] as? String == "sigstore-other-instance", "\(refused.out)")
     }
 
     @Test func anUnrelatedTimestampIsReportedAndTwoAreRefused() throws {
