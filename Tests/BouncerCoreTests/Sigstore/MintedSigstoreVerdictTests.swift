@@ -135,6 +135,17 @@ struct MintedSigstoreVerdictTests {
         #expect(Self.refusal(foreign, root: root).code == "sigstore-certificate-chain")
     }
 
+    @Test func theIssuerNameForMessagesIsReadWithoutTrappingOnAnyPrefix() throws {
+        let sigstore = try MintedSigstore(organization: "Example, Inc.")
+        let leaf = try sigstore.issueLeaf()
+        let name = try #require(CertificateIssuerName(certificateDER: leaf.der))
+        #expect(name.organization == "Example, Inc." && name.commonName == "Fulcio Intermediate l2", "\(name)")
+        for length in 0..<leaf.der.count {
+            // A cut certificate has no well-formed outer element; its name is not read.
+            #expect(CertificateIssuerName(certificateDER: Array(leaf.der.prefix(length))) == nil)
+        }
+    }
+
     @Test func aGitHubInstanceAttestationVerifiesWithItsRequirements() throws {
         let sigstore = try MintedSigstore()
         let digest = Hasher.digest(Self.artifact, .sha256).hex
