@@ -132,7 +132,12 @@ enum AttestationReport {
         if let repo = facts.sourceRepository { summary += ", source \(repo)" }
         if let ref = facts.sourceRef { summary += " at \(ref)" }
         if let builder = facts.builderID { summary += ", builder \(builder)" }
-        summary += ", log index \(details["logIndex"] ?? "")"
+        // GitHub's private instance has no log: its time is the TSA's.
+        summary += facts.logIndexes.isEmpty && !facts.signingTimes.isEmpty ? ", no transparency log (RFC 3161 timestamp)" : ", log index \(details["logIndex"] ?? "")"
+        if !facts.timestampsNotVerified.isEmpty {
+            details["timestampsNotVerified"] = facts.timestampsNotVerified.joined(separator: "; ")
+            summary += "; not counted, did not verify: " + facts.timestampsNotVerified.joined(separator: "; ")
+        }
         let proves = facts.provenance != nil ? ["integrity", "origin", "provenance"] : ["integrity", "origin"]
         return VerificationReport.Evidence(kind: outcome.role == .npmPublish ? "npm-publish-attestation" : "attestation",
                                            proves: proves, summary: summary, details: details)

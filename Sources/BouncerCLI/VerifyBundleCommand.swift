@@ -109,14 +109,21 @@ struct VerifyBundleCommand: ParsableCommand {
             "signingTime": times,
             "timeSource": verified.timeSources.joined(separator: ","),
         ]
-        let summary: String
+        // A bundle from an instance without a log (GitHub's) has only its timestamp.
+        let logged = verified.logIndexes.isEmpty ? "no transparency log, RFC 3161 timestamp \(times)" : "log index \(logs)"
+        var summary: String
         if let identity = verified.identity, let issuer = verified.issuer {
             details["identity"] = identity
             details["issuer"] = issuer
-            summary = "Sigstore bundle signed by \(identity) (issuer \(issuer)), log index \(logs)"
+            summary = "Sigstore bundle signed by \(identity) (issuer \(issuer)), \(logged)"
         } else {
             details["signer"] = "self-managed key"
-            summary = "Sigstore bundle signed by the given key, log index \(logs)"
+            summary = "Sigstore bundle signed by the given key, \(logged)"
+        }
+        if !verified.timestampsNotVerified.isEmpty {
+            // Said in the human line too: a timestamp that did not count is worth a look.
+            details["timestampsNotVerified"] = verified.timestampsNotVerified.joined(separator: "; ")
+            summary += "; not counted, did not verify: " + verified.timestampsNotVerified.joined(separator: "; ")
         }
         return VerificationReport(
             artifact: .init(name: name, sha256: verified.artifactSHA256?.hex),

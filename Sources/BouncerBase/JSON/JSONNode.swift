@@ -7,7 +7,7 @@ import Foundation
 package struct JSONNode {
     package let value: JSON
     package let path: String
-    let fail: @Sendable (String, String) -> any Error
+    package let fail: @Sendable (String, String) -> any Error
 
     package init(value: JSON, path: String, fail: @escaping @Sendable (String, String) -> any Error) {
         self.value = value

@@ -23,7 +23,6 @@ public struct AttestationError: BouncerFailure, Equatable {
         case crossCheck = "attestation-crosscheck"
         case signature = "attestation-signature"
         case publisher = "attestation-publisher"
-        case unsupportedInstance = "attestation-unsupported-instance"
         case npmSignature = "npm-registry-signature"
         case npmSignaturesMissing = "npm-signatures-missing"
         case npmKeyUnknown = "npm-key-unknown"

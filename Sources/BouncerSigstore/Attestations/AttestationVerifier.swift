@@ -14,6 +14,8 @@ public enum AttestationVerifier {
         public var issuer: String?
         public var logIndexes: [Int64]
         public var signingTimes: [Date] = []
+        /// RFC 3161 timestamps of the bundle that did not verify and did not count.
+        public var timestampsNotVerified: [String] = []
         /// The registry key that signed (npm publish attestations).
         public var signerKeyID: String? = nil
         public var statementType: String
@@ -43,7 +45,6 @@ public enum AttestationVerifier {
         guard case .dsse(let envelope) = bundle.content else {
             throw AttestationError(.payloadType, "the bundle signs a message, not a DSSE attestation: verify it with verify-bundle")
         }
-        try GitHubInstance.refuseUnsupported(bundle)
         // Refused before any signature work: a payload of another type is no statement.
         guard envelope.payloadType == InTotoStatement.payloadType else {
             throw AttestationError(.payloadType, "DSSE payloadType '\(envelope.payloadType.prefix(120))' is not \(InTotoStatement.payloadType)")
@@ -60,6 +61,7 @@ public enum AttestationVerifier {
         facts.issuer = verified.issuer
         facts.logIndexes = verified.logIndexes
         facts.signingTimes = verified.signingTimes
+        facts.timestampsNotVerified = verified.timestampsNotVerified
         return facts
     }
 

@@ -26,6 +26,9 @@ public enum BundleVerifier {
         public var signingTimes: [Date]
         /// Where each signing time came from: "tlog" or "rfc3161".
         public var timeSources: [String]
+        /// Each RFC 3161 timestamp that did not verify and so did not count,
+        /// named by its JSON path, with why (the bundle passed on the others).
+        public var timestampsNotVerified: [String]
         public var artifactSHA256: Digest?
         public var content: String
         public var mediaType: String
@@ -68,10 +71,10 @@ public enum BundleVerifier {
         let artifactDigest = try checkSignature(bundle.content, artifact: artifact, key: key)
 
         // Transparency-log entries: body consistent with the bundle, SET, inclusion proof and checkpoint.
+        // None is needed only under a trusted root with no log (GitHub's instance), where a
+        // verified timestamp from one of its TSAs takes the entry's place (checked below).
+        if let refusal = SigstoreInstance.missingLogEntry(bundle, trustedRoot: trustedRoot) { throw refusal }
         let logKeys = trustedRoot.transparencyLogKeys()
-        guard !bundle.tlogEntries.isEmpty else {
-            throw SigstoreError(.tlogEntry, "the bundle has no transparency-log entry")
-        }
         var seen = Set<String>()
         var times: [(Date, String)] = []
         var logIndexes: [Int64] = []
@@ -89,16 +92,16 @@ public enum BundleVerifier {
             logIndexes.append(entry.logIndex)
         }
 
-        // RFC 3161 timestamps over the signature.
-        let authorities = trustedRoot.timestampAuthorityList()
-        for token in bundle.rfc3161Timestamps {
-            let date = try RFC3161Timestamp.verify(tokenDER: token, signature: signature, authorities: authorities)
-            times.append((date, "rfc3161"))
-        }
+        // RFC 3161 timestamps over the signature: each verified on its own; those
+        // that do not verify are reported and do not count (BundleTimestamps).
+        let timestamps = try BundleTimestamps.verify(bundle.rfc3161Timestamps, signature: signature,
+                                                     authorities: trustedRoot.timestampAuthorityList())
+        times += timestamps.verified.map { ($0, "rfc3161") }
+        let notVerified = timestamps.notVerified.map(\.description)
 
         guard let certificate, case .keyless(let identityPolicy) = policy else {
             return Verified(identity: nil, issuer: nil, logIndexes: logIndexes, signingTimes: times.map(\.0),
-                            timeSources: times.map(\.1), artifactSHA256: artifactDigest.sha256,
+                            timeSources: times.map(\.1), timestampsNotVerified: notVerified, artifactSHA256: artifactDigest.sha256,
                             content: bundle.content.kind, mediaType: bundle.mediaType)
         }
 
@@ -117,13 +120,18 @@ public enum BundleVerifier {
         guard certificate.hasCodeSigningUsage else {
             throw SigstoreError(.codeSigning, "the signing certificate lacks the code-signing extended key usage")
         }
-        let ctLogs = trustedRoot.ctLogKeys()
-        guard !ctLogs.isEmpty else { throw SigstoreError(.sct, "the trusted root lists no CT log, so the certificate's SCT cannot be checked") }
-        _ = try CertificateTransparency.verifyEmbeddedSCTs(leafDER: certificate.der, issuerDER: issuerDER, ctLogs: ctLogs, at: times[0].0)
+        // An instance with no CT log (GitHub's trusted root lists none) issues no
+        // SCTs; where the trusted root lists CT logs, an SCT from one is required.
+        if !trustedRoot.ctlogs.isEmpty {
+            let ctLogs = trustedRoot.ctLogKeys()
+            guard !ctLogs.isEmpty else { throw SigstoreError(.sct, "the trusted root lists no CT log with a usable key, so the certificate's SCT cannot be checked") }
+            _ = try CertificateTransparency.verifyEmbeddedSCTs(leafDER: certificate.der, issuerDER: issuerDER, ctLogs: ctLogs, at: times[0].0)
+        }
         let identity = try identityPolicy.check(certificate)
 
         return Verified(identity: identity, issuer: certificate.oidcIssuer, logIndexes: logIndexes,
-                        signingTimes: times.map(\.0), timeSources: times.map(\.1), artifactSHA256: artifactDigest.sha256,
+                        signingTimes: times.map(\.0), timeSources: times.map(\.1), timestampsNotVerified: notVerified,
+                        artifactSHA256: artifactDigest.sha256,
                         content: bundle.content.kind, mediaType: bundle.mediaType)
     }
 

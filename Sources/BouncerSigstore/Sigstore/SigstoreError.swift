@@ -26,6 +26,8 @@ public struct SigstoreError: BouncerFailure, Equatable {
         case tlogCheckpoint = "sigstore-tlog-checkpoint"
         case tlogTime = "sigstore-tlog-time"
         case timestamp = "sigstore-timestamp"
+        /// The bundle comes from a Sigstore instance the trusted root in use does not describe.
+        case otherInstance = "sigstore-other-instance"
         case key = "sigstore-key"
     }
 

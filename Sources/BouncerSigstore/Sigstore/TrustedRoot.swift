@@ -93,14 +93,22 @@ public struct SigstoreTrustedRoot: Sendable {
         }
     }
 
-    private static func parseWindow(_ node: JSONNode?) throws -> Window {
-        guard let node else { return Window() }
-        func date(_ key: String) throws -> Date? {
-            guard let field = try node.optional(key) else { return nil }
-            guard let date = RFC3339.parse(try field.string()) else { throw field.error("not an RFC 3339 time") }
-            return date
+    /// A `validFor` window. Its start is required and its end, when given,
+    /// must not precede it: a window with no start says nothing about when the
+    /// key or CA may be used, and sigstore-go and sigstore-python refuse such a
+    /// root when loading it. `owner` is the object holding `validFor`.
+    private static func parseWindow(_ owner: JSONNode) throws -> Window {
+        guard let node = try owner.optional("validFor") else {
+            throw owner.fail("\(owner.path).validFor.start", "missing: every validity window needs a start")
         }
-        return Window(start: try date("start"), end: try date("end"))
+        guard let startField = try node.optional("start") else {
+            throw node.fail("\(node.path).start", "missing: every validity window needs a start")
+        }
+        guard let start = RFC3339.parse(try startField.string()) else { throw startField.error("not an RFC 3339 time") }
+        guard let endField = try node.optional("end") else { return Window(start: start, end: nil) }
+        guard let end = RFC3339.parse(try endField.string()) else { throw endField.error("not an RFC 3339 time") }
+        guard end >= start else { throw endField.error("the window ends before it starts") }
+        return Window(start: start, end: end)
     }
 
     private static func parseAuthority(_ node: JSONNode) throws -> CertificateAuthority {
@@ -109,7 +117,7 @@ public struct SigstoreTrustedRoot: Sendable {
         return CertificateAuthority(
             uri: try node.optional("uri")?.string() ?? "",
             chainDER: try certs.map { try $0.required("rawBytes").bytes() },
-            validFor: try parseWindow(node.optional("validFor")))
+            validFor: try parseWindow(node))
     }
 
     private static func parseLog(_ node: JSONNode) throws -> LogInstance {
@@ -120,7 +128,7 @@ public struct SigstoreTrustedRoot: Sendable {
             checkpointKeyID: try node.optional("checkpointKeyId")?.required("keyId").bytes(),
             spkiDER: try key.required("rawBytes").bytes(),
             keyDetails: try key.optional("keyDetails")?.string() ?? "",
-            validFor: try parseWindow(key.optional("validFor")))
+            validFor: try parseWindow(key))
     }
 
     /// Sigstore's public-good instance (production), embedded.

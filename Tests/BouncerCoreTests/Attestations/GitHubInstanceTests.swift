@@ -8,11 +8,12 @@ import Testing
 @testable import BouncerTools
 import BouncerTestSupport
 
-/// GitHub's private Sigstore instance (its own Fulcio, a timestamp authority,
-/// no transparency log) is refused as "not supported", recognised either by
-/// timestamps with no log entry or by a certificate GitHub issued with no log
-/// entry. Certificates are made at test time with openssl: a CA with the
+/// A bundle from GitHub's private Sigstore instance (its own Fulcio, a
+/// timestamp authority, no transparency log) checked against a trusted root
+/// that lists logs (here public-good's) is refused with what it needs: GitHub's
+/// trusted root. Certificates are made at test time with openssl: a CA with the
 /// issuer name GitHub's Fulcio uses (or Sigstore's), and a leaf it signs.
+/// Verification with GitHub's root is in GitHubInstanceVerificationTests.
 @Suite struct GitHubInstanceTests {
     static let statement = Statements.slsaV1(digests: ["sha256": Hasher.digest(Array("release bytes\n".utf8), .sha256).hex])
 
@@ -69,22 +70,25 @@ import BouncerTestSupport
     static let gitHub = "/O=GitHub, Inc./CN=Fulcio Intermediate l2"
     static let sigstore = "/O=sigstore.dev/CN=sigstore-intermediate"
 
-    @Test func certificateIssuedByGitHubWithNoLogEntryIsNotSupported() throws {
-        // The second trigger alone: no timestamps, no log entry, a GitHub-issued certificate.
+    @Test func certificateIssuedByGitHubWithNoLogEntryNamesGitHubsTrustedRoot() throws {
+        // No timestamps, no log entry, a GitHub-issued certificate.
         let github = try Self.refusal(try Self.bundle(caSubject: Self.gitHub))
-        #expect(github.code == "attestation-unsupported-instance", "\(github)")
-        #expect(github.message.contains("certificate issued by GitHub") && github.message.contains("not supported"), "\(github.message)")
+        #expect(github.code == "sigstore-other-instance", "\(github)")
+        #expect(github.message.contains("GitHub's Sigstore instance (certificate issuer CN=Fulcio Intermediate l2, O=GitHub, Inc.)"), "\(github.message)")
+        #expect(github.message.contains("--trusted-root") && github.message.contains("sigstore.trustedRoot"), "\(github.message)")
         // The same bundle shape from another issuer is an ordinary missing-log refusal, not this one.
         let other = try Self.refusal(try Self.bundle(caSubject: Self.sigstore))
         #expect(other.code == "sigstore-tlog-entry", "\(other)")
     }
 
-    @Test func timestampsWithNoLogEntryAreNotSupportedWhoeverIssued() throws {
-        // The first trigger: an RFC 3161 token and no log entry, whatever the issuer.
+    @Test func timestampsWithNoLogEntryNeedTheirInstancesRootWhoeverIssued() throws {
+        // An RFC 3161 token and no log entry, from another issuer: a log entry is
+        // required under a root with logs, and the refusal says what would verify it.
         let token = Base64.encode([0x30, 0x00])
         let tsaOnly = try Self.refusal(try Self.bundle(caSubject: Self.sigstore, timestamps: [token]))
-        #expect(tsaOnly.code == "attestation-unsupported-instance", "\(tsaOnly)")
-        #expect(!tsaOnly.message.contains("certificate issued by GitHub"), "\(tsaOnly.message)")
+        #expect(tsaOnly.code == "sigstore-tlog-entry", "\(tsaOnly)")
+        #expect(tsaOnly.message.contains("only RFC 3161 timestamps") && tsaOnly.message.contains("--trusted-root"), "\(tsaOnly.message)")
+        #expect(!tsaOnly.message.contains("GitHub"), "\(tsaOnly.message)")
     }
 
     @Test func aGitHubIssuedCertificateWithALogEntryIsNotRefusedAsPrivate() throws {
@@ -98,6 +102,6 @@ import BouncerTestSupport
             "canonicalizedBody": hash,
         ]
         let logged = try Self.refusal(try Self.bundle(caSubject: Self.gitHub, tlogEntries: [entry]))
-        #expect(logged.code != "attestation-unsupported-instance" && logged.code != "pass", "\(logged)")
+        #expect(logged.code != "sigstore-other-instance" && logged.code != "pass", "\(logged)")
     }
 }

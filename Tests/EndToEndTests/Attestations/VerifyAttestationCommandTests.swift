@@ -153,7 +153,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func gitHubPrivateInstanceIsClearlyNotSupported() throws {
+    @Test func aTimestampOnlyBundleUnderARootWithLogsSaysWhichRootItNeeds() throws {
         guard let root = Corpus.rootOrNotice("VerifyAttestationCommandTests") else { return }
         let dir = root.appendingPathComponent("dsse/gh-cli__reusable-workflow")
         // DERIVED at test time: the real bundle as GitHub's private instance shapes it, TSA time and no log entry.
@@ -168,8 +168,8 @@ import BouncerTestSupport
                                              "--signer-workflow", "github/artifact-attestations-workflows/.github/workflows/attest.yml", "--json",
                                              dir.appendingPathComponent("reusable-workflow-artifact").path])
         #expect(result.status == 1)
-        #expect(reasonCodes(result) == ["attestation-unsupported-instance"])
-        #expect(result.out.contains("not supported"))
+        #expect(reasonCodes(result) == ["sigstore-tlog-entry"])
+        #expect(result.out.contains("only RFC 3161 timestamps") && result.out.contains("--trusted-root"), "\(result.out)")
     }
 
     @Test func gitHubAttestationFromTheCorpusReportsLogIndexAndSource() throws {

@@ -44,24 +44,3 @@ public enum GitHubChecks {
         }
     }
 }
-
-/// GitHub runs two Sigstore instances. Public repositories sign with the
-/// public-good instance (Fulcio + Rekor); private ones with GitHub's own
-/// Fulcio and TSA, with no transparency log. Only the first is supported.
-enum GitHubInstance {
-    static func refuseUnsupported(_ bundle: SigstoreBundle) throws(AttestationError) {
-        guard case .certificates(let chain) = bundle.material, let leaf = chain.first else { return }
-        let githubIssued = contains(leaf, Array("GitHub, Inc.".utf8))
-        if bundle.tlogEntries.isEmpty, !bundle.rfc3161Timestamps.isEmpty || githubIssued {
-            throw AttestationError(.unsupportedInstance, "this attestation comes from GitHub's private Sigstore instance (\(githubIssued ? "certificate issued by GitHub, " : "")timestamp authority only, no transparency log), which is not supported: only public-good Sigstore attestations are verified")
-        }
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if Array(haystack[start..<(start + needle.count)]) == needle { return true }
-        }
-        return false
-    }
-}
