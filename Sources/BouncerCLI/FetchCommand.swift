@@ -170,7 +170,7 @@ struct FetchCommand: ParsableCommand {
         guardOptions.frozen = frozen ?? (ProcessInfo.processInfo.environment["CI"] == "true")
         let policyGuard = PolicyGuard(policy: loaded, fetcher: fetcher, options: guardOptions)
         let requests = urls.indices.map { index in
-            ArtifactRequest(url: urls[index], ecosystem: "url", claimedDigests: pins.isEmpty ? [] : [pins[index]])
+            ArtifactRequest(url: urls[index], ecosystem: .url, claimedDigests: pins.isEmpty ? [] : [pins[index]])
         }
         let outcomes = policyGuard.evaluate(requests)
         var failures: [ErrorFamily] = []

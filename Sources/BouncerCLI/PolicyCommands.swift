@@ -162,13 +162,13 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var options: PolicyOptions
 
     func validate() throws {
-        guard ["url", "pypi", "npm"].contains(ecosystem) else { throw ValidationError("--ecosystem must be url, pypi or npm") }
+        guard Ecosystem(rawValue: ecosystem) != nil else { throw ValidationError("--ecosystem must be url, pypi or npm") }
     }
 
     func run() throws {
         let policy = try options.load()
         let explanation = PolicyGuard(policy: policy).explain(
-            ArtifactRequest(url: url, ecosystem: ecosystem, package: package, version: version))
+            ArtifactRequest(url: url, ecosystem: Ecosystem(rawValue: ecosystem) ?? .url, package: package, version: version))
         if options.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

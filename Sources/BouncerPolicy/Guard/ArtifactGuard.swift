@@ -7,30 +7,6 @@ import BouncerSigstore
 /// what the tool's own metadata claims about it; the guard fetches, verifies
 /// against the matching rule, pins, and hands back verified bytes only.
 
-/// What an adapter asks for.
-public struct ArtifactRequest: Sendable, Equatable {
-    /// The URL to download (credentials allowed; never printed unredacted).
-    public var url: String
-    /// "url" (curl, wget, bouncer fetch), "pypi" or "npm": selects policy rules.
-    public var ecosystem: String
-    /// Package coordinates when the adapter knows them (pip, npm).
-    public var package: String?
-    public var version: String?
-    /// Digests the tool's own metadata states (pip `--hash`, an index's
-    /// `#sha256=` fragment, npm `integrity`). They are requirements, never
-    /// hints: every one given must match.
-    public var claimedDigests: [Digest]
-
-    public init(url: String, ecosystem: String = "url", package: String? = nil, version: String? = nil,
-                claimedDigests: [Digest] = []) {
-        self.url = url
-        self.ecosystem = ecosystem
-        self.package = package
-        self.version = version
-        self.claimedDigests = claimedDigests
-    }
-}
-
 /// What the guard proved: a file holding exactly the verified bytes, and one
 /// human line per fact ("sha256 pinned", "listed in SHA256SUMS signed by …").
 public struct VerifiedArtifact: Sendable {

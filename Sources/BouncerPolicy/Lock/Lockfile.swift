@@ -75,7 +75,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
     public var key: String
     /// Where the bytes came from (credentials removed).
     public var url: String
-    public var ecosystem: String
+    public var ecosystem: Ecosystem
     public var package: String?
     public var version: String?
     public var sha256: String
@@ -84,7 +84,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
     public var rule: String
     public var evidence: [LockEvidence]
 
-    public init(key: String, url: String, ecosystem: String, package: String?, version: String?, sha256: String,
+    public init(key: String, url: String, ecosystem: Ecosystem, package: String?, version: String?, sha256: String,
                 size: UInt64, rule: String, evidence: [LockEvidence]) {
         self.key = key
         self.url = url
@@ -100,7 +100,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
     /// The lock key for a request: its package coordinates when known, else its URL.
     public static func key(for request: ArtifactRequest) -> String {
         if let package = request.package, let version = request.version {
-            return "\(request.ecosystem):\(package)@\(version)"
+            return "\(request.ecosystem.rawValue):\(package)@\(version)"
         }
         return "url:" + Redaction.url(request.url)
     }
@@ -153,8 +153,8 @@ public struct LockEntry: Codable, Sendable, Equatable {
     /// app-1.5.0.tar.gz are one family).
     public var family: String { Self.family(ecosystem: ecosystem, package: package, url: url) }
 
-    public static func family(ecosystem: String, package: String?, url: String) -> String {
-        if let package { return "\(ecosystem):\(package)" }
+    public static func family(ecosystem: Ecosystem, package: String?, url: String) -> String {
+        if let package { return "\(ecosystem.rawValue):\(package)" }
         var out = ""
         var inDigits = false
         for character in url {
@@ -175,7 +175,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
     /// Keys in sorted order; absent optionals are left out, as JSONEncoder does.
     func write(to out: inout LockJSONWriter, indent: Int) {
         var fields: [(String, (inout LockJSONWriter) -> Void)] = [
-            ("ecosystem", { $0.string(ecosystem) }),
+            ("ecosystem", { $0.string(ecosystem.rawValue) }),
             ("evidence", { out in out.array(indent: indent + 1, evidence.map { item in { out in item.write(to: &out, indent: indent + 2) } }) }),
             ("key", { $0.string(key) }),
             ("rule", { $0.string(rule) }),

@@ -89,7 +89,7 @@ public struct PolicyKey: Sendable {
 public struct PolicyMatch: Sendable {
     public var url: Glob?
     public var host: Glob?
-    public var ecosystem: String?
+    public var ecosystem: Ecosystem?
     public var package: Glob?
 
     public func matches(_ request: ArtifactRequest) -> Bool {

@@ -153,7 +153,7 @@ public enum PolicyParser {
         try reader.onlyKeys(["url", "host", "ecosystem", "package"])
         let match = PolicyMatch(url: try reader.nonEmptyString("url").map(Glob.init),
                                 host: try reader.nonEmptyString("host").map { Glob($0.lowercased()) },
-                                ecosystem: try reader.choice("ecosystem", ["npm", "pypi", "url"]),
+                                ecosystem: try reader.choice("ecosystem", Ecosystem.allCases.map(\.rawValue)).flatMap(Ecosystem.init(rawValue:)),
                                 package: try reader.nonEmptyString("package").map(Glob.init))
         guard match.url != nil || match.host != nil || match.ecosystem != nil || match.package != nil else {
             throw reader.error(nil, "a match needs at least one of url, host, ecosystem, package")

@@ -40,7 +40,7 @@ public enum CurlShim {
                 destinations.append(inOutputDir(name, invocation.outputDir))
             }
         }
-        let requests = invocation.transfers.map { ArtifactRequest(url: $0.url, ecosystem: "url") }
+        let requests = invocation.transfers.map { ArtifactRequest(url: $0.url, ecosystem: .url) }
         let results = context.obtain(requests)
         var status: Int32 = 0
         for index in invocation.transfers.indices {

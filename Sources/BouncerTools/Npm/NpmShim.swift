@@ -125,7 +125,7 @@ public enum NpmShim {
             order.append(tarball.url)
         }
         let requests = order.compactMap { url in unique[url].map {
-            ArtifactRequest(url: url, ecosystem: "npm", package: $0.name, version: $0.version, claimedDigests: $0.integrity?.strongest ?? [])
+            ArtifactRequest(url: url, ecosystem: .npm, package: $0.name, version: $0.version, claimedDigests: $0.integrity?.strongest ?? [])
         } }
         let results = context.obtain(requests)
 

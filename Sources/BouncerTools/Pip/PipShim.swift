@@ -71,7 +71,7 @@ public enum PipShim {
         }
         let stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
         let requests = planned.map { item in
-            ArtifactRequest(url: item.url, ecosystem: "pypi", package: PythonPackageName.normalised(item.name), version: item.version,
+            ArtifactRequest(url: item.url, ecosystem: .pypi, package: PythonPackageName.normalised(item.name), version: item.version,
                             claimedDigests: (stated[item.url] ?? [])
                                 + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests))
         }

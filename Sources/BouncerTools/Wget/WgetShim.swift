@@ -27,7 +27,7 @@ public enum WgetShim {
     }
 
     static func download(_ invocation: WgetInvocation, context: ShimContext) -> Int32 {
-        let results = context.obtain(invocation.urls.map { ArtifactRequest(url: $0, ecosystem: "url") })
+        let results = context.obtain(invocation.urls.map { ArtifactRequest(url: $0, ecosystem: .url) })
         var verified: [(url: String, artifact: VerifiedArtifact)] = []
         var status: Int32 = 0
         defer { for item in verified { context.policy.release(item.artifact) } }

@@ -39,11 +39,11 @@ import BouncerTestSupport
         let sha512 = try Self.digest("sha512sum", .sha512, tarball)
         let wrong512 = try Self.digest("sha512sum", .sha512, wheel)
         let requests = [
-            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: "pypi", package: "demo", version: "1.0", claimedDigests: [sha256]),
-            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: "pypi", package: "demo", version: "1.0-nohash"),
-            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: "npm", package: "left-pad", version: "1.3.0", claimedDigests: [sha512]),
-            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: "npm", package: "left-pad", version: "1.3.0-bad", claimedDigests: [wrong512]),
-            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: "npm", package: "right-pad", version: "1.0.0", claimedDigests: [sha512]),
+            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0", claimedDigests: [sha256]),
+            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0-nohash"),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0", claimedDigests: [sha512]),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0-bad", claimedDigests: [wrong512]),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "right-pad", version: "1.0.0", claimedDigests: [sha512]),
         ]
         let results = policyGuard.obtain(requests)
         #expect(results.count == 5)
@@ -76,7 +76,7 @@ import BouncerTestSupport
 
         // The same coordinates and bytes from another URL: allowed, but never silently.
         server.register("mirror-demo.whl", wheel)
-        let moved = policyGuard.obtain([ArtifactRequest(url: server.url("/files/mirror-demo.whl"), ecosystem: "pypi",
+        let moved = policyGuard.obtain([ArtifactRequest(url: server.url("/files/mirror-demo.whl"), ecosystem: .pypi,
                                                         package: "demo", version: "1.0", claimedDigests: [sha256])])
         let movedArtifact = try moved[0].get()
         #expect(movedArtifact.warnings.contains { $0.contains("its locked digest was recorded from \(server.url("/files/demo-1.0-py3-none-any.whl"))") },
@@ -84,16 +84,16 @@ import BouncerTestSupport
         policyGuard.release(movedArtifact)
         // Different bytes under locked coordinates: refused, whatever URL they come from.
         server.register("evil-demo.whl", Array("other wheel".utf8))
-        let evil = policyGuard.obtain([ArtifactRequest(url: server.url("/files/evil-demo.whl"), ecosystem: "pypi", package: "demo",
+        let evil = policyGuard.obtain([ArtifactRequest(url: server.url("/files/evil-demo.whl"), ecosystem: .pypi, package: "demo",
                                                        version: "1.0", claimedDigests: [try Self.digest("sha256sum", .sha256, Array("other wheel".utf8))])])
         guard case .failure(let substituted) = evil[0] else { Issue.record("substituted bytes accepted"); return }
         #expect(substituted.code == "lock-digest-changed")
     }
 
     @Test func lockEncodingIsCanonical() throws {
-        let a = LockEntry(key: "url:b", url: "b", ecosystem: "url", package: nil, version: nil, sha256: String(repeating: "a", count: 64),
+        let a = LockEntry(key: "url:b", url: "b", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "a", count: 64),
                           size: 1, rule: "r", evidence: [LockEvidence(kind: "signature", signer: "openpgp:AB", source: "b.asc")])
-        let b = LockEntry(key: "url:a", url: "a", ecosystem: "url", package: nil, version: nil, sha256: String(repeating: "b", count: 64),
+        let b = LockEntry(key: "url:a", url: "a", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "b", count: 64),
                           size: 2, rule: "unmatched", evidence: [])
         let one = Lockfile(artifacts: [a, b]).encoded()
         let two = Lockfile(artifacts: [b, a]).encoded()
@@ -107,11 +107,11 @@ import BouncerTestSupport
     /// The lock's layout is Bouncer's own, byte for byte (not whatever the
     /// platform's JSONEncoder prints): written out here by hand.
     @Test func lockLayoutIsFixed() throws {
-        let entry = LockEntry(key: "pypi:demo@1.0", url: "https://h.example/d/demo-1.0.whl", ecosystem: "pypi", package: "demo",
+        let entry = LockEntry(key: "pypi:demo@1.0", url: "https://h.example/d/demo-1.0.whl", ecosystem: .pypi, package: "demo",
                               version: "1.0", sha256: String(repeating: "c", count: 64), size: 9172, rule: "pypi",
                               evidence: [LockEvidence(kind: "digest"), LockEvidence(kind: "sigstore", signer: "https://x/y@refs/tags/v1",
                                                                                     issuer: "https://issuer", logIndex: "42")])
-        let bare = LockEntry(key: "url:https://h.example/a", url: "https://h.example/a", ecosystem: "url", package: nil, version: nil,
+        let bare = LockEntry(key: "url:https://h.example/a", url: "https://h.example/a", ecosystem: .url, package: nil, version: nil,
                              sha256: String(repeating: "d", count: 64), size: 0, rule: "unmatched", evidence: [])
         let expected = """
             {
@@ -178,7 +178,7 @@ import BouncerTestSupport
     /// Strings are escaped as JSON requires, and decode back to themselves.
     @Test func lockStringsAreEscapedAndRoundTrip() throws {
         let odd = "a\"b\\c\nd\re\tf\u{01}g\u{1F}h/é✓"
-        let entry = LockEntry(key: "url:" + odd, url: odd, ecosystem: "url", package: nil, version: nil,
+        let entry = LockEntry(key: "url:" + odd, url: odd, ecosystem: .url, package: nil, version: nil,
                               sha256: String(repeating: "e", count: 64), size: 1, rule: odd, evidence: [LockEvidence(kind: "pin", source: odd)])
         let bytes = Lockfile(artifacts: [entry]).encoded()
         let text = String(decoding: bytes, as: UTF8.self)

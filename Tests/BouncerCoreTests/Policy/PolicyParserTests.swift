@@ -70,8 +70,8 @@ import Testing
         let app = ArtifactRequest(url: "https://downloads.example.com/app/app-1.4.0.tar.gz")
         #expect(policy.rule(for: app)?.index == 0)
         #expect(policy.rule(for: ArtifactRequest(url: "https://downloads.example.com/app/v1/app.tgz")) == nil)
-        #expect(policy.rule(for: ArtifactRequest(url: "https://x.test/left-pad.tgz", ecosystem: "npm", package: "left-pad"))?.index == 1)
-        #expect(policy.rule(for: ArtifactRequest(url: "https://x.test/a.whl", ecosystem: "pypi"))?.index == 2)
+        #expect(policy.rule(for: ArtifactRequest(url: "https://x.test/left-pad.tgz", ecosystem: .npm, package: "left-pad"))?.index == 1)
+        #expect(policy.rule(for: ArtifactRequest(url: "https://x.test/a.whl", ecosystem: .pypi))?.index == 2)
         #expect(policy.rule(for: ArtifactRequest(url: "https://elsewhere.test/x")) == nil)
         // Credentials take no part in matching.
         #expect(policy.rule(for: ArtifactRequest(url: "https://u:p@downloads.example.com/app/a.tgz"))?.index == 0)
