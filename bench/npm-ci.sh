@@ -47,7 +47,8 @@ cd "$WORK/project"
 npm install --package-lock-only --registry "$BASE/" --cache "$WORK/lock-cache" --no-audit --no-fund > /dev/null
 echo "$N packages locked: $(grep -c '"resolved"' package-lock.json) tarballs" >&2
 
-export BOUNCER_BIN="$BOUNCER" BOUNCER_CACHE="$WORK/bouncer-cache"
+# Its own policy, whatever BOUNCER_POLICY the caller's environment names.
+export BOUNCER_BIN="$BOUNCER" BOUNCER_CACHE="$WORK/bouncer-cache" BOUNCER_POLICY="$WORK/project/policy.json"
 # Sanity: the shim really verifies every tarball (one "bouncer: NAME@1.0.0 <- URL" line each).
 # Timing means nothing unless every tarball went through Bouncer and was installed.
 if ! "$ROOT/shims/npm" ci --cache "$WORK/npm-cache" --no-audit --no-fund 2> "$WORK/shim.err" > /dev/null; then

@@ -9,6 +9,7 @@ WORK="$(mktemp -d /tmp/bench-shim-XXXXXX)"   # no policy.json above /tmp
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 export BOUNCER_BIN="$BOUNCER"
+unset BOUNCER_POLICY                           # a policy from the caller's environment would make it guarded, not a pass-through
 export BOUNCER_NO_POLICY_NOTICE_SHOWN=1       # the once-per-call notice is not what is measured
 export CI=                                     # a developer's pass-through (under CI=true a shim without a policy refuses)
 export PATH="$ROOT/shims:$PATH"

@@ -19,6 +19,9 @@ struct ExecCommand: ParsableCommand {
             $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) under shims/, and COMMAND runs \
             with that directory first on PATH, so every curl, wget, pip, pip3 and npm it \
             starts goes through Bouncer.
+
+            Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
+            cannot be run.
             """
     )
 
@@ -27,6 +30,11 @@ struct ExecCommand: ParsableCommand {
 
     func run() throws {
         var command = self.command
+        // The arguments are captured verbatim, so help is asked for here (before any "--").
+        if command.first == "--help" || command.first == "-h" {
+            Console.output(BouncerCommand.helpMessage(for: ExecCommand.self))
+            return
+        }
         if command.first == "--" { command.removeFirst() }
         guard let program = command.first else { throw BouncerError.usage("give a command: bouncer exec -- COMMAND [ARG...]") }
         guard let bouncer = ShimDispatch.currentExecutable() else {
@@ -39,6 +47,9 @@ struct ExecCommand: ParsableCommand {
         for (key, value) in environment { setenv(key, value, 1) }
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)
-        throw BouncerError(.configuration, code: "exec-failed", "cannot run \(program): \(String(cString: strerror(errno)))")
+        let failure = errno
+        // As a shell does: 127 for a command that is not there, 126 for one that cannot run.
+        Console.error("bouncer: exec: cannot run \(program): \(String(cString: strerror(failure)))")
+        throw ExitCode(failure == ENOENT || failure == ENOTDIR ? 127 : 126)
     }
 }

@@ -39,7 +39,7 @@ private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: G
     var failures: [ErrorFamily] = []
     for outcome in policyGuard.evaluate(requests) {
         if let path = outcome.path { unlink(path) }
-        PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet)
+        PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet, resultsToStdout: true)
         if outcome.verdict == .refused { failures.append(outcome.family ?? .evidence) }
     }
     Console.flush()
@@ -95,7 +95,7 @@ struct LockCommand: ParsableCommand {
             if seen.insert(LockEntry.key(for: next)).inserted { requests.append(next) }
         }
         guard !requests.isEmpty else {
-            if !options.quiet { Console.error("bouncer: nothing to lock: \(policy.lockfile) is empty and the policy names no literal URL") }
+            if !options.quiet { Console.output("bouncer: nothing to lock: \(policy.lockfile) is empty and the policy names no literal URL") }
             return
         }
         var guardOptions = GuardOptions()
@@ -130,7 +130,7 @@ struct CheckCommand: ParsableCommand {
         let lock = try readLock(policy, json: options.json)
         let isFrozen = frozen ?? (ProcessInfo.processInfo.environment["CI"] == "true")
         guard !lock.artifacts.isEmpty else {
-            if !options.quiet { Console.error("bouncer: \(policy.lockfile) has no entries; nothing to check") }
+            if !options.quiet { Console.output("bouncer: \(policy.lockfile) has no entries; nothing to check") }
             return
         }
         var guardOptions = GuardOptions()

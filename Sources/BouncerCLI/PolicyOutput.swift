@@ -12,20 +12,25 @@ import BouncerTools
 enum PolicyOutput {
     static var inGitHubActions: Bool { GitHubAnnotation.isActive(ProcessInfo.processInfo.environment) }
 
-    static func emit(_ outcome: GuardOutcome, json: Bool, quiet: Bool, suffix: String = "", annotateToStderr: Bool = false) {
+    /// `resultsToStdout`: the lines are the command's result (`lock`, `check`)
+    /// and go to standard output; `fetch` keeps them on standard error, since
+    /// its standard output may carry the artifact (`-o -`).
+    static func emit(_ outcome: GuardOutcome, json: Bool, quiet: Bool, suffix: String = "", annotateToStderr: Bool = false,
+                     resultsToStdout: Bool = false) {
         if json {
             Console.output(outcome.jsonLine())
         } else {
             let lines = outcome.humanLines()
+            let print: (String) -> Void = resultsToStdout ? { Console.output($0) } : { Console.error($0) }
             switch outcome.verdict {
             case .allowed:
                 if !quiet {
-                    for (index, line) in lines.enumerated() { Console.error(index == 0 ? line + suffix : line) }
+                    for (index, line) in lines.enumerated() { print(index == 0 ? line + suffix : line) }
                 }
             case .warned:
-                for (index, line) in lines.enumerated() { Console.error(index == 0 ? line + suffix : line) }
+                for (index, line) in lines.enumerated() { print(index == 0 ? line + suffix : line) }
             case .refused:
-                for line in lines { Console.error(line) }
+                for line in lines { print(line) }
             }
         }
         if inGitHubActions {

@@ -13,8 +13,8 @@ import BouncerTools
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install the curl, wget, pip, pip3 and npm shims, or check that they are in front.",
-        subcommands: [Install.self, Check.self]
+        abstract: "Install, check or uninstall the curl, wget, pip, pip3 and npm shims.",
+        subcommands: [Install.self, Check.self, Uninstall.self]
     )
 
     struct Install: ParsableCommand {
@@ -25,6 +25,11 @@ struct ShimsCommand: ParsableCommand {
                 the tool. The real tool is looked up on PATH after the shim's directory. With no \
                 policy.json in the working directory or above (and no BOUNCER_POLICY), a shim says \
                 so once and runs the real tool unchanged.
+
+                A file in DIR named like a tool that is not a Bouncer shim (no '# bouncer-shim:' \
+                line) is never overwritten: install refuses (exit 2) and writes nothing. The PATH \
+                line printed names DIR as an absolute path. `bouncer shims uninstall DIR` removes \
+                the shims again.
                 """
         )
 
@@ -32,14 +37,13 @@ struct ShimsCommand: ParsableCommand {
         var directory: String?
 
         func run() throws {
-            let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
-            let dir = directory ?? home + "/.local/share/bouncer/shims"
+            let dir = ShimInstaller.absoluteDirectory(directory)
             guard let bouncer = ShimDispatch.currentExecutable() else {
                 throw BouncerError.io("cannot tell where this bouncer binary is (/proc/self/exe)")
             }
             try ShimInstaller.install(into: dir, bouncer: bouncer)
-            print("installed \(ShimEnvironment.tools.joined(separator: ", ")) shims in \(dir)")
-            print("put it first on PATH: export PATH=\"\(dir):$PATH\"")
+            Console.output("installed \(ShimEnvironment.tools.joined(separator: ", ")) shims in \(dir)")
+            Console.output("put it first on PATH: export PATH=\"\(dir):$PATH\"")
         }
     }
 }
@@ -91,8 +95,9 @@ extension ShimsCommand {
                 }
             }
             if json {
+                // Paths stay readable (no "\/"), as in every other --json output.
                 let object: [String: Any] = ["verdict": unguarded.isEmpty ? "pass" : "fail", "tools": rows]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 Console.output(String(decoding: data, as: UTF8.self))
             }
             guard unguarded.isEmpty else {
@@ -104,10 +109,64 @@ extension ShimsCommand {
     }
 }
 
+extension ShimsCommand {
+    struct Uninstall: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the Bouncer shims from DIR (default ~/.local/share/bouncer/shims).",
+            discussion: """
+                Only files that are Bouncer shims (their '# bouncer-shim:' line) are removed; \
+                anything else named like a tool is left alone and reported. Remove DIR from PATH \
+                yourself.
+                """
+        )
+
+        @Argument(help: "The directory the shims were installed into.")
+        var directory: String?
+
+        func run() throws {
+            let dir = ShimInstaller.absoluteDirectory(directory)
+            var removed: [String] = []
+            for tool in ShimEnvironment.tools {
+                let path = dir + "/" + tool
+                var info = stat()
+                guard lstat(path, &info) == 0 else { continue }
+                guard ShimScript.isShim(atPath: path), (info.st_mode & S_IFMT) == S_IFREG else {
+                    Console.error("bouncer: \(path) is not a Bouncer shim; left in place")
+                    continue
+                }
+                guard unlink(path) == 0 else {
+                    throw BouncerError.io("cannot remove \(path): \(String(cString: strerror(errno)))")
+                }
+                removed.append(tool)
+            }
+            Console.output(removed.isEmpty ? "no Bouncer shims in \(dir)" : "removed the \(removed.joined(separator: ", ")) shims from \(dir)")
+        }
+    }
+}
+
 enum ShimInstaller {
-    /// Writes every shim script atomically, mode 0755.
+    /// DIR made absolute (default ~/.local/share/bouncer/shims): a relative PATH
+    /// entry would follow the working directory.
+    static func absoluteDirectory(_ directory: String?) -> String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "/"
+        let dir = directory ?? home + "/.local/share/bouncer/shims"
+        let absolute = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+        return URL(fileURLWithPath: absolute).standardizedFileURL.path
+    }
+
+    /// Writes every shim script atomically, mode 0755; refuses, before writing
+    /// any, when a file there is not a Bouncer shim (it may be the real tool).
     static func install(into dir: String, bouncer: String) throws {
         try Filesystem.makeDirectories(dir)
+        for tool in ShimEnvironment.tools {
+            let path = dir + "/" + tool
+            var info = stat()
+            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG || !ShimScript.isShim(atPath: path) {
+                throw BouncerError(.configuration, code: "shim-overwrite",
+                                   "\(path) exists and is not a Bouncer shim (no '# \(ShimEnvironment.shimMarker):' line); refusing to overwrite it, nothing was written",
+                                   hint: "move it away, or install the shims into another directory")
+            }
+        }
         for tool in ShimEnvironment.tools {
             let path = dir + "/" + tool
             let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: tool)

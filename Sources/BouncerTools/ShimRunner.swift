@@ -94,6 +94,20 @@ public struct ShimContext {
         ShimOutput.annotate(level, "\(environment.tool): \(message)", variables: environment.variables)
     }
 
+    /// A subcommand Bouncer does not guard (`pip download`): refused in enforce
+    /// mode (exit 2), passed to the real tool with a warning in audit mode.
+    public func unsupportedCommand(_ command: String, why: String, arguments: [String]) -> Int32 {
+        let tool = environment.tool
+        if policy.enforce {
+            let message = "refused: \(command) \(why) (policy \(policy.path) is in enforce mode)"
+            ShimOutput.error("bouncer: \(tool): \(message)")
+            annotateRefusal(message)
+            return ErrorFamily.configuration.exitCode
+        }
+        ShimOutput.error("bouncer: AUDIT: \(tool): \(command) \(why); running the real \(tool) UNVERIFIED (enforce mode would refuse)")
+        return passThrough(arguments)
+    }
+
     /// An option Bouncer cannot account for: refused in enforce mode (exit 2),
     /// passed to the real tool with a warning in audit mode.
     public func unsupported(_ option: String, why: String, arguments: [String]) -> Int32 {

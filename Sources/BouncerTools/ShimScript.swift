@@ -70,6 +70,12 @@ public enum ShimScript {
         """
     }
 
+    /// Whether the file at `path` (a symlink is followed) is a Bouncer shim
+    /// script: its second line is the `# bouncer-shim:` marker.
+    public static func isShim(atPath path: String) -> Bool {
+        RealToolLocator.isShimScript(path)
+    }
+
     /// Escaped for the inside of a double-quoted sh word.
     static func doubleQuoted(_ text: String) -> String {
         var out = ""

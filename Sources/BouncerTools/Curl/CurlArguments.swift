@@ -1,3 +1,4 @@
+import Foundation
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -32,7 +33,7 @@ public struct CurlInvocation: Equatable, Sendable {
 
 public enum CurlCommand: Equatable, Sendable {
     case download(CurlInvocation)
-    /// Not an artifact download (a POST, `-I`, an upload, `--version`): the real curl runs it.
+    /// No response body is written (`-I`, `--version`, no URL): the real curl runs it.
     case passThrough(reason: String)
     /// An option Bouncer cannot honour while verifying (named, with why).
     case unsupported(option: String, why: String)
@@ -47,23 +48,25 @@ public enum CurlArguments {
         case passValue(String)
         case refuseFlag(String)  // could change what is fetched or written
         case refuseValue(String)
+        case data                // a request body; with -G, the query string
+        case send(String)        // sends something else (a form, an upload)
     }
 
     static let short: [Character: (String, Kind)] = [
         "s": ("silent", .flag), "S": ("show-error", .flag), "f": ("fail", .flag), "L": ("location", .flag),
         "#": ("progress-bar", .flag), "O": ("remote-name", .flag), "k": ("insecure", .flag),
         "g": ("globoff", .flag), "Z": ("parallel", .flag), "N": ("no-buffer", .flag), "R": ("remote-time", .flag),
-        "q": ("disable", .flag), "v": ("verbose", .flag), "4": ("ipv4", .flag), "6": ("ipv6", .flag),
+        "q": ("disable", .flag), ":": ("next", .refuseFlag("starts another set of options and URLs, which Bouncer does not parse")), "v": ("verbose", .flag), "4": ("ipv4", .flag), "6": ("ipv6", .flag),
         "o": ("output", .value), "C": ("continue-at", .value), "m": ("max-time", .value),
-        "I": ("head", .passFlag("-I asks for headers only")), "G": ("get", .passFlag("-G sends data as a query")),
+        "I": ("head", .flag), "G": ("get", .flag),
         "V": ("version", .passFlag("--version")), "h": ("help", .passFlag("--help")), "M": ("manual", .passFlag("--manual")),
         "X": ("request", .value),
-        "d": ("data", .passValue("-d sends a request body")), "F": ("form", .passValue("-F posts a form")),
-        "T": ("upload-file", .passValue("-T uploads a file")),
+        "d": ("data", .data), "F": ("form", .send("-F posts a form")),
+        "T": ("upload-file", .send("-T uploads a file (PUT)")),
         "H": ("header", .refuseValue("adds a request header")), "u": ("user", .refuseValue("sends credentials")),
         "b": ("cookie", .refuseValue("sends cookies")), "e": ("referer", .refuseValue("sets the Referer")),
         "A": ("user-agent", .refuseValue("sets the User-Agent")), "r": ("range", .refuseValue("asks for part of the body")),
-        "K": ("config", .refuseValue("reads further options from a file")), "E": ("cert", .refuseValue("uses a client certificate")),
+        "K": ("config", .refuseValue("reads more options and URLs from a file in curl's config syntax, which Bouncer does not parse, so it cannot know what would be fetched")), "E": ("cert", .refuseValue("uses a client certificate")),
         "z": ("time-cond", .refuseValue("makes the download conditional")), "c": ("cookie-jar", .refuseValue("writes a cookie file")),
         "D": ("dump-header", .refuseValue("writes the response headers")), "w": ("write-out", .refuseValue("prints transfer details")),
         "x": ("proxy", .refuseValue("sends the request through a proxy")), "U": ("proxy-user", .refuseValue("sends proxy credentials")),
@@ -77,7 +80,7 @@ public enum CurlArguments {
         for (_, entry) in short { table[entry.0] = entry.1 }
         for name in ["fail-with-body", "remote-name-all", "compressed", "create-dirs", "no-progress-meter", "http1.1",
                      "http2", "fail-early", "no-keepalive", "ssl-reqd", "tcp-nodelay", "retry-connrefused",
-                     "retry-all-errors", "tlsv1.2", "tlsv1.3", "styled-output", "no-styled-output"] {
+                     "retry-all-errors", "tlsv1.2", "tlsv1.3", "styled-output", "no-styled-output", "globoff"] {
             table[name] = .flag
         }
         for name in ["output-dir", "connect-timeout", "retry", "retry-delay", "retry-max-time", "max-redirs", "url",
@@ -85,9 +88,11 @@ public enum CurlArguments {
                      "keepalive-time", "speed-limit", "speed-time", "expect100-timeout"] {
             table[name] = .value
         }
-        for name in ["data-binary", "data-raw", "data-ascii", "data-urlencode", "form-string", "json"] {
-            table[name] = .passValue("--\(name) sends a request body")
-        }
+        for name in ["data-binary", "data-raw", "data-ascii", "data-urlencode"] { table[name] = .data }
+        table["form-string"] = .send("--form-string posts a form")
+        table["json"] = .send("--json posts JSON (and sets its own headers)")
+        table["upload-file"] = .send("--upload-file uploads a file (PUT)")
+        table["url-query"] = .refuseValue("adds to the query in a way Bouncer does not reproduce")
         for (name, why) in [("oauth2-bearer", "sends a bearer token"), ("aws-sigv4", "signs the request"),
                             ("resolve", "overrides name resolution"), ("connect-to", "redirects the connection"),
                             ("cacert", "trusts other certificate authorities"), ("capath", "trusts other certificate authorities"),
@@ -102,7 +107,27 @@ public enum CurlArguments {
         return table
     }()
 
-    public static func parse(_ arguments: [String]) -> CurlCommand {
+    /// One request-body argument, as curl takes it (see `queryString`).
+    public struct DataPiece: Equatable, Sendable {
+        public enum Kind: Equatable, Sendable {
+            /// `-d`, `--data`, `--data-ascii`: `@FILE` is read with CR and LF removed.
+            case ascii
+            /// `--data-binary`: `@FILE` is read as it is.
+            case binary
+            /// `--data-raw`: the text as it is, `@` included.
+            case raw
+            /// `--data-urlencode`: `content`, `=content`, `name=content`, `@FILE`, `name@FILE`.
+            case urlencode
+        }
+        public var kind: Kind
+        public var value: String
+        /// The option as given, for messages.
+        public var option: String
+    }
+
+    /// `readFile` reads a `@FILE` of the data options ("-" is standard input);
+    /// nil when it cannot be read (a usage error naming the file).
+    public static func parse(_ arguments: [String], readFile: (String) -> [UInt8]? = CurlArguments.readDataFile) -> CurlCommand {
         var invocation = CurlInvocation()
         var urls: [String] = []
         var outputs: [CurlInvocation.Output] = []
@@ -111,6 +136,10 @@ public enum CurlArguments {
         var refusal: (String, String)? = nil
         var endOfOptions = false
         var index = 0
+        var get = false, head = false, globOff = false
+        var method: String? = nil
+        var data: [DataPiece] = []
+        var sends: [String] = []
 
         func takeValue(_ shown: String) -> String? {
             index += 1
@@ -121,7 +150,7 @@ public enum CurlArguments {
         func apply(_ name: String, _ kind: Kind, shown: String, inlineValue: String?) -> String? {
             var value: String? = inlineValue
             switch kind {
-            case .value, .passValue, .refuseValue:
+            case .value, .passValue, .refuseValue, .data, .send:
                 if value == nil { value = takeValue(shown) }
                 guard value != nil else { return "option \(shown): requires parameter" }
             default: break
@@ -137,6 +166,9 @@ public enum CurlArguments {
                 case "remote-name": outputs.append(.remoteName)
                 case "remote-name-all": remoteNameAll = true
                 case "create-dirs": invocation.createDirs = true
+                case "get": get = true
+                case "head": head = true
+                case "globoff": globOff = true
                 default: break
                 }
             case .value:
@@ -146,10 +178,19 @@ public enum CurlArguments {
                 case "output-dir": invocation.outputDir = value
                 case "continue-at": invocation.resume = true
                 case "url": urls.append(value)
-                case "request":
-                    if value.uppercased() != "GET" && passReason == nil { passReason = "-X \(value) is not a download" }
+                case "request": method = value
                 default: break
                 }
+            case .data:
+                let kind: DataPiece.Kind = switch name {
+                case "data-binary": .binary
+                case "data-raw": .raw
+                case "data-urlencode": .urlencode
+                default: .ascii
+                }
+                data.append(DataPiece(kind: kind, value: value ?? "", option: shown))
+            case .send(let why):
+                sends.append(why)
             case .passFlag(let why), .passValue(let why):
                 if passReason == nil { passReason = why }
             case .refuseFlag(let why), .refuseValue(let why):
@@ -172,6 +213,7 @@ public enum CurlArguments {
                     name = String(name.dropFirst(3))
                     // --no-silent and the like only undo a flag: harmless.
                     if name == "silent" { invocation.silent = false }
+                    if name == "globoff" { globOff = false }
                 } else {
                     if refusal == nil { refusal = (argument, "is not one Bouncer understands (it could change what is fetched)") }
                     // Unknown long options may take a value; the command is refused or passed on anyway.
@@ -186,7 +228,7 @@ public enum CurlArguments {
                         break
                     }
                     switch kind {
-                    case .value, .passValue, .refuseValue:
+                    case .value, .passValue, .refuseValue, .data, .send:
                         let inline = letters.isEmpty ? nil : String(letters)
                         letters = ""
                         if let error = apply(name, kind, shown: "-\(letter)", inlineValue: inline) { return .usage(error) }
@@ -201,15 +243,131 @@ public enum CurlArguments {
         if let passReason { return .passThrough(reason: passReason) }
         if let refusal { return .unsupported(option: refusal.0, why: refusal.1) }
         guard !urls.isEmpty else { return .passThrough(reason: "no URL given") }
+
+        // What the request is decides whether it is a download: every request whose
+        // response body curl writes is one, so it is either guarded (a GET, with -G
+        // the data as its query) or refused. Only -I (headers, no body) goes to the real curl.
+        let upperMethod = method?.uppercased()
+        if head {
+            if let method { return .unsupported(option: "-X \(method)", why: "with -I changes the HEAD request into one that can return a body") }
+            if let send = sends.first { return .unsupported(option: send.split(separator: " ").first.map(String.init) ?? "-F", why: "with -I: curl refuses two request methods") }
+            return .passThrough(reason: "-I asks for headers only")
+        }
+        if let method, upperMethod != "GET" {
+            return .unsupported(option: "-X \(method)", why: "sends a \(method) request, whose response body Bouncer cannot verify: it fetches with GET only and must not repeat a request that may change something")
+        }
+        if let send = sends.first {
+            return .unsupported(option: String(send.prefix(while: { $0 != " " })),
+                                why: "\(send.drop(while: { $0 != " " }).dropFirst()): the response body would reach its destination unverified, and Bouncer cannot repeat the request to verify it")
+        }
+        var query: String? = nil
+        if let first = data.first {
+            guard get else {
+                if method != nil {
+                    return .unsupported(option: first.option, why: "with -X GET sends a GET with a request body; Bouncer fetches without a body, so it cannot verify what that request returns (use -G to send the data as the query)")
+                }
+                return .unsupported(option: first.option, why: "sends a POST, whose response body Bouncer cannot verify: it fetches with GET only and must not repeat a POST (use -G to send the data as the query of a GET)")
+            }
+            switch queryString(data, readFile: readFile) {
+            case .success(let text):
+                // curl itself rejects such a URL (exit 3, "Malformed input to a URL function").
+                if let bad = text.unicodeScalars.first(where: { $0 == " " || $0.value < 0x20 || $0.value == 0x7f }) {
+                    return .usage("-G: the query would contain \(bad == " " ? "a space" : "a control character"), which curl rejects as a malformed URL (use --data-urlencode)")
+                }
+                query = text
+            case .failure(let problem): return .usage(problem.text)
+            }
+        }
         for (position, url) in urls.enumerated() {
             // curl expands [1-3] and {a,b} unless -g; Bouncer fetches one URL per argument.
-            if url.contains("[") || url.contains("{") {
-                return .unsupported(option: url, why: "uses curl URL globbing, which Bouncer does not expand")
+            if !globOff && (url.contains("[") || url.contains("{")) {
+                return .unsupported(option: url, why: "uses curl URL globbing, which Bouncer does not expand (-g turns globbing off)")
             }
             let output = position < outputs.count ? outputs[position] : (remoteNameAll ? .remoteName : .standardOutput)
-            invocation.transfers.append(.init(url: normalise(url), output: output))
+            var full = normalise(url)
+            if let query { full = appendingQuery(query, to: full) }
+            invocation.transfers.append(.init(url: full, output: output))
         }
         return .download(invocation)
+    }
+
+    /// The query curl builds from the data options under -G: every piece in
+    /// order, joined by `&`.
+    public static func queryString(_ pieces: [DataPiece], readFile: (String) -> [UInt8]?) -> Result<String, UsageText> {
+        var parts: [String] = []
+        for piece in pieces {
+            func read(_ file: String) -> [UInt8]? { readFile(file) }
+            switch piece.kind {
+            case .raw:
+                parts.append(piece.value)
+            case .ascii, .binary:
+                guard piece.value.hasPrefix("@") else { parts.append(piece.value); continue }
+                let file = String(piece.value.dropFirst())
+                guard var bytes = read(file) else { return .failure(UsageText("\(piece.option) @\(file): cannot read \(file)")) }
+                // -d strips carriage returns and newlines from a file; --data-binary keeps them.
+                if piece.kind == .ascii { bytes.removeAll { $0 == 13 || $0 == 10 } }
+                parts.append(String(decoding: bytes, as: UTF8.self))
+            case .urlencode:
+                let value = piece.value
+                // curl splits at the first '=' or '@': name=content, =content, name@file, @file.
+                if let split = value.firstIndex(where: { $0 == "=" || $0 == "@" }) {
+                    let name = String(value[..<split])
+                    let rest = String(value[value.index(after: split)...])
+                    let content: [UInt8]
+                    if value[split] == "@" {
+                        guard let bytes = read(rest) else { return .failure(UsageText("\(piece.option) \(value): cannot read \(rest)")) }
+                        content = bytes
+                    } else {
+                        content = Array(rest.utf8)
+                    }
+                    parts.append((name.isEmpty ? "" : name + "=") + percentEncoded(content))
+                } else {
+                    parts.append(percentEncoded(Array(value.utf8)))
+                }
+            }
+        }
+        return .success(parts.joined(separator: "&"))
+    }
+
+    /// A usage problem found while building the query (a data file that cannot be read).
+    public struct UsageText: Error, Equatable {
+        public let text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    /// The escaping of curl's --data-urlencode (measured against curl 7.88
+    /// with -G): every byte but A-Z a-z 0-9 - . _ ~ as %xx in lowercase hex,
+    /// a space as '+'.
+    static func percentEncoded(_ bytes: [UInt8]) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            case UInt8(ascii: " "):
+                out.append(UInt8(ascii: "+"))
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `URL?query`, or `URL&query` when it has one already (nothing for an
+    /// empty query); the fragment, which curl never sends, is dropped.
+    static func appendingQuery(_ query: String, to url: String) -> String {
+        var base = url
+        if let hash = base.firstIndex(of: "#") { base = String(base[..<hash]) }
+        guard !query.isEmpty else { return base }
+        return base + (base.contains("?") ? "&" : "?") + query
+    }
+
+    /// Reads a data file as curl does; "-" is standard input.
+    public static func readDataFile(_ path: String) -> [UInt8]? {
+        if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }
 
     /// curl accepts URLs without a scheme and defaults them to http.

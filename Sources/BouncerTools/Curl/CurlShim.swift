@@ -11,9 +11,9 @@ public enum CurlShim {
             if !isSilent(arguments) && reason != "--version" && reason != "--help" {
                 ShimOutput.error("bouncer: curl: not an artifact download (\(reason)); the real curl runs it unverified")
             }
-            return context.passThrough(arguments)
+            return context.passThrough(ignoringCurlrc(arguments))
         case .unsupported(let option, let why):
-            return context.unsupported(option, why: why, arguments: arguments)
+            return context.unsupported(option, why: why, arguments: ignoringCurlrc(arguments))
         case .usage(let message):
             ShimOutput.error("curl: \(message)")
             return 2
@@ -69,6 +69,16 @@ public enum CurlShim {
             }
         }
         return status
+    }
+
+    /// curl reads ~/.curlrc (or $CURL_HOME/.curlrc, $XDG_CONFIG_HOME/.curlrc)
+    /// unless -q comes first; a .curlrc can add URLs, outputs and headers the
+    /// shim never saw. Bouncer's own fetch ignores it, and the real curl is
+    /// always started with -q so that it cannot turn a call the shim judged
+    /// into another one.
+    static func ignoringCurlrc(_ arguments: [String]) -> [String] {
+        if let first = arguments.first, first == "-q" || first == "--disable" { return arguments }
+        return ["-q"] + arguments
     }
 
     /// -s, --silent, or a short cluster holding s before any option that takes a value (-sI, -fsS).

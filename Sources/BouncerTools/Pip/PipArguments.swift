@@ -15,6 +15,12 @@ public struct PipInvocation: Equatable, Sendable {
     public var dryRun = false
     public var editable = false
     public var noBinary = false
+    /// The requirement arguments (names, specifiers, paths, URLs), in order.
+    public var requirements: [String] = []
+    /// What -e / --editable named.
+    public var editables: [String] = []
+    /// Constraint files named with -c (read for the same checks as -r files).
+    public var constraintFiles: [String] = []
     /// An option Bouncer does not know, with the reason it matters.
     public var unknownOption: String?
 }
@@ -42,6 +48,10 @@ public enum PipArguments {
                                           "--disable-pip-version-check", "--no-cache-dir", "--isolated", "--no-input",
                                           "--no-color", "--exists-action"]
 
+    static func takesValue(_ name: String) -> Bool {
+        name == "-e" || name == "--editable" || resolveValued.contains(name) || carryValued.contains(name) || globalValued.contains(name)
+    }
+
     public static func parse(_ arguments: [String]) -> PipInvocation {
         var invocation = PipInvocation()
         var index = 0
@@ -61,57 +71,66 @@ public enum PipArguments {
         invocation.subcommandArguments = Array(arguments[(index + 1)...])
         guard invocation.subcommand == "install" else { return invocation }
 
+        // pip parses with optparse: short options cluster (-Ur FILE, -qqU), and
+        // a short option that takes a value takes the rest of the cluster or the next argument.
+        var options: [(name: String, value: String?, shown: String)] = []
         let rest = invocation.subcommandArguments
         var i = 0
         while i < rest.count {
             let argument = rest[i]
-            defer { i += 1 }
-            guard argument.hasPrefix("-"), argument != "-" else { continue }  // a requirement specifier or path
-            // --name=value and -rFILE forms.
-            var name = argument
-            var inline: String? = nil
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                name = String(argument[..<equals])
-                inline = String(argument[argument.index(after: equals)...])
-            } else if !argument.hasPrefix("--"), argument.count > 2 {
-                name = String(argument.prefix(2))
-                inline = String(argument.dropFirst(2))
+            i += 1
+            guard argument.hasPrefix("-"), argument != "-" else {
+                invocation.requirements.append(argument)  // a requirement specifier or path
+                continue
             }
-            func value() -> String? {
-                if let inline { return inline }
-                guard i + 1 < rest.count else { return nil }
-                i += 1
-                return rest[i]
+            if argument.hasPrefix("--") {
+                var name = argument
+                var inline: String? = nil
+                if let equals = argument.firstIndex(of: "=") {
+                    name = String(argument[..<equals])
+                    inline = String(argument[argument.index(after: equals)...])
+                }
+                if takesValue(name), inline == nil, i < rest.count {
+                    inline = rest[i]
+                    i += 1
+                }
+                options.append((name, inline, name))
+                continue
             }
+            var letters = Substring(argument.dropFirst())
+            while let letter = letters.first {
+                letters = letters.dropFirst()
+                let name = "-\(letter)"
+                if takesValue(name) {
+                    var value: String? = letters.isEmpty ? nil : String(letters)
+                    letters = ""
+                    if value == nil, i < rest.count {
+                        value = rest[i]
+                        i += 1
+                    }
+                    options.append((name, value, name))
+                } else {
+                    options.append((name, nil, name))
+                }
+            }
+        }
+        for (name, value, shown) in options {
             switch name {
             case "-e", "--editable":
                 invocation.editable = true
-                _ = value()
+                if let value { invocation.editables.append(value) }
             case "--dry-run": invocation.dryRun = true
             case _ where resolveValued.contains(name):
-                let given = value()
-                if name == "-r" || name == "--requirement", let given { invocation.requirementFiles.append(given) }
+                if name == "-r" || name == "--requirement", let value { invocation.requirementFiles.append(value) }
+                if name == "-c" || name == "--constraint", let value { invocation.constraintFiles.append(value) }
                 if name == "--no-binary" { invocation.noBinary = true }
             case _ where resolveFlags.contains(name): break
             case _ where carryValued.contains(name) || globalValued.contains(name):
-                if let given = value() { invocation.carried += [name, given] }
+                if let value { invocation.carried += [name, value] }
             case _ where carryFlags.contains(name):
-                if !argument.hasPrefix("--") && argument.count > 2 {
-                    // A cluster like -qU: carry it whole when every letter is a carried flag.
-                    if argument.dropFirst().allSatisfy({ carryFlags.contains("-\($0)") }) {
-                        invocation.carried.append(argument)
-                    } else if invocation.unknownOption == nil {
-                        invocation.unknownOption = argument
-                    }
-                } else {
-                    invocation.carried.append(argument)
-                }
+                invocation.carried.append(name)
             default:
-                if !argument.hasPrefix("--"), argument.dropFirst().allSatisfy({ carryFlags.contains("-\($0)") }) {
-                    invocation.carried.append(argument)
-                } else if invocation.unknownOption == nil {
-                    invocation.unknownOption = name
-                }
+                if invocation.unknownOption == nil { invocation.unknownOption = shown }
             }
         }
         return invocation

@@ -12,15 +12,40 @@ import BouncerPolicy
 /// `--no-index --find-links PRIVATE_DIR --no-deps --require-hashes -r GENERATED`.
 public enum PipShim {
     /// Subcommands that neither download nor install.
+    /// `index` reads index pages and prints versions: no file lands, nothing runs.
     static let harmless: Set<String> = ["list", "show", "freeze", "uninstall", "check", "config", "cache", "debug", "help",
-                                        "inspect", "hash", "completion"]
+                                        "inspect", "hash", "completion", "index"]
 
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
         let invocation = PipArguments.parse(arguments)
         guard let subcommand = invocation.subcommand else { return context.passThrough(arguments) }
         if harmless.contains(subcommand) { return context.passThrough(arguments) }
         guard subcommand == "install" else {
-            return context.unsupported("pip \(subcommand)", why: "downloads without installing, which Bouncer does not guard yet", arguments: arguments)
+            let why = ["download": "downloads files (and builds the metadata of sdists, running their code) without Bouncer verifying them",
+                       "wheel": "downloads and builds wheels (running the code of every sdist) without Bouncer verifying them"][subcommand]
+                ?? "is not a pip command Bouncer knows"
+            return context.unsupportedCommand("pip \(subcommand)", why: why + "; use pip install, which Bouncer guards", arguments: arguments)
+        }
+        // Forms that run code before anything is verified are refused before the real pip starts.
+        let scan: PipSourceCheck.Scan
+        do {
+            scan = try PipSourceCheck.scan(invocation, cwd: context.environment.cwd)
+        } catch {
+            return context.installStopped(error, tool: "pip")
+        }
+        if !scan.findings.isEmpty {
+            if context.policy.enforce {
+                for finding in scan.findings {
+                    let message = "refused: \(finding.form) (\(finding.place)): \(finding.why)"
+                    ShimOutput.error("bouncer: pip: \(message)")
+                    context.annotateRefusal(message)
+                }
+                ShimOutput.error("bouncer: pip: no code of a project, sdist or package may run before its bytes are verified and the policy allows building it (policy \(context.policy.path) is in enforce mode); the real pip was not started, nothing was installed")
+                return ErrorFamily.evidence.exitCode
+            }
+            for finding in scan.findings {
+                ShimOutput.error("bouncer: AUDIT: pip: \(finding.form) (\(finding.place)): \(finding.why); running it anyway, UNVERIFIED (enforce mode would refuse)")
+            }
         }
         if invocation.dryRun { return context.passThrough(arguments) }
         if invocation.editable {
@@ -30,13 +55,13 @@ public enum PipShim {
             return context.unsupported(unknown, why: "is not a pip install option Bouncer understands", arguments: arguments)
         }
         do {
-            return try install(invocation, context: context)
+            return try install(invocation, directDigests: scan.directDigests, context: context)
         } catch {
             return context.installStopped(error, tool: "pip")
         }
     }
 
-    static func install(_ invocation: PipInvocation, context: ShimContext) throws -> Int32 {
+    static func install(_ invocation: PipInvocation, directDigests: [String: [Digest]] = [:], context: ShimContext) throws -> Int32 {
         let work = try makePrivateDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let quiet = invocation.carried.contains { $0 == "-q" || $0 == "--quiet" || ($0.hasPrefix("-q") && !$0.hasPrefix("--")) }
@@ -69,7 +94,11 @@ public enum PipShim {
             let path = file.hasPrefix("/") ? file : context.environment.cwd + "/" + file
             for (name, digests) in try RequirementHashes.read(path) { pinned[name, default: []] += digests }
         }
-        let stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
+        var stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
+        // `name @ URL#sha256=HEX`: the fragment is a digest the person stated (pip checks it too).
+        for (url, digests) in directDigests {
+            for digest in digests where !(stated[url] ?? []).contains(digest) { stated[url, default: []].append(digest) }
+        }
         let requests = planned.map { item in
             ArtifactRequest(url: item.url, ecosystem: .pypi, package: PythonPackageName.normalised(item.name), version: item.version,
                             claimedDigests: (stated[item.url] ?? [])
@@ -126,9 +155,12 @@ public enum PipShim {
         }
 
         // 4. The real pip installs exactly those files and cannot reach an index.
-        let final = invocation.globalOptions + ["install", "--no-index", "--find-links", wheels, "--no-deps", "--require-hashes",
-                                                "-r", requirements] + invocation.carried
-        // PIP_FIND_LINKS from the environment or a config file would add other directories: only ours.
+        // PIP_FIND_LINKS overrides a config file's find-links (other directories: only ours);
+        // pip appends a --find-links to it, so naming the directory both ways listed it twice.
+        // Under --isolated pip ignores the environment, so the option carries it instead.
+        let isolated = invocation.globalOptions.contains("--isolated") || invocation.carried.contains("--isolated")
+        let final = invocation.globalOptions + ["install", "--no-index"] + (isolated ? ["--find-links", wheels] : [])
+            + ["--no-deps", "--require-hashes", "-r", requirements] + invocation.carried
         var environment = context.toolEnvironment
         environment["PIP_FIND_LINKS"] = wheels
         environment["PIP_NO_INDEX"] = "1"

@@ -47,8 +47,19 @@ public enum RequirementHashes {
             }
             if first.hasPrefix("-") { continue }
             let name = PythonPackageName.normalised(String(first.prefix(while: { !"=<>!~;[ @(".contains($0) })))
-            for token in tokens.dropFirst() where token.hasPrefix("--hash=") || token == "--hash" {
-                let text = token == "--hash" ? "" : String(token.dropFirst("--hash=".count))
+            var texts: [String] = []
+            var position = 1
+            while position < tokens.count {
+                // pip's optparse takes "--hash=ALG:HEX" and "--hash ALG:HEX" alike.
+                if tokens[position] == "--hash" {
+                    texts.append(position + 1 < tokens.count ? tokens[position + 1] : "")
+                    position += 2
+                    continue
+                }
+                if tokens[position].hasPrefix("--hash=") { texts.append(String(tokens[position].dropFirst("--hash=".count))) }
+                position += 1
+            }
+            for text in texts {
                 guard let colon = text.firstIndex(of: ":") else {
                     throw ParseError(file: path, line: startLine, detail: "--hash '\(text)' is not ALGORITHM:HEX")
                 }

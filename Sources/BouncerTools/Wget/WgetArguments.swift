@@ -1,3 +1,4 @@
+import Foundation
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -35,17 +36,17 @@ public enum WgetArguments {
             table[name] = .flag
         }
         for name in ["output-document", "directory-prefix", "tries", "timeout", "connect-timeout", "read-timeout",
-                     "dns-timeout", "waitretry", "wait", "max-redirect", "progress", "limit-rate", "https-only"] {
+                     "dns-timeout", "waitretry", "wait", "max-redirect", "progress", "limit-rate"] {
             table[name] = .value
         }
-        for name in ["version", "help", "spider"] { table[name] = .passFlag("--\(name)") }
-        for name in ["method", "post-data", "post-file", "body-data", "body-file"] {
-            table[name] = .passValue("--\(name) is not a plain download")
-        }
+        for name in ["version", "help"] { table[name] = .passFlag("--\(name)") }
+        table["spider"] = .passFlag("--spider checks that the URL exists and saves nothing")
+        // The request's method and body: judged once the whole line is read (see `request`).
+        for name in ["method", "post-data", "post-file", "body-data", "body-file", "input-file", "base"] { table[name] = .value }
         for (name, why) in [("header", "adds a request header"), ("user", "sends credentials"), ("password", "sends credentials"),
                             ("http-user", "sends credentials"), ("http-password", "sends credentials"),
                             ("user-agent", "sets the User-Agent"), ("referer", "sets the Referer"),
-                            ("load-cookies", "sends cookies"), ("input-file", "reads URLs from a file"),
+                            ("load-cookies", "sends cookies"),
                             ("execute", "runs wgetrc commands"), ("ca-certificate", "trusts another certificate authority"),
                             ("certificate", "uses a client certificate"), ("output-file", "writes a log file"),
                             ("append-output", "writes a log file"), ("level", "fetches recursively"),
@@ -55,7 +56,8 @@ public enum WgetArguments {
         for (name, why) in [("recursive", "fetches recursively"), ("mirror", "fetches recursively"),
                             ("page-requisites", "fetches recursively"), ("background", "runs in the background"),
                             ("timestamping", "makes the download conditional"), ("content-disposition", "names the file from a response header"),
-                            ("server-response", "prints the response headers"), ("save-headers", "puts the headers into the file")] {
+                            ("server-response", "prints the response headers"), ("save-headers", "puts the headers into the file"),
+                            ("force-html", "reads the input file as HTML and fetches the links in it")] {
             table[name] = .refuseFlag(why)
         }
         return table
@@ -66,11 +68,17 @@ public enum WgetArguments {
         "t": "tries", "T": "timeout", "w": "wait", "4": "inet4-only", "6": "inet6-only", "V": "version", "h": "help",
         "U": "user-agent", "i": "input-file", "e": "execute", "o": "output-file", "a": "append-output",
         "r": "recursive", "m": "mirror", "p": "page-requisites", "b": "background", "N": "timestamping",
-        "S": "server-response", "l": "level", "A": "accept", "R": "reject", "Q": "quota",
+        "S": "server-response", "l": "level", "A": "accept", "R": "reject", "Q": "quota", "B": "base", "F": "force-html",
     ]
 
-    public static func parse(_ arguments: [String]) -> WgetCommand {
+    /// `readFile` reads an `-i` list ("-" is standard input); nil when it cannot be read.
+    public static func parse(_ arguments: [String], readFile: (String) -> [UInt8]? = CurlArguments.readDataFile) -> WgetCommand {
         var invocation = WgetInvocation()
+        var method: String? = nil
+        var bodies: [String] = []
+        var posts: [String] = []
+        var inputFiles: [String] = []
+        var base: String? = nil
         var passReason: String? = nil
         var refusal: (String, String)? = nil
         var index = 0
@@ -102,6 +110,11 @@ public enum WgetArguments {
                 switch name {
                 case "output-document": invocation.outputDocument = value
                 case "directory-prefix": invocation.prefix = value
+                case "method": method = value
+                case "body-data", "body-file": bodies.append(shown)
+                case "post-data", "post-file": posts.append(shown)
+                case "input-file": inputFiles.append(value ?? "")
+                case "base": base = value
                 default: break
                 }
             case .passFlag(let why), .passValue(let why):
@@ -167,7 +180,37 @@ public enum WgetArguments {
         }
         if let passReason { return .passThrough(reason: passReason) }
         if let refusal { return .unsupported(option: refusal.0, why: refusal.1) }
-        guard !invocation.urls.isEmpty else { return .usage("missing URL") }
+        // wget saves the response body of every request: a GET is guarded, anything else refused.
+        if let post = posts.first {
+            return .unsupported(option: post, why: "sends a POST, whose response body wget would save unverified; Bouncer fetches with GET only and must not repeat a POST")
+        }
+        if let method, method.uppercased() != "GET" {
+            return .unsupported(option: "--method=\(method)", why: "sends a \(method) request, whose response body wget would save unverified; Bouncer fetches with GET only")
+        }
+        if let body = bodies.first {
+            return .unsupported(option: body, why: method == nil ? "needs --method, and a request with a body returns what Bouncer's GET cannot verify"
+                                : "sends a GET with a request body; Bouncer fetches without a body, so it cannot verify what that request returns")
+        }
+        for list in inputFiles {
+            if list.contains("://") {
+                return .unsupported(option: "-i \(list)", why: "fetches the list of URLs itself, unverified; download the list first (through the shim) and give wget the file")
+            }
+            guard let bytes = readFile(list) else { return .usage("-i \(list): cannot read \(list == "-" ? "standard input" : list)") }
+            for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0.isNewline }) {
+                let url = line.trimmingCharacters(in: .whitespaces)
+                if url.isEmpty { continue }
+                // wget resolves a list's relative URLs against -B/--base.
+                if let base, !url.contains("://") {
+                    guard let resolved = URL(string: url, relativeTo: URL(string: base))?.absoluteString else {
+                        return .usage("-i \(list): cannot resolve '\(url)' against --base \(base)")
+                    }
+                    invocation.urls.append(resolved)
+                } else {
+                    invocation.urls.append(url)
+                }
+            }
+        }
+        guard !invocation.urls.isEmpty else { return .usage(inputFiles.isEmpty ? "missing URL" : "no URLs found in \(inputFiles.joined(separator: ", "))") }
         invocation.urls = invocation.urls.map { $0.contains("://") ? $0 : "http://" + $0 }
         return .download(invocation)
     }

@@ -12,9 +12,9 @@ public enum WgetShim {
             if !(arguments.contains("-q") || arguments.contains("--quiet")) && reason != "--version" && reason != "--help" {
                 ShimOutput.error("bouncer: wget: not an artifact download (\(reason)); the real wget runs it unverified")
             }
-            return context.passThrough(arguments)
+            return context.passThrough(ignoringWgetrc(arguments))
         case .unsupported(let option, let why):
-            return context.unsupported(option, why: why, arguments: arguments)
+            return context.unsupported(option, why: why, arguments: ignoringWgetrc(arguments))
         case .usage(let message):
             ShimOutput.error("wget: \(message)")
             return 2
@@ -79,6 +79,13 @@ public enum WgetShim {
             return 3
         }
         return status
+    }
+
+    /// A wgetrc (/etc/wgetrc, ~/.wgetrc, $WGETRC) can set `input`, `method`,
+    /// `output_document` and headers the shim never saw: the real wget runs
+    /// with --no-config, as Bouncer's own fetch ignores them too.
+    static func ignoringWgetrc(_ arguments: [String]) -> [String] {
+        arguments.contains("--no-config") ? arguments : ["--no-config"] + arguments
     }
 
     static func inPrefix(_ path: String, _ prefix: String?) -> String {

@@ -15,7 +15,7 @@ import Testing
         #expect(invocation.globalOptions == ["--disable-pip-version-check"])
         #expect(invocation.subcommand == "install")
         #expect(invocation.requirementFiles == ["req.txt"])
-        #expect(invocation.carried == ["--target", "t", "--user", "-qU", "--prefix", "/p"])
+        #expect(invocation.carried == ["--target", "t", "--user", "-q", "-U", "--prefix", "/p"])
         #expect(invocation.unknownOption == nil)
     }
 
@@ -23,6 +23,12 @@ import Testing
         #expect(PipArguments.parse(["install", "--frob", "x"]).unknownOption == "--frob")
         #expect(PipArguments.parse(["install", "-e", "."]).editable)
         #expect(PipArguments.parse(["list"]).subcommand == "list")
+        // optparse clusters: -Ur FILE, -rFILE, -qqU.
+        let clustered = PipArguments.parse(["install", "-Ur", "req.txt", "-rmore.txt", "-qqU", "-cc.txt", "pkg"])
+        #expect(clustered.requirementFiles == ["req.txt", "more.txt"] && clustered.constraintFiles == ["c.txt"])
+        #expect(clustered.carried == ["-U", "-q", "-q", "-U"] && clustered.unknownOption == nil)
+        #expect(clustered.requirements == ["pkg"])
+        #expect(PipArguments.parse(["install", "-Uz", "pkg"]).unknownOption == "-z")
     }
 
     @Test func namesNormalise() {

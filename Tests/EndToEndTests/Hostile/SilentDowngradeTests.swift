@@ -107,6 +107,8 @@ import BouncerTestSupport
         let object = try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any]
         #expect(object?["verdict"] as? String == "fail", "\(json.out)")
         #expect((object?["tools"] as? [[String: String]])?.map { $0["status"] ?? "" } == ["unguarded", "guarded"], "\(json.out)")
+        // Paths as written, not "\/"-escaped (shimsCheckJSONKeepsSlashes).
+        #expect(!json.out.contains("\\/") && json.out.contains("\"\(shims)/curl\""), "\(json.out)")
 
         // The real tool ahead of the shims on PATH is the same downgrade.
         let reordered = [project.dir.appendingPathComponent("realbin").path, shims, "/usr/bin", "/bin"].joined(separator: ":")

@@ -48,14 +48,15 @@ import BouncerTestSupport
 
         let check = try f.bouncer(["check", "--frozen", "--policy", f.path("policy.json")])
         #expect(check.status == 0, "\(check.err)")
-        #expect(check.err.contains("\(f.url("tool.bin")): OK: sha256 matches bouncer.lock"), "\(check.err)")
+        #expect(!check.err.contains("OK:"), "results go to standard output: \(check.err)")
+        #expect(check.out.contains("\(f.url("tool.bin")): OK: sha256 matches bouncer.lock"), "\(check.out)")
 
         // A changed rule would change the entry: frozen (explicitly or by CI=true) refuses and writes nothing.
         try f.writePolicy(#"{"version": 1, "unmatched": "pin", "rules": [{"name": "tools", "match": {"url": "\#(f.url("tool.bin"))"}, "require": [{"digest": {}}]}]}"#)
         for (arguments, environment) in [(["--frozen"], [String: String]()), ([], ["CI": "true"])] {
             let frozen = try f.bouncer(["check", "--policy", f.path("policy.json")] + arguments, environment: environment)
             #expect(frozen.status == 1, "\(frozen.err)")
-            #expect(frozen.err.contains("would change (rule 'unmatched' -> 'tools', evidence [] -> [digest]), and the lock is frozen"), "\(frozen.err)")
+            #expect(frozen.out.contains("would change (rule 'unmatched' -> 'tools', evidence [] -> [digest]), and the lock is frozen"), "\(frozen.out)")
             #expect(f.lockBytes == locked)
         }
         let thawed = try f.bouncer(["check", "--no-frozen", "--policy", f.path("policy.json")], environment: ["CI": "true"])
@@ -73,7 +74,7 @@ import BouncerTestSupport
         try Data("damaged".utf8).write(to: URL(fileURLWithPath: blob))
         let changed = try f.bouncer(["check", "--policy", f.path("policy.json")])
         #expect(changed.status == 1, "\(changed.err)")
-        #expect(changed.err.contains("refused in every mode"), "\(changed.err)")
+        #expect(changed.out.contains("refused in every mode"), "\(changed.out)")
     }
 
     @Test func lockPinsLiteralRuleURLsAndGivenURLs() throws {
@@ -126,8 +127,8 @@ import BouncerTestSupport
         // Nothing changed: both re-verified, the lock byte-identical.
         let again = try f.bouncer(["lock", "--policy", f.path("policy.json")])
         #expect(again.status == 0, "\(again.err)")
-        #expect(again.err.contains("\(f.url("app-1.0.tgz")): OK: sha256 matches bouncer.lock; listed in SHA256SUMS"), "\(again.err)")
-        #expect(again.err.contains("\(f.url("setup.sh")): OK: sha256 matches bouncer.lock"), "\(again.err)")
+        #expect(again.out.contains("\(f.url("app-1.0.tgz")): OK: sha256 matches bouncer.lock; listed in SHA256SUMS"), "\(again.out)")
+        #expect(again.out.contains("\(f.url("setup.sh")): OK: sha256 matches bouncer.lock"), "\(again.out)")
         #expect(f.lockBytes == locked)
 
         // The list no longer names these bytes: the locked tarball's evidence fails, although its bytes are in the store.
@@ -135,7 +136,7 @@ import BouncerTestSupport
         f.server.register("SHA256SUMS", Array("\(String(repeating: "0", count: 64))  app-1.0.tgz\n".utf8))
         let unlisted = try f.bouncer(["lock", "--policy", f.path("policy.json")])
         #expect(unlisted.status == 1, "\(unlisted.err)")
-        #expect(unlisted.err.contains("\(f.url("app-1.0.tgz")): REFUSED by rule 'tarballs'"), "\(unlisted.err)")
+        #expect(unlisted.out.contains("\(f.url("app-1.0.tgz")): REFUSED by rule 'tarballs'"), "\(unlisted.out)")
         #expect(f.server.requests(to: "/files/SHA256SUMS") == listRequests + 1)
         #expect(f.lockBytes == locked)
 
@@ -145,11 +146,11 @@ import BouncerTestSupport
         let scriptRequests = f.server.requests(to: "/files/setup.sh")
         let changed = try f.bouncer(["lock", "--policy", f.path("policy.json")], environment: ["BOUNCER_CACHE": f.path("fresh-cache")])
         #expect(changed.status == 1, "\(changed.err)")
-        #expect(changed.err.contains("\(f.url("setup.sh")): missing: "), "\(changed.err)")
-        #expect(changed.err.contains("refused in every mode"), "\(changed.err)")
+        #expect(changed.out.contains("\(f.url("setup.sh")): missing: "), "\(changed.out)")
+        #expect(changed.out.contains("refused in every mode"), "\(changed.out)")
         // Regression: the report once listed "sha256 matches bouncer.lock" as proven for these very bytes.
-        #expect(!changed.err.contains("proven nonetheless: sha256 matches bouncer.lock"), "\(changed.err)")
-        #expect(changed.err.contains("\(f.url("app-1.0.tgz")): OK"), "\(changed.err)")
+        #expect(!changed.out.contains("proven nonetheless: sha256 matches bouncer.lock"), "\(changed.out)")
+        #expect(changed.out.contains("\(f.url("app-1.0.tgz")): OK"), "\(changed.out)")
         #expect(f.server.requests(to: "/files/setup.sh") == scriptRequests + 1)
         #expect(f.lockBytes == locked)
         #expect(try f.lockEntries().first { $0["url"] as? String == f.url("setup.sh") }?["sha256"] as? String == PolicyFixture.sha256sum(script))

@@ -1,0 +1,167 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// The forms of `pip install` that make the real pip run code before Bouncer
+/// has verified anything: pip builds a project's metadata (running its
+/// `setup.py` or build backend) while it resolves, so a local project, a
+/// local or direct-URL sdist, a VCS checkout, `--no-binary`, `-e` and a
+/// `--dry-run` of any of them execute code the policy never saw. Requirement
+/// files are read in full (nested `-r` and `-c` too), since pip honours the
+/// same forms and options inside them.
+public enum PipSourceCheck {
+    public struct Finding: Equatable, Sendable {
+        /// The form as written (`./project`, `--no-binary :all:`, `git+https://…`).
+        public var form: String
+        /// What it is and why it runs code.
+        public var why: String
+        /// Where it was found: "the command line" or "req.txt:3".
+        public var place: String
+    }
+
+    /// Digests stated in direct-URL fragments (`name @ URL#sha256=HEX`), by URL without fragment.
+    public struct Scan: Sendable {
+        public var findings: [Finding] = []
+        public var directDigests: [String: [Digest]] = [:]
+    }
+
+    static let vcsPrefixes = ["git+", "hg+", "svn+", "bzr+"]
+    static let sdistSuffixes = [".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".tar.lz", ".tar.zst"]
+    static let buildsCode = "pip would build it (running its setup.py or build backend) before Bouncer verifies anything"
+
+    public static func scan(_ invocation: PipInvocation, cwd: String) throws -> Scan {
+        var scan = Scan()
+        let commandLine = "the command line"
+        if invocation.dryRun {
+            scan.findings.append(Finding(form: "pip install --dry-run", why: "the real pip resolves it unguarded, building the metadata of any sdist or local project it meets (running its code)", place: commandLine))
+        }
+        if invocation.noBinary {
+            scan.findings.append(Finding(form: "--no-binary", why: "makes pip build packages from source, running their setup.py", place: commandLine))
+        }
+        for editable in invocation.editables {
+            scan.findings.append(Finding(form: "-e \(editable)", why: "an editable install of a source tree: \(buildsCode)", place: commandLine))
+        }
+        if invocation.editable && invocation.editables.isEmpty {
+            scan.findings.append(Finding(form: "-e", why: "an editable install of a source tree: \(buildsCode)", place: commandLine))
+        }
+        for requirement in invocation.requirements {
+            classify(requirement, base: cwd, place: commandLine, into: &scan)
+        }
+        var seen: Set<String> = []
+        for file in invocation.requirementFiles + invocation.constraintFiles {
+            try read(absolute(file, base: cwd), depth: 0, seen: &seen, into: &scan)
+        }
+        return scan
+    }
+
+    static func absolute(_ path: String, base: String) -> String {
+        path.hasPrefix("/") ? path : (base.hasSuffix("/") ? base : base + "/") + path
+    }
+
+    /// One requirements or constraints file, every line: the options pip takes there and the requirements.
+    static func read(_ path: String, depth: Int, seen: inout Set<String>, into scan: inout Scan) throws {
+        guard depth < 8 else { throw BouncerError(.configuration, code: "pip-requirements", "\(path): requirement files include each other more than 8 deep") }
+        guard seen.insert(path).inserted else { return }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BouncerError(.configuration, code: "pip-requirements", "cannot read requirements file \(path)")
+        }
+        let directory = Filesystem.split(path).directory
+        var logical = ""
+        var start = 1
+        for (number, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }
+            if logical.isEmpty { start = number + 1 }
+            if line.hasSuffix("\\") {
+                logical += line.dropLast() + " "
+                continue
+            }
+            logical += line
+            defer { logical = "" }
+            if logical.hasPrefix("#") { continue }
+            if let hash = logical.range(of: " #") { logical = String(logical[..<hash.lowerBound]) }
+            if let hash = logical.range(of: "\t#") { logical = String(logical[..<hash.lowerBound]) }
+            let tokens = logical.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = tokens.first else { continue }
+            let place = "\(path):\(start)"
+            if first.hasPrefix("-") {
+                // "--opt=value", "--opt value", "-rFILE", "-r FILE".
+                var name = first
+                var value: String? = tokens.count > 1 ? tokens[1] : nil
+                if first.hasPrefix("--"), let equals = first.firstIndex(of: "=") {
+                    name = String(first[..<equals])
+                    value = String(first[first.index(after: equals)...])
+                } else if !first.hasPrefix("--"), first.count > 2 {
+                    name = String(first.prefix(2))
+                    value = String(first.dropFirst(2))
+                }
+                switch name {
+                case "-r", "--requirement", "-c", "--constraint":
+                    guard let value else { throw BouncerError(.configuration, code: "pip-requirements", "\(place): \(name) needs a file") }
+                    try read(absolute(value, base: directory), depth: depth + 1, seen: &seen, into: &scan)
+                case "-e", "--editable":
+                    scan.findings.append(Finding(form: "-e \(value ?? "")", why: "an editable install of a source tree: \(buildsCode)", place: place))
+                case "--no-binary":
+                    scan.findings.append(Finding(form: "--no-binary \(value ?? "")", why: "makes pip build packages from source, running their setup.py", place: place))
+                default:
+                    // --index-url, --extra-index-url, -f/--find-links, --only-binary, --pre...:
+                    // they steer what pip resolves; what it picks is still verified before anything runs.
+                    break
+                }
+                continue
+            }
+            // A requirement: the part before its options (" --hash=…").
+            let requirement = tokens.prefix(while: { !$0.hasPrefix("-") }).joined(separator: " ")
+            classify(requirement, base: directory, place: place, into: &scan)
+        }
+    }
+
+    /// A requirement that is a path or URL (alone or as `name @ URL`) is
+    /// checked; a plain name or specifier resolves from the index.
+    static func classify(_ text: String, base: String, place: String, into scan: inout Scan) {
+        var spec = text.trimmingCharacters(in: .whitespaces)
+        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingCharacters(in: .whitespaces) }
+        var location = spec
+        // PEP 508 direct reference: "name[extras] @ URL".
+        if let at = spec.range(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
+            let name = spec[..<at.lowerBound].trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty { location = spec[at.upperBound...].trimmingCharacters(in: .whitespaces) }
+        }
+        let lower = location.lowercased()
+        if let prefix = vcsPrefixes.first(where: { lower.hasPrefix($0) }) {
+            scan.findings.append(Finding(form: location, why: "a version-control URL (\(prefix.dropLast())): pip checks it out and \(buildsCode)", place: place))
+            return
+        }
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+            let (url, digests) = PipIndexLinks.split(location)
+            if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
+            let path = url.prefix(while: { $0 != "?" }).lowercased()
+            if !path.hasSuffix(".whl") {
+                scan.findings.append(Finding(form: location, why: "a direct URL to a source distribution: \(buildsCode)", place: place))
+            }
+            return
+        }
+        var path: String
+        if lower.hasPrefix("file:") {
+            let (url, digests) = PipIndexLinks.split(location)
+            if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
+            path = URL(string: url)?.path ?? String(url.dropFirst(5))
+        } else {
+            // pip takes it as a path when it has a separator, starts with '.', or names an archive.
+            let isPathLike = location.contains("/") || location.hasPrefix(".") || location.lowercased().hasSuffix(".whl")
+                || sdistSuffixes.contains(where: { location.lowercased().hasSuffix($0) })
+            guard isPathLike else { return }
+            path = location
+        }
+        if let bracket = path.firstIndex(of: "["), path.hasSuffix("]") { path = String(path[..<bracket]) }
+        let full = absolute(path, base: base)
+        if path.lowercased().hasSuffix(".whl") { return }  // a wheel runs nothing while pip reads it; it is verified like any other
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
+            scan.findings.append(Finding(form: location, why: "a local project directory: \(buildsCode)", place: place))
+        } else {
+            scan.findings.append(Finding(form: location, why: "a local source distribution or path: \(buildsCode)", place: place))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// Issue 15, the CLI around the shims: `exec` help and exit codes, `shims
+/// install` that never overwrites another program, `shims uninstall`.
+@Suite struct GateHoleCLITests {
+    let root: URL
+
+    init() throws { root = try BouncerProcess.temporaryDirectory("bouncer-gate-cli") }
+
+    var environment: [String: String] { ["BOUNCER_CACHE": root.appendingPathComponent("cache").path, "HOME": root.path, "CI": ""] }
+
+    @Test func execHelpPrintsHelp() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        for flag in ["--help", "-h"] {
+            let result = try BouncerProcess.run(["exec", flag], cwd: root.path, environment: environment)
+            #expect(result.status == 0, "\(flag): \(result.err)")
+            #expect(result.out.contains("USAGE: bouncer exec"), "\(flag): \(result.out)")
+            #expect(!result.err.contains("cannot run"), "\(result.err)")
+        }
+    }
+
+    @Test func execOfAMissingCommandExits127() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try BouncerProcess.run(["exec", "--", "no-such-command-\(UUID().uuidString)"], cwd: root.path, environment: environment)
+        #expect(result.status == 127, "\(result.err)")
+        #expect(result.err.contains("cannot run no-such-command-"), "\(result.err)")
+        // The shell gives the same status for the same command (the reference).
+        let shell = try BouncerProcess.runProgram("/bin/sh", ["-c", "no-such-command-x"], cwd: root.path)
+        #expect(shell.status == result.status)
+    }
+
+    @Test func shimsInstallNeverOverwritesAnotherProgram() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let mine = Data("#!/bin/sh\necho my own curl\n".utf8)
+        try mine.write(to: dir.appendingPathComponent("curl"))
+        let refused = try BouncerProcess.run(["shims", "install", "bin"], cwd: root.path, environment: environment)
+        #expect(refused.status == 2, "\(refused.err)")
+        #expect(refused.err.contains("\(dir.path)/curl exists and is not a Bouncer shim"), "\(refused.err)")
+        #expect(try Data(contentsOf: dir.appendingPathComponent("curl")) == mine)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["curl"], "nothing else was written")
+
+        // A relative DIR: the PATH advice is absolute; installing again over shims is fine.
+        let other = root.appendingPathComponent("shimdir")
+        for _ in 0..<2 {
+            let installed = try BouncerProcess.run(["shims", "install", "shimdir"], cwd: root.path, environment: environment)
+            #expect(installed.status == 0, "\(installed.err)")
+            #expect(installed.out.contains("export PATH=\"\(other.path):$PATH\""), "\(installed.out)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.path).sorted() == ["curl", "npm", "pip", "pip3", "wget"])
+    }
+
+    @Test func shimsUninstallRemovesOnlyShims() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = root.appendingPathComponent("shimdir")
+        let installed = try BouncerProcess.run(["shims", "install", dir.path], cwd: root.path, environment: environment)
+        #expect(installed.status == 0, "\(installed.err)")
+        // Someone replaced one shim with their own program: it stays.
+        let mine = Data("#!/bin/sh\necho my own npm\n".utf8)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("npm"))
+        try mine.write(to: dir.appendingPathComponent("npm"))
+        try Data("notes".utf8).write(to: dir.appendingPathComponent("README"))
+        let removed = try BouncerProcess.run(["shims", "uninstall", dir.path], cwd: root.path, environment: environment)
+        #expect(removed.status == 0, "\(removed.err)")
+        #expect(removed.err.contains("\(dir.path)/npm is not a Bouncer shim; left in place"), "\(removed.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["README", "npm"])
+        #expect(try Data(contentsOf: dir.appendingPathComponent("npm")) == mine)
+        let help = try BouncerProcess.run(["shims", "--help"], cwd: root.path, environment: environment)
+        #expect(help.out.contains("uninstall"), "\(help.out)")
+    }
+}

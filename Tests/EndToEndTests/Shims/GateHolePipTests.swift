@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// Issue 15, pip: forms that make the real pip run a project's code before
+/// Bouncer verifies anything are refused before the real pip starts; forms
+/// pip accepts that the shim used to refuse or ignore.
+extension PipShimTests {
+    /// A project whose build backend (in the tree, no build requirements, so
+    /// pip needs nothing from an index to run it) writes `marker` when imported.
+    func markerProject(_ name: String, marker: URL) throws -> URL {
+        let dir = harness.project.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+            [build-system]
+            requires = []
+            build-backend = "markerbackend"
+            backend-path = ["."]
+
+            [project]
+            name = "\(name)"
+            version = "1.0"
+            """.write(to: dir.appendingPathComponent("pyproject.toml"), atomically: true, encoding: .utf8)
+        try "open(\(String(reflecting: marker.path)), 'w').write('ran')\nraise SystemExit('marker written')\n"
+            .write(to: dir.appendingPathComponent("markerbackend.py"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func pipLocalSourcesRunNothingBeforeVerification() throws {
+        defer { harness.cleanup() }
+        let marker = harness.root.appendingPathComponent("MARKER")
+        let project = try markerProject("proj", marker: marker)
+        let tar = try BouncerProcess.runProgram("/bin/tar", ["-czf", "proj-1.0.tar.gz", "proj"], cwd: harness.project.path)
+        #expect(tar.status == 0, "\(tar.err)")
+        try "--no-binary :all:\ntinylib\n".write(to: harness.file("nobinary.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.file("sub"), withIntermediateDirectories: true)
+        try "-r sub/inner.txt\n".write(to: harness.file("outer.txt"), atomically: true, encoding: .utf8)
+        try "proj @ file://\(project.path)\n".write(to: harness.file("sub/inner.txt"), atomically: true, encoding: .utf8)
+        let index = "--index-url '\(indexURL)'"
+        let cases: [(command: String, named: String)] = [
+            ("pip install ./proj", "./proj"),
+            ("pip install proj-1.0.tar.gz", "proj-1.0.tar.gz"),
+            ("pip install 'proj @ file://\(project.path)'", "file://\(project.path)"),
+            ("pip install 'git+file://\(project.path)#egg=proj'", "git+file://"),
+            ("pip install \(index) --no-binary :all: tinylib", "--no-binary"),
+            ("pip install \(index) -r nobinary.txt", "nobinary.txt:1"),
+            ("pip install \(index) -Ur outer.txt", "inner.txt:1"),
+            ("pip install --dry-run ./proj", "--dry-run"),
+            ("pip install -e ./proj", "-e ./proj"),
+        ]
+        for (command, named) in cases {
+            let result = try harness.sh(command)
+            #expect(result.status == 1, "\(command): \(result.err)")
+            #expect(result.err.contains("refused: ") && result.err.contains(named), "\(command): \(result.err)")
+            #expect(result.err.contains("the real pip was not started"), "\(command): \(result.err)")
+            #expect(!FileManager.default.fileExists(atPath: marker.path), "\(command) ran the project's code")
+        }
+        #expect(!server.requests.contains { $0.contains("tinylib") }, "the real pip reached the index: \(server.requests)")
+        // Audit mode warns and runs as before; the marker shows this test can see code run.
+        try harness.writePolicy(mode: "audit")
+        let audit = try harness.sh("pip install --dry-run ./proj")
+        #expect(audit.err.contains("AUDIT") && audit.err.contains("./proj"), "\(audit.err)")
+        #expect(FileManager.default.fileExists(atPath: marker.path), "audit mode should have let pip build: \(audit.err)")
+    }
+
+    /// `pip download` and `pip wheel` are refused by command name; `pip index` reads pages only.
+    @Test func pipDownloadAndWheelAreRefusedByName() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, lib.sha256)])
+        for command in ["download", "wheel"] {
+            let result = try harness.sh("pip \(command) --index-url '\(indexURL)' -d dl tinylib")
+            #expect(result.status == 2, "\(result.err)")
+            #expect(result.err.contains("refused: pip \(command) "), "\(result.err)")
+            #expect(!result.err.contains("option pip"), "\(result.err)")
+        }
+        #expect(!server.requests.contains { $0.contains("packages/") }, "\(server.requests)")
+        #expect(!harness.exists("dl"))
+    }
+
+    /// `six @ URL#sha256=HEX`: the fragment is a stated digest; a wrong one refuses.
+    @Test func pipDirectURLFragmentIsAStatedDigest() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        let url = server.baseURL + "/packages/" + lib.file
+        let result = try harness.sh("pip install 'tinylib @ \(url)#sha256=\(lib.sha256)'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try installed().contains("tinylib==1.0"))
+        #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+    }
+
+    /// `--hash sha256:HEX` (a space, not '=') in a requirements file, and `-Ur`.
+    @Test func pipHashWithASpaceAndClusteredOptions() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, nil)])
+        try "tinylib==1.0 --hash sha256:\(lib.sha256)\n".write(to: harness.file("req.txt"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("pip install --index-url '\(indexURL)' -Ur req.txt")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try installed().contains("tinylib==1.0"))
+        // The same digest given wrongly is refused: the space form is read, not skipped.
+        let wrong = String(lib.sha256.reversed())
+        try "tinylib==1.0 --hash sha256:\(wrong)\n".write(to: harness.file("bad.txt"), atomically: true, encoding: .utf8)
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        let refused = try harness.sh("pip install --index-url '\(indexURL)' -Ur bad.txt")
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(!(try installed().contains("tinylib==1.0")))
+    }
+
+    /// The final install names the verified directory once ("Looking in links").
+    @Test func pipLooksInTheVerifiedDirectoryOnce() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, lib.sha256)])
+        let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
+        #expect(result.status == 0, "\(result.err)")
+        let lines = (result.out + result.err).split(separator: "\n").filter { $0.hasPrefix("Looking in links:") }
+        #expect(lines.count == 1, "\(result.out)")
+        for line in lines {
+            let folders = line.dropFirst("Looking in links:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(folders.count == 1, "\(line)")
+        }
+    }
+}
