@@ -15,7 +15,7 @@ public enum BouncerMain {
     public static func run(arguments: [String]) -> Never {
         OpenSSLProcess.skipCleanupAtExit()
         if let shim = ShimDispatch.parse(arguments) {
-            exit(ShimDispatch.run(tool: shim.tool, shim: shim.shim, arguments: shim.rest))
+            exit(ShimDispatch.run(tool: shim.tool, shim: shim.shim, foundPolicy: shim.foundPolicy, arguments: shim.rest))
         }
         let exitCode: Int32
         do {

@@ -118,7 +118,8 @@ struct FetchCommand: ParsableCommand {
         if let maxSize, let bytes = ByteCount.parse(maxSize) { options.maxSize = bytes }
         let fetcher = Fetcher(store: Store.standard(), options: options)
 
-        if let policyFile = PolicyParser.locate(explicit: policy) {
+        if let policyFile = PolicyLocator.find(explicit: policy, environment: ProcessInfo.processInfo.environment,
+                                               cwd: FileManager.default.currentDirectoryPath) {
             let loaded: Policy
             do { loaded = try PolicyParser.load(file: policyFile) } catch {
                 PolicyOutput.configurationError(error, json: json)
@@ -149,8 +150,7 @@ struct FetchCommand: ParsableCommand {
                     continue
                 }
                 // The destination takes over the downloaded file itself (a rename
-                // on the same file system): no second write, and no inode shared
-                // with the store that a later chmod or edit could reach through.
+                // on the same file system): no second write.
                 defer { fetcher.discard(artifact) }
                 if let failure = place(artifact.path, at: destinations[index], report: report) { failures.append(failure) }
             case .failure(let error):
@@ -187,9 +187,10 @@ struct FetchCommand: ParsableCommand {
             do {
                 if destination == "-" {
                     Console.flush()
-                    try Filesystem.copy(from: path, to: STDOUT_FILENO, destinationName: "standard output")
+                    try Placement.toStandardOutput([path])
                 } else {
-                    try Filesystem.install(path, at: destination)
+                    // The guard filed these bytes in the store too: the file placed is the person's own copy.
+                    try Placement.place(path, at: destination, mode: .move)
                 }
             } catch {
                 emitFailure(url: outcome.shownURL, code: "io", message: "\(error)", family: .transport)
@@ -243,9 +244,9 @@ struct FetchCommand: ParsableCommand {
         do {
             if destination == "-" {
                 Console.flush()
-                try Filesystem.copy(from: source, to: STDOUT_FILENO, destinationName: "standard output")
+                try Placement.toStandardOutput([source])
             } else {
-                try Filesystem.install(source, at: destination)
+                try Placement.place(source, at: destination, mode: .move)
             }
         } catch {
             emitFailure(url: report.artifact.name, code: "io", message: "\(error)", family: .transport)

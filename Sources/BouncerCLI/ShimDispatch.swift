@@ -14,26 +14,34 @@ import BouncerTools
 /// pip3 or npm, e.g. a symlink).
 enum ShimDispatch {
     /// The tool and its arguments when argv asks for shim mode, else nil.
-    static func parse(_ arguments: [String]) -> (tool: String, shim: String?, rest: [String])? {
+    /// `--shim PATH` names the shim script; `--found-policy FILE` is the
+    /// policy.json the shell shim found (the search goes on from there).
+    static func parse(_ arguments: [String]) -> (tool: String, shim: String?, foundPolicy: String?, rest: [String])? {
         if arguments.count >= 3, arguments[1] == "--as" {
             let tool = arguments[2]
             var rest = Array(arguments.dropFirst(3))
             var shim: String? = nil
+            var foundPolicy: String? = nil
             if rest.count >= 2, rest[0] == "--shim" {
                 shim = rest[1]
                 rest = Array(rest.dropFirst(2))
             }
-            return (tool, shim, rest)
+            if rest.count >= 2, rest[0] == "--found-policy" {
+                foundPolicy = rest[1].isEmpty ? nil : rest[1]
+                rest = Array(rest.dropFirst(2))
+            }
+            return (tool, shim, foundPolicy, rest)
         }
         guard let first = arguments.first else { return nil }
         let name = Filesystem.split(first).name
         guard ShimEnvironment.tools.contains(name) else { return nil }
-        return (name, nil, Array(arguments.dropFirst()))
+        return (name, nil, nil, Array(arguments.dropFirst()))
     }
 
-    static func run(tool: String, shim: String?, arguments: [String]) -> Int32 {
-        let environment = ShimEnvironment(tool: tool, shimPath: shim, cwd: FileManager.default.currentDirectoryPath,
+    static func run(tool: String, shim: String?, foundPolicy: String? = nil, arguments: [String]) -> Int32 {
+        var environment = ShimEnvironment(tool: tool, shimPath: shim, cwd: FileManager.default.currentDirectoryPath,
                                           variables: ProcessInfo.processInfo.environment)
+        environment.foundPolicy = foundPolicy
         return ShimRunner.run(environment, arguments: arguments, bouncerExecutable: currentExecutable(),
                               makeGuard: ShimGuards.make)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -89,7 +90,8 @@ struct ArchiveLimitFlags {
     func settings() throws -> ArchivePolicy {
         var settings = ArchivePolicy.defaults
         // A policy that is found but malformed is a configuration error (exit 2), never silently skipped.
-        if let file = PolicyParser.locate(explicit: policy) {
+        if let file = PolicyLocator.find(explicit: policy, environment: ProcessInfo.processInfo.environment,
+                                         cwd: FileManager.default.currentDirectoryPath) {
             settings = try PolicyParser.load(file: file).archive
         }
         if let maxSize {

@@ -15,6 +15,8 @@ public struct ShimEnvironment: Sendable {
     /// The shim file as started (`$0` of the shim script), absolute or relative to `cwd`; nil when unknown.
     public var shimPath: String?
     public var cwd: String
+    /// The policy.json the shell shim found, if it passed one.
+    public var foundPolicy: String? = nil
     public var variables: [String: String]
 
     public init(tool: String, shimPath: String?, cwd: String, variables: [String: String]) {
@@ -46,24 +48,6 @@ public struct ShimEnvironment: Sendable {
         guard let value = variables[Self.handOverVariable], let colon = value.firstIndex(of: ":"),
               Int32(value[..<colon]) == pid else { return nil }
         return String(value[value.index(after: colon)...])
-    }
-}
-
-/// The policy that applies to the working directory: `BOUNCER_POLICY`, else
-/// the nearest `policy.json` walking up from the working directory.
-public enum PolicyLocator {
-    public static func find(cwd: String, variables: [String: String]) -> String? {
-        if let explicit = variables["BOUNCER_POLICY"], !explicit.isEmpty {
-            return explicit.hasPrefix("/") ? explicit : cwd + "/" + explicit
-        }
-        var dir = cwd
-        // Bounded by the path depth: every step drops one component.
-        while true {
-            let candidate = (dir == "/" ? "" : dir) + "/policy.json"
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            if dir == "/" || dir.isEmpty { return nil }
-            dir = Filesystem.split(dir).directory
-        }
     }
 }
 

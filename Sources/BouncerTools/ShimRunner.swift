@@ -159,9 +159,11 @@ public enum ShimRunner {
         } catch {
             ShimOutput.error("bouncer: \(tool): \(error)")
             if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
-            return error.code == "shim-loop" ? ErrorFamily.configuration.exitCode : 127
+            // Only shims on PATH (a loop) is bad configuration; no real tool at all is the shell's 127.
+            return error.skipped.isEmpty ? 127 : ErrorFamily.configuration.exitCode
         }
-        guard let policyPath = PolicyLocator.find(cwd: environment.cwd, variables: environment.variables) else {
+        guard let policyPath = PolicyLocator.find(environment: environment.variables, cwd: environment.cwd,
+                                                  start: environment.foundPolicy) else {
             if environment.variables["CI"] == "true" && (environment.variables[allowUnguardedVariable] ?? "").isEmpty {
                 ShimOutput.error("bouncer: \(tool): \(ciNoPolicyMessage)")
                 ShimOutput.annotate("error", "\(tool): \(ciNoPolicyMessage)", variables: environment.variables)
@@ -204,46 +206,6 @@ public enum ShimRunner {
 
 /// Helpers the download adapters share.
 enum ShimFiles {
-    /// Copies verified bytes to `destination` atomically (temp file beside it,
-    /// fsync, rename): complete or absent, an existing file untouched on failure,
-    /// and no inode shared with the guard's store.
-    static func place(_ source: String, at destination: String) throws(BouncerError) {
-        let (dir, name) = Filesystem.split(destination)
-        let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
-        var done = false
-        defer {
-            close(fd)
-            if !done { unlink(temporary) }
-        }
-        try Filesystem.copy(from: source, to: fd, destinationName: temporary)
-        guard fsync(fd) == 0 else { throw .io("cannot flush \(temporary): \(String(cString: strerror(errno)))") }
-        guard rename(temporary, destination) == 0 else {
-            throw .io("cannot write \(destination): \(String(cString: strerror(errno)))")
-        }
-        done = true
-    }
-
-    /// Concatenates several verified files into one destination, atomically (wget -O FILE URL URL).
-    static func placeConcatenated(_ sources: [String], at destination: String) throws(BouncerError) {
-        let (dir, name) = Filesystem.split(destination)
-        let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
-        var done = false
-        defer {
-            close(fd)
-            if !done { unlink(temporary) }
-        }
-        for source in sources { try Filesystem.copy(from: source, to: fd, destinationName: temporary) }
-        guard fsync(fd) == 0 else { throw .io("cannot flush \(temporary): \(String(cString: strerror(errno)))") }
-        guard rename(temporary, destination) == 0 else {
-            throw .io("cannot write \(destination): \(String(cString: strerror(errno)))")
-        }
-        done = true
-    }
-
-    static func toStandardOutput(_ source: String) throws(BouncerError) {
-        try Filesystem.copy(from: source, to: STDOUT_FILENO, destinationName: "standard output")
-    }
-
     static func isDirectory(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue

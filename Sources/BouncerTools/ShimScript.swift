@@ -65,7 +65,7 @@ public enum ShimScript {
           echo "bouncer: $t: no real $t on PATH after the shim directory" >&2; exit 127
         fi
         \(locate)
-        exec "$b" --as $t --shim "$0" "$@"
+        exec "$b" --as $t --shim "$0" --found-policy "$p" "$@"
 
         """
     }

@@ -34,35 +34,6 @@ public enum Filesystem {
         throw .io("cannot create a temporary file in \(directory): too many name collisions")
     }
 
-    /// Puts the verified file at `source` at `destination` so that the
-    /// destination appears complete or not at all: link (same file system)
-    /// or copy into a temporary file beside the destination, fsync, then
-    /// rename over it. On failure the destination is untouched and no
-    /// temporary file remains.
-    public static func install(_ source: String, at destination: String) throws(BouncerError) {
-        let (dir, name) = split(destination)
-        var staged: String? = nil
-        defer { if let staged { unlink(staged) } }
-        // Same file system: a hard link costs nothing and keeps the bytes we hashed.
-        let linkPath = "\(dir)/.\(name).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).bouncer-tmp"
-        if link(source, linkPath) == 0 {
-            staged = linkPath
-        } else if errno == EXDEV || errno == EPERM || errno == EMLINK {
-            let (fd, path) = try createExclusive(in: dir, prefix: name)
-            staged = path
-            defer { close(fd) }
-            try copy(from: source, to: fd, destinationName: path)
-            guard fsync(fd) == 0 else { throw .io("cannot flush \(path): \(errnoDescription())") }
-        } else {
-            throw .io("cannot write into \(dir): \(errnoDescription())")
-        }
-        guard let ready = staged else { return }
-        guard rename(ready, destination) == 0 else {
-            throw .io("cannot rename into \(destination): \(errnoDescription())")
-        }
-        staged = nil
-    }
-
     /// Copies a whole file (only when the store and the destination are on different file systems).
     public static func copy(from source: String, to outFD: Int32, destinationName: String) throws(BouncerError) {
         let inFD = open(source, O_RDONLY | O_CLOEXEC)

@@ -17,6 +17,8 @@ public struct GuardOutcome: Sendable {
     public var shownURL: String
     /// "rule 'example releases'", "rule #3" or "no rule (unmatched: pin)".
     public var rule: String
+    /// Whether a rule matched (else `rule` says what `unmatched` did).
+    public var ruleMatched: Bool
     /// What the rule requires, in words.
     public var required: [String]
     public var verdict: Verdict
@@ -64,7 +66,7 @@ public struct GuardOutcome: Sendable {
     public var error: BouncerError {
         let code = problems.first?.code ?? "refused"
         // "refused by no rule" reads badly: the problem itself says no rule matched.
-        let by = rule.hasPrefix("no rule") ? "" : " by \(rule)"
+        let by = ruleMatched ? " by \(rule)" : ""
         let text = "\(shownURL): refused\(by): " + problems.map(\.message).joined(separator: "; ")
             + (required.isEmpty ? "" : " (required: " + required.joined(separator: "; ") + ")")
         return BouncerError(family ?? .evidence, code: code, text)
@@ -72,6 +74,32 @@ public struct GuardOutcome: Sendable {
 }
 
 extension GuardOutcome {
+    /// The outcome the stages and the decision produced for one candidate.
+    init(_ candidate: Candidate, _ decision: Decision) {
+        let sha256 = candidate.fetched?.digests[.sha256]
+        // Refusing problems first, as the report has always listed them.
+        let problems = candidate.findings.problems.filter(\.refusesInEveryMode) + candidate.findings.problems.filter { !$0.refusesInEveryMode }
+        self.init(request: candidate.request, shownURL: candidate.shownURL, rule: candidate.ruleLabel, ruleMatched: candidate.rule != nil,
+                  required: candidate.rule?.require.map(\.summary) ?? [], verdict: decision.verdict,
+                  proofs: candidate.findings.proofs.map(\.reportEvidence), problems: problems.map(\.reportReason),
+                  notes: candidate.findings.notes + decision.notes, family: decision.family, path: nil,
+                  sha256: sha256, size: candidate.fetched?.size)
+    }
+
+    /// Refused before any rule was consulted (the lock or the freshness state is unreadable).
+    static func refusedUpFront(_ request: ArtifactRequest, by what: String, _ problem: EvidenceProblem) -> GuardOutcome {
+        GuardOutcome(request: request, shownURL: Redaction.url(request.url), rule: what, ruleMatched: true, required: [],
+                     verdict: .refused, proofs: [], problems: [problem.reportReason], notes: [], family: problem.family)
+    }
+
+    /// An allowed outcome the commit stage could not pin: refused after all, its file withheld.
+    mutating func refuse(_ problem: EvidenceProblem) {
+        problems.append(problem.reportReason)
+        verdict = .refused
+        family = problem.family
+        path = nil
+    }
+
     /// The `--json` object: the CLI contract's fields plus the rule, the
     /// decision (allowed / warned / refused), what was required, and notes.
     struct JSONForm: Encodable {

@@ -35,7 +35,7 @@ public struct PolicyExplanation: Sendable, Encodable {
         if action.hasPrefix("fail") { lines.append("  would \(action)") }
         if let locked {
             lines.append("  locked in \(lockfile): sha256 \(locked.sha256), \(locked.size) bytes, evidence: "
-                         + (locked.evidence.isEmpty ? "none (pinned)" : locked.evidence.map(\.kind).joined(separator: ", ")))
+                         + (locked.evidence.isEmpty ? "none (pinned)" : locked.evidence.map(\.kind.rawValue).joined(separator: ", ")))
         } else {
             lines.append("  not locked in \(lockfile)")
         }

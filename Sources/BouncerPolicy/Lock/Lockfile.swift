@@ -170,7 +170,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
     }
 
     /// The evidence kinds recorded, for downgrade comparison.
-    public var kinds: Set<String> { Set(evidence.map(\.kind)) }
+    public var kinds: Set<EvidenceKind> { Set(evidence.map(\.kind)) }
 
     /// Keys in sorted order; absent optionals are left out, as JSONEncoder does.
     func write(to out: inout LockJSONWriter, indent: Int) {
@@ -191,7 +191,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
 
 /// What verified a locked artifact, briefly.
 public struct LockEvidence: Codable, Sendable, Equatable {
-    public var kind: String
+    public var kind: EvidenceKind
     /// A key fingerprint / key id / SSH principal, or a keyless identity.
     public var signer: String?
     public var issuer: String?
@@ -199,7 +199,7 @@ public struct LockEvidence: Codable, Sendable, Equatable {
     public var source: String?
     public var logIndex: String?
 
-    public init(kind: String, signer: String? = nil, issuer: String? = nil, source: String? = nil, logIndex: String? = nil) {
+    public init(kind: EvidenceKind, signer: String? = nil, issuer: String? = nil, source: String? = nil, logIndex: String? = nil) {
         self.kind = kind
         self.signer = signer
         self.issuer = issuer
@@ -207,9 +207,14 @@ public struct LockEvidence: Codable, Sendable, Equatable {
         self.logIndex = logIndex
     }
 
+    /// The lock's short record of a proven requirement.
+    init(_ proof: EvidenceProof) {
+        self.init(kind: proof.kind, signer: proof.signer, issuer: proof.issuer, source: proof.source, logIndex: proof.logIndex)
+    }
+
     func write(to out: inout LockJSONWriter, indent: Int) {
         let optional: [(String, String?)] = [("issuer", issuer), ("logIndex", logIndex), ("signer", signer), ("source", source)]
-        let fields: [(String, (inout LockJSONWriter) -> Void)] = [("kind", { $0.string(kind) })]
+        let fields: [(String, (inout LockJSONWriter) -> Void)] = [("kind", { $0.string(kind.rawValue) })]
             + optional.compactMap { name, value in value.map { value in (name, { $0.string(value) }) } }
         out.object(indent: indent, fields.sorted { $0.0 < $1.0 })
     }

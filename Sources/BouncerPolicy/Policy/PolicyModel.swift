@@ -35,6 +35,16 @@ public struct Policy: Sendable {
         }
         return nil
     }
+
+    /// The first exception that covers `request` and has not expired.
+    public func activeException(for request: ArtifactRequest, at now: Date) -> PolicyException? {
+        exceptions.first { $0.match.matches(request) && $0.isActive(at: now) }
+    }
+
+    /// Exceptions that would cover `request` but have expired (said, so nobody wonders).
+    public func expiredExceptions(for request: ArtifactRequest, at now: Date) -> [PolicyException] {
+        exceptions.filter { $0.match.matches(request) && !$0.isActive(at: now) }
+    }
 }
 
 /// The Sigstore trust root keyless evidence is checked against: Sigstore's

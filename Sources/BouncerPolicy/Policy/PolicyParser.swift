@@ -342,20 +342,4 @@ public enum PolicyParser {
     static func resolve(_ path: String, in directory: String) -> String {
         path.hasPrefix("/") ? path : directory + "/" + path
     }
-
-    /// The policy to use: `explicit` (--policy), else `BOUNCER_POLICY`, else
-    /// the nearest policy.json from `cwd` upwards; nil when there is none.
-    public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                              cwd: String = FileManager.default.currentDirectoryPath) -> String? {
-        if let explicit, !explicit.isEmpty { return explicit }
-        if let fromEnvironment = environment["BOUNCER_POLICY"], !fromEnvironment.isEmpty { return fromEnvironment }
-        var directory = cwd
-        for _ in 0..<256 {
-            let candidate = directory == "/" ? "/policy.json" : directory + "/policy.json"
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            if directory == "/" || directory.isEmpty { return nil }
-            directory = Filesystem.split(directory).directory
-        }
-        return nil
-    }
 }

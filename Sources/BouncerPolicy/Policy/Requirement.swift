@@ -29,16 +29,16 @@ public enum Requirement: Sendable {
         return false
     }
 
-    public var kind: String {
+    public var kind: EvidenceKind {
         switch self {
-        case .digest: "digest"
-        case .integrity: "integrity"
-        case .checksums: "checksums"
-        case .signature: "signature"
-        case .sigstore: "sigstore"
-        case .provenance: "provenance"
-        case .registrySignature: "registrySignature"
-        case .attestation: "attestation"
+        case .digest: .digest
+        case .integrity: .integrity
+        case .checksums: .checksums
+        case .signature: .signature
+        case .sigstore: .sigstore
+        case .provenance: .provenance
+        case .registrySignature: .registrySignature
+        case .attestation: .attestation
         }
     }
 

@@ -57,9 +57,9 @@ public enum CurlShim {
                 do {
                     if let destination = destinations[index] {
                         if invocation.createDirs { try Filesystem.makeDirectories(Filesystem.split(destination).directory) }
-                        try ShimFiles.place(artifact.path, at: destination)
+                        try Placement.place(artifact.path, at: destination, mode: .copy)
                     } else {
-                        try ShimFiles.toStandardOutput(artifact.path)
+                        try Placement.toStandardOutput([artifact.path])
                     }
                     context.report(artifact, as: destinations[index] ?? "standard output", quiet: invocation.silent)
                 } catch {

@@ -142,21 +142,14 @@ public enum NpmShim {
                 if refused == nil || error.family == .evidence { refused = error.family }
             case .success(let artifact):
                 defer { context.policy.release(artifact) }
-                // Manifest confusion: the tarball's own package.json must say what the lock says.
-                let problems = inspect(artifact.path, name: request.package, version: request.version, archive: context.policy.archive)
-                if !problems.isEmpty {
-                    ShimOutput.error("bouncer: npm: refused \(label): \(problems.joined(separator: "; "))")
-                    context.annotateRefusal("refused \(label) (\(Redaction.url(request.url))): \(problems.joined(separator: "; "))")
-                    refused = .evidence
-                    continue
-                }
+                // The guard has checked the tarball's package.json against the lock (manifest confusion).
                 // The content-addressed slot npm reads by integrity: _cacache/content-v2/ALG/aa/bb/rest.
                 for digest in request.claimedDigests {
                     let hex = digest.hex
                     guard hex.count > 4 else { continue }
                     let dir = "\(cache)/_cacache/content-v2/\(digest.algorithm.rawValue)/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))"
                     try Filesystem.makeDirectories(dir)
-                    try ShimFiles.place(artifact.path, at: dir + "/" + String(hex.dropFirst(4)))
+                    try Placement.place(artifact.path, at: dir + "/" + String(hex.dropFirst(4)), mode: .copy)
                 }
                 context.report(artifact, as: label, quiet: quiet)
             }
@@ -171,22 +164,6 @@ public enum NpmShim {
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
         return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
-    }
-
-    /// Problems with a verified tarball's contents: unsafe entries, an
-    /// exceeded limit of the policy's `archive` settings, or a package.json
-    /// whose name or version differs from the lock.
-    static func inspect(_ path: String, name: String?, version: String?, archive: ArchivePolicy = .defaults) -> [String] {
-        do {
-            let reader = try ArchiveReader(path: path, limits: archive.limits)
-            let report = try ArchiveInspector.inspect(reader, options: .init(kind: .npm, expectName: name, expectVersion: version,
-                                                                             refuseCaseCollisions: archive.refuseCaseCollisions))
-            return report.problems.map { $0.entry.map { entry in "\(entry): " } ?? "" }.enumerated().map { index, prefix in
-                prefix + report.problems[index].message
-            }
-        } catch {
-            return [error.isLimit ? "\(error)" : "cannot read the tarball: \(error)"]
-        }
     }
 }
 

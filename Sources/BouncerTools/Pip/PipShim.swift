@@ -111,16 +111,8 @@ public enum PipShim {
         for (index, item) in planned.enumerated() {
             switch results[index] {
             case .success(let artifact):
+                // The guard has checked the wheel's RECORD before pinning it.
                 verified.append((item, artifact))
-                // Authentic bytes can still hold a wheel whose files differ from its
-                // own RECORD (a rebuilt or patched wheel): pip installs it without
-                // looking, so every RECORD line is checked here first.
-                let problems = item.url.hasSuffix(".whl") ? Self.recordProblems(artifact.path, archive: context.policy.archive) : []
-                if !problems.isEmpty {
-                    ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version): the wheel check (RECORD, archive limits) failed: \(problems.joined(separator: "; "))")
-                    context.annotateRefusal("refused \(item.name) \(item.version) (\(Redaction.url(item.url))): the wheel check (RECORD, archive limits) failed: \(problems.joined(separator: "; "))")
-                    worst = .evidence
-                }
             case .failure(let error):
                 ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version) (\(Redaction.url(item.url))): \(error.message)")
                 context.annotateRefusal("refused \(item.name) \(item.version): \(error.message)")
@@ -145,7 +137,7 @@ public enum PipShim {
             guard !name.contains("/"), !name.hasPrefix(".") else {
                 throw BouncerError(.evidence, code: "pip-file-name", "unsafe file name '\(name)' in \(Redaction.url(item.url))")
             }
-            try ShimFiles.place(artifact.path, at: wheels + "/" + name)
+            try Placement.place(artifact.path, at: wheels + "/" + name, mode: .copy)
             lines.append("\(item.name)==\(item.version) --hash=sha256:\(artifact.sha256.hex)")
             context.report(artifact, as: name, quiet: quiet)
         }
@@ -179,19 +171,6 @@ public enum PipShim {
         guard listed.count > 1 else { return listed }
         let seen = listed.filter { reported.contains($0) }
         return seen.isEmpty ? listed : seen
-    }
-
-    /// The wheel's RECORD check (hash and size of every file, files missing
-    /// from RECORD), as `bouncer inspect --kind wheel` reports it, within the
-    /// policy's `archive` limits.
-    static func recordProblems(_ path: String, archive: ArchivePolicy = .defaults) -> [String] {
-        do {
-            let report = try ArchiveInspector.inspect(try ArchiveReader(path: path, limits: archive.limits),
-                                                      options: .init(kind: .wheel, refuseCaseCollisions: archive.refuseCaseCollisions))
-            return report.problems.map { problem in (problem.entry.map { "\($0): " } ?? "") + problem.message }
-        } catch {
-            return [error.isLimit ? "\(error)" : "cannot read the wheel: \(error)"]
-        }
     }
 
     static func makePrivateDirectory() throws(BouncerError) -> String {

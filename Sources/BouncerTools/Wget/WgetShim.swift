@@ -47,10 +47,10 @@ public enum WgetShim {
                 // wget -O concatenates every body into one file; it appears only if all were verified.
                 guard status == 0 else { return status }
                 if document == "-" {
-                    for item in verified { try ShimFiles.toStandardOutput(item.artifact.path) }
+                    for item in verified { try Placement.toStandardOutput([item.artifact.path]) }
                 } else {
                     let path = inPrefix(document, invocation.prefix)
-                    try ShimFiles.placeConcatenated(verified.map(\.artifact.path), at: path)
+                    try Placement.place(verified.map(\.artifact.path), at: path, mode: .copy)
                 }
                 for item in verified {
                     context.report(item.artifact, as: document == "-" ? "standard output" : "‘\(inPrefix(document, invocation.prefix))’", quiet: invocation.quiet)
@@ -71,7 +71,7 @@ public enum WgetShim {
                     while FileManager.default.fileExists(atPath: "\(base).\(counter)") { counter += 1 }
                     path = "\(base).\(counter)"
                 }
-                try ShimFiles.place(item.artifact.path, at: path)
+                try Placement.place(item.artifact.path, at: path, mode: .copy)
                 context.report(item.artifact, as: "‘\(path)’", quiet: invocation.quiet)
             }
         } catch {

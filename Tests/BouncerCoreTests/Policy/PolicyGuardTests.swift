@@ -16,12 +16,38 @@ import BouncerTestSupport
         return try Digest(algorithm: algorithm, hex: String(out.prefix(while: { !$0.isWhitespace })))
     }
 
+    /// A wheel with a true RECORD (and an evil twin), and an npm tarball whose package.json says left-pad 1.3.0.
+    static let makeArchives = #"""
+    import base64, hashlib, io, json, sys, tarfile, zipfile
+    d = sys.argv[1]
+    def wheel(path, value):
+        files = {"demo/__init__.py": f"VALUE = {value}\n".encode(),
+                 "demo-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+                 "demo-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+        record = "".join(f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()},{len(b)}\n"
+                         for n, b in files.items()) + "demo-1.0.dist-info/RECORD,,\n"
+        with zipfile.ZipFile(path, "w") as z:
+            for n, b in files.items(): z.writestr(n, b)
+            z.writestr("demo-1.0.dist-info/RECORD", record)
+    wheel(d + "/demo.whl", 1)
+    wheel(d + "/evil.whl", 666)
+    manifest = json.dumps({"name": "left-pad", "version": "1.3.0"}).encode()
+    with tarfile.open(d + "/left-pad.tgz", "w:gz") as t:
+        info = tarfile.TarInfo("package/package.json"); info.size = len(manifest); info.mtime = 1700000000
+        t.addfile(info, io.BytesIO(manifest))
+    """#
+
     @Test func pypiDigestAndNpmIntegrityThroughObtain() throws {
         let server = try LoopbackHTTPServer()
         defer { server.stop() }
         let dir = try BouncerProcess.temporaryDirectory("bouncer-guard").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let wheel = Array("wheel bytes".utf8), tarball = Array("tarball bytes".utf8)
+        // Real archives: the guard opens wheels and npm tarballs before pinning them.
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", Self.makeArchives, dir])
+        #expect(made.status == 0, "\(made.err)")
+        let wheel = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/demo.whl")))
+        let evilWheel = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/evil.whl")))
+        let tarball = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/left-pad.tgz")))
         server.register("demo-1.0-py3-none-any.whl", wheel)
         server.register("left-pad-1.3.0.tgz", tarball)
         let policyText = #"""
@@ -42,7 +68,7 @@ import BouncerTestSupport
             ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0", claimedDigests: [sha256]),
             ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0-nohash"),
             ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0", claimedDigests: [sha512]),
-            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0-bad", claimedDigests: [wrong512]),
+            ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0", claimedDigests: [wrong512]),
             ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "right-pad", version: "1.0.0", claimedDigests: [sha512]),
         ]
         let results = policyGuard.obtain(requests)
@@ -83,16 +109,16 @@ import BouncerTestSupport
                 "\(movedArtifact.warnings)")
         policyGuard.release(movedArtifact)
         // Different bytes under locked coordinates: refused, whatever URL they come from.
-        server.register("evil-demo.whl", Array("other wheel".utf8))
+        server.register("evil-demo.whl", evilWheel)
         let evil = policyGuard.obtain([ArtifactRequest(url: server.url("/files/evil-demo.whl"), ecosystem: .pypi, package: "demo",
-                                                       version: "1.0", claimedDigests: [try Self.digest("sha256sum", .sha256, Array("other wheel".utf8))])])
+                                                       version: "1.0", claimedDigests: [try Self.digest("sha256sum", .sha256, evilWheel)])])
         guard case .failure(let substituted) = evil[0] else { Issue.record("substituted bytes accepted"); return }
         #expect(substituted.code == "lock-digest-changed")
     }
 
     @Test func lockEncodingIsCanonical() throws {
         let a = LockEntry(key: "url:b", url: "b", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "a", count: 64),
-                          size: 1, rule: "r", evidence: [LockEvidence(kind: "signature", signer: "openpgp:AB", source: "b.asc")])
+                          size: 1, rule: "r", evidence: [LockEvidence(kind: .signature, signer: "openpgp:AB", source: "b.asc")])
         let b = LockEntry(key: "url:a", url: "a", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "b", count: 64),
                           size: 2, rule: "unmatched", evidence: [])
         let one = Lockfile(artifacts: [a, b]).encoded()
@@ -109,7 +135,7 @@ import BouncerTestSupport
     @Test func lockLayoutIsFixed() throws {
         let entry = LockEntry(key: "pypi:demo@1.0", url: "https://h.example/d/demo-1.0.whl", ecosystem: .pypi, package: "demo",
                               version: "1.0", sha256: String(repeating: "c", count: 64), size: 9172, rule: "pypi",
-                              evidence: [LockEvidence(kind: "digest"), LockEvidence(kind: "sigstore", signer: "https://x/y@refs/tags/v1",
+                              evidence: [LockEvidence(kind: .digest), LockEvidence(kind: .sigstore, signer: "https://x/y@refs/tags/v1",
                                                                                     issuer: "https://issuer", logIndex: "42")])
         let bare = LockEntry(key: "url:https://h.example/a", url: "https://h.example/a", ecosystem: .url, package: nil, version: nil,
                              sha256: String(repeating: "d", count: 64), size: 0, rule: "unmatched", evidence: [])
@@ -179,7 +205,7 @@ import BouncerTestSupport
     @Test func lockStringsAreEscapedAndRoundTrip() throws {
         let odd = "a\"b\\c\nd\re\tf\u{01}g\u{1F}h/é✓"
         let entry = LockEntry(key: "url:" + odd, url: odd, ecosystem: .url, package: nil, version: nil,
-                              sha256: String(repeating: "e", count: 64), size: 1, rule: odd, evidence: [LockEvidence(kind: "pin", source: odd)])
+                              sha256: String(repeating: "e", count: 64), size: 1, rule: odd, evidence: [LockEvidence(kind: .pin, source: odd)])
         let bytes = Lockfile(artifacts: [entry]).encoded()
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains(#""url": "a\"b\\c\nd\re\tf\u0001g\u001fh/é✓""#), "\(text)")

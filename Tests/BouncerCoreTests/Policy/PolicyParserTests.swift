@@ -63,9 +63,9 @@ import Testing
         #expect(policy.keys.keys.sorted() == ["ops", "release", "zig"])
         #expect(policy.keys["ops"]?.namespace == "file")
         #expect(policy.rules.count == 3)
-        #expect(policy.rules[0].require.map(\.kind) == ["checksums", "sigstore"])
-        #expect(policy.rules[1].require.map(\.kind) == ["integrity", "registrySignature"])
-        #expect(policy.rules[2].require.map(\.kind) == ["digest"])
+        #expect(policy.rules[0].require.map(\.kind.rawValue) == ["checksums", "sigstore"])
+        #expect(policy.rules[1].require.map(\.kind.rawValue) == ["integrity", "registrySignature"])
+        #expect(policy.rules[2].require.map(\.kind.rawValue) == ["digest"])
 
         let app = ArtifactRequest(url: "https://downloads.example.com/app/app-1.4.0.tar.gz")
         #expect(policy.rule(for: app)?.index == 0)

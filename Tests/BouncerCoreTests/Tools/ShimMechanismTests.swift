@@ -58,10 +58,20 @@ import BouncerTestSupport
     @Test func policyIsTheNearestAbove() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/a/b/c", withIntermediateDirectories: true)
-        try "{}".write(toFile: root + "/a/policy.json", atomically: true, encoding: .utf8)
-        #expect(PolicyLocator.find(cwd: root + "/a/b/c", variables: [:]) == root + "/a/policy.json")
-        #expect(PolicyLocator.find(cwd: root + "/a/b/c", variables: ["BOUNCER_POLICY": "/elsewhere.json"]) == "/elsewhere.json")
-        #expect(PolicyLocator.find(cwd: root, variables: [:]) == nil || !PolicyLocator.find(cwd: root, variables: [:])!.hasPrefix(root))
+        try #"{"version": 1, "rules": []}"#.write(toFile: root + "/a/policy.json", atomically: true, encoding: .utf8)
+        var skipped: [String] = []
+        #expect(PolicyLocator.find(environment: [:], cwd: root + "/a/b/c", skipped: { skipped.append($0) }) == root + "/a/policy.json")
+        #expect(PolicyLocator.find(environment: ["BOUNCER_POLICY": "/elsewhere.json"], cwd: root + "/a/b/c") == "/elsewhere.json")
+        #expect(PolicyLocator.find(environment: [:], cwd: root, skipped: { _ in }).map { !$0.hasPrefix(root) } ?? true)
+        #expect(skipped.isEmpty)
+        // Another tool's policy.json on the way up is skipped, said, and the search goes on.
+        try #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}"#
+            .write(toFile: root + "/a/b/policy.json", atomically: true, encoding: .utf8)
+        #expect(PolicyLocator.find(environment: [:], cwd: root + "/a/b/c", skipped: { skipped.append($0) }) == root + "/a/policy.json")
+        #expect(skipped == [root + "/a/b/policy.json"])
+        // Not JSON at all: it may be a broken Bouncer policy, so it is taken (and refused when loaded), never skipped.
+        try "{\"version\": 1, \"rules\": [".write(toFile: root + "/a/b/policy.json", atomically: true, encoding: .utf8)
+        #expect(PolicyLocator.find(environment: [:], cwd: root + "/a/b/c", skipped: { _ in }) == root + "/a/b/policy.json")
     }
 
     /// The files in shims/ are the scripts the code describes (and carry the marker the lookup relies on).

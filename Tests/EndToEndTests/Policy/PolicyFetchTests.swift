@@ -44,6 +44,55 @@ import BouncerTestSupport
         #expect(entries.first?["size"] as? Int == body.count)
         #expect(entries.first?["rule"] as? String == "loopback")
         #expect(f.leftoverTemporaryFiles().isEmpty)
+        // The person's file is their own: no hard link shared with Bouncer's store.
+        #expect(try FileManager.default.attributesOfItem(atPath: f.path("out.bin"))[.referenceCount] as? Int == 1)
+    }
+
+    /// A pin in bouncer.lock means the same to every command: once `fetch
+    /// --sha256` (or `lock`) pinned it, the digest requirement is met by the
+    /// lock for `fetch URL` and the curl shim too; bytes that differ are
+    /// refused as a changed pin, naming the lock (not as a missing digest).
+    @Test func aLockedPinSatisfiesTheDigestRuleForEveryCommand() throws {
+        let f = try PolicyFixture()
+        let body = Array("pinned once, stated once\n".utf8)
+        f.server.register("app.bin", body)
+        try f.writePolicy(policy(rules: digestRule(f.server)))
+        #expect(try f.fetch(f.url("app.bin"), ["--sha256", PolicyFixture.sha256sum(body)]).status == 0)
+        let lockBefore = f.lockBytes
+
+        let again = try f.fetch(f.url("app.bin"), output: "again.bin", ["--json"])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.out.contains("\"summary\":\"sha256 matches bouncer.lock\""), "\(again.out)")
+        #expect(again.out.contains("\"kind\":\"digest\""), "\(again.out)")
+        #expect(f.lockBytes == lockBefore)
+        let check = try f.bouncer(["check", "--policy", f.path("policy.json")])
+        #expect(check.status == 0, "\(check.out)\(check.err)")
+
+        f.server.register("app.bin", Array("changed upstream\n".utf8))
+        let changed = try f.fetch(f.url("app.bin"), output: "changed.bin", ["--json"])
+        #expect(changed.status == 1)
+        #expect(changed.out.contains("\"lock-digest-changed\""), "\(changed.out)")
+        #expect(!changed.out.contains("digest-missing"), "\(changed.out)")
+        #expect(!f.exists("changed.bin"))
+    }
+
+    /// With a wrong digest written into the lock, `check` names the lock as
+    /// what differs; the policy's own pin (which the bytes match) is proven.
+    @Test func checkWithAWrongLockNamesTheLock() throws {
+        let f = try PolicyFixture()
+        let body = Array("checked\n".utf8)
+        let sha = try PolicyFixture.sha256sum(body)
+        f.server.register("app.bin", body)
+        try f.writePolicy(policy(rules: #"[{"name": "pinned", "match": {"url": "\#(f.url("app.bin"))"}, "require": [{"digest": {"sha256": "\#(sha)"}}]}]"#))
+        #expect(try f.fetch(f.url("app.bin")).status == 0)
+        let wrong = String(repeating: "0", count: 64)
+        let text = String(decoding: f.lockBytes ?? [], as: UTF8.self).replacingOccurrences(of: sha, with: wrong)
+        try f.write("bouncer.lock", Array(text.utf8))
+        let check = try f.bouncer(["check", "--json", "--policy", f.path("policy.json")])
+        #expect(check.status == 1, "\(check.out)\(check.err)")
+        #expect(check.out.contains("\"lock-digest-changed\""), "\(check.out)")
+        #expect(!check.out.contains("\"digest-mismatch\""), "\(check.out)")
+        #expect(check.out.contains("matches the policy's pin"), "\(check.out)")
     }
 
     @Test func unmatchedDenyRefusesWithoutDownloading() throws {

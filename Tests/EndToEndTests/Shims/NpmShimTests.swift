@@ -169,6 +169,9 @@ import BouncerTestSupport
         #expect(result.status == 1, "\(result.err)")
         #expect(result.err.contains("6.6.6"), "\(result.err)")
         #expect(nodeModules() == [])
+        // Refused before it was pinned: bouncer.lock holds no entry for the confused tarball.
+        let lock = (try? String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)) ?? ""
+        #expect(!lock.contains("npm:lib@1.0.0"), "\(lock)")
     }
 
     @Test func installByNameResolvesThenInstallsVerified() throws {

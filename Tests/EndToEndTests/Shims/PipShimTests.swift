@@ -167,6 +167,42 @@ import BouncerTestSupport
         #expect(result.err.contains("'tinylib/__init__.py' does not match its RECORD sha256 hash"), "\(result.err)")
         #expect(result.err.contains("nothing was installed"), "\(result.err)")
         #expect(try installed() == before)
+        // Refused before it was pinned: the lock does not vouch for it, and `check` has nothing to call fine.
+        let lock = harness.file("bouncer.lock")
+        if FileManager.default.fileExists(atPath: lock.path) {
+            #expect(try Self.lockEntries(lock)["pypi:tinylib@1.0"] == nil, "\(String(decoding: (try? Data(contentsOf: lock)) ?? Data(), as: UTF8.self))")
+        }
+    }
+
+    /// The lock's identity of an artifact is its coordinates and digest: the
+    /// same locked bytes from a wheelhouse and then from the index do not
+    /// rewrite the entry's source, so CI (the lock frozen) still installs from
+    /// the index what a developer first installed from a wheelhouse.
+    @Test func sameLockedBytesFromAnotherSourceKeepTheLock() throws {
+        defer { harness.cleanup() }
+        let wheelhouse = harness.file("wheelhouse")
+        try FileManager.default.createDirectory(at: wheelhouse, withIntermediateDirectories: true)
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: wheelhouse)
+        try "tinylib==1.0 --hash=sha256:\(lib.sha256)\n".write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
+        let first = try harness.sh("pip install --no-index --find-links wheelhouse -r requirements.txt")
+        #expect(first.status == 0, "\(first.err)")
+        let pinned = try Data(contentsOf: harness.file("bouncer.lock"))
+        #expect(try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]?["url"] as? String == "file:wheelhouse/\(lib.file)")
+
+        // The same bytes on the index.
+        try FileManager.default.copyItem(at: wheelhouse.appendingPathComponent(lib.file), to: index.appendingPathComponent("packages/\(lib.file)"))
+        try page("tinylib", [(lib.file, lib.sha256)])
+        _ = try harness.sh("pip uninstall -y tinylib")
+        let fromIndex = try harness.sh("pip install --index-url '\(indexURL)' -r requirements.txt")
+        #expect(fromIndex.status == 0, "\(fromIndex.err)")
+        #expect(try Data(contentsOf: harness.file("bouncer.lock")) == pinned, "the lock changed for byte-identical bytes")
+        #expect(fromIndex.err.contains("its locked digest was recorded from file:wheelhouse/\(lib.file)"), "\(fromIndex.err)")
+
+        _ = try harness.sh("pip uninstall -y tinylib")
+        let frozen = try harness.sh("pip install --index-url '\(indexURL)' -r requirements.txt", extra: ["CI": "true"])
+        #expect(frozen.status == 0, "\(frozen.err)")
+        #expect(try python("import tinylib; print(tinylib.VALUE)").out == "41\n")
+        #expect(try Data(contentsOf: harness.file("bouncer.lock")) == pinned)
     }
 
     /// An index that lies consistently (new bytes, matching #sha256=) passes pip's

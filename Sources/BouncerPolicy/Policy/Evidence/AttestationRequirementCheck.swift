@@ -23,25 +23,26 @@ enum AttestationRequirementCheck {
         case .failure(let problem): return .failure(problem)
         }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(template, what: "PEP 740 provenance", code: "attestation") {
+        switch context.fetch(template, what: "PEP 740 provenance", unavailable: .attestationUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
         guard let sha256 = context.sha256 else {
-            return .failure(EvidenceProblem(code: "attestation-refused", message: "the artifact's sha256 was not computed"))
+            return .failure(EvidenceProblem(code: .attestationRefused, message: "the artifact's sha256 was not computed"))
         }
         let set: AttestationSet
         do { set = try AttestationSet.parse(fetched.bytes) } catch {
             return .failure(SigstoreTrust.problem(error, shown: fetched.shown))
         }
         guard set.kind == .pep740 else {
-            return .failure(EvidenceProblem(code: "attestation-not-pep740",
+            return .failure(EvidenceProblem(code: .attestationNotPep740,
                                             message: "\(fetched.shown) is not a PEP 740 attestation or provenance object (found \(set.kind.rawValue))"))
         }
         let digests: ArtifactDigests
-        switch SigstoreTrust.readArtifact(context, why: "PEP 740") {
-        case .success(let bytes): digests = ArtifactDigests(bytes: bytes)
-        case .failure(let problem) where problem.code == "sigstore-artifact-too-large": digests = ArtifactDigests(digest: sha256)
+        switch SigstoreTrust.readArtifact(context) {
+        case .success(.bytes(let bytes)): digests = ArtifactDigests(bytes: bytes)
+        // Too large to hold in memory: the subject is matched by the digest computed while downloading.
+        case .success(.tooLarge): digests = ArtifactDigests(digest: sha256)
         case .failure(let problem): return .failure(problem)
         }
         // PEP 740 statements name the distribution file: compare with the URL's last segment.
@@ -49,29 +50,28 @@ enum AttestationRequirementCheck {
                                          trustedRoot: root, identity: publisher.identity, requirements: publisher.requirements)
         let outcomes = AttestationRun.run(set, run)
         if let configuration = outcomes.compactMap(\.failure).first(where: { $0.family == .configuration }) {
-            return .failure(EvidenceProblem(code: configuration.code, family: .configuration,
+            return .failure(EvidenceProblem(code: ReasonCode(configuration), family: .configuration,
                                             message: "\(fetched.shown): \(configuration.description)"))
         }
         guard AttestationRun.passes(set, outcomes), let facts = outcomes.compactMap(\.facts).first else {
             let reasons = outcomes.compactMap { outcome in outcome.failure.map { (outcome.label, $0) } }
             let message = reasons.isEmpty ? "no attestation verified"
                 : reasons.map { "\($0.0): \($0.1.description)" }.joined(separator: "; ")
-            return .failure(EvidenceProblem(code: reasons.first?.1.code ?? AttestationError.Check.nothing.rawValue,
+            return .failure(EvidenceProblem(code: reasons.first.map { ReasonCode($0.1) } ?? ReasonCode(reported: AttestationError.Check.nothing.rawValue),
                                             message: "\(fetched.shown): \(message)"))
         }
         guard facts.artifactSHA256.map({ $0.matches(sha256) }) ?? true else {
-            return .failure(EvidenceProblem(code: "attestation-artifact-changed",
+            return .failure(EvidenceProblem(code: .attestationArtifactChanged,
                                             message: "\(fetched.shown): the attested bytes are not the downloaded artifact"))
         }
         let logIndex = outcomes.compactMap(\.facts).flatMap(\.logIndexes).map(String.init).joined(separator: ",")
         let identity = facts.identity ?? "?"
-        return .success(EvidenceProof(kind: "attestation", proves: ["integrity", "origin"],
-                                      summary: "PEP 740: published by \(spec.publisherSummary) (\(identity)), log index \(logIndex)",
-                                      record: LockEvidence(kind: "attestation", signer: identity, issuer: facts.issuer,
-                                                           source: fetched.shown, logIndex: logIndex)))
+        return .success(EvidenceProof(kind: .attestation, proves: [.integrity, .origin],
+                                      summary: "PEP 740: published by \(spec.publisherSummary) (\(identity)), log index \(logIndex)", signer: identity, issuer: facts.issuer,
+                                                           source: fetched.shown, logIndex: logIndex))
     }
 
-    static let missingURL = EvidenceProblem(code: "evidence-unavailable", family: .configuration,
+    static let missingURL = EvidenceProblem(code: .evidenceUnavailable, family: .configuration,
                                             message: "evidence kind 'attestation' needs a 'url' template for the PEP 740 provenance in this build")
 
     /// The publisher as the attestation checks want it: the issuer is fixed by
@@ -81,7 +81,7 @@ enum AttestationRequirementCheck {
     static func publisher(_ spec: AttestationRequirement) -> Result<(identity: IdentityPolicy, requirements: AttestationRequirements), EvidenceProblem> {
         if spec.environment != nil {
             // The environment is written by the index, unsigned: nothing offline can prove it.
-            return .failure(EvidenceProblem(code: "attestation-environment", family: .configuration,
+            return .failure(EvidenceProblem(code: .attestationEnvironment, family: .configuration,
                                             message: "publisher.environment cannot be verified: the signing certificate does not carry it"))
         }
         var requirements = AttestationRequirements()

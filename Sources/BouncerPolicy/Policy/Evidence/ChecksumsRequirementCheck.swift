@@ -9,7 +9,7 @@ import BouncerSigstore
 enum ChecksumsRequirementCheck {
     static func check(_ spec: ChecksumsRequirement, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
         let list: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.url, what: "checksum list", code: "checksums") {
+        switch context.fetch(spec.url, what: "checksum list", unavailable: .checksumsUnavailable) {
         case .success(let value): list = value
         case .failure(let problem): return .failure(problem)
         }
@@ -21,7 +21,7 @@ enum ChecksumsRequirementCheck {
             if let detached = spec.signature {
                 let key = try context.key(detached.key)
                 let fetched: (bytes: [UInt8], shown: String)
-                switch context.fetch(detached.url, what: "checksum list signature", code: "checksums-signature") {
+                switch context.fetch(detached.url, what: "checksum list signature", unavailable: .checksumsSignatureUnavailable) {
                 case .success(let value): fetched = value
                 case .failure(let problem): return .failure(problem)
                 }
@@ -32,7 +32,7 @@ enum ChecksumsRequirementCheck {
                 keyName = detached.key
             } else if let clearsigned = spec.clearsignedKey {
                 guard OpenPGPFormat.isClearsigned(list.bytes) else {
-                    return .failure(EvidenceProblem(code: "checksums-not-signed",
+                    return .failure(EvidenceProblem(code: .checksumsNotSigned,
                                                     message: "\(list.shown) is not clearsigned (the rule requires a signature by key '\(clearsigned)')"))
                 }
                 let key = try context.key(clearsigned)
@@ -58,12 +58,12 @@ enum ChecksumsRequirementCheck {
                 return .failure(KeyedSignature.refusal(outcome.report, shown: signature?.path ?? list.shown, keyName: keyName ?? "?"))
             }
         } catch let error as BouncerFailure {
-            return .failure(EvidenceProblem(code: error.code, family: error.family, message: error.description))
+            return .failure(EvidenceProblem(error))
         } catch {
-            return .failure(EvidenceProblem(code: "checksums-invalid", message: "\(list.shown): \(error)"))
+            return .failure(EvidenceProblem(code: .checksumsInvalid, message: "\(list.shown): \(error)"))
         }
         if keyName != nil && loaded.signature?.report.passed != true {
-            return .failure(EvidenceProblem(code: "checksums-not-signed", message: "\(list.shown): its signature was not verified"))
+            return .failure(EvidenceProblem(code: .checksumsNotSigned, message: "\(list.shown): its signature was not verified"))
         }
         // A validly signed list may still be an old one replayed: compare with the newest seen at this URL.
         var observation: ListObservation? = nil
@@ -71,7 +71,7 @@ enum ChecksumsRequirementCheck {
             let observed = ListObservation(url: list.shown, sha256: Hasher.digest(list.bytes, .sha256).hex, issuedAt: loaded.issuedAt,
                                            signer: "\(signer.format):\(signer.signer)", seenAt: context.now)
             if let rollback = ListFreshness.judge(observed, against: context.seenLists[list.shown]) {
-                return .failure(EvidenceProblem(code: "checksums-rollback", message: rollback.message))
+                return .failure(EvidenceProblem(code: .checksumsRollback, message: rollback.message, refusesInEveryMode: true))
             }
             observation = observed
         }
@@ -87,15 +87,14 @@ enum ChecksumsRequirementCheck {
                                            inputs: DigestEvidence.Inputs(list: loaded.list, listName: entry, listSigner: signer))
         guard report.verdict == .pass, let evidence = report.evidence.first else {
             let reason = report.reasons.first
-            return .failure(EvidenceProblem(code: reason?.code ?? "checksums-refused",
+            return .failure(EvidenceProblem(code: reason.map { ReasonCode(reported: $0.code) } ?? .checksumsRefused,
                                             message: "\(list.shown): " + (reason?.message ?? "\(entry) is not listed")))
         }
         let listName = URLParts.dirAndFile(list.shown).file
         let summary = signer.map { "listed in \(listName) signed by \($0)" } ?? "listed in \(listName) (unsigned list: integrity only)"
-        return .success(EvidenceProof(kind: "checksums", proves: evidence.proves, summary: summary,
-                                      record: LockEvidence(kind: "checksums", signer: signer.map { _ in
+        return .success(EvidenceProof(kind: .checksums, proves: evidence.proves.compactMap(Proven.init(rawValue:)), summary: summary, signer: signer.map { _ in
                                           loaded.signature?.report.verifiedSigners.first.map { "\($0.format):\($0.signer)" } ?? "" },
-                                                           source: list.shown), observation: observation))
+                                                           source: list.shown, observation: observation))
     }
 }
 

@@ -8,14 +8,22 @@ import BouncerSigstore
 enum DigestRequirementCheck {
     static func check(pinned: Digest?, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
         let stated = (pinned.map { [$0] } ?? []) + context.request.claimedDigests.filter(\.algorithm.isEvidence)
+        // A digest pinned in bouncer.lock was stated once and reviewed since:
+        // it means the same to every command (fetch, check, the shims).
+        if stated.isEmpty, let locked = context.locked, locked.digestWasStated, let sha256 = context.sha256 {
+            guard locked.sha256.matches(sha256) else { return .failure(locked.changed(actual: sha256, lockfile: context.policy.lockfile)) }
+            // Worded as for any stated digest (the lock's own proof says where it is pinned),
+            // so `check` reports what it always has.
+            return .success(EvidenceProof(kind: .digest, proves: [.integrity], summary: "sha256 matches the stated digest",
+                                          source: locked.sha256.description))
+        }
         guard !stated.isEmpty else {
-            return .failure(EvidenceProblem(code: "digest-missing",
+            return .failure(EvidenceProblem(code: .digestMissing,
                                             message: "no sha256/sha384/sha512 digest was stated for it (pip --hash, #sha256=, --sha256, or the rule's sha256)"))
         }
         return ClaimedDigests.matchAll(stated, context).map { matched in
-            EvidenceProof(kind: "digest", proves: ["integrity"],
-                          summary: "\(matched.algorithm.rawValue) matches the " + (pinned != nil ? "policy's pin" : "stated digest"),
-                          record: LockEvidence(kind: "digest", source: matched.description))
+            EvidenceProof(kind: .digest, proves: [.integrity],
+                          summary: "\(matched.algorithm.rawValue) matches the " + (pinned != nil ? "policy's pin" : "stated digest"), source: matched.description)
         }
     }
 }
@@ -31,13 +39,14 @@ enum ClaimedDigests {
         for digest in stated {
             guard let computed = actual[digest.algorithm], digest.matches(computed) else {
                 let got = actual[digest.algorithm]?.hex ?? "not computed"
-                return .failure(EvidenceProblem(code: "digest-mismatch",
-                                                message: "\(digest.algorithm.rawValue) is \(got), expected \(digest.hex)"))
+                return .failure(EvidenceProblem(code: .digestMismatch,
+                                                message: "\(digest.algorithm.rawValue) is \(got), expected \(digest.hex)",
+                                                refusesInEveryMode: true))
             }
         }
         let strongest = stated.filter(\.algorithm.isEvidence).max { $0.bytes.count < $1.bytes.count }
         guard let strongest else {
-            return .failure(EvidenceProblem(code: "digest-weak", message: "md5 and sha1 never count as evidence"))
+            return .failure(EvidenceProblem(code: .digestWeak, message: "md5 and sha1 never count as evidence"))
         }
         return .success(strongest)
     }

@@ -20,6 +20,8 @@ struct EvidenceContext {
     let fetchEvidence: (String) -> Result<[UInt8], BouncerError>
     /// The newest signed lists seen so far, by list URL (rollback protection).
     var seenLists: [String: SeenList] = [:]
+    /// What bouncer.lock pins for this artifact, if anything.
+    var locked: LockedPin? = nil
 
     var sha256: Digest? { digests[.sha256] }
 
@@ -41,54 +43,115 @@ struct EvidenceContext {
     }
 
     /// Fetches a templated evidence URL, or says why it is missing.
-    func fetch(_ template: URLTemplate, what: String, code: String) -> Result<(bytes: [UInt8], shown: String), EvidenceProblem> {
+    func fetch(_ template: URLTemplate, what: String, unavailable: ReasonCode) -> Result<(bytes: [UInt8], shown: String), EvidenceProblem> {
         let url = template.expand(for: request.url)
         let shown = Redaction.url(url)
         switch fetchEvidence(url) {
         case .success(let bytes): return .success((bytes, shown))
         case .failure(let error):
-            return .failure(EvidenceProblem(code: "\(code)-unavailable", family: error.family == .configuration ? .configuration : .evidence,
-                                            message: "\(what) \(shown) could not be fetched: \(error.message)"))
+            return .failure(EvidenceProblem(code: unavailable, family: error.family == .configuration ? .configuration : .evidence,
+                                            message: "\(what) \(shown) could not be fetched: \(error.message)", cause: error))
         }
     }
 }
 
+/// A digest bouncer.lock pins, and where it was recorded from.
+struct LockedPin {
+    let sha256: Digest
+    let from: String
+    /// Whether a stated digest was proven when it was pinned (not merely
+    /// pinned on first use, or let through by an exception or audit mode):
+    /// only such a pin stands for a stated digest later.
+    let digestWasStated: Bool
+
+    /// A locked artifact's digest never changes: refused in every mode.
+    func changed(actual: Digest, lockfile: String) -> EvidenceProblem {
+        EvidenceProblem(code: .lockDigestChanged,
+                        message: "\(lockfile) pins sha256 \(sha256.hex) (from \(from)), but the bytes now have sha256 \(actual.hex): refused in every mode",
+                        refusesInEveryMode: true)
+    }
+}
+
+/// What a piece of evidence establishes (design invariant 7: never "safe").
+public enum Proven: String, Sendable, Codable {
+    /// The bytes are the ones stated, listed or pinned.
+    case integrity
+    /// A named key or identity vouched for them.
+    case origin
+    /// The build that made them: builder, source repository, workflow.
+    case provenance
+    /// The signed list vouching for them is no older than one already seen.
+    case freshness
+}
+
 /// A proven fact, with the short record kept in the lockfile.
 struct EvidenceProof {
-    let kind: String
-    let proves: [String]
+    let kind: EvidenceKind
+    let proves: [Proven]
     let summary: String
-    let record: LockEvidence
+    /// Who signed, from where, at which log index: what the lock records.
+    let signer: String?
+    let issuer: String?
+    let source: String?
+    let logIndex: String?
+    /// Further facts for the report only (the lock's digest, say).
+    var details: [String: String] = [:]
     /// A signed list this proof relied on, to be remembered as seen.
     var observation: ListObservation? = nil
 
+    init(kind: EvidenceKind, proves: [Proven], summary: String, signer: String? = nil, issuer: String? = nil,
+         source: String? = nil, logIndex: String? = nil, details: [String: String] = [:], observation: ListObservation? = nil) {
+        self.details = details
+        self.kind = kind
+        self.proves = proves
+        self.summary = summary
+        self.signer = signer
+        self.issuer = issuer
+        self.source = source
+        self.logIndex = logIndex
+        self.observation = observation
+    }
+
+    /// The report's form, built at the edge.
     var reportEvidence: VerificationReport.Evidence {
-        var details: [String: String] = [:]
-        if let signer = record.signer { details["signer"] = signer }
-        if let issuer = record.issuer { details["issuer"] = issuer }
-        if let source = record.source { details["source"] = source }
-        if let logIndex = record.logIndex { details["logIndex"] = logIndex }
-        return .init(kind: kind, proves: proves, summary: summary, details: details)
+        var details = self.details
+        if let signer { details["signer"] = signer }
+        if let issuer { details["issuer"] = issuer }
+        if let source { details["source"] = source }
+        if let logIndex { details["logIndex"] = logIndex }
+        return .init(kind: kind.rawValue, proves: proves.map(\.rawValue), summary: summary, details: details)
     }
 }
 
 /// Why a requirement is not met. `family` decides the exit code: evidence
 /// (1) for missing or failed evidence, configuration (2) for problems in
-/// the policy or keys, which fail closed in every mode.
+/// the policy or keys. `refusesInEveryMode` says whether audit mode or an
+/// exception may turn it into a warning: never for bad configuration (fail
+/// closed), a stated digest that does not match, a changed pin, or a
+/// replayed list.
 struct EvidenceProblem: Error {
-    let code: String
+    let code: ReasonCode
     let family: ErrorFamily
     let message: String
+    let refusesInEveryMode: Bool
+    /// The failure underneath, when a verifier or the transport reported one.
+    let cause: (any BouncerFailure)?
 
-    init(code: String, family: ErrorFamily = .evidence, message: String) {
+    init(code: ReasonCode, family: ErrorFamily = .evidence, message: String, refusesInEveryMode: Bool = false,
+         cause: (any BouncerFailure)? = nil) {
         self.code = code
         self.family = family
         self.message = message
+        self.refusesInEveryMode = refusesInEveryMode || family == .configuration
+        self.cause = cause
     }
 
     init(_ error: any BouncerFailure) {
-        self.init(code: error.code, family: error.family, message: error.description)
+        self.init(code: ReasonCode(error), family: error.family, message: error.description, cause: error)
     }
+
+    /// The report's form, built at the edge.
+    var reportReason: VerificationReport.Reason { .init(code: code.rawValue, message: message) }
 }
 
 /// Dispatch: one evidence kind, one file. Kinds still without a verifier

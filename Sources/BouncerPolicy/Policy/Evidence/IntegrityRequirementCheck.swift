@@ -9,13 +9,12 @@ enum IntegrityRequirementCheck {
     static func check(_ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
         let stated = context.request.claimedDigests.filter(\.algorithm.isEvidence)
         guard !stated.isEmpty else {
-            return .failure(EvidenceProblem(code: "integrity-missing",
+            return .failure(EvidenceProblem(code: .integrityMissing,
                                             message: "no integrity (sha256/384/512 SRI) was stated for it"))
         }
         return ClaimedDigests.matchAll(stated, context).map { matched in
-            EvidenceProof(kind: "integrity", proves: ["integrity"],
-                          summary: "integrity \(matched.algorithm.rawValue) matches",
-                          record: LockEvidence(kind: "integrity", source: matched.sri))
+            EvidenceProof(kind: .integrity, proves: [.integrity],
+                          summary: "integrity \(matched.algorithm.rawValue) matches", source: matched.sri)
         }
     }
 }

@@ -22,12 +22,12 @@ enum ProvenanceRequirementCheck {
         case .failure(let problem): return .failure(problem)
         }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.attestation, what: "attestation", code: "provenance") {
+        switch context.fetch(spec.attestation, what: "attestation", unavailable: .provenanceUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
         guard let sha256 = context.sha256 else {
-            return .failure(EvidenceProblem(code: "provenance-refused", message: "the artifact's sha256 was not computed"))
+            return .failure(EvidenceProblem(code: .provenanceRefused, message: "the artifact's sha256 was not computed"))
         }
         let set: AttestationSet
         do { set = try AttestationSet.parse(fetched.bytes) } catch {
@@ -35,14 +35,15 @@ enum ProvenanceRequirementCheck {
         }
         guard set.kind != .npm else {
             // The registry's own publish attestation needs its keys and the package coordinates.
-            return .failure(EvidenceProblem(code: "provenance-npm-response",
+            return .failure(EvidenceProblem(code: .provenanceNpmResponse,
                                             message: "\(fetched.shown) is an npm attestations response; require provenance from one bundle (or JSON lines of bundles)"))
         }
         // Statements name the artifact by sha256 or sha512 (npm): give the verifier the bytes when they fit in memory.
         let digests: ArtifactDigests
-        switch SigstoreTrust.readArtifact(context, why: "provenance") {
-        case .success(let bytes): digests = ArtifactDigests(bytes: bytes)
-        case .failure(let problem) where problem.code == "sigstore-artifact-too-large": digests = ArtifactDigests(digest: sha256)
+        switch SigstoreTrust.readArtifact(context) {
+        case .success(.bytes(let bytes)): digests = ArtifactDigests(bytes: bytes)
+        // Too large to hold in memory: the subject is matched by the digest computed while downloading.
+        case .success(.tooLarge): digests = ArtifactDigests(digest: sha256)
         case .failure(let problem): return .failure(problem)
         }
 
@@ -61,19 +62,19 @@ enum ProvenanceRequirementCheck {
                                          trustedRoot: root, identity: identity, key: key, requirements: requirements)
         let outcomes = AttestationRun.run(set, run)
         if let configuration = outcomes.compactMap(\.failure).first(where: { $0.family == .configuration }) {
-            return .failure(EvidenceProblem(code: configuration.code, family: .configuration,
+            return .failure(EvidenceProblem(code: ReasonCode(configuration), family: .configuration,
                                             message: "\(fetched.shown): \(configuration.description)"))
         }
         guard AttestationRun.passes(set, outcomes), let facts = outcomes.compactMap(\.facts).first else {
             let reasons = outcomes.compactMap { outcome in outcome.failure.map { (outcome.label, $0) } }
             let message = reasons.isEmpty ? "no attestation verified"
                 : reasons.map { "\($0.0): \($0.1.description)" }.joined(separator: "; ")
-            return .failure(EvidenceProblem(code: reasons.first?.1.code ?? AttestationError.Check.nothing.rawValue,
+            return .failure(EvidenceProblem(code: reasons.first.map { ReasonCode($0.1) } ?? ReasonCode(reported: AttestationError.Check.nothing.rawValue),
                                             message: "\(fetched.shown): \(message)"))
         }
         // The statement must be about exactly the bytes that were hashed and will be handed over.
         guard facts.artifactSHA256.map({ $0.matches(sha256) }) ?? true else {
-            return .failure(EvidenceProblem(code: "provenance-artifact-changed",
+            return .failure(EvidenceProblem(code: .provenanceArtifactChanged,
                                             message: "\(fetched.shown): the attested bytes are not the downloaded artifact"))
         }
         let logIndex = facts.logIndexes.map(String.init).joined(separator: ",")
@@ -82,10 +83,9 @@ enum ProvenanceRequirementCheck {
         if let repository = facts.sourceRepository { summary += ", source \(repository)" + (facts.sourceRef.map { "@\($0)" } ?? "") }
         if let builder = facts.builderID { summary += ", builder \(builder)" }
         summary += ", log index \(logIndex)"
-        let proves = facts.provenance != nil ? ["integrity", "origin", "provenance"] : ["integrity", "origin"]
-        return .success(EvidenceProof(kind: "provenance", proves: proves, summary: summary,
-                                      record: LockEvidence(kind: "provenance", signer: facts.identity ?? "key:\(spec.signer.key ?? "?")",
+        let proves: [Proven] = facts.provenance != nil ? [.integrity, .origin, .provenance] : [.integrity, .origin]
+        return .success(EvidenceProof(kind: .provenance, proves: proves, summary: summary, signer: facts.identity ?? "key:\(spec.signer.key ?? "?")",
                                                            issuer: facts.identity == nil ? nil : facts.issuer,
-                                                           source: fetched.shown, logIndex: logIndex)))
+                                                           source: fetched.shown, logIndex: logIndex))
     }
 }

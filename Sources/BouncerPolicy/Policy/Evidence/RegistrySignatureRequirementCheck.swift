@@ -20,18 +20,18 @@ enum RegistrySignatureRequirementCheck {
         let key: PolicyKey, keys: NpmRegistryKeys
         do { key = try context.key(keyName) } catch { return .failure(EvidenceProblem(error)) }
         do { keys = try NpmRegistryKeys.parse(key.material.bytes, source: key.material.path) } catch {
-            return .failure(EvidenceProblem(code: error.code, family: .configuration, message: error.description))
+            return .failure(EvidenceProblem(code: ReasonCode(error), family: .configuration, message: error.description, cause: error))
         }
         guard let layout = NpmTarballURL(context.request.url) else {
-            return .failure(EvidenceProblem(code: "registry-signature-layout",
+            return .failure(EvidenceProblem(code: .registrySignatureLayout,
                                             message: "the URL does not follow the npm registry layout REGISTRY/NAME/-/FILE.tgz, so no packument can be found"))
         }
         guard let name = context.request.package ?? layout.name, let version = context.request.version ?? layout.version(of: name) else {
-            return .failure(EvidenceProblem(code: "registry-signature-coordinates",
+            return .failure(EvidenceProblem(code: .registrySignatureCoordinates,
                                             message: "the package name and version are unknown (neither given by the adapter nor readable from the tarball URL)"))
         }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(URLTemplate(text: layout.packument), what: "npm packument", code: "registry-signature") {
+        switch context.fetch(URLTemplate(text: layout.packument), what: "npm packument", unavailable: .registrySignatureUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
@@ -40,32 +40,31 @@ enum RegistrySignatureRequirementCheck {
             let record = try NpmRegistrySignature.record(packument: fetched.bytes, name: name, version: version)
             verified = try NpmRegistrySignature.verify(record, keys: keys)
         } catch {
-            return .failure(EvidenceProblem(code: error.code, family: error.family, message: "\(fetched.shown): \(error.description)"))
+            return .failure(EvidenceProblem(code: ReasonCode(error), family: error.family, message: "\(fetched.shown): \(error.description)", cause: error))
         }
         // The signed integrity must describe exactly the downloaded bytes.
         let sri: SubresourceIntegrity
         do { sri = try SubresourceIntegrity(parsing: verified.integrity) } catch {
-            return .failure(EvidenceProblem(code: "npm-integrity", message: "\(fetched.shown): dist.integrity is not SRI: \(error)"))
+            return .failure(EvidenceProblem(code: .npmIntegrity, message: "\(fetched.shown): dist.integrity is not SRI: \(error)"))
         }
         let strongest = sri.strongest
         guard let algorithm = strongest.first?.algorithm, algorithm.isEvidence else {
-            return .failure(EvidenceProblem(code: "npm-integrity", message: "\(fetched.shown): dist.integrity has no sha256/sha384/sha512 digest"))
+            return .failure(EvidenceProblem(code: .npmIntegrity, message: "\(fetched.shown): dist.integrity has no sha256/sha384/sha512 digest"))
         }
         let actual: Digest?
         do { actual = try context.digests(including: [algorithm])[algorithm] } catch { return .failure(EvidenceProblem(error)) }
         guard let actual, strongest.contains(where: { $0.matches(actual) }) else {
-            return .failure(EvidenceProblem(code: "npm-integrity",
+            return .failure(EvidenceProblem(code: .npmIntegrity,
                                             message: "the tarball's \(algorithm.rawValue) is \(actual?.sri ?? "?"), but the registry signed \(name)@\(version) with integrity \(verified.integrity.prefix(120))"))
         }
-        return .success(EvidenceProof(kind: "registrySignature", proves: ["integrity"],
-                                      summary: "npm registry signature by \(verified.keyID) over \(name)@\(version) and its integrity",
-                                      record: LockEvidence(kind: "registrySignature", signer: verified.keyID, source: fetched.shown)))
+        return .success(EvidenceProof(kind: .registrySignature, proves: [.integrity],
+                                      summary: "npm registry signature by \(verified.keyID) over \(name)@\(version) and its integrity", signer: verified.keyID, source: fetched.shown))
     }
 }
 
 extension RegistrySignatureRequirementCheck {
     /// No registry keys are built in: the policy must name them.
-    static let missingKey = EvidenceProblem(code: "registry-keys-missing", family: .configuration,
+    static let missingKey = EvidenceProblem(code: .registryKeysMissing, family: .configuration,
                                             message: "registrySignature needs 'key': an npm-registry key (the registry's {\"keys\": [...]} document)")
 }
 

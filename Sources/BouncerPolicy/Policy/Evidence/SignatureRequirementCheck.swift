@@ -10,7 +10,7 @@ enum SignatureRequirementCheck {
         let key: PolicyKey
         do { key = try context.key(spec.key) } catch { return .failure(EvidenceProblem(error)) }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.url, what: "signature", code: "signature") {
+        switch context.fetch(spec.url, what: "signature", unavailable: .signatureUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
@@ -24,19 +24,18 @@ enum SignatureRequirementCheck {
         } catch let error as BouncerFailure {
             return .failure(EvidenceProblem(error))
         } catch {
-            return .failure(EvidenceProblem(code: "signature-refused", message: "\(fetched.shown): \(error)"))
+            return .failure(EvidenceProblem(code: .signatureRefused, message: "\(fetched.shown): \(error)"))
         }
         guard let fact = outcome.report.verifiedSigners.first else {
             return .failure(KeyedSignature.refusal(outcome.report, shown: fetched.shown, keyName: spec.key))
         }
         // The signature must cover exactly the bytes that were hashed and will be handed over.
         if let signed = outcome.artifactSHA256, let hashed = context.sha256, !signed.matches(hashed) {
-            return .failure(EvidenceProblem(code: "signature-artifact-changed",
+            return .failure(EvidenceProblem(code: .signatureArtifactChanged,
                                             message: "the file changed while its signature was being checked"))
         }
-        return .success(EvidenceProof(kind: "signature", proves: ["integrity", "origin"],
-                                      summary: "signed by \(KeyedSignature.describe(fact)) (key '\(spec.key)')",
-                                      record: LockEvidence(kind: "signature", signer: "\(fact.format):\(fact.signer)", source: fetched.shown)))
+        return .success(EvidenceProof(kind: .signature, proves: [.integrity, .origin],
+                                      summary: "signed by \(KeyedSignature.describe(fact)) (key '\(spec.key)')", signer: "\(fact.format):\(fact.signer)", source: fetched.shown))
     }
 }
 
@@ -77,10 +76,10 @@ enum KeyedSignature {
     /// The signature must be in the format of the key the policy names.
     static func formatProblem(_ signature: [UInt8], shown: String, key: PolicyKey) -> EvidenceProblem? {
         guard let format = SignatureFormats.detect(signature: signature) else {
-            return EvidenceProblem(code: "signature-unrecognised", message: "\(shown) is not a signature in a known format")
+            return EvidenceProblem(code: .signatureUnrecognised, message: "\(shown) is not a signature in a known format")
         }
         guard format.name == key.signatureFormat else {
-            return EvidenceProblem(code: "signature-wrong-format",
+            return EvidenceProblem(code: .signatureWrongFormat,
                                    message: "\(shown) is a signature in \(format.name) format, but key '\(key.name)' is a \(key.kind.rawValue) key")
         }
         return nil
@@ -92,7 +91,7 @@ enum KeyedSignature {
             return nil
         }
         let why = reasons.isEmpty ? "\(shown): no signature found" : reasons.joined(separator: "; ")
-        return EvidenceProblem(code: "signature-refused", message: "not signed by key '\(keyName)': \(why)")
+        return EvidenceProblem(code: .signatureRefused, message: "not signed by key '\(keyName)': \(why)")
     }
 
     static func describe(_ fact: SignerFact) -> String {

@@ -21,12 +21,12 @@ enum SigstoreRequirementCheck {
         case .failure(let problem): return .failure(problem)
         }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.bundle, what: "Sigstore bundle", code: "sigstore") {
+        switch context.fetch(spec.bundle, what: "Sigstore bundle", unavailable: .sigstoreUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }
         guard let sha256 = context.sha256 else {
-            return .failure(EvidenceProblem(code: "sigstore-refused", message: "the artifact's sha256 was not computed"))
+            return .failure(EvidenceProblem(code: .sigstoreRefused, message: "the artifact's sha256 was not computed"))
         }
 
         let verified: BundleVerifier.Verified
@@ -44,21 +44,19 @@ enum SigstoreRequirementCheck {
         // The bundle must be about exactly the bytes that were hashed and will be handed over
         // (no sha256 only when it was checked against another digest of the same file).
         guard verified.artifactSHA256.map({ $0.matches(sha256) }) ?? true else {
-            return .failure(EvidenceProblem(code: "sigstore-artifact-changed",
+            return .failure(EvidenceProblem(code: .sigstoreArtifactChanged,
                                             message: "\(fetched.shown): the verified bytes are not the downloaded artifact"))
         }
         let logIndex = verified.logIndexes.map(String.init).joined(separator: ",")
-        let summary: String
-        let record: LockEvidence
         if let identity = verified.identity, let issuer = verified.issuer {
-            summary = "Sigstore: \(identity) via \(issuer), log index \(logIndex)"
-            record = LockEvidence(kind: "sigstore", signer: identity, issuer: issuer, source: fetched.shown, logIndex: logIndex)
-        } else {
-            let key = spec.signer.key ?? "?"
-            summary = "Sigstore: signed by key '\(key)', log index \(logIndex)"
-            record = LockEvidence(kind: "sigstore", signer: "key:\(key)", source: fetched.shown, logIndex: logIndex)
+            return .success(EvidenceProof(kind: .sigstore, proves: [.integrity, .origin],
+                                          summary: "Sigstore: \(identity) via \(issuer), log index \(logIndex)",
+                                          signer: identity, issuer: issuer, source: fetched.shown, logIndex: logIndex))
         }
-        return .success(EvidenceProof(kind: "sigstore", proves: ["integrity", "origin"], summary: summary, record: record))
+        let key = spec.signer.key ?? "?"
+        return .success(EvidenceProof(kind: .sigstore, proves: [.integrity, .origin],
+                                      summary: "Sigstore: signed by key '\(key)', log index \(logIndex)",
+                                      signer: "key:\(key)", source: fetched.shown, logIndex: logIndex))
     }
 
     /// What the verifier checks the signature against: the digest computed
@@ -72,7 +70,13 @@ enum SigstoreRequirementCheck {
             let digests = try context.digests(including: [stated.algorithm])
             if let digest = digests[stated.algorithm] { return .success(.digest(digest)) }
         }
-        return SigstoreTrust.readArtifact(context, why: "this Sigstore bundle").map { .bytes($0) }
+        switch SigstoreTrust.readArtifact(context) {
+        case .success(.bytes(let bytes)): return .success(.bytes(bytes))
+        case .success(.tooLarge):
+            return .failure(EvidenceProblem(code: .sigstoreArtifactTooLarge,
+                                            message: "this Sigstore bundle needs the artifact's bytes, and it is larger than \(SigstoreTrust.maxInMemory >> 20) MiB"))
+        case .failure(let problem): return .failure(problem)
+        }
     }
 
     static func signsWithEd25519(_ bundle: SigstoreBundle, _ signer: BundleVerifier.Policy) throws -> Bool {

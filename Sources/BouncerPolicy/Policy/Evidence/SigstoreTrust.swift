@@ -26,13 +26,13 @@ enum SigstoreTrust {
             do {
                 return .success(.key(try PublicKey(pem: String(decoding: key.material.bytes, as: UTF8.self))))
             } catch {
-                return .failure(EvidenceProblem(code: "sigstore-key-invalid", family: .configuration,
+                return .failure(EvidenceProblem(code: .sigstoreKeyInvalid, family: .configuration,
                                                 message: "key '\(name)' (\(key.material.path)) is not a PEM public key: \(error)"))
             }
         }
         // The parser guarantees both for keyless rules; refuse rather than accept anyone if not.
         guard let identity = signer.identity.map(matcher), let issuer = signer.issuer.map(matcher) else {
-            return .failure(EvidenceProblem(code: "sigstore-signer-missing", family: .configuration,
+            return .failure(EvidenceProblem(code: .sigstoreSignerMissing, family: .configuration,
                                             message: "keyless evidence needs an identity and an issuer"))
         }
         return .success(.keyless(IdentityPolicy(identity: identity, issuer: issuer)))
@@ -47,23 +47,26 @@ enum SigstoreTrust {
     /// A verifier failure as a problem: trust material → configuration, anything else → evidence.
     static func problem(_ error: any Error, shown: String) -> EvidenceProblem {
         if let failure = error as? any BouncerFailure {
-            return EvidenceProblem(code: failure.code, family: failure.family, message: "\(shown): \(failure.description)")
+            return EvidenceProblem(code: ReasonCode(failure), family: failure.family, message: "\(shown): \(failure.description)", cause: failure)
         }
-        return EvidenceProblem(code: "sigstore-refused", message: "\(shown): \(error)")
+        return EvidenceProblem(code: .sigstoreRefused, message: "\(shown): \(error)")
     }
 
     /// Largest artifact read into memory when the verifier needs its bytes
     /// (Ed25519 signs the message itself; DSSE subjects may use any digest).
     static let maxInMemory: UInt64 = 512 << 20
 
-    static func readArtifact(_ context: EvidenceContext, why: String) -> Result<[UInt8], EvidenceProblem> {
-        guard context.size <= maxInMemory else {
-            return .failure(EvidenceProblem(code: "sigstore-artifact-too-large",
-                                            message: "\(why) needs the artifact's bytes, and it is larger than \(maxInMemory >> 20) MiB"))
-        }
+    enum ArtifactBytes {
+        case bytes([UInt8])
+        /// Larger than `maxInMemory`: only its digests are at hand.
+        case tooLarge
+    }
+
+    static func readArtifact(_ context: EvidenceContext) -> Result<ArtifactBytes, EvidenceProblem> {
+        guard context.size <= maxInMemory else { return .success(.tooLarge) }
         guard let data = FileManager.default.contents(atPath: context.artifactPath) else {
-            return .failure(EvidenceProblem(code: "io-error", family: .transport, message: "cannot read the downloaded artifact"))
+            return .failure(EvidenceProblem(code: .ioError, family: .transport, message: "cannot read the downloaded artifact"))
         }
-        return .success(Array(data))
+        return .success(.bytes(Array(data)))
     }
 }

@@ -7,7 +7,7 @@ import BouncerSigstore
 /// every mode, before anything is downloaded: it never passes.
 enum UnavailableEvidence {
     static func problem(kind: String) -> EvidenceProblem {
-        EvidenceProblem(code: "evidence-unavailable", family: .configuration,
+        EvidenceProblem(code: .evidenceUnavailable, family: .configuration,
                         message: "evidence kind '\(kind)' is not available in this build")
     }
 
@@ -15,6 +15,6 @@ enum UnavailableEvidence {
     static func problem(for requirement: Requirement) -> EvidenceProblem {
         if case .attestation = requirement { return AttestationRequirementCheck.missingURL }
         if case .registrySignature = requirement { return RegistrySignatureRequirementCheck.missingKey }
-        return problem(kind: requirement.kind)
+        return problem(kind: requirement.kind.rawValue)
     }
 }

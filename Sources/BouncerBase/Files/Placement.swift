@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Putting verified bytes where the person asked: one API for every
+/// command and shim, with one guarantee. The destination appears complete
+/// or not at all (a temp file beside it, fsync, rename), an existing file is
+/// untouched on failure, and the result is the person's own file: it never
+/// shares an inode with Bouncer's store, so editing it cannot change the
+/// cache, and whoever can write the cache cannot change it.
+public enum Placement {
+    public enum Mode: Sendable {
+        /// Copy the bytes; the source stays as it is (the guard still owns it).
+        case copy
+        /// The source is the caller's to give away: renamed into place when it
+        /// is its only link and on the same file system, else copied.
+        case move
+    }
+
+    /// `sources` concatenated in order (wget -O FILE URL URL) at `destination`.
+    public static func place(_ sources: [String], at destination: String, mode: Mode) throws(BouncerError) {
+        if mode == .move, sources.count == 1, let source = sources.first, try takeOver(source, at: destination) { return }
+        let (dir, name) = Filesystem.split(destination)
+        let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
+        var done = false
+        defer {
+            close(fd)
+            if !done { unlink(temporary) }
+        }
+        for source in sources { try Filesystem.copy(from: source, to: fd, destinationName: temporary) }
+        guard fsync(fd) == 0 else { throw .io("cannot flush \(temporary): \(errnoDescription())") }
+        guard rename(temporary, destination) == 0 else { throw .io("cannot write \(destination): \(errnoDescription())") }
+        done = true
+    }
+
+    public static func place(_ source: String, at destination: String, mode: Mode) throws(BouncerError) {
+        try place([source], at: destination, mode: mode)
+    }
+
+    /// Verified bytes on standard output (`curl URL | sh` gets nothing before this).
+    public static func toStandardOutput(_ sources: [String]) throws(BouncerError) {
+        for source in sources { try Filesystem.copy(from: source, to: STDOUT_FILENO, destinationName: "standard output") }
+    }
+
+    /// Renames `source` into place when nothing else links to it; false when it must be copied instead.
+    private static func takeOver(_ source: String, at destination: String) throws(BouncerError) -> Bool {
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open \(source): \(errnoDescription())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_nlink == 1, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        guard fsync(fd) == 0 else { throw .io("cannot flush \(source): \(errnoDescription())") }
+        if rename(source, destination) == 0 { return true }
+        // Another file system: copy instead; anything else is a real failure.
+        guard errno == EXDEV else { throw .io("cannot write \(destination): \(errnoDescription())") }
+        return false
+    }
+}

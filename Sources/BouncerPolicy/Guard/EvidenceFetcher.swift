@@ -1,0 +1,67 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+
+/// Evidence files (checksum lists, signatures, bundles, packuments):
+/// fetched in one parallel batch before verification, each URL once per
+/// run, size-capped and read into memory. A check that asks for a URL
+/// nobody foresaw (a list's detached signature named inside it, say) is
+/// fetched then, through the same cache.
+final class EvidenceFetcher {
+    private let fetcher: Fetcher
+    private let maxSize: UInt64
+    private var cache: [String: Result<[UInt8], BouncerError>] = [:]
+
+    init(artifactFetcher: Fetcher, maxSize: UInt64) {
+        var options = artifactFetcher.options
+        options.progress = false
+        options.maxSize = maxSize
+        self.fetcher = Fetcher(store: artifactFetcher.store, options: options)
+        self.maxSize = maxSize
+    }
+
+    /// Fetches every URL not fetched yet, in parallel.
+    func prefetch(_ urls: [String]) {
+        var wanted: [String] = []
+        for url in urls where cache[url] == nil && !wanted.contains(url) { wanted.append(url) }
+        guard !wanted.isEmpty else { return }
+        let results = fetcher.fetch(wanted.map { FetchRequest(url: $0, maxSize: maxSize) })
+        for (index, url) in wanted.enumerated() {
+            cache[url] = index < results.count ? read(results[index], url) : .failure(.io("no result for \(Redaction.url(url))"))
+        }
+    }
+
+    func bytes(_ url: String) -> Result<[UInt8], BouncerError> {
+        if let hit = cache[url] { return hit }
+        prefetch([url])
+        return cache[url] ?? .failure(.io("no result for \(Redaction.url(url))"))
+    }
+
+    private func read(_ result: Result<FetchedArtifact, FetchError>, _ url: String) -> Result<[UInt8], BouncerError> {
+        switch result {
+        case .success(let fetched):
+            defer { fetcher.discard(fetched) }
+            guard let data = FileManager.default.contents(atPath: fetched.path) else {
+                return .failure(.io("cannot read the downloaded \(Redaction.url(url))"))
+            }
+            return .success(Array(data))
+        case .failure(let error):
+            return .failure(BouncerError(error))
+        }
+    }
+}
+
+extension Requirement {
+    /// The evidence URLs checking this requirement will read, for prefetching.
+    func evidenceURLs(for request: ArtifactRequest) -> [String] {
+        switch self {
+        case .digest, .integrity: []
+        case .checksums(let spec): [spec.url.expand(for: request.url)] + (spec.signature.map { [$0.url.expand(for: request.url)] } ?? [])
+        case .signature(let spec): [spec.url.expand(for: request.url)]
+        case .sigstore(let spec): [spec.bundle.expand(for: request.url)]
+        case .provenance(let spec): [spec.attestation.expand(for: request.url)]
+        case .attestation(let spec): spec.url.map { [$0.expand(for: request.url)] } ?? []
+        case .registrySignature: NpmTarballURL(request.url).map { [$0.packument] } ?? []
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import BouncerBase
+
+/// The plan stage: the rule for each request, and what can be refused
+/// before anything is downloaded (evidence this build cannot check,
+/// unmatched artifacts under `deny`, anything new while the lock is frozen).
+struct GuardPlan {
+    let policy: Policy
+    let options: GuardOptions
+
+    func candidate(for request: ArtifactRequest, snapshot: Lockfile) -> Candidate {
+        let key = LockEntry.key(for: request)
+        let matched = policy.rule(for: request)
+        var candidate = Candidate(
+            request: request, shownURL: Redaction.url(request.url), lockKey: key, rule: matched?.rule,
+            ruleLabel: matched.map { $0.rule.label(index: $0.index) } ?? "no rule (unmatched: \(policy.unmatched.rawValue))",
+            locked: snapshot.entry(forKey: key))
+        if let rule = matched?.rule {
+            if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0) }) {
+                candidate.refuse(UnavailableEvidence.problem(for: unavailable))
+                return candidate
+            }
+        } else if policy.unmatched == .deny {
+            let problem = EvidenceProblem(code: .policyUnmatched,
+                                          message: "no rule in \(policy.file) matches it, and unmatched artifacts are denied")
+            // Nothing to fetch unless audit mode or an exception lets it through.
+            if policy.mode == .enforce && policy.activeException(for: request, at: options.now) == nil {
+                candidate.refuse(problem)
+                return candidate
+            }
+            candidate.findings.problems.append(problem)
+        }
+        if options.frozen && candidate.locked == nil {
+            candidate.refuse(EvidenceProblem(code: .lockFrozen, message: "it is not in \(policy.lockfile), and the lock is frozen",
+                                             refusesInEveryMode: true))
+        }
+        return candidate
+    }
+}
