@@ -26,7 +26,9 @@ public enum CosignSignatureVerifier {
         guard let signatureText = annotations[signatureAnnotation] else {
             throw ImageSignatureError(.notSignature, "\(source): no \(signatureAnnotation) annotation")
         }
-        guard let signature = Base64.decode(signatureText), !signature.isEmpty else {
+        // Go's base64 decoder skips CR and LF, and containers/image writes RSA signatures MIME-wrapped.
+        let unwrapped = String(signatureText.unicodeScalars.filter { $0 != "\n" && $0 != "\r" })
+        guard let signature = Base64.decode(unwrapped), !signature.isEmpty else {
             throw ImageSignatureError(.material, "\(source): the \(signatureAnnotation) annotation is not base64")
         }
 
