@@ -68,7 +68,7 @@ let package = Package(
         // Tools: one adapter per real tool (curl, wget, pip, npm) and the shim runner.
         .target(
             name: "BouncerTools",
-            dependencies: ["BouncerBase", "BouncerIO", "BouncerPolicy"],
+            dependencies: ["BouncerBase", "BouncerIO", "BouncerSigstore", "BouncerPolicy"],
             path: "Sources/BouncerTools"),
         .target(
             name: "BouncerCLI",

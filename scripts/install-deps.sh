@@ -13,6 +13,8 @@ packages=(
   openssl curl wget gnupg gpg gpgv sq sqv minisign signify-openbsd openssh-client
   debian-archive-keyring libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip
   python3-venv hyperfine time
+  # container images: a loopback registry, skopeo, podman (daemonless) and its docker CLI
+  docker-registry skopeo podman podman-docker
 )
 # npm for the npm shim tests: Debian's packages only when no npm is on PATH
 # (a NodeSource nodejs already carries npm and conflicts with Debian's).

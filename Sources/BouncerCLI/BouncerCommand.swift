@@ -20,6 +20,7 @@ public struct BouncerCommand: ParsableCommand {
             VerifyCommand.self,
             VerifySignatureCommand.self,
             VerifyBundleCommand.self,
+            VerifyImageCommand.self,
             VerifyAttestationCommand.self, VerifyNpmCommand.self,
             TrustRootCommand.self,
             FetchCommand.self,

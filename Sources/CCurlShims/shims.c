@@ -25,6 +25,8 @@ static struct {
     CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
     CURLMsg *(*multi_info_read)(CURLM *, int *);
     CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
 } api;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -61,6 +63,8 @@ static void load(void) {
     RESOLVE(multi_poll, "curl_multi_poll");
     RESOLVE(multi_info_read, "curl_multi_info_read");
     RESOLVE(multi_setopt, "curl_multi_setopt");
+    RESOLVE(slist_append, "curl_slist_append");
+    RESOLVE(slist_free_all, "curl_slist_free_all");
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         return;
@@ -131,4 +135,12 @@ CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
 
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return api.multi_setopt(multi, option, value);
+}
+
+// Request headers (OCI Accept and Authorization): curl copies each string.
+struct curl_slist *bouncer_curl_slist_append(struct curl_slist *list, const char *header) {
+    return api.slist_append(list, header);
+}
+void bouncer_curl_slist_free_all(struct curl_slist *list) {
+    if (list != NULL) api.slist_free_all(list);
 }

@@ -8,11 +8,22 @@ public struct FetchRequest: Sendable {
     public var algorithms: [HashAlgorithm]
     /// Abort once the body exceeds this many bytes (nil: `FetchOptions.maxSize`).
     public var maxSize: UInt64?
+    /// Extra request headers (`Name: value`), e.g. an OCI registry's Accept
+    /// and Authorization. curl does not send them on to another host after a
+    /// redirect, so a registry token never reaches a blob store.
+    public var headers: [String] = []
+    /// HTTP statuses handed back as a result (with body and headers) instead
+    /// of failing: a registry's 401 carries the challenge to answer, its 404
+    /// says a referrers API is absent.
+    public var acceptedStatuses: Set<Int> = []
 
-    public init(url: String, algorithms: [HashAlgorithm] = [.sha256], maxSize: UInt64? = nil) {
+    public init(url: String, algorithms: [HashAlgorithm] = [.sha256], maxSize: UInt64? = nil,
+                headers: [String] = [], acceptedStatuses: Set<Int> = []) {
         self.url = url
         self.algorithms = algorithms.contains(.sha256) ? algorithms : [.sha256] + algorithms
         self.maxSize = maxSize
+        self.headers = headers
+        self.acceptedStatuses = acceptedStatuses
     }
 }
 
@@ -53,6 +64,24 @@ public struct FetchedArtifact: Sendable {
     public let path: String
     public let size: UInt64
     public let digests: [HashAlgorithm: Digest]
+    /// The final response's HTTP status (0 for file://).
+    public var status: Int = 0
+    /// The final response's headers, names lowercased, in order.
+    public var headers: [(name: String, value: String)] = []
+
+    public init(url: String, effectiveURL: String, path: String, size: UInt64, digests: [HashAlgorithm: Digest]) {
+        self.url = url
+        self.effectiveURL = effectiveURL
+        self.path = path
+        self.size = size
+        self.digests = digests
+    }
+
+    /// The first value of a response header (name case-insensitive).
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name == wanted }?.value
+    }
 
     /// The sha256 digest (always computed).
     public var sha256: Digest {

@@ -4,6 +4,7 @@ import CCurlShims
 import Glibc
 #endif
 import BouncerBase
+import Foundation
 
 /// One download in flight: a curl easy handle streaming into a HashingWriter.
 final class Transfer {
@@ -22,6 +23,10 @@ final class Transfer {
     var downloaded: Int64 = 0
     var expected: Int64 = 0
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var headerList: OpaquePointer? = nil
+    /// Headers of the response being received; reset at each status line
+    /// (redirects, retries), so they are the final response's.
+    var responseHeaders: [(name: String, value: String)] = []
 
     init(index: Int, request: FetchRequest, options: FetchOptions, store: Store) throws(FetchError) {
         self.index = index
@@ -75,6 +80,31 @@ final class Transfer {
         _ = bouncer_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(clamping: maxSize))
         _ = bouncer_curl_setopt_long(easy, CURLOPT_BUFFERSIZE, 512 * 1024)
         _ = bouncer_curl_setopt_string(easy, CURLOPT_USERAGENT, "bouncer/\(BouncerCoreVersion.string)")
+        if !request.headers.isEmpty {
+            var list: UnsafeMutablePointer<curl_slist>? = nil
+            for header in request.headers { list = bouncer_curl_slist_append(list, header) }
+            headerList = OpaquePointer(list)
+            _ = bouncer_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        }
+        if !request.acceptedStatuses.isEmpty {
+            // The statuses the caller wants back are judged in outcome(); curl must not drop their body.
+            _ = bouncer_curl_setopt_long(easy, CURLOPT_FAILONERROR, 0)
+        }
+        _ = bouncer_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, this)
+        _ = bouncer_curl_setopt_header_function(easy) { data, size, count, userdata in
+            guard let data, let userdata else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+            let length = size * count
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+            if line.hasPrefix("HTTP/") {
+                transfer.responseHeaders = []
+            } else if let colon = line.firstIndex(of: ":"), transfer.responseHeaders.count < 200 {
+                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                transfer.responseHeaders.append((name, value))
+            }
+            return length
+        }
         _ = bouncer_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, this)
         _ = bouncer_curl_setopt_write_function(easy) { data, size, count, userdata in
             guard let data, let userdata else { return 0 }
@@ -109,14 +139,19 @@ final class Transfer {
         let received = writer.bytesReceived
         switch code {
         case CURLE_OK:
-            guard local || (200...299).contains(status) else { return .failure(.httpStatus(url: url, status: status)) }
+            guard local || (200...299).contains(status) || request.acceptedStatuses.contains(status) else {
+                return .failure(.httpStatus(url: url, status: status))
+            }
             do {
                 let (digests, size) = try writer.finish()
                 var effective: UnsafePointer<CChar>? = nil
                 _ = bouncer_curl_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
                 let effectiveURL = effective.map { String(cString: $0) } ?? url
-                return .success(FetchedArtifact(url: url, effectiveURL: effectiveURL, path: path,
-                                                size: size, digests: digests))
+                var artifact = FetchedArtifact(url: url, effectiveURL: effectiveURL, path: path,
+                                               size: size, digests: digests)
+                artifact.status = status
+                artifact.headers = responseHeaders
+                return .success(artifact)
             } catch {
                 return .failure(.io(error.description))
             }
@@ -175,6 +210,7 @@ final class Transfer {
     func close(keepFile: Bool) {
         writer.stop()
         bouncer_curl_easy_cleanup(easy)
+        bouncer_curl_slist_free_all(UnsafeMutablePointer(headerList))
         Glibc.close(fd)
         if !keepFile { unlink(path) }
         errorBuffer.deallocate()

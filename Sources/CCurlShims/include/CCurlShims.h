@@ -43,4 +43,6 @@ CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
 
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
+struct curl_slist *bouncer_curl_slist_append(struct curl_slist *list, const char *header);
+void bouncer_curl_slist_free_all(struct curl_slist *list);
 #endif

@@ -17,6 +17,8 @@ public enum RekorEntryBody {
         let spec = body["spec"]
         switch (kind, version) {
         case ("hashedrekord", "0.0.1"): try hashedRekordV001(spec, expected)
+        // rekord 0.0.1 (2021 cosign image signatures): the same data.hash and signature fields.
+        case ("rekord", "0.0.1"): try hashedRekordV001(spec, expected)
         case ("hashedrekord", "0.0.2"): try hashedRekordV002(spec["hashedRekordV002"], expected)
         case ("dsse", "0.0.1"): try dsseV001(spec, expected)
         case ("dsse", "0.0.2"): try dsseV002(spec["dsseV002"], expected)

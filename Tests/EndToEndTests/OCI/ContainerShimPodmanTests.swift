@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import BouncerBase
+import BouncerTestSupport
+
+/// Real images in a loopback `docker-registry`, signed at test time the way
+/// cosign lays out a key-based signature (simple-signing payload signed
+/// with openssl, pushed as the `sha256-<hex>.sig` manifest), then verified
+/// by `bouncer verify-image` and pulled through the podman shim into a
+/// scratch podman storage.
+@Suite(.enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+                "needs docker-registry, curl and openssl"))
+struct ContainerShimPodmanTests {
+    static let podman = "/usr/bin/podman"
+
+    final class Fixture {
+        let registry: LoopbackRegistry
+        let dir: URL
+        let key: String
+        let otherKey: String
+        var publicKey: String { dir.appendingPathComponent("key.pub").path }
+        /// Repository → the digest its tag v1 resolves to, computed here from the pushed bytes.
+        var digests: [String: String] = [:]
+
+        init() throws {
+            registry = try LoopbackRegistry()
+            dir = try BouncerProcess.temporaryDirectory("bouncer-oci-e2e")
+            key = dir.appendingPathComponent("key.pem").path
+            otherKey = dir.appendingPathComponent("other.pem").path
+            for path in [key, otherKey] {
+                _ = try Self.run("/usr/bin/openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", path])
+            }
+            _ = try Self.run("/usr/bin/openssl", ["ec", "-in", key, "-pubout", "-out", publicKey])
+            for (repository, content) in [("e2e/signed", "signed"), ("e2e/unsigned", "unsigned"), ("e2e/otherkey", "other key"), ("e2e/copied", "copied")] {
+                digests[repository] = try pushImage(repository, content: content)
+            }
+            let signed = try #require(digests["e2e/signed"])
+            try sign("e2e/signed", digest: signed, names: signed, with: key)
+            try sign("e2e/otherkey", digest: try #require(digests["e2e/otherkey"]), names: try #require(digests["e2e/otherkey"]), with: otherKey)
+            // A genuine signature, for another image's digest, copied under this image's .sig tag.
+            try sign("e2e/copied", digest: try #require(digests["e2e/copied"]), names: signed, with: key)
+        }
+
+        deinit {
+            registry.stop()
+            try? FileManager.default.removeItem(at: dir)
+        }
+
+        @discardableResult
+        static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+            let result = try BouncerProcess.runProgram(program, arguments, environment: environment)
+            guard result.status == 0 else { throw BouncerError.io("\(program) \(arguments.joined(separator: " ")): \(result.err)") }
+            return result
+        }
+
+        /// A one-layer image (a gzip tar holding one file) tagged v1; returns the manifest's digest.
+        func pushImage(_ repository: String, content: String) throws -> String {
+            let work = dir.appendingPathComponent(repository.replacingOccurrences(of: "/", with: "_"))
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            try content.write(to: work.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
+            let tar = work.appendingPathComponent("layer.tar").path
+            try Self.run("/usr/bin/tar", ["-C", work.path, "--mtime=@0", "--owner=0", "--group=0", "-cf", tar, "hello.txt"])
+            try Self.run("/usr/bin/gzip", ["-n", "-k", "-f", tar])
+            let layer = Array(try Data(contentsOf: URL(fileURLWithPath: tar + ".gz")))
+            let diffID = Hasher.digest(Array(try Data(contentsOf: URL(fileURLWithPath: tar))), .sha256)
+            let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"\(diffID)\"]}}".utf8)
+            let configDigest = try registry.pushBlob(repository, config)
+            let layerDigest = try registry.pushBlob(repository, layer)
+            let manifest = Array("""
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":\(config.count),"digest":"\(configDigest)"},\
+                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":\(layer.count),"digest":"\(layerDigest)"}]}
+                """.utf8)
+            return try registry.pushManifest(repository, reference: "v1", manifest, mediaType: "application/vnd.oci.image.manifest.v1+json")
+        }
+
+        /// cosign's key-based layout: payload naming `names`, ECDSA-SHA256 by openssl, under `digest`'s .sig tag.
+        func sign(_ repository: String, digest: String, names: String, with key: String) throws {
+            let payload = Array("{\"critical\":{\"identity\":{\"docker-reference\":\"\(registry.host)/\(repository)\"},\"image\":{\"docker-manifest-digest\":\"\(names)\"},\"type\":\"cosign container image signature\"},\"optional\":null}".utf8)
+            let payloadFile = dir.appendingPathComponent("payload-\(UUID().uuidString)")
+            let signatureFile = dir.appendingPathComponent("sig-\(UUID().uuidString)")
+            try Data(payload).write(to: payloadFile)
+            try Self.run("/usr/bin/openssl", ["dgst", "-sha256", "-sign", key, "-out", signatureFile.path, payloadFile.path])
+            let signature = try Data(contentsOf: signatureFile).base64EncodedString()
+            try registry.pushCosignSignatures(repository, signedDigest: digest, layers: [
+                (payload, "application/vnd.dev.cosign.simplesigning.v1+json", ["dev.cosignproject.cosign/signature": signature]),
+            ])
+        }
+
+        func image(_ repository: String) -> String { "\(registry.host)/\(repository):v1" }
+    }
+
+    @Test func verifyImageResolvesTheTagAndRefusesWhatIsNotSignedForThatDigest() throws {
+        let f = try Fixture()
+        let base = ["--key", f.publicKey, "--insecure-ignore-tlog", "--allow-http-registry", "--json"]
+        let good = try BouncerProcess.run(["verify-image", f.image("e2e/signed")] + base)
+        #expect(good.status == 0, "\(good.out) \(good.err)")
+        let signedHex = try #require(f.digests["e2e/signed"]).dropFirst(7)
+        #expect(good.out.contains("\"sha256\":\"\(signedHex)\""))
+        #expect(good.out.contains("\"verdict\":\"pass\""))
+
+        let cases: [(String, String)] = [("e2e/unsigned", "oci-no-signatures"), ("e2e/otherkey", "sigstore-signature"), ("e2e/copied", "oci-signature-digest")]
+        for (repository, code) in cases {
+            let result = try BouncerProcess.run(["verify-image", f.image(repository)] + base)
+            #expect(result.status == 1, "\(repository): \(result.out) \(result.err)")
+            #expect(result.out.contains("\"code\":\"\(code)\""), "\(repository): \(result.out)")
+        }
+        // Without --insecure-ignore-tlog a key signature needs a log entry.
+        let noLog = try BouncerProcess.run(["verify-image", f.image("e2e/signed"), "--key", f.publicKey, "--allow-http-registry", "--json"])
+        #expect(noLog.status == 1)
+        #expect(noLog.out.contains("\"code\":\"oci-signature-no-log\""))
+        // Plain http only when allowed: a TLS handshake with an http registry is a transport failure (3).
+        let https = try BouncerProcess.run(["verify-image", f.image("e2e/signed"), "--key", f.publicKey, "--insecure-ignore-tlog"])
+        #expect(https.status == 3)
+        // A malformed reference is a usage error.
+        let bad = try BouncerProcess.run(["verify-image", "\(f.registry.host)/UPPER:v1", "--key", f.publicKey, "--insecure-ignore-tlog"])
+        #expect(bad.status == 2)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: podman), "needs podman"))
+    func podmanShimPullsOnlyVerifiedDigests() throws {
+        let f = try Fixture()
+        // podman refuses a runroot over 50 characters: a short scratch directory.
+        let storage = URL(fileURLWithPath: "/tmp/bpm-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
+        let podmanGlobal = ["--root", storage.appendingPathComponent("root").path, "--runroot", storage.appendingPathComponent("run").path,
+                            "--storage-driver", "vfs"]
+        defer {
+            // vfs layers are owned by root and read-only in places; podman removes its own storage.
+            _ = try? BouncerProcess.runProgram(Self.podman, podmanGlobal + ["system", "reset", "--force"])
+            try? FileManager.default.removeItem(at: storage)
+        }
+        let work = f.dir.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let policy = work.appendingPathComponent("policy.json").path
+        try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
+                           "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1"]
+
+        func storedDigests() throws -> Set<String> {
+            let list = try Fixture.run(Self.podman, podmanGlobal + ["images", "--digests", "--format", "{{.Digest}}"])
+            return Set(list.out.split(whereSeparator: \.isNewline).map(String.init))
+        }
+
+        let pull = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["pull", "--tls-verify=false", f.image("e2e/signed")], environment: environment)
+        #expect(pull.status == 0, "\(pull.err)")
+        let signed = try #require(f.digests["e2e/signed"])
+        #expect(try storedDigests() == [signed])
+
+        for repository in ["e2e/unsigned", "e2e/otherkey", "e2e/copied"] {
+            let refused = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["pull", "--tls-verify=false", f.image(repository)], environment: environment)
+            #expect(refused.status == 1, "\(repository): \(refused.err)")
+            #expect(refused.err.contains("nothing was pulled"), "\(repository): \(refused.err)")
+        }
+        // Nothing unverified landed.
+        #expect(try storedDigests() == [signed])
+
+        // Other subcommands pass through untouched.
+        let images = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["images", "--digests", "--format", "{{.Digest}}"], environment: environment)
+        #expect(images.status == 0)
+        #expect(images.out.contains(signed))
+    }
+}
