@@ -25,11 +25,16 @@ public enum Corpus {
     /// `../shared/corpus` beside the checkout, or `BOUNCER_CORPUS` if set.
     public static func root() -> URL? {
         if let override = ProcessInfo.processInfo.environment["BOUNCER_CORPUS"] {
-            return URL(fileURLWithPath: override)
+            return FileManager.default.fileExists(atPath: override) ? URL(fileURLWithPath: override) : nil
         }
         let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
+
+    /// Whether the corpus is here: tests that need it carry
+    /// `.enabled(if: Corpus.isPresent, …)`, so without it they are reported
+    /// as skipped (with the reason), never as passed.
+    public static var isPresent: Bool { root() != nil }
 
     /// Prints the skip notice; returns the corpus root when present.
     public static func rootOrNotice(_ test: String) -> URL? {

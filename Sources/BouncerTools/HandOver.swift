@@ -37,10 +37,30 @@ public enum HandOver {
     /// Returns its exit status (128+signal when killed, as shells report it).
     public static func run(_ program: String, _ arguments: [String], environment: [String: String],
                            quietStdout: Bool = false) throws(BouncerError) -> Int32 {
+        try spawnAndWait(program, arguments, environment: environment) { actions in
+            if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        }
+    }
+
+    /// Runs a program and captures its standard output (for `npm --version` and the like).
+    public static func capture(_ program: String, _ arguments: [String], environment: [String: String]) throws(BouncerError) -> (status: Int32, output: [UInt8]) {
+        let (fd, path) = try Filesystem.createExclusive(in: "/tmp", prefix: "bouncer-capture")
+        defer { close(fd); unlink(path) }
+        let status = try spawnAndWait(program, arguments, environment: environment) { actions in
+            posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return (status, []) }
+        return (status, [UInt8](data))
+    }
+
+    /// The one way Bouncer starts another program: posix_spawn with an
+    /// explicit environment, then wait (retrying on EINTR).
+    static func spawnAndWait(_ program: String, _ arguments: [String], environment: [String: String],
+                             streams: (inout posix_spawn_file_actions_t) -> Void) throws(BouncerError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        streams(&actions)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -58,32 +78,5 @@ public enum HandOver {
         // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out (macros Swift cannot import).
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    }
-
-    /// Runs a program and captures its standard output (for `pip --dry-run --report`, `npm --version`).
-    public static func capture(_ program: String, _ arguments: [String], environment: [String: String]) throws(BouncerError) -> (status: Int32, output: [UInt8]) {
-        let (fd, path) = try Filesystem.createExclusive(in: "/tmp", prefix: "bouncer-capture")
-        defer { close(fd); unlink(path) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }
-        }
-        let signal = status & 0x7f
-        let code = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        guard let data = FileManager.default.contents(atPath: path) else { return (code, []) }
-        return (code, [UInt8](data))
     }
 }

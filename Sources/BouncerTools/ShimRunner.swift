@@ -212,16 +212,6 @@ enum ShimFiles {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// The URL's last path segment, undecoded (what `curl -O` uses), or nil when empty.
-    static func lastSegment(of url: String) -> String? {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        guard let slash = rest.firstIndex(of: "/") else { return nil }
-        guard let last = rest[slash...].split(separator: "/", omittingEmptySubsequences: false).last,
-              !last.isEmpty, last != ".", last != ".." else { return nil }
-        return String(last)
-    }
 
     /// "sha256:abcd…1234" for human lines.
     static func short(_ digest: Digest) -> String {

@@ -81,7 +81,7 @@ import BouncerTestSupport
 
     /// Every truncation and thousands of random byte changes of a real
     /// signature: each is refused, none verifies, nothing traps.
-    @Test func truncationsAndMutationsOfRealSignatures() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func truncationsAndMutationsOfRealSignatures() throws {
         var samples: [(signature: [UInt8], message: [UInt8], signers: [KeyMaterial], options: SignatureOptions)] = []
         if let keygen = SigTest.tool("ssh-keygen", package: "openssh-client") {
             let dir = try BouncerProcess.temporaryDirectory("sshsig-fuzz").path

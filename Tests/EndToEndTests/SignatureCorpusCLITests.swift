@@ -35,7 +35,7 @@ import BouncerTestSupport
         return (reversed ? id.reversed() : id).map { String(format: "%02X", $0) }.joined()
     }
 
-    @Test(arguments: [("minisign", 7), ("signify", 2), ("sshsig", 10)])
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)"), arguments: [("minisign", 7), ("signify", 2), ("sshsig", 10)])
     func corpusCasesThroughTheCLI(_ format: String, _ count: Int) throws {
         guard Corpus.rootOrNotice("SignatureCorpusCLITests.\(format)") != nil else { return }
         var ran = Set<String>()

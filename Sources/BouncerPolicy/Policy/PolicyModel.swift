@@ -158,74 +158,9 @@ public struct URLTemplate: Sendable, Equatable, CustomStringConvertible {
     public var description: String { text }
 }
 
-/// An anchored matcher for keyless identities: an exact string or a regexp
-/// that must match the whole value.
-public struct IdentityMatcher: Sendable, CustomStringConvertible {
-    public let exact: String?
-    public let pattern: String?
-    private let regex: NSRegularExpressionBox?
-
-    init(exact: String) {
-        self.exact = exact
-        self.pattern = nil
-        self.regex = nil
-    }
-
-    init(pattern: String) throws {
-        self.exact = nil
-        self.pattern = pattern
-        // Anchored: the whole value must match, never a substring.
-        self.regex = NSRegularExpressionBox(try NSRegularExpression(pattern: "^(?:\(pattern))$"))
-    }
-
-    public func matches(_ value: String) -> Bool {
-        if let exact { return exact == value }
-        guard let regex else { return false }
-        let range = NSRange(value.startIndex..., in: value)
-        return regex.value.firstMatch(in: value, options: [], range: range) != nil
-    }
-
-    public var description: String { exact ?? "/\(pattern ?? "")/" }
-}
-
 /// NSRegularExpression is immutable and thread-safe once built.
 final class NSRegularExpressionBox: @unchecked Sendable {
     let value: NSRegularExpression
     init(_ value: NSRegularExpression) { self.value = value }
 }
 
-/// URL pieces without Foundation's URL type (which rejects some real URLs).
-public enum URLParts {
-    /// The URL with any `user:password@` removed (credentials never take part in matching).
-    public static func withoutCredentials(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + String(url[url.index(after: at)...])
-    }
-
-    /// The lower-cased host, without port or credentials.
-    public static func host(_ url: String) -> String? {
-        let clean = withoutCredentials(url)
-        guard let scheme = clean.range(of: "://") else { return nil }
-        let rest = clean[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            return String(authority[...close]).lowercased()
-        }
-        if let colon = authority.firstIndex(of: ":") { authority = authority[..<colon] }
-        return authority.isEmpty ? nil : authority.lowercased()
-    }
-
-    /// `{dir}` and `{file}`: the URL (query and fragment dropped) split at its last `/`.
-    public static func dirAndFile(_ url: String) -> (dir: String, file: String) {
-        var base = Substring(url)
-        if let end = base.firstIndex(where: { $0 == "?" || $0 == "#" }) { base = base[..<end] }
-        guard let scheme = base.range(of: "://"),
-              let slash = base[scheme.upperBound...].lastIndex(of: "/") else { return (String(base), "") }
-        return (String(base[..<slash]), String(base[base.index(after: slash)...]))
-    }
-}

@@ -275,15 +275,18 @@ public enum PolicyParser {
         return SignerRequirement(identity: identity, issuer: issuer, key: nil)
     }
 
-    static func matcher(_ reader: JSONReader, exact: String, regexp: String) throws(PolicyError) -> IdentityMatcher? {
+    static func matcher(_ reader: JSONReader, exact: String, regexp: String) throws(PolicyError) -> IdentityPolicy.Matcher? {
         let plain = try reader.nonEmptyString(exact)
         let pattern = try reader.nonEmptyString(regexp)
         switch (plain, pattern) {
-        case (let plain?, nil): return IdentityMatcher(exact: plain)
+        case (let plain?, nil): return .exact(plain)
         case (nil, let pattern?):
-            do { return try IdentityMatcher(pattern: pattern) } catch {
+            // Compiled once here so a bad pattern is a load-time error, not a refusal at first use.
+            let matcher = IdentityPolicy.Matcher.regex(pattern)
+            do { _ = try matcher.matches("") } catch {
                 throw reader.error(regexp, "invalid regular expression '\(pattern)'")
             }
+            return matcher
         case (nil, nil): return nil
         case (.some, .some): throw reader.error(regexp, "give '\(exact)' or '\(regexp)', not both")
         }

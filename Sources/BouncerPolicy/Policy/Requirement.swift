@@ -84,13 +84,21 @@ public struct SignatureRequirement: Sendable {
 
 /// A keyless signer (certificate SAN + OIDC issuer), or a named public key.
 public struct SignerRequirement: Sendable {
-    public var identity: IdentityMatcher?
-    public var issuer: IdentityMatcher?
+    public var identity: IdentityPolicy.Matcher?
+    public var issuer: IdentityPolicy.Matcher?
     public var key: String?
 
     var summary: String {
         if let key { return "signed by key '\(key)'" }
-        return "from identity \(identity?.description ?? "?") issued by \(issuer?.description ?? "?")"
+        return "from identity \(identity.map(Self.shown) ?? "?") issued by \(issuer.map(Self.shown) ?? "?")"
+    }
+
+    /// An exact value as written, a regexp between slashes.
+    static func shown(_ matcher: IdentityPolicy.Matcher) -> String {
+        switch matcher {
+        case .exact(let value): value
+        case .regex(let pattern): "/\(pattern)/"
+        }
     }
 }
 

@@ -33,7 +33,7 @@ public enum CurlShim {
             case .standardOutput: destinations.append(nil)
             case .file(let path): destinations.append(inOutputDir(path, invocation.outputDir))
             case .remoteName:
-                guard let name = ShimFiles.lastSegment(of: transfer.url) else {
+                guard let name = URLParts.lastSegment(of: transfer.url) else {
                     ShimOutput.error("curl: (23) Remote file name has no length: \(Redaction.url(transfer.url))")
                     return 23
                 }

@@ -130,10 +130,10 @@ public enum PipShim {
         try Filesystem.makeDirectories(wheels)
         var lines: [String] = []
         for (item, artifact) in verified {
-            guard let segment = ShimFiles.lastSegment(of: item.url) else {
+            guard let segment = URLParts.lastSegment(of: item.url) else {
                 throw BouncerError(.evidence, code: "pip-file-name", "cannot name a file after \(Redaction.url(item.url))")
             }
-            let name = WgetArguments.percentDecoded(segment)
+            let name = URLParts.percentDecoded(segment)
             guard !name.contains("/"), !name.hasPrefix(".") else {
                 throw BouncerError(.evidence, code: "pip-file-name", "unsafe file name '\(name)' in \(Redaction.url(item.url))")
             }

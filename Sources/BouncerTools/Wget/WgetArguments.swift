@@ -229,27 +229,11 @@ public enum WgetArguments {
         var name = "index.html"
         if let slash = rest.firstIndex(of: "/"), let last = rest[slash...].split(separator: "/", omittingEmptySubsequences: false).last,
            !last.isEmpty, last != ".", last != ".." {
-            name = percentDecoded(String(last))
+            name = URLParts.percentDecoded(String(last))
         }
         if let query { name += "?" + query }
         // Never a path: a decoded "%2F" must not leave the directory.
         return name.replacingOccurrences(of: "/", with: "%2F")
     }
 
-    static func percentDecoded(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        let source = Array(text.utf8)
-        var i = 0
-        while i < source.count {
-            if source[i] == 0x25, i + 2 < source.count, let value = UInt8(String(decoding: source[(i + 1)...(i + 2)], as: UTF8.self), radix: 16),
-               value >= 0x20, value != 0x7f {
-                bytes.append(value)
-                i += 3
-            } else {
-                bytes.append(source[i])
-                i += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }

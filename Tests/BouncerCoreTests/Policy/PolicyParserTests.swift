@@ -104,11 +104,18 @@ import Testing
     }
 
     @Test func identityRegexpsAreAnchored() throws {
-        let matcher = try IdentityMatcher(pattern: "https://github\\.com/example/.*")
-        #expect(matcher.matches("https://github.com/example/app/.github/workflows/r.yml@refs/tags/v1"))
-        #expect(!matcher.matches("evil https://github.com/example/app"))
-        let issuer = try IdentityMatcher(pattern: "https://token\\.actions\\.githubusercontent\\.com")
-        #expect(!issuer.matches("https://token.actions.githubusercontent.com.evil.test"))
+        // The policy's regexps are the verifier's own matcher (there is no second, weaker one).
+        let dir = try Self.fixtureDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let policy = try parse(#"{"version": 1, "rules": [{"match": {"url": "https://x/*"}, "require": [{"sigstore": {"bundle": "{url}.sigstore.json", "identityRegexp": "https://github\\.com/example/.*", "issuerRegexp": "https://token\\.actions\\.githubusercontent\\.com"}}]}]}"#, in: dir)
+        guard case .sigstore(let spec)? = policy.rules.first?.require.first,
+              let matcher = spec.signer.identity, let issuer = spec.signer.issuer else {
+            Issue.record("no sigstore requirement with identity and issuer")
+            return
+        }
+        #expect(try matcher.matches("https://github.com/example/app/.github/workflows/r.yml@refs/tags/v1"))
+        #expect(try !matcher.matches("evil https://github.com/example/app"))
+        #expect(try !issuer.matches("https://token.actions.githubusercontent.com.evil.test"))
     }
 
     /// Each malformed policy → an error naming the JSON path and what is wrong.

@@ -22,7 +22,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func mutatedBundlesNeverTrapAndSignedFieldsNeverPass() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedBundlesNeverTrapAndSignedFieldsNeverPass() throws {
         guard let root = Corpus.rootOrNotice("BundleMutationTests") else { return }
         let dir = root.appendingPathComponent("sigstore-bundle/conformance__happy-path-v0.3")
         let original = [UInt8](try Data(contentsOf: dir.appendingPathComponent("bundle.sigstore.json")))

@@ -37,7 +37,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func thousandBundlesInProcess() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func thousandBundlesInProcess() throws {
         guard ProcessInfo.processInfo.environment["BOUNCER_BENCH"] == "1" else { return }
         guard Corpus.rootOrNotice("SigstoreThroughputTests") != nil else { return }
         let cases = try Self.prepared()

@@ -65,7 +65,7 @@ import BouncerTestSupport
         return found
     }
 
-    @Test func everyEntryOfEveryPassingBundleVerifies() {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func everyEntryOfEveryPassingBundleVerifies() {
         guard Corpus.rootOrNotice("LogEntryCorpusTests") != nil else { return }
         var counts = (entries: 0, sets: 0, proofs: 0)
         var kinds: Set<String> = []
@@ -85,7 +85,7 @@ import BouncerTestSupport
         #expect(kinds.isSuperset(of: ["hashedrekord 0.0.1", "hashedrekord 0.0.2", "dsse 0.0.1", "intoto 0.0.2"]))
     }
 
-    @Test func conformanceFailuresAreRefusedAtTheRightStep() {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func conformanceFailuresAreRefusedAtTheRightStep() {
         let expected: [(String, KeyPath<Outcome, String?>, String)] = [
             ("conformance__set-invalid-signature_fail", \.set, "tlog-set-signature-invalid"),
             ("conformance__invalid-inclusion-proof_fail", \.inclusion, "tlog-inclusion-root-mismatch"),
@@ -109,7 +109,7 @@ import BouncerTestSupport
     /// Every corpus case whose CLI refusal (CorpusRefusals, which the end-to-end
     /// corpus suites hold the CLI to) is a log-step code gets that same code
     /// from the step itself, on the same entry.
-    @Test func cliRefusalsAtALogStepAreTheStepsOwn() {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func cliRefusalsAtALogStepAreTheStepsOwn() {
         guard Corpus.rootOrNotice("LogEntryCorpusTests") != nil else { return }
         let steps: [String: KeyPath<Outcome, String?>] = [
             "tlog-set-signature-invalid": \.set, "tlog-inclusion-root-mismatch": \.inclusion, "tlog-body-mismatch": \.body,
@@ -132,7 +132,7 @@ import BouncerTestSupport
         #expect(!checked.isEmpty)
     }
 
-    @Test func entrySwappedFromAnotherBundleIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func entrySwappedFromAnotherBundleIsRefused() throws {
         // CVE-2022-36056: a genuine, logged entry of another signature.
         guard let victim = item("conformance__happy-path-v0.3"), let donor = item("conformance__happy-path-v0.2"),
               let expected = try Self.expectation(victim) else { return }
@@ -170,7 +170,7 @@ import BouncerTestSupport
         try SignedEntryTimestamp.verify(signedEntryTimestamp: set, canonicalizedBody: donor.body, integratedTime: time, logIndex: index, logID: logID, logs: endsNow)
     }
 
-    @Test func inclusionProofIsBoundToTheBody() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func inclusionProofIsBoundToTheBody() throws {
         guard let item = self.item("conformance__happy-path-v0.3"), let other = self.item("conformance__happy-path-v0.2"),
               let proof = item.proof else { return }
         let hashes = try (proof["hashes"] as? [Any] ?? []).map(LogFixture.b64)
@@ -189,7 +189,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func rekorV2DSSEShapeIsChecked() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func rekorV2DSSEShapeIsChecked() throws {
         // No corpus entry has kind dsse 0.0.2; build one from a real DSSE bundle.
         guard let item = self.item("conformance__rekor2-dsse-happy-path"), let expected = try Self.expectation(item),
               let envelope = item.bundle["dsseEnvelope"] as? [String: Any] else { return }
@@ -219,7 +219,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func kindVersionAndShapeErrors() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func kindVersionAndShapeErrors() throws {
         guard let item = self.item("conformance__happy-path-v0.3"), let expected = try Self.expectation(item) else { return }
         #expect(throws: TransparencyError.entryKindMismatch(expected: "dsse 0.0.1", found: "hashedrekord 0.0.1")) {
             try RekorEntryBody.check(canonicalizedBody: item.body, kind: "dsse", version: "0.0.1", expected: expected)

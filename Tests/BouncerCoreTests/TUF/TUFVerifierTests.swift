@@ -44,7 +44,7 @@ import BouncerTestSupport
     }
 
     /// Every corpus case gets its expected verdict (and the pass its sha256).
-    @Test func corpusCasesGetTheirVerdicts() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func corpusCasesGetTheirVerdicts() throws {
         guard Corpus.rootOrNotice("TUFVerifierTests.corpus") != nil else { return }
         let cases = Corpus.cases(format: "tuf")
         #expect(cases.count == 3)
@@ -67,7 +67,7 @@ import BouncerTestSupport
 
     /// A validly signed older root replayed as the next one: root 15 is signed
     /// by root 15's keys, so only "version exactly N+1" stops it.
-    @Test func aReplayedRootIsRefusedByItsVersion() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aReplayedRootIsRefusedByItsVersion() throws {
         guard let repo = production() else { return }
         let fifteen = try repo.root(15)
         #expect(throws: TUFError.rootVersion(file: "16.root.json", expected: 16, found: 15)) {
@@ -78,7 +78,7 @@ import BouncerTestSupport
         #expect(try TUFVerifier.verifyNextRoot(try repo.bytes("metadata/root_history/2.root.json"), file: "2.root.json", trusted: try repo.root(1)).version == 2)
     }
 
-    @Test func aLowerTimestampVersionIsARollbackNamingBothVersions() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aLowerTimestampVersionIsARollbackNamingBothVersions() throws {
         guard let repo = production() else { return }
         let root = try repo.root(15)
         let bytes = try repo.bytes("metadata/timestamp.json")
@@ -97,7 +97,7 @@ import BouncerTestSupport
         #expect(try TUFVerifier.verifyTimestamp(bytes, file: "timestamp.json", root: root, trusted: TUFTrustedVersions(timestamp: 762), at: Self.time).version == 762)
     }
 
-    @Test func expiryIsCheckedAtTheFixedTime() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func expiryIsCheckedAtTheFixedTime() throws {
         guard let repo = production() else { return }
         let bytes = try repo.bytes("metadata/timestamp.json")
         let after = try #require(RFC3339.parse("2026-08-28T19:25:56Z"))
@@ -107,7 +107,7 @@ import BouncerTestSupport
         #expect(throws: TUFError.self) { try TUFVerifier.checkNotExpired(try repo.root(15).envelope, at: try #require(RFC3339.parse("2026-12-01T00:00:00Z"))) }
     }
 
-    @Test func snapshotRollbackAndDelistingAreRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func snapshotRollbackAndDelistingAreRefused() throws {
         guard let repo = production() else { return }
         let root = try repo.root(15)
         let timestamp = try TUFVerifier.verifyTimestamp(try repo.bytes("metadata/timestamp.json"), file: "timestamp.json", root: root, trusted: .init(), at: Self.time)
@@ -140,7 +140,7 @@ import BouncerTestSupport
 
     /// Thresholds count distinct keyids: one signature repeated is one.
     /// Unknown keyids and unknown key types are skipped, not fatal.
-    @Test func thresholdsCountDistinctKeyids() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func thresholdsCountDistinctKeyids() throws {
         guard let repo = production() else { return }
         var object = try #require(try JSONSerialization.jsonObject(with: Data(try repo.bytes("metadata/timestamp.json"))) as? [String: Any])
         var signatures = try #require(object["signatures"] as? [[String: Any]])
@@ -175,7 +175,7 @@ import BouncerTestSupport
     /// Fast-forward recovery: a timestamp version pushed far ahead under old
     /// timestamp keys is forgotten once a root rotation replaces those keys;
     /// without a rotation the same state is a rollback.
-    @Test func fastForwardRecoveryAfterTimestampKeyRotation() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func fastForwardRecoveryAfterTimestampKeyRotation() throws {
         guard let repo = production() else { return }
         #expect(TUFVerifier.timestampOrSnapshotKeysChanged(from: try repo.root(1), to: try repo.root(2)))
         #expect(!TUFVerifier.timestampOrSnapshotKeysChanged(from: try repo.root(15), to: try repo.root(15)))
@@ -198,7 +198,7 @@ import BouncerTestSupport
     /// pattern ends in "/*" (the registry keys role in Sigstore's
     /// repository); its keys.json is listed only there, signed by the key
     /// the top-level targets delegate to. Names are read from the corpus.
-    @Test func aDelegatedTargetIsFoundThroughItsRole() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aDelegatedTargetIsFoundThroughItsRole() throws {
         guard let repo = production() else { return }
         let targets = try #require(try JSONSerialization.jsonObject(with: Data(try repo.bytes("metadata/targets.json"))) as? [String: Any])
         let signed = try #require(targets["signed"] as? [String: Any])
@@ -238,7 +238,7 @@ import BouncerTestSupport
     /// with a typed error or (when it only touched whitespace or the
     /// unsigned part in a harmless way) still verifies; none traps, and none
     /// that changes `signed` passes. Deterministic (the SplitMix of ArchiveFuzzTests), so a failure reproduces.
-    @Test func mutatedMetadataIsRefusedWithoutTrapping() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedMetadataIsRefusedWithoutTrapping() throws {
         guard let repo = production() else { return }
         let root = try repo.root(15)
         let original = try repo.bytes("metadata/timestamp.json")

@@ -73,7 +73,7 @@ import BouncerTestSupport
         (json(result)["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
     }
 
-    @Test func signedProvenancePassesAndTheReportShowsWhatWasProven() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func signedProvenancePassesAndTheReportShowsWhatWasProven() throws {
         let w = try Workspace()
         let env = try w.envelope(Self.statement(try w.sha256))
         let result = try BouncerProcess.run(["verify-attestation", "--bundle", env, "--key", w.path("pub.pem"),
@@ -124,7 +124,7 @@ import BouncerTestSupport
         #expect(other.status == 1 && reasonCodes(other) == ["attestation-subject"])
     }
 
-    @Test func nothingToVerifyIsNeverSuccess() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func nothingToVerifyIsNeverSuccess() throws {
         let w = try Workspace()
         for (name, text) in [("empty.json", ""), ("blank.json", " \n\n "), ("none.json", "{\"attestations\":[]}"),
                              ("garbage.jsonl", "not json\nstill not\n"), ("pep.json", "{\"version\":1,\"attestation_bundles\":[]}")] {
@@ -135,7 +135,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func usageErrorsAreExitTwo() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func usageErrorsAreExitTwo() throws {
         let w = try Workspace()
         let env = try w.envelope(Self.statement(try w.sha256))
         let cases: [[String]] = [
@@ -153,7 +153,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func aTimestampOnlyBundleUnderARootWithLogsSaysWhichRootItNeeds() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aTimestampOnlyBundleUnderARootWithLogsSaysWhichRootItNeeds() throws {
         guard let root = Corpus.rootOrNotice("VerifyAttestationCommandTests") else { return }
         let dir = root.appendingPathComponent("dsse/gh-cli__reusable-workflow")
         // DERIVED at test time: the real bundle as GitHub's private instance shapes it, TSA time and no log entry.
@@ -172,7 +172,7 @@ import BouncerTestSupport
         #expect(result.out.contains("only RFC 3161 timestamps") && result.out.contains("--trusted-root"), "\(result.out)")
     }
 
-    @Test func gitHubAttestationFromTheCorpusReportsLogIndexAndSource() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func gitHubAttestationFromTheCorpusReportsLogIndexAndSource() throws {
         guard let root = Corpus.rootOrNotice("VerifyAttestationCommandTests") else { return }
         let dir = root.appendingPathComponent("dsse/gh-cli__reusable-workflow")
         let base = ["verify-attestation", "--bundle", dir.appendingPathComponent("bundle.sigstore.json").path,
@@ -214,7 +214,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func verifyNpmOnATestSignedPackument() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func verifyNpmOnATestSignedPackument() throws {
         let w = try Workspace()
         let tarball = Array("npm tarball bytes".utf8)
         try w.write("pkg.tgz", tarball)
@@ -255,7 +255,7 @@ import BouncerTestSupport
                                        "--trusted-publisher", publisher, "--json", c.path(artifact)])
     }
 
-    @Test func gitHubAndGitLabPublishers() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func gitHubAndGitLabPublishers() throws {
         let cases: [(String, String, Int32)] = [
             ("pypi-attestations__pypi_attestations-0.0.19-provenance", "github:trailofbits/pypi-attestations/release.yml", 0),
             ("pypi-attestations__pypi_attestations-0.0.19-publish", "github:trailofbits/pypi-attestations/release.yml", 0),
@@ -282,7 +282,7 @@ import BouncerTestSupport
 /// verify-npm on the corpus's real npm attestations response: both
 /// attestations verify, and the package named must be the one attested.
 @Suite struct VerifyNpmAttestationsTests {
-    @Test func purlSourceRepoAndRegistryKey() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func purlSourceRepoAndRegistryKey() throws {
         guard let root = Corpus.rootOrNotice("VerifyNpmAttestationsTests") else { return }
         let dir = root.appendingPathComponent("npm-attestations/slsa-verifier__npm-gundam-visor-cli-v1-tag")
         func run(_ version: String, _ repo: String, keys: String = "npm-keys.json") throws -> ProcessResult {
@@ -325,7 +325,7 @@ import BouncerTestSupport
         try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
     }
 
-    @Test func jsonLinesNeedOneVerifiedBundleAndShowTheOthers() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func jsonLinesNeedOneVerifiedBundleAndShowTheOthers() throws {
         guard let root = Corpus.rootOrNotice("AttestationSetRulesTests") else { return }
         let dir = root.appendingPathComponent("dsse/gh-cli__reusable-workflow")
         let good = try object(dir.appendingPathComponent("bundle.sigstore.json"))
@@ -357,7 +357,7 @@ import BouncerTestSupport
         #expect(try run(allBad).status == 1)
     }
 
-    @Test func provenanceObjectsNeedEveryAttestation() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func provenanceObjectsNeedEveryAttestation() throws {
         guard let root = Corpus.rootOrNotice("AttestationSetRulesTests") else { return }
         let dir = root.appendingPathComponent("pep740/pypi-attestations__pypi_attestations-0.0.19-provenance")
         var provenance = try object(dir.appendingPathComponent("pypi_attestations-0.0.19.tar.gz.provenance"))

@@ -79,7 +79,7 @@ import BouncerTestSupport
 
     enum Refusal: CaseIterable { case wrongWorkflow, wrongRepository, wrongKind, notPEP740, tamperedArtifact, missing }
 
-    @Test(arguments: Refusal.allCases)
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)"), arguments: Refusal.allCases)
     func refusedWithASpecificReasonAndNoFile(_ refusal: Refusal) throws {
         guard let c = try Case("pypi-attestations__pypi_attestations-0.0.19-provenance", test: "refusedWithASpecificReasonAndNoFile") else { return }
         let f = try PolicyFixture("bouncer-pep740-refused")

@@ -43,7 +43,7 @@ import BouncerTestSupport
         return reasons.first?["code"] as? String
     }
 
-    @Test func happyPathReportsIdentityIssuerAndLogIndex() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func happyPathReportsIdentityIssuerAndLogIndex() throws {
         guard let f = try Self.fixture() else { return }
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let human = try f.run([])
@@ -65,7 +65,7 @@ import BouncerTestSupport
         #expect(byDigest.status == 0, "\(byDigest.err)")
     }
 
-    @Test func tamperedArtifactIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func tamperedArtifactIsRefused() throws {
         guard let f = try Self.fixture() else { return }
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let copy = f.dir.appendingPathComponent("artifact")
@@ -79,7 +79,7 @@ import BouncerTestSupport
         #expect(wrongDigest.status == 1)
     }
 
-    @Test func tamperedSignatureIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func tamperedSignatureIsRefused() throws {
         guard let f = try Self.fixture() else { return }
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let edited = try f.edited { object in
@@ -94,7 +94,7 @@ import BouncerTestSupport
         #expect(Self.reasonCode(result) == "sigstore-signature", "\(result.out)")
     }
 
-    @Test func wrongIdentityOrIssuerIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func wrongIdentityOrIssuerIsRefused() throws {
         guard let f = try Self.fixture() else { return }
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let identity = try f.run(["--json"], identity: Self.identity + "x")
@@ -114,7 +114,7 @@ import BouncerTestSupport
         #expect(whole.status == 0, "\(whole.err)")
     }
 
-    @Test func usageErrors() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func usageErrors() throws {
         guard let f = try Self.fixture() else { return }
         defer { try? FileManager.default.removeItem(at: f.dir) }
         // Keyless verification without an identity is a usage error, never a pass.
@@ -134,7 +134,7 @@ import BouncerTestSupport
         #expect(missingArtifact.status == 3)
     }
 
-    @Test func embeddedProductionRootVerifiesAProductionBundle() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func embeddedProductionRootVerifiesAProductionBundle() throws {
         guard let f = try Self.fixture() else { return }
         defer { try? FileManager.default.removeItem(at: f.dir) }
         // No --trusted-root: the embedded public-good root is used.
@@ -161,7 +161,7 @@ import BouncerTestSupport
     /// refused as tsa-untrusted). Under the embedded staging root, which lists
     /// that TSA, it is refused for what the case is about: the timestamp is
     /// later than the certificate's validity.
-    @Test func lateTimestampIsRefusedForItsTime() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func lateTimestampIsRefusedForItsTime() throws {
         guard let root = Corpus.rootOrNotice("VerifyBundleCommandTests") else { return }
         let c = try CorpusCase.load(root.appendingPathComponent("sigstore-bundle/sigstore-python__tsa-txt-late_timestamp"))
         let args = ["verify-bundle", "--bundle", c.path("bundle.sigstore.json"), "--certificate-identity", c.identity?.san ?? "",

@@ -84,7 +84,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func productionRepositoryOverHTTPPassesAndWritesTheSignedTarget() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func productionRepositoryOverHTTPPassesAndWritesTheSignedTarget() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let c = try CorpusCase.load(corpus.appendingPathComponent("tuf/root-signing__production-repo"))
         let repo = try Served("root-signing__production-repo", corpus: corpus)
@@ -121,7 +121,7 @@ import BouncerTestSupport
     /// persisted root 15, asks for 16.root.json and never looks at 2..5. The
     /// control run shows the same repository does roll back a client without
     /// that state: it ends on root 5 (expired, so refused).
-    @Test func aRepositoryFrozenAtAnOlderRootCannotRollTheRootBack() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aRepositoryFrozenAtAnOlderRootCannotRollTheRootBack() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let full = try Served("root-signing__production-repo", corpus: corpus)
         let frozen = try Served("root-signing__production-repo", corpus: corpus, roots: 1...5)
@@ -141,7 +141,7 @@ import BouncerTestSupport
 
     /// Root 15 served again as 16.root.json is validly signed by the trusted
     /// root's keys; only "version exactly N+1" refuses it.
-    @Test func aReplayedRootIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aReplayedRootIsRefused() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let repo = try Served("root-signing__production-repo", corpus: corpus, extra: ["16.root.json": "metadata/root_history/15.root.json"])
         let run = try Run(corpus: corpus)
@@ -158,7 +158,7 @@ import BouncerTestSupport
     /// a real run, with its timestamp version raised to 763 as if 763 had
     /// been verified then. The refusal itself is decided on the real, validly
     /// signed timestamp.json (762), which a client without state accepts.
-    @Test func aTimestampOlderThanTheOneSeenIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aTimestampOlderThanTheOneSeenIsRefused() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let repo = try Served("root-signing__production-repo", corpus: corpus)
         let run = try Run(corpus: corpus)
@@ -180,7 +180,7 @@ import BouncerTestSupport
         #expect(try String(contentsOf: stateFile, encoding: .utf8).contains("\"timestamp\" : 763"))
     }
 
-    @Test func aTamperedTargetIsRefusedAndNothingIsWritten() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aTamperedTargetIsRefusedAndNothingIsWritten() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let repo = try Served("root-signing__tampered-target_fail", corpus: corpus)
         let run = try Run(corpus: corpus)
@@ -191,7 +191,7 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: run.output))
     }
 
-    @Test func theCorpusLayoutOnDiskGetsEachVerdict() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func theCorpusLayoutOnDiskGetsEachVerdict() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         for dir in Corpus.cases(format: "tuf") {
             let c = try CorpusCase.load(dir)
@@ -207,7 +207,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func aMissingRootFileIsAUsageError() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aMissingRootFileIsAUsageError() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let run = try Run(corpus: corpus)
         defer { run.remove() }
@@ -217,7 +217,7 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: run.output))
     }
 
-    @Test func anUnreachableRepositoryIsATransportFailure() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func anUnreachableRepositoryIsATransportFailure() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         // A port that was just bound and closed: connection refused.
         let closed = try DirectoryHTTPServer(root: NSTemporaryDirectory())
@@ -231,7 +231,7 @@ import BouncerTestSupport
     }
 
     /// State another user could write protects nothing: refused as bad local configuration.
-    @Test func aGroupWritableStateDirectoryIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aGroupWritableStateDirectoryIsRefused() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let run = try Run(corpus: corpus)
         defer { run.remove() }
@@ -246,7 +246,7 @@ import BouncerTestSupport
     }
 
     /// timestamp.json is capped at 16 KiB: a server sending more is cut off and refused.
-    @Test func anOversizedTimestampIsRefused() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func anOversizedTimestampIsRefused() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let repo = try Served("root-signing__production-repo", corpus: corpus)
         let run = try Run(corpus: corpus)
@@ -260,7 +260,7 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: run.output))
     }
 
-    @Test func aMalformedNowIsAUsageError() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aMalformedNowIsAUsageError() throws {
         guard let corpus = Corpus.rootOrNotice("TUFTrustRootUpdateTests") else { return }
         let run = try Run(corpus: corpus)
         defer { run.remove() }

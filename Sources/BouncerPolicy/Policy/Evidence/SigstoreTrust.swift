@@ -31,17 +31,11 @@ enum SigstoreTrust {
             }
         }
         // The parser guarantees both for keyless rules; refuse rather than accept anyone if not.
-        guard let identity = signer.identity.map(matcher), let issuer = signer.issuer.map(matcher) else {
+        guard let identity = signer.identity, let issuer = signer.issuer else {
             return .failure(EvidenceProblem(code: .sigstoreSignerMissing, family: .configuration,
                                             message: "keyless evidence needs an identity and an issuer"))
         }
         return .success(.keyless(IdentityPolicy(identity: identity, issuer: issuer)))
-    }
-
-    /// Both matchers anchor the pattern: the whole value must match.
-    static func matcher(_ matcher: IdentityMatcher) -> IdentityPolicy.Matcher {
-        if let pattern = matcher.pattern { return .regex(pattern) }
-        return .exact(matcher.exact ?? "")
     }
 
     /// A verifier failure as a problem: trust material → configuration, anything else → evidence.

@@ -1,0 +1,64 @@
+/// URL pieces without Foundation's URL type (which rejects some real URLs):
+/// the one place every layer splits, matches and names URLs.
+public enum URLParts {
+    /// The URL with any `user:password@` removed (credentials never take part in matching).
+    public static func withoutCredentials(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + String(url[url.index(after: at)...])
+    }
+
+    /// The lower-cased host, without port or credentials.
+    public static func host(_ url: String) -> String? {
+        let clean = withoutCredentials(url)
+        guard let scheme = clean.range(of: "://") else { return nil }
+        let rest = clean[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            return String(authority[...close]).lowercased()
+        }
+        if let colon = authority.firstIndex(of: ":") { authority = authority[..<colon] }
+        return authority.isEmpty ? nil : authority.lowercased()
+    }
+
+    /// `{dir}` and `{file}`: the URL (query and fragment dropped) split at its last `/`.
+    public static func dirAndFile(_ url: String) -> (dir: String, file: String) {
+        var base = Substring(url)
+        if let end = base.firstIndex(where: { $0 == "?" || $0 == "#" }) { base = base[..<end] }
+        guard let scheme = base.range(of: "://"),
+              let slash = base[scheme.upperBound...].lastIndex(of: "/") else { return (String(base), "") }
+        return (String(base[..<slash]), String(base[base.index(after: slash)...]))
+    }
+
+    /// The URL's last path segment, undecoded (what `curl -O` uses), or nil when empty.
+    public static func lastSegment(of url: String) -> String? {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        guard let last = rest[slash...].split(separator: "/", omittingEmptySubsequences: false).last,
+              !last.isEmpty, last != ".", last != ".." else { return nil }
+        return String(last)
+    }
+
+    public static func percentDecoded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let source = Array(text.utf8)
+        var i = 0
+        while i < source.count {
+            if source[i] == 0x25, i + 2 < source.count, let value = UInt8(String(decoding: source[(i + 1)...(i + 2)], as: UTF8.self), radix: 16),
+               value >= 0x20, value != 0x7f {
+                bytes.append(value)
+                i += 3
+            } else {
+                bytes.append(source[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
