@@ -28,6 +28,7 @@ public struct BouncerCommand: ParsableCommand {
             LockCommand.self, CheckCommand.self, ExplainCommand.self,
             ShimsCommand.self,
             ExecCommand.self,
+            ServeCommand.self,
         ]
     )
 

@@ -25,6 +25,8 @@ static struct {
     CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
     CURLMsg *(*multi_info_read)(CURLM *, int *);
     CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
 } api;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -61,6 +63,8 @@ static void load(void) {
     RESOLVE(multi_poll, "curl_multi_poll");
     RESOLVE(multi_info_read, "curl_multi_info_read");
     RESOLVE(multi_setopt, "curl_multi_setopt");
+    RESOLVE(slist_append, "curl_slist_append");
+    RESOLVE(slist_free_all, "curl_slist_free_all");
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         return;
@@ -87,6 +91,11 @@ CURLMcode bouncer_curl_multi_poll(CURLM *multi, int timeout_ms) {
     return api.multi_poll(multi, NULL, 0, timeout_ms, NULL);
 }
 CURLMsg *bouncer_curl_multi_info_read(CURLM *multi, int *left) { return api.multi_info_read(multi, left); }
+
+struct curl_slist *bouncer_curl_slist_append(struct curl_slist *list, const char *value) {
+    return api.slist_append(list, value);
+}
+void bouncer_curl_slist_free_all(struct curl_slist *list) { api.slist_free_all(list); }
 
 CURLcode bouncer_curl_setopt_long(CURL *easy, CURLoption option, long value) {
     return api.easy_setopt(easy, option, value);

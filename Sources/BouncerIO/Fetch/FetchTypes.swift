@@ -8,11 +8,14 @@ public struct FetchRequest: Sendable {
     public var algorithms: [HashAlgorithm]
     /// Abort once the body exceeds this many bytes (nil: `FetchOptions.maxSize`).
     public var maxSize: UInt64?
+    /// Extra request headers ("Accept: ..."): the registry proxy asks an index for its JSON form.
+    public var headers: [String]
 
-    public init(url: String, algorithms: [HashAlgorithm] = [.sha256], maxSize: UInt64? = nil) {
+    public init(url: String, algorithms: [HashAlgorithm] = [.sha256], maxSize: UInt64? = nil, headers: [String] = []) {
         self.url = url
         self.algorithms = algorithms.contains(.sha256) ? algorithms : [.sha256] + algorithms
         self.maxSize = maxSize
+        self.headers = headers
     }
 }
 
@@ -53,6 +56,8 @@ public struct FetchedArtifact: Sendable {
     public let path: String
     public let size: UInt64
     public let digests: [HashAlgorithm: Digest]
+    /// The response's Content-Type (nil for file:// or when the server sent none).
+    public var contentType: String? = nil
 
     /// The sha256 digest (always computed).
     public var sha256: Digest {

@@ -22,6 +22,8 @@ final class Transfer {
     var downloaded: Int64 = 0
     var expected: Int64 = 0
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The request's extra headers; curl keeps a pointer to the list until the handle is cleaned up.
+    private var headerList: UnsafeMutablePointer<curl_slist>? = nil
 
     init(index: Int, request: FetchRequest, options: FetchOptions, store: Store) throws(FetchError) {
         self.index = index
@@ -75,6 +77,8 @@ final class Transfer {
         _ = bouncer_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(clamping: maxSize))
         _ = bouncer_curl_setopt_long(easy, CURLOPT_BUFFERSIZE, 512 * 1024)
         _ = bouncer_curl_setopt_string(easy, CURLOPT_USERAGENT, "bouncer/\(BouncerCoreVersion.string)")
+        for header in request.headers { headerList = bouncer_curl_slist_append(headerList, header) }
+        if headerList != nil { _ = bouncer_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList) }
         _ = bouncer_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, this)
         _ = bouncer_curl_setopt_write_function(easy) { data, size, count, userdata in
             guard let data, let userdata else { return 0 }
@@ -115,8 +119,11 @@ final class Transfer {
                 var effective: UnsafePointer<CChar>? = nil
                 _ = bouncer_curl_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
                 let effectiveURL = effective.map { String(cString: $0) } ?? url
-                return .success(FetchedArtifact(url: url, effectiveURL: effectiveURL, path: path,
-                                                size: size, digests: digests))
+                var contentType: UnsafePointer<CChar>? = nil
+                _ = bouncer_curl_getinfo_string(easy, CURLINFO_CONTENT_TYPE, &contentType)
+                var artifact = FetchedArtifact(url: url, effectiveURL: effectiveURL, path: path, size: size, digests: digests)
+                artifact.contentType = contentType.map { String(cString: $0) }
+                return .success(artifact)
             } catch {
                 return .failure(.io(error.description))
             }
@@ -175,6 +182,7 @@ final class Transfer {
     func close(keepFile: Bool) {
         writer.stop()
         bouncer_curl_easy_cleanup(easy)
+        if headerList != nil { bouncer_curl_slist_free_all(headerList) }
         Glibc.close(fd)
         if !keepFile { unlink(path) }
         errorBuffer.deallocate()
