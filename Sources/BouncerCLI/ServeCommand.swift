@@ -9,7 +9,7 @@ import BouncerTools
 /// The flags of `bouncer serve`, parsed both here (for `--help` and usage
 /// errors) and by the `bouncer-serve` binary that does the work.
 public struct ServeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Address to listen on (default 127.0.0.1:0, a free port).", valueName: "HOST:PORT"))
+    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "HOST:PORT"))
     public var listen: String = "127.0.0.1:0"
 
     @Option(help: ArgumentHelp("The policy (default: BOUNCER_POLICY, else the nearest policy.json).", valueName: "FILE"))
