@@ -241,6 +241,19 @@ import BouncerTestSupport
         }
     }
 
+    /// Under CI=true the lock is frozen, as for the shims: a file not yet pinned is refused (403), nothing is pinned.
+    @Test func ciFreezesTheLock() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"],
+                                     environment: ["CI": "true"])
+        let refused = try CurlGet.run(serve.base + "/pypi/files/beta/beta-2.0-py3-none-any.whl")
+        #expect(refused.status == 403)
+        #expect(refused.text.contains("frozen"), "\(refused.text)")
+        #expect(!FileManager.default.fileExists(atPath: serve.lockfile.path))
+        #expect(try serve.stop().status == 0)
+    }
+
     /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
     @Test func uvInstallsThroughTheProxy() throws {
         defer { try? FileManager.default.removeItem(at: root) }
@@ -284,7 +297,13 @@ import BouncerTestSupport
         let lock = try ServeFixtures.lockEntries(serve.lockfile)
         let pinned = lock["pypi:six@1.16.0"]?["sha256"] as? String
         #expect(pinned?.count == 64)
-        // The pin is the digest of the wheel pip itself would have been given (asked of pip, not of Bouncer).
+        // The pin is the digest of the wheel pip downloads from its configured index directly (not through Bouncer).
+        let direct = root.appendingPathComponent("direct")
+        let downloaded = try BouncerProcess.runProgram("/usr/bin/env", ["-u", "PIP_FIND_LINKS", "PIP_CONFIG_FILE=/dev/null", python, "-m", "pip", "download",
+                                                                        "--no-deps", "--no-cache-dir", "--only-binary", ":all:", "-d", direct.path, "six==1.16.0"])
+        #expect(downloaded.status == 0, "\(downloaded.err)")
+        let wheel = (try? FileManager.default.contentsOfDirectory(atPath: direct.path))?.first { $0.hasSuffix(".whl") }
+        #expect(try wheel.map { try ServeFixtures.sha256(direct.appendingPathComponent($0)) } == pinned)
         let version = try BouncerProcess.runProgram(python, ["-c", "import six; print(six.__version__)"])
         #expect(version.out.trimmingCharacters(in: .whitespacesAndNewlines) == "1.16.0")
         #expect(try serve.stop().status == 0)
