@@ -6,10 +6,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bouncer", targets: ["bouncer"]),
-        
+        .executable(name: "bouncer-serve", targets: ["bouncer-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Only bouncer-serve links NIO: the `bouncer` binary every shim runs stays small and fast to start.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: - C libraries (system) and their small shims
@@ -78,6 +80,20 @@ let package = Package(
             ],
             path: "Sources/BouncerCLI"),
         .executableTarget(name: "bouncer", dependencies: ["BouncerCLI"], path: "Sources/bouncer"),
+        // The verifying registry proxy (`bouncer serve` execs `bouncer-serve` found next to `bouncer`).
+        .target(
+            name: "BouncerServe",
+            dependencies: [
+                "BouncerBase", "BouncerIO", "BouncerPolicy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/BouncerServe"),
+        .executableTarget(
+            name: "bouncer-serve",
+            dependencies: ["BouncerServe", "BouncerCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/bouncer-serve"),
 
         // MARK: - Test support and tests
 
@@ -86,7 +102,7 @@ let package = Package(
             name: "BouncerCoreTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerTestSupport"],
             path: "Tests/BouncerCoreTests"),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerCLI", "BouncerTestSupport", "bouncer"],
+            name: "EndToEndTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerCLI", "BouncerTestSupport", "bouncer", "bouncer-serve"],
             path: "Tests/EndToEndTests"),
     ]
 )

@@ -38,3 +38,7 @@ fi
 if ! python3 -c 'import jsonschema' 2>/dev/null; then
   python3 -m pip install --quiet jsonschema || echo "install-deps: could not pip install jsonschema; the schema test will skip" >&2
 fi
+# uv: a second real client for `bouncer serve` (the serve tests skip it when absent).
+if ! command -v uv >/dev/null 2>&1; then
+  python3 -m pip install --quiet uv || echo "install-deps: could not pip install uv; the uv test of bouncer serve will skip" >&2
+fi

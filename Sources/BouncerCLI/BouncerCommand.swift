@@ -29,6 +29,7 @@ public struct BouncerCommand: ParsableCommand {
             LockCommand.self, CheckCommand.self, ExplainCommand.self,
             ShimsCommand.self,
             ExecCommand.self,
+            ServeCommand.self,
         ]
     )
 

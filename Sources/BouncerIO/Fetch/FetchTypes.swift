@@ -77,6 +77,9 @@ public struct FetchedArtifact: Sendable {
         self.digests = digests
     }
 
+    /// The response's Content-Type (nil for file:// or when the server sent none).
+    public var contentType: String? { header("content-type") }
+
     /// The first value of a response header (name case-insensitive).
     public func header(_ name: String) -> String? {
         let wanted = name.lowercased()

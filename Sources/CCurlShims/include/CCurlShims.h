@@ -26,6 +26,10 @@ typedef size_t (*bouncer_curl_write_cb)(char *data, size_t size, size_t nmemb, v
 typedef int (*bouncer_curl_xferinfo_cb)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                         curl_off_t ultotal, curl_off_t ulnow);
 
+/// Request headers (curl_slist); free the list after the transfer ends.
+struct curl_slist *bouncer_curl_slist_append(struct curl_slist *list, const char *value);
+void bouncer_curl_slist_free_all(struct curl_slist *list);
+
 CURLcode bouncer_curl_setopt_long(CURL *easy, CURLoption option, long value);
 CURLcode bouncer_curl_setopt_off(CURL *easy, CURLoption option, curl_off_t value);
 CURLcode bouncer_curl_setopt_string(CURL *easy, CURLoption option, const char *value);
@@ -42,7 +46,4 @@ CURLcode bouncer_curl_getinfo_string(CURL *easy, CURLINFO info, const char **val
 CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
 
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
-
-struct curl_slist *bouncer_curl_slist_append(struct curl_slist *list, const char *header);
-void bouncer_curl_slist_free_all(struct curl_slist *list);
 #endif

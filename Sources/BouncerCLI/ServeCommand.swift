@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerTools
+
+/// The flags of `bouncer serve`, parsed both here (for `--help` and usage
+/// errors) and by the `bouncer-serve` binary that does the work.
+public struct ServeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "HOST:PORT"))
+    public var listen: String = "127.0.0.1:0"
+
+    @Option(help: ArgumentHelp("The policy (default: BOUNCER_POLICY, else the nearest policy.json).", valueName: "FILE"))
+    public var policy: String?
+
+    @Option(name: .customLong("pypi-upstream"),
+            help: ArgumentHelp("The simple index served under /pypi/simple/ (default: pip's own configured index).", valueName: "URL"))
+    public var pypiUpstream: String?
+
+    @Option(name: .customLong("npm-upstream"),
+            help: ArgumentHelp("The registry served under /npm/ (default: npm's configured registry).", valueName: "URL"))
+    public var npmUpstream: String?
+
+    @Option(name: .customLong("ready-file"),
+            help: ArgumentHelp("When listening, write the base URL (http://HOST:PORT) to this file.", valueName: "FILE"))
+    public var readyFile: String?
+
+    @Flag(help: "Log refusals and errors only, not every verified artifact.")
+    public var quiet = false
+
+    public init() {}
+
+    /// The same flags, spelled out again for the `bouncer-serve` binary.
+    public var argumentList: [String] {
+        var out = ["--listen", listen]
+        if let policy { out += ["--policy", policy] }
+        if let pypiUpstream { out += ["--pypi-upstream", pypiUpstream] }
+        if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
+        if let readyFile { out += ["--ready-file", readyFile] }
+        if quiet { out.append("--quiet") }
+        return out
+    }
+}
+
+public let serveDiscussion = """
+    A verifying registry proxy. BASE/pypi/simple/ is a PEP 503 (HTML) and PEP 691 (JSON) \
+    simple index over --pypi-upstream; BASE/npm/ is an npm registry over --npm-upstream. \
+    Every file and tarball link points back at the proxy, and a file request is fetched, \
+    verified under the policy and pinned in the lock exactly as the shims do (frozen under \
+    CI=true) before any byte is sent; a refusal is HTTP 403 with a one-line reason (also on \
+    stderr), an unreachable upstream 502. Yanked files, and sdists in enforce mode, are left \
+    out of the index pages. When ready, the base URL is written to --ready-file and said on \
+    stderr; SIGTERM or SIGINT stops it (exit 0).
+
+    Point the clients at it: PIP_INDEX_URL=BASE/pypi/simple/, UV_DEFAULT_INDEX=BASE/pypi/simple/, \
+    npm_config_registry=BASE/npm/.
+    """
+
+/// `bouncer serve`: runs `bouncer-serve` from the same directory as this
+/// binary, so `bouncer` itself (started by every shim) never links SwiftNIO.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the verifying registry proxy for pip, uv and npm.",
+        discussion: serveDiscussion)
+
+    @OptionGroup var options: ServeOptions
+
+    func run() throws {
+        guard let bouncer = ShimDispatch.currentExecutable() else {
+            throw BouncerError.io("cannot tell where this bouncer binary is (/proc/self/exe)")
+        }
+        let server = Filesystem.split(bouncer).directory + "/bouncer-serve"
+        guard access(server, X_OK) == 0 else {
+            throw BouncerError(.configuration, code: "serve-missing",
+                               "\(server) is missing or not executable: bouncer serve needs the bouncer-serve binary installed beside bouncer")
+        }
+        Console.flush()
+        let argv = (["bouncer-serve"] + options.argumentList).map { strdup($0) } + [nil]
+        execv(server, argv)
+        throw BouncerError(.configuration, code: "exec-failed", "cannot run \(server): \(String(cString: strerror(errno)))")
+    }
+}

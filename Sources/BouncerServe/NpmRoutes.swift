@@ -1,0 +1,181 @@
+import Foundation
+import NIOHTTP1
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// Where a tarball the proxy offers really comes from, and what the packument says it is.
+struct NpmTarball: Sendable {
+    var version: String
+    var url: String
+    var integrity: String?
+}
+
+/// `BASE/npm/<name>` (full or abbreviated packument), `BASE/npm/<name>/-/<file>.tgz`,
+/// and the registry's `-/npm/v1/keys`, attestations and ping.
+extension RegistryProxy {
+    static let abbreviatedType = "application/vnd.npm.install-v1+json"
+
+    func npm(_ segments: [String], rawSegments: [String], accept: String?, base: String) async -> Reply {
+        guard let upstream = settings.npmUpstream else {
+            return .text(.badGateway, "no npm upstream: npm names no registry here; start bouncer serve with --npm-upstream URL")
+        }
+        if segments.first == "-" { return await npmSpecial(Array(segments.dropFirst()), upstream: upstream) }
+        if segments.count >= 3, segments[segments.count - 2] == "-" {
+            let name = segments[..<(segments.count - 2)].joined(separator: "/")
+            guard let last = segments.last, Self.isValidNpmName(name), FileNames.isSafe(last) else {
+                return .text(.notFound, "not a valid package tarball path")
+            }
+            return await npmTarball(name: name, file: last, upstream: upstream)
+        }
+        let name: String
+        if segments.count == 1 {
+            name = segments[0]
+        } else if segments.count == 2, segments[0].hasPrefix("@") {
+            name = segments[0] + "/" + segments[1]
+        } else {
+            return .text(.notFound, "not found: the proxy serves packuments (/npm/NAME) and their tarballs")
+        }
+        guard Self.isValidNpmName(name) else { return .text(.notFound, "not a valid package name: \(name)") }
+        return await npmPackument(name, upstream: upstream, accept: accept, base: base)
+    }
+
+    /// `name` or `@scope/name`, in the characters npm allows (nothing that could walk a path).
+    static func isValidNpmName(_ name: String) -> Bool {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        func plain(_ part: Substring) -> Bool {
+            guard let first = part.first, first != ".", first != "_", part.count <= 214 else { return false }
+            return part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }
+        }
+        switch parts.count {
+        case 1: return plain(parts[0])
+        case 2: return parts[0].hasPrefix("@") && plain(parts[0].dropFirst()) && plain(parts[1])
+        default: return false
+        }
+    }
+
+    /// The name as the registry spells it in a packument URL (`@scope%2fname`).
+    static func upstreamName(_ name: String) -> String {
+        name.split(separator: "/").map { PathCoding.encode(String($0)) }.joined(separator: "%2f")
+    }
+
+    private func npmPackument(_ name: String, upstream: String, accept: String?, base: String) async -> Reply {
+        let wantsAbbreviated = accept?.contains(Self.abbreviatedType) ?? false
+        switch await packument(name, upstream: upstream, abbreviated: wantsAbbreviated) {
+        case .failure(let failure):
+            if failure.status != 404 { log.error("\(failure.status) npm:\(name): \(failure.reason)") }
+            return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
+        case .success(let (document, type)):
+            let rewritten = rewrite(document, name: name, base: base)
+            return .bytes(status: .ok, type: type, body: rewritten.serialized(), headers: [("Vary", "Accept")])
+        }
+    }
+
+    /// Reads a packument from upstream (always fresh) and remembers its tarballs.
+    func packument(_ name: String, upstream: String, abbreviated: Bool) async -> Result<(JSON, String), UpstreamFailure> {
+        let url = upstream + Self.upstreamName(name)
+        let accept = abbreviated ? "\(Self.abbreviatedType); q=1.0, application/json; q=0.8, */*" : "application/json"
+        let client = self.upstream
+        guard let fetched = await blocking({ client.document(url, accept: accept) }) else {
+            return .failure(UpstreamFailure(status: 503, reason: "the proxy is stopping"))
+        }
+        switch fetched {
+        case .failure(let failure):
+            return .failure(failure)
+        case .success(let document):
+            let json: JSON
+            do { json = try JSON.parse(document.bytes, maxDepth: 128) } catch {
+                return .failure(UpstreamFailure(status: 502, reason: "upstream packument \(Redaction.url(url)): \(error)"))
+            }
+            guard case .object = json, case .string(let declared)? = json["name"], declared == name else {
+                return .failure(UpstreamFailure(status: 502, reason: "upstream packument \(Redaction.url(url)) is not the packument of \(name)"))
+            }
+            npmTarballs.set(name, Self.tarballs(json))
+            let type = (document.contentType?.contains(Self.abbreviatedType) ?? false) ? Self.abbreviatedType : "application/json"
+            return .success((json, type))
+        }
+    }
+
+    /// Tarball file name → where it comes from, for every version with a tarball.
+    static func tarballs(_ packument: JSON) -> [String: NpmTarball] {
+        guard case .object(let versions)? = packument["versions"] else { return [:] }
+        var out: [String: NpmTarball] = [:]
+        for (version, manifest) in versions {
+            guard case .string(let url)? = manifest["dist"]?["tarball"], let file = url.split(separator: "/").last else { continue }
+            var integrity: String? = nil
+            if case .string(let sri)? = manifest["dist"]?["integrity"] { integrity = sri }
+            out[String(file)] = NpmTarball(version: version, url: url, integrity: integrity)
+        }
+        return out
+    }
+
+    /// Tarball and attestation URLs pointed at the proxy; nothing else changes.
+    func rewrite(_ packument: JSON, name: String, base: String) -> JSON {
+        guard case .object(var root) = packument, case .object(var versions)? = root["versions"] else { return packument }
+        for (version, manifest) in versions {
+            guard case .object(var fields) = manifest, case .object(var dist)? = fields["dist"] else { continue }
+            if case .string(let url)? = dist["tarball"], let file = url.split(separator: "/").last, FileNames.isSafe(String(file)) {
+                dist["tarball"] = .string(base + "/npm/" + name + "/-/" + String(file))
+            }
+            if case .object(var attestations)? = dist["attestations"], attestations["url"] != nil {
+                attestations["url"] = .string(base + "/npm/-/npm/v1/attestations/" + Self.upstreamName(name) + "@" + PathCoding.encode(version))
+                dist["attestations"] = .object(attestations)
+            }
+            fields["dist"] = .object(dist)
+            versions[version] = .object(fields)
+        }
+        root["versions"] = .object(versions)
+        return .object(root)
+    }
+
+    private func npmTarball(name: String, file: String, upstream: String) async -> Reply {
+        var known = npmTarballs.get(name)?[file]
+        if known == nil {
+            switch await packument(name, upstream: upstream, abbreviated: true) {
+            case .success: known = npmTarballs.get(name)?[file]
+            case .failure(let failure): return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
+            }
+        }
+        guard let tarball = known else { return .text(.notFound, "\(file) is not a tarball of any version of \(name) upstream") }
+        var claimed: [Digest] = []
+        if let integrity = tarball.integrity, let parsed = try? SubresourceIntegrity(parsing: integrity) { claimed = parsed.strongest }
+        let request = ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed)
+        return respond(await gate.verify(request), type: "application/octet-stream")
+    }
+
+    /// The registry endpoints npm calls besides packuments and tarballs.
+    private func npmSpecial(_ segments: [String], upstream: String) async -> Reply {
+        if segments == ["ping"] { return .bytes(status: .ok, type: "application/json", body: Array("{}".utf8)) }
+        guard segments.count >= 3, segments[0] == "npm", segments[1] == "v1" else {
+            return .text(.notFound, "not served by bouncer serve")
+        }
+        let upstreamPath: String
+        switch segments[2] {
+        case "keys" where segments.count == 3:
+            upstreamPath = "-/npm/v1/keys"
+        case "attestations" where segments.count >= 4:
+            // The spec is NAME@VERSION, the name possibly scoped (@scope/name, %2f-encoded or not).
+            let spec = segments[3...].joined(separator: "/")
+            guard let at = spec.lastIndex(of: "@"), at != spec.startIndex,
+                  Self.isValidNpmName(String(spec[..<at])) else { return .text(.notFound, "not a valid attestation request") }
+            upstreamPath = "-/npm/v1/attestations/" + Self.upstreamName(String(spec[..<at])) + "@" + PathCoding.encode(String(spec[spec.index(after: at)...]))
+        default:
+            // Audit (security advisories) and the rest are not answered: npm carries on without them.
+            return .text(.notFound, "not served by bouncer serve")
+        }
+        let client = self.upstream
+        let url = upstream + upstreamPath
+        guard let fetched = await blocking({ client.document(url, accept: "application/json") }) else {
+            return .text(.serviceUnavailable, "the proxy is stopping")
+        }
+        switch fetched {
+        case .failure(let failure): return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
+        case .success(let document):
+            // Passed on only if it is JSON (the strict reader), unchanged.
+            guard (try? JSON.parse(document.bytes, maxDepth: 128)) != nil else {
+                return .text(.badGateway, "upstream \(Redaction.url(url)) did not answer JSON")
+            }
+            return .bytes(status: .ok, type: "application/json", body: document.bytes)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+
+/// What `bouncer serve` was asked to do.
+public struct ServeSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var policy: Policy
+    /// nil: the upstream could not be determined; its routes answer 502 saying so.
+    public var pypiUpstream: String?
+    public var npmUpstream: String?
+    public var quiet: Bool
+    public var guardOptions: GuardOptions
+    public var fetchOptions: FetchOptions
+    public var store: Store
+    /// Threads that run guard evaluations and upstream reads (they block on libcurl).
+    public var workers: Int = 16
+
+    public init(host: String, port: Int, policy: Policy, pypiUpstream: String?, npmUpstream: String?, quiet: Bool,
+                guardOptions: GuardOptions, fetchOptions: FetchOptions, store: Store) {
+        self.host = host
+        self.port = port
+        self.policy = policy
+        self.pypiUpstream = pypiUpstream.map(Self.withSlash)
+        self.npmUpstream = npmUpstream.map(Self.withSlash)
+        self.quiet = quiet
+        self.guardOptions = guardOptions
+        self.fetchOptions = fetchOptions
+        self.store = store
+    }
+
+    static func withSlash(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
+}
+
+/// An HTTP response the handlers produce: a small body in memory, or an
+/// open descriptor on verified bytes streamed from disk.
+enum Reply: Sendable {
+    case bytes(status: HTTPResponseStatus, type: String, body: [UInt8], headers: [(String, String)] = [])
+    case file(fd: Int32, size: UInt64, type: String)
+
+    static func text(_ status: HTTPResponseStatus, _ line: String) -> Reply {
+        // One line: a refusal's reason never spills over into what a client might parse as more.
+        let single = line.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        return .bytes(status: status, type: "text/plain; charset=utf-8", body: Array((single + "\n").utf8))
+    }
+}
+
+/// The verifying registry proxy (design.md, "The verifying registry proxy").
+public final class RegistryProxy: Sendable {
+    let settings: ServeSettings
+    let pool: NIOThreadPool
+    let gate: ArtifactGate
+    let upstream: UpstreamClient
+    let pypiPages = RecentDocuments<ProjectPage>()
+    let npmTarballs = RecentDocuments<[String: NpmTarball]>()
+    let log: ServeLog
+
+    public init(settings: ServeSettings) {
+        self.settings = settings
+        let pool = NIOThreadPool(numberOfThreads: settings.workers)
+        pool.start()
+        self.pool = pool
+        var fetchOptions = settings.fetchOptions
+        fetchOptions.progress = false
+        upstream = UpstreamClient(store: settings.store, options: fetchOptions)
+        let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
+        gate = ArtifactGate(pool: pool) {
+            PolicyGuard(policy: policy, fetcher: Fetcher(store: store, options: options), options: guardOptions)
+        }
+        log = ServeLog(quiet: settings.quiet)
+    }
+
+    /// Binds, calls `ready` with the base URL, and serves until the task is cancelled.
+    public func run(ready: @Sendable (String) -> Void) async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: settings.host, port: settings.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let port = server.channel.localAddress?.port ?? settings.port
+        let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+        let base = "http://\(host):\(port)"
+        ready(base)
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { inbound in
+                for try await connection in inbound {
+                    group.addTask { await self.serve(connection, base: base) }
+                }
+            }
+        }
+    }
+
+    public func shutdown() {
+        pool.shutdownGracefully { _ in }
+    }
+
+    // MARK: - HTTP
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, base: String) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead? = nil
+            for try await part in inbound {
+                switch part {
+                case .head(let received): head = received
+                case .body: continue // request bodies (npm audit's POST) are not read
+                case .end:
+                    guard let request = head else { continue }
+                    head = nil
+                    let reply = await self.route(request, base: self.base(for: request, fallback: base))
+                    try await self.send(reply, for: request, to: outbound)
+                    if !request.isKeepAlive { return }
+                }
+            }
+        }
+    }
+
+    /// The base URL the client used (links must work for whoever reached us,
+    /// e.g. a shared service on 0.0.0.0); the listening address when the Host header is unusable.
+    private func base(for request: HTTPRequestHead, fallback: String) -> String {
+        guard let host = request.headers.first(name: "host"), !host.isEmpty, host.count <= 255,
+              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }) else { return fallback }
+        return "http://" + host
+    }
+
+    private func send(_ reply: Reply, for request: HTTPRequestHead,
+                      to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Connection", value: request.isKeepAlive ? "keep-alive" : "close")
+        let headOnly = request.method == .HEAD
+        switch reply {
+        case .bytes(let status, let type, let body, let extra):
+            headers.add(name: "Content-Type", value: type)
+            headers.add(name: "Content-Length", value: String(body.count))
+            for (name, value) in extra { headers.add(name: name, value: value) }
+            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
+            if !headOnly && !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+        case .file(let fd, let size, let type):
+            defer { close(fd) }
+            headers.add(name: "Content-Type", value: type)
+            headers.add(name: "Content-Length", value: String(size))
+            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers)))
+            if !headOnly {
+                // Streamed from the verified file in chunks; the writer's back-pressure keeps
+                // memory flat however large the artifact. A client gone mid-way ends it here.
+                var offset: UInt64 = 0
+                var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+                while offset < size {
+                    let wanted = Int(min(UInt64(chunk.count), size - offset))
+                    let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(offset)) }
+                    guard count > 0 else { throw UpstreamFailure(status: 500, reason: "short read of the verified file") }
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk[0..<count]))))
+                    offset += UInt64(count)
+                }
+            }
+            try await outbound.write(.end(nil))
+        }
+    }
+
+    // MARK: - Routing
+
+    func route(_ request: HTTPRequestHead, base: String) async -> Reply {
+        guard request.method == .GET || request.method == .HEAD else {
+            if request.method == .POST, request.uri.hasPrefix("/npm/-/npm/v1/security/") {
+                return .text(.notFound, "npm audit is not answered by bouncer serve")
+            }
+            return .text(.methodNotAllowed, "only GET and HEAD are served")
+        }
+        let path = request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let raw = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var segments: [String] = []
+        for item in raw {
+            guard let decoded = PathCoding.decode(item) else { return .text(.badRequest, "malformed percent-encoding in the path") }
+            segments.append(decoded)
+        }
+        let trailingSlash = path.hasSuffix("/") && segments.count > 0
+        if trailingSlash { segments.removeLast() }
+        let accept = request.headers[canonicalForm: "accept"].joined(separator: ", ")
+        switch segments.first {
+        case "pypi"?:
+            return await pypi(Array(segments.dropFirst()), accept: accept.isEmpty ? nil : accept, base: base)
+        case "npm"?:
+            return await npm(Array(segments.dropFirst()), rawSegments: raw.dropFirst().map(String.init),
+                             accept: accept.isEmpty ? nil : accept, base: base)
+        case nil, ""?:
+            return .text(.ok, "bouncer serve: \(base)/pypi/simple/ (pip, uv), \(base)/npm/ (npm)")
+        default:
+            return .text(.notFound, "not found: the proxy serves /pypi/simple/ and /npm/")
+        }
+    }
+
+    /// Runs blocking work (libcurl reads) on the worker threads.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
+        try? await pool.runIfActive(body)
+    }
+}
+
+/// One line per event on stderr; refusals always, verified artifacts unless --quiet.
+final class ServeLog: Sendable {
+    let quiet: Bool
+    private let lock = NSLock()
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func info(_ line: String) {
+        if !quiet { write(line) }
+    }
+
+    func error(_ line: String) { write(line) }
+
+    private func write(_ line: String) {
+        let text = "bouncer serve: " + line.replacingOccurrences(of: "\n", with: " ") + "\n"
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,472 @@
+import Foundation
+import BouncerBase
+
+/// One file of a project page, as the upstream index describes it
+/// (PEP 503 anchors or PEP 691 JSON, with PEP 700 and PEP 714 fields).
+struct IndexFile: Sendable, Equatable {
+    var filename: String
+    /// Absolute upstream URL, without the fragment.
+    var url: String
+    /// Algorithm name (lowercase) → hex digest.
+    var hashes: [String: String]
+    var requiresPython: String?
+    /// nil: not yanked; "" yanked without a reason.
+    var yanked: String?
+    /// PEP 658/714: the digests of `url + ".metadata"`; nil when none is offered
+    /// (an offer without a digest cannot be verified and counts as none).
+    var coreMetadata: [String: String]?
+    var gpgSig: Bool?
+    var size: Int64?
+    var uploadTime: String?
+
+    var isWheel: Bool { filename.lowercased().hasSuffix(".whl") }
+}
+
+/// A project page: the upstream's files and the API version it spoke.
+struct ProjectPage: Sendable {
+    var name: String
+    var files: [IndexFile]
+    /// PEP 700 fields (size, upload-time, versions) are carried only when upstream gave them.
+    var hasPEP700: Bool
+}
+
+enum SimpleIndexError: Error, CustomStringConvertible {
+    case malformed(String)
+    var description: String {
+        switch self { case .malformed(let why): "malformed simple index page: \(why)" }
+    }
+}
+
+/// Reading upstream pages.
+enum SimpleIndexParser {
+    /// Parses a project page in whichever form upstream answered.
+    static func project(_ bytes: [UInt8], contentType: String?, pageURL: String, name: String) throws -> ProjectPage {
+        if isJSON(contentType, bytes) { return try projectJSON(bytes, pageURL: pageURL, name: name) }
+        return projectHTML(bytes, pageURL: pageURL, name: name)
+    }
+
+    /// Project names of the root page.
+    static func projects(_ bytes: [UInt8], contentType: String?) throws -> [String] {
+        if isJSON(contentType, bytes) {
+            let root: JSON
+            do { root = try JSON.parse(bytes) } catch { throw SimpleIndexError.malformed("\(error)") }
+            guard case .array(let projects)? = root["projects"] else { throw SimpleIndexError.malformed("no \"projects\" array") }
+            return projects.compactMap { if case .string(let name)? = $0["name"] { return name } else { return nil } }
+        }
+        return HTMLAnchors.scan(bytes).map(\.text)
+    }
+
+    static func isJSON(_ contentType: String?, _ bytes: [UInt8]) -> Bool {
+        if let type = contentType?.lowercased() { return type.contains("json") }
+        return bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{")
+    }
+
+    static func projectJSON(_ bytes: [UInt8], pageURL: String, name: String) throws -> ProjectPage {
+        let root: JSON
+        do { root = try JSON.parse(bytes) } catch { throw SimpleIndexError.malformed("\(error)") }
+        guard case .array(let entries)? = root["files"] else { throw SimpleIndexError.malformed("no \"files\" array") }
+        var apiVersion = "1.0"
+        if case .string(let version)? = root["meta"]?["api-version"] { apiVersion = version }
+        var files: [IndexFile] = []
+        for entry in entries {
+            guard case .string(let filename)? = entry["filename"], case .string(let href)? = entry["url"],
+                  let absolute = resolve(href, against: pageURL) else { continue }
+            var file = IndexFile(filename: filename, url: absolute.url, hashes: [:])
+            if case .object(let hashes)? = entry["hashes"] {
+                for (algorithm, value) in hashes { if case .string(let hex) = value { file.hashes[algorithm.lowercased()] = hex.lowercased() } }
+            }
+            if case .string(let requires)? = entry["requires-python"] { file.requiresPython = requires }
+            switch entry["yanked"] {
+            case .bool(true)?: file.yanked = ""
+            case .string(let reason)?: file.yanked = reason
+            default: break
+            }
+            // PEP 714 renamed dist-info-metadata to core-metadata; either may be present.
+            for key in ["core-metadata", "dist-info-metadata"] where file.coreMetadata == nil {
+                if case .object(let hashes)? = entry[key] {
+                    var digests: [String: String] = [:]
+                    for (algorithm, value) in hashes { if case .string(let hex) = value { digests[algorithm.lowercased()] = hex.lowercased() } }
+                    if !digests.isEmpty { file.coreMetadata = digests }
+                }
+            }
+            if case .bool(let signed)? = entry["gpg-sig"] { file.gpgSig = signed }
+            if case .integer(let size)? = entry["size"] { file.size = size }
+            if case .string(let time)? = entry["upload-time"] { file.uploadTime = time }
+            files.append(file)
+        }
+        let pep700 = apiVersion.split(separator: ".").count == 2 && (Int(apiVersion.split(separator: ".")[1]) ?? 0) >= 1
+            && files.allSatisfy { $0.size != nil }
+        return ProjectPage(name: name, files: files, hasPEP700: pep700)
+    }
+
+    static func projectHTML(_ bytes: [UInt8], pageURL: String, name: String) -> ProjectPage {
+        var base = pageURL
+        if let href = HTMLAnchors.baseHref(bytes), let resolved = resolve(href, against: pageURL) { base = resolved.url }
+        var files: [IndexFile] = []
+        for anchor in HTMLAnchors.scan(bytes) {
+            guard let href = anchor.attributes["href"], let absolute = resolve(href, against: base) else { continue }
+            var file = IndexFile(filename: anchor.text, url: absolute.url, hashes: [:])
+            // PEP 503: the link text is the filename; fall back to the URL's last segment.
+            if file.filename.isEmpty || file.filename.contains("/") {
+                file.filename = String(absolute.url.split(separator: "/").last ?? "")
+            }
+            if let fragment = absolute.fragment, let equals = fragment.firstIndex(of: "=") {
+                file.hashes[fragment[..<equals].lowercased()] = fragment[fragment.index(after: equals)...].lowercased()
+            }
+            file.requiresPython = anchor.attributes["data-requires-python"]
+            file.yanked = anchor.attributes["data-yanked"]
+            for key in ["data-core-metadata", "data-dist-info-metadata"] where file.coreMetadata == nil {
+                if let value = anchor.attributes[key], let equals = value.firstIndex(of: "=") {
+                    file.coreMetadata = [value[..<equals].lowercased(): value[value.index(after: equals)...].lowercased()]
+                }
+            }
+            if let signed = anchor.attributes["data-gpg-sig"] { file.gpgSig = signed == "true" }
+            files.append(file)
+        }
+        return ProjectPage(name: name, files: files, hasPEP700: false)
+    }
+
+    /// An href made absolute against the page, split from its fragment. Only http(s) and file results.
+    static func resolve(_ href: String, against page: String) -> (url: String, fragment: String?)? {
+        guard let base = URL(string: page), let url = URL(string: href, relativeTo: base)?.absoluteURL,
+              let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else { return nil }
+        let text = url.absoluteString
+        if let hash = text.firstIndex(of: "#") {
+            return (String(text[..<hash]), String(text[text.index(after: hash)...]))
+        }
+        return (text, nil)
+    }
+}
+
+/// A small, tolerant scanner for the anchors of a PEP 503 page.
+enum HTMLAnchors {
+    struct Anchor {
+        var attributes: [String: String]
+        var text: String
+    }
+
+    static func scan(_ bytes: [UInt8]) -> [Anchor] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var anchors: [Anchor] = []
+        var rest = text[...]
+        while let open = rest.range(of: "<a", options: .caseInsensitive) {
+            let after = rest[open.upperBound...]
+            // "<a" must be a whole tag name (not <abbr>).
+            guard let next = after.first, next == ">" || next.isWhitespace else { rest = after; continue }
+            guard let close = after.firstIndex(of: ">") else { break }
+            let attributes = parseAttributes(after[..<close])
+            let body = after[after.index(after: close)...]
+            let end = body.range(of: "</a", options: .caseInsensitive)
+            let inner = end.map { body[..<$0.lowerBound] } ?? body[body.startIndex..<body.startIndex]
+            anchors.append(Anchor(attributes: attributes, text: unescape(String(inner)).trimmingCharacters(in: .whitespacesAndNewlines)))
+            rest = end.map { body[$0.upperBound...] } ?? body
+        }
+        return anchors
+    }
+
+    /// `<base href="...">`, which PEP 503 lets a page use for its relative links.
+    static func baseHref(_ bytes: [UInt8]) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let open = text.range(of: "<base", options: .caseInsensitive),
+              let close = text[open.upperBound...].firstIndex(of: ">") else { return nil }
+        return parseAttributes(text[open.upperBound..<close])["href"]
+    }
+
+    static func parseAttributes(_ source: Substring) -> [String: String] {
+        var attributes: [String: String] = [:]
+        var index = source.startIndex
+        func skipSpace() { while index < source.endIndex, source[index].isWhitespace || source[index] == "/" { index = source.index(after: index) } }
+        while true {
+            skipSpace()
+            guard index < source.endIndex else { break }
+            let nameStart = index
+            while index < source.endIndex, !source[index].isWhitespace, source[index] != "=", source[index] != "/" {
+                index = source.index(after: index)
+            }
+            let name = source[nameStart..<index].lowercased()
+            var value = ""
+            while index < source.endIndex, source[index].isWhitespace { index = source.index(after: index) }
+            if index < source.endIndex, source[index] == "=" {
+                index = source.index(after: index)
+                while index < source.endIndex, source[index].isWhitespace { index = source.index(after: index) }
+                if index < source.endIndex, source[index] == "\"" || source[index] == "'" {
+                    let quote = source[index]
+                    index = source.index(after: index)
+                    let valueStart = index
+                    while index < source.endIndex, source[index] != quote { index = source.index(after: index) }
+                    value = String(source[valueStart..<index])
+                    if index < source.endIndex { index = source.index(after: index) }
+                } else {
+                    let valueStart = index
+                    while index < source.endIndex, !source[index].isWhitespace { index = source.index(after: index) }
+                    value = String(source[valueStart..<index])
+                }
+            }
+            if !name.isEmpty && attributes[name] == nil { attributes[name] = unescape(value) }
+        }
+        return attributes
+    }
+
+    /// HTML character references: the named ones index pages use, and numeric ones.
+    static func unescape(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            let tail = rest[amp...]
+            guard let semi = tail.firstIndex(of: ";"), tail.distance(from: amp, to: semi) <= 10 else {
+                out += "&"
+                rest = rest[rest.index(after: amp)...]
+                continue
+            }
+            let entity = tail[tail.index(after: amp)..<semi]
+            var replacement: String?
+            switch entity {
+            case "amp": replacement = "&"
+            case "lt": replacement = "<"
+            case "gt": replacement = ">"
+            case "quot": replacement = "\""
+            case "apos": replacement = "'"
+            default:
+                if entity.hasPrefix("#x") || entity.hasPrefix("#X") {
+                    replacement = UInt32(entity.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+                } else if entity.hasPrefix("#") {
+                    replacement = UInt32(entity.dropFirst()).flatMap(Unicode.Scalar.init).map { String(Character($0)) }
+                }
+            }
+            if let replacement {
+                out += replacement
+                rest = rest[rest.index(after: semi)...]
+            } else {
+                out += "&"
+                rest = rest[rest.index(after: amp)...]
+            }
+        }
+        out += rest
+        return out
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+/// Writing the proxy's own pages.
+enum SimpleIndexRenderer {
+    static let jsonType = "application/vnd.pypi.simple.v1+json"
+    static let htmlType = "application/vnd.pypi.simple.v1+html"
+
+    enum Format { case json, html(String) }
+
+    /// PEP 691 content negotiation over the client's Accept header
+    /// (quality values honoured; no header or */* gets HTML, which every client reads).
+    static func negotiate(_ accept: String?) -> Format? {
+        guard let accept, !accept.trimmingCharacters(in: .whitespaces).isEmpty else { return .html("text/html") }
+        var best: (quality: Double, format: Format)? = nil
+        for item in accept.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let type = parts.first else { continue }
+            var quality = 1.0
+            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") { quality = Double(parameter.dropFirst(2)) ?? 0 }
+            guard quality > 0 else { continue }
+            let format: Format
+            switch type {
+            case "application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json": format = .json
+            case "application/vnd.pypi.simple.v1+html", "application/vnd.pypi.simple.latest+html": format = .html(htmlType)
+            case "text/html", "text/*", "*/*": format = .html("text/html")
+            default: continue
+            }
+            if let current = best, current.quality >= quality { continue }
+            best = (quality, format)
+        }
+        return best?.format
+    }
+
+    static func root(_ projects: [String], base: String, format: Format) -> (type: String, body: [UInt8]) {
+        switch format {
+        case .json:
+            let list = JSON.array(projects.map { .object(["name": .string($0)]) })
+            return (jsonType, JSON.object(["meta": .object(["api-version": .string("1.0")]), "projects": list]).serialized())
+        case .html(let type):
+            var html = "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Simple index</title></head><body>\n"
+            for name in projects {
+                html += "<a href=\"\(HTMLAnchors.escape(base + "/pypi/simple/" + PythonName.normalised(name) + "/"))\">\(HTMLAnchors.escape(name))</a><br/>\n"
+            }
+            html += "</body></html>\n"
+            return (type, Array(html.utf8))
+        }
+    }
+
+    /// The link the proxy serves for a file.
+    static func fileURL(_ file: IndexFile, project: String, base: String) -> String {
+        base + "/pypi/files/" + PathCoding.encode(project) + "/" + PathCoding.encode(file.filename)
+    }
+
+    static func project(_ page: ProjectPage, files: [IndexFile], base: String, format: Format) -> (type: String, body: [UInt8]) {
+        switch format {
+        case .json:
+            var entries: [JSON] = []
+            var versions: [String] = []
+            for file in files {
+                var entry: [String: JSON] = [
+                    "filename": .string(file.filename),
+                    "url": .string(fileURL(file, project: page.name, base: base)),
+                    "hashes": .object(file.hashes.mapValues { .string($0) }),
+                ]
+                if let requires = file.requiresPython { entry["requires-python"] = .string(requires) }
+                let metadata: JSON = file.coreMetadata.map { .object($0.mapValues { .string($0) }) } ?? .bool(false)
+                entry["core-metadata"] = metadata
+                entry["dist-info-metadata"] = metadata
+                if let signed = file.gpgSig { entry["gpg-sig"] = .bool(signed) }
+                entry["yanked"] = .bool(false)
+                if page.hasPEP700 {
+                    if let size = file.size { entry["size"] = .integer(size) }
+                    if let time = file.uploadTime { entry["upload-time"] = .string(time) }
+                    if let version = FileNames.version(file.filename, project: page.name), !versions.contains(version) {
+                        versions.append(version)
+                    }
+                }
+                entries.append(.object(entry))
+            }
+            var document: [String: JSON] = [
+                "meta": .object(["api-version": .string(page.hasPEP700 ? "1.1" : "1.0")]),
+                "name": .string(page.name),
+                "files": .array(entries),
+            ]
+            if page.hasPEP700 { document["versions"] = .array(versions.map { .string($0) }) }
+            return (jsonType, JSON.object(document).serialized())
+        case .html(let type):
+            let name = HTMLAnchors.escape(page.name)
+            var html = "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Links for \(name)</title></head><body>\n<h1>Links for \(name)</h1>\n"
+            for file in files {
+                var href = fileURL(file, project: page.name, base: base)
+                if let algorithm = ["sha256", "sha384", "sha512"].first(where: { file.hashes[$0] != nil }), let hex = file.hashes[algorithm] {
+                    href += "#\(algorithm)=\(hex)"
+                }
+                var attributes = "href=\"\(HTMLAnchors.escape(href))\""
+                if let requires = file.requiresPython { attributes += " data-requires-python=\"\(HTMLAnchors.escape(requires))\"" }
+                if let metadata = file.coreMetadata, let algorithm = ["sha256", "sha384", "sha512"].first(where: { metadata[$0] != nil }),
+                   let hex = metadata[algorithm] {
+                    attributes += " data-dist-info-metadata=\"\(algorithm)=\(hex)\" data-core-metadata=\"\(algorithm)=\(hex)\""
+                }
+                if let signed = file.gpgSig { attributes += " data-gpg-sig=\"\(signed)\"" }
+                html += "<a \(attributes)>\(HTMLAnchors.escape(file.filename))</a><br/>\n"
+            }
+            html += "</body></html>\n"
+            return (type, Array(html.utf8))
+        }
+    }
+}
+
+/// PEP 503 names and distribution file names.
+enum PythonName {
+    /// Lowercase, runs of `-`, `_`, `.` collapsed to one `-`.
+    static func normalised(_ name: String) -> String {
+        var out = ""
+        var lastWasSeparator = false
+        for character in name.lowercased() {
+            if character == "-" || character == "_" || character == "." {
+                if !lastWasSeparator { out.append("-") }
+                lastWasSeparator = true
+            } else {
+                out.append(character)
+                lastWasSeparator = false
+            }
+        }
+        return out
+    }
+
+    /// A project name as PEP 508 allows it (letters, digits, `.`, `_`, `-`; alphanumeric at both ends).
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.first, let last = name.last, first.isASCII, last.isASCII,
+              first.isLetter || first.isNumber, last.isLetter || last.isNumber, name.count <= 200 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+    }
+}
+
+enum FileNames {
+    static let sdistSuffixes = [".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar"]
+
+    /// The version in a wheel (`name-ver-...whl`) or sdist (`name-ver.tar.gz`) file name.
+    static func version(_ filename: String, project: String) -> String? {
+        let lower = filename.lowercased()
+        if lower.hasSuffix(".whl") {
+            let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+            return parts.count >= 5 ? String(parts[1]) : nil
+        }
+        guard let suffix = sdistSuffixes.first(where: { lower.hasSuffix($0) }) else { return nil }
+        let stem = String(filename.dropLast(suffix.count))
+        // The name part may itself contain '-': take the split whose prefix is the project.
+        var index = stem.endIndex
+        while let dash = stem[..<index].lastIndex(of: "-") {
+            if PythonName.normalised(String(stem[..<dash])) == project { return String(stem[stem.index(after: dash)...]) }
+            index = dash
+        }
+        return stem.lastIndex(of: "-").map { String(stem[stem.index(after: $0)...]) }
+    }
+
+    /// A file name safe to put in a path: no separators, no `..`, printable ASCII.
+    static func isSafe(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 255 && name != "." && name != ".." && !name.hasPrefix(".")
+            && name.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "/" && $0 != "\\" && ($0.asciiValue ?? 0) >= 0x21 && $0 != "\u{7F}" }
+    }
+}
+
+/// Percent-encoding for one path segment (RFC 3986 unreserved characters stay as they are).
+enum PathCoding {
+    static func encode(_ segment: String) -> String {
+        var out = ""
+        for byte in segment.utf8 {
+            let character = Character(Unicode.Scalar(byte))
+            if byte < 0x80 && (character.isLetter || character.isNumber || "-._~@+!".contains(character)) {
+                out.append(character)
+            } else {
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    /// Decodes %XX; nil for a malformed escape or invalid UTF-8.
+    static func decode(_ segment: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var index = segment.utf8.startIndex
+        let utf8 = segment.utf8
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%") {
+                let first = utf8.index(after: index)
+                guard first < utf8.endIndex else { return nil }
+                let second = utf8.index(after: first)
+                guard second < utf8.endIndex, let high = hexValue(utf8[first]), let low = hexValue(utf8[second]) else { return nil }
+                bytes.append(high << 4 | low)
+                index = utf8.index(after: second)
+            } else {
+                bytes.append(byte)
+                index = utf8.index(after: index)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerIO
+
+/// A document read from upstream (an index page, a packument): its bytes and type.
+struct UpstreamDocument: Sendable {
+    var bytes: [UInt8]
+    var contentType: String?
+    /// The URL it finally came from (after redirects): relative links resolve against it.
+    var url: String
+}
+
+/// Why an upstream document could not be had: the HTTP status to answer with, and the reason.
+struct UpstreamFailure: Error, Sendable {
+    var status: Int
+    var reason: String
+}
+
+/// Fetches upstream documents with Bouncer's own fetcher (libcurl, size caps,
+/// timeouts, https never downgraded), blocking: call it on the thread pool.
+struct UpstreamClient: Sendable {
+    let store: Store
+    let options: FetchOptions
+    /// Index pages and packuments larger than this are refused (the root index
+    /// of a large registry is tens of megabytes).
+    var maxDocumentSize: UInt64 = 256 << 20
+
+    func document(_ url: String, accept: String?) -> Result<UpstreamDocument, UpstreamFailure> {
+        let fetcher = Fetcher(store: store, options: options)
+        let request = FetchRequest(url: url, maxSize: maxDocumentSize, headers: accept.map { ["Accept: \($0)"] } ?? [])
+        switch fetcher.fetch(request) {
+        case .success(let fetched):
+            defer { fetcher.discard(fetched) }
+            guard let data = FileManager.default.contents(atPath: fetched.path) else {
+                return .failure(UpstreamFailure(status: 502, reason: "cannot read the downloaded \(Redaction.url(url))"))
+            }
+            return .success(UpstreamDocument(bytes: [UInt8](data), contentType: fetched.contentType, url: fetched.effectiveURL))
+        case .failure(let error):
+            return .failure(Self.failure(error))
+        }
+    }
+
+    /// Downloads `url` into the store's temp directory and checks it against
+    /// `expected` (PEP 658 metadata: small, verified by the index's digest).
+    func verifiedFile(_ url: String, expected: Digest, maxSize: UInt64) -> Result<(path: String, size: UInt64), UpstreamFailure> {
+        let fetcher = Fetcher(store: store, options: options)
+        switch fetcher.fetch(FetchRequest(url: url, algorithms: [.sha256, expected.algorithm], maxSize: maxSize)) {
+        case .success(let fetched):
+            guard let actual = fetched.digests[expected.algorithm], actual.matches(expected) else {
+                fetcher.discard(fetched)
+                let got = fetched.digests[expected.algorithm]?.hex ?? "?"
+                return .failure(UpstreamFailure(status: 403, reason: "\(Redaction.url(url)): \(expected.algorithm.rawValue) is \(got), but the index states \(expected.hex): refused"))
+            }
+            return .success((fetched.path, fetched.size))
+        case .failure(let error):
+            return .failure(Self.failure(error))
+        }
+    }
+
+    static func failure(_ error: FetchError) -> UpstreamFailure {
+        switch error {
+        case .httpStatus(_, 404), .httpStatus(_, 410): UpstreamFailure(status: 404, reason: "not found upstream: \(error.description)")
+        case .tooLarge, .insecureRedirect: UpstreamFailure(status: 403, reason: error.description)
+        default: UpstreamFailure(status: 502, reason: "upstream unreachable: \(error.description)")
+        }
+    }
+}
+
+/// Recently read upstream documents, so that a file request is checked against
+/// the page the client was just shown (not one the client could make up).
+/// Bounded in entries and age.
+final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (time: Date, value: Value)] = [:]
+    let maxAge: TimeInterval
+    let maxEntries: Int
+
+    init(maxAge: TimeInterval = 300, maxEntries: Int = 512) {
+        self.maxAge = maxAge
+        self.maxEntries = maxEntries
+    }
+
+    func get(_ key: String) -> Value? {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = entries[key], Date().timeIntervalSince(entry.time) < maxAge else { return nil }
+        return entry.value
+    }
+
+    func set(_ key: String, _ value: Value) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= maxEntries {
+            let now = Date()
+            entries = entries.filter { now.timeIntervalSince($0.value.time) < maxAge }
+            if entries.count >= maxEntries, let oldest = entries.min(by: { $0.value.time < $1.value.time })?.key {
+                entries[oldest] = nil
+            }
+        }
+        entries[key] = (Date(), value)
+    }
+}
+
+/// The upstreams used when no flag names them: the ones pip and npm
+/// themselves would use, asked of pip and npm.
+public enum UpstreamDefaults {
+    /// `PIP_INDEX_URL`, else pip's configured `index-url`, else pip's built-in default index.
+    public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let explicit = environment["PIP_INDEX_URL"], !explicit.isEmpty { return explicit }
+        if let listing = run(["python3", "-m", "pip", "config", "list"]) {
+            for line in listing.split(separator: "\n") {
+                guard let equals = line.firstIndex(of: "="), line[..<equals].hasSuffix(".index-url") else { continue }
+                let value = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+                if !value.isEmpty { return value }
+            }
+        }
+        // pip's own default, from pip (never written here).
+        let code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+        return run(["python3", "-c", code])?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+    }
+
+    /// `npm_config_registry`, else `npm config get registry`.
+    public static func npmRegistry(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        for key in ["npm_config_registry", "NPM_CONFIG_REGISTRY"] {
+            if let explicit = environment[key], !explicit.isEmpty { return explicit }
+        }
+        return run(["npm", "config", "get", "registry"])?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+    }
+
+    /// Runs a command through /usr/bin/env and returns its standard output (nil on failure).
+    static func run(_ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

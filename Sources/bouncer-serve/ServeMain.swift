@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerIO
+import BouncerPolicy
+import BouncerCLI
+import BouncerServe
+
+/// `bouncer-serve`: the process `bouncer serve` becomes (its own binary, so
+/// that `bouncer`, which every shim starts, does not link SwiftNIO).
+struct ServeMain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bouncer serve",
+        abstract: "Run the verifying registry proxy for pip, uv and npm.",
+        discussion: serveDiscussion)
+
+    @OptionGroup var options: ServeOptions
+}
+
+@main
+enum Entrypoint {
+    static func main() async {
+        let parsed: ServeMain
+        do {
+            parsed = try ServeMain.parseAsRoot(Array(CommandLine.arguments.dropFirst())) as? ServeMain ?? ServeMain()
+        } catch {
+            if ServeMain.exitCode(for: error) == .success {
+                print(ServeMain.fullMessage(for: error))
+                exit(0)
+            }
+            fail(ErrorFamily.configuration, ServeMain.fullMessage(for: error))
+        }
+        let options = parsed.options
+        let (host, port) = parseListen(options.listen)
+        let policy: Policy
+        do { policy = try PolicyGuard.locatePolicy(explicit: options.policy) } catch {
+            fail(error.family, error.description)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        var guardOptions = GuardOptions()
+        // As for the shims: in CI the lock is frozen (an install may only take what is pinned).
+        guardOptions.frozen = environment["CI"] == "true" && environment["BOUNCER_NO_FROZEN"] != "1"
+        let pypi = options.pypiUpstream ?? UpstreamDefaults.pipIndex(environment: environment)
+        let npm = options.npmUpstream ?? UpstreamDefaults.npmRegistry(environment: environment)
+        for (flag, value) in [("--pypi-upstream", pypi), ("--npm-upstream", npm)] {
+            if let value, !(value.lowercased().hasPrefix("http://") || value.lowercased().hasPrefix("https://")) {
+                fail(.configuration, "\(flag) \(value): an http or https URL is needed")
+            }
+        }
+        let settings = ServeSettings(host: host, port: port, policy: policy, pypiUpstream: pypi, npmUpstream: npm,
+                                     quiet: options.quiet, guardOptions: guardOptions,
+                                     fetchOptions: FetchOptions(environment: environment), store: .standard())
+        let proxy = RegistryProxy(settings: settings)
+        let readyFile = options.readyFile
+        let quiet = options.quiet
+
+        let server = Task {
+            try await proxy.run { base in
+                if let readyFile {
+                    // Written whole, then renamed: whoever polls for the file never reads half a URL.
+                    let temporary = readyFile + ".\(getpid()).tmp"
+                    guard FileManager.default.createFile(atPath: temporary, contents: Data((base + "\n").utf8)),
+                          rename(temporary, readyFile) == 0 else {
+                        fail(.transport, "cannot write the ready file \(readyFile): \(String(cString: strerror(errno)))")
+                    }
+                }
+                var line = "bouncer serve: listening on \(base)" + (readyFile.map { " (written to \($0))" } ?? "")
+                if !quiet {
+                    line += "; PyPI upstream \(pypi.map { Redaction.url($0) } ?? "none"), npm upstream \(npm.map { Redaction.url($0) } ?? "none")"
+                }
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
+        // SIGTERM / SIGINT: stop accepting, let the connections end, exit 0.
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("bouncer serve: stopping (signal \(number))\n".utf8))
+                server.cancel()
+                // Transfers in flight get a few seconds; the lock and the store are written atomically either way.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { finish(readyFile, 0) }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        do {
+            try await server.value
+        } catch is CancellationError {
+        } catch {
+            if !server.isCancelled { fail(.transport, "cannot listen on \(options.listen): \(error)") }
+        }
+        proxy.shutdown()
+        finish(readyFile, 0)
+    }
+
+    nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
+
+    static func finish(_ readyFile: String?, _ code: Int32) -> Never {
+        if let readyFile { unlink(readyFile) }
+        exit(code)
+    }
+
+    /// HOST:PORT, [IPv6]:PORT; a bad value is a usage error (exit 2).
+    static func parseListen(_ text: String) -> (String, Int) {
+        var host = "", portText = ""
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { fail(.configuration, "--listen \(text): expected [HOST]:PORT") }
+            portText = String(rest.dropFirst())
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
+            fail(.configuration, "--listen \(text): expected HOST:PORT (e.g. 127.0.0.1:0 for a free port)")
+        }
+        return (host, port)
+    }
+
+    static func fail(_ family: ErrorFamily, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("bouncer serve: \(message)\n".utf8))
+        exit(family.exitCode)
+    }
+}

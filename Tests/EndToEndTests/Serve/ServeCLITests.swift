@@ -1,0 +1,38 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import BouncerTestSupport
+
+/// `bouncer serve`'s contract outside the proxying itself: help, usage and
+/// configuration errors (exit 2), an address it cannot listen on (exit 3).
+@Suite struct ServeCLITests {
+    @Test func helpAndErrorsUseTheDocumentedExitCodes() throws {
+        let help = try BouncerProcess.run(["serve", "--help"])
+        #expect(help.status == 0)
+        #expect(help.out.contains("--pypi-upstream") && help.out.contains("--ready-file") && help.out.contains("SIGTERM"))
+
+        let badListen = try BouncerProcess.run(["serve", "--listen", "nonsense", "--pypi-upstream", "http://127.0.0.1:9/", "--npm-upstream", "http://127.0.0.1:9/"])
+        #expect(badListen.status == 2)
+        #expect(badListen.err.contains("--listen nonsense"))
+
+        let noPolicy = try BouncerProcess.run(["serve", "--policy", "/nonexistent/policy.json"])
+        #expect(noPolicy.status == 2)
+
+        let unknown = try BouncerProcess.run(["serve", "--bogus"])
+        #expect(unknown.status == 2)
+    }
+
+    @Test func anAddressInUseIsAnIOFailure() throws {
+        let root = try BouncerProcess.temporaryDirectory("bouncer-serve-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let holder = try DirectoryHTTPServer(root: root.path)
+        try ServeProcess.policy().write(to: root.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
+        let busy = try BouncerProcess.run(["serve", "--listen", "127.0.0.1:\(holder.port)", "--policy", root.appendingPathComponent("policy.json").path,
+                                           "--pypi-upstream", "http://127.0.0.1:9/", "--npm-upstream", "http://127.0.0.1:9/"])
+        #expect(busy.status == 3)
+        #expect(busy.err.contains("cannot listen on 127.0.0.1:\(holder.port)"))
+        holder.stop()
+    }
+}

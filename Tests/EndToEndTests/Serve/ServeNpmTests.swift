@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// `bouncer serve` in front of a loopback npm registry (tarballs made at test
+/// time with `npm pack`), with the real npm pointed at it through
+/// `npm_config_registry` only: no shims on PATH.
+@Suite(.serialized) struct ServeNpmTests {
+    let root: URL
+    let registry: URL
+    let upstream: DirectoryHTTPServer
+    let npm = ["/usr/bin/npm", "/usr/local/bin/npm"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/npm"
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-serve-npm")
+        registry = root.appendingPathComponent("registry")
+        try FileManager.default.createDirectory(at: registry.appendingPathComponent("tarballs"), withIntermediateDirectories: true)
+        upstream = try DirectoryHTTPServer(root: registry.path)
+    }
+
+    struct Packed { let file: String; let integrity: String; let sha256: String }
+
+    /// Packs a package with the real npm into the registry's tarballs/ and writes its packument.
+    @discardableResult
+    func publish(_ name: String, _ version: String, dependencies: [String: String] = [:], body: String) throws -> Packed {
+        let source = root.appendingPathComponent("src/\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: source.appendingPathComponent("package.json"))
+        try body.write(to: source.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
+        let out = root.appendingPathComponent("packed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let result = try BouncerProcess.runProgram(npm, ["pack", "--json", "--pack-destination", out.path], cwd: source.path,
+                                                   environment: ["npm_config_cache": root.appendingPathComponent("npm-cache-pack").path])
+        guard result.status == 0, let info = (try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])?.first,
+              let packedName = info["filename"] as? String, let integrity = info["integrity"] as? String else {
+            throw SetupError("npm pack failed: \(result.err)")
+        }
+        let target = registry.appendingPathComponent("tarballs/\(packedName)")
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.moveItem(at: out.appendingPathComponent(packedName), to: target)
+        let document: [String: Any] = [
+            "name": name, "dist-tags": ["latest": version],
+            "time": [version: "2024-01-01T00:00:00.000Z"],
+            "versions": [version: ["name": name, "version": version, "dependencies": dependencies,
+                                   "dist": ["tarball": upstream.baseURL + "/tarballs/" + packedName, "integrity": integrity]]],
+        ]
+        let packument = registry.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: packument.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: document).write(to: packument)
+        return Packed(file: packedName, integrity: integrity, sha256: try ServeFixtures.sha256(target))
+    }
+
+    func install(_ packages: [String], base: String, in dir: URL) throws -> ProcessResult {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try #"{"name":"proj","version":"1.0.0"}"#.write(to: dir.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        return try BouncerProcess.runProgram(npm, ["install", "--no-fund"] + packages, cwd: dir.path, environment: [
+            "npm_config_registry": base + "/npm/", "npm_config_cache": dir.appendingPathComponent(".npm-cache").path,
+            "npm_config_update_notifier": "false", "HOME": dir.path,
+        ])
+    }
+
+    /// npm installs an unscoped package and its scoped dependency through the
+    /// proxy; both are pinned with the digests sha256sum computes; the lock npm
+    /// writes resolves to the proxy; after a compromised upstream (tarball and
+    /// integrity both changed) the proxy answers 403 and npm installs nothing.
+    @Test func npmInstallsPinsAndRefusesACompromisedUpstream() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let util = try publish("@acme/util", "1.2.0", body: "module.exports = 'genuine util';\n")
+        let app = try publish("app", "1.0.0", dependencies: ["@acme/util": "^1.2.0"],
+                              body: "module.exports = 'app+' + require('@acme/util');\n")
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-upstream", upstream.baseURL + "/simple/"])
+
+        let first = root.appendingPathComponent("first")
+        let installed = try install(["app"], base: serve.base, in: first)
+        #expect(installed.status == 0, "npm install failed: \(installed.out)\n\(installed.err)")
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: first.path)
+        #expect(run.out.trimmingCharacters(in: .whitespacesAndNewlines) == "app+genuine util")
+
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["npm:app@1.0.0"]?["sha256"] as? String == app.sha256)
+        #expect(lock["npm:@acme/util@1.2.0"]?["sha256"] as? String == util.sha256)
+        let packageLock = try String(contentsOf: first.appendingPathComponent("package-lock.json"), encoding: .utf8)
+        #expect(packageLock.contains("\"resolved\": \"\(serve.base)/npm/@acme/util/-/\(util.file)\""), "\(packageLock)")
+        #expect(!packageLock.contains(":\(upstream.port)/"))
+
+        // Compromise: a different util 1.2.0 with the packument advertising its integrity.
+        let evil = try publish("@acme/util", "1.2.0", body: "module.exports = 'EVIL util';\n")
+        #expect(evil.sha256 != util.sha256)
+        let direct = try CurlGet.run(serve.base + "/npm/@acme/util/-/" + util.file)
+        #expect(direct.status == 403)
+        #expect(direct.contentType.hasPrefix("text/plain"))
+        #expect(direct.text.contains("lock"), "reason: \(direct.text)")
+
+        let second = root.appendingPathComponent("second")
+        let refused = try install(["@acme/util@1.2.0"], base: serve.base, in: second)
+        #expect(refused.status != 0)
+        #expect((refused.out + refused.err).contains("403"), "\(refused.out)\n\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: second.appendingPathComponent("node_modules/@acme/util/index.js").path))
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["npm:@acme/util@1.2.0"]?["sha256"] as? String == util.sha256)
+        let stopped = try serve.stop()
+        #expect(stopped.status == 0, "\(stopped.err)")
+    }
+
+    /// Full and abbreviated packuments (Accept), scoped names in both spellings,
+    /// tarball URLs pointing at the proxy, and the registry endpoints npm calls.
+    @Test func packumentsPointAtTheProxy() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let util = try publish("@acme/util", "1.2.0", body: "module.exports = 'genuine util';\n")
+        try #"{"keys":[{"expires":null,"keyid":"SHA256:test","keytype":"ecdsa-sha2-nistp256","scheme":"ecdsa-sha2-nistp256","key":"AAAA"}]}"#
+            .write(to: registry.appendingPathComponent("-/npm/v1/keys", isDirectory: false).creatingParent(), atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-upstream", upstream.baseURL + "/simple/", "--quiet"])
+
+        for path in ["/npm/@acme%2futil", "/npm/@acme%2Futil", "/npm/@acme/util"] {
+            let full = try CurlGet.run(serve.base + path)
+            #expect(full.status == 200, "\(path): \(full.text)")
+            #expect(full.contentType.hasPrefix("application/json"))
+            let document = try JSONSerialization.jsonObject(with: full.body) as? [String: Any]
+            let dist = ((document?["versions"] as? [String: Any])?["1.2.0"] as? [String: Any])?["dist"] as? [String: Any]
+            #expect(dist?["tarball"] as? String == serve.base + "/npm/@acme/util/-/" + util.file)
+            #expect(dist?["integrity"] as? String == util.integrity)
+            #expect(!full.text.contains(":\(upstream.port)"))
+        }
+        let abbreviated = try CurlGet.run(serve.base + "/npm/@acme%2futil", accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*")
+        #expect(abbreviated.status == 200)
+        // The loopback registry answers JSON whatever is asked; the proxy says what it got.
+        #expect(abbreviated.contentType.hasPrefix("application/json"))
+        #expect(upstream.requests.contains("GET /@acme%2futil"))
+
+        let tarball = try CurlGet.run(serve.base + "/npm/@acme/util/-/" + util.file)
+        #expect(tarball.status == 200)
+        let saved = root.appendingPathComponent("saved.tgz")
+        try tarball.body.write(to: saved)
+        #expect(try ServeFixtures.sha256(saved) == util.sha256)
+
+        let keys = try CurlGet.run(serve.base + "/npm/-/npm/v1/keys")
+        #expect(keys.status == 200)
+        #expect(keys.text.contains("SHA256:test"))
+        let audit = try CurlGet.run(serve.base + "/npm/-/npm/v1/security/advisories/bulk")
+        #expect(audit.status == 404)
+        let missing = try CurlGet.run(serve.base + "/npm/no-such-package")
+        #expect(missing.status == 404)
+        let traversal = try CurlGet.run(serve.base + "/npm/..%2f..%2fetc%2fpasswd")
+        #expect(traversal.status == 404)
+        #expect(try serve.stop().status == 0)
+    }
+}
+
+extension URL {
+    /// Creates the parent directory and returns self (for writing a file at a nested path).
+    func creatingParent() throws -> URL {
+        try FileManager.default.createDirectory(at: deletingLastPathComponent(), withIntermediateDirectories: true)
+        return self
+    }
+}

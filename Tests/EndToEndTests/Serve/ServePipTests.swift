@@ -1,0 +1,311 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import BouncerTestSupport
+
+/// `bouncer serve` in front of a loopback PEP 503 index (wheels built at test
+/// time), with the real pip (and uv, when installed) pointed at it through
+/// the environment only: no shims on PATH.
+@Suite(.serialized) struct ServePipTests {
+    let root: URL
+    let index: URL
+    let upstream: DirectoryHTTPServer
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-serve-pip")
+        index = root.appendingPathComponent("index")
+        try FileManager.default.createDirectory(at: index.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        upstream = try DirectoryHTTPServer(root: index.path)
+    }
+
+    var packages: URL { index.appendingPathComponent("packages") }
+
+    /// A project page with one link per file: (file, sha256 or nil, extra attributes).
+    func page(_ name: String, _ files: [(String, String?, String)]) throws {
+        let dir = index.appendingPathComponent("simple/\(name)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let links = files.map { file, hash, attributes in
+            "<a href=\"../../packages/\(file)\(hash.map { "#sha256=" + $0 } ?? "")\" \(attributes)>\(file)</a><br/>"
+        }.joined(separator: "\n")
+        try "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n".write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+    }
+
+    /// alpha 1.0 (needs beta; its PEP 658 metadata offered), a yanked alpha 2.0,
+    /// beta 2.0, and a beta 3.0 sdist that enforce mode must not offer.
+    func publish() throws -> [String: String] {
+        var digests: [String: String] = [:]
+        let alpha = try ServeFixtures.wheel("alpha", "1.0", marker: "genuine alpha", requires: ["beta>=1"], into: packages)
+        let alpha2 = try ServeFixtures.wheel("alpha", "2.0", marker: "yanked alpha", requires: ["beta>=1"], into: packages)
+        let beta = try ServeFixtures.wheel("beta", "2.0", marker: "genuine beta", into: packages)
+        try Data("not really an sdist".utf8).write(to: packages.appendingPathComponent("beta-3.0.tar.gz"))
+        for file in [alpha, alpha2, beta, "beta-3.0.tar.gz"] { digests[file] = try ServeFixtures.sha256(packages.appendingPathComponent(file)) }
+        let alphaMetadata = try ServeFixtures.sha256(packages.appendingPathComponent(alpha + ".metadata"))
+        try page("alpha", [(alpha, digests[alpha], "data-requires-python=\"&gt;=3.7\" data-core-metadata=\"sha256=\(alphaMetadata)\""),
+                           (alpha2, digests[alpha2], "data-yanked=\"broken\"")])
+        try page("beta", [(beta, digests[beta], ""), ("beta-3.0.tar.gz", digests["beta-3.0.tar.gz"], "")])
+        return digests
+    }
+
+    func python(_ venvPython: String, _ code: String) throws -> ProcessResult {
+        try BouncerProcess.runProgram(venvPython, ["-c", code], cwd: root.path)
+    }
+
+    /// pip installs alpha and beta through the proxy; both are pinned with the
+    /// digests sha256sum computes; once upstream is compromised (bytes and
+    /// advertised digest both changed) the proxy answers 403 and pip installs nothing.
+    @Test func pipInstallsPinsAndRefusesACompromisedUpstream() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"])
+        let indexURL = serve.base + "/pypi/simple/"
+
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv1"))
+        let installed = try ServeFixtures.pipInstall(python, ["alpha"], index: indexURL, cwd: root)
+        #expect(installed.status == 0, "pip install failed: \(installed.out)\n\(installed.err)")
+        let markers = try self.python(python, "import alpha, beta; print(alpha.MARKER + '|' + beta.MARKER)")
+        #expect(markers.out.trimmingCharacters(in: .whitespacesAndNewlines) == "genuine alpha|genuine beta")
+
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(lock["pypi:beta@2.0"]?["sha256"] as? String == digests["beta-2.0-py3-none-any.whl"])
+        #expect(lock["pypi:alpha@2.0"] == nil, "the yanked alpha 2.0 must not have been fetched")
+        #expect(lock.count == 2, "lock: \(lock.keys.sorted())")
+        // pip read alpha's metadata through the proxy (PEP 658), then the wheel.
+        #expect(upstream.requests.contains("GET /packages/alpha-1.0-py3-none-any.whl.metadata"))
+
+        // Compromise: new bytes for beta 2.0 and the page advertising their digest.
+        let beta = "beta-2.0-py3-none-any.whl"
+        _ = try ServeFixtures.wheel("beta", "2.0", marker: "EVIL beta", into: packages)
+        let evil = try ServeFixtures.sha256(packages.appendingPathComponent(beta))
+        #expect(evil != digests[beta])
+        try page("beta", [(beta, evil, "")])
+
+        let direct = try CurlGet.run(serve.base + "/pypi/files/beta/" + beta)
+        #expect(direct.status == 403)
+        #expect(direct.contentType.hasPrefix("text/plain"))
+        #expect(direct.text.contains("lock"), "reason: \(direct.text)")
+        #expect(direct.text.split(separator: "\n").count == 1, "one line: \(direct.text)")
+
+        let python2 = try ServeFixtures.venv(root.appendingPathComponent("venv2"))
+        let refused = try ServeFixtures.pipInstall(python2, ["beta==2.0"], index: indexURL, cwd: root)
+        #expect(refused.status != 0)
+        #expect((refused.out + refused.err).contains("403"), "pip output: \(refused.out)\n\(refused.err)")
+        let importBeta = try self.python(python2, "import beta")
+        #expect(importBeta.status != 0, "beta must not be installed")
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["pypi:beta@2.0"]?["sha256"] as? String == digests[beta])
+
+        let stopped = try serve.stop()
+        #expect(stopped.status == 0, "SIGTERM must stop it cleanly: \(stopped.err)")
+        #expect(stopped.err.contains("listening on \(serve.base)"))
+        #expect(stopped.err.contains("403"), "the refusal is on stderr too: \(stopped.err)")
+        #expect(!FileManager.default.fileExists(atPath: serve.readyFile.path))
+    }
+
+    /// The pages link to the proxy only; yanked files and (in enforce mode)
+    /// sdists are left out; PEP 691 JSON by Accept, with hashes and metadata carried over.
+    @Test func pagesLinkToTheProxyOnlyInHTMLAndJSON() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/", "--quiet"])
+        let upstreamPort = ":\(upstream.port)"
+
+        let html = try CurlGet.run(serve.base + "/pypi/simple/alpha/")
+        #expect(html.status == 200)
+        #expect(html.contentType.hasPrefix("text/html"))
+        let links = ServeFixtures.links(html.text)
+        #expect(links.count == 1, "only alpha 1.0 (2.0 is yanked): \(links)")
+        #expect(links.allSatisfy { $0.hasPrefix(serve.base + "/pypi/files/") })
+        #expect(links.first?.hasSuffix("alpha-1.0-py3-none-any.whl#sha256=" + (digests["alpha-1.0-py3-none-any.whl"] ?? "?")) == true)
+        #expect(!html.text.contains(upstreamPort))
+        #expect(html.text.contains("data-requires-python=\"&gt;=3.7\""))
+        #expect(html.text.contains("data-core-metadata=\"sha256="))
+
+        let betaPage = try CurlGet.run(serve.base + "/pypi/simple/Beta/")
+        #expect(betaPage.status == 200)
+        #expect(!betaPage.text.contains("beta-3.0.tar.gz"), "enforce mode offers no sdist")
+        #expect(ServeFixtures.links(betaPage.text).count == 1)
+        let sdist = try CurlGet.run(serve.base + "/pypi/files/beta/beta-3.0.tar.gz")
+        #expect(sdist.status == 403)
+        #expect(sdist.text.contains("source distribution"))
+
+        let json = try CurlGet.run(serve.base + "/pypi/simple/alpha/", accept: "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
+        #expect(json.status == 200)
+        #expect(json.contentType == "application/vnd.pypi.simple.v1+json")
+        let document = try JSONSerialization.jsonObject(with: json.body) as? [String: Any]
+        #expect((document?["meta"] as? [String: Any])?["api-version"] as? String == "1.0")
+        #expect(document?["name"] as? String == "alpha")
+        let files = document?["files"] as? [[String: Any]] ?? []
+        #expect(files.count == 1)
+        #expect(files.first?["filename"] as? String == "alpha-1.0-py3-none-any.whl")
+        #expect((files.first?["url"] as? String)?.hasPrefix(serve.base + "/pypi/files/alpha/") == true)
+        #expect((files.first?["hashes"] as? [String: String])?["sha256"] == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(files.first?["requires-python"] as? String == ">=3.7")
+        let metadataDigest = try ServeFixtures.sha256(packages.appendingPathComponent("alpha-1.0-py3-none-any.whl.metadata"))
+        #expect((files.first?["core-metadata"] as? [String: String])?["sha256"] == metadataDigest)
+        #expect(!json.text.contains(upstreamPort))
+
+        // The metadata file itself, and a tampered one refused.
+        let metadata = try CurlGet.run(serve.base + "/pypi/files/alpha/alpha-1.0-py3-none-any.whl.metadata")
+        #expect(metadata.status == 200)
+        #expect(metadata.text.contains("Requires-Dist: beta>=1"))
+        try Data("Metadata-Version: 2.1\nName: alpha\nVersion: 1.0\nRequires-Dist: evil\n".utf8)
+            .write(to: packages.appendingPathComponent("alpha-1.0-py3-none-any.whl.metadata"))
+        let tampered = try CurlGet.run(serve.base + "/pypi/files/alpha/alpha-1.0-py3-none-any.whl.metadata")
+        #expect(tampered.status == 403)
+        #expect(!tampered.text.contains("Requires-Dist"))
+
+        let rootPage = try CurlGet.run(serve.base + "/pypi/simple/", accept: "application/vnd.pypi.simple.v1+json")
+        #expect(rootPage.status == 404 || rootPage.status == 200) // the loopback index has no root page: passed on as 404
+        #expect(try serve.stop().status == 0)
+    }
+
+    /// An upstream that speaks PEP 691 JSON with PEP 700 fields: upload-time and size carried over, the URL rewritten.
+    @Test func jsonUpstreamCarriesUploadTimeAndSize() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let wheel = try ServeFixtures.wheel("gamma", "1.5", marker: "gamma", into: packages)
+        let digest = try ServeFixtures.sha256(packages.appendingPathComponent(wheel))
+        let size = try FileManager.default.attributesOfItem(atPath: packages.appendingPathComponent(wheel).path)[.size] as? Int ?? -1
+        let scripted = try MisbehavingServer()
+        let pageJSON = """
+            {"meta":{"api-version":"1.1"},"name":"gamma","versions":["1.5"],"files":[
+             {"filename":"\(wheel)","url":"\(upstream.baseURL)/packages/\(wheel)","hashes":{"sha256":"\(digest)"},
+              "requires-python":">=3.8","core-metadata":false,"yanked":false,"size":\(size),"upload-time":"2024-05-01T12:00:00.000000Z"}]}
+            """
+        scripted.route("/simple/gamma/", [.init(headers: ["Content-Type: application/vnd.pypi.simple.v1+json"], body: Array(pageJSON.utf8))])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", scripted.url("/simple/"), "--npm-upstream", upstream.baseURL + "/"])
+
+        let json = try CurlGet.run(serve.base + "/pypi/simple/gamma/", accept: "application/vnd.pypi.simple.v1+json")
+        #expect(json.status == 200, "\(json.text)")
+        let document = try JSONSerialization.jsonObject(with: json.body) as? [String: Any]
+        #expect((document?["meta"] as? [String: Any])?["api-version"] as? String == "1.1")
+        #expect(document?["versions"] as? [String] == ["1.5"])
+        let file = (document?["files"] as? [[String: Any]])?.first
+        #expect(file?["upload-time"] as? String == "2024-05-01T12:00:00.000000Z")
+        #expect(file?["size"] as? Int == size)
+        #expect((file?["url"] as? String)?.hasPrefix(serve.base + "/pypi/files/gamma/") == true)
+
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))
+        let installed = try ServeFixtures.pipInstall(python, ["gamma"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["pypi:gamma@1.5"]?["sha256"] as? String == digest)
+        #expect(try serve.stop().status == 0)
+    }
+
+    /// Two installs at once through one proxy, and clients that hang up
+    /// mid-transfer: every install completes, the lock holds each artifact
+    /// once with the right digest, and the store keeps no partial file.
+    @Test func concurrentInstallsAndDisconnectsKeepStoreAndLockWhole() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let big = try ServeFixtures.wheel("bigpkg", "1.0", marker: "big", into: packages, padding: 24 << 20)
+        let bigDigest = try ServeFixtures.sha256(packages.appendingPathComponent(big))
+        try page("bigpkg", [(big, bigDigest, "")])
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/", "--quiet"])
+        let indexURL = serve.base + "/pypi/simple/"
+
+        // Clients that read a little of the big wheel and hang up.
+        for _ in 0..<3 {
+            let partial = try BouncerProcess.runProgram("/bin/sh", ["-c", "/usr/bin/curl -s \(serve.base)/pypi/files/bigpkg/\(big) | head -c 1000 > /dev/null"])
+            #expect(partial.status == 0)
+        }
+        // Ten clients at once for the same wheel: identical, complete bytes.
+        let fetchers = try (0..<10).map { n in
+            try BouncerProcess.startProgram("/usr/bin/curl", ["-s", "-f", "-o", root.appendingPathComponent("big-\(n)").path, "\(serve.base)/pypi/files/bigpkg/\(big)"])
+        }
+        let venvs = try (1...2).map { try ServeFixtures.venv(root.appendingPathComponent("cvenv\($0)")) }
+        let installs = try venvs.map { python in
+            try BouncerProcess.startProgram("/usr/bin/env", ["-u", "PIP_FIND_LINKS", "PIP_CONFIG_FILE=/dev/null", "PIP_INDEX_URL=\(indexURL)",
+                                                             python, "-m", "pip", "install", "--no-cache-dir", "alpha"], cwd: root.path)
+        }
+        for running in fetchers { #expect(try running.wait().status == 0) }
+        for running in installs {
+            let result = try running.wait()
+            #expect(result.status == 0, "\(result.out)\n\(result.err)")
+        }
+        for n in 0..<10 { #expect(try ServeFixtures.sha256(root.appendingPathComponent("big-\(n)")) == bigDigest) }
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["pypi:bigpkg@1.0"]?["sha256"] as? String == bigDigest)
+        #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(lock["pypi:beta@2.0"]?["sha256"] as? String == digests["beta-2.0-py3-none-any.whl"])
+        #expect(try serve.stop().status == 0)
+        // Nothing half-written: the store's temp directory is empty, every blob matches its name.
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: serve.cache.appendingPathComponent("tmp").path)) ?? []
+        #expect(leftovers.isEmpty, "left in the store's tmp: \(leftovers)")
+        let blobs = FileManager.default.enumerator(atPath: serve.cache.appendingPathComponent("sha256").path)?.compactMap { $0 as? String } ?? []
+        for blob in blobs where blob.count > 3 {
+            let name = String(blob.split(separator: "/").last ?? "")
+            guard name.count == 64 else { continue }
+            #expect(try ServeFixtures.sha256(serve.cache.appendingPathComponent("sha256").appendingPathComponent(blob)) == name)
+        }
+    }
+
+    /// Under CI=true the lock is frozen, as for the shims: a file not yet pinned is refused (403), nothing is pinned.
+    @Test func ciFreezesTheLock() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"],
+                                     environment: ["CI": "true"])
+        let refused = try CurlGet.run(serve.base + "/pypi/files/beta/beta-2.0-py3-none-any.whl")
+        #expect(refused.status == 403)
+        #expect(refused.text.contains("frozen"), "\(refused.text)")
+        #expect(!FileManager.default.fileExists(atPath: serve.lockfile.path))
+        #expect(try serve.stop().status == 0)
+    }
+
+    /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
+    @Test func uvInstallsThroughTheProxy() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let uv = ["/usr/local/bin/uv", "/usr/bin/uv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+            ?? (try? BouncerProcess.runProgram("/bin/sh", ["-c", "command -v uv"]))?.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let uv, !uv.isEmpty, FileManager.default.isExecutableFile(atPath: uv) else {
+            print("notice: uv is not installed (python3 -m pip install uv); skipping the uv test")
+            return
+        }
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"])
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))
+        let installed = try BouncerProcess.runProgram("/usr/bin/env", ["-u", "PIP_FIND_LINKS", "-u", "UV_INDEX_URL", "-u", "UV_FIND_LINKS",
+                                                                       "UV_DEFAULT_INDEX=\(serve.base)/pypi/simple/", "UV_NO_CACHE=1",
+                                                                       "UV_NO_CONFIG=1", uv, "pip", "install", "--python", python, "alpha"],
+                                                      cwd: root.path)
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        let markers = try self.python(python, "import alpha, beta; print(alpha.MARKER + '|' + beta.MARKER)")
+        #expect(markers.out.trimmingCharacters(in: .whitespacesAndNewlines) == "genuine alpha|genuine beta")
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(lock["pypi:beta@2.0"]?["sha256"] as? String == digests["beta-2.0-py3-none-any.whl"])
+        #expect(try serve.stop().status == 0)
+    }
+
+    /// The real index pip is configured with (no --pypi-upstream: the proxy asks pip),
+    /// one small pure-Python wheel; skipped with a notice when it cannot be reached.
+    @Test func realIndexThroughTheProxy() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/"])
+        let probe = try CurlGet.run(serve.base + "/pypi/simple/six/")
+        guard probe.status == 200 else {
+            print("notice: pip's configured index is not reachable through the proxy (HTTP \(probe.status): \(probe.text.prefix(200))); skipping")
+            _ = try serve.stop()
+            return
+        }
+        #expect(!ServeFixtures.links(probe.text).contains { !$0.hasPrefix(serve.base + "/pypi/files/six/") })
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))
+        let installed = try ServeFixtures.pipInstall(python, ["six==1.16.0"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        let pinned = lock["pypi:six@1.16.0"]?["sha256"] as? String
+        #expect(pinned?.count == 64)
+        // The pin is the digest of the wheel pip downloads from its configured index directly (not through Bouncer).
+        let direct = root.appendingPathComponent("direct")
+        let downloaded = try BouncerProcess.runProgram("/usr/bin/env", ["-u", "PIP_FIND_LINKS", "PIP_CONFIG_FILE=/dev/null", python, "-m", "pip", "download",
+                                                                        "--no-deps", "--no-cache-dir", "--only-binary", ":all:", "-d", direct.path, "six==1.16.0"])
+        #expect(downloaded.status == 0, "\(downloaded.err)")
+        let wheel = (try? FileManager.default.contentsOfDirectory(atPath: direct.path))?.first { $0.hasSuffix(".whl") }
+        #expect(try wheel.map { try ServeFixtures.sha256(direct.appendingPathComponent($0)) } == pinned)
+        let version = try BouncerProcess.runProgram(python, ["-c", "import six; print(six.__version__)"])
+        #expect(version.out.trimmingCharacters(in: .whitespacesAndNewlines) == "1.16.0")
+        #expect(try serve.stop().status == 0)
+    }
+}
