@@ -99,8 +99,13 @@ let package = Package(
 
         .target(name: "BouncerTestSupport", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools"], path: "Sources/BouncerTestSupport"),
         .testTarget(
-            name: "BouncerCoreTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerTestSupport"],
-            path: "Tests/BouncerCoreTests"),
+            name: "UnitTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerTestSupport"],
+            path: "Tests/UnitTests"),
+        // In-process throughput, a benchmark rather than a test: skipped unless
+        // BOUNCER_BENCH=1 (bench/verify-bundle.sh runs it in a release build).
+        .testTarget(
+            name: "Throughput", dependencies: ["BouncerBase", "BouncerSigstore", "BouncerTestSupport"],
+            path: "bench/Throughput"),
         .testTarget(
             name: "EndToEndTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerCLI", "BouncerTestSupport", "bouncer", "bouncer-serve"],
             path: "Tests/EndToEndTests"),

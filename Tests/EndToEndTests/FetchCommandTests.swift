@@ -17,10 +17,8 @@ import BouncerTestSupport
         server.register("artifact.bin", body)
     }
 
-    static func randomBytes(_ count: Int) throws -> [UInt8] {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        defer { try? handle.close() }
-        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    static func randomBytes(_ count: Int, _ caller: String = #function, line: Int = #line, column: Int = #column) throws -> [UInt8] {
+        TestRandom.bytes(count, "\(caller):\(line):\(column)")
     }
 
     /// The digest as the real sha256sum computes it, so the test does not trust Bouncer's own hashing.

@@ -6,7 +6,7 @@ import BouncerBase
 /// Downloads through libcurl's multi interface: several transfers at once,
 /// each streamed into the store while hashed, with size caps, timeouts and
 /// resume-free retries. Returns one result per request, in request order.
-public final class Fetcher {
+public final class Fetcher: @unchecked Sendable {
     public let store: Store
     public let options: FetchOptions
 
@@ -108,8 +108,4 @@ public final class Fetcher {
         }
     }
 
-    /// Removes a fetched temp file that will not be used.
-    public func discard(_ artifact: FetchedArtifact) {
-        unlink(artifact.path)
-    }
 }

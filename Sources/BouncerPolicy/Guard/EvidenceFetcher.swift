@@ -8,15 +8,12 @@ import BouncerIO
 /// nobody foresaw (a list's detached signature named inside it, say) is
 /// fetched then, through the same cache.
 final class EvidenceFetcher {
-    private let fetcher: Fetcher
+    private let fetcher: any Transport
     private let maxSize: UInt64
     private var cache: [String: Result<[UInt8], BouncerError>] = [:]
 
-    init(artifactFetcher: Fetcher, maxSize: UInt64) {
-        var options = artifactFetcher.options
-        options.progress = false
-        options.maxSize = maxSize
-        self.fetcher = Fetcher(store: artifactFetcher.store, options: options)
+    init(transport: any Transport, maxSize: UInt64) {
+        self.fetcher = transport
         self.maxSize = maxSize
     }
 

@@ -40,12 +40,13 @@ public struct GuardOptions: Sendable {
 ///     for result in guard.obtain(requests) { ... }   // then guard.release(artifact) when done with its file
 public final class PolicyGuard: ArtifactGuard {
     public let policy: Policy
-    public let fetcher: Fetcher
+    /// Fetches artifacts and evidence (libcurl's `Fetcher`, or an in-memory one in unit tests).
+    public let fetcher: any Transport
     public let options: GuardOptions
     public let lockStore: LockStore
     public let freshness: FreshnessStore
 
-    public init(policy: Policy, fetcher: Fetcher = Fetcher(), options: GuardOptions = GuardOptions()) {
+    public init(policy: Policy, fetcher: any Transport = Fetcher(), options: GuardOptions = GuardOptions()) {
         self.policy = policy
         self.fetcher = fetcher
         self.options = options
@@ -102,7 +103,7 @@ public final class PolicyGuard: ArtifactGuard {
         for index in candidates.indices where !candidates[index].settled {
             inspect(&candidates[index])
         }
-        let evidence = EvidenceFetcher(artifactFetcher: fetcher, maxSize: options.maxEvidenceSize)
+        let evidence = EvidenceFetcher(transport: fetcher.forEvidence(maxSize: options.maxEvidenceSize), maxSize: options.maxEvidenceSize)
         evidence.prefetch(candidates.filter { !$0.settled }.flatMap { candidate in
             (candidate.rule?.require ?? []).flatMap { $0.evidenceURLs(for: candidate.request) }
         })

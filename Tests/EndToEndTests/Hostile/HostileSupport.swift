@@ -86,10 +86,8 @@ final class HostileProject: @unchecked Sendable {
         String(try BouncerProcess.runProgram("/usr/bin/sha256sum", ["-"], stdin: Data(bytes)).out.prefix(64))
     }
 
-    static func random(_ count: Int) throws -> [UInt8] {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        defer { try? handle.close() }
-        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    static func random(_ count: Int, _ caller: String = #function, line: Int = #line, column: Int = #column) throws -> [UInt8] {
+        TestRandom.bytes(count, "\(caller):\(line):\(column)")
     }
 
     static func has(_ tool: String) -> Bool {

@@ -63,10 +63,8 @@ final class PolicyFixture: @unchecked Sendable {
         return found
     }
 
-    static func randomBytes(_ count: Int) throws -> [UInt8] {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        defer { try? handle.close() }
-        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    static func randomBytes(_ count: Int, _ caller: String = #function, line: Int = #line, column: Int = #column) throws -> [UInt8] {
+        TestRandom.bytes(count, "\(caller):\(line):\(column)")
     }
 
     /// sha256 by the real sha256sum, so tests do not trust Bouncer's own hashing.

@@ -85,10 +85,8 @@ struct ShimHarness {
         return String(result.out.prefix(64))
     }
 
-    static func randomBytes(_ count: Int) throws -> [UInt8] {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        defer { try? handle.close() }
-        return [UInt8](try handle.read(upToCount: count) ?? Data())
+    static func randomBytes(_ count: Int, _ caller: String = #function, line: Int = #line, column: Int = #column) throws -> [UInt8] {
+        TestRandom.bytes(count, "\(caller):\(line):\(column)")
     }
 
     static func tool(_ name: String) -> String? {

@@ -42,7 +42,7 @@ import BouncerTestSupport
         let unhashedLength = Int(first.body[6 + hashedLength]) << 8 | Int(first.body[7 + hashedLength])
         let unhashed = (header + 6 + hashedLength)..<(header + 8 + hashedLength + unhashedLength)
         #expect(try OpenPGPFormat.verify(message: text, signature: single, keys: [keyring], options: .init(now: Self.now)).passed)
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for _ in 0..<400 {
             var mutated = single
             let index = Int.random(in: 0..<mutated.count, using: &generator)
@@ -61,7 +61,7 @@ import BouncerTestSupport
 
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func truncatedAndMutatedKeyrings() throws {
         guard let (message, keyring) = Self.corpusCase() else { return }
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for _ in 0..<200 {
             let length = Int.random(in: 0..<keyring.bytes.count, using: &generator)
             var bytes = Array(keyring.bytes.prefix(length))
@@ -78,7 +78,7 @@ import BouncerTestSupport
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedCleartextNeverPassesWithChangedText() throws {
         guard let (message, keyring) = Self.corpusCase() else { return }
         let original = try ClearsignedParts.parse(message, source: "InRelease").text
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for _ in 0..<150 {
             var mutated = message
             let index = Int.random(in: 0..<mutated.count, using: &generator)

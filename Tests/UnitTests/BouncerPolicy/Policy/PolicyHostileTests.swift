@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import BouncerTestSupport
 @testable import BouncerBase
 @testable import BouncerIO
 @testable import BouncerSignatures
@@ -22,7 +23,7 @@ import Testing
         let dir = try PolicyParserTests.fixtureDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = Array(PolicyParserTests.designExample.utf8)
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         var accepted = 0
         for _ in 0..<3000 {
             var bytes = base

@@ -1,4 +1,5 @@
 import Testing
+import BouncerTestSupport
 @testable import BouncerBase
 @testable import BouncerIO
 @testable import BouncerSignatures
@@ -114,7 +115,7 @@ import Testing
         for seed in seeds {
             _ = try? ChecksumList.parse(seed, source: "fuzz")
         }
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for _ in 0..<2000 {
             let length = Int.random(in: 0..<120, using: &generator)
             let alphabet = Array("0123456789abcdefSHA() =*\\\n\r /.x".utf8)

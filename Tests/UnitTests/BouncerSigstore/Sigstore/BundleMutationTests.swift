@@ -11,16 +11,6 @@ import BouncerTestSupport
 /// Byte-level mutations of a real bundle: nothing traps, and a changed
 /// signature, certificate or log entry never verifies.
 @Suite struct BundleMutationTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedBundlesNeverTrapAndSignedFieldsNeverPass() throws {
         guard let root = Corpus.rootOrNotice("BundleMutationTests") else { return }
@@ -42,7 +32,7 @@ import BouncerTestSupport
         let signed = [valueRange("signature"), valueRange("rawBytes")].compactMap { $0 }
         #expect(signed.count == 2)
 
-        var rng = Generator(state: 42)
+        var rng = TestRandom.generator()
         var refused = 0
         for round in 0..<1500 {
             var bytes = original

@@ -100,7 +100,7 @@ import BouncerTestSupport
             "Package: a\nFilename: pool/main/a/a_1_all.deb\nSize: 3\nSHA256: \(hex)\nDescription: x\n more\n\nPackage: b\nFilename: pool/b.deb\nSize: 4\nSHA256: \(hex)\n",
             "Origin: Debian\nValid-Until: Sat, 01 Jan 2050 00:00:00 UTC\nSHA256:\n \(hex) 10 main/binary-amd64/Packages\n \(hex) 5 main/binary-amd64/Packages.xz\n",
         ]
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for seed in seeds {
             let bytes = Array(seed.utf8)
             for _ in 0..<500 {

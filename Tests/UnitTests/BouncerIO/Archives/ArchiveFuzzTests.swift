@@ -17,7 +17,7 @@ import BouncerTestSupport
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try ArchiveFixtures.path(name))))
         let work = try BouncerProcess.temporaryDirectory("bouncer-fuzz")
         defer { try? FileManager.default.removeItem(at: work) }
-        var generator = SplitMix(seed: name.utf8.reduce(0x5eed) { $0 &* 31 &+ UInt64($1) })
+        var generator = TestRandom.generator(name)
         var outcomes = [0, 0]
         for round in 0..<120 {
             var bytes = original
@@ -54,14 +54,3 @@ import BouncerTestSupport
 }
 
 /// A small deterministic generator, so a failing round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e3779b97f4a7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58476d1ce4e5b9
-        z = (z ^ (z >> 27)) &* 0x94d049bb133111eb
-        return z ^ (z >> 31)
-    }
-}

@@ -103,7 +103,7 @@ import BouncerTestSupport
                                 SignatureOptions(identity: "signer@example.invalid", namespace: "unittest")))
             }
         }
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for sample in samples {
             let original = try SSHSignatureFormat.verify(message: sample.message, signature: sample.signature,
                                                          keys: sample.signers, options: sample.options)

@@ -11,18 +11,8 @@ import BouncerTestSupport
 /// Byte-level mutations of real attestation files: parsers never trap, and a
 /// mutated signed statement never verifies under the original key.
 @Suite struct AttestationMutationTests {
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    static func mutate(_ bytes: [UInt8], _ g: inout Generator) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], _ g: inout SeededGenerator) -> [UInt8] {
         var out = bytes
         guard !out.isEmpty else { return out }
         switch g.next() % 4 {
@@ -44,7 +34,7 @@ import BouncerTestSupport
             "npm-registry-signature/npm-cli__has-package-exports-1.0.0/npm-keys.json",
             "dsse/gh-cli__provenance-demo-whl-missing-verification-material_fail/bundle.jsonl",
         ]
-        var g = Generator(state: 740)
+        var g = TestRandom.generator()
         var parsed = 0
         for file in files {
             let original = Array(try Data(contentsOf: root.appendingPathComponent(file)))
@@ -62,7 +52,7 @@ import BouncerTestSupport
         guard let (envelope, certificate, _) = try AttestationCorpus.envelopeAndCertificate("slsa-verifier__gha-generic-v2.1.0") else { return }
         let key = certificate.publicKey
         #expect((try? DSSEVerifier.verify(envelope, keys: [key])) != nil)
-        var g = Generator(state: 35929)
+        var g = TestRandom.generator()
         for _ in 0..<300 {
             var mutated = envelope
             mutated.payload = Self.mutate(envelope.payload, &g)

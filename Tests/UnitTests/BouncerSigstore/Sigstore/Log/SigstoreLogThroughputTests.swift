@@ -11,7 +11,9 @@ import BouncerTestSupport
 /// In-process cost of the log-side checks of one bundle, repeated 1,000
 /// times. Prints the rate; asserts only that every round verifies.
 @Suite struct SigstoreLogThroughputTests {
-    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func thousandRoundsOfTheLogChecks() throws {
+    @Test(.enabled(if: Corpus.isPresent && ProcessInfo.processInfo.environment["BOUNCER_BENCH"] == "1",
+                 "a benchmark of the log checks: runs with BOUNCER_BENCH=1 and the corpus"))
+    func thousandRoundsOfTheLogChecks() throws {
         guard Corpus.rootOrNotice("SigstoreLogThroughputTests") != nil else { return }
         for name in ["conformance__happy-path-v0.3", "conformance__rekor2-happy-path"] {
             guard let item = LogFixture.named(name), let proof = item.proof, let envelope = item.checkpoint,

@@ -11,21 +11,9 @@ import BouncerTestSupport
 /// Byte mutations of real inputs: no parser may trap, and no mutation of
 /// signed bytes may verify.
 @Suite struct SigstoreLogMutationTests {
-    /// SplitMix64: deterministic, so a failure can be replayed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
 
     /// Flips, replaces, inserts or deletes one byte in `range`.
-    static func mutate(_ bytes: [UInt8], in range: Range<Int>, _ random: inout Random) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], in range: Range<Int>, _ random: inout SeededGenerator) -> [UInt8] {
         var out = bytes
         let at = range.lowerBound + random.below(range.count)
         switch random.below(4) {
@@ -49,7 +37,7 @@ import BouncerTestSupport
             let logs = item.tlogs
             _ = try Checkpoint.verify(envelope: envelope, logs: logs)
             let bodyEnd = try #require(envelope.range(of: "\n\n")).lowerBound.utf16Offset(in: envelope)
-            var random = Random(state: 6962)
+            var random = TestRandom.generator()
             var refused = 0
             for _ in 0..<1500 {
                 let mutated = Self.mutate(bytes, in: 0..<bodyEnd, &random)
@@ -73,7 +61,7 @@ import BouncerTestSupport
         for name in ["conformance__happy-path-v0.3", "conformance__happy-path-intoto-in-dsse-v3", "gh-cli__sigstore-js-2.1.0-npm-provenance", "conformance__rekor2-dsse-happy-path"] {
             guard let item = Self.item(name), let expected = try LogEntryCorpusTests.expectation(item) else { continue }
             try RekorEntryBody.check(canonicalizedBody: item.body, kind: item.kind, version: item.version, expected: expected)
-            var random = Random(state: 36056)
+            var random = TestRandom.generator()
             for _ in 0..<800 {
                 let mutated = Self.mutate(item.body, in: 0..<item.body.count, &random)
                 do {
@@ -124,7 +112,7 @@ import BouncerTestSupport
         let issuers = CertificateTransparencyTests.caCertificates(item)
         let original = try CertificateTransparency.precertParts(leaf)
         let ctlogs = item.ctlogs
-        var random = Random(state: 3161)
+        var random = TestRandom.generator()
         var verified = 0
         for _ in 0..<1500 {
             let mutated = Self.mutate(leaf, in: 0..<leaf.count, &random)
@@ -149,7 +137,7 @@ import BouncerTestSupport
         guard let item = Self.item("conformance__rekor2-happy-path"), let token = item.timestamps.first, let signature = item.signature else { return }
         let authorities = try LogFixture.authorities(item.root)
         let genuine = try RFC3161Timestamp.verify(tokenDER: token, signature: signature, authorities: authorities)
-        var random = Random(state: 2014)
+        var random = TestRandom.generator()
         for _ in 0..<600 {
             let mutated = Self.mutate(token, in: 0..<token.count, &random)
             if let date = try? RFC3161Timestamp.verify(tokenDER: mutated, signature: signature, authorities: authorities) {

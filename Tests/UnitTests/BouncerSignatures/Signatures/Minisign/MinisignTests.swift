@@ -206,7 +206,7 @@ import BouncerTestSupport
             ("minisign", try SigTest.bytes("\(dir)/data.minisig"), try SigTest.key("\(dir)/m.pub")),
             ("signify", try SigTest.bytes("\(dir)/data.sig"), try SigTest.key("\(dir)/s.pub")),
         ]
-        var generator = SystemRandomNumberGenerator()
+        var generator = TestRandom.generator()
         for (format, signature, key) in samples {
             func verify(_ bytes: [UInt8]) throws -> SignatureReport {
                 format == "minisign"

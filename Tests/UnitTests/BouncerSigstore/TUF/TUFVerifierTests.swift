@@ -237,13 +237,13 @@ import BouncerTestSupport
     /// Every byte-level mutation of real signed metadata is either refused
     /// with a typed error or (when it only touched whitespace or the
     /// unsigned part in a harmless way) still verifies; none traps, and none
-    /// that changes `signed` passes. Deterministic (the SplitMix of ArchiveFuzzTests), so a failure reproduces.
+    /// that changes `signed` passes. Seeded (TestRandom, seed printed), so a failure reproduces.
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedMetadataIsRefusedWithoutTrapping() throws {
         guard let repo = production() else { return }
         let root = try repo.root(15)
         let original = try repo.bytes("metadata/timestamp.json")
         let signedCanonical = try TUFEnvelope.parse(original, file: "timestamp.json").canonical
-        var rng = SplitMix(seed: 0x7475_6600)
+        var rng = TestRandom.generator()
         var refused = 0
         for _ in 0..<3000 {
             var bytes = original

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import BouncerBase
+@testable import BouncerIO
+@testable import BouncerPolicy
+import BouncerTestSupport
+
+/// The guard's stages with an in-memory transport: no sockets, no processes.
+@Suite struct GuardPipelineTests {
+    let dir: String
+    let transport: MemoryTransport
+
+    init() throws {
+        dir = try BouncerProcess.temporaryDirectory("bouncer-pipeline").path
+        transport = MemoryTransport(store: Store(root: dir + "/cache"))
+    }
+
+    func policy(_ text: String) throws -> Policy {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/policy.json"))
+        return try PolicyParser.load(file: dir + "/policy.json")
+    }
+
+    func guardFor(_ policy: Policy) -> PolicyGuard {
+        var options = GuardOptions()
+        options.stateDirectory = dir + "/state"
+        return PolicyGuard(policy: policy, fetcher: transport, options: options)
+    }
+
+    func lockKeys() throws -> [String] { try LockStore(path: dir + "/bouncer.lock").read().artifacts.map(\.key).sorted() }
+
+    @Test func decideIsPureAndRefusingProblemsWinInEveryMode() {
+        let soft = EvidenceProblem(code: .digestMissing, message: "no digest")
+        let hard = EvidenceProblem(code: .lockDigestChanged, message: "changed", refusesInEveryMode: true)
+        #expect(Decision.decide([], mode: .enforce, exception: nil, expired: []).verdict == .allowed)
+        #expect(Decision.decide([soft], mode: .enforce, exception: nil, expired: []).verdict == .refused)
+        #expect(Decision.decide([soft], mode: .audit, exception: nil, expired: []).verdict == .warned)
+        #expect(Decision.decide([soft, hard], mode: .audit, exception: nil, expired: []).verdict == .refused)
+        // Bad configuration fails closed: refused in audit mode too, exit 2.
+        let configuration = EvidenceProblem(code: .evidenceUnavailable, family: .configuration, message: "no such kind")
+        let decided = Decision.decide([configuration], mode: .audit, exception: nil, expired: [])
+        #expect(decided.verdict == .refused)
+        #expect(decided.family == .configuration)
+    }
+
+    @Test func evidenceIsFetchedOnceInOneBatchAndTheLockRecordsFacts() throws {
+        let a = Array("first\n".utf8), b = Array("second\n".utf8)
+        let list = "\(Hasher.digest(a, .sha256).hex)  a.bin\n\(Hasher.digest(b, .sha256).hex)  b.bin\n"
+        transport.serve("https://mem.test/r/a.bin", a)
+        transport.serve("https://mem.test/r/b.bin", b)
+        transport.serve("https://mem.test/r/SHA256SUMS", Array(list.utf8))
+        let policy = try policy(#"{"version": 1, "rules": [{"name": "r", "match": {"url": "https://mem.test/r/*"}, "require": [{"checksums": {"url": "{dir}/SHA256SUMS"}}]}]}"#)
+        let outcomes = guardFor(policy).evaluate([ArtifactRequest(url: "https://mem.test/r/a.bin"), ArtifactRequest(url: "https://mem.test/r/b.bin")])
+        #expect(outcomes.map(\.verdict) == [.allowed, .allowed])
+        // Both artifacts first, then the list they share, once.
+        #expect(transport.requests == ["https://mem.test/r/a.bin", "https://mem.test/r/b.bin", "https://mem.test/r/SHA256SUMS"])
+        let lock = try LockStore(path: dir + "/bouncer.lock").read()
+        #expect(lock.artifacts.map(\.evidence.first?.kind) == [.checksums, .checksums])
+        #expect(lock.artifacts.map(\.evidence.first?.source) == ["https://mem.test/r/SHA256SUMS", "https://mem.test/r/SHA256SUMS"])
+        for outcome in outcomes { if let path = outcome.path { unlink(path) } }
+    }
+
+    @Test func anArchiveThatFailsInspectionIsNeverPinned() throws {
+        let notAWheel = Array("not a zip".utf8)
+        transport.serve("https://mem.test/demo-1.0-py3-none-any.whl", notAWheel)
+        let policy = try policy(#"{"version": 1, "mode": "audit", "rules": [{"match": {"ecosystem": "pypi"}, "require": [{"digest": {}}]}]}"#)
+        let outcome = guardFor(policy).evaluate([ArtifactRequest(url: "https://mem.test/demo-1.0-py3-none-any.whl", ecosystem: .pypi,
+                                                                 package: "demo", version: "1.0", claimedDigests: [Hasher.digest(notAWheel, .sha256)])])[0]
+        // Audit mode does not soften it: a broken archive refuses in every mode, and nothing is pinned.
+        #expect(outcome.verdict == .refused)
+        #expect(outcome.problems.first?.message.contains("the wheel check (RECORD, archive limits) failed") == true, "\(outcome.problems)")
+        #expect(outcome.path == nil)
+        #expect(try lockKeys() == [])
+    }
+
+    @Test func aChangedPinIsRefusedInAuditModeAndUnderAnException() throws {
+        transport.serve("https://mem.test/tool.tgz", Array("v1".utf8))
+        let text = #"{"version": 1, "mode": "audit", "unmatched": "pin", "rules": [], "exceptions": [{"match": {"url": "https://mem.test/*"}, "until": "2999-01-01", "reason": "testing"}]}"#
+        let first = guardFor(try policy(text)).evaluate([ArtifactRequest(url: "https://mem.test/tool.tgz")])[0]
+        #expect(first.verdict == .allowed)
+        if let path = first.path { unlink(path) }
+        transport.serve("https://mem.test/tool.tgz", Array("v2".utf8))
+        let second = guardFor(try policy(text)).evaluate([ArtifactRequest(url: "https://mem.test/tool.tgz")])[0]
+        #expect(second.verdict == .refused)
+        #expect(second.problems.map(\.code) == ["lock-digest-changed"])
+        #expect(second.path == nil)
+    }
+
+    @Test func aStatedDigestThatDiffersRefusesEvenWithoutADigestRule() throws {
+        transport.serve("https://mem.test/x.bin", Array("x".utf8))
+        let policy = try policy(#"{"version": 1, "mode": "audit", "unmatched": "allow", "rules": []}"#)
+        let outcome = guardFor(policy).evaluate([ArtifactRequest(url: "https://mem.test/x.bin",
+                                                                 claimedDigests: [Hasher.digest(Array("y".utf8), .sha256)])])[0]
+        #expect(outcome.verdict == .refused)
+        #expect(outcome.problems.map(\.code) == ["digest-mismatch"])
+    }
+}
