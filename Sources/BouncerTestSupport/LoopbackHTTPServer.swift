@@ -27,8 +27,8 @@ import BouncerTools
 /// `holdReplies(until:fallback:)` holds every reply until that many requests
 /// are waiting, so that concurrent clients really proceed at the same moment.
 public final class LoopbackHTTPServer: @unchecked Sendable {
-    public private(set) var port: UInt16 = 0
-    private var listener: Int32 = -1
+    public let port: UInt16
+    private let listener: LoopbackListener
     private let lock = NSLock()
     private var bodies: [String: [UInt8]] = [:]
     private var requestCounts: [String: Int] = [:]
@@ -50,25 +50,9 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
     }
 
     public init() throws {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard listener >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(listener, 64) == 0 else { throw ServerError("bind/listen: \(String(cString: strerror(errno)))") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
-        port = UInt16(bigEndian: address.sin_port)
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
+        listener = try LoopbackListener(backlog: 64)
+        port = listener.port
+        listener.start(noDelay: true) { [self] client in handle(client) }
     }
 
     deinit { stop() }
@@ -132,32 +116,12 @@ public final class LoopbackHTTPServer: @unchecked Sendable {
         let wasStopped = stopped
         stopped = true
         lock.unlock()
-        if !wasStopped {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
+        if !wasStopped { listener.stop() }
     }
 
     private var isStopped: Bool {
         lock.lock(); defer { lock.unlock() }
         return stopped
-    }
-
-    private func acceptLoop() {
-        while !isStopped {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            var on: Int32 = 1
-            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            let thread = Thread { [self] in
-                handle(client)
-                close(client)
-            }
-            thread.start()
-        }
     }
 
     private func handle(_ client: Int32) {

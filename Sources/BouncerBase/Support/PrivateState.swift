@@ -39,3 +39,57 @@ public enum PrivateState {
         }
     }
 }
+
+/// One of Bouncer's private state files (the freshness of signed lists, a
+/// TUF trust anchor's versions): the one way they are read and updated.
+/// Every directory from the state root down and the file itself must be
+/// private (see `PrivateState.checkOwnership`); an update holds an
+/// exclusive lock beside the file, reads it again under the lock, and
+/// rewrites it atomically only when it changed.
+public struct StateFile: Sendable {
+    /// The state root, then each directory below it that leads to the file.
+    public let directories: [String]
+    public let path: String
+    /// "freshness state", "TUF state": for messages.
+    public let what: String
+    public let limit: Int
+
+    public init(directories: [String], name: String, what: String, limit: Int) {
+        self.directories = directories
+        self.path = (directories.last ?? ".") + "/" + name
+        self.what = what
+        self.limit = limit
+    }
+
+    var lockPath: String { (directories.last ?? ".") + "/." + Filesystem.split(path).name + ".flock" }
+
+    /// The file's bytes, or nil when there is none yet.
+    public func read() throws(BouncerError) -> [UInt8]? {
+        for (index, directory) in directories.enumerated() {
+            // The root may be a symbolic link the person set up; below it, nothing may be.
+            try PrivateState.checkOwnership(directory, followLink: index == 0, what: what)
+        }
+        try PrivateState.checkOwnership(path, followLink: false, what: what)
+        return try AtomicFile.read(path, limit: limit, code: "state-unreadable")
+    }
+
+    /// Runs `change` on the current bytes under the lock; writes what it
+    /// returns as `replacement` (nil: leave the file as it is).
+    public func update<T>(_ change: ([UInt8]?) throws(BouncerError) -> (result: T, replacement: [UInt8]?)) throws(BouncerError) -> T {
+        for (index, directory) in directories.enumerated() { try makePrivateDirectory(directory, parents: index == 0) }
+        return try AtomicFile.withExclusiveLock(lockPath, mode: 0o600) { () throws(BouncerError) -> T in
+            let (result, replacement) = try change(try read())
+            if let replacement { try AtomicFile.replace(path, with: replacement, mode: 0o600) }
+            return result
+        }
+    }
+
+    private func makePrivateDirectory(_ directory: String, parents: Bool) throws(BouncerError) {
+        var info = stat()
+        if stat(directory, &info) == 0 { return }
+        if parents { try Filesystem.makeDirectories(Filesystem.split(directory).directory) }
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw .io("cannot create the state directory \(directory): \(errnoDescription())")
+        }
+    }
+}

@@ -70,6 +70,26 @@ package enum UTCTime {
         format(seconds: Int64(date.timeIntervalSince1970.rounded(.down)))
     }
 
+    /// Midnight UTC at the start of `YYYY-MM-DD`; nil for anything else,
+    /// including days a month does not have (2026-02-30).
+    package static func startOfDay(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let start = RFC3339.parse(text + "T00:00:00Z") else { return nil }
+        // RFC3339 accepts day 31 of any month; the date must survive the round trip.
+        return format(start).hasPrefix(text) ? start : nil
+    }
+
+    /// The instant a UTC calendar date and time name; nil for anything the
+    /// calendar does not have (February 30th, hour 25, year 10000).
+    package static func date(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) -> Date? {
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        guard (0...9999).contains(year), [month, day, hour, minute, second].allSatisfy({ (0...99).contains($0) }) else { return nil }
+        let text = String(repeating: "0", count: 4 - String(year).count) + "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z"
+        guard let date = RFC3339.parse(text), format(date) == text else { return nil }
+        return date
+    }
+
     package static func format(seconds: Int64) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400

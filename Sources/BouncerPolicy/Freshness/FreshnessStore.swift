@@ -17,20 +17,21 @@ import BouncerSigstore
 /// authorized_keys: state anyone can edit protects nothing.
 public struct FreshnessStore: Sendable {
     public let directory: String
+    let file: StateFile
 
-    public init(directory: String) { self.directory = directory }
+    public init(directory: String) {
+        self.directory = directory
+        file = StateFile(directories: [directory], name: "freshness.json", what: "freshness state", limit: 64 << 20)
+    }
 
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         PrivateState.defaultDirectory(environment: environment)
     }
 
-    public var path: String { directory + "/freshness.json" }
-    var flockPath: String { directory + "/.freshness.json.flock" }
+    public var path: String { file.path }
 
     public func read() throws(BouncerError) -> FreshnessState {
-        try checkOwnership(directory, followLink: true)
-        try checkOwnership(path, followLink: false)
-        guard let bytes = try AtomicFile.read(path, limit: 64 << 20, code: "state-unreadable") else { return FreshnessState() }
+        guard let bytes = try file.read() else { return FreshnessState() }
         return try FreshnessState.decode(bytes, file: path)
     }
 
@@ -40,10 +41,9 @@ public struct FreshnessStore: Sendable {
     @discardableResult
     public func record(_ observations: [ListObservation]) throws(BouncerError) -> [Int: ListRollback] {
         guard !observations.isEmpty else { return [:] }
-        try makePrivateDirectory()
-        return try AtomicFile.withExclusiveLock(flockPath, mode: 0o600) { () throws(BouncerError) -> [Int: ListRollback] in
-            var state = try read()
-            let before = state
+        return try file.update { (bytes: [UInt8]?) throws(BouncerError) -> (result: [Int: ListRollback], replacement: [UInt8]?) in
+            let before = try bytes.map { (bytes: [UInt8]) throws(BouncerError) in try FreshnessState.decode(bytes, file: path) } ?? FreshnessState()
+            var state = before
             var rollbacks: [Int: ListRollback] = [:]
             for (index, observed) in observations.enumerated() {
                 if let rollback = ListFreshness.judge(observed, against: state.lists[observed.url]) {
@@ -52,21 +52,7 @@ public struct FreshnessStore: Sendable {
                     state.lists[observed.url] = ListFreshness.advance(state.lists[observed.url], with: observed)
                 }
             }
-            if state != before { try AtomicFile.replace(path, with: state.encoded(), mode: 0o600) }
-            return rollbacks
+            return (rollbacks, state != before ? state.encoded() : nil)
         }
-    }
-
-    private func makePrivateDirectory() throws(BouncerError) {
-        var info = stat()
-        if stat(directory, &info) == 0 { return }
-        try Filesystem.makeDirectories(Filesystem.split(directory).directory)
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-            throw .io("cannot create the state directory \(directory): \(errnoDescription())")
-        }
-    }
-
-    private func checkOwnership(_ path: String, followLink: Bool) throws(BouncerError) {
-        try PrivateState.checkOwnership(path, followLink: followLink, what: "freshness state")
     }
 }

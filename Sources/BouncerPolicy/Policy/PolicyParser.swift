@@ -324,17 +324,7 @@ public enum PolicyParser {
 
     /// The instant after the last second of `YYYY-MM-DD` (UTC); nil if not such a date.
     static func endOfDay(_ text: String) -> Date? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        guard let utc = TimeZone(identifier: "UTC") else { return nil }
-        calendar.timeZone = utc
-        let components = DateComponents(year: year, month: month, day: day)
-        guard let start = calendar.date(from: components),
-              calendar.component(.day, from: start) == day else { return nil }
-        return start.addingTimeInterval(86_400)
+        UTCTime.startOfDay(text).map { $0.addingTimeInterval(86_400) }
     }
 
     static func absoluteDirectory(of file: String) -> String {

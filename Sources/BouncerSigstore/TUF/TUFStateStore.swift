@@ -17,15 +17,18 @@ public struct TUFStateStore: Sendable {
     }
 
     var tufDirectory: String { directory + "/tuf" }
-    public func path(anchor: String) -> String { "\(tufDirectory)/\(anchor).json" }
-    func lockPath(anchor: String) -> String { "\(tufDirectory)/.\(anchor).json.flock" }
+    func file(anchor: String) -> StateFile {
+        StateFile(directories: [directory, tufDirectory], name: "\(anchor).json", what: "TUF state", limit: 4 << 20)
+    }
+    public func path(anchor: String) -> String { file(anchor: anchor).path }
 
     public func read(anchor: String) throws(BouncerError) -> TUFTrustedState {
-        try checkOwnership(directory, followLink: true)
-        try checkOwnership(tufDirectory, followLink: false)
+        guard let bytes = try file(anchor: anchor).read() else { return TUFTrustedState(anchor: anchor) }
+        return try decode(bytes, anchor: anchor)
+    }
+
+    func decode(_ bytes: [UInt8], anchor: String) throws(BouncerError) -> TUFTrustedState {
         let file = path(anchor: anchor)
-        try checkOwnership(file, followLink: false)
-        guard let bytes = try AtomicFile.read(file, limit: 4 << 20, code: "state-unreadable") else { return TUFTrustedState(anchor: anchor) }
         let hint = "remove \(file) to start over from the trust anchor (Bouncer then forgets the versions it has seen)"
         let state: TUFTrustedState
         do { state = try JSONDocument.decode(TUFTrustedState.self, from: bytes) } catch {
@@ -41,28 +44,11 @@ public struct TUFStateStore: Sendable {
     /// could otherwise lose the newer versions), then saves whatever it
     /// recorded, also when the update as a whole failed.
     public func update<T>(anchor: String, _ body: (inout TUFTrustedState) -> T) throws(BouncerError) -> T {
-        try makePrivateDirectory(directory, parents: true)
-        try checkOwnership(directory, followLink: true)
-        try makePrivateDirectory(tufDirectory, parents: false)
-        return try AtomicFile.withExclusiveLock(lockPath(anchor: anchor), mode: 0o600) { () throws(BouncerError) -> T in
-            var state = try read(anchor: anchor)
-            let before = state
+        try file(anchor: anchor).update { (bytes: [UInt8]?) throws(BouncerError) -> (result: T, replacement: [UInt8]?) in
+            let before = try bytes.map { (bytes: [UInt8]) throws(BouncerError) in try decode(bytes, anchor: anchor) } ?? TUFTrustedState(anchor: anchor)
+            var state = before
             let result = body(&state)
-            if state != before { try AtomicFile.replace(path(anchor: anchor), with: state.encoded(), mode: 0o600) }
-            return result
+            return (result, state != before ? state.encoded() : nil)
         }
-    }
-
-    private func makePrivateDirectory(_ path: String, parents: Bool) throws(BouncerError) {
-        var info = stat()
-        if lstat(path, &info) == 0 { return }
-        if parents { try Filesystem.makeDirectories(Filesystem.split(path).directory) }
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
-            throw .io("cannot create the state directory \(path): \(errnoDescription())")
-        }
-    }
-
-    private func checkOwnership(_ path: String, followLink: Bool) throws(BouncerError) {
-        try PrivateState.checkOwnership(path, followLink: followLink, what: "TUF state")
     }
 }

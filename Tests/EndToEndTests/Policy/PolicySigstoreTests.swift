@@ -83,7 +83,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func keylessBundlePassesAndTheLockRecordsTheSigner() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func keylessBundlePassesAndTheLockRecordsTheSigner() throws {
         guard let c = try Case(Self.wheelCase, test: "keylessBundlePassesAndTheLockRecordsTheSigner") else { return }
         let f = try PolicyFixture("bouncer-sigstore")
         serve(c, f)
@@ -124,7 +124,7 @@ import BouncerTestSupport
     /// `bouncer check --frozen` re-verifies the bundle and finds the lock unchanged;
     /// a later version carrying no Sigstore bundle is a trust downgrade;
     /// audit mode lets a failing bundle through, loudly.
-    @Test func checkReverifiesAndAWeakerNextVersionIsADowngrade() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func checkReverifiesAndAWeakerNextVersionIsADowngrade() throws {
         guard let c = try Case(Self.wheelCase, test: "checkReverifiesAndAWeakerNextVersionIsADowngrade") else { return }
         let f = try PolicyFixture("bouncer-sigstore-lock")
         serve(c, f)
@@ -161,7 +161,7 @@ import BouncerTestSupport
 
     /// A DSSE bundle (in-toto statement naming the artifact) also satisfies
     /// `sigstore`: the verifier then gets the file's bytes, not a digest.
-    @Test func dsseBundlePassesOnTheArtifactBytes() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func dsseBundlePassesOnTheArtifactBytes() throws {
         guard let c = try Case("conformance__happy-path-intoto-in-dsse-v3", format: "dsse", test: "dsseBundlePassesOnTheArtifactBytes") else { return }
         let f = try PolicyFixture("bouncer-sigstore-dsse")
         serve(c, f)
@@ -185,7 +185,7 @@ import BouncerTestSupport
         case bundleMissing, bundleTampered, artifactTampered, wrongIdentity, wrongIssuer, identityRegexpPrefix, bundleNotJSON
     }
 
-    @Test(arguments: Refusal.allCases)
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)"), arguments: Refusal.allCases)
     func refusedWithASpecificReasonAndNoFile(_ refusal: Refusal) throws {
         guard let c = try Case(Self.wheelCase, test: "refusedWithASpecificReasonAndNoFile") else { return }
         let f = try PolicyFixture("bouncer-sigstore-refused")
@@ -233,7 +233,7 @@ import BouncerTestSupport
         #expect(f.leftoverTemporaryFiles().isEmpty)
     }
 
-    @Test func bundleSignedWithAPublicKeyPassesOnlyWithThatKey() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func bundleSignedWithAPublicKeyPassesOnlyWithThatKey() throws {
         guard let c = try Case("conformance__managed-key-happy-path", test: "bundleSignedWithAPublicKeyPassesOnlyWithThatKey") else { return }
         let f = try PolicyFixture("bouncer-sigstore-key")
         serve(c, f)
@@ -265,7 +265,7 @@ import BouncerTestSupport
         }
     }
 
-    @Test func policyTrustedRootIsUsedInsteadOfTheEmbeddedOne() throws {
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func policyTrustedRootIsUsedInsteadOfTheEmbeddedOne() throws {
         guard let c = try Case("conformance__rekor2-happy-path", test: "policyTrustedRootIsUsedInsteadOfTheEmbeddedOne") else { return }
         let f = try PolicyFixture("bouncer-sigstore-root")
         serve(c, f)

@@ -157,11 +157,6 @@ public enum DebianLists {
         guard let month = months.firstIndex(of: parts[1]) else { return nil }
         let time = parts[3].split(separator: ":").compactMap { Int($0) }
         guard time.count == 3 else { return nil }
-        var components = DateComponents()
-        components.year = year; components.month = month + 1; components.day = day
-        components.hour = time[0]; components.minute = time[1]; components.second = time[2]
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        return calendar.date(from: components)
+        return UTCTime.date(year: year, month: month + 1, day: day, hour: time[0], minute: time[1], second: time[2])
     }
 }

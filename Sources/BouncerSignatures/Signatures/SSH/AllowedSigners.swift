@@ -195,14 +195,9 @@ enum SSHTime {
         func number(_ from: Int, _ count: Int) -> Int {
             from + count <= chars.count ? chars[from..<from + count].reduce(0) { $0 * 10 + $1 } : 0
         }
-        var parts = DateComponents()
-        parts.year = number(0, 4); parts.month = number(4, 2); parts.day = number(6, 2)
-        parts.hour = number(8, 2); parts.minute = number(10, 2); parts.second = number(12, 2)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        // Reject dates the calendar would roll over (February 30th, hour 25...).
-        guard let date = calendar.date(from: parts),
-              calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date) == parts else {
+        // Dates the calendar would roll over (February 30th, hour 25...) are refused.
+        guard let date = UTCTime.date(year: number(0, 4), month: number(4, 2), day: number(6, 2),
+                                      hour: number(8, 2), minute: number(10, 2), second: number(12, 2)) else {
             throw AllowedSigners.LineFailure(message: "invalid time '\(text)'")
         }
         return date
