@@ -128,8 +128,10 @@ extension RegistryProxy {
         for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
             if let hex = file.hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex) { claimed.append(digest) }
         }
+        // The proxy serves one upstream: for the policy it is the primary index.
         let request = ArtifactRequest(url: file.url, ecosystem: .pypi, package: project,
-                                      version: FileNames.version(file.filename, project: project), claimedDigests: claimed)
+                                      version: FileNames.version(file.filename, project: project), claimedDigests: claimed,
+                                      index: settings.pypiUpstream.map { PackageIndex(url: $0, isPrimary: true) })
         return respond(await gate.verify(request), type: file.isWheel ? "application/zip" : "application/octet-stream")
     }
 

@@ -10,6 +10,19 @@ public enum Ecosystem: String, Sendable, Codable, CaseIterable {
     case npm
 }
 
+/// The package index an artifact was found on, as the tool's own
+/// configuration named it: its primary index (pip's `index-url`), or an
+/// extra one (`--extra-index-url`), by the index's URL.
+public struct PackageIndex: Sendable, Equatable {
+    public var url: String
+    public var isPrimary: Bool
+
+    public init(url: String, isPrimary: Bool) {
+        self.url = url
+        self.isPrimary = isPrimary
+    }
+}
+
 /// What an adapter asks for.
 public struct ArtifactRequest: Sendable, Equatable {
     /// The URL to download (credentials allowed; never printed unredacted).
@@ -23,9 +36,12 @@ public struct ArtifactRequest: Sendable, Equatable {
     /// `#sha256=` fragment, npm `integrity`). They are requirements, never
     /// hints: every one given must match.
     public var claimedDigests: [Digest]
+    /// The index the adapter found it on (pip), when it knows.
+    public var index: PackageIndex?
 
     public init(url: String, ecosystem: Ecosystem = .url, package: String? = nil, version: String? = nil,
-                claimedDigests: [Digest] = []) {
+                claimedDigests: [Digest] = [], index: PackageIndex? = nil) {
+        self.index = index
         self.url = url
         self.ecosystem = ecosystem
         self.package = package

@@ -101,6 +101,15 @@ public struct PolicyMatch: Sendable {
     public var host: Glob?
     public var ecosystem: Ecosystem?
     public var package: Glob?
+    /// `"index": "primary"` (the tool's own primary index, whatever its
+    /// address) or a glob over the index URL: an artifact the adapter found
+    /// on no index, or on another one, does not match.
+    public var index: IndexMatch? = nil
+
+    public enum IndexMatch: Sendable {
+        case primary
+        case url(Glob)
+    }
 
     public func matches(_ request: ArtifactRequest) -> Bool {
         if let ecosystem, ecosystem != request.ecosystem { return false }
@@ -110,6 +119,13 @@ public struct PolicyMatch: Sendable {
         }
         if let package {
             guard let name = request.package, package.matches(name) else { return false }
+        }
+        if let index {
+            guard let found = request.index else { return false }
+            switch index {
+            case .primary: guard found.isPrimary else { return false }
+            case .url(let glob): guard glob.matches(found.url) else { return false }
+            }
         }
         return true
     }

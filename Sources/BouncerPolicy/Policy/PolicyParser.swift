@@ -150,13 +150,16 @@ public enum PolicyParser {
     // MARK: - Rules
 
     static func parseMatch(_ reader: JSONReader) throws(PolicyError) -> PolicyMatch {
-        try reader.onlyKeys(["url", "host", "ecosystem", "package"])
-        let match = PolicyMatch(url: try reader.nonEmptyString("url").map(Glob.init),
+        try reader.onlyKeys(["url", "host", "ecosystem", "package", "index"])
+        var match = PolicyMatch(url: try reader.nonEmptyString("url").map(Glob.init),
                                 host: try reader.nonEmptyString("host").map { Glob($0.lowercased()) },
                                 ecosystem: try reader.choice("ecosystem", Ecosystem.allCases.map(\.rawValue)).flatMap(Ecosystem.init(rawValue:)),
                                 package: try reader.nonEmptyString("package").map(Glob.init))
-        guard match.url != nil || match.host != nil || match.ecosystem != nil || match.package != nil else {
-            throw reader.error(nil, "a match needs at least one of url, host, ecosystem, package")
+        if let index = try reader.nonEmptyString("index") {
+            match.index = index == "primary" ? .primary : .url(Glob(index))
+        }
+        guard match.url != nil || match.host != nil || match.ecosystem != nil || match.package != nil || match.index != nil else {
+            throw reader.error(nil, "a match needs at least one of url, host, ecosystem, package, index")
         }
         return match
     }

@@ -41,6 +41,42 @@ public enum PipIndexLinks {
         return result
     }
 
+    /// The indexes and find-links locations pip's log names: "Looking in
+    /// indexes: PRIMARY, EXTRA…" (logged only when they are not pip's
+    /// default index alone) and "Looking in links: …". Credentials come
+    /// redacted in pip's log and are dropped here.
+    public static func locations(_ log: [UInt8]) -> (indexes: [String]?, links: [String]) {
+        var indexes: [String]? = nil
+        var links: [String] = []
+        for line in String(decoding: log, as: UTF8.self).split(separator: "\n") {
+            for (label, isIndex) in [("Looking in indexes: ", true), ("Looking in links: ", false)] {
+                guard let start = line.range(of: label) else { continue }
+                let list = line[start.upperBound...].split(separator: ",").map {
+                    URLParts.withoutCredentials($0.trimmingCharacters(in: .whitespaces))
+                }
+                if isIndex { indexes = list } else { links += list }
+            }
+        }
+        return (indexes, links)
+    }
+
+    /// The index a link's page belongs to: the first index pip names is its
+    /// primary one (`index-url`), the others extra. With no index named, the
+    /// one index is pip's own default, the primary. A find-links page or a
+    /// local file is on no index.
+    public static func index(ofPage page: String?, indexes: [String]?, links: [String]) -> PackageIndex? {
+        guard let page else { return nil }
+        let shown = URLParts.withoutCredentials(page)
+        guard shown.hasPrefix("http://") || shown.hasPrefix("https://") else { return nil }
+        func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+        if links.contains(where: { shown.hasPrefix(trimmed($0)) }) { return nil }
+        guard let indexes else { return PackageIndex(url: URLParts.dirAndFile(trimmed(shown)).dir + "/", isPrimary: true) }
+        for (position, index) in indexes.enumerated() where shown.hasPrefix(trimmed(index) + "/") || shown == trimmed(index) {
+            return PackageIndex(url: index, isPrimary: position == 0)
+        }
+        return nil
+    }
+
     /// The digests a PEP 503 HTML page states for `url` (hrefs resolved against the page).
     public static func digests(inPage html: [UInt8], pageURL: String, for url: String) -> [Digest] {
         let text = String(decoding: html, as: UTF8.self)

@@ -99,10 +99,12 @@ public enum PipShim {
         for (url, digests) in directDigests {
             for digest in digests where !(stated[url] ?? []).contains(digest) { stated[url, default: []].append(digest) }
         }
+        let locations = PipIndexLinks.locations(log)
         let requests = planned.map { item in
             ArtifactRequest(url: item.url, ecosystem: .pypi, package: PythonPackageName.normalised(item.name), version: item.version,
                             claimedDigests: (stated[item.url] ?? [])
-                                + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests))
+                                + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests),
+                            index: PipIndexLinks.index(ofPage: found[item.url]?.page, indexes: locations.indexes, links: locations.links))
         }
         let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []

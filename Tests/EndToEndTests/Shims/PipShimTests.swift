@@ -464,6 +464,36 @@ import BouncerTestSupport
         #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
     }
 
+    /// The repository's own policy trusts only the index pip is configured
+    /// with as its primary one (`"index": "primary"`, no host name written
+    /// down): a fake, higher version on an `--extra-index-url` (plain http
+    /// too) matches no rule and is refused; the primary index's file installs.
+    @Test func theShippedPolicyTrustsOnlyPipsPrimaryIndex() throws {
+        defer { harness.cleanup() }
+        let (extraRoot, extra) = try secondIndex("extra-index")
+        defer { extra.stop() }
+        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(genuine.file, genuine.sha256)])
+        let fake = try buildWheel("tinylib", "99.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
+        try page("tinylib", [(fake.file, fake.sha256)], in: extraRoot)
+        let scratch = harness.root.appendingPathComponent("shipped")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Corpus.packageRoot.appendingPathComponent("policy.json"), to: scratch.appendingPathComponent("policy.json"))
+        let policy = ["BOUNCER_POLICY": scratch.appendingPathComponent("policy.json").path]
+        let before = try installed()
+
+        let confused = try harness.sh("pip install --index-url '\(indexURL)' --extra-index-url '\(extra.baseURL)/simple/' tinylib", extra: policy)
+        #expect(confused.status == 1, "\(confused.err)")
+        #expect(confused.err.contains("refused tinylib 99.0"), "\(confused.err)")
+        #expect(confused.err.contains("no rule in"), "\(confused.err)")
+        #expect(try installed() == before)
+        #expect(!((try? String(contentsOf: scratch.appendingPathComponent("bouncer.lock"), encoding: .utf8)) ?? "").contains("99.0"))
+
+        let primary = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0", extra: policy)
+        #expect(primary.status == 0, "\(primary.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+    }
+
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned
     /// package from PyPI (found through pip's own configuration) under a copy
     /// of the repository's own policy.json given as BOUNCER_POLICY.

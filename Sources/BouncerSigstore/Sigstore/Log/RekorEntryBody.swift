@@ -63,7 +63,9 @@ public enum RekorEntryBody {
         let envelope = try Envelope(expected)
         try requirePayloadHash(content["payloadHash"], hexValue: true, envelope)
         let logged = content["envelope"]
-        if logged["payloadType"].exists, try logged["payloadType"].string() != envelope.payloadType {
+        // Required, not only compared when present: a body whose type field was
+        // dropped or renamed is not the body Rekor canonicalised for this envelope.
+        guard try logged["payloadType"].string() == envelope.payloadType else {
             throw .entryBodyMismatch("the logged payload type is not the envelope's")
         }
         if logged["payload"].exists {
