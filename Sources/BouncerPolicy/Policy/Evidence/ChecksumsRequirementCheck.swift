@@ -91,10 +91,73 @@ enum ChecksumsRequirementCheck {
                                             message: "\(list.shown): " + (reason?.message ?? "\(entry) is not listed")))
         }
         let listName = URLParts.dirAndFile(list.shown).file
+        let proves = evidence.proves.compactMap(Proven.init(rawValue:))
+        if signer == nil {
+            // An unsigned list is an artifact too: when a rule covers its URL, it must pass that rule.
+            switch ListUnderPolicy.verify(list.bytes, url: spec.url.expand(for: context.request.url), shown: list.shown, context) {
+            case .none: break
+            case .some(.failure(let problem)): return .failure(problem)
+            case .some(.success(let chained)):
+                return .success(EvidenceProof(kind: .checksums, proves: Array(Set(proves + chained.proves)).sorted { $0.rawValue < $1.rawValue },
+                                              summary: "listed in \(listName), which \(chained.rule) verified: \(chained.summary)",
+                                              signer: chained.signer, source: list.shown, observation: chained.observation))
+            }
+        }
         let summary = signer.map { "listed in \(listName) signed by \($0)" } ?? "listed in \(listName) (unsigned list: integrity only)"
-        return .success(EvidenceProof(kind: .checksums, proves: evidence.proves.compactMap(Proven.init(rawValue:)), summary: summary, signer: signer.map { _ in
+        return .success(EvidenceProof(kind: .checksums, proves: proves, summary: summary, signer: signer.map { _ in
                                           loaded.signature?.report.verifiedSigners.first.map { "\($0.format):\($0.signer)" } ?? "" },
                                                            source: list.shown, observation: observation))
+    }
+}
+
+/// A checksum list fetched as evidence, verified under the rule that covers
+/// its own URL (the Debian chain: a `.deb` listed in `Packages`, `Packages`
+/// listed in a signed `InRelease`). Nil when no rule covers it.
+enum ListUnderPolicy {
+    static let maxDepth = 3
+
+    struct Chained {
+        let rule: String
+        let summary: String
+        let proves: [Proven]
+        let signer: String?
+        let observation: ListObservation?
+    }
+
+    static func verify(_ bytes: [UInt8], url: String, shown: String, _ context: EvidenceContext) -> Result<Chained, EvidenceProblem>? {
+        let request = ArtifactRequest(url: url)
+        guard let (index, rule) = context.policy.rule(for: request), !rule.require.isEmpty else { return nil }
+        let label = rule.label(index: index)
+        guard context.depth < maxDepth else {
+            return .failure(EvidenceProblem(code: .checksumsRefused,
+                                            message: "\(shown): evidence vouching for evidence more than \(maxDepth) deep (\(label) covers its own list?)"))
+        }
+        let file: (fd: Int32, path: String)
+        do { file = try Filesystem.createExclusive(in: temporaryDirectory(), prefix: "bouncer-list") } catch { return .failure(EvidenceProblem(error)) }
+        defer { close(file.fd); unlink(file.path) }
+        let written = bytes.withUnsafeBytes { write(file.fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { return .failure(EvidenceProblem(code: .checksumsUnavailable, family: .transport, message: "cannot write a copy of \(shown)")) }
+        let inner = EvidenceContext(request: request, shownURL: shown, artifactPath: file.path, size: UInt64(bytes.count),
+                                digests: [.sha256: Hasher.digest(bytes, .sha256), .sha512: Hasher.digest(bytes, .sha512)],
+                                policy: context.policy, now: context.now, fetchEvidence: context.fetchEvidence,
+                                seenLists: context.seenLists, locked: nil, depth: context.depth + 1)
+        var proofs: [EvidenceProof] = []
+        for requirement in rule.require {
+            switch EvidenceCheck.check(requirement, inner) {
+            case .success(let proof): proofs.append(proof)
+            case .failure(let problem):
+                return .failure(EvidenceProblem(code: problem.code, family: problem.family,
+                                                message: "\(shown) is evidence covered by \(label), which refuses it: \(problem.message)",
+                                                refusesInEveryMode: problem.refusesInEveryMode, cause: problem.cause))
+            }
+        }
+        return .success(Chained(rule: label, summary: proofs.map(\.summary).joined(separator: "; "),
+                                proves: Array(Set(proofs.flatMap(\.proves))), signer: proofs.compactMap(\.signer).first,
+                                observation: proofs.compactMap(\.observation).first))
+    }
+
+    static func temporaryDirectory() -> String {
+        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }
 }
 

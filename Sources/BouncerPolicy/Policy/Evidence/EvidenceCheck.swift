@@ -22,6 +22,9 @@ struct EvidenceContext {
     var seenLists: [String: SeenList] = [:]
     /// What bouncer.lock pins for this artifact, if anything.
     var locked: LockedPin? = nil
+    /// How many evidence files deep this check is (a list verified because
+    /// it vouches for another file): bounded, so a rule cannot vouch for itself forever.
+    var depth = 0
 
     var sha256: Digest? { digests[.sha256] }
 
