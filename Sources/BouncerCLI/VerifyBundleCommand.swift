@@ -107,7 +107,7 @@ struct VerifyBundleCommand: ParsableCommand {
             "content": verified.content,
             "logIndex": logs,
             "signingTime": times,
-            "timeSource": verified.timeSources.joined(separator: ","),
+            "timeSource": verified.timeSources.map(\.rawValue).joined(separator: ","),
         ]
         // A bundle from an instance without a log (GitHub's) has only its timestamp.
         let logged = verified.logIndexes.isEmpty ? "no transparency log, RFC 3161 timestamp \(times)" : "log index \(logs)"

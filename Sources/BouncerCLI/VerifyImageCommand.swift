@@ -141,12 +141,12 @@ struct VerifyImageCommand: ParsableCommand {
             if !fact.logIndexes.isEmpty { details["logIndex"] = fact.logIndexes.map(String.init).joined(separator: ",") }
             if !fact.signingTimes.isEmpty {
                 details["signingTime"] = fact.signingTimes.map { String(format: "%.0f", $0.timeIntervalSince1970.rounded(.down)) }.joined(separator: ",")
-                details["timeSource"] = fact.timeSources.joined(separator: ",")
+                details["timeSource"] = fact.timeSources.map(\.rawValue).joined(separator: ",")
             }
             if !fact.notes.isEmpty { details["notes"] = fact.notes.joined(separator: "; ") }
             if let platformDigest = outcome.platformDigest { details["platformDigest"] = platformDigest.description }
             let who = fact.identity.map { "\($0)\(fact.issuer.map { " (issuer \($0))" } ?? "")" } ?? "the given key"
-            let logged = fact.logIndexes.isEmpty ? (fact.timeSources.contains("rfc3161") ? "RFC 3161 timestamp" : "no transparency log")
+            let logged = fact.logIndexes.isEmpty ? (fact.timeSources.contains(.rfc3161) ? "RFC 3161 timestamp" : "no transparency log")
                                                  : "log index \(fact.logIndexes.map(String.init).joined(separator: ","))"
             let summary = "\(outcome.digest) signed by \(who) (\(fact.scheme == "cosign-legacy" ? "cosign signature" : "Sigstore bundle referrer"), \(logged))"
             evidence.append(.init(kind: fact.scheme == "cosign-legacy" ? "image-signature" : "sigstore-bundle",

@@ -70,7 +70,7 @@ public enum CosignSignatureVerifier {
         }
 
         // Signed times: the Rekor bundle's SET, RFC 3161 timestamps.
-        var times: [(Date, String)] = []
+        var times: [(Date, TimeSource)] = []
         var logIndexes: [Int64] = []
         var notes: [String] = []
         if trust.ignoreTlog {
@@ -81,14 +81,14 @@ public enum CosignSignatureVerifier {
                 let expectation = RekorEntryExpectation(signature: signature, verificationMaterialDER: materialDER,
                                                         artifactDigest: payloadDigest)
                 if let time = try BundleVerifier.verifyEntry(entry, expectation: expectation, logKeys: trust.trustedRoot.transparencyLogKeys()) {
-                    times.append((time, "tlog"))
+                    times.append((time, .tlog))
                 }
                 logIndexes.append(entry.logIndex)
             }
             if let stamp = annotations[timestampAnnotation] {
                 let token = try timestampToken(stamp, source: source)
                 let outcome = try BundleTimestamps.verify([token], signature: signature, authorities: trust.trustedRoot.timestampAuthorityList())
-                times += outcome.verified.map { ($0, "rfc3161") }
+                times += outcome.verified.map { ($0, .rfc3161) }
                 notes += outcome.notVerified.map { "timestamp not counted: \($0.description)" }
             }
         }
@@ -105,14 +105,14 @@ public enum CosignSignatureVerifier {
                 guard trust.privateAuthorities != nil, trust.ignoreTlog else {
                     throw ImageSignatureError(.noLog, "\(source): keyless signature with no verified log entry or timestamp, so no signing time to check the certificate at")
                 }
-                checkTimes = [(trust.now, "now")]
+                checkTimes = [(trust.now, .now)]
                 notes.append("private CA certificate checked at the current time")
             }
             var issuerDER: [UInt8] = []
             for (time, source) in checkTimes {
                 guard certificate.isValid(at: time) else {
-                    throw SigstoreError(source == "tlog" ? .tlogTime : .timestamp,
-                                        "the \(source == "now" ? "current" : source) time \(time) is outside the certificate's validity (\(certificate.notBefore) to \(certificate.notAfter))")
+                    throw SigstoreError(source == .tlog ? .tlogTime : .timestamp,
+                                        "the \(source.described) \(time) is outside the certificate's validity (\(certificate.notBefore) to \(certificate.notAfter))")
                 }
                 issuerDER = try CertificateChainCheck.verify(leaf: certificate.der, authorities: authorities, at: time).issuerDER
             }

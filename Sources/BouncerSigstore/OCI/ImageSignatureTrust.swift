@@ -68,7 +68,7 @@ public struct ImageSignatureFact: Sendable {
     public var keyed: Bool
     public var logIndexes: [Int64]
     public var signingTimes: [Date]
-    public var timeSources: [String]
+    public var timeSources: [TimeSource]
     public var dockerReference: String?
     public var notes: [String]
 }

@@ -24,8 +24,8 @@ public enum BundleVerifier {
         public var issuer: String?
         public var logIndexes: [Int64]
         public var signingTimes: [Date]
-        /// Where each signing time came from: "tlog" or "rfc3161".
-        public var timeSources: [String]
+        /// Where each signing time came from.
+        public var timeSources: [TimeSource]
         /// Each RFC 3161 timestamp that did not verify and so did not count,
         /// named by its JSON path, with why (the bundle passed on the others).
         public var timestampsNotVerified: [String]
@@ -76,7 +76,7 @@ public enum BundleVerifier {
         if let refusal = SigstoreInstance.missingLogEntry(bundle, trustedRoot: trustedRoot) { throw refusal }
         let logKeys = trustedRoot.transparencyLogKeys()
         var seen = Set<String>()
-        var times: [(Date, String)] = []
+        var times: [(Date, TimeSource)] = []
         var logIndexes: [Int64] = []
         let dsseJSON: [UInt8]? = if case .dsse(let envelope) = bundle.content { envelope.json } else { nil }
         for entry in bundle.tlogEntries {
@@ -87,7 +87,7 @@ public enum BundleVerifier {
             let expectation = RekorEntryExpectation(signature: signature, verificationMaterialDER: materialDER,
                                                     artifactDigest: artifactDigest.forEntry, dsseEnvelopeJSON: dsseJSON)
             if let time = try verifyEntry(entry, expectation: expectation, logKeys: logKeys) {
-                times.append((time, "tlog"))
+                times.append((time, .tlog))
             }
             logIndexes.append(entry.logIndex)
         }
@@ -96,7 +96,7 @@ public enum BundleVerifier {
         // that do not verify are reported and do not count (BundleTimestamps).
         let timestamps = try BundleTimestamps.verify(bundle.rfc3161Timestamps, signature: signature,
                                                      authorities: trustedRoot.timestampAuthorityList())
-        times += timestamps.verified.map { ($0, "rfc3161") }
+        times += timestamps.verified.map { ($0, .rfc3161) }
         let notVerified = timestamps.notVerified.map(\.description)
 
         guard let certificate, case .keyless(let identityPolicy) = policy else {
@@ -110,8 +110,8 @@ public enum BundleVerifier {
             throw SigstoreError(.signingTime, "no verified signing time: the bundle has neither a signed entry timestamp nor an RFC 3161 timestamp")
         }
         for (time, source) in times where !certificate.isValid(at: time) {
-            throw SigstoreError(source == "tlog" ? .tlogTime : .timestamp,
-                                "the \(source == "tlog" ? "log's integrated time" : "RFC 3161 time") \(time) is outside the certificate's validity (\(certificate.notBefore) to \(certificate.notAfter))")
+            throw SigstoreError(source == .tlog ? .tlogTime : .timestamp,
+                                "the \(source.described) \(time) is outside the certificate's validity (\(certificate.notBefore) to \(certificate.notAfter))")
         }
         var issuerDER: [UInt8] = []
         for (time, _) in times {
@@ -265,6 +265,25 @@ extension SigstoreBundle.Content {
         switch self {
         case .messageSignature: "messageSignature"
         case .dsse: "dsseEnvelope"
+        }
+    }
+}
+
+/// Where a verified signing time came from (the `--json` reports' `timeSource`).
+public enum TimeSource: String, Sendable {
+    /// A transparency log's integrated time, under its signed entry timestamp.
+    case tlog
+    /// An RFC 3161 timestamp from a trusted timestamp authority.
+    case rfc3161
+    /// The current time: a private CA's long-lived certificate with no log
+    /// or timestamp (`verify-image --ca-roots --insecure-ignore-tlog`).
+    case now
+
+    var described: String {
+        switch self {
+        case .tlog: "log's integrated time"
+        case .rfc3161: "RFC 3161 time"
+        case .now: "current time"
         }
     }
 }

@@ -109,12 +109,14 @@ public struct LocalTUFRepository: TUFRepository {
 
     public func fetch(_ file: TUFFile, maxBytes: Int) throws(TUFError) -> [UInt8]? {
         for path in candidates(file) {
-            do throws(BouncerError) {
-                if let bytes = try AtomicFile.readOrNil(path, limit: maxBytes) { return bytes }
-            } catch where error.code == "too-large" {
-                throw .malformed(file: file.name, why: "larger than the \(maxBytes)-byte limit")
-            } catch {
+            let read: AtomicFile.Read
+            do { read = try AtomicFile.readOrNil(path, limit: maxBytes) } catch {
                 throw .unavailable(file: file.name, why: error.description)
+            }
+            switch read {
+            case .absent: continue
+            case .tooLarge: throw .malformed(file: file.name, why: "larger than the \(maxBytes)-byte limit")
+            case .bytes(let bytes): return bytes
             }
         }
         return nil
@@ -129,11 +131,18 @@ func splitPath(_ path: String) -> (String, String) {
 }
 
 extension AtomicFile {
-    /// The whole file, nil when absent; a file over `limit` throws code "too-large".
-    static func readOrNil(_ path: String, limit: Int) throws(BouncerError) -> [UInt8]? {
+    enum Read {
+        case absent
+        /// Over the limit: the reading stopped there.
+        case tooLarge
+        case bytes([UInt8])
+    }
+
+    /// The whole file, or what kept it from being read whole.
+    static func readOrNil(_ path: String, limit: Int) throws(BouncerError) -> Read {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
+            if errno == ENOENT || errno == ENOTDIR { return .absent }
             throw .io("cannot read \(path): \(errnoDescription())")
         }
         defer { close(fd) }
@@ -141,13 +150,13 @@ extension AtomicFile {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
+            if count == 0 { return .bytes(bytes) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .io("cannot read \(path): \(errnoDescription())")
             }
             bytes.append(contentsOf: buffer[0..<count])
-            guard bytes.count <= limit else { throw BouncerError(.evidence, code: "too-large", "\(path) is larger than \(limit) bytes") }
+            guard bytes.count <= limit else { return .tooLarge }
         }
     }
 }

@@ -46,7 +46,7 @@ struct MintedSigstoreVerdictTests {
         #expect(verified.identity == MintedSigstore.workflowIdentity)
         #expect(verified.issuer == MintedSigstore.gitHubActionsIssuer)
         #expect(verified.logIndexes.isEmpty)
-        #expect(verified.timeSources == ["rfc3161"])
+        #expect(verified.timeSources == [.rfc3161])
         #expect(verified.timestampsNotVerified.isEmpty)
         // The TSA stamped the signature while the bundle was being made (second resolution).
         let time = try #require(verified.signingTimes.first)
@@ -81,7 +81,7 @@ struct MintedSigstoreVerdictTests {
         let stamps: [MintedSigstore.Stamp] = badIndex == 0 ? [unrelated, .overSignature] : [.overSignature, unrelated]
         let bundle = try sigstore.bundle(artifact: Self.artifact, leaf: try sigstore.issueLeaf(), stamps: stamps)
         let verified = try Self.verify(bundle, root: try sigstore.trustedRootJSON())
-        #expect(verified.timeSources == ["rfc3161"])
+        #expect(verified.timeSources == [.rfc3161])
         #expect(verified.timestampsNotVerified.count == 1)
         let note = try #require(verified.timestampsNotVerified.first)
         #expect(note.contains("rfc3161Timestamps[\(badIndex)]") && note.contains("message imprint"), "\(note)")
