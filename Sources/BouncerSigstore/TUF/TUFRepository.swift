@@ -66,12 +66,15 @@ public struct HTTPTUFRepository: TUFRepository {
         switch fetcher.fetch(FetchRequest(url: target, maxSize: UInt64(max(0, maxBytes)))) {
         case .success(let artifact):
             defer { fetcher.discard(artifact) }
-            let bytes: [UInt8]?
-            do { bytes = try AtomicFile.readOrNil(artifact.path, limit: maxBytes) } catch {
+            let read: AtomicFile.Read
+            do { read = try AtomicFile.readOrNil(artifact.path, limit: maxBytes) } catch {
                 throw .unavailable(file: file.name, why: error.description)
             }
-            guard let bytes else { throw .unavailable(file: file.name, why: "the downloaded file vanished") }
-            return bytes
+            switch read {
+            case .bytes(let bytes): return bytes
+            case .tooLarge: throw .malformed(file: file.name, why: "larger than the \(maxBytes)-byte limit")
+            case .absent: throw .unavailable(file: file.name, why: "the downloaded file vanished")
+            }
         case .failure(.httpStatus(_, let status)) where status == 404 || status == 403:
             return nil
         case .failure(.tooLarge):
