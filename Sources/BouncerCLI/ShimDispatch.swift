@@ -67,6 +67,7 @@ enum ShimGuards {
         guardOptions.frozen = environment.variables["CI"] == "true" && environment.variables["BOUNCER_NO_FROZEN"] != "1"
         let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options), options: guardOptions)
         return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
-                             archive: policy.archive, release: { policyGuard.release($0) })
+                             archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
+                             release: { policyGuard.release($0) })
     }
 }

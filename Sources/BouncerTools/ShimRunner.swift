@@ -16,9 +16,12 @@ public struct GuardedPolicy {
     public var release: (VerifiedArtifact) -> Void
     /// The policy's `archive` limits, for the adapters' wheel and tarball checks.
     public var archive: ArchivePolicy
+    /// Whether a `minimumReleaseAge` applies anywhere: the adapters then read release times.
+    public var releaseTimesNeeded: Bool
 
     public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, archive: ArchivePolicy = .defaults,
-                release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
+                releaseTimesNeeded: Bool = false, release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
+        self.releaseTimesNeeded = releaseTimesNeeded
         self.path = path
         self.enforce = enforce
         self.artifactGuard = artifactGuard

@@ -23,9 +23,13 @@ public struct ArtifactRequest: Sendable, Equatable {
     /// `#sha256=` fragment, npm `integrity`). They are requirements, never
     /// hints: every one given must match.
     public var claimedDigests: [Digest]
+    /// When the index or registry says it was released (PEP 700
+    /// `upload-time`, npm `time[version]`), for `minimumReleaseAge`.
+    public var releaseTime: ReleaseTime?
 
     public init(url: String, ecosystem: Ecosystem = .url, package: String? = nil, version: String? = nil,
-                claimedDigests: [Digest] = []) {
+                claimedDigests: [Digest] = [], releaseTime: ReleaseTime? = nil) {
+        self.releaseTime = releaseTime
         self.url = url
         self.ecosystem = ecosystem
         self.package = package

@@ -124,9 +124,10 @@ public enum NpmShim {
             unique[tarball.url] = tarball
             order.append(tarball.url)
         }
-        let requests = order.compactMap { url in unique[url].map {
+        var requests = order.compactMap { url in unique[url].map {
             ArtifactRequest(url: url, ecosystem: .npm, package: $0.name, version: $0.version, claimedDigests: $0.integrity?.strongest ?? [])
         } }
+        if context.policy.releaseTimesNeeded { addReleaseTimes(&requests) }
         let results = context.obtain(requests)
 
         let cache = try PipShim.makePrivateDirectory()
@@ -164,6 +165,32 @@ public enum NpmShim {
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
         return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
+    }
+}
+
+extension NpmShim {
+    /// `time[version]` from each package's packument (one read per package,
+    /// in parallel). A packument that cannot be read leaves the time unknown:
+    /// the guard refuses such a version while a minimum release age applies.
+    static func addReleaseTimes(_ requests: inout [ArtifactRequest]) {
+        let packuments = Array(Set(requests.compactMap { NpmReleaseTimes.packumentURL(forTarball: $0.url) })).sorted()
+        guard !packuments.isEmpty else { return }
+        var options = FetchOptions()
+        options.progress = false
+        options.maxSize = 256 << 20
+        let fetcher = Fetcher(store: Store.standard(), options: options)
+        let fetched = fetcher.fetch(packuments.map { FetchRequest(url: $0, headers: ["Accept: application/json"]) })
+        var documents: [String: [UInt8]] = [:]
+        for (url, outcome) in zip(packuments, fetched) {
+            guard case .success(let artifact) = outcome else { continue }
+            defer { fetcher.discard(artifact) }
+            if let data = FileManager.default.contents(atPath: artifact.path) { documents[url] = [UInt8](data) }
+        }
+        for index in requests.indices {
+            guard let url = NpmReleaseTimes.packumentURL(forTarball: requests[index].url), let bytes = documents[url],
+                  let version = requests[index].version else { continue }
+            requests[index].releaseTime = NpmReleaseTimes.time(inPackument: bytes, version: version, source: Redaction.url(url))
+        }
     }
 }
 

@@ -74,6 +74,42 @@ public enum PipIndexLinks {
         return (String(url[..<hash]), digests)
     }
 
+    /// PEP 700 upload times for `urls`, read from the pages pip found them on,
+    /// asked for in PEP 691 JSON (the only form that carries `upload-time`).
+    /// A page that cannot be read, or speaks HTML, leaves its files without a
+    /// time: the guard then refuses them as of unknown age where a minimum applies.
+    public static func uploadTimes(_ found: [String: Found], for urls: [String]) -> [String: ReleaseTime] {
+        var pages: [String: [String]] = [:]
+        for url in urls {
+            if let page = found[url]?.page { pages[page, default: []].append(url) }
+        }
+        guard !pages.isEmpty else { return [:] }
+        var options = FetchOptions()
+        options.progress = false
+        options.maxSize = 64 << 20
+        let fetcher = Fetcher(store: Store.standard(), options: options)
+        let order = pages.keys.sorted()
+        let fetched = fetcher.fetch(order.map { FetchRequest(url: $0, headers: ["Accept: application/vnd.pypi.simple.v1+json"]) })
+        var result: [String: ReleaseTime] = [:]
+        for (page, outcome) in zip(order, fetched) {
+            guard case .success(let artifact) = outcome else { continue }
+            defer { fetcher.discard(artifact) }
+            guard let data = FileManager.default.contents(atPath: artifact.path),
+                  let json = try? JSON.parse([UInt8](data), maxDepth: 64), case .array(let files)? = json["files"],
+                  let base = URL(string: artifact.effectiveURL) else { continue }
+            let wanted = Set(pages[page] ?? [])
+            for file in files {
+                guard case .string(let href)? = file["url"], case .string(let time)? = file["upload-time"],
+                      let resolved = URL(string: href, relativeTo: base)?.absoluteString else { continue }
+                let (url, _) = split(resolved)
+                if wanted.contains(url), let release = ReleaseTime(rfc3339: time, source: "upload-time on \(Redaction.url(page))") {
+                    result[url] = release
+                }
+            }
+        }
+        return result
+    }
+
     /// Fills in digests from the pages for links whose log line had none.
     /// Pages are fetched once each; an unreadable page leaves its links without a claim (fail closed).
     public static func resolve(_ found: [String: Found], for urls: [String]) -> [String: [Digest]] {

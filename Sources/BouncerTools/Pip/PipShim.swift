@@ -99,10 +99,13 @@ public enum PipShim {
         for (url, digests) in directDigests {
             for digest in digests where !(stated[url] ?? []).contains(digest) { stated[url, default: []].append(digest) }
         }
+        // With a minimum release age, each file's PEP 700 upload-time from the page pip found it on.
+        let uploadTimes = context.policy.releaseTimesNeeded ? PipIndexLinks.uploadTimes(found, for: planned.map(\.url)) : [:]
         let requests = planned.map { item in
             ArtifactRequest(url: item.url, ecosystem: .pypi, package: PythonPackageName.normalised(item.name), version: item.version,
                             claimedDigests: (stated[item.url] ?? [])
-                                + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests))
+                                + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests),
+                            releaseTime: uploadTimes[item.url])
         }
         let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []

@@ -94,7 +94,8 @@ enum ChecksumsRequirementCheck {
         let summary = signer.map { "listed in \(listName) signed by \($0)" } ?? "listed in \(listName) (unsigned list: integrity only)"
         return .success(EvidenceProof(kind: .checksums, proves: evidence.proves.compactMap(Proven.init(rawValue:)), summary: summary, signer: signer.map { _ in
                                           loaded.signature?.report.verifiedSigners.first.map { "\($0.format):\($0.signer)" } ?? "" },
-                                                           source: list.shown, observation: observation))
+                                                           source: list.shown, observation: observation,
+                                                           verifiedTime: loaded.issuedAt.map { ReleaseTime(date: $0, source: "signed time of \(list.shown)") }))
     }
 }
 
