@@ -60,6 +60,25 @@ public enum PipIndexLinks {
         return result
     }
 
+    /// The digests a PEP 691 JSON page states for `url` (its `hashes`), or nil
+    /// when the page is not such JSON (an index answering JSON whatever is asked).
+    public static func digests(inJSONPage bytes: [UInt8], pageURL: String, for url: String) -> [Digest]? {
+        guard let json = try? JSON.parse(bytes, maxDepth: 64), case .array(let files)? = json["files"],
+              let base = URL(string: pageURL) else { return nil }
+        var result: [Digest] = []
+        for file in files {
+            guard case .string(let href)? = file["url"], let resolved = URL(string: href, relativeTo: base)?.absoluteString,
+                  split(resolved).0 == url, case .object(let hashes)? = file["hashes"] else { continue }
+            for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
+                if case .string(let hex)? = hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex),
+                   !result.contains(digest) {
+                    result.append(digest)
+                }
+            }
+        }
+        return result
+    }
+
     /// "URL#sha256=HEX&..." → ("URL", evidence-grade digests of the fragment).
     static func split(_ url: String) -> (String, [Digest]) {
         guard let hash = url.firstIndex(of: "#") else { return (url, []) }
@@ -135,7 +154,8 @@ public enum PipIndexLinks {
             defer { fetcher.discard(artifact) }
             guard let data = FileManager.default.contents(atPath: artifact.path) else { continue }
             for url in pages[page] ?? [] {
-                let digests = digests(inPage: [UInt8](data), pageURL: page, for: url)
+                let digests = digests(inJSONPage: [UInt8](data), pageURL: artifact.effectiveURL, for: url)
+                    ?? digests(inPage: [UInt8](data), pageURL: page, for: url)
                 if !digests.isEmpty { result[url] = digests }
             }
         }
