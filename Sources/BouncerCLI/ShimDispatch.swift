@@ -66,8 +66,13 @@ enum ShimGuards {
         var guardOptions = GuardOptions()
         guardOptions.frozen = environment.variables["CI"] == "true" && environment.variables["BOUNCER_NO_FROZEN"] != "1"
         let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options), options: guardOptions)
-        return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
-                             archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
-                             release: { policyGuard.release($0) })
+        var guarded = GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
+                                    archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
+                                    release: { policyGuard.release($0) })
+        // A rule matching the spec as a URL (or the ecosystem) may override the top level's list.
+        guarded.allowsExoticSource = { spec, ecosystem in
+            policy.threats(for: ArtifactRequest(url: spec, ecosystem: ecosystem)).allowsExoticSource(spec)
+        }
+        return guarded
     }
 }

@@ -128,7 +128,8 @@ extension RegistryProxy {
         time.flatMap { ReleaseTime(rfc3339: $0, source: "time in the packument \(Redaction.url(upstream + upstreamName(name)))") }
     }
 
-    /// Versions the policy would refuse for their release age are left out
+    /// Versions the policy would refuse for their release age, or for a
+    /// dependency from outside the registry, are left out
     /// (`versions` and `time`), and every dist-tag on one of them points to
     /// the newest version left, so that ranges resolve to what can pass.
     func withoutTooNew(_ packument: JSON, name: String, upstream: String) -> JSON {
@@ -144,7 +145,9 @@ extension RegistryProxy {
             if case .string(let tarball)? = manifest["dist"]?["tarball"] { url = tarball }
             let request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
                                           releaseTime: Self.releaseTime(stated, name: name, upstream: upstream))
-            if settings.policy.releaseAgeRefusal(request, at: now) != nil { hidden.insert(version) }
+            if settings.policy.releaseAgeRefusal(request, at: now) != nil || exoticDependency(manifest, request: request, now: now) != nil {
+                hidden.insert(version)
+            }
         }
         guard !hidden.isEmpty else { return packument }
         for version in hidden {
@@ -166,8 +169,25 @@ extension RegistryProxy {
             }
             root["dist-tags"] = .object(tags)
         }
-        log.info("npm:\(name): not offered for their release age: \(hidden.sorted().joined(separator: ", "))")
+        log.info("npm:\(name): not offered (release age or exotic dependencies): \(hidden.sorted().joined(separator: ", "))")
         return .object(root)
+    }
+
+    /// A dependency of this version from outside the registry that the policy
+    /// does not allow: npm would fetch it itself, past the proxy, so the
+    /// version is not offered at all (`exoticSources`).
+    func exoticDependency(_ manifest: JSON, request: ArtifactRequest, now: Date) -> String? {
+        let policy = settings.policy
+        guard policy.mode == .enforce, policy.activeException(for: request, at: now) == nil else { return nil }
+        for field in ["dependencies", "optionalDependencies"] {
+            guard case .object(let specs)? = manifest[field] else { continue }
+            for name in specs.keys.sorted() {
+                guard case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec),
+                      !policy.threats(for: ArtifactRequest(url: spec, ecosystem: .npm)).allowsExoticSource(spec) else { continue }
+                return "\(name): \(Redaction.url(spec))"
+            }
+        }
+        return nil
     }
 
     /// Tarball and attestation URLs pointed at the proxy; nothing else changes.

@@ -18,6 +18,8 @@ public struct GuardedPolicy {
     public var archive: ArchivePolicy
     /// Whether a `minimumReleaseAge` applies anywhere: the adapters then read release times.
     public var releaseTimesNeeded: Bool
+    /// Whether the policy's `exoticSources.allow` admits a dependency spec from outside the registry.
+    public var allowsExoticSource: (_ spec: String, _ ecosystem: Ecosystem) -> Bool = { _, _ in false }
 
     public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, archive: ArchivePolicy = .defaults,
                 releaseTimesNeeded: Bool = false, release: @escaping (VerifiedArtifact) -> Void = { _ in }) {

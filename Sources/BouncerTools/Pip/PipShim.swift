@@ -27,11 +27,15 @@ public enum PipShim {
             return context.unsupportedCommand("pip \(subcommand)", why: why + "; use pip install, which Bouncer guards", arguments: arguments)
         }
         // Forms that run code before anything is verified are refused before the real pip starts.
-        let scan: PipSourceCheck.Scan
+        var scan: PipSourceCheck.Scan
         do {
             scan = try PipSourceCheck.scan(invocation, cwd: context.environment.cwd)
         } catch {
             return context.installStopped(error, tool: "pip")
+        }
+        // Requirements from outside the index, unless exoticSources.allow names them (by the spec as written).
+        scan.findings += scan.exotic.filter { exotic in
+            !context.policy.allowsExoticSource(exotic.form, .pypi) && !scan.findings.contains { $0.place == exotic.place && exotic.form.contains($0.form) }
         }
         if !scan.findings.isEmpty {
             if context.policy.enforce {
