@@ -176,12 +176,12 @@ public enum ExoticSource {
         return false
     }
 
-    /// Whether a lock's `resolved` URL is a tarball in the registry layout
-    /// (`REGISTRY/NAME/-/FILE.tgz`); anything else (git, a file, a tarball
-    /// elsewhere) did not come from a registry.
+    /// Whether a lock's `resolved` is fetched from a registry-like URL at all
+    /// (http or https). git, GitHub and file specs resolve to other schemes. A
+    /// tarball URL given as a spec is caught by its spec (`isExoticNpmSpec`):
+    /// registries may serve tarballs from any host, so the URL alone cannot tell.
     public static func isRegistryTarball(_ resolved: String) -> Bool {
         let lower = resolved.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { return false }
-        return NpmTarballURL(resolved) != nil
+        return lower.hasPrefix("https://") || lower.hasPrefix("http://")
     }
 }
