@@ -70,8 +70,13 @@ enum ShimGuards {
                                     archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
                                     release: { policyGuard.release($0) })
         // A rule matching the spec as a URL (or the ecosystem) may override the top level's list.
+        // An active exception matching the spec (as a URL) lets it through, loudly, as for any refusal.
         guarded.allowsExoticSource = { spec, ecosystem in
-            policy.threats(for: ArtifactRequest(url: spec, ecosystem: ecosystem)).allowsExoticSource(spec)
+            let request = ArtifactRequest(url: spec, ecosystem: ecosystem)
+            if policy.threats(for: request).allowsExoticSource(spec) { return true }
+            guard let exception = policy.activeException(for: request, at: Date()) else { return false }
+            ShimOutput.error("bouncer: WARNING: \(Redaction.url(spec)) does not come from the registry (exotic-source); allowed by an exception until \(exception.until): \(exception.reason)")
+            return true
         }
         return guarded
     }
