@@ -32,16 +32,20 @@ struct PolicyOptions: ParsableArguments {
 
 /// Runs the guard over requests, prints one report per artifact, removes the
 /// verified temp files (nothing is handed over), and exits with the worst family.
-private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: GuardOptions, output: PolicyOptions) throws {
+/// `sarif`: one SARIF 2.1.0 log on standard output instead of lines or JSON objects.
+private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: GuardOptions, output: PolicyOptions,
+                       sarif: Bool = false) throws {
     var fetchOptions = FetchOptions()
-    fetchOptions.progress = !output.quiet && !output.json
+    fetchOptions.progress = !output.quiet && !output.json && !sarif
     let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: .standard(), options: fetchOptions), options: options)
     var failures: [ErrorFamily] = []
-    for outcome in policyGuard.evaluate(requests) {
+    let outcomes = policyGuard.evaluate(requests)
+    for outcome in outcomes {
         if let path = outcome.path { unlink(path) }
-        PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet, resultsToStdout: true)
+        if !sarif { PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet, resultsToStdout: true) }
         if outcome.verdict == .refused { failures.append(outcome.family ?? .evidence) }
     }
+    if sarif { Console.output(SARIFReport.log(outcomes, version: BouncerVersion.string)) }
     Console.flush()
     if let worst = PolicyOutput.worst(failures) { throw ExitCode(worst.exitCode) }
 }
@@ -115,6 +119,13 @@ struct CheckCommand: ParsableCommand {
             written; without it, changed evidence records are rewritten (a changed digest is \
             always refused).
 
+            --format sarif prints one SARIF 2.1.0 log for code scanning: one result per \
+            reason an artifact was refused (level error) or allowed only with a warning \
+            (level warning), its ruleId the reason code (release-too-new, \
+            release-age-unknown, install-script, exotic-source, identity-drift, \
+            trust-downgrade, ...), the artifact URL as its location and the policy rule in \
+            its properties. --format json is --json.
+
             Exit codes: 0 all verified; 1 something refused; 2 bad policy or lockfile; 3 \
             transport or I/O failure.
             """
@@ -123,20 +134,36 @@ struct CheckCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Refuse any change to the lockfile (default when CI=true).")
     var frozen: Bool?
 
+    @Option(help: ArgumentHelp("Output: text (default), json (as --json) or sarif (SARIF 2.1.0, for code scanning).", valueName: "text|json|sarif"))
+    var format: String?
+
     @OptionGroup var options: PolicyOptions
 
+    func validate() throws {
+        if let format, !["text", "json", "sarif"].contains(format) { throw ValidationError("--format must be text, json or sarif") }
+        if options.json && (format == "sarif" || format == "text") { throw ValidationError("--json and --format \(format ?? "") disagree") }
+    }
+
     func run() throws {
+        var options = self.options
+        if format == "json" { options.json = true }
+        let sarif = format == "sarif"
         let policy = try options.load()
         let lock = try readLock(policy, json: options.json)
         let isFrozen = frozen ?? (ProcessInfo.processInfo.environment["CI"] == "true")
         guard !lock.artifacts.isEmpty else {
-            if !options.quiet { Console.output("bouncer: \(policy.lockfile) has no entries; nothing to check") }
+            if sarif {
+                Console.output(SARIFReport.log([], version: BouncerVersion.string))
+            } else if !options.quiet {
+                Console.output("bouncer: \(policy.lockfile) has no entries; nothing to check")
+            }
             return
         }
         var guardOptions = GuardOptions()
         guardOptions.useStore = true
         guardOptions.frozen = isFrozen
-        try verifyAll(lock.artifacts.map { request(for: $0, lockfile: policy.lockfile) }, policy: policy, options: guardOptions, output: options)
+        try verifyAll(lock.artifacts.map { request(for: $0, lockfile: policy.lockfile) }, policy: policy, options: guardOptions, output: options,
+                      sarif: sarif)
     }
 }
 

@@ -66,7 +66,18 @@ enum ShimGuards {
         var guardOptions = GuardOptions()
         guardOptions.frozen = environment.variables["CI"] == "true" && environment.variables["BOUNCER_NO_FROZEN"] != "1"
         let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options), options: guardOptions)
-        return GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
-                             archive: policy.archive, release: { policyGuard.release($0) })
+        var guarded = GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
+                                    archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
+                                    release: { policyGuard.release($0) })
+        // A rule matching the spec as a URL (or the ecosystem) may override the top level's list.
+        // An active exception matching the spec (as a URL) lets it through, loudly, as for any refusal.
+        guarded.allowsExoticSource = { spec, ecosystem in
+            let request = ArtifactRequest(url: spec, ecosystem: ecosystem)
+            if policy.threats(for: request).allowsExoticSource(spec) { return true }
+            guard let exception = policy.activeException(for: request, at: Date()) else { return false }
+            ShimOutput.error("bouncer: WARNING: \(Redaction.url(spec)) does not come from the registry (exotic-source); allowed by an exception until \(exception.until): \(exception.reason)")
+            return true
+        }
+        return guarded
     }
 }

@@ -9,6 +9,8 @@ struct NpmTarball: Sendable {
     var version: String
     var url: String
     var integrity: String?
+    /// The packument's `time[version]`, when it states one.
+    var time: String?
 }
 
 /// `BASE/npm/<name>` (full or abbreviated packument), `BASE/npm/<name>/-/<file>.tgz`,
@@ -61,18 +63,20 @@ extension RegistryProxy {
 
     private func npmPackument(_ name: String, upstream: String, accept: String?, base: String) async -> Reply {
         let wantsAbbreviated = accept?.contains(Self.abbreviatedType) ?? false
-        switch await packument(name, upstream: upstream, abbreviated: wantsAbbreviated) {
+        switch await packument(name, upstream: upstream, abbreviated: wantsAbbreviated && !releaseTimesNeeded) {
         case .failure(let failure):
             if failure.status != 404 { log.error("\(failure.status) npm:\(name): \(failure.reason)") }
             return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
         case .success(let (document, type)):
-            let rewritten = rewrite(document, name: name, base: base)
+            let rewritten = rewrite(withoutTooNew(document, name: name, upstream: upstream), name: name, base: base)
             return .bytes(status: .ok, type: type, body: rewritten.serialized(), headers: [("Vary", "Accept")])
         }
     }
 
     /// Reads a packument from upstream (always fresh) and remembers its tarballs.
-    func packument(_ name: String, upstream: String, abbreviated: Bool) async -> Result<(JSON, String), UpstreamFailure> {
+    func packument(_ name: String, upstream: String, abbreviated requested: Bool) async -> Result<(JSON, String), UpstreamFailure> {
+        // Abbreviated packuments carry no `time`: with a minimum release age the full one is read.
+        let abbreviated = requested && !releaseTimesNeeded
         let url = upstream + Self.upstreamName(name)
         let accept = abbreviated ? "\(Self.abbreviatedType); q=1.0, application/json; q=0.8, */*" : "application/json"
         let client = self.upstream
@@ -90,23 +94,100 @@ extension RegistryProxy {
             guard case .object = json, case .string(let declared)? = json["name"], declared == name else {
                 return .failure(UpstreamFailure(status: 502, reason: "upstream packument \(Redaction.url(url)) is not the packument of \(name)"))
             }
-            npmTarballs.set(name, Self.tarballs(json))
+            npmTarballs.set(name, Self.tarballs(json, name: name, upstream: upstream))
             let type = (document.contentType?.contains(Self.abbreviatedType) ?? false) ? Self.abbreviatedType : "application/json"
             return .success((json, type))
         }
     }
 
     /// Tarball file name → where it comes from, for every version with a tarball.
-    static func tarballs(_ packument: JSON) -> [String: NpmTarball] {
+    static func tarballs(_ packument: JSON, name: String, upstream: String) -> [String: NpmTarball] {
         guard case .object(let versions)? = packument["versions"] else { return [:] }
+        let times: [String: JSON]
+        if case .object(let object)? = packument["time"] { times = object } else { times = [:] }
         var out: [String: NpmTarball] = [:]
         for (version, manifest) in versions {
             guard case .string(let url)? = manifest["dist"]?["tarball"], let file = url.split(separator: "/").last else { continue }
             var integrity: String? = nil
             if case .string(let sri)? = manifest["dist"]?["integrity"] { integrity = sri }
-            out[String(file)] = NpmTarball(version: version, url: url, integrity: integrity)
+            var time: String? = nil
+            if case .string(let stated)? = times[version] { time = stated }
+            out[String(file)] = NpmTarball(version: version, url: url, integrity: integrity, time: time)
         }
         return out
+    }
+
+    /// Whether any rule (or the top level) sets a minimum release age: npm's times are then needed.
+    var releaseTimesNeeded: Bool {
+        let policy = settings.policy
+        guard policy.mode == .enforce else { return false }
+        return !(policy.threats.minimumReleaseAge ?? .off).isOff || policy.rules.contains { !($0.threats.minimumReleaseAge ?? .off).isOff }
+    }
+
+    static func releaseTime(_ time: String?, name: String, upstream: String) -> ReleaseTime? {
+        time.flatMap { ReleaseTime(rfc3339: $0, source: "time in the packument \(Redaction.url(upstream + upstreamName(name)))") }
+    }
+
+    /// Versions the policy would refuse for their release age, or for a
+    /// dependency from outside the registry, are left out
+    /// (`versions` and `time`), and every dist-tag on one of them points to
+    /// the newest version left, so that ranges resolve to what can pass.
+    func withoutTooNew(_ packument: JSON, name: String, upstream: String) -> JSON {
+        guard case .object(var root) = packument, case .object(var versions)? = root["versions"] else { return packument }
+        var times: [String: JSON] = [:]
+        if case .object(let object)? = root["time"] { times = object }
+        let now = Date()
+        var hidden: Set<String> = []
+        for (version, manifest) in versions {
+            var stated: String? = nil
+            if case .string(let text)? = times[version] { stated = text }
+            var url = upstream + Self.upstreamName(name)
+            if case .string(let tarball)? = manifest["dist"]?["tarball"] { url = tarball }
+            let request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
+                                          releaseTime: Self.releaseTime(stated, name: name, upstream: upstream))
+            if settings.policy.releaseAgeRefusal(request, at: now) != nil || exoticDependency(manifest, request: request, now: now) != nil {
+                hidden.insert(version)
+            }
+        }
+        guard !hidden.isEmpty else { return packument }
+        for version in hidden {
+            versions[version] = nil
+            times[version] = nil
+        }
+        root["versions"] = .object(versions)
+        if root["time"] != nil { root["time"] = .object(times) }
+        // The newest version left, by its release time.
+        let newest = versions.keys.max { left, right in
+            let l = times[left].flatMap { if case .string(let t) = $0 { RFC3339.parse(t) } else { nil } } ?? .distantPast
+            let r = times[right].flatMap { if case .string(let t) = $0 { RFC3339.parse(t) } else { nil } } ?? .distantPast
+            return l < r
+        }
+        if case .object(var tags)? = root["dist-tags"] {
+            for (tag, value) in tags {
+                guard case .string(let version) = value, hidden.contains(version) else { continue }
+                tags[tag] = newest.map { .string($0) }
+            }
+            root["dist-tags"] = .object(tags)
+        }
+        log.info("npm:\(name): not offered (release age or exotic dependencies): \(hidden.sorted().joined(separator: ", "))")
+        return .object(root)
+    }
+
+    /// A dependency of this version from outside the registry that the policy
+    /// does not allow: npm would fetch it itself, past the proxy, so the
+    /// version is not offered at all (`exoticSources`).
+    func exoticDependency(_ manifest: JSON, request: ArtifactRequest, now: Date) -> String? {
+        let policy = settings.policy
+        guard policy.mode == .enforce, policy.activeException(for: request, at: now) == nil else { return nil }
+        for field in ["dependencies", "optionalDependencies"] {
+            guard case .object(let specs)? = manifest[field] else { continue }
+            for name in specs.keys.sorted() {
+                guard case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec),
+                      !policy.threats(for: ArtifactRequest(url: spec, ecosystem: .npm)).allowsExoticSource(spec) else { continue }
+                return "\(name): \(Redaction.url(spec))"
+            }
+        }
+        return nil
     }
 
     /// Tarball and attestation URLs pointed at the proxy; nothing else changes.
@@ -139,7 +220,8 @@ extension RegistryProxy {
         guard let tarball = known else { return .text(.notFound, "\(file) is not a tarball of any version of \(name) upstream") }
         var claimed: [Digest] = []
         if let integrity = tarball.integrity, let parsed = try? SubresourceIntegrity(parsing: integrity) { claimed = parsed.strongest }
-        let request = ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed)
+        let request = ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed,
+                                      releaseTime: Self.releaseTime(tarball.time, name: name, upstream: upstream))
         return respond(await gate.verify(request), type: "application/octet-stream")
     }
 

@@ -73,14 +73,34 @@ extension RegistryProxy {
     }
 
     /// Why the proxy never offers a file, or nil when the guard may decide.
-    func hiddenReason(_ file: IndexFile) -> String? {
+    func hiddenReason(_ file: IndexFile, project: String, upstream: String) -> String? {
         if let reason = file.yanked {
             return "\(file.filename) is yanked upstream\(reason.isEmpty ? "" : " (\(reason))"), and yanked files are not offered"
         }
-        if !file.isWheel && settings.policy.mode == .enforce {
-            return "\(file.filename) is a source distribution: building it runs its code, and in enforce mode the proxy offers wheels only"
+        let request = Self.request(for: file, project: project, upstream: upstream)
+        let policy = settings.policy
+        if !file.isWheel && policy.mode == .enforce && !policy.threats(for: request).allowsInstallScripts(of: project)
+            && policy.activeException(for: request, at: Date()) == nil {
+            return "\(file.filename) is a source distribution: building it runs its code, and in enforce mode the proxy offers wheels only (unless installScripts.allow names \(project))"
+        }
+        if let tooNew = policy.releaseAgeRefusal(request, at: Date()) {
+            return "\(file.filename): \(tooNew)"
         }
         return nil
+    }
+
+    /// What the guard is asked for a listed file: the page's digests and its PEP 700 upload-time.
+    static func request(for file: IndexFile, project: String, upstream: String) -> ArtifactRequest {
+        var claimed: [Digest] = []
+        for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
+            if let hex = file.hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex) { claimed.append(digest) }
+        }
+        let page = Redaction.url(upstream + PathCoding.encode(project) + "/")
+        // The proxy serves one upstream: for the policy it is the primary index.
+        return ArtifactRequest(url: file.url, ecosystem: .pypi, package: project,
+                               version: FileNames.version(file.filename, project: project), claimedDigests: claimed,
+                               index: PackageIndex(url: upstream, isPrimary: true),
+                               releaseTime: file.uploadTime.flatMap { ReleaseTime(rfc3339: $0, source: "upload-time on \(page)") })
     }
 
     private func pypiProject(_ requested: String, upstream: String, accept: String?, base: String) async -> Reply {
@@ -94,7 +114,7 @@ extension RegistryProxy {
             if failure.status != 404 { log.error("\(failure.status) pypi:\(name): \(failure.reason)") }
             return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
         case .success(let page):
-            let offered = page.files.filter { hiddenReason($0) == nil && FileNames.isSafe($0.filename) }
+            let offered = page.files.filter { hiddenReason($0, project: name, upstream: upstream) == nil && FileNames.isSafe($0.filename) }
             let rendered = SimpleIndexRenderer.project(page, files: offered, base: base, format: format)
             return .bytes(status: .ok, type: rendered.type, body: rendered.body, headers: [("Vary", "Accept")])
         }
@@ -116,22 +136,15 @@ extension RegistryProxy {
         guard let file = page?.files.first(where: { $0.filename == distribution }) else {
             return .text(.notFound, "\(distribution) is not listed on the upstream page of \(project)")
         }
-        if let hidden = hiddenReason(file) {
+        if let hidden = hiddenReason(file, project: project, upstream: upstream) {
             log.error("403 pypi:\(project) \(distribution): \(hidden)")
             return .text(.forbidden, "refused: " + hidden)
         }
-        return isMetadata ? await metadata(file, project: project) : await artifact(file, project: project)
+        return isMetadata ? await metadata(file, project: project) : await artifact(file, project: project, upstream: upstream)
     }
 
-    private func artifact(_ file: IndexFile, project: String) async -> Reply {
-        var claimed: [Digest] = []
-        for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
-            if let hex = file.hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex) { claimed.append(digest) }
-        }
-        // The proxy serves one upstream: for the policy it is the primary index.
-        let request = ArtifactRequest(url: file.url, ecosystem: .pypi, package: project,
-                                      version: FileNames.version(file.filename, project: project), claimedDigests: claimed,
-                                      index: settings.pypiUpstream.map { PackageIndex(url: $0, isPrimary: true) })
+    private func artifact(_ file: IndexFile, project: String, upstream: String) async -> Reply {
+        let request = Self.request(for: file, project: project, upstream: upstream)
         return respond(await gate.verify(request), type: file.isWheel ? "application/zip" : "application/octet-stream")
     }
 

@@ -73,7 +73,10 @@ public final class RegistryProxy: Sendable {
         upstream = UpstreamClient(store: settings.store, options: fetchOptions)
         let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
         gate = ArtifactGate(pool: pool) {
-            PolicyGuard(policy: policy, fetcher: Fetcher(store: store, options: options), options: guardOptions)
+            // The time of each request, not of the start: releases age and exceptions expire while it serves.
+            var current = guardOptions
+            current.now = Date()
+            return PolicyGuard(policy: policy, fetcher: Fetcher(store: store, options: options), options: current)
         }
         log = ServeLog(quiet: settings.quiet)
     }

@@ -16,9 +16,14 @@ public struct GuardedPolicy {
     public var release: (VerifiedArtifact) -> Void
     /// The policy's `archive` limits, for the adapters' wheel and tarball checks.
     public var archive: ArchivePolicy
+    /// Whether a `minimumReleaseAge` applies anywhere: the adapters then read release times.
+    public var releaseTimesNeeded: Bool
+    /// Whether the policy's `exoticSources.allow` admits a dependency spec from outside the registry.
+    public var allowsExoticSource: (_ spec: String, _ ecosystem: Ecosystem) -> Bool = { _, _ in false }
 
     public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, archive: ArchivePolicy = .defaults,
-                release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
+                releaseTimesNeeded: Bool = false, release: @escaping (VerifiedArtifact) -> Void = { _ in }) {
+        self.releaseTimesNeeded = releaseTimesNeeded
         self.path = path
         self.enforce = enforce
         self.artifactGuard = artifactGuard

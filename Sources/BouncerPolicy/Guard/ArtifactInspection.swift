@@ -17,14 +17,73 @@ enum ArtifactInspection {
         switch request.ecosystem {
         case .pypi:
             let file = URLParts.dirAndFile(request.url).file
-            return file.hasSuffix(".whl") ? .wheel : nil
+            return file.lowercased().hasSuffix(".whl") ? .wheel : nil
         case .npm: return .npm(name: request.package, version: request.version)
         case .url: return nil
         }
     }
 
+    /// What the inspection found: a problem that refuses in every mode, or
+    /// code that would run on install (`installScripts`), which the policy
+    /// may allow for the package or an exception may turn into a warning.
+    struct Result {
+        var refusal: EvidenceProblem?
+        var installScripts: EvidenceProblem?
+    }
+
+    /// Inspects the archive and judges what would run on install under `threats`.
+    static func inspect(_ path: String, as kind: Kind, request: ArtifactRequest, archive: ArchivePolicy,
+                        threats: ThreatPolicy) -> Result {
+        var report: InspectionReport? = nil
+        let refusal = inspect(path, as: kind, archive: archive, report: &report)
+        guard refusal == nil, let report, !threats.allowsInstallScripts(of: request.package) else { return Result(refusal: refusal) }
+        return Result(refusal: nil, installScripts: installScriptProblem(report, package: request.package))
+    }
+
+    /// npm install scripts (and the implicit node-gyp build of a binding.gyp), and
+    /// a wheel's `.pth` files, which Python's site module runs at every start.
+    static func installScriptProblem(_ report: InspectionReport, package: String?) -> EvidenceProblem? {
+        let name = package ?? "this package"
+        if let npm = report.npm, !npm.installScripts.isEmpty {
+            let scripts = npm.installScripts.map { "\($0.name): \($0.command)" }.joined(separator: "; ")
+            return EvidenceProblem(code: .installScript,
+                                   message: "\(name) runs code on install (\(scripts)), and the policy's installScripts.allow does not name it")
+        }
+        if report.wheel != nil {
+            let hooks = report.entries.map(\.path).filter(isStartupHook)
+            if !hooks.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(hooks.joined(separator: ", ")), a .pth file Python runs at every start, and the policy's installScripts.allow does not name it")
+            }
+        }
+        return nil
+    }
+
+    /// A `.pth` file that lands directly in site-packages: at the wheel's top
+    /// level, or under `NAME.data/purelib/` or `NAME.data/platlib/`.
+    static func isStartupHook(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard let last = parts.last, last.lowercased().hasSuffix(".pth") else { return false }
+        if parts.count == 1 { return true }
+        return parts.count == 3 && parts[0].hasSuffix(".data") && (parts[1] == "purelib" || parts[1] == "platlib")
+    }
+
+    /// Building a source distribution runs its code (setup.py, a build backend).
+    static func sdistProblem(_ request: ArtifactRequest, threats: ThreatPolicy) -> EvidenceProblem? {
+        guard request.ecosystem == .pypi, !threats.allowsInstallScripts(of: request.package) else { return nil }
+        let file = URLParts.dirAndFile(request.url).file
+        guard !file.lowercased().hasSuffix(".whl") else { return nil }
+        return EvidenceProblem(code: .installScript,
+                               message: "\(file) is a source distribution: building it runs its code (setup.py or a build backend), and the policy's installScripts.allow does not name \(request.package ?? "it")")
+    }
+
     /// The problem that refuses the artifact, or nil when the inspection passed.
     static func inspect(_ path: String, as kind: Kind, archive: ArchivePolicy) -> EvidenceProblem? {
+        var report: InspectionReport? = nil
+        return inspect(path, as: kind, archive: archive, report: &report)
+    }
+
+    static func inspect(_ path: String, as kind: Kind, archive: ArchivePolicy, report found: inout InspectionReport?) -> EvidenceProblem? {
         let what: String
         let options: ArchiveInspector.Options
         switch kind {
@@ -42,6 +101,7 @@ enum ArtifactInspection {
             let why = error.isLimit ? "\(error)" : "cannot read the archive: \(error)"
             return EvidenceProblem(code: ReasonCode(error), message: "\(what): \(why)", refusesInEveryMode: true, cause: error)
         }
+        found = report
         guard let first = report.problems.first else { return nil }
         let details = report.problems.map { problem in (problem.entry.map { "\($0): " } ?? "") + problem.message }
         return EvidenceProblem(code: ReasonCode(inspection: first.code), message: "\(what): \(details.joined(separator: "; "))",

@@ -64,12 +64,26 @@ struct EvidenceVerification {
         }
 
         lock.compare(&candidate, sha256: sha256)
+        releaseAge(&candidate)
 
         if candidate.rule == nil && policy.unmatched == .pin && candidate.locked == nil {
             candidate.findings.otherProofs.append(EvidenceProof(kind: .pin, proves: [],
                                                                 summary: "sha256 pinned on first use (unmatched: pin; nothing else verified)"))
         } else if candidate.rule == nil && policy.unmatched == .allow && candidate.findings.proofs.isEmpty {
             candidate.findings.notes.append("allowed unverified: no rule matches and unmatched is 'allow'")
+        }
+    }
+
+    /// A plain URL's release time is the newest time its verified evidence
+    /// vouches for; without one its age is unknown (refused when a minimum applies).
+    func releaseAge(_ candidate: inout Candidate) {
+        let request = candidate.request
+        guard request.ecosystem == .url, request.releaseTime == nil, candidate.locked == nil else { return }
+        let minimum = policy.threats(for: request).minimumReleaseAge ?? .off
+        let time = candidate.findings.proofs.compactMap(\.verifiedTime).max { $0.date < $1.date }
+        let why = "no evidence the rule requires carries a verified time (a Sigstore bundle's log or timestamp time, an OpenPGP or minisign signature time)"
+        if let problem = ReleaseAgeCheck.problem(ReleaseAgeCheck.judge(time, minimum: minimum, now: now), minimum: minimum, unknownBecause: why) {
+            candidate.findings.problems.append(problem)
         }
     }
 }

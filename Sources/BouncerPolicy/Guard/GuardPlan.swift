@@ -29,10 +29,33 @@ struct GuardPlan {
             }
             candidate.findings.problems.append(problem)
         }
+        if let problem = releaseAgeProblem(candidate) {
+            // Nothing to fetch unless audit mode or an exception lets it through.
+            if policy.mode == .enforce && policy.activeException(for: request, at: options.now) == nil {
+                candidate.refuse(problem)
+                return candidate
+            }
+            candidate.findings.problems.append(problem)
+        }
         if options.frozen && candidate.locked == nil {
             candidate.refuse(EvidenceProblem(code: .lockFrozen, message: "it is not in \(policy.lockfile), and the lock is frozen",
                                              refusesInEveryMode: true))
         }
         return candidate
+    }
+
+    /// `minimumReleaseAge` for what the adapter knows the release time of
+    /// (or should know: an index or registry package). A locked artifact
+    /// already passed it when it was pinned; the lock holds its digest. A
+    /// plain URL's release time comes from its verified evidence, later.
+    func releaseAgeProblem(_ candidate: Candidate) -> EvidenceProblem? {
+        let request = candidate.request
+        guard candidate.locked == nil else { return nil }
+        let minimum = policy.threats(for: request).minimumReleaseAge ?? .off
+        guard request.releaseTime != nil || request.ecosystem != .url else { return nil }
+        let why = request.ecosystem == .npm ? "the registry's packument states no time for this version"
+                                            : "the index states no upload-time for this file (PEP 700)"
+        return ReleaseAgeCheck.problem(ReleaseAgeCheck.judge(request.releaseTime, minimum: minimum, now: options.now),
+                                       minimum: minimum, unknownBecause: why)
     }
 }

@@ -43,7 +43,8 @@ struct LockComparison {
         let family = LockEntry.family(ecosystem: candidate.request.ecosystem, package: candidate.request.package,
                                       url: recordedURL(candidate))
         let proven = Set(candidate.findings.ruleProofs.map(\.kind))
-        for other in snapshot.artifacts where other.family == family {
+        let members = snapshot.artifacts.filter { $0.family == family }
+        for other in members {
             let lost = other.kinds.subtracting(proven)
             if !lost.isEmpty {
                 candidate.findings.problems.append(EvidenceProblem(
@@ -52,6 +53,47 @@ struct LockComparison {
                 break
             }
         }
+        if let problem = Self.signerChange(candidate.findings.ruleProofs, family: members,
+                                           pinning: policy.threats(for: candidate.request).identity ?? .pin) {
+            candidate.findings.problems.append(problem)
+        }
+    }
+
+    /// Identity pinning: for each evidence kind that names a signer, a new
+    /// member of a locked family must be signed by one of the signers its
+    /// locked members were (`identity-drift`), and signed at all where they
+    /// were (`trust-downgrade`). Signers are compared within one kind: an
+    /// OpenPGP fingerprint, minisign/signify key id or SSH key (as
+    /// `format:id`), a Sigstore SAN with its issuer, a PEP 740 publisher.
+    /// npm's registry signature is left out: the registry's own key signs
+    /// every package and is rotated for all of them at once.
+    static func signerChange(_ proofs: [EvidenceProof], family: [LockEntry], pinning: ThreatPolicy.IdentityPinning) -> EvidenceProblem? {
+        guard pinning == .pin else { return nil }
+        for proof in proofs where proof.kind != .registrySignature {
+            var locked: [String: String] = [:] // signer → the locked URL that recorded it
+            for entry in family {
+                for evidence in entry.evidence where evidence.kind == proof.kind {
+                    if let signer = evidence.signer, !signer.isEmpty {
+                        locked[identity(signer, evidence.issuer)] = locked[identity(signer, evidence.issuer)] ?? entry.url
+                    }
+                }
+            }
+            guard let (someSigner, someURL) = locked.sorted(by: { $0.key < $1.key }).first else { continue }
+            guard let signer = proof.signer, !signer.isEmpty else {
+                return EvidenceProblem(code: .trustDowngrade,
+                                       message: "trust downgrade: \(someURL) (locked) was signed by \(someSigner) (\(proof.kind.rawValue)); this one is signed by no one")
+            }
+            let now = identity(signer, proof.issuer)
+            if locked[now] == nil {
+                return EvidenceProblem(code: .identityDrift,
+                                       message: "identity drift: signed by \(now) (\(proof.kind.rawValue)), but the locked versions of this package or URL family were signed by \(locked.keys.sorted().joined(separator: ", ")) (\(someURL)); identity is pinned")
+            }
+        }
+        return nil
+    }
+
+    static func identity(_ signer: String, _ issuer: String?) -> String {
+        issuer.map { "\(signer) via \($0)" } ?? signer
     }
 
     static func changed(_ locked: LockEntry, sha256: Digest, lockfile: String) -> EvidenceProblem {

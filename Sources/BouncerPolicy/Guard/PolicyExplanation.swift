@@ -22,6 +22,8 @@ public struct PolicyExplanation: Sendable, Encodable {
     public var redirectHosts: [String]?
     public var locked: LockEntry?
     public var exceptions: [String]
+    /// The threat policies in force for it (rule over top level over defaults).
+    public var threats: [String] = []
     public var lockfile: String
 
     public func humanLines() -> [String] {
@@ -39,6 +41,7 @@ public struct PolicyExplanation: Sendable, Encodable {
         } else {
             lines.append("  not locked in \(lockfile)")
         }
+        for threat in threats { lines.append("  threat policy: \(threat)") }
         for exception in exceptions { lines.append("  exception: \(exception)") }
         return lines
     }
@@ -70,6 +73,14 @@ extension PolicyGuard {
                 explanation.action = "fail: \(UnavailableEvidence.problem(for: unavailable).message) (exit 2)"
             }
         }
+        let threats = policy.threats(for: request)
+        let none = "none"
+        explanation.threats = [
+            "minimumReleaseAge \((threats.minimumReleaseAge ?? .off).isOff ? "off" : (threats.minimumReleaseAge ?? .off).text)",
+            "installScripts allowed for: " + ((threats.installScriptsAllow ?? []).map(\.pattern).joined(separator: ", ").nonEmpty ?? none),
+            "exoticSources allowed: " + ((threats.exoticSourcesAllow ?? []).map(\.pattern).joined(separator: ", ").nonEmpty ?? none),
+            "identity \((threats.identity ?? .pin).rawValue)",
+        ]
         for exception in policy.exceptions where exception.match.matches(request) {
             explanation.exceptions.append(exception.isActive(at: options.now)
                 ? "in force until \(exception.until): \(exception.reason)"
@@ -93,4 +104,8 @@ extension PolicyGuard {
         default: []
         }
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

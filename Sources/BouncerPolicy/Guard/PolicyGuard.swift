@@ -156,10 +156,16 @@ public final class PolicyGuard: ArtifactGuard {
     }
 
     /// Wheels and npm tarballs are opened before anything is pinned.
+    /// What would run on install is refused unless `installScripts.allow` names the package.
     private func inspect(_ candidate: inout Candidate) {
-        guard let fetched = candidate.fetched, let kind = ArtifactInspection.kind(of: candidate.request),
-              let problem = ArtifactInspection.inspect(fetched.path, as: kind, archive: policy.archive) else { return }
-        candidate.refuse(problem)
+        let threats = policy.threats(for: candidate.request)
+        if let sdist = ArtifactInspection.sdistProblem(candidate.request, threats: threats) {
+            candidate.findings.problems.append(sdist)
+        }
+        guard let fetched = candidate.fetched, let kind = ArtifactInspection.kind(of: candidate.request) else { return }
+        let result = ArtifactInspection.inspect(fetched.path, as: kind, request: candidate.request, archive: policy.archive, threats: threats)
+        if let refusal = result.refusal { candidate.refuse(refusal) }
+        if let scripts = result.installScripts { candidate.findings.problems.append(scripts) }
     }
 
     /// A locked blob from the store, re-hashed, linked to a fresh temp path the caller may move.

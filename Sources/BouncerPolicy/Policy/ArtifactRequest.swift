@@ -38,10 +38,14 @@ public struct ArtifactRequest: Sendable, Equatable {
     public var claimedDigests: [Digest]
     /// The index the adapter found it on (pip), when it knows.
     public var index: PackageIndex?
+    /// When the index or registry says it was released (PEP 700
+    /// `upload-time`, npm `time[version]`), for `minimumReleaseAge`.
+    public var releaseTime: ReleaseTime?
 
     public init(url: String, ecosystem: Ecosystem = .url, package: String? = nil, version: String? = nil,
-                claimedDigests: [Digest] = [], index: PackageIndex? = nil) {
+                claimedDigests: [Digest] = [], index: PackageIndex? = nil, releaseTime: ReleaseTime? = nil) {
         self.index = index
+        self.releaseTime = releaseTime
         self.url = url
         self.ecosystem = ecosystem
         self.package = package

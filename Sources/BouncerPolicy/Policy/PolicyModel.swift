@@ -27,6 +27,14 @@ public struct Policy: Sendable {
     /// Extension `"archive": {"maxUnpackedSize", "maxEntries", "maxRatio", "refuseCaseCollisions"}`:
     /// the limits for every archive inspected or unpacked under this policy.
     public var archive = ArchivePolicy.defaults
+    /// The top-level threat policies (`minimumReleaseAge`, `installScripts`,
+    /// `exoticSources`, `identity`), defaults filled in.
+    public var threats = ThreatPolicy.defaults
+
+    /// The threat policies for `request`: its rule's where set, else the top level's.
+    public func threats(for request: ArtifactRequest) -> ThreatPolicy {
+        rule(for: request).map { $0.rule.threats.over(threats) } ?? threats
+    }
 
     /// The first rule that matches (design: "the first matching rule wins").
     public func rule(for request: ArtifactRequest) -> (index: Int, rule: PolicyRule)? {
@@ -39,6 +47,21 @@ public struct Policy: Sendable {
     /// The first exception that covers `request` and has not expired.
     public func activeException(for request: ArtifactRequest, at now: Date) -> PolicyException? {
         exceptions.first { $0.match.matches(request) && $0.isActive(at: now) }
+    }
+
+    /// Whether a minimum release age is set at the top level or in any rule.
+    public var usesReleaseAge: Bool {
+        !(threats.minimumReleaseAge ?? .off).isOff || rules.contains { !($0.threats.minimumReleaseAge ?? .off).isOff }
+    }
+
+    /// Why `request` would be refused for its release age (too new, or of
+    /// unknown age while a minimum applies), or nil: what a registry proxy
+    /// leaves out of the pages it offers. Audit mode and an active exception
+    /// refuse nothing for it.
+    public func releaseAgeRefusal(_ request: ArtifactRequest, at now: Date) -> String? {
+        guard mode == .enforce, activeException(for: request, at: now) == nil else { return nil }
+        let minimum = threats(for: request).minimumReleaseAge ?? .off
+        return ReleaseAgeCheck.describe(ReleaseAgeCheck.judge(request.releaseTime, minimum: minimum, now: now), minimum: minimum)
     }
 
     /// Exceptions that would cover `request` but have expired (said, so nobody wonders).
@@ -139,6 +162,8 @@ public struct PolicyRule: Sendable {
     public var redirectHosts: [Glob]?
     /// Largest body accepted for the artifact.
     public var maxSize: UInt64?
+    /// Threat policies this rule overrides (nil fields: the top level's).
+    public var threats = ThreatPolicy()
 
     public func label(index: Int) -> String { name.map { "rule '\($0)'" } ?? "rule #\(index + 1)" }
 }

@@ -28,7 +28,7 @@ public enum PolicyParser {
         }
         let directory = absoluteDirectory(of: file)
         let top = try JSONReader(root, file: file, path: "$")
-        try top.onlyKeys(["$schema", "version", "mode", "unmatched", "lockfile", "keys", "rules", "exceptions", "sigstore", "archive"])
+        try top.onlyKeys(["$schema", "version", "mode", "unmatched", "lockfile", "keys", "rules", "exceptions", "sigstore", "archive"] + threatKeys)
         guard let versionValue = top.fields["version"] else { throw top.error("version", "missing required field 'version'") }
         guard let version = versionValue.doubleValue else {
             throw top.error("version", "expected a number, found \(versionValue.typeName)")
@@ -57,9 +57,40 @@ public enum PolicyParser {
         }
         let sigstore = try top.child("sigstore").map { reader throws(PolicyError) in try parseSigstore(reader, directory: directory) }
         let archive = try top.child("archive").map { reader throws(PolicyError) in try parseArchive(reader) }
-        return Policy(file: file, directory: directory, mode: mode, unmatched: unmatched, lockfile: lockfile,
-                      keys: keys, rules: rules, exceptions: exceptions, sigstore: sigstore ?? SigstoreSettings(),
-                      archive: archive ?? .defaults)
+        var policy = Policy(file: file, directory: directory, mode: mode, unmatched: unmatched, lockfile: lockfile,
+                            keys: keys, rules: rules, exceptions: exceptions, sigstore: sigstore ?? SigstoreSettings(),
+                            archive: archive ?? .defaults)
+        policy.threats = try parseThreats(top).over(.defaults)
+        return policy
+    }
+
+    /// The threat policy keys, allowed at the top level and in every rule.
+    static let threatKeys = ["minimumReleaseAge", "installScripts", "exoticSources", "identity"]
+
+    /// `minimumReleaseAge`, `installScripts`, `exoticSources`, `identity` where given (design: "Threat policies").
+    static func parseThreats(_ reader: JSONReader) throws(PolicyError) -> ThreatPolicy {
+        var threats = ThreatPolicy()
+        if let text = try reader.string("minimumReleaseAge") {
+            guard let age = ReleaseAge(parsing: text) else {
+                throw reader.error("minimumReleaseAge", "'\(text)' is not a duration: \"0\" (off) or a whole number with m, h or d (\"30m\", \"48h\", \"7d\")")
+            }
+            threats.minimumReleaseAge = age
+        }
+        func allowList(_ key: String) throws(PolicyError) -> [Glob]? {
+            guard let child = try reader.child(key) else { return nil }
+            try child.onlyKeys(["allow"])
+            guard let globs = try child.stringArray("allow") else { throw child.error("allow", "missing required field 'allow'") }
+            for (index, glob) in globs.enumerated() where glob.isEmpty {
+                throw child.error("allow", "entry \(index) is empty")
+            }
+            return globs.map(Glob.init)
+        }
+        threats.installScriptsAllow = try allowList("installScripts")
+        threats.exoticSourcesAllow = try allowList("exoticSources")
+        if let identity = try reader.choice("identity", ThreatPolicy.IdentityPinning.allCases.map(\.rawValue)) {
+            threats.identity = ThreatPolicy.IdentityPinning(rawValue: identity)
+        }
+        return threats
     }
 
     /// Extension `"archive": {"maxUnpackedSize": "4G", "maxEntries": 100000,
@@ -165,7 +196,7 @@ public enum PolicyParser {
     }
 
     static func parseRule(_ reader: JSONReader, keys: [String: PolicyKey]) throws(PolicyError) -> PolicyRule {
-        try reader.onlyKeys(["name", "match", "require", "redirectHosts", "maxSize"])
+        try reader.onlyKeys(["name", "match", "require", "redirectHosts", "maxSize"] + threatKeys)
         let match = try parseMatch(reader.requiredChild("match"))
         guard let items = try reader.array("require") else { throw reader.error("require", "missing required field 'require'") }
         guard !items.isEmpty else {
@@ -175,9 +206,11 @@ public enum PolicyParser {
         for item in items {
             requirements.append(try parseRequirement(JSONReader(item.value, file: reader.file, path: item.path), keys: keys))
         }
-        return PolicyRule(name: try reader.nonEmptyString("name"), match: match, require: requirements,
-                          redirectHosts: try reader.stringArray("redirectHosts")?.map { Glob($0.lowercased()) },
-                          maxSize: try reader.integer("maxSize"))
+        var rule = PolicyRule(name: try reader.nonEmptyString("name"), match: match, require: requirements,
+                              redirectHosts: try reader.stringArray("redirectHosts")?.map { Glob($0.lowercased()) },
+                              maxSize: try reader.integer("maxSize"))
+        rule.threats = try parseThreats(reader)
+        return rule
     }
 
     static func parseRequirement(_ entry: JSONReader, keys: [String: PolicyKey]) throws(PolicyError) -> Requirement {

@@ -109,6 +109,7 @@ public enum NpmShim {
             throw BouncerError(.configuration, code: "npm-no-lock", "no package-lock.json in \(project): Bouncer installs only what a lock pins",
                                hint: "create one with: npm install --package-lock-only (through the shim)")
         }
+        if let refused = refuseExoticSources(lockPath, context: context) { return refused }
         let locked = try PackageLock.read(lockPath)
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
 
@@ -124,9 +125,10 @@ public enum NpmShim {
             unique[tarball.url] = tarball
             order.append(tarball.url)
         }
-        let requests = order.compactMap { url in unique[url].map {
+        var requests = order.compactMap { url in unique[url].map {
             ArtifactRequest(url: url, ecosystem: .npm, package: $0.name, version: $0.version, claimedDigests: $0.integrity?.strongest ?? [])
         } }
+        if context.policy.releaseTimesNeeded { addReleaseTimes(&requests) }
         let results = context.obtain(requests)
 
         let cache = try PipShim.makePrivateDirectory()
@@ -164,6 +166,53 @@ public enum NpmShim {
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
         return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
+    }
+}
+
+extension NpmShim {
+    /// Dependencies from outside the registry (`exoticSources`), refused in
+    /// enforce mode before anything is fetched: a tarball URL, a git or
+    /// GitHub spec or a path anywhere in the lock. nil: go on.
+    static func refuseExoticSources(_ lockPath: String, context: ShimContext) -> Int32? {
+        guard let data = FileManager.default.contents(atPath: lockPath) else { return nil }
+        let exotic = PackageLock.exoticDependencies([UInt8](data)).filter { !context.policy.allowsExoticSource($0.spec, .npm) }
+        guard !exotic.isEmpty else { return nil }
+        for dependency in exotic {
+            let message = "\(Redaction.url(dependency.spec)) (package-lock.json \(dependency.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)"
+            if context.policy.enforce {
+                ShimOutput.error("bouncer: npm: refused: " + message)
+                context.annotateRefusal("refused: " + message)
+            } else {
+                ShimOutput.error("bouncer: AUDIT: npm: \(message); going on UNVERIFIED by the registry (enforce mode would refuse)")
+            }
+        }
+        guard context.policy.enforce else { return nil }
+        ShimOutput.error("bouncer: npm: nothing was fetched or installed")
+        return ErrorFamily.evidence.exitCode
+    }
+
+    /// `time[version]` from each package's packument (one read per package,
+    /// in parallel). A packument that cannot be read leaves the time unknown:
+    /// the guard refuses such a version while a minimum release age applies.
+    static func addReleaseTimes(_ requests: inout [ArtifactRequest]) {
+        let packuments = Array(Set(requests.compactMap { NpmReleaseTimes.packumentURL(forTarball: $0.url) })).sorted()
+        guard !packuments.isEmpty else { return }
+        var options = FetchOptions()
+        options.progress = false
+        options.maxSize = 256 << 20
+        let fetcher = Fetcher(store: Store.standard(), options: options)
+        let fetched = fetcher.fetch(packuments.map { FetchRequest(url: $0, headers: ["Accept: application/json"]) })
+        var documents: [String: [UInt8]] = [:]
+        for (url, outcome) in zip(packuments, fetched) {
+            guard case .success(let artifact) = outcome else { continue }
+            defer { fetcher.discard(artifact) }
+            if let data = FileManager.default.contents(atPath: artifact.path) { documents[url] = [UInt8](data) }
+        }
+        for index in requests.indices {
+            guard let url = NpmReleaseTimes.packumentURL(forTarball: requests[index].url), let bytes = documents[url],
+                  let version = requests[index].version else { continue }
+            requests[index].releaseTime = NpmReleaseTimes.time(inPackument: bytes, version: version, source: Redaction.url(url))
+        }
     }
 }
 

@@ -96,6 +96,25 @@ public enum PipIndexLinks {
         return result
     }
 
+    /// The digests a PEP 691 JSON page states for `url` (its `hashes`), or nil
+    /// when the page is not such JSON (an index answering JSON whatever is asked).
+    public static func digests(inJSONPage bytes: [UInt8], pageURL: String, for url: String) -> [Digest]? {
+        guard let json = try? JSON.parse(bytes, maxDepth: 64), case .array(let files)? = json["files"],
+              let base = URL(string: pageURL) else { return nil }
+        var result: [Digest] = []
+        for file in files {
+            guard case .string(let href)? = file["url"], let resolved = URL(string: href, relativeTo: base)?.absoluteString,
+                  split(resolved).0 == url, case .object(let hashes)? = file["hashes"] else { continue }
+            for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
+                if case .string(let hex)? = hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex),
+                   !result.contains(digest) {
+                    result.append(digest)
+                }
+            }
+        }
+        return result
+    }
+
     /// "URL#sha256=HEX&..." → ("URL", evidence-grade digests of the fragment).
     static func split(_ url: String) -> (String, [Digest]) {
         guard let hash = url.firstIndex(of: "#") else { return (url, []) }
@@ -108,6 +127,42 @@ public enum PipIndexLinks {
             digests.append(digest)
         }
         return (String(url[..<hash]), digests)
+    }
+
+    /// PEP 700 upload times for `urls`, read from the pages pip found them on,
+    /// asked for in PEP 691 JSON (the only form that carries `upload-time`).
+    /// A page that cannot be read, or speaks HTML, leaves its files without a
+    /// time: the guard then refuses them as of unknown age where a minimum applies.
+    public static func uploadTimes(_ found: [String: Found], for urls: [String]) -> [String: ReleaseTime] {
+        var pages: [String: [String]] = [:]
+        for url in urls {
+            if let page = found[url]?.page { pages[page, default: []].append(url) }
+        }
+        guard !pages.isEmpty else { return [:] }
+        var options = FetchOptions()
+        options.progress = false
+        options.maxSize = 64 << 20
+        let fetcher = Fetcher(store: Store.standard(), options: options)
+        let order = pages.keys.sorted()
+        let fetched = fetcher.fetch(order.map { FetchRequest(url: $0, headers: ["Accept: application/vnd.pypi.simple.v1+json"]) })
+        var result: [String: ReleaseTime] = [:]
+        for (page, outcome) in zip(order, fetched) {
+            guard case .success(let artifact) = outcome else { continue }
+            defer { fetcher.discard(artifact) }
+            guard let data = FileManager.default.contents(atPath: artifact.path),
+                  let json = try? JSON.parse([UInt8](data), maxDepth: 64), case .array(let files)? = json["files"],
+                  let base = URL(string: artifact.effectiveURL) else { continue }
+            let wanted = Set(pages[page] ?? [])
+            for file in files {
+                guard case .string(let href)? = file["url"], case .string(let time)? = file["upload-time"],
+                      let resolved = URL(string: href, relativeTo: base)?.absoluteString else { continue }
+                let (url, _) = split(resolved)
+                if wanted.contains(url), let release = ReleaseTime(rfc3339: time, source: "upload-time on \(Redaction.url(page))") {
+                    result[url] = release
+                }
+            }
+        }
+        return result
     }
 
     /// Fills in digests from the pages for links whose log line had none.
@@ -135,7 +190,8 @@ public enum PipIndexLinks {
             defer { fetcher.discard(artifact) }
             guard let data = FileManager.default.contents(atPath: artifact.path) else { continue }
             for url in pages[page] ?? [] {
-                let digests = digests(inPage: [UInt8](data), pageURL: page, for: url)
+                let digests = digests(inJSONPage: [UInt8](data), pageURL: artifact.effectiveURL, for: url)
+                    ?? digests(inPage: [UInt8](data), pageURL: page, for: url)
                 if !digests.isEmpty { result[url] = digests }
             }
         }

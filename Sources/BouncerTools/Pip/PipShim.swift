@@ -27,11 +27,15 @@ public enum PipShim {
             return context.unsupportedCommand("pip \(subcommand)", why: why + "; use pip install, which Bouncer guards", arguments: arguments)
         }
         // Forms that run code before anything is verified are refused before the real pip starts.
-        let scan: PipSourceCheck.Scan
+        var scan: PipSourceCheck.Scan
         do {
             scan = try PipSourceCheck.scan(invocation, cwd: context.environment.cwd)
         } catch {
             return context.installStopped(error, tool: "pip")
+        }
+        // Requirements from outside the index, unless exoticSources.allow names them (by the spec as written).
+        scan.findings += scan.exotic.filter { exotic in
+            !context.policy.allowsExoticSource(exotic.form, .pypi) && !scan.findings.contains { $0.place == exotic.place && exotic.form.contains($0.form) }
         }
         if !scan.findings.isEmpty {
             if context.policy.enforce {
@@ -100,11 +104,14 @@ public enum PipShim {
             for digest in digests where !(stated[url] ?? []).contains(digest) { stated[url, default: []].append(digest) }
         }
         let locations = PipIndexLinks.locations(log)
+        // With a minimum release age, each file's PEP 700 upload-time from the page pip found it on.
+        let uploadTimes = context.policy.releaseTimesNeeded ? PipIndexLinks.uploadTimes(found, for: planned.map(\.url)) : [:]
         let requests = planned.map { item in
             ArtifactRequest(url: item.url, ecosystem: .pypi, package: PythonPackageName.normalised(item.name), version: item.version,
                             claimedDigests: (stated[item.url] ?? [])
                                 + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests),
-                            index: PipIndexLinks.index(ofPage: found[item.url]?.page, indexes: locations.indexes, links: locations.links))
+                            index: PipIndexLinks.index(ofPage: found[item.url]?.page, indexes: locations.indexes, links: locations.links),
+                            releaseTime: uploadTimes[item.url])
         }
         let results = context.obtain(requests)
         var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []

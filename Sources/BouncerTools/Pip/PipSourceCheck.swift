@@ -24,6 +24,9 @@ public enum PipSourceCheck {
     public struct Scan: Sendable {
         public var findings: [Finding] = []
         public var directDigests: [String: [Digest]] = [:]
+        /// Requirements that do not come from an index (direct URLs, VCS,
+        /// local paths, wheels included): `exoticSources` decides on them.
+        public var exotic: [Finding] = []
     }
 
     static let vcsPrefixes = ["git+", "hg+", "svn+", "bzr+"]
@@ -129,6 +132,12 @@ public enum PipSourceCheck {
             if !name.isEmpty { location = spec[at.upperBound...].trimmingCharacters(in: .whitespaces) }
         }
         let lower = location.lowercased()
+        let exoticWhy = "a requirement from outside the index (exotic-source): whoever controls it decides the bytes, and the policy's exoticSources.allow does not name it"
+        if location != spec || vcsPrefixes.contains(where: { lower.hasPrefix($0) }) || lower.hasPrefix("http://") || lower.hasPrefix("https://")
+            || lower.hasPrefix("file:") || location.contains("/") || location.hasPrefix(".") || lower.hasSuffix(".whl")
+            || sdistSuffixes.contains(where: { lower.hasSuffix($0) }) {
+            scan.exotic.append(Finding(form: spec, why: exoticWhy, place: place))
+        }
         if let prefix = vcsPrefixes.first(where: { lower.hasPrefix($0) }) {
             scan.findings.append(Finding(form: location, why: "a version-control URL (\(prefix.dropLast())): pip checks it out and \(buildsCode)", place: place))
             return

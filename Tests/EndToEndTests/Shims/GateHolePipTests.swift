@@ -83,6 +83,10 @@ extension PipShimTests {
         defer { harness.cleanup() }
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
         let url = server.baseURL + "/packages/" + lib.file
+        // A direct URL is an exotic source (threat policies): allowed here by name.
+        let policy = try String(contentsOf: harness.file("policy.json"), encoding: .utf8)
+        try policy.replacingOccurrences(of: #""unmatched": "deny","#, with: #""unmatched": "deny", "exoticSources": { "allow": ["tinylib @ http://127.0.0.1:*/packages/*"] },"#)
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
         let result = try harness.sh("pip install 'tinylib @ \(url)#sha256=\(lib.sha256)'")
         #expect(result.status == 0, "\(result.err)")
         #expect(try installed().contains("tinylib==1.0"))

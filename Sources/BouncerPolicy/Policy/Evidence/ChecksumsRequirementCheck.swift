@@ -106,7 +106,8 @@ enum ChecksumsRequirementCheck {
         let summary = signer.map { "listed in \(listName) signed by \($0)" } ?? "listed in \(listName) (unsigned list: integrity only)"
         return .success(EvidenceProof(kind: .checksums, proves: proves, summary: summary, signer: signer.map { _ in
                                           loaded.signature?.report.verifiedSigners.first.map { "\($0.format):\($0.signer)" } ?? "" },
-                                                           source: list.shown, observation: observation))
+                                                           source: list.shown, observation: observation,
+                                                           verifiedTime: loaded.issuedAt.map { ReleaseTime(date: $0, source: "signed time of \(list.shown)") }))
     }
 }
 
@@ -127,6 +128,9 @@ enum ListUnderPolicy {
     static func verify(_ bytes: [UInt8], url: String, shown: String, _ context: EvidenceContext) -> Result<Chained, EvidenceProblem>? {
         let request = ArtifactRequest(url: url)
         guard let (index, rule) = context.policy.rule(for: request), !rule.require.isEmpty else { return nil }
+        // The rule that asked for this list covers the list too (a `{dir}/*` rule and its
+        // own SHA256SUMS): the list is that rule's evidence, not another artifact of it.
+        if let own = context.policy.rule(for: context.request), own.index == index { return nil }
         let label = rule.label(index: index)
         guard context.depth < maxDepth else {
             return .failure(EvidenceProblem(code: .checksumsRefused,

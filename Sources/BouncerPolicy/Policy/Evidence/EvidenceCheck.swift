@@ -101,9 +101,16 @@ struct EvidenceProof {
     var details: [String: String] = [:]
     /// A signed list this proof relied on, to be remembered as seen.
     var observation: ListObservation? = nil
+    /// A time the evidence itself vouches for (Rekor integrated time or an
+    /// RFC 3161 timestamp of a Sigstore bundle, an OpenPGP signature's
+    /// creation time, a minisign trusted timestamp): a plain URL's release
+    /// time for `minimumReleaseAge`.
+    var verifiedTime: ReleaseTime? = nil
 
     init(kind: EvidenceKind, proves: [Proven], summary: String, signer: String? = nil, issuer: String? = nil,
-         source: String? = nil, logIndex: String? = nil, details: [String: String] = [:], observation: ListObservation? = nil) {
+         source: String? = nil, logIndex: String? = nil, details: [String: String] = [:], observation: ListObservation? = nil,
+         verifiedTime: ReleaseTime? = nil) {
+        self.verifiedTime = verifiedTime
         self.details = details
         self.kind = kind
         self.proves = proves

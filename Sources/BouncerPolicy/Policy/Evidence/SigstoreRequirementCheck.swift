@@ -51,12 +51,20 @@ enum SigstoreRequirementCheck {
         if let identity = verified.identity, let issuer = verified.issuer {
             return .success(EvidenceProof(kind: .sigstore, proves: [.integrity, .origin],
                                           summary: "Sigstore: \(identity) via \(issuer), log index \(logIndex)",
-                                          signer: identity, issuer: issuer, source: fetched.shown, logIndex: logIndex))
+                                          signer: identity, issuer: issuer, source: fetched.shown, logIndex: logIndex,
+                                          verifiedTime: Self.signedTime(verified, shown: fetched.shown)))
         }
         let key = spec.signer.key ?? "?"
         return .success(EvidenceProof(kind: .sigstore, proves: [.integrity, .origin],
                                       summary: "Sigstore: signed by key '\(key)', log index \(logIndex)",
-                                      signer: "key:\(key)", source: fetched.shown, logIndex: logIndex))
+                                      signer: "key:\(key)", source: fetched.shown, logIndex: logIndex,
+                                      verifiedTime: Self.signedTime(verified, shown: fetched.shown)))
+    }
+
+    /// The newest verified signing time (log integrated time, RFC 3161 timestamp):
+    /// the latest is the conservative reading of how old the release is.
+    static func signedTime(_ verified: BundleVerifier.Verified, shown: String) -> ReleaseTime? {
+        verified.signingTimes.max().map { ReleaseTime(date: $0, source: "Sigstore signing time (\(verified.timeSources.map(\.rawValue).joined(separator: ", "))), \(shown)") }
     }
 
     /// What the verifier checks the signature against: the digest computed

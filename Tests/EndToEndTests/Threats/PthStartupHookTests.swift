@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// The litellm incident (2026): a wheel that installs a `.pth` file, which
+/// Python's site module executes at every interpreter start, and sdists,
+/// whose build runs `setup.py`. `installScripts` refuses both unless the
+/// policy names the package: nothing lands and no marker file appears, not
+/// at install and not at the next Python start.
+@Suite(.serialized) struct PthStartupHookTests {
+    let root: URL
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-threat-pth")
+    }
+
+    /// A wheel `hooked` 1.0 with a top-level `.pth` that writes `marker` when Python starts.
+    func publishHookedWheel(marker: URL) throws -> (JSONIndex, String) {
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try ThreatFixtures.wheel("hooked", "1.0", marker: "hooked", extra: [
+            "hooked_startup.pth": "import os; open(\(String(reflecting: marker.path)), 'w').write('ran')\n",
+        ], into: index.packages)
+        try index.page("hooked", [(file, ThreatFixtures.longAgo)])
+        return (index, file)
+    }
+
+    /// An sdist `built` 1.0 whose setup.py writes `marker` when anything builds it.
+    func publishSdist(marker: URL, into index: JSONIndex) throws -> String {
+        let file = "built-1.0.tar.gz"
+        let script = #"""
+            import io, sys, tarfile
+            out, marker = sys.argv[1:3]
+            setup = f"open({marker!r}, 'w').write('ran')\nfrom setuptools import setup\nsetup(name='built', version='1.0')\n".encode()
+            pkg = b"Metadata-Version: 2.1\nName: built\nVersion: 1.0\n"
+            with tarfile.open(out, "w:gz") as t:
+                for path, data in [("built-1.0/setup.py", setup), ("built-1.0/PKG-INFO", pkg)]:
+                    info = tarfile.TarInfo(path); info.size = len(data); t.addfile(info, io.BytesIO(data))
+            """#
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", script, index.packages.appendingPathComponent(file).path, marker.path])
+        guard made.status == 0 else { throw SetupError("sdist build failed: \(made.err)") }
+        try index.page("built", [(file, ThreatFixtures.longAgo)])
+        return file
+    }
+
+    func shimHarness() throws -> ShimHarness {
+        var harness = try ShimHarness("bouncer-threat-pth-shim")
+        let venv = harness.root.appendingPathComponent("venv")
+        _ = try ServeFixtures.venv(venv)
+        harness.extraPath = [venv.appendingPathComponent("bin").path]
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        return harness
+    }
+
+    static let pip = "env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install"
+
+    @Test func aWheelWithAPthFileIsRefusedByThePipShimAndNeverRuns() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("pth-ran")
+        let (index, _) = try publishHookedWheel(marker: marker)
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+
+        let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' hooked==1.0")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("hooked_startup.pth"), "\(result.err)")
+        #expect(result.err.contains("installScripts.allow"), "\(result.err)")
+        let started = try harness.sh("python -c 'import hooked'")
+        #expect(started.status != 0, "hooked must not be installed")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the .pth ran")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:hooked@1.0"] == nil)
+    }
+
+    @Test func aWheelWithAPthFileIsRefusedThroughServeAndNeverRuns() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("pth-ran")
+        let (index, file) = try publishHookedWheel(marker: marker)
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", index.url], policy: ThreatFixtures.policy())
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))
+        let installed = try ServeFixtures.pipInstall(python, ["hooked==1.0"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(installed.status != 0)
+        #expect((installed.out + installed.err).contains("403"), "\(installed.out)\n\(installed.err)")
+        let direct = try CurlGet.run(serve.base + "/pypi/files/hooked/" + file)
+        #expect(direct.status == 403)
+        #expect(direct.text.contains("hooked_startup.pth"), "\(direct.text)")
+        let started = try BouncerProcess.runProgram(python, ["-c", "import hooked"], cwd: root.path)
+        #expect(started.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the .pth ran")
+        #expect(try serve.stop().status == 0)
+    }
+
+    @Test func anSdistIsNeverBuiltThroughTheShimOrServe() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("setup-ran")
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try publishSdist(marker: marker, into: index)
+
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        let viaShim = try harness.sh("\(Self.pip) --index-url '\(index.url)' built==1.0")
+        #expect(viaShim.status != 0, "\(viaShim.out)\n\(viaShim.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "setup.py ran through the shim")
+
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", index.url], policy: ThreatFixtures.policy())
+        let page = try CurlGet.run(serve.base + "/pypi/simple/built/")
+        #expect(page.status == 200)
+        #expect(!page.text.contains(file), "the sdist is not offered: \(page.text)")
+        let direct = try CurlGet.run(serve.base + "/pypi/files/built/" + file)
+        #expect(direct.status == 403)
+        #expect(direct.text.contains("source distribution"), "\(direct.text)")
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))
+        let viaServe = try ServeFixtures.pipInstall(python, ["built==1.0"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(viaServe.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "setup.py ran through serve")
+        #expect(index.fetches(of: file) == 0, "the sdist was never even fetched: \(index.files.requests)")
+        #expect(try serve.stop().status == 0)
+    }
+}

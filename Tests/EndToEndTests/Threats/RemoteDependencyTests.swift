@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// PhantomRaven (2025): registry packages that declare a dependency on an
+/// `http://…` tarball, which npm fetches from the attacker's server, past
+/// the registry and any check on it, and whose install script then runs.
+/// `exoticSources` refuses such dependencies anywhere in the resolved tree
+/// before anything is fetched: the attacker's request log stays empty and
+/// the payload's marker file never appears. The same holds for Python's
+/// direct-URL requirements.
+@Suite(.serialized) struct RemoteDependencyTests {
+    let root: URL
+    let registry: TimedRegistry
+    let attacker: DirectoryHTTPServer
+    let attackerDirectory: URL
+    let marker: URL
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-threat-remote")
+        registry = try TimedRegistry(root: root)
+        attackerDirectory = root.appendingPathComponent("attacker")
+        try FileManager.default.createDirectory(at: attackerDirectory.appendingPathComponent("dist"), withIntermediateDirectories: true)
+        attacker = try DirectoryHTTPServer(root: attackerDirectory.path)
+        marker = root.appendingPathComponent("payload-ran")
+    }
+
+    var payloadURL: String { attacker.baseURL + "/dist/ui-styles.tgz" }
+
+    /// The payload (a postinstall leaving a marker) on the attacker's server,
+    /// and `app` in the registry depending on it by URL. Returns the integrities.
+    func publish() throws -> (app: String, payload: String) {
+        // Packed in a scratch registry, then moved to the attacker's own path.
+        let scratch = try TimedRegistry(root: root.appendingPathComponent("scratch"))
+        let payload = try scratch.publish("ui-styles", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                                          scripts: ["postinstall": PostinstallWormTests.markerScript(marker)])
+        try FileManager.default.moveItem(at: scratch.directory.appendingPathComponent("ui-styles/-/ui-styles-1.0.0.tgz"),
+                                         to: attackerDirectory.appendingPathComponent("dist/ui-styles.tgz"))
+        let app = try registry.publish("app", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["ui-styles": payloadURL])
+        return (app, payload)
+    }
+
+    @Test func anNpmDependencyOnAnHTTPTarballIsRefusedBeforeItIsFetched() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let integrity = try publish()
+        let harness = try ShimHarness("bouncer-threat-remote-npm")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"proj","version":"1.0.0","dependencies":{"app":"1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        // The lock as npm writes it for such a tree (written here: making it with npm would fetch the payload).
+        let lock: [String: Any] = [
+            "name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+            "packages": [
+                "": ["name": "proj", "version": "1.0.0", "dependencies": ["app": "1.0.0"]],
+                "node_modules/app": ["version": "1.0.0", "resolved": registry.server.baseURL + "/app/-/app-1.0.0.tgz",
+                                     "integrity": integrity.app, "dependencies": ["ui-styles": payloadURL]],
+                "node_modules/ui-styles": ["version": "1.0.0", "resolved": payloadURL, "integrity": integrity.payload, "hasInstallScript": true],
+            ],
+        ]
+        try JSONSerialization.data(withJSONObject: lock).write(to: harness.file("package-lock.json"))
+
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("exotic-source"), "\(result.err)")
+        #expect(result.err.contains(payloadURL), "\(result.err)")
+        #expect(attacker.requests.isEmpty, "the attacker's server was asked: \(attacker.requests)")
+        #expect(registry.server.requests.isEmpty, "nothing at all is fetched: \(registry.server.requests)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the payload ran")
+        #expect(!harness.exists("node_modules"))
+    }
+
+    @Test func serveDoesNotOfferAVersionWithAnHTTPTarballDependency() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", registry.url], policy: ThreatFixtures.policy())
+        let packument = try CurlGet.run(serve.base + "/npm/app")
+        let document = try JSONSerialization.jsonObject(with: packument.body) as? [String: Any]
+        #expect((document?["versions"] as? [String: Any])?.isEmpty == true, "\(packument.text)")
+
+        let project = root.appendingPathComponent("proj")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try #"{"name":"proj","version":"1.0.0"}"#.write(to: project.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        let installed = try BouncerProcess.runProgram(registry.npm, ["install", "--no-fund", "--no-audit", "app"], cwd: project.path, environment: [
+            "npm_config_registry": serve.base + "/npm/", "npm_config_cache": root.appendingPathComponent("npm-cache").path,
+            "npm_config_update_notifier": "false", "HOME": root.path])
+        #expect(installed.status != 0, "\(installed.out)\n\(installed.err)")
+        #expect(attacker.requests.isEmpty, "the attacker's server was asked: \(attacker.requests)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the payload ran")
+        #expect(try serve.stop().status == 0)
+    }
+
+    @Test func aPythonDirectURLRequirementIsRefusedUnlessAllowed() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let file = try ThreatFixtures.wheel("remote", "1.0", marker: "remote", into: attackerDirectory.appendingPathComponent("dist"))
+        let digest = try ThreatFixtures.sha256(attackerDirectory.appendingPathComponent("dist/" + file))
+        var harness = try ShimHarness("bouncer-threat-remote-pip")
+        defer { harness.cleanup() }
+        let venv = harness.root.appendingPathComponent("venv")
+        _ = try ServeFixtures.venv(venv)
+        harness.extraPath = [venv.appendingPathComponent("bin").path]
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let requirement = "remote @ \(attacker.baseURL)/dist/\(file)#sha256=\(digest)"
+        let pip = "env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install"
+
+        let refused = try harness.sh("\(pip) '\(requirement)'")
+        #expect(refused.status == 1, "\(refused.out)\n\(refused.err)")
+        #expect(refused.err.contains("exotic-source"), "\(refused.err)")
+        #expect(attacker.requests.isEmpty, "refused before anything was fetched: \(attacker.requests)")
+        #expect((try harness.sh("python -c 'import remote'")).status != 0)
+
+        try ThreatFixtures.policy(top: [#""exoticSources": { "allow": ["remote @ http://127.0.0.1:*/dist/*"] }"#])
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let allowed = try harness.sh("\(pip) '\(requirement)'")
+        #expect(allowed.status == 0, "\(allowed.out)\n\(allowed.err)")
+        #expect((try harness.sh("python -c 'import remote; print(remote.MARKER)'")).out.trimmingCharacters(in: .whitespacesAndNewlines) == "remote")
+    }
+}
