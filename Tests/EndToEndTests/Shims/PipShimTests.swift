@@ -478,7 +478,12 @@ import BouncerTestSupport
         try page("tinylib", [(fake.file, fake.sha256)], in: extraRoot)
         let scratch = harness.root.appendingPathComponent("shipped")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: Corpus.packageRoot.appendingPathComponent("policy.json"), to: scratch.appendingPathComponent("policy.json"))
+        // The shipped policy as it is, but for its release age: this loopback index serves
+        // HTML pages without PEP 700 upload times (StolenTokenFreshReleaseTests covers that).
+        let shipped = try String(contentsOf: Corpus.packageRoot.appendingPathComponent("policy.json"), encoding: .utf8)
+        #expect(shipped.contains(#""minimumReleaseAge": "48h""#))
+        try shipped.replacingOccurrences(of: #""minimumReleaseAge": "48h""#, with: #""minimumReleaseAge": "0""#)
+            .write(to: scratch.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
         let policy = ["BOUNCER_POLICY": scratch.appendingPathComponent("policy.json").path]
         let before = try installed()
 
