@@ -372,21 +372,8 @@ enum SimpleIndexRenderer {
 
 /// PEP 503 names and distribution file names.
 enum PythonName {
-    /// Lowercase, runs of `-`, `_`, `.` collapsed to one `-`.
-    static func normalised(_ name: String) -> String {
-        var out = ""
-        var lastWasSeparator = false
-        for character in name.lowercased() {
-            if character == "-" || character == "_" || character == "." {
-                if !lastWasSeparator { out.append("-") }
-                lastWasSeparator = true
-            } else {
-                out.append(character)
-                lastWasSeparator = false
-            }
-        }
-        return out
-    }
+    /// PEP 503's normal form (the one `PythonPackageName` the rest of Bouncer uses).
+    static func normalised(_ name: String) -> String { PythonPackageName.normalised(name) }
 
     /// A project name as PEP 508 allows it (letters, digits, `.`, `_`, `-`; alphanumeric at both ends).
     static func isValid(_ name: String) -> Bool {
