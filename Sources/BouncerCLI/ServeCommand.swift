@@ -19,6 +19,23 @@ public struct ServeOptions: ParsableArguments {
             help: ArgumentHelp("The simple index served under /pypi/simple/ (default: pip's own configured index).", valueName: "URL"))
     public var pypiUpstream: String?
 
+    @Option(name: .customLong("pypi-extra-upstream"),
+            help: ArgumentHelp("Another simple index whose files join the pages (repeatable); the policy judges them as not the primary index.", valueName: "URL"))
+    public var pypiExtraUpstreams: [String] = []
+
+    @Option(name: .customLong("pypi-find-links"),
+            help: ArgumentHelp("A page of links or a local directory of distributions whose files join the pages (repeatable), as pip's --find-links.", valueName: "URL|DIR"))
+    public var pypiFindLinks: [String] = []
+
+    @Flag(name: .customLong("pypi-no-index"), help: .hidden)
+    public var pypiNoIndex = false
+
+    @Option(name: .customLong("stated-hashes"), help: .hidden)
+    public var statedHashes: String?
+
+    @Option(name: .customLong("events"), help: .hidden)
+    public var events: String?
+
     @Option(name: .customLong("npm-upstream"),
             help: ArgumentHelp("The registry served under /npm/ (default: npm's configured registry).", valueName: "URL"))
     public var npmUpstream: String?
@@ -37,6 +54,11 @@ public struct ServeOptions: ParsableArguments {
         var out = ["--listen", listen]
         if let policy { out += ["--policy", policy] }
         if let pypiUpstream { out += ["--pypi-upstream", pypiUpstream] }
+        for extra in pypiExtraUpstreams { out += ["--pypi-extra-upstream", extra] }
+        for link in pypiFindLinks { out += ["--pypi-find-links", link] }
+        if pypiNoIndex { out.append("--pypi-no-index") }
+        if let statedHashes { out += ["--stated-hashes", statedHashes] }
+        if let events { out += ["--events", events] }
         if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
         if let readyFile { out += ["--ready-file", readyFile] }
         if quiet { out.append("--quiet") }
@@ -46,12 +68,14 @@ public struct ServeOptions: ParsableArguments {
 
 public let serveDiscussion = """
     A verifying registry proxy. BASE/pypi/simple/ is a PEP 503 (HTML) and PEP 691 (JSON) \
-    simple index over --pypi-upstream; BASE/npm/ is an npm registry over --npm-upstream. \
+    simple index over --pypi-upstream (with the files of any --pypi-extra-upstream and \
+    --pypi-find-links merged in, each judged by the index it came from); BASE/npm/ is an npm registry over --npm-upstream. \
     Every file and tarball link points back at the proxy, and a file request is fetched, \
     verified under the policy and pinned in the lock exactly as the shims do (frozen under \
     CI=true) before any byte is sent; a refusal is HTTP 403 with a one-line reason (also on \
-    stderr), an unreachable upstream 502. Yanked files, and sdists in enforce mode, are left \
-    out of the index pages. When ready, the base URL is written to --ready-file and said on \
+    stderr), an unreachable upstream 502. Yanked files, sdists in enforce mode, files no rule \
+    covers (unmatched: deny) and releases younger than minimumReleaseAge are left out of the \
+    index pages, so a range resolves to what can pass. When ready, the base URL is written to --ready-file and said on \
     stderr; SIGTERM or SIGINT stops it (exit 0).
 
     Point the clients at it: PIP_INDEX_URL=BASE/pypi/simple/, UV_DEFAULT_INDEX=BASE/pypi/simple/, \

@@ -19,7 +19,9 @@ extension RegistryProxy {
     static let abbreviatedType = "application/vnd.npm.install-v1+json"
 
     func npm(_ segments: [String], rawSegments: [String], accept: String?, base: String) async -> Reply {
-        guard let upstream = settings.npmUpstream else {
+        var configured = settings.npmUpstream
+        if configured == nil, let lazy = lazyNpm { configured = await blocking { lazy.value() } ?? nil }
+        guard let upstream = configured else {
             return .text(.badGateway, "no npm upstream: npm names no registry here; start bouncer serve with --npm-upstream URL")
         }
         if segments.first == "-" { return await npmSpecial(Array(segments.dropFirst()), upstream: upstream) }

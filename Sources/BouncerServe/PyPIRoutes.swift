@@ -13,24 +13,39 @@ extension RegistryProxy {
     static let upstreamAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 
     func pypi(_ segments: [String], accept: String?, base: String) async -> Reply {
-        guard let upstream = settings.pypiUpstream else {
+        let sources = await pypiSources()
+        guard sources.primary != nil || !sources.extras.isEmpty || !sources.findLinks.isEmpty else {
             return .text(.badGateway, "no PyPI upstream: pip names no index here; start bouncer serve with --pypi-upstream URL")
         }
         switch segments.count {
         case 1 where segments[0] == "simple":
-            return await pypiRoot(upstream: upstream, accept: accept, base: base)
+            return await pypiRoot(sources, accept: accept, base: base)
         case 2 where segments[0] == "simple":
-            return await pypiProject(segments[1], upstream: upstream, accept: accept, base: base)
+            return await pypiProject(segments[1], sources: sources, accept: accept, base: base)
         case 3 where segments[0] == "files":
-            return await pypiFile(project: segments[1], filename: segments[2], upstream: upstream)
+            return await pypiFile(project: segments[1], filename: segments[2], sources: sources)
         default:
             return .text(.notFound, "not found: /pypi/simple/ and /pypi/simple/<project>/ are served")
         }
     }
 
-    private func pypiRoot(upstream: String, accept: String?, base: String) async -> Reply {
+    /// The sources, with pip's own index filled in (once) when none was named.
+    func pypiSources() async -> PyPISources {
+        var sources = settings.pypi
+        if sources.primaryFromPip, let lazy = lazyPrimary {
+            sources.primary = await blocking { lazy.value() } ?? nil
+        }
+        return sources
+    }
+
+    private func pypiRoot(_ sources: PyPISources, accept: String?, base: String) async -> Reply {
         guard let format = SimpleIndexRenderer.negotiate(accept) else {
             return .text(.notAcceptable, "no acceptable type: this index serves PEP 691 JSON and PEP 503 HTML")
+        }
+        // The project list is the primary index's (pip never reads it; uv and people do).
+        guard let upstream = sources.primary ?? sources.extras.first else {
+            let rendered = SimpleIndexRenderer.root([], base: base, format: format)
+            return .bytes(status: .ok, type: rendered.type, body: rendered.body, headers: [("Vary", "Accept")])
         }
         let client = self.upstream
         let fetched = await blocking { client.document(upstream, accept: Self.upstreamAccept) }
@@ -50,9 +65,8 @@ extension RegistryProxy {
         }
     }
 
-    /// Reads a project page from upstream (always fresh) and remembers it for the file requests that follow.
-    func projectPage(_ name: String, upstream: String) async -> Result<ProjectPage, UpstreamFailure> {
-        let url = upstream + PathCoding.encode(name) + "/"
+    /// One remote page of `name`: an index's project page, or a find-links page (its links filtered to the project).
+    private func remotePage(_ url: String, name: String, index: PackageIndex?, filter: Bool) async -> Result<ProjectPage, UpstreamFailure> {
         let client = self.upstream
         guard let fetched = await blocking({ client.document(url, accept: Self.upstreamAccept) }) else {
             return .failure(UpstreamFailure(status: 503, reason: "the proxy is stopping"))
@@ -62,9 +76,13 @@ extension RegistryProxy {
             return .failure(failure)
         case .success(let document):
             do {
-                let page = try SimpleIndexParser.project(document.bytes, contentType: document.contentType,
+                var page = try SimpleIndexParser.project(document.bytes, contentType: document.contentType,
                                                          pageURL: document.url, name: name)
-                pypiPages.set(name, page)
+                if filter { page.files = page.files.filter { FileNames.project($0.filename) == name } }
+                for position in page.files.indices {
+                    page.files[position].index = index
+                    page.files[position].page = Redaction.url(url)
+                }
                 return .success(page)
             } catch {
                 return .failure(UpstreamFailure(status: 502, reason: "upstream page \(Redaction.url(url)): \(error)"))
@@ -72,55 +90,131 @@ extension RegistryProxy {
         }
     }
 
+    /// A project's files from every source, merged in pip's order (a file
+    /// name seen on an earlier source hides the same name later), and
+    /// remembered for the file requests that follow. Fails only when no
+    /// source could be read, with the first failure that is not a 404.
+    func projectPage(_ name: String, sources: PyPISources) async -> Result<ProjectPage, UpstreamFailure> {
+        var remote: [(url: String, index: PackageIndex?, filter: Bool)] = []
+        if let primary = sources.primary { remote.append((primary + PathCoding.encode(name) + "/", PackageIndex(url: primary, isPrimary: true), false)) }
+        for extra in sources.extras { remote.append((extra + PathCoding.encode(name) + "/", PackageIndex(url: extra, isPrimary: false), false)) }
+        for link in sources.findLinks where PyPISources.isRemote(link) { remote.append((link, nil, true)) }
+        let results = await withTaskGroup(of: (Int, Result<ProjectPage, UpstreamFailure>).self) { group in
+            for (position, source) in remote.enumerated() {
+                group.addTask { (position, await self.remotePage(source.url, name: name, index: source.index, filter: source.filter)) }
+            }
+            var ordered = [Result<ProjectPage, UpstreamFailure>?](repeating: nil, count: remote.count)
+            for await (position, result) in group { ordered[position] = result }
+            return ordered.compactMap { $0 }
+        }
+        var merged = ProjectPage(name: name, files: [], hasPEP700: !results.isEmpty)
+        var seen: Set<String> = []
+        var failures: [UpstreamFailure] = []
+        var anyPage = false
+        for result in results {
+            switch result {
+            case .success(let page):
+                anyPage = true
+                merged.hasPEP700 = merged.hasPEP700 && page.hasPEP700
+                for file in page.files where seen.insert(file.filename).inserted { merged.files.append(file) }
+            case .failure(let failure):
+                failures.append(failure)
+            }
+        }
+        for directory in sources.findLinks where !PyPISources.isRemote(directory) {
+            anyPage = true
+            for file in Self.localFiles(directory, project: name) where seen.insert(file.filename).inserted { merged.files.append(file) }
+        }
+        if merged.files.isEmpty && !anyPage {
+            return .failure(failures.first { $0.status != 404 } ?? failures.first
+                            ?? UpstreamFailure(status: 404, reason: "\(name) is on no index the proxy serves"))
+        }
+        if merged.files.isEmpty, let failure = failures.first(where: { $0.status != 404 }) { return .failure(failure) }
+        pypiPages.set(name, merged)
+        return .success(merged)
+    }
+
+    /// A local find-links directory's files of one project, as `file://` links.
+    static func localFiles(_ directory: String, project: String) -> [IndexFile] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let root = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        return names.sorted().compactMap { filename in
+            guard FileNames.isSafe(filename), FileNames.project(filename) == project else { return nil }
+            var file = IndexFile(filename: filename, url: "file://" + PathCoding.encodePath(root + "/" + filename), hashes: [:])
+            file.page = root + "/"
+            return file
+        }
+    }
+
     /// Why the proxy never offers a file, or nil when the guard may decide.
-    func hiddenReason(_ file: IndexFile, project: String, upstream: String) -> String? {
+    func hiddenReason(_ file: IndexFile, project: String, sources: PyPISources) -> String? {
         if let reason = file.yanked {
             return "\(file.filename) is yanked upstream\(reason.isEmpty ? "" : " (\(reason))"), and yanked files are not offered"
         }
-        let request = Self.request(for: file, project: project, upstream: upstream)
+        let request = Self.request(for: file, project: project, sources: sources)
         let policy = settings.policy
-        if !file.isWheel && policy.mode == .enforce && !policy.threats(for: request).allowsInstallScripts(of: project)
-            && policy.activeException(for: request, at: Date()) == nil {
+        let now = Date()
+        let excepted = policy.activeException(for: request, at: now) != nil
+        if !file.isWheel && policy.mode == .enforce && !policy.threats(for: request).allowsInstallScripts(of: project) && !excepted {
             return "\(file.filename) is a source distribution: building it runs its code, and in enforce mode the proxy offers wheels only (unless installScripts.allow names \(project))"
         }
-        if let tooNew = policy.releaseAgeRefusal(request, at: Date()) {
+        // Dependency confusion: a file from an index no rule trusts is not offered, so pip resolves to one that is.
+        if policy.mode == .enforce && policy.unmatched == .deny && policy.rule(for: request) == nil && !excepted {
+            let from = file.index.map { "the index \(Redaction.url($0.url))" } ?? "\(file.page)"
+            return "\(file.filename) from \(from): no rule in \(policy.file) covers it (unmatched: deny)"
+        }
+        if let tooNew = policy.releaseAgeRefusal(request, at: now) {
             return "\(file.filename): \(tooNew)"
         }
         return nil
     }
 
-    /// What the guard is asked for a listed file: the page's digests and its PEP 700 upload-time.
-    static func request(for file: IndexFile, project: String, upstream: String) -> ArtifactRequest {
-        var claimed: [Digest] = []
+    /// What the guard is asked for a listed file: the page's digests, the
+    /// requirement's `--hash` list, and its PEP 700 upload-time.
+    static func request(for file: IndexFile, project: String, sources: PyPISources) -> ArtifactRequest {
+        var listed: [Digest] = []
         for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
-            if let hex = file.hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex) { claimed.append(digest) }
+            if let hex = file.hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex) { listed.append(digest) }
         }
-        let page = Redaction.url(upstream + PathCoding.encode(project) + "/")
-        // The proxy serves one upstream: for the policy it is the primary index.
-        return ArtifactRequest(url: file.url, ecosystem: .pypi, package: project,
-                               version: FileNames.version(file.filename, project: project), claimedDigests: claimed,
-                               index: PackageIndex(url: upstream, isPrimary: true),
-                               releaseTime: file.uploadTime.flatMap { ReleaseTime(rfc3339: $0, source: "upload-time on \(page)") })
+        var request = ArtifactRequest(url: file.url, ecosystem: .pypi, package: project,
+                                      version: FileNames.version(file.filename, project: project), claimedDigests: listed,
+                                      index: file.index,
+                                      releaseTime: file.uploadTime.flatMap { ReleaseTime(rfc3339: $0, source: "upload-time on \(file.page)") })
+        let hashes = sources.statedHashes[project] ?? []
+        if hashes.count == 1 {
+            if !request.claimedDigests.contains(hashes[0]) { request.claimedDigests.append(hashes[0]) }
+        } else if !hashes.isEmpty {
+            // Several (pip-compile lists one per file of the release): the ones the page states for
+            // this file are claimed; when the page states none of them, the bytes must match one.
+            let onPage = hashes.filter { listed.contains($0) }
+            if onPage.isEmpty { request.statedAlternatives = hashes }
+        }
+        return request
     }
 
-    private func pypiProject(_ requested: String, upstream: String, accept: String?, base: String) async -> Reply {
+    private func pypiProject(_ requested: String, sources: PyPISources, accept: String?, base: String) async -> Reply {
         guard PythonName.isValid(requested) else { return .text(.notFound, "not a valid project name: \(requested)") }
         guard let format = SimpleIndexRenderer.negotiate(accept) else {
             return .text(.notAcceptable, "no acceptable type: this index serves PEP 691 JSON and PEP 503 HTML")
         }
         let name = PythonName.normalised(requested)
-        switch await projectPage(name, upstream: upstream) {
+        switch await projectPage(name, sources: sources) {
         case .failure(let failure):
             if failure.status != 404 { log.error("\(failure.status) pypi:\(name): \(failure.reason)") }
             return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
         case .success(let page):
-            let offered = page.files.filter { hiddenReason($0, project: name, upstream: upstream) == nil && FileNames.isSafe($0.filename) }
+            let offered = page.files.filter { file in
+                guard FileNames.isSafe(file.filename) else { return false }
+                guard let reason = hiddenReason(file, project: name, sources: sources) else { return true }
+                if file.yanked == nil { log.hidden(Self.request(for: file, project: name, sources: sources), file: file.filename, reason: reason) }
+                return false
+            }
             let rendered = SimpleIndexRenderer.project(page, files: offered, base: base, format: format)
             return .bytes(status: .ok, type: rendered.type, body: rendered.body, headers: [("Vary", "Accept")])
         }
     }
 
-    private func pypiFile(project requested: String, filename: String, upstream: String) async -> Reply {
+    private func pypiFile(project requested: String, filename: String, sources: PyPISources) async -> Reply {
         guard PythonName.isValid(requested), FileNames.isSafe(filename) else { return .text(.notFound, "not found: \(filename)") }
         let project = PythonName.normalised(requested)
         let isMetadata = filename.hasSuffix(".metadata")
@@ -128,7 +222,7 @@ extension RegistryProxy {
         // The page the client was just shown; read again when it is gone or does not list the file.
         var page = pypiPages.get(project)
         if page?.files.contains(where: { $0.filename == distribution }) != true {
-            switch await projectPage(project, upstream: upstream) {
+            switch await projectPage(project, sources: sources) {
             case .success(let fresh): page = fresh
             case .failure(let failure): return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
             }
@@ -136,15 +230,16 @@ extension RegistryProxy {
         guard let file = page?.files.first(where: { $0.filename == distribution }) else {
             return .text(.notFound, "\(distribution) is not listed on the upstream page of \(project)")
         }
-        if let hidden = hiddenReason(file, project: project, upstream: upstream) {
-            log.error("403 pypi:\(project) \(distribution): \(hidden)")
+        if let hidden = hiddenReason(file, project: project, sources: sources) {
+            let request = Self.request(for: file, project: project, sources: sources)
+            log.refused(request, message: "refused: " + hidden, status: 403)
             return .text(.forbidden, "refused: " + hidden)
         }
-        return isMetadata ? await metadata(file, project: project) : await artifact(file, project: project, upstream: upstream)
+        return isMetadata ? await metadata(file, project: project) : await artifact(file, project: project, sources: sources)
     }
 
-    private func artifact(_ file: IndexFile, project: String, upstream: String) async -> Reply {
-        let request = Self.request(for: file, project: project, upstream: upstream)
+    private func artifact(_ file: IndexFile, project: String, sources: PyPISources) async -> Reply {
+        let request = Self.request(for: file, project: project, sources: sources)
         return respond(await gate.verify(request), type: file.isWheel ? "application/zip" : "application/octet-stream")
     }
 
@@ -176,13 +271,13 @@ extension RegistryProxy {
     func respond(_ result: GateResult, type: String) -> Reply {
         switch result {
         case .allowed(let fd, let size, let outcome):
-            for line in outcome.humanLines() { log.info(line) }
+            log.verified(outcome)
             return .file(fd: fd, size: size, type: type)
         case .refused(let outcome):
             let status: HTTPResponseStatus = outcome.family == .transport ? .badGateway : .forbidden
-            let reason = outcome.error.description
-            log.error("\(status.code) \(reason)")
-            return .text(status, reason)
+            let error = outcome.error
+            log.refused(outcome.request, message: error.message, status: Int(status.code), hint: error.hint, family: outcome.family)
+            return .text(status, error.description)
         case .failed(let reason):
             log.error("503 \(reason)")
             return .text(.serviceUnavailable, reason)

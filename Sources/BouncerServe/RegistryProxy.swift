@@ -15,8 +15,12 @@ public struct ServeSettings: Sendable {
     public var port: Int
     public var policy: Policy
     /// nil: the upstream could not be determined; its routes answer 502 saying so.
-    public var pypiUpstream: String?
+    public var pypi: PyPISources
     public var npmUpstream: String?
+    /// No --npm-upstream: npm's configured registry, asked of npm at the first request.
+    public var npmFromConfig = true
+    /// `--events FILE`: JSON lines for the shim that started this proxy.
+    public var eventsFile: String?
     public var quiet: Bool
     public var guardOptions: GuardOptions
     public var fetchOptions: FetchOptions
@@ -24,12 +28,13 @@ public struct ServeSettings: Sendable {
     /// Threads that run guard evaluations and upstream reads (they block on libcurl).
     public var workers: Int = 16
 
-    public init(host: String, port: Int, policy: Policy, pypiUpstream: String?, npmUpstream: String?, quiet: Bool,
-                guardOptions: GuardOptions, fetchOptions: FetchOptions, store: Store) {
+    public init(host: String, port: Int, policy: Policy, pypi: PyPISources, npmUpstream: String?, quiet: Bool,
+                guardOptions: GuardOptions, fetchOptions: FetchOptions, store: Store, eventsFile: String? = nil) {
         self.host = host
         self.port = port
         self.policy = policy
-        self.pypiUpstream = pypiUpstream.map(Self.withSlash)
+        self.pypi = pypi
+        self.eventsFile = eventsFile
         self.npmUpstream = npmUpstream.map(Self.withSlash)
         self.quiet = quiet
         self.guardOptions = guardOptions
@@ -62,6 +67,8 @@ public final class RegistryProxy: Sendable {
     let pypiPages = RecentDocuments<ProjectPage>()
     let npmTarballs = RecentDocuments<[String: NpmTarball]>()
     let log: ServeLog
+    let lazyPrimary: LazyUpstream?
+    let lazyNpm: LazyUpstream?
 
     public init(settings: ServeSettings) {
         self.settings = settings
@@ -78,7 +85,10 @@ public final class RegistryProxy: Sendable {
             current.now = Date()
             return PolicyGuard(policy: policy, fetcher: Fetcher(store: store, options: options), options: current)
         }
-        log = ServeLog(quiet: settings.quiet)
+        log = ServeLog(quiet: settings.quiet, eventsFile: settings.eventsFile)
+        let environment = ProcessInfo.processInfo.environment
+        lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment) } : nil
+        lazyNpm = settings.npmUpstream == nil && settings.npmFromConfig ? LazyUpstream { UpstreamDefaults.npmRegistry(environment: environment) } : nil
     }
 
     /// Binds, calls `ready` with the base URL, and serves until the task is cancelled.
@@ -210,18 +220,57 @@ public final class RegistryProxy: Sendable {
     }
 }
 
-/// One line per event on stderr; refusals always, verified artifacts unless --quiet.
+/// One line per event on stderr (refusals always, verified artifacts unless
+/// --quiet), and with `--events FILE` one JSON object per line for the shim
+/// that started the proxy: what it verified and what it refused, so the shim
+/// can say why the real tool stopped.
 final class ServeLog: Sendable {
     let quiet: Bool
     private let lock = NSLock()
+    /// O_APPEND descriptor of the events file, or -1.
+    private let events: Int32
 
-    init(quiet: Bool) { self.quiet = quiet }
+    init(quiet: Bool, eventsFile: String? = nil) {
+        self.quiet = quiet
+        events = eventsFile.map { open($0, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) } ?? -1
+    }
 
     func info(_ line: String) {
         if !quiet { write(line) }
     }
 
     func error(_ line: String) { write(line) }
+
+    func verified(_ outcome: GuardOutcome) {
+        for line in outcome.humanLines() { info(line) }
+        let warnings = outcome.problems.map { "not proven: \($0.message)" } + outcome.notes
+        event(["event": .string("verified"), "url": .string(outcome.shownURL),
+               "size": .integer(Int64(outcome.size ?? 0)), "sha256": .string(outcome.sha256?.hex ?? ""),
+               "proofs": .array(outcome.proofs.map { .string($0.summary) }), "warnings": .array(warnings.map { .string($0) }),
+               "package": outcome.request.package.map { .string($0) } ?? .null,
+               "version": outcome.request.version.map { .string($0) } ?? .null])
+    }
+
+    func refused(_ request: ArtifactRequest, message: String, status: Int, hint: String? = nil, family: ErrorFamily? = .evidence) {
+        error("\(status) \(message)")
+        event(["event": .string("refused"), "url": .string(Redaction.url(request.url)), "status": .integer(Int64(status)),
+               "message": .string(message), "hint": hint.map { .string($0) } ?? .null,
+               "exit": .integer(Int64((family ?? .evidence).exitCode)),
+               "package": request.package.map { .string($0) } ?? .null, "version": request.version.map { .string($0) } ?? .null])
+    }
+
+    /// A file left off a page, said to the shim only (pip then reports "no matching distribution").
+    func hidden(_ request: ArtifactRequest, file: String, reason: String) {
+        event(["event": .string("hidden"), "url": .string(file), "message": .string(reason),
+               "package": request.package.map { .string($0) } ?? .null, "version": request.version.map { .string($0) } ?? .null])
+    }
+
+    private func event(_ fields: [String: JSON]) {
+        guard events >= 0 else { return }
+        let line = JSON.object(fields).serialized() + [0x0A]
+        lock.lock(); defer { lock.unlock() }
+        _ = line.withUnsafeBytes { Glibc.write(events, $0.baseAddress, $0.count) }
+    }
 
     private func write(_ line: String) {
         let text = "bouncer serve: " + line.replacingOccurrences(of: "\n", with: " ") + "\n"

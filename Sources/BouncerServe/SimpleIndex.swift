@@ -1,5 +1,6 @@
 import Foundation
 import BouncerBase
+import BouncerPolicy
 
 /// One file of a project page, as the upstream index describes it
 /// (PEP 503 anchors or PEP 691 JSON, with PEP 700 and PEP 714 fields).
@@ -18,6 +19,10 @@ struct IndexFile: Sendable, Equatable {
     var gpgSig: Bool?
     var size: Int64?
     var uploadTime: String?
+    /// The index it was listed on (nil: a find-links page or directory, on no index).
+    var index: PackageIndex?
+    /// The page it was listed on (named as the source of its upload time).
+    var page: String = ""
 
     var isWheel: Bool { filename.lowercased().hasSuffix(".whl") }
 }
@@ -404,6 +409,19 @@ enum FileNames {
         return stem.lastIndex(of: "-").map { String(stem[stem.index(after: $0)...]) }
     }
 
+    /// The normalised project a distribution file belongs to (wheel: the part
+    /// before the version; sdist: before the last '-'), nil for other files.
+    static func project(_ filename: String) -> String? {
+        let lower = filename.lowercased()
+        if lower.hasSuffix(".whl") {
+            let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+            return parts.count >= 5 ? PythonName.normalised(String(parts[0])) : nil
+        }
+        guard let suffix = sdistSuffixes.first(where: { lower.hasSuffix($0) }),
+              let dash = filename.dropLast(suffix.count).lastIndex(of: "-") else { return nil }
+        return PythonName.normalised(String(filename[..<dash]))
+    }
+
     /// A file name safe to put in a path: no separators, no `..`, printable ASCII.
     static func isSafe(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 255 && name != "." && name != ".." && !name.hasPrefix(".")
@@ -413,6 +431,11 @@ enum FileNames {
 
 /// Percent-encoding for one path segment (RFC 3986 unreserved characters stay as they are).
 enum PathCoding {
+    /// An absolute path for a file: URL, each segment encoded.
+    static func encodePath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { encode(String($0)) }.joined(separator: "/")
+    }
+
     static func encode(_ segment: String) -> String {
         var out = ""
         for byte in segment.utf8 {

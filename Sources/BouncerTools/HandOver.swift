@@ -57,6 +57,13 @@ public enum HandOver {
     /// explicit environment, then wait (retrying on EINTR).
     static func spawnAndWait(_ program: String, _ arguments: [String], environment: [String: String],
                              streams: (inout posix_spawn_file_actions_t) -> Void) throws(BouncerError) -> Int32 {
+        let pid = try spawn(program, arguments, environment: environment, streams: streams)
+        return try wait(pid, program)
+    }
+
+    /// Starts a program (posix_spawn, explicit environment) without waiting for it.
+    static func spawn(_ program: String, _ arguments: [String], environment: [String: String],
+                      streams: (inout posix_spawn_file_actions_t) -> Void) throws(BouncerError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -71,6 +78,11 @@ public enum HandOver {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
         guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
+        return pid
+    }
+
+    /// Waits for a child (retrying on EINTR): its exit status, 128+signal when killed.
+    static func wait(_ pid: pid_t, _ program: String) throws(BouncerError) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }

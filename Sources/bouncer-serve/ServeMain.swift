@@ -43,19 +43,39 @@ enum Entrypoint {
         var guardOptions = GuardOptions()
         // As for the shims: in CI the lock is frozen (an install may only take what is pinned).
         guardOptions.frozen = environment["CI"] == "true" && environment["BOUNCER_NO_FROZEN"] != "1"
-        let pypi = options.pypiUpstream ?? UpstreamDefaults.pipIndex(environment: environment)
-        let npm = options.npmUpstream ?? UpstreamDefaults.npmRegistry(environment: environment)
-        for (flag, value) in [("--pypi-upstream", pypi), ("--npm-upstream", npm)] {
+        // pip's own index is asked of pip at the first request, not before the proxy is ready.
+        let pypi = options.pypiUpstream
+        let npm = options.npmUpstream
+        for (flag, value) in [("--pypi-upstream", pypi), ("--npm-upstream", npm)] + options.pypiExtraUpstreams.map({ ("--pypi-extra-upstream", $0) }) {
             if let value, !(value.lowercased().hasPrefix("http://") || value.lowercased().hasPrefix("https://")) {
                 fail(.configuration, "\(flag) \(value): an http or https URL is needed")
             }
         }
-        let settings = ServeSettings(host: host, port: port, policy: policy, pypiUpstream: pypi, npmUpstream: npm,
+        var findLinks: [String] = []
+        for link in options.pypiFindLinks {
+            if PyPISources.isRemote(link) { findLinks.append(link); continue }
+            let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
+                fail(.configuration, "--pypi-find-links \(link): not an http(s) URL or a directory")
+            }
+            findLinks.append(absolute)
+        }
+        var stated: [String: [Digest]] = [:]
+        if let file = options.statedHashes {
+            do { stated = try PyPISources.readStatedHashes(file) } catch { fail(error.family, error.description) }
+        }
+        let sources = PyPISources(primary: pypi, primaryFromPip: !options.pypiNoIndex, extras: options.pypiExtraUpstreams,
+                                  findLinks: findLinks, statedHashes: stated)
+        let settings = ServeSettings(host: host, port: port, policy: policy, pypi: sources, npmUpstream: npm,
                                      quiet: options.quiet, guardOptions: guardOptions,
-                                     fetchOptions: FetchOptions(environment: environment), store: .standard())
+                                     fetchOptions: FetchOptions(environment: environment), store: .standard(),
+                                     eventsFile: options.events)
         let proxy = RegistryProxy(settings: settings)
         let readyFile = options.readyFile
         let quiet = options.quiet
+        let noIndex = options.pypiNoIndex
 
         let server = Task {
             try await proxy.run { base in
@@ -69,7 +89,7 @@ enum Entrypoint {
                 }
                 var line = "bouncer serve: listening on \(base)" + (readyFile.map { " (written to \($0))" } ?? "")
                 if !quiet {
-                    line += "; PyPI upstream \(pypi.map { Redaction.url($0) } ?? "none"), npm upstream \(npm.map { Redaction.url($0) } ?? "none")"
+                    line += "; PyPI upstream \(pypi.map { Redaction.url($0) } ?? (noIndex ? "none" : "pip's configured index")), npm upstream \(npm.map { Redaction.url($0) } ?? "npm's configured registry")"
                 }
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }

@@ -25,10 +25,19 @@ struct EvidenceVerification {
             // names the lock as what differs, not a stated digest.
             request.claimedDigests.removeAll { $0.algorithm == .sha256 && $0.matches(pin.sha256) }
         }
-        let context = EvidenceContext(request: request, shownURL: candidate.shownURL, artifactPath: fetched.path,
-                                      size: fetched.size, digests: fetched.digests, policy: policy, now: now,
-                                      fetchEvidence: evidence.bytes, seenLists: seenLists,
-                                      locked: Self.pin(candidate.locked))
+        func context(_ request: ArtifactRequest) -> EvidenceContext {
+            EvidenceContext(request: request, shownURL: candidate.shownURL, artifactPath: fetched.path,
+                            size: fetched.size, digests: fetched.digests, policy: policy, now: now,
+                            fetchEvidence: evidence.bytes, seenLists: seenLists, locked: Self.pin(candidate.locked))
+        }
+        // A --hash list: the one the bytes match is stated from here on; none matching refuses.
+        if !request.statedAlternatives.isEmpty {
+            switch ClaimedDigests.matchOne(request.statedAlternatives, context(request)) {
+            case .success(let matched): request.claimedDigests.append(matched)
+            case .failure(let problem): candidate.findings.problems.append(problem)
+            }
+        }
+        let context = context(request)
 
         // Redirects may only end on the URL's own host or an allowed one.
         if let allowed = candidate.rule?.redirectHosts, let finalHost = URLParts.host(fetched.effectiveURL),

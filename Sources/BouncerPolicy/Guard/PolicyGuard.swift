@@ -136,7 +136,9 @@ public final class PolicyGuard: ArtifactGuard {
                 continue
             }
             var algorithms: [HashAlgorithm] = [.sha256]
-            for digest in request.claimedDigests where !algorithms.contains(digest.algorithm) { algorithms.append(digest.algorithm) }
+            for digest in request.claimedDigests + request.statedAlternatives where !algorithms.contains(digest.algorithm) {
+                algorithms.append(digest.algorithm)
+            }
             indices.append(index)
             fetches.append(FetchRequest(url: request.url, algorithms: algorithms, maxSize: candidates[index].rule?.maxSize))
         }

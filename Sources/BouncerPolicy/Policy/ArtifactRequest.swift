@@ -36,6 +36,10 @@ public struct ArtifactRequest: Sendable, Equatable {
     /// `#sha256=` fragment, npm `integrity`). They are requirements, never
     /// hints: every one given must match.
     public var claimedDigests: [Digest]
+    /// Digests of which the bytes must match one (pip's `--hash` list for a
+    /// requirement: pip-compile writes one per file of the release, and pip
+    /// accepts a file matching any). The one matched then counts as stated.
+    public var statedAlternatives: [Digest] = []
     /// The index the adapter found it on (pip), when it knows.
     public var index: PackageIndex?
     /// When the index or registry says it was released (PEP 700

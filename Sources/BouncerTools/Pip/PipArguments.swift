@@ -23,6 +23,14 @@ public struct PipInvocation: Equatable, Sendable {
     public var constraintFiles: [String] = []
     /// An option Bouncer does not know, with the reason it matters.
     public var unknownOption: String?
+    /// Where pip is told to look (-i, --extra-index-url, -f, --no-index): the
+    /// proxy takes them over, so they are not passed to the real pip.
+    public var indexURL: String?
+    public var extraIndexURLs: [String] = []
+    public var findLinks: [String] = []
+    public var noIndex = false
+    /// The install's options as pip reads them (clusters split), without the index options.
+    public var installOptions: [String] = []
 }
 
 public enum PipArguments {
@@ -115,6 +123,13 @@ public enum PipArguments {
             }
         }
         for (name, value, shown) in options {
+            switch name {
+            case "-i", "--index-url": invocation.indexURL = value; continue
+            case "--extra-index-url": if let value { invocation.extraIndexURLs.append(value) }; continue
+            case "-f", "--find-links": if let value { invocation.findLinks.append(value) }; continue
+            case "--no-index": invocation.noIndex = true; continue
+            default: invocation.installOptions += value.map { [name, $0] } ?? [name]
+            }
             switch name {
             case "-e", "--editable":
                 invocation.editable = true

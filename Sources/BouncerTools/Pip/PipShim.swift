@@ -6,10 +6,13 @@ import BouncerBase
 import BouncerIO
 import BouncerPolicy
 
-/// `pip install` behind Bouncer: the real pip resolves (a dry run that
-/// installs nothing), the guard fetches and verifies every artifact, and the
-/// real pip then installs those verified files only, offline:
-/// `--no-index --find-links PRIVATE_DIR --no-deps --require-hashes -r GENERATED`.
+/// `pip install` behind Bouncer: the real pip runs once, pointed at a
+/// verifying proxy of its own (`bouncer serve` on 127.0.0.1:0) over the
+/// indexes and find-links the command and pip's configuration name. pip
+/// resolves against the proxy's pages (files the policy would refuse are not
+/// on them), and every file it downloads is fetched, verified, inspected and
+/// pinned by the proxy before a byte reaches pip. `PIP_INDEX_URL` carries the
+/// proxy to pip's children too (build isolation installs its backend through it).
 public enum PipShim {
     /// Subcommands that neither download nor install.
     /// `index` reads index pages and prints versions: no file lands, nothing runs.
@@ -37,6 +40,11 @@ public enum PipShim {
         scan.findings += scan.exotic.filter { exotic in
             !context.policy.allowsExoticSource(exotic.form, .pypi) && !scan.findings.contains { $0.place == exotic.place && exotic.form.contains($0.form) }
         }
+        // A direct URL in a requirement file would be fetched by pip itself, past the proxy.
+        scan.findings += scan.exotic.filter { exotic in
+            exotic.place != "the command line" && !scan.findings.contains { $0.place == exotic.place }
+        }.map { PipSourceCheck.Finding(form: $0.form, why: "a requirement from outside the index inside a requirement file: pip would fetch it past Bouncer's verifying proxy; give it on the command line, where Bouncer verifies it first", place: $0.place) }
+        scan.findings += scan.indexOptions
         if !scan.findings.isEmpty {
             if context.policy.enforce {
                 for finding in scan.findings {
@@ -51,7 +59,6 @@ public enum PipShim {
                 ShimOutput.error("bouncer: AUDIT: pip: \(finding.form) (\(finding.place)): \(finding.why); running it anyway, UNVERIFIED (enforce mode would refuse)")
             }
         }
-        if invocation.dryRun { return context.passThrough(arguments) }
         if invocation.editable {
             return context.unsupported("-e/--editable", why: "installs from a source tree Bouncer cannot verify", arguments: arguments)
         }
@@ -68,118 +75,116 @@ public enum PipShim {
     static func install(_ invocation: PipInvocation, directDigests: [String: [Digest]] = [:], context: ShimContext) throws -> Int32 {
         let work = try makePrivateDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let quiet = invocation.carried.contains { $0 == "-q" || $0 == "--quiet" || ($0.hasPrefix("-q") && !$0.hasPrefix("--")) }
+        let cwd = context.environment.cwd
+        let quiet = invocation.installOptions.contains { $0 == "-q" || $0 == "--quiet" }
+            || invocation.globalOptions.contains { $0 == "-q" || $0 == "--quiet" || ($0.hasPrefix("-q") && !$0.hasPrefix("--")) }
+        let isolated = invocation.globalOptions.contains("--isolated") || invocation.installOptions.contains("--isolated")
 
-        // 1. Resolve with the real pip: a dry run that reports what it would install.
-        // -vv makes pip log every link it found on the index, with the page's own digests.
-        let reportPath = work + "/report.json"
-        var resolve = invocation.globalOptions + ["install", "--dry-run", "-vv", "--report", reportPath]
-        // Building an sdist's metadata runs its code: enforce mode resolves to wheels only.
-        if context.policy.enforce && !invocation.noBinary { resolve.append("--only-binary=:all:") }
-        resolve += invocation.subcommandArguments.filter { $0 != "-q" && $0 != "--quiet" && $0 != "-v" && $0 != "--verbose" }
-        let (resolved, log) = try HandOver.capture(context.realTool, resolve, environment: context.toolEnvironment)
-        guard resolved == 0 else {
-            ShimOutput.error("bouncer: pip: the real pip could not resolve the requirements (exit \(resolved)); nothing was installed")
-            return resolved
-        }
-        guard let reportBytes = FileManager.default.contents(atPath: reportPath) else {
-            throw BouncerError.io("pip wrote no installation report at \(reportPath)")
-        }
-        let found = PipIndexLinks.parseLog(log)
-        let planned = try PipReport.parse([UInt8](reportBytes))
-        if planned.isEmpty {
-            if !quiet { ShimOutput.error("bouncer: pip: nothing to install (every requirement is already satisfied)") }
-            return 0
+        // 1. Where pip would look: its command line over its environment over its configuration files.
+        let configured = PipConfiguration.read(environment: context.environment.variables, realTool: context.realTool, isolated: isolated)
+        let noIndex = invocation.noIndex || configured.noIndex
+        let primary = noIndex ? nil : (invocation.indexURL ?? configured.indexURL)
+        let extras = noIndex ? [] : configured.extraIndexURLs + invocation.extraIndexURLs
+        let findLinks = (configured.findLinks + invocation.findLinks).map { link -> String in
+            if PipSourceCheck.isRemote(link) { return link }
+            let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
+            return PipSourceCheck.absolute(path, base: cwd)
         }
 
-        // 2. Every artifact through the guard, with the digests pip's index and the requirement files state.
-        var pinned: [String: [Digest]] = [:]
+        // 2. Direct-URL and local wheels the policy allows: verified here first, then handed to pip as the verified copy.
+        var requirements: [String] = []
+        var directRequests: [(position: Int, name: String, request: ArtifactRequest)] = []
+        for requirement in invocation.requirements {
+            if let direct = DirectRequirement(requirement, cwd: cwd) {
+                directRequests.append((requirements.count, direct.name,
+                                       ArtifactRequest(url: direct.url, ecosystem: .pypi, package: PythonPackageName.normalised(direct.name),
+                                                       version: direct.version, claimedDigests: directDigests[direct.url] ?? [])))
+            }
+            requirements.append(requirement)
+        }
+        if !directRequests.isEmpty {
+            let verifiedDirectory = work + "/direct"
+            try Filesystem.makeDirectories(verifiedDirectory)
+            let results = context.obtain(directRequests.map(\.request))
+            var worst: ErrorFamily? = nil
+            for (slot, direct) in directRequests.enumerated() {
+                let label = "\(direct.request.package ?? direct.name) \(direct.request.version ?? "")"
+                switch results[slot] {
+                case .failure(let error):
+                    ShimOutput.error("bouncer: pip: refused \(label) (\(Redaction.url(direct.request.url))): \(error.message)")
+                    context.annotateRefusal("refused \(label): \(error.message)")
+                    if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
+                    if worst == nil || error.family == .evidence { worst = error.family }
+                case .success(let artifact):
+                    defer { context.policy.release(artifact) }
+                    let file = verifiedDirectory + "/" + (DirectRequirement.fileName(direct.request.url) ?? "artifact.whl")
+                    try Placement.place(artifact.path, at: file, mode: .copy)
+                    requirements[direct.position] = "\(direct.name) @ file://\(file)"
+                    context.report(artifact, as: URLParts.lastSegment(of: direct.request.url).map(URLParts.percentDecoded) ?? direct.name, quiet: quiet)
+                }
+            }
+            if let worst {
+                ShimOutput.error("bouncer: pip: nothing was installed")
+                return worst.exitCode
+            }
+        }
+
+        // 3. The requirement files' --hash lists, for the policy's digest rule.
+        var stated: [String: [Digest]] = [:]
         for file in invocation.requirementFiles {
-            let path = file.hasPrefix("/") ? file : context.environment.cwd + "/" + file
-            for (name, digests) in try RequirementHashes.read(path) { pinned[name, default: []] += digests }
+            for (name, digests) in try RequirementHashes.read(PipSourceCheck.absolute(file, base: cwd)) { stated[name, default: []] += digests }
         }
-        var stated = PipIndexLinks.resolve(found, for: planned.map(\.url))
-        // `name @ URL#sha256=HEX`: the fragment is a digest the person stated (pip checks it too).
-        for (url, digests) in directDigests {
-            for digest in digests where !(stated[url] ?? []).contains(digest) { stated[url, default: []].append(digest) }
-        }
-        let locations = PipIndexLinks.locations(log)
-        // With a minimum release age, each file's PEP 700 upload-time from the page pip found it on.
-        let uploadTimes = context.policy.releaseTimesNeeded ? PipIndexLinks.uploadTimes(found, for: planned.map(\.url)) : [:]
-        let requests = planned.map { item in
-            ArtifactRequest(url: item.url, ecosystem: .pypi, package: PythonPackageName.normalised(item.name), version: item.version,
-                            claimedDigests: (stated[item.url] ?? [])
-                                + Self.requirementClaims(pinned[PythonPackageName.normalised(item.name)] ?? [], reported: item.indexDigests),
-                            index: PipIndexLinks.index(ofPage: found[item.url]?.page, indexes: locations.indexes, links: locations.links),
-                            releaseTime: uploadTimes[item.url])
-        }
-        let results = context.obtain(requests)
-        var verified: [(PipPlannedArtifact, VerifiedArtifact)] = []
-        defer { for (_, artifact) in verified { context.policy.release(artifact) } }
-        var worst: ErrorFamily? = nil
-        for (index, item) in planned.enumerated() {
-            switch results[index] {
-            case .success(let artifact):
-                // The guard has checked the wheel's RECORD before pinning it.
-                verified.append((item, artifact))
-            case .failure(let error):
-                ShimOutput.error("bouncer: pip: refused \(item.name) \(item.version) (\(Redaction.url(item.url))): \(error.message)")
-                context.annotateRefusal("refused \(item.name) \(item.version): \(error.message)")
-                if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
-                if worst == nil || error.family == .evidence { worst = error.family }
+        var proxyArguments: [String] = []
+        if let primary { proxyArguments += ["--pypi-upstream", primary] }
+        if noIndex { proxyArguments.append("--pypi-no-index") }
+        for extra in extras { proxyArguments += ["--pypi-extra-upstream", extra] }
+        for link in findLinks { proxyArguments += ["--pypi-find-links", link] }
+        if !stated.isEmpty {
+            let file = work + "/stated-hashes.json"
+            let object = JSON.object(stated.mapValues { .array($0.map { .string($0.description) }) })
+            guard FileManager.default.createFile(atPath: file, contents: Data(object.serialized())) else {
+                throw BouncerError.io("cannot write \(file)")
             }
-        }
-        if let worst {
-            ShimOutput.error("bouncer: pip: nothing was installed")
-            return worst.exitCode
+            proxyArguments += ["--stated-hashes", file]
         }
 
-        // 3. The verified files in a private directory, under the file names pip expects.
-        let wheels = work + "/verified"
-        try Filesystem.makeDirectories(wheels)
-        var lines: [String] = []
-        for (item, artifact) in verified {
-            guard let segment = URLParts.lastSegment(of: item.url) else {
-                throw BouncerError(.evidence, code: "pip-file-name", "cannot name a file after \(Redaction.url(item.url))")
-            }
-            let name = URLParts.percentDecoded(segment)
-            guard !name.contains("/"), !name.hasPrefix(".") else {
-                throw BouncerError(.evidence, code: "pip-file-name", "unsafe file name '\(name)' in \(Redaction.url(item.url))")
-            }
-            try Placement.place(artifact.path, at: wheels + "/" + name, mode: .copy)
-            lines.append("\(item.name)==\(item.version) --hash=sha256:\(artifact.sha256.hex)")
-            context.report(artifact, as: name, quiet: quiet)
-        }
-        let requirements = work + "/verified-requirements.txt"
-        guard FileManager.default.createFile(atPath: requirements, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {
-            throw BouncerError.io("cannot write \(requirements)")
-        }
-
-        // 4. The real pip installs exactly those files and cannot reach an index.
-        // PIP_FIND_LINKS overrides a config file's find-links (other directories: only ours);
-        // pip appends a --find-links to it, so naming the directory both ways listed it twice.
-        // Under --isolated pip ignores the environment, so the option carries it instead.
-        let isolated = invocation.globalOptions.contains("--isolated") || invocation.carried.contains("--isolated")
-        let final = invocation.globalOptions + ["install", "--no-index"] + (isolated ? ["--find-links", wheels] : [])
-            + ["--no-deps", "--require-hashes", "-r", requirements] + invocation.carried
+        // 4. The real pip, once, against the proxy and nothing else.
+        let proxy = try EphemeralProxy.start(proxyArguments, context: context)
+        let index = proxy.base + "/pypi/simple/"
         var environment = context.toolEnvironment
-        environment["PIP_FIND_LINKS"] = wheels
-        environment["PIP_NO_INDEX"] = "1"
-        return try HandOver.run(context.realTool, final, environment: environment)
-    }
-
-    /// The digests a requirement's `--hash` values claim for one file. pip
-    /// accepts a file when any one of them matches (pip-compile lists one per
-    /// wheel and sdist of the release), while every claimed digest must match
-    /// in the guard: so with several values, claim those pip's dry run saw on
-    /// this file (the report's hashes, which pip checked against the list),
-    /// never a value the person did not list. When none of them was seen
-    /// (another algorithm), claim them all: the file cannot match them all,
-    /// so it is refused (fail closed) rather than checked against fewer.
-    static func requirementClaims(_ listed: [Digest], reported: [Digest]) -> [Digest] {
-        guard listed.count > 1 else { return listed }
-        let seen = listed.filter { reported.contains($0) }
-        return seen.isEmpty ? listed : seen
+        // pip ignores an empty setting, so a configuration file's find-links or extra-index-url
+        // cannot be emptied: pip reads no file at all, and its other settings come as variables.
+        environment["PIP_CONFIG_FILE"] = "/dev/null"
+        for (key, value) in configured.otherSettings {
+            let variable = "PIP_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+            if environment[variable] == nil { environment[variable] = value }
+        }
+        for variable in ["PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"] { environment[variable] = nil }
+        environment["PIP_INDEX_URL"] = index
+        // uv, run by a build backend or a script, reads its own variable.
+        environment["UV_DEFAULT_INDEX"] = index
+        environment["UV_INDEX_URL"] = index
+        // Under --isolated pip ignores the environment: the option carries the proxy instead.
+        let final = invocation.globalOptions + ["install"] + (isolated ? ["--index-url", index] : [])
+            + invocation.installOptions + requirements
+        let status: Int32
+        do {
+            status = try HandOver.run(context.realTool, final, environment: environment)
+        } catch {
+            _ = proxy.stop()
+            throw error
+        }
+        let events = proxy.stop()
+        let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
+            event.verified ? (event.url.split(separator: "/").last.map { URLParts.percentDecoded(String($0)) } ?? event.url)
+                           : "\(event.package ?? "?") \(event.version ?? "?")"
+        }, quiet: quiet, context: context)
+        if status != 0, let refused {
+            ShimOutput.error("bouncer: pip: the real pip stopped at Bouncer's refusal; nothing was installed")
+            return refused
+        }
+        if status != 0 { EphemeralProxy.reportHidden(events, tool: "pip") }
+        return status
     }
 
     static func makePrivateDirectory() throws(BouncerError) -> String {
@@ -187,5 +192,50 @@ public enum PipShim {
         var template = Array((base + "/bouncer-pip-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw .io("cannot create a private directory in \(base)") }
         return String(cString: made)
+    }
+}
+
+/// A requirement naming one wheel outside the index (`name @ URL`, a local
+/// `.whl`): the shim verifies it through the guard before pip sees it.
+struct DirectRequirement {
+    var name: String
+    var version: String?
+    var url: String
+
+    init?(_ text: String, cwd: String) {
+        var spec = text.trimmingCharacters(in: .whitespaces)
+        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingCharacters(in: .whitespaces) }
+        var location = spec
+        var name: String? = nil
+        if let at = spec.range(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
+            let written = spec[..<at.lowerBound].trimmingCharacters(in: .whitespaces)
+            if !written.isEmpty {
+                name = written.split(separator: "[").first.map(String.init)
+                location = spec[at.upperBound...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        let (withoutFragment, _) = PipIndexLinks.split(location)
+        let lower = withoutFragment.lowercased()
+        guard lower.prefix(while: { $0 != "?" }).hasSuffix(".whl") else { return nil }
+        let url: String
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("file:") {
+            url = withoutFragment
+        } else {
+            url = "file://" + PipSourceCheck.absolute(withoutFragment, base: cwd)
+        }
+        guard let file = Self.fileName(url) else { return nil }
+        let parts = file.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 5 else { return nil }
+        self.name = name ?? String(parts[0])
+        self.version = String(parts[1])
+        self.url = url
+    }
+
+    /// The wheel's file name (it carries the tags pip checks), when it is safe to use as one.
+    static func fileName(_ url: String) -> String? {
+        guard let segment = URLParts.lastSegment(of: String(url.prefix { $0 != "?" && $0 != "#" })) else { return nil }
+        let name = URLParts.percentDecoded(segment)
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name.lowercased().hasSuffix(".whl") else { return nil }
+        return name
     }
 }

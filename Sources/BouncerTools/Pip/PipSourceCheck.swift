@@ -27,6 +27,8 @@ public enum PipSourceCheck {
         /// Requirements that do not come from an index (direct URLs, VCS,
         /// local paths, wheels included): `exoticSources` decides on them.
         public var exotic: [Finding] = []
+        /// Index options inside requirement files (-i, --extra-index-url, -f, --no-index).
+        public var indexOptions: [Finding] = []
     }
 
     static let vcsPrefixes = ["git+", "hg+", "svn+", "bzr+"]
@@ -36,9 +38,6 @@ public enum PipSourceCheck {
     public static func scan(_ invocation: PipInvocation, cwd: String) throws -> Scan {
         var scan = Scan()
         let commandLine = "the command line"
-        if invocation.dryRun {
-            scan.findings.append(Finding(form: "pip install --dry-run", why: "the real pip resolves it unguarded, building the metadata of any sdist or local project it meets (running its code)", place: commandLine))
-        }
         if invocation.noBinary {
             scan.findings.append(Finding(form: "--no-binary", why: "makes pip build packages from source, running their setup.py", place: commandLine))
         }
@@ -56,6 +55,11 @@ public enum PipSourceCheck {
             try read(absolute(file, base: cwd), depth: 0, seen: &seen, into: &scan)
         }
         return scan
+    }
+
+    static func isRemote(_ location: String) -> Bool {
+        let lower = location.lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
     }
 
     static func absolute(_ path: String, base: String) -> String {
@@ -107,9 +111,13 @@ public enum PipSourceCheck {
                     scan.findings.append(Finding(form: "-e \(value ?? "")", why: "an editable install of a source tree: \(buildsCode)", place: place))
                 case "--no-binary":
                     scan.findings.append(Finding(form: "--no-binary \(value ?? "")", why: "makes pip build packages from source, running their setup.py", place: place))
+                case "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index":
+                    // pip obeys these over its command line and environment: it would look past the proxy.
+                    scan.indexOptions.append(Finding(form: ([name] + (value.map { [$0] } ?? [])).joined(separator: " "),
+                                                     why: "an index option inside a requirement file sends pip past Bouncer's verifying proxy; give it on the command line instead",
+                                                     place: place))
                 default:
-                    // --index-url, --extra-index-url, -f/--find-links, --only-binary, --pre...:
-                    // they steer what pip resolves; what it picks is still verified before anything runs.
+                    // --only-binary, --pre...: they steer what pip resolves; what it picks is still verified.
                     break
                 }
                 continue

@@ -45,7 +45,7 @@ extension PipShimTests {
             ("pip install \(index) --no-binary :all: tinylib", "--no-binary"),
             ("pip install \(index) -r nobinary.txt", "nobinary.txt:1"),
             ("pip install \(index) -Ur outer.txt", "inner.txt:1"),
-            ("pip install --dry-run ./proj", "--dry-run"),
+            ("pip install --dry-run ./proj", "./proj"),
             ("pip install -e ./proj", "-e ./proj"),
         ]
         for (command, named) in cases {
@@ -111,18 +111,25 @@ extension PipShimTests {
         #expect(!(try installed().contains("tinylib==1.0")))
     }
 
-    /// The final install names the verified directory once ("Looking in links").
-    @Test func pipLooksInTheVerifiedDirectoryOnce() throws {
+    /// pip looks at the proxy and nowhere else: not the index on its command
+    /// line, not the machine's configured find-links, whatever pip.conf says.
+    @Test func pipLooksOnlyAtTheProxy() throws {
         defer { harness.cleanup() }
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
         try page("tinylib", [(lib.file, lib.sha256)])
-        let result = try harness.sh("pip install --index-url '\(indexURL)' tinylib==1.0")
+        let elsewhere = harness.root.appendingPathComponent("links")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try "[global]\nfind-links = \(elsewhere.path)\nextra-index-url = http://127.0.0.1:9/simple/\n".write(to: harness.file("pip.conf"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("pip install -v --index-url '\(indexURL)' tinylib==1.0", extra: ["PIP_CONFIG_FILE": harness.file("pip.conf").path])
         #expect(result.status == 0, "\(result.err)")
-        let lines = (result.out + result.err).split(separator: "\n").filter { $0.hasPrefix("Looking in links:") }
-        #expect(lines.count == 1, "\(result.out)")
-        for line in lines {
-            let folders = line.dropFirst("Looking in links:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            #expect(folders.count == 1, "\(line)")
+        let said = result.out + result.err
+        let indexes = said.split(separator: "\n").filter { $0.hasPrefix("Looking in indexes:") }
+        #expect(indexes.count == 1, "\(said)")
+        for line in indexes {
+            let urls = line.dropFirst("Looking in indexes:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(urls.count == 1 && urls[0].hasSuffix("/pypi/simple/") && !urls[0].contains(server.baseURL), "\(line)")
         }
+        #expect(!said.contains("Looking in links"), "\(said)")
+        #expect(server.requests.contains { $0.hasSuffix("/packages/\(lib.file)") }, "the proxy fetched from the named index: \(server.requests)")
     }
 }

@@ -49,20 +49,35 @@ import Testing
         #expect(throws: RequirementHashes.ParseError.self) { try RequirementHashes.read(dir + "/bad.txt") }
     }
 
-    /// Several --hash values for one requirement are alternatives (pip accepts
-    /// any one): only those pip saw on the file are claimed, never fewer than one.
-    @Test func severalRequirementHashesClaimTheOnePipSaw() throws {
-        let wheel = try Digest(algorithm: .sha256, hex: String(repeating: "1a", count: 32))
-        let sdist = try Digest(algorithm: .sha256, hex: String(repeating: "2b", count: 32))
-        let other = try Digest(algorithm: .sha256, hex: String(repeating: "3c", count: 32))
-        let long = try Digest(algorithm: .sha512, hex: String(repeating: "4d", count: 64))
-        #expect(PipShim.requirementClaims([sdist, wheel], reported: [wheel]) == [wheel])
-        // One listed value is claimed whatever pip reported (a mismatch is then refused by the guard).
-        #expect(PipShim.requirementClaims([sdist], reported: [wheel]) == [sdist])
-        // None seen (another file, or another algorithm): all of them, which no file can match at once.
-        #expect(PipShim.requirementClaims([sdist, wheel], reported: [other]) == [sdist, wheel])
-        #expect(PipShim.requirementClaims([long, sdist], reported: []) == [long, sdist])
-        #expect(PipShim.requirementClaims([], reported: [wheel]) == [])
+    /// pip's configuration files as pip reads them: [install] over [global],
+    /// continuation lines, keys with '_' or '-', and PIP_CONFIG_FILE=/dev/null reading none.
+    @Test func pipConfigurationFilesAndEnvironment() throws {
+        let text = "[global]\nindex-url = http://a.test/simple\nfind_links =\n    /opt/one\n    /opt/two\n[install]\nindex-url=http://b.test/simple\n[other]\nno-index = true\n"
+        let settings = Dictionary(uniqueKeysWithValues: PipConfiguration.settings(text))
+        #expect(settings["index-url"] == "http://b.test/simple")
+        #expect(settings["find-links"]?.split(whereSeparator: \.isWhitespace) == ["/opt/one", "/opt/two"])
+        #expect(settings["no-index"] == nil)
+        let dir = NSTemporaryDirectory() + "bouncer-pipconf-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try text.write(toFile: dir + "/pip.conf", atomically: true, encoding: .utf8)
+        let fromFile = PipConfiguration.read(environment: ["PIP_CONFIG_FILE": dir + "/pip.conf"], realTool: "/usr/bin/pip", isolated: false)
+        #expect(fromFile.indexURL == "http://b.test/simple" && fromFile.findLinks == ["/opt/one", "/opt/two"])
+        let overridden = PipConfiguration.read(environment: ["PIP_CONFIG_FILE": dir + "/pip.conf", "PIP_INDEX_URL": "http://c.test/simple",
+                                                             "PIP_FIND_LINKS": "", "PIP_NO_INDEX": "yes"], realTool: "/usr/bin/pip", isolated: false)
+        #expect(overridden.indexURL == "http://c.test/simple" && overridden.findLinks.isEmpty && overridden.noIndex)
+        #expect(PipConfiguration.read(environment: ["PIP_CONFIG_FILE": "/dev/null"], realTool: "/usr/bin/pip", isolated: false) == PipConfiguration())
+        #expect(PipConfiguration.read(environment: ["PIP_INDEX_URL": "http://c.test/simple"], realTool: "/usr/bin/pip", isolated: true).indexURL == nil)
+    }
+
+    /// Wheels named outside the index are verified by the shim first: `name @ URL` and local paths, never an sdist.
+    @Test func directWheelRequirements() {
+        let remote = DirectRequirement("Tiny_Lib @ https://x.test/d/tiny_lib-1.0-py3-none-any.whl#sha256=00", cwd: "/w")
+        #expect(remote?.name == "Tiny_Lib" && remote?.version == "1.0" && remote?.url == "https://x.test/d/tiny_lib-1.0-py3-none-any.whl")
+        #expect(DirectRequirement("dist/tiny-2.0-py3-none-any.whl", cwd: "/w")?.url == "file:///w/dist/tiny-2.0-py3-none-any.whl")
+        #expect(DirectRequirement("tiny @ https://x.test/tiny-1.0.tar.gz", cwd: "/w") == nil)
+        #expect(DirectRequirement("tiny>=1", cwd: "/w") == nil)
+        #expect(DirectRequirement("x @ https://x.test/../.whl", cwd: "/w") == nil)
     }
 
     @Test func indexDigestsComeFromPipsFoundLinkLines() {

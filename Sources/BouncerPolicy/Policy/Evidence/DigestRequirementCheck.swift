@@ -50,4 +50,22 @@ enum ClaimedDigests {
         }
         return .success(strongest)
     }
+
+    /// pip's rule for a `--hash` list: the bytes match one of them. The match, or a mismatch naming them all.
+    static func matchOne(_ alternatives: [Digest], _ context: EvidenceContext) -> Result<Digest, EvidenceProblem> {
+        let strong = alternatives.filter(\.algorithm.isEvidence)
+        guard !strong.isEmpty else {
+            return .failure(EvidenceProblem(code: .digestWeak, message: "md5 and sha1 never count as evidence"))
+        }
+        let actual: [HashAlgorithm: Digest]
+        do { actual = try context.digests(including: strong.map(\.algorithm)) } catch {
+            return .failure(EvidenceProblem(error))
+        }
+        if let matched = strong.first(where: { actual[$0.algorithm].map($0.matches) == true }) { return .success(matched) }
+        let got = Set(strong.map(\.algorithm)).sorted { $0.rawValue < $1.rawValue }
+            .map { "\($0.rawValue) is \(actual[$0]?.hex ?? "not computed")" }.joined(separator: ", ")
+        return .failure(EvidenceProblem(code: .digestMismatch,
+                                        message: "\(got), expected one of " + strong.map(\.description).joined(separator: ", "),
+                                        refusesInEveryMode: true))
+    }
 }

@@ -1,0 +1,84 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerPolicy
+
+/// Where `/pypi/simple/` gathers a project's files from, in pip's order: the
+/// primary index, the extra indexes, then find-links pages and local
+/// directories. The policy judges each file by the index it came from
+/// (`"index": "primary"`), so one merged page can serve them all.
+public struct PyPISources: Sendable {
+    /// The primary simple index (with a trailing slash); nil: none (`--no-index`), or not known yet.
+    public var primary: String?
+    /// When no primary was named: ask pip for its configured one at the first request, not at start-up.
+    public var primaryFromPip: Bool
+    public var extras: [String]
+    /// http(s) pages of links, or absolute local directories (pip's `--find-links`).
+    public var findLinks: [String]
+    /// Digests a requirement file's `--hash` lists, by normalised project name (the pip shim's).
+    public var statedHashes: [String: [Digest]]
+
+    public init(primary: String?, primaryFromPip: Bool = false, extras: [String] = [], findLinks: [String] = [],
+                statedHashes: [String: [Digest]] = [:]) {
+        self.primary = primary.map(Self.withSlash)
+        self.primaryFromPip = primary == nil && primaryFromPip
+        self.extras = extras.map(Self.withSlash)
+        self.findLinks = findLinks
+        self.statedHashes = statedHashes
+    }
+
+    static func withSlash(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
+
+    public static func isRemote(_ location: String) -> Bool {
+        let lower = location.lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
+    /// `{"project": ["sha256:HEX", ...]}`: the pip shim's requirement hashes, read strictly.
+    public static func readStatedHashes(_ path: String) throws(BouncerError) -> [String: [Digest]] {
+        guard let bytes = try AtomicFile.read(path, limit: 64 << 20, code: "serve-stated-hashes") else {
+            throw BouncerError(.configuration, code: "serve-stated-hashes", "\(path): no such file")
+        }
+        let root: JSON
+        do { root = try JSON.parse(bytes) } catch {
+            throw BouncerError(.configuration, code: "serve-stated-hashes", "\(path): \(error)")
+        }
+        guard case .object(let projects) = root else {
+            throw BouncerError(.configuration, code: "serve-stated-hashes", "\(path): $ is not an object")
+        }
+        var result: [String: [Digest]] = [:]
+        for (name, value) in projects {
+            guard case .array(let items) = value else {
+                throw BouncerError(.configuration, code: "serve-stated-hashes", "\(path): $.\(name) is not an array")
+            }
+            for (position, item) in items.enumerated() {
+                guard case .string(let text) = item, let digest = try? Digest(parsing: text) else {
+                    throw BouncerError(.configuration, code: "serve-stated-hashes", "\(path): $.\(name)[\(position)] is not ALGORITHM:HEX")
+                }
+                result[PythonPackageName.normalised(name), default: []].append(digest)
+            }
+        }
+        return result
+    }
+}
+
+/// An upstream the tool's own configuration names (pip's index, npm's
+/// registry), asked of the tool once, at the first request that needs it:
+/// a shim starting the proxy does not wait for Python or node to start.
+final class LazyUpstream: @unchecked Sendable {
+    private let lock = NSLock()
+    private var resolved: String??
+    private let resolve: @Sendable () -> String?
+
+    init(_ resolve: @escaping @Sendable () -> String?) { self.resolve = resolve }
+
+    func value() -> String? {
+        lock.lock(); defer { lock.unlock() }
+        if let resolved { return resolved }
+        let found = resolve().map(PyPISources.withSlash)
+        resolved = .some(found)
+        return found
+    }
+}

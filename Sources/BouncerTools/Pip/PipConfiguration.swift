@@ -1,0 +1,93 @@
+import Foundation
+import BouncerBase
+
+/// Where pip looks for packages when the command line does not say: its
+/// environment (`PIP_INDEX_URL`, ...) over its configuration files, read the
+/// way pip reads them (INI, `[global]` then `[install]`, later files
+/// overriding earlier ones). Read here, not by asking pip, so that the shim
+/// does not start Python once more before the real pip; when nothing names an
+/// index, the proxy asks pip for its built-in default at the first request.
+struct PipConfiguration: Equatable {
+    var indexURL: String?
+    var extraIndexURLs: [String] = []
+    var findLinks: [String] = []
+    var noIndex = false
+    /// Every other setting of the files (`cert`, `timeout`, `break-system-packages`...),
+    /// to hand on as environment variables: the real pip reads no file (see `PipShim`).
+    var otherSettings: [String: String] = [:]
+
+    static let placeKeys: Set<String> = ["index-url", "extra-index-url", "find-links", "no-index"]
+
+    /// The files pip reads, in its order: site-wide, per user, the environment's own.
+    static func files(environment: [String: String], realTool: String) -> [String] {
+        if let file = environment["PIP_CONFIG_FILE"], !file.isEmpty {
+            // pip: PIP_CONFIG_FILE=os.devnull loads no configuration file at all.
+            return file == "/dev/null" ? [] : [file]
+        }
+        var files: [String] = []
+        let xdgDirs = (environment["XDG_CONFIG_DIRS"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/xdg").split(separator: ":")
+        files += xdgDirs.map { "\($0)/pip/pip.conf" }
+        files.append("/etc/pip.conf")
+        let home = environment["HOME"] ?? ""
+        if !home.isEmpty { files.append(home + "/.pip/pip.conf") }
+        let xdgHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home.isEmpty ? "" : home + "/.config")
+        if !xdgHome.isEmpty { files.append(xdgHome + "/pip/pip.conf") }
+        // A venv's pip (VENV/bin/pip) also reads VENV/pip.conf.
+        let prefix = Filesystem.split(Filesystem.split(realTool).directory).directory
+        if FileManager.default.fileExists(atPath: prefix + "/pyvenv.cfg") { files.append(prefix + "/pip.conf") }
+        return files
+    }
+
+    static func read(environment: [String: String], realTool: String, isolated: Bool) -> PipConfiguration {
+        var values: [String: String] = [:]
+        // --isolated: pip ignores its environment variables and user configuration.
+        if !isolated {
+            for file in files(environment: environment, realTool: realTool) {
+                guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "pip-config")).flatMap({ $0 }) else { continue }
+                for (key, value) in settings(String(decoding: bytes, as: UTF8.self)) { values[key] = value }
+            }
+            for key in placeKeys {
+                let variable = "PIP_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+                if let value = environment[variable] { values[key] = value }
+            }
+        }
+        var configuration = PipConfiguration()
+        configuration.otherSettings = values.filter { !placeKeys.contains($0.key) && !$0.value.isEmpty }
+        configuration.indexURL = values["index-url"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.extraIndexURLs = values["extra-index-url"].map { $0.split(whereSeparator: \.isWhitespace).map(String.init) } ?? []
+        configuration.findLinks = values["find-links"].map { $0.split(whereSeparator: \.isWhitespace).map(String.init) } ?? []
+        configuration.noIndex = values["no-index"].map { ["1", "true", "yes", "on"].contains($0.lowercased()) } ?? false
+        return configuration
+    }
+
+    /// `[global]` then `[install]` keys of one INI file (continuation lines
+    /// joined, as configparser does for multi-line values).
+    static func settings(_ text: String) -> [(String, String)] {
+        var global: [String: String] = [:], install: [String: String] = [:]
+        var section = ""
+        var lastKey: String? = nil
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
+            if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
+                section = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces).lowercased()
+                lastKey = nil
+                continue
+            }
+            if line.first?.isWhitespace == true, let key = lastKey {
+                // A continuation of the previous value.
+                if section == "global" { global[key, default: ""] += "\n" + trimmed }
+                if section == "install" { install[key, default: ""] += "\n" + trimmed }
+                continue
+            }
+            guard let separator = trimmed.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
+            let key = trimmed[..<separator].trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "-")
+            let value = trimmed[trimmed.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            lastKey = key
+            if section == "global" { global[key] = value }
+            if section == "install" { install[key] = value }
+        }
+        return global.merging(install) { _, install in install }.map { ($0.key, $0.value) }
+    }
+}
