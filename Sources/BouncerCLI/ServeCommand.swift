@@ -33,6 +33,9 @@ public struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("stated-hashes"), help: .hidden)
     public var statedHashes: String?
 
+    @Flag(name: .customLong("npm-keep-tarball-urls"), help: .hidden)
+    public var npmKeepTarballURLs = false
+
     @Option(name: .customLong("events"), help: .hidden)
     public var events: String?
 
@@ -59,6 +62,7 @@ public struct ServeOptions: ParsableArguments {
         if pypiNoIndex { out.append("--pypi-no-index") }
         if let statedHashes { out += ["--stated-hashes", statedHashes] }
         if let events { out += ["--events", events] }
+        if npmKeepTarballURLs { out.append("--npm-keep-tarball-urls") }
         if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
         if let readyFile { out += ["--ready-file", readyFile] }
         if quiet { out.append("--quiet") }

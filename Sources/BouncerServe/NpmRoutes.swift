@@ -18,19 +18,41 @@ struct NpmTarball: Sendable {
 extension RegistryProxy {
     static let abbreviatedType = "application/vnd.npm.install-v1+json"
 
-    func npm(_ segments: [String], rawSegments: [String], accept: String?, base: String) async -> Reply {
+    /// `statedIntegrity`: the `pacote-integrity` npm sends for a tarball (its lock's
+    /// integrity): one more digest the bytes must match, never a reason to accept them.
+    func npm(_ segments: [String], rawSegments: [String], accept: String?, base: String, statedIntegrity: String? = nil) async -> Reply {
         var configured = settings.npmUpstream
         if configured == nil, let lazy = lazyNpm { configured = await blocking { lazy.value() } ?? nil }
         guard let upstream = configured else {
             return .text(.badGateway, "no npm upstream: npm names no registry here; start bouncer serve with --npm-upstream URL")
         }
+        var segments = segments
+        // npm rewrites a lock's `resolved` to the proxy keeping its path, which
+        // carries the upstream's own path prefix (a registry under /api/npm/...).
+        let prefix = URLParts.path(of: upstream).split(separator: "/").map(String.init)
+        if !prefix.isEmpty, segments.count > prefix.count + 2, Array(segments.prefix(prefix.count)) == prefix {
+            segments.removeFirst(prefix.count)
+        }
+        // npm with replace-registry-host=always (the shims set it, so a lock's resolved URLs come
+        // here) also rewrites the tarball URLs the proxy hands out: BASE/npm/npm/NAME/-/FILE.
+        if segments.count >= 4, segments[0] == "npm", segments[segments.count - 2] == "-" { segments.removeFirst() }
         if segments.first == "-" { return await npmSpecial(Array(segments.dropFirst()), upstream: upstream) }
         if segments.count >= 3, segments[segments.count - 2] == "-" {
             let name = segments[..<(segments.count - 2)].joined(separator: "/")
             guard let last = segments.last, Self.isValidNpmName(name), FileNames.isSafe(last) else {
                 return .text(.notFound, "not a valid package tarball path")
             }
-            return await npmTarball(name: name, file: last, upstream: upstream)
+            return await npmTarball(name: name, file: last, upstream: upstream, statedIntegrity: statedIntegrity)
+        }
+        // A tarball the registry keeps outside NAME/-/ (another path or host), which npm was sent
+        // here for by replace-registry-host: known by its path from a packument the proxy served.
+        if let last = segments.last, last.hasSuffix(".tgz") {
+            let path = "/" + rawSegments.joined(separator: "/")
+            if let (name, file) = npmTarballs.first({ name, tarballs in
+                tarballs.first(where: { URLParts.path(of: $0.value.url) == path }).map { (name, $0.key) } }) {
+                return await npmTarball(name: name, file: file, upstream: upstream, statedIntegrity: statedIntegrity)
+            }
+            return .text(.notFound, "\(path) is not a tarball of a packument this proxy has served (registry tarballs are at NAME/-/FILE.tgz)")
         }
         let name: String
         if segments.count == 1 {
@@ -197,7 +219,9 @@ extension RegistryProxy {
         guard case .object(var root) = packument, case .object(var versions)? = root["versions"] else { return packument }
         for (version, manifest) in versions {
             guard case .object(var fields) = manifest, case .object(var dist)? = fields["dist"] else { continue }
-            if case .string(let url)? = dist["tarball"], let file = url.split(separator: "/").last, FileNames.isSafe(String(file)) {
+            // The shims keep the registry's own tarball URLs (npm sends them here by
+            // replace-registry-host, and the lock npm writes names the registry, not this proxy).
+            if !settings.npmKeepsTarballURLs, case .string(let url)? = dist["tarball"], let file = url.split(separator: "/").last, FileNames.isSafe(String(file)) {
                 dist["tarball"] = .string(base + "/npm/" + name + "/-/" + String(file))
             }
             if case .object(var attestations)? = dist["attestations"], attestations["url"] != nil {
@@ -211,7 +235,7 @@ extension RegistryProxy {
         return .object(root)
     }
 
-    private func npmTarball(name: String, file: String, upstream: String) async -> Reply {
+    private func npmTarball(name: String, file: String, upstream: String, statedIntegrity: String?) async -> Reply {
         var known = npmTarballs.get(name)?[file]
         if known == nil {
             switch await packument(name, upstream: upstream, abbreviated: true) {
@@ -222,6 +246,9 @@ extension RegistryProxy {
         guard let tarball = known else { return .text(.notFound, "\(file) is not a tarball of any version of \(name) upstream") }
         var claimed: [Digest] = []
         if let integrity = tarball.integrity, let parsed = try? SubresourceIntegrity(parsing: integrity) { claimed = parsed.strongest }
+        if let stated = statedIntegrity, let parsed = try? SubresourceIntegrity(parsing: stated) {
+            for digest in parsed.strongest where !claimed.contains(digest) { claimed.append(digest) }
+        }
         let request = ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed,
                                       releaseTime: Self.releaseTime(tarball.time, name: name, upstream: upstream))
         return respond(await gate.verify(request), type: "application/octet-stream")

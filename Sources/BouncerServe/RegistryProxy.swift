@@ -19,6 +19,8 @@ public struct ServeSettings: Sendable {
     public var npmUpstream: String?
     /// No --npm-upstream: npm's configured registry, asked of npm at the first request.
     public var npmFromConfig = true
+    /// Packuments keep the registry's tarball URLs (the shims' npm is sent here by replace-registry-host).
+    public var npmKeepsTarballURLs = false
     /// `--events FILE`: JSON lines for the shim that started this proxy.
     public var eventsFile: String?
     public var quiet: Bool
@@ -206,7 +208,8 @@ public final class RegistryProxy: Sendable {
             return await pypi(Array(segments.dropFirst()), accept: accept.isEmpty ? nil : accept, base: base)
         case "npm"?:
             return await npm(Array(segments.dropFirst()), rawSegments: raw.dropFirst().map(String.init),
-                             accept: accept.isEmpty ? nil : accept, base: base)
+                             accept: accept.isEmpty ? nil : accept, base: base,
+                             statedIntegrity: request.headers.first(name: "pacote-integrity"))
         case nil, ""?:
             return .text(.ok, "bouncer serve: \(base)/pypi/simple/ (pip, uv), \(base)/npm/ (npm)")
         default:

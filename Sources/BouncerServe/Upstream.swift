@@ -89,6 +89,16 @@ final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
         return entry.value
     }
 
+    /// The first fresh entry `match` finds something in.
+    func first<T>(_ match: (String, Value) -> T?) -> T? {
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        for (key, entry) in entries where now.timeIntervalSince(entry.time) < maxAge {
+            if let found = match(key, entry.value) { return found }
+        }
+        return nil
+    }
+
     func set(_ key: String, _ value: Value) {
         lock.lock(); defer { lock.unlock() }
         if entries.count >= maxEntries {

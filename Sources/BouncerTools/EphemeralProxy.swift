@@ -90,10 +90,22 @@ struct EphemeralProxy {
         throw BouncerError(.transport, code: "serve-timeout", "the verifying proxy did not start within 20 s")
     }
 
-    /// Stops the proxy (SIGTERM; it finishes what is in flight) and returns what it did.
+    /// Asks the proxy to stop (it refuses new requests; `stop` then collects).
+    func terminate() { kill(pid, SIGTERM) }
+
+    /// Stops the proxy and returns what it did. SIGTERM lets it finish what is
+    /// in flight; a request still waiting on its upstream a second later has no
+    /// client left (the tool has exited), so it is killed: its store and lock
+    /// writes are atomic renames, never half-written.
     func stop() -> [Event] {
         kill(pid, SIGTERM)
-        _ = try? HandOver.wait(pid, "bouncer-serve")
+        var status: Int32 = 0
+        var waited = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if waited == 200 { kill(pid, SIGKILL) }
+            usleep(5_000)
+            waited += 1
+        }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         guard let bytes = (try? AtomicFile.read(directory + "/events", limit: 256 << 20, code: "serve-events")).flatMap({ $0 }) else { return [] }
         return bytes.split(separator: 0x0A).compactMap { line in

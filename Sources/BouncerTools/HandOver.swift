@@ -36,9 +36,34 @@ public enum HandOver {
     /// Runs the real tool with the same standard streams and waits for it.
     /// Returns its exit status (128+signal when killed, as shells report it).
     public static func run(_ program: String, _ arguments: [String], environment: [String: String],
-                           quietStdout: Bool = false) throws(BouncerError) -> Int32 {
-        try spawnAndWait(program, arguments, environment: environment) { actions in
+                           quietStdout: Bool = false, onInterruption: (() -> Void)? = nil) throws(BouncerError) -> Int32 {
+        let pid = try spawn(program, arguments, environment: environment) { actions in
             if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        }
+        return try waitPassingOnInterruption(pid, program, onInterruption: onInterruption)
+    }
+
+    /// Waits for the real tool; a signal Bouncer records meanwhile (`Interruption`,
+    /// e.g. a SIGINT sent to the shim alone) is passed on to it once, so it stops
+    /// as it would have without the shim, and Bouncer then cleans up.
+    /// `onInterruption` runs then too (the shims stop their proxy, as a terminal's
+    /// Ctrl-C would, so a tool rolling back is not left waiting on it).
+    static func waitPassingOnInterruption(_ pid: pid_t, _ program: String, onInterruption: (() -> Void)? = nil) throws(BouncerError) -> Int32 {
+        var passedOn = false
+        while true {
+            var status: Int32 = 0
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid {
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            }
+            if done < 0 && errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }
+            if !passedOn, let signal = Interruption.signal {
+                kill(pid, signal)
+                onInterruption?()
+                passedOn = true
+            }
+            usleep(5_000)
         }
     }
 

@@ -68,10 +68,11 @@ enum Entrypoint {
         }
         let sources = PyPISources(primary: pypi, primaryFromPip: !options.pypiNoIndex, extras: options.pypiExtraUpstreams,
                                   findLinks: findLinks, statedHashes: stated)
-        let settings = ServeSettings(host: host, port: port, policy: policy, pypi: sources, npmUpstream: npm,
+        var settings = ServeSettings(host: host, port: port, policy: policy, pypi: sources, npmUpstream: npm,
                                      quiet: options.quiet, guardOptions: guardOptions,
                                      fetchOptions: FetchOptions(environment: environment), store: .standard(),
                                      eventsFile: options.events)
+        settings.npmKeepsTarballURLs = options.npmKeepTarballURLs
         let proxy = RegistryProxy(settings: settings)
         let readyFile = options.readyFile
         let quiet = options.quiet

@@ -34,6 +34,16 @@ public enum URLParts {
         return (String(base[..<slash]), String(base[base.index(after: slash)...]))
     }
 
+    /// The URL's path (from the first `/` after the authority, without query
+    /// or fragment), undecoded; "" when it has none.
+    public static func path(of url: String) -> String {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        guard let slash = rest.firstIndex(of: "/") else { return "" }
+        return String(rest[slash...])
+    }
+
     /// The URL's last path segment, undecoded (what `curl -O` uses), or nil when empty.
     public static func lastSegment(of url: String) -> String? {
         var rest = Substring(url)

@@ -6,17 +6,20 @@ import BouncerBase
 import BouncerIO
 import BouncerPolicy
 
-/// `npm ci` / `npm install` behind Bouncer: every tarball the lock names is
-/// fetched through the guard (in parallel), its `integrity` must match, its
-/// package.json must carry the locked name and version, and only then does
-/// the real npm run, offline, against a private cache that holds exactly
-/// those verified tarballs (npm reads a tarball from its cache by integrity;
-/// with `--offline` a miss is an error, never a download).
+/// npm behind Bouncer: every command that fetches packages (`ci`, `install`,
+/// `update`, `exec`/`npx`, ...) runs the real npm once, pointed at a verifying
+/// proxy of its own (`bouncer serve` on 127.0.0.1:0 over the registry npm is
+/// configured with). npm resolves against the proxy's packuments (versions the
+/// policy would refuse are not on them) and every tarball is fetched, verified
+/// (integrity, rule, lock, package.json name and version, install scripts)
+/// and pinned by the proxy before npm sees a byte. The lock's `resolved` URLs
+/// go through the proxy too (`replace-registry-host=always`), and npm gets an
+/// empty cache of its own, so no tarball reaches it any other way.
 public enum NpmShim {
     static let installCommands: Set<String> = ["ci", "clean-install", "install-clean", "isntall-clean", "ic",
                                                "install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta",
                                                "isntal", "isntall", "add"]
-    /// Commands that fetch packages Bouncer does not guard yet.
+    /// Other commands that fetch packages: through the proxy as well.
     static let fetching: Set<String> = ["exec", "x", "update", "up", "upgrade", "udpate", "dedupe", "ddp", "create",
                                         "install-test", "it", "install-ci-test", "cit", "init", "innit", "pack", "diff"]
     /// npm options that take a value (so the value is not mistaken for the command).
@@ -27,13 +30,25 @@ public enum NpmShim {
         var command: String? = nil
         var positionals: [String] = []
         var prefix: String? = nil
+        var registry: String? = nil
+        var passed: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--" { break }
+            if argument == "--" { passed += arguments[index...]; break }
             if argument.hasPrefix("-") {
+                // The registry and the cache are the proxy's: taken out of the real npm's command line.
+                if argument == "--registry" || argument == "--cache", index + 1 < arguments.count {
+                    if argument == "--registry" { registry = arguments[index + 1] }
+                    index += 2
+                    continue
+                }
+                if argument.hasPrefix("--registry=") { registry = String(argument.dropFirst("--registry=".count)); index += 1; continue }
+                if argument.hasPrefix("--cache=") { index += 1; continue }
+                passed.append(argument)
                 if valued.contains(argument), index + 1 < arguments.count {
                     if argument == "--prefix" || argument == "-C" { prefix = arguments[index + 1] }
+                    passed.append(arguments[index + 1])
                     index += 1
                 } else if argument.hasPrefix("--prefix=") {
                     prefix = String(argument.dropFirst("--prefix=".count))
@@ -42,47 +57,32 @@ public enum NpmShim {
                         return context.unsupported(argument, why: "installs globally without a lock", arguments: arguments)
                     }
                 }
-            } else if command == nil {
-                command = argument
             } else {
-                positionals.append(argument)
+                if command == nil { command = argument } else { positionals.append(argument) }
+                passed.append(argument)
             }
             index += 1
         }
-        guard let command else { return context.passThrough(arguments) }
-        if fetching.contains(command) {
-            return context.unsupported("npm \(command)", why: "fetches packages Bouncer does not guard yet", arguments: arguments)
-        }
-        guard installCommands.contains(command) else { return context.passThrough(arguments) }
-        // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off);
-        // `npm ci` through the shim then verifies everything the lock pins.
-        if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
-            return context.passThrough(arguments + ["--ignore-scripts"])
-        }
+        guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(arguments) }
         let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
-        // `npm install NAME` rewrites package.json and the lock before anything is verified:
-        // they are put back byte for byte unless the verified install completes.
+        if installCommands.contains(command) {
+            if (command == "ci" || command == "clean-install" || command == "ic") && !positionals.isEmpty {
+                ShimOutput.error("npm ci takes no package names")
+                return 1
+            }
+            if let refused = refuseExoticSources(project: project, positionals: positionals, context: context) { return refused }
+        }
+        // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off).
+        if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
+            passed.append("--ignore-scripts")
+        }
+        // The project files npm rewrites are put back byte for byte unless the verified install completes.
         // A signal while they are changed is recorded, not fatal (Interruption), so they are put back first.
         var snapshot: ProjectSnapshot? = nil
         var status: Int32 = Interruption.deferring { () -> Int32 in
             do {
-                if !positionals.isEmpty {
-                    if command == "ci" || command == "clean-install" || command == "ic" {
-                        ShimOutput.error("npm ci takes no package names")
-                        return 1
-                    }
-                    snapshot = try ProjectSnapshot(project: project)
-                    // Resolve with the real npm: only the lock and package.json change, nothing is unpacked or run.
-                    let resolved = try HandOver.run(context.realTool, arguments + ["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
-                                                    environment: context.toolEnvironment, quietStdout: true)
-                    if resolved != 0 {
-                        ShimOutput.error("bouncer: npm: the real npm could not resolve \(positionals.joined(separator: " ")) (exit \(resolved)); nothing was installed")
-                    }
-                    return resolved == 0 ? try install(arguments: arguments.filter { !positionals.contains($0) }, project: project, context: context)
-                                         : resolved
-                } else {
-                    return try install(arguments: arguments, project: project, context: context)
-                }
+                snapshot = try ProjectSnapshot(project: project)
+                return try throughProxy(passed, registry: registry, project: project, context: context)
             } catch {
                 return context.installStopped(error, tool: "npm")
             }
@@ -103,82 +103,75 @@ public enum NpmShim {
         return status
     }
 
-    static func install(arguments: [String], project: String, context: ShimContext) throws -> Int32 {
-        let lockPath = project + "/package-lock.json"
-        guard FileManager.default.fileExists(atPath: lockPath) else {
-            throw BouncerError(.configuration, code: "npm-no-lock", "no package-lock.json in \(project): Bouncer installs only what a lock pins",
-                               hint: "create one with: npm install --package-lock-only (through the shim)")
-        }
-        if let refused = refuseExoticSources(lockPath, context: context) { return refused }
-        let locked = try PackageLock.read(lockPath)
+    /// The real npm, once, against a proxy of its own.
+    static func throughProxy(_ arguments: [String], registry: String?, project: String, context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
-
-        // One request per distinct tarball URL, each with the lock's strongest integrity as a claimed digest.
-        var unique: [String: LockedTarball] = [:]
-        var order: [String] = []
-        for tarball in locked where unique[tarball.url] == nil {
-            guard let integrity = tarball.integrity, !integrity.strongest.isEmpty else {
-                throw BouncerError(.evidence, code: "npm-no-integrity",
-                                   "package-lock.json: \(tarball.location) (\(tarball.name)@\(tarball.version)) has no sha256/sha384/sha512 integrity")
-            }
-            _ = integrity
-            unique[tarball.url] = tarball
-            order.append(tarball.url)
-        }
-        var requests = order.compactMap { url in unique[url].map {
-            ArtifactRequest(url: url, ecosystem: .npm, package: $0.name, version: $0.version, claimedDigests: $0.integrity?.strongest ?? [])
-        } }
-        if context.policy.releaseTimesNeeded { addReleaseTimes(&requests) }
-        let results = context.obtain(requests)
-
+        let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
+            ?? NpmConfiguration.registry(project: project, environment: context.environment.variables, realTool: context.realTool)
+            ?? NpmConfiguration.lockedRegistry(project: project)
         let cache = try PipShim.makePrivateDirectory()
         defer { try? FileManager.default.removeItem(atPath: cache) }
-        var refused: ErrorFamily? = nil
-        for (index, request) in requests.enumerated() {
-            let label = "\(request.package ?? "?")@\(request.version ?? "?")"
-            switch results[index] {
-            case .failure(let error):
-                ShimOutput.error("bouncer: npm: refused \(label) (\(Redaction.url(request.url))): \(error.message)")
-                context.annotateRefusal("refused \(label): \(error.message)")
-                if let hint = error.hint { ShimOutput.error("hint: \(hint)") }
-                if refused == nil || error.family == .evidence { refused = error.family }
-            case .success(let artifact):
-                defer { context.policy.release(artifact) }
-                // The guard has checked the tarball's package.json against the lock (manifest confusion).
-                // The content-addressed slot npm reads by integrity: _cacache/content-v2/ALG/aa/bb/rest.
-                for digest in request.claimedDigests {
-                    let hex = digest.hex
-                    guard hex.count > 4 else { continue }
-                    let dir = "\(cache)/_cacache/content-v2/\(digest.algorithm.rawValue)/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))"
-                    try Filesystem.makeDirectories(dir)
-                    try Placement.place(artifact.path, at: dir + "/" + String(hex.dropFirst(4)), mode: .copy)
-                }
-                context.report(artifact, as: label, quiet: quiet)
-            }
+        let proxy = try EphemeralProxy.start((configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls"], context: context)
+        var environment = context.toolEnvironment
+        for variable in environment.keys where variable.lowercased() == "npm_config_registry" || variable.lowercased() == "npm_config_cache" {
+            environment[variable] = nil
         }
-        if let refused {
-            ShimOutput.error("bouncer: npm: nothing was installed")
-            return refused.exitCode
-        }
-        // The real npm, offline, with a cache holding only verified tarballs: anything else is a miss, not a fetch.
-        let final = arguments + ["--offline", "--cache", cache, "--no-audit", "--no-fund"]
+        environment["npm_config_registry"] = proxy.base + "/npm/"
+        environment["npm_config_replace_registry_host"] = "always"
+        environment["npm_config_cache"] = cache
+        environment["npm_config_audit"] = "false"
+        environment["npm_config_fund"] = "false"
         if let signal = Interruption.signal {
+            _ = proxy.stop()
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
-        return try HandOver.run(context.realTool, final, environment: context.toolEnvironment)
+        let status: Int32
+        do {
+            status = try HandOver.run(context.realTool, arguments, environment: environment, onInterruption: proxy.terminate)
+        } catch {
+            _ = proxy.stop()
+            throw error
+        }
+        let events = proxy.stop()
+        let refused = EphemeralProxy.report(events, tool: "npm", label: { event in
+            "\(event.package ?? "?")@\(event.version ?? "?")"
+        }, quiet: quiet, context: context)
+        if status != 0, let refused {
+            ShimOutput.error("bouncer: npm: the real npm stopped at Bouncer's refusal; nothing was installed")
+            return refused
+        }
+        if status != 0 { EphemeralProxy.reportHidden(events, tool: "npm") }
+        return status
     }
 }
 
 extension NpmShim {
     /// Dependencies from outside the registry (`exoticSources`), refused in
     /// enforce mode before anything is fetched: a tarball URL, a git or
-    /// GitHub spec or a path anywhere in the lock. nil: go on.
-    static func refuseExoticSources(_ lockPath: String, context: ShimContext) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: lockPath) else { return nil }
-        let exotic = PackageLock.exoticDependencies([UInt8](data)).filter { !context.policy.allowsExoticSource($0.spec, .npm) }
-        guard !exotic.isEmpty else { return nil }
-        for dependency in exotic {
-            let message = "\(Redaction.url(dependency.spec)) (package-lock.json \(dependency.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)"
+    /// GitHub spec or a path in the lock, package.json or the command line.
+    /// (The proxy leaves versions whose own dependencies are exotic off its packuments.) nil: go on.
+    static func refuseExoticSources(project: String, positionals: [String], context: ShimContext) -> Int32? {
+        var exotic: [(place: String, spec: String)] = []
+        for name in ["npm-shrinkwrap.json", "package-lock.json"] {
+            guard let data = FileManager.default.contents(atPath: project + "/" + name) else { continue }
+            exotic += PackageLock.exoticDependencies([UInt8](data)).map { ("\(name) \($0.place)", $0.spec) }
+            break
+        }
+        if let data = FileManager.default.contents(atPath: project + "/package.json"), let manifest = try? JSON.parse([UInt8](data)) {
+            let wrapped = JSON.object(["packages": .object(["": manifest])]).serialized()
+            exotic += PackageLock.exoticDependencies(wrapped).map { ("package.json \($0.place.replacingOccurrences(of: "$.packages[\"\"]", with: "$"))", $0.spec) }
+        }
+        for positional in positionals {
+            // NAME@SPEC or a bare spec (a URL, a path, user/repo).
+            var spec = positional
+            if let at = positional.dropFirst().firstIndex(of: "@") { spec = String(positional[positional.index(after: at)...]) }
+            if ExoticSource.isExoticNpmSpec(positional) || ExoticSource.isExoticNpmSpec(spec) { exotic.append(("the command line", positional)) }
+        }
+        var seen: Set<String> = []
+        let refused = exotic.filter { !context.policy.allowsExoticSource($0.spec, .npm) && seen.insert($0.spec + "\n" + $0.place).inserted }
+        guard !refused.isEmpty else { return nil }
+        for dependency in refused {
+            let message = "\(Redaction.url(dependency.spec)) (\(dependency.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)"
             if context.policy.enforce {
                 ShimOutput.error("bouncer: npm: refused: " + message)
                 context.annotateRefusal("refused: " + message)
@@ -190,29 +183,43 @@ extension NpmShim {
         ShimOutput.error("bouncer: npm: nothing was fetched or installed")
         return ErrorFamily.evidence.exitCode
     }
+}
 
-    /// `time[version]` from each package's packument (one read per package,
-    /// in parallel). A packument that cannot be read leaves the time unknown:
-    /// the guard refuses such a version while a minimum release age applies.
-    static func addReleaseTimes(_ requests: inout [ArtifactRequest]) {
-        let packuments = Array(Set(requests.compactMap { NpmReleaseTimes.packumentURL(forTarball: $0.url) })).sorted()
-        guard !packuments.isEmpty else { return }
-        var options = FetchOptions()
-        options.progress = false
-        options.maxSize = 256 << 20
-        let fetcher = Fetcher(store: Store.standard(), options: options)
-        let fetched = fetcher.fetch(packuments.map { FetchRequest(url: $0, headers: ["Accept: application/json"]) })
-        var documents: [String: [UInt8]] = [:]
-        for (url, outcome) in zip(packuments, fetched) {
-            guard case .success(let artifact) = outcome else { continue }
-            defer { fetcher.discard(artifact) }
-            if let data = FileManager.default.contents(atPath: artifact.path) { documents[url] = [UInt8](data) }
+/// npm's configured registry, read from its configuration files the way npm
+/// reads them (project `.npmrc` over the user's over the global one over
+/// npm's built-in), so the shim does not start node once more. nil: npm's
+/// built-in default, which the proxy asks npm for at its first request.
+enum NpmConfiguration {
+    /// With no registry configured, the one the lock's tarballs all come from
+    /// (`REGISTRY/NAME/-/FILE.tgz`), so `npm ci` reads the registry it was locked against.
+    static func lockedRegistry(project: String) -> String? {
+        guard let locked = try? PackageLock.read(project + "/package-lock.json") else { return nil }
+        var registries: Set<String> = []
+        for tarball in locked {
+            let tail = "/\(tarball.name)/-/"
+            guard let range = tarball.url.range(of: tail, options: .backwards) else { return nil }
+            registries.insert(String(tarball.url[..<range.lowerBound]) + "/")
         }
-        for index in requests.indices {
-            guard let url = NpmReleaseTimes.packumentURL(forTarball: requests[index].url), let bytes = documents[url],
-                  let version = requests[index].version else { continue }
-            requests[index].releaseTime = NpmReleaseTimes.time(inPackument: bytes, version: version, source: Redaction.url(url))
+        return registries.count == 1 ? registries.first : nil
+    }
+
+    static func registry(project: String, environment: [String: String], realTool: String) -> String? {
+        let home = environment["HOME"] ?? ""
+        let user = environment["npm_config_userconfig"] ?? environment["NPM_CONFIG_USERCONFIG"] ?? (home.isEmpty ? nil : home + "/.npmrc")
+        let prefix = Filesystem.split(Filesystem.split(RealToolLocator.realPath(realTool)).directory).directory
+        let global = environment["npm_config_globalconfig"] ?? environment["NPM_CONFIG_GLOBALCONFIG"] ?? (prefix + "/etc/npmrc")
+        for file in [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap({ $0 }) {
+            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard trimmed.hasPrefix("registry"), let equals = trimmed.firstIndex(of: "="),
+                      trimmed[..<equals].trimmingCharacters(in: .whitespaces) == "registry" else { continue }
+                let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+                // ${VAR} in npmrc values is expanded by npm; a value Bouncer cannot expand is left to npm.
+                if !value.isEmpty && !value.contains("${") { return value }
+            }
         }
+        return nil
     }
 }
 

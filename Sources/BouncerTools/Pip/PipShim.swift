@@ -169,7 +169,7 @@ public enum PipShim {
             + invocation.installOptions + requirements
         let status: Int32
         do {
-            status = try HandOver.run(context.realTool, final, environment: environment)
+            status = try HandOver.run(context.realTool, final, environment: environment, onInterruption: proxy.terminate)
         } catch {
             _ = proxy.stop()
             throw error
