@@ -39,7 +39,12 @@ private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: G
     fetchOptions.progress = !output.quiet && !output.json && !sarif
     let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: .standard(), options: fetchOptions), options: options)
     var failures: [ErrorFamily] = []
-    let outcomes = policyGuard.evaluate(requests)
+    // Images (oci: entries) are re-resolved and re-verified on their registry by the image guard.
+    let images = requests.filter { $0.ecosystem == .oci }
+    let files = requests.filter { $0.ecosystem != .oci }
+    let allowHTTP = ProcessInfo.processInfo.environment["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
+    let outcomes = (files.isEmpty ? [] : policyGuard.evaluate(files))
+        + images.map { ContainerShim.recheck($0, policy: policy, options: options, allowHTTP: allowHTTP) }
     for outcome in outcomes {
         if let path = outcome.path { unlink(path) }
         if !sarif { PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet, resultsToStdout: true) }
