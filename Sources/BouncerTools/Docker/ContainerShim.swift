@@ -148,7 +148,9 @@ public enum ContainerShim {
     /// image when `BOUNCER_IMAGE_KEY` or `BOUNCER_IMAGE_IDENTITY[_REGEXP]` is
     /// set (an explicit override; the policy's `match.image` rules are the
     /// normal route). The lock, the mode and the threat policies still apply.
-    static func withOverride(_ policy: Policy, _ variables: [String: String]) throws -> Policy {
+    static func withOverride(_ policy: Policy, _ environment: [String: String]) throws -> Policy {
+        // An empty variable is an unset one.
+        let variables = environment.filter { !$0.value.isEmpty }
         let keyFile = variables["BOUNCER_IMAGE_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let identity = variables["BOUNCER_IMAGE_IDENTITY"].map { IdentityPolicy.Matcher.exact($0) } ?? variables["BOUNCER_IMAGE_IDENTITY_REGEXP"].map { .regex($0) }
         let issuer = variables["BOUNCER_IMAGE_ISSUER"].map { IdentityPolicy.Matcher.exact($0) } ?? variables["BOUNCER_IMAGE_ISSUER_REGEXP"].map { .regex($0) }

@@ -1,0 +1,208 @@
+import Foundation
+import Testing
+import BouncerBase
+import BouncerTestSupport
+
+/// Images under the project's policy.json, through the podman shim first on
+/// PATH, a loopback `docker-registry` and a scratch podman storage: the rule
+/// whose `match.image` covers the image names the signer, bouncer.lock pins
+/// the digest each tag resolved to, a tag moved after locking is refused in
+/// every mode (and frozen under CI), a different signer is identity drift,
+/// and nothing refused lands in podman's storage.
+@Suite(.enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+                && FileManager.default.isExecutableFile(atPath: ContainerShimPodmanTests.podman),
+                "needs docker-registry, curl, openssl and podman"))
+struct ImagePolicyPodmanTests {
+    typealias Fixture = ContainerShimPodmanTests.Fixture
+
+    /// A scratch podman storage (removed with podman's own reset).
+    final class Storage {
+        let directory: URL
+        let global: [String]
+
+        init() throws {
+            // podman refuses a runroot over 50 characters: a short scratch directory.
+            directory = URL(fileURLWithPath: "/tmp/bpp-" + UUID().uuidString.prefix(8))
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            global = ["--root", directory.appendingPathComponent("root").path, "--runroot", directory.appendingPathComponent("run").path,
+                      "--storage-driver", "vfs"]
+        }
+
+        deinit {
+            _ = try? BouncerProcess.runProgram(ContainerShimPodmanTests.podman, global + ["system", "reset", "--force"])
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        /// The digests podman holds, asked of the real podman.
+        func digests() throws -> Set<String> {
+            let list = try Fixture.run(ContainerShimPodmanTests.podman, global + ["images", "--digests", "--format", "{{.Digest}}"])
+            return Set(list.out.split(whereSeparator: \.isNewline).map(String.init))
+        }
+    }
+
+    /// A project directory with policy.json (and, after a pull, bouncer.lock).
+    struct Project {
+        let directory: URL
+        var policy: String { directory.appendingPathComponent("policy.json").path }
+        var lock: String { directory.appendingPathComponent("bouncer.lock").path }
+
+        init(_ fixture: Fixture) throws {
+            directory = fixture.dir.appendingPathComponent("project-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+
+        /// One image rule for `HOST/e2e/*` requiring a signature by `keyFile`, no log (key-signed, as skopeo signs).
+        func write(host: String, keyFile: String, mode: String = "enforce", extra: String = "") throws {
+            let text = """
+                {"version": 1, "mode": "\(mode)", "unmatched": "deny", \(extra)
+                 "keys": {"images": {"type": "publicKey", "file": \(LoopbackRegistry.jsonString(keyFile))}},
+                 "rules": [{"name": "e2e images", "match": {"image": "\(host)/e2e/*"},
+                            "require": [{"sigstore": {"key": "images", "requireLog": false}}]}]}
+                """
+            try text.write(toFile: policy, atomically: true, encoding: .utf8)
+        }
+
+        func lockText() -> String { (try? String(contentsOfFile: lock, encoding: .utf8)) ?? "" }
+    }
+
+    static func pull(_ fixture: Fixture, _ storage: Storage, _ project: Project, _ image: String,
+                     environment extra: [String: String] = [:]) throws -> ProcessResult {
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        var environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
+                           "BOUNCER_POLICY": project.policy, "CI": "false", "BOUNCER_IMAGE_KEY": "", "BOUNCER_IMAGE_IDENTITY": ""]
+        for (key, value) in extra { environment[key] = value }
+        return try BouncerProcess.runProgram(shims + "/podman", storage.global + ["pull", "--tls-verify=false", image],
+                                             cwd: project.directory.path, environment: environment)
+    }
+
+    /// The other key's public half, for a policy that trusts it.
+    static func publicKey(of privateKey: String, in fixture: Fixture) throws -> String {
+        let path = fixture.dir.appendingPathComponent("pub-\(UUID().uuidString.prefix(8)).pem").path
+        try Fixture.run("/usr/bin/openssl", ["ec", "-in", privateKey, "-pubout", "-out", path])
+        return path
+    }
+
+    @Test func policyRulePullPinsTheLockAndAMovedTagIsRefusedInEveryMode() throws {
+        let f = try Fixture()
+        let storage = try Storage()
+        let project = try Project(f)
+        try project.write(host: f.registry.host, keyFile: f.publicKey)
+        let signed = try #require(f.digests["e2e/signed"])
+
+        // The rule's key verifies the signed image; it lands by digest and is pinned per tag.
+        let pull = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(pull.status == 0, "\(pull.err)")
+        #expect(try storage.digests() == [signed])
+        let lock = project.lockText()
+        #expect(lock.contains("\"key\": \"oci:\(f.registry.host)/e2e/signed:v1\""), "\(lock)")
+        #expect(lock.contains("\"url\": \"oci:\(f.registry.host)/e2e/signed@\(signed)\""), "\(lock)")
+        #expect(lock.contains("\"sha256\": \"\(signed.dropFirst(7))\""), "\(lock)")
+        #expect(lock.contains("\"ecosystem\": \"oci\""))
+        #expect(lock.contains("\"signer\": \"key:sha256:"), "the key's fingerprint is the pinned identity: \(lock)")
+
+        // Pulling the same tag again changes nothing.
+        let again = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(again.status == 0, "\(again.err)")
+        #expect(project.lockText() == lock)
+
+        // Unsigned, signed by another key, a signature copied from another digest: refused, nothing lands.
+        for repository in ["e2e/unsigned", "e2e/otherkey", "e2e/copied"] {
+            let refused = try Self.pull(f, storage, project, f.image(repository))
+            #expect(refused.status == 1, "\(repository): \(refused.err)")
+            #expect(refused.err.contains("nothing was pulled"), "\(repository): \(refused.err)")
+        }
+        // An image no rule covers is refused like any unmatched artifact (unmatched: deny), even signed by the key.
+        let outside = try f.pushImage("outside/app", content: "outside")
+        try f.sign("outside/app", digest: outside, names: outside, with: f.key)
+        let unmatched = try Self.pull(f, storage, project, f.image("outside/app"))
+        #expect(unmatched.status == 1, "\(unmatched.err)")
+        #expect(unmatched.err.contains("no rule in"), "\(unmatched.err)")
+
+        // The tag moves to another image, properly signed by the same key: the lock refuses it.
+        let moved = try f.pushImage("e2e/signed", content: "moved")
+        try f.sign("e2e/signed", digest: moved, names: moved, with: f.key)
+        let refusedMove = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(refusedMove.status == 1, "\(refusedMove.err)")
+        #expect(refusedMove.err.contains("refused in every mode"), "\(refusedMove.err)")
+        #expect(refusedMove.err.contains(String(moved.dropFirst(7))), "\(refusedMove.err)")
+        #expect(project.lockText() == lock, "a refused pull never rewrites the lock")
+
+        // ... in audit mode too (a changed pin is never a warning).
+        try project.write(host: f.registry.host, keyFile: f.publicKey, mode: "audit")
+        let audit = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(audit.status == 1, "\(audit.err)")
+        try project.write(host: f.registry.host, keyFile: f.publicKey)
+
+        // CI=true freezes the lock: a tag not pinned yet is refused, signed or not.
+        let v2 = try f.pushImage("e2e/signed", content: "v2", tag: "v2")
+        try f.sign("e2e/signed", digest: v2, names: v2, with: f.key)
+        let frozen = try Self.pull(f, storage, project, f.image("e2e/signed", tag: "v2"), environment: ["CI": "true"])
+        #expect(frozen.status == 1, "\(frozen.err)")
+        #expect(frozen.err.contains("frozen"), "\(frozen.err)")
+
+        // bouncer check reads the oci entry: it resolves the tag again and finds it moved.
+        let check = try BouncerProcess.run(["check", "--policy", project.policy, "--json"],
+                                           environment: ["BOUNCER_IMAGE_ALLOW_HTTP": "1", "CI": "false"])
+        #expect(check.status == 1, "\(check.out) \(check.err)")
+        #expect(check.out.contains("\"code\":\"lock-digest-changed\""), "\(check.out)")
+
+        // Only the verified digest ever reached podman's storage.
+        #expect(try storage.digests() == [signed])
+        let images = try Fixture.run(ContainerShimPodmanTests.podman, storage.global + ["images", "--digests", "--format", "{{.Digest}}"])
+        #expect(images.out.split(whereSeparator: \.isNewline).map(String.init) == [signed])
+    }
+
+    @Test func anImageReSignedWithAnotherKeyIsIdentityDrift() throws {
+        let f = try Fixture()
+        let storage = try Storage()
+        let project = try Project(f)
+        try project.write(host: f.registry.host, keyFile: f.publicKey)
+        let first = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(first.status == 0, "\(first.err)")
+
+        // v2 of the same repository, signed by another key, and the policy's key file replaced by it:
+        // the signature verifies, but the locked tag of this repository was signed by the first key.
+        let v2 = try f.pushImage("e2e/signed", content: "re-signed", tag: "v2")
+        try f.sign("e2e/signed", digest: v2, names: v2, with: f.otherKey)
+        try project.write(host: f.registry.host, keyFile: try Self.publicKey(of: f.otherKey, in: f))
+        let drift = try Self.pull(f, storage, project, f.image("e2e/signed", tag: "v2"))
+        #expect(drift.status == 1, "\(drift.err)")
+        #expect(drift.err.contains("identity drift"), "\(drift.err)")
+        #expect(try storage.digests() == [try #require(f.digests["e2e/signed"])])
+
+        // "identity": "off" records the signer without comparing it.
+        try project.write(host: f.registry.host, keyFile: try Self.publicKey(of: f.otherKey, in: f), extra: #""identity": "off","#)
+        let off = try Self.pull(f, storage, project, f.image("e2e/signed", tag: "v2"))
+        #expect(off.status == 0, "\(off.err)")
+        #expect(try storage.digests().contains(v2))
+    }
+
+    @Test func keylessWithoutALogIsRefusedWhenThePolicyLoads() throws {
+        let f = try Fixture()
+        let storage = try Storage()
+        let project = try Project(f)
+        let text = """
+            {"version": 1, "rules": [{"match": {"image": "\(f.registry.host)/e2e/*"},
+              "require": [{"sigstore": {"identity": "dev@example.com", "issuer": "https://issuer.example", "requireLog": false}}]}]}
+            """
+        try text.write(toFile: project.policy, atomically: true, encoding: .utf8)
+        let result = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("$.rules[0].require[0].sigstore.requireLog"), "\(result.err)")
+        #expect(result.err.contains(project.policy), "\(result.err)")
+        #expect(try storage.digests().isEmpty)
+    }
+
+    @Test func aMinimumReleaseAgeNeedsAVerifiedSigningTime() throws {
+        let f = try Fixture()
+        let storage = try Storage()
+        let project = try Project(f)
+        // A key signature without a log entry carries no verified time: its age is unknown.
+        try project.write(host: f.registry.host, keyFile: f.publicKey, extra: #""minimumReleaseAge": "48h","#)
+        let result = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("release time is unknown"), "\(result.err)")
+        #expect(try storage.digests().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: project.lock))
+    }
+}
