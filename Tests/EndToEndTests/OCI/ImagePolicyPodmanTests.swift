@@ -205,4 +205,47 @@ struct ImagePolicyPodmanTests {
         #expect(try storage.digests().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: project.lock))
     }
+
+    /// `provenance` for an image: cosign's own OCI-bundle fixture (a DSSE in-toto
+    /// attestation whose subject is go-containerregistry's empty image), pushed
+    /// with its referrer; the rule's predicate type and signer must hold.
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)"))
+    func imageProvenanceFromABundleReferrer() throws {
+        let f = try Fixture()
+        let storage = try Storage()
+        let c = try #require(try VerifyImageCorpusTests.load().first { $0.name == "cosign-bundle-attestation-valid" })
+        let digest = try #require(c.string("manifest_digest"))
+        // The empty image itself: its config (go-containerregistry's empty.Image, 115 bytes) and manifest.
+        try f.registry.pushBlob("corpus/attested", Array(#"{"architecture":"","created":"0001-01-01T00:00:00Z","os":"","rootfs":{"type":"layers","diff_ids":null},"config":{}}"#.utf8))
+        let pushed = try f.registry.pushManifest("corpus/attested", reference: "v1", try c.file(try #require(c.string("files", "image_manifest"))),
+                                                 mediaType: "application/vnd.docker.distribution.manifest.v2+json")
+        #expect(pushed == digest)
+        _ = try VerifyImageCorpusTests.push(c, to: f.registry, repository: "corpus/attested", digest: digest)
+
+        func policy(predicateType: String) throws -> Project {
+            let project = try Project(f)
+            let text = """
+                {"version": 1, "sigstore": {"trustedRoot": \(LoopbackRegistry.jsonString(c.path("trust/trusted_root_pgi.json")))},
+                 "rules": [{"match": {"image": "\(f.registry.host)/corpus/*"},
+                            "require": [{"provenance": {"identity": "cody@soyland.com", "issuer": "https://github.com/login/oauth",
+                                                        "predicateType": "\(predicateType)"}}]}]}
+                """
+            try text.write(toFile: project.policy, atomically: true, encoding: .utf8)
+            return project
+        }
+        let image = f.image("corpus/attested")
+        let wrong = try policy(predicateType: "https://slsa.dev/provenance/v1")
+        let refused = try Self.pull(f, storage, wrong, image)
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("nothing was pulled"), "\(refused.err)")
+        #expect(try storage.digests().isEmpty)
+
+        let right = try policy(predicateType: "https://cosign.sigstore.dev/attestation/v1")
+        let pulled = try Self.pull(f, storage, right, image)
+        #expect(pulled.err.contains("OK: sha256 pinned in bouncer.lock; image provenance https://cosign.sigstore.dev/attestation/v1 signed by cody@soyland.com"), "\(pulled.err)")
+        let lock = right.lockText()
+        #expect(lock.contains("\"kind\": \"provenance\""), "\(lock)")
+        #expect(lock.contains("\"sha256\": \"\(digest.dropFirst(7))\""), "\(lock)")
+        #expect(pulled.status == 0, "podman: \(pulled.err)")
+    }
 }
