@@ -248,4 +248,74 @@ struct ImagePolicyPodmanTests {
         #expect(lock.contains("\"sha256\": \"\(digest.dropFirst(7))\""), "\(lock)")
         #expect(pulled.status == 0, "podman: \(pulled.err)")
     }
+
+    /// cosign's keyless layout, signed by a Sigstore instance minted here: the
+    /// Fulcio-style leaf in the certificate annotation and an RFC 3161
+    /// timestamp over the signature from the instance's TSA (its trusted root
+    /// lists no log, so the timestamp is the signed time).
+    static func signKeyless(_ fixture: Fixture, _ sigstore: MintedSigstore, _ repository: String, digest: String,
+                            leaf: MintedSigstore.Leaf) throws {
+        let payload = Array("{\"critical\":{\"identity\":{\"docker-reference\":\"\(fixture.registry.host)/\(repository)\"},\"image\":{\"docker-manifest-digest\":\"\(digest)\"},\"type\":\"cosign container image signature\"},\"optional\":null}".utf8)
+        let signature = try sigstore.sign(payload, with: leaf)
+        let stamp = try sigstore.timestamp(signature)
+        var lines = ["-----BEGIN CERTIFICATE-----"]
+        var body = Substring(Data(leaf.der).base64EncodedString())
+        while !body.isEmpty { lines.append(String(body.prefix(64))); body = body.dropFirst(64) }
+        lines.append("-----END CERTIFICATE-----")
+        try fixture.registry.pushCosignSignatures(repository, signedDigest: digest, layers: [
+            (payload, "application/vnd.dev.cosign.simplesigning.v1+json", [
+                "dev.cosignproject.cosign/signature": Data(signature).base64EncodedString(),
+                "dev.sigstore.cosign/certificate": lines.joined(separator: "\n") + "\n",
+                "dev.sigstore.cosign/rfc3161timestamp": "{\"SignedRFC3161Timestamp\":\"\(Data(stamp).base64EncodedString())\"}",
+            ]),
+        ])
+    }
+
+    @Test func keylessImagesAreAgedByTheirSigningTimeAndPinnedToTheirIdentity() throws {
+        guard let sigstore = try MintedSigstore.mint(for: "ImagePolicyPodmanTests") else { return }
+        let f = try Fixture()
+        let storage = try Storage()
+        let root = f.dir.appendingPathComponent("minted-trusted-root.json")
+        try Data(try sigstore.trustedRootJSON()).write(to: root)
+        let releaser = "https://github.com/example/app/.github/workflows/release.yml@refs/heads/main"
+        let intruder = "https://github.com/example/fork/.github/workflows/release.yml@refs/heads/main"
+        let v1 = try f.pushImage("e2e/keyless", content: "keyless v1")
+        try Self.signKeyless(f, sigstore, "e2e/keyless", digest: v1, leaf: try sigstore.issueLeaf(identity: releaser))
+        let v2 = try f.pushImage("e2e/keyless", content: "keyless v2", tag: "v2")
+        try Self.signKeyless(f, sigstore, "e2e/keyless", digest: v2, leaf: try sigstore.issueLeaf(identity: intruder))
+
+        func project(_ extra: String) throws -> Project {
+            let project = try Project(f)
+            let text = """
+                {"version": 1, \(extra) "sigstore": {"trustedRoot": \(LoopbackRegistry.jsonString(root.path))},
+                 "rules": [{"match": {"image": "\(f.registry.host)/e2e/*"},
+                            "require": [{"sigstore": {"identityRegexp": "https://github\\\\.com/example/.*",
+                                                      "issuer": "\(MintedSigstore.gitHubActionsIssuer)"}}]}]}
+                """
+            try text.write(toFile: project.policy, atomically: true, encoding: .utf8)
+            return project
+        }
+        // Signed seconds ago (the TSA's time): younger than 48 hours.
+        let young = try project(#""minimumReleaseAge": "48h","#)
+        let tooNew = try Self.pull(f, storage, young, f.image("e2e/keyless"))
+        #expect(tooNew.status == 1, "\(tooNew.err)")
+        #expect(tooNew.err.contains("younger than the policy's minimumReleaseAge of 48h"), "\(tooNew.err)")
+        #expect(tooNew.err.contains("rfc3161"), "the signing time comes from the timestamp: \(tooNew.err)")
+        #expect(try storage.digests().isEmpty)
+
+        // Without a minimum it pulls, and the lock records who signed.
+        let pinned = try project("")
+        let first = try Self.pull(f, storage, pinned, f.image("e2e/keyless"))
+        #expect(first.status == 0, "\(first.err)")
+        let lock = pinned.lockText()
+        #expect(lock.contains("\"signer\": \"\(releaser)\""), "\(lock)")
+        #expect(lock.contains("\"issuer\": \"\(MintedSigstore.gitHubActionsIssuer)\""), "\(lock)")
+
+        // v2 matches the rule's regexp, but was signed by another workflow than the locked v1.
+        let drift = try Self.pull(f, storage, pinned, f.image("e2e/keyless", tag: "v2"))
+        #expect(drift.status == 1, "\(drift.err)")
+        #expect(drift.err.contains("identity drift"), "\(drift.err)")
+        #expect(drift.err.contains(intruder), "\(drift.err)")
+        #expect(try storage.digests() == [v1])
+    }
 }
