@@ -104,6 +104,13 @@ struct ImagePolicyPodmanTests {
         let again = try Self.pull(f, storage, project, f.image("e2e/signed"))
         #expect(again.status == 0, "\(again.err)")
         #expect(project.lockText() == lock)
+        // bouncer check resolves the oci entry again and verifies it, frozen as under CI.
+        let clean = try BouncerProcess.run(["check", "--frozen", "--policy", project.policy, "--json"],
+                                           environment: ["BOUNCER_IMAGE_ALLOW_HTTP": "1"])
+        #expect(clean.status == 0, "\(clean.out) \(clean.err)")
+        #expect(clean.out.contains("\"decision\":\"allowed\""), "\(clean.out)")
+        #expect(clean.out.contains("oci:\(f.registry.host)/e2e/signed@\(signed)"), "\(clean.out)")
+        #expect(project.lockText() == lock)
 
         // Unsigned, signed by another key, a signature copied from another digest: refused, nothing lands.
         for repository in ["e2e/unsigned", "e2e/otherkey", "e2e/copied"] {
