@@ -92,6 +92,13 @@ struct RegistryProtocolTests {
         }
         #expect(!tokenPort.isEmpty, "the token server did not start")
 
+        // The premise of the referrers-API test below: docker-registry 2.8 has no referrers API (its
+        // referrers come from the sha256-<hex> tag fallback, which VerifyImageCorpusTests exercises).
+        let signedDigest = try #require(f.digests["e2e/signed"])
+        let referrersAPI = try BouncerProcess.runProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                                                            "http://\(f.registry.host)/v2/e2e/signed/referrers/\(signedDigest)"])
+        #expect(referrersAPI.out == "404", "\(referrersAPI.out)")
+
         // The images were pushed to the open registry; this one serves the same storage behind token auth.
         let guarded = try LoopbackRegistry(sharing: f.registry, extraConfig: """
             auth:
