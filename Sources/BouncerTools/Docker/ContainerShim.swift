@@ -123,7 +123,8 @@ public enum ContainerShim {
                 return (outcome.family ?? .evidence).exitCode
             case .warned:
                 for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
-                ShimOutput.annotate("warning", "\(tool): " +  "\(outcome.shownURL): allowed with warnings: " + (outcome.problems.map(\.message) + outcome.notes).joined(separator: "; "), variables: variables)
+                let warnings = (outcome.problems.map(\.message) + outcome.notes).joined(separator: "; ")
+                ShimOutput.annotate("warning", "\(tool): \(outcome.shownURL): allowed with warnings: \(warnings)", variables: variables)
             case .allowed:
                 for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
             }
@@ -151,12 +152,12 @@ public enum ContainerShim {
     static func withOverride(_ policy: Policy, _ environment: [String: String]) throws -> Policy {
         // An empty variable is an unset one.
         let variables = environment.filter { !$0.value.isEmpty }
-        let keyFile = variables["BOUNCER_IMAGE_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let keyFile = variables["BOUNCER_IMAGE_KEY"]
         let identity = variables["BOUNCER_IMAGE_IDENTITY"].map { IdentityPolicy.Matcher.exact($0) } ?? variables["BOUNCER_IMAGE_IDENTITY_REGEXP"].map { .regex($0) }
         let issuer = variables["BOUNCER_IMAGE_ISSUER"].map { IdentityPolicy.Matcher.exact($0) } ?? variables["BOUNCER_IMAGE_ISSUER_REGEXP"].map { .regex($0) }
         guard keyFile != nil || identity != nil || issuer != nil else { return policy }
         var root: (root: SigstoreTrustedRoot, path: String)? = nil
-        if let file = variables["BOUNCER_IMAGE_TRUSTED_ROOT"], !file.isEmpty {
+        if let file = variables["BOUNCER_IMAGE_TRUSTED_ROOT"] {
             guard let bytes = FileManager.default.contents(atPath: file) else { throw BouncerError.usage("BOUNCER_IMAGE_TRUSTED_ROOT: cannot read \(file)") }
             root = (try SigstoreTrustedRoot.parse(Array(bytes), source: file), file)
         }
