@@ -200,6 +200,23 @@ struct ImagePolicyPodmanTests {
         #expect(try storage.digests().isEmpty)
     }
 
+    @Test func aKeySignatureWithoutALogCountsOnlyWithRequireLogFalse() throws {
+        let f = try Fixture()
+        let storage = try Storage()
+        let project = try Project(f)
+        // requireLog left at its default (true): the key-signed image has no Rekor entry.
+        let text = """
+            {"version": 1, "keys": {"images": {"type": "publicKey", "file": \(LoopbackRegistry.jsonString(f.publicKey))}},
+             "rules": [{"match": {"image": "\(f.registry.host)/e2e/*"}, "require": [{"sigstore": {"key": "images"}}]}]}
+            """
+        try text.write(toFile: project.policy, atomically: true, encoding: .utf8)
+        let refused = try Self.pull(f, storage, project, f.image("e2e/signed"))
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("no transparency-log entry"), "\(refused.err)")
+        #expect(try storage.digests().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: project.lock))
+    }
+
     @Test func aMinimumReleaseAgeNeedsAVerifiedSigningTime() throws {
         let f = try Fixture()
         let storage = try Storage()
