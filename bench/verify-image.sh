@@ -2,6 +2,7 @@
 # Container images against a loopback docker-registry: `bouncer verify-image`
 # per image, and `podman pull` of a small signed image through the podman shim,
 # each as a ratio to `podman pull` alone (fresh podman storage for every run).
+# The shim takes the signer from the policy's match.image rule and checks the lock pin.
 # BOUNCER_BIN=path skips the release build (e.g. a debug binary, for a smoke run).
 source "$(dirname "$0")/lib.sh"
 if [ -n "${BOUNCER_BIN:-}" ]; then BOUNCER="$BOUNCER_BIN"; else build_bouncer; export BOUNCER_BIN="$BOUNCER"; fi
@@ -49,8 +50,11 @@ printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+js
   "$ecfg" "$(stat -c %s "$WORK/payload.json")" "$pl" "$sig" > "$WORK/sig.json"
 push_manifest "$WORK/sig.json" bench/img "sha256-${digest#sha256:}.sig" application/vnd.oci.image.manifest.v1+json
 
-echo '{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}' > "$WORK/policy.json"
-export BOUNCER_POLICY="$WORK/policy.json" BOUNCER_IMAGE_KEY="$WORK/key.pub" BOUNCER_IMAGE_IGNORE_TLOG=1
+# The project's policy names the signer (match.image); the lock beside it pins bench/img:v1 on the first pull.
+printf '{"version": 1, "mode": "enforce", "unmatched": "deny", "keys": {"bench": {"type": "publicKey", "file": "%s/key.pub"}},
+ "rules": [{"match": {"image": "%s/bench/*"}, "require": [{"sigstore": {"key": "bench", "requireLog": false}}]}]}\n' "$WORK" "$HOST" > "$WORK/policy.json"
+unset BOUNCER_IMAGE_KEY BOUNCER_IMAGE_IDENTITY BOUNCER_IMAGE_IDENTITY_REGEXP BOUNCER_IMAGE_IGNORE_TLOG
+export BOUNCER_POLICY="$WORK/policy.json"
 P="podman --root $WORK/root --runroot $WORK/run --storage-driver vfs"
 RESET="$P rmi -a -f"
 

@@ -39,7 +39,12 @@ private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: G
     fetchOptions.progress = !output.quiet && !output.json && !sarif
     let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: .standard(), options: fetchOptions), options: options)
     var failures: [ErrorFamily] = []
-    let outcomes = policyGuard.evaluate(requests)
+    // Images (oci: entries) are re-resolved and re-verified on their registry by the image guard.
+    let images = requests.filter { $0.ecosystem == .oci }
+    let files = requests.filter { $0.ecosystem != .oci }
+    let allowHTTP = ProcessInfo.processInfo.environment["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
+    let outcomes = (files.isEmpty ? [] : policyGuard.evaluate(files))
+        + images.map { ContainerShim.recheck($0, policy: policy, options: options, allowHTTP: allowHTTP) }
     for outcome in outcomes {
         if let path = outcome.path { unlink(path) }
         if !sarif { PolicyOutput.emit(outcome, json: output.json, quiet: output.quiet, resultsToStdout: true) }
@@ -73,7 +78,10 @@ struct LockCommand: ParsableCommand {
             Re-verifies every artifact in the lockfile (from the store when its bytes are \
             there, else from the network), every literal URL a rule's match names, and any \
             URL given, under the policy; pins what passed. A locked artifact whose digest \
-            changed is refused, never re-pinned: remove its entry by hand to accept new bytes.
+            changed is refused, never re-pinned: remove its entry by hand to accept new bytes. \
+            An image entry (oci:REGISTRY/REPO:TAG) is resolved again on its registry: a tag \
+            that now names another digest is refused (plain http to a registry only with \
+            BOUNCER_IMAGE_ALLOW_HTTP=1).
 
             Exit codes: 0 all verified and pinned; 1 something refused; 2 bad policy or \
             lockfile; 3 transport or I/O failure.
@@ -117,7 +125,10 @@ struct CheckCommand: ParsableCommand {
             again, and its rule's evidence is verified again. With --frozen (the default \
             when CI=true) any change the lockfile would need is refused and nothing is \
             written; without it, changed evidence records are rewritten (a changed digest is \
-            always refused).
+            always refused). An image entry (oci:REGISTRY/REPO:TAG) is resolved again on \
+            its registry and its signatures verified for the digest the lock pins; a tag \
+            that moved is refused (lock-digest-changed). Plain http to a registry only with \
+            BOUNCER_IMAGE_ALLOW_HTTP=1.
 
             --format sarif prints one SARIF 2.1.0 log for code scanning: one result per \
             reason an artifact was refused (level error) or allowed only with a warning \
@@ -174,10 +185,10 @@ struct ExplainCommand: ParsableCommand {
         discussion: "Exit codes: 0 explained; 2 bad policy."
     )
 
-    @Argument(help: "The URL to explain.")
+    @Argument(help: "The URL to explain (with --ecosystem oci: an image, REGISTRY/REPO[:TAG|@sha256:…]).")
     var url: String
 
-    @Option(help: ArgumentHelp("The ecosystem the artifact belongs to.", valueName: "url|pypi|npm"))
+    @Option(help: ArgumentHelp("The ecosystem the artifact belongs to.", valueName: "url|pypi|npm|oci"))
     var ecosystem: String = "url"
 
     @Option(help: ArgumentHelp("Package name (pypi, npm).", valueName: "NAME"))
@@ -189,13 +200,19 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var options: PolicyOptions
 
     func validate() throws {
-        guard Ecosystem(rawValue: ecosystem) != nil else { throw ValidationError("--ecosystem must be url, pypi or npm") }
+        guard Ecosystem(rawValue: ecosystem) != nil else { throw ValidationError("--ecosystem must be url, pypi, npm or oci") }
     }
 
     func run() throws {
         let policy = try options.load()
-        let explanation = PolicyGuard(policy: policy).explain(
-            ArtifactRequest(url: url, ecosystem: Ecosystem(rawValue: ecosystem) ?? .url, package: package, version: version))
+        var request = ArtifactRequest(url: url, ecosystem: Ecosystem(rawValue: ecosystem) ?? .url, package: package, version: version)
+        if request.ecosystem == .oci {
+            // An image is named by its reference; the rule matches REGISTRY/REPO.
+            do { request = ImageGuard.request(for: try ImageReference(parsing: url)) } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        let explanation = PolicyGuard(policy: policy).explain(request)
         if options.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -69,6 +69,8 @@ enum ShimGuards {
         var guarded = GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
                                     archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
                                     release: { policyGuard.release($0) })
+        guarded.loaded = policy
+        guarded.guardOptions = guardOptions
         // A rule matching the spec as a URL (or the ecosystem) may override the top level's list.
         // An active exception matching the spec (as a URL) lets it through, loudly, as for any refusal.
         guarded.allowsExoticSource = { spec, ecosystem in

@@ -13,7 +13,7 @@ import BouncerTools
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install, check or uninstall the curl, wget, pip, pip3 and npm shims.",
+        abstract: "Install, check or uninstall the curl, wget, pip, pip3, npm, docker and podman shims.",
         subcommands: [Install.self, Check.self, Uninstall.self]
     )
 

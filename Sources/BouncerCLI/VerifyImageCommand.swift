@@ -16,7 +16,10 @@ struct VerifyImageCommand: ParsableCommand {
             referrers API or its sha256-<hex> tag). One signature from the required signer \
             suffices; each one found is reported. Keyless signatures need a log entry or a \
             trusted timestamp; --insecure-ignore-tlog is for key-signed images (and a private \
-            PKI given with --ca-roots, whose certificate is then checked at the current time).
+            PKI given with --ca-roots, whose certificate is then checked at the current time). \
+            This command takes the signer from its flags and reads no policy; the docker and \
+            podman shims take it from the policy.json rule whose match.image covers the image, \
+            and pin each tag's digest in bouncer.lock.
 
             Exit codes: 0 verified; 1 refused; 2 usage error or unusable trust material; \
             3 the registry could not be reached.

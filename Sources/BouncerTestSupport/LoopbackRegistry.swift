@@ -19,8 +19,12 @@ public final class LoopbackRegistry: @unchecked Sendable {
     public var host: String { "127.0.0.1:\(port)" }
     var base: String { "http://\(host)" }
 
-    public init() throws {
+    /// `sharing`: serve another registry's storage (pushed there, read here);
+    /// `extraConfig`: more top-level YAML (an `auth:` block, say). A registry
+    /// that answers `/v2/` with 401 (its auth challenge) is up too.
+    public init(sharing other: LoopbackRegistry? = nil, extraConfig: String = "") throws {
         directory = try BouncerProcess.temporaryDirectory("bouncer-registry")
+        let data = (other?.directory ?? directory).appendingPathComponent("data").path
         var lastError = "no attempt"
         for _ in 0..<5 {
             let port = try Self.freePort()
@@ -30,11 +34,12 @@ public final class LoopbackRegistry: @unchecked Sendable {
                   level: error
                 storage:
                   filesystem:
-                    rootdirectory: \(directory.path)/data
+                    rootdirectory: \(data)
                   delete:
                     enabled: true
                 http:
                   addr: 127.0.0.1:\(port)
+                \(extraConfig)
                 """
             let configURL = directory.appendingPathComponent("config.yml")
             try config.write(to: configURL, atomically: true, encoding: .utf8)
@@ -46,7 +51,7 @@ public final class LoopbackRegistry: @unchecked Sendable {
             try process.run()
             for _ in 0..<100 {
                 if let result = try? BouncerProcess.runProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v2/"]),
-                   result.out == "200" {
+                   result.out == "200" || result.out == "401" {
                     self.port = port
                     self.process = process
                     return

@@ -20,6 +20,10 @@ public struct GuardedPolicy {
     public var releaseTimesNeeded: Bool
     /// Whether the policy's `exoticSources.allow` admits a dependency spec from outside the registry.
     public var allowsExoticSource: (_ spec: String, _ ecosystem: Ecosystem) -> Bool = { _, _ in false }
+    /// The loaded policy and the guard's options, for adapters that judge with
+    /// their own guard (the docker / podman shims' `ImageGuard`).
+    public var loaded: Policy?
+    public var guardOptions = GuardOptions()
 
     public init(path: String, enforce: Bool, artifactGuard: any ArtifactGuard, archive: ArchivePolicy = .defaults,
                 releaseTimesNeeded: Bool = false, release: @escaping (VerifiedArtifact) -> Void = { _ in }) {

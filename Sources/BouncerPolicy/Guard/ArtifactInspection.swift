@@ -19,7 +19,7 @@ enum ArtifactInspection {
             let file = URLParts.dirAndFile(request.url).file
             return file.lowercased().hasSuffix(".whl") ? .wheel : nil
         case .npm: return .npm(name: request.package, version: request.version)
-        case .url: return nil
+        case .url, .oci: return nil
         }
     }
 

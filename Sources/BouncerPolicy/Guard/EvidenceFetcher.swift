@@ -55,8 +55,8 @@ extension Requirement {
         case .digest, .integrity: []
         case .checksums(let spec): [spec.url.expand(for: request.url)] + (spec.signature.map { [$0.url.expand(for: request.url)] } ?? [])
         case .signature(let spec): [spec.url.expand(for: request.url)]
-        case .sigstore(let spec): [spec.bundle.expand(for: request.url)]
-        case .provenance(let spec): [spec.attestation.expand(for: request.url)]
+        case .sigstore(let spec): spec.bundle.map { [$0.expand(for: request.url)] } ?? []
+        case .provenance(let spec): spec.attestation.map { [$0.expand(for: request.url)] } ?? []
         case .attestation(let spec): spec.url.map { [$0.expand(for: request.url)] } ?? []
         case .registrySignature: NpmTarballURL(request.url).map { [$0.packument] } ?? []
         }

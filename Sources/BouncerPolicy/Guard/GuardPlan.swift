@@ -52,7 +52,8 @@ struct GuardPlan {
         let request = candidate.request
         guard candidate.locked == nil else { return nil }
         let minimum = policy.threats(for: request).minimumReleaseAge ?? .off
-        guard request.releaseTime != nil || request.ecosystem != .url else { return nil }
+        // A plain URL's or an image's release time is a verified signing time, judged after verification.
+        guard request.releaseTime != nil || (request.ecosystem != .url && request.ecosystem != .oci) else { return nil }
         let why = request.ecosystem == .npm ? "the registry's packument states no time for this version"
                                             : "the index states no upload-time for this file (PEP 700)"
         return ReleaseAgeCheck.problem(ReleaseAgeCheck.judge(request.releaseTime, minimum: minimum, now: options.now),

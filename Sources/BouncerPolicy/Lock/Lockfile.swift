@@ -71,7 +71,8 @@ public struct Lockfile: Codable, Sendable, Equatable {
 }
 
 public struct LockEntry: Codable, Sendable, Equatable {
-    /// `url:<URL>` for plain downloads, `<ecosystem>:<name>@<version>` for packages.
+    /// `url:<URL>` for plain downloads, `<ecosystem>:<name>@<version>` for packages,
+    /// `oci:REGISTRY/REPO:TAG` for images.
     public var key: String
     /// Where the bytes came from (credentials removed).
     public var url: String
@@ -98,7 +99,13 @@ public struct LockEntry: Codable, Sendable, Equatable {
     }
 
     /// The lock key for a request: its package coordinates when known, else its URL.
+    /// An image: `oci:REGISTRY/REPO:TAG` (or `oci:REGISTRY/REPO@sha256:…` for
+    /// a digest reference), one entry per tag used, its url the pinned
+    /// `oci:REGISTRY/REPO@sha256:…` and its sha256 the manifest digest.
     public static func key(for request: ArtifactRequest) -> String {
+        if request.ecosystem == .oci, let name = request.package, let version = request.version {
+            return "oci:\(name)" + (version.hasPrefix("sha256:") ? "@" : ":") + version
+        }
         if let package = request.package, let version = request.version {
             return "\(request.ecosystem.rawValue):\(package)@\(version)"
         }

@@ -8,6 +8,9 @@ public enum Ecosystem: String, Sendable, Codable, CaseIterable {
     case pypi
     /// An npm tarball from a registry.
     case npm
+    /// A container image (docker, podman, `bouncer verify-image`): `package`
+    /// is `REGISTRY/REPO`, `version` the tag (or the digest asked for).
+    case oci
 }
 
 /// The package index an artifact was found on, as the tool's own

@@ -128,6 +128,13 @@ public struct PolicyMatch: Sendable {
     /// address) or a glob over the index URL: an artifact the adapter found
     /// on no index, or on another one, does not match.
     public var index: IndexMatch? = nil
+    /// `"image": "ghcr.io/org/*"`: a glob over a container image's
+    /// `REGISTRY/REPO` (no tag, no digest). Images are matched only by rules
+    /// that name `image` or `"ecosystem": "oci"`, and such rules match only images.
+    public var image: Glob? = nil
+
+    /// Whether this match is for container images.
+    public var isImage: Bool { image != nil || ecosystem == .oci }
 
     public enum IndexMatch: Sendable {
         case primary
@@ -135,6 +142,10 @@ public struct PolicyMatch: Sendable {
     }
 
     public func matches(_ request: ArtifactRequest) -> Bool {
+        guard isImage == (request.ecosystem == .oci) else { return false }
+        if let image {
+            guard let name = request.package, image.matches(name) else { return false }
+        }
         if let ecosystem, ecosystem != request.ecosystem { return false }
         if let url, !url.matches(URLParts.withoutCredentials(request.url)) { return false }
         if let host {

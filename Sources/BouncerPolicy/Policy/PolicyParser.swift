@@ -181,7 +181,7 @@ public enum PolicyParser {
     // MARK: - Rules
 
     static func parseMatch(_ reader: JSONReader) throws(PolicyError) -> PolicyMatch {
-        try reader.onlyKeys(["url", "host", "ecosystem", "package", "index"])
+        try reader.onlyKeys(["url", "host", "ecosystem", "package", "index", "image"])
         var match = PolicyMatch(url: try reader.nonEmptyString("url").map(Glob.init),
                                 host: try reader.nonEmptyString("host").map { Glob($0.lowercased()) },
                                 ecosystem: try reader.choice("ecosystem", Ecosystem.allCases.map(\.rawValue)).flatMap(Ecosystem.init(rawValue:)),
@@ -189,8 +189,15 @@ public enum PolicyParser {
         if let index = try reader.nonEmptyString("index") {
             match.index = index == "primary" ? .primary : .url(Glob(index))
         }
-        guard match.url != nil || match.host != nil || match.ecosystem != nil || match.package != nil || match.index != nil else {
-            throw reader.error(nil, "a match needs at least one of url, host, ecosystem, package, index")
+        match.image = try reader.nonEmptyString("image").map(Glob.init)
+        guard match.url != nil || match.host != nil || match.ecosystem != nil || match.package != nil || match.index != nil || match.image != nil else {
+            throw reader.error(nil, "a match needs at least one of url, host, ecosystem, package, index, image")
+        }
+        if match.image != nil, let ecosystem = match.ecosystem, ecosystem != .oci {
+            throw reader.error("ecosystem", "'image' matches container images (ecosystem 'oci'), not '\(ecosystem.rawValue)'")
+        }
+        if match.isImage, let other = ["url", "host", "package", "index"].first(where: reader.has) {
+            throw reader.error(other, "an image match (image, or ecosystem 'oci') globs over REGISTRY/REPO with 'image'; '\(other)' does not apply to images")
         }
         return match
     }
@@ -199,12 +206,13 @@ public enum PolicyParser {
         try reader.onlyKeys(["name", "match", "require", "redirectHosts", "maxSize"] + threatKeys)
         let match = try parseMatch(reader.requiredChild("match"))
         guard let items = try reader.array("require") else { throw reader.error("require", "missing required field 'require'") }
+        let kinds = match.isImage ? Requirement.imageKinds : Requirement.kinds
         guard !items.isEmpty else {
-            throw reader.error("require", "a rule must require at least one kind of evidence (\(Requirement.kinds.joined(separator: ", ")))")
+            throw reader.error("require", "a rule must require at least one kind of evidence (\(kinds.joined(separator: ", ")))")
         }
         var requirements: [Requirement] = []
         for item in items {
-            requirements.append(try parseRequirement(JSONReader(item.value, file: reader.file, path: item.path), keys: keys))
+            requirements.append(try parseRequirement(JSONReader(item.value, file: reader.file, path: item.path), keys: keys, image: match.isImage))
         }
         var rule = PolicyRule(name: try reader.nonEmptyString("name"), match: match, require: requirements,
                               redirectHosts: try reader.stringArray("redirectHosts")?.map { Glob($0.lowercased()) },
@@ -213,12 +221,18 @@ public enum PolicyParser {
         return rule
     }
 
-    static func parseRequirement(_ entry: JSONReader, keys: [String: PolicyKey]) throws(PolicyError) -> Requirement {
+    /// `image`: the rule matches container images, whose evidence comes from
+    /// the registry (no bundle or attestation URL) and may only be `sigstore`
+    /// or `provenance`.
+    static func parseRequirement(_ entry: JSONReader, keys: [String: PolicyKey], image: Bool = false) throws(PolicyError) -> Requirement {
         guard entry.fields.count == 1, let kind = entry.fields.keys.first else {
             throw entry.error(nil, "each requirement is an object with exactly one evidence kind (\(Requirement.kinds.joined(separator: ", "))), found \(entry.fields.count) keys")
         }
         guard Requirement.kinds.contains(kind) else {
             throw entry.error(kind, "unknown evidence kind '\(kind)' (known: \(Requirement.kinds.joined(separator: ", ")))")
+        }
+        if image && !Requirement.imageKinds.contains(kind) {
+            throw entry.error(kind, "'\(kind)' does not apply to container images; an image rule may require \(Requirement.imageKinds.joined(separator: " or "))")
         }
         let reader = try entry.requiredChild(kind)
         func keyReference(_ field: String, _ allowed: [PolicyKey.Kind], in reader: JSONReader) throws(PolicyError) -> String {
@@ -261,14 +275,26 @@ public enum PolicyParser {
             try reader.onlyKeys(["url", "key"])
             return .signature(SignatureRequirement(url: try template(reader, "url"), key: try keyReference("key", signing, in: reader)))
         case "sigstore":
-            try reader.onlyKeys(["bundle", "identity", "identityRegexp", "issuer", "issuerRegexp", "key"])
-            return .sigstore(SigstoreRequirement(bundle: try template(reader, "bundle"),
-                                                 signer: try signer(reader, keyReference: { r throws(PolicyError) in try keyReference("key", [.publicKey], in: r) })))
+            try reader.onlyKeys(["bundle", "identity", "identityRegexp", "issuer", "issuerRegexp", "key", "requireLog"])
+            let bundle = try imageOrTemplate(reader, "bundle", image: image)
+            let signer = try signer(reader, keyReference: { r throws(PolicyError) in try keyReference("key", [.publicKey], in: r) })
+            var requirement = SigstoreRequirement(bundle: bundle, signer: signer)
+            if let requireLog = try reader.bool("requireLog") {
+                guard image else {
+                    throw reader.error("requireLog", "'requireLog' applies to image rules only (match.image or ecosystem 'oci')")
+                }
+                // Invariant: a keyless certificate lives minutes; only a log entry or timestamp says when it was used.
+                guard requireLog || signer.key != nil else {
+                    throw reader.error("requireLog", "\"requireLog\": false is allowed only with a 'key' (the policy form of cosign's --insecure-ignore-tlog); a keyless signature needs a transparency-log entry or trusted timestamp to prove its short-lived certificate was valid when it signed")
+                }
+                requirement.requireLog = requireLog
+            }
+            return .sigstore(requirement)
         case "provenance":
             try reader.onlyKeys(["attestation", "identity", "identityRegexp", "issuer", "issuerRegexp", "key",
                                  "predicateType", "sourceRepo", "sourceRef", "builderId", "signerWorkflow"])
             return .provenance(ProvenanceRequirement(
-                attestation: try template(reader, "attestation"),
+                attestation: try imageOrTemplate(reader, "attestation", image: image),
                 signer: try signer(reader, keyReference: { r throws(PolicyError) in try keyReference("key", [.publicKey], in: r) }),
                 predicateType: try reader.nonEmptyString("predicateType"), sourceRepo: try reader.nonEmptyString("sourceRepo"),
                 sourceRef: try reader.nonEmptyString("sourceRef"), builderId: try reader.nonEmptyString("builderId"),
@@ -326,6 +352,16 @@ public enum PolicyParser {
         case (nil, nil): return nil
         case (.some, .some): throw reader.error(regexp, "give '\(exact)' or '\(regexp)', not both")
         }
+    }
+
+    /// A file rule's evidence URL (required), or nothing in an image rule,
+    /// whose evidence the registry holds (refused if given, so nobody thinks it is read).
+    static func imageOrTemplate(_ reader: JSONReader, _ key: String, image: Bool) throws(PolicyError) -> URLTemplate? {
+        guard image else { return try template(reader, key) }
+        if reader.has(key) {
+            throw reader.error(key, "an image's signatures and attestations come from its registry (cosign's .sig tag and OCI referrers); leave '\(key)' out of an image rule")
+        }
+        return nil
     }
 
     static func template(_ reader: JSONReader, _ key: String, requireURL: Bool = true) throws(PolicyError) -> URLTemplate {

@@ -22,6 +22,8 @@ public enum Requirement: Sendable {
 
     public static let kinds = ["digest", "integrity", "checksums", "signature", "sigstore", "provenance",
                                "registrySignature", "attestation"]
+    /// What an image rule (match.image or ecosystem oci) may require.
+    public static let imageKinds = ["sigstore", "provenance"]
 
     /// A checksum list that must be signed: the kind whose freshness is tracked.
     public var isSignedList: Bool {
@@ -53,8 +55,12 @@ public enum Requirement: Sendable {
             "listed in \(c.url)" + (c.signature.map { ", the list signed (\($0.url)) by key '\($0.key)'" }
                 ?? c.clearsignedKey.map { ", the list clearsigned by key '\($0)'" } ?? " (list unsigned)")
         case .signature(let s): "detached signature \(s.url) by key '\(s.key)'"
-        case .sigstore(let s): "Sigstore bundle \(s.bundle) " + s.signerSummary
-        case .provenance(let p): "provenance attestation \(p.attestation) " + p.signerSummary
+        case .sigstore(let s):
+            (s.bundle.map { "Sigstore bundle \($0) " } ?? "an image signature (cosign .sig or Sigstore bundle referrer) ")
+                + s.signerSummary + (s.requireLog ? "" : ", no transparency log required")
+        case .provenance(let p):
+            (p.attestation.map { "provenance attestation \($0) " } ?? "an image provenance attestation (Sigstore bundle referrer) ")
+                + p.signerSummary
         case .registrySignature(let key): "npm registry signature" + (key.map { " by key '\($0)'" } ?? "")
         case .attestation(let a): "PyPI attestation (PEP 740) from publisher \(a.publisherSummary)"
         }
@@ -103,14 +109,21 @@ public struct SignerRequirement: Sendable {
 }
 
 public struct SigstoreRequirement: Sendable {
-    public var bundle: URLTemplate
+    /// The bundle's URL for a file; nil in an image rule (an image's
+    /// signatures come from its registry: cosign's `.sig` tag and referrers).
+    public var bundle: URLTemplate?
     public var signer: SignerRequirement
+    /// `"requireLog": false` (image rules, key-based only): a signature with
+    /// no transparency-log entry counts (cosign's `--insecure-ignore-tlog`).
+    public var requireLog = true
     var signerSummary: String { signer.summary }
 }
 
 /// SLSA / in-toto provenance: the attestation bundle and what it must say.
 public struct ProvenanceRequirement: Sendable {
-    public var attestation: URLTemplate
+    /// The attestation's URL for a file; nil in an image rule (a Sigstore
+    /// bundle referrer of the image carries it).
+    public var attestation: URLTemplate?
     public var signer: SignerRequirement
     public var predicateType: String?
     public var sourceRepo: String?

@@ -2,6 +2,7 @@ import Foundation
 import BouncerBase
 import BouncerIO
 import BouncerSigstore
+import BouncerPolicy
 
 /// The docker and podman shims: `pull`, `run` and `create` name an image;
 /// Bouncer resolves it to a digest, verifies its signatures for that digest,
@@ -9,14 +10,17 @@ import BouncerSigstore
 /// so it pulls exactly the verified manifest (layers are content-addressed by
 /// it). Every other subcommand passes through untouched.
 ///
-/// The policy file cannot name images yet (no `match.image` in the parser), so
-/// the signer comes from the environment; the policy's mode still decides
-/// between refusing (enforce) and warning (audit):
+/// The policy decides (`ImageGuard`): the first rule whose `match.image`
+/// (or `"ecosystem": "oci"`) covers `REGISTRY/REPO` names the signer; an
+/// image no rule covers is treated as `unmatched` says (refused under
+/// `deny`); the lock pins the digest each tag resolved to and refuses a tag
+/// that moved, in every mode. The environment may override the signer
+/// explicitly (a first rule for every image):
 /// - `BOUNCER_IMAGE_KEY=PEM`, or `BOUNCER_IMAGE_IDENTITY` (+ `_IDENTITY_REGEXP`)
 ///   with `BOUNCER_IMAGE_ISSUER` (+ `_ISSUER_REGEXP`);
-/// - `BOUNCER_IMAGE_TRUSTED_ROOT=FILE`, `BOUNCER_IMAGE_IGNORE_TLOG=1` (key only);
-/// - plain http to the registry only where the real tool was told so too
-///   (`--tls-verify=false`) or `BOUNCER_IMAGE_ALLOW_HTTP=1`.
+/// - `BOUNCER_IMAGE_TRUSTED_ROOT=FILE`, `BOUNCER_IMAGE_IGNORE_TLOG=1` (key only).
+/// Plain http to the registry only where the real tool was told so too
+/// (`--tls-verify=false`) or `BOUNCER_IMAGE_ALLOW_HTTP=1`.
 public enum ContainerShim {
     /// Global options of docker / podman that take a value as the next argument.
     static let globalValueOptions: Set<String> = [
@@ -97,37 +101,42 @@ public enum ContainerShim {
         }
         let variables = context.environment.variables
         do {
+            guard let loaded = context.policy.loaded else {
+                throw BouncerError(.configuration, code: "policy-unavailable", "no policy was loaded for the \(tool) shim")
+            }
+            let policy = try withOverride(loaded, variables)
             let reference = try ImageReference(parsing: arguments[call.imageIndex])
-            let trust = try trust(variables)
             let platform = try call.platform.map(OCIPlatform.init(parsing:))
             var options = FetchOptions()
             options.progress = false
             let allowHTTP = call.plainHTTP || variables["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
-            let outcome = try ImageVerification.verify(reference, trust: trust, allowHTTP: allowHTTP, platform: platform,
-                                                       fetcher: Fetcher(store: Store.standard(), options: options))
-            guard outcome.passed else {
-                let reasons = outcome.refused.isEmpty ? ["no signatures found for \(outcome.pinned)"] : outcome.refused.map(\.message)
-                for reason in reasons { ShimOutput.error("bouncer: \(tool): \(reason)") }
-                if context.policy.enforce {
-                    let message = "refused: \(reference) (\(outcome.digest)) has no signature from the required signer"
-                    ShimOutput.error("bouncer: \(tool): \(message)")
-                    context.annotateRefusal(message)
-                    ShimOutput.error("bouncer: \(tool): nothing was pulled")
-                    return ErrorFamily.evidence.exitCode
-                }
-                ShimOutput.error("bouncer: AUDIT: \(tool): \(reference) is not verified; running the real \(tool) on \(outcome.pinned) (enforce mode would refuse)")
-                var rewritten = arguments
-                rewritten[call.imageIndex] = outcome.pinned
-                return context.passThrough(rewritten)
+            let store = Store.standard()
+            let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: platform,
+                                             fetcher: Fetcher(store: store, options: options))
+            let result = ImageGuard(policy: policy, options: context.policy.guardOptions, store: store).evaluate(reference, registry: source)
+            let outcome = result.outcome
+            switch outcome.verdict {
+            case .refused:
+                for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
+                context.annotateRefusal(outcome.error.message)
+                ShimOutput.error("bouncer: \(tool): nothing was pulled")
+                return (outcome.family ?? .evidence).exitCode
+            case .warned:
+                for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
+                let warnings = (outcome.problems.map(\.message) + outcome.notes).joined(separator: "; ")
+                ShimOutput.annotate("warning", "\(tool): \(outcome.shownURL): allowed with warnings: \(warnings)", variables: variables)
+            case .allowed:
+                for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
             }
-            for fact in outcome.verified {
-                ShimOutput.error("bouncer: \(tool): \(outcome.pinned) signed by \(fact.identity ?? "the given key") (\(fact.scheme))")
+            guard let pinned = result.pinned else {
+                throw BouncerError(.evidence, code: "oci-unresolved", "\(reference) was not resolved to a digest")
             }
             var rewritten = arguments
-            rewritten[call.imageIndex] = outcome.pinned
+            rewritten[call.imageIndex] = pinned
             return context.passThrough(rewritten)
         } catch let failure as BouncerFailure {
             ShimOutput.error("bouncer: \(tool): \(failure)")
+            if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
             context.annotateRefusal("\(failure)")
             return failure.family.exitCode
         } catch {
@@ -136,28 +145,47 @@ public enum ContainerShim {
         }
     }
 
-    /// The signer from the environment (see the type's comment).
-    static func trust(_ variables: [String: String]) throws -> ImageSignatureTrust {
-        let root: SigstoreTrustedRoot
-        if let file = variables["BOUNCER_IMAGE_TRUSTED_ROOT"], !file.isEmpty {
-            guard let bytes = FileManager.default.contents(atPath: file) else { throw BouncerError.usage("BOUNCER_IMAGE_TRUSTED_ROOT: cannot read \(file)") }
-            root = try SigstoreTrustedRoot.parse(Array(bytes), source: file)
-        } else {
-            root = try SigstoreTrustedRoot.production()
-        }
-        let ignoreTlog = variables["BOUNCER_IMAGE_IGNORE_TLOG"] == "1"
-        if let keyFile = variables["BOUNCER_IMAGE_KEY"], !keyFile.isEmpty {
-            guard let bytes = FileManager.default.contents(atPath: keyFile) else { throw BouncerError.usage("BOUNCER_IMAGE_KEY: cannot read \(keyFile)") }
-            do {
-                return ImageSignatureTrust(signer: .key(try PublicKey(pem: String(decoding: bytes, as: UTF8.self))), trustedRoot: root, ignoreTlog: ignoreTlog)
-            } catch { throw BouncerError.usage("BOUNCER_IMAGE_KEY \(keyFile): \(error)") }
-        }
+    /// The policy, with the environment's signer in a first rule for every
+    /// image when `BOUNCER_IMAGE_KEY` or `BOUNCER_IMAGE_IDENTITY[_REGEXP]` is
+    /// set (an explicit override; the policy's `match.image` rules are the
+    /// normal route). The lock, the mode and the threat policies still apply.
+    static func withOverride(_ policy: Policy, _ environment: [String: String]) throws -> Policy {
+        // An empty variable is an unset one.
+        let variables = environment.filter { !$0.value.isEmpty }
+        let keyFile = variables["BOUNCER_IMAGE_KEY"]
         let identity = variables["BOUNCER_IMAGE_IDENTITY"].map { IdentityPolicy.Matcher.exact($0) } ?? variables["BOUNCER_IMAGE_IDENTITY_REGEXP"].map { .regex($0) }
         let issuer = variables["BOUNCER_IMAGE_ISSUER"].map { IdentityPolicy.Matcher.exact($0) } ?? variables["BOUNCER_IMAGE_ISSUER_REGEXP"].map { .regex($0) }
-        guard let identity, let issuer, !ignoreTlog else {
-            throw BouncerError.usage("no image signer: set BOUNCER_IMAGE_KEY=PEM, or BOUNCER_IMAGE_IDENTITY[_REGEXP] with BOUNCER_IMAGE_ISSUER[_REGEXP] (BOUNCER_IMAGE_IGNORE_TLOG is for keys only)",
-                                     hint: "a signature from anyone proves nothing; name who must have signed")
+        guard keyFile != nil || identity != nil || issuer != nil else { return policy }
+        var root: (root: SigstoreTrustedRoot, path: String)? = nil
+        if let file = variables["BOUNCER_IMAGE_TRUSTED_ROOT"] {
+            guard let bytes = FileManager.default.contents(atPath: file) else { throw BouncerError.usage("BOUNCER_IMAGE_TRUSTED_ROOT: cannot read \(file)") }
+            root = (try SigstoreTrustedRoot.parse(Array(bytes), source: file), file)
         }
-        return ImageSignatureTrust(signer: .keyless(identity: identity, issuer: issuer), trustedRoot: root)
+        var key: (path: String, bytes: [UInt8])? = nil
+        if let keyFile {
+            guard let bytes = FileManager.default.contents(atPath: keyFile) else { throw BouncerError.usage("BOUNCER_IMAGE_KEY: cannot read \(keyFile)") }
+            do { _ = try PublicKey(pem: String(decoding: bytes, as: UTF8.self)) } catch { throw BouncerError.usage("BOUNCER_IMAGE_KEY \(keyFile): \(error)") }
+            key = (keyFile, Array(bytes))
+        }
+        return try policy.overridingImageSigner(key: key, identity: identity, issuer: issuer,
+                                                requireLog: variables["BOUNCER_IMAGE_IGNORE_TLOG"] != "1", trustedRoot: root)
+    }
+
+    /// A locked image (`bouncer check`, `bouncer lock`): its tag resolved
+    /// again and verified under the policy; a tag that moved is refused.
+    /// Plain http to a registry only with `BOUNCER_IMAGE_ALLOW_HTTP=1` (`allowHTTP`).
+    public static func recheck(_ request: ArtifactRequest, policy: Policy, options: GuardOptions, allowHTTP: Bool) -> GuardOutcome {
+        let version = request.version ?? "latest"
+        let text = (request.package ?? "") + (version.hasPrefix("sha256:") ? "@" : ":") + version
+        let store = Store.standard()
+        var fetchOptions = FetchOptions()
+        fetchOptions.progress = false
+        do {
+            let reference = try ImageReference(parsing: text)
+            let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: nil, fetcher: Fetcher(store: store, options: fetchOptions))
+            return ImageGuard(policy: policy, options: options, store: store).evaluate(reference, registry: source).outcome
+        } catch {
+            return ImageGuard.refused(request, error)
+        }
     }
 }

@@ -2,12 +2,14 @@ import Foundation
 import BouncerBase
 import BouncerIO
 import BouncerSigstore
+import BouncerPolicy
 
 /// Resolves an image reference to a digest once, collects every signature
 /// attached to that digest (cosign's `.sig` tag and Sigstore-bundle
 /// referrers) and verifies each. Passes when at least one verifies for the
-/// required signer; every one examined is reported. Shared by
-/// `bouncer verify-image` and the docker / podman shims.
+/// required signer; every one examined is reported. Used by
+/// `bouncer verify-image`; the docker / podman shims go through the policy
+/// (`ImageGuard`) with a `RegistryImageSource`.
 public enum ImageVerification {
     public struct Outcome: Sendable {
         public var reference: ImageReference
@@ -25,33 +27,70 @@ public enum ImageVerification {
 
     public static func verify(_ reference: ImageReference, trust: ImageSignatureTrust, allowHTTP: Bool,
                               platform: OCIPlatform?, fetcher: Fetcher) throws -> Outcome {
-        let client = RegistryClient(for: reference, allowHTTP: allowHTTP, fetcher: fetcher)
-        let repository = reference.repository
-        var digest: Digest
-        var platformDigest: Digest? = nil
-        var chosen: OCIPlatform? = nil
-        if let pinned = reference.digest {
+        let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: platform, fetcher: fetcher)
+        let digest: Digest
+        if let pinned = reference.digest, platform == nil {
             // cosign verifies a digest reference from its signatures alone; the manifest
             // is fetched only to pick a platform when one is asked for.
             digest = pinned
-            if let platform {
-                let (_, manifest) = try client.manifest(repository, reference: pinned.description, expected: pinned)
-                (platformDigest, chosen) = try select(manifest, platform: platform, digest: pinned)
-            }
         } else {
-            let tag = reference.tag ?? "latest"
-            let (document, manifest) = try client.manifest(repository, reference: tag, expected: nil)
-            digest = document.digest
-            (platformDigest, chosen) = try select(manifest, platform: platform ?? .linuxAMD64, digest: digest)
+            digest = try source.resolve().digest
         }
+        let report = try source.signatures(for: digest, trust: trust)
+        return Outcome(reference: reference, digest: digest, platformDigest: source.platformDigest, platform: source.platform,
+                       verified: report.verified, refused: report.refused)
+    }
 
-        var outcome = Outcome(reference: reference, digest: digest, platformDigest: platformDigest, platform: chosen,
-                              verified: [], refused: [])
+    /// The platform's manifest from an index (nil for a single manifest).
+    static func select(_ manifest: OCIManifest, platform: OCIPlatform?, digest: Digest) throws(OCIError) -> (Digest?, OCIPlatform?) {
+        guard manifest.kind == .index, let platform else { return (nil, nil) }
+        guard let entry = manifest.select(platform) else {
+            let offered = manifest.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
+            throw .noPlatform("the index \(digest) has no manifest for \(platform) (it offers: \(offered.isEmpty ? "none" : offered))")
+        }
+        return (entry.digest, platform)
+    }
+}
+
+/// One image reference on a registry, through Bouncer's own OCI client:
+/// the tag resolved once, then everything read for that digest.
+public final class RegistryImageSource: ImageRegistry {
+    public let reference: ImageReference
+    let client: RegistryClient
+    let requestedPlatform: OCIPlatform?
+    /// For an index: the manifest for the platform (asked for, else linux/amd64), once resolved.
+    public private(set) var platformDigest: Digest?
+    public private(set) var platform: OCIPlatform?
+
+    public init(_ reference: ImageReference, allowHTTP: Bool, platform: OCIPlatform?, fetcher: Fetcher) {
+        self.reference = reference
+        self.requestedPlatform = platform
+        self.client = RegistryClient(for: reference, allowHTTP: allowHTTP, fetcher: fetcher)
+    }
+
+    /// Requests sent so far (tests, the benchmark).
+    public var requestCount: Int { client.requestCount }
+
+    public func resolve() throws -> (digest: Digest, manifest: [UInt8]) {
+        let (document, manifest): (RegistryClient.Document, OCIManifest)
+        if let pinned = reference.digest {
+            (document, manifest) = try client.manifest(reference.repository, reference: pinned.description, expected: pinned)
+            (platformDigest, platform) = try ImageVerification.select(manifest, platform: requestedPlatform, digest: pinned)
+        } else {
+            (document, manifest) = try client.manifest(reference.repository, reference: reference.tag ?? "latest", expected: nil)
+            (platformDigest, platform) = try ImageVerification.select(manifest, platform: requestedPlatform ?? .linuxAMD64, digest: document.digest)
+        }
+        return (document.digest, document.bytes)
+    }
+
+    public func signatures(for digest: Digest, trust: ImageSignatureTrust) throws -> ImageSignatureReport {
+        let repository = reference.repository
+        var report = ImageSignatureReport(verified: [], refused: [])
         func record(_ source: String, _ body: () throws -> ImageSignatureFact) throws {
             do {
-                outcome.verified.append(try body())
+                report.verified.append(try body())
             } catch let failure as BouncerFailure where failure.family == .evidence {
-                outcome.refused.append((source, failure.code, failure.description))
+                report.refused.append((source, failure.code, failure.description))
             }
         }
 
@@ -77,44 +116,49 @@ public enum ImageVerification {
             switch error as Error {
             case OCIError.notFound: break  // No legacy signatures; referrers may still hold some.
             case let failure as OCIError where failure.family == .evidence:
-                outcome.refused.append((sigTag, failure.code, failure.description))
+                report.refused.append((sigTag, failure.code, failure.description))
             default: throw error
             }
         }
 
         // Sigstore bundles attached as referrers (API or tag fallback).
-        for descriptor in try client.referrers(repository, digest: digest) {
-            let source = "referrer \(descriptor.digest)"
-            // Look at the referrer manifest itself: cosign 3 lists bundles with artifactType
-            // application/vnd.oci.empty.v1+json in the fallback index.
-            guard OCIMediaType.manifests.contains(descriptor.mediaType) else { continue }
-            var bundleLayer: OCIDescriptor? = nil
-            var referrer: OCIManifest? = nil
-            do {
-                let (_, manifest) = try client.manifest(repository, reference: descriptor.digest.description, expected: descriptor.digest)
-                referrer = manifest
-                bundleLayer = ImageBundleVerifier.bundleLayer(of: manifest)
-            } catch {
-                guard error.family == .evidence else { throw error }
-                outcome.refused.append((source, error.code, error.description))
-                continue
-            }
-            guard let bundleLayer, let referrer else { continue }
-            try record(source) {
-                let bytes = try client.blob(repository, digest: bundleLayer.digest, maxSize: UInt64(SigstoreBundle.maxBytes))
-                return try ImageBundleVerifier.verify(referrer: referrer, bundle: bytes, imageDigest: digest, trust: trust, source: source)
+        for bundle in try referrers(of: digest, refused: &report.refused) {
+            try record(bundle.source) {
+                let bytes = try client.blob(repository, digest: bundle.layer.digest, maxSize: UInt64(SigstoreBundle.maxBytes))
+                return try ImageBundleVerifier.verify(referrer: bundle.manifest, bundle: bytes, imageDigest: digest, trust: trust, source: bundle.source)
             }
         }
-        return outcome
+        return report
     }
 
-    /// The platform's manifest from an index (nil for a single manifest).
-    static func select(_ manifest: OCIManifest, platform: OCIPlatform?, digest: Digest) throws(OCIError) -> (Digest?, OCIPlatform?) {
-        guard manifest.kind == .index, let platform else { return (nil, nil) }
-        guard let entry = manifest.select(platform) else {
-            let offered = manifest.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
-            throw .noPlatform("the index \(digest) has no manifest for \(platform) (it offers: \(offered.isEmpty ? "none" : offered))")
+    public func referrerBundles(for digest: Digest) throws -> [(source: String, bundle: [UInt8])] {
+        var ignored: [(source: String, code: String, message: String)] = []
+        var bundles: [(source: String, bundle: [UInt8])] = []
+        for bundle in try referrers(of: digest, refused: &ignored) {
+            // The referrer must name this image; the statement's subject is checked by the attestation verifier.
+            guard bundle.manifest.subject?.digest.matches(digest) == true else { continue }
+            bundles.append((bundle.source, try client.blob(reference.repository, digest: bundle.layer.digest, maxSize: UInt64(SigstoreBundle.maxBytes))))
         }
-        return (entry.digest, platform)
+        return bundles
+    }
+
+    /// The Sigstore-bundle referrers of `digest`: each referrer manifest read
+    /// by digest and identified by itself (cosign 3 lists bundles with
+    /// artifactType application/vnd.oci.empty.v1+json in the fallback index).
+    private func referrers(of digest: Digest, refused: inout [(source: String, code: String, message: String)]) throws
+        -> [(source: String, manifest: OCIManifest, layer: OCIDescriptor)] {
+        var found: [(source: String, manifest: OCIManifest, layer: OCIDescriptor)] = []
+        for descriptor in try client.referrers(reference.repository, digest: digest) {
+            let source = "referrer \(descriptor.digest)"
+            guard OCIMediaType.manifests.contains(descriptor.mediaType) else { continue }
+            do {
+                let (_, manifest) = try client.manifest(reference.repository, reference: descriptor.digest.description, expected: descriptor.digest)
+                if let layer = ImageBundleVerifier.bundleLayer(of: manifest) { found.append((source, manifest, layer)) }
+            } catch {
+                guard error.family == .evidence else { throw error }
+                refused.append((source, error.code, error.description))
+            }
+        }
+        return found
     }
 }

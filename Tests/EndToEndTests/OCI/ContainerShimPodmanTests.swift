@@ -53,9 +53,9 @@ struct ContainerShimPodmanTests {
             return result
         }
 
-        /// A one-layer image (a gzip tar holding one file) tagged v1; returns the manifest's digest.
-        func pushImage(_ repository: String, content: String) throws -> String {
-            let work = dir.appendingPathComponent(repository.replacingOccurrences(of: "/", with: "_"))
+        /// A one-layer image (a gzip tar holding one file) tagged `tag`; returns the manifest's digest.
+        func pushImage(_ repository: String, content: String, tag: String = "v1") throws -> String {
+            let work = dir.appendingPathComponent(repository.replacingOccurrences(of: "/", with: "_") + "-" + UUID().uuidString.prefix(8))
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try content.write(to: work.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
             let tar = work.appendingPathComponent("layer.tar").path
@@ -71,7 +71,7 @@ struct ContainerShimPodmanTests {
                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":\(config.count),"digest":"\(configDigest)"},\
                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":\(layer.count),"digest":"\(layerDigest)"}]}
                 """.utf8)
-            return try registry.pushManifest(repository, reference: "v1", manifest, mediaType: "application/vnd.oci.image.manifest.v1+json")
+            return try registry.pushManifest(repository, reference: tag, manifest, mediaType: "application/vnd.oci.image.manifest.v1+json")
         }
 
         /// cosign's key-based layout: payload naming `names`, ECDSA-SHA256 by openssl, under `digest`'s .sig tag.
@@ -87,7 +87,7 @@ struct ContainerShimPodmanTests {
             ])
         }
 
-        func image(_ repository: String) -> String { "\(registry.host)/\(repository):v1" }
+        func image(_ repository: String, tag: String = "v1") -> String { "\(registry.host)/\(repository):\(tag)" }
     }
 
     @Test func verifyImageResolvesTheTagAndRefusesWhatIsNotSignedForThatDigest() throws {

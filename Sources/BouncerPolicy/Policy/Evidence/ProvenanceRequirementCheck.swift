@@ -21,8 +21,13 @@ enum ProvenanceRequirementCheck {
         case .success(let value): root = value
         case .failure(let problem): return .failure(problem)
         }
+        guard let attestation = spec.attestation else {
+            // Only image rules leave it out, and images are verified by ImageGuard.
+            return .failure(EvidenceProblem(code: .provenanceUnavailable, family: .configuration,
+                                            message: "this provenance requirement names no attestation URL (an image rule's), so it cannot verify a file"))
+        }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.attestation, what: "attestation", unavailable: .provenanceUnavailable) {
+        switch context.fetch(attestation, what: "attestation", unavailable: .provenanceUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }

@@ -20,8 +20,13 @@ enum SigstoreRequirementCheck {
         case .success(let value): root = value
         case .failure(let problem): return .failure(problem)
         }
+        guard let bundleURL = spec.bundle else {
+            // Only image rules leave it out, and images are verified by ImageGuard.
+            return .failure(EvidenceProblem(code: .sigstoreUnavailable, family: .configuration,
+                                            message: "this sigstore requirement names no bundle URL (an image rule's), so it cannot verify a file"))
+        }
         let fetched: (bytes: [UInt8], shown: String)
-        switch context.fetch(spec.bundle, what: "Sigstore bundle", unavailable: .sigstoreUnavailable) {
+        switch context.fetch(bundleURL, what: "Sigstore bundle", unavailable: .sigstoreUnavailable) {
         case .success(let value): fetched = value
         case .failure(let problem): return .failure(problem)
         }

@@ -80,7 +80,7 @@ import Testing
         #expect(checksums.url.expand(for: app.url) == "https://downloads.example.com/app/SHA256SUMS")
         #expect(checksums.signature?.key == "release")
         guard case .sigstore(let sigstore) = policy.rules[0].require[1] else { Issue.record("not sigstore"); return }
-        #expect(sigstore.bundle.expand(for: app.url) == "https://downloads.example.com/app/app-1.4.0.tar.gz.sigstore.json")
+        #expect(sigstore.bundle?.expand(for: app.url) == "https://downloads.example.com/app/app-1.4.0.tar.gz.sigstore.json")
         #expect(try sigstore.signer.issuer?.matches("https://token.actions.githubusercontent.com") == true)
     }
 

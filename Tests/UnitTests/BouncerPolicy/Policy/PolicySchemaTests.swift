@@ -55,7 +55,10 @@ import BouncerTestSupport
         let valid = [PolicyParserTests.designExample, repository,
                      #"{"version": 1, "mode": "audit", "unmatched": "pin", "rules": [{"match": {"url": "https://h/**"}, "maxSize": "100M", "redirectHosts": ["cdn.h"], "require": [{"signature": {"url": "{url}.minisig", "key": "k"}}]}], "exceptions": [{"match": {"host": "h"}, "until": "2027-01-01", "reason": "r"}]}"#,
                      #"{"version": 1, "sigstore": {"staging": true}, "rules": [{"match": {"host": "h"}, "require": [{"sigstore": {"bundle": "{url}.sigstore.json", "identityRegexp": "https://github\\.com/o/r/.*", "issuer": "https://token.actions.githubusercontent.com"}}]}]}"#,
-                     #"{"version": 1, "sigstore": {"staging": false}, "rules": []}"#] + Self.archiveValid
+                     #"{"version": 1, "sigstore": {"staging": false}, "rules": []}"#,
+                     #"{"version": 1, "keys": {"k": {"type": "publicKey", "pem": "P"}}, "rules": [{"match": {"image": "r.example/team/*"}, "require": [{"sigstore": {"key": "k", "requireLog": false}}]}]}"#,
+                     #"{"version": 1, "rules": [{"match": {"ecosystem": "oci"}, "require": [{"provenance": {"identity": "i", "issuer": "x", "predicateType": "https://slsa.dev/provenance/v1"}}]}]}"#,
+                    ] + Self.archiveValid
         let invalid = [
             #"{"version": 1, "rules": [], "mood": "x"}"#,
             #"{"version": "1", "rules": []}"#,
@@ -77,6 +80,10 @@ import BouncerTestSupport
             #"{"version": 1, "rules": [], "archive": {"maxRatio": 0.5}}"#,
             #"{"version": 1, "rules": [], "archive": {"refuseCaseCollisions": "yes"}}"#,
             #"{"version": 1, "rules": [], "archive": true}"#,
+            // requireLog: false only with a key; a boolean.
+            #"{"version": 1, "rules": [{"match": {"image": "r.example/*"}, "require": [{"sigstore": {"identity": "i", "issuer": "x", "requireLog": false}}]}]}"#,
+            #"{"version": 1, "keys": {"k": {"type": "publicKey", "pem": "P"}}, "rules": [{"match": {"image": "r.example/*"}, "require": [{"sigstore": {"key": "k", "requireLog": "no"}}]}]}"#,
+            #"{"version": 1, "rules": [{"match": {"image": ""}, "require": [{"sigstore": {"identity": "i", "issuer": "x"}}]}]}"#,
         ]
         guard let verdicts = try validate(valid + invalid) else { return }
         #expect(verdicts == valid.map { _ in true } + invalid.map { _ in false })
