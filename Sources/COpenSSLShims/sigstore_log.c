@@ -17,7 +17,11 @@
 static X509 *parse_cert(const unsigned char *der, size_t len) {
     const unsigned char *cursor = der;
     if (der == NULL || len == 0 || len > 1 << 20) return NULL;
-    X509 *cert = d2i_X509(NULL, &cursor, (long)len);
+    // In Bouncer's library context (bouncer_libctx): no openssl.cnf, and the
+    // signature checks of X509_verify_cert fetch from it too.
+    X509 *cert = X509_new_ex(bouncer_libctx(), NULL);
+    if (cert == NULL) return NULL;
+    if (d2i_X509(&cert, &cursor, (long)len) == NULL) { X509_free(cert); return NULL; }
     if (cert != NULL && cursor != der + len) {  // trailing bytes: not one certificate
         X509_free(cert);
         return NULL;
@@ -144,7 +148,7 @@ int bouncer_ts_verify(const unsigned char *der, size_t len,
     if (error_len > 0) error[0] = 0;
     PKCS7 *token = parse_token(der, len, &status);
     X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *chain_ctx = X509_STORE_CTX_new();
+    X509_STORE_CTX *chain_ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
     STACK_OF(X509) *authority = sk_X509_new_null();   // leaf and intermediates of the authority
     STACK_OF(X509) *untrusted = sk_X509_new_null();   // those plus the token's own certificates
     STACK_OF(X509) *signers = NULL;

@@ -11,7 +11,11 @@
 static X509 *parse_der(const unsigned char *der, size_t len) {
     const unsigned char *cursor = der;
     if (der == NULL || len == 0 || len > (1 << 20)) return NULL;
-    X509 *cert = d2i_X509(NULL, &cursor, (long)len);
+    // In Bouncer's library context (bouncer_libctx): no openssl.cnf, and the
+    // signature checks of X509_verify_cert fetch from it too.
+    X509 *cert = X509_new_ex(bouncer_libctx(), NULL);
+    if (cert == NULL) return NULL;
+    if (d2i_X509(&cert, &cursor, (long)len) == NULL) { X509_free(cert); return NULL; }
     if (cert != NULL && cursor != der + len) { X509_free(cert); return NULL; } // trailing bytes
     return cert;
 }
@@ -29,7 +33,7 @@ int bouncer_x509_verify_chain(const unsigned char *leaf, size_t leaf_len,
     X509 *anchor_cert = parse_der(anchor, anchor_len);
     X509_STORE *store = X509_STORE_new();
     STACK_OF(X509) *chain = sk_X509_new_null();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
     if (!leaf_cert || !anchor_cert || !store || !chain || !ctx) { *error_out = -1; goto done; }
     if (X509_STORE_add_cert(store, anchor_cert) != 1) { *error_out = -1; goto done; }
     for (size_t i = 0; i < n_untrusted; i++) {
@@ -85,9 +89,11 @@ static int asn1_unix(const ASN1_TIME *t, int64_t *out) {
     return 1;
 }
 
-int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
-                      int *code_signing, unsigned char **spki_out, size_t *spki_len) {
-    X509 *cert = parse_der(der, len);
+struct x509_st *bouncer_x509_parse(const unsigned char *der, size_t len) { return parse_der(der, len); }
+void bouncer_x509_free(struct x509_st *cert) { X509_free(cert); }
+
+int bouncer_x509_info_of(X509 *cert, int64_t *not_before, int64_t *not_after,
+                         int *code_signing, unsigned char **spki_out, size_t *spki_len) {
     *spki_out = NULL;
     if (!cert) return 0;
     int ok = asn1_unix(X509_get0_notBefore(cert), not_before) && asn1_unix(X509_get0_notAfter(cert), not_after);
@@ -98,6 +104,13 @@ int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before,
     unsigned char *spki = NULL;
     int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
     if (ok && n > 0) { *spki_out = spki; *spki_len = (size_t)n; } else { ok = 0; OPENSSL_free(spki); }
+    return ok;
+}
+
+int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+                      int *code_signing, unsigned char **spki_out, size_t *spki_len) {
+    X509 *cert = parse_der(der, len);
+    int ok = bouncer_x509_info_of(cert, not_before, not_after, code_signing, spki_out, spki_len);
     X509_free(cert);
     return ok;
 }
@@ -108,6 +121,12 @@ int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before,
 long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,
                             unsigned char *buf, size_t cap) {
     X509 *cert = parse_der(der, len);
+    long result = cert ? bouncer_x509_extension_of(cert, oid, buf, cap) : -1;
+    X509_free(cert);
+    return result;
+}
+
+long bouncer_x509_extension_of(X509 *cert, const char *oid, unsigned char *buf, size_t cap) {
     ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
     long result = -1;
     if (!cert || !obj) goto done;
@@ -122,7 +141,6 @@ long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oi
     result = n;
 done:
     ASN1_OBJECT_free(obj);
-    X509_free(cert);
     return result;
 }
 
@@ -131,6 +149,13 @@ done:
 /// else. Returns the value length, -1 past the end or on error, -3 buffer too small.
 long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap) {
     X509 *cert = parse_der(der, len);
+    *type = 0;
+    long result = cert ? bouncer_x509_san_of(cert, index, type, buf, cap) : -1;
+    X509_free(cert);
+    return result;
+}
+
+long bouncer_x509_san_of(X509 *cert, int index, int *type, unsigned char *buf, size_t cap) {
     long result = -1;
     GENERAL_NAMES *names = NULL;
     *type = 0;
@@ -162,6 +187,5 @@ long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type
     result = n;
 done:
     GENERAL_NAMES_free(names);
-    X509_free(cert);
     return result;
 }

@@ -74,7 +74,6 @@ public enum BundleVerifier {
         // None is needed only under a trusted root with no log (GitHub's instance), where a
         // verified timestamp from one of its TSAs takes the entry's place (checked below).
         if let refusal = SigstoreInstance.missingLogEntry(bundle, trustedRoot: trustedRoot) { throw refusal }
-        let logKeys = trustedRoot.transparencyLogKeys()
         var seen = Set<String>()
         var times: [(Date, TimeSource)] = []
         var logIndexes: [Int64] = []
@@ -86,7 +85,7 @@ public enum BundleVerifier {
             }
             let expectation = RekorEntryExpectation(signature: signature, verificationMaterialDER: materialDER,
                                                     artifactDigest: artifactDigest.forEntry, dsseEnvelopeJSON: dsseJSON)
-            if let time = try verifyEntry(entry, expectation: expectation, logKeys: logKeys) {
+            if let time = try verifyEntry(entry, expectation: expectation, logKeys: trustedRoot.transparencyLogKeys(logID: entry.logID)) {
                 times.append((time, .tlog))
             }
             logIndexes.append(entry.logIndex)

@@ -25,11 +25,16 @@ public struct SigningCertificate: Sendable {
     public let oidcIssuer: String?
 
     public init(der: [UInt8]) throws(SigstoreError) {
+        // Parsed once for every field read below.
+        guard let cert = bouncer_x509_parse(der, der.count) else {
+            throw SigstoreError(.material, "the signing certificate is not a valid DER X.509 certificate")
+        }
+        defer { bouncer_x509_free(cert) }
         var notBefore: Int64 = 0, notAfter: Int64 = 0
         var codeSigning: Int32 = 0
         var spki: UnsafeMutablePointer<UInt8>? = nil
         var spkiLength = 0
-        guard bouncer_x509_info(der, der.count, &notBefore, &notAfter, &codeSigning, &spki, &spkiLength) == 1, let spki else {
+        guard bouncer_x509_info_of(cert, &notBefore, &notAfter, &codeSigning, &spki, &spkiLength) == 1, let spki else {
             throw SigstoreError(.material, "the signing certificate is not a valid DER X.509 certificate")
         }
         let spkiDER = Array(UnsafeBufferPointer(start: spki, count: spkiLength))
@@ -46,7 +51,7 @@ public struct SigningCertificate: Sendable {
         var buffer = [UInt8](repeating: 0, count: 4096)
         for index in 0..<64 {
             var type: Int32 = 0
-            let length = bouncer_x509_san(der, der.count, Int32(index), &type, &buffer, buffer.count)
+            let length = bouncer_x509_san_of(cert, Int32(index), &type, &buffer, buffer.count)
             if length < 0 { break }
             let text = String(decoding: buffer[0..<Int(length)], as: UTF8.self)
             switch type {
@@ -59,14 +64,14 @@ public struct SigningCertificate: Sendable {
         }
         subjectAlternativeNames = names
 
-        let v2 = try Self.extensionValue(der, oid: "1.3.6.1.4.1.57264.1.8").map { raw throws(SigstoreError) in
+        let v2 = try Self.extensionValue(of: cert, oid: "1.3.6.1.4.1.57264.1.8").map { raw throws(SigstoreError) in
             // DER UTF8String: tag 0x0C, a definite length, the text.
             guard let text = DERString.utf8String(raw) else {
                 throw SigstoreError(.material, "certificate extension 1.3.6.1.4.1.57264.1.8 (issuer) is not a DER UTF8String")
             }
             return text
         }
-        let v1 = try Self.extensionValue(der, oid: "1.3.6.1.4.1.57264.1.1").map { String(decoding: $0, as: UTF8.self) }
+        let v1 = try Self.extensionValue(of: cert, oid: "1.3.6.1.4.1.57264.1.1").map { String(decoding: $0, as: UTF8.self) }
         if let v1, let v2, v1 != v2 {
             throw SigstoreError(.issuer, "the certificate's issuer extensions disagree: '\(v2)' (.1.8) and '\(v1)' (.1.1)")
         }
@@ -76,7 +81,15 @@ public struct SigningCertificate: Sendable {
     /// The raw extension value for a dotted OID, nil when absent.
     public static func extensionValue(_ der: [UInt8], oid: String) throws(SigstoreError) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 8192)
-        let length = bouncer_x509_extension(der, der.count, oid, &buffer, buffer.count)
+        return try extensionResult(bouncer_x509_extension(der, der.count, oid, &buffer, buffer.count), buffer, oid: oid)
+    }
+
+    static func extensionValue(of cert: OpaquePointer, oid: String) throws(SigstoreError) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        return try extensionResult(bouncer_x509_extension_of(cert, oid, &buffer, buffer.count), buffer, oid: oid)
+    }
+
+    private static func extensionResult(_ length: Int, _ buffer: [UInt8], oid: String) throws(SigstoreError) -> [UInt8]? {
         switch length {
         case 0: return nil
         case -2: throw SigstoreError(.material, "certificate extension \(oid) appears more than once")
