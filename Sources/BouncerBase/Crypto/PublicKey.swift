@@ -37,9 +37,14 @@ public final class PublicKey: @unchecked Sendable {
     // `EVP_PKEY` is immutable once built; OpenSSL allows concurrent use for verification.
     package let pkey: OpaquePointer
     public let kind: Kind
+    /// The SPKI the key was read from, when that is exactly what i2d_PUBKEY
+    /// would write (the shapes of bouncer_spki_known_shape): OpenSSL 3's
+    /// encoder costs as much as the decoder.
+    private let knownSPKI: [UInt8]?
 
-    private init(pkey: OpaquePointer) throws(CryptoError) {
+    private init(pkey: OpaquePointer, spki: [UInt8]? = nil) throws(CryptoError) {
         self.pkey = pkey
+        knownSPKI = spki
         switch EVP_PKEY_get_base_id(pkey) {
         case EVP_PKEY_ED25519:
             kind = .ed25519
@@ -69,7 +74,7 @@ public final class PublicKey: @unchecked Sendable {
         switch bouncer_spki_known_shape(der, der.count, &known) {
         case 1:
             guard let known else { throw .malformedKey("not a DER SubjectPublicKeyInfo") }
-            try self.init(pkey: known)
+            try self.init(pkey: known, spki: der)
         case 0:
             try self.init(pkey: try Self.decode(der))
         default:
@@ -159,6 +164,7 @@ public final class PublicKey: @unchecked Sendable {
 
     /// The DER SubjectPublicKeyInfo of this key (for fingerprints and comparison).
     public var spkiDER: [UInt8] {
+        if let knownSPKI { return knownSPKI }
         var out: UnsafeMutablePointer<UInt8>? = nil
         let length = i2d_PUBKEY(pkey, &out)
         guard length > 0, let out else { return [] }
