@@ -114,7 +114,8 @@ public enum BundleVerifier {
         }
         var issuerDER: [UInt8] = []
         for (time, _) in times {
-            issuerDER = try CertificateChainCheck.verify(leaf: certificate.der, authorities: trustedRoot.certificateAuthorities, at: time).issuerDER
+            issuerDER = try CertificateChainCheck.verify(leaf: certificate.parsed, authorities: trustedRoot.certificateAuthorities,
+                                                         at: time, cache: trustedRoot.parsedCertificates).issuerDER
         }
         guard certificate.hasCodeSigningUsage else {
             throw SigstoreError(.codeSigning, "the signing certificate lacks the code-signing extended key usage")

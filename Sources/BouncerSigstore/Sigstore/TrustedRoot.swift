@@ -57,6 +57,8 @@ public struct SigstoreTrustedRoot: Sendable {
     /// Log keys decoded on first use, only those a bundle names, and then
     /// kept for the next bundle verified under this root.
     let decodedKeys = DecodedKeys()
+    /// The CA certificates, parsed on first use and kept likewise.
+    let parsedCertificates = ParsedCertificates()
 
     public init(certificateAuthorities: [CertificateAuthority], tlogs: [LogInstance], ctlogs: [LogInstance],
                 timestampAuthorities: [CertificateAuthority]) {

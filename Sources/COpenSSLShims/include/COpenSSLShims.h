@@ -66,6 +66,19 @@ int bouncer_x509_info_of(struct x509_st *cert, int64_t *not_before, int64_t *not
                          int *code_signing, unsigned char **spki_out, size_t *spki_len);
 long bouncer_x509_extension_of(struct x509_st *cert, const char *oid, unsigned char *buf, size_t cap);
 long bouncer_x509_san_of(struct x509_st *cert, int index, int *type, unsigned char *buf, size_t cap);
+/// Whether a Fulcio CA chain intermediate <- root allows checking leaves with
+/// the intermediate as anchor and exactly the full check's verdict (x509.c).
+int bouncer_x509_link_eligible(struct x509_st *intermediate, struct x509_st *root);
+/// The full check of the intermediate under the root, time left out. 1 verified.
+int bouncer_x509_verify_link(struct x509_st *intermediate, struct x509_st *root);
+/// The leaf with the intermediate as anchor at at_time, the intermediate and
+/// root also valid then; 1 and the issuer's DER, else 0 (check the full way).
+int bouncer_x509_verify_under(struct x509_st *leaf, struct x509_st *intermediate, struct x509_st *root,
+                              int64_t at_time, unsigned char **issuer_out, size_t *issuer_len);
+/// bouncer_x509_verify_chain on parsed certificates (none is freed or kept).
+int bouncer_x509_verify_chain_of(struct x509_st *leaf, struct x509_st *const *untrusted, size_t n_untrusted,
+                                 struct x509_st *anchor, int64_t at_time,
+                                 unsigned char **issuer_out, size_t *issuer_len, int *error_out);
 
 
 // Sigstore transparency-log helpers (sigstore_log.c).
