@@ -65,3 +65,15 @@ for name, r in results.items():
             if o: line += f"  vs {other}: mean {r['mean']/o['mean']:4.2f}x, median {r['median']/o['median']:4.2f}x"
     print(line)
 PY
+# Instruction counts beside the times (deterministic on a shared machine).
+if command -v valgrind >/dev/null && [ "${BENCH_SKIP_INSTRUCTIONS:-}" != 1 ]; then
+  echo "instructions (callgrind, one run):"
+  for inrelease in "${files[@]}"; do
+    short="$(basename "$inrelease" _InRelease | sed 's/.*_dists_//')"
+    line="  $short: bouncer $(bench/instructions.sh "$bouncer" verify-signature "$inrelease" --key "$keyring")"
+    if command -v sqv >/dev/null; then
+      line+="  sqv $(bench/instructions.sh sqv --keyring "$keyring" "bench/out/$short.Release.asc" "bench/out/$short.Release")"
+    fi
+    echo "$line"
+  done
+fi
