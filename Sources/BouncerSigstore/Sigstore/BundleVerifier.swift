@@ -94,7 +94,8 @@ public enum BundleVerifier {
         // RFC 3161 timestamps over the signature: each verified on its own; those
         // that do not verify are reported and do not count (BundleTimestamps).
         let timestamps = try BundleTimestamps.verify(bundle.rfc3161Timestamps, signature: signature,
-                                                     authorities: trustedRoot.timestampAuthorityList())
+                                                     authorities: trustedRoot.timestampAuthorityList(),
+                                                     cache: trustedRoot.parsedCertificates)
         times += timestamps.verified.map { ($0, .rfc3161) }
         let notVerified = timestamps.notVerified.map(\.description)
 

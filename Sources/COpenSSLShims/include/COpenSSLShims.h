@@ -100,4 +100,7 @@ int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, uns
 /// 1 verified, else 0 with a reason in `error`.
 int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
                       const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
+/// bouncer_ts_verify on the authority's certificates parsed already (kept by the caller).
+int bouncer_ts_verify_of(const unsigned char *der, size_t len, struct x509_st *const *certs, size_t count,
+                         long long at_time, char *error, size_t error_len);
 #endif
