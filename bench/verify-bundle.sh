@@ -39,6 +39,10 @@ hyperfine --warmup 3 --min-runs 20 -N --export-json "$OUT/verify-bundle.json" \
   -n bouncer "$bouncer_cmd" -n sigstore-python "$python_cmd" >/dev/null
 echo "per-process wall time ($(basename "$case_dir")):"
 ratio "$OUT/verify-bundle.json" bouncer sigstore-python
+ratio "$OUT/verify-bundle.json" bouncer sigstore-python median
+if command -v valgrind >/dev/null && [ "${BENCH_SKIP_INSTRUCTIONS:-}" != 1 ]; then
+  echo "  bouncer instructions (callgrind, one run): $(eval "$BENCH_DIR/instructions.sh $bouncer_cmd")"
+fi
 # In-process throughput: 1,000 verifications cycling through every passing
 # keyless corpus bundle, in a release build of the tests (its own scratch
 # path, so the debug test build is left alone). BENCH_SKIP_INPROCESS=1 skips it.

@@ -76,6 +76,10 @@ struct AttestationIdentityOptions: ParsableArguments {
     }
 
     func loadTrustedRoot() throws -> SigstoreTrustedRoot {
+        try Self.loadTrustedRoot(path: trustedRoot, staging: staging)
+    }
+
+    static func loadTrustedRoot(path trustedRoot: String?, staging: Bool) throws -> SigstoreTrustedRoot {
         if let trustedRoot {
             return try SigstoreTrustedRoot.parse(try readInput(trustedRoot, limit: 4 << 20), source: trustedRoot)
         }

@@ -54,49 +54,9 @@ struct VerifyBundleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let policy: BundleVerifier.Policy
-        if let key {
-            let text = String(decoding: try readInput(key), as: UTF8.self)
-            do { policy = .key(try PublicKey(pem: text)) } catch {
-                throw BouncerError.usage("\(key): \(error)")
-            }
-        } else {
-            let id: IdentityPolicy.Matcher = signer.identity.map { .exact($0) } ?? .regex(signer.identityRegexp ?? "")
-            let iss: IdentityPolicy.Matcher = signer.issuer.map { .exact($0) } ?? .regex(signer.issuerRegexp ?? "")
-            policy = .keyless(IdentityPolicy(identity: id, issuer: iss))
-        }
-        let root = try signer.loadTrustedRoot()
-
-        let input: BundleVerifier.Artifact
-        var name = artifact
-        if artifact.hasPrefix("sha256:"), !FileManager.default.fileExists(atPath: artifact) {
-            do { input = .digest(try Digest(algorithm: .sha256, hex: String(artifact.dropFirst(7)))) } catch {
-                throw BouncerError.usage("\(artifact): \(error)")
-            }
-        } else {
-            input = .bytes(try readArtifact(artifact))
-            name = artifact
-        }
-        let bundleBytes = try readInput(bundle, limit: SigstoreBundle.maxBytes)
-
-        var report: VerificationReport
-        do {
-            let parsed = try SigstoreBundle.parse(bundleBytes)
-            let verified = try BundleVerifier.verify(bundle: parsed, artifact: input, trustedRoot: root, policy: policy)
-            report = Self.report(verified, name: name)
-        } catch let failure as BouncerFailure where failure.family == .evidence {
-            let sha256: String? = if case .digest(let d) = input { d.hex } else if case .bytes(let b) = input { Hasher.digest(b, .sha256).hex } else { nil }
-            report = VerificationReport(artifact: .init(name: name, sha256: sha256),
-                                        reasons: [.init(code: failure.code, message: failure.description)])
-        }
-        if json {
-            Console.output(report.jsonLine())
-        } else {
-            for line in report.humanLines() {
-                if report.verdict == .pass { Console.output(line) } else { Console.error(line) }
-            }
-        }
-        if report.verdict != .pass { throw ExitCode(ErrorFamily.evidence.exitCode) }
+        try VerifyBundleRun(bundle: bundle, key: key, identity: signer.identity, identityRegexp: signer.identityRegexp,
+                            issuer: signer.issuer, issuerRegexp: signer.issuerRegexp, trustedRoot: signer.trustedRoot,
+                            staging: signer.staging, json: json, artifact: artifact).run()
     }
 
     static func report(_ verified: BundleVerifier.Verified, name: String) -> VerificationReport {
@@ -128,5 +88,116 @@ struct VerifyBundleCommand: ParsableCommand {
         return VerificationReport(
             artifact: .init(name: name, sha256: verified.artifactSHA256?.hex),
             evidence: [.init(kind: "sigstore-bundle", proves: ["integrity", "origin"], summary: summary, details: details)])
+    }
+}
+
+/// What `verify-bundle` does once its arguments are known, in a plain struct
+/// so the start-up shortcut (`parsePlain`) need not build ArgumentParser's
+/// command tree (a fifth of the instructions of verifying a bundle).
+struct VerifyBundleRun: Equatable {
+    let bundle: String
+    let key: String?
+    let identity: String?
+    let identityRegexp: String?
+    let issuer: String?
+    let issuerRegexp: String?
+    let trustedRoot: String?
+    let staging: Bool
+    let json: Bool
+    let artifact: String
+
+    func run() throws {
+        let policy: BundleVerifier.Policy
+        if let key {
+            let text = String(decoding: try readInput(key), as: UTF8.self)
+            do { policy = .key(try PublicKey(pem: text)) } catch {
+                throw BouncerError.usage("\(key): \(error)")
+            }
+        } else {
+            let id: IdentityPolicy.Matcher = identity.map { .exact($0) } ?? .regex(identityRegexp ?? "")
+            let iss: IdentityPolicy.Matcher = issuer.map { .exact($0) } ?? .regex(issuerRegexp ?? "")
+            policy = .keyless(IdentityPolicy(identity: id, issuer: iss))
+        }
+        let root = try AttestationIdentityOptions.loadTrustedRoot(path: trustedRoot, staging: staging)
+
+        let input: BundleVerifier.Artifact
+        var name = artifact
+        if artifact.hasPrefix("sha256:"), !FileManager.default.fileExists(atPath: artifact) {
+            do { input = .digest(try Digest(algorithm: .sha256, hex: String(artifact.dropFirst(7)))) } catch {
+                throw BouncerError.usage("\(artifact): \(error)")
+            }
+        } else {
+            input = .bytes(try readArtifact(artifact))
+            name = artifact
+        }
+        let bundleBytes = try readInput(bundle, limit: SigstoreBundle.maxBytes)
+
+        var report: VerificationReport
+        do {
+            let parsed = try SigstoreBundle.parse(bundleBytes)
+            let verified = try BundleVerifier.verify(bundle: parsed, artifact: input, trustedRoot: root, policy: policy)
+            report = VerifyBundleCommand.report(verified, name: name)
+        } catch let failure as BouncerFailure where failure.family == .evidence {
+            let sha256: String? = if case .digest(let d) = input { d.hex } else if case .bytes(let b) = input { Hasher.digest(b, .sha256).hex } else { nil }
+            report = VerificationReport(artifact: .init(name: name, sha256: sha256),
+                                        reasons: [.init(code: failure.code, message: failure.description)])
+        }
+        if json {
+            Console.output(report.jsonLine())
+        } else {
+            for line in report.humanLines() {
+                if report.verdict == .pass { Console.output(line) } else { Console.error(line) }
+            }
+        }
+        if report.verdict != .pass { throw ExitCode(ErrorFamily.evidence.exitCode) }
+    }
+}
+
+extension VerifyBundleCommand {
+    /// `verify-bundle` in its plain form (long options, each value a separate
+    /// argument, each option at most once, one artifact), parsed without
+    /// ArgumentParser. Anything else, and anything `validate()` would refuse,
+    /// returns nil and goes to ArgumentParser, which parses or reports it
+    /// exactly as before. A test checks that both parsers agree.
+    static func parsePlain(_ arguments: [String]) -> VerifyBundleRun? {
+        guard arguments.first == "verify-bundle" else { return nil }
+        func plain(_ value: String) -> Bool { !value.isEmpty && !value.hasPrefix("-") && value != "help" }
+        var values: [String: String] = [:]
+        var artifact: String? = nil, staging = false, json = false
+        var rest = arguments.dropFirst()
+        while let token = rest.popFirst() {
+            if plain(token) {
+                guard artifact == nil else { return nil }
+                artifact = token
+                continue
+            }
+            switch token {
+            case "--staging":
+                guard !staging else { return nil }
+                staging = true
+            case "--json":
+                guard !json else { return nil }
+                json = true
+            case "--bundle", "--key", "--certificate-identity", "--certificate-identity-regexp",
+                 "--certificate-oidc-issuer", "--certificate-oidc-issuer-regexp", "--trusted-root":
+                guard values[token] == nil, let value = rest.popFirst(), plain(value) else { return nil }
+                values[token] = value
+            default:
+                return nil
+            }
+        }
+        let run = VerifyBundleRun(
+            bundle: values["--bundle"] ?? "", key: values["--key"],
+            identity: values["--certificate-identity"], identityRegexp: values["--certificate-identity-regexp"],
+            issuer: values["--certificate-oidc-issuer"], issuerRegexp: values["--certificate-oidc-issuer-regexp"],
+            trustedRoot: values["--trusted-root"], staging: staging, json: json, artifact: artifact ?? "")
+        // Both required, and `validate()`'s rules, so no validation error is ever produced here.
+        guard values["--bundle"] != nil, artifact != nil,
+              run.identity == nil || run.identityRegexp == nil, run.issuer == nil || run.issuerRegexp == nil,
+              !(run.staging && run.trustedRoot != nil) else { return nil }
+        let hasIdentity = run.identity != nil || run.identityRegexp != nil
+        let hasIssuer = run.issuer != nil || run.issuerRegexp != nil
+        if run.key != nil { guard !hasIdentity && !hasIssuer else { return nil } } else { guard hasIdentity && hasIssuer else { return nil } }
+        return run
     }
 }

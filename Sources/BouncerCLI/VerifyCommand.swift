@@ -210,16 +210,15 @@ struct Outcome {
 /// Reads a file named on the command line (`-` is standard input). A file
 /// given as an input that cannot be read is a usage error (exit 2).
 func readInput(_ path: String, limit: Int = 512 << 20) throws -> [UInt8] {
-    let handle: FileHandle
-    if path == "-" {
-        handle = FileHandle.standardInput
-    } else {
-        guard let opened = FileHandle(forReadingAtPath: path) else {
-            throw BouncerError.usage("cannot read \(path): \(errnoDescription())")
+    if path != "-" {
+        switch WholeFile.contents(path, limit: limit) {
+        case .success(let bytes): return bytes
+        case .failure(.open(let why)): throw BouncerError.usage("cannot read \(path): \(why)")
+        case .failure(.read): return []  // as before (FileHandle): a read error reads as empty
+        case .failure(.tooLarge): throw BouncerError.usage("\(path) is larger than \(limit) bytes")
         }
-        handle = opened
     }
-    defer { if path != "-" { try? handle.close() } }
+    let handle = FileHandle.standardInput
     let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
     guard data.count <= limit else { throw BouncerError.usage("\(path) is larger than \(limit) bytes") }
     return [UInt8](data)

@@ -87,7 +87,7 @@ struct VerifySignatureRun: Equatable {
                     throw BouncerError(.evidence, code: "signature-missing",
                                        "\(file) is not a cleartext-signed message ('-----BEGIN PGP SIGNED MESSAGE-----'), and no --signature was given")
                 }
-                outcome = try SignedEvidence.verifyClearsigned(message, source: file, keys: keyMaterial, options: options).outcome
+                outcome = try SignedEvidence.verifyClearsignedOutcome(message, source: file, keys: keyMaterial, options: options)
                 outcome.artifactSHA256 = Hasher.digest(message, .sha256)
                 outcome.artifactSize = UInt64(message.count)
             }
@@ -153,14 +153,9 @@ extension VerifySignatureCommand {
 
 /// Reads the artifact itself: failing to read it is an I/O error (exit 3).
 func readArtifact(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        throw BouncerError.io("cannot read \(path): \(errnoDescription())")
+    switch WholeFile.contents(path, limit: limit) {
+    case .success(let bytes): return bytes
+    case .failure(.open(let why)), .failure(.read(let why)): throw BouncerError.io("cannot read \(path): \(why)")
+    case .failure(.tooLarge): throw BouncerError.io("\(path) is larger than \(limit) bytes")
     }
-    defer { try? handle.close() }
-    let data: Data
-    do { data = try handle.read(upToCount: limit + 1) ?? Data() } catch {
-        throw BouncerError.io("cannot read \(path): \(error.localizedDescription)")
-    }
-    guard data.count <= limit else { throw BouncerError.io("\(path) is larger than \(limit) bytes") }
-    return [UInt8](data)
 }

@@ -17,7 +17,11 @@
 static X509 *parse_cert(const unsigned char *der, size_t len) {
     const unsigned char *cursor = der;
     if (der == NULL || len == 0 || len > 1 << 20) return NULL;
-    X509 *cert = d2i_X509(NULL, &cursor, (long)len);
+    // In Bouncer's library context (bouncer_libctx): no openssl.cnf, and the
+    // signature checks of X509_verify_cert fetch from it too.
+    X509 *cert = X509_new_ex(bouncer_libctx(), NULL);
+    if (cert == NULL) return NULL;
+    if (d2i_X509(&cert, &cursor, (long)len) == NULL) { X509_free(cert); return NULL; }
     if (cert != NULL && cursor != der + len) {  // trailing bytes: not one certificate
         X509_free(cert);
         return NULL;
@@ -139,12 +143,36 @@ done:
 int bouncer_ts_verify(const unsigned char *der, size_t len,
                       const unsigned char *const *certs, const size_t *cert_lens, size_t count,
                       long long at_time, char *error, size_t error_len) {
+    if (error_len > 0) error[0] = 0;
+    X509 **parsed = OPENSSL_zalloc((count + 1) * sizeof(X509 *));
+    if (parsed == NULL) { snprintf(error, error_len, "out of memory or empty chain"); return 0; }
+    int verified = 0;
+    size_t i = 0;
+    for (; i < count; i++) {
+        if ((parsed[i] = parse_cert(certs[i], cert_lens[i])) == NULL) break;
+    }
+    if (i == count) {
+        verified = bouncer_ts_verify_of(der, len, parsed, count, at_time, error, error_len);
+    } else {
+        // The same message as before: an unreadable token is reported first.
+        int status = -1;
+        PKCS7 *token = parse_token(der, len, &status);
+        snprintf(error, error_len, token == NULL ? "not a timestamp token" : "authority certificate %zu is not DER X.509", i);
+        PKCS7_free(token);
+    }
+    for (size_t j = 0; j < i; j++) X509_free(parsed[j]);
+    OPENSSL_free(parsed);
+    return verified;
+}
+
+int bouncer_ts_verify_of(const unsigned char *der, size_t len, X509 *const *certs, size_t count,
+                         long long at_time, char *error, size_t error_len) {
     int status = -1;
     int verified = 0;
     if (error_len > 0) error[0] = 0;
     PKCS7 *token = parse_token(der, len, &status);
     X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *chain_ctx = X509_STORE_CTX_new();
+    X509_STORE_CTX *chain_ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
     STACK_OF(X509) *authority = sk_X509_new_null();   // leaf and intermediates of the authority
     STACK_OF(X509) *untrusted = sk_X509_new_null();   // those plus the token's own certificates
     STACK_OF(X509) *signers = NULL;
@@ -155,11 +183,18 @@ int bouncer_ts_verify(const unsigned char *der, size_t len,
     }
     // The last certificate of the authority's chain is the trust anchor.
     for (size_t i = 0; i < count; i++) {
-        X509 *cert = parse_cert(certs[i], cert_lens[i]);
+        X509 *cert = certs[i];
         if (cert == NULL) { snprintf(error, error_len, "authority certificate %zu is not DER X.509", i); goto done; }
         if (i == 0 && X509_up_ref(cert) == 1) first = cert;
-        int ok = (i + 1 == count) ? X509_STORE_add_cert(store, cert) == 1 : sk_X509_push(authority, cert) > 0;
-        if (i + 1 == count || !ok) X509_free(cert);
+        // The caller keeps its references: the store takes its own, and the
+        // authority stack (freed with X509_free) is given one.
+        int ok;
+        if (i + 1 == count) {
+            ok = X509_STORE_add_cert(store, cert) == 1;
+        } else {
+            ok = X509_up_ref(cert) == 1;
+            if (ok && sk_X509_push(authority, cert) <= 0) { X509_free(cert); ok = 0; }
+        }
         if (!ok) { snprintf(error, error_len, "cannot use authority certificate %zu", i); goto done; }
     }
     ERR_clear_error();

@@ -11,7 +11,11 @@
 static X509 *parse_der(const unsigned char *der, size_t len) {
     const unsigned char *cursor = der;
     if (der == NULL || len == 0 || len > (1 << 20)) return NULL;
-    X509 *cert = d2i_X509(NULL, &cursor, (long)len);
+    // In Bouncer's library context (bouncer_libctx): no openssl.cnf, and the
+    // signature checks of X509_verify_cert fetch from it too.
+    X509 *cert = X509_new_ex(bouncer_libctx(), NULL);
+    if (cert == NULL) return NULL;
+    if (d2i_X509(&cert, &cursor, (long)len) == NULL) { X509_free(cert); return NULL; }
     if (cert != NULL && cursor != der + len) { X509_free(cert); return NULL; } // trailing bytes
     return cert;
 }
@@ -22,22 +26,45 @@ int bouncer_x509_verify_chain(const unsigned char *leaf, size_t leaf_len,
                               int64_t at_time,
                               unsigned char **issuer_out, size_t *issuer_len, int *error_out) {
     int ok = 0;
-    *error_out = 0;
+    *error_out = -1;
     *issuer_out = NULL;
     *issuer_len = 0;
     X509 *leaf_cert = parse_der(leaf, leaf_len);
     X509 *anchor_cert = parse_der(anchor, anchor_len);
+    X509 **chain = OPENSSL_zalloc((n_untrusted + 1) * sizeof(X509 *));
+    size_t parsed = 0;
+    if (leaf_cert && anchor_cert && chain) {
+        for (; parsed < n_untrusted; parsed++) {
+            if ((chain[parsed] = parse_der(untrusted[parsed], untrusted_lens[parsed])) == NULL) break;
+        }
+        if (parsed == n_untrusted) {
+            ok = bouncer_x509_verify_chain_of(leaf_cert, chain, n_untrusted, anchor_cert, at_time,
+                                              issuer_out, issuer_len, error_out);
+        }
+    }
+    for (size_t i = 0; i < parsed; i++) X509_free(chain[i]);
+    OPENSSL_free(chain);
+    X509_free(anchor_cert);
+    X509_free(leaf_cert);
+    return ok;
+}
+
+int bouncer_x509_verify_chain_of(X509 *leaf, X509 *const *untrusted, size_t n_untrusted, X509 *anchor,
+                                 int64_t at_time, unsigned char **issuer_out, size_t *issuer_len, int *error_out) {
+    int ok = 0;
+    *error_out = 0;
+    *issuer_out = NULL;
+    *issuer_len = 0;
     X509_STORE *store = X509_STORE_new();
     STACK_OF(X509) *chain = sk_X509_new_null();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    if (!leaf_cert || !anchor_cert || !store || !chain || !ctx) { *error_out = -1; goto done; }
-    if (X509_STORE_add_cert(store, anchor_cert) != 1) { *error_out = -1; goto done; }
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
+    if (!leaf || !anchor || !store || !chain || !ctx) { *error_out = -1; goto done; }
+    if (X509_STORE_add_cert(store, anchor) != 1) { *error_out = -1; goto done; }
     for (size_t i = 0; i < n_untrusted; i++) {
-        X509 *c = parse_der(untrusted[i], untrusted_lens[i]);
-        if (!c) { *error_out = -1; goto done; }
-        if (!sk_X509_push(chain, c)) { X509_free(c); *error_out = -1; goto done; }
+        // The stack does not own them (freed with sk_X509_free, not pop_free).
+        if (!untrusted[i] || !sk_X509_push(chain, untrusted[i])) { *error_out = -1; goto done; }
     }
-    if (X509_STORE_CTX_init(ctx, store, leaf_cert, chain) != 1) { *error_out = -1; goto done; }
+    if (X509_STORE_CTX_init(ctx, store, leaf, chain) != 1) { *error_out = -1; goto done; }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
     // The check time is the verified signing time: Fulcio leaves expire after minutes.
     X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
@@ -56,10 +83,8 @@ int bouncer_x509_verify_chain(const unsigned char *leaf, size_t leaf_len,
     }
 done:
     X509_STORE_CTX_free(ctx);
-    sk_X509_pop_free(chain, X509_free);
+    sk_X509_free(chain);
     X509_STORE_free(store);
-    X509_free(anchor_cert);
-    X509_free(leaf_cert);
     return ok;
 }
 
@@ -85,9 +110,11 @@ static int asn1_unix(const ASN1_TIME *t, int64_t *out) {
     return 1;
 }
 
-int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
-                      int *code_signing, unsigned char **spki_out, size_t *spki_len) {
-    X509 *cert = parse_der(der, len);
+struct x509_st *bouncer_x509_parse(const unsigned char *der, size_t len) { return parse_der(der, len); }
+void bouncer_x509_free(struct x509_st *cert) { X509_free(cert); }
+
+int bouncer_x509_info_of(X509 *cert, int64_t *not_before, int64_t *not_after,
+                         int *code_signing, unsigned char **spki_out, size_t *spki_len) {
     *spki_out = NULL;
     if (!cert) return 0;
     int ok = asn1_unix(X509_get0_notBefore(cert), not_before) && asn1_unix(X509_get0_notAfter(cert), not_after);
@@ -98,6 +125,13 @@ int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before,
     unsigned char *spki = NULL;
     int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
     if (ok && n > 0) { *spki_out = spki; *spki_len = (size_t)n; } else { ok = 0; OPENSSL_free(spki); }
+    return ok;
+}
+
+int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+                      int *code_signing, unsigned char **spki_out, size_t *spki_len) {
+    X509 *cert = parse_der(der, len);
+    int ok = bouncer_x509_info_of(cert, not_before, not_after, code_signing, spki_out, spki_len);
     X509_free(cert);
     return ok;
 }
@@ -108,6 +142,12 @@ int bouncer_x509_info(const unsigned char *der, size_t len, int64_t *not_before,
 long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oid,
                             unsigned char *buf, size_t cap) {
     X509 *cert = parse_der(der, len);
+    long result = cert ? bouncer_x509_extension_of(cert, oid, buf, cap) : -1;
+    X509_free(cert);
+    return result;
+}
+
+long bouncer_x509_extension_of(X509 *cert, const char *oid, unsigned char *buf, size_t cap) {
     ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
     long result = -1;
     if (!cert || !obj) goto done;
@@ -122,7 +162,6 @@ long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oi
     result = n;
 done:
     ASN1_OBJECT_free(obj);
-    X509_free(cert);
     return result;
 }
 
@@ -131,6 +170,13 @@ done:
 /// else. Returns the value length, -1 past the end or on error, -3 buffer too small.
 long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap) {
     X509 *cert = parse_der(der, len);
+    *type = 0;
+    long result = cert ? bouncer_x509_san_of(cert, index, type, buf, cap) : -1;
+    X509_free(cert);
+    return result;
+}
+
+long bouncer_x509_san_of(X509 *cert, int index, int *type, unsigned char *buf, size_t cap) {
     long result = -1;
     GENERAL_NAMES *names = NULL;
     *type = 0;
@@ -162,6 +208,86 @@ long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type
     result = n;
 done:
     GENERAL_NAMES_free(names);
-    X509_free(cert);
     return result;
+}
+
+// --- The intermediate-to-root link, verified once per trusted root ---------
+// A Fulcio chain is leaf <- intermediate <- root. The intermediate's signature
+// by the root (a P-384 check, half the cost of a bundle) is the same for every
+// bundle, so it is verified once (bouncer_x509_verify_link) and each leaf is
+// then verified with the intermediate as its anchor (bouncer_x509_verify_under).
+// Only where that can pass exactly when the full chain check passes
+// (bouncer_x509_link_eligible); whatever fails is checked again the full way.
+
+static int has_path_extensions(X509 *x) {
+    return X509_get_ext_by_NID(x, NID_name_constraints, -1) >= 0
+        || X509_get_ext_by_NID(x, NID_policy_constraints, -1) >= 0
+        || X509_get_ext_by_NID(x, NID_inhibit_any_policy, -1) >= 0
+        || X509_get_ext_by_NID(x, NID_policy_mappings, -1) >= 0;
+}
+
+int bouncer_x509_link_eligible(X509 *intermediate, X509 *root) {
+    if (!intermediate || !root) return 0;
+    // Distinct names: the full check can then never take the root as the
+    // leaf's issuer where the shortcut took the intermediate.
+    if (X509_NAME_cmp(X509_get_subject_name(intermediate), X509_get_subject_name(root)) == 0) return 0;
+    // No constraint of either that reaches down to the leaf (the shortcut
+    // leaves the root out of the leaf's chain).
+    if (has_path_extensions(intermediate) || has_path_extensions(root)) return 0;
+    // The root must allow the one intermediate below it (its path length is
+    // checked only in the full chain).
+    long root_pathlen = X509_get_pathlen(root);
+    return root_pathlen == -1 || root_pathlen >= 1;
+}
+
+int bouncer_x509_verify_link(X509 *intermediate, X509 *root) {
+    int ok = 0;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
+    if (intermediate && root && store && ctx && X509_STORE_add_cert(store, root) == 1
+        && X509_STORE_CTX_init(ctx, store, intermediate, NULL) == 1) {
+        // Everything but time, which depends on the bundle: checked on each use.
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
+        if (X509_verify_cert(ctx) == 1) {
+            STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+            ok = built && sk_X509_num(built) == 2 && X509_cmp(sk_X509_value(built, 1), root) == 0;
+        }
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return ok;
+}
+
+// Valid at t exactly as X509_verify_cert judges it (x509_check_cert_time).
+static int valid_at(X509 *x, time_t t) {
+    return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 && X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+}
+
+int bouncer_x509_verify_under(X509 *leaf, X509 *intermediate, X509 *root, int64_t at_time,
+                              unsigned char **issuer_out, size_t *issuer_len) {
+    int ok = 0;
+    *issuer_out = NULL;
+    *issuer_len = 0;
+    time_t t = (time_t)at_time;
+    if (!leaf || !intermediate || !root || has_path_extensions(leaf)
+        || !valid_at(intermediate, t) || !valid_at(root, t)) return 0;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
+    if (store && ctx && X509_STORE_add_cert(store, intermediate) == 1
+        && X509_STORE_CTX_init(ctx, store, leaf, NULL) == 1) {
+        X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+        X509_VERIFY_PARAM_set_time(param, t);
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+        if (X509_verify_cert(ctx) == 1) {
+            STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+            if (built && sk_X509_num(built) == 2 && X509_cmp(sk_X509_value(built, 1), intermediate) == 0) {
+                unsigned char *out = NULL;
+                int n = i2d_X509(intermediate, &out);
+                if (n > 0) { *issuer_out = out; *issuer_len = (size_t)n; ok = 1; }
+            }
+        }
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return ok;
 }

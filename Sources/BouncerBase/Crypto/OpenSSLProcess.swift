@@ -11,4 +11,15 @@ public enum OpenSSLProcess {
     public static func skipCleanupAtExit() {
         _ = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
     }
+
+    /// For a process that only verifies files and makes no TLS connection
+    /// (the start-up shortcuts of `verify-signature` and `verify-bundle`):
+    /// the system openssl.cnf is not read. Verification runs in Bouncer's own
+    /// library context, which never reads it (bouncer_libctx), but OpenSSL
+    /// 3.0 still loads it into the default context the first time an ENGINE
+    /// is looked up, which every digest and key operation does. The file only
+    /// matters to TLS (libcurl's), which such a process never starts.
+    public static func skipConfigurationForOfflineVerification() {
+        _ = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil)
+    }
 }

@@ -37,9 +37,14 @@ public final class PublicKey: @unchecked Sendable {
     // `EVP_PKEY` is immutable once built; OpenSSL allows concurrent use for verification.
     package let pkey: OpaquePointer
     public let kind: Kind
+    /// The SPKI the key was read from, when that is exactly what i2d_PUBKEY
+    /// would write (the shapes of bouncer_spki_known_shape): OpenSSL 3's
+    /// encoder costs as much as the decoder.
+    private let knownSPKI: [UInt8]?
 
-    private init(pkey: OpaquePointer) throws(CryptoError) {
+    private init(pkey: OpaquePointer, spki: [UInt8]? = nil) throws(CryptoError) {
         self.pkey = pkey
+        knownSPKI = spki
         switch EVP_PKEY_get_base_id(pkey) {
         case EVP_PKEY_ED25519:
             kind = .ed25519
@@ -65,10 +70,24 @@ public final class PublicKey: @unchecked Sendable {
 
     /// A DER SubjectPublicKeyInfo (X.509 / PKIX).
     public convenience init(spkiDER der: [UInt8]) throws(CryptoError) {
+        var known: OpaquePointer? = nil
+        switch bouncer_spki_known_shape(der, der.count, &known) {
+        case 1:
+            guard let known else { throw .malformedKey("not a DER SubjectPublicKeyInfo") }
+            try self.init(pkey: known, spki: der)
+        case 0:
+            try self.init(pkey: try Self.decode(der))
+        default:
+            throw .malformedKey("not a DER SubjectPublicKeyInfo")
+        }
+    }
+
+    /// Any other SPKI, through OpenSSL's decoder.
+    private static func decode(_ der: [UInt8]) throws(CryptoError) -> OpaquePointer {
         let decoded: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             guard let start = cursor else { return nil }
-            let key = d2i_PUBKEY(nil, &cursor, buffer.count)
+            let key = d2i_PUBKEY_ex(nil, &cursor, buffer.count, bouncer_libctx(), nil)
             // Trailing bytes after the structure are a malformed key, not padding.
             guard let cursor, cursor == start + buffer.count else {
                 if let key { EVP_PKEY_free(key) }
@@ -77,7 +96,7 @@ public final class PublicKey: @unchecked Sendable {
             return key
         }
         guard let decoded else { throw .malformedKey("not a DER SubjectPublicKeyInfo") }
-        try self.init(pkey: decoded)
+        return decoded
     }
 
     /// A PEM `-----BEGIN PUBLIC KEY-----` block.
@@ -96,7 +115,7 @@ public final class PublicKey: @unchecked Sendable {
     /// A raw 32-byte Ed25519 public key (RFC 8032).
     public convenience init(ed25519 raw: [UInt8]) throws(CryptoError) {
         guard raw.count == 32 else { throw .malformedKey("Ed25519 public key must be 32 bytes, found \(raw.count)") }
-        guard let key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, raw, raw.count) else {
+        guard let key = EVP_PKEY_new_raw_public_key_ex(bouncer_libctx(), "ED25519", nil, raw, raw.count) else {
             throw .malformedKey("OpenSSL rejected the Ed25519 public key")
         }
         try self.init(pkey: key)
@@ -117,7 +136,7 @@ public final class PublicKey: @unchecked Sendable {
         }
         guard let key else { throw .malformedKey("invalid \(curve.rawValue) point") }
         // fromdata does not check that the point lies on the curve; do it here.
-        guard let check = EVP_PKEY_CTX_new_from_pkey(nil, key, nil) else {
+        guard let check = EVP_PKEY_CTX_new_from_pkey(bouncer_libctx(), key, nil) else {
             EVP_PKEY_free(key)
             throw .malformedKey("invalid \(curve.rawValue) point")
         }
@@ -145,6 +164,7 @@ public final class PublicKey: @unchecked Sendable {
 
     /// The DER SubjectPublicKeyInfo of this key (for fingerprints and comparison).
     public var spkiDER: [UInt8] {
+        if let knownSPKI { return knownSPKI }
         var out: UnsafeMutablePointer<UInt8>? = nil
         let length = i2d_PUBKEY(pkey, &out)
         guard length > 0, let out else { return [] }

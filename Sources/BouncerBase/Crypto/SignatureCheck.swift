@@ -31,8 +31,14 @@ extension PublicKey {
         guard let ctx = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(ctx) }
         var pctx: OpaquePointer? = nil
-        let md = scheme.hash.flatMap(Hasher.evp)
-        guard EVP_DigestVerifyInit(ctx, &pctx, md, nil, pkey) == 1 else { return false }
+        // In Bouncer's library context (see bouncer_libctx), by name: the
+        // legacy EVP_DigestVerifyInit would fetch from the default context.
+        let initialised = if let hash = scheme.hash {
+            EVP_DigestVerifyInit_ex(ctx, &pctx, Hasher.name(hash), bouncer_libctx(), nil, pkey, nil)
+        } else {
+            EVP_DigestVerifyInit_ex(ctx, &pctx, nil, bouncer_libctx(), nil, pkey, nil)
+        }
+        guard initialised == 1 else { return false }
         if case .rsaPSS = scheme, let pctx, !configurePSS(pctx) { return false }
         return EVP_DigestVerify(ctx, signature, signature.count, message, message.count) == 1
     }
@@ -42,7 +48,7 @@ extension PublicKey {
     public func verify(signature: [UInt8], digest: [UInt8], scheme: SignatureScheme) -> Bool {
         guard let hash = scheme.hash, digest.count == hash.byteCount,
               fits(scheme), let signature = normalised(signature, scheme),
-              let pctx = EVP_PKEY_CTX_new_from_pkey(nil, pkey, nil) else { return false }
+              let pctx = EVP_PKEY_CTX_new_from_pkey(bouncer_libctx(), pkey, nil) else { return false }
         defer { EVP_PKEY_CTX_free(pctx) }
         guard EVP_PKEY_verify_init(pctx) == 1,
               EVP_PKEY_CTX_set_signature_md(pctx, Hasher.evp(hash)) == 1 else { return false }

@@ -1,4 +1,5 @@
 import COpenSSL
+import COpenSSLShims
 
 /// A streaming hash through OpenSSL's EVP interface.
 public final class Hasher {
@@ -58,13 +59,28 @@ public final class Hasher {
         return hasher.finalize()
     }
 
+    /// The digest fetched once from Bouncer's library context: OpenSSL 3
+    /// fetches a legacy `EVP_sha256()` again on every init, and that lookup
+    /// cost more than hashing a key packet. The legacy getter is the fallback
+    /// should the fetch have failed.
     static func evp(_ algorithm: HashAlgorithm) -> OpaquePointer? {
         switch algorithm {
-        case .md5: EVP_md5()
-        case .sha1: EVP_sha1()
-        case .sha256: EVP_sha256()
-        case .sha384: EVP_sha384()
-        case .sha512: EVP_sha512()
+        case .md5: bouncer_md(0) ?? EVP_md5()
+        case .sha1: bouncer_md(1) ?? EVP_sha1()
+        case .sha256: bouncer_md(2) ?? EVP_sha256()
+        case .sha384: bouncer_md(3) ?? EVP_sha384()
+        case .sha512: bouncer_md(4) ?? EVP_sha512()
+        }
+    }
+
+    /// The name OpenSSL fetches the digest by (for `EVP_DigestVerifyInit_ex`).
+    static func name(_ algorithm: HashAlgorithm) -> String {
+        switch algorithm {
+        case .md5: "MD5"
+        case .sha1: "SHA1"
+        case .sha256: "SHA256"
+        case .sha384: "SHA384"
+        case .sha512: "SHA512"
         }
     }
 }

@@ -99,6 +99,13 @@ public enum SignedEvidence {
         return (Outcome(report: result.report, format: OpenPGPFormat.name), result.text)
     }
 
+    /// The outcome alone, when the signed text itself is not needed (no copy of it is made).
+    public static func verifyClearsignedOutcome(_ message: [UInt8], source: String, keys: [KeyMaterial],
+                                                options: SignatureOptions) throws -> Outcome {
+        let result = try OpenPGPFormat.verifyCleartext(message, source: source, keys: keys, options: options)
+        return Outcome(report: result.report, format: OpenPGPFormat.name)
+    }
+
     /// The per-signature entries for a report.
     public static func entries(_ report: SignatureReport, format: String?) -> [VerificationReport.SignatureEntry] {
         report.outcomes.map { outcome in

@@ -74,7 +74,6 @@ public enum BundleVerifier {
         // None is needed only under a trusted root with no log (GitHub's instance), where a
         // verified timestamp from one of its TSAs takes the entry's place (checked below).
         if let refusal = SigstoreInstance.missingLogEntry(bundle, trustedRoot: trustedRoot) { throw refusal }
-        let logKeys = trustedRoot.transparencyLogKeys()
         var seen = Set<String>()
         var times: [(Date, TimeSource)] = []
         var logIndexes: [Int64] = []
@@ -86,7 +85,7 @@ public enum BundleVerifier {
             }
             let expectation = RekorEntryExpectation(signature: signature, verificationMaterialDER: materialDER,
                                                     artifactDigest: artifactDigest.forEntry, dsseEnvelopeJSON: dsseJSON)
-            if let time = try verifyEntry(entry, expectation: expectation, logKeys: logKeys) {
+            if let time = try verifyEntry(entry, expectation: expectation, logKeys: trustedRoot.transparencyLogKeys(logID: entry.logID)) {
                 times.append((time, .tlog))
             }
             logIndexes.append(entry.logIndex)
@@ -95,7 +94,8 @@ public enum BundleVerifier {
         // RFC 3161 timestamps over the signature: each verified on its own; those
         // that do not verify are reported and do not count (BundleTimestamps).
         let timestamps = try BundleTimestamps.verify(bundle.rfc3161Timestamps, signature: signature,
-                                                     authorities: trustedRoot.timestampAuthorityList())
+                                                     authorities: trustedRoot.timestampAuthorityList(),
+                                                     cache: trustedRoot.parsedCertificates)
         times += timestamps.verified.map { ($0, .rfc3161) }
         let notVerified = timestamps.notVerified.map(\.description)
 
@@ -115,7 +115,8 @@ public enum BundleVerifier {
         }
         var issuerDER: [UInt8] = []
         for (time, _) in times {
-            issuerDER = try CertificateChainCheck.verify(leaf: certificate.der, authorities: trustedRoot.certificateAuthorities, at: time).issuerDER
+            issuerDER = try CertificateChainCheck.verify(leaf: certificate.parsed, authorities: trustedRoot.certificateAuthorities,
+                                                         at: time, cache: trustedRoot.parsedCertificates).issuerDER
         }
         guard certificate.hasCodeSigningUsage else {
             throw SigstoreError(.codeSigning, "the signing certificate lacks the code-signing extended key usage")

@@ -16,6 +16,9 @@ public struct SigningCertificate: Sendable {
     }
 
     public let der: [UInt8]
+    /// The same certificate parsed, for the chain check (parsed once: each
+    /// parse decodes the key through OpenSSL's decoder).
+    let parsed: ParsedCertificate
     public let notBefore: Date
     public let notAfter: Date
     public let hasCodeSigningUsage: Bool
@@ -25,11 +28,17 @@ public struct SigningCertificate: Sendable {
     public let oidcIssuer: String?
 
     public init(der: [UInt8]) throws(SigstoreError) {
+        // Parsed once for every field read below and for the chain check.
+        guard let parsed = ParsedCertificate(der: der) else {
+            throw SigstoreError(.material, "the signing certificate is not a valid DER X.509 certificate")
+        }
+        self.parsed = parsed
+        let cert = parsed.x509
         var notBefore: Int64 = 0, notAfter: Int64 = 0
         var codeSigning: Int32 = 0
         var spki: UnsafeMutablePointer<UInt8>? = nil
         var spkiLength = 0
-        guard bouncer_x509_info(der, der.count, &notBefore, &notAfter, &codeSigning, &spki, &spkiLength) == 1, let spki else {
+        guard bouncer_x509_info_of(cert, &notBefore, &notAfter, &codeSigning, &spki, &spkiLength) == 1, let spki else {
             throw SigstoreError(.material, "the signing certificate is not a valid DER X.509 certificate")
         }
         let spkiDER = Array(UnsafeBufferPointer(start: spki, count: spkiLength))
@@ -46,7 +55,7 @@ public struct SigningCertificate: Sendable {
         var buffer = [UInt8](repeating: 0, count: 4096)
         for index in 0..<64 {
             var type: Int32 = 0
-            let length = bouncer_x509_san(der, der.count, Int32(index), &type, &buffer, buffer.count)
+            let length = bouncer_x509_san_of(cert, Int32(index), &type, &buffer, buffer.count)
             if length < 0 { break }
             let text = String(decoding: buffer[0..<Int(length)], as: UTF8.self)
             switch type {
@@ -59,14 +68,14 @@ public struct SigningCertificate: Sendable {
         }
         subjectAlternativeNames = names
 
-        let v2 = try Self.extensionValue(der, oid: "1.3.6.1.4.1.57264.1.8").map { raw throws(SigstoreError) in
+        let v2 = try Self.extensionValue(of: cert, oid: "1.3.6.1.4.1.57264.1.8").map { raw throws(SigstoreError) in
             // DER UTF8String: tag 0x0C, a definite length, the text.
             guard let text = DERString.utf8String(raw) else {
                 throw SigstoreError(.material, "certificate extension 1.3.6.1.4.1.57264.1.8 (issuer) is not a DER UTF8String")
             }
             return text
         }
-        let v1 = try Self.extensionValue(der, oid: "1.3.6.1.4.1.57264.1.1").map { String(decoding: $0, as: UTF8.self) }
+        let v1 = try Self.extensionValue(of: cert, oid: "1.3.6.1.4.1.57264.1.1").map { String(decoding: $0, as: UTF8.self) }
         if let v1, let v2, v1 != v2 {
             throw SigstoreError(.issuer, "the certificate's issuer extensions disagree: '\(v2)' (.1.8) and '\(v1)' (.1.1)")
         }
@@ -76,7 +85,15 @@ public struct SigningCertificate: Sendable {
     /// The raw extension value for a dotted OID, nil when absent.
     public static func extensionValue(_ der: [UInt8], oid: String) throws(SigstoreError) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 8192)
-        let length = bouncer_x509_extension(der, der.count, oid, &buffer, buffer.count)
+        return try extensionResult(bouncer_x509_extension(der, der.count, oid, &buffer, buffer.count), buffer, oid: oid)
+    }
+
+    static func extensionValue(of cert: OpaquePointer, oid: String) throws(SigstoreError) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        return try extensionResult(bouncer_x509_extension_of(cert, oid, &buffer, buffer.count), buffer, oid: oid)
+    }
+
+    private static func extensionResult(_ length: Int, _ buffer: [UInt8], oid: String) throws(SigstoreError) -> [UInt8]? {
         switch length {
         case 0: return nil
         case -2: throw SigstoreError(.material, "certificate extension \(oid) appears more than once")
@@ -125,6 +142,15 @@ public enum CertificateChainCheck {
     /// issuer's DER (for the SCT) and the CA used.
     public static func verify(leaf: [UInt8], authorities: [SigstoreTrustedRoot.CertificateAuthority],
                               at time: Date) throws(SigstoreError) -> (issuerDER: [UInt8], authority: SigstoreTrustedRoot.CertificateAuthority) {
+        try verify(leaf: ParsedCertificate(der: leaf), authorities: authorities, at: time, cache: ParsedCertificates())
+    }
+
+    /// As above, on a leaf parsed already, with the CA certificates parsed
+    /// once per trusted root (`cache`). A leaf that did not parse is refused
+    /// as before, by every authority.
+    /// `linkShortcut: false` checks every chain the full way (tests compare the two).
+    static func verify(leaf: ParsedCertificate?, authorities: [SigstoreTrustedRoot.CertificateAuthority], at time: Date,
+                       cache: ParsedCertificates, linkShortcut: Bool = true) throws(SigstoreError) -> (issuerDER: [UInt8], authority: SigstoreTrustedRoot.CertificateAuthority) {
         let candidates = authorities.filter { $0.validFor.contains(time) }
         guard !candidates.isEmpty else {
             throw SigstoreError(.certificateAuthority, "no trusted certificate authority is valid at the signing time \(time)")
@@ -136,15 +162,32 @@ public enum CertificateChainCheck {
         }
         var last = "no trusted certificate authority"
         for authority in candidates {
-            guard let anchor = authority.chainDER.last else { continue }
-            let intermediates = Array(authority.chainDER.dropLast())
+            guard let anchorDER = authority.chainDER.last else { continue }
+            // intermediate <- root with the link verified once for this root: the leaf alone.
+            if linkShortcut, let leaf, authority.chainDER.count == 2,
+               let (intermediate, root) = cache.verifiedLink(intermediate: authority.chainDER[0], root: anchorDER) {
+                var issuer: UnsafeMutablePointer<UInt8>? = nil
+                var issuerLength = 0
+                if bouncer_x509_verify_under(leaf.x509, intermediate.x509, root.x509, Int64(seconds), &issuer, &issuerLength) == 1,
+                   let issuer {
+                    let der = Array(UnsafeBufferPointer(start: issuer, count: issuerLength))
+                    bouncer_openssl_free(issuer)
+                    return (der, authority)
+                }
+                // Not verified that way: the full check below decides, and words any refusal.
+            }
             var issuer: UnsafeMutablePointer<UInt8>? = nil
             var issuerLength = 0
-            var error: Int32 = 0
-            let ok = withPointers(intermediates) { pointers, lengths in
-                bouncer_x509_verify_chain(leaf, leaf.count, pointers, lengths, intermediates.count,
-                                          anchor, anchor.count, Int64(seconds),
-                                          &issuer, &issuerLength, &error)
+            var error: Int32 = -1  // a certificate could not be parsed
+            var ok: Int32 = 0
+            let intermediates = authority.chainDER.dropLast().map { cache.certificate($0) }
+            if let leaf, let anchor = cache.certificate(anchorDER), !intermediates.contains(where: { $0 == nil }) {
+                // The objects stay alive (held here and by the cache) for the call.
+                let pointers: [OpaquePointer?] = intermediates.map { $0?.x509 }
+                ok = pointers.withUnsafeBufferPointer { untrusted in
+                    bouncer_x509_verify_chain_of(leaf.x509, untrusted.baseAddress, untrusted.count, anchor.x509,
+                                                 Int64(seconds), &issuer, &issuerLength, &error)
+                }
             }
             if ok == 1, let issuer {
                 let der = Array(UnsafeBufferPointer(start: issuer, count: issuerLength))
@@ -156,23 +199,65 @@ public enum CertificateChainCheck {
         throw SigstoreError(.certificateChain, "the signing certificate does not chain to a trusted Fulcio CA at \(time): \(last)")
     }
 
-    private static func withPointers<R>(_ buffers: [[UInt8]], _ body: (UnsafePointer<UnsafePointer<UInt8>?>?, UnsafePointer<Int>?) -> R) -> R {
-        // Contiguous copies so every pointer stays valid for the call.
-        let flat = buffers.flatMap { $0 }
-        return flat.withUnsafeBufferPointer { base in
-            var offsets: [UnsafePointer<UInt8>?] = []
-            var position = 0
-            for buffer in buffers {
-                offsets.append(base.baseAddress.map { $0 + position })
-                position += buffer.count
-            }
-            let lengths = buffers.map(\.count)
-            return offsets.withUnsafeBufferPointer { p in lengths.withUnsafeBufferPointer { l in body(p.baseAddress, l.baseAddress) } }
-        }
-    }
-
     /// Whether a certificate is self-signed (a root), which a bundle must not carry.
     public static func isSelfSigned(_ der: [UInt8]) -> Bool {
         bouncer_x509_is_self_signed(der, der.count) != 0
+    }
+}
+
+/// An X.509 certificate parsed once by OpenSSL, for every check that reads it.
+final class ParsedCertificate: @unchecked Sendable {
+    /// Only read once parsed (OpenSSL locks the caches it fills inside).
+    let x509: OpaquePointer
+
+    init?(der: [UInt8]) {
+        guard let x509 = bouncer_x509_parse(der, der.count) else { return nil }
+        self.x509 = x509
+    }
+
+    deinit { bouncer_x509_free(x509) }
+}
+
+/// The CA certificates of one trusted root, parsed on first use and kept for
+/// the next bundle. Keyed by the DER itself, so an edited copy of the root can
+/// never be answered with another certificate; nothing verified is cached.
+final class ParsedCertificates: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parsed: [[UInt8]: ParsedCertificate?] = [:]
+
+    func certificate(_ der: [UInt8]) -> ParsedCertificate? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = parsed[der] { return known }
+        let certificate = ParsedCertificate(der: der)
+        parsed[der] = .some(certificate)
+        return certificate
+    }
+
+    private struct Link: Hashable {
+        let intermediate: [UInt8]
+        let root: [UInt8]
+    }
+
+    /// Whether the intermediate, under the root, passed the full chain check
+    /// but for time (which depends on the bundle and is checked on each use),
+    /// and is eligible for checking leaves with it as anchor. A verified fact,
+    /// so keyed by both certificates whole; decided once per trusted root.
+    private var links: [Link: Bool] = [:]
+
+    func verifiedLink(intermediate: [UInt8], root: [UInt8]) -> (ParsedCertificate, ParsedCertificate)? {
+        guard let parsedIntermediate = certificate(intermediate), let parsedRoot = certificate(root) else { return nil }
+        let key = Link(intermediate: intermediate, root: root)
+        lock.lock()
+        let known = links[key]
+        lock.unlock()
+        let verified = known ?? (bouncer_x509_link_eligible(parsedIntermediate.x509, parsedRoot.x509) == 1
+                                 && bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1)
+        if known == nil {
+            lock.lock()
+            links[key] = verified
+            lock.unlock()
+        }
+        return verified ? (parsedIntermediate, parsedRoot) : nil
     }
 }

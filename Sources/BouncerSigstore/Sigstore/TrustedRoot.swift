@@ -54,9 +54,11 @@ public struct SigstoreTrustedRoot: Sendable {
     public var tlogs: [LogInstance]
     public var ctlogs: [LogInstance]
     public var timestampAuthorities: [CertificateAuthority]
-    /// The log keys, built once per trusted root rather than once per bundle.
-    var cachedLogKeys: [TransparencyLogKey]? = nil
-    var cachedCTLogKeys: [TransparencyLogKey]? = nil
+    /// Log keys decoded on first use, only those a bundle names, and then
+    /// kept for the next bundle verified under this root.
+    let decodedKeys = DecodedKeys()
+    /// The CA certificates, parsed on first use and kept likewise.
+    let parsedCertificates = ParsedCertificates()
 
     public init(certificateAuthorities: [CertificateAuthority], tlogs: [LogInstance], ctlogs: [LogInstance],
                 timestampAuthorities: [CertificateAuthority]) {
@@ -64,8 +66,6 @@ public struct SigstoreTrustedRoot: Sendable {
         self.tlogs = tlogs
         self.ctlogs = ctlogs
         self.timestampAuthorities = timestampAuthorities
-        cachedLogKeys = Self.keys(tlogs)
-        cachedCTLogKeys = Self.keys(ctlogs)
     }
 
     static let maxBytes = 4 << 20
@@ -139,5 +139,23 @@ public struct SigstoreTrustedRoot: Sendable {
     /// Sigstore's staging instance, embedded.
     public static func staging() throws(SigstoreError) -> SigstoreTrustedRoot {
         try parse(Array(EmbeddedTrustedRoots.staging.utf8), source: "embedded staging trusted root")
+    }
+}
+
+/// Public keys decoded from DER SubjectPublicKeyInfo, shared by the copies of
+/// one trusted root. Keyed by the DER itself, not by position, so a copy whose
+/// logs were edited can never be answered with another log's key.
+final class DecodedKeys: @unchecked Sendable {
+    private let lock = NSLock()
+    // nil: the DER is not a key Bouncer reads (that log is left out, fail closed).
+    private var keys: [[UInt8]: PublicKey?] = [:]
+
+    func key(_ spkiDER: [UInt8]) -> PublicKey? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = keys[spkiDER] { return known }
+        let key = try? PublicKey(spkiDER: spkiDER)
+        keys[spkiDER] = .some(key)
+        return key
     }
 }

@@ -4,6 +4,18 @@
 // when they expand to calls or to expressions of other macros.
 #include <stddef.h>
 
+struct ossl_lib_ctx_st;
+struct evp_md_st;
+/// Bouncer's own OpenSSL library context, made on first use with only the
+/// default provider: it reads no openssl.cnf (about 0.8 ms of every start-up
+/// that verifies anything) and its algorithms are fetched once. The default
+/// context, and so libcurl's TLS, keeps the system configuration. NULL (the
+/// default context) if it could not be made.
+struct ossl_lib_ctx_st *bouncer_libctx(void);
+/// The digest fetched once from bouncer_libctx(): 0 MD5, 1 SHA-1, 2 SHA-256,
+/// 3 SHA-384, 4 SHA-512; NULL for anything else or when the fetch failed.
+const struct evp_md_st *bouncer_md(int which);
+
 /// OPENSSL_free(ptr)
 void bouncer_openssl_free(void *ptr);
 /// EVP_PKEY_PUBLIC_KEY, the selection for EVP_PKEY_fromdata of a public key.
@@ -17,6 +29,12 @@ struct evp_pkey_st *bouncer_rsa_public_key(const unsigned char *n, size_t n_len,
                                            const unsigned char *e, size_t e_len);
 /// An EC public key on the named group from a SEC1 point, or NULL.
 struct evp_pkey_st *bouncer_ec_public_key(const char *group, const unsigned char *point, size_t point_len);
+/// A DER SubjectPublicKeyInfo of the three shapes Sigstore uses (P-256 or
+/// P-384 with an uncompressed point, Ed25519), built without OpenSSL 3's
+/// decoder framework, which costs more than verifying a P-256 signature.
+/// 1 and the key in *key_out; 0 for any other bytes (decode them with
+/// d2i_PUBKEY_ex); -1 when the shape matches but the point is not on the curve.
+int bouncer_spki_known_shape(const unsigned char *der, size_t len, struct evp_pkey_st **key_out);
 #include <stdint.h>
 /// Verifies the DER leaf against one DER trust anchor with untrusted DER
 /// intermediates at `at_time` (Unix seconds). 1 when valid, and then the
@@ -38,6 +56,30 @@ long bouncer_x509_extension(const unsigned char *der, size_t len, const char *oi
                             unsigned char *buf, size_t cap);
 long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type, unsigned char *buf, size_t cap);
 
+// The same, on a certificate parsed once (each parse decodes its public key
+// through OpenSSL 3's decoder, the largest single cost of a Sigstore bundle).
+struct x509_st;
+/// A DER certificate (nothing after it), or NULL. Free with bouncer_x509_free.
+struct x509_st *bouncer_x509_parse(const unsigned char *der, size_t len);
+void bouncer_x509_free(struct x509_st *cert);
+int bouncer_x509_info_of(struct x509_st *cert, int64_t *not_before, int64_t *not_after,
+                         int *code_signing, unsigned char **spki_out, size_t *spki_len);
+long bouncer_x509_extension_of(struct x509_st *cert, const char *oid, unsigned char *buf, size_t cap);
+long bouncer_x509_san_of(struct x509_st *cert, int index, int *type, unsigned char *buf, size_t cap);
+/// Whether a Fulcio CA chain intermediate <- root allows checking leaves with
+/// the intermediate as anchor and exactly the full check's verdict (x509.c).
+int bouncer_x509_link_eligible(struct x509_st *intermediate, struct x509_st *root);
+/// The full check of the intermediate under the root, time left out. 1 verified.
+int bouncer_x509_verify_link(struct x509_st *intermediate, struct x509_st *root);
+/// The leaf with the intermediate as anchor at at_time, the intermediate and
+/// root also valid then; 1 and the issuer's DER, else 0 (check the full way).
+int bouncer_x509_verify_under(struct x509_st *leaf, struct x509_st *intermediate, struct x509_st *root,
+                              int64_t at_time, unsigned char **issuer_out, size_t *issuer_len);
+/// bouncer_x509_verify_chain on parsed certificates (none is freed or kept).
+int bouncer_x509_verify_chain_of(struct x509_st *leaf, struct x509_st *const *untrusted, size_t n_untrusted,
+                                 struct x509_st *anchor, int64_t at_time,
+                                 unsigned char **issuer_out, size_t *issuer_len, int *error_out);
+
 
 // Sigstore transparency-log helpers (sigstore_log.c).
 /// The DER SubjectPublicKeyInfo of a DER certificate; 1 on success. Free with bouncer_openssl_free.
@@ -58,4 +100,7 @@ int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, uns
 /// 1 verified, else 0 with a reason in `error`.
 int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
                       const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
+/// bouncer_ts_verify on the authority's certificates parsed already (kept by the caller).
+int bouncer_ts_verify_of(const unsigned char *der, size_t len, struct x509_st *const *certs, size_t count,
+                         long long at_time, char *error, size_t error_len);
 #endif

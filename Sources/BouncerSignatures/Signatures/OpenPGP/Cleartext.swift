@@ -7,17 +7,21 @@ import BouncerIO
 struct ClearsignedParts {
     /// Hash algorithm ids announced by `Hash:` headers (nil when absent).
     let announced: Set<UInt8>?
-    /// The signed lines, dash-escapes removed and trailing blanks stripped.
-    let lines: [[UInt8]]
+    /// The message as given; `lines` point into it (no copy per line).
+    let message: [UInt8]
+    /// The signed lines as ranges of `message`, dash-escapes removed and
+    /// trailing blanks stripped. None holds a CR or LF.
+    let lines: [Range<Int>]
     /// The signature block's decoded bytes.
     let signature: [UInt8]
 
     /// What the signature hashes: the lines joined by CRLF, no final line break.
     var signedText: [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.count + 2 })
         for (index, line) in lines.enumerated() {
             if index > 0 { out += [0x0d, 0x0a] }
-            out += line
+            out += message[line]
         }
         return out
     }
@@ -25,8 +29,30 @@ struct ClearsignedParts {
     /// The same lines joined by LF with a final LF: the text to parse.
     var text: [UInt8] {
         var out: [UInt8] = []
-        for line in lines { out += line; out.append(0x0a) }
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+        for line in lines { out += message[line]; out.append(0x0a) }
         return out
+    }
+
+    /// Feeds `signedText` to the hashers line by line, without building it.
+    /// It is already canonical text (CRLF line breaks, no other CR), so text
+    /// (0x01) signatures hash exactly these bytes.
+    func feedSignedText(_ hashers: [Hasher]) -> UInt64 {
+        var total: UInt64 = 0
+        message.withUnsafeBytes { all in
+            let crlf: [UInt8] = [0x0d, 0x0a]
+            crlf.withUnsafeBytes { crlf in
+                for (index, line) in lines.enumerated() {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[line])
+                    for hasher in hashers {
+                        if index > 0 { hasher.update(crlf) }
+                        hasher.update(piece)
+                    }
+                    total += UInt64(piece.count + (index > 0 ? 2 : 0))
+                }
+            }
+        }
+        return total
     }
 
     static let begin = Array("-----BEGIN PGP SIGNED MESSAGE-----".utf8)
@@ -70,7 +96,7 @@ struct ClearsignedParts {
                 announced = (announced ?? []).union([id])
             }
         }
-        var lines: [[UInt8]] = []
+        var lines: [Range<Int>] = []
         var signatureStart: Int? = nil
         while index < all.count {
             let raw = all[index]
@@ -85,7 +111,7 @@ struct ClearsignedParts {
             guard !line.contains(0x0d) else {
                 throw .cleartext("\(source) line \(index + 1): a bare carriage return inside the signed text is ambiguous")
             }
-            lines.append(Array(stripTrailing(line)))
+            lines.append(stripTrailing(line).indices)
             index += 1
         }
         guard let signatureStart else {
@@ -103,7 +129,7 @@ struct ClearsignedParts {
         guard blocks.count == 1, blocks[0].label == "SIGNATURE" else {
             throw .cleartext("\(source): expected exactly one signature block after the signed text, found \(blocks.count) armor blocks")
         }
-        return ClearsignedParts(announced: announced, lines: lines, signature: blocks[0].data)
+        return ClearsignedParts(announced: announced, message: bytes, lines: lines, signature: blocks[0].data)
     }
 
     /// Removes trailing spaces and tabs (RFC 9580 §7.2).

@@ -75,9 +75,11 @@ public enum OpenPGPFormat: DetachedSignatureFormat {
     /// A cleartext-signed message: its own signatures and the text they cover.
     public struct ClearsignedMessage: Sendable {
         public let report: SignatureReport
+        let parts: ClearsignedParts
         /// Exactly the signed text (dash-escapes removed, trailing blanks
         /// stripped), lines ending in LF. Parse this, never the raw file.
-        public let text: [UInt8]
+        /// Built when asked for: checking the signature alone needs no copy.
+        public var text: [UInt8] { parts.text }
     }
 
     public static func isClearsigned(_ bytes: [UInt8]) -> Bool { ClearsignedParts.looksClearsigned(bytes) }
@@ -99,11 +101,11 @@ public enum OpenPGPFormat: DetachedSignatureFormat {
         do {
             parsed = try packets(parts.signature, source: "\(source) (signature block)")
         } catch {
-            return ClearsignedMessage(report: SignatureReport(outcomes: [.refused(signer: nil, reason: error.description)]), text: parts.text)
+            return ClearsignedMessage(report: SignatureReport(outcomes: [.refused(signer: nil, reason: error.description)]), parts: parts)
         }
         let verifier = PGPDataVerifier(keyring: keyring, now: timestamp(options.now), keyFiles: keys.map(\.path).joined(separator: ", "))
-        let outcomes = try verifier.verify(signatures: parsed, data: .bytes(parts.signedText), mode: .cleartext(announced: parts.announced))
-        return ClearsignedMessage(report: SignatureReport(outcomes: outcomes), text: parts.text)
+        let outcomes = try verifier.verify(signatures: parsed, data: .cleartext(parts), mode: .cleartext(announced: parts.announced))
+        return ClearsignedMessage(report: SignatureReport(outcomes: outcomes), parts: parts)
     }
 
     static func timestamp(_ date: Date) -> UInt32 {

@@ -12,6 +12,8 @@ import BouncerIO
 enum PGPSignedData {
     case bytes([UInt8])
     case file(path: String)
+    /// The signed text of a cleartext message, fed from the message itself.
+    case cleartext(ClearsignedParts)
 
     /// One pass over the data: `binary` hashers get the bytes as they are,
     /// `text` hashers their canonical form.
@@ -28,6 +30,10 @@ enum PGPSignedData {
         switch self {
         case .bytes(let bytes):
             bytes.withUnsafeBytes { consume($0) }
+        case .cleartext(let parts):
+            // Canonical already (ClearsignedParts.feedSignedText): binary and
+            // text hashers see the same bytes, with no canonicalising pass.
+            return parts.feedSignedText(binary + text)
         case .file(let path):
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw .io("cannot open \(path): \(errnoDescription())") }

@@ -24,10 +24,16 @@ public enum BundleTimestamps {
     /// and fewer than `threshold` verify. No tokens is no outcome to judge here.
     public static func verify(_ tokens: [[UInt8]], signature: [UInt8],
                               authorities: [TimestampAuthority]) throws(TimestampsNotVerified) -> Outcome {
+        try verify(tokens, signature: signature, authorities: authorities, cache: nil)
+    }
+
+    /// As above, with the authorities' certificates parsed once per trusted root.
+    static func verify(_ tokens: [[UInt8]], signature: [UInt8], authorities: [TimestampAuthority],
+                       cache: ParsedCertificates?) throws(TimestampsNotVerified) -> Outcome {
         var outcome = Outcome(verified: [], notVerified: [])
         for (index, token) in tokens.enumerated() {
             do {
-                outcome.verified.append(try RFC3161Timestamp.verify(tokenDER: token, signature: signature, authorities: authorities))
+                outcome.verified.append(try RFC3161Timestamp.verify(tokenDER: token, signature: signature, authorities: authorities, cache: cache))
             } catch {
                 outcome.notVerified.append(TimestampFailure(index: index, error: error))
             }

@@ -16,6 +16,13 @@ public enum RFC3161Timestamp {
     /// signer is the authority's named TSA certificate when the chain starts
     /// with one; and the signer chains to the authority's root at genTime.
     public static func verify(tokenDER: [UInt8], signature: [UInt8], authorities: [TimestampAuthority]) throws(TransparencyError) -> Date {
+        try verify(tokenDER: tokenDER, signature: signature, authorities: authorities, cache: nil)
+    }
+
+    /// As above, with the authorities' certificates parsed once per trusted
+    /// root (`cache`); nothing verified is kept.
+    static func verify(tokenDER: [UInt8], signature: [UInt8], authorities: [TimestampAuthority],
+                       cache: ParsedCertificates?) throws(TransparencyError) -> Date {
         let token = try parse(tokenDER)
         guard MerkleInclusion.constantTimeEqual(token.imprint, Hasher.digest(signature, token.hash).bytes) else {
             throw .timestampImprintMismatch
@@ -33,7 +40,7 @@ public enum RFC3161Timestamp {
                 continue
             }
             var error = [CChar](repeating: 0, count: 256)
-            let verified = chainVerify(tokenDER, authority.certificateChainDER, at: token.genTime, error: &error)
+            let verified = chainVerify(tokenDER, authority.certificateChainDER, at: token.genTime, cache: cache, error: &error)
             if verified { return genTime }
             let reason = String(decoding: error.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             reasons.append("authority \(number): \(reason)")
@@ -74,7 +81,22 @@ public enum RFC3161Timestamp {
         return Token(hash: hash, imprint: Array(imprint.prefix(imprintLength)), genTime: genTime)
     }
 
-    private static func chainVerify(_ der: [UInt8], _ chain: [[UInt8]], at time: Int64, error: inout [CChar]) -> Bool {
+    private static func chainVerify(_ der: [UInt8], _ chain: [[UInt8]], at time: Int64, cache: ParsedCertificates?,
+                                    error: inout [CChar]) -> Bool {
+        let errorCapacity = error.count
+        if let cache {
+            let parsed = chain.map { cache.certificate($0) }
+            // One that does not parse: the DER path below words the refusal as before.
+            if !parsed.contains(where: { $0 == nil }) {
+                let pointers: [OpaquePointer?] = parsed.map { $0?.x509 }
+                return pointers.withUnsafeBufferPointer { certs in
+                    error.withUnsafeMutableBufferPointer { errorBuffer in
+                        bouncer_ts_verify_of(der, der.count, certs.baseAddress, certs.count, time,
+                                             errorBuffer.baseAddress, errorCapacity) == 1
+                    }
+                }
+            }
+        }
         // Pin every certificate buffer for the duration of the C call.
         let buffers = chain.map { certificate -> UnsafeMutableBufferPointer<UInt8> in
             let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(certificate.count, 1))
@@ -84,7 +106,6 @@ public enum RFC3161Timestamp {
         defer { buffers.forEach { $0.deallocate() } }
         let pointers: [UnsafePointer<UInt8>?] = buffers.map { UnsafePointer($0.baseAddress) }
         let lengths = chain.map(\.count)
-        let errorCapacity = error.count
         return error.withUnsafeMutableBufferPointer { errorBuffer in
             bouncer_ts_verify(der, der.count, pointers, lengths, chain.count, time, errorBuffer.baseAddress, errorCapacity) == 1
         }
