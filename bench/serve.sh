@@ -61,12 +61,22 @@ SERVE_PID=$(pgrep -f "bouncer-serve .*--ready-file $WORK/ready" | head -1)
 echo "static $UPSTREAM, proxy $BASE (pid $SERVE_PID)" >&2
 
 PKGS=$(for i in $(seq -w 1 30); do printf "pkg%s " "$i"; done)
-PIP="env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install -q --no-cache-dir --target $WORK/t"
-hyperfine -N --runs 5 --prepare "rm -rf $WORK/t" --export-json "$OUT/serve-pip.json" \
-  -n "pip direct" "$PIP --index-url $UPSTREAM/simple/ $PKGS" \
-  -n "pip via bouncer serve" "$PIP --index-url $BASE/pypi/simple/ $PKGS"
+printf '%s\n' $PKGS > "$WORK/requirements.txt"
+python3 -m venv "$WORK/venv"
+# The pip shim in front of the venv's pip (what a user runs), and that pip alone; the shim's
+# proxy starts cold every run (empty store, no lock), as pip does (--no-cache-dir).
+mkdir -p "$WORK/shims" && ln -sf "$BENCH_DIR/../shims/pip" "$WORK/shims/pip"
+ENVS="env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1"
+PIP="$ENVS $WORK/venv/bin/pip install -q --no-cache-dir --target $WORK/t"
+SHIM="$ENVS PATH=$WORK/shims:$WORK/venv/bin:$PATH BOUNCER_BIN=$BOUNCER BOUNCER_POLICY=$WORK/shim-project/policy.json BOUNCER_CACHE=$WORK/shim-cache pip install -q --no-cache-dir --target $WORK/t"
+mkdir -p "$WORK/shim-project" && cp "$WORK/policy.json" "$WORK/shim-project/policy.json"
+hyperfine -N --runs 5 --prepare "rm -rf $WORK/t $WORK/shim-cache $WORK/shim-project/bouncer.lock $WORK/bouncer.lock" --export-json "$OUT/serve-pip.json" \
+  -n "pip direct" "$PIP --index-url $UPSTREAM/simple/ -r $WORK/requirements.txt" \
+  -n "pip via bouncer serve" "$PIP --index-url $BASE/pypi/simple/ -r $WORK/requirements.txt" \
+  -n "pip shim" "$SHIM --index-url $UPSTREAM/simple/ -r $WORK/requirements.txt"
 echo
 ratio "$OUT/serve-pip.json" "pip via bouncer serve" "pip direct" median
+ratio "$OUT/serve-pip.json" "pip shim" "pip direct" median
 
 # 50 concurrent clients, 200 files: latency per request, throughput, peak RSS (VmHWM).
 cat > "$WORK/load.py" <<'PY'

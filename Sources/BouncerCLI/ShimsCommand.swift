@@ -57,7 +57,10 @@ extension ShimsCommand {
                 Bouncer shim. A tool that is on PATH with no shim in front of it runs unguarded: \
                 that is a refusal (exit 1), so a CI job that runs `bouncer shims check` first fails \
                 hard when a shim is missing or PATH puts the real tool first. A tool that is not on \
-                PATH at all is reported and passes (nothing can run).
+                PATH at all is reported and passes (nothing can run). It also says whether pip's, \
+                uv's and npm's configured index or registry is a running `bouncer serve` \
+                (BASE/pypi/simple/, BASE/npm/), through which every client is guarded whatever its \
+                name; that line does not change the exit status.
                 """
         )
 
@@ -94,9 +97,23 @@ extension ShimsCommand {
                     if !json { Console.output("\(entry.tool): not on PATH") }
                 }
             }
+            // Clients pointed at a running bouncer serve are guarded whatever their name (informational).
+            var proxies: [[String: String]] = []
+            for client in ProxyCoverage.survey(variables: ProcessInfo.processInfo.environment, cwd: FileManager.default.currentDirectoryPath) {
+                let configured = client.configured.map { Redaction.url($0) }
+                proxies.append(["tool": client.tool, "configured": configured ?? "", "proxy": client.proxy ?? ""])
+                guard !json else { continue }
+                if let proxy = client.proxy {
+                    Console.output("\(client.tool) index: \(configured ?? "") (a running bouncer serve at \(proxy): every client using it is guarded)")
+                } else if let configured {
+                    Console.output("\(client.tool) index: \(configured) (not a running bouncer serve)")
+                } else {
+                    Console.output("\(client.tool) index: its built-in default (not a bouncer serve)")
+                }
+            }
             if json {
                 // Paths stay readable (no "\/"), as in every other --json output.
-                let object: [String: Any] = ["verdict": unguarded.isEmpty ? "pass" : "fail", "tools": rows]
+                let object: [String: Any] = ["verdict": unguarded.isEmpty ? "pass" : "fail", "tools": rows, "indexes": proxies]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 Console.output(String(decoding: data, as: UTF8.self))
             }

@@ -1,0 +1,45 @@
+import Foundation
+import BouncerBase
+import BouncerIO
+
+/// Whether pip, uv and npm are pointed at a running `bouncer serve` (their
+/// index or registry is `BASE/pypi/simple/` or `BASE/npm/` and BASE answers
+/// as the proxy does). Clients pointed there are guarded whatever their
+/// name (`python -m pip`, `venv/bin/pip`, npx); `bouncer shims check` says so.
+public enum ProxyCoverage {
+    public struct Client: Sendable, Equatable {
+        public let tool: String
+        /// The index or registry its configuration names (nil: its built-in default).
+        public let configured: String?
+        /// The proxy's base URL, when it answered as `bouncer serve`.
+        public let proxy: String?
+    }
+
+    public static func survey(variables: [String: String], cwd: String) -> [Client] {
+        let pip = PipConfiguration.read(environment: variables, realTool: "", isolated: false).indexURL
+        let uv = ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
+        let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
+            ?? NpmConfiguration.registry(project: cwd, environment: variables, realTool: "/usr/bin/npm")
+        return [("pip", pip, "/pypi/simple"), ("uv", uv, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
+            Client(tool: tool, configured: configured, proxy: configured.flatMap { proxyBase($0, suffix: suffix) })
+        }
+    }
+
+    /// BASE when `url` is BASE + suffix and BASE answers its root as `bouncer serve` does.
+    static func proxyBase(_ url: String, suffix: String) -> String? {
+        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard trimmed.hasSuffix(suffix), PipSourceCheck.isRemote(trimmed) else { return nil }
+        let base = String(trimmed.dropLast(suffix.count))
+        var options = FetchOptions()
+        options.progress = false
+        options.retries = 0
+        options.connectTimeout = 2
+        options.stallTimeout = 2
+        options.maxSize = 4096
+        let fetcher = Fetcher(store: Store.standard(), options: options)
+        guard case .success(let fetched) = fetcher.fetch(FetchRequest(url: base + "/")) else { return nil }
+        defer { fetcher.discard(fetched) }
+        guard let bytes = (try? AtomicFile.read(fetched.path, limit: 4096, code: "proxy-probe")).flatMap({ $0 }) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).hasPrefix("bouncer serve: ") ? base : nil
+    }
+}
