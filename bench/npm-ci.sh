@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `npm ci` of BENCH_PACKAGES (default 200) packages from a loopback registry:
-# through the shim (every tarball fetched by Bouncer in parallel, integrity and
-# package.json checked, then npm --offline on a private cache) vs the real npm
-# directly. Both start cold every run (empty npm cache, empty Bouncer store and
-# bouncer.lock). Target: shim at most 1.3x the direct wall time, compared as
-# medians of BENCH_RUNS (default 7) runs each: the machine is shared.
+# `npm ci` of BENCH_PACKAGES (default 200) packages from a loopback registry
+# (the registry layout, NAME/-/FILE.tgz; serve.py answers by file name):
+# through the shim (the real npm once, against Bouncer's proxy, every tarball
+# fetched, integrity and package.json checked and pinned before it is served)
+# vs the real npm directly. Both start cold every run (empty npm cache, empty
+# Bouncer store and bouncer.lock). Goal: shim at most 1.0x the direct wall
+# time, compared as medians of BENCH_RUNS (default 7) runs each.
 source "$(dirname "$0")/lib.sh"
 build_bouncer
 N="${BENCH_PACKAGES:-200}"
@@ -37,7 +38,7 @@ for i in range(n):
     integrity = "sha512-" + base64.b64encode(hashlib.sha512(tgz).digest()).decode()
     json.dump({"name": name, "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {
         "name": name, "version": "1.0.0", "dependencies": deps,
-        "dist": {"tarball": f"{base}/{name}-1.0.0.tgz", "integrity": integrity}}}}, open(f"{work}/registry/{name}", "w"))
+        "dist": {"tarball": f"{base}/{name}/-/{name}-1.0.0.tgz", "integrity": integrity}}}}, open(f"{work}/registry/{name}", "w"))
     deps_all[name] = "1.0.0"
 json.dump({"name": "bench-project", "version": "1.0.0", "dependencies": deps_all}, open(f"{work}/project/package.json", "w"))
 json.dump({"version": 1, "mode": "enforce", "unmatched": "deny",

@@ -169,8 +169,12 @@ extension RegistryProxy {
             if case .string(let tarball)? = manifest["dist"]?["tarball"] { url = tarball }
             let request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
                                           releaseTime: Self.releaseTime(stated, name: name, upstream: upstream))
-            if settings.policy.releaseAgeRefusal(request, at: now) != nil || exoticDependency(manifest, request: request, now: now) != nil {
+            if let tooNew = settings.policy.releaseAgeRefusal(request, at: now) {
                 hidden.insert(version)
+                log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version): \(tooNew)")
+            } else if let exotic = exoticDependency(manifest, request: request, now: now) {
+                hidden.insert(version)
+                log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) depends on \(exotic), which does not come from the registry (exotic-source)")
             }
         }
         guard !hidden.isEmpty else { return packument }

@@ -115,59 +115,55 @@ import BouncerTestSupport
 }
 
 /// The pip and npm shims under a policy whose pypi / npm rule requires
-/// provenance: nothing installs, and the real tool (a recording stand-in) is
-/// at most asked to resolve (`pip --dry-run`), never to install.
+/// provenance that is not there: the real tool runs once, against the shim's
+/// proxy, which refuses the artifact (HTTP 403): nothing installs, and the
+/// shim names the missing provenance.
 @Suite struct NothingToVerifyPackageShimTests {
     static let provenance = #"{"provenance": {"attestation": "{url}.provenance", "identity": "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1", "issuer": "https://token.actions.githubusercontent.com"}}"#
 
-    @Test func npmCiNeverReachesTheRealNpm() throws {
+    @Test func npmCiInstallsNothing() throws {
         let server = try MisbehavingServer()
-        let project = try HostileProject("nothing-npm")
+        let harness = try ShimHarness("nothing-npm")
+        defer { harness.cleanup() }
         let tarball = try HostileProject.random(2000)
-        server.route("/lib-1.0.0.tgz", [.init(body: tarball)])
-        server.route("/lib-1.0.0.tgz.provenance", [.init(body: [])])
         let sha512 = try BouncerProcess.runProgram("/bin/sh", ["-c", "openssl dgst -sha512 -binary | base64 -w0"], stdin: Data(tarball)).out
-        try project.write("package.json", #"{"name": "proj", "version": "1.0.0", "dependencies": {"lib": "1.0.0"}}"#)
-        try project.write("package-lock.json", #"""
+        let packument = #"{"name": "lib", "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {"name": "lib", "version": "1.0.0", "dist": {"tarball": "\#(server.url("/lib/-/lib-1.0.0.tgz"))", "integrity": "sha512-\#(sha512)"}}}}"#
+        server.route("/lib", [.init(headers: ["Content-Type: application/json"], body: Array(packument.utf8))])
+        server.route("/lib/-/lib-1.0.0.tgz", [.init(body: tarball)])
+        server.route("/lib/-/lib-1.0.0.tgz.provenance", [.init(body: [])])
+        try #"{"name": "proj", "version": "1.0.0", "dependencies": {"lib": "1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try #"""
         {"name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
          "packages": {"": {"name": "proj", "version": "1.0.0", "dependencies": {"lib": "1.0.0"}},
-                      "node_modules/lib": {"version": "1.0.0", "resolved": "\#(server.url("/lib-1.0.0.tgz"))", "integrity": "sha512-\#(sha512)"}}}
-        """#)
-        try project.writePolicy(#"{"version": 1, "unmatched": "deny", "rules": [{"match": {"ecosystem": "npm"}, "require": [{"integrity": {}}, \#(Self.provenance)]}]}"#)
-        let result = try project.sh("npm ci")
-        #expect(result.status != 0, "\(result.err)")
-        #expect(result.err.contains("provenance"), "refused for the policy's provenance requirement: \(result.err)")
-        #expect(!project.exists("node_modules"))
-        #expect(project.realToolRuns.isEmpty, "the real npm ran: \(project.realToolRuns)")
+                      "node_modules/lib": {"version": "1.0.0", "resolved": "\#(server.url("/lib/-/lib-1.0.0.tgz"))", "integrity": "sha512-\#(sha512)"}}}
+        """#.write(to: harness.file("package-lock.json"), atomically: true, encoding: .utf8)
+        try #"{"version": 1, "unmatched": "deny", "rules": [{"match": {"ecosystem": "npm"}, "require": [{"integrity": {}}, \#(Self.provenance)]}]}"#
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused lib@1.0.0") && result.err.contains("provenance"), "refused for the policy's provenance requirement: \(result.err)")
+        #expect(!harness.exists("node_modules/lib"))
     }
 
-    @Test func pipNeverAsksTheRealPipToInstall() throws {
+    @Test func pipInstallsNothing() throws {
         let server = try MisbehavingServer()
-        let project = try HostileProject("nothing-pip")
+        var harness = try ShimHarness("nothing-pip")
+        defer { harness.cleanup() }
+        let venv = harness.root.appendingPathComponent("venv")
+        _ = try ServeFixtures.venv(venv)
+        harness.extraPath = [venv.appendingPathComponent("bin").path]
         let wheel = try HostileProject.random(3000)
         let sha = try HostileProject.sha256(wheel)
-        let url = server.url("/packages/six-1.16.0-py2.py3-none-any.whl")
-        server.route("/packages/six-1.16.0-py2.py3-none-any.whl", [.init(body: wheel)])
-        // A stand-in pip that resolves: it writes an installation report naming the wheel, and records every run.
-        let report = #"{"version": "1", "install": [{"download_info": {"url": "\#(url)", "archive_info": {"hashes": {"sha256": "\#(sha)"}}}, "is_direct": false, "requested": true, "metadata": {"name": "six", "version": "1.16.0"}}]}"#
-        let standIn = """
-            #!/bin/sh
-            printf '%s\\n' "pip $*" >> '\(project.recordPath)'
-            while [ $# -gt 0 ]; do
-              if [ "$1" = "--report" ]; then printf '%s' '\(report)' > "$2"; fi
-              shift
-            done
-            exit 0
-            """
-        let pip = project.dir.appendingPathComponent("realbin/pip")
-        try Data(standIn.utf8).write(to: pip)
-        try project.write("requirements.txt", "six==1.16.0 --hash=sha256:\(sha)\n")
-        try project.writePolicy(#"{"version": 1, "unmatched": "deny", "rules": [{"match": {"ecosystem": "pypi"}, "require": [{"digest": {}}, \#(Self.provenance)]}]}"#)
-        let result = try project.sh("pip install --index-url \(server.url("/simple/")) -r requirements.txt")
-        #expect(result.status != 0, "\(result.err)")
-        #expect(result.err.contains("provenance"), "refused for the policy's provenance requirement: \(result.err)")
-        let runs = project.realToolRuns.split(separator: "\n")
-        #expect(!runs.isEmpty, "the stand-in pip did not resolve")
-        #expect(runs.allSatisfy { $0.contains("--dry-run") }, "the real pip was asked to do more than resolve: \(runs)")
+        let file = "six-1.16.0-py2.py3-none-any.whl"
+        server.route("/simple/six/", [.init(headers: ["Content-Type: text/html"], body: Array("<a href=\"../../packages/\(file)#sha256=\(sha)\">\(file)</a>".utf8))])
+        server.route("/packages/\(file)", [.init(body: wheel)])
+        try "six==1.16.0 --hash=sha256:\(sha)\n".write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
+        try #"{"version": 1, "unmatched": "deny", "rules": [{"match": {"ecosystem": "pypi"}, "require": [{"digest": {}}, \#(Self.provenance)]}]}"#
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let result = try harness.sh("env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null pip install --index-url \(server.url("/simple/")) -r requirements.txt")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("refused six 1.16.0") && result.err.contains("provenance"), "refused for the policy's provenance requirement: \(result.err)")
+        let listed = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["list", "--format=freeze", "--disable-pip-version-check"])
+        #expect(!listed.out.contains("six=="), "\(listed.out)")
     }
 }

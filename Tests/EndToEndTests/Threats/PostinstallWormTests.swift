@@ -53,6 +53,25 @@ import BouncerTestSupport
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:worm@1.0.0"] == nil)
     }
 
+    /// No install script, but a `binding.gyp`: npm runs `node-gyp rebuild` for
+    /// it at install (compiling whatever the package ships). Refused the same way.
+    @Test func aBindingGypIsAnInstallScript() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("native", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["binding.gyp": #"{ "targets": [ { "target_name": "native", "sources": [ "native.cc" ] } ] }"#])
+        let harness = try ShimHarness("bouncer-threat-gyp-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try lock(harness, registry, dependencies: ["native": "1.0.0"])
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("refused native@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("binding.gyp"), "\(result.err)")
+        #expect(!harness.exists("node_modules/native/binding.gyp"), "nothing of it landed")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:native@1.0.0"] == nil)
+    }
+
     @Test func theWormIsRefusedThroughServeAndItsPostinstallNeverRuns() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("worm-ran")

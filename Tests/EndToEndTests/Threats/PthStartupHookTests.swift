@@ -114,4 +114,41 @@ import BouncerTestSupport
         #expect(index.fetches(of: file) == 0, "the sdist was never even fetched: \(index.files.requests)")
         #expect(try serve.stop().status == 0)
     }
+
+    /// An sdist the policy allows to build (`installScripts.allow`), through the
+    /// pip shim: pip's build isolation installs the build backend (setuptools,
+    /// wheel) in a nested pip, which inherits the shim's proxy, so the backend is
+    /// verified and pinned in the lock like the sdist itself; the allowed
+    /// setup.py runs, as the real pip runs it.
+    @Test func anAllowedSdistBuildsWithItsBackendThroughTheShimsProxy() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("setup-ran")
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try publishSdist(marker: marker, into: index)
+        // The build backend's real wheels, from pip's own configured index.
+        let python = try ServeFixtures.venv(root.appendingPathComponent("download-venv"))
+        let downloaded = try BouncerProcess.runProgram(python, ["-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+                                                                "--only-binary=:all:", "--dest", index.packages.path, "setuptools<70", "wheel<0.43"],
+                                                       environment: ["PIP_FIND_LINKS": ""])
+        try #require(downloaded.status == 0, "pip download of the build backend failed: \(downloaded.err)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: index.packages.path)
+        for project in ["setuptools", "wheel"] {
+            let wheels = names.filter { $0.hasPrefix(project + "-") && $0.hasSuffix(".whl") }
+            try index.page(project, wheels.map { ($0, ThreatFixtures.longAgo) })
+        }
+
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        // setuptools installs a .pth (distutils-precedence.pth): allowed by name, as the sdist's build is.
+        try ThreatFixtures.policy(top: [#""installScripts": { "allow": ["built", "setuptools"] }"#])
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let installed = try harness.sh("\(Self.pip) --index-url '\(index.url)' built==1.0")
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        #expect(FileManager.default.fileExists(atPath: marker.path), "the allowed setup.py ran")
+        let lock = ThreatFixtures.lockEntries(harness.file("bouncer.lock"))
+        #expect(lock["pypi:built@1.0"] != nil, "\(lock.keys.sorted())")
+        #expect(lock.keys.contains { $0.hasPrefix("pypi:setuptools@") }, "the nested pip's setuptools is pinned: \(lock.keys.sorted())")
+        #expect(lock.keys.contains { $0.hasPrefix("pypi:wheel@") }, "the nested pip's wheel is pinned: \(lock.keys.sorted())")
+        #expect(index.fetches(of: file) == 1)
+    }
 }

@@ -166,4 +166,28 @@ import BouncerTestSupport
         #expect(!harness.exists("node_modules/fresh"))
         #expect(registry.tarballFetches("fresh").isEmpty, "refused before the tarball was fetched: \(registry.server.requests)")
     }
+
+    /// Through the npm shim (its own proxy): `npm install fresh@^1.0.0` takes the
+    /// aged 1.0.0, never fetching the one-hour-old 1.1.0; asked for exactly, the
+    /// fresh one is not there and the shim says when it becomes installable.
+    @Test func npmShimResolvesARangeToTheAgedVersion() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let registry = try publishNpm()
+        let harness = try ShimHarness("bouncer-threat-fresh-npm-range")
+        defer { harness.cleanup() }
+        try policy.write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0"}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        let ranged = try harness.sh("npm install --registry '\(registry.url)' 'fresh@^1.0.0'")
+        #expect(ranged.status == 0, "\(ranged.out)\n\(ranged.err)")
+        let installed = try String(contentsOf: harness.file("node_modules/fresh/package.json"), encoding: .utf8)
+        #expect(installed.contains("\"1.0.0\""), "\(installed)")
+        #expect(registry.tarballFetches("fresh").allSatisfy { !$0.contains("1.1.0") }, "\(registry.server.requests)")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:fresh@1.0.0"] != nil)
+
+        let exact = try harness.sh("npm install --registry '\(registry.url)' fresh@1.1.0")
+        #expect(exact.status != 0, "\(exact.out)\n\(exact.err)")
+        #expect(exact.err.contains("not offered: fresh@1.1.0") && exact.err.contains("installable from \(installableFrom)"), "\(exact.err)")
+        #expect(registry.tarballFetches("fresh").allSatisfy { !$0.contains("1.1.0") }, "\(registry.server.requests)")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:fresh@1.1.0"] == nil)
+    }
 }

@@ -134,13 +134,14 @@ final class TimedRegistry {
     /// Packs and publishes `name@version` released at `time`; `scripts` go into its package.json.
     @discardableResult
     func publish(_ name: String, _ version: String, time: String, scripts: [String: String] = [:],
-                 dependencies: [String: String] = [:], body: String? = nil) throws -> String {
+                 dependencies: [String: String] = [:], body: String? = nil, files: [String: String] = [:]) throws -> String {
         let source = root.appendingPathComponent("src/\(name)-\(version)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
         var manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
         if !scripts.isEmpty { manifest["scripts"] = scripts }
         try JSONSerialization.data(withJSONObject: manifest).write(to: source.appendingPathComponent("package.json"))
         try (body ?? "module.exports = '\(name)@\(version)';\n").write(to: source.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
+        for (path, text) in files { try text.write(to: source.appendingPathComponent(path), atomically: true, encoding: .utf8) }
         let out = root.appendingPathComponent("packed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let packed = try BouncerProcess.runProgram(npm, ["pack", "--json", "--ignore-scripts", "--pack-destination", out.path], cwd: source.path,
