@@ -7,10 +7,10 @@
 # Bouncer store and bouncer.lock). Goal: shim at most 1.0x the direct wall
 # time, compared as medians of BENCH_RUNS (default 7) runs each.
 source "$(dirname "$0")/lib.sh"
-build_bouncer
+[ -n "${BOUNCER:-}" ] || build_bouncer
 N="${BENCH_PACKAGES:-200}"
 WORK="$(mktemp -d /tmp/bench-npm-XXXXXX)"
-trap 'kill ${SERVER:-} 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER:-} 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/registry" "$WORK/project"
 
 python3 "$BENCH_DIR/serve.py" "$WORK/registry" > "$WORK/port" &
@@ -64,9 +64,20 @@ if [ "$VERIFIED" -lt "$N" ] || [ "$INSTALLED" -lt "$N" ]; then
   echo "sanity check failed: fewer than $N tarballs verified or installed; not timing" >&2
   exit 1
 fi
+# A standalone proxy too (its lock in its own directory, emptied before each run), to tell
+# the proxy's cost from the shim's.
+mkdir -p "$WORK/served" && cp "$WORK/project/policy.json" "$WORK/served/policy.json"
+BOUNCER_CACHE="$WORK/served-cache" "$BOUNCER" serve --policy "$WORK/served/policy.json" --npm-upstream "$BASE/" \
+  --ready-file "$WORK/served/ready" --quiet 2> "$WORK/served/serve.log" &
+SERVE=$!
+trap 'kill ${SERVER:-} ${SERVE:-} 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+for _ in $(seq 200); do [ -s "$WORK/served/ready" ] && break; sleep 0.05; done
+PROXY="$(cat "$WORK/served/ready")/npm/"
 hyperfine --warmup 1 --runs "${BENCH_RUNS:-7}" --export-json "$OUT/npm-ci.json" \
-  --prepare "rm -rf node_modules $WORK/npm-cache $WORK/bouncer-cache bouncer.lock" \
+  --prepare "rm -rf node_modules $WORK/npm-cache $WORK/bouncer-cache bouncer.lock $WORK/served/bouncer.lock" \
   -n "npm ci (direct)" "npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
+  -n "npm ci (via bouncer serve)" "env npm_config_registry=$PROXY npm_config_replace_registry_host=always npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
   -n "npm ci (shim)" "$ROOT/shims/npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
 echo
+ratio "$OUT/npm-ci.json" "npm ci (via bouncer serve)" "npm ci (direct)" median
 ratio "$OUT/npm-ci.json" "npm ci (shim)" "npm ci (direct)" median

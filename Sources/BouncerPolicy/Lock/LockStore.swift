@@ -36,15 +36,48 @@ public struct LockStore: Sendable {
     public func update<T>(_ change: (inout Lockfile) throws(BouncerError) -> T) throws(BouncerError) -> T {
         try Filesystem.makeDirectories(Filesystem.split(path).directory)
         return try AtomicFile.withExclusiveLock(flockPath) { () throws(BouncerError) -> T in
-            let before = try read()
+            // The file as this process last read or wrote it, unless someone replaced it since
+            // (a proxy pins one artifact per request: hundreds of updates, one parse).
+            let before: Lockfile
+            if let cached = LockCache.shared.lockfile(at: path) { before = cached } else { before = try read() }
             var lock = before
             let result = try change(&lock)
-            let bytes = lock.encoded()
-            // Rewritten only when the canonical bytes change (or the file is new).
-            if bytes != before.encoded() || (!lock.artifacts.isEmpty && !FileManager.default.fileExists(atPath: path)) {
-                try AtomicFile.replace(path, with: bytes, mode: 0o644)
+            // Rewritten only when the content changes (or the file is new).
+            let exists = FileManager.default.fileExists(atPath: path)
+            if lock != before || (!lock.artifacts.isEmpty && !exists) {
+                try AtomicFile.replace(path, with: lock.encoded(), mode: 0o644)
             }
+            LockCache.shared.remember(lock, at: path)
             return result
         }
+    }
+}
+
+/// The lockfile content this process last read or wrote, by path, with the
+/// identity of the file then (device, inode, size, modification time): an
+/// update that finds the same file skips reading and parsing it again. Any
+/// replacement by another process (a rename: a new inode and time) misses.
+final class LockCache: @unchecked Sendable {
+    static let shared = LockCache()
+    private let mutex = NSLock()
+    private var entries: [String: (identity: [Int], lockfile: Lockfile)] = [:]
+
+    static func identity(_ path: String) -> [Int]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
+    }
+
+    func lockfile(at path: String) -> Lockfile? {
+        guard let identity = Self.identity(path) else { return nil }
+        mutex.lock(); defer { mutex.unlock() }
+        guard let entry = entries[path], entry.identity == identity else { return nil }
+        return entry.lockfile
+    }
+
+    func remember(_ lockfile: Lockfile, at path: String) {
+        guard let identity = Self.identity(path) else { return }
+        mutex.lock(); defer { mutex.unlock() }
+        entries[path] = (identity, lockfile)
     }
 }

@@ -102,6 +102,8 @@ import BouncerTestSupport
             if let array = value as? [Any] { return array.map { strip($0, parent: parent) } as NSArray }
             // Hex digests compare case-insensitively (the same digest either way).
             if parent == "value", let text = value as? String, text.allSatisfy(\.isHexDigit) { return text.lowercased() as NSString }
+            // Algorithm names are read case-insensitively ("sha256", "SHA256"): the same algorithm either way.
+            if parent == "algorithm", let text = value as? String { return text.lowercased() as NSString }
             // Base64 padding is optional in protobuf JSON: the same bytes either way.
             if let text = value as? String { return String(text.reversed().drop { $0 == "=" }.reversed()) as NSString }
             return value
