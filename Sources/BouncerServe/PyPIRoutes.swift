@@ -180,6 +180,7 @@ extension RegistryProxy {
                                       version: FileNames.version(file.filename, project: project), claimedDigests: listed,
                                       index: file.index,
                                       releaseTime: file.uploadTime.flatMap { ReleaseTime(rfc3339: $0, source: "upload-time on \(file.page)") })
+        request.provenanceURL = file.provenance
         let hashes = sources.statedHashes[project] ?? []
         if hashes.count == 1 {
             if !request.claimedDigests.contains(hashes[0]) { request.claimedDigests.append(hashes[0]) }

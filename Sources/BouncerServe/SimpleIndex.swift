@@ -19,6 +19,8 @@ struct IndexFile: Sendable, Equatable {
     var gpgSig: Bool?
     var size: Int64?
     var uploadTime: String?
+    /// PEP 740: the URL of the file's provenance object, when the index offers one.
+    var provenance: String?
     /// The index it was listed on (nil: a find-links page or directory, on no index).
     var index: PackageIndex?
     /// The page it was listed on (named as the source of its upload time).
@@ -97,6 +99,7 @@ enum SimpleIndexParser {
             if case .bool(let signed)? = entry["gpg-sig"] { file.gpgSig = signed }
             if case .integer(let size)? = entry["size"] { file.size = size }
             if case .string(let time)? = entry["upload-time"] { file.uploadTime = time }
+            if case .string(let provenance)? = entry["provenance"], let absolute = resolve(provenance, against: pageURL) { file.provenance = absolute.url }
             files.append(file)
         }
         let pep700 = apiVersion.split(separator: ".").count == 2 && (Int(apiVersion.split(separator: ".")[1]) ?? 0) >= 1
@@ -126,6 +129,7 @@ enum SimpleIndexParser {
                 }
             }
             if let signed = anchor.attributes["data-gpg-sig"] { file.gpgSig = signed == "true" }
+            if let provenance = anchor.attributes["data-provenance"], let absolute = resolve(provenance, against: base) { file.provenance = absolute.url }
             files.append(file)
         }
         return ProjectPage(name: name, files: files, hasPEP700: false)

@@ -55,6 +55,20 @@ public enum URLParts {
         return String(last)
     }
 
+    /// One path segment with everything but RFC 3986's unreserved characters percent-encoded.
+    public static func pathSegmentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if byte < 0x80 && (c.isLetter || c.isNumber || "-._~".contains(c)) {
+                out.append(c)
+            } else {
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
     public static func percentDecoded(_ text: String) -> String {
         var bytes: [UInt8] = []
         let source = Array(text.utf8)
@@ -70,5 +84,11 @@ public enum URLParts {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -53,11 +53,11 @@ extension Requirement {
     func evidenceURLs(for request: ArtifactRequest) -> [String] {
         switch self {
         case .digest, .integrity: []
-        case .checksums(let spec): [spec.url.expand(for: request.url)] + (spec.signature.map { [$0.url.expand(for: request.url)] } ?? [])
-        case .signature(let spec): [spec.url.expand(for: request.url)]
-        case .sigstore(let spec): spec.bundle.map { [$0.expand(for: request.url)] } ?? []
-        case .provenance(let spec): spec.attestation.map { [$0.expand(for: request.url)] } ?? []
-        case .attestation(let spec): spec.url.map { [$0.expand(for: request.url)] } ?? []
+        case .checksums(let spec): [spec.url.expand(for: request)] + (spec.signature.map { [$0.url.expand(for: request)] } ?? [])
+        case .signature(let spec): [spec.url.expand(for: request)]
+        case .sigstore(let spec): spec.bundle.map { [$0.expand(for: request)] } ?? []
+        case .provenance(let spec): spec.attestation.map { [$0.expand(for: request)] } ?? []
+        case .attestation(let spec): request.provenanceURL.map { [$0] } ?? spec.url.map { [$0.expand(for: request)] } ?? []
         case .registrySignature: NpmTarballURL(request.url).map { [$0.packument] } ?? []
         }
     }

@@ -15,7 +15,7 @@ struct GuardPlan {
             ruleLabel: matched.map { $0.rule.label(index: $0.index) } ?? "no rule (unmatched: \(policy.unmatched.rawValue))",
             locked: snapshot.entry(forKey: key))
         if let rule = matched?.rule {
-            if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0) }) {
+            if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0, for: request) }) {
                 candidate.refuse(UnavailableEvidence.problem(for: unavailable))
                 return candidate
             }

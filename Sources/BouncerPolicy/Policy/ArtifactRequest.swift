@@ -43,6 +43,9 @@ public struct ArtifactRequest: Sendable, Equatable {
     /// requirement: pip-compile writes one per file of the release, and pip
     /// accepts a file matching any). The one matched then counts as stated.
     public var statedAlternatives: [Digest] = []
+    /// PEP 740: the provenance URL the index offers for this file (its simple
+    /// API's `provenance`): used for an `attestation` requirement before the rule's template.
+    public var provenanceURL: String? = nil
     /// The index the adapter found it on (pip), when it knows.
     public var index: PackageIndex?
     /// When the index or registry says it was released (PEP 700

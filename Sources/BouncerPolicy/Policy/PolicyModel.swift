@@ -193,18 +193,30 @@ public struct PolicyException: Sendable {
 }
 
 /// A URL template: `{url}` the artifact URL, `{dir}` it without its last
-/// path segment, `{file}` its last segment. Anything else in braces is an
+/// path segment, `{file}` (or `{filename}`) its last segment; for a pypi or
+/// npm rule also `{project}` and `{version}`. Anything else in braces is an
 /// error at load time.
 public struct URLTemplate: Sendable, Equatable, CustomStringConvertible {
     public let text: String
 
-    static let placeholders = ["{url}", "{dir}", "{file}"]
+    static let placeholders = ["{url}", "{dir}", "{file}", "{project}", "{version}", "{filename}"]
+    /// Only a package (pypi, npm) has these: its name and version, and the file name of the artifact.
+    static let packagePlaceholders: Set<String> = ["{project}", "{version}"]
 
     public func expand(for url: String) -> String {
         let (dir, file) = URLParts.dirAndFile(url)
         return text.replacingOccurrences(of: "{url}", with: url)
             .replacingOccurrences(of: "{dir}", with: dir)
             .replacingOccurrences(of: "{file}", with: file)
+            .replacingOccurrences(of: "{filename}", with: file)
+    }
+
+    /// As `expand(for:)`, with a package's `{project}` and `{version}` (PyPI's
+    /// Integrity API: `…/integrity/{project}/{version}/{filename}/provenance`).
+    public func expand(for request: ArtifactRequest) -> String {
+        expand(for: request.url)
+            .replacingOccurrences(of: "{project}", with: request.package.map(URLParts.pathSegmentEncoded) ?? "")
+            .replacingOccurrences(of: "{version}", with: request.version.map(URLParts.pathSegmentEncoded) ?? "")
     }
 
     public var description: String { text }

@@ -212,7 +212,10 @@ public enum PolicyParser {
         }
         var requirements: [Requirement] = []
         for item in items {
-            requirements.append(try parseRequirement(JSONReader(item.value, file: reader.file, path: item.path), keys: keys, image: match.isImage))
+            // {project} and {version} exist only for packages (pypi, npm): elsewhere the rule could never be satisfied.
+            let package = match.ecosystem == .pypi || match.ecosystem == .npm
+            requirements.append(try parseRequirement(JSONReader(item.value, file: reader.file, path: item.path), keys: keys,
+                                                     image: match.isImage, package: package))
         }
         var rule = PolicyRule(name: try reader.nonEmptyString("name"), match: match, require: requirements,
                               redirectHosts: try reader.stringArray("redirectHosts")?.map { Glob($0.lowercased()) },
@@ -224,7 +227,8 @@ public enum PolicyParser {
     /// `image`: the rule matches container images, whose evidence comes from
     /// the registry (no bundle or attestation URL) and may only be `sigstore`
     /// or `provenance`.
-    static func parseRequirement(_ entry: JSONReader, keys: [String: PolicyKey], image: Bool = false) throws(PolicyError) -> Requirement {
+    static func parseRequirement(_ entry: JSONReader, keys: [String: PolicyKey], image: Bool = false,
+                                 package: Bool = true) throws(PolicyError) -> Requirement {
         guard entry.fields.count == 1, let kind = entry.fields.keys.first else {
             throw entry.error(nil, "each requirement is an object with exactly one evidence kind (\(Requirement.kinds.joined(separator: ", "))), found \(entry.fields.count) keys")
         }
@@ -259,24 +263,24 @@ public enum PolicyParser {
             return .integrity
         case "checksums":
             try reader.onlyKeys(["url", "signature", "key", "entry"])
-            let url = try template(reader, "url")
+            let url = try template(reader, "url", package: package)
             var signature: DetachedSignatureSpec? = nil
             if let sig = try reader.child("signature") {
                 try sig.onlyKeys(["url", "key"])
-                signature = DetachedSignatureSpec(url: try template(sig, "url"), key: try keyReference("key", signing, in: sig))
+                signature = DetachedSignatureSpec(url: try template(sig, "url", package: package), key: try keyReference("key", signing, in: sig))
             }
             let clearsigned = reader.has("key") ? try keyReference("key", [.openpgp], in: reader) : nil
             if signature != nil && clearsigned != nil {
                 throw reader.error("key", "give 'signature' (a detached signature) or 'key' (a clearsigned list), not both")
             }
-            let entryName = reader.has("entry") ? try template(reader, "entry", requireURL: false) : nil
+            let entryName = reader.has("entry") ? try template(reader, "entry", requireURL: false, package: package) : nil
             return .checksums(ChecksumsRequirement(url: url, signature: signature, clearsignedKey: clearsigned, entry: entryName))
         case "signature":
             try reader.onlyKeys(["url", "key"])
-            return .signature(SignatureRequirement(url: try template(reader, "url"), key: try keyReference("key", signing, in: reader)))
+            return .signature(SignatureRequirement(url: try template(reader, "url", package: package), key: try keyReference("key", signing, in: reader)))
         case "sigstore":
             try reader.onlyKeys(["bundle", "identity", "identityRegexp", "issuer", "issuerRegexp", "key", "requireLog"])
-            let bundle = try imageOrTemplate(reader, "bundle", image: image)
+            let bundle = try imageOrTemplate(reader, "bundle", image: image, package: package)
             let signer = try signer(reader, keyReference: { r throws(PolicyError) in try keyReference("key", [.publicKey], in: r) })
             var requirement = SigstoreRequirement(bundle: bundle, signer: signer)
             if let requireLog = try reader.bool("requireLog") {
@@ -294,7 +298,7 @@ public enum PolicyParser {
             try reader.onlyKeys(["attestation", "identity", "identityRegexp", "issuer", "issuerRegexp", "key",
                                  "predicateType", "sourceRepo", "sourceRef", "builderId", "signerWorkflow"])
             return .provenance(ProvenanceRequirement(
-                attestation: try imageOrTemplate(reader, "attestation", image: image),
+                attestation: try imageOrTemplate(reader, "attestation", image: image, package: package),
                 signer: try signer(reader, keyReference: { r throws(PolicyError) in try keyReference("key", [.publicKey], in: r) }),
                 predicateType: try reader.nonEmptyString("predicateType"), sourceRepo: try reader.nonEmptyString("sourceRepo"),
                 sourceRef: try reader.nonEmptyString("sourceRef"), builderId: try reader.nonEmptyString("builderId"),
@@ -313,7 +317,7 @@ public enum PolicyParser {
                 publisherKind: publisherKind,
                 repository: try publisher.requiredString("repository"),
                 workflow: try publisher.nonEmptyString("workflow"), environment: try publisher.nonEmptyString("environment"),
-                url: reader.has("url") ? try template(reader, "url") : nil))
+                url: reader.has("url") ? try template(reader, "url", package: package) : nil))
         }
     }
 
@@ -356,22 +360,25 @@ public enum PolicyParser {
 
     /// A file rule's evidence URL (required), or nothing in an image rule,
     /// whose evidence the registry holds (refused if given, so nobody thinks it is read).
-    static func imageOrTemplate(_ reader: JSONReader, _ key: String, image: Bool) throws(PolicyError) -> URLTemplate? {
-        guard image else { return try template(reader, key) }
+    static func imageOrTemplate(_ reader: JSONReader, _ key: String, image: Bool, package: Bool = true) throws(PolicyError) -> URLTemplate? {
+        guard image else { return try template(reader, key, package: package) }
         if reader.has(key) {
             throw reader.error(key, "an image's signatures and attestations come from its registry (cosign's .sig tag and OCI referrers); leave '\(key)' out of an image rule")
         }
         return nil
     }
 
-    static func template(_ reader: JSONReader, _ key: String, requireURL: Bool = true) throws(PolicyError) -> URLTemplate {
+    static func template(_ reader: JSONReader, _ key: String, requireURL: Bool = true, package: Bool = true) throws(PolicyError) -> URLTemplate {
         let text = try reader.requiredString(key)
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {
             guard let close = rest[open...].firstIndex(of: "}") else { throw reader.error(key, "unclosed '{' in '\(text)'") }
             let placeholder = String(rest[open...close])
             guard URLTemplate.placeholders.contains(placeholder) else {
-                throw reader.error(key, "unknown placeholder \(placeholder) in '\(text)' (known: {url}, {dir}, {file})")
+                throw reader.error(key, "unknown placeholder \(placeholder) in '\(text)' (known: \(URLTemplate.placeholders.joined(separator: ", ")))")
+            }
+            if !package && URLTemplate.packagePlaceholders.contains(placeholder) {
+                throw reader.error(key, "\(placeholder) in '\(text)' names a package's coordinates, which only a rule for ecosystem pypi or npm has: this rule could never be satisfied")
             }
             rest = rest[rest.index(after: close)...]
         }

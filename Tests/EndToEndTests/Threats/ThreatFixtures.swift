@@ -95,12 +95,14 @@ final class JSONIndex {
     var url: String { pages.url("/simple/") }
 
     /// The project page: (file name, upload-time or nil) for files already in packages/.
-    func page(_ name: String, _ entries: [(file: String, uploadTime: String?)]) throws {
+    /// `provenance`: PEP 740's per-file provenance URL, by file name.
+    func page(_ name: String, _ entries: [(file: String, uploadTime: String?)], provenance: [String: String] = [:]) throws {
         var files: [[String: Any]] = []
         for entry in entries {
             var file: [String: Any] = ["filename": entry.file, "url": self.files.baseURL + "/packages/" + entry.file,
                                        "hashes": ["sha256": try ThreatFixtures.sha256(packages.appendingPathComponent(entry.file))]]
             if let time = entry.uploadTime { file["upload-time"] = time }
+            if let url = provenance[entry.file] { file["provenance"] = url }
             files.append(file)
         }
         let document: [String: Any] = ["meta": ["api-version": "1.1"], "name": name, "files": files]

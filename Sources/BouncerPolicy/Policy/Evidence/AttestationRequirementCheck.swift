@@ -11,7 +11,8 @@ import BouncerSigstore
 /// signing certificate proves it (issuer, source repository, workflow).
 enum AttestationRequirementCheck {
     static func check(_ spec: AttestationRequirement, _ context: EvidenceContext) -> Result<EvidenceProof, EvidenceProblem> {
-        guard let template = spec.url else { return .failure(missingURL) }
+        // The index's own pointer to the file's provenance wins; the rule's template is the fallback.
+        guard let template = context.request.provenanceURL.map({ URLTemplate(text: $0) }) ?? spec.url else { return .failure(missingURL) }
         let publisher: (identity: IdentityPolicy, requirements: AttestationRequirements)
         switch Self.publisher(spec) {
         case .success(let value): publisher = value
@@ -72,7 +73,7 @@ enum AttestationRequirementCheck {
     }
 
     static let missingURL = EvidenceProblem(code: .evidenceUnavailable, family: .configuration,
-                                            message: "evidence kind 'attestation' needs a 'url' template for the PEP 740 provenance in this build")
+                                            message: "evidence kind 'attestation' needs a 'url' template for the PEP 740 provenance when the index offers none for the file")
 
     /// The publisher as the attestation checks want it: the issuer is fixed by
     /// the kind; the repository and workflow are bound by the certificate's

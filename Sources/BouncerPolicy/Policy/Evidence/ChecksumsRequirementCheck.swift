@@ -76,7 +76,7 @@ enum ChecksumsRequirementCheck {
             observation = observed
         }
 
-        let entry = spec.entry?.expand(for: context.request.url)
+        let entry = spec.entry?.expand(for: context.request)
             ?? loaded.list.resolve(baseName: URLParts.dirAndFile(context.request.url).file)
         let digests: [HashAlgorithm: Digest]
         do { digests = try context.digests(including: ChecksumListCheck.algorithms(for: entry, in: loaded.list)) } catch {
@@ -94,7 +94,7 @@ enum ChecksumsRequirementCheck {
         let proves = evidence.proves.compactMap(Proven.init(rawValue:))
         if signer == nil {
             // An unsigned list is an artifact too: when a rule covers its URL, it must pass that rule.
-            switch ListUnderPolicy.verify(list.bytes, url: spec.url.expand(for: context.request.url), shown: list.shown, context) {
+            switch ListUnderPolicy.verify(list.bytes, url: spec.url.expand(for: context.request), shown: list.shown, context) {
             case .none: break
             case .some(.failure(let problem)): return .failure(problem)
             case .some(.success(let chained)):

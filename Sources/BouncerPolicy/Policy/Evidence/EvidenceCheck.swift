@@ -47,7 +47,7 @@ struct EvidenceContext {
 
     /// Fetches a templated evidence URL, or says why it is missing.
     func fetch(_ template: URLTemplate, what: String, unavailable: ReasonCode) -> Result<(bytes: [UInt8], shown: String), EvidenceProblem> {
-        let url = template.expand(for: request.url)
+        let url = template.expand(for: request)
         let shown = Redaction.url(url)
         switch fetchEvidence(url) {
         case .success(let bytes): return .success((bytes, shown))
@@ -181,13 +181,13 @@ enum EvidenceCheck {
     }
 
     /// Whether this build can verify `kind` at all (checked before any download).
-    static func isAvailable(_ requirement: Requirement) -> Bool {
+    static func isAvailable(_ requirement: Requirement, for request: ArtifactRequest? = nil) -> Bool {
         switch requirement {
         case .digest, .integrity, .checksums, .signature, .sigstore, .provenance: true
         // No npm registry keys are built in: without the policy's, nothing can verify.
         case .registrySignature(let key): key != nil
-        // PEP 740 provenance is fetched from the rule's url (no adapter supplies it yet).
-        case .attestation(let spec): spec.url != nil
+        // PEP 740 provenance: the URL the index offers for the file (the proxy passes it on), else the rule's url.
+        case .attestation(let spec): spec.url != nil || request?.provenanceURL != nil
         }
     }
 }
