@@ -75,6 +75,8 @@ enum Entrypoint {
         settings.npmKeepsTarballURLs = options.npmKeepTarballURLs
         let proxy = RegistryProxy(settings: settings)
         let readyFile = options.readyFile
+        // A ready file left by a proxy that was killed names a dead address: gone before we listen.
+        if let readyFile { unlink(readyFile) }
         let quiet = options.quiet
         let noIndex = options.pypiNoIndex
 

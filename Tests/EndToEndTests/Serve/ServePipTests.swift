@@ -241,6 +241,41 @@ import BouncerTestSupport
         }
     }
 
+    /// The proxy killed (SIGKILL) while a file is still coming from upstream:
+    /// no lock entry for it, and a proxy started again on the same lock and
+    /// store pins and serves as before.
+    @Test func aProxyKilledMidRequestLeavesNoPartialLockEntry() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let digests = try publish()
+        let stalling = try MisbehavingServer()
+        defer { stalling.stop() }
+        let file = "stuck-1.0-py3-none-any.whl"
+        let body = try HostileProject.random(64 << 10)
+        let digest = try HostileProject.sha256(body)
+        stalling.route("/simple/stuck/", [.init(headers: ["Content-Type: text/html"], body: Array("<a href=\"../../packages/\(file)#sha256=\(digest)\">\(file)</a>".utf8))])
+        stalling.route("/packages/\(file)", [.init(body: Array(body.prefix(1000)), contentLength: body.count, stall: true)])
+        let first = try ServeProcess(root: root, arguments: ["--pypi-upstream", stalling.url("/simple/"), "--quiet"])
+        _ = try CurlGet.run(first.base + "/pypi/simple/stuck/")
+        let waiting = try BouncerProcess.startProgram("/usr/bin/curl", ["-s", "-o", "/dev/null", first.base + "/pypi/files/stuck/" + file])
+        for _ in 0..<200 where stalling.requests(to: "/packages/\(file)") == 0 { usleep(50_000) }
+        #expect(stalling.requests(to: "/packages/\(file)") == 1, "the proxy was fetching when it was killed")
+        kill(first.process.processIdentifier, SIGKILL)
+        let killed = try first.stop()  // reaps it: its status is the SIGKILL's
+        #expect(killed.status != 0)
+        _ = try? waiting.wait()
+        let lock = (try? ServeFixtures.lockEntries(first.lockfile)) ?? [:]
+        #expect(lock["pypi:stuck@1.0"] == nil, "\(lock.keys.sorted())")
+
+        // The killed proxy's ready file is still there (nobody removed it): the next one starts clean.
+        #expect(FileManager.default.fileExists(atPath: first.readyFile.path))
+        try FileManager.default.removeItem(at: first.readyFile)
+        let second = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--quiet"])
+        let served = try CurlGet.run(second.base + "/pypi/files/beta/beta-2.0-py3-none-any.whl")
+        #expect(served.status == 200, "\(served.text)")
+        #expect(try ServeFixtures.lockEntries(second.lockfile)["pypi:beta@2.0"]?["sha256"] as? String == digests["beta-2.0-py3-none-any.whl"])
+        #expect(try second.stop().status == 0)
+    }
+
     /// Under CI=true the lock is frozen, as for the shims: a file not yet pinned is refused (403), nothing is pinned.
     @Test func ciFreezesTheLock() throws {
         defer { try? FileManager.default.removeItem(at: root) }
