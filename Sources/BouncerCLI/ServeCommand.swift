@@ -30,6 +30,12 @@ public struct ServeOptions: ParsableArguments {
     @Flag(name: .customLong("pypi-no-index"), help: .hidden)
     public var pypiNoIndex = false
 
+    @Flag(name: .customLong("pypi-builtin-default"), help: .hidden)
+    public var pypiBuiltinDefault = false
+
+    @Flag(name: .customLong("no-npm"), help: .hidden)
+    public var noNpm = false
+
     @Option(name: .customLong("stated-hashes"), help: .hidden)
     public var statedHashes: String?
 
@@ -60,6 +66,8 @@ public struct ServeOptions: ParsableArguments {
         for extra in pypiExtraUpstreams { out += ["--pypi-extra-upstream", extra] }
         for link in pypiFindLinks { out += ["--pypi-find-links", link] }
         if pypiNoIndex { out.append("--pypi-no-index") }
+        if pypiBuiltinDefault { out.append("--pypi-builtin-default") }
+        if noNpm { out.append("--no-npm") }
         if let statedHashes { out += ["--stated-hashes", statedHashes] }
         if let events { out += ["--events", events] }
         if npmKeepTarballURLs { out.append("--npm-keep-tarball-urls") }

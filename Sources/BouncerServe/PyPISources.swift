@@ -19,6 +19,8 @@ public struct PyPISources: Sendable {
     public var findLinks: [String]
     /// Digests a requirement file's `--hash` lists, by normalised project name (the pip shim's).
     public var statedHashes: [String: [Digest]]
+    /// The pip shim read pip's configuration itself and found no index: only pip's built-in default is asked for.
+    public var builtinDefaultOnly = false
 
     public init(primary: String?, primaryFromPip: Bool = false, extras: [String] = [], findLinks: [String] = [],
                 statedHashes: [String: [Digest]] = [:]) {

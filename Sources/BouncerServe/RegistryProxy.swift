@@ -89,8 +89,11 @@ public final class RegistryProxy: Sendable {
         }
         log = ServeLog(quiet: settings.quiet, eventsFile: settings.eventsFile)
         let environment = ProcessInfo.processInfo.environment
-        lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment) } : nil
+        let configured = !settings.pypi.builtinDefaultOnly
+        lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment, configured: configured) } : nil
         lazyNpm = settings.npmUpstream == nil && settings.npmFromConfig ? LazyUpstream { UpstreamDefaults.npmRegistry(environment: environment) } : nil
+        // Asked now, in the background: the answer is ready by the time a client (still starting up) asks.
+        for lazy in [lazyPrimary, lazyNpm].compactMap({ $0 }) { pool.submit { _ in _ = lazy.value() } }
     }
 
     /// Binds, calls `ready` with the base URL, and serves until the task is cancelled.

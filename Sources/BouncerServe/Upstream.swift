@@ -116,9 +116,10 @@ final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
 /// themselves would use, asked of pip and npm.
 public enum UpstreamDefaults {
     /// `PIP_INDEX_URL`, else pip's configured `index-url`, else pip's built-in default index.
-    public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let explicit = environment["PIP_INDEX_URL"], !explicit.isEmpty { return explicit }
-        if let listing = run(["python3", "-m", "pip", "config", "list"]) {
+    /// `configured: false`: the caller has read pip's configuration already (the pip shim): only the built-in default.
+    public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment, configured: Bool = true) -> String? {
+        if configured, let explicit = environment["PIP_INDEX_URL"], !explicit.isEmpty { return explicit }
+        if configured, let listing = run(["python3", "-m", "pip", "config", "list"]) {
             for line in listing.split(separator: "\n") {
                 guard let equals = line.firstIndex(of: "="), line[..<equals].hasSuffix(".index-url") else { continue }
                 let value = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))

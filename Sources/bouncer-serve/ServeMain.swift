@@ -66,13 +66,16 @@ enum Entrypoint {
         if let file = options.statedHashes {
             do { stated = try PyPISources.readStatedHashes(file) } catch { fail(error.family, error.description) }
         }
-        let sources = PyPISources(primary: pypi, primaryFromPip: !options.pypiNoIndex, extras: options.pypiExtraUpstreams,
+        var sources = PyPISources(primary: pypi, primaryFromPip: !options.pypiNoIndex, extras: options.pypiExtraUpstreams,
                                   findLinks: findLinks, statedHashes: stated)
+        sources.builtinDefaultOnly = options.pypiBuiltinDefault
         var settings = ServeSettings(host: host, port: port, policy: policy, pypi: sources, npmUpstream: npm,
                                      quiet: options.quiet, guardOptions: guardOptions,
                                      fetchOptions: FetchOptions(environment: environment), store: .standard(),
                                      eventsFile: options.events)
         settings.npmKeepsTarballURLs = options.npmKeepTarballURLs
+        // A pip shim's proxy serves no npm: npm is not asked for its registry.
+        settings.npmFromConfig = !options.noNpm
         let proxy = RegistryProxy(settings: settings)
         let readyFile = options.readyFile
         // A ready file left by a proxy that was killed names a dead address: gone before we listen.

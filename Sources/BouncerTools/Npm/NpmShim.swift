@@ -111,7 +111,7 @@ public enum NpmShim {
             ?? NpmConfiguration.lockedRegistry(project: project)
         let cache = try PipShim.makePrivateDirectory()
         defer { try? FileManager.default.removeItem(atPath: cache) }
-        let proxy = try EphemeralProxy.start((configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls"], context: context)
+        let proxy = try EphemeralProxy.start((configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"], context: context)
         var environment = context.toolEnvironment
         for variable in environment.keys where variable.lowercased() == "npm_config_registry" || variable.lowercased() == "npm_config_cache" {
             environment[variable] = nil

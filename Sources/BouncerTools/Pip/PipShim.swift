@@ -134,9 +134,12 @@ public enum PipShim {
         for file in invocation.requirementFiles {
             for (name, digests) in try RequirementHashes.read(PipSourceCheck.absolute(file, base: cwd)) { stated[name, default: []] += digests }
         }
-        var proxyArguments: [String] = []
+        // This proxy serves pip only (npm is not started to ask for its registry).
+        var proxyArguments: [String] = ["--no-npm"]
         if let primary { proxyArguments += ["--pypi-upstream", primary] }
         if noIndex { proxyArguments.append("--pypi-no-index") }
+        // Nothing names an index (the shim read pip's configuration itself): the proxy asks only for pip's built-in one.
+        if primary == nil && !noIndex { proxyArguments.append("--pypi-builtin-default") }
         for extra in extras { proxyArguments += ["--pypi-extra-upstream", extra] }
         for link in findLinks { proxyArguments += ["--pypi-find-links", link] }
         if !stated.isEmpty {
