@@ -217,7 +217,7 @@ struct DirectRequirement {
                 location = spec[at.upperBound...].trimmingCharacters(in: .whitespaces)
             }
         }
-        let (withoutFragment, _) = PipIndexLinks.split(location)
+        let (withoutFragment, _) = PipSourceCheck.splitFragment(location)
         let lower = withoutFragment.lowercased()
         guard lower.prefix(while: { $0 != "?" }).hasSuffix(".whl") else { return nil }
         let url: String

@@ -57,6 +57,20 @@ public enum PipSourceCheck {
         return scan
     }
 
+    /// "URL#sha256=HEX&..." → ("URL", evidence-grade digests of the fragment).
+    static func splitFragment(_ url: String) -> (String, [Digest]) {
+        guard let hash = url.firstIndex(of: "#") else { return (url, []) }
+        var digests: [Digest] = []
+        for parameter in url[url.index(after: hash)...].split(separator: "&") {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, let algorithm = HashAlgorithm(rawValue: String(pair[0])),
+                  algorithm == .sha256 || algorithm == .sha384 || algorithm == .sha512,
+                  let digest = try? Digest(algorithm: algorithm, hex: String(pair[1])) else { continue }
+            digests.append(digest)
+        }
+        return (String(url[..<hash]), digests)
+    }
+
     static func isRemote(_ location: String) -> Bool {
         let lower = location.lowercased()
         return lower.hasPrefix("http://") || lower.hasPrefix("https://")
@@ -151,7 +165,7 @@ public enum PipSourceCheck {
             return
         }
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
-            let (url, digests) = PipIndexLinks.split(location)
+            let (url, digests) = splitFragment(location)
             if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
             let path = url.prefix(while: { $0 != "?" }).lowercased()
             if !path.hasSuffix(".whl") {
@@ -161,7 +175,7 @@ public enum PipSourceCheck {
         }
         var path: String
         if lower.hasPrefix("file:") {
-            let (url, digests) = PipIndexLinks.split(location)
+            let (url, digests) = splitFragment(location)
             if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
             path = URL(string: url)?.path ?? String(url.dropFirst(5))
         } else {

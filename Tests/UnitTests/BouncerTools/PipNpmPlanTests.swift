@@ -80,56 +80,13 @@ import Testing
         #expect(DirectRequirement("x @ https://x.test/../.whl", cwd: "/w") == nil)
     }
 
-    @Test func indexDigestsComeFromPipsFoundLinkLines() {
-        let a = String(repeating: "1a", count: 32), b = String(repeating: "2b", count: 48)
-        let log = """
-            Looking in indexes: http://i/simple/
-              Found link http://i/p/x-1.0-py3-none-any.whl#sha256=\(a) (from http://i/simple/x/), version: 1.0
-              Found link http://i/p/x-2.0.tar.gz#sha384=\(b)&egg=x (from http://i/simple/x/) (requires-python:>=3.8), version: 2.0
-              Found link http://i/p/x-3.0-py3-none-any.whl (from http://i/simple/x/), version: 3.0
-              Found link http://i/p/x-4.0-py3-none-any.whl#md5=00112233445566778899aabbccddeeff (from http://i/simple/x/), version: 4.0
-            Skipping link: not a file: http://i/simple/x/
-            """
-        let found = PipIndexLinks.parseLog(Array(log.utf8))
-        #expect(found["http://i/p/x-1.0-py3-none-any.whl"]?.digests.map(\.description) == ["sha256:\(a)"])
-        #expect(found["http://i/p/x-2.0.tar.gz"]?.digests.map(\.description) == ["sha384:\(b)"])
-        #expect(found["http://i/p/x-3.0-py3-none-any.whl"] == .init(digests: [], page: "http://i/simple/x/"))
-        #expect(found["http://i/p/x-4.0-py3-none-any.whl"]?.digests == [])  // md5 is never a claim
-    }
-
-    @Test func pageLinksResolveRelativeHrefs() {
-        let a = String(repeating: "3c", count: 32)
-        let html = """
-            <html><body>
-            <a href="../../packages/x-1.0-py3-none-any.whl#sha256=\(a)">x-1.0-py3-none-any.whl</a>
-            <a href='https://cdn.test/x-2.0.tar.gz#sha256=\(a)&amp;egg=x'>x-2.0.tar.gz</a>
-            <a href="../../packages/x-3.0-py3-none-any.whl">no digest</a>
-            </body></html>
-            """
-        let page = "http://i/simple/x/"
-        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/x-1.0-py3-none-any.whl").map(\.hex) == [a])
-        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "https://cdn.test/x-2.0.tar.gz").map(\.hex) == [a])
-        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/x-3.0-py3-none-any.whl").isEmpty)
-        #expect(PipIndexLinks.digests(inPage: Array(html.utf8), pageURL: page, for: "http://i/packages/other.whl").isEmpty)
-    }
-
-    @Test func reportGivesURLsAndIndexHashes() throws {
-        let hex = String(repeating: "0f", count: 32)
-        let json = """
-            {"version": "1", "install": [
-              {"download_info": {"url": "http://i/p/a-1.0-py3-none-any.whl", "archive_info": {"hash": "sha256=\(hex)", "hashes": {"sha256": "\(hex)", "md5": "00"}}},
-               "is_direct": false, "requested": true, "metadata": {"name": "A", "version": "1.0"}},
-              {"download_info": {"url": "http://i/p/b-2.tar.gz", "archive_info": {}}, "metadata": {"name": "b", "version": "2"}}
-            ]}
-            """
-        let planned = try PipReport.parse(Array(json.utf8))
-        #expect(planned.count == 2)
-        #expect(planned[0].url == "http://i/p/a-1.0-py3-none-any.whl")
-        #expect(planned[0].indexDigests.map(\.description) == ["sha256:\(hex)"])  // md5 never counts
-        #expect(planned[1].indexDigests.isEmpty)
-        let vcs = #"{"install": [{"download_info": {"url": "git+https://x", "vcs_info": {}}, "metadata": {"name": "v", "version": "1"}}]}"#
-        #expect(throws: PipReport.ParseError.self) { try PipReport.parse(Array(vcs.utf8)) }
-        #expect(throws: PipReport.ParseError.self) { try PipReport.parse(Array("[1]".utf8)) }
+    /// A direct URL's fragment: evidence-grade digests only (md5 and unknown names are dropped).
+    @Test func directURLFragmentDigests() throws {
+        let a = String(repeating: "1a", count: 32), b = String(repeating: "2b", count: 64)
+        let (url, digests) = PipSourceCheck.splitFragment("https://x.test/p-1.0-py3-none-any.whl#sha256=\(a)&md5=00&sha512=\(b)&egg=p")
+        #expect(url == "https://x.test/p-1.0-py3-none-any.whl")
+        #expect(digests.map(\.description) == ["sha256:\(a)", "sha512:\(b)"])
+        #expect(PipSourceCheck.splitFragment("https://x.test/p.whl").1.isEmpty)
     }
 }
 
