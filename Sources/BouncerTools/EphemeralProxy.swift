@@ -54,7 +54,7 @@ struct EphemeralProxy {
     /// shown only if it fails to start.
     static func start(_ arguments: [String], context: ShimContext, quiet: Bool = true) throws(BouncerError) -> EphemeralProxy {
         let server = try serverBinary()
-        let directory = try PipShim.makePrivateDirectory()
+        let directory = try Filesystem.makePrivateDirectory(prefix: "bouncer-serve")
         let ready = directory + "/ready", events = directory + "/events", log = directory + "/serve.log"
         let all = ["--listen", "127.0.0.1:0", "--policy", context.policy.path, "--ready-file", ready, "--events", events]
             + (quiet ? ["--quiet"] : []) + arguments

@@ -22,6 +22,19 @@ public enum Filesystem {
         }
     }
 
+    /// Where scratch files go: `TMPDIR`, else /tmp.
+    public static var temporaryRoot: String {
+        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+
+    /// A new directory only this user can enter (mkdtemp: 0700, unique), under `temporaryRoot`.
+    public static func makePrivateDirectory(prefix: String) throws(BouncerError) -> String {
+        let base = temporaryRoot
+        var template = Array((base + "/" + prefix + "-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw .io("cannot create a private directory in \(base): \(errnoDescription())") }
+        return String(cString: made)
+    }
+
     /// Creates `<dir>/.<prefix>.<random>.bouncer-tmp` with O_EXCL, mode 0666
     /// before the umask (as curl and wget create files, unlike mkstemp's 0600).
     public static func createExclusive(in directory: String, prefix: String) throws(BouncerError) -> (fd: Int32, path: String) {

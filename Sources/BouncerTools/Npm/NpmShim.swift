@@ -109,7 +109,7 @@ public enum NpmShim {
         let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
             ?? NpmConfiguration.registry(project: project, environment: context.environment.variables, realTool: context.realTool)
             ?? NpmConfiguration.lockedRegistry(project: project)
-        let cache = try PipShim.makePrivateDirectory()
+        let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-cache")
         defer { try? FileManager.default.removeItem(atPath: cache) }
         let proxy = try EphemeralProxy.start((configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"], context: context)
         var environment = context.toolEnvironment

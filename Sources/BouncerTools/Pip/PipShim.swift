@@ -73,7 +73,7 @@ public enum PipShim {
     }
 
     static func install(_ invocation: PipInvocation, directDigests: [String: [Digest]] = [:], context: ShimContext) throws -> Int32 {
-        let work = try makePrivateDirectory()
+        let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-pip")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let cwd = context.environment.cwd
         let quiet = invocation.installOptions.contains { $0 == "-q" || $0 == "--quiet" }
@@ -188,13 +188,6 @@ public enum PipShim {
         }
         if status != 0 { EphemeralProxy.reportHidden(events, tool: "pip") }
         return status
-    }
-
-    static func makePrivateDirectory() throws(BouncerError) -> String {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/bouncer-pip-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw .io("cannot create a private directory in \(base)") }
-        return String(cString: made)
     }
 }
 

@@ -137,7 +137,7 @@ enum ListUnderPolicy {
                                             message: "\(shown): evidence vouching for evidence more than \(maxDepth) deep (\(label) covers its own list?)"))
         }
         let file: (fd: Int32, path: String)
-        do { file = try Filesystem.createExclusive(in: temporaryDirectory(), prefix: "bouncer-list") } catch { return .failure(EvidenceProblem(error)) }
+        do { file = try Filesystem.createExclusive(in: Filesystem.temporaryRoot, prefix: "bouncer-list") } catch { return .failure(EvidenceProblem(error)) }
         defer { close(file.fd); unlink(file.path) }
         let written = bytes.withUnsafeBytes { write(file.fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else { return .failure(EvidenceProblem(code: .checksumsUnavailable, family: .transport, message: "cannot write a copy of \(shown)")) }
@@ -158,10 +158,6 @@ enum ListUnderPolicy {
         return .success(Chained(rule: label, summary: proofs.map(\.summary).joined(separator: "; "),
                                 proves: Array(Set(proofs.flatMap(\.proves))), signer: proofs.compactMap(\.signer).first,
                                 observation: proofs.compactMap(\.observation).first))
-    }
-
-    static func temporaryDirectory() -> String {
-        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }
 }
 
