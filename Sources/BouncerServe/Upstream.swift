@@ -30,14 +30,15 @@ struct UpstreamClient: Sendable {
 
     func document(_ url: String, accept: String?) -> Result<UpstreamDocument, UpstreamFailure> {
         let fetcher = Fetcher(store: store, options: options)
-        let request = FetchRequest(url: url, maxSize: maxDocumentSize, headers: accept.map { ["Accept: \($0)"] } ?? [])
+        var request = FetchRequest(url: url, maxSize: maxDocumentSize, headers: accept.map { ["Accept: \($0)"] } ?? [])
+        // Read once and parsed: no temp file (creating and deleting one per page costs more than the page).
+        request.intoMemory = true
         switch fetcher.fetch(request) {
         case .success(let fetched):
-            defer { fetcher.discard(fetched) }
-            guard let data = FileManager.default.contents(atPath: fetched.path) else {
+            guard let body = fetched.body else {
                 return .failure(UpstreamFailure(status: 502, reason: "cannot read the downloaded \(Redaction.url(url))"))
             }
-            return .success(UpstreamDocument(bytes: [UInt8](data), contentType: fetched.contentType, url: fetched.effectiveURL))
+            return .success(UpstreamDocument(bytes: body, contentType: fetched.contentType, url: fetched.effectiveURL))
         case .failure(let error):
             return .failure(Self.failure(error))
         }
@@ -97,6 +98,13 @@ final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
             if let found = match(key, entry.value) { return found }
         }
         return nil
+    }
+
+    /// A fresh entry, removed.
+    func take(_ key: String) -> Value? {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = entries.removeValue(forKey: key), Date().timeIntervalSince(entry.time) < maxAge else { return nil }
+        return entry.value
     }
 
     func set(_ key: String, _ value: Value) {

@@ -16,6 +16,9 @@ public struct FetchRequest: Sendable {
     /// of failing: a registry's 401 carries the challenge to answer, its 404
     /// says a referrers API is absent.
     public var acceptedStatuses: Set<Int> = []
+    /// Keep the body in memory (`FetchedArtifact.body`), not in a temp file:
+    /// for documents read once and thrown away (index pages, packuments).
+    public var intoMemory = false
 
     public init(url: String, algorithms: [HashAlgorithm] = [.sha256], maxSize: UInt64? = nil,
                 headers: [String] = [], acceptedStatuses: Set<Int> = []) {
@@ -68,6 +71,8 @@ public struct FetchedArtifact: Sendable {
     public var status: Int = 0
     /// The final response's headers, names lowercased, in order.
     public var headers: [(name: String, value: String)] = []
+    /// The body, for a request made `intoMemory` (`path` is then empty).
+    public var body: [UInt8]? = nil
 
     public init(url: String, effectiveURL: String, path: String, size: UInt64, digests: [HashAlgorithm: Digest]) {
         self.url = url

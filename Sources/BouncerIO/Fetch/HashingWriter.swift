@@ -35,14 +35,12 @@ final class HashingWriter: @unchecked Sendable {
         self.fd = fd
         self.path = path
         self.hasher = MultiHasher(algorithms)
-        for _ in 0..<Self.bufferCount {
-            free.append(.allocate(byteCount: Self.bufferSize, alignment: 64))
-        }
-        let thread = Thread { [unowned self] in self.work() }
-        thread.name = "bouncer-hash"
-        worker = thread
-        thread.start()
     }
+
+    /// Buffers handed out so far (allocated on demand: an index page or a
+    /// small wheel fits in the first, and never starts the worker thread).
+    private var allocated = 0
+    private var started = false
 
     deinit {
         for buffer in free { buffer.deallocate() }
@@ -73,6 +71,19 @@ final class HashingWriter: @unchecked Sendable {
     /// Waits until everything received is written and hashed; returns the
     /// digests and the size, or the write error.
     func finish() throws(BouncerError) -> (digests: [HashAlgorithm: Digest], size: UInt64) {
+        condition.lock()
+        let threaded = started
+        condition.unlock()
+        if !threaded {
+            // Everything fit in the staging buffer: written and hashed here, no thread needed.
+            if let buffer = staging, stagingCount > 0 {
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<stagingCount])
+                try emit(chunk)
+                hasher.update(chunk)
+                stagingCount = 0
+            }
+            return (hasher.finalize(), hasher.byteCount)
+        }
         submitStaging()
         condition.lock()
         while !queued.isEmpty || busy { condition.wait() }
@@ -82,8 +93,16 @@ final class HashingWriter: @unchecked Sendable {
         return (hasher.finalize(), hasher.byteCount)
     }
 
+    /// The bytes received, when there is no file (`fd` < 0); read after `finish`.
+    private(set) var memory: [UInt8] = []
+
+    private func emit(_ chunk: UnsafeRawBufferPointer) throws(BouncerError) {
+        if fd >= 0 { try Filesystem.writeAll(fd, chunk, name: path) } else { memory.append(contentsOf: chunk) }
+    }
+
     /// Drops everything written so far, for a retry from the start.
     func reset() throws(BouncerError) {
+        stagingCount = 0
         submitStaging()
         condition.lock()
         while !queued.isEmpty || busy { condition.wait() }
@@ -91,6 +110,8 @@ final class HashingWriter: @unchecked Sendable {
         condition.unlock()
         hasher.reset()
         bytesReceived = 0
+        memory = []
+        guard fd >= 0 else { return }
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
             throw .io("cannot truncate \(path) for a retry: \(errnoDescription())")
         }
@@ -99,6 +120,7 @@ final class HashingWriter: @unchecked Sendable {
     /// Stops the worker thread. Call once, after `finish` or on abandonment.
     func stop() {
         condition.lock()
+        guard started else { condition.unlock(); return }
         stopping = true
         condition.broadcast()
         while worker != nil { condition.wait() }
@@ -108,6 +130,10 @@ final class HashingWriter: @unchecked Sendable {
     private func takeFreeBuffer() -> UnsafeMutableRawBufferPointer? {
         condition.lock()
         defer { condition.unlock() }
+        if free.isEmpty && allocated < Self.bufferCount && failure == nil {
+            allocated += 1
+            return .allocate(byteCount: Self.bufferSize, alignment: 64)
+        }
         while free.isEmpty && failure == nil { condition.wait() }
         return failure == nil ? free.removeLast() : nil
     }
@@ -117,6 +143,14 @@ final class HashingWriter: @unchecked Sendable {
         staging = nil
         condition.lock()
         if stagingCount > 0 { queued.append((buffer, stagingCount)) } else { free.append(buffer) }
+        if !started && !queued.isEmpty {
+            // More than one buffer's worth: hashing and writing now overlap the transfer.
+            started = true
+            let thread = Thread { [unowned self] in self.work() }
+            thread.name = "bouncer-hash"
+            worker = thread
+            thread.start()
+        }
         condition.broadcast()
         condition.unlock()
         stagingCount = 0
@@ -135,7 +169,7 @@ final class HashingWriter: @unchecked Sendable {
             if !alreadyFailed {
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                 do throws(BouncerError) {
-                    try Filesystem.writeAll(fd, chunk, name: path)
+                    try emit(chunk)
                     hasher.update(chunk)
                 } catch let caught {
                     error = caught

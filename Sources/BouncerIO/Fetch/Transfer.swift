@@ -42,7 +42,7 @@ final class Transfer {
         self.easy = easy
         let file: (fd: Int32, path: String)
         do {
-            file = try store.makeTemporaryFile()
+            file = request.intoMemory ? (-1, "") : try store.makeTemporaryFile()
         } catch {
             bouncer_curl_easy_cleanup(easy)
             throw .io(error.description)
@@ -151,6 +151,7 @@ final class Transfer {
                                                size: size, digests: digests)
                 artifact.status = status
                 artifact.headers = responseHeaders
+                if request.intoMemory { artifact.body = writer.memory }
                 return .success(artifact)
             } catch {
                 return .failure(.io(error.description))
@@ -211,8 +212,10 @@ final class Transfer {
         writer.stop()
         bouncer_curl_easy_cleanup(easy)
         bouncer_curl_slist_free_all(UnsafeMutablePointer(headerList))
-        Glibc.close(fd)
-        if !keepFile { unlink(path) }
+        if fd >= 0 {
+            Glibc.close(fd)
+            if !keepFile { unlink(path) }
+        }
         errorBuffer.deallocate()
     }
 }

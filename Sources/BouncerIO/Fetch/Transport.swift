@@ -15,7 +15,7 @@ public protocol Transport: AnyObject, Sendable {
 extension Transport {
     /// Removes a fetched temp file that will not be used.
     public func discard(_ artifact: FetchedArtifact) {
-        unlink(artifact.path)
+        if !artifact.path.isEmpty { unlink(artifact.path) }
     }
 }
 
