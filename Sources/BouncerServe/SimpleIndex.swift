@@ -137,6 +137,8 @@ enum SimpleIndexParser {
 
     /// An href made absolute against the page, split from its fragment. Only http(s) and file results.
     static func resolve(_ href: String, against page: String) -> (url: String, fragment: String?)? {
+        // Already absolute and plain (what PEP 691 indexes send): taken as it is, not re-parsed.
+        if let plain = plainAbsolute(href) { return plain }
         guard let base = URL(string: page), let url = URL(string: href, relativeTo: base)?.absoluteURL,
               let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else { return nil }
         let text = url.absoluteString
@@ -144,6 +146,56 @@ enum SimpleIndexParser {
             return (String(text[..<hash]), String(text[text.index(after: hash)...]))
         }
         return (text, nil)
+    }
+}
+
+extension SimpleIndexParser {
+    /// An absolute http(s) URL of RFC 3986 characters only, with no dot
+    /// segments: resolving it against any page gives itself.
+    static func plainAbsolute(_ href: String) -> (url: String, fragment: String?)? {
+        let bytes = Array(href.utf8)
+        let scheme: Int
+        if bytes.starts(with: Array("https://".utf8)) { scheme = 8 } else if bytes.starts(with: Array("http://".utf8)) { scheme = 7 } else { return nil }
+        guard bytes.count > scheme, bytes[scheme] != UInt8(ascii: "/") else { return nil }
+        var hash: Int? = nil
+        for (position, byte) in bytes.enumerated() {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                continue
+            case UInt8(ascii: "#"):
+                if hash == nil { hash = position } else { return nil }
+            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: ":"),
+                 UInt8(ascii: "="), UInt8(ascii: "&"), UInt8(ascii: "+"), UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: "?"):
+                continue
+            default:
+                return nil
+            }
+        }
+        let end = hash ?? bytes.count
+        // No "." or ".." segment (bytes, not Foundation's String.contains: pages list thousands of links).
+        var segmentStart = 0
+        for position in 0...end where position == end || bytes[position] == UInt8(ascii: "/") {
+            let segment = bytes[segmentStart..<position]
+            if segment.elementsEqual([UInt8(ascii: ".")]) || segment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return nil }
+            segmentStart = position + 1
+        }
+        let path = hash.map { String(decoding: bytes[..<$0], as: UTF8.self) } ?? href
+        // A '%' must start a valid escape, as URL(string:) would insist.
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, bytes[index + 1].isHexDigit, bytes[index + 2].isHexDigit else { return nil }
+            }
+            index += 1
+        }
+        return (path, hash.map { String(decoding: bytes[($0 + 1)...], as: UTF8.self) })
+    }
+}
+
+private extension UInt8 {
+    var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
     }
 }
 
@@ -328,6 +380,7 @@ enum SimpleIndexRenderer {
         case .json:
             var entries: [JSON] = []
             var versions: [String] = []
+            var seenVersions: Set<String> = []
             for file in files {
                 var entry: [String: JSON] = [
                     "filename": .string(file.filename),
@@ -343,7 +396,7 @@ enum SimpleIndexRenderer {
                 if page.hasPEP700 {
                     if let size = file.size { entry["size"] = .integer(size) }
                     if let time = file.uploadTime { entry["upload-time"] = .string(time) }
-                    if let version = FileNames.version(file.filename, project: page.name), !versions.contains(version) {
+                    if let version = FileNames.version(file.filename, project: page.name), seenVersions.insert(version).inserted {
                         versions.append(version)
                     }
                 }
@@ -384,12 +437,7 @@ enum PythonName {
     /// PEP 503's normal form (the one `PythonPackageName` the rest of Bouncer uses).
     static func normalised(_ name: String) -> String { PythonPackageName.normalised(name) }
 
-    /// A project name as PEP 508 allows it (letters, digits, `.`, `_`, `-`; alphanumeric at both ends).
-    static func isValid(_ name: String) -> Bool {
-        guard let first = name.first, let last = name.last, first.isASCII, last.isASCII,
-              first.isLetter || first.isNumber, last.isLetter || last.isNumber, name.count <= 200 else { return false }
-        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
-    }
+    static func isValid(_ name: String) -> Bool { PythonPackageName.isValid(name) }
 }
 
 enum FileNames {
@@ -397,11 +445,11 @@ enum FileNames {
 
     /// The version in a wheel (`name-ver-...whl`) or sdist (`name-ver.tar.gz`) file name.
     static func version(_ filename: String, project: String) -> String? {
-        let lower = filename.lowercased()
-        if lower.hasSuffix(".whl") {
-            let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
-            return parts.count >= 5 ? String(parts[1]) : nil
+        if filename.utf8.count > 4, filename.utf8.suffix(4).map({ (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }) == Array(".whl".utf8) {
+            let parts = filename.utf8.dropLast(4).split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+            return parts.count >= 5 ? String(decoding: parts[1], as: UTF8.self) : nil
         }
+        let lower = filename.lowercased()
         guard let suffix = sdistSuffixes.first(where: { lower.hasSuffix($0) }) else { return nil }
         let stem = String(filename.dropLast(suffix.count))
         // The name part may itself contain '-': take the split whose prefix is the project.
@@ -428,8 +476,10 @@ enum FileNames {
 
     /// A file name safe to put in a path: no separators, no `..`, printable ASCII.
     static func isSafe(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 255 && name != "." && name != ".." && !name.hasPrefix(".")
-            && name.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "/" && $0 != "\\" && ($0.asciiValue ?? 0) >= 0x21 && $0 != "\u{7F}" }
+        // Bytes, not Characters: pages list thousands of files. Visible ASCII only (0x21...0x7E), no separators.
+        let bytes = name.utf8
+        guard let first = bytes.first, first != UInt8(ascii: "."), bytes.count <= 255 else { return false }
+        return bytes.allSatisfy { $0 >= 0x21 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") }
     }
 }
 
@@ -441,16 +491,19 @@ enum PathCoding {
     }
 
     static func encode(_ segment: String) -> String {
-        var out = ""
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(segment.utf8.count)
         for byte in segment.utf8 {
-            let character = Character(Unicode.Scalar(byte))
-            if byte < 0x80 && (character.isLetter || character.isNumber || "-._~@+!".contains(character)) {
-                out.append(character)
-            } else {
-                out += String(format: "%%%02X", byte)
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "!"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes %XX; nil for a malformed escape or invalid UTF-8.

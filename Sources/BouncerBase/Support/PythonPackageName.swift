@@ -17,4 +17,11 @@ public enum PythonPackageName {
         }
         return out
     }
+
+    /// A project name as PEP 508 allows it (letters, digits, `.`, `_`, `-`; alphanumeric at both ends).
+    public static func isValid(_ name: String) -> Bool {
+        guard let first = name.first, let last = name.last, first.isASCII, last.isASCII,
+              first.isLetter || first.isNumber, last.isLetter || last.isNumber, name.count <= 200 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+    }
 }

@@ -3,6 +3,8 @@ public enum Redaction {
     /// The URL with any `user:password@` removed and the values of
     /// credential-like query parameters replaced by `REDACTED`.
     public static func url(_ url: String) -> String {
+        // Nothing to redact without userinfo or a query (most URLs; checked bytewise, it is called per listed file).
+        if !url.utf8.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "?") }) { return url }
         var text = url
         if let scheme = text.range(of: "://") {
             let afterScheme = text[scheme.upperBound...]
