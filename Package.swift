@@ -99,7 +99,7 @@ let package = Package(
 
         .target(name: "BouncerTestSupport", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools"], path: "Sources/BouncerTestSupport"),
         .testTarget(
-            name: "UnitTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerTestSupport"],
+            name: "UnitTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerServe", "BouncerTools", "BouncerTestSupport"],
             path: "Tests/UnitTests"),
         // In-process throughput, a benchmark rather than a test: skipped unless
         // BOUNCER_BENCH=1 (bench/verify-bundle.sh runs it in a release build).

@@ -33,6 +33,13 @@ public struct ServeOptions: ParsableArguments {
     @Flag(name: .customLong("pypi-builtin-default"), help: .hidden)
     public var pypiBuiltinDefault = false
 
+    /// A listening socket the shim bound and handed over (the tool starts before the proxy is up).
+    @Option(name: .customLong("listen-fd"), help: .hidden)
+    public var listenFD: Int32?
+
+    @Option(name: .customLong("pypi-expect"), help: .hidden)
+    public var pypiExpect: [String] = []
+
     @Flag(name: .customLong("no-npm"), help: .hidden)
     public var noNpm = false
 
@@ -53,6 +60,10 @@ public struct ServeOptions: ParsableArguments {
             help: ArgumentHelp("When listening, write the base URL (http://HOST:PORT) to this file.", valueName: "FILE"))
     public var readyFile: String?
 
+    @Option(name: .customLong("verify-ahead"),
+            help: ArgumentHelp("Verify up to N files ahead of the client's request: the wheel whose metadata a client just read, or a page's only universal wheel of its newest release. Pinned and sent only when asked for; 0 turns it off.", valueName: "N"))
+    public var verifyAhead: Int = 2
+
     @Flag(help: "Log refusals and errors only, not every verified artifact.")
     public var quiet = false
 
@@ -67,12 +78,15 @@ public struct ServeOptions: ParsableArguments {
         for link in pypiFindLinks { out += ["--pypi-find-links", link] }
         if pypiNoIndex { out.append("--pypi-no-index") }
         if pypiBuiltinDefault { out.append("--pypi-builtin-default") }
+        if let listenFD { out += ["--listen-fd", String(listenFD)] }
+        for project in pypiExpect { out += ["--pypi-expect", project] }
         if noNpm { out.append("--no-npm") }
         if let statedHashes { out += ["--stated-hashes", statedHashes] }
         if let events { out += ["--events", events] }
         if npmKeepTarballURLs { out.append("--npm-keep-tarball-urls") }
         if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
         if let readyFile { out += ["--ready-file", readyFile] }
+        if verifyAhead != 2 { out += ["--verify-ahead", String(verifyAhead)] }
         if quiet { out.append("--quiet") }
         return out
     }

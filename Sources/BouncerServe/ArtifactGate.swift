@@ -17,45 +17,184 @@ enum GateResult: Sendable {
     case failed(String)
 }
 
-/// Runs `PolicyGuard.evaluate` off the event loops (it blocks on libcurl and
-/// the disk), one evaluation per artifact at a time: clients asking for the
-/// same artifact while it is being verified wait for that one download and
+/// Runs the guard off the event loops (it blocks on libcurl and the disk),
+/// one evaluation per artifact at a time: clients asking for the same
+/// artifact while it is being verified wait for that one download and
 /// verification, and each gets its own descriptor on the verified file.
+///
+/// It also verifies ahead: `anticipate` prepares an artifact a client is
+/// about to ask for (fetched, inspected, verified, decided) while the client
+/// is still resolving, and the request then only commits it (pins it in the
+/// lock) and sends it. Nothing anticipated is pinned or served unless a
+/// client asks for it; what nobody asks for within `anticipationLifetime`
+/// is thrown away.
 final class ArtifactGate: @unchecked Sendable {
     private let pool: NIOThreadPool
     private let makeGuard: @Sendable () -> PolicyGuard
-    private let lock = NSLock()
-    private var waiting: [String: [CheckedContinuation<GateResult, Never>]] = [:]
+    private let mutex = NSLock()
+    /// Evaluations under way, with the clients waiting for each.
+    private var running: [String: [CheckedContinuation<GateResult, Never>]] = [:]
+    /// Anticipated and decided, waiting for a client to ask.
+    private var prepared: [String: (batch: PreparedBatch, guard: PolicyGuard, at: Date)] = [:]
+    private var anticipating = 0
+    /// Commits of several clients at once share one lock rewrite.
+    private let committer = GroupCommit()
+    /// Anticipations waiting for room, in the order they were asked for.
+    private var queued: [(key: String, request: ArtifactRequest)] = []
 
-    init(pool: NIOThreadPool, makeGuard: @escaping @Sendable () -> PolicyGuard) {
+    /// How long an anticipated artifact waits for its request (its decision used the time it was made).
+    let anticipationLifetime: TimeInterval = 30
+    /// At most this many anticipations at once, so that they never hold up the requests themselves.
+    let maxAnticipating: Int
+    let maxPrepared = 64
+
+    /// Told of each artifact verified, with a path to its bytes valid during the
+    /// call (the proxy reads a wheel's dependencies to read ahead along them).
+    /// Set before serving.
+    var onVerified: (@Sendable (ArtifactRequest, String) -> Void)? = nil
+
+    init(pool: NIOThreadPool, maxAnticipating: Int = 2, makeGuard: @escaping @Sendable () -> PolicyGuard) {
         self.pool = pool
+        self.maxAnticipating = maxAnticipating
         self.makeGuard = makeGuard
     }
 
+    /// Requests are shared only when everything the guard decides on is the same.
+    private static func key(_ request: ArtifactRequest) -> String {
+        [request.ecosystem.rawValue, request.url, request.package ?? "", request.version ?? "",
+         request.claimedDigests.map(\.description).sorted().joined(separator: ","),
+         request.statedAlternatives.map(\.description).sorted().joined(separator: ","),
+         request.provenanceURL ?? ""].joined(separator: "\n")
+    }
+
     func verify(_ request: ArtifactRequest) async -> GateResult {
-        // Requests are shared only when everything the guard decides on is the same.
-        let key = [request.ecosystem.rawValue, request.url, request.package ?? "", request.version ?? "",
-                   request.claimedDigests.map(\.description).sorted().joined(separator: ",")].joined(separator: "\n")
+        let key = Self.key(request)
         return await withCheckedContinuation { continuation in
-            lock.lock()
-            if waiting[key] != nil {
-                waiting[key]?.append(continuation)
-                lock.unlock()
+            mutex.lock()
+            sweep()
+            if running[key] != nil {
+                running[key]?.append(continuation)
+                mutex.unlock()
                 return
             }
-            waiting[key] = [continuation]
-            lock.unlock()
+            running[key] = [continuation]
+            let ready = prepared.removeValue(forKey: key)
+            queued.removeAll { $0.key == key }
+            mutex.unlock()
             pool.submit { [self] state in
-                var outcome: GuardOutcome? = nil
-                if case .active = state { outcome = makeGuard().evaluate([request]).first }
-                lock.lock()
-                let waiters = waiting.removeValue(forKey: key) ?? []
-                lock.unlock()
-                for waiter in waiters { waiter.resume(returning: Self.result(outcome, request: request)) }
-                // Every waiter holds its own descriptor now: the guard's temp path can go.
-                if let path = outcome?.path { unlink(path) }
+                guard case .active = state else {
+                    ready?.batch.discard()
+                    return finish(key, nil, request: request)
+                }
+                // Decided ahead (allowed, or refused for what the bytes are): committed now, or refused as decided.
+                if let ready { return finish(key, committer.commit(ready.batch, with: ready.guard).first, request: request) }
+                finish(key, evaluate(request), request: request, learn: true)
             }
         }
+    }
+
+    /// Prepares `request` in the background, unless it is already under
+    /// way or prepared: at most `maxAnticipating` at once, the rest queued
+    /// in order (a queued one a client asks for first is simply evaluated).
+    func anticipate(_ request: ArtifactRequest) {
+        guard maxAnticipating > 0 else { return }
+        let key = Self.key(request)
+        mutex.lock()
+        sweep()
+        guard running[key] == nil, prepared[key] == nil, !queued.contains(where: { $0.key == key }),
+              prepared.count + queued.count + anticipating < maxPrepared else {
+            mutex.unlock()
+            return
+        }
+        queued.append((key, request))
+        let next = startable()
+        mutex.unlock()
+        for (key, request) in next { prepareAhead(key, request) }
+    }
+
+    /// Takes queued anticipations off the queue while there is room to run them. Called with the mutex held.
+    private func startable() -> [(key: String, request: ArtifactRequest)] {
+        var started: [(key: String, request: ArtifactRequest)] = []
+        while anticipating < maxAnticipating, !queued.isEmpty {
+            let next = queued.removeFirst()
+            guard running[next.key] == nil else { continue }
+            running[next.key] = []
+            anticipating += 1
+            started.append(next)
+        }
+        return started
+    }
+
+    private func prepareAhead(_ key: String, _ request: ArtifactRequest) {
+        pool.submit { [self] state in
+            guard case .active = state else {
+                mutex.lock(); anticipating -= 1; mutex.unlock()
+                return finish(key, nil, request: request)
+            }
+            let guardian = makeGuard()
+            let batch = guardian.prepare([request])
+            if let path = batch.verifiedPath { onVerified?(request, path) }
+            mutex.lock()
+            anticipating -= 1
+            let next = startable()
+            // A refusal for what the bytes are is kept too (the same bytes are not fetched again to be
+            // refused again); one that may be a passing network failure is decided afresh when asked.
+            let keep = !batch.failedInTransport
+            if running[key]?.isEmpty ?? true {
+                // Nobody asked yet: kept for the request.
+                running.removeValue(forKey: key)
+                if keep { prepared[key] = (batch, guardian, Date()) }
+                mutex.unlock()
+                if !keep { batch.discard() }
+            } else {
+                mutex.unlock()
+                // Clients asked while it was being prepared: committed (or refused) for them.
+                if keep {
+                    finish(key, committer.commit(batch, with: guardian).first, request: request)
+                } else {
+                    batch.discard()
+                    finish(key, evaluate(request), request: request, learn: true)
+                }
+            }
+            for (key, request) in next { prepareAhead(key, request) }
+        }
+    }
+
+    /// Decides one request now (prepared, then committed with whatever else is being committed).
+    private func evaluate(_ request: ArtifactRequest) -> GuardOutcome? {
+        let guardian = makeGuard()
+        return committer.commit(guardian.prepare([request]), with: guardian).first
+    }
+
+    /// Throws away every anticipated artifact nobody asked for (the proxy is stopping).
+    func discardPrepared() {
+        mutex.lock()
+        let all = prepared.values.map(\.batch)
+        prepared.removeAll()
+        queued.removeAll()
+        mutex.unlock()
+        for batch in all { batch.discard() }
+    }
+
+    /// Drops anticipations older than their lifetime. Called with the mutex held.
+    private func sweep() {
+        let now = Date()
+        for (key, entry) in prepared where now.timeIntervalSince(entry.at) > anticipationLifetime {
+            prepared.removeValue(forKey: key)
+            entry.batch.discard()
+        }
+    }
+
+    /// Hands the outcome to every client waiting for `key`.
+    /// `learn`: tell `onVerified` too, once the clients have their answer.
+    private func finish(_ key: String, _ outcome: GuardOutcome?, request: ArtifactRequest, learn: Bool = false) {
+        mutex.lock()
+        let waiters = running.removeValue(forKey: key) ?? []
+        mutex.unlock()
+        for waiter in waiters { waiter.resume(returning: Self.result(outcome, request: request)) }
+        if learn, let path = outcome?.path, outcome?.verdict != .refused { onVerified?(request, path) }
+        // Every waiter holds its own descriptor now: the guard's temp path can go.
+        if let path = outcome?.path { unlink(path) }
     }
 
     private static func result(_ outcome: GuardOutcome?, request: ArtifactRequest) -> GateResult {

@@ -199,16 +199,17 @@ extension RegistryProxy {
             return .text(.notAcceptable, "no acceptable type: this index serves PEP 691 JSON and PEP 503 HTML")
         }
         let name = PythonName.normalised(requested)
-        switch await projectPage(name, sources: sources) {
+        let read: Result<ProjectPage, UpstreamFailure>
+        if let ahead = expectedPages.take(name) { read = .success(ahead) } else { read = await projectPage(name, sources: sources) }
+        switch read {
         case .failure(let failure):
             if failure.status != 404 { log.error("\(failure.status) pypi:\(name): \(failure.reason)") }
             return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
         case .success(let page):
-            let offered = page.files.filter { file in
-                guard FileNames.isSafe(file.filename) else { return false }
-                guard let reason = hiddenReason(file, project: name, sources: sources) else { return true }
-                if file.yanked == nil { log.hidden(Self.request(for: file, project: name, sources: sources), file: file.filename, reason: reason) }
-                return false
+            let offered = offeredFiles(page, project: name, sources: sources, log: true)
+            // Verified ahead while the client reads the page: the file it will most likely fetch next.
+            if let likely = Self.likelyPick(offered, project: name) {
+                gate.anticipate(Self.request(for: likely, project: name, sources: sources))
             }
             let rendered = SimpleIndexRenderer.project(page, files: offered, base: base, format: format)
             return .bytes(status: .ok, type: rendered.type, body: rendered.body, headers: [("Vary", "Accept")])
@@ -236,7 +237,98 @@ extension RegistryProxy {
             log.refused(request, message: "refused: " + hidden, status: 403)
             return .text(.forbidden, "refused: " + hidden)
         }
-        return isMetadata ? await metadata(file, project: project) : await artifact(file, project: project, sources: sources)
+        return isMetadata ? await metadata(file, project: project, sources: sources) : await artifact(file, project: project, sources: sources)
+    }
+
+    /// The files of a page the proxy offers (the others are logged as hidden once, when shown).
+    func offeredFiles(_ page: ProjectPage, project: String, sources: PyPISources, log shown: Bool) -> [IndexFile] {
+        page.files.filter { file in
+            guard FileNames.isSafe(file.filename) else { return false }
+            guard let reason = hiddenReason(file, project: project, sources: sources) else { return true }
+            if shown && file.yanked == nil { log.hidden(Self.request(for: file, project: project, sources: sources), file: file.filename, reason: reason) }
+            return false
+        }
+    }
+
+    /// Reads the pages of the projects the pip shim's command names while
+    /// pip starts, and verifies ahead the file it will fetch of each: the
+    /// pinned version's file whose digest the requirement states, else its
+    /// only universal wheel; unpinned, the newest release's (`likelyPick`).
+    func prefetchExpected() async {
+        await prefetch(settings.pypi.expected)
+    }
+
+    /// What a verified wheel requires, read ahead too when this proxy serves
+    /// one install (it was given `--pypi-expect`): the client asks for those
+    /// pages next. A proxy serving everyone does not guess.
+    func learn(from request: ArtifactRequest, path: String) {
+        guard !settings.pypi.expected.isEmpty, request.ecosystem == .pypi,
+              URLParts.dirAndFile(request.url).file.lowercased().hasSuffix(".whl") else { return }
+        let wanted = WheelDependencies.read(path).map { PyPISources.ExpectedProject(name: $0) }
+        guard !wanted.isEmpty else { return }
+        Task { await self.prefetch(wanted) }
+    }
+
+    /// Reads the pages of `projects` (each project once per proxy) and
+    /// verifies ahead the file the client will fetch of each.
+    func prefetch(_ projects: [PyPISources.ExpectedProject]) async {
+        let fresh = projects.filter { prefetched.insert($0.name) }
+        guard !fresh.isEmpty else { return }
+        let sources = await pypiSources()
+        await withTaskGroup(of: Void.self) { group in
+            for (position, project) in fresh.enumerated() {
+                // Four pages at a time: a shim's install is not a crawler.
+                if position >= 4 { await group.next() }
+                group.addTask {
+                    guard case .success(let page) = await self.projectPage(project.name, sources: sources) else { return }
+                    self.expectedPages.set(project.name, page)
+                    let offered = self.offeredFiles(page, project: project.name, sources: sources, log: false)
+                    if let file = Self.expectedPick(offered, project: project, stated: sources.statedHashes[project.name] ?? []) {
+                        self.gate.anticipate(Self.request(for: file, project: project.name, sources: sources))
+                    }
+                }
+            }
+        }
+    }
+
+    static func expectedPick(_ offered: [IndexFile], project: PyPISources.ExpectedProject, stated: [Digest]) -> IndexFile? {
+        guard let version = project.version.flatMap(ReleaseNumber.init) else {
+            return project.version == nil ? likelyPick(offered, project: project.name) : nil
+        }
+        let files = offered.filter { file in
+            FileNames.version(file.filename, project: project.name).flatMap(ReleaseNumber.init) == version
+        }
+        let matching = files.filter { file in
+            stated.contains { digest in
+                file.hashes[digest.algorithm.rawValue].flatMap { try? Digest(algorithm: digest.algorithm, hex: $0) }.map(digest.matches) ?? false
+            }
+        }
+        if matching.count == 1 { return matching[0] }
+        let wheels = files.filter(\.isWheel)
+        return wheels.count == 1 && wheels[0].filename.lowercased().hasSuffix("-none-any.whl") ? wheels[0] : nil
+    }
+
+    /// The file pip fetches after reading a page without PEP 658 metadata,
+    /// when it can be told without knowing the client's platform or
+    /// specifier: the newest final release's only wheel, a universal one.
+    /// With metadata on the page pip fetches that first, and the metadata
+    /// request names the wheel exactly (see `metadata`).
+    static func likelyPick(_ offered: [IndexFile], project: String) -> IndexFile? {
+        var newest: ReleaseNumber? = nil
+        var files: [IndexFile] = []
+        for file in offered {
+            guard let text = FileNames.version(file.filename, project: project), let version = ReleaseNumber(text) else { continue }
+            if let best = newest, version < best { continue }
+            if let best = newest, best == version {
+                files.append(file)
+            } else {
+                newest = version
+                files = [file]
+            }
+        }
+        guard files.count == 1, let file = files.first, file.isWheel, file.coreMetadata == nil,
+              file.filename.lowercased().hasSuffix("-none-any.whl") else { return nil }
+        return file
     }
 
     private func artifact(_ file: IndexFile, project: String, sources: PyPISources) async -> Reply {
@@ -245,12 +337,15 @@ extension RegistryProxy {
     }
 
     /// PEP 658 metadata: served only against the digest the index states for it.
-    private func metadata(_ file: IndexFile, project: String) async -> Reply {
+    /// The wheel itself is verified ahead meanwhile: a client reads metadata
+    /// to resolve, then fetches the distributions it chose.
+    private func metadata(_ file: IndexFile, project: String, sources: PyPISources) async -> Reply {
         guard let hashes = file.coreMetadata,
               let digest = [HashAlgorithm.sha256, .sha384, .sha512].lazy.compactMap({ algorithm in
                   hashes[algorithm.rawValue].flatMap { try? Digest(algorithm: algorithm, hex: $0) } }).first else {
             return .text(.notFound, "upstream offers no metadata file with a digest for \(file.filename)")
         }
+        gate.anticipate(Self.request(for: file, project: project, sources: sources))
         let client = upstream
         let url = file.url + ".metadata"
         guard let fetched = await blocking({ client.verifiedFile(url, expected: digest, maxSize: 16 << 20) }) else {

@@ -21,6 +21,9 @@ public struct PyPISources: Sendable {
     public var statedHashes: [String: [Digest]]
     /// The pip shim read pip's configuration itself and found no index: only pip's built-in default is asked for.
     public var builtinDefaultOnly = false
+    /// The projects the pip shim's command names (`--pypi-expect`), with the version when pinned
+    /// exactly: their pages are read, and the file pip will fetch verified, before pip asks.
+    public var expected: [ExpectedProject] = []
 
     public init(primary: String?, primaryFromPip: Bool = false, extras: [String] = [], findLinks: [String] = [],
                 statedHashes: [String: [Digest]] = [:]) {
@@ -32,6 +35,27 @@ public struct PyPISources: Sendable {
     }
 
     static func withSlash(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
+
+    /// One `--pypi-expect NAME[==VERSION]`.
+    public struct ExpectedProject: Sendable, Equatable {
+        public var name: String
+        public var version: String?
+
+        init(name: String) {
+            self.name = name
+            version = nil
+        }
+
+        public init?(_ text: String) {
+            let parts = text.components(separatedBy: "==")
+            guard parts.count <= 2, PythonPackageName.isValid(parts[0]) else { return nil }
+            name = PythonPackageName.normalised(parts[0])
+            version = parts.count == 2 ? parts[1] : nil
+            if let version, version.isEmpty || !version.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".!+".contains($0)) }) {
+                return nil
+            }
+        }
+    }
 
     public static func isRemote(_ location: String) -> Bool {
         let lower = location.lowercased()

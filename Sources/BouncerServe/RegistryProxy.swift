@@ -27,8 +27,12 @@ public struct ServeSettings: Sendable {
     public var guardOptions: GuardOptions
     public var fetchOptions: FetchOptions
     public var store: Store
+    /// A listening socket to serve on instead of binding `host:port` (`--listen-fd`).
+    public var listenFD: Int32?
     /// Threads that run guard evaluations and upstream reads (they block on libcurl).
     public var workers: Int = 16
+    /// Files verified ahead of their request at once (`--verify-ahead`; 0: none).
+    public var verifyAhead: Int = 2
 
     public init(host: String, port: Int, policy: Policy, pypi: PyPISources, npmUpstream: String?, quiet: Bool,
                 guardOptions: GuardOptions, fetchOptions: FetchOptions, store: Store, eventsFile: String? = nil) {
@@ -67,6 +71,10 @@ public final class RegistryProxy: Sendable {
     let gate: ArtifactGate
     let upstream: UpstreamClient
     let pypiPages = RecentDocuments<ProjectPage>()
+    /// Pages read ahead for `--pypi-expect`, each served once (then read afresh).
+    let expectedPages = RecentDocuments<ProjectPage>(maxAge: 60)
+    /// Projects whose pages were read ahead (at most once each).
+    let prefetched = NameSet()
     let npmTarballs = RecentDocuments<[String: NpmTarball]>()
     let log: ServeLog
     let lazyPrimary: LazyUpstream?
@@ -81,7 +89,7 @@ public final class RegistryProxy: Sendable {
         fetchOptions.progress = false
         upstream = UpstreamClient(store: settings.store, options: fetchOptions)
         let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
-        gate = ArtifactGate(pool: pool) {
+        gate = ArtifactGate(pool: pool, maxAnticipating: settings.verifyAhead) {
             // The time of each request, not of the start: releases age and exceptions expire while it serves.
             var current = guardOptions
             current.now = Date()
@@ -92,25 +100,35 @@ public final class RegistryProxy: Sendable {
         let configured = !settings.pypi.builtinDefaultOnly
         lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment, configured: configured) } : nil
         lazyNpm = settings.npmUpstream == nil && settings.npmFromConfig ? LazyUpstream { UpstreamDefaults.npmRegistry(environment: environment) } : nil
+        gate.onVerified = { [weak self] request, path in self?.learn(from: request, path: path) }
         // Asked now, in the background: the answer is ready by the time a client (still starting up) asks.
         for lazy in [lazyPrimary, lazyNpm].compactMap({ $0 }) { pool.submit { _ in _ = lazy.value() } }
     }
 
     /// Binds, calls `ready` with the base URL, and serves until the task is cancelled.
     public func run(ready: @Sendable (String) -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: settings.host, port: settings.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                }
+        let initializer: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
             }
+        }
+        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        if let fd = settings.listenFD {
+            server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+        } else {
+            server = try await bootstrap.bind(host: settings.host, port: settings.port, childChannelInitializer: initializer)
+        }
         let port = server.channel.localAddress?.port ?? settings.port
         let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
         let base = "http://\(host):\(port)"
         ready(base)
+        if !settings.pypi.expected.isEmpty {
+            Task { await self.prefetchExpected() }
+        }
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { inbound in
                 for try await connection in inbound {
@@ -121,6 +139,7 @@ public final class RegistryProxy: Sendable {
     }
 
     public func shutdown() {
+        gate.discardPrepared()
         pool.shutdownGracefully { _ in }
     }
 
@@ -282,5 +301,17 @@ final class ServeLog: Sendable {
         let text = "bouncer serve: " + line.replacingOccurrences(of: "\n", with: " ") + "\n"
         lock.lock(); defer { lock.unlock() }
         FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// A set of names shared between tasks.
+final class NameSet: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var names: Set<String> = []
+
+    /// Whether `name` was new.
+    func insert(_ name: String) -> Bool {
+        mutex.lock(); defer { mutex.unlock() }
+        return names.insert(name).inserted
     }
 }

@@ -23,15 +23,20 @@ struct ServeMain: ParsableCommand {
 @main
 enum Entrypoint {
     static func main() async {
-        let parsed: ServeMain
+        let command: ParsableCommand
         do {
-            parsed = try ServeMain.parseAsRoot(Array(CommandLine.arguments.dropFirst())) as? ServeMain ?? ServeMain()
+            command = try ServeMain.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
         } catch {
             if ServeMain.exitCode(for: error) == .success {
                 print(ServeMain.fullMessage(for: error))
                 exit(0)
             }
             fail(ErrorFamily.configuration, ServeMain.fullMessage(for: error))
+        }
+        // `--help` parses as ArgumentParser's own help command, not as ServeMain.
+        guard let parsed = command as? ServeMain else {
+            print(ServeMain.helpMessage())
+            exit(0)
         }
         let options = parsed.options
         let (host, port) = parseListen(options.listen)
@@ -69,11 +74,28 @@ enum Entrypoint {
         var sources = PyPISources(primary: pypi, primaryFromPip: !options.pypiNoIndex, extras: options.pypiExtraUpstreams,
                                   findLinks: findLinks, statedHashes: stated)
         sources.builtinDefaultOnly = options.pypiBuiltinDefault
+        for text in options.pypiExpect {
+            guard let project = PyPISources.ExpectedProject(text) else { fail(.configuration, "--pypi-expect \(text): not NAME or NAME==VERSION") }
+            sources.expected.append(project)
+        }
         var settings = ServeSettings(host: host, port: port, policy: policy, pypi: sources, npmUpstream: npm,
                                      quiet: options.quiet, guardOptions: guardOptions,
                                      fetchOptions: FetchOptions(environment: environment), store: .standard(),
                                      eventsFile: options.events)
         settings.npmKeepsTarballURLs = options.npmKeepTarballURLs
+        guard (0...64).contains(options.verifyAhead) else { fail(.configuration, "--verify-ahead takes 0 to 64, not \(options.verifyAhead)") }
+        settings.verifyAhead = options.verifyAhead
+        if let fd = options.listenFD {
+            // Only a listening TCP socket (what the shims hand over) is served on.
+            var info = stat()
+            var listening: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK,
+                  getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening == 1 else {
+                fail(.configuration, "--listen-fd \(fd): not a listening socket")
+            }
+            settings.listenFD = fd
+        }
         // A pip shim's proxy serves no npm: npm is not asked for its registry.
         settings.npmFromConfig = !options.noNpm
         let proxy = RegistryProxy(settings: settings)

@@ -83,11 +83,21 @@ public final class PolicyGuard: ArtifactGuard {
 
     // MARK: - The pipeline
 
-    /// Decides every request (in order).
+    /// Decides every request (in order): `prepare`, then `commit`.
     public func evaluate(_ requests: [ArtifactRequest]) -> [GuardOutcome] {
+        commit(prepare(requests))
+    }
+
+    /// Every stage up to the decision (fetch, inspect, verify, decide) and
+    /// nothing that writes: no lock entry, no freshness state, no store blob.
+    /// The proxy prepares what a client is about to ask for (the wheel whose
+    /// metadata it just fetched) and commits when the client asks; a batch
+    /// never committed must be discarded, which removes its downloads.
+    public func prepare(_ requests: [ArtifactRequest]) -> PreparedBatch {
         let snapshot: Lockfile
         do { snapshot = try lockStore.read() } catch {
-            return requests.map { GuardOutcome.refusedUpFront($0, by: "the lockfile", EvidenceProblem(error)) }
+            return PreparedBatch(candidates: [], outcomes: requests.map {
+                GuardOutcome.refusedUpFront($0, by: "the lockfile", EvidenceProblem(error)) })
         }
         let plan = GuardPlan(policy: policy, options: options)
         var candidates = requests.map { plan.candidate(for: $0, snapshot: snapshot) }
@@ -95,7 +105,8 @@ public final class PolicyGuard: ArtifactGuard {
         var seenLists: [String: SeenList] = [:]
         if candidates.contains(where: { !$0.settled && ($0.rule?.require.contains(where: \.isSignedList) ?? false) }) {
             do { seenLists = try freshness.read().lists } catch {
-                return requests.map { GuardOutcome.refusedUpFront($0, by: "the freshness state", EvidenceProblem(error)) }
+                return PreparedBatch(candidates: [], outcomes: requests.map {
+                    GuardOutcome.refusedUpFront($0, by: "the freshness state", EvidenceProblem(error)) })
             }
         }
 
@@ -113,11 +124,20 @@ public final class PolicyGuard: ArtifactGuard {
             verification.verify(&candidates[index])
         }
 
-        var outcomes = candidates.map { candidate in
+        let outcomes = candidates.map { candidate in
             GuardOutcome(candidate, Decision.decide(candidate.findings.problems, mode: policy.mode,
                                                     exception: policy.activeException(for: candidate.request, at: options.now),
                                                     expired: policy.expiredExceptions(for: candidate.request, at: options.now)))
         }
+        return PreparedBatch(candidates: candidates, outcomes: outcomes)
+    }
+
+    /// Commits a prepared batch (freshness, lock, store) and returns the
+    /// outcomes. The lock is re-read under its file lock here, so an entry
+    /// another run pinned since `prepare` still wins.
+    public func commit(_ batch: PreparedBatch) -> [GuardOutcome] {
+        var candidates = batch.candidates, outcomes = batch.outcomes
+        guard !candidates.isEmpty else { return outcomes }
         LockCommit(policy: policy, options: options, lockStore: lockStore, freshness: freshness, store: fetcher.store)
             .commit(&candidates, &outcomes)
         return outcomes
@@ -184,5 +204,43 @@ public final class PolicyGuard: ArtifactGuard {
             return nil
         }
         return (path, hashed.size)
+    }
+}
+
+/// Requests decided but not committed (`PolicyGuard.prepare`): commit them
+/// with `PolicyGuard.commit`, or `discard` them.
+public struct PreparedBatch: @unchecked Sendable {
+    var candidates: [Candidate]
+    var outcomes: [GuardOutcome]
+
+    /// Several batches as one (committed in one lock rewrite), in order.
+    public init(merging batches: [PreparedBatch]) {
+        candidates = batches.flatMap(\.candidates)
+        outcomes = batches.flatMap(\.outcomes)
+    }
+
+    init(candidates: [Candidate], outcomes: [GuardOutcome]) {
+        self.candidates = candidates
+        self.outcomes = outcomes
+    }
+
+    /// How many requests it decided.
+    public var count: Int { outcomes.count }
+
+    /// Refused before any stage ran (the lock or the freshness state unreadable): nothing to commit.
+    public var refusedUpFront: Bool { candidates.isEmpty }
+
+    /// Whether every request was decided allowed (or warned) so far.
+    public var allowed: Bool { !outcomes.isEmpty && outcomes.allSatisfy { $0.verdict != .refused } }
+
+    /// Whether a refusal may be a passing network failure (asking again may go otherwise).
+    public var failedInTransport: Bool { outcomes.contains { $0.verdict == .refused && $0.family == .transport } }
+
+    /// The verified bytes of its first request, until it is committed or discarded.
+    public var verifiedPath: String? { allowed ? candidates.first?.fetched?.path : nil }
+
+    /// Removes what was downloaded for it.
+    public func discard() {
+        for candidate in candidates { if let fetched = candidate.fetched { unlink(fetched.path) } }
     }
 }

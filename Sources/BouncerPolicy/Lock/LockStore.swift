@@ -24,10 +24,16 @@ public struct LockStore: Sendable {
     }
 
     /// The current lockfile (empty when there is none yet). No lock is
-    /// needed: writers replace the file by rename.
+    /// needed: writers replace the file by rename. Parsed once per version
+    /// of the file (a proxy reads it for every request).
     public func read() throws(BouncerError) -> Lockfile {
+        if let cached = LockCache.shared.lockfile(at: path) { return cached }
+        let before = LockCache.identity(path)
         guard let bytes = try AtomicFile.read(path, limit: 256 << 20, code: "lock-unreadable") else { return Lockfile() }
-        return try Lockfile.decode(bytes, file: path)
+        let lockfile = try Lockfile.decode(bytes, file: path)
+        // Remembered only when the file was not replaced while it was read.
+        if let before, before == LockCache.identity(path) { LockCache.shared.remember(lockfile, at: path) }
+        return lockfile
     }
 
     /// Runs `change` on the current lockfile under the exclusive lock and
@@ -38,8 +44,7 @@ public struct LockStore: Sendable {
         return try AtomicFile.withExclusiveLock(flockPath) { () throws(BouncerError) -> T in
             // The file as this process last read or wrote it, unless someone replaced it since
             // (a proxy pins one artifact per request: hundreds of updates, one parse).
-            let before: Lockfile
-            if let cached = LockCache.shared.lockfile(at: path) { before = cached } else { before = try read() }
+            let before = try read()
             var lock = before
             let result = try change(&lock)
             // Rewritten only when the content changes (or the file is new).

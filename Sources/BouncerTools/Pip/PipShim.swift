@@ -129,11 +129,17 @@ public enum PipShim {
             }
         }
 
-        // 3. The requirement files' --hash lists, for the policy's digest rule.
-        var stated: [String: [Digest]] = [:]
+        // 3. The requirement files' --hash lists, for the policy's digest rule, and the projects
+        //    pip will ask for first, which the proxy fetches and verifies ahead of it.
+        var read = RequirementFile()
         for file in invocation.requirementFiles {
-            for (name, digests) in try RequirementHashes.read(PipSourceCheck.absolute(file, base: cwd)) { stated[name, default: []] += digests }
+            read.merge(try RequirementFile.read(PipSourceCheck.absolute(file, base: cwd)))
         }
+        for requirement in invocation.requirements where DirectRequirement(requirement, cwd: cwd) == nil {
+            let name = PythonPackageName.normalised(String(requirement.prefix(while: { !"=<>!~;[ @(".contains($0) })))
+            if PythonPackageName.isValid(name) { read.note(name, pinned: RequirementFile.exactVersion(requirement)) }
+        }
+        let stated = read.hashes
         // This proxy serves pip only (npm is not started to ask for its registry).
         var proxyArguments: [String] = ["--no-npm"]
         if let primary { proxyArguments += ["--pypi-upstream", primary] }
@@ -142,6 +148,7 @@ public enum PipShim {
         if primary == nil && !noIndex { proxyArguments.append("--pypi-builtin-default") }
         for extra in extras { proxyArguments += ["--pypi-extra-upstream", extra] }
         for link in findLinks { proxyArguments += ["--pypi-find-links", link] }
+        for project in read.projects.prefix(500) { proxyArguments += ["--pypi-expect", project.name + (project.version.map { "==" + $0 } ?? "")] }
         if !stated.isEmpty {
             let file = work + "/stated-hashes.json"
             let object = JSON.object(stated.mapValues { .array($0.map { .string($0.description) }) })
@@ -170,14 +177,7 @@ public enum PipShim {
         // Under --isolated pip ignores the environment: the option carries the proxy instead.
         let final = invocation.globalOptions + ["install"] + (isolated ? ["--index-url", index] : [])
             + invocation.installOptions + requirements
-        let status: Int32
-        do {
-            status = try HandOver.run(context.realTool, final, environment: environment, onInterruption: proxy.terminate)
-        } catch {
-            _ = proxy.stop()
-            throw error
-        }
-        let events = proxy.stop()
+        let (status, events) = try proxy.run(context.realTool, final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
             event.verified ? (event.url.split(separator: "/").last.map { URLParts.percentDecoded(String($0)) } ?? event.url)
                            : "\(event.package ?? "?") \(event.version ?? "?")"

@@ -12,6 +12,12 @@ import BouncerTestSupport
         let help = try BouncerProcess.run(["serve", "--help"])
         #expect(help.status == 0)
         #expect(help.out.contains("--pypi-upstream") && help.out.contains("--ready-file") && help.out.contains("SIGTERM"))
+        #expect(help.out.contains("--verify-ahead"))
+        // The binary `bouncer serve` execs, asked directly (its --help once read options it never parsed).
+        let server = (BouncerProcess.executable as NSString).deletingLastPathComponent + "/bouncer-serve"
+        let direct = try BouncerProcess.runProgram(server, ["--help"])
+        #expect(direct.status == 0, "\(direct.err)")
+        #expect(direct.out.contains("--verify-ahead"), "\(direct.out)")
 
         let badListen = try BouncerProcess.run(["serve", "--listen", "nonsense", "--pypi-upstream", "http://127.0.0.1:9/", "--npm-upstream", "http://127.0.0.1:9/"])
         #expect(badListen.status == 2)

@@ -35,18 +35,21 @@ import Testing
         #expect(PythonPackageName.normalised("Foo.Bar__baz") == "foo-bar-baz")
     }
 
-    @Test func requirementHashesWithContinuationAndIncludes() throws {
+    @Test func requirementFilesWithContinuationAndIncludes() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-req-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = String(repeating: "ab", count: 32), b = String(repeating: "cd", count: 32)
         try "Six_Pkg==1.16.0 \\\n    --hash=sha256:\(a) \\\n    --hash=sha256:\(b)  # pinned\n-r more.txt\n".write(toFile: dir + "/req.txt", atomically: true, encoding: .utf8)
-        try "other[extra]>=1 --hash=sha512:\(a)\(a)\n".write(toFile: dir + "/more.txt", atomically: true, encoding: .utf8)
-        let hashes = try RequirementHashes.read(dir + "/req.txt")
-        #expect(hashes["six-pkg"]?.map(\.hex) == [a, b])
-        #expect(hashes["other"]?.first?.algorithm == .sha512)
+        try "other[extra]>=1 --hash=sha512:\(a)\(a)\nPinned[x]==2.0.post1\nmarked==1.0;python_version<'3'\nsix-pkg\n".write(toFile: dir + "/more.txt", atomically: true, encoding: .utf8)
+        let file = try RequirementFile.read(dir + "/req.txt")
+        #expect(file.hashes["six-pkg"]?.map(\.hex) == [a, b])
+        #expect(file.hashes["other"]?.first?.algorithm == .sha512)
+        // The projects in order, once each, with the version only where pinned exactly.
+        #expect(file.projects.map(\.name) == ["six-pkg", "other", "pinned", "marked"])
+        #expect(file.projects.map { $0.version ?? "-" } == ["1.16.0", "-", "2.0.post1", "-"])
         try "x==1 --hash=md5:\(a.prefix(32))\n".write(toFile: dir + "/bad.txt", atomically: true, encoding: .utf8)
-        #expect(throws: RequirementHashes.ParseError.self) { try RequirementHashes.read(dir + "/bad.txt") }
+        #expect(throws: RequirementFile.ParseError.self) { try RequirementFile.read(dir + "/bad.txt") }
     }
 
     /// pip's configuration files as pip reads them: [install] over [global],

@@ -1,0 +1,45 @@
+import BouncerBase
+import BouncerIO
+
+/// The projects a verified wheel's `*.dist-info/METADATA` requires
+/// (`Requires-Dist`), for reading ahead along an install's dependency tree.
+/// Requirements for an extra are left out: pip installs them only when
+/// asked. Other markers are not evaluated (a guess costs one page).
+enum WheelDependencies {
+    static func read(_ path: String) -> [String] {
+        guard let reader = try? ArchiveReader(path: path, limits: ArchiveLimits()) else { return [] }
+        do {
+            while let entry = try reader.next() {
+                let parts = entry.path.split(separator: "/")
+                guard entry.kind == .file, parts.count == 2, parts[0].hasSuffix(".dist-info"), parts[1] == "METADATA" else { continue }
+                var bytes: [UInt8] = []
+                try reader.readContiguous { block in
+                    if bytes.count < 1 << 20 { bytes.append(contentsOf: block) }
+                }
+                return parse(bytes)
+            }
+        } catch {
+            return []
+        }
+        return []
+    }
+
+    /// Normalised project names from the header section of a METADATA file.
+    static func parse(_ bytes: [UInt8]) -> [String] {
+        var names: [String] = []
+        // Lines split as bytes: in a Swift String "\r\n" is one Character, not a "\n".
+        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let line = String(decoding: raw.last == 0x0D ? raw.dropLast() : raw, as: UTF8.self)
+            if line.isEmpty { break }   // the body (the description) starts here
+            guard line.lowercased().hasPrefix("requires-dist:") else { continue }
+            let value = line.dropFirst("requires-dist:".count)
+            if let semicolon = value.firstIndex(of: ";"), value[semicolon...].contains("extra") { continue }
+            let name = value.drop(while: { $0 == " " || $0 == "\t" })
+                .prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
+            guard PythonPackageName.isValid(String(name)) else { continue }
+            let normalised = PythonPackageName.normalised(String(name))
+            if !names.contains(normalised) { names.append(normalised) }
+        }
+        return names
+    }
+}

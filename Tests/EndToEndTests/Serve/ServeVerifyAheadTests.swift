@@ -1,0 +1,156 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import BouncerTestSupport
+
+/// `bouncer serve --verify-ahead`: the file a client will fetch next is
+/// fetched and verified while the client is still reading the page, but it
+/// is pinned in the lock and sent only when the client asks for it; a file
+/// that fails is refused when asked, as without verifying ahead. A proxy
+/// given `--pypi-expect` (the pip shim's) reads those projects, and what
+/// their wheels require, before pip asks.
+@Suite(.serialized) struct ServeVerifyAheadTests {
+    let root: URL
+    let index: URL
+    let upstream: DirectoryHTTPServer
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-serve-ahead")
+        index = root.appendingPathComponent("index")
+        try FileManager.default.createDirectory(at: index.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        upstream = try DirectoryHTTPServer(root: index.path)
+    }
+
+    var packages: URL { index.appendingPathComponent("packages") }
+
+    /// A project page linking `files` with their digests (or `digest` given for all).
+    func page(_ name: String, _ files: [String], digest: String? = nil) throws {
+        let dir = index.appendingPathComponent("simple/\(name)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let links = try files.map { file in
+            let hash = try digest ?? ServeFixtures.sha256(packages.appendingPathComponent(file))
+            return "<a href=\"../../packages/\(file)#sha256=\(hash)\">\(file)</a><br/>"
+        }.joined(separator: "\n")
+        try "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n".write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+    }
+
+    func requests(of path: String) -> Int { upstream.requests.filter { $0 == "GET " + path }.count }
+
+    /// Waits (up to 20 s) until upstream has been asked for `path`.
+    func waitForRequest(_ path: String) -> Bool {
+        for _ in 0..<400 {
+            if requests(of: path) > 0 { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    func lockKeys(_ serve: ServeProcess) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: serve.lockfile.path) else { return [] }
+        return try ServeFixtures.lockEntries(serve.lockfile).keys.sorted()
+    }
+
+    @Test func theNextFileIsVerifiedAheadButPinnedAndSentOnlyWhenAsked() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let wheel = try ServeFixtures.wheel("gamma", "1.0", marker: "genuine gamma", into: packages)
+        let older = try ServeFixtures.wheel("gamma", "0.9", marker: "older gamma", into: packages)
+        try page("gamma", [older, wheel])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        defer { try? serve.stop() }
+
+        let shown = try CurlGet.run(serve.base + "/pypi/simple/gamma/")
+        #expect(shown.status == 200)
+        // The newest release's only wheel is fetched without being asked for; the older one is not.
+        #expect(waitForRequest("/packages/\(wheel)"), "upstream saw: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(older)") == 0)
+        #expect(try lockKeys(serve).isEmpty, "nothing is pinned before the client asks")
+
+        let got = try CurlGet.run(serve.base + "/pypi/files/gamma/\(wheel)")
+        #expect(got.status == 200)
+        let expected = try Data(contentsOf: packages.appendingPathComponent(wheel))
+        #expect(got.body == expected)
+        #expect(try lockKeys(serve) == ["pypi:gamma@1.0"])
+        // The request was answered from the verification made ahead: one download, not two.
+        #expect(requests(of: "/packages/\(wheel)") == 1, "upstream saw: \(upstream.requests)")
+    }
+
+    @Test func verifyAheadZeroFetchesOnlyWhatIsAsked() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let wheel = try ServeFixtures.wheel("gamma", "1.0", marker: "genuine gamma", into: packages)
+        try page("gamma", [wheel])
+        let other = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
+        try page("delta", [other])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm", "--verify-ahead", "0"])
+        defer { try? serve.stop() }
+
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/").status == 200)
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/delta/").status == 200)
+        let got = try CurlGet.run(serve.base + "/pypi/files/delta/\(other)")
+        #expect(got.status == 200)
+        #expect(requests(of: "/packages/\(wheel)") == 0, "upstream saw: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(other)") == 1)
+
+        let bad = try BouncerProcess.run(["serve", "--verify-ahead", "99", "--pypi-upstream", upstream.baseURL + "/simple/",
+                                          "--policy", serve.project.appendingPathComponent("policy.json").path], cwd: root.path)
+        #expect(bad.status == 2, "\(bad.err)")
+        #expect(bad.err.contains("--verify-ahead takes 0 to 64"), "\(bad.err)")
+    }
+
+    /// The page states a digest the bytes do not have: the verification made
+    /// ahead fails, and the request for the file is refused (403), unpinned.
+    @Test func aFileThatFailsAheadIsRefusedWhenAsked() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let wheel = try ServeFixtures.wheel("gamma", "1.0", marker: "tampered gamma", into: packages)
+        try page("gamma", [wheel], digest: String(repeating: "ab", count: 32))
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        defer { try? serve.stop() }
+
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/").status == 200)
+        #expect(waitForRequest("/packages/\(wheel)"))
+        let got = try CurlGet.run(serve.base + "/pypi/files/gamma/\(wheel)")
+        #expect(got.status == 403, "\(got.text)")
+        #expect(got.text.contains("sha256"), "\(got.text)")
+        #expect(!got.body.starts(with: Array("PK".utf8)))
+        #expect(try lockKeys(serve).isEmpty)
+    }
+
+    /// `--pypi-expect alpha==1.0`: alpha's page and wheel are read at start;
+    /// the wheel's METADATA requires beta (and gamma for an extra only), so
+    /// beta's page and wheel follow; gamma is never asked for. Nothing is
+    /// pinned until pip installs, and then each wheel was downloaded once.
+    @Test func expectedProjectsAndWhatTheyRequireAreReadAhead() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let alpha = try ServeFixtures.wheel("alpha", "1.0", marker: "genuine alpha", requires: ["beta>=1", "gamma; extra == \"more\""], into: packages)
+        let alphaNewer = try ServeFixtures.wheel("alpha", "2.0", marker: "newer alpha", into: packages)
+        let beta = try ServeFixtures.wheel("beta", "2.0", marker: "genuine beta", into: packages)
+        let gamma = try ServeFixtures.wheel("gamma", "1.0", marker: "gamma", into: packages)
+        try page("alpha", [alpha, alphaNewer])
+        try page("beta", [beta])
+        try page("gamma", [gamma])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
+                                                             "--pypi-expect", "alpha==1.0"])
+        defer { try? serve.stop() }
+
+        // The pinned version, not the newest, is the one read ahead.
+        #expect(waitForRequest("/packages/\(alpha)"), "upstream saw: \(upstream.requests)")
+        #expect(waitForRequest("/packages/\(beta)"), "upstream saw: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(alphaNewer)") == 0)
+        #expect(requests(of: "/simple/gamma/") == 0)
+        #expect(try lockKeys(serve).isEmpty)
+
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))
+        let installed = try ServeFixtures.pipInstall(python, ["alpha==1.0"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        #expect(try lockKeys(serve) == ["pypi:alpha@1.0", "pypi:beta@2.0"])
+        #expect(requests(of: "/packages/\(alpha)") == 1, "upstream saw: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(beta)") == 1, "upstream saw: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(gamma)") == 0)
+
+        let bad = try BouncerProcess.run(["serve", "--pypi-expect", "not a name", "--pypi-upstream", upstream.baseURL + "/simple/",
+                                          "--policy", serve.project.appendingPathComponent("policy.json").path], cwd: root.path)
+        #expect(bad.status == 2, "\(bad.err)")
+        #expect(bad.err.contains("--pypi-expect not a name"), "\(bad.err)")
+    }
+}

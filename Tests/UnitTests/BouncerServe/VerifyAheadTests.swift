@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import BouncerBase
+@testable import BouncerServe
+
+/// The guesses behind `bouncer serve --verify-ahead` (which file a client
+/// fetches next, what a wheel requires) and the byte-level helpers the index
+/// pages go through, checked against what they replaced.
+struct VerifyAheadTests {
+    func file(_ name: String, metadata: Bool = false, sha256: String? = nil) -> IndexFile {
+        var file = IndexFile(filename: name, url: "https://files.test/" + name, hashes: sha256.map { ["sha256": $0] } ?? [:])
+        if metadata { file.coreMetadata = ["sha256": String(repeating: "0", count: 64)] }
+        return file
+    }
+
+    @Test func releaseNumbersOrderAsPEP440() throws {
+        func number(_ text: String) throws -> ReleaseNumber { try #require(ReleaseNumber(text), "\(text)") }
+        #expect(try number("1.0") == number("1.0.0"))
+        #expect(try number("1.9") < number("1.10"))
+        #expect(try number("3.0") < number("2!0.1"))
+        #expect(try number("1.0") < number("1.0.post1"))
+        #expect(try number("1.0.post1") < number("1.0.1"))
+        for unparsed in ["1.0rc1", "1.0.dev0", "1.0+local", "abc", "", "1..0", "１.0"] {
+            #expect(ReleaseNumber(unparsed) == nil, "\(unparsed)")
+        }
+    }
+
+    @Test func theLikelyPickIsTheNewestReleasesOnlyUniversalWheel() {
+        let offered = [file("a-1.0-py3-none-any.whl"), file("a-2.0-py3-none-any.whl"), file("a-2.0rc1-py3-none-any.whl")]
+        #expect(RegistryProxy.likelyPick(offered, project: "a")?.filename == "a-2.0-py3-none-any.whl")
+        // Several files for the newest release (platform wheels, an sdist): no guess.
+        #expect(RegistryProxy.likelyPick(offered + [file("a-2.0.tar.gz")], project: "a") == nil)
+        #expect(RegistryProxy.likelyPick([file("a-2.0-cp311-cp311-manylinux_2_17_x86_64.whl")], project: "a") == nil)
+        // With PEP 658 metadata on the page, pip asks for that first, and the metadata request names the wheel.
+        #expect(RegistryProxy.likelyPick([file("a-2.0-py3-none-any.whl", metadata: true)], project: "a") == nil)
+    }
+
+    @Test func anExpectedPinPicksTheFileItsHashNames() throws {
+        let linux = file("a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", sha256: String(repeating: "1", count: 64))
+        let mac = file("a-1.0-cp311-cp311-macosx_11_0_arm64.whl", sha256: String(repeating: "2", count: 64))
+        let newer = file("a-2.0-py3-none-any.whl")
+        let pinned = try #require(PyPISources.ExpectedProject("a==1.0"))
+        let stated = [try Digest(algorithm: .sha256, hex: String(repeating: "2", count: 64))]
+        #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: stated)?.filename == mac.filename)
+        #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: []) == nil)
+        let unpinned = try #require(PyPISources.ExpectedProject("A_"+"b"))
+        #expect(unpinned.name == "a-b" && unpinned.version == nil)
+        for bad in ["a==", "a==1==2", "not a name", "a==1.0;x"] { #expect(PyPISources.ExpectedProject(bad) == nil, "\(bad)") }
+    }
+
+    @Test func wheelRequirementsLeaveOutExtrasAndTheBody() {
+        let metadata = """
+            Metadata-Version: 2.1\r
+            Name: top\r
+            Requires-Dist: Foo_Bar (>=1.0)\r
+            Requires-Dist: baz; extra == 'socks'\r
+            requires-dist: qux>=2; python_version < "4"\r
+            Requires-Dist: foo-bar\r
+            \r
+            Requires-Dist: in-the-description
+            """
+        #expect(WheelDependencies.parse(Array(metadata.utf8)) == ["foo-bar", "qux"])
+    }
+
+    /// The fast path for absolute links gives what Foundation's URL resolution gives, or steps aside.
+    @Test func plainAbsoluteLinksResolveAsFoundationDoes() {
+        let page = "https://index.test/simple/a/"
+        let links = ["https://files.test/p/a-1.0.whl#sha256=abc", "http://files.test:8080/x%20y.whl", "https://files.test/a/../b.whl",
+                     "https://files.test/a b.whl", "HTTPS://files.test/x.whl", "https://files.test/%zz.whl", "https://files.test/q?x=1&y=2#f",
+                     "https://files.test/./a.whl", "https:///nohost", "../../packages/a.whl", "https://files.test/a#b#c"]
+        var fastPathTaken = 0
+        for link in links {
+            guard let fast = SimpleIndexParser.plainAbsolute(link) else { continue }
+            fastPathTaken += 1
+            let url = URL(string: link, relativeTo: URL(string: page))?.absoluteURL.absoluteString ?? ""
+            let parts = url.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            #expect(fast.url == parts[0], "\(link)")
+            #expect(fast.fragment == (parts.count > 1 ? parts[1] : nil), "\(link)")
+        }
+        #expect(fastPathTaken == 3)
+    }
+
+    @Test func pathSegmentsAndFileNamesBytewise() {
+        #expect(PathCoding.encode("a b+c~é/x") == "a%20b+c~%C3%A9%2Fx")
+        #expect(PathCoding.encode("pkg-1.0_x.whl") == "pkg-1.0_x.whl")
+        for safe in ["ok-1.0-py3-none-any.whl", "a!b@c"] { #expect(FileNames.isSafe(safe), "\(safe)") }
+        for unsafe in ["", ".hidden", "..", "a/b", "a\\b", "a b", "a\u{7F}", "é.whl", String(repeating: "a", count: 256)] {
+            #expect(!FileNames.isSafe(unsafe), "\(unsafe)")
+        }
+        #expect(FileNames.version("Pkg-1.0-py3-none-any.WHL", project: "pkg") == "1.0")
+        #expect(FileNames.version("my-pkg-2.1.tar.gz", project: "my-pkg") == "2.1")
+        #expect(FileNames.version("pkg-1.0.whl", project: "pkg") == nil)
+    }
+}
