@@ -50,13 +50,21 @@ struct EphemeralProxy {
     }
 
     /// Starts the proxy with `arguments` (upstreams and the like) under the
-    /// shim's policy and waits until it listens. Its own log goes to a file,
-    /// shown only if it fails to start.
+    /// shim's policy. The shim binds the listening socket itself and hands it
+    /// over, so the base URL is known at once and the tool starts while the
+    /// proxy does (its first connections wait in the socket's backlog). Its
+    /// own log goes to a file, shown if it stops on its own.
     static func start(_ arguments: [String], context: ShimContext, quiet: Bool = true) throws(BouncerError) -> EphemeralProxy {
         let server = try serverBinary()
         let directory = try Filesystem.makePrivateDirectory(prefix: "bouncer-serve")
-        let ready = directory + "/ready", events = directory + "/events", log = directory + "/serve.log"
-        let all = ["--listen", "127.0.0.1:0", "--policy", context.policy.path, "--ready-file", ready, "--events", events]
+        let events = directory + "/events", log = directory + "/serve.log"
+        let listener: (fd: Int32, port: UInt16)
+        do { listener = try listen() } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        defer { close(listener.fd) }
+        let all = ["--listen-fd", "3", "--policy", context.policy.path, "--events", events]
             + (quiet ? ["--quiet"] : []) + arguments
         let pid: pid_t
         do {
@@ -64,30 +72,74 @@ struct EphemeralProxy {
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                posix_spawn_file_actions_adddup2(&actions, listener.fd, 3)
             }
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        // Ready within seconds, or it said why it stopped.
-        for _ in 0..<4000 {
-            if let bytes = try? AtomicFile.read(ready, limit: 4096, code: "serve-ready"),
-               let text = String(bytes: bytes, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-                return EphemeralProxy(pid: pid, base: text, directory: directory)
-            }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                let said = (try? AtomicFile.read(log, limit: 64 << 10, code: "serve-log")).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
-                try? FileManager.default.removeItem(atPath: directory)
-                throw BouncerError(.configuration, code: "serve-failed",
-                                   "the verifying proxy did not start: " + said.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
-            usleep(5_000)
+        return EphemeralProxy(pid: pid, base: "http://127.0.0.1:\(listener.port)", directory: directory)
+    }
+
+    /// A listening TCP socket on 127.0.0.1 and a free port, close-on-exec and
+    /// above the standard descriptors (only the proxy gets it, as descriptor 3).
+    static func listen() throws(BouncerError) -> (fd: Int32, port: UInt16) {
+        let raw = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard raw >= 0 else { throw .io("cannot open a socket for the verifying proxy: \(String(cString: strerror(errno)))") }
+        let fd = fcntl(raw, F_DUPFD_CLOEXEC, 10)
+        close(raw)
+        guard fd >= 0 else { throw .io("cannot open a socket for the verifying proxy: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
+        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard bound == 0, Glibc.listen(fd, 512) == 0, named == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .io("cannot listen on 127.0.0.1 for the verifying proxy: \(reason)")
         }
-        kill(pid, SIGKILL)
-        _ = try? HandOver.wait(pid, server)
-        try? FileManager.default.removeItem(atPath: directory)
-        throw BouncerError(.transport, code: "serve-timeout", "the verifying proxy did not start within 20 s")
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs the real tool against the proxy, then stops the proxy and returns
+    /// the tool's status and what the proxy did. A proxy that stops on its
+    /// own (it could not start) stops the tool too, and its reason is the error.
+    func run(_ program: String, _ arguments: [String], environment: [String: String]) throws(BouncerError) -> (status: Int32, events: [Event]) {
+        let watch = Reaped()
+        let status: Int32
+        do {
+            // Interrupted, the proxy is stopped on purpose and the tool left to roll back in peace.
+            status = try HandOver.run(program, arguments, environment: environment,
+                                      onInterruption: { watch.stopping = true; terminate() },
+                                      stopWhen: { !watch.stopping && watch.check(pid) })
+        } catch {
+            _ = stop(reaped: watch)
+            throw error
+        }
+        if watch.done && !watch.stopping {
+            let said = (try? AtomicFile.read(directory + "/serve.log", limit: 64 << 10, code: "serve-log")).flatMap { $0 }
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
+            _ = stop(reaped: watch)
+            throw BouncerError(.configuration, code: "serve-failed",
+                               "the verifying proxy stopped: " + said.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return (status, stop(reaped: watch))
+    }
+
+    /// Whether the proxy has exited (reaped once).
+    final class Reaped: @unchecked Sendable {
+        private(set) var done = false
+        /// The shim stopped it (an interruption), so its end is no failure.
+        var stopping = false
+        func check(_ pid: pid_t) -> Bool {
+            guard !done else { return true }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { done = true }
+            return done
+        }
     }
 
     /// Asks the proxy to stop (it refuses new requests; `stop` then collects).
@@ -97,14 +149,16 @@ struct EphemeralProxy {
     /// in flight; a request still waiting on its upstream a second later has no
     /// client left (the tool has exited), so it is killed: its store and lock
     /// writes are atomic renames, never half-written.
-    func stop() -> [Event] {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        var waited = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
-            if waited == 200 { kill(pid, SIGKILL) }
-            usleep(5_000)
-            waited += 1
+    func stop(reaped: Reaped? = nil) -> [Event] {
+        if !(reaped?.done ?? false) {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            var waited = 0
+            while waitpid(pid, &status, WNOHANG) == 0 {
+                if waited == 1000 { kill(pid, SIGKILL) }
+                usleep(1_000)
+                waited += 1
+            }
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         guard let bytes = (try? AtomicFile.read(directory + "/events", limit: 256 << 20, code: "serve-events")).flatMap({ $0 }) else { return [] }

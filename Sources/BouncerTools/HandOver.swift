@@ -35,12 +35,14 @@ public enum HandOver {
 
     /// Runs the real tool with the same standard streams and waits for it.
     /// Returns its exit status (128+signal when killed, as shells report it).
+    /// `stopWhen`, asked while it waits, ends the tool (SIGTERM) once it says so.
     public static func run(_ program: String, _ arguments: [String], environment: [String: String],
-                           quietStdout: Bool = false, onInterruption: (() -> Void)? = nil) throws(BouncerError) -> Int32 {
+                           quietStdout: Bool = false, onInterruption: (() -> Void)? = nil,
+                           stopWhen: (() -> Bool)? = nil) throws(BouncerError) -> Int32 {
         let pid = try spawn(program, arguments, environment: environment) { actions in
             if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
         }
-        return try waitPassingOnInterruption(pid, program, onInterruption: onInterruption)
+        return try waitPassingOnInterruption(pid, program, onInterruption: onInterruption, stopWhen: stopWhen)
     }
 
     /// Waits for the real tool; a signal Bouncer records meanwhile (`Interruption`,
@@ -48,8 +50,10 @@ public enum HandOver {
     /// as it would have without the shim, and Bouncer then cleans up.
     /// `onInterruption` runs then too (the shims stop their proxy, as a terminal's
     /// Ctrl-C would, so a tool rolling back is not left waiting on it).
-    static func waitPassingOnInterruption(_ pid: pid_t, _ program: String, onInterruption: (() -> Void)? = nil) throws(BouncerError) -> Int32 {
+    static func waitPassingOnInterruption(_ pid: pid_t, _ program: String, onInterruption: (() -> Void)? = nil,
+                                          stopWhen: (() -> Bool)? = nil) throws(BouncerError) -> Int32 {
         var passedOn = false
+        var stopped = false
         while true {
             var status: Int32 = 0
             let done = waitpid(pid, &status, WNOHANG)
@@ -63,7 +67,11 @@ public enum HandOver {
                 onInterruption?()
                 passedOn = true
             }
-            usleep(5_000)
+            if !stopped, stopWhen?() == true {
+                kill(pid, SIGTERM)
+                stopped = true
+            }
+            usleep(2_000)
         }
     }
 
@@ -104,6 +112,30 @@ public enum HandOver {
         let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
         guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
         return pid
+    }
+
+    /// Removes a scratch directory after the shim has answered: a detached
+    /// `rm -rf` in its own session (an npm cache of a few hundred tarballs
+    /// takes longer to delete than the shim takes to report). Removed here
+    /// and now if that cannot be started.
+    static func removeInBackground(_ path: String) {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // POSIX_SPAWN_SETSID (0x80 in glibc; hidden from Swift behind _GNU_SOURCE): its own session.
+        posix_spawnattr_setflags(&attributes, 0x80)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        let words: [String] = ["rm", "-rf", "--", path]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        var pid: pid_t = 0
+        if posix_spawn(&pid, "/bin/rm", &actions, &attributes, argv, envp) != 0 {
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 
     /// Waits for a child (retrying on EINTR): its exit status, 128+signal when killed.

@@ -110,7 +110,7 @@ public enum NpmShim {
             ?? NpmConfiguration.registry(project: project, environment: context.environment.variables, realTool: context.realTool)
             ?? NpmConfiguration.lockedRegistry(project: project)
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-cache")
-        defer { try? FileManager.default.removeItem(atPath: cache) }
+        defer { HandOver.removeInBackground(cache) }
         let proxy = try EphemeralProxy.start((configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"], context: context)
         var environment = context.toolEnvironment
         for variable in environment.keys where variable.lowercased() == "npm_config_registry" || variable.lowercased() == "npm_config_cache" {
@@ -125,14 +125,7 @@ public enum NpmShim {
             _ = proxy.stop()
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
-        let status: Int32
-        do {
-            status = try HandOver.run(context.realTool, arguments, environment: environment, onInterruption: proxy.terminate)
-        } catch {
-            _ = proxy.stop()
-            throw error
-        }
-        let events = proxy.stop()
+        let (status, events) = try proxy.run(context.realTool, arguments, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "npm", label: { event in
             "\(event.package ?? "?")@\(event.version ?? "?")"
         }, quiet: quiet, context: context)

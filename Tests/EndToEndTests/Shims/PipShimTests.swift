@@ -304,6 +304,18 @@ import BouncerTestSupport
 
     /// The policy's "archive" limits hold for the wheel check: a wheel of four
     /// entries is refused under "maxEntries": 3 and installs under 4.
+    /// The shim binds the proxy's socket and starts pip at once; a proxy that
+    /// cannot start (here: a --find-links directory that does not exist) stops
+    /// pip and says why (exit 2), instead of pip retrying a dead address.
+    @Test func aProxyThatCannotStartStopsPipAndSaysWhy() throws {
+        defer { harness.cleanup() }
+        let result = try harness.sh("pip install --find-links no-such-wheelhouse tinylib==1.0")
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("the verifying proxy stopped"), "\(result.err)")
+        #expect(result.err.contains("no-such-wheelhouse"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: harness.file("bouncer.lock").path))
+    }
+
     @Test func policyArchiveLimitsApplyToWheels() throws {
         defer { harness.cleanup() }
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
