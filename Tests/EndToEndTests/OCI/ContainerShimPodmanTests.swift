@@ -123,8 +123,9 @@ struct ContainerShimPodmanTests {
         // podman refuses a runroot over 50 characters: a short scratch directory.
         let storage = URL(fileURLWithPath: "/tmp/bpm-" + UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
+        // Its own --tmpdir too: the default (/run/libpod) is shared, and another test's `system reset` removes it.
         let podmanGlobal = ["--root", storage.appendingPathComponent("root").path, "--runroot", storage.appendingPathComponent("run").path,
-                            "--storage-driver", "vfs"]
+                            "--tmpdir", storage.appendingPathComponent("tmp").path, "--storage-driver", "vfs"]
         defer {
             // vfs layers are owned by root and read-only in places; podman removes its own storage.
             _ = try? BouncerProcess.runProgram(Self.podman, podmanGlobal + ["system", "reset", "--force"])

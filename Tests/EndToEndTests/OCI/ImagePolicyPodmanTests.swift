@@ -24,8 +24,9 @@ struct ImagePolicyPodmanTests {
             // podman refuses a runroot over 50 characters: a short scratch directory.
             directory = URL(fileURLWithPath: "/tmp/bpp-" + UUID().uuidString.prefix(8))
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Its own --tmpdir too: the default (/run/libpod) is shared, and another test's `system reset` removes it.
             global = ["--root", directory.appendingPathComponent("root").path, "--runroot", directory.appendingPathComponent("run").path,
-                      "--storage-driver", "vfs"]
+                      "--tmpdir", directory.appendingPathComponent("tmp").path, "--storage-driver", "vfs"]
         }
 
         deinit {
