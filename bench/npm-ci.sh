@@ -7,7 +7,7 @@
 # Bouncer store and bouncer.lock). Goal: shim at most 1.0x the direct wall
 # time, compared as medians of BENCH_RUNS (default 7) runs each.
 source "$(dirname "$0")/lib.sh"
-[ -n "${BOUNCER:-}" ] || build_bouncer
+if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
 N="${BENCH_PACKAGES:-200}"
 WORK="$(mktemp -d /tmp/bench-npm-XXXXXX)"
 trap 'kill ${SERVER:-} 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
@@ -73,11 +73,13 @@ SERVE=$!
 trap 'kill ${SERVER:-} ${SERVE:-} 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 for _ in $(seq 200); do [ -s "$WORK/served/ready" ] && break; sleep 0.05; done
 PROXY="$(cat "$WORK/served/ready")/npm/"
-hyperfine --warmup 1 --runs "${BENCH_RUNS:-7}" --export-json "$OUT/npm-ci.json" \
-  --prepare "rm -rf node_modules $WORK/npm-cache $WORK/bouncer-cache bouncer.lock $WORK/served/bouncer.lock" \
-  -n "npm ci (direct)" "npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
-  -n "npm ci (via bouncer serve)" "env npm_config_registry=$PROXY npm_config_replace_registry_host=always npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
-  -n "npm ci (shim)" "$ROOT/shims/npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
+# In alternation (bench/alternate.py says why); each run's node_modules, caches and locks
+# are moved aside, not deleted (deletions slow every later file creation on this machine's ext4).
+ASIDE='d=$(mktemp -d '"$WORK"'/aside-XXXXXX); for f in node_modules '"$WORK/npm-cache $WORK/bouncer-cache $WORK/served-cache"' bouncer.lock '"$WORK/served/bouncer.lock"'; do [ ! -e $f ] || mv $f $d/; done'
+python3 "$BENCH_DIR/alternate.py" --runs "${BENCH_RUNS:-7}" --prepare "$ASIDE" --export-json "$OUT/npm-ci.json" \
+  "npm ci (direct)=npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
+  "npm ci (via bouncer serve)=env npm_config_registry=$PROXY npm_config_replace_registry_host=always npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent" \
+  "npm ci (shim)=$ROOT/shims/npm ci --cache $WORK/npm-cache --no-audit --no-fund --silent"
 echo
 ratio "$OUT/npm-ci.json" "npm ci (via bouncer serve)" "npm ci (direct)" median
 ratio "$OUT/npm-ci.json" "npm ci (shim)" "npm ci (direct)" median

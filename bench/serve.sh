@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `bouncer serve` against the plain loopback index it fronts:
 #  1. `pip install` of 30 small wheels (one command, --no-cache-dir, into a
-#     fresh --target) through the proxy vs from the index directly; median of 5.
+#     fresh --target) through the proxy vs from the index directly; median of
+#     BENCH_RUNS (9) rounds, the commands in alternation.
 #  2. 50 concurrent clients fetching 200 wheels (~200 KiB each): throughput,
 #     p99 latency and peak RSS of the proxy vs the plain static server, cold
 #     (every file fetched, verified and pinned) and warm (pinned: fetched and
 #     checked against the lock again).
 # BOUNCER=path/to/bouncer uses a built binary (bouncer-serve must sit beside it).
 source "$(dirname "$0")/lib.sh"
-if [ -z "${BOUNCER:-}" ]; then build_bouncer; fi
+if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
 WORK="$(mktemp -d /tmp/bench-serve-XXXXXX)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -42,7 +43,7 @@ page("bulk", [wheel("bulk", f"1.0.{i}", 200_000) for i in range(200)])
 PY
 
 # The plain static server (the upstream), on a free port.
-python3 -m http.server --bind 127.0.0.1 0 --directory "$WORK/index" > "$WORK/static.log" 2>&1 &
+python3 -u -m http.server --bind 127.0.0.1 0 --directory "$WORK/index" > "$WORK/static.log" 2>&1 &
 PIDS+=($!); STATIC_PID=$!
 for _ in $(seq 100); do grep -q "Serving HTTP" "$WORK/static.log" && break; sleep 0.1; done
 PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$WORK/static.log" | head -1)
@@ -60,6 +61,7 @@ BASE=$(cat "$WORK/ready")
 SERVE_PID=$(pgrep -f "bouncer-serve .*--ready-file $WORK/ready" | head -1)
 echo "static $UPSTREAM, proxy $BASE (pid $SERVE_PID)" >&2
 
+RUNS="${BENCH_RUNS:-9}"
 PKGS=$(for i in $(seq -w 1 30); do printf "pkg%s " "$i"; done)
 printf '%s\n' $PKGS > "$WORK/requirements.txt"
 python3 -m venv "$WORK/venv"
@@ -70,10 +72,16 @@ ENVS="env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CH
 PIP="$ENVS $WORK/venv/bin/pip install -q --no-cache-dir --target $WORK/t"
 SHIM="$ENVS PATH=$WORK/shims:$WORK/venv/bin:$PATH BOUNCER_BIN=$BOUNCER BOUNCER_POLICY=$WORK/shim-project/policy.json BOUNCER_CACHE=$WORK/shim-cache pip install -q --no-cache-dir --target $WORK/t"
 mkdir -p "$WORK/shim-project" && cp "$WORK/policy.json" "$WORK/shim-project/policy.json"
-hyperfine -N --runs 5 --prepare "rm -rf $WORK/t $WORK/shim-cache $WORK/shim-project/bouncer.lock $WORK/bouncer.lock" --export-json "$OUT/serve-pip.json" \
-  -n "pip direct" "$PIP --index-url $UPSTREAM/simple/ -r $WORK/requirements.txt" \
-  -n "pip via bouncer serve" "$PIP --index-url $BASE/pypi/simple/ -r $WORK/requirements.txt" \
-  -n "pip shim" "$SHIM --index-url $UPSTREAM/simple/ -r $WORK/requirements.txt"
+# In alternation (bench/alternate.py says why), not hyperfine's runs back to back.
+echo "pip install -r of 30 wheels, $RUNS rounds in alternation:"
+# Each run's target, cache and lock are moved aside, not deleted: deletions during the
+# runs would slow every later file creation on this machine's ext4 (see alternate.py).
+ASIDE='d=$(mktemp -d '"$WORK"'/aside-XXXXXX); for f in '"$WORK/t $WORK/shim-cache $WORK/shim-project/bouncer.lock $WORK/bouncer.lock"'; do [ ! -e $f ] || mv $f $d/; done'
+python3 "$BENCH_DIR/alternate.py" --runs "$RUNS" --prepare "$ASIDE" \
+  --export-json "$OUT/serve-pip.json" \
+  "pip direct=$PIP --index-url $UPSTREAM/simple/ -r $WORK/requirements.txt" \
+  "pip via bouncer serve=$PIP --index-url $BASE/pypi/simple/ -r $WORK/requirements.txt" \
+  "pip shim=$SHIM --index-url $UPSTREAM/simple/ -r $WORK/requirements.txt"
 echo
 ratio "$OUT/serve-pip.json" "pip via bouncer serve" "pip direct" median
 ratio "$OUT/serve-pip.json" "pip shim" "pip direct" median
