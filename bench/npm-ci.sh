@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
 N="${BENCH_PACKAGES:-200}"
-WORK="$(mktemp -d /tmp/bench-npm-XXXXXX)"
+WORK="$(mktemp -d "${BENCH_TMP:-/tmp}/bench-npm-XXXXXX")"
 trap 'kill ${SERVER:-} 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/registry" "$WORK/project"
 

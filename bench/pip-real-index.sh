@@ -8,7 +8,7 @@
 # Needs the network. BENCH_REQUIREMENT changes what is installed.
 source "$(dirname "$0")/lib.sh"
 if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
-WORK="$(mktemp -d /tmp/bench-pip-real-XXXXXX)"
+WORK="$(mktemp -d "${BENCH_TMP:-/tmp}/bench-pip-real-XXXXXX")"
 trap '[ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 REQUIREMENT="${BENCH_REQUIREMENT:-requests==2.32.3}"
 python3 -m venv "$WORK/venv"

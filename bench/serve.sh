@@ -10,7 +10,7 @@
 # BOUNCER=path/to/bouncer uses a built binary (bouncer-serve must sit beside it).
 source "$(dirname "$0")/lib.sh"
 if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
-WORK="$(mktemp -d /tmp/bench-serve-XXXXXX)"
+WORK="$(mktemp -d "${BENCH_TMP:-/tmp}/bench-serve-XXXXXX")"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -37,6 +37,9 @@ public struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("listen-fd"), help: .hidden)
     public var listenFD: Int32?
 
+    @Option(name: .customLong("npm-expect"), help: .hidden)
+    public var npmExpect: String?
+
     @Option(name: .customLong("pypi-expect"), help: .hidden)
     public var pypiExpect: [String] = []
 
@@ -80,6 +83,7 @@ public struct ServeOptions: ParsableArguments {
         if pypiBuiltinDefault { out.append("--pypi-builtin-default") }
         if let listenFD { out += ["--listen-fd", String(listenFD)] }
         for project in pypiExpect { out += ["--pypi-expect", project] }
+        if let npmExpect { out += ["--npm-expect", npmExpect] }
         if noNpm { out.append("--no-npm") }
         if let statedHashes { out += ["--stated-hashes", statedHashes] }
         if let events { out += ["--events", events] }

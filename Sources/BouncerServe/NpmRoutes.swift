@@ -240,22 +240,61 @@ extension RegistryProxy {
     }
 
     private func npmTarball(name: String, file: String, upstream: String, statedIntegrity: String?) async -> Reply {
+        switch await tarballRequest(name: name, file: file, upstream: upstream, statedIntegrity: statedIntegrity) {
+        case .failure(let reply): return reply.reply
+        case .success(let request): return respond(await gate.verify(request), type: "application/octet-stream")
+        }
+    }
+
+    /// What the guard is asked for a tarball: where the packument says it is,
+    /// its version and release time, and the packument's and npm's integrity.
+    func tarballRequest(name: String, file: String, upstream: String, statedIntegrity: String?) async -> Result<ArtifactRequest, ReplyError> {
+        // A tarball of the npm shim's lock (which the shim checked for sources outside the registry):
+        // its name, version and integrity are the lock's, so the packument is not needed unless
+        // release times are (a packument per tarball doubled what `npm ci` asks of the registry).
+        if npmTarballs.get(name)?[file] == nil, !releaseTimesNeeded, let locked = npmExpected[name + "/-/" + file],
+           let integrity = locked.integrity, let claimed = try? SubresourceIntegrity(parsing: integrity).strongest, !claimed.isEmpty {
+            // npm states the lock's integrity too; anything else it states takes the packument's way.
+            let stated = statedIntegrity.flatMap { try? SubresourceIntegrity(parsing: $0).strongest } ?? []
+            if stated.allSatisfy(claimed.contains) {
+                return .success(ArtifactRequest(url: upstream + name + "/-/" + file, ecosystem: .npm, package: name, version: locked.version,
+                                                claimedDigests: claimed))
+            }
+        }
         var known = npmTarballs.get(name)?[file]
         if known == nil {
             switch await packument(name, upstream: upstream, abbreviated: true) {
             case .success: known = npmTarballs.get(name)?[file]
-            case .failure(let failure): return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
+            case .failure(let failure): return .failure(ReplyError(.text(HTTPResponseStatus(statusCode: failure.status), failure.reason)))
             }
         }
-        guard let tarball = known else { return .text(.notFound, "\(file) is not a tarball of any version of \(name) upstream") }
+        guard let tarball = known else { return .failure(ReplyError(.text(.notFound, "\(file) is not a tarball of any version of \(name) upstream"))) }
         var claimed: [Digest] = []
         if let integrity = tarball.integrity, let parsed = try? SubresourceIntegrity(parsing: integrity) { claimed = parsed.strongest }
         if let stated = statedIntegrity, let parsed = try? SubresourceIntegrity(parsing: stated) {
             for digest in parsed.strongest where !claimed.contains(digest) { claimed.append(digest) }
         }
-        let request = ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed,
-                                      releaseTime: Self.releaseTime(tarball.time, name: name, upstream: upstream))
-        return respond(await gate.verify(request), type: "application/octet-stream")
+        return .success(ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed,
+                                        releaseTime: Self.releaseTime(tarball.time, name: name, upstream: upstream)))
+    }
+
+    /// The npm shim's lock (`--npm-expect FILE`: the tarballs `npm ci` will
+    /// fetch, with the lock's integrity, which npm sends too): their
+    /// packuments are read and the tarballs verified ahead while npm starts.
+    func prefetchNpmLock() async {
+        guard let upstream = settings.npmUpstream else { return }
+        let expected = npmExpected.values.sorted { $0.name + "/" + $0.file < $1.name + "/" + $1.file }
+        await withTaskGroup(of: Void.self) { group in
+            for (position, tarball) in expected.enumerated() {
+                // Four packuments at a time; the verifications queue behind --verify-ahead.
+                if position >= 4 { await group.next() }
+                group.addTask {
+                    guard case .success(let request) = await self.tarballRequest(name: tarball.name, file: tarball.file, upstream: upstream,
+                                                                                 statedIntegrity: tarball.integrity) else { return }
+                    self.gate.anticipate(request)
+                }
+            }
+        }
     }
 
     /// The registry endpoints npm calls besides packuments and tarballs.
@@ -291,6 +330,36 @@ extension RegistryProxy {
                 return .text(.badGateway, "upstream \(Redaction.url(url)) did not answer JSON")
             }
             return .bytes(status: .ok, type: "application/json", body: document.bytes)
+        }
+    }
+}
+
+/// A reply carried as an error (`Result`'s failure must be an Error).
+struct ReplyError: Error {
+    let reply: Reply
+    init(_ reply: Reply) { self.reply = reply }
+}
+
+/// `--npm-expect FILE`: a JSON array of `{"name", "file", "version", "integrity"}`, the
+/// registry tarballs (`NAME/-/FILE`) of the lock the npm shim runs `npm ci` on.
+public enum NpmExpectation {
+    public struct Tarball: Sendable { var name: String; var file: String; var version: String; var integrity: String? }
+
+    public static func read(_ path: String) throws(BouncerError) -> [Tarball] {
+        guard let bytes = try AtomicFile.read(path, limit: 64 << 20, code: "serve-npm-expect") else {
+            throw BouncerError(.configuration, code: "serve-npm-expect", "\(path): no such file")
+        }
+        let root: JSON
+        do { root = try JSON.parse(bytes) } catch { throw BouncerError(.configuration, code: "serve-npm-expect", "\(path): \(error)") }
+        guard case .array(let items) = root else { throw BouncerError(.configuration, code: "serve-npm-expect", "\(path): $ is not an array") }
+        return try items.enumerated().map { (position, item) throws(BouncerError) -> Tarball in
+            guard case .string(let name)? = item["name"], case .string(let file)? = item["file"], case .string(let version)? = item["version"],
+                  RegistryProxy.isValidNpmName(name), FileNames.isSafe(file), !version.isEmpty else {
+                throw BouncerError(.configuration, code: "serve-npm-expect", "\(path): $[\(position)] is not {name, file, version, integrity}")
+            }
+            var integrity: String? = nil
+            if case .string(let text)? = item["integrity"] { integrity = text }
+            return Tarball(name: name, file: file, version: version, integrity: integrity)
         }
     }
 }

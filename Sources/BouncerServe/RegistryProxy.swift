@@ -27,6 +27,8 @@ public struct ServeSettings: Sendable {
     public var guardOptions: GuardOptions
     public var fetchOptions: FetchOptions
     public var store: Store
+    /// `--npm-expect FILE`: the tarballs of the lock the npm shim installs from, verified ahead.
+    public var npmExpected: String?
     /// A listening socket to serve on instead of binding `host:port` (`--listen-fd`).
     public var listenFD: Int32?
     /// Threads that run guard evaluations and upstream reads (they block on libcurl).
@@ -75,6 +77,8 @@ public final class RegistryProxy: Sendable {
     let expectedPages = RecentDocuments<ProjectPage>(maxAge: 60)
     /// Projects whose pages were read ahead (at most once each).
     let prefetched = NameSet()
+    /// `--npm-expect`: the npm shim's locked tarballs, by `NAME/-/FILE`.
+    let npmExpected: [String: NpmExpectation.Tarball]
     let npmTarballs = RecentDocuments<[String: NpmTarball]>()
     let log: ServeLog
     let lazyPrimary: LazyUpstream?
@@ -96,6 +100,9 @@ public final class RegistryProxy: Sendable {
             return PolicyGuard(policy: policy, fetcher: Fetcher(store: store, options: options), options: current)
         }
         log = ServeLog(quiet: settings.quiet, eventsFile: settings.eventsFile)
+        var expected: [String: NpmExpectation.Tarball] = [:]
+        for tarball in settings.npmExpected.flatMap({ try? NpmExpectation.read($0) }) ?? [] { expected[tarball.name + "/-/" + tarball.file] = tarball }
+        npmExpected = expected
         let environment = ProcessInfo.processInfo.environment
         let configured = !settings.pypi.builtinDefaultOnly
         lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment, configured: configured) } : nil
@@ -128,6 +135,9 @@ public final class RegistryProxy: Sendable {
         ready(base)
         if !settings.pypi.expected.isEmpty {
             Task { await self.prefetchExpected() }
+        }
+        if settings.npmExpected != nil {
+            Task { await self.prefetchNpmLock() }
         }
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { inbound in

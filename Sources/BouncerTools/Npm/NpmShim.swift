@@ -111,7 +111,14 @@ public enum NpmShim {
             ?? NpmConfiguration.lockedRegistry(project: project)
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-cache")
         defer { HandOver.removeInBackground(cache) }
-        let proxy = try EphemeralProxy.start((configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"], context: context)
+        var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"]
+        // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
+        let expect = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-expect")
+        defer { try? FileManager.default.removeItem(atPath: expect) }
+        if let registry = configured, let file = try expectedTarballs(project: project, registry: registry, into: expect) {
+            proxyArguments += ["--npm-expect", file, "--verify-ahead", "4"]
+        }
+        let proxy = try EphemeralProxy.start(proxyArguments, context: context)
         var environment = context.toolEnvironment
         for variable in environment.keys where variable.lowercased() == "npm_config_registry" || variable.lowercased() == "npm_config_cache" {
             environment[variable] = nil
@@ -139,6 +146,28 @@ public enum NpmShim {
 }
 
 extension NpmShim {
+    /// The lock's tarballs under `registry` (`REGISTRY/NAME/-/FILE`), written
+    /// as the proxy's `--npm-expect` file; nil when there is no lock.
+    static func expectedTarballs(project: String, registry: String, into directory: String) throws -> String? {
+        guard let locked = try? PackageLock.read(project + "/package-lock.json"), !locked.isEmpty else { return nil }
+        let prefix = registry.hasSuffix("/") ? registry : registry + "/"
+        var items: [JSON] = []
+        var seen: Set<String> = []
+        for tarball in locked where tarball.url.hasPrefix(prefix) {
+            let path = String(tarball.url.dropFirst(prefix.count))
+            guard let range = path.range(of: "/-/", options: .backwards), String(path[..<range.lowerBound]) == tarball.name,
+                  seen.insert(path).inserted else { continue }
+            var item: [String: JSON] = ["name": .string(tarball.name), "file": .string(String(path[range.upperBound...])),
+                                        "version": .string(tarball.version)]
+            if let integrity = tarball.integrity { item["integrity"] = .string(integrity.description) }
+            items.append(.object(item))
+        }
+        guard !items.isEmpty else { return nil }
+        let file = directory + "/expected-tarballs.json"
+        try AtomicFile.replace(file, with: JSON.array(items).serialized(), mode: 0o600)
+        return file
+    }
+
     /// Dependencies from outside the registry (`exoticSources`), refused in
     /// enforce mode before anything is fetched: a tarball URL, a git or
     /// GitHub spec or a path in the lock, package.json or the command line.

@@ -28,6 +28,18 @@ import BouncerTestSupport
 
         let unknown = try BouncerProcess.run(["serve", "--bogus"])
         #expect(unknown.status == 2)
+
+        // The npm shim's lock of tarballs to verify ahead: unreadable or malformed is a configuration error.
+        let root = try BouncerProcess.temporaryDirectory("bouncer-serve-cli-expect")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try #"{"version": 1, "rules": []}"#.write(to: root.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
+        try #"[{"name": "lib", "file": "../x.tgz", "version": "1.0.0"}]"#.write(to: root.appendingPathComponent("expect.json"), atomically: true, encoding: .utf8)
+        for (file, said) in [("missing.json", "no such file"), ("expect.json", "$[0] is not {name, file, version, integrity}")] {
+            let bad = try BouncerProcess.run(["serve", "--policy", root.appendingPathComponent("policy.json").path, "--npm-upstream", "http://127.0.0.1:9/",
+                                              "--npm-expect", root.appendingPathComponent(file).path])
+            #expect(bad.status == 2, "\(bad.err)")
+            #expect(bad.err.contains(file) && bad.err.contains(said), "\(bad.err)")
+        }
     }
 
     @Test func anAddressInUseIsAnIOFailure() throws {

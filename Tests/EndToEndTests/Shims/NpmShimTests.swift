@@ -137,6 +137,12 @@ import BouncerTestSupport
         // Each tarball fetched once, by the proxy; the real npm never reached the registry.
         let during = Array(server.requests.dropFirst(before)).filter { $0.hasSuffix(".tgz") }.sorted()
         #expect(during == ["GET /app/-/app-2.0.0.tgz", "GET /lib/-/lib-1.0.0.tgz", "GET /tinyutil/-/tinyutil-1.2.0.tgz"])
+        if command == "npm ci" {
+            // The proxy took the tarballs' versions and integrity from the lock the shim handed it
+            // (and verified them while npm started): no packument was asked for.
+            let packuments = Array(server.requests.dropFirst(before)).filter { !$0.hasSuffix(".tgz") }
+            #expect(packuments.isEmpty, "\(packuments)")
+        }
         #expect(result.err.contains("lib@1.0.0"), "\(result.err)")
         #expect(snapshot("package-lock.json") == lock)
     }
