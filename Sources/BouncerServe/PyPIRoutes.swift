@@ -12,7 +12,8 @@ extension RegistryProxy {
     /// What upstream is asked for: its JSON form first (it alone carries PEP 700's upload-time and size).
     static let upstreamAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 
-    func pypi(_ segments: [String], accept: String?, base: String) async -> Reply {
+    /// `userAgent`: pip's and uv's say what the client runs on (which wheel it will fetch next).
+    func pypi(_ segments: [String], accept: String?, base: String, userAgent: String? = nil) async -> Reply {
         let sources = await pypiSources()
         guard sources.primary != nil || !sources.extras.isEmpty || !sources.findLinks.isEmpty else {
             return .text(.badGateway, "no PyPI upstream: pip names no index here; start bouncer serve with --pypi-upstream URL")
@@ -21,7 +22,7 @@ extension RegistryProxy {
         case 1 where segments[0] == "simple":
             return await pypiRoot(sources, accept: accept, base: base)
         case 2 where segments[0] == "simple":
-            return await pypiProject(segments[1], sources: sources, accept: accept, base: base)
+            return await pypiProject(segments[1], sources: sources, accept: accept, base: base, userAgent: userAgent)
         case 3 where segments[0] == "files":
             return await pypiFile(project: segments[1], filename: segments[2], sources: sources)
         default:
@@ -193,27 +194,55 @@ extension RegistryProxy {
         return request
     }
 
-    private func pypiProject(_ requested: String, sources: PyPISources, accept: String?, base: String) async -> Reply {
+    private func pypiProject(_ requested: String, sources: PyPISources, accept: String?, base: String, userAgent: String?) async -> Reply {
         guard PythonName.isValid(requested) else { return .text(.notFound, "not a valid project name: \(requested)") }
         guard let format = SimpleIndexRenderer.negotiate(accept) else {
             return .text(.notAcceptable, "no acceptable type: this index serves PEP 691 JSON and PEP 503 HTML")
         }
         let name = PythonName.normalised(requested)
-        let read: Result<ProjectPage, UpstreamFailure>
-        if let ahead = expectedPages.take(name) { read = .success(ahead) } else { read = await projectPage(name, sources: sources) }
-        switch read {
-        case .failure(let failure):
-            if failure.status != 404 { log.error("\(failure.status) pypi:\(name): \(failure.reason)") }
-            return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
-        case .success(let page):
-            let offered = offeredFiles(page, project: name, sources: sources, log: true)
-            // Verified ahead while the client reads the page: the file it will most likely fetch next.
-            if let likely = Self.likelyPick(offered, project: name) {
-                gate.anticipate(Self.request(for: likely, project: name, sources: sources))
+        let ahead: AheadPage
+        if let read = await pagesAhead.take(name) {
+            ahead = read
+        } else {
+            switch await projectPage(name, sources: sources) {
+            case .failure(let failure):
+                if failure.status != 404 { log.error("\(failure.status) pypi:\(name): \(failure.reason)") }
+                return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
+            case .success(let page):
+                ahead = sorted(page, project: name, sources: sources, base: nil)
             }
-            let rendered = SimpleIndexRenderer.project(page, files: offered, base: base, format: format)
+        }
+        for left in ahead.hidden { log.hidden(left.request, file: left.file, reason: left.reason) }
+        // Verified ahead while the client reads the page: the file it will most likely fetch next.
+        if let likely = Self.likelyPick(ahead.offered, project: name, platform: userAgent.flatMap(ClientPlatform.init(userAgent:))) {
+            gate.anticipate(Self.request(for: likely, project: name, sources: sources))
+        }
+        if case .json = format, let rendered = ahead.json, rendered.base == base {
             return .bytes(status: .ok, type: rendered.type, body: rendered.body, headers: [("Vary", "Accept")])
         }
+        let rendered = SimpleIndexRenderer.project(ahead.page, files: ahead.offered, base: base, format: format)
+        return .bytes(status: .ok, type: rendered.type, body: rendered.body, headers: [("Vary", "Accept")])
+    }
+
+    /// A page split into what is offered and what is left off (and why), and,
+    /// given `base`, already rendered as PEP 691 JSON (what pip asks for).
+    func sorted(_ page: ProjectPage, project: String, sources: PyPISources, base: String?) -> AheadPage {
+        var offered: [IndexFile] = []
+        var hidden: [AheadPage.Hidden] = []
+        for file in page.files where FileNames.isSafe(file.filename) {
+            guard let reason = hiddenReason(file, project: project, sources: sources) else {
+                offered.append(file)
+                continue
+            }
+            // Yanked files are left off silently (pip would pass them over too).
+            if file.yanked == nil { hidden.append(.init(request: Self.request(for: file, project: project, sources: sources), file: file.filename, reason: reason)) }
+        }
+        var ahead = AheadPage(page: page, offered: offered, hidden: hidden)
+        if let base {
+            let rendered = SimpleIndexRenderer.project(page, files: offered, base: base, format: .json)
+            ahead.json = (base, rendered.type, rendered.body)
+        }
+        return ahead
     }
 
     private func pypiFile(project requested: String, filename: String, sources: PyPISources) async -> Reply {
@@ -238,16 +267,6 @@ extension RegistryProxy {
             return .text(.forbidden, "refused: " + hidden)
         }
         return isMetadata ? await metadata(file, project: project, sources: sources) : await artifact(file, project: project, sources: sources)
-    }
-
-    /// The files of a page the proxy offers (the others are logged as hidden once, when shown).
-    func offeredFiles(_ page: ProjectPage, project: String, sources: PyPISources, log shown: Bool) -> [IndexFile] {
-        page.files.filter { file in
-            guard FileNames.isSafe(file.filename) else { return false }
-            guard let reason = hiddenReason(file, project: project, sources: sources) else { return true }
-            if shown && file.yanked == nil { log.hidden(Self.request(for: file, project: project, sources: sources), file: file.filename, reason: reason) }
-            return false
-        }
     }
 
     /// Reads the pages of the projects the pip shim's command names while
@@ -279,10 +298,17 @@ extension RegistryProxy {
             for (position, project) in fresh.enumerated() {
                 // Four pages at a time: a shim's install is not a crawler.
                 if position >= 4 { await group.next() }
+                // A client asking for the page meanwhile waits for this read instead of starting another.
+                let base = servingBase.value
+                let reading = Task { () -> AheadPage? in
+                    guard case .success(let page) = await self.projectPage(project.name, sources: sources) else { return nil }
+                    return self.sorted(page, project: project.name, sources: sources, base: base)
+                }
+                pagesAhead.start(project.name, reading)
                 group.addTask {
-                    guard case .success(let page) = await self.projectPage(project.name, sources: sources) else { return }
-                    self.expectedPages.set(project.name, page)
-                    let offered = self.offeredFiles(page, project: project.name, sources: sources, log: false)
+                    let read = await reading.value
+                    self.pagesAhead.finish(project.name, read)
+                    guard let offered = read?.offered else { return }
                     if let file = Self.expectedPick(offered, project: project, stated: sources.statedHashes[project.name] ?? []) {
                         self.gate.anticipate(Self.request(for: file, project: project.name, sources: sources))
                     }
@@ -313,7 +339,7 @@ extension RegistryProxy {
     /// specifier: the newest final release's only wheel, a universal one.
     /// With metadata on the page pip fetches that first, and the metadata
     /// request names the wheel exactly (see `metadata`).
-    static func likelyPick(_ offered: [IndexFile], project: String) -> IndexFile? {
+    static func likelyPick(_ offered: [IndexFile], project: String, platform: ClientPlatform? = nil) -> IndexFile? {
         var newest: ReleaseNumber? = nil
         var files: [IndexFile] = []
         for file in offered {
@@ -326,8 +352,16 @@ extension RegistryProxy {
                 files = [file]
             }
         }
-        guard files.count == 1, let file = files.first, file.isWheel, file.coreMetadata == nil,
-              file.filename.lowercased().hasSuffix("-none-any.whl") else { return nil }
+        if files.count == 1, let file = files.first, file.isWheel, file.coreMetadata == nil,
+           file.filename.lowercased().hasSuffix("-none-any.whl") {
+            return file
+        }
+        // Platform wheels: the one the client's tags prefer, when the client said what it runs on.
+        guard let platform else { return nil }
+        let ranked = files.compactMap { file in platform.priority(wheel: file.filename).map { (file, $0) } }
+        guard let best = ranked.map(\.1).min() else { return nil }
+        let chosen = ranked.filter { $0.1 == best }.map(\.0)
+        guard chosen.count == 1, let file = chosen.first, file.coreMetadata == nil else { return nil }
         return file
     }
 
@@ -379,4 +413,17 @@ extension RegistryProxy {
             return .text(.serviceUnavailable, reason)
         }
     }
+}
+
+/// A project page sorted for serving (see `RegistryProxy.sorted`).
+struct AheadPage: Sendable {
+    struct Hidden: Sendable {
+        var request: ArtifactRequest
+        var file: String
+        var reason: String
+    }
+    var page: ProjectPage
+    var offered: [IndexFile]
+    var hidden: [Hidden]
+    var json: (base: String, type: String, body: [UInt8])? = nil
 }

@@ -73,8 +73,10 @@ public final class RegistryProxy: Sendable {
     let gate: ArtifactGate
     let upstream: UpstreamClient
     let pypiPages = RecentDocuments<ProjectPage>()
-    /// Pages read ahead for `--pypi-expect`, each served once (then read afresh).
-    let expectedPages = RecentDocuments<ProjectPage>(maxAge: 60)
+    /// Pages read ahead for `--pypi-expect` and what it requires, each served once (then read afresh).
+    let pagesAhead = PagesAhead()
+    /// The base URL once listening (pages read ahead are rendered for it).
+    let servingBase = SharedValue<String>()
     /// Projects whose pages were read ahead (at most once each).
     let prefetched = NameSet()
     /// `--npm-expect`: the npm shim's locked tarballs, by `NAME/-/FILE`.
@@ -132,6 +134,7 @@ public final class RegistryProxy: Sendable {
         let port = server.channel.localAddress?.port ?? settings.port
         let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
         let base = "http://\(host):\(port)"
+        servingBase.set(base)
         ready(base)
         if !settings.pypi.expected.isEmpty {
             Task { await self.prefetchExpected() }
@@ -237,7 +240,8 @@ public final class RegistryProxy: Sendable {
         let accept = request.headers[canonicalForm: "accept"].joined(separator: ", ")
         switch segments.first {
         case "pypi"?:
-            return await pypi(Array(segments.dropFirst()), accept: accept.isEmpty ? nil : accept, base: base)
+            return await pypi(Array(segments.dropFirst()), accept: accept.isEmpty ? nil : accept, base: base,
+                              userAgent: request.headers.first(name: "user-agent"))
         case "npm"?:
             return await npm(Array(segments.dropFirst()), rawSegments: raw.dropFirst().map(String.init),
                              accept: accept.isEmpty ? nil : accept, base: base,
@@ -324,4 +328,51 @@ final class NameSet: @unchecked Sendable {
         mutex.lock(); defer { mutex.unlock() }
         return names.insert(name).inserted
     }
+}
+
+/// Project pages read ahead, each handed to one client request: ready (for
+/// a minute), or awaited while it is still being read.
+final class PagesAhead: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var reading: [String: Task<AheadPage?, Never>] = [:]
+    private var ready: [String: (at: Date, page: AheadPage)] = [:]
+    let maxAge: TimeInterval = 60
+
+    func start(_ name: String, _ task: Task<AheadPage?, Never>) {
+        mutex.lock(); defer { mutex.unlock() }
+        reading[name] = task
+    }
+
+    /// Kept for a client unless one already took the read while it ran.
+    func finish(_ name: String, _ page: AheadPage?) {
+        mutex.lock(); defer { mutex.unlock() }
+        guard reading.removeValue(forKey: name) != nil, let page else { return }
+        ready[name] = (Date(), page)
+    }
+
+    func take(_ name: String) async -> AheadPage? {
+        switch claim(name) {
+        case .ready(let page): return page
+        case .reading(let task): return await task.value
+        case .none: return nil
+        }
+    }
+
+    private enum Claim { case ready(AheadPage), reading(Task<AheadPage?, Never>), none }
+
+    private func claim(_ name: String) -> Claim {
+        mutex.lock(); defer { mutex.unlock() }
+        if let entry = ready.removeValue(forKey: name) {
+            return Date().timeIntervalSince(entry.at) < maxAge ? .ready(entry.page) : .none
+        }
+        return reading.removeValue(forKey: name).map { .reading($0) } ?? .none
+    }
+}
+
+/// A value set once, read from any task.
+final class SharedValue<Value: Sendable>: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var stored: Value?
+    var value: Value? { mutex.lock(); defer { mutex.unlock() }; return stored }
+    func set(_ value: Value) { mutex.lock(); stored = value; mutex.unlock() }
 }

@@ -79,11 +79,12 @@ struct CurlGet {
     let body: Data
     var text: String { String(decoding: body, as: UTF8.self) }
 
-    static func run(_ url: String, accept: String? = nil) throws -> CurlGet {
+    static func run(_ url: String, accept: String? = nil, userAgent: String? = nil) throws -> CurlGet {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("serve-get-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         var arguments = ["-s", "-o", out.path, "-w", "%{http_code} %{content_type}"]
         if let accept { arguments += ["-H", "Accept: \(accept)"] }
+        if let userAgent { arguments += ["-A", userAgent] }
         let result = try BouncerProcess.runProgram("/usr/bin/curl", arguments + [url])
         let parts = result.out.split(separator: " ", maxSplits: 1)
         return CurlGet(status: Int(parts.first ?? "") ?? 0, contentType: parts.count > 1 ? String(parts[1]) : "",

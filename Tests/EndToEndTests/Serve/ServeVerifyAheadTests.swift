@@ -76,6 +76,25 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(wheel)") == 1, "upstream saw: \(upstream.requests)")
     }
 
+    /// Platform wheels: the one pip's User-Agent (CPython 3.11, x86_64 Linux, glibc 2.36) ranks first.
+    @Test func theClientsPlatformWheelIsVerifiedAhead() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let built = try ServeFixtures.wheel("gamma", "1.0", marker: "native gamma", into: packages)
+        let names = ["gamma-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "gamma-1.0-cp311-cp311-musllinux_1_1_x86_64.whl",
+                     "gamma-1.0-cp310-cp310-manylinux_2_17_x86_64.whl", "gamma-1.0-py3-none-any.whl"]
+        for name in names where name != built {
+            try FileManager.default.copyItem(at: packages.appendingPathComponent(built), to: packages.appendingPathComponent(name))
+        }
+        try page("gamma", names)
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        defer { try? serve.stop() }
+        let agent = #"pip/23.2.1 {"cpu":"x86_64","distro":{"libc":{"lib":"glibc","version":"2.36"}},"implementation":{"name":"CPython","version":"3.11.7"},"python":"3.11.7","system":{"name":"Linux","release":"6.1.0"}}"#
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/", userAgent: agent).status == 200)
+        #expect(waitForRequest("/packages/\(names[0])"), "upstream saw: \(upstream.requests)")
+        #expect(names.dropFirst().allSatisfy { requests(of: "/packages/\($0)") == 0 }, "upstream saw: \(upstream.requests)")
+        #expect(try lockKeys(serve).isEmpty)
+    }
+
     @Test func verifyAheadZeroFetchesOnlyWhatIsAsked() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let wheel = try ServeFixtures.wheel("gamma", "1.0", marker: "genuine gamma", into: packages)

@@ -35,6 +35,34 @@ struct VerifyAheadTests {
         #expect(RegistryProxy.likelyPick([file("a-2.0-py3-none-any.whl", metadata: true)], project: "a") == nil)
     }
 
+    /// pip's User-Agent says CPython 3.11 on x86_64 Linux with glibc 2.36: of a release's wheels,
+    /// the one `packaging.tags` ranks first for it is the one verified ahead.
+    @Test func aClientsPlatformPicksItsWheel() throws {
+        let agent = #"pip/23.2.1 {"ci":null,"cpu":"x86_64","distro":{"id":"bookworm","libc":{"lib":"glibc","version":"2.36"},"name":"Debian GNU/Linux","version":"12"},"implementation":{"name":"CPython","version":"3.11.7"},"installer":{"name":"pip","version":"23.2.1"},"python":"3.11.7","system":{"name":"Linux","release":"6.1.0"}}"#
+        let platform = try #require(ClientPlatform(userAgent: agent))
+        #expect(platform == ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36))
+        for other in ["curl/8.0", "pip/23 {}", agent.replacingOccurrences(of: "glibc", with: "musl"),
+                      agent.replacingOccurrences(of: #""name":"CPython""#, with: #""name":"PyPy""#)] {
+            #expect(ClientPlatform(userAgent: other) == nil, "\(other)")
+        }
+        func rank(_ file: String) -> Int? { platform.priority(wheel: file) }
+        let native = "c-3.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        #expect(rank(native) != nil)
+        #expect(try #require(rank(native)) < #require(rank("c-3.5-cp311-abi3-manylinux_2_17_x86_64.whl")))
+        #expect(try #require(rank("c-3.5-cp311-cp311-manylinux_2_28_x86_64.whl")) < #require(rank(native)))
+        #expect(try #require(rank("c-3.5-cp39-abi3-linux_x86_64.whl")) < #require(rank("c-3.5-py3-none-manylinux1_x86_64.whl")))
+        #expect(try #require(rank("c-3.5-py3-none-manylinux1_x86_64.whl")) < #require(rank("c-3.5-py3-none-any.whl")))
+        for incompatible in ["c-3.5-cp311-cp311-manylinux_2_38_x86_64.whl", "c-3.5-cp311-cp311-musllinux_1_1_x86_64.whl",
+                             "c-3.5-cp310-cp310-manylinux_2_17_x86_64.whl", "c-3.5-cp311-cp311-manylinux_2_17_aarch64.whl",
+                             "c-3.5-cp311-cp311-win_amd64.whl", "c-3.5-py2-none-any.whl", "c-3.5.tar.gz"] {
+            #expect(rank(incompatible) == nil, "\(incompatible)")
+        }
+        let release = ["c-3.5-cp310-cp310-manylinux_2_17_x86_64.whl", native, "c-3.5-cp311-cp311-musllinux_1_1_x86_64.whl",
+                       "c-3.5-cp311-cp311-win_amd64.whl", "c-3.5-py3-none-any.whl", "c-3.4-cp311-cp311-manylinux_2_28_x86_64.whl"].map { file($0) }
+        #expect(RegistryProxy.likelyPick(release, project: "c", platform: platform)?.filename == native)
+        #expect(RegistryProxy.likelyPick(release, project: "c") == nil, "without the client's platform, no guess among platform wheels")
+    }
+
     @Test func anExpectedPinPicksTheFileItsHashNames() throws {
         let linux = file("a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", sha256: String(repeating: "1", count: 64))
         let mac = file("a-1.0-cp311-cp311-macosx_11_0_arm64.whl", sha256: String(repeating: "2", count: 64))
