@@ -47,6 +47,14 @@ import BouncerTestSupport
         return false
     }
 
+    /// `bouncer serve` with `flags` (and `serve`'s policy) stops at once: exit 2, saying what was wrong.
+    func expectRefused(_ flags: [String], saying said: String, policyOf serve: ServeProcess) throws {
+        let bad = try BouncerProcess.run(["serve", "--pypi-upstream", upstream.baseURL + "/simple/",
+                                          "--policy", serve.project.appendingPathComponent("policy.json").path] + flags, cwd: root.path)
+        #expect(bad.status == 2, "\(bad.err)")
+        #expect(bad.err.contains(said), "\(bad.err)")
+    }
+
     func lockKeys(_ serve: ServeProcess) throws -> [String] {
         guard FileManager.default.fileExists(atPath: serve.lockfile.path) else { return [] }
         return try ServeFixtures.lockEntries(serve.lockfile).keys.sorted()
@@ -111,10 +119,7 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(wheel)") == 0, "upstream saw: \(upstream.requests)")
         #expect(requests(of: "/packages/\(other)") == 1)
 
-        let bad = try BouncerProcess.run(["serve", "--verify-ahead", "99", "--pypi-upstream", upstream.baseURL + "/simple/",
-                                          "--policy", serve.project.appendingPathComponent("policy.json").path], cwd: root.path)
-        #expect(bad.status == 2, "\(bad.err)")
-        #expect(bad.err.contains("--verify-ahead takes 0 to 64"), "\(bad.err)")
+        try expectRefused(["--verify-ahead", "99"], saying: "--verify-ahead takes 0 to 64", policyOf: serve)
     }
 
     /// The page states a digest the bytes do not have: the verification made
@@ -167,9 +172,6 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(beta)") == 1, "upstream saw: \(upstream.requests)")
         #expect(requests(of: "/packages/\(gamma)") == 0)
 
-        let bad = try BouncerProcess.run(["serve", "--pypi-expect", "not a name", "--pypi-upstream", upstream.baseURL + "/simple/",
-                                          "--policy", serve.project.appendingPathComponent("policy.json").path], cwd: root.path)
-        #expect(bad.status == 2, "\(bad.err)")
-        #expect(bad.err.contains("--pypi-expect not a name"), "\(bad.err)")
+        try expectRefused(["--pypi-expect", "not a name"], saying: "--pypi-expect not a name", policyOf: serve)
     }
 }
