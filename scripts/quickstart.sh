@@ -2,7 +2,7 @@
 # Quick start: install what Bouncer needs, build it as it ships, and run its
 # main job: a pinned pip install through the pip shim, under this
 # repository's policy.json, into a throwaway venv — every wheel fetched,
-# verified and pinned by Bouncer before the real pip installs it offline —
+# verified and pinned by Bouncer's proxy before the real pip receives it —
 # and then the same wheel fetched with curl refused by that policy (it has
 # no rule for plain URLs, and unmatched artifacts are denied).
 set -euo pipefail
