@@ -65,6 +65,23 @@ public enum NpmShim {
         }
         guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(arguments) }
         let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
+        // A scope's own registry (`@scope:registry=URL`) sends that scope's packages to it directly, around the proxy.
+        let scoped = NpmConfiguration.scopedRegistries(arguments: arguments, project: project, environment: context.environment.variables,
+                                                       realTool: context.realTool)
+        for (scope, url, place) in scoped {
+            let message = "\(scope):registry=\(Redaction.url(url)) (\(place)) sends \(scope) packages to that registry directly, around Bouncer's proxy"
+            if context.policy.enforce {
+                ShimOutput.error("bouncer: npm: refused: \(message)")
+                context.annotateRefusal("refused: " + message)
+            } else {
+                ShimOutput.error("bouncer: AUDIT: npm: \(message); going on UNVERIFIED for \(scope) (enforce mode would refuse)")
+            }
+        }
+        if !scoped.isEmpty && context.policy.enforce {
+            ShimOutput.error("hint: remove the scope's registry setting, or install those packages through `bouncer serve --npm-upstream URL` of that registry")
+            ShimOutput.error("bouncer: npm: nothing was fetched or installed")
+            return ErrorFamily.configuration.exitCode
+        }
         if installCommands.contains(command) {
             if (command == "ci" || command == "clean-install" || command == "ic") && !positionals.isEmpty {
                 ShimOutput.error("npm ci takes no package names")
@@ -225,12 +242,49 @@ enum NpmConfiguration {
         return registries.count == 1 ? registries.first : nil
     }
 
-    static func registry(project: String, environment: [String: String], realTool: String) -> String? {
+    /// The npmrc files npm reads, most specific first: the project's, the
+    /// user's, the global one, npm's built-in ones.
+    static func files(project: String, environment: [String: String], realTool: String) -> [String] {
         let home = environment["HOME"] ?? ""
         let user = environment["npm_config_userconfig"] ?? environment["NPM_CONFIG_USERCONFIG"] ?? (home.isEmpty ? nil : home + "/.npmrc")
         let prefix = Filesystem.split(Filesystem.split(RealToolLocator.realPath(realTool)).directory).directory
         let global = environment["npm_config_globalconfig"] ?? environment["NPM_CONFIG_GLOBALCONFIG"] ?? (prefix + "/etc/npmrc")
-        for file in [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap({ $0 }) {
+        return [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap { $0 }
+    }
+
+    /// Every `@scope:registry` npm would use: on the command line
+    /// (`--@scope:registry=URL`), in the environment (`npm_config_@scope:registry`)
+    /// or in an npmrc file, with where it was found.
+    static func scopedRegistries(arguments: [String], project: String, environment: [String: String],
+                                 realTool: String) -> [(scope: String, url: String, place: String)] {
+        var found: [(scope: String, url: String, place: String)] = []
+        func note(_ key: Substring, _ value: Substring, _ place: String) {
+            let key = key.trimmingCharacters(in: .whitespaces), value = value.trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+            guard key.hasPrefix("@"), key.lowercased().hasSuffix(":registry"), !value.isEmpty else { return }
+            found.append((String(key.dropLast(":registry".count)), value, place))
+        }
+        for (index, argument) in arguments.enumerated() where argument.hasPrefix("--@") {
+            if let equals = argument.firstIndex(of: "=") {
+                note(argument.dropFirst(2)[..<equals], argument[argument.index(after: equals)...], "the command line")
+            } else if index + 1 < arguments.count {
+                note(argument.dropFirst(2), Substring(arguments[index + 1]), "the command line")
+            }
+        }
+        for (name, value) in environment where name.lowercased().hasPrefix("npm_config_@") {
+            note(name.dropFirst("npm_config_".count), Substring(value), "the environment, \(name)")
+        }
+        for file in files(project: project, environment: environment, realTool: realTool) {
+            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
+            for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+                guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#"), !line.hasPrefix(";") else { continue }
+                note(line[..<equals], line[line.index(after: equals)...], file)
+            }
+        }
+        return found
+    }
+
+    static func registry(project: String, environment: [String: String], realTool: String) -> String? {
+        for file in files(project: project, environment: environment, realTool: realTool) {
             guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
             for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)

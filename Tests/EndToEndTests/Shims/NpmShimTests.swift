@@ -147,6 +147,27 @@ import BouncerTestSupport
         #expect(snapshot("package-lock.json") == lock)
     }
 
+    /// `@scope:registry` sends that scope to its registry directly, around the
+    /// proxy: refused before npm runs (exit 2), wherever it is set.
+    @Test func aScopesOwnRegistryIsRefusedBeforeNpmRuns() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.requests.count
+        try "@evil:registry=\(server.baseURL)/evil/\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let fromFile = try harness.sh("npm ci")
+        #expect(fromFile.status == 2, "\(fromFile.err)")
+        #expect(fromFile.err.contains("refused: @evil:registry=\(server.baseURL)/evil/ (\(harness.file(".npmrc").path))"), "\(fromFile.err)")
+        #expect(fromFile.err.contains("around Bouncer's proxy"), "\(fromFile.err)")
+        try FileManager.default.removeItem(at: harness.file(".npmrc"))
+        let fromFlag = try harness.sh("npm install --@evil:registry=\(server.baseURL)/evil/")
+        #expect(fromFlag.status == 2, "\(fromFlag.err)")
+        #expect(fromFlag.err.contains("(the command line)"), "\(fromFlag.err)")
+        #expect(nodeModules() == [])
+        #expect(server.requests.count == before, "npm never ran: \(server.requests.dropFirst(before))")
+        // Without it, the same install goes on through the proxy.
+        #expect(try harness.sh("npm ci").status == 0)
+    }
+
     @Test func tamperedTarballIsRefused() throws {
         defer { harness.cleanup() }
         try project()
