@@ -51,9 +51,7 @@ public struct PyPISources: Sendable {
             guard parts.count <= 2, PythonPackageName.isValid(parts[0]) else { return nil }
             name = PythonPackageName.normalised(parts[0])
             version = parts.count == 2 ? parts[1] : nil
-            if let version, version.isEmpty || !version.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".!+".contains($0)) }) {
-                return nil
-            }
+            if let version, !PythonPackageName.isExactVersion(Substring(version)) { return nil }
         }
     }
 

@@ -18,6 +18,12 @@ public enum PythonPackageName {
         return out
     }
 
+    /// The version of an exact pin (`name==1.2.post3`, `2!1.0+local`) as the
+    /// pip shim hands it to its proxy: ASCII letters, digits, `.`, `!`, `+`.
+    public static func isExactVersion(_ version: Substring) -> Bool {
+        !version.isEmpty && version.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "!" || $0 == "+") }
+    }
+
     /// A project name as PEP 508 allows it (letters, digits, `.`, `_`, `-`; alphanumeric at both ends).
     public static func isValid(_ name: String) -> Bool {
         guard let first = name.first, let last = name.last, first.isASCII, last.isASCII,

@@ -136,8 +136,7 @@ public enum PipShim {
             read.merge(try RequirementFile.read(PipSourceCheck.absolute(file, base: cwd)))
         }
         for requirement in invocation.requirements where DirectRequirement(requirement, cwd: cwd) == nil {
-            let name = PythonPackageName.normalised(String(requirement.prefix(while: { !"=<>!~;[ @(".contains($0) })))
-            if PythonPackageName.isValid(name) { read.note(name, pinned: RequirementFile.exactVersion(requirement)) }
+            read.note(requirement: requirement)
         }
         let stated = read.hashes
         // This proxy serves pip only (npm is not started to ask for its registry).

@@ -53,8 +53,7 @@ public struct RequirementFile {
                 continue
             }
             if first.hasPrefix("-") { continue }
-            let name = PythonPackageName.normalised(String(first.prefix(while: { !"=<>!~;[ @(".contains($0) })))
-            if !name.isEmpty { result.note(name, pinned: Self.exactVersion(first)) }
+            let name = result.note(requirement: first)
             var texts: [String] = []
             var position = 1
             while position < tokens.count {
@@ -90,13 +89,22 @@ public struct RequirementFile {
     static func exactVersion(_ token: String) -> String? {
         guard let range = token.range(of: "=="), !token.contains("===") else { return nil }
         let version = token[range.upperBound...]
-        guard !version.isEmpty, version.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "!" || $0 == "+" }),
-              !token[..<range.lowerBound].contains(where: { "<>!~;@".contains($0) }) else { return nil }
+        guard PythonPackageName.isExactVersion(version), !token[..<range.lowerBound].contains(where: { "<>!~;@".contains($0) }) else { return nil }
         return String(version)
     }
 
+    /// Notes the project a requirement (`Name[extra]==1.0`, `name>=2`) names,
+    /// with its exact pin, and returns its normalised name. A path or URL
+    /// (`./dist/x.whl`, `https://…`) names no project and is not noted.
+    @discardableResult
+    mutating func note(requirement token: String) -> String {
+        let name = PythonPackageName.normalised(String(token.prefix(while: { !"=<>!~;[ @(".contains($0) })))
+        note(name, pinned: Self.exactVersion(token))
+        return name
+    }
+
     mutating func note(_ name: String, pinned version: String?) {
-        guard !projects.contains(where: { $0.name == name }) else { return }
+        guard PythonPackageName.isValid(name), !projects.contains(where: { $0.name == name }) else { return }
         projects.append((name, version))
     }
 

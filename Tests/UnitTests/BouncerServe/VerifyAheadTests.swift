@@ -73,7 +73,7 @@ struct VerifyAheadTests {
         #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: []) == nil)
         let unpinned = try #require(PyPISources.ExpectedProject("A_"+"b"))
         #expect(unpinned.name == "a-b" && unpinned.version == nil)
-        for bad in ["a==", "a==1==2", "not a name", "a==1.0;x"] { #expect(PyPISources.ExpectedProject(bad) == nil, "\(bad)") }
+        for bad in ["a==", "a==1==2", "not a name", "a==1.0;x", "a==１.0"] { #expect(PyPISources.ExpectedProject(bad) == nil, "\(bad)") }
     }
 
     @Test func wheelRequirementsLeaveOutExtrasAndTheBody() {

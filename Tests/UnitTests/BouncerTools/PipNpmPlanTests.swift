@@ -41,13 +41,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = String(repeating: "ab", count: 32), b = String(repeating: "cd", count: 32)
         try "Six_Pkg==1.16.0 \\\n    --hash=sha256:\(a) \\\n    --hash=sha256:\(b)  # pinned\n-r more.txt\n".write(toFile: dir + "/req.txt", atomically: true, encoding: .utf8)
-        try "other[extra]>=1 --hash=sha512:\(a)\(a)\nPinned[x]==2.0.post1\nmarked==1.0;python_version<'3'\nsix-pkg\n".write(toFile: dir + "/more.txt", atomically: true, encoding: .utf8)
+        try "other[extra]>=1 --hash=sha512:\(a)\(a)\nPinned[x]==2.0.post1\nmarked==1.0;python_version<'3'\nsix-pkg\n./wheels/local-1.0-py3-none-any.whl\nhttps://files.test/x-1.0-py3-none-any.whl\nwide==１.0\n".write(toFile: dir + "/more.txt", atomically: true, encoding: .utf8)
         let file = try RequirementFile.read(dir + "/req.txt")
         #expect(file.hashes["six-pkg"]?.map(\.hex) == [a, b])
         #expect(file.hashes["other"]?.first?.algorithm == .sha512)
         // The projects in order, once each, with the version only where pinned exactly.
-        #expect(file.projects.map(\.name) == ["six-pkg", "other", "pinned", "marked"])
-        #expect(file.projects.map { $0.version ?? "-" } == ["1.16.0", "-", "2.0.post1", "-"])
+        // Paths and URLs name no project (the proxy is never asked to read ahead "-/wheels/…");
+        // a version of other than ASCII letters and digits is no exact pin.
+        #expect(file.projects.map(\.name) == ["six-pkg", "other", "pinned", "marked", "wide"])
+        #expect(file.projects.map { $0.version ?? "-" } == ["1.16.0", "-", "2.0.post1", "-", "-"])
         try "x==1 --hash=md5:\(a.prefix(32))\n".write(toFile: dir + "/bad.txt", atomically: true, encoding: .utf8)
         #expect(throws: RequirementFile.ParseError.self) { try RequirementFile.read(dir + "/bad.txt") }
     }
