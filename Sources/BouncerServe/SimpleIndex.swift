@@ -27,6 +27,8 @@ struct IndexFile: Sendable, Equatable {
     var page: String = ""
 
     var isWheel: Bool { filename.lowercased().hasSuffix(".whl") }
+    /// A wheel for any ABI and platform (`…-none-any.whl`).
+    var isUniversalWheel: Bool { filename.lowercased().hasSuffix("-none-any.whl") }
 }
 
 /// A project page: the upstream's files and the API version it spoke.
@@ -164,8 +166,11 @@ extension SimpleIndexParser {
                 continue
             case UInt8(ascii: "#"):
                 if hash == nil { hash = position } else { return nil }
+            case UInt8(ascii: "%"):
+                // A '%' must start a valid escape, as URL(string:) would insist.
+                guard position + 2 < bytes.count, bytes[position + 1].isHexDigit, bytes[position + 2].isHexDigit else { return nil }
             case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: ":"),
-                 UInt8(ascii: "="), UInt8(ascii: "&"), UInt8(ascii: "+"), UInt8(ascii: "%"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: "?"):
+                 UInt8(ascii: "="), UInt8(ascii: "&"), UInt8(ascii: "+"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: "?"):
                 continue
             default:
                 return nil
@@ -180,14 +185,6 @@ extension SimpleIndexParser {
             segmentStart = position + 1
         }
         let path = hash.map { String(decoding: bytes[..<$0], as: UTF8.self) } ?? href
-        // A '%' must start a valid escape, as URL(string:) would insist.
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, bytes[index + 1].isHexDigit, bytes[index + 2].isHexDigit else { return nil }
-            }
-            index += 1
-        }
         return (path, hash.map { String(decoding: bytes[($0 + 1)...], as: UTF8.self) })
     }
 }
@@ -491,19 +488,8 @@ enum PathCoding {
     }
 
     static func encode(_ segment: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(segment.utf8.count)
-        for byte in segment.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "!"):
-                out.append(byte)
-            default:
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        // '@', '+' and '!' are left as they are in a path segment (scoped npm names, local versions).
+        URLParts.pathSegmentEncoded(segment, alsoKeeping: "@+!")
     }
 
     /// Decodes %XX; nil for a malformed escape or invalid UTF-8.

@@ -55,18 +55,25 @@ public enum URLParts {
         return String(last)
     }
 
-    /// One path segment with everything but RFC 3986's unreserved characters percent-encoded.
-    public static func pathSegmentEncoded(_ text: String) -> String {
-        var out = ""
+    /// One path segment with everything but RFC 3986's unreserved characters
+    /// (and the ASCII characters in `alsoKeeping`) percent-encoded, bytewise.
+    public static func pathSegmentEncoded(_ text: String, alsoKeeping kept: String = "") -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        let extra = Array(kept.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
-            let c = Character(Unicode.Scalar(byte))
-            if byte < 0x80 && (c.isLetter || c.isNumber || "-._~".contains(c)) {
-                out.append(c)
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            case _ where extra.contains(byte):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func percentDecoded(_ text: String) -> String {
@@ -84,11 +91,5 @@ public enum URLParts {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

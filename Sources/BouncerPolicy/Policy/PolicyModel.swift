@@ -215,8 +215,8 @@ public struct URLTemplate: Sendable, Equatable, CustomStringConvertible {
     /// Integrity API: `…/integrity/{project}/{version}/{filename}/provenance`).
     public func expand(for request: ArtifactRequest) -> String {
         expand(for: request.url)
-            .replacingOccurrences(of: "{project}", with: request.package.map(URLParts.pathSegmentEncoded) ?? "")
-            .replacingOccurrences(of: "{version}", with: request.version.map(URLParts.pathSegmentEncoded) ?? "")
+            .replacingOccurrences(of: "{project}", with: request.package.map { URLParts.pathSegmentEncoded($0) } ?? "")
+            .replacingOccurrences(of: "{version}", with: request.version.map { URLParts.pathSegmentEncoded($0) } ?? "")
     }
 
     public var description: String { text }
