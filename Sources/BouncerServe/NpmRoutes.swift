@@ -252,7 +252,8 @@ extension RegistryProxy {
         // A tarball of the npm shim's lock (which the shim checked for sources outside the registry):
         // its name, version and integrity are the lock's, so the packument is not needed unless
         // release times are (a packument per tarball doubled what `npm ci` asks of the registry).
-        if npmTarballs.get(name)?[file] == nil, !releaseTimesNeeded, let locked = npmExpected[name + "/-/" + file],
+        var known = npmTarballs.get(name)?[file]
+        if known == nil, !releaseTimesNeeded, let locked = npmExpected[name + "/-/" + file],
            let integrity = locked.integrity, let claimed = try? SubresourceIntegrity(parsing: integrity).strongest, !claimed.isEmpty {
             // npm states the lock's integrity too; anything else it states takes the packument's way.
             let stated = statedIntegrity.flatMap { try? SubresourceIntegrity(parsing: $0).strongest } ?? []
@@ -261,7 +262,6 @@ extension RegistryProxy {
                                                 claimedDigests: claimed))
             }
         }
-        var known = npmTarballs.get(name)?[file]
         if known == nil {
             switch await packument(name, upstream: upstream, abbreviated: true) {
             case .success: known = npmTarballs.get(name)?[file]

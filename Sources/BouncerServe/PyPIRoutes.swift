@@ -331,7 +331,7 @@ extension RegistryProxy {
         }
         if matching.count == 1 { return matching[0] }
         let wheels = files.filter(\.isWheel)
-        return wheels.count == 1 && wheels[0].filename.lowercased().hasSuffix("-none-any.whl") ? wheels[0] : nil
+        return wheels.count == 1 && wheels[0].isUniversalWheel ? wheels[0] : nil
     }
 
     /// The file pip fetches after reading a page without PEP 658 metadata,
@@ -352,8 +352,7 @@ extension RegistryProxy {
                 files = [file]
             }
         }
-        if files.count == 1, let file = files.first, file.isWheel, file.coreMetadata == nil,
-           file.filename.lowercased().hasSuffix("-none-any.whl") {
+        if files.count == 1, let file = files.first, file.isUniversalWheel, file.coreMetadata == nil {
             return file
         }
         // Platform wheels: the one the client's tags prefer, when the client said what it runs on.

@@ -28,7 +28,7 @@ public struct ServeSettings: Sendable {
     public var fetchOptions: FetchOptions
     public var store: Store
     /// `--npm-expect FILE`: the tarballs of the lock the npm shim installs from, verified ahead.
-    public var npmExpected: String?
+    public var npmExpected: [NpmExpectation.Tarball] = []
     /// A listening socket to serve on instead of binding `host:port` (`--listen-fd`).
     public var listenFD: Int32?
     /// Threads that run guard evaluations and upstream reads (they block on libcurl).
@@ -103,7 +103,7 @@ public final class RegistryProxy: Sendable {
         }
         log = ServeLog(quiet: settings.quiet, eventsFile: settings.eventsFile)
         var expected: [String: NpmExpectation.Tarball] = [:]
-        for tarball in settings.npmExpected.flatMap({ try? NpmExpectation.read($0) }) ?? [] { expected[tarball.name + "/-/" + tarball.file] = tarball }
+        for tarball in settings.npmExpected { expected[tarball.name + "/-/" + tarball.file] = tarball }
         npmExpected = expected
         let environment = ProcessInfo.processInfo.environment
         let configured = !settings.pypi.builtinDefaultOnly
@@ -139,7 +139,7 @@ public final class RegistryProxy: Sendable {
         if !settings.pypi.expected.isEmpty {
             Task { await self.prefetchExpected() }
         }
-        if settings.npmExpected != nil {
+        if !settings.npmExpected.isEmpty {
             Task { await self.prefetchNpmLock() }
         }
         try await withThrowingDiscardingTaskGroup { group in

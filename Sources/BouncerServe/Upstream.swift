@@ -100,13 +100,6 @@ final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
         return nil
     }
 
-    /// A fresh entry, removed.
-    func take(_ key: String) -> Value? {
-        lock.lock(); defer { lock.unlock() }
-        guard let entry = entries.removeValue(forKey: key), Date().timeIntervalSince(entry.time) < maxAge else { return nil }
-        return entry.value
-    }
-
     func set(_ key: String, _ value: Value) {
         lock.lock(); defer { lock.unlock() }
         if entries.count >= maxEntries {

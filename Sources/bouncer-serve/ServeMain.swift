@@ -86,8 +86,7 @@ enum Entrypoint {
         guard (0...64).contains(options.verifyAhead) else { fail(.configuration, "--verify-ahead takes 0 to 64, not \(options.verifyAhead)") }
         settings.verifyAhead = options.verifyAhead
         if let file = options.npmExpect {
-            do { _ = try NpmExpectation.read(file) } catch { fail(error.family, error.description) }
-            settings.npmExpected = file
+            do { settings.npmExpected = try NpmExpectation.read(file) } catch { fail(error.family, error.description) }
         }
         if let fd = options.listenFD {
             // Only a listening TCP socket (what the shims hand over) is served on.
