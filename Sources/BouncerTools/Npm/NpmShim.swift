@@ -66,8 +66,8 @@ public enum NpmShim {
         guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(arguments) }
         let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
         // A scope's own registry (`@scope:registry=URL`) sends that scope's packages to it directly, around the proxy.
-        let scoped = NpmConfiguration.scopedRegistries(arguments: arguments, project: project, environment: context.environment.variables,
-                                                       realTool: context.realTool)
+        let npmrc = NpmConfiguration.entries(project: project, environment: context.environment.variables, realTool: context.realTool)
+        let scoped = NpmConfiguration.scopedRegistries(arguments: arguments, environment: context.environment.variables, npmrc: npmrc)
         for (scope, url, place) in scoped {
             let message = "\(scope):registry=\(Redaction.url(url)) (\(place)) sends \(scope) packages to that registry directly, around Bouncer's proxy"
             if context.policy.enforce {
@@ -99,7 +99,7 @@ public enum NpmShim {
         var status: Int32 = Interruption.deferring { () -> Int32 in
             do {
                 snapshot = try ProjectSnapshot(project: project)
-                return try throughProxy(passed, registry: registry, project: project, context: context)
+                return try throughProxy(passed, registry: registry, npmrc: npmrc, project: project, context: context)
             } catch {
                 return context.installStopped(error, tool: "npm")
             }
@@ -121,18 +121,19 @@ public enum NpmShim {
     }
 
     /// The real npm, once, against a proxy of its own.
-    static func throughProxy(_ arguments: [String], registry: String?, project: String, context: ShimContext) throws -> Int32 {
+    static func throughProxy(_ arguments: [String], registry: String?, npmrc: [NpmConfiguration.Entry], project: String,
+                             context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
+        let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
         let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
-            ?? NpmConfiguration.registry(project: project, environment: context.environment.variables, realTool: context.realTool)
-            ?? NpmConfiguration.lockedRegistry(project: project)
+            ?? NpmConfiguration.registry(npmrc) ?? NpmConfiguration.lockedRegistry(locked)
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-cache")
         defer { HandOver.removeInBackground(cache) }
         var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"]
         // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
         let expect = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-expect")
         defer { try? FileManager.default.removeItem(atPath: expect) }
-        if let registry = configured, let file = try expectedTarballs(project: project, registry: registry, into: expect) {
+        if let registry = configured, let file = try expectedTarballs(locked, registry: registry, into: expect) {
             proxyArguments += ["--npm-expect", file, "--verify-ahead", "4"]
         }
         let proxy = try EphemeralProxy.start(proxyArguments, context: context)
@@ -164,18 +165,15 @@ public enum NpmShim {
 
 extension NpmShim {
     /// The lock's tarballs under `registry` (`REGISTRY/NAME/-/FILE`), written
-    /// as the proxy's `--npm-expect` file; nil when there is no lock.
-    static func expectedTarballs(project: String, registry: String, into directory: String) throws -> String? {
-        guard let locked = try? PackageLock.read(project + "/package-lock.json"), !locked.isEmpty else { return nil }
+    /// as the proxy's `--npm-expect` file; nil when there are none.
+    static func expectedTarballs(_ locked: [LockedTarball], registry: String, into directory: String) throws -> String? {
         let prefix = registry.hasSuffix("/") ? registry : registry + "/"
         var items: [JSON] = []
         var seen: Set<String> = []
-        for tarball in locked where tarball.url.hasPrefix(prefix) {
-            let path = String(tarball.url.dropFirst(prefix.count))
-            guard let range = path.range(of: "/-/", options: .backwards), String(path[..<range.lowerBound]) == tarball.name,
-                  seen.insert(path).inserted else { continue }
-            var item: [String: JSON] = ["name": .string(tarball.name), "file": .string(String(path[range.upperBound...])),
-                                        "version": .string(tarball.version)]
+        for tarball in locked {
+            guard let place = NpmConfiguration.registryPlace(tarball), place.registry == prefix,
+                  seen.insert(tarball.name + "/-/" + place.file).inserted else { continue }
+            var item: [String: JSON] = ["name": .string(tarball.name), "file": .string(place.file), "version": .string(tarball.version)]
             if let integrity = tarball.integrity { item["integrity"] = .string(integrity.description) }
             items.append(.object(item))
         }
@@ -231,15 +229,22 @@ extension NpmShim {
 enum NpmConfiguration {
     /// With no registry configured, the one the lock's tarballs all come from
     /// (`REGISTRY/NAME/-/FILE.tgz`), so `npm ci` reads the registry it was locked against.
-    static func lockedRegistry(project: String) -> String? {
-        guard let locked = try? PackageLock.read(project + "/package-lock.json") else { return nil }
+    static func lockedRegistry(_ locked: [LockedTarball]) -> String? {
         var registries: Set<String> = []
         for tarball in locked {
-            let tail = "/\(tarball.name)/-/"
-            guard let range = tarball.url.range(of: tail, options: .backwards) else { return nil }
-            registries.insert(String(tarball.url[..<range.lowerBound]) + "/")
+            guard let place = registryPlace(tarball) else { return nil }
+            registries.insert(place.registry)
         }
         return registries.count == 1 ? registries.first : nil
+    }
+
+    /// A locked tarball in the registry layout, `REGISTRY/NAME/-/FILE`: the
+    /// registry (with its trailing slash) and the file name.
+    static func registryPlace(_ tarball: LockedTarball) -> (registry: String, file: String)? {
+        guard let range = tarball.url.range(of: "/\(tarball.name)/-/", options: .backwards) else { return nil }
+        let file = tarball.url[range.upperBound...]
+        guard !file.isEmpty, !file.contains("/") else { return nil }
+        return (String(tarball.url[..<range.lowerBound]) + "/", String(file))
     }
 
     /// The npmrc files npm reads, most specific first: the project's, the
@@ -252,50 +257,57 @@ enum NpmConfiguration {
         return [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap { $0 }
     }
 
+    /// One `key=value` line of an npmrc file (value unquoted), and the file.
+    struct Entry { var key: String; var value: String; var file: String }
+
+    /// Every setting of npm's configuration files, most specific file first.
+    static func entries(project: String, environment: [String: String], realTool: String) -> [Entry] {
+        var entries: [Entry] = []
+        for file in files(project: project, environment: environment, realTool: realTool) {
+            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
+            for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else { continue }
+                entries.append(Entry(key: trimmed[..<equals].trimmingCharacters(in: .whitespaces),
+                                     value: trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: " \"'")),
+                                     file: file))
+            }
+        }
+        return entries
+    }
+
     /// Every `@scope:registry` npm would use: on the command line
     /// (`--@scope:registry=URL`), in the environment (`npm_config_@scope:registry`)
     /// or in an npmrc file, with where it was found.
-    static func scopedRegistries(arguments: [String], project: String, environment: [String: String],
-                                 realTool: String) -> [(scope: String, url: String, place: String)] {
+    static func scopedRegistries(arguments: [String], environment: [String: String], npmrc: [Entry]) -> [(scope: String, url: String, place: String)] {
         var found: [(scope: String, url: String, place: String)] = []
-        func note(_ key: Substring, _ value: Substring, _ place: String) {
-            let key = key.trimmingCharacters(in: .whitespaces), value = value.trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+        func note(_ key: String, _ value: String, _ place: String) {
+            let value = value.trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
             guard key.hasPrefix("@"), key.lowercased().hasSuffix(":registry"), !value.isEmpty else { return }
             found.append((String(key.dropLast(":registry".count)), value, place))
         }
         for (index, argument) in arguments.enumerated() where argument.hasPrefix("--@") {
             if let equals = argument.firstIndex(of: "=") {
-                note(argument.dropFirst(2)[..<equals], argument[argument.index(after: equals)...], "the command line")
+                note(String(argument.dropFirst(2)[..<equals]), String(argument[argument.index(after: equals)...]), "the command line")
             } else if index + 1 < arguments.count {
-                note(argument.dropFirst(2), Substring(arguments[index + 1]), "the command line")
+                note(String(argument.dropFirst(2)), arguments[index + 1], "the command line")
             }
         }
         for (name, value) in environment where name.lowercased().hasPrefix("npm_config_@") {
-            note(name.dropFirst("npm_config_".count), Substring(value), "the environment, \(name)")
+            note(String(name.dropFirst("npm_config_".count)), value, "the environment, \(name)")
         }
-        for file in files(project: project, environment: environment, realTool: realTool) {
-            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-                guard let equals = line.firstIndex(of: "="), !line.hasPrefix("#"), !line.hasPrefix(";") else { continue }
-                note(line[..<equals], line[line.index(after: equals)...], file)
-            }
-        }
+        for entry in npmrc { note(entry.key, entry.value, entry.file) }
         return found
     }
 
+    /// The registry the npmrc files name.
+    static func registry(_ npmrc: [Entry]) -> String? {
+        // ${VAR} in npmrc values is expanded by npm; a value Bouncer cannot expand is left to npm.
+        npmrc.first { $0.key == "registry" && !$0.value.isEmpty && !$0.value.contains("${") }?.value
+    }
+
     static func registry(project: String, environment: [String: String], realTool: String) -> String? {
-        for file in files(project: project, environment: environment, realTool: realTool) {
-            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                guard trimmed.hasPrefix("registry"), let equals = trimmed.firstIndex(of: "="),
-                      trimmed[..<equals].trimmingCharacters(in: .whitespaces) == "registry" else { continue }
-                let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
-                // ${VAR} in npmrc values is expanded by npm; a value Bouncer cannot expand is left to npm.
-                if !value.isEmpty && !value.contains("${") { return value }
-            }
-        }
-        return nil
+        registry(entries(project: project, environment: environment, realTool: realTool))
     }
 }
 
