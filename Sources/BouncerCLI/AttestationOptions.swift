@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -50,7 +50,7 @@ struct AttestationIdentityOptions: ParsableArguments {
             guard let prefix = GitHubChecks.signerWorkflowPrefix(signerWorkflow) else {
                 throw BouncerError.usage("--signer-workflow '\(signerWorkflow)' is not OWNER/REPO/PATH")
             }
-            id = .regex(NSRegularExpression.escapedPattern(for: prefix) + ".+")
+            id = .regex(IdentityPolicy.Matcher.literalPattern(prefix) + ".+")
             iss = iss ?? .exact(github)
         }
         if id == nil, let publisher {
@@ -61,11 +61,11 @@ struct AttestationIdentityOptions: ParsableArguments {
             iss = iss ?? .exact(publisher.issuer)
         }
         if id == nil, let repository = sourceRepository, let canonical = GitHubRequirementText.gitHubRepository(repository) {
-            id = .regex(NSRegularExpression.escapedPattern(for: "https://\(canonical)/") + ".+")
+            id = .regex(IdentityPolicy.Matcher.literalPattern("https://\(canonical)/") + ".+")
             iss = iss ?? .exact(github)
         }
         if id == nil, let owner, !owner.contains("/"), !owner.isEmpty {
-            id = .regex(NSRegularExpression.escapedPattern(for: "https://github.com/\(owner)/") + ".+")
+            id = .regex(IdentityPolicy.Matcher.literalPattern("https://github.com/\(owner)/") + ".+")
             iss = iss ?? .exact(github)
         }
         guard let id, let iss else {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -222,7 +222,7 @@ struct FetchCommand: ParsableCommand {
     /// The URL's last path segment if it is a usable file name.
     static func fileName(of url: String) -> String? {
         var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
         guard let slash = rest.firstIndex(of: "/") else { return nil }
         let path = rest[slash...]
@@ -232,9 +232,8 @@ struct FetchCommand: ParsableCommand {
     }
 
     private func requireDirectory(of path: String) throws {
-        var isDirectory: ObjCBool = false
         let dir = Filesystem.split(path).directory
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard Filesystem.isDirectory(dir) else {
             throw BouncerError.io("cannot write into \(dir): no such directory")
         }
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,9 +113,9 @@ extension ShimsCommand {
             }
             if json {
                 // Paths stay readable (no "\/"), as in every other --json output.
-                let object: [String: Any] = ["verdict": unguarded.isEmpty ? "pass" : "fail", "tools": rows, "indexes": proxies]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-                Console.output(String(decoding: data, as: UTF8.self))
+                func table(_ rows: [[String: String]]) -> JSON { .array(rows.map { .object($0.mapValues(JSON.string)) }) }
+                let object = JSON.object(["verdict": .string(unguarded.isEmpty ? "pass" : "fail"), "tools": table(rows), "indexes": table(proxies)])
+                Console.output(String(decoding: object.serialized(), as: UTF8.self))
             }
             guard unguarded.isEmpty else {
                 throw BouncerError(.evidence, code: "shim-missing",

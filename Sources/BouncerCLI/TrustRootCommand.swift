@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -82,8 +82,7 @@ struct TrustRootCommand: ParsableCommand {
                 options.retries = 1
                 repo = HTTPTUFRepository(base: repository, fetcher: Fetcher(store: .standard(), options: options))
             } else {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory), isDirectory.boolValue else {
+                guard Filesystem.isDirectory(repository) else {
                     throw BouncerError.usage("--repository \(repository): not an http(s) URL or a directory")
                 }
                 repo = LocalTUFRepository(directory: repository)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -61,7 +61,7 @@ struct VerifyBundleCommand: ParsableCommand {
 
     static func report(_ verified: BundleVerifier.Verified, name: String) -> VerificationReport {
         let logs = verified.logIndexes.map(String.init).joined(separator: ",")
-        let times = verified.signingTimes.map { String(format: "%.0f", $0.timeIntervalSince1970.rounded(.down)) }.joined(separator: ",")
+        let times = verified.signingTimes.map { String(Int64($0.timeIntervalSince1970.rounded(.down))) }.joined(separator: ",")
         var details: [String: String] = [
             "mediaType": verified.mediaType,
             "content": verified.content,

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -218,8 +221,9 @@ func readInput(_ path: String, limit: Int = 512 << 20) throws -> [UInt8] {
         case .failure(.tooLarge): throw BouncerError.usage("\(path) is larger than \(limit) bytes")
         }
     }
-    let handle = FileHandle.standardInput
-    let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
-    guard data.count <= limit else { throw BouncerError.usage("\(path) is larger than \(limit) bytes") }
-    return [UInt8](data)
+    switch WholeFile.contents(fd: STDIN_FILENO, limit: limit) {
+    case .success(let bytes): return bytes
+    case .failure(.tooLarge): throw BouncerError.usage("\(path) is larger than \(limit) bytes")
+    case .failure: return []  // as before: a read error reads as empty
+    }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerSigstore
@@ -143,7 +143,7 @@ struct VerifyImageCommand: ParsableCommand {
             details["dockerReference"] = fact.dockerReference
             if !fact.logIndexes.isEmpty { details["logIndex"] = fact.logIndexes.map(String.init).joined(separator: ",") }
             if !fact.signingTimes.isEmpty {
-                details["signingTime"] = fact.signingTimes.map { String(format: "%.0f", $0.timeIntervalSince1970.rounded(.down)) }.joined(separator: ",")
+                details["signingTime"] = fact.signingTimes.map { String(Int64($0.timeIntervalSince1970.rounded(.down))) }.joined(separator: ",")
                 details["timeSource"] = fact.timeSources.map(\.rawValue).joined(separator: ",")
             }
             if !fact.notes.isEmpty { details["notes"] = fact.notes.joined(separator: "; ") }

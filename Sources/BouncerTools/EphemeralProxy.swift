@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -124,7 +124,7 @@ struct EphemeralProxy {
                 .map { String(decoding: $0, as: UTF8.self) } ?? ""
             _ = stop(reaped: watch)
             throw BouncerError(.configuration, code: "serve-failed",
-                               "the verifying proxy stopped: " + said.trimmingCharacters(in: .whitespacesAndNewlines))
+                               "the verifying proxy stopped: " + said.trimmingWhitespace())
         }
         return (status, stop(reaped: watch))
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -135,8 +135,7 @@ public struct ShimContext {
 /// stderr lines from the shims (unbuffered, so they interleave with the real tool's).
 public enum ShimOutput {
     public static func error(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        bytes.withUnsafeBytes { try? Filesystem.writeAll(STDERR_FILENO, $0, name: "standard error") }
+        StandardError.line(line)
     }
 
     /// A GitHub Actions annotation on standard error, when GITHUB_ACTIONS=true.
@@ -217,8 +216,7 @@ public enum ShimRunner {
 /// Helpers the download adapters share.
 enum ShimFiles {
     static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        Filesystem.isDirectory(path)
     }
 
 

@@ -25,7 +25,7 @@ public enum PEM {
         var lineNumber = 0
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
-            let line = rawLine.trimmingCharacters(in: [" ", "\t", "\r"])
+            let line = rawLine.trimming([" ", "\t", "\r"])
             if line == begin {
                 if body != nil { blocks.append(.invalid(line: beginLine, why: "no END line before the next BEGIN line")) }
                 body = ""
@@ -58,14 +58,5 @@ public enum PEM {
         }
         lines.append("-----END \(label)-----")
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -47,7 +47,7 @@ public enum Base64 {
         while dataEnd > 0, chars[dataEnd - 1] == pad { dataEnd -= 1 }
         for (offset, c) in chars.enumerated() where !table.contains(c) {
             if c == pad, offset >= dataEnd { continue }
-            let shown = c >= 0x21 && c < 0x7f ? "'\(Character(Unicode.Scalar(c)))'" : String(format: "byte 0x%02x", c)
+            let shown = c >= 0x21 && c < 0x7f ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x" + Hex.encode([c])
             return "\(shown) at offset \(offset) is not a base64 character"
         }
         let pads = chars.count - dataEnd

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Compact RFC 8259 text for a value read by `JSON.parse`, members sorted by
 /// code point. Used where a part of one document becomes a document of its
@@ -77,19 +77,3 @@ extension JSON {
     }
 }
 
-extension JSON {
-    /// The value as Foundation-style objects (`[String: Any]`, `[Any]`,
-    /// `String`, `Int64`, `Double`, `Bool`, `NSNull`), for readers of tool
-    /// output (pip's report, npm's lock) that walk loosely typed trees.
-    public var foundationValue: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let flag): flag
-        case .integer(let number): Int(number)
-        case .nonInteger(let text): Double(text) ?? Double.nan
-        case .string(let text): text
-        case .array(let items): items.map(\.foundationValue)
-        case .object(let members): members.mapValues(\.foundationValue)
-        }
-    }
-}

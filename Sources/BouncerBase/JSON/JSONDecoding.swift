@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Typed documents (bouncer.lock, the freshness and TUF state files) read
 /// through the one strict reader first, so they too refuse duplicate members

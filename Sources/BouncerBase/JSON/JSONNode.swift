@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON value read with its path, so every complaint names where it is
 /// (`$.verificationMaterial.tlogEntries[0].logIndex`). Parsed by the one

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The error for anything wrong in policy.json: always a configuration
 /// error (exit 2) naming the file and the JSON path ("$.rules[2].match.url").

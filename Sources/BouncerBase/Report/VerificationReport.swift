@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The `--json` output of every verify command (design.md, CLI contract):
 /// `{"verdict": "pass"|"fail", "artifact": {"name", "sha256"}, "evidence": [...], "reasons": [...]}`.

@@ -1,11 +1,11 @@
-import Foundation
+import FoundationEssentials
 
 /// Sizes as people write them on a command line or in policy: `1048576`,
 /// `512K`, `100M`, `4G`, `1T` (binary multiples; `KiB`, `MB`... accepted
 /// and read as the same binary multiples, like curl's `--max-filesize`).
 public enum ByteCount {
     public static func parse(_ text: String) -> UInt64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         let digits = trimmed.prefix(while: { $0.isASCII && $0.isNumber })
         guard !digits.isEmpty, let value = UInt64(digits) else { return nil }
         var suffix = trimmed.dropFirst(digits.count).uppercased()
@@ -32,6 +32,6 @@ public enum ByteCount {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+        return unit == 0 ? "\(bytes) B" : NumberText.fixed(value, places: 1) + " " + units[unit]
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +12,7 @@ public enum PrivateState {
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit = environment["BOUNCER_STATE"], !explicit.isEmpty { return explicit }
         if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/bouncer" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/bouncer"
+        return Filesystem.homeDirectory(environment: environment) + "/.local/state/bouncer"
     }
 
     /// Owned by this user (or root), writable by nobody else, and (unless

@@ -6,7 +6,7 @@ public enum Redaction {
         // Nothing to redact without userinfo or a query (most URLs; checked bytewise, it is called per listed file).
         if !url.utf8.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "?") }) { return url }
         var text = url
-        if let scheme = text.range(of: "://") {
+        if let scheme = text.firstRange(of: "://") {
             let afterScheme = text[scheme.upperBound...]
             let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
             if let at = afterScheme[..<authorityEnd].lastIndex(of: "@") {

@@ -3,7 +3,7 @@
 public enum URLParts {
     /// The URL with any `user:password@` removed (credentials never take part in matching).
     public static func withoutCredentials(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
+        guard let scheme = url.firstRange(of: "://") else { return url }
         let rest = url[scheme.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
@@ -13,7 +13,7 @@ public enum URLParts {
     /// The lower-cased host, without port or credentials.
     public static func host(_ url: String) -> String? {
         let clean = withoutCredentials(url)
-        guard let scheme = clean.range(of: "://") else { return nil }
+        guard let scheme = clean.firstRange(of: "://") else { return nil }
         let rest = clean[scheme.upperBound...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         var authority = rest[..<authorityEnd]
@@ -29,7 +29,7 @@ public enum URLParts {
     public static func dirAndFile(_ url: String) -> (dir: String, file: String) {
         var base = Substring(url)
         if let end = base.firstIndex(where: { $0 == "?" || $0 == "#" }) { base = base[..<end] }
-        guard let scheme = base.range(of: "://"),
+        guard let scheme = base.firstRange(of: "://"),
               let slash = base[scheme.upperBound...].lastIndex(of: "/") else { return (String(base), "") }
         return (String(base[..<slash]), String(base[base.index(after: slash)...]))
     }
@@ -38,7 +38,7 @@ public enum URLParts {
     /// or fragment), undecoded; "" when it has none.
     public static func path(of url: String) -> String {
         var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
         guard let slash = rest.firstIndex(of: "/") else { return "" }
         return String(rest[slash...])
@@ -47,7 +47,7 @@ public enum URLParts {
     /// The URL's last path segment, undecoded (what `curl -O` uses), or nil when empty.
     public static func lastSegment(of url: String) -> String? {
         var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
         guard let slash = rest.firstIndex(of: "/") else { return nil }
         guard let last = rest[slash...].split(separator: "/", omittingEmptySubsequences: false).last,
@@ -74,6 +74,28 @@ public enum URLParts {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Every `%XX` decoded; nil when an escape is malformed or the result is
+    /// not UTF-8 (Foundation's `removingPercentEncoding`).
+    public static func percentDecodedStrictly(_ text: some StringProtocol) -> String? {
+        var bytes: [UInt8] = []
+        var source = Substring(text).utf8[...]
+        while let byte = source.popFirst() {
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard let high = source.popFirst().flatMap(hexValue), let low = source.popFirst().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     public static func percentDecoded(_ text: String) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// RFC 3339 timestamps as used by trusted_root.json `validFor`
 /// (`2021-03-07T03:20:29Z`, `2022-04-13T20:06:15.000+01:00`). Parsed by hand:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,7 +87,7 @@ struct Destination {
 func currentUmask() -> mode_t {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
         for line in status.split(separator: "\n") where line.hasPrefix("Umask:") {
-            let value = line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces)
+            let value = line.dropFirst("Umask:".count).trimmingSpaces()
             if let mask = mode_t(value, radix: 8) { return mask }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// What `bouncer inspect` found: every entry with its digest, the wheel or
@@ -111,7 +111,7 @@ public struct InspectionReport: Codable, Sendable {
         var lines = ["\(quoted(archive)): \(format), compression \(compression), \(entries.count) entries, \(totalBytes) bytes"]
         for entry in entries {
             let size = entry.size.map(String.init) ?? "-"
-            var line = "\(entry.type.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(entry.mode) "
+            var line = "\(entry.type.rawValue.leftAligned(9)) \(entry.mode) "
                 + "\(size.leftAligned(12)) \(entry.sha256 ?? String(repeating: "-", count: 64)) \(quoted(entry.path))"
             if let target = entry.linkTarget { line += " -> \(quoted(target))" }
             lines.append(line)
@@ -135,11 +135,5 @@ public struct InspectionReport: Codable, Sendable {
         for problem in problems { lines.append("PROBLEM: \(problem.message)") }
         lines.append(problems.isEmpty ? "verdict: pass (integrity of the listed contents only)" : "verdict: fail")
         return lines
-    }
-}
-
-extension String {
-    fileprivate func leftAligned(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

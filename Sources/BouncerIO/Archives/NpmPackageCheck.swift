@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// The npm tarball checks of formats.md §7.3/§12.2: one top-level directory

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// One download: the URL, the digests to compute while it streams, and caps.

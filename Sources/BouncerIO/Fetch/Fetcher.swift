@@ -1,6 +1,9 @@
 import CCurl
 import CCurlShims
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 
 /// Downloads through libcurl's multi interface: several transfers at once,
@@ -85,7 +88,7 @@ public final class Fetcher: @unchecked Sendable {
                     do {
                         try transfer.writer.reset()
                         transfer.abortedTooLarge = false
-                        let delay = options.retryDelay * pow(2, Double(transfer.attempt))
+                        let delay = options.retryDelay * Double(1 << min(transfer.attempt, 30))
                         transfer.attempt += 1
                         waiting.append((Date().addingTimeInterval(delay), transfer))
                     } catch {

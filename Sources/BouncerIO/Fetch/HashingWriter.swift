@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,13 +19,13 @@ final class HashingWriter: @unchecked Sendable {
     let fd: Int32
     let path: String
     private let hasher: MultiHasher
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var queued: [(UnsafeMutableRawBufferPointer, Int)] = []
     private var free: [UnsafeMutableRawBufferPointer] = []
     private var busy = false
     private var stopping = false
     private var failure: BouncerError?
-    private var worker: Thread?
+    private var workerRunning = false
 
     private var staging: UnsafeMutableRawBufferPointer?
     private var stagingCount = 0
@@ -86,7 +86,7 @@ final class HashingWriter: @unchecked Sendable {
         }
         submitStaging()
         condition.lock()
-        while !queued.isEmpty || busy { condition.wait() }
+        while (!queued.isEmpty || busy) && workerRunning { condition.wait() }
         let error = failure
         condition.unlock()
         if let error { throw error }
@@ -105,7 +105,13 @@ final class HashingWriter: @unchecked Sendable {
         stagingCount = 0
         submitStaging()
         condition.lock()
-        while !queued.isEmpty || busy { condition.wait() }
+        while (!queued.isEmpty || busy) && workerRunning { condition.wait() }
+        if !workerRunning {
+            // No worker (it could not be started): start afresh on the next overflow.
+            started = false
+            free.append(contentsOf: queued.map(\.0))
+            queued = []
+        }
         failure = nil
         condition.unlock()
         hasher.reset()
@@ -123,7 +129,7 @@ final class HashingWriter: @unchecked Sendable {
         guard started else { condition.unlock(); return }
         stopping = true
         condition.broadcast()
-        while worker != nil { condition.wait() }
+        while workerRunning { condition.wait() }
         condition.unlock()
     }
 
@@ -146,10 +152,11 @@ final class HashingWriter: @unchecked Sendable {
         if !started && !queued.isEmpty {
             // More than one buffer's worth: hashing and writing now overlap the transfer.
             started = true
-            let thread = Thread { [unowned self] in self.work() }
-            thread.name = "bouncer-hash"
-            worker = thread
-            thread.start()
+            workerRunning = true
+            if !Threads.detach({ [unowned self] in self.work() }) {
+                workerRunning = false
+                failure = .io("cannot start a thread to write and hash \(path)")
+            }
         }
         condition.broadcast()
         condition.unlock()
@@ -181,7 +188,7 @@ final class HashingWriter: @unchecked Sendable {
             busy = false
             condition.broadcast()
         }
-        worker = nil
+        workerRunning = false
         condition.broadcast()
         condition.unlock()
     }

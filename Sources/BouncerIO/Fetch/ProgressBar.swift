@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,10 +28,10 @@ final class ProgressBar {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         let label = transfers.count == 1
-            ? (URL(string: transfers[0].request.url)?.lastPathComponent ?? "")
+            ? (URLParts.lastSegment(of: transfers[0].request.url).map(URLParts.percentDecoded) ?? "")
             : "\(transfers.count) transfers"
         let sizes = total > 0 ? "\(Self.bytes(now)) / \(Self.bytes(total))" : Self.bytes(now)
-        let line = "\r[\(bar)] \(total > 0 ? String(format: "%3d%%", Int(fraction * 100)) : "   ") \(sizes)  \(Self.bytes(Int64(rate)))/s  \(label.prefix(40))\u{1b}[K"
+        let line = "\r[\(bar)] \(total > 0 ? String(Int(fraction * 100)).rightAligned(3) + "%" : "   ") \(sizes)  \(Self.bytes(Int64(rate)))/s  \(label.prefix(40))\u{1b}[K"
         write(STDERR_FILENO, line, line.utf8.count)
         drawn = true
     }
@@ -47,6 +47,6 @@ final class ProgressBar {
         var value = Double(count)
         var unit = 0
         while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f", value) + " " + units[unit]
+        return unit == 0 ? "\(count) B" : NumberText.fixed(value, places: 1) + " " + units[unit]
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +20,7 @@ public struct Store: Sendable {
     public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit = environment["BOUNCER_CACHE"], !explicit.isEmpty { return explicit }
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/bouncer" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = Filesystem.homeDirectory(environment: environment)
         return home + "/.cache/bouncer"
     }
 

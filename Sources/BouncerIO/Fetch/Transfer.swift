@@ -4,7 +4,7 @@ import CCurlShims
 import Glibc
 #endif
 import BouncerBase
-import Foundation
+import FoundationEssentials
 
 /// One download in flight: a curl easy handle streaming into a HashingWriter.
 final class Transfer {
@@ -99,8 +99,8 @@ final class Transfer {
             if line.hasPrefix("HTTP/") {
                 transfer.responseHeaders = []
             } else if let colon = line.firstIndex(of: ":"), transfer.responseHeaders.count < 200 {
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                let name = line[..<colon].trimmingSpaces().lowercased()
+                let value = line[line.index(after: colon)...].trimmingWhitespace()
                 transfer.responseHeaders.append((name, value))
             }
             return length

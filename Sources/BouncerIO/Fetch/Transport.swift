@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 
 /// What the guard needs from the network: a batch of URLs fetched into

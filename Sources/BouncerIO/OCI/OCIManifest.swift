@@ -77,7 +77,7 @@ public struct OCIManifest: Sendable {
             let schema = try root.required("schemaVersion")
             guard case .integer(2) = schema.value else { throw schema.error("schemaVersion must be 2") }
             let declared = try root.optional("mediaType")?.string()
-            let header = contentType.map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) }
+            let header = contentType.map { String($0.split(separator: ";")[0]).trimmingSpaces() }
             var mediaType = declared ?? header ?? ""
             if declared == nil, !OCIMediaType.manifests.contains(mediaType), !OCIMediaType.indexes.contains(mediaType) {
                 // No mediaType anywhere: an index has `manifests`, a manifest `layers`.

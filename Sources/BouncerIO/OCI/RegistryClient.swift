@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// The OCI distribution API (distribution-spec v1.1) over the Fetcher's
@@ -199,7 +199,7 @@ public final class RegistryClient {
 
     /// `Bearer realm="https://…",service="…",scope="…"` → ("Bearer", parameters).
     static func parseChallenge(_ header: String) -> (String, [String: String]) {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingSpaces()
         guard let space = trimmed.firstIndex(of: " ") else { return (trimmed, [:]) }
         let scheme = String(trimmed[..<space])
         var parameters: [String: String] = [:]
@@ -207,7 +207,7 @@ public final class RegistryClient {
         while !rest.isEmpty {
             rest = rest.drop { $0 == " " || $0 == "," }
             guard let equals = rest.firstIndex(of: "=") else { break }
-            let key = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            let key = rest[..<equals].trimmingSpaces().lowercased()
             rest = rest[rest.index(after: equals)...]
             var value = ""
             if rest.first == "\"" {
@@ -224,7 +224,7 @@ public final class RegistryClient {
                 rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
             } else {
                 let end = rest.firstIndex(of: ",") ?? rest.endIndex
-                value = rest[..<end].trimmingCharacters(in: .whitespaces)
+                value = rest[..<end].trimmingSpaces()
                 rest = rest[end...]
             }
             parameters[key] = value
@@ -233,8 +233,6 @@ public final class RegistryClient {
     }
 
     static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~:/")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        URLParts.pathSegmentEncoded(text, alsoKeeping: ":/")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// The verify stage: the rule's evidence, the digests the tool's metadata

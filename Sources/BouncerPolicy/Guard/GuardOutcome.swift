@@ -124,4 +124,4 @@ extension GuardOutcome {
     }
 }
 
-import Foundation
+import FoundationEssentials

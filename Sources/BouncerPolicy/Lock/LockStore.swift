@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +64,7 @@ public struct LockStore: Sendable {
 /// replacement by another process (a rename: a new inode and time) misses.
 final class LockCache: @unchecked Sendable {
     static let shared = LockCache()
-    private let mutex = NSLock()
+    private let mutex = Lock()
     private var entries: [String: (identity: [Int], lockfile: Lockfile)] = [:]
 
     static func identity(_ path: String) -> [Int]? {

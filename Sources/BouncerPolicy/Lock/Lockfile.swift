@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -124,12 +124,12 @@ public struct LockEntry: Codable, Sendable, Equatable {
         let path = shown.dropFirst("file://".count)
         // The first "/" after which the decoded path so far is the directory.
         for slash in path.indices where path[slash] == "/" && slash > path.startIndex {
-            guard let decoded = String(path[..<slash]).removingPercentEncoding, decoded.count <= directory.count else { break }
+            guard let decoded = URLParts.percentDecodedStrictly(path[..<slash]), decoded.count <= directory.count else { break }
             guard decoded == directory else { continue }
             let relative = path[path.index(after: slash)...]
             // Only a plain path below the directory; anything odd stays absolute.
             let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
-            guard !relative.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.removingPercentEncoding == ".." }) else {
+            guard !relative.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || URLParts.percentDecodedStrictly($0) == ".." }) else {
                 return shown
             }
             return "file:" + relative

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// The one place that decides which policy file is in force, for every
@@ -50,7 +50,7 @@ public enum PolicyLocator {
     }
 
     public static func sayOnce(_ skipped: String) {
-        FileHandle.standardError.write(Data("bouncer: note: \(skipped) is not a Bouncer policy (no \"version\" or \"rules\"); looking further up\n".utf8))
+        StandardError.line("bouncer: note: \(skipped) is not a Bouncer policy (no \"version\" or \"rules\"); looking further up")
     }
 
     static func absolute(_ path: String, cwd: String) -> String {

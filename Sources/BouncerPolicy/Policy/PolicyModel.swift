@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerSignatures
@@ -205,26 +205,19 @@ public struct URLTemplate: Sendable, Equatable, CustomStringConvertible {
 
     public func expand(for url: String) -> String {
         let (dir, file) = URLParts.dirAndFile(url)
-        return text.replacingOccurrences(of: "{url}", with: url)
-            .replacingOccurrences(of: "{dir}", with: dir)
-            .replacingOccurrences(of: "{file}", with: file)
-            .replacingOccurrences(of: "{filename}", with: file)
+        return text.replacing("{url}", with: url)
+            .replacing("{dir}", with: dir)
+            .replacing("{file}", with: file)
+            .replacing("{filename}", with: file)
     }
 
     /// As `expand(for:)`, with a package's `{project}` and `{version}` (PyPI's
     /// Integrity API: `…/integrity/{project}/{version}/{filename}/provenance`).
     public func expand(for request: ArtifactRequest) -> String {
         expand(for: request.url)
-            .replacingOccurrences(of: "{project}", with: request.package.map { URLParts.pathSegmentEncoded($0) } ?? "")
-            .replacingOccurrences(of: "{version}", with: request.version.map { URLParts.pathSegmentEncoded($0) } ?? "")
+            .replacing("{project}", with: request.package.map { URLParts.pathSegmentEncoded($0) } ?? "")
+            .replacing("{version}", with: request.version.map { URLParts.pathSegmentEncoded($0) } ?? "")
     }
 
     public var description: String { text }
 }
-
-/// NSRegularExpression is immutable and thread-safe once built.
-final class NSRegularExpressionBox: @unchecked Sendable {
-    let value: NSRegularExpression
-    init(_ value: NSRegularExpression) { self.value = value }
-}
-

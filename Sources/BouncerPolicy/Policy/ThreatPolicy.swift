@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// The threat policies (design.md, "Threat policies"): top level, each
@@ -165,7 +165,7 @@ public enum ExoticSource {
     /// Whether an npm dependency spec (the value in `dependencies`) names something outside the registry:
     /// a git, GitHub, tarball-URL or local-path spec, or GitHub's `user/repo` shorthand.
     public static func isExoticNpmSpec(_ spec: String) -> Bool {
-        let lower = spec.lowercased().trimmingCharacters(in: .whitespaces)
+        let lower = spec.lowercased().trimmingSpaces()
         if prefixes.contains(where: { lower.hasPrefix($0) }) { return true }
         if lower.hasPrefix("/") || lower.hasPrefix("./") || lower.hasPrefix("../") || lower.hasPrefix("~/") { return true }
         // `user/repo` or `user/repo#ref`: GitHub shorthand (an `npm:` alias or a range never has a bare slash).

@@ -49,7 +49,7 @@ public enum TrustedPublisher: Sendable, Equatable, CustomStringConvertible {
             guard parts.count == 3, !parts.contains(where: \.isEmpty) else { return nil }
             self = .gitHub(repository: parts[0] + "/" + parts[1], workflow: parts[2])
         case "gitlab":
-            guard let split = rest.range(of: "//") else { return nil }
+            guard let split = rest.firstRange(of: "//") else { return nil }
             let repository = String(rest[..<split.lowerBound]), path = String(rest[split.upperBound...])
             guard repository.contains("/"), !path.isEmpty else { return nil }
             self = .gitLab(repository: repository, workflowPath: path)

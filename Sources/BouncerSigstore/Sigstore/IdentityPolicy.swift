@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 
@@ -16,17 +16,25 @@ public struct IdentityPolicy: Sendable {
             case .exact(let expected):
                 return value == expected
             case .regex(let pattern):
-                let expression: NSRegularExpression
-                // Anchored in the pattern (so alternations must match the whole value),
-                // and the match range checked too (so a pattern that closes our group
-                // early still cannot pass on a prefix).
-                do { expression = try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z") } catch {
+                // The whole value must match (`wholeMatch`, and anchored in the pattern so
+                // alternations cannot match a part); compared by Unicode scalar, as Go's
+                // regexp that cosign uses compares runes, not grapheme clusters.
+                let expression: Regex<AnyRegexOutput>
+                do { expression = try Regex("\\A(?:" + pattern + ")\\z").matchingSemantics(.unicodeScalar) } catch {
                     throw SigstoreError(.identity, "invalid regular expression '\(pattern)'")
                 }
-                let whole = NSRange(value.startIndex..<value.endIndex, in: value)
-                guard let match = expression.firstMatch(in: value, options: [.anchored], range: whole) else { return false }
-                return match.range == whole
+                return (try? expression.wholeMatch(in: value)) != nil
             }
+        }
+
+        /// A pattern matching exactly `text` (its regular-expression metacharacters escaped).
+        public static func literalPattern(_ text: String) -> String {
+            var pattern = ""
+            for character in text {
+                if "\\^$.|?*+()[]{}".contains(character) { pattern.append("\\") }
+                pattern.append(character)
+            }
+            return pattern
         }
 
         public var description: String {

@@ -1,5 +1,5 @@
 import COpenSSLShims
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 
@@ -222,7 +222,7 @@ final class ParsedCertificate: @unchecked Sendable {
 /// the next bundle. Keyed by the DER itself, so an edited copy of the root can
 /// never be answered with another certificate; nothing verified is cached.
 final class ParsedCertificates: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var parsed: [[UInt8]: ParsedCertificate?] = [:]
 
     func certificate(_ der: [UInt8]) -> ParsedCertificate? {

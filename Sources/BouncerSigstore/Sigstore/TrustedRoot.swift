@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 
@@ -146,7 +146,7 @@ public struct SigstoreTrustedRoot: Sendable {
 /// one trusted root. Keyed by the DER itself, not by position, so a copy whose
 /// logs were edited can never be answered with another log's key.
 final class DecodedKeys: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     // nil: the DER is not a key Bouncer reads (that log is left out, fail closed).
     private var keys: [[UInt8]: PublicKey?] = [:]
 

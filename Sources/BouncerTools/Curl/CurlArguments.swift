@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -366,7 +369,7 @@ public enum CurlArguments {
 
     /// Reads a data file as curl does; "-" is standard input.
     public static func readDataFile(_ path: String) -> [UInt8]? {
-        if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        if path == "-" { return try? WholeFile.contents(fd: STDIN_FILENO, limit: Int.max - 1).get() }
         return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -196,7 +196,7 @@ extension NpmShim {
         }
         if let data = FileManager.default.contents(atPath: project + "/package.json"), let manifest = try? JSON.parse([UInt8](data)) {
             let wrapped = JSON.object(["packages": .object(["": manifest])]).serialized()
-            exotic += PackageLock.exoticDependencies(wrapped).map { ("package.json \($0.place.replacingOccurrences(of: "$.packages[\"\"]", with: "$"))", $0.spec) }
+            exotic += PackageLock.exoticDependencies(wrapped).map { ("package.json \($0.place.replacing("$.packages[\"\"]", with: "$"))", $0.spec) }
         }
         for positional in positionals {
             // NAME@SPEC or a bare spec (a URL, a path, user/repo).
@@ -241,7 +241,7 @@ enum NpmConfiguration {
     /// A locked tarball in the registry layout, `REGISTRY/NAME/-/FILE`: the
     /// registry (with its trailing slash) and the file name.
     static func registryPlace(_ tarball: LockedTarball) -> (registry: String, file: String)? {
-        guard let range = tarball.url.range(of: "/\(tarball.name)/-/", options: .backwards) else { return nil }
+        guard let range = tarball.url.ranges(of: "/\(tarball.name)/-/").last else { return nil }
         let file = tarball.url[range.upperBound...]
         guard !file.isEmpty, !file.contains("/") else { return nil }
         return (String(tarball.url[..<range.lowerBound]) + "/", String(file))
@@ -266,10 +266,10 @@ enum NpmConfiguration {
         for file in files(project: project, environment: environment, realTool: realTool) {
             guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
             for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                let trimmed = line.trimmingSpaces()
                 guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else { continue }
-                entries.append(Entry(key: trimmed[..<equals].trimmingCharacters(in: .whitespaces),
-                                     value: trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: " \"'")),
+                entries.append(Entry(key: trimmed[..<equals].trimmingSpaces(),
+                                     value: trimmed[trimmed.index(after: equals)...].trimming([" ", "\"", "'"]),
                                      file: file))
             }
         }
@@ -282,7 +282,7 @@ enum NpmConfiguration {
     static func scopedRegistries(arguments: [String], environment: [String: String], npmrc: [Entry]) -> [(scope: String, url: String, place: String)] {
         var found: [(scope: String, url: String, place: String)] = []
         func note(_ key: String, _ value: String, _ place: String) {
-            let value = value.trimmingCharacters(in: CharacterSet(charactersIn: " \"'"))
+            let value = value.trimming([" ", "\"", "'"])
             guard key.hasPrefix("@"), key.lowercased().hasSuffix(":registry"), !value.isEmpty else { return }
             found.append((String(key.dropLast(":registry".count)), value, place))
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -67,39 +67,43 @@ public enum PackageLock {
     }
 
     public static func parse(_ bytes: [UInt8], file: String) throws(ParseError) -> [LockedTarball] {
-        guard let root = (try? JSON.parse(bytes))?.foundationValue as? [String: Any] else {
-            throw ParseError(file: file, path: "$", detail: "not a JSON object")
+        let root: JSON
+        do { root = try JSON.parse(bytes) } catch {
+            throw ParseError(file: file, path: "$", detail: "not valid JSON: \(error)")
         }
-        let version = root["lockfileVersion"] as? Int ?? 0
+        guard case .object = root else { throw ParseError(file: file, path: "$", detail: "not a JSON object") }
+        let version: Int64
+        if case .integer(let number)? = root["lockfileVersion"] { version = number } else { version = 0 }
         guard version == 2 || version == 3 else {
             throw ParseError(file: file, path: "$.lockfileVersion", detail: "version \(version) is not supported (2 or 3; run npm install once with npm 7 or later)")
         }
-        guard let packages = root["packages"] as? [String: Any] else {
+        guard case .object(let packages)? = root["packages"] else {
             throw ParseError(file: file, path: "$.packages", detail: "missing or not an object")
         }
         var tarballs: [LockedTarball] = []
         for key in packages.keys.sorted() where !key.isEmpty {
             let at = "$.packages[\"\(key)\"]"
-            guard let entry = packages[key] as? [String: Any] else { throw ParseError(file: file, path: at, detail: "not an object") }
+            guard case .object(let entry)? = packages[key] else { throw ParseError(file: file, path: at, detail: "not an object") }
             // Links point into the project; bundled packages arrive inside their parent's tarball.
-            if entry["link"] as? Bool == true || entry["inBundle"] as? Bool == true { continue }
-            guard let resolved = entry["resolved"] as? String else {
+            if case .bool(true)? = entry["link"] { continue }
+            if case .bool(true)? = entry["inBundle"] { continue }
+            guard case .string(let resolved)? = entry["resolved"] else {
                 throw ParseError(file: file, path: at + ".resolved", detail: "missing: Bouncer fetches only what the lock names")
             }
             guard resolved.hasPrefix("http://") || resolved.hasPrefix("https://") else {
                 throw ParseError(file: file, path: at + ".resolved", detail: "'\(Redaction.url(resolved))' is not an http or https tarball URL")
             }
-            guard let version = entry["version"] as? String else { throw ParseError(file: file, path: at + ".version", detail: "missing") }
+            guard case .string(let version)? = entry["version"] else { throw ParseError(file: file, path: at + ".version", detail: "missing") }
             let name: String
-            if let explicit = entry["name"] as? String {
+            if case .string(let explicit)? = entry["name"] {
                 name = explicit
-            } else if let range = key.range(of: "node_modules/", options: .backwards) {
+            } else if let range = key.ranges(of: "node_modules/").last {
                 name = String(key[range.upperBound...])
             } else {
                 throw ParseError(file: file, path: at, detail: "no name (neither a name field nor a node_modules/ key)")
             }
             var integrity: SubresourceIntegrity? = nil
-            if let text = entry["integrity"] as? String {
+            if case .string(let text)? = entry["integrity"] {
                 do { integrity = try SubresourceIntegrity(parsing: text) } catch {
                     throw ParseError(file: file, path: at + ".integrity", detail: "\(error)")
                 }

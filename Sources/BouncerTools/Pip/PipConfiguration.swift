@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 
 /// Where pip looks for packages when the command line does not say: its
@@ -47,7 +47,7 @@ struct PipConfiguration: Equatable {
                 for (key, value) in settings(String(decoding: bytes, as: UTF8.self)) { values[key] = value }
             }
             for key in placeKeys {
-                let variable = "PIP_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+                let variable = "PIP_" + key.uppercased().replacing("-", with: "_")
                 if let value = environment[variable] { values[key] = value }
             }
         }
@@ -68,10 +68,10 @@ struct PipConfiguration: Equatable {
         var lastKey: String? = nil
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
-                section = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces).lowercased()
+                section = String(trimmed.dropFirst().dropLast()).trimmingSpaces().lowercased()
                 lastKey = nil
                 continue
             }
@@ -82,8 +82,8 @@ struct PipConfiguration: Equatable {
                 continue
             }
             guard let separator = trimmed.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
-            let key = trimmed[..<separator].trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "-")
-            let value = trimmed[trimmed.index(after: separator)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<separator].trimmingSpaces().lowercased().replacing("_", with: "-")
+            let value = trimmed[trimmed.index(after: separator)...].trimmingSpaces()
             lastKey = key
             if section == "global" { global[key] = value }
             if section == "install" { install[key] = value }

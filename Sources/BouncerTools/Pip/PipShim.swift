@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -165,7 +165,7 @@ public enum PipShim {
         // cannot be emptied: pip reads no file at all, and its other settings come as variables.
         environment["PIP_CONFIG_FILE"] = "/dev/null"
         for (key, value) in configured.otherSettings {
-            let variable = "PIP_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+            let variable = "PIP_" + key.uppercased().replacing("-", with: "_")
             if environment[variable] == nil { environment[variable] = value }
         }
         for variable in ["PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"] { environment[variable] = nil }
@@ -198,15 +198,15 @@ struct DirectRequirement {
     var url: String
 
     init?(_ text: String, cwd: String) {
-        var spec = text.trimmingCharacters(in: .whitespaces)
-        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingCharacters(in: .whitespaces) }
+        var spec = text.trimmingSpaces()
+        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
         var location = spec
         var name: String? = nil
-        if let at = spec.range(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
-            let written = spec[..<at.lowerBound].trimmingCharacters(in: .whitespaces)
+        if let at = spec.firstRange(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
+            let written = spec[..<at.lowerBound].trimmingSpaces()
             if !written.isEmpty {
                 name = written.split(separator: "[").first.map(String.init)
-                location = spec[at.upperBound...].trimmingCharacters(in: .whitespaces)
+                location = spec[at.upperBound...].trimmingSpaces()
             }
         }
         let (withoutFragment, _) = PipSourceCheck.splitFragment(location)

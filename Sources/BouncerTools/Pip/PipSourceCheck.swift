@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -101,8 +101,8 @@ public enum PipSourceCheck {
             logical += line
             defer { logical = "" }
             if logical.hasPrefix("#") { continue }
-            if let hash = logical.range(of: " #") { logical = String(logical[..<hash.lowerBound]) }
-            if let hash = logical.range(of: "\t#") { logical = String(logical[..<hash.lowerBound]) }
+            if let hash = logical.firstRange(of: " #") { logical = String(logical[..<hash.lowerBound]) }
+            if let hash = logical.firstRange(of: "\t#") { logical = String(logical[..<hash.lowerBound]) }
             let tokens = logical.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let first = tokens.first else { continue }
             let place = "\(path):\(start)"
@@ -145,13 +145,13 @@ public enum PipSourceCheck {
     /// A requirement that is a path or URL (alone or as `name @ URL`) is
     /// checked; a plain name or specifier resolves from the index.
     static func classify(_ text: String, base: String, place: String, into scan: inout Scan) {
-        var spec = text.trimmingCharacters(in: .whitespaces)
-        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingCharacters(in: .whitespaces) }
+        var spec = text.trimmingSpaces()
+        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
         var location = spec
         // PEP 508 direct reference: "name[extras] @ URL".
-        if let at = spec.range(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
-            let name = spec[..<at.lowerBound].trimmingCharacters(in: .whitespaces)
-            if !name.isEmpty { location = spec[at.upperBound...].trimmingCharacters(in: .whitespaces) }
+        if let at = spec.firstRange(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
+            let name = spec[..<at.lowerBound].trimmingSpaces()
+            if !name.isEmpty { location = spec[at.upperBound...].trimmingSpaces() }
         }
         let lower = location.lowercased()
         let exoticWhy = "a requirement from outside the index (exotic-source): whoever controls it decides the bytes, and the policy's exoticSources.allow does not name it"
@@ -188,8 +188,7 @@ public enum PipSourceCheck {
         if let bracket = path.firstIndex(of: "["), path.hasSuffix("]") { path = String(path[..<bracket]) }
         let full = absolute(path, base: base)
         if path.lowercased().hasSuffix(".whl") { return }  // a wheel runs nothing while pip reads it; it is verified like any other
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
+        if Filesystem.isDirectory(full) {
             scan.findings.append(Finding(form: location, why: "a local project directory: \(buildsCode)", place: place))
         } else {
             scan.findings.append(Finding(form: location, why: "a local source distribution or path: \(buildsCode)", place: place))

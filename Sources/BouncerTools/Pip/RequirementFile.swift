@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -44,7 +44,7 @@ public struct RequirementFile {
             logical += line
             defer { logical = "" }
             // Comments start at " #" or a leading "#".
-            if let hash = logical.range(of: " #") { logical = String(logical[..<hash.lowerBound]) }
+            if let hash = logical.firstRange(of: " #") { logical = String(logical[..<hash.lowerBound]) }
             let tokens = logical.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let first = tokens.first, !first.hasPrefix("#") else { continue }
             if first == "-r" || first == "--requirement", tokens.count > 1 {
@@ -87,7 +87,7 @@ public struct RequirementFile {
 
     /// `name==1.2` (no wildcard, no marker, no extras glued on): "1.2".
     static func exactVersion(_ token: String) -> String? {
-        guard let range = token.range(of: "=="), !token.contains("===") else { return nil }
+        guard let range = token.firstRange(of: "=="), !token.contains("===") else { return nil }
         let version = token[range.upperBound...]
         guard PythonPackageName.isExactVersion(version), !token[..<range.lowerBound].contains(where: { "<>!~;@".contains($0) }) else { return nil }
         return String(version)

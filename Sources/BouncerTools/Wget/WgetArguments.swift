@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -197,7 +197,7 @@ public enum WgetArguments {
             }
             guard let bytes = readFile(list) else { return .usage("-i \(list): cannot read \(list == "-" ? "standard input" : list)") }
             for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0.isNewline }) {
-                let url = line.trimmingCharacters(in: .whitespaces)
+                let url = line.trimmingSpaces()
                 if url.isEmpty { continue }
                 // wget resolves a list's relative URLs against -B/--base.
                 if let base, !url.contains("://") {
@@ -219,7 +219,7 @@ public enum WgetArguments {
     /// kept, percent-escapes decoded; `index.html` for a directory URL.
     public static func fileName(for url: String) -> String {
         var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         var query: Substring? = nil
         if let mark = rest.firstIndex(of: "?") {
@@ -233,7 +233,7 @@ public enum WgetArguments {
         }
         if let query { name += "?" + query }
         // Never a path: a decoded "%2F" must not leave the directory.
-        return name.replacingOccurrences(of: "/", with: "%2F")
+        return name.replacing("/", with: "%2F")
     }
 
 }

@@ -161,4 +161,7 @@ enum ListUnderPolicy {
     }
 }
 
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif

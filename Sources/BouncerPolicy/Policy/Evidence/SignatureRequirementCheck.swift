@@ -102,4 +102,4 @@ enum KeyedSignature {
     }
 }
 
-import Foundation
+import FoundationEssentials

@@ -89,7 +89,7 @@ struct ClearsignedParts {
                 throw .cleartext("\(source) line \(index): only 'Hash:' headers are allowed in a signed message, found '\(printable(line))'")
             }
             for name in String(decoding: line.dropFirst(5), as: UTF8.self).split(separator: ",") {
-                let trimmed = trimmingWhitespace(name)
+                let trimmed = name.trimmingSpaces()
                 guard let id = hashID(trimmed) else {
                     throw .cleartext("\(source) line \(index): unknown hash '\(trimmed.prefix(40))' in the 'Hash:' header")
                 }
@@ -137,23 +137,6 @@ struct ClearsignedParts {
         var line = line
         while let last = line.last, last == 0x20 || last == 0x09 { line = line.dropLast() }
         return line
-    }
-
-    /// `trimmingCharacters(in: .whitespaces)` without Foundation: bridging to
-    /// NSString for this one header cost more than the rest of the parse.
-    /// The set is CoreFoundation's whitespace (tab and the spaces of Unicode
-    /// Zs, plus U+200B), so exactly the same headers are accepted.
-    static func trimmingWhitespace(_ text: Substring) -> String {
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-            switch scalar.value {
-            case 0x09, 0x20, 0xA0, 0x1680, 0x2000...0x200B, 0x202F, 0x205F, 0x3000: true
-            default: false
-            }
-        }
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
-              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(scalars[first...last])
     }
 
     static func hashID(_ name: String) -> UInt8? {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 
@@ -16,7 +16,7 @@ final class PGPKey: @unchecked Sendable {
     let keyID: [UInt8]
     /// The key material, read into `verifier` on first use.
     private let material: PGPReader
-    private let verifierLock = NSLock()
+    private let verifierLock = Lock()
     private var madeVerifier: Result<PublicKey, KeyProblem>? = nil
 
     /// The verification key, or why this key cannot verify signatures. Built

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 
@@ -49,7 +49,7 @@ package struct AllowedSigners {
         guard let text = String(validating: key.bytes, as: UTF8.self) else { throw invalid(nil, "not UTF-8 text") }
         var entries: [Entry] = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             do {
                 entries.append(try parseLine(line, number: index + 1))

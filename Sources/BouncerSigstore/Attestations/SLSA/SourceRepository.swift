@@ -25,7 +25,7 @@ public enum SourceRepository {
     /// Splits `git+https://github.com/OWNER/REPO@refs/tags/v1` into repository and ref.
     public static func splitRef(_ uri: String) -> (repository: String, ref: String?) {
         // An '@' in the authority (user@host) is not a ref separator: look after the host.
-        let afterScheme = uri.range(of: "://")?.upperBound ?? uri.startIndex
+        let afterScheme = uri.firstRange(of: "://")?.upperBound ?? uri.startIndex
         guard let slash = uri[afterScheme...].firstIndex(of: "/"), let at = uri[slash...].lastIndex(of: "@") else {
             return (uri, nil)
         }

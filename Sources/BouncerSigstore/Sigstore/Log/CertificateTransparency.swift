@@ -1,5 +1,5 @@
 import COpenSSLShims
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 

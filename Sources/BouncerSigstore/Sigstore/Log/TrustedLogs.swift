@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 
@@ -43,7 +43,7 @@ public struct TransparencyLogKey: Sendable {
     /// The host of `baseURL` (`https://log2025-1.rekor.sigstore.dev` → `log2025-1.rekor.sigstore.dev`).
     public var host: String {
         var rest = Substring(baseURL)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         return String(rest)
     }

@@ -1,6 +1,6 @@
 import COpenSSL
 import COpenSSLShims
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerIO
 

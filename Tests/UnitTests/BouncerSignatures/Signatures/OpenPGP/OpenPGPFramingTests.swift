@@ -8,18 +8,6 @@ import Testing
 @testable import BouncerTools
 
 @Suite struct OpenPGPFramingTests {
-    /// The `Hash:` header trim matches Foundation's `.whitespaces` trim it replaced.
-    @Test func hashHeaderTrimMatchesFoundation() {
-        for text in ["SHA256", " SHA256", "\tSHA512 \t", "\u{00A0}SHA256\u{3000}", " SHA 256 ", "", " ", "SHA256\n", "\u{200B}SHA1"] {
-            #expect(ClearsignedParts.trimmingWhitespace(Substring(text)) == text.trimmingCharacters(in: .whitespaces), "\(Array(text.unicodeScalars))")
-        }
-        for value in UInt32(0)...0xFFFF {
-            guard let scalar = Unicode.Scalar(value) else { continue }
-            let text = "\(scalar)x\(scalar)"
-            #expect(ClearsignedParts.trimmingWhitespace(Substring(text)) == text.trimmingCharacters(in: .whitespaces), "U+\(String(value, radix: 16))")
-        }
-    }
-
     @Test func crc24Vectors() {
         // CRC-24/OPENPGP: the empty input leaves the init value; "123456789" is the catalogue check value.
         #expect(Armor.crc24([]) == 0xB704CE)

@@ -7,17 +7,22 @@ import BouncerBase
 
 /// A whole file read straight into one array sized from `fstat`: no `Data`
 /// and no second copy (each copy of a Debian InRelease touched ~40 fresh pages).
-enum WholeFile {
-    enum Failure: Error {
+public enum WholeFile {
+    public enum Failure: Error {
         case open(String)
         case read(String)
         case tooLarge
     }
 
-    static func contents(_ path: String, limit: Int) -> Result<[UInt8], Failure> {
+    public static func contents(_ path: String, limit: Int) -> Result<[UInt8], Failure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(.open(errnoDescription())) }
         defer { close(fd) }
+        return contents(fd: fd, limit: limit)
+    }
+
+    /// Everything left to read on `fd` (standard input is 0), up to `limit` bytes.
+    public static func contents(fd: Int32, limit: Int) -> Result<[UInt8], Failure> {
         var info = stat()
         let expected = fstat(fd, &info) == 0 && info.st_size > 0 ? Int(clamping: info.st_size) : 0
         // One byte more than expected (or than the limit), to see the end of the file.
