@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +31,7 @@ enum GateResult: Sendable {
 final class ArtifactGate: @unchecked Sendable {
     private let pool: NIOThreadPool
     private let makeGuard: @Sendable () -> PolicyGuard
-    private let mutex = NSLock()
+    private let mutex = Lock()
     /// Evaluations under way, with the clients waiting for each.
     private var running: [String: [CheckedContinuation<GateResult, Never>]] = [:]
     /// Anticipated and decided, waiting for a client to ask.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import BouncerBase
 import BouncerPolicy
 
 /// Commits prepared batches for many clients at once: while one commit
@@ -14,7 +15,7 @@ final class GroupCommit: @unchecked Sendable {
         init(_ batch: PreparedBatch) { self.batch = batch }
     }
 
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var queue: [Entry] = []
     private var busy = false
 

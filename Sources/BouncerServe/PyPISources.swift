@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +47,7 @@ public struct PyPISources: Sendable {
         }
 
         public init?(_ text: String) {
-            let parts = text.components(separatedBy: "==")
+            let parts = text.components(splitAt: "==")
             guard parts.count <= 2, PythonPackageName.isValid(parts[0]) else { return nil }
             name = PythonPackageName.normalised(parts[0])
             version = parts.count == 2 ? parts[1] : nil
@@ -92,7 +92,7 @@ public struct PyPISources: Sendable {
 /// registry), asked of the tool once, at the first request that needs it:
 /// a shim starting the proxy does not wait for Python or node to start.
 final class LazyUpstream: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var resolved: String??
     private let resolve: @Sendable () -> String?
 

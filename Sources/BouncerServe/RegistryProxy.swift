@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +61,7 @@ enum Reply: Sendable {
 
     static func text(_ status: HTTPResponseStatus, _ line: String) -> Reply {
         // One line: a refusal's reason never spills over into what a client might parse as more.
-        let single = line.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        let single = line.replacing("\r", with: " ").replacing("\n", with: " ")
         return .bytes(status: status, type: "text/plain; charset=utf-8", body: Array((single + "\n").utf8))
     }
 }
@@ -265,7 +265,7 @@ public final class RegistryProxy: Sendable {
 /// can say why the real tool stopped.
 final class ServeLog: Sendable {
     let quiet: Bool
-    private let lock = NSLock()
+    private let lock = Lock()
     /// O_APPEND descriptor of the events file, or -1.
     private let events: Int32
 
@@ -312,15 +312,15 @@ final class ServeLog: Sendable {
     }
 
     private func write(_ line: String) {
-        let text = "bouncer serve: " + line.replacingOccurrences(of: "\n", with: " ") + "\n"
+        let text = "bouncer serve: " + line.replacing("\n", with: " ")
         lock.lock(); defer { lock.unlock() }
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardError.line(text)
     }
 }
 
 /// A set of names shared between tasks.
 final class NameSet: @unchecked Sendable {
-    private let mutex = NSLock()
+    private let mutex = Lock()
     private var names: Set<String> = []
 
     /// Whether `name` was new.
@@ -333,7 +333,7 @@ final class NameSet: @unchecked Sendable {
 /// Project pages read ahead, each handed to one client request: ready (for
 /// a minute), or awaited while it is still being read.
 final class PagesAhead: @unchecked Sendable {
-    private let mutex = NSLock()
+    private let mutex = Lock()
     private var reading: [String: Task<AheadPage?, Never>] = [:]
     private var ready: [String: (at: Date, page: AheadPage)] = [:]
     let maxAge: TimeInterval = 60
@@ -371,7 +371,7 @@ final class PagesAhead: @unchecked Sendable {
 
 /// A value set once, read from any task.
 final class SharedValue<Value: Sendable>: @unchecked Sendable {
-    private let mutex = NSLock()
+    private let mutex = Lock()
     private var stored: Value?
     var value: Value? { mutex.lock(); defer { mutex.unlock() }; return stored }
     func set(_ value: Value) { mutex.lock(); stored = value; mutex.unlock() }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import BouncerBase
 import BouncerPolicy
 
@@ -207,16 +207,16 @@ enum HTMLAnchors {
         let text = String(decoding: bytes, as: UTF8.self)
         var anchors: [Anchor] = []
         var rest = text[...]
-        while let open = rest.range(of: "<a", options: .caseInsensitive) {
+        while let open = rest.firstRange(ignoringASCIICaseOf: "<a") {
             let after = rest[open.upperBound...]
             // "<a" must be a whole tag name (not <abbr>).
             guard let next = after.first, next == ">" || next.isWhitespace else { rest = after; continue }
             guard let close = after.firstIndex(of: ">") else { break }
             let attributes = parseAttributes(after[..<close])
             let body = after[after.index(after: close)...]
-            let end = body.range(of: "</a", options: .caseInsensitive)
+            let end = body.firstRange(ignoringASCIICaseOf: "</a")
             let inner = end.map { body[..<$0.lowerBound] } ?? body[body.startIndex..<body.startIndex]
-            anchors.append(Anchor(attributes: attributes, text: unescape(String(inner)).trimmingCharacters(in: .whitespacesAndNewlines)))
+            anchors.append(Anchor(attributes: attributes, text: unescape(String(inner)).trimmingWhitespace()))
             rest = end.map { body[$0.upperBound...] } ?? body
         }
         return anchors
@@ -225,7 +225,7 @@ enum HTMLAnchors {
     /// `<base href="...">`, which PEP 503 lets a page use for its relative links.
     static func baseHref(_ bytes: [UInt8]) -> String? {
         let text = String(decoding: bytes, as: UTF8.self)
-        guard let open = text.range(of: "<base", options: .caseInsensitive),
+        guard let open = text.firstRange(ignoringASCIICaseOf: "<base"),
               let close = text[open.upperBound...].firstIndex(of: ">") else { return nil }
         return parseAttributes(text[open.upperBound..<close])["href"]
     }
@@ -331,10 +331,10 @@ enum SimpleIndexRenderer {
     /// PEP 691 content negotiation over the client's Accept header
     /// (quality values honoured; no header or */* gets HTML, which every client reads).
     static func negotiate(_ accept: String?) -> Format? {
-        guard let accept, !accept.trimmingCharacters(in: .whitespaces).isEmpty else { return .html("text/html") }
+        guard let accept, !accept.trimmingSpaces().isEmpty else { return .html("text/html") }
         var best: (quality: Double, format: Format)? = nil
         for item in accept.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let parts = item.split(separator: ";").map { $0.trimmingSpaces().lowercased() }
             guard let type = parts.first else { continue }
             var quality = 1.0
             for parameter in parts.dropFirst() where parameter.hasPrefix("q=") { quality = Double(parameter.dropFirst(2)) ?? 0 }

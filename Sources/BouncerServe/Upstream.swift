@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,7 +74,7 @@ struct UpstreamClient: Sendable {
 /// the page the client was just shown (not one the client could make up).
 /// Bounded in entries and age.
 final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var entries: [String: (time: Date, value: Value)] = [:]
     let maxAge: TimeInterval
     let maxEntries: Int
@@ -120,16 +120,16 @@ public enum UpstreamDefaults {
     /// `configured: false`: the caller has read pip's configuration already (the pip shim): only the built-in default.
     public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment, configured: Bool = true) -> String? {
         if configured, let explicit = environment["PIP_INDEX_URL"], !explicit.isEmpty { return explicit }
-        if configured, let listing = run(["python3", "-m", "pip", "config", "list"]) {
+        if configured, let listing = run(["python3", "-m", "pip", "config", "list"], environment: environment) {
             for line in listing.split(separator: "\n") {
                 guard let equals = line.firstIndex(of: "="), line[..<equals].hasSuffix(".index-url") else { continue }
-                let value = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+                let value = line[line.index(after: equals)...].trimming(["'", "\"", " "])
                 if !value.isEmpty { return value }
             }
         }
         // pip's own default, from pip (never written here).
         let code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
-        return run(["python3", "-c", code])?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+        return run(["python3", "-c", code], environment: environment)?.trimmingWhitespace().nonEmpty
     }
 
     /// `npm_config_registry`, else `npm config get registry`.
@@ -137,23 +137,13 @@ public enum UpstreamDefaults {
         for key in ["npm_config_registry", "NPM_CONFIG_REGISTRY"] {
             if let explicit = environment[key], !explicit.isEmpty { return explicit }
         }
-        return run(["npm", "config", "get", "registry"])?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty
+        return run(["npm", "config", "get", "registry"], environment: environment)?.trimmingWhitespace().nonEmpty
     }
 
-    /// Runs a command through /usr/bin/env and returns its standard output (nil on failure).
-    static func run(_ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
+    /// Runs a command through /usr/bin/env (found on PATH) and returns its standard output (nil on failure).
+    static func run(_ arguments: [String], environment: [String: String]) -> String? {
+        guard let ran = try? Spawn.output("/usr/bin/env", arguments, environment: environment), ran.status == 0 else { return nil }
+        return String(decoding: ran.output, as: UTF8.self)
     }
 }
 

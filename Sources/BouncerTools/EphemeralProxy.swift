@@ -68,7 +68,7 @@ struct EphemeralProxy {
             + (quiet ? ["--quiet"] : []) + arguments
         let pid: pid_t
         do {
-            pid = try HandOver.spawn(server, all, environment: context.environment.variables) { actions in
+            pid = try Spawn.start(server, all, environment: context.environment.variables) { actions in
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

@@ -39,7 +39,7 @@ public enum HandOver {
     public static func run(_ program: String, _ arguments: [String], environment: [String: String],
                            quietStdout: Bool = false, onInterruption: (() -> Void)? = nil,
                            stopWhen: (() -> Bool)? = nil) throws(BouncerError) -> Int32 {
-        let pid = try spawn(program, arguments, environment: environment) { actions in
+        let pid = try Spawn.start(program, arguments, environment: environment) { actions in
             if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
         }
         return try waitPassingOnInterruption(pid, program, onInterruption: onInterruption, stopWhen: stopWhen)
@@ -75,45 +75,6 @@ public enum HandOver {
         }
     }
 
-    /// Runs a program and captures its standard output (for `npm --version` and the like).
-    public static func capture(_ program: String, _ arguments: [String], environment: [String: String]) throws(BouncerError) -> (status: Int32, output: [UInt8]) {
-        let (fd, path) = try Filesystem.createExclusive(in: "/tmp", prefix: "bouncer-capture")
-        defer { close(fd); unlink(path) }
-        let status = try spawnAndWait(program, arguments, environment: environment) { actions in
-            posix_spawn_file_actions_adddup2(&actions, fd, 1)
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { return (status, []) }
-        return (status, [UInt8](data))
-    }
-
-    /// The one way Bouncer starts another program: posix_spawn with an
-    /// explicit environment, then wait (retrying on EINTR).
-    static func spawnAndWait(_ program: String, _ arguments: [String], environment: [String: String],
-                             streams: (inout posix_spawn_file_actions_t) -> Void) throws(BouncerError) -> Int32 {
-        let pid = try spawn(program, arguments, environment: environment, streams: streams)
-        return try wait(pid, program)
-    }
-
-    /// Starts a program (posix_spawn, explicit environment) without waiting for it.
-    static func spawn(_ program: String, _ arguments: [String], environment: [String: String],
-                      streams: (inout posix_spawn_file_actions_t) -> Void) throws(BouncerError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        streams(&actions)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        fflush(nil)
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
-        return pid
-    }
-
     /// Removes a scratch directory after the shim has answered: a detached
     /// `rm -rf` in its own session (an npm cache of a few hundred tarballs
     /// takes longer to delete than the shim takes to report). Removed here
@@ -138,14 +99,4 @@ public enum HandOver {
         }
     }
 
-    /// Waits for a child (retrying on EINTR): its exit status, 128+signal when killed.
-    static func wait(_ pid: pid_t, _ program: String) throws(BouncerError) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }
-        }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out (macros Swift cannot import).
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,8 +62,7 @@ enum Entrypoint {
             if PyPISources.isRemote(link) { findLinks.append(link); continue }
             let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard Filesystem.isDirectory(absolute) else {
                 fail(.configuration, "--pypi-find-links \(link): not an http(s) URL or a directory")
             }
             findLinks.append(absolute)
@@ -122,18 +122,19 @@ enum Entrypoint {
                 if !quiet {
                     line += "; PyPI upstream \(pypi.map { Redaction.url($0) } ?? (noIndex ? "none" : "pip's configured index")), npm upstream \(npm.map { Redaction.url($0) } ?? "npm's configured registry")"
                 }
-                FileHandle.standardError.write(Data((line + "\n").utf8))
+                StandardError.line(line)
             }
         }
         // SIGTERM / SIGINT: stop accepting, let the connections end, exit 0.
         for number in [SIGTERM, SIGINT] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("bouncer serve: stopping (signal \(number))\n".utf8))
+            // @Sendable: the handler runs on a global queue, not on the main actor `main` runs on.
+            source.setEventHandler { @Sendable in
+                StandardError.line("bouncer serve: stopping (signal \(number))")
                 server.cancel()
                 // Transfers in flight get a few seconds; the lock and the store are written atomically either way.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { finish(readyFile, 0) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { @Sendable in finish(readyFile, 0) }
             }
             source.resume()
             signalSources.append(source)
@@ -174,7 +175,7 @@ enum Entrypoint {
     }
 
     static func fail(_ family: ErrorFamily, _ message: String) -> Never {
-        FileHandle.standardError.write(Data("bouncer serve: \(message)\n".utf8))
+        StandardError.line("bouncer serve: \(message)")
         exit(family.exitCode)
     }
 }

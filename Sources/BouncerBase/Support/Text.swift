@@ -32,6 +32,28 @@ extension StringProtocol {
         return scalars[first...last]
     }
 
+    /// The first occurrence of an ASCII `needle`, letters compared without case
+    /// (HTML tag names: `<a`, `<A`).
+    public func firstRange(ignoringASCIICaseOf needle: String) -> Range<Index>? {
+        let wanted = Array(needle.utf8).map(TextSets.asciiLowercased)
+        guard let head = wanted.first else { return startIndex..<startIndex }
+        let bytes = utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            if TextSets.asciiLowercased(bytes[index]) == head {
+                var probe = index
+                var matched = 0
+                while matched < wanted.count, probe != bytes.endIndex, TextSets.asciiLowercased(bytes[probe]) == wanted[matched] {
+                    matched += 1
+                    probe = bytes.index(after: probe)
+                }
+                if matched == wanted.count { return index..<probe }
+            }
+            index = bytes.index(after: index)
+        }
+        return nil
+    }
+
     /// Padded with spaces on the right to `width` characters (never cut).
     public func leftAligned(_ width: Int) -> String {
         count >= width ? String(self) : String(self) + String(repeating: " ", count: width - count)
@@ -50,6 +72,10 @@ extension StringProtocol {
 }
 
 enum TextSets {
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+    }
+
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x09, 0x20, 0xA0, 0x1680, 0x2000...0x200B, 0x202F, 0x205F, 0x3000: true

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one way Bouncer starts another program: posix_spawn with an explicit
+/// environment (nothing inherited by accident), exit statuses as shells
+/// report them.
+public enum Spawn {
+    /// Starts a program without waiting for it; `streams` sets up its file descriptors.
+    public static func start(_ program: String, _ arguments: [String], environment: [String: String],
+                             streams: (inout posix_spawn_file_actions_t) -> Void = { _ in }) throws(BouncerError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        streams(&actions)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        fflush(nil)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
+        return pid
+    }
+
+    /// Waits for a child (retrying on EINTR): its exit status, 128+signal when killed.
+    public static func wait(_ pid: pid_t, _ program: String) throws(BouncerError) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw .io("waiting for \(program): \(String(cString: strerror(errno)))") }
+        }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG spelled out (macros Swift cannot import).
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// Runs a program with no input and its errors discarded, and returns its
+    /// exit status and standard output (kept in a private temp file, so a
+    /// large output cannot stall it on a full pipe).
+    public static func output(_ program: String, _ arguments: [String], environment: [String: String],
+                              limit: Int = 1 << 20) throws(BouncerError) -> (status: Int32, output: [UInt8]) {
+        let (fd, path) = try Filesystem.createExclusive(in: Filesystem.temporaryRoot, prefix: "bouncer-output")
+        defer { close(fd); unlink(path) }
+        let pid = try start(program, arguments, environment: environment) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, fd, 1)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let status = try wait(pid, program)
+        guard lseek(fd, 0, SEEK_SET) == 0, case .success(let bytes) = WholeFile.contents(fd: fd, limit: limit) else { return (status, []) }
+        return (status, bytes)
+    }
+}
