@@ -32,7 +32,7 @@ public enum PipShim {
         // Forms that run code before anything is verified are refused before the real pip starts.
         var scan: PipSourceCheck.Scan
         do {
-            scan = try PipSourceCheck.scan(invocation, cwd: context.environment.cwd)
+            scan = try PipSourceCheck.scan(invocation, cwd: context.environment.cwd, environment: context.environment.variables)
         } catch {
             return context.installStopped(error, tool: "pip")
         }
@@ -133,7 +133,7 @@ public enum PipShim {
         //    pip will ask for first, which the proxy fetches and verifies ahead of it.
         var read = RequirementFile()
         for file in invocation.requirementFiles {
-            read.merge(try RequirementFile.read(PipSourceCheck.absolute(file, base: cwd)))
+            read.merge(try RequirementFile.read(PipSourceCheck.absolute(file, base: cwd), environment: context.environment.variables))
         }
         for requirement in invocation.requirements where DirectRequirement(requirement, cwd: cwd) == nil {
             read.note(requirement: requirement)

@@ -35,7 +35,7 @@ public enum PipSourceCheck {
     static let sdistSuffixes = [".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".tar.lz", ".tar.zst"]
     static let buildsCode = "pip would build it (running its setup.py or build backend) before Bouncer verifies anything"
 
-    public static func scan(_ invocation: PipInvocation, cwd: String) throws -> Scan {
+    public static func scan(_ invocation: PipInvocation, cwd: String, environment: [String: String]) throws -> Scan {
         var scan = Scan()
         let commandLine = "the command line"
         if invocation.noBinary {
@@ -52,7 +52,7 @@ public enum PipSourceCheck {
         }
         var seen: Set<String> = []
         for file in invocation.requirementFiles + invocation.constraintFiles {
-            try read(absolute(file, base: cwd), depth: 0, seen: &seen, into: &scan)
+            try read(absolute(file, base: cwd), environment: environment, seen: &seen, into: &scan)
         }
         return scan
     }
@@ -80,65 +80,31 @@ public enum PipSourceCheck {
         path.hasPrefix("/") ? path : (base.hasSuffix("/") ? base : base + "/") + path
     }
 
-    /// One requirements or constraints file, every line: the options pip takes there and the requirements.
-    static func read(_ path: String, depth: Int, seen: inout Set<String>, into scan: inout Scan) throws {
-        guard depth < 8 else { throw BouncerError(.configuration, code: "pip-requirements", "\(path): requirement files include each other more than 8 deep") }
-        guard seen.insert(path).inserted else { return }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw BouncerError(.configuration, code: "pip-requirements", "cannot read requirements file \(path)")
-        }
-        let directory = Filesystem.split(path).directory
-        var logical = ""
-        var start = 1
-        for (number, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
-            if logical.isEmpty { start = number + 1 }
-            if line.hasSuffix("\\") {
-                logical += line.dropLast() + " "
-                continue
-            }
-            logical += line
-            defer { logical = "" }
-            if logical.hasPrefix("#") { continue }
-            if let hash = logical.firstRange(of: " #") { logical = String(logical[..<hash.lowerBound]) }
-            if let hash = logical.firstRange(of: "\t#") { logical = String(logical[..<hash.lowerBound]) }
-            let tokens = logical.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard let first = tokens.first else { continue }
-            let place = "\(path):\(start)"
-            if first.hasPrefix("-") {
-                // "--opt=value", "--opt value", "-rFILE", "-r FILE".
-                var name = first
-                var value: String? = tokens.count > 1 ? tokens[1] : nil
-                if first.hasPrefix("--"), let equals = first.firstIndex(of: "=") {
-                    name = String(first[..<equals])
-                    value = String(first[first.index(after: equals)...])
-                } else if !first.hasPrefix("--"), first.count > 2 {
-                    name = String(first.prefix(2))
-                    value = String(first.dropFirst(2))
+    /// One requirements or constraints file and those it includes, every line:
+    /// the options pip takes there and the requirements.
+    static func read(_ path: String, environment: [String: String], seen: inout Set<String>, into scan: inout Scan) throws {
+        try RequirementLines.visit(path, environment: environment, seen: &seen) { line in
+            let place = line.place
+            guard let (name, value) = line.option else {
+                if let requirement = line.requirement {
+                    classify(requirement, base: Filesystem.split(line.file).directory, place: place, into: &scan)
                 }
-                switch name {
-                case "-r", "--requirement", "-c", "--constraint":
-                    guard let value else { throw BouncerError(.configuration, code: "pip-requirements", "\(place): \(name) needs a file") }
-                    try read(absolute(value, base: directory), depth: depth + 1, seen: &seen, into: &scan)
-                case "-e", "--editable":
-                    scan.findings.append(Finding(form: "-e \(value ?? "")", why: "an editable install of a source tree: \(buildsCode)", place: place))
-                case "--no-binary":
-                    scan.findings.append(Finding(form: "--no-binary \(value ?? "")", why: "makes pip build packages from source, running their setup.py", place: place))
-                case "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index":
-                    // pip obeys these over its command line and environment: it would look past the proxy.
-                    scan.indexOptions.append(Finding(form: ([name] + (value.map { [$0] } ?? [])).joined(separator: " "),
-                                                     why: "an index option inside a requirement file sends pip past Bouncer's verifying proxy; give it on the command line instead",
-                                                     place: place))
-                default:
-                    // --only-binary, --pre...: they steer what pip resolves; what it picks is still verified.
-                    break
-                }
-                continue
+                return
             }
-            // A requirement: the part before its options (" --hash=…").
-            let requirement = tokens.prefix(while: { !$0.hasPrefix("-") }).joined(separator: " ")
-            classify(requirement, base: directory, place: place, into: &scan)
+            switch name {
+            case "-e", "--editable":
+                scan.findings.append(Finding(form: "-e \(value ?? "")", why: "an editable install of a source tree: \(buildsCode)", place: place))
+            case "--no-binary":
+                scan.findings.append(Finding(form: "--no-binary \(value ?? "")", why: "makes pip build packages from source, running their setup.py", place: place))
+            case "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index":
+                // pip obeys these over its command line and environment: it would look past the proxy.
+                scan.indexOptions.append(Finding(form: ([name] + (value.map { [$0] } ?? [])).joined(separator: " "),
+                                                 why: "an index option inside a requirement file sends pip past Bouncer's verifying proxy; give it on the command line instead",
+                                                 place: place))
+            default:
+                // --only-binary, --pre...: they steer what pip resolves; what it picks is still verified.
+                break
+            }
         }
     }
 

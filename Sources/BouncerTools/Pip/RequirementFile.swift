@@ -23,62 +23,27 @@ public struct RequirementFile {
         public var description: String { "\(file):\(line): \(detail)" }
     }
 
-    /// Reads `path` (and files it includes with -r, at most 8 deep).
-    public static func read(_ path: String, depth: Int = 0) throws -> RequirementFile {
-        guard depth < 8 else { throw ParseError(file: path, line: 0, detail: "requirement files include each other more than 8 deep") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw BouncerError(.configuration, code: "pip-requirements", "cannot read requirements file \(path)")
-        }
+    /// Reads `path` and the requirement files it includes (`-r`); constraints
+    /// files (`-c`) install nothing and are not read for projects or hashes.
+    public static func read(_ path: String, environment: [String: String]) throws -> RequirementFile {
         var result = RequirementFile()
-        var logical = ""
-        var startLine = 1
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        for (number, raw) in lines.enumerated() {
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
-            if logical.isEmpty { startLine = number + 1 }
-            if line.hasSuffix("\\") {
-                logical += line.dropLast() + " "
-                continue
-            }
-            logical += line
-            defer { logical = "" }
-            // Comments start at " #" or a leading "#".
-            if let hash = logical.firstRange(of: " #") { logical = String(logical[..<hash.lowerBound]) }
-            let tokens = logical.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard let first = tokens.first, !first.hasPrefix("#") else { continue }
-            if first == "-r" || first == "--requirement", tokens.count > 1 {
-                let included = tokens[1].hasPrefix("/") ? tokens[1] : Filesystem.split(path).directory + "/" + tokens[1]
-                result.merge(try read(included, depth: depth + 1))
-                continue
-            }
-            if first.hasPrefix("-") { continue }
-            let name = result.note(requirement: first)
-            var texts: [String] = []
-            var position = 1
-            while position < tokens.count {
-                // pip's optparse takes "--hash=ALG:HEX" and "--hash ALG:HEX" alike.
-                if tokens[position] == "--hash" {
-                    texts.append(position + 1 < tokens.count ? tokens[position + 1] : "")
-                    position += 2
-                    continue
-                }
-                if tokens[position].hasPrefix("--hash=") { texts.append(String(tokens[position].dropFirst("--hash=".count))) }
-                position += 1
-            }
-            for text in texts {
+        var seen: Set<String> = []
+        try RequirementLines.visit(path, environment: environment, seen: &seen) { line in
+            guard !line.inConstraints, let requirement = line.requirement else { return }
+            let name = result.note(requirement: requirement)
+            for text in line.hashes {
                 guard let colon = text.firstIndex(of: ":") else {
-                    throw ParseError(file: path, line: startLine, detail: "--hash '\(text)' is not ALGORITHM:HEX")
+                    throw ParseError(file: line.file, line: line.number, detail: "--hash '\(text)' is not ALGORITHM:HEX")
                 }
                 let algorithm = String(text[..<colon])
                 let hex = String(text[text.index(after: colon)...])
                 guard let kind = HashAlgorithm(rawValue: algorithm), kind == .sha256 || kind == .sha384 || kind == .sha512 else {
-                    throw ParseError(file: path, line: startLine, detail: "--hash algorithm '\(algorithm)' is not sha256, sha384 or sha512")
+                    throw ParseError(file: line.file, line: line.number, detail: "--hash algorithm '\(algorithm)' is not sha256, sha384 or sha512")
                 }
                 do {
                     result.hashes[name, default: []].append(try Digest(algorithm: kind, hex: hex))
                 } catch {
-                    throw ParseError(file: path, line: startLine, detail: "--hash for \(name): \(error)")
+                    throw ParseError(file: line.file, line: line.number, detail: "--hash for \(name): \(error)")
                 }
             }
         }

@@ -42,7 +42,7 @@ import Testing
         let a = String(repeating: "ab", count: 32), b = String(repeating: "cd", count: 32)
         try "Six_Pkg==1.16.0 \\\n    --hash=sha256:\(a) \\\n    --hash=sha256:\(b)  # pinned\n-r more.txt\n".write(toFile: dir + "/req.txt", atomically: true, encoding: .utf8)
         try "other[extra]>=1 --hash=sha512:\(a)\(a)\nPinned[x]==2.0.post1\nmarked==1.0;python_version<'3'\nsix-pkg\n./wheels/local-1.0-py3-none-any.whl\nhttps://files.test/x-1.0-py3-none-any.whl\nwide==１.0\n".write(toFile: dir + "/more.txt", atomically: true, encoding: .utf8)
-        let file = try RequirementFile.read(dir + "/req.txt")
+        let file = try RequirementFile.read(dir + "/req.txt", environment: [:])
         #expect(file.hashes["six-pkg"]?.map(\.hex) == [a, b])
         #expect(file.hashes["other"]?.first?.algorithm == .sha512)
         // The projects in order, once each, with the version only where pinned exactly.
@@ -51,7 +51,37 @@ import Testing
         #expect(file.projects.map(\.name) == ["six-pkg", "other", "pinned", "marked", "wide"])
         #expect(file.projects.map { $0.version ?? "-" } == ["1.16.0", "-", "2.0.post1", "-", "-"])
         try "x==1 --hash=md5:\(a.prefix(32))\n".write(toFile: dir + "/bad.txt", atomically: true, encoding: .utf8)
-        #expect(throws: RequirementFile.ParseError.self) { try RequirementFile.read(dir + "/bad.txt") }
+        #expect(throws: RequirementFile.ParseError.self) { try RequirementFile.read(dir + "/bad.txt", environment: [:]) }
+    }
+
+    /// Both readers of requirement files (the guard's --hash lists and projects,
+    /// and the check for forms that run code) read pip's syntax through one
+    /// reader: every include spelling, tab comments, ${VAR}, constraints.
+    @Test func everyIncludeSpellingReachesBothReaders() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-req-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = String(repeating: "ab", count: 32), b = String(repeating: "cd", count: 32), c = String(repeating: "ef", count: 32)
+        try "-rone.txt\n--requirement=two.txt\n--requirement ${SUBDIR}/three.txt\n-c limits.txt\n".write(toFile: dir + "/req.txt", atomically: true, encoding: .utf8)
+        try "alpha==1.0 --hash=sha256:\(a)\t# pinned by hand\n".write(toFile: dir + "/one.txt", atomically: true, encoding: .utf8)
+        try "beta==2.0 \\\n    --hash=sha256:\(b) \\\n# a comment ends the continuation\ngit+https://vcs.test/x.git#egg=x\n".write(toFile: dir + "/two.txt", atomically: true, encoding: .utf8)
+        try "gamma==3.0 --hash sha256:\(c)\n".write(toFile: dir + "/sub/three.txt", atomically: true, encoding: .utf8)
+        try "delta==4.0 --hash=sha256:\(a)\n./local-project\n".write(toFile: dir + "/limits.txt", atomically: true, encoding: .utf8)
+        let environment = ["SUBDIR": "sub"]
+        let file = try RequirementFile.read(dir + "/req.txt", environment: environment)
+        #expect(file.hashes["alpha"]?.map(\.hex) == [a])
+        #expect(file.hashes["beta"]?.map(\.hex) == [b])
+        #expect(file.hashes["gamma"]?.map(\.hex) == [c])
+        // A constraints file limits versions; it names nothing to install or fetch ahead.
+        #expect(file.hashes["delta"] == nil)
+        #expect(file.projects.map(\.name) == ["alpha", "beta", "gamma"])
+        // The check for code-running forms sees the same files, constraints included.
+        let scan = try PipSourceCheck.scan(PipArguments.parse(["install", "-r", dir + "/req.txt"]), cwd: dir, environment: environment)
+        #expect(scan.findings.map(\.form).sorted() == ["./local-project", "git+https://vcs.test/x.git#egg=x"])
+        #expect(scan.findings.first { $0.form.hasPrefix("git+") }?.place == dir + "/two.txt:4")
+        // An unset variable stays as written, and the file it names cannot be read.
+        #expect(throws: BouncerError.self) { try RequirementFile.read(dir + "/req.txt", environment: [:]) }
+        #expect(RequirementLines.logicalLines("x \\\n  y # c\n#only\n\tz\t#t\n").map(\.1) == ["x   y ", "", "\tz\t", ""])
     }
 
     /// pip's configuration files as pip reads them: [install] over [global],
