@@ -50,7 +50,8 @@ public enum Spawn {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
         let status = try wait(pid, program)
-        guard lseek(fd, 0, SEEK_SET) == 0, case .success(let bytes) = WholeFile.contents(fd: fd, limit: limit) else { return (status, []) }
+        // Read back by name: the descriptor the child wrote through is write-only.
+        guard case .success(let bytes) = WholeFile.contents(path, limit: limit) else { return (status, []) }
         return (status, bytes)
     }
 }
