@@ -83,19 +83,10 @@ public enum URLParts {
         var source = Substring(text).utf8[...]
         while let byte = source.popFirst() {
             guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
-            guard let high = source.popFirst().flatMap(hexValue), let low = source.popFirst().flatMap(hexValue) else { return nil }
+            guard let high = source.popFirst().flatMap(Hex.value), let low = source.popFirst().flatMap(Hex.value) else { return nil }
             bytes.append(high << 4 | low)
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     public static func percentDecoded(_ text: String) -> String {
