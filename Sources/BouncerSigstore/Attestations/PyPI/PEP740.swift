@@ -35,7 +35,7 @@ public enum PEP740 {
             for group in try root.required("attestation_bundles").array(max: 64) {
                 var publisher: [String: String]? = nil
                 if let block = try group.optional("publisher")?.object() {
-                    publisher = block.compactMapValues { $0 as? String }
+                    publisher = block.compactMapValues { value -> String? in if case .string(let text) = value { text } else { nil } }
                 }
                 for item in try group.required("attestations").array(max: 64) {
                     out.append(try attestation(item, publisher: publisher))

@@ -60,6 +60,21 @@ import BouncerTestSupport
         #expect(checked >= 9)
     }
 
+    /// The index's publisher block of a provenance object is carried to the
+    /// report (unsigned, shown, never proof): its string members, as written.
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func provenancePublisherBlockIsCarried() throws {
+        guard let loaded = try load("pypi-attestations__pypi_attestations-0.0.19-provenance") else { return }
+        let file = try AttestationCorpus.bytes(loaded.c, loaded.c.signature ?? "")
+        let object = try JSONSerialization.jsonObject(with: Data(file)) as? [String: Any]
+        let bundles = object?["attestation_bundles"] as? [[String: Any]] ?? []
+        let written = (bundles.first?["publisher"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+        #expect(written["kind"] == "GitHub", "the case's premise: a GitHub publisher block")
+        #expect(!loaded.attestations.isEmpty)
+        for attestation in loaded.attestations {
+            #expect(attestation.publisher == written)
+        }
+    }
+
     static func statementError(_ payload: [UInt8], fileName: String?) -> AttestationError? {
         do { try PEP740.checkStatement(payload, fileName: fileName) } catch { return error }
         return nil
