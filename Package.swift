@@ -108,6 +108,8 @@ let package = Package(
             path: "bench/Throughput"),
         .testTarget(
             name: "EndToEndTests", dependencies: ["BouncerBase", "BouncerIO", "BouncerSignatures", "BouncerSigstore", "BouncerPolicy", "BouncerTools", "BouncerCLI", "BouncerTestSupport", "bouncer", "bouncer-serve"],
-            path: "Tests/EndToEndTests"),
+            path: "Tests/EndToEndTests",
+            // Read by path from the package root, not bundled.
+            exclude: ["Fixtures/pipeline-golden.json", "Threats/Fixtures/sarif-2.1.0-subset.schema.json"]),
     ]
 )

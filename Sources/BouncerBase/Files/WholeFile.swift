@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import BouncerBase
 
 /// A whole file read straight into one array sized from `fstat`: no `Data`
 /// and no second copy (each copy of a Debian InRelease touched ~40 fresh pages).
