@@ -93,6 +93,22 @@ struct CurlGet {
 }
 
 enum ServeFixtures {
+    /// A PEP 503 project page: one link per file to `../../packages/FILE`,
+    /// with `#sha256=` when a digest is given and any extra attributes.
+    static func pageHTML(_ links: [(file: String, sha256: String?, attributes: String)]) -> String {
+        let anchors = links.map { file, hash, attributes in
+            "<a href=\"../../packages/\(file)\(hash.map { "#sha256=" + $0 } ?? "")\"\(attributes.isEmpty ? "" : " " + attributes)>\(file)</a><br/>"
+        }.joined(separator: "\n")
+        return "<!DOCTYPE html><html><body>\n\(anchors)\n</body></html>\n"
+    }
+
+    /// Writes that page as `INDEX/simple/NAME/index.html`.
+    static func writePage(_ name: String, _ links: [(file: String, sha256: String?, attributes: String)], index: URL) throws {
+        let dir = index.appendingPathComponent("simple/\(name)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try pageHTML(links).write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+    }
+
     /// A pure-Python wheel made with Python's zipfile (RECORD included); `marker` is `MARKER` in its module.
     /// Returns the file name; its sha256 is computed separately by `sha256sum`.
     static func wheel(_ name: String, _ version: String, marker: String, requires: [String] = [], into dir: URL,

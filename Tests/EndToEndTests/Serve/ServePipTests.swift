@@ -24,12 +24,7 @@ import BouncerTestSupport
 
     /// A project page with one link per file: (file, sha256 or nil, extra attributes).
     func page(_ name: String, _ files: [(String, String?, String)]) throws {
-        let dir = index.appendingPathComponent("simple/\(name)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let links = files.map { file, hash, attributes in
-            "<a href=\"../../packages/\(file)\(hash.map { "#sha256=" + $0 } ?? "")\" \(attributes)>\(file)</a><br/>"
-        }.joined(separator: "\n")
-        try "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n".write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        try ServeFixtures.writePage(name, files, index: index)
     }
 
     /// alpha 1.0 (needs beta; its PEP 658 metadata offered), a yanked alpha 2.0,

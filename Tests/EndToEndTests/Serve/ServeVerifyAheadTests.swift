@@ -27,13 +27,10 @@ import BouncerTestSupport
 
     /// A project page linking `files` with their digests (or `digest` given for all).
     func page(_ name: String, _ files: [String], digest: String? = nil) throws {
-        let dir = index.appendingPathComponent("simple/\(name)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let links = try files.map { file in
-            let hash = try digest ?? ServeFixtures.sha256(packages.appendingPathComponent(file))
-            return "<a href=\"../../packages/\(file)#sha256=\(hash)\">\(file)</a><br/>"
-        }.joined(separator: "\n")
-        try "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n".write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+            (file: file, sha256: Optional(try digest ?? ServeFixtures.sha256(packages.appendingPathComponent(file))), attributes: "")
+        }
+        try ServeFixtures.writePage(name, links, index: index)
     }
 
     func requests(of path: String) -> Int { upstream.requests.filter { $0 == "GET " + path }.count }

@@ -55,16 +55,7 @@ import BouncerTestSupport
     /// The project page: one link per file, with a #sha256= fragment when given
     /// (written under `root`, the suite's index by default).
     func page(_ name: String, _ files: [(String, String?)], in root: URL? = nil) throws {
-        let dir = (root ?? index).appendingPathComponent("simple/\(name)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Self.pageHTML(files).write(to: dir.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
-    }
-
-    static func pageHTML(_ files: [(String, String?)]) -> String {
-        let links = files.map { file, hash in
-            "<a href=\"../../packages/\(file)\(hash.map { "#sha256=" + $0 } ?? "")\">\(file)</a><br/>"
-        }.joined(separator: "\n")
-        return "<!DOCTYPE html><html><body>\n\(links)\n</body></html>\n"
+        try ServeFixtures.writePage(name, files.map { ($0.0, $0.1, "") }, index: root ?? index)
     }
 
     /// A second simple index on its own loopback server (for --extra-index-url).
@@ -78,7 +69,7 @@ import BouncerTestSupport
     /// wheel answering its n-th GET with the n-th body (the last one repeats).
     func scriptedIndex(_ name: String, file: String, pageDigest: String?, bodies: [[UInt8]]) throws -> MisbehavingServer {
         let scripted = try MisbehavingServer()
-        scripted.route("/simple/\(name)/", [.init(headers: ["Content-Type: text/html"], body: Array(Self.pageHTML([(file, pageDigest)]).utf8))])
+        scripted.route("/simple/\(name)/", [.init(headers: ["Content-Type: text/html"], body: Array(ServeFixtures.pageHTML([(file, pageDigest, "")]).utf8))])
         scripted.route("/packages/\(file)", bodies.map { .init(headers: ["Content-Type: application/octet-stream"], body: $0) })
         return scripted
     }
