@@ -30,8 +30,9 @@ final class ProgressBar {
         let label = transfers.count == 1
             ? (URLParts.lastSegment(of: transfers[0].request.url).map(URLParts.percentDecoded) ?? "")
             : "\(transfers.count) transfers"
-        let sizes = total > 0 ? "\(Self.bytes(now)) / \(Self.bytes(total))" : Self.bytes(now)
-        let line = "\r[\(bar)] \(total > 0 ? String(Int(fraction * 100)).rightAligned(3) + "%" : "   ") \(sizes)  \(Self.bytes(Int64(rate)))/s  \(label.prefix(40))\u{1b}[K"
+        func size(_ count: Int64) -> String { ByteCount.describe(UInt64(clamping: count)) }
+        let sizes = total > 0 ? "\(size(now)) / \(size(total))" : size(now)
+        let line = "\r[\(bar)] \(total > 0 ? String(Int(fraction * 100)).rightAligned(3) + "%" : "   ") \(sizes)  \(size(Int64(rate)))/s  \(label.prefix(40))\u{1b}[K"
         write(STDERR_FILENO, line, line.utf8.count)
         drawn = true
     }
@@ -40,13 +41,5 @@ final class ProgressBar {
         guard drawn else { return }
         let erase = "\r\u{1b}[K"
         write(STDERR_FILENO, erase, erase.utf8.count)
-    }
-
-    package static func bytes(_ count: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(count) B" : NumberText.fixed(value, places: 1) + " " + units[unit]
     }
 }
