@@ -11,26 +11,24 @@ import BouncerTestSupport
     static let samples = ["SHA256", " SHA256", "\tSHA512 \t", "\u{00A0}SHA256\u{3000}", " SHA 256 ", "", " ", "SHA256\n",
                           "\u{200B}SHA1", "\r\nvalue\r\n", "\u{85}x\u{2028}", "\u{0B}\u{0C}y", "é\u{301} ", " \u{1680}z\u{202F}"]
 
-    @Test func trimmingSpacesMatchesFoundationsWhitespaces() {
+    /// `ours` against Foundation's trim by `set`, on the samples and on every BMP scalar around text.
+    func expectSameTrim(_ ours: (String) -> String, as set: CharacterSet) {
         for text in Self.samples {
-            #expect(text.trimmingSpaces() == text.trimmingCharacters(in: .whitespaces), "\(Array(text.unicodeScalars))")
+            #expect(ours(text) == text.trimmingCharacters(in: set), "\(Array(text.unicodeScalars))")
         }
         for value in UInt32(0)...0xFFFF {
             guard let scalar = Unicode.Scalar(value) else { continue }
             let text = "\(scalar)x\(scalar)"
-            #expect(text.trimmingSpaces() == text.trimmingCharacters(in: .whitespaces), "U+\(String(value, radix: 16))")
+            #expect(ours(text) == text.trimmingCharacters(in: set), "U+\(String(value, radix: 16))")
         }
     }
 
+    @Test func trimmingSpacesMatchesFoundationsWhitespaces() {
+        expectSameTrim({ $0.trimmingSpaces() }, as: .whitespaces)
+    }
+
     @Test func trimmingWhitespaceMatchesFoundationsWhitespacesAndNewlines() {
-        for text in Self.samples {
-            #expect(text.trimmingWhitespace() == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(text.unicodeScalars))")
-        }
-        for value in UInt32(0)...0xFFFF {
-            guard let scalar = Unicode.Scalar(value) else { continue }
-            let text = "\(scalar)x\(scalar)"
-            #expect(text.trimmingWhitespace() == text.trimmingCharacters(in: .whitespacesAndNewlines), "U+\(String(value, radix: 16))")
-        }
+        expectSameTrim({ $0.trimmingWhitespace() }, as: .whitespacesAndNewlines)
     }
 
     @Test func trimmingASetAndSplitting() {
