@@ -173,10 +173,7 @@ extension RegistryProxy {
     /// What the guard is asked for a listed file: the page's digests, the
     /// requirement's `--hash` list, and its PEP 700 upload-time.
     static func request(for file: IndexFile, project: String, sources: PyPISources) -> ArtifactRequest {
-        var listed: [Digest] = []
-        for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
-            if let hex = file.hashes[algorithm.rawValue], let digest = try? Digest(algorithm: algorithm, hex: hex) { listed.append(digest) }
-        }
+        let listed = file.listedDigests
         var request = ArtifactRequest(url: file.url, ecosystem: .pypi, package: project,
                                       version: FileNames.version(file.filename, project: project), claimedDigests: listed,
                                       index: file.index,
@@ -325,9 +322,8 @@ extension RegistryProxy {
             FileNames.version(file.filename, project: project.name).flatMap(ReleaseNumber.init) == version
         }
         let matching = files.filter { file in
-            stated.contains { digest in
-                file.hashes[digest.algorithm.rawValue].flatMap { try? Digest(algorithm: digest.algorithm, hex: $0) }.map(digest.matches) ?? false
-            }
+            let listed = file.listedDigests
+            return stated.contains { digest in listed.contains(where: digest.matches) }
         }
         if matching.count == 1 { return matching[0] }
         let wheels = files.filter(\.isWheel)

@@ -29,6 +29,12 @@ struct IndexFile: Sendable, Equatable {
     var isWheel: Bool { filename.lowercased().hasSuffix(".whl") }
     /// A wheel for any ABI and platform (`…-none-any.whl`).
     var isUniversalWheel: Bool { filename.lowercased().hasSuffix("-none-any.whl") }
+    /// The page's digests for the file that can serve as evidence (sha256, sha384, sha512).
+    var listedDigests: [Digest] {
+        [HashAlgorithm.sha256, .sha384, .sha512].compactMap { algorithm in
+            hashes[algorithm.rawValue].flatMap { try? Digest(algorithm: algorithm, hex: $0) }
+        }
+    }
 }
 
 /// A project page: the upstream's files and the API version it spoke.
