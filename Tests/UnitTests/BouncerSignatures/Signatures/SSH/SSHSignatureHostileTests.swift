@@ -111,11 +111,13 @@ import BouncerTestSupport
             let blob = try SSHSignatureBlob.dearmor(sample.signature)
             var variants: [[UInt8]] = (0..<blob.count).map { Array(blob[0..<$0]) }
             for _ in 0..<1500 {
+                // Distinct positions: two changes to one byte could cancel out
+                // and leave the genuine signature, which rightly verifies.
                 var mutated = blob
-                for _ in 0..<Int.random(in: 1...3, using: &generator) {
-                    let index = Int.random(in: 0..<mutated.count, using: &generator)
-                    mutated[index] ^= UInt8.random(in: 1...255, using: &generator)
-                }
+                var positions = Set<Int>()
+                let changes = Int.random(in: 1...3, using: &generator)
+                while positions.count < changes { positions.insert(Int.random(in: 0..<mutated.count, using: &generator)) }
+                for index in positions.sorted() { mutated[index] ^= UInt8.random(in: 1...255, using: &generator) }
                 variants.append(mutated)
             }
             for variant in variants {
