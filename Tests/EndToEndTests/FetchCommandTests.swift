@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// `bouncer fetch` against a real HTTP server on 127.0.0.1, through libcurl.
-@Suite struct FetchCommandTests {
+@Suite(.blocking) struct FetchCommandTests {
     let server: LoopbackHTTPServer
     let dir: URL
     let body: [UInt8]
@@ -284,7 +284,7 @@ import BouncerTestSupport
 }
 
 /// HTTPS through the real OpenSSL stack in libcurl, against a certificate made by `openssl req`.
-@Suite struct FetchTLSTests {
+@Suite(.blocking) struct FetchTLSTests {
     @Test func certificatesAreVerifiedAndHTTPSNeverRedirectsToHTTP() throws {
         let tls = try LoopbackTLSServer()
         let plain = try LoopbackHTTPServer()

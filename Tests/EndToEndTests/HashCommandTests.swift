@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import BouncerTestSupport
 
-@Suite struct HashCommandTests {
+@Suite(.blocking) struct HashCommandTests {
     /// `bouncer hash` must be byte-identical to sha256sum, including escaped names.
     @Test func matchesSha256sum() throws {
         let dir = try BouncerProcess.temporaryDirectory()

@@ -4,7 +4,7 @@ import BouncerTestSupport
 
 /// `bouncer inspect` as a person runs it, on a real wheel fetched with pip
 /// and on a crafted npm tarball with an install script.
-@Suite struct InspectCommandTests {
+@Suite(.blocking) struct InspectCommandTests {
     @Test func realWheelPassesAndChangedWheelFailsNamingTheFile() throws {
         let dir = try BouncerProcess.temporaryDirectory("bouncer-inspect-wheel")
         defer { try? FileManager.default.removeItem(at: dir) }

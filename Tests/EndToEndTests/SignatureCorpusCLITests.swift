@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// Every minisign, signify and sshsig case of ../shared/corpus, once through
 /// the real `bouncer verify-signature`: pass cases exit 0 naming the signer,
 /// fail cases exit 1 for the reason their manifest describes.
-@Suite struct SignatureCorpusCLITests {
+@Suite(.blocking) struct SignatureCorpusCLITests {
     /// Each fail case's reason, from what its manifest's `why` says was done.
     static let failureReasons = [
         "dnscrypt__tampered-file_fail": "bad signature: the signature does not match the file",       // a newline appended

@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// list and in the signature, and the wrong key, each refused (exit 1) with
 /// its specific reason. The tools also check their own signatures, so a
 /// signature bouncer accepts is one its maker accepts too.
-@Suite struct SignedListCLIInteropTests {
+@Suite(.blocking) struct SignedListCLIInteropTests {
     enum Kind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         /// minisign 0.10 and later sign prehashed (`ED`, BLAKE2b-512) by
         /// default; `-l` makes the legacy `Ed` form (`-H` is a verify option).

@@ -4,7 +4,7 @@ import BouncerTestSupport
 
 /// `bouncer unpack` as a person runs it: exit codes, messages naming the
 /// entry, and a decompression bomb stopped early with bounded memory.
-@Suite struct UnpackCommandTests {
+@Suite(.blocking) struct UnpackCommandTests {
     /// ~10 MB of gzip (concatenated members of 1 MiB of zeros each) holding a
     /// tar whose single entry expands to 10 GiB.
     static let bombScript = #"""

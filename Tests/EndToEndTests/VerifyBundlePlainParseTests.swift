@@ -1,11 +1,12 @@
 import ArgumentParser
 import Testing
+import BouncerTestSupport
 @testable import BouncerCLI
 
 /// `VerifyBundleCommand.parsePlain` (the start-up shortcut past
 /// ArgumentParser) must accept only what ArgumentParser parses the same way,
 /// and hand everything else to it, validation errors included.
-@Suite struct VerifyBundlePlainParseTests {
+@Suite(.blocking) struct VerifyBundlePlainParseTests {
     static let id = ["--certificate-identity", "https://github.com/o/r/.github/workflows/w.yml@refs/tags/v1"]
     static let iss = ["--certificate-oidc-issuer", "https://token.actions.githubusercontent.com"]
 

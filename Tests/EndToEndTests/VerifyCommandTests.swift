@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// `bouncer verify` with pins and unsigned checksum lists written by the real sha256sum/sha512sum.
-@Suite struct VerifyCommandTests {
+@Suite(.blocking) struct VerifyCommandTests {
     let dir: URL
 
     init() throws {

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Testing
+import BouncerTestSupport
 @testable import BouncerCLI
 
 /// `VerifySignatureCommand.parsePlain` (the start-up shortcut past
 /// ArgumentParser) must accept only what ArgumentParser parses the same way,
 /// and hand everything else to it.
-@Suite struct VerifySignaturePlainParseTests {
+@Suite(.blocking) struct VerifySignaturePlainParseTests {
     static let accepted: [[String]] = [
         ["verify-signature", "InRelease", "--key", "k.gpg"],
         ["verify-signature", "--key", "k.gpg", "InRelease"],

@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// `bouncer verify-attestation` and `bouncer verify-npm` end to end, on
 /// envelopes and packuments signed at test time with openssl, on real corpus
 /// bundles, and on derived ones.
-@Suite struct VerifyAttestationCommandTests {
+@Suite(.blocking) struct VerifyAttestationCommandTests {
     final class Workspace {
         let dir: URL
         init() throws {
@@ -246,7 +246,7 @@ import BouncerTestSupport
 
 /// PEP 740 attestations against a Trusted Publisher requirement, with no
 /// identity flags: the publisher names the issuer, repository and workflow.
-@Suite struct VerifyAttestationPublisherTests {
+@Suite(.blocking) struct VerifyAttestationPublisherTests {
     func run(_ name: String, _ publisher: String) throws -> ProcessResult? {
         guard let root = Corpus.rootOrNotice("VerifyAttestationPublisherTests") else { return nil }
         let c = try CorpusCase.load(root.appendingPathComponent("pep740").appendingPathComponent(name))
@@ -281,7 +281,7 @@ import BouncerTestSupport
 
 /// verify-npm on the corpus's real npm attestations response: both
 /// attestations verify, and the package named must be the one attested.
-@Suite struct VerifyNpmAttestationsTests {
+@Suite(.blocking) struct VerifyNpmAttestationsTests {
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func purlSourceRepoAndRegistryKey() throws {
         guard let root = Corpus.rootOrNotice("VerifyNpmAttestationsTests") else { return }
         let dir = root.appendingPathComponent("npm-attestations/slsa-verifier__npm-gundam-visor-cli-v1-tag")
@@ -320,7 +320,7 @@ import BouncerTestSupport
 
 /// How a file with several attestations passes: a list of bundles (gh) when
 /// one verifies; a PEP 740 provenance object only when every one does.
-@Suite struct AttestationSetRulesTests {
+@Suite(.blocking) struct AttestationSetRulesTests {
     func object(_ url: URL) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
     }

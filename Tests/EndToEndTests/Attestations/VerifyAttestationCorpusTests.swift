@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// identity and trust material: a pass case must exit 0; a fail case must be
 /// refused for the reason `CorpusRefusals` records (exit 1 and its `--json`
 /// reason code). Every case folder of these formats runs: none is skipped.
-@Suite struct VerifyAttestationCorpusTests {
+@Suite(.blocking) struct VerifyAttestationCorpusTests {
     struct Outcome { var name: String; var expected: String; var problem: String? }
 
     static func raw(_ c: CorpusCase) throws -> [String: Any] {

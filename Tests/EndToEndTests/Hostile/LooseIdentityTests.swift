@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// Loose identity matching: regexps match the whole value (anchored, also
 /// across alternations), host and URL globs in policy.json match the parsed
 /// host and path, never a substring of the URL.
-@Suite struct LooseIdentityTests {
+@Suite(.blocking) struct LooseIdentityTests {
     @Test func policyHostAndURLGlobsMatchTheParsedURLOnly() throws {
         let project = try HostileProject("globs")
         try project.writePolicy(#"""

@@ -10,7 +10,7 @@ import BouncerTestSupport
 /// Truncation, a short Content-Length, a stall, a redirect loop, a redirect
 /// to a host the rule does not allow and HTTPS→HTTP without a policy are in
 /// FetchCommandTests and PolicyFetchTests; here they run again under a policy.
-@Suite struct LyingServerTests {
+@Suite(.blocking) struct LyingServerTests {
     let server: MisbehavingServer
     let project: HostileProject
     let body: [UInt8]

@@ -10,7 +10,7 @@ import BouncerTestSupport
 /// through but says loudly that the evidence was missing, never that it passed.
 /// The `verify-attestation` command is held to the same with validly signed
 /// envelopes whose content says nothing (signed here with the real openssl).
-@Suite struct NothingToVerifyTests {
+@Suite(.blocking) struct NothingToVerifyTests {
     static let emptyAttestations: [(String, String)] = [
         ("empty file", ""),
         ("zero attestations", #"{"attestations": []}"#),
@@ -118,7 +118,7 @@ import BouncerTestSupport
 /// provenance that is not there: the real tool runs once, against the shim's
 /// proxy, which refuses the artifact (HTTP 403): nothing installs, and the
 /// shim names the missing provenance.
-@Suite struct NothingToVerifyPackageShimTests {
+@Suite(.blocking) struct NothingToVerifyPackageShimTests {
     static let provenance = #"{"provenance": {"attestation": "{url}.provenance", "identity": "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1", "issuer": "https://token.actions.githubusercontent.com"}}"#
 
     @Test func npmCiInstallsNothing() throws {

@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// 10,000-level nested JSON (policy, bundle, lock, attestation), a zip bomb.
 /// Each must end with a clear error and the documented exit code; nothing is
 /// timed — `timeout` (inside HostileProject) only guards against a hang.
-@Suite struct ResourceExhaustionTests {
+@Suite(.blocking) struct ResourceExhaustionTests {
     static let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
 
     func expectClearFailure(_ result: ProcessResult, _ codes: Set<Int32>, _ label: String) {

@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// Tokens in URLs, `Authorization` headers and NPM_TOKEN / GITHUB_TOKEN never
 /// appear in Bouncer's output (human, --json, GitHub annotations), its errors
 /// on every path (refusal, 404, connection refused, redirect) or the lock.
-@Suite struct SecretsTests {
+@Suite(.blocking) struct SecretsTests {
     static let secrets = ["hunter2-url-password", "s3cr3t-query-token", "redirect-token-xyz", "npm_TOKENVALUE123", "ghp_GITHUBTOKEN456", "Bearer-header-secret-789", "pr0xy-pa55word-321"]
 
     func expectClean(_ text: String, _ label: String) {

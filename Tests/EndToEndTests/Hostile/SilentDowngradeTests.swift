@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// Silent downgrades: a stated requirement hash that a lenient rule would let
 /// slide, a lock entry whose URL changed while its digest did not, and any
 /// lock change under `--frozen` or CI=true — each fails hard.
-@Suite struct SilentDowngradeTests {
+@Suite(.blocking) struct SilentDowngradeTests {
     let server: MisbehavingServer
     let project: HostileProject
     let body: [UInt8]
@@ -78,7 +78,7 @@ import BouncerTestSupport
 
 /// A missing shim in CI: a tool reached without a shim in front, or a shim
 /// that finds no policy, must fail hard rather than run unguarded.
-@Suite struct MissingShimTests {
+@Suite(.blocking) struct MissingShimTests {
     let project: HostileProject
 
     init() throws { project = try HostileProject("missing-shim") }

@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// through the CLI on real corpus bundles modified at test time (DERIVED; the
 /// corpus itself is read in place, never copied). Each case has a control:
 /// the unmodified bundle verifies with the same arguments.
-@Suite struct SplicedEvidenceTests {
+@Suite(.blocking) struct SplicedEvidenceTests {
     static let beacon = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
     static let actions = "https://token.actions.githubusercontent.com"
 

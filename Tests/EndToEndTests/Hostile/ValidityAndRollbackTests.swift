@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// a key outside its allowed_signers validity, the same log entry twice, and
 /// an older, validly signed checksum list replayed after a newer one was seen
 /// (by its signed time, or as a list already replaced), in another project.
-@Suite struct ValidityAndRollbackTests {
+@Suite(.blocking) struct ValidityAndRollbackTests {
     let server: MisbehavingServer
     let project: HostileProject
 

@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// first request and different bytes on every later one (and the reverse).
 /// Whatever ends up at the destination, or reaches a real tool, must be the
 /// copy that was verified. The stand-in real curl/wget record any run.
-@Suite struct VerifyOneUseAnotherTests {
+@Suite(.blocking) struct VerifyOneUseAnotherTests {
     let server: MisbehavingServer
     let project: HostileProject
     let genuine: [UInt8]

@@ -8,7 +8,7 @@ import BouncerTestSupport
 /// with openssl, pushed as the `sha256-<hex>.sig` manifest), then verified
 /// by `bouncer verify-image` and pulled through the podman shim into a
 /// scratch podman storage.
-@Suite(.enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+@Suite(.blocking, .enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
                 "needs docker-registry, curl and openssl"))
 struct ContainerShimPodmanTests {
     static let podman = "/usr/bin/podman"

@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// the digest each tag resolved to, a tag moved after locking is refused in
 /// every mode (and frozen under CI), a different signer is identity drift,
 /// and nothing refused lands in podman's storage.
-@Suite(.enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+@Suite(.blocking, .enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
                 && FileManager.default.isExecutableFile(atPath: ContainerShimPodmanTests.podman),
                 "needs docker-registry, curl, openssl and podman"))
 struct ImagePolicyPodmanTests {

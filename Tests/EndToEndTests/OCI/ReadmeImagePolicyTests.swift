@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// The image policy the README shows loads as written (with a real key
 /// where it names `keys/cosign.pub`) and sends each image to the rule it
 /// says: `explain --ecosystem oci` names the rule, the signer and the lock key.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl"))
+@Suite(.blocking, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl"))
 struct ReadmeImagePolicyTests {
     @Test func theImagePolicyLoadsAndMatchesByImage() throws {
         let dir = try BouncerProcess.temporaryDirectory("bouncer-readme-image")

@@ -11,7 +11,7 @@ import BouncerTestSupport
 /// token server on 127.0.0.1 that signs real JWTs, the registry checking
 /// them) and the OCI referrers API (docker-registry 2.8 has none, so a
 /// loopback HTTP server serves `/v2/<repo>/referrers/<digest>`).
-struct RegistryProtocolTests {
+@Suite(.blocking) struct RegistryProtocolTests {
     typealias Fixture = ContainerShimPodmanTests.Fixture
 
     /// The token endpoint of distribution's token authentication: anonymous

@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// for bundles the referrer manifest, the bundle blob and the tag-fallback
 /// index), then verifies by digest with the flags the case's trust and
 /// identity call for, and compares the verdict with `expect`.
-@Suite(.enabled(if: LoopbackRegistry.isAvailable && Corpus.rootOrNotice("VerifyImageCorpusTests") != nil,
+@Suite(.blocking, .enabled(if: LoopbackRegistry.isAvailable && Corpus.rootOrNotice("VerifyImageCorpusTests") != nil,
                 "needs docker-registry, curl and ../shared/corpus"))
 struct VerifyImageCorpusTests {
     /// A case.json member, read with Bouncer's strict reader.

@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// itself evidence covered by a rule requiring it to be listed in the
 /// archive-signed `InRelease`. Served from loopback with this machine's real
 /// apt lists and a real `.deb` (apt-get download).
-@Suite struct DebianChainPolicyTests {
+@Suite(.blocking) struct DebianChainPolicyTests {
     @Test func aDebIsVerifiedThroughPackagesAndTheSignedInRelease() throws {
         guard FileManager.default.fileExists(atPath: DebianChainTests.keyring), let index = DebianChainTests.findIndex() else {
             let why = "no *InRelease with a Packages index under \(DebianChainTests.lists) or no keyring"

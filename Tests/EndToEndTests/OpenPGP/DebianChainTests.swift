@@ -11,7 +11,7 @@ import BouncerTestSupport
 /// The real secure-APT chain on this machine: InRelease (from apt-get
 /// update) → the Packages index next to it → a .deb from apt-get download,
 /// against the Debian archive keyring; and refused against an unrelated key.
-@Suite struct DebianChainTests {
+@Suite(.blocking) struct DebianChainTests {
     static let lists = "/var/lib/apt/lists"
     static let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
 

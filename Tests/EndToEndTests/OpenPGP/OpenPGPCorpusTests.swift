@@ -4,7 +4,7 @@ import BouncerTestSupport
 
 /// Every `openpgp` and `checksum-list` case of ../shared/corpus (real Debian
 /// material) gets its expected verdict through the CLI.
-@Suite struct OpenPGPCorpusTests {
+@Suite(.blocking) struct OpenPGPCorpusTests {
     static func arguments(_ c: CorpusCase) -> [String] {
         let keys = (c.trust ?? []).flatMap { ["--key", c.path($0)] }
         guard let signature = c.signature else { return [] }

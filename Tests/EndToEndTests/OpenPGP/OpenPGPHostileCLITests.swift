@@ -4,7 +4,7 @@ import BouncerTestSupport
 
 /// Hostile inputs through the CLI: exit 1 (evidence) or 2 (local key file)
 /// with a message naming what and where, never a crash.
-@Suite struct OpenPGPHostileCLITests {
+@Suite(.blocking) struct OpenPGPHostileCLITests {
     static func corpusRelease() -> URL? {
         Corpus.rootOrNotice("OpenPGPHostileCLITests")?.appendingPathComponent("openpgp/debian__release-detached-textmode-from-inrelease")
     }

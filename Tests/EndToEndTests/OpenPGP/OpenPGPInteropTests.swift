@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// Keys and signatures made by the real GnuPG at test time, verified by
 /// bouncer; then one flipped byte in the file, the list and the signature,
 /// and the wrong key, must each be refused (exit 1) with a specific reason.
-@Suite struct OpenPGPInteropTests {
+@Suite(.blocking) struct OpenPGPInteropTests {
     static let algorithms = ["rsa2048", "rsa3072", "nistp256", "nistp384", "nistp521", "ed25519"]
 
     static let message = """

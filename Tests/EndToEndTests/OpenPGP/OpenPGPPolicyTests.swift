@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// SHA-1 data signatures, RSA below 2048 bits, expired keys and signatures,
 /// signatures older than their key, revoked keys and subkeys, subkeys
 /// without a 0x19 back-signature or without a valid 0x18 binding.
-@Suite struct OpenPGPPolicyTests {
+@Suite(.blocking) struct OpenPGPPolicyTests {
     @Test func refusals() throws {
         guard GnuPG.available else { print("NOTICE: OpenPGP policy tests skipped: gpg is not installed"); return }
         let gpg = try GnuPG()

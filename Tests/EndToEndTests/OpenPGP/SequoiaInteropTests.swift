@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// keys certify with the primary and sign with a subkey, so this exercises
 /// subkey bindings and back-signatures made by another code base. (The
 /// installed sq makes v4 keys only; v6 is covered by RFC 9580 vectors.)
-@Suite struct SequoiaInteropTests {
+@Suite(.blocking) struct SequoiaInteropTests {
     static let sq = "/usr/bin/sq"
 
     @Test(arguments: ["cv25519", "rsa3k", "rsa4k"])

@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// With GITHUB_ACTIONS=true every refusal is one `::error` workflow command,
 /// whatever refused it (no rule, wrong evidence), and its message is escaped
 /// so that it stays one command (GitHub's rules: `%` as %25, CR as %0D, LF as %0A).
-@Suite struct GitHubAnnotationTests {
+@Suite(.blocking) struct GitHubAnnotationTests {
     static let actions = ["GITHUB_ACTIONS": "true"]
 
     /// Lines of `text` that are workflow commands.

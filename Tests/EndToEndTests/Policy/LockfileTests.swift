@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// bouncer.lock: deterministic bytes, and safe under concurrent writers.
-@Suite struct LockfileTests {
+@Suite(.blocking) struct LockfileTests {
     static let pinPolicy = #"{"version": 1, "unmatched": "pin", "rules": []}"#
 
     /// Sixteen `bouncer fetch` processes, all started before any is waited for;
@@ -81,7 +81,7 @@ import BouncerTestSupport
     }
 }
 
-@Suite struct LockfileHostileTests {
+@Suite(.blocking) struct LockfileHostileTests {
     @Test func aCorruptLockIsAConfigurationErrorAndIsLeftAlone() throws {
         let f = try PolicyFixture("bouncer-lock-bad")
         f.server.register("a.bin", Array("a".utf8))

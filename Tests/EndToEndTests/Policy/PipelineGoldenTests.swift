@@ -10,7 +10,7 @@ import BouncerTestSupport
 /// pipeline (Fixtures/pipeline-golden.json). Re-record deliberately, with a
 /// reason in the commit, by running this suite with
 /// `BOUNCER_RECORD_GOLDEN=1` (and `BOUNCER_BIN` naming the binary to record).
-@Suite struct PipelineGoldenTests {
+@Suite(.blocking) struct PipelineGoldenTests {
     static let fixture = Corpus.packageRoot.appendingPathComponent("Tests/EndToEndTests/Fixtures/pipeline-golden.json")
 
     struct Step: Codable, Equatable {

@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// real PEP 740 provenance / attestation objects from the corpus, served over
 /// loopback and fetched by the real `bouncer` binary. The publisher required
 /// is read from each case's certificate identity (case.json), not from Bouncer.
-@Suite struct PolicyAttestationTests {
+@Suite(.blocking) struct PolicyAttestationTests {
     struct Case {
         let corpus: CorpusCase
         let artifact: [UInt8]

@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// `bouncer explain`, `bouncer lock` and `bouncer check [--frozen]`.
-@Suite struct PolicyCommandTests {
+@Suite(.blocking) struct PolicyCommandTests {
     @Test func explainShowsTheRuleAndItsRequirementsWithoutFetching() throws {
         let f = try PolicyFixture("bouncer-explain")
         try FileManager.default.createDirectory(atPath: f.path("keys"), withIntermediateDirectories: true)

@@ -4,7 +4,7 @@ import BouncerTestSupport
 
 /// `bouncer fetch` driven by policy.json: digest rules, unmatched deny / pin /
 /// allow, audit mode, the lockfile's pins, exceptions and trust downgrades.
-@Suite struct PolicyFetchTests {
+@Suite(.blocking) struct PolicyFetchTests {
     func policy(mode: String = "enforce", unmatched: String = "deny", rules: String = "[]", exceptions: String = "[]") -> String {
         """
         {"version": 1, "mode": "\(mode)", "unmatched": "\(unmatched)", "rules": \(rules), "exceptions": \(exceptions)}

@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// provenance bundle (slsa-github-generator) from the corpus, served over
 /// loopback and fetched by the real `bouncer` binary. The required facts
 /// (builder, source, ref) are read from the signed statement by Foundation.
-@Suite struct PolicyProvenanceTests {
+@Suite(.blocking) struct PolicyProvenanceTests {
     struct Case {
         let corpus: CorpusCase
         let artifact: [UInt8]

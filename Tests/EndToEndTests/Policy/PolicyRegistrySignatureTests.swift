@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// P-256 key listed in an npm-registry keys file, and the tarball under the
 /// registry layout `REGISTRY/NAME/-/NAME-VERSION.tgz`; plus the real registry
 /// packuments and keys from the corpus.
-@Suite(.serialized) struct PolicyRegistrySignatureTests {
+@Suite(.blocking, .serialized) struct PolicyRegistrySignatureTests {
     static let openssl = "/usr/bin/openssl"
 
     /// A registry key and a second key, made by openssl in a temp directory.

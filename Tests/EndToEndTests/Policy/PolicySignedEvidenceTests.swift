@@ -6,7 +6,7 @@ import BouncerTestSupport
 /// key and a minisign signature made by the real `minisign`: it passes; each
 /// evidence file missing, tampered or signed by the wrong key is refused
 /// with a specific message and no destination file.
-@Suite(.serialized) struct PolicySignedEvidenceTests {
+@Suite(.blocking, .serialized) struct PolicySignedEvidenceTests {
     /// Keys and signatures made once by the real tools.
     final class Release {
         let gpg: GnuPG

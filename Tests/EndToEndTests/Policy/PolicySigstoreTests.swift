@@ -8,7 +8,7 @@ import BouncerTestSupport
 /// `bouncer` binary under a policy. The expected identities, issuers and log
 /// indexes are read from the corpus case and the bundle JSON (by Foundation),
 /// never from Bouncer.
-@Suite struct PolicySigstoreTests {
+@Suite(.blocking) struct PolicySigstoreTests {
     /// A corpus case read in place.
     struct Case {
         let corpus: CorpusCase

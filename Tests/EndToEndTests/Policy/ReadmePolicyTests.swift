@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// The policies the README tells people to copy must load and say what
 /// they require: the release policy block, loaded as written, with a real
 /// OpenPGP key made by gpg where it names `keys/release.asc`.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gpg"), "needs gpg"))
+@Suite(.blocking, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gpg"), "needs gpg"))
 struct ReadmePolicyTests {
     static func block(_ marker: String) throws -> String {
         let readme = try String(contentsOf: Corpus.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)

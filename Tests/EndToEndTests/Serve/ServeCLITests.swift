@@ -7,7 +7,7 @@ import BouncerTestSupport
 
 /// `bouncer serve`'s contract outside the proxying itself: help, usage and
 /// configuration errors (exit 2), an address it cannot listen on (exit 3).
-@Suite struct ServeCLITests {
+@Suite(.blocking) struct ServeCLITests {
     @Test func helpAndErrorsUseTheDocumentedExitCodes() throws {
         let help = try BouncerProcess.run(["serve", "--help"])
         #expect(help.status == 0)

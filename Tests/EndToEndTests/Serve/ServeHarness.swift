@@ -146,9 +146,7 @@ enum ServeFixtures {
 
     /// A fresh venv; returns its python.
     static func venv(_ dir: URL) throws -> String {
-        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-m", "venv", dir.path])
-        guard made.status == 0 else { throw SetupError("python3 -m venv failed: \(made.err)") }
-        return dir.appendingPathComponent("bin/python").path
+        try PythonVenv.make(at: dir)
     }
 
     /// `python -m pip install` against `index` only: the machine's pip configuration

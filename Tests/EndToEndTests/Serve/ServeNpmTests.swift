@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// `bouncer serve` in front of a loopback npm registry (tarballs made at test
 /// time with `npm pack`), with the real npm pointed at it through
 /// `npm_config_registry` only: no shims on PATH.
-@Suite(.serialized) struct ServeNpmTests {
+@Suite(.blocking, .serialized) struct ServeNpmTests {
     let root: URL
     let registry: URL
     let upstream: DirectoryHTTPServer

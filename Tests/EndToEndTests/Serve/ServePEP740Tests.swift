@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// URL); for a file the index offers none for, the rule's template names the
 /// Integrity API's location with `{project}`, `{version}` and `{filename}`;
 /// with neither, the refusal says so.
-@Suite struct ServePEP740Tests {
+@Suite(.blocking) struct ServePEP740Tests {
     static let publisher = #""publisher": { "kind": "GitHub", "repository": "org/app", "workflow": "release.yml" }"#
 
     @Test func theIndexsProvenanceURLThenTheRulesTemplate() throws {

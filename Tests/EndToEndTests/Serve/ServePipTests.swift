@@ -8,7 +8,7 @@ import BouncerTestSupport
 /// `bouncer serve` in front of a loopback PEP 503 index (wheels built at test
 /// time), with the real pip (and uv, when installed) pointed at it through
 /// the environment only: no shims on PATH.
-@Suite(.serialized) struct ServePipTests {
+@Suite(.blocking, .serialized) struct ServePipTests {
     let root: URL
     let index: URL
     let upstream: DirectoryHTTPServer

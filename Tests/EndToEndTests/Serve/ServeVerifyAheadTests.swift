@@ -11,7 +11,7 @@ import BouncerTestSupport
 /// that fails is refused when asked, as without verifying ahead. A proxy
 /// given `--pypi-expect` (the pip shim's) reads those projects, and what
 /// their wheels require, before pip asks.
-@Suite(.serialized) struct ServeVerifyAheadTests {
+@Suite(.blocking, .serialized) struct ServeVerifyAheadTests {
     let root: URL
     let index: URL
     let upstream: DirectoryHTTPServer

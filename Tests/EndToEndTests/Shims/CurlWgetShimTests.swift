@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// The real curl and wget behind the shims, against a loopback server, under a policy.
-@Suite struct CurlWgetShimTests {
+@Suite(.blocking) struct CurlWgetShimTests {
     var harness: ShimHarness
     var site: DownloadSite
     let body: [UInt8]
@@ -291,7 +291,7 @@ extension CurlWgetShimTests {
 
 /// The mechanism itself, with no policy in force: pass-through, the notice, loops, install.
 /// On a developer's machine (CI cleared): under CI=true a shim without a policy refuses (MissingShimTests).
-@Suite struct ShimMechanismEndToEndTests {
+@Suite(.blocking) struct ShimMechanismEndToEndTests {
     var harness: ShimHarness
     let server: DirectoryHTTPServer
 

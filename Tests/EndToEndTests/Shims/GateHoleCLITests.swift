@@ -4,7 +4,7 @@ import BouncerTestSupport
 
 /// Issue 15, the CLI around the shims: `exec` help and exit codes, `shims
 /// install` that never overwrites another program, `shims uninstall`.
-@Suite struct GateHoleCLITests {
+@Suite(.blocking) struct GateHoleCLITests {
     let root: URL
 
     init() throws { root = try BouncerProcess.temporaryDirectory("bouncer-gate-cli") }

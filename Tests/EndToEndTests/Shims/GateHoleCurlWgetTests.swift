@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// Issue 15, curl and wget: every request that writes a response body is
 /// guarded or refused, in front of the real tools. A URL under /private/ is
 /// one the policy denies (no rule matches it, `unmatched: deny`).
-@Suite struct GateHoleCurlWgetTests {
+@Suite(.blocking) struct GateHoleCurlWgetTests {
     var harness: ShimHarness
     var site: DownloadSite
     let secret: [UInt8]

@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// The real npm behind the shim, against a loopback registry (packuments and
 /// tarballs made at test time with `npm pack`) and a package-lock.json written
 /// by the real npm.
-@Suite struct NpmShimTests {
+@Suite(.blocking) struct NpmShimTests {
     var harness: ShimHarness
     let registry: URL
     let server: DirectoryHTTPServer

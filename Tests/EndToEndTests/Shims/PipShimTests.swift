@@ -5,7 +5,7 @@ import BouncerTestSupport
 /// The real pip behind the shim: a loopback PEP 503 simple index with wheels
 /// built at test time, a fresh venv per test, and one real install from PyPI
 /// under the repository's own policy.json (the quick start's main job).
-@Suite(.serialized) struct PipShimTests {
+@Suite(.blocking) struct PipShimTests {
     var harness: ShimHarness
     let index: URL
     let server: DirectoryHTTPServer
@@ -17,8 +17,7 @@ import BouncerTestSupport
         try FileManager.default.createDirectory(at: index.appendingPathComponent("packages"), withIntermediateDirectories: true)
         server = try DirectoryHTTPServer(root: index.path)
         venv = harness.root.appendingPathComponent("venv")
-        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-m", "venv", venv.path])
-        guard made.status == 0 else { throw SetupError("python3 -m venv failed: \(made.err)") }
+        try PythonVenv.make(at: venv)
         harness.extraPath = [venv.appendingPathComponent("bin").path]
         try harness.writePolicy()
     }
@@ -371,8 +370,7 @@ import BouncerTestSupport
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
         try page("tinylib", [(lib.file, lib.sha256)])
         let shared = harness.root.appendingPathComponent("venv-shared")
-        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-m", "venv", "--system-site-packages", shared.path])
-        guard made.status == 0 else { throw SetupError("python3 -m venv --system-site-packages failed: \(made.err)") }
+        try PythonVenv.make(at: shared, systemSitePackages: true)
         let userBase = harness.root.appendingPathComponent("userbase")
         var user = harness
         user.extraPath = [shared.appendingPathComponent("bin").path]

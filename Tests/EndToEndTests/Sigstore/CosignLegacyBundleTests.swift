@@ -12,7 +12,7 @@ import BouncerTestSupport
 /// real v0.1 bundle of the corpus: the same signature, certificate (as base64
 /// of PEM) and Rekor entry with its SET. It must verify, and a changed
 /// `Payload` field must break the SET.
-@Suite struct CosignLegacyBundleTests {
+@Suite(.blocking) struct CosignLegacyBundleTests {
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func legacyBundleFromARealEntryVerifies() throws {
         guard let root = Corpus.rootOrNotice("CosignLegacyBundleTests") else { return }
         let dir = root.appendingPathComponent("sigstore-bundle/sigstore-python__bundle")

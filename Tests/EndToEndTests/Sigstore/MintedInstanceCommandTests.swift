@@ -14,7 +14,7 @@ import BouncerTestSupport
 /// through the policy); a timestamp-only bundle verifies with its root and is
 /// refused without it, saying which root it needs; a timestamp that does not
 /// verify is reported and does not count.
-@Suite(.enabled(if: MintedSigstore.openssl != nil, "openssl is not installed"))
+@Suite(.blocking, .enabled(if: MintedSigstore.openssl != nil, "openssl is not installed"))
 struct MintedInstanceCommandTests {
     static let artifact = Array("release bytes of a private repository\n".utf8)
 

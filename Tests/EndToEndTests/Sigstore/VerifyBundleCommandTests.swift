@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// `bouncer verify-bundle` on a real conformance bundle and hostile variants of it.
-@Suite struct VerifyBundleCommandTests {
+@Suite(.blocking) struct VerifyBundleCommandTests {
     static let identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
     static let issuer = "https://token.actions.githubusercontent.com"
 

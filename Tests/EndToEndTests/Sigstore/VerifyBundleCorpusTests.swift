@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// `--json` reason code), with the file and with only its `sha256:` digest.
 /// The cases run are the case folders, less the skips listed here with their
 /// reason.
-@Suite struct VerifyBundleCorpusTests {
+@Suite(.blocking) struct VerifyBundleCorpusTests {
     struct Run {
         var key: String
         var byDigest: Bool

@@ -10,7 +10,7 @@ import BouncerTestSupport
 
 /// `bouncer trust-root update` against the corpus repositories served over
 /// 127.0.0.1 in the published (URL) layout, with a private BOUNCER_STATE.
-@Suite struct TUFTrustRootUpdateTests {
+@Suite(.blocking) struct TUFTrustRootUpdateTests {
     /// Just before timestamp.json expires (2026-08-28T19:25:56Z), the earliest expiry that matters.
     static let now = "2026-08-28T00:00:00Z"
 

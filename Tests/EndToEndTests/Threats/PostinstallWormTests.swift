@@ -8,7 +8,7 @@ import BouncerTestSupport
 /// policy names it: the worm is refused, nothing is installed and its script
 /// never runs (its marker file never appears); a package the policy allows
 /// installs and its script runs as npm runs it.
-@Suite(.serialized) struct PostinstallWormTests {
+@Suite(.blocking, .serialized) struct PostinstallWormTests {
     let root: URL
 
     init() throws {

@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// whose build runs `setup.py`. `installScripts` refuses both unless the
 /// policy names the package: nothing lands and no marker file appears, not
 /// at install and not at the next Python start.
-@Suite(.serialized) struct PthStartupHookTests {
+@Suite(.blocking, .serialized) struct PthStartupHookTests {
     let root: URL
 
     init() throws {

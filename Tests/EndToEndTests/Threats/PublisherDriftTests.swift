@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// successor signed by another key of the trusted keyring is refused as
 /// `identity-drift` (an exception allows it, with a warning), and an
 /// unsigned successor as `trust-downgrade`. Nothing is written on refusal.
-@Suite(.serialized, .enabled(if: GnuPG.available)) struct PublisherDriftTests {
+@Suite(.blocking, .serialized, .enabled(if: GnuPG.available)) struct PublisherDriftTests {
     let root: URL
     let project: URL
     let site: URL

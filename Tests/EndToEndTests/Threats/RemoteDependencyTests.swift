@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// before anything is fetched: the attacker's request log stays empty and
 /// the payload's marker file never appears. The same holds for Python's
 /// direct-URL requirements.
-@Suite(.serialized) struct RemoteDependencyTests {
+@Suite(.blocking, .serialized) struct RemoteDependencyTests {
     let root: URL
     let registry: TimedRegistry
     let attacker: DirectoryHTTPServer

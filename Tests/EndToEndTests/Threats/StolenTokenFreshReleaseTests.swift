@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// and the fresh one asked for exactly is refused, naming when it becomes
 /// installable; through the shims the fresh version is refused before its
 /// bytes are fetched.
-@Suite(.serialized) struct StolenTokenFreshReleaseTests {
+@Suite(.blocking, .serialized) struct StolenTokenFreshReleaseTests {
     let root: URL
     let fresh: Date
     let policy = ThreatFixtures.policy(top: [#""minimumReleaseAge": "48h""#])

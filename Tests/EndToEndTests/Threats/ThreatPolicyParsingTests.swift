@@ -7,7 +7,7 @@ import BouncerBase
 /// The threat-policy keys as policy.json spells them: the design's example
 /// at the top level, overrides per rule, and strict errors naming the JSON
 /// path for anything else.
-@Suite struct ThreatPolicyParsingTests {
+@Suite(.blocking) struct ThreatPolicyParsingTests {
     func parse(_ members: String, rule: String = "") throws(PolicyError) -> Policy {
         let text = """
             { "version": 1, \(members)

@@ -7,7 +7,7 @@ import BouncerTestSupport
 /// longer allows is refused on re-check as `install-script`. The SARIF log
 /// is validated by Python's `jsonschema` against a subset of the OASIS
 /// SARIF 2.1.0 schema (Fixtures/sarif-2.1.0-subset.schema.json).
-@Suite(.serialized) struct ThreatReportTests {
+@Suite(.blocking, .serialized) struct ThreatReportTests {
     let root: URL
     let registry: TimedRegistry
     let project: URL

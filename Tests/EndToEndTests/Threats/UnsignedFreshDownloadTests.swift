@@ -10,7 +10,7 @@ import BouncerTestSupport
 /// signature made an hour ago is refused as too new (naming when it becomes
 /// installable); one made years ago passes; with no evidence carrying a
 /// verified time the age is unknown, which enforce mode refuses.
-@Suite struct UnsignedFreshDownloadTests {
+@Suite(.blocking) struct UnsignedFreshDownloadTests {
     @Test func aURLArtifactIsAgedByItsVerifiedSignatureTime() throws {
         guard GnuPG.available else { print("NOTICE: UnsignedFreshDownloadTests skipped: gpg is not installed"); return }
         let gpg = try GnuPG()

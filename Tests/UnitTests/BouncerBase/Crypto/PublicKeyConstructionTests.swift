@@ -12,7 +12,7 @@ import BouncerTestSupport
 /// pointers it is given until to_param, and Swift's temporary C strings did
 /// not live that long, so every key was rejected. Keys and signatures are
 /// made by the openssl CLI at test time.
-@Suite struct PublicKeyConstructionTests {
+@Suite(.blocking) struct PublicKeyConstructionTests {
     static let openssl = "/usr/bin/openssl"
 
     func run(_ args: [String], in dir: URL) throws -> ProcessResult {

@@ -10,7 +10,7 @@ import BouncerTestSupport
 
 /// Benign archives in every format Bouncer reads unpack to the same tree,
 /// with setuid, setgid and sticky bits dropped.
-@Suite struct ArchiveFormatTests {
+@Suite(.blocking) struct ArchiveFormatTests {
     @Test(arguments: ["tree.tar", "tree-gnu.tar", "tree.tar.xz", "tree.tar.bz2"])
     func unpacksTheTree(_ name: String) throws {
         let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")

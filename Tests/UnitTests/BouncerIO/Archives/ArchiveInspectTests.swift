@@ -10,7 +10,7 @@ import BouncerTestSupport
 
 /// `ArchiveInspector`: wheel RECORD checks on a real wheel and on crafted
 /// ones, npm package.json and install scripts, and the RECORD CSV dialect.
-@Suite struct ArchiveInspectTests {
+@Suite(.blocking) struct ArchiveInspectTests {
     /// Crafted wheels and npm tarballs: each file name says what is wrong with it.
     static let script = #"""
 import base64, hashlib, io, sys, tarfile, zipfile
@@ -156,7 +156,7 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
 
 /// A real wheel, fetched with pip at test time: it passes; the same wheel with
 /// one file's bytes changed fails, naming that file.
-@Suite struct RealWheelTests {
+@Suite(.blocking) struct RealWheelTests {
     static let package = "six==1.16.0"
 
     /// Downloads the wheel into a fresh directory; nil (with a notice) when pip or the network is unavailable.

@@ -10,7 +10,7 @@ import BouncerTestSupport
 
 /// The `ArtifactGuard` seam as the pip and npm adapters use it: claimed
 /// digests from the tools' metadata, package coordinates in the lock.
-@Suite struct PolicyGuardTests {
+@Suite(.blocking) struct PolicyGuardTests {
     static func digest(_ tool: String, _ algorithm: HashAlgorithm, _ bytes: [UInt8]) throws -> Digest {
         let out = try BouncerProcess.runProgram("/usr/bin/\(tool)", ["-"], stdin: Data(bytes)).out
         return try Digest(algorithm: algorithm, hex: String(out.prefix(while: { !$0.isWhitespace })))

@@ -11,7 +11,7 @@ import BouncerTestSupport
 /// schema/policy.schema.json (for editors) agrees with the parser on the
 /// design's example, the repository's own policy.json and malformed policies.
 /// The schema is checked by Python's `jsonschema` (a real validator).
-@Suite struct PolicySchemaTests {
+@Suite(.blocking) struct PolicySchemaTests {
     static let root = Corpus.packageRoot.path
 
     @Test func repositoryPolicyLoads() throws {

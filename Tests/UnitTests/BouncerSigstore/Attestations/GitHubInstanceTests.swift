@@ -14,7 +14,7 @@ import BouncerTestSupport
 /// trusted root. Certificates are made at test time with openssl: a CA with the
 /// issuer name GitHub's Fulcio uses (or Sigstore's), and a leaf it signs.
 /// Verification with GitHub's root is in GitHubInstanceVerificationTests.
-@Suite struct GitHubInstanceTests {
+@Suite(.blocking) struct GitHubInstanceTests {
     static let statement = Statements.slsaV1(digests: ["sha256": Hasher.digest(Array("release bytes\n".utf8), .sha256).hex])
 
     /// A v0.3 DSSE bundle signed by a leaf that `caSubject` issued, with the

@@ -12,7 +12,7 @@ import COpenSSLShims
 /// Chain building to a trusted CA at a given time (OpenSSL X509_STORE with
 /// the check time set), on a root → intermediate → leaf chain made by the
 /// real openssl CLI.
-@Suite struct CertificateChainTests {
+@Suite(.blocking) struct CertificateChainTests {
     struct Chain { var root: [UInt8]; var intermediate: [UInt8]; var leaf: [UInt8]; var otherRoot: [UInt8] }
 
     static func make() throws -> Chain {
@@ -114,7 +114,7 @@ import COpenSSLShims
 
 /// The hand-written RFC 3339 parser used for trusted-root windows, against
 /// the dates `date -u -d ... +%s` (GNU coreutils) gives.
-@Suite struct RFC3339Tests {
+@Suite(.blocking) struct RFC3339Tests {
     static func unix(_ text: String) throws -> Double {
         let result = try BouncerProcess.runProgram("/usr/bin/date", ["-u", "-d", text, "+%s"])
         return try #require(Double(result.out.trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -9,7 +9,7 @@ import BouncerTestSupport
 /// including where the shortcut does not apply: a root that allows no
 /// intermediate (pathlen 0), a root expired at the signing time, a leaf the
 /// root signed itself. Certificates minted with the openssl CLI.
-@Suite struct ChainLinkShortcutTests {
+@Suite(.blocking) struct ChainLinkShortcutTests {
     static let openssl = "/usr/bin/openssl"
 
     struct Minted {

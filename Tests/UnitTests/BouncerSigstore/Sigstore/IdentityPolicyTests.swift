@@ -10,7 +10,7 @@ import BouncerTestSupport
 
 /// Identity and issuer matching on certificates made by the real openssl CLI
 /// with Fulcio's extensions, including the negative cases of issue 4.
-@Suite struct IdentityPolicyTests {
+@Suite(.blocking) struct IdentityPolicyTests {
     static let gha = "https://token.actions.githubusercontent.com"
     static let workflow = "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1"
 

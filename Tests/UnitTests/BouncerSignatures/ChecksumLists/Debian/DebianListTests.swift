@@ -8,7 +8,7 @@ import BouncerTestSupport
 @testable import BouncerPolicy
 @testable import BouncerTools
 
-@Suite struct DebianListTests {
+@Suite(.blocking) struct DebianListTests {
     static let hexA = String(repeating: "a", count: 64)
     static let hexB = String(repeating: "b", count: 64)
 
@@ -91,7 +91,7 @@ import BouncerTestSupport
     }
 }
 
-@Suite struct DebianHostileTests {
+@Suite(.blocking) struct DebianHostileTests {
     /// Random byte mutations of a Packages/Release text: a typed error or a
     /// parse, never a crash.
     @Test func mutatedIndexesNeverCrash() {

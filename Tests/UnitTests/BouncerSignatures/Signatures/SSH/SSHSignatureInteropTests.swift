@@ -9,7 +9,7 @@ import Testing
 import BouncerTestSupport
 
 /// Keys and signatures made at test time by the real `ssh-keygen`.
-@Suite struct SSHSignatureInteropTests {
+@Suite(.blocking) struct SSHSignatureInteropTests {
     /// A key pair made by ssh-keygen in a temporary directory.
     struct SSHKey {
         let dir: String
