@@ -263,6 +263,47 @@ static int valid_at(X509 *x, time_t t) {
     return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 && X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
 }
 
+// --- A timestamp authority's chain, verified once per trusted root ---------
+// A TSA's chain (its signing certificate <- intermediates <- root) is all
+// trust material, the same for every token: its signatures, CA flags and
+// constraints are checked once (bouncer_x509_verify_chain_except_time); each
+// token then only needs every certificate valid at its genTime
+// (bouncer_x509_all_valid_at). Whatever fails is checked again the full way.
+
+int bouncer_x509_verify_chain_except_time(X509 *const *certs, size_t count) {
+    if (certs == NULL || count < 2) return 0;
+    for (size_t i = 0; i < count; i++) if (certs[i] == NULL) return 0;
+    int ok = 0;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    if (!store || !ctx || !untrusted || X509_STORE_add_cert(store, certs[count - 1]) != 1) goto done;
+    for (size_t i = 1; i + 1 < count; i++) {
+        if (!sk_X509_push(untrusted, certs[i])) goto done;  // borrowed
+    }
+    if (X509_STORE_CTX_init(ctx, store, certs[0], untrusted) != 1) goto done;
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
+    if (X509_verify_cert(ctx) == 1) {
+        // Exactly the given chain, in order: nothing else was used to build it.
+        STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+        ok = built && (size_t)sk_X509_num(built) == count;
+        for (size_t i = 0; ok && i < count; i++) ok = X509_cmp(sk_X509_value(built, (int)i), certs[i]) == 0;
+    }
+done:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    sk_X509_free(untrusted);
+    return ok;
+}
+
+int bouncer_x509_all_valid_at(X509 *const *certs, size_t count, int64_t at_time) {
+    if (certs == NULL || count == 0) return 0;
+    for (size_t i = 0; i < count; i++) {
+        if (certs[i] == NULL || !valid_at(certs[i], (time_t)at_time)) return 0;
+    }
+    return 1;
+}
+
 int bouncer_x509_verify_under(X509 *leaf, X509 *intermediate, X509 *root, int64_t at_time,
                               unsigned char **issuer_out, size_t *issuer_len) {
     int ok = 0;

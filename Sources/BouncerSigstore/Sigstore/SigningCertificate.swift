@@ -260,4 +260,27 @@ final class ParsedCertificates: @unchecked Sendable {
         }
         return verified ? (parsedIntermediate, parsedRoot) : nil
     }
+
+    /// Whether a timestamp authority's chain (its certificate first, the root
+    /// last) passed the full check but for time, exactly as given. A verified
+    /// fact, keyed by the whole chain; decided once per trusted root.
+    private var chains: [[[UInt8]]: Bool] = [:]
+
+    func verifiedChain(_ chain: [[UInt8]]) -> Bool {
+        lock.lock()
+        let known = chains[chain]
+        lock.unlock()
+        if let known { return known }
+        let parsed = chain.map { certificate($0) }
+        var verified = false
+        if !parsed.contains(where: { $0 == nil }) {
+            // The objects stay alive (held here and by the cache) for the call.
+            let pointers: [OpaquePointer?] = parsed.map { $0?.x509 }
+            verified = pointers.withUnsafeBufferPointer { bouncer_x509_verify_chain_except_time($0.baseAddress, $0.count) == 1 }
+        }
+        lock.lock()
+        chains[chain] = verified
+        lock.unlock()
+        return verified
+    }
 }

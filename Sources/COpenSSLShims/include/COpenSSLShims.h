@@ -75,6 +75,11 @@ int bouncer_x509_verify_link(struct x509_st *intermediate, struct x509_st *root)
 /// root also valid then; 1 and the issuer's DER, else 0 (check the full way).
 int bouncer_x509_verify_under(struct x509_st *leaf, struct x509_st *intermediate, struct x509_st *root,
                               int64_t at_time, unsigned char **issuer_out, size_t *issuer_len);
+/// certs[0] <- certs[1] ... <- certs[count-1] (the anchor), exactly that chain,
+/// by the full check with time left out (a TSA's chain, once per trusted root). 1 verified.
+int bouncer_x509_verify_chain_except_time(struct x509_st *const *certs, size_t count);
+/// 1 when every certificate is valid at at_time as X509_verify_cert judges it.
+int bouncer_x509_all_valid_at(struct x509_st *const *certs, size_t count, int64_t at_time);
 /// bouncer_x509_verify_chain on parsed certificates (none is freed or kept).
 int bouncer_x509_verify_chain_of(struct x509_st *leaf, struct x509_st *const *untrusted, size_t n_untrusted,
                                  struct x509_st *anchor, int64_t at_time,
@@ -101,6 +106,9 @@ int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, uns
 int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
                       const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
 /// bouncer_ts_verify on the authority's certificates parsed already (kept by the caller).
+/// `chain_verified`: the caller found certs to be a chain that passes
+/// bouncer_x509_verify_chain_except_time; when the signer is certs[0], the
+/// chain is then only checked for time (and the full way if that fails).
 int bouncer_ts_verify_of(const unsigned char *der, size_t len, struct x509_st *const *certs, size_t count,
-                         long long at_time, char *error, size_t error_len);
+                         long long at_time, int chain_verified, char *error, size_t error_len);
 #endif

@@ -116,18 +116,46 @@ fi
 
     static let signature = Array("MEUCIQD-not-a-real-signature-but-bytes-to-timestamp".utf8)
 
+    /// Every way the verifier can check a token must agree: from DER each
+    /// time, on certificates parsed once, and with the authority's chain
+    /// verified once but for time (twice, so the second use is the cached one).
+    static func verify(tokenDER: [UInt8], signature: [UInt8], authorities: [TimestampAuthority]) throws(TransparencyError) -> Date {
+        func outcome(_ check: () throws(TransparencyError) -> Date) -> Result<Date, TransparencyError> {
+            do throws(TransparencyError) { return .success(try check()) } catch { return .failure(error) }
+        }
+        let cache = ParsedCertificates()
+        let full = outcome { () throws(TransparencyError) in try RFC3161Timestamp.verify(tokenDER: tokenDER, signature: signature, authorities: authorities) }
+        let parsedOnly = outcome { () throws(TransparencyError) in
+            try RFC3161Timestamp.verify(tokenDER: tokenDER, signature: signature, authorities: authorities, cache: ParsedCertificates(), chainShortcut: false)
+        }
+        let shortcut = (0..<2).map { _ in
+            outcome { () throws(TransparencyError) in try RFC3161Timestamp.verify(tokenDER: tokenDER, signature: signature, authorities: authorities, cache: cache) }
+        }
+        func same(_ a: Result<Date, TransparencyError>, _ b: Result<Date, TransparencyError>) -> Bool {
+            switch (a, b) {
+            case let (.success(x), .success(y)): return x == y
+            case let (.failure(x), .failure(y)): return x.description == y.description
+            default: return false
+            }
+        }
+        for other in [parsedOnly] + shortcut {
+            #expect(same(full, other), "the ways disagree: \(full) vs \(other)")
+        }
+        return try full.get()
+    }
+
     @Test func opensslTimestampsVerifyWithAndWithoutEmbeddedCertificate() throws {
         guard let tsa = try Self.makeTSA(signature: Self.signature) else { return }
         defer { try? FileManager.default.removeItem(atPath: tsa.dir) }
         let now = Date()
         for response in ["with-cert.tsr", "no-cert.tsr"] {
-            let date = try RFC3161Timestamp.verify(tokenDER: tsa.file(response), signature: Self.signature, authorities: [tsa.authority])
+            let date = try Self.verify(tokenDER: tsa.file(response), signature: Self.signature, authorities: [tsa.authority])
             #expect(abs(date.timeIntervalSince(now)) < 86_400, "\(response): genTime \(date)")
         }
         var other = Self.signature
         other[0] ^= 1
         #expect(throws: TransparencyError.timestampImprintMismatch) {
-            try RFC3161Timestamp.verify(tokenDER: tsa.file("no-cert.tsr"), signature: other, authorities: [tsa.authority])
+            try Self.verify(tokenDER: tsa.file("no-cert.tsr"), signature: other, authorities: [tsa.authority])
         }
     }
 
@@ -137,14 +165,19 @@ fi
             try? FileManager.default.removeItem(atPath: tsa.dir)
             try? FileManager.default.removeItem(atPath: impostor.dir)
         }
+        // The chain verified once per trusted root: the TSA's own, not one
+        // spliced from two authorities with the same names.
+        #expect(ParsedCertificates().verifiedChain([tsa.file("tsa.der"), tsa.file("root.der")]))
+        #expect(!ParsedCertificates().verifiedChain([impostor.file("tsa.der"), tsa.file("root.der")]))
+        #expect(!ParsedCertificates().verifiedChain([tsa.file("root.der")]))
         // Same subject names, different keys: only the trusted chain counts.
         for response in ["with-cert.tsr", "no-cert.tsr"] {
             #expect(throws: TransparencyError.self) {
-                try RFC3161Timestamp.verify(tokenDER: impostor.file(response), signature: Self.signature, authorities: [tsa.authority])
+                try Self.verify(tokenDER: impostor.file(response), signature: Self.signature, authorities: [tsa.authority])
             }
         }
         // Trusting both: the impostor's own chain verifies its token.
-        _ = try RFC3161Timestamp.verify(tokenDER: impostor.file("with-cert.tsr"), signature: Self.signature, authorities: [tsa.authority, impostor.authority])
+        _ = try Self.verify(tokenDER: impostor.file("with-cert.tsr"), signature: Self.signature, authorities: [tsa.authority, impostor.authority])
     }
 
     @Test func tsaCertificateNotYetValidAtGenTimeIsRefused() throws {
@@ -153,7 +186,7 @@ fi
         defer { try? FileManager.default.removeItem(atPath: tsa.dir) }
         for response in ["with-cert.tsr", "no-cert.tsr"] {
             do {
-                _ = try RFC3161Timestamp.verify(tokenDER: tsa.file(response), signature: Self.signature, authorities: [tsa.authority])
+                _ = try Self.verify(tokenDER: tsa.file(response), signature: Self.signature, authorities: [tsa.authority])
                 Issue.record("\(response): a token signed before its TSA certificate was valid verified")
             } catch {
                 #expect(error.code == "tsa-untrusted", "\(error)")
@@ -167,24 +200,24 @@ fi
         func authority(_ names: [String]) -> [TimestampAuthority] {
             [TimestampAuthority(certificateChainDER: names.map { tsa.file($0) }, validFrom: nil, validUntil: nil)]
         }
-        let genuine = try RFC3161Timestamp.verify(tokenDER: tsa.file("with-cert.tsr"), signature: Self.signature, authorities: authority(["tsa.der", "root.der"]))
+        let genuine = try Self.verify(tokenDER: tsa.file("with-cert.tsr"), signature: Self.signature, authorities: authority(["tsa.der", "root.der"]))
         // Another TSA certificate under the same root is not the one the trusted root names...
         do {
-            _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["tsa.der", "root.der"]))
+            _ = try Self.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["tsa.der", "root.der"]))
             Issue.record("a token by another certificate under the same root verified")
         } catch {
             #expect(error.description.contains("not the authority's timestamping certificate"), "\(error)")
         }
         // ...but it is when it is named, or when the trusted root names only the root.
-        _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["second.der", "root.der"]))
-        _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["root.der"]))
+        _ = try Self.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["second.der", "root.der"]))
+        _ = try Self.verify(tokenDER: tsa.file("second.tsr"), signature: Self.signature, authorities: authority(["root.der"]))
         // A non-critical timeStamping EKU (as on GitHub's TSA) is enough; the time is the TSTInfo's.
-        let noncritical = try RFC3161Timestamp.verify(tokenDER: tsa.file("noncritical.tsr"), signature: Self.signature, authorities: authority(["noncritical.der", "root.der"]))
+        let noncritical = try Self.verify(tokenDER: tsa.file("noncritical.tsr"), signature: Self.signature, authorities: authority(["noncritical.der", "root.der"]))
         #expect(noncritical == genuine)
         // Without timeStamping the signer cannot make timestamps, even under the trusted root.
         for chain in [["codesigning.der", "root.der"], ["root.der"]] {
             do {
-                _ = try RFC3161Timestamp.verify(tokenDER: tsa.file("codesigning.tsr"), signature: Self.signature, authorities: authority(chain))
+                _ = try Self.verify(tokenDER: tsa.file("codesigning.tsr"), signature: Self.signature, authorities: authority(chain))
                 Issue.record("a token by a code-signing certificate verified with \(chain)")
             } catch {
                 #expect(error.description.contains("lacks the timeStamping extended key usage"), "\(error)")
