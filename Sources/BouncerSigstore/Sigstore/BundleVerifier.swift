@@ -126,7 +126,8 @@ public enum BundleVerifier {
         if !trustedRoot.ctlogs.isEmpty {
             let ctLogs = trustedRoot.ctLogKeys()
             guard !ctLogs.isEmpty else { throw SigstoreError(.sct, "the trusted root lists no CT log with a usable key, so the certificate's SCT cannot be checked") }
-            _ = try CertificateTransparency.verifyEmbeddedSCTs(leafDER: certificate.der, issuerDER: issuerDER, ctLogs: ctLogs, at: times[0].0)
+            _ = try CertificateTransparency.verifyEmbeddedSCTs(leafDER: certificate.der, issuerSPKI: { trustedRoot.parsedCertificates.spki(issuerDER) },
+                                                               ctLogs: ctLogs, at: times[0].0)
         }
         let identity = try identityPolicy.check(certificate)
 

@@ -261,6 +261,22 @@ final class ParsedCertificates: @unchecked Sendable {
         return verified ? (parsedIntermediate, parsedRoot) : nil
     }
 
+    /// The SubjectPublicKeyInfo of a CA certificate (its hash is part of
+    /// what a CT log signs), read once.
+    private var spkis: [[UInt8]: [UInt8]?] = [:]
+
+    func spki(_ der: [UInt8]) -> [UInt8]? {
+        lock.lock()
+        let known = spkis[der]
+        lock.unlock()
+        if let known { return known }
+        let read = CertificateTransparency.spki(der)
+        lock.lock()
+        spkis[der] = .some(read)
+        lock.unlock()
+        return read
+    }
+
     /// Whether a timestamp authority's chain (its certificate first, the root
     /// last) passed the full check but for time, exactly as given. A verified
     /// fact, keyed by the whole chain; decided once per trusted root.

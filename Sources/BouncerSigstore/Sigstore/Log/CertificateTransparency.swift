@@ -23,8 +23,16 @@ public enum CertificateTransparency {
     /// own timestamp. `at` is the signing time: an SCT dated more than a day
     /// (generous clock skew) after it cannot belong to this signature.
     public static func verifyEmbeddedSCTs(leafDER: [UInt8], issuerDER: [UInt8], ctLogs: [TransparencyLogKey], at: Date) throws(TransparencyError) -> [[UInt8]] {
+        try verifyEmbeddedSCTs(leafDER: leafDER, issuerSPKI: { spki(issuerDER) }, ctLogs: ctLogs, at: at)
+    }
+
+    /// As above, with the issuer's SubjectPublicKeyInfo given (a trusted
+    /// root's CA certificates are read once: `ParsedCertificates.spki`); nil
+    /// when the issuer is not a certificate.
+    static func verifyEmbeddedSCTs(leafDER: [UInt8], issuerSPKI readIssuerSPKI: () -> [UInt8]?, ctLogs: [TransparencyLogKey],
+                                   at: Date) throws(TransparencyError) -> [[UInt8]] {
         let (tbs, list) = try precertParts(leafDER)
-        guard let issuerSPKI = spki(issuerDER) else { throw .malformedCertificate("the issuer is not a DER X.509 certificate") }
+        guard let issuerSPKI = readIssuerSPKI() else { throw .malformedCertificate("the issuer is not a DER X.509 certificate") }
         let issuerKeyHash = Hasher.digest(issuerSPKI, .sha256).bytes
         let scts = try parseList(list)
         guard !scts.isEmpty else { throw .sctMissing }
