@@ -20,22 +20,16 @@ import BouncerTestSupport
 
     struct Packed { let file: String; let integrity: String; let sha256: String }
 
-    /// Packs a package with the real npm into the registry's tarballs/ and writes its packument.
+    /// Packs a package as npm lays it out into the registry's tarballs/ and writes its packument.
     @discardableResult
     func publish(_ name: String, _ version: String, dependencies: [String: String] = [:], body: String) throws -> Packed {
-        let source = root.appendingPathComponent("src/\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
         let manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
-        try JSONSerialization.data(withJSONObject: manifest).write(to: source.appendingPathComponent("package.json"))
-        try body.write(to: source.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
         let out = root.appendingPathComponent("packed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let result = try BouncerProcess.runProgram(npm, ["pack", "--json", "--pack-destination", out.path], cwd: source.path,
-                                                   environment: ["npm_config_cache": root.appendingPathComponent("npm-cache-pack").path])
-        guard result.status == 0, let info = (try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])?.first,
-              let packedName = info["filename"] as? String, let integrity = info["integrity"] as? String else {
-            throw SetupError("npm pack failed: \(result.err)")
-        }
+        let packed = try NpmTarball.pack(name, version, files: [
+            "package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self), "index.js": body,
+        ], into: out)
+        let packedName = packed.fileName, integrity = packed.integrity
         let target = registry.appendingPathComponent("tarballs/\(packedName)")
         try? FileManager.default.removeItem(at: target)
         try FileManager.default.moveItem(at: out.appendingPathComponent(packedName), to: target)
@@ -48,7 +42,7 @@ import BouncerTestSupport
         let packument = registry.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: packument.deletingLastPathComponent(), withIntermediateDirectories: true)
         try JSONSerialization.data(withJSONObject: document).write(to: packument)
-        return Packed(file: packedName, integrity: integrity, sha256: try ServeFixtures.sha256(target))
+        return Packed(file: packedName, integrity: integrity, sha256: packed.sha256)
     }
 
     func install(_ packages: [String], base: String, in dir: URL) throws -> ProcessResult {

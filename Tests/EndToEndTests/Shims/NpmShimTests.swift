@@ -3,7 +3,7 @@ import Testing
 import BouncerTestSupport
 
 /// The real npm behind the shim, against a loopback registry (packuments and
-/// tarballs made at test time with `npm pack`) and a package-lock.json written
+/// tarballs made at test time as `npm pack` makes them, `NpmTarball`) and a package-lock.json written
 /// by the real npm.
 @Suite(.blocking) struct NpmShimTests {
     var harness: ShimHarness
@@ -21,32 +21,25 @@ import BouncerTestSupport
         try harness.writePolicy()
     }
 
-    /// Packs a package with the real npm into the registry directory. `declared`
+    /// Packs a package as npm lays it out into the registry directory. `declared`
     /// overrides the version written into the tarball's package.json (manifest confusion).
     @discardableResult
     func pack(_ name: String, _ version: String, dependencies: [String: String] = [:], declared: String? = nil,
               body: String? = nil, as fileName: String? = nil) throws -> Packed {
-        let source = harness.root.appendingPathComponent("src/\(name)-\(version)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
         let manifest: [String: Any] = ["name": name, "version": declared ?? version, "main": "index.js", "dependencies": dependencies]
-        try JSONSerialization.data(withJSONObject: manifest).write(to: source.appendingPathComponent("package.json"))
-        try (body ?? "module.exports = '\(name)@\(version)';\n").write(to: source.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
         let out = harness.root.appendingPathComponent("packed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let result = try BouncerProcess.runProgram(npm, ["pack", "--json", "--pack-destination", out.path], cwd: source.path,
-                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache").path])
-        guard result.status == 0,
-              let info = (try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]])?.first,
-              let packedName = info["filename"] as? String, let integrity = info["integrity"] as? String else {
-            throw SetupError("npm pack failed: \(result.err)")
-        }
+        let packed = try NpmTarball.pack(name, version, files: [
+            "package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self),
+            "index.js": body ?? "module.exports = '\(name)@\(version)';\n",
+        ], into: out)
         // The registry layout npm expects (REGISTRY/NAME/-/FILE.tgz): a lock's resolved URL maps onto the proxy.
         let file = "\(name)/-/" + (fileName ?? "\(name)-\(version).tgz")
         let target = registry.appendingPathComponent(file)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? FileManager.default.removeItem(at: target)
-        try FileManager.default.moveItem(at: out.appendingPathComponent(packedName), to: target)
-        return Packed(file: file, integrity: integrity)
+        try FileManager.default.moveItem(at: out.appendingPathComponent(packed.fileName), to: target)
+        return Packed(file: file, integrity: packed.integrity)
     }
 
     /// The registry document for a package: one version, its tarball URL and integrity.

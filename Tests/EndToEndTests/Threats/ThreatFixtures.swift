@@ -115,7 +115,7 @@ final class JSONIndex {
 }
 
 /// An npm registry in the real layout (`/NAME`, `/NAME/-/NAME-V.tgz`), with
-/// `time` per version; tarballs made by the real `npm pack`.
+/// `time` per version; tarballs laid out as `npm pack` lays them out (`NpmTarball`).
 final class TimedRegistry {
     let root: URL
     let directory: URL
@@ -137,21 +137,17 @@ final class TimedRegistry {
     @discardableResult
     func publish(_ name: String, _ version: String, time: String, scripts: [String: String] = [:],
                  dependencies: [String: String] = [:], body: String? = nil, files: [String: String] = [:]) throws -> String {
-        let source = root.appendingPathComponent("src/\(name)-\(version)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
         var manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
         if !scripts.isEmpty { manifest["scripts"] = scripts }
-        try JSONSerialization.data(withJSONObject: manifest).write(to: source.appendingPathComponent("package.json"))
-        try (body ?? "module.exports = '\(name)@\(version)';\n").write(to: source.appendingPathComponent("index.js"), atomically: true, encoding: .utf8)
-        for (path, text) in files { try text.write(to: source.appendingPathComponent(path), atomically: true, encoding: .utf8) }
+        // The extra files go in last, as they were written over the defaults before.
+        let contents = [
+            "package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self),
+            "index.js": body ?? "module.exports = '\(name)@\(version)';\n",
+        ].merging(files) { _, extra in extra }
         let out = root.appendingPathComponent("packed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let packed = try BouncerProcess.runProgram(npm, ["pack", "--json", "--ignore-scripts", "--pack-destination", out.path], cwd: source.path,
-                                                   environment: ["npm_config_cache": root.appendingPathComponent("npm-cache-pack").path])
-        guard packed.status == 0, let info = (try JSONSerialization.jsonObject(with: packed.stdout) as? [[String: Any]])?.first,
-              let file = info["filename"] as? String, let integrity = info["integrity"] as? String else {
-            throw SetupError("npm pack failed: \(packed.err)")
-        }
+        let packed = try NpmTarball.pack(name, version, files: contents, into: out)
+        let file = packed.fileName, integrity = packed.integrity
         let tarballs = directory.appendingPathComponent("\(name)/-")
         try FileManager.default.createDirectory(at: tarballs, withIntermediateDirectories: true)
         let target = tarballs.appendingPathComponent("\(name)-\(version).tgz")
