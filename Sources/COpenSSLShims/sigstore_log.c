@@ -111,14 +111,29 @@ static PKCS7 *parse_token(const unsigned char *der, size_t len, int *status) {
     return NULL;
 }
 
+PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
+    return parse_token(der, len, status);
+}
+
+void bouncer_ts_token_free(PKCS7 *token) {
+    PKCS7_free(token);
+}
+
 int bouncer_ts_parse(const unsigned char *der, size_t len,
                      int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
                      long long *gen_time) {
     int status = -1;
     PKCS7 *token = parse_token(der, len, &status);
     if (token == NULL) return status;
-    TS_TST_INFO *info = PKCS7_to_TS_TST_INFO(token);
+    int result = bouncer_ts_info_of(token, imprint_nid, imprint, imprint_len, gen_time);
     PKCS7_free(token);
+    return result;
+}
+
+int bouncer_ts_info_of(PKCS7 *token, int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
+                       long long *gen_time) {
+    if (token == NULL) return -1;
+    TS_TST_INFO *info = PKCS7_to_TS_TST_INFO(token);
     if (info == NULL) return -3;
     int result = -4;
     TS_MSG_IMPRINT *message = TS_TST_INFO_get_msg_imprint(info);
@@ -168,9 +183,16 @@ int bouncer_ts_verify(const unsigned char *der, size_t len,
 int bouncer_ts_verify_of(const unsigned char *der, size_t len, X509 *const *certs, size_t count,
                          long long at_time, int chain_verified, char *error, size_t error_len) {
     int status = -1;
+    PKCS7 *token = parse_token(der, len, &status);
+    int verified = bouncer_ts_verify_token(token, certs, count, at_time, chain_verified, error, error_len);
+    PKCS7_free(token);
+    return verified;
+}
+
+int bouncer_ts_verify_token(PKCS7 *token, X509 *const *certs, size_t count,
+                            long long at_time, int chain_verified, char *error, size_t error_len) {
     int verified = 0;
     if (error_len > 0) error[0] = 0;
-    PKCS7 *token = parse_token(der, len, &status);
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *chain_ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
     STACK_OF(X509) *authority = sk_X509_new_null();   // leaf and intermediates of the authority
@@ -252,6 +274,5 @@ done:
     sk_X509_free(untrusted);  // borrowed references only
     sk_X509_pop_free(authority, X509_free);
     X509_free(first);
-    PKCS7_free(token);
     return verified;
 }

@@ -94,6 +94,18 @@ int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki
 /// 1 ok, 0 not a certificate, -1 no SCT extension, -2 malformed, -3 two SCT extensions.
 int bouncer_ct_precert_parts(const unsigned char *der, size_t len, unsigned char **tbs, size_t *tbs_len,
                              unsigned char **scts, size_t *scts_len);
+struct pkcs7_st;
+/// A DER TimeStampResp (status granted) or TimeStampToken read once, for
+/// bouncer_ts_info_of and bouncer_ts_verify_token; NULL with *status as
+/// bouncer_ts_parse returns it. Free with bouncer_ts_token_free.
+struct pkcs7_st *bouncer_ts_token(const unsigned char *der, size_t len, int *status);
+void bouncer_ts_token_free(struct pkcs7_st *token);
+/// bouncer_ts_parse on a token read already.
+int bouncer_ts_info_of(struct pkcs7_st *token, int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
+                       long long *gen_time);
+/// bouncer_ts_verify_of on a token read already (not freed).
+int bouncer_ts_verify_token(struct pkcs7_st *token, struct x509_st *const *certs, size_t count,
+                            long long at_time, int chain_verified, char *error, size_t error_len);
 /// Parses a DER TimeStampResp or TimeStampToken: imprint hash NID and bytes
 /// (*imprint_len is the buffer size in, the digest size out) and genTime as
 /// Unix seconds. 0 ok; -1 not DER, -2 status not granted, -3 no TSTInfo, -4 bad imprint, -5 bad time.

@@ -43,7 +43,7 @@ public enum RFC3161Timestamp {
                 continue
             }
             var error = [CChar](repeating: 0, count: 256)
-            let verified = chainVerify(tokenDER, authority.certificateChainDER, at: token.genTime, cache: cache,
+            let verified = chainVerify(tokenDER, token.parsed, authority.certificateChainDER, at: token.genTime, cache: cache,
                                        shortcut: chainShortcut, error: &error)
             if verified { return genTime }
             let reason = String(decoding: error.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -56,6 +56,14 @@ public enum RFC3161Timestamp {
         let hash: HashAlgorithm
         let imprint: [UInt8]
         let genTime: Int64
+        /// The token as OpenSSL read it, verified without reading it again.
+        let parsed: ParsedToken
+    }
+
+    final class ParsedToken {
+        let pointer: UnsafeMutablePointer<pkcs7_st>
+        init(_ pointer: UnsafeMutablePointer<pkcs7_st>) { self.pointer = pointer }
+        deinit { bouncer_ts_token_free(pointer) }
     }
 
     static func parse(_ der: [UInt8]) throws(TransparencyError) -> Token {
@@ -63,7 +71,10 @@ public enum RFC3161Timestamp {
         var imprint = [UInt8](repeating: 0, count: 64)
         var imprintLength = imprint.count
         var genTime: Int64 = 0
-        let status = bouncer_ts_parse(der, der.count, &nid, &imprint, &imprintLength, &genTime)
+        var status: Int32 = -1
+        let read: UnsafeMutablePointer<pkcs7_st>? = bouncer_ts_token(der, der.count, &status)
+        let parsed = read.map(ParsedToken.init)
+        if let parsed { status = bouncer_ts_info_of(parsed.pointer, &nid, &imprint, &imprintLength, &genTime) }
         switch status {
         case 0: break
         case -2: throw .malformedTimestamp("the timestamp response's status is not 'granted'")
@@ -82,10 +93,11 @@ public enum RFC3161Timestamp {
         guard imprintLength == hash.byteCount else {
             throw .malformedTimestamp("the \(hash.rawValue) message imprint is \(imprintLength) bytes")
         }
-        return Token(hash: hash, imprint: Array(imprint.prefix(imprintLength)), genTime: genTime)
+        guard let parsed else { throw .malformedTimestamp("not a DER TimeStampResp or TimeStampToken") }
+        return Token(hash: hash, imprint: Array(imprint.prefix(imprintLength)), genTime: genTime, parsed: parsed)
     }
 
-    private static func chainVerify(_ der: [UInt8], _ chain: [[UInt8]], at time: Int64, cache: ParsedCertificates?,
+    private static func chainVerify(_ der: [UInt8], _ token: ParsedToken, _ chain: [[UInt8]], at time: Int64, cache: ParsedCertificates?,
                                     shortcut: Bool, error: inout [CChar]) -> Bool {
         let errorCapacity = error.count
         if let cache {
@@ -96,8 +108,8 @@ public enum RFC3161Timestamp {
                 let pointers: [OpaquePointer?] = parsed.map { $0?.x509 }
                 return pointers.withUnsafeBufferPointer { certs in
                     error.withUnsafeMutableBufferPointer { errorBuffer in
-                        bouncer_ts_verify_of(der, der.count, certs.baseAddress, certs.count, time, chainVerified,
-                                             errorBuffer.baseAddress, errorCapacity) == 1
+                        bouncer_ts_verify_token(token.pointer, certs.baseAddress, certs.count, time, chainVerified,
+                                                errorBuffer.baseAddress, errorCapacity) == 1
                     }
                 }
             }
