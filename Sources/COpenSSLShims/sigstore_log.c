@@ -119,17 +119,6 @@ void bouncer_ts_token_free(PKCS7 *token) {
     PKCS7_free(token);
 }
 
-int bouncer_ts_parse(const unsigned char *der, size_t len,
-                     int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
-                     long long *gen_time) {
-    int status = -1;
-    PKCS7 *token = parse_token(der, len, &status);
-    if (token == NULL) return status;
-    int result = bouncer_ts_info_of(token, imprint_nid, imprint, imprint_len, gen_time);
-    PKCS7_free(token);
-    return result;
-}
-
 int bouncer_ts_info_of(PKCS7 *token, int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
                        long long *gen_time) {
     if (token == NULL) return -1;
@@ -155,8 +144,7 @@ done:
     return result;
 }
 
-int bouncer_ts_verify(const unsigned char *der, size_t len,
-                      const unsigned char *const *certs, const size_t *cert_lens, size_t count,
+int bouncer_ts_verify(PKCS7 *token, const unsigned char *const *certs, const size_t *cert_lens, size_t count,
                       long long at_time, char *error, size_t error_len) {
     if (error_len > 0) error[0] = 0;
     X509 **parsed = OPENSSL_zalloc((count + 1) * sizeof(X509 *));
@@ -167,25 +155,13 @@ int bouncer_ts_verify(const unsigned char *der, size_t len,
         if ((parsed[i] = parse_cert(certs[i], cert_lens[i])) == NULL) break;
     }
     if (i == count) {
-        verified = bouncer_ts_verify_of(der, len, parsed, count, at_time, 0, error, error_len);
+        verified = bouncer_ts_verify_token(token, parsed, count, at_time, 0, error, error_len);
     } else {
-        // The same message as before: an unreadable token is reported first.
-        int status = -1;
-        PKCS7 *token = parse_token(der, len, &status);
+        // An unreadable token is reported first.
         snprintf(error, error_len, token == NULL ? "not a timestamp token" : "authority certificate %zu is not DER X.509", i);
-        PKCS7_free(token);
     }
     for (size_t j = 0; j < i; j++) X509_free(parsed[j]);
     OPENSSL_free(parsed);
-    return verified;
-}
-
-int bouncer_ts_verify_of(const unsigned char *der, size_t len, X509 *const *certs, size_t count,
-                         long long at_time, int chain_verified, char *error, size_t error_len) {
-    int status = -1;
-    PKCS7 *token = parse_token(der, len, &status);
-    int verified = bouncer_ts_verify_token(token, certs, count, at_time, chain_verified, error, error_len);
-    PKCS7_free(token);
     return verified;
 }
 

@@ -218,9 +218,11 @@ final class ParsedCertificate: @unchecked Sendable {
     deinit { bouncer_x509_free(x509) }
 }
 
-/// The CA certificates of one trusted root, parsed on first use and kept for
-/// the next bundle. Keyed by the DER itself, so an edited copy of the root can
-/// never be answered with another certificate; nothing verified is cached.
+/// What one trusted root's CA and TSA certificates give every bundle alike:
+/// each certificate parsed, its public key read, and the chains made of them
+/// verified but for time — each worked out on first use and kept for the next
+/// bundle. Keyed by the DER itself, so an edited copy of the root can never be
+/// answered with another certificate's facts; nothing a bundle brings is kept.
 final class ParsedCertificates: @unchecked Sendable {
     private let lock = Lock()
     private var parsed: [[UInt8]: ParsedCertificate?] = [:]
@@ -234,6 +236,21 @@ final class ParsedCertificates: @unchecked Sendable {
         return certificate
     }
 
+    /// `table[key]`, worked out by `compute` the first time. Computed outside
+    /// the lock: two bundles asking at once both work it out, with the same result.
+    private func remembered<Key: Hashable, Value>(_ table: ReferenceWritableKeyPath<ParsedCertificates, [Key: Value]>, _ key: Key,
+                                                  _ compute: () -> Value) -> Value {
+        lock.lock()
+        let known = self[keyPath: table][key]
+        lock.unlock()
+        if let known { return known }
+        let value = compute()
+        lock.lock()
+        self[keyPath: table][key] = value
+        lock.unlock()
+        return value
+    }
+
     private struct Link: Hashable {
         let intermediate: [UInt8]
         let root: [UInt8]
@@ -242,61 +259,38 @@ final class ParsedCertificates: @unchecked Sendable {
     /// Whether the intermediate, under the root, passed the full chain check
     /// but for time (which depends on the bundle and is checked on each use),
     /// and is eligible for checking leaves with it as anchor. A verified fact,
-    /// so keyed by both certificates whole; decided once per trusted root.
+    /// so keyed by both certificates whole.
     private var links: [Link: Bool] = [:]
 
     func verifiedLink(intermediate: [UInt8], root: [UInt8]) -> (ParsedCertificate, ParsedCertificate)? {
         guard let parsedIntermediate = certificate(intermediate), let parsedRoot = certificate(root) else { return nil }
-        let key = Link(intermediate: intermediate, root: root)
-        lock.lock()
-        let known = links[key]
-        lock.unlock()
-        let verified = known ?? (bouncer_x509_link_eligible(parsedIntermediate.x509, parsedRoot.x509) == 1
-                                 && bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1)
-        if known == nil {
-            lock.lock()
-            links[key] = verified
-            lock.unlock()
+        let verified = remembered(\.links, Link(intermediate: intermediate, root: root)) {
+            bouncer_x509_link_eligible(parsedIntermediate.x509, parsedRoot.x509) == 1
+                && bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1
         }
         return verified ? (parsedIntermediate, parsedRoot) : nil
     }
 
     /// The SubjectPublicKeyInfo of a CA certificate (its hash is part of
-    /// what a CT log signs), read once.
+    /// what a CT log signs); nil when it is not a certificate.
     private var spkis: [[UInt8]: [UInt8]?] = [:]
 
     func spki(_ der: [UInt8]) -> [UInt8]? {
-        lock.lock()
-        let known = spkis[der]
-        lock.unlock()
-        if let known { return known }
-        let read = CertificateTransparency.spki(der)
-        lock.lock()
-        spkis[der] = .some(read)
-        lock.unlock()
-        return read
+        remembered(\.spkis, der) { CertificateTransparency.spki(der) }
     }
 
     /// Whether a timestamp authority's chain (its certificate first, the root
     /// last) passed the full check but for time, exactly as given. A verified
-    /// fact, keyed by the whole chain; decided once per trusted root.
+    /// fact, keyed by the whole chain.
     private var chains: [[[UInt8]]: Bool] = [:]
 
     func verifiedChain(_ chain: [[UInt8]]) -> Bool {
-        lock.lock()
-        let known = chains[chain]
-        lock.unlock()
-        if let known { return known }
-        let parsed = chain.map { certificate($0) }
-        var verified = false
-        if !parsed.contains(where: { $0 == nil }) {
+        remembered(\.chains, chain) {
+            let parsed = chain.map { certificate($0) }
+            guard !parsed.contains(where: { $0 == nil }) else { return false }
             // The objects stay alive (held here and by the cache) for the call.
             let pointers: [OpaquePointer?] = parsed.map { $0?.x509 }
-            verified = pointers.withUnsafeBufferPointer { bouncer_x509_verify_chain_except_time($0.baseAddress, $0.count) == 1 }
+            return pointers.withUnsafeBufferPointer { bouncer_x509_verify_chain_except_time($0.baseAddress, $0.count) == 1 }
         }
-        lock.lock()
-        chains[chain] = verified
-        lock.unlock()
-        return verified
     }
 }

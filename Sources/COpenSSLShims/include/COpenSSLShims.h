@@ -95,32 +95,27 @@ int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki
 int bouncer_ct_precert_parts(const unsigned char *der, size_t len, unsigned char **tbs, size_t *tbs_len,
                              unsigned char **scts, size_t *scts_len);
 struct pkcs7_st;
-/// A DER TimeStampResp (status granted) or TimeStampToken read once, for
-/// bouncer_ts_info_of and bouncer_ts_verify_token; NULL with *status as
-/// bouncer_ts_parse returns it. Free with bouncer_ts_token_free.
+/// A DER TimeStampResp (status granted) or TimeStampToken, read once for
+/// bouncer_ts_info_of and the verifications; NULL with *status -1 (not DER)
+/// or -2 (status not granted). Free with bouncer_ts_token_free.
 struct pkcs7_st *bouncer_ts_token(const unsigned char *der, size_t len, int *status);
 void bouncer_ts_token_free(struct pkcs7_st *token);
-/// bouncer_ts_parse on a token read already.
+/// The token's imprint hash NID and bytes (*imprint_len is the buffer size
+/// in, the digest size out) and genTime as Unix seconds. 0 ok; -1 no token,
+/// -3 no TSTInfo, -4 bad imprint, -5 bad time.
 int bouncer_ts_info_of(struct pkcs7_st *token, int *imprint_nid, unsigned char *imprint, size_t *imprint_len,
                        long long *gen_time);
-/// bouncer_ts_verify_of on a token read already (not freed).
-int bouncer_ts_verify_token(struct pkcs7_st *token, struct x509_st *const *certs, size_t count,
-                            long long at_time, int chain_verified, char *error, size_t error_len);
-/// Parses a DER TimeStampResp or TimeStampToken: imprint hash NID and bytes
-/// (*imprint_len is the buffer size in, the digest size out) and genTime as
-/// Unix seconds. 0 ok; -1 not DER, -2 status not granted, -3 no TSTInfo, -4 bad imprint, -5 bad time.
-int bouncer_ts_parse(const unsigned char *der, size_t len, int *imprint_nid, unsigned char *imprint,
-                     size_t *imprint_len, long long *gen_time);
 /// Verifies the token's CMS signature (one signer), the signer's timeStamping
 /// EKU, that the signer is certs[0] when that is a non-CA certificate, and the
-/// signer's chain to the last of `certs` (leaf first) at `at_time`;
+/// signer's chain to the last of `certs` (leaf first, DER) at `at_time`;
 /// 1 verified, else 0 with a reason in `error`.
-int bouncer_ts_verify(const unsigned char *der, size_t len, const unsigned char *const *certs,
-                      const size_t *cert_lens, size_t count, long long at_time, char *error, size_t error_len);
-/// bouncer_ts_verify on the authority's certificates parsed already (kept by the caller).
+int bouncer_ts_verify(struct pkcs7_st *token, const unsigned char *const *certs, const size_t *cert_lens, size_t count,
+                      long long at_time, char *error, size_t error_len);
+/// bouncer_ts_verify on the authority's certificates parsed already (kept by
+/// the caller; the token is not freed either).
 /// `chain_verified`: the caller found certs to be a chain that passes
 /// bouncer_x509_verify_chain_except_time; when the signer is certs[0], the
 /// chain is then only checked for time (and the full way if that fails).
-int bouncer_ts_verify_of(const unsigned char *der, size_t len, struct x509_st *const *certs, size_t count,
-                         long long at_time, int chain_verified, char *error, size_t error_len);
+int bouncer_ts_verify_token(struct pkcs7_st *token, struct x509_st *const *certs, size_t count,
+                            long long at_time, int chain_verified, char *error, size_t error_len);
 #endif

@@ -43,7 +43,7 @@ public enum RFC3161Timestamp {
                 continue
             }
             var error = [CChar](repeating: 0, count: 256)
-            let verified = chainVerify(tokenDER, token.parsed, authority.certificateChainDER, at: token.genTime, cache: cache,
+            let verified = chainVerify(token.parsed, authority.certificateChainDER, at: token.genTime, cache: cache,
                                        shortcut: chainShortcut, error: &error)
             if verified { return genTime }
             let reason = String(decoding: error.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -97,7 +97,7 @@ public enum RFC3161Timestamp {
         return Token(hash: hash, imprint: Array(imprint.prefix(imprintLength)), genTime: genTime, parsed: parsed)
     }
 
-    private static func chainVerify(_ der: [UInt8], _ token: ParsedToken, _ chain: [[UInt8]], at time: Int64, cache: ParsedCertificates?,
+    private static func chainVerify(_ token: ParsedToken, _ chain: [[UInt8]], at time: Int64, cache: ParsedCertificates?,
                                     shortcut: Bool, error: inout [CChar]) -> Bool {
         let errorCapacity = error.count
         if let cache {
@@ -124,7 +124,7 @@ public enum RFC3161Timestamp {
         let pointers: [UnsafePointer<UInt8>?] = buffers.map { UnsafePointer($0.baseAddress) }
         let lengths = chain.map(\.count)
         return error.withUnsafeMutableBufferPointer { errorBuffer in
-            bouncer_ts_verify(der, der.count, pointers, lengths, chain.count, time, errorBuffer.baseAddress, errorCapacity) == 1
+            bouncer_ts_verify(token.pointer, pointers, lengths, chain.count, time, errorBuffer.baseAddress, errorCapacity) == 1
         }
     }
 }
