@@ -11,8 +11,6 @@ import Foundation
 /// by Bouncer, so a test never checks Bouncer against itself.
 public enum NpmTarball {
     public struct Packed: Sendable {
-        /// npm's file name for it, e.g. `acme-util-1.2.0.tgz`.
-        public let fileName: String
         public let integrity: String
         public let sha256: String
     }
@@ -21,18 +19,20 @@ public enum NpmTarball {
         public let description: String
     }
 
-    /// npm's tarball name for `name@version`.
+    /// npm's tarball name for `name@version`, e.g. `acme-util-1.2.0.tgz`.
     public static func fileName(_ name: String, _ version: String) -> String {
         let flat = name.hasPrefix("@") ? String(name.dropFirst()).replacingOccurrences(of: "/", with: "-") : name
         return "\(flat)-\(version).tgz"
     }
 
-    /// Packs `files` (path inside the package → contents) as `name@version`
-    /// into `directory`, which must exist.
-    public static func pack(_ name: String, _ version: String, files: [String: String], into directory: URL) throws -> Packed {
-        let fileName = fileName(name, version)
-        let target = directory.appendingPathComponent(fileName)
-        let listing = try JSONSerialization.data(withJSONObject: files, options: [.sortedKeys])
+    /// Writes a tarball of `package.json` (`manifest`) and `files` (path inside
+    /// the package → contents; a file named there wins) to `target`, replacing
+    /// what was there, its folder made as needed.
+    public static func pack(manifest: [String: Any], files: [String: String], to target: URL) throws -> Packed {
+        let contents = ["package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self)]
+            .merging(files) { _, named in named }
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let listing = try JSONSerialization.data(withJSONObject: contents, options: [.sortedKeys])
         let script = """
             import sys, json, tarfile, io, gzip, hashlib, base64
             out = sys.argv[1]
@@ -51,7 +51,7 @@ public enum NpmTarball {
             """
         let result = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", script, target.path], stdin: listing)
         let lines = result.out.split(separator: "\n").map(String.init)
-        guard result.status == 0, lines.count == 2 else { throw Failure(description: "packing \(name)@\(version) failed: \(result.err)") }
-        return Packed(fileName: fileName, integrity: lines[0], sha256: lines[1])
+        guard result.status == 0, lines.count == 2 else { throw Failure(description: "packing \(target.lastPathComponent) failed: \(result.err)") }
+        return Packed(integrity: lines[0], sha256: lines[1])
     }
 }

@@ -24,15 +24,10 @@ import BouncerTestSupport
     @discardableResult
     func publish(_ name: String, _ version: String, dependencies: [String: String] = [:], body: String) throws -> Packed {
         let manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
-        let out = root.appendingPathComponent("packed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let packed = try NpmTarball.pack(name, version, files: [
-            "package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self), "index.js": body,
-        ], into: out)
-        let packedName = packed.fileName, integrity = packed.integrity
-        let target = registry.appendingPathComponent("tarballs/\(packedName)")
-        try? FileManager.default.removeItem(at: target)
-        try FileManager.default.moveItem(at: out.appendingPathComponent(packedName), to: target)
+        let packedName = NpmTarball.fileName(name, version)
+        let packed = try NpmTarball.pack(manifest: manifest, files: ["index.js": body],
+                                         to: registry.appendingPathComponent("tarballs/\(packedName)"))
+        let integrity = packed.integrity
         let document: [String: Any] = [
             "name": name, "dist-tags": ["latest": version],
             "time": [version: "2024-01-01T00:00:00.000Z"],

@@ -27,18 +27,10 @@ import BouncerTestSupport
     func pack(_ name: String, _ version: String, dependencies: [String: String] = [:], declared: String? = nil,
               body: String? = nil, as fileName: String? = nil) throws -> Packed {
         let manifest: [String: Any] = ["name": name, "version": declared ?? version, "main": "index.js", "dependencies": dependencies]
-        let out = harness.root.appendingPathComponent("packed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let packed = try NpmTarball.pack(name, version, files: [
-            "package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self),
-            "index.js": body ?? "module.exports = '\(name)@\(version)';\n",
-        ], into: out)
         // The registry layout npm expects (REGISTRY/NAME/-/FILE.tgz): a lock's resolved URL maps onto the proxy.
         let file = "\(name)/-/" + (fileName ?? "\(name)-\(version).tgz")
-        let target = registry.appendingPathComponent(file)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? FileManager.default.removeItem(at: target)
-        try FileManager.default.moveItem(at: out.appendingPathComponent(packed.fileName), to: target)
+        let packed = try NpmTarball.pack(manifest: manifest, files: ["index.js": body ?? "module.exports = '\(name)@\(version)';\n"],
+                                         to: registry.appendingPathComponent(file))
         return Packed(file: file, integrity: packed.integrity)
     }
 

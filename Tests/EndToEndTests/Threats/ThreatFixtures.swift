@@ -139,20 +139,10 @@ final class TimedRegistry {
                  dependencies: [String: String] = [:], body: String? = nil, files: [String: String] = [:]) throws -> String {
         var manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
         if !scripts.isEmpty { manifest["scripts"] = scripts }
-        // The extra files go in last, as they were written over the defaults before.
-        let contents = [
-            "package.json": String(decoding: try JSONSerialization.data(withJSONObject: manifest), as: UTF8.self),
-            "index.js": body ?? "module.exports = '\(name)@\(version)';\n",
-        ].merging(files) { _, extra in extra }
-        let out = root.appendingPathComponent("packed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let packed = try NpmTarball.pack(name, version, files: contents, into: out)
-        let file = packed.fileName, integrity = packed.integrity
-        let tarballs = directory.appendingPathComponent("\(name)/-")
-        try FileManager.default.createDirectory(at: tarballs, withIntermediateDirectories: true)
-        let target = tarballs.appendingPathComponent("\(name)-\(version).tgz")
-        try? FileManager.default.removeItem(at: target)
-        try FileManager.default.moveItem(at: out.appendingPathComponent(file), to: target)
+        // The extra files are written over the default index.js, as before.
+        let contents = ["index.js": body ?? "module.exports = '\(name)@\(version)';\n"].merging(files) { _, extra in extra }
+        let integrity = try NpmTarball.pack(manifest: manifest, files: contents,
+                                            to: directory.appendingPathComponent("\(name)/-/\(name)-\(version).tgz")).integrity
         var entry = manifest
         entry["dist"] = ["tarball": server.baseURL + "/\(name)/-/\(name)-\(version).tgz", "integrity": integrity]
         versions[name, default: [:]][version] = (entry, time)
