@@ -1,3 +1,7 @@
+// Only test builds have Swift Testing: a release build of every target
+// (`swift build -c release --static-swift-stdlib`, the quick start's) has no
+// Testing module and skips this file.
+#if canImport(Testing)
 import Foundation
 import Testing
 
@@ -71,3 +75,4 @@ final class TestThreadPool: TaskExecutor, @unchecked Sendable {
         }
     }
 }
+#endif
