@@ -38,13 +38,15 @@ let package = Package(
             name: "CArchive", path: "Sources/CArchive",
             providers: [.apt(["libarchive-dev"])]),
         .target(name: "CArchiveShims", dependencies: ["CArchive"], path: "Sources/CArchiveShims"),
+        // System calls Swift cannot make itself (pidfd_open, through variadic syscall).
+        .target(name: "CSystemShims", path: "Sources/CSystemShims"),
 
         // MARK: - Bouncer, in layers: each target imports only the ones above it here.
 
         // Base: errors, digests, crypto (OpenSSL), strict JSON, time, files, the report shape.
         .target(
             name: "BouncerBase",
-            dependencies: ["COpenSSL", "COpenSSLShims"],
+            dependencies: ["COpenSSL", "COpenSSLShims", "CSystemShims"],
             path: "Sources/BouncerBase"),
         // I/O: transfers (libcurl) into the content-addressed store, archives (libarchive).
         .target(

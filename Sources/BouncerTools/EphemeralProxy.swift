@@ -114,7 +114,7 @@ struct EphemeralProxy {
             // Interrupted, the proxy is stopped on purpose and the tool left to roll back in peace.
             status = try HandOver.run(program, arguments, environment: environment,
                                       onInterruption: { watch.stopping = true; terminate() },
-                                      stopWhen: { !watch.stopping && watch.check(pid) })
+                                      stopWhen: { !watch.stopping && watch.check(pid) }, wakeFor: [pid])
         } catch {
             _ = stop(reaped: watch)
             throw error
@@ -152,12 +152,17 @@ struct EphemeralProxy {
     func stop(reaped: Reaped? = nil) -> [Event] {
         if !(reaped?.done ?? false) {
             kill(pid, SIGTERM)
+            let exits = ExitWatch([pid])
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(1))
             var status: Int32 = 0
-            var waited = 0
+            var killed = false
             while waitpid(pid, &status, WNOHANG) == 0 {
-                if waited == 1000 { kill(pid, SIGKILL) }
-                usleep(1_000)
-                waited += 1
+                if !killed && clock.now >= deadline {
+                    kill(pid, SIGKILL)
+                    killed = true
+                }
+                exits.sleep(milliseconds: 100)
             }
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }

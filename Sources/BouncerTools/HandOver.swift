@@ -35,14 +35,16 @@ public enum HandOver {
 
     /// Runs the real tool with the same standard streams and waits for it.
     /// Returns its exit status (128+signal when killed, as shells report it).
-    /// `stopWhen`, asked while it waits, ends the tool (SIGTERM) once it says so.
+    /// `stopWhen`, asked while it waits, ends the tool (SIGTERM) once it says
+    /// so; it is asked again whenever a process in `wakeFor` (the shim's
+    /// proxy) exits.
     public static func run(_ program: String, _ arguments: [String], environment: [String: String],
                            quietStdout: Bool = false, onInterruption: (() -> Void)? = nil,
-                           stopWhen: (() -> Bool)? = nil) throws(BouncerError) -> Int32 {
+                           stopWhen: (() -> Bool)? = nil, wakeFor: [pid_t] = []) throws(BouncerError) -> Int32 {
         let pid = try Spawn.start(program, arguments, environment: environment) { actions in
             if quietStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
         }
-        return try waitPassingOnInterruption(pid, program, onInterruption: onInterruption, stopWhen: stopWhen)
+        return try waitPassingOnInterruption(pid, program, onInterruption: onInterruption, stopWhen: stopWhen, wakeFor: wakeFor)
     }
 
     /// Waits for the real tool; a signal Bouncer records meanwhile (`Interruption`,
@@ -50,8 +52,12 @@ public enum HandOver {
     /// as it would have without the shim, and Bouncer then cleans up.
     /// `onInterruption` runs then too (the shims stop their proxy, as a terminal's
     /// Ctrl-C would, so a tool rolling back is not left waiting on it).
+    /// It sleeps until the tool or a process in `wakeFor` exits or a signal
+    /// arrives (`ExitWatch`); at most 100 ms, which bounds how late a signal
+    /// caught just before the sleep is passed on.
     static func waitPassingOnInterruption(_ pid: pid_t, _ program: String, onInterruption: (() -> Void)? = nil,
-                                          stopWhen: (() -> Bool)? = nil) throws(BouncerError) -> Int32 {
+                                          stopWhen: (() -> Bool)? = nil, wakeFor: [pid_t] = []) throws(BouncerError) -> Int32 {
+        let exits = ExitWatch([pid] + wakeFor)
         var passedOn = false
         var stopped = false
         while true {
@@ -71,7 +77,7 @@ public enum HandOver {
                 kill(pid, SIGTERM)
                 stopped = true
             }
-            usleep(2_000)
+            exits.sleep(milliseconds: 100)
         }
     }
 
