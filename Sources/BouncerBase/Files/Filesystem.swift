@@ -22,7 +22,6 @@ public enum Filesystem {
         }
     }
 
-    /// Where scratch files go: `TMPDIR`, else /tmp.
     /// Whether `path` is a directory (or a symbolic link to one).
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
@@ -36,6 +35,7 @@ public enum Filesystem {
         return "/"
     }
 
+    /// Where scratch files go: `TMPDIR`, else /tmp.
     public static var temporaryRoot: String {
         ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }

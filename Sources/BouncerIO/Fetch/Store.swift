@@ -39,6 +39,15 @@ public struct Store: Sendable {
         return try Filesystem.createExclusive(in: temporaryDirectory, prefix: prefix)
     }
 
+    /// Makes the folder the blob for `sha256` will be filed in. The guard
+    /// does this while the bytes are still being verified: filing happens
+    /// while a client waits, and a new directory (a new inode) is the
+    /// slowest part of it, by far on a file system with many recent deletions.
+    public func makeShelf(for sha256: Digest) {
+        guard sha256.algorithm == .sha256 else { return }
+        try? Filesystem.makeDirectories(Filesystem.split(blobPath(for: sha256)).directory)
+    }
+
     /// Files a verified temp file under its digest (by hard link, so the temp
     /// path stays valid for the caller to rename into place). An existing
     /// blob is replaced atomically.
@@ -46,9 +55,14 @@ public struct Store: Sendable {
     public func adopt(temporaryPath: String, sha256: Digest) throws(BouncerError) -> String {
         guard sha256.algorithm == .sha256 else { throw .io("store keys are sha256 digests") }
         let blob = blobPath(for: sha256)
-        try Filesystem.makeDirectories(Filesystem.split(blob).directory)
         let staging = blob + ".\(UInt32.random(in: 0...UInt32.max)).tmp"
-        if link(temporaryPath, staging) != 0 {
+        // Usually the folder exists (`makeShelf`); it is made only when the link says it is missing.
+        var linked = link(temporaryPath, staging) == 0
+        if !linked && errno == ENOENT {
+            try Filesystem.makeDirectories(Filesystem.split(blob).directory)
+            linked = link(temporaryPath, staging) == 0
+        }
+        if !linked {
             throw .io("cannot link \(temporaryPath) into the store: \(errnoDescription())")
         }
         if rename(staging, blob) != 0 {

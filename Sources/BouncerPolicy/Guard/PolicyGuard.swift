@@ -89,7 +89,8 @@ public final class PolicyGuard: ArtifactGuard {
     }
 
     /// Every stage up to the decision (fetch, inspect, verify, decide) and
-    /// nothing that writes: no lock entry, no freshness state, no store blob.
+    /// nothing that writes: no lock entry, no freshness state, no store blob
+    /// (only the store folder a blob would be filed in, `Store.makeShelf`).
     /// The proxy prepares what a client is about to ask for (the wheel whose
     /// metadata it just fetched) and commits when the client asks; a batch
     /// never committed must be discarded, which removes its downloads.
@@ -111,6 +112,9 @@ public final class PolicyGuard: ArtifactGuard {
         }
 
         download(&candidates)
+        for candidate in candidates {
+            if let sha256 = candidate.fetched?.digests[.sha256] { fetcher.store.makeShelf(for: sha256) }
+        }
         for index in candidates.indices where !candidates[index].settled {
             inspect(&candidates[index])
         }
