@@ -210,8 +210,10 @@ extension RegistryProxy {
             }
         }
         for left in ahead.hidden { log.hidden(left.request, file: left.file, reason: left.reason) }
+        let platform = userAgent.flatMap(ClientPlatform.init(userAgent:))
+        if let platform { clientPlatform.learn(platform) }
         // Verified ahead while the client reads the page: the file it will most likely fetch next.
-        if let likely = Self.likelyPick(ahead.offered, project: name, platform: userAgent.flatMap(ClientPlatform.init(userAgent:))) {
+        if let likely = Self.likelyPick(ahead.offered, project: name, platform: platform) {
             gate.anticipate(Self.request(for: likely, project: name, sources: sources))
         }
         if case .json = format, let rendered = ahead.json, rendered.base == base {
@@ -269,7 +271,9 @@ extension RegistryProxy {
     /// Reads the pages of the projects the pip shim's command names while
     /// pip starts, and verifies ahead the file it will fetch of each: the
     /// pinned version's file whose digest the requirement states, else its
-    /// only universal wheel; unpinned, the newest release's (`likelyPick`).
+    /// only universal wheel, else — once pip's first request has said what
+    /// it runs on — the platform wheel its tags prefer; unpinned, the newest
+    /// release's (`likelyPick`).
     func prefetchExpected() async {
         await prefetch(settings.pypi.expected)
     }
@@ -306,15 +310,23 @@ extension RegistryProxy {
                     let read = await reading.value
                     self.pagesAhead.finish(project.name, read)
                     guard let offered = read?.offered else { return }
-                    if let file = Self.expectedPick(offered, project: project, stated: sources.statedHashes[project.name] ?? []) {
+                    let stated = sources.statedHashes[project.name] ?? []
+                    if let file = Self.expectedPick(offered, project: project, stated: stated) {
                         self.gate.anticipate(Self.request(for: file, project: project.name, sources: sources))
+                    } else if project.version != nil {
+                        // Platform wheels only: picked once the client's platform is known.
+                        self.clientPlatform.whenKnown { platform in
+                            guard let file = Self.expectedPick(offered, project: project, stated: stated, platform: platform) else { return }
+                            self.gate.anticipate(Self.request(for: file, project: project.name, sources: sources))
+                        }
                     }
                 }
             }
         }
     }
 
-    static func expectedPick(_ offered: [IndexFile], project: PyPISources.ExpectedProject, stated: [Digest]) -> IndexFile? {
+    static func expectedPick(_ offered: [IndexFile], project: PyPISources.ExpectedProject, stated: [Digest],
+                             platform: ClientPlatform? = nil) -> IndexFile? {
         guard let version = project.version.flatMap(ReleaseNumber.init) else {
             return project.version == nil ? likelyPick(offered, project: project.name) : nil
         }
@@ -327,7 +339,8 @@ extension RegistryProxy {
         }
         if matching.count == 1 { return matching[0] }
         let wheels = files.filter(\.isWheel)
-        return wheels.count == 1 && wheels[0].isUniversalWheel ? wheels[0] : nil
+        if wheels.count == 1 && wheels[0].isUniversalWheel { return wheels[0] }
+        return platform.flatMap { Self.preferred(wheels, by: $0) }
     }
 
     /// The file pip fetches after reading a page without PEP 658 metadata,
@@ -352,12 +365,16 @@ extension RegistryProxy {
             return file
         }
         // Platform wheels: the one the client's tags prefer, when the client said what it runs on.
-        guard let platform else { return nil }
+        guard let platform, let file = preferred(files, by: platform), file.coreMetadata == nil else { return nil }
+        return file
+    }
+
+    /// The one file among `files` that `platform`'s tags prefer; nil when none fits or two tie.
+    static func preferred(_ files: [IndexFile], by platform: ClientPlatform) -> IndexFile? {
         let ranked = files.compactMap { file in platform.priority(wheel: file.filename).map { (file, $0) } }
         guard let best = ranked.map(\.1).min() else { return nil }
         let chosen = ranked.filter { $0.1 == best }.map(\.0)
-        guard chosen.count == 1, let file = chosen.first, file.coreMetadata == nil else { return nil }
-        return file
+        return chosen.count == 1 ? chosen.first : nil
     }
 
     private func artifact(_ file: IndexFile, project: String, sources: PyPISources) async -> Reply {

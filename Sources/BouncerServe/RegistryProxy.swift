@@ -79,6 +79,9 @@ public final class RegistryProxy: Sendable {
     let servingBase = SharedValue<String>()
     /// Projects whose pages were read ahead (at most once each).
     let prefetched = NameSet()
+    /// What the client runs on, from its first request's User-Agent: read
+    /// ahead waits for it to pick among platform wheels (`--pypi-expect`).
+    let clientPlatform = PlatformWaiters()
     /// `--npm-expect`: the npm shim's locked tarballs, by `NAME/-/FILE`.
     let npmExpected: [String: NpmExpectation.Tarball]
     let npmTarballs = RecentDocuments<[String: NpmTarball]>()
@@ -327,6 +330,40 @@ final class NameSet: @unchecked Sendable {
     func insert(_ name: String) -> Bool {
         mutex.lock(); defer { mutex.unlock() }
         return names.insert(name).inserted
+    }
+}
+
+/// Work that needs the client's platform, run once a request has said it.
+/// The first platform learnt is kept: a shim's proxy serves one pip (and
+/// the build-isolation pips it starts, on the same interpreter).
+final class PlatformWaiters: @unchecked Sendable {
+    private let mutex = Lock()
+    private var platform: ClientPlatform?
+    private var waiting: [@Sendable (ClientPlatform) -> Void] = []
+
+    /// Runs `body` with the platform: now when it is known, else when it is learnt.
+    func whenKnown(_ body: @escaping @Sendable (ClientPlatform) -> Void) {
+        mutex.lock()
+        guard let known = platform else {
+            waiting.append(body)
+            mutex.unlock()
+            return
+        }
+        mutex.unlock()
+        body(known)
+    }
+
+    func learn(_ learnt: ClientPlatform) {
+        mutex.lock()
+        guard platform == nil else {
+            mutex.unlock()
+            return
+        }
+        platform = learnt
+        let ready = waiting
+        waiting = []
+        mutex.unlock()
+        for body in ready { body(learnt) }
     }
 }
 

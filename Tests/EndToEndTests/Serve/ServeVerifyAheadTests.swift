@@ -171,4 +171,34 @@ import BouncerTestSupport
 
         try expectRefused(["--pypi-expect", "not a name"], saying: "--pypi-expect not a name", policyOf: serve)
     }
+
+    /// `--pypi-expect delta==1.0`, a release of platform wheels only: which
+    /// one pip fetches is unknown until pip's first request says what it runs
+    /// on (here a page of another project); then that wheel is read ahead,
+    /// before pip asks for delta at all, and the other never.
+    @Test func anExpectedPinsPlatformWheelIsReadAheadOnceTheClientSaysWhatItRunsOn() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let built = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
+        let linux = "delta-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        let mac = "delta-1.0-cp311-cp311-macosx_11_0_arm64.whl"
+        for name in [linux, mac] {
+            try FileManager.default.copyItem(at: packages.appendingPathComponent(built), to: packages.appendingPathComponent(name))
+        }
+        try page("delta", [linux, mac])
+        let other = try ServeFixtures.wheel("epsilon", "1.0", marker: "epsilon", into: packages)
+        try page("epsilon", [other])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
+                                                             "--pypi-expect", "delta==1.0"])
+        defer { try? serve.stop() }
+
+        #expect(waitForRequest("/simple/delta/"), "upstream saw: \(upstream.requests)")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(requests(of: "/packages/\(linux)") == 0, "no guess among platform wheels before the client's platform is known")
+
+        let pip = #"pip/23.2.1 {"cpu":"x86_64","distro":{"libc":{"lib":"glibc","version":"2.36"}},"implementation":{"name":"CPython","version":"3.11.7"},"python":"3.11.7","system":{"name":"Linux","release":"6.1.0"}}"#
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/epsilon/", userAgent: pip).status == 200)
+        #expect(waitForRequest("/packages/\(linux)"), "upstream saw: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(mac)") == 0)
+        #expect(try lockKeys(serve).isEmpty, "read ahead, not pinned")
+    }
 }

@@ -71,6 +71,13 @@ struct VerifyAheadTests {
         let stated = [try Digest(algorithm: .sha256, hex: String(repeating: "2", count: 64))]
         #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: stated)?.filename == mac.filename)
         #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: []) == nil)
+        // Once the client's platform is known, its wheel; none when nothing fits it.
+        let x86 = ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36)
+        #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: [], platform: x86)?.filename == linux.filename)
+        let arm = ClientPlatform(major: 3, minor: 11, arch: "aarch64", glibcMinor: 36)
+        #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: [], platform: arm) == nil)
+        // The stated digest still wins over the platform's preference.
+        #expect(RegistryProxy.expectedPick([linux, mac, newer], project: pinned, stated: stated, platform: x86)?.filename == mac.filename)
         let unpinned = try #require(PyPISources.ExpectedProject("A_"+"b"))
         #expect(unpinned.name == "a-b" && unpinned.version == nil)
         for bad in ["a==", "a==1==2", "not a name", "a==1.0;x", "a==１.0"] { #expect(PyPISources.ExpectedProject(bad) == nil, "\(bad)") }
@@ -118,5 +125,21 @@ struct VerifyAheadTests {
         #expect(FileNames.version("Pkg-1.0-py3-none-any.WHL", project: "pkg") == "1.0")
         #expect(FileNames.version("my-pkg-2.1.tar.gz", project: "my-pkg") == "2.1")
         #expect(FileNames.version("pkg-1.0.whl", project: "pkg") == nil)
+    }
+
+    @Test func workWaitingForThePlatformRunsOnceItIsLearntAndTheFirstPlatformStays() {
+        let waiters = PlatformWaiters()
+        // learn and whenKnown run waiting work on the caller's thread: this test's only.
+        final class Seen: @unchecked Sendable { var platforms: [ClientPlatform] = [] }
+        let seen = Seen()
+        let first = ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36)
+        let second = ClientPlatform(major: 3, minor: 12, arch: "aarch64", glibcMinor: 39)
+        waiters.whenKnown { platform in seen.platforms.append(platform) }
+        #expect(seen.platforms.isEmpty)
+        waiters.learn(first)
+        #expect(seen.platforms == [first])
+        waiters.learn(second)
+        waiters.whenKnown { platform in seen.platforms.append(platform) }
+        #expect(seen.platforms == [first, first])
     }
 }
