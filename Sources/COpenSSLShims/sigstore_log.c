@@ -29,12 +29,6 @@ static X509 *parse_cert(const unsigned char *der, size_t len) {
     return cert;
 }
 
-static unsigned char *copy_out(const unsigned char *data, size_t len) {
-    unsigned char *out = OPENSSL_malloc(len > 0 ? len : 1);
-    if (out != NULL && len > 0) memcpy(out, data, len);
-    return out;
-}
-
 int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len) {
     X509 *cert = parse_cert(der, len);
     if (cert == NULL) return 0;
@@ -45,42 +39,6 @@ int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki
     *spki = out;
     *spki_len = (size_t)n;
     return 1;
-}
-
-int bouncer_ct_precert_parts(const unsigned char *der, size_t len,
-                             unsigned char **tbs, size_t *tbs_len,
-                             unsigned char **scts, size_t *scts_len) {
-    X509 *cert = parse_cert(der, len);
-    if (cert == NULL) return 0;
-    int result = -2;
-    int position = X509_get_ext_by_NID(cert, NID_ct_precert_scts, -1);
-    if (position < 0) { X509_free(cert); return -1; }
-    // A second SCT-list extension would make "the" list ambiguous.
-    if (X509_get_ext_by_NID(cert, NID_ct_precert_scts, position) >= 0) { X509_free(cert); return -3; }
-    X509_EXTENSION *extension = X509_get_ext(cert, position);
-    ASN1_OCTET_STRING *value = X509_EXTENSION_get_data(extension);
-    // extnValue holds a DER OCTET STRING whose content is the TLS-encoded list.
-    const unsigned char *cursor = ASN1_STRING_get0_data(value);
-    long value_len = ASN1_STRING_length(value);
-    ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &cursor, value_len);
-    if (inner == NULL || cursor != ASN1_STRING_get0_data(value) + value_len) goto done;
-    unsigned char *list = copy_out(ASN1_STRING_get0_data(inner), (size_t)ASN1_STRING_length(inner));
-    if (list == NULL) goto done;
-    // The precertificate's TBS is the leaf's TBS without this extension, re-encoded.
-    X509_EXTENSION *removed = X509_delete_ext(cert, position);
-    X509_EXTENSION_free(removed);
-    unsigned char *out = NULL;
-    int n = i2d_re_X509_tbs(cert, &out);
-    if (n <= 0 || out == NULL) { OPENSSL_free(list); goto done; }
-    *tbs = out;
-    *tbs_len = (size_t)n;
-    *scts = list;
-    *scts_len = (size_t)ASN1_STRING_length(inner);
-    result = 1;
-done:
-    ASN1_OCTET_STRING_free(inner);
-    X509_free(cert);
-    return result;
 }
 
 /// Reads a DER TimeStampResp (status must be granted) or a bare

@@ -72,33 +72,3 @@ struct CertificateIssuerName: CustomStringConvertible, Equatable {
         [commonName.map { "CN=\($0)" }, organization.map { "O=\($0)" }].compactMap { $0 }.joined(separator: ", ")
     }
 }
-
-/// Reads consecutive DER TLVs from a slice; nil at the end or on a length
-/// that does not fit (long form up to 3 length bytes, no indefinite form).
-struct DERWalk {
-    private var rest: ArraySlice<UInt8>
-
-    init(_ bytes: ArraySlice<UInt8>) { rest = bytes }
-
-    mutating func next() -> (tag: UInt8, value: ArraySlice<UInt8>)? {
-        guard rest.count >= 2 else { return nil }
-        var index = rest.startIndex
-        let tag = rest[index]
-        index += 1
-        var length = Int(rest[index])
-        index += 1
-        if length >= 0x80 {
-            let count = length & 0x7F
-            guard count >= 1, count <= 3, rest.endIndex - index >= count else { return nil }
-            length = 0
-            for _ in 0..<count {
-                length = length << 8 | Int(rest[index])
-                index += 1
-            }
-        }
-        guard rest.endIndex - index >= length else { return nil }
-        let value = rest[index..<(index + length)]
-        rest = rest[(index + length)...]
-        return (tag, value)
-    }
-}

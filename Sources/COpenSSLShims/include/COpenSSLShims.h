@@ -89,11 +89,6 @@ int bouncer_x509_verify_chain_of(struct x509_st *leaf, struct x509_st *const *un
 // Sigstore transparency-log helpers (sigstore_log.c).
 /// The DER SubjectPublicKeyInfo of a DER certificate; 1 on success. Free with bouncer_openssl_free.
 int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len);
-/// For a DER leaf with embedded SCTs: the precertificate TBS (the TBS with the
-/// SCT-list extension removed, re-encoded) and the TLS-encoded SCT list.
-/// 1 ok, 0 not a certificate, -1 no SCT extension, -2 malformed, -3 two SCT extensions.
-int bouncer_ct_precert_parts(const unsigned char *der, size_t len, unsigned char **tbs, size_t *tbs_len,
-                             unsigned char **scts, size_t *scts_len);
 struct pkcs7_st;
 /// A DER TimeStampResp (status granted) or TimeStampToken, read once for
 /// bouncer_ts_info_of and the verifications; NULL with *status -1 (not DER)

@@ -31,7 +31,7 @@ public enum CertificateTransparency {
     /// when the issuer is not a certificate.
     static func verifyEmbeddedSCTs(leafDER: [UInt8], issuerSPKI readIssuerSPKI: () -> [UInt8]?, ctLogs: [TransparencyLogKey],
                                    at: Date) throws(TransparencyError) -> [[UInt8]] {
-        let (tbs, list) = try precertParts(leafDER)
+        let (tbs, list) = try PrecertificateTBS.split(leafDER)
         guard let issuerSPKI = readIssuerSPKI() else { throw .malformedCertificate("the issuer is not a DER X.509 certificate") }
         let issuerKeyHash = Hasher.digest(issuerSPKI, .sha256).bytes
         let scts = try parseList(list)
@@ -134,27 +134,6 @@ public enum CertificateTransparency {
 
         mutating func integer(_ width: Int, _ what: String) throws(TransparencyError) -> UInt64 {
             try bytes(width, what).reduce(0) { $0 << 8 | UInt64($1) }
-        }
-    }
-
-    static func precertParts(_ leafDER: [UInt8]) throws(TransparencyError) -> (tbs: [UInt8], scts: [UInt8]) {
-        var tbs: UnsafeMutablePointer<UInt8>? = nil
-        var scts: UnsafeMutablePointer<UInt8>? = nil
-        var tbsLength = 0
-        var sctsLength = 0
-        let status = bouncer_ct_precert_parts(leafDER, leafDER.count, &tbs, &tbsLength, &scts, &sctsLength)
-        defer {
-            if let tbs { bouncer_openssl_free(tbs) }
-            if let scts { bouncer_openssl_free(scts) }
-        }
-        switch status {
-        case 1:
-            guard let tbs, let scts else { throw .malformedCertificate("no TBS certificate") }
-            return (Array(UnsafeBufferPointer(start: tbs, count: tbsLength)), Array(UnsafeBufferPointer(start: scts, count: sctsLength)))
-        case 0: throw .malformedCertificate("the leaf is not a DER X.509 certificate")
-        case -1: throw .sctMissing
-        case -3: throw .malformedSCT("the leaf has two SCT-list extensions")
-        default: throw .malformedSCT("the SCT-list extension is not an OCTET STRING")
         }
     }
 

@@ -58,7 +58,7 @@ import BouncerTestSupport
 
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func sctWithExtensionsVerifies() throws {
         guard let item = Self.item("conformance__bundle-with-sct-with-extensions"), let leaf = item.leafDER else { return }
-        let (tbs, list) = try CertificateTransparency.precertParts(leaf)
+        let (tbs, list) = try PrecertificateTBS.split(leaf)
         let scts = try CertificateTransparency.parseList(list)
         #expect(scts.contains { !$0.extensions.isEmpty })
         #expect(!tbs.isEmpty && tbs.count < leaf.count)
@@ -121,7 +121,7 @@ import BouncerTestSupport
 
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func malformedSCTListsAreRefused() throws {
         guard let item = Self.item("conformance__happy-path-v0.3"), let leaf = item.leafDER else { return }
-        let (_, list) = try CertificateTransparency.precertParts(leaf)
+        let (_, list) = try PrecertificateTBS.split(leaf)
         _ = try CertificateTransparency.parseList(list)
         var wrongVersion = list
         wrongVersion[4] = 1

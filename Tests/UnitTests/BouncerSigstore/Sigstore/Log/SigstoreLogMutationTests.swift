@@ -115,7 +115,7 @@ import BouncerTestSupport
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedLeafCertificatesKeepNoSCTUnlessThePrecertIsUnchanged() throws {
         guard let item = Self.item("conformance__happy-path-v0.3"), let leaf = item.leafDER else { return }
         let issuers = CertificateTransparencyTests.caCertificates(item)
-        let original = try CertificateTransparency.precertParts(leaf)
+        let original = try PrecertificateTBS.split(leaf)
         let ctlogs = item.ctlogs
         var random = TestRandom.generator()
         var verified = 0
@@ -125,7 +125,7 @@ import BouncerTestSupport
                 if (try? CertificateTransparency.verifyEmbeddedSCTs(leafDER: mutated, issuerDER: issuer, ctLogs: ctlogs, at: .distantFuture)) != nil {
                     // Only a change outside what the log signed (the CA's signature, or an
                     // encoding OpenSSL normalises back) may still verify.
-                    let parts = try CertificateTransparency.precertParts(mutated)
+                    let parts = try PrecertificateTBS.split(mutated)
                     #expect(parts.tbs == original.tbs && parts.scts == original.scts)
                     verified += 1
                 }
