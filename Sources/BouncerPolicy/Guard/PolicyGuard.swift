@@ -38,7 +38,7 @@ public struct GuardOptions: Sendable {
 ///     let policy = try PolicyGuard.locatePolicy(explicit: flagValue)   // --policy, BOUNCER_POLICY, nearest policy.json
 ///     let guard = PolicyGuard(policy: policy, fetcher: Fetcher(store: .standard(), options: options))
 ///     for result in guard.obtain(requests) { ... }   // then guard.release(artifact) when done with its file
-public final class PolicyGuard: ArtifactGuard {
+public final class PolicyGuard: ArtifactGuard, Sendable {
     public let policy: Policy
     /// Fetches artifacts and evidence (libcurl's `Fetcher`, or an in-memory one in unit tests).
     public let fetcher: any Transport

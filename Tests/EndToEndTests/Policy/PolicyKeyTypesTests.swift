@@ -5,6 +5,7 @@ import BouncerTestSupport
 /// The design's SSH key form (allowed_signers + namespace, no identity) and
 /// a signify key file, with signatures made by the real ssh-keygen and signify.
 @Suite(.blocking) struct PolicyKeyTypesTests {
+    @discardableResult
     func tool(_ path: String, _ arguments: [String], cwd: String, stdin: Data? = nil) throws -> ProcessResult {
         let result = try BouncerProcess.runProgram(path, arguments, cwd: cwd, stdin: stdin)
         #expect(result.status == 0, "\(path) \(arguments): \(result.err)")

@@ -63,7 +63,7 @@ import BouncerTestSupport
         let older = try ServeFixtures.wheel("gamma", "0.9", marker: "older gamma", into: packages)
         try page("gamma", [older, wheel])
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
-        defer { try? serve.stop() }
+        defer { _ = try? serve.stop() }
 
         let shown = try CurlGet.run(serve.base + "/pypi/simple/gamma/")
         #expect(shown.status == 200)
@@ -92,7 +92,7 @@ import BouncerTestSupport
         }
         try page("gamma", names)
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
-        defer { try? serve.stop() }
+        defer { _ = try? serve.stop() }
         let agent = #"pip/23.2.1 {"cpu":"x86_64","distro":{"libc":{"lib":"glibc","version":"2.36"}},"implementation":{"name":"CPython","version":"3.11.7"},"python":"3.11.7","system":{"name":"Linux","release":"6.1.0"}}"#
         #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/", userAgent: agent).status == 200)
         #expect(waitForRequest("/packages/\(names[0])"), "upstream saw: \(upstream.requests)")
@@ -107,7 +107,7 @@ import BouncerTestSupport
         let other = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
         try page("delta", [other])
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm", "--verify-ahead", "0"])
-        defer { try? serve.stop() }
+        defer { _ = try? serve.stop() }
 
         #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/").status == 200)
         #expect(try CurlGet.run(serve.base + "/pypi/simple/delta/").status == 200)
@@ -126,7 +126,7 @@ import BouncerTestSupport
         let wheel = try ServeFixtures.wheel("gamma", "1.0", marker: "tampered gamma", into: packages)
         try page("gamma", [wheel], digest: String(repeating: "ab", count: 32))
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
-        defer { try? serve.stop() }
+        defer { _ = try? serve.stop() }
 
         #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/").status == 200)
         #expect(waitForRequest("/packages/\(wheel)"))
@@ -152,7 +152,7 @@ import BouncerTestSupport
         try page("gamma", [gamma])
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
                                                              "--pypi-expect", "alpha==1.0"])
-        defer { try? serve.stop() }
+        defer { _ = try? serve.stop() }
 
         // The pinned version, not the newest, is the one read ahead.
         #expect(waitForRequest("/packages/\(alpha)"), "upstream saw: \(upstream.requests)")
@@ -189,7 +189,7 @@ import BouncerTestSupport
         try page("epsilon", [other])
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
                                                              "--pypi-expect", "delta==1.0"])
-        defer { try? serve.stop() }
+        defer { _ = try? serve.stop() }
 
         #expect(waitForRequest("/simple/delta/"), "upstream saw: \(upstream.requests)")
         Thread.sleep(forTimeInterval: 0.5)

@@ -54,9 +54,8 @@ import BouncerTestSupport
         let count = 24
         let batches = (0..<count).map { guardian.prepare([request($0)]) }
         let results = ResultBox(count)
-        nonisolated(unsafe) let shared = guardian   // the proxy shares one policy, lock and store across threads the same way
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            results.set(index, committer.commit(batches[index], with: shared))
+            results.set(index, committer.commit(batches[index], with: guardian))
         }
         for index in 0..<count {
             let outcomes = results.get(index)
