@@ -10,15 +10,14 @@
 
 static OSSL_LIB_CTX *lib_ctx;
 static EVP_MD *digests[5];
+static const char *const digest_names[5] = { "MD5", "SHA1", "SHA256", "SHA384", "SHA512" };
 static pthread_once_t lib_ctx_once = PTHREAD_ONCE_INIT;
 
 static void lib_ctx_setup(void) {
-    static const char *const names[5] = { "MD5", "SHA1", "SHA256", "SHA384", "SHA512" };
     OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
     // The default provider, loaded explicitly (a context with no
     // configuration would load it on first fetch anyway).
     if (ctx == NULL || OSSL_PROVIDER_load(ctx, "default") == NULL) { OSSL_LIB_CTX_free(ctx); return; }
-    for (int i = 0; i < 5; i++) digests[i] = EVP_MD_fetch(ctx, names[i], NULL);
     lib_ctx = ctx;
 }
 
@@ -28,8 +27,19 @@ OSSL_LIB_CTX *bouncer_libctx(void) {
 }
 
 const EVP_MD *bouncer_md(int which) {
-    pthread_once(&lib_ctx_once, lib_ctx_setup);
-    return which >= 0 && which < 5 ? digests[which] : NULL;
+    if (which < 0 || which >= 5 || bouncer_libctx() == NULL) return NULL;
+    // Fetched on first use, then kept: a run needs one or two of the five,
+    // and each fetch costs about as much as verifying an Ed25519 signature.
+    EVP_MD *known = __atomic_load_n(&digests[which], __ATOMIC_ACQUIRE);
+    if (known != NULL) return known;
+    EVP_MD *fetched = EVP_MD_fetch(lib_ctx, digest_names[which], NULL);
+    if (fetched == NULL) return NULL;
+    EVP_MD *expected = NULL;
+    if (!__atomic_compare_exchange_n(&digests[which], &expected, fetched, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        EVP_MD_free(fetched);   // another thread stored its fetch first
+        return expected;
+    }
+    return fetched;
 }
 
 void bouncer_openssl_free(void *ptr) { OPENSSL_free(ptr); }
