@@ -24,6 +24,10 @@ struct ServeMain: ParsableCommand {
 @main
 enum Entrypoint {
     static func main() async {
+        // It exits with its thread pool still running (a verification ahead
+        // that no client waits for): OpenSSL's exit-time cleanup would free
+        // the library under such a thread, which then crashes (SIGSEGV).
+        OpenSSLProcess.skipCleanupAtExit()
         let command: ParsableCommand
         do {
             command = try ServeMain.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
