@@ -6,11 +6,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/fuzz/.build
 mkdir -p "$out/modules"
-# The shim targets' public headers need module maps SwiftPM would otherwise generate.
-for shim in COpenSSLShims CCurlShims CArchiveShims; do
+# The shim targets' public headers need module maps SwiftPM would otherwise generate
+# (every Sources/C*Shims target, so a new one needs no edit here).
+shim_includes=()
+for dir in "$root"/Sources/C*Shims; do
+    shim=$(basename "$dir")
     mkdir -p "$out/modules/$shim"
-    printf 'module %s {\n    header "%s"\n    export *\n}\n' "$shim" "$root/Sources/$shim/include/$shim.h" \
+    printf 'module %s {\n    header "%s"\n    export *\n}\n' "$shim" "$dir/include/$shim.h" \
         >"$out/modules/$shim/module.modulemap"
+    shim_includes+=(-I "$out/modules/$shim")
 done
 objs=()
 for c in "$root"/Sources/C*Shims/*.c; do
@@ -31,6 +35,6 @@ done
 mapfile -t sources < <(find "$out/src" "$root/fuzz/Harnesses" -name '*.swift' | sort)
 swiftc -g -O -sanitize=fuzzer,address -parse-as-library -module-name BouncerFuzz -package-name Bouncer \
     -I "$root/Sources/COpenSSL" -I "$root/Sources/CCurl" -I "$root/Sources/CArchive" \
-    -I "$out/modules/COpenSSLShims" -I "$out/modules/CCurlShims" -I "$out/modules/CArchiveShims" \
+    "${shim_includes[@]}" \
     "${sources[@]}" "${objs[@]}" -lssl -lcrypto -ldl -o "$out/bouncer-fuzz"
 echo "built $out/bouncer-fuzz"
