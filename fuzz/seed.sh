@@ -43,6 +43,25 @@ corpus trusted-root -name 'trusted_root*.json'
 corpus dsse -name '*.sigstore.json' -o -name 'attestations.json' -o -name '*.attestation' -o -name '*.intoto.jsonl'
 corpus archive -name '*.tgz' -o -name '*.tar.gz' -o -name '*.whl' -o -name '*.zip'
 
+# The leaf certificates (DER) of the shared corpus's Sigstore bundles, for the precertificate cut.
+if [ -d "$src" ]; then
+    mkdir -p "$out/precertificate"
+    find "$src" -type f -name '*.sigstore.json' -print0 | xargs -0 -r python3 -c '
+import base64, hashlib, json, os, sys
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    try:
+        material = json.load(open(path)).get("verificationMaterial", {})
+        raw = material.get("certificate", {}).get("rawBytes") \
+            or material.get("x509CertificateChain", {}).get("certificates", [{}])[0].get("rawBytes")
+        der = base64.b64decode(raw) if raw else None
+    except Exception:
+        continue
+    if der:
+        open(os.path.join(out, hashlib.sha1(der).hexdigest()[:16]), "wb").write(der)
+' "$out/precertificate"
+fi
+
 # Generated seeds.
 cd "$work"
 printf 'fuzzed message\n' >msg

@@ -113,6 +113,13 @@ enum Harness {
         _ = try? BundleVerifier.verify(bundle: bundle, artifact: .bytes(message), trustedRoot: root, policy: .keyless(identity))
     }
 
+    /// A DER certificate as a Fulcio leaf: the precertificate TBS and the SCT
+    /// list cut from it, then the list parsed.
+    static func precertificate(_ data: Data) {
+        guard let (_, list) = try? PrecertificateTBS.split([UInt8](data)) else { return }
+        _ = try? CertificateTransparency.parseList(list)
+    }
+
     static func trustedRoot(_ data: Data) {
         _ = try? SigstoreTrustedRoot.parse([UInt8](data), source: "trusted_root.json")
     }

@@ -14,6 +14,7 @@ enum FuzzTargets {
         "checksum-list": Harness.checksumList,
         "debian-index": Harness.debianIndex,
         "sigstore-bundle": Harness.sigstoreBundle,
+        "precertificate": Harness.precertificate,
         "trusted-root": Harness.trustedRoot,
         "dsse": Harness.dsse,
         "policy": Harness.policy,
