@@ -43,7 +43,7 @@ int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki
 
 /// Reads a DER TimeStampResp (status must be granted) or a bare
 /// TimeStampToken into a PKCS7 token. Returns NULL and sets *status.
-static PKCS7 *parse_token(const unsigned char *der, size_t len, int *status) {
+PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
     const unsigned char *cursor = der;
     *status = -1;
     if (der == NULL || len == 0 || len > 1 << 20) return NULL;
@@ -67,10 +67,6 @@ static PKCS7 *parse_token(const unsigned char *der, size_t len, int *status) {
     if (token != NULL && cursor == der + len) { *status = 0; return token; }
     PKCS7_free(token);
     return NULL;
-}
-
-PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
-    return parse_token(der, len, status);
 }
 
 void bouncer_ts_token_free(PKCS7 *token) {
