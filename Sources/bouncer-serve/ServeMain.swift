@@ -28,6 +28,11 @@ enum Entrypoint {
         // that no client waits for): OpenSSL's exit-time cleanup would free
         // the library under such a thread, which then crashes (SIGSEGV).
         OpenSSLProcess.skipCleanupAtExit()
+        // libarchive converts each zip entry's DOS time with mktime, and with
+        // TZ unset glibc stats /etc/localtime on every call (6,757 stats for
+        // one 31-wheel install). A TZ naming the same file is read once.
+        // Set before any thread starts (setenv is not thread-safe).
+        if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         let command: ParsableCommand
         do {
             command = try ServeMain.parseAsRoot(Array(CommandLine.arguments.dropFirst()))
