@@ -66,13 +66,14 @@ public enum PipShim {
             return context.unsupported(unknown, why: "is not a pip install option Bouncer understands", arguments: arguments)
         }
         do {
-            return try install(invocation, directDigests: scan.directDigests, context: context)
+            return try install(invocation, directDigests: scan.directDigests, requirementFiles: scan.requirementFiles, context: context)
         } catch {
             return context.installStopped(error, tool: "pip")
         }
     }
 
-    static func install(_ invocation: PipInvocation, directDigests: [String: [Digest]] = [:], context: ShimContext) throws -> Int32 {
+    static func install(_ invocation: PipInvocation, directDigests: [String: [Digest]] = [:], requirementFiles: RequirementFile,
+                        context: ShimContext) throws -> Int32 {
         let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-pip")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let cwd = context.environment.cwd
@@ -131,10 +132,7 @@ public enum PipShim {
 
         // 3. The requirement files' --hash lists, for the policy's digest rule, and the projects
         //    pip will ask for first, which the proxy fetches and verifies ahead of it.
-        var read = RequirementFile()
-        for file in invocation.requirementFiles {
-            read.merge(try RequirementFile.read(PipSourceCheck.absolute(file, base: cwd), environment: context.environment.variables))
-        }
+        var read = requirementFiles
         for requirement in invocation.requirements where DirectRequirement(requirement, cwd: cwd) == nil {
             read.note(requirement: requirement)
         }

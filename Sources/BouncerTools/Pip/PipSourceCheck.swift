@@ -29,6 +29,9 @@ public enum PipSourceCheck {
         public var exotic: [Finding] = []
         /// Index options inside requirement files (-i, --extra-index-url, -f, --no-index).
         public var indexOptions: [Finding] = []
+        /// The requirement files' projects and `--hash` lists, read in the
+        /// same pass (the shim reads each file once).
+        public var requirementFiles = RequirementFile()
     }
 
     static let vcsPrefixes = ["git+", "hg+", "svn+", "bzr+"]
@@ -51,8 +54,11 @@ public enum PipSourceCheck {
             classify(requirement, base: cwd, place: commandLine, into: &scan)
         }
         var seen: Set<String> = []
-        for file in invocation.requirementFiles + invocation.constraintFiles {
+        for file in invocation.requirementFiles {
             try read(absolute(file, base: cwd), environment: environment, seen: &seen, into: &scan)
+        }
+        for file in invocation.constraintFiles {
+            try read(absolute(file, base: cwd), environment: environment, inConstraints: true, seen: &seen, into: &scan)
         }
         return scan
     }
@@ -82,8 +88,10 @@ public enum PipSourceCheck {
 
     /// One requirements or constraints file and those it includes, every line:
     /// the options pip takes there and the requirements.
-    static func read(_ path: String, environment: [String: String], seen: inout Set<String>, into scan: inout Scan) throws {
-        try RequirementLines.visit(path, environment: environment, seen: &seen) { line in
+    static func read(_ path: String, environment: [String: String], inConstraints: Bool = false,
+                     seen: inout Set<String>, into scan: inout Scan) throws {
+        try RequirementLines.visit(path, environment: environment, inConstraints: inConstraints, seen: &seen) { line in
+            try scan.requirementFiles.take(line)
             let place = line.place
             guard let (name, value) = line.option else {
                 if let requirement = line.requirement {

@@ -9,7 +9,7 @@ import BouncerPolicy
 /// digests the guard must see match — and the projects it names, with the
 /// version when pinned exactly (`name==1.2`), which the proxy fetches and
 /// verifies ahead of pip.
-public struct RequirementFile {
+public struct RequirementFile: Sendable {
     public var hashes: [String: [Digest]] = [:]
     /// In file order, each project once.
     public var projects: [(name: String, version: String?)] = []
@@ -28,26 +28,30 @@ public struct RequirementFile {
     public static func read(_ path: String, environment: [String: String]) throws -> RequirementFile {
         var result = RequirementFile()
         var seen: Set<String> = []
-        try RequirementLines.visit(path, environment: environment, seen: &seen) { line in
-            guard !line.inConstraints, let requirement = line.requirement else { return }
-            let name = result.note(requirement: requirement)
-            for text in line.hashes {
-                guard let colon = text.firstIndex(of: ":") else {
-                    throw ParseError(file: line.file, line: line.number, detail: "--hash '\(text)' is not ALGORITHM:HEX")
-                }
-                let algorithm = String(text[..<colon])
-                let hex = String(text[text.index(after: colon)...])
-                guard let kind = HashAlgorithm(rawValue: algorithm), kind == .sha256 || kind == .sha384 || kind == .sha512 else {
-                    throw ParseError(file: line.file, line: line.number, detail: "--hash algorithm '\(algorithm)' is not sha256, sha384 or sha512")
-                }
-                do {
-                    result.hashes[name, default: []].append(try Digest(algorithm: kind, hex: hex))
-                } catch {
-                    throw ParseError(file: line.file, line: line.number, detail: "--hash for \(name): \(error)")
-                }
+        try RequirementLines.visit(path, environment: environment, seen: &seen) { line in try result.take(line) }
+        return result
+    }
+
+    /// Takes one line of a requirement file: its project and `--hash`
+    /// options. Lines of constraints files install nothing and are skipped.
+    mutating func take(_ line: RequirementLines.Line) throws {
+        guard !line.inConstraints, let requirement = line.requirement else { return }
+        let name = note(requirement: requirement)
+        for text in line.hashes {
+            guard let colon = text.firstIndex(of: ":") else {
+                throw ParseError(file: line.file, line: line.number, detail: "--hash '\(text)' is not ALGORITHM:HEX")
+            }
+            let algorithm = String(text[..<colon])
+            let hex = String(text[text.index(after: colon)...])
+            guard let kind = HashAlgorithm(rawValue: algorithm), kind == .sha256 || kind == .sha384 || kind == .sha512 else {
+                throw ParseError(file: line.file, line: line.number, detail: "--hash algorithm '\(algorithm)' is not sha256, sha384 or sha512")
+            }
+            do {
+                hashes[name, default: []].append(try Digest(algorithm: kind, hex: hex))
+            } catch {
+                throw ParseError(file: line.file, line: line.number, detail: "--hash for \(name): \(error)")
             }
         }
-        return result
     }
 
     /// `name==1.2` (no wildcard, no marker, no extras glued on): "1.2".
@@ -73,8 +77,4 @@ public struct RequirementFile {
         projects.append((name, version))
     }
 
-    mutating func merge(_ other: RequirementFile) {
-        for (name, digests) in other.hashes { hashes[name, default: []] += digests }
-        for project in other.projects { note(project.name, pinned: project.version) }
-    }
 }

@@ -79,6 +79,12 @@ import Testing
         let scan = try PipSourceCheck.scan(PipArguments.parse(["install", "-r", dir + "/req.txt"]), cwd: dir, environment: environment)
         #expect(scan.findings.map(\.form).sorted() == ["./local-project", "git+https://vcs.test/x.git#egg=x"])
         #expect(scan.findings.first { $0.form.hasPrefix("git+") }?.place == dir + "/two.txt:4")
+        // The same pass collects the projects and --hash lists the shim hands the proxy:
+        // the files are read once, and a constraints file given with -c adds none of its own.
+        let once = try PipSourceCheck.scan(PipArguments.parse(["install", "-r", dir + "/req.txt", "-c", dir + "/limits.txt"]), cwd: dir, environment: environment)
+        #expect(once.requirementFiles.projects.map(\.name) == file.projects.map(\.name))
+        #expect(once.requirementFiles.hashes == file.hashes)
+        #expect(once.findings.map(\.form).sorted() == ["./local-project", "git+https://vcs.test/x.git#egg=x"])
         // An unset variable stays as written, and the file it names cannot be read.
         #expect(throws: BouncerError.self) { try RequirementFile.read(dir + "/req.txt", environment: [:]) }
         #expect(RequirementLines.logicalLines("x \\\n  y # c\n#only\n\tz\t#t\n").map(\.1) == ["x   y ", "", "\tz\t", ""])
