@@ -73,16 +73,20 @@ public struct Store: Sendable {
         return blob
     }
 
-    /// The blob for `sha256` if present and still intact; a corrupted blob is removed.
-    public func verifiedBlob(_ sha256: Digest) -> String? {
-        let path = blobPath(for: sha256)
-        guard FileManager.default.fileExists(atPath: path),
-              let result = try? FileHasher.hash(path: path, algorithms: [.sha256]),
-              let actual = result.digests[.sha256] else { return nil }
-        guard actual.matches(sha256) else {
+    /// Links the blob for `sha256` at `path` (a new name the caller may move)
+    /// and returns its size, if the bytes behind that link still hash to
+    /// `sha256`. The link is hashed, not the blob's name, so the bytes checked
+    /// are the bytes handed out even if the name is replaced meanwhile; and
+    /// they are hashed once. A blob whose bytes are not its name is removed.
+    public func linkIntact(_ sha256: Digest, at path: String) -> UInt64? {
+        let blob = blobPath(for: sha256)
+        guard link(blob, path) == 0 else { return nil }
+        guard let hashed = try? FileHasher.hash(path: path, algorithms: [.sha256]),
+              let actual = hashed.digests[.sha256], actual.matches(sha256) else {
             unlink(path)
+            unlink(blob)
             return nil
         }
-        return path
+        return hashed.size
     }
 }

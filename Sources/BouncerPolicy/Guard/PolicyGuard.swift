@@ -196,18 +196,11 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
 
     /// A locked blob from the store, re-hashed, linked to a fresh temp path the caller may move.
     private func reuse(_ sha256: Digest) -> (path: String, size: UInt64)? {
-        guard let blob = fetcher.store.verifiedBlob(sha256),
-              let (fd, path) = try? fetcher.store.makeTemporaryFile(prefix: "reuse") else { return nil }
+        guard let (fd, path) = try? fetcher.store.makeTemporaryFile(prefix: "reuse") else { return nil }
         close(fd)
         unlink(path)
-        guard link(blob, path) == 0 else { return nil }
-        // Hash the linked file itself: the blob may have been replaced in between.
-        guard let hashed = try? FileHasher.hash(path: path, algorithms: [.sha256]),
-              let actual = hashed.digests[.sha256], actual.matches(sha256) else {
-            unlink(path)
-            return nil
-        }
-        return (path, hashed.size)
+        guard let size = fetcher.store.linkIntact(sha256, at: path) else { return nil }
+        return (path, size)
     }
 }
 
