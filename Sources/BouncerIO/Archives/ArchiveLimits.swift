@@ -7,7 +7,7 @@ import BouncerBase
 /// a bomb within its first few megabytes. The policy's top-level `archive`
 /// object (`ArchivePolicy`) replaces them; `bouncer unpack`/`inspect` flags
 /// (--max-size, --max-entries, --max-ratio) win over both.
-public struct ArchiveLimits: Sendable, Equatable {
+public struct ArchiveLimits: Sendable, Hashable {
     /// Total unpacked bytes over all entries (holes of sparse files count).
     public var maxTotalBytes: UInt64 = 4 << 30
     /// Number of entries, directories and links included.
@@ -32,7 +32,7 @@ public struct ArchiveLimits: Sendable, Equatable {
 /// to — the npm adapter's tarball check, the pip adapter's wheel RECORD
 /// check, `bouncer unpack` and `bouncer inspect`. Absent fields keep the
 /// defaults.
-public struct ArchivePolicy: Sendable, Equatable {
+public struct ArchivePolicy: Sendable, Hashable {
     public var limits: ArchiveLimits
     /// Refuse names that collide when case is ignored (`Foo` beside `foo`).
     public var refuseCaseCollisions: Bool

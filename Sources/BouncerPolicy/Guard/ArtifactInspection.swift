@@ -11,6 +11,14 @@ enum ArtifactInspection {
     enum Kind {
         case wheel
         case npm(name: String?, version: String?)
+
+        /// Everything of the kind the inspection depends on, for `InspectionMemo`.
+        var memoKey: String {
+            switch self {
+            case .wheel: return "wheel"
+            case .npm(let name, let version): return "npm\n\(name ?? "")\n\(version ?? "")"
+            }
+        }
     }
 
     static func kind(of request: ArtifactRequest) -> Kind? {

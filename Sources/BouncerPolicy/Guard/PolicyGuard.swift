@@ -45,13 +45,17 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
     public let options: GuardOptions
     public let lockStore: LockStore
     public let freshness: FreshnessStore
+    /// Inspections of bytes seen before (a proxy's, shared by its guards), or nil.
+    let inspections: InspectionMemo?
 
-    public init(policy: Policy, fetcher: any Transport = Fetcher(), options: GuardOptions = GuardOptions()) {
+    public init(policy: Policy, fetcher: any Transport = Fetcher(), options: GuardOptions = GuardOptions(),
+                inspections: InspectionMemo? = nil) {
         self.policy = policy
         self.fetcher = fetcher
         self.options = options
         self.lockStore = LockStore(path: policy.lockfile)
         self.freshness = FreshnessStore(directory: options.stateDirectory)
+        self.inspections = inspections
     }
 
     /// Finds and loads the policy (see `PolicyLocator`). No policy anywhere
@@ -189,7 +193,16 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
             candidate.findings.problems.append(sdist)
         }
         guard let fetched = candidate.fetched, let kind = ArtifactInspection.kind(of: candidate.request) else { return }
-        let result = ArtifactInspection.inspect(fetched.path, as: kind, request: candidate.request, archive: policy.archive, threats: threats)
+        let request = candidate.request
+        let inspect = { ArtifactInspection.inspect(fetched.path, as: kind, request: request, archive: self.policy.archive, threats: threats) }
+        let result: ArtifactInspection.Result
+        if let inspections, let sha256 = fetched.digests[.sha256] {
+            let key = InspectionMemo.Key(sha256: sha256.hex, kind: kind.memoKey, package: request.package,
+                                         allowsInstallScripts: threats.allowsInstallScripts(of: request.package), archive: policy.archive)
+            result = inspections.result(for: key, inspect: inspect)
+        } else {
+            result = inspect()
+        }
         if let refusal = result.refusal { candidate.refuse(refusal) }
         if let scripts = result.installScripts { candidate.findings.problems.append(scripts) }
     }

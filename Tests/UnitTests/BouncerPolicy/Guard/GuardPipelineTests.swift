@@ -72,6 +72,50 @@ import BouncerTestSupport
         #expect(try lockKeys() == [])
     }
 
+    /// A proxy's guards share what inspecting bytes found: the same wheel served
+    /// again is not opened again, while other bytes at the same URL (a RECORD
+    /// that lies), or the same bytes under other archive limits, are inspected
+    /// afresh, and a remembered refusal still refuses.
+    @Test func inspectionsAreRememberedByTheBytesAndTheLimits() throws {
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", PolicyGuardTests.makeArchives + "\n" + #"""
+        with zipfile.ZipFile(d + "/demo.whl") as good, zipfile.ZipFile(d + "/lying.whl", "w") as bad:
+            for n in good.namelist():
+                bad.writestr(n, b"VALUE = 666\n" if n == "demo/__init__.py" else good.read(n))
+        """#, dir])
+        #expect(made.status == 0, "\(made.err)")
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/demo.whl")))
+        let lying = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/lying.whl")))
+        let url = "https://mem.test/demo-1.0-py3-none-any.whl"
+        let memo = InspectionMemo()
+        func evaluate(_ bytes: [UInt8], _ text: String) throws -> GuardOutcome {
+            transport.serve(url, bytes)
+            var options = GuardOptions()
+            options.stateDirectory = dir + "/state"
+            options.recordLock = false
+            let outcome = PolicyGuard(policy: try policy(text), fetcher: transport, options: options, inspections: memo)
+                .evaluate([ArtifactRequest(url: url, ecosystem: .pypi, package: "demo", version: "1.0",
+                                           claimedDigests: [Hasher.digest(bytes, .sha256)])])[0]
+            if let path = outcome.path { unlink(path) }
+            return outcome
+        }
+        let plain = #"{"version": 1, "rules": [{"match": {"ecosystem": "pypi"}, "require": [{"digest": {}}]}]}"#
+        #expect(try evaluate(good, plain).verdict == .allowed)
+        #expect((memo.count, memo.hits) == (1, 0))
+        #expect(try evaluate(good, plain).verdict == .allowed)
+        #expect((memo.count, memo.hits) == (1, 1))
+        // Other bytes at the same URL: opened, and refused for their RECORD.
+        let refused = try evaluate(lying, plain)
+        #expect(refused.verdict == .refused)
+        #expect(refused.problems.first?.message.contains("RECORD") == true, "\(refused.problems)")
+        #expect((memo.count, memo.hits) == (2, 1))
+        #expect(try evaluate(lying, plain).verdict == .refused)
+        #expect((memo.count, memo.hits) == (2, 2))
+        // The same good bytes under other archive limits: judged again under those.
+        let tight = #"{"version": 1, "archive": {"maxEntries": 2}, "rules": [{"match": {"ecosystem": "pypi"}, "require": [{"digest": {}}]}]}"#
+        #expect(try evaluate(good, tight).verdict == .refused)
+        #expect((memo.count, memo.hits) == (3, 2))
+    }
+
     @Test func aChangedPinIsRefusedInAuditModeAndUnderAnException() throws {
         transport.serve("https://mem.test/tool.tgz", Array("v1".utf8))
         let text = #"{"version": 1, "mode": "audit", "unmatched": "pin", "rules": [], "exceptions": [{"match": {"url": "https://mem.test/*"}, "until": "2999-01-01", "reason": "testing"}]}"#
