@@ -266,7 +266,8 @@ final class ParsedCertificates: @unchecked Sendable {
         guard let parsedIntermediate = certificate(intermediate), let parsedRoot = certificate(root) else { return nil }
         let verified = remembered(\.links, Link(intermediate: intermediate, root: root)) {
             bouncer_x509_link_eligible(parsedIntermediate.x509, parsedRoot.x509) == 1
-                && bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1
+                && (KnownCertificateLinks.contains(intermediate: intermediate, root: root)
+                    || bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1)
         }
         return verified ? (parsedIntermediate, parsedRoot) : nil
     }
