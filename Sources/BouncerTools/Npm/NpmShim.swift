@@ -32,11 +32,25 @@ public enum NpmShim {
         var prefix: String? = nil
         var registry: String? = nil
         var passed: [String] = []
+        /// `npm exec --package SPEC`: what exec installs and runs.
+        var packageSpecs: [String] = []
+        var afterDashes: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--" { passed += arguments[index...]; break }
+            if argument == "--" {
+                afterDashes = Array(arguments[(index + 1)...])
+                passed += arguments[index...]
+                break
+            }
             if argument.hasPrefix("-") {
+                if argument == "--package", index + 1 < arguments.count {
+                    packageSpecs.append(arguments[index + 1])
+                    passed += [argument, arguments[index + 1]]
+                    index += 2
+                    continue
+                }
+                if argument.hasPrefix("--package=") { packageSpecs.append(String(argument.dropFirst("--package=".count))) }
                 // The registry and the cache are the proxy's: taken out of the real npm's command line.
                 if argument == "--registry" || argument == "--cache", index + 1 < arguments.count {
                     if argument == "--registry" { registry = arguments[index + 1] }
@@ -88,6 +102,13 @@ public enum NpmShim {
                 return 1
             }
             if let refused = refuseExoticSources(project: project, positionals: positionals, context: context) { return refused }
+        }
+        // `npm exec` (and npx, which is `npm exec`) installs the packages it names and runs one:
+        // `--package` values, else the command itself (before or after `--`). A URL, git or path
+        // spec would be fetched past the proxy; the arguments after the command are the command's.
+        if command == "exec" || command == "x" {
+            let named = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
+            if let refused = refuseExoticSources(project: nil, positionals: named, context: context) { return refused }
         }
         // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off).
         if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
@@ -187,14 +208,15 @@ extension NpmShim {
     /// enforce mode before anything is fetched: a tarball URL, a git or
     /// GitHub spec or a path in the lock, package.json or the command line.
     /// (The proxy leaves versions whose own dependencies are exotic off its packuments.) nil: go on.
-    static func refuseExoticSources(project: String, positionals: [String], context: ShimContext) -> Int32? {
+    /// `project` nil: the command line alone (`npm exec` installs none of the project's dependencies).
+    static func refuseExoticSources(project: String?, positionals: [String], context: ShimContext) -> Int32? {
         var exotic: [(place: String, spec: String)] = []
         for name in ["npm-shrinkwrap.json", "package-lock.json"] {
-            guard let data = FileManager.default.contents(atPath: project + "/" + name) else { continue }
+            guard let project, let data = FileManager.default.contents(atPath: project + "/" + name) else { continue }
             exotic += PackageLock.exoticDependencies([UInt8](data)).map { ("\(name) \($0.place)", $0.spec) }
             break
         }
-        if let data = FileManager.default.contents(atPath: project + "/package.json"), let manifest = try? JSON.parse([UInt8](data)) {
+        if let project, let data = FileManager.default.contents(atPath: project + "/package.json"), let manifest = try? JSON.parse([UInt8](data)) {
             let wrapped = JSON.object(["packages": .object(["": manifest])]).serialized()
             exotic += PackageLock.exoticDependencies(wrapped).map { ("package.json \($0.place.replacing("$.packages[\"\"]", with: "$"))", $0.spec) }
         }

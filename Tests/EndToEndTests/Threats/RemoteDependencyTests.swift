@@ -69,6 +69,44 @@ import BouncerTestSupport
         #expect(!harness.exists("node_modules"))
     }
 
+    /// `npm exec` (what `npx` runs) of a package from a URL: npm would fetch
+    /// it from there, past the proxy, install it with its scripts and run
+    /// its command. Refused before anything is fetched, whichever way the
+    /// package is named.
+    @Test(arguments: ["npm exec --yes -- PAYLOAD", "npm exec --yes --package=PAYLOAD -- ui-styles",
+                      "npm exec --yes --package PAYLOAD ui-styles", "npm x --yes PAYLOAD"])
+    func anNpmExecOfAnHTTPTarballIsRefusedBeforeItIsFetched(command: String) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try publish()
+        let harness = try ShimHarness("bouncer-threat-remote-exec")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let result = try harness.sh(command.replacing("PAYLOAD", with: payloadURL))
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("exotic-source"), "\(result.err)")
+        #expect(result.err.contains(payloadURL), "\(result.err)")
+        #expect(attacker.requests.isEmpty, "the attacker's server was asked: \(attacker.requests)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the payload ran")
+    }
+
+    /// The same commands with a registry package run it, verified and pinned
+    /// by the shim's proxy first.
+    @Test(arguments: ["npm exec --yes --registry REGISTRY -- hello-cli", "npm exec --yes --registry REGISTRY --package=hello-cli -- hello-cli"])
+    func anNpmExecOfARegistryPackageRunsItVerified(command: String) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try registry.publish("hello-cli", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["cli.js": "#!/usr/bin/env node\nconsole.log('hello from the registry');\n"], bin: ["hello-cli": "cli.js"])
+        let harness = try ShimHarness("bouncer-threat-remote-exec-ok")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let result = try harness.sh(command.replacing("REGISTRY", with: registry.url))
+        #expect(result.status == 0, "\(result.out)\n\(result.err)")
+        #expect(result.out.contains("hello from the registry"), "\(result.out)\n\(result.err)")
+        #expect(registry.tarballFetches("hello-cli").count == 1)
+        let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
+        #expect(lock.contains("hello-cli-1.0.0.tgz"), "\(lock)")
+    }
+
     @Test func serveDoesNotOfferAVersionWithAnHTTPTarballDependency() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         _ = try publish()

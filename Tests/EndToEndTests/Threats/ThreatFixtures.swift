@@ -136,9 +136,11 @@ final class TimedRegistry {
     /// Packs and publishes `name@version` released at `time`; `scripts` go into its package.json.
     @discardableResult
     func publish(_ name: String, _ version: String, time: String, scripts: [String: String] = [:],
-                 dependencies: [String: String] = [:], body: String? = nil, files: [String: String] = [:]) throws -> String {
+                 dependencies: [String: String] = [:], body: String? = nil, files: [String: String] = [:],
+                 bin: [String: String] = [:]) throws -> String {
         var manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
         if !scripts.isEmpty { manifest["scripts"] = scripts }
+        if !bin.isEmpty { manifest["bin"] = bin }
         // The extra files are written over the default index.js, as before.
         let contents = ["index.js": body ?? "module.exports = '\(name)@\(version)';\n"].merging(files) { _, extra in extra }
         let integrity = try NpmTarball.pack(manifest: manifest, files: contents,
