@@ -13,7 +13,7 @@ import BouncerTools
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install, check or uninstall the curl, wget, pip, pip3, npm, docker and podman shims.",
+        abstract: "Install, check or uninstall the curl, wget, pip, pip3, npm, npx, docker and podman shims.",
         subcommands: [Install.self, Check.self, Uninstall.self]
     )
 
@@ -53,7 +53,7 @@ extension ShimsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that every guarded tool on PATH is reached through a Bouncer shim (exit 1 if not).",
             discussion: """
-                For each TOOL (default: curl, wget, pip, pip3, npm), the first one on PATH must be a \
+                For each TOOL (default: every tool Bouncer guards), the first one on PATH must be a \
                 Bouncer shim. A tool that is on PATH with no shim in front of it runs unguarded: \
                 that is a refusal (exit 1), so a CI job that runs `bouncer shims check` first fails \
                 hard when a shim is missing or PATH puts the real tool first. A tool that is not on \

@@ -27,7 +27,7 @@ public struct ShimEnvironment: Sendable {
     }
 
     /// Tools a shim may stand for.
-    public static let tools = ["curl", "wget", "pip", "pip3", "npm", "docker", "podman"]
+    public static let tools = ["curl", "wget", "pip", "pip3", "npm", "npx", "docker", "podman"]
 
     /// Marks the first lines of every shim script `bouncer shims install` writes (and those in `shims/`).
     public static let shimMarker = "bouncer-shim"

@@ -205,6 +205,7 @@ public enum ShimRunner {
         case "wget": return WgetShim.run(arguments, context: context)
         case "pip", "pip3": return PipShim.run(arguments, context: context)
         case "npm": return NpmShim.run(arguments, context: context)
+        case "npx": return NpxShim.run(arguments, context: context, bouncerExecutable: bouncerExecutable)
         case "docker", "podman": return ContainerShim.run(arguments, context: context)
         default:
             ShimOutput.error("bouncer: no shim for \(tool) (known: \(ShimEnvironment.tools.joined(separator: ", ")))")

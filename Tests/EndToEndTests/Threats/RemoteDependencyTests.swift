@@ -74,7 +74,8 @@ import BouncerTestSupport
     /// its command. Refused before anything is fetched, whichever way the
     /// package is named.
     @Test(arguments: ["npm exec --yes -- PAYLOAD", "npm exec --yes --package=PAYLOAD -- ui-styles",
-                      "npm exec --yes --package PAYLOAD ui-styles", "npm x --yes PAYLOAD"])
+                      "npm exec --yes --package PAYLOAD ui-styles", "npm x --yes PAYLOAD",
+                      "npx --yes PAYLOAD", "npx -y -p PAYLOAD ui-styles"])
     func anNpmExecOfAnHTTPTarballIsRefusedBeforeItIsFetched(command: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         _ = try publish()
@@ -91,7 +92,8 @@ import BouncerTestSupport
 
     /// The same commands with a registry package run it, verified and pinned
     /// by the shim's proxy first.
-    @Test(arguments: ["npm exec --yes --registry REGISTRY -- hello-cli", "npm exec --yes --registry REGISTRY --package=hello-cli -- hello-cli"])
+    @Test(arguments: ["npm exec --yes --registry REGISTRY -- hello-cli", "npm exec --yes --registry REGISTRY --package=hello-cli -- hello-cli",
+                      "npx --yes --registry REGISTRY hello-cli", "npx -y --registry=REGISTRY -p hello-cli hello-cli"])
     func anNpmExecOfARegistryPackageRunsItVerified(command: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         try registry.publish("hello-cli", "1.0.0", time: "2024-01-01T00:00:00.000Z",

@@ -164,3 +164,22 @@ import Testing
         #expect(throws: PackageLock.ParseError.self) { try PackageLock.parse(Array(fileURL.utf8), file: "l") }
     }
 }
+
+/// npx's command line as the `npm exec` one npm's own npx runs.
+@Suite struct NpxTranslationTests {
+    @Test func optionsBeforeTheCommandAreNpmExecOptionsAndTheRestIsTheCommands() {
+        #expect(NpxShim.translate(["cowsay", "-f", "tux", "hi"]).exec == ["exec", "--", "cowsay", "-f", "tux", "hi"])
+        #expect(NpxShim.translate(["-y", "-p", "pkg@1", "cmd", "--flag"]).exec == ["exec", "-y", "--package", "pkg@1", "--", "cmd", "--flag"])
+        #expect(NpxShim.translate(["--package=pkg", "--registry", "http://r.test/", "cmd"]).exec
+                == ["exec", "--package", "pkg", "--registry", "http://r.test/", "--", "cmd"])
+        #expect(NpxShim.translate(["-c", "echo hi", "--shell=bash"]).exec == ["exec", "-c", "echo hi", "--script-shell", "bash"])
+        #expect(NpxShim.translate(["--no-install", "cmd"]).exec == ["exec", "--yes=false", "--", "cmd"])
+        // Options npm exec no longer has are left out, with their values, and named.
+        let old = NpxShim.translate(["--ignore-existing", "--node-arg", "--inspect", "cmd"])
+        #expect(old.exec == ["exec", "--", "cmd"])
+        #expect(old.dropped == ["--ignore-existing", "--node-arg"])
+        // An explicit -- is kept as given.
+        #expect(NpxShim.translate(["-y", "--", "cmd", "-y"]).exec == ["exec", "-y", "--", "cmd", "-y"])
+        #expect(NpxShim.translate([]).exec == ["exec"])
+    }
+}
