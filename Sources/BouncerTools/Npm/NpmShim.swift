@@ -110,6 +110,10 @@ public enum NpmShim {
             let named = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
             if let refused = refuseExoticSources(project: nil, positionals: named, context: context) { return refused }
         }
+        // `npm create X` / `npm init X` run `npm exec` of X's create- package: `github:user/create-X` for a git spec.
+        if ["create", "init", "innit"].contains(command), let initializer = positionals.first {
+            if let refused = refuseExoticSources(project: nil, positionals: [initializer], context: context) { return refused }
+        }
         // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off).
         if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
             passed.append("--ignore-scripts")

@@ -109,6 +109,21 @@ import BouncerTestSupport
         #expect(lock.contains("hello-cli-1.0.0.tgz"), "\(lock)")
     }
 
+    /// `npm create` and `npm init` of a git initializer run `npm exec` of
+    /// `github:user/create-NAME`: fetched with git, past the proxy. Refused
+    /// before npm starts (no request leaves this machine).
+    @Test(arguments: ["npm create github:evil/thing", "npm init --yes github:evil/thing", "npm create evil/thing"])
+    func anInitializerFromGitIsRefused(command: String) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let harness = try ShimHarness("bouncer-threat-remote-init")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let result = try harness.sh(command)
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("exotic-source"), "\(result.err)")
+        #expect(!harness.exists("package.json"))
+    }
+
     @Test func serveDoesNotOfferAVersionWithAnHTTPTarballDependency() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         _ = try publish()
