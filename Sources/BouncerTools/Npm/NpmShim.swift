@@ -26,7 +26,8 @@ public enum NpmShim {
     static let valued: Set<String> = ["--prefix", "-C", "--cache", "--registry", "--userconfig", "--globalconfig", "--loglevel",
                                       "--omit", "--include", "--workspace", "-w", "--tag", "--install-strategy"]
 
-    public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
+    /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
+    public static func run(_ arguments: [String], context: ShimContext, tool: String = "npm") -> Int32 {
         var command: String? = nil
         var positionals: [String] = []
         var prefix: String? = nil
@@ -85,7 +86,7 @@ public enum NpmShim {
         for (scope, url, place) in scoped {
             let message = "\(scope):registry=\(Redaction.url(url)) (\(place)) sends \(scope) packages to that registry directly, around Bouncer's proxy"
             if context.policy.enforce {
-                ShimOutput.error("bouncer: npm: refused: \(message)")
+                ShimOutput.error("bouncer: \(tool): refused: \(message)")
                 context.annotateRefusal("refused: " + message)
             } else {
                 ShimOutput.error("bouncer: AUDIT: npm: \(message); going on UNVERIFIED for \(scope) (enforce mode would refuse)")
@@ -93,7 +94,7 @@ public enum NpmShim {
         }
         if !scoped.isEmpty && context.policy.enforce {
             ShimOutput.error("hint: remove the scope's registry setting, or install those packages through `bouncer serve --npm-upstream URL` of that registry")
-            ShimOutput.error("bouncer: npm: nothing was fetched or installed")
+            ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
             return ErrorFamily.configuration.exitCode
         }
         if installCommands.contains(command) {
@@ -101,18 +102,18 @@ public enum NpmShim {
                 ShimOutput.error("npm ci takes no package names")
                 return 1
             }
-            if let refused = refuseExoticSources(project: project, positionals: positionals, context: context) { return refused }
+            if let refused = refuseExoticSources(project: project, positionals: positionals, tool: tool, context: context) { return refused }
         }
         // `npm exec` (and npx, which is `npm exec`) installs the packages it names and runs one:
         // `--package` values, else the command itself (before or after `--`). A URL, git or path
         // spec would be fetched past the proxy; the arguments after the command are the command's.
         if command == "exec" || command == "x" {
             let named = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
-            if let refused = refuseExoticSources(project: nil, positionals: named, context: context) { return refused }
+            if let refused = refuseExoticSources(project: nil, positionals: named, tool: tool, context: context) { return refused }
         }
         // `npm create X` / `npm init X` run `npm exec` of X's create- package: `github:user/create-X` for a git spec.
         if ["create", "init", "innit"].contains(command), let initializer = positionals.first {
-            if let refused = refuseExoticSources(project: nil, positionals: [initializer], context: context) { return refused }
+            if let refused = refuseExoticSources(project: nil, positionals: [initializer], tool: tool, context: context) { return refused }
         }
         // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off).
         if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
@@ -124,29 +125,29 @@ public enum NpmShim {
         var status: Int32 = Interruption.deferring { () -> Int32 in
             do {
                 snapshot = try ProjectSnapshot(project: project)
-                return try throughProxy(passed, registry: registry, npmrc: npmrc, project: project, context: context)
+                return try throughProxy(passed, registry: registry, npmrc: npmrc, project: project, tool: tool, context: context)
             } catch {
-                return context.installStopped(error, tool: "npm")
+                return context.installStopped(error, tool: tool)
             }
         }
         // Interrupted before the install completed: report it as the shell would (an install
         // that did complete stands, and its files are kept).
         if status != 0, let interrupted = Interruption.signal {
-            ShimOutput.error("bouncer: npm: interrupted (signal \(interrupted)); nothing was installed")
+            ShimOutput.error("bouncer: \(tool): interrupted (signal \(interrupted)); nothing was installed")
             status = Interruption.exitStatus(interrupted)
         }
         if status != 0, let snapshot {
             let restored = snapshot.restore()
-            for problem in restored.problems { ShimOutput.error("bouncer: npm: \(problem)") }
+            for problem in restored.problems { ShimOutput.error("bouncer: \(tool): \(problem)") }
             if !restored.names.isEmpty {
-                ShimOutput.error("bouncer: npm: put back \(restored.names.joined(separator: " and ")) as they were before this install")
+                ShimOutput.error("bouncer: \(tool): put back \(restored.names.joined(separator: " and ")) as they were before this install")
             }
         }
         return status
     }
 
     /// The real npm, once, against a proxy of its own.
-    static func throughProxy(_ arguments: [String], registry: String?, npmrc: [NpmConfiguration.Entry], project: String,
+    static func throughProxy(_ arguments: [String], registry: String?, npmrc: [NpmConfiguration.Entry], project: String, tool: String = "npm",
                              context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
@@ -176,14 +177,14 @@ public enum NpmShim {
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
         let (status, events) = try proxy.run(context.realTool, arguments, environment: environment)
-        let refused = EphemeralProxy.report(events, tool: "npm", label: { event in
+        let refused = EphemeralProxy.report(events, tool: tool, label: { event in
             "\(event.package ?? "?")@\(event.version ?? "?")"
         }, quiet: quiet, context: context)
         if status != 0, let refused {
-            ShimOutput.error("bouncer: npm: the real npm stopped at Bouncer's refusal; nothing was installed")
+            ShimOutput.error("bouncer: \(tool): the real npm stopped at Bouncer's refusal; nothing was installed")
             return refused
         }
-        if status != 0 { EphemeralProxy.reportHidden(events, tool: "npm") }
+        if status != 0 { EphemeralProxy.reportHidden(events, tool: tool) }
         return status
     }
 }
@@ -213,7 +214,7 @@ extension NpmShim {
     /// GitHub spec or a path in the lock, package.json or the command line.
     /// (The proxy leaves versions whose own dependencies are exotic off its packuments.) nil: go on.
     /// `project` nil: the command line alone (`npm exec` installs none of the project's dependencies).
-    static func refuseExoticSources(project: String?, positionals: [String], context: ShimContext) -> Int32? {
+    static func refuseExoticSources(project: String?, positionals: [String], tool: String = "npm", context: ShimContext) -> Int32? {
         var exotic: [(place: String, spec: String)] = []
         for name in ["npm-shrinkwrap.json", "package-lock.json"] {
             guard let project, let data = FileManager.default.contents(atPath: project + "/" + name) else { continue }
@@ -236,14 +237,14 @@ extension NpmShim {
         for dependency in refused {
             let message = "\(Redaction.url(dependency.spec)) (\(dependency.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)"
             if context.policy.enforce {
-                ShimOutput.error("bouncer: npm: refused: " + message)
+                ShimOutput.error("bouncer: \(tool): refused: " + message)
                 context.annotateRefusal("refused: " + message)
             } else {
                 ShimOutput.error("bouncer: AUDIT: npm: \(message); going on UNVERIFIED by the registry (enforce mode would refuse)")
             }
         }
         guard context.policy.enforce else { return nil }
-        ShimOutput.error("bouncer: npm: nothing was fetched or installed")
+        ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
         return ErrorFamily.evidence.exitCode
     }
 }

@@ -64,6 +64,6 @@ public enum NpxShim {
         for option in dropped { ShimOutput.error("bouncer: npx: \(option) is an npx option npm exec no longer has; left out, as npm's npx leaves it out") }
         var through = context
         through.realTool = realNpm
-        return NpmShim.run(exec, context: through)
+        return NpmShim.run(exec, context: through, tool: "npx")
     }
 }

@@ -85,6 +85,8 @@ import BouncerTestSupport
         let result = try harness.sh(command.replacing("PAYLOAD", with: payloadURL))
         #expect(result.status == 1, "\(result.out)\n\(result.err)")
         #expect(result.err.contains("exotic-source"), "\(result.err)")
+        // Said in the name of the tool the user ran.
+        #expect(result.err.contains("bouncer: \(command.hasPrefix("npx") ? "npx" : "npm"): refused"), "\(result.err)")
         #expect(result.err.contains(payloadURL), "\(result.err)")
         #expect(attacker.requests.isEmpty, "the attacker's server was asked: \(attacker.requests)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the payload ran")
