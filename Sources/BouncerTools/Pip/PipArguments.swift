@@ -56,8 +56,12 @@ public enum PipArguments {
                                           "--disable-pip-version-check", "--no-cache-dir", "--isolated", "--no-input",
                                           "--no-color", "--exists-action"]
 
-    static func takesValue(_ name: String) -> Bool {
+    /// `pip download`'s own option: where the files go (passed on as given).
+    static let downloadValued: Set<String> = ["-d", "--dest"]
+
+    static func takesValue(_ name: String, download: Bool = false) -> Bool {
         name == "-e" || name == "--editable" || resolveValued.contains(name) || carryValued.contains(name) || globalValued.contains(name)
+            || (download && downloadValued.contains(name))
     }
 
     public static func parse(_ arguments: [String]) -> PipInvocation {
@@ -77,7 +81,8 @@ public enum PipArguments {
         guard index < arguments.count else { return invocation }
         invocation.subcommand = arguments[index]
         invocation.subcommandArguments = Array(arguments[(index + 1)...])
-        guard invocation.subcommand == "install" else { return invocation }
+        guard invocation.subcommand == "install" || invocation.subcommand == "download" else { return invocation }
+        let download = invocation.subcommand == "download"
 
         // pip parses with optparse: short options cluster (-Ur FILE, -qqU), and
         // a short option that takes a value takes the rest of the cluster or the next argument.
@@ -98,7 +103,7 @@ public enum PipArguments {
                     name = String(argument[..<equals])
                     inline = String(argument[argument.index(after: equals)...])
                 }
-                if takesValue(name), inline == nil, i < rest.count {
+                if takesValue(name, download: download), inline == nil, i < rest.count {
                     inline = rest[i]
                     i += 1
                 }
@@ -109,7 +114,7 @@ public enum PipArguments {
             while let letter = letters.first {
                 letters = letters.dropFirst()
                 let name = "-\(letter)"
-                if takesValue(name) {
+                if takesValue(name, download: download) {
                     var value: String? = letters.isEmpty ? nil : String(letters)
                     letters = ""
                     if value == nil, i < rest.count {
@@ -140,7 +145,7 @@ public enum PipArguments {
                 if name == "-c" || name == "--constraint", let value { invocation.constraintFiles.append(value) }
                 if name == "--no-binary" { invocation.noBinary = true }
             case _ where resolveFlags.contains(name): break
-            case _ where carryValued.contains(name) || globalValued.contains(name):
+            case _ where carryValued.contains(name) || globalValued.contains(name) || (download && downloadValued.contains(name)):
                 if let value { invocation.carried += [name, value] }
             case _ where carryFlags.contains(name):
                 invocation.carried.append(name)

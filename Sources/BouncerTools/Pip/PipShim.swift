@@ -23,9 +23,9 @@ public enum PipShim {
         let invocation = PipArguments.parse(arguments)
         guard let subcommand = invocation.subcommand else { return context.passThrough(arguments) }
         if harmless.contains(subcommand) { return context.passThrough(arguments) }
-        guard subcommand == "install" else {
-            let why = ["download": "downloads files (and builds the metadata of sdists, running their code) without Bouncer verifying them",
-                       "wheel": "downloads and builds wheels (running the code of every sdist) without Bouncer verifying them"][subcommand]
+        // `pip download` resolves and fetches as `install` does, through the same proxy, into its --dest.
+        guard subcommand == "install" || subcommand == "download" else {
+            let why = ["wheel": "downloads and builds wheels (running the code of every sdist) without Bouncer verifying them"][subcommand]
                 ?? "is not a pip command Bouncer knows"
             return context.unsupportedCommand("pip \(subcommand)", why: why + "; use pip install, which Bouncer guards", arguments: arguments)
         }
@@ -172,7 +172,7 @@ public enum PipShim {
         environment["UV_DEFAULT_INDEX"] = index
         environment["UV_INDEX_URL"] = index
         // Under --isolated pip ignores the environment: the option carries the proxy instead.
-        let final = invocation.globalOptions + ["install"] + (isolated ? ["--index-url", index] : [])
+        let final = invocation.globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
             + invocation.installOptions + requirements
         let (status, events) = try proxy.run(context.realTool, final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
@@ -180,7 +180,7 @@ public enum PipShim {
                            : "\(event.package ?? "?") \(event.version ?? "?")"
         }, quiet: quiet, context: context)
         if status != 0, let refused {
-            ShimOutput.error("bouncer: pip: the real pip stopped at Bouncer's refusal; nothing was installed")
+            ShimOutput.error("bouncer: pip: the real pip stopped at Bouncer's refusal; nothing was \(invocation.subcommand == "download" ? "downloaded" : "installed")")
             return refused
         }
         if status != 0 { EphemeralProxy.reportHidden(events, tool: "pip") }

@@ -63,19 +63,45 @@ extension PipShimTests {
         #expect(FileManager.default.fileExists(atPath: marker.path), "audit mode should have let pip build: \(audit.err)")
     }
 
-    /// `pip download` and `pip wheel` are refused by command name; `pip index` reads pages only.
-    @Test func pipDownloadAndWheelAreRefusedByName() throws {
+    /// `pip wheel` is refused by command name; `pip index` reads pages only.
+    @Test func pipWheelIsRefusedByName() throws {
         defer { harness.cleanup() }
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
         try page("tinylib", [(lib.file, lib.sha256)])
-        for command in ["download", "wheel"] {
-            let result = try harness.sh("pip \(command) --index-url '\(indexURL)' -d dl tinylib")
-            #expect(result.status == 2, "\(result.err)")
-            #expect(result.err.contains("refused: pip \(command) "), "\(result.err)")
-            #expect(!result.err.contains("option pip"), "\(result.err)")
-        }
+        let result = try harness.sh("pip wheel --index-url '\(indexURL)' -w dl tinylib")
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains("refused: pip wheel "), "\(result.err)")
+        #expect(!result.err.contains("option pip"), "\(result.err)")
         #expect(!server.requests.contains { $0.contains("packages/") }, "\(server.requests)")
         #expect(!harness.exists("dl"))
+    }
+
+    /// `pip download` goes through the shim's proxy as `install` does: the
+    /// files land in --dest verified and pinned; other bytes at the same
+    /// place are refused and nothing lands; a local project is refused before
+    /// pip starts (pip would build its metadata).
+    @Test func pipDownloadIsVerifiedAndPinned() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, lib.sha256)])
+        let result = try harness.sh("pip download --index-url '\(indexURL)' -d dl tinylib==1.0")
+        #expect(result.status == 0, "\(result.err)")
+        let landed = try [UInt8](Data(contentsOf: harness.file("dl/" + lib.file)))
+        #expect(try ShimHarness.sha256(landed) == lib.sha256)
+        let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
+        #expect(lock.contains(lib.sha256), "\(lock)")
+        // The upstream now serves other bytes (and says so on its page): the pin refuses them.
+        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n")
+        try page("tinylib", [(evil.file, evil.sha256)])
+        let refused = try harness.sh("pip download --index-url '\(indexURL)' --dest dl2 tinylib==1.0")
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("nothing was downloaded"), "\(refused.err)")
+        #expect(!harness.exists("dl2/" + evil.file))
+        try FileManager.default.createDirectory(at: harness.file("proj"), withIntermediateDirectories: true)
+        let local = try harness.sh("pip download -d dl3 ./proj")
+        #expect(local.status == 1, "\(local.err)")
+        #expect(local.err.contains("./proj"), "\(local.err)")
+        #expect(!harness.exists("dl3"))
     }
 
     /// `six @ URL#sha256=HEX`: the fragment is a stated digest; a wrong one refuses.
