@@ -89,7 +89,7 @@ public enum NpmShim {
                 ShimOutput.error("bouncer: \(tool): refused: \(message)")
                 context.annotateRefusal("refused: " + message)
             } else {
-                ShimOutput.error("bouncer: AUDIT: npm: \(message); going on UNVERIFIED for \(scope) (enforce mode would refuse)")
+                ShimOutput.error("bouncer: AUDIT: \(tool): \(message); going on UNVERIFIED for \(scope) (enforce mode would refuse)")
             }
         }
         if !scoped.isEmpty && context.policy.enforce {
@@ -104,21 +104,21 @@ public enum NpmShim {
             }
             if let refused = refuseExoticSources(project: project, positionals: positionals, tool: tool, context: context) { return refused }
         }
-        // `npm exec` (and npx, which is `npm exec`) installs the packages it names and runs one:
-        // `--package` values, else the command itself (before or after `--`). A URL, git or path
-        // spec would be fetched past the proxy; the arguments after the command are the command's.
-        if command == "exec" || command == "x" {
-            let named = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
-            if let refused = refuseExoticSources(project: nil, positionals: named, tool: tool, context: context) { return refused }
-        }
+        // Other commands that fetch the packages they name, where a URL, git or path spec would be
+        // fetched past the proxy:
+        let fetchedByName: [String]
+        switch command {
+        // `npm exec` (and npx, which is `npm exec`) installs and runs `--package` values, else the
+        // command itself (before or after `--`); the arguments after the command are the command's.
+        case "exec", "x": fetchedByName = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
         // `npm create X` / `npm init X` run `npm exec` of X's create- package: `github:user/create-X` for a git spec.
-        if ["create", "init", "innit"].contains(command), let initializer = positionals.first {
-            if let refused = refuseExoticSources(project: nil, positionals: [initializer], tool: tool, context: context) { return refused }
-        }
+        case "create", "init", "innit": fetchedByName = Array(positionals.prefix(1))
         // `npm pack SPEC…` fetches each spec (and runs a git package's `prepare` to pack it).
-        if command == "pack", !positionals.isEmpty {
-            if let refused = refuseExoticSources(project: nil, positionals: positionals, tool: tool, context: context) { return refused }
+        case "pack": fetchedByName = positionals
+        default: fetchedByName = []
         }
+        if !fetchedByName.isEmpty,
+           let refused = refuseExoticSources(project: nil, positionals: fetchedByName, tool: tool, context: context) { return refused }
         // Only resolving a lock: no tarball is fetched or unpacked and nothing runs (scripts off).
         if arguments.contains(where: { $0 == "--package-lock-only" || $0 == "--package-lock-only=true" }) {
             passed.append("--ignore-scripts")
@@ -244,7 +244,7 @@ extension NpmShim {
                 ShimOutput.error("bouncer: \(tool): refused: " + message)
                 context.annotateRefusal("refused: " + message)
             } else {
-                ShimOutput.error("bouncer: AUDIT: npm: \(message); going on UNVERIFIED by the registry (enforce mode would refuse)")
+                ShimOutput.error("bouncer: AUDIT: \(tool): \(message); going on UNVERIFIED by the registry (enforce mode would refuse)")
             }
         }
         guard context.policy.enforce else { return nil }
