@@ -98,7 +98,7 @@ public final class RegistryProxy: Sendable {
         fetchOptions.progress = false
         upstream = UpstreamClient(store: settings.store, options: fetchOptions)
         let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
-        // Bytes served again (from the store) are not opened again: see InspectionMemo.
+        // The same bytes served again are not opened again: see InspectionMemo.
         let inspections = InspectionMemo()
         gate = ArtifactGate(pool: pool, maxAnticipating: settings.verifyAhead) {
             // The time of each request, not of the start: releases age and exceptions expire while it serves.

@@ -8,17 +8,9 @@ import BouncerIO
 /// confusion). Both are refused in every mode, within the policy's
 /// `archive` limits. Other artifacts are not opened.
 enum ArtifactInspection {
-    enum Kind {
+    enum Kind: Hashable {
         case wheel
         case npm(name: String?, version: String?)
-
-        /// Everything of the kind the inspection depends on, for `InspectionMemo`.
-        var memoKey: String {
-            switch self {
-            case .wheel: return "wheel"
-            case .npm(let name, let version): return "npm\n\(name ?? "")\n\(version ?? "")"
-            }
-        }
     }
 
     static func kind(of request: ArtifactRequest) -> Kind? {

@@ -18,7 +18,7 @@ public final class InspectionMemo: @unchecked Sendable {
     // results are immutable values.
     struct Key: Hashable {
         var sha256: String
-        var kind: String
+        var kind: ArtifactInspection.Kind
         var package: String?
         var allowsInstallScripts: Bool
         var archive: ArchivePolicy

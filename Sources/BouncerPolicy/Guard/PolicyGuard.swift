@@ -197,7 +197,7 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         let inspect = { ArtifactInspection.inspect(fetched.path, as: kind, request: request, archive: self.policy.archive, threats: threats) }
         let result: ArtifactInspection.Result
         if let inspections, let sha256 = fetched.digests[.sha256] {
-            let key = InspectionMemo.Key(sha256: sha256.hex, kind: kind.memoKey, package: request.package,
+            let key = InspectionMemo.Key(sha256: sha256.hex, kind: kind, package: request.package,
                                          allowsInstallScripts: threats.allowsInstallScripts(of: request.package), archive: policy.archive)
             result = inspections.result(for: key, inspect: inspect)
         } else {
