@@ -64,47 +64,71 @@ public enum Base64 {
     /// Decodes; `padding: true` requires `=` padding to a multiple of 4,
     /// `false` forbids it. Returns nil on any deviation.
     public static func decode(_ text: String, alphabet: Alphabet = .standard, padding: Bool = true) -> [UInt8]? {
-        var chars = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { decode(utf8: $0, alphabet: alphabet, padding: padding) }
+    }
+
+    /// As above, on the text's UTF-8 bytes.
+    public static func decode(utf8 bytes: [UInt8], alphabet: Alphabet = .standard, padding: Bool = true) -> [UInt8]? {
+        bytes.withUnsafeBufferPointer { decode(utf8: $0, alphabet: alphabet, padding: padding) }
+    }
+
+    // Each byte's 6-bit value, 0xFF for a byte outside the alphabet ('=' included).
+    private static let standardValues = values(of: standard)
+    private static let urlSafeValues = values(of: urlSafe)
+
+    private static func values(of alphabet: [UInt8]) -> [UInt8] {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }
+
+    static func decode(utf8 chars: UnsafeBufferPointer<UInt8>, alphabet: Alphabet, padding: Bool) -> [UInt8]? {
+        let pad = UInt8(ascii: "=")
+        var count = chars.count
         if padding {
-            guard chars.count % 4 == 0 else { return nil }
+            guard count % 4 == 0 else { return nil }
             var pads = 0
-            while pads < 2, chars.last == UInt8(ascii: "=") { chars.removeLast(); pads += 1 }
-        } else if chars.contains(UInt8(ascii: "=")) {
+            while pads < 2, count > 0, chars[count - 1] == pad { count -= 1; pads += 1 }
+        } else if chars.contains(pad) {
             return nil
         }
-        guard chars.count % 4 != 1 else { return nil }
-        let (c62, c63): (UInt8, UInt8) = alphabet == .standard
-            ? (UInt8(ascii: "+"), UInt8(ascii: "/")) : (UInt8(ascii: "-"), UInt8(ascii: "_"))
-        var values = [UInt8]()
-        values.reserveCapacity(chars.count)
-        for c in chars {
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(c - 65)
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(c - 97 + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(c - 48 + 52)
-            case c62: values.append(62)
-            case c63: values.append(63)
-            default: return nil
+        guard count % 4 != 1 else { return nil }
+        let table = alphabet == .standard ? standardValues : urlSafeValues
+        var valid = true
+        // One pass, four characters to three bytes; every index below is under
+        // `count`, which is at most the buffer's length.
+        let out = table.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: count / 4 * 3 + 2) { out, written in
+                var index = 0, at = 0
+                while index + 4 <= count {
+                    let a = table[Int(chars[index])], b = table[Int(chars[index + 1])]
+                    let c = table[Int(chars[index + 2])], d = table[Int(chars[index + 3])]
+                    guard (a | b | c | d) & 0x80 == 0 else { valid = false; written = 0; return }
+                    let n = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[at] = UInt8(n >> 16 & 0xff); out[at + 1] = UInt8(n >> 8 & 0xff); out[at + 2] = UInt8(n & 0xff)
+                    at += 3
+                    index += 4
+                }
+                // 0, 2 or 3 characters left (1 was refused above); the unused
+                // low bits of the last one must be zero.
+                let rest = count - index
+                if rest > 0 {
+                    let a = table[Int(chars[index])], b = table[Int(chars[index + 1])]
+                    let c = rest == 3 ? table[Int(chars[index + 2])] : 0
+                    guard (a | b | c) & 0x80 == 0, rest == 3 ? c & 0x03 == 0 : b & 0x0f == 0 else {
+                        valid = false; written = 0; return
+                    }
+                    out[at] = a << 2 | b >> 4
+                    at += 1
+                    if rest == 3 {
+                        out[at] = (b & 0x0f) << 4 | c >> 2
+                        at += 1
+                    }
+                }
+                written = at
             }
         }
-        var out = [UInt8]()
-        out.reserveCapacity(values.count * 3 / 4)
-        var index = 0
-        while index + 4 <= values.count {
-            let n = UInt32(values[index]) << 18 | UInt32(values[index + 1]) << 12
-                | UInt32(values[index + 2]) << 6 | UInt32(values[index + 3])
-            out.append(UInt8(n >> 16 & 0xff)); out.append(UInt8(n >> 8 & 0xff)); out.append(UInt8(n & 0xff))
-            index += 4
-        }
-        let rest = values.count - index
-        if rest == 2 {
-            guard values[index + 1] & 0x0f == 0 else { return nil }
-            out.append(values[index] << 2 | values[index + 1] >> 4)
-        } else if rest == 3 {
-            guard values[index + 2] & 0x03 == 0 else { return nil }
-            out.append(values[index] << 2 | values[index + 1] >> 4)
-            out.append((values[index + 1] & 0x0f) << 4 | values[index + 2] >> 2)
-        }
-        return out
+        return valid ? out : nil
     }
 }

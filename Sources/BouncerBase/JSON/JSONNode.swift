@@ -106,22 +106,27 @@ package struct JSONNode {
 enum SigstoreBase64 {
     /// Accepts both alphabets, with or without padding (protobuf JSON mapping).
     static func decode(_ raw: String) -> [UInt8]? {
-        // One pass over the bytes: Go's decoder (protojson) skips CR and LF, and
-        // real bundles carry them (MIME-wrapped timestamp tokens); nothing else
-        // outside the alphabet passes.
-        var urlSafe = false, lineBreaks = false
-        for byte in raw.utf8 {
-            switch byte {
-            case UInt8(ascii: "-"), UInt8(ascii: "_"): urlSafe = true
-            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): lineBreaks = true
-            default: break
+        var raw = raw
+        return raw.withUTF8 { bytes -> [UInt8]? in
+            // One pass over the bytes: Go's decoder (protojson) skips CR and LF, and
+            // real bundles carry them (MIME-wrapped timestamp tokens); nothing else
+            // outside the alphabet passes.
+            var urlSafe = false, lineBreaks = false
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "-"), UInt8(ascii: "_"): urlSafe = true
+                case UInt8(ascii: "\n"), UInt8(ascii: "\r"): lineBreaks = true
+                default: break
+                }
             }
+            let alphabet: Base64.Alphabet = urlSafe ? .urlSafe : .standard
+            func decode(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+                if text.count % 4 == 0, let bytes = Base64.decode(utf8: text, alphabet: alphabet, padding: true) { return bytes }
+                return Base64.decode(utf8: text, alphabet: alphabet, padding: false)
+            }
+            guard lineBreaks else { return decode(bytes) }
+            return bytes.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }.withUnsafeBufferPointer(decode)
         }
-        let text = lineBreaks
-            ? String(decoding: raw.utf8.filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }, as: UTF8.self) : raw
-        let alphabet: Base64.Alphabet = urlSafe ? .urlSafe : .standard
-        if text.utf8.count % 4 == 0, let bytes = Base64.decode(text, alphabet: alphabet, padding: true) { return bytes }
-        return Base64.decode(text, alphabet: alphabet, padding: false)
     }
 }
 
