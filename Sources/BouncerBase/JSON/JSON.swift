@@ -185,7 +185,23 @@ public indirect enum JSON: Equatable, Sendable {
 
         mutating func string() throws(ParseError) -> String {
             index += 1
-            var out: [UInt8] = []
+            // Most strings (base64 and hex above all) have no escape: scan to the
+            // closing quote and take the run whole, validated as UTF-8 once.
+            let start = index
+            var end = index
+            while end < bytes.count {
+                let c = bytes[end]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                index = end + 1
+                guard let text = String(validating: bytes[start..<end], as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                return text
+            }
+            // An escape, a control character or the end: the run so far, then byte by byte.
+            var out = Array(bytes[start..<end])
+            index = end
             while true {
                 guard let c = peek else { throw fail("unterminated string") }
                 if c == UInt8(ascii: "\"") { index += 1; break }
