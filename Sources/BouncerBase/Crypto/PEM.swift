@@ -17,34 +17,45 @@ public enum PEM {
     /// caller can say "the block is there but its base64 is invalid" rather
     /// than "no block found".
     public static func blocks(_ text: String, label: String) -> [Block] {
-        let begin = "-----BEGIN \(label)-----"
-        let end = "-----END \(label)-----"
+        // Byte by byte: every marker and base64 character is ASCII, and a
+        // line ends at LF (a CR before it is trimmed with the blanks).
+        let begin = Array("-----BEGIN \(label)-----".utf8)
+        let end = Array("-----END \(label)-----".utf8)
+        let bytes = Array(text.utf8)
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
         var blocks: [Block] = []
-        var body: String? = nil
+        var body: [UInt8]? = nil
         var beginLine = 0
         var lineNumber = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+        var lineStart = 0
+        while lineStart <= bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
             lineNumber += 1
-            let line = rawLine.trimming([" ", "\t", "\r"])
-            if line == begin {
+            var first = lineStart, last = lineEnd
+            while first < last, isBlank(bytes[first]) { first += 1 }
+            while last > first, isBlank(bytes[last - 1]) { last -= 1 }
+            let line = bytes[first..<last]
+            if line.elementsEqual(begin) {
                 if body != nil { blocks.append(.invalid(line: beginLine, why: "no END line before the next BEGIN line")) }
-                body = ""
+                body = []
                 beginLine = lineNumber
-            } else if line == end {
+            } else if line.elementsEqual(end) {
                 if let collected = body {
-                    if let der = Base64.decode(collected), !der.isEmpty {
+                    if let der = Base64.decode(utf8: collected), !der.isEmpty {
                         blocks.append(.der(der))
                     } else {
+                        let shown = String(decoding: collected, as: UTF8.self)
                         blocks.append(.invalid(line: beginLine, why: collected.isEmpty ? "the block is empty"
-                                               : "the base64 inside is invalid: \(Base64.invalidReason(collected) ?? "it decodes to nothing")"))
+                                               : "the base64 inside is invalid: \(Base64.invalidReason(shown) ?? "it decodes to nothing")"))
                     }
                 }
                 body = nil
             } else if body != nil {
-                body? += line
+                body?.append(contentsOf: line)
             }
+            lineStart = lineEnd + 1
         }
-        if body != nil { blocks.append(.invalid(line: beginLine, why: "no '\(end)' line")) }
+        if body != nil { blocks.append(.invalid(line: beginLine, why: "no '\(String(decoding: end, as: UTF8.self))' line")) }
         return blocks
     }
 
