@@ -43,10 +43,38 @@ int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki
 
 /// Reads a DER TimeStampResp (status must be granted) or a bare
 /// TimeStampToken into a PKCS7 token. Returns NULL and sets *status.
+// The token of a granted TimeStampResp, read in place: d2i_TS_RESP followed
+// by PKCS7_dup would decode the token's certificates twice (each decode of a
+// key costs as much as a P-256 signature check). Only a response of exactly
+// the shape d2i_TS_RESP accepts is taken this way: one definite-length
+// SEQUENCE spanning the input, a PKIStatusInfo granting it, a token running
+// to the end with a TSTInfo inside (d2i_TS_RESP reads that too). Anything
+// else returns NULL and is left to the full path below.
+static PKCS7 *granted_token_in_place(const unsigned char *der, size_t len) {
+    const unsigned char *cursor = der;
+    long body = 0;
+    int tag = 0, class = 0;
+    int flags = ASN1_get_object(&cursor, &body, &tag, &class, (long)len);
+    if ((flags & 0x80) || flags != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE || class != V_ASN1_UNIVERSAL
+        || cursor + body != der + len) return NULL;
+    TS_STATUS_INFO *info = d2i_TS_STATUS_INFO(NULL, &cursor, body);
+    long granted = info ? ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(info)) : -1;
+    TS_STATUS_INFO_free(info);
+    if ((granted != 0 && granted != 1) || cursor >= der + len) return NULL;
+    PKCS7 *token = d2i_PKCS7(NULL, &cursor, (long)(der + len - cursor));
+    TS_TST_INFO *tst = (token != NULL && cursor == der + len) ? PKCS7_to_TS_TST_INFO(token) : NULL;
+    if (tst == NULL) { PKCS7_free(token); return NULL; }
+    TS_TST_INFO_free(tst);
+    return token;
+}
+
 PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
     const unsigned char *cursor = der;
     *status = -1;
     if (der == NULL || len == 0 || len > 1 << 20) return NULL;
+    PKCS7 *in_place = granted_token_in_place(der, len);
+    if (in_place != NULL) { *status = 0; return in_place; }
+    ERR_clear_error();
     TS_RESP *response = d2i_TS_RESP(NULL, &cursor, (long)len);
     if (response != NULL && cursor == der + len) {
         long granted = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(response)));

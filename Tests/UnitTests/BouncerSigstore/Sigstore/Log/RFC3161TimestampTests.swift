@@ -117,6 +117,32 @@ import BouncerTestSupport
         }
     }
 
+    /// A response read in place (its token not copied) still gives a time only
+    /// when granted: 0 (granted) and 1 (grantedWithMods) give the same time; a
+    /// rejection carrying a token is malformed (RFC 3161 §2.4.2: a token only
+    /// with granted), and a rejection alone says its status.
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func onlyAGrantedResponseGivesATime() throws {
+        guard let item = Self.item("conformance__rekor2-happy-path"), let response = item.timestamps.first else { return }
+        // The status INTEGER is the first thing inside the PKIStatusInfo: 02 01 00.
+        let at = try #require((0..<(response.count - 2)).first { response[$0] == 0x02 && response[$0 + 1] == 0x01 && response[$0 + 2] == 0x00 })
+        var modified = response
+        modified[at + 2] = 1
+        #expect(try Self.verify(item, token: modified) == (try Self.verify(item, token: response)))
+        var rejected = response
+        rejected[at + 2] = 2
+        let token = try #require(Self.tokenInside(response))
+        let status = Array(rejected[..<(rejected.count - token.count)].drop { $0 != 0x30 }.dropFirst().drop { $0 != 0x30 })
+        #expect(status.count == 5, "\(status)")   // 30 03 02 01 02
+        for (bad, said) in [(rejected, "not a DER TimeStampResp"), ([0x30, UInt8(status.count)] + status, "status is not 'granted'")] {
+            do {
+                _ = try Self.verify(item, token: bad)
+                Issue.record("a rejection gave a time")
+            } catch let error as TransparencyError {
+                #expect(error.code == "tsa-malformed-timestamp" && "\(error)".contains(said), "\(error)")
+            }
+        }
+    }
+
     /// TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken }: the token is what follows the status.
     static func tokenInside(_ response: [UInt8]) -> [UInt8]? {
         func header(_ at: Int) -> (content: Int, length: Int)? {
