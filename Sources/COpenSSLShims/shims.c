@@ -6,6 +6,7 @@
 #include <openssl/param_build.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -29,6 +30,21 @@ static void lib_ctx_setup(void) {
 OSSL_LIB_CTX *bouncer_libctx(void) {
     pthread_once(&lib_ctx_once, lib_ctx_setup);
     return lib_ctx;
+}
+
+// OpenSSL fills a certificate's extension cache (X509_get_extension_flags,
+// and every check that needs it) after taking its SHA-1 fingerprint with the
+// legacy EVP_sha1(), whose name is looked up in the thread's *default*
+// library context: the first lookup in a process fills that context's name
+// table (2.3M instructions), though Bouncer's context has one filled already.
+// So the cache is filled here, with Bouncer's context as the thread's default
+// for this one call (TLS and everything else keep the configured default).
+uint32_t bouncer_x509_cache_extensions(X509 *cert) {
+    OSSL_LIB_CTX *ctx = bouncer_libctx();
+    OSSL_LIB_CTX *previous = ctx != NULL ? OSSL_LIB_CTX_set0_default(ctx) : NULL;
+    uint32_t flags = X509_get_extension_flags(cert);
+    if (previous != NULL) OSSL_LIB_CTX_set0_default(previous);
+    return flags;
 }
 
 const EVP_MD *bouncer_md(int which) {

@@ -26,16 +26,21 @@ static X509 *parse_cert(const unsigned char *der, size_t len) {
         X509_free(cert);
         return NULL;
     }
+    bouncer_x509_cache_extensions(cert);
     return cert;
 }
 
 int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len) {
     X509 *cert = parse_cert(der, len);
-    if (cert == NULL) return 0;
-    unsigned char *out = NULL;
-    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &out);
+    int ok = cert != NULL && bouncer_x509_spki_of(cert, spki, spki_len);
     X509_free(cert);
-    if (n <= 0 || out == NULL) return 0;
+    return ok;
+}
+
+int bouncer_x509_spki_of(X509 *cert, unsigned char **spki, size_t *spki_len) {
+    unsigned char *out = NULL;
+    int n = cert != NULL ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &out) : 0;
+    if (n <= 0 || out == NULL) { OPENSSL_free(out); return 0; }
     *spki = out;
     *spki_len = (size_t)n;
     return 1;
@@ -68,12 +73,20 @@ static PKCS7 *granted_token_in_place(const unsigned char *der, size_t len) {
     return token;
 }
 
+// The token's own certificates, with their extension caches filled
+// (bouncer_x509_cache_extensions) before any check reads them.
+static PKCS7 *with_cached_extensions(PKCS7 *token) {
+    STACK_OF(X509) *embedded = token != NULL && PKCS7_type_is_signed(token) && token->d.sign ? token->d.sign->cert : NULL;
+    for (int i = 0; embedded != NULL && i < sk_X509_num(embedded); i++) bouncer_x509_cache_extensions(sk_X509_value(embedded, i));
+    return token;
+}
+
 PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
     const unsigned char *cursor = der;
     *status = -1;
     if (der == NULL || len == 0 || len > 1 << 20) return NULL;
     PKCS7 *in_place = granted_token_in_place(der, len);
-    if (in_place != NULL) { *status = 0; return in_place; }
+    if (in_place != NULL) { *status = 0; return with_cached_extensions(in_place); }
     ERR_clear_error();
     TS_RESP *response = d2i_TS_RESP(NULL, &cursor, (long)len);
     if (response != NULL && cursor == der + len) {
@@ -87,12 +100,12 @@ PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
         PKCS7 *copy = PKCS7_dup(token);
         TS_RESP_free(response);
         *status = copy ? 0 : -1;
-        return copy;
+        return with_cached_extensions(copy);
     }
     TS_RESP_free(response);
     cursor = der;
     PKCS7 *token = d2i_PKCS7(NULL, &cursor, (long)len);
-    if (token != NULL && cursor == der + len) { *status = 0; return token; }
+    if (token != NULL && cursor == der + len) { *status = 0; return with_cached_extensions(token); }
     PKCS7_free(token);
     return NULL;
 }

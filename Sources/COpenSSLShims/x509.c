@@ -17,6 +17,7 @@ static X509 *parse_der(const unsigned char *der, size_t len) {
     if (cert == NULL) return NULL;
     if (d2i_X509(&cert, &cursor, (long)len) == NULL) { X509_free(cert); return NULL; }
     if (cert != NULL && cursor != der + len) { X509_free(cert); return NULL; } // trailing bytes
+    bouncer_x509_cache_extensions(cert);
     return cert;
 }
 

@@ -277,7 +277,9 @@ final class ParsedCertificates: @unchecked Sendable {
     private var spkis: [[UInt8]: [UInt8]?] = [:]
 
     func spki(_ der: [UInt8]) -> [UInt8]? {
-        remembered(\.spkis, der) { CertificateTransparency.spki(der) }
+        // From the certificate parsed for the chain check: parsing it again
+        // would decode its key a second time.
+        remembered(\.spkis, der) { certificate(der).flatMap(CertificateTransparency.spki(of:)) }
     }
 
     /// Whether a timestamp authority's chain (its certificate first, the root

@@ -61,6 +61,9 @@ long bouncer_x509_san(const unsigned char *der, size_t len, int index, int *type
 struct x509_st;
 /// A DER certificate (nothing after it), or NULL. Free with bouncer_x509_free.
 struct x509_st *bouncer_x509_parse(const unsigned char *der, size_t len);
+/// X509_get_extension_flags, computed with Bouncer's library context as the
+/// thread's default (see shims.c); every certificate Bouncer parses has it done.
+uint32_t bouncer_x509_cache_extensions(struct x509_st *cert);
 void bouncer_x509_free(struct x509_st *cert);
 int bouncer_x509_info_of(struct x509_st *cert, int64_t *not_before, int64_t *not_after,
                          int *code_signing, unsigned char **spki_out, size_t *spki_len);
@@ -89,6 +92,8 @@ int bouncer_x509_verify_chain_of(struct x509_st *leaf, struct x509_st *const *un
 // Sigstore transparency-log helpers (sigstore_log.c).
 /// The DER SubjectPublicKeyInfo of a DER certificate; 1 on success. Free with bouncer_openssl_free.
 int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len);
+/// As above, of a certificate parsed already.
+int bouncer_x509_spki_of(struct x509_st *cert, unsigned char **spki, size_t *spki_len);
 struct pkcs7_st;
 /// A DER TimeStampResp (status granted) or TimeStampToken, read once for
 /// bouncer_ts_info_of and the verifications; NULL with *status -1 (not DER)

@@ -138,9 +138,18 @@ public enum CertificateTransparency {
     }
 
     static func spki(_ certificateDER: [UInt8]) -> [UInt8]? {
+        copied { bouncer_x509_spki(certificateDER, certificateDER.count, &$0, &$1) }
+    }
+
+    /// As above, of a certificate parsed already (a trusted root's CA).
+    static func spki(of certificate: ParsedCertificate) -> [UInt8]? {
+        copied { bouncer_x509_spki_of(certificate.x509, &$0, &$1) }
+    }
+
+    private static func copied(_ read: (inout UnsafeMutablePointer<UInt8>?, inout Int) -> Int32) -> [UInt8]? {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var length = 0
-        guard bouncer_x509_spki(certificateDER, certificateDER.count, &out, &length) == 1, let out else { return nil }
+        guard read(&out, &length) == 1, let out else { return nil }
         defer { bouncer_openssl_free(out) }
         return Array(UnsafeBufferPointer(start: out, count: length))
     }
