@@ -8,7 +8,7 @@ import BouncerTestSupport
 /// `bouncer serve` in front of a loopback PEP 503 index (wheels built at test
 /// time), with the real pip (and uv, when installed) pointed at it through
 /// the environment only: no shims on PATH.
-@Suite(.blocking, .serialized) struct ServePipTests {
+@Suite(.blocking, .serialized) final class ServePipTests {
     let root: URL
     let index: URL
     let upstream: DirectoryHTTPServer
@@ -19,6 +19,9 @@ import BouncerTestSupport
         try FileManager.default.createDirectory(at: index.appendingPathComponent("packages"), withIntermediateDirectories: true)
         upstream = try DirectoryHTTPServer(root: index.path)
     }
+
+    // One folder per test, removed when the test is done with it.
+    deinit { try? FileManager.default.removeItem(at: root) }
 
     var packages: URL { index.appendingPathComponent("packages") }
 
@@ -51,7 +54,6 @@ import BouncerTestSupport
     /// digests sha256sum computes; once upstream is compromised (bytes and
     /// advertised digest both changed) the proxy answers 403 and pip installs nothing.
     @Test func pipInstallsPinsAndRefusesACompromisedUpstream() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let digests = try publish()
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"])
         let indexURL = serve.base + "/pypi/simple/"
@@ -101,7 +103,6 @@ import BouncerTestSupport
     /// The pages link to the proxy only; yanked files and (in enforce mode)
     /// sdists are left out; PEP 691 JSON by Accept, with hashes and metadata carried over.
     @Test func pagesLinkToTheProxyOnlyInHTMLAndJSON() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let digests = try publish()
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/", "--quiet"])
         let upstreamPort = ":\(upstream.port)"
@@ -158,7 +159,6 @@ import BouncerTestSupport
 
     /// An upstream that speaks PEP 691 JSON with PEP 700 fields: upload-time and size carried over, the URL rewritten.
     @Test func jsonUpstreamCarriesUploadTimeAndSize() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let wheel = try ServeFixtures.wheel("gamma", "1.5", marker: "gamma", into: packages)
         let digest = try ServeFixtures.sha256(packages.appendingPathComponent(wheel))
         let size = try FileManager.default.attributesOfItem(atPath: packages.appendingPathComponent(wheel).path)[.size] as? Int ?? -1
@@ -192,7 +192,6 @@ import BouncerTestSupport
     /// mid-transfer: every install completes, the lock holds each artifact
     /// once with the right digest, and the store keeps no partial file.
     @Test func concurrentInstallsAndDisconnectsKeepStoreAndLockWhole() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let big = try ServeFixtures.wheel("bigpkg", "1.0", marker: "big", into: packages, padding: 24 << 20)
         let bigDigest = try ServeFixtures.sha256(packages.appendingPathComponent(big))
         try page("bigpkg", [(big, bigDigest, "")])
@@ -240,7 +239,6 @@ import BouncerTestSupport
     /// no lock entry for it, and a proxy started again on the same lock and
     /// store pins and serves as before.
     @Test func aProxyKilledMidRequestLeavesNoPartialLockEntry() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let digests = try publish()
         let stalling = try MisbehavingServer()
         defer { stalling.stop() }
@@ -273,7 +271,6 @@ import BouncerTestSupport
 
     /// Under CI=true the lock is frozen, as for the shims: a file not yet pinned is refused (403), nothing is pinned.
     @Test func ciFreezesTheLock() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         _ = try publish()
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"],
                                      environment: ["CI": "true"])
@@ -286,7 +283,6 @@ import BouncerTestSupport
 
     /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
     @Test func uvInstallsThroughTheProxy() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let uv = ["/usr/local/bin/uv", "/usr/bin/uv"].first { FileManager.default.isExecutableFile(atPath: $0) }
             ?? (try? BouncerProcess.runProgram("/bin/sh", ["-c", "command -v uv"]))?.out.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let uv, !uv.isEmpty, FileManager.default.isExecutableFile(atPath: uv) else {
@@ -312,7 +308,6 @@ import BouncerTestSupport
     /// The real index pip is configured with (no --pypi-upstream: the proxy asks pip),
     /// one small pure-Python wheel; skipped with a notice when it cannot be reached.
     @Test func realIndexThroughTheProxy() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/"])
         let probe = try CurlGet.run(serve.base + "/pypi/simple/six/")
         guard probe.status == 200 else {

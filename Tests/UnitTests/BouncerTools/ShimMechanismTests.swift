@@ -8,12 +8,15 @@ import Testing
 @testable import BouncerTools
 import BouncerTestSupport
 
-@Suite struct ShimMechanismTests {
+@Suite final class ShimMechanismTests {
     let root: String
 
     init() throws {
         root = try BouncerProcess.temporaryDirectory("bouncer-mechanism").path
     }
+
+    // One folder per test, removed when the test is done with it.
+    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func executable(_ path: String, _ text: String) throws {
         try FileManager.default.createDirectory(atPath: Filesystem.split(path).directory, withIntermediateDirectories: true)
@@ -26,7 +29,6 @@ import BouncerTestSupport
     }
 
     @Test func realToolIsAfterTheShimDirectoryAndNeverAShim() throws {
-        defer { try? FileManager.default.removeItem(atPath: root) }
         try executable(root + "/early/curl", "#!/bin/sh\necho early\n")
         try executable(root + "/shims/curl", ShimScript.repository(tool: "curl"))
         try executable(root + "/other-shims/curl", ShimScript.installed(tool: "curl", bouncerPath: "/x/bouncer"))
@@ -36,7 +38,6 @@ import BouncerTestSupport
     }
 
     @Test func onlyShimsAfterTheShimIsALoop() throws {
-        defer { try? FileManager.default.removeItem(atPath: root) }
         try executable(root + "/shims/curl", ShimScript.repository(tool: "curl"))
         try executable(root + "/again/curl", ShimScript.repository(tool: "curl"))
         let env = environment(path: [root + "/shims", root + "/again"], shim: root + "/shims/curl")
@@ -56,7 +57,6 @@ import BouncerTestSupport
     }
 
     @Test func policyIsTheNearestAbove() throws {
-        defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/a/b/c", withIntermediateDirectories: true)
         try #"{"version": 1, "rules": []}"#.write(toFile: root + "/a/policy.json", atomically: true, encoding: .utf8)
         var skipped: [String] = []

@@ -6,7 +6,7 @@ import Testing
 import BouncerTestSupport
 
 /// The guard's stages with an in-memory transport: no sockets, no processes.
-@Suite struct GuardPipelineTests {
+@Suite final class GuardPipelineTests {
     let dir: String
     let transport: MemoryTransport
 
@@ -14,6 +14,9 @@ import BouncerTestSupport
         dir = try BouncerProcess.temporaryDirectory("bouncer-pipeline").path
         transport = MemoryTransport(store: Store(root: dir + "/cache"))
     }
+
+    // One folder per test, removed when the test is done with it.
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     func policy(_ text: String) throws -> Policy {
         try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/policy.json"))
