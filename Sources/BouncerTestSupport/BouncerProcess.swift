@@ -93,6 +93,39 @@ public enum BouncerProcess {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// A fresh temporary directory for fixtures every test of the run shares
+    /// (built once), removed when the test process exits.
+    public static func runScopedDirectory(_ prefix: String) throws -> URL {
+        let url = try temporaryDirectory(prefix)
+        RunScopedDirectories.add(url.path)
+        return url
+    }
+}
+
+/// The run-scoped directories, removed by one exit handler.
+private enum RunScopedDirectories {
+    static let lock = NSLock()
+    nonisolated(unsafe) static var paths: [String] = []
+    nonisolated(unsafe) static var registered = false
+
+    static func add(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paths.append(path)
+        if !registered {
+            registered = true
+            atexit { RunScopedDirectories.removeAll() }
+        }
+    }
+
+    static func removeAll() {
+        lock.lock()
+        let all = paths
+        paths = []
+        lock.unlock()
+        for path in all { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
 
 /// A program started by `BouncerProcess.start`: `wait()` collects its exit

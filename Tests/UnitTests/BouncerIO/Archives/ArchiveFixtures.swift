@@ -2,7 +2,7 @@ import Foundation
 import BouncerTestSupport
 
 /// Archives crafted at test time with Python's tarfile and zipfile, written
-/// once per test run into a temporary directory.
+/// once per test run into a temporary directory, removed when the run ends.
 enum ArchiveFixtures {
     /// An absolute path that hostile archives aim at; it must never appear.
     static let absoluteTarget = "/tmp/bouncer-abs-evil-\(UUID().uuidString)"
@@ -17,7 +17,7 @@ enum ArchiveFixtures {
         lock.lock()
         defer { lock.unlock() }
         if let built { return built }
-        let dir = try BouncerProcess.temporaryDirectory("bouncer-archive-fixtures")
+        let dir = try BouncerProcess.runScopedDirectory("bouncer-archive-fixtures")
         try runPython(script, arguments: [dir.path, absoluteTarget, outsideDirectory])
         built = dir
         return dir

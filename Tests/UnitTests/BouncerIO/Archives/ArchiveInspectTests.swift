@@ -68,7 +68,7 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         lock.lock()
         defer { lock.unlock() }
         if built == nil {
-            let dir = try BouncerProcess.temporaryDirectory("bouncer-inspect-fixtures")
+            let dir = try BouncerProcess.runScopedDirectory("bouncer-inspect-fixtures")
             try ArchiveFixtures.runPython(script, arguments: [dir.path])
             built = dir
         }
