@@ -19,8 +19,8 @@ command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit
 # BOUNCER=path/to/bouncer benchmarks a given build; by default the release
 # build of this checkout, linked as it ships (static Swift runtime).
 if [ -z "${BOUNCER:-}" ]; then
-  swift build -c release --static-swift-stdlib --product bouncer >/dev/null
-  BOUNCER="$(swift build -c release --static-swift-stdlib --show-bin-path)/bouncer"
+  swift build -c release --static-swift-stdlib --disable-local-rpath --product bouncer >/dev/null
+  BOUNCER="$(swift build -c release --static-swift-stdlib --disable-local-rpath --show-bin-path)/bouncer"
 fi
 bouncer="$BOUNCER"
 

@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 
 # The release binary, built the way it ships (static Swift runtime: fast start-up).
 build_bouncer() {
-  (cd "$ROOT" && swift build -c release --static-swift-stdlib >&2)
+  (cd "$ROOT" && swift build -c release --static-swift-stdlib --disable-local-rpath >&2)
   BOUNCER="$ROOT/.build/release/bouncer"
 }
 

@@ -3,7 +3,7 @@
 # on a 20,000-file tarball and a 500 MB tarball, each run into a fresh empty
 # directory (hyperfine --prepare). Target: bouncer <= 1.2x bsdtar wall time.
 #
-#   swift build -c release --static-swift-stdlib && bench/unpack.sh
+#   swift build -c release --static-swift-stdlib --disable-local-rpath && bench/unpack.sh
 #   BOUNCER=/path/to/bouncer RUNS=5 BENCH_DIR=/var/tmp bench/unpack.sh
 set -euo pipefail
 
@@ -13,7 +13,7 @@ runs="${RUNS:-10}"
 for tool in hyperfine bsdtar tar python3; do
     command -v "$tool" >/dev/null || { echo "unpack.sh: $tool is required" >&2; exit 2; }
 done
-[ -x "$bouncer" ] || { echo "unpack.sh: $bouncer not found; run swift build -c release --static-swift-stdlib" >&2; exit 2; }
+[ -x "$bouncer" ] || { echo "unpack.sh: $bouncer not found; run swift build -c release --static-swift-stdlib --disable-local-rpath" >&2; exit 2; }
 
 work="$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bouncer-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

@@ -1,5 +1,5 @@
 // Only test builds have Swift Testing: a release build of every target
-// (`swift build -c release --static-swift-stdlib`, the quick start's) has no
+// (`swift build -c release --static-swift-stdlib --disable-local-rpath`, the quick start's) has no
 // Testing module and skips this file.
 #if canImport(Testing)
 import Foundation
