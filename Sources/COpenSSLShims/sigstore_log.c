@@ -46,8 +46,6 @@ int bouncer_x509_spki_of(X509 *cert, unsigned char **spki, size_t *spki_len) {
     return 1;
 }
 
-/// Reads a DER TimeStampResp (status must be granted) or a bare
-/// TimeStampToken into a PKCS7 token. Returns NULL and sets *status.
 // The token of a granted TimeStampResp, read in place: d2i_TS_RESP followed
 // by PKCS7_dup would decode the token's certificates twice (each decode of a
 // key costs as much as a P-256 signature check). Only a response of exactly
@@ -81,6 +79,8 @@ static PKCS7 *with_cached_extensions(PKCS7 *token) {
     return token;
 }
 
+/// Reads a DER TimeStampResp (status must be granted) or a bare
+/// TimeStampToken into a PKCS7 token. Returns NULL and sets *status.
 PKCS7 *bouncer_ts_token(const unsigned char *der, size_t len, int *status) {
     const unsigned char *cursor = der;
     *status = -1;
