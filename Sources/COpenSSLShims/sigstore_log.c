@@ -14,24 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-static X509 *parse_cert(const unsigned char *der, size_t len) {
-    const unsigned char *cursor = der;
-    if (der == NULL || len == 0 || len > 1 << 20) return NULL;
-    // In Bouncer's library context (bouncer_libctx): no openssl.cnf, and the
-    // signature checks of X509_verify_cert fetch from it too.
-    X509 *cert = X509_new_ex(bouncer_libctx(), NULL);
-    if (cert == NULL) return NULL;
-    if (d2i_X509(&cert, &cursor, (long)len) == NULL) { X509_free(cert); return NULL; }
-    if (cert != NULL && cursor != der + len) {  // trailing bytes: not one certificate
-        X509_free(cert);
-        return NULL;
-    }
-    bouncer_x509_cache_extensions(cert);
-    return cert;
-}
-
 int bouncer_x509_spki(const unsigned char *der, size_t len, unsigned char **spki, size_t *spki_len) {
-    X509 *cert = parse_cert(der, len);
+    X509 *cert = bouncer_x509_parse(der, len);
     int ok = cert != NULL && bouncer_x509_spki_of(cert, spki, spki_len);
     X509_free(cert);
     return ok;
@@ -147,7 +131,7 @@ int bouncer_ts_verify(PKCS7 *token, const unsigned char *const *certs, const siz
     int verified = 0;
     size_t i = 0;
     for (; i < count; i++) {
-        if ((parsed[i] = parse_cert(certs[i], cert_lens[i])) == NULL) break;
+        if ((parsed[i] = bouncer_x509_parse(certs[i], cert_lens[i])) == NULL) break;
     }
     if (i == count) {
         verified = bouncer_ts_verify_token(token, parsed, count, at_time, 0, error, error_len);
