@@ -21,10 +21,10 @@ public enum BouncerMain {
         do {
             let argv = Array(arguments.dropFirst())
             if let plain = VerifySignatureCommand.parsePlain(argv) {
-                OpenSSLProcess.skipConfigurationForOfflineVerification()
+                OpenSSLProcess.prepareForOfflineVerification()
                 try plain.run()
             } else if let plain = VerifyBundleCommand.parsePlain(argv) {
-                OpenSSLProcess.skipConfigurationForOfflineVerification()
+                OpenSSLProcess.prepareForOfflineVerification()
                 try plain.run()
             } else {
                 var command = try BouncerCommand.parseAsRoot(argv)
