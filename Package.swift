@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The executables export no symbols. SwiftPM links them with
+// --export-dynamic, which put ~7,400 public Swift symbols into the dynamic
+// symbol table: every symbol the loader binds at start-up (libcrypto's
+// ~4,200 among them) was first looked up there, and nothing ever resolves a
+// name against the executable (libcurl and libarchive are dlopen'ed, and call
+// back only through pointers).
+let executableLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux])),
+]
+
 let package = Package(
     name: "Bouncer",
     platforms: [.macOS(.v13)],
@@ -81,7 +91,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/BouncerCLI"),
-        .executableTarget(name: "bouncer", dependencies: ["BouncerCLI"], path: "Sources/bouncer"),
+        .executableTarget(
+            name: "bouncer", dependencies: ["BouncerCLI"], path: "Sources/bouncer",
+            linkerSettings: executableLinkerSettings),
         // The verifying registry proxy (`bouncer serve` execs `bouncer-serve` found next to `bouncer`).
         .target(
             name: "BouncerServe",
@@ -95,7 +107,8 @@ let package = Package(
         .executableTarget(
             name: "bouncer-serve",
             dependencies: ["BouncerServe", "BouncerCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/bouncer-serve"),
+            path: "Sources/bouncer-serve",
+            linkerSettings: executableLinkerSettings),
 
         // MARK: - Test support and tests
 
