@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 import BouncerIO
 /// The cleartext signature framework (RFC 9580 §7). Parsing is strict: only
@@ -34,24 +37,28 @@ struct ClearsignedParts {
         return out
     }
 
-    /// Feeds `signedText` to the hashers line by line, without building it.
-    /// It is already canonical text (CRLF line breaks, no other CR), so text
-    /// (0x01) signatures hash exactly these bytes.
+    /// Feeds `signedText` to the hashers without building all of it. It is
+    /// already canonical text (CRLF line breaks, no other CR), so text (0x01)
+    /// signatures hash exactly these bytes. Lines are gathered into 64 KiB
+    /// pieces: one hash update per piece, not two per line.
     func feedSignedText(_ hashers: [Hasher]) -> UInt64 {
+        let pieceSize = 1 << 16
         var total: UInt64 = 0
-        message.withUnsafeBytes { all in
-            let crlf: [UInt8] = [0x0d, 0x0a]
-            crlf.withUnsafeBytes { crlf in
-                for (index, line) in lines.enumerated() {
-                    let piece = UnsafeRawBufferPointer(rebasing: all[line])
-                    for hasher in hashers {
-                        if index > 0 { hasher.update(crlf) }
-                        hasher.update(piece)
-                    }
-                    total += UInt64(piece.count + (index > 0 ? 2 : 0))
-                }
+        var piece: [UInt8] = []
+        piece.reserveCapacity(pieceSize + 2)
+        func flush() {
+            piece.withUnsafeBytes { bytes in for hasher in hashers { hasher.update(bytes) } }
+            total += UInt64(piece.count)
+            piece.removeAll(keepingCapacity: true)
+        }
+        message.withUnsafeBufferPointer { all in
+            for (index, line) in lines.enumerated() {
+                if index > 0 { piece.append(0x0d); piece.append(0x0a) }
+                piece.append(contentsOf: UnsafeBufferPointer(rebasing: all[line]))
+                if piece.count >= pieceSize { flush() }
             }
         }
+        flush()
         return total
     }
 
@@ -72,17 +79,17 @@ struct ClearsignedParts {
     }
 
     static func parse(_ bytes: [UInt8], source: String) throws(OpenPGPError) -> ClearsignedParts {
-        let all = Armor.lines(bytes)
+        let ranges = Armor.lineRanges(bytes)
         var index = 0
-        while index < all.count, Armor.trimmed(all[index]).isEmpty { index += 1 }
-        guard index < all.count, stripTrailing(all[index]).elementsEqual(begin) else {
+        while index < ranges.count, Armor.trimmed(bytes[ranges[index]]).isEmpty { index += 1 }
+        guard index < ranges.count, stripTrailing(bytes[ranges[index]]).elementsEqual(begin) else {
             throw .cleartext("\(source) line \(index + 1): expected '-----BEGIN PGP SIGNED MESSAGE-----' (no text may precede it)")
         }
         index += 1
         var announced: Set<UInt8>? = nil
         while true {
-            guard index < all.count else { throw .cleartext("\(source): the message ends inside its header block") }
-            let line = stripTrailing(all[index])
+            guard index < ranges.count else { throw .cleartext("\(source): the message ends inside its header block") }
+            let line = stripTrailing(bytes[ranges[index]])
             index += 1
             if line.isEmpty { break }
             guard line.starts(with: Array("Hash:".utf8)) else {
@@ -96,32 +103,43 @@ struct ClearsignedParts {
                 announced = (announced ?? []).union([id])
             }
         }
+        // The signed text, a line at a time over the buffer (a Release file
+        // has thousands): slices of the array would each retain it.
+        enum Body { case signatureAt(Int), notDashEscaped(Int), carriageReturn(Int), noSignature }
         var lines: [Range<Int>] = []
-        var signatureStart: Int? = nil
-        while index < all.count {
-            let raw = all[index]
-            if stripTrailing(raw).elementsEqual(signatureBegin) { signatureStart = index; break }
-            var line = raw
-            if line.first == UInt8(ascii: "-") {
-                guard line.starts(with: [UInt8(ascii: "-"), 0x20]) else {
-                    throw .cleartext("\(source) line \(index + 1): a line starting with '-' must be dash-escaped ('- ')")
+        lines.reserveCapacity(ranges.count - index)
+        let body: Body = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return .noSignature }
+            while index < ranges.count {
+                var line = ranges[index]
+                if !line.isEmpty, base[line.lowerBound] == UInt8(ascii: "-") {
+                    if stripTrailing(bytes[line]).elementsEqual(signatureBegin) { return .signatureAt(index) }
+                    guard line.count >= 2, base[line.lowerBound + 1] == 0x20 else { return .notDashEscaped(index) }
+                    line = line.lowerBound + 2 ..< line.upperBound
                 }
-                line = line.dropFirst(2)
+                if !line.isEmpty, memchr(base + line.lowerBound, 0x0d, line.count) != nil { return .carriageReturn(index) }
+                var end = line.upperBound
+                while end > line.lowerBound, base[end - 1] == 0x20 || base[end - 1] == 0x09 { end -= 1 }
+                lines.append(line.lowerBound..<end)
+                index += 1
             }
-            guard !line.contains(0x0d) else {
-                throw .cleartext("\(source) line \(index + 1): a bare carriage return inside the signed text is ambiguous")
-            }
-            lines.append(stripTrailing(line).indices)
-            index += 1
+            return .noSignature
         }
-        guard let signatureStart else {
+        let signatureStart: Int
+        switch body {
+        case .signatureAt(let at): signatureStart = at
+        case .notDashEscaped(let at):
+            throw .cleartext("\(source) line \(at + 1): a line starting with '-' must be dash-escaped ('- ')")
+        case .carriageReturn(let at):
+            throw .cleartext("\(source) line \(at + 1): a bare carriage return inside the signed text is ambiguous")
+        case .noSignature:
             throw .cleartext("\(source): no '-----BEGIN PGP SIGNATURE-----' after the signed text")
         }
         // From the signature block to the end: one armor block and nothing
         // else, so no unsigned text can ride along after the signature.
         let blocks: [ArmorBlock]
         do {
-            blocks = try Armor.decode(lines: Array(all[signatureStart...]), firstLineNumber: signatureStart + 1,
+            blocks = try Armor.decode(lines: ranges[signatureStart...].map { bytes[$0] }, firstLineNumber: signatureStart + 1,
                                       source: source, strict: true)
         } catch {
             throw .cleartext(error.description)

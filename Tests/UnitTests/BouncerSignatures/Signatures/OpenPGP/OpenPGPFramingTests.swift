@@ -6,6 +6,7 @@ import Testing
 @testable import BouncerSigstore
 @testable import BouncerPolicy
 @testable import BouncerTools
+import BouncerTestSupport
 
 @Suite struct OpenPGPFramingTests {
     @Test func crc24Vectors() {
@@ -141,6 +142,51 @@ import Testing
         #expect(reason(body).contains("no '-----BEGIN PGP SIGNATURE-----'"))
         #expect(reason(body.replacingOccurrences(of: "SHA256", with: "WHIRLPOOL") + Self.signature).contains("unknown hash"))
         #expect(reason(body + "a\rb\n" + Self.signature).contains("bare carriage return"))
+        #expect(reason(body + "-\n" + Self.signature).contains("line 5: a line starting with '-' must be dash-escaped"))
+    }
+
+    /// Line splitting (memchr) against a plain byte-by-byte splitter, on
+    /// random texts of LF, CR, spaces, dashes and letters.
+    @Test func linesAgreeWithAPlainSplitter() {
+        func plain(_ bytes: [UInt8]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0a { end += 1 }
+                let stop = end > start && bytes[end - 1] == 0x0d ? end - 1 : end
+                if end < bytes.count || stop > start { out.append(start..<stop) }
+                start = end + 1
+            }
+            return out
+        }
+        var random = TestRandom.generator()
+        let alphabet: [UInt8] = [0x0a, 0x0a, 0x0d, 0x20, 0x09, 0x2d, 0x61, 0x62]
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? 0x61 }
+            #expect(Armor.lineRanges(text) == plain(text), "\(text)")
+            #expect(Armor.lines(text).map(Array.init) == plain(text).map { Array(text[$0]) })
+        }
+    }
+
+    /// The text spans several of the 64 KiB pieces the hashers are fed in:
+    /// the digest is that of `signedText`, and a refusal deep in the text
+    /// still names its line.
+    @Test func longTextsHashAsOneAndKeepLineNumbers() throws {
+        var body = ""
+        for index in 0..<9_000 { body += index % 7 == 0 ? "- -dash \(index)  \n" : "line \(index) of the signed text\t\n" }
+        let parts = try parse("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n" + body + Self.signature)
+        #expect(parts.lines.count == 9_000 && parts.signedText.count > 3 << 16)
+        let (fed, whole) = (Hasher(.sha256), Hasher(.sha256))
+        #expect(parts.feedSignedText([fed]) == UInt64(parts.signedText.count))
+        whole.update(parts.signedText)
+        #expect(fed.finalize() == whole.finalize())
+        do {
+            _ = try parse("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n" + body + "a\rb\n" + Self.signature)
+            Issue.record("a bare CR after 9,000 lines was accepted")
+        } catch {
+            #expect(error.description.contains("line 9004: a bare carriage return"))
+        }
     }
 }
 
