@@ -1,14 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The executables export no symbols. SwiftPM links them with
-// --export-dynamic, which put ~7,400 public Swift symbols into the dynamic
-// symbol table: every symbol the loader binds at start-up (libcrypto's
-// ~4,200 among them) was first looked up there, and nothing ever resolves a
-// name against the executable (libcurl and libarchive are dlopen'ed, and call
-// back only through pointers).
+// How the two executables link, for start-up time (every shim runs one):
+// - They export no symbols. The Swift toolchain links them with
+//   --export-dynamic, which put ~7,400 public Swift symbols into the dynamic
+//   symbol table: every symbol the loader binds at start-up (libcrypto's
+//   ~4,200 among them) was first looked up there, and nothing ever resolves
+//   a name against the executable (libcurl and libarchive are dlopen'ed, and
+//   call back only through pointers).
+// - Release builds link the C++ runtime statically, as the statically linked
+//   Swift runtime it serves: link/libstdc++.so is a linker script naming
+//   libstdc++.a, found first on the library path. Loading libstdc++.so took
+//   about 1 ms of every start. libcrypto stays shared, so the distribution's
+//   OpenSSL fixes apply without a rebuild.
 let executableLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux])),
+    .unsafeFlags(["-L\(Context.packageDirectory)/link"], .when(platforms: [.linux], configuration: .release)),
 ]
 
 // Release builds of Bouncer's own modules reach generic type metadata
