@@ -18,16 +18,17 @@ package struct PGPCertificateCheck {
 
         // Revocation of the whole certificate (0x20), by the primary key itself.
         // Designated revokers are not consulted (documented limitation).
-        for sig in cert.directSignatures where sig.type == 0x20 {
+        let direct = cert.directSignatures
+        for sig in direct where sig.type == 0x20 {
             guard verifyKeySignature(sig, signer: primary, primary: primary, extra: []) else { continue }
             if let reason = revocationProblem(sig, what: "primary key \(pfpr)", signatureTime: signatureTime) { return reason }
         }
 
         // The newest valid self-signature carries the primary key's expiry and flags.
-        var selfSigs: [(sig: PGPSignature, extra: [UInt8])] = cert.directSignatures.filter { $0.type == 0x1F }.map { ($0, []) }
+        var selfSigs: [(sig: PGPSignature, extra: [UInt8])] = direct.filter { $0.type == 0x1F }.map { ($0, []) }
         for uid in cert.userIDs {
             let framing = Self.userIDFraming(uid)
-            for sig in uid.signatures where (0x10...0x13).contains(sig.type) && isFrom(sig, primary) {
+            for sig in cert.signatures(of: uid) where (0x10...0x13).contains(sig.type) && isFrom(sig, primary) {
                 selfSigs.append((sig, framing))
             }
         }
@@ -47,11 +48,12 @@ package struct PGPCertificateCheck {
             }
             let sfpr = key.fingerprintHex
             let framing = key.hashFraming
-            for sig in sub.signatures where sig.type == 0x28 {
+            let subSignatures = cert.signatures(of: sub)
+            for sig in subSignatures where sig.type == 0x28 {
                 guard verifyKeySignature(sig, signer: primary, primary: primary, extra: framing) else { continue }
                 if let reason = revocationProblem(sig, what: "subkey \(sfpr) of \(pfpr)", signatureTime: signatureTime) { return reason }
             }
-            let bindings = sub.signatures.filter { $0.type == 0x18 && ($0.creationTime ?? 0) >= key.created }
+            let bindings = subSignatures.filter { $0.type == 0x18 && ($0.creationTime ?? 0) >= key.created }
             guard let binding = newestValid(bindings.map { ($0, framing) }, signer: primary, primary: primary) else {
                 return "subkey \(sfpr) has no valid binding signature from primary key \(pfpr)"
             }

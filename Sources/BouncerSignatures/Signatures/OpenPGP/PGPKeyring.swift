@@ -5,23 +5,41 @@ import BouncerIO
 /// and subkeys with their binding signatures. Nothing here is trusted yet;
 /// `PGPCertificateCheck` decides what is valid.
 struct PGPCertificate: Sendable {
+    /// A signature packet as read. It is parsed only when a certificate
+    /// check asks: most of a keyring's signatures certify keys that signed
+    /// nothing in this run (Debian's keyring carries 80, a check reads ~15).
+    struct SignaturePacket: Sendable {
+        let body: [UInt8]
+        let offset: Int
+    }
+
     struct UserID: Sendable {
         let packet: [UInt8]
         let isAttribute: Bool
-        var signatures: [PGPSignature]
+        var signaturePackets: [SignaturePacket]
     }
 
     struct Subkey: Sendable {
         let key: PGPKey
-        var signatures: [PGPSignature]
+        var signaturePackets: [SignaturePacket]
     }
 
     let primary: PGPKey
-    var directSignatures: [PGPSignature] = []
+    var directSignaturePackets: [SignaturePacket] = []
     var userIDs: [UserID] = []
     var subkeys: [Subkey] = []
     /// Where it came from, for messages.
     let source: String
+
+    var directSignatures: [PGPSignature] { parsed(directSignaturePackets) }
+    func signatures(of userID: UserID) -> [PGPSignature] { parsed(userID.signaturePackets) }
+    func signatures(of subkey: Subkey) -> [PGPSignature] { parsed(subkey.signaturePackets) }
+
+    /// The packets that parse. Third-party or old (v3) signatures we cannot
+    /// read do not make the keyring unusable; they are simply not evidence.
+    private func parsed(_ packets: [SignaturePacket]) -> [PGPSignature] {
+        packets.compactMap { try? PGPSignature.parse($0.body, offset: $0.offset, what: source) }
+    }
 
     /// The first user ID that is valid UTF-8, for display only.
     var displayName: String? {
@@ -117,7 +135,7 @@ struct PGPKeyring: Sendable {
                 guard !skipping else { continue }
                 guard current != nil else { throw .malformed("\(context): subkey before any primary key") }
                 do {
-                    current?.subkeys.append(.init(key: try PGPKey(body: packet.body, context: context), signatures: []))
+                    current?.subkeys.append(.init(key: try PGPKey(body: packet.body, context: context), signaturePackets: []))
                     slot = .subkey
                 } catch {
                     // An unsupported subkey version: its signatures must not
@@ -128,20 +146,19 @@ struct PGPKeyring: Sendable {
             case PGPPacket.Tag.userID, PGPPacket.Tag.userAttribute:
                 guard !skipping else { continue }
                 guard current != nil else { throw .malformed("\(context): user ID before any primary key") }
-                current?.userIDs.append(.init(packet: packet.body, isAttribute: packet.tag == PGPPacket.Tag.userAttribute, signatures: []))
+                current?.userIDs.append(.init(packet: packet.body, isAttribute: packet.tag == PGPPacket.Tag.userAttribute, signaturePackets: []))
                 slot = .userID
             case PGPPacket.Tag.signature:
                 guard !skipping else { continue }
                 guard current != nil else { throw .malformed("\(context): signature before any primary key") }
-                // Third-party or old (v3) signatures we cannot parse do not
-                // make the keyring unusable; they are simply not evidence.
-                guard let signature = try? PGPSignature.parse(packet.body, offset: packet.offset, what: source) else { continue }
+                // Kept as read, parsed when a check needs it (PGPCertificate).
+                let signature = PGPCertificate.SignaturePacket(body: packet.body, offset: packet.offset)
                 switch slot {
-                case .direct: current?.directSignatures.append(signature)
+                case .direct: current?.directSignaturePackets.append(signature)
                 case .userID:
-                    if let last = current?.userIDs.indices.last { current?.userIDs[last].signatures.append(signature) }
+                    if let last = current?.userIDs.indices.last { current?.userIDs[last].signaturePackets.append(signature) }
                 case .subkey:
-                    if let last = current?.subkeys.indices.last { current?.subkeys[last].signatures.append(signature) }
+                    if let last = current?.subkeys.indices.last { current?.subkeys[last].signaturePackets.append(signature) }
                 case .ignore:
                     continue
                 }

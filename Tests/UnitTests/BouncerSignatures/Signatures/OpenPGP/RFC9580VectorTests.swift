@@ -66,6 +66,34 @@ import Testing
         #expect(result.text == Array("What we need from the grocery store:\n\n- tofu\n- vegetables\n- noodles\n\n".utf8))
     }
 
+    /// Signature packets in a keyring are parsed only when a check reads
+    /// them; one that does not parse is still not evidence and still does
+    /// not make the keyring unusable, wherever it sits.
+    @Test func unreadableSignaturePacketsInTheKeyringAreSkipped() throws {
+        let binary = try Armor.decode(Array(Self.v6Certificate.utf8), source: "A.3", strict: false)[0].data
+        func packet(_ tag: Int, _ body: [UInt8]) -> [UInt8] {
+            // New-format header with a one- or two-octet length (RFC 9580 §4.2.1).
+            if body.count < 192 { return [0xC0 | UInt8(tag), UInt8(body.count)] + body }
+            let n = body.count - 192
+            return [0xC0 | UInt8(tag), UInt8(n >> 8 + 192), UInt8(n & 0xFF)] + body
+        }
+        let garbage = packet(PGPPacket.Tag.signature, [0x04, 0x1F, 0x16])   // a v4 direct-key signature cut short
+        var rebuilt: [UInt8] = []
+        for original in try PGPPacket.parse(binary, what: "A.3") {
+            if original.tag == PGPPacket.Tag.signature { rebuilt += garbage }  // before each real signature
+            rebuilt += packet(original.tag, original.body)
+        }
+        rebuilt += garbage
+        let key = KeyMaterial(path: "rfc9580-a3-with-garbage.gpg", bytes: rebuilt)
+        let ring = try PGPKeyring.load([key])
+        let cert = try #require(ring.certificates.first)
+        #expect(cert.directSignaturePackets.count == 2 && cert.directSignatures.count == 1)
+        let subkey = try #require(cert.subkeys.first)
+        #expect(subkey.signaturePackets.count == 3 && cert.signatures(of: subkey).count == 1)
+        let result = try OpenPGPFormat.verifyCleartext(Array(Self.v6Cleartext.utf8), source: "A.6", keys: [key], options: .init())
+        #expect(result.report.passed, "\(result.report.outcomes)")
+    }
+
     @Test func v6CleartextTamperedIsRefused() throws {
         let tampered = Self.v6Cleartext.replacingOccurrences(of: "- - tofu", with: "- - tofU")
         let result = try OpenPGPFormat.verifyCleartext(Array(tampered.utf8), source: "A.6", keys: [Self.key], options: .init())
