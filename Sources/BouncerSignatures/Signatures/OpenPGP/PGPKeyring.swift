@@ -119,7 +119,8 @@ struct PGPKeyring: Sendable {
             current = nil
         }
         for packet in packets {
-            let context = "\(source): packet at offset \(packet.offset)"
+            // Built only where a key is read or an error named: most packets are signatures.
+            var context: String { "\(source): packet at offset \(packet.offset)" }
             switch packet.tag {
             case PGPPacket.Tag.publicKey:
                 finish()
