@@ -16,6 +16,10 @@ packages=(
   # container images: a loopback registry, skopeo, podman (daemonless) and its docker CLI
   docker-registry skopeo podman podman-docker
 )
+# Release builds link the C++ runtime statically (link/libstdc++.so names
+# libstdc++.a): its archive comes with the gcc's libstdc++ development package,
+# which the Swift toolchain needs anyway.
+if command -v gcc >/dev/null; then packages+=("libstdc++-$(gcc -dumpversion | cut -d. -f1)-dev"); fi
 # npm for the npm shim tests: Debian's packages only when no npm is on PATH
 # (a NodeSource nodejs already carries npm and conflicts with Debian's).
 if ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
