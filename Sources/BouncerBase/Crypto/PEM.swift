@@ -17,8 +17,8 @@ public enum PEM {
     /// caller can say "the block is there but its base64 is invalid" rather
     /// than "no block found".
     public static func blocks(_ text: String, label: String) -> [Block] {
-        // Byte by byte: every marker and base64 character is ASCII, and a
-        // line ends at LF (a CR before it is trimmed with the blanks).
+        // Over the bytes: every marker and base64 character is ASCII, and a
+        // line ends at LF (any CR left before it is trimmed with the blanks).
         let begin = Array("-----BEGIN \(label)-----".utf8)
         let end = Array("-----END \(label)-----".utf8)
         let bytes = Array(text.utf8)
@@ -26,12 +26,9 @@ public enum PEM {
         var blocks: [Block] = []
         var body: [UInt8]? = nil
         var beginLine = 0
-        var lineNumber = 0
-        var lineStart = 0
-        while lineStart <= bytes.count {
-            let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
-            lineNumber += 1
-            var first = lineStart, last = lineEnd
+        for (index, range) in TextLines.ranges(bytes).enumerated() {
+            let lineNumber = index + 1
+            var first = range.lowerBound, last = range.upperBound
             while first < last, isBlank(bytes[first]) { first += 1 }
             while last > first, isBlank(bytes[last - 1]) { last -= 1 }
             let line = bytes[first..<last]
@@ -53,7 +50,6 @@ public enum PEM {
             } else if body != nil {
                 body?.append(contentsOf: line)
             }
-            lineStart = lineEnd + 1
         }
         if body != nil { blocks.append(.invalid(line: beginLine, why: "no '\(String(decoding: end, as: UTF8.self))' line")) }
         return blocks

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The few text helpers Bouncer used from Foundation's NSString bridge,
 /// written out so the `bouncer` binary links FoundationEssentials only
 /// (Foundation proper brings CoreFoundation and 34 MB of ICU data to every
@@ -68,6 +71,33 @@ extension StringProtocol {
     /// (Foundation's `components(separatedBy:)`).
     public func components(splitAt separator: String) -> [String] {
         split(separator: separator, omittingEmptySubsequences: false).map { String($0) }
+    }
+}
+
+/// Lines of bytes, for the line-based formats (PEM, OpenPGP armor, signed
+/// text).
+public enum TextLines {
+    /// The lines of `bytes` as ranges, without their terminator (LF, or CRLF:
+    /// one CR before the LF is left out); a last line without LF counts if it
+    /// is not empty. Line ends are found with memchr: a Debian Release file
+    /// has thousands of lines.
+    public static func ranges(_ bytes: [UInt8]) -> [Range<Int>] {
+        bytes.withUnsafeBufferPointer { buffer in
+            var out: [Range<Int>] = []
+            guard let base = buffer.baseAddress else { return out }
+            let count = buffer.count
+            var start = 0
+            while start <= count {
+                var end = count
+                if start < count, let newline = memchr(base + start, 0x0a, count - start) {
+                    end = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(newline))
+                }
+                let stop = end > start && base[end - 1] == 0x0d ? end - 1 : end
+                if end < count || stop > start { out.append(start..<stop) }
+                start = end + 1
+            }
+            return out
+        }
     }
 }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BouncerBase
 import BouncerIO
 /// ASCII armor (RFC 9580 §6): `-----BEGIN PGP <LABEL>-----`, optional
@@ -38,29 +35,7 @@ enum Armor {
 
     /// Splits text into lines without their terminator (LF or CRLF).
     static func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-        lineRanges(bytes).map { bytes[$0] }
-    }
-
-    /// The same lines as ranges of `bytes`. Line ends are found with memchr:
-    /// a Debian Release file has thousands of lines, and a byte-by-byte
-    /// search was the largest cost of reading one after the signatures.
-    static func lineRanges(_ bytes: [UInt8]) -> [Range<Int>] {
-        bytes.withUnsafeBufferPointer { buffer in
-            var out: [Range<Int>] = []
-            guard let base = buffer.baseAddress else { return out }
-            let count = buffer.count
-            var start = 0
-            while start <= count {
-                var end = count
-                if start < count, let newline = memchr(base + start, 0x0a, count - start) {
-                    end = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(newline))
-                }
-                let stop = end > start && base[end - 1] == 0x0d ? end - 1 : end
-                if end < count || stop > start { out.append(start..<stop) }
-                start = end + 1
-            }
-            return out
-        }
+        TextLines.ranges(bytes).map { bytes[$0] }
     }
 
     static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

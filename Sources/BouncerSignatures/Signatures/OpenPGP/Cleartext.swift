@@ -79,7 +79,7 @@ struct ClearsignedParts {
     }
 
     static func parse(_ bytes: [UInt8], source: String) throws(OpenPGPError) -> ClearsignedParts {
-        let ranges = Armor.lineRanges(bytes)
+        let ranges = TextLines.ranges(bytes)
         var index = 0
         while index < ranges.count, Armor.trimmed(bytes[ranges[index]]).isEmpty { index += 1 }
         guard index < ranges.count, stripTrailing(bytes[ranges[index]]).elementsEqual(begin) else {

@@ -145,7 +145,7 @@ import BouncerTestSupport
         #expect(reason(body + "-\n" + Self.signature).contains("line 5: a line starting with '-' must be dash-escaped"))
     }
 
-    /// Line splitting (memchr) against a plain byte-by-byte splitter, on
+    /// Line splitting (TextLines, memchr) against a plain byte-by-byte splitter, on
     /// random texts of LF, CR, spaces, dashes and letters.
     @Test func linesAgreeWithAPlainSplitter() {
         func plain(_ bytes: [UInt8]) -> [Range<Int>] {
@@ -164,7 +164,7 @@ import BouncerTestSupport
         let alphabet: [UInt8] = [0x0a, 0x0a, 0x0d, 0x20, 0x09, 0x2d, 0x61, 0x62]
         for _ in 0..<2_000 {
             let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? 0x61 }
-            #expect(Armor.lineRanges(text) == plain(text), "\(text)")
+            #expect(TextLines.ranges(text) == plain(text), "\(text)")
             #expect(Armor.lines(text).map(Array.init) == plain(text).map { Array(text[$0]) })
         }
     }
