@@ -17,6 +17,22 @@ build_bouncer() {
   BOUNCER="$ROOT/.build/release/bouncer"
 }
 
+# case_fields CASE_JSON KEY...: the corpus case manifest's values for the
+# dotted KEYs (e.g. identity.san), on one line separated by spaces.
+case_fields() {
+  python3 - "$@" <<'PY'
+import json, sys
+case = json.load(open(sys.argv[1]))
+values = []
+for key in sys.argv[2:]:
+    value = case
+    for part in key.split("."):
+        value = value[part]
+    values.append(value)
+print(*values)
+PY
+}
+
 # A file of SIZE MiB of random bytes at PATH, made once and reused.
 make_file() {
   local path="$1" mib="$2"

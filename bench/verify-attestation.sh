@@ -19,12 +19,7 @@ peer="${PYPI_ATTESTATIONS:-/tmp/provvenv/bin/pypi-attestations}"
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
 [ -n "${BOUNCER:-}" ] || build_bouncer
 
-read -r artifact signature san issuer < <(python3 - "$case_dir/case.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-print(c["artifact"], c["signature"], c["identity"]["san"], c["identity"]["issuer"])
-PY
-)
+read -r artifact signature san issuer < <(case_fields "$case_dir/case.json" artifact signature identity.san identity.issuer)
 # pypi-attestations reads FILE.publish.attestation next to FILE: a scratch copy, outside the repository.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -19,12 +19,7 @@ sigstore="${SIGSTORE:-/tmp/sigvenv/bin/sigstore}"
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
 [ -n "${BOUNCER:-}" ] || build_bouncer
 
-read -r artifact san issuer < <(python3 - "$case_dir/case.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-print(c["artifact"], c["identity"]["san"], c["identity"]["issuer"])
-PY
-)
+read -r artifact san issuer < <(case_fields "$case_dir/case.json" artifact identity.san identity.issuer)
 bundle="$case_dir/bundle.sigstore.json"
 file="$case_dir/$artifact"
 

@@ -7,18 +7,17 @@
 # pages. Names that no longer exist are ignored by the linker, so a stale file
 # costs only the gain; run this after large changes. Needs valgrind, an
 # InRelease under /var/lib/apt/lists and, for the bundle path, ../shared/corpus.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
+source "$(dirname "$0")/../bench/lib.sh"
+cd "$ROOT"
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
-swift build -c release --static-swift-stdlib --disable-local-rpath --product bouncer >/dev/null
-bin="$(swift build -c release --static-swift-stdlib --disable-local-rpath --show-bin-path)/bouncer"
+build_bouncer
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# valgrind 3.19 cannot read the DWARF of Swift release builds: profile a copy without it.
-objcopy --strip-debug "$bin" "$work/bouncer"
-profile() { valgrind --tool=callgrind --demangle=no --compress-strings=no \
-  --callgrind-out-file="$work/profile.$1" "$work/bouncer" "${@:2}" >/dev/null 2>&1 || true; }
+# Symbol names as the binary has them (not demangled), each written out.
+profile() {
+  CALLGRIND_OUT="$work/profile.$1" CALLGRIND_ARGS="--demangle=no --compress-strings=no" \
+    bash bench/instructions.sh "$BOUNCER" "${@:2}" >/dev/null
+}
 
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 inrelease="$(ls /var/lib/apt/lists/*_InRelease 2>/dev/null | head -1 || true)"
@@ -26,12 +25,7 @@ inrelease="$(ls /var/lib/apt/lists/*_InRelease 2>/dev/null | head -1 || true)"
 profile inrelease verify-signature "$inrelease" --key "$keyring"
 case_dir="$ROOT/../shared/corpus/sigstore-bundle/sigstore-python__bundle_v3_github-whl"
 if [ -d "$case_dir" ]; then
-  read -r artifact san issuer < <(python3 - "$case_dir/case.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-print(c["artifact"], c["identity"]["san"], c["identity"]["issuer"])
-PY
-)
+  read -r artifact san issuer < <(case_fields "$case_dir/case.json" artifact identity.san identity.issuer)
   profile bundle verify-bundle --bundle "$case_dir/bundle.sigstore.json" \
     --certificate-identity "$san" --certificate-oidc-issuer "$issuer" "$case_dir/$artifact"
 else
@@ -42,8 +36,8 @@ BOUNCER_POLICY="$ROOT/policy.json" profile shim --as curl --version
 # Every function called, kept where the binary defines it, in name order (the
 # order inside the group matters little; being together is the point).
 cat "$work"/profile.* | sed -nE "s/^c?fn=//p" | sed -E "s/'[0-9]+\$//" | sort -u > "$work/called"
-nm --defined-only "$work/bouncer" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u > "$work/defined"
+nm --defined-only "$BOUNCER" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u > "$work/defined"
 comm -12 "$work/called" "$work/defined" | sed 's/^/.text./' > link/startup-order.txt
 echo "link/startup-order.txt: $(wc -l < link/startup-order.txt) functions"
 # SwiftPM does not track the file: remove the binaries so the next build links again.
-rm -f "$bin" "${bin%/*}/bouncer-serve"
+rm -f "$BOUNCER" "${BOUNCER%/*}/bouncer-serve"
