@@ -1,14 +1,26 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import BouncerBase
 import BouncerSigstore
 import BouncerTestSupport
 
+/// Failures counted from several threads.
+final class Counter: @unchecked Sendable {
+    private let lock = Lock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
 /// Benchmark, not a check of speed: 1,000 offline verifications in one
 /// process, cycling through every passing keyless bundle of the corpus
 /// (each with its own artifact, identity and trusted root), and print the
-/// rate. Runs only with BOUNCER_BENCH=1 (bench/verify-bundle.sh runs it in a
-/// release build); the only assertions are that every verification passes
+/// rate: first on one thread, then spread over every core as the guard
+/// spreads a batch. Runs only with BOUNCER_BENCH=1 (bench/verify-bundle.sh
+/// runs it in a release build); the only assertions are that every verification passes
 /// and that several different bundles took part.
 @Suite struct SigstoreThroughputTests {
     struct Prepared {
@@ -67,5 +79,22 @@ import BouncerTestSupport
             print("sigstore throughput:   \(String(format: "%7.0f", Double(perCase[k]) / Double(runs) / 1000)) µs  \(c.name)")
         }
         #expect(passed == iterations)
+
+        // The same verifications spread over every core, as the guard
+        // verifies a batch's candidates (`Parallel`, used by `bouncer check`,
+        // `bouncer lock` and the proxy's read-ahead of a lock).
+        let threads = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        let failures = Counter()
+        let parallelStart = DispatchTime.now().uptimeNanoseconds
+        Parallel.forEach(Array(0..<iterations)) { i in
+            let c = cases[i % cases.count]
+            do {
+                _ = try BundleVerifier.verify(bundle: try SigstoreBundle.parse(c.bundle), artifact: .bytes(c.artifact),
+                                              trustedRoot: c.root, policy: .keyless(c.policy))
+            } catch { failures.add() }
+        }
+        let parallelSeconds = Double(DispatchTime.now().uptimeNanoseconds - parallelStart) / 1e9
+        print("sigstore throughput: \(iterations) verifications on \(threads) cores in \(String(format: "%.3f", parallelSeconds)) s = \(String(format: "%.0f", Double(iterations) / parallelSeconds)) bundles/s")
+        #expect(failures.value == 0)
     }
 }

@@ -6,10 +6,14 @@ import BouncerIO
 /// fetched in one parallel batch before verification, each URL once per
 /// run, size-capped and read into memory. A check that asks for a URL
 /// nobody foresaw (a list's detached signature named inside it, say) is
-/// fetched then, through the same cache.
-final class EvidenceFetcher {
+/// fetched then, through the same cache. The verify stage reads it from
+/// several threads at once.
+final class EvidenceFetcher: @unchecked Sendable {
+    // @unchecked: `cache` is only touched under `mutex`, held across a fetch
+    // so that two candidates asking for one unforeseen URL fetch it once.
     private let fetcher: any Transport
     private let maxSize: UInt64
+    private let mutex = Lock()
     private var cache: [String: Result<[UInt8], BouncerError>] = [:]
 
     init(transport: any Transport, maxSize: UInt64) {
@@ -19,6 +23,18 @@ final class EvidenceFetcher {
 
     /// Fetches every URL not fetched yet, in parallel.
     func prefetch(_ urls: [String]) {
+        mutex.withLock { fetchMissing(urls) }
+    }
+
+    func bytes(_ url: String) -> Result<[UInt8], BouncerError> {
+        mutex.withLock {
+            if let hit = cache[url] { return hit }
+            fetchMissing([url])
+            return cache[url] ?? .failure(.io("no result for \(Redaction.url(url))"))
+        }
+    }
+
+    private func fetchMissing(_ urls: [String]) {
         var wanted: [String] = []
         for url in urls where cache[url] == nil && !wanted.contains(url) { wanted.append(url) }
         guard !wanted.isEmpty else { return }
@@ -26,12 +42,6 @@ final class EvidenceFetcher {
         for (index, url) in wanted.enumerated() {
             cache[url] = index < results.count ? read(results[index], url) : .failure(.io("no result for \(Redaction.url(url))"))
         }
-    }
-
-    func bytes(_ url: String) -> Result<[UInt8], BouncerError> {
-        if let hit = cache[url] { return hit }
-        prefetch([url])
-        return cache[url] ?? .failure(.io("no result for \(Redaction.url(url))"))
     }
 
     private func read(_ result: Result<FetchedArtifact, FetchError>, _ url: String) -> Result<[UInt8], BouncerError> {

@@ -28,7 +28,8 @@ public struct GuardOptions: Sendable {
 /// pip and npm shims), one straight line in the design's order:
 ///
 ///     plan → fetch (artifacts, then evidence, each batch in parallel) → inspect
-///          → verify → decide → commit (freshness, lock, store) → hand over
+///          → verify (each candidate on its own core) → decide
+///          → commit (freshness, lock, store) → hand over
 ///
 /// Each stage is its own type in this folder; a candidate a stage refuses is
 /// settled and passes the later ones by. `decide` is called once per
@@ -119,18 +120,16 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         for candidate in candidates {
             if let sha256 = candidate.fetched?.digests[.sha256] { fetcher.store.makeShelf(for: sha256) }
         }
-        for index in candidates.indices where !candidates[index].settled {
-            inspect(&candidates[index])
-        }
+        // Inspecting (inflating and hashing every member) and verifying
+        // (signature checks) are CPU-bound and independent per candidate.
+        Parallel.update(&candidates, where: { !$0.settled }) { inspect(&$0) }
         let evidence = EvidenceFetcher(transport: fetcher.forEvidence(maxSize: options.maxEvidenceSize), maxSize: options.maxEvidenceSize)
         evidence.prefetch(candidates.filter { !$0.settled }.flatMap { candidate in
             (candidate.rule?.require ?? []).flatMap { $0.evidenceURLs(for: candidate.request) }
         })
         let verification = EvidenceVerification(policy: policy, now: options.now, evidence: evidence, seenLists: seenLists,
                                                 lock: LockComparison(policy: policy, snapshot: snapshot, frozen: options.frozen))
-        for index in candidates.indices where !candidates[index].settled {
-            verification.verify(&candidates[index])
-        }
+        Parallel.update(&candidates, where: { !$0.settled }) { verification.verify(&$0) }
 
         let outcomes = candidates.map { candidate in
             GuardOutcome(candidate, Decision.decide(candidate.findings.problems, mode: policy.mode,

@@ -62,6 +62,33 @@ import BouncerTestSupport
         for outcome in outcomes { if let path = outcome.path { unlink(path) } }
     }
 
+    /// Candidates are inspected and verified on several threads
+    /// (`Parallel.update`); each outcome is still its own request's, in
+    /// request order, and the list they share is fetched once.
+    @Test func aLargeBatchIsVerifiedInParallelAndDecidedInOrder() throws {
+        let names = (0..<40).map { "f\($0).bin" }
+        var list = ""
+        for (index, name) in names.enumerated() {
+            let bytes = Array("content \(index)\n".utf8)
+            list += "\(Hasher.digest(bytes, .sha256).hex)  \(name)\n"
+            // Every third file differs from what the list says.
+            transport.serve("https://mem.test/r/\(name)", index % 3 == 0 ? Array("tampered \(index)\n".utf8) : bytes)
+        }
+        transport.serve("https://mem.test/r/SHA256SUMS", Array(list.utf8))
+        let policy = try policy(#"{"version": 1, "rules": [{"name": "r", "match": {"url": "https://mem.test/r/*"}, "require": [{"checksums": {"url": "{dir}/SHA256SUMS"}}]}]}"#)
+        let outcomes = guardFor(policy).evaluate(names.map { ArtifactRequest(url: "https://mem.test/r/\($0)") })
+        defer { for outcome in outcomes { if let path = outcome.path { unlink(path) } } }
+        #expect(outcomes.map(\.request.url) == names.map { "https://mem.test/r/\($0)" })
+        #expect(outcomes.map(\.verdict) == names.indices.map { $0 % 3 == 0 ? .refused : .allowed })
+        for (index, outcome) in outcomes.enumerated() where index % 3 == 0 {
+            #expect(outcome.problems.map(\.code) == ["checksums-mismatch"], "\(names[index]): \(outcome.problems)")
+            #expect(outcome.path == nil)
+        }
+        #expect(transport.requests.filter { $0.hasSuffix("SHA256SUMS") }.count == 1)
+        let keys = try lockKeys()
+        #expect(keys == names.indices.filter { $0 % 3 != 0 }.map { "url:https://mem.test/r/\(names[$0])" }.sorted(), "\(keys)")
+    }
+
     @Test func anArchiveThatFailsInspectionIsNeverPinned() throws {
         let notAWheel = Array("not a zip".utf8)
         transport.serve("https://mem.test/demo-1.0-py3-none-any.whl", notAWheel)
