@@ -34,7 +34,8 @@ struct FetchCommand: ParsableCommand {
 
             Redirects are followed up to --max-redirects; a redirect from https to http is \
             refused. Transient failures (connection errors, timeouts, truncated bodies, HTTP \
-            408/429/5xx) are retried from byte 0, never resumed.
+            408/429/5xx) are retried from byte 0, never resumed: after 0.5 s, doubled each time; \
+            a connection refused or reset before any byte of the response is first retried at once.
 
             Exit codes: 0 every file verified (or allowed in audit mode) and written; 1 refused \
             (evidence missing or wrong, digest mismatch, policy denied, body over --max-size, \

@@ -42,7 +42,9 @@ public struct FetchOptions: Sendable {
     /// reset, timeout, truncated body, HTTP 408/429/5xx). Each starts from
     /// byte 0: a resumed download could splice two different bodies.
     public var retries: Int = 2
-    /// Seconds before the first retry; doubled for each further one.
+    /// Seconds before the first retry; doubled for each further one. A
+    /// connection refused, reset or closed before any byte of the response
+    /// is first retried at once (`FetchError.retriesAtOnce`).
     public var retryDelay: Double = 0.5
     /// Transfers run at once through the curl multi interface.
     public var parallel: Int = 6
@@ -150,6 +152,25 @@ public enum FetchError: BouncerFailure, Equatable {
         case .transport(let url, let detail): "\(Redaction.url(url)): \(detail)"
         case .io(let message): message
         }
+    }
+
+    /// Refused, reset or closed before a byte of the response arrived: a
+    /// busy server's full accept queue, or a connection it had just closed.
+    /// Nothing was received, so the first retry goes at once, as urllib3
+    /// (pip's HTTP library) does; waiting half a second held up every
+    /// request a proxy made to a small single-threaded index.
+    var retriesAtOnce: Bool {
+        switch self {
+        case .connection: true
+        case .truncated(_, let received): received == 0
+        default: false
+        }
+    }
+
+    /// Seconds to wait before retry number `attempt` (0 for the first).
+    func retryDelay(attempt: Int, base: Double) -> Double {
+        if retriesAtOnce { return attempt == 0 ? 0 : base * Double(1 << min(attempt - 1, 30)) }
+        return base * Double(1 << min(attempt, 30))
     }
 
     var isTransient: Bool {

@@ -88,7 +88,7 @@ public final class Fetcher: @unchecked Sendable {
                     do {
                         try transfer.writer.reset()
                         transfer.abortedTooLarge = false
-                        let delay = options.retryDelay * Double(1 << min(transfer.attempt, 30))
+                        let delay = error.retryDelay(attempt: transfer.attempt, base: options.retryDelay)
                         transfer.attempt += 1
                         waiting.append((Date().addingTimeInterval(delay), transfer))
                     } catch {
@@ -99,10 +99,12 @@ public final class Fetcher: @unchecked Sendable {
                 }
             }
             progress.update(Array(active.values) + waiting.map(\.transfer))
+            // Sleeps no longer than until the next retry is due (a retry at once: not at all).
+            let untilRetry = waiting.map { Int32(max(0, ($0.due.timeIntervalSinceNow * 1000).rounded(.up))) }.min()
             if !active.isEmpty {
-                bouncer_curl_multi_poll(multi, 100)
-            } else if !waiting.isEmpty {
-                usleep(20_000)
+                bouncer_curl_multi_poll(multi, min(100, untilRetry ?? 100))
+            } else if let untilRetry {
+                usleep(UInt32(min(untilRetry, 20)) * 1000)
             }
         }
         progress.clear()
