@@ -22,6 +22,9 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var log: [String] = []
+    private var open = 0
+    private var mostOpen = 0
+    private var delay: useconds_t = 0
 
     public init(root: String) throws {
         self.root = root
@@ -40,6 +43,19 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         return log
     }
 
+    /// The most connections it held open at once so far.
+    public var mostConnectionsAtOnce: Int {
+        lock.lock(); defer { lock.unlock() }
+        return mostOpen
+    }
+
+    /// Waits this long before answering each request: a slower server, so
+    /// that a client's concurrent requests overlap.
+    public var responseDelay: Double {
+        get { lock.lock(); defer { lock.unlock() }; return Double(delay) / 1e6 }
+        set { lock.lock(); delay = useconds_t(max(0, newValue) * 1e6); lock.unlock() }
+    }
+
     public func stop() {
         lock.lock()
         let wasStopped = stopped
@@ -54,10 +70,17 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     }
 
     private func handle(_ client: Int32) {
+        lock.lock()
+        open += 1
+        mostOpen = max(mostOpen, open)
+        lock.unlock()
+        defer { lock.lock(); open -= 1; lock.unlock() }
         guard let (method, target, bodyLength, extra) = readRequest(client) else { return }
         lock.lock()
         log.append("\(method) \(target)")
+        let wait = delay
         lock.unlock()
+        if wait > 0 { usleep(wait) }
         if method == "POST" || method == "PUT" {
             var remaining = bodyLength - extra
             var buffer = [UInt8](repeating: 0, count: 65536)

@@ -172,6 +172,34 @@ import BouncerTestSupport
         try expectRefused(["--pypi-expect", "not a name"], saying: "--pypi-expect not a name", policyOf: serve)
     }
 
+    /// A shim's proxy reads what it expects a few at a time: two pages and
+    /// two files verified ahead, never more. A small index (Python's
+    /// http.server answers one request at a time from an accept queue of
+    /// five) drops the connections beyond its queue, and each dropped one
+    /// cost ~0.4 s of TCP retransmission; reading four pages at a time as
+    /// well overflowed it in about a quarter of the pip shim's installs.
+    @Test func expectedProjectsAreReadAFewAtATime() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let names = (0..<10).map { "proj\($0)" }
+        var wheels: [String] = []
+        for name in names {
+            let wheel = try ServeFixtures.wheel(name, "1.0", marker: name, into: packages)
+            try page(name, [wheel])
+            wheels.append(wheel)
+        }
+        // A slow server, so that whatever the proxy reads at once overlaps.
+        upstream.responseDelay = 0.05
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"]
+                                         + names.flatMap { ["--pypi-expect", "\($0)==1.0"] })
+        defer { _ = try? serve.stop() }
+        for wheel in wheels {
+            #expect(waitForRequest("/packages/\(wheel)"), "upstream saw: \(upstream.requests)")
+        }
+        let most = upstream.mostConnectionsAtOnce
+        #expect(most <= 4, "\(most) connections to the index at once")
+        #expect(most >= 2, "read one at a time: \(most)")
+    }
+
     /// `--pypi-expect delta==1.0`, a release of platform wheels only: which
     /// one pip fetches is unknown until pip's first request says what it runs
     /// on (here a page of another project); then that wheel is read ahead,
