@@ -6,7 +6,8 @@
 # --target each run, BENCH_RUNS (9) rounds in alternation (bench/alternate.py).
 # The wheels come once from the index pip's own configuration names
 # (`pip download`, never a host name written here) into
-# ${BENCH_CACHE:-~/.cache/bouncer-bench}/real-wheels and are reused.
+# ${BENCH_CACHE:-~/.cache/bouncer-bench}/real-wheels and are reused. Then
+# `bouncer check` of the lock the shim wrote, on one core vs every core.
 source "$(dirname "$0")/lib.sh"
 if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
 WHEELS="${BENCH_CACHE:-$HOME/.cache/bouncer-bench}/real-wheels"
@@ -59,3 +60,11 @@ python3 "$BENCH_DIR/alternate.py" --runs "${BENCH_RUNS:-9}" --prepare "$ASIDE" -
 [ "$(ls "$WORK/t" | wc -l)" -gt 30 ] || { echo "the shim's install is incomplete" >&2; exit 1; }
 grep -c '"url"' "$WORK/project/bouncer.lock" | sed 's/^/pins in the lock: /'
 ratio "$OUT/pip-real-wheels.json" "pip shim" "pip alone" median
+# `bouncer check` of the lock that run wrote (31 wheels from the store, each
+# re-hashed and opened for its RECORD): on one core, then on every core.
+if command -v hyperfine >/dev/null && command -v taskset >/dev/null; then
+  CHECK="env BOUNCER_CACHE=$WORK/cache $BOUNCER check --policy $WORK/project/policy.json --quiet"
+  hyperfine -N --warmup 2 --min-runs 15 --export-json "$OUT/check-wheels.json" \
+    -n "check, one core" "taskset -c 0 $CHECK" -n "check, every core" "$CHECK" >/dev/null
+  ratio "$OUT/check-wheels.json" "check, every core" "check, one core" median
+fi
