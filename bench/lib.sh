@@ -54,7 +54,9 @@ stat = sys.argv[4] if len(sys.argv) > 4 else "mean"
 if stat not in ("mean", "median"):
     sys.exit(f"ratio: unknown statistic {stat!r} (mean or median)")
 runs = len(a.get("times", [])), len(b.get("times", []))
-print(f"  {sys.argv[2]:>24} / {sys.argv[3]:<28} = {a[stat] / b[stat]:.3f}  ({stat} {a[stat]:.3f} s vs {b[stat]:.3f} s; {runs[0]} and {runs[1]} runs)")
+# Times under a second in milliseconds: "0.006 s" hid a 5.6 ms run.
+shown = lambda t: f"{t:.3f} s" if t >= 1 else f"{t * 1000:.2f} ms"
+print(f"  {sys.argv[2]:>24} / {sys.argv[3]:<28} = {a[stat] / b[stat]:.3f}  ({stat} {shown(a[stat])} vs {shown(b[stat])}; {runs[0]} and {runs[1]} runs)")
 PY
 }
 
