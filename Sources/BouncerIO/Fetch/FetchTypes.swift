@@ -169,8 +169,9 @@ public enum FetchError: BouncerFailure, Equatable {
 
     /// Seconds to wait before retry number `attempt` (0 for the first).
     func retryDelay(attempt: Int, base: Double) -> Double {
-        if retriesAtOnce { return attempt == 0 ? 0 : base * Double(1 << min(attempt - 1, 30)) }
-        return base * Double(1 << min(attempt, 30))
+        // Retried at once, the back-off starts one retry later.
+        let backedOff = retriesAtOnce ? attempt - 1 : attempt
+        return backedOff < 0 ? 0 : base * Double(1 << min(backedOff, 30))
     }
 
     var isTransient: Bool {
