@@ -7,14 +7,6 @@ import BouncerBase
 import BouncerSigstore
 import BouncerTestSupport
 
-/// Failures counted from several threads.
-final class Counter: @unchecked Sendable {
-    private let lock = Lock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
-}
-
 /// Benchmark, not a check of speed: 1,000 offline verifications in one
 /// process, cycling through every passing keyless bundle of the corpus
 /// (each with its own artifact, identity and trusted root), and print the
@@ -29,6 +21,12 @@ final class Counter: @unchecked Sendable {
         let artifact: [UInt8]
         let root: SigstoreTrustedRoot
         let policy: IdentityPolicy
+    }
+
+    /// One offline verification, from the bundle's bytes.
+    static func verify(_ c: Prepared) throws {
+        _ = try BundleVerifier.verify(bundle: try SigstoreBundle.parse(c.bundle), artifact: .bytes(c.artifact),
+                                      trustedRoot: c.root, policy: .keyless(c.policy))
     }
 
     /// The passing cases with a file artifact, a SAN and issuer, and one trusted root.
@@ -53,10 +51,7 @@ final class Counter: @unchecked Sendable {
         #expect(cases.count >= 5, "only \(cases.map(\.name))")
         guard !cases.isEmpty else { return }
         // Every case must pass once before timing means anything.
-        for c in cases {
-            _ = try BundleVerifier.verify(bundle: try SigstoreBundle.parse(c.bundle), artifact: .bytes(c.artifact),
-                                          trustedRoot: c.root, policy: .keyless(c.policy))
-        }
+        for c in cases { try Self.verify(c) }
         // BOUNCER_BENCH_ITERATIONS lengthens the run for a profiler.
         let iterations = ProcessInfo.processInfo.environment["BOUNCER_BENCH_ITERATIONS"].flatMap { Int($0) } ?? 1000
         var perCase = [UInt64](repeating: 0, count: cases.count)
@@ -65,8 +60,7 @@ final class Counter: @unchecked Sendable {
         for i in 0..<iterations {
             let c = cases[i % cases.count]
             let began = DispatchTime.now().uptimeNanoseconds
-            let parsed = try SigstoreBundle.parse(c.bundle)
-            _ = try BundleVerifier.verify(bundle: parsed, artifact: .bytes(c.artifact), trustedRoot: c.root, policy: .keyless(c.policy))
+            try Self.verify(c)
             perCase[i % cases.count] += DispatchTime.now().uptimeNanoseconds - began
             passed += 1
         }
@@ -81,17 +75,13 @@ final class Counter: @unchecked Sendable {
         #expect(passed == iterations)
 
         // The same verifications spread over every core, as the guard
-        // verifies a batch's candidates (`Parallel`, used by `bouncer check`,
-        // `bouncer lock` and the proxy's read-ahead of a lock).
+        // verifies a batch's candidates (`Parallel`: `bouncer check`,
+        // `bouncer lock`, `bouncer fetch` of several URLs).
         let threads = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        let failures = Counter()
+        let failures = Locked(0)
         let parallelStart = DispatchTime.now().uptimeNanoseconds
         Parallel.forEach(Array(0..<iterations)) { i in
-            let c = cases[i % cases.count]
-            do {
-                _ = try BundleVerifier.verify(bundle: try SigstoreBundle.parse(c.bundle), artifact: .bytes(c.artifact),
-                                              trustedRoot: c.root, policy: .keyless(c.policy))
-            } catch { failures.add() }
+            do { try Self.verify(cases[i % cases.count]) } catch { failures.withLock { $0 += 1 } }
         }
         let parallelSeconds = Double(DispatchTime.now().uptimeNanoseconds - parallelStart) / 1e9
         print("sigstore throughput: \(iterations) verifications on \(threads) cores in \(String(format: "%.3f", parallelSeconds)) s = \(String(format: "%.0f", Double(iterations) / parallelSeconds)) bundles/s")

@@ -53,12 +53,13 @@ import BouncerTestSupport
         let committer = GroupCommit()
         let count = 24
         let batches = (0..<count).map { guardian.prepare([request($0)]) }
-        let results = ResultBox(count)
+        let results = Locked([[GuardOutcome]](repeating: [], count: count))
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            results.set(index, committer.commit(batches[index], with: guardian))
+            let outcomes = committer.commit(batches[index], with: guardian)
+            results.withLock { $0[index] = outcomes }
         }
         for index in 0..<count {
-            let outcomes = results.get(index)
+            let outcomes = results.value[index]
             #expect(outcomes.count == 1)
             #expect(outcomes.first?.request.url == "https://mem.test/a\(index).bin")
             #expect(outcomes.first?.verdict == .allowed)
@@ -69,13 +70,5 @@ import BouncerTestSupport
         }
         let lock = try LockStore(path: dir + "/bouncer.lock").read()
         #expect(lock.artifacts.count == count)
-    }
-
-    final class ResultBox: @unchecked Sendable {
-        private let mutex = NSLock()
-        private var values: [[GuardOutcome]]
-        init(_ count: Int) { values = Array(repeating: [], count: count) }
-        func set(_ index: Int, _ value: [GuardOutcome]) { mutex.lock(); values[index] = value; mutex.unlock() }
-        func get(_ index: Int) -> [GuardOutcome] { mutex.lock(); defer { mutex.unlock() }; return values[index] }
     }
 }

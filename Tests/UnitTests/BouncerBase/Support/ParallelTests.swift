@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import BouncerBase
+import BouncerTestSupport
 
 @Suite struct ParallelTests {
     /// Every selected element is updated exactly once and the others are left
@@ -12,16 +13,15 @@ import Testing
     @Test func updatesEachSelectedElementOnceAndRunsPiecesAtOnce() {
         struct Item { var value: Int; var visits = 0; var sawAnother = false }
         let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        let begun = Lock()
-        nonisolated(unsafe) var started = 0
+        let started = Locked(0)
         var items = (0..<500).map { Item(value: $0) }
         Parallel.update(&items, where: { $0.value % 7 != 0 }) { item in
             item.visits += 1
             item.value *= 2
-            begun.withLock { started += 1 }
+            started.withLock { $0 += 1 }
             guard cores > 1 else { return }
             for _ in 0..<10_000 {
-                if begun.withLock({ started }) >= 2 { item.sawAnother = true; break }
+                if started.value >= 2 { item.sawAnother = true; break }
                 usleep(1_000)
             }
         }
@@ -41,10 +41,13 @@ import Testing
     @Test func aSinglePieceRunsOnTheCallingThread() {
         var items = [1, 2, 3]
         let caller = pthread_self()
-        nonisolated(unsafe) var ranOn: pthread_t?
-        Parallel.update(&items, where: { $0 == 2 }) { $0 = 20; ranOn = pthread_self() }
+        let ranOn = Locked<pthread_t?>(nil)
+        Parallel.update(&items, where: { $0 == 2 }) { item in
+            item = 20
+            ranOn.withLock { $0 = pthread_self() }
+        }
         #expect(items == [1, 20, 3])
-        #expect(ranOn.map { pthread_equal($0, caller) != 0 } == true)
+        #expect(ranOn.value.map { pthread_equal($0, caller) != 0 } == true)
         Parallel.update(&items, where: { _ in false }) { $0 = 0 }
         #expect(items == [1, 20, 3])
     }

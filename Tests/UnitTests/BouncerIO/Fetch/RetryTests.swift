@@ -31,11 +31,11 @@ import BouncerTestSupport
     @Test func aResetConnectionIsFetchedOnTheNextAttemptWithoutWaiting() throws {
         let body = Array("served on the second connection\n".utf8)
         let listener = try LoopbackListener()
-        let connections = Counter()
+        let connections = Locked(0)
         listener.start { client in
             var request = [UInt8](repeating: 0, count: 4096)
             _ = read(client, &request, request.count)
-            if connections.increment() == 1 {
+            if connections.withLock({ $0 += 1; return $0 }) == 1 {
                 // SO_LINGER with a zero timeout: close sends RST, not FIN.
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                 setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
@@ -53,9 +53,10 @@ import BouncerTestSupport
         options.retryDelay = 3600
         let fetcher = Fetcher(store: Store(root: dir), options: options)
         let done = DispatchSemaphore(value: 0)
-        let result = ResultBox()
+        let result = Locked<Result<FetchedArtifact, FetchError>?>(nil)
         Thread {
-            result.value = fetcher.fetch(FetchRequest(url: "http://127.0.0.1:\(listener.port)/file"))
+            let fetched = fetcher.fetch(FetchRequest(url: "http://127.0.0.1:\(listener.port)/file"))
+            result.withLock { $0 = fetched }
             done.signal()
         }.start()
         #expect(done.wait(timeout: .now() + 120) == .success, "the retry after a reset waited for the back-off")
@@ -66,21 +67,5 @@ import BouncerTestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: fetched.path)) == Data(body))
         #expect(connections.value == 2)
         unlink(fetched.path)
-    }
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        func increment() -> Int { lock.withLock { count += 1; return count } }
-        var value: Int { lock.withLock { count } }
-    }
-
-    final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored: Result<FetchedArtifact, FetchError>?
-        var value: Result<FetchedArtifact, FetchError>? {
-            get { lock.withLock { stored } }
-            set { lock.withLock { stored = newValue } }
-        }
     }
 }
