@@ -117,7 +117,7 @@ let package = Package(
         // Tools: one adapter per real tool (curl, wget, pip, npm) and the shim runner.
         .target(
             name: "BouncerTools",
-            dependencies: ["BouncerBase", "BouncerIO", "BouncerSigstore", "BouncerPolicy"],
+            dependencies: ["BouncerBase", "BouncerIO", "BouncerSigstore", "BouncerPolicy", "CSystemShims"],
             path: "Sources/BouncerTools",
             swiftSettings: bouncerSwiftSettings),
         .target(

@@ -43,6 +43,10 @@ public struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("pypi-expect"), help: .hidden)
     public var pypiExpect: [String] = []
 
+    /// What the pip shim expects its pip to run on (PYTHON:CPU:GLIBC), so platform wheels are read ahead before pip's first request.
+    @Option(name: .customLong("pypi-platform-guess"), help: .hidden)
+    public var pypiPlatformGuess: String?
+
     @Flag(name: .customLong("no-npm"), help: .hidden)
     public var noNpm = false
 
@@ -84,6 +88,7 @@ public struct ServeOptions: ParsableArguments {
         if let listenFD { out += ["--listen-fd", String(listenFD)] }
         for project in pypiExpect { out += ["--pypi-expect", project] }
         if let npmExpect { out += ["--npm-expect", npmExpect] }
+        if let pypiPlatformGuess { out += ["--pypi-platform-guess", pypiPlatformGuess] }
         if noNpm { out.append("--no-npm") }
         if let statedHashes { out += ["--stated-hashes", statedHashes] }
         if let events { out += ["--events", events] }

@@ -35,6 +35,8 @@ public struct ServeSettings: Sendable {
     public var workers: Int = 16
     /// Files verified ahead of their request at once (`--verify-ahead`; 0: none).
     public var verifyAhead: Int = 2
+    /// What the pip shim expects its pip to run on (`--pypi-platform-guess`), until pip says.
+    public var pypiPlatformGuess: ClientPlatform?
 
     public init(host: String, port: Int, policy: Policy, pypi: PyPISources, npmUpstream: String?, quiet: Bool,
                 guardOptions: GuardOptions, fetchOptions: FetchOptions, store: Store, eventsFile: String? = nil) {
@@ -79,8 +81,9 @@ public final class RegistryProxy: Sendable {
     let servingBase = SharedValue<String>()
     /// Projects whose pages were read ahead (at most once each).
     let prefetched = NameSet()
-    /// What the client runs on, from its first request's User-Agent: read
-    /// ahead waits for it to pick among platform wheels (`--pypi-expect`).
+    /// What the client runs on, from its first request's User-Agent (or the
+    /// pip shim's guess until then): read ahead waits for it to pick among
+    /// platform wheels (`--pypi-expect`).
     let clientPlatform = PlatformWaiters()
     /// `--npm-expect`: the npm shim's locked tarballs, by `NAME/-/FILE`.
     let npmExpected: [String: NpmExpectation.Tarball]
@@ -111,6 +114,7 @@ public final class RegistryProxy: Sendable {
         var expected: [String: NpmExpectation.Tarball] = [:]
         for tarball in settings.npmExpected { expected[tarball.name + "/-/" + tarball.file] = tarball }
         npmExpected = expected
+        if let guessed = settings.pypiPlatformGuess { clientPlatform.guess(guessed) }
         let environment = ProcessInfo.processInfo.environment
         let configured = !settings.pypi.builtinDefaultOnly
         lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment, configured: configured) } : nil
@@ -336,34 +340,52 @@ final class NameSet: @unchecked Sendable {
     }
 }
 
-/// Work that needs the client's platform, run once a request has said it.
-/// The first platform learnt is kept: a shim's proxy serves one pip (and
-/// the build-isolation pips it starts, on the same interpreter).
+/// Work that needs the client's platform, run once a request has said it,
+/// or at once on the pip shim's guess (`guess`: pip's interpreter, before pip
+/// has started) and again should the client then say otherwise. The first
+/// platform a client says is kept: a shim's proxy serves one pip (and the
+/// build-isolation pips it starts, on the same interpreter). Running work
+/// twice costs only a verification ahead that no one asks for.
 final class PlatformWaiters: @unchecked Sendable {
     private let mutex = Lock()
     private var platform: ClientPlatform?
+    /// A client said it (not only guessed).
+    private var said = false
+    /// Work to run (again) once a client says its platform.
     private var waiting: [@Sendable (ClientPlatform) -> Void] = []
 
-    /// Runs `body` with the platform: now when it is known, else when it is learnt.
+    /// Runs `body` with the platform: now when it is known or guessed, and
+    /// (again, if it differs from the guess) when a client says it.
     func whenKnown(_ body: @escaping @Sendable (ClientPlatform) -> Void) {
         mutex.lock()
-        guard let known = platform else {
-            waiting.append(body)
-            mutex.unlock()
-            return
-        }
+        if !said { waiting.append(body) }
+        let known = platform
         mutex.unlock()
-        body(known)
+        if let known { body(known) }
     }
 
-    func learn(_ learnt: ClientPlatform) {
+    /// What the client probably runs on; the first guess counts, and none after a client has said.
+    func guess(_ guessed: ClientPlatform) {
         mutex.lock()
         guard platform == nil else {
             mutex.unlock()
             return
         }
-        platform = learnt
+        platform = guessed
         let ready = waiting
+        mutex.unlock()
+        for body in ready { body(guessed) }
+    }
+
+    func learn(_ learnt: ClientPlatform) {
+        mutex.lock()
+        guard !said else {
+            mutex.unlock()
+            return
+        }
+        said = true
+        let ready = platform == learnt ? [] : waiting
+        platform = learnt
         waiting = []
         mutex.unlock()
         for body in ready { body(learnt) }

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434 // the same number on every Linux architecture
@@ -16,5 +19,13 @@ int bouncer_pidfd_open(int pid) {
     (void)pid;
     errno = ENOSYS;
     return -1;
+#endif
+}
+
+const char *bouncer_glibc_version(void) {
+#ifdef __GLIBC__
+    return gnu_get_libc_version();
+#else
+    return 0;
 #endif
 }

@@ -146,6 +146,9 @@ public enum PipShim {
         for extra in extras { proxyArguments += ["--pypi-extra-upstream", extra] }
         for link in findLinks { proxyArguments += ["--pypi-find-links", link] }
         for project in read.projects.prefix(500) { proxyArguments += ["--pypi-expect", project.name + (project.version.map { "==" + $0 } ?? "")] }
+        if !read.projects.isEmpty, let guess = PipInterpreter.platformGuess(realPip: context.realTool, invocation: invocation) {
+            proxyArguments += ["--pypi-platform-guess", guess]
+        }
         if !stated.isEmpty {
             let file = work + "/stated-hashes.json"
             let object = JSON.object(stated.mapValues { .array($0.map { .string($0.description) }) })

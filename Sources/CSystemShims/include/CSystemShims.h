@@ -2,11 +2,16 @@
 #define BOUNCER_CSYSTEM_SHIMS_H
 // Why this exists: system calls Swift cannot reach. syscall(2) is variadic,
 // which Swift cannot call, and glibc's own pidfd_open wrapper is too new
-// (2.36) for every distribution Bouncer builds on.
+// (2.36) for every distribution Bouncer builds on; gnu_get_libc_version
+// sits in a header the Glibc module does not import.
 
 /// A file descriptor that becomes readable when process `pid` (a child of
 /// this process) exits, close-on-exec; -1 with errno set (ENOSYS before
 /// Linux 5.3, or where a sandbox forbids it).
 int bouncer_pidfd_open(int pid);
+
+/// The C library's version when it is glibc ("2.36"), else NULL: which
+/// manylinux wheels a Python on this machine can take. Static storage.
+const char *bouncer_glibc_version(void);
 
 #endif

@@ -229,4 +229,41 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(mac)") == 0)
         #expect(try lockKeys(serve).isEmpty, "read ahead, not pinned")
     }
+
+    /// The pip shim's `--pypi-platform-guess` (pip's interpreter, before pip
+    /// has started): the guessed platform's wheel is read ahead before any
+    /// request. A client that then says it runs elsewhere gets its own wheel
+    /// read ahead too; the guessed one is never pinned. A malformed guess
+    /// stops the proxy at once.
+    @Test func aGuessedPlatformsWheelIsReadAheadBeforeAnyRequestAndTheClientsWordCounts() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let built = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
+        let x86 = "delta-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        let arm = "delta-1.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+        for name in [x86, arm] {
+            try FileManager.default.copyItem(at: packages.appendingPathComponent(built), to: packages.appendingPathComponent(name))
+        }
+        try page("delta", [x86, arm])
+        let other = try ServeFixtures.wheel("epsilon", "1.0", marker: "epsilon", into: packages)
+        try page("epsilon", [other])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
+                                                             "--pypi-expect", "delta==1.0", "--pypi-platform-guess", "3.11:x86_64:2.36"])
+        defer { _ = try? serve.stop() }
+
+        #expect(waitForRequest("/packages/\(x86)"), "the guessed platform's wheel, with no request yet: \(upstream.requests)")
+        #expect(requests(of: "/packages/\(arm)") == 0)
+
+        let pip = #"pip/24.0 {"cpu":"aarch64","distro":{"libc":{"lib":"glibc","version":"2.39"}},"implementation":{"name":"CPython","version":"3.12.3"},"python":"3.12.3","system":{"name":"Linux","release":"6.8.0"}}"#
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/epsilon/", userAgent: pip).status == 200)
+        #expect(waitForRequest("/packages/\(arm)"), "the platform the client said: \(upstream.requests)")
+        let got = try CurlGet.run(serve.base + "/pypi/files/delta/\(arm)", userAgent: pip)
+        #expect(got.status == 200)
+        #expect(try lockKeys(serve) == ["pypi:delta@1.0"])
+        let pinned = try ServeFixtures.lockEntries(serve.lockfile)["pypi:delta@1.0"]?["url"] as? String
+        #expect(pinned?.hasSuffix("/" + arm) == true, "the wheel asked for is the one pinned: \(pinned ?? "none")")
+
+        for bad in ["3.11:x86_64", "3:x86_64:2.36", "3.11:x86 64:2.36", "3.11:x86_64:1.36", "3.11:x86_64:2.36:extra", "python3.11:x86_64:2.36"] {
+            try expectRefused(["--pypi-platform-guess", bad], saying: "--pypi-platform-guess \(bad): not PYTHON:CPU:GLIBC", policyOf: serve)
+        }
+    }
 }

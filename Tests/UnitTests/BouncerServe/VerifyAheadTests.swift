@@ -142,4 +142,42 @@ struct VerifyAheadTests {
         waiters.whenKnown { platform in seen.platforms.append(platform) }
         #expect(seen.platforms == [first, first])
     }
+
+    /// The pip shim's guess runs waiting work at once; the client's word
+    /// runs it again only when it differs, and then stays.
+    @Test func aGuessRunsWorkAtOnceAndTheClientsWordRunsItAgainOnlyWhenItDiffers() {
+        final class Seen: @unchecked Sendable { var platforms: [ClientPlatform] = [] }
+        let guessed = ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36)
+        let other = ClientPlatform(major: 3, minor: 12, arch: "aarch64", glibcMinor: 39)
+
+        let right = PlatformWaiters(), confirmed = Seen()
+        right.whenKnown { confirmed.platforms.append($0) }
+        right.guess(guessed)
+        #expect(confirmed.platforms == [guessed])
+        right.whenKnown { confirmed.platforms.append($0) }
+        #expect(confirmed.platforms == [guessed, guessed])
+        right.learn(guessed)
+        #expect(confirmed.platforms == [guessed, guessed], "a right guess runs nothing twice")
+
+        let wrong = PlatformWaiters(), corrected = Seen()
+        wrong.guess(guessed)
+        wrong.guess(other)
+        wrong.whenKnown { corrected.platforms.append($0) }
+        #expect(corrected.platforms == [guessed], "the first guess counts")
+        wrong.learn(other)
+        #expect(corrected.platforms == [guessed, other])
+        wrong.learn(guessed)
+        wrong.guess(guessed)
+        wrong.whenKnown { corrected.platforms.append($0) }
+        #expect(corrected.platforms == [guessed, other, other], "the client's word stays")
+    }
+
+    @Test func aPlatformGuessReadsPythonCPUAndGlibc() {
+        #expect(ClientPlatform(guess: "3.11:x86_64:2.36") == ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36))
+        #expect(ClientPlatform(guess: "3.13:aarch64:2.41") == ClientPlatform(major: 3, minor: 13, arch: "aarch64", glibcMinor: 41))
+        for bad in ["", "3.11", "3.11:x86_64", "3.11:x86_64:2.36:x", "3:x86_64:2.36", "3.11.2:x86_64:2.36", "3.11::2.36",
+                    "3.11:x86-64:2.36", "3.11:x86_64:1.36", "3.11:x86_64:2", "+3.11:x86_64:2.36", "3.1111:x86_64:2.36", "3.11:x86_64:2.٣٦"] {
+            #expect(ClientPlatform(guess: bad) == nil, "\(bad)")
+        }
+    }
 }
