@@ -25,6 +25,15 @@ public enum URLParts {
         return authority.isEmpty ? nil : authority.lowercased()
     }
 
+    /// `scheme://host[:port]`, lower-cased, without credentials; empty without `://`.
+    public static func origin(_ url: String) -> String {
+        let clean = withoutCredentials(url)
+        guard let scheme = clean.firstRange(of: "://") else { return "" }
+        let rest = clean[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        return (clean[..<authorityEnd]).lowercased()
+    }
+
     /// `{dir}` and `{file}`: the URL (query and fragment dropped) split at its last `/`.
     public static func dirAndFile(_ url: String) -> (dir: String, file: String) {
         var base = Substring(url)

@@ -30,6 +30,11 @@ public final class Fetcher: @unchecked Sendable {
             let message = "libcurl is unusable: \(String(cString: why))"
             return requests.map { _ in .failure(.io(message)) }
         }
+        // Connections left open by earlier fetches from the same server (a proxy's index, its files),
+        // given back after the multi handle is gone and with it every easy handle that used them.
+        let origin = requests.first.map { URLParts.origin($0.url) } ?? ""
+        let share = bouncer_curl_share_take(origin)
+        defer { bouncer_curl_share_give(share, origin) }
         guard let multi = bouncer_curl_multi_init() else {
             return requests.map { _ in .failure(.io("libcurl failed to initialise")) }
         }
@@ -60,7 +65,7 @@ public final class Fetcher: @unchecked Sendable {
             }
             while active.count + waiting.count < max(1, options.parallel), let next = pending.popLast() {
                 do {
-                    let transfer = try Transfer(index: next, request: requests[next], options: options, store: store)
+                    let transfer = try Transfer(index: next, request: requests[next], options: options, store: store, share: share)
                     active[transfer.easy] = transfer
                     bouncer_curl_multi_add_handle(multi, transfer.easy)
                 } catch {

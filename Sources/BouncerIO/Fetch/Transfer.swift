@@ -28,7 +28,7 @@ final class Transfer {
     /// (redirects, retries), so they are the final response's.
     var responseHeaders: [(name: String, value: String)] = []
 
-    init(index: Int, request: FetchRequest, options: FetchOptions, store: Store) throws(FetchError) {
+    init(index: Int, request: FetchRequest, options: FetchOptions, store: Store, share: UnsafeMutableRawPointer? = nil) throws(FetchError) {
         self.index = index
         self.request = request
         self.maxSize = request.maxSize ?? options.maxSize
@@ -52,6 +52,7 @@ final class Transfer {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         self.local = local
+        if let share { _ = bouncer_curl_setopt_share(easy, share) }
         configure(options: options, secure: lower.hasPrefix("https://"))
     }
 

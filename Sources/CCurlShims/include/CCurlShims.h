@@ -46,4 +46,13 @@ CURLcode bouncer_curl_getinfo_string(CURL *easy, CURLINFO info, const char **val
 CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
 
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+
+/// A share object (connection cache, DNS cache, TLS sessions) for one fetch
+/// at a time, from a pool: the one last given back for `origin`
+/// (scheme://host:port), so connections stay open from one fetch to the
+/// next. NULL when libcurl cannot share connections (then each fetch has its
+/// own). Give it back once every easy handle that used it has been cleaned up.
+CURLSH *bouncer_curl_share_take(const char *origin);
+void bouncer_curl_share_give(CURLSH *share, const char *origin);
+CURLcode bouncer_curl_setopt_share(CURL *easy, CURLSH *share);
 #endif

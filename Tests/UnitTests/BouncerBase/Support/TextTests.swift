@@ -58,6 +58,14 @@ import BouncerTestSupport
         }
     }
 
+    @Test func anOriginIsSchemeHostAndPortWithoutCredentials() {
+        #expect(URLParts.origin("https://User:Secret@Files.Example:8443/a/b?c#d") == "https://files.example:8443")
+        #expect(URLParts.origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080")
+        #expect(URLParts.origin("http://[::1]:80/x") == "http://[::1]:80")
+        #expect(URLParts.origin("https://host?q") == "https://host")
+        #expect(URLParts.origin("not a url") == "")
+    }
+
     @Test func strictPercentDecodingMatchesFoundation() {
         for text in ["a%20b", "%2F%2f", "plain", "%", "%4", "%zz", "%C3%A9", "%C3", "%FF", "100%25", "%00", "a%2", "%e2%82%ac"] {
             #expect(URLParts.percentDecodedStrictly(text) == text.removingPercentEncoding, "\(text)")
