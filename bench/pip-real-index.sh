@@ -5,7 +5,8 @@
 # venv's pip, --no-cache-dir, a fresh --target each run, BENCH_RUNS (7)
 # rounds in alternation (bench/alternate.py). The policy is the repository's
 # own, without minimumReleaseAge (a benchmark must not depend on the day).
-# Needs the network. BENCH_REQUIREMENT changes what is installed.
+# Needs the network. BENCH_REQUIREMENT changes what is installed (several
+# requirements, space-separated: e.g. the 18 of bench/pip-real-wheels.sh).
 source "$(dirname "$0")/lib.sh"
 if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
 WORK="$(mktemp -d "${BENCH_TMP:-/tmp}/bench-pip-real-XXXXXX")"
