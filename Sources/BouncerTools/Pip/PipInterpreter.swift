@@ -27,7 +27,8 @@ enum PipInterpreter {
     /// the name it resolves to (`python3.11`); nil for `env`, a bare
     /// `python3` binary, a free-threaded `python3.13t`, or no `#!` at all.
     static func version(ofScript path: String) -> (Int, Int)? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking: a FIFO named pip must not hold the shim up.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 512)

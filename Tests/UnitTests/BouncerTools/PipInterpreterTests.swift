@@ -40,6 +40,9 @@ import Testing
             #expect(PipInterpreter.version(ofScript: script(name, text)) == nil, "\(name)")
         }
         #expect(PipInterpreter.version(ofScript: dir + "/missing") == nil)
+        #expect(PipInterpreter.version(ofScript: dir) == nil, "a directory")
+        #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+        #expect(PipInterpreter.version(ofScript: dir + "/fifo") == nil, "a FIFO with no writer: no wait")
     }
 
     @Test func namesWithoutAPlainVersionGiveNone() {
