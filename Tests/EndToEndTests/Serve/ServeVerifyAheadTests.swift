@@ -200,21 +200,27 @@ import BouncerTestSupport
         #expect(most >= 2, "read one at a time: \(most)")
     }
 
+    /// delta 1.0 released as `wheels` (platform wheels, one build under each
+    /// name), and epsilon 1.0, a universal wheel: a page a client can ask for first.
+    func platformRelease(_ wheels: [String]) throws {
+        let built = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
+        for name in wheels {
+            try FileManager.default.copyItem(at: packages.appendingPathComponent(built), to: packages.appendingPathComponent(name))
+        }
+        try page("delta", wheels)
+        let other = try ServeFixtures.wheel("epsilon", "1.0", marker: "epsilon", into: packages)
+        try page("epsilon", [other])
+    }
+
     /// `--pypi-expect delta==1.0`, a release of platform wheels only: which
     /// one pip fetches is unknown until pip's first request says what it runs
     /// on (here a page of another project); then that wheel is read ahead,
     /// before pip asks for delta at all, and the other never.
     @Test func anExpectedPinsPlatformWheelIsReadAheadOnceTheClientSaysWhatItRunsOn() throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let built = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
         let linux = "delta-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
         let mac = "delta-1.0-cp311-cp311-macosx_11_0_arm64.whl"
-        for name in [linux, mac] {
-            try FileManager.default.copyItem(at: packages.appendingPathComponent(built), to: packages.appendingPathComponent(name))
-        }
-        try page("delta", [linux, mac])
-        let other = try ServeFixtures.wheel("epsilon", "1.0", marker: "epsilon", into: packages)
-        try page("epsilon", [other])
+        try platformRelease([linux, mac])
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
                                                              "--pypi-expect", "delta==1.0"])
         defer { _ = try? serve.stop() }
@@ -237,15 +243,9 @@ import BouncerTestSupport
     /// stops the proxy at once.
     @Test func aGuessedPlatformsWheelIsReadAheadBeforeAnyRequestAndTheClientsWordCounts() throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let built = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
         let x86 = "delta-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
         let arm = "delta-1.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
-        for name in [x86, arm] {
-            try FileManager.default.copyItem(at: packages.appendingPathComponent(built), to: packages.appendingPathComponent(name))
-        }
-        try page("delta", [x86, arm])
-        let other = try ServeFixtures.wheel("epsilon", "1.0", marker: "epsilon", into: packages)
-        try page("epsilon", [other])
+        try platformRelease([x86, arm])
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm",
                                                              "--pypi-expect", "delta==1.0", "--pypi-platform-guess", "3.11:x86_64:2.36"])
         defer { _ = try? serve.stop() }
