@@ -20,6 +20,17 @@ enum PipInterpreter {
         } || invocation.globalOptions.contains { $0 == "--python" || $0.hasPrefix("--python=") }
         guard !targetsOthers, let (major, minor) = version(ofScript: realPip),
               let glibc = bouncer_glibc_version().map({ String(cString: $0) }), let cpu = machine() else { return nil }
+        return guess(major: major, minor: minor, cpu: cpu, glibc: glibc)
+    }
+
+    /// The guess in the proxy's form, only when the proxy will read it (it
+    /// refuses anything else at start-up): a development glibc (`2.39.9000`)
+    /// or an odd CPU name gives no guess rather than no proxy.
+    static func guess(major: Int, minor: Int, cpu: String, glibc: String) -> String? {
+        let glibcParts = glibc.split(separator: ".", omittingEmptySubsequences: false)
+        guard (0...999).contains(major), (0...999).contains(minor), glibcParts.count == 2, glibcParts[0] == "2",
+              (1...3).contains(glibcParts[1].count), glibcParts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+              !cpu.isEmpty, cpu.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
         return "\(major).\(minor):\(cpu):\(glibc)"
     }
 

@@ -45,6 +45,15 @@ import Testing
         #expect(PipInterpreter.version(ofScript: dir + "/fifo") == nil, "a FIFO with no writer: no wait")
     }
 
+    /// Only what `bouncer serve --pypi-platform-guess` reads is passed: it refuses anything else at start-up.
+    @Test func anUnusualMachineGivesNoGuessRatherThanABadOne() {
+        #expect(PipInterpreter.guess(major: 3, minor: 12, cpu: "aarch64", glibc: "2.39") == "3.12:aarch64:2.39")
+        for (cpu, glibc) in [("x86_64", "2.39.9000"), ("x86_64", "2"), ("x86_64", "3.1"), ("x86_64", ""), ("x86-64", "2.36"),
+                             ("", "2.36"), ("x86 64", "2.36"), ("x86_64", "2.x")] {
+            #expect(PipInterpreter.guess(major: 3, minor: 12, cpu: cpu, glibc: glibc) == nil, "\(cpu) \(glibc)")
+        }
+    }
+
     @Test func namesWithoutAPlainVersionGiveNone() {
         #expect(PipInterpreter.version(ofName: "python3.12").map { [$0.0, $0.1] } == [3, 12])
         for name in ["python3", "python", "python3.11t", "python3.11.2", "pypy3.10", "python3.", "python.11", "python3.1111", "python+3.11"] {
