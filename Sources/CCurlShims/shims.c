@@ -27,9 +27,6 @@ static struct {
     CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
-    CURLSH *(*share_init)(void);
-    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
-    CURLSHcode (*share_cleanup)(CURLSH *);
 } api;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -68,9 +65,6 @@ static void load(void) {
     RESOLVE(multi_setopt, "curl_multi_setopt");
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
-    RESOLVE(share_init, "curl_share_init");
-    RESOLVE(share_setopt, "curl_share_setopt");
-    RESOLVE(share_cleanup, "curl_share_cleanup");
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         return;
@@ -88,8 +82,6 @@ const char *bouncer_curl_load(void) {
 CURL *bouncer_curl_easy_init(void) { return api.easy_init(); }
 void bouncer_curl_easy_cleanup(CURL *easy) { api.easy_cleanup(easy); }
 const char *bouncer_curl_easy_strerror(CURLcode code) { return api.easy_strerror(code); }
-CURLM *bouncer_curl_multi_init(void) { return api.multi_init(); }
-CURLMcode bouncer_curl_multi_cleanup(CURLM *multi) { return api.multi_cleanup(multi); }
 CURLMcode bouncer_curl_multi_add_handle(CURLM *multi, CURL *easy) { return api.multi_add_handle(multi, easy); }
 CURLMcode bouncer_curl_multi_remove_handle(CURLM *multi, CURL *easy) { return api.multi_remove_handle(multi, easy); }
 CURLMcode bouncer_curl_multi_perform(CURLM *multi, int *running) { return api.multi_perform(multi, running); }
@@ -139,66 +131,52 @@ CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
     return api.easy_getinfo(easy, info, value);
 }
 
-CURLcode bouncer_curl_setopt_share(CURL *easy, CURLSH *share) {
-    return api.easy_setopt(easy, CURLOPT_SHARE, share);
-}
-
-// Connections kept open between fetches. Each fetch makes its own multi
-// handle, whose connection cache closed every connection when the fetch
-// ended: a proxy serving pip opened a new TLS connection (and asked DNS
-// again) for every page and file, ~90 for one install. A share object holds
-// the connections, DNS answers and TLS sessions instead. libcurl does not
-// support one connection cache used by concurrent threads, so each fetch
-// takes a share of its own from this pool and gives it back once its
+// Multi handles kept from one fetch to the next. Each fetch made its own
+// multi handle and cleaned it up when it ended, and with it what the handle
+// keeps: its open connections and DNS answers. A proxy serving pip makes one
+// fetch per page and file, so it opened a new TLS connection for each (~90
+// for one install), and parsed the system's ~140 CA certificates for each.
+// A fetch now takes a multi handle from this pool and gives it back once its
 // transfers have ended: the one last given back for the same origin (its
-// connections are to that server), else a new one. The oldest beyond
-// SHARE_POOL_MAX is closed. libcurl itself reuses a connection only for the
-// same host, port, proxy and TLS settings (CA bundle, verification).
-enum { SHARE_POOL_MAX = 64, ORIGIN_MAX = 256 };
-static pthread_mutex_t share_pool_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct { CURLSH *share; char origin[ORIGIN_MAX]; } share_pool[SHARE_POOL_MAX];
-static int share_pool_count;
+// connections are to that server), else a new one; the oldest beyond
+// MULTI_POOL_MAX is cleaned up. One fetch, on one thread, uses a handle at a
+// time, as libcurl requires. libcurl reuses a connection only for the same
+// host, port, proxy and TLS settings.
+enum { MULTI_POOL_MAX = 64, ORIGIN_MAX = 256 };
+static pthread_mutex_t multi_pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct { CURLM *multi; char origin[ORIGIN_MAX]; } multi_pool[MULTI_POOL_MAX];
+static int multi_pool_count;
 
-CURLSH *bouncer_curl_share_take(const char *origin) {
-    CURLSH *share = NULL;
-    pthread_mutex_lock(&share_pool_mutex);
-    for (int i = share_pool_count - 1; i >= 0; i--) {
-        if (strncmp(share_pool[i].origin, origin, ORIGIN_MAX - 1) == 0) {
-            share = share_pool[i].share;
-            memmove(&share_pool[i], &share_pool[i + 1], (size_t)(share_pool_count - i - 1) * sizeof share_pool[0]);
-            share_pool_count--;
+CURLM *bouncer_curl_multi_take(const char *origin) {
+    CURLM *multi = NULL;
+    pthread_mutex_lock(&multi_pool_mutex);
+    for (int i = multi_pool_count - 1; i >= 0; i--) {
+        if (strncmp(multi_pool[i].origin, origin, ORIGIN_MAX - 1) == 0) {
+            multi = multi_pool[i].multi;
+            memmove(&multi_pool[i], &multi_pool[i + 1], (size_t)(multi_pool_count - i - 1) * sizeof multi_pool[0]);
+            multi_pool_count--;
             break;
         }
     }
-    pthread_mutex_unlock(&share_pool_mutex);
-    if (share != NULL) return share;
-    share = api.share_init();
-    if (share == NULL) return NULL;
-    // All three or none (a libcurl before 7.57 cannot share connections): no share is today's behaviour.
-    if (api.share_setopt(share, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_CONNECT) != CURLSHE_OK
-        || api.share_setopt(share, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_DNS) != CURLSHE_OK
-        || api.share_setopt(share, CURLSHOPT_SHARE, (long)CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-        api.share_cleanup(share);
-        return NULL;
-    }
-    return share;
+    pthread_mutex_unlock(&multi_pool_mutex);
+    return multi != NULL ? multi : api.multi_init();
 }
 
-void bouncer_curl_share_give(CURLSH *share, const char *origin) {
-    if (share == NULL) return;
-    CURLSH *oldest = NULL;
-    pthread_mutex_lock(&share_pool_mutex);
-    if (share_pool_count == SHARE_POOL_MAX) {
-        oldest = share_pool[0].share;
-        memmove(&share_pool[0], &share_pool[1], (size_t)(SHARE_POOL_MAX - 1) * sizeof share_pool[0]);
-        share_pool_count--;
+void bouncer_curl_multi_give(CURLM *multi, const char *origin) {
+    if (multi == NULL) return;
+    CURLM *oldest = NULL;
+    pthread_mutex_lock(&multi_pool_mutex);
+    if (multi_pool_count == MULTI_POOL_MAX) {
+        oldest = multi_pool[0].multi;
+        memmove(&multi_pool[0], &multi_pool[1], (size_t)(MULTI_POOL_MAX - 1) * sizeof multi_pool[0]);
+        multi_pool_count--;
     }
-    share_pool[share_pool_count].share = share;
-    snprintf(share_pool[share_pool_count].origin, ORIGIN_MAX, "%s", origin);
-    share_pool_count++;
-    pthread_mutex_unlock(&share_pool_mutex);
+    multi_pool[multi_pool_count].multi = multi;
+    snprintf(multi_pool[multi_pool_count].origin, ORIGIN_MAX, "%s", origin);
+    multi_pool_count++;
+    pthread_mutex_unlock(&multi_pool_mutex);
     // Its connections are closed.
-    if (oldest != NULL) api.share_cleanup(oldest);
+    if (oldest != NULL) api.multi_cleanup(oldest);
 }
 
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {

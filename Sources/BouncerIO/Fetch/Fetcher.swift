@@ -30,15 +30,13 @@ public final class Fetcher: @unchecked Sendable {
             let message = "libcurl is unusable: \(String(cString: why))"
             return requests.map { _ in .failure(.io(message)) }
         }
-        // Connections left open by earlier fetches from the same server (a proxy's index, its files),
-        // given back after the multi handle is gone and with it every easy handle that used them.
+        // The multi handle an earlier fetch from the same server left (a proxy's index, its files),
+        // with its open connections and loaded CA store; given back with every transfer ended.
         let origin = requests.first.map { URLParts.origin($0.url) } ?? ""
-        let share = bouncer_curl_share_take(origin)
-        defer { bouncer_curl_share_give(share, origin) }
-        guard let multi = bouncer_curl_multi_init() else {
+        guard let multi = bouncer_curl_multi_take(origin) else {
             return requests.map { _ in .failure(.io("libcurl failed to initialise")) }
         }
-        defer { bouncer_curl_multi_cleanup(multi) }
+        defer { bouncer_curl_multi_give(multi, origin) }
 
         var pending = Array(requests.indices.reversed())
         var active: [UnsafeMutableRawPointer: Transfer] = [:]
@@ -65,7 +63,7 @@ public final class Fetcher: @unchecked Sendable {
             }
             while active.count + waiting.count < max(1, options.parallel), let next = pending.popLast() {
                 do {
-                    let transfer = try Transfer(index: next, request: requests[next], options: options, store: store, share: share)
+                    let transfer = try Transfer(index: next, request: requests[next], options: options, store: store)
                     active[transfer.easy] = transfer
                     bouncer_curl_multi_add_handle(multi, transfer.easy)
                 } catch {

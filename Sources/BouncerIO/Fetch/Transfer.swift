@@ -28,7 +28,7 @@ final class Transfer {
     /// (redirects, retries), so they are the final response's.
     var responseHeaders: [(name: String, value: String)] = []
 
-    init(index: Int, request: FetchRequest, options: FetchOptions, store: Store, share: UnsafeMutableRawPointer? = nil) throws(FetchError) {
+    init(index: Int, request: FetchRequest, options: FetchOptions, store: Store) throws(FetchError) {
         self.index = index
         self.request = request
         self.maxSize = request.maxSize ?? options.maxSize
@@ -52,7 +52,6 @@ final class Transfer {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         self.local = local
-        if let share { _ = bouncer_curl_setopt_share(easy, share) }
         configure(options: options, secure: lower.hasPrefix("https://"))
     }
 
@@ -74,6 +73,10 @@ final class Transfer {
         _ = bouncer_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
         if let caBundle = options.caBundle { _ = bouncer_curl_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
+        // Where libcurl caches the CA store in a kept multi handle (7.87+, a bundle and no CA
+        // directory), it reads it again after 10 minutes, not a day: a long-running proxy sees a
+        // certificate removed from the bundle.
+        _ = bouncer_curl_setopt_long(easy, CURLOPT_CA_CACHE_TIMEOUT, 600)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, options.stallTimeout)

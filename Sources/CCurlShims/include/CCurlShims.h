@@ -14,8 +14,6 @@ const char *bouncer_curl_load(void);
 CURL *bouncer_curl_easy_init(void);
 void bouncer_curl_easy_cleanup(CURL *easy);
 const char *bouncer_curl_easy_strerror(CURLcode code);
-CURLM *bouncer_curl_multi_init(void);
-CURLMcode bouncer_curl_multi_cleanup(CURLM *multi);
 CURLMcode bouncer_curl_multi_add_handle(CURLM *multi, CURL *easy);
 CURLMcode bouncer_curl_multi_remove_handle(CURLM *multi, CURL *easy);
 CURLMcode bouncer_curl_multi_perform(CURLM *multi, int *running);
@@ -47,12 +45,10 @@ CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
 
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
-/// A share object (connection cache, DNS cache, TLS sessions) for one fetch
-/// at a time, from a pool: the one last given back for `origin`
-/// (scheme://host:port), so connections stay open from one fetch to the
-/// next. NULL when libcurl cannot share connections (then each fetch has its
-/// own). Give it back once every easy handle that used it has been cleaned up.
-CURLSH *bouncer_curl_share_take(const char *origin);
-void bouncer_curl_share_give(CURLSH *share, const char *origin);
-CURLcode bouncer_curl_setopt_share(CURL *easy, CURLSH *share);
+/// A multi handle for one fetch at a time, from a pool: the one last given
+/// back for `origin` (scheme://host:port), with the connections, DNS answers
+/// and CA store it kept; a new one when there is none (NULL if libcurl cannot
+/// make one). Give it back with no easy handle left in it.
+CURLM *bouncer_curl_multi_take(const char *origin);
+void bouncer_curl_multi_give(CURLM *multi, const char *origin);
 #endif

@@ -7,10 +7,11 @@ import Testing
 @testable import BouncerIO
 import BouncerTestSupport
 
-/// Connections stay open from one fetch to the next (libcurl share objects,
-/// one per fetch at a time): a proxy's upstream requests, one fetch each,
-/// no longer open a connection apiece. Real transfers against a loopback
-/// server that keeps connections alive unless told to close them.
+/// Connections stay open from one fetch to the next (libcurl multi handles
+/// kept in a pool, one fetch at a time each): a proxy's upstream requests,
+/// one fetch each, no longer open a connection apiece. Real transfers
+/// against a loopback server that keeps connections alive unless told to
+/// close them.
 @Suite struct ConnectionReuseTests {
     /// An HTTP/1.1 server that answers `/close/...` with `Connection: close`
     /// and anything else on a connection it keeps open; it counts the
@@ -100,8 +101,8 @@ import BouncerTestSupport
         #expect(server.connections.value == 4)
     }
 
-    /// Fetches on several threads at once each hold a connection cache of
-    /// their own (libcurl does not support one used by concurrent threads):
+    /// Fetches on several threads at once each hold a multi handle (and its
+    /// connections) of their own, as libcurl requires:
     /// all complete with their own bodies, and no more connections are open
     /// than fetches ran at once.
     @Test func concurrentFetchesEachUseTheirOwnConnections() throws {
