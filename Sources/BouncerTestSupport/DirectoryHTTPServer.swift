@@ -43,8 +43,8 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         return log
     }
 
-    /// The most connections it held open at once so far.
-    public var mostConnectionsAtOnce: Int {
+    /// The most requests it had in hand at once so far (arrived, not yet answered).
+    public var mostRequestsAtOnce: Int {
         lock.lock(); defer { lock.unlock() }
         return mostOpen
     }
@@ -70,16 +70,23 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     }
 
     private func handle(_ client: Int32) {
-        lock.lock()
-        open += 1
-        mostOpen = max(mostOpen, open)
-        lock.unlock()
-        defer { lock.lock(); open -= 1; lock.unlock() }
         guard let (method, target, bodyLength, extra) = readRequest(client) else { return }
         lock.lock()
         log.append("\(method) \(target)")
         let wait = delay
+        open += 1
+        mostOpen = max(mostOpen, open)
         lock.unlock()
+        // A request counts from its arrival until its answer starts: a client
+        // that has its answer may start its next request before this thread
+        // gets to run again, and must not be counted twice.
+        var answered = false
+        func answering() {
+            guard !answered else { return }
+            answered = true
+            lock.lock(); open -= 1; lock.unlock()
+        }
+        defer { answering() }
         if wait > 0 { usleep(wait) }
         if method == "POST" || method == "PUT" {
             var remaining = bodyLength - extra
@@ -90,6 +97,7 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
                 remaining -= count
             }
             let text = Array("received \(bodyLength) bytes\n".utf8)
+            answering()
             send(client, head(200, length: text.count, type: "text/plain"))
             send(client, text)
             return
@@ -97,12 +105,16 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         var path = String(target.prefix(while: { $0 != "?" && $0 != "#" }))
         path = path.removingPercentEncoding ?? path
         let parts = path.split(separator: "/")
-        guard !parts.contains(".."), !parts.contains(where: { $0.hasPrefix(".") }) else { return notFound(client) }
+        guard !parts.contains(".."), !parts.contains(where: { $0.hasPrefix(".") }) else {
+            answering()
+            return notFound(client)
+        }
         var file = root + path
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
             file += file.hasSuffix("/") ? "index.html" : "/index.html"
         }
+        answering()
         guard let data = FileManager.default.contents(atPath: file) else { return notFound(client) }
         send(client, head(200, length: data.count, type: Self.contentType(file)))
         if method != "HEAD" { send(client, [UInt8](data)) }

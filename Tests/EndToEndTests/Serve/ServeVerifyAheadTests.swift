@@ -195,8 +195,8 @@ import BouncerTestSupport
         for wheel in wheels {
             #expect(waitForRequest("/packages/\(wheel)"), "upstream saw: \(upstream.requests)")
         }
-        let most = upstream.mostConnectionsAtOnce
-        #expect(most <= 4, "\(most) connections to the index at once")
+        let most = upstream.mostRequestsAtOnce
+        #expect(most <= 4, "\(most) requests in the index's hands at once")
         #expect(most >= 2, "read one at a time: \(most)")
     }
 
