@@ -30,27 +30,13 @@ public struct ClientPlatform: Hashable, Sendable {
         let pythonParts = python.split(separator: ".").compactMap { Int($0) }
         let glibcParts = glibc.split(separator: ".").compactMap { Int($0) }
         guard pythonParts.count >= 2, glibcParts.count >= 2, glibcParts[0] == 2,
-              !cpu.isEmpty, cpu.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
+              PlatformGuess.isCPUName(Substring(cpu)) else { return nil }
         self.init(major: pythonParts[0], minor: pythonParts[1], arch: cpu, glibcMinor: glibcParts[1])
     }
 
-    /// The pip shim's guess before pip starts (`--pypi-platform-guess`):
-    /// `PYTHON:CPU:GLIBC`, e.g. `3.11:x86_64:2.36` (CPython on Linux).
-    public init?(guess: String) {
-        let fields = guess.split(separator: ":", omittingEmptySubsequences: false)
-        guard fields.count == 3 else { return nil }
-        let python = fields[0].split(separator: ".", omittingEmptySubsequences: false)
-        let glibc = fields[2].split(separator: ".", omittingEmptySubsequences: false)
-        guard python.count == 2, let major = Self.number(python[0]), let minor = Self.number(python[1]),
-              glibc.count == 2, glibc[0] == "2", let glibcMinor = Self.number(glibc[1]),
-              !fields[1].isEmpty, fields[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
-        self.init(major: major, minor: minor, arch: String(fields[1]), glibcMinor: glibcMinor)
-    }
-
-    /// A small decimal number (no sign, no spaces), as in `3.11` or `2.36`.
-    private static func number(_ text: Substring) -> Int? {
-        guard (1...3).contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(text)
+    /// The pip shim's guess before pip starts (`--pypi-platform-guess`).
+    public init(guess: PlatformGuess) {
+        self.init(major: guess.pythonMajor, minor: guess.pythonMinor, arch: guess.cpu, glibcMinor: guess.glibcMinor)
     }
 
     /// Linux platform tags, most preferred first: manylinux_2_G down to the

@@ -95,8 +95,8 @@ enum Entrypoint {
         guard (0...64).contains(options.verifyAhead) else { fail(.configuration, "--verify-ahead takes 0 to 64, not \(options.verifyAhead)") }
         settings.verifyAhead = options.verifyAhead
         if let text = options.pypiPlatformGuess {
-            guard let guessed = ClientPlatform(guess: text) else { fail(.configuration, "--pypi-platform-guess \(text): not PYTHON:CPU:GLIBC (e.g. 3.11:x86_64:2.36)") }
-            settings.pypiPlatformGuess = guessed
+            guard let guessed = PlatformGuess(text) else { fail(.configuration, "--pypi-platform-guess \(text): not PYTHON:CPU:GLIBC (e.g. 3.11:x86_64:2.36)") }
+            settings.pypiPlatformGuess = ClientPlatform(guess: guessed)
         }
         if let file = options.npmExpect {
             do { settings.npmExpected = try NpmExpectation.read(file) } catch { fail(error.family, error.description) }

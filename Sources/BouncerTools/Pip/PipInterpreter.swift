@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSystemShims
+import BouncerBase
 
 /// What the real pip will run on, told before it starts: the interpreter its
 /// script names (`#!/…/venv/bin/python3`, a link to python3.11), this
@@ -20,18 +21,8 @@ enum PipInterpreter {
         } || invocation.globalOptions.contains { $0 == "--python" || $0.hasPrefix("--python=") }
         guard !targetsOthers, let (major, minor) = version(ofScript: realPip),
               let glibc = bouncer_glibc_version().map({ String(cString: $0) }), let cpu = machine() else { return nil }
-        return guess(major: major, minor: minor, cpu: cpu, glibc: glibc)
-    }
-
-    /// The guess in the proxy's form, only when the proxy will read it (it
-    /// refuses anything else at start-up): a development glibc (`2.39.9000`)
-    /// or an odd CPU name gives no guess rather than no proxy.
-    static func guess(major: Int, minor: Int, cpu: String, glibc: String) -> String? {
-        let glibcParts = glibc.split(separator: ".", omittingEmptySubsequences: false)
-        guard (0...999).contains(major), (0...999).contains(minor), glibcParts.count == 2, glibcParts[0] == "2",
-              (1...3).contains(glibcParts[1].count), glibcParts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-              !cpu.isEmpty, cpu.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
-        return "\(major).\(minor):\(cpu):\(glibc)"
+        // Only what the proxy reads (a development glibc, an odd CPU name: no guess).
+        return PlatformGuess(pythonMajor: major, pythonMinor: minor, cpu: cpu, glibc: glibc)?.text
     }
 
     /// The Python version of the interpreter on a script's `#!` line, from
@@ -56,10 +47,7 @@ enum PipInterpreter {
     /// `python3.11` → (3, 11).
     static func version(ofName name: String) -> (Int, Int)? {
         guard name.hasPrefix("python") else { return nil }
-        let parts = name.dropFirst("python".count).split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ (1...3).contains($0.count) && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-              let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
-        return (major, minor)
+        return PlatformGuess.dottedPair(name.dropFirst("python".count))
     }
 
     /// The CPU as uname(2) names it (`x86_64`, `aarch64`): what pip's tags say.

@@ -173,11 +173,11 @@ struct VerifyAheadTests {
     }
 
     @Test func aPlatformGuessReadsPythonCPUAndGlibc() {
-        #expect(ClientPlatform(guess: "3.11:x86_64:2.36") == ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36))
-        #expect(ClientPlatform(guess: "3.13:aarch64:2.41") == ClientPlatform(major: 3, minor: 13, arch: "aarch64", glibcMinor: 41))
+        #expect(PlatformGuess("3.11:x86_64:2.36").map(ClientPlatform.init(guess:)) == ClientPlatform(major: 3, minor: 11, arch: "x86_64", glibcMinor: 36))
+        #expect(PlatformGuess("3.13:aarch64:2.41").map(ClientPlatform.init(guess:)) == ClientPlatform(major: 3, minor: 13, arch: "aarch64", glibcMinor: 41))
         for bad in ["", "3.11", "3.11:x86_64", "3.11:x86_64:2.36:x", "3:x86_64:2.36", "3.11.2:x86_64:2.36", "3.11::2.36",
                     "3.11:x86-64:2.36", "3.11:x86_64:1.36", "3.11:x86_64:2", "+3.11:x86_64:2.36", "3.1111:x86_64:2.36", "3.11:x86_64:2.٣٦"] {
-            #expect(ClientPlatform(guess: bad) == nil, "\(bad)")
+            #expect(PlatformGuess(bad) == nil, "\(bad)")
         }
     }
 }

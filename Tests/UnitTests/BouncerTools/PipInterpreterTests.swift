@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import BouncerBase
 @testable import BouncerTools
 
 /// The pip shim's guess at what its pip runs on (`--pypi-platform-guess`),
@@ -47,10 +48,10 @@ import Testing
 
     /// Only what `bouncer serve --pypi-platform-guess` reads is passed: it refuses anything else at start-up.
     @Test func anUnusualMachineGivesNoGuessRatherThanABadOne() {
-        #expect(PipInterpreter.guess(major: 3, minor: 12, cpu: "aarch64", glibc: "2.39") == "3.12:aarch64:2.39")
+        #expect(PlatformGuess(pythonMajor: 3, pythonMinor: 12, cpu: "aarch64", glibc: "2.39")?.text == "3.12:aarch64:2.39")
         for (cpu, glibc) in [("x86_64", "2.39.9000"), ("x86_64", "2"), ("x86_64", "3.1"), ("x86_64", ""), ("x86-64", "2.36"),
                              ("", "2.36"), ("x86 64", "2.36"), ("x86_64", "2.x")] {
-            #expect(PipInterpreter.guess(major: 3, minor: 12, cpu: cpu, glibc: glibc) == nil, "\(cpu) \(glibc)")
+            #expect(PlatformGuess(pythonMajor: 3, pythonMinor: 12, cpu: cpu, glibc: glibc)?.text == nil, "\(cpu) \(glibc)")
         }
     }
 
