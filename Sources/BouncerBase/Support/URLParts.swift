@@ -1,22 +1,25 @@
 /// URL pieces without Foundation's URL type (which rejects some real URLs):
 /// the one place every layer splits, matches and names URLs.
 public enum URLParts {
+    /// Where the authority (`user@host:port`) sits: after `://`, up to the
+    /// first `/`, `?` or `#`; nil without `://`.
+    private static func authority(_ url: String) -> Range<String.Index>? {
+        guard let scheme = url.firstRange(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        return scheme.upperBound..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)
+    }
+
     /// The URL with any `user:password@` removed (credentials never take part in matching).
     public static func withoutCredentials(_ url: String) -> String {
-        guard let scheme = url.firstRange(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + String(url[url.index(after: at)...])
+        guard let authority = authority(url), let at = url[authority].lastIndex(of: "@") else { return url }
+        return String(url[..<authority.lowerBound]) + String(url[url.index(after: at)...])
     }
 
     /// The lower-cased host, without port or credentials.
     public static func host(_ url: String) -> String? {
         let clean = withoutCredentials(url)
-        guard let scheme = clean.firstRange(of: "://") else { return nil }
-        let rest = clean[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
+        guard let range = authority(clean) else { return nil }
+        var authority = clean[range]
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             return String(authority[...close]).lowercased()
@@ -28,10 +31,8 @@ public enum URLParts {
     /// `scheme://host[:port]`, lower-cased, without credentials; empty without `://`.
     public static func origin(_ url: String) -> String {
         let clean = withoutCredentials(url)
-        guard let scheme = clean.firstRange(of: "://") else { return "" }
-        let rest = clean[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        return (clean[..<authorityEnd]).lowercased()
+        guard let range = authority(clean) else { return "" }
+        return clean[..<range.upperBound].lowercased()
     }
 
     /// `{dir}` and `{file}`: the URL (query and fragment dropped) split at its last `/`.
