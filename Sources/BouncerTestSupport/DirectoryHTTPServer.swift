@@ -102,19 +102,16 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
             send(client, text)
             return
         }
+        answering()
         var path = String(target.prefix(while: { $0 != "?" && $0 != "#" }))
         path = path.removingPercentEncoding ?? path
         let parts = path.split(separator: "/")
-        guard !parts.contains(".."), !parts.contains(where: { $0.hasPrefix(".") }) else {
-            answering()
-            return notFound(client)
-        }
+        guard !parts.contains(".."), !parts.contains(where: { $0.hasPrefix(".") }) else { return notFound(client) }
         var file = root + path
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
             file += file.hasSuffix("/") ? "index.html" : "/index.html"
         }
-        answering()
         guard let data = FileManager.default.contents(atPath: file) else { return notFound(client) }
         send(client, head(200, length: data.count, type: Self.contentType(file)))
         if method != "HEAD" { send(client, [UInt8](data)) }
