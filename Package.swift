@@ -70,8 +70,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        // Lazy loading, and typed wrappers for curl's variadic setopt/getinfo.
-        .target(name: "CCurlShims", dependencies: ["CCurl"], path: "Sources/CCurlShims"),
+        // Lazy loading, typed wrappers for curl's variadic setopt/getinfo, and the
+        // CA bundle parsed once per process (libcrypto).
+        .target(name: "CCurlShims", dependencies: ["CCurl", "COpenSSL"], path: "Sources/CCurlShims"),
         // libarchive's headers only: CArchiveShims loads the library on first
         // use and defines the archive_* functions Bouncer calls.
         .systemLibrary(

@@ -27,7 +27,9 @@ static struct {
     CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
+    curl_version_info_data *(*version_info)(CURLversion);
 } api;
+static void *curl_library;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
@@ -49,6 +51,7 @@ static void load(void) {
         snprintf(load_error, sizeof load_error, "cannot load libcurl.so.4: %s", why ? why : "unknown error");
         return;
     }
+    curl_library = handle;
     RESOLVE(global_init, "curl_global_init");
     RESOLVE(easy_init, "curl_easy_init");
     RESOLVE(easy_cleanup, "curl_easy_cleanup");
@@ -65,6 +68,7 @@ static void load(void) {
     RESOLVE(multi_setopt, "curl_multi_setopt");
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
+    RESOLVE(version_info, "curl_version_info");
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         return;
@@ -114,6 +118,13 @@ CURLcode bouncer_curl_setopt_header_function(CURL *easy, bouncer_curl_write_cb c
 CURLcode bouncer_curl_setopt_xferinfo_function(CURL *easy, bouncer_curl_xferinfo_cb cb) {
     return api.easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, cb);
 }
+CURLcode bouncer_curl_setopt_ssl_ctx_function(CURL *easy, curl_ssl_ctx_callback cb) {
+    return api.easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, cb);
+}
+
+const curl_version_info_data *bouncer_curl_version_info(void) { return api.version_info(CURLVERSION_NOW); }
+// libcurl's own dependencies are searched too (its TLS library).
+void *bouncer_curl_dlsym(const char *name) { return dlsym(curl_library, name); }
 
 CURLcode bouncer_curl_getinfo_long(CURL *easy, CURLINFO info, long *value) {
     return api.easy_getinfo(easy, info, value);

@@ -72,7 +72,10 @@ final class Transfer {
         _ = bouncer_curl_setopt_long(easy, CURLOPT_FAILONERROR, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
-        if let caBundle = options.caBundle { _ = bouncer_curl_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
+        // An https transfer's new connections take the CA file's certificates from one parsed
+        // copy (ca_bundle.c); otherwise (plain http, which may redirect to https) libcurl loads it.
+        let shared = secure && bouncer_curl_share_ca_bundle(easy, options.caBundle) == 1
+        if !shared, let caBundle = options.caBundle { _ = bouncer_curl_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
         // Where libcurl caches the CA store in a kept multi handle (7.87+, a bundle and no CA
         // directory), it reads it again after 10 minutes, not a day: a long-running proxy sees a
         // certificate removed from the bundle.
@@ -226,4 +229,9 @@ final class Transfer {
 
 public enum BouncerCoreVersion {
     public static let string = "0.1.0"
+}
+
+extension Transfer {
+    /// How many times this process parsed the CA file at `path` for shared use (ca_bundle.c).
+    static func caBundleParses(of path: String) -> UInt { UInt(bouncer_curl_ca_bundle_parses(path)) }
 }

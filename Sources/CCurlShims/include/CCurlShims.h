@@ -36,6 +36,22 @@ CURLcode bouncer_curl_setopt_slist(CURL *easy, CURLoption option, struct curl_sl
 CURLcode bouncer_curl_setopt_write_function(CURL *easy, bouncer_curl_write_cb cb);
 CURLcode bouncer_curl_setopt_header_function(CURL *easy, bouncer_curl_write_cb cb);
 CURLcode bouncer_curl_setopt_xferinfo_function(CURL *easy, bouncer_curl_xferinfo_cb cb);
+CURLcode bouncer_curl_setopt_ssl_ctx_function(CURL *easy, curl_ssl_ctx_callback cb);
+
+/// libcurl's version and build defaults (its CA file), and a symbol looked up
+/// in libcurl and the libraries it loaded.
+const curl_version_info_data *bouncer_curl_version_info(void);
+void *bouncer_curl_dlsym(const char *name);
+
+/// Lets `easy` take its CA certificates from one copy of the PEM file `path`
+/// (NULL: libcurl's default CA file) parsed once per process and again when
+/// the file changes, instead of libcurl parsing it for each TLS connection
+/// (ca_bundle.c). Returns 1 when set up (CURLOPT_CAINFO is then cleared), 0
+/// when libcurl is to be given the file as usual: not OpenSSL, or the file
+/// unreadable or without certificates, which libcurl then reports.
+int bouncer_curl_share_ca_bundle(CURL *easy, const char *path);
+/// How many times the function above parsed the CA file `path` (for tests).
+unsigned long bouncer_curl_ca_bundle_parses(const char *path);
 
 CURLcode bouncer_curl_getinfo_long(CURL *easy, CURLINFO info, long *value);
 CURLcode bouncer_curl_getinfo_double(CURL *easy, CURLINFO info, double *value);
