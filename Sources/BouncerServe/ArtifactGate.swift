@@ -12,6 +12,9 @@ enum GateResult: Sendable {
     /// An open descriptor on exactly the verified bytes (the caller closes
     /// it), their size and the outcome (for the log).
     case allowed(fd: Int32, size: UInt64, outcome: GuardOutcome)
+    /// The same verified bytes again, for a request shortly after one that
+    /// was allowed (`ArtifactGate.served`); `at` is when they were decided.
+    case allowedAgain(fd: Int32, size: UInt64, outcome: GuardOutcome, at: Date)
     case refused(GuardOutcome)
     /// The proxy itself failed (stopping, or the verified file could not be opened).
     case failed(String)
@@ -28,6 +31,12 @@ enum GateResult: Sendable {
 /// lock) and sends it. Nothing anticipated is pinned or served unless a
 /// client asks for it; what nobody asks for within `anticipationLifetime`
 /// is thrown away.
+///
+/// And it keeps what it served for `servedLifetime`: the same request again
+/// gets the same verified bytes, not another download and verification. uv
+/// asks for a wheel three times in a row when the index offers no PEP 658
+/// metadata (HEAD, the ranges holding METADATA, then the whole file), which
+/// cost three downloads and three verifications of every wheel.
 final class ArtifactGate: @unchecked Sendable {
     private let pool: NIOThreadPool
     private let makeGuard: @Sendable () -> PolicyGuard
@@ -41,12 +50,17 @@ final class ArtifactGate: @unchecked Sendable {
     private let committer = GroupCommit()
     /// Anticipations waiting for room, in the order they were asked for.
     private var queued: [(key: String, request: ArtifactRequest)] = []
+    /// Allowed and served, with when: the verified file is kept for the next request for it.
+    private var served: [String: (outcome: GuardOutcome, at: Date)] = [:]
 
     /// How long an anticipated artifact waits for its request (its decision used the time it was made).
     let anticipationLifetime: TimeInterval = 30
     /// At most this many anticipations at once, so that they never hold up the requests themselves.
     let maxAnticipating: Int
     let maxPrepared = 64
+    /// How long a served artifact is served again as decided (no longer than an anticipated one waits).
+    let servedLifetime: TimeInterval = 30
+    let maxServed = 64
 
     /// Told of each artifact verified, with a path to its bytes valid during the
     /// call (the proxy reads a wheel's dependencies to read ahead along them).
@@ -75,6 +89,13 @@ final class ArtifactGate: @unchecked Sendable {
             if running[key] != nil {
                 running[key]?.append(continuation)
                 mutex.unlock()
+                return
+            }
+            if let kept = served[key] {
+                // Opened under the mutex: a sweep cannot unlink it in between.
+                let result = Self.result(kept.outcome, request: request, servedAt: kept.at)
+                mutex.unlock()
+                continuation.resume(returning: result)
                 return
             }
             running[key] = [continuation]
@@ -172,17 +193,42 @@ final class ArtifactGate: @unchecked Sendable {
         let all = prepared.values.map(\.batch)
         prepared.removeAll()
         queued.removeAll()
+        let files = served.values.compactMap(\.outcome.path)
+        served.removeAll()
         mutex.unlock()
         for batch in all { batch.discard() }
+        for path in files { unlink(path) }
     }
 
-    /// Drops anticipations older than their lifetime. Called with the mutex held.
+    /// Drops anticipations and served files older than their lifetimes. Called with the mutex held.
     private func sweep() {
         let now = Date()
         for (key, entry) in prepared where now.timeIntervalSince(entry.at) > anticipationLifetime {
             prepared.removeValue(forKey: key)
             entry.batch.discard()
         }
+        for (key, entry) in served where now.timeIntervalSince(entry.at) > servedLifetime {
+            served.removeValue(forKey: key)
+            if let path = entry.outcome.path { unlink(path) }
+        }
+    }
+
+    /// Keeps an allowed outcome's file for the next request for it (the oldest
+    /// goes beyond `maxServed`); anything else's file goes now.
+    private func keepServed(_ key: String, _ outcome: GuardOutcome?) {
+        guard let outcome, let path = outcome.path else { return }
+        guard outcome.verdict != .refused, outcome.size != nil else { unlink(path); return }
+        var dropped: [String] = []
+        mutex.lock()
+        if let replaced = served.updateValue((outcome, Date()), forKey: key)?.outcome.path, replaced != path {
+            dropped.append(replaced)
+        }
+        while served.count > maxServed, let oldest = served.min(by: { $0.value.at < $1.value.at }) {
+            served.removeValue(forKey: oldest.key)
+            if let old = oldest.value.outcome.path { dropped.append(old) }
+        }
+        mutex.unlock()
+        for file in dropped { unlink(file) }
     }
 
     /// Hands the outcome to every client waiting for `key`.
@@ -193,15 +239,16 @@ final class ArtifactGate: @unchecked Sendable {
         mutex.unlock()
         for waiter in waiters { waiter.resume(returning: Self.result(outcome, request: request)) }
         if learn, let path = outcome?.path, outcome?.verdict != .refused { onVerified?(request, path) }
-        // Every waiter holds its own descriptor now: the guard's temp path can go.
-        if let path = outcome?.path { unlink(path) }
+        // Every waiter holds its own descriptor now: the file is kept for the next request, or goes.
+        keepServed(key, outcome)
     }
 
-    private static func result(_ outcome: GuardOutcome?, request: ArtifactRequest) -> GateResult {
+    private static func result(_ outcome: GuardOutcome?, request: ArtifactRequest, servedAt: Date? = nil) -> GateResult {
         guard let outcome else { return .failed("the proxy is stopping") }
         guard outcome.verdict != .refused, let path = outcome.path, let size = outcome.size else { return .refused(outcome) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failed("cannot open the verified file \(path): \(String(cString: strerror(errno)))") }
+        if let servedAt { return .allowedAgain(fd: fd, size: size, outcome: outcome, at: servedAt) }
         return .allowed(fd: fd, size: size, outcome: outcome)
     }
 }

@@ -417,6 +417,9 @@ extension RegistryProxy {
         case .allowed(let fd, let size, let outcome):
             log.verified(outcome)
             return .file(fd: fd, size: size, type: type)
+        case .allowedAgain(let fd, let size, let outcome, let at):
+            log.info("\(outcome.shownURL): served again, as verified \(Int(Date().timeIntervalSince(at))) s ago")
+            return .file(fd: fd, size: size, type: type)
         case .refused(let outcome):
             let status: HTTPResponseStatus = outcome.family == .transport ? .badGateway : .forbidden
             let error = outcome.error

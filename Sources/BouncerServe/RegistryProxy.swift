@@ -210,15 +210,32 @@ public final class RegistryProxy: Sendable {
         case .file(let fd, let size, let type):
             defer { close(fd) }
             headers.add(name: "Content-Type", value: type)
-            headers.add(name: "Content-Length", value: String(size))
-            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers)))
+            headers.add(name: "Accept-Ranges", value: "bytes")
+            // The whole file has passed before any part of it is served.
+            let status: HTTPResponseStatus
+            var (offset, end) = (UInt64(0), size)
+            // Ranges are defined for GET only (RFC 9110, 14.2).
+            let range = headOnly ? nil : request.headers.first(name: "range")
+            switch ByteRange(header: range, ifRange: request.headers.first(name: "if-range"), size: size) {
+            case .whole:
+                status = .ok
+            case .part(let first, let last):
+                status = .partialContent
+                (offset, end) = (first, last + 1)
+                headers.add(name: "Content-Range", value: "bytes \(first)-\(last)/\(size)")
+            case .unsatisfiable:
+                status = .rangeNotSatisfiable
+                end = 0
+                headers.add(name: "Content-Range", value: "bytes */\(size)")
+            }
+            headers.add(name: "Content-Length", value: String(end - offset))
+            try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
             if !headOnly {
                 // Streamed from the verified file in chunks; the writer's back-pressure keeps
                 // memory flat however large the artifact. A client gone mid-way ends it here.
-                var offset: UInt64 = 0
                 var chunk = [UInt8](repeating: 0, count: 256 * 1024)
-                while offset < size {
-                    let wanted = Int(min(UInt64(chunk.count), size - offset))
+                while offset < end {
+                    let wanted = Int(min(UInt64(chunk.count), end - offset))
                     let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(offset)) }
                     guard count > 0 else { throw UpstreamFailure(status: 500, reason: "short read of the verified file") }
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk[0..<count]))))

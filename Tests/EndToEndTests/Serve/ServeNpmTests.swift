@@ -76,16 +76,18 @@ import BouncerTestSupport
         // Compromise: a different util 1.2.0 with the packument advertising its integrity.
         let evil = try publish("@acme/util", "1.2.0", body: "module.exports = 'EVIL util';\n")
         #expect(evil.sha256 != util.sha256)
-        let direct = try CurlGet.run(serve.base + "/npm/@acme/util/-/" + util.file)
-        #expect(direct.status == 403)
-        #expect(direct.contentType.hasPrefix("text/plain"))
-        #expect(direct.text.contains("lock"), "reason: \(direct.text)")
-
         let second = root.appendingPathComponent("second")
         let refused = try install(["@acme/util@1.2.0"], base: serve.base, in: second)
         #expect(refused.status != 0)
         #expect((refused.out + refused.err).contains("403"), "\(refused.out)\n\(refused.err)")
         #expect(!FileManager.default.fileExists(atPath: second.appendingPathComponent("node_modules/@acme/util/index.js").path))
+
+        // Asked directly, after npm read the new packument (before it, the proxy would still hold the one it
+        // had shown and serve the bytes it verified against it a moment ago, never the new ones).
+        let direct = try CurlGet.run(serve.base + "/npm/@acme/util/-/" + util.file)
+        #expect(direct.status == 403)
+        #expect(direct.contentType.hasPrefix("text/plain"))
+        #expect(direct.text.contains("lock"), "reason: \(direct.text)")
         #expect(try ServeFixtures.lockEntries(serve.lockfile)["npm:@acme/util@1.2.0"]?["sha256"] as? String == util.sha256)
         let stopped = try serve.stop()
         #expect(stopped.status == 0, "\(stopped.err)")

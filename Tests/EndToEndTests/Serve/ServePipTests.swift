@@ -79,18 +79,20 @@ import BouncerTestSupport
         #expect(evil != digests[beta])
         try page("beta", [(beta, evil, "")])
 
-        let direct = try CurlGet.run(serve.base + "/pypi/files/beta/" + beta)
-        #expect(direct.status == 403)
-        #expect(direct.contentType.hasPrefix("text/plain"))
-        #expect(direct.text.contains("lock"), "reason: \(direct.text)")
-        #expect(direct.text.split(separator: "\n").count == 1, "one line: \(direct.text)")
-
         let python2 = try ServeFixtures.venv(root.appendingPathComponent("venv2"))
         let refused = try ServeFixtures.pipInstall(python2, ["beta==2.0"], index: indexURL, cwd: root)
         #expect(refused.status != 0)
         #expect((refused.out + refused.err).contains("403"), "pip output: \(refused.out)\n\(refused.err)")
         let importBeta = try self.python(python2, "import beta")
         #expect(importBeta.status != 0, "beta must not be installed")
+
+        // Asked directly, after pip read the new page (before it, the proxy would still hold the page it
+        // had shown and serve the bytes it verified against it a moment ago, never the new ones).
+        let direct = try CurlGet.run(serve.base + "/pypi/files/beta/" + beta)
+        #expect(direct.status == 403)
+        #expect(direct.contentType.hasPrefix("text/plain"))
+        #expect(direct.text.contains("lock"), "reason: \(direct.text)")
+        #expect(direct.text.split(separator: "\n").count == 1, "one line: \(direct.text)")
         #expect(try ServeFixtures.lockEntries(serve.lockfile)["pypi:beta@2.0"]?["sha256"] as? String == digests[beta])
 
         let stopped = try serve.stop()
@@ -98,6 +100,74 @@ import BouncerTestSupport
         #expect(stopped.err.contains("listening on \(serve.base)"))
         #expect(stopped.err.contains("403"), "the refusal is on stderr too: \(stopped.err)")
         #expect(!FileManager.default.fileExists(atPath: serve.readyFile.path))
+    }
+
+    /// curl with extra arguments: status, the response headers (names lowercased) and body.
+    func curl(_ arguments: [String], _ url: String) throws -> (status: Int, headers: [String: String], body: Data) {
+        let out = root.appendingPathComponent("curl-body-\(UUID().uuidString)")
+        let head = root.appendingPathComponent("curl-head-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: head) }
+        let ran = try BouncerProcess.runProgram("/usr/bin/curl", ["-s", "-D", head.path, "-o", out.path, "-w", "%{http_code}"] + arguments + [url])
+        var headers: [String: String] = [:]
+        for line in try String(contentsOf: head, encoding: .utf8).split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let body = (try? Data(contentsOf: out)) ?? Data()
+        return (Int(ran.out) ?? 0, headers, body)
+    }
+
+    /// A file asked for again and again (uv: HEAD, the ranges holding the
+    /// wheel's METADATA, then the whole file) is fetched and verified once and
+    /// served from the verified bytes, in part when a range is asked; a file
+    /// that fails gets no byte, whatever range is asked.
+    @Test func rangesAndRepeatsAreServedFromOneVerification() throws {
+        let digests = try publish()
+        let beta = "beta-2.0-py3-none-any.whl"
+        let bytes = try Data(contentsOf: packages.appendingPathComponent(beta))
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"])
+        let url = serve.base + "/pypi/files/beta/" + beta
+
+        let head = try curl(["-I"], url)
+        #expect(head.status == 200)
+        #expect(head.headers["accept-ranges"] == "bytes")
+        #expect(head.headers["content-length"] == String(bytes.count))
+        let tail = try curl(["-r", "-100"], url)
+        #expect(tail.status == 206)
+        #expect(tail.headers["content-range"] == "bytes \(bytes.count - 100)-\(bytes.count - 1)/\(bytes.count)")
+        #expect(tail.body == bytes.suffix(100))
+        let span = try curl(["-r", "10-19"], url)
+        #expect(span.status == 206)
+        #expect(span.body == bytes.subdata(in: 10..<20))
+        let past = try curl(["-r", "\(bytes.count)-"], url)
+        #expect(past.status == 416)
+        #expect(past.headers["content-range"] == "bytes */\(bytes.count)")
+        #expect(past.body.isEmpty)
+        // Two ranges at once are not served as ranges: the whole file.
+        let two = try curl(["-r", "0-1,5-6"], url)
+        #expect(two.status == 200)
+        #expect(two.body == bytes)
+        let whole = try curl([], url)
+        #expect(whole.status == 200)
+        #expect(whole.body == bytes)
+        #expect(upstream.requests.filter { $0 == "GET /packages/\(beta)" }.count == 1, "\(upstream.requests)")
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["pypi:beta@2.0"]?["sha256"] as? String == digests[beta])
+        // beta's bytes change upstream now: asked again at once, the bytes verified a moment ago are served, never the new ones.
+        _ = try ServeFixtures.wheel("beta", "2.0", marker: "EVIL beta", into: packages)
+        #expect(try Data(contentsOf: packages.appendingPathComponent(beta)) != bytes)
+        let again = try curl([], url)
+        #expect(again.status == 200)
+        #expect(again.body == bytes)
+
+        // alpha's bytes change upstream, its page still states the old digest: no range of it is served.
+        let alpha = "alpha-1.0-py3-none-any.whl"
+        _ = try ServeFixtures.wheel("alpha", "1.0", marker: "EVIL alpha", requires: ["beta>=1"], into: packages)
+        let refused = try curl(["-r", "0-9"], serve.base + "/pypi/files/alpha/" + alpha)
+        #expect(refused.status == 403)
+        #expect(String(decoding: refused.body, as: UTF8.self).hasPrefix("http"), "a reason, no byte of the file: \(refused.body.count) bytes")
+        let stopped = try serve.stop()
+        #expect(stopped.status == 0)
+        #expect(stopped.err.contains("served again, as verified"), "\(stopped.err)")
     }
 
     /// The pages link to the proxy only; yanked files and (in enforce mode)
@@ -302,6 +372,10 @@ import BouncerTestSupport
         let lock = try ServeFixtures.lockEntries(serve.lockfile)
         #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
         #expect(lock["pypi:beta@2.0"]?["sha256"] as? String == digests["beta-2.0-py3-none-any.whl"])
+        // beta offers no PEP 658 metadata: uv asks for the wheel with HEAD, then for the ranges holding its
+        // METADATA, then for all of it. One download and verification serves all three.
+        #expect(upstream.requests.filter { $0 == "GET /packages/beta-2.0-py3-none-any.whl" }.count == 1, "\(upstream.requests)")
+        #expect(!(installed.out + installed.err).contains("Range requests not supported"), "\(installed.err)")
         #expect(try serve.stop().status == 0)
     }
 
