@@ -116,16 +116,13 @@ final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
 /// The upstreams used when no flag names them: the ones pip and npm
 /// themselves would use, asked of pip and npm.
 public enum UpstreamDefaults {
-    /// `PIP_INDEX_URL`, else pip's configured `index-url`, else pip's built-in default index.
+    /// `PIP_INDEX_URL`, else the `index-url` of pip's configuration files (those
+    /// `python3 -m pip` reads, with the `python3` on PATH), else pip's built-in default index.
     /// `configured: false`: the caller has read pip's configuration already (the pip shim): only the built-in default.
     public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment, configured: Bool = true) -> String? {
-        if configured, let explicit = environment["PIP_INDEX_URL"], !explicit.isEmpty { return explicit }
-        if configured, let listing = run(["python3", "-m", "pip", "config", "list"], environment: environment) {
-            for line in listing.split(separator: "\n") {
-                guard let equals = line.firstIndex(of: "="), line[..<equals].hasSuffix(".index-url") else { continue }
-                let value = line[line.index(after: equals)...].trimming(["'", "\"", " "])
-                if !value.isEmpty { return value }
-            }
+        if configured {
+            let python = Self.onPath("python3", environment: environment) ?? ""
+            if let url = PipConfiguration.read(environment: environment, realTool: python, isolated: false).indexURL { return url }
         }
         // pip's own default, from pip (never written here).
         let code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
@@ -138,6 +135,12 @@ public enum UpstreamDefaults {
             if let explicit = environment[key], !explicit.isEmpty { return explicit }
         }
         return run(["npm", "config", "get", "registry"], environment: environment)?.trimmingWhitespace().nonEmpty
+    }
+
+    /// The first executable `name` in the PATH directories.
+    static func onPath(_ name: String, environment: [String: String]) -> String? {
+        let directories = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
+        return directories.lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 
     /// Runs a command through /usr/bin/env (found on PATH) and returns its standard output (nil on failure).

@@ -1,24 +1,27 @@
 import FoundationEssentials
-import BouncerBase
 
 /// Where pip looks for packages when the command line does not say: its
 /// environment (`PIP_INDEX_URL`, ...) over its configuration files, read the
 /// way pip reads them (INI, `[global]` then `[install]`, later files
-/// overriding earlier ones). Read here, not by asking pip, so that the shim
-/// does not start Python once more before the real pip; when nothing names an
-/// index, the proxy asks pip for its built-in default at the first request.
-struct PipConfiguration: Equatable {
-    var indexURL: String?
-    var extraIndexURLs: [String] = []
-    var findLinks: [String] = []
-    var noIndex = false
+/// overriding earlier ones). Read here, not by asking pip, so that neither
+/// the pip shim nor a standalone `bouncer serve` starts Python for it (`pip
+/// config list` takes ~0.4 s of CPU); when nothing names an index, the proxy
+/// asks pip for its built-in default.
+public struct PipConfiguration: Equatable, Sendable {
+    public var indexURL: String?
+    public var extraIndexURLs: [String] = []
+    public var findLinks: [String] = []
+    public var noIndex = false
     /// Every other setting of the files (`cert`, `timeout`, `break-system-packages`...),
     /// to hand on as environment variables: the real pip reads no file (see `PipShim`).
-    var otherSettings: [String: String] = [:]
+    public var otherSettings: [String: String] = [:]
+
+    public init() {}
 
     static let placeKeys: Set<String> = ["index-url", "extra-index-url", "find-links", "no-index"]
 
-    /// The files pip reads, in its order: site-wide, per user, the environment's own.
+    /// The files pip reads, in its order: site-wide, per user, the environment's own
+    /// (`realTool`: the pip script or the Python that runs pip; in a venv's `bin`, its `pip.conf`).
     static func files(environment: [String: String], realTool: String) -> [String] {
         if let file = environment["PIP_CONFIG_FILE"], !file.isEmpty {
             // pip: PIP_CONFIG_FILE=os.devnull loads no configuration file at all.
@@ -38,7 +41,7 @@ struct PipConfiguration: Equatable {
         return files
     }
 
-    static func read(environment: [String: String], realTool: String, isolated: Bool) -> PipConfiguration {
+    public static func read(environment: [String: String], realTool: String, isolated: Bool) -> PipConfiguration {
         var values: [String: String] = [:]
         // --isolated: pip ignores its environment variables and user configuration.
         if !isolated {
