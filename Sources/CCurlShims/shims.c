@@ -28,8 +28,43 @@ static struct {
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
     curl_version_info_data *(*version_info)(CURLversion);
+    CURLSH *(*share_init)(void);
+    CURLSHcode (*share_setopt)(CURLSH *, CURLSHoption, ...);
 } api;
 static void *curl_library;
+
+// One DNS cache for every easy handle. Each multi handle of the pool (below)
+// otherwise keeps its own, and a proxy serving a client that asks for ~30
+// files at once (uv) works through ~30 multi handles: it asked DNS once per
+// new connection (26 lookups for one install), where one per host does, and
+// each lookup is a chance to wait out a lost UDP answer (5 s here). libcurl
+// supports a DNS cache shared by handles on several threads, given locks.
+// (Not its connection cache, which the pool keeps per thread; not TLS
+// sessions, which libcurl would resume without asking the CA callback of
+// ca_bundle.c.)
+static CURLSH *dns_share;
+static pthread_mutex_t share_mutexes[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *easy, curl_lock_data data, curl_lock_access access, void *userptr) {
+    (void)easy, (void)access, (void)userptr;
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_lock(&share_mutexes[data]);
+}
+
+static void share_unlock(CURL *easy, curl_lock_data data, void *userptr) {
+    (void)easy, (void)userptr;
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST) pthread_mutex_unlock(&share_mutexes[data]);
+}
+
+static void share_dns(void) {
+    CURLSH *share = api.share_init();
+    if (share == NULL) return;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&share_mutexes[i], NULL);
+    // Without it, each handle keeps using its multi handle's own cache.
+    if (api.share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        api.share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        api.share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) return;
+    dns_share = share;
+}
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_status = -1;
@@ -69,10 +104,13 @@ static void load(void) {
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
     RESOLVE(version_info, "curl_version_info");
+    RESOLVE(share_init, "curl_share_init");
+    RESOLVE(share_setopt, "curl_share_setopt");
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         return;
     }
+    share_dns();
     load_status = 0;
 }
 
@@ -83,7 +121,11 @@ const char *bouncer_curl_load(void) {
 
 // Every wrapper below is only reached after bouncer_curl_load() succeeded.
 
-CURL *bouncer_curl_easy_init(void) { return api.easy_init(); }
+CURL *bouncer_curl_easy_init(void) {
+    CURL *easy = api.easy_init();
+    if (easy != NULL && dns_share != NULL) api.easy_setopt(easy, CURLOPT_SHARE, dns_share);
+    return easy;
+}
 void bouncer_curl_easy_cleanup(CURL *easy) { api.easy_cleanup(easy); }
 const char *bouncer_curl_easy_strerror(CURLcode code) { return api.easy_strerror(code); }
 CURLMcode bouncer_curl_multi_add_handle(CURLM *multi, CURL *easy) { return api.multi_add_handle(multi, easy); }

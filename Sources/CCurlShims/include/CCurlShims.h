@@ -11,6 +11,7 @@
 /// other function here.
 const char *bouncer_curl_load(void);
 
+/// A new easy handle, sharing the process's one DNS cache (shims.c).
 CURL *bouncer_curl_easy_init(void);
 void bouncer_curl_easy_cleanup(CURL *easy);
 const char *bouncer_curl_easy_strerror(CURLcode code);

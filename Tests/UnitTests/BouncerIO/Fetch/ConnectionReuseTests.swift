@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import CCurl
+import CCurlShims
 @testable import BouncerBase
 @testable import BouncerIO
 import BouncerTestSupport
@@ -124,5 +126,50 @@ import BouncerTestSupport
         #expect(server.requests.value == 24)
         let opened = server.connections.value
         #expect(opened >= 1 && opened <= 8, "\(opened) connections for 24 fetches, at most 8 at once")
+    }
+    /// Runs one easy handle to its end on a multi handle of its own (a new
+    /// one: the pool's key names no origin in use) and returns curl's result.
+    func perform(_ easy: UnsafeMutableRawPointer) -> CURLcode {
+        guard let multi = bouncer_curl_multi_take("test://\(UUID().uuidString)") else { return CURLE_FAILED_INIT }
+        defer { bouncer_curl_multi_give(multi, "test://unused") }
+        guard bouncer_curl_multi_add_handle(multi, easy) == CURLM_OK else { return CURLE_FAILED_INIT }
+        defer { _ = bouncer_curl_multi_remove_handle(multi, easy) }
+        var running: Int32 = 1
+        while running > 0 {
+            guard bouncer_curl_multi_perform(multi, &running) == CURLM_OK else { return CURLE_FAILED_INIT }
+            if running > 0 { _ = bouncer_curl_multi_poll(multi, 100) }
+        }
+        var left: Int32 = 0
+        guard let message = bouncer_curl_multi_info_read(multi, &left) else { return CURLE_FAILED_INIT }
+        return message.pointee.data.result
+    }
+
+    /// Every easy handle shares one DNS cache, whichever multi handle runs it:
+    /// what one transfer resolved, the next uses, even on a new multi handle
+    /// (a proxy's concurrent fetches each hold one). Shown with a name only
+    /// the first transfer can resolve (curl's --resolve entry).
+    @Test func aNameResolvedOnceIsKnownToEveryHandle() throws {
+        #expect(bouncer_curl_load() == nil)
+        let server = try KeepAliveServer()
+        defer { server.listener.stop() }
+        let host = "dns-share-\(UInt32.random(in: 0...UInt32.max)).test:\(server.listener.port)"
+        let discard: bouncer_curl_write_cb = { _, size, count, _ in size * count }
+
+        guard let first = bouncer_curl_easy_init() else { Issue.record("no easy handle"); return }
+        defer { bouncer_curl_easy_cleanup(first) }
+        let entry = bouncer_curl_slist_append(nil, host + ":127.0.0.1")
+        defer { bouncer_curl_slist_free_all(entry) }
+        _ = bouncer_curl_setopt_slist(first, CURLOPT_RESOLVE, entry)
+        _ = bouncer_curl_setopt_string(first, CURLOPT_URL, "http://\(host)/close/first")
+        _ = bouncer_curl_setopt_write_function(first, discard)
+        #expect(perform(first) == CURLE_OK)
+
+        guard let second = bouncer_curl_easy_init() else { Issue.record("no easy handle"); return }
+        defer { bouncer_curl_easy_cleanup(second) }
+        _ = bouncer_curl_setopt_string(second, CURLOPT_URL, "http://\(host)/close/second")
+        _ = bouncer_curl_setopt_write_function(second, discard)
+        // Without the shared cache: CURLE_COULDNT_RESOLVE_HOST (the name exists nowhere else).
+        #expect(perform(second) == CURLE_OK)
+        #expect(server.requests.value == 2)
     }
 }
