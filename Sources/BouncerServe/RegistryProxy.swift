@@ -122,6 +122,14 @@ public final class RegistryProxy: Sendable {
         gate.onVerified = { [weak self] request, path in self?.learn(from: request, path: path) }
         // Asked now, in the background: the answer is ready by the time a client (still starting up) asks.
         for lazy in [lazyPrimary, lazyNpm].compactMap({ $0 }) { pool.submit { _ in _ = lazy.value() } }
+        // Likewise libcurl and the CA file, which every first upstream request would wait for
+        // (when an upstream may be https: one asked of pip or npm is not known yet).
+        let pypi = settings.pypi
+        let upstreams = [pypi.primary, settings.npmUpstream].compactMap { $0 } + pypi.extras + pypi.findLinks
+        if pypi.primaryFromPip || lazyNpm != nil || upstreams.contains(where: { $0.lowercased().hasPrefix("https:") }) {
+            let fetcher = Fetcher(store: store, options: options)
+            pool.submit { _ in fetcher.prepare() }
+        }
     }
 
     /// Binds, calls `ready` with the base URL, and serves until the task is cancelled.

@@ -140,14 +140,16 @@ static void check_usable(void) {
     usable = ssl_ctx_get_cert_store != NULL;
 }
 
-int bouncer_curl_share_ca_bundle(CURL *easy, const char *path) {
+// The bundle for `path` (NULL: libcurl's default CA file), parsed if it
+// changed; NULL when sharing is not possible or the file has no certificates.
+static struct ca_bundle *ready_bundle(const char *path) {
     pthread_once(&usable_once, check_usable);
-    if (!usable) return 0;
+    if (!usable) return NULL;
     if (path == NULL || path[0] == '\0') {
         const curl_version_info_data *info = bouncer_curl_version_info();
         path = info != NULL ? info->cainfo : NULL;
     }
-    if (path == NULL || strlen(path) >= PATH_MAX) return 0;
+    if (path == NULL || strlen(path) >= PATH_MAX) return NULL;
     struct ca_bundle *bundle = NULL;
     int ready = 0;
     pthread_mutex_lock(&bundles_mutex);
@@ -160,8 +162,13 @@ int bouncer_curl_share_ca_bundle(CURL *easy, const char *path) {
     }
     if (bundle != NULL) ready = refresh(bundle);
     pthread_mutex_unlock(&bundles_mutex);
+    return ready ? bundle : NULL;
+}
+
+int bouncer_curl_share_ca_bundle(CURL *easy, const char *path) {
+    struct ca_bundle *bundle = ready_bundle(path);
     // Unreadable or empty: libcurl is given the path and reports it in its own words.
-    if (!ready) return 0;
+    if (bundle == NULL) return 0;
     if (bouncer_curl_setopt_pointer(easy, CURLOPT_SSL_CTX_DATA, bundle) != CURLE_OK) return 0;
     if (bouncer_curl_setopt_ssl_ctx_function(easy, add_bundle) != CURLE_OK) return 0;
     if (bouncer_curl_setopt_string(easy, CURLOPT_CAINFO, NULL) != CURLE_OK) {
@@ -170,6 +177,8 @@ int bouncer_curl_share_ca_bundle(CURL *easy, const char *path) {
     }
     return 1;
 }
+
+void bouncer_curl_preload_ca_bundle(const char *path) { (void)ready_bundle(path); }
 
 unsigned long bouncer_curl_ca_bundle_parses(const char *path) {
     unsigned long count = 0;

@@ -51,6 +51,9 @@ void *bouncer_curl_dlsym(const char *name);
 /// when libcurl is to be given the file as usual: not OpenSSL, or the file
 /// unreadable or without certificates, which libcurl then reports.
 int bouncer_curl_share_ca_bundle(CURL *easy, const char *path);
+/// Parses that file now (a proxy starting, before its first client), so
+/// that the first transfers do not wait for it.
+void bouncer_curl_preload_ca_bundle(const char *path);
 /// How many times the function above parsed the CA file `path` (for tests).
 unsigned long bouncer_curl_ca_bundle_parses(const char *path);
 

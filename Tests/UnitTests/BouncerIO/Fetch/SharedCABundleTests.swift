@@ -71,6 +71,20 @@ import BouncerTestSupport
         #expect(Transfer.caBundleParses(of: setup.bundle) == 1)
     }
 
+    /// A proxy parses the file as it starts (`Fetcher.prepare`): its first transfers find it parsed.
+    @Test func preparedBeforeTheFirstTransfer() throws {
+        let setup = try Setup()
+        defer { setup.stop() }
+        try setup.installBundle(from: setup.server.certificate)
+        var options = FetchOptions(environment: [:])
+        options.caBundle = setup.bundle
+        #expect(Transfer.caBundleParses(of: setup.bundle) == 0)
+        Fetcher(store: Store(root: setup.dir.path), options: options).prepare()
+        #expect(Transfer.caBundleParses(of: setup.bundle) == 1)
+        #expect(throws: Never.self) { try setup.fetch().get() }
+        #expect(Transfer.caBundleParses(of: setup.bundle) == 1)
+    }
+
     @Test func aReplacedBundleIsReadAgainAndWhatItDroppedIsNoLongerTrusted() throws {
         let setup = try Setup()
         defer { setup.stop() }
