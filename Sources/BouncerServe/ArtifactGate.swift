@@ -60,7 +60,10 @@ final class ArtifactGate: @unchecked Sendable {
     let maxPrepared = 64
     /// How long a served artifact is served again as decided (no longer than an anticipated one waits).
     let servedLifetime: TimeInterval = 30
+    /// At most this many kept, and this many bytes on disk together: a proxy serving
+    /// gigabyte wheels keeps the last two, not 64 (a larger one is not kept at all).
     let maxServed = 64
+    let maxServedBytes: UInt64 = 2 << 30
 
     /// Told of each artifact verified, with a path to its bytes valid during the
     /// call (the proxy reads a wheel's dependencies to read ahead along them).
@@ -214,21 +217,35 @@ final class ArtifactGate: @unchecked Sendable {
     }
 
     /// Keeps an allowed outcome's file for the next request for it (the oldest
-    /// goes beyond `maxServed`); anything else's file goes now.
+    /// go beyond `maxServed` or `maxServedBytes`); anything else's file goes now.
     private func keepServed(_ key: String, _ outcome: GuardOutcome?) {
         guard let outcome, let path = outcome.path else { return }
-        guard outcome.verdict != .refused, outcome.size != nil else { unlink(path); return }
+        guard outcome.verdict != .refused, let size = outcome.size, size <= maxServedBytes else { unlink(path); return }
         var dropped: [String] = []
         mutex.lock()
         if let replaced = served.updateValue((outcome, Date()), forKey: key)?.outcome.path, replaced != path {
             dropped.append(replaced)
         }
-        while served.count > maxServed, let oldest = served.min(by: { $0.value.at < $1.value.at }) {
-            served.removeValue(forKey: oldest.key)
-            if let old = oldest.value.outcome.path { dropped.append(old) }
+        let kept = served.map { (key: $0.key, size: $0.value.outcome.size ?? 0, at: $0.value.at) }
+        for old in Self.overflow(kept, count: maxServed, bytes: maxServedBytes) {
+            if let file = served.removeValue(forKey: old)?.outcome.path { dropped.append(file) }
         }
         mutex.unlock()
         for file in dropped { unlink(file) }
+    }
+
+    /// The kept files to let go, oldest first, so that at most `count` files and `bytes` bytes stay.
+    static func overflow(_ kept: [(key: String, size: UInt64, at: Date)], count: Int, bytes: UInt64) -> [String] {
+        var remaining = kept.count
+        var total = kept.reduce(UInt64(0)) { $0 + $1.size }
+        var going: [String] = []
+        for entry in kept.sorted(by: { $0.at < $1.at }) {
+            guard remaining > count || total > bytes else { break }
+            going.append(entry.key)
+            remaining -= 1
+            total -= entry.size
+        }
+        return going
     }
 
     /// Hands the outcome to every client waiting for `key`.
