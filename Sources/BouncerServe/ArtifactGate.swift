@@ -33,13 +33,16 @@ enum GateResult: Sendable {
 /// is thrown away.
 ///
 /// And it keeps what it served for `servedLifetime`: the same request again
-/// gets the same verified bytes, not another download and verification. uv
+/// gets the same verified bytes, not another download and verification,
+/// while the lock still pins them. uv
 /// asks for a wheel three times in a row when the index offers no PEP 658
 /// metadata (HEAD, the ranges holding METADATA, then the whole file), which
 /// cost three downloads and three verifications of every wheel.
 final class ArtifactGate: @unchecked Sendable {
     private let pool: NIOThreadPool
     private let makeGuard: @Sendable () -> PolicyGuard
+    /// The lock the guards pin in: what is served again must still be pinned there.
+    private let lockStore: LockStore
     private let mutex = Lock()
     /// Evaluations under way, with the clients waiting for each.
     private var running: [String: [CheckedContinuation<GateResult, Never>]] = [:]
@@ -70,8 +73,9 @@ final class ArtifactGate: @unchecked Sendable {
     /// Set before serving.
     var onVerified: (@Sendable (ArtifactRequest, String) -> Void)? = nil
 
-    init(pool: NIOThreadPool, maxAnticipating: Int = 2, makeGuard: @escaping @Sendable () -> PolicyGuard) {
+    init(pool: NIOThreadPool, maxAnticipating: Int = 2, lockStore: LockStore, makeGuard: @escaping @Sendable () -> PolicyGuard) {
         self.pool = pool
+        self.lockStore = lockStore
         self.maxAnticipating = maxAnticipating
         self.makeGuard = makeGuard
     }
@@ -96,10 +100,14 @@ final class ArtifactGate: @unchecked Sendable {
             }
             if let kept = served[key] {
                 // Opened under the mutex: a sweep cannot unlink it in between.
-                let result = Self.result(kept.outcome, request: request, servedAt: kept.at)
-                mutex.unlock()
-                continuation.resume(returning: result)
-                return
+                if let result = servable(kept, request: request) {
+                    mutex.unlock()
+                    continuation.resume(returning: result)
+                    return
+                }
+                // No longer as it was served: decided afresh, as if never kept.
+                served.removeValue(forKey: key)
+                if let path = kept.outcome.path { unlink(path) }
             }
             running[key] = [continuation]
             let ready = prepared.removeValue(forKey: key)
@@ -214,6 +222,18 @@ final class ArtifactGate: @unchecked Sendable {
             served.removeValue(forKey: key)
             if let path = entry.outcome.path { unlink(path) }
         }
+    }
+
+    /// The kept bytes, again, while they are still what was served: the lock
+    /// still pins exactly them (a lock removed, emptied or edited since is
+    /// not bypassed: the request is decided afresh and pins them again), and
+    /// the file still opens. Called with the mutex held.
+    private func servable(_ kept: (outcome: GuardOutcome, at: Date), request: ArtifactRequest) -> GateResult? {
+        guard let sha256 = kept.outcome.sha256?.hex, let lock = try? lockStore.read(),
+              lock.entry(forKey: LockEntry.key(for: request))?.sha256 == sha256 else { return nil }
+        let result = Self.result(kept.outcome, request: request, servedAt: kept.at)
+        if case .failed = result { return nil }
+        return result
     }
 
     /// Keeps an allowed outcome's file for the next request for it (the oldest

@@ -103,7 +103,7 @@ public final class RegistryProxy: Sendable {
         let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
         // The same bytes served again are not opened again: see InspectionMemo.
         let inspections = InspectionMemo()
-        gate = ArtifactGate(pool: pool, maxAnticipating: settings.verifyAhead) {
+        gate = ArtifactGate(pool: pool, maxAnticipating: settings.verifyAhead, lockStore: LockStore(path: policy.lockfile)) {
             // The time of each request, not of the start: releases age and exceptions expire while it serves.
             var current = guardOptions
             current.now = Date()

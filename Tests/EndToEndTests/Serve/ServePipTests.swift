@@ -158,6 +158,13 @@ import BouncerTestSupport
         let again = try curl([], url)
         #expect(again.status == 200)
         #expect(again.body == bytes)
+        #expect(upstream.requests.filter { $0 == "GET /packages/\(beta)" }.count == 1)
+        // The lock is removed: what was served is no longer pinned, so it is not served again from what
+        // was kept. Decided afresh, the changed bytes fail the page's digest.
+        try FileManager.default.removeItem(at: serve.lockfile)
+        let afresh = try curl([], url)
+        #expect(afresh.status == 403, "\(String(decoding: afresh.body, as: UTF8.self))")
+        #expect(upstream.requests.filter { $0 == "GET /packages/\(beta)" }.count == 2)
 
         // alpha's bytes change upstream, its page still states the old digest: no range of it is served.
         let alpha = "alpha-1.0-py3-none-any.whl"
