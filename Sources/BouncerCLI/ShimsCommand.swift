@@ -60,7 +60,9 @@ extension ShimsCommand {
                 PATH at all is reported and passes (nothing can run). It also says whether pip's, \
                 uv's and npm's configured index or registry is a running `bouncer serve` \
                 (BASE/pypi/simple/, BASE/npm/), through which every client is guarded whatever its \
-                name; that line does not change the exit status.
+                name, and what else each takes packages from itself (pip's extra indexes and \
+                find-links, uv's from its environment, npm's scope registries), which no proxy \
+                sees; those lines do not change the exit status.
                 """
         )
 
@@ -101,7 +103,9 @@ extension ShimsCommand {
             var proxies: [[String: String]] = []
             for client in ProxyCoverage.survey(variables: ProcessInfo.processInfo.environment, cwd: FileManager.default.currentDirectoryPath) {
                 let configured = client.configured.map { Redaction.url($0) }
-                proxies.append(["tool": client.tool, "configured": configured ?? "", "proxy": client.proxy ?? ""])
+                let direct = client.direct.map { Redaction.url($0) }
+                proxies.append(["tool": client.tool, "configured": configured ?? "", "proxy": client.proxy ?? "",
+                                "direct": direct.joined(separator: " ")])
                 guard !json else { continue }
                 if let proxy = client.proxy {
                     Console.output("\(client.tool) index: \(configured ?? "") (a running bouncer serve at \(proxy): every client using it is guarded)")
@@ -109,6 +113,11 @@ extension ShimsCommand {
                     Console.output("\(client.tool) index: \(configured) (not a running bouncer serve)")
                 } else {
                     Console.output("\(client.tool) index: its built-in default (not a bouncer serve)")
+                }
+                // What the tool takes beside the proxy's index goes around it (through a shim, its own
+                // proxy takes those too; without one, nothing is guarded anyway).
+                if client.proxy != nil && !direct.isEmpty {
+                    Console.output("\(client.tool) also takes packages from \(direct.joined(separator: ", ")) itself, NOT through bouncer serve: those are not guarded")
                 }
             }
             if json {

@@ -13,16 +13,49 @@ public enum ProxyCoverage {
         public let configured: String?
         /// The proxy's base URL, when it answered as `bouncer serve`.
         public let proxy: String?
+        /// Other places it takes packages from itself, beside that index, never
+        /// through the proxy: pip's extra indexes and find-links, uv's extra
+        /// indexes and find-links (its environment), npm's scope registries.
+        public var direct: [String] = []
     }
 
     public static func survey(variables: [String: String], cwd: String) -> [Client] {
-        let pip = PipConfiguration.read(environment: variables, realTool: "", isolated: false).indexURL
+        let pipConfiguration = PipConfiguration.read(environment: variables, realTool: "", isolated: false)
         let uv = ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
         let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
             ?? NpmConfiguration.registry(project: cwd, environment: variables, realTool: "/usr/bin/npm")
-        return [("pip", pip, "/pypi/simple"), ("uv", uv, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
-            Client(tool: tool, configured: configured, proxy: configured.flatMap { proxyBase($0, suffix: suffix) })
+        let npmrc = NpmConfiguration.entries(project: cwd, environment: variables, realTool: "/usr/bin/npm")
+        let direct: [String: [String]] = [
+            "pip": pipConfiguration.extraIndexURLs + pipConfiguration.findLinks,
+            "uv": uvDirectSources(variables),
+            "npm": NpmConfiguration.scopedRegistries(arguments: [], environment: variables, npmrc: npmrc).map { "\($0.scope):registry=\($0.url)" },
+        ]
+        return [("pip", pipConfiguration.indexURL, "/pypi/simple"), ("uv", uv, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
+            var client = Client(tool: tool, configured: configured, proxy: configured.flatMap { proxyBase($0, suffix: suffix) })
+            client.direct = direct[tool] ?? []
+            return client
         }
+    }
+
+    /// uv's other indexes and find-links from its environment (`UV_INDEX` and
+    /// `UV_EXTRA_INDEX_URL` are space-separated, `UV_INDEX` entries may be
+    /// `name=URL`; `UV_FIND_LINKS` is comma-separated). Its configuration
+    /// files are not read here.
+    static func uvDirectSources(_ variables: [String: String]) -> [String] {
+        var found: [String] = []
+        for name in ["UV_INDEX", "UV_EXTRA_INDEX_URL"] {
+            for item in (variables[name] ?? "").split(whereSeparator: \.isWhitespace) {
+                let entry = String(item)
+                // `name=URL`: the part after the first '=' when what precedes it is no URL.
+                if let equals = entry.firstIndex(of: "="), !entry[..<equals].contains(":") {
+                    found.append(String(entry[entry.index(after: equals)...]))
+                } else {
+                    found.append(entry)
+                }
+            }
+        }
+        found += (variables["UV_FIND_LINKS"] ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
+        return found
     }
 
     /// BASE when `url` is BASE + suffix and BASE answers its root as `bouncer serve` does.

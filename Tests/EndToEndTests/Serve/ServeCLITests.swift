@@ -53,4 +53,45 @@ import BouncerTestSupport
         #expect(busy.err.contains("cannot listen on 127.0.0.1:\(holder.port)"))
         holder.stop()
     }
+    /// `bouncer shims check` says which clients' index is a running proxy (and
+    /// which is not), and what else each takes packages from itself, which no
+    /// proxy sees: pip's find-links and extra indexes, uv's, npm's scope registries.
+    @Test func shimsCheckSaysWhichClientsReachTheProxyAndWhatGoesAroundIt() throws {
+        let root = try BouncerProcess.temporaryDirectory("bouncer-serve-coverage")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let upstream = try DirectoryHTTPServer(root: root.path)
+        defer { upstream.stop() }
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/", "--quiet"])
+        let wheels = root.appendingPathComponent("wheels").path
+        let environment = [
+            "HOME": root.path, "PIP_CONFIG_FILE": "/dev/null",
+            "PIP_INDEX_URL": serve.base + "/pypi/simple/", "PIP_FIND_LINKS": wheels, "PIP_EXTRA_INDEX_URL": "",
+            "UV_DEFAULT_INDEX": serve.base + "/pypi/simple/", "UV_INDEX_URL": "",
+            "UV_INDEX": "internal=http://127.0.0.1:9/simple/", "UV_EXTRA_INDEX_URL": "", "UV_FIND_LINKS": "",
+            "npm_config_registry": serve.base + "/npm/", "npm_config_@acme:registry": "http://127.0.0.1:9/npm/",
+        ]
+        let human = try BouncerProcess.run(["shims", "check"], cwd: root.path, environment: environment)
+        #expect(human.out.contains("pip index: \(serve.base)/pypi/simple/ (a running bouncer serve at \(serve.base)"), "\(human.out)")
+        #expect(human.out.contains("pip also takes packages from \(wheels) itself, NOT through bouncer serve"), "\(human.out)")
+        #expect(human.out.contains("uv also takes packages from http://127.0.0.1:9/simple/ itself"), "\(human.out)")
+        #expect(human.out.contains("npm also takes packages from @acme:registry=http://127.0.0.1:9/npm/ itself"), "\(human.out)")
+        // An index that is not the proxy: said so, and no line about going around a proxy it does not use.
+        var direct = environment
+        direct["UV_DEFAULT_INDEX"] = upstream.baseURL + "/simple/"
+        let unproxied = try BouncerProcess.run(["shims", "check"], cwd: root.path, environment: direct)
+        #expect(unproxied.out.contains("uv index: \(upstream.baseURL)/simple/ (not a running bouncer serve)"), "\(unproxied.out)")
+        #expect(!unproxied.out.contains("uv also takes"), "\(unproxied.out)")
+
+        let json = try BouncerProcess.run(["shims", "check", "--json"], cwd: root.path, environment: environment)
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        let indexes = (object?["indexes"] as? [[String: String]]) ?? []
+        let byTool = Dictionary(uniqueKeysWithValues: indexes.compactMap { row in row["tool"].map { ($0, row) } })
+        #expect(byTool["pip"]?["proxy"] == serve.base)
+        #expect(byTool["pip"]?["direct"] == wheels)
+        #expect(byTool["uv"]?["proxy"] == serve.base)
+        #expect(byTool["uv"]?["direct"] == "http://127.0.0.1:9/simple/")
+        #expect(byTool["npm"]?["proxy"] == serve.base)
+        #expect(byTool["npm"]?["direct"] == "@acme:registry=http://127.0.0.1:9/npm/")
+        #expect(try serve.stop().status == 0)
+    }
 }
