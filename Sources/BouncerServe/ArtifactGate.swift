@@ -106,8 +106,7 @@ final class ArtifactGate: @unchecked Sendable {
                     return
                 }
                 // No longer as it was served: decided afresh, as if never kept.
-                served.removeValue(forKey: key)
-                if let path = kept.outcome.path { unlink(path) }
+                forget(key)
             }
             running[key] = [continuation]
             let ready = prepared.removeValue(forKey: key)
@@ -204,11 +203,9 @@ final class ArtifactGate: @unchecked Sendable {
         let all = prepared.values.map(\.batch)
         prepared.removeAll()
         queued.removeAll()
-        let files = served.values.compactMap(\.outcome.path)
-        served.removeAll()
+        for key in served.keys { forget(key) }
         mutex.unlock()
         for batch in all { batch.discard() }
-        for path in files { unlink(path) }
     }
 
     /// Drops anticipations and served files older than their lifetimes. Called with the mutex held.
@@ -218,10 +215,12 @@ final class ArtifactGate: @unchecked Sendable {
             prepared.removeValue(forKey: key)
             entry.batch.discard()
         }
-        for (key, entry) in served where now.timeIntervalSince(entry.at) > servedLifetime {
-            served.removeValue(forKey: key)
-            if let path = entry.outcome.path { unlink(path) }
-        }
+        for (key, entry) in served where now.timeIntervalSince(entry.at) > servedLifetime { forget(key) }
+    }
+
+    /// Lets a kept file go: no longer served again, and off the disk. Called with the mutex held.
+    private func forget(_ key: String) {
+        if let path = served.removeValue(forKey: key)?.outcome.path { unlink(path) }
     }
 
     /// The kept bytes, again, while they are still what was served: the lock
@@ -241,17 +240,12 @@ final class ArtifactGate: @unchecked Sendable {
     private func keepServed(_ key: String, _ outcome: GuardOutcome?) {
         guard let outcome, let path = outcome.path else { return }
         guard outcome.verdict != .refused, let size = outcome.size, size <= maxServedBytes else { unlink(path); return }
-        var dropped: [String] = []
         mutex.lock()
-        if let replaced = served.updateValue((outcome, Date()), forKey: key)?.outcome.path, replaced != path {
-            dropped.append(replaced)
-        }
+        if served[key]?.outcome.path != path { forget(key) }
+        served[key] = (outcome, Date())
         let kept = served.map { (key: $0.key, size: $0.value.outcome.size ?? 0, at: $0.value.at) }
-        for old in Self.overflow(kept, count: maxServed, bytes: maxServedBytes) {
-            if let file = served.removeValue(forKey: old)?.outcome.path { dropped.append(file) }
-        }
+        for old in Self.overflow(kept, count: maxServed, bytes: maxServedBytes) { forget(old) }
         mutex.unlock()
-        for file in dropped { unlink(file) }
     }
 
     /// The kept files to let go, oldest first, so that at most `count` files and `bytes` bytes stay.

@@ -39,7 +39,7 @@ public final class Fetcher: @unchecked Sendable {
             return requests.map { _ in .failure(.io(message)) }
         }
         // The multi handle an earlier fetch from the same server left (a proxy's index, its files),
-        // with its open connections and loaded CA store; given back with every transfer ended.
+        // with its open connections; given back with every transfer ended.
         let origin = requests.first.map { URLParts.origin($0.url) } ?? ""
         guard let multi = bouncer_curl_multi_take(origin) else {
             return requests.map { _ in .failure(.io("libcurl failed to initialise")) }

@@ -76,8 +76,8 @@ final class Transfer {
         // copy (ca_bundle.c); otherwise (plain http, which may redirect to https) libcurl loads it.
         let shared = secure && bouncer_curl_share_ca_bundle(easy, options.caBundle) == 1
         if !shared, let caBundle = options.caBundle { _ = bouncer_curl_setopt_string(easy, CURLOPT_CAINFO, caBundle) }
-        // Where libcurl caches the CA store in a kept multi handle (7.87+, a bundle and no CA
-        // directory), it reads it again after 10 minutes, not a day: a long-running proxy sees a
+        // Unshared, where libcurl caches the CA store in a kept multi handle (7.87+, a bundle and no
+        // CA directory), it reads it again after 10 minutes, not a day: a long-running proxy sees a
         // certificate removed from the bundle.
         _ = bouncer_curl_setopt_long(easy, CURLOPT_CA_CACHE_TIMEOUT, 600)
         _ = bouncer_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)

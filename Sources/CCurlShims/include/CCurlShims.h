@@ -66,9 +66,10 @@ CURLcode bouncer_curl_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
 CURLMcode bouncer_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
 /// A multi handle for one fetch at a time, from a pool: the one last given
-/// back for `origin` (scheme://host:port), with the connections, DNS answers
-/// and CA store it kept; a new one when there is none (NULL if libcurl cannot
-/// make one). Give it back with no easy handle left in it.
+/// back for `origin` (scheme://host:port), with the connections it kept; a
+/// new one when there is none (NULL if libcurl cannot make one). Give it back
+/// with no easy handle left in it. (DNS answers and the CA file are shared by
+/// every handle: shims.c, ca_bundle.c.)
 CURLM *bouncer_curl_multi_take(const char *origin);
 void bouncer_curl_multi_give(CURLM *multi, const char *origin);
 #endif
