@@ -60,9 +60,9 @@ extension ShimsCommand {
                 PATH at all is reported and passes (nothing can run). It also says whether pip's, \
                 uv's and npm's configured index or registry is a running `bouncer serve` \
                 (BASE/pypi/simple/, BASE/npm/), through which every client is guarded whatever its \
-                name, and what else each takes packages from itself (pip's extra indexes and \
-                find-links, uv's from its environment, npm's scope registries), which no proxy \
-                sees; those lines do not change the exit status.
+                name, and, for a client pointed at one, what else it takes packages from itself \
+                (pip's extra indexes and find-links, uv's from its environment, npm's scope \
+                registries), which no proxy sees; those lines do not change the exit status.
                 """
         )
 
