@@ -41,8 +41,10 @@ public enum HashAlgorithm: String, Sendable, CaseIterable, Codable, Comparable {
     }
 
     /// Accepts the spellings found in the wild: `sha256`, `SHA256`, `SHA-256`, `sha-256`.
+    /// Only that one dash: `sha25-6` is no name of SHA-256.
     public init?(name: String) {
-        let folded = String(name.lowercased().filter { $0 != "-" })
+        var folded = name.lowercased()
+        if folded.hasPrefix("sha-") { folded.remove(at: folded.index(folded.startIndex, offsetBy: 3)) }
         guard let algorithm = HashAlgorithm(rawValue: folded) else { return nil }
         self = algorithm
     }

@@ -164,11 +164,19 @@ public enum RekorEntryBody {
         guard logged == expected.signature else { throw .entryBodyMismatch("the logged signature is not the bundle's signature") }
     }
 
-    /// The body holds base64 of a PEM certificate or public key; compare its DER.
+    /// The body holds base64 of one PEM certificate or public key and nothing
+    /// around it but blanks (bytes the log signed beside it would be unread);
+    /// compare its DER.
     static func requireMaterial(pem: [UInt8], path: String, _ expected: RekorEntryExpectation) throws(TransparencyError) {
-        let text = String(decoding: pem, as: UTF8.self)
-        guard let der = PEM.decode(text, label: "CERTIFICATE").first ?? PEM.decode(text, label: "PUBLIC KEY").first else {
-            throw .malformedEntryBody("\(path): not a PEM certificate or public key")
+        // Blanks as the PEM reader knows them (a vertical tab is none).
+        let text = String(decoding: pem, as: UTF8.self).trimming([" ", "\t", "\r", "\n", "\r\n"])
+        let single = ["CERTIFICATE", "PUBLIC KEY"].lazy.compactMap { label -> [UInt8]? in
+            let blocks = PEM.decode(text, label: label)
+            guard blocks.count == 1, text.hasPrefix("-----BEGIN \(label)-----"), text.hasSuffix("-----END \(label)-----") else { return nil }
+            return blocks[0]
+        }.first
+        guard let der = single else {
+            throw .malformedEntryBody("\(path): not one PEM certificate or public key (with nothing else around it)")
         }
         guard der == expected.verificationMaterialDER else {
             throw .entryBodyMismatch("the logged certificate or key is not the bundle's")

@@ -27,3 +27,16 @@ import Testing
         #expect(digest.description == "\(algorithm.rawValue):\(hex)")
     }
 }
+
+/// The names of hash algorithms read from lists, bundles and log entries.
+@Suite struct HashAlgorithmNameTests {
+    @Test func theSpellingsInTheWildAndNoOthers() {
+        for name in ["sha256", "SHA256", "SHA-256", "sha-256", "Sha-256"] { #expect(HashAlgorithm(name: name) == .sha256, "\(name)") }
+        #expect(HashAlgorithm(name: "sha-512") == .sha512)
+        #expect(HashAlgorithm(name: "MD5") == .md5)
+        // Found by the log-entry mutation test (seed 772024704): any dash anywhere was dropped.
+        for name in ["sha25-6", "sha--256", "-sha256", "sha256-", "s-ha256", "md-5", "sha 256", ""] {
+            #expect(HashAlgorithm(name: name) == nil, "\(name)")
+        }
+    }
+}

@@ -84,6 +84,35 @@ import BouncerTestSupport
         }
     }
 
+    /// Found by the test above (seed 1775700372): one byte after the PEM
+    /// certificate of a hashedrekord body (`…Cg==` → `…Cgg=`, the PEM text
+    /// then ending in 0x08) was accepted, the certificate itself unchanged.
+    /// Bytes the log signed beside the certificate are refused, as are a
+    /// second block and text before the first; blanks are the PEM reader's.
+    @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func aPEMWithAnythingAroundItIsAMalformedBody() throws {
+        guard let item = Self.item("conformance__happy-path-v0.3"), let expected = try LogEntryCorpusTests.expectation(item) else { return }
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(item.body)) as? [String: Any])
+        let spec = try #require(body["spec"] as? [String: Any])
+        let signature = try #require(spec["signature"] as? [String: Any])
+        let publicKey = try #require(signature["publicKey"] as? [String: Any])
+        let encoded = try #require(publicKey["content"] as? String)
+        let pem = try #require(Data(base64Encoded: encoded))
+        func bodyWith(_ content: Data) throws -> [UInt8] {
+            var key = publicKey, sig = signature, sp = spec, all = body
+            key["content"] = content.base64EncodedString()
+            sig["publicKey"] = key; sp["signature"] = sig; all["spec"] = sp
+            return [UInt8](try JSONSerialization.data(withJSONObject: all, options: [.sortedKeys]))
+        }
+        // The same certificate with blanks around it still matches.
+        try RekorEntryBody.check(canonicalizedBody: try bodyWith(Data("\n".utf8) + pem + Data("  \n".utf8)), kind: item.kind, version: item.version, expected: expected)
+        // (Seed 3571348378: `…Cg==` → `…Cw==`, a vertical tab for the last line feed, is no blank to the PEM reader.)
+        for changed in [pem + Data([0x08]), pem.dropLast() + Data([0x0B]), Data("x".utf8) + pem, pem + pem] {
+            #expect(throws: TransparencyError.self) {
+                try RekorEntryBody.check(canonicalizedBody: try bodyWith(changed), kind: item.kind, version: item.version, expected: expected)
+            }
+        }
+    }
+
     /// Only the fields the check compares: unknown keys (a mutated key name),
     /// envelopeHash, keyDetails and intoto's content.hash are left out, and
     /// base64 padding is ignored.
@@ -102,14 +131,23 @@ import BouncerTestSupport
             if let array = value as? [Any] { return array.map { strip($0, parent: parent) } as NSArray }
             // Hex digests compare case-insensitively (the same digest either way).
             if parent == "value", let text = value as? String, text.allSatisfy(\.isHexDigit) { return text.lowercased() as NSString }
-            // Algorithm names are read case-insensitively ("sha256", "SHA256"): the same algorithm either way.
-            if parent == "algorithm", let text = value as? String { return text.lowercased() as NSString }
+            // Algorithm names are read as HashAlgorithm(name:) reads them ("sha256", "SHA-256"): the same algorithm either way.
+            if parent == "algorithm", let text = value as? String { return (HashAlgorithm(name: text)?.rawValue ?? text) as NSString }
+            // A certificate or key in PEM (base64 of it): what it says is its DER, not the blanks around it.
+            if let text = value as? String, let der = Self.pemDER(text) { return Data(der).base64EncodedString() as NSString }
             // Base64 padding is optional in protobuf JSON: the same bytes either way.
             if let text = value as? String { return String(text.reversed().drop { $0 == "=" }.reversed()) as NSString }
             return value
         }
         guard let a, let b else { return a == nil && b == nil }
         return (strip(a, parent: "") as? NSDictionary) == (strip(b, parent: "") as? NSDictionary)
+    }
+
+    /// The DER of the one PEM certificate or public key a base64 string holds, if it holds one.
+    static func pemDER(_ base64: String) -> [UInt8]? {
+        guard let bytes = Data(base64Encoded: base64) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return PEM.decode(text, label: "CERTIFICATE").first ?? PEM.decode(text, label: "PUBLIC KEY").first
     }
 
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)")) func mutatedLeafCertificatesKeepNoSCTUnlessThePrecertIsUnchanged() throws {
