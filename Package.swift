@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "BouncerServe",
             dependencies: [
-                "BouncerBase", "BouncerIO", "BouncerPolicy",
+                "BouncerBase", "BouncerIO", "BouncerPolicy", "CSystemShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

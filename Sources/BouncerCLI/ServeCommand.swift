@@ -68,7 +68,7 @@ public struct ServeOptions: ParsableArguments {
     public var readyFile: String?
 
     @Option(name: .customLong("verify-ahead"),
-            help: ArgumentHelp("Verify up to N files ahead of the client's request: the wheel whose metadata a client just read, or a page's only universal wheel of its newest release. Pinned and sent only when asked for; 0 turns it off.", valueName: "N"))
+            help: ArgumentHelp("Verify up to N files ahead of the client's request: the wheel whose metadata a client just read, or a page's only universal wheel of its newest release. Done at a lower priority (nice 10) than requests; pinned and sent only when asked for; 0 turns it off.", valueName: "N"))
     public var verifyAhead: Int = 2
 
     @Flag(help: "Log refusals and errors only, not every verified artifact.")

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 #endif
 import NIOPosix
+import CSystemShims
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -40,6 +41,12 @@ enum GateResult: Sendable {
 /// cost three downloads and three verifications of every wheel.
 final class ArtifactGate: @unchecked Sendable {
     private let pool: NIOThreadPool
+    /// Verifications ahead run on threads of their own, which yield to
+    /// everything else on the machine (`yieldToClients`): they are a guess at
+    /// what a client will ask for, and on two cores they took CPU from the
+    /// client itself (pip importing, resolving and unpacking while the proxy
+    /// inflated 31 wheels for their `RECORD` checks).
+    private let aheadPool: NIOThreadPool?
     private let makeGuard: @Sendable () -> PolicyGuard
     /// The lock the guards pin in: what is served again must still be pinned there.
     private let lockStore: LockStore
@@ -70,13 +77,16 @@ final class ArtifactGate: @unchecked Sendable {
 
     /// Told of each artifact verified, with a path to its bytes valid during the
     /// call (the proxy reads a wheel's dependencies to read ahead along them).
-    /// Set before serving.
+    /// It may be called on a thread verifying ahead: work it starts elsewhere
+    /// should be started from the proxy's pool, not from there. Set before serving.
     var onVerified: (@Sendable (ArtifactRequest, String) -> Void)? = nil
 
     init(pool: NIOThreadPool, maxAnticipating: Int = 2, lockStore: LockStore, makeGuard: @escaping @Sendable () -> PolicyGuard) {
         self.pool = pool
         self.lockStore = lockStore
         self.maxAnticipating = maxAnticipating
+        aheadPool = maxAnticipating > 0 ? NIOThreadPool(numberOfThreads: maxAnticipating) : nil
+        aheadPool?.start()
         self.makeGuard = makeGuard
     }
 
@@ -157,7 +167,9 @@ final class ArtifactGate: @unchecked Sendable {
     }
 
     private func prepareAhead(_ key: String, _ request: ArtifactRequest) {
-        pool.submit { [self] state in
+        guard let aheadPool else { return }
+        aheadPool.submit { [self] state in
+            Self.yieldToClients()
             guard case .active = state else {
                 mutex.lock(); anticipating -= 1; mutex.unlock()
                 return finish(key, nil, request: request)
@@ -179,16 +191,40 @@ final class ArtifactGate: @unchecked Sendable {
                 if !keep { batch.discard() }
             } else {
                 mutex.unlock()
-                // Clients asked while it was being prepared: committed (or refused) for them.
-                if keep {
-                    finish(key, committer.commit(batch, with: guardian).first, request: request)
-                } else {
-                    batch.discard()
-                    finish(key, evaluate(request), request: request, learn: true)
+                // Clients asked while it was being prepared: committed (or refused) for them, at the
+                // clients' priority (a client is waiting now, nothing about it is a guess any more).
+                pool.submit { [self] state in
+                    guard case .active = state else {
+                        batch.discard()
+                        return finish(key, nil, request: request)
+                    }
+                    if keep {
+                        finish(key, committer.commit(batch, with: guardian).first, request: request)
+                    } else {
+                        batch.discard()
+                        finish(key, evaluate(request), request: request, learn: true)
+                    }
                 }
             }
             for (key, request) in next { prepareAhead(key, request) }
         }
+    }
+
+    /// Lowers the calling thread's priority to nice 10 (its own: the threads
+    /// it starts, such as a transfer's writer, inherit it). A verification
+    /// ahead gets what clients and the rest of the machine leave, and still
+    /// all of an idle core. Only these threads call it: an unprivileged thread
+    /// cannot raise its priority again.
+    private static func yieldToClients() {
+        _ = bouncer_lower_thread_priority(aheadNice)
+    }
+
+    /// The priority of verifications ahead: a tenth of a normal thread's share of a busy core.
+    static let aheadNice: Int32 = 10
+
+    /// Stops the threads that verify ahead (after `discardPrepared`, as the proxy stops).
+    func shutdown() {
+        aheadPool?.shutdownGracefully { _ in }
     }
 
     /// Decides one request now (prepared, then committed with whatever else is being committed).

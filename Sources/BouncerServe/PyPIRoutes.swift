@@ -286,7 +286,9 @@ extension RegistryProxy {
               URLParts.dirAndFile(request.url).file.lowercased().hasSuffix(".whl") else { return }
         let wanted = WheelDependencies.read(path).map { PyPISources.ExpectedProject(name: $0) }
         guard !wanted.isEmpty else { return }
-        Task { await self.prefetch(wanted) }
+        // Started from a worker of the proxy's own pool: this may run on a thread verifying ahead, at
+        // a lower priority, and a thread the task's executor started from there would keep it.
+        pool.submit { _ in Task { await self.prefetch(wanted) } }
     }
 
     /// Reads the pages of `projects` (each project once per proxy) and

@@ -171,6 +171,7 @@ public final class RegistryProxy: Sendable {
 
     public func shutdown() {
         gate.discardPrepared()
+        gate.shutdown()
         pool.shutdownGracefully { _ in }
     }
 

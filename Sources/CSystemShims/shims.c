@@ -1,6 +1,7 @@
 #include "CSystemShims.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -27,5 +28,21 @@ const char *bouncer_glibc_version(void) {
     return gnu_get_libc_version();
 #else
     return 0;
+#endif
+}
+
+int bouncer_lower_thread_priority(int nice) {
+#ifdef __linux__
+    // PRIO_PROCESS with a thread id addresses that one thread (setpriority(2), BUGS).
+    id_t thread = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, thread);
+    if (errno != 0) return -1;
+    if (current >= nice) return 0;
+    return setpriority(PRIO_PROCESS, thread, nice);
+#else
+    (void)nice;
+    errno = ENOSYS;
+    return -1;
 #endif
 }

@@ -81,6 +81,48 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(wheel)") == 1, "upstream saw: \(upstream.requests)")
     }
 
+    /// Each thread of `pid` with its nice value (`/proc/PID/task/TID/stat`, the 19th field).
+    func niceValues(_ pid: pid_t) throws -> [Int: Int] {
+        var values: [Int: Int] = [:]
+        for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // After the command name: the state is field 3, so nice (field 19) is the 17th.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if let tid = Int(task), fields.count > 16, let nice = Int(fields[16]) { values[tid] = nice }
+        }
+        return values
+    }
+
+    /// Verifying ahead is a guess at what a client will ask for, so it yields
+    /// to the clients: the threads doing it run at nice 10, and no other
+    /// thread of the proxy does (a request is decided, pinned and sent at the
+    /// proxy's own priorities).
+    @Test func verificationsAheadYieldToRequests() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let wheel = try ServeFixtures.wheel("gamma", "1.0", marker: "genuine gamma", into: packages)
+        try page("gamma", [wheel])
+        let other = try ServeFixtures.wheel("delta", "1.0", marker: "delta", into: packages)
+        try page("delta", [other])
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        defer { _ = try? serve.stop() }
+        let pid = serve.process.processIdentifier
+        let base = try #require(try niceValues(pid)[Int(pid)], "no /proc entry for the proxy's main thread")
+        try #require(base < 10, "the tests run at nice \(base): nothing can be lowered to 10")
+
+        #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/").status == 200)
+        #expect(waitForRequest("/packages/\(wheel)"), "upstream saw: \(upstream.requests)")
+        // Asked for, and delta's wheel only then: verified for the request, not ahead.
+        #expect(try CurlGet.run(serve.base + "/pypi/files/gamma/\(wheel)").status == 200)
+        #expect(try CurlGet.run(serve.base + "/pypi/files/delta/\(other)").status == 200)
+        #expect(requests(of: "/packages/\(wheel)") == 1, "upstream saw: \(upstream.requests)")
+        let values = try niceValues(pid)
+        let lowered = values.filter { $0.value == 10 }
+        // One or two (--verify-ahead 2); libdispatch sets its own workers' priorities by their QoS (-4, 0), never 10.
+        #expect((1...2).contains(lowered.count), "threads and their nice values: \(values)")
+        #expect(values[Int(pid)] == base && values.count - lowered.count >= 3, "\(values)")
+    }
+
     /// Platform wheels: the one pip's User-Agent (CPython 3.11, x86_64 Linux, glibc 2.36) ranks first.
     @Test func theClientsPlatformWheelIsVerifiedAhead() throws {
         defer { try? FileManager.default.removeItem(at: root) }
@@ -115,6 +157,9 @@ import BouncerTestSupport
         #expect(got.status == 200)
         #expect(requests(of: "/packages/\(wheel)") == 0, "upstream saw: \(upstream.requests)")
         #expect(requests(of: "/packages/\(other)") == 1)
+        // Nothing verified ahead, so nothing runs at a lower priority.
+        let values = try niceValues(serve.process.processIdentifier)
+        #expect(!values.values.contains(10), "threads and their nice values: \(values)")
 
         try expectRefused(["--verify-ahead", "99"], saying: "--verify-ahead takes 0 to 64", policyOf: serve)
     }
