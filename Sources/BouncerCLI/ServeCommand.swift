@@ -16,7 +16,7 @@ public struct ServeOptions: ParsableArguments {
     public var policy: String?
 
     @Option(name: .customLong("pypi-upstream"),
-            help: ArgumentHelp("The simple index served under /pypi/simple/ (default: pip's own configured index).", valueName: "URL"))
+            help: ArgumentHelp("The simple index served under /pypi/simple/ (default: pip's own configured index, with the extra indexes and find-links pip's configuration names).", valueName: "URL"))
     public var pypiUpstream: String?
 
     @Option(name: .customLong("pypi-extra-upstream"),

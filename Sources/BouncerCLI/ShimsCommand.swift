@@ -118,6 +118,10 @@ extension ShimsCommand {
                 // proxy takes those too; without one, nothing is guarded anyway).
                 if client.proxy != nil && !direct.isEmpty {
                     Console.output("\(client.tool) also takes packages from \(direct.joined(separator: ", ")) itself, NOT through bouncer serve: those are not guarded")
+                    if client.tool == "pip" {
+                        // A proxy started without --pypi-upstream serves what pip's configuration names.
+                        Console.output("  (a bouncer serve started with no --pypi-upstream serves them too: start it first, then run pip with PIP_CONFIG_FILE=/dev/null and without PIP_EXTRA_INDEX_URL or PIP_FIND_LINKS)")
+                    }
                 }
             }
             if json {

@@ -32,11 +32,9 @@ extension RegistryProxy {
 
     /// The sources, with pip's own index filled in (once) when none was named.
     func pypiSources() async -> PyPISources {
-        var sources = settings.pypi
-        if sources.primaryFromPip, let lazy = lazyPrimary {
-            sources.primary = await blocking { lazy.value() } ?? nil
-        }
-        return sources
+        let sources = settings.pypi
+        guard sources.primaryFromPip, let lazy = lazyPip else { return sources }
+        return sources.adding(await blocking { lazy.value() } ?? PipUpstreams(index: nil))
     }
 
     private func pypiRoot(_ sources: PyPISources, accept: String?, base: String) async -> Reply {

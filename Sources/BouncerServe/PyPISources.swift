@@ -36,6 +36,17 @@ public struct PyPISources: Sendable {
 
     static func withSlash(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
 
+    /// With what pip's configuration names (`primaryFromPip`): its index as
+    /// the primary, and its extra indexes and find-links beside the ones
+    /// named on the command line, each judged by the policy like those.
+    func adding(_ pip: PipUpstreams) -> PyPISources {
+        var sources = self
+        sources.primary = pip.index.map(Self.withSlash)
+        for extra in pip.extras.map(Self.withSlash) where !sources.extras.contains(extra) { sources.extras.append(extra) }
+        for link in pip.findLinks where !sources.findLinks.contains(link) { sources.findLinks.append(link) }
+        return sources
+    }
+
     /// One `--pypi-expect NAME[==VERSION]`.
     public struct ExpectedProject: Sendable, Equatable {
         public var name: String
@@ -88,21 +99,21 @@ public struct PyPISources: Sendable {
     }
 }
 
-/// An upstream the tool's own configuration names (pip's index, npm's
-/// registry), asked of the tool once, at the first request that needs it:
-/// a shim starting the proxy does not wait for Python or node to start.
-final class LazyUpstream: @unchecked Sendable {
+/// What the tool's own configuration names (pip's index and the rest,
+/// npm's registry), asked of the tool once, at the first request that needs
+/// it: a shim starting the proxy does not wait for Python or node to start.
+final class LazyUpstream<Value: Sendable>: @unchecked Sendable {
     private let lock = Lock()
-    private var resolved: String??
-    private let resolve: @Sendable () -> String?
+    private var resolved: Value?
+    private let resolve: @Sendable () -> Value
 
-    init(_ resolve: @escaping @Sendable () -> String?) { self.resolve = resolve }
+    init(_ resolve: @escaping @Sendable () -> Value) { self.resolve = resolve }
 
-    func value() -> String? {
+    func value() -> Value {
         lock.lock(); defer { lock.unlock() }
         if let resolved { return resolved }
-        let found = resolve().map(PyPISources.withSlash)
-        resolved = .some(found)
+        let found = resolve()
+        resolved = found
         return found
     }
 }

@@ -89,8 +89,9 @@ public final class RegistryProxy: Sendable {
     let npmExpected: [String: NpmExpectation.Tarball]
     let npmTarballs = RecentDocuments<[String: NpmTarball]>()
     let log: ServeLog
-    let lazyPrimary: LazyUpstream?
-    let lazyNpm: LazyUpstream?
+    /// pip's own index, extra indexes and find-links, when no `--pypi-upstream` names one.
+    let lazyPip: LazyUpstream<PipUpstreams>?
+    let lazyNpm: LazyUpstream<String?>?
 
     public init(settings: ServeSettings) {
         self.settings = settings
@@ -117,11 +118,12 @@ public final class RegistryProxy: Sendable {
         if let guessed = settings.pypiPlatformGuess { clientPlatform.guess(guessed) }
         let environment = ProcessInfo.processInfo.environment
         let configured = !settings.pypi.builtinDefaultOnly
-        lazyPrimary = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pipIndex(environment: environment, configured: configured) } : nil
-        lazyNpm = settings.npmUpstream == nil && settings.npmFromConfig ? LazyUpstream { UpstreamDefaults.npmRegistry(environment: environment) } : nil
+        lazyPip = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pip(environment: environment, configured: configured) } : nil
+        lazyNpm = settings.npmUpstream == nil && settings.npmFromConfig ? LazyUpstream { UpstreamDefaults.npmRegistry(environment: environment).map(PyPISources.withSlash) } : nil
         gate.onVerified = { [weak self] request, path in self?.learn(from: request, path: path) }
         // Asked now, in the background: the answer is ready by the time a client (still starting up) asks.
-        for lazy in [lazyPrimary, lazyNpm].compactMap({ $0 }) { pool.submit { _ in _ = lazy.value() } }
+        if let lazyPip { pool.submit { _ in _ = lazyPip.value() } }
+        if let lazyNpm { pool.submit { _ in _ = lazyNpm.value() } }
         // Likewise libcurl and the CA file, which every first upstream request would wait for
         // (when an upstream may be https: one asked of pip or npm is not known yet).
         let pypi = settings.pypi

@@ -113,20 +113,65 @@ final class RecentDocuments<Value: Sendable>: @unchecked Sendable {
     }
 }
 
+/// Where pip itself would take packages from: its index, extra indexes and find-links.
+public struct PipUpstreams: Sendable, Equatable {
+    /// nil: none (`no-index`), or pip could not be asked.
+    public var index: String?
+    public var extras: [String] = []
+    /// http(s) pages, or absolute directories (relative ones resolved against the working directory).
+    public var findLinks: [String] = []
+
+    public init(index: String?, extras: [String] = [], findLinks: [String] = []) {
+        self.index = index
+        self.extras = extras
+        self.findLinks = findLinks
+    }
+}
+
 /// The upstreams used when no flag names them: the ones pip and npm
 /// themselves would use, asked of pip and npm.
 public enum UpstreamDefaults {
-    /// `PIP_INDEX_URL`, else the `index-url` of pip's configuration files (those
-    /// `python3 -m pip` reads, with the `python3` on PATH), else pip's built-in default index.
-    /// `configured: false`: the caller has read pip's configuration already (the pip shim): only the built-in default.
-    public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment, configured: Bool = true) -> String? {
+    /// What pip would use, from its environment variables and the
+    /// configuration files `python3 -m pip` reads (with the `python3` on
+    /// PATH): `PIP_INDEX_URL` or `index-url`, else pip's built-in default
+    /// index; `extra-index-url` and `find-links` too. A proxy standing in for
+    /// the index serves them all, so that pip, told to read none of them
+    /// itself, loses nothing. `configured: false`: the caller has read pip's
+    /// configuration already (the pip shim): only the built-in default.
+    public static func pip(environment: [String: String] = ProcessInfo.processInfo.environment, configured: Bool = true,
+                           directory: String = FileManager.default.currentDirectoryPath) -> PipUpstreams {
+        var found = PipUpstreams(index: nil)
         if configured {
             let python = Self.onPath("python3", environment: environment) ?? ""
-            if let url = PipConfiguration.read(environment: environment, realTool: python, isolated: false).indexURL { return url }
+            let configuration = PipConfiguration.read(environment: environment, realTool: python, isolated: false)
+            if configuration.noIndex { return PipUpstreams(index: nil, findLinks: absolute(configuration.findLinks, directory)) }
+            found = PipUpstreams(index: configuration.indexURL, extras: configuration.extraIndexURLs,
+                                 findLinks: absolute(configuration.findLinks, directory))
         }
-        // pip's own default, from pip (never written here).
-        let code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
-        return run(["python3", "-c", code], environment: environment)?.trimmingWhitespace().nonEmpty
+        if found.index == nil {
+            // pip's own default, from pip (never written here).
+            let code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+            found.index = run(["python3", "-c", code], environment: environment)?.trimmingWhitespace().nonEmpty
+        }
+        return found
+    }
+
+    /// pip's index alone (`pip(environment:configured:)`).
+    public static func pipIndex(environment: [String: String] = ProcessInfo.processInfo.environment, configured: Bool = true) -> String? {
+        pip(environment: environment, configured: configured).index
+    }
+
+    /// find-links as the proxy takes them: URLs as they are, `file://` and
+    /// relative paths as absolute directories (pip resolves them against its
+    /// working directory); what is neither a URL nor a directory is left out,
+    /// as pip finds nothing there either.
+    static func absolute(_ links: [String], _ directory: String) -> [String] {
+        links.compactMap { link in
+            if PyPISources.isRemote(link) { return link }
+            let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
+            let absolute = path.hasPrefix("/") ? path : directory + "/" + path
+            return Filesystem.isDirectory(absolute) ? absolute : nil
+        }
     }
 
     /// `npm_config_registry`, else `npm config get registry`.

@@ -44,18 +44,22 @@ public enum BouncerProcess {
     }
 
     /// Starts `bouncer args...` without waiting (several at once: `start` them all, then `wait` for each).
-    public static func start(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> RunningProcess {
-        try startProgram(executable, arguments, cwd: cwd, environment: environment)
+    /// `unsetting`: variables of the test's own environment the process does not get.
+    public static func start(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:],
+                             unsetting: [String] = []) throws -> RunningProcess {
+        try startProgram(executable, arguments, cwd: cwd, environment: environment, unsetting: unsetting)
     }
 
     /// Starts any program as `runProgram` would, without waiting for it.
     public static func startProgram(_ program: String, _ arguments: [String], cwd: String? = nil,
-                                    environment: [String: String] = [:], stdin: Data? = nil) throws -> RunningProcess {
+                                    environment: [String: String] = [:], stdin: Data? = nil,
+                                    unsetting: [String] = []) throws -> RunningProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment
+        for key in unsetting { env[key] = nil }
         for (key, value) in environment { env[key] = value }
         // Bouncer's freshness state is per call unless a test shares one on
         // purpose: tests never read or write the machine user's state.

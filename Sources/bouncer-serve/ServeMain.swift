@@ -133,7 +133,7 @@ enum Entrypoint {
                 }
                 var line = "bouncer serve: listening on \(base)" + (readyFile.map { " (written to \($0))" } ?? "")
                 if !quiet {
-                    line += "; PyPI upstream \(pypi.map { Redaction.url($0) } ?? (noIndex ? "none" : "pip's configured index")), npm upstream \(npm.map { Redaction.url($0) } ?? "npm's configured registry")"
+                    line += "; PyPI upstream \(pypi.map { Redaction.url($0) } ?? (noIndex ? "none" : "pip's configured index, extra indexes and find-links")), npm upstream \(npm.map { Redaction.url($0) } ?? "npm's configured registry")"
                 }
                 StandardError.line(line)
             }

@@ -20,24 +20,29 @@ public struct PipConfiguration: Equatable, Sendable {
 
     static let placeKeys: Set<String> = ["index-url", "extra-index-url", "find-links", "no-index"]
 
-    /// The files pip reads, in its order: site-wide, per user, the environment's own
-    /// (`realTool`: the pip script or the Python that runs pip; in a venv's `bin`, its `pip.conf`).
+    /// The files pip reads, later ones overriding earlier ones: site-wide, per
+    /// user, the environment's own (`realTool`: the pip script or the Python
+    /// that runs pip; in a venv's `bin`, its `pip.conf`), then `PIP_CONFIG_FILE`.
+    /// As pip does, `PIP_CONFIG_FILE` is read beside the site-wide and venv
+    /// files, not instead of them; an existing one replaces only the per-user
+    /// files, and `/dev/null` turns every file off.
     static func files(environment: [String: String], realTool: String) -> [String] {
-        if let file = environment["PIP_CONFIG_FILE"], !file.isEmpty {
-            // pip: PIP_CONFIG_FILE=os.devnull loads no configuration file at all.
-            return file == "/dev/null" ? [] : [file]
-        }
+        let named = environment["PIP_CONFIG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if named == "/dev/null" { return [] }
         var files: [String] = []
         let xdgDirs = (environment["XDG_CONFIG_DIRS"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/xdg").split(separator: ":")
         files += xdgDirs.map { "\($0)/pip/pip.conf" }
         files.append("/etc/pip.conf")
-        let home = environment["HOME"] ?? ""
-        if !home.isEmpty { files.append(home + "/.pip/pip.conf") }
-        let xdgHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home.isEmpty ? "" : home + "/.config")
-        if !xdgHome.isEmpty { files.append(xdgHome + "/pip/pip.conf") }
+        if named.map({ !FileManager.default.fileExists(atPath: $0) }) ?? true {
+            let home = environment["HOME"] ?? ""
+            if !home.isEmpty { files.append(home + "/.pip/pip.conf") }
+            let xdgHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home.isEmpty ? "" : home + "/.config")
+            if !xdgHome.isEmpty { files.append(xdgHome + "/pip/pip.conf") }
+        }
         // A venv's pip (VENV/bin/pip) also reads VENV/pip.conf.
         let prefix = Filesystem.split(Filesystem.split(realTool).directory).directory
         if FileManager.default.fileExists(atPath: prefix + "/pyvenv.cfg") { files.append(prefix + "/pip.conf") }
+        if let named { files.append(named) }
         return files
     }
 

@@ -73,6 +73,7 @@ import BouncerTestSupport
         let human = try BouncerProcess.run(["shims", "check"], cwd: root.path, environment: environment)
         #expect(human.out.contains("pip index: \(serve.base)/pypi/simple/ (a running bouncer serve at \(serve.base)"), "\(human.out)")
         #expect(human.out.contains("pip also takes packages from \(wheels) itself, NOT through bouncer serve"), "\(human.out)")
+        #expect(human.out.contains("then run pip with PIP_CONFIG_FILE=/dev/null"), "\(human.out)")
         #expect(human.out.contains("uv also takes packages from http://127.0.0.1:9/simple/ itself"), "\(human.out)")
         #expect(human.out.contains("npm also takes packages from @acme:registry=http://127.0.0.1:9/npm/ itself"), "\(human.out)")
         // An index that is not the proxy: said so, and no line about going around a proxy it does not use.

@@ -27,7 +27,8 @@ final class ServeProcess {
         """
     }
 
-    init(root: URL, arguments: [String], policy: String = ServeProcess.policy(), environment: [String: String] = [:]) throws {
+    init(root: URL, arguments: [String], policy: String = ServeProcess.policy(), environment: [String: String] = [:],
+         unsetting: [String] = []) throws {
         self.root = root
         project = root.appendingPathComponent("project")
         cache = root.appendingPathComponent("cache")
@@ -37,7 +38,7 @@ final class ServeProcess {
         var env = ["BOUNCER_CACHE": cache.path, "CI": "", "HOME": root.path]
         for (key, value) in environment { env[key] = value }
         process = try BouncerProcess.start(["serve", "--ready-file", readyFile.path, "--policy", project.appendingPathComponent("policy.json").path] + arguments,
-                                           cwd: project.path, environment: env)
+                                           cwd: project.path, environment: env, unsetting: unsetting)
         // Ready when the file appears (written whole, then renamed into place).
         var found: String? = nil
         for _ in 0..<600 {

@@ -234,6 +234,60 @@ import BouncerTestSupport
         #expect(try serve.stop().status == 0)
     }
 
+    /// A standalone proxy named no index serves everything pip's own
+    /// configuration names: its index, its extra index and its find-links
+    /// directory, each judged like one given on the command line. pip, then
+    /// told to read no configuration file of its own, loses nothing and
+    /// reaches none of them around the proxy.
+    @Test func aStandaloneProxyServesWhatPipsConfigurationNames() throws {
+        let alpha = try ServeFixtures.wheel("alpha", "1.0", marker: "genuine alpha", into: packages)
+        try page("alpha", [(alpha, try ServeFixtures.sha256(packages.appendingPathComponent(alpha)), "")])
+        let extraRoot = root.appendingPathComponent("extra")
+        try FileManager.default.createDirectory(at: extraRoot.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        let beta = try ServeFixtures.wheel("beta", "2.0", marker: "extra beta", into: extraRoot.appendingPathComponent("packages"))
+        try ServeFixtures.writePage("beta", [(beta, try ServeFixtures.sha256(extraRoot.appendingPathComponent("packages/\(beta)")), "")], index: extraRoot)
+        let extra = try DirectoryHTTPServer(root: extraRoot.path)
+        let wheelhouse = root.appendingPathComponent("project/wheelhouse")
+        try FileManager.default.createDirectory(at: wheelhouse, withIntermediateDirectories: true)
+        let gamma = try ServeFixtures.wheel("gamma", "1.0", marker: "local gamma", into: wheelhouse)
+        let conf = root.appendingPathComponent("pip.conf")
+        // find-links relative to the proxy's working directory (the project), as pip reads it.
+        try "[global]\nindex-url = \(upstream.baseURL)/simple/\nextra-index-url = \(extra.baseURL)/simple/\nfind-links = wheelhouse\n"
+            .write(to: conf, atomically: true, encoding: .utf8)
+        // pip's variables are unset, not emptied: an empty one wipes out the file's value, in pip as here.
+        let pipVariables = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"]
+        let quiet = ["XDG_CONFIG_DIRS": root.path + "/none", "XDG_CONFIG_HOME": root.path + "/none"]
+        var configured = quiet
+        configured["PIP_CONFIG_FILE"] = conf.path
+        let serve = try ServeProcess(root: root, arguments: ["--no-npm"], environment: configured, unsetting: pipVariables)
+
+        let betaPage = try CurlGet.run(serve.base + "/pypi/simple/beta/")
+        #expect(betaPage.status == 200, "\(betaPage.text)")
+        #expect(ServeFixtures.links(betaPage.text).map { $0.hasPrefix(serve.base + "/pypi/files/beta/\(beta)") } == [true], "\(betaPage.text)")
+        let gammaPage = try CurlGet.run(serve.base + "/pypi/simple/gamma/")
+        #expect(gammaPage.status == 200 && gammaPage.text.contains(gamma), "\(gammaPage.status) \(gammaPage.text)")
+        #expect(!betaPage.text.contains(":\(extra.port)") && !gammaPage.text.contains("file://"))
+
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv-configured"))
+        let installed = try ServeFixtures.pipInstall(python, ["alpha", "beta"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(installed.status == 0, "pip install failed: \(installed.out)\n\(installed.err)")
+        #expect(try self.python(python, "import alpha, beta; print(beta.MARKER)").out.contains("extra beta"))
+        #expect(try ServeFixtures.lockEntries(serve.lockfile).keys.sorted() == ["pypi:alpha@1.0", "pypi:beta@2.0"])
+        #expect(extra.requests.contains("GET /packages/\(beta)"), "the extra index's wheel came through the proxy: \(extra.requests)")
+        #expect(try serve.stop().status == 0)
+
+        // The same proxy with pip's configuration empty: its primary index named, and nothing else.
+        var bare = quiet
+        bare["PIP_CONFIG_FILE"] = "/dev/null"
+        bare["PIP_INDEX_URL"] = upstream.baseURL + "/simple/"
+        let plain = try ServeProcess(root: root.appendingPathComponent("plain"), arguments: ["--no-npm"], environment: bare,
+                                     unsetting: pipVariables)
+        defer { _ = try? plain.stop() }
+        #expect(try CurlGet.run(plain.base + "/pypi/simple/alpha/").status == 200)
+        #expect(try CurlGet.run(plain.base + "/pypi/simple/beta/").status == 404)
+        #expect(try CurlGet.run(plain.base + "/pypi/simple/gamma/").status == 404)
+    }
+
     /// An upstream that speaks PEP 691 JSON with PEP 700 fields: upload-time and size carried over, the URL rewritten.
     @Test func jsonUpstreamCarriesUploadTimeAndSize() throws {
         let wheel = try ServeFixtures.wheel("gamma", "1.5", marker: "gamma", into: packages)

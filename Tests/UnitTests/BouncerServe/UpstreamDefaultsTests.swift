@@ -34,4 +34,43 @@ import BouncerTestSupport
         #expect(UpstreamDefaults.pipIndex(environment: inVenv) == "http://venv.test/simple")
         #expect(UpstreamDefaults.onPath("python3", environment: inVenv) == python.path)
     }
+
+    /// Everything pip's configuration names: extra indexes, find-links as
+    /// absolute directories (relative to the working directory, `file://`
+    /// too; a missing one left out, as pip finds nothing there) and URLs;
+    /// `no-index` leaves only find-links.
+    @Test func pipsExtraIndexesAndFindLinksToo() throws {
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-upstream-pip")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for folder in ["wheels", "abs"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        let conf = dir.appendingPathComponent("pip.conf")
+        let absolute = dir.appendingPathComponent("abs").path
+        try """
+            [global]
+            index-url = http://index.test/simple
+            extra-index-url = http://one.test/simple
+                http://two.test/simple
+            find-links = wheels
+                file://\(absolute)
+                missing
+                https://links.test/page.html
+            """.write(to: conf, atomically: true, encoding: .utf8)
+        var environment = ["HOME": dir.path, "XDG_CONFIG_DIRS": dir.path + "/none", "XDG_CONFIG_HOME": dir.path + "/none",
+                           "PATH": "/nonexistent", "PIP_CONFIG_FILE": conf.path]
+        let found = UpstreamDefaults.pip(environment: environment, directory: dir.path)
+        #expect(found == PipUpstreams(index: "http://index.test/simple", extras: ["http://one.test/simple", "http://two.test/simple"],
+                                      findLinks: [dir.path + "/wheels", absolute, "https://links.test/page.html"]))
+        environment["PIP_NO_INDEX"] = "1"
+        #expect(UpstreamDefaults.pip(environment: environment, directory: dir.path)
+                == PipUpstreams(index: nil, findLinks: [dir.path + "/wheels", absolute, "https://links.test/page.html"]))
+
+        // Merged into a proxy's sources after what its command line names, each once.
+        var sources = PyPISources(primary: nil, primaryFromPip: true, extras: ["http://one.test/simple/"], findLinks: [absolute])
+        sources = sources.adding(found)
+        #expect(sources.primary == "http://index.test/simple/")
+        #expect(sources.extras == ["http://one.test/simple/", "http://two.test/simple/"])
+        #expect(sources.findLinks == [absolute, dir.path + "/wheels", "https://links.test/page.html"])
+    }
 }

@@ -111,6 +111,33 @@ import Testing
         #expect(PipConfiguration.read(environment: ["PIP_INDEX_URL": "http://c.test/simple"], realTool: "/usr/bin/pip", isolated: true).indexURL == nil)
     }
 
+    /// PIP_CONFIG_FILE is read as pip reads it: beside the site-wide files
+    /// (and a venv's), overriding them; while it exists the per-user files are
+    /// not read; /dev/null reads nothing.
+    @Test func pipConfigFileIsReadBesideTheSiteWideFiles() throws {
+        let dir = NSTemporaryDirectory() + "bouncer-pipconf-files-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for folder in ["xdg/pip", "home/.config/pip"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+        }
+        try "[global]\nindex-url = http://site.test/simple\nextra-index-url = http://site-extra.test/simple\n"
+            .write(toFile: dir + "/xdg/pip/pip.conf", atomically: true, encoding: .utf8)
+        try "[global]\nfind-links = /user/wheels\n".write(toFile: dir + "/home/.config/pip/pip.conf", atomically: true, encoding: .utf8)
+        try "[global]\nindex-url = http://named.test/simple\n".write(toFile: dir + "/named.conf", atomically: true, encoding: .utf8)
+        let base = ["XDG_CONFIG_DIRS": dir + "/xdg", "HOME": dir + "/home"]
+        var named = base
+        named["PIP_CONFIG_FILE"] = dir + "/named.conf"
+        let read = PipConfiguration.read(environment: named, realTool: "/usr/bin/pip", isolated: false)
+        #expect(read.indexURL == "http://named.test/simple")
+        #expect(read.extraIndexURLs == ["http://site-extra.test/simple"], "the site-wide file is still read")
+        #expect(read.findLinks.isEmpty, "an existing PIP_CONFIG_FILE stands in for the per-user files")
+        named["PIP_CONFIG_FILE"] = dir + "/missing.conf"
+        let missing = PipConfiguration.read(environment: named, realTool: "/usr/bin/pip", isolated: false)
+        #expect(missing.indexURL == "http://site.test/simple" && missing.findLinks == ["/user/wheels"])
+        named["PIP_CONFIG_FILE"] = "/dev/null"
+        #expect(PipConfiguration.read(environment: named, realTool: "/usr/bin/pip", isolated: false) == PipConfiguration())
+    }
+
     /// Wheels named outside the index are verified by the shim first: `name @ URL` and local paths, never an sdist.
     @Test func directWheelRequirements() {
         let remote = DirectRequirement("Tiny_Lib @ https://x.test/d/tiny_lib-1.0-py3-none-any.whl#sha256=00", cwd: "/w")
