@@ -286,7 +286,10 @@ extension RegistryProxy {
         guard !wanted.isEmpty else { return }
         // Started from a worker of the proxy's own pool: this may run on a thread verifying ahead, at
         // a lower priority, and a thread the task's executor started from there would keep it.
-        pool.submit { _ in Task { await self.prefetch(wanted) } }
+        pool.submit { state in
+            guard case .active = state else { return }
+            Task { await self.prefetch(wanted) }
+        }
     }
 
     /// Reads the pages of `projects` (each project once per proxy) and
