@@ -81,17 +81,19 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(wheel)") == 1, "upstream saw: \(upstream.requests)")
     }
 
-    /// Each thread of `pid` with its nice value (`/proc/PID/task/TID/stat`, the 19th field).
-    func niceValues(_ pid: pid_t) throws -> [Int: Int] {
-        var values: [Int: Int] = [:]
+    /// Each thread of `pid`: its name and nice value (`/proc/PID/task/TID/comm`, and `stat`'s 19th field).
+    func threads(_ pid: pid_t) throws -> [Int: (name: String, nice: Int)] {
+        var found: [Int: (name: String, nice: Int)] = [:]
         for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+            guard let tid = Int(task),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let name = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { continue }
             // After the command name: the state is field 3, so nice (field 19) is the 17th.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if let tid = Int(task), fields.count > 16, let nice = Int(fields[16]) { values[tid] = nice }
+            if fields.count > 16, let nice = Int(fields[16]) { found[tid] = (name.trimmingCharacters(in: .whitespacesAndNewlines), nice) }
         }
-        return values
+        return found
     }
 
     /// Verifying ahead is a guess at what a client will ask for, so it yields
@@ -107,7 +109,7 @@ import BouncerTestSupport
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
         defer { _ = try? serve.stop() }
         let pid = serve.process.processIdentifier
-        let base = try #require(try niceValues(pid)[Int(pid)], "no /proc entry for the proxy's main thread")
+        let base = try #require(try threads(pid)[Int(pid)]?.nice, "no /proc entry for the proxy's main thread")
         try #require(base < 10, "the tests run at nice \(base): nothing can be lowered to 10")
 
         #expect(try CurlGet.run(serve.base + "/pypi/simple/gamma/").status == 200)
@@ -116,11 +118,16 @@ import BouncerTestSupport
         #expect(try CurlGet.run(serve.base + "/pypi/files/gamma/\(wheel)").status == 200)
         #expect(try CurlGet.run(serve.base + "/pypi/files/delta/\(other)").status == 200)
         #expect(requests(of: "/packages/\(wheel)") == 1, "upstream saw: \(upstream.requests)")
-        let values = try niceValues(pid)
-        let lowered = values.filter { $0.value == 10 }
-        // One or two (--verify-ahead 2); libdispatch sets its own workers' priorities by their QoS (-4, 0), never 10.
-        #expect((1...2).contains(lowered.count), "threads and their nice values: \(values)")
-        #expect(values[Int(pid)] == base && values.count - lowered.count >= 3, "\(values)")
+        let all = try threads(pid)
+        let shown = all.values.map { "\($0.name):\($0.nice)" }.sorted()
+        // The verifying-ahead pool's workers (NIO names them TP-#N; a thread one of them starts carries its
+        // name): one or two (--verify-ahead 2). libdispatch sets its own workers' priorities by QoS, never 10.
+        let lowered = Set(all.values.filter { $0.nice == 10 }.map(\.name))
+        #expect((1...2).contains(lowered.count) && lowered.allSatisfy { $0.hasPrefix("TP-#") }, "threads: \(shown)")
+        // The event loops, which read requests and send answers, and the main thread keep the proxy's priority.
+        let loops = all.values.filter { $0.name.hasPrefix("NIO-") }
+        #expect(!loops.isEmpty && loops.allSatisfy { $0.nice == base }, "threads: \(shown)")
+        #expect(all[Int(pid)]?.nice == base, "threads: \(shown)")
     }
 
     /// Platform wheels: the one pip's User-Agent (CPython 3.11, x86_64 Linux, glibc 2.36) ranks first.
@@ -158,8 +165,8 @@ import BouncerTestSupport
         #expect(requests(of: "/packages/\(wheel)") == 0, "upstream saw: \(upstream.requests)")
         #expect(requests(of: "/packages/\(other)") == 1)
         // Nothing verified ahead, so nothing runs at a lower priority.
-        let values = try niceValues(serve.process.processIdentifier)
-        #expect(!values.values.contains(10), "threads and their nice values: \(values)")
+        let all = try threads(serve.process.processIdentifier)
+        #expect(!all.values.contains { $0.nice == 10 }, "threads: \(all.values.map { "\($0.name):\($0.nice)" }.sorted())")
 
         try expectRefused(["--verify-ahead", "99"], saying: "--verify-ahead takes 0 to 64", policyOf: serve)
     }
