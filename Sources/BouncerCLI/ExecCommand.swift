@@ -43,7 +43,7 @@ struct ExecCommand: ParsableCommand {
         let dir = Store.defaultRoot() + "/shims"
         try ShimInstaller.install(into: dir, bouncer: bouncer)
         var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = dir + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        environment["PATH"] = dir + ":" + (environment["PATH"] ?? SearchPath.unsetDefault)
         for (key, value) in environment { setenv(key, value, 1) }
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)

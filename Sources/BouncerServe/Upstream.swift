@@ -184,8 +184,7 @@ public enum UpstreamDefaults {
 
     /// The first executable `name` in the PATH directories.
     static func onPath(_ name: String, environment: [String: String]) -> String? {
-        let directories = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
-        return directories.lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
+        SearchPath.directories(environment).lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 && !Filesystem.isDirectory($0) }
     }
 
     /// Runs a command through /usr/bin/env (found on PATH) and returns its standard output (nil on failure).

@@ -28,9 +28,7 @@ public enum ShimCoverage {
 
     public static func survey(tools: [String], variables: [String: String], cwd: String,
                               bouncerExecutable: String?) -> [Tool] {
-        let entries = (variables["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-            .split(separator: ":", omittingEmptySubsequences: false)
-            .map { $0.isEmpty ? "." : String($0) }
+        let entries = SearchPath.directories(variables)
         let ownSelf = bouncerExecutable.map(RealToolLocator.realPath)
         return tools.map { tool in
             for entry in entries {

@@ -70,9 +70,7 @@ public enum RealToolLocator {
     ///   - bouncerExecutable: the running Bouncer binary (a PATH entry resolving to it is a shim by symlink).
     public static func locate(_ environment: ShimEnvironment, bouncerExecutable: String?) throws(NotFound) -> String {
         let tool = environment.tool
-        let entries = (environment.variables["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
-            .split(separator: ":", omittingEmptySubsequences: false)
-            .map { $0.isEmpty ? "." : String($0) }
+        let entries = SearchPath.directories(environment.variables)
         let shimDir = environment.shimPath.map { realPath(absolute(Filesystem.split($0).directory, cwd: environment.cwd)) }
         let ownSelf = bouncerExecutable.map(realPath)
         // Start after the shim's own directory when it is on PATH; otherwise search all of PATH.
