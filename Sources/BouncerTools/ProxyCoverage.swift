@@ -14,20 +14,23 @@ public enum ProxyCoverage {
         /// The proxy's base URL, when it answered as `bouncer serve`.
         public let proxy: String?
         /// Other places it takes packages from itself, beside that index, never
-        /// through the proxy: pip's extra indexes and find-links, uv's extra
-        /// indexes and find-links (its environment), npm's scope registries.
+        /// through the proxy: pip's extra indexes and find-links, uv's other
+        /// indexes and find-links (its environment and configuration files),
+        /// npm's scope registries.
         public var direct: [String] = []
     }
 
     public static func survey(variables: [String: String], cwd: String) -> [Client] {
         let pipConfiguration = PipConfiguration.read(environment: variables, realTool: "", isolated: false)
+        let uvConfiguration = UvConfiguration.read(cwd: cwd, environment: variables)
         let uv = ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
+            ?? uvConfiguration.defaultIndex
         let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
             ?? NpmConfiguration.registry(project: cwd, environment: variables, realTool: "/usr/bin/npm")
         let npmrc = NpmConfiguration.entries(project: cwd, environment: variables, realTool: "/usr/bin/npm")
         let direct: [String: [String]] = [
             "pip": pipConfiguration.extraIndexURLs + pipConfiguration.findLinks,
-            "uv": uvDirectSources(variables),
+            "uv": uvDirectSources(variables) + uvConfiguration.indexes + uvConfiguration.findLinks,
             "npm": NpmConfiguration.scopedRegistries(arguments: [], environment: variables, npmrc: npmrc).map { "\($0.scope):registry=\($0.url)" },
         ]
         return [("pip", pipConfiguration.indexURL, "/pypi/simple"), ("uv", uv, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
@@ -40,7 +43,7 @@ public enum ProxyCoverage {
     /// uv's other indexes and find-links from its environment (`UV_INDEX` and
     /// `UV_EXTRA_INDEX_URL` are space-separated, `UV_INDEX` entries may be
     /// `name=URL`; `UV_FIND_LINKS` is comma-separated). Its configuration
-    /// files are not read here.
+    /// files are `UvConfiguration`'s.
     static func uvDirectSources(_ variables: [String: String]) -> [String] {
         var found: [String] = []
         for name in ["UV_INDEX", "UV_EXTRA_INDEX_URL"] {

@@ -55,7 +55,8 @@ import BouncerTestSupport
     }
     /// `bouncer shims check` says which clients' index is a running proxy (and
     /// which is not), and what else each takes packages from itself, which no
-    /// proxy sees: pip's find-links and extra indexes, uv's, npm's scope registries.
+    /// proxy sees: pip's find-links and extra indexes, uv's (its environment and
+    /// its project's pyproject.toml), npm's scope registries.
     @Test func shimsCheckSaysWhichClientsReachTheProxyAndWhatGoesAroundIt() throws {
         let root = try BouncerProcess.temporaryDirectory("bouncer-serve-coverage")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -70,11 +71,14 @@ import BouncerTestSupport
             "UV_INDEX": "internal=http://127.0.0.1:9/simple/", "UV_EXTRA_INDEX_URL": "", "UV_FIND_LINKS": "",
             "npm_config_registry": serve.base + "/npm/", "npm_config_@acme:registry": "http://127.0.0.1:9/npm/",
         ]
+        // uv's own configuration: the project's pyproject.toml names another index and a wheelhouse.
+        try "[project]\nname = \"demo\"\n\n[tool.uv]\nfind-links = [\"./vendor\"]\n\n[[tool.uv.index]]\nname = \"corp\"\nurl = \"http://127.0.0.1:9/corp/\"\n"
+            .write(to: root.appendingPathComponent("pyproject.toml"), atomically: true, encoding: .utf8)
         let human = try BouncerProcess.run(["shims", "check"], cwd: root.path, environment: environment)
         #expect(human.out.contains("pip index: \(serve.base)/pypi/simple/ (a running bouncer serve at \(serve.base)"), "\(human.out)")
         #expect(human.out.contains("pip also takes packages from \(wheels) itself, NOT through bouncer serve"), "\(human.out)")
         #expect(human.out.contains("then run pip with PIP_CONFIG_FILE=/dev/null"), "\(human.out)")
-        #expect(human.out.contains("uv also takes packages from http://127.0.0.1:9/simple/ itself"), "\(human.out)")
+        #expect(human.out.contains("uv also takes packages from http://127.0.0.1:9/simple/, http://127.0.0.1:9/corp/, ./vendor itself"), "\(human.out)")
         #expect(human.out.contains("npm also takes packages from @acme:registry=http://127.0.0.1:9/npm/ itself"), "\(human.out)")
         // An index that is not the proxy: said so, and no line about going around a proxy it does not use.
         var direct = environment
@@ -90,7 +94,7 @@ import BouncerTestSupport
         #expect(byTool["pip"]?["proxy"] == serve.base)
         #expect(byTool["pip"]?["direct"] == wheels)
         #expect(byTool["uv"]?["proxy"] == serve.base)
-        #expect(byTool["uv"]?["direct"] == "http://127.0.0.1:9/simple/")
+        #expect(byTool["uv"]?["direct"] == "http://127.0.0.1:9/simple/ http://127.0.0.1:9/corp/ ./vendor")
         #expect(byTool["npm"]?["proxy"] == serve.base)
         #expect(byTool["npm"]?["direct"] == "@acme:registry=http://127.0.0.1:9/npm/")
         #expect(try serve.stop().status == 0)

@@ -1,0 +1,335 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+
+/// Where uv's own configuration files send it for packages: the settings
+/// `bouncer shims check` reports as going around a proxy. Found as uv finds
+/// them: the project's `uv.toml`, or `pyproject.toml` with a `[tool.uv]`
+/// table, in the working directory or the nearest parent that has one; the
+/// user's `uv.toml` (`$XDG_CONFIG_HOME/uv`, `~/.config/uv`); the system's
+/// (the first of `$XDG_CONFIG_DIRS/uv`, `/etc/uv`). `UV_CONFIG_FILE`
+/// replaces them all; `UV_NO_CONFIG` turns them off.
+public struct UvConfiguration: Sendable, Equatable {
+    /// `index-url`, or an `[[index]]` marked `default = true`.
+    public var defaultIndex: String?
+    /// `extra-index-url` and every other `[[index]]`.
+    public var indexes: [String] = []
+    public var findLinks: [String] = []
+
+    public init(defaultIndex: String? = nil, indexes: [String] = [], findLinks: [String] = []) {
+        self.defaultIndex = defaultIndex
+        self.indexes = indexes
+        self.findLinks = findLinks
+    }
+
+    /// The files uv reads, most important first, each with the table its settings sit in.
+    static func files(cwd: String, environment: [String: String]) -> [(path: String, table: [String])] {
+        if let off = environment["UV_NO_CONFIG"], !off.isEmpty, !["0", "false", "no"].contains(off.lowercased()) { return [] }
+        if let file = environment["UV_CONFIG_FILE"], !file.isEmpty { return [(file, [])] }
+        var found: [(path: String, table: [String])] = []
+        var directory = cwd
+        while true {
+            if Filesystem.isFile(directory + "/uv.toml") {
+                found.append((directory + "/uv.toml", []))
+                break
+            }
+            let pyproject = directory + "/pyproject.toml"
+            if Filesystem.isFile(pyproject), let text = read(pyproject),
+               TOMLScan.entries(text).contains(where: { $0.path.starts(with: ["tool", "uv"]) }) {
+                found.append((pyproject, ["tool", "uv"]))
+                break
+            }
+            let parent = Filesystem.split(directory).directory
+            if parent == directory || directory.isEmpty { break }
+            directory = parent
+        }
+        let home = environment["HOME"] ?? ""
+        let xdgHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home.isEmpty ? "" : home + "/.config")
+        if !xdgHome.isEmpty, Filesystem.isFile(xdgHome + "/uv/uv.toml") { found.append((xdgHome + "/uv/uv.toml", [])) }
+        let systemDirs = (environment["XDG_CONFIG_DIRS"] ?? "").split(separator: ":").map { String($0) + "/uv/uv.toml" } + ["/etc/uv/uv.toml"]
+        if let system = systemDirs.first(where: Filesystem.isFile) { found.append((system, [])) }
+        return found
+    }
+
+    /// The settings of every file uv would read, merged as uv merges them:
+    /// a single value from the most important file, lists concatenated.
+    public static func read(cwd: String, environment: [String: String]) -> UvConfiguration {
+        var merged = UvConfiguration()
+        for (path, table) in files(cwd: cwd, environment: environment) {
+            guard let text = read(path) else { continue }
+            let one = parse(text, table: table)
+            if merged.defaultIndex == nil { merged.defaultIndex = one.defaultIndex }
+            merged.indexes += one.indexes
+            merged.findLinks += one.findLinks
+        }
+        return merged
+    }
+
+    /// One file's settings; `table` is where they sit (`["tool", "uv"]` in a pyproject.toml).
+    static func parse(_ text: String, table: [String]) -> UvConfiguration {
+        var configuration = UvConfiguration()
+        // [[index]] tables and inline `index = [...]` entries, in the file's order.
+        var indexes: [(url: String?, isDefault: Bool)] = []
+        var positions: [Int: Int] = [:]
+        for entry in TOMLScan.entries(text) where entry.path.starts(with: table) {
+            let key = Array(entry.path.dropFirst(table.count))
+            switch (key, entry.value) {
+            case (["index-url"], .string(let url)):
+                configuration.defaultIndex = url
+            case (["extra-index-url"], .array(let items)):
+                configuration.indexes += items.compactMap(\.string)
+            case (["find-links"], .array(let items)):
+                configuration.findLinks += items.compactMap(\.string)
+            case (["index"], .array(let items)):
+                for case .table(let fields) in items {
+                    indexes.append((fields.first { $0.key == ["url"] }?.value.string,
+                                    fields.contains { $0.key == ["default"] && $0.value == .other("true") }))
+                }
+            case (["index", "url"], .string(let url)):
+                if let element = entry.arrayElement { indexes[position(element, &positions, &indexes)].url = url }
+            case (["index", "default"], .other("true")):
+                if let element = entry.arrayElement { indexes[position(element, &positions, &indexes)].isDefault = true }
+            default:
+                continue
+            }
+        }
+        for index in indexes {
+            guard let url = index.url else { continue }
+            if index.isDefault { configuration.defaultIndex = url } else { configuration.indexes.append(url) }
+        }
+        return configuration
+    }
+
+    /// Where the `element`th `[[index]]` table sits in `indexes` (added at its first key).
+    private static func position(_ element: Int, _ positions: inout [Int: Int],
+                                 _ indexes: inout [(url: String?, isDefault: Bool)]) -> Int {
+        if let known = positions[element] { return known }
+        indexes.append((nil, false))
+        positions[element] = indexes.count - 1
+        return indexes.count - 1
+    }
+
+    private static func read(_ path: String) -> String? {
+        (try? AtomicFile.read(path, limit: 4 << 20, code: "uv-config")).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// Just enough of TOML to find a few settings: table headers, `[[array]]`
+/// tables, dotted keys, strings (basic, literal, multi-line), arrays and
+/// inline tables; any other value is kept as its text. It never fails: at
+/// anything it cannot read it stops, keeping what came before.
+enum TOMLScan {
+    indirect enum Value: Equatable {
+        case string(String)
+        case array([Value])
+        case table([Field])
+        /// A number, boolean or date, as written.
+        case other(String)
+
+        var string: String? { if case .string(let text) = self { return text } else { return nil } }
+    }
+
+    struct Field: Equatable {
+        var key: [String]
+        var value: Value
+    }
+
+    /// One `key = value` with its full path (the table's and the key's),
+    /// and, inside a `[[table]]`, which element of it (counted from 1).
+    struct Entry: Equatable {
+        var path: [String]
+        var value: Value
+        var arrayElement: Int?
+    }
+
+    static func entries(_ text: String) -> [Entry] {
+        var scanner = Scanner(Array(text.utf8))
+        var table: [String] = []
+        var element: Int? = nil
+        var elements: [[String]: Int] = [:]
+        var found: [Entry] = []
+        while true {
+            scanner.skipBlankLinesAndComments()
+            guard let byte = scanner.peek() else { break }
+            if byte == UInt8(ascii: "[") {
+                let isArray = scanner.peek(1) == UInt8(ascii: "[")
+                scanner.advance(isArray ? 2 : 1)
+                guard let key = scanner.key(), scanner.expect(isArray ? "]]" : "]") else { break }
+                table = key
+                if isArray {
+                    elements[key, default: 0] += 1
+                    element = elements[key]
+                } else {
+                    element = nil
+                }
+            } else {
+                guard let field = scanner.field() else { break }
+                found.append(Entry(path: table + field.key, value: field.value, arrayElement: element))
+            }
+            guard scanner.endOfLine() else { break }
+        }
+        return found
+    }
+
+    struct Scanner {
+        let bytes: [UInt8]
+        var position = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        func peek(_ offset: Int = 0) -> UInt8? {
+            position + offset < bytes.count ? bytes[position + offset] : nil
+        }
+
+        mutating func advance(_ count: Int = 1) { position = min(position + count, bytes.count) }
+
+        mutating func skipSpaces() {
+            while let byte = peek(), byte == 0x20 || byte == 0x09 { advance() }
+        }
+
+        mutating func skipComment() {
+            guard peek() == UInt8(ascii: "#") else { return }
+            while let byte = peek(), byte != 0x0A { advance() }
+        }
+
+        /// Spaces, newlines and comments (between statements, and inside arrays).
+        mutating func skipBlankLinesAndComments() {
+            while let byte = peek() {
+                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { advance() }
+                else if byte == UInt8(ascii: "#") { skipComment() }
+                else { return }
+            }
+        }
+
+        /// After a statement: only spaces and a comment before the line ends.
+        mutating func endOfLine() -> Bool {
+            skipSpaces()
+            skipComment()
+            if peek() == 0x0D { advance() }
+            guard let byte = peek() else { return true }
+            guard byte == 0x0A else { return false }
+            advance()
+            return true
+        }
+
+        mutating func expect(_ text: String) -> Bool {
+            skipSpaces()
+            for byte in text.utf8 {
+                guard peek() == byte else { return false }
+                advance()
+            }
+            return true
+        }
+
+        /// A dotted key: bare parts (A-Z a-z 0-9 - _) or quoted ones.
+        mutating func key() -> [String]? {
+            var parts: [String] = []
+            while true {
+                skipSpaces()
+                guard let byte = peek() else { return nil }
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    guard case .string(let text)? = string() else { return nil }
+                    parts.append(text)
+                } else {
+                    let start = position
+                    while let byte = peek(), Self.isBare(byte) { advance() }
+                    guard position > start else { return nil }
+                    parts.append(String(decoding: bytes[start..<position], as: UTF8.self))
+                }
+                skipSpaces()
+                guard peek() == UInt8(ascii: ".") else { return parts }
+                advance()
+            }
+        }
+
+        static func isBare(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+
+        mutating func field() -> Field? {
+            guard let key = key(), expect("=") else { return nil }
+            skipSpaces()
+            guard let value = value(depth: 0) else { return nil }
+            return Field(key: key, value: value)
+        }
+
+        mutating func value(depth: Int) -> Value? {
+            // Nesting deeper than any configuration needs is not read (and cannot exhaust the stack).
+            guard depth < 32, let byte = peek() else { return nil }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                return string()
+            case UInt8(ascii: "["):
+                advance()
+                var items: [Value] = []
+                while true {
+                    skipBlankLinesAndComments()
+                    if peek() == UInt8(ascii: "]") { advance(); return .array(items) }
+                    guard let item = value(depth: depth + 1) else { return nil }
+                    items.append(item)
+                    skipBlankLinesAndComments()
+                    if peek() == UInt8(ascii: ",") { advance() }
+                    else if peek() != UInt8(ascii: "]") { return nil }
+                }
+            case UInt8(ascii: "{"):
+                advance()
+                var fields: [Field] = []
+                while true {
+                    skipSpaces()
+                    if peek() == UInt8(ascii: "}") { advance(); return .table(fields) }
+                    guard let key = key(), expect("=") else { return nil }
+                    skipSpaces()
+                    guard let value = value(depth: depth + 1) else { return nil }
+                    fields.append(Field(key: key, value: value))
+                    skipSpaces()
+                    if peek() == UInt8(ascii: ",") { advance() }
+                    else if peek() != UInt8(ascii: "}") { return nil }
+                }
+            default:
+                let start = position
+                while let byte = peek(), byte != 0x0A, byte != 0x0D, byte != UInt8(ascii: ","), byte != UInt8(ascii: "]"),
+                      byte != UInt8(ascii: "}"), byte != UInt8(ascii: "#") { advance() }
+                let text = String(decoding: bytes[start..<position], as: UTF8.self).trimmingSpaces()
+                return text.isEmpty ? nil : .other(text)
+            }
+        }
+
+        /// A basic ("…", with escapes) or literal ('…') string, single- or multi-line.
+        mutating func string() -> Value? {
+            guard let quote = peek() else { return nil }
+            let multi = peek(1) == quote && peek(2) == quote
+            advance(multi ? 3 : 1)
+            // A multi-line string's first newline is not part of it.
+            if multi {
+                if peek() == 0x0D { advance() }
+                if peek() == 0x0A { advance() }
+            }
+            var out: [UInt8] = []
+            while let byte = peek() {
+                if byte == quote && (!multi || (peek(1) == quote && peek(2) == quote)) {
+                    advance(multi ? 3 : 1)
+                    return .string(String(decoding: out, as: UTF8.self))
+                }
+                if !multi && byte == 0x0A { return nil }
+                if byte == UInt8(ascii: "\\") && quote == UInt8(ascii: "\"") {
+                    guard let escaped = peek(1) else { return nil }
+                    advance(2)
+                    switch escaped {
+                    case UInt8(ascii: "n"): out.append(0x0A)
+                    case UInt8(ascii: "t"): out.append(0x09)
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(escaped)
+                    // \uXXXX and the rest are kept as written: nothing read here needs them.
+                    default: out += [UInt8(ascii: "\\"), escaped]
+                    }
+                    continue
+                }
+                out.append(byte)
+                advance()
+            }
+            return nil
+        }
+    }
+}
