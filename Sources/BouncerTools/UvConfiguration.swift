@@ -10,7 +10,8 @@ import BouncerBase
 /// table, in the working directory or the nearest parent that has one; the
 /// user's `uv.toml` (`$XDG_CONFIG_HOME/uv`, `~/.config/uv`); the system's
 /// (the first of `$XDG_CONFIG_DIRS/uv`, `/etc/uv`). `UV_CONFIG_FILE`
-/// replaces them all; `UV_NO_CONFIG` turns them off.
+/// replaces them all; `UV_NO_CONFIG` turns them off. Both the top level and
+/// the `[pip]` table (what `uv pip` commands read) count.
 public struct UvConfiguration: Sendable, Equatable {
     /// `index-url`, or an `[[index]]` marked `default = true`.
     public var defaultIndex: String?
@@ -74,7 +75,9 @@ public struct UvConfiguration: Sendable, Equatable {
         var indexes: [(url: String?, isDefault: Bool)] = []
         var positions: [Int: Int] = [:]
         for entry in TOMLScan.entries(text) where entry.path.starts(with: table) {
-            let key = Array(entry.path.dropFirst(table.count))
+            var key = Array(entry.path.dropFirst(table.count))
+            // The `[pip]` table holds the same three settings for `uv pip` commands.
+            if key.first == "pip", key.count == 2, ["index-url", "extra-index-url", "find-links"].contains(key[1]) { key.removeFirst() }
             switch (key, entry.value) {
             case (["index-url"], .string(let url)):
                 configuration.defaultIndex = url

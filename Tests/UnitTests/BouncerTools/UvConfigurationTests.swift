@@ -28,11 +28,17 @@ import BouncerTestSupport
             default = true
 
             [pip]
-            extra-index-url = ["http://not-uv-top-level.test/simple"]
+            extra-index-url = ["http://uv-pip.test/simple"]
+            compile-bytecode = true
+
+            [other]
+            extra-index-url = ["http://not-uv.test/simple"]
             """
         let read = UvConfiguration.parse(text, table: [])
         #expect(read.defaultIndex == "http://override.test/simple")
-        #expect(read.indexes == ["http://one.test/simple", "http://two.test/simple", "http://inline.test/simple", "http://corp.test/simple"])
+        // Extra indexes first, then the [[index]] entries (inline or tables) in the file's order.
+        #expect(read.indexes == ["http://one.test/simple", "http://two.test/simple", "http://uv-pip.test/simple",
+                                 "http://inline.test/simple", "http://corp.test/simple"])
         #expect(read.findLinks == ["./vendor", "https://links.test/page.html"])
     }
 
