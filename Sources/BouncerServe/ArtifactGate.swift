@@ -167,9 +167,10 @@ final class ArtifactGate: @unchecked Sendable {
     }
 
     private func prepareAhead(_ key: String, _ request: ArtifactRequest) {
-        guard let aheadPool else { return }
-        aheadPool.submit { [self] state in
-            Self.yieldToClients()
+        // (Without a pool of its own, --verify-ahead 0, nothing is anticipated; the fallback only keeps this total.)
+        let own = aheadPool != nil
+        (aheadPool ?? pool).submit { [self] state in
+            if own { Self.yieldToClients() }
             guard case .active = state else {
                 mutex.lock(); anticipating -= 1; mutex.unlock()
                 return finish(key, nil, request: request)
