@@ -182,9 +182,9 @@ public enum UpstreamDefaults {
         return run(["npm", "config", "get", "registry"], environment: environment)?.trimmingWhitespace().nonEmpty
     }
 
-    /// The first executable `name` in the PATH directories.
+    /// The first executable `name` in the PATH directories (a regular file, as the shims look for a real tool).
     static func onPath(_ name: String, environment: [String: String]) -> String? {
-        SearchPath.directories(environment).lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 && !Filesystem.isDirectory($0) }
+        SearchPath.directories(environment).lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 && Filesystem.isFile($0) }
     }
 
     /// Runs a command through /usr/bin/env (found on PATH) and returns its standard output (nil on failure).

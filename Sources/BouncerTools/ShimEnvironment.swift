@@ -81,7 +81,7 @@ public enum RealToolLocator {
         var skipped: [String] = []
         for entry in entries[start...] {
             let candidate = absolute(entry, cwd: environment.cwd) + "/" + tool
-            guard access(candidate, X_OK) == 0, isRegularFile(candidate) else { continue }
+            guard access(candidate, X_OK) == 0, Filesystem.isFile(candidate) else { continue }
             let resolved = realPath(candidate)
             if let ownSelf, resolved == ownSelf { skipped.append(candidate); continue }
             if let shimDir, realPath(Filesystem.split(resolved).directory) == shimDir { skipped.append(candidate); continue }
@@ -111,10 +111,5 @@ public enum RealToolLocator {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
         return String(cString: resolved)
-    }
-
-    static func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 }
