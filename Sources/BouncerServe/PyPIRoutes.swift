@@ -97,7 +97,7 @@ extension RegistryProxy {
         var remote: [(url: String, index: PackageIndex?, filter: Bool)] = []
         if let primary = sources.primary { remote.append((primary + PathCoding.encode(name) + "/", PackageIndex(url: primary, isPrimary: true), false)) }
         for extra in sources.extras { remote.append((extra + PathCoding.encode(name) + "/", PackageIndex(url: extra, isPrimary: false), false)) }
-        for link in sources.findLinks where PyPISources.isRemote(link) { remote.append((link, nil, true)) }
+        for link in sources.findLinks where PipConfiguration.isRemote(link) { remote.append((link, nil, true)) }
         let results = await withTaskGroup(of: (Int, Result<ProjectPage, UpstreamFailure>).self) { group in
             for (position, source) in remote.enumerated() {
                 group.addTask { (position, await self.remotePage(source.url, name: name, index: source.index, filter: source.filter)) }
@@ -120,7 +120,7 @@ extension RegistryProxy {
                 failures.append(failure)
             }
         }
-        for directory in sources.findLinks where !PyPISources.isRemote(directory) {
+        for directory in sources.findLinks where !PipConfiguration.isRemote(directory) {
             anyPage = true
             for file in Self.localFiles(directory, project: name) where seen.insert(file.filename).inserted { merged.files.append(file) }
         }

@@ -66,11 +66,6 @@ public struct PyPISources: Sendable {
         }
     }
 
-    public static func isRemote(_ location: String) -> Bool {
-        let lower = location.lowercased()
-        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
-    }
-
     /// `{"project": ["sha256:HEX", ...]}`: the pip shim's requirement hashes, read strictly.
     public static func readStatedHashes(_ path: String) throws(BouncerError) -> [String: [Digest]] {
         guard let bytes = try AtomicFile.read(path, limit: 64 << 20, code: "serve-stated-hashes") else {

@@ -144,9 +144,9 @@ public enum UpstreamDefaults {
         if configured {
             let python = Self.onPath("python3", environment: environment) ?? ""
             let configuration = PipConfiguration.read(environment: environment, realTool: python, isolated: false)
-            if configuration.noIndex { return PipUpstreams(index: nil, findLinks: absolute(configuration.findLinks, directory)) }
+            if configuration.noIndex { return PipUpstreams(index: nil, findLinks: findLinksLocations(configuration.findLinks, directory)) }
             found = PipUpstreams(index: configuration.indexURL, extras: configuration.extraIndexURLs,
-                                 findLinks: absolute(configuration.findLinks, directory))
+                                 findLinks: findLinksLocations(configuration.findLinks, directory))
         }
         if found.index == nil {
             // pip's own default, from pip (never written here).
@@ -165,13 +165,9 @@ public enum UpstreamDefaults {
     /// relative paths as absolute directories (pip resolves them against its
     /// working directory); what is neither a URL nor a directory is left out,
     /// as pip finds nothing there either.
-    static func absolute(_ links: [String], _ directory: String) -> [String] {
-        links.compactMap { link in
-            if PyPISources.isRemote(link) { return link }
-            let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
-            let absolute = path.hasPrefix("/") ? path : directory + "/" + path
-            return Filesystem.isDirectory(absolute) ? absolute : nil
-        }
+    static func findLinksLocations(_ links: [String], _ directory: String) -> [String] {
+        links.map { PipConfiguration.findLinksLocation($0, cwd: directory) }
+            .filter { PipConfiguration.isRemote($0) || Filesystem.isDirectory($0) }
     }
 
     /// `npm_config_registry`, else `npm config get registry`.

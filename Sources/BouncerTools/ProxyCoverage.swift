@@ -64,7 +64,7 @@ public enum ProxyCoverage {
     /// BASE when `url` is BASE + suffix and BASE answers its root as `bouncer serve` does.
     static func proxyBase(_ url: String, suffix: String) -> String? {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
-        guard trimmed.hasSuffix(suffix), PipSourceCheck.isRemote(trimmed) else { return nil }
+        guard trimmed.hasSuffix(suffix), PipConfiguration.isRemote(trimmed) else { return nil }
         let base = String(trimmed.dropLast(suffix.count))
         var options = FetchOptions()
         options.progress = false

@@ -32,7 +32,7 @@ public enum ShimCoverage {
         let ownSelf = bouncerExecutable.map(RealToolLocator.realPath)
         return tools.map { tool in
             for entry in entries {
-                let candidate = RealToolLocator.absolute(entry, cwd: cwd) + "/" + tool
+                let candidate = Filesystem.absolute(entry, cwd: cwd) + "/" + tool
                 guard access(candidate, X_OK) == 0, Filesystem.isFile(candidate) else { continue }
                 let resolved = RealToolLocator.realPath(candidate)
                 guard resolved == ownSelf || RealToolLocator.isShimScript(resolved) else {

@@ -68,13 +68,11 @@ enum Entrypoint {
         }
         var findLinks: [String] = []
         for link in options.pypiFindLinks {
-            if PyPISources.isRemote(link) { findLinks.append(link); continue }
-            let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
-            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-            guard Filesystem.isDirectory(absolute) else {
+            let location = PipConfiguration.findLinksLocation(link, cwd: FileManager.default.currentDirectoryPath)
+            guard PipConfiguration.isRemote(location) || Filesystem.isDirectory(location) else {
                 fail(.configuration, "--pypi-find-links \(link): not an http(s) URL or a directory")
             }
-            findLinks.append(absolute)
+            findLinks.append(location)
         }
         var stated: [String: [Digest]] = [:]
         if let file = options.statedHashes {

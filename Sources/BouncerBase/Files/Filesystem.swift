@@ -28,6 +28,11 @@ public enum Filesystem {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// `path` as an absolute path: as it is when it is one, else under `cwd`.
+    public static func absolute(_ path: String, cwd: String) -> String {
+        path.hasPrefix("/") ? path : (cwd.hasSuffix("/") ? cwd : cwd + "/") + path
+    }
+
     /// Whether `path` is a regular file (or a symbolic link to one).
     public static func isFile(_ path: String) -> Bool {
         var info = stat()

@@ -20,6 +20,22 @@ public struct PipConfiguration: Equatable, Sendable {
 
     static let placeKeys: Set<String> = ["index-url", "extra-index-url", "find-links", "no-index"]
 
+    /// An http(s) URL: an index, or a find-links page, pip fetches.
+    public static func isRemote(_ location: String) -> Bool {
+        let lower = location.lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
+    /// Where a find-links entry points, as pip takes it: an http(s) URL as it
+    /// is; a `file://` URL or a path as an absolute path (a relative one under
+    /// `cwd`, pip's working directory). Whether a local one is a directory is
+    /// the caller's to check.
+    public static func findLinksLocation(_ link: String, cwd: String) -> String {
+        if isRemote(link) { return link }
+        let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
+        return Filesystem.absolute(path, cwd: cwd)
+    }
+
     /// The files pip reads, later ones overriding earlier ones: site-wide, per
     /// user, the environment's own (`realTool`: the pip script or the Python
     /// that runs pip; in a venv's `bin`, its `pip.conf`), then `PIP_CONFIG_FILE`.

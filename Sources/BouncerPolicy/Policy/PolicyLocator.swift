@@ -14,9 +14,9 @@ public enum PolicyLocator {
     /// it found, so the directories are not walked twice).
     public static func find(explicit: String? = nil, environment: [String: String], cwd: String, start: String? = nil,
                             skipped: (String) -> Void = PolicyLocator.sayOnce) -> String? {
-        if let explicit, !explicit.isEmpty { return absolute(explicit, cwd: cwd) }
-        if let fromEnvironment = environment["BOUNCER_POLICY"], !fromEnvironment.isEmpty { return absolute(fromEnvironment, cwd: cwd) }
-        var directory = start.map { Filesystem.split(absolute($0, cwd: cwd)).directory } ?? cwd
+        if let explicit, !explicit.isEmpty { return Filesystem.absolute(explicit, cwd: cwd) }
+        if let fromEnvironment = environment["BOUNCER_POLICY"], !fromEnvironment.isEmpty { return Filesystem.absolute(fromEnvironment, cwd: cwd) }
+        var directory = start.map { Filesystem.split(Filesystem.absolute($0, cwd: cwd)).directory } ?? cwd
         // Bounded by the path depth: every step drops one component.
         while true {
             let candidate = (directory == "/" ? "" : directory) + "/policy.json"
@@ -51,9 +51,5 @@ public enum PolicyLocator {
 
     public static func sayOnce(_ skipped: String) {
         StandardError.line("bouncer: note: \(skipped) is not a Bouncer policy (no \"version\" or \"rules\"); looking further up")
-    }
-
-    static func absolute(_ path: String, cwd: String) -> String {
-        path.hasPrefix("/") ? path : (cwd == "/" ? "" : cwd) + "/" + path
     }
 }

@@ -86,11 +86,7 @@ public enum PipShim {
         let noIndex = invocation.noIndex || configured.noIndex
         let primary = noIndex ? nil : (invocation.indexURL ?? configured.indexURL)
         let extras = noIndex ? [] : configured.extraIndexURLs + invocation.extraIndexURLs
-        let findLinks = (configured.findLinks + invocation.findLinks).map { link -> String in
-            if PipSourceCheck.isRemote(link) { return link }
-            let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
-            return PipSourceCheck.absolute(path, base: cwd)
-        }
+        let findLinks = (configured.findLinks + invocation.findLinks).map { PipConfiguration.findLinksLocation($0, cwd: cwd) }
 
         // 2. Direct-URL and local wheels the policy allows: verified here first, then handed to pip as the verified copy.
         var requirements: [String] = []
@@ -217,7 +213,7 @@ struct DirectRequirement {
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("file:") {
             url = withoutFragment
         } else {
-            url = "file://" + PipSourceCheck.absolute(withoutFragment, base: cwd)
+            url = "file://" + Filesystem.absolute(withoutFragment, cwd: cwd)
         }
         guard let file = Self.fileName(url) else { return nil }
         let parts = file.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)

@@ -55,10 +55,10 @@ public enum PipSourceCheck {
         }
         var seen: Set<String> = []
         for file in invocation.requirementFiles {
-            try read(absolute(file, base: cwd), environment: environment, seen: &seen, into: &scan)
+            try read(Filesystem.absolute(file, cwd: cwd), environment: environment, seen: &seen, into: &scan)
         }
         for file in invocation.constraintFiles {
-            try read(absolute(file, base: cwd), environment: environment, inConstraints: true, seen: &seen, into: &scan)
+            try read(Filesystem.absolute(file, cwd: cwd), environment: environment, inConstraints: true, seen: &seen, into: &scan)
         }
         return scan
     }
@@ -75,15 +75,6 @@ public enum PipSourceCheck {
             digests.append(digest)
         }
         return (String(url[..<hash]), digests)
-    }
-
-    static func isRemote(_ location: String) -> Bool {
-        let lower = location.lowercased()
-        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
-    }
-
-    static func absolute(_ path: String, base: String) -> String {
-        path.hasPrefix("/") ? path : (base.hasSuffix("/") ? base : base + "/") + path
     }
 
     /// One requirements or constraints file and those it includes, every line:
@@ -160,7 +151,7 @@ public enum PipSourceCheck {
             path = location
         }
         if let bracket = path.firstIndex(of: "["), path.hasSuffix("]") { path = String(path[..<bracket]) }
-        let full = absolute(path, base: base)
+        let full = Filesystem.absolute(path, cwd: base)
         if path.lowercased().hasSuffix(".whl") { return }  // a wheel runs nothing while pip reads it; it is verified like any other
         if Filesystem.isDirectory(full) {
             scan.findings.append(Finding(form: location, why: "a local project directory: \(buildsCode)", place: place))
