@@ -61,8 +61,9 @@ extension ShimsCommand {
                 uv's and npm's configured index or registry is a running `bouncer serve` \
                 (BASE/pypi/simple/, BASE/npm/), through which every client is guarded whatever its \
                 name, and, for a client pointed at one, what else it takes packages from itself \
-                (pip's extra indexes and find-links, uv's from its environment, npm's scope \
-                registries), which no proxy sees; those lines do not change the exit status.
+                (pip's extra indexes and find-links, uv's from its environment and configuration \
+                files, npm's scope registries), which no proxy sees; those lines do not change the \
+                exit status.
                 """
         )
 

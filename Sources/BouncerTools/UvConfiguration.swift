@@ -25,21 +25,26 @@ public struct UvConfiguration: Sendable, Equatable {
         self.findLinks = findLinks
     }
 
-    /// The files uv reads, most important first, each with the table its settings sit in.
-    static func files(cwd: String, environment: [String: String]) -> [(path: String, table: [String])] {
+    /// The files uv reads, most important first, each with the table its
+    /// settings sit in and its entries (read and scanned once: a
+    /// pyproject.toml counts only when it has a `[tool.uv]` table).
+    static func files(cwd: String, environment: [String: String]) -> [(path: String, table: [String], entries: [TOMLScan.Entry])] {
         if let off = environment["UV_NO_CONFIG"], !off.isEmpty, !["0", "false", "no"].contains(off.lowercased()) { return [] }
-        if let file = environment["UV_CONFIG_FILE"], !file.isEmpty { return [(file, [])] }
-        var found: [(path: String, table: [String])] = []
+        func scanned(_ path: String) -> [TOMLScan.Entry]? {
+            guard Filesystem.isFile(path), let bytes = (try? AtomicFile.read(path, limit: 4 << 20, code: "uv-config")).flatMap({ $0 }) else { return nil }
+            return TOMLScan.entries(String(decoding: bytes, as: UTF8.self))
+        }
+        if let file = environment["UV_CONFIG_FILE"], !file.isEmpty { return scanned(file).map { [(file, [], $0)] } ?? [] }
+        var found: [(path: String, table: [String], entries: [TOMLScan.Entry])] = []
         var directory = cwd
         while true {
-            if Filesystem.isFile(directory + "/uv.toml") {
-                found.append((directory + "/uv.toml", []))
+            if let entries = scanned(directory + "/uv.toml") {
+                found.append((directory + "/uv.toml", [], entries))
                 break
             }
             let pyproject = directory + "/pyproject.toml"
-            if Filesystem.isFile(pyproject), let text = read(pyproject),
-               TOMLScan.entries(text).contains(where: { $0.path.starts(with: ["tool", "uv"]) }) {
-                found.append((pyproject, ["tool", "uv"]))
+            if let entries = scanned(pyproject), entries.contains(where: { $0.path.starts(with: ["tool", "uv"]) }) {
+                found.append((pyproject, ["tool", "uv"], entries))
                 break
             }
             let parent = Filesystem.split(directory).directory
@@ -48,9 +53,9 @@ public struct UvConfiguration: Sendable, Equatable {
         }
         let home = environment["HOME"] ?? ""
         let xdgHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home.isEmpty ? "" : home + "/.config")
-        if !xdgHome.isEmpty, Filesystem.isFile(xdgHome + "/uv/uv.toml") { found.append((xdgHome + "/uv/uv.toml", [])) }
-        let systemDirs = (environment["XDG_CONFIG_DIRS"] ?? "").split(separator: ":").map { String($0) + "/uv/uv.toml" } + ["/etc/uv/uv.toml"]
-        if let system = systemDirs.first(where: Filesystem.isFile) { found.append((system, [])) }
+        if !xdgHome.isEmpty, let entries = scanned(xdgHome + "/uv/uv.toml") { found.append((xdgHome + "/uv/uv.toml", [], entries)) }
+        let systemFiles = (environment["XDG_CONFIG_DIRS"] ?? "").split(separator: ":").map { String($0) + "/uv/uv.toml" } + ["/etc/uv/uv.toml"]
+        if let system = systemFiles.first(where: Filesystem.isFile), let entries = scanned(system) { found.append((system, [], entries)) }
         return found
     }
 
@@ -58,9 +63,8 @@ public struct UvConfiguration: Sendable, Equatable {
     /// a single value from the most important file, lists concatenated.
     public static func read(cwd: String, environment: [String: String]) -> UvConfiguration {
         var merged = UvConfiguration()
-        for (path, table) in files(cwd: cwd, environment: environment) {
-            guard let text = read(path) else { continue }
-            let one = parse(text, table: table)
+        for (_, table, entries) in files(cwd: cwd, environment: environment) {
+            let one = settings(entries, table: table)
             if merged.defaultIndex == nil { merged.defaultIndex = one.defaultIndex }
             merged.indexes += one.indexes
             merged.findLinks += one.findLinks
@@ -70,11 +74,16 @@ public struct UvConfiguration: Sendable, Equatable {
 
     /// One file's settings; `table` is where they sit (`["tool", "uv"]` in a pyproject.toml).
     static func parse(_ text: String, table: [String]) -> UvConfiguration {
+        settings(TOMLScan.entries(text), table: table)
+    }
+
+    static func settings(_ entries: [TOMLScan.Entry], table: [String]) -> UvConfiguration {
         var configuration = UvConfiguration()
-        // [[index]] tables and inline `index = [...]` entries, in the file's order.
+        // [[index]] tables and inline `index = [...]` entries, in the file's order;
+        // `slot`: which [[index]] table the entries now read belong to, and where it is.
         var indexes: [(url: String?, isDefault: Bool)] = []
-        var positions: [Int: Int] = [:]
-        for entry in TOMLScan.entries(text) where entry.path.starts(with: table) {
+        var slot: (element: Int, at: Int)? = nil
+        for entry in entries where entry.path.starts(with: table) {
             var key = Array(entry.path.dropFirst(table.count))
             // The `[pip]` table holds the same three settings for `uv pip` commands.
             if key.first == "pip", key.count == 2, ["index-url", "extra-index-url", "find-links"].contains(key[1]) { key.removeFirst() }
@@ -90,10 +99,15 @@ public struct UvConfiguration: Sendable, Equatable {
                     indexes.append((fields.first { $0.key == ["url"] }?.value.string,
                                     fields.contains { $0.key == ["default"] && $0.value == .other("true") }))
                 }
-            case (["index", "url"], .string(let url)):
-                if let element = entry.arrayElement { indexes[position(element, &positions, &indexes)].url = url }
-            case (["index", "default"], .other("true")):
-                if let element = entry.arrayElement { indexes[position(element, &positions, &indexes)].isDefault = true }
+            case (let path, _) where path.count == 2 && path[0] == "index":
+                guard let element = entry.arrayElement else { continue }
+                if slot?.element != element {
+                    indexes.append((nil, false))
+                    slot = (element, indexes.count - 1)
+                }
+                guard let at = slot?.at else { continue }
+                if key[1] == "url", let url = entry.value.string { indexes[at].url = url }
+                if key[1] == "default", entry.value == .other("true") { indexes[at].isDefault = true }
             default:
                 continue
             }
@@ -105,18 +119,6 @@ public struct UvConfiguration: Sendable, Equatable {
         return configuration
     }
 
-    /// Where the `element`th `[[index]]` table sits in `indexes` (added at its first key).
-    private static func position(_ element: Int, _ positions: inout [Int: Int],
-                                 _ indexes: inout [(url: String?, isDefault: Bool)]) -> Int {
-        if let known = positions[element] { return known }
-        indexes.append((nil, false))
-        positions[element] = indexes.count - 1
-        return indexes.count - 1
-    }
-
-    private static func read(_ path: String) -> String? {
-        (try? AtomicFile.read(path, limit: 4 << 20, code: "uv-config")).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
-    }
 }
 
 /// Just enough of TOML to find a few settings: table headers, `[[array]]`
