@@ -29,12 +29,12 @@ public enum ShimCoverage {
     public static func survey(tools: [String], variables: [String: String], cwd: String,
                               bouncerExecutable: String?) -> [Tool] {
         let entries = SearchPath.directories(variables)
-        let ownSelf = bouncerExecutable.map(RealToolLocator.realPath)
+        let ownSelf = bouncerExecutable.map(Filesystem.realPath)
         return tools.map { tool in
             for entry in entries {
                 let candidate = Filesystem.absolute(entry, cwd: cwd) + "/" + tool
                 guard access(candidate, X_OK) == 0, Filesystem.isFile(candidate) else { continue }
-                let resolved = RealToolLocator.realPath(candidate)
+                let resolved = Filesystem.realPath(candidate)
                 guard resolved == ownSelf || RealToolLocator.isShimScript(resolved) else {
                     return Tool(tool: tool, status: .unguarded(realTool: candidate))
                 }

@@ -71,20 +71,20 @@ public enum RealToolLocator {
     public static func locate(_ environment: ShimEnvironment, bouncerExecutable: String?) throws(NotFound) -> String {
         let tool = environment.tool
         let entries = SearchPath.directories(environment.variables)
-        let shimDir = environment.shimPath.map { realPath(Filesystem.absolute(Filesystem.split($0).directory, cwd: environment.cwd)) }
-        let ownSelf = bouncerExecutable.map(realPath)
+        let shimDir = environment.shimPath.map { Filesystem.realPath(Filesystem.absolute(Filesystem.split($0).directory, cwd: environment.cwd)) }
+        let ownSelf = bouncerExecutable.map(Filesystem.realPath)
         // Start after the shim's own directory when it is on PATH; otherwise search all of PATH.
         var start = 0
-        if let shimDir, let index = entries.firstIndex(where: { realPath(Filesystem.absolute($0, cwd: environment.cwd)) == shimDir }) {
+        if let shimDir, let index = entries.firstIndex(where: { Filesystem.realPath(Filesystem.absolute($0, cwd: environment.cwd)) == shimDir }) {
             start = index + 1
         }
         var skipped: [String] = []
         for entry in entries[start...] {
             let candidate = Filesystem.absolute(entry, cwd: environment.cwd) + "/" + tool
             guard access(candidate, X_OK) == 0, Filesystem.isFile(candidate) else { continue }
-            let resolved = realPath(candidate)
+            let resolved = Filesystem.realPath(candidate)
             if let ownSelf, resolved == ownSelf { skipped.append(candidate); continue }
-            if let shimDir, realPath(Filesystem.split(resolved).directory) == shimDir { skipped.append(candidate); continue }
+            if let shimDir, Filesystem.realPath(Filesystem.split(resolved).directory) == shimDir { skipped.append(candidate); continue }
             if isShimScript(resolved) { skipped.append(candidate); continue }
             return candidate
         }
@@ -101,11 +101,5 @@ public enum RealToolLocator {
         let count = read(fd, &buffer, buffer.count)
         guard count > 2, buffer[0] == 0x23, buffer[1] == 0x21 else { return false }  // "#!"
         return String(decoding: buffer[0..<count], as: UTF8.self).contains("\n# \(ShimEnvironment.shimMarker): ")
-    }
-
-    static func realPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }

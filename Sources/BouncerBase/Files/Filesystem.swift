@@ -33,6 +33,13 @@ public enum Filesystem {
         path.hasPrefix("/") ? path : (cwd.hasSuffix("/") ? cwd : cwd + "/") + path
     }
 
+    /// `path` with every symbolic link resolved (`realpath`), or as it is when it cannot be.
+    public static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Whether `path` is a regular file (or a symbolic link to one).
     public static func isFile(_ path: String) -> Bool {
         var info = stat()
