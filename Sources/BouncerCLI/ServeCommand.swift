@@ -63,6 +63,14 @@ public struct ServeOptions: ParsableArguments {
             help: ArgumentHelp("The registry served under /npm/ (default: npm's configured registry).", valueName: "URL"))
     public var npmUpstream: String?
 
+    @Option(name: .customLong("npm-scope-upstream"),
+            help: ArgumentHelp("A scope's own registry, served under /npm/ for that scope's packages (repeatable; default without --npm-upstream: the @scope:registry settings of npm's configuration).", valueName: "@SCOPE=URL"))
+    public var npmScopeUpstreams: [String] = []
+
+    /// The project whose `.npmrc` names scopes and registry credentials (default: the working directory).
+    @Option(name: .customLong("npm-project"), help: .hidden)
+    public var npmProject: String?
+
     @Option(name: .customLong("ready-file"),
             help: ArgumentHelp("When listening, write the base URL (http://HOST:PORT) to this file.", valueName: "FILE"))
     public var readyFile: String?
@@ -94,6 +102,8 @@ public struct ServeOptions: ParsableArguments {
         if let events { out += ["--events", events] }
         if npmKeepTarballURLs { out.append("--npm-keep-tarball-urls") }
         if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
+        for scope in npmScopeUpstreams { out += ["--npm-scope-upstream", scope] }
+        if let npmProject { out += ["--npm-project", npmProject] }
         if let readyFile { out += ["--ready-file", readyFile] }
         if verifyAhead != 2 { out += ["--verify-ahead", String(verifyAhead)] }
         if quiet { out.append("--quiet") }
@@ -104,7 +114,9 @@ public struct ServeOptions: ParsableArguments {
 public let serveDiscussion = """
     A verifying registry proxy. BASE/pypi/simple/ is a PEP 503 (HTML) and PEP 691 (JSON) \
     simple index over --pypi-upstream (with the files of any --pypi-extra-upstream and \
-    --pypi-find-links merged in, each judged by the index it came from); BASE/npm/ is an npm registry over --npm-upstream. \
+    --pypi-find-links merged in, each judged by the index it came from); BASE/npm/ is an npm registry over --npm-upstream \
+    (a scope's packages over its --npm-scope-upstream). Upstream requests carry the credentials npm's configuration \
+    gives each registry (`//HOST/PATH/:_authToken`, `:_auth`, `:username` and `:_password`, `${VAR}` expanded). \
     Every file and tarball link points back at the proxy, and a file request is fetched, \
     verified under the policy and pinned in the lock exactly as the shims do (frozen under \
     CI=true) before any byte is sent; a refusal is HTTP 403 with a one-line reason (also on \
@@ -114,7 +126,8 @@ public let serveDiscussion = """
     stderr; SIGTERM or SIGINT stops it (exit 0).
 
     Point the clients at it: PIP_INDEX_URL=BASE/pypi/simple/, UV_DEFAULT_INDEX=BASE/pypi/simple/, \
-    npm_config_registry=BASE/npm/.
+    npm_config_registry=BASE/npm/, and for each scope served here npm_config_@SCOPE:registry=BASE/npm/ \
+    (or --@SCOPE:registry=BASE/npm/ on npm's command line).
     """
 
 /// `bouncer serve`: runs `bouncer-serve` from the same directory as this

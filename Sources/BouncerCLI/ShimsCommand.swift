@@ -122,6 +122,9 @@ extension ShimsCommand {
                     if client.tool == "pip" {
                         // A proxy started without --pypi-upstream serves what pip's configuration names.
                         Console.output("  (a bouncer serve started with no --pypi-upstream serves them too: start it first, then run pip with PIP_CONFIG_FILE=/dev/null and without PIP_EXTRA_INDEX_URL or PIP_FIND_LINKS)")
+                    } else if client.tool == "npm" {
+                        // Scope registries: served by the proxy for that scope once npm is pointed there.
+                        Console.output("  (a bouncer serve started with no --npm-upstream serves them too, or give it --npm-scope-upstream @SCOPE=URL: start it first, then point each scope at it, e.g. env 'npm_config_@SCOPE:registry=\(client.proxy ?? "BASE")/npm/' npm ci)")
                     }
                 }
             }

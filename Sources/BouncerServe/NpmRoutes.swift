@@ -21,53 +21,87 @@ extension RegistryProxy {
     /// `statedIntegrity`: the `pacote-integrity` npm sends for a tarball (its lock's
     /// integrity): one more digest the bytes must match, never a reason to accept them.
     func npm(_ segments: [String], rawSegments: [String], accept: String?, base: String, statedIntegrity: String? = nil) async -> Reply {
-        var configured = settings.npmUpstream
-        if configured == nil, let lazy = lazyNpm { configured = await blocking { lazy.value() } ?? nil }
-        guard let upstream = configured else {
-            return .text(.badGateway, "no npm upstream: npm names no registry here; start bouncer serve with --npm-upstream URL")
-        }
+        var registry = settings.npmUpstream
+        if registry == nil, let lazy = lazyNpm { registry = await blocking { lazy.value() } ?? nil }
+        let scopes = settings.npmScopes
         var segments = segments
-        // npm rewrites a lock's `resolved` to the proxy keeping its path, which
-        // carries the upstream's own path prefix (a registry under /api/npm/...).
-        let prefix = URLParts.path(of: upstream).split(separator: "/").map(String.init)
-        if !prefix.isEmpty, segments.count > prefix.count + 2, Array(segments.prefix(prefix.count)) == prefix {
+        // npm rewrites a lock's `resolved` to the proxy keeping its path, which carries the
+        // upstream's own path prefix (a registry under /api/npm/...): the registry's, or a
+        // scope registry's (then followed by the scope).
+        let prefixed = scopes.map { (scope: Optional($0.key), url: $0.value) } + (registry.map { [(scope: nil, url: $0)] } ?? [])
+        for (scope, url) in prefixed.sorted(by: { $0.url.count > $1.url.count }) {
+            let prefix = URLParts.path(of: url).split(separator: "/").map(String.init)
+            guard !prefix.isEmpty, segments.count > prefix.count + 2, Array(segments.prefix(prefix.count)) == prefix,
+                  scope.map({ segments[prefix.count] == $0 }) ?? true else { continue }
             segments.removeFirst(prefix.count)
+            break
         }
         // npm with replace-registry-host=always (the shims set it, so a lock's resolved URLs come
         // here) also rewrites the tarball URLs the proxy hands out: BASE/npm/npm/NAME/-/FILE.
         if segments.count >= 4, segments[0] == "npm", segments[segments.count - 2] == "-" { segments.removeFirst() }
-        if segments.first == "-" { return await npmSpecial(Array(segments.dropFirst()), upstream: upstream) }
-        if segments.count >= 3, segments[segments.count - 2] == "-" {
-            let name = segments[..<(segments.count - 2)].joined(separator: "/")
-            guard let last = segments.last, Self.isValidNpmName(name), FileNames.isSafe(last) else {
-                return .text(.notFound, "not a valid package tarball path")
+        /// The registry a package comes from: its scope's own, else the registry.
+        func upstream(for name: String?) throws(ReplyError) -> String {
+            let scope = name.flatMap { $0.hasPrefix("@") ? $0.split(separator: "/").first.map(String.init) : nil }
+            guard let chosen = scope.flatMap({ scopes[$0] }) ?? registry else {
+                throw ReplyError(.text(.badGateway, "no npm upstream: npm names no registry here; start bouncer serve with --npm-upstream URL"))
             }
-            return await npmTarball(name: name, file: last, upstream: upstream, statedIntegrity: statedIntegrity)
-        }
-        // A tarball the registry keeps outside NAME/-/ (another path or host), which npm was sent
-        // here for by replace-registry-host: known by its path from a packument the proxy served.
-        if let last = segments.last, last.hasSuffix(".tgz") {
-            let path = "/" + rawSegments.joined(separator: "/")
-            if let (name, file) = npmTarballs.first({ name, tarballs in
-                tarballs.first(where: { URLParts.path(of: $0.value.url) == path }).map { (name, $0.key) } }) {
-                return await npmTarball(name: name, file: file, upstream: upstream, statedIntegrity: statedIntegrity)
+            // npm's configuration may point a scope at this very proxy: reading it from itself would never
+            // end. Answered 403, which npm does not retry (a 5xx it retries for minutes).
+            let origin = URLParts.origin(chosen)
+            if origin == URLParts.origin(base) || origin == servingBase.value.map(URLParts.origin) {
+                throw ReplyError(.text(.forbidden, "the registry for \(scope ?? "unscoped packages"), \(Redaction.url(chosen)), is this proxy itself: "
+                                       + "start bouncer serve with \(scope.map { "--npm-scope-upstream \($0)=URL" } ?? "--npm-upstream URL") naming the real one"))
             }
-            return .text(.notFound, "\(path) is not a tarball of a packument this proxy has served (registry tarballs are at NAME/-/FILE.tgz)")
+            return chosen
         }
-        let name: String
-        if segments.count == 1 {
-            name = segments[0]
-        } else if segments.count == 2, segments[0].hasPrefix("@") {
-            name = segments[0] + "/" + segments[1]
-        } else {
-            return .text(.notFound, "not found: the proxy serves packuments (/npm/NAME) and their tarballs")
+        do {
+            if segments.first == "-" {
+                // An attestation request names its package: its scope's registry answers it.
+                let named = segments.count >= 4 && segments[2] == "attestations" ? Self.attestedName(segments[3...].joined(separator: "/")) : nil
+                return await npmSpecial(Array(segments.dropFirst()), upstream: try upstream(for: named))
+            }
+            if segments.count >= 3, segments[segments.count - 2] == "-" {
+                let name = segments[..<(segments.count - 2)].joined(separator: "/")
+                guard let last = segments.last, Self.isValidNpmName(name), FileNames.isSafe(last) else {
+                    return .text(.notFound, "not a valid package tarball path")
+                }
+                return await npmTarball(name: name, file: last, upstream: try upstream(for: name), statedIntegrity: statedIntegrity)
+            }
+            // A tarball the registry keeps outside NAME/-/ (another path or host), which npm was sent
+            // here for by replace-registry-host: known by its path from a packument the proxy served.
+            if let last = segments.last, last.hasSuffix(".tgz") {
+                let path = "/" + rawSegments.joined(separator: "/")
+                if let (name, file) = npmTarballs.first({ name, tarballs in
+                    tarballs.first(where: { URLParts.path(of: $0.value.url) == path }).map { (name, $0.key) } }) {
+                    return await npmTarball(name: name, file: file, upstream: try upstream(for: name), statedIntegrity: statedIntegrity)
+                }
+                return .text(.notFound, "\(path) is not a tarball of a packument this proxy has served (registry tarballs are at NAME/-/FILE.tgz)")
+            }
+            let name: String
+            if segments.count == 1 {
+                name = segments[0]
+            } else if segments.count == 2, segments[0].hasPrefix("@") {
+                name = segments[0] + "/" + segments[1]
+            } else {
+                return .text(.notFound, "not found: the proxy serves packuments (/npm/NAME) and their tarballs")
+            }
+            guard Self.isValidNpmName(name) else { return .text(.notFound, "not a valid package name: \(name)") }
+            return await npmPackument(name, upstream: try upstream(for: name), accept: accept, base: base)
+        } catch {
+            return error.reply
         }
-        guard Self.isValidNpmName(name) else { return .text(.notFound, "not a valid package name: \(name)") }
-        return await npmPackument(name, upstream: upstream, accept: accept, base: base)
+    }
+
+    /// The package an attestation request (`NAME@VERSION`, the name possibly
+    /// scoped) is for, when it is a valid name.
+    static func attestedName(_ spec: String) -> String? {
+        guard let at = spec.lastIndex(of: "@"), at != spec.startIndex else { return nil }
+        let name = String(spec[..<at])
+        return isValidNpmName(name) ? name : nil
     }
 
     /// `name` or `@scope/name`, in the characters npm allows (nothing that could walk a path).
-    static func isValidNpmName(_ name: String) -> Bool {
+    public static func isValidNpmName(_ name: String) -> Bool {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
         func plain(_ part: Substring) -> Bool {
             guard let first = part.first, first != ".", first != "_", part.count <= 214 else { return false }
@@ -310,9 +344,8 @@ extension RegistryProxy {
         case "attestations" where segments.count >= 4:
             // The spec is NAME@VERSION, the name possibly scoped (@scope/name, %2f-encoded or not).
             let spec = segments[3...].joined(separator: "/")
-            guard let at = spec.lastIndex(of: "@"), at != spec.startIndex,
-                  Self.isValidNpmName(String(spec[..<at])) else { return .text(.notFound, "not a valid attestation request") }
-            upstreamPath = "-/npm/v1/attestations/" + Self.upstreamName(String(spec[..<at])) + "@" + PathCoding.encode(String(spec[spec.index(after: at)...]))
+            guard let name = Self.attestedName(spec), let at = spec.lastIndex(of: "@") else { return .text(.notFound, "not a valid attestation request") }
+            upstreamPath = "-/npm/v1/attestations/" + Self.upstreamName(name) + "@" + PathCoding.encode(String(spec[spec.index(after: at)...]))
         default:
             // Audit (security advisories) and the rest are not answered: npm carries on without them.
             return .text(.notFound, "not served by bouncer serve")

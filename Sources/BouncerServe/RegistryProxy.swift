@@ -17,6 +17,9 @@ public struct ServeSettings: Sendable {
     /// nil: the upstream could not be determined; its routes answer 502 saying so.
     public var pypi: PyPISources
     public var npmUpstream: String?
+    /// Each scope's own registry (`--npm-scope-upstream`, or npm's `@scope:registry`
+    /// settings): that scope's packuments and tarballs come from it. URLs end in `/`.
+    public var npmScopes: [String: String] = [:]
     /// No --npm-upstream: npm's configured registry, asked of npm at the first request.
     public var npmFromConfig = true
     /// Packuments keep the registry's tarball URLs (the shims' npm is sent here by replace-registry-host).
@@ -52,7 +55,7 @@ public struct ServeSettings: Sendable {
         self.store = store
     }
 
-    static func withSlash(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
+    public static func withSlash(_ url: String) -> String { url.hasSuffix("/") ? url : url + "/" }
 }
 
 /// An HTTP response the handlers produce: a small body in memory, or an
@@ -127,7 +130,7 @@ public final class RegistryProxy: Sendable {
         // Likewise libcurl and the CA file, which every first upstream request would wait for
         // (when an upstream may be https: one asked of pip or npm is not known yet).
         let pypi = settings.pypi
-        let upstreams = [pypi.primary, settings.npmUpstream].compactMap { $0 } + pypi.extras + pypi.findLinks
+        let upstreams = [pypi.primary, settings.npmUpstream].compactMap { $0 } + pypi.extras + pypi.findLinks + settings.npmScopes.values
         if pypi.primaryFromPip || lazyNpm != nil || upstreams.contains(where: { $0.lowercased().hasPrefix("https:") }) {
             let fetcher = Fetcher(store: store, options: options)
             pool.submit { _ in fetcher.prepare() }

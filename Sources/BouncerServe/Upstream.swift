@@ -65,6 +65,11 @@ struct UpstreamClient: Sendable {
         switch error {
         case .httpStatus(_, 404), .httpStatus(_, 410): UpstreamFailure(status: 404, reason: "not found upstream: \(error.description)")
         case .tooLarge, .insecureRedirect: UpstreamFailure(status: 403, reason: error.description)
+        // Said as what it is (a private registry needs its credentials), and answered 403, not 5xx:
+        // retrying will not help (npm retries a 502 for minutes), and a 401 would have pip ask for a password.
+        case .httpStatus(let url, 401), .httpStatus(let url, 403):
+            UpstreamFailure(status: 403, reason: "upstream refused the proxy: \(error.description) (a private registry's credentials: for npm, "
+                            + "//\(URLParts.host(url) ?? "HOST")/PATH/:_authToken=TOKEN in .npmrc; for pip, in the index URL)")
         default: UpstreamFailure(status: 502, reason: "upstream unreachable: \(error.description)")
         }
     }

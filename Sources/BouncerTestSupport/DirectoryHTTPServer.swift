@@ -25,6 +25,8 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     private var open = 0
     private var mostOpen = 0
     private var delay: useconds_t = 0
+    private var required: String? = nil
+    private var authorizationLog: [String?] = []
 
     public init(root: String) throws {
         self.root = root
@@ -49,6 +51,19 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         return mostOpen
     }
 
+    /// The `Authorization` header every request must carry (a private
+    /// registry's token); others are answered 401. nil: none needed.
+    public var requiredAuthorization: String? {
+        get { lock.lock(); defer { lock.unlock() }; return required }
+        set { lock.lock(); required = newValue; lock.unlock() }
+    }
+
+    /// The `Authorization` header of every request so far (nil: none), in the order of `requests`.
+    public var authorizations: [String?] {
+        lock.lock(); defer { lock.unlock() }
+        return authorizationLog
+    }
+
     /// Waits this long before answering each request: a slower server, so
     /// that a client's concurrent requests overlap.
     public var responseDelay: Double {
@@ -70,10 +85,12 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     }
 
     private func handle(_ client: Int32) {
-        guard let (method, target, bodyLength, extra) = readRequest(client) else { return }
+        guard let (method, target, bodyLength, extra, authorization) = readRequest(client) else { return }
         lock.lock()
         log.append("\(method) \(target)")
+        authorizationLog.append(authorization)
         let wait = delay
+        let needed = required
         open += 1
         mostOpen = max(mostOpen, open)
         lock.unlock()
@@ -88,6 +105,13 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         }
         defer { answering() }
         if wait > 0 { usleep(wait) }
+        if let needed, authorization != needed {
+            answering()
+            let text = Array("authentication required\n".utf8)
+            send(client, head(401, length: text.count, type: "text/plain"))
+            send(client, text)
+            return
+        }
         if method == "POST" || method == "PUT" {
             var remaining = bodyLength - extra
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -133,8 +157,8 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         send(client, text)
     }
 
-    /// Method, target, Content-Length, and how many body bytes were already read with the head.
-    private func readRequest(_ client: Int32) -> (String, String, Int, Int)? {
+    /// Method, target, Content-Length, how many body bytes were already read with the head, and the Authorization header.
+    private func readRequest(_ client: Int32) -> (String, String, Int, Int, String?)? {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var headEnd: Int? = nil
@@ -151,10 +175,15 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         let fields = first.split(separator: " ")
         guard fields.count >= 2 else { return nil }
         var length = 0
-        for line in lines.dropFirst() where line.lowercased().hasPrefix("content-length:") {
-            length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+        var authorization: String? = nil
+        for line in lines.dropFirst() {
+            if line.lowercased().hasPrefix("content-length:") {
+                length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+            } else if line.lowercased().hasPrefix("authorization:") {
+                authorization = line.dropFirst("authorization:".count).trimmingCharacters(in: .whitespaces)
+            }
         }
-        return (String(fields[0]), String(fields[1]), length, received.count - (headEnd + 4))
+        return (String(fields[0]), String(fields[1]), length, received.count - (headEnd + 4), authorization)
     }
 
     private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
@@ -166,7 +195,7 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     }
 
     private func head(_ status: Int, length: Int, type: String) -> [UInt8] {
-        let reason = [200: "OK", 404: "Not Found"][status] ?? "Status"
+        let reason = [200: "OK", 401: "Unauthorized", 404: "Not Found"][status] ?? "Status"
         let lines = ["HTTP/1.1 \(status) \(reason)", "Content-Type: \(type)", "Content-Length: \(length)", "Connection: close"]
         return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
     }

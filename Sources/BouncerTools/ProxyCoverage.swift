@@ -31,11 +31,17 @@ public enum ProxyCoverage {
         let direct: [String: [String]] = [
             "pip": pipConfiguration.extraIndexURLs + pipConfiguration.findLinks,
             "uv": uvDirectSources(variables) + uvConfiguration.indexes + uvConfiguration.findLinks,
-            "npm": NpmConfiguration.scopedRegistries(arguments: [], environment: variables, npmrc: npmrc).map { "\($0.scope):registry=\($0.url)" },
         ]
         return [("pip", pipConfiguration.indexURL, "/pypi/simple"), ("uv", uv, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
             var client = Client(tool: tool, configured: configured, proxy: configured.flatMap { proxyBase($0, suffix: suffix) })
             client.direct = direct[tool] ?? []
+            if tool == "npm" {
+                // A scope pointed at the same proxy goes through it (the proxy serves that scope's registry).
+                let proxied = client.proxy.map { $0 + suffix }
+                client.direct = NpmConfiguration.scopeRegistries(arguments: [], environment: variables, npmrc: npmrc)
+                    .filter { proxied == nil || ($0.value.hasSuffix("/") ? String($0.value.dropLast()) : $0.value) != proxied }
+                    .sorted { $0.key < $1.key }.map { "\($0.key):registry=\($0.value)" }
+            }
             return client
         }
     }

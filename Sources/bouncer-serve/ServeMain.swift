@@ -112,6 +112,7 @@ enum Entrypoint {
         }
         // A pip shim's proxy serves no npm: npm is not asked for its registry.
         settings.npmFromConfig = !options.noNpm
+        if !options.noNpm { configureNpm(&settings, options: options, environment: environment) }
         let proxy = RegistryProxy(settings: settings)
         let readyFile = options.readyFile
         // A ready file left by a proxy that was killed names a dead address: gone before we listen.
@@ -161,6 +162,41 @@ enum Entrypoint {
     }
 
     nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
+
+    /// Each scope's registry and the credentials for the npm registries, from
+    /// npm's configuration (the project's `.npmrc`, the user's, the global one,
+    /// `npm_config_*`) and the flags. Scopes come from npm's configuration only
+    /// when no --npm-upstream names the registry (as pip's extra indexes do).
+    static func configureNpm(_ settings: inout ServeSettings, options: ServeOptions, environment: [String: String]) {
+        let cwd = FileManager.default.currentDirectoryPath
+        let project = options.npmProject.map { Filesystem.absolute($0, cwd: cwd) } ?? cwd
+        let npm = SearchPath.directories(environment).lazy.map { "\($0)/npm" }.first { access($0, X_OK) == 0 && Filesystem.isFile($0) } ?? "/usr/bin/npm"
+        let npmrc = NpmConfiguration.entries(project: project, environment: environment, realTool: npm)
+        var scopes: [String: String] = [:]
+        if options.npmUpstream == nil {
+            for (scope, url) in NpmConfiguration.scopeRegistries(arguments: [], environment: environment, npmrc: npmrc)
+            where url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") {
+                scopes[scope] = url
+            }
+        }
+        for text in options.npmScopeUpstreams {
+            guard let equals = text.firstIndex(of: "="), RegistryProxy.isValidNpmName(String(text[..<equals]) + "/x"),
+                  text.hasPrefix("@") else {
+                fail(.configuration, "--npm-scope-upstream \(text): @SCOPE=URL is needed")
+            }
+            let url = String(text[text.index(after: equals)...])
+            guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
+                fail(.configuration, "--npm-scope-upstream \(text): an http or https URL is needed")
+            }
+            scopes[String(text[..<equals])] = url
+        }
+        settings.npmScopes = scopes.mapValues(ServeSettings.withSlash)
+        let configured = NpmConfiguration.settings(npmrc, environment: environment)
+        if NpmConfiguration.hasCredentials(configured) {
+            let registries = ([settings.npmUpstream, NpmConfiguration.registry(npmrc)].compactMap { $0 } + settings.npmScopes.values).map(ServeSettings.withSlash)
+            settings.fetchOptions.authorization = { url in NpmConfiguration.authorization(for: url, settings: configured, registries: registries) }
+        }
+    }
 
     static func finish(_ readyFile: String?, _ code: Int32) -> Never {
         if let readyFile { unlink(readyFile) }

@@ -54,6 +54,11 @@ public struct FetchOptions: Sendable {
     /// system store). Defaults to the variables curl and OpenSSL users already
     /// set for private CAs: BOUNCER_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE.
     public var caBundle: String?
+    /// The `Authorization` value to send with a request for a URL (nil: none):
+    /// a private registry's credentials, from npm's configuration. Sent with
+    /// the URL asked for only; libcurl does not send it on after a redirect
+    /// to another host. A request's own Authorization header wins.
+    public var authorization: (@Sendable (String) -> String?)? = nil
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         caBundle = ["BOUNCER_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"].lazy

@@ -87,9 +87,14 @@ final class Transfer {
         _ = bouncer_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(clamping: maxSize))
         _ = bouncer_curl_setopt_long(easy, CURLOPT_BUFFERSIZE, 512 * 1024)
         _ = bouncer_curl_setopt_string(easy, CURLOPT_USERAGENT, "bouncer/\(BouncerCoreVersion.string)")
-        if !request.headers.isEmpty {
+        var headers = request.headers
+        if !local, let authorization = options.authorization?(request.url),
+           !headers.contains(where: { $0.lowercased().hasPrefix("authorization:") }) {
+            headers.append("Authorization: " + authorization)
+        }
+        if !headers.isEmpty {
             var list: UnsafeMutablePointer<curl_slist>? = nil
-            for header in request.headers { list = bouncer_curl_slist_append(list, header) }
+            for header in headers { list = bouncer_curl_slist_append(list, header) }
             headerList = OpaquePointer(list)
             _ = bouncer_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
         }

@@ -59,6 +59,11 @@ public enum NpmShim {
                     continue
                 }
                 if argument.hasPrefix("--registry=") { registry = String(argument.dropFirst("--registry=".count)); index += 1; continue }
+                // A scope's registry (`--@scope:registry[=]URL`) becomes the proxy's too (read below from `arguments`).
+                if argument.hasPrefix("--@"), argument.lowercased().hasSuffix(":registry") || argument.lowercased().contains(":registry=") {
+                    index += argument.contains("=") ? 1 : 2
+                    continue
+                }
                 if argument.hasPrefix("--cache=") { index += 1; continue }
                 passed.append(argument)
                 if valued.contains(argument), index + 1 < arguments.count {
@@ -80,11 +85,14 @@ public enum NpmShim {
         }
         guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(arguments) }
         let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
-        // A scope's own registry (`@scope:registry=URL`) sends that scope's packages to it directly, around the proxy.
+        // A scope's own registry (`@scope:registry=URL`) is served by the proxy too, for that scope's
+        // packages; npm is pointed at the proxy for each scope. One that is no http(s) URL (a ${VAR}
+        // left unset) cannot be stood in for: npm would go there (or fail) on its own.
         let npmrc = NpmConfiguration.entries(project: project, environment: context.environment.variables, realTool: context.realTool)
-        let scoped = NpmConfiguration.scopedRegistries(arguments: arguments, environment: context.environment.variables, npmrc: npmrc)
-        for (scope, url, place) in scoped {
-            let message = "\(scope):registry=\(Redaction.url(url)) (\(place)) sends \(scope) packages to that registry directly, around Bouncer's proxy"
+        let scopes = NpmConfiguration.scopeRegistries(arguments: arguments, environment: context.environment.variables, npmrc: npmrc)
+        let unusable = scopes.filter { !PipConfiguration.isRemote($0.value) }.sorted { $0.key < $1.key }
+        for (scope, url) in unusable {
+            let message = "\(scope):registry=\(Redaction.url(url)) is not an http(s) URL Bouncer's proxy can stand in for"
             if context.policy.enforce {
                 ShimOutput.error("bouncer: \(tool): refused: \(message)")
                 context.annotateRefusal("refused: " + message)
@@ -92,8 +100,8 @@ public enum NpmShim {
                 ShimOutput.error("bouncer: AUDIT: \(tool): \(message); going on UNVERIFIED for \(scope) (enforce mode would refuse)")
             }
         }
-        if !scoped.isEmpty && context.policy.enforce {
-            ShimOutput.error("hint: remove the scope's registry setting, or install those packages through `bouncer serve --npm-upstream URL` of that registry")
+        if !unusable.isEmpty && context.policy.enforce {
+            ShimOutput.error("hint: set the scope's registry to its http(s) URL (or the variable it names)")
             ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
             return ErrorFamily.configuration.exitCode
         }
@@ -129,7 +137,8 @@ public enum NpmShim {
         var status: Int32 = Interruption.deferring { () -> Int32 in
             do {
                 snapshot = try ProjectSnapshot(project: project)
-                return try throughProxy(passed, registry: registry, npmrc: npmrc, project: project, tool: tool, context: context)
+                return try throughProxy(passed, registry: registry, scopes: scopes.filter { PipConfiguration.isRemote($0.value) },
+                                        npmrc: npmrc, project: project, tool: tool, context: context)
             } catch {
                 return context.installStopped(error, tool: tool)
             }
@@ -151,15 +160,16 @@ public enum NpmShim {
     }
 
     /// The real npm, once, against a proxy of its own.
-    static func throughProxy(_ arguments: [String], registry: String?, npmrc: [NpmConfiguration.Entry], project: String, tool: String = "npm",
-                             context: ShimContext) throws -> Int32 {
+    static func throughProxy(_ arguments: [String], registry: String?, scopes: [String: String] = [:], npmrc: [NpmConfiguration.Entry],
+                             project: String, tool: String = "npm", context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
         let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
             ?? NpmConfiguration.registry(npmrc) ?? NpmConfiguration.lockedRegistry(locked)
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-cache")
         defer { HandOver.removeInBackground(cache) }
-        var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index"]
+        var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index", "--npm-project", project]
+        for (scope, url) in scopes.sorted(by: { $0.key < $1.key }) { proxyArguments += ["--npm-scope-upstream", scope + "=" + url] }
         // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
         let expect = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-expect")
         defer { try? FileManager.default.removeItem(atPath: expect) }
@@ -172,6 +182,11 @@ public enum NpmShim {
             environment[variable] = nil
         }
         environment["npm_config_registry"] = proxy.base + "/npm/"
+        // Each scope's packages through the proxy as well (the variable outranks every npmrc file).
+        for variable in environment.keys where variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry") {
+            environment[variable] = nil
+        }
+        for scope in scopes.keys { environment["npm_config_\(scope):registry"] = proxy.base + "/npm/" }
         environment["npm_config_replace_registry_host"] = "always"
         environment["npm_config_cache"] = cache
         environment["npm_config_audit"] = "false"
@@ -253,11 +268,8 @@ extension NpmShim {
     }
 }
 
-/// npm's configured registry, read from its configuration files the way npm
-/// reads them (project `.npmrc` over the user's over the global one over
-/// npm's built-in), so the shim does not start node once more. nil: npm's
-/// built-in default, which the proxy asks npm for at its first request.
-enum NpmConfiguration {
+/// The lock's registry, for an npm whose configuration names none.
+extension NpmConfiguration {
     /// With no registry configured, the one the lock's tarballs all come from
     /// (`REGISTRY/NAME/-/FILE.tgz`), so `npm ci` reads the registry it was locked against.
     static func lockedRegistry(_ locked: [LockedTarball]) -> String? {
@@ -276,69 +288,6 @@ enum NpmConfiguration {
         let file = tarball.url[range.upperBound...]
         guard !file.isEmpty, !file.contains("/") else { return nil }
         return (String(tarball.url[..<range.lowerBound]) + "/", String(file))
-    }
-
-    /// The npmrc files npm reads, most specific first: the project's, the
-    /// user's, the global one, npm's built-in ones.
-    static func files(project: String, environment: [String: String], realTool: String) -> [String] {
-        let home = environment["HOME"] ?? ""
-        let user = environment["npm_config_userconfig"] ?? environment["NPM_CONFIG_USERCONFIG"] ?? (home.isEmpty ? nil : home + "/.npmrc")
-        let prefix = Filesystem.split(Filesystem.split(RealToolLocator.realPath(realTool)).directory).directory
-        let global = environment["npm_config_globalconfig"] ?? environment["NPM_CONFIG_GLOBALCONFIG"] ?? (prefix + "/etc/npmrc")
-        return [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap { $0 }
-    }
-
-    /// One `key=value` line of an npmrc file (value unquoted), and the file.
-    struct Entry { var key: String; var value: String; var file: String }
-
-    /// Every setting of npm's configuration files, most specific file first.
-    static func entries(project: String, environment: [String: String], realTool: String) -> [Entry] {
-        var entries: [Entry] = []
-        for file in files(project: project, environment: environment, realTool: realTool) {
-            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-                let trimmed = line.trimmingSpaces()
-                guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else { continue }
-                entries.append(Entry(key: trimmed[..<equals].trimmingSpaces(),
-                                     value: trimmed[trimmed.index(after: equals)...].trimming([" ", "\"", "'"]),
-                                     file: file))
-            }
-        }
-        return entries
-    }
-
-    /// Every `@scope:registry` npm would use: on the command line
-    /// (`--@scope:registry=URL`), in the environment (`npm_config_@scope:registry`)
-    /// or in an npmrc file, with where it was found.
-    static func scopedRegistries(arguments: [String], environment: [String: String], npmrc: [Entry]) -> [(scope: String, url: String, place: String)] {
-        var found: [(scope: String, url: String, place: String)] = []
-        func note(_ key: String, _ value: String, _ place: String) {
-            let value = value.trimming([" ", "\"", "'"])
-            guard key.hasPrefix("@"), key.lowercased().hasSuffix(":registry"), !value.isEmpty else { return }
-            found.append((String(key.dropLast(":registry".count)), value, place))
-        }
-        for (index, argument) in arguments.enumerated() where argument.hasPrefix("--@") {
-            if let equals = argument.firstIndex(of: "=") {
-                note(String(argument.dropFirst(2)[..<equals]), String(argument[argument.index(after: equals)...]), "the command line")
-            } else if index + 1 < arguments.count {
-                note(String(argument.dropFirst(2)), arguments[index + 1], "the command line")
-            }
-        }
-        for (name, value) in environment where name.lowercased().hasPrefix("npm_config_@") {
-            note(String(name.dropFirst("npm_config_".count)), value, "the environment, \(name)")
-        }
-        for entry in npmrc { note(entry.key, entry.value, entry.file) }
-        return found
-    }
-
-    /// The registry the npmrc files name.
-    static func registry(_ npmrc: [Entry]) -> String? {
-        // ${VAR} in npmrc values is expanded by npm; a value Bouncer cannot expand is left to npm.
-        npmrc.first { $0.key == "registry" && !$0.value.isEmpty && !$0.value.contains("${") }?.value
-    }
-
-    static func registry(project: String, environment: [String: String], realTool: String) -> String? {
-        registry(entries(project: project, environment: environment, realTool: realTool))
     }
 }
 

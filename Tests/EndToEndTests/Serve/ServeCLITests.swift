@@ -70,6 +70,8 @@ import BouncerTestSupport
             "UV_DEFAULT_INDEX": serve.base + "/pypi/simple/", "UV_INDEX_URL": "",
             "UV_INDEX": "internal=http://127.0.0.1:9/simple/", "UV_EXTRA_INDEX_URL": "", "UV_FIND_LINKS": "",
             "npm_config_registry": serve.base + "/npm/", "npm_config_@acme:registry": "http://127.0.0.1:9/npm/",
+            // A scope pointed at the proxy goes through it: not said to go around it.
+            "npm_config_@served:registry": serve.base + "/npm/",
         ]
         // uv's own configuration: the project's pyproject.toml names another index and a wheelhouse.
         try "[project]\nname = \"demo\"\n\n[tool.uv]\nfind-links = [\"./vendor\"]\n\n[[tool.uv.index]]\nname = \"corp\"\nurl = \"http://127.0.0.1:9/corp/\"\n"
@@ -80,6 +82,8 @@ import BouncerTestSupport
         #expect(human.out.contains("then run pip with PIP_CONFIG_FILE=/dev/null"), "\(human.out)")
         #expect(human.out.contains("uv also takes packages from http://127.0.0.1:9/simple/, http://127.0.0.1:9/corp/, ./vendor itself"), "\(human.out)")
         #expect(human.out.contains("npm also takes packages from @acme:registry=http://127.0.0.1:9/npm/ itself"), "\(human.out)")
+        #expect(human.out.contains("env 'npm_config_@SCOPE:registry=\(serve.base)/npm/' npm ci"), "\(human.out)")
+        #expect(!human.out.contains("@served"), "\(human.out)")
         // An index that is not the proxy: said so, and no line about going around a proxy it does not use.
         var direct = environment
         direct["UV_DEFAULT_INDEX"] = upstream.baseURL + "/simple/"

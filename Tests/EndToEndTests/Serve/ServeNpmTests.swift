@@ -40,13 +40,100 @@ import BouncerTestSupport
         return Packed(file: packedName, integrity: integrity, sha256: packed.sha256)
     }
 
-    func install(_ packages: [String], base: String, in dir: URL) throws -> ProcessResult {
+    func install(_ packages: [String], base: String, in dir: URL, extra: [String: String] = [:]) throws -> ProcessResult {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try #"{"name":"proj","version":"1.0.0"}"#.write(to: dir.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
-        return try BouncerProcess.runProgram(npm, ["install", "--no-fund"] + packages, cwd: dir.path, environment: [
+        var environment = [
             "npm_config_registry": base + "/npm/", "npm_config_cache": dir.appendingPathComponent(".npm-cache").path,
             "npm_config_update_notifier": "false", "HOME": dir.path,
-        ])
+        ]
+        for (key, value) in extra { environment[key] = value }
+        return try BouncerProcess.runProgram(npm, ["install", "--no-fund"] + packages, cwd: dir.path, environment: environment)
+    }
+
+    /// A package in a second, private registry under `/private/` that answers only
+    /// requests carrying `Bearer TOKEN` (its packument and tarball in the registry layout).
+    func publishPrivately(_ name: String, _ version: String, on server: DirectoryHTTPServer, root: URL, body: String) throws -> Packed {
+        let file = NpmTarball.fileName(name, version)
+        let tarball = root.appendingPathComponent("private/\(name)/-/\(file)")
+        try FileManager.default.createDirectory(at: tarball.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let packed = try NpmTarball.pack(manifest: ["name": name, "version": version, "main": "index.js"], files: ["index.js": body], to: tarball)
+        let document: [String: Any] = [
+            "name": name, "dist-tags": ["latest": version], "time": [version: "2024-01-01T00:00:00.000Z"],
+            "versions": [version: ["name": name, "version": version,
+                                   "dist": ["tarball": server.baseURL + "/private/\(name)/-/\(file)", "integrity": packed.integrity]]],
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(to: root.appendingPathComponent("private/\(name)/index.html"))
+        return Packed(file: file, integrity: packed.integrity, sha256: packed.sha256)
+    }
+
+    /// A scope with its own private registry, as npm's configuration names it
+    /// (`@corp:registry`, and the token as `//HOST/PATH/:_authToken=${VAR}`),
+    /// served by a proxy started with no npm flags: npm, pointed at the proxy
+    /// for the registry and the scope, installs a package and its dependency
+    /// from the private registry, both pinned. Only the private registry is
+    /// sent the token, and only by the proxy; without the token the proxy
+    /// answers 403 saying the registry refused it (npm does not retry that); a scope pointed at the proxy itself is
+    /// refused at once rather than asked of itself.
+    @Test func aScopesPrivateRegistryIsServedWithItsToken() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let privateRoot = root.appendingPathComponent("private-registry")
+        try FileManager.default.createDirectory(at: privateRoot, withIntermediateDirectories: true)
+        let corp = try DirectoryHTTPServer(root: privateRoot.path)
+        corp.requiredAuthorization = "Bearer s3cret-token"
+        let lib = try publishPrivately("@corp/lib", "2.0.0", on: corp, root: privateRoot, body: "module.exports = 'corp lib';\n")
+        let app = try publish("app", "1.0.0", dependencies: ["@corp/lib": "^2.0.0"], body: "module.exports = 'app+' + require('@corp/lib');\n")
+        let npmrc = """
+            registry=\(upstream.baseURL)/
+            @corp:registry=\(corp.baseURL)/private/
+            //127.0.0.1:\(corp.port)/private/:_authToken=${CORP_TOKEN}
+            """
+        let project = root.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try npmrc.write(to: project.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/"],
+                                     environment: ["CORP_TOKEN": "s3cret-token"])
+
+        let first = root.appendingPathComponent("first")
+        let installed = try install(["app"], base: serve.base, in: first, extra: ["npm_config_@corp:registry": serve.base + "/npm/"])
+        #expect(installed.status == 0, "npm install failed: \(installed.out)\n\(installed.err)")
+        let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: first.path)
+        #expect(run.out.trimmingCharacters(in: .whitespacesAndNewlines) == "app+corp lib")
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["npm:app@1.0.0"]?["sha256"] as? String == app.sha256)
+        #expect(lock["npm:@corp/lib@2.0.0"]?["sha256"] as? String == lib.sha256)
+        #expect(corp.requests.contains("GET /private/@corp%2flib"), "\(corp.requests)")
+        #expect(corp.requests.contains("GET /private/@corp/lib/-/\(lib.file)"), "\(corp.requests)")
+        // Every request the private registry had carried the token; the public one never saw it.
+        #expect(!corp.authorizations.isEmpty && corp.authorizations.allSatisfy { $0 == "Bearer s3cret-token" }, "\(corp.authorizations)")
+        #expect(upstream.authorizations.allSatisfy { $0 == nil }, "\(upstream.authorizations)")
+        let packument = try CurlGet.run(serve.base + "/npm/@corp%2flib")
+        #expect(packument.status == 200)
+        #expect(packument.text.contains(serve.base + "/npm/@corp/lib/-/" + lib.file), "\(packument.text)")
+        #expect(!packument.text.contains(":\(corp.port)"))
+        #expect(try serve.stop().status == 0)
+
+        // The same configuration without the token: the registry's refusal, said as such.
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("ready"))
+        let tokenless = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/"], unsetting: ["CORP_TOKEN"])
+        let refused = try CurlGet.run(tokenless.base + "/npm/@corp%2flib")
+        #expect(refused.status == 403)
+        #expect(refused.text.contains("HTTP 401") && refused.text.contains(":_authToken"), "\(refused.text)")
+        #expect(try tokenless.stop().status == 0)
+
+        // A scope pointed at the proxy itself (npm's setting read back by the proxy) is not asked of itself.
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("ready"))
+        let port = try LoopbackListener.freePort()
+        let looped = try ServeProcess(root: root, arguments: ["--listen", "127.0.0.1:\(port)", "--npm-upstream", upstream.baseURL + "/",
+                                                              "--npm-scope-upstream", "@corp=http://127.0.0.1:\(port)/npm/",
+                                                              "--pypi-upstream", upstream.baseURL + "/simple/"])
+        let loop = try CurlGet.run(looped.base + "/npm/@corp%2flib")
+        #expect(loop.status == 403)
+        #expect(loop.text.contains("is this proxy itself") && loop.text.contains("--npm-scope-upstream @corp=URL"), "\(loop.text)")
+        // Unscoped packages still come from the registry.
+        #expect(try CurlGet.run(looped.base + "/npm/app").status == 200)
+        #expect(try looped.stop().status == 0)
+        corp.stop()
     }
 
     /// npm installs an unscoped package and its scoped dependency through the

@@ -132,25 +132,75 @@ import BouncerTestSupport
         #expect(snapshot("package-lock.json") == lock)
     }
 
-    /// `@scope:registry` sends that scope to its registry directly, around the
-    /// proxy: refused before npm runs (exit 2), wherever it is set.
-    @Test func aScopesOwnRegistryIsRefusedBeforeNpmRuns() throws {
+    /// `@scope:registry` (the project's .npmrc here, with the private registry's
+    /// token as `//HOST/PATH/:_authToken=${VAR}`) is served by the shim's proxy
+    /// for that scope: `npm install @corp/lib` and then `npm ci` from the lock
+    /// npm wrote install it through the proxy, which pins it; only the proxy
+    /// talks to the private registry, always with the token. A scope registry
+    /// that is no URL (a ${VAR} left unset) is refused before npm runs (exit 2).
+    @Test func aScopesOwnRegistryIsServedThroughTheProxy() throws {
         defer { harness.cleanup() }
         try project()
-        let before = server.requests.count
-        try "@evil:registry=\(server.baseURL)/evil/\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
-        let fromFile = try harness.sh("npm ci")
-        #expect(fromFile.status == 2, "\(fromFile.err)")
-        #expect(fromFile.err.contains("refused: @evil:registry=\(server.baseURL)/evil/ (\(harness.file(".npmrc").path))"), "\(fromFile.err)")
-        #expect(fromFile.err.contains("around Bouncer's proxy"), "\(fromFile.err)")
-        try FileManager.default.removeItem(at: harness.file(".npmrc"))
-        let fromFlag = try harness.sh("npm install --@evil:registry=\(server.baseURL)/evil/")
-        #expect(fromFlag.status == 2, "\(fromFlag.err)")
-        #expect(fromFlag.err.contains("(the command line)"), "\(fromFlag.err)")
-        #expect(nodeModules() == [])
-        #expect(server.requests.count == before, "npm never ran: \(server.requests.dropFirst(before))")
-        // Without it, the same install goes on through the proxy.
-        #expect(try harness.sh("npm ci").status == 0)
+        let corpRoot = harness.root.appendingPathComponent("corp")
+        let corp = try DirectoryHTTPServer(root: corpRoot.path)
+        defer { corp.stop() }
+        corp.requiredAuthorization = "Bearer corp-token"
+        let tarball = corpRoot.appendingPathComponent("private/@corp/lib/-/lib-2.0.0.tgz")
+        try FileManager.default.createDirectory(at: tarball.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let packed = try NpmTarball.pack(manifest: ["name": "@corp/lib", "version": "2.0.0", "main": "index.js"],
+                                         files: ["index.js": "module.exports = 'corp lib';\n"], to: tarball)
+        let document: [String: Any] = [
+            "name": "@corp/lib", "dist-tags": ["latest": "2.0.0"],
+            "versions": ["2.0.0": ["name": "@corp/lib", "version": "2.0.0",
+                                   "dist": ["tarball": corp.baseURL + "/private/@corp/lib/-/lib-2.0.0.tgz", "integrity": packed.integrity]]],
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(to: corpRoot.appendingPathComponent("private/@corp/lib/index.html"))
+        let npmrc = """
+            registry=\(server.baseURL)/
+            @corp:registry=\(corp.baseURL)/private/
+            //127.0.0.1:\(corp.port)/private/:_authToken=${CORP_TOKEN}
+
+            """
+        try npmrc.write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+
+        let installed = try harness.sh("npm install @corp/lib", extra: ["CORP_TOKEN": "corp-token"])
+        #expect(installed.status == 0, "\(installed.err)")
+        #expect(installed.err.contains("@corp/lib@2.0.0 <- "), "\(installed.err)")
+        #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@corp/lib/index.js").path))
+        #expect(try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8).contains("npm:@corp/lib@2.0.0"))
+        let seen = corp.requests
+        #expect(seen.contains("GET /private/@corp/lib/-/lib-2.0.0.tgz"), "\(seen)")
+        #expect(!corp.authorizations.isEmpty && corp.authorizations.allSatisfy { $0 == "Bearer corp-token" }, "\(corp.authorizations)")
+        #expect(server.authorizations.allSatisfy { $0 == nil })
+
+        // `npm ci` from the lock npm wrote (its resolved URL names the private registry, under /private/).
+        try FileManager.default.removeItem(at: harness.file("node_modules"))
+        let fromLock = try harness.sh("npm ci", extra: ["CORP_TOKEN": "corp-token"])
+        #expect(fromLock.status == 0, "\(fromLock.err)")
+        #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@corp/lib/index.js").path))
+        #expect(corp.requests.count > seen.count && corp.authorizations.allSatisfy { $0 == "Bearer corp-token" })
+
+        // A scope registry npm's configuration leaves unexpanded: refused before npm runs.
+        try "registry=\(server.baseURL)/\n@corp:registry=${CORP_URL}\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let before = server.requests.count + corp.requests.count
+        let unusable = try harness.sh("npm install @corp/lib")
+        #expect(unusable.status == 2, "\(unusable.err)")
+        #expect(unusable.err.contains("refused: @corp:registry=${CORP_URL} is not an http(s) URL"), "\(unusable.err)")
+        #expect(server.requests.count + corp.requests.count == before)
+    }
+
+    /// The scope's registry given on the command line (`--@scope:registry=URL`)
+    /// is the proxy's too: npm is not sent there (the flag is taken out of its
+    /// command line, which would outrank the proxy), the proxy is.
+    @Test func aScopeRegistryOnTheCommandLineGoesThroughTheProxy() throws {
+        defer { harness.cleanup() }
+        try project()
+        let packed = try pack("@evil/x", "1.0.0")
+        try packument("@evil/x", "1.0.0", packed)
+        let result = try harness.sh("npm install --registry=\(server.baseURL)/ --@evil:registry=\(server.baseURL)/ @evil/x")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("@evil/x@1.0.0 <- "), "\(result.err)")
+        #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@evil/x/index.js").path))
     }
 
     @Test func tamperedTarballIsRefused() throws {

@@ -1,0 +1,201 @@
+import FoundationEssentials
+
+/// npm's configuration, read from its files the way npm reads them (project
+/// `.npmrc` over the user's over the global one over npm's built-in ones, with
+/// `npm_config_*` variables over all of them), so that neither the npm shim nor
+/// a standalone `bouncer serve` starts node for it: the registry, each scope's
+/// own registry, and the credentials npm would send to each.
+public enum NpmConfiguration {
+    /// The npmrc files npm reads, most specific first: the project's, the
+    /// user's, the global one, npm's built-in ones (`realTool`: the npm
+    /// executable, whose installation prefix holds the global and built-in ones).
+    public static func files(project: String, environment: [String: String], realTool: String) -> [String] {
+        let home = environment["HOME"] ?? ""
+        let user = environment["npm_config_userconfig"] ?? environment["NPM_CONFIG_USERCONFIG"] ?? (home.isEmpty ? nil : home + "/.npmrc")
+        let prefix = Filesystem.split(Filesystem.split(Filesystem.realPath(realTool)).directory).directory
+        let global = environment["npm_config_globalconfig"] ?? environment["NPM_CONFIG_GLOBALCONFIG"] ?? (prefix + "/etc/npmrc")
+        return [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap { $0 }
+    }
+
+    /// One `key=value` line of an npmrc file (value unquoted, `${VAR}` expanded), and the file.
+    public struct Entry: Sendable, Equatable {
+        public var key: String
+        public var value: String
+        public var file: String
+        public init(key: String, value: String, file: String) {
+            self.key = key
+            self.value = value
+            self.file = file
+        }
+    }
+
+    /// Every setting of npm's configuration files, most specific file first.
+    public static func entries(project: String, environment: [String: String], realTool: String) -> [Entry] {
+        var entries: [Entry] = []
+        for file in files(project: project, environment: environment, realTool: realTool) {
+            guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
+            entries += parse(bytes, file: file, environment: environment)
+        }
+        return entries
+    }
+
+    /// The `key=value` lines of one npmrc file (comments and other lines skipped).
+    public static func parse(_ bytes: [UInt8], file: String, environment: [String: String]) -> [Entry] {
+        var entries: [Entry] = []
+        for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            let trimmed = line.trimmingSpaces()
+            guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else { continue }
+            let key = expand(trimmed[..<equals].trimmingSpaces(), environment: environment)
+            let value = expand(trimmed[trimmed.index(after: equals)...].trimming([" ", "\"", "'"]), environment: environment)
+            entries.append(Entry(key: key, value: value, file: file))
+        }
+        return entries
+    }
+
+    /// npm's `${NAME}` in npmrc keys and values: the variable's value;
+    /// unset, `${NAME}` stays as written and `${NAME?}` becomes empty. A
+    /// backslash before it keeps it literal (two backslashes are one, then the
+    /// value), as npm's config loader does.
+    public static func expand(_ text: String, environment: [String: String]) -> String {
+        guard text.contains("${") else { return text }
+        let characters = Array(text)
+        var out = ""
+        var index = 0
+        while index < characters.count {
+            // A run of backslashes, then possibly ${NAME} or ${NAME?}.
+            var slashes = 0
+            while index + slashes < characters.count, characters[index + slashes] == "\\" { slashes += 1 }
+            let start = index + slashes
+            if start + 1 < characters.count, characters[start] == "$", characters[start + 1] == "{",
+               let close = characters[(start + 2)...].firstIndex(of: "}") {
+                var name = String(characters[(start + 2)..<close])
+                let optional = name.hasSuffix("?")
+                if optional { name.removeLast() }
+                if !name.isEmpty, !name.contains(where: { "${}?".contains($0) }) {
+                    let literal = String(characters[start...close])
+                    if slashes % 2 == 1 {
+                        out += String(repeating: "\\", count: (slashes - 1) / 2) + literal
+                    } else {
+                        out += String(repeating: "\\", count: slashes / 2) + (environment[name] ?? (optional ? "" : "${\(name)}"))
+                    }
+                    index = close + 1
+                    continue
+                }
+            }
+            out += String(characters[index..<(start == index ? index + 1 : start)])
+            index = start == index ? index + 1 : start
+        }
+        return out
+    }
+
+    /// The settings npm would use, the first place that sets a key winning:
+    /// `npm_config_*` variables (`_` read as `-`, lower-cased, except in
+    /// `//host/:key` names), then the npmrc entries in order.
+    public static func settings(_ entries: [Entry], environment: [String: String]) -> [String: String] {
+        var settings: [String: String] = [:]
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.lowercased().hasPrefix("npm_config_") && !value.isEmpty {
+            var key = String(name.dropFirst("npm_config_".count))
+            if !key.hasPrefix("//") {
+                key = String(key.prefix(1)) + key.dropFirst().replacing("_", with: "-")
+                key = key.lowercased()
+            }
+            if settings[key] == nil { settings[key] = value }
+        }
+        for entry in entries where settings[entry.key] == nil { settings[entry.key] = entry.value }
+        return settings
+    }
+
+    /// Every `@scope:registry` npm would use: on the command line
+    /// (`--@scope:registry=URL`), in the environment (`npm_config_@scope:registry`)
+    /// or in an npmrc file, with where it was found; the first for a scope is npm's.
+    public static func scopedRegistries(arguments: [String], environment: [String: String], npmrc: [Entry]) -> [(scope: String, url: String, place: String)] {
+        var found: [(scope: String, url: String, place: String)] = []
+        func note(_ key: String, _ value: String, _ place: String) {
+            let value = value.trimming([" ", "\"", "'"])
+            guard key.hasPrefix("@"), key.lowercased().hasSuffix(":registry"), !value.isEmpty else { return }
+            found.append((String(key.dropLast(":registry".count)), value, place))
+        }
+        for (index, argument) in arguments.enumerated() where argument.hasPrefix("--@") {
+            if let equals = argument.firstIndex(of: "=") {
+                note(String(argument.dropFirst(2)[..<equals]), String(argument[argument.index(after: equals)...]), "the command line")
+            } else if index + 1 < arguments.count {
+                note(String(argument.dropFirst(2)), arguments[index + 1], "the command line")
+            }
+        }
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.lowercased().hasPrefix("npm_config_@") {
+            note(String(name.dropFirst("npm_config_".count)), value, "the environment, \(name)")
+        }
+        for entry in npmrc { note(entry.key, entry.value, entry.file) }
+        return found
+    }
+
+    /// Each scope's registry as npm takes it: the first place that names one.
+    public static func scopeRegistries(arguments: [String], environment: [String: String], npmrc: [Entry]) -> [String: String] {
+        var scopes: [String: String] = [:]
+        for (scope, url, _) in scopedRegistries(arguments: arguments, environment: environment, npmrc: npmrc) where scopes[scope] == nil {
+            scopes[scope] = url
+        }
+        return scopes
+    }
+
+    /// The registry the npmrc files name.
+    public static func registry(_ npmrc: [Entry]) -> String? {
+        // A ${VAR} left unexpanded (unset) is left to npm, which fails on it in its own words.
+        npmrc.first { $0.key == "registry" && !$0.value.isEmpty && !$0.value.contains("${") }?.value
+    }
+
+    public static func registry(project: String, environment: [String: String], realTool: String) -> String? {
+        registry(entries(project: project, environment: environment, realTool: realTool))
+    }
+
+    /// The `Authorization` header value npm would send with a request for
+    /// `url`: the settings of the longest `//host[:port]/path` that has
+    /// credentials (`:_authToken` → Bearer; `:_auth`, or `:username` with a
+    /// base64 `:_password` → Basic), walking the URL's path up to its host.
+    /// A URL with none of its own, on the same host as one of `registries`,
+    /// gets that registry's (a tarball on the registry's host outside its
+    /// path). nil: npm would send none.
+    public static func authorization(for url: String, settings: [String: String], registries: [String] = []) -> String? {
+        if let own = ownAuthorization(url, settings) { return own }
+        let origin = URLParts.origin(url)
+        for registry in registries where !origin.isEmpty && URLParts.origin(registry) == origin && registry != url {
+            if let inherited = ownAuthorization(registry, settings) { return inherited }
+        }
+        return nil
+    }
+
+    private static func ownAuthorization(_ url: String, _ settings: [String: String]) -> String? {
+        let clean = URLParts.withoutCredentials(url)
+        guard let scheme = clean.firstRange(of: "://") else { return nil }
+        var rest = clean[scheme.upperBound...]
+        if let end = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        var key = "//" + rest
+        if let slash = rest.firstIndex(of: "/") {
+            key = "//" + rest[..<slash].lowercased() + rest[slash...]
+        } else {
+            key = "//" + rest.lowercased() + "/"
+        }
+        while key.count > 2 {
+            if let token = settings[key + ":_authToken"], !token.isEmpty { return "Bearer " + token }
+            if let basic = settings[key + ":_auth"], !basic.isEmpty { return "Basic " + basic }
+            if let user = settings[key + ":username"], let encoded = settings[key + ":_password"],
+               let password = Base64.decode(encoded) {
+                return "Basic " + Base64.encode(Array(user.utf8) + [UInt8(ascii: ":")] + password)
+            }
+            // Up one step: what follows the last slash, or the slash itself (`//h/p/` → `//h/p` → `//h/`).
+            if key.hasSuffix("/") {
+                key.removeLast()
+            } else if let slash = key.lastIndex(of: "/") {
+                key = String(key[...slash])
+            } else {
+                break
+            }
+        }
+        return nil
+    }
+
+    /// Whether any setting holds credentials for a registry.
+    public static func hasCredentials(_ settings: [String: String]) -> Bool {
+        settings.keys.contains { $0.hasPrefix("//") && ($0.hasSuffix(":_authToken") || $0.hasSuffix(":_auth") || $0.hasSuffix(":_password")) }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import BouncerBase
+
+/// npm's configuration as npm reads it: `${VAR}` in npmrc, `npm_config_*`
+/// over the files, each scope's registry, and which credentials npm would
+/// send with a request (the proxy sends the same ones upstream, and no others).
+@Suite struct NpmConfigurationTests {
+    let environment = ["TOKEN": "t0k", "EMPTY": ""]
+
+    @Test(arguments: [
+        ("${TOKEN}", "t0k"),
+        ("a${TOKEN}b${TOKEN}", "at0kbt0k"),
+        ("${UNSET}", "${UNSET}"),         // unset: left as written
+        ("${UNSET?}", ""),                // optional: empty
+        ("${TOKEN?}", "t0k"),
+        ("${EMPTY}", ""),
+        ("\\${TOKEN}", "${TOKEN}"),       // escaped: literal, one backslash consumed
+        ("\\\\${TOKEN}", "\\t0k"),        // two backslashes: one kept, then the value
+        ("\\\\\\${TOKEN}", "\\${TOKEN}"),
+        ("${}", "${}"),
+        ("${A{B}", "${A{B}"),
+        ("${TOKEN", "${TOKEN"),
+        ("$TOKEN", "$TOKEN"),
+        ("plain \\ text", "plain \\ text"),
+    ])
+    func variablesExpandAsNpmExpandsThem(text: String, expected: String) {
+        #expect(NpmConfiguration.expand(text, environment: environment) == expected)
+    }
+
+    @Test func npmrcLinesKeysAndValues() {
+        let text = "; comment\r\n# another\r\nregistry = \"https://r.example/\"\n//r.example/:_authToken=${TOKEN}\n@Corp:registry='https://c.example/npm/'\nnot a setting\n"
+        let entries = NpmConfiguration.parse(Array(text.utf8), file: "/p/.npmrc", environment: environment)
+        #expect(entries.map(\.key) == ["registry", "//r.example/:_authToken", "@Corp:registry"])
+        #expect(entries.map(\.value) == ["https://r.example/", "t0k", "https://c.example/npm/"])
+        #expect(entries.allSatisfy { $0.file == "/p/.npmrc" })
+    }
+
+    /// `npm_config_*` outranks the files; `_` is read as `-` and the key
+    /// lower-cased, except `//host/:…` keys, which npm keeps as written.
+    @Test func theEnvironmentOutranksTheFiles() {
+        let entries = [NpmConfiguration.Entry(key: "registry", value: "https://file.example/", file: "a"),
+                       NpmConfiguration.Entry(key: "fetch-retries", value: "1", file: "a"),
+                       NpmConfiguration.Entry(key: "registry", value: "https://later.example/", file: "b")]
+        let settings = NpmConfiguration.settings(entries, environment: [
+            "NPM_CONFIG_FETCH_RETRIES": "5", "npm_config_//h.example/:_authToken": "env-token", "npm_config_empty": "", "OTHER": "x",
+        ])
+        #expect(settings["registry"] == "https://file.example/")
+        #expect(settings["fetch-retries"] == "5")
+        #expect(settings["//h.example/:_authToken"] == "env-token")
+        #expect(settings["empty"] == nil && settings["other"] == nil)
+    }
+
+    @Test func eachScopesRegistryIsTheFirstPlaceThatNamesIt() {
+        let npmrc = [NpmConfiguration.Entry(key: "@corp:registry", value: "https://project.example/", file: "project"),
+                     NpmConfiguration.Entry(key: "@corp:registry", value: "https://user.example/", file: "user"),
+                     NpmConfiguration.Entry(key: "@other:registry", value: "https://other.example/", file: "user")]
+        let fromFiles = NpmConfiguration.scopeRegistries(arguments: [], environment: [:], npmrc: npmrc)
+        #expect(fromFiles == ["@corp": "https://project.example/", "@other": "https://other.example/"])
+        let overridden = NpmConfiguration.scopeRegistries(arguments: ["install", "--@corp:registry=https://cli.example/"],
+                                                          environment: ["npm_config_@other:registry": "https://env.example/"], npmrc: npmrc)
+        #expect(overridden == ["@corp": "https://cli.example/", "@other": "https://env.example/"])
+        let spaced = NpmConfiguration.scopeRegistries(arguments: ["--@corp:registry", "https://next.example/"], environment: [:], npmrc: [])
+        #expect(spaced == ["@corp": "https://next.example/"])
+    }
+
+    /// The longest `//host[:port]/path` with credentials wins; the URL's path is
+    /// walked up to its host; a token is Bearer, `_auth` and username/password Basic.
+    @Test func credentialsFollowTheLongestMatchingRegistryKey() {
+        let settings = [
+            "//r.example/:_authToken": "host-token",
+            "//r.example/api/npm/private/:_authToken": "private-token",
+            "//basic.example:8443/npm/:_auth": "dXNlcjpwYXNz",
+            "//pw.example/:username": "alice",
+            "//pw.example/:_password": Base64.encode(Array("s3cret".utf8)),
+            "//bad.example/:username": "bob",
+            "//bad.example/:_password": "not base64!",
+        ]
+        func auth(_ url: String, _ registries: [String] = []) -> String? {
+            NpmConfiguration.authorization(for: url, settings: settings, registries: registries)
+        }
+        #expect(auth("https://r.example/api/npm/private/@corp%2flib") == "Bearer private-token")
+        #expect(auth("https://r.example/api/npm/private/@corp/lib/-/lib-1.0.0.tgz?x=1") == "Bearer private-token")
+        #expect(auth("https://r.example/api/npm/public/left-pad") == "Bearer host-token")
+        #expect(auth("https://R.EXAMPLE/left-pad") == "Bearer host-token")
+        #expect(auth("https://user:pw@r.example/left-pad") == "Bearer host-token")
+        #expect(auth("https://basic.example:8443/npm/x") == "Basic dXNlcjpwYXNz")
+        #expect(auth("https://basic.example/npm/x") == nil)                   // another port: another origin
+        #expect(auth("https://pw.example/x") == "Basic " + Base64.encode(Array("alice:s3cret".utf8)))
+        #expect(auth("https://bad.example/x") == nil)
+        #expect(auth("https://elsewhere.example/r.example/x") == nil)
+        #expect(auth("https://r.example.evil/x") == nil)
+        #expect(auth("not a url") == nil)
+    }
+
+    /// A tarball on the registry's host but outside its path has the
+    /// registry's credentials (npm does the same); another host never does.
+    @Test func aTarballOnTheRegistrysHostGetsTheRegistrysCredentials() {
+        let settings = ["//files.example/npm/private/:_authToken": "private-token"]
+        let registries = ["https://files.example/npm/private/"]
+        #expect(NpmConfiguration.authorization(for: "https://files.example/download/lib-1.0.0.tgz", settings: settings, registries: registries)
+                == "Bearer private-token")
+        #expect(NpmConfiguration.authorization(for: "https://cdn.example/npm/private/lib-1.0.0.tgz", settings: settings, registries: registries) == nil)
+        #expect(NpmConfiguration.authorization(for: "https://files.example/download/lib-1.0.0.tgz", settings: settings, registries: []) == nil)
+        #expect(NpmConfiguration.hasCredentials(settings))
+        #expect(!NpmConfiguration.hasCredentials(["registry": "https://files.example/", "//x/:always-auth": "true"]))
+    }
+}
