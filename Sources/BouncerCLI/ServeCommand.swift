@@ -67,6 +67,10 @@ public struct ServeOptions: ParsableArguments {
             help: ArgumentHelp("A scope's own registry, served under /npm/ for that scope's packages (repeatable; default without --npm-upstream: the @scope:registry settings of npm's configuration).", valueName: "@SCOPE=URL"))
     public var npmScopeUpstreams: [String] = []
 
+    /// A shim's upstream credentials (origin → Authorization), kept off the command line; read and removed at start.
+    @Option(name: .customLong("upstream-credentials"), help: .hidden)
+    public var upstreamCredentials: String?
+
     /// The project whose `.npmrc` names scopes and registry credentials (default: the working directory).
     @Option(name: .customLong("npm-project"), help: .hidden)
     public var npmProject: String?
@@ -104,6 +108,7 @@ public struct ServeOptions: ParsableArguments {
         if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
         for scope in npmScopeUpstreams { out += ["--npm-scope-upstream", scope] }
         if let npmProject { out += ["--npm-project", npmProject] }
+        if let upstreamCredentials { out += ["--upstream-credentials", upstreamCredentials] }
         if let readyFile { out += ["--ready-file", readyFile] }
         if verifyAhead != 2 { out += ["--verify-ahead", String(verifyAhead)] }
         if quiet { out.append("--quiet") }
@@ -116,7 +121,8 @@ public let serveDiscussion = """
     simple index over --pypi-upstream (with the files of any --pypi-extra-upstream and \
     --pypi-find-links merged in, each judged by the index it came from); BASE/npm/ is an npm registry over --npm-upstream \
     (a scope's packages over its --npm-scope-upstream). Upstream requests carry the credentials npm's configuration \
-    gives each registry (`//HOST/PATH/:_authToken`, `:_auth`, `:username` and `:_password`, `${VAR}` expanded). \
+    gives each registry (`//HOST/PATH/:_authToken`, `:_auth`, `:username` and `:_password`, `${VAR}` expanded), and \
+    an index URL's USER:PASSWORD@ goes with every request to its host, as pip sends it. \
     Every file and tarball link points back at the proxy, and a file request is fetched, \
     verified under the policy and pinned in the lock exactly as the shims do (frozen under \
     CI=true) before any byte is sent; a refusal is HTTP 403 with a one-line reason (also on \

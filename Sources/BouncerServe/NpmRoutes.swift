@@ -123,7 +123,7 @@ extension RegistryProxy {
         let wantsAbbreviated = accept?.contains(Self.abbreviatedType) ?? false
         switch await packument(name, upstream: upstream, abbreviated: wantsAbbreviated && !releaseTimesNeeded) {
         case .failure(let failure):
-            if failure.status != 404 { log.error("\(failure.status) npm:\(name): \(failure.reason)") }
+            if failure.status != 404 { log.unreachable("npm:\(name)", status: failure.status, reason: failure.reason) }
             return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
         case .success(let (document, type)):
             let rewritten = rewrite(withoutTooNew(document, name: name, upstream: upstream), name: name, base: base)

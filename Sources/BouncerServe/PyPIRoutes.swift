@@ -201,7 +201,7 @@ extension RegistryProxy {
         } else {
             switch await projectPage(name, sources: sources) {
             case .failure(let failure):
-                if failure.status != 404 { log.error("\(failure.status) pypi:\(name): \(failure.reason)") }
+                if failure.status != 404 { log.unreachable("pypi:\(name)", status: failure.status, reason: failure.reason) }
                 return .text(HTTPResponseStatus(statusCode: failure.status), failure.reason)
             case .success(let page):
                 ahead = sorted(page, project: name, sources: sources, base: nil)

@@ -20,6 +20,12 @@ public struct ServeSettings: Sendable {
     /// Each scope's own registry (`--npm-scope-upstream`, or npm's `@scope:registry`
     /// settings): that scope's packuments and tarballs come from it. URLs end in `/`.
     public var npmScopes: [String: String] = [:]
+    /// npm's configuration (`NpmConfiguration.settings`), for the credentials it gives
+    /// registries, and the registries it names (a tarball on a registry's host gets its credentials).
+    public var npmSettings: [String: String] = [:]
+    public var npmRegistries: [String] = []
+    /// `--upstream-credentials`: origin → Authorization value, from a shim.
+    public var upstreamCredentials: [String: String] = [:]
     /// No --npm-upstream: npm's configured registry, asked of npm at the first request.
     public var npmFromConfig = true
     /// Packuments keep the registry's tarball URLs (the shims' npm is sent here by replace-registry-host).
@@ -103,6 +109,12 @@ public final class RegistryProxy: Sendable {
         self.pool = pool
         var fetchOptions = settings.fetchOptions
         fetchOptions.progress = false
+        // What a client would send upstream, the proxy sends (and nothing else): npm's
+        // registry credentials, and those in pip's index URLs (pip's, when read later).
+        let credentials = UpstreamCredentials(npmSettings: settings.npmSettings, npmRegistries: settings.npmRegistries,
+                                              origins: settings.upstreamCredentials)
+        credentials.add(urls: [settings.pypi.primary].compactMap { $0 } + settings.pypi.extras + settings.pypi.findLinks)
+        fetchOptions.authorization = { credentials.authorization(for: $0) }
         upstream = UpstreamClient(store: settings.store, options: fetchOptions)
         let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
         // The same bytes served again are not opened again: see InspectionMemo.
@@ -121,7 +133,11 @@ public final class RegistryProxy: Sendable {
         if let guessed = settings.pypiPlatformGuess { clientPlatform.guess(guessed) }
         let environment = ProcessInfo.processInfo.environment
         let configured = !settings.pypi.builtinDefaultOnly
-        lazyPip = settings.pypi.primaryFromPip ? LazyUpstream { UpstreamDefaults.pip(environment: environment, configured: configured) } : nil
+        lazyPip = settings.pypi.primaryFromPip ? LazyUpstream {
+            let found = UpstreamDefaults.pip(environment: environment, configured: configured)
+            credentials.add(urls: [found.index].compactMap { $0 } + found.extras + found.findLinks)
+            return found
+        } : nil
         lazyNpm = settings.npmUpstream == nil && settings.npmFromConfig ? LazyUpstream { UpstreamDefaults.npmRegistry(environment: environment).map(PyPISources.withSlash) } : nil
         gate.onVerified = { [weak self] request, path in self?.learn(from: request, path: path) }
         // Asked now, in the background: the answer is ready by the time a client (still starting up) asks.
@@ -343,6 +359,14 @@ final class ServeLog: Sendable {
     func hidden(_ request: ArtifactRequest, file: String, reason: String) {
         event(["event": .string("hidden"), "url": .string(file), "message": .string(reason),
                "package": request.package.map { .string($0) } ?? .null, "version": request.version.map { .string($0) } ?? .null])
+    }
+
+    /// A page or packument upstream would not give (not a 404: unreachable, or
+    /// refusing the proxy's credentials), said on stderr and to the shim (the
+    /// tool then reports only "no matching distribution" or its own status).
+    func unreachable(_ what: String, status: Int, reason: String) {
+        error("\(status) \(what): \(reason)")
+        event(["event": .string("unreachable"), "url": .string(what), "message": .string(reason), "status": .integer(Int64(status))])
     }
 
     private func event(_ fields: [String: JSON]) {

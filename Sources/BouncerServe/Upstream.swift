@@ -69,7 +69,7 @@ struct UpstreamClient: Sendable {
         // retrying will not help (npm retries a 502 for minutes), and a 401 would have pip ask for a password.
         case .httpStatus(let url, 401), .httpStatus(let url, 403):
             UpstreamFailure(status: 403, reason: "upstream refused the proxy: \(error.description) (a private registry's credentials: for npm, "
-                            + "//\(URLParts.host(url) ?? "HOST")/PATH/:_authToken=TOKEN in .npmrc; for pip, in the index URL)")
+                            + "//\(URLParts.origin(url).components(splitAt: "://").last ?? "HOST")/PATH/:_authToken=TOKEN in .npmrc; for pip, in the index URL)")
         default: UpstreamFailure(status: 502, reason: "upstream unreachable: \(error.description)")
         }
     }

@@ -20,7 +20,7 @@ struct EphemeralProxy {
 
     /// One thing the proxy did: a verified artifact or a refusal.
     struct Event {
-        enum Kind: String { case verified, refused, hidden }
+        enum Kind: String { case verified, refused, hidden, unreachable }
         var kind: Kind
         var verified: Bool { kind == .verified }
         var url: String
@@ -211,9 +211,14 @@ struct EphemeralProxy {
         return worst
     }
 
-    /// Why files were left off the pages, for a tool that then found nothing
-    /// to install: a few per package, and how many more.
-    static func reportHidden(_ events: [Event], tool: String) {
+    /// Why a tool that failed found nothing to install: pages or packuments
+    /// upstream would not give (once each), and files left off the pages (a
+    /// few per package, and how many more).
+    static func reportUnavailable(_ events: [Event], tool: String) {
+        var unreachable: Set<String> = []
+        for event in events where event.kind == .unreachable && unreachable.insert(event.url).inserted {
+            ShimOutput.error("bouncer: \(tool): could not read \(event.url) upstream: \(event.message)")
+        }
         var shown: [String: Int] = [:]
         var said: Set<String> = []
         for event in events where event.kind == .hidden && said.insert(event.url).inserted {

@@ -96,6 +96,10 @@ enum Entrypoint {
             guard let guessed = PlatformGuess(text) else { fail(.configuration, "--pypi-platform-guess \(text): not PYTHON:CPU:GLIBC (e.g. 3.11:x86_64:2.36)") }
             settings.pypiPlatformGuess = ClientPlatform(guess: guessed)
         }
+        if let file = options.upstreamCredentials {
+            do { settings.upstreamCredentials = try UpstreamCredentials.read(file) } catch { fail(error.family, error.description) }
+            unlink(file)
+        }
         if let file = options.npmExpect {
             do { settings.npmExpected = try NpmExpectation.read(file) } catch { fail(error.family, error.description) }
         }
@@ -191,11 +195,9 @@ enum Entrypoint {
             scopes[String(text[..<equals])] = url
         }
         settings.npmScopes = scopes.mapValues(ServeSettings.withSlash)
-        let configured = NpmConfiguration.settings(npmrc, environment: environment)
-        if NpmConfiguration.hasCredentials(configured) {
-            let registries = ([settings.npmUpstream, NpmConfiguration.registry(npmrc)].compactMap { $0 } + settings.npmScopes.values).map(ServeSettings.withSlash)
-            settings.fetchOptions.authorization = { url in NpmConfiguration.authorization(for: url, settings: configured, registries: registries) }
-        }
+        settings.npmSettings = NpmConfiguration.settings(npmrc, environment: environment)
+        settings.npmRegistries = ([settings.npmUpstream, NpmConfiguration.registry(npmrc)].compactMap { $0 } + settings.npmScopes.values)
+            .map(ServeSettings.withSlash)
     }
 
     static func finish(_ readyFile: String?, _ code: Int32) -> Never {

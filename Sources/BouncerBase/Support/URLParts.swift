@@ -15,6 +15,22 @@ public enum URLParts {
         return String(url[..<authority.lowerBound]) + String(url[url.index(after: at)...])
     }
 
+    /// For a URL with `user[:password]@`: its origin and the HTTP Basic
+    /// value for them, percent-decoded as pip takes them (pip sends them with
+    /// every request to that host and port); nil for a URL without.
+    public static func basicAuthorization(_ url: String) -> (origin: String, authorization: String)? {
+        guard let range = authority(url), let at = url[range].lastIndex(of: "@") else { return nil }
+        let userinfo = url[range.lowerBound..<at]
+        let user: Substring, password: Substring
+        if let colon = userinfo.firstIndex(of: ":") {
+            (user, password) = (userinfo[..<colon], userinfo[userinfo.index(after: colon)...])
+        } else {
+            (user, password) = (userinfo, "")
+        }
+        let pair = percentDecoded(String(user)) + ":" + percentDecoded(String(password))
+        return (origin(url), "Basic " + Base64.encode(Array(pair.utf8)))
+    }
+
     /// The lower-cased host, without port or credentials.
     public static func host(_ url: String) -> String? {
         let clean = withoutCredentials(url)

@@ -203,7 +203,7 @@ public enum NpmShim {
             ShimOutput.error("bouncer: \(tool): the real npm stopped at Bouncer's refusal; nothing was installed")
             return refused
         }
-        if status != 0 { EphemeralProxy.reportHidden(events, tool: tool) }
+        if status != 0 { EphemeralProxy.reportUnavailable(events, tool: tool) }
         return status
     }
 }

@@ -114,6 +114,38 @@ import BouncerTestSupport
         #expect(result.err.contains("sha256:\(lib.sha256)"), "the proof names the verified digest: \(result.err)")
     }
 
+    /// A private index whose URL carries its credentials (`PIP_INDEX_URL=
+    /// http://user:password@HOST/simple/`, as CI jobs set it) and whose page
+    /// links to the files by absolute URLs without them: the shim's proxy
+    /// sends the credentials with every request to that host and port, as
+    /// pip would (percent-decoded), and the install goes through. The password
+    /// is in no output and no lock. With a wrong one, the shim says the index
+    /// refused it, not only pip's "no matching distribution".
+    @Test func aPrivateIndexsCredentialsReachItThroughTheProxy() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("privlib", "1.0", body: "VALUE = 7\n")
+        let page = index.appendingPathComponent("simple/privlib")
+        try FileManager.default.createDirectory(at: page, withIntermediateDirectories: true)
+        try "<!DOCTYPE html><html><body><a href=\"\(server.baseURL)/packages/\(lib.file)#sha256=\(lib.sha256)\">\(lib.file)</a></body></html>\n"
+            .write(to: page.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        server.requiredAuthorization = "Basic " + Data("alice:s3cret!".utf8).base64EncodedString()
+        let url = "http://alice:s3cret%21@127.0.0.1:\(server.port)/simple/"
+
+        let result = try harness.sh("pip install privlib==1.0", extra: ["PIP_INDEX_URL": url])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try installed().contains("privlib==1.0"))
+        #expect(server.requests.contains("GET /packages/\(lib.file)"), "\(server.requests)")
+        #expect(!server.authorizations.isEmpty && server.authorizations.allSatisfy { $0 == server.requiredAuthorization }, "\(server.authorizations)")
+        #expect(!(result.out + result.err).contains("s3cret"), "\(result.err)")
+        let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
+        #expect(lock.contains("/packages/\(lib.file)") && !lock.contains("s3cret") && !lock.contains("alice"))
+
+        let wrong = try harness.sh("pip install --force-reinstall privlib==1.0", extra: ["PIP_INDEX_URL": "http://alice:wrong@127.0.0.1:\(server.port)/simple/"])
+        #expect(wrong.status != 0)
+        #expect(wrong.err.contains("bouncer: pip: could not read pypi:privlib upstream: upstream refused the proxy"), "\(wrong.err)")
+        #expect(wrong.err.contains("HTTP 401"), "\(wrong.err)")
+    }
+
     /// The page states the genuine wheel's #sha256=, the server answers with
     /// other bytes: the proxy refuses them (one fetch, pip never sees a byte).
     @Test func tamperedWheelIsRefusedAndNothingInstalled() throws {
