@@ -64,8 +64,11 @@ struct EphemeralProxy {
             throw error
         }
         defer { close(listener.fd) }
-        let all = ["--listen-fd", "3", "--policy", context.policy.path, "--events", events]
-            + (quiet ? ["--quiet"] : []) + arguments
+        var all = ["--listen-fd", "3", "--policy", context.policy.path, "--events", events] + (quiet ? ["--quiet"] : [])
+        do { all += try withoutCredentials(arguments, directory: directory) } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         let pid: pid_t
         do {
             pid = try Spawn.start(server, all, environment: context.environment.variables) { actions in
@@ -79,6 +82,25 @@ struct EphemeralProxy {
             throw error
         }
         return EphemeralProxy(pid: pid, base: "http://127.0.0.1:\(listener.port)", directory: directory)
+    }
+
+    /// The arguments with every upstream URL's `user:password@` taken out
+    /// (any user on the machine can read a command line in /proc), and the
+    /// credentials handed over in a file only this user can read
+    /// (`--upstream-credentials`); the proxy sends them as the tool would.
+    static func withoutCredentials(_ arguments: [String], directory: String) throws(BouncerError) -> [String] {
+        var credentials: [String: String] = [:]
+        let stripped = arguments.map { argument -> String in
+            // A URL, or a scope's `@SCOPE=URL`.
+            let url = argument.hasPrefix("@") ? String(argument.drop { $0 != "=" }.dropFirst()) : argument
+            guard let (origin, authorization) = URLParts.basicAuthorization(url) else { return argument }
+            if credentials[origin] == nil { credentials[origin] = authorization }
+            return String(argument.dropLast(url.count)) + URLParts.withoutCredentials(url)
+        }
+        guard !credentials.isEmpty else { return arguments }
+        let file = directory + "/upstream-credentials.json"
+        try AtomicFile.replace(file, with: JSON.object(credentials.mapValues(JSON.string)).serialized(), mode: 0o600)
+        return stripped + ["--upstream-credentials", file]
     }
 
     /// A listening TCP socket on 127.0.0.1 and a free port, close-on-exec and

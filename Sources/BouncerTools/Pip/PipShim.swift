@@ -135,22 +135,12 @@ public enum PipShim {
         let stated = read.hashes
         // This proxy serves pip only (npm is not started to ask for its registry).
         var proxyArguments: [String] = ["--no-npm"]
-        // A password in an index URL stays off the proxy's command line (readable by any user in
-        // /proc): the URLs go without it, and the proxy reads it from a file only this user can.
-        let upstreams = [primary].compactMap { $0 } + extras + findLinks
-        let credentials = upstreams.compactMap(URLParts.basicAuthorization)
-        if !credentials.isEmpty {
-            let file = work + "/upstream-credentials.json"
-            let object = JSON.object(Dictionary(credentials.map { ($0.origin, JSON.string($0.authorization)) }) { first, _ in first })
-            try AtomicFile.replace(file, with: object.serialized(), mode: 0o600)
-            proxyArguments += ["--upstream-credentials", file]
-        }
-        if let primary { proxyArguments += ["--pypi-upstream", URLParts.withoutCredentials(primary)] }
+        if let primary { proxyArguments += ["--pypi-upstream", primary] }
         if noIndex { proxyArguments.append("--pypi-no-index") }
         // Nothing names an index (the shim read pip's configuration itself): the proxy asks only for pip's built-in one.
         if primary == nil && !noIndex { proxyArguments.append("--pypi-builtin-default") }
-        for extra in extras { proxyArguments += ["--pypi-extra-upstream", URLParts.withoutCredentials(extra)] }
-        for link in findLinks { proxyArguments += ["--pypi-find-links", URLParts.withoutCredentials(link)] }
+        for extra in extras { proxyArguments += ["--pypi-extra-upstream", extra] }
+        for link in findLinks { proxyArguments += ["--pypi-find-links", link] }
         for project in read.projects.prefix(500) { proxyArguments += ["--pypi-expect", project.name + (project.version.map { "==" + $0 } ?? "")] }
         if !read.projects.isEmpty, let guess = PipInterpreter.platformGuess(realPip: context.realTool, invocation: invocation) {
             proxyArguments += ["--pypi-platform-guess", guess]
