@@ -54,7 +54,8 @@ struct EphemeralProxy {
     /// over, so the base URL is known at once and the tool starts while the
     /// proxy does (its first connections wait in the socket's backlog). Its
     /// own log goes to a file, shown if it stops on its own.
-    static func start(_ arguments: [String], context: ShimContext, quiet: Bool = true) throws(BouncerError) -> EphemeralProxy {
+    static func start(_ arguments: [String], context: ShimContext, quiet: Bool = true,
+                      environment: [String: String]? = nil) throws(BouncerError) -> EphemeralProxy {
         let server = try serverBinary()
         let directory = try Filesystem.makePrivateDirectory(prefix: "bouncer-serve")
         let events = directory + "/events", log = directory + "/serve.log"
@@ -71,7 +72,7 @@ struct EphemeralProxy {
         }
         let pid: pid_t
         do {
-            pid = try Spawn.start(server, all, environment: context.environment.variables) { actions in
+            pid = try Spawn.start(server, all, environment: environment ?? context.environment.variables) { actions in
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

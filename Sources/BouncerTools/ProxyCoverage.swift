@@ -26,8 +26,8 @@ public enum ProxyCoverage {
         let uv = ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
             ?? uvConfiguration.defaultIndex
         let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
-            ?? NpmConfiguration.registry(project: cwd, environment: variables, realTool: "/usr/bin/npm")
-        let npmrc = NpmConfiguration.entries(project: cwd, environment: variables, realTool: "/usr/bin/npm")
+            ?? NpmConfiguration.registry(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables, realTool: "/usr/bin/npm")
+        let npmrc = NpmConfiguration.entries(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables, realTool: "/usr/bin/npm")
         let direct: [String: [String]] = [
             "pip": pipConfiguration.extraIndexURLs + pipConfiguration.findLinks,
             "uv": uvDirectSources(variables) + uvConfiguration.indexes + uvConfiguration.findLinks,

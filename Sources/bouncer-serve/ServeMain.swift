@@ -173,7 +173,7 @@ enum Entrypoint {
     /// when no --npm-upstream names the registry (as pip's extra indexes do).
     static func configureNpm(_ settings: inout ServeSettings, options: ServeOptions, environment: [String: String]) {
         let cwd = FileManager.default.currentDirectoryPath
-        let project = options.npmProject.map { Filesystem.absolute($0, cwd: cwd) } ?? cwd
+        let project = options.npmProject.map { Filesystem.absolute($0, cwd: cwd) } ?? NpmConfiguration.localPrefix(cwd: cwd)
         let npm = SearchPath.directories(environment).lazy.map { "\($0)/npm" }.first { access($0, X_OK) == 0 && Filesystem.isFile($0) } ?? "/usr/bin/npm"
         let npmrc = NpmConfiguration.entries(project: project, environment: environment, realTool: npm)
         var scopes: [String: String] = [:]

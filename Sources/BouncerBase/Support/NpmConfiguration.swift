@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// npm's configuration, read from its files the way npm reads them (project
 /// `.npmrc` over the user's over the global one over npm's built-in ones, with
@@ -15,6 +18,47 @@ public enum NpmConfiguration {
         let prefix = Filesystem.split(Filesystem.split(Filesystem.realPath(realTool)).directory).directory
         let global = environment["npm_config_globalconfig"] ?? environment["NPM_CONFIG_GLOBALCONFIG"] ?? (prefix + "/etc/npmrc")
         return [project + "/.npmrc", user, global, "/usr/share/nodejs/npm/npmrc", prefix + "/lib/node_modules/npm/npmrc"].compactMap { $0 }
+    }
+
+    /// The project npm works on, its "local prefix" (whose `.npmrc`, package.json
+    /// and lock it reads): the nearest directory up from `cwd` with a
+    /// `package.json` or `node_modules`, or the workspace root above that one
+    /// when the root's `workspaces` globs name it; `cwd` when there is none.
+    /// (`--prefix` on npm's command line replaces all of this; the caller's.)
+    /// Run in a subdirectory, npm still reads the project's configuration.
+    public static func localPrefix(cwd: String) -> String {
+        var directory = cwd.count > 1 && cwd.hasSuffix("/") ? String(cwd.dropLast()) : cwd
+        var found: String? = nil
+        while true {
+            let hasManifest = Filesystem.isFile(directory + "/package.json")
+            if found == nil {
+                if hasManifest || Filesystem.isDirectory(directory + "/node_modules") { found = directory }
+            } else if hasManifest, let member = found, isWorkspaceRoot(directory, of: member) {
+                return directory
+            }
+            guard directory != "/", !directory.isEmpty else { break }
+            directory = Filesystem.split(directory).directory
+        }
+        return found ?? cwd
+    }
+
+    /// Whether `root`'s package.json names `member` among its `workspaces`
+    /// (an array of globs, or `{"packages": [...]}`). A glob's `*` is taken to
+    /// cross `/` too: reading the root when npm would not costs a stricter check, never a missed one.
+    static func isWorkspaceRoot(_ root: String, of member: String) -> Bool {
+        guard member.hasPrefix(root == "/" ? "/" : root + "/"),
+              let bytes = (try? AtomicFile.read(root + "/package.json", limit: 16 << 20, code: "npm-package")).flatMap({ $0 }),
+              let manifest = try? JSON.parse(bytes) else { return false }
+        var globs: [JSON] = []
+        if case .array(let list)? = manifest["workspaces"] { globs = list }
+        if case .array(let list)? = manifest["workspaces"]?["packages"] { globs = list }
+        let relative = String(member.dropFirst(root == "/" ? 1 : root.count + 1))
+        return globs.contains { glob in
+            guard case .string(var pattern) = glob else { return false }
+            while pattern.hasPrefix("./") { pattern.removeFirst(2) }
+            while pattern.count > 1 && pattern.hasSuffix("/") { pattern.removeLast() }
+            return !pattern.isEmpty && fnmatch(pattern, relative, 0) == 0
+        }
     }
 
     /// One `key=value` line of an npmrc file (value unquoted, `${VAR}` expanded), and the file.

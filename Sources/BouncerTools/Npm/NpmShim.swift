@@ -31,6 +31,8 @@ public enum NpmShim {
         var command: String? = nil
         var positionals: [String] = []
         var prefix: String? = nil
+        /// `--userconfig FILE`, `--globalconfig FILE`: npmrc files npm reads instead of the usual ones.
+        var configFiles: [String: String] = [:]
         var registry: String? = nil
         var passed: [String] = []
         /// `npm exec --package SPEC`: what exec installs and runs.
@@ -68,8 +70,12 @@ public enum NpmShim {
                 passed.append(argument)
                 if valued.contains(argument), index + 1 < arguments.count {
                     if argument == "--prefix" || argument == "-C" { prefix = arguments[index + 1] }
+                    if argument == "--userconfig" || argument == "--globalconfig" { configFiles[String(argument.dropFirst(2))] = arguments[index + 1] }
                     passed.append(arguments[index + 1])
                     index += 1
+                } else if argument.hasPrefix("--userconfig=") || argument.hasPrefix("--globalconfig=") {
+                    let equals = argument.firstIndex(of: "=") ?? argument.endIndex
+                    configFiles[String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])] = String(argument[argument.index(after: equals)...])
                 } else if argument.hasPrefix("--prefix=") {
                     prefix = String(argument.dropFirst("--prefix=".count))
                 } else if argument == "-g" || argument == "--global" || argument.hasPrefix("--global=") {
@@ -84,12 +90,19 @@ public enum NpmShim {
             index += 1
         }
         guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(arguments) }
-        let project = prefix.map { $0.hasPrefix("/") ? $0 : context.environment.cwd + "/" + $0 } ?? context.environment.cwd
+        // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
+        let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd)
+        // npm's configuration as npm will read it: the command line's npmrc files in place of the usual ones.
+        var configuration = context.environment.variables
+        for (name, file) in configFiles {
+            for key in configuration.keys where key.lowercased() == "npm_config_" + name { configuration[key] = nil }
+            configuration["npm_config_" + name] = Filesystem.absolute(file, cwd: context.environment.cwd)
+        }
         // A scope's own registry (`@scope:registry=URL`) is served by the proxy too, for that scope's
         // packages; npm is pointed at the proxy for each scope. One that is no http(s) URL (a ${VAR}
         // left unset) cannot be stood in for: npm would go there (or fail) on its own.
-        let npmrc = NpmConfiguration.entries(project: project, environment: context.environment.variables, realTool: context.realTool)
-        let scopes = NpmConfiguration.scopeRegistries(arguments: arguments, environment: context.environment.variables, npmrc: npmrc)
+        let npmrc = NpmConfiguration.entries(project: project, environment: configuration, realTool: context.realTool)
+        let scopes = NpmConfiguration.scopeRegistries(arguments: arguments, environment: configuration, npmrc: npmrc)
         let unusable = scopes.filter { !PipConfiguration.isRemote($0.value) }.sorted { $0.key < $1.key }
         for (scope, url) in unusable {
             let message = "\(scope):registry=\(Redaction.url(url)) is not an http(s) URL Bouncer's proxy can stand in for"
@@ -138,7 +151,7 @@ public enum NpmShim {
             do {
                 snapshot = try ProjectSnapshot(project: project)
                 return try throughProxy(passed, registry: registry, scopes: scopes.filter { PipConfiguration.isRemote($0.value) },
-                                        npmrc: npmrc, project: project, tool: tool, context: context)
+                                        npmrc: npmrc, configuration: configuration, project: project, tool: tool, context: context)
             } catch {
                 return context.installStopped(error, tool: tool)
             }
@@ -161,7 +174,7 @@ public enum NpmShim {
 
     /// The real npm, once, against a proxy of its own.
     static func throughProxy(_ arguments: [String], registry: String?, scopes: [String: String] = [:], npmrc: [NpmConfiguration.Entry],
-                             project: String, tool: String = "npm", context: ShimContext) throws -> Int32 {
+                             configuration: [String: String]? = nil, project: String, tool: String = "npm", context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
         let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
@@ -176,7 +189,8 @@ public enum NpmShim {
         if let registry = configured, let file = try expectedTarballs(locked, registry: registry, into: expect) {
             proxyArguments += ["--npm-expect", file, "--verify-ahead", "4"]
         }
-        let proxy = try EphemeralProxy.start(proxyArguments, context: context)
+        // The proxy reads the same npmrc files for the registries' credentials.
+        let proxy = try EphemeralProxy.start(proxyArguments, context: context, environment: configuration)
         var environment = context.toolEnvironment
         for variable in environment.keys where variable.lowercased() == "npm_config_registry" || variable.lowercased() == "npm_config_cache" {
             environment[variable] = nil

@@ -203,6 +203,49 @@ import BouncerTestSupport
         #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@evil/x/index.js").path))
     }
 
+    /// npm run in a subdirectory works on the project above it (the nearest
+    /// directory with a package.json): so does the shim. The project's
+    /// `.npmrc` scope registry goes through the proxy, and a dependency from
+    /// outside the registry in the project's package.json is refused, exactly
+    /// as from the project's own directory. A scope registry in an npmrc named
+    /// by `--userconfig` goes through the proxy as well.
+    @Test func aSubdirectoryOrAnotherNpmrcIsStillTheProjectsConfiguration() throws {
+        defer { harness.cleanup() }
+        try project()
+        let packed = try pack("@evil/x", "1.0.0")
+        try packument("@evil/x", "1.0.0", packed)
+        let sub = harness.project.appendingPathComponent("src/deeper")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try "registry=\(server.baseURL)/\n@evil:registry=\(server.baseURL)/\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let scoped = try harness.sh("npm install @evil/x", cwd: sub)
+        #expect(scoped.status == 0, "\(scoped.err)")
+        #expect(scoped.err.contains("@evil/x@1.0.0 <- "), "through the proxy: \(scoped.err)")
+        #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@evil/x/index.js").path))
+
+        // Another npmrc on the command line, naming another scope's registry.
+        try FileManager.default.removeItem(at: harness.file(".npmrc"))
+        let other = try pack("@other/y", "1.0.0")
+        try packument("@other/y", "1.0.0", other)
+        let userconfig = harness.root.appendingPathComponent("other.npmrc")
+        try "@other:registry=\(server.baseURL)/\n".write(to: userconfig, atomically: true, encoding: .utf8)
+        let named = try harness.sh("npm install --registry=\(server.baseURL)/ --userconfig \(userconfig.path) @other/y", cwd: sub)
+        #expect(named.status == 0, "\(named.err)")
+        #expect(named.err.contains("@other/y@1.0.0 <- "), "through the proxy: \(named.err)")
+
+        // The project's package.json gains a dependency from outside the registry: refused from the subdirectory.
+        let payload = server.baseURL + "/payload/evil-1.0.0.tgz"
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: harness.file("package.json"))) as? [String: Any])
+        var dependencies = manifest["dependencies"] as? [String: Any] ?? [:]
+        dependencies["evil"] = payload
+        manifest["dependencies"] = dependencies
+        try JSONSerialization.data(withJSONObject: manifest).write(to: harness.file("package.json"))
+        let before = server.requests.count
+        let refused = try harness.sh("npm install --registry=\(server.baseURL)/", cwd: sub)
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("exotic-source") && refused.err.contains(payload), "\(refused.err)")
+        #expect(!server.requests.dropFirst(before).contains { $0.contains("/payload/") }, "\(server.requests.dropFirst(before))")
+    }
+
     @Test func tamperedTarballIsRefused() throws {
         defer { harness.cleanup() }
         try project()

@@ -105,4 +105,39 @@ import BouncerBase
         #expect(NpmConfiguration.hasCredentials(settings))
         #expect(!NpmConfiguration.hasCredentials(["registry": "https://files.example/", "//x/:always-auth": "true"]))
     }
+
+    /// npm's project for a working directory: the nearest directory up with a
+    /// package.json or node_modules, or the workspace root that names it.
+    @Test func theProjectIsFoundAboveTheWorkingDirectory() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-npm-prefix-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func write(_ path: String, _ text: String) throws {
+            try FileManager.default.createDirectory(atPath: root + "/" + Filesystem.split(path).directory, withIntermediateDirectories: true)
+            try text.write(toFile: root + "/" + path, atomically: true, encoding: .utf8)
+        }
+        func mkdir(_ path: String) throws { try FileManager.default.createDirectory(atPath: root + "/" + path, withIntermediateDirectories: true) }
+        try write("mono/package.json", #"{"name":"mono","workspaces":["./packages/*", "apps/web/"]}"#)
+        try write("mono/packages/a/package.json", #"{"name":"a"}"#)
+        try write("mono/apps/web/package.json", #"{"name":"web"}"#)
+        try write("mono/tools/b/package.json", #"{"name":"b"}"#)
+        try write("obj/package.json", #"{"name":"obj","workspaces":{"packages":["libs/*"]}}"#)
+        try write("obj/libs/c/package.json", #"{"name":"c"}"#)
+        try write("broken/package.json", "{ not json")
+        try write("broken/inner/package.json", #"{"name":"inner"}"#)
+        try mkdir("mono/packages/a/src/deep")
+        try mkdir("bare/node_modules")
+        try mkdir("bare/x")
+        try mkdir("nothing/here")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/packages/a/src/deep") == root + "/mono")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/packages/a/") == root + "/mono")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/apps/web") == root + "/mono")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/tools/b") == root + "/mono/tools/b")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/obj/libs/c") == root + "/obj")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/broken/inner") == root + "/broken/inner")
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/bare/x") == root + "/bare")
+        // With no project anywhere above (none above the temporary directory either): the working directory.
+        if NpmConfiguration.localPrefix(cwd: root) == root {
+            #expect(NpmConfiguration.localPrefix(cwd: root + "/nothing/here") == root + "/nothing/here")
+        }
+    }
 }
