@@ -57,10 +57,12 @@ private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: G
 
 /// The lock entry as a request: its URL (a file recorded relative to the
 /// lock made absolute again) and coordinates, its pinned digest as the stated digest.
+/// The index it was found on is the one the lock records (a rule's `"index"` matches as at install).
 private func request(for entry: LockEntry, lockfile: String) -> ArtifactRequest {
     ArtifactRequest(url: LockEntry.fetchURL(entry.url, lockDirectory: Filesystem.split(lockfile).directory),
                     ecosystem: entry.ecosystem, package: entry.package, version: entry.version,
-                    claimedDigests: (try? Digest(algorithm: .sha256, hex: entry.sha256)).map { [$0] } ?? [])
+                    claimedDigests: (try? Digest(algorithm: .sha256, hex: entry.sha256)).map { [$0] } ?? [],
+                    index: entry.index?.packageIndex)
 }
 
 private func readLock(_ policy: Policy, json: Bool) throws -> Lockfile {

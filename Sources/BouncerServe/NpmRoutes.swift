@@ -100,6 +100,15 @@ extension RegistryProxy {
         return isValidNpmName(name) ? name : nil
     }
 
+    /// The registry an npm artifact comes from, for the policy's `match.index`:
+    /// npm's registry is its primary index; a scope's own registry is not
+    /// (unless it is the same registry), so a policy trusting only
+    /// `"index": "primary"` refuses a scope an `.npmrc` sent elsewhere.
+    func npmIndex(_ upstream: String) -> PackageIndex {
+        let registry = settings.npmUpstream ?? lazyNpm?.value() ?? nil
+        return PackageIndex(url: upstream, isPrimary: upstream == registry || !settings.npmScopes.values.contains(upstream))
+    }
+
     /// `name` or `@scope/name`, in the characters npm allows (nothing that could walk a path).
     public static func isValidNpmName(_ name: String) -> Bool {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
@@ -201,8 +210,9 @@ extension RegistryProxy {
             if case .string(let text)? = times[version] { stated = text }
             var url = upstream + Self.upstreamName(name)
             if case .string(let tarball)? = manifest["dist"]?["tarball"] { url = tarball }
-            let request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
+            var request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
                                           releaseTime: Self.releaseTime(stated, name: name, upstream: upstream))
+            request.index = npmIndex(upstream)
             if let tooNew = settings.policy.releaseAgeRefusal(request, at: now) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version): \(tooNew)")
@@ -292,8 +302,10 @@ extension RegistryProxy {
             // npm states the lock's integrity too; anything else it states takes the packument's way.
             let stated = statedIntegrity.flatMap { try? SubresourceIntegrity(parsing: $0).strongest } ?? []
             if stated.allSatisfy(claimed.contains) {
-                return .success(ArtifactRequest(url: upstream + name + "/-/" + file, ecosystem: .npm, package: name, version: locked.version,
-                                                claimedDigests: claimed))
+                var request = ArtifactRequest(url: upstream + name + "/-/" + file, ecosystem: .npm, package: name, version: locked.version,
+                                              claimedDigests: claimed)
+                request.index = npmIndex(upstream)
+                return .success(request)
             }
         }
         if known == nil {
@@ -308,8 +320,10 @@ extension RegistryProxy {
         if let stated = statedIntegrity, let parsed = try? SubresourceIntegrity(parsing: stated) {
             for digest in parsed.strongest where !claimed.contains(digest) { claimed.append(digest) }
         }
-        return .success(ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed,
-                                        releaseTime: Self.releaseTime(tarball.time, name: name, upstream: upstream)))
+        var request = ArtifactRequest(url: tarball.url, ecosystem: .npm, package: name, version: tarball.version, claimedDigests: claimed,
+                                      releaseTime: Self.releaseTime(tarball.time, name: name, upstream: upstream))
+        request.index = npmIndex(upstream)
+        return .success(request)
     }
 
     /// The npm shim's lock (`--npm-expect FILE`: the tarballs `npm ci` will

@@ -23,7 +23,7 @@ struct LockCommit {
         for index in candidates.indices where outcomes[index].verdict != .refused && candidates[index].fetched != nil {
             let candidate = candidates[index]
             let unpinnedAllow = candidate.rule == nil && policy.unmatched == .allow && candidate.locked == nil
-            if options.frozen, let locked = candidate.locked, let fresh = entry(for: candidate), fresh != locked {
+            if options.frozen, let locked = candidate.locked, let fresh = entry(for: candidate), Self.changed(locked, fresh) {
                 // Frozen: the lock must already say exactly this (digest, source, rule, evidence).
                 outcomes[index].refuse(EvidenceProblem(code: .lockFrozen,
                                                        message: "its entry in \(policy.lockfile) would change (\(Self.difference(locked, fresh))), and the lock is frozen",
@@ -105,11 +105,27 @@ struct LockCommit {
         guard let fetched = candidate.fetched, let sha256 = fetched.digests[.sha256] else { return nil }
         let request = candidate.request
         var url = LockEntry.recordedURL(candidate.shownURL, lockDirectory: Filesystem.split(policy.lockfile).directory)
-        if let locked = candidate.locked, candidate.isPackageKeyed, locked.sha256 == sha256.hex { url = locked.url }
-        return LockEntry(key: candidate.lockKey, url: url, ecosystem: request.ecosystem, package: request.package,
-                         version: request.version, sha256: sha256.hex, size: fetched.size,
-                         rule: candidate.rule.map { $0.name ?? candidate.ruleLabel } ?? "unmatched",
-                         evidence: candidate.findings.ruleProofs.map(LockEvidence.init))
+        var index = request.index.map(LockIndex.init)
+        if let locked = candidate.locked, candidate.isPackageKeyed, locked.sha256 == sha256.hex {
+            // The source first recorded stays, its index with it; an entry from before locks
+            // recorded indexes gains this one only when the bytes came from the recorded URL.
+            if locked.index != nil || locked.url != url { index = locked.index }
+            url = locked.url
+        }
+        var entry = LockEntry(key: candidate.lockKey, url: url, ecosystem: request.ecosystem, package: request.package,
+                              version: request.version, sha256: sha256.hex, size: fetched.size,
+                              rule: candidate.rule.map { $0.name ?? candidate.ruleLabel } ?? "unmatched",
+                              evidence: candidate.findings.ruleProofs.map(LockEvidence.init))
+        entry.index = index
+        return entry
+    }
+
+    /// Whether a frozen lock's entry would change. An entry written before
+    /// entries recorded their index has none: that alone is no change.
+    static func changed(_ locked: LockEntry, _ fresh: LockEntry) -> Bool {
+        var fresh = fresh
+        if locked.index == nil { fresh.index = nil }
+        return fresh != locked
     }
 
     static func difference(_ old: LockEntry, _ new: LockEntry) -> String {
@@ -118,6 +134,10 @@ struct LockCommit {
         if old.url != new.url { fields.append("url") }
         if old.size != new.size { fields.append("size") }
         if old.rule != new.rule { fields.append("rule '\(old.rule)' -> '\(new.rule)'") }
+        if old.index != new.index {
+            func said(_ index: LockIndex?) -> String { index.map { $0.url + ($0.primary ? " (primary)" : "") } ?? "none" }
+            fields.append("index \(said(old.index)) -> \(said(new.index))")
+        }
         if old.evidence != new.evidence {
             fields.append("evidence [\(old.evidence.map(\.kind.rawValue).joined(separator: ", "))] -> [\(new.evidence.map(\.kind.rawValue).joined(separator: ", "))]")
         }

@@ -84,6 +84,10 @@ public struct LockEntry: Codable, Sendable, Equatable {
     /// The rule that admitted it ("unmatched" when none did).
     public var rule: String
     public var evidence: [LockEvidence]
+    /// The package index it was found on (pip's index or an extra one, npm's
+    /// registry or a scope's), so that `bouncer check` matches a rule's
+    /// `"index"` as the install did. Absent for plain downloads.
+    public var index: LockIndex? = nil
 
     public init(key: String, url: String, ecosystem: Ecosystem, package: String?, version: String?, sha256: String,
                 size: UInt64, rule: String, evidence: [LockEvidence]) {
@@ -192,8 +196,28 @@ public struct LockEntry: Codable, Sendable, Equatable {
         ]
         if let package { fields.append(("package", { $0.string(package) })) }
         if let version { fields.append(("version", { $0.string(version) })) }
+        if let index {
+            fields.append(("index", { out in
+                out.object(indent: indent + 1, [("primary", { $0.boolean(index.primary) }), ("url", { $0.string(index.url) })])
+            }))
+        }
         out.object(indent: indent, fields.sorted { $0.0 < $1.0 })
     }
+}
+
+/// Where a locked package was found: the index's URL (credentials removed)
+/// and whether it was the tool's own primary index.
+public struct LockIndex: Codable, Sendable, Equatable {
+    public var url: String
+    public var primary: Bool
+
+    public init(_ index: PackageIndex) {
+        url = URLParts.withoutCredentials(index.url)
+        primary = index.isPrimary
+    }
+
+    /// As the policy matches it (`match.index`).
+    public var packageIndex: PackageIndex { PackageIndex(url: url, isPrimary: primary) }
 }
 
 /// What verified a locked artifact, briefly.
@@ -269,6 +293,7 @@ struct LockJSONWriter {
     }
 
     mutating func number<N: BinaryInteger>(_ value: N) { raw(String(value)) }
+    mutating func boolean(_ value: Bool) { raw(value ? "true" : "false") }
 
     mutating func string(_ value: String) {
         bytes.append(0x22)

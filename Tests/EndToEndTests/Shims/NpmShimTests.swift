@@ -189,6 +189,47 @@ import BouncerTestSupport
         #expect(server.requests.count + corp.requests.count == before)
     }
 
+    /// The shipped policy trusts npm's own registry only (`"index": "primary"`,
+    /// as for pip's index): a scope an `.npmrc` sends to another registry (a
+    /// cloned project's, say) is refused until a rule names that registry,
+    /// and then installs. The lock records the registry each came from, so
+    /// `bouncer check` matches as the install did.
+    @Test func theShippedPolicyTrustsOnlyNpmsOwnRegistry() throws {
+        defer { harness.cleanup() }
+        try project()
+        let packed = try pack("@types/x", "1.0.0")
+        try packument("@types/x", "1.0.0", packed)
+        // Another registry for the scope: here the same server under a path of its own.
+        let elsewhere = server.baseURL + "/elsewhere/"
+        try FileManager.default.createDirectory(at: registry.appendingPathComponent("elsewhere/@types"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: registry.appendingPathComponent("@types/x"), to: registry.appendingPathComponent("elsewhere/@types/x"))
+        try "registry=\(server.baseURL)/\n@types:registry=\(elsewhere)\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let shipped = try String(contentsOf: Corpus.packageRoot.appendingPathComponent("policy.json"), encoding: .utf8)
+        #expect(shipped.contains(#""match": { "ecosystem": "npm", "index": "primary" }"#))
+        // Release age off (these packuments state no times); everything else as shipped.
+        let policy = shipped.replacingOccurrences(of: #""minimumReleaseAge": "48h""#, with: #""minimumReleaseAge": "0""#)
+        try policy.write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+
+        let refused = try harness.sh("npm install @types/x")
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(refused.err.contains("refused @types/x@1.0.0") && refused.err.contains("no rule"), "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: harness.file("node_modules/@types/x").path))
+
+        // A rule that names the scope's registry: it installs, and the lock says where it came from.
+        let trusting = policy.replacingOccurrences(of: #""rules": ["#, with: """
+            "rules": [
+                { "name": "@types from its registry", "match": { "ecosystem": "npm", "index": "\(elsewhere)*" }, "require": [ { "integrity": {} } ] },
+            """)
+        try trusting.write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let installed = try harness.sh("npm install @types/x")
+        #expect(installed.status == 0, "\(installed.err)")
+        #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@types/x/index.js").path))
+        let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
+        #expect(lock.contains(#""primary": false"#) && lock.contains(#""url": "\#(elsewhere)""#), "\(lock)")
+        let check = try BouncerProcess.run(["check"], cwd: harness.project.path)
+        #expect(check.status == 0, "\(check.out)\n\(check.err)")
+    }
+
     /// The scope's registry given on the command line (`--@scope:registry=URL`)
     /// is the proxy's too: npm is not sent there (the flag is taken out of its
     /// command line, which would outrank the proxy), the proxy is.

@@ -529,6 +529,20 @@ import BouncerTestSupport
         #expect(confused.status == 0, "\(confused.err)")
         #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
         #expect(!((try? String(contentsOf: scratch.appendingPathComponent("bouncer.lock"), encoding: .utf8)) ?? "").contains("99.0"))
+
+        // The lock records the index each package came from, so `bouncer check` matches the
+        // shipped rule's "index": "primary" as the install did (it found no rule before).
+        let lock = try Self.lockEntries(scratch.appendingPathComponent("bouncer.lock"))
+        let recorded = lock["pypi:tinylib@1.0"]?["index"] as? [String: Any]
+        #expect(recorded?["primary"] as? Bool == true && recorded?["url"] as? String == indexURL, "\(String(describing: recorded))")
+        let check = try BouncerProcess.run(["check", "--policy", scratch.appendingPathComponent("policy.json").path], cwd: scratch.path)
+        #expect(check.status == 0, "\(check.out)\n\(check.err)")
+        // An entry that says it came from another index matches no rule of the shipped policy.
+        let lockURL = scratch.appendingPathComponent("bouncer.lock")
+        let text = try String(contentsOf: lockURL, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"primary\": true", with: "\"primary\": false").write(to: lockURL, atomically: true, encoding: .utf8)
+        let moved = try BouncerProcess.run(["check", "--policy", scratch.appendingPathComponent("policy.json").path], cwd: scratch.path)
+        #expect(moved.status != 0 && (moved.out + moved.err).contains("no rule"), "\(moved.out)\n\(moved.err)")
     }
 
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned

@@ -181,6 +181,37 @@ import BouncerTestSupport
         #expect(Lockfile().encoded() == Array("{\n  \"artifacts\": [],\n  \"version\": 1\n}\n".utf8))
     }
 
+    /// An entry records the index its package came from (credentials
+    /// removed), in the same fixed layout; a lock without it still reads, and
+    /// a frozen lock whose entry predates it does not count that as a change.
+    @Test func lockRecordsThePackagesIndex() throws {
+        var entry = LockEntry(key: "npm:@corp/lib@2.0.0", url: "https://npm.example/corp/@corp/lib/-/lib-2.0.0.tgz", ecosystem: .npm,
+                              package: "@corp/lib", version: "2.0.0", sha256: String(repeating: "f", count: 64), size: 3, rule: "corp",
+                              evidence: [])
+        entry.index = LockIndex(PackageIndex(url: "https://user:tok@npm.example/corp/", isPrimary: false))
+        let text = String(decoding: Lockfile(artifacts: [entry]).encoded(), as: UTF8.self)
+        #expect(text.contains("""
+                  "evidence": [],
+                  "index": {
+                    "primary": false,
+                    "url": "https://npm.example/corp/"
+                  },
+                  "key": "npm:@corp/lib@2.0.0",
+            """), "\(text)")
+        let decoded = try Lockfile.decode(Array(text.utf8), file: "x")
+        #expect(decoded.artifacts.first?.index == LockIndex(PackageIndex(url: "https://npm.example/corp/", isPrimary: false)))
+        #expect(decoded.artifacts.first?.index?.packageIndex == PackageIndex(url: "https://npm.example/corp/", isPrimary: false))
+        var older = entry
+        older.index = nil
+        #expect(try Lockfile.decode(Lockfile(artifacts: [older]).encoded(), file: "x").artifacts.first?.index == nil)
+        #expect(!LockCommit.changed(older, entry))
+        #expect(LockCommit.changed(entry, older))
+        var moved = entry
+        moved.index = LockIndex(PackageIndex(url: "https://npm.example/corp/", isPrimary: true))
+        #expect(LockCommit.changed(entry, moved))
+        #expect(LockCommit.difference(entry, moved) == "index https://npm.example/corp/ -> https://npm.example/corp/ (primary)")
+    }
+
     /// A local file beside the lock is recorded relative to it (the same in
     /// every checkout) and made absolute again to be read; anything else is
     /// recorded as shown.
