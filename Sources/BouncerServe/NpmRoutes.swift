@@ -204,6 +204,7 @@ extension RegistryProxy {
         var times: [String: JSON] = [:]
         if case .object(let object)? = root["time"] { times = object }
         let now = Date()
+        let index = npmIndex(upstream)
         var hidden: Set<String> = []
         for (version, manifest) in versions {
             var stated: String? = nil
@@ -212,7 +213,7 @@ extension RegistryProxy {
             if case .string(let tarball)? = manifest["dist"]?["tarball"] { url = tarball }
             var request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
                                           releaseTime: Self.releaseTime(stated, name: name, upstream: upstream))
-            request.index = npmIndex(upstream)
+            request.index = index
             if let tooNew = settings.policy.releaseAgeRefusal(request, at: now) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version): \(tooNew)")
