@@ -57,12 +57,20 @@ private func verifyAll(_ requests: [ArtifactRequest], policy: Policy, options: G
 
 /// The lock entry as a request: its URL (a file recorded relative to the
 /// lock made absolute again) and coordinates, its pinned digest as the stated digest.
-/// The index it was found on is the one the lock records (a rule's `"index"` matches as at install).
+/// The index it was found on is the one the lock records (a rule's `"index"` matches as at install),
+/// and so are the digests its `digest` and `integrity` evidence was proven with (an npm
+/// packument's sha512 SRI): stated again, they are proven again and recorded the same, so
+/// a frozen check does not see a change where there is none.
 private func request(for entry: LockEntry, lockfile: String) -> ArtifactRequest {
-    ArtifactRequest(url: LockEntry.fetchURL(entry.url, lockDirectory: Filesystem.split(lockfile).directory),
-                    ecosystem: entry.ecosystem, package: entry.package, version: entry.version,
-                    claimedDigests: (try? Digest(algorithm: .sha256, hex: entry.sha256)).map { [$0] } ?? [],
-                    index: entry.index?.packageIndex)
+    var claimed = (try? Digest(algorithm: .sha256, hex: entry.sha256)).map { [$0] } ?? []
+    for evidence in entry.evidence where evidence.kind == .digest || evidence.kind == .integrity {
+        guard let source = evidence.source else { continue }
+        let stated = (try? Digest(parsing: source)).map { [$0] } ?? (try? SubresourceIntegrity(parsing: source))?.digests ?? []
+        for digest in stated where digest.algorithm.isEvidence && !claimed.contains(digest) { claimed.append(digest) }
+    }
+    return ArtifactRequest(url: LockEntry.fetchURL(entry.url, lockDirectory: Filesystem.split(lockfile).directory),
+                           ecosystem: entry.ecosystem, package: entry.package, version: entry.version,
+                           claimedDigests: claimed, index: entry.index?.packageIndex)
 }
 
 private func readLock(_ policy: Policy, json: Bool) throws -> Lockfile {
@@ -124,7 +132,8 @@ struct CheckCommand: ParsableCommand {
         abstract: "Re-verify every locked artifact against the policy.",
         discussion: """
             Each artifact in the lockfile is taken from the store (re-hashed) or fetched \
-            again, and its rule's evidence is verified again. With --frozen (the default \
+            again, and its rule's evidence is verified again, as at install: the index \
+            and the digests the lock records for it count again. With --frozen (the default \
             when CI=true) any change the lockfile would need is refused and nothing is \
             written; without it, changed evidence records are rewritten (a changed digest is \
             always refused). An image entry (oci:REGISTRY/REPO:TAG) is resolved again on \
