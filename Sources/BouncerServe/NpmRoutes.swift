@@ -110,7 +110,7 @@ extension RegistryProxy {
     }
 
     /// `name` or `@scope/name`, in the characters npm allows (nothing that could walk a path).
-    public static func isValidNpmName(_ name: String) -> Bool {
+    static func isValidNpmName(_ name: String) -> Bool {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
         func plain(_ part: Substring) -> Bool {
             guard let first = part.first, first != ".", first != "_", part.count <= 214 else { return false }

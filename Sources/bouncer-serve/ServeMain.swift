@@ -184,8 +184,7 @@ enum Entrypoint {
             }
         }
         for text in options.npmScopeUpstreams {
-            guard let equals = text.firstIndex(of: "="), RegistryProxy.isValidNpmName(String(text[..<equals]) + "/x"),
-                  text.hasPrefix("@") else {
+            guard let equals = text.firstIndex(of: "="), NpmConfiguration.isScope(String(text[..<equals])) else {
                 fail(.configuration, "--npm-scope-upstream \(text): @SCOPE=URL is needed")
             }
             let url = String(text[text.index(after: equals)...])

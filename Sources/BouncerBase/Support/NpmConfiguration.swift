@@ -174,12 +174,21 @@ public enum NpmConfiguration {
     }
 
     /// Each scope's registry as npm takes it: the first place that names one.
+    /// A "scope" no package name can have (`@a b`, `@../x`) is left out: no
+    /// package is ever fetched from its registry.
     public static func scopeRegistries(arguments: [String], environment: [String: String], npmrc: [Entry]) -> [String: String] {
         var scopes: [String: String] = [:]
-        for (scope, url, _) in scopedRegistries(arguments: arguments, environment: environment, npmrc: npmrc) where scopes[scope] == nil {
+        for (scope, url, _) in scopedRegistries(arguments: arguments, environment: environment, npmrc: npmrc)
+        where scopes[scope] == nil && isScope(scope) {
             scopes[scope] = url
         }
         return scopes
+    }
+
+    /// `@name` in the characters an npm package name allows (the scope part of `@scope/name`).
+    public static func isScope(_ text: String) -> Bool {
+        guard text.hasPrefix("@"), let first = text.dropFirst().first, first != ".", first != "_", text.count <= 215 else { return false }
+        return text.dropFirst().allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }
     }
 
     /// The registry the npmrc files name.

@@ -62,6 +62,10 @@ import BouncerBase
         #expect(overridden == ["@corp": "https://cli.example/", "@other": "https://env.example/"])
         let spaced = NpmConfiguration.scopeRegistries(arguments: ["--@corp:registry", "https://next.example/"], environment: [:], npmrc: [])
         #expect(spaced == ["@corp": "https://next.example/"])
+        // No package name has these scopes: left out (the proxy would refuse them as flags).
+        let odd = ["@a b", "@../x", "@", "@.hidden", "@x/y", "@é"].map { NpmConfiguration.Entry(key: $0 + ":registry", value: "https://odd.example/", file: "f") }
+        #expect(NpmConfiguration.scopeRegistries(arguments: [], environment: [:], npmrc: odd).isEmpty)
+        #expect(NpmConfiguration.isScope("@my-org.io_x~1") && !NpmConfiguration.isScope("my-org"))
     }
 
     /// The longest `//host[:port]/path` with credentials wins; the URL's path is
