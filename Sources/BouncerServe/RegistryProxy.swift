@@ -115,6 +115,10 @@ public final class RegistryProxy: Sendable {
                                               origins: settings.upstreamCredentials)
         credentials.add(urls: [settings.pypi.primary].compactMap { $0 } + settings.pypi.extras + settings.pypi.findLinks)
         fetchOptions.authorization = { credentials.authorization(for: $0) }
+        // pip also takes an index host's credentials from a netrc file ($NETRC, else ~/.netrc).
+        let variables = ProcessInfo.processInfo.environment
+        let netrc = variables["NETRC"].flatMap { $0.isEmpty ? nil : $0 } ?? Filesystem.homeDirectory(environment: variables) + "/.netrc"
+        if Filesystem.isFile(netrc) { fetchOptions.netrcFile = netrc }
         upstream = UpstreamClient(store: settings.store, options: fetchOptions)
         let policy = settings.policy, guardOptions = settings.guardOptions, store = settings.store, options = fetchOptions
         // The same bytes served again are not opened again: see InspectionMemo.

@@ -59,6 +59,10 @@ public struct FetchOptions: Sendable {
     /// the URL asked for only; libcurl does not send it on after a redirect
     /// to another host. A request's own Authorization header wins.
     public var authorization: (@Sendable (String) -> String?)? = nil
+    /// Read credentials for a host from a netrc file, as pip does (`$NETRC`,
+    /// else `~/.netrc`), when neither the URL nor `authorization` gives any.
+    /// nil: no netrc (curl's own default, and Bouncer's outside the proxy).
+    public var netrcFile: String? = nil
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         caBundle = ["BOUNCER_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"].lazy

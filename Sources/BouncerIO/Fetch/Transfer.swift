@@ -87,6 +87,10 @@ final class Transfer {
         _ = bouncer_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(clamping: maxSize))
         _ = bouncer_curl_setopt_long(easy, CURLOPT_BUFFERSIZE, 512 * 1024)
         _ = bouncer_curl_setopt_string(easy, CURLOPT_USERAGENT, "bouncer/\(BouncerCoreVersion.string)")
+        if !local, let netrc = options.netrcFile {
+            _ = bouncer_curl_setopt_long(easy, CURLOPT_NETRC, Int(CURL_NETRC_OPTIONAL.rawValue))
+            _ = bouncer_curl_setopt_string(easy, CURLOPT_NETRC_FILE, netrc)
+        }
         var headers = request.headers
         if !local, let authorization = options.authorization?(request.url),
            !headers.contains(where: { $0.lowercased().hasPrefix("authorization:") }) {

@@ -144,6 +144,15 @@ import BouncerTestSupport
         #expect(wrong.status != 0)
         #expect(wrong.err.contains("bouncer: pip: could not read pypi:privlib upstream: upstream refused the proxy"), "\(wrong.err)")
         #expect(wrong.err.contains("HTTP 401"), "\(wrong.err)")
+
+        // The credentials in a netrc file instead (`~/.netrc`, as pip reads it): the index URL carries none.
+        let netrc = harness.root.appendingPathComponent(".netrc")
+        try "machine 127.0.0.1\n  login alice\n  password s3cret!\n".write(to: netrc, atomically: true, encoding: .utf8)
+        let fromNetrc = try harness.sh("pip install --force-reinstall privlib==1.0", extra: ["PIP_INDEX_URL": indexURL])
+        #expect(fromNetrc.status == 0, "\(fromNetrc.err)")
+        try FileManager.default.removeItem(at: netrc)
+        let without = try harness.sh("pip install --force-reinstall privlib==1.0", extra: ["PIP_INDEX_URL": indexURL])
+        #expect(without.status != 0 && without.err.contains("HTTP 401"), "\(without.err)")
     }
 
     /// The page states the genuine wheel's #sha256=, the server answers with
