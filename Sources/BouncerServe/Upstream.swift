@@ -147,7 +147,7 @@ public enum UpstreamDefaults {
                            directory: String = FileManager.default.currentDirectoryPath) -> PipUpstreams {
         var found = PipUpstreams(index: nil)
         if configured {
-            let python = Self.onPath("python3", environment: environment) ?? ""
+            let python = SearchPath.firstExecutable("python3", environment: environment) ?? ""
             let configuration = PipConfiguration.read(environment: environment, realTool: python, isolated: false)
             if configuration.noIndex { return PipUpstreams(index: nil, findLinks: findLinksLocations(configuration.findLinks, directory)) }
             found = PipUpstreams(index: configuration.indexURL, extras: configuration.extraIndexURLs,
@@ -183,10 +183,6 @@ public enum UpstreamDefaults {
         return run(["npm", "config", "get", "registry"], environment: environment)?.trimmingWhitespace().nonEmpty
     }
 
-    /// The first executable `name` in the PATH directories (a regular file, as the shims look for a real tool).
-    static func onPath(_ name: String, environment: [String: String]) -> String? {
-        SearchPath.directories(environment).lazy.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 && Filesystem.isFile($0) }
-    }
 
     /// Runs a command through /usr/bin/env (found on PATH) and returns its standard output (nil on failure).
     static func run(_ arguments: [String], environment: [String: String]) -> String? {

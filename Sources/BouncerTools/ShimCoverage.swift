@@ -33,7 +33,7 @@ public enum ShimCoverage {
         return tools.map { tool in
             for entry in entries {
                 let candidate = Filesystem.absolute(entry, cwd: cwd) + "/" + tool
-                guard access(candidate, X_OK) == 0, Filesystem.isFile(candidate) else { continue }
+                guard SearchPath.isExecutableFile(candidate) else { continue }
                 let resolved = Filesystem.realPath(candidate)
                 guard resolved == ownSelf || RealToolLocator.isShimScript(resolved) else {
                     return Tool(tool: tool, status: .unguarded(realTool: candidate))

@@ -81,7 +81,7 @@ public enum RealToolLocator {
         var skipped: [String] = []
         for entry in entries[start...] {
             let candidate = Filesystem.absolute(entry, cwd: environment.cwd) + "/" + tool
-            guard access(candidate, X_OK) == 0, Filesystem.isFile(candidate) else { continue }
+            guard SearchPath.isExecutableFile(candidate) else { continue }
             let resolved = Filesystem.realPath(candidate)
             if let ownSelf, resolved == ownSelf { skipped.append(candidate); continue }
             if let shimDir, Filesystem.realPath(Filesystem.split(resolved).directory) == shimDir { skipped.append(candidate); continue }

@@ -62,7 +62,7 @@ enum Entrypoint {
         let pypi = options.pypiUpstream
         let npm = options.npmUpstream
         for (flag, value) in [("--pypi-upstream", pypi), ("--npm-upstream", npm)] + options.pypiExtraUpstreams.map({ ("--pypi-extra-upstream", $0) }) {
-            if let value, !(value.lowercased().hasPrefix("http://") || value.lowercased().hasPrefix("https://")) {
+            if let value, !PipConfiguration.isRemote(value) {
                 fail(.configuration, "\(flag) \(value): an http or https URL is needed")
             }
         }
@@ -174,12 +174,12 @@ enum Entrypoint {
     static func configureNpm(_ settings: inout ServeSettings, options: ServeOptions, environment: [String: String]) {
         let cwd = FileManager.default.currentDirectoryPath
         let project = options.npmProject.map { Filesystem.absolute($0, cwd: cwd) } ?? NpmConfiguration.localPrefix(cwd: cwd)
-        let npm = SearchPath.directories(environment).lazy.map { "\($0)/npm" }.first { access($0, X_OK) == 0 && Filesystem.isFile($0) } ?? "/usr/bin/npm"
+        let npm = SearchPath.firstExecutable("npm", environment: environment) ?? "/usr/bin/npm"
         let npmrc = NpmConfiguration.entries(project: project, environment: environment, realTool: npm)
         var scopes: [String: String] = [:]
         if options.npmUpstream == nil {
             for (scope, url) in NpmConfiguration.scopeRegistries(arguments: [], environment: environment, npmrc: npmrc)
-            where url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") {
+            where PipConfiguration.isRemote(url) {
                 scopes[scope] = url
             }
         }
@@ -188,7 +188,7 @@ enum Entrypoint {
                 fail(.configuration, "--npm-scope-upstream \(text): @SCOPE=URL is needed")
             }
             let url = String(text[text.index(after: equals)...])
-            guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
+            guard PipConfiguration.isRemote(url) else {
                 fail(.configuration, "--npm-scope-upstream \(text): an http or https URL is needed")
             }
             scopes[String(text[..<equals])] = url

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The directories of a `PATH` value, as `execvp` searches them: in order,
 /// an empty entry meaning the working directory ("."), and the shell's
 /// default when `PATH` is unset. Shared by every walk of PATH (the shims'
@@ -9,5 +13,15 @@ public enum SearchPath {
         (variables["PATH"] ?? unsetDefault)
             .split(separator: ":", omittingEmptySubsequences: false)
             .map { $0.isEmpty ? "." : String($0) }
+    }
+
+    /// What counts as a program on PATH: an executable regular file (or a link to one).
+    public static func isExecutableFile(_ path: String) -> Bool {
+        access(path, X_OK) == 0 && Filesystem.isFile(path)
+    }
+
+    /// The first program called `name` on PATH, as `execvp` would run it.
+    public static func firstExecutable(_ name: String, environment: [String: String]) -> String? {
+        directories(environment).lazy.map { "\($0)/\(name)" }.first(where: isExecutableFile)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import BouncerBase
 @testable import BouncerServe
 import BouncerTestSupport
 
@@ -32,7 +33,7 @@ import BouncerTestSupport
         var inVenv = quiet
         inVenv["PATH"] = venv.appendingPathComponent("bin").path + ":/nonexistent"
         #expect(UpstreamDefaults.pipIndex(environment: inVenv) == "http://venv.test/simple")
-        #expect(UpstreamDefaults.onPath("python3", environment: inVenv) == python.path)
+        #expect(SearchPath.firstExecutable("python3", environment: inVenv) == python.path)
     }
 
     /// Everything pip's configuration names: extra indexes, find-links as
