@@ -25,9 +25,9 @@ public enum ProxyCoverage {
         let uvConfiguration = UvConfiguration.read(cwd: cwd, environment: variables)
         let uv = ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
             ?? uvConfiguration.defaultIndex
-        let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
-            ?? NpmConfiguration.registry(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables, realTool: "/usr/bin/npm")
         let npmrc = NpmConfiguration.entries(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables, realTool: "/usr/bin/npm")
+        let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
+            ?? NpmConfiguration.registry(npmrc)
         let direct: [String: [String]] = [
             "pip": pipConfiguration.extraIndexURLs + pipConfiguration.findLinks,
             "uv": uvDirectSources(variables) + uvConfiguration.indexes + uvConfiguration.findLinks,

@@ -36,20 +36,17 @@ public struct UvConfiguration: Sendable, Equatable {
         }
         if let file = environment["UV_CONFIG_FILE"], !file.isEmpty { return scanned(file).map { [(file, [], $0)] } ?? [] }
         var found: [(path: String, table: [String], entries: [TOMLScan.Entry])] = []
-        var directory = cwd
-        while true {
-            if let entries = scanned(directory + "/uv.toml") {
-                found.append((directory + "/uv.toml", [], entries))
+        for directory in Filesystem.selfAndAncestors(cwd) {
+            let uvToml = Filesystem.absolute("uv.toml", cwd: directory)
+            if let entries = scanned(uvToml) {
+                found.append((uvToml, [], entries))
                 break
             }
-            let pyproject = directory + "/pyproject.toml"
+            let pyproject = Filesystem.absolute("pyproject.toml", cwd: directory)
             if let entries = scanned(pyproject), entries.contains(where: { $0.path.starts(with: ["tool", "uv"]) }) {
                 found.append((pyproject, ["tool", "uv"], entries))
                 break
             }
-            let parent = Filesystem.split(directory).directory
-            if parent == directory || directory.isEmpty { break }
-            directory = parent
         }
         let home = environment["HOME"] ?? ""
         let xdgHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (home.isEmpty ? "" : home + "/.config")

@@ -33,6 +33,20 @@ public enum Filesystem {
         path.hasPrefix("/") ? path : (cwd.hasSuffix("/") ? cwd : cwd + "/") + path
     }
 
+    /// An absolute directory and each directory above it, nearest first, up to
+    /// `/` (a trailing slash ignored): where a tool looks for the nearest
+    /// project or configuration file.
+    public static func selfAndAncestors(_ directory: String) -> [String] {
+        var current = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        var found: [String] = []
+        while !current.isEmpty {
+            found.append(current)
+            guard current != "/" else { break }
+            current = split(current).directory
+        }
+        return found
+    }
+
     /// `path` with every symbolic link resolved (`realpath`), or as it is when it cannot be.
     public static func realPath(_ path: String) -> String {
         guard let resolved = realpath(path, nil) else { return path }

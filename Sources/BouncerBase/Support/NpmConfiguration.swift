@@ -27,17 +27,14 @@ public enum NpmConfiguration {
     /// (`--prefix` on npm's command line replaces all of this; the caller's.)
     /// Run in a subdirectory, npm still reads the project's configuration.
     public static func localPrefix(cwd: String) -> String {
-        var directory = cwd.count > 1 && cwd.hasSuffix("/") ? String(cwd.dropLast()) : cwd
         var found: String? = nil
-        while true {
-            let hasManifest = Filesystem.isFile(directory + "/package.json")
+        for directory in Filesystem.selfAndAncestors(cwd) {
+            let hasManifest = Filesystem.isFile(Filesystem.absolute("package.json", cwd: directory))
             if found == nil {
-                if hasManifest || Filesystem.isDirectory(directory + "/node_modules") { found = directory }
+                if hasManifest || Filesystem.isDirectory(Filesystem.absolute("node_modules", cwd: directory)) { found = directory }
             } else if hasManifest, let member = found, isWorkspaceRoot(directory, of: member) {
                 return directory
             }
-            guard directory != "/", !directory.isEmpty else { break }
-            directory = Filesystem.split(directory).directory
         }
         return found ?? cwd
     }
@@ -195,10 +192,6 @@ public enum NpmConfiguration {
     public static func registry(_ npmrc: [Entry]) -> String? {
         // A ${VAR} left unexpanded (unset) is left to npm, which fails on it in its own words.
         npmrc.first { $0.key == "registry" && !$0.value.isEmpty && !$0.value.contains("${") }?.value
-    }
-
-    public static func registry(project: String, environment: [String: String], realTool: String) -> String? {
-        registry(entries(project: project, environment: environment, realTool: realTool))
     }
 
     /// The `Authorization` header value npm would send with a request for

@@ -16,17 +16,15 @@ public enum PolicyLocator {
                             skipped: (String) -> Void = PolicyLocator.sayOnce) -> String? {
         if let explicit, !explicit.isEmpty { return Filesystem.absolute(explicit, cwd: cwd) }
         if let fromEnvironment = environment["BOUNCER_POLICY"], !fromEnvironment.isEmpty { return Filesystem.absolute(fromEnvironment, cwd: cwd) }
-        var directory = start.map { Filesystem.split(Filesystem.absolute($0, cwd: cwd)).directory } ?? cwd
-        // Bounded by the path depth: every step drops one component.
-        while true {
-            let candidate = (directory == "/" ? "" : directory) + "/policy.json"
+        let first = start.map { Filesystem.split(Filesystem.absolute($0, cwd: cwd)).directory } ?? cwd
+        for directory in Filesystem.selfAndAncestors(first) {
+            let candidate = Filesystem.absolute("policy.json", cwd: directory)
             if FileManager.default.fileExists(atPath: candidate) {
                 if isBouncerPolicy(candidate) { return candidate }
                 skipped(candidate)
             }
-            if directory == "/" || directory.isEmpty { return nil }
-            directory = Filesystem.split(directory).directory
         }
+        return nil
     }
 
     /// Finds and loads the policy; none anywhere is a configuration error (exit 2).

@@ -113,6 +113,9 @@ import BouncerBase
     /// npm's project for a working directory: the nearest directory up with a
     /// package.json or node_modules, or the workspace root that names it.
     @Test func theProjectIsFoundAboveTheWorkingDirectory() throws {
+        #expect(Filesystem.selfAndAncestors("/a/b/") == ["/a/b", "/a", "/"])
+        #expect(Filesystem.selfAndAncestors("/") == ["/"])
+        #expect(Filesystem.selfAndAncestors("") == [])
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-npm-prefix-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         func write(_ path: String, _ text: String) throws {
