@@ -112,12 +112,10 @@ struct LockCommit {
             if locked.index != nil || locked.url != url { index = locked.index }
             url = locked.url
         }
-        var entry = LockEntry(key: candidate.lockKey, url: url, ecosystem: request.ecosystem, package: request.package,
-                              version: request.version, sha256: sha256.hex, size: fetched.size,
-                              rule: candidate.rule.map { $0.name ?? candidate.ruleLabel } ?? "unmatched",
-                              evidence: candidate.findings.ruleProofs.map(LockEvidence.init))
-        entry.index = index
-        return entry
+        return LockEntry(key: candidate.lockKey, url: url, ecosystem: request.ecosystem, package: request.package,
+                         version: request.version, sha256: sha256.hex, size: fetched.size,
+                         rule: candidate.rule.map { $0.name ?? candidate.ruleLabel } ?? "unmatched",
+                         evidence: candidate.findings.ruleProofs.map(LockEvidence.init), index: index)
     }
 
     /// Whether a frozen lock's entry would change. An entry written before

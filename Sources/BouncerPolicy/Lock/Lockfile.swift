@@ -87,10 +87,10 @@ public struct LockEntry: Codable, Sendable, Equatable {
     /// The package index it was found on (pip's index or an extra one, npm's
     /// registry or a scope's), so that `bouncer check` matches a rule's
     /// `"index"` as the install did. Absent for plain downloads.
-    public var index: LockIndex? = nil
+    public var index: LockIndex?
 
     public init(key: String, url: String, ecosystem: Ecosystem, package: String?, version: String?, sha256: String,
-                size: UInt64, rule: String, evidence: [LockEvidence]) {
+                size: UInt64, rule: String, evidence: [LockEvidence], index: LockIndex? = nil) {
         self.key = key
         self.url = url
         self.ecosystem = ecosystem
@@ -100,6 +100,7 @@ public struct LockEntry: Codable, Sendable, Equatable {
         self.size = size
         self.rule = rule
         self.evidence = evidence
+        self.index = index
     }
 
     /// The lock key for a request: its package coordinates when known, else its URL.
