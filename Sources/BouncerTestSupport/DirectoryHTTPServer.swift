@@ -27,6 +27,7 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     private var delay: useconds_t = 0
     private var required: String? = nil
     private var authorizationLog: [String?] = []
+    private var userAgentLog: [String?] = []
 
     public init(root: String) throws {
         self.root = root
@@ -64,6 +65,13 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         return authorizationLog
     }
 
+    /// The `User-Agent` header of every request so far (nil: none), in the
+    /// order of `requests`: pip's own requests say "pip/…", the proxy's do not.
+    public var userAgents: [String?] {
+        lock.lock(); defer { lock.unlock() }
+        return userAgentLog
+    }
+
     /// Waits this long before answering each request: a slower server, so
     /// that a client's concurrent requests overlap.
     public var responseDelay: Double {
@@ -85,10 +93,11 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
     }
 
     private func handle(_ client: Int32) {
-        guard let (method, target, bodyLength, extra, authorization) = readRequest(client) else { return }
+        guard let (method, target, bodyLength, extra, authorization, userAgent) = readRequest(client) else { return }
         lock.lock()
         log.append("\(method) \(target)")
         authorizationLog.append(authorization)
+        userAgentLog.append(userAgent)
         let wait = delay
         let needed = required
         open += 1
@@ -157,8 +166,8 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         send(client, text)
     }
 
-    /// Method, target, Content-Length, how many body bytes were already read with the head, and the Authorization header.
-    private func readRequest(_ client: Int32) -> (String, String, Int, Int, String?)? {
+    /// Method, target, Content-Length, how many body bytes were already read with the head, and the Authorization and User-Agent headers.
+    private func readRequest(_ client: Int32) -> (String, String, Int, Int, String?, String?)? {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var headEnd: Int? = nil
@@ -176,14 +185,17 @@ public final class DirectoryHTTPServer: @unchecked Sendable {
         guard fields.count >= 2 else { return nil }
         var length = 0
         var authorization: String? = nil
+        var userAgent: String? = nil
         for line in lines.dropFirst() {
             if line.lowercased().hasPrefix("content-length:") {
                 length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
             } else if line.lowercased().hasPrefix("authorization:") {
                 authorization = line.dropFirst("authorization:".count).trimmingCharacters(in: .whitespaces)
+            } else if line.lowercased().hasPrefix("user-agent:") {
+                userAgent = line.dropFirst("user-agent:".count).trimmingCharacters(in: .whitespaces)
             }
         }
-        return (String(fields[0]), String(fields[1]), length, received.count - (headEnd + 4), authorization)
+        return (String(fields[0]), String(fields[1]), length, received.count - (headEnd + 4), authorization, userAgent)
     }
 
     private func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

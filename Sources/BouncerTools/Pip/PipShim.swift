@@ -44,7 +44,6 @@ public enum PipShim {
         scan.findings += scan.exotic.filter { exotic in
             exotic.place != "the command line" && !scan.findings.contains { $0.place == exotic.place }
         }.map { PipSourceCheck.Finding(form: $0.form, why: "a requirement from outside the index inside a requirement file: pip would fetch it past Bouncer's verifying proxy; give it on the command line, where Bouncer verifies it first", place: $0.place) }
-        scan.findings += scan.indexOptions
         if !scan.findings.isEmpty {
             if context.policy.enforce {
                 for finding in scan.findings {
@@ -66,14 +65,13 @@ public enum PipShim {
             return context.unsupported(unknown, why: "is not a pip install option Bouncer understands", arguments: arguments)
         }
         do {
-            return try install(invocation, directDigests: scan.directDigests, requirementFiles: scan.requirementFiles, context: context)
+            return try install(invocation, scan: scan, context: context)
         } catch {
             return context.installStopped(error, tool: "pip")
         }
     }
 
-    static func install(_ invocation: PipInvocation, directDigests: [String: [Digest]] = [:], requirementFiles: RequirementFile,
-                        context: ShimContext) throws -> Int32 {
+    static func install(_ invocation: PipInvocation, scan: PipSourceCheck.Scan, context: ShimContext) throws -> Int32 {
         let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-pip")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let cwd = context.environment.cwd
@@ -81,12 +79,22 @@ public enum PipShim {
             || invocation.globalOptions.contains { $0 == "-q" || $0 == "--quiet" || ($0.hasPrefix("-q") && !$0.hasPrefix("--")) }
         let isolated = invocation.globalOptions.contains("--isolated") || invocation.installOptions.contains("--isolated")
 
-        // 1. Where pip would look: its command line over its environment over its configuration files.
+        // 1. Where pip would look: its command line over its environment over its configuration files,
+        //    then the index options of its requirement files, which pip obeys over all of those.
         let configured = PipConfiguration.read(environment: context.environment.variables, realTool: context.realTool, isolated: isolated)
         let noIndex = invocation.noIndex || configured.noIndex
-        let primary = noIndex ? nil : (invocation.indexURL ?? configured.indexURL)
-        let extras = noIndex ? [] : configured.extraIndexURLs + invocation.extraIndexURLs
-        let findLinks = (configured.findLinks + invocation.findLinks).map { PipConfiguration.findLinksLocation($0, cwd: cwd) }
+        var places = PipIndexes(noIndex: noIndex, primary: noIndex ? nil : (invocation.indexURL ?? configured.indexURL),
+                                extras: noIndex ? [] : configured.extraIndexURLs + invocation.extraIndexURLs,
+                                findLinks: (configured.findLinks + invocation.findLinks).map { PipConfiguration.findLinksLocation($0, cwd: cwd) })
+        for line in scan.indexLines { places.apply(line, cwd: cwd) }
+        // pip gets copies of its requirement files without those options (it would look past the proxy).
+        var installOptions = invocation.installOptions
+        if !scan.indexLines.isEmpty {
+            let copies = try RequirementCopies.write(scan.files, into: work + "/requirements")
+            for slot in installOptions.indices.dropLast() where ["-r", "--requirement", "-c", "--constraint"].contains(installOptions[slot]) {
+                if let copy = copies[Filesystem.absolute(installOptions[slot + 1], cwd: cwd)] { installOptions[slot + 1] = copy }
+            }
+        }
 
         // 2. Direct-URL and local wheels the policy allows: verified here first, then handed to pip as the verified copy.
         var requirements: [String] = []
@@ -95,7 +103,7 @@ public enum PipShim {
             if let direct = DirectRequirement(requirement, cwd: cwd) {
                 directRequests.append((requirements.count, direct.name,
                                        ArtifactRequest(url: direct.url, ecosystem: .pypi, package: PythonPackageName.normalised(direct.name),
-                                                       version: direct.version, claimedDigests: directDigests[direct.url] ?? [])))
+                                                       version: direct.version, claimedDigests: scan.directDigests[direct.url] ?? [])))
             }
             requirements.append(requirement)
         }
@@ -128,19 +136,13 @@ public enum PipShim {
 
         // 3. The requirement files' --hash lists, for the policy's digest rule, and the projects
         //    pip will ask for first, which the proxy fetches and verifies ahead of it.
-        var read = requirementFiles
+        var read = scan.requirementFiles
         for requirement in invocation.requirements where DirectRequirement(requirement, cwd: cwd) == nil {
             read.note(requirement: requirement)
         }
         let stated = read.hashes
         // This proxy serves pip only (npm is not started to ask for its registry).
-        var proxyArguments: [String] = ["--no-npm"]
-        if let primary { proxyArguments += ["--pypi-upstream", primary] }
-        if noIndex { proxyArguments.append("--pypi-no-index") }
-        // Nothing names an index (the shim read pip's configuration itself): the proxy asks only for pip's built-in one.
-        if primary == nil && !noIndex { proxyArguments.append("--pypi-builtin-default") }
-        for extra in extras { proxyArguments += ["--pypi-extra-upstream", extra] }
-        for link in findLinks { proxyArguments += ["--pypi-find-links", link] }
+        var proxyArguments: [String] = ["--no-npm"] + places.proxyArguments
         for project in read.projects.prefix(500) { proxyArguments += ["--pypi-expect", project.name + (project.version.map { "==" + $0 } ?? "")] }
         if !read.projects.isEmpty, let guess = PipInterpreter.platformGuess(realPip: context.realTool, invocation: invocation) {
             proxyArguments += ["--pypi-platform-guess", guess]
@@ -172,7 +174,7 @@ public enum PipShim {
         environment["UV_INDEX_URL"] = index
         // Under --isolated pip ignores the environment: the option carries the proxy instead.
         let final = invocation.globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
-            + invocation.installOptions + requirements
+            + installOptions + requirements
         let (status, events) = try proxy.run(context.realTool, final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
             event.verified ? (event.url.split(separator: "/").last.map { URLParts.percentDecoded(String($0)) } ?? event.url)

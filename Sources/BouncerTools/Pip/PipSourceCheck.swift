@@ -27,8 +27,13 @@ public enum PipSourceCheck {
         /// Requirements that do not come from an index (direct URLs, VCS,
         /// local paths, wheels included): `exoticSources` decides on them.
         public var exotic: [Finding] = []
-        /// Index options inside requirement files (-i, --extra-index-url, -f, --no-index).
-        public var indexOptions: [Finding] = []
+        /// The lines of requirement files that set where pip looks (-i,
+        /// --extra-index-url, -f, --no-index), in the order pip applies them:
+        /// constraints files first, then requirement files.
+        var indexLines: [RequirementLines.Line] = []
+        /// Every file read, in order, with its lines as read (the shim hands
+        /// pip copies of exactly these when it must take index options out).
+        var files: [(path: String, lines: [RequirementLines.Line])] = []
         /// The requirement files' projects and `--hash` lists, read in the
         /// same pass (the shim reads each file once).
         public var requirementFiles = RequirementFile()
@@ -53,12 +58,13 @@ public enum PipSourceCheck {
         for requirement in invocation.requirements {
             classify(requirement, base: cwd, place: commandLine, into: &scan)
         }
+        // pip reads the constraints files first, then the requirement files.
         var seen: Set<String> = []
-        for file in invocation.requirementFiles {
-            try read(Filesystem.absolute(file, cwd: cwd), environment: environment, seen: &seen, into: &scan)
-        }
         for file in invocation.constraintFiles {
             try read(Filesystem.absolute(file, cwd: cwd), environment: environment, inConstraints: true, seen: &seen, into: &scan)
+        }
+        for file in invocation.requirementFiles {
+            try read(Filesystem.absolute(file, cwd: cwd), environment: environment, seen: &seen, into: &scan)
         }
         return scan
     }
@@ -82,28 +88,29 @@ public enum PipSourceCheck {
     static func read(_ path: String, environment: [String: String], inConstraints: Bool = false,
                      seen: inout Set<String>, into scan: inout Scan) throws {
         try RequirementLines.visit(path, environment: environment, inConstraints: inConstraints, seen: &seen) { line in
+            if scan.files.last?.path == line.file {
+                scan.files[scan.files.count - 1].lines.append(line)
+            } else if let slot = scan.files.firstIndex(where: { $0.path == line.file }) {
+                scan.files[slot].lines.append(line)  // back in the including file after an include
+            } else {
+                scan.files.append((line.file, [line]))
+            }
             try scan.requirementFiles.take(line)
             let place = line.place
-            guard let (name, value) = line.option else {
-                if let requirement = line.requirement {
-                    classify(requirement, base: Filesystem.split(line.file).directory, place: place, into: &scan)
-                }
-                return
+            if let requirement = line.requirement {
+                classify(requirement, base: Filesystem.split(line.file).directory, place: place, into: &scan)
             }
-            switch name {
-            case "-e", "--editable":
-                scan.findings.append(Finding(form: "-e \(value ?? "")", why: "an editable install of a source tree: \(buildsCode)", place: place))
-            case "--no-binary":
-                scan.findings.append(Finding(form: "--no-binary \(value ?? "")", why: "makes pip build packages from source, running their setup.py", place: place))
-            case "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index":
-                // pip obeys these over its command line and environment: it would look past the proxy.
-                scan.indexOptions.append(Finding(form: ([name] + (value.map { [$0] } ?? [])).joined(separator: " "),
-                                                 why: "an index option inside a requirement file sends pip past Bouncer's verifying proxy; give it on the command line instead",
-                                                 place: place))
-            default:
-                // --only-binary, --pre...: they steer what pip resolves; what it picks is still verified.
-                break
+            // `-e` anywhere on a line makes it an editable requirement (pip: `--pre -e ./project`).
+            for option in line.options where option.name == .editable {
+                scan.findings.append(Finding(form: "-e \(option.value ?? "")", why: "an editable install of a source tree: \(buildsCode)", place: place))
             }
+            // The rest of an option line is pip's, unless the line installs or includes (pip applies nothing else of it).
+            guard !line.isRequirement, line.included == nil else { return }
+            for option in line.options where option.name == .noBinary {
+                scan.findings.append(Finding(form: "--no-binary \(option.value ?? "")", why: "makes pip build packages from source, running their setup.py", place: place))
+            }
+            // pip obeys these over its command line and environment: the shim takes them over for the proxy.
+            if line.options.contains(where: \.name.isIndexOption) { scan.indexLines.append(line) }
         }
     }
 

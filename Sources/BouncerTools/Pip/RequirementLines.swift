@@ -14,22 +14,27 @@ enum RequirementLines {
         let number: Int
         /// Reached through a constraints file (`-c`): it limits versions, installs nothing.
         let inConstraints: Bool
+        /// The logical line as pip reads it: joined, comment cut, `${VAR}` expanded, trimmed.
+        let text: String
         let tokens: [String]
+        /// Every option on the line, as pip's parser takes them (`RequirementOption`).
+        let options: [RequirementOption]
+        /// For a line that includes a file (`-r`, `-c`): its path, and whether as constraints.
+        var included: (path: String, constraints: Bool)? = nil
+
+        init(file: String, number: Int, inConstraints: Bool, text: String) {
+            self.file = file
+            self.number = number
+            self.inConstraints = inConstraints
+            self.text = text
+            tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            // pip splits off the requirement at the first space-separated word starting with "-".
+            let words = text.split(separator: " ", omittingEmptySubsequences: false)
+            let requirementWords = words.prefix { !$0.hasPrefix("-") }.count
+            options = RequirementOption.parse(words.dropFirst(requirementWords).joined(separator: " "))
+        }
 
         var place: String { "\(file):\(number)" }
-
-        /// The option a line starts with, as (name, value): `-r FILE`, `-rFILE`,
-        /// `--requirement=FILE` and `--requirement FILE` all give ("-r"/"--requirement", FILE).
-        var option: (name: String, value: String?)? {
-            guard let first = tokens.first, first.hasPrefix("-") else { return nil }
-            if first.hasPrefix("--"), let equals = first.firstIndex(of: "=") {
-                return (String(first[..<equals]), String(first[first.index(after: equals)...]))
-            }
-            if !first.hasPrefix("--"), first.count > 2 {
-                return (String(first.prefix(2)), String(first.dropFirst(2)))
-            }
-            return (first, tokens.count > 1 ? tokens[1] : nil)
-        }
 
         /// The requirement: the tokens before its per-requirement options (" --hash=…").
         var requirement: String? {
@@ -37,20 +42,21 @@ enum RequirementLines {
             return tokens.prefix(while: { !$0.hasPrefix("-") }).joined(separator: " ")
         }
 
+        /// A line pip installs from: a requirement, or `-e` anywhere on an option line.
+        /// pip applies no other option of such a line (no include, no index).
+        var isRequirement: Bool { requirement != nil || options.contains { $0.name == .editable } }
+
+        /// The file an option line includes: its first `-r`, else its first `-c` (pip follows one).
+        var include: (value: String?, constraints: Bool)? {
+            guard !isRequirement else { return nil }
+            if let option = options.first(where: { $0.name == .requirement }) { return (option.value, false) }
+            if let option = options.first(where: { $0.name == .constraint }) { return (option.value, true) }
+            return nil
+        }
+
         /// The values of `--hash=ALG:HEX` and `--hash ALG:HEX` on a requirement line.
         var hashes: [String] {
-            var texts: [String] = []
-            var position = 0
-            while position < tokens.count {
-                if tokens[position] == "--hash" {
-                    texts.append(position + 1 < tokens.count ? tokens[position + 1] : "")
-                    position += 2
-                    continue
-                }
-                if tokens[position].hasPrefix("--hash=") { texts.append(String(tokens[position].dropFirst("--hash=".count))) }
-                position += 1
-            }
-            return texts
+            options.filter { $0.name == .hash }.map { $0.value ?? "" }
         }
     }
 
@@ -58,6 +64,7 @@ enum RequirementLines {
 
     /// Calls `body` with every line of `path` and of the files it includes
     /// (`-r`, `-c`, relative to the including file), in pip's order; each file once.
+    /// An including line comes to `body` too (with `included` set), before the file it includes.
     static func visit(_ path: String, environment: [String: String], inConstraints: Bool = false, depth: Int = 0,
                       seen: inout Set<String>, _ body: (Line) throws -> Void) throws {
         guard depth < maxDepth else {
@@ -69,16 +76,16 @@ enum RequirementLines {
         }
         let directory = Filesystem.split(path).directory
         for (number, text) in logicalLines(String(decoding: bytes, as: UTF8.self)) {
-            let tokens = expand(text, environment).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard !tokens.isEmpty else { continue }
-            let line = Line(file: path, number: number, inConstraints: inConstraints, tokens: tokens)
-            if let (name, value) = line.option, ["-r", "--requirement", "-c", "--constraint"].contains(name) {
+            var line = Line(file: path, number: number, inConstraints: inConstraints, text: expand(text, environment).trimmingSpaces())
+            guard !line.tokens.isEmpty else { continue }
+            if let (value, constraints) = line.include {
                 guard let value, !value.isEmpty else {
-                    throw BouncerError(.configuration, code: "pip-requirements", "\(line.place): \(name) needs a file")
+                    throw BouncerError(.configuration, code: "pip-requirements", "\(line.place): \(constraints ? "-c" : "-r") needs a file")
                 }
                 let included = value.hasPrefix("/") ? value : directory + "/" + value
-                let constraints = inConstraints || name == "-c" || name == "--constraint"
-                try visit(included, environment: environment, inConstraints: constraints, depth: depth + 1, seen: &seen, body)
+                line.included = (included, constraints)
+                try body(line)
+                try visit(included, environment: environment, inConstraints: inConstraints || constraints, depth: depth + 1, seen: &seen, body)
                 continue
             }
             try body(line)

@@ -36,6 +36,10 @@ extension PipShimTests {
         try FileManager.default.createDirectory(at: harness.file("sub"), withIntermediateDirectories: true)
         try "-r sub/inner.txt\n".write(to: harness.file("outer.txt"), atomically: true, encoding: .utf8)
         try "proj @ file://\(project.path)\n".write(to: harness.file("sub/inner.txt"), atomically: true, encoding: .utf8)
+        // pip takes every option on a line, not only the first, and any prefix of a long one.
+        try "--pre -e ./proj\n".write(to: harness.file("later-editable.txt"), atomically: true, encoding: .utf8)
+        try "--prefer-binary --requirem=sub/inner.txt\n".write(to: harness.file("later-include.txt"), atomically: true, encoding: .utf8)
+        try "--pre --no-bin :all:\ntinylib\n".write(to: harness.file("later-nobinary.txt"), atomically: true, encoding: .utf8)
         let index = "--index-url '\(indexURL)'"
         let cases: [(command: String, named: String)] = [
             ("pip install ./proj", "./proj"),
@@ -45,6 +49,9 @@ extension PipShimTests {
             ("pip install \(index) --no-binary :all: tinylib", "--no-binary"),
             ("pip install \(index) -r nobinary.txt", "nobinary.txt:1"),
             ("pip install \(index) -Ur outer.txt", "inner.txt:1"),
+            ("pip install \(index) -r later-editable.txt", "later-editable.txt:1"),
+            ("pip install \(index) -r later-include.txt", "inner.txt:1"),
+            ("pip install \(index) -r later-nobinary.txt", "later-nobinary.txt:1"),
             ("pip install --dry-run ./proj", "./proj"),
             ("pip install -e ./proj", "-e ./proj"),
         ]

@@ -554,6 +554,54 @@ import BouncerTestSupport
         #expect(moved.status != 0 && (moved.out + moved.err).contains("no rule"), "\(moved.out)\n\(moved.err)")
     }
 
+    /// pip obeys the index options inside a requirement file over its command
+    /// line and environment, and reads every option of a line (optparse: any
+    /// unambiguous prefix of a long option). A file that says `--pre --index-ur
+    /// URL` and includes another with `--extra-index-url` once sent pip straight
+    /// to both indexes, past the proxy. Now the shim hands them to its proxy as
+    /// pip would have used them (the file's `-i` is pip's primary index, its
+    /// extra index an extra one) and gives pip copies of the files without
+    /// them: pip itself contacts neither index, the package is pinned with the
+    /// index it came from, and the extra index's higher fake, which no rule
+    /// trusts, is not offered.
+    @Test func indexOptionsInsideRequirementFilesGoThroughTheProxy() throws {
+        defer { harness.cleanup() }
+        let (extraRoot, extra) = try secondIndex("extra-index")
+        defer { extra.stop() }
+        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(genuine.file, genuine.sha256)])
+        let fake = try buildWheel("tinylib", "99.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
+        try page("tinylib", [(fake.file, fake.sha256)], in: extraRoot)
+        try """
+            { "version": 1, "mode": "enforce", "unmatched": "deny", "lockfile": "bouncer.lock",
+              "rules": [ { "name": "primary", "match": { "ecosystem": "pypi", "index": "primary" }, "require": [ { "digest": {} } ] } ] }
+            """.write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.file("requirements"), withIntermediateDirectories: true)
+        try "# where to look\n--pre --index-ur \(indexURL)\n-r more.txt\n".write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
+        try "--extra-index-url=\(extra.baseURL)/simple/ \\\n  --prefer-binary\ntinylib\n".write(to: harness.file("more.txt"), atomically: true, encoding: .utf8)
+        let before = try installed()
+
+        let result = try harness.sh("pip install -r requirements.txt")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+        // Every request either index saw came from the proxy, none from pip.
+        #expect(!server.requests.isEmpty && !extra.requests.isEmpty)
+        #expect(!(server.userAgents + extra.userAgents).contains { $0?.hasPrefix("pip/") == true },
+                "pip went past the proxy: \(server.userAgents) \(extra.userAgents)")
+        #expect(!extra.requests.contains { $0.contains("/packages/") }, "the fake wheel was fetched: \(extra.requests)")
+        let entry = try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]
+        let index = entry?["index"] as? [String: Any]
+        #expect(index?["primary"] as? Bool == true && index?["url"] as? String == indexURL, "\(String(describing: entry))")
+        // The user's files are as they were.
+        #expect(try String(contentsOf: harness.file("requirements.txt"), encoding: .utf8).contains("--index-ur"))
+
+        // Asked for exactly, the fake is refused for the index it is on.
+        let exact = try harness.sh("pip install -r requirements.txt tinylib==99.0")
+        #expect(exact.status == 1, "\(exact.err)")
+        #expect(exact.err.contains("not offered: \(fake.file) from the index \(extra.baseURL)/simple/"), "\(exact.err)")
+        #expect(!(server.userAgents + extra.userAgents).contains { $0?.hasPrefix("pip/") == true })
+    }
+
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned
     /// package from PyPI (found through pip's own configuration) under a copy
     /// of the repository's own policy.json given as BOUNCER_POLICY.
