@@ -40,10 +40,14 @@ public enum PipShim {
         scan.findings += scan.exotic.filter { exotic in
             !context.policy.allowsExoticSource(exotic.form, .pypi) && !scan.findings.contains { $0.place == exotic.place && exotic.form.contains($0.form) }
         }
-        // A direct URL in a requirement file would be fetched by pip itself, past the proxy.
+        // Anything else from outside the index in a requirement file would be fetched by pip itself,
+        // past the proxy (a wheel in a requirement file is verified first, as on the command line;
+        // a constraints file only limits versions, and a URL there is not taken).
+        let constraintLines = Set(scan.files.flatMap(\.lines).filter(\.inConstraints).map(\.place))
         scan.findings += scan.exotic.filter { exotic in
             exotic.place != "the command line" && !scan.findings.contains { $0.place == exotic.place }
-        }.map { PipSourceCheck.Finding(form: $0.form, why: "a requirement from outside the index inside a requirement file: pip would fetch it past Bouncer's verifying proxy; give it on the command line, where Bouncer verifies it first", place: $0.place) }
+                && (DirectRequirement(exotic.form, cwd: context.environment.cwd) == nil || constraintLines.contains(exotic.place))
+        }.map { PipSourceCheck.Finding(form: $0.form, why: "a requirement from outside the index inside a requirement file: pip would fetch it past Bouncer's verifying proxy", place: $0.place) }
         if !scan.findings.isEmpty {
             if context.policy.enforce {
                 for finding in scan.findings {
@@ -87,26 +91,38 @@ public enum PipShim {
                                 extras: noIndex ? [] : configured.extraIndexURLs + invocation.extraIndexURLs,
                                 findLinks: (configured.findLinks + invocation.findLinks).map { PipConfiguration.findLinksLocation($0, cwd: cwd) })
         for line in scan.indexLines { places.apply(line, cwd: cwd) }
-        // pip gets copies of its requirement files without those options (it would look past the proxy).
-        var installOptions = invocation.installOptions
-        if !scan.indexLines.isEmpty {
-            let copies = try RequirementCopies.write(scan.files, into: work + "/requirements")
-            for slot in installOptions.indices.dropLast() where ["-r", "--requirement", "-c", "--constraint"].contains(installOptions[slot]) {
-                if let copy = copies[Filesystem.absolute(installOptions[slot + 1], cwd: cwd)] { installOptions[slot + 1] = copy }
-            }
-        }
 
-        // 2. Direct-URL and local wheels the policy allows: verified here first, then handed to pip as the verified copy.
+        // 2. Direct-URL and local wheels the policy allows, on the command line or in a requirement
+        //    file: verified here first, then handed to pip as the verified copy.
         var requirements: [String] = []
-        var directRequests: [(position: Int, name: String, request: ArtifactRequest)] = []
+        /// Where each goes: a position among the command line's requirements, or a requirement-file line.
+        enum Place { case commandLine(Int), file(RequirementLines.Line) }
+        var directRequests: [(place: Place, name: String, request: ArtifactRequest)] = []
+        func request(_ direct: DirectRequirement) -> ArtifactRequest {
+            ArtifactRequest(url: direct.url, ecosystem: .pypi, package: PythonPackageName.normalised(direct.name),
+                            version: direct.version, claimedDigests: scan.directDigests[direct.url] ?? [])
+        }
         for requirement in invocation.requirements {
             if let direct = DirectRequirement(requirement, cwd: cwd) {
-                directRequests.append((requirements.count, direct.name,
-                                       ArtifactRequest(url: direct.url, ecosystem: .pypi, package: PythonPackageName.normalised(direct.name),
-                                                       version: direct.version, claimedDigests: scan.directDigests[direct.url] ?? [])))
+                directRequests.append((.commandLine(requirements.count), direct.name, request(direct)))
             }
             requirements.append(requirement)
         }
+        for file in scan.files {
+            for line in file.lines where !line.inConstraints {
+                // pip takes a path in a requirement file from the working directory, as on its command line.
+                guard let requirement = line.requirement, let direct = DirectRequirement(requirement, cwd: cwd) else { continue }
+                var claimed = request(direct)
+                // The line's own --hash values: the bytes must match one, as for pip (RequirementFile checked their form).
+                claimed.statedAlternatives = line.hashes.compactMap { text in
+                    text.firstIndex(of: ":").flatMap { colon in
+                        HashAlgorithm(rawValue: String(text[..<colon])).flatMap { try? Digest(algorithm: $0, hex: String(text[text.index(after: colon)...])) }
+                    }
+                }
+                directRequests.append((.file(line), direct.name, claimed))
+            }
+        }
+        var replacements: [String: String] = [:]
         if !directRequests.isEmpty {
             let verifiedDirectory = work + "/direct"
             try Filesystem.makeDirectories(verifiedDirectory)
@@ -124,13 +140,25 @@ public enum PipShim {
                     defer { context.policy.release(artifact) }
                     let file = verifiedDirectory + "/" + (DirectRequirement.fileName(direct.request.url) ?? "artifact.whl")
                     try Placement.place(artifact.path, at: file, mode: .copy)
-                    requirements[direct.position] = "\(direct.name) @ file://\(file)"
+                    switch direct.place {
+                    case .commandLine(let position): requirements[position] = "\(direct.name) @ file://\(file)"
+                    case .file(let line): replacements[line.place] = RequirementCopies.replacing(line, with: "\(direct.name) @ file://\(file)")
+                    }
                     context.report(artifact, as: URLParts.lastSegment(of: direct.request.url).map(URLParts.percentDecoded) ?? direct.name, quiet: quiet)
                 }
             }
             if let worst {
                 ShimOutput.error("bouncer: pip: nothing was installed")
                 return worst.exitCode
+            }
+        }
+        // pip gets copies of its requirement files without their index options (it would look
+        // past the proxy) and with the verified copies of their direct wheels.
+        var installOptions = invocation.installOptions
+        if !scan.indexLines.isEmpty || !replacements.isEmpty {
+            let copies = try RequirementCopies.write(scan.files, replacing: replacements, into: work + "/requirements")
+            for slot in installOptions.indices.dropLast() where ["-r", "--requirement", "-c", "--constraint"].contains(installOptions[slot]) {
+                if let copy = copies[Filesystem.absolute(installOptions[slot + 1], cwd: cwd)] { installOptions[slot + 1] = copy }
             }
         }
 

@@ -9,8 +9,10 @@ import BouncerBase
 /// number, index options taken out, includes pointing at the copies.
 enum RequirementCopies {
     /// Writes a copy of every file in `files` under `directory` and returns
-    /// the copy of each, by the path it was read from.
-    static func write(_ files: [(path: String, lines: [RequirementLines.Line])], into directory: String) throws -> [String: String] {
+    /// the copy of each, by the path it was read from. `replacing`: the text
+    /// of some lines, by their place (a direct wheel's verified copy).
+    static func write(_ files: [(path: String, lines: [RequirementLines.Line])], replacing: [String: String] = [:],
+                      into directory: String) throws -> [String: String] {
         var copies: [String: String] = [:]
         for (slot, file) in files.enumerated() {
             // The file's own name, so pip's messages ("line 3 of …/requirements.txt") still read right.
@@ -23,7 +25,7 @@ enum RequirementCopies {
             for line in file.lines {
                 // Blank lines up to the line's own number.
                 while written + 1 < line.number { text += "\n"; written += 1 }
-                text += content(of: line, copies: copies) + "\n"
+                text += (replacing[line.place] ?? content(of: line, copies: copies)) + "\n"
                 written += 1
             }
             try Filesystem.makeDirectories(Filesystem.split(copy).directory)
@@ -32,6 +34,11 @@ enum RequirementCopies {
             }
         }
         return copies
+    }
+
+    /// A requirement line with another requirement, its options (`--hash`) kept.
+    static func replacing(_ line: RequirementLines.Line, with requirement: String) -> String {
+        ([requirement] + line.options.flatMap(\.words).map(RequirementOption.quoted)).joined(separator: " ")
     }
 
     /// One line of a copy.

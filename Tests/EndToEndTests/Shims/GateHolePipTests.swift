@@ -124,6 +124,27 @@ extension PipShimTests {
         #expect(result.status == 0, "\(result.err)")
         #expect(try installed().contains("tinylib==1.0"))
         #expect(result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+
+        // The same wheel named in a requirement file (it used to be refused there: pip would
+        // fetch it itself) is verified first and pip gets the verified copy; the line's own
+        // --hash values are alternatives the bytes must match one of, as for pip.
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        let other = String(repeating: "0", count: 64)
+        try "tinylib @ \(url) --hash=sha256:\(other) --hash=sha256:\(lib.sha256)\n".write(to: harness.file("direct.txt"), atomically: true, encoding: .utf8)
+        let before = server.userAgents.count
+        let fromFile = try harness.sh("pip install --require-hashes -r direct.txt")
+        #expect(fromFile.status == 0, "\(fromFile.err)")
+        #expect(try installed().contains("tinylib==1.0"))
+        #expect(fromFile.err.contains("sha256:\(lib.sha256)"), "\(fromFile.err)")
+        #expect(server.userAgents.count > before && !server.userAgents.dropFirst(before).contains { $0?.hasPrefix("pip/") == true },
+                "pip fetched the wheel itself: \(server.userAgents)")
+        // Hashes none of which match: refused before pip starts, nothing installed.
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        try "tinylib @ \(url) --hash=sha256:\(other)\n".write(to: harness.file("wrong.txt"), atomically: true, encoding: .utf8)
+        let wrong = try harness.sh("pip install -r wrong.txt")
+        #expect(wrong.status == 1, "\(wrong.err)")
+        #expect(wrong.err.contains("refused tinylib 1.0"), "\(wrong.err)")
+        #expect(!(try installed().contains("tinylib==1.0")))
     }
 
     /// `--hash sha256:HEX` (a space, not '=') in a requirements file, and `-Ur`.
