@@ -12,13 +12,31 @@ public struct PipConfiguration: Equatable, Sendable {
     public var extraIndexURLs: [String] = []
     public var findLinks: [String] = []
     public var noIndex = false
-    /// Every other setting of the files (`cert`, `timeout`, `break-system-packages`...),
-    /// to hand on as environment variables: the real pip reads no file (see `PipShim`).
+    /// Requirement files, constraints files and editables the settings add
+    /// (`requirement`, `constraint`, `editable`: pip takes any option's long
+    /// name as a setting, `PIP_REQUIREMENT=req.txt` as `-r req.txt`, before
+    /// those of its command line).
+    public var requirementFiles: [String] = []
+    public var constraintFiles: [String] = []
+    public var editables: [String] = []
+    /// Every other setting of the files and the environment (`cert`, `timeout`,
+    /// `break-system-packages`, `no-binary`...), to hand on as environment
+    /// variables: the real pip reads no file (see `PipShim`).
     public var otherSettings: [String: String] = [:]
 
     public init() {}
 
-    static let placeKeys: Set<String> = ["index-url", "extra-index-url", "find-links", "no-index"]
+    /// A setting's name as this reader keeps it: `pypi-url` is an old name of `index-url`.
+    static func canonical(_ key: String) -> String { key == "pypi-url" ? "index-url" : key }
+
+    /// The settings the pip shim takes over (`pypi-url` is an old name of `index-url`).
+    static let placeKeys: Set<String> = ["index-url", "pypi-url", "extra-index-url", "find-links", "no-index",
+                                         "requirement", "constraint", "editable"]
+    /// The variables that carry them: the shim clears them for the real pip.
+    public static var placeVariables: [String] { placeKeys.sorted().map(variable) }
+
+    /// pip's variable for a setting: `PIP_` and the name in capitals, `_` for `-`.
+    public static func variable(_ key: String) -> String { "PIP_" + key.uppercased().replacing("-", with: "_") }
 
     /// An http(s) URL: an index, or a find-links page, pip fetches.
     public static func isRemote(_ location: String) -> Bool {
@@ -68,18 +86,24 @@ public struct PipConfiguration: Equatable, Sendable {
         if !isolated {
             for file in files(environment: environment, realTool: realTool) {
                 guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "pip-config")).flatMap({ $0 }) else { continue }
-                for (key, value) in settings(String(decoding: bytes, as: UTF8.self)) { values[key] = value }
+                for (key, value) in settings(String(decoding: bytes, as: UTF8.self)) { values[canonical(key)] = value }
             }
-            for key in placeKeys {
-                let variable = "PIP_" + key.uppercased().replacing("-", with: "_")
-                if let value = environment[variable] { values[key] = value }
+            // Every PIP_ variable is a setting, over the files' (pip: `PIP_` + a long option's name);
+            // PIP_INDEX_URL over PIP_PYPI_URL when both are set.
+            for (variable, value) in environment.sorted(by: { $0.key > $1.key }) where variable.hasPrefix("PIP_") {
+                let key = variable.dropFirst(4).lowercased().replacing("_", with: "-")
+                if key != "config-file" && key != "version" && key != "help" { values[canonical(key)] = value }
             }
         }
         var configuration = PipConfiguration()
         configuration.otherSettings = values.filter { !placeKeys.contains($0.key) && !$0.value.isEmpty }
+        func list(_ key: String) -> [String] { values[key].map { $0.split(whereSeparator: \.isWhitespace).map(String.init) } ?? [] }
         configuration.indexURL = values["index-url"].flatMap { $0.isEmpty ? nil : $0 }
-        configuration.extraIndexURLs = values["extra-index-url"].map { $0.split(whereSeparator: \.isWhitespace).map(String.init) } ?? []
-        configuration.findLinks = values["find-links"].map { $0.split(whereSeparator: \.isWhitespace).map(String.init) } ?? []
+        configuration.extraIndexURLs = list("extra-index-url")
+        configuration.findLinks = list("find-links")
+        configuration.requirementFiles = list("requirement")
+        configuration.constraintFiles = list("constraint")
+        configuration.editables = list("editable")
         configuration.noIndex = values["no-index"].map { ["1", "true", "yes", "on"].contains($0.lowercased()) } ?? false
         return configuration
     }

@@ -20,7 +20,7 @@ public enum PipShim {
                                         "inspect", "hash", "completion", "index"]
 
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
-        let invocation = PipArguments.parse(arguments)
+        var invocation = PipArguments.parse(arguments)
         guard let subcommand = invocation.subcommand else { return context.passThrough(arguments) }
         if harmless.contains(subcommand) { return context.passThrough(arguments) }
         // `pip download` resolves and fetches as `install` does, through the same proxy, into its --dest.
@@ -29,12 +29,30 @@ public enum PipShim {
                 ?? "is not a pip command Bouncer knows"
             return context.unsupportedCommand("pip \(subcommand)", why: why + "; use pip install, which Bouncer guards", arguments: arguments)
         }
+        // Where pip would look, and what its settings add: its environment over its configuration files.
+        let isolated = invocation.globalOptions.contains("--isolated") || invocation.installOptions.contains("--isolated")
+        let configured = PipConfiguration.read(environment: context.environment.variables, realTool: context.realTool, isolated: isolated)
+        // pip takes the requirement files, constraints and editables of its settings as if they came
+        // first on its command line (`PIP_REQUIREMENT=req.txt`): they are checked as such, and the
+        // real pip gets them on its command line (the shim clears the settings).
+        invocation.requirementFiles = configured.requirementFiles + invocation.requirementFiles
+        invocation.constraintFiles = configured.constraintFiles + invocation.constraintFiles
+        invocation.installOptions = configured.requirementFiles.flatMap { ["-r", $0] } + configured.constraintFiles.flatMap { ["-c", $0] }
+            + configured.editables.flatMap { ["-e", $0] } + invocation.installOptions
         // Forms that run code before anything is verified are refused before the real pip starts.
         var scan: PipSourceCheck.Scan
         do {
             scan = try PipSourceCheck.scan(invocation, cwd: context.environment.cwd, environment: context.environment.variables)
         } catch {
             return context.installStopped(error, tool: "pip")
+        }
+        let settings = "PIP_* or pip's configuration"
+        for editable in configured.editables {
+            invocation.editable = true
+            scan.findings.append(PipSourceCheck.Finding(form: "editable = \(editable)", why: "an editable install of a source tree: \(PipSourceCheck.buildsCode)", place: settings))
+        }
+        if let noBinary = configured.otherSettings["no-binary"] {
+            scan.findings.append(PipSourceCheck.Finding(form: "no-binary = \(noBinary)", why: "makes pip build packages from source, running their setup.py", place: settings))
         }
         // Requirements from outside the index, unless exoticSources.allow names them (by the spec as written).
         scan.findings += scan.exotic.filter { exotic in
@@ -69,13 +87,14 @@ public enum PipShim {
             return context.unsupported(unknown, why: "is not a pip install option Bouncer understands", arguments: arguments)
         }
         do {
-            return try install(invocation, scan: scan, context: context)
+            return try install(invocation, scan: scan, configured: configured, context: context)
         } catch {
             return context.installStopped(error, tool: "pip")
         }
     }
 
-    static func install(_ invocation: PipInvocation, scan: PipSourceCheck.Scan, context: ShimContext) throws -> Int32 {
+    static func install(_ invocation: PipInvocation, scan: PipSourceCheck.Scan, configured: PipConfiguration,
+                        context: ShimContext) throws -> Int32 {
         let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-pip")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let cwd = context.environment.cwd
@@ -85,7 +104,6 @@ public enum PipShim {
 
         // 1. Where pip would look: its command line over its environment over its configuration files,
         //    then the index options of its requirement files, which pip obeys over all of those.
-        let configured = PipConfiguration.read(environment: context.environment.variables, realTool: context.realTool, isolated: isolated)
         let noIndex = invocation.noIndex || configured.noIndex
         var places = PipIndexes(noIndex: noIndex, primary: noIndex ? nil : (invocation.indexURL ?? configured.indexURL),
                                 extras: noIndex ? [] : configured.extraIndexURLs + invocation.extraIndexURLs,
@@ -195,7 +213,8 @@ public enum PipShim {
             let variable = "PIP_" + key.uppercased().replacing("-", with: "_")
             if environment[variable] == nil { environment[variable] = value }
         }
-        for variable in ["PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"] { environment[variable] = nil }
+        // The places and files the shim took over (pip would take PIP_PYPI_URL over the proxy, say).
+        for variable in PipConfiguration.placeVariables { environment[variable] = nil }
         environment["PIP_INDEX_URL"] = index
         // uv, run by a build backend or a script, reads its own variable.
         environment["UV_DEFAULT_INDEX"] = index

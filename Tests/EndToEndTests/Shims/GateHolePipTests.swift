@@ -52,6 +52,10 @@ extension PipShimTests {
             ("pip install \(index) -r later-editable.txt", "later-editable.txt:1"),
             ("pip install \(index) -r later-include.txt", "inner.txt:1"),
             ("pip install \(index) -r later-nobinary.txt", "later-nobinary.txt:1"),
+            // pip takes any option's long name from its environment (and configuration files).
+            ("PIP_REQUIREMENT=outer.txt pip install \(index) tinylib", "inner.txt:1"),
+            ("PIP_EDITABLE=./proj pip install \(index) tinylib", "editable = ./proj"),
+            ("PIP_NO_BINARY=:all: pip install \(index) tinylib", "no-binary = :all:"),
             ("pip install --dry-run ./proj", "./proj"),
             ("pip install -e ./proj", "-e ./proj"),
         ]

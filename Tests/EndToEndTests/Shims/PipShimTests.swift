@@ -600,6 +600,14 @@ import BouncerTestSupport
         #expect(exact.status == 1, "\(exact.err)")
         #expect(exact.err.contains("not offered: \(fake.file) from the index \(extra.baseURL)/simple/"), "\(exact.err)")
         #expect(!(server.userAgents + extra.userAgents).contains { $0?.hasPrefix("pip/") == true })
+
+        // pip also takes an index from PIP_PYPI_URL (an old name of --index-url), which once
+        // outranked the proxy's PIP_INDEX_URL: the proxy reads from it, pip only from the proxy.
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        let renamed = try harness.sh("PIP_PYPI_URL='\(indexURL)' pip install tinylib", extra: ["BOUNCER_CACHE": harness.root.appendingPathComponent("cache2").path])
+        #expect(renamed.status == 0, "\(renamed.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+        #expect(!(server.userAgents + extra.userAgents).contains { $0?.hasPrefix("pip/") == true }, "pip went past the proxy: \(server.userAgents)")
     }
 
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned

@@ -109,6 +109,18 @@ import Testing
         #expect(overridden.indexURL == "http://c.test/simple" && overridden.findLinks.isEmpty && overridden.noIndex)
         #expect(PipConfiguration.read(environment: ["PIP_CONFIG_FILE": "/dev/null"], realTool: "/usr/bin/pip", isolated: false) == PipConfiguration())
         #expect(PipConfiguration.read(environment: ["PIP_INDEX_URL": "http://c.test/simple"], realTool: "/usr/bin/pip", isolated: true).indexURL == nil)
+        // Any option's long name is a setting: the files and editables it adds, and
+        // --index-url's old name, which outranks the files as any variable does.
+        let more = PipConfiguration.read(environment: ["PIP_CONFIG_FILE": dir + "/pip.conf", "PIP_PYPI_URL": "http://d.test/simple",
+                                                       "PIP_REQUIREMENT": "a.txt  sub/b.txt", "PIP_CONSTRAINT": "c.txt",
+                                                       "PIP_EDITABLE": "./proj", "PIP_NO_BINARY": ":all:"], realTool: "/usr/bin/pip", isolated: false)
+        #expect(more.indexURL == "http://d.test/simple")
+        #expect(more.requirementFiles == ["a.txt", "sub/b.txt"] && more.constraintFiles == ["c.txt"] && more.editables == ["./proj"])
+        #expect(more.otherSettings["no-binary"] == ":all:" && more.otherSettings["requirement"] == nil && more.otherSettings["config-file"] == nil)
+        let both = PipConfiguration.read(environment: ["PIP_PYPI_URL": "http://d.test/simple", "PIP_INDEX_URL": "http://c.test/simple",
+                                                       "PIP_CONFIG_FILE": "/dev/null"], realTool: "/usr/bin/pip", isolated: false)
+        #expect(both.indexURL == "http://c.test/simple")
+        #expect(PipConfiguration.placeVariables.contains("PIP_PYPI_URL") && PipConfiguration.placeVariables.contains("PIP_REQUIREMENT"))
     }
 
     /// PIP_CONFIG_FILE is read as pip reads it: beside the site-wide files
