@@ -176,7 +176,9 @@ public enum PipShim {
         if !scan.indexLines.isEmpty || !replacements.isEmpty {
             let copies = try RequirementCopies.write(scan.files, replacing: replacements, into: work + "/requirements")
             for slot in installOptions.indices.dropLast() where ["-r", "--requirement", "-c", "--constraint"].contains(installOptions[slot]) {
-                if let copy = copies[Filesystem.absolute(installOptions[slot + 1], cwd: cwd)] { installOptions[slot + 1] = copy }
+                if let path = RequirementLines.path(of: installOptions[slot + 1], relativeTo: cwd), let copy = copies[path] {
+                    installOptions[slot + 1] = copy
+                }
             }
         }
 

@@ -61,10 +61,12 @@ public enum PipSourceCheck {
         // pip reads the constraints files first, then the requirement files.
         var seen: Set<String> = []
         for file in invocation.constraintFiles {
-            try read(Filesystem.absolute(file, cwd: cwd), environment: environment, inConstraints: true, seen: &seen, into: &scan)
+            guard let path = RequirementLines.path(of: file, relativeTo: cwd) else { throw RequirementLines.remote(file, at: "-c") }
+            try read(path, environment: environment, inConstraints: true, seen: &seen, into: &scan)
         }
         for file in invocation.requirementFiles {
-            try read(Filesystem.absolute(file, cwd: cwd), environment: environment, seen: &seen, into: &scan)
+            guard let path = RequirementLines.path(of: file, relativeTo: cwd) else { throw RequirementLines.remote(file, at: "-r") }
+            try read(path, environment: environment, seen: &seen, into: &scan)
         }
         return scan
     }

@@ -62,6 +62,22 @@ enum RequirementLines {
 
     static let maxDepth = 8
 
+    /// Where a requirement file named as `value` is: a path (relative to
+    /// `base`) or a `file:` URL. nil for an http(s) URL, which pip would
+    /// fetch itself: a file Bouncer has not read could send pip anywhere.
+    static func path(of value: String, relativeTo base: String) -> String? {
+        let lower = value.lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return nil }
+        if lower.hasPrefix("file://") { return URLParts.percentDecoded(String(value.dropFirst("file://".count))) }
+        if lower.hasPrefix("file:") { return URLParts.percentDecoded(String(value.dropFirst("file:".count))) }
+        return Filesystem.absolute(value, cwd: base)
+    }
+
+    static func remote(_ value: String, at place: String) -> BouncerError {
+        BouncerError(.configuration, code: "pip-requirements",
+                     "\(place): the requirement file \(Redaction.url(value)) is on the network: pip would fetch and obey it without Bouncer reading it first; download it and give pip the local copy")
+    }
+
     /// Calls `body` with every line of `path` and of the files it includes
     /// (`-r`, `-c`, relative to the including file), in pip's order; each file once.
     /// An including line comes to `body` too (with `included` set), before the file it includes.
@@ -82,7 +98,7 @@ enum RequirementLines {
                 guard let value, !value.isEmpty else {
                     throw BouncerError(.configuration, code: "pip-requirements", "\(line.place): \(constraints ? "-c" : "-r") needs a file")
                 }
-                let included = value.hasPrefix("/") ? value : directory + "/" + value
+                guard let included = Self.path(of: value, relativeTo: directory) else { throw Self.remote(value, at: line.place) }
                 line.included = (included, constraints)
                 try body(line)
                 try visit(included, environment: environment, inConstraints: inConstraints || constraints, depth: depth + 1, seen: &seen, body)

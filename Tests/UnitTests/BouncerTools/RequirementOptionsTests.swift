@@ -83,6 +83,19 @@ import BouncerTestSupport
         #expect(places.proxyArguments == ["--pypi-no-index", "--pypi-find-links", dir.path + "/wheels", "--pypi-find-links", "/w/missing"])
     }
 
+    /// A requirement file on the network is refused (pip would fetch and obey it unread); a `file:` URL is a path.
+    @Test func aRequirementFileOnTheNetworkIsRefusedByName() throws {
+        #expect(RequirementLines.path(of: "HTTPS://x.test/req.txt", relativeTo: "/w") == nil)
+        #expect(RequirementLines.path(of: "file:///r/my%20req.txt", relativeTo: "/w") == "/r/my req.txt")
+        #expect(RequirementLines.path(of: "sub/req.txt", relativeTo: "/w") == "/w/sub/req.txt")
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-req-remote")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "six\n--pre -r https://x.test/more.txt\n".write(to: dir.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)
+        #expect { try PipSourceCheck.scan(PipArguments.parse(["install", "-r", dir.path + "/req.txt"]), cwd: dir.path, environment: [:]) } throws: { error in
+            "\(error)".contains("\(dir.path)/req.txt:2: the requirement file https://x.test/more.txt is on the network")
+        }
+    }
+
     /// The copies pip gets: the lines as read, index options out, includes to the copies, line numbers kept.
     @Test func copiesLeaveOutOnlyTheIndexOptions() throws {
         let dir = try BouncerProcess.temporaryDirectory("bouncer-req-copies")
