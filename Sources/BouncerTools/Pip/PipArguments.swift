@@ -59,6 +59,22 @@ public enum PipArguments {
     /// `pip download`'s own option: where the files go (passed on as given).
     static let downloadValued: Set<String> = ["-d", "--dest"]
 
+    /// Every long option named above, and the index options the proxy takes over.
+    static let longOptions: [String] = Array(Set(globalValued).union(resolveValued).union(resolveFlags).union(carryValued)
+        .union(carryFlags).union(downloadValued).union(["--editable", "--dry-run", "--pypi-url"])
+        .filter { $0.hasPrefix("--") }).sorted()
+
+    /// optparse's reading of a long option: the exact name, else the one name it
+    /// begins (`--index-ur`, `--extra`); `--pypi-url` is an old name of `--index-url`.
+    /// A prefix of several (or of none) stays as written: an option Bouncer does not know.
+    static func longName(_ written: String) -> String {
+        let name = longOptions.contains(written) ? written : {
+            let candidates = longOptions.filter { $0.hasPrefix(written) }
+            return candidates.count == 1 ? candidates[0] : written
+        }()
+        return name == "--pypi-url" ? "--index-url" : name
+    }
+
     static func takesValue(_ name: String, download: Bool = false) -> Bool {
         name == "-e" || name == "--editable" || resolveValued.contains(name) || carryValued.contains(name) || globalValued.contains(name)
             || (download && downloadValued.contains(name))
@@ -69,8 +85,9 @@ public enum PipArguments {
         var index = 0
         // Global options before the subcommand.
         while index < arguments.count {
-            let argument = arguments[index]
+            var argument = arguments[index]
             if !argument.hasPrefix("-") { break }
+            if argument.hasPrefix("--"), !argument.contains("=") { argument = longName(argument) }
             invocation.globalOptions.append(argument)
             if globalValued.contains(argument), index + 1 < arguments.count {
                 index += 1
@@ -103,6 +120,7 @@ public enum PipArguments {
                     name = String(argument[..<equals])
                     inline = String(argument[argument.index(after: equals)...])
                 }
+                name = longName(name)
                 if takesValue(name, download: download), inline == nil, i < rest.count {
                     inline = rest[i]
                     i += 1

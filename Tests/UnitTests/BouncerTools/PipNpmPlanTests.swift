@@ -19,6 +19,19 @@ import Testing
         #expect(invocation.unknownOption == nil)
     }
 
+    /// optparse takes any unambiguous prefix of a long option, and `--pypi-url` for `--index-url`.
+    @Test func longOptionsByTheirPrefix() {
+        let invocation = PipArguments.parse(["--isol", "install", "--index-ur", "http://i/simple/", "--extra=http://j/simple/",
+                                             "--pypi-url", "http://k/simple/", "--requirem", "req.txt", "--tar", "t", "pkg"])
+        #expect(invocation.globalOptions == ["--isolated"])
+        #expect(invocation.indexURL == "http://k/simple/" && invocation.extraIndexURLs == ["http://j/simple/"])
+        #expect(invocation.requirementFiles == ["req.txt"] && invocation.requirements == ["pkg"])
+        #expect(invocation.carried == ["--target", "t"] && invocation.unknownOption == nil)
+        // A prefix of several options (--no-index, --no-deps...) is none: refused as unknown.
+        #expect(PipArguments.parse(["install", "--no-", "pkg"]).unknownOption == "--no-")
+        #expect(PipArguments.parse(["install", "--requir", "r.txt"]).unknownOption == "--requir")  // --requirement, --require-hashes
+    }
+
     @Test func unknownAndEditable() {
         #expect(PipArguments.parse(["install", "--frob", "x"]).unknownOption == "--frob")
         #expect(PipArguments.parse(["install", "-e", "."]).editable)
