@@ -135,7 +135,7 @@ struct EphemeralProxy {
         let status: Int32
         do {
             // Interrupted, the proxy is stopped on purpose and the tool left to roll back in peace.
-            status = try HandOver.run(program, arguments, environment: environment,
+            status = try HandOver.run(program, arguments, environment: Self.reachingTheProxyDirectly(environment),
                                       onInterruption: { watch.stopping = true; terminate() },
                                       stopWhen: { !watch.stopping && watch.check(pid) }, wakeFor: [pid])
         } catch {
@@ -150,6 +150,33 @@ struct EphemeralProxy {
                                "the verifying proxy stopped: " + said.trimmingWhitespace())
         }
         return (status, stop(reaped: watch))
+    }
+
+    /// The tool's environment with the proxy's address exempt from any HTTP
+    /// proxy the tool is told to use (`no_proxy` and `NO_PROXY`, which pip,
+    /// npm and uv read): a proxy in between cannot reach this machine's
+    /// loopback, and whatever answered in the proxy's place would reach the
+    /// tool unverified. The proxy itself still fetches through them.
+    static func reachingTheProxyDirectly(_ environment: [String: String]) -> [String: String] {
+        var hosts: [String] = []
+        for host in ["no_proxy", "NO_PROXY"].compactMap({ environment[$0] }).flatMap({ $0.split(separator: ",").map(String.init) }) + ["127.0.0.1"] {
+            let host = host.trimmingSpaces()
+            if !host.isEmpty && !hosts.contains(host) { hosts.append(host) }
+        }
+        var environment = environment
+        environment["no_proxy"] = hosts.joined(separator: ",")
+        environment["NO_PROXY"] = environment["no_proxy"]
+        return environment
+    }
+
+    /// HTTP proxies given to the tool itself (pip's `--proxy`, npm's `proxy`
+    /// and `https-proxy`) as the proxy's own, for its upstream requests of
+    /// each scheme (libcurl reads these variables).
+    static func upstreamProxies(http: String?, https: String?, over environment: [String: String]) -> [String: String] {
+        var environment = environment
+        if let http { environment["http_proxy"] = http }
+        if let https { for variable in ["https_proxy", "HTTPS_PROXY"] { environment[variable] = https } }
+        return environment
     }
 
     /// Whether the proxy has exited (reaped once).

@@ -24,16 +24,21 @@ public enum NpmShim {
                                         "install-test", "it", "install-ci-test", "cit", "init", "innit", "pack", "diff"]
     /// npm options that take a value (so the value is not mistaken for the command).
     static let valued: Set<String> = ["--prefix", "-C", "--cache", "--registry", "--userconfig", "--globalconfig", "--loglevel",
-                                      "--omit", "--include", "--workspace", "-w", "--tag", "--install-strategy"]
+                                      "--omit", "--include", "--workspace", "-w", "--tag", "--install-strategy", "--proxy",
+                                      "--https-proxy", "--noproxy", "--replace-registry-host"]
 
     /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
-    public static func run(_ arguments: [String], context: ShimContext, tool: String = "npm") -> Int32 {
+    public static func run(_ given: [String], context: ShimContext, tool: String = "npm") -> Int32 {
+        // The settings the shim watches, however npm's parser lets them be written (`-registry=URL`, `--reg URL`).
+        let arguments = NpmOptions.normalised(given)
         var command: String? = nil
         var positionals: [String] = []
         var prefix: String? = nil
         /// `--userconfig FILE`, `--globalconfig FILE`: npmrc files npm reads instead of the usual ones.
         var configFiles: [String: String] = [:]
         var registry: String? = nil
+        /// `--proxy`, `--https-proxy` and `--noproxy` as given to npm (the proxy takes the first two for its own requests).
+        var networkSettings: [String: String] = [:]
         var passed: [String] = []
         /// `npm exec --package SPEC`: what exec installs and runs.
         var packageSpecs: [String] = []
@@ -67,6 +72,19 @@ public enum NpmShim {
                     continue
                 }
                 if argument.hasPrefix("--cache=") { index += 1; continue }
+                // Where npm's requests go: the shim sets these for npm (the proxy's address must
+                // stay direct, and the lock's tarball URLs must come through it).
+                if let name = ["replace-registry-host", "noproxy", "proxy", "https-proxy"].first(where: { argument == "--" + $0 || argument.hasPrefix("--" + $0 + "=") }) {
+                    var value = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
+                    if value == nil, index + 1 < arguments.count, !arguments[index + 1].hasPrefix("-") {
+                        value = arguments[index + 1]
+                        index += 1
+                    }
+                    networkSettings[name] = value ?? ""
+                    if name == "proxy" || name == "https-proxy" { passed.append("--\(name)=\(value ?? "")") }
+                    index += 1
+                    continue
+                }
                 passed.append(argument)
                 if valued.contains(argument), index + 1 < arguments.count {
                     if argument == "--prefix" || argument == "-C" { prefix = arguments[index + 1] }
@@ -80,7 +98,7 @@ public enum NpmShim {
                     prefix = String(argument.dropFirst("--prefix=".count))
                 } else if argument == "-g" || argument == "--global" || argument.hasPrefix("--global=") {
                     if command.map(installCommands.contains) ?? true {
-                        return context.unsupported(argument, why: "installs globally without a lock", arguments: arguments)
+                        return context.unsupported(argument, why: "installs globally without a lock", arguments: given)
                     }
                 }
             } else {
@@ -89,7 +107,7 @@ public enum NpmShim {
             }
             index += 1
         }
-        guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(arguments) }
+        guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(given) }
         // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
         let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd)
         // npm's configuration as npm will read it: the command line's npmrc files in place of the usual ones.
@@ -151,7 +169,8 @@ public enum NpmShim {
             do {
                 snapshot = try ProjectSnapshot(project: project)
                 return try throughProxy(passed, registry: registry, scopes: scopes.filter { PipConfiguration.isRemote($0.value) },
-                                        npmrc: npmrc, configuration: configuration, project: project, tool: tool, context: context)
+                                        npmrc: npmrc, configuration: configuration, network: networkSettings, project: project,
+                                        tool: tool, context: context)
             } catch {
                 return context.installStopped(error, tool: tool)
             }
@@ -174,7 +193,8 @@ public enum NpmShim {
 
     /// The real npm, once, against a proxy of its own.
     static func throughProxy(_ arguments: [String], registry: String?, scopes: [String: String] = [:], npmrc: [NpmConfiguration.Entry],
-                             configuration: [String: String]? = nil, project: String, tool: String = "npm", context: ShimContext) throws -> Int32 {
+                             configuration: [String: String]? = nil, network: [String: String] = [:], project: String,
+                             tool: String = "npm", context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
         let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
@@ -189,12 +209,26 @@ public enum NpmShim {
         if let registry = configured, let file = try expectedTarballs(locked, registry: registry, into: expect) {
             proxyArguments += ["--npm-expect", file, "--verify-ahead", "4"]
         }
+        // npm's HTTP proxies (command line over environment over npmrc files) carry the proxy's own
+        // upstream requests; npm reaches the proxy directly (`noproxy`, below).
+        let settings = NpmConfiguration.settings(npmrc, environment: configuration ?? context.environment.variables)
+        let httpProxy = network["proxy"] ?? settings["proxy"]
+        let httpsProxy = network["https-proxy"] ?? settings["https-proxy"] ?? httpProxy
         // The proxy reads the same npmrc files for the registries' credentials.
-        let proxy = try EphemeralProxy.start(proxyArguments, context: context, environment: configuration)
+        let proxy = try EphemeralProxy.start(proxyArguments, context: context,
+                                             environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy,
+                                                                                         over: configuration ?? context.environment.variables))
         var environment = context.toolEnvironment
-        for variable in environment.keys where variable.lowercased() == "npm_config_registry" || variable.lowercased() == "npm_config_cache" {
+        // npm's own list of hosts it reaches without a proxy, with the proxy's address on it (the
+        // variable outranks every npmrc file; EphemeralProxy sets NO_PROXY the same way).
+        let noProxy = [network["noproxy"], settings["noproxy"], environment["NO_PROXY"] ?? environment["no_proxy"]]
+            .compactMap { $0 }.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }.filter { !$0.isEmpty } + ["127.0.0.1"]
+        // Every spelling npm reads as these settings (any case, `-` or `_`).
+        let takenOver: Set<String> = ["npm_config_noproxy", "npm_config_replace_registry_host", "npm_config_registry", "npm_config_cache"]
+        for variable in environment.keys where takenOver.contains(variable.lowercased().replacing("-", with: "_")) {
             environment[variable] = nil
         }
+        environment["npm_config_noproxy"] = noProxy.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ",")
         environment["npm_config_registry"] = proxy.base + "/npm/"
         // Each scope's packages through the proxy as well (the variable outranks every npmrc file).
         for variable in environment.keys where variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry") {

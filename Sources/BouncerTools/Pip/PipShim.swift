@@ -205,24 +205,29 @@ public enum PipShim {
         }
 
         // 4. The real pip, once, against the proxy and nothing else.
-        let proxy = try EphemeralProxy.start(proxyArguments, context: context)
+        // pip's own HTTP proxy (`--proxy`, or the `proxy` setting) is the verifying proxy's, for its
+        // upstream requests: pip sends even a loopback request through one it is given on its command line.
+        var globalOptions = invocation.globalOptions
+        let httpProxy = takeProxy(&globalOptions) ?? takeProxy(&installOptions) ?? configured.otherSettings["proxy"]
+        let proxy = try EphemeralProxy.start(proxyArguments, context: context,
+                                             environment: httpProxy.map { EphemeralProxy.upstreamProxies(http: $0, https: $0, over: context.environment.variables) })
         let index = proxy.base + "/pypi/simple/"
         var environment = context.toolEnvironment
         // pip ignores an empty setting, so a configuration file's find-links or extra-index-url
         // cannot be emptied: pip reads no file at all, and its other settings come as variables.
         environment["PIP_CONFIG_FILE"] = "/dev/null"
-        for (key, value) in configured.otherSettings {
+        for (key, value) in configured.otherSettings where key != "proxy" {
             let variable = "PIP_" + key.uppercased().replacing("-", with: "_")
             if environment[variable] == nil { environment[variable] = value }
         }
         // The places and files the shim took over (pip would take PIP_PYPI_URL over the proxy, say).
-        for variable in PipConfiguration.placeVariables { environment[variable] = nil }
+        for variable in PipConfiguration.placeVariables + ["PIP_PROXY"] { environment[variable] = nil }
         environment["PIP_INDEX_URL"] = index
         // uv, run by a build backend or a script, reads its own variable.
         environment["UV_DEFAULT_INDEX"] = index
         environment["UV_INDEX_URL"] = index
         // Under --isolated pip ignores the environment: the option carries the proxy instead.
-        let final = invocation.globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
+        let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
             + installOptions + requirements
         let (status, events) = try proxy.run(context.realTool, final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
@@ -235,6 +240,26 @@ public enum PipShim {
         }
         if status != 0 { EphemeralProxy.reportUnavailable(events, tool: "pip") }
         return status
+    }
+}
+
+extension PipShim {
+    /// pip's `--proxy URL` (`--proxy=URL`), taken out of `options`: the last one given.
+    static func takeProxy(_ options: inout [String]) -> String? {
+        var found: String? = nil
+        var kept: [String] = []
+        var index = 0
+        while index < options.count {
+            if options[index] == "--proxy", index + 1 < options.count {
+                found = options[index + 1]
+                index += 2
+                continue
+            }
+            if options[index].hasPrefix("--proxy=") { found = String(options[index].dropFirst("--proxy=".count)) } else { kept.append(options[index]) }
+            index += 1
+        }
+        options = kept
+        return found
     }
 }
 

@@ -247,6 +247,52 @@ import BouncerTestSupport
         #expect(FileManager.default.fileExists(atPath: harness.file("node_modules/@evil/x/index.js").path))
     }
 
+    /// npm reads a setting however its parser lets it be written: one dash
+    /// (`-registry=URL`), a shorthand (`--reg URL`), any prefix of one setting
+    /// only (`--regis=URL`). Each once reached the real npm unseen and sent it
+    /// to the registry itself, past the proxy. Now each is the proxy's
+    /// upstream: the install goes through, and the registry hears only from the proxy.
+    @Test(arguments: ["-registry=REGISTRY", "--reg REGISTRY", "--regis=REGISTRY"])
+    func everySpellingOfTheRegistryIsTheProxys(spelling: String) throws {
+        defer { harness.cleanup() }
+        try project()
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        let before = server.userAgents.count
+        let result = try harness.sh("npm install \(spelling.replacingOccurrences(of: "REGISTRY", with: server.baseURL + "/")) app")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let heard = Array(server.userAgents.dropFirst(before))
+        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
+        #expect(result.err.contains("app@2.0.0"), "\(result.err)")
+    }
+
+    /// Behind an HTTP proxy npm is given (`--proxy`), with a `--noproxy` that
+    /// leaves the loopback out, `HTTP_PROXY` pointing at a closed port, and
+    /// `--replace-registry-host=never` (npm would fetch the lock's tarball
+    /// URLs as they are): npm reaches the shim's proxy directly and only
+    /// through it the registry, and the proxy's own requests go through the
+    /// HTTP proxy npm was given. Before, npm sent its requests for the loopback
+    /// proxy through the HTTP proxy (which cannot reach this machine's loopback,
+    /// and could answer in the proxy's place), and fetched the lock's tarballs itself.
+    @Test func behindAnHTTPProxyNpmReachesTheVerifyingProxyDirectly() throws {
+        defer { harness.cleanup() }
+        try project()
+        let relay = try ForwardProxy(directory: harness.root)
+        defer { relay.stop() }
+        let closedPort = try { () throws -> UInt16 in let s = try MisbehavingServer(); let p = s.port; s.stop(); return p }()
+        let before = server.userAgents.count
+        let result = try harness.sh("npm ci --proxy=\(relay.url) --noproxy example.invalid --replace-registry-host=never",
+                                    extra: ["HTTP_PROXY": "http://127.0.0.1:\(closedPort)", "NO_PROXY": "", "no_proxy": ""])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let heard = Array(server.userAgents.dropFirst(before))
+        #expect(!heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
+        let relayed = relay.requests
+        #expect(relayed.filter { $0.url.hasSuffix(".tgz") }.count == 3, "the proxy's requests did not go through npm's proxy: \(relayed)")
+        #expect(!relayed.contains { $0.userAgent.hasPrefix("npm/") }, "npm's own requests went through the HTTP proxy: \(relayed)")
+    }
+
     /// npm run in a subdirectory works on the project above it (the nearest
     /// directory with a package.json): so does the shim. The project's
     /// `.npmrc` scope registry goes through the proxy, and a dependency from

@@ -610,6 +610,39 @@ import BouncerTestSupport
         #expect(!(server.userAgents + extra.userAgents).contains { $0?.hasPrefix("pip/") == true }, "pip went past the proxy: \(server.userAgents)")
     }
 
+    /// Behind an HTTP proxy. With `HTTP_PROXY` set and no `no_proxy` for
+    /// 127.0.0.1 (as many company shells have it), pip sent even its requests
+    /// for the shim's loopback proxy through that proxy, which cannot reach
+    /// this machine's loopback: every install failed, and whatever answered in
+    /// the proxy's place would have reached pip unverified. pip's `--proxy`
+    /// did the same, whatever `no_proxy` said. Now pip reaches the shim's
+    /// proxy directly, and the shim's proxy fetches from upstream through the
+    /// proxy pip was given.
+    @Test func behindAnHTTPProxyPipReachesTheVerifyingProxyDirectly() throws {
+        defer { harness.cleanup() }
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(lib.file, lib.sha256)])
+        let closedPort = try { () throws -> UInt16 in let s = try MisbehavingServer(); let p = s.port; s.stop(); return p }()
+        let before = try installed()
+        // requests (pip) reads HTTP_PROXY; libcurl (the shim's proxy) reads only the lower-case name for http.
+        let shell = try harness.sh("pip install --retries 0 --index-url '\(indexURL)' tinylib==1.0",
+                                   extra: ["HTTP_PROXY": "http://127.0.0.1:\(closedPort)", "NO_PROXY": "", "no_proxy": ""])
+        #expect(shell.status == 0, "\(shell.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        let relay = try ForwardProxy(directory: harness.root)
+        defer { relay.stop() }
+        let given = try harness.sh("pip --proxy \(relay.url) install --retries 0 --index-url '\(indexURL)' tinylib==1.0",
+                                   extra: ["BOUNCER_CACHE": harness.root.appendingPathComponent("cache2").path])
+        #expect(given.status == 0, "\(given.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+        let relayed = relay.requests
+        #expect(relayed.contains { $0.url == indexURL + "tinylib/" } && relayed.contains { $0.url.hasSuffix("/packages/\(lib.file)") },
+                "the proxy's upstream requests did not go through pip's proxy: \(relayed)")
+        #expect(!relayed.contains { $0.userAgent.hasPrefix("pip/") }, "pip's own requests went through the HTTP proxy: \(relayed)")
+    }
+
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned
     /// package from PyPI (found through pip's own configuration) under a copy
     /// of the repository's own policy.json given as BOUNCER_POLICY.
