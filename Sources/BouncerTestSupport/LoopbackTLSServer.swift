@@ -8,7 +8,8 @@ import BouncerTools
 
 /// An HTTPS server on 127.0.0.1 with a certificate made at test time by the
 /// real `openssl` (Python's ssl module serves it). Routes: `/files/NAME`
-/// serves `files/NAME` under its directory; `/to?URL` redirects to URL.
+/// serves `files/NAME` under its directory; `/to?URL` redirects to URL;
+/// `/tree/PATH` serves `tree/PATH` (a folder's `index.html`), for an index.
 public final class LoopbackTLSServer {
     public let directory: URL
     public let certificate: String
@@ -23,8 +24,14 @@ public final class LoopbackTLSServer {
                 if self.path.startswith("/to?"):
                     self.send_response(302); self.send_header("Location", self.path[4:])
                     self.send_header("Content-Length", "0"); self.end_headers(); return
-                path = os.path.join(root, "files", os.path.basename(self.path))
-                if not self.path.startswith("/files/") or not os.path.isfile(path):
+                if self.path.startswith("/tree/"):
+                    path = os.path.realpath(os.path.join(root, "tree", self.path[6:].split("?")[0].split("#")[0]))
+                    if os.path.isdir(path): path = os.path.join(path, "index.html")
+                    if not path.startswith(os.path.realpath(os.path.join(root, "tree")) + "/") or not os.path.isfile(path):
+                        self.send_error(404); return
+                else:
+                    path = os.path.join(root, "files", os.path.basename(self.path))
+                if not self.path.startswith(("/files/", "/tree/")) or not os.path.isfile(path):
                     self.send_error(404); return
                 data = open(path, "rb").read()
                 self.send_response(200); self.send_header("Content-Length", str(len(data)))
@@ -66,6 +73,9 @@ public final class LoopbackTLSServer {
     }
 
     public func url(_ path: String) -> String { "https://127.0.0.1:\(port)\(path)" }
+
+    /// Where `/tree/PATH` is served from.
+    public var tree: URL { directory.appendingPathComponent("tree") }
 
     public func register(_ name: String, _ body: [UInt8]) throws {
         try Data(body).write(to: directory.appendingPathComponent("files/\(name)"))

@@ -179,6 +179,16 @@ struct EphemeralProxy {
         return environment
     }
 
+    /// The CA certificates the tool was told to trust (pip's `cert`, npm's
+    /// `cafile`: a private index behind a company CA) as the proxy's own for
+    /// its upstream requests, unless the user named one for Bouncer already.
+    static func trusting(_ caFile: String?, cwd: String, over environment: [String: String]) -> [String: String] {
+        guard let caFile, !caFile.isEmpty, environment["BOUNCER_CA_BUNDLE"].map({ $0.isEmpty }) ?? true else { return environment }
+        var environment = environment
+        environment["BOUNCER_CA_BUNDLE"] = Filesystem.absolute(caFile, cwd: cwd)
+        return environment
+    }
+
     /// Whether the proxy has exited (reaped once).
     final class Reaped: @unchecked Sendable {
         private(set) var done = false

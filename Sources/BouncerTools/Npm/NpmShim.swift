@@ -74,14 +74,14 @@ public enum NpmShim {
                 if argument.hasPrefix("--cache=") { index += 1; continue }
                 // Where npm's requests go: the shim sets these for npm (the proxy's address must
                 // stay direct, and the lock's tarball URLs must come through it).
-                if let name = ["replace-registry-host", "noproxy", "proxy", "https-proxy"].first(where: { argument == "--" + $0 || argument.hasPrefix("--" + $0 + "=") }) {
+                if let name = ["replace-registry-host", "noproxy", "proxy", "https-proxy", "cafile"].first(where: { argument == "--" + $0 || argument.hasPrefix("--" + $0 + "=") }) {
                     var value = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
                     if value == nil, index + 1 < arguments.count, !arguments[index + 1].hasPrefix("-") {
                         value = arguments[index + 1]
                         index += 1
                     }
                     networkSettings[name] = value ?? ""
-                    if name == "proxy" || name == "https-proxy" { passed.append("--\(name)=\(value ?? "")") }
+                    if name == "proxy" || name == "https-proxy" || name == "cafile" { passed.append("--\(name)=\(value ?? "")") }
                     index += 1
                     continue
                 }
@@ -215,9 +215,11 @@ public enum NpmShim {
         let httpProxy = network["proxy"] ?? settings["proxy"]
         let httpsProxy = network["https-proxy"] ?? settings["https-proxy"] ?? httpProxy
         // The proxy reads the same npmrc files for the registries' credentials.
+        // npm's CA file (`cafile`: a registry behind a company CA) is the proxy's too.
+        let trusted = EphemeralProxy.trusting(network["cafile"] ?? settings["cafile"], cwd: context.environment.cwd,
+                                              over: configuration ?? context.environment.variables)
         let proxy = try EphemeralProxy.start(proxyArguments, context: context,
-                                             environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy,
-                                                                                         over: configuration ?? context.environment.variables))
+                                             environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy, over: trusted))
         var environment = context.toolEnvironment
         // npm's own list of hosts it reaches without a proxy, with the proxy's address on it (the
         // variable outranks every npmrc file; EphemeralProxy sets NO_PROXY the same way).

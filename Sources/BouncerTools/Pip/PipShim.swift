@@ -209,8 +209,12 @@ public enum PipShim {
         // upstream requests: pip sends even a loopback request through one it is given on its command line.
         var globalOptions = invocation.globalOptions
         let httpProxy = takeProxy(&globalOptions) ?? takeProxy(&installOptions) ?? configured.otherSettings["proxy"]
-        let proxy = try EphemeralProxy.start(proxyArguments, context: context,
-                                             environment: httpProxy.map { EphemeralProxy.upstreamProxies(http: $0, https: $0, over: context.environment.variables) })
+        // pip's CA bundle (`--cert`, the `cert` setting, else requests' REQUESTS_CA_BUNDLE) is the proxy's too.
+        let caFile = value(of: "--cert", in: globalOptions + installOptions) ?? configured.otherSettings["cert"]
+            ?? context.environment.variables["REQUESTS_CA_BUNDLE"]
+        var proxyEnvironment = EphemeralProxy.trusting(caFile, cwd: cwd, over: context.environment.variables)
+        if let httpProxy { proxyEnvironment = EphemeralProxy.upstreamProxies(http: httpProxy, https: httpProxy, over: proxyEnvironment) }
+        let proxy = try EphemeralProxy.start(proxyArguments, context: context, environment: proxyEnvironment)
         let index = proxy.base + "/pypi/simple/"
         var environment = context.toolEnvironment
         // pip ignores an empty setting, so a configuration file's find-links or extra-index-url
@@ -244,6 +248,16 @@ public enum PipShim {
 }
 
 extension PipShim {
+    /// The last value of a valued option (`--cert FILE`, `--cert=FILE`) in `options`.
+    static func value(of option: String, in options: [String]) -> String? {
+        var found: String? = nil
+        for (index, word) in options.enumerated() {
+            if word == option, index + 1 < options.count { found = options[index + 1] }
+            if word.hasPrefix(option + "=") { found = String(word.dropFirst(option.count + 1)) }
+        }
+        return found
+    }
+
     /// pip's `--proxy URL` (`--proxy=URL`), taken out of `options`: the last one given.
     static func takeProxy(_ options: inout [String]) -> String? {
         var found: String? = nil

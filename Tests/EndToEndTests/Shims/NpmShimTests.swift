@@ -293,6 +293,34 @@ import BouncerTestSupport
         #expect(!relayed.contains { $0.userAgent.hasPrefix("npm/") }, "npm's own requests went through the HTTP proxy: \(relayed)")
     }
 
+    /// A registry behind the company's own CA, which npm is told to trust
+    /// (`--cafile FILE`, or `cafile=` in an npmrc): the proxy trusts the same
+    /// file for its own requests. Without it the shim says the registry could
+    /// not be read (the proxy refused its certificate).
+    @Test func aRegistryBehindItsOwnCAIsReadWithTheCAFileNpmTrusts() throws {
+        defer { harness.cleanup() }
+        let tls = try LoopbackTLSServer()
+        defer { tls.stop() }
+        let tarball = "tlspkg/-/tlspkg-1.0.0.tgz"
+        let packed = try NpmTarball.pack(manifest: ["name": "tlspkg", "version": "1.0.0", "main": "index.js"],
+                                         files: ["index.js": "module.exports = 'tls';\n"], to: tls.tree.appendingPathComponent(tarball))
+        let document: [String: Any] = ["name": "tlspkg", "dist-tags": ["latest": "1.0.0"],
+                                       "versions": ["1.0.0": ["name": "tlspkg", "version": "1.0.0",
+                                                              "dist": ["tarball": tls.url("/tree/" + tarball), "integrity": packed.integrity]]]]
+        try JSONSerialization.data(withJSONObject: document).write(to: tls.tree.appendingPathComponent("tlspkg/index.html"))
+        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        let registryFlag = "--registry=\(tls.url("/tree/"))"
+        // (npm retries a 502 for a minute by default.)
+        let untrusted = try harness.sh("npm install \(registryFlag) tlspkg", extra: ["npm_config_fetch_retries": "0"])
+        #expect(untrusted.status != 0, "\(untrusted.err)")
+        #expect(untrusted.err.contains("could not read npm:tlspkg upstream"), "\(untrusted.err)")
+        try "cafile=\(tls.certificate)\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let trusted = try harness.sh("npm install \(registryFlag) tlspkg")
+        #expect(trusted.status == 0, "\(trusted.err)")
+        #expect(nodeModules() == ["tlspkg"])
+        #expect(trusted.err.contains("tlspkg@1.0.0"), "\(trusted.err)")
+    }
+
     /// npm run in a subdirectory works on the project above it (the nearest
     /// directory with a package.json): so does the shim. The project's
     /// `.npmrc` scope registry goes through the proxy, and a dependency from

@@ -643,6 +643,32 @@ import BouncerTestSupport
         #expect(!relayed.contains { $0.userAgent.hasPrefix("pip/") }, "pip's own requests went through the HTTP proxy: \(relayed)")
     }
 
+    /// A private index behind the company's own CA, which pip is told to
+    /// trust (`--cert FILE`, or `cert =` in pip.conf): pip alone installs from
+    /// it; through the shim the proxy refused the index's certificate and pip
+    /// found nothing. Now the proxy trusts what pip was told to trust, and
+    /// without it (the CA nowhere) the shim says the upstream could not be read.
+    @Test func aPrivateIndexBehindItsOwnCAIsReadWithTheCertificatePipTrusts() throws {
+        defer { harness.cleanup() }
+        let tls = try LoopbackTLSServer()
+        defer { tls.stop() }
+        try FileManager.default.createDirectory(at: tls.tree.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: tls.tree.appendingPathComponent("packages"))
+        try page("tinylib", [(lib.file, lib.sha256)], in: tls.tree)
+        let index = tls.url("/tree/simple/")
+        let before = try installed()
+        let untrusted = try harness.sh("pip install --retries 0 --index-url '\(index)' tinylib==1.0")
+        #expect(untrusted.status != 0, "\(untrusted.err)")
+        #expect(untrusted.err.contains("could not read pypi:tinylib upstream"), "\(untrusted.err)")
+        for (label, command, extra) in [("--cert", "pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0", [String: String]()),
+                                        ("PIP_CERT", "pip install --retries 0 --index-url '\(index)' tinylib==1.0", ["PIP_CERT": tls.certificate])] {
+            let result = try harness.sh(command, extra: extra.merging(["BOUNCER_CACHE": harness.root.appendingPathComponent("cache-\(label)").path]) { $1 })
+            #expect(result.status == 0, "\(label): \(result.err)")
+            #expect(try installed() == (before + ["tinylib==1.0"]).sorted(), "\(label)")
+            _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        }
+    }
+
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned
     /// package from PyPI (found through pip's own configuration) under a copy
     /// of the repository's own policy.json given as BOUNCER_POLICY.
