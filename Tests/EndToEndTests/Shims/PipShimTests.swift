@@ -64,6 +64,18 @@ import BouncerTestSupport
         return (root, try DirectoryHTTPServer(root: root.path))
     }
 
+    /// Dependency confusion's setting: the genuine tinylib 1.0 on the suite's
+    /// index, and a higher, forged version of it on a second index (stop its server).
+    func genuineHereAndForgedOnASecondIndex(_ forgedVersion: String) throws
+        -> (extra: DirectoryHTTPServer, genuine: (file: String, sha256: String), forged: (file: String, sha256: String)) {
+        let (extraRoot, extra) = try secondIndex("extra-index")
+        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(genuine.file, genuine.sha256)])
+        let forged = try buildWheel("tinylib", forgedVersion, body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
+        try page("tinylib", [(forged.file, forged.sha256)], in: extraRoot)
+        return (extra, genuine, forged)
+    }
+
     /// A scripted index for verify-one-use-another: the project page, and the
     /// wheel answering its n-th GET with the n-th body (the last one repeats).
     func scriptedIndex(_ name: String, file: String, pageDigest: String?, bodies: [[UInt8]]) throws -> MisbehavingServer {
@@ -483,12 +495,8 @@ import BouncerTestSupport
     /// pin refuses it.
     @Test func extraIndexHigherForgedVersionIsRefusedByThePolicyPin() throws {
         defer { harness.cleanup() }
-        let (extraRoot, extra) = try secondIndex("extra-index")
+        let (extra, genuine, forged) = try genuineHereAndForgedOnASecondIndex("9.0")
         defer { extra.stop() }
-        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
-        try page("tinylib", [(genuine.file, genuine.sha256)])
-        let forged = try buildWheel("tinylib", "9.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
-        try page("tinylib", [(forged.file, forged.sha256)], in: extraRoot)
         try harness.writePolicy(extraRules: [
             #"{ "name": "tinylib pinned", "match": { "ecosystem": "pypi", "package": "tinylib" }, "require": [ { "digest": { "sha256": "\#(genuine.sha256)" } } ] }"#,
         ])
@@ -511,12 +519,8 @@ import BouncerTestSupport
     /// to the primary index's 1.0, and `tinylib==99.0` finds nothing and says why.
     @Test func theShippedPolicyTrustsOnlyPipsPrimaryIndex() throws {
         defer { harness.cleanup() }
-        let (extraRoot, extra) = try secondIndex("extra-index")
+        let (extra, _, fake) = try genuineHereAndForgedOnASecondIndex("99.0")
         defer { extra.stop() }
-        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
-        try page("tinylib", [(genuine.file, genuine.sha256)])
-        let fake = try buildWheel("tinylib", "99.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
-        try page("tinylib", [(fake.file, fake.sha256)], in: extraRoot)
         let scratch = harness.root.appendingPathComponent("shipped")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         // The shipped policy as it is, but for its release age: this loopback index serves
@@ -566,12 +570,8 @@ import BouncerTestSupport
     /// trusts, is not offered.
     @Test func indexOptionsInsideRequirementFilesGoThroughTheProxy() throws {
         defer { harness.cleanup() }
-        let (extraRoot, extra) = try secondIndex("extra-index")
+        let (extra, _, fake) = try genuineHereAndForgedOnASecondIndex("99.0")
         defer { extra.stop() }
-        let genuine = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
-        try page("tinylib", [(genuine.file, genuine.sha256)])
-        let fake = try buildWheel("tinylib", "99.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
-        try page("tinylib", [(fake.file, fake.sha256)], in: extraRoot)
         try """
             { "version": 1, "mode": "enforce", "unmatched": "deny", "lockfile": "bouncer.lock",
               "rules": [ { "name": "primary", "match": { "ecosystem": "pypi", "index": "primary" }, "require": [ { "digest": {} } ] } ] }
