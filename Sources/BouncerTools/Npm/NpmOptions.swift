@@ -40,7 +40,7 @@ enum NpmOptions {
     ]
     /// The settings the shim reads or takes over when they are on npm's command line.
     static let watched: Set<String> = ["registry", "cache", "replace-registry-host", "proxy", "https-proxy", "noproxy", "cafile",
-                                       "userconfig", "globalconfig", "prefix", "global", "package"]
+                                       "userconfig", "globalconfig", "prefix", "global", "location", "package"]
 
     /// The setting an option word names, as npm reads it; nil when it names none.
     static func setting(_ word: String) -> String? {

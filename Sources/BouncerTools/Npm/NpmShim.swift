@@ -25,7 +25,7 @@ public enum NpmShim {
     /// npm options that take a value (so the value is not mistaken for the command).
     static let valued: Set<String> = ["--prefix", "-C", "--cache", "--registry", "--userconfig", "--globalconfig", "--loglevel",
                                       "--omit", "--include", "--workspace", "-w", "--tag", "--install-strategy", "--proxy",
-                                      "--https-proxy", "--noproxy", "--replace-registry-host"]
+                                      "--https-proxy", "--noproxy", "--replace-registry-host", "--location"]
 
     /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
     public static func run(_ given: [String], context: ShimContext, tool: String = "npm") -> Int32 {
@@ -86,6 +86,10 @@ public enum NpmShim {
                     continue
                 }
                 passed.append(argument)
+                if argument == "--location", index + 1 < arguments.count, arguments[index + 1] == "global",
+                   command.map(installCommands.contains) ?? true {
+                    return context.unsupported("--location global", why: "installs globally without a lock", arguments: given)
+                }
                 if valued.contains(argument), index + 1 < arguments.count {
                     if argument == "--prefix" || argument == "-C" { prefix = arguments[index + 1] }
                     if argument == "--userconfig" || argument == "--globalconfig" { configFiles[String(argument.dropFirst(2))] = arguments[index + 1] }
@@ -96,7 +100,7 @@ public enum NpmShim {
                     configFiles[String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])] = String(argument[argument.index(after: equals)...])
                 } else if argument.hasPrefix("--prefix=") {
                     prefix = String(argument.dropFirst("--prefix=".count))
-                } else if argument == "-g" || argument == "--global" || argument.hasPrefix("--global=") {
+                } else if argument == "-g" || argument == "--global" || argument.hasPrefix("--global=") || argument == "--location=global" {
                     if command.map(installCommands.contains) ?? true {
                         return context.unsupported(argument, why: "installs globally without a lock", arguments: given)
                     }

@@ -267,6 +267,21 @@ import BouncerTestSupport
         #expect(result.err.contains("app@2.0.0"), "\(result.err)")
     }
 
+    /// A global install (no project, no lock to pin it in) is refused in
+    /// enforce mode in each way npm takes it: `-g`, in a cluster (`-gf`),
+    /// `--location=global`, `--location global`. Nothing is fetched.
+    @Test func aGlobalInstallIsRefusedHoweverItIsWritten() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.requests.count
+        for flags in ["-g", "-gf", "--location=global", "--location global", "-global"] {
+            let result = try harness.sh("npm install \(flags) --registry=\(server.baseURL)/ app")
+            #expect(result.status == 2, "\(flags): \(result.err)")
+            #expect(result.err.contains("installs globally without a lock"), "\(flags): \(result.err)")
+        }
+        #expect(server.requests.count == before, "\(server.requests.dropFirst(before))")
+    }
+
     /// Behind an HTTP proxy npm is given (`--proxy`), with a `--noproxy` that
     /// leaves the loopback out, `HTTP_PROXY` pointing at a closed port, and
     /// `--replace-registry-host=never` (npm would fetch the lock's tarball
