@@ -45,7 +45,7 @@ public final class ForwardProxy: @unchecked Sendable {
     public init(directory: URL) throws {
         log = directory.appendingPathComponent("forward-proxy.log")
         let ready = directory.appendingPathComponent("forward-proxy.port")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else { throw NotStarted() }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script, log.path, ready.path]
