@@ -245,6 +245,11 @@ public enum NpmShim {
         environment["npm_config_cache"] = cache
         environment["npm_config_audit"] = "false"
         environment["npm_config_fund"] = "false"
+        // npm keeps its update check's date in its cache, which is new on every run here: it would
+        // fetch npm's own packument through the proxy each time. Unless the user asked for it.
+        if !environment.keys.contains(where: { $0.lowercased().replacing("-", with: "_") == "npm_config_update_notifier" }) {
+            environment["npm_config_update_notifier"] = "false"
+        }
         if let signal = Interruption.signal {
             _ = proxy.stop()
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")

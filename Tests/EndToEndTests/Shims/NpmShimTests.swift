@@ -267,6 +267,19 @@ import BouncerTestSupport
         #expect(result.err.contains("app@2.0.0"), "\(result.err)")
     }
 
+    /// npm's update check keeps its date in npm's cache, which the shim makes
+    /// new on every run: npm fetched its own packument through the proxy on
+    /// every run. The shim turns the check off unless the user set it.
+    @Test func npmDoesNotCheckForItsOwnUpdateOnEveryRun() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.requests.count
+        let result = try harness.sh("env -u npm_config_update_notifier npm ci")
+        #expect(result.status == 0, "\(result.err)")
+        let asked = Array(server.requests.dropFirst(before))
+        #expect(!asked.isEmpty && !asked.contains { $0.hasPrefix("GET /npm") }, "\(asked)")
+    }
+
     /// A global install (no project, no lock to pin it in) is refused in
     /// enforce mode in each way npm takes it: `-g`, in a cluster (`-gf`),
     /// `--location=global`, `--location global`. Nothing is fetched.
