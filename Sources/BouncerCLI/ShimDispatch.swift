@@ -58,14 +58,16 @@ enum ShimDispatch {
 enum ShimGuards {
     static func make(policyPath: String, environment: ShimEnvironment) throws -> GuardedPolicy {
         let policy = try PolicyParser.load(file: policyPath, now: Date())
-        var options = FetchOptions()
+        // The environment read once, by the shim (each read of ProcessInfo's is ~0.1 ms).
+        var options = FetchOptions(environment: environment.variables)
         // The real tool's own progress output is replaced by one line per verified artifact.
         options.progress = false
         // In CI the lock is frozen, as for `bouncer fetch` and `check`: an install may only
         // use what the committed lock pins (BOUNCER_NO_FROZEN=1 for a job that updates it).
         var guardOptions = GuardOptions()
+        guardOptions.stateDirectory = FreshnessStore.defaultDirectory(environment: environment.variables)
         guardOptions.frozen = environment.variables["CI"] == "true" && environment.variables["BOUNCER_NO_FROZEN"] != "1"
-        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store.standard(), options: options), options: guardOptions)
+        let policyGuard = PolicyGuard(policy: policy, fetcher: Fetcher(store: Store(root: Store.defaultRoot(environment: environment.variables)), options: options), options: guardOptions)
         var guarded = GuardedPolicy(path: policyPath, enforce: policy.mode == .enforce, artifactGuard: policyGuard,
                                     archive: policy.archive, releaseTimesNeeded: policy.usesReleaseAge,
                                     release: { policyGuard.release($0) })

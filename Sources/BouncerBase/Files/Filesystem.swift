@@ -69,7 +69,8 @@ public enum Filesystem {
 
     /// Where scratch files go: `TMPDIR`, else /tmp.
     public static var temporaryRoot: String {
-        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        // getenv, not ProcessInfo's dictionary of every variable (~0.1 ms to build each time).
+        getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }
 
     /// A new directory only this user can enter (mkdtemp: 0700, unique), under `temporaryRoot`.

@@ -19,7 +19,9 @@ public struct GuardOptions: Sendable {
     /// Largest evidence file fetched (checksum lists, signatures, bundles).
     public var maxEvidenceSize: UInt64 = 64 << 20
     /// Where the newest signed lists seen are remembered (rollback protection).
-    public var stateDirectory = FreshnessStore.defaultDirectory()
+    /// nil: `FreshnessStore.defaultDirectory()`, looked up when a guard is made
+    /// (reading the environment costs ~0.1 ms, and options are made often).
+    public var stateDirectory: String? = nil
 
     public init() {}
 }
@@ -55,7 +57,7 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         self.fetcher = fetcher
         self.options = options
         self.lockStore = LockStore(path: policy.lockfile)
-        self.freshness = FreshnessStore(directory: options.stateDirectory)
+        self.freshness = FreshnessStore(directory: options.stateDirectory ?? FreshnessStore.defaultDirectory())
         self.inspections = inspections
     }
 

@@ -68,7 +68,10 @@ public enum PipArguments {
     /// begins (`--index-ur`, `--extra`); `--pypi-url` is an old name of `--index-url`.
     /// A prefix of several (or of none) stays as written: an option Bouncer does not know.
     static func longName(_ written: String) -> String {
-        let name = longOptions.contains(written) ? written : {
+        let known = globalValued.contains(written) || resolveValued.contains(written) || resolveFlags.contains(written)
+            || carryValued.contains(written) || carryFlags.contains(written) || downloadValued.contains(written)
+            || written == "--editable" || written == "--dry-run"
+        let name = known ? written : {
             let candidates = longOptions.filter { $0.hasPrefix(written) }
             return candidates.count == 1 ? candidates[0] : written
         }()

@@ -289,11 +289,12 @@ struct DirectRequirement {
         if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
         var location = spec
         var name: String? = nil
-        if let at = spec.firstRange(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
-            let written = spec[..<at.lowerBound].trimmingSpaces()
+        // (Single characters searched as characters: the generic substring search costs more than the rest.)
+        if let at = spec.firstIndex(of: "@"), !spec[..<at].contains("/" as Character), !spec[..<at].contains(":" as Character) {
+            let written = spec[..<at].trimmingSpaces()
             if !written.isEmpty {
                 name = written.split(separator: "[").first.map(String.init)
-                location = spec[at.upperBound...].trimmingSpaces()
+                location = spec[spec.index(after: at)...].trimmingSpaces()
             }
         }
         let (withoutFragment, _) = PipSourceCheck.splitFragment(location)

@@ -123,14 +123,14 @@ public enum PipSourceCheck {
         if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
         var location = spec
         // PEP 508 direct reference: "name[extras] @ URL".
-        if let at = spec.firstRange(of: "@"), !spec[..<at.lowerBound].contains("/"), !spec[..<at.lowerBound].contains(":") {
-            let name = spec[..<at.lowerBound].trimmingSpaces()
-            if !name.isEmpty { location = spec[at.upperBound...].trimmingSpaces() }
+        if let at = spec.firstIndex(of: "@"), !spec[..<at].contains("/" as Character), !spec[..<at].contains(":" as Character) {
+            let name = spec[..<at].trimmingSpaces()
+            if !name.isEmpty { location = spec[spec.index(after: at)...].trimmingSpaces() }
         }
         let lower = location.lowercased()
         let exoticWhy = "a requirement from outside the index (exotic-source): whoever controls it decides the bytes, and the policy's exoticSources.allow does not name it"
         if location != spec || vcsPrefixes.contains(where: { lower.hasPrefix($0) }) || lower.hasPrefix("http://") || lower.hasPrefix("https://")
-            || lower.hasPrefix("file:") || location.contains("/") || location.hasPrefix(".") || lower.hasSuffix(".whl")
+            || lower.hasPrefix("file:") || location.contains("/" as Character) || location.hasPrefix(".") || lower.hasSuffix(".whl")
             || sdistSuffixes.contains(where: { lower.hasSuffix($0) }) {
             scan.exotic.append(Finding(form: spec, why: exoticWhy, place: place))
         }
@@ -154,7 +154,7 @@ public enum PipSourceCheck {
             path = URL(string: url)?.path ?? String(url.dropFirst(5))
         } else {
             // pip takes it as a path when it has a separator, starts with '.', or names an archive.
-            let isPathLike = location.contains("/") || location.hasPrefix(".") || location.lowercased().hasSuffix(".whl")
+            let isPathLike = location.contains("/" as Character) || location.hasPrefix(".") || location.lowercased().hasSuffix(".whl")
                 || sdistSuffixes.contains(where: { location.lowercased().hasSuffix($0) })
             guard isPathLike else { return }
             path = location

@@ -56,18 +56,26 @@ public struct RequirementFile: Sendable {
 
     /// `name==1.2` (no wildcard, no marker, no extras glued on): "1.2".
     static func exactVersion(_ token: String) -> String? {
-        guard let range = token.firstRange(of: "=="), !token.contains("===") else { return nil }
-        let version = token[range.upperBound...]
-        guard PythonPackageName.isExactVersion(version), !token[..<range.lowerBound].contains(where: { "<>!~;@".contains($0) }) else { return nil }
-        return String(version)
+        // Byte by byte: the generic substring searches cost more than the rest of reading a line.
+        let bytes = Array(token.utf8)
+        guard let at = bytes.indices.dropLast().first(where: { bytes[$0] == UInt8(ascii: "=") && bytes[$0 + 1] == UInt8(ascii: "=") }),
+              !bytes.indices.dropLast(2).contains(where: { bytes[$0] == UInt8(ascii: "=") && bytes[$0 + 1] == UInt8(ascii: "=") && bytes[$0 + 2] == UInt8(ascii: "=") }),
+              !bytes[..<at].contains(where: { Self.specifierBytes.contains($0) }) else { return nil }
+        let version = Substring(decoding: bytes[(at + 2)...], as: UTF8.self)
+        return PythonPackageName.isExactVersion(version) ? String(version) : nil
     }
+
+    /// `<>!~;@`: a name followed by any of these is not pinned by a plain `==`.
+    static let specifierBytes: Set<UInt8> = Set("<>!~;@".utf8)
+    /// Where a requirement's project name ends.
+    static let nameEndBytes: Set<UInt8> = Set("=<>!~;[ @(".utf8)
 
     /// Notes the project a requirement (`Name[extra]==1.0`, `name>=2`) names,
     /// with its exact pin, and returns its normalised name. A path or URL
     /// (`./dist/x.whl`, `https://…`) names no project and is not noted.
     @discardableResult
     mutating func note(requirement token: String) -> String {
-        let name = PythonPackageName.normalised(String(token.prefix(while: { !"=<>!~;[ @(".contains($0) })))
+        let name = PythonPackageName.normalised(String(decoding: token.utf8.prefix(while: { !Self.nameEndBytes.contains($0) }), as: UTF8.self))
         note(name, pinned: Self.exactVersion(token))
         return name
     }

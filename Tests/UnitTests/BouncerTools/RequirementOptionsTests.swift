@@ -83,6 +83,20 @@ import BouncerTestSupport
         #expect(places.proxyArguments == ["--pypi-no-index", "--pypi-find-links", dir.path + "/wheels", "--pypi-find-links", "/w/missing"])
     }
 
+    /// The exact pin a requirement names (`name==1.2`), fetched ahead by the proxy; anything else is none.
+    @Test func exactPins() {
+        #expect(RequirementFile.exactVersion("six==1.16.0") == "1.16.0")
+        #expect(RequirementFile.exactVersion("Flask[async]==3.0.3") == "3.0.3")
+        #expect(RequirementFile.exactVersion("a==1.0+local") == "1.0+local")
+        for loose in ["six", "six>=1.0", "six===1.0", "six==1.*", "six!=1.0,==2.0", "six~=1.0", "six==", "six==1.0;python_version<'3'",
+                      "x @ https://h/x-1.0.whl#==1"] {
+            #expect(RequirementFile.exactVersion(loose) == nil, "\(loose)")
+        }
+        var file = RequirementFile()
+        #expect(file.note(requirement: "Typing_Extensions==4.12.2") == "typing-extensions")
+        #expect(file.projects.first?.version == "4.12.2")
+    }
+
     /// A requirement file on the network is refused (pip would fetch and obey it unread); a `file:` URL is a path.
     @Test func aRequirementFileOnTheNetworkIsRefusedByName() throws {
         #expect(RequirementLines.path(of: "HTTPS://x.test/req.txt", relativeTo: "/w") == nil)
