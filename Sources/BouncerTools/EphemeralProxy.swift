@@ -158,15 +158,21 @@ struct EphemeralProxy {
     /// loopback, and whatever answered in the proxy's place would reach the
     /// tool unverified. The proxy itself still fetches through them.
     static func reachingTheProxyDirectly(_ environment: [String: String]) -> [String: String] {
-        var hosts: [String] = []
-        for host in ["no_proxy", "NO_PROXY"].compactMap({ environment[$0] }).flatMap({ $0.split(separator: ",").map(String.init) }) + ["127.0.0.1"] {
-            let host = host.trimmingSpaces()
-            if !host.isEmpty && !hosts.contains(host) { hosts.append(host) }
-        }
         var environment = environment
-        environment["no_proxy"] = hosts.joined(separator: ",")
+        environment["no_proxy"] = directHosts([environment["no_proxy"], environment["NO_PROXY"]])
         environment["NO_PROXY"] = environment["no_proxy"]
         return environment
+    }
+
+    /// Comma-separated host lists (`no_proxy`, npm's `noproxy`) as one, each
+    /// host once, with the proxy's address.
+    static func directHosts(_ lists: [String?]) -> String {
+        var hosts: [String] = []
+        for host in lists.compactMap({ $0 }).flatMap({ $0.split(separator: ",") }).map({ $0.trimmingSpaces() }) + ["127.0.0.1"]
+        where !host.isEmpty && !hosts.contains(host) {
+            hosts.append(host)
+        }
+        return hosts.joined(separator: ",")
     }
 
     /// HTTP proxies given to the tool itself (pip's `--proxy`, npm's `proxy`

@@ -227,14 +227,13 @@ public enum NpmShim {
         var environment = context.toolEnvironment
         // npm's own list of hosts it reaches without a proxy, with the proxy's address on it (the
         // variable outranks every npmrc file; EphemeralProxy sets NO_PROXY the same way).
-        let noProxy = [network["noproxy"], settings["noproxy"], environment["NO_PROXY"] ?? environment["no_proxy"]]
-            .compactMap { $0 }.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }.filter { !$0.isEmpty } + ["127.0.0.1"]
+        let noProxy = EphemeralProxy.directHosts([network["noproxy"], settings["noproxy"], environment["NO_PROXY"] ?? environment["no_proxy"]])
         // Every spelling npm reads as these settings (any case, `-` or `_`).
         let takenOver: Set<String> = ["npm_config_noproxy", "npm_config_replace_registry_host", "npm_config_registry", "npm_config_cache"]
         for variable in environment.keys where takenOver.contains(variable.lowercased().replacing("-", with: "_")) {
             environment[variable] = nil
         }
-        environment["npm_config_noproxy"] = noProxy.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ",")
+        environment["npm_config_noproxy"] = noProxy
         environment["npm_config_registry"] = proxy.base + "/npm/"
         // Each scope's packages through the proxy as well (the variable outranks every npmrc file).
         for variable in environment.keys where variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry") {

@@ -59,19 +59,17 @@ public enum PipArguments {
     /// `pip download`'s own option: where the files go (passed on as given).
     static let downloadValued: Set<String> = ["-d", "--dest"]
 
-    /// Every long option named above, and the index options the proxy takes over.
-    static let longOptions: [String] = Array(Set(globalValued).union(resolveValued).union(resolveFlags).union(carryValued)
-        .union(carryFlags).union(downloadValued).union(["--editable", "--dry-run", "--pypi-url"])
-        .filter { $0.hasPrefix("--") }).sorted()
+    /// Every option named above.
+    static let optionSets: [Set<String>] = [globalValued, resolveValued, resolveFlags, carryValued, carryFlags, downloadValued,
+                                            ["--editable", "--dry-run"]]
+    /// The long ones, and `--pypi-url`, for optparse's prefixes (built only when a prefix is read).
+    static let longOptions: [String] = optionSets.reduce(Set(["--pypi-url"])) { $0.union($1) }.filter { $0.hasPrefix("--") }.sorted()
 
     /// optparse's reading of a long option: the exact name, else the one name it
     /// begins (`--index-ur`, `--extra`); `--pypi-url` is an old name of `--index-url`.
     /// A prefix of several (or of none) stays as written: an option Bouncer does not know.
     static func longName(_ written: String) -> String {
-        let known = globalValued.contains(written) || resolveValued.contains(written) || resolveFlags.contains(written)
-            || carryValued.contains(written) || carryFlags.contains(written) || downloadValued.contains(written)
-            || written == "--editable" || written == "--dry-run"
-        let name = known ? written : {
+        let name = optionSets.contains(where: { $0.contains(written) }) ? written : {
             let candidates = longOptions.filter { $0.hasPrefix(written) }
             return candidates.count == 1 ? candidates[0] : written
         }()

@@ -87,20 +87,19 @@ public enum PipShim {
             return context.unsupported(unknown, why: "is not a pip install option Bouncer understands", arguments: arguments)
         }
         do {
-            return try install(invocation, scan: scan, configured: configured, context: context)
+            return try install(invocation, scan: scan, configured: configured, isolated: isolated, context: context)
         } catch {
             return context.installStopped(error, tool: "pip")
         }
     }
 
-    static func install(_ invocation: PipInvocation, scan: PipSourceCheck.Scan, configured: PipConfiguration,
+    static func install(_ invocation: PipInvocation, scan: PipSourceCheck.Scan, configured: PipConfiguration, isolated: Bool,
                         context: ShimContext) throws -> Int32 {
         let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-pip")
         defer { try? FileManager.default.removeItem(atPath: work) }
         let cwd = context.environment.cwd
         let quiet = invocation.installOptions.contains { $0 == "-q" || $0 == "--quiet" }
             || invocation.globalOptions.contains { $0 == "-q" || $0 == "--quiet" || ($0.hasPrefix("-q") && !$0.hasPrefix("--")) }
-        let isolated = invocation.globalOptions.contains("--isolated") || invocation.installOptions.contains("--isolated")
 
         // 1. Where pip would look: its command line over its environment over its configuration files,
         //    then the index options of its requirement files, which pip obeys over all of those.
@@ -131,12 +130,8 @@ public enum PipShim {
                 // pip takes a path in a requirement file from the working directory, as on its command line.
                 guard let requirement = line.requirement, let direct = DirectRequirement(requirement, cwd: cwd) else { continue }
                 var claimed = request(direct)
-                // The line's own --hash values: the bytes must match one, as for pip (RequirementFile checked their form).
-                claimed.statedAlternatives = line.hashes.compactMap { text in
-                    text.firstIndex(of: ":").flatMap { colon in
-                        HashAlgorithm(rawValue: String(text[..<colon])).flatMap { try? Digest(algorithm: $0, hex: String(text[text.index(after: colon)...])) }
-                    }
-                }
+                // The line's own --hash values: the bytes must match one, as for pip.
+                claimed.statedAlternatives = try RequirementFile.digests(of: line, project: direct.name)
                 directRequests.append((.file(line), direct.name, claimed))
             }
         }
@@ -208,7 +203,7 @@ public enum PipShim {
         // pip's own HTTP proxy (`--proxy`, or the `proxy` setting) is the verifying proxy's, for its
         // upstream requests: pip sends even a loopback request through one it is given on its command line.
         var globalOptions = invocation.globalOptions
-        let httpProxy = takeProxy(&globalOptions) ?? takeProxy(&installOptions) ?? configured.otherSettings["proxy"]
+        let httpProxy = take("--proxy", from: &globalOptions) ?? take("--proxy", from: &installOptions) ?? configured.otherSettings["proxy"]
         // pip's CA bundle (`--cert`, the `cert` setting, else requests' REQUESTS_CA_BUNDLE) is the proxy's too.
         let caFile = value(of: "--cert", in: globalOptions + installOptions) ?? configured.otherSettings["cert"]
             ?? context.environment.variables["REQUESTS_CA_BUNDLE"]
@@ -248,32 +243,28 @@ public enum PipShim {
 }
 
 extension PipShim {
-    /// The last value of a valued option (`--cert FILE`, `--cert=FILE`) in `options`.
-    static func value(of option: String, in options: [String]) -> String? {
-        var found: String? = nil
-        for (index, word) in options.enumerated() {
-            if word == option, index + 1 < options.count { found = options[index + 1] }
-            if word.hasPrefix(option + "=") { found = String(word.dropFirst(option.count + 1)) }
-        }
-        return found
-    }
-
-    /// pip's `--proxy URL` (`--proxy=URL`), taken out of `options`: the last one given.
-    static func takeProxy(_ options: inout [String]) -> String? {
+    /// The last value of a valued option (`--proxy URL`, `--proxy=URL`), taken out of `options`.
+    static func take(_ option: String, from options: inout [String]) -> String? {
         var found: String? = nil
         var kept: [String] = []
         var index = 0
         while index < options.count {
-            if options[index] == "--proxy", index + 1 < options.count {
+            if options[index] == option, index + 1 < options.count {
                 found = options[index + 1]
                 index += 2
                 continue
             }
-            if options[index].hasPrefix("--proxy=") { found = String(options[index].dropFirst("--proxy=".count)) } else { kept.append(options[index]) }
+            if options[index].hasPrefix(option + "=") { found = String(options[index].dropFirst(option.count + 1)) } else { kept.append(options[index]) }
             index += 1
         }
         options = kept
         return found
+    }
+
+    /// The last value of a valued option in `options`, which keep it.
+    static func value(of option: String, in options: [String]) -> String? {
+        var copy = options
+        return take(option, from: &copy)
     }
 }
 

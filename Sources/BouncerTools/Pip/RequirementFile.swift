@@ -37,7 +37,14 @@ public struct RequirementFile: Sendable {
     mutating func take(_ line: RequirementLines.Line) throws {
         guard !line.inConstraints, let requirement = line.requirement else { return }
         let name = note(requirement: requirement)
-        for text in line.hashes {
+        let digests = try Self.digests(of: line, project: name)
+        if !digests.isEmpty { hashes[name, default: []] += digests }
+    }
+
+    /// The digests of a requirement line's `--hash=ALG:HEX` options (sha256,
+    /// sha384 or sha512); one that is not is an error naming the file and line.
+    static func digests(of line: RequirementLines.Line, project name: String) throws -> [Digest] {
+        try line.hashes.map { text in
             guard let colon = text.firstIndex(of: ":") else {
                 throw ParseError(file: line.file, line: line.number, detail: "--hash '\(text)' is not ALGORITHM:HEX")
             }
@@ -47,7 +54,7 @@ public struct RequirementFile: Sendable {
                 throw ParseError(file: line.file, line: line.number, detail: "--hash algorithm '\(algorithm)' is not sha256, sha384 or sha512")
             }
             do {
-                hashes[name, default: []].append(try Digest(algorithm: kind, hex: hex))
+                return try Digest(algorithm: kind, hex: hex)
             } catch {
                 throw ParseError(file: line.file, line: line.number, detail: "--hash for \(name): \(error)")
             }
