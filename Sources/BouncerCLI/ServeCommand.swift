@@ -121,9 +121,11 @@ public let serveDiscussion = """
     simple index over --pypi-upstream (with the files of any --pypi-extra-upstream and \
     --pypi-find-links merged in, each judged by the index it came from); BASE/npm/ is an npm registry over --npm-upstream \
     (a scope's packages over its --npm-scope-upstream). Upstream requests carry the credentials npm's configuration \
-    gives each registry (`//HOST/PATH/:_authToken`, `:_auth`, `:username` and `:_password`, `${VAR}` expanded), and \
+    gives each registry (`//HOST/PATH/:_authToken`, `:_auth`, `:username` and `:_password`, `${VAR}` expanded; \
+    its client certificate, `:certfile` with `:keyfile`), and \
     an index URL's USER:PASSWORD@ goes with every request to its host, as pip sends it (a host's entry in $NETRC or \
-    ~/.netrc too). \
+    ~/.netrc too). A client certificate in BOUNCER_CLIENT_CERT (its key in the same file or BOUNCER_CLIENT_KEY) is \
+    presented to every host that asks for one; CA certificates to trust are read from BOUNCER_CA_BUNDLE. \
     Every file and tarball link points back at the proxy, and a file request is fetched, \
     verified under the policy and pinned in the lock exactly as the shims do (frozen under \
     CI=true) before any byte is sent; a refusal is HTTP 403 with a one-line reason (also on \

@@ -115,6 +115,9 @@ public final class RegistryProxy: Sendable {
                                               origins: settings.upstreamCredentials)
         credentials.add(urls: [settings.pypi.primary].compactMap { $0 } + settings.pypi.extras + settings.pypi.findLinks)
         fetchOptions.authorization = { credentials.authorization(for: $0) }
+        // npm's client certificate for a registry's URLs, else Bouncer's own (BOUNCER_CLIENT_CERT: pip's).
+        let everywhere = fetchOptions.clientCertificate
+        fetchOptions.clientCertificate = { credentials.clientCertificate(for: $0) ?? everywhere?($0) }
         // pip also takes an index host's credentials from a netrc file ($NETRC, else ~/.netrc).
         let variables = ProcessInfo.processInfo.environment
         let netrc = variables["NETRC"].flatMap { $0.isEmpty ? nil : $0 } ?? Filesystem.homeDirectory(environment: variables) + "/.netrc"

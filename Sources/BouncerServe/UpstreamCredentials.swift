@@ -1,5 +1,6 @@
 import FoundationEssentials
 import BouncerBase
+import BouncerIO
 
 /// The credentials the proxy sends upstream, as the clients it stands in for
 /// would send them: npm's per-registry settings (`//HOST/PATH/:_authToken`…,
@@ -7,6 +8,8 @@ import BouncerBase
 /// index, extra index or find-links URL, which pip sends with every request
 /// to that host and port (a page's file links rarely repeat them). Nothing
 /// else is ever sent: a URL matching neither gets no Authorization header.
+/// npm's client certificates (`:certfile` and `:keyfile`) follow the same
+/// keys as its tokens.
 public final class UpstreamCredentials: Sendable {
     private let npmSettings: [String: String]
     private let npmRegistries: [String]
@@ -38,6 +41,13 @@ public final class UpstreamCredentials: Sendable {
         }
         guard let found = byOrigin.value, !found.isEmpty else { return nil }
         return found[URLParts.origin(url)]
+    }
+
+    /// The client certificate npm would present for `url` (nil: none).
+    func clientCertificate(for url: String) -> ClientCertificate? {
+        guard !npmSettings.isEmpty,
+              let npm = NpmConfiguration.clientCertificate(for: url, settings: npmSettings, registries: npmRegistries) else { return nil }
+        return ClientCertificate(certificate: npm.certfile, key: npm.keyfile)
     }
 
     /// `--upstream-credentials FILE`: a JSON object of origin → Authorization

@@ -195,6 +195,20 @@ struct EphemeralProxy {
         return environment
     }
 
+    /// The client certificate the tool was told to present (pip's
+    /// `client-cert`: an index that admits clients by certificate) as the
+    /// proxy's own for its upstream requests, unless the user named one for
+    /// Bouncer already. (npm's per-registry `certfile` and `keyfile` the
+    /// proxy reads from the npmrc files itself.)
+    static func presenting(_ clientCertificate: String?, cwd: String, over environment: [String: String]) -> [String: String] {
+        guard let clientCertificate, !clientCertificate.isEmpty,
+              environment["BOUNCER_CLIENT_CERT"].map({ $0.isEmpty }) ?? true else { return environment }
+        var environment = environment
+        environment["BOUNCER_CLIENT_CERT"] = Filesystem.absolute(clientCertificate, cwd: cwd)
+        environment["BOUNCER_CLIENT_KEY"] = nil
+        return environment
+    }
+
     /// Whether the proxy has exited (reaped once).
     final class Reaped: @unchecked Sendable {
         private(set) var done = false

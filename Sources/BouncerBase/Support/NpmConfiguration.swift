@@ -188,6 +188,19 @@ public enum NpmConfiguration {
         return text.dropFirst().allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }
     }
 
+    /// The CA certificates npm's `ca` setting gives inline (PEM, newlines
+    /// written `\n`): `npm_config_ca`, else the `ca` / `ca[]` lines of the
+    /// first npmrc file that has any. Empty: none.
+    public static func inlineCertificates(_ entries: [Entry], environment: [String: String]) -> [String] {
+        func pem(_ value: String) -> String { value.replacing("\\n", with: "\n") }
+        if let variable = environment.keys.sorted().first(where: { $0.lowercased() == "npm_config_ca" }),
+           let value = environment[variable], !value.isEmpty {
+            return [pem(value)]
+        }
+        guard let file = entries.first(where: { $0.key == "ca" || $0.key == "ca[]" })?.file else { return [] }
+        return entries.filter { $0.file == file && ($0.key == "ca" || $0.key == "ca[]") && !$0.value.isEmpty }.map { pem($0.value) }
+    }
+
     /// The registry the npmrc files name.
     public static func registry(_ npmrc: [Entry]) -> String? {
         // A ${VAR} left unexpanded (unset) is left to npm, which fails on it in its own words.
@@ -195,22 +208,49 @@ public enum NpmConfiguration {
     }
 
     /// The `Authorization` header value npm would send with a request for
-    /// `url`: the settings of the longest `//host[:port]/path` that has
-    /// credentials (`:_authToken` → Bearer; `:_auth`, or `:username` with a
-    /// base64 `:_password` → Basic), walking the URL's path up to its host.
-    /// A URL with none of its own, on the same host as one of `registries`,
-    /// gets that registry's (a tarball on the registry's host outside its
-    /// path). nil: npm would send none.
+    /// `url`: from the settings of the longest `//host[:port]/path` that has
+    /// credentials (`registryKey`): `:_authToken` → Bearer; `:_auth`, or
+    /// `:username` with a base64 `:_password` → Basic. A URL with no key of
+    /// its own, on the same host as one of `registries`, gets that
+    /// registry's (a tarball on the registry's host outside its path).
+    /// nil: npm would send none.
     public static func authorization(for url: String, settings: [String: String], registries: [String] = []) -> String? {
-        if let own = ownAuthorization(url, settings) { return own }
-        let origin = URLParts.origin(url)
-        for registry in registries where !origin.isEmpty && URLParts.origin(registry) == origin && registry != url {
-            if let inherited = ownAuthorization(registry, settings) { return inherited }
+        guard let key = credentialsKey(for: url, settings: settings, registries: registries) else { return nil }
+        if let token = settings[key + ":_authToken"], !token.isEmpty { return "Bearer " + token }
+        if let basic = settings[key + ":_auth"], !basic.isEmpty { return "Basic " + basic }
+        if let user = settings[key + ":username"], let encoded = settings[key + ":_password"], !user.isEmpty,
+           let password = Base64.decode(encoded) {
+            return "Basic " + Base64.encode(Array(user.utf8) + [UInt8(ascii: ":")] + password)
         }
         return nil
     }
 
-    private static func ownAuthorization(_ url: String, _ settings: [String: String]) -> String? {
+    /// The client certificate npm would present for `url` (mutual TLS): the
+    /// `:certfile` and `:keyfile` of the same key as `authorization`'s,
+    /// both set (npm uses neither alone). nil: npm would present none.
+    public static func clientCertificate(for url: String, settings: [String: String], registries: [String] = []) -> (certfile: String, keyfile: String)? {
+        guard let key = credentialsKey(for: url, settings: settings, registries: registries),
+              let certfile = settings[key + ":certfile"], let keyfile = settings[key + ":keyfile"],
+              !certfile.isEmpty, !keyfile.isEmpty else { return nil }
+        return (certfile, keyfile)
+    }
+
+    /// The key npm takes a request's credentials from: `url`'s own, else,
+    /// for a URL on the host of one of `registries`, that registry's.
+    private static func credentialsKey(for url: String, settings: [String: String], registries: [String]) -> String? {
+        if let own = registryKey(url, settings) { return own }
+        let origin = URLParts.origin(url)
+        for registry in registries where !origin.isEmpty && URLParts.origin(registry) == origin && registry != url {
+            if let inherited = registryKey(registry, settings) { return inherited }
+        }
+        return nil
+    }
+
+    /// The longest `//host[:port]/path` prefix of `url` with any credentials
+    /// set, as npm finds it: a token, `_auth`, `username` with `_password`,
+    /// or `certfile` with `keyfile`. The first found ends the walk, so a
+    /// shorter key's token is not sent where a longer one names a certificate.
+    private static func registryKey(_ url: String, _ settings: [String: String]) -> String? {
         let clean = URLParts.withoutCredentials(url)
         guard let scheme = clean.firstRange(of: "://") else { return nil }
         var rest = clean[scheme.upperBound...]
@@ -221,12 +261,10 @@ public enum NpmConfiguration {
         } else {
             key = "//" + rest.lowercased() + "/"
         }
+        func set(_ name: String) -> Bool { !(settings[key + name] ?? "").isEmpty }
         while key.count > 2 {
-            if let token = settings[key + ":_authToken"], !token.isEmpty { return "Bearer " + token }
-            if let basic = settings[key + ":_auth"], !basic.isEmpty { return "Basic " + basic }
-            if let user = settings[key + ":username"], let encoded = settings[key + ":_password"],
-               let password = Base64.decode(encoded) {
-                return "Basic " + Base64.encode(Array(user.utf8) + [UInt8(ascii: ":")] + password)
+            if set(":_authToken") || set(":_auth") || (set(":username") && set(":_password")) || (set(":certfile") && set(":keyfile")) {
+                return key
             }
             // Up one step: what follows the last slash, or the slash itself (`//h/p/` → `//h/p` → `//h/`).
             if key.hasSuffix("/") {
@@ -242,6 +280,7 @@ public enum NpmConfiguration {
 
     /// Whether any setting holds credentials for a registry.
     public static func hasCredentials(_ settings: [String: String]) -> Bool {
-        settings.keys.contains { $0.hasPrefix("//") && ($0.hasSuffix(":_authToken") || $0.hasSuffix(":_auth") || $0.hasSuffix(":_password")) }
+        settings.keys.contains { $0.hasPrefix("//") && ($0.hasSuffix(":_authToken") || $0.hasSuffix(":_auth") || $0.hasSuffix(":_password")
+                                                    || $0.hasSuffix(":certfile")) }
     }
 }

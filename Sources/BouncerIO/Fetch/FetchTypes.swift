@@ -63,10 +63,33 @@ public struct FetchOptions: Sendable {
     /// else `~/.netrc`), when neither the URL nor `authorization` gives any.
     /// nil: no netrc (curl's own default, and Bouncer's outside the proxy).
     public var netrcFile: String? = nil
+    /// The TLS client certificate to present for a request's URL (nil:
+    /// none), for an index or registry that admits clients by certificate
+    /// (mutual TLS). Defaults to BOUNCER_CLIENT_CERT (PEM; its key beside it
+    /// in the same file, else in BOUNCER_CLIENT_KEY) for every host, as pip
+    /// presents its `--client-cert` to every host it reaches.
+    public var clientCertificate: (@Sendable (String) -> ClientCertificate?)? = nil
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         caBundle = ["BOUNCER_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"].lazy
             .compactMap { environment[$0] }.first { !$0.isEmpty }
+        if let certificate = environment["BOUNCER_CLIENT_CERT"], !certificate.isEmpty {
+            let everywhere = ClientCertificate(certificate: certificate, key: environment["BOUNCER_CLIENT_KEY"].flatMap { $0.isEmpty ? nil : $0 })
+            clientCertificate = { _ in everywhere }
+        }
+    }
+}
+
+/// A TLS client certificate and its private key: PEM files (the key may be
+/// in the certificate's file, as pip's `--client-cert` has it).
+public struct ClientCertificate: Sendable, Equatable {
+    public var certificate: String
+    /// nil: the key is in `certificate`'s file.
+    public var key: String?
+
+    public init(certificate: String, key: String? = nil) {
+        self.certificate = certificate
+        self.key = key
     }
 }
 

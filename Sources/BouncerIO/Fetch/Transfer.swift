@@ -91,6 +91,14 @@ final class Transfer {
             _ = bouncer_curl_setopt_long(easy, CURLOPT_NETRC, Int(CURL_NETRC_OPTIONAL.rawValue))
             _ = bouncer_curl_setopt_string(easy, CURLOPT_NETRC_FILE, netrc)
         }
+        // A client certificate, for a host that admits clients by one (libcurl presents it on
+        // every TLS connection of this transfer, as pip and npm do; a connection made with
+        // another certificate, or none, is not reused for it).
+        if !local, let client = options.clientCertificate?(request.url) {
+            _ = bouncer_curl_setopt_string(easy, CURLOPT_SSLCERT, client.certificate)
+            _ = bouncer_curl_setopt_string(easy, CURLOPT_SSLCERTTYPE, "PEM")
+            if let key = client.key { _ = bouncer_curl_setopt_string(easy, CURLOPT_SSLKEY, key) }
+        }
         var headers = request.headers
         if !local, let authorization = options.authorization?(request.url),
            !headers.contains(where: { $0.lowercased().hasPrefix("authorization:") }) {
@@ -217,9 +225,13 @@ final class Transfer {
     }
 
     private func errorDetail(_ code: CURLcode) -> String {
-        let buffered = String(cString: errorBuffer)
-        if !buffered.isEmpty { return buffered }
-        return String(cString: bouncer_curl_easy_strerror(code))
+        var detail = String(cString: errorBuffer)
+        if detail.isEmpty { detail = String(cString: bouncer_curl_easy_strerror(code)) }
+        // TLS 1.3's alert for a server that admits clients by certificate only: say how to give one.
+        if detail.contains("alert certificate required") && options.clientCertificate?(request.url) == nil {
+            detail += " (the server admits only clients with a certificate: set BOUNCER_CLIENT_CERT, or pip's --client-cert, or npm's //HOST/:certfile and :keyfile)"
+        }
+        return detail
     }
 
     /// Releases the handle, the worker thread and the descriptor. The temp

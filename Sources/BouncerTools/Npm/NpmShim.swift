@@ -208,7 +208,8 @@ public enum NpmShim {
         var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index", "--npm-project", project]
         for (scope, url) in scopes.sorted(by: { $0.key < $1.key }) { proxyArguments += ["--npm-scope-upstream", scope + "=" + url] }
         // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
-        let expect = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-expect")
+        // (In a private directory of the shim's, with the other files it writes for the proxy.)
+        let expect = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-work")
         defer { try? FileManager.default.removeItem(atPath: expect) }
         if let registry = configured, let file = try expectedTarballs(locked, registry: registry, into: expect) {
             proxyArguments += ["--npm-expect", file, "--verify-ahead", "4"]
@@ -219,9 +220,16 @@ public enum NpmShim {
         let httpProxy = network["proxy"] ?? settings["proxy"]
         let httpsProxy = network["https-proxy"] ?? settings["https-proxy"] ?? httpProxy
         // The proxy reads the same npmrc files for the registries' credentials.
-        // npm's CA file (`cafile`: a registry behind a company CA) is the proxy's too.
-        let trusted = EphemeralProxy.trusting(network["cafile"] ?? settings["cafile"], cwd: context.environment.cwd,
-                                              over: configuration ?? context.environment.variables)
+        // npm's CA file (`cafile`: a registry behind a company CA) is the proxy's too, and so are the
+        // certificates npm's `ca` setting gives inline (written to a file; `cafile` outranks them, as in npm).
+        var caFile = network["cafile"] ?? settings["cafile"]
+        let inline = NpmConfiguration.inlineCertificates(npmrc, environment: configuration ?? context.environment.variables)
+        if caFile == nil, !inline.isEmpty {
+            let file = expect + "/ca.pem"
+            try AtomicFile.replace(file, with: Array(inline.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined().utf8), mode: 0o600)
+            caFile = file
+        }
+        let trusted = EphemeralProxy.trusting(caFile, cwd: context.environment.cwd, over: configuration ?? context.environment.variables)
         let proxy = try EphemeralProxy.start(proxyArguments, context: context,
                                              environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy, over: trusted))
         var environment = context.toolEnvironment

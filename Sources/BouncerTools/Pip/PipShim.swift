@@ -208,6 +208,9 @@ public enum PipShim {
         let caFile = value(of: "--cert", in: globalOptions + installOptions) ?? configured.otherSettings["cert"]
             ?? context.environment.variables["REQUESTS_CA_BUNDLE"]
         var proxyEnvironment = EphemeralProxy.trusting(caFile, cwd: cwd, over: context.environment.variables)
+        // And the client certificate pip presents (`--client-cert`, the `client-cert` setting).
+        let clientCertificate = value(of: "--client-cert", in: globalOptions + installOptions) ?? configured.otherSettings["client-cert"]
+        proxyEnvironment = EphemeralProxy.presenting(clientCertificate, cwd: cwd, over: proxyEnvironment)
         if let httpProxy { proxyEnvironment = EphemeralProxy.upstreamProxies(http: httpProxy, https: httpProxy, over: proxyEnvironment) }
         let proxy = try EphemeralProxy.start(proxyArguments, context: context, environment: proxyEnvironment)
         let index = proxy.base + "/pypi/simple/"

@@ -329,15 +329,7 @@ import BouncerTestSupport
         defer { harness.cleanup() }
         let tls = try LoopbackTLSServer()
         defer { tls.stop() }
-        let tarball = "tlspkg/-/tlspkg-1.0.0.tgz"
-        let packed = try NpmTarball.pack(manifest: ["name": "tlspkg", "version": "1.0.0", "main": "index.js"],
-                                         files: ["index.js": "module.exports = 'tls';\n"], to: tls.tree.appendingPathComponent(tarball))
-        let document: [String: Any] = ["name": "tlspkg", "dist-tags": ["latest": "1.0.0"],
-                                       "versions": ["1.0.0": ["name": "tlspkg", "version": "1.0.0",
-                                                              "dist": ["tarball": tls.url("/tree/" + tarball), "integrity": packed.integrity]]]]
-        try JSONSerialization.data(withJSONObject: document).write(to: tls.tree.appendingPathComponent("tlspkg/index.html"))
-        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
-        let registryFlag = "--registry=\(tls.url("/tree/"))"
+        let registryFlag = try publishOverTLS(tls)
         // (npm retries a 502 for a minute by default.)
         let untrusted = try harness.sh("npm install \(registryFlag) tlspkg", extra: ["npm_config_fetch_retries": "0"])
         #expect(untrusted.status != 0, "\(untrusted.err)")
@@ -347,6 +339,53 @@ import BouncerTestSupport
         #expect(trusted.status == 0, "\(trusted.err)")
         #expect(nodeModules() == ["tlspkg"])
         #expect(trusted.err.contains("tlspkg@1.0.0"), "\(trusted.err)")
+        // The certificate inline, as npm's `ca` setting takes it (PEM, newlines written `\n`): in an npmrc, or the variable.
+        let inline = try String(contentsOfFile: tls.certificate, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "\n", with: "\\n")
+        for (label, npmrc, extra) in [("ca= in .npmrc", "ca=\"\(inline)\"\n", [String: String]()), ("npm_config_ca", "", ["npm_config_ca": inline])] {
+            for name in ["node_modules", "package-lock.json"] { try? FileManager.default.removeItem(at: harness.file(name)) }
+            try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+            try npmrc.write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+            let result = try harness.sh("npm install \(registryFlag) tlspkg", extra: extra.merging(["npm_config_fetch_retries": "0"]) { $1 })
+            #expect(result.status == 0, "\(label): \(result.err)")
+            #expect(nodeModules() == ["tlspkg"], "\(label)")
+        }
+    }
+
+    /// A registry that admits clients by certificate (mutual TLS), named as
+    /// npm takes it: `//HOST/PATH/:certfile` and `:keyfile` in an npmrc. The
+    /// proxy presents that certificate upstream for the registry's URLs (its
+    /// packument and its tarballs); without them it is turned away.
+    @Test func aRegistryThatAdmitsClientsByCertificateGetsNpmsCertificate() throws {
+        defer { harness.cleanup() }
+        let tls = try LoopbackTLSServer(requiringClientCertificates: true)
+        defer { tls.stop() }
+        let registryFlag = try publishOverTLS(tls)
+        try "cafile=\(tls.certificate)\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let turnedAway = try harness.sh("npm install \(registryFlag) tlspkg", extra: ["npm_config_fetch_retries": "0"])
+        #expect(turnedAway.status != 0, "\(turnedAway.err)")
+        #expect(turnedAway.err.contains("could not read npm:tlspkg upstream"), "\(turnedAway.err)")
+        #expect(nodeModules() == [])
+        let key = "//127.0.0.1:\(tls.port)/tree/"
+        try "cafile=\(tls.certificate)\n\(key):certfile=\(tls.clientCertificate)\n\(key):keyfile=\(tls.clientKey)\n"
+            .write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let admitted = try harness.sh("npm install \(registryFlag) tlspkg", extra: ["npm_config_fetch_retries": "0"])
+        #expect(admitted.status == 0, "\(admitted.err)")
+        #expect(nodeModules() == ["tlspkg"])
+        #expect(admitted.err.contains("tlspkg@1.0.0 <- "), "\(admitted.err)")
+    }
+
+    /// `tlspkg@1.0.0` on a registry served by `tls` under `/tree/`; returns npm's `--registry=` for it.
+    func publishOverTLS(_ tls: LoopbackTLSServer) throws -> String {
+        let tarball = "tlspkg/-/tlspkg-1.0.0.tgz"
+        let packed = try NpmTarball.pack(manifest: ["name": "tlspkg", "version": "1.0.0", "main": "index.js"],
+                                         files: ["index.js": "module.exports = 'tls';\n"], to: tls.tree.appendingPathComponent(tarball))
+        let document: [String: Any] = ["name": "tlspkg", "dist-tags": ["latest": "1.0.0"],
+                                       "versions": ["1.0.0": ["name": "tlspkg", "version": "1.0.0",
+                                                              "dist": ["tarball": tls.url("/tree/" + tarball), "integrity": packed.integrity]]]]
+        try JSONSerialization.data(withJSONObject: document).write(to: tls.tree.appendingPathComponent("tlspkg/index.html"))
+        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        return "--registry=\(tls.url("/tree/"))"
     }
 
     /// npm run in a subdirectory works on the project above it (the nearest

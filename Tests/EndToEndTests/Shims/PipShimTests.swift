@@ -669,6 +669,34 @@ import BouncerTestSupport
         }
     }
 
+    /// An index that admits clients by certificate (mutual TLS): the client
+    /// certificate pip is told to present (`--client-cert`, `PIP_CLIENT_CERT`)
+    /// is the proxy's for its upstream requests. Without one, the index turns
+    /// the proxy away and the shim says so.
+    @Test func anIndexThatAdmitsClientsByCertificateGetsPipsClientCertificate() throws {
+        defer { harness.cleanup() }
+        let tls = try LoopbackTLSServer(requiringClientCertificates: true)
+        defer { tls.stop() }
+        try FileManager.default.createDirectory(at: tls.tree.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: tls.tree.appendingPathComponent("packages"))
+        try page("tinylib", [(lib.file, lib.sha256)], in: tls.tree)
+        let index = tls.url("/tree/simple/")
+        let before = try installed()
+        let turnedAway = try harness.sh("pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0")
+        #expect(turnedAway.status != 0, "\(turnedAway.err)")
+        #expect(turnedAway.err.contains("could not read pypi:tinylib upstream"), "\(turnedAway.err)")
+        #expect(try installed() == before)
+        for (label, command, extra) in [
+            ("--client-cert", "pip install --cert '\(tls.certificate)' --client-cert '\(tls.clientBundle)' --retries 0 --index-url '\(index)' tinylib==1.0", [String: String]()),
+            ("PIP_CLIENT_CERT", "pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0", ["PIP_CLIENT_CERT": tls.clientBundle]),
+        ] {
+            let result = try harness.sh(command, extra: extra.merging(["BOUNCER_CACHE": harness.root.appendingPathComponent("cache-\(label)").path]) { $1 })
+            #expect(result.status == 0, "\(label): \(result.err)")
+            #expect(try installed() == (before + ["tinylib==1.0"]).sorted(), "\(label)")
+            _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        }
+    }
+
     /// The main job, as scripts/quickstart.sh runs it: a real, small, pinned
     /// package from PyPI (found through pip's own configuration) under a copy
     /// of the repository's own policy.json given as BOUNCER_POLICY.

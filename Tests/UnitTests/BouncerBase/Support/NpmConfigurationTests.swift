@@ -97,6 +97,40 @@ import BouncerBase
         #expect(auth("not a url") == nil)
     }
 
+    /// A registry-scoped client certificate (`:certfile` with `:keyfile`, npm
+    /// uses neither alone) comes from the same key as the credentials: the
+    /// longest with any, so a host-wide token is not sent where a longer key
+    /// names only a certificate, and a certificate beside a token goes with it.
+    @Test func clientCertificatesFollowTheSameKeyAsCredentials() {
+        let settings = [
+            "//m.example/:_authToken": "host-token",
+            "//m.example/mtls/:certfile": "/keys/mtls.pem",
+            "//m.example/mtls/:keyfile": "/keys/mtls.key",
+            "//both.example/:_authToken": "both-token",
+            "//both.example/:certfile": "/keys/both.pem",
+            "//both.example/:keyfile": "/keys/both.key",
+            "//half.example/:certfile": "/keys/half.pem",
+            "//c.example/mtls/:certfile": "/keys/c.pem",
+            "//c.example/mtls/:keyfile": "/keys/c.key",
+        ]
+        func certificate(_ url: String, _ registries: [String] = []) -> String? {
+            NpmConfiguration.clientCertificate(for: url, settings: settings, registries: registries).map { $0.certfile + " " + $0.keyfile }
+        }
+        func auth(_ url: String) -> String? { NpmConfiguration.authorization(for: url, settings: settings) }
+        #expect(certificate("https://m.example/mtls/left-pad") == "/keys/mtls.pem /keys/mtls.key")
+        #expect(auth("https://m.example/mtls/left-pad") == nil)
+        #expect(certificate("https://m.example/other/left-pad") == nil)
+        #expect(auth("https://m.example/other/left-pad") == "Bearer host-token")
+        #expect(certificate("https://both.example/x") == "/keys/both.pem /keys/both.key")
+        #expect(auth("https://both.example/x") == "Bearer both-token")
+        #expect(certificate("https://half.example/x") == nil)
+        // A tarball on the registry's host outside its path: the registry's, unless the URL has a key of its own.
+        #expect(certificate("https://c.example/files/lib-1.0.0.tgz", ["https://c.example/mtls/"]) == "/keys/c.pem /keys/c.key")
+        #expect(certificate("https://m.example/files/lib-1.0.0.tgz", ["https://m.example/mtls/"]) == nil)
+        #expect(certificate("https://elsewhere.example/mtls/x", ["https://c.example/mtls/"]) == nil)
+        #expect(NpmConfiguration.hasCredentials(["//m.example/:certfile": "/k.pem", "//m.example/:keyfile": "/k.key"]))
+    }
+
     /// A tarball on the registry's host but outside its path has the
     /// registry's credentials (npm does the same); another host never does.
     @Test func aTarballOnTheRegistrysHostGetsTheRegistrysCredentials() {
