@@ -43,6 +43,9 @@ public enum NpmShim {
         /// `npm exec --package SPEC`: what exec installs and runs.
         var packageSpecs: [String] = []
         var afterDashes: [String] = []
+        /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
+        var globalFlag: (on: Bool, spelling: String)? = nil
+        var locationFlag: (value: String, spelling: String)? = nil
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -86,9 +89,16 @@ public enum NpmShim {
                     continue
                 }
                 passed.append(argument)
-                if argument == "--location", index + 1 < arguments.count, arguments[index + 1] == "global",
-                   command.map(installCommands.contains) ?? true {
-                    return context.unsupported("--location global", why: "installs globally without a lock", arguments: given)
+                // Where npm installs (read below, with the environment's and the npmrc files').
+                if argument == "--global" || argument.hasPrefix("--global=") {
+                    let value = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
+                    globalFlag = (value != "false", argument)
+                } else if argument.hasPrefix("--no-"), NpmOptions.setting(String(argument.dropFirst("--no-".count))) == "global" {
+                    globalFlag = (false, argument)
+                } else if argument == "--location", index + 1 < arguments.count {
+                    locationFlag = (arguments[index + 1], "--location " + arguments[index + 1])
+                } else if argument.hasPrefix("--location=") {
+                    locationFlag = (String(argument.dropFirst("--location=".count)), argument)
                 }
                 if valued.contains(argument), index + 1 < arguments.count {
                     if argument == "--prefix" || argument == "-C" { prefix = arguments[index + 1] }
@@ -100,10 +110,6 @@ public enum NpmShim {
                     configFiles[String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])] = String(argument[argument.index(after: equals)...])
                 } else if argument.hasPrefix("--prefix=") {
                     prefix = String(argument.dropFirst("--prefix=".count))
-                } else if argument == "-g" || argument == "--global" || argument.hasPrefix("--global=") || argument == "--location=global" {
-                    if command.map(installCommands.contains) ?? true {
-                        return context.unsupported(argument, why: "installs globally without a lock", arguments: given)
-                    }
                 }
             } else {
                 if command == nil { command = argument } else { positionals.append(argument) }
@@ -141,6 +147,11 @@ public enum NpmShim {
             return ErrorFamily.configuration.exitCode
         }
         if installCommands.contains(command) {
+            // A global install has no project and no lock: however npm is told to make one (the
+            // command line, else the environment's and the npmrc files' `global` or `location`).
+            if let global = globalInstall(global: globalFlag, location: locationFlag, npmrc: npmrc, environment: configuration) {
+                return context.unsupported(global, why: "installs globally without a lock", arguments: given)
+            }
             if (command == "ci" || command == "clean-install" || command == "ic") && !positionals.isEmpty {
                 ShimOutput.error("npm ci takes no package names")
                 return 1
@@ -275,6 +286,27 @@ public enum NpmShim {
 }
 
 extension NpmShim {
+    /// How npm is told to install globally, for the refusal (`-g`,
+    /// `npm_config_global=true`, `location=global in FILE`); nil: it is not.
+    /// npm installs globally when its `global` setting is true or its
+    /// `location` is `global`, each read from the command line, else the
+    /// environment, else the first npmrc file that sets it.
+    static func globalInstall(global: (on: Bool, spelling: String)?, location: (value: String, spelling: String)?,
+                              npmrc: [NpmConfiguration.Entry], environment: [String: String]) -> String? {
+        func configured(_ name: String) -> (value: String, spelling: String)? {
+            if let variable = environment.keys.sorted().first(where: { $0.lowercased().replacing("-", with: "_") == "npm_config_" + name }),
+               let value = environment[variable], !value.isEmpty {
+                return (value, "\(variable)=\(value)")
+            }
+            return npmrc.first { $0.key == name }.map { ($0.value, "\(name)=\($0.value) in \($0.file)") }
+        }
+        let globalSetting = global.map { ($0.on, $0.spelling) } ?? configured("global").map { ($0.value != "false" && !$0.value.isEmpty, $0.spelling) }
+        let locationSetting = location ?? configured("location")
+        if let (on, spelling) = globalSetting, on { return spelling }
+        if let (value, spelling) = locationSetting, value == "global" { return spelling }
+        return nil
+    }
+
     /// The lock's tarballs under `registry` (`REGISTRY/NAME/-/FILE`), written
     /// as the proxy's `--npm-expect` file; nil when there are none.
     static func expectedTarballs(_ locked: [LockedTarball], registry: String, into directory: String) throws -> String? {

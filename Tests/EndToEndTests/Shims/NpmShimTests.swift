@@ -287,12 +287,31 @@ import BouncerTestSupport
         defer { harness.cleanup() }
         try project()
         let before = server.requests.count
-        for flags in ["-g", "-gf", "--location=global", "--location global", "-global"] {
+        for flags in ["-g", "-gf", "--location=global", "--location global", "-global", "--global=true"] {
             let result = try harness.sh("npm install \(flags) --registry=\(server.baseURL)/ app")
             #expect(result.status == 2, "\(flags): \(result.err)")
             #expect(result.err.contains("installs globally without a lock"), "\(flags): \(result.err)")
         }
+        // The same settings from the environment and an npmrc file, named in the refusal.
+        for (variable, value) in [("npm_config_global", "true"), ("NPM_CONFIG_LOCATION", "global")] {
+            let result = try harness.sh("npm install --registry=\(server.baseURL)/ app", extra: [variable: value])
+            #expect(result.status == 2, "\(variable): \(result.err)")
+            #expect(result.err.contains("\(variable)=\(value) installs globally without a lock"), "\(variable): \(result.err)")
+        }
+        for line in ["global=true", "location=global"] {
+            try "\(line)\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+            let result = try harness.sh("npm install --registry=\(server.baseURL)/ app")
+            #expect(result.status == 2, "\(line): \(result.err)")
+            #expect(result.err.contains("\(line) in \(harness.file(".npmrc").path) installs globally"), "\(line): \(result.err)")
+        }
         #expect(server.requests.count == before, "\(server.requests.dropFirst(before))")
+        // The command line outranks them, as in npm (each of `global` and `location` can make it global): a local install.
+        try "global=true\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+        let local = try harness.sh("npm install --no-global --location=project --registry=\(server.baseURL)/ app",
+                                   extra: ["npm_config_location": "global"])
+        #expect(local.status == 0, "\(local.err)")
+        #expect(nodeModules().contains("app"))
+        #expect(local.err.contains("app@2.0.0 <- "), "through the proxy: \(local.err)")
     }
 
     /// Behind an HTTP proxy npm is given (`--proxy`), with a `--noproxy` that
