@@ -652,21 +652,15 @@ import BouncerTestSupport
         defer { harness.cleanup() }
         let tls = try LoopbackTLSServer()
         defer { tls.stop() }
-        try FileManager.default.createDirectory(at: tls.tree.appendingPathComponent("packages"), withIntermediateDirectories: true)
-        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: tls.tree.appendingPathComponent("packages"))
-        try page("tinylib", [(lib.file, lib.sha256)], in: tls.tree)
-        let index = tls.url("/tree/simple/")
+        let index = try tinylibIndex(on: tls)
         let before = try installed()
         let untrusted = try harness.sh("pip install --retries 0 --index-url '\(index)' tinylib==1.0")
         #expect(untrusted.status != 0, "\(untrusted.err)")
         #expect(untrusted.err.contains("could not read pypi:tinylib upstream"), "\(untrusted.err)")
-        for (label, command, extra) in [("--cert", "pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0", [String: String]()),
-                                        ("PIP_CERT", "pip install --retries 0 --index-url '\(index)' tinylib==1.0", ["PIP_CERT": tls.certificate])] {
-            let result = try harness.sh(command, extra: extra.merging(["BOUNCER_CACHE": harness.root.appendingPathComponent("cache-\(label)").path]) { $1 })
-            #expect(result.status == 0, "\(label): \(result.err)")
-            #expect(try installed() == (before + ["tinylib==1.0"]).sorted(), "\(label)")
-            _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
-        }
+        try expectEachInstallsTinylib([
+            ("--cert", "pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0", [:]),
+            ("PIP_CERT", "pip install --retries 0 --index-url '\(index)' tinylib==1.0", ["PIP_CERT": tls.certificate]),
+        ], over: before)
     }
 
     /// An index that admits clients by certificate (mutual TLS): the client
@@ -677,19 +671,29 @@ import BouncerTestSupport
         defer { harness.cleanup() }
         let tls = try LoopbackTLSServer(requiringClientCertificates: true)
         defer { tls.stop() }
-        try FileManager.default.createDirectory(at: tls.tree.appendingPathComponent("packages"), withIntermediateDirectories: true)
-        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: tls.tree.appendingPathComponent("packages"))
-        try page("tinylib", [(lib.file, lib.sha256)], in: tls.tree)
-        let index = tls.url("/tree/simple/")
+        let index = try tinylibIndex(on: tls)
         let before = try installed()
         let turnedAway = try harness.sh("pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0")
         #expect(turnedAway.status != 0, "\(turnedAway.err)")
         #expect(turnedAway.err.contains("could not read pypi:tinylib upstream"), "\(turnedAway.err)")
         #expect(try installed() == before)
-        for (label, command, extra) in [
-            ("--client-cert", "pip install --cert '\(tls.certificate)' --client-cert '\(tls.clientBundle)' --retries 0 --index-url '\(index)' tinylib==1.0", [String: String]()),
+        try expectEachInstallsTinylib([
+            ("--client-cert", "pip install --cert '\(tls.certificate)' --client-cert '\(tls.clientBundle)' --retries 0 --index-url '\(index)' tinylib==1.0", [:]),
             ("PIP_CLIENT_CERT", "pip --cert '\(tls.certificate)' install --retries 0 --index-url '\(index)' tinylib==1.0", ["PIP_CLIENT_CERT": tls.clientBundle]),
-        ] {
+        ], over: before)
+    }
+
+    /// `tinylib==1.0` (a wheel) on a simple index served by `tls` under `/tree/`; returns the index URL.
+    func tinylibIndex(on tls: LoopbackTLSServer) throws -> String {
+        try FileManager.default.createDirectory(at: tls.tree.appendingPathComponent("packages"), withIntermediateDirectories: true)
+        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n", into: tls.tree.appendingPathComponent("packages"))
+        try page("tinylib", [(lib.file, lib.sha256)], in: tls.tree)
+        return tls.url("/tree/simple/")
+    }
+
+    /// Each shell command (with its extra variables, a store of its own) installs tinylib, which is then uninstalled.
+    func expectEachInstallsTinylib(_ runs: [(label: String, command: String, extra: [String: String])], over before: [String]) throws {
+        for (label, command, extra) in runs {
             let result = try harness.sh(command, extra: extra.merging(["BOUNCER_CACHE": harness.root.appendingPathComponent("cache-\(label)").path]) { $1 })
             #expect(result.status == 0, "\(label): \(result.err)")
             #expect(try installed() == (before + ["tinylib==1.0"]).sorted(), "\(label)")
