@@ -69,7 +69,7 @@ public enum CurlArguments {
         "H": ("header", .refuseValue("adds a request header")), "u": ("user", .refuseValue("sends credentials")),
         "b": ("cookie", .refuseValue("sends cookies")), "e": ("referer", .refuseValue("sets the Referer")),
         "A": ("user-agent", .refuseValue("sets the User-Agent")), "r": ("range", .refuseValue("asks for part of the body")),
-        "K": ("config", .refuseValue("reads more options and URLs from a file in curl's config syntax, which Bouncer does not parse, so it cannot know what would be fetched")), "E": ("cert", .refuseValue("uses a client certificate")),
+        "K": ("config", .refuseValue("reads more options and URLs from a file in curl's config syntax, which Bouncer does not parse, so it cannot know what would be fetched")), "E": ("cert", .refuseValue("uses a client certificate (Bouncer's own fetch presents the one BOUNCER_CLIENT_CERT names)")),
         "z": ("time-cond", .refuseValue("makes the download conditional")), "c": ("cookie-jar", .refuseValue("writes a cookie file")),
         "D": ("dump-header", .refuseValue("writes the response headers")), "w": ("write-out", .refuseValue("prints transfer details")),
         "x": ("proxy", .refuseValue("sends the request through a proxy")), "U": ("proxy-user", .refuseValue("sends proxy credentials")),
@@ -98,8 +98,9 @@ public enum CurlArguments {
         table["url-query"] = .refuseValue("adds to the query in a way Bouncer does not reproduce")
         for (name, why) in [("oauth2-bearer", "sends a bearer token"), ("aws-sigv4", "signs the request"),
                             ("resolve", "overrides name resolution"), ("connect-to", "redirects the connection"),
-                            ("cacert", "trusts other certificate authorities"), ("capath", "trusts other certificate authorities"),
-                            ("key", "uses a client key"), ("netrc-file", "sends credentials from a file")] {
+                            ("cacert", "trusts other certificate authorities (Bouncer's own fetch trusts the PEM file BOUNCER_CA_BUNDLE names)"),
+                            ("capath", "trusts other certificate authorities (Bouncer's own fetch trusts the PEM file BOUNCER_CA_BUNDLE names)"),
+                            ("key", "uses a client key (Bouncer's own fetch reads BOUNCER_CLIENT_KEY)"), ("netrc-file", "sends credentials from a file")] {
             table[name] = .refuseValue(why)
         }
         for (name, why) in [("netrc-optional", "sends credentials from .netrc"), ("location-trusted", "sends credentials to redirect targets"),

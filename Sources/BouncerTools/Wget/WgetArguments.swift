@@ -47,8 +47,9 @@ public enum WgetArguments {
                             ("http-user", "sends credentials"), ("http-password", "sends credentials"),
                             ("user-agent", "sets the User-Agent"), ("referer", "sets the Referer"),
                             ("load-cookies", "sends cookies"),
-                            ("execute", "runs wgetrc commands"), ("ca-certificate", "trusts another certificate authority"),
-                            ("certificate", "uses a client certificate"), ("output-file", "writes a log file"),
+                            ("execute", "runs wgetrc commands"), ("ca-certificate", "trusts another certificate authority (Bouncer's own fetch trusts the PEM file BOUNCER_CA_BUNDLE names)"),
+                            ("certificate", "uses a client certificate (Bouncer's own fetch presents the one BOUNCER_CLIENT_CERT names)"),
+                            ("private-key", "uses a client key (Bouncer's own fetch reads BOUNCER_CLIENT_KEY)"), ("output-file", "writes a log file"),
                             ("append-output", "writes a log file"), ("level", "fetches recursively"),
                             ("accept", "fetches recursively"), ("reject", "fetches recursively"), ("quota", "limits the download")] {
             table[name] = .refuseValue(why)

@@ -94,6 +94,15 @@ import Testing
     @Test func optionsThatChangeTheFetchAreNamed() {
         #expect(CurlArguments.parse(["-H", "Authorization: x", "https://h/x"]) == .unsupported(option: "-H", why: "adds a request header"))
         #expect(CurlArguments.parse(["--range", "0-9", "https://h/x"]) == .unsupported(option: "--range", why: "asks for part of the body"))
+        // Another CA or a client certificate: the refusal says where Bouncer's own fetch takes them from.
+        for (arguments, variable) in [(["--cacert", "ca.pem"], "BOUNCER_CA_BUNDLE"), (["-E", "me.pem"], "BOUNCER_CLIENT_CERT"),
+                                      (["--key", "me.key"], "BOUNCER_CLIENT_KEY")] {
+            guard case .unsupported(_, let why) = CurlArguments.parse(arguments + ["https://h/x"]) else {
+                Issue.record("\(arguments) was not refused")
+                continue
+            }
+            #expect(why.contains(variable), "\(arguments): \(why)")
+        }
         guard case .unsupported(let option, _) = CurlArguments.parse(["--frobnicate", "https://h/x"]) else {
             Issue.record("unknown long option accepted")
             return
@@ -166,6 +175,14 @@ import Testing
         #expect(download(["--https-only", "https://h/x"])?.urls == ["https://h/x"])
         #expect(WgetArguments.parse(["--header=X: y", "https://h/x"]) == .unsupported(option: "--header", why: "adds a request header"))
         #expect(WgetArguments.parse(["-r", "https://h/x"]) == .unsupported(option: "-r", why: "fetches recursively"))
+        for (argument, variable) in [("--ca-certificate=ca.pem", "BOUNCER_CA_BUNDLE"), ("--certificate=me.pem", "BOUNCER_CLIENT_CERT"),
+                                     ("--private-key=me.key", "BOUNCER_CLIENT_KEY")] {
+            guard case .unsupported(_, let why) = WgetArguments.parse([argument, "https://h/x"]) else {
+                Issue.record("\(argument) was not refused")
+                continue
+            }
+            #expect(why.contains(variable), "\(argument): \(why)")
+        }
         guard case .unsupported("--bogus", _) = WgetArguments.parse(["--bogus", "https://h/x"]) else {
             Issue.record("unknown option accepted")
             return
