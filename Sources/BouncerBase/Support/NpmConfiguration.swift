@@ -189,10 +189,12 @@ public enum NpmConfiguration {
     }
 
     /// The CA certificates npm's `ca` setting gives inline (PEM, newlines
-    /// written `\n`): `npm_config_ca`, else the `ca` / `ca[]` lines of the
-    /// first npmrc file that has any. Empty: none.
-    public static func inlineCertificates(_ entries: [Entry], environment: [String: String]) -> [String] {
+    /// written `\n`): the command line's `--ca` values, else `npm_config_ca`,
+    /// else the `ca` / `ca[]` lines of the first npmrc file that has any.
+    /// Empty: none.
+    public static func inlineCertificates(commandLine: [String] = [], _ entries: [Entry], environment: [String: String]) -> [String] {
         func pem(_ value: String) -> String { value.replacing("\\n", with: "\n") }
+        if !commandLine.isEmpty { return commandLine.map(pem) }
         if let variable = environment.keys.sorted().first(where: { $0.lowercased() == "npm_config_ca" }),
            let value = environment[variable], !value.isEmpty {
             return [pem(value)]

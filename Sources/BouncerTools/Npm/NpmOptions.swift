@@ -39,7 +39,7 @@ enum NpmOptions {
         "silent": "loglevel", "verbose": "loglevel",
     ]
     /// The settings the shim reads or takes over when they are on npm's command line.
-    static let watched: Set<String> = ["registry", "cache", "replace-registry-host", "proxy", "https-proxy", "noproxy", "cafile",
+    static let watched: Set<String> = ["registry", "cache", "replace-registry-host", "proxy", "https-proxy", "noproxy", "cafile", "ca",
                                        "userconfig", "globalconfig", "prefix", "global", "location", "package"]
 
     /// The setting an option word names, as npm reads it; nil when it names none.

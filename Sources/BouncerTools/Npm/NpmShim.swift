@@ -44,6 +44,8 @@ public enum NpmShim {
         var packageSpecs: [String] = []
         var afterDashes: [String] = []
         /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
+        /// `--ca PEM` values, given on the command line.
+        var inlineCAs: [String] = []
         var globalFlag: (on: Bool, spelling: String)? = nil
         var locationFlag: (value: String, spelling: String)? = nil
         var index = 0
@@ -62,6 +64,16 @@ public enum NpmShim {
                     continue
                 }
                 if argument.hasPrefix("--package=") { packageSpecs.append(String(argument.dropFirst("--package=".count))) }
+                // CA certificates inline (`--ca PEM`, any number of them): the proxy's to trust too.
+                if argument == "--ca" || argument.hasPrefix("--ca=") {
+                    let inline = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
+                    let value = inline ?? (index + 1 < arguments.count ? arguments[index + 1] : nil)
+                    if let value, !value.isEmpty { inlineCAs.append(value) }
+                    let width = inline == nil && index + 1 < arguments.count ? 2 : 1
+                    passed += arguments[index..<(index + width)]
+                    index += width
+                    continue
+                }
                 // The registry and the cache are the proxy's: taken out of the real npm's command line.
                 if argument == "--registry" || argument == "--cache", index + 1 < arguments.count {
                     if argument == "--registry" { registry = arguments[index + 1] }
@@ -184,8 +196,8 @@ public enum NpmShim {
             do {
                 snapshot = try ProjectSnapshot(project: project)
                 return try throughProxy(passed, registry: registry, scopes: scopes.filter { PipConfiguration.isRemote($0.value) },
-                                        npmrc: npmrc, configuration: configuration, network: networkSettings, project: project,
-                                        tool: tool, context: context)
+                                        npmrc: npmrc, configuration: configuration, network: networkSettings, inlineCAs: inlineCAs,
+                                        project: project, tool: tool, context: context)
             } catch {
                 return context.installStopped(error, tool: tool)
             }
@@ -208,7 +220,8 @@ public enum NpmShim {
 
     /// The real npm, once, against a proxy of its own.
     static func throughProxy(_ arguments: [String], registry: String?, scopes: [String: String] = [:], npmrc: [NpmConfiguration.Entry],
-                             configuration: [String: String]? = nil, network: [String: String] = [:], project: String,
+                             configuration: [String: String]? = nil, network: [String: String] = [:], inlineCAs: [String] = [],
+                             project: String,
                              tool: String = "npm", context: ShimContext) throws -> Int32 {
         let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
@@ -234,7 +247,7 @@ public enum NpmShim {
         // npm's CA file (`cafile`: a registry behind a company CA) is the proxy's too, and so are the
         // certificates npm's `ca` setting gives inline (written to a file; `cafile` outranks them, as in npm).
         var caFile = network["cafile"] ?? settings["cafile"]
-        let inline = NpmConfiguration.inlineCertificates(npmrc, environment: configuration ?? context.environment.variables)
+        let inline = NpmConfiguration.inlineCertificates(commandLine: inlineCAs, npmrc, environment: configuration ?? context.environment.variables)
         if caFile == nil, !inline.isEmpty {
             let file = expect + "/ca.pem"
             try AtomicFile.replace(file, with: Array(inline.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined().utf8), mode: 0o600)

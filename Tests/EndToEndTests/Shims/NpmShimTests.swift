@@ -361,11 +361,13 @@ import BouncerTestSupport
         // The certificate inline, as npm's `ca` setting takes it (PEM, newlines written `\n`): in an npmrc, or the variable.
         let inline = try String(contentsOfFile: tls.certificate, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: "\n", with: "\\n")
-        for (label, npmrc, extra) in [("ca= in .npmrc", "ca=\"\(inline)\"\n", [String: String]()), ("npm_config_ca", "", ["npm_config_ca": inline])] {
+        for (label, npmrc, extra, flag) in [("ca= in .npmrc", "ca=\"\(inline)\"\n", [String: String](), ""),
+                                            ("npm_config_ca", "", ["npm_config_ca": inline], ""),
+                                            ("--ca", "", [:], "--ca '\(inline)'")] {
             for name in ["node_modules", "package-lock.json"] { try? FileManager.default.removeItem(at: harness.file(name)) }
             try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
             try npmrc.write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
-            let result = try harness.sh("npm install \(registryFlag) tlspkg", extra: extra.merging(["npm_config_fetch_retries": "0"]) { $1 })
+            let result = try harness.sh("npm install \(flag) \(registryFlag) tlspkg", extra: extra.merging(["npm_config_fetch_retries": "0"]) { $1 })
             #expect(result.status == 0, "\(label): \(result.err)")
             #expect(nodeModules() == ["tlspkg"], "\(label)")
         }
