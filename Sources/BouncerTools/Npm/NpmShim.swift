@@ -43,9 +43,9 @@ public enum NpmShim {
         /// `npm exec --package SPEC`: what exec installs and runs.
         var packageSpecs: [String] = []
         var afterDashes: [String] = []
-        /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
         /// `--ca PEM` values, given on the command line.
         var inlineCAs: [String] = []
+        /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
         var globalFlag: (on: Bool, spelling: String)? = nil
         var locationFlag: (value: String, spelling: String)? = nil
         var index = 0
@@ -233,9 +233,9 @@ public enum NpmShim {
         for (scope, url) in scopes.sorted(by: { $0.key < $1.key }) { proxyArguments += ["--npm-scope-upstream", scope + "=" + url] }
         // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
         // (In a private directory of the shim's, with the other files it writes for the proxy.)
-        let expect = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-work")
-        defer { try? FileManager.default.removeItem(atPath: expect) }
-        if let registry = configured, let file = try expectedTarballs(locked, registry: registry, into: expect) {
+        let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-work")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        if let registry = configured, let file = try expectedTarballs(locked, registry: registry, into: work) {
             proxyArguments += ["--npm-expect", file, "--verify-ahead", "4"]
         }
         // npm's HTTP proxies (command line over environment over npmrc files) carry the proxy's own
@@ -249,7 +249,7 @@ public enum NpmShim {
         var caFile = network["cafile"] ?? settings["cafile"]
         let inline = NpmConfiguration.inlineCertificates(commandLine: inlineCAs, npmrc, environment: configuration ?? context.environment.variables)
         if caFile == nil, !inline.isEmpty {
-            let file = expect + "/ca.pem"
+            let file = work + "/ca.pem"
             try AtomicFile.replace(file, with: Array(inline.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined().utf8), mode: 0o600)
             caFile = file
         }
