@@ -156,12 +156,11 @@ public enum NpmConfiguration {
             guard key.hasPrefix("@"), key.lowercased().hasSuffix(":registry"), !value.isEmpty else { return }
             found.append((String(key.dropLast(":registry".count)), value, place))
         }
-        for (index, argument) in arguments.enumerated() where argument.hasPrefix("--@") {
-            if let equals = argument.firstIndex(of: "=") {
-                note(String(argument.dropFirst(2)[..<equals]), String(argument[argument.index(after: equals)...]), "the command line")
-            } else if index + 1 < arguments.count {
-                note(String(argument.dropFirst(2)), arguments[index + 1], "the command line")
-            }
+        // `--@scope:registry=URL`: npm takes the URL only after `=` (in `--@scope:registry URL`, a
+        // setting npm does not know, the URL is a package spec of its own).
+        for argument in arguments where argument.hasPrefix("--@") {
+            guard let equals = argument.firstIndex(of: "=") else { continue }
+            note(String(argument.dropFirst(2)[..<equals]), String(argument[argument.index(after: equals)...]), "the command line")
         }
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.lowercased().hasPrefix("npm_config_@") {
             note(String(name.dropFirst("npm_config_".count)), value, "the environment, \(name)")

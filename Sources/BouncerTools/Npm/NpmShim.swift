@@ -22,14 +22,10 @@ public enum NpmShim {
     /// Other commands that fetch packages: through the proxy as well.
     static let fetching: Set<String> = ["exec", "x", "update", "up", "upgrade", "udpate", "dedupe", "ddp", "create",
                                         "install-test", "it", "install-ci-test", "cit", "init", "innit", "pack", "diff"]
-    /// npm options that take a value (so the value is not mistaken for the command).
-    static let valued: Set<String> = ["--prefix", "-C", "--cache", "--registry", "--userconfig", "--globalconfig", "--loglevel",
-                                      "--omit", "--include", "--workspace", "-w", "--tag", "--install-strategy", "--proxy",
-                                      "--https-proxy", "--noproxy", "--replace-registry-host", "--location"]
-
     /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
     public static func run(_ given: [String], context: ShimContext, tool: String = "npm") -> Int32 {
-        // The settings the shim watches, however npm's parser lets them be written (`-registry=URL`, `--reg URL`).
+        // The command line as npm reads it, each option one word: `--name`, `--no-name` or `--name=value`
+        // (`-registry=URL`, `--reg URL`, `-C dir`, `--before DATE`: see NpmOptions).
         let arguments = NpmOptions.normalised(given)
         var command: String? = nil
         var positionals: [String] = []
@@ -37,7 +33,8 @@ public enum NpmShim {
         /// `--userconfig FILE`, `--globalconfig FILE`: npmrc files npm reads instead of the usual ones.
         var configFiles: [String: String] = [:]
         var registry: String? = nil
-        /// `--proxy`, `--https-proxy` and `--noproxy` as given to npm (the proxy takes the first two for its own requests).
+        /// `--proxy`, `--https-proxy`, `--noproxy`, `--cafile` and `--replace-registry-host` as given to npm
+        /// (the proxy takes the first two and the CA file for its own requests).
         var networkSettings: [String: String] = [:]
         var passed: [String] = []
         /// `npm exec --package SPEC`: what exec installs and runs.
@@ -48,86 +45,48 @@ public enum NpmShim {
         /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
         var globalFlag: (on: Bool, spelling: String)? = nil
         var locationFlag: (value: String, spelling: String)? = nil
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--" {
+        for (index, argument) in arguments.enumerated() {
+            if argument.count >= 2 && argument.allSatisfy({ $0 == "-" }) {
                 afterDashes = Array(arguments[(index + 1)...])
                 passed += arguments[index...]
                 break
             }
-            if argument.hasPrefix("-") {
-                if argument == "--package", index + 1 < arguments.count {
-                    packageSpecs.append(arguments[index + 1])
-                    passed += [argument, arguments[index + 1]]
-                    index += 2
-                    continue
-                }
-                if argument.hasPrefix("--package=") { packageSpecs.append(String(argument.dropFirst("--package=".count))) }
-                // CA certificates inline (`--ca PEM`, any number of them): the proxy's to trust too.
-                if argument == "--ca" || argument.hasPrefix("--ca=") {
-                    let inline = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
-                    let value = inline ?? (index + 1 < arguments.count ? arguments[index + 1] : nil)
-                    if let value, !value.isEmpty { inlineCAs.append(value) }
-                    let width = inline == nil && index + 1 < arguments.count ? 2 : 1
-                    passed += arguments[index..<(index + width)]
-                    index += width
-                    continue
-                }
-                // The registry and the cache are the proxy's: taken out of the real npm's command line.
-                if argument == "--registry" || argument == "--cache", index + 1 < arguments.count {
-                    if argument == "--registry" { registry = arguments[index + 1] }
-                    index += 2
-                    continue
-                }
-                if argument.hasPrefix("--registry=") { registry = String(argument.dropFirst("--registry=".count)); index += 1; continue }
-                // A scope's registry (`--@scope:registry[=]URL`) becomes the proxy's too (read below from `arguments`).
-                if argument.hasPrefix("--@"), argument.lowercased().hasSuffix(":registry") || argument.lowercased().contains(":registry=") {
-                    index += argument.contains("=") ? 1 : 2
-                    continue
-                }
-                if argument.hasPrefix("--cache=") { index += 1; continue }
-                // Where npm's requests go: the shim sets these for npm (the proxy's address must
-                // stay direct, and the lock's tarball URLs must come through it).
-                if let name = ["replace-registry-host", "noproxy", "proxy", "https-proxy", "cafile"].first(where: { argument == "--" + $0 || argument.hasPrefix("--" + $0 + "=") }) {
-                    var value = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
-                    if value == nil, index + 1 < arguments.count, !arguments[index + 1].hasPrefix("-") {
-                        value = arguments[index + 1]
-                        index += 1
-                    }
-                    networkSettings[name] = value ?? ""
-                    if name == "proxy" || name == "https-proxy" || name == "cafile" { passed.append("--\(name)=\(value ?? "")") }
-                    index += 1
-                    continue
-                }
-                passed.append(argument)
-                // Where npm installs (read below, with the environment's and the npmrc files').
-                if argument == "--global" || argument.hasPrefix("--global=") {
-                    let value = argument.firstIndex(of: "=").map { String(argument[argument.index(after: $0)...]) }
-                    globalFlag = (value != "false", argument)
-                } else if argument.hasPrefix("--no-"), NpmOptions.setting(String(argument.dropFirst("--no-".count))) == "global" {
-                    globalFlag = (false, argument)
-                } else if argument == "--location", index + 1 < arguments.count {
-                    locationFlag = (arguments[index + 1], "--location " + arguments[index + 1])
-                } else if argument.hasPrefix("--location=") {
-                    locationFlag = (String(argument.dropFirst("--location=".count)), argument)
-                }
-                if valued.contains(argument), index + 1 < arguments.count {
-                    if argument == "--prefix" || argument == "-C" { prefix = arguments[index + 1] }
-                    if argument == "--userconfig" || argument == "--globalconfig" { configFiles[String(argument.dropFirst(2))] = arguments[index + 1] }
-                    passed.append(arguments[index + 1])
-                    index += 1
-                } else if argument.hasPrefix("--userconfig=") || argument.hasPrefix("--globalconfig=") {
-                    let equals = argument.firstIndex(of: "=") ?? argument.endIndex
-                    configFiles[String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])] = String(argument[argument.index(after: equals)...])
-                } else if argument.hasPrefix("--prefix=") {
-                    prefix = String(argument.dropFirst("--prefix=".count))
-                }
-            } else {
+            guard argument.hasPrefix("--") else {
                 if command == nil { command = argument } else { positionals.append(argument) }
                 passed.append(argument)
+                continue
             }
-            index += 1
+            let (name, negated, value) = option(argument)
+            switch name {
+            // The registry, the cache and where npm's requests go are the shim's to set (the proxy's
+            // address must stay direct, the lock's tarball URLs must come through it): taken out of
+            // the real npm's command line. A scope's registry (`--@scope:registry=URL`) becomes the
+            // proxy's too (read below from `arguments`).
+            case "registry":
+                if !negated, let value { registry = value }
+            case "cache":
+                break
+            case _ where name.hasPrefix("@") && name.lowercased().hasSuffix(":registry"):
+                break
+            case "replace-registry-host", "noproxy":
+                networkSettings[name] = negated ? "" : value ?? ""
+            case "proxy", "https-proxy", "cafile":
+                networkSettings[name] = negated ? "" : value ?? ""
+                passed.append(argument)
+            default:
+                passed.append(argument)
+                switch name {
+                case "package": if let value { packageSpecs.append(value) }
+                // CA certificates inline (any number of them): the proxy's to trust too.
+                case "ca": if let value, !value.isEmpty, !negated { inlineCAs.append(value) }
+                // Where npm installs (read below, with the environment's and the npmrc files').
+                case "global": globalFlag = ((value != "false") != negated, argument)
+                case "location": locationFlag = (value ?? "", argument)
+                case "prefix": prefix = value
+                case "userconfig", "globalconfig": if let value { configFiles[name] = value }
+                default: break
+                }
+            }
         }
         guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(given) }
         // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
@@ -223,7 +182,8 @@ public enum NpmShim {
                              configuration: [String: String]? = nil, network: [String: String] = [:], inlineCAs: [String] = [],
                              project: String,
                              tool: String = "npm", context: ShimContext) throws -> Int32 {
-        let quiet = arguments.contains { $0 == "--silent" || $0 == "-s" || $0 == "--quiet" || $0 == "-q" || $0 == "--loglevel=silent" }
+        // (`-s`, `--silent`, `-q`, `--quiet` are these, written out by NpmOptions.)
+        let quiet = arguments.contains { $0 == "--loglevel=silent" || $0 == "--loglevel=warn" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
         let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
             ?? NpmConfiguration.registry(npmrc) ?? NpmConfiguration.lockedRegistry(locked)
@@ -299,6 +259,19 @@ public enum NpmShim {
 }
 
 extension NpmShim {
+    /// One word of `NpmOptions.normalised`: the setting's name, whether it
+    /// is negated (`--no-name`), and its value (nil: none given).
+    static func option(_ word: String) -> (name: String, negated: Bool, value: String?) {
+        var body = Substring(word.dropFirst(2))
+        var value: String? = nil
+        if let equals = body.firstIndex(of: "=") {
+            value = String(body[body.index(after: equals)...])
+            body = body[..<equals]
+        }
+        if body.hasPrefix("no-") { return (String(body.dropFirst(3)), true, value) }
+        return (String(body), false, value)
+    }
+
     /// How npm is told to install globally, for the refusal (`-g`,
     /// `npm_config_global=true`, `location=global in FILE`); nil: it is not.
     /// npm installs globally when its `global` setting is true or its

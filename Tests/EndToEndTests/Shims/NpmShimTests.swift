@@ -267,6 +267,42 @@ import BouncerTestSupport
         #expect(result.err.contains("app@2.0.0"), "\(result.err)")
     }
 
+    /// An option before the command, with its value as the next word: npm
+    /// takes that word as the option's value (nopt, with the setting's type).
+    /// The shim took it for npm's command ("2099-01-01" is no install), passed
+    /// the call through, and the real npm installed from the registry itself,
+    /// unverified, in enforce mode. Now the install goes through the proxy.
+    @Test(arguments: ["--before 2099-01-01", "--ignore-scripts false", "--otp 123456", "--fetch-retries 0", "-C ."])
+    func anOptionsValueIsNeverTakenForTheCommand(option: String) throws {
+        defer { harness.cleanup() }
+        try project()
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        let before = server.userAgents.count
+        let result = try harness.sh("npm \(option) install --registry=\(server.baseURL)/ app")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let heard = Array(server.userAgents.dropFirst(before))
+        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
+        #expect(result.err.contains("app@2.0.0 <- "), "through the proxy: \(result.err)")
+    }
+
+    /// `--@scope:registry URL` (no `=`): npm does not know the setting, reads
+    /// it as a flag, and the URL as a package to install from that URL. The
+    /// shim took the URL for the scope's registry, so the tarball URL was
+    /// never checked, and npm fetched it itself. Now it is refused as a
+    /// source outside the registry before anything runs.
+    @Test func aURLAfterAScopeRegistryFlagIsAPackageSpec() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.requests.count
+        let url = "\(server.baseURL)/app/-/app-2.0.0.tgz"
+        let result = try harness.sh("npm install --registry=\(server.baseURL)/ --@corp:registry \(url)")
+        #expect(result.status != 0, "\(result.err)")
+        #expect(result.err.contains("\(url) (the command line) does not come from the registry"), "\(result.err)")
+        #expect(Array(server.requests.dropFirst(before)).filter { $0.hasSuffix(".tgz") }.isEmpty)
+    }
+
     /// npm's update check keeps its date in npm's cache, which the shim makes
     /// new on every run: npm fetched its own packument through the proxy on
     /// every run. The shim turns the check off unless the user set it.

@@ -60,8 +60,9 @@ import BouncerBase
         let overridden = NpmConfiguration.scopeRegistries(arguments: ["install", "--@corp:registry=https://cli.example/"],
                                                           environment: ["npm_config_@other:registry": "https://env.example/"], npmrc: npmrc)
         #expect(overridden == ["@corp": "https://cli.example/", "@other": "https://env.example/"])
+        // Without `=` npm does not take the next word as the URL (it is a package spec of its own).
         let spaced = NpmConfiguration.scopeRegistries(arguments: ["--@corp:registry", "https://next.example/"], environment: [:], npmrc: [])
-        #expect(spaced == ["@corp": "https://next.example/"])
+        #expect(spaced.isEmpty)
         // No package name has these scopes: left out (the proxy would refuse them as flags).
         let odd = ["@a b", "@../x", "@", "@.hidden", "@x/y", "@é"].map { NpmConfiguration.Entry(key: $0 + ":registry", value: "https://odd.example/", file: "f") }
         #expect(NpmConfiguration.scopeRegistries(arguments: [], environment: [:], npmrc: odd).isEmpty)
