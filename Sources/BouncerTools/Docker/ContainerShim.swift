@@ -27,7 +27,16 @@ public enum ContainerShim {
         "--root", "--runroot", "--storage-driver", "--storage-opt", "--config", "--context", "-c", "-H", "--host",
         "--log-level", "-l", "--connection", "--url", "--identity", "--cgroup-manager", "--conmon", "--events-backend",
         "--hooks-dir", "--network-cmd-path", "--network-config-dir", "--runtime", "--runtime-flag", "--tmpdir",
-        "--volumepath", "--imagestore", "--module", "--ssh",
+        "--volumepath", "--imagestore", "--module", "--ssh", "--namespace", "--tlscacert", "--tlscert", "--tlskey",
+        "--cdi-spec-dir", "--db-backend", "--network-backend", "--out", "--registries-conf",
+    ]
+    /// Global options of docker / podman that take no value. Any other
+    /// global option is refused: taken for a flag, its value would be taken
+    /// for the subcommand (`--tlscacert FILE pull IMAGE` is no pull), and
+    /// the call passed through unverified.
+    static let globalFlags: Set<String> = [
+        "-D", "--debug", "--tls", "--tlsverify", "-v", "--version", "--help", "-h", "--noout", "-r", "--remote",
+        "--syslog", "--transient-store",
     ]
     /// Options of pull / run / create that take a value as the next argument.
     static let subcommandValueOptions: Set<String> = [
@@ -55,7 +64,13 @@ public enum ContainerShim {
         // Global options, then the subcommand.
         while index < arguments.count, arguments[index].hasPrefix("-") {
             let option = arguments[index]
-            index += (globalValueOptions.contains(option) ? 2 : 1)
+            if option.contains("=") || globalFlags.contains(option) {
+                index += 1
+            } else if globalValueOptions.contains(option) {
+                index += 2
+            } else {
+                throw .usage("cannot tell whether global option '\(option)' takes a value, so the subcommand is unknown")
+            }
         }
         guard index < arguments.count else { return nil }
         let subcommand = arguments[index]

@@ -156,6 +156,13 @@ struct ContainerShimPodmanTests {
             #expect(refused.status == 1, "\(repository): \(refused.err)")
             #expect(refused.err.contains("nothing was pulled"), "\(repository): \(refused.err)")
         }
+        // A global option with its value before the subcommand (podman's `--namespace NS`) is no
+        // way around the check: once taken for a flag, its value was taken for the subcommand and
+        // the pull of the unsigned image passed through.
+        let behindAnOption = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["--namespace", "bouncer-e2e", "pull", "--tls-verify=false", f.image("e2e/unsigned")],
+                                                           environment: environment)
+        #expect(behindAnOption.status == 1, "\(behindAnOption.err)")
+        #expect(behindAnOption.err.contains("nothing was pulled"), "\(behindAnOption.err)")
         // Nothing unverified landed.
         #expect(try storedDigests() == [signed])
 
