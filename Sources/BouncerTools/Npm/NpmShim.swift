@@ -16,12 +16,12 @@ import BouncerPolicy
 /// go through the proxy too (`replace-registry-host=always`), and npm gets an
 /// empty cache of its own, so no tarball reaches it any other way.
 public enum NpmShim {
-    static let installCommands: Set<String> = ["ci", "clean-install", "install-clean", "isntall-clean", "ic",
-                                               "install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta",
-                                               "isntal", "isntall", "add"]
-    /// Other commands that fetch packages: through the proxy as well.
-    static let fetching: Set<String> = ["exec", "x", "update", "up", "upgrade", "udpate", "dedupe", "ddp", "create",
-                                        "install-test", "it", "install-ci-test", "cit", "init", "innit", "pack", "diff"]
+    /// The commands that install a project's packages (npm's own names: see NpmCommands).
+    static let installing: Set<String> = ["install", "ci", "install-test", "install-ci-test"]
+    /// Other commands that fetch packages: through the proxy as well (`uninstall` and `prune` fetch
+    /// what a project's node_modules lacks, `link` a linked package's dependencies).
+    static let fetching: Set<String> = ["exec", "update", "dedupe", "init", "pack", "diff", "uninstall", "prune", "link"]
+
     /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
     public static func run(_ given: [String], context: ShimContext, tool: String = "npm") -> Int32 {
         // The command line as npm reads it, each option one word: `--name`, `--no-name` or `--name=value`
@@ -88,7 +88,18 @@ public enum NpmShim {
                 }
             }
         }
-        guard let command, installCommands.contains(command) || fetching.contains(command) else { return context.passThrough(given) }
+        // The command as npm reads its word (an alias, a prefix: `npm exe`, `npm upd`).
+        guard let word = command, let command = NpmCommands.command(word) else { return context.passThrough(given) }
+        // Commands that install outside any project or lock, however they are spelled:
+        if command == "link", !positionals.isEmpty {
+            return context.unsupportedCommand("npm link \(positionals.joined(separator: " "))",
+                                              why: "installs the packages it names into npm's global folder, without a lock", arguments: given)
+        }
+        if command == "audit", positionals.first == "fix" {
+            return context.unsupportedCommand("npm audit fix", why: "installs the versions npm's audit picks, which Bouncer's proxy does not ask the audit for (run `npm audit`, then `npm install NAME@VERSION`)",
+                                              arguments: given)
+        }
+        guard installing.contains(command) || fetching.contains(command) else { return context.passThrough(given) }
         // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
         let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd)
         // npm's configuration as npm will read it: the command line's npmrc files in place of the usual ones.
@@ -117,14 +128,14 @@ public enum NpmShim {
             ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
             return ErrorFamily.configuration.exitCode
         }
-        if installCommands.contains(command) {
+        if installing.contains(command) {
             // A global install has no project and no lock: however npm is told to make one (the
             // command line, else the environment's and the npmrc files' `global` or `location`).
             if let global = globalInstall(global: globalFlag, location: locationFlag, npmrc: npmrc, environment: configuration) {
                 return context.unsupported(global, why: "installs globally without a lock", arguments: given)
             }
-            if (command == "ci" || command == "clean-install" || command == "ic") && !positionals.isEmpty {
-                ShimOutput.error("npm ci takes no package names")
+            if (command == "ci" || command == "install-ci-test") && !positionals.isEmpty {
+                ShimOutput.error("npm \(word) takes no package names")
                 return 1
             }
             if let refused = refuseExoticSources(project: project, positionals: positionals, tool: tool, context: context) { return refused }
@@ -135,9 +146,9 @@ public enum NpmShim {
         switch command {
         // `npm exec` (and npx, which is `npm exec`) installs and runs `--package` values, else the
         // command itself (before or after `--`); the arguments after the command are the command's.
-        case "exec", "x": fetchedByName = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
+        case "exec": fetchedByName = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
         // `npm create X` / `npm init X` run `npm exec` of X's create- package: `github:user/create-X` for a git spec.
-        case "create", "init", "innit": fetchedByName = Array(positionals.prefix(1))
+        case "init": fetchedByName = Array(positionals.prefix(1))
         // `npm pack SPEC…` fetches each spec (and runs a git package's `prepare` to pack it).
         case "pack": fetchedByName = positionals
         default: fetchedByName = []

@@ -287,6 +287,40 @@ import BouncerTestSupport
         #expect(result.err.contains("app@2.0.0 <- "), "through the proxy: \(result.err)")
     }
 
+    /// npm reads its command word as it reads options: any prefix of one
+    /// command or alias (`upd` is `update`, `dedu` is `dedupe`), or camelCase.
+    /// The shim knew only full words and aliases: these ran the real npm
+    /// unguarded, fetching from the registry itself.
+    @Test(arguments: ["upd", "dedu", "ci"])
+    func everySpellingOfAFetchingCommandGoesThroughTheProxy(command: String) throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.userAgents.count
+        let result = try harness.sh("npm \(command)")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let heard = Array(server.userAgents.dropFirst(before))
+        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
+        #expect(result.err.contains("lib@1.0.0 <- "), "through the proxy: \(result.err)")
+    }
+
+    /// Commands that install outside the project and its lock: `npm link
+    /// NAME` installs NAME into npm's global folder first; `npm audit fix`
+    /// installs what npm's audit picks (which the proxy does not answer).
+    /// Both passed through to the real npm. Refused in enforce mode, in any spelling.
+    @Test func installsOutsideTheLockAreRefusedInEverySpelling() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.requests.count
+        for command in ["link app", "ln app", "lin app", "audit fix", "aud fix"] {
+            let result = try harness.sh("npm \(command)")
+            #expect(result.status == 2, "\(command): \(result.err)")
+            #expect(result.err.contains("refused: npm "), "\(command): \(result.err)")
+            #expect(!FileManager.default.fileExists(atPath: harness.file("node_modules/app").path), "\(command)")
+        }
+        #expect(server.requests.count == before, "\(server.requests.dropFirst(before))")
+    }
+
     /// `--@scope:registry URL` (no `=`): npm does not know the setting, reads
     /// it as a flag, and the URL as a package to install from that URL. The
     /// shim took the URL for the scope's registry, so the tarball URL was

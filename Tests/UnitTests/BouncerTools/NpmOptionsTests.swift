@@ -81,3 +81,29 @@ import BouncerTestSupport
         }
     }
 }
+
+/// npm's reading of its command word (its cmd-list `deref`).
+@Suite struct NpmCommandsTests {
+    @Test func aCommandIsItsNameAnAliasACamelCaseSpellingOrAUniquePrefix() {
+        #expect(NpmCommands.command("install") == "install" && NpmCommands.command("isntall") == "install")
+        #expect(NpmCommands.command("clean-install") == "ci" && NpmCommands.command("x") == "exec")
+        #expect(NpmCommands.command("exe") == "exec" && NpmCommands.command("upd") == "update" && NpmCommands.command("dedu") == "dedupe")
+        #expect(NpmCommands.command("clean-install-t") == "install-ci-test" && NpmCommands.command("installCiTest") == "install-ci-test")
+        #expect(NpmCommands.command("ex") == nil, "exec, explain and explore")
+        #expect(NpmCommands.command("install-") == nil && NpmCommands.command("frobnicate") == nil && NpmCommands.command("") == nil)
+    }
+
+    /// Differential, against npm's own `deref`.
+    @Test func theSameCommandsAsNpmsOwnReading() throws {
+        let words = ["install", "isntall", "clean-install", "x", "exe", "upd", "dedu", "clean-install-t", "installCiTest", "ex",
+                     "install-", "frobnicate", "ln", "li", "lin", "au", "pru", "un", "unin", "cit", "sit", "rum", "Install", "i", "p"]
+        let npm = try BouncerProcess.runProgram("/bin/sh", ["-c", "dirname \"$(dirname \"$(realpath \"$(command -v npm)\")\")\""])
+        let npmRoot = npm.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let script = "const { deref } = require(process.argv[1] + '/lib/utils/cmd-list.js'); for (const w of JSON.parse(process.argv[2])) console.log(deref(w) ?? '-')"
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: words), as: UTF8.self)
+        let node = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", script, npmRoot, input])
+        try #require(node.status == 0, "node: \(node.err)")
+        let theirs = node.out.split(separator: "\n").map(String.init)
+        #expect(theirs == words.map { NpmCommands.command($0) ?? "-" })
+    }
+}
