@@ -256,15 +256,25 @@ import BouncerTestSupport
     func everySpellingOfTheRegistryIsTheProxys(spelling: String) throws {
         defer { harness.cleanup() }
         try project()
-        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
-        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        try expectInstalledThroughTheProxy("npm install \(spelling.replacingOccurrences(of: "REGISTRY", with: server.baseURL + "/")) app",
+                                           fromScratch: true, proof: "app@2.0.0 <- ")
+    }
+
+    /// Runs `command` in the project (`fromScratch`: without its lock and
+    /// dependencies): it installs app, lib and tinyutil, the registry hears
+    /// only from the proxy, and the shim shows `proof` of the verification.
+    func expectInstalledThroughTheProxy(_ command: String, fromScratch: Bool, proof: String) throws {
+        if fromScratch {
+            try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+            try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
+        }
         let before = server.userAgents.count
-        let result = try harness.sh("npm install \(spelling.replacingOccurrences(of: "REGISTRY", with: server.baseURL + "/")) app")
-        #expect(result.status == 0, "\(result.err)")
-        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let result = try harness.sh(command)
+        #expect(result.status == 0, "\(command): \(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"], "\(command)")
         let heard = Array(server.userAgents.dropFirst(before))
-        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
-        #expect(result.err.contains("app@2.0.0"), "\(result.err)")
+        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "\(command): npm reached the registry itself: \(heard)")
+        #expect(result.err.contains(proof), "\(command): through the proxy: \(result.err)")
     }
 
     /// An option before the command, with its value as the next word: npm
@@ -276,15 +286,7 @@ import BouncerTestSupport
     func anOptionsValueIsNeverTakenForTheCommand(option: String) throws {
         defer { harness.cleanup() }
         try project()
-        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
-        try JSONSerialization.data(withJSONObject: ["name": "proj", "version": "1.0.0"]).write(to: harness.file("package.json"))
-        let before = server.userAgents.count
-        let result = try harness.sh("npm \(option) install --registry=\(server.baseURL)/ app")
-        #expect(result.status == 0, "\(result.err)")
-        #expect(nodeModules() == ["app", "lib", "tinyutil"])
-        let heard = Array(server.userAgents.dropFirst(before))
-        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
-        #expect(result.err.contains("app@2.0.0 <- "), "through the proxy: \(result.err)")
+        try expectInstalledThroughTheProxy("npm \(option) install --registry=\(server.baseURL)/ app", fromScratch: true, proof: "app@2.0.0 <- ")
     }
 
     /// npm reads its command word as it reads options: any prefix of one
@@ -295,13 +297,7 @@ import BouncerTestSupport
     func everySpellingOfAFetchingCommandGoesThroughTheProxy(command: String) throws {
         defer { harness.cleanup() }
         try project()
-        let before = server.userAgents.count
-        let result = try harness.sh("npm \(command)")
-        #expect(result.status == 0, "\(result.err)")
-        #expect(nodeModules() == ["app", "lib", "tinyutil"])
-        let heard = Array(server.userAgents.dropFirst(before))
-        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
-        #expect(result.err.contains("lib@1.0.0 <- "), "through the proxy: \(result.err)")
+        try expectInstalledThroughTheProxy("npm \(command)", fromScratch: false, proof: "lib@1.0.0 <- ")
     }
 
     /// Commands that install outside the project and its lock: `npm link
