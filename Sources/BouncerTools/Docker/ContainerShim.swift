@@ -38,17 +38,41 @@ public enum ContainerShim {
         "-D", "--debug", "--tls", "--tlsverify", "-v", "--version", "--help", "-h", "--noout", "-r", "--remote",
         "--syslog", "--transient-store",
     ]
-    /// Options of pull / run / create that take a value as the next argument.
-    static let subcommandValueOptions: Set<String> = [
-        "--platform", "--arch", "--os", "--variant", "--authfile", "--creds", "--cert-dir", "--retry", "--retry-delay",
-        "--decryption-key", "-e", "--env", "--env-file", "-v", "--volume", "-p", "--publish", "--name", "--entrypoint",
-        "-w", "--workdir", "-u", "--user", "--network", "--net", "-l", "--label", "--label-file", "--mount", "-m", "--memory",
-        "--cpus", "--hostname", "-h", "--add-host", "--dns", "--cap-add", "--cap-drop", "--device", "--tmpfs", "--restart",
-        "--security-opt", "--ulimit", "--log-driver", "--log-opt", "--pull", "--pod", "--userns", "--ipc", "--pid", "--uts",
-        "--stop-signal", "--stop-timeout", "--health-cmd", "--group-add", "--shm-size", "--cidfile", "--annotation",
-        "--secret", "--expose", "--gpus", "--runtime", "--cgroupns", "--cgroup-parent", "--init-path", "--pidfile",
-        "--sysctl", "--timeout", "--attach", "-a", "--detach-keys", "--volumes-from", "--link", "--platform",
+    /// Options of run / create that take a value as the next argument (docker's and podman's, as
+    /// their `--help` lists them, and a few of newer podman's).
+    static let runValueOptions: Set<String> = [
+        "--add-host", "--annotation", "--arch", "--attach", "--authfile", "--blkio-weight", "--blkio-weight-device", "--cap-add",
+        "--cap-drop", "--cgroup-conf", "--cgroup-parent", "--cgroupns", "--cgroups", "--chrootdirs", "--cidfile",
+        "--conmon-pidfile", "--cpu-count", "--cpu-percent", "--cpu-period", "--cpu-quota", "--cpu-rt-period",
+        "--cpu-rt-runtime", "--cpu-shares", "--cpus", "--cpuset-cpus", "--cpuset-mems", "--detach-keys", "--device",
+        "--device-cgroup-rule", "--device-read-bps", "--device-read-iops", "--device-write-bps", "--device-write-iops",
+        "--dns", "--dns-option", "--dns-search", "--domainname", "--entrypoint", "--env", "--env-file", "--env-merge",
+        "--expose", "--gidmap", "--gpus", "--group-add", "--health-cmd", "--health-interval", "--health-on-failure",
+        "--health-retries", "--health-start-interval", "--health-start-period", "--health-timeout", "--hostname",
+        "--hostuser", "--image-volume", "--init-ctr", "--init-path", "--io-maxbandwidth", "--io-maxiops", "--ip", "--ip6",
+        "--ipc", "--isolation", "--kernel-memory", "--label", "--label-file", "--link", "--link-local-ip", "--log-driver",
+        "--log-opt", "--mac-address", "--memory", "--memory-reservation", "--memory-swap", "--memory-swappiness", "--mount",
+        "--name", "--network", "--net", "--network-alias", "--oom-score-adj", "--os", "--passwd-entry", "--personality",
+        "--pid", "--pidfile", "--pids-limit", "--platform", "--pod", "--pod-id-file", "--preserve-fds", "--publish",
+        "--pull", "--requires", "--restart", "--runtime", "--sdnotify", "--seccomp-policy", "--secret", "--security-opt",
+        "--shm-size", "--stop-signal", "--stop-timeout", "--storage-opt", "--subgidname", "--subuidname", "--sysctl",
+        "--systemd", "--timeout", "--tmpfs", "--tz", "--uidmap", "--ulimit", "--umask", "--unsetenv", "--user", "--userns",
+        "--uts", "--variant", "--volume", "--volume-driver", "--volumes-from", "--workdir", "--creds", "--cert-dir",
+        "--decryption-key", "--retry", "--retry-delay",
+        "-a", "-c", "-e", "-h", "-l", "-m", "-p", "-u", "-v", "-w",
     ]
+    /// Options of run / create that take no value.
+    static let runFlags: Set<String> = [
+        "--detach", "--disable-content-trust", "--env-host", "--help", "--http-proxy", "--init", "--interactive",
+        "--no-healthcheck", "--no-hosts", "--oom-kill-disable", "--passwd", "--privileged", "--publish-all", "--quiet",
+        "--read-only", "--read-only-tmpfs", "--replace", "--rm", "--rmi", "--rootfs", "--sig-proxy", "--tls-verify", "--tty",
+        "--unsetenv-all", "--use-api-socket", "-P", "-d", "-i", "-q", "-t",
+    ]
+    /// Options of pull that take a value, and that take none (`-a`, `--all-tags` are refused:
+    /// they pull every tag of a repository, and Bouncer verifies one image).
+    static let pullValueOptions: Set<String> = ["--arch", "--authfile", "--cert-dir", "--creds", "--os", "--platform", "--variant",
+                                                "--decryption-key", "--retry", "--retry-delay"]
+    static let pullFlags: Set<String> = ["--disable-content-trust", "--quiet", "-q", "--tls-verify", "--help"]
 
     struct Call {
         var imageIndex: Int
@@ -84,6 +108,8 @@ public enum ContainerShim {
         guard ["pull", "run", "create"].contains(verb), !(images && subcommand == "image" && verb != "pull") else { return nil }
         index += 1
         var platform: String? = nil
+        let flags = verb == "pull" ? pullFlags : runFlags
+        let valued = verb == "pull" ? pullValueOptions : runValueOptions
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { index += 1; break }
@@ -91,18 +117,38 @@ public enum ContainerShim {
             let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
             let inlineValue = argument.contains("=") ? String(argument.split(separator: "=", maxSplits: 1)[1]) : nil
             if name == "--tls-verify" { plainHTTP = inlineValue == "false" }
-            if subcommandValueOptions.contains(name) {
-                let value = inlineValue ?? (index + 1 < arguments.count ? arguments[index + 1] : nil)
-                if name == "--platform" { platform = value }
-                index += inlineValue == nil ? 2 : 1
-            } else if argument.hasPrefix("--") || argument.count == 2 || argument.allSatisfy({ $0 == "-" || $0.isLetter }) {
-                index += 1  // a flag (or bundled short flags such as -it / -dit)
+            if verb == "pull", name == "-a" || name == "--all-tags" {
+                throw .usage("pull \(argument) pulls every tag of the repository, and Bouncer verifies one image; pull the tags by name")
+            }
+            if let inlineValue {
+                if name == "--platform" { platform = inlineValue }
+                index += 1
+            } else if valued.contains(name) {
+                if name == "--platform", index + 1 < arguments.count { platform = arguments[index + 1] }
+                index += 2
+            } else if flags.contains(name) {
+                index += 1
+            } else if let width = shortRun(name, flags: flags, valued: valued) {
+                // One-letter options together (`-it`, `-dit`; the last may take the next word: `-itv SRC:DST`).
+                index += width
             } else {
-                throw .usage("\(verb): cannot tell whether option '\(argument)' takes a value, so the image argument is unknown")
+                // Taken for a flag, a valued option's value would be taken for the image (and the
+                // image the real tool runs would be another, unverified).
+                throw .usage("\(verb): cannot tell whether option '\(argument)' takes a value, so the image argument is unknown (write it as \(name)=VALUE if it takes one)")
             }
         }
         guard index < arguments.count else { return nil }
         return Call(imageIndex: index, subcommand: verb, platform: platform, plainHTTP: plainHTTP)
+    }
+
+    /// How many words a run of one-letter options (`-it`) takes: 1 when all
+    /// are flags, 2 when only the last takes a value; nil when it is no such run.
+    static func shortRun(_ word: String, flags: Set<String>, valued: Set<String>) -> Int? {
+        guard !word.hasPrefix("--"), word.count > 2 else { return nil }
+        let letters = word.dropFirst().map { "-" + String($0) }
+        guard let last = letters.last, letters.dropLast().allSatisfy(flags.contains) else { return nil }
+        if flags.contains(last) { return 1 }
+        return valued.contains(last) ? 2 : nil
     }
 
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {

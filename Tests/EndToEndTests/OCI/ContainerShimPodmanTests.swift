@@ -163,6 +163,12 @@ struct ContainerShimPodmanTests {
                                                            environment: environment)
         #expect(behindAnOption.status == 1, "\(behindAnOption.err)")
         #expect(behindAnOption.err.contains("nothing was pulled"), "\(behindAnOption.err)")
+        // An option of `run` whose value is the signed image, before the unsigned one: once taken
+        // for a flag, the signed image was verified and the unsigned one pulled and run.
+        let shifted = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["run", "--rm", "--tls-verify=false", "--domainname", f.image("e2e/signed"),
+                                                                                        f.image("e2e/unsigned"), "true"], environment: environment)
+        #expect(shifted.status == 1, "\(shifted.err)")
+        #expect(shifted.err.contains("nothing was pulled"), "\(shifted.err)")
         // Nothing unverified landed.
         #expect(try storedDigests() == [signed])
 

@@ -23,4 +23,21 @@ import Testing
         #expect(throws: (any Error).self) { try ContainerShim.locate(["--frobnicate", "/x", "pull", "img"]) }
         #expect(throws: (any Error).self) { try ContainerShim.locate(["-cmyctx", "pull", "img"]) }
     }
+
+    /// Options of run / create / pull, each known to take a value or none:
+    /// `--domainname NAME` was taken for a flag, so NAME was taken for the
+    /// image and verified, while the real tool ran the image after it.
+    @Test func eachOptionOfTheSubcommandIsKnownOrRefused() throws {
+        for arguments in [["run", "--domainname", "signed/app:1", "img"], ["run", "-it", "--rm", "img", "sh"],
+                          ["run", "-dit", "img"], ["run", "-itv", "/a:/b", "img"], ["create", "--unknown-option=x", "img"],
+                          ["run", "--passwd", "--pull", "never", "img"], ["pull", "-q", "--tls-verify=false", "img"]] {
+            let call = try ContainerShim.locate(arguments)
+            #expect(call.map { arguments[$0.imageIndex] } == "img", "\(arguments)")
+        }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["run", "--unknown-option", "x", "img"]) }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["run", "-ix", "img"]) }
+        // Every tag of a repository is not one image Bouncer can verify.
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "-a", "img"]) }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "--all-tags", "img"]) }
+    }
 }
