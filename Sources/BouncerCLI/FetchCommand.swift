@@ -35,7 +35,10 @@ struct FetchCommand: ParsableCommand {
             Redirects are followed up to --max-redirects; a redirect from https to http is \
             refused. Transient failures (connection errors, timeouts, truncated bodies, HTTP \
             408/429/5xx) are retried from byte 0, never resumed: after 0.5 s, doubled each time; \
-            a connection refused or reset before any byte of the response is first retried at once.
+            a connection refused or reset before any byte of the response is first retried at once. \
+            HTTPS certificates are checked against the system's CAs, or the PEM file in \
+            BOUNCER_CA_BUNDLE (else CURL_CA_BUNDLE, SSL_CERT_FILE); a host that asks for a client \
+            certificate gets the one in BOUNCER_CLIENT_CERT (its key in the same file, else BOUNCER_CLIENT_KEY).
 
             Exit codes: 0 every file verified (or allowed in audit mode) and written; 1 refused \
             (evidence missing or wrong, digest mismatch, policy denied, body over --max-size, \
