@@ -320,17 +320,21 @@ import BouncerTestSupport
     /// `--@scope:registry URL` (no `=`): npm does not know the setting, reads
     /// it as a flag, and the URL as a package to install from that URL. The
     /// shim took the URL for the scope's registry, so the tarball URL was
-    /// never checked, and npm fetched it itself. Now it is refused as a
-    /// source outside the registry before anything runs.
-    @Test func aURLAfterAScopeRegistryFlagIsAPackageSpec() throws {
+    /// never checked, and npm fetched it itself. `install-test` (`it`)
+    /// installs the specs it names, as `install` does, and a tarball URL among
+    /// them was not checked either. Now each is refused as a source outside
+    /// the registry before anything runs.
+    @Test(arguments: ["install --registry=REGISTRY --@corp:registry URL", "install-test URL", "it URL", "installTest URL"])
+    func aURLAfterAScopeRegistryFlagIsAPackageSpec(command: String) throws {
         defer { harness.cleanup() }
         try project()
         let before = server.requests.count
         let url = "\(server.baseURL)/app/-/app-2.0.0.tgz"
-        let result = try harness.sh("npm install --registry=\(server.baseURL)/ --@corp:registry \(url)")
-        #expect(result.status != 0, "\(result.err)")
-        #expect(result.err.contains("\(url) (the command line) does not come from the registry"), "\(result.err)")
-        #expect(Array(server.requests.dropFirst(before)).filter { $0.hasSuffix(".tgz") }.isEmpty)
+        let line = command.replacingOccurrences(of: "REGISTRY", with: server.baseURL + "/").replacingOccurrences(of: "URL", with: url)
+        let result = try harness.sh("npm \(line)")
+        #expect(result.status != 0, "\(line): \(result.err)")
+        #expect(result.err.contains("\(url) (the command line) does not come from the registry"), "\(line): \(result.err)")
+        #expect(Array(server.requests.dropFirst(before)).filter { $0.hasSuffix(".tgz") }.isEmpty, "\(line)")
     }
 
     /// npm's update check keeps its date in npm's cache, which the shim makes
