@@ -189,10 +189,7 @@ struct EphemeralProxy {
     /// `cafile`: a private index behind a company CA) as the proxy's own for
     /// its upstream requests, unless the user named one for Bouncer already.
     static func trusting(_ caFile: String?, cwd: String, over environment: [String: String]) -> [String: String] {
-        guard let caFile, !caFile.isEmpty, environment["BOUNCER_CA_BUNDLE"].map({ $0.isEmpty }) ?? true else { return environment }
-        var environment = environment
-        environment["BOUNCER_CA_BUNDLE"] = Filesystem.absolute(caFile, cwd: cwd)
-        return environment
+        handing(caFile, as: "BOUNCER_CA_BUNDLE", cwd: cwd, over: environment)
     }
 
     /// The client certificate the tool was told to present (pip's
@@ -201,11 +198,18 @@ struct EphemeralProxy {
     /// Bouncer already. (npm's per-registry `certfile` and `keyfile` the
     /// proxy reads from the npmrc files itself.)
     static func presenting(_ clientCertificate: String?, cwd: String, over environment: [String: String]) -> [String: String] {
-        guard let clientCertificate, !clientCertificate.isEmpty,
-              environment["BOUNCER_CLIENT_CERT"].map({ $0.isEmpty }) ?? true else { return environment }
+        // (pip's file holds the key too: a BOUNCER_CLIENT_KEY meant for another certificate must go.)
+        handing(clientCertificate, as: "BOUNCER_CLIENT_CERT", clearing: "BOUNCER_CLIENT_KEY", cwd: cwd, over: environment)
+    }
+
+    /// `environment` with `variable` naming `file` (made absolute), unless
+    /// the user set `variable` already or there is no file.
+    private static func handing(_ file: String?, as variable: String, clearing other: String? = nil, cwd: String,
+                                over environment: [String: String]) -> [String: String] {
+        guard let file, !file.isEmpty, environment[variable].map({ $0.isEmpty }) ?? true else { return environment }
         var environment = environment
-        environment["BOUNCER_CLIENT_CERT"] = Filesystem.absolute(clientCertificate, cwd: cwd)
-        environment["BOUNCER_CLIENT_KEY"] = nil
+        environment[variable] = Filesystem.absolute(file, cwd: cwd)
+        if let other { environment[other] = nil }
         return environment
     }
 

@@ -112,7 +112,7 @@ public struct ImageGuard {
         var outcomes = [GuardOutcome(candidate, Decision.decide(candidate.findings.problems, mode: policy.mode,
                                                                 exception: policy.activeException(for: request, at: options.now),
                                                                 expired: policy.expiredExceptions(for: request, at: options.now)))]
-        LockCommit(policy: policy, options: options, lockStore: lockStore, freshness: FreshnessStore(directory: options.stateDirectory ?? FreshnessStore.defaultDirectory()),
+        LockCommit(policy: policy, options: options, lockStore: lockStore, freshness: options.freshnessStore,
                    store: store).commit(&candidates, &outcomes)
         var outcome = outcomes[0]
         // The manifest is filed in the store; the adapter hands the tool a digest, not a file.

@@ -23,6 +23,9 @@ public struct GuardOptions: Sendable {
     /// (reading the environment costs ~0.1 ms, and options are made often).
     public var stateDirectory: String? = nil
 
+    /// The freshness store at `stateDirectory`, else at the default place.
+    var freshnessStore: FreshnessStore { FreshnessStore(directory: stateDirectory ?? FreshnessStore.defaultDirectory()) }
+
     public init() {}
 }
 
@@ -57,7 +60,7 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         self.fetcher = fetcher
         self.options = options
         self.lockStore = LockStore(path: policy.lockfile)
-        self.freshness = FreshnessStore(directory: options.stateDirectory ?? FreshnessStore.defaultDirectory())
+        self.freshness = options.freshnessStore
         self.inspections = inspections
     }
 

@@ -188,11 +188,11 @@ public enum NpmShim {
         return status
     }
 
-    /// The real npm, once, against a proxy of its own.
+    /// The real npm, once, against a proxy of its own. `configuration`: the
+    /// environment as npm reads its settings (with the command line's npmrc files).
     static func throughProxy(_ arguments: [String], registry: String?, scopes: [String: String] = [:], npmrc: [NpmConfiguration.Entry],
-                             configuration: [String: String]? = nil, network: [String: String] = [:], inlineCAs: [String] = [],
-                             project: String,
-                             tool: String = "npm", context: ShimContext) throws -> Int32 {
+                             configuration: [String: String], network: [String: String] = [:], inlineCAs: [String] = [],
+                             project: String, tool: String = "npm", context: ShimContext) throws -> Int32 {
         // (`-s`, `--silent`, `-q`, `--quiet` are these, written out by NpmOptions.)
         let quiet = arguments.contains { $0 == "--loglevel=silent" || $0 == "--loglevel=warn" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
@@ -211,20 +211,20 @@ public enum NpmShim {
         }
         // npm's HTTP proxies (command line over environment over npmrc files) carry the proxy's own
         // upstream requests; npm reaches the proxy directly (`noproxy`, below).
-        let settings = NpmConfiguration.settings(npmrc, environment: configuration ?? context.environment.variables)
+        let settings = NpmConfiguration.settings(npmrc, environment: configuration)
         let httpProxy = network["proxy"] ?? settings["proxy"]
         let httpsProxy = network["https-proxy"] ?? settings["https-proxy"] ?? httpProxy
         // The proxy reads the same npmrc files for the registries' credentials.
         // npm's CA file (`cafile`: a registry behind a company CA) is the proxy's too, and so are the
         // certificates npm's `ca` setting gives inline (written to a file; `cafile` outranks them, as in npm).
         var caFile = network["cafile"] ?? settings["cafile"]
-        let inline = NpmConfiguration.inlineCertificates(commandLine: inlineCAs, npmrc, environment: configuration ?? context.environment.variables)
+        let inline = NpmConfiguration.inlineCertificates(commandLine: inlineCAs, npmrc, environment: configuration)
         if caFile == nil, !inline.isEmpty {
             let file = work + "/ca.pem"
             try AtomicFile.replace(file, with: Array(inline.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined().utf8), mode: 0o600)
             caFile = file
         }
-        let trusted = EphemeralProxy.trusting(caFile, cwd: context.environment.cwd, over: configuration ?? context.environment.variables)
+        let trusted = EphemeralProxy.trusting(caFile, cwd: context.environment.cwd, over: configuration)
         let proxy = try EphemeralProxy.start(proxyArguments, context: context,
                                              environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy, over: trusted))
         var environment = context.toolEnvironment

@@ -279,18 +279,8 @@ struct DirectRequirement {
     var url: String
 
     init?(_ text: String, cwd: String) {
-        var spec = text.trimmingSpaces()
-        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
-        var location = spec
-        var name: String? = nil
-        // (Single characters searched as characters: the generic substring search costs more than the rest.)
-        if let at = spec.firstIndex(of: "@"), !spec[..<at].contains("/" as Character), !spec[..<at].contains(":" as Character) {
-            let written = spec[..<at].trimmingSpaces()
-            if !written.isEmpty {
-                name = written.split(separator: "[").first.map(String.init)
-                location = spec[spec.index(after: at)...].trimmingSpaces()
-            }
-        }
+        let (_, written, location) = PipSourceCheck.directReference(text)
+        let name = written.flatMap { $0.split(separator: "[").first.map(String.init) }
         let (withoutFragment, _) = PipSourceCheck.splitFragment(location)
         let lower = withoutFragment.lowercased()
         guard lower.prefix(while: { $0 != "?" }).hasSuffix(".whl") else { return nil }

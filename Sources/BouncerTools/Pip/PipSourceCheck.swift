@@ -116,17 +116,24 @@ public enum PipSourceCheck {
         }
     }
 
+    /// A requirement's text without its environment marker (`; python_version…`),
+    /// split as a PEP 508 direct reference, `name[extras] @ URL`: the name as
+    /// written (nil: none) and where it points (the whole spec when unnamed).
+    static func directReference(_ text: String) -> (spec: String, name: String?, location: String) {
+        var spec = text.trimmingSpaces()
+        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
+        // (Single characters searched as characters: the generic substring search costs more than the rest.)
+        if let at = spec.firstIndex(of: "@"), !spec[..<at].contains("/" as Character), !spec[..<at].contains(":" as Character) {
+            let name = spec[..<at].trimmingSpaces()
+            if !name.isEmpty { return (spec, name, spec[spec.index(after: at)...].trimmingSpaces()) }
+        }
+        return (spec, nil, spec)
+    }
+
     /// A requirement that is a path or URL (alone or as `name @ URL`) is
     /// checked; a plain name or specifier resolves from the index.
     static func classify(_ text: String, base: String, place: String, into scan: inout Scan) {
-        var spec = text.trimmingSpaces()
-        if let marker = spec.firstIndex(of: ";") { spec = spec[..<marker].trimmingSpaces() }
-        var location = spec
-        // PEP 508 direct reference: "name[extras] @ URL".
-        if let at = spec.firstIndex(of: "@"), !spec[..<at].contains("/" as Character), !spec[..<at].contains(":" as Character) {
-            let name = spec[..<at].trimmingSpaces()
-            if !name.isEmpty { location = spec[spec.index(after: at)...].trimmingSpaces() }
-        }
+        let (spec, _, location) = directReference(text)
         let lower = location.lowercased()
         let exoticWhy = "a requirement from outside the index (exotic-source): whoever controls it decides the bytes, and the policy's exoticSources.allow does not name it"
         if location != spec || vcsPrefixes.contains(where: { lower.hasPrefix($0) }) || lower.hasPrefix("http://") || lower.hasPrefix("https://")
