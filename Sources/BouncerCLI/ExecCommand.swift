@@ -17,7 +17,8 @@ struct ExecCommand: ParsableCommand {
         discussion: """
             The shims are (re)written into the Bouncer cache (BOUNCER_CACHE, else \
             $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) under shims/, and COMMAND runs \
-            with that directory first on PATH, so every curl, wget, pip, pip3 and npm it \
+            with that directory first on PATH, so every curl, wget, pip, pip3, npm, npx, \
+            `python3 -m pip`, docker and podman it \
             starts goes through Bouncer.
 
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \

@@ -11,7 +11,7 @@ import BouncerTools
 
 /// Bouncer started as a tool: `bouncer --as TOOL [--shim PATH] ARGS...` (the
 /// shim scripts) or a binary named like the tool (argv[0] is curl, wget, pip,
-/// pip3 or npm, e.g. a symlink).
+/// pip3, npm, python3…, e.g. a symlink).
 enum ShimDispatch {
     /// The tool and its arguments when argv asks for shim mode, else nil.
     /// `--shim PATH` names the shim script; `--found-policy FILE` is the

@@ -13,7 +13,7 @@ import BouncerTools
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install, check or uninstall the curl, wget, pip, pip3, npm, npx, docker and podman shims.",
+        abstract: "Install, check or uninstall the curl, wget, pip, pip3, npm, npx, docker, podman, python and python3 shims.",
         subcommands: [Install.self, Check.self, Uninstall.self]
     )
 
@@ -24,7 +24,10 @@ struct ShimsCommand: ParsableCommand {
                 Each shim is a small sh script that runs this bouncer binary (or $BOUNCER_BIN) as \
                 the tool. The real tool is looked up on PATH after the shim's directory. With no \
                 policy.json in the working directory or above (and no BOUNCER_POLICY), a shim says \
-                so once and runs the real tool unchanged.
+                so once and runs the real tool unchanged. The python and python3 shims start \
+                Bouncer only for `-m pip` (read as Python reads its options: `-Im pip`, \
+                `-W ignore -m pip`); the interpreter started any other way is the real one, at \
+                once and silently, whatever the policy.
 
                 A file in DIR named like a tool that is not a Bouncer shim (no '# bouncer-shim:' \
                 line) is never overwritten: install refuses (exit 2) and writes nothing. The PATH \

@@ -27,7 +27,11 @@ public struct ShimEnvironment: Sendable {
     }
 
     /// Tools a shim may stand for.
-    public static let tools = ["curl", "wget", "pip", "pip3", "npm", "npx", "docker", "podman"]
+    public static let tools = ["curl", "wget", "pip", "pip3", "npm", "npx", "docker", "podman", "python", "python3"]
+
+    /// Interpreters whose shim starts Bouncer only for `-m pip` (everything
+    /// else they run is handed to the real interpreter by the script itself).
+    public static let interpreters: Set<String> = ["python", "python3"]
 
     /// Marks the first lines of every shim script `bouncer shims install` writes (and those in `shims/`).
     public static let shimMarker = "bouncer-shim"

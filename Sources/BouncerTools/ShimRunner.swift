@@ -43,6 +43,9 @@ public typealias GuardFactory = (_ policyPath: String, _ environment: ShimEnviro
 public struct ShimContext {
     public var environment: ShimEnvironment
     public var realTool: String
+    /// Words the real tool takes before the caller's arguments: the
+    /// interpreter's options and `-m pip` when pip runs as `python3 -m pip`.
+    public var toolArguments: [String] = []
     public var policy: GuardedPolicy
 
     /// The real tool's environment (marks the hand-over for loop detection).
@@ -52,7 +55,7 @@ public struct ShimContext {
 
     /// The real tool in place of Bouncer, with the caller's arguments untouched.
     public func passThrough(_ arguments: [String]) -> Int32 {
-        let failure = HandOver.exec(realTool, arguments, environment: toolEnvironment)
+        let failure = HandOver.exec(realTool, toolArguments + arguments, environment: toolEnvironment)
         ShimOutput.error("bouncer: \(failure)")
         return 126
     }
@@ -207,6 +210,7 @@ public enum ShimRunner {
         case "npm": return NpmShim.run(arguments, context: context)
         case "npx": return NpxShim.run(arguments, context: context, bouncerExecutable: bouncerExecutable)
         case "docker", "podman": return ContainerShim.run(arguments, context: context)
+        case "python", "python3": return PythonShim.run(arguments, context: context)
         default:
             ShimOutput.error("bouncer: no shim for \(tool) (known: \(ShimEnvironment.tools.joined(separator: ", ")))")
             return ErrorFamily.configuration.exitCode

@@ -31,14 +31,37 @@ public enum ShimScript {
     }
 
     static func script(tool: String, locate: String) -> String {
-        """
+        let interpreter = ShimEnvironment.interpreters.contains(tool)
+        return """
         #!/bin/sh
-        # \(ShimEnvironment.shimMarker): runs Bouncer as \(tool); the real \(tool) is found on PATH after this directory.
+        # \(ShimEnvironment.shimMarker): runs Bouncer as \(tool)\(interpreter ? " for `-m pip`" : ""); the real \(tool) is found on PATH after this directory.
         t=\(tool)
         case "$\(ShimEnvironment.handOverVariable)" in "$$:"*)
           echo "bouncer: $t: loop: Bouncer handed over to ${\(ShimEnvironment.handOverVariable)#*:}, which runs Bouncer again; put the real $t on PATH after the shims" >&2; exit 2;;
         esac
-        p=$BOUNCER_POLICY
+        # real NOTICE ARGS...: the real tool, unchanged, found on PATH after this directory, in place
+        # of this shell (with NOTICE non-empty it says, once per process tree, that it runs unguarded).
+        real() {
+          n=$1; shift
+          s=${0%/*}; after=1; IFS=:
+          for e in $PATH; do [ "${e:-.}" -ef "$s" ] && after=; done
+          for e in $PATH; do
+            if [ -z "$after" ]; then [ "${e:-.}" -ef "$s" ] && after=1; continue; fi
+            c=${e:-.}/$t
+            if [ -f "$c" ] && [ -x "$c" ] && ! [ "$c" -ef "$0" ]; then
+              unset IFS
+              if [ -n "$n" ]; then
+                [ -n "$\(ShimRunner.noPolicyNoticeVariable)" ] || echo "bouncer: no policy.json in ${PWD:-.} or above (and no BOUNCER_POLICY): $t runs unguarded" >&2
+                export \(ShimRunner.noPolicyNoticeVariable)=1
+              fi
+              export \(ShimEnvironment.handOverVariable)="$$:$c" \(ShimEnvironment.depthVariable)=$((${\(ShimEnvironment.depthVariable):-0} + 1))
+              [ "$\(ShimEnvironment.depthVariable)" -le \(ShimEnvironment.maximumDepth) ] || { echo "bouncer: $t: loop: handed over \(ShimEnvironment.maximumDepth) times" >&2; exit 2; }
+              exec "$c" "$@"
+            fi
+          done
+          echo "bouncer: $t: no real $t on PATH after the shim directory" >&2; exit 127
+        }
+        \(interpreter ? pipModule : "")p=$BOUNCER_POLICY
         if [ -z "$p" ]; then
           d=${PWD:-/}
           while [ -n "$d" ] && [ ! -e "$d/policy.json" ]; do d=${d%/*}; done
@@ -48,27 +71,45 @@ public enum ShimScript {
           if [ "$CI" = true ] && [ -z "$\(ShimRunner.allowUnguardedVariable)" ]; then
             echo "bouncer: $t: \(ShimRunner.ciNoPolicyMessage)" >&2; exit 2
           fi
-          # No policy: the real tool, unchanged, found on PATH after this directory (in CI only when allowed).
-          s=${0%/*}; after=1; IFS=:
-          for e in $PATH; do [ "${e:-.}" -ef "$s" ] && after=; done
-          for e in $PATH; do
-            if [ -z "$after" ]; then [ "${e:-.}" -ef "$s" ] && after=1; continue; fi
-            c=${e:-.}/$t
-            if [ -f "$c" ] && [ -x "$c" ] && ! [ "$c" -ef "$0" ]; then
-              unset IFS
-              [ -n "$\(ShimRunner.noPolicyNoticeVariable)" ] || echo "bouncer: no policy.json in ${PWD:-.} or above (and no BOUNCER_POLICY): $t runs unguarded" >&2
-              export \(ShimRunner.noPolicyNoticeVariable)=1 \(ShimEnvironment.handOverVariable)="$$:$c" \(ShimEnvironment.depthVariable)=$((${\(ShimEnvironment.depthVariable):-0} + 1))
-              [ "$\(ShimEnvironment.depthVariable)" -le \(ShimEnvironment.maximumDepth) ] || { echo "bouncer: $t: loop: handed over \(ShimEnvironment.maximumDepth) times" >&2; exit 2; }
-              exec "$c" "$@"
-            fi
-          done
-          echo "bouncer: $t: no real $t on PATH after the shim directory" >&2; exit 127
+          # No policy: the real tool (in CI only when allowed).
+          real notice "$@"
         fi
         \(locate)
         exec "$b" --as $t --shim "$0" --found-policy "$p" "$@"
 
         """
     }
+
+    /// The interpreter shims' first test: whether Python's own options
+    /// (read as `PythonCommandLine` reads them) lead to `-m pip`. Anything
+    /// else the interpreter runs is handed over at once, without a notice,
+    /// whatever the policy: only pip installs.
+    static let pipModule = """
+        # Only `-m pip` is Bouncer's: Python's options read as Python reads them (letters run
+        # together; -c, -m, -W, -X take the rest of the word or the next one).
+        pip_module() {
+          while [ $# -gt 0 ]; do
+            case $1 in
+              --check-hash-based-pycs) [ $# -ge 2 ] || return 1; shift;;
+              -|--*|''|[!-]*) return 1;;
+              *) o=${1#-}
+                while [ -n "$o" ]; do
+                  r=${o#?}; l=${o%"$r"}; o=$r
+                  case $l in
+                    m) [ -n "$o" ] || { [ $# -ge 2 ] || return 1; o=$2; }
+                      case $o in \(PythonCommandLine.pipModules.sorted().joined(separator: "|"))) return 0;; *) return 1;; esac;;
+                    c|h|V|'?') return 1;;
+                    W|X) [ -n "$o" ] || { [ $# -ge 2 ] || return 1; shift; }; o=;;
+                  esac
+                done;;
+            esac
+            shift
+          done
+          return 1
+        }
+        pip_module "$@" || real "" "$@"
+
+        """
 
     /// Whether the file at `path` (a symlink is followed) is a Bouncer shim
     /// script: its second line is the `# bouncer-shim:` marker.

@@ -14,12 +14,13 @@ enum PipInterpreter {
     /// `PYTHON:CPU:GLIBC` (the form `bouncer serve --pypi-platform-guess`
     /// reads), or nil: no version in the interpreter's name, not glibc, or a
     /// command that installs for other tags or another interpreter.
-    static func platformGuess(realPip: String, invocation: PipInvocation) -> String? {
+    /// `asModule`: `realPip` is the interpreter itself (`python3 -m pip`), not pip's script.
+    static func platformGuess(realPip: String, asModule: Bool = false, invocation: PipInvocation) -> String? {
         let otherTags = ["--platform", "--python-version", "--implementation", "--abi"]
         let targetsOthers = invocation.installOptions.contains { option in
             otherTags.contains { option == $0 || option.hasPrefix($0 + "=") }
         } || invocation.globalOptions.contains { $0 == "--python" || $0.hasPrefix("--python=") }
-        guard !targetsOthers, let (major, minor) = version(ofScript: realPip),
+        guard !targetsOthers, let (major, minor) = asModule ? version(ofInterpreter: realPip) : version(ofScript: realPip),
               let glibc = bouncer_glibc_version().map({ String(cString: $0) }), let cpu = machine() else { return nil }
         // Only what the proxy reads (a development glibc, an odd CPU name: no guess).
         return PlatformGuess(pythonMajor: major, pythonMinor: minor, cpu: cpu, glibc: glibc)?.text
@@ -39,7 +40,13 @@ enum PipInterpreter {
         let line = head[2..<count].prefix { $0 != 0x0A }
         let words = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
         guard let first = words.first, let interpreter = String(validating: first, as: UTF8.self),
-              interpreter.hasPrefix("/"), let resolved = realpath(interpreter, nil) else { return nil }
+              interpreter.hasPrefix("/") else { return nil }
+        return version(ofInterpreter: interpreter)
+    }
+
+    /// The version of an interpreter from the name it resolves to (`python3` → `python3.11`).
+    static func version(ofInterpreter path: String) -> (Int, Int)? {
+        guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return version(ofName: String(cString: resolved).split(separator: "/").last.map(String.init) ?? "")
     }

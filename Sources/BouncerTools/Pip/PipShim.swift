@@ -187,7 +187,7 @@ public enum PipShim {
         // This proxy serves pip only (npm is not started to ask for its registry).
         var proxyArguments: [String] = ["--no-npm"] + places.proxyArguments
         for project in read.projects.prefix(500) { proxyArguments += ["--pypi-expect", project.name + (project.version.map { "==" + $0 } ?? "")] }
-        if !read.projects.isEmpty, let guess = PipInterpreter.platformGuess(realPip: context.realTool, invocation: invocation) {
+        if !read.projects.isEmpty, let guess = PipInterpreter.platformGuess(realPip: context.realTool, asModule: !context.toolArguments.isEmpty, invocation: invocation) {
             proxyArguments += ["--pypi-platform-guess", guess]
         }
         if !stated.isEmpty {
@@ -231,7 +231,7 @@ public enum PipShim {
         // Under --isolated pip ignores the environment: the option carries the proxy instead.
         let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
             + installOptions + requirements
-        let (status, events) = try proxy.run(context.realTool, final, environment: environment)
+        let (status, events) = try proxy.run(context.realTool, context.toolArguments + final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
             event.verified ? (event.url.split(separator: "/").last.map { URLParts.percentDecoded(String($0)) } ?? event.url)
                            : "\(event.package ?? "?") \(event.version ?? "?")"

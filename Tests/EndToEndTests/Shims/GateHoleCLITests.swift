@@ -50,7 +50,7 @@ import BouncerTestSupport
             #expect(installed.status == 0, "\(installed.err)")
             #expect(installed.out.contains("export PATH=\"\(other.path):$PATH\""), "\(installed.out)")
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: other.path).sorted() == ["curl", "docker", "npm", "npx", "pip", "pip3", "podman", "wget"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other.path).sorted() == ["curl", "docker", "npm", "npx", "pip", "pip3", "podman", "python", "python3", "wget"])
     }
 
     @Test func shimsUninstallRemovesOnlyShims() throws {

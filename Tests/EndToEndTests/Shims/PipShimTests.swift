@@ -197,6 +197,35 @@ import BouncerTestSupport
         }
     }
 
+    /// `python3 -m pip` (the interpreter shim, then the venv's python running
+    /// the real pip as a module) is the pip shim: a genuine wheel is verified
+    /// and pinned, in each spelling; a tampered one is refused with Bouncer's
+    /// reason and nothing is installed.
+    @Test func pythonDashMPipIsGuardedLikePip() throws {
+        defer { harness.cleanup() }
+        let good = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(good.file, good.sha256)])
+        let before = try installed()
+        try expectEachInstallsTinylib([
+            ("python3 -m pip", "python3 -m pip install --index-url '\(indexURL)' tinylib==1.0", [:]),
+            ("python -Impip", "python -Impip install --index-url '\(indexURL)' tinylib==1.0", [:]),
+            ("pip.__main__", "python3 -W ignore -m pip.__main__ --disable-pip-version-check install tinylib==1.0", ["PIP_INDEX_URL": indexURL]),
+        ], over: before)
+        #expect(try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]?["sha256"] as? String == good.sha256)
+
+        let elsewhere = harness.root.appendingPathComponent("evil")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
+        let scripted = try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256, bodies: [try wheelBytes(evil.file, in: elsewhere)])
+        defer { scripted.stop() }
+        try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
+        let result = try harness.sh("python3 -m pip install --index-url '\(scripted.baseURL)/simple/' tinylib==1.0")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("sha256 is \(evil.sha256), expected \(good.sha256)"), "\(result.err)")
+        #expect(result.err.contains("nothing was installed"), "\(result.err)")
+        #expect(try installed() == before)
+    }
+
     /// A wheel whose index digest is right but whose files differ from its own
     /// RECORD (pip installs such a wheel without looking) is refused.
     @Test func wheelWhoseFilesDifferFromItsRecordIsRefused() throws {

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+import BouncerTools
+
+/// `python3 -m pip` through the interpreter shim, against the real Python:
+/// every spelling Python takes as "run pip" must reach pip pointed at
+/// Bouncer's proxy, and everything else must run exactly as without the shim.
+@Suite(.blocking) struct PythonShimTests {
+    var harness: ShimHarness
+    let venv: URL
+
+    /// A venv without pip whose `pip` module only prints what it was given
+    /// and the index it was pointed at (the real pip's install is in PipShimTests).
+    init() throws {
+        harness = try ShimHarness("bouncer-shim-python")
+        venv = harness.root.appendingPathComponent("venv")
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-m", "venv", "--without-pip", venv.path])
+        guard made.status == 0 else { throw SetupError("venv failed: \(made.err)") }
+        let python = venv.appendingPathComponent("bin/python3").path
+        let site = try BouncerProcess.runProgram(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let pip = URL(fileURLWithPath: site).appendingPathComponent("pip")
+        try FileManager.default.createDirectory(at: pip, withIntermediateDirectories: true)
+        try "".write(to: pip.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
+        try """
+            import json, os, sys
+            print(json.dumps({"argv": sys.argv[1:], "index": os.environ.get("PIP_INDEX_URL", "")}))
+            """.write(to: pip.appendingPathComponent("__main__.py"), atomically: true, encoding: .utf8)
+        harness.extraPath = [venv.appendingPathComponent("bin").path]
+        try harness.writePolicy()
+    }
+
+    static let closedIndex = "http://127.0.0.1:9/simple/"
+
+    static func quoted(_ words: [String]) -> String {
+        words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    }
+
+    /// What the fake pip printed, if it ran.
+    static func pipRun(_ out: String) -> (argv: [String], index: String)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any],
+              let argv = object["argv"] as? [String], let index = object["index"] as? String else { return nil }
+        return (argv, index)
+    }
+
+    @Test func whatPythonRunsAsPipGoesThroughBouncerAndNothingElseDoes() throws {
+        defer { harness.cleanup() }
+        let python = venv.appendingPathComponent("bin/python3").path
+        let install = ["install", "tinylib"]
+        let spellings: [[String]] = [
+            ["-m", "pip"] + install, ["-mpip"] + install, ["-Im", "pip"] + install, ["-Impip"] + install,
+            ["-B", "-s", "-m", "pip"] + install, ["-W", "ignore", "-m", "pip"] + install,
+            ["-Wignore", "-X", "utf8", "-bm", "pip"] + install, ["--check-hash-based-pycs", "never", "-m", "pip"] + install,
+            ["-m", "pip.__main__"] + install,
+            // Not pip: code, a script after -W/-X or --, another module.
+            ["-c", "import sys; print(sys.argv)", "-m", "pip"] + install, ["-Ic", "import sys; print(sys.argv)", "-m", "pip"],
+            ["-W", "-m", "pip"] + install, ["-X", "-m", "pip"] + install, ["--", "-m", "pip"], ["-m", "pipx"] + install,
+        ]
+        var ranPip = 0
+        for spelling in spellings {
+            let direct = try BouncerProcess.runProgram(python, spelling, cwd: harness.project.path,
+                                                       environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin", "PIP_INDEX_URL": Self.closedIndex])
+            let shimmed = try harness.sh("python3 " + Self.quoted(spelling), extra: ["PIP_INDEX_URL": Self.closedIndex])
+            let parsed = PythonCommandLine(spelling)?.runsPip == true
+            if let real = Self.pipRun(direct.out) {
+                ranPip += 1
+                #expect(parsed, "Python ran pip for \(spelling); Bouncer's reading says it does not")
+                let through = Self.pipRun(shimmed.out)
+                #expect(through?.argv == real.argv, "\(spelling): pip got \(through?.argv ?? []) through the shim, \(real.argv) without: \(shimmed.err)")
+                #expect(through?.index.hasPrefix("http://127.0.0.1:") == true && through?.index != Self.closedIndex,
+                        "\(spelling): pip was not pointed at Bouncer's proxy (\(through?.index ?? "no pip run")): \(shimmed.err)")
+                #expect(shimmed.status == 0, "\(spelling): \(shimmed.err)")
+            } else {
+                #expect(!parsed, "Python did not run pip for \(spelling); Bouncer's reading says it does")
+                #expect(shimmed.out == direct.out, "\(spelling)")
+                #expect(shimmed.status == direct.status, "\(spelling): \(shimmed.err) vs \(direct.err)")
+                #expect(shimmed.err == direct.err, "\(spelling): Bouncer took part: \(shimmed.err)")
+            }
+        }
+        #expect(ranPip == 9, "the spellings that run pip did (\(ranPip))")
+    }
+
+    /// Python started for anything but pip never starts Bouncer, and says
+    /// nothing, even without a policy (or in CI without one).
+    @Test func pythonForAnythingElseIsTheRealOneSilently() throws {
+        defer { harness.cleanup() }
+        try FileManager.default.removeItem(at: harness.project.appendingPathComponent("policy.json"))
+        for extra in [[:], ["CI": "true"]] {
+            let result = try harness.sh("python3 -c 'import sys; print(sys.executable)'; python -c 'print(2)'", extra: extra)
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out == venv.appendingPathComponent("bin/python3").path + "\n2\n", "\(result.out)")
+            #expect(result.err.isEmpty, "\(result.err)")
+        }
+        // pip as a module without a policy: the real one, said once (refused in CI, as the pip shim does).
+        let unguarded = try harness.sh("python3 -m pip install tinylib")
+        #expect(Self.pipRun(unguarded.out)?.index == "", "\(unguarded.out)")
+        #expect(unguarded.err.contains("python3 runs unguarded"), "\(unguarded.err)")
+        let ci = try harness.sh("python3 -m pip install tinylib", extra: ["CI": "true"])
+        #expect(ci.status == 2 && ci.out.isEmpty, "\(ci.out) \(ci.err)")
+        #expect(ci.err.contains("refusing to run unguarded"), "\(ci.err)")
+    }
+}
