@@ -81,12 +81,14 @@ public enum ShimScript {
     }
 
     /// The interpreter shims' first test: whether Python's own options
-    /// (read as `PythonCommandLine` reads them) lead to `-m pip`. Anything
+    /// (read as `PythonCommandLine` reads them) lead to `-m pip` (or to
+    /// `-m venv` with what may be `--upgrade-deps`). Anything
     /// else the interpreter runs is handed over at once, without a notice,
     /// whatever the policy: only pip installs.
     static let pipModule = """
-        # Only `-m pip` is Bouncer's: Python's options read as Python reads them (letters run
-        # together; -c, -m, -W, -X take the rest of the word or the next one).
+        # Only `-m pip` is Bouncer's (and `-m venv --upgrade-deps`, whose new pip installs from the
+        # index): Python's options read as Python reads them (letters run together; -c, -m, -W, -X
+        # take the rest of the word or the next one).
         pip_module() {
           while [ $# -gt 0 ]; do
             case $1 in
@@ -96,8 +98,12 @@ public enum ShimScript {
                 while [ -n "$o" ]; do
                   r=${o#?}; l=${o%"$r"}; o=$r
                   case $l in
-                    m) [ -n "$o" ] || { [ $# -ge 2 ] || return 1; o=$2; }
-                      case $o in \(PythonCommandLine.pipModules.sorted().joined(separator: "|"))) return 0;; *) return 1;; esac;;
+                    m) if [ -z "$o" ]; then [ $# -ge 2 ] || return 1; shift; o=$1; fi; shift
+                      case $o in
+                        \(PythonCommandLine.pipModules.sorted().joined(separator: "|"))) return 0;;
+                        venv) for a; do case $a in --upgrade-*) return 0;; esac; done;;
+                      esac
+                      return 1;;
                     c|h|V|'?') return 1;;
                     W|X) [ -n "$o" ] || { [ $# -ge 2 ] || return 1; shift; }; o=;;
                   esac

@@ -100,4 +100,20 @@ import BouncerTools
         #expect(ci.status == 2 && ci.out.isEmpty, "\(ci.out) \(ci.err)")
         #expect(ci.err.contains("refusing to run unguarded"), "\(ci.err)")
     }
+
+    /// `python3 -m venv --upgrade-deps` has the new venv's pip (run by its
+    /// absolute path, past every shim) install pip and setuptools from the
+    /// index: refused in enforce mode before Python starts, in the spellings
+    /// venv's argparse takes; a plain venv is made as without the shim.
+    @Test func aVenvThatUpgradesItsOwnPipFromTheIndexIsRefused() throws {
+        defer { harness.cleanup() }
+        for spelling in ["--upgrade-deps", "--upgrade-d", "--upgrade-"] {
+            let result = try harness.sh("python3 -m venv --without-pip \(spelling) made")
+            #expect(result.status == 2, "\(spelling): \(result.err)")
+            #expect(result.err.contains("refused: option \(spelling) makes the new venv's own pip install pip and setuptools from the index"), "\(result.err)")
+            #expect(!harness.exists("made"), "\(spelling): the venv was made")
+        }
+        let plain = try harness.sh("python3 -m venv --without-pip --upgrade made && test -x made/bin/python3")
+        #expect(plain.status == 0 && plain.err.isEmpty, "\(plain.err)")
+    }
 }

@@ -41,4 +41,14 @@ import Testing
         #expect(PythonCommandLine(["-m", "pip._vendor.rich"])?.runsPip == false)
         #expect(PythonCommandLine(["-m", "venv", "v"])?.module == "venv")
     }
+
+    @Test func venvsUpgradeDepsInEveryAbbreviationArgparseTakes() {
+        #expect(PythonShim.upgradeDeps(["--upgrade-deps", "v"]) == "--upgrade-deps")
+        #expect(PythonShim.upgradeDeps(["v", "--upgrade-d"]) == "--upgrade-d")
+        #expect(PythonShim.upgradeDeps(["--upgrade-"]) == "--upgrade-")
+        // --upgrade is another option; after `--` it is a directory's name.
+        for arguments in [["--upgrade", "v"], ["--upgrade-depsx"], ["--", "--upgrade-deps"], ["v"]] {
+            #expect(PythonShim.upgradeDeps(arguments) == nil, "\(arguments)")
+        }
+    }
 }
