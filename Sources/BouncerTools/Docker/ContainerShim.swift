@@ -81,11 +81,9 @@ public enum ContainerShim {
         var plainHTTP: Bool
     }
 
-    /// Where the image argument is, or nil for a subcommand Bouncer does not guard.
-    static func locate(_ arguments: [String]) throws(BouncerError) -> Call? {
+    /// Where the subcommand is, after the global options; nil when there is none.
+    static func subcommandIndex(_ arguments: [String]) throws(BouncerError) -> Int? {
         var index = 0
-        var plainHTTP = false
-        // Global options, then the subcommand.
         while index < arguments.count, arguments[index].hasPrefix("-") {
             let option = arguments[index]
             if option.contains("=") || globalFlags.contains(option) {
@@ -96,7 +94,13 @@ public enum ContainerShim {
                 throw .usage("cannot tell whether global option '\(option)' takes a value, so the subcommand is unknown")
             }
         }
-        guard index < arguments.count else { return nil }
+        return index < arguments.count ? index : nil
+    }
+
+    /// Where the image argument is, or nil for a subcommand Bouncer does not guard.
+    static func locate(_ arguments: [String]) throws(BouncerError) -> Call? {
+        guard var index = try subcommandIndex(arguments) else { return nil }
+        var plainHTTP = false
         let subcommand = arguments[index]
         var images = false
         if subcommand == "image" || subcommand == "container", index + 1 < arguments.count {
@@ -155,6 +159,10 @@ public enum ContainerShim {
         let tool = context.environment.tool
         let call: Call
         do {
+            // `import URL`: a download, verified as curl's are.
+            if let subcommand = try subcommandIndex(arguments), let url = try ContainerImport.urlIndex(arguments, subcommand: subcommand) {
+                return ContainerImport.run(arguments, urlIndex: url, context: context)
+            }
             guard let located = try locate(arguments) else { return context.passThrough(arguments) }
             call = located
         } catch {

@@ -40,4 +40,19 @@ import Testing
         #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "-a", "img"]) }
         #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "--all-tags", "img"]) }
     }
+
+    /// `import URL` is a download (verified as curl's); a file or `-` is the user's own.
+    @Test func anImportsURLIsFoundPastItsOptions() throws {
+        func url(_ arguments: [String]) throws -> String? {
+            guard let subcommand = try ContainerShim.subcommandIndex(arguments) else { return nil }
+            return try ContainerImport.urlIndex(arguments, subcommand: subcommand).map { arguments[$0] }
+        }
+        #expect(try url(["import", "https://h/r.tar", "img:v1"]) == "https://h/r.tar")
+        #expect(try url(["--root", "/r", "image", "import", "-c", "ENV A=1", "--message", "m", "-q", "HTTP://h/r.tgz"]) == "HTTP://h/r.tgz")
+        #expect(try url(["import", "--platform=linux/amd64", "-qm", "msg", "--", "http://h/r.tar"]) == "http://h/r.tar")
+        for arguments in [["import", "r.tar", "img"], ["import", "-", "img"], ["import"], ["pull", "http://h/r.tar"], ["images"]] {
+            #expect(try url(arguments) == nil, "\(arguments)")
+        }
+        #expect(throws: (any Error).self) { try url(["import", "--frobnicate", "x", "http://h/r.tar"]) }
+    }
 }
