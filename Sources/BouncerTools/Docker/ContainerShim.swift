@@ -8,7 +8,8 @@ import BouncerPolicy
 /// Bouncer resolves it to a digest, verifies its signatures for that digest,
 /// and hands the real tool the reference rewritten to `REGISTRY/REPO@sha256:…`,
 /// so it pulls exactly the verified manifest (layers are content-addressed by
-/// it). Every other subcommand passes through untouched.
+/// it). `import URL` is a download, verified as curl's (`ContainerImport`).
+/// Every other subcommand passes through untouched.
 ///
 /// The policy decides (`ImageGuard`): the first rule whose `match.image`
 /// (or `"ecosystem": "oci"`) covers `REGISTRY/REPO` names the signer; an
