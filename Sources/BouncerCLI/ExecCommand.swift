@@ -21,6 +21,16 @@ struct ExecCommand: ParsableCommand {
             `python3 -m pip`, docker and podman it \
             starts goes through Bouncer.
 
+            With a policy in force (BOUNCER_POLICY, else policy.json in the working directory \
+            or above), COMMAND also runs with a verifying proxy of its own in its environment \
+            (`bouncer serve` over the index and registry pip's and npm's configuration name): \
+            PIP_INDEX_URL (with PIP_CONFIG_FILE=/dev/null and pip's other settings as PIP_* \
+            variables), UV_DEFAULT_INDEX, npm_config_registry and each scope's registry. So a \
+            pip or npm no shim stands in front of (an activated venv's, venv/bin/pip, npm by \
+            its path), uv, yarn 1 and pnpm fetch through Bouncer as well. The shims under it \
+            read the user's own settings and run their tools through proxies of their own, as \
+            without exec. What the proxy verified and refused is said when COMMAND ends.
+
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
             cannot be run.
             """
@@ -43,14 +53,47 @@ struct ExecCommand: ParsableCommand {
         }
         let dir = Store.defaultRoot() + "/shims"
         try ShimInstaller.install(into: dir, bouncer: bouncer)
-        var environment = ProcessInfo.processInfo.environment
+        // What an exec above this one pointed at its proxy is the user's own again here.
+        var environment = ExecProxyEnvironment.restored(ProcessInfo.processInfo.environment)
         environment["PATH"] = dir + ":" + (environment["PATH"] ?? SearchPath.unsetDefault)
+        let cwd = FileManager.default.currentDirectoryPath
+        if let policyPath = PolicyLocator.find(environment: environment, cwd: cwd) {
+            return try runThroughProxy(command, policyPath: policyPath, environment: environment, cwd: cwd)
+        }
         for (key, value) in environment { setenv(key, value, 1) }
+        for (key, _) in ProcessInfo.processInfo.environment where environment[key] == nil { unsetenv(key) }
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)
         let failure = errno
         // As a shell does: 127 for a command that is not there, 126 for one that cannot run.
         Console.error("bouncer: exec: cannot run \(program): \(String(cString: strerror(failure)))")
         throw ExitCode(failure == ENOENT || failure == ENOTDIR ? 127 : 126)
+    }
+
+    /// Under a policy: COMMAND as a child, with the exec's own verifying proxy in its environment.
+    func runThroughProxy(_ command: [String], policyPath: String, environment: [String: String], cwd: String) throws {
+        guard let name = command.first else { return }
+        let found = name.contains("/") ? name : SearchPath.firstExecutable(name, environment: environment)
+        guard let program = found, access(program, X_OK) == 0 else {
+            Console.error("bouncer: exec: cannot run \(name): \(found == nil || access(found ?? "", F_OK) != 0 ? "No such file or directory" : "Permission denied")")
+            throw ExitCode(found == nil || access(found ?? "", F_OK) != 0 ? 127 : 126)
+        }
+        let shimEnvironment = ShimEnvironment(tool: "exec", shimPath: nil, cwd: cwd, variables: environment)
+        let guarded: GuardedPolicy
+        do {
+            guarded = try ShimGuards.make(policyPath: policyPath, environment: shimEnvironment)
+        } catch let failure as BouncerFailure {
+            Console.error("bouncer: exec: \(failure)")
+            if let hint = failure.hint { Console.error("hint: \(hint)") }
+            throw ExitCode(failure.family.exitCode)
+        }
+        let status: Int32
+        do {
+            status = try ExecProxy.run(program, Array(command.dropFirst()), environment: shimEnvironment, policy: guarded)
+        } catch let failure as BouncerFailure {
+            Console.error("bouncer: exec: \(failure)")
+            throw ExitCode(failure.family.exitCode)
+        }
+        throw ExitCode(status)
     }
 }

@@ -39,8 +39,12 @@ enum ShimDispatch {
     }
 
     static func run(tool: String, shim: String?, foundPolicy: String? = nil, arguments: [String]) -> Int32 {
-        var environment = ShimEnvironment(tool: tool, shimPath: shim, cwd: FileManager.default.currentDirectoryPath,
-                                          variables: ProcessInfo.processInfo.environment)
+        let received = ProcessInfo.processInfo.environment
+        // Under `bouncer exec` the shim reads the user's own index and registry settings (and its
+        // own proxy runs over them); the real tool still inherits what it was given.
+        let own = ExecProxyEnvironment.restored(received)
+        var environment = ShimEnvironment(tool: tool, shimPath: shim, cwd: FileManager.default.currentDirectoryPath, variables: own)
+        if own != received { environment.inherited = received }
         environment.foundPolicy = foundPolicy
         return ShimRunner.run(environment, arguments: arguments, bouncerExecutable: currentExecutable(),
                               makeGuard: ShimGuards.make)

@@ -18,6 +18,10 @@ public struct ShimEnvironment: Sendable {
     /// The policy.json the shell shim found, if it passed one.
     public var foundPolicy: String? = nil
     public var variables: [String: String]
+    /// The environment as the shim received it, when that differs from
+    /// `variables` (under `bouncer exec`, whose proxy settings `variables`
+    /// has undone for reading the user's own): what the real tool inherits.
+    public var inherited: [String: String]? = nil
 
     public init(tool: String, shimPath: String?, cwd: String, variables: [String: String]) {
         self.tool = tool

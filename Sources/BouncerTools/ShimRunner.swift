@@ -50,7 +50,7 @@ public struct ShimContext {
 
     /// The real tool's environment (marks the hand-over for loop detection).
     public var toolEnvironment: [String: String] {
-        HandOver.environment(environment.variables, realTool: realTool)
+        HandOver.environment(environment.inherited ?? environment.variables, realTool: realTool)
     }
 
     /// The real tool in place of Bouncer, with the caller's arguments untouched.
@@ -180,7 +180,7 @@ public enum ShimRunner {
                 ShimOutput.annotate("error", "\(tool): \(ciNoPolicyMessage)", variables: environment.variables)
                 return ErrorFamily.configuration.exitCode
             }
-            var variables = environment.variables
+            var variables = environment.inherited ?? environment.variables
             if variables[noPolicyNoticeVariable] == nil {
                 ShimOutput.error("bouncer: no policy.json in \(environment.cwd) or above (and no BOUNCER_POLICY): \(tool) runs unguarded")
                 variables[noPolicyNoticeVariable] = "1"

@@ -277,6 +277,22 @@ import BouncerTestSupport
         #expect(result.err.contains(proof), "\(command): through the proxy: \(result.err)")
     }
 
+    /// npm called by its path (no shim in front of it) under `bouncer exec`,
+    /// which puts its own verifying proxy in the command's environment: the
+    /// install goes through the proxy (the registry hears only Bouncer), and
+    /// what was verified is said when the command ends.
+    @Test func npmByItsPathUnderBouncerExecInstallsThroughItsProxy() throws {
+        defer { harness.cleanup() }
+        try project()
+        let before = server.userAgents.count
+        let result = try harness.sh("\"$BOUNCER_BIN\" exec -- \(npm) ci --no-audit --no-fund", extra: ["npm_config_registry": server.baseURL + "/"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        let heard = Array(server.userAgents.dropFirst(before))
+        #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
+        #expect(result.err.contains("bouncer: lib 1.0.0 <- \(server.baseURL)/lib/-/lib-1.0.0.tgz: "), "\(result.err)")
+    }
+
     /// An option before the command, with its value as the next word: npm
     /// takes that word as the option's value (nopt, with the setting's type).
     /// The shim took it for npm's command ("2099-01-01" is no install), passed

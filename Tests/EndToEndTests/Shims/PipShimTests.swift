@@ -226,6 +226,64 @@ import BouncerTestSupport
         #expect(try installed() == before)
     }
 
+    /// `bouncer exec` under a policy puts a verifying proxy in its command's
+    /// environment: an activated venv's pip (first on PATH, before every
+    /// shim) installs through it, the genuine wheel pinned under its real
+    /// URL and a tampered one refused (403) with Bouncer's reason said when
+    /// the command ends. The pip shim under exec runs its own proxy over the
+    /// real index, as without exec (no proxy over the exec's proxy, whose
+    /// address would end up in the lock).
+    @Test func anActivatedVenvUnderBouncerExecInstallsThroughItsProxy() throws {
+        defer { harness.cleanup() }
+        let good = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(good.file, good.sha256)])
+        let before = try installed()
+        let activated = "\"$BOUNCER_BIN\" exec -- sh -c '. \(venv.path)/bin/activate && command -v pip && pip install --disable-pip-version-check tinylib==1.0'"
+        let result = try harness.sh(activated, extra: ["PIP_INDEX_URL": indexURL])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.hasPrefix(venv.path + "/bin/pip\n"), "the venv's own pip ran, no shim: \(result.out)")
+        #expect(result.err.contains("bouncer: tinylib 1.0 <- \(server.baseURL)/packages/\(good.file): "), "\(result.err)")
+        #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+        let pinned = try Self.lockEntries(harness.file("bouncer.lock"))
+        #expect(pinned["pypi:tinylib@1.0"]?["url"] as? String == "\(server.baseURL)/packages/\(good.file)", "\(pinned)")
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+
+        // The pip shim under exec: one pin, under the index's URL.
+        try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
+        let shimmed = try harness.sh("\"$BOUNCER_BIN\" exec -- pip install tinylib==1.0", extra: ["PIP_INDEX_URL": indexURL])
+        #expect(shimmed.status == 0, "\(shimmed.err)")
+        let entries = try Self.lockEntries(harness.file("bouncer.lock"))
+        #expect(entries.keys.sorted() == ["pypi:tinylib@1.0"], "\(entries.keys)")
+        #expect(entries["pypi:tinylib@1.0"]?["url"] as? String == "\(server.baseURL)/packages/\(good.file)", "\(entries)")
+        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+
+        // uv, which no shim stands in front of, reads UV_DEFAULT_INDEX (when uv is installed).
+        let uv = try harness.sh("command -v uv").out.trimmingCharacters(in: .whitespacesAndNewlines)
+        if uv.isEmpty {
+            print("notice: uv is not installed (python3 -m pip install uv); skipping uv under bouncer exec")
+        } else {
+            let viaUV = try harness.sh("\"$BOUNCER_BIN\" exec -- uv pip install --python '\(venv.path)/bin/python' --no-cache tinylib==1.0",
+                                       extra: ["PIP_INDEX_URL": indexURL])
+            #expect(viaUV.status == 0, "\(viaUV.err)")
+            #expect(viaUV.err.contains("bouncer: tinylib 1.0 <- \(server.baseURL)/packages/\(good.file): "), "\(viaUV.err)")
+            #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
+            _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        }
+
+        // Tampered bytes behind the activated venv's pip: refused, nothing installed.
+        let elsewhere = harness.root.appendingPathComponent("evil")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
+        let scripted = try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256, bodies: [try wheelBytes(evil.file, in: elsewhere)])
+        defer { scripted.stop() }
+        try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
+        let refused = try harness.sh(activated, extra: ["PIP_INDEX_URL": scripted.baseURL + "/simple/"])
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(refused.err.contains("bouncer: exec: refused tinylib 1.0"), "\(refused.err)")
+        #expect(refused.err.contains("sha256 is \(evil.sha256), expected \(good.sha256)"), "\(refused.err)")
+        #expect(try installed() == before)
+    }
+
     /// A wheel whose index digest is right but whose files differ from its own
     /// RECORD (pip installs such a wheel without looking) is refused.
     @Test func wheelWhoseFilesDifferFromItsRecordIsRefused() throws {

@@ -1,0 +1,38 @@
+import FoundationEssentials
+import BouncerBase
+import BouncerPolicy
+
+/// `bouncer exec -- CMD` under a policy: CMD runs with the shims first on
+/// PATH *and* a verifying proxy of its own in the environment
+/// (`ExecProxyEnvironment`), over the index and registry pip's and npm's
+/// configuration name, so a pip or npm no shim stands in front of — an
+/// activated venv's, one called by its path — is guarded too. What the proxy
+/// verified and refused is said when CMD ends, as the shims say it.
+public enum ExecProxy {
+    /// Runs `program` (already found on PATH) and returns its exit status.
+    public static func run(_ program: String, _ arguments: [String], environment shimEnvironment: ShimEnvironment,
+                           policy: GuardedPolicy) throws -> Int32 {
+        let context = ShimContext(environment: shimEnvironment, realTool: program, policy: policy)
+        let variables = context.environment.variables
+        let pip = PipConfiguration.read(environment: variables, realTool: "", isolated: false)
+        let npmrc = NpmConfiguration.entries(project: NpmConfiguration.localPrefix(cwd: context.environment.cwd), environment: variables,
+                                             realTool: SearchPath.firstExecutable("npm", environment: variables) ?? "/usr/bin/npm")
+        let scopes = NpmConfiguration.scopeRegistries(arguments: [], environment: variables, npmrc: npmrc)
+            .filter { PipConfiguration.isRemote($0.value) }.keys.sorted()
+        // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
+        let proxy = try EphemeralProxy.start([], context: context)
+        var environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes)
+        // npm's cache is content-addressed: a tarball in it (fetched unguarded once) would be
+        // installed without asking the proxy. A cache of the command's own, as the npm shim has.
+        let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-exec-npm-cache")
+        defer { HandOver.removeInBackground(cache) }
+        for variable in environment.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_cache" { environment[variable] = nil }
+        environment["npm_config_cache"] = cache
+        let (status, events) = try proxy.run(program, arguments, environment: environment)
+        _ = EphemeralProxy.report(events, tool: "exec", label: { event in
+            event.package.map { "\($0) \(event.version ?? "")".trimmingWhitespace() } ?? (URLParts.lastSegment(of: event.url) ?? event.url)
+        }, quiet: false, context: context)
+        if status != 0 { EphemeralProxy.reportUnavailable(events, tool: "exec") }
+        return status
+    }
+}

@@ -1,0 +1,88 @@
+import FoundationEssentials
+import BouncerBase
+
+/// The environment `bouncer exec` gives its command when a policy is in
+/// force: every client that reads an index or registry from the environment
+/// is pointed at the exec's own verifying proxy — pip by any path (an
+/// activated venv's, `venv/bin/pip`, pip's build isolation), uv, npm by any
+/// path, yarn 1 and pnpm (which read npm's settings) — so what no shim
+/// sees still goes through Bouncer. The variables it changed are recorded
+/// with their old values, so a shim under it reads the user's own settings
+/// again (`restored`) and runs its tool through a proxy of its own over the
+/// real index, as without exec, instead of a proxy over the exec's proxy
+/// (whose pins would name the exec proxy's passing address).
+public enum ExecProxyEnvironment {
+    /// The exec's proxy, `http://127.0.0.1:PORT`.
+    public static let proxyVariable = "BOUNCER_EXEC_PROXY"
+    /// JSON: each variable exec changed, `{"set": VALUE-or-null, "was": VALUE-or-null}`.
+    public static let changesVariable = "BOUNCER_EXEC_CHANGED"
+
+    /// pip's settings that name where it looks: the proxy serves them (it read
+    /// them as it started), so pip is given none of them but the proxy.
+    static let pipPlaces = ["index-url", "pypi-url", "extra-index-url", "find-links"]
+
+    /// `variables` with pip, uv and npm pointed at the proxy at `base`.
+    /// `pip` and `npmScopes`: their configuration as read from `variables`.
+    public static func pointing(at base: String, over variables: [String: String], pip: PipConfiguration,
+                                npmScopes: [String]) -> [String: String] {
+        var changed: [String: String?] = [:]
+        let index = base + "/pypi/simple/"
+        // pip reads no file (a configured extra index or find-links could not be switched off
+        // otherwise); its other settings come as variables, and the places it looked are the proxy's.
+        changed["PIP_CONFIG_FILE"] = "/dev/null"
+        var settings = pip.otherSettings
+        if pip.noIndex { settings["no-index"] = "1" }
+        if !pip.requirementFiles.isEmpty { settings["requirement"] = pip.requirementFiles.joined(separator: " ") }
+        if !pip.constraintFiles.isEmpty { settings["constraint"] = pip.constraintFiles.joined(separator: " ") }
+        if !pip.editables.isEmpty { settings["editable"] = pip.editables.joined(separator: " ") }
+        for (key, value) in settings where key != "proxy" {
+            let variable = PipConfiguration.variable(key)
+            if variables[variable] == nil { changed[variable] = value }
+        }
+        for key in pipPlaces { changed[PipConfiguration.variable(key)] = .some(nil) }
+        changed["PIP_INDEX_URL"] = index
+        // uv's pip-compatible primary index (its own configuration files' indexes are its own).
+        changed["UV_DEFAULT_INDEX"] = index
+        changed["UV_INDEX_URL"] = index
+        // npm (and yarn 1, pnpm): the registry, each scope's, and the lockfile's tarball URLs.
+        for variable in variables.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_registry"
+            || (variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry")) {
+            changed[variable] = .some(nil)
+        }
+        changed["npm_config_registry"] = base + "/npm/"
+        for scope in npmScopes { changed["npm_config_\(scope):registry"] = base + "/npm/" }
+        changed["npm_config_replace_registry_host"] = "always"
+        // The proxy is reached directly, whatever HTTP proxy the clients are told to use.
+        changed["no_proxy"] = EphemeralProxy.directHosts([variables["no_proxy"], variables["NO_PROXY"]])
+        changed["NO_PROXY"] = changed["no_proxy"]
+
+        var environment = variables
+        var record: [String: JSON] = [:]
+        for (variable, value) in changed {
+            record[variable] = .object(["set": value.map(JSON.string) ?? .null, "was": variables[variable].map(JSON.string) ?? .null])
+            environment[variable] = value
+        }
+        environment[proxyVariable] = base
+        environment[changesVariable] = String(decoding: JSON.object(record).serialized(), as: UTF8.self)
+        return environment
+    }
+
+    /// `variables` as they were before `bouncer exec` pointed them at its
+    /// proxy: each variable still holding what exec set gets its old value
+    /// back (one the command changed since is the command's). Unchanged when
+    /// no exec is above.
+    public static func restored(_ variables: [String: String]) -> [String: String] {
+        guard let text = variables[changesVariable], let record = try? JSON.parse(Array(text.utf8)),
+              case .object(let changes) = record else { return variables }
+        var environment = variables
+        for (variable, change) in changes {
+            let set: String? = if case .string(let value)? = change["set"] { value } else { nil }
+            let was: String? = if case .string(let value)? = change["was"] { value } else { nil }
+            guard environment[variable] == set else { continue }
+            environment[variable] = was
+        }
+        environment[changesVariable] = nil
+        environment[proxyVariable] = nil
+        return environment
+    }
+}
