@@ -54,8 +54,10 @@ struct EphemeralProxy {
     /// over, so the base URL is known at once and the tool starts while the
     /// proxy does (its first connections wait in the socket's backlog). Its
     /// own log goes to a file, shown if it stops on its own.
+    /// `ownProcessGroup`: out of the terminal's reach (`bouncer exec`, whose
+    /// command may be an interactive shell that outlives a Ctrl-C).
     static func start(_ arguments: [String], context: ShimContext, quiet: Bool = true,
-                      environment: [String: String]? = nil) throws(BouncerError) -> EphemeralProxy {
+                      environment: [String: String]? = nil, ownProcessGroup: Bool = false) throws(BouncerError) -> EphemeralProxy {
         let server = try serverBinary()
         let directory = try Filesystem.makePrivateDirectory(prefix: "bouncer-serve")
         let events = directory + "/events", log = directory + "/serve.log"
@@ -72,7 +74,7 @@ struct EphemeralProxy {
         }
         let pid: pid_t
         do {
-            pid = try Spawn.start(server, all, environment: environment ?? context.environment.variables) { actions in
+            pid = try Spawn.start(server, all, environment: environment ?? context.environment.variables, ownProcessGroup: ownProcessGroup) { actions in
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -130,13 +132,17 @@ struct EphemeralProxy {
     /// Runs the real tool against the proxy, then stops the proxy and returns
     /// the tool's status and what the proxy did. A proxy that stops on its
     /// own (it could not start) stops the tool too, and its reason is the error.
-    func run(_ program: String, _ arguments: [String], environment: [String: String]) throws(BouncerError) -> (status: Int32, events: [Event]) {
+    /// `stopOnInterruption` false: a signal is passed on to the tool and the
+    /// proxy serves on until the tool ends (`bouncer exec`'s command may
+    /// carry on after a Ctrl-C: an interactive shell does).
+    func run(_ program: String, _ arguments: [String], environment: [String: String],
+             stopOnInterruption: Bool = true) throws(BouncerError) -> (status: Int32, events: [Event]) {
         let watch = Reaped()
         let status: Int32
         do {
             // Interrupted, the proxy is stopped on purpose and the tool left to roll back in peace.
             status = try HandOver.run(program, arguments, environment: Self.reachingTheProxyDirectly(environment),
-                                      onInterruption: { watch.stopping = true; terminate() },
+                                      onInterruption: stopOnInterruption ? { watch.stopping = true; terminate() } : nil,
                                       stopWhen: { !watch.stopping && watch.check(pid) }, wakeFor: [pid])
         } catch {
             _ = stop(reaped: watch)

@@ -20,7 +20,7 @@ public enum ExecProxy {
         let scopes = NpmConfiguration.scopeRegistries(arguments: [], environment: variables, npmrc: npmrc)
             .filter { PipConfiguration.isRemote($0.value) }.keys.sorted()
         // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
-        let proxy = try EphemeralProxy.start([], context: context)
+        let proxy = try EphemeralProxy.start([], context: context, ownProcessGroup: true)
         var environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes)
         // npm's cache is content-addressed: a tarball in it (fetched unguarded once) would be
         // installed without asking the proxy. A cache of the command's own, as the npm shim has.
@@ -28,7 +28,8 @@ public enum ExecProxy {
         defer { HandOver.removeInBackground(cache) }
         for variable in environment.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_cache" { environment[variable] = nil }
         environment["npm_config_cache"] = cache
-        let (status, events) = try proxy.run(program, arguments, environment: environment)
+        // A signal sent to exec alone is passed on to the command, whose end ends the proxy.
+        let (status, events) = try Interruption.deferring { try proxy.run(program, arguments, environment: environment, stopOnInterruption: false) }
         _ = EphemeralProxy.report(events, tool: "exec", label: { event in
             event.package.map { "\($0) \(event.version ?? "")".trimmingWhitespace() } ?? (URLParts.lastSegment(of: event.url) ?? event.url)
         }, quiet: false, context: context)

@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -42,6 +45,16 @@ int bouncer_lower_thread_priority(int nice) {
     return setpriority(PRIO_PROCESS, thread, nice);
 #else
     (void)nice;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int bouncer_end_with_parent(int signal) {
+#ifdef __linux__
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+#else
+    (void)signal;
     errno = ENOSYS;
     return -1;
 #endif

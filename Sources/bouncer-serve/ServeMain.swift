@@ -9,6 +9,7 @@ import BouncerIO
 import BouncerPolicy
 import BouncerCLI
 import BouncerServe
+import CSystemShims
 
 /// `bouncer-serve`: the process `bouncer serve` becomes (its own binary, so
 /// that `bouncer`, which every shim starts, does not link SwiftNIO).
@@ -104,6 +105,10 @@ enum Entrypoint {
             do { settings.npmExpected = try NpmExpectation.read(file) } catch { fail(error.family, error.description) }
         }
         if let fd = options.listenFD {
+            // A proxy handed its socket is one process's own (a shim's, bouncer exec's): it ends
+            // with that process, even one killed outright, instead of serving on, orphaned.
+            let parent = getppid()
+            if bouncer_end_with_parent(SIGTERM) == 0 && getppid() != parent { finish(nil, 0) }
             // Only a listening TCP socket (what the shims hand over) is served on.
             var info = stat()
             var listening: Int32 = 0

@@ -7,8 +7,17 @@ import Glibc
 /// report them.
 public enum Spawn {
     /// Starts a program without waiting for it; `streams` sets up its file descriptors.
-    public static func start(_ program: String, _ arguments: [String], environment: [String: String],
+    /// `ownProcessGroup`: the child leads a process group of its own, so a
+    /// terminal's Ctrl-C (sent to the foreground group) does not reach it.
+    public static func start(_ program: String, _ arguments: [String], environment: [String: String], ownProcessGroup: Bool = false,
                              streams: (inout posix_spawn_file_actions_t) -> Void = { _ in }) throws(BouncerError) -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -21,7 +30,7 @@ public enum Spawn {
         }
         fflush(nil)
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
         return pid
     }

@@ -20,4 +20,8 @@ const char *bouncer_glibc_version(void);
 /// cannot raise its priority again.
 int bouncer_lower_thread_priority(int nice);
 
+/// Has `signal` sent to this process when the thread that started it ends
+/// (Linux's PR_SET_PDEATHSIG; prctl(2) is variadic). 0, or -1 with errno set.
+int bouncer_end_with_parent(int signal);
+
 #endif

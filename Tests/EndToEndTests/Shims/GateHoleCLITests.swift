@@ -31,6 +31,57 @@ import BouncerTestSupport
         #expect(shell.status == result.status)
     }
 
+    /// Under a policy exec runs its command beside a proxy of its own: the
+    /// command's status and the shell's 127/126 still come through, a policy
+    /// that does not load stops it before anything runs (exit 2), and the
+    /// proxy ends with exec, even when exec is killed outright.
+    @Test func execUnderAPolicyKeepsItsStatusesAndItsProxyEndsWithIt() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let policy = root.appendingPathComponent("policy.json")
+        try #"{"version": 1, "mode": "enforce", "rules": []}"#.write(to: policy, atomically: true, encoding: .utf8)
+        var env = environment
+        env["BOUNCER_POLICY"] = policy.path
+        let status = try BouncerProcess.run(["exec", "--", "sh", "-c", "test -n \"$BOUNCER_EXEC_PROXY\" && exit 7"], cwd: root.path, environment: env)
+        #expect(status.status == 7, "\(status.err)")
+        let missing = try BouncerProcess.run(["exec", "--", "no-such-command-\(UUID().uuidString)"], cwd: root.path, environment: env)
+        #expect(missing.status == 127 && missing.err.contains("cannot run no-such-command-"), "\(missing.err)")
+        try "#!/bin/sh\n".write(to: root.appendingPathComponent("not-executable"), atomically: true, encoding: .utf8)
+        let denied = try BouncerProcess.run(["exec", "--", "./not-executable"], cwd: root.path, environment: env)
+        #expect(denied.status == 126, "\(denied.err)")
+        try "{".write(to: policy, atomically: true, encoding: .utf8)
+        let broken = try BouncerProcess.run(["exec", "--", "sh", "-c", "echo ran"], cwd: root.path, environment: env)
+        #expect(broken.status == 2 && !broken.out.contains("ran"), "\(broken.out) \(broken.err)")
+        #expect(broken.err.contains("policy.json"), "\(broken.err)")
+
+        // Killed outright (SIGKILL: nothing of exec's runs), its proxy does not serve on, orphaned.
+        try #"{"version": 1, "mode": "enforce", "rules": []}"#.write(to: policy, atomically: true, encoding: .utf8)
+        let pidFile = root.appendingPathComponent("proxy.pid").path
+        // The command reports the proxy's pid (the process listening at BOUNCER_EXEC_PROXY's port: exec's other child).
+        let commandFile = root.appendingPathComponent("command.pid").path
+        let script = "echo $$ > \(commandFile); ps -o pid=,comm= --ppid $PPID | awk '$2 == \"bouncer-serve\" { print $1 }' > \(pidFile); exec sleep 60"
+        let exec = try BouncerProcess.start(["exec", "--", "sh", "-c", script], cwd: root.path, environment: env)
+        var proxyPID: Int32? = nil
+        for _ in 0..<100 where proxyPID == nil {
+            proxyPID = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if proxyPID == nil { usleep(100_000) }
+        }
+        let pid = try #require(proxyPID, "the command saw exec's proxy")
+        #expect(kill(pid, 0) == 0, "the proxy runs while exec does")
+        kill(exec.processIdentifier, SIGKILL)
+        var ended = false
+        for _ in 0..<100 where !ended {
+            ended = kill(pid, 0) != 0 || (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
+            if !ended { usleep(100_000) }
+        }
+        #expect(ended, "the proxy \(pid) still runs after exec was killed")
+        kill(pid, SIGKILL)
+        // The command itself is left as any killed parent's child is; end it here.
+        if let command = (try? String(contentsOfFile: commandFile, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            kill(command, SIGKILL)
+        }
+        _ = try? exec.wait()
+    }
+
     @Test func shimsInstallNeverOverwritesAnotherProgram() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let dir = root.appendingPathComponent("bin")

@@ -284,6 +284,23 @@ import BouncerTestSupport
         #expect(try installed() == before)
     }
 
+    /// A terminal's Ctrl-C reaches the foreground process group: `bouncer
+    /// exec` and its command. A command that carries on (an interactive
+    /// shell does) still has the exec's proxy: it runs in a group of its own.
+    @Test func aCtrlCUnderBouncerExecLeavesTheCommandItsProxy() throws {
+        defer { harness.cleanup() }
+        let good = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(good.file, good.sha256)])
+        // setsid: exec leads a process group of its own, which `kill -INT 0` signals as a terminal would.
+        let script = harness.root.appendingPathComponent("interrupted.sh")
+        try "trap '' INT\nkill -INT 0\nsleep 1\n. \(venv.path)/bin/activate && pip install --disable-pip-version-check tinylib==1.0\n"
+            .write(to: script, atomically: true, encoding: .utf8)
+        let result = try harness.sh("setsid \"$BOUNCER_BIN\" exec -- sh \(script.path)", extra: ["PIP_INDEX_URL": indexURL])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("bouncer: tinylib 1.0 <- "), "\(result.err)")
+        #expect(try installed().contains("tinylib==1.0"))
+    }
+
     /// A wheel whose index digest is right but whose files differ from its own
     /// RECORD (pip installs such a wheel without looking) is refused.
     @Test func wheelWhoseFilesDifferFromItsRecordIsRefused() throws {
