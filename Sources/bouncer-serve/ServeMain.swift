@@ -29,6 +29,13 @@ enum Entrypoint {
         // that no client waits for): OpenSSL's exit-time cleanup would free
         // the library under such a thread, which then crashes (SIGSEGV).
         OpenSSLProcess.skipCleanupAtExit()
+        // A proxy of one process's own (a shim's, bouncer exec's, which name themselves here) ends
+        // with that process, even one killed outright, instead of serving on, orphaned; one whose
+        // process is gone already (killed before this line) does not start.
+        if let text = getenv(parentVariable), let parent = Int32(String(cString: text)) {
+            unsetenv(parentVariable)
+            if bouncer_end_with_parent(SIGTERM) == 0 && getppid() != parent { exit(0) }
+        }
         // libarchive converts each zip entry's DOS time with mktime, and with
         // TZ unset glibc stats /etc/localtime on every call (6,757 stats for
         // one 31-wheel install). A TZ naming the same file is read once.
@@ -105,10 +112,6 @@ enum Entrypoint {
             do { settings.npmExpected = try NpmExpectation.read(file) } catch { fail(error.family, error.description) }
         }
         if let fd = options.listenFD {
-            // A proxy handed its socket is one process's own (a shim's, bouncer exec's): it ends
-            // with that process, even one killed outright, instead of serving on, orphaned.
-            let parent = getppid()
-            if bouncer_end_with_parent(SIGTERM) == 0 && getppid() != parent { finish(nil, 0) }
             // Only a listening TCP socket (what the shims hand over) is served on.
             var info = stat()
             var listening: Int32 = 0
@@ -171,6 +174,9 @@ enum Entrypoint {
     }
 
     nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
+
+    /// Set by the process that starts a proxy of its own to its process id (`EphemeralProxy`).
+    static let parentVariable = "BOUNCER_SERVE_PARENT"
 
     /// Each scope's registry and the credentials for the npm registries, from
     /// npm's configuration (the project's `.npmrc`, the user's, the global one,
