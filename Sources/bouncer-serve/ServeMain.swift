@@ -31,10 +31,11 @@ enum Entrypoint {
         OpenSSLProcess.skipCleanupAtExit()
         // A proxy of one process's own (a shim's, bouncer exec's, which name themselves here) ends
         // with that process, even one killed outright, instead of serving on, orphaned; one whose
-        // process is gone already (killed before this line) does not start.
+        // process is gone already (killed before this line) does not start. SIGKILL: nobody is left
+        // to serve, and the lock and the store are only ever replaced whole.
         if let text = getenv(parentVariable), let parent = Int32(String(cString: text)) {
             unsetenv(parentVariable)
-            if bouncer_end_with_parent(SIGTERM) == 0 && getppid() != parent { exit(0) }
+            if bouncer_end_with_parent(SIGKILL) == 0 && getppid() != parent { exit(0) }
         }
         // libarchive converts each zip entry's DOS time with mktime, and with
         // TZ unset glibc stats /etc/localtime on every call (6,757 stats for

@@ -69,11 +69,12 @@ import BouncerTestSupport
         #expect(kill(pid, 0) == 0, "the proxy runs while exec does")
         kill(exec.processIdentifier, SIGKILL)
         var ended = false
-        for _ in 0..<100 where !ended {
+        // (A bounded wait for the proxy's end, not a timing: it has 5 s to finish transfers in flight.)
+        for _ in 0..<300 where !ended {
             ended = kill(pid, 0) != 0 || (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") == true
             if !ended { usleep(100_000) }
         }
-        #expect(ended, "the proxy \(pid) still runs after exec was killed")
+        #expect(ended, "the proxy \(pid) still runs after exec was killed: \((try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? "")")
         kill(pid, SIGKILL)
         // The command itself is left as any killed parent's child is; end it here.
         if let command = (try? String(contentsOfFile: commandFile, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
