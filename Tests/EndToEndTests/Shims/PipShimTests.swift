@@ -85,6 +85,16 @@ import BouncerTestSupport
         return scripted
     }
 
+    /// An index whose page states the genuine tinylib 1.0's digest and whose
+    /// wheel answers with other bytes (a tinylib 1.0 built elsewhere).
+    func tamperedIndex(_ good: (file: String, sha256: String)) throws -> (MisbehavingServer, (file: String, sha256: String)) {
+        let elsewhere = harness.root.appendingPathComponent("evil")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
+        #expect(evil.sha256 != good.sha256)
+        return (try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256, bodies: [try wheelBytes(evil.file, in: elsewhere)]), evil)
+    }
+
     func wheelBytes(_ file: String, in dir: URL? = nil) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: (dir ?? index.appendingPathComponent("packages")).appendingPathComponent(file)))
     }
@@ -172,12 +182,7 @@ import BouncerTestSupport
     @Test func tamperedWheelIsRefusedAndNothingInstalled() throws {
         defer { harness.cleanup() }
         let good = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
-        let elsewhere = harness.root.appendingPathComponent("evil")
-        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
-        #expect(evil.sha256 != good.sha256)
-        let scripted = try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256,
-                                         bodies: [try wheelBytes(evil.file, in: elsewhere)])
+        let (scripted, evil) = try tamperedIndex(good)
         defer { scripted.stop() }
         let before = try installed()
         let result = try harness.sh("pip install --index-url '\(scripted.baseURL)/simple/' tinylib==1.0")
@@ -213,10 +218,7 @@ import BouncerTestSupport
         ], over: before)
         #expect(try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]?["sha256"] as? String == good.sha256)
 
-        let elsewhere = harness.root.appendingPathComponent("evil")
-        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
-        let scripted = try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256, bodies: [try wheelBytes(evil.file, in: elsewhere)])
+        let (scripted, evil) = try tamperedIndex(good)
         defer { scripted.stop() }
         try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
         let result = try harness.sh("python3 -m pip install --index-url '\(scripted.baseURL)/simple/' tinylib==1.0")
@@ -271,10 +273,7 @@ import BouncerTestSupport
         }
 
         // Tampered bytes behind the activated venv's pip: refused, nothing installed.
-        let elsewhere = harness.root.appendingPathComponent("evil")
-        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n", into: elsewhere)
-        let scripted = try scriptedIndex("tinylib", file: good.file, pageDigest: good.sha256, bodies: [try wheelBytes(evil.file, in: elsewhere)])
+        let (scripted, evil) = try tamperedIndex(good)
         defer { scripted.stop() }
         try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
         let refused = try harness.sh(activated, extra: ["PIP_INDEX_URL": scripted.baseURL + "/simple/"])
