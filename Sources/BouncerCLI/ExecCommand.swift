@@ -25,11 +25,13 @@ struct ExecCommand: ParsableCommand {
             or above), COMMAND also runs with a verifying proxy of its own in its environment \
             (`bouncer serve` over the index and registry pip's and npm's configuration name): \
             PIP_INDEX_URL (with PIP_CONFIG_FILE=/dev/null and pip's other settings as PIP_* \
-            variables), UV_DEFAULT_INDEX, npm_config_registry and each scope's registry. So a \
-            pip or npm no shim stands in front of (an activated venv's, venv/bin/pip, npm by \
-            its path), uv, yarn 1 and pnpm fetch through Bouncer as well. The shims under it \
-            read the user's own settings and run their tools through proxies of their own, as \
-            without exec. What the proxy verified and refused is said when COMMAND ends.
+            variables), npm_config_registry and each scope's registry (npm keeps recording the \
+            registry's tarball URLs in its lockfile), and a private npm cache. So a pip or npm \
+            no shim stands in front of (an activated venv's, venv/bin/pip, npm by its path) \
+            fetches through Bouncer as well. uv is left alone: its project commands write the \
+            index's address into uv.lock. The shims under it read the user's own settings and \
+            run their tools through proxies of their own, as without exec. What the proxy \
+            verified and refused is said when COMMAND ends.
 
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
             cannot be run.

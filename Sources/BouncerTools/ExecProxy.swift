@@ -6,7 +6,9 @@ import BouncerPolicy
 /// PATH *and* a verifying proxy of its own in the environment
 /// (`ExecProxyEnvironment`), over the index and registry pip's and npm's
 /// configuration name, so a pip or npm no shim stands in front of — an
-/// activated venv's, one called by its path — is guarded too. What the proxy
+/// activated venv's, one called by its path — is guarded too. The proxy
+/// keeps the registry's tarball URLs in what it serves, as the npm shim's
+/// does, so npm's lockfile records those and never the proxy's passing address. What the proxy
 /// verified and refused is said when CMD ends, as the shims say it.
 public enum ExecProxy {
     /// Runs `program` (already found on PATH) and returns its exit status.
@@ -20,7 +22,7 @@ public enum ExecProxy {
         let scopes = NpmConfiguration.scopeRegistries(arguments: [], environment: variables, npmrc: npmrc)
             .filter { PipConfiguration.isRemote($0.value) }.keys.sorted()
         // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
-        let proxy = try EphemeralProxy.start([], context: context, ownProcessGroup: true)
+        let proxy = try EphemeralProxy.start(["--npm-keep-tarball-urls"], context: context, ownProcessGroup: true)
         var environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes)
         // npm's cache is content-addressed: a tarball in it (fetched unguarded once) would be
         // installed without asking the proxy. A cache of the command's own, as the npm shim has.

@@ -2,11 +2,14 @@ import FoundationEssentials
 import BouncerBase
 
 /// The environment `bouncer exec` gives its command when a policy is in
-/// force: every client that reads an index or registry from the environment
-/// is pointed at the exec's own verifying proxy — pip by any path (an
-/// activated venv's, `venv/bin/pip`, pip's build isolation), uv, npm by any
-/// path, yarn 1 and pnpm (which read npm's settings) — so what no shim
-/// sees still goes through Bouncer. The variables it changed are recorded
+/// force: pip by any path (an activated venv's, `venv/bin/pip`, pip's build
+/// isolation) and npm by any path are pointed at the exec's own verifying
+/// proxy, so what no shim sees still goes through Bouncer. Only clients that
+/// write no index address into the project: uv is left alone (`uv sync`,
+/// `uv lock` and `uv add` record the index in uv.lock, and the proxy's
+/// address changes with every exec), and npm keeps recording the registry's
+/// tarball URLs (the proxy serves them unchanged; npm reaches the proxy by
+/// `replace-registry-host=always`). The variables it changed are recorded
 /// with their old values, so a shim under it reads the user's own settings
 /// again (`restored`) and runs its tool through a proxy of its own over the
 /// real index, as without exec, instead of a proxy over the exec's proxy
@@ -41,10 +44,7 @@ public enum ExecProxyEnvironment {
         }
         for key in pipPlaces { changed[PipConfiguration.variable(key)] = .some(nil) }
         changed["PIP_INDEX_URL"] = index
-        // uv's pip-compatible primary index (its own configuration files' indexes are its own).
-        changed["UV_DEFAULT_INDEX"] = index
-        changed["UV_INDEX_URL"] = index
-        // npm (and yarn 1, pnpm): the registry, each scope's, and the lockfile's tarball URLs.
+        // npm: the registry, each scope's, and the lockfile's tarball URLs.
         for variable in variables.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_registry"
             || (variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry")) {
             changed[variable] = .some(nil)

@@ -291,6 +291,18 @@ import BouncerTestSupport
         let heard = Array(server.userAgents.dropFirst(before))
         #expect(!heard.isEmpty && !heard.contains { $0?.hasPrefix("npm/") == true }, "npm reached the registry itself: \(heard)")
         #expect(result.err.contains("bouncer: lib 1.0.0 <- \(server.baseURL)/lib/-/lib-1.0.0.tgz: "), "\(result.err)")
+
+        // An install that writes the lockfile records the registry's tarball URLs, never the
+        // exec proxy's passing address (the next run's proxy has another).
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        try FileManager.default.removeItem(at: harness.file("node_modules"))
+        let install = try harness.sh("\"$BOUNCER_BIN\" exec -- \(npm) install --no-audit --no-fund", extra: ["npm_config_registry": server.baseURL + "/"])
+        #expect(install.status == 0, "\(install.err)")
+        #expect(nodeModules() == ["app", "lib", "tinyutil"])
+        #expect(install.err.contains("bouncer: app 2.0.0 <- "), "\(install.err)")
+        let lock = try String(contentsOf: harness.file("package-lock.json"), encoding: .utf8)
+        #expect(lock.contains("\"resolved\": \"\(server.baseURL)/lib/-/lib-1.0.0.tgz\""), "\(lock)")
+        #expect(!lock.contains("/npm/"), "the proxy's address is in the lockfile: \(lock)")
     }
 
     /// An option before the command, with its value as the next word: npm

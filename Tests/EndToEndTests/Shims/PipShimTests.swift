@@ -259,19 +259,6 @@ import BouncerTestSupport
         #expect(entries["pypi:tinylib@1.0"]?["url"] as? String == "\(server.baseURL)/packages/\(good.file)", "\(entries)")
         _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
 
-        // uv, which no shim stands in front of, reads UV_DEFAULT_INDEX (when uv is installed).
-        let uv = try harness.sh("command -v uv").out.trimmingCharacters(in: .whitespacesAndNewlines)
-        if uv.isEmpty {
-            print("notice: uv is not installed (python3 -m pip install uv); skipping uv under bouncer exec")
-        } else {
-            let viaUV = try harness.sh("\"$BOUNCER_BIN\" exec -- uv pip install --python '\(venv.path)/bin/python' --no-cache tinylib==1.0",
-                                       extra: ["PIP_INDEX_URL": indexURL])
-            #expect(viaUV.status == 0, "\(viaUV.err)")
-            #expect(viaUV.err.contains("bouncer: tinylib 1.0 <- \(server.baseURL)/packages/\(good.file): "), "\(viaUV.err)")
-            #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
-            _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
-        }
-
         // Tampered bytes behind the activated venv's pip: refused, nothing installed.
         let (scripted, evil) = try tamperedIndex(good)
         defer { scripted.stop() }

@@ -11,7 +11,8 @@ import BouncerBase
         pip.otherSettings = ["timeout": "60", "proxy": "http://p:3128"]
         let pointed = ExecProxyEnvironment.pointing(at: "http://127.0.0.1:9000", over: user, pip: pip, npmScopes: ["@corp"])
         #expect(pointed["PIP_INDEX_URL"] == "http://127.0.0.1:9000/pypi/simple/")
-        #expect(pointed["UV_DEFAULT_INDEX"] == "http://127.0.0.1:9000/pypi/simple/")
+        // uv records its index in uv.lock: left alone.
+        #expect(pointed["UV_DEFAULT_INDEX"] == nil && pointed["UV_INDEX_URL"] == nil)
         #expect(pointed["PIP_EXTRA_INDEX_URL"] == nil)
         #expect(pointed["PIP_CONFIG_FILE"] == "/dev/null")
         // pip's other settings survive as variables; its HTTP proxy is the verifying proxy's, not pip's.
