@@ -56,4 +56,4 @@ if [ "$STATUS" = 0 ] || [ -e "$WORK/$(basename "$URL")" ]; then
 fi
 echo "nothing was written."
 echo
-echo "Bouncer works. The binary is $BOUNCER_BIN; put $ROOT/shims first on PATH to guard curl, wget, pip and npm."
+echo "Bouncer works. The binary is $BOUNCER_BIN; put $ROOT/shims first on PATH to guard curl, wget, pip (and python3 -m pip), npm, docker and podman, or run a job under bouncer exec."
