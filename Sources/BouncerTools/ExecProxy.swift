@@ -8,8 +8,9 @@ import BouncerPolicy
 /// configuration name, so a pip or npm no shim stands in front of — an
 /// activated venv's, one called by its path — is guarded too. The proxy
 /// keeps the registry's tarball URLs in what it serves, as the npm shim's
-/// does, so npm's lockfile records those and never the proxy's passing address. What the proxy
-/// verified and refused is said when CMD ends, as the shims say it.
+/// does, so npm's lockfile records those and never the proxy's passing
+/// address. What the proxy verified and refused is said when CMD ends, as
+/// the shims say it.
 public enum ExecProxy {
     /// Runs `program` (already found on PATH) and returns its exit status.
     public static func run(_ program: String, _ arguments: [String], environment shimEnvironment: ShimEnvironment,

@@ -4,11 +4,11 @@ import BouncerBase
 /// The environment `bouncer exec` gives its command when a policy is in
 /// force: pip by any path (an activated venv's, `venv/bin/pip`, pip's build
 /// isolation) and npm by any path are pointed at the exec's own verifying
-/// proxy, so what no shim sees still goes through Bouncer. Only clients that
-/// write no index address into the project: uv is left alone (`uv sync`,
-/// `uv lock` and `uv add` record the index in uv.lock, and the proxy's
-/// address changes with every exec), and npm keeps recording the registry's
-/// tarball URLs (the proxy serves them unchanged; npm reaches the proxy by
+/// proxy, so what no shim sees still goes through Bouncer. The proxy's
+/// address changes with every exec, so no client may write it into the
+/// project: uv is left alone (`uv sync`, `uv lock` and `uv add` record their
+/// index in uv.lock), and npm keeps recording the registry's tarball URLs
+/// (the proxy serves them unchanged; npm reaches the proxy for them by
 /// `replace-registry-host=always`). The variables it changed are recorded
 /// with their old values, so a shim under it reads the user's own settings
 /// again (`restored`) and runs its tool through a proxy of its own over the
@@ -24,7 +24,7 @@ public enum ExecProxyEnvironment {
     /// them as it started), so pip is given none of them but the proxy.
     static let pipPlaces = ["index-url", "pypi-url", "extra-index-url", "find-links"]
 
-    /// `variables` with pip, uv and npm pointed at the proxy at `base`.
+    /// `variables` with pip and npm pointed at the proxy at `base`.
     /// `pip` and `npmScopes`: their configuration as read from `variables`.
     public static func pointing(at base: String, over variables: [String: String], pip: PipConfiguration,
                                 npmScopes: [String]) -> [String: String] {
