@@ -13,7 +13,7 @@ import BouncerTools
 struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
-        abstract: "Run one command with the shims first on PATH: bouncer exec -- COMMAND [ARG...].",
+        abstract: "Run one command with the shims first on PATH (and, under a policy, a verifying proxy of its own): bouncer exec -- COMMAND [ARG...].",
         discussion: """
             The shims are (re)written into the Bouncer cache (BOUNCER_CACHE, else \
             $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) under shims/, and COMMAND runs \
@@ -34,7 +34,7 @@ struct ExecCommand: ParsableCommand {
             verified and refused is said when COMMAND ends.
 
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
-            cannot be run.
+            cannot be run; 2 when the policy in force does not load (COMMAND does not run).
             """
     )
 
