@@ -21,25 +21,10 @@ enum ContainerImport {
         var index = subcommand
         if arguments[index] == "image" { index += 1 }
         guard index < arguments.count, arguments[index] == "import" else { return nil }
-        index += 1
-        while index < arguments.count {
-            let argument = arguments[index]
-            if argument == "--" { index += 1; break }
-            guard argument.hasPrefix("-"), argument != "-" else { break }
-            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-            if argument.contains("=") || flags.contains(name) {
-                index += 1
-            } else if valueOptions.contains(name) {
-                index += 2
-            } else if let width = ContainerShim.shortRun(name, flags: flags, valued: valueOptions) {
-                index += width
-            } else {
-                throw .usage("import: cannot tell whether option '\(argument)' takes a value, so the source argument is unknown (write it as \(name)=VALUE if it takes one)")
-            }
-        }
-        guard index < arguments.count else { return nil }
-        let scheme = arguments[index].prefix { $0 != ":" }.lowercased()
-        return scheme == "http" || scheme == "https" ? index : nil
+        guard let source = try ContainerShim.operandIndex(arguments, after: index, flags: flags, valued: valueOptions,
+                                                          what: "import", operand: "source", seen: { _, _ in }) else { return nil }
+        let scheme = arguments[source].prefix { $0 != ":" }.lowercased()
+        return scheme == "http" || scheme == "https" ? source : nil
     }
 
     /// Obtains the URL at `index` through the guard and runs the real tool on the verified copy.

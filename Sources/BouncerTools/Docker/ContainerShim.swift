@@ -69,11 +69,11 @@ public enum ContainerShim {
         "--read-only", "--read-only-tmpfs", "--replace", "--rm", "--rmi", "--rootfs", "--sig-proxy", "--tls-verify", "--tty",
         "--unsetenv-all", "--use-api-socket", "-P", "-d", "-i", "-q", "-t",
     ]
-    /// Options of pull that take a value, and that take none (`-a`, `--all-tags` are refused:
-    /// they pull every tag of a repository, and Bouncer verifies one image).
+    /// Options of pull that take a value, and that take none (`-a`, `--all-tags` are known, to be
+    /// refused: they pull every tag of a repository, and Bouncer verifies one image).
     static let pullValueOptions: Set<String> = ["--arch", "--authfile", "--cert-dir", "--creds", "--os", "--platform", "--variant",
                                                 "--decryption-key", "--retry", "--retry-delay"]
-    static let pullFlags: Set<String> = ["--disable-content-trust", "--quiet", "-q", "--tls-verify", "--help"]
+    static let pullFlags: Set<String> = ["--disable-content-trust", "--quiet", "-q", "--tls-verify", "--help", "-a", "--all-tags"]
 
     struct Call {
         var imageIndex: Int
@@ -111,39 +111,55 @@ public enum ContainerShim {
         }
         let verb = arguments[index]
         guard ["pull", "run", "create"].contains(verb), !(images && subcommand == "image" && verb != "pull") else { return nil }
-        index += 1
         var platform: String? = nil
-        let flags = verb == "pull" ? pullFlags : runFlags
-        let valued = verb == "pull" ? pullValueOptions : runValueOptions
+        let operand = try operandIndex(arguments, after: index, flags: verb == "pull" ? pullFlags : runFlags,
+                                       valued: verb == "pull" ? pullValueOptions : runValueOptions, what: "\(verb)", operand: "image") { (name, value) throws(BouncerError) in
+            if name == "--tls-verify" { plainHTTP = value == "false" }
+            if name == "--platform" { platform = value }
+            if verb == "pull", name == "-a" || name == "--all-tags" {
+                throw .usage("pull \(name) pulls every tag of the repository, and Bouncer verifies one image; pull the tags by name")
+            }
+        }
+        guard let operand else { return nil }
+        return Call(imageIndex: operand, subcommand: verb, platform: platform, plainHTTP: plainHTTP)
+    }
+
+    /// Where a subcommand's first operand is (its image, its source), past
+    /// its options, each known as a flag or as taking a value: `=VALUE`, the
+    /// next word, or the next word after a run of one-letter options whose
+    /// last takes one (`-itv SRC:DST`). `seen` is told each option, a run's
+    /// one by one, with its value (nil for a flag). An option neither list
+    /// knows is refused: taken for a flag, its value would be taken for the
+    /// operand, and the real tool would use another, unverified one.
+    static func operandIndex(_ arguments: [String], after subcommand: Int, flags: Set<String>, valued: Set<String>,
+                             what: String, operand: String,
+                             seen: (_ name: String, _ value: String?) throws(BouncerError) -> Void) throws(BouncerError) -> Int? {
+        var index = subcommand + 1
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { index += 1; break }
             guard argument.hasPrefix("-"), argument != "-" else { break }
-            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-            let inlineValue = argument.contains("=") ? String(argument.split(separator: "=", maxSplits: 1)[1]) : nil
-            if name == "--tls-verify" { plainHTTP = inlineValue == "false" }
-            if verb == "pull", name == "-a" || name == "--all-tags" {
-                throw .usage("pull \(argument) pulls every tag of the repository, and Bouncer verifies one image; pull the tags by name")
-            }
-            if let inlineValue {
-                if name == "--platform" { platform = inlineValue }
+            if let equals = argument.firstIndex(of: "=") {
+                try seen(String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
                 index += 1
-            } else if valued.contains(name) {
-                if name == "--platform", index + 1 < arguments.count { platform = arguments[index + 1] }
+            } else if valued.contains(argument) {
+                try seen(argument, index + 1 < arguments.count ? arguments[index + 1] : nil)
                 index += 2
-            } else if flags.contains(name) {
+            } else if flags.contains(argument) {
+                try seen(argument, nil)
                 index += 1
-            } else if let width = shortRun(name, flags: flags, valued: valued) {
-                // One-letter options together (`-it`, `-dit`; the last may take the next word: `-itv SRC:DST`).
+            } else if let width = shortRun(argument, flags: flags, valued: valued) {
+                let letters = argument.dropFirst().map { "-" + String($0) }
+                for (position, letter) in letters.enumerated() {
+                    let last = position == letters.count - 1
+                    try seen(letter, last && width == 2 && index + 1 < arguments.count ? arguments[index + 1] : nil)
+                }
                 index += width
             } else {
-                // Taken for a flag, a valued option's value would be taken for the image (and the
-                // image the real tool runs would be another, unverified).
-                throw .usage("\(verb): cannot tell whether option '\(argument)' takes a value, so the image argument is unknown (write it as \(name)=VALUE if it takes one)")
+                throw .usage("\(what): cannot tell whether option '\(argument)' takes a value, so the \(operand) argument is unknown (write it as \(argument)=VALUE if it takes one)")
             }
         }
-        guard index < arguments.count else { return nil }
-        return Call(imageIndex: index, subcommand: verb, platform: platform, plainHTTP: plainHTTP)
+        return index < arguments.count ? index : nil
     }
 
     /// How many words a run of one-letter options (`-it`) takes: 1 when all

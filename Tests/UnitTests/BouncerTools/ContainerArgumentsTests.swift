@@ -39,6 +39,11 @@ import Testing
         // Every tag of a repository is not one image Bouncer can verify.
         #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "-a", "img"]) }
         #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "--all-tags", "img"]) }
+        // In a run of one-letter options too.
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "-qa", "img"]) }
+        // An empty inline value is a value (it once trapped the shim: the split found no second part).
+        #expect(try ContainerShim.locate(["run", "--platform=", "img"]).map(\.imageIndex) == 2)
+        #expect(try ContainerShim.locate(["run", "--platform", "linux/arm64", "-itv", "/a:/b", "img"])?.platform == "linux/arm64")
     }
 
     /// `import URL` is a download (verified as curl's); a file or `-` is the user's own.
