@@ -66,20 +66,22 @@ struct ExecCommand: ParsableCommand {
         for (key, _) in ProcessInfo.processInfo.environment where environment[key] == nil { unsetenv(key) }
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)
-        let failure = errno
-        // As a shell does: 127 for a command that is not there, 126 for one that cannot run.
+        throw Self.cannotRun(program, errno)
+    }
+
+    /// As a shell does: 127 for a command that is not there, 126 for one that cannot run.
+    static func cannotRun(_ program: String, _ failure: Int32) -> ExitCode {
         Console.error("bouncer: exec: cannot run \(program): \(String(cString: strerror(failure)))")
-        throw ExitCode(failure == ENOENT || failure == ENOTDIR ? 127 : 126)
+        return ExitCode(failure == ENOENT || failure == ENOTDIR ? 127 : 126)
     }
 
     /// Under a policy: COMMAND as a child, with the exec's own verifying proxy in its environment.
     func runThroughProxy(_ command: [String], policyPath: String, environment: [String: String], cwd: String) throws {
         guard let name = command.first else { return }
-        let found = name.contains("/") ? name : SearchPath.firstExecutable(name, environment: environment)
-        guard let program = found, access(program, X_OK) == 0 else {
-            Console.error("bouncer: exec: cannot run \(name): \(found == nil || access(found ?? "", F_OK) != 0 ? "No such file or directory" : "Permission denied")")
-            throw ExitCode(found == nil || access(found ?? "", F_OK) != 0 ? 127 : 126)
+        guard let program = name.contains("/") ? name : SearchPath.firstExecutable(name, environment: environment) else {
+            throw Self.cannotRun(name, ENOENT)
         }
+        guard access(program, X_OK) == 0 else { throw Self.cannotRun(name, errno) }
         let shimEnvironment = ShimEnvironment(tool: "exec", shimPath: nil, cwd: cwd, variables: environment)
         let guarded: GuardedPolicy
         do {
