@@ -145,7 +145,7 @@ let package = Package(
             swiftSettings: bouncerSwiftSettings),
         .executableTarget(
             name: "bouncer-serve",
-            dependencies: ["BouncerServe", "BouncerCLI", "CSystemShims", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BouncerServe", "BouncerCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/bouncer-serve",
             swiftSettings: bouncerSwiftSettings, linkerSettings: executableLinkerSettings),
 

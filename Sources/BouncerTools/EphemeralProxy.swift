@@ -74,10 +74,9 @@ struct EphemeralProxy {
         }
         let pid: pid_t
         do {
-            // The proxy ends with this process (bouncer-serve reads the variable first thing).
-            var serving = environment ?? context.environment.variables
-            serving["BOUNCER_SERVE_PARENT"] = String(getpid())
-            pid = try Spawn.start(server, all, environment: serving, ownProcessGroup: ownProcessGroup) { actions in
+            // The proxy ends with this process (bouncer-serve asks for that first thing).
+            pid = try Spawn.start(server, all, environment: environment ?? context.environment.variables, ownProcessGroup: ownProcessGroup,
+                                  endsWithThisProcess: true) { actions in
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
                 posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

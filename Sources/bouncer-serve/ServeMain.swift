@@ -9,7 +9,6 @@ import BouncerIO
 import BouncerPolicy
 import BouncerCLI
 import BouncerServe
-import CSystemShims
 
 /// `bouncer-serve`: the process `bouncer serve` becomes (its own binary, so
 /// that `bouncer`, which every shim starts, does not link SwiftNIO).
@@ -29,14 +28,11 @@ enum Entrypoint {
         // that no client waits for): OpenSSL's exit-time cleanup would free
         // the library under such a thread, which then crashes (SIGSEGV).
         OpenSSLProcess.skipCleanupAtExit()
-        // A proxy of one process's own (a shim's, bouncer exec's, which name themselves here) ends
-        // with that process, even one killed outright, instead of serving on, orphaned; one whose
-        // process is gone already (killed before this line) does not start. SIGKILL: nobody is left
-        // to serve, and the lock and the store are only ever replaced whole.
-        if let text = getenv(parentVariable), let parent = Int32(String(cString: text)) {
-            unsetenv(parentVariable)
-            if bouncer_end_with_parent(SIGKILL) == 0 && getppid() != parent { exit(0) }
-        }
+        // A proxy of one process's own (a shim's, bouncer exec's) ends with that process, even one
+        // killed outright, instead of serving on, orphaned; one whose process is gone already does
+        // not start. (Killed: nobody is left to serve, and the lock and the store are only ever
+        // replaced whole.)
+        if !Spawn.endWithStarter() { exit(0) }
         // libarchive converts each zip entry's DOS time with mktime, and with
         // TZ unset glibc stats /etc/localtime on every call (6,757 stats for
         // one 31-wheel install). A TZ naming the same file is read once.
@@ -175,9 +171,6 @@ enum Entrypoint {
     }
 
     nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
-
-    /// Set by the process that starts a proxy of its own to its process id (`EphemeralProxy`).
-    static let parentVariable = "BOUNCER_SERVE_PARENT"
 
     /// Each scope's registry and the credentials for the npm registries, from
     /// npm's configuration (the project's `.npmrc`, the user's, the global one,

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystemShims
 
 /// The one way Bouncer starts another program: posix_spawn with an explicit
 /// environment (nothing inherited by accident), exit statuses as shells
@@ -9,8 +10,13 @@ public enum Spawn {
     /// Starts a program without waiting for it; `streams` sets up its file descriptors.
     /// `ownProcessGroup`: the child leads a process group of its own, so a
     /// terminal's Ctrl-C (sent to the foreground group) does not reach it.
+    /// `endsWithThisProcess`: the child is told this process's id
+    /// (`starterVariable`), and one that calls `endWithStarter()` ends with it.
     public static func start(_ program: String, _ arguments: [String], environment: [String: String], ownProcessGroup: Bool = false,
+                             endsWithThisProcess: Bool = false,
                              streams: (inout posix_spawn_file_actions_t) -> Void = { _ in }) throws(BouncerError) -> pid_t {
+        var environment = environment
+        if endsWithThisProcess { environment[starterVariable] = String(getpid()) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -33,6 +39,19 @@ public enum Spawn {
         let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw .io("cannot run \(program): \(String(cString: strerror(spawned)))") }
         return pid
+    }
+
+    /// The process id of the process a child must end with.
+    public static let starterVariable = "BOUNCER_SERVE_PARENT"
+
+    /// In a child started `endsWithThisProcess`: it is killed (SIGKILL) when
+    /// its starter ends, even one killed outright, instead of running on,
+    /// orphaned. False when the starter is gone already (it ended before
+    /// this call): the caller should not start. True when not asked.
+    public static func endWithStarter() -> Bool {
+        guard let text = getenv(starterVariable), let starter = Int32(String(cString: text)) else { return true }
+        unsetenv(starterVariable)
+        return bouncer_end_with_parent(SIGKILL) != 0 || getppid() == starter
     }
 
     /// Waits for a child (retrying on EINTR): its exit status, 128+signal when killed.
