@@ -24,13 +24,10 @@ public enum ExecProxy {
             .filter { PipConfiguration.isRemote($0.value) }.keys.sorted()
         // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
         let proxy = try EphemeralProxy.start(["--npm-keep-tarball-urls"], context: context, ownProcessGroup: true)
-        var environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes)
-        // npm's cache is content-addressed: a tarball in it (fetched unguarded once) would be
-        // installed without asking the proxy. A cache of the command's own, as the npm shim has.
+        // An npm cache of the command's own, as the npm shim has.
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-exec-npm-cache")
         defer { HandOver.removeInBackground(cache) }
-        for variable in environment.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_cache" { environment[variable] = nil }
-        environment["npm_config_cache"] = cache
+        let environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes, npmCache: cache)
         // A signal sent to exec alone is passed on to the command, whose end ends the proxy.
         let (status, events) = try Interruption.deferring { try proxy.run(program, arguments, environment: environment, stopOnInterruption: false) }
         _ = EphemeralProxy.report(events, tool: "exec", label: { event in

@@ -25,9 +25,12 @@ public enum ExecProxyEnvironment {
     static let pipPlaces = ["index-url", "pypi-url", "extra-index-url", "find-links"]
 
     /// `variables` with pip and npm pointed at the proxy at `base`.
-    /// `pip` and `npmScopes`: their configuration as read from `variables`.
+    /// `pip` and `npmScopes`: their configuration as read from `variables`;
+    /// `npmCache`: the command's own npm cache (npm's is content-addressed: a
+    /// tarball it holds, fetched unguarded once, would be installed without
+    /// asking the proxy).
     public static func pointing(at base: String, over variables: [String: String], pip: PipConfiguration,
-                                npmScopes: [String]) -> [String: String] {
+                                npmScopes: [String], npmCache: String) -> [String: String] {
         var changed: [String: String?] = [:]
         let index = base + "/pypi/simple/"
         // pip reads no file (a configured extra index or find-links could not be switched off
@@ -44,11 +47,16 @@ public enum ExecProxyEnvironment {
         }
         for key in pipPlaces { changed[PipConfiguration.variable(key)] = .some(nil) }
         changed["PIP_INDEX_URL"] = index
-        // npm: the registry, each scope's, and the lockfile's tarball URLs.
-        for variable in variables.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_registry"
-            || (variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry")) {
-            changed[variable] = .some(nil)
+        // npm: the registry, each scope's, the lockfile's tarball URLs, and the cache (every
+        // spelling npm reads as those settings goes first: any case, `-` or `_`).
+        for variable in variables.keys {
+            let setting = variable.lowercased().replacing("-", with: "_")
+            if setting == "npm_config_registry" || setting == "npm_config_cache"
+                || (setting.hasPrefix("npm_config_@") && setting.hasSuffix(":registry")) {
+                changed[variable] = .some(nil)
+            }
         }
+        changed["npm_config_cache"] = npmCache
         changed["npm_config_registry"] = base + "/npm/"
         for scope in npmScopes { changed["npm_config_\(scope):registry"] = base + "/npm/" }
         changed["npm_config_replace_registry_host"] = "always"

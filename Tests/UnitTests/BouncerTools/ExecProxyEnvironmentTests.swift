@@ -6,10 +6,11 @@ import BouncerBase
 @Suite struct ExecProxyEnvironmentTests {
     @Test func clientsArePointedAtTheProxyAndTheOldValuesComeBack() {
         let user = ["PATH": "/s:/usr/bin", "PIP_INDEX_URL": "https://idx/simple/", "PIP_EXTRA_INDEX_URL": "https://extra/simple/",
-                    "NPM_CONFIG_REGISTRY": "https://reg/", "npm_config_@corp:registry": "https://corp/", "no_proxy": "internal"]
+                    "NPM_CONFIG_REGISTRY": "https://reg/", "npm_config_@corp:registry": "https://corp/", "no_proxy": "internal",
+                    "NPM_CONFIG_CACHE": "/home/u/.npm"]
         var pip = PipConfiguration()
         pip.otherSettings = ["timeout": "60", "proxy": "http://p:3128"]
-        let pointed = ExecProxyEnvironment.pointing(at: "http://127.0.0.1:9000", over: user, pip: pip, npmScopes: ["@corp"])
+        let pointed = ExecProxyEnvironment.pointing(at: "http://127.0.0.1:9000", over: user, pip: pip, npmScopes: ["@corp"], npmCache: "/tmp/exec-cache")
         #expect(pointed["PIP_INDEX_URL"] == "http://127.0.0.1:9000/pypi/simple/")
         // uv records its index in uv.lock: left alone.
         #expect(pointed["UV_DEFAULT_INDEX"] == nil && pointed["UV_INDEX_URL"] == nil)
@@ -22,6 +23,7 @@ import BouncerBase
         #expect(pointed["npm_config_registry"] == "http://127.0.0.1:9000/npm/")
         #expect(pointed["npm_config_@corp:registry"] == "http://127.0.0.1:9000/npm/")
         #expect(pointed["npm_config_replace_registry_host"] == "always")
+        #expect(pointed["npm_config_cache"] == "/tmp/exec-cache" && pointed["NPM_CONFIG_CACHE"] == nil)
         #expect(pointed["no_proxy"] == "internal,127.0.0.1" && pointed["NO_PROXY"] == "internal,127.0.0.1")
         #expect(pointed["PATH"] == "/s:/usr/bin")
 
