@@ -118,6 +118,12 @@ import BouncerTestSupport
         return list.out.split(separator: "\n").map(String.init).sorted()
     }
 
+    /// Uninstalls packages with the venv's real pip directly (not through the shim).
+    func uninstall(_ names: String...) throws {
+        let uninstalled = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y"] + names)
+        #expect(uninstalled.status == 0, "\(uninstalled.err)")
+    }
+
     func python(_ code: String) throws -> ProcessResult {
         try BouncerProcess.runProgram(venv.appendingPathComponent("bin/python").path, ["-c", code], cwd: harness.root.path)
     }
@@ -248,7 +254,7 @@ import BouncerTestSupport
         #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
         let pinned = try Self.lockEntries(harness.file("bouncer.lock"))
         #expect(pinned["pypi:tinylib@1.0"]?["url"] as? String == "\(server.baseURL)/packages/\(good.file)", "\(pinned)")
-        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        try uninstall("tinylib")
 
         // The pip shim under exec: one pin, under the index's URL.
         try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
@@ -257,7 +263,7 @@ import BouncerTestSupport
         let entries = try Self.lockEntries(harness.file("bouncer.lock"))
         #expect(entries.keys.sorted() == ["pypi:tinylib@1.0"], "\(entries.keys)")
         #expect(entries["pypi:tinylib@1.0"]?["url"] as? String == "\(server.baseURL)/packages/\(good.file)", "\(entries)")
-        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        try uninstall("tinylib")
 
         // Tampered bytes behind the activated venv's pip: refused, nothing installed.
         let (scripted, evil) = try tamperedIndex(good)
@@ -490,8 +496,7 @@ import BouncerTestSupport
         #expect(try installed().contains("tinylib==1.0"))
         // Neither listed hash matches the bytes the upstream now serves: refused by the proxy.
         // (Uninstalled, and the lock set aside, so that only the requirement's hashes can refuse.)
-        let uninstalled = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
-        #expect(uninstalled.status == 0, "\(uninstalled.err)")
+        try uninstall("tinylib")
         try FileManager.default.removeItem(at: harness.file("bouncer.lock"))
         let other = harness.root.appendingPathComponent("other")
         try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
@@ -567,8 +572,7 @@ import BouncerTestSupport
         #expect(locked?["sha256"] as? String == lib.sha256)
 
         // The extra index now serves another tinylib 1.0, its page agreeing with the new bytes.
-        let uninstalled = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinyapp", "tinylib"])
-        #expect(uninstalled.status == 0, "\(uninstalled.err)")
+        try uninstall("tinyapp", "tinylib")
         let forged = try buildWheel("tinylib", "1.0", body: "VALUE = 666\n", into: extraRoot.appendingPathComponent("packages"))
         #expect(forged.sha256 != lib.sha256)
         try page("tinylib", [(forged.file, forged.sha256)], in: extraRoot)
@@ -693,7 +697,7 @@ import BouncerTestSupport
 
         // pip also takes an index from PIP_PYPI_URL (an old name of --index-url), which once
         // outranked the proxy's PIP_INDEX_URL: the proxy reads from it, pip only from the proxy.
-        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        try uninstall("tinylib")
         let renamed = try harness.sh("PIP_PYPI_URL='\(indexURL)' pip install tinylib", extra: ["BOUNCER_CACHE": harness.root.appendingPathComponent("cache2").path])
         #expect(renamed.status == 0, "\(renamed.err)")
         #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
@@ -720,7 +724,7 @@ import BouncerTestSupport
         #expect(shell.status == 0, "\(shell.err)")
         #expect(try installed() == (before + ["tinylib==1.0"]).sorted())
 
-        _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+        try uninstall("tinylib")
         let relay = try ForwardProxy(directory: harness.root)
         defer { relay.stop() }
         let given = try harness.sh("pip --proxy \(relay.url) install --retries 0 --index-url '\(indexURL)' tinylib==1.0",
@@ -787,7 +791,7 @@ import BouncerTestSupport
             let result = try harness.sh(command, extra: extra.merging(["BOUNCER_CACHE": harness.root.appendingPathComponent("cache-\(label)").path]) { $1 })
             #expect(result.status == 0, "\(label): \(result.err)")
             #expect(try installed() == (before + ["tinylib==1.0"]).sorted(), "\(label)")
-            _ = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["uninstall", "-y", "tinylib"])
+            try uninstall("tinylib")
         }
     }
 
