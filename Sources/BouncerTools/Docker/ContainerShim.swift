@@ -8,7 +8,8 @@ import BouncerPolicy
 /// Bouncer resolves it to a digest, verifies its signatures for that digest,
 /// and hands the real tool the reference rewritten to `REGISTRY/REPO@sha256:…`,
 /// so it pulls exactly the verified manifest (layers are content-addressed by
-/// it). `import URL` is a download, verified as curl's (`ContainerImport`).
+/// it). `import URL` is a download, verified as curl's (`ContainerImport`);
+/// `build` verifies every image its Dockerfile names (`ContainerBuild`).
 /// Every other subcommand passes through untouched.
 ///
 /// The policy decides (`ImageGuard`): the first rule whose `match.image`
@@ -173,62 +174,103 @@ public enum ContainerShim {
     }
 
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
-        let tool = context.environment.tool
         let call: Call
         do {
-            // `import URL`: a download, verified as curl's are.
-            if let subcommand = try subcommandIndex(arguments), let url = try ContainerImport.urlIndex(arguments, subcommand: subcommand) {
-                return ContainerImport.run(arguments, urlIndex: url, context: context)
+            if let subcommand = try subcommandIndex(arguments) {
+                // `import URL`: a download, verified as curl's are.
+                if let url = try ContainerImport.urlIndex(arguments, subcommand: subcommand) {
+                    return ContainerImport.run(arguments, urlIndex: url, context: context)
+                }
+                // `build`: every image its Dockerfile names.
+                if let verbEnd = try ContainerBuild.verbEnd(arguments, subcommand: subcommand) {
+                    return withPolicy(context) { policy in ContainerBuild.run(arguments, verbEnd: verbEnd, context: context, policy: policy) }
+                }
             }
             guard let located = try locate(arguments) else { return context.passThrough(arguments) }
             call = located
         } catch {
             return context.unsupported(arguments.first { $0.hasPrefix("-") } ?? "?", why: error.description, arguments: arguments)
         }
-        let variables = context.environment.variables
+        return withPolicy(context) { policy in
+            do {
+                let allowHTTP = call.plainHTTP || context.environment.variables["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
+                switch try check(arguments[call.imageIndex], platform: call.platform, allowHTTP: allowHTTP, policy: policy,
+                                 context: context, stopped: "nothing was pulled") {
+                case .refused(let status):
+                    return status
+                case .pinned(let pinned):
+                    var rewritten = arguments
+                    rewritten[call.imageIndex] = pinned
+                    return context.passThrough(rewritten)
+                }
+            } catch {
+                return failed(error, context: context)
+            }
+        }
+    }
+
+    /// The shim's policy (with the environment's override), or the failure to load it said and its status.
+    static func withPolicy(_ context: ShimContext, _ body: (Policy) -> Int32) -> Int32 {
         do {
             guard let loaded = context.policy.loaded else {
-                throw BouncerError(.configuration, code: "policy-unavailable", "no policy was loaded for the \(tool) shim")
+                throw BouncerError(.configuration, code: "policy-unavailable", "no policy was loaded for the \(context.environment.tool) shim")
             }
-            let policy = try withOverride(loaded, variables)
-            let reference = try ImageReference(parsing: arguments[call.imageIndex])
-            let platform = try call.platform.map(OCIPlatform.init(parsing:))
-            var options = FetchOptions()
-            options.progress = false
-            let allowHTTP = call.plainHTTP || variables["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
-            let store = Store.standard()
-            let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: platform,
-                                             fetcher: Fetcher(store: store, options: options))
-            let result = ImageGuard(policy: policy, options: context.policy.guardOptions, store: store).evaluate(reference, registry: source)
-            let outcome = result.outcome
-            switch outcome.verdict {
-            case .refused:
-                for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
-                context.annotateRefusal(outcome.error.message)
-                ShimOutput.error("bouncer: \(tool): nothing was pulled")
-                return (outcome.family ?? .evidence).exitCode
-            case .warned:
-                for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
-                let warnings = (outcome.problems.map(\.message) + outcome.notes).joined(separator: "; ")
-                ShimOutput.annotate("warning", "\(tool): \(outcome.shownURL): allowed with warnings: \(warnings)", variables: variables)
-            case .allowed:
-                for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
-            }
-            guard let pinned = result.pinned else {
-                throw BouncerError(.evidence, code: "oci-unresolved", "\(reference) was not resolved to a digest")
-            }
-            var rewritten = arguments
-            rewritten[call.imageIndex] = pinned
-            return context.passThrough(rewritten)
-        } catch let failure as BouncerFailure {
-            ShimOutput.error("bouncer: \(tool): \(failure)")
-            if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
-            context.annotateRefusal("\(failure)")
-            return failure.family.exitCode
+            return body(try withOverride(loaded, context.environment.variables))
         } catch {
+            return failed(error, context: context)
+        }
+    }
+
+    /// An error that stopped the shim before the real tool ran: said, annotated, and its family's status.
+    static func failed(_ error: any Error, context: ShimContext) -> Int32 {
+        let tool = context.environment.tool
+        guard let failure = error as? any BouncerFailure else {
             ShimOutput.error("bouncer: \(tool): \(error)")
             return ErrorFamily.configuration.exitCode
         }
+        ShimOutput.error("bouncer: \(tool): \(failure)")
+        if let hint = failure.hint { ShimOutput.error("hint: \(hint)") }
+        context.annotateRefusal("\(failure)")
+        return failure.family.exitCode
+    }
+
+    enum ImageCheck: Equatable {
+        /// `REGISTRY/REPO@sha256:…`, verified (or allowed with warnings said).
+        case pinned(String)
+        /// Refused; the reasons and `stopped` are said; the status to exit with.
+        case refused(Int32)
+    }
+
+    /// One image reference resolved to a digest and judged under the policy
+    /// (`ImageGuard`: the rule's signer, the lock, the mode), its lines said.
+    static func check(_ text: String, platform: String?, allowHTTP: Bool, policy: Policy, context: ShimContext,
+                      stopped: String) throws -> ImageCheck {
+        let tool = context.environment.tool
+        let reference = try ImageReference(parsing: text)
+        let platform = try platform.map(OCIPlatform.init(parsing:))
+        var options = FetchOptions()
+        options.progress = false
+        let store = Store.standard()
+        let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: platform,
+                                         fetcher: Fetcher(store: store, options: options))
+        let result = ImageGuard(policy: policy, options: context.policy.guardOptions, store: store).evaluate(reference, registry: source)
+        let outcome = result.outcome
+        for line in outcome.humanLines() { ShimOutput.error("bouncer: \(tool): \(line)") }
+        switch outcome.verdict {
+        case .refused:
+            context.annotateRefusal(outcome.error.message)
+            ShimOutput.error("bouncer: \(tool): \(stopped)")
+            return .refused((outcome.family ?? .evidence).exitCode)
+        case .warned:
+            let warnings = (outcome.problems.map(\.message) + outcome.notes).joined(separator: "; ")
+            ShimOutput.annotate("warning", "\(tool): \(outcome.shownURL): allowed with warnings: \(warnings)", variables: context.environment.variables)
+        case .allowed:
+            break
+        }
+        guard let pinned = result.pinned else {
+            throw BouncerError(.evidence, code: "oci-unresolved", "\(reference) was not resolved to a digest")
+        }
+        return .pinned(pinned)
     }
 
     /// The policy, with the environment's signer in a first rule for every

@@ -1,0 +1,521 @@
+/// The images a Dockerfile makes its builder pull, and where each is
+/// written, so the build shim can verify every one and hand the builder a
+/// copy with each replaced by the digest it verified: `FROM IMAGE`,
+/// `COPY --from=IMAGE`, `RUN --mount=…,from=IMAGE`, and the `# syntax=`
+/// directive (BuildKit pulls its frontend image). What Bouncer cannot tell
+/// is refused (`DockerfileImages.Problem`): an `ADD` of a URL (the builder
+/// downloads it unverified), an expansion it does not implement, an image
+/// written across lines. Pure: bytes, build arguments, platform in; uses out.
+///
+/// Read as BuildKit reads a Dockerfile: parser directives at the top,
+/// `escape` for line continuations, comment lines dropped inside an
+/// instruction, here-documents after RUN/COPY/ADD skipped, variables in FROM
+/// from the ARGs declared before the first FROM (a `--build-arg` overrides
+/// the default; an undeclared one is empty), stage names and indexes
+/// referring to earlier stages. A builder that reads here-documents as
+/// instructions (buildah before 1.33) would pull an image named on a
+/// here-document line: such a line is refused.
+struct DockerfileImages: Equatable {
+    struct Use: Equatable {
+        enum Place: String { case from = "FROM", copyFrom = "COPY --from", mountFrom = "RUN --mount from", syntax = "# syntax" }
+        var place: Place
+        /// 1-based physical line.
+        var line: Int
+        /// The reference after expansion, as the builder would pull it.
+        var reference: String
+        /// FROM's `--platform`, when it expands to one.
+        var platform: String?
+        /// Where the written reference sits in the file's bytes (replaced by the verified digest).
+        var range: Range<Int>
+
+        /// The reference as written (variables unexpanded).
+        func written(in bytes: [UInt8]) -> String {
+            range.upperBound <= bytes.count ? String(decoding: bytes[range], as: UTF8.self) : ""
+        }
+    }
+
+    struct Problem: Error, Equatable, CustomStringConvertible {
+        var line: Int
+        var message: String
+        var description: String { "line \(line): \(message)" }
+    }
+
+    /// What the build command line tells the reader.
+    struct Settings {
+        /// `--build-arg NAME=VALUE` (NAME alone: the value from the environment, resolved by the caller).
+        var buildArguments: [String: String] = [:]
+        /// Names from `--build-context NAME=…`: FROM NAME and `--from=NAME` use that context, not an image.
+        var namedContexts: Set<String> = []
+        /// The target platform (`--platform`, else the host's): TARGETOS, TARGETARCH… and BUILD… from the host.
+        var targetPlatform = "linux/amd64"
+        var buildPlatform = "linux/amd64"
+    }
+
+    var uses: [Use] = []
+
+    /// The file with each range replaced (ranges must not overlap).
+    static func rewrite(_ bytes: [UInt8], _ replacements: [(range: Range<Int>, text: String)]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 80 * replacements.count)
+        var position = 0
+        for replacement in replacements.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) where replacement.range.lowerBound >= position {
+            out += bytes[position..<replacement.range.lowerBound]
+            out += Array(replacement.text.utf8)
+            position = replacement.range.upperBound
+        }
+        out += bytes[position...]
+        return out
+    }
+
+    static func read(_ bytes: [UInt8], settings: Settings) throws(Problem) -> DockerfileImages {
+        var reader = Reader(bytes: bytes, settings: settings)
+        try reader.run()
+        return DockerfileImages(uses: reader.uses)
+    }
+
+    // MARK: - Reading
+
+    /// A physical line: its bytes' range in the file (no line ending).
+    struct Line { var start: Int; var end: Int }
+
+    /// One instruction joined from its physical lines; `origin[i]` is the
+    /// file offset of `text[i]` (so a word maps back to the file).
+    struct Logical {
+        var text: [UInt8] = []
+        var origin: [Int] = []
+        var firstLine = 0
+        var lines: [Int] = []
+    }
+
+    /// A word of an instruction, where it starts and ends in `Logical.text`.
+    struct Word { var bytes: [UInt8]; var start: Int; var end: Int; var string: String { String(decoding: bytes, as: UTF8.self) } }
+
+    struct Stage { var name: String? }
+
+    struct Reader {
+        let bytes: [UInt8]
+        let settings: Settings
+        var lines: [Line] = []
+        var escape = UInt8(ascii: "\\")
+        var uses: [Use] = []
+        var stages: [Stage] = []
+        /// ARGs declared before the first FROM, with their values.
+        var globalDeclared: [String: String] = [:]
+        /// The current stage's ARG and ENV values.
+        var stageScope: [String: String] = [:]
+
+        init(bytes: [UInt8], settings: Settings) {
+            self.bytes = bytes
+            self.settings = settings
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+                lines.append(Line(start: start, end: index > start && bytes[index - 1] == UInt8(ascii: "\r") ? index - 1 : index))
+                start = index + 1
+            }
+            if start < bytes.count { lines.append(Line(start: start, end: bytes.count)) }
+        }
+
+        func slice(_ line: Line) -> ArraySlice<UInt8> { bytes[line.start..<line.end] }
+
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        static func isLetter(_ byte: UInt8) -> Bool { (65...90).contains(byte) || (97...122).contains(byte) }
+        static func isDigit(_ byte: UInt8) -> Bool { (48...57).contains(byte) }
+
+        /// The automatic platform ARGs BuildKit and buildah define.
+        var platformArguments: [String: String] {
+            var values: [String: String] = [:]
+            for (prefix, platform) in [("TARGET", settings.targetPlatform), ("BUILD", settings.buildPlatform)] {
+                let parts = platform.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                values[prefix + "PLATFORM"] = platform
+                values[prefix + "OS"] = parts.first ?? ""
+                values[prefix + "ARCH"] = parts.count > 1 ? parts[1] : ""
+                values[prefix + "VARIANT"] = parts.count > 2 ? parts[2] : ""
+            }
+            return values
+        }
+
+        mutating func run() throws(Problem) {
+            var index = try directives()
+            while index < lines.count {
+                let trimmed = slice(lines[index]).drop(while: Self.isSpace)
+                if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { index += 1; continue }
+                let (logical, next) = join(from: index)
+                index = next
+                let words = Self.words(logical.text)
+                guard let first = words.first else { continue }
+                let instruction = first.string.uppercased()
+                let arguments = Array(words.dropFirst())
+                if ["RUN", "COPY", "ADD"].contains(instruction) {
+                    index = try skipHereDocuments(arguments, after: index, line: logical.firstLine)
+                }
+                try handle(instruction, arguments, logical)
+            }
+        }
+
+        /// Parser directives (`# key=value` lines at the very top); returns the first line after them.
+        mutating func directives() throws(Problem) -> Int {
+            var index = 0
+            while index < lines.count {
+                let line = slice(lines[index])
+                guard let hash = line.firstIndex(where: { !Self.isSpace($0) }), line[hash] == UInt8(ascii: "#") else { break }
+                let body = line[(hash + 1)...]
+                guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else { break }
+                let key = String(decoding: body[..<equals], as: UTF8.self).trimmingSpaces.lowercased()
+                guard !key.isEmpty, key.utf8.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) }) else { break }
+                let valueBytes = body[(equals + 1)...]
+                guard let valueStart = valueBytes.firstIndex(where: { !Self.isSpace($0) }) else { break }
+                var valueEnd = valueBytes.endIndex
+                while valueEnd > valueStart, Self.isSpace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+                let value = Array(bytes[valueStart..<valueEnd])
+                switch key {
+                case "escape":
+                    guard value == [UInt8(ascii: "\\")] || value == [UInt8(ascii: "`")] else {
+                        throw Problem(line: index + 1, message: "the escape directive must be \\ or `")
+                    }
+                    escape = value[0]
+                case "syntax":
+                    uses.append(Use(place: .syntax, line: index + 1, reference: String(decoding: value, as: UTF8.self), platform: nil,
+                                    range: valueStart..<valueEnd))
+                default:
+                    break
+                }
+                index += 1
+            }
+            return index
+        }
+
+        /// The instruction starting at `index`, its continuation lines joined
+        /// (comment lines and empty lines within it dropped, as BuildKit does).
+        func join(from index: Int) -> (Logical, next: Int) {
+            var logical = Logical()
+            logical.firstLine = index + 1
+            var current = index
+            while current < lines.count {
+                let line = lines[current]
+                var end = line.end
+                while end > line.start, Self.isSpace(bytes[end - 1]) { end -= 1 }
+                let continues = end > line.start && bytes[end - 1] == escape
+                let contentEnd = continues ? end - 1 : line.end
+                logical.text += bytes[line.start..<contentEnd]
+                logical.origin += Array(line.start..<contentEnd)
+                logical.lines.append(current + 1)
+                current += 1
+                guard continues else { break }
+                // Comment and empty lines inside a continued instruction are not part of it.
+                while current < lines.count {
+                    let trimmed = slice(lines[current]).drop(while: Self.isSpace)
+                    guard trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") else { break }
+                    current += 1
+                }
+            }
+            return (logical, current)
+        }
+
+        /// Words separated by blanks; quotes ('…', "…") keep blanks inside a word and are kept in it.
+        static func words(_ text: [UInt8]) -> [Word] {
+            var words: [Word] = []
+            var index = 0
+            while index < text.count {
+                while index < text.count, isSpace(text[index]) { index += 1 }
+                guard index < text.count else { break }
+                let start = index
+                var quote: UInt8? = nil
+                while index < text.count {
+                    let byte = text[index]
+                    if let open = quote {
+                        if byte == open { quote = nil }
+                    } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                        quote = byte
+                    } else if isSpace(byte) {
+                        break
+                    }
+                    index += 1
+                }
+                words.append(Word(bytes: Array(text[start..<index]), start: start, end: index))
+            }
+            return words
+        }
+
+        /// Skips the bodies of the here-documents an instruction opens
+        /// (`<<EOF`, `<<-EOF`, `<<"EOF"`); a body line that reads as an
+        /// instruction pulling an image is refused (see the type's comment).
+        mutating func skipHereDocuments(_ arguments: [Word], after index: Int, line: Int) throws(Problem) -> Int {
+            var terminators: [(word: [UInt8], tabs: Bool)] = []
+            for word in arguments {
+                var rest = word.bytes[...]
+                guard rest.starts(with: [UInt8(ascii: "<"), UInt8(ascii: "<")]) else { continue }
+                rest = rest.dropFirst(2)
+                let tabs = rest.first == UInt8(ascii: "-")
+                if tabs { rest = rest.dropFirst() }
+                if let quote = rest.first, quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
+                    guard rest.count >= 2, rest.last == quote else { continue }
+                    rest = rest.dropFirst().dropLast()
+                }
+                guard let first = rest.first, Self.isLetter(first) || first == UInt8(ascii: "_"),
+                      rest.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "_") }) else { continue }
+                terminators.append((Array(rest), tabs))
+            }
+            var current = index
+            for terminator in terminators {
+                while current < lines.count {
+                    var body = slice(lines[current])
+                    current += 1
+                    if terminator.tabs { body = body.drop { $0 == 0x09 } }
+                    if Array(body) == terminator.word { break }
+                    let words = Self.words(Array(body))
+                    guard let first = words.first else { continue }
+                    let name = first.string.uppercased()
+                    if name == "FROM" || (name == "COPY" || name == "ADD" || name == "RUN") && words.dropFirst().contains(where: { $0.string.lowercased().contains("from=") }) {
+                        throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as \(name) naming an image to a builder that does not read here-documents; Bouncer cannot tell which image it pulls")
+                    }
+                }
+            }
+            return current
+        }
+
+        mutating func handle(_ instruction: String, _ arguments: [Word], _ logical: Logical) throws(Problem) {
+            let line = logical.firstLine
+            switch instruction {
+            case "ARG":
+                for word in arguments {
+                    let text = word.string
+                    let name: String
+                    var value: String? = nil
+                    if let equals = text.firstIndex(of: "=") {
+                        name = String(text[..<equals])
+                        value = try expand(Self.unquoted(String(text[text.index(after: equals)...])), line: line)
+                    } else {
+                        name = text
+                    }
+                    if stages.isEmpty {
+                        globalDeclared[name] = settings.buildArguments[name] ?? value ?? ""
+                    } else if let given = settings.buildArguments[name] {
+                        stageScope[name] = given
+                    } else if let value {
+                        stageScope[name] = value
+                    } else if let global = globalDeclared[name] ?? platformArguments[name] {
+                        stageScope[name] = global
+                    }
+                }
+            case "ENV":
+                guard !stages.isEmpty else { return }
+                if let first = arguments.first, !first.string.contains("=") {
+                    // The old form: ENV NAME VALUE WITH BLANKS.
+                    let value = String(decoding: logical.text[(arguments.count > 1 ? arguments[1].start : first.end)...], as: UTF8.self)
+                    stageScope[first.string] = try expand(Self.unquoted(value.trimmingSpaces), line: line)
+                } else {
+                    for word in arguments {
+                        let text = word.string
+                        guard let equals = text.firstIndex(of: "=") else { continue }
+                        stageScope[String(text[..<equals])] = try expand(Self.unquoted(String(text[text.index(after: equals)...])), line: line)
+                    }
+                }
+            case "FROM":
+                try from(arguments, logical)
+            case "COPY", "ADD":
+                for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--from" {
+                    try imageOrStage(value, place: .copyFrom, logical)
+                }
+                if instruction == "ADD" { try remoteSources(arguments, line: line) }
+            case "RUN":
+                for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--mount" {
+                    for field in Self.fields(value) where field.key.lowercased() == "from" {
+                        try imageOrStage(field.value, place: .mountFrom, logical)
+                    }
+                }
+            default:
+                break
+            }
+        }
+
+        /// FROM [--platform=P] IMAGE [AS NAME].
+        mutating func from(_ arguments: [Word], _ logical: Logical) throws(Problem) {
+            let line = logical.firstLine
+            var rest = arguments[...]
+            var platform: String? = nil
+            var scope = platformArguments
+            scope.merge(globalDeclared) { _, declared in declared }
+            while let word = rest.first, word.string.hasPrefix("--") {
+                let text = word.string
+                guard text.lowercased().hasPrefix("--platform=") else {
+                    throw Problem(line: line, message: "FROM option \(text) is not one Bouncer knows; it cannot tell which image is pulled")
+                }
+                platform = try expand(String(text.dropFirst("--platform=".count)), scope: scope, line: line)
+                rest = rest.dropFirst()
+            }
+            guard let image = rest.first else { throw Problem(line: line, message: "FROM names no image") }
+            rest = rest.dropFirst()
+            var name: String? = nil
+            if !rest.isEmpty {
+                guard rest.count == 2, rest.first?.string.lowercased() == "as", let stage = rest.last else {
+                    throw Problem(line: line, message: "FROM takes IMAGE [AS NAME]; Bouncer cannot read '\(String(decoding: logical.text, as: UTF8.self))'")
+                }
+                name = stage.string.lowercased()
+            }
+            let expanded = try expand(image.string, scope: scope, line: line)
+            guard !expanded.isEmpty else { throw Problem(line: line, message: "FROM \(image.string) expands to nothing") }
+            let lowered = expanded.lowercased()
+            let isStage = stages.contains { $0.name == lowered } || settings.namedContexts.contains(lowered)
+            if !isStage, lowered != "scratch" {
+                uses.append(Use(place: .from, line: line, reference: expanded, platform: platform,
+                                range: try range(of: image, in: logical)))
+            }
+            stages.append(Stage(name: name))
+            stageScope = [:]
+        }
+
+        /// `--from=X` of COPY or a mount: an earlier stage (by name or index), a named context, or an image.
+        mutating func imageOrStage(_ value: Word, place: Use.Place, _ logical: Logical) throws(Problem) {
+            var scope = platformArguments
+            scope.merge(stageScope) { _, own in own }
+            let expanded = try expand(value.string, scope: scope, line: logical.firstLine)
+            guard !expanded.isEmpty else { throw Problem(line: logical.firstLine, message: "\(place.rawValue)=\(value.string) names no stage and no image") }
+            let lowered = expanded.lowercased()
+            if stages.dropLast().contains(where: { $0.name == lowered }) || settings.namedContexts.contains(lowered) { return }
+            if let number = Int(expanded), number >= 0, number < stages.count { return }
+            uses.append(Use(place: place, line: logical.firstLine, reference: expanded, platform: nil,
+                            range: try range(of: value, in: logical)))
+        }
+
+        /// ADD's sources: one that is a URL or a git address is downloaded by the builder itself.
+        func remoteSources(_ arguments: [Word], line: Int) throws(Problem) {
+            let operands = arguments.drop { $0.string.hasPrefix("--") }
+            var sources: [String]
+            if let first = operands.first, first.string.hasPrefix("[") {
+                // The JSON form: ["src", …, "dest"].
+                let joined = operands.map(\.string).joined(separator: " ")
+                sources = joined.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            } else {
+                sources = operands.map(\.string)
+            }
+            sources = Array(sources.dropLast())
+            var scope = platformArguments
+            scope.merge(stageScope) { _, own in own }
+            for source in sources where !source.hasPrefix("<<") {
+                let expanded = try expand(Self.unquoted(source), scope: scope, line: line, strict: true)
+                let lowered = expanded.lowercased()
+                if lowered.contains("://") || lowered.hasPrefix("git@") {
+                    throw Problem(line: line, message: "ADD \(expanded): the builder downloads it itself, unverified; fetch it through the curl shim into the build context and COPY it")
+                }
+            }
+        }
+
+        /// A word's bytes in the file, which must lie on one physical line to be replaced.
+        func range(of word: Word, in logical: Logical) throws(Problem) -> Range<Int> {
+            var start = word.start
+            var end = word.end
+            // A quoted word is replaced inside its quotes.
+            if end - start >= 2, let open = word.bytes.first, open == UInt8(ascii: "\"") || open == UInt8(ascii: "'"), word.bytes.last == open {
+                start += 1
+                end -= 1
+            }
+            guard start < end, end <= logical.origin.count else {
+                throw Problem(line: logical.firstLine, message: "an empty image reference")
+            }
+            let first = logical.origin[start]
+            let last = logical.origin[end - 1]
+            guard last - first == end - 1 - start else {
+                throw Problem(line: logical.firstLine, message: "an image reference is split across lines; write it on one line")
+            }
+            return first..<(last + 1)
+        }
+
+        func expand(_ text: String, line: Int) throws(Problem) -> String {
+            var scope = stages.isEmpty ? platformArguments.merging(globalDeclared) { _, own in own } : platformArguments
+            scope.merge(stageScope) { _, own in own }
+            return try expand(text, scope: scope, line: line)
+        }
+
+        /// `$NAME`, `${NAME}`, `${NAME:-WORD}`, `${NAME:+WORD}`; an undefined
+        /// name is empty, as the builders expand it (`strict`: refused instead).
+        func expand(_ text: String, scope: [String: String], line: Int, strict: Bool = false) throws(Problem) -> String {
+            let input = Array(text.utf8)
+            var out: [UInt8] = []
+            var index = 0
+            func value(_ name: String) throws(Problem) -> String? {
+                if let found = scope[name] { return found }
+                if strict { throw Problem(line: line, message: "$\(name) is not known to Bouncer, so it cannot tell what '\(text)' names") }
+                return nil
+            }
+            while index < input.count {
+                let byte = input[index]
+                if byte == escape, index + 1 < input.count, input[index + 1] == UInt8(ascii: "$") {
+                    out.append(UInt8(ascii: "$"))
+                    index += 2
+                    continue
+                }
+                guard byte == UInt8(ascii: "$"), index + 1 < input.count else { out.append(byte); index += 1; continue }
+                if input[index + 1] == UInt8(ascii: "{") {
+                    guard let close = input[(index + 2)...].firstIndex(of: UInt8(ascii: "}")) else {
+                        throw Problem(line: line, message: "'\(text)': a ${ without its }")
+                    }
+                    let body = String(decoding: input[(index + 2)..<close], as: UTF8.self)
+                    let name = String(body.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+                    let modifier = body.dropFirst(name.count)
+                    guard !name.isEmpty else { throw Problem(line: line, message: "'\(text)': an empty variable name") }
+                    if modifier.isEmpty {
+                        out += Array((try value(name) ?? "").utf8)
+                    } else if modifier.hasPrefix(":-") || modifier.hasPrefix(":+") {
+                        let word = try expand(String(modifier.dropFirst(2)), scope: scope, line: line, strict: strict)
+                        let current = scope[name] ?? ""
+                        if modifier.hasPrefix(":-") { out += Array((current.isEmpty ? word : current).utf8) }
+                        else { out += Array((current.isEmpty ? "" : word).utf8) }
+                    } else {
+                        throw Problem(line: line, message: "'\(text)': the expansion ${\(body)} is not one Bouncer implements (only ${NAME}, ${NAME:-WORD}, ${NAME:+WORD})")
+                    }
+                    index = close + 1
+                } else {
+                    let name = input[(index + 1)...].prefix { Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "_") }
+                    guard !name.isEmpty else { out.append(byte); index += 1; continue }
+                    out += Array((try value(String(decoding: name, as: UTF8.self)) ?? "").utf8)
+                    index += 1 + name.count
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        /// The leading `--name=value` / `--name` words of COPY, ADD and RUN.
+        static func flags(_ arguments: [Word]) -> [(String, Word)] {
+            var found: [(String, Word)] = []
+            for word in arguments {
+                let text = word.bytes
+                guard text.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")]) else { break }
+                guard let equals = text.firstIndex(of: UInt8(ascii: "=")) else { continue }
+                let offset = equals + 1
+                found.append((String(decoding: text[..<equals], as: UTF8.self),
+                              Word(bytes: Array(text[offset...]), start: word.start + offset, end: word.end)))
+            }
+            return found
+        }
+
+        /// The `key=value` fields of a mount's comma-separated value.
+        static func fields(_ value: Word) -> [(key: String, value: Word)] {
+            var found: [(String, Word)] = []
+            var start = 0
+            let text = value.bytes
+            for index in 0...text.count where index == text.count || text[index] == UInt8(ascii: ",") {
+                let field = text[start..<index]
+                if let equals = field.firstIndex(of: UInt8(ascii: "=")) {
+                    found.append((String(decoding: field[..<equals], as: UTF8.self),
+                                  Word(bytes: Array(field[(equals + 1)...]), start: value.start + equals + 1, end: value.start + index)))
+                }
+                start = index + 1
+            }
+            return found
+        }
+
+        static func unquoted(_ text: String) -> String {
+            guard text.count >= 2, let first = text.first, first == "\"" || first == "'", text.last == first else { return text }
+            return String(text.dropFirst().dropLast())
+        }
+    }
+}
+
+private extension String {
+    var trimmingSpaces: String {
+        let bytes = Array(utf8)
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+              let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+}

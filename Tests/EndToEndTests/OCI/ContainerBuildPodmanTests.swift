@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import BouncerBase
+import BouncerTestSupport
+
+/// `podman build` pulls every image its Dockerfile names itself, past the
+/// pull shim. Behind the shim each is verified under the policy (the
+/// loopback registry's images, signed at test time with a key), and the real
+/// podman builds from a copy whose references are the verified digests: an
+/// unsigned image named by any route (FROM through a build argument, COPY
+/// --from, a mount, podman's --from, a Dockerfile on standard input) is
+/// refused and never lands in the storage.
+@Suite(.blocking, .enabled(if: LoopbackRegistry.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/podman")
+                                 && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+                           "needs docker-registry, podman and openssl"))
+struct ContainerBuildPodmanTests {
+    static let podman = "/usr/bin/podman"
+
+    @Test func aBuildPullsOnlyVerifiedDigestsByEveryRoute() throws {
+        let f = try ContainerShimPodmanTests.Fixture()
+        // podman refuses a runroot over 50 characters: a short scratch directory, with its own --tmpdir.
+        let storage = URL(fileURLWithPath: "/tmp/bpb-" + UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
+        let global = ["--root", storage.appendingPathComponent("root").path, "--runroot", storage.appendingPathComponent("run").path,
+                      "--tmpdir", storage.appendingPathComponent("tmp").path, "--storage-driver", "vfs"]
+        defer {
+            _ = try? BouncerProcess.runProgram(Self.podman, global + ["system", "reset", "--force"])
+            try? FileManager.default.removeItem(at: storage)
+        }
+        let work = f.dir.appendingPathComponent("project")
+        let context = work.appendingPathComponent("ctx")
+        try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
+        try "local".write(to: context.appendingPathComponent("local.txt"), atomically: true, encoding: .utf8)
+        let policy = work.appendingPathComponent("policy.json").path
+        try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
+                           "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": ""]
+        let signed = f.image("e2e/signed")
+        let unsigned = f.image("e2e/unsigned")
+        let signedDigest = try #require(f.digests["e2e/signed"])
+
+        func build(_ dockerfile: String, _ extra: [String] = [], stdin: String? = nil) throws -> ProcessResult {
+            let file = context.appendingPathComponent("Dockerfile")
+            try dockerfile.write(to: file, atomically: true, encoding: .utf8)
+            return try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false"] + extra + [context.path],
+                                                 cwd: work.path, environment: environment, stdin: stdin.map { Data($0.utf8) })
+        }
+        /// The digests of the registry's images in the storage (built images have digests of their own).
+        func storedDigests() throws -> Set<String> {
+            let list = try BouncerProcess.runProgram(Self.podman, global + ["images", "--digests", "--format", "{{.Repository}} {{.Digest}}"])
+            return Set(list.out.split(whereSeparator: \.isNewline).filter { $0.hasPrefix(f.registry.host + "/") }
+                .compactMap { $0.split(separator: " ").last.map(String.init) })
+        }
+        func builtTags() throws -> Set<String> {
+            let list = try BouncerProcess.runProgram(Self.podman, global + ["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            return Set(list.out.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("localhost/") })
+        }
+
+        // A genuine build: the base named through a build argument and a stage, copied from by name.
+        let genuine = """
+            ARG BASE=\(unsigned)
+            FROM ${BASE} AS base
+            FROM scratch
+            COPY --from=base /hello.txt /from-base.txt
+            COPY local.txt /local.txt
+
+            """
+        let built = try build(genuine, ["--build-arg", "BASE=\(signed)", "-t", "e2e-build:v1"])
+        #expect(built.status == 0, "\(built.err)")
+        // The builder was handed the verified digest, not the tag.
+        let pinned = "\(f.registry.host)/e2e/signed@\(signedDigest)"
+        #expect(built.out.contains("FROM \(pinned) AS base"), "\(built.out)")
+        #expect(built.err.contains("line 2: FROM \(signed)"), "\(built.err)")
+        #expect(try storedDigests() == [signedDigest])
+        #expect(try builtTags() == ["localhost/e2e-build:v1"])
+        let lock = (try? String(contentsOf: work.appendingPathComponent("bouncer.lock"), encoding: .utf8)) ?? ""
+        #expect(lock.contains("e2e/signed") && lock.contains(String(signedDigest.dropFirst(7))), "pinned in the lock: \(lock)")
+        // The user's Dockerfile is left as written.
+        #expect((try? String(contentsOf: context.appendingPathComponent("Dockerfile"), encoding: .utf8)) == genuine)
+
+        // Every route to the unsigned image: refused, nothing built, nothing of it pulled.
+        let refusals: [(String, String, [String], String?)] = [
+            ("the default build argument", genuine, ["-t", "e2e-build:r1"], nil),
+            ("COPY --from", "FROM \(signed)\nCOPY --from=\(unsigned) /hello.txt /x\n", ["-t", "e2e-build:r2"], nil),
+            ("RUN --mount from", "FROM \(signed)\nRUN --mount=type=bind,from=\(unsigned),target=/m true\n", ["-t", "e2e-build:r3"], nil),
+            ("podman --from", "FROM \(signed)\nCOPY local.txt /l\n", ["--from", unsigned, "-t", "e2e-build:r4"], nil),
+            ("a Dockerfile on standard input", "FROM \(signed)\n", ["-f", "-", "-t", "e2e-build:r5"], "FROM \(unsigned)\nCOPY local.txt /l\n"),
+        ]
+        for (route, dockerfile, extra, stdin) in refusals {
+            let refused = try build(dockerfile, extra, stdin: stdin)
+            #expect(refused.status == 1, "\(route): \(refused.err)")
+            #expect(refused.err.contains("nothing was built"), "\(route): \(refused.err)")
+        }
+        // What Bouncer cannot tell (exit 2): a FROM inside a here-document a builder without
+        // here-documents reads as an instruction, an ADD of a URL, a remote context, --cache-from.
+        let untellable: [(String, String, [String])] = [
+            ("here-document", "FROM \(signed)\nRUN <<EOF\nFROM \(unsigned)\nEOF\n", []),
+            ("ADD URL", "FROM \(signed)\nADD http://127.0.0.1:9/x.tgz /x\n", []),
+            ("--cache-from", "FROM \(signed)\n", ["--cache-from", "\(f.registry.host)/e2e/cache"]),
+            ("a preprocessed Containerfile.in", "FROM \(signed)\n", ["-f", "ctx/Dockerfile.in"]),
+            ("several platforms, an image per platform", "ARG T=\(signed)\nFROM ${T}-${TARGETARCH}\n", ["--platform", "linux/amd64,linux/arm64"]),
+        ]
+        try "#include \"other\"\n".write(to: context.appendingPathComponent("Dockerfile.in"), atomically: true, encoding: .utf8)
+        for (route, dockerfile, extra) in untellable {
+            let refused = try build(dockerfile, extra + ["-t", "e2e-build:u"])
+            #expect(refused.status == 2, "\(route): \(refused.err)")
+            #expect(refused.err.contains("enforce mode"), "\(route): \(refused.err)")
+        }
+        let remote = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "https://127.0.0.1:9/ctx.tar.gz"], cwd: work.path, environment: environment)
+        #expect(remote.status == 2, "\(remote.err)")
+        #expect(remote.err.contains("remote context"), "\(remote.err)")
+        #expect(try storedDigests() == [signedDigest])
+        #expect(try builtTags() == ["localhost/e2e-build:v1"])
+
+        // A Dockerfile on standard input with a signed base builds from the verified digest.
+        let piped = try build("FROM \(unsigned)\n", ["-f", "-", "-t", "e2e-build:v2"], stdin: "FROM \(signed)\nCOPY local.txt /l\n")
+        #expect(piped.status == 0, "\(piped.err)")
+        #expect(piped.out.contains("FROM \(pinned)"), "\(piped.out)")
+        #expect(try builtTags() == ["localhost/e2e-build:v1", "localhost/e2e-build:v2"])
+        #expect(try storedDigests() == [signedDigest])
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+@testable import BouncerTools
+
+/// Which images a Dockerfile makes its builder pull, and where each is
+/// written: every one the build shim misses would be pulled unverified.
+@Suite struct DockerfileImagesTests {
+    func read(_ text: String, _ settings: DockerfileImages.Settings = .init()) throws(DockerfileImages.Problem) -> DockerfileImages {
+        try DockerfileImages.read(Array(text.utf8), settings: settings)
+    }
+
+    func written(_ text: String, _ use: DockerfileImages.Use) -> String {
+        String(decoding: Array(text.utf8)[use.range], as: UTF8.self)
+    }
+
+    @Test func fromCopyFromMountFromAndTheSyntaxFrontendAreFoundWithTheirLines() throws {
+        let text = """
+            # syntax=docker/dockerfile:1.7
+            # escape=\\
+            FROM golang:1.22 AS build
+            RUN --mount=type=cache,target=/root/.cache --mount=type=bind,from=tools:3,source=/x,target=/y go build
+            FROM --platform=linux/arm64 alpine:3.19
+            COPY --from=build /out /bin/app
+            COPY --chown=1 --from=ghcr.io/o/helper:2 /h /h
+            FROM scratch
+            COPY --from=0 /a /a
+            COPY --from=1 /b /b
+
+            """
+        let images = try read(text)
+        #expect(images.uses.map(\.place) == [.syntax, .from, .mountFrom, .from, .copyFrom])
+        #expect(images.uses.map(\.reference) == ["docker/dockerfile:1.7", "golang:1.22", "tools:3", "alpine:3.19", "ghcr.io/o/helper:2"])
+        #expect(images.uses.map(\.line) == [1, 3, 4, 5, 7])
+        #expect(images.uses.map { written(text, $0) } == ["docker/dockerfile:1.7", "golang:1.22", "tools:3", "alpine:3.19", "ghcr.io/o/helper:2"])
+        #expect(images.uses[3].platform == "linux/arm64")
+    }
+
+    @Test func theRewriteReplacesExactlyTheWrittenReferences() throws {
+        let text = "FROM alpine:3.19 AS base\nCOPY --from=busybox:1 /bin/sh /sh\nRUN echo alpine:3.19\n"
+        let images = try read(text)
+        let rewritten = DockerfileImages.rewrite(Array(text.utf8), images.uses.map { ($0.range, "R@sha256:\($0.line)") })
+        #expect(String(decoding: rewritten, as: UTF8.self) == "FROM R@sha256:1 AS base\nCOPY --from=R@sha256:2 /bin/sh /sh\nRUN echo alpine:3.19\n")
+    }
+
+    @Test func variablesInFromComeFromGlobalArgsAndBuildArguments() throws {
+        let text = """
+            ARG REGISTRY=example.test
+            ARG TAG
+            ARG IMAGE=${REGISTRY}/base
+            FROM $IMAGE:${TAG:-1.0}
+            ARG STAGE_ONLY=x
+            FROM ${REGISTRY}/tool-${TARGETARCH}:${UNDECLARED}v2
+
+            """
+        let plain = try read(text)
+        #expect(plain.uses.map(\.reference) == ["example.test/base:1.0", "example.test/tool-amd64:v2"])
+        var settings = DockerfileImages.Settings()
+        settings.buildArguments = ["TAG": "2.5", "REGISTRY": "other.test", "UNDECLARED": "no-"]
+        settings.targetPlatform = "linux/arm64/v8"
+        let given = try read(text, settings)
+        #expect(given.uses.map(\.reference) == ["other.test/base:2.5", "other.test/tool-arm64:v2"])
+        // The written text is what is replaced, variables and all.
+        #expect(written(text, given.uses[0]) == "$IMAGE:${TAG:-1.0}")
+    }
+
+    @Test func stagesNamedContextsAndScratchAreNoImages() throws {
+        let text = """
+            FROM base:1 AS Builder
+            FROM builder
+            COPY --from=BUILDER /a /a
+            COPY --from=assets /x /x
+            FROM assets
+            FROM scratch
+            COPY --from=later /y /y
+            FROM later:1 AS later
+
+            """
+        var settings = DockerfileImages.Settings()
+        settings.namedContexts = ["assets"]
+        let images = try read(text, settings)
+        // A stage named after the instruction is no stage yet: `later` is an image there.
+        #expect(images.uses.map(\.reference) == ["base:1", "later", "later:1"])
+    }
+
+    @Test func continuationsCommentsAndAnotherEscapeCharacter() throws {
+        let text = """
+            # escape=`
+            FROM `
+            # a comment inside
+              alpine:3 `
+              AS one
+            FROM scratch
+            COPY --from=one C:\\a C:\\b
+
+            """
+        let images = try read(text)
+        #expect(images.uses.map(\.reference) == ["alpine:3"])
+        #expect(images.uses.first?.line == 2)
+        #expect(images.uses.first.map { written(text, $0) } == "alpine:3")
+    }
+
+    /// Lines of a here-document are no instructions to BuildKit; to a
+    /// builder that does not read here-documents they are, so one that would
+    /// pull an image is refused rather than guessed.
+    @Test func hereDocumentBodiesAreSkippedAndAnImageLineInOneIsRefused() throws {
+        let skipped = try read("FROM a:1\nRUN <<EOF\necho FROM-ish text\nCOPY x y\nEOF\nFROM b:2\n")
+        #expect(skipped.uses.map(\.reference) == ["a:1", "b:2"])
+        let tabbed = try read("FROM a:1\nCOPY <<-\"END\" /f\n\thello\n\tEND\nFROM c:3\n")
+        #expect(tabbed.uses.map(\.reference) == ["a:1", "c:3"])
+        #expect(throws: DockerfileImages.Problem.self) { try read("FROM a:1\nRUN <<EOF\nFROM evil:1\nEOF\n") }
+        #expect(throws: DockerfileImages.Problem.self) { try read("FROM a:1\nRUN <<EOF cat\nCOPY --from=evil:1 / /\nEOF\n") }
+    }
+
+    @Test func whatBouncerCannotTellIsRefusedNamingTheLine() throws {
+        let cases: [(String, Int, String)] = [
+            ("FROM a:1\nADD https://example.test/x.tgz /x\n", 2, "downloads it itself"),
+            ("FROM a:1\nADD [\"git@example.test:o/r.git\", \"/src\"]\n", 2, "downloads it itself"),
+            ("FROM a:1\nARG U=https://example.test/f\nADD $U /f\n", 3, "downloads it itself"),
+            ("FROM a:1\nADD $FROM_BASE_IMAGE_ENV/f /f\n", 2, "is not known"),
+            ("FROM ${IMAGE#x}\n", 1, "not one Bouncer implements"),
+            ("FROM --frob=x a:1\n", 1, "FROM option --frob=x"),
+            ("FROM a:1 AS\n", 1, "IMAGE [AS NAME]"),
+            ("FROM\n", 1, "names no image"),
+            ("ARG E\nFROM $E\n", 2, "expands to nothing"),
+            ("FROM a:1\nCOPY --from= /a /a\n", 2, "names no stage and no image"),
+            ("FROM \"exam\\\nple:1\"\n", 1, "split across lines"),
+            ("# escape=x\nFROM a:1\n", 1, "escape directive"),
+        ]
+        for (text, line, message) in cases {
+            do {
+                let images = try read(text)
+                Issue.record("read \(text.debugDescription) as \(images.uses.map(\.reference))")
+            } catch {
+                #expect(error.line == line, "\(text.debugDescription): \(error)")
+                #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
+            }
+        }
+        // ADD of a local file or with a known variable is fine.
+        #expect(try read("FROM a:1\nARG D=dir\nADD $D/f /f\nADD --chown=1 x.tgz /x\n").uses.count == 1)
+    }
+
+    @Test func hostileBytesNeverTrap() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("FROM COPY RUN ADD ARG --from= --mount=from=, ${}:-+$\\`\"'<<EOF\n\r\t #syntax=escape=AS a/b:1".utf8) + [0xff, 0x00]
+        for _ in 0..<3000 {
+            let bytes = (0..<Int.random(in: 0...120, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? 0 }
+            if let images = try? DockerfileImages.read(bytes, settings: .init()) {
+                for use in images.uses {
+                    #expect(use.range.lowerBound >= 0 && use.range.upperBound <= bytes.count)
+                }
+                _ = DockerfileImages.rewrite(bytes, images.uses.map { ($0.range, "x") })
+            }
+        }
+    }
+}
+
+/// The build command line: its options anywhere (pflag reads them after
+/// the context too), the Dockerfile, build arguments and contexts.
+@Suite struct ContainerBuildArgumentsTests {
+    @Test func theBuildFormsAreRecognisedAndOthersAreNot() throws {
+        #expect(try ContainerBuild.verbEnd(["build", "."], subcommand: 0) == 1)
+        #expect(try ContainerBuild.verbEnd(["--root", "/r", "image", "build", "."], subcommand: 2) == 4)
+        #expect(try ContainerBuild.verbEnd(["builder", "build", "."], subcommand: 0) == 2)
+        #expect(try ContainerBuild.verbEnd(["buildx", "build", "."], subcommand: 0) == 2)
+        #expect(try ContainerBuild.verbEnd(["buildx", "--builder", "b1", "b", "."], subcommand: 0) == 4)
+        #expect(try ContainerBuild.verbEnd(["image", "ls"], subcommand: 0) == nil)
+        #expect(try ContainerBuild.verbEnd(["run", "build"], subcommand: 0) == nil)
+        #expect(throws: (any Error).self) { try ContainerBuild.verbEnd(["buildx", "bake"], subcommand: 0) }
+    }
+
+    @Test func optionsAreReadBeforeAndAfterTheContext() throws {
+        let arguments = ["build", "-t", "app:1", ".", "-f", "docker/Dockerfile.dev", "--build-arg", "A=1", "--build-arg=B",
+                         "--platform", "linux/arm64", "--pull", "-q", "--build-context", "assets=./assets", "--tls-verify=false"]
+        let call = try ContainerBuild.parse(arguments, verbEnd: 1)
+        #expect(call.contextIndex == 3)
+        #expect(call.files.map(\.value) == ["docker/Dockerfile.dev"])
+        #expect(call.files.first?.positions == [4, 5])
+        #expect(call.buildArguments.map(\.name) == ["A", "B"])
+        #expect(call.buildArguments.map(\.value) == ["1", nil])
+        #expect(call.platforms == ["linux/arm64"])
+        #expect(call.buildContexts.map(\.name) == ["assets"])
+        #expect(call.plainHTTP)
+        let short = try ContainerBuild.parse(["build", "-qfCustom", "ctx"], verbEnd: 1)
+        #expect(short.files.map(\.value) == ["Custom"])
+        let run = try ContainerBuild.parse(["build", "-qf", "F", "ctx"], verbEnd: 1)
+        #expect(run.files.map(\.value) == ["F"])
+        #expect(run.contextIndex == 3)
+    }
+
+    /// An option Bouncer does not know could take the next word, which would
+    /// then not be the context: refused, as for run and pull.
+    @Test func unknownOptionsAndSecondContextsAreRefused() {
+        #expect(throws: (any Error).self) { try ContainerBuild.parse(["build", "--frob", "x", "."], verbEnd: 1) }
+        #expect(throws: (any Error).self) { try ContainerBuild.parse(["build", "--frob=x", "."], verbEnd: 1) }
+        #expect(throws: (any Error).self) { try ContainerBuild.parse(["build", ".", "other"], verbEnd: 1) }
+        #expect(throws: (any Error).self) { try ContainerBuild.parse(["build", ".", "-f"], verbEnd: 1) }
+    }
+
+    @Test func aBuildArgumentFileIsReadAsNameValueLines() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("build-args-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "# comment\n\nBASE=example.test/base:1\n  TAG=a=b\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try ContainerBuild.buildArgumentFile(file.path) == ["BASE": "example.test/base:1", "TAG": "a=b"])
+        try "BASE=x\nnot an assignment\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try ContainerBuild.buildArgumentFile(file.path) }
+        #expect(throws: (any Error).self) { try ContainerBuild.buildArgumentFile(file.path + ".missing") }
+    }
+
+    @Test func remoteLocationsAndArchivesAreTold() {
+        for remote in ["https://example.test/ctx.tar.gz", "git@example.test:o/r.git", "github.com/o/r", "git://example.test/r"] {
+            #expect(ContainerBuild.isRemote(remote), "\(remote)")
+        }
+        #expect(!ContainerBuild.isRemote("./ctx"))
+        #expect(ContainerBuild.isArchive([0x1f, 0x8b, 8, 0]))
+        #expect(!ContainerBuild.isArchive(Array("FROM a:1\n".utf8)))
+        var tar = [UInt8](repeating: 0, count: 512)
+        tar.replaceSubrange(257..<262, with: Array("ustar".utf8))
+        #expect(ContainerBuild.isArchive(tar))
+    }
+}
