@@ -109,4 +109,18 @@ mkdir -p pkg/package && cp msg pkg/package/index.js && printf '{"name":"fuzz","v
 tar -C pkg -cf a.tar package && tar -C pkg -czf a.tgz package && tar -C pkg -cJf a.tar.xz package
 (cd pkg && zip -qr ../a.zip package) ; ar rc a.ar msg 2>/dev/null
 seed archive a.tar a.tgz a.tar.xz a.zip a.ar
+cat >Dockerfile <<'DOCKERFILE'
+# syntax=docker/dockerfile:1
+ARG BASE=alpine:3.19
+FROM --platform=$BUILDPLATFORM ${BASE} AS build
+RUN --mount=type=cache,target=/c --mount=type=bind,from=tools:1,target=/t <<EOF
+echo building
+EOF
+FROM scratch
+COPY --from=build /out /out
+COPY --from=ghcr.io/o/helper:2 /h /h
+ADD local.tgz /x
+DOCKERFILE
+printf '# escape=`\nFROM `\n  alpine:3 `\n  AS one\nENV A=1 B="x y"\nARG C=${A:-z}\n' >Dockerfile.escape
+seed dockerfile Dockerfile Dockerfile.escape
 for t in "$out"/*/; do printf '%-18s %s seeds\n' "$(basename "$t")" "$(ls "$t" | wc -l)"; done

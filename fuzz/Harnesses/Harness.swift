@@ -186,6 +186,15 @@ enum Harness {
         _ = try? SubresourceIntegrity(parsing: String(decoding: data, as: UTF8.self))
     }
 
+    /// A Dockerfile's images and their places, then the rewrite over them.
+    static func dockerfile(_ data: Data) {
+        let bytes = [UInt8](data)
+        var settings = DockerfileImages.Settings()
+        settings.buildArguments = ["BASE": "example.test/base:1"]
+        guard let images = try? DockerfileImages.read(bytes, settings: settings) else { return }
+        _ = DockerfileImages.rewrite(bytes, images.uses.map { ($0.range, "example.test/r@sha256:0") })
+    }
+
     // MARK: archives
 
     /// Archive listing over in-memory bytes (streaming reader: tar, gzip/xz/zstd,

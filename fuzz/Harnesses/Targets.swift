@@ -23,6 +23,7 @@ enum FuzzTargets {
         "tuf-metadata": Harness.tufMetadata,
         "sri": Harness.sri,
         "archive": Harness.archive,
+        "dockerfile": Harness.dockerfile,
     ]
 
     /// Chosen once per process, by name, from BOUNCER_FUZZ_TARGET.
