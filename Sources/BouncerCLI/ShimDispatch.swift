@@ -34,7 +34,7 @@ enum ShimDispatch {
         }
         guard let first = arguments.first else { return nil }
         let name = Filesystem.split(first).name
-        guard ShimEnvironment.tools.contains(name) else { return nil }
+        guard ShimEnvironment.isGuarded(name) else { return nil }
         return (name, nil, nil, Array(arguments.dropFirst()))
     }
 

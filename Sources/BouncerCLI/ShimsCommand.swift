@@ -33,6 +33,11 @@ struct ShimsCommand: ParsableCommand {
                 line) is never overwritten: install refuses (exit 2) and writes nothing. The PATH \
                 line printed names DIR as an absolute path. `bouncer shims uninstall DIR` removes \
                 the shims again.
+
+                Versioned names on PATH (python3.12, pip3.12, python3.13t) get shims of their own, \
+                written for those found when this runs (and a versioned shim whose Python is gone \
+                is removed): install again after adding a Python (`bouncer shims check` reports \
+                one without a shim as UNGUARDED).
                 """
         )
 
@@ -44,8 +49,8 @@ struct ShimsCommand: ParsableCommand {
             guard let bouncer = ShimDispatch.currentExecutable() else {
                 throw BouncerError.io("cannot tell where this bouncer binary is (/proc/self/exe)")
             }
-            try ShimInstaller.install(into: dir, bouncer: bouncer)
-            Console.output("installed \(ShimEnvironment.tools.joined(separator: ", ")) shims in \(dir)")
+            let names = try ShimInstaller.install(into: dir, bouncer: bouncer)
+            Console.output("installed \(names.joined(separator: ", ")) shims in \(dir)")
             Console.output("put it first on PATH: export PATH=\"\(dir):$PATH\"")
         }
     }
@@ -56,7 +61,8 @@ extension ShimsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that every guarded tool on PATH is reached through a Bouncer shim (exit 1 if not).",
             discussion: """
-                For each TOOL (default: every tool Bouncer guards), the first one on PATH must be a \
+                For each TOOL (default: every tool Bouncer guards, and each versioned python3.N or \
+                pip3.N on PATH), the first one on PATH must be a \
                 Bouncer shim. A tool that is on PATH with no shim in front of it runs unguarded: \
                 that is a refusal (exit 1), so a CI job that runs `bouncer shims check` first fails \
                 hard when a shim is missing or PATH puts the real tool first. A tool that is not on \
@@ -77,13 +83,15 @@ extension ShimsCommand {
         var json = false
 
         func validate() throws {
-            for tool in tools where !ShimEnvironment.tools.contains(tool) {
+            for tool in tools where !ShimEnvironment.isGuarded(tool) {
                 throw ValidationError("'\(tool)' is not a tool Bouncer guards (\(ShimEnvironment.tools.joined(separator: ", ")))")
             }
         }
 
         func run() throws {
-            let survey = ShimCoverage.survey(tools: tools.isEmpty ? ShimEnvironment.tools : tools,
+            let variables = ProcessInfo.processInfo.environment
+            let everyTool = ShimEnvironment.tools + ShimEnvironment.versionedNames(onPath: variables, cwd: FileManager.default.currentDirectoryPath)
+            let survey = ShimCoverage.survey(tools: tools.isEmpty ? everyTool : tools,
                                              variables: ProcessInfo.processInfo.environment,
                                              cwd: FileManager.default.currentDirectoryPath,
                                              bouncerExecutable: ShimDispatch.currentExecutable())
@@ -163,7 +171,8 @@ extension ShimsCommand {
         func run() throws {
             let dir = ShimInstaller.absoluteDirectory(directory)
             var removed: [String] = []
-            for tool in ShimEnvironment.tools {
+            let versioned = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { ShimEnvironment.versionedFamily($0) != nil }.sorted()
+            for tool in ShimEnvironment.tools + versioned {
                 let path = dir + "/" + tool
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
@@ -191,11 +200,15 @@ enum ShimInstaller {
         return URL(fileURLWithPath: absolute).standardizedFileURL.path
     }
 
-    /// Writes every shim script atomically, mode 0755; refuses, before writing
-    /// any, when a file there is not a Bouncer shim (it may be the real tool).
-    static func install(into dir: String, bouncer: String) throws {
+    /// Writes every shim script atomically, mode 0755, for each tool and each
+    /// versioned Python or pip on PATH; refuses, before writing any, when a
+    /// file there is not a Bouncer shim (it may be the real tool). Returns the names written.
+    @discardableResult
+    static func install(into dir: String, bouncer: String) throws -> [String] {
         try Filesystem.makeDirectories(dir)
-        for tool in ShimEnvironment.tools {
+        let names = ShimEnvironment.tools + ShimEnvironment.versionedNames(onPath: ProcessInfo.processInfo.environment,
+                                                                           cwd: FileManager.default.currentDirectoryPath, excluding: dir)
+        for tool in names {
             let path = dir + "/" + tool
             var info = stat()
             if lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG || !ShimScript.isShim(atPath: path) {
@@ -204,7 +217,7 @@ enum ShimInstaller {
                                    hint: "move it away, or install the shims into another directory")
             }
         }
-        for tool in ShimEnvironment.tools {
+        for tool in names {
             let path = dir + "/" + tool
             let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: tool)
             var done = false
@@ -220,5 +233,11 @@ enum ShimInstaller {
             }
             done = true
         }
+        // A versioned shim whose Python is gone from PATH would make `command -v python3.N` find it.
+        for stale in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+        where ShimEnvironment.versionedFamily(stale) != nil && !names.contains(stale) && ShimScript.isShim(atPath: dir + "/" + stale) {
+            unlink(dir + "/" + stale)
+        }
+        return names
     }
 }

@@ -37,6 +37,45 @@ public struct ShimEnvironment: Sendable {
     /// else they run is handed to the real interpreter by the script itself).
     public static let interpreters: Set<String> = ["python", "python3"]
 
+    /// The family of a versioned name (`python3.12`, `python3.13t`, `pip3.12`):
+    /// "python3" or "pip3"; nil for any other name. Shims are written for the
+    /// versioned names found on PATH (`versionedNames`), not for every version.
+    public static func versionedFamily(_ name: String) -> String? {
+        for family in ["python3", "pip3"] where name.hasPrefix(family + ".") {
+            var version = name.dropFirst(family.count + 1)
+            if version.hasSuffix("t") { version = version.dropLast() }
+            guard (1...3).contains(version.count), version.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return family
+        }
+        return nil
+    }
+
+    /// A name a shim may stand for: one of `tools`, or a versioned Python or pip.
+    public static func isGuarded(_ name: String) -> Bool {
+        tools.contains(name) || versionedFamily(name) != nil
+    }
+
+    /// Whether the shim for `name` is an interpreter's (`-m pip` only).
+    public static func isInterpreter(_ name: String) -> Bool {
+        interpreters.contains(name) || versionedFamily(name) == "python3"
+    }
+
+    /// The versioned Python and pip names (`python3.11`, `pip3.11`) on PATH,
+    /// outside `excluding` (the shim directory): they need shims of their own.
+    public static func versionedNames(onPath variables: [String: String], cwd: String, excluding: String? = nil) -> [String] {
+        var found = Set<String>()
+        let skipped = excluding.map(Filesystem.realPath)
+        for entry in SearchPath.directories(variables) {
+            let directory = Filesystem.absolute(entry, cwd: cwd)
+            if let skipped, Filesystem.realPath(directory) == skipped { continue }
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            for name in names where versionedFamily(name) != nil && SearchPath.isExecutableFile(directory + "/" + name) {
+                found.insert(name)
+            }
+        }
+        return found.sorted()
+    }
+
     /// Marks the first lines of every shim script `bouncer shims install` writes (and those in `shims/`).
     public static let shimMarker = "bouncer-shim"
 

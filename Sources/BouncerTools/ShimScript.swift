@@ -31,7 +31,7 @@ public enum ShimScript {
     }
 
     static func script(tool: String, locate: String) -> String {
-        let interpreter = ShimEnvironment.interpreters.contains(tool)
+        let interpreter = ShimEnvironment.isInterpreter(tool)
         return """
         #!/bin/sh
         # \(ShimEnvironment.shimMarker): runs Bouncer as \(tool)\(interpreter ? " for `-m pip`" : ""); the real \(tool) is found on PATH after this directory.

@@ -234,6 +234,57 @@ import BouncerTestSupport
         #expect(try installed() == before)
     }
 
+    /// `python3.11 -m pip` and `pip3.11` (a venv has both, Debian's Python
+    /// too) had no shim: the real pip installed straight from the index.
+    /// `bouncer shims install` now writes shims for the versioned names it
+    /// finds on PATH, and `bouncer shims check` reports one without a shim.
+    @Test func versionedPythonAndPipNamesGetShimsOfTheirOwn() throws {
+        defer { harness.cleanup() }
+        let bin = venv.appendingPathComponent("bin")
+        let names = try FileManager.default.contentsOfDirectory(atPath: bin.path)
+        let python = try #require(names.filter { $0.hasPrefix("python3.") }.sorted().first, "the venv has a versioned python: \(names)")
+        let pip = try #require(names.filter { $0.hasPrefix("pip3.") }.sorted().first, "the venv has a versioned pip: \(names)")
+        let shimDirectory = harness.root.appendingPathComponent("installed").path
+        let install = try harness.sh("\"$BOUNCER_BIN\" shims install '\(shimDirectory)'")
+        #expect(install.status == 0, "\(install.err)")
+        #expect(install.out.contains(python) && install.out.contains(pip), "\(install.out)")
+        let shimmed = "PATH='\(shimDirectory)':\"$PATH\" "
+
+        let good = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
+        try page("tinylib", [(good.file, good.sha256)])
+        let before = try installed()
+        try expectEachInstallsTinylib([
+            ("\(python) -m pip", shimmed + "\(python) -m pip install --index-url '\(indexURL)' tinylib==1.0", [:]),
+            (pip, shimmed + "\(pip) install --index-url '\(indexURL)' tinylib==1.0", [:]),
+        ], over: before)
+        #expect(try Self.lockEntries(harness.file("bouncer.lock"))["pypi:tinylib@1.0"]?["sha256"] as? String == good.sha256)
+
+        let (scripted, evil) = try tamperedIndex(good)
+        defer { scripted.stop() }
+        for command in ["\(python) -m pip install", "\(pip) install"] {
+            try? FileManager.default.removeItem(at: harness.file("bouncer.lock"))
+            let result = try harness.sh(shimmed + "\(command) --index-url '\(scripted.baseURL)/simple/' tinylib==1.0")
+            #expect(result.status == 1, "\(command): \(result.err)")
+            #expect(result.err.contains("sha256 is \(evil.sha256), expected \(good.sha256)"), "\(command): \(result.err)")
+            #expect(try installed() == before, "\(command)")
+        }
+
+        // A versioned name on PATH with no shim in front of it: check fails, naming it.
+        #expect(try harness.sh(shimmed + "\"$BOUNCER_BIN\" shims check").status == 0)
+        try FileManager.default.removeItem(atPath: shimDirectory + "/" + python)
+        let check = try harness.sh(shimmed + "\"$BOUNCER_BIN\" shims check")
+        #expect(check.status == 1, "\(check.out)")
+        #expect(check.out.contains("\(python): UNGUARDED"), "\(check.out)")
+        // Installing again writes it back, and drops a versioned shim whose Python is not on PATH.
+        try FileManager.default.copyItem(atPath: shimDirectory + "/" + pip, toPath: shimDirectory + "/pip3.99")
+        #expect(try harness.sh("\"$BOUNCER_BIN\" shims install '\(shimDirectory)'").status == 0)
+        #expect(FileManager.default.fileExists(atPath: shimDirectory + "/" + python))
+        #expect(!FileManager.default.fileExists(atPath: shimDirectory + "/pip3.99"))
+        let uninstall = try harness.sh("\"$BOUNCER_BIN\" shims uninstall '\(shimDirectory)'")
+        #expect(uninstall.status == 0 && uninstall.out.contains(pip), "\(uninstall.out)")
+        #expect(!FileManager.default.fileExists(atPath: shimDirectory + "/" + pip))
+    }
+
     /// `bouncer exec` under a policy puts a verifying proxy in its command's
     /// environment: an activated venv's pip (first on PATH, before every
     /// shim) installs through it, the genuine wheel pinned under its real
