@@ -56,29 +56,38 @@ public enum PipArguments {
                                           "--disable-pip-version-check", "--no-cache-dir", "--isolated", "--no-input",
                                           "--no-color", "--exists-action"]
 
-    /// `pip download`'s own option: where the files go (passed on as given).
-    static let downloadValued: Set<String> = ["-d", "--dest"]
+    /// The subcommands guarded beside `install`: `download` and `wheel`
+    /// resolve and fetch as it does, through the same proxy.
+    static let resolving: Set<String> = ["install", "download", "wheel"]
 
-    /// Every option named above.
-    static let optionSets: [Set<String>] = [globalValued, resolveValued, resolveFlags, carryValued, carryFlags, downloadValued,
-                                            ["--editable", "--dry-run"]]
-    /// The long ones, and `--pypi-url`, for optparse's prefixes (built only when a prefix is read).
-    static let longOptions: [String] = optionSets.reduce(Set(["--pypi-url"])) { $0.union($1) }.filter { $0.hasPrefix("--") }.sorted()
+    /// Options of `download` and `wheel` alone: where the files go, how wheels
+    /// are built (passed on as given).
+    static let ownValued: [String: Set<String>] = ["download": ["-d", "--dest"],
+                                                   "wheel": ["-w", "--wheel-dir", "--build-option", "--global-option"]]
+    static let ownFlags: [String: Set<String>] = ["wheel": ["--no-verify"]]
 
-    /// optparse's reading of a long option: the exact name, else the one name it
-    /// begins (`--index-ur`, `--extra`); `--pypi-url` is an old name of `--index-url`.
-    /// A prefix of several (or of none) stays as written: an option Bouncer does not know.
-    static func longName(_ written: String) -> String {
-        let name = optionSets.contains(where: { $0.contains(written) }) ? written : {
-            let candidates = longOptions.filter { $0.hasPrefix(written) }
-            return candidates.count == 1 ? candidates[0] : written
+    /// Every option a subcommand takes, as named above.
+    static func optionSets(_ subcommand: String?) -> [Set<String>] {
+        [globalValued, resolveValued, resolveFlags, carryValued, carryFlags, ["--editable", "--dry-run"],
+         ownValued[subcommand ?? ""] ?? [], ownFlags[subcommand ?? ""] ?? []]
+    }
+
+    /// optparse's reading of a long option: the exact name, else the one name
+    /// of the subcommand's it begins (`--index-ur`, `--extra`); `--pypi-url`
+    /// is an old name of `--index-url`. A prefix of several (or of none) stays
+    /// as written: an option Bouncer does not know.
+    static func longName(_ written: String, subcommand: String? = nil) -> String {
+        let sets = optionSets(subcommand)
+        let name = sets.contains(where: { $0.contains(written) }) ? written : {
+            let candidates = sets.reduce(Set(["--pypi-url"])) { $0.union($1) }.filter { $0.hasPrefix("--") && $0.hasPrefix(written) }
+            return candidates.count == 1 ? candidates.first ?? written : written
         }()
         return name == "--pypi-url" ? "--index-url" : name
     }
 
-    static func takesValue(_ name: String, download: Bool = false) -> Bool {
+    static func takesValue(_ name: String, subcommand: String? = nil) -> Bool {
         name == "-e" || name == "--editable" || resolveValued.contains(name) || carryValued.contains(name) || globalValued.contains(name)
-            || (download && downloadValued.contains(name))
+            || ownValued[subcommand ?? ""]?.contains(name) == true
     }
 
     public static func parse(_ arguments: [String]) -> PipInvocation {
@@ -99,8 +108,7 @@ public enum PipArguments {
         guard index < arguments.count else { return invocation }
         invocation.subcommand = arguments[index]
         invocation.subcommandArguments = Array(arguments[(index + 1)...])
-        guard invocation.subcommand == "install" || invocation.subcommand == "download" else { return invocation }
-        let download = invocation.subcommand == "download"
+        guard let subcommand = invocation.subcommand, resolving.contains(subcommand) else { return invocation }
 
         // pip parses with optparse: short options cluster (-Ur FILE, -qqU), and
         // a short option that takes a value takes the rest of the cluster or the next argument.
@@ -121,8 +129,8 @@ public enum PipArguments {
                     name = String(argument[..<equals])
                     inline = String(argument[argument.index(after: equals)...])
                 }
-                name = longName(name)
-                if takesValue(name, download: download), inline == nil, i < rest.count {
+                name = longName(name, subcommand: subcommand)
+                if takesValue(name, subcommand: subcommand), inline == nil, i < rest.count {
                     inline = rest[i]
                     i += 1
                 }
@@ -133,7 +141,7 @@ public enum PipArguments {
             while let letter = letters.first {
                 letters = letters.dropFirst()
                 let name = "-\(letter)"
-                if takesValue(name, download: download) {
+                if takesValue(name, subcommand: subcommand) {
                     var value: String? = letters.isEmpty ? nil : String(letters)
                     letters = ""
                     if value == nil, i < rest.count {
@@ -164,9 +172,9 @@ public enum PipArguments {
                 if name == "-c" || name == "--constraint", let value { invocation.constraintFiles.append(value) }
                 if name == "--no-binary" { invocation.noBinary = true }
             case _ where resolveFlags.contains(name): break
-            case _ where carryValued.contains(name) || globalValued.contains(name) || (download && downloadValued.contains(name)):
+            case _ where carryValued.contains(name) || globalValued.contains(name) || ownValued[subcommand]?.contains(name) == true:
                 if let value { invocation.carried += [name, value] }
-            case _ where carryFlags.contains(name):
+            case _ where carryFlags.contains(name) || ownFlags[subcommand]?.contains(name) == true:
                 invocation.carried.append(name)
             default:
                 if invocation.unknownOption == nil { invocation.unknownOption = shown }

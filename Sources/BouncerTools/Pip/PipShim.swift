@@ -23,11 +23,10 @@ public enum PipShim {
         var invocation = PipArguments.parse(arguments)
         guard let subcommand = invocation.subcommand else { return context.passThrough(arguments) }
         if harmless.contains(subcommand) { return context.passThrough(arguments) }
-        // `pip download` resolves and fetches as `install` does, through the same proxy, into its --dest.
-        guard subcommand == "install" || subcommand == "download" else {
-            let why = ["wheel": "downloads and builds wheels (running the code of every sdist) without Bouncer verifying them"][subcommand]
-                ?? "is not a pip command Bouncer knows"
-            return context.unsupportedCommand("pip \(subcommand)", why: why + "; use pip install, which Bouncer guards", arguments: arguments)
+        // `pip download` and `pip wheel` resolve and fetch as `install` does, through the same
+        // proxy, into their --dest / --wheel-dir (wheel builds only what the policy lets the proxy offer).
+        guard PipArguments.resolving.contains(subcommand) else {
+            return context.unsupportedCommand("pip \(subcommand)", why: "is not a pip command Bouncer knows; use pip install, which Bouncer guards", arguments: arguments)
         }
         // Where pip would look, and what its settings add: its environment over its configuration files.
         let isolated = invocation.globalOptions.contains("--isolated") || invocation.installOptions.contains("--isolated")
@@ -237,7 +236,8 @@ public enum PipShim {
                            : "\(event.package ?? "?") \(event.version ?? "?")"
         }, quiet: quiet, context: context)
         if status != 0, let refused {
-            ShimOutput.error("bouncer: pip: the real pip stopped at Bouncer's refusal; nothing was \(invocation.subcommand == "download" ? "downloaded" : "installed")")
+            let nothing = ["download": "downloaded", "wheel": "built"][invocation.subcommand ?? ""] ?? "installed"
+            ShimOutput.error("bouncer: pip: the real pip stopped at Bouncer's refusal; nothing was \(nothing)")
             return refused
         }
         if status != 0 { EphemeralProxy.reportUnavailable(events, tool: "pip") }

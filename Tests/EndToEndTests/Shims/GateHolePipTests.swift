@@ -74,17 +74,33 @@ extension PipShimTests {
         #expect(FileManager.default.fileExists(atPath: marker.path), "audit mode should have let pip build: \(audit.err)")
     }
 
-    /// `pip wheel` is refused by command name; `pip index` reads pages only.
-    @Test func pipWheelIsRefusedByName() throws {
+    /// `pip wheel` goes through the shim's proxy as `install` does (it was
+    /// refused by name in enforce mode): a wheel the index offers lands in
+    /// --wheel-dir verified and pinned; other bytes at the same place are
+    /// refused and nothing is built; a local project is refused before pip
+    /// starts (building it runs its code).
+    @Test func pipWheelIsVerifiedAndPinned() throws {
         defer { harness.cleanup() }
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
         try page("tinylib", [(lib.file, lib.sha256)])
-        let result = try harness.sh("pip wheel --index-url '\(indexURL)' -w dl tinylib")
-        #expect(result.status == 2, "\(result.err)")
-        #expect(result.err.contains("refused: pip wheel "), "\(result.err)")
-        #expect(!result.err.contains("option pip"), "\(result.err)")
-        #expect(!server.requests.contains { $0.contains("packages/") }, "\(server.requests)")
-        #expect(!harness.exists("dl"))
+        let result = try harness.sh("pip wheel --index-url '\(indexURL)' -w wh tinylib==1.0")
+        #expect(result.status == 0, "\(result.err)")
+        let landed = try [UInt8](Data(contentsOf: harness.file("wh/" + lib.file)))
+        #expect(try ShimHarness.sha256(landed) == lib.sha256)
+        #expect(result.err.contains(lib.file) && result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
+        let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
+        #expect(lock.contains(lib.sha256), "\(lock)")
+        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n")
+        try page("tinylib", [(evil.file, evil.sha256)])
+        let refused = try harness.sh("pip wheel --index-url '\(indexURL)' --wheel-dir=wh2 tinylib==1.0")
+        #expect(refused.status == 1, "\(refused.err)")
+        #expect(refused.err.contains("nothing was built"), "\(refused.err)")
+        #expect(!harness.exists("wh2/" + evil.file))
+        try FileManager.default.createDirectory(at: harness.file("proj"), withIntermediateDirectories: true)
+        let local = try harness.sh("pip wheel -w wh3 ./proj")
+        #expect(local.status == 1, "\(local.err)")
+        #expect(local.err.contains("./proj"), "\(local.err)")
+        #expect(!harness.exists("wh3"))
     }
 
     /// `pip download` goes through the shim's proxy as `install` does: the

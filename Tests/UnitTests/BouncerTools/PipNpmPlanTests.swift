@@ -32,6 +32,18 @@ import Testing
         #expect(PipArguments.parse(["install", "--requir", "r.txt"]).unknownOption == "--requir")  // --requirement, --require-hashes
     }
 
+    /// `pip wheel`'s own options (its --wheel-dir, by prefix too) are carried to
+    /// the real pip; `install` does not take them, nor `wheel` download's --dest.
+    @Test func wheelsOwnOptions() {
+        let wheel = PipArguments.parse(["wheel", "--wheel-d", "out", "-wmore", "--no-verify", "-r", "req.txt"])
+        #expect(wheel.subcommand == "wheel" && wheel.unknownOption == nil)
+        #expect(wheel.carried == ["--wheel-dir", "out", "-w", "more", "--no-verify"])
+        #expect(wheel.requirementFiles == ["req.txt"])
+        #expect(PipArguments.parse(["install", "--wheel-dir", "out", "pkg"]).unknownOption == "--wheel-dir")
+        #expect(PipArguments.parse(["wheel", "--dest", "out", "pkg"]).unknownOption == "--dest")
+        #expect(PipArguments.parse(["download", "--de", "out", "pkg"]).carried == ["--dest", "out"])
+    }
+
     @Test func unknownAndEditable() {
         #expect(PipArguments.parse(["install", "--frob", "x"]).unknownOption == "--frob")
         #expect(PipArguments.parse(["install", "-e", "."]).editable)
