@@ -67,6 +67,14 @@ public enum ProxyCoverage {
         return found
     }
 
+    /// BASE when `url` is BASE + suffix on this machine (a loopback address)
+    /// and BASE answers as `bouncer serve` does. Only a suffix that fits is
+    /// asked, so an ordinary index costs no request.
+    public static func localServe(_ url: String, suffix: String) -> String? {
+        guard let host = URLParts.host(url), ["127.0.0.1", "localhost", "[::1]"].contains(host) else { return nil }
+        return proxyBase(url, suffix: suffix)
+    }
+
     /// BASE when `url` is BASE + suffix and BASE answers its root as `bouncer serve` does.
     static func proxyBase(_ url: String, suffix: String) -> String? {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url

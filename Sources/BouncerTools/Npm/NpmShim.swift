@@ -225,8 +225,15 @@ public enum NpmShim {
             caFile = file
         }
         let trusted = EphemeralProxy.trusting(caFile, cwd: context.environment.cwd, over: configuration)
-        let proxy = try EphemeralProxy.start(proxyArguments, context: context,
-                                             environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy, over: trusted))
+        // npm's registry is a bouncer serve on this machine (a shell set up as the README's standalone
+        // recipe), with no scope registry of its own: npm reads from it, with no second proxy over it.
+        let serve = scopes.isEmpty ? configured.flatMap { ProxyCoverage.localServe($0, suffix: "/npm") } : nil
+        let proxy = serve == nil ? try EphemeralProxy.start(proxyArguments, context: context,
+                                                            environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy, over: trusted)) : nil
+        let base = proxy?.base ?? serve ?? ""
+        if let serve, !quiet {
+            ShimOutput.error("bouncer: \(tool): the registry is the bouncer serve at \(serve), which verifies every tarball under the policy it was started with: npm reads from it, with no proxy of the shim's over it")
+        }
         var environment = context.toolEnvironment
         // npm's own list of hosts it reaches without a proxy, with the proxy's address on it (the
         // variable outranks every npmrc file; EphemeralProxy sets NO_PROXY the same way).
@@ -237,12 +244,12 @@ public enum NpmShim {
             environment[variable] = nil
         }
         environment["npm_config_noproxy"] = noProxy
-        environment["npm_config_registry"] = proxy.base + "/npm/"
+        environment["npm_config_registry"] = base + "/npm/"
         // Each scope's packages through the proxy as well (the variable outranks every npmrc file).
         for variable in environment.keys where variable.lowercased().hasPrefix("npm_config_@") && variable.lowercased().hasSuffix(":registry") {
             environment[variable] = nil
         }
-        for scope in scopes.keys { environment["npm_config_\(scope):registry"] = proxy.base + "/npm/" }
+        for scope in scopes.keys { environment["npm_config_\(scope):registry"] = base + "/npm/" }
         environment["npm_config_replace_registry_host"] = "always"
         environment["npm_config_cache"] = cache
         environment["npm_config_audit"] = "false"
@@ -253,8 +260,15 @@ public enum NpmShim {
             environment["npm_config_update_notifier"] = "false"
         }
         if let signal = Interruption.signal {
-            _ = proxy.stop()
+            _ = proxy?.stop()
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
+        }
+        guard let proxy else {
+            let status = try HandOver.run(context.realTool, arguments, environment: EphemeralProxy.reachingTheProxyDirectly(environment))
+            if status != 0 {
+                ShimOutput.error("bouncer: \(tool): npm failed; what the bouncer serve at \(serve ?? "?") refused (HTTP 403), and why, it says on its own output")
+            }
+            return status
         }
         let (status, events) = try proxy.run(context.realTool, arguments, environment: environment)
         let refused = EphemeralProxy.report(events, tool: tool, label: { event in

@@ -211,8 +211,14 @@ public enum PipShim {
         let clientCertificate = value(of: "--client-cert", in: globalOptions + installOptions) ?? configured.otherSettings["client-cert"]
         proxyEnvironment = EphemeralProxy.presenting(clientCertificate, cwd: cwd, over: proxyEnvironment)
         if let httpProxy { proxyEnvironment = EphemeralProxy.upstreamProxies(http: httpProxy, https: httpProxy, over: proxyEnvironment) }
-        let proxy = try EphemeralProxy.start(proxyArguments, context: context, environment: proxyEnvironment)
-        let index = proxy.base + "/pypi/simple/"
+        // pip's one index is a bouncer serve on this machine (a shell set up as the README's
+        // standalone recipe): pip reads from it, with no second proxy over it.
+        let serve = places.runningServe
+        let proxy = serve == nil ? try EphemeralProxy.start(proxyArguments, context: context, environment: proxyEnvironment) : nil
+        let index = (proxy?.base ?? serve ?? "") + "/pypi/simple/"
+        if let serve, !quiet {
+            ShimOutput.error("bouncer: pip: the index is the bouncer serve at \(serve), which verifies every file under the policy it was started with: pip reads from it, with no proxy of the shim's over it")
+        }
         var environment = context.toolEnvironment
         // pip ignores an empty setting, so a configuration file's find-links or extra-index-url
         // cannot be emptied: pip reads no file at all, and its other settings come as variables.
@@ -230,6 +236,13 @@ public enum PipShim {
         // Under --isolated pip ignores the environment: the option carries the proxy instead.
         let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
             + installOptions + requirements
+        guard let proxy else {
+            let status = try HandOver.run(context.realTool, context.toolArguments + final, environment: EphemeralProxy.reachingTheProxyDirectly(environment))
+            if status != 0 {
+                ShimOutput.error("bouncer: pip: pip failed; what the bouncer serve at \(serve ?? "?") refused (HTTP 403), and why, it says on its own output")
+            }
+            return status
+        }
         let (status, events) = try proxy.run(context.realTool, context.toolArguments + final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
             event.verified ? (event.url.split(separator: "/").last.map { URLParts.percentDecoded(String($0)) } ?? event.url)

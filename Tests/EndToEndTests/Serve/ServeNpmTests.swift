@@ -180,6 +180,42 @@ import BouncerTestSupport
         #expect(stopped.status == 0, "\(stopped.err)")
     }
 
+    /// The README's standalone recipe with the shims on PATH too: the npm
+    /// shim finds its registry is the bouncer serve on this machine and
+    /// points npm at it, with no proxy of its own over it (which verified
+    /// everything again and pinned the serve's free port in the lock).
+    @Test func theNpmShimReadsFromARunningServeWithoutASecondProxy() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let util = try publish("util", "1.2.0", body: "module.exports = 'genuine util';\n")
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-no-index"])
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let project = serve.project
+        try #"{"name":"proj","version":"1.0.0"}"#.write(to: project.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "", "HOME": project.path,
+                           "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path, "npm_config_registry": serve.base + "/npm/",
+                           "npm_config_update_notifier": "false"]
+        let installed = try BouncerProcess.runProgram(shims + "/npm", ["install", "--no-fund", "util"], cwd: project.path, environment: environment)
+        #expect(installed.status == 0, "\(installed.err)")
+        #expect(installed.err.contains("the registry is the bouncer serve at \(serve.base)"), "\(installed.err)")
+        #expect(FileManager.default.fileExists(atPath: project.appendingPathComponent("node_modules/util/index.js").path))
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["npm:util@1.2.0"]?["sha256"] as? String == util.sha256)
+        #expect(lock.values.allSatisfy { ($0["url"] as? String)?.hasPrefix(upstream.baseURL) == true },
+                "every pin names the registry, none the serve's address: \(lock)")
+
+        // Compromised upstream: the serve refuses, npm fails, the shim says where the reason is and puts package.json back.
+        _ = try publish("util", "1.2.0", body: "module.exports = 'EVIL util';\n")
+        let packageJSON = try Data(contentsOf: project.appendingPathComponent("package.json"))
+        try FileManager.default.removeItem(at: project.appendingPathComponent("node_modules"))
+        try FileManager.default.removeItem(at: project.appendingPathComponent("package-lock.json"))
+        let refused = try BouncerProcess.runProgram(shims + "/npm", ["install", "--no-fund", "util@1.2.0"], cwd: project.path, environment: environment)
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(refused.err.contains("what the bouncer serve at \(serve.base) refused"), "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: project.appendingPathComponent("node_modules/util/index.js").path))
+        #expect(try Data(contentsOf: project.appendingPathComponent("package.json")) == packageJSON)
+        #expect(try serve.stop().err.contains("403"))
+    }
+
     /// Full and abbreviated packuments (Accept), scoped names in both spellings,
     /// tarball URLs pointing at the proxy, and the registry endpoints npm calls.
     @Test func packumentsPointAtTheProxy() throws {

@@ -102,6 +102,45 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: serve.readyFile.path))
     }
 
+    /// The README's standalone recipe with the shims on PATH too: the pip
+    /// shim finds its one index is the bouncer serve on this machine and
+    /// points pip at it, with no proxy of its own over it. Before, a second
+    /// proxy verified everything again and pinned the serve's free port in
+    /// the project's lock.
+    @Test func thePipShimReadsFromARunningServeWithoutASecondProxy() throws {
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv-shim"))
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let bin = URL(fileURLWithPath: python).deletingLastPathComponent().path
+        let environment = ["PATH": "\(shims):\(bin):/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
+                           "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path, "PIP_CONFIG_FILE": "/dev/null",
+                           "PIP_INDEX_URL": serve.base + "/pypi/simple/", "PIP_DISABLE_PIP_VERSION_CHECK": "1"]
+        func pip(_ arguments: [String]) throws -> ProcessResult {
+            try BouncerProcess.runProgram("/usr/bin/env", ["-u", "PIP_FIND_LINKS", "-u", "PIP_EXTRA_INDEX_URL", shims + "/pip"] + arguments,
+                                          cwd: serve.project.path, environment: environment)
+        }
+        let installed = try pip(["install", "--no-cache-dir", "alpha"])
+        #expect(installed.status == 0, "\(installed.err)")
+        #expect(installed.err.contains("the index is the bouncer serve at \(serve.base)"), "\(installed.err)")
+        #expect(try self.python(python, "import alpha, beta").status == 0)
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(lock.values.allSatisfy { ($0["url"] as? String)?.hasPrefix(upstream.baseURL) == true },
+                "every pin names the index, none the serve's address: \(lock)")
+
+        // Compromised upstream: the serve refuses, pip fails, and the shim says where the reason is.
+        let beta = "beta-2.0-py3-none-any.whl"
+        _ = try ServeFixtures.wheel("beta", "2.0", marker: "EVIL beta", into: packages)
+        try page("beta", [(beta, try ServeFixtures.sha256(packages.appendingPathComponent(beta)), "")])
+        _ = try BouncerProcess.runProgram(python, ["-m", "pip", "uninstall", "-y", "beta"])
+        let refused = try pip(["install", "--no-cache-dir", "beta==2.0"])
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(refused.err.contains("what the bouncer serve at \(serve.base) refused"), "\(refused.err)")
+        #expect(try self.python(python, "import beta").status != 0, "beta must not be installed")
+        #expect(try serve.stop().err.contains("403"))
+    }
+
     /// curl with extra arguments: status, the response headers (names lowercased) and body.
     func curl(_ arguments: [String], _ url: String) throws -> (status: Int, headers: [String: String], body: Data) {
         let out = root.appendingPathComponent("curl-body-\(UUID().uuidString)")
