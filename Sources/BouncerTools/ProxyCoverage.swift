@@ -67,16 +67,33 @@ public enum ProxyCoverage {
         return found
     }
 
-    /// BASE when `url` is BASE + suffix on this machine (a loopback address)
-    /// and BASE answers as `bouncer serve` does. Only a suffix that fits is
-    /// asked, so an ordinary index costs no request.
-    public static func localServe(_ url: String, suffix: String) -> String? {
+    /// BASE when `url` is BASE + suffix on this machine and what listens
+    /// there is this user's own bouncer-serve (the binary beside this
+    /// bouncer, found through /proc: `LocalListener`) judging by `policy`,
+    /// the shim's own (the serve's root page names it by its path's sha256). A shim then
+    /// hands its tool to that serve. Anything else answering there — another
+    /// program, a serve under another policy — is an upstream like any
+    /// index, judged by the shim's own proxy. Only a URL that fits is asked.
+    static func localServe(_ url: String, suffix: String, policy: String) -> String? {
         guard let host = URLParts.host(url), ["127.0.0.1", "localhost", "[::1]"].contains(host) else { return nil }
-        return proxyBase(url, suffix: suffix)
+        let authority = URLParts.origin(url).dropFirst(URLParts.origin(url).hasPrefix("https://") ? 8 : 7)
+        let portText = authority.hasSuffix("]") ? "" : String(authority.split(separator: ":").last ?? "")
+        let port = UInt16(portText) ?? (url.lowercased().hasPrefix("https://") ? 443 : 80)
+        guard let pid = LocalListener.process(port: port), let server = try? EphemeralProxy.serverBinary(),
+              LocalListener.runs(pid, server), let (base, page) = introduction(url, suffix: suffix) else { return nil }
+        // The page's last words: "policy: sha256:HEX", of the policy file's real path (RegistryProxy.policyMark).
+        guard let marker = page.ranges(of: "policy: ").last else { return nil }
+        let own = Hasher.digest(Array(Filesystem.realPath(policy).utf8), .sha256).description
+        return page[marker.upperBound...].trimmingWhitespace() == own ? base : nil
     }
 
     /// BASE when `url` is BASE + suffix and BASE answers its root as `bouncer serve` does.
     static func proxyBase(_ url: String, suffix: String) -> String? {
+        introduction(url, suffix: suffix)?.base
+    }
+
+    /// BASE and its root page, when `url` is BASE + suffix and the page begins as `bouncer serve`'s does.
+    static func introduction(_ url: String, suffix: String) -> (base: String, page: String)? {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
         guard trimmed.hasSuffix(suffix), PipConfiguration.isRemote(trimmed) else { return nil }
         let base = String(trimmed.dropLast(suffix.count))
@@ -90,6 +107,7 @@ public enum ProxyCoverage {
         guard case .success(let fetched) = fetcher.fetch(FetchRequest(url: base + "/")) else { return nil }
         defer { fetcher.discard(fetched) }
         guard let bytes = (try? AtomicFile.read(fetched.path, limit: 4096, code: "proxy-probe")).flatMap({ $0 }) else { return nil }
-        return String(decoding: bytes, as: UTF8.self).hasPrefix("bouncer serve: ") ? base : nil
+        let page = String(decoding: bytes, as: UTF8.self)
+        return page.hasPrefix("bouncer serve: ") ? (base, page) : nil
     }
 }

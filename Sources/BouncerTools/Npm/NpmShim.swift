@@ -227,12 +227,12 @@ public enum NpmShim {
         let trusted = EphemeralProxy.trusting(caFile, cwd: context.environment.cwd, over: configuration)
         // npm's registry is a bouncer serve on this machine (a shell set up as the README's standalone
         // recipe), with no scope registry of its own: npm reads from it, with no second proxy over it.
-        let serve = scopes.isEmpty ? configured.flatMap { ProxyCoverage.localServe($0, suffix: "/npm") } : nil
+        let serve = scopes.isEmpty ? configured.flatMap { ProxyCoverage.localServe($0, suffix: "/npm", policy: context.policy.path) } : nil
         let proxy = serve == nil ? try EphemeralProxy.start(proxyArguments, context: context,
                                                             environment: EphemeralProxy.upstreamProxies(http: httpProxy, https: httpsProxy, over: trusted)) : nil
         let base = proxy?.base ?? serve ?? ""
         if let serve, !quiet {
-            ShimOutput.error("bouncer: \(tool): the registry is the bouncer serve at \(serve), which verifies every tarball under the policy it was started with: npm reads from it, with no proxy of the shim's over it")
+            ShimOutput.error("bouncer: \(tool): the registry is the bouncer serve at \(serve), which verifies every tarball under this same policy: npm reads from it, with no proxy of the shim's over it")
         }
         var environment = context.toolEnvironment
         // npm's own list of hosts it reaches without a proxy, with the proxy's address on it (the

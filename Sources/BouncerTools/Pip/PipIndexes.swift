@@ -43,14 +43,15 @@ struct PipIndexes: Equatable {
 
     /// The base URL of the `bouncer serve` on this machine that is pip's only
     /// place (its one index, `BASE/pypi/simple/`, no extra index, no
-    /// find-links), when one answers there (`ProxyCoverage.localServe`): the shim then points pip at it
+    /// find-links), when it is this user's own bouncer-serve under the shim's
+    /// policy (`ProxyCoverage.localServe`): the shim then points pip at it
     /// and starts no proxy of its own over it (each file would be verified
     /// twice, and the lock would pin that serve's address, a free port).
     /// A serve on another machine (a team's) is an upstream like any index:
     /// the project's own policy applies on top of the team's.
-    var runningServe: String? {
+    func runningServe(policy: String) -> String? {
         guard !noIndex, findLinks.isEmpty, indexes.count == 1, let primary = indexes.first ?? nil else { return nil }
-        return ProxyCoverage.localServe(primary, suffix: "/pypi/simple")
+        return ProxyCoverage.localServe(primary, suffix: "/pypi/simple", policy: policy)
     }
 
     /// The proxy's options for these places.

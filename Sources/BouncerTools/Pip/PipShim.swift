@@ -213,11 +213,11 @@ public enum PipShim {
         if let httpProxy { proxyEnvironment = EphemeralProxy.upstreamProxies(http: httpProxy, https: httpProxy, over: proxyEnvironment) }
         // pip's one index is a bouncer serve on this machine (a shell set up as the README's
         // standalone recipe): pip reads from it, with no second proxy over it.
-        let serve = places.runningServe
+        let serve = places.runningServe(policy: context.policy.path)
         let proxy = serve == nil ? try EphemeralProxy.start(proxyArguments, context: context, environment: proxyEnvironment) : nil
         let index = (proxy?.base ?? serve ?? "") + "/pypi/simple/"
         if let serve, !quiet {
-            ShimOutput.error("bouncer: pip: the index is the bouncer serve at \(serve), which verifies every file under the policy it was started with: pip reads from it, with no proxy of the shim's over it")
+            ShimOutput.error("bouncer: pip: the index is the bouncer serve at \(serve), which verifies every file under this same policy: pip reads from it, with no proxy of the shim's over it")
         }
         var environment = context.toolEnvironment
         // pip ignores an empty setting, so a configuration file's find-links or extra-index-url

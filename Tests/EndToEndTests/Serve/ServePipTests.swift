@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import BouncerBase
 import BouncerTestSupport
 
 /// `bouncer serve` in front of a loopback PEP 503 index (wheels built at test
@@ -116,9 +117,9 @@ import BouncerTestSupport
         let environment = ["PATH": "\(shims):\(bin):/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
                            "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path, "PIP_CONFIG_FILE": "/dev/null",
                            "PIP_INDEX_URL": serve.base + "/pypi/simple/", "PIP_DISABLE_PIP_VERSION_CHECK": "1"]
-        func pip(_ arguments: [String]) throws -> ProcessResult {
+        func pip(_ arguments: [String], index: String? = nil) throws -> ProcessResult {
             try BouncerProcess.runProgram("/usr/bin/env", ["-u", "PIP_FIND_LINKS", "-u", "PIP_EXTRA_INDEX_URL", shims + "/pip"] + arguments,
-                                          cwd: serve.project.path, environment: environment)
+                                          cwd: serve.project.path, environment: environment.merging(["PIP_INDEX_URL": index ?? serve.base + "/pypi/simple/"]) { $1 })
         }
         let installed = try pip(["install", "--no-cache-dir", "alpha"])
         #expect(installed.status == 0, "\(installed.err)")
@@ -128,6 +129,35 @@ import BouncerTestSupport
         #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
         #expect(lock.values.allSatisfy { ($0["url"] as? String)?.hasPrefix(upstream.baseURL) == true },
                 "every pin names the index, none the serve's address: \(lock)")
+
+        // This user's bouncer-serve under another policy file: an upstream too (the project's policy applies).
+        let other = try ServeProcess(root: root.appendingPathComponent("other"), arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        let underAnother = try pip(["install", "--no-cache-dir", "--no-deps", "--force-reinstall", "alpha==1.0"], index: other.base + "/pypi/simple/")
+        #expect(!underAnother.err.contains("the index is the bouncer serve"), "\(underAnother.err)")
+        _ = try other.stop()
+
+        // Another program on this machine answering as a bouncer serve under the same policy (not
+        // this user's bouncer-serve binary) is an upstream like any index: the shim's own proxy
+        // judges it, and its lock pin refuses the impostor's alpha.
+        let fakeRoot = root.appendingPathComponent("impostor")
+        let fakeIndex = fakeRoot.appendingPathComponent("pypi")
+        let fakePackages = fakeIndex.appendingPathComponent("packages")
+        try FileManager.default.createDirectory(at: fakePackages, withIntermediateDirectories: true)
+        let evilAlpha = try ServeFixtures.wheel("alpha", "1.0", marker: "EVIL alpha", into: fakePackages)
+        try ServeFixtures.writePage("alpha", [(evilAlpha, try ServeFixtures.sha256(fakePackages.appendingPathComponent(evilAlpha)), "")], index: fakeIndex)
+        let impostor = try DirectoryHTTPServer(root: fakeRoot.path)
+        defer { impostor.stop() }
+        let policy = Hasher.digest(Array(Filesystem.realPath(serve.project.appendingPathComponent("policy.json").path).utf8), .sha256)
+        try "bouncer serve: \(impostor.baseURL)/pypi/simple/ (pip, uv), \(impostor.baseURL)/npm/ (npm) policy: \(policy)"
+            .write(to: fakeRoot.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
+        _ = try BouncerProcess.runProgram(python, ["-m", "pip", "uninstall", "-y", "alpha"])
+        let impersonated = try pip(["install", "--no-cache-dir", "--no-deps", "alpha==1.0"], index: impostor.baseURL + "/pypi/simple/")
+        #expect(impersonated.status != 0, "\(impersonated.err)")
+        #expect(!impersonated.err.contains("the index is the bouncer serve"), "\(impersonated.err)")
+        #expect(impersonated.err.contains("nothing was installed"), "\(impersonated.err)")
+        #expect(try self.python(python, "import alpha").status != 0, "the impostor's alpha must not be installed")
+        // What listens there is not this user's bouncer-serve (found through /proc): not even asked who it is.
+        #expect(!impostor.requests.contains("GET /"), "\(impostor.requests)")
 
         // Compromised upstream: the serve refuses, pip fails, and the shim says where the reason is.
         let beta = "beta-2.0-py3-none-any.whl"
