@@ -10,18 +10,18 @@ import BouncerBase
 /// processes can be read, which is the point: a shim trusts a local
 /// `bouncer serve` only when it is this user's own bouncer-serve binary).
 enum LocalListener {
-    /// The process listening on `port` on 127.0.0.1, ::1 or every address; nil when none is found.
-    static func process(port: UInt16) -> pid_t? {
-        guard let inode = listeningInode(port: port) else { return nil }
+    /// The processes holding the socket listening on `port` on 127.0.0.1, ::1
+    /// or every address (one, unless it was handed down); empty when none is found.
+    static func processes(port: UInt16) -> [pid_t] {
+        guard let inode = listeningInode(port: port) else { return [] }
         let target = "socket:[\(inode)]"
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var holders: [pid_t] = []
         for entry in entries {
             guard let pid = pid_t(entry), let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd") else { continue }
-            for descriptor in descriptors where link("/proc/\(entry)/fd/\(descriptor)") == target {
-                return pid
-            }
+            if descriptors.contains(where: { link("/proc/\(entry)/fd/\($0)") == target }) { holders.append(pid) }
         }
-        return nil
+        return holders
     }
 
     /// The inode of the listening socket on `port` (state 0A, LISTEN) bound to a loopback or wildcard address.

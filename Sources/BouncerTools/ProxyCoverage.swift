@@ -79,8 +79,10 @@ public enum ProxyCoverage {
         let authority = URLParts.origin(url).dropFirst(URLParts.origin(url).hasPrefix("https://") ? 8 : 7)
         let portText = authority.hasSuffix("]") ? "" : String(authority.split(separator: ":").last ?? "")
         let port = UInt16(portText) ?? (url.lowercased().hasPrefix("https://") ? 443 : 80)
-        guard let pid = LocalListener.process(port: port), let server = try? EphemeralProxy.serverBinary(),
-              LocalListener.runs(pid, server), let (base, page) = introduction(url, suffix: suffix) else { return nil }
+        let holders = LocalListener.processes(port: port)
+        guard !holders.isEmpty, let server = try? EphemeralProxy.serverBinary(), holders.allSatisfy({ LocalListener.runs($0, server) }),
+              // It is this user's bouncer-serve: worth waiting for on a loaded machine.
+              let (base, page) = introduction(url, suffix: suffix, patience: 15) else { return nil }
         // The page's last words: "policy: sha256:HEX", of the policy file's real path (RegistryProxy.policyMark).
         guard let marker = page.ranges(of: "policy: ").last else { return nil }
         let own = Hasher.digest(Array(Filesystem.realPath(policy).utf8), .sha256).description
@@ -93,15 +95,16 @@ public enum ProxyCoverage {
     }
 
     /// BASE and its root page, when `url` is BASE + suffix and the page begins as `bouncer serve`'s does.
-    static func introduction(_ url: String, suffix: String) -> (base: String, page: String)? {
+    /// `patience`: seconds to wait for the connection and for the answer.
+    static func introduction(_ url: String, suffix: String, patience: Int = 2) -> (base: String, page: String)? {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
         guard trimmed.hasSuffix(suffix), PipConfiguration.isRemote(trimmed) else { return nil }
         let base = String(trimmed.dropLast(suffix.count))
         var options = FetchOptions()
         options.progress = false
         options.retries = 0
-        options.connectTimeout = 2
-        options.stallTimeout = 2
+        options.connectTimeout = patience
+        options.stallTimeout = patience
         options.maxSize = 4096
         let fetcher = Fetcher(store: Store.standard(), options: options)
         guard case .success(let fetched) = fetcher.fetch(FetchRequest(url: base + "/")) else { return nil }

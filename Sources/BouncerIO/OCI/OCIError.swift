@@ -6,6 +6,8 @@ import BouncerBase
 /// unreachable registry or a failed token request is transport (3).
 public enum OCIError: BouncerFailure, Equatable {
     case reference(String, String)
+    /// A `--platform` that is not OS/ARCH[/VARIANT].
+    case platform(String)
     case plainHTTP(registry: String)
     case transport(FetchError)
     case auth(registry: String, String)
@@ -17,7 +19,7 @@ public enum OCIError: BouncerFailure, Equatable {
 
     public var family: ErrorFamily {
         switch self {
-        case .reference, .plainHTTP: .configuration
+        case .reference, .platform, .plainHTTP: .configuration
         case .transport(let error): error.family
         case .auth: .transport
         case .notFound, .digestMismatch, .malformed, .unsupportedMediaType, .noPlatform: .evidence
@@ -27,6 +29,7 @@ public enum OCIError: BouncerFailure, Equatable {
     public var code: String {
         switch self {
         case .reference: "oci-reference"
+        case .platform: "oci-platform"
         case .plainHTTP: "oci-plain-http"
         case .transport(let error): error.code
         case .auth: "oci-auth"
@@ -41,6 +44,7 @@ public enum OCIError: BouncerFailure, Equatable {
     public var description: String {
         switch self {
         case .reference(let text, let why): "image reference '\(text)': \(why)"
+        case .platform(let text): "platform '\(text)': a platform is OS/ARCH[/VARIANT], e.g. linux/amd64"
         case .plainHTTP(let registry): "registry \(registry): plain http is refused; --allow-http-registry permits it (for a loopback or lab registry)"
         case .transport(let error): error.description
         case .auth(let registry, let why): "registry \(registry): authentication failed: \(why)"

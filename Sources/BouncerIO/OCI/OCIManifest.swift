@@ -33,7 +33,7 @@ public struct OCIPlatform: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(OCIError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
-            throw .reference(text, "a platform is OS/ARCH[/VARIANT], e.g. linux/amd64")
+            throw .platform(text)
         }
         self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
     }

@@ -1,4 +1,5 @@
 import Testing
+import BouncerIO
 @testable import BouncerTools
 
 /// Where the docker / podman shims find the image: past the global options
@@ -43,6 +44,11 @@ import Testing
         #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "-qa", "img"]) }
         // An empty inline value is a value (it once trapped the shim: the split found no second part).
         #expect(try ContainerShim.locate(["run", "--platform=", "img"]).map(\.imageIndex) == 2)
+        // ...and the platform, not an image reference, is what is named wrong.
+        for bad in ["", "linux", "linux//amd64", "a/b/c/d"] {
+            #expect(throws: OCIError.platform(bad)) { try OCIPlatform(parsing: bad) }
+        }
+        #expect(OCIError.platform("").description == "platform '': a platform is OS/ARCH[/VARIANT], e.g. linux/amd64")
         #expect(try ContainerShim.locate(["run", "--platform", "linux/arm64", "-itv", "/a:/b", "img"])?.platform == "linux/arm64")
     }
 
