@@ -40,9 +40,11 @@ public enum WholeFile {
                 count += n
             }
         }
-        // The file is larger than fstat said (it grew, or is not a regular file): read on.
+        // The file is larger than fstat said (it grew, or is not a regular file: a pipe, /proc):
+        // read on to its end, whatever each read returns.
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while failure == nil, bytes.count == capacity, bytes.count <= limit {
+        let more = bytes.count == capacity
+        while failure == nil, more, bytes.count <= limit {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n == 0 { break }
             if n < 0 {
