@@ -201,7 +201,17 @@ public enum ContainerShim {
                 case .pinned(let pinned):
                     var rewritten = arguments
                     rewritten[call.imageIndex] = pinned
-                    return context.passThrough(rewritten)
+                    let written = arguments[call.imageIndex]
+                    guard call.subcommand == "pull", (try? ImageReference(parsing: written))?.digest == nil,
+                          let subcommand = try subcommandIndex(arguments) else { return context.passThrough(rewritten) }
+                    // `pull NAME:TAG` leaves NAME:TAG on the machine, and what refers to it later (compose,
+                    // a build, `run` by another route) uses that image; a pull by digest alone tags nothing.
+                    let pulled = try HandOver.run(context.realTool, context.toolArguments + rewritten, environment: context.toolEnvironment)
+                    guard pulled == 0 else { return pulled }
+                    let tag = Array(arguments[..<subcommand]) + ["tag", pinned, written]
+                    let tagged = try HandOver.run(context.realTool, context.toolArguments + tag, environment: context.toolEnvironment)
+                    if tagged != 0 { ShimOutput.error("bouncer: \(context.environment.tool): pulled \(pinned), but could not tag it \(written)") }
+                    return tagged
                 }
             } catch {
                 return failed(error, context: context)

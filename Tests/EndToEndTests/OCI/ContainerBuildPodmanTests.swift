@@ -113,11 +113,28 @@ struct ContainerBuildPodmanTests {
         #expect(try storedDigests() == [signedDigest])
         #expect(try builtTags() == ["localhost/e2e-build:v1"])
 
+        // BuildKit pulls the `# syntax=` frontend image, so the docker shim verifies it too (refused
+        // here before docker starts); buildah ignores the line, so podman builds the same file.
+        let withFrontend = "# syntax=\(unsigned)\nFROM \(signed)\nCOPY local.txt /l\n"
+        try withFrontend.write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        // (The shim runs only in front of a real docker; it never starts it here, so no daemon is needed.)
+        if ["/usr/local/bin/docker", "/usr/bin/docker"].contains(where: FileManager.default.isExecutableFile(atPath:)) {
+            let docker = try BouncerProcess.runProgram(shims + "/docker", ["build", "-t", "e2e-build:d1", context.path], cwd: work.path,
+                                                       environment: environment.merging(["BOUNCER_IMAGE_ALLOW_HTTP": "1"]) { $1 })
+            #expect(docker.status == 1, "\(docker.err)")
+            #expect(docker.err.contains("line 1: # syntax \(unsigned)") && docker.err.contains("nothing was built"), "\(docker.err)")
+        } else {
+            print("NOTICE: no docker CLI on this machine: the docker shim's # syntax check is not exercised")
+        }
+        let podmanIgnores = try build(withFrontend, ["-t", "e2e-build:v3"])
+        #expect(podmanIgnores.status == 0, "\(podmanIgnores.err)")
+        #expect(!podmanIgnores.err.contains("# syntax"), "\(podmanIgnores.err)")
+
         // A Dockerfile on standard input with a signed base builds from the verified digest.
         let piped = try build("FROM \(unsigned)\n", ["-f", "-", "-t", "e2e-build:v2"], stdin: "FROM \(signed)\nCOPY local.txt /l\n")
         #expect(piped.status == 0, "\(piped.err)")
         #expect(piped.out.contains("FROM \(pinned)"), "\(piped.out)")
-        #expect(try builtTags() == ["localhost/e2e-build:v1", "localhost/e2e-build:v2"])
+        #expect(try builtTags() == ["localhost/e2e-build:v1", "localhost/e2e-build:v2", "localhost/e2e-build:v3"])
         #expect(try storedDigests() == [signedDigest])
     }
 }

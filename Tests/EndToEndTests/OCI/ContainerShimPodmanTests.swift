@@ -150,6 +150,9 @@ struct ContainerShimPodmanTests {
         #expect(pull.status == 0, "\(pull.err)")
         let signed = try #require(f.digests["e2e/signed"])
         #expect(try storedDigests() == [signed])
+        // Pulled by the verified digest, and tagged as asked, as the real pull leaves it.
+        let tags = try Fixture.run(Self.podman, podmanGlobal + ["images", "--format", "{{.Repository}}:{{.Tag}} {{.Digest}}"])
+        #expect(tags.out.contains("\(f.image("e2e/signed")) \(signed)"), "\(tags.out)")
 
         for repository in ["e2e/unsigned", "e2e/otherkey", "e2e/copied"] {
             let refused = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["pull", "--tls-verify=false", f.image(repository)], environment: environment)
