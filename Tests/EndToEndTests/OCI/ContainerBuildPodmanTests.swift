@@ -18,15 +18,10 @@ struct ContainerBuildPodmanTests {
 
     @Test func aBuildPullsOnlyVerifiedDigestsByEveryRoute() throws {
         let f = try ContainerShimPodmanTests.Fixture()
-        // podman refuses a runroot over 50 characters: a short scratch directory, with its own --tmpdir.
-        let storage = URL(fileURLWithPath: "/tmp/bpb-" + UUID().uuidString.prefix(8))
-        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
-        let global = ["--root", storage.appendingPathComponent("root").path, "--runroot", storage.appendingPathComponent("run").path,
-                      "--tmpdir", storage.appendingPathComponent("tmp").path, "--storage-driver", "vfs"]
-        defer {
-            _ = try? BouncerProcess.runProgram(Self.podman, global + ["system", "reset", "--force"])
-            try? FileManager.default.removeItem(at: storage)
-        }
+        let storage = try PodmanStorage()
+        // Kept until the test ends (its deinit resets the storage).
+        defer { withExtendedLifetime(storage) {} }
+        let global = storage.global
         let work = f.dir.appendingPathComponent("project")
         let context = work.appendingPathComponent("ctx")
         try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)

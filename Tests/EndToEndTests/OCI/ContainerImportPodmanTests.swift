@@ -11,16 +11,11 @@ struct ContainerImportPodmanTests {
     @Test func anImportFromAURLIsAVerifiedDownload() throws {
         let harness = try ShimHarness("bouncer-import")
         let site = try DownloadSite(in: harness.root)
-        // podman refuses a runroot over 50 characters: a short scratch directory.
-        let storage = URL(fileURLWithPath: "/tmp/bpi-" + UUID().uuidString.prefix(8))
-        let global = ["--root", storage.appendingPathComponent("root").path, "--runroot", storage.appendingPathComponent("run").path,
-                      "--tmpdir", storage.appendingPathComponent("tmp").path, "--storage-driver", "vfs"].joined(separator: " ")
-        defer {
-            _ = try? harness.sh("/usr/bin/podman \(global) system reset --force")
-            try? FileManager.default.removeItem(at: storage)
-            harness.cleanup()
-        }
-        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
+        let storage = try PodmanStorage()
+        // Kept until the test ends (its deinit resets the storage).
+        defer { withExtendedLifetime(storage) {} }
+        let global = storage.global.joined(separator: " ")
+        defer { harness.cleanup() }
         try harness.writePolicy()
         func tarball(_ content: String) throws -> [UInt8] {
             let dir = harness.root.appendingPathComponent("tar-" + UUID().uuidString.prefix(8))

@@ -120,17 +120,10 @@ struct ContainerShimPodmanTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: podman), "needs podman"))
     func podmanShimPullsOnlyVerifiedDigests() throws {
         let f = try Fixture()
-        // podman refuses a runroot over 50 characters: a short scratch directory.
-        let storage = URL(fileURLWithPath: "/tmp/bpm-" + UUID().uuidString.prefix(8))
-        try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
-        // Its own --tmpdir too: the default (/run/libpod) is shared, and another test's `system reset` removes it.
-        let podmanGlobal = ["--root", storage.appendingPathComponent("root").path, "--runroot", storage.appendingPathComponent("run").path,
-                            "--tmpdir", storage.appendingPathComponent("tmp").path, "--storage-driver", "vfs"]
-        defer {
-            // vfs layers are owned by root and read-only in places; podman removes its own storage.
-            _ = try? BouncerProcess.runProgram(Self.podman, podmanGlobal + ["system", "reset", "--force"])
-            try? FileManager.default.removeItem(at: storage)
-        }
+        let storage = try PodmanStorage()
+        // Kept until the test ends (its deinit resets the storage).
+        defer { withExtendedLifetime(storage) {} }
+        let podmanGlobal = storage.global
         let work = f.dir.appendingPathComponent("project")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let policy = work.appendingPathComponent("policy.json").path
@@ -141,10 +134,7 @@ struct ContainerShimPodmanTests {
                            // A CI job's CI=true would freeze the lock this test starts empty.
                            "CI": ""]
 
-        func storedDigests() throws -> Set<String> {
-            let list = try Fixture.run(Self.podman, podmanGlobal + ["images", "--digests", "--format", "{{.Digest}}"])
-            return Set(list.out.split(whereSeparator: \.isNewline).map(String.init))
-        }
+        func storedDigests() throws -> Set<String> { try storage.digests() }
 
         let pull = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["pull", "--tls-verify=false", f.image("e2e/signed")], environment: environment)
         #expect(pull.status == 0, "\(pull.err)")

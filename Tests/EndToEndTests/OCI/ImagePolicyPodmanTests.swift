@@ -15,32 +15,6 @@ import BouncerTestSupport
 struct ImagePolicyPodmanTests {
     typealias Fixture = ContainerShimPodmanTests.Fixture
 
-    /// A scratch podman storage (removed with podman's own reset).
-    final class Storage {
-        let directory: URL
-        let global: [String]
-
-        init() throws {
-            // podman refuses a runroot over 50 characters: a short scratch directory.
-            directory = URL(fileURLWithPath: "/tmp/bpp-" + UUID().uuidString.prefix(8))
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            // Its own --tmpdir too: the default (/run/libpod) is shared, and another test's `system reset` removes it.
-            global = ["--root", directory.appendingPathComponent("root").path, "--runroot", directory.appendingPathComponent("run").path,
-                      "--tmpdir", directory.appendingPathComponent("tmp").path, "--storage-driver", "vfs"]
-        }
-
-        deinit {
-            _ = try? BouncerProcess.runProgram(ContainerShimPodmanTests.podman, global + ["system", "reset", "--force"])
-            try? FileManager.default.removeItem(at: directory)
-        }
-
-        /// The digests podman holds, asked of the real podman.
-        func digests() throws -> Set<String> {
-            let list = try Fixture.run(ContainerShimPodmanTests.podman, global + ["images", "--digests", "--format", "{{.Digest}}"])
-            return Set(list.out.split(whereSeparator: \.isNewline).map(String.init))
-        }
-    }
-
     /// A project directory with policy.json (and, after a pull, bouncer.lock).
     struct Project {
         let directory: URL
@@ -66,7 +40,7 @@ struct ImagePolicyPodmanTests {
         func lockText() -> String { (try? String(contentsOfFile: lock, encoding: .utf8)) ?? "" }
     }
 
-    static func pull(_ fixture: Fixture, _ storage: Storage, _ project: Project, _ image: String,
+    static func pull(_ fixture: Fixture, _ storage: PodmanStorage, _ project: Project, _ image: String,
                      environment extra: [String: String] = [:]) throws -> ProcessResult {
         let shims = Corpus.packageRoot.appendingPathComponent("shims").path
         var environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
@@ -85,7 +59,7 @@ struct ImagePolicyPodmanTests {
 
     @Test func policyRulePullPinsTheLockAndAMovedTagIsRefusedInEveryMode() throws {
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let project = try Project(f)
         try project.write(host: f.registry.host, keyFile: f.publicKey)
         let signed = try #require(f.digests["e2e/signed"])
@@ -162,7 +136,7 @@ struct ImagePolicyPodmanTests {
 
     @Test func anImageReSignedWithAnotherKeyIsIdentityDrift() throws {
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let project = try Project(f)
         try project.write(host: f.registry.host, keyFile: f.publicKey)
         let first = try Self.pull(f, storage, project, f.image("e2e/signed"))
@@ -187,7 +161,7 @@ struct ImagePolicyPodmanTests {
 
     @Test func keylessWithoutALogIsRefusedWhenThePolicyLoads() throws {
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let project = try Project(f)
         let text = """
             {"version": 1, "rules": [{"match": {"image": "\(f.registry.host)/e2e/*"},
@@ -203,7 +177,7 @@ struct ImagePolicyPodmanTests {
 
     @Test func aKeySignatureWithoutALogCountsOnlyWithRequireLogFalse() throws {
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let project = try Project(f)
         // requireLog left at its default (true): the key-signed image has no Rekor entry.
         let text = """
@@ -220,7 +194,7 @@ struct ImagePolicyPodmanTests {
 
     @Test func aMinimumReleaseAgeNeedsAVerifiedSigningTime() throws {
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let project = try Project(f)
         // A key signature without a log entry carries no verified time: its age is unknown.
         try project.write(host: f.registry.host, keyFile: f.publicKey, extra: #""minimumReleaseAge": "48h","#)
@@ -237,7 +211,7 @@ struct ImagePolicyPodmanTests {
     @Test(.enabled(if: Corpus.isPresent, "needs ../shared/corpus (absent here)"))
     func imageProvenanceFromABundleReferrer() throws {
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let c = try #require(try VerifyImageCorpusTests.load().first { $0.name == "cosign-bundle-attestation-valid" })
         let digest = try #require(c.string("manifest_digest"))
         // The empty image itself: its config (go-containerregistry's empty.Image, 115 bytes) and manifest.
@@ -299,7 +273,7 @@ struct ImagePolicyPodmanTests {
     @Test func keylessImagesAreAgedByTheirSigningTimeAndPinnedToTheirIdentity() throws {
         guard let sigstore = try MintedSigstore.mint(for: "ImagePolicyPodmanTests") else { return }
         let f = try Fixture()
-        let storage = try Storage()
+        let storage = try PodmanStorage()
         let root = f.dir.appendingPathComponent("minted-trusted-root.json")
         try Data(try sigstore.trustedRootJSON()).write(to: root)
         let releaser = "https://github.com/example/app/.github/workflows/release.yml@refs/heads/main"
