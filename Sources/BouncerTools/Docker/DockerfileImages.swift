@@ -107,8 +107,9 @@ struct DockerfileImages: Equatable {
         init(bytes: [UInt8], settings: Settings) {
             self.bytes = bytes
             self.settings = settings
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            // A UTF-8 byte order mark before the first line is dropped, as BuildKit drops it.
+            var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") && index >= start {
                 lines.append(Line(start: start, end: index > start && bytes[index - 1] == UInt8(ascii: "\r") ? index - 1 : index))
                 start = index + 1
             }
@@ -117,7 +118,32 @@ struct DockerfileImages: Equatable {
 
         func slice(_ line: Line) -> ArraySlice<UInt8> { bytes[line.start..<line.end] }
 
-        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        /// The blanks BuildKit splits words on: space, tab, \v, \f, \r.
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0B || byte == 0x0C || byte == 0x0D }
+
+        /// How many bytes of Unicode white space start `text` (BuildKit trims a line's leading
+        /// white space as Go's unicode.IsSpace has it: the blanks above, NEL, NBSP and the Z spaces).
+        static func leadingSpace(_ text: ArraySlice<UInt8>) -> Int {
+            let wide: [[UInt8]] = [[0xC2, 0x85], [0xC2, 0xA0], [0xE1, 0x9A, 0x80], [0xE2, 0x80, 0xA8], [0xE2, 0x80, 0xA9],
+                                   [0xE2, 0x80, 0xAF], [0xE2, 0x81, 0x9F], [0xE3, 0x80, 0x80]]
+            var rest = text
+            while let first = rest.first {
+                if isSpace(first) { rest = rest.dropFirst(); continue }
+                // U+2000 to U+200A: E2 80 80 to E2 80 8A.
+                if rest.starts(with: [0xE2, 0x80]), rest.count >= 3, (0x80...0x8A).contains(rest[rest.startIndex + 2]) {
+                    rest = rest.dropFirst(3); continue
+                }
+                guard let match = wide.first(where: { rest.starts(with: $0) }) else { break }
+                rest = rest.dropFirst(match.count)
+            }
+            return text.count - rest.count
+        }
+
+        /// A line without its leading white space.
+        func content(_ line: Line) -> ArraySlice<UInt8> {
+            let text = slice(line)
+            return text.dropFirst(Self.leadingSpace(text))
+        }
         static func isLetter(_ byte: UInt8) -> Bool { (65...90).contains(byte) || (97...122).contains(byte) }
         static func isDigit(_ byte: UInt8) -> Bool { (48...57).contains(byte) }
 
@@ -137,7 +163,7 @@ struct DockerfileImages: Equatable {
         mutating func run() throws(Problem) {
             var index = try directives()
             while index < lines.count {
-                let trimmed = slice(lines[index]).drop(while: Self.isSpace)
+                let trimmed = content(lines[index])
                 if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { index += 1; continue }
                 let (logical, next) = join(from: index)
                 index = next
@@ -156,8 +182,8 @@ struct DockerfileImages: Equatable {
         mutating func directives() throws(Problem) -> Int {
             var index = 0
             while index < lines.count {
-                let line = slice(lines[index])
-                guard let hash = line.firstIndex(where: { !Self.isSpace($0) }), line[hash] == UInt8(ascii: "#") else { break }
+                let line = content(lines[index])
+                guard let hash = line.indices.first, line[hash] == UInt8(ascii: "#") else { break }
                 let body = line[(hash + 1)...]
                 guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else { break }
                 let key = String(decoding: body[..<equals], as: UTF8.self).trimmingSpaces.lowercased()
@@ -192,18 +218,20 @@ struct DockerfileImages: Equatable {
             var current = index
             while current < lines.count {
                 let line = lines[current]
+                let start = line.start + Self.leadingSpace(slice(line))
+                // A continuation is the escape character with only spaces and tabs after it.
                 var end = line.end
-                while end > line.start, Self.isSpace(bytes[end - 1]) { end -= 1 }
-                let continues = end > line.start && bytes[end - 1] == escape
+                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+                let continues = end > start && bytes[end - 1] == escape
                 let contentEnd = continues ? end - 1 : line.end
-                logical.text += bytes[line.start..<contentEnd]
-                logical.origin += Array(line.start..<contentEnd)
+                logical.text += bytes[start..<max(start, contentEnd)]
+                logical.origin += Array(start..<max(start, contentEnd))
                 logical.lines.append(current + 1)
                 current += 1
                 guard continues else { break }
                 // Comment and empty lines inside a continued instruction are not part of it.
                 while current < lines.count {
-                    let trimmed = slice(lines[current]).drop(while: Self.isSpace)
+                    let trimmed = content(lines[current])
                     guard trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") else { break }
                     current += 1
                 }

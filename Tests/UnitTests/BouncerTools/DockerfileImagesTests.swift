@@ -139,6 +139,18 @@ import Testing
         #expect(try read("FROM a:1\nARG D=dir\nADD $D/f /f\nADD --chown=1 x.tgz /x\n").uses.count == 1)
     }
 
+    /// What BuildKit drops or splits on must not hide an image from the shim:
+    /// a byte order mark, \v and \f between words, Unicode white space
+    /// before an instruction (Go's unicode.IsSpace), a CRLF file.
+    @Test func whiteSpaceAsBuildKitReadsIt() throws {
+        let text = "\u{FEFF}# syntax=front:1\nFROM\u{0B}a:1\n\u{00A0}FROM b:2\r\n\u{3000}\u{2003}COPY --from=c:3 / /\r\n\u{0C}FROM\td:4 AS x\n"
+        let images = try read(text)
+        #expect(images.uses.map(\.reference) == ["front:1", "a:1", "b:2", "c:3", "d:4"])
+        #expect(images.uses.map { written(text, $0) } == ["front:1", "a:1", "b:2", "c:3", "d:4"])
+        // A continuation is the escape with only spaces and tabs after it (BuildKit's rule).
+        #expect(try read("FROM a:1 \\ \t\nAS x\nFROM x\n").uses.map(\.reference) == ["a:1"])
+    }
+
     @Test func hostileBytesNeverTrap() throws {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("FROM COPY RUN ADD ARG --from= --mount=from=, ${}:-+$\\`\"'<<EOF\n\r\t #syntax=escape=AS a/b:1".utf8) + [0xff, 0x00]
