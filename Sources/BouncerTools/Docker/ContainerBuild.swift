@@ -283,8 +283,9 @@ enum ContainerBuild {
                     let pinned = try pin(image, platform)
                     let value = named.name + "=" + scheme + pinned
                     rewritten[named.position] = named.inline ? String(arguments[named.position].prefix { $0 != "=" }) + "=" + value : value
-                } else if isRemote(named.value) {
-                    return refuse("--build-context \(named.name)=\(named.value): the builder fetches it itself, unverified (a local directory or docker-image:// is verified)")
+                } else if isRemote(named.value) || !FileManager.default.fileExists(atPath: named.value) {
+                    // Not a local path: a URL or git address the builder fetches, or (to buildah) an image name.
+                    return refuse("--build-context \(named.name)=\(named.value): not a local directory, so the builder would fetch it itself, unverified (a local directory or docker-image://IMAGE is verified)")
                 }
             }
             let severalPlatforms = call.platforms.count > 1 || call.allPlatforms

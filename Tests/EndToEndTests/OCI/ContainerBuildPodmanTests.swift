@@ -93,6 +93,7 @@ struct ContainerBuildPodmanTests {
             ("here-document", "FROM \(signed)\nRUN <<EOF\nFROM \(unsigned)\nEOF\n", []),
             ("ADD URL", "FROM \(signed)\nADD http://127.0.0.1:9/x.tgz /x\n", []),
             ("--cache-from", "FROM \(signed)\n", ["--cache-from", "\(f.registry.host)/e2e/cache"]),
+            ("a build context that is no local directory", "FROM \(signed)\nCOPY --from=extra / /x\n", ["--build-context", "extra=\(unsigned)"]),
             ("a preprocessed Containerfile.in", "FROM \(signed)\n", ["-f", "ctx/Dockerfile.in"]),
             ("several platforms, an image per platform", "ARG T=\(signed)\nFROM ${T}-${TARGETARCH}\n", ["--platform", "linux/amd64,linux/arm64"]),
         ]
