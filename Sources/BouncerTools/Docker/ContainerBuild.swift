@@ -267,10 +267,9 @@ enum ContainerBuild {
             }
         }
         do {
-            var skipFirstFrom = false
+            // podman's --from replaces the image of the first FROM (stage 0), whatever that named.
+            let skipFirstFrom = podman && call.from != nil
             if podman, let from = call.from {
-                // podman's --from replaces the first FROM's image.
-                skipFirstFrom = true
                 ShimOutput.error("bouncer: \(tool): build: --from \(from.value)")
                 let pinned = try pin(from.value, platform)
                 rewritten[from.position] = from.inline ? String(arguments[from.position].prefix { $0 != "=" }) + "=" + pinned : pinned
@@ -295,7 +294,7 @@ enum ContainerBuild {
                 if severalPlatforms, use.written(in: dockerfile.bytes).contains("$") {
                     return refuse("for several platforms: \(shownFile) line \(use.line) names its image with variables, which may name another image per platform; Bouncer verifies one")
                 }
-                if use.place == .from && skipFirstFrom { skipFirstFrom = false; continue }
+                if use.place == .from && use.stage == 0 && skipFirstFrom { continue }
                 ShimOutput.error("bouncer: \(tool): build: \(shownFile) line \(use.line): \(use.place.rawValue) \(use.reference)")
                 fileReplacements.append((use.range, try pin(use.reference, use.place == .from ? use.platform ?? platform : platform)))
             }

@@ -27,6 +27,8 @@ struct DockerfileImages: Equatable {
         var platform: String?
         /// Where the written reference sits in the file's bytes (replaced by the verified digest).
         var range: Range<Int>
+        /// The stage it belongs to, counted from 0 (a FROM starts that stage).
+        var stage: Int = 0
 
         /// The reference as written (variables unexpanded).
         func written(in bytes: [UInt8]) -> String {
@@ -386,7 +388,7 @@ struct DockerfileImages: Equatable {
             let isStage = stages.contains { $0.name == lowered } || settings.namedContexts.contains(lowered)
             if !isStage, lowered != "scratch" {
                 uses.append(Use(place: .from, line: line, reference: expanded, platform: platform,
-                                range: try range(of: image, in: logical)))
+                                range: try range(of: image, in: logical), stage: stages.count))
             }
             stages.append(Stage(name: name))
             stageScope = [:]
@@ -402,7 +404,7 @@ struct DockerfileImages: Equatable {
             if stages.dropLast().contains(where: { $0.name == lowered }) || settings.namedContexts.contains(lowered) { return }
             if let number = Int(expanded), number >= 0, number < stages.count { return }
             uses.append(Use(place: place, line: logical.firstLine, reference: expanded, platform: nil,
-                            range: try range(of: value, in: logical)))
+                            range: try range(of: value, in: logical), stage: max(0, stages.count - 1)))
         }
 
         /// ADD's sources: one that is a URL or a git address is downloaded by the builder itself.

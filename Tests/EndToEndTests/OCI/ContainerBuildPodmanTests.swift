@@ -80,6 +80,8 @@ struct ContainerBuildPodmanTests {
             ("COPY --from", "FROM \(signed)\nCOPY --from=\(unsigned) /hello.txt /x\n", ["-t", "e2e-build:r2"], nil),
             ("RUN --mount from", "FROM \(signed)\nRUN --mount=type=bind,from=\(unsigned),target=/m true\n", ["-t", "e2e-build:r3"], nil),
             ("podman --from", "FROM \(signed)\nCOPY local.txt /l\n", ["--from", unsigned, "-t", "e2e-build:r4"], nil),
+            // --from stands in for the first FROM only: a later stage's image is verified as ever.
+            ("a later FROM beside podman --from", "FROM scratch AS a\nFROM \(unsigned)\n", ["--from", signed, "-t", "e2e-build:r6"], nil),
             ("a Dockerfile on standard input", "FROM \(signed)\n", ["-f", "-", "-t", "e2e-build:r5"], "FROM \(unsigned)\nCOPY local.txt /l\n"),
         ]
         for (route, dockerfile, extra, stdin) in refusals {

@@ -33,6 +33,7 @@ import Testing
         #expect(images.uses.map(\.line) == [1, 3, 4, 5, 7])
         #expect(images.uses.map { written(text, $0) } == ["docker/dockerfile:1.7", "golang:1.22", "tools:3", "alpine:3.19", "ghcr.io/o/helper:2"])
         #expect(images.uses[3].platform == "linux/arm64")
+        #expect(images.uses.map(\.stage) == [0, 0, 0, 1, 1])
     }
 
     @Test func theRewriteReplacesExactlyTheWrittenReferences() throws {
