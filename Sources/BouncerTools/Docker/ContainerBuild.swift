@@ -319,30 +319,36 @@ enum ContainerBuild {
                     try FileManager.default.copyItem(atPath: ignore, toPath: copy + ".dockerignore")
                 }
             }
-            var positions = Set<Int>()
-            for file in call.files {
-                positions.formUnion(file.positions)
-                if let keep = file.keep, let first = file.positions.first {
-                    rewritten[first] = keep
-                    positions.remove(first)
-                }
-            }
+            var emptyContext: String? = nil
             if let contextIndex = call.contextIndex, arguments[contextIndex] == "-" {
-                let empty = work + "/context"
-                try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
-                rewritten[contextIndex] = empty
+                emptyContext = work + "/context"
+                try FileManager.default.createDirectory(atPath: work + "/context", withIntermediateDirectories: false)
             }
-            var final: [String] = []
-            for (index, argument) in rewritten.enumerated() where !positions.contains(index) {
-                if index == verbEnd { final += ["-f", copy] }
-                final.append(argument)
-            }
-            if verbEnd >= rewritten.count { final += ["-f", copy] }
+            let final = handedOver(rewritten, call: call, dockerfile: copy, emptyContext: emptyContext)
             return try HandOver.run(context.realTool, context.toolArguments + final, environment: context.toolEnvironment)
         } catch {
             ShimOutput.error("bouncer: \(tool): \(error)")
             return ErrorFamily.configuration.exitCode
         }
+    }
+
+    /// The builder's command line: the user's (`arguments`, its images
+    /// already rewritten) with every `-f` taken out (a run of one-letter
+    /// options keeps its other letters) and `-f DOCKERFILE` put right after
+    /// the build's own words, and a `-` context replaced by `emptyContext`.
+    static func handedOver(_ arguments: [String], call: Call, dockerfile: String, emptyContext: String?) -> [String] {
+        var words = arguments
+        var dropped = Set<Int>()
+        for file in call.files {
+            dropped.formUnion(file.positions)
+            if let keep = file.keep, let first = file.positions.first {
+                words[first] = keep
+                dropped.remove(first)
+            }
+        }
+        if let emptyContext, let contextIndex = call.contextIndex { words[contextIndex] = emptyContext }
+        let kept = words.indices.filter { !dropped.contains($0) }
+        return kept.filter { $0 < call.verbEnd }.map { words[$0] } + ["-f", dockerfile] + kept.filter { $0 >= call.verbEnd }.map { words[$0] }
     }
 
     /// The Dockerfile the builder would read: `-f` (relative to the working

@@ -128,11 +128,21 @@ struct ContainerBuildPodmanTests {
         #expect(podmanIgnores.status == 0, "\(podmanIgnores.err)")
         #expect(!podmanIgnores.err.contains("# syntax"), "\(podmanIgnores.err)")
 
+        // `-f FILE` right after `build`, beside a context whose own Dockerfile names the unsigned
+        // image: the builder reads the verified copy of FILE, never the context's file.
+        try "FROM \(unsigned)\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        let chosen = work.appendingPathComponent("Chosen.Dockerfile")
+        try "FROM \(signed)\nCOPY local.txt /c\n".write(to: chosen, atomically: true, encoding: .utf8)
+        let fileFirst = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "-f", chosen.path, "--tls-verify=false", "-t", "e2e-build:v4", context.path],
+                                                      cwd: work.path, environment: environment)
+        #expect(fileFirst.status == 0, "\(fileFirst.err)")
+        #expect(fileFirst.out.contains("FROM \(pinned)"), "\(fileFirst.out)")
+
         // A Dockerfile on standard input with a signed base builds from the verified digest.
         let piped = try build("FROM \(unsigned)\n", ["-f", "-", "-t", "e2e-build:v2"], stdin: "FROM \(signed)\nCOPY local.txt /l\n")
         #expect(piped.status == 0, "\(piped.err)")
         #expect(piped.out.contains("FROM \(pinned)"), "\(piped.out)")
-        #expect(try builtTags() == ["localhost/e2e-build:v1", "localhost/e2e-build:v2", "localhost/e2e-build:v3"])
+        #expect(try builtTags() == ["localhost/e2e-build:v1", "localhost/e2e-build:v2", "localhost/e2e-build:v3", "localhost/e2e-build:v4"])
         #expect(try storedDigests() == [signedDigest])
     }
 }

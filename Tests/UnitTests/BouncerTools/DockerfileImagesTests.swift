@@ -200,6 +200,21 @@ import Testing
         #expect(run.contextIndex == 3)
     }
 
+    /// The builder gets `-f COPY` right after the build's words and none of
+    /// the user's `-f`: with `-f` first after `build`, the copy's `-f` was
+    /// dropped with it, and the builder read the user's own Dockerfile.
+    @Test func theBuilderGetsTheRewrittenCopyAndNoOtherDockerfile() throws {
+        func handed(_ arguments: [String], verbEnd: Int, empty: String? = nil) throws -> [String] {
+            ContainerBuild.handedOver(arguments, call: try ContainerBuild.parse(arguments, verbEnd: verbEnd), dockerfile: "/w/Dockerfile", emptyContext: empty)
+        }
+        #expect(try handed(["build", "-f", "D", "ctx"], verbEnd: 1) == ["build", "-f", "/w/Dockerfile", "ctx"])
+        #expect(try handed(["--root", "/r", "build", "--file=D", "-t", "x", "ctx"], verbEnd: 3) == ["--root", "/r", "build", "-f", "/w/Dockerfile", "-t", "x", "ctx"])
+        #expect(try handed(["image", "build", "-qfD", "ctx"], verbEnd: 2) == ["image", "build", "-f", "/w/Dockerfile", "-q", "ctx"])
+        #expect(try handed(["build", "ctx", "-f", "D"], verbEnd: 1) == ["build", "-f", "/w/Dockerfile", "ctx"])
+        #expect(try handed(["build"], verbEnd: 1) == ["build", "-f", "/w/Dockerfile"])
+        #expect(try handed(["build", "-t", "x", "-"], verbEnd: 1, empty: "/w/context") == ["build", "-f", "/w/Dockerfile", "-t", "x", "/w/context"])
+    }
+
     /// An option Bouncer does not know could take the next word, which would
     /// then not be the context: refused, as for run and pull.
     @Test func unknownOptionsAndSecondContextsAreRefused() {
