@@ -48,7 +48,7 @@ enum ContainerBuild {
     ]
 
     /// What a build command line says, as far as the images are concerned.
-    struct Call: Equatable {
+    struct Call {
         /// Where the subcommand's words end (build, `image build`, `buildx build`).
         var verbEnd: Int
         /// The context operand's position, nil for none (podman: the current directory).
@@ -66,11 +66,6 @@ enum ContainerBuild {
         var allPlatforms = false
         var plainHTTP = false
         var cacheFrom: String?
-
-        static func == (a: Call, b: Call) -> Bool {
-            a.verbEnd == b.verbEnd && a.contextIndex == b.contextIndex && a.files.map(\.value) == b.files.map(\.value)
-                && a.from?.value == b.from?.value && a.platforms == b.platforms
-        }
     }
 
     /// Where a build's words end after the subcommand at `subcommand`, nil

@@ -86,7 +86,6 @@ struct DockerfileImages: Equatable {
         var text: [UInt8] = []
         var origin: [Int] = []
         var firstLine = 0
-        var lines: [Int] = []
     }
 
     /// A word of an instruction, where it starts and ends in `Logical.text`.
@@ -97,6 +96,8 @@ struct DockerfileImages: Equatable {
     struct Reader {
         let bytes: [UInt8]
         let settings: Settings
+        /// TARGETARCH and the rest, from the settings.
+        let platformArguments: [String: String]
         var lines: [Line] = []
         var escape = UInt8(ascii: "\\")
         var uses: [Use] = []
@@ -109,6 +110,7 @@ struct DockerfileImages: Equatable {
         init(bytes: [UInt8], settings: Settings) {
             self.bytes = bytes
             self.settings = settings
+            platformArguments = Self.platformArguments(settings)
             // A UTF-8 byte order mark before the first line is dropped, as BuildKit drops it.
             var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
             for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") && index >= start {
@@ -150,7 +152,7 @@ struct DockerfileImages: Equatable {
         static func isDigit(_ byte: UInt8) -> Bool { (48...57).contains(byte) }
 
         /// The automatic platform ARGs BuildKit and buildah define.
-        var platformArguments: [String: String] {
+        static func platformArguments(_ settings: Settings) -> [String: String] {
             var values: [String: String] = [:]
             for (prefix, platform) in [("TARGET", settings.targetPlatform), ("BUILD", settings.buildPlatform)] {
                 let parts = platform.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -188,7 +190,7 @@ struct DockerfileImages: Equatable {
                 guard let hash = line.indices.first, line[hash] == UInt8(ascii: "#") else { break }
                 let body = line[(hash + 1)...]
                 guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else { break }
-                let key = String(decoding: body[..<equals], as: UTF8.self).trimmingSpaces.lowercased()
+                let key = String(decoding: body[..<equals], as: UTF8.self).trimmingSpaces().lowercased()
                 guard !key.isEmpty, key.utf8.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) }) else { break }
                 let valueBytes = body[(equals + 1)...]
                 guard let valueStart = valueBytes.firstIndex(where: { !Self.isSpace($0) }) else { break }
@@ -228,7 +230,6 @@ struct DockerfileImages: Equatable {
                 let contentEnd = continues ? end - 1 : line.end
                 logical.text += bytes[start..<max(start, contentEnd)]
                 logical.origin += Array(start..<max(start, contentEnd))
-                logical.lines.append(current + 1)
                 current += 1
                 guard continues else { break }
                 // Comment and empty lines inside a continued instruction are not part of it.
@@ -332,7 +333,7 @@ struct DockerfileImages: Equatable {
                 if let first = arguments.first, !first.string.contains("=") {
                     // The old form: ENV NAME VALUE WITH BLANKS.
                     let value = String(decoding: logical.text[(arguments.count > 1 ? arguments[1].start : first.end)...], as: UTF8.self)
-                    stageScope[first.string] = try expand(Self.unquoted(value.trimmingSpaces), line: line)
+                    stageScope[first.string] = try expand(Self.unquoted(value.trimmingSpaces()), line: line)
                 } else {
                     for word in arguments {
                         let text = word.string
@@ -538,14 +539,5 @@ struct DockerfileImages: Equatable {
             guard text.count >= 2, let first = text.first, first == "\"" || first == "'", text.last == first else { return text }
             return String(text.dropFirst().dropLast())
         }
-    }
-}
-
-private extension String {
-    var trimmingSpaces: String {
-        let bytes = Array(utf8)
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
-              let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }
