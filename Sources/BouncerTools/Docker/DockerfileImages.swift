@@ -293,7 +293,8 @@ struct DockerfileImages: Equatable {
                     current += 1
                     if terminator.tabs { body = body.drop { $0 == 0x09 } }
                     if Array(body) == terminator.word { break }
-                    let words = Self.words(Array(body))
+                    // Read as an instruction: after the white space a builder trims before one.
+                    let words = Self.words(Array(content(lines[current - 1])))
                     guard let first = words.first else { continue }
                     let name = first.string.uppercased()
                     if name == "FROM" || (name == "COPY" || name == "ADD" || name == "RUN") && words.dropFirst().contains(where: { $0.string.lowercased().contains("from=") }) {

@@ -110,6 +110,7 @@ import Testing
         #expect(tabbed.uses.map(\.reference) == ["a:1", "c:3"])
         #expect(throws: DockerfileImages.Problem.self) { try read("FROM a:1\nRUN <<EOF\nFROM evil:1\nEOF\n") }
         #expect(throws: DockerfileImages.Problem.self) { try read("FROM a:1\nRUN <<EOF cat\nCOPY --from=evil:1 / /\nEOF\n") }
+        #expect(throws: DockerfileImages.Problem.self) { try read("FROM a:1\nRUN <<EOF\n\u{00A0}FROM evil:1\nEOF\n") }
     }
 
     @Test func whatBouncerCannotTellIsRefusedNamingTheLine() throws {
