@@ -313,15 +313,10 @@ public final class RegistryProxy: Sendable {
         case nil, ""?:
             // Which policy file it judges by (its path, hashed: not shown to the network): a shim on this
             // machine hands its tool to this proxy only when that is its own (ProxyCoverage.localServe).
-            return .text(.ok, "bouncer serve: \(base)/pypi/simple/ (pip, uv), \(base)/npm/ (npm) policy: \(Self.policyMark(settings.policy.file))")
+            return .text(.ok, "bouncer serve: \(base)/pypi/simple/ (pip, uv), \(base)/npm/ (npm) policy: \(Policy.fileMark(settings.policy.file))")
         default:
             return .text(.notFound, "not found: the proxy serves /pypi/simple/ and /npm/")
         }
-    }
-
-    /// `sha256:HEX` of a policy file's real path: how the root page names the policy.
-    public static func policyMark(_ file: String) -> String {
-        Hasher.digest(Array(Filesystem.realPath(file).utf8), .sha256).description
     }
 
     /// Runs blocking work (libcurl reads) on the worker threads.

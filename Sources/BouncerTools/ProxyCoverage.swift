@@ -1,6 +1,7 @@
 import FoundationEssentials
 import BouncerBase
 import BouncerIO
+import BouncerPolicy
 
 /// Whether pip, uv and npm are pointed at a running `bouncer serve` (their
 /// index or registry is `BASE/pypi/simple/` or `BASE/npm/` and BASE answers
@@ -83,10 +84,9 @@ public enum ProxyCoverage {
         guard !holders.isEmpty, let server = try? EphemeralProxy.serverBinary(), holders.allSatisfy({ LocalListener.runs($0, server) }),
               // It is this user's bouncer-serve: worth waiting for on a loaded machine.
               let (base, page) = introduction(url, suffix: suffix, patience: 15) else { return nil }
-        // The page's last words: "policy: sha256:HEX", of the policy file's real path (RegistryProxy.policyMark).
+        // The page's last words: "policy: " and the mark of the serve's policy file.
         guard let marker = page.ranges(of: "policy: ").last else { return nil }
-        let own = Hasher.digest(Array(Filesystem.realPath(policy).utf8), .sha256).description
-        return page[marker.upperBound...].trimmingWhitespace() == own ? base : nil
+        return page[marker.upperBound...].trimmingWhitespace() == Policy.fileMark(policy) ? base : nil
     }
 
     /// BASE when `url` is BASE + suffix and BASE answers its root as `bouncer serve` does.

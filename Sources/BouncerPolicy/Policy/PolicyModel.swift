@@ -9,6 +9,13 @@ import BouncerSigstore
 /// rule requires something. Paths in it are absolute (resolved against the
 /// policy file's directory).
 public struct Policy: Sendable {
+    /// `sha256:HEX` of a policy file's real path: how a `bouncer serve`
+    /// names the policy it judges by on its root page (the path itself is
+    /// not shown to the network), and how a shim recognises its own there.
+    public static func fileMark(_ file: String) -> String {
+        Hasher.digest(Array(Filesystem.realPath(file).utf8), .sha256).description
+    }
+
     public enum Mode: String, Sendable { case enforce, audit }
     /// What happens to an artifact no rule matches.
     public enum Unmatched: String, Sendable { case deny, pin, allow }

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 import BouncerBase
+import BouncerPolicy
 import BouncerTestSupport
 
 /// `bouncer serve` in front of a loopback PEP 503 index (wheels built at test
@@ -147,7 +148,7 @@ import BouncerTestSupport
         try ServeFixtures.writePage("alpha", [(evilAlpha, try ServeFixtures.sha256(fakePackages.appendingPathComponent(evilAlpha)), "")], index: fakeIndex)
         let impostor = try DirectoryHTTPServer(root: fakeRoot.path)
         defer { impostor.stop() }
-        let policy = Hasher.digest(Array(Filesystem.realPath(serve.project.appendingPathComponent("policy.json").path).utf8), .sha256)
+        let policy = Policy.fileMark(serve.project.appendingPathComponent("policy.json").path)
         try "bouncer serve: \(impostor.baseURL)/pypi/simple/ (pip, uv), \(impostor.baseURL)/npm/ (npm) policy: \(policy)"
             .write(to: fakeRoot.appendingPathComponent("index.html"), atomically: true, encoding: .utf8)
         _ = try BouncerProcess.runProgram(python, ["-m", "pip", "uninstall", "-y", "alpha"])
