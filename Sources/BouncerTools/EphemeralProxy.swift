@@ -160,6 +160,18 @@ struct EphemeralProxy {
         return (status, stop(reaped: watch))
     }
 
+    /// The real tool pointed straight at a running `bouncer serve` of the
+    /// user's own (`ProxyCoverage.localServe`), with no proxy of the shim's:
+    /// that serve verifies, and says its refusals on its own output.
+    static func runAgainst(serve: String, tool: String, _ program: String, _ arguments: [String],
+                           environment: [String: String]) throws(BouncerError) -> Int32 {
+        let status = try HandOver.run(program, arguments, environment: reachingTheProxyDirectly(environment))
+        if status != 0 {
+            ShimOutput.error("bouncer: \(tool): \(tool) failed; what the bouncer serve at \(serve) refused (HTTP 403), and why, it says on its own output")
+        }
+        return status
+    }
+
     /// The tool's environment with the proxy's address exempt from any HTTP
     /// proxy the tool is told to use (`no_proxy` and `NO_PROXY`, which pip,
     /// npm and uv read): a proxy in between cannot reach this machine's

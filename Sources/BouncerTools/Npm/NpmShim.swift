@@ -264,11 +264,7 @@ public enum NpmShim {
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
         guard let proxy else {
-            let status = try HandOver.run(context.realTool, arguments, environment: EphemeralProxy.reachingTheProxyDirectly(environment))
-            if status != 0 {
-                ShimOutput.error("bouncer: \(tool): npm failed; what the bouncer serve at \(serve ?? "?") refused (HTTP 403), and why, it says on its own output")
-            }
-            return status
+            return try EphemeralProxy.runAgainst(serve: serve ?? "", tool: tool, context.realTool, arguments, environment: environment)
         }
         let (status, events) = try proxy.run(context.realTool, arguments, environment: environment)
         let refused = EphemeralProxy.report(events, tool: tool, label: { event in

@@ -237,11 +237,7 @@ public enum PipShim {
         let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
             + installOptions + requirements
         guard let proxy else {
-            let status = try HandOver.run(context.realTool, context.toolArguments + final, environment: EphemeralProxy.reachingTheProxyDirectly(environment))
-            if status != 0 {
-                ShimOutput.error("bouncer: pip: pip failed; what the bouncer serve at \(serve ?? "?") refused (HTTP 403), and why, it says on its own output")
-            }
-            return status
+            return try EphemeralProxy.runAgainst(serve: serve ?? "", tool: "pip", context.realTool, context.toolArguments + final, environment: environment)
         }
         let (status, events) = try proxy.run(context.realTool, context.toolArguments + final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
