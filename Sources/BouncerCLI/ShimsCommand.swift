@@ -171,8 +171,7 @@ extension ShimsCommand {
         func run() throws {
             let dir = ShimInstaller.absoluteDirectory(directory)
             var removed: [String] = []
-            let versioned = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { ShimEnvironment.versionedFamily($0) != nil }.sorted()
-            for tool in ShimEnvironment.tools + versioned {
+            for tool in ShimEnvironment.tools + ShimInstaller.versionedFiles(in: dir) {
                 let path = dir + "/" + tool
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
@@ -234,10 +233,14 @@ enum ShimInstaller {
             done = true
         }
         // A versioned shim whose Python is gone from PATH would make `command -v python3.N` find it.
-        for stale in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-        where ShimEnvironment.versionedFamily(stale) != nil && !names.contains(stale) && ShimScript.isShim(atPath: dir + "/" + stale) {
+        for stale in versionedFiles(in: dir) where !names.contains(stale) && ShimScript.isShim(atPath: dir + "/" + stale) {
             unlink(dir + "/" + stale)
         }
         return names
+    }
+
+    /// The files in `dir` named like a versioned Python or pip (shims or not: the callers check).
+    static func versionedFiles(in dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { ShimEnvironment.versionedFamily($0) != nil }.sorted()
     }
 }
