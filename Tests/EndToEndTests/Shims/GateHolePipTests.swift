@@ -74,61 +74,36 @@ extension PipShimTests {
         #expect(FileManager.default.fileExists(atPath: marker.path), "audit mode should have let pip build: \(audit.err)")
     }
 
-    /// `pip wheel` goes through the shim's proxy as `install` does (it was
-    /// refused by name in enforce mode): a wheel the index offers lands in
-    /// --wheel-dir verified and pinned; other bytes at the same place are
-    /// refused and nothing is built; a local project is refused before pip
-    /// starts (building it runs its code).
-    @Test func pipWheelIsVerifiedAndPinned() throws {
+    /// `pip download` and `pip wheel` go through the shim's proxy as
+    /// `install` does (`pip wheel` was refused by name in enforce mode): the
+    /// files land in --dest / --wheel-dir verified and pinned; other bytes at
+    /// the same place are refused and nothing lands; a local project is
+    /// refused before pip starts (pip would build it, or its metadata).
+    @Test(arguments: [("download", "-d", "--dest", "downloaded"), ("wheel", "-w", "--wheel-dir=", "built")])
+    func pipDownloadAndWheelAreVerifiedAndPinned(command: String, short: String, long: String, nothing: String) throws {
         defer { harness.cleanup() }
         let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
         try page("tinylib", [(lib.file, lib.sha256)])
-        let result = try harness.sh("pip wheel --index-url '\(indexURL)' -w wh tinylib==1.0")
+        let result = try harness.sh("pip \(command) --index-url '\(indexURL)' \(short) out tinylib==1.0")
         #expect(result.status == 0, "\(result.err)")
-        let landed = try [UInt8](Data(contentsOf: harness.file("wh/" + lib.file)))
+        let landed = try [UInt8](Data(contentsOf: harness.file("out/" + lib.file)))
         #expect(try ShimHarness.sha256(landed) == lib.sha256)
         #expect(result.err.contains(lib.file) && result.err.contains("sha256:\(lib.sha256)"), "\(result.err)")
-        let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
-        #expect(lock.contains(lib.sha256), "\(lock)")
-        let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n")
-        try page("tinylib", [(evil.file, evil.sha256)])
-        let refused = try harness.sh("pip wheel --index-url '\(indexURL)' --wheel-dir=wh2 tinylib==1.0")
-        #expect(refused.status == 1, "\(refused.err)")
-        #expect(refused.err.contains("nothing was built"), "\(refused.err)")
-        #expect(!harness.exists("wh2/" + evil.file))
-        try FileManager.default.createDirectory(at: harness.file("proj"), withIntermediateDirectories: true)
-        let local = try harness.sh("pip wheel -w wh3 ./proj")
-        #expect(local.status == 1, "\(local.err)")
-        #expect(local.err.contains("./proj"), "\(local.err)")
-        #expect(!harness.exists("wh3"))
-    }
-
-    /// `pip download` goes through the shim's proxy as `install` does: the
-    /// files land in --dest verified and pinned; other bytes at the same
-    /// place are refused and nothing lands; a local project is refused before
-    /// pip starts (pip would build its metadata).
-    @Test func pipDownloadIsVerifiedAndPinned() throws {
-        defer { harness.cleanup() }
-        let lib = try buildWheel("tinylib", "1.0", body: "VALUE = 41\n")
-        try page("tinylib", [(lib.file, lib.sha256)])
-        let result = try harness.sh("pip download --index-url '\(indexURL)' -d dl tinylib==1.0")
-        #expect(result.status == 0, "\(result.err)")
-        let landed = try [UInt8](Data(contentsOf: harness.file("dl/" + lib.file)))
-        #expect(try ShimHarness.sha256(landed) == lib.sha256)
         let lock = try String(contentsOf: harness.file("bouncer.lock"), encoding: .utf8)
         #expect(lock.contains(lib.sha256), "\(lock)")
         // The upstream now serves other bytes (and says so on its page): the pin refuses them.
         let evil = try buildWheel("tinylib", "1.0", body: "import os\nVALUE = 666\n")
         try page("tinylib", [(evil.file, evil.sha256)])
-        let refused = try harness.sh("pip download --index-url '\(indexURL)' --dest dl2 tinylib==1.0")
+        let separator = long.hasSuffix("=") ? "" : " "
+        let refused = try harness.sh("pip \(command) --index-url '\(indexURL)' \(long)\(separator)out2 tinylib==1.0")
         #expect(refused.status == 1, "\(refused.err)")
-        #expect(refused.err.contains("nothing was downloaded"), "\(refused.err)")
-        #expect(!harness.exists("dl2/" + evil.file))
+        #expect(refused.err.contains("nothing was \(nothing)"), "\(refused.err)")
+        #expect(!harness.exists("out2/" + evil.file))
         try FileManager.default.createDirectory(at: harness.file("proj"), withIntermediateDirectories: true)
-        let local = try harness.sh("pip download -d dl3 ./proj")
+        let local = try harness.sh("pip \(command) \(short) out3 ./proj")
         #expect(local.status == 1, "\(local.err)")
         #expect(local.err.contains("./proj"), "\(local.err)")
-        #expect(!harness.exists("dl3"))
+        #expect(!harness.exists("out3"))
     }
 
     /// `six @ URL#sha256=HEX`: the fragment is a stated digest; a wrong one refuses.
