@@ -147,27 +147,20 @@ enum ContainerBuild {
             } else if flags.contains(argument) {
                 if argument == "--all-platforms" { call.allPlatforms = true }
                 index += 1
-            } else if !argument.hasPrefix("--"), argument.count > 2 {
-                // A run of one-letter options as pflag reads it: flags, then at most one that
-                // takes the rest of the word as its value (-qfFILE), or the next word (-qf FILE).
-                var letters = Substring(argument.dropFirst())
-                var width = 1
-                while let letter = letters.first.map({ "-" + String($0) }) {
-                    letters = letters.dropFirst()
-                    if flags.contains(letter) { continue }
-                    guard valueOptions.contains(letter) else {
-                        throw .usage("build: cannot tell whether option '\(letter)' in '\(argument)' takes a value, so the context argument is unknown")
-                    }
-                    if letters.isEmpty {
-                        guard index + 1 < arguments.count else { throw .usage("build: \(letter) needs a value") }
-                        try take(letter, arguments[index + 1], [index, index + 1], inline: false)
-                        width = 2
-                    } else {
-                        try take(letter, String(letters), [index], inline: true)
-                    }
-                    break
+            } else if !argument.hasPrefix("--") {
+                // A word of one-letter options, as pflag reads it (-qfFILE, -qf FILE, -f=FILE).
+                guard let run = ShortOptions.read(argument, flags: flags, valued: valueOptions) else {
+                    throw .usage("build: cannot tell what the options in '\(argument)' take, so the context argument is unknown")
                 }
-                index += width
+                if let valued = run.options.last, valueOptions.contains(valued.name) {
+                    if run.takesNextWord {
+                        guard index + 1 < arguments.count else { throw .usage("build: \(valued.name) needs a value") }
+                        try take(valued.name, arguments[index + 1], [index, index + 1], inline: false)
+                    } else if let value = valued.value {
+                        try take(valued.name, value, [index], inline: true)
+                    }
+                }
+                index += run.takesNextWord ? 2 : 1
             } else {
                 throw .usage("build: cannot tell whether option '\(argument)' takes a value, so the context argument is unknown (write it as \(argument)=VALUE if it takes one)")
             }

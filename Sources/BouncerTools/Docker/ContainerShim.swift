@@ -126,12 +126,13 @@ public enum ContainerShim {
     }
 
     /// Where a subcommand's first operand is (its image, its source), past
-    /// its options, each known as a flag or as taking a value: `=VALUE`, the
-    /// next word, or the next word after a run of one-letter options whose
-    /// last takes one (`-itv SRC:DST`). `seen` is told each option, a run's
-    /// one by one, with its value (nil for a flag). An option neither list
-    /// knows is refused: taken for a flag, its value would be taken for the
-    /// operand, and the real tool would use another, unverified one.
+    /// its options, each known as a flag or as taking a value: `--NAME=VALUE`,
+    /// the next word, or — in a word of one-letter options — the rest of the
+    /// word or the next one, as pflag reads them (`ShortOptions`: `-itv SRC:DST`,
+    /// `-p8080:80`). `seen` is told each option, a run's one by one, with its
+    /// value (nil for a flag). An option neither list knows is refused: taken
+    /// for a flag, its value would be taken for the operand, and the real tool
+    /// would use another, unverified one.
     static func operandIndex(_ arguments: [String], after subcommand: Int, flags: Set<String>, valued: Set<String>,
                              what: String, operand: String,
                              seen: (_ name: String, _ value: String?) throws(BouncerError) -> Void) throws(BouncerError) -> Int? {
@@ -140,7 +141,7 @@ public enum ContainerShim {
             let argument = arguments[index]
             if argument == "--" { index += 1; break }
             guard argument.hasPrefix("-"), argument != "-" else { break }
-            if let equals = argument.firstIndex(of: "=") {
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                 try seen(String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
                 index += 1
             } else if valued.contains(argument) {
@@ -149,28 +150,17 @@ public enum ContainerShim {
             } else if flags.contains(argument) {
                 try seen(argument, nil)
                 index += 1
-            } else if let width = shortRun(argument, flags: flags, valued: valued) {
-                let letters = argument.dropFirst().map { "-" + String($0) }
-                for (position, letter) in letters.enumerated() {
-                    let last = position == letters.count - 1
-                    try seen(letter, last && width == 2 && index + 1 < arguments.count ? arguments[index + 1] : nil)
+            } else if let run = ShortOptions.read(argument, flags: flags, valued: valued) {
+                for (position, option) in run.options.enumerated() {
+                    let last = position == run.options.count - 1
+                    try seen(option.name, last && run.takesNextWord && index + 1 < arguments.count ? arguments[index + 1] : option.value)
                 }
-                index += width
+                index += run.takesNextWord ? 2 : 1
             } else {
                 throw .usage("\(what): cannot tell whether option '\(argument)' takes a value, so the \(operand) argument is unknown (write it as \(argument)=VALUE if it takes one)")
             }
         }
         return index < arguments.count ? index : nil
-    }
-
-    /// How many words a run of one-letter options (`-it`) takes: 1 when all
-    /// are flags, 2 when only the last takes a value; nil when it is no such run.
-    static func shortRun(_ word: String, flags: Set<String>, valued: Set<String>) -> Int? {
-        guard !word.hasPrefix("--"), word.count > 2 else { return nil }
-        let letters = word.dropFirst().map { "-" + String($0) }
-        guard let last = letters.last, letters.dropLast().allSatisfy(flags.contains) else { return nil }
-        if flags.contains(last) { return 1 }
-        return valued.contains(last) ? 2 : nil
     }
 
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {

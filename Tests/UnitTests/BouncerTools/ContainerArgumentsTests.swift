@@ -52,6 +52,43 @@ import BouncerIO
         #expect(try ContainerShim.locate(["run", "--platform", "linux/arm64", "-itv", "/a:/b", "img"])?.platform == "linux/arm64")
     }
 
+    /// A word of one-letter options is read as pflag reads it: flags, then
+    /// the first letter that takes a value takes the rest of the word (after
+    /// one `=`) or the next word. `-p8080:80` and `-eHOME` were refused, and
+    /// `build -f=FILE` read the Dockerfile `=FILE` where the builder reads FILE.
+    @Test func aWordOfOneLetterOptionsIsReadAsPflagReadsIt() throws {
+        let flags: Set<String> = ["-i", "-t", "-q"]
+        let valued: Set<String> = ["-e", "-p", "-f"]
+        func read(_ word: String) -> ShortOptions.Reading? { ShortOptions.read(word, flags: flags, valued: valued) }
+        typealias O = ShortOptions.Option
+        #expect(read("-it") == .init(options: [O(name: "-i", value: nil), O(name: "-t", value: nil)], takesNextWord: false))
+        #expect(read("-itp") == .init(options: [O(name: "-i", value: nil), O(name: "-t", value: nil), O(name: "-p", value: nil)], takesNextWord: true))
+        #expect(read("-itp8080:80") == .init(options: [O(name: "-i", value: nil), O(name: "-t", value: nil), O(name: "-p", value: "8080:80")], takesNextWord: false))
+        #expect(read("-eHOME")?.options == [O(name: "-e", value: "HOME")])
+        #expect(read("-e=A=1")?.options == [O(name: "-e", value: "A=1")])
+        #expect(read("-ie=")?.options.last == O(name: "-e", value: "="))  // pflag: the value is "="
+        #expect(read("-pi")?.options == [O(name: "-p", value: "i")])      // a value, not a flag
+        #expect(read("-q=false")?.options == [O(name: "-q", value: "false")])
+        for unreadable in ["-q=", "-ix", "-x=1", "--it", "-", "--"] {
+            #expect(read(unreadable) == nil, "\(unreadable)")
+        }
+
+        for arguments in [["run", "-p8080:80", "img"], ["run", "-eHOME", "--rm", "img"], ["run", "-itp8080:80", "img", "sh"],
+                          ["run", "-e=A=1", "img"], ["run", "-uroot", "-w/app", "img"], ["create", "-dp", "80:80", "img"]] {
+            let call = try ContainerShim.locate(arguments)
+            #expect(call.map { arguments[$0.imageIndex] } == "img", "\(arguments)")
+        }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "-a=true", "img"]) }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["run", "-i=", "img"]) }
+
+        for (arguments, file) in [(["build", "-f=Custom", "ctx"], "Custom"), (["build", "-qf=Custom", "ctx"], "Custom"),
+                                  (["build", "-qf=", "ctx"], "=")] {
+            let call = try ContainerBuild.parse(arguments, verbEnd: 1)
+            #expect(call.files.map(\.value) == [file], "\(arguments)")
+            #expect(call.contextIndex == 2, "\(arguments)")
+        }
+    }
+
     /// `import URL` is a download (verified as curl's); a file or `-` is the user's own.
     @Test func anImportsURLIsFoundPastItsOptions() throws {
         func url(_ arguments: [String]) throws -> String? {
