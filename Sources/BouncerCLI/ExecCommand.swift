@@ -30,8 +30,10 @@ struct ExecCommand: ParsableCommand {
             no shim stands in front of (an activated venv's, venv/bin/pip, npm by its path) \
             fetches through Bouncer as well. uv is left alone: its project commands write the \
             index's address into uv.lock. The shims under it read the user's own settings and \
-            run their tools through proxies of their own, as without exec. What the proxy \
-            verified and refused is said when COMMAND ends.
+            run their tools through proxies of their own, as without exec. A client whose \
+            configuration already names a running `bouncer serve` of the user's own under \
+            the same policy stays pointed at it, with no proxy of exec's over it. What the \
+            proxy verified and refused is said when COMMAND ends.
 
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
             cannot be run; 2 when the policy in force does not load (COMMAND does not run).

@@ -10,7 +10,9 @@ import BouncerPolicy
 /// keeps the registry's tarball URLs in what it serves, as the npm shim's
 /// does, so npm's lockfile records those and never the proxy's passing
 /// address. What the proxy verified and refused is said when CMD ends, as
-/// the shims say it.
+/// the shims say it. A client already pointed at a running `bouncer serve`
+/// of the user's own under the same policy stays pointed there, as the
+/// shims' clients do (`ProxyCoverage.localServe`).
 public enum ExecProxy {
     /// Runs `program` (already found on PATH) and returns its exit status.
     public static func run(_ program: String, _ arguments: [String], environment shimEnvironment: ShimEnvironment,
@@ -22,12 +24,37 @@ public enum ExecProxy {
                                              realTool: SearchPath.firstExecutable("npm", environment: variables) ?? "/usr/bin/npm")
         let scopes = NpmConfiguration.scopeRegistries(arguments: [], environment: variables, npmrc: npmrc)
             .filter { PipConfiguration.isRemote($0.value) }.keys.sorted()
-        // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
-        let proxy = try EphemeralProxy.start(["--npm-keep-tarball-urls"], context: context, ownProcessGroup: true)
+        // pip's one index, or npm's registry (with no scope registry of its own), may be a running
+        // bouncer serve of the user's own under this same policy (the README's standalone recipe):
+        // that client stays pointed there, with no proxy of exec's over it, as the shims do.
+        let policy = context.policy.path
+        let pipServe = PipIndexes(noIndex: pip.noIndex, primary: pip.indexURL, extras: pip.extraIndexURLs, findLinks: pip.findLinks)
+            .runningServe(policy: policy)
+        let registry = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
+            ?? NpmConfiguration.registry(npmrc)
+        let npmServe = scopes.isEmpty ? registry.flatMap { ProxyCoverage.localServe($0, suffix: "/npm", policy: policy) } : nil
+        for (client, serve) in [("pip's index", pipServe), ("npm's registry", npmServe)] {
+            if let serve {
+                ShimOutput.error("bouncer: exec: \(client) is the bouncer serve at \(serve), which verifies every file under this same policy: no proxy of exec's over it")
+            }
+        }
         // An npm cache of the command's own, as the npm shim has.
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-exec-npm-cache")
         defer { HandOver.removeInBackground(cache) }
-        let environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes, npmCache: cache)
+        if let pipServe, let npmServe {
+            let environment = ExecProxyEnvironment.pointing(at: "", over: variables, pip: pip, npmScopes: scopes, npmCache: cache,
+                                                            pipServed: true, npmServed: true)
+            let status = try HandOver.run(program, arguments, environment: environment)
+            if status != 0 {
+                let serves = pipServe == npmServe ? "the bouncer serve at \(pipServe)" : "the bouncer serves at \(pipServe) and \(npmServe)"
+                ShimOutput.error("bouncer: exec: what \(serves) refused (HTTP 403), and why, it says on its own output")
+            }
+            return status
+        }
+        // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
+        let proxy = try EphemeralProxy.start(["--npm-keep-tarball-urls"], context: context, ownProcessGroup: true)
+        let environment = ExecProxyEnvironment.pointing(at: proxy.base, over: variables, pip: pip, npmScopes: scopes, npmCache: cache,
+                                                        pipServed: pipServe != nil, npmServed: npmServe != nil)
         // A signal sent to exec alone is passed on to the command, whose end ends the proxy.
         let (status, events) = try Interruption.deferring { try proxy.run(program, arguments, environment: environment, stopOnInterruption: false) }
         _ = EphemeralProxy.report(events, tool: "exec", label: { event in

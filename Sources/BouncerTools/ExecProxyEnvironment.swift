@@ -29,9 +29,39 @@ public enum ExecProxyEnvironment {
     /// `npmCache`: the command's own npm cache (npm's is content-addressed: a
     /// tarball it holds, fetched unguarded once, would be installed without
     /// asking the proxy).
+    /// `pipServed` / `npmServed`: that client's configuration already names
+    /// a running `bouncer serve` of the user's own under the same policy
+    /// (`ProxyCoverage.localServe`): it is left pointed there, with no proxy
+    /// of exec's in between (each file would be verified twice, and the lock
+    /// would pin that serve's address, a free port). npm still gets its cache.
     public static func pointing(at base: String, over variables: [String: String], pip: PipConfiguration,
-                                npmScopes: [String], npmCache: String) -> [String: String] {
+                                npmScopes: [String], npmCache: String,
+                                pipServed: Bool = false, npmServed: Bool = false) -> [String: String] {
         var changed: [String: String?] = [:]
+        if !pipServed { pointPip(at: base, over: variables, pip: pip, into: &changed) }
+        if !npmServed { pointNpm(at: base, over: variables, npmScopes: npmScopes, into: &changed) }
+        // npm's cache: every spelling npm reads as that setting goes first (any case, `-` or `_`).
+        for variable in variables.keys where variable.lowercased().replacing("-", with: "_") == "npm_config_cache" {
+            changed[variable] = .some(nil)
+        }
+        changed["npm_config_cache"] = npmCache
+        // The proxy is reached directly, whatever HTTP proxy the clients are told to use.
+        changed["no_proxy"] = EphemeralProxy.directHosts([variables["no_proxy"], variables["NO_PROXY"]])
+        changed["NO_PROXY"] = changed["no_proxy"]
+
+        var environment = variables
+        var record: [String: JSON] = [:]
+        for (variable, value) in changed {
+            record[variable] = .object(["set": value.map(JSON.string) ?? .null, "was": variables[variable].map(JSON.string) ?? .null])
+            environment[variable] = value
+        }
+        if !(pipServed && npmServed) { environment[proxyVariable] = base }
+        environment[changesVariable] = String(decoding: JSON.object(record).serialized(), as: UTF8.self)
+        return environment
+    }
+
+    private static func pointPip(at base: String, over variables: [String: String], pip: PipConfiguration,
+                                 into changed: inout [String: String?]) {
         let index = base + "/pypi/simple/"
         // pip reads no file (a configured extra index or find-links could not be switched off
         // otherwise); its other settings come as variables, and the places it looked are the proxy's.
@@ -47,32 +77,21 @@ public enum ExecProxyEnvironment {
         }
         for key in pipPlaces { changed[PipConfiguration.variable(key)] = .some(nil) }
         changed["PIP_INDEX_URL"] = index
-        // npm: the registry, each scope's, the lockfile's tarball URLs, and the cache (every
-        // spelling npm reads as those settings goes first: any case, `-` or `_`).
+    }
+
+    /// npm: the registry, each scope's, and the lockfile's tarball URLs (every spelling npm
+    /// reads as those settings goes first: any case, `-` or `_`).
+    private static func pointNpm(at base: String, over variables: [String: String], npmScopes: [String],
+                                 into changed: inout [String: String?]) {
         for variable in variables.keys {
             let setting = variable.lowercased().replacing("-", with: "_")
-            if setting == "npm_config_registry" || setting == "npm_config_cache"
-                || (setting.hasPrefix("npm_config_@") && setting.hasSuffix(":registry")) {
+            if setting == "npm_config_registry" || (setting.hasPrefix("npm_config_@") && setting.hasSuffix(":registry")) {
                 changed[variable] = .some(nil)
             }
         }
-        changed["npm_config_cache"] = npmCache
         changed["npm_config_registry"] = base + "/npm/"
         for scope in npmScopes { changed["npm_config_\(scope):registry"] = base + "/npm/" }
         changed["npm_config_replace_registry_host"] = "always"
-        // The proxy is reached directly, whatever HTTP proxy the clients are told to use.
-        changed["no_proxy"] = EphemeralProxy.directHosts([variables["no_proxy"], variables["NO_PROXY"]])
-        changed["NO_PROXY"] = changed["no_proxy"]
-
-        var environment = variables
-        var record: [String: JSON] = [:]
-        for (variable, value) in changed {
-            record[variable] = .object(["set": value.map(JSON.string) ?? .null, "was": variables[variable].map(JSON.string) ?? .null])
-            environment[variable] = value
-        }
-        environment[proxyVariable] = base
-        environment[changesVariable] = String(decoding: JSON.object(record).serialized(), as: UTF8.self)
-        return environment
     }
 
     /// `variables` as they were before `bouncer exec` pointed them at its

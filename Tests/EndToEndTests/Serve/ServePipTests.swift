@@ -172,6 +172,57 @@ import BouncerTestSupport
         #expect(try serve.stop().err.contains("403"))
     }
 
+    /// `bouncer exec` in a shell set up as the README's standalone recipe
+    /// (pip's index and npm's registry are this user's own bouncer serve,
+    /// under the project's policy): the command reads from that serve, with
+    /// no proxy of exec's over it. Before, exec's proxy verified everything
+    /// again and pinned the serve's free port in the project's lock.
+    @Test func bouncerExecReadsFromARunningServeWithoutAProxyOfItsOwn() throws {
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"])
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv-exec"))
+        let pip = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("pip").path
+        let environment = ["PATH": "/usr/bin:/bin", "BOUNCER_CACHE": root.appendingPathComponent("exec-cache").path, "CI": "",
+                           "HOME": root.path, "PIP_CONFIG_FILE": "/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                           "PIP_INDEX_URL": serve.base + "/pypi/simple/", "npm_config_registry": serve.base + "/npm/"]
+        func exec(_ command: [String], unsetting: [String] = []) throws -> ProcessResult {
+            try BouncerProcess.start(["exec", "--"] + command, cwd: serve.project.path, environment: environment.filter { !unsetting.contains($0.key) },
+                                     unsetting: ["PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "NPM_CONFIG_REGISTRY"] + unsetting).wait()
+        }
+        let report = ["sh", "-c", "echo \"proxy=${BOUNCER_EXEC_PROXY-none} index=$PIP_INDEX_URL registry=${npm_config_registry-}\""]
+        let shell = try exec(report)
+        #expect(shell.status == 0, "\(shell.err)")
+        #expect(shell.out.contains("proxy=none index=\(serve.base)/pypi/simple/ registry=\(serve.base)/npm/"), "\(shell.out)")
+        #expect(shell.err.contains("pip's index is the bouncer serve at \(serve.base)"), "\(shell.err)")
+        #expect(shell.err.contains("npm's registry is the bouncer serve at \(serve.base)"), "\(shell.err)")
+        // npm left at its built-in registry: exec's own proxy stands in front of npm, pip stays at the serve.
+        let mixed = try exec(report, unsetting: ["npm_config_registry"])
+        #expect(mixed.status == 0, "\(mixed.err)")
+        let proxied = mixed.out.split(separator: " ").first { $0.hasPrefix("proxy=http://127.0.0.1:") }.map { String($0.dropFirst(6)) }
+        #expect(proxied != nil && proxied != serve.base, "\(mixed.out)")
+        #expect(mixed.out.contains("index=\(serve.base)/pypi/simple/ registry=\(proxied ?? "?")/npm/"), "\(mixed.out)")
+
+        // The venv's own pip, by its path: no shim in front of it.
+        let installed = try exec([pip, "install", "--no-cache-dir", "alpha"])
+        #expect(installed.status == 0, "\(installed.err)")
+        #expect(try self.python(python, "import alpha, beta").status == 0)
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(lock.values.allSatisfy { ($0["url"] as? String)?.hasPrefix(upstream.baseURL) == true },
+                "every pin names the index, none the serve's address: \(lock)")
+
+        // Compromised upstream: the serve refuses, pip fails, and exec says where the reason is.
+        let beta = "beta-2.0-py3-none-any.whl"
+        _ = try ServeFixtures.wheel("beta", "2.0", marker: "EVIL beta", into: packages)
+        try page("beta", [(beta, try ServeFixtures.sha256(packages.appendingPathComponent(beta)), "")])
+        _ = try BouncerProcess.runProgram(python, ["-m", "pip", "uninstall", "-y", "beta"])
+        let refused = try exec([pip, "install", "--no-cache-dir", "beta==2.0"])
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(refused.err.contains("what the bouncer serve at \(serve.base) refused"), "\(refused.err)")
+        #expect(try self.python(python, "import beta").status != 0, "beta must not be installed")
+        #expect(try serve.stop().err.contains("403"))
+    }
+
     /// curl with extra arguments: status, the response headers (names lowercased) and body.
     func curl(_ arguments: [String], _ url: String) throws -> (status: Int, headers: [String: String], body: Data) {
         let out = root.appendingPathComponent("curl-body-\(UUID().uuidString)")

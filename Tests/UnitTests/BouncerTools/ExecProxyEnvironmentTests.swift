@@ -38,4 +38,28 @@ import BouncerBase
         #expect(ExecProxyEnvironment.restored(user) == user)
         #expect(ExecProxyEnvironment.restored(["BOUNCER_EXEC_CHANGED": "{", "A": "1"]) == ["BOUNCER_EXEC_CHANGED": "{", "A": "1"])
     }
+
+    /// A client whose configuration names the user's own running `bouncer
+    /// serve` (under the same policy) stays pointed there: no proxy of
+    /// exec's in between. npm gets the command's own cache all the same.
+    @Test func aClientServedByTheUsersOwnServeIsLeftPointedThere() {
+        let user = ["PIP_INDEX_URL": "http://127.0.0.1:8000/pypi/simple/", "PIP_TIMEOUT": "5",
+                    "npm_config_registry": "http://127.0.0.1:8000/npm/", "NPM_CONFIG_CACHE": "/home/u/.npm"]
+        let pip = PipConfiguration.read(environment: user, realTool: "", isolated: false)
+        let pipServed = ExecProxyEnvironment.pointing(at: "http://127.0.0.1:9000", over: user, pip: pip, npmScopes: [], npmCache: "/tmp/c",
+                                                      pipServed: true)
+        #expect(pipServed["PIP_INDEX_URL"] == "http://127.0.0.1:8000/pypi/simple/")
+        #expect(pipServed["PIP_CONFIG_FILE"] == nil)
+        #expect(pipServed["npm_config_registry"] == "http://127.0.0.1:9000/npm/")
+        #expect(pipServed["BOUNCER_EXEC_PROXY"] == "http://127.0.0.1:9000")
+        #expect(ExecProxyEnvironment.restored(pipServed) == user)
+
+        let bothServed = ExecProxyEnvironment.pointing(at: "", over: user, pip: pip, npmScopes: [], npmCache: "/tmp/c",
+                                                       pipServed: true, npmServed: true)
+        #expect(bothServed["PIP_INDEX_URL"] == user["PIP_INDEX_URL"] && bothServed["npm_config_registry"] == user["npm_config_registry"])
+        #expect(bothServed["npm_config_replace_registry_host"] == nil)
+        #expect(bothServed["npm_config_cache"] == "/tmp/c" && bothServed["NPM_CONFIG_CACHE"] == nil)
+        #expect(bothServed["BOUNCER_EXEC_PROXY"] == nil, "no proxy of exec's runs")
+        #expect(ExecProxyEnvironment.restored(bothServed) == user)
+    }
 }
