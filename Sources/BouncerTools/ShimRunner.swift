@@ -121,16 +121,18 @@ public struct ShimContext {
     }
 
     /// An option Bouncer cannot account for: refused in enforce mode (exit 2),
-    /// passed to the real tool with a warning in audit mode.
-    public func unsupported(_ option: String, why: String, arguments: [String]) -> Int32 {
+    /// passed to the real tool with a warning in audit mode. `option` nil:
+    /// `why` names what could not be read itself.
+    public func unsupported(_ option: String?, why: String, arguments: [String]) -> Int32 {
         let tool = environment.tool
+        let what = option.map { "option \($0) \(why)" } ?? why
         if policy.enforce {
-            let message = "refused: option \(option) \(why); Bouncer cannot verify this \(tool) call (policy \(policy.path) is in enforce mode)"
+            let message = "refused: \(what); Bouncer cannot verify this \(tool) call (policy \(policy.path) is in enforce mode)"
             ShimOutput.error("bouncer: \(tool): \(message)")
             annotateRefusal(message)
             return ErrorFamily.configuration.exitCode
         }
-        ShimOutput.error("bouncer: AUDIT: \(tool): option \(option) \(why); running the real \(tool) UNVERIFIED (enforce mode would refuse)")
+        ShimOutput.error("bouncer: AUDIT: \(tool): \(what); running the real \(tool) UNVERIFIED (enforce mode would refuse)")
         return passThrough(arguments)
     }
 }

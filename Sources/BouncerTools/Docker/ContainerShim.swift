@@ -179,7 +179,8 @@ public enum ContainerShim {
             guard let located = try locate(arguments) else { return context.passThrough(arguments) }
             call = located
         } catch {
-            return context.unsupported(arguments.first { $0.hasPrefix("-") } ?? "?", why: error.description, arguments: arguments)
+            // The error names the option or form it could not read (the first option given may be a fine one).
+            return context.unsupported(nil, why: error.description, arguments: arguments)
         }
         return withPolicy(context) { policy in
             do {

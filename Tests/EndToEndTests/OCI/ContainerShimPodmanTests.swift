@@ -162,6 +162,12 @@ struct ContainerShimPodmanTests {
                                                                                         f.image("e2e/unsigned"), "true"], environment: environment)
         #expect(shifted.status == 1, "\(shifted.err)")
         #expect(shifted.err.contains("nothing was pulled"), "\(shifted.err)")
+        // An option the shim does not know: refused (2), the refusal naming that option, not the first one given.
+        let unknown = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["run", "--rm", "--tls-verify=false", "--frobnicate", "x",
+                                                                                        f.image("e2e/unsigned")], environment: environment)
+        #expect(unknown.status == 2, "\(unknown.err)")
+        #expect(unknown.err.contains("refused: run: cannot tell whether option '--frobnicate' takes a value"), "\(unknown.err)")
+        #expect(!unknown.err.contains("--tls-verify=false"), "\(unknown.err)")
         // Nothing unverified landed.
         #expect(try storedDigests() == [signed])
 
