@@ -61,6 +61,9 @@ public enum ContainerShim {
         "--systemd", "--timeout", "--tmpfs", "--tz", "--uidmap", "--ulimit", "--umask", "--unsetenv", "--user", "--userns",
         "--uts", "--variant", "--volume", "--volume-driver", "--volumes-from", "--workdir", "--creds", "--cert-dir",
         "--decryption-key", "--retry", "--retry-delay",
+        // podman's older names, still read (podman-compose writes the healthcheck ones).
+        "--healthcheck-command", "--healthcheck-interval", "--healthcheck-retries", "--healthcheck-start-period",
+        "--healthcheck-timeout", "--override-arch", "--override-os", "--override-variant",
         "-a", "-c", "-e", "-h", "-l", "-m", "-p", "-u", "-v", "-w",
     ]
     /// Options of run / create that take no value.

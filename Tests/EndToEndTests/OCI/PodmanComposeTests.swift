@@ -35,8 +35,8 @@ struct PodmanComposeTests {
                            "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": ""]
         let signedDigest = try #require(f.digests["e2e/signed"])
 
-        func compose(_ image: String, _ arguments: [String]) throws -> ProcessResult {
-            try "services:\n  app:\n    image: \(image)\n".write(to: work.appendingPathComponent("compose.yaml"), atomically: true, encoding: .utf8)
+        func compose(_ image: String, _ arguments: [String], service: String = "") throws -> ProcessResult {
+            try "services:\n  app:\n    image: \(image)\n\(service)".write(to: work.appendingPathComponent("compose.yaml"), atomically: true, encoding: .utf8)
             // The loopback registry speaks plain http: podman is told so, and the shim reads it from the same option.
             return try BouncerProcess.runProgram("/usr/bin/podman-compose", ["--podman-pull-args=--tls-verify=false",
                                                                             "--podman-run-args=--tls-verify=false", "-f", "compose.yaml"] + arguments,
@@ -49,6 +49,16 @@ struct PodmanComposeTests {
         #expect(try storage.digests().contains(signedDigest), "\(pulled.out)\n\(pulled.err)")
         let lock = (try? String(contentsOf: work.appendingPathComponent("bouncer.lock"), encoding: .utf8)) ?? ""
         #expect(lock.contains("e2e/signed") && lock.contains(String(signedDigest.dropFirst(7))), "pinned in the lock: \(lock)")
+
+        // `up -d` runs `podman run` with the options a service's settings become, podman's older
+        // names among them (`--healthcheck-command`): read as podman reads them, the image verified.
+        let settings = "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 30s\n      retries: 3\n"
+            + "    environment:\n      - A=1\n    ports:\n      - \"18080:80\"\n    working_dir: /\n    restart: \"no\"\n"
+        let up = try compose(f.image("e2e/signed"), ["up", "-d"], service: settings)
+        #expect(up.out.contains("--healthcheck-command"), "\(up.out)")
+        #expect(up.err.contains("e2e/signed@\(signedDigest): OK"), "\(up.out)\n\(up.err)")
+        #expect(!up.err.contains("cannot tell"), "\(up.err)")
+        _ = try compose(f.image("e2e/signed"), ["down"])
 
         // `up -d` (podman run) and `pull` of an unsigned image: refused before podman pulls anything.
         for arguments in [["up", "-d"], ["pull"]] {
