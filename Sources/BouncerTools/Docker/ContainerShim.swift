@@ -166,10 +166,38 @@ public enum ContainerShim {
         return index < arguments.count ? index : nil
     }
 
+    /// Why the real tool would pull images Bouncer cannot see, named by files
+    /// or settings it does not read; nil for any other call. Refused in
+    /// enforce mode, run unverified with a warning in audit mode, as any call
+    /// the shim cannot read.
+    static func unreadPull(_ arguments: [String], subcommand: Int) -> String? {
+        let verb = arguments[subcommand]
+        let object = subcommand + 1 < arguments.count ? arguments[subcommand + 1] : ""
+        switch (verb, object) {
+        case ("kube", "play"), ("play", "kube"):
+            return "\(verb) \(object) pulls the images a Kubernetes YAML file names, which Bouncer does not read (pull each through the shim first, and name it in the file by its digest)"
+        case ("auto-update", _):
+            // A dry run only reports what would be updated.
+            guard !arguments.dropFirst(subcommand + 1).contains(where: { $0 == "--dry-run" || $0 == "--dry-run=true" }) else { return nil }
+            return "auto-update pulls a newer image for each container labelled for it, by the label, not through the shim"
+        case ("plugin", "install"), ("plugin", "upgrade"):
+            return "plugin \(object) pulls a plugin's image and runs it with the privileges it asks for, which Bouncer does not verify"
+        case ("pod", "create"), ("pod", "clone"):
+            let rest = arguments.dropFirst(subcommand + 2)
+            guard rest.contains(where: { $0 == "--infra-image" || $0.hasPrefix("--infra-image=") }) else { return nil }
+            return "pod \(object) --infra-image pulls that image for the pod's infra container, which Bouncer does not verify (pull it through the shim first, then name it by its digest)"
+        default:
+            return nil
+        }
+    }
+
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
         let call: Call
         do {
             if let subcommand = try subcommandIndex(arguments) {
+                if let why = unreadPull(arguments, subcommand: subcommand) {
+                    return context.unsupported(nil, why: why, arguments: arguments)
+                }
                 // `import URL`: a download, verified as curl's are.
                 if let url = try ContainerImport.urlIndex(arguments, subcommand: subcommand) {
                     return ContainerImport.run(arguments, urlIndex: url, context: context)

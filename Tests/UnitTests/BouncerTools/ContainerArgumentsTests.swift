@@ -89,6 +89,26 @@ import BouncerIO
         }
     }
 
+    /// Calls whose images the real tool pulls from files or settings Bouncer
+    /// does not read (a Kubernetes YAML, containers' labels, a plugin, a pod's
+    /// infra image): named, so enforce mode refuses them. They passed through.
+    @Test func callsThatPullImagesBouncerCannotSeeAreNamed() throws {
+        func why(_ arguments: [String]) throws -> String? {
+            guard let subcommand = try ContainerShim.subcommandIndex(arguments) else { return nil }
+            return ContainerShim.unreadPull(arguments, subcommand: subcommand)
+        }
+        for arguments in [["kube", "play", "pod.yaml"], ["--root", "/r", "play", "kube", "--replace", "pod.yaml"], ["auto-update"],
+                          ["auto-update", "--rollback"], ["plugin", "install", "vieux/sshfs"], ["plugin", "upgrade", "p", "r/p:2"],
+                          ["pod", "create", "--infra-image", "r/pause:1"], ["pod", "create", "--name", "p", "--infra-image=r/pause:1"],
+                          ["pod", "clone", "--infra-image", "x", "p"]] {
+            #expect(try why(arguments) != nil, "\(arguments)")
+        }
+        for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"]] {
+            #expect(try why(arguments) == nil, "\(arguments)")
+        }
+        #expect(try why(["kube", "play", "pod.yaml"])?.hasPrefix("kube play pulls the images a Kubernetes YAML file names") == true)
+    }
+
     /// `import URL` is a download (verified as curl's); a file or `-` is the user's own.
     @Test func anImportsURLIsFoundPastItsOptions() throws {
         func url(_ arguments: [String]) throws -> String? {
