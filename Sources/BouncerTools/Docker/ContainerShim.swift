@@ -182,6 +182,8 @@ public enum ContainerShim {
             return "auto-update pulls a newer image for each container labelled for it, by the label, not through the shim"
         case ("plugin", "install"), ("plugin", "upgrade"):
             return "plugin \(object) pulls a plugin's image and runs it with the privileges it asks for, which Bouncer does not verify"
+        case ("container", "runlabel"):
+            return "container runlabel pulls its image when absent and runs the host command the image's label names, which Bouncer does not verify (pull the image through the shim, then run the label's command yourself)"
         case ("pod", "create"), ("pod", "clone"):
             let rest = arguments.dropFirst(subcommand + 2)
             guard rest.contains(where: { $0 == "--infra-image" || $0.hasPrefix("--infra-image=") }) else { return nil }

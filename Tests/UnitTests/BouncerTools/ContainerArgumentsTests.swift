@@ -100,7 +100,7 @@ import BouncerIO
         for arguments in [["kube", "play", "pod.yaml"], ["--root", "/r", "play", "kube", "--replace", "pod.yaml"], ["auto-update"],
                           ["auto-update", "--rollback"], ["plugin", "install", "vieux/sshfs"], ["plugin", "upgrade", "p", "r/p:2"],
                           ["pod", "create", "--infra-image", "r/pause:1"], ["pod", "create", "--name", "p", "--infra-image=r/pause:1"],
-                          ["pod", "clone", "--infra-image", "x", "p"]] {
+                          ["pod", "clone", "--infra-image", "x", "p"], ["container", "runlabel", "install", "r/app:1"]] {
             #expect(try why(arguments) != nil, "\(arguments)")
         }
         for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"]] {
