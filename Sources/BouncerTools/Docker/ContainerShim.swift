@@ -200,6 +200,11 @@ public enum ContainerShim {
                 if let why = unreadPull(arguments, subcommand: subcommand) {
                     return context.unsupported(nil, why: why, arguments: arguments)
                 }
+                // `docker compose`: the daemon pulls and builds; `podman compose` is left to its provider.
+                if context.environment.tool == "docker", arguments[subcommand] == "compose",
+                   let why = try DockerCompose.unverifiedPull(arguments, compose: subcommand) {
+                    return context.unsupported(nil, why: why, arguments: arguments)
+                }
                 // `import URL`: a download, verified as curl's are.
                 if let url = try ContainerImport.urlIndex(arguments, subcommand: subcommand) {
                     return ContainerImport.run(arguments, urlIndex: url, context: context)

@@ -22,6 +22,32 @@ import BouncerTestSupport
         }
     }
 
+    /// The docker shim in front of the real docker CLI: `docker compose up`
+    /// (the daemon would pull and build the images itself) is refused in
+    /// enforce mode before docker starts, and passed through, with a warning,
+    /// in audit mode; told to use only images present, it goes to docker.
+    @Test(.enabled(if: SearchPath.firstExecutable("docker", environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"]) != nil, "needs the docker CLI"))
+    func dockerComposeThatWouldPullIsRefusedInEnforceMode() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let policy = root.appendingPathComponent("policy.json")
+        var env = environment
+        env["PATH"] = "\(shims):/usr/local/bin:/usr/bin:/bin"
+        env["BOUNCER_BIN"] = BouncerProcess.executable
+        func docker(_ arguments: [String], mode: String) throws -> ProcessResult {
+            try "{\"version\": 1, \"mode\": \"\(mode)\", \"unmatched\": \"deny\", \"rules\": []}".write(to: policy, atomically: true, encoding: .utf8)
+            return try BouncerProcess.runProgram(shims + "/docker", arguments, cwd: root.path, environment: env)
+        }
+        let refused = try docker(["compose", "-f", "compose.yaml", "up", "-d"], mode: "enforce")
+        #expect(refused.status == 2, "\(refused.err)")
+        #expect(refused.err.contains("refused: compose up has the daemon pull and build"), "\(refused.err)")
+        #expect(refused.err.split(separator: "\n").count == 1, "docker did not start: \(refused.err)")
+        let audit = try docker(["compose", "-f", "compose.yaml", "up", "-d"], mode: "audit")
+        #expect(audit.err.contains("AUDIT: docker: compose up has the daemon pull"), "\(audit.err)")
+        let present = try docker(["compose", "-f", "compose.yaml", "up", "-d", "--pull", "never", "--no-build"], mode: "enforce")
+        #expect(!present.err.contains("bouncer:"), "handed to docker untouched: \(present.err)")
+    }
+
     @Test func execOfAMissingCommandExits127() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let result = try BouncerProcess.run(["exec", "--", "no-such-command-\(UUID().uuidString)"], cwd: root.path, environment: environment)

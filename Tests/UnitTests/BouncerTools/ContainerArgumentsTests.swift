@@ -109,6 +109,29 @@ import BouncerIO
         #expect(try why(["kube", "play", "pod.yaml"])?.hasPrefix("kube play pulls the images a Kubernetes YAML file names") == true)
     }
 
+    /// `docker compose` has the daemon pull and build images itself: a command
+    /// that may do so is named (enforce mode refuses it) unless told to use
+    /// only images already present. It passed through untouched.
+    @Test func dockerComposeMayOnlyUseImagesAlreadyPresent() throws {
+        func why(_ arguments: [String]) throws -> String? {
+            guard let subcommand = try ContainerShim.subcommandIndex(arguments) else { return nil }
+            return try DockerCompose.unverifiedPull(arguments, compose: subcommand)
+        }
+        for arguments in [["compose", "up"], ["compose", "up", "-d", "--pull", "never"], ["compose", "-f", "c.yaml", "--profile", "x", "up", "--no-build"],
+                          ["compose", "create", "--pull=always", "--no-build"], ["compose", "run", "--rm", "app"], ["compose", "pull"],
+                          ["compose", "build", "--pull"], ["compose", "-p", "proj", "watch"], ["compose", "scale", "app=2"],
+                          ["--context", "c", "compose", "--project-directory", "/p", "run", "--pull", "missing", "app"]] {
+            #expect(try why(arguments) != nil, "\(arguments)")
+        }
+        for arguments in [["compose", "up", "-d", "--pull", "never", "--no-build"], ["compose", "-f", "a.yaml", "-f", "b.yaml", "create", "--no-build", "--pull=never"],
+                          ["compose", "run", "--pull", "never", "--rm", "app", "sh"], ["compose", "down"], ["compose", "ps"], ["compose", "logs", "-f"],
+                          ["compose", "config"], ["compose", "--dry-run", "exec", "app", "sh"], ["compose"]] {
+            #expect(try why(arguments) == nil, "\(arguments)")
+        }
+        #expect(throws: (any Error).self) { try why(["compose", "--frobnicate", "x", "up"]) }
+        #expect(try why(["compose", "up"])?.contains("then run compose up --pull never --no-build") == true)
+    }
+
     /// `import URL` is a download (verified as curl's); a file or `-` is the user's own.
     @Test func anImportsURLIsFoundPastItsOptions() throws {
         func url(_ arguments: [String]) throws -> String? {

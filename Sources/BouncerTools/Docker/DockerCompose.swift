@@ -1,0 +1,54 @@
+import BouncerBase
+
+/// `docker compose`: the compose plugin has the daemon pull each service's
+/// image and build each service's Dockerfile itself, past the shim, so no
+/// image it pulls or base it builds on is verified. In enforce mode a compose
+/// command that may pull or build is refused unless it is told to use only
+/// images already present (`--pull never`, and `--no-build` where compose
+/// has it): the images are pulled through the shim first (`docker pull
+/// IMAGE:TAG` verifies the image and tags it as named) and built with
+/// `docker build` through the shim. (podman-compose runs `podman` by name,
+/// so the podman shim guards each of its pulls, runs and builds: `podman
+/// compose` is left to the provider it starts.)
+enum DockerCompose {
+    /// compose's own options before its subcommand that take a value.
+    static let valueOptions: Set<String> = ["--ansi", "--env-file", "-f", "--file", "--parallel", "--profile", "--progress",
+                                            "--project-directory", "-p", "--project-name"]
+    static let flags: Set<String> = ["--all-resources", "--compatibility", "--dry-run", "--help", "-h", "--version", "-v"]
+
+    /// Why this `docker compose` call (`arguments[subcommand]` is "compose")
+    /// would have the daemon pull or build unverified; nil when it does neither.
+    static func unverifiedPull(_ arguments: [String], compose subcommand: Int) throws(BouncerError) -> String? {
+        var index = subcommand + 1
+        while index < arguments.count, arguments[index].hasPrefix("-") {
+            let option = arguments[index]
+            if option.contains("=") || flags.contains(option) {
+                index += 1
+            } else if valueOptions.contains(option) {
+                index += 2
+            } else if let run = ShortOptions.read(option, flags: flags, valued: valueOptions) {
+                index += run.takesNextWord ? 2 : 1
+            } else {
+                throw .usage("compose: cannot tell whether option '\(option)' takes a value, so compose's command is unknown")
+            }
+        }
+        guard index < arguments.count else { return nil }
+        let verb = arguments[index]
+        let rest = arguments.dropFirst(index + 1)
+        let pullsNever = zip(rest, rest.dropFirst()).contains { $0 == "--pull" && $1 == "never" } || rest.contains("--pull=never")
+        let recipe = "pull each image through the shim first (docker pull IMAGE:TAG verifies it and tags it as named) and build with docker build through the shim"
+        switch verb {
+        case "pull", "build", "watch", "scale":
+            return "compose \(verb) has the daemon pull or build images itself, which Bouncer does not verify: \(recipe), then run compose up --pull never --no-build"
+        case "up", "create":
+            guard !(pullsNever && rest.contains("--no-build")) else { return nil }
+            return "compose \(verb) has the daemon pull and build the services' images itself, which Bouncer does not verify: \(recipe), then run compose \(verb) --pull never --no-build"
+        case "run":
+            // (A service's image that is missing and has a build section is still built: build it first.)
+            guard !pullsNever else { return nil }
+            return "compose \(verb) has the daemon pull a service's image itself, which Bouncer does not verify: \(recipe), then run compose \(verb) --pull never"
+        default:
+            return nil
+        }
+    }
+}
