@@ -123,4 +123,10 @@ ADD local.tgz /x
 DOCKERFILE
 printf '# escape=`\nFROM `\n  alpine:3 `\n  AS one\nENV A=1 B="x y"\nARG C=${A:-z}\n' >Dockerfile.escape
 seed dockerfile Dockerfile Dockerfile.escape
+printf -- '--root\n/r\nrun\n-itp8080:80\n-eHOME\n--rm\nregistry.example/app:1\nsh\n' >args.run
+printf -- 'build\n-qf=Dockerfile.dev\n--build-arg\nBASE=a:1\n--from\nb:2\n.\n-t\nx\n' >args.build
+printf -- 'compose\n-f\nc.yaml\nup\n-d\n--pull\nnever\n--no-build\n' >args.compose
+printf -- 'image\nimport\n-c\nENV A=1\nhttps://h/r.tar\nimg:v1\n' >args.import
+printf -- 'kube\nplay\npod.yaml\n' >args.kube
+seed container-arguments args.run args.build args.compose args.import args.kube
 for t in "$out"/*/; do printf '%-18s %s seeds\n' "$(basename "$t")" "$(ls "$t" | wc -l)"; done

@@ -195,6 +195,26 @@ enum Harness {
         _ = DockerfileImages.rewrite(bytes, images.uses.map { ($0.range, "example.test/r@sha256:0") })
     }
 
+    /// A docker / podman command line (words split at newlines): where the
+    /// shims find the subcommand, the image, an import's URL, a build's context
+    /// and Dockerfiles (and the builder's command line made from them), what a
+    /// compose command would have the daemon pull, and each word as a run of
+    /// one-letter options.
+    static func containerArguments(_ data: Data) {
+        let arguments = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let flags: Set<String> = ["-i", "-t", "-q", "-d"]
+        let valued: Set<String> = ["-e", "-p", "-f", "-v"]
+        for word in arguments { _ = ShortOptions.read(word, flags: flags, valued: valued) }
+        _ = try? ContainerShim.locate(arguments)
+        guard let subcommand = try? ContainerShim.subcommandIndex(arguments) else { return }
+        _ = ContainerShim.unreadPull(arguments, subcommand: subcommand)
+        _ = try? ContainerImport.urlIndex(arguments, subcommand: subcommand)
+        _ = try? DockerCompose.unverifiedPull(arguments, compose: subcommand)
+        guard let verbEnd = try? ContainerBuild.verbEnd(arguments, subcommand: subcommand),
+              let call = try? ContainerBuild.parse(arguments, verbEnd: verbEnd) else { return }
+        _ = ContainerBuild.handedOver(arguments, call: call, dockerfile: "/w/Dockerfile", emptyContext: "/w/empty")
+    }
+
     // MARK: archives
 
     /// Archive listing over in-memory bytes (streaming reader: tar, gzip/xz/zstd,

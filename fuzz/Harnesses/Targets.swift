@@ -24,6 +24,7 @@ enum FuzzTargets {
         "sri": Harness.sri,
         "archive": Harness.archive,
         "dockerfile": Harness.dockerfile,
+        "container-arguments": Harness.containerArguments,
     ]
 
     /// Chosen once per process, by name, from BOUNCER_FUZZ_TARGET.
