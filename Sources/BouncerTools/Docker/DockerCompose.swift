@@ -34,14 +34,16 @@ enum DockerCompose {
         }
         guard index < arguments.count else { return nil }
         let verb = arguments[index]
-        let rest = arguments.dropFirst(index + 1)
-        let pullsNever = zip(rest, rest.dropFirst()).contains { $0 == "--pull" && $1 == "never" } || rest.contains("--pull=never")
+        let rest = Array(arguments.dropFirst(index + 1))
+        // As pflag reads them, the last one given counts.
+        let pullsNever = lastValue(of: "--pull", in: rest) == "never"
+        let noBuild = ShortOptions.lastBool("--no-build", in: rest)
         let recipe = "pull each image through the shim first (docker pull IMAGE:TAG verifies it and tags it as named) and build with docker build through the shim"
         switch verb {
         case "pull", "build", "watch", "scale":
             return "compose \(verb) has the daemon pull or build images itself, which Bouncer does not verify: \(recipe), then run compose up --pull never --no-build"
         case "up", "create":
-            guard !(pullsNever && rest.contains("--no-build")) else { return nil }
+            guard !(pullsNever && noBuild) else { return nil }
             return "compose \(verb) has the daemon pull and build the services' images itself, which Bouncer does not verify: \(recipe), then run compose \(verb) --pull never --no-build"
         case "run":
             // (A service's image that is missing and has a build section is still built: build it first.)
@@ -50,5 +52,15 @@ enum DockerCompose {
         default:
             return nil
         }
+    }
+
+    /// The last value given to a valued long option (`--pull never`, `--pull=never`).
+    static func lastValue(of option: String, in words: [String]) -> String? {
+        var found: String? = nil
+        for (index, word) in words.enumerated() {
+            if word == option, index + 1 < words.count { found = words[index + 1] }
+            if word.hasPrefix(option + "=") { found = String(word.dropFirst(option.count + 1)) }
+        }
+        return found
     }
 }

@@ -103,7 +103,8 @@ import BouncerIO
                           ["pod", "clone", "--infra-image", "x", "p"], ["container", "runlabel", "install", "r/app:1"]] {
             #expect(try why(arguments) != nil, "\(arguments)")
         }
-        for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"]] {
+        #expect(try why(["auto-update", "--dry-run", "--dry-run=false"]) != nil)
+        for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["auto-update", "--dry-run=false", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"]] {
             #expect(try why(arguments) == nil, "\(arguments)")
         }
         #expect(try why(["kube", "play", "pod.yaml"])?.hasPrefix("kube play pulls the images a Kubernetes YAML file names") == true)
@@ -120,12 +121,15 @@ import BouncerIO
         for arguments in [["compose", "up"], ["compose", "up", "-d", "--pull", "never"], ["compose", "-f", "c.yaml", "--profile", "x", "up", "--no-build"],
                           ["compose", "create", "--pull=always", "--no-build"], ["compose", "run", "--rm", "app"], ["compose", "pull"],
                           ["compose", "build", "--pull"], ["compose", "-p", "proj", "watch"], ["compose", "scale", "app=2"],
-                          ["--context", "c", "compose", "--project-directory", "/p", "run", "--pull", "missing", "app"]] {
+                          ["--context", "c", "compose", "--project-directory", "/p", "run", "--pull", "missing", "app"],
+                          // The last one given counts, as pflag reads them.
+                          ["compose", "up", "--pull", "never", "--no-build", "--pull", "always"], ["compose", "up", "--pull=never", "--no-build", "--no-build=false"]] {
             #expect(try why(arguments) != nil, "\(arguments)")
         }
         for arguments in [["compose", "up", "-d", "--pull", "never", "--no-build"], ["compose", "-f", "a.yaml", "-f", "b.yaml", "create", "--no-build", "--pull=never"],
                           ["compose", "run", "--pull", "never", "--rm", "app", "sh"], ["compose", "down"], ["compose", "ps"], ["compose", "logs", "-f"],
-                          ["compose", "config"], ["compose", "--dry-run", "exec", "app", "sh"], ["compose"]] {
+                          ["compose", "config"], ["compose", "--dry-run", "exec", "app", "sh"], ["compose"],
+                          ["compose", "up", "--pull", "always", "--pull=never", "--no-build=true"]] {
             #expect(try why(arguments) == nil, "\(arguments)")
         }
         #expect(throws: (any Error).self) { try why(["compose", "--frobnicate", "x", "up"]) }
