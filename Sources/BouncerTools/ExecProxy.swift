@@ -44,10 +44,12 @@ public enum ExecProxy {
         if let pipServe, let npmServe {
             let environment = ExecProxyEnvironment.pointing(at: "", over: variables, pip: pip, npmScopes: scopes, npmCache: cache,
                                                             pipServed: true, npmServed: true)
-            let status = try HandOver.run(program, arguments, environment: environment)
-            if status != 0 {
+            // A signal sent to exec alone is passed on to the command, as with a proxy.
+            let status = try Interruption.deferring { try HandOver.run(program, arguments, environment: environment) }
+            // A failure may be the serve's refusal (a command stopped by a signal is not).
+            if status != 0, status < 128 {
                 let serves = pipServe == npmServe ? "the bouncer serve at \(pipServe)" : "the bouncer serves at \(pipServe) and \(npmServe)"
-                ShimOutput.error("bouncer: exec: what \(serves) refused (HTTP 403), and why, it says on its own output")
+                ShimOutput.error("bouncer: exec: \(Filesystem.split(program).name) exited with \(status); anything \(serves) refused (HTTP 403), and why, it says on its own output")
             }
             return status
         }
