@@ -6,8 +6,9 @@ import BouncerBase
 /// isolation) and npm by any path are pointed at the exec's own verifying
 /// proxy, so what no shim sees still goes through Bouncer. The proxy's
 /// address changes with every exec, so no client may write it into the
-/// project: uv is left alone (`uv sync`, `uv lock` and `uv add` record their
-/// index in uv.lock), and npm keeps recording the registry's tarball URLs
+/// project: uv is not pointed at it (`uv sync`, `uv lock` and `uv add` record
+/// their index in uv.lock; the uv shim runs uv only against a serve of the
+/// user's own), and npm keeps recording the registry's tarball URLs
 /// (the proxy serves them unchanged; npm reaches the proxy for them by
 /// `replace-registry-host=always`). The variables it changed are recorded
 /// with their old values, so a shim under it reads the user's own settings

@@ -213,6 +213,8 @@ public enum ShimRunner {
         case "npx": return NpxShim.run(arguments, context: context, bouncerExecutable: bouncerExecutable)
         case "docker", "podman": return ContainerShim.run(arguments, context: context)
         case "python", "python3": return PythonShim.run(arguments, context: context)
+        case "uv": return UvShim.run(arguments, context: context)
+        case "uvx": return UvShim.run(arguments, context: context, asUvx: true)
         case _ where ShimEnvironment.versionedFamily(tool) == "pip3": return PipShim.run(arguments, context: context)
         case _ where ShimEnvironment.versionedFamily(tool) == "python3": return PythonShim.run(arguments, context: context)
         default:

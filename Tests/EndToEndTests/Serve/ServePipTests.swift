@@ -533,14 +533,68 @@ import BouncerTestSupport
         #expect(try serve.stop().status == 0)
     }
 
-    /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
-    @Test func uvInstallsThroughTheProxy() throws {
+    /// uv's path, when it is installed; a notice otherwise.
+    static func uvBinary() -> String? {
         let uv = ["/usr/local/bin/uv", "/usr/bin/uv"].first { FileManager.default.isExecutableFile(atPath: $0) }
             ?? (try? BouncerProcess.runProgram("/bin/sh", ["-c", "command -v uv"]))?.out.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let uv, !uv.isEmpty, FileManager.default.isExecutableFile(atPath: uv) else {
             print("notice: uv is not installed (python3 -m pip install uv); skipping the uv test")
-            return
+            return nil
         }
+        return uv
+    }
+
+    /// The uv shim in front of the real uv: pointed at this user's own
+    /// bouncer serve (same policy), uv runs and everything it installs is
+    /// verified and pinned; pointed at the index itself, it is refused before
+    /// uv starts; and a wheel URL past the serve, which uv alone fetches, is
+    /// cut off by the shim's fence. uv passed through unguarded before.
+    @Test func theUvShimRunsUvOnlyAgainstTheUsersOwnServe() throws {
+        guard let uv = Self.uvBinary() else { return }
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let uvDirectory = URL(fileURLWithPath: uv).deletingLastPathComponent().path
+        let environment = ["PATH": "\(shims):\(uvDirectory):/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "", "HOME": root.path,
+                           "BOUNCER_CACHE": root.appendingPathComponent("uv-shim-cache").path, "UV_NO_CACHE": "1",
+                           "UV_DEFAULT_INDEX": serve.base + "/pypi/simple/"]
+        let unset = ["UV_INDEX_URL", "UV_FIND_LINKS", "UV_EXTRA_INDEX_URL", "UV_INDEX", "PIP_FIND_LINKS", "UV_CONFIG_FILE"]
+        func run(_ program: String, _ arguments: [String], index: String? = nil) throws -> ProcessResult {
+            var env = environment
+            if let index { env["UV_DEFAULT_INDEX"] = index }
+            return try BouncerProcess.startProgram(program, arguments, cwd: serve.project.path, environment: env, unsetting: unset).wait()
+        }
+
+        let python = try ServeFixtures.venv(root.appendingPathComponent("venv-uv"))
+        let installed = try run(shims + "/uv", ["pip", "install", "--python", python, "alpha"])
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        #expect(try self.python(python, "import alpha, beta").status == 0)
+        let lock = try ServeFixtures.lockEntries(serve.lockfile)
+        #expect(lock["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(lock.values.allSatisfy { ($0["url"] as? String)?.hasPrefix(upstream.baseURL) == true }, "\(lock)")
+
+        // The index itself, no serve in between: refused before uv starts.
+        let other = try ServeFixtures.venv(root.appendingPathComponent("venv-uv2"))
+        let direct = try run(shims + "/uv", ["pip", "install", "--python", other, "alpha"], index: upstream.baseURL + "/simple/")
+        #expect(direct.status == 2, "\(direct.err)")
+        #expect(direct.err.contains("refused: uv pip install fetches packages itself"), "\(direct.err)")
+        #expect(try self.python(other, "import alpha").status != 0, "nothing may be installed")
+
+        // A wheel by URL, on another name of this machine: uv alone fetches it; behind the shim the fence cuts it off.
+        let wheel = "\(upstream.baseURL.replacingOccurrences(of: "127.0.0.1", with: "localhost"))/packages/beta-2.0-py3-none-any.whl"
+        let unguarded = try run(uv, ["pip", "install", "--python", other, "beta @ \(wheel)"])
+        #expect(unguarded.status == 0, "uv alone reaches it: \(unguarded.err)")
+        _ = try run(uv, ["pip", "uninstall", "--python", other, "beta"])
+        let fenced = try run(shims + "/uv", ["pip", "install", "--python", other, "beta @ \(wheel)"])
+        #expect(fenced.status != 0, "\(fenced.err)")
+        #expect(fenced.err.contains("was cut off"), "\(fenced.err)")
+        #expect(try self.python(other, "import beta").status != 0, "beta must not be installed")
+        #expect(try serve.stop().status == 0)
+    }
+
+    /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
+    @Test func uvInstallsThroughTheProxy() throws {
+        guard let uv = Self.uvBinary() else { return }
         let digests = try publish()
         let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--npm-upstream", upstream.baseURL + "/"])
         let python = try ServeFixtures.venv(root.appendingPathComponent("venv"))

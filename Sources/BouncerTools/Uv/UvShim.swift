@@ -1,0 +1,238 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerPolicy
+
+/// The uv and uvx shims. uv fetches packages itself (and writes the index
+/// it used into uv.lock, so a proxy on a free port cannot stand in front of
+/// it), so under a policy in enforce mode a uv command that may fetch runs
+/// only when uv's one index is a `bouncer serve` of the user's own under the
+/// same policy (`ProxyCoverage.localServe`, the README's standalone recipe,
+/// at a fixed address), and then inside a network fence: HTTP(S) proxy
+/// variables naming a port nobody listens on (held by the shim meanwhile),
+/// with only the serve's host exempt, no Python downloads and no git transport but
+/// local files. So anything uv would fetch past the serve — an index from a
+/// requirement file, a URL requirement, a git source, a Python build, its
+/// own update — fails instead of landing unverified. Anything else is
+/// refused in enforce mode with how to set that up (audit mode: a warning,
+/// and uv as asked). Commands that fetch nothing pass through untouched.
+public enum UvShim {
+    /// uv's options that take a value (global ones, which may stand anywhere, and the index options).
+    static let valueOptions: Set<String> = ["--color", "--allow-insecure-host", "--directory", "--project", "--config-file",
+                                            "--cache-dir", "--python-preference", "--python-fetch"]
+    static let flags: Set<String> = ["-q", "--quiet", "-v", "--verbose", "--system-certs", "--native-tls", "--offline", "--no-offline",
+                                     "--no-progress", "--no-config", "-h", "--help", "-V", "--version", "-n", "--no-cache",
+                                     "--managed-python", "--no-managed-python", "--no-python-downloads", "--preview", "--no-preview",
+                                     "--isolated", "--show-settings", "--no-native-tls", "--no-system-certs"]
+
+    /// Commands that fetch and install nothing, by their first one or two words.
+    static let harmless: [String: Set<String>?] = [
+        "help": nil, "cache": nil, "generate-shell-completion": nil,
+        "python": ["list", "find", "dir", "pin", "uninstall"],
+        "tool": ["list", "dir", "uninstall", "update-shell"],
+        "self": ["version"],
+        "pip": ["list", "freeze", "show", "check", "uninstall", "tree"],
+    ]
+
+    public static func run(_ arguments: [String], context: ShimContext, asUvx: Bool = false) -> Int32 {
+        // uvx is `uv tool run`.
+        let words = asUvx ? ["tool", "run"] + arguments : arguments
+        let command: [String]
+        do {
+            command = try commandWords(words)
+        } catch {
+            return context.unsupported(nil, why: error.description, arguments: arguments)
+        }
+        // Help and the version print and stop; a family's name alone (`uv pip`) prints its commands.
+        let beforeDashes = words.prefix { $0 != "--" }
+        guard let first = command.first, !beforeDashes.contains("--help"), !beforeDashes.contains("-h"),
+              !(asUvx && (arguments.first == "--version" || arguments.first == "-V")) else { return context.passThrough(arguments) }
+        if let known = harmless[first], known.map({ command.count == 1 || $0.contains(command[1]) }) ?? true {
+            return context.passThrough(arguments)
+        }
+        let name = asUvx ? "uvx" : (["uv"] + command.prefix(families.contains(first) ? 2 : 1)).joined(separator: " ")
+        let places = Places.read(Array(words.prefix(optionsEnd(words, command: command))), cwd: context.environment.cwd,
+                                 environment: context.environment.variables)
+        guard let serve = places.onlyIndex.flatMap({ ProxyCoverage.localServe($0, suffix: "/pypi/simple", policy: context.policy.path) }) else {
+            let why = "\(name) fetches packages itself, and Bouncer verifies what uv fetches only through a bouncer serve of yours at a fixed address (uv.lock records the index): \(places.problem); "
+                + "start one (bouncer serve --listen 127.0.0.1:8731 --ready-file F &) and set UV_DEFAULT_INDEX=http://127.0.0.1:8731/pypi/simple/"
+            return context.unsupported(nil, why: why, arguments: arguments)
+        }
+        do {
+            return try fenced(arguments, serve: serve, context: context)
+        } catch {
+            return context.installStopped(error, tool: asUvx ? "uvx" : "uv")
+        }
+    }
+
+    /// The commands whose second word names the command (`uv pip install`).
+    static let families: Set<String> = ["pip", "tool", "python", "self", "cache"]
+
+    /// Where uv's own options end: for `run` and `tool run` (uvx), at the
+    /// program they run (its arguments are its own: a `-i` there is no index).
+    static func optionsEnd(_ words: [String], command: [String]) -> Int {
+        let runs = command.first == "run" || command.prefix(2) == ["tool", "run"]
+        guard runs else { return words.count }
+        var commandWordsSeen = 0
+        let needed = command.first == "run" ? 1 : 2
+        for (index, word) in words.enumerated() {
+            if word == "--" { return index }
+            guard !word.hasPrefix("-") else { continue }
+            // An option's value looks like a word too; uv's own values are skipped only roughly
+            // here, which can only end the region later (more of the words read as uv's).
+            if commandWordsSeen < needed, word == command[commandWordsSeen] { commandWordsSeen += 1; continue }
+            if commandWordsSeen == needed, index > 0, !words[index - 1].hasPrefix("-") || flags.contains(words[index - 1]) { return index }
+        }
+        return words.count
+    }
+
+    /// The command's words (`pip install`, `sync`), past uv's options; an
+    /// option uv has that Bouncer does not know stops it (its value could be taken for the command).
+    static func commandWords(_ words: [String]) throws(BouncerError) -> [String] {
+        var found: [String] = []
+        var index = 0
+        while index < words.count, found.count < 2 {
+            let word = words[index]
+            if word == "--" { break }
+            if !word.hasPrefix("-") || word == "-" {
+                found.append(word)
+                index += 1
+            } else if word.hasPrefix("--"), word.contains("=") || flags.contains(word) {
+                index += 1
+            } else if valueOptions.contains(word) {
+                index += 2
+            } else if flags.contains(word) || (!word.hasPrefix("--") && word.dropFirst().allSatisfy({ flags.contains("-" + String($0)) })) {
+                index += 1
+            } else if found.isEmpty {
+                throw .usage("cannot tell whether uv option '\(word)' takes a value, so uv's command is unknown")
+            } else {
+                // Past the command's first word, its own options: the second word is whatever comes next.
+                index += 1
+            }
+        }
+        return found
+    }
+
+    /// uv under the fence, against the user's own serve.
+    static func fenced(_ arguments: [String], serve: String, context: ShimContext) throws -> Int32 {
+        let fence = try ClosedPort()
+        defer { fence.close() }
+        var environment = context.toolEnvironment
+        let nowhere = "http://127.0.0.1:\(fence.port)"
+        for variable in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] { environment[variable] = nowhere }
+        // Only the serve's own host is reached directly (written as in its URL).
+        let host = URLParts.host(serve) ?? "127.0.0.1"
+        environment["NO_PROXY"] = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        environment["no_proxy"] = environment["NO_PROXY"]
+        environment["UV_PYTHON_DOWNLOADS"] = "never"
+        environment["GIT_ALLOW_PROTOCOL"] = "file"
+        let status = try Interruption.deferring { try HandOver.run(context.realTool, context.toolArguments + arguments, environment: environment) }
+        if status != 0, status < 128 {
+            ShimOutput.error("bouncer: \(context.environment.tool): uv exited with \(status). It could reach the bouncer serve at \(serve) (and other ports of its host) only: "
+                             + "anything the serve refused (HTTP 403) it says, with why, on its own output; anything else uv would have fetched (another index, a URL, a git source, a Python download) was cut off")
+        }
+        return status
+    }
+
+    /// Where uv would look for packages: its command line over its
+    /// environment over its configuration files.
+    struct Places {
+        var defaultIndex: String?
+        var others: [String] = []
+        var noIndex = false
+
+        /// The one index uv would use, when it uses exactly one.
+        var onlyIndex: String? { noIndex || !others.isEmpty ? nil : defaultIndex }
+
+        var problem: String {
+            if noIndex { return "uv is told to use no index (what it installs would come from find-links or its cache)" }
+            if !others.isEmpty { return "uv also reads \(others.joined(separator: ", "))" }
+            return defaultIndex.map { "uv's index is \($0), which is no bouncer serve of yours under this policy" }
+                ?? "uv's index is its built-in default, not a bouncer serve"
+        }
+
+        static func read(_ words: [String], cwd: String, environment: [String: String]) -> Places {
+            var places = Places()
+            var configurationEnvironment = environment
+            var directory = environment["UV_WORKING_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? cwd
+            var cli: (defaultIndex: String?, others: [String]) = (nil, [])
+            var index = 0
+            func value(_ word: String, _ names: [String]) -> String? {
+                for name in names {
+                    if word == name, index + 1 < words.count { index += 1; return words[index] }
+                    if word.hasPrefix(name + "=") { return String(word.dropFirst(name.count + 1)) }
+                    if name.count == 2, word.hasPrefix(name), word.count > 2 { return String(word.dropFirst(2)) }
+                }
+                return nil
+            }
+            while index < words.count {
+                let word = words[index]
+                if word == "--" { break }
+                if let url = value(word, ["--default-index", "--index-url", "-i"]) {
+                    cli.defaultIndex = url
+                } else if let url = value(word, ["--index", "--extra-index-url", "--find-links", "-f"]) {
+                    // `--index NAME=URL`: the URL.
+                    if let equals = url.firstIndex(of: "="), !url[..<equals].contains(":") {
+                        cli.others.append(String(url[url.index(after: equals)...]))
+                    } else {
+                        cli.others.append(url)
+                    }
+                } else if word == "--no-index" {
+                    places.noIndex = true
+                } else if let file = value(word, ["--config-file"]) {
+                    configurationEnvironment["UV_CONFIG_FILE"] = Filesystem.absolute(file, cwd: cwd)
+                } else if word == "--no-config" {
+                    configurationEnvironment["UV_NO_CONFIG"] = "1"
+                } else if let path = value(word, ["--directory"]) {
+                    directory = Filesystem.absolute(path, cwd: cwd)
+                }
+                index += 1
+            }
+            if let off = environment["UV_NO_INDEX"], !off.isEmpty, !["0", "false", "no"].contains(off.lowercased()) { places.noIndex = true }
+            let configured = UvConfiguration.read(cwd: directory, environment: configurationEnvironment)
+            places.defaultIndex = cli.defaultIndex
+                ?? ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
+                ?? configured.defaultIndex
+            places.others = cli.others + ProxyCoverage.uvDirectSources(environment) + configured.indexes + configured.findLinks
+            return places
+        }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that is bound and never listened on, held while
+/// the object lives: a connection there is refused at once, and no other
+/// program can take the port meanwhile. The uv shim names it as uv's HTTP
+/// proxy, so uv reaches nothing but the host it exempts.
+final class ClosedPort {
+    let port: UInt16
+    private var fd: Int32
+
+    init() throws(BouncerError) {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socketFD >= 0 else { throw .io("cannot open a socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
+        }
+        guard bound else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(socketFD)
+            throw .io("cannot bind a port on 127.0.0.1: \(reason)")
+        }
+        fd = socketFD
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    deinit { close() }
+}
