@@ -45,13 +45,7 @@ public enum UvShim {
         } catch {
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
-        // Help and the version print and stop; a family's name alone (`uv pip`) prints its commands.
-        let beforeDashes = words.prefix { $0 != "--" }
-        guard let first = command.first, !beforeDashes.contains("--help"), !beforeDashes.contains("-h"),
-              !(asUvx && (arguments.first == "--version" || arguments.first == "-V")) else { return context.passThrough(arguments) }
-        if let known = harmless[first], known.map({ command.count == 1 || $0.contains(command[1]) }) ?? true {
-            return context.passThrough(arguments)
-        }
+        guard let first = command.first, mayFetch(words, command: command, asUvx: asUvx) else { return context.passThrough(arguments) }
         let name = asUvx ? "uvx" : (["uv"] + command.prefix(families.contains(first) ? 2 : 1)).joined(separator: " ")
         let places = Places.read(Array(words.prefix(optionsEnd(words, command: command))), cwd: context.environment.cwd,
                                  environment: context.environment.variables)
@@ -65,6 +59,19 @@ public enum UvShim {
         } catch {
             return context.installStopped(error, tool: asUvx ? "uvx" : "uv")
         }
+    }
+
+    /// Whether the command may fetch: not help or the version (which print
+    /// and stop), not a family's name alone (`uv pip` prints its commands),
+    /// not one of the `harmless` ones.
+    static func mayFetch(_ words: [String], command: [String], asUvx: Bool) -> Bool {
+        let beforeDashes = words.prefix { $0 != "--" }
+        guard let first = command.first, !beforeDashes.contains("--help"), !beforeDashes.contains("-h"),
+              !(asUvx && (words.dropFirst(2).first == "--version" || words.dropFirst(2).first == "-V")) else { return false }
+        if let known = harmless[first] {
+            return !(known.map { command.count == 1 || $0.contains(command[1]) } ?? true)
+        }
+        return true
     }
 
     /// The commands whose second word names the command (`uv pip install`).

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import BouncerIO
+import BouncerTestSupport
+@testable import BouncerTools
+
+/// How the uv shim reads a uv command line: the command past uv's options,
+/// whether it may fetch, where uv's own options end, and where uv would look.
+@Suite struct UvShimTests {
+    @Test func theCommandIsFoundPastUvsOptions() throws {
+        #expect(try UvShim.commandWords(["pip", "install", "requests"]) == ["pip", "install"])
+        #expect(try UvShim.commandWords(["--directory", "d", "sync", "--frozen"]) == ["sync"])
+        #expect(try UvShim.commandWords(["-q", "pip", "-v", "list"]) == ["pip", "list"])
+        #expect(try UvShim.commandWords(["-qn", "--color=never", "run", "pytest"]) == ["run", "pytest"])
+        #expect(try UvShim.commandWords(["--cache-dir", "sync", "lock"]) == ["lock"])
+        #expect(try UvShim.commandWords([]) == [])
+        #expect(try UvShim.commandWords(["--", "sync"]) == [])
+        // An option uv has that Bouncer does not know: its value could be taken for the command.
+        #expect(throws: (any Error).self) { try UvShim.commandWords(["--frobnicate", "cache", "sync"]) }
+    }
+
+    @Test func whatFetchesIsToldFromWhatDoesNot() throws {
+        func fetches(_ words: [String], uvx: Bool = false) throws -> Bool {
+            let all = uvx ? ["tool", "run"] + words : words
+            return UvShim.mayFetch(all, command: try UvShim.commandWords(all), asUvx: uvx)
+        }
+        for words in [["pip", "install", "x"], ["sync"], ["lock"], ["add", "x"], ["run", "pytest"], ["tool", "install", "ruff"],
+                      ["python", "install", "3.12"], ["self", "update"], ["venv", "--seed"], ["build"], ["init"], ["format"], ["pip", "compile", "r.in"]] {
+            #expect(try fetches(words), "\(words)")
+        }
+        #expect(try fetches(["ruff"], uvx: true))
+        for words in [["--version"], ["-V"], ["help", "sync"], ["cache", "clean"], ["pip", "list"], ["pip", "freeze"], ["pip", "uninstall", "x"],
+                      ["python", "list"], ["tool", "list"], ["self", "version"], ["sync", "--help"], ["pip", "install", "-h"], ["pip"]] {
+            #expect(try !fetches(words), "\(words)")
+        }
+        #expect(try !fetches(["--version"], uvx: true))
+        // After `--` a `--help` is the program's own.
+        #expect(try fetches(["run", "--", "pytest", "--help"]))
+    }
+
+    /// For `run` and `uvx`, the program's own arguments are not uv's: its `-i` is no index.
+    @Test func uvsOptionsEndAtTheProgramItRuns() throws {
+        func end(_ words: [String]) throws -> Int { UvShim.optionsEnd(words, command: try UvShim.commandWords(words)) }
+        #expect(try end(["run", "pytest", "-i", "x"]) == 1)
+        #expect(try end(["run", "--with", "requests", "pytest", "-i"]) == 3)
+        #expect(try end(["run", "-q", "pytest"]) == 2)
+        #expect(try end(["run", "--index-url", "http://i/simple", "python", "-f"]) == 3)
+        #expect(try end(["tool", "run", "ruff", "-f", "x"]) == 2)
+        #expect(try end(["sync", "-i", "x"]) == 3)
+        #expect(try end(["run", "--", "python", "-i"]) == 1)
+    }
+
+    @Test func uvsIndexIsReadAsUvReadsIt() throws {
+        let dir = try BouncerProcess.temporaryDirectory("uv-places").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let environment = ["HOME": dir + "/home"]
+        func places(_ words: [String], _ extra: [String: String] = [:]) -> UvShim.Places {
+            UvShim.Places.read(words, cwd: dir, environment: environment.merging(extra) { $1 })
+        }
+        #expect(places(["pip", "install", "x"]).onlyIndex == nil)
+        #expect(places(["sync"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == "http://a/simple")
+        #expect(places(["sync"], ["UV_INDEX_URL": "http://a/simple"]).onlyIndex == "http://a/simple")
+        #expect(places(["sync", "--default-index", "http://b/simple"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == "http://b/simple")
+        #expect(places(["pip", "install", "-ihttp://c/simple", "x"]).onlyIndex == "http://c/simple")
+        #expect(places(["pip", "install", "--index-url=http://d/simple", "x"]).onlyIndex == "http://d/simple")
+        // Any other place uv reads: no single index.
+        #expect(places(["sync", "--index", "extra=http://e/simple"], ["UV_DEFAULT_INDEX": "http://a/simple"]).others == ["http://e/simple"])
+        #expect(places(["sync", "-f", "http://f/links"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == nil)
+        #expect(places(["sync"], ["UV_DEFAULT_INDEX": "http://a/simple", "UV_EXTRA_INDEX_URL": "http://g/simple"]).onlyIndex == nil)
+        #expect(places(["sync", "--no-index"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == nil)
+        #expect(places(["sync"], ["UV_DEFAULT_INDEX": "http://a/simple", "UV_NO_INDEX": "1"]).problem.contains("no index"))
+        // Configuration files: the project's, unless --no-config; --config-file in its place.
+        try "[[tool.uv.index]]\nurl = \"http://h/simple\"\n".write(toFile: dir + "/pyproject.toml", atomically: true, encoding: .utf8)
+        let configured = places(["sync"], ["UV_DEFAULT_INDEX": "http://a/simple"])
+        #expect(configured.onlyIndex == nil && configured.problem.contains("http://h/simple"), "\(configured)")
+        #expect(places(["--no-config", "sync"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == "http://a/simple")
+        try "index-url = \"http://k/simple\"\n".write(toFile: dir + "/other.toml", atomically: true, encoding: .utf8)
+        #expect(places(["--config-file", "other.toml", "sync"]).onlyIndex == "http://k/simple")
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try "index-url = \"http://m/simple\"\n".write(toFile: dir + "/sub/uv.toml", atomically: true, encoding: .utf8)
+        #expect(places(["--directory", "sub", "sync"]).onlyIndex == "http://m/simple")
+    }
+
+    /// The fence's port: bound, never listening, so a connection there is refused.
+    @Test func theFencesPortRefusesConnections() throws {
+        let fence = try ClosedPort()
+        defer { fence.close() }
+        #expect(fence.port > 0)
+        let result = try BouncerProcess.runProgram("/usr/bin/curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "http://127.0.0.1:\(fence.port)/"])
+        #expect(result.status == 7, "curl: \(result.err)")  // 7: could not connect
+    }
+}
