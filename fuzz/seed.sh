@@ -129,4 +129,23 @@ printf -- 'compose\n-f\nc.yaml\nup\n-d\n--pull\nnever\n--no-build\n' >args.compo
 printf -- 'image\nimport\n-c\nENV A=1\nhttps://h/r.tar\nimg:v1\n' >args.import
 printf -- 'kube\nplay\npod.yaml\n' >args.kube
 seed container-arguments args.run args.build args.compose args.import args.kube
+cat >pyproject.toml <<'TOML'
+[project]
+name = "demo"
+[tool.uv]
+index-url = "https://a.example/simple"
+extra-index-url = ["https://b.example/simple", 'https://c.example/simple']
+find-links = ["""./wheels"""]
+[[tool.uv.index]]
+name = "torch"
+url = "https://d.example/whl"
+default = true
+[tool.uv.pip]
+index-url = "https://e.example/simple"
+TOML
+printf 'index = [{ url = "https://f.example/simple", default = true }, { name = "x", url = "https://g.example/simple" }]
+[pip]
+find-links = ["/w"]
+' >uv.toml
+seed uv-configuration pyproject.toml uv.toml
 for t in "$out"/*/; do printf '%-18s %s seeds\n' "$(basename "$t")" "$(ls "$t" | wc -l)"; done

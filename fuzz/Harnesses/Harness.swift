@@ -215,6 +215,14 @@ enum Harness {
         _ = ContainerBuild.handedOver(arguments, call: call, dockerfile: "/w/Dockerfile", emptyContext: "/w/empty")
     }
 
+    /// A uv configuration file (uv.toml, or pyproject.toml's `[tool.uv]`), read for
+    /// its indexes and find-links by the scanner the uv shim and `shims check` use.
+    static func uvConfiguration(_ data: Data) {
+        let text = String(decoding: data, as: UTF8.self)
+        _ = UvConfiguration.parse(text, table: [])
+        _ = UvConfiguration.parse(text, table: ["tool", "uv"])
+    }
+
     // MARK: archives
 
     /// Archive listing over in-memory bytes (streaming reader: tar, gzip/xz/zstd,

@@ -25,6 +25,7 @@ enum FuzzTargets {
         "archive": Harness.archive,
         "dockerfile": Harness.dockerfile,
         "container-arguments": Harness.containerArguments,
+        "uv-configuration": Harness.uvConfiguration,
     ]
 
     /// Chosen once per process, by name, from BOUNCER_FUZZ_TARGET.
