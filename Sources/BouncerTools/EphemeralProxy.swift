@@ -111,24 +111,7 @@ struct EphemeralProxy {
     /// A listening TCP socket on 127.0.0.1 and a free port, close-on-exec and
     /// above the standard descriptors (only the proxy gets it, as descriptor 3).
     static func listen() throws(BouncerError) -> (fd: Int32, port: UInt16) {
-        let raw = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard raw >= 0 else { throw .io("cannot open a socket for the verifying proxy: \(String(cString: strerror(errno)))") }
-        let fd = fcntl(raw, F_DUPFD_CLOEXEC, 10)
-        close(raw)
-        guard fd >= 0 else { throw .io("cannot open a socket for the verifying proxy: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) } }
-        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        guard bound == 0, Glibc.listen(fd, 512) == 0, named == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw .io("cannot listen on 127.0.0.1 for the verifying proxy: \(reason)")
-        }
-        return (fd, UInt16(bigEndian: address.sin_port))
+        try LoopbackPort.bind(listening: 512, for: "the verifying proxy")
     }
 
     /// Runs the real tool against the proxy, then stops the proxy and returns

@@ -88,18 +88,31 @@ public enum ContainerShim {
 
     /// Where the subcommand is, after the global options; nil when there is none.
     static func subcommandIndex(_ arguments: [String]) throws(BouncerError) -> Int? {
-        var index = 0
+        let index = try pastOptions(arguments, from: 0, flags: globalFlags, valued: globalValueOptions, what: "global option", next: "the subcommand")
+        return index < arguments.count ? index : nil
+    }
+
+    /// The index of the first word from `start` on that is no option (or
+    /// `arguments.count`), each option known as a flag or as taking a value
+    /// (`=VALUE`, the next word, or as pflag reads a word of one-letter
+    /// options). An option neither list knows is refused: taken for a flag,
+    /// its value would be taken for `next`.
+    static func pastOptions(_ arguments: [String], from start: Int, flags: Set<String>, valued: Set<String>,
+                            what: String, next: String) throws(BouncerError) -> Int {
+        var index = start
         while index < arguments.count, arguments[index].hasPrefix("-") {
             let option = arguments[index]
-            if option.contains("=") || globalFlags.contains(option) {
+            if option.contains("=") || flags.contains(option) {
                 index += 1
-            } else if globalValueOptions.contains(option) {
+            } else if valued.contains(option) {
                 index += 2
+            } else if let run = ShortOptions.read(option, flags: flags, valued: valued) {
+                index += run.takesNextWord ? 2 : 1
             } else {
-                throw .usage("cannot tell whether global option '\(option)' takes a value, so the subcommand is unknown")
+                throw .usage("cannot tell whether \(what) '\(option)' takes a value, so \(next) is unknown")
             }
         }
-        return index < arguments.count ? index : nil
+        return index
     }
 
     /// Where the image argument is, or nil for a subcommand Bouncer does not guard.

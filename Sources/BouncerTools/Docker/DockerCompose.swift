@@ -19,19 +19,8 @@ enum DockerCompose {
     /// Why this `docker compose` call (`arguments[subcommand]` is "compose")
     /// would have the daemon pull or build unverified; nil when it does neither.
     static func unverifiedPull(_ arguments: [String], compose subcommand: Int) throws(BouncerError) -> String? {
-        var index = subcommand + 1
-        while index < arguments.count, arguments[index].hasPrefix("-") {
-            let option = arguments[index]
-            if option.contains("=") || flags.contains(option) {
-                index += 1
-            } else if valueOptions.contains(option) {
-                index += 2
-            } else if let run = ShortOptions.read(option, flags: flags, valued: valueOptions) {
-                index += run.takesNextWord ? 2 : 1
-            } else {
-                throw .usage("compose: cannot tell whether option '\(option)' takes a value, so compose's command is unknown")
-            }
-        }
+        let index = try ContainerShim.pastOptions(arguments, from: subcommand + 1, flags: flags, valued: valueOptions,
+                                                  what: "compose option", next: "compose's command")
         guard index < arguments.count else { return nil }
         let verb = arguments[index]
         let rest = Array(arguments.dropFirst(index + 1))

@@ -217,23 +217,7 @@ final class ClosedPort {
     private var fd: Int32
 
     init() throws(BouncerError) {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socketFD >= 0 else { throw .io("cannot open a socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
-        }
-        guard bound else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(socketFD)
-            throw .io("cannot bind a port on 127.0.0.1: \(reason)")
-        }
-        fd = socketFD
-        port = UInt16(bigEndian: address.sin_port)
+        (fd, port) = try LoopbackPort.bind(listening: nil, for: "the uv shim's fence")
     }
 
     func close() {

@@ -20,9 +20,12 @@ import BouncerIO
     /// A global option the shim does not know: taken for a flag, its value
     /// would be taken for the subcommand (`--tlscacert FILE pull IMAGE` was
     /// no pull), and the pull passed through unverified. Refused instead.
-    @Test func anUnknownGlobalOptionIsRefusedRatherThanGuessed() {
+    @Test func anUnknownGlobalOptionIsRefusedRatherThanGuessed() throws {
         #expect(throws: (any Error).self) { try ContainerShim.locate(["--frobnicate", "/x", "pull", "img"]) }
-        #expect(throws: (any Error).self) { try ContainerShim.locate(["-cmyctx", "pull", "img"]) }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["-Zmyctx", "pull", "img"]) }
+        // A known one-letter option with its value in the same word, as pflag reads it (`-c myctx`).
+        #expect(try ContainerShim.locate(["-cmyctx", "pull", "img"]).map(\.imageIndex) == 2)
+        #expect(try ContainerShim.locate(["-Dl", "debug", "pull", "img"]).map(\.imageIndex) == 3)
     }
 
     /// Options of run / create / pull, each known to take a value or none:
