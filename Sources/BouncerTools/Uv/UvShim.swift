@@ -61,12 +61,13 @@ public enum UvShim {
         }
     }
 
-    /// Whether the command may fetch: not help or the version (which print
+    /// Whether the command may fetch: not uv's help or version (which print
     /// and stop), not a family's name alone (`uv pip` prints its commands),
     /// not one of the `harmless` ones.
     static func mayFetch(_ words: [String], command: [String], asUvx: Bool) -> Bool {
-        let beforeDashes = words.prefix { $0 != "--" }
-        guard let first = command.first, !beforeDashes.contains("--help"), !beforeDashes.contains("-h"),
+        // uv's own words only: `uvx ruff --help` installs ruff, then asks it for help.
+        let own = words.prefix(optionsEnd(words, command: command))
+        guard let first = command.first, !own.contains("--help"), !own.contains("-h"),
               !(asUvx && (words.dropFirst(2).first == "--version" || words.dropFirst(2).first == "-V")) else { return false }
         if let known = harmless[first] {
             return !(known.map { command.count == 1 || $0.contains(command[1]) } ?? true)

@@ -34,8 +34,13 @@ import BouncerTestSupport
             #expect(try !fetches(words), "\(words)")
         }
         #expect(try !fetches(["--version"], uvx: true))
-        // After `--` a `--help` is the program's own.
+        // The program's own `--help` (after `--`, or after the program uv runs): uv installs, then runs it.
         #expect(try fetches(["run", "--", "pytest", "--help"]))
+        #expect(try fetches(["run", "--with", "x", "python", "s.py", "--help"]))
+        #expect(try fetches(["ruff", "--help"], uvx: true))
+        #expect(try fetches(["ruff", "-h"], uvx: true))
+        #expect(try !fetches(["--help"], uvx: true))
+        #expect(try !fetches(["run", "--help"]))
     }
 
     /// For `run` and `uvx`, the program's own arguments are not uv's: its `-i` is no index.
