@@ -21,11 +21,11 @@ import BouncerPolicy
 public enum UvShim {
     /// uv's options that take a value (global ones, which may stand anywhere, and the index options).
     static let valueOptions: Set<String> = ["--color", "--allow-insecure-host", "--directory", "--project", "--config-file",
-                                            "--cache-dir", "--python-preference", "--python-fetch"]
+                                            "--cache-dir", "--python-preference", "--python-fetch", "--preview-features"]
     static let flags: Set<String> = ["-q", "--quiet", "-v", "--verbose", "--system-certs", "--native-tls", "--offline", "--no-offline",
                                      "--no-progress", "--no-config", "-h", "--help", "-V", "--version", "-n", "--no-cache",
                                      "--managed-python", "--no-managed-python", "--no-python-downloads", "--preview", "--no-preview",
-                                     "--isolated", "--show-settings", "--no-native-tls", "--no-system-certs"]
+                                     "--isolated", "--show-settings", "--no-native-tls", "--no-system-certs", "--no-installer-metadata"]
 
     /// Commands that fetch and install nothing, by their first one or two words.
     static let harmless: [String: Set<String>?] = [
@@ -113,10 +113,11 @@ public enum UvShim {
                 index += 2
             } else if flags.contains(word) || (!word.hasPrefix("--") && word.dropFirst().allSatisfy({ flags.contains("-" + String($0)) })) {
                 index += 1
-            } else if found.isEmpty {
+            } else if found.isEmpty || families.contains(found[0]) {
+                // Before the command's name (`pip` then `install`), an unknown option's value could be taken for it.
                 throw .usage("cannot tell whether uv option '\(word)' takes a value, so uv's command is unknown")
             } else {
-                // Past the command's first word, its own options: the second word is whatever comes next.
+                // Past a command's name, its own options: only the first word counts.
                 index += 1
             }
         }

@@ -17,6 +17,11 @@ import BouncerTestSupport
         #expect(try UvShim.commandWords(["--", "sync"]) == [])
         // An option uv has that Bouncer does not know: its value could be taken for the command.
         #expect(throws: (any Error).self) { try UvShim.commandWords(["--frobnicate", "cache", "sync"]) }
+        // ...and between a family's name and its command's (`uv pip --opt list install x` would be no `pip list`).
+        #expect(throws: (any Error).self) { try UvShim.commandWords(["pip", "--frobnicate", "list", "install", "x"]) }
+        #expect(try UvShim.commandWords(["pip", "--preview-features", "list", "install", "x"]) == ["pip", "install"])
+        // Past a command that is no family, its own options do not matter.
+        #expect(try UvShim.commandWords(["sync", "--python", "3.12"]).first == "sync")
     }
 
     @Test func whatFetchesIsToldFromWhatDoesNot() throws {
