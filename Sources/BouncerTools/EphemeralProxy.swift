@@ -145,12 +145,15 @@ struct EphemeralProxy {
 
     /// The real tool pointed straight at a running `bouncer serve` of the
     /// user's own (`ProxyCoverage.localServe`), with no proxy of the shim's:
-    /// that serve verifies, and says its refusals on its own output.
-    static func runAgainst(serve: String, tool: String, _ program: String, _ arguments: [String],
-                           environment: [String: String]) throws(BouncerError) -> Int32 {
-        let status = try HandOver.run(program, arguments, environment: reachingTheProxyDirectly(environment))
-        if status != 0 {
-            ShimOutput.error("bouncer: \(tool): \(tool) failed; what the bouncer serve at \(serve) refused (HTTP 403), and why, it says on its own output")
+    /// that serve verifies, and says its refusals on its own output (`serves`:
+    /// "the bouncer serve at BASE"). A signal sent to Bouncer alone is passed
+    /// on to the tool, as on the proxy path.
+    static func runAgainst(_ serves: String, tool: String, _ program: String, _ arguments: [String],
+                           environment: [String: String]) throws -> Int32 {
+        let status = try Interruption.deferring { try HandOver.run(program, arguments, environment: reachingTheProxyDirectly(environment)) }
+        // A failure may be the serve's refusal (a tool stopped by a signal is not).
+        if status != 0, status < 128 {
+            ShimOutput.error("bouncer: \(tool): \(Filesystem.split(program).name) exited with \(status); what \(serves) refused (HTTP 403), and why, it says on its own output")
         }
         return status
     }

@@ -44,14 +44,8 @@ public enum ExecProxy {
         if let pipServe, let npmServe {
             let environment = ExecProxyEnvironment.pointing(at: "", over: variables, pip: pip, npmScopes: scopes, npmCache: cache,
                                                             pipServed: true, npmServed: true)
-            // A signal sent to exec alone is passed on to the command, as with a proxy.
-            let status = try Interruption.deferring { try HandOver.run(program, arguments, environment: environment) }
-            // A failure may be the serve's refusal (a command stopped by a signal is not).
-            if status != 0, status < 128 {
-                let serves = pipServe == npmServe ? "the bouncer serve at \(pipServe)" : "the bouncer serves at \(pipServe) and \(npmServe)"
-                ShimOutput.error("bouncer: exec: \(Filesystem.split(program).name) exited with \(status); anything \(serves) refused (HTTP 403), and why, it says on its own output")
-            }
-            return status
+            let serves = pipServe == npmServe ? "the bouncer serve at \(pipServe)" : "the bouncer serves at \(pipServe) and \(npmServe)"
+            return try EphemeralProxy.runAgainst(serves, tool: "exec", program, arguments, environment: environment)
         }
         // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
         let proxy = try EphemeralProxy.start(["--npm-keep-tarball-urls"], context: context, ownProcessGroup: true)

@@ -264,7 +264,7 @@ public enum NpmShim {
             throw BouncerError.io("interrupted by signal \(signal) before the real npm ran")
         }
         guard let proxy else {
-            return try EphemeralProxy.runAgainst(serve: serve ?? "", tool: tool, context.realTool, arguments, environment: environment)
+            return try EphemeralProxy.runAgainst("the bouncer serve at \(serve ?? "")", tool: tool, context.realTool, arguments, environment: environment)
         }
         let (status, events) = try proxy.run(context.realTool, arguments, environment: environment)
         let refused = EphemeralProxy.report(events, tool: tool, label: { event in

@@ -237,7 +237,7 @@ public enum PipShim {
         let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
             + installOptions + requirements
         guard let proxy else {
-            return try EphemeralProxy.runAgainst(serve: serve ?? "", tool: "pip", context.realTool, context.toolArguments + final, environment: environment)
+            return try EphemeralProxy.runAgainst("the bouncer serve at \(serve ?? "")", tool: "pip", context.realTool, context.toolArguments + final, environment: environment)
         }
         let (status, events) = try proxy.run(context.realTool, context.toolArguments + final, environment: environment)
         let refused = EphemeralProxy.report(events, tool: "pip", label: { event in
