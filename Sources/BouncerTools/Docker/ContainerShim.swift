@@ -191,7 +191,7 @@ public enum ContainerShim {
             return "\(verb) \(object) pulls the images a Kubernetes YAML file names, which Bouncer does not read (pull each through the shim first, and name it in the file by its digest)"
         case ("auto-update", _):
             // A dry run only reports what would be updated.
-            guard !ShortOptions.lastBool("--dry-run", in: Array(arguments.dropFirst(subcommand + 1))) else { return nil }
+            guard !OptionWords.lastBool("--dry-run", in: Array(arguments.dropFirst(subcommand + 1))) else { return nil }
             return "auto-update pulls a newer image for each container labelled for it, by the label, not through the shim"
         case ("plugin", "install"), ("plugin", "upgrade"):
             return "plugin \(object) pulls a plugin's image and runs it with the privileges it asks for, which Bouncer does not verify"

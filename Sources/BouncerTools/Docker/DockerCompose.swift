@@ -25,8 +25,8 @@ enum DockerCompose {
         let verb = arguments[index]
         let rest = Array(arguments.dropFirst(index + 1))
         // As pflag reads them, the last one given counts.
-        let pullsNever = lastValue(of: "--pull", in: rest) == "never"
-        let noBuild = ShortOptions.lastBool("--no-build", in: rest)
+        let pullsNever = OptionWords.lastValue(of: "--pull", in: rest) == "never"
+        let noBuild = OptionWords.lastBool("--no-build", in: rest)
         let recipe = "pull each image through the shim first (docker pull IMAGE:TAG verifies it and tags it as named) and build with docker build through the shim"
         switch verb {
         case "pull", "build", "watch", "scale":
@@ -41,15 +41,5 @@ enum DockerCompose {
         default:
             return nil
         }
-    }
-
-    /// The last value given to a valued long option (`--pull never`, `--pull=never`).
-    static func lastValue(of option: String, in words: [String]) -> String? {
-        var found: String? = nil
-        for (index, word) in words.enumerated() {
-            if word == option, index + 1 < words.count { found = words[index + 1] }
-            if word.hasPrefix(option + "=") { found = String(word.dropFirst(option.count + 1)) }
-        }
-        return found
     }
 }

@@ -49,18 +49,4 @@ enum ShortOptions {
         }
         return Reading(options: options, takesNextWord: false)
     }
-
-    /// Whether a long flag is on, as pflag reads the words: the last of
-    /// `--NAME`, `--NAME=true` and `--NAME=false` counts (also 1/0, t/f).
-    static func lastBool(_ name: String, in words: [String]) -> Bool {
-        var on = false
-        for word in words {
-            if word == name {
-                on = true
-            } else if word.hasPrefix(name + "=") {
-                on = ["true", "1", "t", "TRUE", "True", "T"].contains(String(word.dropFirst(name.count + 1)))
-            }
-        }
-        return on
-    }
 }

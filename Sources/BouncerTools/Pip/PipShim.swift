@@ -202,13 +202,13 @@ public enum PipShim {
         // pip's own HTTP proxy (`--proxy`, or the `proxy` setting) is the verifying proxy's, for its
         // upstream requests: pip sends even a loopback request through one it is given on its command line.
         var globalOptions = invocation.globalOptions
-        let httpProxy = take("--proxy", from: &globalOptions) ?? take("--proxy", from: &installOptions) ?? configured.otherSettings["proxy"]
+        let httpProxy = OptionWords.take("--proxy", from: &globalOptions) ?? OptionWords.take("--proxy", from: &installOptions) ?? configured.otherSettings["proxy"]
         // pip's CA bundle (`--cert`, the `cert` setting, else requests' REQUESTS_CA_BUNDLE) is the proxy's too.
-        let caFile = value(of: "--cert", in: globalOptions + installOptions) ?? configured.otherSettings["cert"]
+        let caFile = OptionWords.lastValue(of: "--cert", in: globalOptions + installOptions) ?? configured.otherSettings["cert"]
             ?? context.environment.variables["REQUESTS_CA_BUNDLE"]
         var proxyEnvironment = EphemeralProxy.trusting(caFile, cwd: cwd, over: context.environment.variables)
         // And the client certificate pip presents (`--client-cert`, the `client-cert` setting).
-        let clientCertificate = value(of: "--client-cert", in: globalOptions + installOptions) ?? configured.otherSettings["client-cert"]
+        let clientCertificate = OptionWords.lastValue(of: "--client-cert", in: globalOptions + installOptions) ?? configured.otherSettings["client-cert"]
         proxyEnvironment = EphemeralProxy.presenting(clientCertificate, cwd: cwd, over: proxyEnvironment)
         if let httpProxy { proxyEnvironment = EphemeralProxy.upstreamProxies(http: httpProxy, https: httpProxy, over: proxyEnvironment) }
         // pip's one index is a bouncer serve on this machine (a shell set up as the README's
@@ -251,32 +251,6 @@ public enum PipShim {
         }
         if status != 0 { EphemeralProxy.reportUnavailable(events, tool: "pip") }
         return status
-    }
-}
-
-extension PipShim {
-    /// The last value of a valued option (`--proxy URL`, `--proxy=URL`), taken out of `options`.
-    static func take(_ option: String, from options: inout [String]) -> String? {
-        var found: String? = nil
-        var kept: [String] = []
-        var index = 0
-        while index < options.count {
-            if options[index] == option, index + 1 < options.count {
-                found = options[index + 1]
-                index += 2
-                continue
-            }
-            if options[index].hasPrefix(option + "=") { found = String(options[index].dropFirst(option.count + 1)) } else { kept.append(options[index]) }
-            index += 1
-        }
-        options = kept
-        return found
-    }
-
-    /// The last value of a valued option in `options`, which keep it.
-    static func value(of option: String, in options: [String]) -> String? {
-        var copy = options
-        return take(option, from: &copy)
     }
 }
 
