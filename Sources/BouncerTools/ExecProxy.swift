@@ -30,8 +30,7 @@ public enum ExecProxy {
         let policy = context.policy.path
         let pipServe = PipIndexes(noIndex: pip.noIndex, primary: pip.indexURL, extras: pip.extraIndexURLs, findLinks: pip.findLinks)
             .runningServe(policy: policy)
-        let registry = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
-            ?? NpmConfiguration.registry(npmrc)
+        let registry = NpmConfiguration.registry(environment: variables, npmrc: npmrc)
         let npmServe = scopes.isEmpty ? registry.flatMap { ProxyCoverage.localServe($0, suffix: "/npm", policy: policy) } : nil
         for (client, serve) in [("pip's index", pipServe), ("npm's registry", npmServe)] {
             if let serve {

@@ -23,17 +23,15 @@ public enum ProxyCoverage {
 
     public static func survey(variables: [String: String], cwd: String) -> [Client] {
         let pipConfiguration = PipConfiguration.read(environment: variables, realTool: "", isolated: false)
-        let uvConfiguration = UvConfiguration.read(cwd: cwd, environment: variables)
-        let uv = ["UV_DEFAULT_INDEX", "UV_INDEX_URL"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
-            ?? uvConfiguration.defaultIndex
+        // uv's places as the uv shim reads them, with nothing on a command line.
+        let uv = UvShim.Places.read([], cwd: cwd, environment: variables)
         let npmrc = NpmConfiguration.entries(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables, realTool: "/usr/bin/npm")
-        let npm = ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { variables[$0] }.first { !$0.isEmpty }
-            ?? NpmConfiguration.registry(npmrc)
+        let npm = NpmConfiguration.registry(environment: variables, npmrc: npmrc)
         let direct: [String: [String]] = [
             "pip": pipConfiguration.extraIndexURLs + pipConfiguration.findLinks,
-            "uv": uvDirectSources(variables) + uvConfiguration.indexes + uvConfiguration.findLinks,
+            "uv": uv.others,
         ]
-        return [("pip", pipConfiguration.indexURL, "/pypi/simple"), ("uv", uv, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
+        return [("pip", pipConfiguration.indexURL, "/pypi/simple"), ("uv", uv.defaultIndex, "/pypi/simple"), ("npm", npm, "/npm")].map { tool, configured, suffix in
             var client = Client(tool: tool, configured: configured, proxy: configured.flatMap { proxyBase($0, suffix: suffix) })
             client.direct = direct[tool] ?? []
             if tool == "npm" {

@@ -202,6 +202,11 @@ public enum NpmConfiguration {
         return entries.filter { $0.file == file && ($0.key == "ca" || $0.key == "ca[]") && !$0.value.isEmpty }.map { pem($0.value) }
     }
 
+    /// The registry npm would use: `npm_config_registry` (in either case) over the npmrc files'.
+    public static func registry(environment: [String: String], npmrc: [Entry]) -> String? {
+        ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? registry(npmrc)
+    }
+
     /// The registry the npmrc files name.
     public static func registry(_ npmrc: [Entry]) -> String? {
         // A ${VAR} left unexpanded (unset) is left to npm, which fails on it in its own words.

@@ -196,8 +196,8 @@ public enum NpmShim {
         // (`-s`, `--silent`, `-q`, `--quiet` are these, written out by NpmOptions.)
         let quiet = arguments.contains { $0 == "--loglevel=silent" || $0 == "--loglevel=warn" }
         let locked = (try? PackageLock.read(project + "/package-lock.json")) ?? []
-        let configured = registry ?? ["npm_config_registry", "NPM_CONFIG_REGISTRY"].lazy.compactMap { context.environment.variables[$0] }.first { !$0.isEmpty }
-            ?? NpmConfiguration.registry(npmrc) ?? NpmConfiguration.lockedRegistry(locked)
+        let configured = registry ?? NpmConfiguration.registry(environment: context.environment.variables, npmrc: npmrc)
+            ?? NpmConfiguration.lockedRegistry(locked)
         let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-cache")
         defer { HandOver.removeInBackground(cache) }
         var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index", "--npm-project", project]
