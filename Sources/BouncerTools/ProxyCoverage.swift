@@ -75,9 +75,7 @@ public enum ProxyCoverage {
     /// index, judged by the shim's own proxy. Only a URL that fits is asked.
     static func localServe(_ url: String, suffix: String, policy: String) -> String? {
         guard let host = URLParts.host(url), ["127.0.0.1", "localhost", "[::1]"].contains(host) else { return nil }
-        let authority = URLParts.origin(url).dropFirst(URLParts.origin(url).hasPrefix("https://") ? 8 : 7)
-        let portText = authority.hasSuffix("]") ? "" : String(authority.split(separator: ":").last ?? "")
-        let port = UInt16(portText) ?? (url.lowercased().hasPrefix("https://") ? 443 : 80)
+        let port = URLParts.port(url)
         let holders = LocalListener.processes(port: port)
         guard !holders.isEmpty, let server = try? EphemeralProxy.serverBinary(), holders.allSatisfy({ LocalListener.runs($0, server) }),
               // It is this user's bouncer-serve: worth waiting for on a loaded machine.

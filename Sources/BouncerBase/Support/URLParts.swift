@@ -44,6 +44,20 @@ public enum URLParts {
         return authority.isEmpty ? nil : authority.lowercased()
     }
 
+    /// The port written in the URL, else its scheme's (443 for https, 80 otherwise).
+    public static func port(_ url: String) -> UInt16 {
+        let clean = withoutCredentials(url)
+        let fallback: UInt16 = clean.lowercased().hasPrefix("https://") ? 443 : 80
+        guard let range = authority(clean) else { return fallback }
+        var authority = clean[range]
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return fallback }
+            authority = authority[authority.index(after: close)...]
+        }
+        guard let colon = authority.lastIndex(of: ":") else { return fallback }
+        return UInt16(authority[authority.index(after: colon)...]) ?? fallback
+    }
+
     /// `scheme://host[:port]`, lower-cased, without credentials; empty without `://`.
     public static func origin(_ url: String) -> String {
         let clean = withoutCredentials(url)

@@ -1,7 +1,4 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import BouncerBase
 import BouncerPolicy
 
@@ -124,25 +121,10 @@ public enum UvShim {
         return found
     }
 
-    /// uv under the fence, against the user's own serve.
+    /// uv under the fence, against the user's own serve, with no Python downloads.
     static func fenced(_ arguments: [String], serve: String, context: ShimContext) throws -> Int32 {
-        let fence = try ClosedPort()
-        defer { fence.close() }
-        var environment = context.toolEnvironment
-        let nowhere = "http://127.0.0.1:\(fence.port)"
-        for variable in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] { environment[variable] = nowhere }
-        // Only the serve's own host is reached directly (written as in its URL).
-        let host = URLParts.host(serve) ?? "127.0.0.1"
-        environment["NO_PROXY"] = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        environment["no_proxy"] = environment["NO_PROXY"]
-        environment["UV_PYTHON_DOWNLOADS"] = "never"
-        environment["GIT_ALLOW_PROTOCOL"] = "file"
-        let status = try Interruption.deferring { try HandOver.run(context.realTool, context.toolArguments + arguments, environment: environment) }
-        if status != 0, status < 128 {
-            ShimOutput.error("bouncer: \(context.environment.tool): uv exited with \(status). It could reach the bouncer serve at \(serve) (and other ports of its host) only: "
-                             + "anything the serve refused (HTTP 403) it says, with why, on its own output; anything else uv would have fetched (another index, a URL, a git source, a Python download) was cut off")
-        }
-        return status
+        try NetworkFence.run(arguments, serve: serve, context: context, extra: ["UV_PYTHON_DOWNLOADS": "never"], toolName: "uv",
+                             cutOff: "another index, a URL, a git source, a Python download")
     }
 
     /// Where uv would look for packages: its command line over its
@@ -208,24 +190,4 @@ public enum UvShim {
             return places
         }
     }
-}
-
-/// A TCP port on 127.0.0.1 that is bound and never listened on, held while
-/// the object lives: a connection there is refused at once, and no other
-/// program can take the port meanwhile. The uv shim names it as uv's HTTP
-/// proxy, so uv reaches nothing but the host it exempts.
-final class ClosedPort {
-    let port: UInt16
-    private var fd: Int32
-
-    init() throws(BouncerError) {
-        (fd, port) = try LoopbackPort.bind(listening: nil, for: "the uv shim's fence")
-    }
-
-    func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
-    }
-
-    deinit { close() }
 }

@@ -66,6 +66,16 @@ import BouncerTestSupport
         #expect(URLParts.origin("not a url") == "")
     }
 
+    @Test func aPortIsTheOneWrittenElseTheSchemes() {
+        #expect(URLParts.port("http://127.0.0.1:8731/npm/") == 8731)
+        #expect(URLParts.port("https://user:p:w@host:8443/x") == 8443)
+        #expect(URLParts.port("http://[::1]:9000/") == 9000)
+        #expect(URLParts.port("http://[::1]/") == 80)
+        #expect(URLParts.port("HTTPS://host/") == 443)
+        #expect(URLParts.port("http://host:99999/") == 80)
+        #expect(URLParts.port("not a url") == 80)
+    }
+
     @Test func strictPercentDecodingMatchesFoundation() {
         for text in ["a%20b", "%2F%2f", "plain", "%", "%4", "%zz", "%C3%A9", "%C3", "%FF", "100%25", "%00", "a%2", "%e2%82%ac"] {
             #expect(URLParts.percentDecodedStrictly(text) == text.removingPercentEncoding, "\(text)")
