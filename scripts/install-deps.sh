@@ -23,6 +23,9 @@ if command -v gcc >/dev/null; then packages+=("libstdc++-$(gcc -dumpversion | cu
 # npm for the npm shim tests: Debian's packages only when no npm is on PATH
 # (a NodeSource nodejs already carries npm and conflicts with Debian's).
 if ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+# yarn 1 for the yarn shim test (Debian's yarnpkg; under a NodeSource node the
+# test points it at Debian's modules in /usr/share/nodejs).
+packages+=(yarnpkg)
 
 # `apt-get update` always runs: besides fresh package lists it leaves the
 # signed InRelease files under /var/lib/apt/lists that the Debian-chain tests read.

@@ -18,7 +18,7 @@ struct ExecCommand: ParsableCommand {
             The shims are (re)written into the Bouncer cache (BOUNCER_CACHE, else \
             $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) under shims/, and COMMAND runs \
             with that directory first on PATH, so every curl, wget, pip, pip3, npm, npx, \
-            `python3 -m pip`, docker, podman, uv and uvx it \
+            `python3 -m pip`, docker, podman, uv, uvx and yarn it \
             starts goes through Bouncer.
 
             With a policy in force (BOUNCER_POLICY, else policy.json in the working directory \
@@ -30,7 +30,7 @@ struct ExecCommand: ParsableCommand {
             no shim stands in front of (an activated venv's, venv/bin/pip, npm by its path) \
             fetches through Bouncer as well. uv is not pointed at it (its project commands write \
             the index's address into uv.lock): its shim runs it only against a bouncer serve of \
-            the user's own. The shims under it read the user's own settings and \
+            the user's own, and so does yarn's. The shims under it read the user's own settings and \
             run their tools through proxies of their own, as without exec. A client whose \
             configuration already names a running `bouncer serve` of the user's own under \
             the same policy stays pointed at it, with no proxy of exec's over it. What the \

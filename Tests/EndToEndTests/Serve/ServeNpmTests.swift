@@ -216,6 +216,107 @@ import BouncerTestSupport
         #expect(try serve.stop().err.contains("403"))
     }
 
+    /// The real yarn 1 (Debian's `yarnpkg`, or `yarn`) and the environment it
+    /// runs in: Debian's build finds its modules in /usr/share/nodejs only
+    /// with Debian's node, so under another node the test names the folder.
+    /// nil, with a notice, when there is none that runs.
+    static func yarn() -> (path: String, environment: [String: String])? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .flatMap { ["\($0)/yarnpkg", "\($0)/yarn"] }.first { FileManager.default.isExecutableFile(atPath: $0) && !$0.contains("/shims/") }
+        guard let path else {
+            print("notice: no yarnpkg or yarn on PATH (install-deps.sh installs Debian's yarnpkg); skipping the yarn shim test")
+            return nil
+        }
+        for environment in [[:], ["NODE_PATH": "/usr/share/nodejs"]] {
+            if let version = try? BouncerProcess.runProgram(path, ["--version"], environment: environment), version.status == 0,
+               version.out.hasPrefix("1.") {
+                return (path, environment)
+            }
+        }
+        print("notice: \(path) does not run as yarn 1 here; skipping the yarn shim test")
+        return nil
+    }
+
+    /// The yarn shim in front of the real yarn 1: through the user's own serve
+    /// (found where npm's registry is set) yarn installs and the serve pins;
+    /// pointed at the registry itself, it is refused before yarn starts; a
+    /// tarball URL on another port of the same host, which yarn alone
+    /// fetches, is cut off by the fence; a yarn.lock that has yarn fetch from
+    /// the registry itself is refused naming its line; a compromised
+    /// upstream is the serve's 403 and nothing is installed.
+    @Test func theYarnShimRunsYarnOnlyAgainstTheUsersOwnServe() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        guard let yarn = Self.yarn() else { return }
+        let util = try publish("util", "1.2.0", body: "module.exports = 'genuine util';\n")
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-no-index"])
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let yarnDirectory = URL(fileURLWithPath: yarn.path).deletingLastPathComponent().path
+        let shim = shims + "/" + URL(fileURLWithPath: yarn.path).lastPathComponent
+        var environment = ["PATH": "\(shims):\(yarnDirectory):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
+                           "HOME": root.path, "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path,
+                           "npm_config_registry": serve.base + "/npm/", "YARN_CACHE_FOLDER": root.appendingPathComponent("yarn-cache").path]
+        for (key, value) in yarn.environment { environment[key] = value }
+        let unset = ["YARN_REGISTRY", "npm_config_proxy", "npm_config_https_proxy", "YARN_PROXY", "YARN_HTTPS_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
+        func project(_ name: String, dependencies: [String: String] = [:]) throws -> URL {
+            let directory = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let manifest = try JSONSerialization.data(withJSONObject: ["name": name, "version": "1.0.0", "license": "MIT", "dependencies": dependencies])
+            try manifest.write(to: directory.appendingPathComponent("package.json"))
+            return directory
+        }
+        func run(_ program: String, _ arguments: [String], in directory: URL, registry: String? = nil) throws -> ProcessResult {
+            var env = environment
+            if let registry { env["npm_config_registry"] = registry }
+            env["BOUNCER_POLICY"] = serve.project.appendingPathComponent("policy.json").path
+            return try BouncerProcess.startProgram(program, arguments, cwd: directory.path, environment: env, unsetting: unset).wait()
+        }
+
+        let first = try project("first")
+        let added = try run(shim, ["add", "util"], in: first)
+        #expect(added.status == 0, "\(added.out)\n\(added.err)")
+        #expect(added.err.contains("the registry is the bouncer serve at \(serve.base)"), "\(added.err)")
+        let node = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('util/index.js'))"], cwd: first.path)
+        #expect(node.out.trimmingCharacters(in: .whitespacesAndNewlines) == "genuine util", "\(node.err)")
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["npm:util@1.2.0"]?["sha256"] as? String == util.sha256)
+        let yarnLock = try String(contentsOf: first.appendingPathComponent("yarn.lock"), encoding: .utf8)
+        #expect(yarnLock.contains("resolved \"\(serve.base)/npm/util/-/\(util.file)"), "\(yarnLock)")
+
+        // The registry itself, no serve in between: refused before yarn starts.
+        let direct = try project("direct")
+        let refused = try run(shim, ["add", "util"], in: direct, registry: upstream.baseURL + "/")
+        #expect(refused.status == 2, "\(refused.err)")
+        #expect(refused.err.contains("refused: yarn add fetches packages itself"), "\(refused.err)")
+        #expect(!FileManager.default.fileExists(atPath: direct.appendingPathComponent("node_modules").path))
+
+        // A tarball by URL on the registry's port: yarn alone fetches it; behind the shim the fence cuts it off.
+        let byURL = try project("by-url", dependencies: ["util": upstream.baseURL + "/tarballs/" + util.file])
+        let fenced = try run(shim, ["install"], in: byURL)
+        #expect(fenced.status != 0, "\(fenced.err)")
+        #expect(fenced.err.contains("was cut off"), "\(fenced.err)")
+        #expect(!FileManager.default.fileExists(atPath: byURL.appendingPathComponent("node_modules/util/index.js").path))
+        let unguarded = try run(yarn.path, ["install"], in: byURL)
+        #expect(unguarded.status == 0, "yarn alone reaches it: \(unguarded.err)")
+        #expect(FileManager.default.fileExists(atPath: byURL.appendingPathComponent("node_modules/util/index.js").path))
+
+        // A yarn.lock naming the registry's own tarball URL: yarn would fetch it from there, past any registry setting.
+        let locked = try project("locked", dependencies: ["util": "^1.2.0"])
+        try yarnLock.replacingOccurrences(of: serve.base + "/npm/util/-/", with: upstream.baseURL + "/tarballs/")
+            .write(to: locked.appendingPathComponent("yarn.lock"), atomically: true, encoding: .utf8)
+        let stray = try run(shim, ["install", "--frozen-lockfile"], in: locked)
+        #expect(stray.status == 2, "\(stray.err)")
+        #expect(stray.err.contains("\(locked.path)/yarn.lock:7 has yarn fetch \(upstream.baseURL)/tarballs/\(util.file)"), "\(stray.err)")
+        #expect(!FileManager.default.fileExists(atPath: locked.appendingPathComponent("node_modules").path))
+
+        // Compromised upstream: the serve refuses (its pin), yarn fails and nothing is installed.
+        _ = try publish("util", "1.2.0", body: "module.exports = 'EVIL util';\n")
+        let second = try project("second")
+        let compromised = try run(shim, ["add", "util@1.2.0"], in: second)
+        #expect(compromised.status != 0, "\(compromised.err)")
+        #expect((compromised.out + compromised.err).contains("403"), "\(compromised.out)\n\(compromised.err)")
+        #expect(!FileManager.default.fileExists(atPath: second.appendingPathComponent("node_modules/util/index.js").path))
+        #expect(try serve.stop().err.contains("403"))
+    }
+
     /// Full and abbreviated packuments (Accept), scoped names in both spellings,
     /// tarball URLs pointing at the proxy, and the registry endpoints npm calls.
     @Test func packumentsPointAtTheProxy() throws {

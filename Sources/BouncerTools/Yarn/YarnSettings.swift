@@ -1,0 +1,149 @@
+import FoundationEssentials
+import BouncerBase
+
+/// What the yarn shim needs of yarn 1's settings, read from the places yarn
+/// reads them: its variables (`yarn_*`, `npm_config_*`, any case, which
+/// outrank every file), its `.yarnrc` files (and `.yarnrc.yml`, for
+/// `yarnPath`) and the `.npmrc` files it reads.
+struct YarnSettings {
+    struct Setting: Equatable {
+        let key: String
+        /// The file, or the variable, that sets it.
+        let place: String
+    }
+
+    /// The registry npm's settings name, which yarn takes over its own.
+    var npmRegistry: String?
+    /// The registry yarn's own settings name.
+    var yarnRegistry: String?
+    /// Settings that would take yarn round the fence (`roundTheFence` says how).
+    var dangerous: [Setting] = []
+
+    /// Keys that matter, as yarn spells them once `--`, a command prefix
+    /// (`--install.proxy`) and the case are taken off.
+    static let dangerousKeys: Set<String> = ["proxy", "https-proxy", "yarn-offline-mirror", "yarn-path", "yarnpath"]
+
+    static func read(cwd: String, environment: [String: String], useYarnrc: [String]) -> YarnSettings {
+        var settings = YarnSettings()
+        for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where !value.isEmpty {
+            let lower = variable.lowercased()
+            for prefix in ["yarn_", "npm_config_"] where lower.hasPrefix(prefix) {
+                // As yarn maps a variable to a key: `__` is a dot, another `_` a dash.
+                let key = String(lower.dropFirst(prefix.count)).replacing("__", with: ".").replacing("_", with: "-")
+                if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: "$\(variable)")) }
+                if key == "registry" {
+                    if prefix == "npm_config_" { settings.npmRegistry = settings.npmRegistry ?? value } else { settings.yarnRegistry = settings.yarnRegistry ?? value }
+                }
+            }
+        }
+        let home = environment["HOME"] ?? ""
+        // yarnrc files, in yarn's order (a later file's value wins).
+        for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + useYarnrc.map({ Filesystem.absolute($0, cwd: cwd) }) {
+            for (key, value, _) in entries(file) {
+                if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
+                if key == "registry", environment.keys.allSatisfy({ $0.lowercased() != "yarn_registry" }) { settings.yarnRegistry = value }
+            }
+        }
+        // npmrc files, in yarn's order (the first file's value wins).
+        for file in npmrcFiles(cwd: cwd, home: home, environment: environment) {
+            for (key, value, _) in entries(file) {
+                if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
+                if key == "registry" { settings.npmRegistry = settings.npmRegistry ?? value }
+            }
+        }
+        return settings
+    }
+
+    /// yarn's `.yarnrc` places: /etc, the user's configuration folders and
+    /// home, the folder and each one above it (nearest last), `$YARN_CONFIG`;
+    /// each `.yarnrc` with its `.yarnrc.yml` beside it.
+    static func yarnrcFiles(cwd: String, home: String, environment: [String: String]) -> [String] {
+        var files = ["/etc/yarn/config", "/etc/yarnrc"]
+        if !home.isEmpty {
+            let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config"
+            files += [configHome + "/yarn", home + "/.config/yarn/config", home + "/.config/yarn", home + "/.yarn/config", home + "/.yarnrc", home + "/.yarnrc.yml"]
+        }
+        for directory in Filesystem.selfAndAncestors(cwd).reversed() {
+            let base = directory == "/" ? "" : directory
+            files += [base + "/.yarnrc.yml", base + "/.yarnrc"]
+        }
+        if let extra = environment["YARN_CONFIG"], !extra.isEmpty { files.append(extra) }
+        return files
+    }
+
+    /// The `.npmrc` files yarn reads: the folder's, the user's
+    /// (`npm_config_userconfig`), the global ones, then each folder above.
+    static func npmrcFiles(cwd: String, home: String, environment: [String: String]) -> [String] {
+        let user = environment.first { $0.key.lowercased() == "npm_config_userconfig" && !$0.value.isEmpty }?.value ?? home + "/.npmrc"
+        let prefix = environment["PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr"
+        var files = [Filesystem.absolute(".npmrc", cwd: cwd), user, prefix + "/etc/npmrc", "/etc/npmrc", "/usr/local/etc/npmrc"]
+        files += Filesystem.selfAndAncestors(cwd).dropFirst().map { ($0 == "/" ? "" : $0) + "/.npmrc" }
+        return files
+    }
+
+    /// A settings file's keys and values, each key as `dangerousKeys` spells
+    /// them: yarn's lockfile-like syntax (`key "value"`, `"--opt" value`),
+    /// YAML (`key: value`) and ini (`key=value`) alike. Nested lines count as
+    /// well: reading more than yarn does can only refuse more.
+    static func entries(_ file: String) -> [(key: String, value: String, line: Int)] {
+        guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) else { return [] }
+        var found: [(key: String, value: String, line: Int)] = []
+        for (number, raw) in String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
+            let line = raw.trimmingSpaces()
+            guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix(";") else { continue }
+            var key: Substring
+            var rest: Substring
+            if line.hasPrefix("\""), let close = line.dropFirst().firstIndex(of: "\"") {
+                key = line[line.index(after: line.startIndex)..<close]
+                rest = line[line.index(after: close)...]
+            } else {
+                let end = line.firstIndex { $0 == " " || $0 == "\t" || $0 == "=" || $0 == ":" } ?? line.endIndex
+                key = line[..<end]
+                rest = line[end...]
+            }
+            if key.hasPrefix("--") { key = key.dropFirst(2) }
+            // `--install.proxy`: the command's own, and still the option.
+            if let dot = key.lastIndex(of: "."), !key.contains("/") { key = key[key.index(after: dot)...] }
+            let value = rest.trimming([" ", "\t", "=", ":"]).trimming(["\"", "'"])
+            found.append((key.lowercased(), value, number + 1))
+        }
+        return found.filter { !$0.value.isEmpty }
+    }
+}
+
+/// The resolved URLs of a yarn.lock (yarn 1's format): yarn fetches each
+/// from there itself, whatever registry it is told to use.
+enum YarnLock {
+    struct Stray: Equatable {
+        let file: String
+        let line: Int
+        let url: String
+    }
+
+    /// The first resolved URL of the yarn.lock yarn works with (the
+    /// nearest one at or above `cwd`) that is not under `registry`, or nil.
+    static func strayResolved(cwd: String, registry: String) -> Stray? {
+        for directory in Filesystem.selfAndAncestors(cwd) {
+            let file = Filesystem.absolute("yarn.lock", cwd: directory)
+            guard Filesystem.isFile(file) else { continue }
+            guard let bytes = (try? AtomicFile.read(file, limit: 256 << 20, code: "yarn-lock")).flatMap({ $0 }) else {
+                return Stray(file: file, line: 0, url: "(the file could not be read)")
+            }
+            return strayResolved(bytes, file: file, registry: registry)
+        }
+        return nil
+    }
+
+    static func strayResolved(_ bytes: [UInt8], file: String, registry: String) -> Stray? {
+        for (number, raw) in String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
+            let line = raw.trimmingSpaces()
+            for key in ["resolved ", "\"resolved\" "] where line.hasPrefix(key) {
+                let url = String(line.dropFirst(key.count).trimmingSpaces().trimming(["\""]))
+                if !url.hasPrefix(registry) {
+                    return Stray(file: file, line: number + 1, url: url)
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,125 @@
+import FoundationEssentials
+import BouncerBase
+import BouncerPolicy
+
+/// The yarn shim (and Debian's `yarnpkg`), for yarn 1. yarn fetches
+/// tarballs itself, from the URLs its yarn.lock records (never re-pointed at
+/// the configured registry), so under a policy in enforce mode a yarn command
+/// that may fetch runs only against a `bouncer serve` of the user's own
+/// under the same policy (found where npm's registry is set, `YARN_REGISTRY`
+/// or `--registry`), as the uv shim does: inside the network fence, with the
+/// serve forced as yarn's registry (`--registry`, `npm_config_registry`) and
+/// a private cache, after checking that yarn.lock fetches from the serve
+/// only and that no setting of yarn's takes it round the fence (a proxy of
+/// its own, an offline mirror, another yarn). Anything else is refused in
+/// enforce mode with how to set that up (audit mode: a warning, and yarn as
+/// asked). Commands that fetch nothing pass through untouched.
+public enum YarnShim {
+    public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
+        // yarn's own words: what follows `--` is a script's.
+        let words = Array(arguments.prefix { $0 != "--" })
+        guard let command = fetchingCommand(words) else { return context.passThrough(arguments) }
+        let name = "yarn " + command
+        let variables = context.environment.variables
+        let cwd = OptionWords.lastValue(of: "--cwd", in: words).map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? context.environment.cwd
+        let settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: words.indices.dropLast().filter { words[$0] == "--use-yarnrc" && !words[$0 + 1].hasPrefix("-") }.map { words[$0 + 1] })
+        if let problem = roundTheFence(words, settings: settings, realTool: context.realTool) {
+            return context.unsupported(nil, why: "\(name): \(problem)", arguments: arguments)
+        }
+        let given = OptionWords.lastValue(of: "--registry", in: words)
+        let candidates = given.map { [$0] } ?? [settings.npmRegistry, settings.yarnRegistry].compactMap { $0 }
+        guard let serve = candidates.lazy.compactMap({ ProxyCoverage.localServe($0, suffix: "/npm", policy: context.policy.path) }).first else {
+            let named = candidates.isEmpty ? "yarn's registry is its built-in default" : "yarn's registry is \(candidates.joined(separator: ", then "))"
+            let why = "\(name) fetches packages itself, from the URLs yarn.lock records, and Bouncer verifies what yarn fetches only through a bouncer serve of yours at a fixed address: "
+                + "\(named), which is no bouncer serve of yours under this policy; start one (bouncer serve --listen 127.0.0.1:8731 --ready-file F &) and set npm_config_registry=http://127.0.0.1:8731/npm/"
+            return context.unsupported(nil, why: why, arguments: arguments)
+        }
+        if let stray = YarnLock.strayResolved(cwd: cwd, registry: serve + "/npm/") {
+            let why = "\(name): \(stray.file):\(stray.line) has yarn fetch \(Redaction.url(stray.url)) itself, not through the bouncer serve at \(serve) "
+                + "(yarn fetches what yarn.lock records from there, whatever the registry); point yarn.lock at the serve (replace the registry's address in its resolved lines with \(serve)/npm/) or remove it"
+            return context.unsupported(nil, why: why, arguments: arguments)
+        }
+        do {
+            let cache = try Filesystem.makePrivateDirectory(prefix: "bouncer-yarn-cache")
+            defer { HandOver.removeInBackground(cache) }
+            let registry = serve + "/npm/"
+            var extra: [String: String?] = [:]
+            // The variables outrank every npmrc and yarnrc file, for the yarns yarn starts too (`yarn workspace`).
+            for variable in variables.keys where ["npm_config_registry", "yarn_registry", "yarn_cache_folder"].contains(variable.lowercased()) {
+                extra[variable] = .some(nil)
+            }
+            extra["npm_config_registry"] = registry
+            extra["YARN_CACHE_FOLDER"] = cache
+            if !words.contains(where: { $0 == "-s" || $0 == "--silent" }) {
+                ShimOutput.error("bouncer: \(context.environment.tool): the registry is the bouncer serve at \(serve), which verifies every tarball under this same policy: yarn reads from it only, fenced from everything else")
+            }
+            return try NetworkFence.run(["--registry", registry, "--cache-folder", cache] + arguments, serve: serve, context: context, extra: extra,
+                                        exemptingPort: true, toolName: "yarn", cutOff: "a scope's own registry, a URL, a git source")
+        } catch {
+            return context.installStopped(error, tool: "yarn")
+        }
+    }
+
+    /// yarn 1's global options that take a value (required or optional): the
+    /// next word is theirs, as yarn's own reading of its command name has it.
+    static let valueOptions: Set<String> = [
+        "--use-yarnrc", "--link-folder", "--global-folder", "--modules-folder", "--preferred-cache-folder", "--cache-folder",
+        "--mutex", "--emoji", "--cwd", "--proxy", "--https-proxy", "--registry", "--network-concurrency", "--network-timeout",
+        "--scripts-prepend-node-path", "--otp", "--prod", "--production",
+    ]
+
+    /// yarn 1's commands; any other first word is a script of the project's (`yarn build` is `yarn run build`).
+    static let commands: Set<String> = [
+        "access", "add", "audit", "autoclean", "bin", "cache", "check", "config", "create", "exec", "generate-lock-entry", "generateLockEntry",
+        "global", "help", "import", "info", "init", "install", "licenses", "link", "list", "login", "logout", "node", "outdated", "owner",
+        "pack", "policies", "publish", "remove", "run", "tag", "team", "unlink", "unplug", "upgrade", "upgrade-interactive",
+        "upgradeInteractive", "version", "versions", "why", "workspace", "workspaces",
+    ]
+
+    /// The commands that install what they fetch (`remove` and `upgrade` install the rest again).
+    static let fetching: Set<String> = ["install", "add", "upgrade", "upgrade-interactive", "upgradeInteractive", "remove", "create", "import", "policies"]
+
+    /// The command as yarn reads it, when it may fetch and install: nil for
+    /// help, the version, scripts and everything that fetches nothing.
+    static func fetchingCommand(_ words: [String]) -> String? {
+        if words.first == "-v" || words.first == "--version" { return nil }
+        let first = words.indices.first { index in
+            !words[index].hasPrefix("-") && !(index > 0 && valueOptions.contains(words[index - 1]))
+        }
+        let before = first.map { Array(words[..<$0]) } ?? words
+        let rest = first.map { Array(words[($0 + 1)...]) } ?? []
+        let name = first.map { words[$0] } ?? "install"
+        let isHelp: (String) -> Bool = { $0 == "--help" || $0 == "-h" }
+        if before.contains(where: isHelp) { return nil }
+        if commands.contains(name), rest.first.map(isHelp) == true { return nil }
+        switch name {
+        case "set" where rest.first == "version": return "set version"  // yarn's spelling of `policies set-version`
+        case "global": return ["list", "bin", "dir"].contains(rest.first ?? "") ? nil : "global"
+        case "init": return rest.contains { $0 == "-2" || $0 == "--2" || $0 == "--yarn2" } ? "init -2" : nil  // it sets a newer yarn's version
+        case "workspace":
+            // `yarn workspace PACKAGE COMMAND…` runs that command in the package.
+            return rest.count > 1 ? fetchingCommand(Array(rest.dropFirst())).map { "workspace \(rest[0]) \($0)" } : nil
+        default: return fetching.contains(name) ? name : nil
+        }
+    }
+
+    /// Why yarn could fetch round the fence or from what Bouncer does not
+    /// see, or nil: a proxy yarn's own settings name (yarn then ignores
+    /// NO_PROXY), an offline mirror or a cache of the user's (read before
+    /// any registry), another yarn it would run instead (`yarn-path`,
+    /// `.yarnrc.yml`'s `yarnPath`, corepack), or a `--use-yarnrc` file.
+    static func roundTheFence(_ words: [String], settings: YarnSettings, realTool: String) -> String? {
+        for option in ["--proxy", "--https-proxy", "--cache-folder", "--preferred-cache-folder"] where OptionWords.lastValue(of: option, in: words) != nil {
+            return "\(option) on yarn's command line: " + (option.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)" : "yarn would take packages from that cache before the registry")
+        }
+        if let setting = settings.dangerous.first {
+            return "\(setting.key) is set in \(setting.place): " + (setting.key.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)"
+                : setting.key.contains("mirror") ? "yarn takes tarballs from that folder before the registry" : "yarn would run another yarn, which Bouncer does not read")
+        }
+        let resolved = Filesystem.realPath(realTool)
+        if resolved.contains("/corepack/") || resolved.hasSuffix("/corepack") {
+            return "the yarn after the shim (\(resolved)) is corepack's, which downloads the yarn version a package.json names unverified"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+@testable import BouncerTools
+
+/// How the yarn shim reads a yarn 1 command line and yarn's settings: which
+/// commands may fetch, the settings that would take yarn round the fence, and
+/// the yarn.lock lines yarn would fetch from itself.
+@Suite struct YarnShimTests {
+    @Test func theCommandIsReadAsYarnReadsIt() {
+        // Installing commands, with yarn's global options before them.
+        #expect(YarnShim.fetchingCommand([]) == "install")
+        #expect(YarnShim.fetchingCommand(["--frozen-lockfile"]) == "install")
+        #expect(YarnShim.fetchingCommand(["add", "left-pad"]) == "add")
+        #expect(YarnShim.fetchingCommand(["--cwd", "sub", "add", "x"]) == "add")
+        #expect(YarnShim.fetchingCommand(["--registry", "http://r/", "upgrade"]) == "upgrade")
+        #expect(YarnShim.fetchingCommand(["remove", "x"]) == "remove")
+        #expect(YarnShim.fetchingCommand(["upgrade-interactive"]) == "upgrade-interactive")
+        #expect(YarnShim.fetchingCommand(["create", "react-app", "x"]) == "create")
+        #expect(YarnShim.fetchingCommand(["global", "add", "x"]) == "global")
+        #expect(YarnShim.fetchingCommand(["set", "version", "berry"]) == "set version")
+        #expect(YarnShim.fetchingCommand(["policies", "set-version", "1.22.0"]) == "policies")
+        #expect(YarnShim.fetchingCommand(["init", "-2"]) == "init -2")
+        #expect(YarnShim.fetchingCommand(["workspace", "web", "add", "x"]) == "workspace web add")
+        // A valued option binds the next word, even an optional one: `--prod install` is a bare yarn (install).
+        #expect(YarnShim.fetchingCommand(["--prod", "install"]) == "install")
+        #expect(YarnShim.fetchingCommand(["--mutex", "file", "add", "x"]) == "add")
+        // Scripts, help, the version and reading commands fetch nothing.
+        for words in [["build"], ["run", "add"], ["test", "--", "install"], ["-v"], ["--version"], ["--help", "add"], ["add", "--help"], ["help", "add"],
+                      ["list"], ["why", "x"], ["info", "x"], ["outdated"], ["cache", "clean"], ["config", "get", "registry"], ["init", "-y"],
+                      ["global", "list"], ["workspaces", "run", "build"], ["workspace", "web", "build"], ["workspace", "web"], ["exec", "add"],
+                      ["--cwd", "add", "build"]] {
+            #expect(YarnShim.fetchingCommand(words) == nil, "\(words)")
+        }
+    }
+
+    @Test func settingsFilesAreReadInEveryFormYarnTakes() throws {
+        let directory = try BouncerProcess.temporaryDirectory("yarn-settings")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent(".yarnrc")
+        try """
+        # yarn lockfile v1
+        registry "http://127.0.0.1:8731/npm/"
+        "--install.https-proxy" "http://corp:3128"
+        yarn-offline-mirror ./mirror
+        yarnPath: .yarn/releases/yarn-4.cjs
+        proxy=http://other:8080
+        cache-folder ""
+          nested "value"
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let entries = YarnSettings.entries(file.path)
+        #expect(entries.map(\.key) == ["registry", "https-proxy", "yarn-offline-mirror", "yarnpath", "proxy", "nested"])
+        #expect(entries.first?.value == "http://127.0.0.1:8731/npm/")
+        #expect(entries.map(\.line) == [2, 3, 4, 5, 6, 8])
+        #expect(YarnSettings.entries(directory.appendingPathComponent("absent").path).isEmpty)
+    }
+
+    @Test func settingsThatTakeYarnRoundTheFenceAreFoundWhereYarnReadsThem() throws {
+        let home = try BouncerProcess.temporaryDirectory("yarn-home")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let project = home.appendingPathComponent("work/project")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        let clean = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+        #expect(clean.dangerous.isEmpty)
+        #expect(clean.npmRegistry == nil && clean.yarnRegistry == nil)
+
+        // A folder above the project, the user's npmrc, a variable in any case, a --use-yarnrc file.
+        try "yarn-offline-mirror \"/m\"\n".write(to: home.appendingPathComponent("work/.yarnrc"), atomically: true, encoding: .utf8)
+        try "registry=http://127.0.0.1:8731/npm/\nproxy=http://corp:3128\n".write(to: home.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
+        try "yarn-path ./y.js\n".write(to: project.appendingPathComponent("extra.rc"), atomically: true, encoding: .utf8)
+        let read = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path, "Yarn_Https_Proxy": "http://x", "YARN_REGISTRY": "http://y/"],
+                                     useYarnrc: ["extra.rc"])
+        #expect(Set(read.dangerous.map(\.key)) == ["yarn-offline-mirror", "proxy", "https-proxy", "yarn-path"])
+        #expect(read.dangerous.contains(YarnSettings.Setting(key: "https-proxy", place: "$Yarn_Https_Proxy")))
+        #expect(read.dangerous.contains(YarnSettings.Setting(key: "proxy", place: home.appendingPathComponent(".npmrc").path)))
+        #expect(read.npmRegistry == "http://127.0.0.1:8731/npm/")
+        #expect(read.yarnRegistry == "http://y/")
+        // npm's variable outranks its files, as yarn reads them.
+        let variable = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path, "npm_config_registry": "http://v/"], useYarnrc: [])
+        #expect(variable.npmRegistry == "http://v/")
+        // A .yarnrc.yml's yarnPath (yarn 1 runs that file instead).
+        try "yarnPath: .yarn/releases/yarn-4.5.0.cjs\n".write(to: project.appendingPathComponent(".yarnrc.yml"), atomically: true, encoding: .utf8)
+        let berry = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+        #expect(berry.dangerous.contains(YarnSettings.Setting(key: "yarnpath", place: project.appendingPathComponent(".yarnrc.yml").path)))
+    }
+
+    @Test func lockLinesOutsideTheServeAreFound() {
+        let serve = "http://127.0.0.1:8731/npm/"
+        let lock = """
+        # yarn lockfile v1
+
+
+        util@^1.2.0:
+          version "1.2.0"
+          resolved "http://127.0.0.1:8731/npm/util/-/util-1.2.0.tgz#5e59"
+          integrity sha512-abc
+
+        other@^2:
+          version "2.0.0"
+          resolved "http://127.0.0.1:8732/npm/other/-/other-2.0.0.tgz#aa"
+        """
+        #expect(YarnLock.strayResolved(Array(lock.utf8), file: "yarn.lock", registry: serve)
+                == YarnLock.Stray(file: "yarn.lock", line: 11, url: "http://127.0.0.1:8732/npm/other/-/other-2.0.0.tgz#aa"))
+        let fine = lock.replacingOccurrences(of: ":8732", with: ":8731")
+        #expect(YarnLock.strayResolved(Array(fine.utf8), file: "yarn.lock", registry: serve) == nil)
+        // A git source, and the serve's address as a prefix of another host's.
+        for url in ["git+ssh://git@host/x.git#abc", "http://127.0.0.1:8731.evil/npm/x.tgz"] {
+            let text = "x@1:\n  resolved \"\(url)\"\n"
+            #expect(YarnLock.strayResolved(Array(text.utf8), file: "f", registry: serve)?.url == url)
+        }
+    }
+}
