@@ -176,4 +176,58 @@ struct ContainerShimPodmanTests {
         #expect(images.status == 0)
         #expect(images.out.contains(signed))
     }
+
+    /// `skopeo copy docker://…` through the skopeo shim lands only verified
+    /// images: the signed one is copied by its verified digest into a
+    /// directory (its manifest there is the one signed), the unsigned one is
+    /// refused before skopeo starts and nothing of it is written; `sync` from
+    /// a registry is refused; `inspect` and local copies pass through.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo"), "needs skopeo"))
+    func skopeoShimCopiesOnlyVerifiedImages() throws {
+        let f = try Fixture()
+        let work = f.dir.appendingPathComponent("skopeo")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let policy = work.appendingPathComponent("policy.json").path
+        try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
+        let shim = Corpus.packageRoot.appendingPathComponent("shims/skopeo").path
+        let environment = ["PATH": "\(Corpus.packageRoot.appendingPathComponent("shims").path):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
+                           "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": ""]
+        func skopeo(_ arguments: [String]) throws -> ProcessResult { try BouncerProcess.runProgram(shim, arguments, environment: environment) }
+        let signed = try #require(f.digests["e2e/signed"])
+
+        // Options after the operands, as pflag takes them.
+        let copied = work.appendingPathComponent("signed")
+        let copy = try skopeo(["copy", "docker://" + f.image("e2e/signed"), "dir:" + copied.path, "--src-tls-verify=false"])
+        #expect(copy.status == 0, "\(copy.err)")
+        let manifest = try Data(contentsOf: copied.appendingPathComponent("manifest.json"))
+        #expect("sha256:" + Hasher.digest(Array(manifest), .sha256).hex == signed)
+        #expect(copy.err.contains(signed), "the shim says what it verified: \(copy.err)")
+
+        for repository in ["e2e/unsigned", "e2e/copied"] {
+            let target = work.appendingPathComponent(repository.replacingOccurrences(of: "/", with: "-"))
+            let refused = try skopeo(["--override-os", "linux", "copy", "--src-tls-verify=false", "-q", "docker://" + f.image(repository), "dir:" + target.path])
+            #expect(refused.status == 1, "\(repository): \(refused.err)")
+            #expect(refused.err.contains("nothing was copied"), "\(refused.err)")
+            #expect(!FileManager.default.fileExists(atPath: target.path), "\(repository) must not land")
+        }
+        // skopeo alone copies the unsigned image: the refusal above is the shim's.
+        let alone = work.appendingPathComponent("alone")
+        _ = try Fixture.run("/usr/bin/skopeo", ["copy", "--src-tls-verify=false", "docker://" + f.image("e2e/unsigned"), "dir:" + alone.path])
+        #expect(FileManager.default.fileExists(atPath: alone.appendingPathComponent("manifest.json").path))
+
+        // An option the shim does not know: its value could be the source.
+        let unknown = try skopeo(["copy", "--frobnicate", "dir:" + alone.path, "docker://" + f.image("e2e/unsigned"), "dir:" + work.appendingPathComponent("x").path])
+        #expect(unknown.status == 2, "\(unknown.err)")
+        #expect(unknown.err.contains("'--frobnicate'"), "\(unknown.err)")
+        let sync = try skopeo(["sync", "--src", "docker", "--dest", "dir", "--src-tls-verify=false", f.image("e2e/unsigned"), work.appendingPathComponent("sync").path])
+        #expect(sync.status == 2, "\(sync.err)")
+        #expect(sync.err.contains("skopeo sync copies every image"), "\(sync.err)")
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("sync").path))
+
+        // Reading and local copies pass through.
+        let inspect = try skopeo(["inspect", "--tls-verify=false", "--raw", "docker://" + f.image("e2e/unsigned")])
+        #expect(inspect.status == 0, "\(inspect.err)")
+        let local = try skopeo(["copy", "dir:" + alone.path, "oci:" + work.appendingPathComponent("layout").path + ":x"])
+        #expect(local.status == 0, "\(local.err)")
+    }
 }
