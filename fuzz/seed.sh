@@ -148,4 +148,8 @@ printf 'index = [{ url = "https://f.example/simple", default = true }, { name = 
 find-links = ["/w"]
 ' >uv.toml
 seed uv-configuration pyproject.toml uv.toml
+printf '# yarn lockfile v1\nregistry "http://127.0.0.1:8731/npm/"\n"--install.https-proxy" "http://p:3128"\nyarnPath: .yarn/r.cjs\nproxy=http://q\n' >yarnrc
+printf '# yarn lockfile v1\n\n"@a/b@^1", c@2:\n  version "1.0.0"\n  resolved "http://127.0.0.1:8731/npm/@a/b/-/b-1.0.0.tgz#aa"\n  integrity sha512-x==\n  dependencies:\n    d "^2"\n' >yarn.lock
+printf -- '--cwd\nsub\nworkspace\nweb\nadd\nx\n' >words
+seed yarn-files yarnrc yarn.lock words
 for t in "$out"/*/; do printf '%-18s %s seeds\n' "$(basename "$t")" "$(ls "$t" | wc -l)"; done

@@ -206,6 +206,10 @@ enum Harness {
         let valued: Set<String> = ["-e", "-p", "-f", "-v"]
         for word in arguments { _ = ShortOptions.read(word, flags: flags, valued: valued) }
         _ = try? ContainerShim.locate(arguments)
+        // The same words as a skopeo command line.
+        _ = try? SkopeoShim.readCopy(arguments, from: 0)
+        _ = SkopeoShim.syncSource(arguments)
+        _ = try? SkopeoShim.overriddenPlatform(arguments)
         guard let subcommand = try? ContainerShim.subcommandIndex(arguments) else { return }
         _ = ContainerShim.unreadPull(arguments, subcommand: subcommand)
         _ = try? ContainerImport.urlIndex(arguments, subcommand: subcommand)
@@ -221,6 +225,15 @@ enum Harness {
         let text = String(decoding: data, as: UTF8.self)
         _ = UvConfiguration.parse(text, table: [])
         _ = UvConfiguration.parse(text, table: ["tool", "uv"])
+    }
+
+    /// yarn's settings files (`.yarnrc`, `.yarnrc.yml`, `.npmrc`), a yarn.lock's
+    /// resolved lines, and the same bytes as a yarn command line (a word a line).
+    static func yarnFiles(_ data: Data) {
+        let bytes = [UInt8](data)
+        _ = YarnSettings.entries(bytes)
+        _ = YarnLock.strayResolved(bytes, file: "yarn.lock", registry: "http://127.0.0.1:8731/npm/")
+        _ = YarnShim.fetchingCommand(String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
     // MARK: archives

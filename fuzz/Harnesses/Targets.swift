@@ -26,6 +26,7 @@ enum FuzzTargets {
         "dockerfile": Harness.dockerfile,
         "container-arguments": Harness.containerArguments,
         "uv-configuration": Harness.uvConfiguration,
+        "yarn-files": Harness.yarnFiles,
     ]
 
     /// Chosen once per process, by name, from BOUNCER_FUZZ_TARGET.

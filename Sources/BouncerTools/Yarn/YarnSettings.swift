@@ -87,6 +87,10 @@ struct YarnSettings {
     /// well: reading more than yarn does can only refuse more.
     static func entries(_ file: String) -> [(key: String, value: String, line: Int)] {
         guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) else { return [] }
+        return entries(bytes)
+    }
+
+    static func entries(_ bytes: [UInt8]) -> [(key: String, value: String, line: Int)] {
         var found: [(key: String, value: String, line: Int)] = []
         for (number, raw) in String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
             let line = raw.trimmingSpaces()
