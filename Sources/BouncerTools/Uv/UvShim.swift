@@ -51,8 +51,15 @@ public enum UvShim {
                 + "start one (bouncer serve --listen 127.0.0.1:8731 --ready-file F &) and set UV_DEFAULT_INDEX=http://127.0.0.1:8731/pypi/simple/"
             return context.unsupported(nil, why: why, arguments: arguments)
         }
+        // `uv run PROGRAM`: the program out of the fence, the shims first on its PATH.
+        var handed = arguments
+        if !asUvx, first == "run", let shim = context.environment.shimPath, let program = UvRunProgram.programIndex(words),
+           let unfenced = UvRunProgram.unfenced(arguments, program: program, shims: Filesystem.realPath(Filesystem.absolute(Filesystem.split(shim).directory, cwd: context.environment.cwd)),
+                                                userEnvironment: context.toolEnvironment) {
+            handed = unfenced
+        }
         do {
-            return try fenced(arguments, serve: serve, context: context)
+            return try fenced(handed, serve: serve, context: context, programOutside: handed != arguments)
         } catch {
             return context.installStopped(error, tool: asUvx ? "uvx" : "uv")
         }
@@ -122,9 +129,9 @@ public enum UvShim {
     }
 
     /// uv under the fence, against the user's own serve, with no Python downloads.
-    static func fenced(_ arguments: [String], serve: String, context: ShimContext) throws -> Int32 {
+    static func fenced(_ arguments: [String], serve: String, context: ShimContext, programOutside: Bool = false) throws -> Int32 {
         try NetworkFence.run(arguments, serve: serve, context: context, extra: ["UV_PYTHON_DOWNLOADS": "never"], toolName: "uv",
-                             cutOff: "another index, a URL, a git source, a Python download")
+                             cutOff: "another index, a URL, a git source, a Python download", programOutside: programOutside)
     }
 
     /// Where uv would look for packages: its command line over its

@@ -589,6 +589,28 @@ import BouncerTestSupport
         #expect(fenced.status != 0, "\(fenced.err)")
         #expect(fenced.err.contains("was cut off"), "\(fenced.err)")
         #expect(try self.python(other, "import beta").status != 0, "beta must not be installed")
+
+        // `uv run PROGRAM` in a project: uv locks and syncs through the serve, fenced; the program runs outside the
+        // fence (the user's proxy settings back) with the shims first on its PATH, ahead of the project's .venv/bin.
+        // A script uv reads itself (`.py`, its inline dependencies) still runs fenced.
+        let project = serve.project.appendingPathComponent("uv-project")  // under the policy
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try "[project]\nname = \"p\"\nversion = \"0\"\nrequires-python = \">=3.8\"\ndependencies = [\"alpha\"]\n[tool.uv]\npackage = false\n"
+            .write(to: project.appendingPathComponent("pyproject.toml"), atomically: true, encoding: .utf8)
+        let probe = "import os, sys, alpha; print(os.environ.get('HTTPS_PROXY'), os.environ['PATH'].split(':')[0], alpha.MARKER, sep='|')"
+        var inProject = environment
+        inProject["HTTPS_PROXY"] = "http://user-proxy.invalid:3128"
+        inProject["UV_PYTHON"] = python
+        let ran = try BouncerProcess.startProgram(shims + "/uv", ["run", "--no-progress", "python", "-c", probe], cwd: project.path,
+                                                  environment: inProject, unsetting: unset).wait()
+        #expect(ran.status == 0, "\(ran.out)\n\(ran.err)")
+        let realShims = URL(fileURLWithPath: shims).resolvingSymlinksInPath().path
+        #expect(ran.out.trimmingCharacters(in: .whitespacesAndNewlines) == "http://user-proxy.invalid:3128|\(realShims)|genuine alpha", "\(ran.err)")
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["pypi:alpha@1.0"] != nil)
+        try "import os\nprint(os.environ.get('HTTPS_PROXY'))\n".write(to: project.appendingPathComponent("probe.py"), atomically: true, encoding: .utf8)
+        let script = try BouncerProcess.startProgram(shims + "/uv", ["run", "probe.py"], cwd: project.path, environment: inProject, unsetting: unset).wait()
+        #expect(script.status == 0, "\(script.err)")
+        #expect(script.out.hasPrefix("http://127.0.0.1:"), "a .py script uv reads itself runs fenced: \(script.out)")
         #expect(try serve.stop().status == 0)
     }
 

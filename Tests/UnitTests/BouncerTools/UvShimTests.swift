@@ -99,4 +99,36 @@ import BouncerTestSupport
         let result = try BouncerProcess.runProgram("/usr/bin/curl", ["-sS", "--max-time", "5", "-o", "/dev/null", "http://127.0.0.1:\(fence.port)/"])
         #expect(result.status == 7, "curl: \(result.err)")  // 7: could not connect
     }
+
+    /// `uv run`'s program, found only where every option before it is known,
+    /// and handed to env out of the fence with the shims first on PATH.
+    @Test func uvRunsProgramIsFoundOnlyForCertain() throws {
+        #expect(UvRunProgram.programIndex(["run", "pytest", "-x"]) == 1)
+        #expect(UvRunProgram.programIndex(["-q", "run", "--frozen", "--with", "rich", "-p", "3.12", "flask", "run"]) == 7)
+        #expect(UvRunProgram.programIndex(["run", "--extra=dev", "-qU", "app"]) == 3)
+        #expect(UvRunProgram.programIndex(["run", "-p3.12", "app"]) == 2)
+        #expect(UvRunProgram.programIndex(["run", "--", "--weird-name"]) == 2)
+        // An option uv 0.13 does not list: its value could be the program.
+        #expect(UvRunProgram.programIndex(["run", "--frobnicate", "x", "app"]) == nil)
+        // uv runs a module or script itself (and reads a script's own dependencies).
+        for words in [["run", "-m", "http.server"], ["run", "--script", "s"], ["run", "-qm", "x"], ["run", "--gui-script", "g"]] {
+            #expect(UvRunProgram.programIndex(words) == nil, "\(words)")
+        }
+        #expect(UvRunProgram.programIndex(["sync"]) == nil)
+        #expect(UvRunProgram.programIndex(["run"]) == nil)
+
+        let handed = try #require(UvRunProgram.unfenced(["run", "--frozen", "flask", "run"], program: 2, shims: "/s",
+                                                        userEnvironment: ["HTTPS_PROXY": "http://corp:3128", "NO_PROXY": "internal"]))
+        #expect(Array(handed.prefix(6)) == ["run", "--frozen", "/bin/sh", "-c", "PATH=\"$0:$PATH\" exec /usr/bin/env \"$@\"", "/s"])
+        #expect(Array(handed.suffix(2)) == ["flask", "run"])
+        #expect(handed.contains("HTTPS_PROXY=http://corp:3128") && handed.contains("NO_PROXY=internal"))
+        // Every other fenced variable is taken out, before the assignments (env reads options first).
+        let unsetAt = try #require(handed.firstIndex(of: "HTTP_PROXY"))
+        #expect(handed[unsetAt - 1] == "-u")
+        #expect(unsetAt < (handed.firstIndex(of: "HTTPS_PROXY=http://corp:3128") ?? 0))
+        #expect(handed.contains("UV_PYTHON_DOWNLOADS") && handed.contains("GIT_ALLOW_PROTOCOL"))
+        for program in ["script.py", "GUI.PYW", "https://host/s.py", "A=B"] {
+            #expect(UvRunProgram.unfenced(["run", program], program: 1, shims: "/s", userEnvironment: [:]) == nil, "\(program)")
+        }
+    }
 }
