@@ -391,9 +391,9 @@ enum SimpleIndexRenderer {
                     "hashes": .object(file.hashes.mapValues { .string($0) }),
                 ]
                 if let requires = file.requiresPython { entry["requires-python"] = .string(requires) }
-                let metadata: JSON = file.coreMetadata.map { .object($0.mapValues { .string($0) }) } ?? .bool(false)
-                entry["core-metadata"] = metadata
-                entry["dist-info-metadata"] = metadata
+                // PEP 714's name only: pip 22.3 to 23.1 (Debian 12's pip is 23.0.1) fails on any file whose
+                // JSON entry has the old `dist-info-metadata` key, whatever its value, `false` included.
+                entry["core-metadata"] = file.coreMetadata.map { .object($0.mapValues { .string($0) }) } ?? .bool(false)
                 if let signed = file.gpgSig { entry["gpg-sig"] = .bool(signed) }
                 entry["yanked"] = .bool(false)
                 if page.hasPEP700 {

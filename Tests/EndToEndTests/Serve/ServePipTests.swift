@@ -614,6 +614,36 @@ import BouncerTestSupport
         #expect(try serve.stop().status == 0)
     }
 
+    /// The distribution's own pip (Debian 12's is 23.0.1, in every venv made with its
+    /// python3) installs through the proxy. pip 22.3 to 23.1 fails with a TypeError on
+    /// any JSON file entry carrying the old `dist-info-metadata` key (PEP 714), which
+    /// the proxy's PEP 691 pages used to carry beside `core-metadata`.
+    @Test func theDistributionsOwnPipInstallsThroughTheProxy() throws {
+        let system = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: system) else {
+            print("notice: no \(system); skipping the distribution pip test")
+            return
+        }
+        let digests = try publish()
+        let serve = try ServeProcess(root: root, arguments: ["--pypi-upstream", upstream.baseURL + "/simple/", "--no-npm"])
+        let venv = root.appendingPathComponent("system-venv")
+        let made = try BouncerProcess.runProgram(system, ["-m", "venv", venv.path])
+        #expect(made.status == 0, "\(made.err)")
+        let python = venv.appendingPathComponent("bin/python").path
+        let version = try BouncerProcess.runProgram(python, ["-m", "pip", "--version"]).out
+        if !(version.hasPrefix("pip 22.3") || version.hasPrefix("pip 23.0")) {
+            print("notice: \(system)'s pip is \(version.prefix(12)), not one of those that fail on the old key; the install is checked all the same")
+        }
+        // pip asks for PEP 691 JSON first; the page it gets must carry PEP 714's key only.
+        let page = try CurlGet.run(serve.base + "/pypi/simple/alpha/", accept: "application/vnd.pypi.simple.v1+json")
+        #expect(page.text.contains("\"core-metadata\"") && !page.text.contains("dist-info-metadata"), "\(page.text)")
+        let installed = try ServeFixtures.pipInstall(python, ["alpha"], index: serve.base + "/pypi/simple/", cwd: root)
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        #expect(try self.python(python, "import alpha, beta; print(alpha.MARKER)").out.hasPrefix("genuine alpha"))
+        #expect(try ServeFixtures.lockEntries(serve.lockfile)["pypi:alpha@1.0"]?["sha256"] as? String == digests["alpha-1.0-py3-none-any.whl"])
+        #expect(try serve.stop().status == 0)
+    }
+
     /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
     @Test func uvInstallsThroughTheProxy() throws {
         guard let uv = Self.uvBinary() else { return }
