@@ -273,16 +273,15 @@ final class ArtifactGate: @unchecked Sendable {
     }
 
     /// Keeps an allowed outcome's file for the next request for it (the oldest
-    /// go beyond `maxServed` or `maxServedBytes`); anything else's file goes now.
-    private func keepServed(_ key: String, _ outcome: GuardOutcome?) {
-        guard let outcome, let path = outcome.path else { return }
-        guard outcome.verdict != .refused, let size = outcome.size, size <= maxServedBytes else { unlink(path); return }
-        mutex.lock()
+    /// go beyond `maxServed` or `maxServedBytes`); false when it is not kept
+    /// (refused, too large), and its file is the caller's to remove. Called with the mutex held.
+    private func rememberServed(_ key: String, _ outcome: GuardOutcome?) -> Bool {
+        guard let outcome, let path = outcome.path, outcome.verdict != .refused, let size = outcome.size, size <= maxServedBytes else { return false }
         if served[key]?.outcome.path != path { forget(key) }
         served[key] = (outcome, Date())
         let kept = served.map { (key: $0.key, size: $0.value.outcome.size ?? 0, at: $0.value.at) }
         for old in Self.overflow(kept, count: maxServed, bytes: maxServedBytes) { forget(old) }
-        mutex.unlock()
+        return true
     }
 
     /// The kept files to let go, oldest first, so that at most `count` files and `bytes` bytes stay.
@@ -302,13 +301,19 @@ final class ArtifactGate: @unchecked Sendable {
     /// Hands the outcome to every client waiting for `key`.
     /// `learn`: tell `onVerified` too, once the clients have their answer.
     private func finish(_ key: String, _ outcome: GuardOutcome?, request: ArtifactRequest, learn: Bool = false) {
+        // Each waiter's descriptor is opened, and the file kept for the next request, before anyone is
+        // answered and in one hold of the mutex: a client that asks again the moment it has its answer
+        // (uv's HEAD, then the ranges holding METADATA, then the whole file) finds it served, where it
+        // once found it neither running nor served yet and had it downloaded and verified again.
         mutex.lock()
         let waiters = running.removeValue(forKey: key) ?? []
+        let results = waiters.map { _ in Self.result(outcome, request: request) }
+        let kept = rememberServed(key, outcome)
         mutex.unlock()
-        for waiter in waiters { waiter.resume(returning: Self.result(outcome, request: request)) }
+        for (waiter, result) in zip(waiters, results) { waiter.resume(returning: result) }
         if learn, let path = outcome?.path, outcome?.verdict != .refused { onVerified?(request, path) }
-        // Every waiter holds its own descriptor now: the file is kept for the next request, or goes.
-        keepServed(key, outcome)
+        // Not kept: every waiter holds its own descriptor now, and the file goes.
+        if !kept, let path = outcome?.path { unlink(path) }
     }
 
     private static func result(_ outcome: GuardOutcome?, request: ArtifactRequest, servedAt: Date? = nil) -> GateResult {
