@@ -12,7 +12,7 @@ packages=(
   # peers for interop tests and benchmarks
   openssl curl wget gnupg gpg gpgv sq sqv minisign signify-openbsd openssh-client
   debian-archive-keyring libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip
-  python3-venv hyperfine time
+  python3-venv pipx hyperfine time
   # container images: a loopback registry, skopeo, podman (daemonless), its docker CLI and podman-compose
   docker-registry skopeo podman podman-docker podman-compose
 )

@@ -15,8 +15,9 @@ import BouncerPolicy
 /// shims' clients do (`ProxyCoverage.localServe`).
 public enum ExecProxy {
     /// Runs `program` (already found on PATH) and returns its exit status.
+    /// `tool`: who says what the proxy did (`exec`, or the pipx shim that runs pipx this way).
     public static func run(_ program: String, _ arguments: [String], environment shimEnvironment: ShimEnvironment,
-                           policy: GuardedPolicy) throws -> Int32 {
+                           policy: GuardedPolicy, tool: String = "exec") throws -> Int32 {
         let context = ShimContext(environment: shimEnvironment, realTool: program, policy: policy)
         let variables = context.environment.variables
         let pip = PipConfiguration.read(environment: variables, realTool: "", isolated: false)
@@ -34,7 +35,7 @@ public enum ExecProxy {
         let npmServe = scopes.isEmpty ? registry.flatMap { ProxyCoverage.localServe($0, suffix: "/npm", policy: policy) } : nil
         for (client, serve) in [("pip's index", pipServe), ("npm's registry", npmServe)] {
             if let serve {
-                ShimOutput.error("bouncer: exec: \(client) is the bouncer serve at \(serve), which verifies every file under this same policy: no proxy of exec's over it")
+                ShimOutput.error("bouncer: \(tool): \(client) is the bouncer serve at \(serve), which verifies every file under this same policy: no proxy of \(tool == "exec" ? "exec's" : "the shim's") over it")
             }
         }
         // An npm cache of the command's own, as the npm shim has.
@@ -44,7 +45,7 @@ public enum ExecProxy {
             let environment = ExecProxyEnvironment.pointing(at: "", over: variables, pip: pip, npmScopes: scopes, npmCache: cache,
                                                             pipServed: true, npmServed: true)
             let serves = pipServe == npmServe ? "the bouncer serve at \(pipServe)" : "the bouncer serves at \(pipServe) and \(npmServe)"
-            return try EphemeralProxy.runAgainst(serves, tool: "exec", program, arguments, environment: environment)
+            return try EphemeralProxy.runAgainst(serves, tool: tool, program, arguments, environment: environment)
         }
         // The proxy reads pip's and npm's settings for its upstreams itself, as `bouncer serve` does.
         let proxy = try EphemeralProxy.start(["--npm-keep-tarball-urls"], context: context, ownProcessGroup: true)
@@ -52,10 +53,10 @@ public enum ExecProxy {
                                                         pipServed: pipServe != nil, npmServed: npmServe != nil)
         // A signal sent to exec alone is passed on to the command, whose end ends the proxy.
         let (status, events) = try Interruption.deferring { try proxy.run(program, arguments, environment: environment, stopOnInterruption: false) }
-        _ = EphemeralProxy.report(events, tool: "exec", label: { event in
+        _ = EphemeralProxy.report(events, tool: tool, label: { event in
             event.package.map { "\($0) \(event.version ?? "")".trimmingWhitespace() } ?? (URLParts.lastSegment(of: event.url) ?? event.url)
         }, quiet: false, context: context)
-        if status != 0 { EphemeralProxy.reportUnavailable(events, tool: "exec") }
+        if status != 0 { EphemeralProxy.reportUnavailable(events, tool: tool) }
         return status
     }
 }

@@ -15,6 +15,8 @@ public struct PythonCommandLine: Equatable, Sendable {
     /// Modules that are pip's own entry points: `python -m pip`, its
     /// `__main__`, and the runner pip starts for its build environments.
     public static let pipModules: Set<String> = ["pip", "pip.__main__", "pip.__pip-runner__"]
+    /// pipx as a module (it runs pip by path, in venvs of its own).
+    public static let pipxModules: Set<String> = ["pipx", "pipx.__main__"]
 
     /// Whether the module run is pip.
     public var runsPip: Bool { Self.pipModules.contains(module) }

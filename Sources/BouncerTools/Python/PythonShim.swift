@@ -1,4 +1,4 @@
-/// `python3 -m pip …` behind Bouncer: the same pip shim, with the real
+/// `python3 -m pip …` behind Bouncer: the same pip shim (and `-m pipx`, the pipx shim), with the real
 /// interpreter (found on PATH after the shims, a venv's when it is next)
 /// running pip as a module. Python started any other way is the real
 /// interpreter at once: the shim script hands it over without starting
@@ -12,6 +12,12 @@ public enum PythonShim {
             return context.unsupported(option, why: "makes the new venv's own pip install pip and setuptools from the index, past Bouncer; "
                 + "create the venv without it, then upgrade them through the pip shim (pip --python VENV install --upgrade pip setuptools)",
                 arguments: arguments)
+        }
+        if PythonCommandLine.pipxModules.contains(commandLine.module) {
+            var pipx = context
+            pipx.toolArguments = context.toolArguments + commandLine.options + ["-m", commandLine.module]
+            pipx.environment.tool = "\(context.environment.tool) -m pipx"
+            return PipxShim.run(commandLine.moduleArguments, context: pipx)
         }
         guard commandLine.runsPip else { return context.passThrough(arguments) }
         var pip = context

@@ -112,10 +112,11 @@ enum ServeFixtures {
 
     /// A pure-Python wheel made with Python's zipfile (RECORD included); `marker` is `MARKER` in its module.
     /// Returns the file name; its sha256 is computed separately by `sha256sum`.
+    /// `script`: a console script of that name printing the marker (what pipx installs apps by).
     static func wheel(_ name: String, _ version: String, marker: String, requires: [String] = [], into dir: URL,
-                      padding: Int = 0) throws -> String {
+                      padding: Int = 0, script: String? = nil) throws -> String {
         let file = "\(name)-\(version)-py3-none-any.whl"
-        let script = """
+        let source = """
             import sys, zipfile, hashlib, base64, os
             name, version, out, marker, padding = sys.argv[1:6]
             requires = sys.argv[6:]
@@ -124,6 +125,10 @@ enum ServeFixtures {
             files = {f"{name}/__init__.py": f"MARKER = {marker!r}\\n".encode(), f"{di}/METADATA": meta.encode(),
                      f"{di}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: bouncer-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
             if int(padding): files[f"{name}/blob.bin"] = os.urandom(int(padding))
+            script = os.environ.get("WHEEL_SCRIPT")
+            if script:
+                files[f"{name}/__init__.py"] += b"def main():\\n    print(MARKER)\\n"
+                files[f"{di}/entry_points.txt"] = f"[console_scripts]\\n{script} = {name}:main\\n".encode()
             record = "".join(f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}\\n" for p, d in files.items())
             files[f"{di}/RECORD"] = (record + f"{di}/RECORD,,\\n").encode()
             with zipfile.ZipFile(out, "w") as z:
@@ -132,8 +137,9 @@ enum ServeFixtures {
             with open(out + ".metadata", "wb") as f:
                 f.write(meta.encode())
             """
-        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", script, name, version, dir.appendingPathComponent(file).path,
-                                                                  marker, String(padding)] + requires)
+        let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-c", source, name, version, dir.appendingPathComponent(file).path,
+                                                                  marker, String(padding)] + requires,
+                                                 environment: ["WHEEL_SCRIPT": script ?? ""])
         guard made.status == 0 else { throw SetupError("wheel build failed: \(made.err)") }
         return file
     }

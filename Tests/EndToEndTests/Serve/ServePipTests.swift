@@ -644,6 +644,59 @@ import BouncerTestSupport
         #expect(try serve.stop().status == 0)
     }
 
+    /// The pipx shim in front of the real pipx, which runs pip by its path in
+    /// venvs of its own: with pip's index set to the loopback index itself, the
+    /// shim gives pipx a verifying proxy of its own (as `bouncer exec` does),
+    /// so the app and its dependency are installed and pinned; once upstream
+    /// is compromised the app is not reinstalled; an index on pipx's command
+    /// line (which would outrank the proxy), in either spelling of pipx, is refused.
+    @Test func thePipxShimInstallsThroughAProxyOfItsOwn() throws {
+        guard ["/usr/bin/pipx", "/usr/local/bin/pipx"].contains(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("notice: no pipx (install-deps.sh installs Debian's); skipping the pipx shim test")
+            return
+        }
+        let digests = try publish()
+        let app = try ServeFixtures.wheel("cowapp", "1.0", marker: "genuine cowapp", requires: ["beta>=1"], into: packages, script: "cowapp")
+        let appDigest = try ServeFixtures.sha256(packages.appendingPathComponent(app))
+        try page("cowapp", [(app, appDigest, "")])
+        let project = root.appendingPathComponent("pipx-project")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try ServeProcess.policy().write(to: project.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let bin = root.appendingPathComponent("pipx-bin")
+        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "", "HOME": root.path,
+                           "BOUNCER_CACHE": root.appendingPathComponent("pipx-cache").path, "PIPX_HOME": root.appendingPathComponent("pipx-home").path,
+                           "PIPX_BIN_DIR": bin.path, "PIP_INDEX_URL": upstream.baseURL + "/simple/", "PIP_DISABLE_PIP_VERSION_CHECK": "1"]
+        let unset = ["PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE", "BOUNCER_POLICY"]
+        func run(_ program: String, _ arguments: [String]) throws -> ProcessResult {
+            try BouncerProcess.startProgram(program, arguments, cwd: project.path, environment: environment, unsetting: unset).wait()
+        }
+
+        let installed = try run(shims + "/pipx", ["install", "cowapp"])
+        #expect(installed.status == 0, "\(installed.out)\n\(installed.err)")
+        #expect(try BouncerProcess.runProgram(bin.appendingPathComponent("cowapp").path, []).out.hasPrefix("genuine cowapp"))
+        let lock = try ServeFixtures.lockEntries(project.appendingPathComponent("bouncer.lock"))
+        #expect(lock["pypi:cowapp@1.0"]?["sha256"] as? String == appDigest, "\(lock.keys.sorted())")
+        #expect(lock["pypi:beta@2.0"]?["sha256"] as? String == digests["beta-2.0-py3-none-any.whl"])
+
+        // An index on pipx's command line: pip would read it over the proxy's, so it is refused before pipx starts.
+        for (program, words) in [(shims + "/pipx", ["install", "--force", "--index-url", upstream.baseURL + "/simple/", "cowapp"]),
+                                 (shims + "/python3", ["-m", "pipx", "install", "--force", "--pip-args=--index-url " + upstream.baseURL + "/simple/", "cowapp"])] {
+            let refused = try run(program, words)
+            #expect(refused.status == 2, "\(words): \(refused.err)")
+            #expect(refused.err.contains("refused: pipx install:"), "\(refused.err)")
+        }
+
+        // Compromised upstream (bytes and advertised digest both changed): the pin refuses, the app stays as it was.
+        let evil = try ServeFixtures.wheel("cowapp", "1.0", marker: "EVIL cowapp", requires: ["beta>=1"], into: packages, script: "cowapp")
+        try page("cowapp", [(evil, try ServeFixtures.sha256(packages.appendingPathComponent(evil)), "")])
+        let refused = try run(shims + "/pipx", ["reinstall", "cowapp"])
+        #expect(refused.status != 0, "\(refused.err)")
+        #expect(refused.err.contains("refused cowapp 1.0"), "\(refused.err)")
+        let after = try? BouncerProcess.runProgram(bin.appendingPathComponent("cowapp").path, [])
+        #expect(after?.out.contains("EVIL") != true, "the compromised app must not be installed")
+    }
+
     /// uv (when installed) through the proxy, pointed at it with UV_DEFAULT_INDEX.
     @Test func uvInstallsThroughTheProxy() throws {
         guard let uv = Self.uvBinary() else { return }

@@ -1,0 +1,29 @@
+import Testing
+@testable import BouncerTools
+
+/// What the pipx shim refuses before pipx starts: anything that would have
+/// pip fetch past the proxy the shim gives it.
+@Suite struct PipxShimTests {
+    @Test func indexesAndURLsThatOutrankTheProxyAreFound() {
+        func why(_ words: [String]) -> String? {
+            PipxShim.pastTheProxy(words, command: words.first { !$0.hasPrefix("-") } ?? "")
+        }
+        #expect(why(["install", "cowsay"]) == nil)
+        #expect(why(["install", "--python", "python3.12", "--pip-args=--pre --no-deps", "./local-project"]) == nil)
+        #expect(why(["install", "--index-url", "http://i/simple", "x"])?.hasPrefix("--index-url") == true)
+        #expect(why(["install", "--index-url=http://i/simple", "x"]) != nil)
+        #expect(why(["install", "-ihttp://i/simple", "x"]) != nil)
+        #expect(why(["inject", "app", "--pip-args", "--extra-index-url http://i/ -U", "x"])?.contains("--extra-index-url") == true)
+        #expect(why(["install", "--pip-args=-f /wheels", "x"]) != nil)
+        #expect(why(["install", "git+https://host/x.git"]) != nil)
+        #expect(why(["install", "--spec", "x @ https://host/x.whl", "x"]) != nil)
+        // run: the app's own arguments are its own.
+        #expect(why(["run", "--spec", "black", "black", "--index-url", "https://not-for-pip"]) == nil)
+        #expect(why(["run", "-i", "http://i/simple", "black"]) != nil)
+        // runpip: pip's own words, and a requirement file may name an index.
+        #expect(why(["runpip", "app", "install", "-r", "req.txt"]) != nil)
+        #expect(why(["runpip", "app", "install", "-Ur", "req.txt"]) != nil)
+        #expect(why(["runpip", "app", "install", "--find-links=/w", "x"]) != nil)
+        #expect(why(["runpip", "app", "list", "--outdated"]) == nil)
+    }
+}
