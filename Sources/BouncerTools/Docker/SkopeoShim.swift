@@ -60,7 +60,8 @@ public enum SkopeoShim {
             default:
                 return context.passThrough(arguments)
             }
-            platform = try overriddenPlatform(Array(arguments[..<subcommand]))
+            // Global options are persistent (pflag): they may stand after `copy` too.
+            platform = try overriddenPlatform(Array(arguments.prefix { $0 != "--" }))
         } catch {
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
@@ -148,10 +149,10 @@ public enum SkopeoShim {
 
     /// The platform skopeo picks from an index when told (`--override-os`,
     /// `--override-arch`, `--override-variant`), as `OS/ARCH[/VARIANT]`; nil: its own.
-    static func overriddenPlatform(_ globals: [String]) throws(BouncerError) -> String? {
-        let os = OptionWords.lastValue(of: "--override-os", in: globals)
-        let arch = OptionWords.lastValue(of: "--override-arch", in: globals)
-        let variant = OptionWords.lastValue(of: "--override-variant", in: globals)
+    static func overriddenPlatform(_ words: [String]) throws(BouncerError) -> String? {
+        let os = OptionWords.lastValue(of: "--override-os", in: words)
+        let arch = OptionWords.lastValue(of: "--override-arch", in: words)
+        let variant = OptionWords.lastValue(of: "--override-variant", in: words)
         guard os != nil || arch != nil || variant != nil else { return nil }
         // The one that is not given is this machine's, as skopeo takes it.
         return [os ?? "linux", arch ?? "amd64"].joined(separator: "/") + (variant.map { "/" + $0 } ?? "")

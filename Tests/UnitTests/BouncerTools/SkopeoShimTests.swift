@@ -32,5 +32,7 @@ import Testing
         #expect(SkopeoShim.syncSource(["a", "b"]) == nil)
         #expect(try SkopeoShim.overriddenPlatform(["--override-arch", "arm64", "--override-variant=v8"]) == "linux/arm64/v8")
         #expect(try SkopeoShim.overriddenPlatform(["--debug"]) == nil)
+        // Persistent: after `copy` too.
+        #expect(try SkopeoShim.overriddenPlatform(["copy", "--override-arch", "arm64", "docker://r/a", "dir:/d"]) == "linux/arm64")
     }
 }
