@@ -36,6 +36,16 @@ public enum PipxShim {
         }
     }
 
+    /// Whether a word of pip's would have it read packages from elsewhere: an
+    /// index, find-links, or a requirement or constraints file (pip obeys a
+    /// file's `-i` over the environment). One-letter words are read loosely
+    /// (`-Ur`, `-iURL`), which can only refuse more.
+    static func redirectsPip(_ word: String) -> Bool {
+        let option = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+        if pipSources.union(["-r", "--requirement", "-c", "--constraint"]).contains(option) { return true }
+        return word.hasPrefix("-") && !word.hasPrefix("--") && !Set(word.dropFirst()).isDisjoint(with: ["i", "f", "r", "c"])
+    }
+
     /// What would have pip fetch past the proxy, or nil. `run`'s program
     /// arguments (after the app) are the app's own and not read.
     static func pastTheProxy(_ arguments: [String], command: String) -> String? {
@@ -54,18 +64,12 @@ public enum PipxShim {
             }
             if option == "--pip-args" {
                 let value = word.contains("=") ? String(word.drop { $0 != "=" }.dropFirst()) : (index + 1 < words.count ? words[index + 1] : "")
-                for pipWord in value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-                where pipSources.contains(pipWord.split(separator: "=", maxSplits: 1).first.map(String.init) ?? pipWord) {
-                    return "--pip-args gives pip \(pipWord), which outranks Bouncer's proxy; set pip's index (PIP_INDEX_URL, pip.conf) instead"
+                for pipWord in value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) where redirectsPip(pipWord) {
+                    return "--pip-args gives pip \(pipWord), which outranks Bouncer's proxy or names a file that may; set pip's index (PIP_INDEX_URL, pip.conf) instead"
                 }
             }
-            if command == "runpip" {
-                // pip's own words: an index, find-links, or a file that may name one (pip obeys a file's
-                // `-i` over the environment); one-letter words read loosely, which can only refuse more.
-                let short = word.hasPrefix("-") && !word.hasPrefix("--") ? Set(word.dropFirst()) : []
-                if pipSources.union(["-r", "--requirement", "-c", "--constraint"]).contains(option) || !short.isDisjoint(with: ["i", "f", "r", "c"]) {
-                    return "\(word) has pip read from what Bouncer's proxy does not stand in front of; run pip through pipx install or inject"
-                }
+            if command == "runpip", redirectsPip(word) {
+                return "\(word) has pip read from what Bouncer's proxy does not stand in front of; run pip through pipx install or inject"
             }
             if word.contains("://") {
                 return "pip would fetch \(Redaction.url(word)) itself, past Bouncer's proxy; install it from the index"

@@ -15,6 +15,8 @@ import Testing
         #expect(why(["install", "-ihttp://i/simple", "x"]) != nil)
         #expect(why(["inject", "app", "--pip-args", "--extra-index-url http://i/ -U", "x"])?.contains("--extra-index-url") == true)
         #expect(why(["install", "--pip-args=-f /wheels", "x"]) != nil)
+        #expect(why(["install", "--pip-args=-ihttp://i/simple", "x"]) != nil)
+        #expect(why(["install", "--pip-args", "-r extra.txt", "x"]) != nil, "a requirement file may name an index")
         #expect(why(["install", "git+https://host/x.git"]) != nil)
         #expect(why(["install", "--spec", "x @ https://host/x.whl", "x"]) != nil)
         // run: the app's own arguments are its own.
