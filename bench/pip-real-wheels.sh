@@ -8,6 +8,7 @@
 # (`pip download`, never a host name written here) into
 # ${BENCH_CACHE:-~/.cache/bouncer-bench}/real-wheels and are reused. Then
 # `bouncer check` of the lock the shim wrote, on one core vs every core.
+# BENCH_BASELINE=PATH/TO/bouncer adds the shim with that build to the same rounds.
 source "$(dirname "$0")/lib.sh"
 if [ -z "${BOUNCER:-}" ]; then build_bouncer; else BOUNCER="$(realpath "$BOUNCER")"; fi
 WHEELS="${BENCH_CACHE:-$HOME/.cache/bouncer-bench}/real-wheels"
@@ -53,13 +54,23 @@ JSON
 python3 -m venv "$WORK/venv"
 ENVS="env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1"
 ASIDE='d=$(mktemp -d '"$WORK"'/aside-XXXXXX); for f in '"$WORK/t $WORK/cache $WORK/project/bouncer.lock"'; do [ ! -e $f ] || mv $f $d/; done'
+SHIMMED="$ENVS PATH=$WORK/shims:$WORK/venv/bin:/usr/bin:/bin BOUNCER_POLICY=$WORK/project/policy.json BOUNCER_CACHE=$WORK/cache"
+PIP_ARGS="install -q --no-cache-dir --target $WORK/t --index-url $INDEX -r $WORK/requirements.txt"
+# BENCH_BASELINE=PATH/TO/bouncer: a third contestant in the same rounds, the shim with another
+# build (an earlier commit's), to tell a change's effect from a noisy machine's.
+BASELINE=()
+if [ -n "${BENCH_BASELINE:-}" ]; then BASELINE=("pip shim (baseline)=$SHIMMED BOUNCER_BIN=$(realpath "$BENCH_BASELINE") pip $PIP_ARGS"); fi
 python3 "$BENCH_DIR/alternate.py" --runs "${BENCH_RUNS:-9}" --prepare "$ASIDE" --export-json "$OUT/pip-real-wheels.json" \
-  "pip alone=$ENVS $WORK/venv/bin/pip install -q --no-cache-dir --target $WORK/t --index-url $INDEX -r $WORK/requirements.txt" \
-  "pip shim=$ENVS PATH=$WORK/shims:$WORK/venv/bin:/usr/bin:/bin BOUNCER_BIN=$BOUNCER BOUNCER_POLICY=$WORK/project/policy.json BOUNCER_CACHE=$WORK/cache pip install -q --no-cache-dir --target $WORK/t --index-url $INDEX -r $WORK/requirements.txt"
+  "pip alone=$ENVS $WORK/venv/bin/pip $PIP_ARGS" "${BASELINE[@]}" \
+  "pip shim=$SHIMMED BOUNCER_BIN=$BOUNCER pip $PIP_ARGS"
 # Both installed the same files (the shim's run is the last).
 [ "$(ls "$WORK/t" | wc -l)" -gt 30 ] || { echo "the shim's install is incomplete" >&2; exit 1; }
 grep -c '"url"' "$WORK/project/bouncer.lock" | sed 's/^/pins in the lock: /'
 ratio "$OUT/pip-real-wheels.json" "pip shim" "pip alone" median
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  ratio "$OUT/pip-real-wheels.json" "pip shim (baseline)" "pip alone" median
+  ratio "$OUT/pip-real-wheels.json" "pip shim" "pip shim (baseline)" median
+fi
 # `bouncer check` of the lock that run wrote (31 wheels from the store, each
 # re-hashed and opened for its RECORD): on one core, then on every core.
 if command -v hyperfine >/dev/null && command -v taskset >/dev/null; then
