@@ -197,6 +197,15 @@ public enum ContainerShim {
             return "plugin \(object) pulls a plugin's image and runs it with the privileges it asks for, which Bouncer does not verify"
         case ("container", "runlabel"):
             return "container runlabel pulls its image when absent and runs the host command the image's label names, which Bouncer does not verify (pull the image through the shim, then run the label's command yourself)"
+        case ("machine", "init"):
+            // The VM image: a stream name (the default, `testing`), a URL, or a local file; only the last is no download.
+            let rest = Array(arguments.dropFirst(subcommand + 2))
+            let image = OptionWords.lastValue(of: "--image-path", in: rest) ?? OptionWords.lastValue(of: "--image", in: rest) ?? ""
+            guard image.contains("://") || ["", "testing", "next", "stable"].contains(image) else { return nil }
+            return "machine init downloads a virtual machine image (\(image.isEmpty ? "Fedora CoreOS's" : image)) and boots it, which Bouncer does not verify (download the image through the curl shim and give its path: --image-path FILE)"
+        case ("machine", "os"):
+            guard subcommand + 2 < arguments.count, arguments[subcommand + 2] == "apply" else { return nil }
+            return "machine os apply pulls an operating system image into the virtual machine, which Bouncer does not verify"
         case ("pod", "create"), ("pod", "clone"):
             let rest = arguments.dropFirst(subcommand + 2)
             guard rest.contains(where: { $0 == "--infra-image" || $0.hasPrefix("--infra-image=") }) else { return nil }

@@ -94,7 +94,7 @@ import BouncerIO
 
     /// Calls whose images the real tool pulls from files or settings Bouncer
     /// does not read (a Kubernetes YAML, containers' labels, a plugin, a pod's
-    /// infra image): named, so enforce mode refuses them. They passed through.
+    /// infra image, a virtual machine's image): named, so enforce mode refuses them. They passed through.
     @Test func callsThatPullImagesBouncerCannotSeeAreNamed() throws {
         func why(_ arguments: [String]) throws -> String? {
             guard let subcommand = try ContainerShim.subcommandIndex(arguments) else { return nil }
@@ -103,11 +103,15 @@ import BouncerIO
         for arguments in [["kube", "play", "pod.yaml"], ["--root", "/r", "play", "kube", "--replace", "pod.yaml"], ["auto-update"],
                           ["auto-update", "--rollback"], ["plugin", "install", "vieux/sshfs"], ["plugin", "upgrade", "p", "r/p:2"],
                           ["pod", "create", "--infra-image", "r/pause:1"], ["pod", "create", "--name", "p", "--infra-image=r/pause:1"],
-                          ["pod", "clone", "--infra-image", "x", "p"], ["container", "runlabel", "install", "r/app:1"]] {
+                          ["pod", "clone", "--infra-image", "x", "p"], ["container", "runlabel", "install", "r/app:1"],
+                          ["machine", "init"], ["machine", "init", "--cpus", "2", "--image-path", "next"],
+                          ["machine", "init", "--image-path=https://host/fcos.qcow2.xz"], ["machine", "os", "apply", "quay.io/x/os:1"]] {
             #expect(try why(arguments) != nil, "\(arguments)")
         }
         #expect(try why(["auto-update", "--dry-run", "--dry-run=false"]) != nil)
-        for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["auto-update", "--dry-run=false", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"]] {
+        for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["auto-update", "--dry-run=false", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"],
+                          ["machine", "init", "--image-path", "/var/lib/vm/fcos.qcow2"], ["machine", "init", "--image-path=fcos.qcow2"],
+                          ["machine", "start"], ["machine", "os", "upgrade"]] {
             #expect(try why(arguments) == nil, "\(arguments)")
         }
         #expect(try why(["kube", "play", "pod.yaml"])?.hasPrefix("kube play pulls the images a Kubernetes YAML file names") == true)
