@@ -13,8 +13,8 @@ packages=(
   openssl curl wget gnupg gpg gpgv sq sqv minisign signify-openbsd openssh-client
   debian-archive-keyring libarchive-tools xz-utils zstd lz4 bzip2 python3 python3-pip
   python3-venv pipx hyperfine time
-  # container images: a loopback registry, skopeo, podman (daemonless), its docker CLI and podman-compose
-  docker-registry skopeo podman podman-docker podman-compose
+  # container images: a loopback registry, skopeo, buildah, podman (daemonless), its docker CLI and podman-compose
+  docker-registry skopeo buildah podman podman-docker podman-compose
 )
 # Release builds link the C++ runtime statically (link/libstdc++.so names
 # libstdc++.a): its archive comes with the gcc's libstdc++ development package,

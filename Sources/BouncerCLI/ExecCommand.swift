@@ -18,7 +18,7 @@ struct ExecCommand: ParsableCommand {
             The shims are (re)written into the Bouncer cache (BOUNCER_CACHE, else \
             $XDG_CACHE_HOME/bouncer, else ~/.cache/bouncer) under shims/, and COMMAND runs \
             with that directory first on PATH, so every curl, wget, pip, pip3, pipx, npm, npx, \
-            `python3 -m pip`, docker, podman, skopeo, uv, uvx and yarn it \
+            `python3 -m pip`, docker, podman, skopeo, buildah, uv, uvx and yarn it \
             starts goes through Bouncer.
 
             With a policy in force (BOUNCER_POLICY, else policy.json in the working directory \

@@ -13,7 +13,7 @@ import BouncerTools
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install, check or uninstall the curl, wget, pip, pip3, pipx, npm, npx, docker, podman, skopeo, python, python3, uv, uvx, yarn and yarnpkg shims (and python3.N, pip3.N found on PATH).",
+        abstract: "Install, check or uninstall the curl, wget, pip, pip3, pipx, npm, npx, docker, podman, skopeo, buildah, python, python3, uv, uvx, yarn and yarnpkg shims (and python3.N, pip3.N found on PATH).",
         subcommands: [Install.self, Check.self, Uninstall.self]
     )
 

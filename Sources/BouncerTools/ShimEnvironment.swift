@@ -31,7 +31,7 @@ public struct ShimEnvironment: Sendable {
     }
 
     /// Tools a shim may stand for.
-    public static let tools = ["curl", "wget", "pip", "pip3", "npm", "npx", "docker", "podman", "python", "python3", "uv", "uvx", "yarn", "yarnpkg", "skopeo", "pipx"]
+    public static let tools = ["curl", "wget", "pip", "pip3", "npm", "npx", "docker", "podman", "python", "python3", "uv", "uvx", "yarn", "yarnpkg", "skopeo", "buildah", "pipx"]
 
     /// Interpreters whose shim starts Bouncer only for `-m pip` (everything
     /// else they run is handed to the real interpreter by the script itself).

@@ -217,6 +217,7 @@ public enum ShimRunner {
         case "uvx": return UvShim.run(arguments, context: context, asUvx: true)
         case "yarn", "yarnpkg": return YarnShim.run(arguments, context: context)
         case "skopeo": return SkopeoShim.run(arguments, context: context)
+        case "buildah": return BuildahShim.run(arguments, context: context)
         case "pipx": return PipxShim.run(arguments, context: context)
         case _ where ShimEnvironment.versionedFamily(tool) == "pip3": return PipShim.run(arguments, context: context)
         case _ where ShimEnvironment.versionedFamily(tool) == "python3": return PythonShim.run(arguments, context: context)

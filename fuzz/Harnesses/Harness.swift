@@ -210,6 +210,8 @@ enum Harness {
         _ = try? SkopeoShim.readCopy(arguments, from: 0)
         _ = SkopeoShim.syncSource(arguments)
         _ = try? SkopeoShim.overriddenPlatform(arguments)
+        // ... and as a buildah pull / from.
+        if !arguments.isEmpty { _ = try? BuildahShim.operand(arguments, subcommand: 0) }
         guard let subcommand = try? ContainerShim.subcommandIndex(arguments) else { return }
         _ = ContainerShim.unreadPull(arguments, subcommand: subcommand)
         _ = try? ContainerImport.urlIndex(arguments, subcommand: subcommand)

@@ -193,7 +193,8 @@ enum ContainerBuild {
 
     static func run(_ arguments: [String], verbEnd: Int, context: ShimContext, policy: Policy) -> Int32 {
         let tool = context.environment.tool
-        let podman = tool == "podman"
+        // buildah is podman's builder: the same Containerfile, `--from`, no `# syntax` frontend.
+        let podman = tool == "podman" || tool == "buildah"
         let call: Call
         do { call = try parse(arguments, verbEnd: verbEnd) } catch {
             return context.unsupported(arguments.dropFirst(verbEnd).first { $0.hasPrefix("-") } ?? "build", why: error.description, arguments: arguments)

@@ -255,19 +255,24 @@ public enum ContainerShim {
                     let written = arguments[call.imageIndex]
                     guard call.subcommand == "pull", (try? ImageReference(parsing: written))?.digest == nil,
                           let subcommand = try subcommandIndex(arguments) else { return context.passThrough(rewritten) }
-                    // `pull NAME:TAG` leaves NAME:TAG on the machine, and what refers to it later (compose,
-                    // a build, `run` by another route) uses that image; a pull by digest alone tags nothing.
-                    let pulled = try HandOver.run(context.realTool, context.toolArguments + rewritten, environment: context.toolEnvironment)
-                    guard pulled == 0 else { return pulled }
-                    let tag = Array(arguments[..<subcommand]) + ["tag", pinned, written]
-                    let tagged = try HandOver.run(context.realTool, context.toolArguments + tag, environment: context.toolEnvironment)
-                    if tagged != 0 { ShimOutput.error("bouncer: \(context.environment.tool): pulled \(pinned), but could not tag it \(written)") }
-                    return tagged
+                    return try pullThenTag(rewritten, globals: Array(arguments[..<subcommand]), pinned: pinned, written: written, context: context)
                 }
             } catch {
                 return failed(error, context: context)
             }
         }
+    }
+
+    /// The real pull of the verified digest, then `tag DIGEST NAME:TAG`: a
+    /// `pull NAME:TAG` leaves NAME:TAG on the machine, and what refers to it
+    /// later (compose, a build, `run` by another route) uses that image; a
+    /// pull by digest alone tags nothing.
+    static func pullThenTag(_ rewritten: [String], globals: [String], pinned: String, written: String, context: ShimContext) throws -> Int32 {
+        let pulled = try HandOver.run(context.realTool, context.toolArguments + rewritten, environment: context.toolEnvironment)
+        guard pulled == 0 else { return pulled }
+        let tagged = try HandOver.run(context.realTool, context.toolArguments + globals + ["tag", pinned, written], environment: context.toolEnvironment)
+        if tagged != 0 { ShimOutput.error("bouncer: \(context.environment.tool): pulled \(pinned), but could not tag it \(written)") }
+        return tagged
     }
 
     /// The shim's policy (with the environment's override), or the failure to load it said and its status.

@@ -230,4 +230,67 @@ struct ContainerShimPodmanTests {
         let local = try skopeo(["copy", "dir:" + alone.path, "oci:" + work.appendingPathComponent("layout").path + ":x"])
         #expect(local.status == 0, "\(local.err)")
     }
+
+    /// The buildah shim in front of the real buildah: `pull` and `from` of the
+    /// signed image are verified and use its digest (the pull tagged as asked);
+    /// the unsigned image is refused by `pull`, `from`, a `bud` whose FROM names
+    /// it and `copy --from`, and nothing of it lands in the storage, where
+    /// buildah alone pulls it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/buildah"), "needs buildah"))
+    func buildahShimPullsOnlyVerifiedDigests() throws {
+        let f = try Fixture()
+        let storage = try PodmanStorage()
+        defer { withExtendedLifetime(storage) {} }
+        // buildah takes podman's storage options but --tmpdir.
+        var global: [String] = []
+        var index = 0
+        while index < storage.global.count {
+            if storage.global[index] != "--tmpdir" { global += [storage.global[index], storage.global[index + 1]] }
+            index += 2
+        }
+        let work = f.dir.appendingPathComponent("buildah")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let policy = work.appendingPathComponent("policy.json").path
+        try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "BOUNCER_POLICY": policy,
+                           "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": "", "TMPDIR": storage.directory.path]
+        func buildah(_ arguments: [String]) throws -> ProcessResult {
+            try BouncerProcess.runProgram(shims + "/buildah", global + arguments, environment: environment)
+        }
+        let signed = try #require(f.digests["e2e/signed"])
+
+        let pulled = try buildah(["pull", "--tls-verify=false", "-q", f.image("e2e/signed")])
+        #expect(pulled.status == 0, "\(pulled.err)")
+        #expect(try storage.digests() == [signed])
+        let tags = try Fixture.run(PodmanStorage.podman, storage.global + ["images", "--format", "{{.Repository}}:{{.Tag}} {{.Digest}}"])
+        #expect(tags.out.contains("\(f.image("e2e/signed")) \(signed)"), "\(tags.out)")
+        let from = try buildah(["from", "--tls-verify=false", "--name", "w1", "docker://" + f.image("e2e/signed")])
+        #expect(from.status == 0, "\(from.err)")
+        #expect(from.err.contains(signed), "\(from.err)")
+
+        // A build from the signed image: the builder gets the digest (its own STEP line names it).
+        let good = work.appendingPathComponent("good")
+        try FileManager.default.createDirectory(at: good, withIntermediateDirectories: true)
+        try "FROM \(f.image("e2e/signed"))\nLABEL checked=yes\n".write(to: good.appendingPathComponent("Containerfile"), atomically: true, encoding: .utf8)
+        let built = try buildah(["bud", "--tls-verify=false", "-t", "good:1", good.path])
+        #expect(built.status == 0, "\(built.err)")
+        #expect(built.out.contains("FROM \(f.registry.host)/e2e/signed@\(signed)"), "\(built.out)")
+
+        try "FROM \(f.image("e2e/unsigned"))\nRUN true\n".write(to: work.appendingPathComponent("Containerfile"), atomically: true, encoding: .utf8)
+        for (words, stopped) in [(["pull", "--tls-verify=false", f.image("e2e/unsigned")], "nothing was pulled"),
+                                 (["from", "--pull", "--tls-verify=false", f.image("e2e/unsigned")], "nothing was pulled"),
+                                 (["bud", "--tls-verify=false", work.path], "nothing was built")] {
+            let refused = try buildah(words)
+            #expect(refused.status == 1, "\(words): \(refused.err)")
+            #expect(refused.err.contains(stopped), "\(words): \(refused.err)")
+        }
+        let copy = try buildah(["copy", "--from", f.image("e2e/unsigned"), "w1", "/hello.txt", "/x"])
+        #expect(copy.status == 2, "\(copy.err)")
+        #expect(!(try storage.digests().contains(try #require(f.digests["e2e/unsigned"]))), "nothing of the unsigned image lands")
+        // buildah alone pulls it: the refusals above are the shim's.
+        _ = try Fixture.run("/usr/bin/buildah", global + ["pull", "--tls-verify=false", "-q", f.image("e2e/unsigned")],
+                            environment: ["TMPDIR": storage.directory.path])
+        #expect(try storage.digests().contains(try #require(f.digests["e2e/unsigned"])))
+    }
 }

@@ -132,7 +132,7 @@ import BouncerTestSupport
         // The fixed names, and a shim for each versioned Python and pip on PATH (python3.11, pip3.11).
         let written = try FileManager.default.contentsOfDirectory(atPath: other.path).sorted()
         let versioned = written.filter { $0.hasPrefix("python3.") || $0.hasPrefix("pip3.") }
-        #expect(written.filter { !versioned.contains($0) } == ["curl", "docker", "npm", "npx", "pip", "pip3", "pipx", "podman", "python", "python3", "skopeo", "uv", "uvx", "wget", "yarn", "yarnpkg"])
+        #expect(written.filter { !versioned.contains($0) } == ["buildah", "curl", "docker", "npm", "npx", "pip", "pip3", "pipx", "podman", "python", "python3", "skopeo", "uv", "uvx", "wget", "yarn", "yarnpkg"])
         for name in versioned {
             #expect(SearchPath.firstExecutable(name, environment: ProcessInfo.processInfo.environment) != nil, "\(name) is on PATH")
         }

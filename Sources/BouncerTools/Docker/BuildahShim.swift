@@ -1,0 +1,114 @@
+import FoundationEssentials
+import BouncerBase
+import BouncerIO
+import BouncerSigstore
+
+/// The buildah shim. buildah pulls images itself: `pull IMAGE`, `from IMAGE`
+/// (a working container from it), `build`/`bud` (every image the
+/// Containerfile names), `copy`/`add --from IMAGE`. Each image is verified
+/// under the policy as the podman shim verifies a pull, and buildah is
+/// handed the verified digest (`REGISTRY/REPO@sha256:…`; a build gets a
+/// private copy of its Containerfile naming them, as podman's does). A
+/// `pull NAME:TAG` is tagged NAME:TAG afterwards, as the real pull leaves it.
+/// Everything else passes through.
+public enum BuildahShim {
+    static let globalFlags: Set<String> = ["-h", "--help", "-v", "--version", "--debug"]
+    static let globalValued: Set<String> = ["--cgroup-manager", "--log-level", "--registries-conf", "--registries-conf-dir", "--root",
+                                            "--runroot", "--short-name-alias-conf", "--storage-driver", "--storage-opt",
+                                            "--userns-gid-map", "--userns-uid-map"]
+    /// `buildah pull`'s options (buildah 1.28's `--help`).
+    static let pullFlags: Set<String> = ["-a", "--all-tags", "-h", "--help", "-q", "--quiet", "--remove-signatures", "--tls-verify"]
+    static let pullValued: Set<String> = ["--arch", "--authfile", "--cert-dir", "--creds", "--decryption-key", "--os", "--platform", "--policy",
+                                          "--retry", "--retry-delay", "--variant"]
+    /// `buildah from`'s options (`--pull` reads a value only after `=`).
+    static let fromFlags: Set<String> = ["-h", "--help", "--http-proxy", "--pull", "-q", "--quiet", "--tls-verify"]
+    static let fromValued: Set<String> = [
+        "--add-host", "--arch", "--authfile", "--cap-add", "--cap-drop", "--cert-dir", "--cgroup-parent", "--cgroupns", "--cidfile",
+        "--cpu-period", "--cpu-quota", "-c", "--cpu-shares", "--cpuset-cpus", "--cpuset-mems", "--creds", "--decryption-key", "--device",
+        "--dns", "--dns-option", "--dns-search", "-f", "--format", "--ipc", "--isolation", "-m", "--memory", "--memory-swap", "--name",
+        "--network", "--os", "--pid", "--platform", "--retry", "--retry-delay", "--security-opt", "--shm-size", "--ulimit", "--userns",
+        "--userns-gid-map", "--userns-gid-map-group", "--userns-uid-map", "--userns-uid-map-user", "--uts", "--variant", "-v", "--volume",
+    ]
+    /// Transports naming local images: nothing is pulled.
+    static let localTransports = ["containers-storage:", "oci:", "oci-archive:", "dir:", "docker-archive:", "docker-daemon:"]
+
+    public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
+        let subcommand: Int
+        var image: (index: Int, plainHTTP: Bool, platform: String?)
+        do {
+            subcommand = try ContainerShim.pastOptions(arguments, from: 0, flags: globalFlags, valued: globalValued,
+                                                       what: "global option", next: "the subcommand")
+            guard subcommand < arguments.count else { return context.passThrough(arguments) }
+            switch arguments[subcommand] {
+            case "build", "bud":
+                return ContainerShim.withPolicy(context) { policy in
+                    ContainerBuild.run(arguments, verbEnd: subcommand + 1, context: context, policy: policy)
+                }
+            case "pull", "from":
+                guard let found = try operand(arguments, subcommand: subcommand) else { return context.passThrough(arguments) }
+                image = found
+            case "copy", "add":
+                // `--from IMAGE`: buildah pulls it when it names no working container (those have no `/`).
+                guard let from = OptionWords.lastValue(of: "--from", in: Array(arguments[(subcommand + 1)...].prefix { $0 != "--" })),
+                      from.contains("/") else { return context.passThrough(arguments) }
+                return context.unsupported("--from", why: "\(from) has buildah pull that image, which Bouncer does not verify here; pull it through the shim first (buildah pull IMAGE) and name it by its digest",
+                                           arguments: arguments)
+            default:
+                return context.passThrough(arguments)
+            }
+        } catch {
+            return context.unsupported(nil, why: error.description, arguments: arguments)
+        }
+        let written = arguments[image.index]
+        let viaDocker = written.hasPrefix("docker://")
+        let reference = viaDocker ? String(written.dropFirst("docker://".count)) : written
+        // `from scratch` starts from nothing; another transport names an image already here.
+        guard !(arguments[subcommand] == "from" && written == "scratch"), viaDocker || !localTransports.contains(where: written.hasPrefix) else {
+            return context.passThrough(arguments)
+        }
+        return ContainerShim.withPolicy(context) { policy in
+            do {
+                let allowHTTP = image.plainHTTP || context.environment.variables["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
+                switch try ContainerShim.check(reference, platform: image.platform, allowHTTP: allowHTTP, policy: policy, context: context,
+                                               stopped: "nothing was pulled") {
+                case .refused(let status):
+                    return status
+                case .pinned(let pinned):
+                    var rewritten = arguments
+                    rewritten[image.index] = (viaDocker ? "docker://" : "") + pinned
+                    guard arguments[subcommand] == "pull", (try? ImageReference(parsing: reference))?.digest == nil else {
+                        return context.passThrough(rewritten)
+                    }
+                    return try ContainerShim.pullThenTag(rewritten, globals: Array(arguments[..<subcommand]), pinned: pinned, written: reference,
+                                                         context: context)
+                }
+            } catch {
+                return ContainerShim.failed(error, context: context)
+            }
+        }
+    }
+
+    /// The image operand of `pull` / `from`, with `--tls-verify=false` and the
+    /// platform asked for (`--platform`, or `--os`/`--arch`/`--variant`).
+    static func operand(_ arguments: [String], subcommand: Int) throws(BouncerError) -> (index: Int, plainHTTP: Bool, platform: String?)? {
+        let verb = arguments[subcommand]
+        var plainHTTP = false
+        var platform: String? = nil
+        var parts: [String: String] = [:]
+        let index = try ContainerShim.operandIndex(arguments, after: subcommand, flags: verb == "pull" ? pullFlags : fromFlags,
+                                                   valued: verb == "pull" ? pullValued : fromValued, what: verb, operand: "image") { (name, value) throws(BouncerError) in
+            switch name {
+            case "--tls-verify": plainHTTP = ["false", "0", "f", "FALSE", "False", "F"].contains(value ?? "true")
+            case "--platform": platform = value
+            case "--os", "--arch", "--variant": parts[name] = value
+            case "-a", "--all-tags": throw .usage("pull \(name) pulls every tag of the repository, and Bouncer verifies one image; pull the tags by name")
+            default: break
+            }
+        }
+        guard let index else { return nil }
+        if platform == nil, !parts.isEmpty {
+            platform = [parts["--os"] ?? "linux", parts["--arch"] ?? "amd64"].joined(separator: "/") + (parts["--variant"].map { "/" + $0 } ?? "")
+        }
+        return (index, plainHTTP, platform)
+    }
+}
