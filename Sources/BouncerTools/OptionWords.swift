@@ -25,6 +25,12 @@ enum OptionWords {
         return take(option, from: &copy)
     }
 
+    /// Whether a flag's `=VALUE` turns it off, as pflag parses a bool
+    /// (`--tls-verify=false`, `=0`, `=f`); nil (the flag alone) is on.
+    static func isFalse(_ value: String?) -> Bool {
+        ["false", "0", "f", "FALSE", "False", "F"].contains(value ?? "true")
+    }
+
     /// Whether a flag is on, as pflag reads the words: the last of `--NAME`,
     /// `--NAME=true` and `--NAME=false` counts (also 1/0, t/f).
     static func lastBool(_ name: String, in words: [String]) -> Bool {

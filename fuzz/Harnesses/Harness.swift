@@ -209,7 +209,7 @@ enum Harness {
         // The same words as a skopeo command line.
         _ = try? SkopeoShim.readCopy(arguments, from: 0)
         _ = SkopeoShim.syncSource(arguments)
-        _ = try? SkopeoShim.overriddenPlatform(arguments)
+        _ = SkopeoShim.overriddenPlatform(arguments)
         // ... and as a buildah pull / from.
         if !arguments.isEmpty { _ = try? BuildahShim.operand(arguments, subcommand: 0) }
         guard let subcommand = try? ContainerShim.subcommandIndex(arguments) else { return }

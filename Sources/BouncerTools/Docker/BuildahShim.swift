@@ -98,7 +98,7 @@ public enum BuildahShim {
         let index = try ContainerShim.operandIndex(arguments, after: subcommand, flags: verb == "pull" ? pullFlags : fromFlags,
                                                    valued: verb == "pull" ? pullValued : fromValued, what: verb, operand: "image") { (name, value) throws(BouncerError) in
             switch name {
-            case "--tls-verify": plainHTTP = ["false", "0", "f", "FALSE", "False", "F"].contains(value ?? "true")
+            case "--tls-verify": plainHTTP = OptionWords.isFalse(value)
             case "--platform": platform = value
             case "--os", "--arch", "--variant": parts[name] = value
             case "-a", "--all-tags": throw .usage("pull \(name) pulls every tag of the repository, and Bouncer verifies one image; pull the tags by name")
@@ -106,9 +106,6 @@ public enum BuildahShim {
             }
         }
         guard let index else { return nil }
-        if platform == nil, !parts.isEmpty {
-            platform = [parts["--os"] ?? "linux", parts["--arch"] ?? "amd64"].joined(separator: "/") + (parts["--variant"].map { "/" + $0 } ?? "")
-        }
-        return (index, plainHTTP, platform)
+        return (index, plainHTTP, platform ?? ContainerShim.platform(os: parts["--os"], arch: parts["--arch"], variant: parts["--variant"]))
     }
 }

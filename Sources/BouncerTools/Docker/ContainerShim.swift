@@ -275,6 +275,15 @@ public enum ContainerShim {
         return tagged
     }
 
+    /// `OS/ARCH[/VARIANT]` from a tool's separate platform options (skopeo's
+    /// `--override-*`, buildah's `--os`, `--arch`, `--variant`); the part not
+    /// given is the one Bouncer picks from an index by default (linux/amd64).
+    /// nil when none is given.
+    static func platform(os: String?, arch: String?, variant: String?) -> String? {
+        guard os != nil || arch != nil || variant != nil else { return nil }
+        return [os ?? "linux", arch ?? "amd64"].joined(separator: "/") + (variant.map { "/" + $0 } ?? "")
+    }
+
     /// The shim's policy (with the environment's override), or the failure to load it said and its status.
     static func withPolicy(_ context: ShimContext, _ body: (Policy) -> Int32) -> Int32 {
         do {

@@ -61,7 +61,7 @@ public enum SkopeoShim {
                 return context.passThrough(arguments)
             }
             // Global options are persistent (pflag): they may stand after `copy` too.
-            platform = try overriddenPlatform(Array(arguments.prefix { $0 != "--" }))
+            platform = overriddenPlatform(Array(arguments.prefix { $0 != "--" }))
         } catch {
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
@@ -117,7 +117,7 @@ public enum SkopeoShim {
                 throw .usage("copy: cannot tell whether option '\(word)' takes a value, so the source image is unknown (write it as \(word)=VALUE if it takes one)")
             }
             for (name, value) in seen {
-                if name == "--src-tls-verify" { copy.plainHTTP = ["false", "0", "f", "FALSE", "False", "F"].contains(value ?? "true") }
+                if name == "--src-tls-verify" { copy.plainHTTP = OptionWords.isFalse(value) }
                 if name == "-h" || name == "--help" { copy.help = true }
             }
         }
@@ -149,12 +149,9 @@ public enum SkopeoShim {
 
     /// The platform skopeo picks from an index when told (`--override-os`,
     /// `--override-arch`, `--override-variant`), as `OS/ARCH[/VARIANT]`; nil: its own.
-    static func overriddenPlatform(_ words: [String]) throws(BouncerError) -> String? {
-        let os = OptionWords.lastValue(of: "--override-os", in: words)
-        let arch = OptionWords.lastValue(of: "--override-arch", in: words)
-        let variant = OptionWords.lastValue(of: "--override-variant", in: words)
-        guard os != nil || arch != nil || variant != nil else { return nil }
-        // The one that is not given is this machine's, as skopeo takes it.
-        return [os ?? "linux", arch ?? "amd64"].joined(separator: "/") + (variant.map { "/" + $0 } ?? "")
+    static func overriddenPlatform(_ words: [String]) -> String? {
+        ContainerShim.platform(os: OptionWords.lastValue(of: "--override-os", in: words),
+                               arch: OptionWords.lastValue(of: "--override-arch", in: words),
+                               variant: OptionWords.lastValue(of: "--override-variant", in: words))
     }
 }

@@ -30,9 +30,9 @@ import Testing
         #expect(SkopeoShim.syncSource(["-sdir"]) == "dir")
         #expect(SkopeoShim.syncSource(["-as", "dir"]) == nil, "a run is read as a registry (refused), never as dir")
         #expect(SkopeoShim.syncSource(["a", "b"]) == nil)
-        #expect(try SkopeoShim.overriddenPlatform(["--override-arch", "arm64", "--override-variant=v8"]) == "linux/arm64/v8")
-        #expect(try SkopeoShim.overriddenPlatform(["--debug"]) == nil)
+        #expect(SkopeoShim.overriddenPlatform(["--override-arch", "arm64", "--override-variant=v8"]) == "linux/arm64/v8")
+        #expect(SkopeoShim.overriddenPlatform(["--debug"]) == nil)
         // Persistent: after `copy` too.
-        #expect(try SkopeoShim.overriddenPlatform(["copy", "--override-arch", "arm64", "docker://r/a", "dir:/d"]) == "linux/arm64")
+        #expect(SkopeoShim.overriddenPlatform(["copy", "--override-arch", "arm64", "docker://r/a", "dir:/d"]) == "linux/arm64")
     }
 }
