@@ -117,7 +117,7 @@ enum ContainerBuild {
             case "--from": call.from = (value, positions.last ?? index, inline)
             case "--build-arg-file": call.buildArgumentFiles.append(value)
             case "--platform": call.platforms += value.split(separator: ",").map(String.init)
-            case "--tls-verify": call.plainHTTP = value == "false"
+            case "--tls-verify": call.plainHTTP = OptionWords.isFalse(value)
             case "--cache-from": call.cacheFrom = value
             default: break
             }

@@ -131,7 +131,7 @@ public enum ContainerShim {
         var platform: String? = nil
         let operand = try operandIndex(arguments, after: index, flags: verb == "pull" ? pullFlags : runFlags,
                                        valued: verb == "pull" ? pullValueOptions : runValueOptions, what: "\(verb)", operand: "image") { (name, value) throws(BouncerError) in
-            if name == "--tls-verify" { plainHTTP = value == "false" }
+            if name == "--tls-verify" { plainHTTP = OptionWords.isFalse(value) }
             if name == "--platform" { platform = value }
             if verb == "pull", name == "-a" || name == "--all-tags" {
                 throw .usage("pull \(name) pulls every tag of the repository, and Bouncer verifies one image; pull the tags by name")

@@ -17,6 +17,18 @@ import BouncerIO
         #expect(try ContainerShim.locate(["--host", "tcp://h:2375", "images"]) == nil)
     }
 
+    /// `--tls-verify` read as pflag reads a bool: podman takes `=0` and `=f`
+    /// for false too, and the last one given counts.
+    @Test func plainHTTPFollowsEverySpellingOfFalse() throws {
+        for value in ["false", "0", "f", "F", "False", "FALSE"] {
+            #expect(try ContainerShim.locate(["pull", "--tls-verify=\(value)", "img"])?.plainHTTP == true, "\(value)")
+            #expect(try ContainerBuild.parse(["build", "--tls-verify=\(value)", "ctx"], verbEnd: 1).plainHTTP, "\(value)")
+        }
+        for arguments in [["pull", "--tls-verify", "img"], ["pull", "--tls-verify=true", "img"], ["pull", "--tls-verify=0", "--tls-verify=1", "img"], ["pull", "img"]] {
+            #expect(try ContainerShim.locate(arguments)?.plainHTTP == false, "\(arguments)")
+        }
+    }
+
     /// A global option the shim does not know: taken for a flag, its value
     /// would be taken for the subcommand (`--tlscacert FILE pull IMAGE` was
     /// no pull), and the pull passed through unverified. Refused instead.
