@@ -38,12 +38,12 @@ public enum PolicyLocator {
     }
 
     /// A JSON object with Bouncer's `version` or `rules`, or anything that is
-    /// not JSON (a broken policy must not be skipped). Other tools' policy
+    /// no JSON object (a broken or emptied policy — not JSON, `[]`, `null` —
+    /// must not be skipped: the loader refuses it). Other tools' policy
     /// files (`{"Version": "2012-10-17", "Statement": …}`) are not Bouncer's.
     static func isBouncerPolicy(_ path: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: path), data.count <= PolicyParser.maxBytes,
-              let value = try? JSON.parse(Array(data)) else { return true }
-        guard case .object(let members) = value else { return false }
+              let value = try? JSON.parse(Array(data)), case .object(let members) = value else { return true }
         return members["version"] != nil || members["rules"] != nil
     }
 

@@ -154,34 +154,3 @@ public enum NpmReleaseTimes {
         return ReleaseTime(rfc3339: text, source: "time in the packument \(source)")
     }
 }
-
-/// Dependency specs that do not come from the registry (`exoticSources`):
-/// whoever controls the URL, repository or path decides the bytes, and no
-/// registry record (integrity, time, signature) stands behind them.
-public enum ExoticSource {
-    static let prefixes = ["git+", "git:", "git://", "github:", "gitlab:", "bitbucket:", "gist:", "http:", "https:", "file:", "link:",
-                           "hg+", "svn+", "bzr+"]
-
-    /// Whether an npm dependency spec (the value in `dependencies`) names something outside the registry:
-    /// a git, GitHub, tarball-URL or local-path spec, or GitHub's `user/repo` shorthand.
-    public static func isExoticNpmSpec(_ spec: String) -> Bool {
-        let lower = spec.lowercased().trimmingSpaces()
-        if prefixes.contains(where: { lower.hasPrefix($0) }) { return true }
-        if lower.hasPrefix("/") || lower.hasPrefix("./") || lower.hasPrefix("../") || lower.hasPrefix("~/") { return true }
-        // `user/repo` or `user/repo#ref`: GitHub shorthand (an `npm:` alias or a range never has a bare slash).
-        if !lower.hasPrefix("npm:"), !lower.hasPrefix("@"), let slash = lower.firstIndex(of: "/"), slash != lower.startIndex,
-           !lower.contains(" "), lower[..<slash].allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
-            return true
-        }
-        return false
-    }
-
-    /// Whether a lock's `resolved` is fetched from a registry-like URL at all
-    /// (http or https). git, GitHub and file specs resolve to other schemes. A
-    /// tarball URL given as a spec is caught by its spec (`isExoticNpmSpec`):
-    /// registries may serve tarballs from any host, so the URL alone cannot tell.
-    public static func isRegistryTarball(_ resolved: String) -> Bool {
-        let lower = resolved.lowercased()
-        return lower.hasPrefix("https://") || lower.hasPrefix("http://")
-    }
-}

@@ -21,6 +21,9 @@ public enum NpmShim {
     /// Other commands that fetch packages: through the proxy as well (`uninstall` and `prune` fetch
     /// what a project's node_modules lacks, `link` a linked package's dependencies).
     static let fetching: Set<String> = ["exec", "update", "dedupe", "init", "pack", "diff", "uninstall", "prune", "link"]
+    /// Of those, the ones that install the project's dependencies as package.json and the lock name
+    /// them: a local folder or tarball there is installed (and its scripts run) without the proxy.
+    static let reifying: Set<String> = ["update", "dedupe", "uninstall", "prune", "link"]
 
     /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
     public static func run(_ given: [String], context: ShimContext, tool: String = "npm") -> Int32 {
@@ -99,6 +102,10 @@ public enum NpmShim {
             return context.unsupportedCommand("npm audit fix", why: "installs the versions npm's audit picks, which Bouncer's proxy does not ask the audit for (run `npm audit`, then `npm install NAME@VERSION`)",
                                               arguments: given)
         }
+        if command == "cache", positionals.first == "add" {
+            return context.unsupportedCommand("npm cache add", why: "puts packages into npm's own cache past the proxy (a git spec's prepare script runs as it is packed)",
+                                              arguments: given)
+        }
         guard installing.contains(command) || fetching.contains(command) else { return context.passThrough(given) }
         // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
         let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd)
@@ -139,6 +146,11 @@ public enum NpmShim {
                 return 1
             }
             if let refused = refuseExoticSources(project: project, positionals: positionals, tool: tool, context: context) { return refused }
+        } else if reifying.contains(command) {
+            if command == "update", let global = globalInstall(global: globalFlag, location: locationFlag, npmrc: npmrc, environment: configuration) {
+                return context.unsupported(global, why: "updates global packages without a lock", arguments: given)
+            }
+            if let refused = refuseExoticSources(project: project, positionals: [], tool: tool, context: context) { return refused }
         }
         // Other commands that fetch the packages they name, where a URL, git or path spec would be
         // fetched past the proxy:
@@ -335,25 +347,29 @@ extension NpmShim {
 
     /// Dependencies from outside the registry (`exoticSources`), refused in
     /// enforce mode before anything is fetched: a tarball URL, a git or
-    /// GitHub spec or a path in the lock, package.json or the command line.
-    /// (The proxy leaves versions whose own dependencies are exotic off its packuments.) nil: go on.
+    /// GitHub spec or a path in the lock, package.json (the workspaces' too)
+    /// or the command line (`ProjectSources`). A project file Bouncer cannot
+    /// read is refused too (exit 2). (The proxy leaves versions whose own
+    /// dependencies are exotic off its packuments.) nil: go on.
     /// `project` nil: the command line alone (`npm exec` installs none of the project's dependencies).
-    static func refuseExoticSources(project: String?, positionals: [String], tool: String = "npm", context: ShimContext) -> Int32? {
+    static func refuseExoticSources(project: String?, positionals: [String], tool: String = "npm", reader: ProjectSources.Tool = .npm,
+                                    context: ShimContext) -> Int32? {
         var exotic: [(place: String, spec: String)] = []
-        for name in ["npm-shrinkwrap.json", "package-lock.json"] {
-            guard let project, let data = FileManager.default.contents(atPath: project + "/" + name) else { continue }
-            exotic += PackageLock.exoticDependencies([UInt8](data)).map { ("\(name) \($0.place)", $0.spec) }
-            break
+        if let project {
+            do {
+                exotic += try ProjectSources.exotic(project: project, tool: reader).map { ($0.place, $0.spec) }
+            } catch {
+                if context.policy.enforce {
+                    ShimOutput.error("bouncer: \(tool): refused: \(error)")
+                    context.annotateRefusal("refused: \(error)")
+                    ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
+                    return error.family.exitCode
+                }
+                ShimOutput.error("bouncer: AUDIT: \(tool): \(error); going on UNCHECKED for exotic sources (enforce mode would refuse)")
+            }
         }
-        if let project, let data = FileManager.default.contents(atPath: project + "/package.json"), let manifest = try? JSON.parse([UInt8](data)) {
-            let wrapped = JSON.object(["packages": .object(["": manifest])]).serialized()
-            exotic += PackageLock.exoticDependencies(wrapped).map { ("package.json \($0.place.replacing("$.packages[\"\"]", with: "$"))", $0.spec) }
-        }
-        for positional in positionals {
-            // NAME@SPEC or a bare spec (a URL, a path, user/repo).
-            var spec = positional
-            if let at = positional.dropFirst().firstIndex(of: "@") { spec = String(positional[positional.index(after: at)...]) }
-            if ExoticSource.isExoticNpmSpec(positional) || ExoticSource.isExoticNpmSpec(spec) { exotic.append(("the command line", positional)) }
+        for positional in positionals where ExoticSource.isExoticNpmArgument(positional) {
+            exotic.append(("the command line", positional))
         }
         var seen: Set<String> = []
         let refused = exotic.filter { !context.policy.allowsExoticSource($0.spec, .npm) && seen.insert($0.spec + "\n" + $0.place).inserted }

@@ -32,40 +32,6 @@ public enum PackageLock {
         return try parse([UInt8](data), file: file)
     }
 
-    /// A dependency from outside the registry, where the lock names it.
-    public struct ExoticDependency: Equatable, Sendable {
-        /// `$.packages["node_modules/app"].dependencies.styles` or `….resolved`.
-        public var place: String
-        public var spec: String
-    }
-
-    /// Every spec and `resolved` URL in the lock that does not come from the
-    /// registry (`exoticSources`): git, GitHub, tarball URLs outside the
-    /// registry layout, local paths. Links to the project's own workspaces
-    /// (`"link": true`) are the project itself and are not listed.
-    public static func exoticDependencies(_ bytes: [UInt8]) -> [ExoticDependency] {
-        guard case .object(let packages)? = (try? JSON.parse(bytes))?["packages"] else { return [] }
-        var found: [ExoticDependency] = []
-        for key in packages.keys.sorted() {
-            guard case .object(let entry)? = packages[key] else { continue }
-            let at = "$.packages[\"\(key)\"]"
-            if case .bool(true)? = entry["link"] { continue }
-            if !key.isEmpty, case .bool(true)? = entry["inBundle"] { continue }
-            if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
-                found.append(ExoticDependency(place: at + ".resolved", spec: resolved))
-            }
-            for field in ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies"] {
-                guard case .object(let specs)? = entry[field] else { continue }
-                for name in specs.keys.sorted() {
-                    if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
-                        found.append(ExoticDependency(place: "\(at).\(field).\(name)", spec: spec))
-                    }
-                }
-            }
-        }
-        return found
-    }
-
     public static func parse(_ bytes: [UInt8], file: String) throws(ParseError) -> [LockedTarball] {
         let root: JSON
         do { root = try JSON.parse(bytes) } catch {

@@ -26,6 +26,13 @@ public enum YarnShim {
         if let problem = roundTheFence(words, settings: settings, realTool: context.realTool) {
             return context.unsupported(nil, why: "\(name): \(problem)", arguments: arguments)
         }
+        // Local code yarn installs with no registry at all (a `file:` or `link:` folder, a tarball, a git
+        // repository on disk), named in package.json, a workspace's, its `resolutions` or the command line.
+        let project = command == "global" ? nil : NpmConfiguration.localPrefix(cwd: cwd)
+        if let refused = NpmShim.refuseExoticSources(project: project, positionals: operands(words), tool: context.environment.tool, reader: .yarn,
+                                                     context: context) {
+            return refused
+        }
         let given = OptionWords.lastValue(of: "--registry", in: words)
         let candidates = given.map { [$0] } ?? [settings.npmRegistry, settings.yarnRegistry].compactMap { $0 }
         guard let serve = candidates.lazy.compactMap({ ProxyCoverage.localServe($0, suffix: "/npm", policy: context.policy.path) }).first else {
@@ -78,6 +85,13 @@ public enum YarnShim {
 
     /// The commands that install what they fetch (`remove` and `upgrade` install the rest again).
     static let fetching: Set<String> = ["install", "add", "upgrade", "upgrade-interactive", "upgradeInteractive", "remove", "create", "import", "policies"]
+
+    /// The words after the command's that are no options or their values
+    /// (`yarn add A B@1`, `yarn global add C`: the packages, and the subcommand).
+    static func operands(_ words: [String]) -> [String] {
+        let words = words.enumerated().filter { index, word in !word.hasPrefix("-") && !(index > 0 && valueOptions.contains(words[index - 1])) }
+        return words.dropFirst().map(\.element)
+    }
 
     /// The command as yarn reads it, when it may fetch and install: nil for
     /// help, the version, scripts and everything that fetches nothing.

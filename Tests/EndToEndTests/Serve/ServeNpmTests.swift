@@ -288,15 +288,43 @@ import BouncerTestSupport
         #expect(refused.err.contains("refused: yarn add fetches packages itself"), "\(refused.err)")
         #expect(!FileManager.default.fileExists(atPath: direct.appendingPathComponent("node_modules").path))
 
-        // A tarball by URL on the registry's port: yarn alone fetches it; behind the shim the fence cuts it off.
-        let byURL = try project("by-url", dependencies: ["util": upstream.baseURL + "/tarballs/" + util.file])
-        let fenced = try run(shim, ["install"], in: byURL)
+        // A scope's own registry on the registry's port: yarn alone fetches from it; behind the shim the fence cuts it off.
+        _ = try publish("@acme/tool", "1.0.0", body: "module.exports = 'acme';\n")
+        let scoped = try project("scoped", dependencies: ["@acme/tool": "^1.0.0"])
+        try "@acme:registry=\(upstream.baseURL)/\n".write(to: scoped.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
+        let fenced = try run(shim, ["install"], in: scoped)
         #expect(fenced.status != 0, "\(fenced.err)")
         #expect(fenced.err.contains("was cut off"), "\(fenced.err)")
-        #expect(!FileManager.default.fileExists(atPath: byURL.appendingPathComponent("node_modules/util/index.js").path))
-        let unguarded = try run(yarn.path, ["install"], in: byURL)
+        #expect(!FileManager.default.fileExists(atPath: scoped.appendingPathComponent("node_modules/@acme/tool/index.js").path))
+        let unguarded = try run(yarn.path, ["install"], in: scoped)
         #expect(unguarded.status == 0, "yarn alone reaches it: \(unguarded.err)")
-        #expect(FileManager.default.fileExists(atPath: byURL.appendingPathComponent("node_modules/util/index.js").path))
+        #expect(FileManager.default.fileExists(atPath: scoped.appendingPathComponent("node_modules/@acme/tool/index.js").path))
+
+        // Code yarn installs with no registry at all: a tarball URL, a folder, a git repository on disk,
+        // in package.json, a workspace's or on the command line. Refused before yarn starts.
+        let evil = root.appendingPathComponent("evil-folder")
+        try FileManager.default.createDirectory(at: evil, withIntermediateDirectories: true)
+        let marker = root.appendingPathComponent("PWNED-yarn")
+        try JSONSerialization.data(withJSONObject: ["name": "evil", "version": "1.0.0", "scripts": ["postinstall": "touch \(marker.path)"]])
+            .write(to: evil.appendingPathComponent("package.json"))
+        for (name, spec) in [("by-url", upstream.baseURL + "/tarballs/" + util.file), ("by-folder", "file:../evil-folder"),
+                             ("by-git", "git+file://\(evil.path)")] {
+            let local = try project(name, dependencies: ["evil": spec])
+            let result = try run(shim, ["install"], in: local)
+            #expect(result.status == 1, "\(name): \(result.err)")
+            #expect(result.err.contains("package.json $.dependencies.evil") && result.err.contains("exotic-source"), "\(name): \(result.err)")
+            #expect(!FileManager.default.fileExists(atPath: local.appendingPathComponent("node_modules").path), "\(name)")
+        }
+        let workspaces = try project("workspaces")
+        try #"{"name":"w","private":true,"workspaces":["packages/*"]}"#.write(to: workspaces.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: workspaces.appendingPathComponent("packages/a"), withIntermediateDirectories: true)
+        try #"{"name":"a","version":"1.0.0","dependencies":{"evil":"file:../../../evil-folder"}}"#
+            .write(to: workspaces.appendingPathComponent("packages/a/package.json"), atomically: true, encoding: .utf8)
+        let member = try run(shim, ["install"], in: workspaces.appendingPathComponent("packages/a"))
+        #expect(member.status == 1 && member.err.contains("packages/a/package.json $.dependencies.evil"), "\(member.err)")
+        let named = try run(shim, ["add", "file:../evil-folder"], in: try project("named"))
+        #expect(named.status == 1 && named.err.contains("the command line"), "\(named.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a refused folder's install script ran")
 
         // A yarn.lock naming the registry's own tarball URL: yarn would fetch it from there, past any registry setting.
         let locked = try project("locked", dependencies: ["util": "^1.2.0"])

@@ -550,6 +550,79 @@ import BouncerTestSupport
         #expect(!server.requests.dropFirst(before).contains { $0.contains("/payload/") }, "\(server.requests.dropFirst(before))")
     }
 
+    /// Local code npm installs without the registry, named where the shim
+    /// once did not look (found by a red-team pass): a hand-written lock
+    /// linking a registry-looking dependency to a folder, specs npm reads as
+    /// files (`evil-1.0.0.tgz`, `.evil`, `x:evil`), npm's `overrides`, a
+    /// workspace's own package.json, `npm update`, and a package.json Bouncer
+    /// cannot read as JSON (a duplicate key: npm takes the last). Each ran the
+    /// folder's postinstall; each is refused now, and the real npm alone is
+    /// run on the first to show it would have.
+    @Test func localCodeNamedWhereTheShimDidNotLookIsRefused() throws {
+        defer { harness.cleanup() }
+        let marker = harness.root.appendingPathComponent("PWNED")
+        let evil = harness.file("evil")
+        try FileManager.default.createDirectory(at: evil, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: ["name": "good", "version": "1.0.0", "scripts": ["postinstall": "touch \(marker.path)"]])
+            .write(to: evil.appendingPathComponent("package.json"))
+        let packed = try BouncerProcess.runProgram(npm, ["pack", "--pack-destination", harness.project.path, "--ignore-scripts"], cwd: evil.path,
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("pack-cache").path])
+        #expect(packed.status == 0, "\(packed.err)")
+        func write(_ name: String, _ text: String) throws { try text.write(to: harness.file(name), atomically: true, encoding: .utf8) }
+        func refused(_ command: String, status: Int32 = 1, _ words: [String], _ caller: String = #function, line: Int = #line) throws {
+            let result = try harness.sh(command + " --registry=\(server.baseURL)/")
+            #expect(result.status == status, "\(command) (line \(line)): \(result.err)")
+            for word in words { #expect(result.err.contains(word), "\(command) (line \(line)): \(result.err)") }
+            #expect(!FileManager.default.fileExists(atPath: marker.path), "\(command) (line \(line)) ran the folder's script")
+        }
+        // The lock links `good` (package.json: a registry range) to the folder.
+        let clean = #"{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#
+        try write("package.json", clean)
+        try write("package-lock.json", #"""
+            {"name":"p","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{
+              "":{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"}},
+              "node_modules/good":{"resolved":"evil","link":true},
+              "evil":{"name":"good","version":"1.0.0","hasInstallScript":true}}}
+            """#)
+        try refused("npm ci", ["exotic-source", #"package-lock.json $.packages["node_modules/good"].resolved"#, "file:evil"])
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        // Specs npm's own parser reads as a tarball file, a folder, a path.
+        for spec in ["evil-1.0.0.tgz", ".evil", "x:evil"] {
+            try write("package.json", #"{"name":"p","version":"1.0.0","dependencies":{"good":"\#(spec)"}}"#)
+            try refused("npm install", ["exotic-source", "package.json $.dependencies.good", spec])
+        }
+        try write("package.json", clean)
+        try refused("npm install .evil", ["exotic-source", "the command line"])
+        // `overrides`, a workspace's package.json, and commands besides install that reify the project.
+        try write("package.json", #"{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"},"overrides":{"good":"file:./evil"}}"#)
+        try refused("npm install", ["exotic-source", "package.json $.overrides.good"])
+        let workspace = harness.file("packages/a")
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        try #"{"name":"a","version":"1.0.0","dependencies":{"good":"file:../../evil"}}"#.write(to: workspace.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try write("package.json", #"{"name":"p","version":"1.0.0","workspaces":["packages/*"]}"#)
+        try refused("npm install", ["exotic-source", "packages/a/package.json $.dependencies.good"])
+        try write("package.json", #"{"name":"p","version":"1.0.0","dependencies":{"good":"file:./evil"}}"#)
+        for command in ["npm update", "npm dedupe", "npm prune", "npm uninstall nothing"] {
+            try refused(command, ["exotic-source", "package.json $.dependencies.good"])
+        }
+        try write("package.json", #"{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"},"dependencies":{"good":"file:./evil"}}"#)
+        try refused("npm install", status: 2, ["package.json: line 1", "duplicate"])
+        try refused("npm cache add evil-1.0.0.tgz", status: 2, ["npm cache add"])
+
+        // The real npm alone, on the lock that links to the folder: it runs the folder's script.
+        try write("package.json", clean)
+        try write("package-lock.json", #"""
+            {"name":"p","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{
+              "":{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"}},
+              "node_modules/good":{"resolved":"evil","link":true},
+              "evil":{"name":"good","version":"1.0.0","hasInstallScript":true}}}
+            """#)
+        let alone = try BouncerProcess.runProgram(npm, ["ci", "--registry=\(server.baseURL)/", "--no-audit", "--no-fund"], cwd: harness.project.path,
+                                                  environment: ["npm_config_cache": harness.root.appendingPathComponent("alone-cache").path, "HOME": harness.root.path])
+        #expect(alone.status == 0, "\(alone.err)")
+        #expect(FileManager.default.fileExists(atPath: marker.path), "npm alone was expected to run the linked folder's postinstall")
+    }
+
     @Test func tamperedTarballIsRefused() throws {
         defer { harness.cleanup() }
         try project()

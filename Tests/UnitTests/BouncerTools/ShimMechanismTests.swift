@@ -72,6 +72,11 @@ import BouncerTestSupport
         // Not JSON at all: it may be a broken Bouncer policy, so it is taken (and refused when loaded), never skipped.
         try "{\"version\": 1, \"rules\": [".write(toFile: root + "/a/b/policy.json", atomically: true, encoding: .utf8)
         #expect(PolicyLocator.find(environment: [:], cwd: root + "/a/b/c", skipped: { _ in }) == root + "/a/b/policy.json")
+        // JSON but no object (an emptied policy: `[]`, `null`, a string) is taken too, not skipped: skipping it turned the guard off.
+        for text in ["[]", "null", "\"x\"", "1"] {
+            try text.write(toFile: root + "/a/b/policy.json", atomically: true, encoding: .utf8)
+            #expect(PolicyLocator.find(environment: [:], cwd: root + "/a/b/c", skipped: { _ in }) == root + "/a/b/policy.json", "\(text)")
+        }
     }
 
     /// The files in shims/ are the scripts the code describes (and carry the marker the lookup relies on).

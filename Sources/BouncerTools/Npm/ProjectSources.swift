@@ -1,0 +1,257 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BouncerBase
+import BouncerPolicy
+
+/// Where a JavaScript project's dependencies come from, read as npm and
+/// yarn read them, for the `exoticSources` check before anything runs:
+/// package.json (its dependency fields and npm's `overrides`, or yarn's
+/// `resolutions`), the package.json of each workspace, and npm's lock
+/// (every entry's specs and `resolved`, and each link, which must point at a
+/// workspace). A file Bouncer cannot read as JSON is an error, not skipped:
+/// npm reads what Bouncer's strict reader refuses (a duplicate key: npm takes
+/// the last), so skipping it let a dependency through unchecked.
+enum ProjectSources {
+    enum Tool { case npm, yarn }
+
+    struct Found: Equatable {
+        /// `package.json $.dependencies.evil`, `package-lock.json $.packages["node_modules/x"].resolved`.
+        var place: String
+        var spec: String
+    }
+
+    static let dependencyFields = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies"]
+
+    /// Every exotic spec of the project at `project`; throws when a file npm or yarn would read cannot be read.
+    static func exotic(project: String, tool: Tool) throws(BouncerError) -> [Found] {
+        var found: [Found] = []
+        let manifest = try readJSON(project, "package.json")
+        var workspaces: [String] = []
+        if let manifest {
+            found += fromManifest(manifest, file: "package.json", root: true, tool: tool)
+            workspaces = Workspaces.patterns(manifest)
+            for directory in Workspaces.directories(project: project, patterns: workspaces) {
+                let file = directory + "/package.json"
+                if let member = try readJSON(project, file) { found += fromManifest(member, file: file, root: false, tool: tool) }
+            }
+        }
+        if tool == .npm {
+            for name in ["npm-shrinkwrap.json", "package-lock.json"] {
+                guard let lock = try readJSON(project, name) else { continue }
+                found += fromLock(lock, workspaces: workspaces).map { Found(place: "\(name) \($0.place)", spec: $0.spec) }
+                break
+            }
+        }
+        return found
+    }
+
+    /// A project file as JSON (a UTF-8 byte order mark dropped, as npm drops
+    /// it), nil when it does not exist.
+    static func readJSON(_ project: String, _ file: String) throws(BouncerError) -> JSON? {
+        let path = project + "/" + file
+        guard var bytes = try AtomicFile.read(path, limit: 256 << 20, code: "npm-project") else { return nil }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        let json: JSON
+        do { json = try JSON.parse(bytes, maxDepth: 128) } catch {
+            throw BouncerError(.configuration, code: "npm-project",
+                               "\(path): \(error): Bouncer cannot check the dependencies it names, and will not guess which ones the installer reads")
+        }
+        guard case .object = json else {
+            throw BouncerError(.configuration, code: "npm-project", "\(path): $: not a JSON object")
+        }
+        return json
+    }
+
+    /// The exotic specs of one package.json: its dependency fields, and at
+    /// the root npm's `overrides` (nested objects too) or yarn's `resolutions`.
+    static func fromManifest(_ manifest: JSON, file: String, root: Bool, tool: Tool) -> [Found] {
+        var found: [Found] = []
+        for field in dependencyFields + (root && tool == .yarn ? ["resolutions"] : []) {
+            guard case .object(let specs)? = manifest[field] else { continue }
+            for name in specs.keys.sorted() {
+                if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
+                    found.append(Found(place: "\(file) \(JSONPath.member(name, of: "$.\(field)"))", spec: spec))
+                }
+            }
+        }
+        if root, tool == .npm, let overrides = manifest["overrides"] {
+            found += fromOverrides(overrides, at: "$.overrides", file: file, depth: 0)
+        }
+        return found
+    }
+
+    /// npm's `overrides`: a spec per name, or an object whose `.` is the spec
+    /// and whose other members override that package's own dependencies.
+    static func fromOverrides(_ value: JSON, at path: String, file: String, depth: Int) -> [Found] {
+        switch value {
+        case .string(let spec):
+            // `$NAME` takes the spec of the root's own dependency, checked there.
+            return !spec.hasPrefix("$") && ExoticSource.isExoticNpmSpec(spec) ? [Found(place: "\(file) \(path)", spec: spec)] : []
+        case .object(let members) where depth < 32:
+            return members.keys.sorted().flatMap { fromOverrides(members[$0] ?? .null, at: JSONPath.member($0, of: path), file: file, depth: depth + 1) }
+        default:
+            return []
+        }
+    }
+
+    /// The exotic specs and sources of npm's lock (lockfileVersion 2 or 3):
+    /// each entry's dependency specs, a `resolved` that is no http(s)
+    /// tarball, and a link (`"link": true`) whose target is not one of the
+    /// root's workspaces — a link is how npm installs a `file:` folder, and a
+    /// hand-written lock can name one where package.json names a registry range.
+    static func fromLock(_ lock: JSON, workspaces: [String]) -> [Found] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
+        var found: [Found] = []
+        for key in packages.keys.sorted() {
+            guard case .object(let entry)? = packages[key] else { continue }
+            let at = "$.packages[\"\(key)\"]"
+            if case .bool(true)? = entry["link"] {
+                let target: String
+                if case .string(let resolved)? = entry["resolved"] { target = resolved } else { target = "" }
+                if !Workspaces.contains(target, patterns: workspaces) {
+                    found.append(Found(place: at + ".resolved", spec: "file:" + target))
+                }
+                continue
+            }
+            if !key.isEmpty, case .bool(true)? = entry["inBundle"] { continue }
+            if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
+                found.append(Found(place: at + ".resolved", spec: resolved))
+            }
+            for field in dependencyFields {
+                guard case .object(let specs)? = entry[field] else { continue }
+                for name in specs.keys.sorted() {
+                    if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
+                        found.append(Found(place: JSONPath.member(name, of: "\(at).\(field)"), spec: spec))
+                    }
+                }
+            }
+        }
+        return found
+    }
+}
+
+/// A JSON path member, quoted when the name is no plain word (`$.dependencies["@scope/a"]`).
+enum JSONPath {
+    static func member(_ name: String, of path: String) -> String {
+        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+        return plain ? "\(path).\(name)" : "\(path)[\"\(name)\"]"
+    }
+}
+
+/// A project's workspaces (`workspaces` in package.json: an array of globs,
+/// or yarn's `{"packages": [...]}`), as npm and yarn find them: each glob's
+/// `*`, `?`, `[…]` within one folder name, `**` across folders, `{a,b}`
+/// alternatives, `!` excluding; folders under `node_modules` are never one.
+enum Workspaces {
+    static func patterns(_ manifest: JSON) -> [String] {
+        var list: [JSON] = []
+        if case .array(let items)? = manifest["workspaces"] { list = items }
+        if case .array(let items)? = manifest["workspaces"]?["packages"] { list = items }
+        return list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }.flatMap(expandBraces)
+    }
+
+    /// Whether `path` (relative to the project, as a lock's link names its
+    /// target) is a workspace folder: matched by a glob and excluded by none.
+    static func contains(_ path: String, patterns: [String]) -> Bool {
+        guard let segments = normalised(path), !segments.isEmpty, !segments.contains("node_modules") else { return false }
+        var included = false
+        for pattern in patterns {
+            let negated = pattern.hasPrefix("!")
+            guard let glob = normalised(negated ? String(pattern.dropFirst()) : pattern) else { continue }
+            if matches(segments[...], glob[...]) { included = !negated }
+        }
+        return included
+    }
+
+    /// The workspace folders (relative to `project`) that hold a package.json.
+    static func directories(project: String, patterns: [String]) -> [String] {
+        var found: [String] = []
+        var visited = 0
+        for pattern in patterns where !pattern.hasPrefix("!") {
+            guard let glob = normalised(pattern) else { continue }
+            walk(project: project, relative: [], glob: glob[...], found: &found, visited: &visited)
+        }
+        var seen: Set<String> = []
+        return found.filter { seen.insert($0).inserted && contains($0, patterns: patterns) }
+    }
+
+    static func walk(project: String, relative: [String], glob: ArraySlice<String>, found: inout [String], visited: inout Int) {
+        visited += 1
+        // A bound on folders read, against a pattern of `**` over a huge tree.
+        guard visited < 20_000 else { return }
+        let here = ([project] + relative).joined(separator: "/")
+        guard let segment = glob.first else {
+            if access(here + "/package.json", F_OK) == 0 { found.append(relative.joined(separator: "/")) }
+            return
+        }
+        if segment == "**" {
+            walk(project: project, relative: relative, glob: glob.dropFirst(), found: &found, visited: &visited)
+            for name in subfolders(here) where !name.hasPrefix(".") {
+                walk(project: project, relative: relative + [name], glob: glob, found: &found, visited: &visited)
+            }
+        } else if segment.contains(where: { "*?[".contains($0) }) {
+            for name in subfolders(here) where fnmatch(segment, name, FNM_PERIOD) == 0 {
+                walk(project: project, relative: relative + [name], glob: glob.dropFirst(), found: &found, visited: &visited)
+            }
+        } else {
+            walk(project: project, relative: relative + [segment], glob: glob.dropFirst(), found: &found, visited: &visited)
+        }
+    }
+
+    static func subfolders(_ path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name != ".", name != "..", name != "node_modules" else { continue }
+            var info = stat()
+            if stat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// A glob's or path's folder names, `.` and `..` resolved; nil when it leaves the project.
+    static func normalised(_ path: String) -> [String]? {
+        guard !path.hasPrefix("/") else { return nil }
+        var segments: [String] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                guard !segments.isEmpty else { return nil }
+                segments.removeLast()
+                continue
+            }
+            segments.append(String(part))
+        }
+        return segments
+    }
+
+    static func matches(_ path: ArraySlice<String>, _ glob: ArraySlice<String>) -> Bool {
+        guard let segment = glob.first else { return path.isEmpty }
+        if segment == "**" {
+            if matches(path, glob.dropFirst()) { return true }
+            return !path.isEmpty && !path[path.startIndex].hasPrefix(".") && matches(path.dropFirst(), glob)
+        }
+        guard let name = path.first, fnmatch(segment, name, FNM_PERIOD) == 0 else { return false }
+        return matches(path.dropFirst(), glob.dropFirst())
+    }
+
+    /// `packages/{a,b}` as `packages/a` and `packages/b` (braces one after
+    /// another, none nested); at most 256 patterns come of one.
+    static func expandBraces(_ pattern: String) -> [String] {
+        var done: [String] = []
+        var pending = [pattern]
+        while let next = pending.popLast() {
+            guard let open = next.firstIndex(of: "{"), let close = next[open...].firstIndex(of: "}"), done.count + pending.count < 256 else {
+                done.append(next)
+                continue
+            }
+            let choices = next[next.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+            guard choices.count > 1 else { done.append(next); continue }
+            pending += choices.reversed().map { String(next[..<open]) + $0 + next[next.index(after: close)...] }
+        }
+        return done
+    }
+}

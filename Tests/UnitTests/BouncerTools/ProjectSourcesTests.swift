@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import BouncerBase
+@testable import BouncerTools
+
+/// A JavaScript project's dependency sources as npm and yarn read them: the
+/// lock's links must point at a workspace, workspaces are found by their
+/// globs, and a project file Bouncer cannot read is an error, not skipped.
+@Suite struct ProjectSourcesTests {
+    @Test func aLockLinkMustPointAtAWorkspace() throws {
+        let lock = try JSON.parse(Array(#"""
+            {"packages":{"":{"workspaces":["evil"]},
+              "node_modules/a":{"resolved":"packages/a","link":true},
+              "node_modules/b":{"resolved":"../outside","link":true},
+              "node_modules/c":{"resolved":"evil","link":true},
+              "node_modules/d":{"link":true},
+              "node_modules/e":{"resolved":"packages/x/../../evil","link":true}}}
+            """#.utf8))
+        // The workspaces are package.json's, not whatever the lock's root entry claims.
+        let found = ProjectSources.fromLock(lock, workspaces: ["packages/*"])
+        #expect(found.map(\.spec) == ["file:../outside", "file:evil", "file:", "file:packages/x/../../evil"])
+        #expect(found.first?.place == #"$.packages["node_modules/b"].resolved"#)
+    }
+
+    @Test func workspaceGlobsMatchAsNpmsDo() {
+        let patterns = Workspaces.expandBraces("apps/{web,api}") + ["packages/*", "tools/**", "!packages/private"]
+        for path in ["apps/web", "apps/api", "packages/a", "./packages/a", "tools/x/y", "tools/z"] {
+            #expect(Workspaces.contains(path, patterns: patterns), "\(path)")
+        }
+        for path in ["apps/other", "packages/private", "packages/a/b", "packages/node_modules", "../packages/a", "/packages/a", "", "packages/.hidden"] {
+            #expect(!Workspaces.contains(path, patterns: patterns), "\(path)")
+        }
+        #expect(Workspaces.expandBraces("{a,b}/{c,d}").sorted() == ["a/c", "a/d", "b/c", "b/d"])
+        #expect(Workspaces.expandBraces(String(repeating: "{a,b,c,d}", count: 12)).count <= 260)
+    }
+
+    @Test func projectFilesAreReadWholeOrRefused() throws {
+        let project = FileManager.default.temporaryDirectory.appendingPathComponent("project-sources-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: project) }
+        try FileManager.default.createDirectory(at: project.appendingPathComponent("packages/a"), withIntermediateDirectories: true)
+        func write(_ name: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: project.appendingPathComponent(name)) }
+        try write("package.json", [0xEF, 0xBB, 0xBF] + Array(#"{"workspaces":{"packages":["packages/*"]},"overrides":{"x":{".":"1","y":"file:../y"}},"resolutions":{"z":"file:z"}}"#.utf8))
+        try write("packages/a/package.json", Array(#"{"devDependencies":{"@s/n":"@x/y"}}"#.utf8))
+        let npm = try ProjectSources.exotic(project: project.path, tool: .npm)
+        #expect(npm.map(\.place) == ["package.json $.overrides.x.y", #"packages/a/package.json $.devDependencies["@s/n"]"#])
+        let yarn = try ProjectSources.exotic(project: project.path, tool: .yarn)
+        #expect(yarn.map(\.place) == ["package.json $.resolutions.z", #"packages/a/package.json $.devDependencies["@s/n"]"#])
+        try write("package-lock.json", Array(#"{"a":1,"a":2}"#.utf8))
+        #expect(throws: BouncerError.self) { try ProjectSources.exotic(project: project.path, tool: .npm) }
+        // yarn reads no package-lock.json.
+        #expect(try ProjectSources.exotic(project: project.path, tool: .yarn).count == 2)
+        try write("packages/a/package.json", Array("[]".utf8))
+        #expect(throws: BouncerError.self) { try ProjectSources.exotic(project: project.path, tool: .yarn) }
+    }
+}
