@@ -48,11 +48,29 @@ public enum BuildahShim {
                 guard let found = try operand(arguments, subcommand: subcommand) else { return context.passThrough(arguments) }
                 image = found
             case "copy", "add":
-                // `--from IMAGE`: buildah pulls it when it names no working container (those have no `/`).
-                guard let from = OptionWords.lastValue(of: "--from", in: Array(arguments[(subcommand + 1)...].prefix { $0 != "--" })),
-                      from.contains("/") else { return context.passThrough(arguments) }
-                return context.unsupported("--from", why: "\(from) has buildah pull that image, which Bouncer does not verify here; pull it through the shim first (buildah pull IMAGE) and name it by its digest",
+                let own = Array(arguments[(subcommand + 1)...].prefix { $0 != "--" })
+                // `add CONTAINER URL… DEST`: buildah downloads the URL (or clones the repository) itself.
+                if arguments[subcommand] == "add",
+                   let url = ContainerShim.operandWords(arguments, after: subcommand).dropFirst().dropLast().first(where: isRemoteSource) {
+                    return context.unsupported(nil, why: "add \(url): buildah downloads it itself, unverified; fetch it through the curl shim and add the file",
+                                               arguments: arguments)
+                }
+                // `--from X`: a working container's root, else an image buildah pulls when absent (a short
+                // name through registries.conf's aliases and search registries too).
+                guard let from = OptionWords.lastValue(of: "--from", in: own) else { return context.passThrough(arguments) }
+                if !from.contains("/"), workingContainers(globals: Array(arguments[..<subcommand]), context: context).contains(from) {
+                    return context.passThrough(arguments)
+                }
+                return context.unsupported("--from", why: "\(from) is no working container, so buildah pulls that image, which Bouncer does not verify here; pull it through the shim first (buildah from IMAGE) and copy from that working container",
                                            arguments: arguments)
+            case "manifest" where subcommand + 1 < arguments.count && ["create", "add"].contains(arguments[subcommand + 1]):
+                guard let remote = ContainerShim.operandWords(arguments, after: subcommand + 1).dropFirst().first(where: { !localTransports.contains(where: $0.hasPrefix) }) else {
+                    return context.passThrough(arguments)
+                }
+                return context.unsupported(nil, why: "manifest \(arguments[subcommand + 1]) reads \(remote) from its registry into a list whose push copies it, which Bouncer does not verify (pull each image through the shim first and add it as containers-storage:IMAGE)",
+                                           arguments: arguments)
+            case "source" where subcommand + 1 < arguments.count && arguments[subcommand + 1] == "pull":
+                return context.unsupported(nil, why: "source pull downloads a source image from a registry, which Bouncer does not verify", arguments: arguments)
             default:
                 return context.passThrough(arguments)
             }
@@ -86,6 +104,26 @@ public enum BuildahShim {
                 return ContainerShim.failed(error, context: context)
             }
         }
+    }
+
+    /// An `add` source buildah fetches itself: a URL, or a git repository.
+    static func isRemoteSource(_ word: String) -> Bool {
+        let lower = word.lowercased()
+        return lower.contains("://") || lower.hasPrefix("git@") || lower.hasPrefix("github.com/")
+    }
+
+    /// The names and IDs of buildah's working containers (empty when buildah cannot say).
+    static func workingContainers(globals: [String], context: ShimContext) -> Set<String> {
+        guard let listed = try? Spawn.output(context.realTool, context.toolArguments + globals + ["containers", "--noheading", "--format", "{{.ContainerName}} {{.ContainerID}}"],
+                                             environment: context.toolEnvironment), listed.status == 0 else { return [] }
+        var names: Set<String> = []
+        for line in String(decoding: listed.output, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: " ").map(String.init)
+            names.formUnion(fields)
+            // An ID may be given shortened, as buildah takes it.
+            if fields.count == 2 { names.insert(String(fields[1].prefix(12))) }
+        }
+        return names
     }
 
     /// The image operand of `pull` / `from`, with `--tls-verify=false` and the

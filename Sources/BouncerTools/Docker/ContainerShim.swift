@@ -138,6 +138,11 @@ public enum ContainerShim {
             }
         }
         guard let operand else { return nil }
+        if verb == "pull" {
+            // podman pulls every image named (`pull IMAGE IMAGE…`, options between them too): Bouncer verifies one.
+            let rest = try operandIndex(arguments, after: operand, flags: pullFlags, valued: pullValueOptions, what: "pull", operand: "image") { _, _ throws(BouncerError) in }
+            if let rest { throw .usage("pull names more than one image (\(arguments[operand]), then \(arguments[rest])), and Bouncer verifies one image per pull; pull them one by one") }
+        }
         return Call(imageIndex: operand, subcommand: verb, platform: platform, plainHTTP: plainHTTP)
     }
 
@@ -210,16 +215,38 @@ public enum ContainerShim {
             let rest = arguments.dropFirst(subcommand + 2)
             guard rest.contains(where: { $0 == "--infra-image" || $0.hasPrefix("--infra-image=") }) else { return nil }
             return "pod \(object) --infra-image pulls that image for the pod's infra container, which Bouncer does not verify (pull it through the shim first, then name it by its digest)"
+        case ("container", "clone"):
+            // `container clone CONTAINER [NAME] [IMAGE]`: with an image, the clone runs that one, pulled when absent.
+            guard operandWords(arguments, after: subcommand + 1).count >= 3 else { return nil }
+            return "container clone with an image pulls that image for the clone, which Bouncer does not verify (pull it through the shim first, then name it by its digest)"
+        case ("manifest", "create"), ("manifest", "add"):
+            // `manifest create LIST [IMAGE…]`, `manifest add LIST IMAGE…`: each image's manifest is read from its registry,
+            // and `manifest push --all` then copies the images themselves; a local one (`containers-storage:`) is no pull.
+            let images = operandWords(arguments, after: subcommand + 1).dropFirst()
+            guard let remote = images.first(where: { !$0.hasPrefix("containers-storage:") }) else { return nil }
+            return "manifest \(object) reads \(remote) from its registry into a list whose push copies it, which Bouncer does not verify (pull each image through the shim first and add it as containers-storage:IMAGE@sha256:…)"
         default:
             return nil
         }
+    }
+
+    /// The words after `start` that are no options (`--name=value` and flags
+    /// skipped; a spaced option's value is counted, which can only count more).
+    static func operandWords(_ arguments: [String], after start: Int) -> [String] {
+        var words: [String] = []
+        for word in arguments.dropFirst(start + 1) {
+            if word == "--" { continue }
+            if !word.hasPrefix("-") || word == "-" { words.append(word) }
+        }
+        return words
     }
 
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
         let call: Call
         do {
             if let subcommand = try subcommandIndex(arguments) {
-                if let why = unreadPull(arguments, subcommand: subcommand) {
+                if let why = unreadPull(arguments, subcommand: subcommand) ?? ContainersConf.infraPull(arguments, subcommand: subcommand,
+                                                                                                    environment: context.environment.variables) {
                     return context.unsupported(nil, why: why, arguments: arguments)
                 }
                 // `docker compose`: the daemon pulls and builds; `podman compose` is left to its provider.

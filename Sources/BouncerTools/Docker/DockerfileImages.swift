@@ -222,7 +222,9 @@ struct DockerfileImages: Equatable {
             var current = index
             while current < lines.count {
                 let line = lines[current]
-                let start = line.start + Self.leadingSpace(slice(line))
+                // Only the instruction's first line loses its leading white space: BuildKit and buildah keep a
+                // continuation line's, so `FROM\` then ` IMAGE` is `FROM IMAGE` (read as `FROMIMAGE`, it hid the image).
+                let start = current == index ? line.start + Self.leadingSpace(slice(line)) : line.start
                 // A continuation is the escape character with only spaces and tabs after it.
                 var end = line.end
                 while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }

@@ -83,6 +83,9 @@ struct ContainerBuildPodmanTests {
             // --from stands in for the first FROM only: a later stage's image is verified as ever.
             ("a later FROM beside podman --from", "FROM scratch AS a\nFROM \(unsigned)\n", ["--from", signed, "-t", "e2e-build:r6"], nil),
             ("a Dockerfile on standard input", "FROM \(signed)\n", ["-f", "-", "-t", "e2e-build:r5"], "FROM \(unsigned)\nCOPY local.txt /l\n"),
+            // A continuation line keeps its leading space for the builder: `FROM\` then ` IMAGE` is `FROM IMAGE`.
+            ("FROM continued on the next line", "FROM\\\n \(unsigned)\n", ["-t", "e2e-build:r7"], nil),
+            ("COPY --from continued on the next line", "FROM \(signed)\nCOPY\\\n --from=\(unsigned) /hello.txt /x\n", ["-t", "e2e-build:r8"], nil),
         ]
         for (route, dockerfile, extra, stdin) in refusals {
             let refused = try build(dockerfile, extra, stdin: stdin)

@@ -168,8 +168,30 @@ struct ContainerShimPodmanTests {
         #expect(unknown.status == 2, "\(unknown.err)")
         #expect(unknown.err.contains("refused: run: cannot tell whether option '--frobnicate' takes a value"), "\(unknown.err)")
         #expect(!unknown.err.contains("--tls-verify=false"), "\(unknown.err)")
+        // Routes a red-team pass found: a second image on one pull (podman pulls every one named), a
+        // clone of a verified container onto another image, a manifest list that reads (and would copy)
+        // the unsigned image, a pod whose infra image containers.conf names. Each refused before podman runs.
+        let conf = work.appendingPathComponent("containers.conf")
+        try "[engine]\ninfra_image = \"\(f.image("e2e/unsigned"))\"\n".write(to: conf, atomically: true, encoding: .utf8)
+        var withConf = environment
+        withConf["CONTAINERS_CONF"] = conf.path
+        for (words, env, said) in [
+            (["pull", "--tls-verify=false", f.image("e2e/signed"), f.image("e2e/unsigned")], environment, "pull names more than one image"),
+            (["pull", f.image("e2e/signed"), "--tls-verify=false", f.image("e2e/unsigned")], environment, "pull names more than one image"),
+            (["container", "clone", "c1", "c2", f.image("e2e/unsigned")], environment, "container clone with an image"),
+            (["manifest", "create", "--tls-verify=false", "list1", f.image("e2e/unsigned")], environment, "manifest create reads"),
+            (["pod", "create", "p1"], withConf, "infra_image \(conf.path) sets"),
+            (["create", "--tls-verify=false", "--pod", "new:p2", f.image("e2e/signed"), "true"], withConf, "infra_image"),
+        ] {
+            let refused = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + words, environment: env)
+            #expect(refused.status == 2, "\(words): \(refused.err)")
+            #expect(refused.err.contains(said), "\(words): \(refused.err)")
+        }
         // Nothing unverified landed.
         #expect(try storedDigests() == [signed])
+        // podman alone pulls both images of one pull: the refusal above is the shim's.
+        _ = try Fixture.run(Self.podman, podmanGlobal + ["pull", "--tls-verify=false", "-q", f.image("e2e/signed"), f.image("e2e/unsigned")])
+        #expect(try storedDigests().contains(try #require(f.digests["e2e/unsigned"])))
 
         // Other subcommands pass through untouched.
         let images = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["images", "--digests", "--format", "{{.Digest}}"], environment: environment)
@@ -287,6 +309,18 @@ struct ContainerShimPodmanTests {
         }
         let copy = try buildah(["copy", "--from", f.image("e2e/unsigned"), "w1", "/hello.txt", "/x"])
         #expect(copy.status == 2, "\(copy.err)")
+        // `--from` a name with no `/`: a working container's is copied from; anything else is an image
+        // buildah would pull (an alias registries.conf names), refused. So is `add URL`, a manifest list of it.
+        let fromContainer = try buildah(["copy", "--from", "w1", "w1", "/hello.txt", "/again.txt"])
+        #expect(fromContainer.status == 0, "\(fromContainer.err)")
+        for (words, said) in [(["copy", "--from", "evilalias", "w1", "/hello.txt", "/x"], "evilalias is no working container"),
+                              (["add", "w1", "http://127.0.0.1:9/evil.sh", "/evil.sh"], "add http://127.0.0.1:9/evil.sh: buildah downloads it itself"),
+                              (["manifest", "create", "list1", "docker://" + f.image("e2e/unsigned")], "manifest create reads"),
+                              (["source", "pull", f.image("e2e/unsigned"), work.appendingPathComponent("src").path], "source pull")] {
+            let refused = try buildah(words)
+            #expect(refused.status == 2, "\(words): \(refused.err)")
+            #expect(refused.err.contains(said), "\(words): \(refused.err)")
+        }
         #expect(!(try storage.digests().contains(try #require(f.digests["e2e/unsigned"]))), "nothing of the unsigned image lands")
         // buildah alone pulls it: the refusals above are the shim's.
         _ = try Fixture.run("/usr/bin/buildah", global + ["pull", "--tls-verify=false", "-q", f.image("e2e/unsigned")],

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import BouncerIO
 @testable import BouncerTools
@@ -27,6 +28,41 @@ import BouncerIO
         for arguments in [["pull", "--tls-verify", "img"], ["pull", "--tls-verify=true", "img"], ["pull", "--tls-verify=0", "--tls-verify=1", "img"], ["pull", "img"]] {
             #expect(try ContainerShim.locate(arguments)?.plainHTTP == false, "\(arguments)")
         }
+    }
+
+    /// podman pulls every image one pull names; clone with an image, a
+    /// manifest list of remote images and a pod's configured infra image pull
+    /// what no image argument the shim verifies names.
+    @Test func pullsOfImagesTheShimDoesNotVerifyAreNamed() throws {
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["pull", "a:1", "b:1"]) }
+        #expect(throws: (any Error).self) { try ContainerShim.locate(["image", "pull", "a:1", "--tls-verify=false", "b:1"]) }
+        #expect(try ContainerShim.locate(["pull", "a:1", "--tls-verify=false", "-q"])?.imageIndex == 1)
+        #expect(try ContainerShim.locate(["run", "a:1", "b:1"])?.imageIndex == 1)
+        let why = { (words: [String]) in ContainerShim.unreadPull(words, subcommand: 0) }
+        #expect(why(["container", "clone", "c1", "c2", "evil:1"]) != nil)
+        #expect(why(["container", "clone", "c1", "c2"]) == nil)
+        #expect(why(["manifest", "create", "list", "evil:1"]) != nil)
+        #expect(why(["manifest", "add", "list", "docker://evil:1"]) != nil)
+        #expect(why(["manifest", "create", "list"]) == nil)
+        #expect(why(["manifest", "add", "list", "containers-storage:local@sha256:00"]) == nil)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("containers-conf-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("containers.conf.d"), withIntermediateDirectories: true)
+        let conf = folder.appendingPathComponent("containers.conf").path
+        try "[engine]\n# infra_image = \"commented:1\"\ninfra_image=\"first:1\"\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        try "[engine]\n  infra_image = 'later:2'  \n".write(toFile: conf + ".d/50-mine.conf", atomically: true, encoding: .utf8)
+        let environment = ["CONTAINERS_CONF": conf]
+        #expect(ContainersConf.infraImage(environment: environment)?.image == "later:2")
+        for words in [["pod", "create", "p"], ["run", "--pod", "new:p", "img"], ["create", "--pod=new:p", "img"], ["container", "run", "--name", "x", "--pod", "new:p", "img"]] {
+            #expect(ContainersConf.infraPull(words, subcommand: 0, environment: environment)?.contains("later:2") == true, "\(words)")
+        }
+        for words in [["pod", "create", "--infra=false", "p"], ["run", "--pod", "existing", "img"], ["pod", "ps"]] {
+            #expect(ContainersConf.infraPull(words, subcommand: 0, environment: environment) == nil, "\(words)")
+        }
+        try "[engine]\n".write(toFile: conf + ".d/50-mine.conf", atomically: true, encoding: .utf8)
+        try "[engine]\ninfra_image = \"\"\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        #expect(ContainersConf.infraPull(["pod", "create"], subcommand: 0, environment: environment) == nil)
     }
 
     /// A global option the shim does not know: taken for a flag, its value

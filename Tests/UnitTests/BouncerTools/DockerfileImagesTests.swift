@@ -100,6 +100,17 @@ import Testing
         #expect(images.uses.first.map { written(text, $0) } == "alpine:3")
     }
 
+    /// A continuation line keeps its leading white space (BuildKit and
+    /// buildah join `FROM\` and ` IMAGE` as `FROM IMAGE`): read without it,
+    /// the instruction was one unknown word and its image went unverified.
+    @Test func aContinuationLineKeepsItsLeadingSpace() throws {
+        let text = "FROM\\\n 127.0.0.1:5000/evil/app:1\nCOPY\\\n --from=other:2 /a /b\nFROM \\\n\tthird:3\n"
+        let images = try read(text)
+        #expect(images.uses.map(\.reference) == ["127.0.0.1:5000/evil/app:1", "other:2", "third:3"])
+        #expect(images.uses.first?.line == 1)
+        #expect(images.uses.first.map { written(text, $0) } == "127.0.0.1:5000/evil/app:1")
+    }
+
     /// Lines of a here-document are no instructions to BuildKit; to a
     /// builder that does not read here-documents they are, so one that would
     /// pull an image is refused rather than guessed.
