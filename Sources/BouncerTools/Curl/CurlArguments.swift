@@ -32,6 +32,8 @@ public struct CurlInvocation: Equatable, Sendable {
     public var followRedirects = false
     public var progressBar = false
     public var resume = false
+    /// `-m SECONDS` / `--max-time`: the whole operation's limit (fetching and verifying).
+    public var maxTime: Double?
 }
 
 public enum CurlCommand: Equatable, Sendable {
@@ -41,6 +43,8 @@ public enum CurlCommand: Equatable, Sendable {
     /// An option Bouncer cannot honour while verifying (named, with why).
     case unsupported(option: String, why: String)
     case usage(String)
+    /// What the real curl would refuse with its own exit code (`--proto =https` and an http URL: 1).
+    case curlError(code: Int32, message: String)
 }
 
 public enum CurlArguments {
@@ -144,6 +148,9 @@ public enum CurlArguments {
         var method: String? = nil
         var data: [DataPiece] = []
         var sends: [String] = []
+        var protocols: String? = nil
+        var protocolDefault: String? = nil
+        var maxTime: String? = nil
 
         func takeValue(_ shown: String) -> String? {
             index += 1
@@ -183,6 +190,9 @@ public enum CurlArguments {
                 case "continue-at": invocation.resume = true
                 case "url": urls.append(value)
                 case "request": method = value
+                case "proto": protocols = value
+                case "proto-default": protocolDefault = value
+                case "max-time": maxTime = value
                 default: break
                 }
             case .data:
@@ -247,6 +257,18 @@ public enum CurlArguments {
         if let passReason { return .passThrough(reason: passReason) }
         if let refusal { return .unsupported(option: refusal.0, why: refusal.1) }
         guard !urls.isEmpty else { return .passThrough(reason: "no URL given") }
+        if let maxTime {
+            guard let seconds = Double(maxTime), seconds >= 0, seconds.isFinite else { return .usage("option --max-time: expected a proper numerical parameter") }
+            invocation.maxTime = seconds > 0 ? seconds : nil
+        }
+        // curl's own protocol limits (`--proto =https`): a URL they disallow is curl's error 1, not a fetch.
+        let allowed = protocols.map(Self.allowedProtocols)
+        for url in urls {
+            let scheme = Self.scheme(normalise(url, default: protocolDefault))
+            if let allowed, !allowed.contains(scheme) {
+                return .curlError(code: 1, message: "Protocol \"\(scheme)\" not supported or disabled in libcurl")
+            }
+        }
 
         // What the request is decides whether it is a download: every request whose
         // response body curl writes is one, so it is either guarded (a GET, with -G
@@ -255,6 +277,10 @@ public enum CurlArguments {
         if head {
             if let method { return .unsupported(option: "-X \(method)", why: "with -I changes the HEAD request into one that can return a body") }
             if let send = sends.first { return .unsupported(option: send.split(separator: " ").first.map(String.init) ?? "-F", why: "with -I: curl refuses two request methods") }
+            // Headers only where the protocol has them: for telnet, dict, gopher… curl writes what the server sends.
+            for url in urls where !["http", "https", "ftp", "ftps", "file"].contains(Self.scheme(normalise(url, default: protocolDefault))) {
+                return .unsupported(option: Redaction.url(url), why: "with -I: curl writes what a \(Self.scheme(normalise(url, default: protocolDefault))) server sends, unverified")
+            }
             return .passThrough(reason: "-I asks for headers only")
         }
         if let method, upperMethod != "GET" {
@@ -288,7 +314,7 @@ public enum CurlArguments {
                 return .unsupported(option: url, why: "uses curl URL globbing, which Bouncer does not expand (-g turns globbing off)")
             }
             let output = position < outputs.count ? outputs[position] : (remoteNameAll ? .remoteName : .standardOutput)
-            var full = normalise(url)
+            var full = normalise(url, default: protocolDefault)
             if let query { full = appendingQuery(query, to: full) }
             invocation.transfers.append(.init(url: full, output: output))
         }
@@ -375,7 +401,38 @@ public enum CurlArguments {
     }
 
     /// curl accepts URLs without a scheme and defaults them to http.
-    static func normalise(_ url: String) -> String {
-        url.contains("://") ? url : "http://" + url
+    /// The URL as curl reads it: a scheme-less one gets `--proto-default`'s
+    /// scheme (else http), and the scheme is lower-cased (`HTTP://` is http).
+    static func normalise(_ url: String, default scheme: String? = nil) -> String {
+        guard let separator = url.firstRange(of: "://") else { return (scheme?.lowercased() ?? "http") + "://" + url }
+        return url[..<separator.lowerBound].lowercased() + url[separator.lowerBound...]
+    }
+
+    static func scheme(_ url: String) -> String {
+        url.firstRange(of: "://").map { String(url[..<$0.lowerBound]) } ?? ""
+    }
+
+    /// The protocols `--proto LIST` leaves allowed, as curl reads the list:
+    /// from all of them, each comma-separated name added (`+`, the default),
+    /// taken away (`-`) or made the only ones (`=`); `all` names every one.
+    static func allowedProtocols(_ list: String) -> Set<String> {
+        let every: Set<String> = ["dict", "file", "ftp", "ftps", "gopher", "gophers", "http", "https", "imap", "imaps", "ldap", "ldaps",
+                                  "mqtt", "pop3", "pop3s", "rtmp", "rtsp", "scp", "sftp", "smb", "smbs", "smtp", "smtps", "telnet", "tftp", "ws", "wss"]
+        var allowed = every
+        for token in list.lowercased().split(separator: ",") {
+            var name = token.trimmingSpaces()
+            var action: Character = "+"
+            while let first = name.first, "+-=".contains(first) {
+                action = first
+                name = String(name.dropFirst())
+            }
+            let named: Set<String> = name == "all" ? every : [name]
+            switch action {
+            case "-": allowed.subtract(named)
+            case "=": allowed = named
+            default: allowed.formUnion(named)
+            }
+        }
+        return allowed
     }
 }

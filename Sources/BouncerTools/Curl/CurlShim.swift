@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -17,6 +20,9 @@ public enum CurlShim {
         case .usage(let message):
             ShimOutput.error("curl: \(message)")
             return 2
+        case .curlError(let code, let message):
+            ShimOutput.error("curl: (\(code)) \(message)")
+            return code
         case .download(let invocation):
             for transfer in invocation.transfers where !(transfer.url.hasPrefix("http://") || transfer.url.hasPrefix("https://")) {
                 return context.unsupported(Redaction.url(transfer.url), why: "is not an http or https URL", arguments: arguments)
@@ -41,7 +47,10 @@ public enum CurlShim {
             }
         }
         let requests = invocation.transfers.map { ArtifactRequest(url: $0.url, ecosystem: .url) }
+        // `-m`: fetching and verifying within the limit, as curl's transfer; nothing is written past it.
+        if let maxTime = invocation.maxTime { MaxTime.arm(maxTime) }
         let results = context.obtain(requests)
+        MaxTime.disarm()
         var status: Int32 = 0
         for index in invocation.transfers.indices {
             switch results[index] {
@@ -96,9 +105,11 @@ public enum CurlShim {
         }
     }
 
+    /// curl puts every output name under `--output-dir`, an absolute one too (`od` and `/abs/x`: `od/abs/x`).
     static func inOutputDir(_ path: String, _ outputDir: String?) -> String {
-        guard let outputDir, !path.hasPrefix("/") else { return path }
-        return outputDir.hasSuffix("/") ? outputDir + path : outputDir + "/" + path
+        guard let outputDir else { return path }
+        let name = path.drop { $0 == "/" }
+        return outputDir.hasSuffix("/") ? outputDir + name : outputDir + "/" + name
     }
 
     /// curl's own exit codes for transport failures (scripts test for 22 after
@@ -120,5 +131,28 @@ public enum CurlShim {
             case .transport: 56
             }
         }
+    }
+}
+
+/// curl's `-m`: when the limit passes before the artifacts are fetched and
+/// verified, the shim stops as curl does (exit 28), having written nothing.
+/// A timer signal, since the fetches run in libcurl and the guard below the shim.
+enum MaxTime {
+    static func arm(_ seconds: Double) {
+        signal(SIGALRM) { _ in
+            // Only what a signal handler may call: write(2) and _exit.
+            let text: StaticString = "curl: (28) Operation timed out (--max-time): nothing was written\n"
+            _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
+            _exit(28)
+        }
+        var timer = itimerval()
+        timer.it_value.tv_sec = Int(seconds.rounded(.down))
+        timer.it_value.tv_usec = max(Int((seconds - seconds.rounded(.down)) * 1_000_000), seconds < 1e-6 ? 1 : 0)
+        setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
+    }
+
+    static func disarm() {
+        var off = itimerval()
+        setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &off, nil)
     }
 }

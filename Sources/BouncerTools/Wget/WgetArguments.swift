@@ -179,8 +179,9 @@ public enum WgetArguments {
             }
             index += 1
         }
-        if let passReason { return .passThrough(reason: passReason) }
+        // A refusal first: `--spider --no-spider` or `--spider -e spider=off` download after all.
         if let refusal { return .unsupported(option: refusal.0, why: refusal.1) }
+        if let passReason { return .passThrough(reason: passReason) }
         // wget saves the response body of every request: a GET is guarded, anything else refused.
         if let post = posts.first {
             return .unsupported(option: post, why: "sends a POST, whose response body wget would save unverified; Bouncer fetches with GET only and must not repeat a POST")

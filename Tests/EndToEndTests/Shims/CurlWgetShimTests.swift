@@ -120,6 +120,45 @@ import BouncerTestSupport
         #expect(!site.server.requests.contains("POST /upload"))
     }
 
+    /// curl's own limits, which the shim once read past (a red-team pass):
+    /// `-m` over a server that stalls mid-body (curl stops at the limit; the
+    /// shim waited for its own 30 s stall limit, or for ever on a trickle),
+    /// `--proto =https` over an http URL (curl's error 1, nothing fetched),
+    /// `-I` of a protocol with no headers (curl writes what the server sends),
+    /// an absolute `-o` under `--output-dir`, an upper-case scheme; and wget's
+    /// `--spider` turned off again (`--no-spider`), which downloaded.
+    @Test func theRealToolsOwnLimitsAreKept() throws {
+        defer { harness.cleanup() }
+        let slow = try MisbehavingServer()
+        let sums = "\(try ShimHarness.sha256(body))  slow.bin\n"
+        slow.route("/files/SHA256SUMS", [.init(body: Array(sums.utf8))])
+        slow.route("/files/slow.bin", [.init(body: Array(body.prefix(1000)), contentLength: body.count, stall: true)])
+        let limited = try harness.sh("curl -sS -m 1 -o slow.bin '\(slow.url("/files/slow.bin"))'")
+        #expect(limited.status == 28, "\(limited.err)")
+        #expect(limited.err.contains("--max-time"), "\(limited.err)")
+        #expect(!harness.exists("slow.bin"))
+
+        let before = site.server.requests.count
+        let https = try harness.sh("curl -sS --proto =https -o t.tgz '\(site.url("tool.tar.gz"))'")
+        #expect(https.status == 1 && https.err.contains("Protocol \"http\" not supported or disabled"), "\(https.err)")
+        let minus = try harness.sh("curl -sS --proto -all,+https -o t.tgz '\(site.url("tool.tar.gz"))'")
+        #expect(minus.status == 1, "\(minus.err)")
+        #expect(site.server.requests.count == before, "\(site.server.requests.dropFirst(before))")
+        let telnet = try harness.sh("curl -sI telnet://127.0.0.1:\(slow.port)")
+        #expect(telnet.status == 2 && telnet.err.contains("telnet"), "\(telnet.err)")
+
+        let nested = try harness.sh("curl -sS --create-dirs --output-dir od -o /abs/t.tgz '\(site.url("tool.tar.gz"))'")
+        #expect(nested.status == 0, "\(nested.err)")
+        #expect(try harness.bytes("od/abs/t.tgz") == body)
+        let upper = try harness.sh("curl -sS -o up.tgz '\(site.url("tool.tar.gz").replacingOccurrences(of: "http://", with: "HTTP://"))'")
+        #expect(upper.status == 0, "\(upper.err)")
+        #expect(try harness.bytes("up.tgz") == body)
+
+        let spider = try harness.sh("wget -q --spider --no-spider -O spider.sh '\(site.url("install.sh"))'")
+        #expect(spider.status == 2, "\(spider.err)")
+        #expect(!harness.exists("spider.sh"))
+    }
+
     @Test func curlOptionThatChangesTheFetchIsRefusedByName() throws {
         defer { harness.cleanup() }
         let result = try harness.sh("curl -s -H 'Authorization: Bearer x' -O '\(site.url("tool.tar.gz"))'")

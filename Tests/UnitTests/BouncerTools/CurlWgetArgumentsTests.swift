@@ -161,6 +161,33 @@ import Testing
         #expect(other.prefix == "d" && other.noClobber)
     }
 
+    /// `--proto` read as curl reads it; `--proto-default` and the scheme's case as curl takes them.
+    @Test func curlsProtocolSettings() {
+        #expect(CurlArguments.allowedProtocols("=https") == ["https"])
+        #expect(CurlArguments.allowedProtocols("-all,+https,+http") == ["https", "http"])
+        #expect(!CurlArguments.allowedProtocols("-http").contains("http"))
+        #expect(CurlArguments.allowedProtocols("https").contains("telnet"))
+        #expect(CurlArguments.normalise("h/x", default: "HTTPS") == "https://h/x")
+        #expect(CurlArguments.normalise("HTTP://h/X") == "http://h/X")
+        guard case .curlError(1, _) = CurlArguments.parse(["--proto", "=https", "http://h/x"]) else { Issue.record("--proto =https fetched http"); return }
+        guard case .curlError(1, _) = CurlArguments.parse(["--proto-default", "ftp", "--proto", "=https", "h/x"]) else { Issue.record("--proto-default"); return }
+        guard case .download(let invocation) = CurlArguments.parse(["-m", "2.5", "--proto", "=https", "https://h/x"]) else { Issue.record("a https URL"); return }
+        #expect(invocation.maxTime == 2.5)
+        guard case .usage = CurlArguments.parse(["-m", "soon", "https://h/x"]) else { Issue.record("-m soon"); return }
+        guard case .unsupported = CurlArguments.parse(["-I", "dict://h/x"]) else { Issue.record("-I dict:"); return }
+        guard case .passThrough = CurlArguments.parse(["-I", "https://h/x"]) else { Issue.record("-I https:"); return }
+    }
+
+    /// `--spider` saves nothing, and passes through; an option that turns
+    /// it off again (`--no-spider`, `-e spider=off`) made that pass-through a download.
+    @Test func aSpiderPassesOnlyAsASpider() {
+        guard case .passThrough = WgetArguments.parse(["--spider", "-q", "https://h/x"]) else { Issue.record("a spider was not passed"); return }
+        for arguments in [["--spider", "--no-spider", "-O", "x.sh", "https://h/x"], ["--spider", "-e", "spider=off", "https://h/x"],
+                          ["--spider", "--execute=spider=off", "https://h/x"], ["--version", "-r", "https://h/x"]] {
+            guard case .unsupported = WgetArguments.parse(arguments) else { Issue.record("\(arguments) passed through"); continue }
+        }
+    }
+
     @Test func nonDownloadsAndRefusals() {
         guard case .unsupported("--post-data", _) = WgetArguments.parse(["--post-data=a", "https://h/x"]) else {
             Issue.record("a POST passed"); return
