@@ -48,7 +48,13 @@ public struct PolicyExplanation: Sendable, Encodable {
 }
 
 extension PolicyGuard {
-    public func explain(_ request: ArtifactRequest) -> PolicyExplanation {
+    public func explain(_ given: ArtifactRequest) -> PolicyExplanation {
+        // As the guard reads it: a plain URL as libcurl will request it.
+        var request = given
+        var ambiguous: FetchedURL.Ambiguous? = nil
+        if request.ecosystem == .url {
+            do { request.url = try FetchedURL.canonical(request.url) } catch { ambiguous = error }
+        }
         let shown = Redaction.url(request.url)
         let matched = policy.rule(for: request)
         var explanation = PolicyExplanation(url: shown, policy: policy.file, mode: policy.mode.rawValue, rule: nil,
@@ -72,6 +78,9 @@ extension PolicyGuard {
             if let unavailable = rule.require.first(where: { !EvidenceCheck.isAvailable($0) }) {
                 explanation.action = "fail: \(UnavailableEvidence.problem(for: unavailable).message) (exit 2)"
             }
+        }
+        if let ambiguous {
+            explanation.action = "fail: its path has a '\(ambiguous.segment)' segment once %2e, %2f or %5c is decoded (url-ambiguous)"
         }
         let threats = policy.threats(for: request)
         let none = "none"

@@ -159,6 +159,31 @@ import BouncerTestSupport
         #expect(!harness.exists("spider.sh"))
     }
 
+    /// The policy reads a URL as libcurl requests it: `files/../private/x`
+    /// is `/private/x`, which a `files/**` rule does not name (its checksum
+    /// list beside it, `{dir}`, was the attacker's own folder's), and a dot
+    /// segment hidden behind `%2e` is refused, since servers resolve it differently.
+    @Test func aURLIsJudgedAsLibcurlRequestsIt() throws {
+        defer { harness.cleanup() }
+        try harness.writePolicy(extraRules: [#"{ "name": "files tree", "match": { "url": "http://127.0.0.1:*/files/**" }, "require": [ { "checksums": { "url": "{dir}/SHA256SUMS" } } ] }"#])
+        let evil = Array("echo EVIL\n".utf8)
+        let privateFolder = site.dir.appendingPathComponent("private")
+        try FileManager.default.createDirectory(at: privateFolder, withIntermediateDirectories: true)
+        try Data(evil).write(to: privateFolder.appendingPathComponent("evil.sh"))
+        try Data("\(try ShimHarness.sha256(evil))  evil.sh\n".utf8).write(to: privateFolder.appendingPathComponent("SHA256SUMS"))
+        let dotted = try harness.sh("curl -sS -o e.sh '\(site.server.baseURL)/files/../private/evil.sh'")
+        #expect(dotted.status == 1, "\(dotted.err)")
+        #expect(dotted.err.contains("/private/evil.sh") && dotted.err.contains("no rule"), "\(dotted.err)")
+        let encoded = try harness.sh("curl -sS -o e.sh '\(site.server.baseURL)/files/%2e%2e/private/evil.sh'")
+        #expect(encoded.status == 1 && encoded.err.contains("once %2e, %2f or %5c is decoded"), "\(encoded.err)")
+        #expect(!harness.exists("e.sh"))
+        #expect(!site.server.requests.contains { $0.contains("private") }, "\(site.server.requests)")
+        // The tree the rule names still downloads, dot segments and all.
+        let inside = try harness.sh("curl -sS -o t.tgz '\(site.server.baseURL)/files/sub/../tool.tar.gz'")
+        #expect(inside.status == 0, "\(inside.err)")
+        #expect(try harness.bytes("t.tgz") == body)
+    }
+
     @Test func curlOptionThatChangesTheFetchIsRefusedByName() throws {
         defer { harness.cleanup() }
         let result = try harness.sh("curl -s -H 'Authorization: Bearer x' -O '\(site.url("tool.tar.gz"))'")
