@@ -143,12 +143,16 @@ enum SimpleIndexParser {
         return ProjectPage(name: name, files: files, hasPEP700: false)
     }
 
-    /// An href made absolute against the page, split from its fragment. Only http(s) and file results.
+    /// An href made absolute against the page, split from its fragment. Only
+    /// http(s) results, and `file:` ones from a page that is a local file
+    /// itself (a find-links folder): a remote index naming `file:///etc/…`
+    /// had the proxy read, hash and (with the right digest) serve a local file.
     static func resolve(_ href: String, against page: String) -> (url: String, fragment: String?)? {
         // Already absolute and plain (what PEP 691 indexes send): taken as it is, not re-parsed.
         if let plain = plainAbsolute(href) { return plain }
+        let local = page.lowercased().hasPrefix("file:")
         guard let base = URL(string: page), let url = URL(string: href, relativeTo: base)?.absoluteURL,
-              let scheme = url.scheme?.lowercased(), ["http", "https", "file"].contains(scheme) else { return nil }
+              let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme) || (scheme == "file" && local) else { return nil }
         let text = url.absoluteString
         if let hash = text.firstIndex(of: "#") {
             return (String(text[..<hash]), String(text[text.index(after: hash)...]))
@@ -444,7 +448,8 @@ enum PythonName {
 }
 
 enum FileNames {
-    static let sdistSuffixes = [".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar"]
+    /// pip's archive extensions (wheels aside).
+    static let sdistSuffixes = [".tar.gz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma", ".tgz", ".zip", ".tar"]
 
     /// The version in a wheel (`name-ver-...whl`) or sdist (`name-ver.tar.gz`) file name.
     static func version(_ filename: String, project: String) -> String? {

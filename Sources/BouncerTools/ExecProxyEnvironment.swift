@@ -76,7 +76,10 @@ public enum ExecProxyEnvironment {
             let variable = PipConfiguration.variable(key)
             if variables[variable] == nil { changed[variable] = value }
         }
-        for key in pipPlaces { changed[PipConfiguration.variable(key)] = .some(nil) }
+        // Every spelling pip reads as one of them (`PIP___EXTRA_INDEX_URL` is `extra-index-url` to pip).
+        for variable in pipPlaces.map(PipConfiguration.variable) + PipConfiguration.variables(in: variables, naming: Set(pipPlaces)) {
+            changed[variable] = .some(nil)
+        }
         changed["PIP_INDEX_URL"] = index
     }
 

@@ -41,9 +41,14 @@ public struct ShimEnvironment: Sendable {
     /// "python3" or "pip3"; nil for any other name. Shims are written for the
     /// versioned names found on PATH (`versionedNames`), not for every version.
     public static func versionedFamily(_ name: String) -> String? {
-        for family in ["python3", "pip3"] where name.hasPrefix(family + ".") {
-            var version = name.dropFirst(family.count + 1)
-            if version.hasSuffix("t") { version = version.dropLast() }
+        for (prefix, family) in [("python3", "python3"), ("pip3", "pip3"), ("python2", "python3"), ("pip2", "pip3")] where name.hasPrefix(prefix) {
+            var version = name.dropFirst(prefix.count)
+            // `python2` and `pip2` themselves (`python3` and `pip3` are tools of their own).
+            if version.isEmpty { return prefix.hasSuffix("2") ? family : nil }
+            guard version.hasPrefix(".") else { return nil }
+            version = version.dropFirst()
+            // A free-threaded build (`3.13t`), an old pymalloc one (`3.7m`).
+            if version.hasSuffix("t") || version.hasSuffix("m") { version = version.dropLast() }
             guard (1...3).contains(version.count), version.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             return family
         }

@@ -29,6 +29,24 @@ public struct PipConfiguration: Equatable, Sendable {
     /// A setting's name as this reader keeps it: `pypi-url` is an old name of `index-url`.
     static func canonical(_ key: String) -> String { key == "pypi-url" ? "index-url" : key }
 
+    /// A setting's name as pip's `_normalize_name` makes it, from a file's key
+    /// or a variable's name after `PIP_`: lower case, `_` as `-`, one leading
+    /// `--` dropped (`--editable = …` in pip.conf, `PIP___EDITABLE`, are `editable`).
+    public static func normalisedKey<S: StringProtocol>(_ name: S) -> String {
+        let key = name.lowercased().replacing("_", with: "-")
+        return canonical(key.hasPrefix("--") ? String(key.dropFirst(2)) : key)
+    }
+
+    /// Every variable in `environment` pip reads as one of `keys`, in any spelling it takes.
+    public static func variables(in environment: [String: String], naming keys: Set<String>) -> [String] {
+        environment.keys.filter { $0.hasPrefix("PIP_") && keys.contains(normalisedKey($0.dropFirst(4))) }.sorted()
+    }
+
+    /// The variables in `environment` that carry the settings the shim takes over.
+    public static func placeVariables(in environment: [String: String]) -> [String] {
+        variables(in: environment, naming: placeKeys.union(["proxy"]))
+    }
+
     /// The settings the pip shim takes over (`pypi-url` is an old name of `index-url`).
     static let placeKeys: Set<String> = ["index-url", "pypi-url", "extra-index-url", "find-links", "no-index",
                                          "requirement", "constraint", "editable"]
@@ -86,13 +104,13 @@ public struct PipConfiguration: Equatable, Sendable {
         if !isolated {
             for file in files(environment: environment, realTool: realTool) {
                 guard let bytes = (try? AtomicFile.read(file, limit: 1 << 20, code: "pip-config")).flatMap({ $0 }) else { continue }
-                for (key, value) in settings(String(decoding: bytes, as: UTF8.self)) { values[canonical(key)] = value }
+                for (key, value) in settings(String(decoding: bytes, as: UTF8.self)) { values[normalisedKey(key)] = value }
             }
             // Every PIP_ variable is a setting, over the files' (pip: `PIP_` + a long option's name);
             // PIP_INDEX_URL over PIP_PYPI_URL when both are set.
             for (variable, value) in environment.sorted(by: { $0.key > $1.key }) where variable.hasPrefix("PIP_") {
-                let key = variable.dropFirst(4).lowercased().replacing("_", with: "-")
-                if key != "config-file" && key != "version" && key != "help" { values[canonical(key)] = value }
+                let key = normalisedKey(variable.dropFirst(4))
+                if variable != "PIP_CONFIG_FILE" && key != "version" && key != "help" { values[key] = value }
             }
         }
         var configuration = PipConfiguration()

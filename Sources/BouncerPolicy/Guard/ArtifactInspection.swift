@@ -53,19 +53,38 @@ enum ArtifactInspection {
             let hooks = report.entries.map(\.path).filter(isStartupHook)
             if !hooks.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(hooks.joined(separator: ", ")), a .pth file Python runs at every start, and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(hooks.joined(separator: ", ")), which Python runs at every start (a .pth file, or a sitecustomize or usercustomize module), and the policy's installScripts.allow does not name it")
             }
         }
         return nil
     }
 
-    /// A `.pth` file that lands directly in site-packages: at the wheel's top
-    /// level, or under `NAME.data/purelib/` or `NAME.data/platlib/`.
+    /// A file Python's site module runs or imports at every start, wherever
+    /// in site-packages a wheel puts it: a `.pth` file, or a `sitecustomize` /
+    /// `usercustomize` module (a `.py`, a compiled one, or a package of that
+    /// name). site-packages is the wheel's top level, `NAME.data/purelib/`,
+    /// `NAME.data/platlib/`, and under `NAME.data/data/` (installed into the
+    /// prefix) any `…/site-packages/` or `…/dist-packages/`. `./` in an entry
+    /// name is no folder (pip writes `./x.pth` as `x.pth`), and `..` goes up one.
     static func isStartupHook(_ path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard let last = parts.last, last.lowercased().hasSuffix(".pth") else { return false }
-        if parts.count == 1 { return true }
-        return parts.count == 3 && parts[0].hasSuffix(".data") && (parts[1] == "purelib" || parts[1] == "platlib")
+        var parts: [String] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part.lowercased()) }
+        }
+        var site = parts[...]
+        if let first = parts.first, first.hasSuffix(".data"), parts.count >= 2 {
+            switch parts[1] {
+            case "purelib", "platlib": site = parts.dropFirst(2)
+            case "data":
+                guard let folder = parts.dropLast().lastIndex(where: { $0 == "site-packages" || $0 == "dist-packages" }) else { return false }
+                site = parts[(folder + 1)...]
+            default: return false
+            }
+        }
+        guard let name = site.first else { return false }
+        if site.count == 1 && name.hasSuffix(".pth") { return true }
+        let module = name.split(separator: ".").first.map(String.init) ?? name
+        return module == "sitecustomize" || module == "usercustomize"
     }
 
     /// Building a source distribution runs its code (setup.py, a build backend).

@@ -228,7 +228,7 @@ public enum PipShim {
             if environment[variable] == nil { environment[variable] = value }
         }
         // The places and files the shim took over (pip would take PIP_PYPI_URL over the proxy, say).
-        for variable in PipConfiguration.placeVariables + ["PIP_PROXY"] { environment[variable] = nil }
+        for variable in PipConfiguration.placeVariables + ["PIP_PROXY"] + PipConfiguration.placeVariables(in: environment) { environment[variable] = nil }
         environment["PIP_INDEX_URL"] = index
         // uv, run by a build backend or a script, reads its own variable.
         environment["UV_DEFAULT_INDEX"] = index

@@ -75,6 +75,28 @@ public enum PipxShim {
                 return "pip would fetch \(Redaction.url(word)) itself, past Bouncer's proxy; install it from the index"
             }
         }
+        // A local project or archive (`pipx install ./proj`, `run --spec ./proj`, `inject APP x.whl`, pip's
+        // own words under runpip): pip builds it, running its code, or installs it, and no proxy sees it.
+        let values: Set<String> = ["--python", "--pip-args", "--suffix", "--index-url", "-i", "--preinstall", "--spec"]
+        for (index, word) in words.enumerated() where index > 0 && !word.hasPrefix("-") {
+            let previous = words[index - 1]
+            let spec = previous == "--spec" ? word : (values.contains(previous) ? nil : word)
+            guard let spec, spec != command, isLocalPath(spec), !(command == "run" && previous != "--spec" && spec.lowercased().hasSuffix(".py")) else { continue }
+            return "\(spec) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+        }
+        for word in words where word.hasPrefix("--spec=") && isLocalPath(String(word.dropFirst("--spec=".count))) {
+            return "\(word.dropFirst("--spec=".count)) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+        }
         return nil
+    }
+
+    /// A word pip takes for a path: a folder separator, a leading `.` or `~`,
+    /// or an archive's name (`x.whl`, `x.tar.gz`, `x.tlz`…); a URL is refused on its own.
+    static func isLocalPath(_ word: String) -> Bool {
+        let lower = word.lowercased()
+        guard !lower.contains("://") else { return false }
+        let requirement = lower.split(separator: "@", maxSplits: 1).last.map { $0.trimmingSpaces() } ?? lower
+        return requirement.hasPrefix(".") || requirement.hasPrefix("~") || requirement.contains("/") || requirement.hasSuffix(".whl")
+            || PipSourceCheck.sdistSuffixes.contains { requirement.hasSuffix($0) }
     }
 }

@@ -91,8 +91,8 @@ enum RequirementLines {
             throw BouncerError(.configuration, code: "pip-requirements", "cannot read requirements file \(path)")
         }
         let directory = Filesystem.split(path).directory
-        for (number, text) in logicalLines(String(decoding: bytes, as: UTF8.self)) {
-            var line = Line(file: path, number: number, inConstraints: inConstraints, text: expand(text, environment).trimmingSpaces())
+        for (number, text) in logicalLines(try decoded(bytes, file: path)) {
+            var line = Line(file: path, number: number, inConstraints: inConstraints, text: pythonStripped(expand(text, environment)))
             guard !line.tokens.isEmpty else { continue }
             if let (value, constraints) = line.include {
                 guard let value, !value.isEmpty else {
@@ -108,38 +108,107 @@ enum RequirementLines {
         }
     }
 
-    /// The logical lines with the number of the physical line each starts on:
-    /// a line ending in `\` continues on the next (the backslash removed, as
-    /// pip joins them), unless it is a comment; comments (`#` at the start or
-    /// after white space) are cut off.
-    static func logicalLines(_ text: String) -> [(Int, String)] {
-        var result: [(Int, String)] = []
-        var pending: String? = nil
-        var start = 1
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = raw
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            let isComment = line.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("#")
-            if line.hasSuffix("\\") && !isComment {
-                if pending == nil { start = index + 1; pending = "" }
-                pending? += line.trimming(["\\"])
-                continue
-            }
-            let number = pending == nil ? index + 1 : start
-            // pip puts a space before a comment that ends a continuation, so it is cut as one.
-            result.append((number, withoutComment((pending ?? "") + (isComment && pending != nil ? " " : "") + line)))
-            pending = nil
+    /// A requirement file's text as pip decodes it (`auto_decode`): a UTF-8
+    /// byte order mark dropped; a UTF-16 or UTF-32 one, or a `# coding:`
+    /// declaration of anything but UTF-8 or ASCII in the first two lines, is
+    /// refused: pip decodes those, and text Bouncer read as UTF-8 would not be
+    /// the text pip obeys (`+AC0-r` is `-r` in UTF-7).
+    static func decoded(_ bytes: [UInt8], file: String) throws(BouncerError) -> String {
+        var bytes = bytes[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        for (mark, name) in [([0xFF, 0xFE, 0x00, 0x00], "UTF-32"), ([0x00, 0x00, 0xFE, 0xFF], "UTF-32"), ([0xFF, 0xFE], "UTF-16"), ([0xFE, 0xFF], "UTF-16")] as [([UInt8], String)]
+            where bytes.starts(with: mark) {
+            throw BouncerError(.configuration, code: "pip-requirements", "\(file): starts with a \(name) byte order mark, which pip decodes and Bouncer reads as UTF-8 only; save it as UTF-8")
         }
-        if let pending { result.append((start, withoutComment(pending))) }
-        return result
+        for line in bytes.split(separator: 0x0A, maxSplits: 2, omittingEmptySubsequences: false).prefix(2) where line.first == UInt8(ascii: "#") {
+            let text = String(decoding: line, as: UTF8.self).lowercased()
+            guard let found = text.firstRange(of: "coding") else { continue }
+            var rest = text[found.upperBound...]
+            guard rest.first == ":" || rest.first == "=" else { continue }
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
+            let name = String(rest.prefix { $0.isLetter || $0.isNumber || "-_.".contains($0) })
+            guard !name.isEmpty else { continue }
+            guard ["utf-8", "utf8", "utf_8", "u8", "ascii", "us-ascii", "utf-8-sig"].contains(name) else {
+                throw BouncerError(.configuration, code: "pip-requirements", "\(file): declares the encoding \(name) (# coding:), which pip decodes and Bouncer reads as UTF-8 only; save it as UTF-8")
+            }
+            break
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Cut at the first `#` that starts the line or follows white space.
+    /// The logical lines, with the number of the physical line each starts
+    /// on, as pip's `preprocess` yields them: physical lines split where
+    /// Python's `str.splitlines` splits (CR, VT, FF, the file, group and
+    /// record separators, NEL, LS and PS, not only LF); a line ending in `\`
+    /// continues on the next (backslashes stripped from both ends, as pip
+    /// does), unless it is a comment; comments (`#` at the start or after
+    /// white space) cut off; each line stripped of Python's white space
+    /// (NBSP and the other Unicode spaces too), empty ones dropped. A reader
+    /// that split or stripped less let pip read a `-r`, `-e` or `-i` the shim
+    /// took for part of another line.
+    static func logicalLines(_ text: String) -> [(Int, String)] {
+        var joined: [(Int, String)] = []
+        var pending: [String] = []
+        var start = 1
+        for (index, line) in physicalLines(text).enumerated() {
+            let isComment = line.unicodeScalars.drop(while: isPythonSpace).first == "#"
+            if !line.hasSuffix("\\") || isComment {
+                let line = isComment ? " " + line : line
+                if pending.isEmpty {
+                    joined.append((index + 1, line))
+                } else {
+                    joined.append((start, (pending + [line]).joined()))
+                    pending = []
+                }
+            } else {
+                if pending.isEmpty { start = index + 1 }
+                pending.append(String(line.trimming(["\\"])))
+            }
+        }
+        if !pending.isEmpty { joined.append((start, pending.joined())) }
+        return joined.compactMap { number, line in
+            let text = pythonStripped(withoutComment(line))
+            return text.isEmpty ? nil : (number, text)
+        }
+    }
+
+    /// Python's `str.isspace` (what `\s` and `strip()` take in pip's regular expressions):
+    /// Unicode white space and the file, group, record and unit separators.
+    static func isPythonSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value)
+    }
+
+    static func pythonStripped(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isPythonSpace($0) }), let last = scalars.lastIndex(where: { !isPythonSpace($0) }) else { return "" }
+        return String(scalars[first...last])
+    }
+
+    /// The lines `str.splitlines` gives (a CR LF pair is one break).
+    static func physicalLines(_ text: String) -> [String] {
+        let breaks: Set<UInt32> = [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]
+        var lines: [String] = []
+        var current = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars.makeIterator()
+        var carried: Unicode.Scalar? = nil
+        while let scalar = carried ?? scalars.next() {
+            carried = nil
+            guard breaks.contains(scalar.value) else { current.append(scalar); continue }
+            lines.append(String(current))
+            current = String.UnicodeScalarView()
+            if scalar.value == 0x0D, let next = scalars.next(), next.value != 0x0A { carried = next }
+        }
+        if !current.isEmpty { lines.append(String(current)) }
+        return lines
+    }
+
+    /// Cut at the first `#` that starts the line or follows white space (pip's `(^|\s+)#.*$`).
     static func withoutComment(_ line: String) -> String {
-        var previous: Character = " "
-        for index in line.indices {
-            if line[index] == "#", previous == " " || previous == "\t" { return String(line[..<index]) }
-            previous = line[index]
+        var previous: Unicode.Scalar = " "
+        for index in line.unicodeScalars.indices {
+            let scalar = line.unicodeScalars[index]
+            if scalar == "#", isPythonSpace(previous) { return String(line.unicodeScalars[..<index]) }
+            previous = scalar
         }
         return line
     }

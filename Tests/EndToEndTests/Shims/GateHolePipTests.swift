@@ -40,6 +40,14 @@ extension PipShimTests {
         try "--pre -e ./proj\n".write(to: harness.file("later-editable.txt"), atomically: true, encoding: .utf8)
         try "--prefer-binary --requirem=sub/inner.txt\n".write(to: harness.file("later-include.txt"), atomically: true, encoding: .utf8)
         try "--pre --no-bin :all:\ntinylib\n".write(to: harness.file("later-nobinary.txt"), atomically: true, encoding: .utf8)
+        // Found by a red-team pass: lines pip splits where the shim did not (CR, form feed, NEL, LS), a
+        // comment ending in NBSP and a backslash, pip settings spelled with a leading `--`, an xz archive's other names.
+        try "tinylib\r-e ./proj\n".write(to: harness.file("cr-hidden.txt"), atomically: true, encoding: .utf8)
+        try "tinylib\u{2028}-r sub/inner.txt\n".write(to: harness.file("ls-hidden.txt"), atomically: true, encoding: .utf8)
+        try "tinylib\n\u{A0}# note \\\n-e ./proj\n".write(to: harness.file("nbsp-comment.txt"), atomically: true, encoding: .utf8)
+        try "[install]\n--editable = ./proj\n".write(to: harness.file("dashed.conf"), atomically: true, encoding: .utf8)
+        let xz = try BouncerProcess.runProgram("/bin/tar", ["-cJf", "proj-1.0.tlz", "proj"], cwd: harness.project.path)
+        #expect(xz.status == 0, "\(xz.err)")
         let index = "--index-url '\(indexURL)'"
         let cases: [(command: String, named: String)] = [
             ("pip install ./proj", "./proj"),
@@ -57,6 +65,12 @@ extension PipShimTests {
             ("PIP_EDITABLE=./proj pip install \(index) tinylib", "editable = ./proj"),
             ("PIP_NO_BINARY=:all: pip install \(index) tinylib", "no-binary = :all:"),
             ("pip install --dry-run ./proj", "./proj"),
+            ("pip install proj-1.0.tlz", "proj-1.0.tlz"),
+            ("pip install \(index) -r cr-hidden.txt", "cr-hidden.txt:2"),
+            ("pip install \(index) -r ls-hidden.txt", "inner.txt:1"),
+            ("pip install \(index) -r nbsp-comment.txt", "nbsp-comment.txt:3"),
+            ("PIP_CONFIG_FILE=dashed.conf pip install \(index) tinylib", "editable = ./proj"),
+            ("env PIP___EDITABLE=./proj pip install \(index) tinylib", "editable = ./proj"),
             ("pip install -e ./proj", "-e ./proj"),
         ]
         for (command, named) in cases {

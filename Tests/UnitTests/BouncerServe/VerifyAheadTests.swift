@@ -181,3 +181,19 @@ struct VerifyAheadTests {
         }
     }
 }
+
+/// What an upstream page may link to: http(s) files, and local files only
+/// from a local page (a find-links folder). A remote page's `file:///etc/passwd`
+/// had the proxy read and hash a local file (found by a red-team pass).
+@Suite struct UpstreamLinkTests {
+    @Test func aRemotePageLinksToNoLocalFile() throws {
+        let html = Array(#"<a href="file:///etc/passwd#sha256=11">weird-4.0-py3-none-any.whl</a><a href="/f/weird-3.0-py3-none-any.whl">weird-3.0-py3-none-any.whl</a>"#.utf8)
+        let remote = try SimpleIndexParser.project(html, contentType: "text/html", pageURL: "http://127.0.0.1:9/simple/weird/", name: "weird")
+        #expect(remote.files.map(\.url) == ["http://127.0.0.1:9/f/weird-3.0-py3-none-any.whl"])
+        let json = Array(#"{"meta":{"api-version":"1.1"},"name":"weird","files":[{"filename":"weird-4.0-py3-none-any.whl","url":"file:///etc/passwd","hashes":{}}]}"#.utf8)
+        #expect(try SimpleIndexParser.project(json, contentType: "application/vnd.pypi.simple.v1+json", pageURL: "https://h/simple/weird/", name: "weird").files.isEmpty)
+        let local = try SimpleIndexParser.project(Array(#"<a href="weird-4.0-py3-none-any.whl">weird-4.0-py3-none-any.whl</a>"#.utf8), contentType: "text/html",
+                                                  pageURL: "file:///srv/wheels/", name: "weird")
+        #expect(local.files.map(\.url) == ["file:///srv/wheels/weird-4.0-py3-none-any.whl"])
+    }
+}

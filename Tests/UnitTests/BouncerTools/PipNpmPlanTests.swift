@@ -112,7 +112,26 @@ import Testing
         #expect(once.findings.map(\.form).sorted() == ["./local-project", "git+https://vcs.test/x.git#egg=x"])
         // An unset variable stays as written, and the file it names cannot be read.
         #expect(throws: BouncerError.self) { try RequirementFile.read(dir + "/req.txt", environment: [:]) }
-        #expect(RequirementLines.logicalLines("x \\\n  y # c\n#only\n\tz\t#t\n").map(\.1) == ["x   y ", "", "\tz\t", ""])
+        #expect(RequirementLines.logicalLines("x \\\n  y # c\n#only\n\tz\t#t\n").map(\.1) == ["x   y", "z"])
+    }
+
+    /// Lines as pip's `str.splitlines` and `\s` read them: a `-r` behind a
+    /// CR, FF, NEL or LS, or after a comment that ends in NBSP and a
+    /// backslash, is its own line to pip, and was part of another to the shim.
+    @Test func requirementLinesBreakAndStripAsPythonDoes() throws {
+        for separator in ["\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{85}", "\u{2028}", "\u{2029}", "\r\n"] {
+            #expect(RequirementLines.logicalLines("goodpkg\(separator)-r other.txt\n").map(\.1) == ["goodpkg", "-r other.txt"], "\(separator.unicodeScalars.map(\.value))")
+        }
+        #expect(RequirementLines.logicalLines("goodpkg\n\u{A0}# note \\\n-r other.txt\n").map(\.1) == ["goodpkg", "-r other.txt"])
+        #expect(RequirementLines.logicalLines("\u{A0}\u{2003}-e ./x\u{3000}\n").map(\.1) == ["-e ./x"])
+        #expect(RequirementLines.logicalLines("a\\\r\nb\n").map(\.0) == [1])
+        // Decoded as pip decodes: a UTF-8 mark dropped; UTF-16 and UTF-7 refused, not read as UTF-8.
+        #expect(try RequirementLines.decoded([0xEF, 0xBB, 0xBF] + Array("-r x\n".utf8), file: "r.txt") == "-r x\n")
+        #expect(throws: BouncerError.self) { try RequirementLines.decoded([0xFF, 0xFE, 0x2D, 0x00], file: "r.txt") }
+        #expect(throws: BouncerError.self) { try RequirementLines.decoded(Array("# -*- coding: utf-7 -*-\ngoodpkg\n+AC0-r other.txt\n".utf8), file: "r.txt") }
+        #expect(throws: BouncerError.self) { try RequirementLines.decoded(Array("x\n#coding=latin-1\n".utf8), file: "r.txt") }
+        #expect(try RequirementLines.decoded(Array("# coding: utf-8\nx\n".utf8), file: "r.txt") == "# coding: utf-8\nx\n")
+        #expect(try RequirementLines.decoded(Array("x\ny\n# coding: utf-7\n".utf8), file: "r.txt").hasSuffix("utf-7\n"))
     }
 
     /// pip's configuration files as pip reads them: [install] over [global],
@@ -146,6 +165,15 @@ import Testing
                                                        "PIP_CONFIG_FILE": "/dev/null"], realTool: "/usr/bin/pip", isolated: false)
         #expect(both.indexURL == "http://c.test/simple")
         #expect(PipConfiguration.placeVariables.contains("PIP_PYPI_URL") && PipConfiguration.placeVariables.contains("PIP_REQUIREMENT"))
+        // pip's own name normalisation: one leading `--` dropped, in a file's keys and after `PIP_`.
+        try "[global]\n--extra-index-url = http://e.test/simple\n[install]\n--Editable = ./proj\n".write(toFile: dir + "/dashed.conf", atomically: true, encoding: .utf8)
+        let dashed = PipConfiguration.read(environment: ["PIP_CONFIG_FILE": dir + "/dashed.conf", "PIP___REQUIREMENT": "r.txt", "PIP___PYPI_URL": "http://f.test/simple"],
+                                           realTool: "/usr/bin/pip", isolated: false)
+        #expect(dashed.extraIndexURLs == ["http://e.test/simple"] && dashed.editables == ["./proj"] && dashed.requirementFiles == ["r.txt"])
+        #expect(dashed.indexURL == "http://f.test/simple" && dashed.otherSettings.keys.allSatisfy { !$0.contains("index") && !$0.contains("editable") }, "\(dashed.otherSettings)")
+        // Every spelling of a setting the shim takes over is cleared for the real pip.
+        #expect(PipConfiguration.placeVariables(in: ["PIP___EDITABLE": "x", "PIP_Extra_Index_URL": "y", "PIP_NO_BINARY": "z", "PIP_PROXY": "p", "HOME": "/"])
+                == ["PIP_Extra_Index_URL", "PIP_PROXY", "PIP___EDITABLE"])
     }
 
     /// PIP_CONFIG_FILE is read as pip reads it: beside the site-wide files

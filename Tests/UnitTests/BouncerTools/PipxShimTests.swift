@@ -9,7 +9,7 @@ import Testing
             PipxShim.pastTheProxy(words, command: words.first { !$0.hasPrefix("-") } ?? "")
         }
         #expect(why(["install", "cowsay"]) == nil)
-        #expect(why(["install", "--python", "python3.12", "--pip-args=--pre --no-deps", "./local-project"]) == nil)
+        #expect(why(["install", "--python", "/usr/bin/python3.12", "--pip-args=--pre --no-deps", "cowsay"]) == nil)
         #expect(why(["install", "--index-url", "http://i/simple", "x"])?.hasPrefix("--index-url") == true)
         #expect(why(["install", "--index-url=http://i/simple", "x"]) != nil)
         #expect(why(["install", "-ihttp://i/simple", "x"]) != nil)
@@ -27,5 +27,23 @@ import Testing
         #expect(why(["runpip", "app", "install", "-Ur", "req.txt"]) != nil)
         #expect(why(["runpip", "app", "install", "--find-links=/w", "x"]) != nil)
         #expect(why(["runpip", "app", "list", "--outdated"]) == nil)
+    }
+
+    /// A local project pip would build (its code runs) or an archive it would
+    /// install with no proxy in between: refused, in every place pipx takes one.
+    @Test func localProjectsAndArchivesAreFound() {
+        func why(_ words: [String]) -> String? {
+            PipxShim.pastTheProxy(words, command: words.first { !$0.hasPrefix("-") } ?? "")
+        }
+        for words in [["install", "./evilproj"], ["install", "-e", "../proj"], ["install", "/abs/proj"], ["install", "evilsdist-1.0.tlz"],
+                      ["install", "x-1.0-py3-none-any.whl"], ["install", "proj @ ./proj"], ["run", "--spec", "./evilproj", "foo"],
+                      ["run", "--spec=./evilproj", "foo"], ["run", "./evilproj"], ["inject", "app", "./plugin"], ["runpip", "app", "install", "./x"],
+                      ["install", "~/src/proj"]] {
+            #expect(why(words)?.contains("local project or archive") == true, "\(words)")
+        }
+        for words in [["run", "./script.py", "arg"], ["run", "black", "./file/to/format.py", "--check", "src/"], ["install", "--suffix", "_2", "black"],
+                      ["install", "--python", "/usr/bin/python3", "black"], ["inject", "app", "plugin"]] {
+            #expect(why(words) == nil, "\(words)")
+        }
     }
 }

@@ -79,6 +79,20 @@ import BouncerTestSupport
         }
     }
 
+    /// The versioned names a shim is written for: every Python and pip a
+    /// `-m pip` or an install can be run through (python2, 3.7m, 3.13t too).
+    @Test func versionedPythonsAndPipsAreGuarded() {
+        for (name, family) in [("python3.11", "python3"), ("python3.13t", "python3"), ("python3.7m", "python3"), ("python2", "python3"),
+                               ("python2.7", "python3"), ("pip3.12", "pip3"), ("pip2", "pip3"), ("pip2.7", "pip3")] {
+            #expect(ShimEnvironment.versionedFamily(name) == family, "\(name)")
+            #expect(ShimEnvironment.isGuarded(name), "\(name)")
+        }
+        for name in ["python3", "pip3", "python3.11-config", "python3.x", "python30", "pip2x", "python3.1234", "python2.7-dbg"] {
+            #expect(ShimEnvironment.versionedFamily(name) == nil, "\(name)")
+        }
+        #expect(ShimEnvironment.isInterpreter("python2.7") && !ShimEnvironment.isInterpreter("pip2"))
+    }
+
     /// The files in shims/ are the scripts the code describes (and carry the marker the lookup relies on).
     /// After changing ShimScript: BOUNCER_REGENERATE_SHIMS=1 swift test --filter repositoryShimsMatchTheTemplate
     @Test func repositoryShimsMatchTheTemplate() throws {
