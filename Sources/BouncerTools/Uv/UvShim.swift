@@ -44,6 +44,16 @@ public enum UvShim {
         }
         guard let first = command.first, mayFetch(words, command: command, asUvx: asUvx) else { return context.passThrough(arguments) }
         let name = asUvx ? "uvx" : (["uv"] + command.prefix(families.contains(first) ? 2 : 1)).joined(separator: " ")
+        // A local project, archive or wheel (or a VCS or URL requirement) uv would build or install past the serve.
+        do {
+            let local = try UvLocalSources.found(words, command: command, cwd: context.environment.cwd, environment: context.environment.variables)
+                .filter { !context.policy.allowsExoticSource($0.form, .pypi) }
+            if let first = local.first {
+                return context.unsupported(nil, why: "\(name): \(first.form) (\(first.place)): \(first.why)", arguments: arguments)
+            }
+        } catch {
+            return context.unsupported(nil, why: "\(name): \(error)", arguments: arguments)
+        }
         let places = Places.read(Array(words.prefix(optionsEnd(words, command: command))), cwd: context.environment.cwd,
                                  environment: context.environment.variables)
         guard let serve = places.onlyIndex.flatMap({ ProxyCoverage.localServe($0, suffix: "/pypi/simple", policy: context.policy.path) }) else {

@@ -580,15 +580,33 @@ import BouncerTestSupport
         #expect(direct.err.contains("refused: uv pip install fetches packages itself"), "\(direct.err)")
         #expect(try self.python(other, "import alpha").status != 0, "nothing may be installed")
 
-        // A wheel by URL, on another name of this machine: uv alone fetches it; behind the shim the fence cuts it off.
+        // A wheel by URL, on another name of this machine: uv alone fetches it. Behind the shim it is an exotic
+        // source, refused before uv starts; where the policy allows it, the fence still cuts it off.
         let wheel = "\(upstream.baseURL.replacingOccurrences(of: "127.0.0.1", with: "localhost"))/packages/beta-2.0-py3-none-any.whl"
         let unguarded = try run(uv, ["pip", "install", "--python", other, "beta @ \(wheel)"])
         #expect(unguarded.status == 0, "uv alone reaches it: \(unguarded.err)")
         _ = try run(uv, ["pip", "uninstall", "--python", other, "beta"])
+        let exotic = try run(shims + "/uv", ["pip", "install", "--python", other, "beta @ \(wheel)"])
+        #expect(exotic.status == 2 && exotic.err.contains("exotic-source"), "\(exotic.err)")
+        let policyFile = serve.project.appendingPathComponent("policy.json")
+        let policy = try String(contentsOf: policyFile, encoding: .utf8)
+        try policy.replacingOccurrences(of: #""lockfile": "bouncer.lock","#, with: #""lockfile": "bouncer.lock", "exoticSources": { "allow": ["beta @ http://localhost:**"] },"#)
+            .write(to: policyFile, atomically: true, encoding: .utf8)
         let fenced = try run(shims + "/uv", ["pip", "install", "--python", other, "beta @ \(wheel)"])
+        try policy.write(to: policyFile, atomically: true, encoding: .utf8)
         #expect(fenced.status != 0, "\(fenced.err)")
         #expect(fenced.err.contains("was cut off"), "\(fenced.err)")
         #expect(try self.python(other, "import beta").status != 0, "beta must not be installed")
+        // A local project uv would build (its build backend runs: the fence sees no file read): refused before uv starts.
+        let local = root.appendingPathComponent("uv-local-project")
+        try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
+        let marker = root.appendingPathComponent("uv-local-built")
+        try "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n[project]\nname = \"localproj\"\nversion = \"1\"\n"
+            .write(to: local.appendingPathComponent("pyproject.toml"), atomically: true, encoding: .utf8)
+        try "open(\(String(reflecting: marker.path)), 'w').write('ran')\n".write(to: local.appendingPathComponent("backend.py"), atomically: true, encoding: .utf8)
+        let built = try run(shims + "/uv", ["pip", "install", "--python", other, local.path])
+        #expect(built.status == 2 && built.err.contains("a local project directory"), "\(built.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the local project's build backend ran")
 
         // `uv run PROGRAM` in a project: uv locks and syncs through the serve, fenced; the program runs outside the
         // fence (the user's proxy settings back) with the shims first on its PATH, ahead of the project's .venv/bin.

@@ -132,3 +132,36 @@ import BouncerTestSupport
         }
     }
 }
+
+/// What uv would build or install from the disk, named on its command line
+/// or in a requirement file (a red-team pass built a local project and
+/// installed a local wheel through the shim: the network fence sees neither).
+@Suite struct UvLocalSourcesTests {
+    func forms(_ words: [String], cwd: String = "/tmp") throws -> [String] {
+        let command = try UvShim.commandWords(words)
+        return try UvLocalSources.found(words, command: command, cwd: cwd, environment: [:]).map(\.form)
+    }
+
+    @Test func localProjectsArchivesAndWheelsAreFound() throws {
+        #expect(try forms(["pip", "install", "--python", "venv/bin/python", "./evilproj"]) == ["./evilproj"])
+        #expect(try forms(["pip", "install", "/tmp/local/localpkg-1.0-py3-none-any.whl"]).count == 1)
+        #expect(try forms(["pip", "install", "-e", "."]) == ["."])
+        #expect(try forms(["add", "../lib"]) == ["../lib"])
+        #expect(try forms(["tool", "install", "proj @ file:///src/proj"]).count == 1)
+        #expect(try forms(["tool", "run", "--from", "./tool", "tool"]) == ["./tool"])
+        #expect(try forms(["run", "--with", "x.whl,requests", "pytest"]) == ["x.whl"])
+        #expect(try forms(["pip", "install", "--target=./out", "--python", "/usr/bin/python3", "requests", "black[d]==24.1"]).isEmpty)
+        #expect(try forms(["run", "./script.py"]).isEmpty)
+        #expect(try forms(["tool", "run", "ruff", "check", "./src"]).isEmpty)
+        #expect(try forms(["sync"]).isEmpty)
+    }
+
+    @Test func requirementFilesAreReadAsPipsAre() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uv-local-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("proj"), withIntermediateDirectories: true)
+        try "requests\r-e ./proj\n".write(to: dir.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)
+        #expect(try forms(["pip", "install", "-r", "req.txt"], cwd: dir.path) == ["./proj"])
+        #expect(try forms(["pip", "sync", "--requirement=req.txt"], cwd: dir.path) == ["./proj"])
+    }
+}

@@ -1,0 +1,87 @@
+import FoundationEssentials
+import BouncerBase
+import BouncerPolicy
+
+/// What a uv command would install from the disk rather than the serve: a
+/// local project or source archive (uv builds it, running its build
+/// backend, and the network fence does not see a file read), a local wheel
+/// (installed unverified), a VCS or URL requirement — named on uv's command
+/// line (`uv pip install ./proj`, `uv add ../lib`, `uvx --from ./tool`,
+/// `uv run --with x.whl`) or in a requirement file it reads (`-r`,
+/// `--with-requirements`). Read as the pip shim reads pip's
+/// (`PipSourceCheck.classify`); `exoticSources.allow` lets one through.
+/// The project uv syncs itself (`uv sync`, `uv run`) is the user's own, as
+/// with `uv` alone.
+enum UvLocalSources {
+    /// The commands that take requirements.
+    static let installing: Set<[String]> = [["pip", "install"], ["pip", "sync"], ["pip", "compile"], ["add"], ["tool", "install"], ["tool", "run"], ["run"]]
+    /// Options whose value is a requirement.
+    static let requirementOptions: Set<String> = ["--with", "-w", "--from", "-e", "--editable", "--with-editable"]
+    /// Options whose value is a requirement file.
+    static let fileOptions: Set<String> = ["-r", "--requirement", "--requirements", "--with-requirements"]
+    /// Options whose value is some other path or word (never a requirement), beside uv's global ones.
+    static let otherValues: Set<String> = [
+        "--python", "-p", "--target", "--prefix", "-o", "--output-file", "-c", "--constraint", "--constraints", "--build-constraint",
+        "--build-constraints", "--override", "--overrides", "--script", "--env-file", "--python-platform", "--exclude", "--excludes",
+        "--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index-strategy", "--keyring-provider",
+        "--resolution", "--prerelease", "--exclude-newer", "--link-mode", "-C", "--config-setting", "--package", "--extra", "--group",
+        "--optional", "--tag", "--branch", "--rev", "--marker", "-m", "--bounds", "--reinstall-package", "-P", "--upgrade-package",
+        "--no-binary-package", "--no-build-package", "--refresh-package", "--only-group", "--no-group", "--no-extra", "--python-version",
+        "--fork-strategy", "--torch-backend", "--annotation-style", "--custom-compile-command", "--emit-index-annotation",
+    ]
+
+    /// The local, VCS and URL requirements the command names, with where (`the command line`, `FILE:LINE`).
+    static func found(_ words: [String], command: [String], cwd: String, environment: [String: String]) throws -> [PipSourceCheck.Finding] {
+        guard let first = command.first, installing.contains(Array(command.prefix(["pip", "tool"].contains(first) ? 2 : 1))) else { return [] }
+        let own = Array(words.prefix(UvShim.optionsEnd(words, command: command)))
+        var scan = PipSourceCheck.Scan()
+        // `pip install`, `tool run`: two words name the command; `add`, `run`: one (the next is an operand).
+        var commandWordsLeft = UvShim.families.contains(first) ? 2 : 1
+        var index = 0
+        while index < own.count {
+            let word = own[index]
+            index += 1
+            if word == "--" { break }
+            var option = word
+            var value: String? = nil
+            if word.hasPrefix("--"), let equals = word.firstIndex(of: "=") {
+                option = String(word[..<equals])
+                value = String(word[word.index(after: equals)...])
+            } else if word.hasPrefix("-"), word.count > 2, !word.hasPrefix("--"), requirementOptions.union(fileOptions).contains(String(word.prefix(2))) {
+                // `-e./x`, `-rreq.txt`: a one-letter option with its value in the word.
+                option = String(word.prefix(2))
+                value = String(word.dropFirst(2))
+            }
+            if requirementOptions.contains(option) || fileOptions.contains(option) {
+                if value == nil, index < own.count { value = own[index]; index += 1 }
+                guard let value else { continue }
+                if fileOptions.contains(option) {
+                    var seen: Set<String> = []
+                    try RequirementLines.visit(Filesystem.absolute(value, cwd: cwd), environment: environment, seen: &seen) { line in
+                        if let requirement = line.requirement { PipSourceCheck.classify(requirement, base: Filesystem.split(line.file).directory, place: line.place, into: &scan) }
+                        for editable in line.options where editable.name == .editable {
+                            PipSourceCheck.classify(editable.value ?? "", base: Filesystem.split(line.file).directory, place: line.place, into: &scan)
+                        }
+                    }
+                } else {
+                    for requirement in value.split(separator: ",").map({ $0.trimmingSpaces() }) where !requirement.isEmpty {
+                        PipSourceCheck.classify(requirement, base: cwd, place: "the command line", into: &scan)
+                    }
+                }
+                continue
+            }
+            if word.hasPrefix("-") {
+                if value == nil, otherValues.union(UvShim.valueOptions).contains(option) { index += 1 }
+                continue
+            }
+            // The command's own words first (`pip install`), then its operands: requirements.
+            if commandWordsLeft > 0 { commandWordsLeft -= 1; continue }
+            // `uv run` and `uvx`: the first operand is the program, not a requirement.
+            if first == "run" || command.prefix(2) == ["tool", "run"] { break }
+            PipSourceCheck.classify(word, base: cwd, place: "the command line", into: &scan)
+        }
+        var findings = scan.findings
+        for exotic in scan.exotic where !findings.contains(where: { $0.place == exotic.place && exotic.form.contains($0.form) }) { findings.append(exotic) }
+        return findings
+    }
+}
