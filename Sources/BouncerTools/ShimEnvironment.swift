@@ -91,6 +91,21 @@ public struct ShimEnvironment: Sendable {
     public static let depthVariable = "BOUNCER_SHIM_DEPTH"
     public static let maximumDepth = 16
 
+    /// Set on the real tool's environment: the call the shim was made with
+    /// (tool, directory, arguments). The same call reaching a shim again
+    /// under it is a loop however many processes stand between (a pyenv shim
+    /// for a Python that is not selected falls back to PATH, and so to the shim).
+    public static let callVariable = "BOUNCER_SHIM_CALL"
+
+    /// This call's key for `callVariable`: a 64-bit FNV-1a hash of tool, directory and arguments.
+    public func callKey(_ arguments: [String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in ([tool, cwd] + arguments).joined(separator: "\u{0}").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
     /// The real tool this very process was handed over to, if the hand-over
     /// came straight back (same process id after exec): a loop.
     public func loopedThrough(pid: Int32) -> String? {

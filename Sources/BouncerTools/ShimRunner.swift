@@ -159,8 +159,9 @@ public enum ShimRunner {
     /// In CI a shim without a policy refuses: a guard that silently turned off is a downgrade.
     public static let ciNoPolicyMessage = "CI=true and no policy.json in this directory or above (and no BOUNCER_POLICY): refusing to run unguarded (BOUNCER_ALLOW_UNGUARDED=1 allows it)"
 
-    public static func run(_ environment: ShimEnvironment, arguments: [String], bouncerExecutable: String?,
+    public static func run(_ given: ShimEnvironment, arguments: [String], bouncerExecutable: String?,
                            makeGuard: GuardFactory) -> Int32 {
+        var environment = given
         let tool = environment.tool
         if let handedOver = environment.loopedThrough(pid: getpid()) {
             ShimOutput.error("bouncer: \(tool): loop: Bouncer handed over to \(handedOver), which runs Bouncer again; put the real \(tool) on PATH after the shims")
@@ -175,6 +176,14 @@ public enum ShimRunner {
             // Only shims on PATH (a loop) is bad configuration; no real tool at all is the shell's 127.
             return error.skipped.isEmpty ? 127 : ErrorFamily.configuration.exitCode
         }
+        let call = environment.callKey(arguments)
+        if environment.variables[ShimEnvironment.callVariable] == call {
+            ShimOutput.error("bouncer: \(tool): loop: Bouncer handed over to \(realTool), which ran this same \(tool) command through the shim again instead of a \(tool) of its own "
+                             + "(a pyenv shim for a Python that is not selected falls back to PATH); select that Python (pyenv shell, PYENV_VERSION) or run one that is installed")
+            return ErrorFamily.configuration.exitCode
+        }
+        environment.variables[ShimEnvironment.callVariable] = call
+        environment.inherited?[ShimEnvironment.callVariable] = call
         guard let policyPath = PolicyLocator.find(environment: environment.variables, cwd: environment.cwd,
                                                   start: environment.foundPolicy) else {
             if environment.variables["CI"] == "true" && (environment.variables[allowUnguardedVariable] ?? "").isEmpty {

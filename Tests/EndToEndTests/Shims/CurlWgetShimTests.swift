@@ -184,6 +184,26 @@ import BouncerTestSupport
         #expect(try harness.bytes("t.tgz") == body)
     }
 
+    /// A "real" curl that runs the shim again as a child, as a pyenv shim for
+    /// a Python that is not selected does (it falls back to PATH): another
+    /// process each round, so the same call coming back is what gives the
+    /// loop away, at once, with one report (it used to go 16 rounds deep,
+    /// each shim starting the next).
+    @Test func aRealToolThatStartsTheSameCallAgainIsALoop() throws {
+        defer { harness.cleanup() }
+        let wrapper = harness.root.appendingPathComponent("wrapper")
+        try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
+        let wrote = try BouncerProcess.runProgram("/bin/sh", ["-c", "printf '#!/bin/sh\\n%s/curl \"$@\"\\nexit $?\\n' \"$0\" > \"$1\" && chmod 755 \"$1\"",
+                                                              ShimHarness.shims, wrapper.appendingPathComponent("curl").path])
+        #expect(wrote.status == 0, "\(wrote.err)")
+        var env = harness.environment
+        env["PATH"] = "\(ShimHarness.shims):\(wrapper.path):/usr/bin:/bin"
+        let child = try BouncerProcess.runProgram("/bin/sh", ["-c", "curl -sI '\(site.url("tool.tar.gz"))'"], cwd: harness.project.path, environment: env)
+        #expect(child.status == 2, "\(child.err)")
+        #expect(child.err.contains("ran this same curl command through the shim again"), "\(child.err)")
+        #expect(child.err.components(separatedBy: "loop").count == 2, "one report, not one per round: \(child.err)")
+    }
+
     @Test func curlOptionThatChangesTheFetchIsRefusedByName() throws {
         defer { harness.cleanup() }
         let result = try harness.sh("curl -s -H 'Authorization: Bearer x' -O '\(site.url("tool.tar.gz"))'")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import BouncerBase
 import BouncerTestSupport
+import BouncerTools
 
 /// Issue 15, the CLI around the shims: `exec` help and exit codes, `shims
 /// install` that never overwrites another program, `shims uninstall`.
@@ -129,9 +130,9 @@ import BouncerTestSupport
             #expect(installed.status == 0, "\(installed.err)")
             #expect(installed.out.contains("export PATH=\"\(other.path):$PATH\""), "\(installed.out)")
         }
-        // The fixed names, and a shim for each versioned Python and pip on PATH (python3.11, pip3.11).
+        // The fixed names, and a shim for each versioned Python and pip on PATH (python3.11, pip3.11, python2, pip2.7).
         let written = try FileManager.default.contentsOfDirectory(atPath: other.path).sorted()
-        let versioned = written.filter { $0.hasPrefix("python3.") || $0.hasPrefix("pip3.") }
+        let versioned = written.filter { ShimEnvironment.versionedFamily($0) != nil }
         #expect(written.filter { !versioned.contains($0) } == ["buildah", "curl", "docker", "npm", "npx", "pip", "pip3", "pipx", "podman", "python", "python3", "skopeo", "uv", "uvx", "wget", "yarn", "yarnpkg"])
         for name in versioned {
             #expect(SearchPath.firstExecutable(name, environment: ProcessInfo.processInfo.environment) != nil, "\(name) is on PATH")
