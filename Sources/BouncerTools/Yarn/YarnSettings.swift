@@ -126,16 +126,15 @@ enum YarnLock {
 
     /// The first resolved URL of the yarn.lock yarn works with (the
     /// nearest one at or above `cwd`) that is not under `registry`, or nil.
+    /// yarn reads the lock of the project it works on (the nearest folder up
+    /// with a package.json, or the workspace root naming it), not any yarn.lock above.
     static func strayResolved(cwd: String, registry: String) -> Stray? {
-        for directory in Filesystem.selfAndAncestors(cwd) {
-            let file = Filesystem.absolute("yarn.lock", cwd: directory)
-            guard Filesystem.isFile(file) else { continue }
-            guard let bytes = (try? AtomicFile.read(file, limit: 256 << 20, code: "yarn-lock")).flatMap({ $0 }) else {
-                return Stray(file: file, line: 0, url: "(the file could not be read)")
-            }
-            return strayResolved(bytes, file: file, registry: registry)
+        let file = Filesystem.absolute("yarn.lock", cwd: NpmConfiguration.localPrefix(cwd: cwd))
+        guard Filesystem.isFile(file) else { return nil }
+        guard let bytes = (try? AtomicFile.read(file, limit: 256 << 20, code: "yarn-lock")).flatMap({ $0 }) else {
+            return Stray(file: file, line: 0, url: "(the file could not be read)")
         }
-        return nil
+        return strayResolved(bytes, file: file, registry: registry)
     }
 
     static func strayResolved(_ bytes: [UInt8], file: String, registry: String) -> Stray? {

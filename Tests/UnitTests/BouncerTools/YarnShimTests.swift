@@ -84,7 +84,7 @@ import BouncerTestSupport
         #expect(berry.dangerous.contains(YarnSettings.Setting(key: "yarnpath", place: project.appendingPathComponent(".yarnrc.yml").path)))
     }
 
-    @Test func lockLinesOutsideTheServeAreFound() {
+    @Test func lockLinesOutsideTheServeAreFound() throws {
         let serve = "http://127.0.0.1:8731/npm/"
         let lock = """
         # yarn lockfile v1
@@ -108,5 +108,15 @@ import BouncerTestSupport
             let text = "x@1:\n  resolved \"\(url)\"\n"
             #expect(YarnLock.strayResolved(Array(text.utf8), file: "f", registry: serve)?.url == url)
         }
+        // The lock yarn reads is its project's: a parent folder's unrelated yarn.lock is not it.
+        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("yarn-lock-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let child = parent.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: child.appendingPathComponent("src"), withIntermediateDirectories: true)
+        try lock.write(to: parent.appendingPathComponent("yarn.lock"), atomically: true, encoding: .utf8)
+        try #"{"name":"p"}"#.write(to: parent.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"c"}"#.write(to: child.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        #expect(YarnLock.strayResolved(cwd: child.appendingPathComponent("src").path, registry: serve) == nil)
+        #expect(YarnLock.strayResolved(cwd: parent.path, registry: serve)?.line == 11)
     }
 }
