@@ -269,17 +269,27 @@ public enum ContainerShim {
             // The error names the option or form it could not read (the first option given may be a fine one).
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
+        // `docker://REF`: podman's transport for a registry image, the same image.
+        let viaDocker = arguments[call.imageIndex].hasPrefix("docker://")
+        let written = viaDocker ? String(arguments[call.imageIndex].dropFirst("docker://".count)) : arguments[call.imageIndex]
+        // An image of this machine's own (a build's `localhost/NAME`, an image ID, a short name stored here):
+        // run as it is, and never pulled (`--pull=never`, the last word before the image, outranks any other).
+        let globals = Array(arguments[..<(((try? subcommandIndex(arguments)) ?? nil) ?? 0)])
+        if call.subcommand != "pull", !viaDocker, isLocalImage(written, globals: globals, context: context) {
+            var local = arguments
+            local.insert("--pull=never", at: call.imageIndex)
+            return context.passThrough(local)
+        }
         return withPolicy(context) { policy in
             do {
                 let allowHTTP = call.plainHTTP || context.environment.variables["BOUNCER_IMAGE_ALLOW_HTTP"] == "1"
-                switch try check(arguments[call.imageIndex], platform: call.platform, allowHTTP: allowHTTP, policy: policy,
+                switch try check(written, platform: call.platform, allowHTTP: allowHTTP, policy: policy,
                                  context: context, stopped: "nothing was pulled") {
                 case .refused(let status):
                     return status
                 case .pinned(let pinned):
                     var rewritten = arguments
-                    rewritten[call.imageIndex] = pinned
-                    let written = arguments[call.imageIndex]
+                    rewritten[call.imageIndex] = (viaDocker ? "docker://" : "") + pinned
                     guard call.subcommand == "pull", (try? ImageReference(parsing: written))?.digest == nil,
                           let subcommand = try subcommandIndex(arguments) else { return context.passThrough(rewritten) }
                     return try pullThenTag(rewritten, globals: Array(arguments[..<subcommand]), pinned: pinned, written: written, context: context)
@@ -288,6 +298,24 @@ public enum ContainerShim {
                 return failed(error, context: context)
             }
         }
+    }
+
+    /// Whether `written` names an image of this machine's own, which the real
+    /// tool runs without pulling: `localhost/NAME` (podman's name for a local
+    /// build), an image ID (`sha256:HEX`, or 12 to 64 hex digits), or a short
+    /// name (no registry) the tool's storage holds — podman looks there first,
+    /// so verifying the registry's image of that name would check another one.
+    static func isLocalImage(_ written: String, globals: [String], context: ShimContext) -> Bool {
+        let lower = written.lowercased()
+        if lower.hasPrefix("localhost/") { return true }
+        let hex = lower.hasPrefix("sha256:") ? lower.dropFirst(7) : lower[...]
+        if (lower.hasPrefix("sha256:") ? hex.count == 64 : (12...64).contains(hex.count)), hex.allSatisfy({ $0.isHexDigit }) { return true }
+        // A short name: no registry before its first `/` (a domain has a `.` or a `:`).
+        let first = written.split(separator: "/").first.map(String.init) ?? written
+        guard !written.contains("@"), !(written.contains("/") && (first.contains(".") || first.contains(":"))) else { return false }
+        let ask = context.environment.tool == "docker" ? ["image", "inspect", "--format", "{{.Id}}", written] : ["image", "exists", written]
+        guard let found = try? Spawn.output(context.realTool, context.toolArguments + globals + ask, environment: context.toolEnvironment) else { return false }
+        return found.status == 0
     }
 
     /// The real pull of the verified digest, then `tag DIGEST NAME:TAG`: a

@@ -189,6 +189,23 @@ struct ContainerShimPodmanTests {
         }
         // Nothing unverified landed.
         #expect(try storedDigests() == [signed])
+        // podman's `docker://` transport names the same registry image: verified, not refused as a malformed name.
+        let transport = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["create", "--tls-verify=false", "docker://" + f.image("e2e/signed"), "true"],
+                                                      environment: environment)
+        #expect(transport.status == 0 && transport.err.contains(signed), "\(transport.err)")
+        // An image of this machine's own (a local build's localhost/NAME, a short name stored here, an ID):
+        // used as it is, never pulled (`--pull=never` goes before the image, so a missing one fails instead).
+        _ = try Fixture.run(Self.podman, podmanGlobal + ["tag", f.image("e2e/signed"), "localhost/mine:1", "mine2:1"])
+        let id = try Fixture.run(Self.podman, podmanGlobal + ["image", "inspect", "--format", "{{.Id}}", "localhost/mine:1"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        for name in ["localhost/mine:1", "mine2:1", String(id.prefix(12))] {
+            let local = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["create", name, "true"], environment: environment)
+            #expect(local.status == 0, "\(name): \(local.err)")
+            #expect(!local.err.contains("bouncer:"), "\(name): used as it is: \(local.err)")
+        }
+        let absent = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["create", "--pull=always", "localhost/nothere:1", "true"], environment: environment)
+        #expect(absent.status != 0, "\(absent.err)")
+        #expect(!absent.err.contains("Trying to pull"), "\(absent.err)")
         // podman alone pulls both images of one pull: the refusal above is the shim's.
         _ = try Fixture.run(Self.podman, podmanGlobal + ["pull", "--tls-verify=false", "-q", f.image("e2e/signed"), f.image("e2e/unsigned")])
         #expect(try storedDigests().contains(try #require(f.digests["e2e/unsigned"])))
