@@ -60,9 +60,8 @@ enum ArtifactInspection {
     }
 
     /// A file Python's site module runs or imports at every start, wherever
-    /// in site-packages a wheel puts it: a `.pth` file, or a `sitecustomize` /
-    /// `usercustomize` module (a `.py`, a compiled one, or a package of that
-    /// name). site-packages is the wheel's top level, `NAME.data/purelib/`,
+    /// in site-packages a wheel puts it: a `.pth` file, or a module of
+    /// `startupModules` (a `.py`, a compiled one, or a package of that name). site-packages is the wheel's top level, `NAME.data/purelib/`,
     /// `NAME.data/platlib/`, and under `NAME.data/data/` (installed into the
     /// prefix) any `…/site-packages/` or `…/dist-packages/`. `./` in an entry
     /// name is no folder (pip writes `./x.pth` as `x.pth`), and `..` goes up one.
@@ -84,8 +83,15 @@ enum ArtifactInspection {
         guard let name = site.first else { return false }
         if site.count == 1 && name.hasSuffix(".pth") { return true }
         let module = name.split(separator: ".").first.map(String.init) ?? name
-        return module == "sitecustomize" || module == "usercustomize"
+        return startupModules.contains(module) || module.hasPrefix("__editable___")
     }
+
+    /// Modules Python imports at every start: site's own hooks, and those
+    /// other distributions' `.pth` files import (setuptools'
+    /// `distutils-precedence.pth`, virtualenv's `_virtualenv.pth`, an
+    /// editable install's finder), which a wheel shipping a module of that
+    /// name would replace.
+    static let startupModules: Set<String> = ["sitecustomize", "usercustomize", "_distutils_hack", "_virtualenv"]
 
     /// Building a source distribution runs its code (setup.py, a build backend).
     static func sdistProblem(_ request: ArtifactRequest, threats: ThreatPolicy) -> EvidenceProblem? {

@@ -8,7 +8,8 @@ import Testing
     @Test func hooksAnywhereInSitePackages() {
         for path in ["x.pth", "./dothook.pth", "a-1.0.data/data/lib/python3.11/site-packages/x.pth", "sitecustomize.py", "usercustomize.py",
                      "sitecustomize/__init__.py", "sitecustomize.cpython-311-x86_64-linux-gnu.so", "a-1.0.data/purelib/x.PTH",
-                     "a-1.0.data/platlib/sitecustomize.py", "a-1.0.data/data/lib/python3/dist-packages/usercustomize.py", "./x/../y.pth"] {
+                     "a-1.0.data/platlib/sitecustomize.py", "a-1.0.data/data/lib/python3/dist-packages/usercustomize.py", "./x/../y.pth",
+                     "_distutils_hack/__init__.py", "_virtualenv.py", "__editable___evil_1_0_finder.py"] {
             #expect(ArtifactInspection.isStartupHook(path), "\(path)")
         }
         for path in ["pkg/x.pth", "pkg/sitecustomize.py", "a-1.0.data/scripts/x.pth", "a-1.0.data/data/share/x.pth",
