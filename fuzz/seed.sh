@@ -152,4 +152,8 @@ printf '# yarn lockfile v1\nregistry "http://127.0.0.1:8731/npm/"\n"--install.ht
 printf '# yarn lockfile v1\n\n"@a/b@^1", c@2:\n  version "1.0.0"\n  resolved "http://127.0.0.1:8731/npm/@a/b/-/b-1.0.0.tgz#aa"\n  integrity sha512-x==\n  dependencies:\n    d "^2"\n' >yarn.lock
 printf -- '--cwd\nsub\nworkspace\nweb\nadd\nx\n' >words
 seed yarn-files yarnrc yarn.lock words
+printf '{"name":"p","workspaces":{"packages":["packages/{a,b}","!packages/x"]},"dependencies":{"a":"evil.tgz","b":"npm:c@^1","c":"@x/y"},"overrides":{"d":{".":"1","e":"file:../e"}},"packages":{"node_modules/a":{"resolved":"packages/a","link":true},"x":{"resolved":"file:../x","dependencies":{"y":"x:y"}}}}' >package.json
+printf 'tinylib\r-e ./proj\n\xc2\xa0# c \\\n-r other.txt\nhttp://h/files/../private/x\nhttp://h?.x/%%2e%%2e/y\n' >requirements.txt
+printf '# -*- coding: utf-7 -*-\n+AC0-r x\n' >coded.txt
+seed project-specs package.json requirements.txt coded.txt
 for t in "$out"/*/; do printf '%-18s %s seeds\n' "$(basename "$t")" "$(ls "$t" | wc -l)"; done

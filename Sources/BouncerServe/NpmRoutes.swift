@@ -174,7 +174,9 @@ extension RegistryProxy {
         if case .object(let object)? = packument["time"] { times = object } else { times = [:] }
         var out: [String: NpmTarball] = [:]
         for (version, manifest) in versions {
-            guard case .string(let url)? = manifest["dist"]?["tarball"], let file = url.split(separator: "/").last else { continue }
+            // Only http(s) tarballs: a remote packument's `file:///…` had the proxy read (and pin) a file of the machine's.
+            guard case .string(let url)? = manifest["dist"]?["tarball"], ExoticSource.isRegistryTarball(url),
+                  let file = url.split(separator: "/").last else { continue }
             var integrity: String? = nil
             if case .string(let sri)? = manifest["dist"]?["integrity"] { integrity = sri }
             var time: String? = nil

@@ -238,6 +238,29 @@ enum Harness {
         _ = YarnShim.fetchingCommand(String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
+    /// What the shims read of a project before anything runs: package.json
+    /// and lock sources (as JSON, and each line as an npm spec, argument and
+    /// workspace glob), requirement-file text as pip decodes and splits it,
+    /// and each line as a URL the policy matches.
+    static func projectSpecs(_ data: Data) {
+        let bytes = [UInt8](data)
+        if let json = try? JSON.parse(bytes, maxDepth: 128) {
+            _ = ProjectSources.fromManifest(json, file: "package.json", root: true, tool: .npm)
+            _ = ProjectSources.fromManifest(json, file: "package.json", root: true, tool: .yarn)
+            _ = ProjectSources.fromLock(json, workspaces: NpmWorkspaces.patterns(json))
+        }
+        if let text = try? RequirementLines.decoded(bytes, file: "requirements.txt") {
+            for (_, line) in RequirementLines.logicalLines(text).prefix(200) { _ = RequirementLines.Line(file: "r", number: 1, inConstraints: false, text: line) }
+        }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").prefix(200).map(String.init) {
+            _ = ExoticSource.isExoticNpmSpec(line)
+            _ = ExoticSource.isExoticNpmArgument(line)
+            _ = NpmWorkspaces.expandBraces(line)
+            _ = NpmWorkspaces.contains(line, patterns: ["packages/*", "apps/**", "!x"])
+            _ = try? FetchedURL.canonical(line)
+        }
+    }
+
     // MARK: archives
 
     /// Archive listing over in-memory bytes (streaming reader: tar, gzip/xz/zstd,

@@ -27,6 +27,7 @@ enum FuzzTargets {
         "container-arguments": Harness.containerArguments,
         "uv-configuration": Harness.uvConfiguration,
         "yarn-files": Harness.yarnFiles,
+        "project-specs": Harness.projectSpecs,
     ]
 
     /// Chosen once per process, by name, from BOUNCER_FUZZ_TARGET.

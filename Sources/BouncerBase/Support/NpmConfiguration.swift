@@ -44,18 +44,13 @@ public enum NpmConfiguration {
     /// cross `/` too: reading the root when npm would not costs a stricter check, never a missed one.
     static func isWorkspaceRoot(_ root: String, of member: String) -> Bool {
         guard member.hasPrefix(root == "/" ? "/" : root + "/"),
-              let bytes = (try? AtomicFile.read(root + "/package.json", limit: 16 << 20, code: "npm-package")).flatMap({ $0 }),
-              let manifest = try? JSON.parse(bytes) else { return false }
-        var globs: [JSON] = []
-        if case .array(let list)? = manifest["workspaces"] { globs = list }
-        if case .array(let list)? = manifest["workspaces"]?["packages"] { globs = list }
+              var bytes = (try? AtomicFile.read(root + "/package.json", limit: 16 << 20, code: "npm-package")).flatMap({ $0 }) else { return false }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        // One Bouncer cannot read (npm reads a duplicate key as the last) may be the root npm finds:
+        // taken for it, so that reading it refuses the call rather than the member's files being judged instead.
+        guard let manifest = try? JSON.parse(bytes, maxDepth: 128) else { return true }
         let relative = String(member.dropFirst(root == "/" ? 1 : root.count + 1))
-        return globs.contains { glob in
-            guard case .string(var pattern) = glob else { return false }
-            while pattern.hasPrefix("./") { pattern.removeFirst(2) }
-            while pattern.count > 1 && pattern.hasSuffix("/") { pattern.removeLast() }
-            return !pattern.isEmpty && fnmatch(pattern, relative, 0) == 0
-        }
+        return NpmWorkspaces.contains(relative, patterns: NpmWorkspaces.patterns(manifest))
     }
 
     /// One `key=value` line of an npmrc file (value unquoted, `${VAR}` expanded), and the file.

@@ -121,19 +121,35 @@ enum RequirementLines {
             throw BouncerError(.configuration, code: "pip-requirements", "\(file): starts with a \(name) byte order mark, which pip decodes and Bouncer reads as UTF-8 only; save it as UTF-8")
         }
         for line in bytes.split(separator: 0x0A, maxSplits: 2, omittingEmptySubsequences: false).prefix(2) where line.first == UInt8(ascii: "#") {
-            let text = String(decoding: line, as: UTF8.self).lowercased()
-            guard let found = text.firstRange(of: "coding") else { continue }
-            var rest = text[found.upperBound...]
-            guard rest.first == ":" || rest.first == "=" else { continue }
-            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
-            let name = String(rest.prefix { $0.isLetter || $0.isNumber || "-_.".contains($0) })
-            guard !name.isEmpty else { continue }
-            guard ["utf-8", "utf8", "utf_8", "u8", "ascii", "us-ascii", "utf-8-sig"].contains(name) else {
+            guard let name = declaredEncoding(Array(line)) else { continue }
+            guard ["utf-8", "utf8", "utf_8", "u8", "ascii", "us-ascii", "utf-8-sig"].contains(name.lowercased()) else {
                 throw BouncerError(.configuration, code: "pip-requirements", "\(file): declares the encoding \(name) (# coding:), which pip decodes and Bouncer reads as UTF-8 only; save it as UTF-8")
             }
             break
         }
-        return String(decoding: bytes, as: UTF8.self)
+        // Not UTF-8: pip decodes it with the locale's encoding (where a 0x85 is a line break), or fails.
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw BouncerError(.configuration, code: "pip-requirements", "\(file): is not valid UTF-8, and pip would read it in the locale's encoding; save it as UTF-8")
+        }
+        return text
+    }
+
+    /// What pip's `coding[:=]\s*([-\w.]+)` finds first on a line (every
+    /// occurrence tried, case as written, `\s` the ASCII white space).
+    static func declaredEncoding(_ line: [UInt8]) -> String? {
+        let word = Array("coding".utf8)
+        var start = 0
+        while start + word.count < line.count {
+            defer { start += 1 }
+            guard Array(line[start..<(start + word.count)]) == word, line[start + word.count] == UInt8(ascii: ":") || line[start + word.count] == UInt8(ascii: "=") else { continue }
+            var index = start + word.count + 1
+            while index < line.count, [0x20, 0x09, 0x0A, 0x0D, 0x0C, 0x0B].contains(line[index]) { index += 1 }
+            let name = line[index...].prefix { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            }
+            if !name.isEmpty { return String(decoding: name, as: UTF8.self) }
+        }
+        return nil
     }
 
     /// The logical lines, with the number of the physical line each starts

@@ -17,12 +17,16 @@ enum UvLocalSources {
     static let installing: Set<[String]> = [["pip", "install"], ["pip", "sync"], ["pip", "compile"], ["add"], ["tool", "install"], ["tool", "run"], ["run"]]
     /// Options whose value is a requirement.
     static let requirementOptions: Set<String> = ["--with", "-w", "--from", "-e", "--editable", "--with-editable"]
-    /// Options whose value is a requirement file.
-    static let fileOptions: Set<String> = ["-r", "--requirement", "--requirements", "--with-requirements"]
+    /// Options whose value is a requirement file: uv installs what a constraints or overrides file names by URL or path too.
+    static let fileOptions: Set<String> = ["-r", "--requirement", "--requirements", "--with-requirements", "-c", "--constraint", "--constraints",
+                                           "--override", "--overrides", "--build-constraint", "--build-constraints", "-b"]
+    /// The variables uv reads such files from (space-separated lists).
+    static let fileVariables = ["UV_CONSTRAINT", "UV_OVERRIDE", "UV_BUILD_CONSTRAINT"]
+    /// One-letter options that take a value (clap reads `-qr FILE` as `-q -r FILE`, `-rFILE` as `-r FILE`).
+    static let valuedLetters: Set<Character> = ["r", "c", "b", "e", "w", "p", "o", "i", "f", "P", "C", "t"]
     /// Options whose value is some other path or word (never a requirement), beside uv's global ones.
     static let otherValues: Set<String> = [
-        "--python", "-p", "--target", "--prefix", "-o", "--output-file", "-c", "--constraint", "--constraints", "--build-constraint",
-        "--build-constraints", "--override", "--overrides", "--script", "--env-file", "--python-platform", "--exclude", "--excludes",
+        "--python", "-p", "--target", "--prefix", "-o", "--output-file", "--script", "--env-file", "--python-platform", "--exclude", "--excludes",
         "--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index-strategy", "--keyring-provider",
         "--resolution", "--prerelease", "--exclude-newer", "--link-mode", "-C", "--config-setting", "--package", "--extra", "--group",
         "--optional", "--tag", "--branch", "--rev", "--marker", "-m", "--bounds", "--reinstall-package", "-P", "--upgrade-package",
@@ -35,6 +39,20 @@ enum UvLocalSources {
         guard let first = command.first, installing.contains(Array(command.prefix(["pip", "tool"].contains(first) ? 2 : 1))) else { return [] }
         let own = Array(words.prefix(UvShim.optionsEnd(words, command: command)))
         var scan = PipSourceCheck.Scan()
+        func readFile(_ value: String) throws {
+            var seen: Set<String> = []
+            try RequirementLines.visit(Filesystem.absolute(value, cwd: cwd), environment: environment, seen: &seen) { line in
+                if let requirement = line.requirement { PipSourceCheck.classify(requirement, base: Filesystem.split(line.file).directory, place: line.place, into: &scan) }
+                for editable in line.options where editable.name == .editable {
+                    PipSourceCheck.classify(editable.value ?? "", base: Filesystem.split(line.file).directory, place: line.place, into: &scan)
+                }
+            }
+        }
+        for variable in fileVariables {
+            for file in (environment[variable] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }) { try readFile(String(file)) }
+        }
+        // `uv pip sync FILE…`, `uv pip compile FILE…`: the operands are requirement files.
+        let operandsAreFiles = command.prefix(2) == ["pip", "sync"] || command.prefix(2) == ["pip", "compile"]
         // `pip install`, `tool run`: two words name the command; `add`, `run`: one (the next is an operand).
         var commandWordsLeft = UvShim.families.contains(first) ? 2 : 1
         var index = 0
@@ -47,22 +65,20 @@ enum UvLocalSources {
             if word.hasPrefix("--"), let equals = word.firstIndex(of: "=") {
                 option = String(word[..<equals])
                 value = String(word[word.index(after: equals)...])
-            } else if word.hasPrefix("-"), word.count > 2, !word.hasPrefix("--"), requirementOptions.union(fileOptions).contains(String(word.prefix(2))) {
-                // `-e./x`, `-rreq.txt`: a one-letter option with its value in the word.
-                option = String(word.prefix(2))
-                value = String(word.dropFirst(2))
+            } else if word.hasPrefix("-"), word.count > 2, !word.hasPrefix("--") {
+                // A word of one-letter options, as clap reads it: flags up to the first that takes a value,
+                // whose value is the rest of the word or the next one (`-qr FILE`, `-e./x`).
+                let letters = word.dropFirst()
+                guard let valued = letters.firstIndex(where: { valuedLetters.contains($0) }) else { continue }
+                option = "-" + String(letters[valued])
+                let rest = letters[letters.index(after: valued)...]
+                value = rest.isEmpty ? nil : String(rest)
             }
             if requirementOptions.contains(option) || fileOptions.contains(option) {
                 if value == nil, index < own.count { value = own[index]; index += 1 }
                 guard let value else { continue }
                 if fileOptions.contains(option) {
-                    var seen: Set<String> = []
-                    try RequirementLines.visit(Filesystem.absolute(value, cwd: cwd), environment: environment, seen: &seen) { line in
-                        if let requirement = line.requirement { PipSourceCheck.classify(requirement, base: Filesystem.split(line.file).directory, place: line.place, into: &scan) }
-                        for editable in line.options where editable.name == .editable {
-                            PipSourceCheck.classify(editable.value ?? "", base: Filesystem.split(line.file).directory, place: line.place, into: &scan)
-                        }
-                    }
+                    try readFile(value)
                 } else {
                     for requirement in value.split(separator: ",").map({ $0.trimmingSpaces() }) where !requirement.isEmpty {
                         PipSourceCheck.classify(requirement, base: cwd, place: "the command line", into: &scan)
@@ -71,13 +87,14 @@ enum UvLocalSources {
                 continue
             }
             if word.hasPrefix("-") {
-                if value == nil, otherValues.union(UvShim.valueOptions).contains(option) { index += 1 }
+                if value == nil, otherValues.union(UvShim.valueOptions).contains(option) || (option.count == 2 && option != word) { index += 1 }
                 continue
             }
             // The command's own words first (`pip install`), then its operands: requirements.
             if commandWordsLeft > 0 { commandWordsLeft -= 1; continue }
             // `uv run` and `uvx`: the first operand is the program, not a requirement.
             if first == "run" || command.prefix(2) == ["tool", "run"] { break }
+            if operandsAreFiles { try readFile(word); continue }
             PipSourceCheck.classify(word, base: cwd, place: "the command line", into: &scan)
         }
         var findings = scan.findings

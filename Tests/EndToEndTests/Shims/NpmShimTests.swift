@@ -608,6 +608,22 @@ import BouncerTestSupport
         try write("package.json", #"{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"},"dependencies":{"good":"file:./evil"}}"#)
         try refused("npm install", status: 2, ["package.json: line 1", "duplicate"])
         try refused("npm cache add evil-1.0.0.tgz", status: 2, ["npm cache add"])
+        // From a workspace whose root names it in braces (npm's globs take them): the root's lock is the one npm reads.
+        try write("package.json", #"{"name":"p","version":"1.0.0","workspaces":["{packages/a,packages/b}"]}"#)
+        try #"{"name":"a","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: workspace.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try write("package-lock.json", #"""
+            {"name":"p","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{
+              "":{"name":"p","version":"1.0.0","workspaces":["{packages/a,packages/b}"]},
+              "node_modules/a":{"resolved":"packages/a","link":true},
+              "node_modules/good":{"resolved":"evil","link":true},
+              "evil":{"name":"good","version":"1.0.0","hasInstallScript":true},
+              "packages/a":{"version":"1.0.0","dependencies":{"good":"^1.0.0"}}}}
+            """#)
+        let member = try harness.sh("npm ci --registry=\(server.baseURL)/", cwd: workspace)
+        #expect(member.status == 1 && member.err.contains(#"package-lock.json $.packages["node_modules/good"].resolved"#), "\(member.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "npm ci from the workspace ran the folder's script")
+        try FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        try FileManager.default.removeItem(at: harness.file("packages"))
 
         // The real npm alone, on the lock that links to the folder: it runs the folder's script.
         try write("package.json", clean)

@@ -197,3 +197,17 @@ struct VerifyAheadTests {
         #expect(local.files.map(\.url) == ["file:///srv/wheels/weird-4.0-py3-none-any.whl"])
     }
 }
+
+/// A remote packument's tarballs: http(s) only (found by a red-team pass: a
+/// `file:///…` tarball had the npm proxy read, serve and pin a local file).
+@Suite struct UpstreamTarballTests {
+    @Test func aPackumentNamesNoLocalFile() throws {
+        let packument = try JSON.parse(Array(#"""
+            {"name":"n9","versions":{
+              "1.0.0":{"dist":{"tarball":"file:///tmp/n9.tgz","integrity":"sha512-x"}},
+              "2.0.0":{"dist":{"tarball":"FILE:///etc/passwd"}},
+              "3.0.0":{"dist":{"tarball":"http://127.0.0.1:9/npm/n9/-/n9-3.0.0.tgz"}}}}
+            """#.utf8))
+        #expect(RegistryProxy.tarballs(packument, name: "n9", upstream: "http://127.0.0.1:9/npm/").keys.sorted() == ["n9-3.0.0.tgz"])
+    }
+}

@@ -132,6 +132,13 @@ import Testing
         #expect(throws: BouncerError.self) { try RequirementLines.decoded(Array("x\n#coding=latin-1\n".utf8), file: "r.txt") }
         #expect(try RequirementLines.decoded(Array("# coding: utf-8\nx\n".utf8), file: "r.txt") == "# coding: utf-8\nx\n")
         #expect(try RequirementLines.decoded(Array("x\ny\n# coding: utf-7\n".utf8), file: "r.txt").hasSuffix("utf-7\n"))
+        // Every occurrence on the line, as pip's regular expression searches (a red-team pass hid one behind "decoding hint").
+        #expect(throws: BouncerError.self) { try RequirementLines.decoded(Array("# decoding hint, coding: utf-7\n+AC0-r inner.txt\n".utf8), file: "r.txt") }
+        #expect(throws: BouncerError.self) { try RequirementLines.decoded(Array("#coding=\u{0C}latin-1\n".utf8), file: "r.txt") }
+        #expect(RequirementLines.declaredEncoding(Array("# vim: set fileencoding=utf-7 :".utf8)) == "utf-7")
+        #expect(RequirementLines.declaredEncoding(Array("# CODING: utf-7".utf8)) == nil)
+        // Bytes that are no UTF-8: pip reads them in the locale's encoding, where 0x85 breaks a line.
+        #expect(throws: BouncerError.self) { try RequirementLines.decoded([0x78, 0x85, 0x2D, 0x72, 0x20, 0x79, 0x0A], file: "r.txt") }
     }
 
     /// pip's configuration files as pip reads them: [install] over [global],

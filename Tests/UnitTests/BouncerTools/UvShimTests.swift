@@ -163,5 +163,18 @@ import BouncerTestSupport
         try "requests\r-e ./proj\n".write(to: dir.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)
         #expect(try forms(["pip", "install", "-r", "req.txt"], cwd: dir.path) == ["./proj"])
         #expect(try forms(["pip", "sync", "--requirement=req.txt"], cwd: dir.path) == ["./proj"])
+        // Every way uv reads such a file (a red-team pass installed a local wheel by each):
+        // pip sync's and pip compile's operands, `-qr` read as clap reads it, constraints and overrides, their variables.
+        try "evil @ file:///tmp/evil-1.0-py3-none-any.whl\n".write(to: dir.appendingPathComponent("o.txt"), atomically: true, encoding: .utf8)
+        for words in [["pip", "sync", "req.txt"], ["pip", "compile", "req.txt"], ["pip", "install", "-qr", "req.txt"], ["pip", "install", "-qrreq.txt"]] {
+            #expect(try forms(words, cwd: dir.path) == ["./proj"], "\(words)")
+        }
+        for words in [["pip", "install", "evil", "--override", "o.txt"], ["pip", "install", "evil", "-c", "o.txt"], ["pip", "install", "-qc", "o.txt", "evil"],
+                      ["pip", "install", "--build-constraints=o.txt", "evil"]] {
+            #expect(try forms(words, cwd: dir.path).count == 1, "\(words)")
+        }
+        let command = try UvShim.commandWords(["pip", "install", "evil"])
+        #expect(try UvLocalSources.found(["pip", "install", "evil"], command: command, cwd: dir.path, environment: ["UV_OVERRIDE": dir.appendingPathComponent("o.txt").path]).count == 1)
+        #expect(try forms(["pip", "install", "-qU", "requests"], cwd: dir.path).isEmpty)
     }
 }

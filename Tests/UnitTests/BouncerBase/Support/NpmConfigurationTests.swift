@@ -175,7 +175,17 @@ import BouncerBase
         #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/apps/web") == root + "/mono")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/tools/b") == root + "/mono/tools/b")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/obj/libs/c") == root + "/obj")
-        #expect(NpmConfiguration.localPrefix(cwd: root + "/broken/inner") == root + "/broken/inner")
+        // A root package.json Bouncer cannot read may be the one npm takes for the root (npm reads a duplicate
+        // key): taken, so reading it refuses the call rather than the member's files being judged in its place.
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/broken/inner") == root + "/broken")
+        // As npm's map-workspaces reads the globs: braces, and a UTF-8 byte order mark dropped.
+        try write("braces/package.json", #"{"workspaces":["{packages/a,packages/b}"]}"#)
+        try write("braces/packages/b/package.json", #"{"name":"b"}"#)
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/braces/packages/b") == root + "/braces")
+        try FileManager.default.createDirectory(atPath: root + "/bom/packages/a", withIntermediateDirectories: true)
+        try Data([0xEF, 0xBB, 0xBF] + Array(#"{"workspaces":["packages/a"]}"#.utf8)).write(to: URL(fileURLWithPath: root + "/bom/package.json"))
+        try write("bom/packages/a/package.json", #"{"name":"a"}"#)
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/bom/packages/a") == root + "/bom")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/bare/x") == root + "/bare")
         // With no project anywhere above (none above the temporary directory either): the working directory.
         if NpmConfiguration.localPrefix(cwd: root) == root {
