@@ -37,10 +37,10 @@ struct InspectCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What to check: auto, plain, wheel or npm.", valueName: "KIND"))
     var kind: String = "auto"
 
-    @Option(help: ArgumentHelp("npm: the package name package.json must give.", valueName: "NAME"))
+    @Option(help: ArgumentHelp("The package name package.json (npm) or the wheel's .dist-info must give.", valueName: "NAME"))
     var expectName: String?
 
-    @Option(help: ArgumentHelp("npm: the version package.json must give.", valueName: "VERSION"))
+    @Option(help: ArgumentHelp("The version package.json (npm) or the wheel's .dist-info must give.", valueName: "VERSION"))
     var expectVersion: String?
 
     @Option(help: ArgumentHelp("Most unpacked bytes read (suffix K, M, G or T allowed).", valueName: "SIZE"))

@@ -87,6 +87,7 @@ public enum ArchiveInspector {
                 report.add(code: "wheel-not-zip", entry: nil, "a wheel must be a zip archive, this is \(reader.formatName)")
             }
             WheelRecordCheck.check(records: records, files: files, report: &report)
+            WheelRecordCheck.checkIdentity(record: report.wheel?.record, expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
         }
         let npm = options.kind == .npm || (options.kind == .auto && !wheel && !manifests.isEmpty
             && (lowerName.hasSuffix(".tgz") || lowerName.hasSuffix(".tar.gz")))

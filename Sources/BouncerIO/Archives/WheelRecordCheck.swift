@@ -13,6 +13,24 @@ enum WheelRecordCheck {
     /// - Parameters:
     ///   - files: regular files of the archive, keyed by normalised path.
     ///   - records: normalised paths of `*.dist-info/RECORD` files found.
+    /// The wheel is the distribution it is offered as: its `NAME-VERSION.dist-info`
+    /// names the project (PEP 503 normal form) and version expected (the
+    /// file name pip was offered, the page's project). A file listed as
+    /// `p1-1.0` that is `other-2.0` inside was served and pinned as p1 1.0.
+    static func checkIdentity(record: String?, expectName: String?, expectVersion: String?, report: inout InspectionReport) {
+        guard expectName != nil || expectVersion != nil, let record else { return }
+        let distInfo = String(record.dropLast("/RECORD".count))
+        let stem = distInfo.dropLast(".dist-info".count)
+        let parts = stem.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = String(parts[0]), version = parts.count > 1 ? String(parts[1]) : ""
+        if let expectName, PythonPackageName.normalised(name) != PythonPackageName.normalised(expectName) {
+            report.add(code: "wheel-name-mismatch", entry: distInfo, "\(distInfo) is the distribution '\(name)', expected '\(expectName)'")
+        }
+        if let expectVersion, version.lowercased() != expectVersion.lowercased().replacing("-", with: "_") {
+            report.add(code: "wheel-version-mismatch", entry: distInfo, "\(distInfo) is version '\(version)', expected '\(expectVersion)'")
+        }
+    }
+
     static func check(records: [String: [UInt8]], files: [String: FileFacts],
                       report: inout InspectionReport) {
         guard records.count == 1, let (recordPath, bytes) = records.first else {

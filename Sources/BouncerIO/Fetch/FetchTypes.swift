@@ -176,7 +176,9 @@ public enum FetchError: BouncerFailure, Equatable {
         case .tooLarge(let url, let limit): "\(Redaction.url(url)): body is larger than the \(limit)-byte limit; download aborted"
         case .tooManyRedirects(let url, let limit):
             "\(Redaction.url(url)): more than \(limit) redirects (a redirect loop?)"
-        case .insecureRedirect(let url): "\(Redaction.url(url)): redirect from https to a non-https URL refused"
+        case .insecureRedirect(let url):
+            url.lowercased().hasPrefix("https:") ? "\(Redaction.url(url)): redirect from https to a non-https URL refused"
+                : "\(Redaction.url(url)): redirect to a URL that is not http or https refused"
         case .stalled(let url, let seconds): "\(Redaction.url(url)): no data received for \(seconds) s; transfer abandoned"
         case .truncated(let url, let received):
             "\(Redaction.url(url)): connection closed after \(received) bytes, before the whole body arrived"

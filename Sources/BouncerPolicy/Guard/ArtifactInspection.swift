@@ -9,7 +9,8 @@ import BouncerIO
 /// `archive` limits. Other artifacts are not opened.
 enum ArtifactInspection {
     enum Kind: Hashable {
-        case wheel
+        /// The project and version the wheel is offered as (its dist-info must say the same).
+        case wheel(name: String?, version: String?)
         case npm(name: String?, version: String?)
     }
 
@@ -17,7 +18,11 @@ enum ArtifactInspection {
         switch request.ecosystem {
         case .pypi:
             let file = URLParts.dirAndFile(request.url).file
-            return file.lowercased().hasSuffix(".whl") ? .wheel : nil
+            guard file.lowercased().hasSuffix(".whl") else { return nil }
+            // The adapter's project and version (the page's, the file name pip was offered), else the URL's file name.
+            let parts = file.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+            return .wheel(name: request.package ?? (parts.count >= 5 ? String(parts[0]) : nil),
+                          version: request.version ?? (parts.count >= 5 ? String(parts[1]) : nil))
         case .npm: return .npm(name: request.package, version: request.version)
         case .url, .oci: return nil
         }
@@ -112,9 +117,9 @@ enum ArtifactInspection {
         let what: String
         let options: ArchiveInspector.Options
         switch kind {
-        case .wheel:
-            what = "the wheel check (RECORD, archive limits) failed"
-            options = .init(kind: .wheel, refuseCaseCollisions: archive.refuseCaseCollisions)
+        case .wheel(let name, let version):
+            what = "the wheel check (RECORD, name and version, archive limits) failed"
+            options = .init(kind: .wheel, expectName: name, expectVersion: version, refuseCaseCollisions: archive.refuseCaseCollisions)
         case .npm(let name, let version):
             what = "the tarball's contents do not match the lock (package.json, archive limits)"
             options = .init(kind: .npm, expectName: name, expectVersion: version, refuseCaseCollisions: archive.refuseCaseCollisions)

@@ -88,6 +88,16 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(report.entries.first?.sha256 == Hasher.digest(Array("print('hi')\n".utf8), .sha256).hex)
     }
 
+    /// A wheel is the distribution it is offered as: its dist-info names
+    /// the project and version expected (PEP 503 normal form for the name).
+    /// A red-team pass had the proxy serve and pin `other-2.0` as `p1 1.0`.
+    @Test func aWheelIsTheDistributionItIsOfferedAs() throws {
+        #expect(try Self.inspect("good.whl", .init(kind: .wheel, expectName: "Demo", expectVersion: "1.0")).problems.isEmpty)
+        let other = try Self.inspect("good.whl", .init(kind: .wheel, expectName: "p1", expectVersion: "2.0"))
+        #expect(other.problems.map(\.code) == ["wheel-name-mismatch", "wheel-version-mismatch"])
+        #expect(other.problems.first?.message.contains("demo-1.0.dist-info is the distribution 'demo', expected 'p1'") == true, "\(other.problems)")
+    }
+
     @Test func recordDialectQuotingPaddingAndSha512() throws {
         let report = try Self.inspect("crlf-quoted-padded.whl")
         #expect(report.problems == [], "\(report.problems)")

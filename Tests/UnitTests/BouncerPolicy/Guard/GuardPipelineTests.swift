@@ -97,7 +97,7 @@ import BouncerTestSupport
                                                                  package: "demo", version: "1.0", claimedDigests: [Hasher.digest(notAWheel, .sha256)])])[0]
         // Audit mode does not soften it: a broken archive refuses in every mode, and nothing is pinned.
         #expect(outcome.verdict == .refused)
-        #expect(outcome.problems.first?.message.contains("the wheel check (RECORD, archive limits) failed") == true, "\(outcome.problems)")
+        #expect(outcome.problems.first?.message.contains("the wheel check (RECORD, name and version, archive limits) failed") == true, "\(outcome.problems)")
         #expect(outcome.path == nil)
         #expect(try lockKeys() == [])
     }

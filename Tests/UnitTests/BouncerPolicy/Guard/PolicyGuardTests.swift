@@ -66,7 +66,7 @@ import BouncerTestSupport
         let wrong512 = try Self.digest("sha512sum", .sha512, wheel)
         let requests = [
             ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0", claimedDigests: [sha256]),
-            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0-nohash"),
+            ArtifactRequest(url: server.url("/files/demo-1.0-py3-none-any.whl"), ecosystem: .pypi, package: "demo", version: "1.0"),
             ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0", claimedDigests: [sha512]),
             ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "left-pad", version: "1.3.0", claimedDigests: [wrong512]),
             ArtifactRequest(url: server.url("/files/left-pad-1.3.0.tgz"), ecosystem: .npm, package: "right-pad", version: "1.0.0", claimedDigests: [sha512]),
