@@ -49,6 +49,16 @@ public struct Lockfile: Codable, Sendable, Equatable {
     }
 
     public static func decode(_ bytes: [UInt8], file: String) throws(BouncerError) -> Lockfile {
+        // A size the decoder cannot hold (negative, fractional) is named by its path here: the decoder says only "not valid JSON".
+        if case .array(let entries)? = (try? JSON.parse(bytes))?["artifacts"] {
+            for (index, entry) in entries.enumerated() {
+                guard let size = entry["size"] else { continue }
+                guard case .integer(let value) = size, value >= 0 else {
+                    throw BouncerError(.configuration, code: "lock-invalid", "\(file): not a valid bouncer.lock: $.artifacts[\(index)].size: expected a whole number of bytes, 0 or more",
+                                       hint: "restore it from version control, or remove it to start over")
+                }
+            }
+        }
         let lock: Lockfile
         do { lock = try JSONDocument.decode(Lockfile.self, from: bytes) } catch {
             throw BouncerError(.configuration, code: "lock-invalid", "\(file): not a valid bouncer.lock: \(error)",

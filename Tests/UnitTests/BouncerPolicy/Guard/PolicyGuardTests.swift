@@ -128,6 +128,15 @@ import BouncerTestSupport
         // Decoding and re-encoding is the identity on canonical bytes.
         #expect(try Lockfile.decode(one, file: "x").encoded() == one)
         #expect(throws: BouncerError.self) { try Lockfile.decode(Array("{\"version\": 1, \"artifacts\": [".utf8), file: "x") }
+        // A size no lock can hold is named by its JSON path (the decoder said only "not valid JSON").
+        let text = String(decoding: one, as: UTF8.self)
+        for bad in ["-1", "893.5", "\"12\""] {
+            let broken = text.replacingOccurrences(of: #""size": 2"#, with: #""size": "# + bad)
+            #expect(broken != text)
+            do { _ = try Lockfile.decode(Array(broken.utf8), file: "x"); Issue.record("\(bad) accepted") } catch {
+                #expect(error.message.contains("$.artifacts[0].size: expected a whole number of bytes"), "\(error.message)")
+            }
+        }
     }
 
     /// The lock's layout is Bouncer's own, byte for byte (not whatever the
