@@ -26,7 +26,8 @@ struct IndexFile: Sendable, Equatable {
     /// The page it was listed on (named as the source of its upload time).
     var page: String = ""
 
-    var isWheel: Bool { filename.lowercased().hasSuffix(".whl") }
+    /// As pip tells a wheel (`Link.is_wheel`): `.whl` in lower case.
+    var isWheel: Bool { filename.hasSuffix(".whl") }
     /// A wheel for any ABI and platform (`…-none-any.whl`).
     var isUniversalWheel: Bool { filename.lowercased().hasSuffix("-none-any.whl") }
     /// The page's digests for the file that can serve as evidence (sha256, sha384, sha512).

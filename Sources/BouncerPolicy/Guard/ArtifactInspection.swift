@@ -18,7 +18,8 @@ enum ArtifactInspection {
         switch request.ecosystem {
         case .pypi:
             let file = URLParts.dirAndFile(request.url).file
-            guard file.lowercased().hasSuffix(".whl") else { return nil }
+            // A wheel by its `.whl` in lower case, as pip tells one (`.WHL` pip builds as a source archive).
+            guard file.hasSuffix(".whl") else { return nil }
             // The adapter's project and version (the page's, the file name pip was offered), else the URL's file name.
             let parts = file.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
             return .wheel(name: request.package ?? (parts.count >= 5 ? String(parts[0]) : nil),
@@ -102,7 +103,7 @@ enum ArtifactInspection {
     static func sdistProblem(_ request: ArtifactRequest, threats: ThreatPolicy) -> EvidenceProblem? {
         guard request.ecosystem == .pypi, !threats.allowsInstallScripts(of: request.package) else { return nil }
         let file = URLParts.dirAndFile(request.url).file
-        guard !file.lowercased().hasSuffix(".whl") else { return nil }
+        guard !file.hasSuffix(".whl") else { return nil }
         return EvidenceProblem(code: .installScript,
                                message: "\(file) is a source distribution: building it runs its code (setup.py or a build backend), and the policy's installScripts.allow does not name \(request.package ?? "it")")
     }

@@ -215,6 +215,11 @@ public enum ContainerShim {
             let rest = arguments.dropFirst(subcommand + 2)
             guard rest.contains(where: { $0 == "--infra-image" || $0.hasPrefix("--infra-image=") }) else { return nil }
             return "pod \(object) --infra-image pulls that image for the pod's infra container, which Bouncer does not verify (pull it through the shim first, then name it by its digest)"
+        case ("container", "restore"), ("pod", "restore"):
+            // `--import FILE`: the checkpoint archive names the image its container runs, pulled when absent.
+            let rest = arguments.dropFirst(subcommand + 2)
+            guard rest.contains(where: { $0 == "--import" || $0.hasPrefix("--import=") || ($0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("i")) }) else { return nil }
+            return "\(verb) restore --import pulls the image the checkpoint archive names, which Bouncer does not read (pull that image through the shim first)"
         case ("container", "clone"):
             // `container clone CONTAINER [NAME] [IMAGE]`: with an image, the clone runs that one, pulled when absent.
             guard operandWords(arguments, after: subcommand + 1).count >= 3 else { return nil }

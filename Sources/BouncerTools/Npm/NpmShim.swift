@@ -152,6 +152,14 @@ public enum NpmShim {
             }
             if let refused = refuseExoticSources(project: project, positionals: [], tool: tool, context: context) { return refused }
         }
+        // npm's `package` setting (`npm_config_package`, `package=` or `package[]=` in an npmrc a
+        // repository may ship) is what `npm exec` and `npm init` install, beside or instead of `--package`.
+        if command == "exec" || command == "init" {
+            for (key, value) in configuration where key.lowercased().replacing("-", with: "_") == "npm_config_package" && !value.isEmpty {
+                packageSpecs.append(value)
+            }
+            packageSpecs += npmrc.filter { ($0.key == "package" || $0.key == "package[]") && !$0.value.isEmpty }.map(\.value)
+        }
         // Other commands that fetch the packages they name, where a URL, git or path spec would be
         // fetched past the proxy:
         let fetchedByName: [String]
@@ -160,7 +168,7 @@ public enum NpmShim {
         // command itself (before or after `--`); the arguments after the command are the command's.
         case "exec": fetchedByName = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
         // `npm create X` / `npm init X` run `npm exec` of X's create- package: `github:user/create-X` for a git spec.
-        case "init": fetchedByName = Array(positionals.prefix(1))
+        case "init": fetchedByName = Array(positionals.prefix(1)) + packageSpecs
         // `npm pack SPEC…` fetches each spec (and runs a git package's `prepare` to pack it).
         case "pack": fetchedByName = positionals
         default: fetchedByName = []

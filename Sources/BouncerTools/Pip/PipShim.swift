@@ -266,7 +266,7 @@ struct DirectRequirement {
         let name = written.flatMap { $0.split(separator: "[").first.map(String.init) }
         let (withoutFragment, _) = PipSourceCheck.splitFragment(location)
         let lower = withoutFragment.lowercased()
-        guard lower.prefix(while: { $0 != "?" }).hasSuffix(".whl") else { return nil }
+        guard withoutFragment.prefix(while: { $0 != "?" }).hasSuffix(".whl") else { return nil }
         let url: String
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("file:") {
             url = withoutFragment
@@ -285,7 +285,7 @@ struct DirectRequirement {
     static func fileName(_ url: String) -> String? {
         guard let segment = URLParts.lastSegment(of: String(url.prefix { $0 != "?" && $0 != "#" })) else { return nil }
         let name = URLParts.percentDecoded(segment)
-        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name.lowercased().hasSuffix(".whl") else { return nil }
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name.hasSuffix(".whl") else { return nil }
         return name
     }
 }

@@ -149,7 +149,8 @@ public enum PipSourceCheck {
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
             let (url, digests) = splitFragment(location)
             if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
-            let path = url.prefix(while: { $0 != "?" }).lowercased()
+            // pip takes a file for a wheel by its `.whl` in lower case (`Link.is_wheel`); `.WHL` is a source archive to it.
+            let path = url.prefix(while: { $0 != "?" })
             if !path.hasSuffix(".whl") {
                 scan.findings.append(Finding(form: location, why: "a direct URL to a source distribution: \(buildsCode)", place: place))
             }
@@ -169,7 +170,7 @@ public enum PipSourceCheck {
         }
         if let bracket = path.firstIndex(of: "["), path.hasSuffix("]") { path = String(path[..<bracket]) }
         let full = Filesystem.absolute(path, cwd: base)
-        if path.lowercased().hasSuffix(".whl") { return }  // a wheel runs nothing while pip reads it; it is verified like any other
+        if path.hasSuffix(".whl") { return }  // a wheel runs nothing while pip reads it; it is verified like any other (`.WHL` is built)
         if Filesystem.isDirectory(full) {
             scan.findings.append(Finding(form: location, why: "a local project directory: \(buildsCode)", place: place))
         } else {

@@ -578,12 +578,13 @@ import BouncerTestSupport
         // The lock links `good` (package.json: a registry range) to the folder.
         let clean = #"{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#
         try write("package.json", clean)
-        try write("package-lock.json", #"""
+        let linkedLock = #"""
             {"name":"p","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{
               "":{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"}},
               "node_modules/good":{"resolved":"evil","link":true},
               "evil":{"name":"good","version":"1.0.0","hasInstallScript":true}}}
-            """#)
+            """#
+        try write("package-lock.json", linkedLock)
         try refused("npm ci", ["exotic-source", #"package-lock.json $.packages["node_modules/good"].resolved"#, "file:evil"])
         try FileManager.default.removeItem(at: harness.file("package-lock.json"))
         // Specs npm's own parser reads as a tarball file, a folder, a path.
@@ -608,6 +609,14 @@ import BouncerTestSupport
         try write("package.json", #"{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"},"dependencies":{"good":"file:./evil"}}"#)
         try refused("npm install", status: 2, ["package.json: line 1", "duplicate"])
         try refused("npm cache add evil-1.0.0.tgz", status: 2, ["npm cache add"])
+        // npm's `package` setting is what npx installs (a repository's .npmrc, the environment): read as --package is.
+        try write(".npmrc", "package=./evil-1.0.0.tgz\n")
+        let fromNpmrc = try harness.sh("npx --yes cowsay hi", extra: ["npm_config_registry": server.baseURL + "/"])
+        #expect(fromNpmrc.status == 1 && fromNpmrc.err.contains("exotic-source") && fromNpmrc.err.contains("./evil-1.0.0.tgz"), "\(fromNpmrc.err)")
+        try FileManager.default.removeItem(at: harness.file(".npmrc"))
+        let fromEnvironment = try harness.sh("npm exec --yes -- good", extra: ["npm_config_registry": server.baseURL + "/", "npm_config_package": "./evil-1.0.0.tgz"])
+        #expect(fromEnvironment.status == 1 && fromEnvironment.err.contains("exotic-source"), "\(fromEnvironment.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "npx ran the configured package's script")
         // From a workspace whose root names it in braces (npm's globs take them): the root's lock is the one npm reads.
         try write("package.json", #"{"name":"p","version":"1.0.0","workspaces":["{packages/a,packages/b}"]}"#)
         try #"{"name":"a","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: workspace.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
@@ -627,12 +636,7 @@ import BouncerTestSupport
 
         // The real npm alone, on the lock that links to the folder: it runs the folder's script.
         try write("package.json", clean)
-        try write("package-lock.json", #"""
-            {"name":"p","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{
-              "":{"name":"p","version":"1.0.0","dependencies":{"good":"^1.0.0"}},
-              "node_modules/good":{"resolved":"evil","link":true},
-              "evil":{"name":"good","version":"1.0.0","hasInstallScript":true}}}
-            """#)
+        try write("package-lock.json", linkedLock)
         let alone = try BouncerProcess.runProgram(npm, ["ci", "--registry=\(server.baseURL)/", "--no-audit", "--no-fund"], cwd: harness.project.path,
                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("alone-cache").path, "HOME": harness.root.path])
         #expect(alone.status == 0, "\(alone.err)")

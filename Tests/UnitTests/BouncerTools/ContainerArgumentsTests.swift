@@ -45,6 +45,10 @@ import BouncerIO
         #expect(why(["manifest", "add", "list", "docker://evil:1"]) != nil)
         #expect(why(["manifest", "create", "list"]) == nil)
         #expect(why(["manifest", "add", "list", "containers-storage:local@sha256:00"]) == nil)
+        #expect(why(["container", "restore", "--import", "ckpt.tar"]) != nil)
+        #expect(why(["container", "restore", "-i", "ckpt.tar"]) != nil)
+        #expect(why(["pod", "restore", "--import=pod.tar"]) != nil)
+        #expect(why(["container", "restore", "mycontainer"]) == nil)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("containers-conf-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }

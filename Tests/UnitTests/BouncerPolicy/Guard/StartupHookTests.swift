@@ -17,4 +17,16 @@ import Testing
             #expect(!ArtifactInspection.isStartupHook(path), "\(path)")
         }
     }
+
+    /// A wheel is a file whose name ends in `.whl` in lower case, as pip
+    /// tells one; pip builds a `.WHL` as a source archive, running its
+    /// setup.py (a red-team pass did), so the guard takes it for one too.
+    @Test func onlyALowerCaseWhlIsAWheel() {
+        let wheel = ArtifactRequest(url: "file:///v/evil-1.0-py3-none-any.whl", ecosystem: .pypi, package: "evil", version: "1.0")
+        let upper = ArtifactRequest(url: "file:///v/evil-1.0-py3-none-any.WHL", ecosystem: .pypi, package: "evil", version: "1.0")
+        #expect(ArtifactInspection.kind(of: wheel) == .wheel(name: "evil", version: "1.0"))
+        #expect(ArtifactInspection.kind(of: upper) == nil)
+        #expect(ArtifactInspection.sdistProblem(wheel, threats: ThreatPolicy()) == nil)
+        #expect(ArtifactInspection.sdistProblem(upper, threats: ThreatPolicy()) != nil)
+    }
 }
