@@ -13,7 +13,7 @@ import BouncerTools
 struct ShimsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shims",
-        abstract: "Install, check or uninstall the curl, wget, pip, pip3, pipx, npm, npx, docker, podman, skopeo, buildah, python, python3, uv, uvx, yarn and yarnpkg shims (and python3.N, pip3.N found on PATH).",
+        abstract: "Install, check or uninstall the curl, wget, pip, pip3, pipx, npm, npx, docker, podman, skopeo, buildah, python, python3, uv, uvx, yarn and yarnpkg shims (and the versioned pythons and pips found on PATH: python3.N, pip3.N, python2, python3.Nm).",
         subcommands: [Install.self, Check.self, Uninstall.self]
     )
 
@@ -61,8 +61,8 @@ extension ShimsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that every guarded tool on PATH is reached through a Bouncer shim (exit 1 if not).",
             discussion: """
-                For each TOOL (default: every tool Bouncer guards, and each versioned python3.N or \
-                pip3.N on PATH), the first one on PATH must be a \
+                For each TOOL (default: every tool Bouncer guards, and each versioned Python or pip \
+                on PATH: python3.N, pip3.N, python2, python3.Nm), the first one on PATH must be a \
                 Bouncer shim. A tool that is on PATH with no shim in front of it runs unguarded: \
                 that is a refusal (exit 1), so a CI job that runs `bouncer shims check` first fails \
                 hard when a shim is missing or PATH puts the real tool first. A tool that is not on \

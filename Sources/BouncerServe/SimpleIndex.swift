@@ -449,9 +449,6 @@ enum PythonName {
 }
 
 enum FileNames {
-    /// pip's archive extensions (wheels aside).
-    static let sdistSuffixes = [".tar.gz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma", ".tgz", ".zip", ".tar"]
-
     /// The version in a wheel (`name-ver-...whl`) or sdist (`name-ver.tar.gz`) file name.
     static func version(_ filename: String, project: String) -> String? {
         if filename.utf8.count > 4, filename.utf8.suffix(4).map({ (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }) == Array(".whl".utf8) {
@@ -459,7 +456,7 @@ enum FileNames {
             return parts.count >= 5 ? String(decoding: parts[1], as: UTF8.self) : nil
         }
         let lower = filename.lowercased()
-        guard let suffix = sdistSuffixes.first(where: { lower.hasSuffix($0) }) else { return nil }
+        guard let suffix = PythonPackageName.sdistSuffixes.first(where: { lower.hasSuffix($0) }) else { return nil }
         let stem = String(filename.dropLast(suffix.count))
         // The name part may itself contain '-': take the split whose prefix is the project.
         var index = stem.endIndex
@@ -478,7 +475,7 @@ enum FileNames {
             let parts = filename.dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
             return parts.count >= 5 ? PythonName.normalised(String(parts[0])) : nil
         }
-        guard let suffix = sdistSuffixes.first(where: { lower.hasSuffix($0) }),
+        guard let suffix = PythonPackageName.sdistSuffixes.first(where: { lower.hasSuffix($0) }),
               let dash = filename.dropLast(suffix.count).lastIndex(of: "-") else { return nil }
         return PythonName.normalised(String(filename[..<dash]))
     }

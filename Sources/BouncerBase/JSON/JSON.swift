@@ -44,6 +44,12 @@ public indirect enum JSON: Equatable, Sendable {
         public var description: String { "line \(line), column \(column): \(why)" }
     }
 
+    /// A JSON file as editors may save it: a UTF-8 byte order mark before
+    /// the text dropped (npm drops it), then parsed as `parse` does.
+    public static func parse(file bytes: [UInt8], maxDepth: Int = 64) throws(ParseError) -> JSON {
+        try parse(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes, maxDepth: maxDepth)
+    }
+
     /// Parses one JSON text (RFC 8259), refusing duplicate keys, invalid
     /// UTF-8, lone surrogates, integers beyond Int64 and nesting deeper than `maxDepth`.
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(ParseError) -> JSON {

@@ -44,11 +44,10 @@ public enum NpmConfiguration {
     /// cross `/` too: reading the root when npm would not costs a stricter check, never a missed one.
     static func isWorkspaceRoot(_ root: String, of member: String) -> Bool {
         guard member.hasPrefix(root == "/" ? "/" : root + "/"),
-              var bytes = (try? AtomicFile.read(root + "/package.json", limit: 16 << 20, code: "npm-package")).flatMap({ $0 }) else { return false }
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+              let bytes = (try? AtomicFile.read(root + "/package.json", limit: 16 << 20, code: "npm-package")).flatMap({ $0 }) else { return false }
         // One Bouncer cannot read (npm reads a duplicate key as the last) may be the root npm finds:
         // taken for it, so that reading it refuses the call rather than the member's files being judged instead.
-        guard let manifest = try? JSON.parse(bytes, maxDepth: 128) else { return true }
+        guard let manifest = try? JSON.parse(file: bytes, maxDepth: 128) else { return true }
         let relative = String(member.dropFirst(root == "/" ? 1 : root.count + 1))
         return NpmWorkspaces.contains(relative, patterns: NpmWorkspaces.patterns(manifest))
     }

@@ -3,6 +3,9 @@
 /// project). Used wherever a name from a tool, an index or an attestation is
 /// matched against another.
 public enum PythonPackageName {
+    /// The source archives pip takes a file for by its name (pip's `ARCHIVE_EXTENSIONS`, wheels aside).
+    public static let sdistSuffixes = [".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma", ".tar"]
+
     public static func normalised(_ name: String) -> String {
         var out = ""
         var lastWasSeparator = false

@@ -10,9 +10,6 @@ enum WheelRecordCheck {
         var entry: String
     }
 
-    /// - Parameters:
-    ///   - files: regular files of the archive, keyed by normalised path.
-    ///   - records: normalised paths of `*.dist-info/RECORD` files found.
     /// The wheel is the distribution it is offered as: its `NAME-VERSION.dist-info`
     /// names the project (PEP 503 normal form) and version expected (the
     /// file name pip was offered, the page's project). A file listed as
@@ -31,6 +28,9 @@ enum WheelRecordCheck {
         }
     }
 
+    /// - Parameters:
+    ///   - files: regular files of the archive, keyed by normalised path.
+    ///   - records: normalised paths of `*.dist-info/RECORD` files found.
     static func check(records: [String: [UInt8]], files: [String: FileFacts],
                       report: inout InspectionReport) {
         guard records.count == 1, let (recordPath, bytes) = records.first else {

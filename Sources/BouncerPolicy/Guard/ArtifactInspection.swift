@@ -59,7 +59,7 @@ enum ArtifactInspection {
             let hooks = report.entries.map(\.path).filter(isStartupHook)
             if !hooks.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(hooks.joined(separator: ", ")), which Python runs at every start (a .pth file, or a sitecustomize or usercustomize module), and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(hooks.joined(separator: ", ")), which Python runs at every start (a .pth file, or a module site or another package's .pth file imports: \(startupModules.sorted().joined(separator: ", ")), an __editable___ finder), and the policy's installScripts.allow does not name it")
             }
         }
         return nil
@@ -67,7 +67,8 @@ enum ArtifactInspection {
 
     /// A file Python's site module runs or imports at every start, wherever
     /// in site-packages a wheel puts it: a `.pth` file, or a module of
-    /// `startupModules` (a `.py`, a compiled one, or a package of that name). site-packages is the wheel's top level, `NAME.data/purelib/`,
+    /// `startupModules` (a `.py`, a compiled one, or a package of that name).
+    /// site-packages is the wheel's top level, `NAME.data/purelib/`,
     /// `NAME.data/platlib/`, and under `NAME.data/data/` (installed into the
     /// prefix) any `…/site-packages/` or `…/dist-packages/`. `./` in an entry
     /// name is no folder (pip writes `./x.pth` as `x.pth`), and `..` goes up one.

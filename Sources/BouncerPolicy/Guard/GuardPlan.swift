@@ -9,11 +9,7 @@ struct GuardPlan {
 
     func candidate(for given: ArtifactRequest, snapshot: Lockfile) -> Candidate {
         // A plain URL is matched, locked and fetched as libcurl will request it (FetchedURL).
-        var request = given
-        var ambiguous: FetchedURL.Ambiguous? = nil
-        if request.ecosystem == .url {
-            do { request.url = try FetchedURL.canonical(request.url) } catch { ambiguous = error }
-        }
+        let (request, ambiguous) = FetchedURL.request(given)
         let key = LockEntry.key(for: request)
         let matched = policy.rule(for: request)
         var candidate = Candidate(
@@ -21,8 +17,7 @@ struct GuardPlan {
             ruleLabel: matched.map { $0.rule.label(index: $0.index) } ?? "no rule (unmatched: \(policy.unmatched.rawValue))",
             locked: snapshot.entry(forKey: key))
         if let ambiguous {
-            candidate.refuse(EvidenceProblem(code: .urlAmbiguous, message: "its path has a '\(ambiguous.segment)' segment once %2e, %2f or %5c is decoded (or at a backslash), which servers resolve differently, so the file served need not be the one a rule names; write the path without it",
-                                             refusesInEveryMode: true))
+            candidate.refuse(EvidenceProblem(code: .urlAmbiguous, message: ambiguous.reason, refusesInEveryMode: true))
             return candidate
         }
         if let rule = matched?.rule {

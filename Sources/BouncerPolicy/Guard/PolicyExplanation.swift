@@ -50,11 +50,7 @@ public struct PolicyExplanation: Sendable, Encodable {
 extension PolicyGuard {
     public func explain(_ given: ArtifactRequest) -> PolicyExplanation {
         // As the guard reads it: a plain URL as libcurl will request it.
-        var request = given
-        var ambiguous: FetchedURL.Ambiguous? = nil
-        if request.ecosystem == .url {
-            do { request.url = try FetchedURL.canonical(request.url) } catch { ambiguous = error }
-        }
+        let (request, ambiguous) = FetchedURL.request(given)
         let shown = Redaction.url(request.url)
         let matched = policy.rule(for: request)
         var explanation = PolicyExplanation(url: shown, policy: policy.file, mode: policy.mode.rawValue, rule: nil,
@@ -80,7 +76,7 @@ extension PolicyGuard {
             }
         }
         if let ambiguous {
-            explanation.action = "fail: its path has a '\(ambiguous.segment)' segment once %2e, %2f or %5c is decoded (url-ambiguous)"
+            explanation.action = "fail: \(ambiguous.reason) (url-ambiguous)"
         }
         let threats = policy.threats(for: request)
         let none = "none"

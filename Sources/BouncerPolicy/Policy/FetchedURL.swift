@@ -10,6 +10,19 @@
 public enum FetchedURL {
     public struct Ambiguous: Error, Equatable {
         public let segment: String
+
+        public var reason: String {
+            "its path has a '\(segment)' segment once %2e, %2f or %5c is decoded (or at a backslash), which servers resolve differently, so the file served need not be the one a rule names; write the path without it"
+        }
+    }
+
+    /// `given` as the guard reads it: a plain download's URL made canonical,
+    /// or the reason it cannot be (other ecosystems' URLs are left as they are).
+    public static func request(_ given: ArtifactRequest) -> (request: ArtifactRequest, ambiguous: Ambiguous?) {
+        guard given.ecosystem == .url else { return (given, nil) }
+        var request = given
+        do { request.url = try canonical(given.url) } catch { return (given, error) }
+        return (request, nil)
     }
 
     /// The URL to match and fetch; an URL without `://` is returned as it is.

@@ -78,8 +78,7 @@ public enum BuildahShim {
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
         let written = arguments[image.index]
-        let viaDocker = written.hasPrefix("docker://")
-        let reference = viaDocker ? String(written.dropFirst("docker://".count)) : written
+        let (reference, viaDocker) = ContainerShim.registryReference(written)
         // `from scratch` starts from nothing; another transport names an image already here.
         guard !(arguments[subcommand] == "from" && written == "scratch"), viaDocker || !localTransports.contains(where: written.hasPrefix) else {
             return context.passThrough(arguments)

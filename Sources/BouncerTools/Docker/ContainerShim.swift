@@ -81,6 +81,8 @@ public enum ContainerShim {
 
     struct Call {
         var imageIndex: Int
+        /// Where the subcommand is: the words before it are the global options.
+        var globalsEnd: Int
         var subcommand: String
         var platform: String?
         var plainHTTP: Bool
@@ -118,6 +120,7 @@ public enum ContainerShim {
     /// Where the image argument is, or nil for a subcommand Bouncer does not guard.
     static func locate(_ arguments: [String]) throws(BouncerError) -> Call? {
         guard var index = try subcommandIndex(arguments) else { return nil }
+        let globalsEnd = index
         var plainHTTP = false
         let subcommand = arguments[index]
         var images = false
@@ -143,7 +146,7 @@ public enum ContainerShim {
             let rest = try operandIndex(arguments, after: operand, flags: pullFlags, valued: pullValueOptions, what: "pull", operand: "image") { _, _ throws(BouncerError) in }
             if let rest { throw .usage("pull names more than one image (\(arguments[operand]), then \(arguments[rest])), and Bouncer verifies one image per pull; pull them one by one") }
         }
-        return Call(imageIndex: operand, subcommand: verb, platform: platform, plainHTTP: plainHTTP)
+        return Call(imageIndex: operand, globalsEnd: globalsEnd, subcommand: verb, platform: platform, plainHTTP: plainHTTP)
     }
 
     /// Where a subcommand's first operand is (its image, its source), past
@@ -274,12 +277,10 @@ public enum ContainerShim {
             // The error names the option or form it could not read (the first option given may be a fine one).
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
-        // `docker://REF`: podman's transport for a registry image, the same image.
-        let viaDocker = arguments[call.imageIndex].hasPrefix("docker://")
-        let written = viaDocker ? String(arguments[call.imageIndex].dropFirst("docker://".count)) : arguments[call.imageIndex]
+        let (written, viaDocker) = registryReference(arguments[call.imageIndex])
+        let globals = Array(arguments[..<call.globalsEnd])
         // An image of this machine's own (a build's `localhost/NAME`, an image ID, a short name stored here):
         // run as it is, and never pulled (`--pull=never`, the last word before the image, outranks any other).
-        let globals = Array(arguments[..<(((try? subcommandIndex(arguments)) ?? nil) ?? 0)])
         if call.subcommand != "pull", !viaDocker, isLocalImage(written, globals: globals, context: context) {
             var local = arguments
             local.insert("--pull=never", at: call.imageIndex)
@@ -295,14 +296,19 @@ public enum ContainerShim {
                 case .pinned(let pinned):
                     var rewritten = arguments
                     rewritten[call.imageIndex] = (viaDocker ? "docker://" : "") + pinned
-                    guard call.subcommand == "pull", (try? ImageReference(parsing: written))?.digest == nil,
-                          let subcommand = try subcommandIndex(arguments) else { return context.passThrough(rewritten) }
-                    return try pullThenTag(rewritten, globals: Array(arguments[..<subcommand]), pinned: pinned, written: written, context: context)
+                    guard call.subcommand == "pull", (try? ImageReference(parsing: written))?.digest == nil else { return context.passThrough(rewritten) }
+                    return try pullThenTag(rewritten, globals: globals, pinned: pinned, written: written, context: context)
                 }
             } catch {
                 return failed(error, context: context)
             }
         }
+    }
+
+    /// An image argument without podman's `docker://` transport (a registry
+    /// image, the same one), and whether it had it (the rewritten argument keeps it).
+    static func registryReference(_ written: String) -> (reference: String, viaDocker: Bool) {
+        written.hasPrefix("docker://") ? (String(written.dropFirst("docker://".count)), true) : (written, false)
     }
 
     /// Whether `written` names an image of this machine's own, which the real

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import BouncerBase
 import BouncerPolicy
 
@@ -50,10 +47,9 @@ enum ProjectSources {
     /// it), nil when it does not exist.
     static func readJSON(_ project: String, _ file: String) throws(BouncerError) -> JSON? {
         let path = project + "/" + file
-        guard var bytes = try AtomicFile.read(path, limit: 256 << 20, code: "npm-project") else { return nil }
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        guard let bytes = try AtomicFile.read(path, limit: 256 << 20, code: "npm-project") else { return nil }
         let json: JSON
-        do { json = try JSON.parse(bytes, maxDepth: 128) } catch {
+        do { json = try JSON.parse(file: bytes, maxDepth: 128) } catch {
             throw BouncerError(.configuration, code: "npm-project",
                                "\(path): \(error): Bouncer cannot check the dependencies it names, and will not guess which ones the installer reads")
         }
@@ -66,15 +62,8 @@ enum ProjectSources {
     /// The exotic specs of one package.json: its dependency fields, and at
     /// the root npm's `overrides` (nested objects too) or yarn's `resolutions`.
     static func fromManifest(_ manifest: JSON, file: String, root: Bool, tool: Tool) -> [Found] {
-        var found: [Found] = []
-        for field in dependencyFields + (root && tool == .yarn ? ["resolutions"] : []) {
-            guard case .object(let specs)? = manifest[field] else { continue }
-            for name in specs.keys.sorted() {
-                if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
-                    found.append(Found(place: "\(file) \(JSONPath.member(name, of: "$.\(field)"))", spec: spec))
-                }
-            }
-        }
+        var found = fromFields(manifest, dependencyFields + (root && tool == .yarn ? ["resolutions"] : []), at: "$")
+            .map { Found(place: "\(file) \($0.place)", spec: $0.spec) }
         if root, tool == .npm, let overrides = manifest["overrides"] {
             found += fromOverrides(overrides, at: "$.overrides", file: file, depth: 0)
         }
@@ -118,12 +107,19 @@ enum ProjectSources {
             if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
                 found.append(Found(place: at + ".resolved", spec: resolved))
             }
-            for field in dependencyFields {
-                guard case .object(let specs)? = entry[field] else { continue }
-                for name in specs.keys.sorted() {
-                    if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
-                        found.append(Found(place: JSONPath.member(name, of: "\(at).\(field)"), spec: spec))
-                    }
+            found += fromFields(.object(entry), dependencyFields, at: at)
+        }
+        return found
+    }
+
+    /// The exotic specs of a package's dependency `fields` (name → spec objects), placed under `path`.
+    static func fromFields(_ package: JSON, _ fields: [String], at path: String) -> [Found] {
+        var found: [Found] = []
+        for field in fields {
+            guard case .object(let specs)? = package[field] else { continue }
+            for name in specs.keys.sorted() {
+                if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
+                    found.append(Found(place: JSONPath.member(name, of: "\(path).\(field)"), spec: spec))
                 }
             }
         }

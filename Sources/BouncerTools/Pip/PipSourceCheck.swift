@@ -40,8 +40,8 @@ public enum PipSourceCheck {
     }
 
     static let vcsPrefixes = ["git+", "hg+", "svn+", "bzr+"]
-    /// Every archive pip takes as a path when the file exists (pip's `ARCHIVE_EXTENSIONS`, wheels aside), and zstd.
-    static let sdistSuffixes = [".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma", ".tar", ".tar.zst"]
+    /// Every archive pip takes as a path when the file exists, and zstd.
+    static let sdistSuffixes = PythonPackageName.sdistSuffixes + [".tar.zst"]
     static let buildsCode = "pip would build it (running its setup.py or build backend) before Bouncer verifies anything"
 
     public static func scan(_ invocation: PipInvocation, cwd: String, environment: [String: String]) throws -> Scan {

@@ -36,7 +36,10 @@ enum UvLocalSources {
 
     /// The local, VCS and URL requirements the command names, with where (`the command line`, `FILE:LINE`).
     static func found(_ words: [String], command: [String], cwd: String, environment: [String: String]) throws -> [PipSourceCheck.Finding] {
-        guard let first = command.first, installing.contains(Array(command.prefix(["pip", "tool"].contains(first) ? 2 : 1))) else { return [] }
+        // `pip install`, `tool run`: two words name the command; `add`, `run`: one (the next is an operand).
+        guard let first = command.first else { return [] }
+        let commandLength = UvShim.families.contains(first) ? 2 : 1
+        guard installing.contains(Array(command.prefix(commandLength))) else { return [] }
         let own = Array(words.prefix(UvShim.optionsEnd(words, command: command)))
         var scan = PipSourceCheck.Scan()
         func readFile(_ value: String) throws {
@@ -53,8 +56,7 @@ enum UvLocalSources {
         }
         // `uv pip sync FILE…`, `uv pip compile FILE…`: the operands are requirement files.
         let operandsAreFiles = command.prefix(2) == ["pip", "sync"] || command.prefix(2) == ["pip", "compile"]
-        // `pip install`, `tool run`: two words name the command; `add`, `run`: one (the next is an operand).
-        var commandWordsLeft = UvShim.families.contains(first) ? 2 : 1
+        var commandWordsLeft = commandLength
         var index = 0
         while index < own.count {
             let word = own[index]

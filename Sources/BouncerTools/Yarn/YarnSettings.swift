@@ -124,10 +124,10 @@ enum YarnLock {
         let url: String
     }
 
-    /// The first resolved URL of the yarn.lock yarn works with (the
-    /// nearest one at or above `cwd`) that is not under `registry`, or nil.
-    /// yarn reads the lock of the project it works on (the nearest folder up
-    /// with a package.json, or the workspace root naming it), not any yarn.lock above.
+    /// The first resolved URL of the yarn.lock yarn works with that is not
+    /// under `registry`, or nil: the lock of the project yarn works on (the
+    /// nearest folder up with a package.json, or the workspace root naming
+    /// it), not any yarn.lock above.
     static func strayResolved(cwd: String, registry: String) -> Stray? {
         let file = Filesystem.absolute("yarn.lock", cwd: NpmConfiguration.localPrefix(cwd: cwd))
         guard Filesystem.isFile(file) else { return nil }

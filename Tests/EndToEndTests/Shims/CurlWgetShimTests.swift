@@ -191,13 +191,7 @@ import BouncerTestSupport
     /// each shim starting the next).
     @Test func aRealToolThatStartsTheSameCallAgainIsALoop() throws {
         defer { harness.cleanup() }
-        let wrapper = harness.root.appendingPathComponent("wrapper")
-        try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
-        let wrote = try BouncerProcess.runProgram("/bin/sh", ["-c", "printf '#!/bin/sh\\n%s/curl \"$@\"\\nexit $?\\n' \"$0\" > \"$1\" && chmod 755 \"$1\"",
-                                                              ShimHarness.shims, wrapper.appendingPathComponent("curl").path])
-        #expect(wrote.status == 0, "\(wrote.err)")
-        var env = harness.environment
-        env["PATH"] = "\(ShimHarness.shims):\(wrapper.path):/usr/bin:/bin"
+        let env = try harness.curlRunningTheShim("%s/curl \"$@\"\\nexit $?")
         let child = try BouncerProcess.runProgram("/bin/sh", ["-c", "curl -sI '\(site.url("tool.tar.gz"))'"], cwd: harness.project.path, environment: env)
         #expect(child.status == 2, "\(child.err)")
         #expect(child.err.contains("ran this same curl command through the shim again"), "\(child.err)")
@@ -407,15 +401,7 @@ extension CurlWgetShimTests {
 
     @Test func aWrapperThatRunsTheShimAgainIsALoop() throws {
         defer { harness.cleanup() }
-        let wrapper = harness.root.appendingPathComponent("wrapper")
-        try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
-        // Written by a child process: a descriptor open for writing in this multi-threaded
-        // test process could leak into a concurrent fork and make the exec fail (ETXTBSY).
-        let wrote = try BouncerProcess.runProgram("/bin/sh", ["-c", "printf '#!/bin/sh\\nexec %s/curl \"$@\"\\n' \"$0\" > \"$1\" && chmod 755 \"$1\"",
-                                                              ShimHarness.shims, wrapper.appendingPathComponent("curl").path])
-        #expect(wrote.status == 0, "\(wrote.err)")
-        var env = harness.environment
-        env["PATH"] = "\(ShimHarness.shims):\(wrapper.path):/usr/bin:/bin"
+        let env = try harness.curlRunningTheShim("exec %s/curl \"$@\"")
         let result = try BouncerProcess.runProgram("/bin/sh", ["-c", "curl -s '\(server.baseURL)/a.txt'"], cwd: harness.project.path, environment: env)
         #expect(result.status == 2, "\(result.err)")
         #expect(result.err.contains("loop"), "\(result.err)")

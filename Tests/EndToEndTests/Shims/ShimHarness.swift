@@ -69,6 +69,22 @@ struct ShimHarness {
 
     func file(_ name: String) -> URL { project.appendingPathComponent(name) }
 
+    /// The environment with a "real" curl after the shims whose script is
+    /// `line` (printf's format: `%s` the shims' folder, `\\n` a line break),
+    /// one that runs the shim again. Written by a child process: a
+    /// descriptor open for writing in this multi-threaded test process could
+    /// leak into a concurrent fork and make the exec fail (ETXTBSY).
+    func curlRunningTheShim(_ line: String) throws -> [String: String] {
+        let wrapper = root.appendingPathComponent("wrapper")
+        try FileManager.default.createDirectory(at: wrapper, withIntermediateDirectories: true)
+        let wrote = try BouncerProcess.runProgram("/bin/sh", ["-c", "printf '#!/bin/sh\\n\(line)\\n' \"$0\" > \"$1\" && chmod 755 \"$1\"",
+                                                              Self.shims, wrapper.appendingPathComponent("curl").path])
+        guard wrote.status == 0 else { throw SetupError("writing the wrapper failed: \(wrote.err)") }
+        var env = environment
+        env["PATH"] = "\(Self.shims):\(wrapper.path):/usr/bin:/bin"
+        return env
+    }
+
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
 
     func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: file(name))) }

@@ -58,7 +58,6 @@ public struct ReasonCode: Hashable, Sendable, CustomStringConvertible {
     public static let registrySignatureLayout = ReasonCode("registry-signature-layout")
     public static let registrySignatureUnavailable = ReasonCode("registry-signature-unavailable")
     public static let signatureArtifactChanged = ReasonCode("signature-artifact-changed")
-    public static let urlAmbiguous = ReasonCode("url-ambiguous")
     public static let signatureRefused = ReasonCode("signature-refused")
     public static let signatureUnavailable = ReasonCode("signature-unavailable")
     public static let signatureUnrecognised = ReasonCode("signature-unrecognised")
@@ -70,4 +69,5 @@ public struct ReasonCode: Hashable, Sendable, CustomStringConvertible {
     public static let sigstoreSignerMissing = ReasonCode("sigstore-signer-missing")
     public static let sigstoreUnavailable = ReasonCode("sigstore-unavailable")
     public static let trustDowngrade = ReasonCode("trust-downgrade")
+    public static let urlAmbiguous = ReasonCode("url-ambiguous")
 }
