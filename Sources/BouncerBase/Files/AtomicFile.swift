@@ -23,8 +23,11 @@ public enum AtomicFile {
 
     /// Replaces `path` with `bytes` (mode `mode`): temp file in the same
     /// directory, fsync, rename, then fsync of the directory so the rename
-    /// itself reaches the disk. On failure `path` is untouched.
-    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(BouncerError) {
+    /// itself reaches the disk. On failure `path` is untouched. `beforeRename`
+    /// gets the new file's status just before it takes `path`'s place (a
+    /// cache keyed by it is then right the moment readers can see the file).
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t,
+                               beforeRename: ((stat) -> Void)? = nil) throws(BouncerError) {
         let (dir, name) = Filesystem.split(path)
         let (fd, temp) = try Filesystem.createExclusive(in: dir, prefix: name)
         var done = false
@@ -38,6 +41,10 @@ public enum AtomicFile {
         if let failure { throw failure }
         fchmod(fd, mode)
         guard fsync(fd) == 0 else { throw .io("cannot flush \(temp): \(errnoDescription())") }
+        if let beforeRename {
+            var info = stat()
+            if fstat(fd, &info) == 0 { beforeRename(info) }
+        }
         guard rename(temp, path) == 0 else { throw .io("cannot rename \(temp) to \(path): \(errnoDescription())") }
         done = true
         let dirFD = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -50,9 +50,14 @@ public struct LockStore: Sendable {
             // Rewritten only when the content changes (or the file is new).
             let exists = FileManager.default.fileExists(atPath: path)
             if lock != before || (!lock.artifacts.isEmpty && !exists) {
-                try AtomicFile.replace(path, with: lock.encoded(), mode: 0o644)
+                // Remembered before the rename, not after it and the directory's fsync: a proxy's
+                // requests read the lock meanwhile, and each would parse it again.
+                try AtomicFile.replace(path, with: LockCache.shared.encode(lock, at: path), mode: 0o644) { written in
+                    LockCache.shared.remember(lock, at: path, identity: LockCache.identity(written))
+                }
+            } else {
+                LockCache.shared.remember(lock, at: path)
             }
-            LockCache.shared.remember(lock, at: path)
             return result
         }
     }
@@ -66,11 +71,17 @@ final class LockCache: @unchecked Sendable {
     static let shared = LockCache()
     private let mutex = Lock()
     private var entries: [String: (identity: [Int], lockfile: Lockfile)] = [:]
+    /// Each path's entries as last encoded (only ever read under the lock's flock).
+    private var encodedEntries: [String: EncodedEntries] = [:]
 
     static func identity(_ path: String) -> [Int]? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return [Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
+        return identity(info)
+    }
+
+    static func identity(_ info: stat) -> [Int] {
+        [Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec]
     }
 
     func lockfile(at path: String) -> Lockfile? {
@@ -80,8 +91,19 @@ final class LockCache: @unchecked Sendable {
         return entry.lockfile
     }
 
-    func remember(_ lockfile: Lockfile, at path: String) {
-        guard let identity = Self.identity(path) else { return }
+    /// `lockfile`'s bytes, reusing the text of the entries this process last wrote to `path`.
+    func encode(_ lockfile: Lockfile, at path: String) -> [UInt8] {
+        mutex.lock()
+        var memo = encodedEntries.removeValue(forKey: path) ?? [:]
+        mutex.unlock()
+        let bytes = lockfile.encoded(reusing: &memo)
+        mutex.lock(); defer { mutex.unlock() }
+        encodedEntries[path] = memo
+        return bytes
+    }
+
+    func remember(_ lockfile: Lockfile, at path: String, identity known: [Int]? = nil) {
+        guard let identity = known ?? Self.identity(path) else { return }
         mutex.lock(); defer { mutex.unlock() }
         entries[path] = (identity, lockfile)
     }

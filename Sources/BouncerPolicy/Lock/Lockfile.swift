@@ -36,47 +36,41 @@ public struct Lockfile: Codable, Sendable, Equatable {
     /// Foundation versions and platforms: a team's macOS and Linux machines
     /// must write the same bytes for the same lock.
     public func encoded() -> [UInt8] {
+        var unused = EncodedEntries()
+        return encoded(reusing: &unused)
+    }
+
+    /// The same bytes, taking each entry's text from `memo` when the entry is
+    /// unchanged, and leaving there the text of every entry written. A proxy
+    /// rewrites the whole lock for each batch it pins: without this, pinning
+    /// N artifacts encoded N²/2 entries.
+    func encoded(reusing memo: inout EncodedEntries) -> [UInt8] {
+        var next = EncodedEntries()
+        let texts = artifacts.sorted { $0.key < $1.key }.map { entry -> [UInt8] in
+            let text: [UInt8]
+            if let known = memo[entry.key], known.entry == entry {
+                text = known.text
+            } else {
+                var own = LockJSONWriter()
+                entry.write(to: &own, indent: 2)
+                text = own.bytes
+            }
+            next[entry.key] = (entry, text)
+            return text
+        }
+        memo = next
         var out = LockJSONWriter()
         out.object(indent: 0, [
-            ("artifacts", { out in
-                let sorted = artifacts.sorted { $0.key < $1.key }
-                out.array(indent: 1, sorted.map { entry in { out in entry.write(to: &out, indent: 2) } })
-            }),
+            ("artifacts", { out in out.array(indent: 1, texts.map { text in { out in out.bytes.append(contentsOf: text) } }) }),
             ("version", { out in out.number(version) }),
         ])
         out.bytes.append(0x0A)
         return out.bytes
     }
 
+    /// A lock as written: strictly (`LockfileReader`), every problem named by its JSON path.
     public static func decode(_ bytes: [UInt8], file: String) throws(BouncerError) -> Lockfile {
-        // A size the decoder cannot hold (negative, fractional) is named by its path here: the decoder says only "not valid JSON".
-        if case .array(let entries)? = (try? JSON.parse(bytes))?["artifacts"] {
-            for (index, entry) in entries.enumerated() {
-                guard let size = entry["size"] else { continue }
-                guard case .integer(let value) = size, value >= 0 else {
-                    throw BouncerError(.configuration, code: "lock-invalid", "\(file): not a valid bouncer.lock: $.artifacts[\(index)].size: expected a whole number of bytes, 0 or more",
-                                       hint: "restore it from version control, or remove it to start over")
-                }
-            }
-        }
-        let lock: Lockfile
-        do { lock = try JSONDocument.decode(Lockfile.self, from: bytes) } catch {
-            throw BouncerError(.configuration, code: "lock-invalid", "\(file): not a valid bouncer.lock: \(error)",
-                               hint: "restore it from version control, or remove it to start over")
-        }
-        guard lock.version == 1 else {
-            throw BouncerError(.configuration, code: "lock-invalid", "\(file): unsupported lockfile version \(lock.version)")
-        }
-        var seen = Set<String>()
-        for entry in lock.artifacts {
-            guard seen.insert(entry.key).inserted else {
-                throw BouncerError(.configuration, code: "lock-invalid", "\(file): duplicate entry '\(entry.key)'")
-            }
-            guard (try? Digest(algorithm: .sha256, hex: entry.sha256)) != nil else {
-                throw BouncerError(.configuration, code: "lock-invalid", "\(file): entry '\(entry.key)': sha256 is not a sha256 digest")
-            }
-        }
-        return lock
+        try LockfileReader.read(bytes, file: file)
     }
 }
 
@@ -262,6 +256,9 @@ public struct LockEvidence: Codable, Sendable, Equatable {
     }
 }
 
+/// Each entry's encoded text, by key, with the entry it was written from.
+typealias EncodedEntries = [String: (entry: LockEntry, text: [UInt8])]
+
 /// The few JSON shapes a lock has (objects, arrays, strings, integers),
 /// pretty-printed with two spaces per level. Strings are escaped as RFC 8259
 /// requires (quote, backslash, control characters) and nothing more: `/` and
@@ -308,6 +305,13 @@ struct LockJSONWriter {
 
     mutating func string(_ value: String) {
         bytes.append(0x22)
+        // Most values (keys, URLs, digests) need no escape: appended in one go. A proxy
+        // rewrites the whole lock for every batch it pins, so this is on its hot path.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(0x22)
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case 0x22: raw("\\\"")

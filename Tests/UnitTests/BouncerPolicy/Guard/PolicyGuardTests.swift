@@ -116,6 +116,30 @@ import BouncerTestSupport
         #expect(substituted.code == "lock-digest-changed")
     }
 
+    /// A proxy re-encodes the lock for each batch it pins, reusing the text of unchanged entries:
+    /// the bytes must be exactly what a fresh encoding writes, whatever changed in between.
+    @Test func lockEncodingReusingEarlierEntriesWritesTheSameBytes() throws {
+        func entry(_ name: String, _ digest: Character, evidence: [LockEvidence] = []) -> LockEntry {
+            LockEntry(key: "npm:\(name)@1.0.0", url: "http://127.0.0.1/\(name).tgz", ecosystem: .npm, package: name, version: "1.0.0",
+                      sha256: String(repeating: digest, count: 64), size: 3, rule: "#1", evidence: evidence)
+        }
+        var memo = EncodedEntries()
+        var lock = Lockfile(artifacts: [entry("b", "b")])
+        #expect(lock.encoded(reusing: &memo) == lock.encoded())
+        // An entry added before the known one, a quote that must be escaped, then the known one changed in place.
+        lock.upsert(entry("a\"q", "a", evidence: [LockEvidence(kind: .integrity, source: "line\nbreak")]))
+        #expect(lock.encoded(reusing: &memo) == lock.encoded())
+        lock.upsert(entry("b", "c"))
+        let reused = lock.encoded(reusing: &memo)
+        #expect(reused == lock.encoded())
+        #expect(String(decoding: reused, as: UTF8.self).contains(String(repeating: "c", count: 64)))
+        #expect(!String(decoding: reused, as: UTF8.self).contains(String(repeating: "b", count: 64)))
+        // Removed entries are forgotten.
+        lock.artifacts.removeAll { $0.package == "b" }
+        #expect(lock.encoded(reusing: &memo) == lock.encoded())
+        #expect(memo.keys.sorted() == ["npm:a\"q@1.0.0"])
+    }
+
     @Test func lockEncodingIsCanonical() throws {
         let a = LockEntry(key: "url:b", url: "b", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "a", count: 64),
                           size: 1, rule: "r", evidence: [LockEvidence(kind: .signature, signer: "openpgp:AB", source: "b.asc")])
@@ -137,6 +161,67 @@ import BouncerTestSupport
                 #expect(error.message.contains("$.artifacts[0].size: expected a whole number of bytes"), "\(error.message)")
             }
         }
+    }
+
+    /// A lock people merged or edited by hand: whatever Bouncer would drop on its next rewrite, or an
+    /// entry whose key says something else than its fields, is named by its JSON path (exit 2).
+    @Test func aLockWithAnythingBouncerWouldNotWriteIsRefusedByItsJSONPath() throws {
+        let entry = LockEntry(key: "npm:left-pad@1.3.0", url: "http://127.0.0.1/left-pad/-/left-pad-1.3.0.tgz", ecosystem: .npm,
+                              package: "left-pad", version: "1.3.0", sha256: String(repeating: "a", count: 64), size: 2, rule: "npm",
+                              evidence: [LockEvidence(kind: .integrity)],
+                              index: LockIndex(PackageIndex(url: "http://127.0.0.1/", isPrimary: true)))
+        let text = String(decoding: Lockfile(artifacts: [entry]).encoded(), as: UTF8.self)
+        #expect(try Lockfile.decode(Array(text.utf8), file: "x") == Lockfile(artifacts: [entry]))
+        let cases: [(from: String, to: String, says: String)] = [
+            (#""version": 1"#, #""comment": "merged", "version": 1"#, "$.comment: unknown key 'comment'"),
+            (#""rule": "npm""#, #""rule": "npm", "sha265": "x""#, "$.artifacts[0].sha265: unknown key 'sha265'"),
+            (#""kind": "integrity""#, #""kind": "integrity", "note": "x""#, "$.artifacts[0].evidence[0].note: unknown key 'note'"),
+            (#""kind": "integrity""#, #""kind": "trust-me""#, "$.artifacts[0].evidence[0].kind: 'trust-me' is not one of"),
+            (#""primary": true"#, #""primary": "yes""#, "$.artifacts[0].index.primary: expected a boolean"),
+            (#""key": "npm:left-pad@1.3.0""#, #""key": "npm:left-pad@1.3.1""#,
+             "$.artifacts[0].key: 'npm:left-pad@1.3.1' does not match the entry's fields (ecosystem npm, package left-pad, version 1.3.0)"),
+            (#""ecosystem": "npm""#, #""ecosystem": "pypi""#, "$.artifacts[0].key: 'npm:left-pad@1.3.0' does not match"),
+            (#""url": "http://127.0.0.1/left-pad/-/left-pad-1.3.0.tgz""#, #""url": """#, "$.artifacts[0].url: must not be empty"),
+            (#""sha256": "a"#, #""sha256": "g"#, "$.artifacts[0].sha256: 'gaaa"),
+            (#""package": "left-pad""#, #""package": """#, "$.artifacts[0].package: must not be empty"),
+            (#""version": 1"#, #""version": 1.0"#, "$.version: expected a whole number, found 1.0"),
+        ]
+        for (from, to, says) in cases {
+            let broken = text.replacingOccurrences(of: from, with: to)
+            #expect(broken != text, "\(from) not in the lock")
+            do {
+                _ = try Lockfile.decode(Array(broken.utf8), file: "bouncer.lock")
+                Issue.record("accepted: \(to)")
+            } catch {
+                #expect(error.code == "lock-invalid" && error.family == .configuration)
+                #expect(error.message.hasPrefix("bouncer.lock: not a valid bouncer.lock: "), "\(error.message)")
+                #expect(error.message.contains(says), "\(error.message)")
+            }
+        }
+        // Two entries under one key: the second is named, with where the first is.
+        let twice = text.replacingOccurrences(of: "\"artifacts\": [\n", with: "\"artifacts\": [\n" + entryText(text) + ",\n")
+        do { _ = try Lockfile.decode(Array(twice.utf8), file: "x"); Issue.record("duplicate accepted") } catch {
+            #expect(error.message.contains("$.artifacts[1]: duplicate entry 'npm:left-pad@1.3.0' (first at $.artifacts[0])"), "\(error.message)")
+        }
+        // Plain downloads and images: the key's kind must agree with the ecosystem.
+        let download = LockEntry(key: "url:http://127.0.0.1/a.sh", url: "http://127.0.0.1/a.sh", ecosystem: .url, package: nil, version: nil,
+                                 sha256: String(repeating: "b", count: 64), size: 0, rule: "unmatched", evidence: [])
+        let plain = String(decoding: Lockfile(artifacts: [download]).encoded(), as: UTF8.self)
+        #expect(try Lockfile.decode(Array(plain.utf8), file: "x").artifacts == [download])
+        do {
+            _ = try Lockfile.decode(Array(plain.replacingOccurrences(of: #""ecosystem": "url""#, with: #""ecosystem": "oci""#).utf8), file: "x")
+            Issue.record("an image keyed as a download accepted")
+        } catch {
+            #expect(error.message.contains("expected a key starting 'oci:'"), "\(error.message)")
+        }
+    }
+
+    /// The text of the one entry in a lock written by `encoded()` (its lines between the array's brackets).
+    private func entryText(_ lock: String) -> String {
+        let lines = lock.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let open = lines.firstIndex(where: { $0.hasSuffix("\"artifacts\": [") }),
+              let close = lines.lastIndex(where: { $0 == "  ]," }) else { return "" }
+        return lines[(open + 1)..<close].joined(separator: "\n")
     }
 
     /// The lock's layout is Bouncer's own, byte for byte (not whatever the
