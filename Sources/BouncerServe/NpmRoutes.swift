@@ -222,6 +222,9 @@ extension RegistryProxy {
             } else if let exotic = exoticDependency(manifest, request: request, now: now) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) depends on \(exotic), which does not come from the registry (exotic-source)")
+            } else if let command = shadowingCommand(manifest, request: request, now: now) {
+                hidden.insert(version)
+                log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) installs a command named \(command), which npm puts first on every install script's PATH in place of \(command), and the policy's installScripts.allow does not name it (install-script)")
             }
         }
         guard !hidden.isEmpty else { return packument }
@@ -244,7 +247,7 @@ extension RegistryProxy {
             }
             root["dist-tags"] = .object(tags)
         }
-        log.info("npm:\(name): not offered (release age or exotic dependencies): \(hidden.sorted().joined(separator: ", "))")
+        log.info("npm:\(name): not offered (release age, exotic dependencies or a command in place of one install scripts run): \(hidden.sorted().joined(separator: ", "))")
         return .object(root)
     }
 
@@ -265,11 +268,36 @@ extension RegistryProxy {
         return nil
     }
 
-    /// Tarball and attestation URLs pointed at the proxy; nothing else changes.
+    /// A command this version's manifest installs (`bin`) in place of one
+    /// install scripts run, which the policy does not allow: npm links the
+    /// manifest's commands, whatever the tarball says, so the version is not offered.
+    func shadowingCommand(_ manifest: JSON, request: ArtifactRequest, now: Date) -> String? {
+        let policy = settings.policy
+        guard policy.mode == .enforce, policy.activeException(for: request, at: now) == nil,
+              !policy.threats(for: request).allowsInstallScripts(of: request.package) else { return nil }
+        // (A manifest's `directories.bin` names files the tarball has: its check judges them.)
+        return NpmBins.names(manifest["bin"], packageName: request.package, directoryBins: [])
+            .first { NpmBins.shadowsACommandScriptsRun($0, package: request.package) }
+    }
+
+    /// Tarball and attestation URLs pointed at the proxy. Each version's
+    /// `scripts` are left out, as the registry's abbreviated packuments leave
+    /// them out, with `hasInstallScript` set when they had an install script:
+    /// npm then runs the scripts of the package.json in the tarball, which
+    /// Bouncer judged, and not those a registry's manifest states beside it
+    /// (npm ran a `postinstall` that only the manifest had). Nothing else changes.
     func rewrite(_ packument: JSON, name: String, base: String) -> JSON {
         guard case .object(var root) = packument, case .object(var versions)? = root["versions"] else { return packument }
         for (version, manifest) in versions {
-            guard case .object(var fields) = manifest, case .object(var dist)? = fields["dist"] else { continue }
+            guard case .object(var fields) = manifest else { continue }
+            if case .object(let scripts)? = fields.removeValue(forKey: "scripts"),
+               NpmPackageCheck.lifecycle.contains(where: { scripts[$0].map(NpmPackageCheck.isTruthy) ?? false }) {
+                fields["hasInstallScript"] = .bool(true)
+            }
+            guard case .object(var dist)? = fields["dist"] else {
+                versions[version] = .object(fields)
+                continue
+            }
             // The shims keep the registry's own tarball URLs (npm sends them here by
             // replace-registry-host, and the lock npm writes names the registry, not this proxy).
             if !settings.npmKeepsTarballURLs, case .string(let url)? = dist["tarball"], let file = url.split(separator: "/").last, FileNames.isSafe(String(file)) {

@@ -36,8 +36,9 @@ public enum ArchiveInspector {
         var files: [String: WheelRecordCheck.FileFacts] = [:]
         var records: [String: [UInt8]] = [:]
         var manifests: [String: [UInt8]] = [:]
+        var entryPoints: [String: [UInt8]] = [:]
         var topLevel: [String] = []
-        var hasBindingGyp = false
+        var gypFolders: Set<String> = []
 
         while let entry = try reader.next() {
             var admitted: EntryScreen.Admitted? = nil
@@ -65,12 +66,15 @@ public enum ArchiveInspector {
                 record.sha256 = digests[.sha256]?.hex
                 if let admitted {
                     files[admitted.path] = .init(digests: digests, size: hasher.byteCount, entry: entry.path)
-                    if admitted.components.count == 2 && admitted.components[1] == "binding.gyp" { hasBindingGyp = true }
+                    if admitted.components.last == "binding.gyp", NpmPackageCheck.isPackageFolder(admitted.components.dropLast()) {
+                        gypFolders.insert(admitted.components.dropLast().joined(separator: "/"))
+                    }
                     switch wanted {
                     case _ where overflow:
                         problems.append((.unsafePath(entry: entry.path, reason: "metadata file larger than \(metadataCap) bytes"), entry.path))
                     case .record?: records[admitted.path] = kept
                     case .manifest?: manifests[admitted.path] = kept
+                    case .entryPoints?: entryPoints[admitted.path] = kept
                     case nil: break
                     }
                 }
@@ -88,8 +92,12 @@ public enum ArchiveInspector {
             }
             WheelRecordCheck.check(records: records, files: files, report: &report)
             WheelRecordCheck.checkIdentity(record: report.wheel?.record, expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
+            if let record = report.wheel?.record, let bytes = entryPoints[String(record.dropLast("RECORD".count)) + "entry_points.txt"] {
+                report.wheel?.scripts = WheelEntryPoints.scriptNames(bytes)
+            }
         }
-        let npm = options.kind == .npm || (options.kind == .auto && !wheel && !manifests.isEmpty
+        let npm = options.kind == .npm || (options.kind == .auto && !wheel
+            && manifests.keys.contains { $0.split(separator: "/").count == 2 }
             && (lowerName.hasSuffix(".tgz") || lowerName.hasSuffix(".tar.gz")))
         if npm {
             // formats.md §12.2: gzip'd tar and nothing else, as npm itself reads it.
@@ -97,19 +105,25 @@ public enum ArchiveInspector {
                 report.add(code: "npm-not-tgz", entry: nil, "an npm package must be a gzip'd tar, this is "
                     + "\(reader.formatName) with compression \(reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"))")
             }
-            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, hasBindingGyp: hasBindingGyp,
+            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, gypFolders: gypFolders, files: Array(files.keys),
                                   expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
         }
         return report
     }
 
-    private enum MetadataRole { case record, manifest }
+    private enum MetadataRole { case record, manifest, entryPoints }
 
-    /// `X.dist-info/RECORD` and `<top>/package.json`, one level down.
+    /// `X.dist-info/RECORD` and `entry_points.txt` one level down; an npm
+    /// package's `package.json`, its own (`<top>/package.json`) and every
+    /// bundled dependency's (`<top>/node_modules/NAME/…`, at any depth), whose
+    /// install scripts npm runs too.
     private static func metadataRole(_ components: [String]) -> MetadataRole? {
-        guard components.count == 2 else { return nil }
-        if components[1] == "RECORD" && components[0].hasSuffix(".dist-info") { return .record }
-        if components[1] == "package.json" { return .manifest }
+        guard components.count >= 2, let last = components.last else { return nil }
+        if components.count == 2 && components[0].hasSuffix(".dist-info") {
+            if last == "RECORD" { return .record }
+            if last == "entry_points.txt" { return .entryPoints }
+        }
+        if last == "package.json" && NpmPackageCheck.isPackageFolder(components.dropLast()) { return .manifest }
         return nil
     }
 }

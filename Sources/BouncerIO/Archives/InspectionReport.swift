@@ -25,6 +25,8 @@ public struct InspectionReport: Codable, Sendable {
         public var record: String?
         /// RECORD lines whose hash and size were checked against the archive.
         public var verified: Int
+        /// The commands its `entry_points.txt` has pip write (console and GUI scripts).
+        public var scripts: [String]? = nil
     }
 
     public struct Npm: Codable, Sendable, Equatable {

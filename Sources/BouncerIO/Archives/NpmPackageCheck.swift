@@ -5,14 +5,17 @@ import BouncerBase
 /// (npm strips it whatever its name), `package.json` inside it with a name and
 /// version (equal to the expected ones when given), and the install scripts
 /// shown, because a genuine package can still run code on install.
-enum NpmPackageCheck {
-    static let lifecycle = ["preinstall", "install", "postinstall"]
+public enum NpmPackageCheck {
+    public static let lifecycle = ["preinstall", "install", "postinstall"]
 
     /// - Parameters:
     ///   - topLevel: the first path component of every entry, in order of appearance.
-    ///   - manifests: captured `<top>/package.json` files by normalised path.
-    ///   - hasBindingGyp: `<top>/binding.gyp` exists (npm then runs node-gyp on install).
-    static func check(topLevel: [String], manifests: [String: [UInt8]], hasBindingGyp: Bool,
+    ///   - manifests: captured `package.json` files by normalised path: the
+    ///     package's own (`<top>/package.json`) and its bundled dependencies'.
+    ///   - gypFolders: the package folders holding a `binding.gyp` (npm then
+    ///     runs node-gyp on install unless an install script says otherwise).
+    ///   - files: every regular file's normalised path (for `directories.bin`).
+    static func check(topLevel: [String], manifests: [String: [UInt8]], gypFolders: Set<String>, files: [String],
                       expectName: String?, expectVersion: String?, report: inout InspectionReport) {
         var npm = InspectionReport.Npm(packageJSON: nil, name: nil, version: nil, installScripts: [], otherScripts: [])
         defer { report.npm = npm }
@@ -29,18 +32,7 @@ enum NpmPackageCheck {
             return
         }
         npm.packageJSON = path
-        // Strict: a duplicated "name" or "version" would let npm and Bouncer read different packages.
-        let object: [String: JSON]
-        do {
-            guard case .object(let members) = try JSON.parse(bytes) else {
-                report.add(code: "npm-bad-package-json", entry: path, "\(quoted(path)) is not a JSON object")
-                return
-            }
-            object = members
-        } catch {
-            report.add(code: "npm-bad-package-json", entry: path, "\(quoted(path)) is not valid JSON: \(error)")
-            return
-        }
+        guard let object = manifest(bytes, at: path, report: &report) else { return }
         if case .string(let name)? = object["name"] { npm.name = name }
         if case .string(let version)? = object["version"] { npm.version = version }
         if npm.name == nil { report.add(code: "npm-no-name", entry: path, "\(quoted(path)) has no name") }
@@ -51,15 +43,94 @@ enum NpmPackageCheck {
         if let expectVersion, let version = npm.version, version != expectVersion {
             report.add(code: "npm-version-mismatch", entry: path, "\(quoted(path)) has version '\(quoted(version))', expected '\(quoted(expectVersion))'")
         }
+        npm.installScripts = installScripts(object, hasBindingGyp: gypFolders.contains(top))
+        // The package's commands: npm links them into node_modules/.bin before any install script
+        // runs, first on every script's PATH (an allowed package's or the project's own).
+        let binFolder: String? = if case .string(let folder)? = object["directories"]?["bin"] { folder } else { nil }
+        let shipped = binFolder.map { folder in files.compactMap { file -> String? in
+            guard file.hasPrefix(top + "/") else { return nil }
+            return NpmBins.inFolder(folder, file: String(file.dropFirst(top.count + 1)))
+        } } ?? []
+        for bin in NpmBins.names(object["bin"], packageName: npm.name, directoryBins: shipped)
+        where NpmBins.shadowsACommandScriptsRun(bin, package: npm.name) {
+            npm.installScripts.append(.init(name: "bin \(bin)",
+                                            command: "npm puts this command first on every install script's PATH, in place of \(bin)"))
+        }
+        // Bundled dependencies (`<top>/node_modules/…`): npm runs their install scripts as well.
+        for bundled in manifests.keys.sorted() where bundled != path {
+            let folder = String(bundled.dropLast("/package.json".count))
+            guard let members = manifest(manifests[bundled] ?? [], at: bundled, report: &report) else { continue }
+            let shown = String(folder.dropFirst(top.count + 1))
+            for script in installScripts(members, hasBindingGyp: gypFolders.contains(folder)) {
+                npm.installScripts.append(.init(name: "\(script.name) of the bundled \(shown)", command: script.command))
+            }
+        }
         var scripts: [String: JSON] = [:]
         if case .object(let members)? = object["scripts"] { scripts = members }
-        for name in lifecycle {
-            if case .string(let command)? = scripts[name] { npm.installScripts.append(.init(name: name, command: command)) }
-        }
-        // npm's default: a binding.gyp with no install/preinstall script means `node-gyp rebuild` on install.
-        if hasBindingGyp && scripts["install"] == nil && scripts["preinstall"] == nil {
-            npm.installScripts.insert(.init(name: "install", command: "node-gyp rebuild (implicit: binding.gyp present)"), at: 0)
-        }
         npm.otherScripts = scripts.keys.filter { !lifecycle.contains($0) }.sorted()
+    }
+
+    /// A package.json as an object, strictly: a duplicated key would let npm
+    /// (which reads the last) and Bouncer read different packages.
+    private static func manifest(_ bytes: [UInt8], at path: String, report: inout InspectionReport) -> [String: JSON]? {
+        do {
+            guard case .object(let members) = try JSON.parse(bytes) else {
+                report.add(code: "npm-bad-package-json", entry: path, "\(quoted(path)) is not a JSON object")
+                return nil
+            }
+            return members
+        } catch {
+            report.add(code: "npm-bad-package-json", entry: path, "\(quoted(path)) is not valid JSON: \(error)")
+            return nil
+        }
+    }
+
+    /// preinstall / install / postinstall as npm runs them: any value npm
+    /// takes for true is a script. npm adds `node-gyp rebuild` for a
+    /// binding.gyp when `install` and `preinstall` are false to it (absent,
+    /// `null`, `""`, `0`, `false`) and `gypfile` is not `false`.
+    static func installScripts(_ object: [String: JSON], hasBindingGyp: Bool) -> [InspectionReport.Script] {
+        var scripts: [String: JSON] = [:]
+        if case .object(let members)? = object["scripts"] { scripts = members }
+        var found: [InspectionReport.Script] = []
+        for name in lifecycle {
+            guard let value = scripts[name], isTruthy(value) else { continue }
+            if case .string(let command) = value { found.append(.init(name: name, command: command)) } else {
+                found.append(.init(name: name, command: String(decoding: value.serialized(), as: UTF8.self)))
+            }
+        }
+        let gypfileOff: Bool = if case .bool(false)? = object["gypfile"] { true } else { false }
+        if hasBindingGyp && !gypfileOff && !(scripts["install"].map(isTruthy) ?? false) && !(scripts["preinstall"].map(isTruthy) ?? false) {
+            found.insert(.init(name: "install", command: "node-gyp rebuild (implicit: binding.gyp present)"), at: 0)
+        }
+        return found
+    }
+
+    /// JavaScript's truthiness, which npm's `if (install)` applies to a script.
+    public static func isTruthy(_ value: JSON) -> Bool {
+        switch value {
+        case .null: false
+        case .bool(let flag): flag
+        case .string(let text): !text.isEmpty
+        case .integer(let number): number != 0
+        case .nonInteger(let text): (Double(text) ?? 1) != 0
+        default: true
+        }
+    }
+
+    /// `<top>` alone, or `<top>/node_modules/NAME` (`@scope/NAME`), nested any number of times.
+    static func isPackageFolder(_ components: ArraySlice<String>) -> Bool {
+        var rest = components.dropFirst()
+        guard components.first != nil else { return false }
+        while !rest.isEmpty {
+            guard rest.first == "node_modules", rest.count >= 2 else { return false }
+            rest = rest.dropFirst()
+            if rest.first?.hasPrefix("@") == true {
+                guard rest.count >= 2 else { return false }
+                rest = rest.dropFirst()
+            }
+            rest = rest.dropFirst()
+        }
+        return true
     }
 }

@@ -55,14 +55,52 @@ enum ArtifactInspection {
             return EvidenceProblem(code: .installScript,
                                    message: "\(name) runs code on install (\(scripts)), and the policy's installScripts.allow does not name it")
         }
-        if report.wheel != nil {
+        if let wheel = report.wheel {
             let hooks = report.entries.map(\.path).filter(isStartupHook)
             if !hooks.isEmpty {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(hooks.joined(separator: ", ")), which Python runs at every start (a .pth file, or a module site or another package's .pth file imports: \(startupModules.sorted().joined(separator: ", ")), an __editable___ finder), and the policy's installScripts.allow does not name it")
             }
+            // (pip's own wheel installs the pip commands.)
+            let isPip = package.map { PythonPackageName.normalised($0) == "pip" } ?? false
+            let replaced = report.entries.map(\.path).filter { replacesTheEnvironmentsOwnCommand($0, isPip: isPip) }
+                + (wheel.scripts ?? []).filter { isTheEnvironmentsOwnCommand($0, isPip: isPip) }.map { "the command \($0) (entry_points.txt)" }
+            if !replaced.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script (every later python or pip run would run it), and the policy's installScripts.allow does not name it")
+            }
         }
         return nil
+    }
+
+    /// A file pip would write over the environment's interpreter, pip or
+    /// activate script, or its `pyvenv.cfg` (whose `home` picks the Python
+    /// that runs): `NAME.data/scripts/X` goes to the environment's `bin`, and
+    /// `NAME.data/data/` to its root, so `…/data/bin/X` (`Scripts/X`) too.
+    static func replacesTheEnvironmentsOwnCommand(_ path: String, isPip: Bool = false) -> Bool {
+        var parts: [String] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
+        }
+        guard parts.count >= 3, parts[0].hasSuffix(".data") else { return false }
+        if parts.count == 3 && parts[1] == "scripts" { return isTheEnvironmentsOwnCommand(parts[2], isPip: isPip) }
+        guard parts[1] == "data" else { return false }
+        if parts.count == 3 { return parts[2].lowercased() == "pyvenv.cfg" }
+        return parts.count == 4 && ["bin", "scripts"].contains(parts[2].lowercased()) && isTheEnvironmentsOwnCommand(parts[3], isPip: isPip)
+    }
+
+    /// python, python3, python3.12, pythonw, pypy3, pip, pip3.12 (`.exe` too), activate and its
+    /// variants; the pip commands not when `isPip` (pip's own wheel).
+    static func isTheEnvironmentsOwnCommand(_ name: String, isPip: Bool = false) -> Bool {
+        var lower = name.lowercased()
+        if lower.hasSuffix(".exe") { lower = String(lower.dropLast(4)) }
+        if lower.hasPrefix("activate") { return true }
+        for stem in ["python", "pypy", "pip"] where lower.hasPrefix(stem) && !(isPip && stem == "pip") {
+            var rest = lower.dropFirst(stem.count)
+            if let last = rest.last, "mtw".contains(last) { rest = rest.dropLast() }
+            if rest.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return true }
+        }
+        return false
     }
 
     /// A file Python's site module runs or imports at every start, wherever

@@ -108,4 +108,105 @@ import BouncerTestSupport
         #expect(FileManager.default.fileExists(atPath: marker.path), "an allowed package's postinstall runs as npm runs it")
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:builder@1.0.0"] != nil)
     }
+
+    /// Manifest confusion: the registry's manifest for a version states a `postinstall` its
+    /// tarball's package.json does not have. npm runs the manifest's scripts, not the tarball's,
+    /// so the proxy serves no manifest scripts: npm runs only what Bouncer judged (here, nothing).
+    /// With a minimum release age the proxy reads full packuments, which carry `scripts`.
+    @Test(arguments: [false, true]) func aPostinstallOnlyTheRegistrysManifestStatesNeverRuns(releaseAge: Bool) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("confused-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("confused", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             packumentOnly: ["scripts": ["postinstall": Self.markerScript(marker)]])
+        let harness = try ShimHarness("bouncer-threat-confused-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy(top: releaseAge ? [#""minimumReleaseAge": "48h""#] : [])
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0"}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' confused@1.0.0")
+        #expect(result.status == 0, "\(result.out)\n\(result.err)")
+        #expect(harness.exists("node_modules/confused/index.js"), "the package itself installs: its tarball runs nothing")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "npm ran a postinstall only the registry's manifest stated")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:confused@1.0.0"] != nil)
+    }
+
+    /// A bundled dependency (`bundleDependencies`, shipped inside the tarball under
+    /// `node_modules/`) whose own package.json has a `postinstall`: npm runs it too.
+    @Test func aBundledDependencysPostinstallIsAnInstallScript() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("bundled-ran")
+        let registry = try TimedRegistry(root: root)
+        let inner: [String: Any] = ["name": "inner", "version": "1.0.0", "scripts": ["postinstall": Self.markerScript(marker)]]
+        try registry.publish("bundler", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["inner": "1.0.0"],
+                             files: ["node_modules/inner/package.json": String(decoding: try JSONSerialization.data(withJSONObject: inner), as: UTF8.self),
+                                     "node_modules/inner/index.js": "module.exports = 1;\n"],
+                             fields: ["bundleDependencies": ["inner"]])
+        let harness = try ShimHarness("bouncer-threat-bundled-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try lock(harness, registry, dependencies: ["bundler": "1.0.0"])
+
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("refused bundler@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("postinstall of the bundled node_modules/inner"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the bundled dependency's postinstall ran")
+        #expect(!harness.exists("node_modules/bundler"), "nothing of it landed")
+    }
+
+    /// `"install": null` is no install script to npm (it tests `!install`), so a
+    /// binding.gyp beside it still gets `node-gyp rebuild`, run from the package's own
+    /// `node-gyp` command when it ships one.
+    @Test func aBindingGypBesideAFalseInstallScriptIsAnInstallScript() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("gyp-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("gypped", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["binding.gyp": #"{ "targets": [] }"#,
+                                     "gyp.js": "#!/usr/bin/env node\nrequire('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n"],
+                             fields: ["scripts": ["install": NSNull()], "bin": ["build-it": "gyp.js"]])
+        let harness = try ShimHarness("bouncer-threat-gyp-null-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try lock(harness, registry, dependencies: ["gypped": "1.0.0"])
+
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("refused gypped@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("node-gyp rebuild (implicit: binding.gyp present)"), "\(result.err)")
+        #expect(!harness.exists("node_modules/gypped"), "nothing of it landed")
+    }
+
+    /// A package with no script of its own but a command named `node`: npm links it into
+    /// node_modules/.bin, first on the PATH of every install script, so an allowed
+    /// package's `postinstall` that calls `node` runs it. Refused as an install script.
+    @Test func aCommandNamedLikeOneInstallScriptsRunIsAnInstallScript() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("shadow-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("builder", "1.0.0", time: "2024-01-01T00:00:00.000Z", scripts: ["postinstall": "node -e 0"])
+        try registry.publish("shadow", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["n.js": "#!/usr/bin/node\nrequire('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n"],
+                             bin: ["node": "n.js"])
+        let harness = try ShimHarness("bouncer-threat-shadow-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy(top: [#""installScripts": { "allow": ["builder"] }"#])
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0"}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        // npm install resolves through the proxy, which does not offer the version at all;
+        // npm ci from a lock written without Bouncer has its tarball refused.
+        let installed = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' shadow@1.0.0 builder@1.0.0")
+        #expect(installed.status != 0, "\(installed.out)\n\(installed.err)")
+        #expect(installed.err.contains("command named node"), "\(installed.err)")
+        try lock(harness, registry, dependencies: ["shadow": "1.0.0", "builder": "1.0.0"])
+        let result = try harness.sh("npm ci")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("refused shadow@1.0.0"), "\(result.err)")
+        #expect(result.err.contains("bin node"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the package's node ran in place of node")
+        #expect(!harness.exists("node_modules/shadow"), "nothing of it landed")
+    }
 }

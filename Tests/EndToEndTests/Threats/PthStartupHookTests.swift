@@ -70,6 +70,32 @@ import BouncerTestSupport
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:hooked@1.0"] == nil)
     }
 
+    /// A wheel whose `NAME.data/scripts/` holds a `python3`: pip writes it over the
+    /// environment's own python3, which every later python (and pip, whose shebang
+    /// names it) then runs. Refused like a `.pth`; the venv's python stays its own.
+    @Test func aWheelThatReplacesTheEnvironmentsPythonIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("python-replaced")
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try ThreatFixtures.wheel("shadowpy", "1.0", marker: "shadowpy", extra: [
+            "shadowpy-1.0.data/scripts/python3": "#!/bin/sh\necho ran > \(marker.path)\nexec /usr/bin/python3 \"$@\"\n",
+        ], into: index.packages)
+        try index.page("shadowpy", [(file, ThreatFixtures.longAgo)])
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        let python = harness.root.appendingPathComponent("venv/bin/python3")
+        let before = try FileManager.default.destinationOfSymbolicLink(atPath: python.path)
+
+        let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' shadowpy==1.0")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("shadowpy-1.0.data/scripts/python3"), "\(result.err)")
+        #expect(result.err.contains("in place of the environment's own python"), "\(result.err)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: python.path)) == before, "the venv's python3 was replaced")
+        _ = try harness.sh("python3 -c 0")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the wheel's python3 ran")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:shadowpy@1.0"] == nil)
+    }
+
     @Test func aWheelWithAPthFileIsRefusedThroughServeAndNeverRuns() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("pth-ran")

@@ -134,18 +134,21 @@ final class TimedRegistry {
     var url: String { server.baseURL + "/" }
 
     /// Packs and publishes `name@version` released at `time`; `scripts` go into its package.json.
+    /// `fields`: more package.json members (in the tarball and the packument); `packumentOnly`: members
+    /// of the packument's manifest alone, which a registry serves beside the tarball (manifest confusion).
     @discardableResult
     func publish(_ name: String, _ version: String, time: String, scripts: [String: String] = [:],
                  dependencies: [String: String] = [:], body: String? = nil, files: [String: String] = [:],
-                 bin: [String: String] = [:]) throws -> String {
+                 bin: [String: String] = [:], fields: [String: Any] = [:], packumentOnly: [String: Any] = [:]) throws -> String {
         var manifest: [String: Any] = ["name": name, "version": version, "main": "index.js", "dependencies": dependencies]
         if !scripts.isEmpty { manifest["scripts"] = scripts }
         if !bin.isEmpty { manifest["bin"] = bin }
+        manifest.merge(fields) { _, given in given }
         // The extra files are written over the default index.js, as before.
         let contents = ["index.js": body ?? "module.exports = '\(name)@\(version)';\n"].merging(files) { _, extra in extra }
         let integrity = try NpmTarball.pack(manifest: manifest, files: contents,
                                             to: directory.appendingPathComponent("\(name)/-/\(name)-\(version).tgz")).integrity
-        var entry = manifest
+        var entry = manifest.merging(packumentOnly) { _, given in given }
         entry["dist"] = ["tarball": server.baseURL + "/\(name)/-/\(name)-\(version).tgz", "integrity": integrity]
         versions[name, default: [:]][version] = (entry, time)
         try writePackument(name)

@@ -57,6 +57,21 @@ npm("scripts.tgz", [("package/package.json",
     b'{"name":"left-pad","version":"1.3.0","scripts":{"postinstall":"node steal.js","test":"tap"}}'),
     ("package/steal.js", b"")])
 npm("gyp.tgz", [("package/package.json", b'{"name":"native","version":"2.0.0"}'), ("package/binding.gyp", b"{}")])
+npm("gyp-null.tgz", [("package/package.json", b'{"name":"native","version":"2.0.0","scripts":{"install":null,"preinstall":""}}'),
+    ("package/binding.gyp", b"{}")])
+npm("gyp-off.tgz", [("package/package.json", b'{"name":"native","version":"2.0.0","gypfile":false}'), ("package/binding.gyp", b"{}")])
+npm("truthy.tgz", [("package/package.json", b'{"name":"t","version":"1.0.0","scripts":{"install":1,"postinstall":false,"preinstall":{}}}')])
+npm("bundled.tgz", [("package/package.json", b'{"name":"outer","version":"1.0.0","bundleDependencies":["inner"]}'),
+    ("package/node_modules/inner/package.json", b'{"name":"inner","version":"1.0.0","scripts":{"postinstall":"node x.js"}}'),
+    ("package/node_modules/@s/deep/node_modules/gyp/package.json", b'{"name":"gyp","version":"1.0.0"}'),
+    ("package/node_modules/@s/deep/node_modules/gyp/binding.gyp", b"{}"),
+    ("package/node_modules/not-a-package/lib/package.json", b'{"scripts":{"postinstall":"ignored: not a package folder"}}')])
+npm("bins.tgz", [("package/package.json", b'{"name":"@evil/node","version":"1.0.0","bin":{"tool":"a.js","x/NODE":"n.js","sh":"s.js"}}')])
+npm("bin-array.tgz", [("package/package.json", b'{"name":"a","version":"1.0.0","bin":["lib/fine","lib/x/bash/"]}')])
+npm("bin-string.tgz", [("package/package.json", b'{"name":"@evil/node","version":"1.0.0","bin":"n.js"}')])
+npm("bin-folder.tgz", [("package/package.json", b'{"name":"d","version":"1.0.0","directories":{"bin":"./tools"}}'),
+    ("package/tools/fine", b""), ("package/tools/sub/python3", b""), ("package/other/node", b"")])
+npm("node-gyp.tgz", [("package/package.json", b'{"name":"node-gyp","version":"10.0.0","bin":{"node-gyp":"bin/node-gyp.js"}}')])
 npm("mixed.tgz", [("package/package.json", b'{"name":"a","version":"1.0.0"}'), ("other/x.js", b"")])
 npm("nomanifest.tgz", [("package/index.js", b"")])
 """#
@@ -131,6 +146,32 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(report.humanLines().contains("    postinstall: node steal.js"))
         let gyp = try Self.inspect("gyp.tgz")
         #expect(gyp.npm?.installScripts.first?.command.hasPrefix("node-gyp rebuild") == true)
+    }
+
+    /// What npm really runs on install (red-team pass): any value JavaScript takes for true
+    /// is a script; `install: null` leaves a binding.gyp's implicit build on; bundled
+    /// dependencies' scripts and binding.gyp count; and a command named like one install
+    /// scripts run (node, sh) is code that runs on install, unless its own package ships it.
+    @Test func npmInstallTimeCodeIsFoundAsNpmRunsIt() throws {
+        func scripts(_ name: String) throws -> [String] {
+            try Self.inspect(name).npm?.installScripts.map { "\($0.name): \($0.command)" } ?? ["no npm report"]
+        }
+        #expect(try scripts("gyp-null.tgz") == ["install: node-gyp rebuild (implicit: binding.gyp present)"])
+        #expect(try scripts("gyp-off.tgz") == [])
+        #expect(try scripts("truthy.tgz") == ["preinstall: {}", "install: 1"])
+        let bundled = try scripts("bundled.tgz")
+        #expect(bundled == ["postinstall of the bundled node_modules/inner: node x.js",
+                            "install of the bundled node_modules/@s/deep/node_modules/gyp: node-gyp rebuild (implicit: binding.gyp present)"]
+                || bundled == ["install of the bundled node_modules/@s/deep/node_modules/gyp: node-gyp rebuild (implicit: binding.gyp present)",
+                               "postinstall of the bundled node_modules/inner: node x.js"], "\(bundled)")
+        let bins = try scripts("bins.tgz")
+        #expect(bins.count == 2 && bins.contains { $0.hasPrefix("bin NODE: ") } && bins.contains { $0.hasPrefix("bin sh: ") }, "\(bins)")
+        #expect(try scripts("bin-string.tgz").map { $0.prefix(9) } == ["bin node:"])
+        #expect(try scripts("bin-array.tgz").map { $0.prefix(9) } == ["bin bash:"])
+        #expect(try scripts("bin-folder.tgz").map { $0.prefix(12) } == ["bin python3:"])
+        #expect(try scripts("node-gyp.tgz") == [], "node-gyp's own command is node-gyp")
+        #expect(NpmBins.inFolder("./tools/", file: "tools/a") == "a")
+        #expect(NpmBins.inFolder("tools", file: "toolsx/a") == nil)
     }
 
     @Test func npmExpectationsAndLayoutAreChecked() throws {

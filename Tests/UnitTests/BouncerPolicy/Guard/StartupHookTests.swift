@@ -1,4 +1,5 @@
 import Testing
+@testable import BouncerIO
 @testable import BouncerPolicy
 
 /// What a wheel installs that Python runs at every start, wherever in
@@ -16,6 +17,25 @@ import Testing
                      "a-1.0.data/headers/sitecustomize.py", "a-1.0.dist-info/RECORD", "sitecustomize-1.0.dist-info/METADATA", "mod.py"] {
             #expect(!ArtifactInspection.isStartupHook(path), "\(path)")
         }
+    }
+
+    /// Files and commands pip would write over the environment's python, pip or
+    /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
+    /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
+    @Test func theEnvironmentsOwnCommandsAreNotAWheelsToReplace() {
+        for path in ["a-1.0.data/scripts/python3", "a-1.0.data/scripts/python3.12", "a-1.0.data/scripts/pip", "a-1.0.data/scripts/Python.exe",
+                     "a-1.0.data/scripts/activate", "a-1.0.data/scripts/Activate.ps1", "a-1.0.data/data/bin/python", "a-1.0.data/data/pyvenv.cfg",
+                     "a-1.0.data/data/Scripts/pip3.exe", "a-1.0.data/scripts/./pythonw", "a-1.0.data/scripts/python3.7m", "a-1.0.data/scripts/pypy3"] {
+            #expect(ArtifactInspection.replacesTheEnvironmentsOwnCommand(path), "\(path)")
+        }
+        for path in ["a-1.0.data/scripts/tool", "a-1.0.data/scripts/pipx", "a-1.0.data/scripts/python-config-helper", "a/python3",
+                     "a-1.0.data/data/share/python3", "a-1.0.data/data/bin/tool", "a-1.0.data/headers/python3", "a-1.0.data/data/etc/pyvenv.cfg"] {
+            #expect(!ArtifactInspection.replacesTheEnvironmentsOwnCommand(path), "\(path)")
+        }
+        #expect(!ArtifactInspection.replacesTheEnvironmentsOwnCommand("pip-24.0.data/scripts/pip3", isPip: true))
+        #expect(ArtifactInspection.replacesTheEnvironmentsOwnCommand("pip-24.0.data/scripts/python3", isPip: true))
+        #expect(WheelEntryPoints.scriptNames(Array("[console_scripts]\n pip3 = x:y\n# c\ntool=x:z\n[other]\npython=x:y\n[gui_scripts]\npythonw = a:b\n".utf8))
+                == ["pip3", "tool", "pythonw"])
     }
 
     /// A wheel is a file whose name ends in `.whl` in lower case, as pip
