@@ -257,7 +257,8 @@ extension RegistryProxy {
     func exoticDependency(_ manifest: JSON, request: ArtifactRequest, now: Date) -> String? {
         let policy = settings.policy
         guard policy.mode == .enforce, policy.activeException(for: request, at: now) == nil else { return nil }
-        for field in ["dependencies", "optionalDependencies"] {
+        // (npm 7 and later install peers too.)
+        for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
             guard case .object(let specs)? = manifest[field] else { continue }
             for name in specs.keys.sorted() {
                 guard case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec),

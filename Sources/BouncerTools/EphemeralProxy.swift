@@ -277,6 +277,15 @@ struct EphemeralProxy {
     static func report(_ events: [Event], tool: String, label: (Event) -> String, quiet: Bool, context: ShimContext) -> Int32? {
         var worst: Int32? = nil
         var said: Set<String> = []
+        // A registry that is down refuses every tarball of a lock: a screenful of the same reason.
+        let shownRefusals = 10
+        var moreRefused: [String] = []
+        defer {
+            if !moreRefused.isEmpty {
+                let names = moreRefused.prefix(20).joined(separator: ", ") + (moreRefused.count > 20 ? ", …" : "")
+                ShimOutput.error("bouncer: \(tool): … and \(moreRefused.count) more refused: \(names)")
+            }
+        }
         for event in events {
             let name = label(event)
             if event.verified {
@@ -291,9 +300,13 @@ struct EphemeralProxy {
             } else if event.kind == .refused {
                 // Several clients (pip and its retries) may ask for the same refused file: said once.
                 guard said.insert(name + "\n" + event.message).inserted else { continue }
-                ShimOutput.error("bouncer: \(tool): refused \(name) (\(event.url)): \(event.message)")
+                if said.count <= shownRefusals {
+                    ShimOutput.error("bouncer: \(tool): refused \(name) (\(event.url)): \(event.message)")
+                    if let hint = event.hint { ShimOutput.error("hint: \(hint)") }
+                } else if !moreRefused.contains(name) {
+                    moreRefused.append(name)
+                }
                 context.annotateRefusal("refused \(name): \(event.message)")
-                if let hint = event.hint { ShimOutput.error("hint: \(hint)") }
                 let code = event.exitCode == 0 ? ErrorFamily.evidence.exitCode : event.exitCode
                 if worst == nil || code == ErrorFamily.evidence.exitCode { worst = code }
             }

@@ -1,4 +1,7 @@
 import BouncerBase
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The commands an npm package installs (`bin`, else every file under
 /// `directories.bin`), and the ones that would take the place of a command
@@ -35,22 +38,49 @@ public enum NpmBins {
         return file.split(separator: "/").last.map(String.init)
     }
 
-    /// Commands install scripts run, with the packages that genuinely provide
-    /// each (none: only the system's). Compared without case, as a
-    /// case-insensitive file system finds them.
+    /// Commands install scripts run that are not (or not always) on PATH,
+    /// with the packages that genuinely provide each (none: only the
+    /// system's): node's own tools, the helpers packages' install scripts call
+    /// (`node-gyp-build` is the whole install script of bufferutil and its
+    /// kind), shells and build tools.
     static let commandsScriptsRun: [String: Set<String>] = [
         "node": ["node"], "nodejs": [], "npm": ["npm"], "npx": ["npm"], "corepack": ["corepack"],
         "node-gyp": ["node-gyp"], "node-pre-gyp": ["@mapbox/node-pre-gyp", "node-pre-gyp"],
-        "prebuild-install": ["prebuild-install"], "yarn": ["yarn"], "yarnpkg": ["yarn"], "pnpm": ["pnpm"], "pnpx": ["pnpm"],
+        "node-gyp-build": ["node-gyp-build"], "node-gyp-build-optional": ["node-gyp-build"],
+        "node-gyp-build-optional-packages": ["node-gyp-build-optional-packages"], "prebuild-install": ["prebuild-install"],
+        "prebuild": ["prebuild"], "opencollective-postinstall": ["opencollective-postinstall"], "patch-package": ["patch-package"],
+        "husky": ["husky"], "cross-env": ["cross-env"], "rimraf": ["rimraf"], "tsc": ["typescript"], "is-ci": ["is-ci"],
+        "yarn": ["yarn"], "yarnpkg": ["yarn"], "pnpm": ["pnpm"], "pnpx": ["pnpm"],
+        // Shells and build tools, also where this machine lacks them (node-gyp calls make and a compiler).
         "sh": [], "bash": [], "dash": [], "zsh": [], "env": [], "python": [], "python3": [], "python2": [],
         "make": [], "gmake": [], "cmake": [], "cc": [], "gcc": [], "g++": [], "c++": [], "clang": [], "clang++": [], "ld": [],
         "git": [], "tar": [], "curl": [], "wget": [],
     ]
 
     /// Whether `command` would take the place of a command install scripts
-    /// run, and `package` is not the one that provides it.
-    public static func shadowsACommandScriptsRun(_ command: String, package: String?) -> Bool {
-        guard let owners = commandsScriptsRun[command.lowercased()] else { return false }
-        return !(package.map(owners.contains) ?? false)
+    /// run, and `package` is not the one that provides it: one of
+    /// `commandsScriptsRun`, or any program on `path` (PATH's folders: `mkdir`,
+    /// `sh`, `python3`, `curl`), which an install script, the project's own
+    /// `prepare` included, may call by name. A program on PATH that is this
+    /// same package installed globally (a link into `node_modules/PACKAGE/`) is its own.
+    public static func shadowsACommandScriptsRun(_ command: String, package: String?,
+                                                 path: String? = getenv("PATH").map { String(cString: $0) }) -> Bool {
+        if let owners = commandsScriptsRun[command.lowercased()] { return !(package.map(owners.contains) ?? false) }
+        guard let program = onPath(command, path: path ?? "") else { return false }
+        guard let package, let resolved = realpath(program, nil) else { return true }
+        defer { free(resolved) }
+        return !String(cString: resolved).contains("/node_modules/\(package)/")
+    }
+
+    /// The first executable file named `command` in `path`'s folders, leaving out
+    /// relative folders and node_modules' own `.bin` folders (npm's, not the system's).
+    static func onPath(_ command: String, path: String) -> String? {
+        guard !command.isEmpty, !command.contains("/") else { return nil }
+        for folder in path.split(separator: ":") where folder.hasPrefix("/") && !folder.contains("/node_modules/") {
+            let candidate = folder + "/" + command
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 }

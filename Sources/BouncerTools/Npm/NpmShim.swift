@@ -23,7 +23,9 @@ public enum NpmShim {
     static let fetching: Set<String> = ["exec", "update", "dedupe", "init", "pack", "diff", "uninstall", "prune", "link"]
     /// Of those, the ones that install the project's dependencies as package.json and the lock name
     /// them: a local folder or tarball there is installed (and its scripts run) without the proxy.
-    static let reifying: Set<String> = ["update", "dedupe", "uninstall", "prune", "link"]
+    /// And `rebuild`, which fetches nothing but runs the install scripts of what is installed
+    /// (a linked folder's too).
+    static let reifying: Set<String> = ["update", "dedupe", "uninstall", "prune", "link", "rebuild"]
 
     /// `tool`: the name the user typed, for messages (`npx` runs through here as `npm exec`).
     public static func run(_ given: [String], context: ShimContext, tool: String = "npm") -> Int32 {

@@ -914,4 +914,32 @@ import BouncerTestSupport
         let run = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-e", "console.log(require('app'))"], cwd: harness.project.path)
         #expect(run.out == "lib@1.1.0 tinyutil@1.2.0\n", "\(run.err)")
     }
+
+    /// A registry that is down refuses every tarball of the lock: the first ten refusals are
+    /// shown with their reason, the rest named on one line, not a screenful of the same reason.
+    @Test func aRegistryThatIsDownGetsOneScreenOfRefusals() throws {
+        let root = try BouncerProcess.temporaryDirectory("bouncer-npm-down")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let registry = try TimedRegistry(root: root)
+        let names = (0..<15).map { "pkg-\($0)" }
+        for name in names { try registry.publish(name, "1.0.0", time: "2024-01-01T00:00:00.000Z") }
+        let harness = try ShimHarness("bouncer-npm-down-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let manifest: [String: Any] = ["name": "app", "version": "1.0.0", "dependencies": Dictionary(uniqueKeysWithValues: names.map { ($0, "1.0.0") })]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: harness.file("package.json"))
+        let locked = try BouncerProcess.runProgram(registry.npm, ["install", "--package-lock-only", "--no-audit", "--no-fund", "--registry", registry.url],
+                                                   cwd: harness.project.path, environment: ["npm_config_cache": root.appendingPathComponent("lock-cache").path])
+        try #require(locked.status == 0, "\(locked.err)")
+        registry.server.stop()
+
+        let result = try harness.sh("npm ci --fetch-retries=0")
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        let refusals = result.err.split(separator: "\n").filter { $0.hasPrefix("bouncer: npm: refused pkg-") }
+        #expect(refusals.count == 10, "\(result.err)")
+        #expect(refusals.allSatisfy { $0.contains("cannot connect") }, "\(refusals)")
+        let rest = result.err.split(separator: "\n").filter { $0.hasPrefix("bouncer: npm: … and 5 more refused: pkg-") }
+        #expect(rest.count == 1, "\(result.err)")
+        #expect(!harness.exists("node_modules/pkg-0"))
+    }
 }

@@ -208,5 +208,18 @@ import BouncerTestSupport
         #expect(result.err.contains("bin node"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the package's node ran in place of node")
         #expect(!harness.exists("node_modules/shadow"), "nothing of it landed")
+
+        // Any program on PATH: the project's own `prepare` runs `mkdir`, nothing is allowed to run scripts.
+        try registry.publish("mkdirs", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["m.js": "#!/usr/bin/node\nrequire('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n"],
+                             bin: ["mkdir": "m.js"])
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0","scripts":{"prepare":"mkdir -p dist"},"dependencies":{"mkdirs":"1.0.0"}}"#
+            .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(at: harness.file("package-lock.json"))
+        let prepared = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)'")
+        #expect(prepared.status != 0, "\(prepared.out)\n\(prepared.err)")
+        #expect(prepared.err.contains("command named mkdir"), "\(prepared.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the package's mkdir ran in place of mkdir")
     }
 }

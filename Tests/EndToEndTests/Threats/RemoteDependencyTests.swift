@@ -29,14 +29,15 @@ import BouncerTestSupport
 
     /// The payload (a postinstall leaving a marker) on the attacker's server,
     /// and `app` in the registry depending on it by URL. Returns the integrities.
-    func publish() throws -> (app: String, payload: String) {
+    /// `field`: where `app` names it (npm 7 and later install `peerDependencies` too).
+    func publish(field: String = "dependencies") throws -> (app: String, payload: String) {
         // Packed in a scratch registry, then moved to the attacker's own path.
         let scratch = try TimedRegistry(root: root.appendingPathComponent("scratch"))
         let payload = try scratch.publish("ui-styles", "1.0.0", time: "2024-01-01T00:00:00.000Z",
                                           scripts: ["postinstall": PostinstallWormTests.markerScript(marker)])
         try FileManager.default.moveItem(at: scratch.directory.appendingPathComponent("ui-styles/-/ui-styles-1.0.0.tgz"),
                                          to: attackerDirectory.appendingPathComponent("dist/ui-styles.tgz"))
-        let app = try registry.publish("app", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["ui-styles": payloadURL])
+        let app = try registry.publish("app", "1.0.0", time: "2024-01-01T00:00:00.000Z", fields: [field: ["ui-styles": payloadURL]])
         return (app, payload)
     }
 
@@ -128,9 +129,10 @@ import BouncerTestSupport
         #expect(!harness.exists("package.json"))
     }
 
-    @Test func serveDoesNotOfferAVersionWithAnHTTPTarballDependency() throws {
+    @Test(arguments: ["dependencies", "peerDependencies", "optionalDependencies"])
+    func serveDoesNotOfferAVersionWithAnHTTPTarballDependency(field: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        _ = try publish()
+        _ = try publish(field: field)
         let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", registry.url], policy: ThreatFixtures.policy())
         let packument = try CurlGet.run(serve.base + "/npm/app")
         let document = try JSONSerialization.jsonObject(with: packument.body) as? [String: Any]

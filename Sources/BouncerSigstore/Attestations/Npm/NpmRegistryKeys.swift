@@ -38,7 +38,19 @@ public struct NpmRegistryKeys: Sendable {
                 if let publicKey = try node.optional("publicKey") {
                     let keyNode = try publicKey.required("rawBytes")
                     let validFor = try publicKey.optional("validFor")
-                    return Key(keyID: try node.required("keyId").string(), usage: try node.optional("keyUsage")?.string(),
+                    // A usage or key type this reader does not know is a file it cannot honour as meant:
+                    // the key would silently serve every usage (or none).
+                    var usage: String? = nil
+                    if let usageNode = try node.optional("keyUsage") {
+                        usage = try usageNode.string()
+                        guard usage == signatures || usage == attestations else {
+                            throw usageNode.error("'\(usage ?? "")' is not \(signatures) or \(attestations)")
+                        }
+                    }
+                    if let details = try publicKey.optional("keyDetails"), try details.string() != "PKIX_ECDSA_P256_SHA_256" {
+                        throw details.error("unsupported key type '\(try details.string())' (npm's keys are PKIX_ECDSA_P256_SHA_256)")
+                    }
+                    return Key(keyID: try node.required("keyId").string(), usage: usage,
                                key: try spki(keyNode), validFrom: try date(validFor?.optional("start")),
                                expires: try date(validFor?.optional("end")))
                 }

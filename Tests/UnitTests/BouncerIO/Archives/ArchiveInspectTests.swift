@@ -35,6 +35,7 @@ wheel("crlf-quoted-padded.whl", base + [("demo/a,b.py", b"x")], record_lines=[
     'demo-1.0.dist-info/METADATA,sha512=%s,%d' % (b64(meta, "sha512"), len(meta)),
     '"demo/a,b.py",sha256=%s,1' % b64(b"x")], extra_record="")
 with open(out + "/crlf-quoted-padded.whl", "rb") as f: pass
+wheel("entry-points.whl", base + [("demo-1.0.dist-info/entry_points.txt", b"[console_scripts]\n./pip3 = demo:main\ntool = demo:main\n")])
 wheel("unlisted.whl", base + [("demo/sneaky.py", b"import os")],
       record_lines=['%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in base])
 wheel("missing.whl", base, record_lines=['%s,sha256=%s,%d' % (p, b64(d), len(d)) for p, d in base]
@@ -171,7 +172,41 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(try scripts("bin-folder.tgz").map { $0.prefix(12) } == ["bin python3:"])
         #expect(try scripts("node-gyp.tgz") == [], "node-gyp's own command is node-gyp")
         #expect(NpmBins.inFolder("./tools/", file: "tools/a") == "a")
+        // Any program on PATH (a red-team pass hijacked a project's own `prepare: mkdir -p dist` with a bin
+        // named mkdir), unless it is the same package installed globally; node_modules' .bin folders are npm's.
+        let root = try BouncerProcess.temporaryDirectory("bouncer-npm-bins")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let system = root.appendingPathComponent("usr/bin"), global = root.appendingPathComponent("lib/node_modules/tool/bin")
+        let dotBin = root.appendingPathComponent("p/node_modules/.bin")
+        for folder in [system, global, dotBin] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        for file in [system.appendingPathComponent("mytool"), global.appendingPathComponent("tool.js"), dotBin.appendingPathComponent("local"),
+                     system.appendingPathComponent("plain")] {
+            try "#!/bin/sh\n".write(to: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: file.lastPathComponent == "plain" ? 0o644 : 0o755], ofItemAtPath: file.path)
+        }
+        try FileManager.default.createSymbolicLink(atPath: system.appendingPathComponent("tool").path, withDestinationPath: global.appendingPathComponent("tool.js").path)
+        let path = [dotBin.path, "relative/bin", system.path].joined(separator: ":")
+        #expect(NpmBins.shadowsACommandScriptsRun("mytool", package: "evil", path: path))
+        #expect(NpmBins.shadowsACommandScriptsRun("tool", package: "evil", path: path))
+        #expect(!NpmBins.shadowsACommandScriptsRun("tool", package: "tool", path: path), "the same package installed globally")
+        #expect(!NpmBins.shadowsACommandScriptsRun("local", package: "evil", path: path), "node_modules/.bin is npm's own")
+        #expect(!NpmBins.shadowsACommandScriptsRun("plain", package: "evil", path: path), "not executable")
+        #expect(!NpmBins.shadowsACommandScriptsRun("tsc", package: "typescript", path: path))
+        #expect(NpmBins.shadowsACommandScriptsRun("node-gyp-build", package: "evil", path: ""))
+        #expect(NpmBins.shadowsACommandScriptsRun("make", package: "evil", path: ""), "a build tool this machine lacks")
         #expect(NpmBins.inFolder("tools", file: "toolsx/a") == nil)
+    }
+
+    /// A wheel's entry points are the commands pip writes into bin: `./pip3` lands on the venv's own
+    /// pip3 (a red-team pass ran it), so the guard refuses it as install-time code.
+    @Test func aWheelsEntryPointsAreReadAndJudged() throws {
+        let report = try Self.inspect("entry-points.whl")
+        #expect(report.problems == [])
+        #expect(report.wheel?.scripts == ["./pip3", "tool"])
+        let problem = ArtifactInspection.installScriptProblem(report, package: "demo")
+        #expect(problem?.code == .installScript)
+        #expect(problem?.message.contains("the command ./pip3 (entry_points.txt)") == true, "\(problem?.message ?? "")")
+        #expect(ArtifactInspection.installScriptProblem(try Self.inspect("good.whl"), package: "demo") == nil)
     }
 
     @Test func npmExpectationsAndLayoutAreChecked() throws {

@@ -26,14 +26,27 @@ import Testing
         for path in ["a-1.0.data/scripts/python3", "a-1.0.data/scripts/python3.12", "a-1.0.data/scripts/pip", "a-1.0.data/scripts/Python.exe",
                      "a-1.0.data/scripts/activate", "a-1.0.data/scripts/Activate.ps1", "a-1.0.data/data/bin/python", "a-1.0.data/data/pyvenv.cfg",
                      "a-1.0.data/data/Scripts/pip3.exe", "a-1.0.data/scripts/./pythonw", "a-1.0.data/scripts/python3.7m", "a-1.0.data/scripts/pypy3"] {
-            #expect(ArtifactInspection.replacesTheEnvironmentsOwnCommand(path), "\(path)")
+            #expect(ArtifactInspection.replacesACommand(path), "\(path)")
         }
-        for path in ["a-1.0.data/scripts/tool", "a-1.0.data/scripts/pipx", "a-1.0.data/scripts/python-config-helper", "a/python3",
+        for path in ["a-1.0.data/scripts/tool", "a-1.0.data/scripts/pipxx", "a-1.0.data/scripts/python-config-helper", "a/python3",
                      "a-1.0.data/data/share/python3", "a-1.0.data/data/bin/tool", "a-1.0.data/headers/python3", "a-1.0.data/data/etc/pyvenv.cfg"] {
-            #expect(!ArtifactInspection.replacesTheEnvironmentsOwnCommand(path), "\(path)")
+            #expect(!ArtifactInspection.replacesACommand(path), "\(path)")
         }
-        #expect(!ArtifactInspection.replacesTheEnvironmentsOwnCommand("pip-24.0.data/scripts/pip3", isPip: true))
-        #expect(ArtifactInspection.replacesTheEnvironmentsOwnCommand("pip-24.0.data/scripts/python3", isPip: true))
+        #expect(!ArtifactInspection.replacesACommand("pip-24.0.data/scripts/pip3", package: "pip"))
+        #expect(ArtifactInspection.replacesACommand("pip-24.0.data/scripts/python3", package: "pip"))
+        // The tools the shims hand over to (an activated venv's bin comes right after the shims), unless the package ships them.
+        #expect(ArtifactInspection.replacesACommand("evil-1.0.data/scripts/npm"))
+        #expect(ArtifactInspection.replacesACommand("evil-1.0.data/data/bin/curl"))
+        #expect(ArtifactInspection.replacesACommand("evil-1.0.data/scripts/pipx"))
+        #expect(!ArtifactInspection.replacesACommand("pipx-1.7.data/scripts/pipx", package: "pipx"))
+        #expect(!ArtifactInspection.replacesACommand("uv-0.5.data/scripts/uvx", package: "uv"))
+        #expect(ArtifactInspection.replacesACommand("evil-1.0.data/scripts/uv", package: "evil"))
+        // Entry points: a name with a path lands wherever it points (a red-team pass wrote bin/pip3 as `./pip3`).
+        for name in ["./pip3", "x/../python3", "../lib/python3.11/site-packages/x.pth", "a\\b", "npm", "pip"] {
+            #expect(ArtifactInspection.entryPointReplacesACommand(name, package: "evil"), "\(name)")
+        }
+        #expect(!ArtifactInspection.entryPointReplacesACommand("black", package: "black"))
+        #expect(!ArtifactInspection.entryPointReplacesACommand("pip3.12", package: "pip"))
         #expect(WheelEntryPoints.scriptNames(Array("[console_scripts]\n pip3 = x:y\n# c\ntool=x:z\n[other]\npython=x:y\n[gui_scripts]\npythonw = a:b\n".utf8))
                 == ["pip3", "tool", "pythonw"])
     }

@@ -83,6 +83,27 @@ import BouncerTestSupport
         #expect(throws: AttestationError(.npmSignaturesMissing, "")) { try NpmRegistrySignature.verify(record, keys: try NpmRegistryKeys.parse(Array(other.utf8))) }
     }
 
+    /// The TUF target's shape: a key usage or key type this reader does not know is refused by its
+    /// JSON path (exit 2), not read as a key for every usage or as a P-256 key.
+    @Test func aKeysFileWithAnUnknownUsageOrKeyTypeIsRefused() throws {
+        let signer = try TestSigner()
+        let spki = Base64.encode(PEM.decode(try String(contentsOfFile: signer.publicPath, encoding: .utf8), label: "PUBLIC KEY").first ?? [])
+        func keys(usage: String, details: String) -> [UInt8] {
+            Array(#"{"keys":[{"keyId":"SHA256:k","keyUsage":"\#(usage)","publicKey":{"rawBytes":"\#(spki)","keyDetails":"\#(details)","validFor":{"start":"1999-01-01T00:00:00.000Z"}}}]}"#.utf8)
+        }
+        #expect(try NpmRegistryKeys.parse(keys(usage: "npm:attestations", details: "PKIX_ECDSA_P256_SHA_256")).keys.first?.usage == "npm:attestations")
+        for (usage, details, says) in [("npm:signature", "PKIX_ECDSA_P256_SHA_256", "keys[0].keyUsage: 'npm:signature' is not npm:signatures or npm:attestations"),
+                                       ("npm:signatures", "PKIX_ED25519", "keys[0].publicKey.keyDetails: unsupported key type 'PKIX_ED25519'")] {
+            do {
+                _ = try NpmRegistryKeys.parse(keys(usage: usage, details: details), source: "keys.json")
+                Issue.record("accepted \(usage) \(details)")
+            } catch {
+                #expect(error.family == .configuration, "\(error)")
+                #expect("\(error)".contains("keys.json") && "\(error)".contains(says), "\(error)")
+            }
+        }
+    }
+
     @Test func signedAtTestTimeWithTheEndpointKeyShape() throws {
         let signer = try TestSigner()
         let spki = PEM.decode(try String(contentsOfFile: signer.publicPath, encoding: .utf8), label: "PUBLIC KEY").first ?? []
