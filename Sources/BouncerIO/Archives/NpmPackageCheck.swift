@@ -88,7 +88,8 @@ public enum NpmPackageCheck {
     /// preinstall / install / postinstall as npm runs them: any value npm
     /// takes for true is a script. npm adds `node-gyp rebuild` for a
     /// binding.gyp when `install` and `preinstall` are false to it (absent,
-    /// `null`, `""`, `0`, `false`) and `gypfile` is not `false`.
+    /// `null`, `""`, `0`, `false`), unless `gypfile` is `false`; that is not
+    /// taken from the tarball, since npm reads it from the registry's manifest.
     static func installScripts(_ object: [String: JSON], hasBindingGyp: Bool) -> [InspectionReport.Script] {
         var scripts: [String: JSON] = [:]
         if case .object(let members)? = object["scripts"] { scripts = members }
@@ -99,8 +100,7 @@ public enum NpmPackageCheck {
                 found.append(.init(name: name, command: String(decoding: value.serialized(), as: UTF8.self)))
             }
         }
-        let gypfileOff: Bool = if case .bool(false)? = object["gypfile"] { true } else { false }
-        if hasBindingGyp && !gypfileOff && !(scripts["install"].map(isTruthy) ?? false) && !(scripts["preinstall"].map(isTruthy) ?? false) {
+        if hasBindingGyp && !(scripts["install"].map(isTruthy) ?? false) && !(scripts["preinstall"].map(isTruthy) ?? false) {
             found.insert(.init(name: "install", command: "node-gyp rebuild (implicit: binding.gyp present)"), at: 0)
         }
         return found

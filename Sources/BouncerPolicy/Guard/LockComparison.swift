@@ -84,7 +84,9 @@ struct LockComparison {
                                        message: "trust downgrade: \(someURL) (locked) was signed by \(someSigner) (\(proof.kind.rawValue)); this one is signed by no one")
             }
             let now = identity(signer, proof.issuer)
-            if locked[now] == nil {
+            // A lock written before SSH keys were pinned recorded the principal alone: it still matches.
+            let principalOnly = now.hasPrefix("ssh:") ? now.firstRange(of: " key ").map { String(now[..<$0.lowerBound]) } : nil
+            if locked[now] == nil && principalOnly.flatMap({ locked[$0] }) == nil {
                 return EvidenceProblem(code: .identityDrift,
                                        message: "identity drift: signed by \(now) (\(proof.kind.rawValue)), but the locked versions of this package or URL family were signed by \(locked.keys.sorted().joined(separator: ", ")) (\(someURL)); identity is pinned")
             }
@@ -92,8 +94,15 @@ struct LockComparison {
         return nil
     }
 
+    /// The signer as compared: a keyless identity without the git ref it
+    /// signed from. A GitHub or GitLab workflow's identity names the ref
+    /// (`…/release.yml@refs/tags/v1.0`), which every release changes: the
+    /// repository and workflow are the signer, and each release would
+    /// otherwise have been identity drift.
     static func identity(_ signer: String, _ issuer: String?) -> String {
-        issuer.map { "\(signer) via \($0)" } ?? signer
+        var signer = Substring(signer)
+        if signer.hasPrefix("https://"), let ref = signer.ranges(of: "@refs/").last { signer = signer[..<ref.lowerBound] }
+        return issuer.map { "\(signer) via \($0)" } ?? String(signer)
     }
 
     static func changed(_ locked: LockEntry, sha256: Digest, lockfile: String) -> EvidenceProblem {

@@ -165,22 +165,44 @@ public struct LockEntry: Codable, Sendable, Equatable {
     }
 
     /// The family a new version replaces: the package name, or the URL with
-    /// every run of digits replaced by `#` (app-1.4.0.tar.gz and
-    /// app-1.5.0.tar.gz are one family).
+    /// its version written as `#`: every run of digits, and runs of them
+    /// joined by separators and short words (`1.4.0`, `1.4.0-rc1`, `2_x86_64`),
+    /// so that app-1.4.tar.gz, app-1.4.1.tar.gz and app-1.5.0-rc1.tar.gz are
+    /// one family (app-1.0 then app-1.0.1 had been two, and a new signer of
+    /// the second went unnoticed).
     public var family: String { Self.family(ecosystem: ecosystem, package: package, url: url) }
 
     public static func family(ecosystem: Ecosystem, package: String?, url: String) -> String {
         if let package { return "\(ecosystem.rawValue):\(package)" }
-        var out = ""
+        var digits: [Character] = []
         var inDigits = false
         for character in url {
             if character.isASCII && character.isNumber {
-                if !inDigits { out.append("#") }
+                if !inDigits { digits.append("#") }
                 inDigits = true
             } else {
-                out.append(character)
+                digits.append(character)
                 inDigits = false
             }
+        }
+        // Then `#` followed by (separator? word of up to 8 letters? separator? `#`)… is one `#`.
+        let separators: Set<Character> = [".", "_", "-", "+", "~"]
+        var out = ""
+        var index = 0
+        while index < digits.count {
+            out.append(digits[index])
+            guard digits[index] == "#" else { index += 1; continue }
+            var end = index + 1
+            while true {
+                var next = end
+                if next < digits.count, separators.contains(digits[next]) { next += 1 }
+                var letters = 0
+                while next < digits.count, letters < 8, digits[next].isASCII, digits[next].isLetter { next += 1; letters += 1 }
+                if next < digits.count, separators.contains(digits[next]) { next += 1 }
+                guard next > end, next < digits.count, digits[next] == "#" else { break }
+                end = next + 1
+            }
+            index = end
         }
         return "url:" + out
     }

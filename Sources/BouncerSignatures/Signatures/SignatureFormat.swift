@@ -23,6 +23,15 @@ public struct SignerFact: Sendable, Codable, Equatable {
         self.details = details
         self.signedAt = signedAt
     }
+
+    /// The signer as a lock pins it (`identity: "pin"`): the format and the
+    /// signer, and for SSH the key too. An SSH signer is a principal, which an
+    /// allowed_signers file may list with several keys (a team's, a rotated
+    /// one): each key is a signer of its own.
+    public var pinned: String {
+        if format == "ssh", let key = details["fingerprint"] { return "ssh:\(signer) key \(key)" }
+        return "\(format):\(signer)"
+    }
 }
 
 /// The outcome for one signature: verified, or refused with a reason. A

@@ -188,35 +188,9 @@ enum RequirementLines {
         }
     }
 
-    /// Python's `str.isspace` (what `\s` and `strip()` take in pip's regular expressions):
-    /// Unicode white space and the file, group, record and unit separators.
-    static func isPythonSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value)
-    }
-
-    static func pythonStripped(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isPythonSpace($0) }), let last = scalars.lastIndex(where: { !isPythonSpace($0) }) else { return "" }
-        return String(scalars[first...last])
-    }
-
-    /// The lines `str.splitlines` gives (a CR LF pair is one break).
-    static func physicalLines(_ text: String) -> [String] {
-        let breaks: Set<UInt32> = [0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029]
-        var lines: [String] = []
-        var current = String.UnicodeScalarView()
-        var scalars = text.unicodeScalars.makeIterator()
-        var carried: Unicode.Scalar? = nil
-        while let scalar = carried ?? scalars.next() {
-            carried = nil
-            guard breaks.contains(scalar.value) else { current.append(scalar); continue }
-            lines.append(String(current))
-            current = String.UnicodeScalarView()
-            if scalar.value == 0x0D, let next = scalars.next(), next.value != 0x0A { carried = next }
-        }
-        if !current.isEmpty { lines.append(String(current)) }
-        return lines
-    }
+    static func isPythonSpace(_ scalar: Unicode.Scalar) -> Bool { PythonText.isSpace(scalar) }
+    static func pythonStripped(_ text: String) -> String { PythonText.stripped(text) }
+    static func physicalLines(_ text: String) -> [String] { PythonText.splitLines(text) }
 
     /// Cut at the first `#` that starts the line or follows white space (pip's `(^|\s+)#.*$`).
     static func withoutComment(_ line: String) -> String {

@@ -96,6 +96,27 @@ import BouncerTestSupport
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:shadowpy@1.0"] == nil)
     }
 
+    /// The same through an entry point, under a section header pip reads as console_scripts
+    /// however it is bracketed (a red-team pass replaced bin/pip with `[[console_scripts]]`).
+    @Test func aWheelWhoseEntryPointReplacesPipIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try ThreatFixtures.wheel("shadowpip", "1.0", marker: "shadowpip", extra: [
+            "shadowpip-1.0.dist-info/entry_points.txt": "[[console_scripts]]\npip = shadowpip:main\n",
+        ], into: index.packages)
+        try index.page("shadowpip", [(file, ThreatFixtures.longAgo)])
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        let pip = harness.root.appendingPathComponent("venv/bin/pip")
+        let before = try String(contentsOf: pip, encoding: .utf8)
+
+        let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' shadowpip==1.0")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("the command pip (entry_points.txt)"), "\(result.err)")
+        #expect(try String(contentsOf: pip, encoding: .utf8) == before, "the venv's pip was replaced")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:shadowpip@1.0"] == nil)
+    }
+
     @Test func aWheelWithAPthFileIsRefusedThroughServeAndNeverRuns() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("pth-ran")

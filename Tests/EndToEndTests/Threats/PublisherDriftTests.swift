@@ -106,6 +106,58 @@ import BouncerTestSupport
         #expect(landed("1.1"))
     }
 
+    /// One more number in the version (1.0, then 1.0.1; 1.5.0-rc1) is the same URL family: a red-team
+    /// pass had 1.0.1 signed by another key written, and that key pinned for every 1.x.y after it.
+    @Test(arguments: ["1.0.1", "1.5.0-rc1"]) func aVersionWithMoreNumbersIsTheSameFamily(successor: String) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try writePolicy()
+        try publish("1.0", signedBy: "alice@example.test")
+        #expect(try fetch("1.0").status == 0)
+        try publish(successor, signedBy: "bob@example.test")
+        let drifted = try fetch(successor)
+        #expect(drifted.status == 1, "\(drifted.out)\n\(drifted.err)")
+        #expect(drifted.codes == ["identity-drift"], "\(drifted.out)")
+        #expect(!landed(successor))
+    }
+
+    /// SSH: an allowed_signers file may list several keys for one principal (a team's, a rotated
+    /// one). Each key is its own signer: the lock pins the key, not only the principal, so a
+    /// successor signed by the principal's other key is identity drift (it had passed as the same).
+    @Test func anSSHPrincipalsOtherKeyIsIdentityDrift() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        var keys: [String] = []
+        for name in ["key-a", "key-b"] {
+            let key = root.appendingPathComponent(name).path
+            let made = try BouncerProcess.runProgram("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", key])
+            try #require(made.status == 0, "\(made.err)")
+            keys.append(try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        try keys.map { "release@example.test \($0)\n" }.joined().write(to: project.appendingPathComponent("allowed_signers"), atomically: true, encoding: .utf8)
+        let policy = """
+            { "version": 1, "mode": "enforce", "unmatched": "deny", "identity": "pin",
+              "keys": { "release": { "type": "ssh", "allowedSigners": "allowed_signers", "identity": "release@example.test", "namespace": "file" } },
+              "rules": [ { "name": "app", "match": { "url": "http://127.0.0.1:*/files/*/app-*.tar.gz" },
+                           "require": [ { "signature": { "url": "{url}.sig", "key": "release" } } ] } ] }
+            """
+        try policy.write(to: project.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
+        for (version, key) in [("1.0", "key-a"), ("1.1", "key-b"), ("1.2", "key-a")] {
+            try publish(version, signedBy: nil)
+            let file = site.appendingPathComponent("files/\(version)/app-\(version).tar.gz")
+            let signed = try BouncerProcess.runProgram("/usr/bin/ssh-keygen", ["-Y", "sign", "-f", root.appendingPathComponent(key).path, "-n", "file", file.path])
+            try #require(signed.status == 0, "\(signed.err)")
+        }
+        let first = try fetch("1.0")
+        #expect(first.status == 0, "\(first.out)\n\(first.err)")
+        let evidence = ThreatFixtures.lockEntries(project.appendingPathComponent("bouncer.lock"))["url:" + url("1.0")]?["evidence"] as? [[String: Any]]
+        let signer = evidence?.first?["signer"] as? String ?? ""
+        #expect(signer.hasPrefix("ssh:release@example.test key SHA256:"), "the lock pins the key: \(signer)")
+        let drifted = try fetch("1.1")
+        #expect(drifted.status == 1, "\(drifted.out)\n\(drifted.err)")
+        #expect(drifted.codes == ["identity-drift"], "\(drifted.out)")
+        #expect(!landed("1.1"))
+        #expect(try fetch("1.2").status == 0, "the locked key again")
+    }
+
     @Test func theUnsignedSuccessorOfASignedLockedVersionIsATrustDowngrade() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         try writePolicy()

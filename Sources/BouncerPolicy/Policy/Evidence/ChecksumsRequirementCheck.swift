@@ -69,7 +69,7 @@ enum ChecksumsRequirementCheck {
         var observation: ListObservation? = nil
         if keyName != nil, let signer = loaded.signature?.report.verifiedSigners.first {
             let observed = ListObservation(url: list.shown, sha256: Hasher.digest(list.bytes, .sha256).hex, issuedAt: loaded.issuedAt,
-                                           signer: "\(signer.format):\(signer.signer)", seenAt: context.now)
+                                           signer: signer.pinned, seenAt: context.now)
             if let rollback = ListFreshness.judge(observed, against: context.seenLists[list.shown]) {
                 return .failure(EvidenceProblem(code: .checksumsRollback, message: rollback.message, refusesInEveryMode: true))
             }
@@ -105,7 +105,7 @@ enum ChecksumsRequirementCheck {
         }
         let summary = signer.map { "listed in \(listName) signed by \($0)" } ?? "listed in \(listName) (unsigned list: integrity only)"
         return .success(EvidenceProof(kind: .checksums, proves: proves, summary: summary, signer: signer.map { _ in
-                                          loaded.signature?.report.verifiedSigners.first.map { "\($0.format):\($0.signer)" } ?? "" },
+                                          loaded.signature?.report.verifiedSigners.first.map(\.pinned) ?? "" },
                                                            source: list.shown, observation: observation,
                                                            verifiedTime: loaded.issuedAt.map { ReleaseTime(date: $0, source: "signed time of \(list.shown)") }))
     }

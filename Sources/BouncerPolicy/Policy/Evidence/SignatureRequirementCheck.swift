@@ -35,7 +35,7 @@ enum SignatureRequirementCheck {
                                             message: "the file changed while its signature was being checked"))
         }
         return .success(EvidenceProof(kind: .signature, proves: [.integrity, .origin],
-                                      summary: "signed by \(KeyedSignature.describe(fact)) (key '\(spec.key)')", signer: "\(fact.format):\(fact.signer)", source: fetched.shown,
+                                      summary: "signed by \(KeyedSignature.describe(fact)) (key '\(spec.key)')", signer: fact.pinned, source: fetched.shown,
                                       verifiedTime: fact.signedAt.map { ReleaseTime(date: $0, source: "\(fact.format) signature time, \(fetched.shown)") }))
     }
 }

@@ -140,6 +140,58 @@ import BouncerTestSupport
         #expect(memo.keys.sorted() == ["npm:a\"q@1.0.0"])
     }
 
+    /// A URL's family: its version as `#`, however many numbers and separators it has.
+    @Test func aURLFamilyTakesTheWholeVersion() {
+        func family(_ url: String) -> String { LockEntry.family(ecosystem: .url, package: nil, url: url) }
+        let base = family("https://h.example/v1.0/app-1.0.tar.gz")
+        for url in ["https://h.example/v1.0.1/app-1.0.1.tar.gz", "https://h.example/v2.0.0-rc1/app-2.0.0-rc1.tar.gz",
+                    "https://h.example/v1.4/app-1.4.0-1.tar.gz", "https://h.example/v10/app-10.tar.gz"] {
+            #expect(family(url) == base, "\(url): \(family(url)) vs \(base)")
+        }
+        #expect(base == "url:https://h.example/v#/app-#.tar.gz")
+        #expect(family("https://h.example/v1.0/other-1.0.tar.gz") != base)
+        #expect(family("https://h.example/v1.0/app-1.0.zip") != base)
+        #expect(family("https://h.example/app_1.0_x86_64.deb") == "url:https://h.example/app_#.deb")
+        #expect(LockEntry.family(ecosystem: .npm, package: "left-pad", url: "x") == "npm:left-pad")
+    }
+
+    /// SSH signers are pinned by key; a lock written before recorded the principal alone, which still matches.
+    @Test func anSSHSignerIsPinnedByItsKeyAndOldLocksStillMatch() {
+        let fact = SignerFact(format: "ssh", signer: "rel@x", details: ["fingerprint": "SHA256:AAA"])
+        #expect(fact.pinned == "ssh:rel@x key SHA256:AAA")
+        #expect(SignerFact(format: "openpgp", signer: "ABCD").pinned == "openpgp:ABCD")
+        func entry(_ signer: String) -> LockEntry {
+            LockEntry(key: "url:u1", url: "u1", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "a", count: 64),
+                      size: 1, rule: "r", evidence: [LockEvidence(kind: .signature, signer: signer)])
+        }
+        func proof(_ signer: String) -> EvidenceProof { EvidenceProof(kind: .signature, proves: [], summary: "", signer: signer) }
+        #expect(LockComparison.signerChange([proof("ssh:rel@x key SHA256:AAA")], family: [entry("ssh:rel@x key SHA256:AAA")], pinning: .pin) == nil)
+        #expect(LockComparison.signerChange([proof("ssh:rel@x key SHA256:BBB")], family: [entry("ssh:rel@x key SHA256:AAA")], pinning: .pin)?.code == .identityDrift)
+        #expect(LockComparison.signerChange([proof("ssh:rel@x key SHA256:BBB")], family: [entry("ssh:rel@x")], pinning: .pin) == nil)
+        #expect(LockComparison.signerChange([proof("ssh:other@x key SHA256:BBB")], family: [entry("ssh:rel@x")], pinning: .pin)?.code == .identityDrift)
+    }
+
+    /// A keyless signer is its repository and workflow, not the git ref each release signs from:
+    /// v1.1 after v1.0 from the same workflow is no drift (it had been), another workflow or repository is.
+    @Test func aKeylessSignerIsComparedWithoutItsRef() {
+        let workflow = "https://github.com/o/r/.github/workflows/release.yml"
+        func entry(_ signer: String) -> LockEntry {
+            LockEntry(key: "pypi:p@1.0", url: "u", ecosystem: .pypi, package: "p", version: "1.0", sha256: String(repeating: "a", count: 64),
+                      size: 1, rule: "r", evidence: [LockEvidence(kind: .sigstore, signer: signer, issuer: "https://token.actions.githubusercontent.com")])
+        }
+        func proof(_ signer: String) -> EvidenceProof {
+            EvidenceProof(kind: .sigstore, proves: [], summary: "", signer: signer, issuer: "https://token.actions.githubusercontent.com")
+        }
+        let locked = [entry(workflow + "@refs/tags/v1.0")]
+        #expect(LockComparison.signerChange([proof(workflow + "@refs/tags/v1.1")], family: locked, pinning: .pin) == nil)
+        #expect(LockComparison.signerChange([proof(workflow + "@refs/heads/main")], family: locked, pinning: .pin) == nil)
+        #expect(LockComparison.signerChange([proof("https://github.com/o/r/.github/workflows/other.yml@refs/tags/v1.1")],
+                                            family: locked, pinning: .pin)?.code == .identityDrift)
+        #expect(LockComparison.signerChange([proof("https://github.com/evil/r/.github/workflows/release.yml@refs/tags/v1.1")],
+                                            family: locked, pinning: .pin)?.code == .identityDrift)
+        #expect(LockComparison.signerChange([proof("someone@example.com")], family: [entry("release@example.com")], pinning: .pin)?.code == .identityDrift)
+    }
+
     @Test func lockEncodingIsCanonical() throws {
         let a = LockEntry(key: "url:b", url: "b", ecosystem: .url, package: nil, version: nil, sha256: String(repeating: "a", count: 64),
                           size: 1, rule: "r", evidence: [LockEvidence(kind: .signature, signer: "openpgp:AB", source: "b.asc")])

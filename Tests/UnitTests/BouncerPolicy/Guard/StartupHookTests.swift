@@ -49,6 +49,10 @@ import Testing
         #expect(!ArtifactInspection.entryPointReplacesACommand("pip3.12", package: "pip"))
         #expect(WheelEntryPoints.scriptNames(Array("[console_scripts]\n pip3 = x:y\n# c\ntool=x:z\n[other]\npython=x:y\n[gui_scripts]\npythonw = a:b\n".utf8))
                 == ["pip3", "tool", "pythonw"])
+        // Section names as loosely as pip's readers take them (a red-team pass replaced bin/pip under `[[console_scripts]]`),
+        // lines as Python splits them, `;` lines not skipped.
+        #expect(WheelEntryPoints.scriptNames(Array("[[console_scripts]]\npip = a:b\n[ gui_scripts ]\r\nnpm = a:b\u{1C}[x]\ncurl = a:b\n[console_scripts]]\n;x = a:b\n".utf8))
+                == ["pip", "npm", ";x"])
     }
 
     /// A wheel is a file whose name ends in `.whl` in lower case, as pip
