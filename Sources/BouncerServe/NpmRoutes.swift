@@ -225,6 +225,9 @@ extension RegistryProxy {
             } else if let command = shadowingCommand(manifest, request: request, now: now) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) installs a command named \(command), which npm puts first on every install script's PATH in place of \(command), and the policy's installScripts.allow does not name it (install-script)")
+            } else if let (command, other) = commandClaimedByAnother(manifest, request: request, now: now) {
+                hidden.insert(version)
+                log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) installs a command named \(command), as \(other) does: npm links one of the two into node_modules/.bin, so a script that runs \(other)'s \(command) could run \(name)'s code instead (install-script)")
             }
         }
         guard !hidden.isEmpty else { return packument }
@@ -279,6 +282,19 @@ extension RegistryProxy {
         // (A manifest's `directories.bin` names files the tarball has: its check judges them.)
         return NpmBins.names(manifest["bin"], packageName: request.package, directoryBins: [])
             .first { NpmBins.shadowsACommandScriptsRun($0, package: request.package) }
+    }
+
+    /// For the npm shim's proxy (one project): a command this version installs
+    /// that another package served in this run installs too. npm links one of
+    /// them (whichever sorts first), silently, so a package that sorts before
+    /// the genuine one took over its command for the project's own scripts (a
+    /// red-team pass ran code through a `postinstall` that called `prisma`).
+    /// Whichever comes second is not offered: the install stops, naming both.
+    func commandClaimedByAnother(_ manifest: JSON, request: ArtifactRequest, now: Date) -> (command: String, other: String)? {
+        let policy = settings.policy
+        guard settings.npmOneProject, policy.mode == .enforce, policy.activeException(for: request, at: now) == nil,
+              let package = request.package else { return nil }
+        return npmCommandClaims.claim(NpmBins.names(manifest["bin"], packageName: package, directoryBins: []), by: package)
     }
 
     /// Tarball and attestation URLs pointed at the proxy. Each version's
@@ -440,5 +456,24 @@ public enum NpmExpectation {
             if case .string(let text)? = item["integrity"] { integrity = text }
             return Tarball(name: name, file: file, version: version, integrity: integrity)
         }
+    }
+}
+
+/// Which package installs each command, among the packuments one npm run was
+/// served (the npm shim's proxy): two packages of one tree with one command
+/// would have npm link either.
+final class NpmCommandClaims: @unchecked Sendable {
+    private let lock = Lock()
+    private var owners: [String: String] = [:]
+
+    /// Records `commands` as `package`'s, unless one is already another
+    /// package's: then that command and package, and nothing is recorded.
+    func claim(_ commands: [String], by package: String) -> (command: String, other: String)? {
+        lock.lock(); defer { lock.unlock() }
+        for command in commands {
+            if let other = owners[command.lowercased()], other != package { return (command, other) }
+        }
+        for command in commands { owners[command.lowercased()] = package }
+        return nil
     }
 }

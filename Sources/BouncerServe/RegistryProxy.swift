@@ -30,6 +30,9 @@ public struct ServeSettings: Sendable {
     public var npmFromConfig = true
     /// Packuments keep the registry's tarball URLs (the shims' npm is sent here by replace-registry-host).
     public var npmKeepsTarballURLs = false
+    /// `--npm-project`: the proxy serves one npm run on one project (the npm shim's), so every
+    /// packument it serves may be part of one tree (`NpmCommandClaims`).
+    public var npmOneProject = false
     /// `--events FILE`: JSON lines for the shim that started this proxy.
     public var eventsFile: String?
     public var quiet: Bool
@@ -97,6 +100,7 @@ public final class RegistryProxy: Sendable {
     /// `--npm-expect`: the npm shim's locked tarballs, by `NAME/-/FILE`.
     let npmExpected: [String: NpmExpectation.Tarball]
     let npmTarballs = RecentDocuments<[String: NpmTarball]>()
+    let npmCommandClaims = NpmCommandClaims()
     let log: ServeLog
     /// pip's own index, extra indexes and find-links, when no `--pypi-upstream` names one.
     let lazyPip: LazyUpstream<PipUpstreams>?

@@ -95,6 +95,7 @@ enum Entrypoint {
                                      fetchOptions: FetchOptions(environment: environment), store: .standard(),
                                      eventsFile: options.events)
         settings.npmKeepsTarballURLs = options.npmKeepTarballURLs
+        settings.npmOneProject = options.npmProject != nil
         guard (0...64).contains(options.verifyAhead) else { fail(.configuration, "--verify-ahead takes 0 to 64, not \(options.verifyAhead)") }
         settings.verifyAhead = options.verifyAhead
         if let text = options.pypiPlatformGuess {

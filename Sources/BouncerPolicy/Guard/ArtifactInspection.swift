@@ -90,10 +90,13 @@ enum ArtifactInspection {
     }
 
     /// An entry point's command, which pip writes as `bin/NAME`: one of those
-    /// commands, or a name with a path in it, which lands wherever it points
-    /// (`./pip3` is bin/pip3; `../lib/…/site-packages/x.pth` a startup hook).
+    /// commands, or a name of anything but letters, digits and `_.+-`. pip's
+    /// script maker searches `NAME = VALUE` for its name pattern rather than
+    /// matching it, so `x pip` writes bin/pip (a red-team pass did), and a
+    /// path lands wherever it points (`./pip3`, `../lib/…/site-packages/x.pth`).
     static func entryPointReplacesACommand(_ name: String, package: String? = nil) -> Bool {
-        name.contains("/") || name.contains("\\") || isACommandsName(name, package: package)
+        let plain = name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil || "_.+-".unicodeScalars.contains($0) }
+        return !plain || name.hasPrefix(".") || isACommandsName(name, package: package)
     }
 
     /// python, python3, python3.12, pythonw, pypy3, pip, pip3.12 (`.exe` too),

@@ -383,6 +383,7 @@ extension NpmShim {
         }
         var seen: Set<String> = []
         let refused = exotic.filter { !context.policy.allowsExoticSource($0.spec, .npm) && seen.insert($0.spec + "\n" + $0.place).inserted }
+        if refused.isEmpty, let project { return refuseCommandCollisions(project: project, tool: tool, context: context) }
         guard !refused.isEmpty else { return nil }
         for dependency in refused {
             let message = "\(Redaction.url(dependency.spec)) (\(dependency.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)"
@@ -391,6 +392,28 @@ extension NpmShim {
                 context.annotateRefusal("refused: " + message)
             } else {
                 ShimOutput.error("bouncer: AUDIT: \(tool): \(message); going on UNVERIFIED by the registry (enforce mode would refuse)")
+            }
+        }
+        guard context.policy.enforce else { return nil }
+        ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
+        return ErrorFamily.evidence.exitCode
+    }
+}
+
+extension NpmShim {
+    /// Two packages of the lock installing one command into one folder (`LockedCommands`):
+    /// refused in enforce mode (install-script), as the proxy refuses it for a tree it resolves.
+    static func refuseCommandCollisions(project: String, tool: String, context: ShimContext) -> Int32? {
+        guard let bytes = try? AtomicFile.read(project + "/package-lock.json", limit: 256 << 20, code: "npm-lock") else { return nil }
+        let collisions = LockedCommands.collisions(bytes)
+        guard !collisions.isEmpty else { return nil }
+        for collision in collisions {
+            let message = "package-lock.json: \(collision.packages.joined(separator: " and ")) both install the command \(collision.command) into \(collision.folder)/.bin: npm links one of them, so a script that runs \(collision.command) could run the other's code (install-script)"
+            if context.policy.enforce {
+                ShimOutput.error("bouncer: \(tool): refused: " + message)
+                context.annotateRefusal("refused: " + message)
+            } else {
+                ShimOutput.error("bouncer: AUDIT: \(tool): \(message) (enforce mode would refuse)")
             }
         }
         guard context.policy.enforce else { return nil }

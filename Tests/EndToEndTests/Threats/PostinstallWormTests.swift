@@ -222,4 +222,40 @@ import BouncerTestSupport
         #expect(prepared.err.contains("command named mkdir"), "\(prepared.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the package's mkdir ran in place of mkdir")
     }
+
+    /// A package that installs another dependency's command: npm links either into
+    /// node_modules/.bin (whichever sorts first) and the project's own `postinstall` runs
+    /// it by name. A red-team pass ran code that way with `aaevil` claiming `prisma`.
+    /// Through the shim's proxy the second package to claim it is not offered; `npm ci`
+    /// of a lock naming both is refused before npm starts.
+    @Test func twoPackagesInstallingOneCommandAreRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("claimed-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("prisma", "1.0.0", time: "2024-01-01T00:00:00.000Z", files: ["cli.js": "#!/usr/bin/env node\n"],
+                             bin: ["prisma": "cli.js"])
+        try registry.publish("aaevil", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["x.js": "#!/usr/bin/env node\nrequire('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n"],
+                             bin: ["prisma": "x.js"])
+        let harness = try ShimHarness("bouncer-threat-claimed-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0","scripts":{"postinstall":"prisma"},"dependencies":{"prisma":"1.0.0","aaevil":"1.0.0"}}"#
+            .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        let installed = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)'")
+        #expect(installed.status != 0, "\(installed.out)\n\(installed.err)")
+        #expect(installed.err.contains("installs a command named prisma, as"), "\(installed.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "aaevil's prisma ran")
+
+        let locked = try BouncerProcess.runProgram(registry.npm, ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund",
+                                                                  "--registry", registry.url], cwd: harness.project.path,
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
+        try #require(locked.status == 0, "\(locked.err)")
+        let ci = try harness.sh("npm ci")
+        #expect(ci.status == 1, "\(ci.out)\n\(ci.err)")
+        #expect(ci.err.contains("aaevil and prisma both install the command prisma into node_modules/.bin"), "\(ci.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "aaevil's prisma ran")
+        #expect(!harness.exists("node_modules/aaevil"))
+    }
 }

@@ -52,4 +52,26 @@ import BouncerBase
         try write("packages/a/package.json", Array("[]".utf8))
         #expect(throws: BouncerError.self) { try ProjectSources.exotic(project: project.path, tool: .yarn) }
     }
+
+    /// Two packages of one node_modules folder installing one command (npm links either):
+    /// per folder, by the package's folder name, whatever case the command has.
+    @Test func lockedCommandsThatTwoPackagesOfOneFolderInstall() {
+        let lock = #"""
+            {"lockfileVersion": 3, "packages": {
+              "": {"name": "app"},
+              "node_modules/prisma": {"version": "1.0.0", "bin": {"prisma": "cli.js"}},
+              "node_modules/aaevil": {"version": "1.0.0", "bin": {"Prisma": "x.js", "fine": "f.js"}},
+              "node_modules/a/node_modules/tool": {"version": "1.0.0", "bin": "t.js"},
+              "node_modules/b/node_modules/tool2": {"version": "1.0.0", "name": "tool", "bin": "t.js"},
+              "node_modules/c/node_modules/x": {"version": "1.0.0", "bin": {"tool": "t.js"}},
+              "node_modules/c/node_modules/tool": {"version": "1.0.0", "bin": "t.js"},
+              "packages/w": {"version": "1.0.0", "bin": {"prisma": "w.js"}}
+            }}
+            """#
+        #expect(LockedCommands.collisions(Array(lock.utf8)) == [
+            .init(command: "prisma", packages: ["aaevil", "prisma"], folder: "node_modules"),
+            .init(command: "tool", packages: ["tool", "x"], folder: "node_modules/c/node_modules"),
+        ])
+        #expect(LockedCommands.collisions(Array("not json".utf8)) == [])
+    }
 }

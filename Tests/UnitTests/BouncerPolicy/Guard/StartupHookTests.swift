@@ -42,10 +42,12 @@ import Testing
         #expect(!ArtifactInspection.replacesACommand("uv-0.5.data/scripts/uvx", package: "uv"))
         #expect(ArtifactInspection.replacesACommand("evil-1.0.data/scripts/uv", package: "evil"))
         // Entry points: a name with a path lands wherever it points (a red-team pass wrote bin/pip3 as `./pip3`).
-        for name in ["./pip3", "x/../python3", "../lib/python3.11/site-packages/x.pth", "a\\b", "npm", "pip"] {
+        for name in ["./pip3", "x/../python3", "../lib/python3.11/site-packages/x.pth", "a\\b", "npm", "pip", "x pip", "!python3", "x@curl", ".hidden"] {
             #expect(ArtifactInspection.entryPointReplacesACommand(name, package: "evil"), "\(name)")
         }
         #expect(!ArtifactInspection.entryPointReplacesACommand("black", package: "black"))
+        #expect(!ArtifactInspection.entryPointReplacesACommand("jupyter-lab", package: "jupyterlab"))
+        #expect(!ArtifactInspection.entryPointReplacesACommand("f2py3.12", package: "numpy"))
         #expect(!ArtifactInspection.entryPointReplacesACommand("pip3.12", package: "pip"))
         #expect(WheelEntryPoints.scriptNames(Array("[console_scripts]\n pip3 = x:y\n# c\ntool=x:z\n[other]\npython=x:y\n[gui_scripts]\npythonw = a:b\n".utf8))
                 == ["pip3", "tool", "pythonw"])
