@@ -405,7 +405,15 @@ extension NpmShim {
     /// refused in enforce mode (install-script), as the proxy refuses it for a tree it resolves.
     static func refuseCommandCollisions(project: String, tool: String, context: ShimContext) -> Int32? {
         guard let bytes = try? AtomicFile.read(project + "/package-lock.json", limit: 256 << 20, code: "npm-lock") else { return nil }
-        let collisions = LockedCommands.collisions(bytes)
+        // A policy exception naming one of the two packages lets a known pair through, with a warning.
+        let now = Date()
+        let collisions = LockedCommands.collisions(bytes).filter { collision in
+            guard let excepted = collision.packages.first(where: { name in
+                context.policy.loaded?.activeException(for: ArtifactRequest(url: "npm:" + name, ecosystem: .npm, package: name), at: now) != nil
+            }) else { return true }
+            ShimOutput.error("bouncer: WARNING: \(tool): \(collision.packages.joined(separator: " and ")) both install the command \(collision.command) into \(collision.folder)/.bin; let through by the policy's exception for \(excepted)")
+            return false
+        }
         guard !collisions.isEmpty else { return nil }
         for collision in collisions {
             let message = "package-lock.json: \(collision.packages.joined(separator: " and ")) both install the command \(collision.command) into \(collision.folder)/.bin: npm links one of them, so a script that runs \(collision.command) could run the other's code (install-script)"

@@ -257,5 +257,13 @@ import BouncerTestSupport
         #expect(ci.err.contains("aaevil and prisma both install the command prisma into node_modules/.bin"), "\(ci.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "aaevil's prisma ran")
         #expect(!harness.exists("node_modules/aaevil"))
+
+        // A pair the project knows about: an exception for one of them lets npm ci through, with a warning.
+        let tomorrow = String(ThreatFixtures.utc(Date().addingTimeInterval(86_400)).prefix(10))
+        try ThreatFixtures.policy(exceptions: [#"{ "match": { "ecosystem": "npm", "package": "aaevil" }, "until": "\#(tomorrow)", "reason": "known pair" }"#])
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        let excepted = try harness.sh("npm ci --ignore-scripts")
+        #expect(excepted.status == 0, "\(excepted.out)\n\(excepted.err)")
+        #expect(excepted.err.contains("let through by the policy's exception for aaevil"), "\(excepted.err)")
     }
 }
