@@ -219,13 +219,17 @@ extension RegistryProxy {
             if let tooNew = settings.policy.releaseAgeRefusal(request, at: now) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version): \(tooNew)")
-            } else if let exotic = exoticDependency(manifest, request: request, now: now) {
+                continue
+            }
+            // The checks below refuse only in enforce mode, and not what an exception covers.
+            guard settings.policy.mode == .enforce, settings.policy.activeException(for: request, at: now) == nil else { continue }
+            if let exotic = exoticDependency(manifest, request: request) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) depends on \(exotic), which does not come from the registry (exotic-source)")
-            } else if let command = shadowingCommand(manifest, request: request, now: now) {
+            } else if let command = shadowingCommand(manifest, request: request) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) installs a command named \(command), which npm puts first on every install script's PATH in place of \(command), and the policy's installScripts.allow does not name it (install-script)")
-            } else if let (command, other) = commandClaimedByAnother(manifest, request: request, now: now) {
+            } else if let (command, other) = commandClaimedByAnother(manifest, request: request) {
                 hidden.insert(version)
                 log.hidden(request, file: "\(name)@\(version)", reason: "\(name)@\(version) installs a command named \(command), as \(other) does: npm links one of the two into node_modules/.bin, so a script that runs \(other)'s \(command) could run \(name)'s code instead (install-script)")
             }
@@ -256,10 +260,11 @@ extension RegistryProxy {
 
     /// A dependency of this version from outside the registry that the policy
     /// does not allow: npm would fetch it itself, past the proxy, so the
-    /// version is not offered at all (`exoticSources`).
-    func exoticDependency(_ manifest: JSON, request: ArtifactRequest, now: Date) -> String? {
+    /// version is not offered at all (`exoticSources`). This and the two
+    /// checks below are asked in enforce mode only, outside any exception
+    /// (`withoutTooNew` judges that once per version).
+    func exoticDependency(_ manifest: JSON, request: ArtifactRequest) -> String? {
         let policy = settings.policy
-        guard policy.mode == .enforce, policy.activeException(for: request, at: now) == nil else { return nil }
         // (npm 7 and later install peers too.)
         for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
             guard case .object(let specs)? = manifest[field] else { continue }
@@ -275,10 +280,8 @@ extension RegistryProxy {
     /// A command this version's manifest installs (`bin`) in place of one
     /// install scripts run, which the policy does not allow: npm links the
     /// manifest's commands, whatever the tarball says, so the version is not offered.
-    func shadowingCommand(_ manifest: JSON, request: ArtifactRequest, now: Date) -> String? {
-        let policy = settings.policy
-        guard policy.mode == .enforce, policy.activeException(for: request, at: now) == nil,
-              !policy.threats(for: request).allowsInstallScripts(of: request.package) else { return nil }
+    func shadowingCommand(_ manifest: JSON, request: ArtifactRequest) -> String? {
+        guard !settings.policy.threats(for: request).allowsInstallScripts(of: request.package) else { return nil }
         // (A manifest's `directories.bin` names files the tarball has: its check judges them.)
         return NpmBins.names(manifest["bin"], packageName: request.package, directoryBins: [])
             .first { NpmBins.shadowsACommandScriptsRun($0, package: request.package) }
@@ -290,10 +293,8 @@ extension RegistryProxy {
     /// the genuine one took over its command for the project's own scripts (a
     /// red-team pass ran code through a `postinstall` that called `prisma`).
     /// Whichever comes second is not offered: the install stops, naming both.
-    func commandClaimedByAnother(_ manifest: JSON, request: ArtifactRequest, now: Date) -> (command: String, other: String)? {
-        let policy = settings.policy
-        guard settings.npmOneProject, policy.mode == .enforce, policy.activeException(for: request, at: now) == nil,
-              let package = request.package else { return nil }
+    func commandClaimedByAnother(_ manifest: JSON, request: ArtifactRequest) -> (command: String, other: String)? {
+        guard settings.npmOneProject, let package = request.package else { return nil }
         return npmCommandClaims.claim(NpmBins.names(manifest["bin"], packageName: package, directoryBins: []), by: package)
     }
 

@@ -78,10 +78,7 @@ enum ArtifactInspection {
     /// `NAME.data/scripts/X` goes to the environment's `bin`, and
     /// `NAME.data/data/` to its root, so `…/data/bin/X` (`Scripts/X`) too.
     static func replacesACommand(_ path: String, package: String? = nil) -> Bool {
-        var parts: [String] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
-        }
+        let parts = installedParts(path)
         guard parts.count >= 3, parts[0].hasSuffix(".data") else { return false }
         if parts.count == 3 && parts[1] == "scripts" { return isACommandsName(parts[2], package: package) }
         guard parts[1] == "data" else { return false }
@@ -132,10 +129,7 @@ enum ArtifactInspection {
     /// prefix) any `…/site-packages/` or `…/dist-packages/`. `./` in an entry
     /// name is no folder (pip writes `./x.pth` as `x.pth`), and `..` goes up one.
     static func isStartupHook(_ path: String) -> Bool {
-        var parts: [String] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part.lowercased()) }
-        }
+        let parts = installedParts(path).map { $0.lowercased() }
         var site = parts[...]
         if let first = parts.first, first.hasSuffix(".data"), parts.count >= 2 {
             switch parts[1] {
@@ -150,6 +144,15 @@ enum ArtifactInspection {
         if site.count == 1 && name.hasSuffix(".pth") { return true }
         let module = name.split(separator: ".").first.map(String.init) ?? name
         return startupModules.contains(module) || module.hasPrefix("__editable___")
+    }
+
+    /// A wheel entry's path as pip installs it: `./` is no folder, `..` goes up one.
+    static func installedParts(_ path: String) -> [String] {
+        var parts: [String] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(String(part)) }
+        }
+        return parts
     }
 
     /// Modules Python imports at every start: site's own hooks, and those

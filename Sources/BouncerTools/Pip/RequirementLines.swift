@@ -92,7 +92,7 @@ enum RequirementLines {
         }
         let directory = Filesystem.split(path).directory
         for (number, text) in logicalLines(try decoded(bytes, file: path)) {
-            var line = Line(file: path, number: number, inConstraints: inConstraints, text: pythonStripped(expand(text, environment)))
+            var line = Line(file: path, number: number, inConstraints: inConstraints, text: PythonText.stripped(expand(text, environment)))
             guard !line.tokens.isEmpty else { continue }
             if let (value, constraints) = line.include {
                 guard let value, !value.isEmpty else {
@@ -166,8 +166,8 @@ enum RequirementLines {
         var joined: [(Int, String)] = []
         var pending: [String] = []
         var start = 1
-        for (index, line) in physicalLines(text).enumerated() {
-            let isComment = line.unicodeScalars.drop(while: isPythonSpace).first == "#"
+        for (index, line) in PythonText.splitLines(text).enumerated() {
+            let isComment = line.unicodeScalars.drop(while: PythonText.isSpace).first == "#"
             if !line.hasSuffix("\\") || isComment {
                 let line = isComment ? " " + line : line
                 if pending.isEmpty {
@@ -183,21 +183,17 @@ enum RequirementLines {
         }
         if !pending.isEmpty { joined.append((start, pending.joined())) }
         return joined.compactMap { number, line in
-            let text = pythonStripped(withoutComment(line))
+            let text = PythonText.stripped(withoutComment(line))
             return text.isEmpty ? nil : (number, text)
         }
     }
-
-    static func isPythonSpace(_ scalar: Unicode.Scalar) -> Bool { PythonText.isSpace(scalar) }
-    static func pythonStripped(_ text: String) -> String { PythonText.stripped(text) }
-    static func physicalLines(_ text: String) -> [String] { PythonText.splitLines(text) }
 
     /// Cut at the first `#` that starts the line or follows white space (pip's `(^|\s+)#.*$`).
     static func withoutComment(_ line: String) -> String {
         var previous: Unicode.Scalar = " "
         for index in line.unicodeScalars.indices {
             let scalar = line.unicodeScalars[index]
-            if scalar == "#", isPythonSpace(previous) { return String(line.unicodeScalars[..<index]) }
+            if scalar == "#", PythonText.isSpace(previous) { return String(line.unicodeScalars[..<index]) }
             previous = scalar
         }
         return line
