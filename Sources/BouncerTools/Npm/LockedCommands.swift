@@ -5,7 +5,8 @@ import BouncerIO
 /// install the same command (`bin`). npm links either into that folder's
 /// `.bin` (whichever sorts first), silently, and the project's own scripts
 /// run it by name: a package that sorts before the genuine one takes over its
-/// command. `npm ci` links the lock's `bin`, so the lock is what is read.
+/// command. `npm ci` links the lock's `bin`, so the lock is what is read
+/// (the one `ProjectSources` read for its own check).
 enum LockedCommands {
     struct Collision: Equatable {
         var command: String
@@ -13,9 +14,9 @@ enum LockedCommands {
         var folder: String
     }
 
-    /// The collisions in `lock` (package-lock.json's bytes), in order of folder and command.
-    static func collisions(_ lock: [UInt8]) -> [Collision] {
-        guard case .object(let root)? = try? JSON.parse(file: lock), case .object(let packages)? = root["packages"] else { return [] }
+    /// The collisions in `lock` (package-lock.json or npm-shrinkwrap.json), in order of folder and command.
+    static func collisions(_ lock: JSON) -> [Collision] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
         // folder → command → packages
         var owners: [String: [String: Set<String>]] = [:]
         for (path, entry) in packages {

@@ -365,9 +365,12 @@ extension NpmShim {
     static func refuseExoticSources(project: String?, positionals: [String], tool: String = "npm", reader: ProjectSources.Tool = .npm,
                                     context: ShimContext) -> Int32? {
         var exotic: [(place: String, spec: String)] = []
+        var npmLock: (name: String, json: JSON)? = nil
         if let project {
             do {
-                exotic += try ProjectSources.exotic(project: project, tool: reader).map { ($0.place, $0.spec) }
+                let read = try ProjectSources.read(project: project, tool: reader)
+                exotic += read.exotic.map { ($0.place, $0.spec) }
+                npmLock = read.npmLock
             } catch {
                 if context.policy.enforce {
                     ShimOutput.error("bouncer: \(tool): refused: \(error)")
@@ -383,15 +386,23 @@ extension NpmShim {
         }
         var seen: Set<String> = []
         let refused = exotic.filter { !context.policy.allowsExoticSource($0.spec, .npm) && seen.insert($0.spec + "\n" + $0.place).inserted }
-        if refused.isEmpty, let project { return refuseCommandCollisions(project: project, tool: tool, context: context) }
-        guard !refused.isEmpty else { return nil }
-        for dependency in refused {
-            let message = "\(Redaction.url(dependency.spec)) (\(dependency.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)"
+        if let stopped = refuse(refused.map { "\(Redaction.url($0.spec)) (\($0.place)) does not come from the registry, and the policy's exoticSources.allow does not name it (exotic-source)" },
+                                auditNote: "; going on UNVERIFIED by the registry (enforce mode would refuse)", tool: tool, context: context) {
+            return stopped
+        }
+        return npmLock.flatMap { refuseCommandCollisions($0, tool: tool, context: context) }
+    }
+
+    /// Each of `messages` refused (and annotated in CI), then nil when there are none or
+    /// the policy only audits (each said, with `auditNote`), else the evidence exit status.
+    static func refuse(_ messages: [String], auditNote: String, tool: String, context: ShimContext) -> Int32? {
+        guard !messages.isEmpty else { return nil }
+        for message in messages {
             if context.policy.enforce {
                 ShimOutput.error("bouncer: \(tool): refused: " + message)
                 context.annotateRefusal("refused: " + message)
             } else {
-                ShimOutput.error("bouncer: AUDIT: \(tool): \(message); going on UNVERIFIED by the registry (enforce mode would refuse)")
+                ShimOutput.error("bouncer: AUDIT: \(tool): \(message)\(auditNote)")
             }
         }
         guard context.policy.enforce else { return nil }
@@ -403,30 +414,18 @@ extension NpmShim {
 extension NpmShim {
     /// Two packages of the lock installing one command into one folder (`LockedCommands`):
     /// refused in enforce mode (install-script), as the proxy refuses it for a tree it resolves.
-    static func refuseCommandCollisions(project: String, tool: String, context: ShimContext) -> Int32? {
-        guard let bytes = try? AtomicFile.read(project + "/package-lock.json", limit: 256 << 20, code: "npm-lock") else { return nil }
+    static func refuseCommandCollisions(_ lock: (name: String, json: JSON), tool: String, context: ShimContext) -> Int32? {
         // A policy exception naming one of the two packages lets a known pair through, with a warning.
         let now = Date()
-        let collisions = LockedCommands.collisions(bytes).filter { collision in
+        let collisions = LockedCommands.collisions(lock.json).filter { collision in
             guard let excepted = collision.packages.first(where: { name in
                 context.policy.loaded?.activeException(for: ArtifactRequest(url: "npm:" + name, ecosystem: .npm, package: name), at: now) != nil
             }) else { return true }
             ShimOutput.error("bouncer: WARNING: \(tool): \(collision.packages.joined(separator: " and ")) both install the command \(collision.command) into \(collision.folder)/.bin; let through by the policy's exception for \(excepted)")
             return false
         }
-        guard !collisions.isEmpty else { return nil }
-        for collision in collisions {
-            let message = "package-lock.json: \(collision.packages.joined(separator: " and ")) both install the command \(collision.command) into \(collision.folder)/.bin: npm links one of them, so a script that runs \(collision.command) could run the other's code (install-script)"
-            if context.policy.enforce {
-                ShimOutput.error("bouncer: \(tool): refused: " + message)
-                context.annotateRefusal("refused: " + message)
-            } else {
-                ShimOutput.error("bouncer: AUDIT: \(tool): \(message) (enforce mode would refuse)")
-            }
-        }
-        guard context.policy.enforce else { return nil }
-        ShimOutput.error("bouncer: \(tool): nothing was fetched or installed")
-        return ErrorFamily.evidence.exitCode
+        return refuse(collisions.map { "\(lock.name): \($0.packages.joined(separator: " and ")) both install the command \($0.command) into \($0.folder)/.bin: npm links one of them, so a script that runs \($0.command) could run the other's code (install-script)" },
+                      auditNote: " (enforce mode would refuse)", tool: tool, context: context)
     }
 }
 

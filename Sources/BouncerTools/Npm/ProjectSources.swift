@@ -22,7 +22,14 @@ enum ProjectSources {
 
     /// Every exotic spec of the project at `project`; throws when a file npm or yarn would read cannot be read.
     static func exotic(project: String, tool: Tool) throws(BouncerError) -> [Found] {
+        try read(project: project, tool: tool).exotic
+    }
+
+    /// The exotic specs, and for npm the lock it reads (npm-shrinkwrap.json
+    /// before package-lock.json) with its name, read once for every check of it.
+    static func read(project: String, tool: Tool) throws(BouncerError) -> (exotic: [Found], npmLock: (name: String, json: JSON)?) {
         var found: [Found] = []
+        var npmLock: (name: String, json: JSON)? = nil
         let manifest = try readJSON(project, "package.json")
         var workspaces: [String] = []
         if let manifest {
@@ -37,10 +44,11 @@ enum ProjectSources {
             for name in ["npm-shrinkwrap.json", "package-lock.json"] {
                 guard let lock = try readJSON(project, name) else { continue }
                 found += fromLock(lock, workspaces: workspaces).map { Found(place: "\(name) \($0.place)", spec: $0.spec) }
+                npmLock = (name, lock)
                 break
             }
         }
-        return found
+        return (found, npmLock)
     }
 
     /// A project file as JSON (a UTF-8 byte order mark dropped, as npm drops

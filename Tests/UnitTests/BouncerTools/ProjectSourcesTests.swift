@@ -45,6 +45,13 @@ import BouncerBase
         #expect(npm.map(\.place) == ["package.json $.overrides.x.y", #"packages/a/package.json $.devDependencies["@s/n"]"#])
         let yarn = try ProjectSources.exotic(project: project.path, tool: .yarn)
         #expect(yarn.map(\.place) == ["package.json $.resolutions.z", #"packages/a/package.json $.devDependencies["@s/n"]"#])
+        // The lock npm reads, handed on for its other checks: npm-shrinkwrap.json before package-lock.json; none for yarn.
+        #expect(try ProjectSources.read(project: project.path, tool: .npm).npmLock == nil)
+        try write("package-lock.json", Array(#"{"packages":{}}"#.utf8))
+        try write("npm-shrinkwrap.json", Array(#"{"packages":{"node_modules/x":{}}}"#.utf8))
+        #expect(try ProjectSources.read(project: project.path, tool: .npm).npmLock?.name == "npm-shrinkwrap.json")
+        #expect(try ProjectSources.read(project: project.path, tool: .yarn).npmLock == nil)
+        try FileManager.default.removeItem(at: project.appendingPathComponent("npm-shrinkwrap.json"))
         try write("package-lock.json", Array(#"{"a":1,"a":2}"#.utf8))
         #expect(throws: BouncerError.self) { try ProjectSources.exotic(project: project.path, tool: .npm) }
         // yarn reads no package-lock.json.
@@ -55,7 +62,7 @@ import BouncerBase
 
     /// Two packages of one node_modules folder installing one command (npm links either):
     /// per folder, by the package's folder name, whatever case the command has.
-    @Test func lockedCommandsThatTwoPackagesOfOneFolderInstall() {
+    @Test func lockedCommandsThatTwoPackagesOfOneFolderInstall() throws {
         let lock = #"""
             {"lockfileVersion": 3, "packages": {
               "": {"name": "app"},
@@ -68,10 +75,10 @@ import BouncerBase
               "packages/w": {"version": "1.0.0", "bin": {"prisma": "w.js"}}
             }}
             """#
-        #expect(LockedCommands.collisions(Array(lock.utf8)) == [
+        #expect(LockedCommands.collisions(try JSON.parse(Array(lock.utf8))) == [
             .init(command: "prisma", packages: ["aaevil", "prisma"], folder: "node_modules"),
             .init(command: "tool", packages: ["tool", "x"], folder: "node_modules/c/node_modules"),
         ])
-        #expect(LockedCommands.collisions(Array("not json".utf8)) == [])
+        #expect(LockedCommands.collisions(.object([:])) == [])
     }
 }
