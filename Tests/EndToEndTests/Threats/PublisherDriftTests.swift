@@ -190,3 +190,81 @@ import BouncerTestSupport
         #expect((evidence?.first?["signer"] as? String)?.contains(bob) == true, "bob is recorded: \(String(describing: evidence))")
     }
 }
+
+/// Keyless publisher drift, end to end: releases signed by a Sigstore
+/// instance minted at test time (timestamp-only, like GitHub's own). Each
+/// tagged release signs from its own ref (`release.yml@refs/tags/vN`), so
+/// the lock pins the workflow without the ref: the next tag of the same
+/// workflow passes, another workflow of the same repository (which the
+/// rule's regexp admits) is `identity-drift`.
+@Suite(.blocking, .serialized, .enabled(if: MintedSigstore.openssl != nil, "openssl is not installed"))
+struct KeylessPublisherDriftTests {
+    static let repository = "https://github.com/octo-org/private-repo"
+
+    @Test func theNextTagOfTheLockedWorkflowPassesAndAnotherWorkflowIsIdentityDrift() throws {
+        let sigstore = try MintedSigstore()
+        let root = try BouncerProcess.temporaryDirectory("bouncer-threat-keyless-drift")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let project = root.appendingPathComponent("project")
+        let site = root.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+        let server = try DirectoryHTTPServer(root: site.path)
+        try Data(try sigstore.trustedRootJSON()).write(to: project.appendingPathComponent("trusted_root.json"))
+        let policy = """
+            { "version": 1, "mode": "enforce", "unmatched": "deny", "identity": "pin",
+              "sigstore": { "trustedRoot": "trusted_root.json" },
+              "rules": [ { "name": "app", "match": { "url": "http://127.0.0.1:*/files/*/app-*.tar.gz" },
+                           "require": [ { "sigstore": { "bundle": "{url}.sigstore.json",
+                                                        "identityRegexp": "\(Self.repository)/\\\\.github/workflows/.*",
+                                                        "issuer": "\(MintedSigstore.gitHubActionsIssuer)" } } ] } ] }
+            """
+        try policy.write(to: project.appendingPathComponent("policy.json"), atomically: true, encoding: .utf8)
+
+        func url(_ version: String) -> String { server.baseURL + "/files/\(version)/app-\(version).tar.gz" }
+        /// Publishes app-VERSION.tar.gz and its bundle, signed from `workflow` at tag vVERSION.
+        func publish(_ version: String, workflow: String) throws {
+            let dir = site.appendingPathComponent("files/\(version)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let bytes = Array("app \(version) \(UUID().uuidString)\n".utf8)
+            let identity = "\(Self.repository)/.github/workflows/\(workflow)@refs/tags/v\(version)"
+            let extensions = MintedSigstore.gitHubExtensions.map { ext in
+                (oid: ext.oid, value: ext.value.replacingOccurrences(of: MintedSigstore.workflowIdentity, with: identity)
+                    .replacingOccurrences(of: "refs/tags/v1.0.0", with: "refs/tags/v\(version)"))
+            }
+            let bundle = try sigstore.bundle(artifact: bytes, leaf: try sigstore.issueLeaf(identity: identity, extensions: extensions))
+            try Data(bytes).write(to: dir.appendingPathComponent("app-\(version).tar.gz"))
+            try Data(bundle).write(to: dir.appendingPathComponent("app-\(version).tar.gz.sigstore.json"))
+        }
+        func fetch(_ version: String) throws -> (status: Int32, codes: [String], out: String) {
+            let result = try BouncerProcess.run(["fetch", url(version), "-o", "app-\(version).tar.gz", "--json"], cwd: project.path,
+                                                environment: ["BOUNCER_CACHE": root.appendingPathComponent("cache").path,
+                                                              "BOUNCER_STATE": root.appendingPathComponent("state").path, "CI": ""])
+            let line = result.out.split(separator: "\n").first.map(String.init) ?? ""
+            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            let codes = (object?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            return (result.status, codes, result.out + result.err)
+        }
+        func landed(_ version: String) -> Bool { FileManager.default.fileExists(atPath: project.appendingPathComponent("app-\(version).tar.gz").path) }
+
+        try publish("1.0", workflow: "release.yml")
+        let first = try fetch("1.0")
+        #expect(first.status == 0, "\(first.out)")
+        let evidence = ThreatFixtures.lockEntries(project.appendingPathComponent("bouncer.lock"))["url:" + url("1.0")]?["evidence"] as? [[String: Any]]
+        let signer = evidence?.first?["signer"] as? String ?? ""
+        #expect(signer.contains("release.yml"), "the lock records the workflow: \(String(describing: evidence))")
+
+        try publish("1.1", workflow: "release.yml")
+        let nextTag = try fetch("1.1")
+        #expect(nextTag.status == 0, "the next tag of the same workflow is the same signer: \(nextTag.out)")
+        #expect(nextTag.codes.isEmpty, "\(nextTag.out)")
+        #expect(landed("1.1"))
+
+        try publish("1.2", workflow: "debug.yml")
+        let other = try fetch("1.2")
+        #expect(other.status == 1, "\(other.out)")
+        #expect(other.codes == ["identity-drift"], "\(other.out)")
+        #expect(other.out.contains("debug.yml") && other.out.contains("release.yml"), "names both workflows: \(other.out)")
+        #expect(!landed("1.2"))
+    }
+}
