@@ -24,6 +24,8 @@ public final class ArchiveReader {
     /// The full length of the current entry when it is a sparse file, whose
     /// last hole libarchive does not report as a block.
     private var sparseLength: Int64?
+    /// A regular file's descriptor and size, for reading a zip's stored names (ZipStoredNames).
+    private var seekableFile: (fd: Int32, size: Int64)?
 
     /// Reads the archive file at `path`. A file that cannot be opened is an I/O error.
     public convenience init(path: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
@@ -51,6 +53,7 @@ public final class ArchiveReader {
         self.archive = archive
         var info = stat()
         let seekable = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        if seekable { seekableFile = (fd, Int64(info.st_size)) }
         Self.enableFormats(archive, seekable: seekable)
         guard archive_read_open_fd(archive, fd, 128 << 10) == ARCHIVE_OK else {
             let reason = Self.errorString(archive)
@@ -115,6 +118,7 @@ public final class ArchiveReader {
             }
             throw error
         }
+        if entryCount == 0, container == .zip, let file = seekableFile { try screenStoredNames(file) }
         let entry = Self.copy(pointer)
         current = entry
         sparseLength = archive_entry_sparse_count(pointer) > 0 ? entry.size : nil
@@ -214,6 +218,26 @@ public final class ArchiveReader {
     public var formatName: String {
         guard let text = archive_format_name(archive) else { return "unknown" }
         return String(cString: text)
+    }
+
+    /// Refuses a zip whose stored names hold a backslash or a NUL byte before
+    /// any entry is handed out: libarchive turns a DOS-made `x\y.pth` into
+    /// `x/y.pth`, which pip and uv install as the top-level file `x\y.pth`.
+    /// (A zip read from a pipe has no central directory to read here; the
+    /// gate always reads files.)
+    private func screenStoredNames(_ file: (fd: Int32, size: Int64)) throws(ArchiveError) {
+        switch ZipStoredNames.names(fd: file.fd, size: file.size) {
+        case .failure(.noEndRecord):
+            throw .unreadable(archive: name, entry: nil, reason: "no end of central directory record")
+        case .failure(.badDirectory(let why)):
+            throw .unreadable(archive: name, entry: nil, reason: "central directory: \(why)")
+        case .success(let names):
+            for stored in names {
+                let shown = String(decoding: stored, as: UTF8.self)
+                if stored.contains(UInt8(ascii: "\\")) { throw .unsafePath(entry: shown, reason: "backslash in path") }
+                if stored.contains(0) { throw .unsafePath(entry: shown, reason: "NUL byte in path") }
+            }
+        }
     }
 
     private func account(_ bytes: UInt64, entry: String) throws(ArchiveError) {

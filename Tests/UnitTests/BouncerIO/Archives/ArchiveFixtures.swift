@@ -107,6 +107,21 @@ with zipfile.ZipFile("zip-absolute.zip", "w") as z:
     z.writestr("ok.txt", "fine")
     z.writestr(zipfile.ZipInfo(absolute), "evil")
 
+# Made on MS-DOS (create_system 0) with a backslash and no slash in a name:
+# libarchive reads "x/zz.pth", Python's zipfile (pip, uv) the top-level file "x\\zz.pth".
+with zipfile.ZipFile("zip-dos-backslash.zip", "w") as z:
+    for name, data in [("pkg/__init__.py", b""), ("x\\zz.pth", b"import os")]:
+        info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+        info.create_system = 0
+        z.writestr(info, data)
+# A valid zip behind a prefix (a self-extracting stub), to check the central directory is found.
+with zipfile.ZipFile("zip-inner.zip", "w") as z:
+    z.writestr("a/b.txt", "b")
+    z.writestr("c.txt", "c")
+with open("zip-prefixed.zip", "wb") as f:
+    f.write(b"#!/bin/sh\nexit 0\n" + b"\0" * 1000 + open("zip-inner.zip", "rb").read())
+os.remove("zip-inner.zip")
+
 # A zip symlink (Unix mode S_IFLNK in the external attributes; the data is the target).
 def zip_symlink(z, name, target):
     info = zipfile.ZipInfo(name)

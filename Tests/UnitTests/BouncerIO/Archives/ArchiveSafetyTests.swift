@@ -43,6 +43,7 @@ import BouncerTestSupport
         Attack(archive: "case-collision.tar", code: "archive-case-collision", entry: "readme", caseCollisions: true),
         Attack(archive: "zip-slip.zip", code: "archive-unsafe-path", entry: "../../evil.txt"),
         Attack(archive: "zip-duplicate.zip", code: "archive-duplicate-entry", entry: "setup.py"),
+        Attack(archive: "zip-dos-backslash.zip", code: "archive-unsafe-path", entry: "x\\zz.pth"),
         Attack(archive: "zip-symlink-escape.zip", code: "archive-symlink-escape", entry: "lib"),
         Attack(archive: "zip-symlink-absolute.zip", code: "archive-symlink-escape", entry: "etc"),
         Attack(archive: "zip-bomb.zip", code: "archive-ratio-exceeded", entry: "zeros.bin"),
@@ -174,5 +175,16 @@ import BouncerTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["out"])
         _ = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("tree.tar")), into: out)
         #expect(try String(contentsOfFile: out + "/top/hello.txt", encoding: .utf8) == "hello\n")
+    }
+
+    /// The stored-name screen finds the central directory as Python's zipfile
+    /// does, so a valid zip behind a self-extracting stub still unpacks.
+    @Test func aZipBehindAPrefixStillUnpacks() throws {
+        let work = try BouncerProcess.temporaryDirectory("bouncer-unpack")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("out").path
+        _ = try SafeExtractor.unpack(try ArchiveReader(path: try ArchiveFixtures.path("zip-prefixed.zip")), into: out)
+        #expect(try String(contentsOfFile: out + "/a/b.txt", encoding: .utf8) == "b")
+        #expect(try String(contentsOfFile: out + "/c.txt", encoding: .utf8) == "c")
     }
 }
