@@ -85,6 +85,10 @@ struct ExecCommand: ParsableCommand {
             throw Self.cannotRun(name, ENOENT)
         }
         guard access(program, X_OK) == 0 else { throw Self.cannotRun(name, errno) }
+        // The policy found here holds for the whole command: a shim in a directory the
+        // command moves to (`cd "$(mktemp -d)" && curl … | sh`) would find none and run unguarded.
+        var environment = environment
+        environment["BOUNCER_POLICY"] = policyPath
         let shimEnvironment = ShimEnvironment(tool: "exec", shimPath: nil, cwd: cwd, variables: environment)
         let guarded: GuardedPolicy
         do {

@@ -46,6 +46,14 @@ public enum ExoticSource {
         return lower.hasPrefix("https://") || lower.hasPrefix("http://")
     }
 
+    /// A folder or tarball on disk as npm reads a command-line spec (`./dir`,
+    /// `/abs`, `x.tgz`), not a URL, git or GitHub spec.
+    public static func isLocalNpmPath(_ argument: String) -> Bool {
+        let lower = argument.lowercased()
+        if isURL(lower) || isSCPGit(lower) { return false }
+        return isPathLike(lower) || (isTarballName(lower) && !lower.contains("/"))
+    }
+
     /// `.`, `~/`, `/` or a drive letter and a colon first: a path to npm.
     static func isPathLike(_ lower: String) -> Bool {
         let bytes = Array(lower.utf8)

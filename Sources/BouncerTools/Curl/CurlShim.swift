@@ -25,7 +25,7 @@ public enum CurlShim {
             return code
         case .download(let invocation):
             for transfer in invocation.transfers where !(transfer.url.hasPrefix("http://") || transfer.url.hasPrefix("https://")) {
-                return context.unsupported(Redaction.url(transfer.url), why: "is not an http or https URL", arguments: arguments)
+                return context.unsupported(Redaction.url(transfer.url), why: "is not an http or https URL", arguments: ignoringCurlrc(arguments))
             }
             return download(invocation, context: context)
         }

@@ -45,6 +45,8 @@ public enum NpmShim {
         /// `npm exec --package SPEC`: what exec installs and runs.
         var packageSpecs: [String] = []
         var afterDashes: [String] = []
+        /// `npm diff --diff=SPEC` values.
+        var diffSpecs: [String] = []
         /// `--ca PEM` values, given on the command line.
         var inlineCAs: [String] = []
         /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
@@ -82,6 +84,8 @@ public enum NpmShim {
                 passed.append(argument)
                 switch name {
                 case "package": if let value { packageSpecs.append(value) }
+                // `npm diff --diff=SPEC` fetches each spec (a git one is cloned, installed and prepared).
+                case "diff": if let value, !negated { diffSpecs.append(value) }
                 // CA certificates inline (any number of them): the proxy's to trust too.
                 case "ca": if let value, !value.isEmpty, !negated { inlineCAs.append(value) }
                 // Where npm installs (read below, with the environment's and the npmrc files').
@@ -93,8 +97,23 @@ public enum NpmShim {
                 }
             }
         }
+        // npm reads the words after `--` as it reads the others (the command itself too: `npm -- install X`);
+        // only `npm exec` hands them on, as the command's own arguments (see `exec` below).
+        if command == nil, let first = afterDashes.first {
+            command = first
+            afterDashes.removeFirst()
+        }
+        positionals += afterDashes
         // The command as npm reads its word (an alias, a prefix: `npm exe`, `npm upd`).
         guard let word = command, let command = NpmCommands.command(word) else { return context.passThrough(given) }
+        // `npm publish SPEC` packs what it names first: a git or GitHub spec is cloned and its
+        // `prepare` runs, past any proxy (publish itself must reach the real registry, so it never
+        // goes through one). A folder or tarball on disk is the user's own.
+        if command == "publish" {
+            let remote = positionals.filter { !ExoticSource.isLocalNpmPath($0) }
+            if let refused = refuseExoticSources(project: nil, positionals: remote, tool: tool, context: context) { return refused }
+            return context.passThrough(given)
+        }
         // Commands that install outside any project or lock, however they are spelled:
         if command == "link", !positionals.isEmpty {
             return context.unsupportedCommand("npm link \(positionals.joined(separator: " "))",
@@ -168,11 +187,13 @@ public enum NpmShim {
         switch command {
         // `npm exec` (and npx, which is `npm exec`) installs and runs `--package` values, else the
         // command itself (before or after `--`); the arguments after the command are the command's.
-        case "exec": fetchedByName = packageSpecs.isEmpty ? Array((positionals + afterDashes).prefix(1)) : packageSpecs
+        case "exec": fetchedByName = packageSpecs.isEmpty ? Array(positionals.prefix(1)) : packageSpecs
         // `npm create X` / `npm init X` run `npm exec` of X's create- package: `github:user/create-X` for a git spec.
         case "init": fetchedByName = Array(positionals.prefix(1)) + packageSpecs
         // `npm pack SPEC…` fetches each spec (and runs a git package's `prepare` to pack it).
         case "pack": fetchedByName = positionals
+        // `npm diff --diff=SPEC…` (its positionals are paths to compare, not specs).
+        case "diff": fetchedByName = diffSpecs
         default: fetchedByName = []
         }
         if !fetchedByName.isEmpty,

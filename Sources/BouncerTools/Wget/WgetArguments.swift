@@ -72,8 +72,20 @@ public enum WgetArguments {
         "S": "server-response", "l": "level", "A": "accept", "R": "reject", "Q": "quota", "B": "base", "F": "force-html",
     ]
 
+    /// wget's reading of a boolean option's value (`--spider=off`): nil when it is none.
+    static func boolean(_ value: String) -> Bool? {
+        switch value.lowercased() {
+        case "on", "yes", "1": true
+        case "off", "no", "0": false
+        default: nil
+        }
+    }
+
     /// `readFile` reads an `-i` list ("-" is standard input); nil when it cannot be read.
-    public static func parse(_ arguments: [String], readFile: (String) -> [UInt8]? = CurlArguments.readDataFile) -> WgetCommand {
+    /// `posixlyCorrect`: POSIXLY_CORRECT is set, so wget's getopt stops at the first
+    /// URL and every word after it is a URL too (`wget URL --spider` fetches "--spider").
+    public static func parse(_ arguments: [String], posixlyCorrect: Bool = false,
+                             readFile: (String) -> [UInt8]? = CurlArguments.readDataFile) -> WgetCommand {
         var invocation = WgetInvocation()
         var method: String? = nil
         var bodies: [String] = []
@@ -99,12 +111,22 @@ public enum WgetArguments {
                 guard value != nil else { return "option requires an argument -- '\(shown)'" }
             default: break
             }
+            // wget takes every boolean option with a value too: `--spider=off` is `--no-spider`.
+            var on = true
+            switch kind {
+            case .flag, .passFlag, .refuseFlag:
+                if let value {
+                    guard let parsed = boolean(value) else { return "\(shown): Invalid boolean ‘\(value)’; use 'on' or 'off'." }
+                    on = parsed
+                }
+            default: break
+            }
             switch kind {
             case .flag:
                 switch name {
-                case "quiet": invocation.quiet = true
-                case "continue": invocation.resume = true
-                case "no-clobber": invocation.noClobber = true
+                case "quiet": invocation.quiet = on
+                case "continue": invocation.resume = on
+                case "no-clobber": invocation.noClobber = on
                 default: break
                 }
             case .value:
@@ -118,8 +140,13 @@ public enum WgetArguments {
                 case "base": base = value
                 default: break
                 }
+            case .passFlag where !on:
+                // Turned off again (`--spider=off`): wget downloads after all, which a pass-through must not hand it.
+                if refusal == nil { refusal = ("\(shown)=\(value ?? "")", "turns the option off with a value; give the download without it") }
             case .passFlag(let why), .passValue(let why):
                 if passReason == nil { passReason = why }
+            case .refuseFlag where !on:
+                break
             case .refuseFlag(let why), .refuseValue(let why):
                 if refusal == nil { refusal = (shown, why) }
             }
@@ -131,6 +158,7 @@ public enum WgetArguments {
             let argument = arguments[index]
             if endOfOptions || !argument.hasPrefix("-") || argument == "-" {
                 invocation.urls.append(argument)
+                if posixlyCorrect { endOfOptions = true }
             } else if argument == "--" {
                 endOfOptions = true
             } else if argument.hasPrefix("--") {

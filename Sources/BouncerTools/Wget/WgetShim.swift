@@ -7,7 +7,7 @@ import BouncerPolicy
 /// would use (`-O`, `-P`, `name.1` when the name is taken), only after verification.
 public enum WgetShim {
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
-        switch WgetArguments.parse(arguments) {
+        switch WgetArguments.parse(arguments, posixlyCorrect: context.environment.variables["POSIXLY_CORRECT"] != nil) {
         case .passThrough(let reason):
             if !(arguments.contains("-q") || arguments.contains("--quiet")) && reason != "--version" && reason != "--help" {
                 ShimOutput.error("bouncer: wget: not an artifact download (\(reason)); the real wget runs it unverified")
@@ -20,7 +20,7 @@ public enum WgetShim {
             return 2
         case .download(let invocation):
             for url in invocation.urls where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-                return context.unsupported(Redaction.url(url), why: "is not an http or https URL", arguments: arguments)
+                return context.unsupported(Redaction.url(url), why: "is not an http or https URL", arguments: ignoringWgetrc(arguments))
             }
             return download(invocation, context: context)
         }

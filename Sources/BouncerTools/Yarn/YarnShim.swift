@@ -29,7 +29,10 @@ public enum YarnShim {
         // Local code yarn installs with no registry at all (a `file:` or `link:` folder, a tarball, a git
         // repository on disk), named in package.json, a workspace's, its `resolutions` or the command line.
         let project = command == "global" ? nil : NpmConfiguration.localPrefix(cwd: cwd)
-        if let refused = NpmShim.refuseExoticSources(project: project, positionals: operands(words), tool: context.environment.tool, reader: .yarn,
+        // yarn 1 takes the command from the words before `--` and the packages from both sides of it
+        // (`yarn add -- ./x.tgz` adds the tarball).
+        let afterDashes = Array(arguments.drop { $0 != "--" }.dropFirst())
+        if let refused = NpmShim.refuseExoticSources(project: project, positionals: operands(words) + afterDashes, tool: context.environment.tool, reader: .yarn,
                                                      context: context) {
             return refused
         }

@@ -315,6 +315,15 @@ extension CurlWgetShimTests {
         #expect(refused.err.contains("nothing was written to tool.tar.gz"), "\(refused.err)")
         #expect(try harness.projectFiles() == [])
 
+        // The command moves where no policy.json is (an install script's usual
+        // `cd "$(mktemp -d)"`): exec's policy still holds, and the tampered bytes never reach sh.
+        let elsewhere = try BouncerProcess.temporaryDirectory("bouncer-exec-elsewhere")
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let moved = try BouncerProcess.run(["exec", "--", "sh", "-c", "cd '\(elsewhere.path)' && curl -fsSL '\(site.url("tool.tar.gz"))' | wc -c"],
+                                           cwd: harness.project.path, environment: environment)
+        #expect(moved.err.contains("refused by rule 'loopback downloads'") && !moved.err.contains("runs unguarded"), "\(moved.err)")
+        #expect(moved.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no byte reached the pipe: \(moved.out)")
+
         let good = try BouncerProcess.run(["exec", "--", "sh", "-c", "curl -fsSLO '\(site.url("other.bin"))' && wget -q '\(site.url("install.sh"))'"],
                                           cwd: harness.project.path, environment: environment)
         #expect(good.status == 0, "\(good.err)")

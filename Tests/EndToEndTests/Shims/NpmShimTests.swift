@@ -365,6 +365,34 @@ import BouncerTestSupport
         #expect(Array(server.requests.dropFirst(before)).filter { $0.hasSuffix(".tgz") }.isEmpty, "\(line)")
     }
 
+    /// npm reads the words after `--` as it reads the others (the command too:
+    /// `npm -- install X`), and `npm diff --diff=SPEC` and `npm publish SPEC`
+    /// fetch what they name. The shim checked none of these: a folder's
+    /// postinstall ran, a git package's prepare ran (red team). Each is
+    /// refused before npm starts; the folder's script never runs.
+    @Test func specsAfterDashesAndDiffAndPublishSpecsAreChecked() throws {
+        defer { harness.cleanup() }
+        try project()
+        let evil = harness.root.appendingPathComponent("evil")
+        let marker = harness.root.appendingPathComponent("postinstall-ran")
+        try FileManager.default.createDirectory(at: evil, withIntermediateDirectories: true)
+        let manifest: [String: Any] = ["name": "evil", "version": "1.0.0",
+                                       "scripts": ["postinstall": "touch '\(marker.path)'", "prepare": "touch '\(marker.path)'"]]
+        try JSONSerialization.data(withJSONObject: manifest).write(to: evil.appendingPathComponent("package.json"))
+        for line in ["install -- \(evil.path)", "-- install \(evil.path)", "i --registry=\(server.baseURL)/ -- \(evil.path)",
+                     "pack -- \(evil.path)", "init -- git+file://\(evil.path)", "diff --diff=\(evil.path) --diff=app@2.0.0",
+                     "publish --dry-run git+file://\(evil.path)"] {
+            let result = try harness.sh("npm \(line)")
+            #expect(result.status == 1, "\(line): \(result.err)")
+            #expect(result.err.contains("(the command line) does not come from the registry"), "\(line): \(result.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a script of the folder ran")
+        #expect(!nodeModules().contains("evil"))
+        // A folder on disk stays publishable (its own code; publish never goes through the proxy).
+        let local = try harness.sh("npm publish --dry-run \(evil.path)")
+        #expect(!local.err.contains("refused"), "\(local.err)")
+    }
+
     /// npm's update check keeps its date in npm's cache, which the shim makes
     /// new on every run: npm fetched its own packument through the proxy on
     /// every run. The shim turns the check off unless the user set it.

@@ -186,6 +186,24 @@ import Testing
                           ["--spider", "--execute=spider=off", "https://h/x"], ["--version", "-r", "https://h/x"]] {
             guard case .unsupported = WgetArguments.parse(arguments) else { Issue.record("\(arguments) passed through"); continue }
         }
+        // wget takes a value on every boolean option: `--spider=off` alone is a download (red team),
+        // `--spider=on` a spider, `--spider=maybe` wget's usage error.
+        for off in ["off", "no", "0", "OFF"] {
+            guard case .unsupported = WgetArguments.parse(["-qO-", "--spider=\(off)", "https://h/x"]) else { Issue.record("--spider=\(off) passed through"); continue }
+        }
+        guard case .passThrough = WgetArguments.parse(["--spider=on", "https://h/x"]) else { Issue.record("--spider=on"); return }
+        guard case .usage = WgetArguments.parse(["--spider=maybe", "https://h/x"]) else { Issue.record("--spider=maybe"); return }
+        guard case .download(let loud) = WgetArguments.parse(["-q", "--quiet=off", "https://h/x"]), !loud.quiet else { Issue.record("--quiet=off"); return }
+    }
+
+    /// Under POSIXLY_CORRECT wget's getopt stops at the first URL: `wget URL --spider`
+    /// fetches "--spider" as a second URL and downloads URL, so it is no spider.
+    @Test func posixlyCorrectEndsTheOptionsAtTheFirstURL() {
+        guard case .passThrough = WgetArguments.parse(["-q", "https://h/x", "--spider"]) else { Issue.record("permuted spider"); return }
+        guard case .download(let invocation) = WgetArguments.parse(["-q", "https://h/x", "--spider"], posixlyCorrect: true) else {
+            Issue.record("POSIXLY_CORRECT: not a download"); return
+        }
+        #expect(invocation.urls == ["https://h/x", "http://--spider"], "wget takes it for a host name, as the shim does")
     }
 
     @Test func nonDownloadsAndRefusals() {
