@@ -40,7 +40,7 @@ public enum BuildahShim {
                                                        what: "global option", next: "the subcommand")
             guard subcommand < arguments.count else { return context.passThrough(arguments) }
             switch arguments[subcommand] {
-            case "build", "bud":
+            case "build", "bud", "build-using-dockerfile":
                 return ContainerShim.withPolicy(context) { policy in
                     ContainerBuild.run(arguments, verbEnd: subcommand + 1, context: context, policy: policy)
                 }

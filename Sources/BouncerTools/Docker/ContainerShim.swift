@@ -227,6 +227,14 @@ public enum ContainerShim {
             // `container clone CONTAINER [NAME] [IMAGE]`: with an image, the clone runs that one, pulled when absent.
             guard operandWords(arguments, after: subcommand + 1).count >= 3 else { return nil }
             return "container clone with an image pulls that image for the clone, which Bouncer does not verify (pull it through the shim first, then name it by its digest)"
+        case ("service", "create"), ("service", "update"):
+            // A swarm's nodes pull the service's image themselves, past every shim.
+            return "service \(object) has the swarm's nodes pull the service's image themselves, which Bouncer does not verify (pull it through the shim and name it by its digest, REGISTRY/REPO@sha256:…, then check it with bouncer verify-image)"
+        case ("stack", "deploy"), ("stack", "up"):
+            return "stack \(object) has the swarm pull the images a compose file names, which Bouncer does not read (pull each through the shim first, and name it in the file by its digest)"
+        case ("buildx", "create"):
+            // The builder's own image (BuildKit's, or `--driver-opt image=…`) is pulled by the daemon.
+            return "buildx create starts a builder from an image the daemon pulls (BuildKit's, or --driver-opt image=…), which Bouncer does not verify"
         case ("manifest", "create"), ("manifest", "add"):
             // `manifest create LIST [IMAGE…]`, `manifest add LIST IMAGE…`: each image's manifest is read from its registry,
             // and `manifest push --all` then copies the images themselves; a local one (`containers-storage:`) is no pull.

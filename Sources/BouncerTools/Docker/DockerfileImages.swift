@@ -91,7 +91,8 @@ struct DockerfileImages: Equatable {
     /// A word of an instruction, where it starts and ends in `Logical.text`.
     struct Word { var bytes: [UInt8]; var start: Int; var end: Int; var string: String { String(decoding: bytes, as: UTF8.self) } }
 
-    struct Stage { var name: String? }
+    /// A stage's name as BuildKit keeps it (lowercased) and as buildah compares it (as written).
+    struct Stage { var name: String?; var written: String? = nil }
 
     struct Reader {
         let bytes: [UInt8]
@@ -185,6 +186,9 @@ struct DockerfileImages: Equatable {
         /// Parser directives (`# key=value` lines at the very top); returns the first line after them.
         mutating func directives() throws(Problem) -> Int {
             var index = 0
+            /// The first directive not every builder knows: BuildKit and buildah stop reading
+            /// directives there (a later one is a comment), and BuildKit knows `check`, buildah does not.
+            var unknown: (key: String, line: Int)? = nil
             while index < lines.count {
                 let line = content(lines[index])
                 guard let hash = line.indices.first, line[hash] == UInt8(ascii: "#") else { break }
@@ -197,6 +201,9 @@ struct DockerfileImages: Equatable {
                 var valueEnd = valueBytes.endIndex
                 while valueEnd > valueStart, Self.isSpace(bytes[valueEnd - 1]) { valueEnd -= 1 }
                 let value = Array(bytes[valueStart..<valueEnd])
+                if let unknown, key == "escape" || key == "syntax" {
+                    throw Problem(line: index + 1, message: "this \(key) directive follows '\(unknown.key)' (line \(unknown.line)), which not every builder knows: one builder would take it and another read it as a comment, so Bouncer cannot tell which images the file names; put escape and syntax first")
+                }
                 switch key {
                 case "escape":
                     guard value == [UInt8(ascii: "\\")] || value == [UInt8(ascii: "`")] else {
@@ -207,7 +214,7 @@ struct DockerfileImages: Equatable {
                     uses.append(Use(place: .syntax, line: index + 1, reference: String(decoding: value, as: UTF8.self), platform: nil,
                                     range: valueStart..<valueEnd))
                 default:
-                    break
+                    if unknown == nil { unknown = (key, index + 1) }
                 }
                 index += 1
             }
@@ -290,18 +297,26 @@ struct DockerfileImages: Equatable {
             }
             var current = index
             for terminator in terminators {
+                var ended = false
                 while current < lines.count {
                     var body = slice(lines[current])
                     current += 1
                     if terminator.tabs { body = body.drop { $0 == 0x09 } }
-                    if Array(body) == terminator.word { break }
-                    // Read as an instruction: after the white space a builder trims before one.
-                    let words = Self.words(Array(content(lines[current - 1])))
+                    if Array(body) == terminator.word { ended = true; break }
+                    // Read as an instruction, continuation lines joined, as a builder that does not read
+                    // here-documents reads it (buildah 1.28): one naming an image or a download is refused.
+                    let (logical, _) = join(from: current - 1)
+                    let words = Self.words(logical.text)
                     guard let first = words.first else { continue }
                     let name = first.string.uppercased()
-                    if name == "FROM" || (name == "COPY" || name == "ADD" || name == "RUN") && words.dropFirst().contains(where: { $0.string.lowercased().contains("from=") }) {
-                        throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as \(name) naming an image to a builder that does not read here-documents; Bouncer cannot tell which image it pulls")
+                    let rest = words.dropFirst().map { $0.string.lowercased() }
+                    if name == "FROM" || ["COPY", "ADD", "RUN"].contains(name) && rest.contains(where: { $0.contains("from=") })
+                        || name == "ADD" && rest.contains(where: { $0.contains("://") || $0.hasPrefix("git@") }) {
+                        throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as \(name) naming an image or a download to a builder that does not read here-documents; Bouncer cannot tell what it fetches")
                     }
+                }
+                guard ended else {
+                    throw Problem(line: line, message: "the here-document opened here has no terminator line '\(String(decoding: terminator.word, as: UTF8.self))'; a builder would read the rest of the file as instructions or as its body")
                 }
             }
             return current
@@ -353,7 +368,7 @@ struct DockerfileImages: Equatable {
                 if instruction == "ADD" { try remoteSources(arguments, line: line) }
             case "RUN":
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--mount" {
-                    for field in Self.fields(value) where field.key.lowercased() == "from" {
+                    for field in try Self.fields(value, line: line) where field.key.lowercased() == "from" {
                         try imageOrStage(field.value, place: .mountFrom, logical)
                     }
                 }
@@ -389,12 +404,12 @@ struct DockerfileImages: Equatable {
             let expanded = try expand(image.string, scope: scope, line: line)
             guard !expanded.isEmpty else { throw Problem(line: line, message: "FROM \(image.string) expands to nothing") }
             let lowered = expanded.lowercased()
-            let isStage = stages.contains { $0.name == lowered } || settings.namedContexts.contains(lowered)
+            let isStage = try isStage(image.string, expanded: expanded, among: stages[...], numbered: false, line: line)
             if !isStage, lowered != "scratch" {
                 uses.append(Use(place: .from, line: line, reference: expanded, platform: platform,
                                 range: try range(of: image, in: logical), stage: stages.count))
             }
-            stages.append(Stage(name: name))
+            stages.append(Stage(name: name, written: rest.last?.string))
             stageScope = [:]
         }
 
@@ -404,11 +419,26 @@ struct DockerfileImages: Equatable {
             scope.merge(stageScope) { _, own in own }
             let expanded = try expand(value.string, scope: scope, line: logical.firstLine)
             guard !expanded.isEmpty else { throw Problem(line: logical.firstLine, message: "\(place.rawValue)=\(value.string) names no stage and no image") }
-            let lowered = expanded.lowercased()
-            if stages.dropLast().contains(where: { $0.name == lowered }) || settings.namedContexts.contains(lowered) { return }
-            if let number = Int(expanded), number >= 0, number < stages.count { return }
+            if try isStage(value.string, expanded: expanded, among: stages.dropLast(), numbered: true, line: logical.firstLine) { return }
             uses.append(Use(place: place, line: logical.firstLine, reference: expanded, platform: nil,
                             range: try range(of: value, in: logical), stage: max(0, stages.count - 1)))
+        }
+
+        /// Whether a FROM's or `--from`'s word names an earlier stage (or a named context).
+        /// BuildKit expands the word and compares it lowercased; buildah compares it as
+        /// written, before expanding, and case-sensitively: a word they read apart (an
+        /// image to one, a stage to the other) cannot be verified for both.
+        func isStage(_ written: String, expanded: String, among earlier: ArraySlice<Stage>, numbered: Bool, line: Int) throws(Problem) -> Bool {
+            let lowered = expanded.lowercased()
+            if settings.namedContexts.contains(lowered) { return true }
+            let count = earlier.count
+            func index(_ text: String) -> Bool { numbered && Int(text).map { $0 >= 0 && $0 < count } == true }
+            let buildKit = earlier.contains { $0.name == lowered } || index(expanded)
+            let buildah = earlier.contains { $0.written != nil && $0.written == written } || index(written)
+            guard buildKit == buildah else {
+                throw Problem(line: line, message: "'\(written)' names \(buildKit ? "a stage to BuildKit and an image to buildah" : "an image to BuildKit and a stage to buildah") (BuildKit expands it and ignores case, buildah compares it as written); write the stage's name exactly as its FROM … AS line does")
+            }
+            return buildKit
         }
 
         /// ADD's sources: one that is a URL or a git address is downloaded by the builder itself.
@@ -522,18 +552,35 @@ struct DockerfileImages: Equatable {
             return found
         }
 
-        /// The `key=value` fields of a mount's comma-separated value.
-        static func fields(_ value: Word) -> [(key: String, value: Word)] {
+        /// The `key=value` fields of a mount's value, read as the builders read it: CSV,
+        /// where a field may be quoted whole (`"from=IMAGE"`, commas inside it too).
+        static func fields(_ value: Word, line: Int) throws(Problem) -> [(key: String, value: Word)] {
+            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
             var found: [(String, Word)] = []
-            var start = 0
             let text = value.bytes
-            for index in 0...text.count where index == text.count || text[index] == UInt8(ascii: ",") {
-                let field = text[start..<index]
+            var index = 0
+            while index <= text.count {
+                var start = index, end: Int
+                if index < text.count, text[index] == quote {
+                    // A quoted field runs to its closing quote; `""` inside it is a quote, which moves the offsets.
+                    guard let close = text[(index + 1)...].firstIndex(of: quote) else {
+                        throw Problem(line: line, message: "--mount=\(String(decoding: text, as: UTF8.self)): a quote without its end")
+                    }
+                    guard close + 1 == text.count || text[close + 1] == comma else {
+                        throw Problem(line: line, message: "--mount=\(String(decoding: text, as: UTF8.self)): Bouncer reads quoted fields only as a whole (\"key=value\")")
+                    }
+                    start = index + 1
+                    end = close
+                    index = close + 2
+                } else {
+                    end = text[index...].firstIndex(of: comma) ?? text.count
+                    index = end + 1
+                }
+                let field = text[start..<end]
                 if let equals = field.firstIndex(of: UInt8(ascii: "=")) {
                     found.append((String(decoding: field[..<equals], as: UTF8.self),
-                                  Word(bytes: Array(field[(equals + 1)...]), start: value.start + equals + 1, end: value.start + index)))
+                                  Word(bytes: Array(field[(equals + 1)...]), start: value.start + equals + 1, end: value.start + end)))
                 }
-                start = index + 1
             }
             return found
         }

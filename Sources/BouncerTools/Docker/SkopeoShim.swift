@@ -118,7 +118,8 @@ public enum SkopeoShim {
             }
             for (name, value) in seen {
                 if name == "--src-tls-verify" { copy.plainHTTP = OptionWords.isFalse(value) }
-                if name == "-h" || name == "--help" { copy.help = true }
+                // `--help=false` is no help: skopeo copies (pflag reads the value as Go's ParseBool).
+                if name == "-h" || name == "--help" { copy.help = value.map { ["1", "t", "T", "true", "TRUE", "True"].contains($0) } ?? true }
             }
         }
         return copy
@@ -138,9 +139,13 @@ public enum SkopeoShim {
             }
             if word.hasPrefix("--src=") {
                 found = String(word.dropFirst(6))
-            } else if word.hasPrefix("-s"), !word.hasPrefix("--") {
-                let rest = word.dropFirst(2)
-                found = String(rest.hasPrefix("=") ? rest.dropFirst() : rest)
+            } else if word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 1 {
+                // A run of letters as pflag reads it (`-asdocker` is `-a -s docker`); one it cannot read is no `dir`.
+                guard let run = ShortOptions.read(word, flags: ["-a", "-h"], valued: ["-s", "-d", "-f"]) else { return nil }
+                for option in run.options where option.name == "-s" {
+                    found = option.value ?? (index + 1 < words.count ? words[index + 1] : nil)
+                }
+                if run.takesNextWord { index += 1 }
             }
             index += 1
         }

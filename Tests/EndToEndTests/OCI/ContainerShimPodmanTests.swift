@@ -319,7 +319,9 @@ struct ContainerShimPodmanTests {
         try "FROM \(f.image("e2e/unsigned"))\nRUN true\n".write(to: work.appendingPathComponent("Containerfile"), atomically: true, encoding: .utf8)
         for (words, stopped) in [(["pull", "--tls-verify=false", f.image("e2e/unsigned")], "nothing was pulled"),
                                  (["from", "--pull", "--tls-verify=false", f.image("e2e/unsigned")], "nothing was pulled"),
-                                 (["bud", "--tls-verify=false", work.path], "nothing was built")] {
+                                 (["bud", "--tls-verify=false", work.path], "nothing was built"),
+                                 // buildah's third name for a build (red team: it passed through, pulling the unsigned image).
+                                 (["build-using-dockerfile", "--tls-verify=false", work.path], "nothing was built")] {
             let refused = try buildah(words)
             #expect(refused.status == 1, "\(words): \(refused.err)")
             #expect(refused.err.contains(stopped), "\(words): \(refused.err)")

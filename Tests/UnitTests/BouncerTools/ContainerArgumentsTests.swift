@@ -157,7 +157,10 @@ import BouncerIO
                           ["pod", "create", "--infra-image", "r/pause:1"], ["pod", "create", "--name", "p", "--infra-image=r/pause:1"],
                           ["pod", "clone", "--infra-image", "x", "p"], ["container", "runlabel", "install", "r/app:1"],
                           ["machine", "init"], ["machine", "init", "--cpus", "2", "--image-path", "next"],
-                          ["machine", "init", "--image-path=https://host/fcos.qcow2.xz"], ["machine", "os", "apply", "quay.io/x/os:1"]] {
+                          ["machine", "init", "--image-path=https://host/fcos.qcow2.xz"], ["machine", "os", "apply", "quay.io/x/os:1"],
+                          // A swarm's nodes pull these themselves (red team: they passed through).
+                          ["service", "create", "r/app:1"], ["service", "update", "--image", "r/app:2", "web"], ["stack", "deploy", "-c", "s.yml", "s"],
+                          ["buildx", "create", "--driver-opt", "image=r/buildkit:1"]] {
             #expect(try why(arguments) != nil, "\(arguments)")
         }
         #expect(try why(["auto-update", "--dry-run", "--dry-run=false"]) != nil)

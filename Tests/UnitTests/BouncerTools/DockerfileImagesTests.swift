@@ -67,8 +67,8 @@ import Testing
     @Test func stagesNamedContextsAndScratchAreNoImages() throws {
         let text = """
             FROM base:1 AS Builder
-            FROM builder
-            COPY --from=BUILDER /a /a
+            FROM Builder
+            COPY --from=Builder /a /a
             COPY --from=assets /x /x
             FROM assets
             FROM scratch
@@ -81,6 +81,46 @@ import Testing
         let images = try read(text, settings)
         // A stage named after the instruction is no stage yet: `later` is an image there.
         #expect(images.uses.map(\.reference) == ["base:1", "later", "later:1"])
+    }
+
+    /// Where BuildKit and buildah read a Dockerfile apart, the image one of
+    /// them pulls cannot be verified for both: refused, naming the line (red
+    /// team: each of these had buildah pull an unsigned image).
+    @Test func whatTheBuildersReadApartIsRefused() throws {
+        let cases: [(String, Int, String)] = [
+            // Stage names: BuildKit ignores case and expands variables, buildah compares the word as written.
+            ("FROM base:1 AS r/EVIL\nFROM r/evil\n", 2, "a stage to BuildKit and an image to buildah"),
+            ("FROM base:1 AS b\nFROM c:1\nCOPY --from=B / /\n", 3, "a stage to BuildKit and an image to buildah"),
+            ("ARG S=r/evil\nFROM base:1 AS r/evil\nFROM $S\n", 3, "a stage to BuildKit and an image to buildah"),
+            // A directive not every builder knows ends the directives for one and not the other.
+            ("# hello=world\n# escape=`\nFROM a:1\nWORKDIR /x`\nFROM r/evil\n", 2, "follows 'hello' (line 1)"),
+            ("# check=skip=all\n# syntax=front:1\nFROM a:1\n", 2, "follows 'check'"),
+            // Here-document bodies read as instructions, continuation lines joined, downloads too; one never closed.
+            ("FROM a:1\nCOPY <<EOF /d\nCOPY \\\n --from=r/evil:1 /h /h\nEOF\n", 3, "here-document line"),
+            ("FROM a:1\nRUN <<EOF\nADD http://127.0.0.1:9/e.sh /e.sh\nEOF\n", 3, "here-document line"),
+            ("FROM a:1\nRUN <<EOF\necho hi\n", 2, "no terminator line 'EOF'"),
+        ]
+        for (text, line, message) in cases {
+            do {
+                let images = try read(text)
+                Issue.record("read \(text.debugDescription) as \(images.uses.map(\.reference))")
+            } catch {
+                #expect(error.line == line, "\(text.debugDescription): \(error)")
+                #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
+            }
+        }
+        // Known directives in any order, and a stage named as written, still read.
+        #expect(try read("# syntax=front:1\n# escape=`\nFROM a:1 AS Base\nFROM Base\n").uses.map(\.reference) == ["front:1", "a:1"])
+    }
+
+    /// A mount's value is CSV: a field quoted whole (`"from=IMAGE"`) is still
+    /// the `from` field (it was read as a key `"from`, and the image went unverified).
+    @Test func aQuotedMountFieldIsReadAsCSV() throws {
+        let text = "FROM a:1\nRUN --mount=type=bind,\"from=r/evil:1\",target=/x cat /x/h\n"
+        let images = try read(text)
+        #expect(images.uses.map(\.reference) == ["a:1", "r/evil:1"])
+        #expect(images.uses.last.map { written(text, $0) } == "r/evil:1")
+        #expect(throws: DockerfileImages.Problem.self) { try read("FROM a:1\nRUN --mount=type=bind,\"from=r/x:1 cat\n") }
     }
 
     @Test func continuationsCommentsAndAnotherEscapeCharacter() throws {
