@@ -410,8 +410,27 @@ extension RegistryProxy {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             unlink(path)
             guard fd >= 0 else { return .text(.internalServerError, "cannot open the downloaded metadata") }
+            // pip resolves from this file, not the wheel's own METADATA: a requirement by URL
+            // here is fetched before the wheel is ever asked for.
+            if let refusal = remoteRequirement(fd: fd, size: size, file: file, project: project, sources: sources) {
+                close(fd)
+                log.refused(Self.request(for: file, project: project, sources: sources), message: refusal + " (exotic-source)", status: 403)
+                return .text(.forbidden, refusal + " (exotic-source)")
+            }
             return .file(fd: fd, size: size, type: "text/plain; charset=utf-8")
         }
+    }
+
+    /// Why the metadata file's requirements by URL are refused (exoticSources; enforce mode, no exception), or nil.
+    private func remoteRequirement(fd: Int32, size: UInt64, file: IndexFile, project: String, sources: PyPISources) -> String? {
+        let request = Self.request(for: file, project: project, sources: sources)
+        let policy = settings.policy
+        guard policy.mode == .enforce, policy.activeException(for: request, at: Date()) == nil else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(size), 0) }
+        guard read == Int(size) else { return "cannot read the downloaded metadata of \(file.filename)" }
+        return ArtifactInspection.exoticProblem(WheelMetadata.directReferences(bytes), package: project,
+                                                threats: policy.threats(for: request))
     }
 
     /// The guard's outcome as a reply: verified bytes, 403 with the reason, or 502 when upstream failed.

@@ -27,15 +27,9 @@ enum WheelDependencies {
     /// Normalised project names from the header section of a METADATA file.
     static func parse(_ bytes: [UInt8]) -> [String] {
         var names: [String] = []
-        // Lines split as bytes: in a Swift String "\r\n" is one Character, not a "\n".
-        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = String(decoding: raw.last == 0x0D ? raw.dropLast() : raw, as: UTF8.self)
-            if line.isEmpty { break }   // the body (the description) starts here
-            guard line.lowercased().hasPrefix("requires-dist:") else { continue }
-            let value = line.dropFirst("requires-dist:".count)
+        for value in WheelMetadata.requirements(bytes) {
             if let semicolon = value.firstIndex(of: ";"), value[semicolon...].contains("extra") { continue }
-            let name = value.drop(while: { $0 == " " || $0 == "\t" })
-                .prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
+            let name = value.prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
             guard PythonPackageName.isValid(String(name)) else { continue }
             let normalised = PythonPackageName.normalised(String(name))
             if !names.contains(normalised) { names.append(normalised) }

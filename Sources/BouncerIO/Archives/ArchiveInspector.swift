@@ -37,6 +37,7 @@ public enum ArchiveInspector {
         var records: [String: [UInt8]] = [:]
         var manifests: [String: [UInt8]] = [:]
         var entryPoints: [String: [UInt8]] = [:]
+        var metadata: [String: [UInt8]] = [:]
         var topLevel: [String] = []
         var gypFolders: Set<String> = []
 
@@ -75,6 +76,7 @@ public enum ArchiveInspector {
                     case .record?: records[admitted.path] = kept
                     case .manifest?: manifests[admitted.path] = kept
                     case .entryPoints?: entryPoints[admitted.path] = kept
+                    case .metadata?: metadata[admitted.path] = kept
                     case nil: break
                     }
                 }
@@ -95,6 +97,10 @@ public enum ArchiveInspector {
             if let record = report.wheel?.record, let bytes = entryPoints[String(record.dropLast("RECORD".count)) + "entry_points.txt"] {
                 report.wheel?.scripts = WheelEntryPoints.scriptNames(bytes)
             }
+            if let record = report.wheel?.record, let bytes = metadata[String(record.dropLast("RECORD".count)) + "METADATA"] {
+                let references = WheelMetadata.directReferences(bytes)
+                if !references.isEmpty { report.wheel?.directReferences = references }
+            }
         }
         let npm = options.kind == .npm || (options.kind == .auto && !wheel
             && manifests.keys.contains { $0.split(separator: "/").count == 2 }
@@ -111,9 +117,9 @@ public enum ArchiveInspector {
         return report
     }
 
-    private enum MetadataRole { case record, manifest, entryPoints }
+    private enum MetadataRole { case record, manifest, entryPoints, metadata }
 
-    /// `X.dist-info/RECORD` and `entry_points.txt` one level down; an npm
+    /// `X.dist-info/RECORD`, `entry_points.txt` and `METADATA` one level down; an npm
     /// package's `package.json`, its own (`<top>/package.json`) and every
     /// bundled dependency's (`<top>/node_modules/NAME/…`, at any depth), whose
     /// install scripts npm runs too.
@@ -122,6 +128,7 @@ public enum ArchiveInspector {
         if components.count == 2 && components[0].hasSuffix(".dist-info") {
             if last == "RECORD" { return .record }
             if last == "entry_points.txt" { return .entryPoints }
+            if last == "METADATA" { return .metadata }
         }
         if last == "package.json" && NpmPackageCheck.isPackageFolder(components.dropLast()) { return .manifest }
         return nil

@@ -27,6 +27,8 @@ public struct InspectionReport: Codable, Sendable {
         public var verified: Int
         /// The commands its `entry_points.txt` has pip write (console and GUI scripts).
         public var scripts: [String]? = nil
+        /// Its METADATA's requirements by URL (`name @ URL`), which pip fetches from there itself.
+        public var directReferences: [String]? = nil
     }
 
     public struct Npm: Codable, Sendable, Equatable {

@@ -7,7 +7,7 @@ import BouncerIO
 /// package.json names another package or version than the lock (manifest
 /// confusion). Both are refused in every mode, within the policy's
 /// `archive` limits. Other artifacts are not opened.
-enum ArtifactInspection {
+public enum ArtifactInspection {
     enum Kind: Hashable {
         /// The project and version the wheel is offered as (its dist-info must say the same).
         case wheel(name: String?, version: String?)
@@ -35,6 +35,9 @@ enum ArtifactInspection {
     struct Result {
         var refusal: EvidenceProblem?
         var installScripts: EvidenceProblem?
+        /// A wheel's requirements by URL (`name @ URL`): pip fetches those itself, past the index
+        /// (judged against `exoticSources` by the guard: see `exoticProblem`).
+        var directReferences: [String] = []
     }
 
     /// Inspects the archive and judges what would run on install under `threats`.
@@ -42,8 +45,23 @@ enum ArtifactInspection {
                         threats: ThreatPolicy) -> Result {
         var report: InspectionReport? = nil
         let refusal = inspect(path, as: kind, archive: archive, report: &report)
-        guard refusal == nil, let report, !threats.allowsInstallScripts(of: request.package) else { return Result(refusal: refusal) }
-        return Result(refusal: nil, installScripts: installScriptProblem(report, package: request.package))
+        let references = report?.wheel?.directReferences ?? []
+        guard refusal == nil, let report, !threats.allowsInstallScripts(of: request.package) else {
+            return Result(refusal: refusal, directReferences: references)
+        }
+        return Result(refusal: nil, installScripts: installScriptProblem(report, package: request.package), directReferences: references)
+    }
+
+    /// Requirements by URL (a wheel's METADATA, or the PEP 658 file an index serves for it) that
+    /// `exoticSources.allow` does not name: pip would fetch and build or install them from there,
+    /// unverified (the Python form of a remote dependency). nil when there are none.
+    public static func exoticProblem(_ references: [String], package: String?, threats: ThreatPolicy) -> String? {
+        let refused = references.filter { requirement in
+            let url = requirement.drop { $0 != "@" }.dropFirst().prefix { $0 != ";" }.trimmingSpaces()
+            return !threats.allowsExoticSource(url)
+        }
+        guard !refused.isEmpty else { return nil }
+        return "\(package ?? "this wheel") requires \(refused.joined(separator: ", ")), which pip fetches from that URL itself, not from the index, and the policy's exoticSources.allow does not name it"
     }
 
     /// npm install scripts (and the implicit node-gyp build of a binding.gyp), and

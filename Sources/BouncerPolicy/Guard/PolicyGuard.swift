@@ -209,6 +209,9 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         }
         if let refusal = result.refusal { candidate.refuse(refusal) }
         if let scripts = result.installScripts { candidate.findings.problems.append(scripts) }
+        if let exotic = ArtifactInspection.exoticProblem(result.directReferences, package: request.package, threats: threats) {
+            candidate.findings.problems.append(EvidenceProblem(code: .exoticSource, message: exotic))
+        }
     }
 
     /// A locked blob from the store, re-hashed, linked to a fresh temp path the caller may move.

@@ -175,4 +175,34 @@ import BouncerTestSupport
         #expect(allowed.status == 0, "\(allowed.out)\n\(allowed.err)")
         #expect((try harness.sh("python -c 'import remote; print(remote.MARKER)'")).out.trimmingCharacters(in: .whitespacesAndNewlines) == "remote")
     }
+
+    /// PhantomRaven's Python form (red team): a wheel on the trusted index whose
+    /// METADATA requires `evilsd @ URL`. pip fetched that sdist from the URL
+    /// itself and ran its build backend; nothing judged it. Now the wheel is
+    /// refused as `exotic-source`, and so is the PEP 658 metadata file pip
+    /// resolves from (also when only that file names the URL, the wheel's own
+    /// METADATA clean): the URL is never fetched, nothing is installed.
+    @Test(arguments: [false, true]) func aWheelThatRequiresAURLIsRefusedWherePipReadsItsMetadata(pep658: Bool) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let remote = "evilsd @ \(attacker.baseURL)/dist/evilsd-1.0.tar.gz"
+        let metadata = "Metadata-Version: 2.1\nName: remdep\nVersion: 1.0\nRequires-Dist: \(remote)\n"
+        let clean = "Metadata-Version: 2.1\nName: remdep\nVersion: 1.0\n"
+        let file = try ThreatFixtures.wheel("remdep", "1.0", marker: "remdep", extra: ["remdep-1.0.dist-info/METADATA": pep658 ? clean : metadata],
+                                            into: index.packages)
+        try index.page("remdep", [(file, ThreatFixtures.longAgo)], coreMetadata: pep658 ? [file: metadata] : [:])
+        var harness = try ShimHarness("bouncer-threat-remote-requirement")
+        defer { harness.cleanup() }
+        let venv = harness.root.appendingPathComponent("venv")
+        _ = try ServeFixtures.venv(venv)
+        harness.extraPath = [venv.appendingPathComponent("bin").path]
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --index-url '\(index.url)' remdep==1.0")
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("requires \(remote)") && result.err.contains("exoticSources.allow"), "\(result.err)")
+        #expect(attacker.requests.isEmpty, "the URL was fetched: \(attacker.requests)")
+        #expect((try harness.sh("python -c 'import remdep'")).status != 0, "remdep must not be installed")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:remdep@1.0"] == nil)
+    }
 }

@@ -96,12 +96,19 @@ final class JSONIndex {
 
     /// The project page: (file name, upload-time or nil) for files already in packages/.
     /// `provenance`: PEP 740's per-file provenance URL, by file name.
-    func page(_ name: String, _ entries: [(file: String, uploadTime: String?)], provenance: [String: String] = [:]) throws {
+    /// `coreMetadata`: PEP 658 metadata files (file name → text), served as FILE.metadata with their digest.
+    func page(_ name: String, _ entries: [(file: String, uploadTime: String?)], provenance: [String: String] = [:],
+              coreMetadata: [String: String] = [:]) throws {
         var files: [[String: Any]] = []
         for entry in entries {
             var file: [String: Any] = ["filename": entry.file, "url": self.files.baseURL + "/packages/" + entry.file,
                                        "hashes": ["sha256": try ThreatFixtures.sha256(packages.appendingPathComponent(entry.file))]]
             if let time = entry.uploadTime { file["upload-time"] = time }
+            if let text = coreMetadata[entry.file] {
+                let metadata = packages.appendingPathComponent(entry.file + ".metadata")
+                try text.write(to: metadata, atomically: true, encoding: .utf8)
+                file["core-metadata"] = ["sha256": try ThreatFixtures.sha256(metadata)]
+            }
             if let url = provenance[entry.file] { file["provenance"] = url }
             files.append(file)
         }
