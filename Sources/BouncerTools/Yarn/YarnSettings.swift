@@ -18,6 +18,8 @@ struct YarnSettings {
     var yarnRegistry: String?
     /// Settings that would take yarn round the fence (`roundTheFence` says how).
     var dangerous: [Setting] = []
+    /// A `.yarnrc` yarn's own syntax refuses, with where and why: yarn reads it as YAML then.
+    var unreadable: [(file: String, failure: YarnSyntax.Failure)] = []
 
     /// Keys that matter, as yarn spells them once `--`, a command prefix
     /// (`--install.proxy`) and the case are taken off.
@@ -39,7 +41,16 @@ struct YarnSettings {
         let home = environment["HOME"] ?? ""
         // yarnrc files, in yarn's order (a later file's value wins).
         for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + useYarnrc.map({ Filesystem.absolute($0, cwd: cwd) }) {
-            for (key, value, _) in entries(file) {
+            // yarn reads a .yarnrc with its lockfile syntax (YarnSyntax), YAML when that fails.
+            var found = entries(file)
+            if !file.hasSuffix(".yml"), let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) {
+                do {
+                    found += try YarnSyntax.scalars(YarnSyntax.parse(bytes)).map { (normalisedKey(Substring($0.key)), $0.value, $0.line) }
+                } catch {
+                    settings.unreadable.append((file, error))
+                }
+            }
+            for (key, value, _) in found {
                 if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
                 if key == "registry", environment.keys.allSatisfy({ $0.lowercased() != "yarn_registry" }) { settings.yarnRegistry = value }
             }
@@ -90,12 +101,21 @@ struct YarnSettings {
         return entries(bytes)
     }
 
+    /// A key as `dangerousKeys` spells it: without `--`, a command prefix (`--install.proxy`) and case.
+    static func normalisedKey(_ given: Substring) -> String {
+        var key = given
+        if key.hasPrefix("--") { key = key.dropFirst(2) }
+        // `--install.proxy`: the command's own, and still the option.
+        if let dot = key.lastIndex(of: "."), !key.contains("/") { key = key[key.index(after: dot)...] }
+        return key.lowercased()
+    }
+
     static func entries(_ bytes: [UInt8]) -> [(key: String, value: String, line: Int)] {
         var found: [(key: String, value: String, line: Int)] = []
         for (number, raw) in String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
             let line = raw.trimmingSpaces()
             guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix(";") else { continue }
-            var key: Substring
+            let key: Substring
             var rest: Substring
             if line.hasPrefix("\""), let close = line.dropFirst().firstIndex(of: "\"") {
                 key = line[line.index(after: line.startIndex)..<close]
@@ -105,11 +125,8 @@ struct YarnSettings {
                 key = line[..<end]
                 rest = line[end...]
             }
-            if key.hasPrefix("--") { key = key.dropFirst(2) }
-            // `--install.proxy`: the command's own, and still the option.
-            if let dot = key.lastIndex(of: "."), !key.contains("/") { key = key[key.index(after: dot)...] }
             let value = rest.trimming([" ", "\t", "=", ":"]).trimming(["\"", "'"])
-            found.append((key.lowercased(), value, number + 1))
+            found.append((normalisedKey(key), value, number + 1))
         }
         return found.filter { !$0.value.isEmpty }
     }
@@ -137,15 +154,18 @@ enum YarnLock {
         return strayResolved(bytes, file: file, registry: registry)
     }
 
+    /// Read with yarn's own syntax (YarnSyntax), so every spelling of the key
+    /// counts (`resolved:"…"`, `"resol\u0076ed"`); a file that syntax refuses
+    /// yarn reads as YAML, which Bouncer does not: that is a stray too.
     static func strayResolved(_ bytes: [UInt8], file: String, registry: String) -> Stray? {
-        for (number, raw) in String(decoding: bytes, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
-            let line = raw.trimmingSpaces()
-            for key in ["resolved ", "\"resolved\" "] where line.hasPrefix(key) {
-                let url = String(line.dropFirst(key.count).trimmingSpaces().trimming(["\""]))
-                if !url.hasPrefix(registry) {
-                    return Stray(file: file, line: number + 1, url: url)
-                }
-            }
+        let entries: [YarnSyntax.Entry]
+        do {
+            entries = try YarnSyntax.parse(bytes)
+        } catch {
+            return Stray(file: file, line: error.line, url: "(\(error.reason): yarn would read the file as YAML, which Bouncer does not)")
+        }
+        for (key, value, line) in YarnSyntax.scalars(entries) where key == "resolved" && !value.hasPrefix(registry) {
+            return Stray(file: file, line: line, url: value)
         }
         return nil
     }

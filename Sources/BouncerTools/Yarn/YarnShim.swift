@@ -129,6 +129,9 @@ public enum YarnShim {
         for option in ["--proxy", "--https-proxy", "--cache-folder", "--preferred-cache-folder"] where OptionWords.lastValue(of: option, in: words) != nil {
             return "\(option) on yarn's command line: " + (option.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)" : "yarn would take packages from that cache before the registry")
         }
+        if let (file, failure) = settings.unreadable.first {
+            return "\(file) line \(failure.line): \(failure.reason) in yarn's own syntax, so yarn reads the file as YAML, which Bouncer does not: it cannot tell what the file sets"
+        }
         if let setting = settings.dangerous.first {
             return "\(setting.key) is set in \(setting.place): " + (setting.key.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)"
                 : setting.key.contains("mirror") ? "yarn takes tarballs from that folder before the registry" : "yarn would run another yarn, which Bouncer does not read")

@@ -119,4 +119,41 @@ import BouncerTestSupport
         #expect(YarnLock.strayResolved(cwd: child.appendingPathComponent("src").path, registry: serve) == nil)
         #expect(YarnLock.strayResolved(cwd: parent.path, registry: serve)?.line == 11)
     }
+
+    /// yarn reads its lock and .yarnrc with its own syntax: a key may be a JSON
+    /// string with escapes and take a colon; a file that syntax refuses yarn
+    /// reads as YAML. Each spelling below had yarn take a tarball from disk or
+    /// an offline mirror past the fence (red team).
+    @Test func theLockAndYarnrcAreReadWithYarnsOwnSyntax() throws {
+        let serve = "http://127.0.0.1:8731/npm/"
+        let head = "# yarn lockfile v1\n\n\ngood@^1.0.0:\n  version \"1.1.0\"\n"
+        for line in [#"  resolved:"./evil-1.1.0.tgz""#, #"  "resol\u0076ed" "./evil-1.1.0.tgz""#, "  resolved ./evil-1.1.0.tgz",
+                     "  resolved \"http://127.0.0.1:8731/npm/good/-/good-1.1.0.tgz\"\n  resolved \"file:./evil-1.1.0.tgz\""] {
+            let stray = YarnLock.strayResolved(Array((head + line + "\n").utf8), file: "yarn.lock", registry: serve)
+            #expect(stray?.url.contains("evil-1.1.0.tgz") == true, "\(line): \(String(describing: stray))")
+        }
+        #expect(YarnLock.strayResolved(Array((head + #"  resolved "http://127.0.0.1:8731/npm/good/-/good-1.1.0.tgz""# + "\n").utf8),
+                                       file: "yarn.lock", registry: serve) == nil)
+        // Not yarn's syntax (a merge conflict, a YAML-only escape): yarn would read YAML.
+        for text in [head + "<<<<<<< HEAD\n  resolved \"x\"\n", head + #"  "resol\x76ed" "./evil.tgz""# + "\n", head + "   resolved \"x\"\n"] {
+            let stray = YarnLock.strayResolved(Array(text.utf8), file: "yarn.lock", registry: serve)
+            #expect(stray?.url.contains("YAML") == true, "\(text.debugDescription): \(String(describing: stray))")
+        }
+
+        let home = try BouncerProcess.temporaryDirectory("yarn-syntax-home")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let project = home.appendingPathComponent("p")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try #""yarn-offline-\u006dirror" "./mirror""#.write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        let escaped = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+        #expect(escaped.dangerous.map(\.key).contains("yarn-offline-mirror"), "\(escaped.dangerous)")
+        try #""yarn-offline-\x6dirror" "./mirror""#.write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        let yaml = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+        #expect(yaml.unreadable.first?.file == project.appendingPathComponent(".yarnrc").path)
+        #expect(YarnShim.roundTheFence(["install"], settings: yaml, realTool: "/usr/bin/yarnpkg")?.contains("reads the file as YAML") == true)
+        try "registry \"http://127.0.0.1:8731/npm/\"\n--install.frozen-lockfile true\n".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        let fine = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+        #expect(fine.unreadable.isEmpty && fine.dangerous.isEmpty)
+        #expect(fine.yarnRegistry == "http://127.0.0.1:8731/npm/")
+    }
 }
