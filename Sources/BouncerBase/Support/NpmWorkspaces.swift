@@ -7,11 +7,33 @@ import Glibc
 /// `*`, `?`, `[…]` within one folder name, `**` across folders, `{a,b}`
 /// alternatives, `!` excluding; folders under `node_modules` are never one.
 public enum NpmWorkspaces {
+    /// The globs as npm's workspace mapper reads them, each excluding one with a
+    /// single leading `!`: an odd number of `!` excludes, an even one includes
+    /// (`!!pkgs/a`), a leading `/` or `./` is dropped, a backslash is a slash.
     public static func patterns(_ manifest: JSON) -> [String] {
         var list: [JSON] = []
         if case .array(let items)? = manifest["workspaces"] { list = items }
         if case .array(let items)? = manifest["workspaces"]?["packages"] { list = items }
-        return list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }.flatMap(expandBraces)
+        return list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }.map(mapped).flatMap(expandBraces)
+    }
+
+    static func mapped(_ given: String) -> String {
+        let bangs = given.prefix { $0 == "!" }.count
+        var pattern = Substring(given.dropFirst(bangs))
+        if pattern.hasPrefix("./") { pattern = pattern.dropFirst() }
+        pattern = pattern.drop { $0 == "/" }
+        let posix = pattern.replacing("\\", with: "/")
+        return (bangs % 2 == 1 ? "!" : "") + posix
+    }
+
+    /// A pattern whose glob syntax Bouncer does not read (minimatch's
+    /// `@(…)`, `+(…)`, `!(…)`, `*(…)`, `?(…)`), which npm expands to folders
+    /// whose dependencies would then go unchecked; nil when every one reads.
+    public static func unreadable(_ manifest: JSON) -> String? {
+        patterns(manifest).first { pattern in
+            let bytes = Array(pattern.utf8)
+            return bytes.indices.dropLast().contains { bytes[$0 + 1] == UInt8(ascii: "(") && "@+!*?".utf8.contains(bytes[$0]) }
+        }
     }
 
     /// Whether `path` (relative to the project, as a lock's link names its
@@ -75,14 +97,15 @@ public enum NpmWorkspaces {
         return names.sorted()
     }
 
-    /// A glob's or path's folder names, `.` and `..` resolved; nil when it leaves the project.
+    /// A glob's or path's folder names, `.` and `..` resolved; a folder above
+    /// the project stays a leading `..` (npm takes `../sibling` as a workspace);
+    /// nil for an absolute path.
     public static func normalised(_ path: String) -> [String]? {
         guard !path.hasPrefix("/") else { return nil }
         var segments: [String] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }
-            if part == ".." {
-                guard !segments.isEmpty else { return nil }
+            if part == "..", let last = segments.last, last != ".." {
                 segments.removeLast()
                 continue
             }

@@ -34,6 +34,10 @@ enum ProjectSources {
         var workspaces: [String] = []
         if let manifest {
             found += fromManifest(manifest, file: "package.json", root: true, tool: tool)
+            if let pattern = NpmWorkspaces.unreadable(manifest) {
+                throw BouncerError(.configuration, code: "npm-project",
+                                   "\(project)/package.json: $.workspaces: '\(pattern)' uses glob syntax Bouncer does not read (extglob), so it cannot tell which folders npm takes for workspaces and check their dependencies")
+            }
             workspaces = NpmWorkspaces.patterns(manifest)
             for directory in NpmWorkspaces.directories(project: project, patterns: workspaces) {
                 let file = directory + "/package.json"

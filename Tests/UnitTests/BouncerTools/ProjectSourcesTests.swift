@@ -34,6 +34,31 @@ import BouncerBase
         #expect(NpmWorkspaces.expandBraces(String(repeating: "{a,b,c,d}", count: 12)).count <= 260)
     }
 
+    /// Workspace patterns as npm's workspace mapper reads them (red team: each
+    /// of these had npm link a workspace whose `file:` dependency's postinstall
+    /// ran, unchecked): a leading `/` or `./`, a backslash, an even run of `!`,
+    /// a sibling folder above the project; minimatch's extglob is refused.
+    @Test(arguments: ["/pkgs/a", "./pkgs/a", #"pkgs\a"#, "!!pkgs/a", "!!!!pkgs/*", "../sib/a"])
+    func workspacePatternsAreReadAsNpmReadsThem(pattern: String) throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("project-workspaces-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let project = root.appendingPathComponent("project")
+        let member = pattern.hasPrefix("../") ? root.appendingPathComponent("sib/a") : project.appendingPathComponent("pkgs/a")
+        try FileManager.default.createDirectory(at: member, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        let manifest = try JSONSerialization.data(withJSONObject: ["name": "proj", "workspaces": [pattern]])
+        try manifest.write(to: project.appendingPathComponent("package.json"))
+        try Data(#"{"name":"a","dependencies":{"evil2":"file:/tmp/evil2"}}"#.utf8).write(to: member.appendingPathComponent("package.json"))
+        let found = try ProjectSources.exotic(project: project.path, tool: .npm)
+        #expect(found.map(\.spec) == ["file:/tmp/evil2"], "\(pattern): \(found)")
+        // An odd run of `!` excludes.
+        try JSONSerialization.data(withJSONObject: ["workspaces": ["pkgs/*", "!!!pkgs/a"]]).write(to: project.appendingPathComponent("package.json"))
+        #expect(try ProjectSources.exotic(project: project.path, tool: .npm).isEmpty)
+        // Extglob: npm expands it, Bouncer cannot: refused as unreadable configuration.
+        try JSONSerialization.data(withJSONObject: ["workspaces": ["@(pkgs)/a"]]).write(to: project.appendingPathComponent("package.json"))
+        #expect(throws: BouncerError.self) { try ProjectSources.exotic(project: project.path, tool: .npm) }
+    }
+
     @Test func projectFilesAreReadWholeOrRefused() throws {
         let project = FileManager.default.temporaryDirectory.appendingPathComponent("project-sources-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: project) }
