@@ -39,11 +39,14 @@ struct EvidenceVerification {
         }
         let context = context(request)
 
-        // Redirects may only end on the URL's own host or an allowed one.
+        // Redirects may only end on the URL's own server (its host and port; http to https on
+        // the default ports is the same server) or an allowed host.
         if let allowed = candidate.rule?.redirectHosts, let finalHost = URLParts.host(fetched.effectiveURL),
-           finalHost != URLParts.host(request.url), !allowed.contains(where: { $0.matches(finalHost) }) {
+           !Self.sameServer(request.url, fetched.effectiveURL), !allowed.contains(where: { $0.matches(finalHost) }) {
+            let port = URLParts.port(fetched.effectiveURL)
+            let shown = finalHost == URLParts.host(request.url) ? "\(finalHost) port \(port)" : finalHost
             candidate.findings.problems.append(EvidenceProblem(
-                code: .redirectHost, message: "redirected to \(finalHost), which the rule's redirectHosts does not allow",
+                code: .redirectHost, message: "redirected to \(shown), which the rule's redirectHosts does not allow",
                 refusesInEveryMode: true))
         }
 
@@ -94,5 +97,12 @@ struct EvidenceVerification {
         if let problem = ReleaseAgeCheck.problem(ReleaseAgeCheck.judge(time, minimum: minimum, now: now), minimum: minimum, unknownBecause: why) {
             candidate.findings.problems.append(problem)
         }
+    }
+
+    /// The same host, and the same port or an upgrade from http on 80 to https on 443.
+    static func sameServer(_ url: String, _ final: String) -> Bool {
+        guard URLParts.host(url) == URLParts.host(final) else { return false }
+        let from = URLParts.port(url), to = URLParts.port(final)
+        return from == to || (from == 80 && to == 443 && final.lowercased().hasPrefix("https://"))
     }
 }

@@ -86,6 +86,23 @@ import BouncerTestSupport
         #expect(project.bytes("out.bin") == body)
     }
 
+    /// `redirectHosts: []` allows no other server, and another port of the same
+    /// host is another server (red team: a redirect to :OTHER passed as the URL's own host).
+    @Test func redirectToAnotherPortOfTheSameHostIsAnotherServer() throws {
+        let other = try MisbehavingServer()
+        defer { other.stop() }
+        other.route("/genuine", [.init(body: body)])
+        try project.pinnedPolicy(sha, extra: #", "redirectHosts": []"#)
+        server.route("/elsewhere", [.redirect(other.url("/genuine"))])
+        let result = try fetch("/elsewhere")
+        #expect(result.status == 1, "\(result.err)")
+        #expect(result.err.contains("redirected to 127.0.0.1 port \(other.port)"), "\(result.err)")
+        expectNothingLeft(result, "redirect port")
+        // Listing the host allows its other ports.
+        try project.pinnedPolicy(sha, extra: #", "redirectHosts": ["127.0.0.1"]"#)
+        #expect(try fetch("/elsewhere").status == 0)
+    }
+
     @Test func httpsToHTTPRedirectIsRefusedUnderAPolicy() throws {
         let tls = try LoopbackTLSServer()
         defer { tls.stop() }
