@@ -97,8 +97,12 @@ public enum ArchiveInspector {
             if let record = report.wheel?.record, let bytes = entryPoints[String(record.dropLast("RECORD".count)) + "entry_points.txt"] {
                 report.wheel?.scripts = WheelEntryPoints.scriptNames(bytes)
             }
-            if let record = report.wheel?.record, let bytes = metadata[String(record.dropLast("RECORD".count)) + "METADATA"] {
-                let references = WheelMetadata.directReferences(bytes)
+            // pip's requirements: METADATA's, else PKG-INFO's (an empty METADATA) or requires.txt's; all three are read.
+            if let record = report.wheel?.record {
+                let folder = String(record.dropLast("RECORD".count))
+                var references: [String] = []
+                for file in ["METADATA", "PKG-INFO"] { references += metadata[folder + file].map(WheelMetadata.directReferences) ?? [] }
+                references += (metadata[folder + "requires.txt"].map(WheelMetadata.eggRequirements) ?? []).filter(WheelMetadata.isDirectReference)
                 if !references.isEmpty { report.wheel?.directReferences = references }
             }
         }
@@ -119,7 +123,7 @@ public enum ArchiveInspector {
 
     private enum MetadataRole { case record, manifest, entryPoints, metadata }
 
-    /// `X.dist-info/RECORD`, `entry_points.txt` and `METADATA` one level down; an npm
+    /// `X.dist-info/RECORD`, `entry_points.txt`, `METADATA`, `PKG-INFO` and `requires.txt` one level down; an npm
     /// package's `package.json`, its own (`<top>/package.json`) and every
     /// bundled dependency's (`<top>/node_modules/NAME/…`, at any depth), whose
     /// install scripts npm runs too.
@@ -128,7 +132,7 @@ public enum ArchiveInspector {
         if components.count == 2 && components[0].hasSuffix(".dist-info") {
             if last == "RECORD" { return .record }
             if last == "entry_points.txt" { return .entryPoints }
-            if last == "METADATA" { return .metadata }
+            if ["METADATA", "PKG-INFO", "requires.txt"].contains(last) { return .metadata }
         }
         if last == "package.json" && NpmPackageCheck.isPackageFolder(components.dropLast()) { return .manifest }
         return nil

@@ -24,8 +24,10 @@ public final class ArchiveReader {
     /// The full length of the current entry when it is a sparse file, whose
     /// last hole libarchive does not report as a block.
     private var sparseLength: Int64?
-    /// A regular file's descriptor and size, for reading a zip's stored names (ZipStoredNames).
+    /// A regular file's descriptor and size, for checking a zip's structure (ZipStructure).
     private var seekableFile: (fd: Int32, size: Int64)?
+    /// How many entries a zip's central directory holds, once checked.
+    private var storedCount: Int?
 
     /// Reads the archive file at `path`. A file that cannot be opened is an I/O error.
     public convenience init(path: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
@@ -109,7 +111,17 @@ public final class ArchiveReader {
     public func next() throws(ArchiveError) -> ArchiveEntry? {
         var pointer: OpaquePointer? = nil
         let status = archive_read_next_header(archive, &pointer)
-        if status == ARCHIVE_EOF { return nil }
+        if status == ARCHIVE_EOF {
+            // Every entry Python's zipfile sees must have been read (libarchive can find none).
+            if container == .zip, let file = seekableFile {
+                let stored: Int
+                if let counted = storedCount { stored = counted } else { stored = try screenStoredNames(file) }
+                guard stored == entryCount else {
+                    throw .unreadable(archive: name, entry: nil, reason: "zip structure: libarchive read \(entryCount) entries where the central directory holds \(stored) (Bouncer and the installer could read different files)")
+                }
+            }
+            return nil
+        }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let pointer else {
             let error = failure(entry: nil, fallback: "corrupt entry header")
             // The header that failed has no name yet: say where it sits instead.
@@ -118,7 +130,7 @@ public final class ArchiveReader {
             }
             throw error
         }
-        if entryCount == 0, container == .zip, let file = seekableFile { try screenStoredNames(file) }
+        if entryCount == 0, container == .zip, let file = seekableFile { storedCount = try screenStoredNames(file) }
         let entry = Self.copy(pointer)
         current = entry
         sparseLength = archive_entry_sparse_count(pointer) > 0 ? entry.size : nil
@@ -220,23 +232,25 @@ public final class ArchiveReader {
         return String(cString: text)
     }
 
-    /// Refuses a zip whose stored names hold a backslash or a NUL byte before
-    /// any entry is handed out: libarchive turns a DOS-made `x\y.pth` into
-    /// `x/y.pth`, which pip and uv install as the top-level file `x\y.pth`.
+    /// Refuses, before any entry is handed out, a zip that libarchive and
+    /// Python's zipfile (pip, uv) would read apart (ZipStructure), or whose
+    /// stored names hold a backslash or NUL: libarchive turns a DOS-made
+    /// `x\y.pth` into `x/y.pth`, which pip installs as the top-level `x\y.pth`.
     /// (A zip read from a pipe has no central directory to read here; the
     /// gate always reads files.)
-    private func screenStoredNames(_ file: (fd: Int32, size: Int64)) throws(ArchiveError) {
-        switch ZipStoredNames.names(fd: file.fd, size: file.size) {
+    private func screenStoredNames(_ file: (fd: Int32, size: Int64)) throws(ArchiveError) -> Int {
+        switch ZipStructure.names(fd: file.fd, size: file.size) {
         case .failure(.noEndRecord):
             throw .unreadable(archive: name, entry: nil, reason: "no end of central directory record")
-        case .failure(.badDirectory(let why)):
-            throw .unreadable(archive: name, entry: nil, reason: "central directory: \(why)")
+        case .failure(.bad(let why)):
+            throw .unreadable(archive: name, entry: nil, reason: "zip structure: \(why) (Bouncer and the installer could read different files)")
         case .success(let names):
             for stored in names {
                 let shown = String(decoding: stored, as: UTF8.self)
                 if stored.contains(UInt8(ascii: "\\")) { throw .unsafePath(entry: shown, reason: "backslash in path") }
                 if stored.contains(0) { throw .unsafePath(entry: shown, reason: "NUL byte in path") }
             }
+            return names.count
         }
     }
 

@@ -15,9 +15,8 @@ public enum WheelMetadata {
             }
             current = nil
         }
-        // Lines split as bytes: in a Swift String "\r\n" is one Character, not a "\n".
-        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = String(decoding: raw.last == 0x0D ? raw.dropLast() : raw, as: UTF8.self)
+        for raw in lines(bytes) {
+            let line = String(decoding: raw, as: UTF8.self)
             if line.isEmpty { break }   // the body (the description) starts here
             if let first = line.utf8.first, first == 0x20 || first == 0x09 {
                 // A folded line continues the field before it (RFC 822, as Python's email parser reads it).
@@ -31,13 +30,40 @@ public enum WheelMetadata {
         return values
     }
 
+    /// Lines as Python's email parser splits them: at CRLF, a lone CR or LF
+    /// (a CR alone hid `Requires-Dist` inside the field before it).
+    static func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0A || byte == 0x0D {
+                lines.append(bytes[start..<index])
+                index += byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        lines.append(bytes[start..<bytes.count])
+        return lines
+    }
+
+    /// The requirement lines of an egg-info style `requires.txt` (`[extra]` section headers and
+    /// comments left out), which pip adds as `Requires-Dist` when METADATA names none.
+    public static func eggRequirements(_ bytes: [UInt8]) -> [String] {
+        lines(bytes).map { String(decoding: $0, as: UTF8.self).trimmingSpaces() }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("[") }
+    }
+
     /// The requirements that name where to get them (PEP 508's `name [extras] @ URL`):
     /// pip fetches such a URL itself, from wherever it points, past any index.
     public static func directReferences(_ bytes: [UInt8]) -> [String] {
         requirements(bytes).filter(isDirectReference)
     }
 
-    static func isDirectReference(_ requirement: String) -> Bool {
+    public static func isDirectReference(_ requirement: String) -> Bool {
         var rest = Substring(requirement)
         rest = rest.drop { $0 == " " || $0 == "\t" }
         rest = rest.drop { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }

@@ -122,6 +122,29 @@ with open("zip-prefixed.zip", "wb") as f:
     f.write(b"#!/bin/sh\nexit 0\n" + b"\0" * 1000 + open("zip-inner.zip", "rb").read())
 os.remove("zip-inner.zip")
 
+# Zips that libarchive and Python's zipfile would read apart (see ZipStructure):
+# the local header says "stored" where the central directory says "deflated";
+import struct
+with zipfile.ZipFile("zip-local-method.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("a.txt", "a" * 200)
+data = bytearray(open("zip-local-method.zip", "rb").read())
+data[8:10] = struct.pack("<H", 0)
+open("zip-local-method.zip", "wb").write(bytes(data))
+# two archives one after the other (Python reads the second, shifted);
+with zipfile.ZipFile("zip-inner-a.zip", "w") as z:
+    z.writestr("a.txt", "first")
+with zipfile.ZipFile("zip-inner-b.zip", "w") as z:
+    z.writestr("a.txt", "second")
+open("zip-two-ends.zip", "wb").write(open("zip-inner-a.zip", "rb").read() + open("zip-inner-b.zip", "rb").read())
+# a ZIP64 locator pointing elsewhere than the ZIP64 end record right before it.
+inner = open("zip-inner-a.zip", "rb").read()
+eocd = inner.rfind(b"PK\x05\x06")
+entries, cd_size, cd_offset = struct.unpack("<HII", inner[eocd + 10:eocd + 20])
+zip64 = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, cd_size, cd_offset)
+locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, 0, 1)
+open("zip-zip64-locator.zip", "wb").write(inner[:eocd] + zip64 + locator + inner[eocd:])
+os.remove("zip-inner-a.zip"); os.remove("zip-inner-b.zip")
+
 # A zip symlink (Unix mode S_IFLNK in the external attributes; the data is the target).
 def zip_symlink(z, name, target):
     info = zipfile.ZipInfo(name)

@@ -187,4 +187,17 @@ import BouncerTestSupport
         #expect(try String(contentsOfFile: out + "/a/b.txt", encoding: .utf8) == "b")
         #expect(try String(contentsOfFile: out + "/c.txt", encoding: .utf8) == "c")
     }
+
+    /// Zips libarchive and Python's zipfile (pip) would read apart are refused
+    /// before any entry is read, naming why (red team: each showed Bouncer a clean
+    /// wheel while pip installed a `.pth` or another `entry_points.txt`).
+    @Test(arguments: [("zip-local-method.zip", "'a.txt': the local header and the central directory disagree on how it is stored"),
+                      ("zip-two-ends.zip", "more than one end-of-central-directory record"),
+                      ("zip-zip64-locator.zip", "the ZIP64 locator does not point at the ZIP64 end record before it")])
+    func zipsTheReadersWouldReadApartAreRefused(_ archive: String, _ reason: String) throws {
+        let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
+        let error = #expect(throws: ArchiveError.self) { _ = try reader.next() }
+        #expect(error?.code == "archive-unreadable", "\(String(describing: error))")
+        #expect(error.map { "\($0)".contains(reason) } == true, "\(String(describing: error))")
+    }
 }

@@ -26,4 +26,12 @@ import BouncerIO
         #expect(WheelMetadata.directReferences([]) == [])
         #expect(WheelMetadata.directReferences([0xFF, 0x0A, 0x40]) == [])
     }
+
+    /// Python's email parser ends a line at a lone CR too: `Summary: hi\rRequires-Dist: …`
+    /// is two fields to pip (red team: it was one Summary to Bouncer).
+    @Test func aLoneCarriageReturnEndsAField() {
+        let bytes = Array("Metadata-Version: 2.1\nName: x\nSummary: hi\rRequires-Dist: evilsd @ http://h/e.tar.gz\r\nVersion: 1\n".utf8)
+        #expect(WheelMetadata.directReferences(bytes) == ["evilsd @ http://h/e.tar.gz"])
+        #expect(WheelMetadata.eggRequirements(Array("ok>=1\r[extra]\r# c\revilsd @ http://h/e\n".utf8)) == ["ok>=1", "evilsd @ http://h/e"])
+    }
 }
