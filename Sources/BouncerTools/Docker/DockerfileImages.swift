@@ -1,3 +1,5 @@
+import BouncerBase
+
 /// The images a Dockerfile makes its builder pull, and where each is
 /// written, so the build shim can verify every one and hand the builder a
 /// copy with each replaced by the digest it verified: `FROM IMAGE`,
@@ -204,6 +206,11 @@ struct DockerfileImages: Equatable {
                 if let unknown, key == "escape" || key == "syntax" {
                     throw Problem(line: index + 1, message: "this \(key) directive follows '\(unknown.key)' (line \(unknown.line)), which not every builder knows: one builder would take it and another read it as a comment, so Bouncer cannot tell which images the file names; put escape and syntax first")
                 }
+                // buildah takes `escape` on the first line only (any other directive ends its directives):
+                // a backtick there after `syntax` is one character to BuildKit and another to buildah.
+                if key == "escape", index > 0, value != [UInt8(ascii: "\\")] {
+                    throw Problem(line: index + 1, message: "this escape directive follows another directive: BuildKit takes it, buildah reads it as a comment, so Bouncer cannot tell where instructions continue; put it on the first line")
+                }
                 switch key {
                 case "escape":
                     guard value == [UInt8(ascii: "\\")] || value == [UInt8(ascii: "`")] else {
@@ -311,7 +318,7 @@ struct DockerfileImages: Equatable {
                     let name = first.string.uppercased()
                     let rest = words.dropFirst().map { $0.string.lowercased() }
                     if name == "FROM" || ["COPY", "ADD", "RUN"].contains(name) && rest.contains(where: { $0.contains("from=") })
-                        || name == "ADD" && rest.contains(where: { $0.contains("://") || $0.hasPrefix("git@") }) {
+                        || name == "ADD" && rest.contains(where: { $0.contains("://") || $0.contains("git@") || $0.contains("$") }) {
                         throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as \(name) naming an image or a download to a builder that does not read here-documents; Bouncer cannot tell what it fetches")
                     }
                 }
@@ -362,11 +369,13 @@ struct DockerfileImages: Equatable {
             case "FROM":
                 try from(arguments, logical)
             case "COPY", "ADD":
+                try Self.unquotedFlags(arguments, line: line)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--from" {
                     try imageOrStage(value, place: .copyFrom, logical)
                 }
                 if instruction == "ADD" { try remoteSources(arguments, line: line) }
             case "RUN":
+                try Self.unquotedFlags(arguments, line: line)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--mount" {
                     for field in try Self.fields(value, line: line) where field.key.lowercased() == "from" {
                         try imageOrStage(field.value, place: .mountFrom, logical)
@@ -445,10 +454,11 @@ struct DockerfileImages: Equatable {
         func remoteSources(_ arguments: [Word], line: Int) throws(Problem) {
             let operands = arguments.drop { $0.string.hasPrefix("--") }
             var sources: [String]
-            if let first = operands.first, first.string.hasPrefix("[") {
-                // The JSON form: ["src", …, "dest"].
-                let joined = operands.map(\.string).joined(separator: " ")
-                sources = joined.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            let joined = operands.map(\.string).joined(separator: " ")
+            if joined.hasPrefix("["), case .array(let items)? = try? JSON.parse(Array(joined.utf8)),
+               case let strings = items.compactMap({ if case .string(let text) = $0 { return text } else { return nil } }), strings.count == items.count {
+                // The JSON form, read as JSON (escapes decoded, as the builders decode them): ["src", …, "dest"].
+                sources = strings
             } else {
                 sources = operands.map(\.string)
             }
@@ -538,6 +548,23 @@ struct DockerfileImages: Equatable {
             return String(decoding: out, as: UTF8.self)
         }
 
+        /// buildah removes shell quotes from a flag word before reading it, BuildKit does not:
+        /// `--fr""om=IMAGE` is `--from` to one and nothing to the other. A quote in a flag's
+        /// name, or in a `--from` value anywhere but around it whole, is refused.
+        static func unquotedFlags(_ arguments: [Word], line: Int) throws(Problem) {
+            for word in arguments {
+                let text = word.string
+                guard text.hasPrefix("--") else { break }
+                let name = text.prefix { $0 != "=" }
+                let value = text.dropFirst(name.count).dropFirst()
+                let quoted = { (part: Substring) in part.contains("\"") || part.contains("'") }
+                let wholeQuoted = value.count >= 2 && (value.first == "\"" || value.first == "'") && value.last == value.first && !quoted(value.dropFirst().dropLast())
+                if quoted(name) || (name.lowercased() == "--from" && quoted(value) && !wholeQuoted) {
+                    throw Problem(line: line, message: "\(text): a flag written with quotes, which buildah removes and BuildKit keeps, so the two read different flags; write it without quotes")
+                }
+            }
+        }
+
         /// The leading `--name=value` / `--name` words of COPY, ADD and RUN.
         static func flags(_ arguments: [Word]) -> [(String, Word)] {
             var found: [(String, Word)] = []
@@ -575,6 +602,10 @@ struct DockerfileImages: Equatable {
                 } else {
                     end = text[index...].firstIndex(of: comma) ?? text.count
                     index = end + 1
+                    // A quote anywhere else (`'from=…'`, `fr""om=…`): buildah removes it, BuildKit's CSV reader refuses it.
+                    if text[start..<end].contains(where: { $0 == quote || $0 == UInt8(ascii: "'") }) {
+                        throw Problem(line: line, message: "--mount=\(String(decoding: text, as: UTF8.self)): a quote inside a field, which the builders read differently; quote a field whole (\"key=value\") or not at all")
+                    }
                 }
                 let field = text[start..<end]
                 if let equals = field.firstIndex(of: UInt8(ascii: "=")) {

@@ -99,6 +99,15 @@ import Testing
             ("FROM a:1\nCOPY <<EOF /d\nCOPY \\\n --from=r/evil:1 /h /h\nEOF\n", 3, "here-document line"),
             ("FROM a:1\nRUN <<EOF\nADD http://127.0.0.1:9/e.sh /e.sh\nEOF\n", 3, "here-document line"),
             ("FROM a:1\nRUN <<EOF\necho hi\n", 2, "no terminator line 'EOF'"),
+            // Round 2: buildah takes `escape` on the first line only; quotes buildah removes from
+            // flags and mount fields; an ADD through a variable in a here-document body.
+            ("# syntax=front:1\n# escape=`\nFROM a:1\n", 2, "follows another directive"),
+            ("FROM a:1\nCOPY --fr\"\"om=r/evil / /\n", 2, "a flag written with quotes"),
+            ("FROM a:1\nCOPY --from=r/ev\"\"il / /\n", 2, "a flag written with quotes"),
+            ("FROM a:1\nRUN --mount=type=bind,'from=r/evil',target=/x true\n", 2, "a quote inside a field"),
+            ("FROM a:1\nRUN --mount=type=bind,fr\"\"om=r/evil,target=/x true\n", 2, "a quote inside a field"),
+            ("FROM a:1\nENV U=http://h/e.sh\nCOPY <<CMD /d\nADD ${U} /e.sh\nCMD\n", 4, "here-document line"),
+            ("FROM a:1\nADD [\"http:\\u002f\\u002fh/e.sh\", \"/e.sh\"]\n", 2, "downloads it itself"),
         ]
         for (text, line, message) in cases {
             do {
@@ -110,7 +119,7 @@ import Testing
             }
         }
         // Known directives in any order, and a stage named as written, still read.
-        #expect(try read("# syntax=front:1\n# escape=`\nFROM a:1 AS Base\nFROM Base\n").uses.map(\.reference) == ["front:1", "a:1"])
+        #expect(try read("# escape=`\n# syntax=front:1\nFROM a:1 AS Base\nFROM Base\n").uses.map(\.reference) == ["front:1", "a:1"])
     }
 
     /// A mount's value is CSV: a field quoted whole (`"from=IMAGE"`) is still
