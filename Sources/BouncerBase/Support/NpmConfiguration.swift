@@ -80,11 +80,40 @@ public enum NpmConfiguration {
         for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             let trimmed = line.trimmingSpaces()
             guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else { continue }
-            let key = expand(trimmed[..<equals].trimmingSpaces(), environment: environment)
-            let value = expand(trimmed[trimmed.index(after: equals)...].trimming([" ", "\"", "'"]), environment: environment)
+            let key = expand(iniText(String(trimmed[..<equals])), environment: environment)
+            let value = expand(iniText(String(trimmed[trimmed.index(after: equals)...])), environment: environment)
             entries.append(Entry(key: key, value: value, file: file))
         }
         return entries
+    }
+
+    /// A key or value as npm's ini reader reads it: `"…"` is JSON (quotes and
+    /// escapes gone), `'…'` loses its quotes, and an unquoted one ends at an
+    /// unescaped `;` or `#` (`\;` and `\#` are the characters). So
+    /// `"package"=x` sets `package`, as npm reads it.
+    public static func iniText(_ raw: String) -> String {
+        let text = raw.trimmingSpaces()
+        if text.count >= 2, let first = text.first, first == "\"" || first == "'", text.last == first {
+            let inner = first == "'" ? String(text.dropFirst().dropLast()) : text
+            if case .string(let decoded)? = try? JSON.parse(Array(inner.utf8)) { return decoded }
+            return inner
+        }
+        var out = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                if character == "\\" || character == ";" || character == "#" { out.append(character) } else { out += "\\" + String(character) }
+                escaped = false
+            } else if character == ";" || character == "#" {
+                break
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                out.append(character)
+            }
+        }
+        if escaped { out += "\\" }
+        return out.trimmingSpaces()
     }
 
     /// npm's `${NAME}` in npmrc keys and values: the variable's value;

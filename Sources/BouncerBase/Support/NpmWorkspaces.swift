@@ -30,7 +30,12 @@ public enum NpmWorkspaces {
     /// `@(…)`, `+(…)`, `!(…)`, `*(…)`, `?(…)`), which npm expands to folders
     /// whose dependencies would then go unchecked; nil when every one reads.
     public static func unreadable(_ manifest: JSON) -> String? {
-        patterns(manifest).first { pattern in
+        var list: [JSON] = []
+        if case .array(let items)? = manifest["workspaces"] { list = items }
+        if case .array(let items)? = manifest["workspaces"]?["packages"] { list = items }
+        let given = list.compactMap { if case .string(let text) = $0 { return mapped(text) } else { return nil } }
+        if let huge = given.first(where: { expanded($0) == nil }) { return huge }
+        return given.flatMap(expandBraces).first { pattern in
             let bytes = Array(pattern.utf8)
             return bytes.indices.dropLast().contains { bytes[$0 + 1] == UInt8(ascii: "(") && "@+!*?".utf8.contains(bytes[$0]) }
         }
@@ -124,20 +129,85 @@ public enum NpmWorkspaces {
         return matches(path.dropFirst(), glob.dropFirst())
     }
 
-    /// `packages/{a,b}` as `packages/a` and `packages/b` (braces one after
-    /// another, none nested); at most 256 patterns come of one.
+    /// Brace expansion as npm's glob library does it: `{a,b}` alternatives,
+    /// nested (`{a,{b,c}}`), and ranges `{1..3}`, `{01..10}`, `{a..e}`, with a
+    /// step (`{1..9..2}`). Past 256 patterns the rest is dropped (`unreadable` says so).
     public static func expandBraces(_ pattern: String) -> [String] {
+        expanded(pattern) ?? [pattern]
+    }
+
+    /// nil when the expansion would pass 256 patterns.
+    static func expanded(_ pattern: String) -> [String]? {
         var done: [String] = []
         var pending = [pattern]
         while let next = pending.popLast() {
-            guard let open = next.firstIndex(of: "{"), let close = next[open...].firstIndex(of: "}"), done.count + pending.count < 256 else {
+            guard let (open, close) = outerBraces(next) else { done.append(next); continue }
+            let inner = String(next[next.index(after: open)..<close])
+            let head = String(next[..<open]), tail = String(next[next.index(after: close)...])
+            let parts = topLevelParts(inner)
+            let choices: [String]
+            if parts.count > 1 {
+                choices = parts
+            } else if let range = range(inner) {
+                guard !range.isEmpty else { return nil }
+                choices = range
+            } else {
+                // `{x}`: no alternatives, the braces are literal (as brace-expansion leaves them).
                 done.append(next)
                 continue
             }
-            let choices = next[next.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
-            guard choices.count > 1 else { done.append(next); continue }
-            pending += choices.reversed().map { String(next[..<open]) + $0 + next[next.index(after: close)...] }
+            pending += choices.reversed().map { head + $0 + tail }
+            if done.count + pending.count > 256 { return nil }
         }
         return done
+    }
+
+    /// The first `{` and its matching `}`.
+    static func outerBraces(_ text: String) -> (String.Index, String.Index)? {
+        guard let open = text.firstIndex(of: "{") else { return nil }
+        var depth = 0
+        var index = open
+        while index < text.endIndex {
+            if text[index] == "{" { depth += 1 }
+            if text[index] == "}" { depth -= 1; if depth == 0 { return (open, index) } }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// The text split at commas outside nested braces.
+    static func topLevelParts(_ text: String) -> [String] {
+        var parts: [String] = []
+        var depth = 0
+        var current = ""
+        for character in text {
+            if character == "{" { depth += 1 } else if character == "}" { depth -= 1 }
+            if character == ",", depth == 0 { parts.append(current); current = ""; continue }
+            current.append(character)
+        }
+        parts.append(current)
+        return parts
+    }
+
+    /// `1..3`, `01..10`, `a..e`, `1..9..2`; nil for anything else, empty for more than 256 values.
+    static func range(_ text: String) -> [String]? {
+        let parts = text.components(splitAt: "..")
+        guard parts.count == 2 || parts.count == 3 else { return nil }
+        let step = parts.count == 3 ? Int(parts[2]).map(abs) : 1
+        guard let step, step > 0 else { return nil }
+        if let from = Int(parts[0]), let to = Int(parts[1]) {
+            let width = [parts[0], parts[1]].contains { $0.hasPrefix("0") && $0.count > 1 || $0.hasPrefix("-0") } ? max(parts[0].count, parts[1].count) : 0
+            guard abs(to - from) / step < 256 else { return [] }
+            return Swift.stride(from: from, through: to, by: from <= to ? step : -step).map { value in
+                let digits = String(abs(value))
+                let padded = String(repeating: "0", count: max(0, width - digits.count - (value < 0 ? 1 : 0))) + digits
+                return (value < 0 ? "-" : "") + padded
+            }
+        }
+        guard parts[0].unicodeScalars.count == 1, parts[1].unicodeScalars.count == 1,
+              let from = parts[0].unicodeScalars.first, let to = parts[1].unicodeScalars.first,
+              from.isASCII, to.isASCII, from.properties.isAlphabetic, to.properties.isAlphabetic else { return nil }
+        let low = Int(from.value), high = Int(to.value)
+        return Swift.stride(from: low, through: high, by: low <= high ? step : -step).compactMap { Unicode.Scalar($0).map { String(Character($0)) } }
     }
 }

@@ -50,6 +50,8 @@ struct YarnSettings {
                     settings.unreadable.append((file, error))
                 }
             }
+            // yarn passes a `--KEY VALUE` entry on as two command-line words: a VALUE that is an option counts too.
+            found += found.filter { $0.value.hasPrefix("--") }.map { (normalisedKey(Substring($0.value)), $0.value, $0.line) }
             for (key, value, _) in found {
                 if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
                 if key == "registry", environment.keys.allSatisfy({ $0.lowercased() != "yarn_registry" }) { settings.yarnRegistry = value }
@@ -104,7 +106,10 @@ struct YarnSettings {
     /// A key as `dangerousKeys` spells it: without `--`, a command prefix (`--install.proxy`) and case.
     static func normalisedKey(_ given: Substring) -> String {
         var key = given
-        if key.hasPrefix("--") { key = key.dropFirst(2) }
+        if key.hasPrefix("--") {
+            // A `--KEY` of a .yarnrc becomes yarn's command-line word, where `--proxy=URL` is `--proxy URL`.
+            key = key.dropFirst(2).prefix { $0 != "=" }
+        }
         // `--install.proxy`: the command's own, and still the option.
         if let dot = key.lastIndex(of: "."), !key.contains("/") { key = key[key.index(after: dot)...] }
         return key.lowercased()
@@ -117,7 +122,7 @@ struct YarnSettings {
             guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix(";") else { continue }
             let key: Substring
             var rest: Substring
-            if line.hasPrefix("\""), let close = line.dropFirst().firstIndex(of: "\"") {
+            if let open = line.first, open == "\"" || open == "'", let close = line.dropFirst().firstIndex(of: open) {
                 key = line[line.index(after: line.startIndex)..<close]
                 rest = line[line.index(after: close)...]
             } else {

@@ -41,8 +41,9 @@ enum YarnSyntax {
             let byte = bytes[index]
             var chop = 0
             if byte == 0x0A || byte == 0x0D {
-                chop = byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
-                line += 1
+                // yarn takes one more `\n` with any line break (`\n\n` is one newline token: a blank line ends nothing).
+                chop = index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+                line += chop == 2 && byte == 0x0A ? 2 : 1
                 out.append((.newline, line))
             } else if byte == UInt8(ascii: "#") {
                 var end = index + 1
@@ -110,7 +111,11 @@ enum YarnSyntax {
     /// The file's entries, or the line where yarn's own parser would give up (and read YAML).
     static func parse(_ bytes: [UInt8]) throws(Failure) -> [Entry] {
         var parser = Parser(tokens: try tokens(bytes))
-        return try parser.object(indent: 0, depth: 0)
+        let entries = try parser.object(indent: 0, depth: 0)
+        // yarn stops at an indent the top level does not expect and ignores the rest; a reader that
+        // disagreed on where that is would miss what yarn reads, so the whole file must be read.
+        guard parser.token == .eof else { throw Failure(line: parser.line, reason: "an indent where yarn's parser stops reading") }
+        return entries
     }
 
     struct Parser {

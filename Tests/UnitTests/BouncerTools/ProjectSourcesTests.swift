@@ -32,6 +32,13 @@ import BouncerBase
         }
         #expect(NpmWorkspaces.expandBraces("{a,b}/{c,d}").sorted() == ["a/c", "a/d", "b/c", "b/d"])
         #expect(NpmWorkspaces.expandBraces(String(repeating: "{a,b,c,d}", count: 12)).count <= 260)
+        // Ranges and nesting, as npm's glob expands them (red team: `pkgs/{1..1}` linked pkgs/1 unchecked).
+        #expect(NpmWorkspaces.expandBraces("pkgs/{1..3}") == ["pkgs/1", "pkgs/2", "pkgs/3"])
+        #expect(NpmWorkspaces.expandBraces("p/{08..10}") == ["p/08", "p/09", "p/10"])
+        #expect(NpmWorkspaces.expandBraces("p/{a..e..2}") == ["p/a", "p/c", "p/e"])
+        #expect(NpmWorkspaces.expandBraces("{a,{b,c}}/x").sorted() == ["a/x", "b/x", "c/x"])
+        #expect(NpmWorkspaces.expandBraces("{x}") == ["{x}"])
+        #expect(NpmWorkspaces.unreadable(JSON.object(["workspaces": JSON.array([JSON.string("p/{1..100000}")])])) == "p/{1..100000}")
     }
 
     /// Workspace patterns as npm's workspace mapper reads them (red team: each

@@ -134,6 +134,8 @@ import BouncerTestSupport
         }
         #expect(YarnLock.strayResolved(Array((head + #"  resolved "http://127.0.0.1:8731/npm/good/-/good-1.1.0.tgz""# + "\n").utf8),
                                        file: "yarn.lock", registry: serve) == nil)
+        // A blank line inside an entry is one line break to yarn (red team: it ended Bouncer's reading early).
+        #expect(YarnLock.strayResolved(Array((head + "\n  resolved \"./evil.tgz\"\n").utf8), file: "yarn.lock", registry: serve)?.url == "./evil.tgz")
         // Not yarn's syntax (a merge conflict, a YAML-only escape): yarn would read YAML.
         for text in [head + "<<<<<<< HEAD\n  resolved \"x\"\n", head + #"  "resol\x76ed" "./evil.tgz""# + "\n", head + "   resolved \"x\"\n"] {
             let stray = YarnLock.strayResolved(Array(text.utf8), file: "yarn.lock", registry: serve)
@@ -151,6 +153,18 @@ import BouncerTestSupport
         let yaml = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
         #expect(yaml.unreadable.first?.file == project.appendingPathComponent(".yarnrc").path)
         #expect(YarnShim.roundTheFence(["install"], settings: yaml, realTool: "/usr/bin/yarnpkg")?.contains("reads the file as YAML") == true)
+        try "registry \"http://127.0.0.1:8731/npm/\"\n--install.frozen-lockfile true\n".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        // `--proxy=URL` as a key is yarn's `--proxy URL`; a value that is an option is one too.
+        for text in [#""--install.proxy=http://127.0.0.1:8802" "--verbose""#, #""--cache-folder" "--https-proxy=http://127.0.0.1:8802""#] {
+            try text.write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+            let proxied = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+            #expect(proxied.dangerous.contains { $0.key.hasSuffix("proxy") }, "\(text): \(proxied.dangerous)")
+        }
+        // A quoted key in an .npmrc, as npm's ini reader unquotes it.
+        try #"'proxy'=http://127.0.0.1:8802"#.write(to: project.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
+        try "".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        #expect(YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: []).dangerous.map(\.key) == ["proxy"])
+        try FileManager.default.removeItem(at: project.appendingPathComponent(".npmrc"))
         try "registry \"http://127.0.0.1:8731/npm/\"\n--install.frozen-lockfile true\n".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
         let fine = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
         #expect(fine.unreadable.isEmpty && fine.dangerous.isEmpty)

@@ -34,6 +34,12 @@ import BouncerBase
         #expect(entries.map(\.key) == ["registry", "//r.example/:_authToken", "@Corp:registry"])
         #expect(entries.map(\.value) == ["https://r.example/", "t0k", "https://c.example/npm/"])
         #expect(entries.allSatisfy { $0.file == "/p/.npmrc" })
+        // Keys and values as npm's ini reader unquotes them (red team: `"package"=DIR` and
+        // `'location'=global` were settings npm read and the shim did not), inline comments cut.
+        let quoted = "\"package\"=/tmp/evil\n'location'=global\nregistry=https://r.example/ ; note\nkey=a\\;b\n"
+        let read = NpmConfiguration.parse(Array(quoted.utf8), file: "/p/.npmrc", environment: environment)
+        #expect(read.map(\.key) == ["package", "location", "registry", "key"])
+        #expect(read.map(\.value) == ["/tmp/evil", "global", "https://r.example/", "a;b"])
     }
 
     /// `npm_config_*` outranks the files; `_` is read as `-` and the key
