@@ -278,8 +278,10 @@ public enum CurlArguments {
             if let method { return .unsupported(option: "-X \(method)", why: "with -I changes the HEAD request into one that can return a body") }
             if let send = sends.first { return .unsupported(option: send.split(separator: " ").first.map(String.init) ?? "-F", why: "with -I: curl refuses two request methods") }
             // Headers only where the protocol has them: for telnet, dict, gopher… curl writes what the server sends.
-            for url in urls where !["http", "https", "ftp", "ftps", "file"].contains(Self.scheme(normalise(url, default: protocolDefault))) {
-                return .unsupported(option: Redaction.url(url), why: "with -I: curl writes what a \(Self.scheme(normalise(url, default: protocolDefault))) server sends, unverified")
+            for url in urls {
+                let scheme = Self.protocolCurlUses(url, default: protocolDefault)
+                guard !["http", "https", "ftp", "ftps", "file"].contains(scheme) else { continue }
+                return .unsupported(option: Redaction.url(url), why: "with -I: curl writes what a \(scheme) server sends, unverified")
             }
             return .passThrough(reason: "-I asks for headers only")
         }
@@ -406,6 +408,21 @@ public enum CurlArguments {
     static func normalise(_ url: String, default scheme: String? = nil) -> String {
         guard let separator = url.firstRange(of: "://") else { return (scheme?.lowercased() ?? "http") + "://" + url }
         return url[..<separator.lowerBound].lowercased() + url[separator.lowerBound...]
+    }
+
+    /// The protocol curl uses for a URL as it parses one: `SCHEME:` with one to three
+    /// slashes (`telnet:/host` is telnet), else a guess from the host's first label
+    /// (`imap.host` is IMAP, as with ftp., dict., ldap., pop3., smtp.), else the default.
+    static func protocolCurlUses(_ url: String, default given: String?) -> String {
+        let lower = url.lowercased()
+        if let colon = lower.firstIndex(of: ":"), let first = lower.first, first.isASCII, first.isLetter,
+           lower[..<colon].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0)) }),
+           lower[lower.index(after: colon)...].hasPrefix("/") {
+            return String(lower[..<colon])
+        }
+        if let given { return given.lowercased() }
+        for guess in ["ftp", "dict", "ldap", "imap", "smtp", "pop3"] where lower.hasPrefix(guess + ".") { return guess }
+        return "http"
     }
 
     static func scheme(_ url: String) -> String {

@@ -84,8 +84,10 @@ public enum WgetShim {
     /// A wgetrc (/etc/wgetrc, ~/.wgetrc, $WGETRC) can set `input`, `method`,
     /// `output_document` and headers the shim never saw: the real wget runs
     /// with --no-config, as Bouncer's own fetch ignores them too.
+    /// First, always: a `--no-config` further on may be no option to wget (after `--`, or
+    /// after the first URL under POSIXLY_CORRECT it is a URL), and wget takes it twice.
     static func ignoringWgetrc(_ arguments: [String]) -> [String] {
-        arguments.contains("--no-config") ? arguments : ["--no-config"] + arguments
+        arguments.first == "--no-config" ? arguments : ["--no-config"] + arguments
     }
 
     static func inPrefix(_ path: String, _ prefix: String?) -> String {

@@ -175,6 +175,13 @@ import Testing
         #expect(invocation.maxTime == 2.5)
         guard case .usage = CurlArguments.parse(["-m", "soon", "https://h/x"]) else { Issue.record("-m soon"); return }
         guard case .unsupported = CurlArguments.parse(["-I", "dict://h/x"]) else { Issue.record("-I dict:"); return }
+        // The protocol as curl parses the URL (red team: `telnet:/h` and `imap.h` passed as http).
+        for url in ["telnet:/127.0.0.1:9", "IMAP:/h/", "imap.localhost:9/", "pop3.h", "gopher:///h/x"] {
+            guard case .unsupported = CurlArguments.parse(["-I", url]) else { Issue.record("-I \(url) passed"); continue }
+        }
+        for url in ["h:8080/x", "localhost/x", "file:/etc/hostname", "HTTPS://h/x"] {
+            guard case .passThrough = CurlArguments.parse(["-I", url]) else { Issue.record("-I \(url) refused"); continue }
+        }
         guard case .passThrough = CurlArguments.parse(["-I", "https://h/x"]) else { Issue.record("-I https:"); return }
     }
 
@@ -194,6 +201,13 @@ import Testing
         guard case .passThrough = WgetArguments.parse(["--spider=on", "https://h/x"]) else { Issue.record("--spider=on"); return }
         guard case .usage = WgetArguments.parse(["--spider=maybe", "https://h/x"]) else { Issue.record("--spider=maybe"); return }
         guard case .download(let loud) = WgetArguments.parse(["-q", "--quiet=off", "https://h/x"]), !loud.quiet else { Issue.record("--quiet=off"); return }
+    }
+
+    /// The real wget is always started with `--no-config` first: one further on can be a URL
+    /// to wget (after `--`), and wgetrc then added headers and a log file to a spider (red team).
+    @Test func theRealWgetReadsNoWgetrc() {
+        #expect(WgetShim.ignoringWgetrc(["--spider", "--", "http://h/x", "--no-config"]).first == "--no-config")
+        #expect(WgetShim.ignoringWgetrc(["--no-config", "--spider", "http://h/x"]) == ["--no-config", "--spider", "http://h/x"])
     }
 
     /// Under POSIXLY_CORRECT wget's getopt stops at the first URL: `wget URL --spider`
