@@ -92,6 +92,11 @@ public enum ArchiveInspector {
             if reader.container != .zip {
                 report.add(code: "wheel-not-zip", entry: nil, "a wheel must be a zip archive, this is \(reader.formatName)")
             }
+            // pip writes every entry whose name does not end in `/` as a file: one libarchive makes a
+            // symlink (or anything but a file or folder) would be inspected as something it is not.
+            for entry in entries where ![.file, .directory].contains(entry.type) {
+                report.add(code: "wheel-not-a-file", entry: entry.path, "a \(entry.type.rawValue) in a wheel, which pip installs as a file of other content than Bouncer inspects")
+            }
             WheelRecordCheck.check(records: records, files: files, report: &report)
             WheelRecordCheck.checkIdentity(record: report.wheel?.record, expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
             if let record = report.wheel?.record, let bytes = entryPoints[String(record.dropLast("RECORD".count)) + "entry_points.txt"] {

@@ -26,6 +26,8 @@ public final class ArchiveReader {
     private var sparseLength: Int64?
     /// A regular file's descriptor and size, for checking a zip's structure (ZipStructure).
     private var seekableFile: (fd: Int32, size: Int64)?
+    /// A zip's entry names as its central directory stores them, once checked.
+    private var storedNames: Set<String>?
     /// How many entries a zip's central directory holds, once checked.
     private var storedCount: Int?
 
@@ -132,6 +134,11 @@ public final class ArchiveReader {
         }
         if entryCount == 0, container == .zip, let file = seekableFile { storedCount = try screenStoredNames(file) }
         let entry = Self.copy(pointer)
+        // libarchive names each entry as stored, or it read something Python's zipfile does not
+        // (a directory per the attributes gets a `/` added; a name decoded from another charset).
+        if let storedNames, !storedNames.contains(entry.path) {
+            throw .unreadable(archive: name, entry: entry.path, reason: "zip structure: libarchive reads this entry under a name the central directory does not store (Bouncer and the installer could read different files)")
+        }
         current = entry
         sparseLength = archive_entry_sparse_count(pointer) > 0 ? entry.size : nil
         entryCount += 1
@@ -250,6 +257,7 @@ public final class ArchiveReader {
                 if stored.contains(UInt8(ascii: "\\")) { throw .unsafePath(entry: shown, reason: "backslash in path") }
                 if stored.contains(0) { throw .unsafePath(entry: shown, reason: "NUL byte in path") }
             }
+            storedNames = Set(names.map { String(decoding: $0, as: UTF8.self) })
             return names.count
         }
     }

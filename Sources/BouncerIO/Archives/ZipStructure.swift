@@ -145,10 +145,12 @@ enum ZipStructure {
         guard flags & 0x0809 == entry.flags & 0x0809, le16(header, 8) == entry.method else {
             throw .bad("'\(shown)': the local header and the central directory disagree on how it is stored")
         }
-        if flags & 0x0008 == 0 {
-            guard le32(header, 14) == entry.crc, le32(header, 18) == entry.compressedSize, le32(header, 22) == entry.size else {
-                throw .bad("'\(shown)': the local header and the central directory disagree on its CRC or sizes")
-            }
+        // With a data descriptor the local header may leave CRC and sizes 0; libarchive reads any other
+        // value it states (and only warns), Python the directory's: they must agree then too.
+        let local = (le32(header, 14), le32(header, 18), le32(header, 22))
+        let deferred = flags & 0x0008 != 0 && local == (0, 0, 0)
+        guard deferred || local == (entry.crc, entry.compressedSize, entry.size) else {
+            throw .bad("'\(shown)': the local header and the central directory disagree on its CRC or sizes")
         }
     }
 

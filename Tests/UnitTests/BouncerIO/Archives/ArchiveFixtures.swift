@@ -145,6 +145,24 @@ locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, 0, 1)
 open("zip-zip64-locator.zip", "wb").write(inner[:eocd] + zip64 + locator + inner[eocd:])
 os.remove("zip-inner-a.zip"); os.remove("zip-inner-b.zip")
 
+# a data-descriptor entry whose local header states a harmless prefix's CRC and sizes (libarchive reads those);
+import zlib
+full, prefix = b"harmless\nEVIL\n", b"harmless\n"
+with zipfile.ZipFile("zip-dd-sizes.zip", "w") as z:
+    z.writestr("a.txt", full)
+data = bytearray(open("zip-dd-sizes.zip", "rb").read())
+data[6:8] = struct.pack("<H", struct.unpack("<H", data[6:8])[0] | 8)
+data[14:26] = struct.pack("<III", zlib.crc32(prefix), len(prefix), len(prefix))
+cd = data.rfind(b"PK\x01\x02")
+data[cd + 8:cd + 10] = struct.pack("<H", struct.unpack("<H", data[cd + 8:cd + 10])[0] | 8)
+open("zip-dd-sizes.zip", "wb").write(bytes(data))
+# a file Python writes, made a directory by its Unix attributes for libarchive (which names it "m/METADATA/").
+with zipfile.ZipFile("zip-dir-attr.zip", "w") as z:
+    info = zipfile.ZipInfo("m/METADATA", (2020, 1, 1, 0, 0, 0))
+    info.create_system = 3
+    info.external_attr = (0o040755 << 16) | 0x10
+    z.writestr(info, "Requires-Dist: x @ http://h/x.tar.gz\n")
+
 # A zip symlink (Unix mode S_IFLNK in the external attributes; the data is the target).
 def zip_symlink(z, name, target):
     info = zipfile.ZipInfo(name)

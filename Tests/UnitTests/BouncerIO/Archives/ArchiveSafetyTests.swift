@@ -193,11 +193,21 @@ import BouncerTestSupport
     /// wheel while pip installed a `.pth` or another `entry_points.txt`).
     @Test(arguments: [("zip-local-method.zip", "'a.txt': the local header and the central directory disagree on how it is stored"),
                       ("zip-two-ends.zip", "more than one end-of-central-directory record"),
-                      ("zip-zip64-locator.zip", "the ZIP64 locator does not point at the ZIP64 end record before it")])
+                      ("zip-zip64-locator.zip", "the ZIP64 locator does not point at the ZIP64 end record before it"),
+                      ("zip-dd-sizes.zip", "'a.txt': the local header and the central directory disagree on its CRC or sizes"),
+                      ("zip-dir-attr.zip", "under a name the central directory does not store")])
     func zipsTheReadersWouldReadApartAreRefused(_ archive: String, _ reason: String) throws {
         let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
         let error = #expect(throws: ArchiveError.self) { _ = try reader.next() }
         #expect(error?.code == "archive-unreadable", "\(String(describing: error))")
         #expect(error.map { "\($0)".contains(reason) } == true, "\(String(describing: error))")
+    }
+
+    /// pip writes a wheel's symlink entry as a file holding the "target": inspected as a
+    /// link, its content (an entry_points.txt, a METADATA) went unread (red team).
+    @Test func aLinkInAWheelIsRefused() throws {
+        let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("zip-symlink-absolute.zip")),
+                                                  options: .init(kind: .wheel))
+        #expect(report.problems.contains { $0.code == "wheel-not-a-file" && $0.entry == "etc" }, "\(report.problems)")
     }
 }
