@@ -10,11 +10,14 @@ public enum NpmWorkspaces {
     /// The globs as npm's workspace mapper reads them, each excluding one with a
     /// single leading `!`: an odd number of `!` excludes, an even one includes
     /// (`!!pkgs/a`), a leading `/` or `./` is dropped, a backslash is a slash.
-    public static func patterns(_ manifest: JSON) -> [String] {
+    /// `yarn`: as yarn 1 reads them instead (its glob): a pattern starting with `!`
+    /// matches nothing and excludes nothing, so it is dropped.
+    public static func patterns(_ manifest: JSON, yarn: Bool = false) -> [String] {
         var list: [JSON] = []
         if case .array(let items)? = manifest["workspaces"] { list = items }
         if case .array(let items)? = manifest["workspaces"]?["packages"] { list = items }
-        return list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }.map(mapped).flatMap(expandBraces)
+        let texts = list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }
+        return (yarn ? texts.filter { !$0.hasPrefix("!") } : texts).map(mapped).flatMap(expandBraces)
     }
 
     static func mapped(_ given: String) -> String {
@@ -55,18 +58,19 @@ public enum NpmWorkspaces {
     }
 
     /// The workspace folders (relative to `project`) that hold a package.json.
-    public static func directories(project: String, patterns: [String]) -> [String] {
+    /// `yarn`: yarn 1 takes folders under `node_modules` too (its glob ignores only a workspace's own).
+    public static func directories(project: String, patterns: [String], yarn: Bool = false) -> [String] {
         var found: [String] = []
         var visited = 0
         for pattern in patterns where !pattern.hasPrefix("!") {
             guard let glob = normalised(pattern) else { continue }
-            walk(project: project, relative: [], glob: glob[...], found: &found, visited: &visited)
+            walk(project: project, relative: [], glob: glob[...], found: &found, visited: &visited, modules: yarn)
         }
         var seen: Set<String> = []
-        return found.filter { seen.insert($0).inserted && contains($0, patterns: patterns) }
+        return found.filter { seen.insert($0).inserted && (yarn || contains($0, patterns: patterns)) }
     }
 
-    static func walk(project: String, relative: [String], glob: ArraySlice<String>, found: inout [String], visited: inout Int) {
+    static func walk(project: String, relative: [String], glob: ArraySlice<String>, found: inout [String], visited: inout Int, modules: Bool = false) {
         visited += 1
         // A bound on folders read, against a pattern of `**` over a huge tree.
         guard visited < 20_000 else { return }
@@ -76,26 +80,26 @@ public enum NpmWorkspaces {
             return
         }
         if segment == "**" {
-            walk(project: project, relative: relative, glob: glob.dropFirst(), found: &found, visited: &visited)
-            for name in subfolders(here) where !name.hasPrefix(".") {
-                walk(project: project, relative: relative + [name], glob: glob, found: &found, visited: &visited)
+            walk(project: project, relative: relative, glob: glob.dropFirst(), found: &found, visited: &visited, modules: modules)
+            for name in subfolders(here, modules: modules) where !name.hasPrefix(".") {
+                walk(project: project, relative: relative + [name], glob: glob, found: &found, visited: &visited, modules: modules)
             }
         } else if segment.contains(where: { "*?[".contains($0) }) {
-            for name in subfolders(here) where fnmatch(segment, name, FNM_PERIOD) == 0 {
-                walk(project: project, relative: relative + [name], glob: glob.dropFirst(), found: &found, visited: &visited)
+            for name in subfolders(here, modules: modules) where fnmatch(segment, name, FNM_PERIOD) == 0 {
+                walk(project: project, relative: relative + [name], glob: glob.dropFirst(), found: &found, visited: &visited, modules: modules)
             }
         } else {
-            walk(project: project, relative: relative + [segment], glob: glob.dropFirst(), found: &found, visited: &visited)
+            walk(project: project, relative: relative + [segment], glob: glob.dropFirst(), found: &found, visited: &visited, modules: modules)
         }
     }
 
-    static func subfolders(_ path: String) -> [String] {
+    static func subfolders(_ path: String, modules: Bool = false) -> [String] {
         guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name != ".", name != "..", name != "node_modules" else { continue }
+            guard name != ".", name != "..", modules || name != "node_modules" else { continue }
             var info = stat()
             if stat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { names.append(name) }
         }

@@ -39,7 +39,11 @@ enum ProjectSources {
                                    "\(project)/package.json: $.workspaces: '\(pattern)' uses glob syntax Bouncer does not read (extglob), so it cannot tell which folders npm takes for workspaces and check their dependencies")
             }
             workspaces = NpmWorkspaces.patterns(manifest)
-            for directory in NpmWorkspaces.directories(project: project, patterns: workspaces) {
+            // yarn finds its workspaces with its own glob (no `!` exclusion, node_modules included).
+            let members = tool == .yarn
+                ? NpmWorkspaces.directories(project: project, patterns: NpmWorkspaces.patterns(manifest, yarn: true), yarn: true)
+                : NpmWorkspaces.directories(project: project, patterns: workspaces)
+            for directory in members {
                 let file = directory + "/package.json"
                 if let member = try readJSON(project, file) { found += fromManifest(member, file: file, root: false, tool: tool) }
             }

@@ -23,7 +23,7 @@ struct YarnSettings {
 
     /// Keys that matter, as yarn spells them once `--`, a command prefix
     /// (`--install.proxy`) and the case are taken off.
-    static let dangerousKeys: Set<String> = ["proxy", "https-proxy", "yarn-offline-mirror", "yarn-path", "yarnpath"]
+    static let dangerousKeys: Set<String> = ["proxy", "https-proxy", "yarn-offline-mirror", "yarn-path", "yarnpath", "cwd", "use-yarnrc"]
 
     static func read(cwd: String, environment: [String: String], useYarnrc: [String]) -> YarnSettings {
         var settings = YarnSettings()
@@ -31,7 +31,7 @@ struct YarnSettings {
             let lower = variable.lowercased()
             for prefix in ["yarn_", "npm_config_"] where lower.hasPrefix(prefix) {
                 // As yarn maps a variable to a key: `__` is a dot, another `_` a dash.
-                let key = String(lower.dropFirst(prefix.count)).replacing("__", with: ".").replacing("_", with: "-")
+                let key = normalisedKey(Substring(String(lower.dropFirst(prefix.count)).replacing("__", with: ".").replacing("_", with: "-")))
                 if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: "$\(variable)")) }
                 if key == "registry" {
                     if prefix == "npm_config_" { settings.npmRegistry = settings.npmRegistry ?? value } else { settings.yarnRegistry = settings.yarnRegistry ?? value }
@@ -71,7 +71,7 @@ struct YarnSettings {
     /// home, the folder and each one above it (nearest last), `$YARN_CONFIG`;
     /// each `.yarnrc` with its `.yarnrc.yml` beside it.
     static func yarnrcFiles(cwd: String, home: String, environment: [String: String]) -> [String] {
-        var files = ["/etc/yarn/config", "/etc/yarnrc"]
+        var files = ["/etc/yarn/config", "/etc/yarnrc", "/usr/local/share/.yarnrc"]
         if !home.isEmpty {
             let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config"
             files += [configHome + "/yarn", home + "/.config/yarn/config", home + "/.config/yarn", home + "/.yarn/config", home + "/.yarnrc", home + "/.yarnrc.yml"]
@@ -89,7 +89,8 @@ struct YarnSettings {
     static func npmrcFiles(cwd: String, home: String, environment: [String: String]) -> [String] {
         let user = environment.first { $0.key.lowercased() == "npm_config_userconfig" && !$0.value.isEmpty }?.value ?? home + "/.npmrc"
         let prefix = environment["PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr"
-        var files = [Filesystem.absolute(".npmrc", cwd: cwd), user, prefix + "/etc/npmrc", "/etc/npmrc", "/usr/local/etc/npmrc"]
+        // yarn reads root's home as /usr/local/share (and $HOME too): both are read, whoever runs.
+        var files = [Filesystem.absolute(".npmrc", cwd: cwd), user, "/usr/local/share/.npmrc", prefix + "/etc/npmrc", "/etc/npmrc", "/usr/local/etc/npmrc"]
         files += Filesystem.selfAndAncestors(cwd).dropFirst().map { ($0 == "/" ? "" : $0) + "/.npmrc" }
         return files
     }
@@ -109,6 +110,11 @@ struct YarnSettings {
         if key.hasPrefix("--") {
             // A `--KEY` of a .yarnrc becomes yarn's command-line word, where `--proxy=URL` is `--proxy URL`.
             key = key.dropFirst(2).prefix { $0 != "=" }
+        }
+        // `proxy[]` (an ini array) and `proxy.0` (a variable's `__0`) are still the setting yarn reads.
+        if key.hasSuffix("[]") { key = key.dropLast(2) }
+        while let dot = key.lastIndex(of: "."), !key[key.index(after: dot)...].isEmpty, key[key.index(after: dot)...].allSatisfy(\.isNumber) {
+            key = key[..<dot]
         }
         // `--install.proxy`: the command's own, and still the option.
         if let dot = key.lastIndex(of: "."), !key.contains("/") { key = key[key.index(after: dot)...] }

@@ -133,6 +133,9 @@ public enum YarnShim {
             return "\(file) line \(failure.line): \(failure.reason) in yarn's own syntax, so yarn reads the file as YAML, which Bouncer does not: it cannot tell what the file sets"
         }
         if let setting = settings.dangerous.first {
+            if setting.key == "cwd" || setting.key == "use-yarnrc" {
+                return "\(setting.key) is set in \(setting.place): yarn would work on another folder or read another settings file than the ones Bouncer checked; give it on yarn's command line instead"
+            }
             return "\(setting.key) is set in \(setting.place): " + (setting.key.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)"
                 : setting.key.contains("mirror") ? "yarn takes tarballs from that folder before the registry" : "yarn would run another yarn, which Bouncer does not read")
         }

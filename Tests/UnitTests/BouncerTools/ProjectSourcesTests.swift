@@ -58,9 +58,18 @@ import BouncerBase
         try Data(#"{"name":"a","dependencies":{"evil2":"file:/tmp/evil2"}}"#.utf8).write(to: member.appendingPathComponent("package.json"))
         let found = try ProjectSources.exotic(project: project.path, tool: .npm)
         #expect(found.map(\.spec) == ["file:/tmp/evil2"], "\(pattern): \(found)")
-        // An odd run of `!` excludes.
+        // An odd run of `!` excludes for npm; yarn's glob excludes nothing with it (red team round 3).
         try JSONSerialization.data(withJSONObject: ["workspaces": ["pkgs/*", "!!!pkgs/a"]]).write(to: project.appendingPathComponent("package.json"))
         #expect(try ProjectSources.exotic(project: project.path, tool: .npm).isEmpty)
+        if !pattern.hasPrefix("../") {
+            #expect(try ProjectSources.exotic(project: project.path, tool: .yarn).map(\.spec) == ["file:/tmp/evil2"])
+            // yarn takes a workspace under node_modules.
+            let vendored = project.appendingPathComponent("vendor/node_modules/evil")
+            try FileManager.default.createDirectory(at: vendored, withIntermediateDirectories: true)
+            try Data(#"{"name":"evil","dependencies":{"e3":"file:/tmp/e3"}}"#.utf8).write(to: vendored.appendingPathComponent("package.json"))
+            try JSONSerialization.data(withJSONObject: ["workspaces": ["vendor/node_modules/evil"]]).write(to: project.appendingPathComponent("package.json"))
+            #expect(try ProjectSources.exotic(project: project.path, tool: .yarn).map(\.spec) == ["file:/tmp/e3"])
+        }
         // Extglob: npm expands it, Bouncer cannot: refused as unreadable configuration.
         try JSONSerialization.data(withJSONObject: ["workspaces": ["@(pkgs)/a"]]).write(to: project.appendingPathComponent("package.json"))
         #expect(throws: BouncerError.self) { try ProjectSources.exotic(project: project.path, tool: .npm) }

@@ -160,6 +160,17 @@ import BouncerTestSupport
             let proxied = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
             #expect(proxied.dangerous.contains { $0.key.hasSuffix("proxy") }, "\(text): \(proxied.dangerous)")
         }
+        // Round 3: `--cwd` and `--use-yarnrc` set in a .yarnrc move yarn elsewhere; `proxy[]` and `proxy.0` are proxy.
+        for text in ["--cwd inner\n", #""--use-yarnrc" "./x.rc""# + "\n"] {
+            try text.write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+            let moved = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+            #expect(YarnShim.roundTheFence(["install"], settings: moved, realTool: "/usr/bin/yarnpkg")?.contains("another folder or read another settings file") == true, "\(text)")
+        }
+        try "".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        #expect(YarnSettings.read(cwd: project.path, environment: ["HOME": home.path, "YARN_PROXY__0": "http://127.0.0.1:8802"], useYarnrc: [])
+                    .dangerous.map(\.key) == ["proxy"])
+        try "proxy[]=http://127.0.0.1:8802\n".write(to: project.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
+        #expect(YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: []).dangerous.map(\.key) == ["proxy"])
         // A quoted key in an .npmrc, as npm's ini reader unquotes it.
         try #"'proxy'=http://127.0.0.1:8802"#.write(to: project.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
         try "".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
