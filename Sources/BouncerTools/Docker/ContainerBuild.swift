@@ -232,9 +232,7 @@ enum ContainerBuild {
         } catch {
             return refuse(error.message)
         }
-        for argument in call.buildArguments {
-            if let value = argument.value ?? variables[argument.name] { settings.buildArguments[argument.name] = value }
-        }
+        settings.buildArguments = Self.apply(call.buildArguments, to: settings.buildArguments, environment: variables)
         settings.namedContexts = Set(call.buildContexts.map { $0.name.lowercased() })
         if call.platforms.count == 1, let platform = call.platforms.first { settings.targetPlatform = platform }
         let images: DockerfileImages
@@ -390,5 +388,14 @@ enum ContainerBuild {
         let magics: [[UInt8]] = [[0x1f, 0x8b], Array("BZh".utf8), [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], [0x28, 0xb5, 0x2f, 0xfd]]
         if magics.contains(where: { bytes.starts(with: $0) }) { return true }
         return bytes.count >= 262 && Array(bytes[257..<262]) == Array("ustar".utf8)
+    }
+
+    /// The `--build-arg`s over `given`, in order. `--build-arg K` alone takes K from the
+    /// environment; unset there, the builder drops an earlier `--build-arg K=V` (the ARG's
+    /// default applies), so it is dropped here too.
+    static func apply(_ arguments: [(name: String, value: String?)], to given: [String: String], environment: [String: String]) -> [String: String] {
+        var values = given
+        for argument in arguments { values[argument.name] = argument.value ?? environment[argument.name] }
+        return values
     }
 }

@@ -318,7 +318,7 @@ struct DockerfileImages: Equatable {
                     let name = first.string.uppercased()
                     let rest = words.dropFirst().map { $0.string.lowercased() }
                     if name == "FROM" || ["COPY", "ADD", "RUN"].contains(name) && rest.contains(where: { $0.contains("from=") })
-                        || name == "ADD" && rest.contains(where: { $0.contains("://") || $0.contains("git@") || $0.contains("$") }) {
+                        || name == "ADD" && rest.contains(where: { Self.isDownload($0) || $0.contains("$") }) {
                         throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as \(name) naming an image or a download to a builder that does not read here-documents; Bouncer cannot tell what it fetches")
                     }
                 }
@@ -375,7 +375,7 @@ struct DockerfileImages: Equatable {
                 }
                 if instruction == "ADD" { try remoteSources(arguments, line: line) }
             case "RUN":
-                try Self.unquotedFlags(arguments, line: line)
+                try Self.unquotedFlags(arguments, line: line, everyWord: false)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--mount" {
                     for field in try Self.fields(value, line: line) where field.key.lowercased() == "from" {
                         try imageOrStage(field.value, place: .mountFrom, logical)
@@ -466,12 +466,23 @@ struct DockerfileImages: Equatable {
             var scope = platformArguments
             scope.merge(stageScope) { _, own in own }
             for source in sources where !source.hasPrefix("<<") {
+                // A variable's value is worked out differently by each builder (ENV over ARG,
+                // inherited ENV, names, quoting): ADD, which downloads, takes none (COPY may).
+                if source.contains("$") {
+                    throw Problem(line: line, message: "ADD \(source): a source written with a variable, whose value the builders work out differently, so Bouncer cannot tell whether it is a download; use COPY for files of the context, or write the source out")
+                }
                 let expanded = try expand(Self.unquoted(source), scope: scope, line: line, strict: true)
-                let lowered = expanded.lowercased()
-                if lowered.contains("://") || lowered.hasPrefix("git@") {
+                if Self.isDownload(expanded) {
                     throw Problem(line: line, message: "ADD \(expanded): the builder downloads it itself, unverified; fetch it through the curl shim into the build context and COPY it")
                 }
             }
+        }
+
+        /// A URL or git address once the shell-style quotes and escapes the builders remove are
+        /// gone (`http:/""/h`, `http:\/\/h` are `http://h` to buildah).
+        static func isDownload(_ word: String) -> Bool {
+            let plain = word.lowercased().filter { $0 != "\"" && $0 != "'" && $0 != "\\" && $0 != "`" }
+            return plain.contains("://") || plain.contains("git@")
         }
 
         /// A word's bytes in the file, which must lie on one physical line to be replaced.
@@ -551,7 +562,16 @@ struct DockerfileImages: Equatable {
         /// buildah removes shell quotes from a flag word before reading it, BuildKit does not:
         /// `--fr""om=IMAGE` is `--from` to one and nothing to the other. A quote in a flag's
         /// name, or in a `--from` value anywhere but around it whole, is refused.
-        static func unquotedFlags(_ arguments: [Word], line: Int) throws(Problem) {
+        /// `everyWord`: COPY and ADD, whose paths rarely hold an escaped quote; RUN's command often
+        /// does, so only its flag words are looked at there.
+        static func unquotedFlags(_ arguments: [Word], line: Int, everyWord: Bool = true) throws(Problem) {
+            // `\'` or `\"` is a quote to Bouncer's word splitting and a literal to the builders' (a
+            // `--from=IMAGE` after `--chown="'"0'\''` was one word here, three flags to buildah).
+            let flagWords = arguments.prefix { $0.string.hasPrefix("--") }
+            if let escaped = (everyWord ? arguments[...] : flagWords).first(where: { word in
+                ["\\'", "\\\"", "`'", "`\""].contains { word.string.contains($0) } }) {
+                throw Problem(line: line, message: "\(escaped.string): an escaped quote, which Bouncer and the builders split into words differently; write the line without one")
+            }
             for word in arguments {
                 let text = word.string
                 guard text.hasPrefix("--") else { break }

@@ -108,6 +108,13 @@ import Testing
             ("FROM a:1\nRUN --mount=type=bind,fr\"\"om=r/evil,target=/x true\n", 2, "a quote inside a field"),
             ("FROM a:1\nENV U=http://h/e.sh\nCOPY <<CMD /d\nADD ${U} /e.sh\nCMD\n", 4, "here-document line"),
             ("FROM a:1\nADD [\"http:\\u002f\\u002fh/e.sh\", \"/e.sh\"]\n", 2, "downloads it itself"),
+            // Round 3: an escaped quote hiding a flag; a URL spelled with the quotes and escapes
+            // buildah removes; ADD through a variable (each builder works values out differently).
+            ("FROM a:1\nCOPY --chown=\"'\"0'\\'' --from=r/evil /h /d\\'x\n", 2, "an escaped quote"),
+            ("FROM a:1\nRUN --network=\\\"x --mount=type=bind,from=r/evil,target=/x\\\" true\n", 2, "an escaped quote"),
+            ("FROM a:1\nADD http:/\"\"/h/e.sh /e.sh\n", 2, "downloads it itself"),
+            ("FROM a:1\nADD http:\\/\\/h/e.sh /e.sh\n", 2, "downloads it itself"),
+            ("FROM a:1\nARG U=/etc/hostname\nADD $U /e.sh\n", 3, "a source written with a variable"),
         ]
         for (text, line, message) in cases {
             do {
@@ -118,6 +125,8 @@ import Testing
                 #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
             }
         }
+        // A RUN command's own escaped quotes are the shell's business.
+        #expect(try read("FROM a:1\nRUN echo \\\"hi\\\" > /x\n").uses.count == 1)
         // Known directives in any order, and a stage named as written, still read.
         #expect(try read("# escape=`\n# syntax=front:1\nFROM a:1 AS Base\nFROM Base\n").uses.map(\.reference) == ["front:1", "a:1"])
     }
@@ -177,8 +186,8 @@ import Testing
         let cases: [(String, Int, String)] = [
             ("FROM a:1\nADD https://example.test/x.tgz /x\n", 2, "downloads it itself"),
             ("FROM a:1\nADD [\"git@example.test:o/r.git\", \"/src\"]\n", 2, "downloads it itself"),
-            ("FROM a:1\nARG U=https://example.test/f\nADD $U /f\n", 3, "downloads it itself"),
-            ("FROM a:1\nADD $FROM_BASE_IMAGE_ENV/f /f\n", 2, "is not known"),
+            ("FROM a:1\nARG U=https://example.test/f\nADD $U /f\n", 3, "a source written with a variable"),
+            ("FROM a:1\nADD $FROM_BASE_IMAGE_ENV/f /f\n", 2, "a source written with a variable"),
             ("FROM ${IMAGE#x}\n", 1, "not one Bouncer implements"),
             ("FROM --frob=x a:1\n", 1, "FROM option --frob=x"),
             ("FROM a:1 AS\n", 1, "IMAGE [AS NAME]"),
@@ -197,8 +206,8 @@ import Testing
                 #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
             }
         }
-        // ADD of a local file or with a known variable is fine.
-        #expect(try read("FROM a:1\nARG D=dir\nADD $D/f /f\nADD --chown=1 x.tgz /x\n").uses.count == 1)
+        // ADD of a local file is fine, and COPY with a variable.
+        #expect(try read("FROM a:1\nARG D=dir\nCOPY $D/f /f\nADD --chown=1 x.tgz /x\n").uses.count == 1)
     }
 
     /// What BuildKit drops or splits on must not hide an image from the shim:
@@ -305,5 +314,12 @@ import Testing
         var tar = [UInt8](repeating: 0, count: 512)
         tar.replaceSubrange(257..<262, with: Array("ustar".utf8))
         #expect(ContainerBuild.isArchive(tar))
+    }
+
+    /// `--build-arg K=V --build-arg K` with K unset: the builder drops V (red team: Bouncer kept it and
+    /// judged `ADD $K` by a value the build never used).
+    @Test func aNameOnlyBuildArgumentWithoutAValueDropsTheEarlierOne() {
+        let arguments: [(name: String, value: String?)] = [("U", "/etc/hostname"), ("U", nil), ("V", "1"), ("W", nil)]
+        #expect(ContainerBuild.apply(arguments, to: ["F": "file"], environment: ["W": "from-env"]) == ["F": "file", "V": "1", "W": "from-env"])
     }
 }
