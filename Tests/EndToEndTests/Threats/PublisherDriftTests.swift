@@ -65,7 +65,12 @@ import BouncerTestSupport
 
     /// `bouncer fetch URL -o FILE --json`: exit status and the reason codes of the report.
     func fetch(_ version: String) throws -> (status: Int32, codes: [String], decision: String?, out: String, err: String) {
-        let result = try BouncerProcess.run(["fetch", url(version), "-o", "app-\(version).tar.gz", "--json"], cwd: project.path,
+        try Self.fetch(url(version), as: "app-\(version).tar.gz", root: root, project: project)
+    }
+
+    /// `bouncer fetch URL -o FILE --json` in `project`: exit status, the report's reason codes and decision.
+    static func fetch(_ url: String, as file: String, root: URL, project: URL) throws -> (status: Int32, codes: [String], decision: String?, out: String, err: String) {
+        let result = try BouncerProcess.run(["fetch", url, "-o", file, "--json"], cwd: project.path,
                                             environment: ["BOUNCER_CACHE": root.appendingPathComponent("cache").path,
                                                           "BOUNCER_STATE": root.appendingPathComponent("state").path, "CI": ""])
         let line = result.out.split(separator: "\n").first.map(String.init) ?? ""
@@ -237,13 +242,8 @@ struct KeylessPublisherDriftTests {
             try Data(bundle).write(to: dir.appendingPathComponent("app-\(version).tar.gz.sigstore.json"))
         }
         func fetch(_ version: String) throws -> (status: Int32, codes: [String], out: String) {
-            let result = try BouncerProcess.run(["fetch", url(version), "-o", "app-\(version).tar.gz", "--json"], cwd: project.path,
-                                                environment: ["BOUNCER_CACHE": root.appendingPathComponent("cache").path,
-                                                              "BOUNCER_STATE": root.appendingPathComponent("state").path, "CI": ""])
-            let line = result.out.split(separator: "\n").first.map(String.init) ?? ""
-            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
-            let codes = (object?["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
-            return (result.status, codes, result.out + result.err)
+            let result = try PublisherDriftTests.fetch(url(version), as: "app-\(version).tar.gz", root: root, project: project)
+            return (result.status, result.codes, result.out + result.err)
         }
         func landed(_ version: String) -> Bool { FileManager.default.fileExists(atPath: project.appendingPathComponent("app-\(version).tar.gz").path) }
 

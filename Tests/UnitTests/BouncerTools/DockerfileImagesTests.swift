@@ -13,6 +13,19 @@ import Testing
         String(decoding: Array(text.utf8)[use.range], as: UTF8.self)
     }
 
+    /// Each text is refused on its line, with a message saying `message`.
+    func expectRefused(_ cases: [(String, Int, String)]) {
+        for (text, line, message) in cases {
+            do {
+                let images = try read(text)
+                Issue.record("read \(text.debugDescription) as \(images.uses.map(\.reference))")
+            } catch {
+                #expect(error.line == line, "\(text.debugDescription): \(error)")
+                #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
+            }
+        }
+    }
+
     @Test func fromCopyFromMountFromAndTheSyntaxFrontendAreFoundWithTheirLines() throws {
         let text = """
             # syntax=docker/dockerfile:1.7
@@ -116,15 +129,7 @@ import Testing
             ("FROM a:1\nADD http:\\/\\/h/e.sh /e.sh\n", 2, "downloads it itself"),
             ("FROM a:1\nARG U=/etc/hostname\nADD $U /e.sh\n", 3, "a source written with a variable"),
         ]
-        for (text, line, message) in cases {
-            do {
-                let images = try read(text)
-                Issue.record("read \(text.debugDescription) as \(images.uses.map(\.reference))")
-            } catch {
-                #expect(error.line == line, "\(text.debugDescription): \(error)")
-                #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
-            }
-        }
+        expectRefused(cases)
         // A RUN command's own escaped quotes are the shell's business.
         #expect(try read("FROM a:1\nRUN echo \\\"hi\\\" > /x\n").uses.count == 1)
         // Known directives in any order, and a stage named as written, still read.
@@ -197,15 +202,7 @@ import Testing
             ("FROM \"exam\\\nple:1\"\n", 1, "split across lines"),
             ("# escape=x\nFROM a:1\n", 1, "escape directive"),
         ]
-        for (text, line, message) in cases {
-            do {
-                let images = try read(text)
-                Issue.record("read \(text.debugDescription) as \(images.uses.map(\.reference))")
-            } catch {
-                #expect(error.line == line, "\(text.debugDescription): \(error)")
-                #expect(error.message.contains(message), "\(text.debugDescription): \(error)")
-            }
-        }
+        expectRefused(cases)
         // ADD of a local file is fine, and COPY with a variable.
         #expect(try read("FROM a:1\nARG D=dir\nCOPY $D/f /f\nADD --chown=1 x.tgz /x\n").uses.count == 1)
     }
