@@ -197,9 +197,12 @@ public enum NpmWorkspaces {
     static func range(_ text: String) -> [String]? {
         let parts = text.components(splitAt: "..")
         guard parts.count == 2 || parts.count == 3 else { return nil }
-        let step = parts.count == 3 ? Int(parts[2]).map(abs) : 1
+        // Bounded numbers only: a file's `{-9223372036854775808..1}` must not overflow.
+        func number(_ text: String) -> Int? { Int(text).flatMap { $0.magnitude <= 1_000_000_000 ? $0 : nil } }
+        let step = parts.count == 3 ? number(parts[2]).map(abs) : 1
         guard let step, step > 0 else { return nil }
-        if let from = Int(parts[0]), let to = Int(parts[1]) {
+        if Int(parts[0]) != nil && Int(parts[1]) != nil && (number(parts[0]) == nil || number(parts[1]) == nil) { return [] }
+        if let from = number(parts[0]), let to = number(parts[1]) {
             let width = [parts[0], parts[1]].contains { $0.hasPrefix("0") && $0.count > 1 || $0.hasPrefix("-0") } ? max(parts[0].count, parts[1].count) : 0
             guard abs(to - from) / step < 256 else { return [] }
             return Swift.stride(from: from, through: to, by: from <= to ? step : -step).map { value in

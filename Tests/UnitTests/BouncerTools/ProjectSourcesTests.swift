@@ -38,6 +38,7 @@ import BouncerBase
         #expect(NpmWorkspaces.expandBraces("p/{a..e..2}") == ["p/a", "p/c", "p/e"])
         #expect(NpmWorkspaces.expandBraces("{a,{b,c}}/x").sorted() == ["a/x", "b/x", "c/x"])
         #expect(NpmWorkspaces.expandBraces("{x}") == ["{x}"])
+        #expect(NpmWorkspaces.expandBraces("{-9223372036854775808..9223372036854775807..-9223372036854775808}") == ["{-9223372036854775808..9223372036854775807..-9223372036854775808}"])
         #expect(NpmWorkspaces.unreadable(JSON.object(["workspaces": JSON.array([JSON.string("p/{1..100000}")])])) == "p/{1..100000}")
     }
 
