@@ -249,6 +249,8 @@ enum Harness {
             _ = ProjectSources.fromManifest(json, file: "package.json", root: true, tool: .yarn)
             _ = ProjectSources.fromLock(json, workspaces: NpmWorkspaces.patterns(json))
         }
+        _ = WheelMetadata.directReferences(bytes)
+        _ = WheelMetadata.eggRequirements(bytes)
         if let text = try? RequirementLines.decoded(bytes, file: "requirements.txt") {
             for (_, line) in RequirementLines.logicalLines(text).prefix(200) { _ = RequirementLines.Line(file: "r", number: 1, inConstraints: false, text: line) }
         }
@@ -256,6 +258,7 @@ enum Harness {
             _ = ExoticSource.isExoticNpmSpec(line)
             _ = ExoticSource.isExoticNpmArgument(line)
             _ = NpmWorkspaces.expandBraces(line)
+            _ = NpmConfiguration.iniText(line)
             _ = NpmWorkspaces.contains(line, patterns: ["packages/*", "apps/**", "!x"])
             _ = try? FetchedURL.canonical(line)
         }
@@ -272,6 +275,13 @@ enum Harness {
         limits.ratioGraceBytes = 1 << 20
         guard let reader = try? ArchiveReader(source: MemorySource([UInt8](data)), name: "fuzz.tar", limits: limits) else { return }
         _ = try? ArchiveInspector.inspect(reader)
+        // The same bytes as a file (a memfd): zip's central directory and its structure checks (ZipStructure).
+        let fd = memfd_create("fuzz-archive", 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count, let file = try? ArchiveReader(fd: fd, name: "fuzz.whl", limits: limits) else { return }
+        _ = try? ArchiveInspector.inspect(file)
     }
 }
 

@@ -97,6 +97,11 @@ public enum ArchiveInspector {
             for entry in entries where ![.file, .directory].contains(entry.type) {
                 report.add(code: "wheel-not-a-file", entry: entry.path, "a \(entry.type.rawValue) in a wheel, which pip installs as a file of other content than Bouncer inspects")
             }
+            // One dist-info folder, as pip and uv require: with two, which METADATA counts is the installer's pick.
+            let distInfos = Set(topLevel.filter { $0.lowercased().hasSuffix(".dist-info") })
+            if distInfos.count > 1 {
+                report.add(code: "wheel-dist-info", entry: nil, "more than one .dist-info folder (\(distInfos.sorted().joined(separator: ", "))), which pip and uv refuse and Bouncer cannot tell apart")
+            }
             WheelRecordCheck.check(records: records, files: files, report: &report)
             WheelRecordCheck.checkIdentity(record: report.wheel?.record, expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
             if let record = report.wheel?.record, let bytes = entryPoints[String(record.dropLast("RECORD".count)) + "entry_points.txt"] {

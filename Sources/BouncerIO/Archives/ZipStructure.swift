@@ -117,6 +117,7 @@ enum ZipStructure {
             let nameLength = Int(le16(bytes, at + 28))
             let next = at + 46 + nameLength + Int(le16(bytes, at + 30)) + Int(le16(bytes, at + 32))
             guard next <= bytes.count else { throw .bad("a file header past the end of the central directory") }
+            try checkExtras(bytes[at + 46 + nameLength ..< at + 46 + nameLength + Int(le16(bytes, at + 30))], name: bytes[at + 46 ..< at + 46 + nameLength])
             let entry = Entry(name: Array(bytes[at + 46 ..< at + 46 + nameLength]), flags: le16(bytes, at + 8), method: le16(bytes, at + 10),
                               crc: le32(bytes, at + 16), compressedSize: le32(bytes, at + 20), size: le32(bytes, at + 24),
                               localOffset: le32(bytes, at + 42))
@@ -140,6 +141,11 @@ enum ZipStructure {
         guard Array(header[30...]) == entry.name, Int(le16(header, 26)) == entry.name.count else {
             throw .bad("'\(shown)': the local header names another file")
         }
+        let extraLength = Int(le16(header, 28))
+        if extraLength > 0 {
+            guard let extra = read(fd, at: offset + 30 + Int64(entry.name.count), count: extraLength) else { throw .bad("'\(shown)': cannot read its local extra field") }
+            try checkExtras(extra[...], name: entry.name[...])
+        }
         let flags = le16(header, 6)
         // Encryption, data descriptor, UTF-8 names: how each reader reads the entry.
         guard flags & 0x0809 == entry.flags & 0x0809, le16(header, 8) == entry.method else {
@@ -151,6 +157,20 @@ enum ZipStructure {
         let deferred = flags & 0x0008 != 0 && local == (0, 0, 0)
         guard deferred || local == (entry.crc, entry.compressedSize, entry.size) else {
             throw .bad("'\(shown)': the local header and the central directory disagree on its CRC or sizes")
+        }
+    }
+
+    /// Refuses the Unicode path and comment extra fields (0x7075, 0x6375): Python 3.12 renames an
+    /// entry by the central directory's, libarchive by the local header's, so one file had two names.
+    static func checkExtras(_ extra: ArraySlice<UInt8>, name: ArraySlice<UInt8>) throws(Failure) {
+        var at = extra.startIndex
+        while at + 4 <= extra.endIndex {
+            let id = UInt16(extra[at]) | UInt16(extra[at + 1]) << 8
+            let size = Int(UInt16(extra[at + 2]) | UInt16(extra[at + 3]) << 8)
+            if id == 0x7075 || id == 0x6375 {
+                throw .bad("'\(String(decoding: name, as: UTF8.self))': a Unicode path or comment extra field, which Python and libarchive apply from different headers")
+            }
+            at += 4 + size
         }
     }
 

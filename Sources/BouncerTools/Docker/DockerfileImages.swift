@@ -568,6 +568,11 @@ struct DockerfileImages: Equatable {
             // `\'` or `\"` is a quote to Bouncer's word splitting and a literal to the builders' (a
             // `--from=IMAGE` after `--chown="'"0'\''` was one word here, three flags to buildah).
             let flagWords = arguments.prefix { $0.string.hasPrefix("--") }
+            // The builders' flag reader takes each byte for a rune: 0x85 and 0xA0 (also inside a
+            // UTF-8 character) are blanks to it, so `--chown=0\u{A0}--from=IMAGE` is two flags there.
+            if let hidden = flagWords.first(where: { $0.bytes.contains(0x85) || $0.bytes.contains(0xA0) }) {
+                throw Problem(line: line, message: "\(hidden.string): a flag holding a byte (0x85 or 0xA0) the builders read as a blank and Bouncer does not; write it in plain ASCII")
+            }
             if let escaped = (everyWord ? arguments[...] : flagWords).first(where: { word in
                 ["\\'", "\\\"", "`'", "`\""].contains { word.string.contains($0) } }) {
                 throw Problem(line: line, message: "\(escaped.string): an escaped quote, which Bouncer and the builders split into words differently; write the line without one")

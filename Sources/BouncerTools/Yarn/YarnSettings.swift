@@ -64,6 +64,9 @@ struct YarnSettings {
                 if key == "registry" { settings.npmRegistry = settings.npmRegistry ?? value }
             }
         }
+        // One setting in one place is said once (a file read two ways, a prefix named twice).
+        var seen: Set<String> = []
+        settings.dangerous = settings.dangerous.filter { seen.insert($0.key + "\n" + $0.place).inserted }
         return settings
     }
 
@@ -81,7 +84,18 @@ struct YarnSettings {
             files += [base + "/.yarnrc.yml", base + "/.yarnrc"]
         }
         if let extra = environment["YARN_CONFIG"], !extra.isEmpty { files.append(extra) }
+        // yarn's registry settings read `userconfig` (from `yarn_userconfig`, any case) and its
+        // global prefix's etc/yarnrc: `$PREFIX` else /usr, under `$DESTDIR` when set.
+        files += environment.filter { $0.key.lowercased() == "yarn_userconfig" && !$0.value.isEmpty }.map(\.value).sorted()
+        files += globalPrefixes(environment).map { $0 + "/etc/yarnrc" }
         return files
+    }
+
+    /// yarn's global prefixes: `$PREFIX` (else /usr, node's), and each under `$DESTDIR` when it is set.
+    static func globalPrefixes(_ environment: [String: String]) -> [String] {
+        let prefix = environment["PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr"
+        let destination = environment["DESTDIR"].flatMap { $0.isEmpty ? nil : $0 }
+        return [prefix, "/usr"] + (destination.map { [$0 + prefix, $0 + "/usr"] } ?? [])
     }
 
     /// The `.npmrc` files yarn reads: the folder's, the user's
@@ -91,6 +105,7 @@ struct YarnSettings {
         let prefix = environment["PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr"
         // yarn reads root's home as /usr/local/share (and $HOME too): both are read, whoever runs.
         var files = [Filesystem.absolute(".npmrc", cwd: cwd), user, "/usr/local/share/.npmrc", prefix + "/etc/npmrc", "/etc/npmrc", "/usr/local/etc/npmrc"]
+        files += globalPrefixes(environment).map { $0 + "/etc/npmrc" }
         files += Filesystem.selfAndAncestors(cwd).dropFirst().map { ($0 == "/" ? "" : $0) + "/.npmrc" }
         return files
     }

@@ -28,7 +28,14 @@ public enum YarnShim {
         }
         // Local code yarn installs with no registry at all (a `file:` or `link:` folder, a tarball, a git
         // repository on disk), named in package.json, a workspace's, its `resolutions` or the command line.
-        let project = command == "global" ? nil : NpmConfiguration.localPrefix(cwd: cwd)
+        // `yarn global add` installs into yarn's global folder, whose package.json and lock (any
+        // dependency already listed there, a folder a .yarnrc names) Bouncer does not read: no lock
+        // pins it either, as for npm's global installs.
+        if command == "global" {
+            return context.unsupported(nil, why: "\(name) installs into yarn's global folder, whose package.json and lock Bouncer does not check and no lock of yours pins; install into a project (npx or yarn in a project for a one-off command)",
+                                       arguments: arguments)
+        }
+        let project: String? = NpmConfiguration.localPrefix(cwd: cwd)
         // yarn 1 takes the command from the words before `--` and the packages from both sides of it
         // (`yarn add -- ./x.tgz` adds the tarball).
         let afterDashes = Array(arguments.drop { $0 != "--" }.dropFirst())
@@ -75,7 +82,7 @@ public enum YarnShim {
     static let valueOptions: Set<String> = [
         "--use-yarnrc", "--link-folder", "--global-folder", "--modules-folder", "--preferred-cache-folder", "--cache-folder",
         "--mutex", "--emoji", "--cwd", "--proxy", "--https-proxy", "--registry", "--network-concurrency", "--network-timeout",
-        "--scripts-prepend-node-path", "--otp", "--prod", "--production",
+        "--scripts-prepend-node-path", "--otp", "--prod", "--production", "--prefix",
     ]
 
     /// yarn 1's commands; any other first word is a script of the project's (`yarn build` is `yarn run build`).

@@ -128,6 +128,9 @@ import Testing
             ("FROM a:1\nADD http:/\"\"/h/e.sh /e.sh\n", 2, "downloads it itself"),
             ("FROM a:1\nADD http:\\/\\/h/e.sh /e.sh\n", 2, "downloads it itself"),
             ("FROM a:1\nARG U=/etc/hostname\nADD $U /e.sh\n", 3, "a source written with a variable"),
+            // Round 4: bytes the builders' flag reader takes for blanks.
+            ("FROM a:1\nCOPY --chown=0\u{A0}--from=r/evil /h /d\n", 2, "read as a blank"),
+            ("FROM a:1\nRUN --mount=type=tmpfs,target=/t\u{85}--mount=from=r/evil,type=bind,target=/e true\n", 2, "read as a blank"),
         ]
         expectRefused(cases)
         // A RUN command's own escaped quotes are the shell's business.

@@ -171,6 +171,17 @@ import BouncerTestSupport
                     .dangerous.map(\.key) == ["proxy"])
         try "proxy[]=http://127.0.0.1:8802\n".write(to: project.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
         #expect(YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: []).dangerous.map(\.key) == ["proxy"])
+        // Round 4: the settings files yarn's registry code reads besides: `userconfig`, the global prefix's etc/yarnrc and etc/npmrc ($PREFIX, $DESTDIR).
+        try FileManager.default.removeItem(at: project.appendingPathComponent(".npmrc"))
+        let elsewhere = home.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere.appendingPathComponent("usr/etc"), withIntermediateDirectories: true)
+        try "proxy \"http://127.0.0.1:8802\"\n".write(to: elsewhere.appendingPathComponent("u.rc"), atomically: true, encoding: .utf8)
+        try "proxy \"http://127.0.0.1:8802\"\n".write(to: elsewhere.appendingPathComponent("usr/etc/yarnrc"), atomically: true, encoding: .utf8)
+        for variables in [["YARN_USERCONFIG": elsewhere.appendingPathComponent("u.rc").path], ["DESTDIR": elsewhere.path],
+                          ["PREFIX": elsewhere.appendingPathComponent("usr").path]] {
+            let read = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path].merging(variables) { $1 }, useYarnrc: [])
+            #expect(read.dangerous.map(\.key) == ["proxy"], "\(variables): \(read.dangerous)")
+        }
         // A quoted key in an .npmrc, as npm's ini reader unquotes it.
         try #"'proxy'=http://127.0.0.1:8802"#.write(to: project.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
         try "".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)

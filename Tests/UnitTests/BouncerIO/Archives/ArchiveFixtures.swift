@@ -163,6 +163,37 @@ with zipfile.ZipFile("zip-dir-attr.zip", "w") as z:
     info.external_attr = (0o040755 << 16) | 0x10
     z.writestr(info, "Requires-Dist: x @ http://h/x.tar.gz\n")
 
+# a Unicode path extra field (0x7075) in the central directory only: Python 3.12 renames the entry, libarchive does not;
+with zipfile.ZipFile("zip-unicode-path.zip", "w") as z:
+    info = zipfile.ZipInfo("pkg/data.txt", (2020, 1, 1, 0, 0, 0))
+    z.writestr(info, "import os\n")
+data = bytearray(open("zip-unicode-path.zip", "rb").read())
+cd = data.rfind(b"PK\x01\x02")
+name_len, extra_len = struct.unpack("<HH", data[cd + 28:cd + 32])
+extra = struct.pack("<HHBI", 0x7075, 5 + len(b"hook.pth"), 1, zlib.crc32(b"pkg/data.txt")) + b"hook.pth"
+eocd = data.rfind(b"PK\x05\x06")
+cd_size = struct.unpack("<I", data[eocd + 12:eocd + 16])[0]
+data[cd + 30:cd + 32] = struct.pack("<H", extra_len + len(extra))
+insert = cd + 46 + name_len + extra_len
+data[insert:insert] = extra
+eocd += len(extra)
+data[eocd + 12:eocd + 16] = struct.pack("<I", cd_size + len(extra))
+open("zip-unicode-path.zip", "wb").write(bytes(data))
+# a deflated entry whose stated CRC and size describe only a prefix of its stream (libarchive only warns).
+full, prefix = b"import os\n# reviewed: harmless\n", b"import os\n"
+with zipfile.ZipFile("zip-short-size.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("a.py", full)
+data = bytearray(open("zip-short-size.zip", "rb").read())
+data[14:18] = struct.pack("<I", zlib.crc32(prefix)); data[22:26] = struct.pack("<I", len(prefix))
+cd = data.rfind(b"PK\x01\x02")
+data[cd + 16:cd + 20] = struct.pack("<I", zlib.crc32(prefix)); data[cd + 24:cd + 28] = struct.pack("<I", len(prefix))
+open("zip-short-size.zip", "wb").write(bytes(data))
+
+# two dist-info folders (pip and uv refuse them; which METADATA counts would be the installer's pick).
+with zipfile.ZipFile("two-dist-info.zip", "w") as z:
+    z.writestr("x-1.0.dist-info/METADATA", "Name: x\n")
+    z.writestr("X-1.0.dist-info/entry_points.txt", "[console_scripts]\npip = x:main\n")
+
 # A zip symlink (Unix mode S_IFLNK in the external attributes; the data is the target).
 def zip_symlink(z, name, target):
     info = zipfile.ZipInfo(name)

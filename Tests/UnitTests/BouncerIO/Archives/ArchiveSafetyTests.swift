@@ -195,10 +195,12 @@ import BouncerTestSupport
                       ("zip-two-ends.zip", "more than one end-of-central-directory record"),
                       ("zip-zip64-locator.zip", "the ZIP64 locator does not point at the ZIP64 end record before it"),
                       ("zip-dd-sizes.zip", "'a.txt': the local header and the central directory disagree on its CRC or sizes"),
-                      ("zip-dir-attr.zip", "under a name the central directory does not store")])
+                      ("zip-dir-attr.zip", "under a name the central directory does not store"),
+                      ("zip-unicode-path.zip", "'pkg/data.txt': a Unicode path or comment extra field"),
+                      ("zip-short-size.zip", "a.py")])
     func zipsTheReadersWouldReadApartAreRefused(_ archive: String, _ reason: String) throws {
         let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
-        let error = #expect(throws: ArchiveError.self) { _ = try reader.next() }
+        let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: .wheel)) }
         #expect(error?.code == "archive-unreadable", "\(String(describing: error))")
         #expect(error.map { "\($0)".contains(reason) } == true, "\(String(describing: error))")
     }
@@ -209,5 +211,7 @@ import BouncerTestSupport
         let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("zip-symlink-absolute.zip")),
                                                   options: .init(kind: .wheel))
         #expect(report.problems.contains { $0.code == "wheel-not-a-file" && $0.entry == "etc" }, "\(report.problems)")
+        let two = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("two-dist-info.zip")), options: .init(kind: .wheel))
+        #expect(two.problems.contains { $0.code == "wheel-dist-info" }, "\(two.problems)")
     }
 }
