@@ -275,9 +275,11 @@ enum Harness {
         limits.ratioGraceBytes = 1 << 20
         guard let reader = try? ArchiveReader(source: MemorySource([UInt8](data)), name: "fuzz.tar", limits: limits) else { return }
         _ = try? ArchiveInspector.inspect(reader)
-        // The same bytes as a file (a memfd): zip's central directory and its structure checks (ZipStructure).
-        let fd = memfd_create("fuzz-archive", 0)
+        // The same bytes as a file (unlinked at once): zip's central directory and its structure checks (ZipStructure).
+        var template = Array("/tmp/bouncer-fuzz-archive-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
         guard fd >= 0 else { return }
+        unlink(template)
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == data.count, let file = try? ArchiveReader(fd: fd, name: "fuzz.whl", limits: limits) else { return }
