@@ -34,7 +34,10 @@ struct ExecCommand: ParsableCommand {
             run their tools through proxies of their own, as without exec. A client whose \
             configuration already names a running `bouncer serve` of the user's own under \
             the same policy stays pointed at it, with no proxy of exec's over it. What the \
-            proxy verified and refused is said when COMMAND ends.
+            proxy verified and refused is said when COMMAND ends. The policy holds wherever \
+            COMMAND goes: BOUNCER_POLICY names it in COMMAND's environment, so a folder \
+            without a policy.json (or with another one) changes nothing; a login shell \
+            (bash -l, su -, sudo) resets PATH, and what runs in it is unguarded.
 
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
             cannot be run; 2 when the policy in force does not load (COMMAND does not run).
