@@ -29,7 +29,7 @@ enum WheelDependencies {
         var names: [String] = []
         for value in WheelMetadata.requirements(bytes) {
             if let semicolon = value.firstIndex(of: ";"), value[semicolon...].contains("extra") { continue }
-            let name = value.prefix(while: { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") })
+            let name = WheelMetadata.projectName(value)
             guard PythonPackageName.isValid(String(name)) else { continue }
             let normalised = PythonPackageName.normalised(String(name))
             if !names.contains(normalised) { names.append(normalised) }

@@ -13,11 +13,16 @@ public enum NpmWorkspaces {
     /// `yarn`: as yarn 1 reads them instead (its glob): a pattern starting with `!`
     /// matches nothing and excludes nothing, so it is dropped.
     public static func patterns(_ manifest: JSON, yarn: Bool = false) -> [String] {
+        let texts = declared(manifest)
+        return (yarn ? texts.filter { !$0.hasPrefix("!") } : texts).map(mapped).flatMap(expandBraces)
+    }
+
+    /// The strings of `workspaces` (an array) or yarn's `workspaces.packages`, as written.
+    static func declared(_ manifest: JSON) -> [String] {
         var list: [JSON] = []
         if case .array(let items)? = manifest["workspaces"] { list = items }
         if case .array(let items)? = manifest["workspaces"]?["packages"] { list = items }
-        let texts = list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }
-        return (yarn ? texts.filter { !$0.hasPrefix("!") } : texts).map(mapped).flatMap(expandBraces)
+        return list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }
     }
 
     static func mapped(_ given: String) -> String {
@@ -33,10 +38,7 @@ public enum NpmWorkspaces {
     /// `@(…)`, `+(…)`, `!(…)`, `*(…)`, `?(…)`), which npm expands to folders
     /// whose dependencies would then go unchecked; nil when every one reads.
     public static func unreadable(_ manifest: JSON) -> String? {
-        var list: [JSON] = []
-        if case .array(let items)? = manifest["workspaces"] { list = items }
-        if case .array(let items)? = manifest["workspaces"]?["packages"] { list = items }
-        let given = list.compactMap { if case .string(let text) = $0 { return mapped(text) } else { return nil } }
+        let given = declared(manifest).map(mapped)
         if let huge = given.first(where: { expanded($0) == nil }) { return huge }
         return given.flatMap(expandBraces).first { pattern in
             let bytes = Array(pattern.utf8)

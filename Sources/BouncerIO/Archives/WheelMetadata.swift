@@ -63,10 +63,13 @@ public enum WheelMetadata {
         requirements(bytes).filter(isDirectReference)
     }
 
+    /// The project name a requirement starts with (PEP 508: letters, digits, `._-`).
+    public static func projectName(_ requirement: String) -> Substring {
+        requirement.drop { $0 == " " || $0 == "\t" }.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+    }
+
     public static func isDirectReference(_ requirement: String) -> Bool {
-        var rest = Substring(requirement)
-        rest = rest.drop { $0 == " " || $0 == "\t" }
-        rest = rest.drop { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+        var rest = requirement[projectName(requirement).endIndex...]
         rest = rest.drop { $0 == " " || $0 == "\t" }
         if rest.first == "[", let close = rest.firstIndex(of: "]") { rest = rest[rest.index(after: close)...] }
         rest = rest.drop { $0 == " " || $0 == "\t" }

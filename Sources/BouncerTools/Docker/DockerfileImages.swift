@@ -369,13 +369,13 @@ struct DockerfileImages: Equatable {
             case "FROM":
                 try from(arguments, logical)
             case "COPY", "ADD":
-                try Self.unquotedFlags(arguments, line: line)
+                try Self.screenFlagWords(arguments, line: line)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--from" {
                     try imageOrStage(value, place: .copyFrom, logical)
                 }
                 if instruction == "ADD" { try remoteSources(arguments, line: line) }
             case "RUN":
-                try Self.unquotedFlags(arguments, line: line, everyWord: false)
+                try Self.screenFlagWords(arguments, line: line, everyWord: false)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--mount" {
                     for field in try Self.fields(value, line: line) where field.key.lowercased() == "from" {
                         try imageOrStage(field.value, place: .mountFrom, logical)
@@ -564,7 +564,7 @@ struct DockerfileImages: Equatable {
         /// name, or in a `--from` value anywhere but around it whole, is refused.
         /// `everyWord`: COPY and ADD, whose paths rarely hold an escaped quote; RUN's command often
         /// does, so only its flag words are looked at there.
-        static func unquotedFlags(_ arguments: [Word], line: Int, everyWord: Bool = true) throws(Problem) {
+        static func screenFlagWords(_ arguments: [Word], line: Int, everyWord: Bool = true) throws(Problem) {
             // `\'` or `\"` is a quote to Bouncer's word splitting and a literal to the builders' (a
             // `--from=IMAGE` after `--chown="'"0'\''` was one word here, three flags to buildah).
             let flagWords = arguments.prefix { $0.string.hasPrefix("--") }

@@ -41,9 +41,10 @@ struct YarnSettings {
         let home = environment["HOME"] ?? ""
         // yarnrc files, in yarn's order (a later file's value wins).
         for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + useYarnrc.map({ Filesystem.absolute($0, cwd: cwd) }) {
+            guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) else { continue }
+            var found = entries(bytes)
             // yarn reads a .yarnrc with its lockfile syntax (YarnSyntax), YAML when that fails.
-            var found = entries(file)
-            if !file.hasSuffix(".yml"), let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) {
+            if !file.hasSuffix(".yml") {
                 do {
                     found += try YarnSyntax.scalars(YarnSyntax.parse(bytes)).map { (normalisedKey(Substring($0.key)), $0.value, $0.line) }
                 } catch {

@@ -35,7 +35,7 @@ public enum YarnShim {
             return context.unsupported(nil, why: "\(name) installs into yarn's global folder, whose package.json and lock Bouncer does not check and no lock of yours pins; install into a project (npx or yarn in a project for a one-off command)",
                                        arguments: arguments)
         }
-        let project: String? = NpmConfiguration.localPrefix(cwd: cwd)
+        let project = NpmConfiguration.localPrefix(cwd: cwd)
         // yarn 1 takes the command from the words before `--` and the packages from both sides of it
         // (`yarn add -- ./x.tgz` adds the tarball).
         let afterDashes = Array(arguments.drop { $0 != "--" }.dropFirst())

@@ -42,16 +42,9 @@ import BouncerTestSupport
         return file
     }
 
-    func shimHarness() throws -> ShimHarness {
-        var harness = try ShimHarness("bouncer-threat-pth-shim")
-        let venv = harness.root.appendingPathComponent("venv")
-        _ = try ServeFixtures.venv(venv)
-        harness.extraPath = [venv.appendingPathComponent("bin").path]
-        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
-        return harness
-    }
+    func shimHarness() throws -> ShimHarness { try ThreatFixtures.pipHarness("bouncer-threat-pth-shim") }
 
-    static let pip = "env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install"
+    static let pip = ThreatFixtures.pipInstall
 
     @Test func aWheelWithAPthFileIsRefusedByThePipShimAndNeverRuns() throws {
         defer { try? FileManager.default.removeItem(at: root) }

@@ -154,14 +154,10 @@ import BouncerTestSupport
         defer { try? FileManager.default.removeItem(at: root) }
         let file = try ThreatFixtures.wheel("remote", "1.0", marker: "remote", into: attackerDirectory.appendingPathComponent("dist"))
         let digest = try ThreatFixtures.sha256(attackerDirectory.appendingPathComponent("dist/" + file))
-        var harness = try ShimHarness("bouncer-threat-remote-pip")
+        let harness = try ThreatFixtures.pipHarness("bouncer-threat-remote-pip")
         defer { harness.cleanup() }
-        let venv = harness.root.appendingPathComponent("venv")
-        _ = try ServeFixtures.venv(venv)
-        harness.extraPath = [venv.appendingPathComponent("bin").path]
-        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
         let requirement = "remote @ \(attacker.baseURL)/dist/\(file)#sha256=\(digest)"
-        let pip = "env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install"
+        let pip = ThreatFixtures.pipInstall
 
         let refused = try harness.sh("\(pip) '\(requirement)'")
         #expect(refused.status == 1, "\(refused.out)\n\(refused.err)")
@@ -191,14 +187,10 @@ import BouncerTestSupport
         let file = try ThreatFixtures.wheel("remdep", "1.0", marker: "remdep", extra: ["remdep-1.0.dist-info/METADATA": pep658 ? clean : metadata],
                                             into: index.packages)
         try index.page("remdep", [(file, ThreatFixtures.longAgo)], coreMetadata: pep658 ? [file: metadata] : [:])
-        var harness = try ShimHarness("bouncer-threat-remote-requirement")
+        let harness = try ThreatFixtures.pipHarness("bouncer-threat-remote-requirement")
         defer { harness.cleanup() }
-        let venv = harness.root.appendingPathComponent("venv")
-        _ = try ServeFixtures.venv(venv)
-        harness.extraPath = [venv.appendingPathComponent("bin").path]
-        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
 
-        let result = try harness.sh("env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --index-url '\(index.url)' remdep==1.0")
+        let result = try harness.sh("\(ThreatFixtures.pipInstall) --index-url '\(index.url)' remdep==1.0")
         #expect(result.status != 0, "\(result.out)\n\(result.err)")
         #expect(result.err.contains("requires \(remote)") && result.err.contains("exoticSources.allow"), "\(result.err)")
         #expect(attacker.requests.isEmpty, "the URL was fetched: \(attacker.requests)")

@@ -68,13 +68,9 @@ import BouncerTestSupport
     @Test func pipShimRefusesTheFreshReleaseAndInstallsTheAgedOne() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let index = try publishPython()
-        var harness = try ShimHarness("bouncer-threat-fresh-shim")
+        let harness = try ThreatFixtures.pipHarness("bouncer-threat-fresh-shim", policy: policy)
         defer { harness.cleanup() }
-        let venv = harness.root.appendingPathComponent("venv")
-        _ = try ServeFixtures.venv(venv)
-        harness.extraPath = [venv.appendingPathComponent("bin").path]
-        try policy.write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
-        let pip = "env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install --index-url '\(index.url)'"
+        let pip = "\(ThreatFixtures.pipInstall) --index-url '\(index.url)'"
 
         let refused = try harness.sh("\(pip) fresh==1.1")
         #expect(refused.status == 1, "\(refused.out)\n\(refused.err)")

@@ -46,6 +46,19 @@ enum ThreatFixtures {
         return file
     }
 
+    /// A shim harness with a venv's bin on PATH (after the shims) and `policy` (the threat policy by default).
+    static func pipHarness(_ name: String, policy text: String = policy()) throws -> ShimHarness {
+        var harness = try ShimHarness(name)
+        let venv = harness.root.appendingPathComponent("venv")
+        _ = try ServeFixtures.venv(venv)
+        harness.extraPath = [venv.appendingPathComponent("bin").path]
+        try text.write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        return harness
+    }
+
+    /// pip install through the shim, with none of this machine's pip settings.
+    static let pipInstall = "env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 pip install"
+
     /// sha256 by coreutils.
     static func sha256(_ file: URL) throws -> String {
         let result = try BouncerProcess.runProgram("/usr/bin/sha256sum", [file.path])
