@@ -352,7 +352,7 @@ final class ServeLog: Sendable {
 
     func verified(_ outcome: GuardOutcome) {
         for line in outcome.humanLines() { info(line) }
-        let warnings = outcome.problems.map { "not proven: \($0.message)" } + outcome.notes
+        let warnings = outcome.warnings + outcome.notes
         event(["event": .string("verified"), "url": .string(outcome.shownURL),
                "size": .integer(Int64(outcome.size ?? 0)), "sha256": .string(outcome.sha256?.hex ?? ""),
                "proofs": .array(outcome.proofs.map { .string($0.summary) }), "warnings": .array(warnings.map { .string($0) }),

@@ -19,6 +19,9 @@ struct Findings {
     /// Proven beyond the rule: the tool's stated digests, a first-use pin.
     var otherProofs: [EvidenceProof] = []
     var problems: [EvidenceProblem] = []
+    /// The codes of the problems that are the rule's own requirements not
+    /// proven (a threat policy's or the lock's refusal is not one of them).
+    var unmetRequirements: Set<ReasonCode> = []
     var notes: [String] = []
     /// Signed lists the evidence relied on, remembered as seen when pinned.
     var observations: [ListObservation] = []

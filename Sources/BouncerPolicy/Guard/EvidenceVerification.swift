@@ -58,6 +58,7 @@ struct EvidenceVerification {
                 if let observed = proof.observation { candidate.findings.observations.append(observed) }
             case .failure(let problem):
                 candidate.findings.problems.append(problem)
+                candidate.findings.unmetRequirements.insert(problem.code)
             }
         }
         // Digests the tool's metadata states are requirements whatever the

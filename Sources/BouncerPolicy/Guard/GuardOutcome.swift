@@ -25,6 +25,10 @@ public struct GuardOutcome: Sendable {
     public var proofs: [VerificationReport.Evidence]
     /// What was required but not proven (or what else went wrong).
     public var problems: [VerificationReport.Reason]
+    /// The codes among `problems` that are the rule's requirements not proven;
+    /// only those make "required: …" worth saying (an install script is no
+    /// missing digest).
+    public var unmetRequirements: Set<String> = []
     /// Warnings to show even on success (audit mode, exceptions, a moved source).
     public var notes: [String]
     /// For a refusal: whose fault, hence the exit code.
@@ -50,12 +54,11 @@ public struct GuardOutcome: Sendable {
         case .warned:
             let proven = proofs.isEmpty ? "nothing proven" : proofs.map(\.summary).joined(separator: "; ")
             return ["\(shownURL): ALLOWED WITH WARNINGS: \(proven)"]
-                + problems.map { "\(shownURL): WARNING: not proven: \($0.message)" }
+                + warnings.map { "\(shownURL): WARNING: \($0)" }
                 + notes.map { "\(shownURL): WARNING: \($0)" }
         case .refused:
-            var lines = ["\(shownURL): REFUSED by \(rule)"
-                         + (required.isEmpty ? "" : "; required: " + required.joined(separator: "; "))]
-            lines += problems.map { "\(shownURL): missing: \($0.message)" }
+            var lines = ["\(shownURL): REFUSED by \(rule)" + (requiredClause.map { "; required: " + $0 } ?? "")]
+            lines += problems.map { "\(shownURL): " + (isUnmet($0) ? "missing: " : "refused: ") + $0.message }
             if !proofs.isEmpty { lines.append("\(shownURL): proven nonetheless: " + proofs.map(\.summary).joined(separator: "; ")) }
             lines += notes.map { "\(shownURL): note: \($0)" }
             return lines
@@ -68,8 +71,20 @@ public struct GuardOutcome: Sendable {
         // "refused by no rule" reads badly: the problem itself says no rule matched.
         let by = ruleMatched ? " by \(rule)" : ""
         let text = "\(shownURL): refused\(by): " + problems.map(\.message).joined(separator: "; ")
-            + (required.isEmpty ? "" : " (required: " + required.joined(separator: "; ") + ")")
+            + (requiredClause.map { " (required: " + $0 + ")" } ?? "")
         return BouncerError(family ?? .evidence, code: code, text)
+    }
+
+    private func isUnmet(_ problem: VerificationReport.Reason) -> Bool { unmetRequirements.contains(problem.code) }
+
+    /// Each problem as a warning (for an outcome allowed with warnings).
+    public var warnings: [String] {
+        problems.map { (isUnmet($0) ? "not proven: " : "") + $0.message }
+    }
+
+    /// What the rule requires, said only when some of it was not proven.
+    private var requiredClause: String? {
+        required.isEmpty || !problems.contains(where: isUnmet) ? nil : required.joined(separator: "; ")
     }
 }
 
@@ -84,6 +99,7 @@ extension GuardOutcome {
                   proofs: candidate.findings.proofs.map(\.reportEvidence), problems: problems.map(\.reportReason),
                   notes: candidate.findings.notes + decision.notes, family: decision.family, path: nil,
                   sha256: sha256, size: candidate.fetched?.size)
+        unmetRequirements = Set(candidate.findings.unmetRequirements.map(\.rawValue))
     }
 
     /// Refused before any rule was consulted (the lock or the freshness state is unreadable).

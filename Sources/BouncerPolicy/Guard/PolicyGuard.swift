@@ -80,7 +80,7 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
             guard outcome.verdict != .refused, let path = outcome.path, let sha256 = outcome.sha256 else {
                 return .failure(outcome.error)
             }
-            let warnings = outcome.problems.map { "not proven: \($0.message)" } + outcome.notes
+            let warnings = outcome.warnings + outcome.notes
             return .success(VerifiedArtifact(request: outcome.request, path: path, sha256: sha256, size: outcome.size ?? 0,
                                              proofs: outcome.proofs.map(\.summary), warnings: warnings))
         }

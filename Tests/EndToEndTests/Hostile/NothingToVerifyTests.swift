@@ -125,7 +125,10 @@ import BouncerTestSupport
         let server = try MisbehavingServer()
         let harness = try ShimHarness("nothing-npm")
         defer { harness.cleanup() }
-        let tarball = try HostileProject.random(2000)
+        // A real package, so the inspection passes and the empty provenance file is what refuses.
+        let packed = harness.root.appendingPathComponent("lib-1.0.0.tgz")
+        _ = try NpmTarball.pack(manifest: ["name": "lib", "version": "1.0.0"], files: ["index.js": "module.exports = 1\n"], to: packed)
+        let tarball = [UInt8](try Data(contentsOf: packed))
         let sha512 = try BouncerProcess.runProgram("/bin/sh", ["-c", "openssl dgst -sha512 -binary | base64 -w0"], stdin: Data(tarball)).out
         let packument = #"{"name": "lib", "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {"name": "lib", "version": "1.0.0", "dist": {"tarball": "\#(server.url("/lib/-/lib-1.0.0.tgz"))", "integrity": "sha512-\#(sha512)"}}}}"#
         server.route("/lib", [.init(headers: ["Content-Type: application/json"], body: Array(packument.utf8))])
@@ -142,6 +145,7 @@ import BouncerTestSupport
         let result = try harness.sh("npm ci")
         #expect(result.status == 1, "\(result.err)")
         #expect(result.err.contains("refused lib@1.0.0") && result.err.contains("provenance"), "refused for the policy's provenance requirement: \(result.err)")
+        #expect(!result.err.contains("archive"), "the package itself is sound: \(result.err)")
         #expect(!harness.exists("node_modules/lib"))
     }
 
@@ -152,9 +156,10 @@ import BouncerTestSupport
         let venv = harness.root.appendingPathComponent("venv")
         _ = try ServeFixtures.venv(venv)
         harness.extraPath = [venv.appendingPathComponent("bin").path]
-        let wheel = try HostileProject.random(3000)
+        // A real wheel, so the inspection passes and the missing provenance is what refuses.
+        let file = try ThreatFixtures.wheel("six", "1.16.0", marker: "six", into: harness.root)
+        let wheel = [UInt8](try Data(contentsOf: harness.root.appendingPathComponent(file)))
         let sha = try HostileProject.sha256(wheel)
-        let file = "six-1.16.0-py2.py3-none-any.whl"
         server.route("/simple/six/", [.init(headers: ["Content-Type: text/html"], body: Array("<a href=\"../../packages/\(file)#sha256=\(sha)\">\(file)</a>".utf8))])
         server.route("/packages/\(file)", [.init(body: wheel)])
         try "six==1.16.0 --hash=sha256:\(sha)\n".write(to: harness.file("requirements.txt"), atomically: true, encoding: .utf8)
@@ -163,6 +168,7 @@ import BouncerTestSupport
         let result = try harness.sh("env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null pip install --index-url \(server.url("/simple/")) -r requirements.txt")
         #expect(result.status == 1, "\(result.err)")
         #expect(result.err.contains("refused six 1.16.0") && result.err.contains("provenance"), "refused for the policy's provenance requirement: \(result.err)")
+        #expect(!result.err.contains("archive"), "the wheel itself is sound: \(result.err)")
         let listed = try BouncerProcess.runProgram(venv.appendingPathComponent("bin/pip").path, ["list", "--format=freeze", "--disable-pip-version-check"])
         #expect(!listed.out.contains("six=="), "\(listed.out)")
     }

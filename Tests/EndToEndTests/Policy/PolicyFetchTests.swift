@@ -24,8 +24,9 @@ import BouncerTestSupport
 
         let missing = try f.fetch(f.url("app.bin"))
         #expect(missing.status == 1, "\(missing.err)")
-        #expect(missing.err.contains("REFUSED by rule 'loopback'"), "\(missing.err)")
-        #expect(missing.err.contains("no sha256/sha384/sha512 digest was stated"), "\(missing.err)")
+        // What the rule requires is said where it was not proven.
+        #expect(missing.err.contains("REFUSED by rule 'loopback'; required: "), "\(missing.err)")
+        #expect(missing.err.contains("missing: no sha256/sha384/sha512 digest was stated"), "\(missing.err)")
         #expect(!f.exists("out.bin"))
         #expect(f.lockBytes == nil)
 

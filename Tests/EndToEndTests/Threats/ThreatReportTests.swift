@@ -91,6 +91,20 @@ import BouncerTestSupport
         #expect(rules?.map { $0["id"] as? String } == ["install-script"])
     }
 
+    /// The person's report names the install script as the refusal, not as
+    /// evidence "missing", and does not list the rule's requirements (all
+    /// proven: adding a digest would not help).
+    @Test func theHumanReportSaysWhatRefusedNotWhatWasRequired() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let url = try setUp()
+        let result = try check([])
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        let lines = (result.out + result.err).split(separator: "\n").filter { $0.hasPrefix(url) }
+        #expect(lines.contains { $0.hasPrefix("\(url): REFUSED by rule 'npm'") && !$0.contains("required") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("\(url): refused: ") && $0.contains("postinstall") }, "\(lines)")
+        #expect(!lines.contains { $0.contains("missing:") }, "\(lines)")
+    }
+
     @Test func checkJSONCarriesTheReasonCode() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         _ = try setUp()
