@@ -29,9 +29,6 @@ public enum BuildahShim {
         "--network", "--os", "--pid", "--platform", "--retry", "--retry-delay", "--security-opt", "--shm-size", "--ulimit", "--userns",
         "--userns-gid-map", "--userns-gid-map-group", "--userns-uid-map", "--userns-uid-map-user", "--uts", "--variant", "-v", "--volume",
     ]
-    /// Transports naming local images: nothing is pulled.
-    static let localTransports = ["containers-storage:", "oci:", "oci-archive:", "dir:", "docker-archive:", "docker-daemon:"]
-
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
         let subcommand: Int
         var image: (index: Int, plainHTTP: Bool, platform: String?)
@@ -64,7 +61,7 @@ public enum BuildahShim {
                 return context.unsupported("--from", why: "\(from) is no working container, so buildah pulls that image, which Bouncer does not verify here; pull it through the shim first (buildah from IMAGE) and copy from that working container",
                                            arguments: arguments)
             case "manifest" where subcommand + 1 < arguments.count && ["create", "add"].contains(arguments[subcommand + 1]):
-                guard let remote = ContainerShim.operandWords(arguments, after: subcommand + 1).dropFirst().first(where: { !localTransports.contains(where: $0.hasPrefix) }) else {
+                guard let remote = ContainerShim.operandWords(arguments, after: subcommand + 1).dropFirst().first(where: { !ContainerShim.localTransports.contains(where: $0.hasPrefix) }) else {
                     return context.passThrough(arguments)
                 }
                 return context.unsupported(nil, why: "manifest \(arguments[subcommand + 1]) reads \(remote) from its registry into a list whose push copies it, which Bouncer does not verify (pull each image through the shim first and add it as containers-storage:IMAGE)",
@@ -80,7 +77,7 @@ public enum BuildahShim {
         let written = arguments[image.index]
         let (reference, viaDocker) = ContainerShim.registryReference(written)
         // `from scratch` starts from nothing; another transport names an image already here.
-        guard !(arguments[subcommand] == "from" && written == "scratch"), viaDocker || !localTransports.contains(where: written.hasPrefix) else {
+        guard !(arguments[subcommand] == "from" && written == "scratch"), viaDocker || !ContainerShim.localTransports.contains(where: written.hasPrefix) else {
             return context.passThrough(arguments)
         }
         return ContainerShim.withPolicy(context) { policy in

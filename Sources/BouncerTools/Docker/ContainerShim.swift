@@ -289,6 +289,11 @@ public enum ContainerShim {
         let globals = Array(arguments[..<call.globalsEnd])
         // An image of this machine's own (a build's `localhost/NAME`, an image ID, a short name stored here):
         // run as it is, and never pulled (`--pull=never`, the last word before the image, outranks any other).
+        // podman reads another transport's image from this machine's files (`oci:DIR`, `docker-archive:FILE`):
+        // no registry is asked, so there is nothing to verify (docker knows no transports).
+        if context.environment.tool != "docker", !viaDocker, localTransports.contains(where: written.hasPrefix) {
+            return context.passThrough(arguments)
+        }
         if call.subcommand != "pull", !viaDocker, isLocalImage(written, globals: globals, context: context) {
             var local = arguments
             local.insert("--pull=never", at: call.imageIndex)
@@ -312,6 +317,11 @@ public enum ContainerShim {
             }
         }
     }
+
+    /// containers/image transports naming an image in a file or store on this
+    /// machine (podman, buildah, skopeo): nothing is pulled from a registry.
+    static let localTransports = ["containers-storage:", "oci:", "oci-archive:", "dir:", "docker-archive:", "docker-daemon:",
+                                  "sif:", "ostree:", "tarball:"]
 
     /// An image argument without podman's `docker://` transport (a registry
     /// image, the same one), and whether it had it (the rewritten argument keeps it).

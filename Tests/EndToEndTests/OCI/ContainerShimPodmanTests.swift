@@ -206,6 +206,13 @@ struct ContainerShimPodmanTests {
         let absent = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["create", "--pull=always", "localhost/nothere:1", "true"], environment: environment)
         #expect(absent.status != 0, "\(absent.err)")
         #expect(!absent.err.contains("Trying to pull"), "\(absent.err)")
+        // Another transport reads an image from this machine's files (`oci-archive:FILE`): no registry
+        // is asked, so podman gets it untouched (it had been read as a registry image named "oci-archive").
+        let archive = f.dir.appendingPathComponent("mine.tar").path
+        _ = try Fixture.run(Self.podman, podmanGlobal + ["save", "--format", "oci-archive", "-o", archive, "localhost/mine:1"])
+        let fromFile = try BouncerProcess.runProgram(shims + "/podman", podmanGlobal + ["pull", "oci-archive:" + archive], environment: environment)
+        #expect(fromFile.status == 0, "\(fromFile.err)")
+        #expect(!fromFile.err.contains("bouncer:"), "passed through: \(fromFile.err)")
         // podman alone pulls both images of one pull: the refusal above is the shim's.
         _ = try Fixture.run(Self.podman, podmanGlobal + ["pull", "--tls-verify=false", "-q", f.image("e2e/signed"), f.image("e2e/unsigned")])
         #expect(try storedDigests().contains(try #require(f.digests["e2e/unsigned"])))
