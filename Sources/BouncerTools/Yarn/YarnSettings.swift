@@ -55,6 +55,9 @@ struct YarnSettings {
             found += found.filter { $0.value.hasPrefix("--") }.map { (normalisedKey(Substring($0.value)), $0.value, $0.line) }
             for (key, value, _) in found {
                 if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
+                // `"--" VALUE` (or `--CMD.`, or a `--` VALUE): yarn puts a bare `--` on its command line,
+                // and every word after it is a package to add (`file:./evil`, the user's own options).
+                if key.isEmpty { settings.dangerous.append(Setting(key: "--", place: file)) }
                 if key == "registry", environment.keys.allSatisfy({ $0.lowercased() != "yarn_registry" }) { settings.yarnRegistry = value }
             }
         }

@@ -140,6 +140,9 @@ public enum YarnShim {
             return "\(file) line \(failure.line): \(failure.reason) in yarn's own syntax, so yarn reads the file as YAML, which Bouncer does not: it cannot tell what the file sets"
         }
         if let setting = settings.dangerous.first {
+            if setting.key == "--" {
+                return "a bare -- is set in \(setting.place): yarn would put -- on its command line, and every word after it would be a package to add (what the file names there, and your own options), which Bouncer does not see"
+            }
             if setting.key == "cwd" || setting.key == "use-yarnrc" {
                 return "\(setting.key) is set in \(setting.place): yarn would work on another folder or read another settings file than the ones Bouncer checked; give it on yarn's command line instead"
             }

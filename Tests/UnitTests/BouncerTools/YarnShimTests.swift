@@ -166,6 +166,14 @@ import BouncerTestSupport
             let moved = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
             #expect(YarnShim.roundTheFence(["install"], settings: moved, realTool: "/usr/bin/yarnpkg")?.contains("another folder or read another settings file") == true, "\(text)")
         }
+        // A bare `--` from a .yarnrc (its key, `--CMD.`, or a value): yarn puts `--` on its command line,
+        // and `yarn add good` also added `file:./evil` the file names after it, whose postinstall ran.
+        for text in [#""--" "file:./evil""#, #"--add. "file:./evil""#, #""--verbose" "--""#, #""--" true"#] {
+            try (text + "\n").write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+            let dashes = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
+            #expect(YarnShim.roundTheFence(["add", "good"], settings: dashes, realTool: "/usr/bin/yarnpkg")?.contains("a bare -- is set in") == true,
+                    "\(text): \(dashes.dangerous)")
+        }
         try "".write(to: project.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
         #expect(YarnSettings.read(cwd: project.path, environment: ["HOME": home.path, "YARN_PROXY__0": "http://127.0.0.1:8802"], useYarnrc: [])
                     .dangerous.map(\.key) == ["proxy"])
