@@ -85,6 +85,11 @@ public enum ArtifactInspection {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script or a tool Bouncer's shims hand over to (every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
             }
+            let modules = report.entries.map(\.path).filter { replacesAToolModule($0, package: package) }
+            if !modules.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(modules.prefix(3).joined(separator: ", "))\(modules.count > 3 ? " and \(modules.count - 3) more" : "") into another distribution's own module (\(toolModules.keys.sorted().joined(separator: ", "))): every later pip, uv, pipx or build would run the package's code, and the policy's installScripts.allow does not name it")
+            }
         }
         return nil
     }
@@ -147,21 +152,42 @@ public enum ArtifactInspection {
     /// prefix) any `…/site-packages/` or `…/dist-packages/`. `./` in an entry
     /// name is no folder (pip writes `./x.pth` as `x.pth`), and `..` goes up one.
     static func isStartupHook(_ path: String) -> Bool {
-        let parts = installedParts(path).map { $0.lowercased() }
-        var site = parts[...]
-        if let first = parts.first, first.hasSuffix(".data"), parts.count >= 2 {
-            switch parts[1] {
-            case "purelib", "platlib": site = parts.dropFirst(2)
-            case "data":
-                guard let folder = parts.dropLast().lastIndex(where: { $0 == "site-packages" || $0 == "dist-packages" }) else { return false }
-                site = parts[(folder + 1)...]
-            default: return false
-            }
-        }
-        guard let name = site.first else { return false }
+        guard let site = inSitePackages(path), let name = site.first else { return false }
         if site.count == 1 && name.hasSuffix(".pth") { return true }
         let module = name.split(separator: ".").first.map(String.init) ?? name
         return startupModules.contains(module) || module.hasPrefix("__editable___")
+    }
+
+    /// A file in site-packages that is part of a module the tools import
+    /// (`pip/__init__.py`, `setuptools/…`, `uv/…`), from a wheel of another
+    /// distribution: pip's own module replaced runs at every later pip.
+    static func replacesAToolModule(_ path: String, package: String? = nil) -> Bool {
+        guard let site = inSitePackages(path), let name = site.first else { return false }
+        let module = name.split(separator: ".").first.map(String.init) ?? name
+        guard let owners = toolModules[module] else { return false }
+        return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
+    }
+
+    /// Modules pip, uv, pipx and builds import, with the distributions that ship each.
+    static let toolModules: [String: Set<String>] = [
+        "pip": ["pip"], "setuptools": ["setuptools"], "pkg_resources": ["setuptools"], "wheel": ["wheel"],
+        "uv": ["uv"], "pipx": ["pipx"],
+    ]
+
+    /// A wheel entry's path below site-packages (lowercased), or nil when pip
+    /// installs it elsewhere. site-packages is the wheel's top level,
+    /// `NAME.data/purelib/`, `NAME.data/platlib/`, and under `NAME.data/data/`
+    /// (installed into the prefix) any `…/site-packages/` or `…/dist-packages/`.
+    static func inSitePackages(_ path: String) -> ArraySlice<String>? {
+        let parts = installedParts(path).map { $0.lowercased() }
+        guard let first = parts.first, first.hasSuffix(".data"), parts.count >= 2 else { return parts[...] }
+        switch parts[1] {
+        case "purelib", "platlib": return parts.dropFirst(2)
+        case "data":
+            guard let folder = parts.dropLast().lastIndex(where: { $0 == "site-packages" || $0 == "dist-packages" }) else { return nil }
+            return parts[(folder + 1)...]
+        default: return nil
+        }
     }
 
     /// A wheel entry's path as pip installs it: `./` is no folder, `..` goes up one.

@@ -89,6 +89,30 @@ import BouncerTestSupport
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:shadowpy@1.0"] == nil)
     }
 
+    /// A wheel whose files go into pip's own module (`pip/__init__.py`): pip writes them
+    /// over the environment's pip, and every later pip (the shim hands over to it) runs
+    /// them (a red-team pass). Refused; the venv's pip module stays its own.
+    @Test func aWheelThatWritesIntoPipsOwnModuleIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try ThreatFixtures.wheel("pipshadow", "1.0", marker: "pipshadow", extra: [
+            "pip/__init__.py": "open('\(root.appendingPathComponent("pip-replaced").path)', 'w').write('ran')\n",
+        ], into: index.packages)
+        try index.page("pipshadow", [(file, ThreatFixtures.longAgo)])
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        let module = try #require(FileManager.default.enumerator(atPath: harness.root.appendingPathComponent("venv/lib").path)?
+            .compactMap { $0 as? String }.first { $0.hasSuffix("site-packages/pip/__init__.py") })
+        let original = try String(contentsOf: harness.root.appendingPathComponent("venv/lib").appendingPathComponent(module), encoding: .utf8)
+
+        let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' pipshadow==1.0")
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("pip/__init__.py") && result.err.contains("another distribution's own module"), "\(result.err)")
+        #expect(try String(contentsOf: harness.root.appendingPathComponent("venv/lib").appendingPathComponent(module), encoding: .utf8) == original,
+                "pip's own module was replaced")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:pipshadow@1.0"] == nil)
+    }
+
     /// The same through an entry point, under a section header pip reads as console_scripts
     /// however it is bracketed (a red-team pass replaced bin/pip with `[[console_scripts]]`).
     @Test func aWheelWhoseEntryPointReplacesPipIsRefused() throws {

@@ -19,6 +19,21 @@ import Testing
         }
     }
 
+    /// Files of another distribution's module the tools import (a red-team pass
+    /// replaced pip/__init__.py, which every later pip ran); the owner ships its own.
+    @Test func theToolsOwnModulesAreNotAWheelsToReplace() {
+        for path in ["pip/__init__.py", "a-1.0.data/purelib/pip/_internal/cli/main.py", "setuptools/__init__.py", "pkg_resources/__init__.py",
+                     "uv/__main__.py", "pipx/main.py", "wheel/cli.py", "./pip/x.py", "pip.py", "a-1.0.data/data/lib/python3.11/site-packages/pip/__init__.py"] {
+            #expect(ArtifactInspection.replacesAToolModule(path, package: "evil"), "\(path)")
+        }
+        for path in ["pipx_extra/x.py", "mypkg/pip/__init__.py", "pip-24.0.dist-info/METADATA", "setuptools_scm/__init__.py", "a-1.0.data/scripts/pip.py"] {
+            #expect(!ArtifactInspection.replacesAToolModule(path, package: "evil"), "\(path)")
+        }
+        #expect(!ArtifactInspection.replacesAToolModule("pip/__init__.py", package: "pip"))
+        #expect(!ArtifactInspection.replacesAToolModule("pkg_resources/__init__.py", package: "setuptools"))
+        #expect(ArtifactInspection.replacesAToolModule("pip/__init__.py", package: "setuptools"))
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
