@@ -68,8 +68,25 @@ public struct PipConfiguration: Equatable, Sendable {
     /// the caller's to check.
     public static func findLinksLocation(_ link: String, cwd: String) -> String {
         if isRemote(link) { return link }
-        let path = link.hasPrefix("file://") ? String(link.dropFirst("file://".count)) : link
-        return Filesystem.absolute(path, cwd: cwd)
+        guard link.lowercased().hasPrefix("file:") else { return Filesystem.absolute(link, cwd: cwd) }
+        // A file: URL for another host: no local folder (pip refuses it too).
+        return fileURLPath(link).map { Filesystem.absolute($0, cwd: cwd) } ?? link
+    }
+
+    /// The path pip opens for a `file:` URL (its `url_to_path`): the host
+    /// empty or `localhost`, the query and fragment dropped, the rest
+    /// percent-decoded (`file://localhost/p#x` is `/p`; `file:p` is `p`,
+    /// under pip's working directory). nil for another host, which pip
+    /// refuses, or for what is no file: URL.
+    public static func fileURLPath(_ url: String) -> String? {
+        guard url.lowercased().hasPrefix("file:") else { return nil }
+        var rest = Substring(url.dropFirst("file:".count))
+        if rest.hasPrefix("//") {
+            let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            guard authority.isEmpty || authority.lowercased() == "localhost" else { return nil }
+            rest = rest.dropFirst(2 + authority.count)
+        }
+        return URLParts.percentDecoded(String(rest.prefix { $0 != "?" && $0 != "#" }))
     }
 
     /// The files pip reads, later ones overriding earlier ones: site-wide, per

@@ -68,8 +68,12 @@ enum RequirementLines {
     static func path(of value: String, relativeTo base: String) -> String? {
         let lower = value.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return nil }
-        if lower.hasPrefix("file://") { return URLParts.percentDecoded(String(value.dropFirst("file://".count))) }
-        if lower.hasPrefix("file:") { return URLParts.percentDecoded(String(value.dropFirst("file:".count))) }
+        // A file: URL is opened as pip's url_to_path reads it (a red-team pass had Bouncer read
+        // `localhost/p` or `p#x` under the folder while pip read `/p`); a relative one is under
+        // pip's working directory, not the including file's.
+        if lower.hasPrefix("file:") {
+            return PipConfiguration.fileURLPath(value).map { Filesystem.absolute($0, cwd: FileManager.default.currentDirectoryPath) }
+        }
         return Filesystem.absolute(value, cwd: base)
     }
 

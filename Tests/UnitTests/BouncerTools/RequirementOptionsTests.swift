@@ -102,6 +102,15 @@ import BouncerTestSupport
         #expect(RequirementLines.path(of: "HTTPS://x.test/req.txt", relativeTo: "/w") == nil)
         #expect(RequirementLines.path(of: "file:///r/my%20req.txt", relativeTo: "/w") == "/r/my req.txt")
         #expect(RequirementLines.path(of: "sub/req.txt", relativeTo: "/w") == "/w/sub/req.txt")
+        // As pip's url_to_path reads a file: URL (a red-team pass had Bouncer read a decoy at
+        // `localhost/p` or `p#x` under the folder while pip read `/p`).
+        #expect(RequirementLines.path(of: "file://localhost/proc/self/cwd/more.txt", relativeTo: "/w") == "/proc/self/cwd/more.txt")
+        #expect(RequirementLines.path(of: "file:///r/more.txt#x", relativeTo: "/w") == "/r/more.txt")
+        #expect(RequirementLines.path(of: "file:/r/more.txt?q=1", relativeTo: "/w") == "/r/more.txt")
+        #expect(RequirementLines.path(of: "file://LocalHost/r/x.txt", relativeTo: "/w") == "/r/x.txt")
+        #expect(RequirementLines.path(of: "file://elsewhere/r/x.txt", relativeTo: "/w") == nil)
+        #expect(RequirementLines.path(of: "file:more.txt", relativeTo: "/w") == FileManager.default.currentDirectoryPath + "/more.txt")
+        #expect(PipConfiguration.findLinksLocation("file://localhost/srv/wheels#x", cwd: "/w") == "/srv/wheels")
         let dir = try BouncerProcess.temporaryDirectory("bouncer-req-remote")
         defer { try? FileManager.default.removeItem(at: dir) }
         try "six\n--pre -r https://x.test/more.txt\n".write(to: dir.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)
