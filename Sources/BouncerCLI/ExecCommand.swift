@@ -59,12 +59,21 @@ struct ExecCommand: ParsableCommand {
         guard let bouncer = ShimDispatch.currentExecutable() else {
             throw BouncerError.io("cannot tell where this bouncer binary is (/proc/self/exe)")
         }
-        let dir = Store.defaultRoot() + "/shims"
-        try ShimInstaller.install(into: dir, bouncer: bouncer)
+        let cwd = FileManager.default.currentDirectoryPath
         // What an exec above this one pointed at its proxy is the user's own again here.
         var environment = ExecProxyEnvironment.restored(ProcessInfo.processInfo.environment)
+        // A relative cache, state or home folder is this folder's: the shims' PATH entry (and the
+        // store and freshness state the shims use) must not move with the command's `cd`.
+        for variable in ["BOUNCER_CACHE", "BOUNCER_STATE", "HOME"] {
+            if let value = environment[variable], !value.isEmpty, !value.hasPrefix("/") { environment[variable] = Filesystem.absolute(value, cwd: cwd) }
+        }
+        let dir = Store.defaultRoot(environment: environment) + "/shims"
+        guard !dir.contains(":") else {
+            throw BouncerError(.configuration, code: "exec-shims",
+                               "the shims' folder \(dir) has a ':' in its path, which PATH would split, so no shim would be found; set BOUNCER_CACHE to a folder without one")
+        }
+        try ShimInstaller.install(into: dir, bouncer: bouncer)
         environment["PATH"] = dir + ":" + (environment["PATH"] ?? SearchPath.unsetDefault)
-        let cwd = FileManager.default.currentDirectoryPath
         if let policyPath = PolicyLocator.find(environment: environment, cwd: cwd) {
             return try runThroughProxy(command, policyPath: policyPath, environment: environment, cwd: cwd)
         }

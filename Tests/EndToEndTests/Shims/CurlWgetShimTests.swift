@@ -330,6 +330,21 @@ extension CurlWgetShimTests {
         #expect(try harness.projectFiles() == ["install.sh", "other.bin"])
         let lock = String(decoding: try harness.bytes("bouncer.lock"), as: UTF8.self)
         #expect(lock.contains(site.url("other.bin")) && lock.contains(site.url("install.sh")) && !lock.contains("tool.tar.gz"), "\(lock)")
+
+        // A relative BOUNCER_CACHE (a CI job's workspace folder) is this folder's: after the `cd` the
+        // shims are still first on PATH (a red-team pass ran the tampered script past a relative one).
+        var relative = environment
+        relative["BOUNCER_CACHE"] = ".bouncer-cache"
+        let relativeMoved = try BouncerProcess.run(["exec", "--", "sh", "-c", "cd '\(elsewhere.path)' && curl -fsSL '\(site.url("tool.tar.gz"))' | wc -c"],
+                                                   cwd: harness.project.path, environment: relative)
+        #expect(relativeMoved.err.contains("refused by rule 'loopback downloads'"), "\(relativeMoved.err)")
+        #expect(relativeMoved.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no byte reached the pipe: \(relativeMoved.out)")
+        // A ':' in the shims' folder would split PATH: refused before anything runs.
+        relative["BOUNCER_CACHE"] = harness.root.appendingPathComponent("cache:1").path
+        let colon = try BouncerProcess.run(["exec", "--", "sh", "-c", "curl -fsSL '\(site.url("tool.tar.gz"))' | wc -c"],
+                                           cwd: harness.project.path, environment: relative)
+        #expect(colon.status == 2 && colon.err.contains("has a ':' in its path"), "\(colon.status) \(colon.err)")
+        #expect(colon.out.isEmpty, "\(colon.out)")
     }
 }
 
