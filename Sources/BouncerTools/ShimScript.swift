@@ -86,7 +86,7 @@ public enum ShimScript {
     /// else the interpreter runs is handed over at once, without a notice,
     /// whatever the policy: only pip installs.
     static let pipModule = """
-        # Only `-m pip` and `-m pipx` are Bouncer's (and `-m venv --upgrade-deps`, whose new pip installs from the
+        # Only `-m pip`, `-m pipx` and `-m uv` are Bouncer's (and `-m venv --upgrade-deps`, whose new pip installs from the
         # index): Python's options read as Python reads them (letters run together; -c, -m, -W, -X
         # take the rest of the word or the next one).
         pip_module() {
@@ -100,7 +100,7 @@ public enum ShimScript {
                   case $l in
                     m) if [ -z "$o" ]; then [ $# -ge 2 ] || return 1; shift; o=$1; fi; shift
                       case $o in
-                        \(PythonCommandLine.pipModules.union(PythonCommandLine.pipxModules).sorted().joined(separator: "|"))) return 0;;
+                        \(PythonCommandLine.pipModules.union(PythonCommandLine.pipxModules).union(PythonCommandLine.uvModules).sorted().joined(separator: "|"))) return 0;;
                         venv) for a; do case $a in --upgrade-*) return 0;; esac; done;;
                       esac
                       return 1;;

@@ -17,6 +17,8 @@ public struct PythonCommandLine: Equatable, Sendable {
     public static let pipModules: Set<String> = ["pip", "pip.__main__", "pip.__pip-runner__"]
     /// pipx as a module (it runs pip by path, in venvs of its own).
     public static let pipxModules: Set<String> = ["pipx", "pipx.__main__"]
+    /// uv as a module (its Python package runs the uv binary it ships).
+    public static let uvModules: Set<String> = ["uv", "uv.__main__"]
 
     /// Whether the module run is pip.
     public var runsPip: Bool { Self.pipModules.contains(module) }

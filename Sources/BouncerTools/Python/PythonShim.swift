@@ -1,4 +1,4 @@
-/// `python3 -m pip …` behind Bouncer: the same pip shim (and `-m pipx`, the pipx shim), with the real
+/// `python3 -m pip …` behind Bouncer: the same pip shim (and `-m pipx`, `-m uv`, their shims), with the real
 /// interpreter (found on PATH after the shims, a venv's when it is next)
 /// running pip as a module. Python started any other way is the real
 /// interpreter at once: the shim script hands it over without starting
@@ -18,6 +18,13 @@ public enum PythonShim {
             pipx.toolArguments = context.toolArguments + commandLine.options + ["-m", commandLine.module]
             pipx.environment.tool = "\(context.environment.tool) -m pipx"
             return PipxShim.run(commandLine.moduleArguments, context: pipx)
+        }
+        // `-m uv` runs the uv binary uv's Python package ships: the uv shim's checks, that uv run.
+        if PythonCommandLine.uvModules.contains(commandLine.module) {
+            var uv = context
+            uv.toolArguments = context.toolArguments + commandLine.options + ["-m", commandLine.module]
+            uv.environment.tool = "\(context.environment.tool) -m uv"
+            return UvShim.run(commandLine.moduleArguments, context: uv)
         }
         guard commandLine.runsPip else { return context.passThrough(arguments) }
         var pip = context

@@ -81,6 +81,31 @@ import BouncerTools
         #expect(ranPip == 9, "the spellings that run pip did (\(ranPip))")
     }
 
+    /// `python3 -m uv` runs the uv binary uv's Python package ships, past the uv
+    /// shim (a red-team pass installed a local project and an unverified wheel
+    /// that way): it is the uv shim, whose refusals hold; what fetches nothing
+    /// reaches the module as it would without the shim.
+    @Test func uvAsAModuleIsTheUvShim() throws {
+        defer { harness.cleanup() }
+        let python = venv.appendingPathComponent("bin/python3").path
+        let site = try BouncerProcess.runProgram(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let uv = URL(fileURLWithPath: site).appendingPathComponent("uv")
+        try FileManager.default.createDirectory(at: uv, withIntermediateDirectories: true)
+        try "".write(to: uv.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
+        try "import sys\nprint('uv module ran', sys.argv[1:])\n".write(to: uv.appendingPathComponent("__main__.py"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("proj"), withIntermediateDirectories: true)
+
+        for spelling in [["-m", "uv"], ["-muv"], ["-Im", "uv.__main__"]] {
+            let refused = try harness.sh("python3 " + Self.quoted(spelling + ["pip", "install", "./proj"]))
+            #expect(refused.status == 2, "\(spelling): \(refused.out) \(refused.err)")
+            #expect(refused.err.contains("uv pip install"), "\(spelling): \(refused.err)")
+            #expect(!refused.out.contains("uv module ran"), "\(spelling): \(refused.out)")
+        }
+        let version = try harness.sh("python3 -m uv --version")
+        #expect(version.status == 0 && version.out.contains("uv module ran ['--version']"), "\(version.out) \(version.err)")
+    }
+
     /// Python started for anything but pip never starts Bouncer, and says
     /// nothing, even without a policy (or in CI without one).
     @Test func pythonForAnythingElseIsTheRealOneSilently() throws {
