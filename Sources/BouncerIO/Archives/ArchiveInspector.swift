@@ -38,6 +38,7 @@ public enum ArchiveInspector {
         var manifests: [String: [UInt8]] = [:]
         var entryPoints: [String: [UInt8]] = [:]
         var metadata: [String: [UInt8]] = [:]
+        var shrinkwraps: [String: [UInt8]] = [:]
         var topLevel: [String] = []
         var gypFolders: Set<String> = []
 
@@ -77,6 +78,7 @@ public enum ArchiveInspector {
                     case .manifest?: manifests[admitted.path] = kept
                     case .entryPoints?: entryPoints[admitted.path] = kept
                     case .metadata?: metadata[admitted.path] = kept
+                    case .shrinkwrap?: shrinkwraps[admitted.path] = kept
                     case nil: break
                     }
                 }
@@ -125,16 +127,16 @@ public enum ArchiveInspector {
                 report.add(code: "npm-not-tgz", entry: nil, "an npm package must be a gzip'd tar, this is "
                     + "\(reader.formatName) with compression \(reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"))")
             }
-            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, gypFolders: gypFolders, files: Array(files.keys),
+            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, shrinkwraps: shrinkwraps, gypFolders: gypFolders, files: Array(files.keys),
                                   expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
         }
         return report
     }
 
-    private enum MetadataRole { case record, manifest, entryPoints, metadata }
+    private enum MetadataRole { case record, manifest, entryPoints, metadata, shrinkwrap }
 
     /// `X.dist-info/RECORD`, `entry_points.txt`, `METADATA`, `PKG-INFO` and `requires.txt` one level down; an npm
-    /// package's `package.json`, its own (`<top>/package.json`) and every
+    /// package's `npm-shrinkwrap.json`, and its `package.json`, its own (`<top>/package.json`) and every
     /// bundled dependency's (`<top>/node_modules/NAME/…`, at any depth), whose
     /// install scripts npm runs too.
     private static func metadataRole(_ components: [String]) -> MetadataRole? {
@@ -145,6 +147,8 @@ public enum ArchiveInspector {
             if ["METADATA", "PKG-INFO", "requires.txt"].contains(last) { return .metadata }
         }
         if last == "package.json" && NpmPackageCheck.isPackageFolder(components.dropLast()) { return .manifest }
+        // A package's own lock, which npm installs the package's dependencies from.
+        if last == "npm-shrinkwrap.json" && components.count == 2 { return .shrinkwrap }
         return nil
     }
 }

@@ -40,6 +40,10 @@ public struct InspectionReport: Codable, Sendable {
         public var installScripts: [Script]
         /// Every other script name (run only when asked, e.g. `npm test`).
         public var otherScripts: [String]
+        /// What the package's own `npm-shrinkwrap.json` installs from outside
+        /// the registry (npm installs its dependencies from that lock: a link
+        /// to a folder in the tarball, whose install scripts run), each with its place.
+        public var shrinkwrapSources: [String]? = nil
     }
 
     public struct Script: Codable, Sendable, Equatable {

@@ -15,7 +15,8 @@ public enum NpmPackageCheck {
     ///   - gypFolders: the package folders holding a `binding.gyp` (npm then
     ///     runs node-gyp on install unless an install script says otherwise).
     ///   - files: every regular file's normalised path (for `directories.bin`).
-    static func check(topLevel: [String], manifests: [String: [UInt8]], gypFolders: Set<String>, files: [String],
+    ///   - shrinkwraps: a captured `<top>/npm-shrinkwrap.json`, the package's own lock.
+    static func check(topLevel: [String], manifests: [String: [UInt8]], shrinkwraps: [String: [UInt8]] = [:], gypFolders: Set<String>, files: [String],
                       expectName: String?, expectVersion: String?, report: inout InspectionReport) {
         var npm = InspectionReport.Npm(packageJSON: nil, name: nil, version: nil, installScripts: [], otherScripts: [])
         defer { report.npm = npm }
@@ -63,6 +64,17 @@ public enum NpmPackageCheck {
             let shown = String(folder.dropFirst(top.count + 1))
             for script in installScripts(members, hasBindingGyp: gypFolders.contains(folder)) {
                 npm.installScripts.append(.init(name: "\(script.name) of the bundled \(shown)", command: script.command))
+            }
+        }
+        // npm installs the package's dependencies from its own lock (when the registry says it has
+        // one): a link there is a folder of the tarball, linked in and its install scripts run.
+        let shrinkwrap = top + "/npm-shrinkwrap.json"
+        if let bytes = shrinkwraps[shrinkwrap] {
+            do {
+                let sources = NpmLockSources.exotic(try JSON.parse(file: bytes, maxDepth: 128), linkAllowed: { _ in false })
+                if !sources.isEmpty { npm.shrinkwrapSources = sources.map { "\($0.spec) (npm-shrinkwrap.json \($0.place))" } }
+            } catch {
+                report.add(code: "npm-shrinkwrap", entry: shrinkwrap, "\(quoted(shrinkwrap)): \(error): npm installs the package's dependencies from this lock, and Bouncer cannot read which")
             }
         }
         var scripts: [String: JSON] = [:]

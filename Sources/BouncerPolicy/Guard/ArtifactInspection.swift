@@ -38,6 +38,9 @@ public enum ArtifactInspection {
         /// A wheel's requirements by URL (`name @ URL`): pip fetches those itself, past the index
         /// (judged against `exoticSources` by the guard: see `exoticProblem`).
         var directReferences: [String] = []
+        /// What an npm package's own `npm-shrinkwrap.json` installs from outside the registry
+        /// (judged against `exoticSources` by the guard: see `shippedLockProblem`).
+        var shrinkwrapSources: [String] = []
     }
 
     /// Inspects the archive and judges what would run on install under `threats`.
@@ -46,10 +49,22 @@ public enum ArtifactInspection {
         var report: InspectionReport? = nil
         let refusal = inspect(path, as: kind, archive: archive, report: &report)
         let references = report?.wheel?.directReferences ?? []
+        let shipped = report?.npm?.shrinkwrapSources ?? []
         guard refusal == nil, let report, !threats.allowsInstallScripts(of: request.package) else {
-            return Result(refusal: refusal, directReferences: references)
+            return Result(refusal: refusal, directReferences: references, shrinkwrapSources: shipped)
         }
-        return Result(refusal: nil, installScripts: installScriptProblem(report, package: request.package), directReferences: references)
+        return Result(refusal: nil, installScripts: installScriptProblem(report, package: request.package), directReferences: references,
+                      shrinkwrapSources: shipped)
+    }
+
+    /// What an npm package's own lock installs from outside the registry that
+    /// `exoticSources.allow` does not name: npm links a folder of the tarball
+    /// (or fetches a git or file source) and runs its install scripts, which
+    /// the package's own manifest never states. nil when there is none.
+    static func shippedLockProblem(_ sources: [String], package: String?, threats: ThreatPolicy) -> String? {
+        let refused = sources.filter { !threats.allowsExoticSource(String($0.prefix { $0 != " " })) }
+        guard !refused.isEmpty else { return nil }
+        return "\(package ?? "this package") ships an npm-shrinkwrap.json naming \(refused.prefix(3).joined(separator: ", "))\(refused.count > 3 ? " and \(refused.count - 3) more" : ""), which npm installs from there (a folder in the tarball is linked in and its install scripts run), and the policy's exoticSources.allow does not name it"
     }
 
     /// Requirements by URL (a wheel's METADATA, or the PEP 658 file an index serves for it) that

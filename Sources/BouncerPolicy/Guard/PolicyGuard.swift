@@ -212,6 +212,9 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         if let exotic = ArtifactInspection.exoticProblem(result.directReferences, package: request.package, threats: threats) {
             candidate.findings.problems.append(EvidenceProblem(code: .exoticSource, message: exotic))
         }
+        if let shipped = ArtifactInspection.shippedLockProblem(result.shrinkwrapSources, package: request.package, threats: threats) {
+            candidate.findings.problems.append(EvidenceProblem(code: .exoticSource, message: shipped))
+        }
     }
 
     /// A locked blob from the store, re-hashed, linked to a fresh temp path the caller may move.

@@ -1,4 +1,5 @@
 import BouncerBase
+import BouncerIO
 import BouncerPolicy
 
 /// Where a JavaScript project's dependencies come from, read as npm and
@@ -18,7 +19,7 @@ enum ProjectSources {
         var spec: String
     }
 
-    static let dependencyFields = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies"]
+    static let dependencyFields = NpmLockSources.dependencyFields
 
     /// Every exotic spec of the project at `project`; throws when a file npm or yarn would read cannot be read.
     static func exotic(project: String, tool: Tool) throws(BouncerError) -> [Found] {
@@ -100,53 +101,22 @@ enum ProjectSources {
         }
     }
 
-    /// The exotic specs and sources of npm's lock (lockfileVersion 2 or 3):
-    /// each entry's dependency specs, a `resolved` that is no http(s)
-    /// tarball, and a link (`"link": true`) whose target is not one of the
-    /// root's workspaces — a link is how npm installs a `file:` folder, and a
+    /// The exotic specs and sources of npm's lock, read as arborist reads it
+    /// (`NpmLockSources`); a link may point only at one of the root's
+    /// workspaces: a link is how npm installs a `file:` folder, and a
     /// hand-written lock can name one where package.json names a registry range.
     static func fromLock(_ lock: JSON, workspaces: [String]) -> [Found] {
-        guard case .object(let packages)? = lock["packages"] else { return [] }
-        var found: [Found] = []
-        for key in packages.keys.sorted() {
-            guard case .object(let entry)? = packages[key] else { continue }
-            let at = "$.packages[\"\(key)\"]"
-            if case .bool(true)? = entry["link"] {
-                let target: String
-                if case .string(let resolved)? = entry["resolved"] { target = resolved } else { target = "" }
-                if !NpmWorkspaces.contains(target, patterns: workspaces) {
-                    found.append(Found(place: at + ".resolved", spec: "file:" + target))
-                }
-                continue
-            }
-            if !key.isEmpty, case .bool(true)? = entry["inBundle"] { continue }
-            if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
-                found.append(Found(place: at + ".resolved", spec: resolved))
-            }
-            found += fromFields(.object(entry), dependencyFields, at: at)
-        }
-        return found
+        NpmLockSources.exotic(lock, linkAllowed: { NpmWorkspaces.contains($0, patterns: workspaces) })
+            .map { Found(place: $0.place, spec: $0.spec) }
     }
 
     /// The exotic specs of a package's dependency `fields` (name → spec objects), placed under `path`.
     static func fromFields(_ package: JSON, _ fields: [String], at path: String) -> [Found] {
-        var found: [Found] = []
-        for field in fields {
-            guard case .object(let specs)? = package[field] else { continue }
-            for name in specs.keys.sorted() {
-                if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
-                    found.append(Found(place: JSONPath.member(name, of: "\(path).\(field)"), spec: spec))
-                }
-            }
-        }
-        return found
+        NpmLockSources.fromFields(package, fields, at: path).map { Found(place: $0.place, spec: $0.spec) }
     }
 }
 
 /// A JSON path member, quoted when the name is no plain word (`$.dependencies["@scope/a"]`).
 enum JSONPath {
-    static func member(_ name: String, of path: String) -> String {
-        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
-        return plain ? "\(path).\(name)" : "\(path)[\"\(name)\"]"
-    }
+    static func member(_ name: String, of path: String) -> String { NpmLockSources.member(name, of: path) }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import BouncerPolicy
+@testable import BouncerIO
 
 /// npm specs read as npm's own spec parser (npm-package-arg) reads them:
 /// what it takes for a file, a folder, a URL or git is exotic; a range, a

@@ -1,3 +1,5 @@
+import BouncerBase
+
 /// Dependency specs that do not come from the registry (`exoticSources`):
 /// whoever controls the URL, repository or path decides the bytes, and no
 /// registry record (integrity, time, signature) stands behind them.

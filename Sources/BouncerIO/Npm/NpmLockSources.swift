@@ -1,0 +1,92 @@
+import BouncerBase
+
+/// What an npm lock (`package-lock.json`, `npm-shrinkwrap.json`: a project's
+/// own, or one a package ships) installs from outside the registry, read as
+/// npm's arborist reads the lock: every entry's dependency specs, a
+/// `resolved` that is no http(s) tarball, and each link (`"link": true`,
+/// how npm installs a folder) unless `linkAllowed` says its target may be
+/// linked (a root workspace). A lock without a `packages` object (lockfile
+/// version 1, or `"packages": null`) is read from its `dependencies` tree,
+/// as arborist then rebuilds the tree from it.
+public enum NpmLockSources {
+    public struct Found: Equatable, Sendable {
+        /// A JSON path in the lock: `$.packages["node_modules/x"].resolved`.
+        public var place: String
+        public var spec: String
+    }
+
+    public static let dependencyFields = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies"]
+
+    public static func exotic(_ lock: JSON, linkAllowed: (String) -> Bool) -> [Found] {
+        guard case .object(let packages)? = lock["packages"] else {
+            return fromDependencyTree(lock["dependencies"], at: "$.dependencies", depth: 0)
+        }
+        var found: [Found] = []
+        for key in packages.keys.sorted() {
+            guard case .object(let entry)? = packages[key] else { continue }
+            let at = "$.packages[\"\(key)\"]"
+            if case .bool(true)? = entry["link"] {
+                let target: String
+                if case .string(let resolved)? = entry["resolved"] { target = resolved } else { target = "" }
+                if !linkAllowed(target) { found.append(Found(place: at + ".resolved", spec: "file:" + target)) }
+                continue
+            }
+            // A package bundled inside another installed package comes in that package's tarball.
+            // One whose parent is the root (or a workspace) is read as that folder's own bundled
+            // dependency, whose lock entry npm still installs from and takes edges from.
+            if case .bool(true)? = entry["inBundle"], isInsideAPackage(key) { continue }
+            if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
+                found.append(Found(place: at + ".resolved", spec: resolved))
+            }
+            found += fromFields(.object(entry), at: at)
+        }
+        return found
+    }
+
+    /// `node_modules/a/node_modules/b`: its parent folder is an installed package (not the root or a workspace).
+    static func isInsideAPackage(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard let last = parts.lastIndex(of: "node_modules"), last > 0 else { return false }
+        return parts[..<last].contains("node_modules")
+    }
+
+    /// The exotic specs of an object's dependency fields (name → spec), placed under `path`.
+    public static func fromFields(_ object: JSON, _ fields: [String] = dependencyFields, at path: String) -> [Found] {
+        var found: [Found] = []
+        for field in fields {
+            guard case .object(let specs)? = object[field] else { continue }
+            for name in specs.keys.sorted() {
+                if case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) {
+                    found.append(Found(place: member(name, of: "\(path).\(field)"), spec: spec))
+                }
+            }
+        }
+        return found
+    }
+
+    /// Lockfile version 1's tree: `NAME: {version, resolved, requires, dependencies}`,
+    /// where a `version` may itself be a spec (`file:vendor/x`, a git URL, `npm:other@1`).
+    static func fromDependencyTree(_ tree: JSON?, at path: String, depth: Int) -> [Found] {
+        guard case .object(let entries)? = tree, depth < 64 else { return [] }
+        var found: [Found] = []
+        for name in entries.keys.sorted() {
+            guard case .object(let entry)? = entries[name] else { continue }
+            let at = member(name, of: path)
+            if case .string(let version)? = entry["version"], ExoticSource.isExoticNpmSpec(version) {
+                found.append(Found(place: at + ".version", spec: version))
+            }
+            if case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
+                found.append(Found(place: at + ".resolved", spec: resolved))
+            }
+            found += fromFields(.object(entry), ["requires"], at: at)
+            found += fromDependencyTree(entry["dependencies"], at: at + ".dependencies", depth: depth + 1)
+        }
+        return found
+    }
+
+    /// A JSON path member, quoted when the name is no plain word (`$.dependencies["@scope/a"]`).
+    public static func member(_ name: String, of path: String) -> String {
+        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+        return plain ? "\(path).\(name)" : "\(path)[\"\(name)\"]"
+    }
+}

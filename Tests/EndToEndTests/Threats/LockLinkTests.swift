@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import BouncerTestSupport
+
+/// Locks that link a folder, read as npm's arborist reads them (a red-team
+/// pass ran a folder's postinstall by each route): a registry package's own
+/// `npm-shrinkwrap.json` linking a folder of its tarball, a project lock with
+/// no `packages` object (arborist reads the `dependencies` tree then), and an
+/// `inBundle` entry at the root (arborist makes it the root's own bundled
+/// dependency and still takes its edges). Each is refused before the folder's
+/// script can run, and nothing of the package lands.
+@Suite(.blocking, .serialized) struct LockLinkTests {
+    let root: URL
+
+    init() throws {
+        root = try BouncerProcess.temporaryDirectory("bouncer-threat-lock-link")
+    }
+
+    static let evil = #"{"name": "evil", "version": "1.0.0", "scripts": {"postinstall": "node -e \"require('fs').writeFileSync(process.env.MARKER, 'ran')\""}}"#
+
+    @Test func aPackagesOwnShrinkwrapLinkingAFolderIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("wrap-ran")
+        let registry = try TimedRegistry(root: root)
+        let shrinkwrap = #"""
+            {"name": "wrap", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+             "": {"name": "wrap", "version": "1.0.0", "dependencies": {"evil": "file:evilpkg"}},
+             "node_modules/evil": {"resolved": "evilpkg", "link": true},
+             "evilpkg": {"name": "evil", "version": "1.0.0", "hasInstallScript": true}}}
+            """#
+        try registry.publish("wrap", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["npm-shrinkwrap.json": shrinkwrap, "evilpkg/package.json": Self.evil],
+                             packumentOnly: ["_hasShrinkwrap": true])
+        let harness = try ShimHarness("bouncer-threat-wrap-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0"}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' wrap@1.0.0", extra: ["MARKER": marker.path])
+        #expect(result.status == 1, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("ships an npm-shrinkwrap.json naming file:evilpkg"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the linked folder's postinstall ran")
+        #expect(!harness.exists("node_modules/wrap"), "nothing of it landed")
+        #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:wrap@1.0.0"] == nil)
+    }
+
+    /// A project lock whose `packages` is missing (a version 1 lock) or null.
+    @Test(arguments: ["1", "3-null"]) func aLockReadFromItsDependencyTreeIsChecked(form: String) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("v1-ran")
+        let registry = try TimedRegistry(root: root)
+        let integrity = try registry.publish("good", "1.0.0", time: "2024-01-01T00:00:00.000Z")
+        let harness = try ShimHarness("bouncer-threat-v1-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("vendor/evil"), withIntermediateDirectories: true)
+        try Self.evil.write(to: harness.project.appendingPathComponent("vendor/evil/package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"proj","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        let header = form == "1" ? #""lockfileVersion": 1"# : #""lockfileVersion": 3, "packages": null"#
+        try """
+            {"name": "proj", "version": "1.0.0", \(header), "requires": true, "dependencies": {
+              "good": {"version": "1.0.0", "resolved": "\(registry.url)/good/-/good-1.0.0.tgz", "integrity": "\(integrity)",
+                       "requires": {"evil": "file:vendor/evil"}},
+              "evil": {"version": "file:vendor/evil"}}}
+            """.write(to: harness.file("package-lock.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm ci --no-audit --no-fund --registry '\(registry.url)'", extra: ["MARKER": marker.path])
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("file:vendor/evil") && result.err.contains("package-lock.json $.dependencies"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the folder's postinstall ran")
+        #expect(!harness.exists("node_modules/evil"))
+    }
+
+    /// `"inBundle": true` on a child of the root: its dependency specs still count.
+    @Test func anInBundleEntryAtTheRootIsChecked() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("bundle-ran")
+        let registry = try TimedRegistry(root: root)
+        let integrity = try registry.publish("good", "1.0.0", time: "2024-01-01T00:00:00.000Z")
+        let harness = try ShimHarness("bouncer-threat-inbundle-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("vendor/evil"), withIntermediateDirectories: true)
+        try Self.evil.write(to: harness.project.appendingPathComponent("vendor/evil/package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"proj","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+              "": {"name": "proj", "version": "1.0.0", "dependencies": {"good": "^1.0.0"}},
+              "node_modules/good": {"version": "1.0.0", "resolved": "\(registry.url)/good/-/good-1.0.0.tgz", "integrity": "\(integrity)",
+                                    "inBundle": true, "dependencies": {"evil": "file:../../vendor/evil"}}}}
+            """.write(to: harness.file("package-lock.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)'", extra: ["MARKER": marker.path])
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("file:../../vendor/evil"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the folder's postinstall ran")
+        #expect(!harness.exists("node_modules/evil"))
+    }
+}
