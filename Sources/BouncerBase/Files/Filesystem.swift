@@ -41,8 +41,10 @@ public enum Filesystem {
         var found: [String] = []
         while !current.isEmpty {
             found.append(current)
-            guard current != "/" else { break }
-            current = split(current).directory
+            // `/` ends an absolute path; a relative one ends at `.` (whose parent is itself).
+            let parent = split(current).directory
+            guard current != "/", parent != current else { break }
+            current = parent
         }
         return found
     }

@@ -49,6 +49,9 @@ enum ProjectSources {
                 if let member = try readJSON(project, file) { found += fromManifest(member, file: file, root: false, tool: tool) }
             }
         }
+        if tool == .yarn, let bytes = try AtomicFile.read(project + "/yarn.lock", limit: 256 << 20, code: "yarn-lock") {
+            found += YarnLock.exoticSpecs(bytes).map { Found(place: "yarn.lock \($0.place)", spec: $0.spec) }
+        }
         if tool == .npm {
             for name in ["npm-shrinkwrap.json", "package-lock.json"] {
                 guard let lock = try readJSON(project, name) else { continue }

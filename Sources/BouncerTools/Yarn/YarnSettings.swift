@@ -1,5 +1,6 @@
 import FoundationEssentials
 import BouncerBase
+import BouncerIO
 
 /// What the yarn shim needs of yarn 1's settings, read from the places yarn
 /// reads them: its variables (`yarn_*`, `npm_config_*`, any case, which
@@ -72,6 +73,22 @@ struct YarnSettings {
         var seen: Set<String> = []
         settings.dangerous = settings.dangerous.filter { seen.insert($0.key + "\n" + $0.place).inserted }
         return settings
+    }
+
+    /// The settings of each of the project's workspace folders (yarn's own
+    /// glob), as the yarn a `yarn workspace` starts there reads them.
+    static func workspaceSettings(project: String, environment: [String: String]) -> [YarnSettings] {
+        guard let manifest = try? ProjectSources.readJSON(project, "package.json") else { return [] }
+        return NpmWorkspaces.directories(project: project, patterns: NpmWorkspaces.patterns(manifest, yarn: true), yarn: true)
+            .map { read(cwd: Filesystem.absolute($0, cwd: project), environment: environment, useYarnrc: []) }
+    }
+
+    /// Another folder's dangerous and unreadable settings added to these (each once).
+    mutating func include(_ others: [YarnSettings]) {
+        for other in others {
+            for setting in other.dangerous where !dangerous.contains(setting) { dangerous.append(setting) }
+            for file in other.unreadable where !unreadable.contains(where: { $0.file == file.file }) { unreadable.append(file) }
+        }
     }
 
     /// yarn's `.yarnrc` places: /etc, the user's configuration folders and
@@ -182,6 +199,35 @@ enum YarnLock {
             return Stray(file: file, line: 0, url: "(the file could not be read)")
         }
         return strayResolved(bytes, file: file, registry: registry)
+    }
+
+    /// The specs yarn.lock itself names outside the registry: an entry's own
+    /// (`"evil@file:./vendor/evil":`) and its `dependencies` and
+    /// `optionalDependencies` (yarn takes a locked package's dependencies from
+    /// the lock, not its tarball, so `evil "file:./vendor/evil"` there
+    /// installs that folder). A file yarn's syntax refuses gives none here
+    /// (`strayResolved` refuses it).
+    static func exoticSpecs(_ bytes: [UInt8]) -> [(place: String, spec: String)] {
+        guard let entries = try? YarnSyntax.parse(bytes) else { return [] }
+        var found: [(place: String, spec: String)] = []
+        for entry in entries {
+            // `NAME@SPEC` (a scope's `@` first is part of the name).
+            let key = entry.key
+            if let at = key.dropFirst().firstIndex(of: "@") {
+                let spec = String(key[key.index(after: at)...])
+                if ExoticSource.isExoticNpmSpec(spec) { found.append(("line \(entry.line)", spec)) }
+            }
+            guard case .object(let fields) = entry.value else { continue }
+            for field in fields where ["dependencies", "optionalDependencies"].contains(field.key) {
+                guard case .object(let specs) = field.value else { continue }
+                for dependency in specs {
+                    if case .scalar(let spec) = dependency.value, ExoticSource.isExoticNpmSpec(spec) {
+                        found.append(("line \(dependency.line)", spec))
+                    }
+                }
+            }
+        }
+        return found
     }
 
     /// Read with yarn's own syntax (YarnSyntax), so every spelling of the key

@@ -22,7 +22,11 @@ public enum YarnShim {
         let name = "yarn " + command
         let variables = context.environment.variables
         let cwd = OptionWords.lastValue(of: "--cwd", in: words).map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? context.environment.cwd
-        let settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: words.indices.dropLast().filter { words[$0] == "--use-yarnrc" && !words[$0 + 1].hasPrefix("-") }.map { words[$0 + 1] })
+        var settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: words.indices.dropLast().filter { words[$0] == "--use-yarnrc" && !words[$0 + 1].hasPrefix("-") }.map { words[$0 + 1] })
+        // `yarn workspace NAME …` (and `workspaces run …`) starts a yarn in the workspace's folder,
+        // which reads that folder's own .yarnrc and .npmrc (an offline mirror there fed it a tarball
+        // the serve refuses): every workspace's settings count.
+        settings.include(YarnSettings.workspaceSettings(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables))
         if let problem = roundTheFence(words, settings: settings, realTool: context.realTool) {
             return context.unsupported(nil, why: "\(name): \(problem)", arguments: arguments)
         }

@@ -124,6 +124,42 @@ import BouncerTestSupport
     /// string with escapes and take a colon; a file that syntax refuses yarn
     /// reads as YAML. Each spelling below had yarn take a tarball from disk or
     /// an offline mirror past the fence (red team).
+    /// yarn takes a locked package's dependencies from yarn.lock, not its tarball: a `file:`
+    /// dependency named only there installed that folder and ran its postinstall (red team).
+    @Test func theLocksOwnExoticSpecsAreProjectSources() throws {
+        let lock = "# yarn lockfile v1\n\n\ngood@^1.0.0:\n  version \"1.0.0\"\n  resolved \"http://127.0.0.1:8731/npm/good/-/good-1.0.0.tgz\"\n"
+            + "  dependencies:\n    evil \"file:./vendor/evil\"\n    fine \"^2.0.0\"\n\n\"evil@file:./vendor/evil\":\n  version \"1.0.0\"\n\n"
+            + "\"@s/x@github:u/x\", \"@s/x@^1\":\n  version \"1.0.0\"\n  optionalDependencies:\n    o \"git+https://g.test/o\"\n"
+        let found = YarnLock.exoticSpecs(Array(lock.utf8)).map(\.spec)
+        // A key list (`"a@x", "a@y":`) is one entry per key to yarn, each with the same fields.
+        #expect(found == ["file:./vendor/evil", "file:./vendor/evil", "github:u/x", "git+https://g.test/o", "git+https://g.test/o"], "\(found)")
+        let dir = try BouncerProcess.temporaryDirectory("yarn-lock-sources")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try #"{"name":"proj","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: dir.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try lock.write(to: dir.appendingPathComponent("yarn.lock"), atomically: true, encoding: .utf8)
+        let sources = try ProjectSources.exotic(project: dir.path, tool: .yarn)
+        #expect(sources.first == .init(place: "yarn.lock line 8", spec: "file:./vendor/evil"), "\(sources)")
+        #expect(try ProjectSources.exotic(project: dir.path, tool: .npm).isEmpty, "npm does not read yarn.lock")
+    }
+
+    /// `yarn workspace ws add x` starts a yarn in packages/ws, which reads that folder's .yarnrc:
+    /// an offline mirror there fed yarn a tarball the serve refuses (red team).
+    @Test func everyWorkspacesSettingsCount() throws {
+        let dir = try BouncerProcess.temporaryDirectory("yarn-workspace-rc")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ws = dir.appendingPathComponent("packages/ws")
+        try FileManager.default.createDirectory(at: ws, withIntermediateDirectories: true)
+        try #"{"name":"root","private":true,"workspaces":["packages/*"]}"#.write(to: dir.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"ws","version":"1.0.0"}"#.write(to: ws.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try "yarn-offline-mirror \"./mirror\"\n".write(to: ws.appendingPathComponent(".yarnrc"), atomically: true, encoding: .utf8)
+        var settings = YarnSettings.read(cwd: dir.path, environment: ["HOME": dir.path], useYarnrc: [])
+        #expect(settings.dangerous.isEmpty)
+        settings.include(YarnSettings.workspaceSettings(project: dir.path, environment: ["HOME": dir.path]))
+        #expect(settings.dangerous == [.init(key: "yarn-offline-mirror", place: ws.appendingPathComponent(".yarnrc").path)], "\(settings.dangerous)")
+        #expect(YarnShim.roundTheFence(["workspace", "ws", "add", "good"], settings: settings, realTool: "/usr/bin/yarnpkg")?
+            .contains("takes tarballs from that folder") == true)
+    }
+
     @Test func theLockAndYarnrcAreReadWithYarnsOwnSyntax() throws {
         let serve = "http://127.0.0.1:8731/npm/"
         let head = "# yarn lockfile v1\n\n\ngood@^1.0.0:\n  version \"1.1.0\"\n"

@@ -157,6 +157,8 @@ import BouncerBase
         #expect(Filesystem.selfAndAncestors("/a/b/") == ["/a/b", "/a", "/"])
         #expect(Filesystem.selfAndAncestors("/") == ["/"])
         #expect(Filesystem.selfAndAncestors("") == [])
+        // A relative path ends at "." (it had looped there for ever, filling memory).
+        #expect(Filesystem.selfAndAncestors("packages/a") == ["packages/a", "packages", "."])
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-npm-prefix-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         func write(_ path: String, _ text: String) throws {
