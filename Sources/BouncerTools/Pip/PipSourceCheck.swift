@@ -138,7 +138,7 @@ public enum PipSourceCheck {
         let lower = location.lowercased()
         let exoticWhy = "a requirement from outside the index (exotic-source): whoever controls it decides the bytes, and the policy's exoticSources.allow does not name it"
         if location != spec || vcsPrefixes.contains(where: { lower.hasPrefix($0) }) || lower.hasPrefix("http://") || lower.hasPrefix("https://")
-            || lower.hasPrefix("file:") || location.contains("/" as Character) || location.hasPrefix(".") || lower.hasSuffix(".whl")
+            || lower.hasPrefix("file:") || location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".") || lower.hasSuffix(".whl")
             || sdistSuffixes.contains(where: { lower.hasSuffix($0) }) {
             scan.exotic.append(Finding(form: spec, why: exoticWhy, place: place))
         }
@@ -162,8 +162,10 @@ public enum PipSourceCheck {
             if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
             path = URL(string: url)?.path ?? String(url.dropFirst(5))
         } else {
-            // pip takes it as a path when it has a separator, starts with '.', or names an archive.
-            let isPathLike = location.contains("/" as Character) || location.hasPrefix(".") || location.lowercased().hasSuffix(".whl")
+            // pip takes it as a path when it has a separator, starts with '.', or names an archive;
+            // uv takes a backslash for a separator too (on Unix the folder's name holds it).
+            let isPathLike = location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".")
+                || location.lowercased().hasSuffix(".whl")
                 || sdistSuffixes.contains(where: { location.lowercased().hasSuffix($0) })
             guard isPathLike else { return }
             path = location

@@ -43,6 +43,14 @@ enum UvLocalSources {
         let own = Array(words.prefix(UvShim.optionsEnd(words, command: command)))
         var scan = PipSourceCheck.Scan()
         func readFile(_ value: String) throws {
+            // uv reads these as a project's metadata, not requirement lines: it takes the project's
+            // [tool.uv.sources] (a local project it builds) and builds the project itself when its
+            // dependencies are dynamic (a red-team pass ran a build backend through -r pyproject.toml).
+            let name = Filesystem.split(value).name.lowercased()
+            if name.hasSuffix(".toml") || name == "setup.py" || name == "setup.cfg" {
+                scan.findings.append(PipSourceCheck.Finding(form: value, why: "a project's metadata file, which uv reads with the project's [tool.uv.sources] and builds when its dependencies are dynamic, running its code; install a project's dependencies with uv sync (the project's own), or list them in a requirements file", place: "the command line"))
+                return
+            }
             var seen: Set<String> = []
             try RequirementLines.visit(Filesystem.absolute(value, cwd: cwd), environment: environment, seen: &seen) { line in
                 if let requirement = line.requirement { PipSourceCheck.classify(requirement, base: Filesystem.split(line.file).directory, place: line.place, into: &scan) }
@@ -86,6 +94,13 @@ enum UvLocalSources {
                         PipSourceCheck.classify(requirement, base: cwd, place: "the command line", into: &scan)
                     }
                 }
+                continue
+            }
+            // `uv pip install --group NAME` reads pyproject.toml's dependency group with its
+            // [tool.uv.sources] (a local project it builds), as -r pyproject.toml does.
+            if command.first == "pip", ["--group", "--only-group"].contains(option) {
+                if value == nil, index < own.count { value = own[index]; index += 1 }
+                scan.findings.append(PipSourceCheck.Finding(form: "\(option) \(value ?? "")", why: "a dependency group uv reads from pyproject.toml with the project's [tool.uv.sources], which can name a local project uv builds, running its code; install it as the project's own (uv sync --group NAME)", place: "the command line"))
                 continue
             }
             if word.hasPrefix("-") {

@@ -154,6 +154,16 @@ import BouncerTestSupport
         #expect(try forms(["run", "./script.py"]).isEmpty)
         #expect(try forms(["tool", "run", "ruff", "check", "./src"]).isEmpty)
         #expect(try forms(["sync"]).isEmpty)
+        // Red team: uv reads a backslash as a separator (`evil\proj` is a folder), a project's metadata
+        // file given to -r with its [tool.uv.sources], and a dependency group with them too.
+        #expect(try forms(["pip", "install", "evil\\proj"]) == ["evil\\proj"])
+        #expect(try forms(["pip", "install", "\\x"]) == ["\\x"])
+        for file in ["pyproject.toml", "sub/pyproject.toml", "setup.py", "setup.cfg"] {
+            #expect(try forms(["pip", "install", "-r", file]) == [file], "\(file)")
+        }
+        #expect(try forms(["pip", "install", "--group", "dev"]) == ["--group dev"])
+        #expect(try forms(["pip", "compile", "--only-group=dev"]) == ["--only-group dev"])
+        #expect(try forms(["sync", "--group", "dev"]).isEmpty, "the project's own")
     }
 
     @Test func requirementFilesAreReadAsPipsAre() throws {
