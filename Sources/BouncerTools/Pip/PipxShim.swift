@@ -64,8 +64,17 @@ public enum PipxShim {
             }
             if option == "--pip-args" {
                 let value = word.contains("=") ? String(word.drop { $0 != "=" }.dropFirst()) : (index + 1 < words.count ? words[index + 1] : "")
-                for pipWord in value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) where redirectsPip(pipWord) {
-                    return "--pip-args gives pip \(pipWord), which outranks Bouncer's proxy or names a file that may; set pip's index (PIP_INDEX_URL, pip.conf) instead"
+                for pipWord in value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
+                    if redirectsPip(pipWord) {
+                        return "--pip-args gives pip \(pipWord), which outranks Bouncer's proxy or names a file that may; set pip's index (PIP_INDEX_URL, pip.conf) instead"
+                    }
+                    // pip takes the words as its own requirements too: `--pip-args ./proj` (or `-e./proj`)
+                    // is a local project pip builds, running its code (a red-team pass did).
+                    let editable = pipWord.hasPrefix("--editable=") ? String(pipWord.dropFirst("--editable=".count))
+                        : pipWord.hasPrefix("-e") && !pipWord.hasPrefix("--") ? String(pipWord.dropFirst(2)) : pipWord
+                    if isLocalPath(editable) {
+                        return "--pip-args gives pip \(pipWord), a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+                    }
                 }
             }
             if command == "runpip", redirectsPip(word) {
@@ -80,12 +89,15 @@ public enum PipxShim {
         let values: Set<String> = ["--python", "--pip-args", "--suffix", "--index-url", "-i", "--preinstall", "--spec"]
         for (index, word) in words.enumerated() where index > 0 && !word.hasPrefix("-") {
             let previous = words[index - 1]
-            let spec = previous == "--spec" ? word : (values.contains(previous) ? nil : word)
+            // `--spec` and `--preinstall` name what pip installs.
+            let spec = ["--spec", "--preinstall"].contains(previous) ? word : (values.contains(previous) ? nil : word)
             guard let spec, spec != command, isLocalPath(spec), !(command == "run" && previous != "--spec" && spec.lowercased().hasSuffix(".py")) else { continue }
             return "\(spec) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
         }
-        for word in words where word.hasPrefix("--spec=") && isLocalPath(String(word.dropFirst("--spec=".count))) {
-            return "\(word.dropFirst("--spec=".count)) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+        for word in words {
+            for option in ["--spec=", "--preinstall="] where word.hasPrefix(option) && isLocalPath(String(word.dropFirst(option.count))) {
+                return "\(word.dropFirst(option.count)) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+            }
         }
         return nil
     }

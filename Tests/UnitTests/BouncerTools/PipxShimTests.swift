@@ -38,11 +38,16 @@ import Testing
         for words in [["install", "./evilproj"], ["install", "-e", "../proj"], ["install", "/abs/proj"], ["install", "evilsdist-1.0.tlz"],
                       ["install", "x-1.0-py3-none-any.whl"], ["install", "proj @ ./proj"], ["run", "--spec", "./evilproj", "foo"],
                       ["run", "--spec=./evilproj", "foo"], ["run", "./evilproj"], ["inject", "app", "./plugin"], ["runpip", "app", "install", "./x"],
-                      ["install", "~/src/proj"]] {
+                      ["install", "~/src/proj"],
+                      // Red team: pip takes --pip-args words as its own requirements; --preinstall names one too.
+                      ["install", "benign", "--pip-args", "./evilproj"], ["install", "benign", "--pip-args=-e ./evilproj"],
+                      ["install", "benign", "--pip-args=-e./x"], ["install", "benign", "--pip-args", "x.tar.gz"],
+                      ["install", "benign", "--preinstall", "./evilproj"], ["install", "benign", "--preinstall=../p"]] {
             #expect(why(words)?.contains("local project or archive") == true, "\(words)")
         }
         for words in [["run", "./script.py", "arg"], ["run", "black", "./file/to/format.py", "--check", "src/"], ["install", "--suffix", "_2", "black"],
-                      ["install", "--python", "/usr/bin/python3", "black"], ["inject", "app", "plugin"]] {
+                      ["install", "--python", "/usr/bin/python3", "black"], ["inject", "app", "plugin"],
+                      ["install", "black", "--pip-args", "--no-cache-dir --pre"], ["install", "black", "--preinstall", "setuptools"]] {
             #expect(why(words) == nil, "\(words)")
         }
     }
