@@ -18,7 +18,24 @@ public enum Placement {
     }
 
     /// `sources` concatenated in order (wget -O FILE URL URL) at `destination`.
-    public static func place(_ sources: [String], at destination: String, mode: Mode) throws(BouncerError) {
+    public static func place(_ sources: [String], at given: String, mode: Mode) throws(BouncerError) {
+        var destination = given
+        var linked = stat(), target = stat()
+        if lstat(given, &linked) == 0 {
+            let followed = stat(given, &target) == 0
+            let kind = target.st_mode & S_IFMT
+            if followed && kind != S_IFREG && kind != S_IFDIR {
+                // A device, FIFO or socket (`-o /dev/null`, `/dev/stdout`, a named pipe): written into, as the
+                // tool writes it, never replaced (as root, a rename made /dev/null a regular file).
+                return try writeInto(sources, at: given, flags: O_WRONLY | O_TRUNC)
+            }
+            if (linked.st_mode & S_IFMT) == S_IFLNK {
+                // Through a symbolic link, as the tool writes: the file it leads to is replaced, the link
+                // kept; one leading nowhere yet gets that file made.
+                guard followed else { return try writeInto(sources, at: given, flags: O_WRONLY | O_CREAT | O_TRUNC) }
+                destination = Filesystem.realPath(given)
+            }
+        }
         if mode == .move, sources.count == 1, let source = sources.first, try takeOver(source, at: destination) { return }
         let (dir, name) = Filesystem.split(destination)
         let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
@@ -35,6 +52,14 @@ public enum Placement {
 
     public static func place(_ source: String, at destination: String, mode: Mode) throws(BouncerError) {
         try place([source], at: destination, mode: mode)
+    }
+
+    /// The bytes written straight into what `path` opens (no temp file: a device or pipe has no directory to put one in).
+    private static func writeInto(_ sources: [String], at path: String, flags: Int32) throws(BouncerError) {
+        let fd = open(path, flags | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw .io("cannot write \(path): \(errnoDescription())") }
+        defer { close(fd) }
+        for source in sources { try Filesystem.copy(from: source, to: fd, destinationName: path) }
     }
 
     /// Verified bytes on standard output (`curl URL | sh` gets nothing before this).

@@ -1,0 +1,80 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import BouncerBase
+import BouncerTestSupport
+
+/// Where the tools write `-o FILE`, verified bytes go, without replacing what
+/// is not a regular file (a red-team pass turned /dev/null into a regular
+/// file as root, and a FIFO's reader got nothing): a FIFO is written into, a
+/// symbolic link is written through (the link kept), and a regular file is
+/// replaced whole.
+@Suite struct PlacementTests {
+    let dir: URL
+    let source: String
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("bouncer-placement-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        source = dir.appendingPathComponent("verified").path
+        try "verified bytes\n".write(toFile: source, atomically: true, encoding: .utf8)
+    }
+
+    func kind(_ path: String) -> mode_t {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : 0
+    }
+
+    @Test func aFifoIsWrittenIntoNotReplaced() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let received = Locked<[UInt8]?>(nil)
+        let reader = Thread {
+            var bytes: [UInt8] = []
+            let fd = open(fifo, O_RDONLY)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while fd >= 0 {
+                let count = read(fd, &buffer, buffer.count)
+                if count <= 0 { break }
+                bytes += buffer[0..<count]
+            }
+            if fd >= 0 { close(fd) }
+            received.withLock { $0 = bytes }
+        }
+        reader.start()
+        try Placement.place(source, at: fifo, mode: .copy)
+        #expect(kind(fifo) == S_IFIFO, "the FIFO was replaced")
+        // Bounded: with the FIFO replaced, the reader may wait on it for ever.
+        for _ in 0..<1000 where received.withLock({ $0 }) == nil { usleep(10_000) }
+        #expect(received.withLock { $0 } == Array("verified bytes\n".utf8))
+    }
+
+    @Test func aLinkIsWrittenThroughAndKept() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target").path
+        try "old\n".write(toFile: target, atomically: true, encoding: .utf8)
+        let link = dir.appendingPathComponent("link").path
+        #expect(symlink(target, link) == 0)
+        try Placement.place(source, at: link, mode: .copy)
+        #expect(kind(link) == S_IFLNK, "the link was replaced")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "verified bytes\n")
+
+        // A link leading nowhere yet: the file it names is made.
+        let dangling = dir.appendingPathComponent("dangling").path
+        let absent = dir.appendingPathComponent("absent").path
+        #expect(symlink(absent, dangling) == 0)
+        try Placement.place(source, at: dangling, mode: .copy)
+        #expect(kind(dangling) == S_IFLNK)
+        #expect(try String(contentsOfFile: absent, encoding: .utf8) == "verified bytes\n")
+
+        // A regular file is replaced whole, as before.
+        let plain = dir.appendingPathComponent("plain").path
+        try "old\n".write(toFile: plain, atomically: true, encoding: .utf8)
+        try Placement.place(source, at: plain, mode: .copy)
+        let replaced = try String(contentsOfFile: plain, encoding: .utf8)
+        #expect(kind(plain) == S_IFREG && replaced == "verified bytes\n")
+    }
+}
