@@ -225,9 +225,22 @@ public enum CurlArguments {
                     if let error = apply(name, kind, shown: argument, inlineValue: nil) { return .usage(error) }
                 } else if name.hasPrefix("no-"), case .flag? = long[String(name.dropFirst(3))] {
                     name = String(name.dropFirst(3))
-                    // --no-silent and the like only undo a flag: harmless.
-                    if name == "silent" { invocation.silent = false }
-                    if name == "globoff" { globOff = false }
+                    // `--no-X` undoes flag X, as curl's toggle does; `--no-remote-name` still takes an
+                    // output slot (the next URL goes to standard output), as curl's does.
+                    switch name {
+                    case "silent": invocation.silent = false
+                    case "show-error": invocation.showError = false
+                    case "fail", "fail-with-body": invocation.fail = false
+                    case "location": invocation.followRedirects = false
+                    case "progress-bar": invocation.progressBar = false
+                    case "remote-name": outputs.append(.standardOutput)
+                    case "remote-name-all": remoteNameAll = false
+                    case "create-dirs": invocation.createDirs = false
+                    case "get": get = false
+                    case "head": head = false
+                    case "globoff": globOff = false
+                    default: break
+                    }
                 } else {
                     if refusal == nil { refusal = (argument, "is not one Bouncer understands (it could change what is fetched)") }
                     // Unknown long options may take a value; the command is refused or passed on anyway.

@@ -49,11 +49,11 @@ public enum WgetShim {
                 if document == "-" {
                     for item in verified { try Placement.toStandardOutput([item.artifact.path]) }
                 } else {
-                    let path = inPrefix(document, invocation.prefix)
-                    try Placement.place(verified.map(\.artifact.path), at: path, mode: .copy)
+                    // wget writes -O FILE where it names, whatever -P says.
+                    try Placement.place(verified.map(\.artifact.path), at: document, mode: .copy)
                 }
                 for item in verified {
-                    context.report(item.artifact, as: document == "-" ? "standard output" : "‘\(inPrefix(document, invocation.prefix))’", quiet: invocation.quiet)
+                    context.report(item.artifact, as: document == "-" ? "standard output" : "‘\(document)’", quiet: invocation.quiet)
                 }
                 return 0
             }

@@ -229,6 +229,10 @@ import BouncerTestSupport
         #expect(result.status == 0, "\(result.err)")
         #expect(try harness.bytes("dl/install.sh") == Array("echo installed-by-script\n".utf8))
         #expect(try harness.bytes("named.bin") == body)
+        // -O FILE is where wget writes, whatever -P says (the shim had put it under the prefix).
+        result = try harness.sh("wget -q -P nowhere -O direct.bin '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("direct.bin") == body)
     }
 
     @Test func wgetContinueAndStandardOutput() throws {

@@ -36,6 +36,17 @@ import Testing
         #expect(invocation.createDirs)
     }
 
+    /// `--no-X` undoes flag X as curl's toggle does; `--no-remote-name` still takes an output
+    /// slot, to standard output (a red-team pass saw the shim write the bodies elsewhere than curl).
+    @Test func negatedFlagsAreReadAsCurlReadsThem() throws {
+        let slots = try #require(download(["--no-remote-name", "-o", "out2", "https://example.test/a", "https://example.test/b"]))
+        #expect(slots.transfers.map(\.output) == [.standardOutput, .file("out2")])
+        let none = try #require(download(["--remote-name-all", "--no-remote-name-all", "https://example.test/a"]))
+        #expect(none.transfers.map(\.output) == [.standardOutput])
+        let undone = try #require(download(["-fL", "--no-location", "--no-fail", "--create-dirs", "--no-create-dirs", "https://example.test/a"]))
+        #expect(!undone.followRedirects && !undone.fail && !undone.createDirs)
+    }
+
     @Test func continueAtDashIsAResume() throws {
         let invocation = try #require(download(["-C", "-", "-O", "https://example.test/big.iso"]))
         #expect(invocation.resume)
