@@ -148,7 +148,8 @@ public enum ArchiveInspector {
         }
         if last == "package.json" && NpmPackageCheck.isPackageFolder(components.dropLast()) { return .manifest }
         // A package's own lock, which npm installs the package's dependencies from.
-        if last == "npm-shrinkwrap.json" && components.count == 2 { return .shrinkwrap }
+        // (arborist reads a package's npm-shrinkwrap.json, else its package-lock.json).
+        if ["npm-shrinkwrap.json", "package-lock.json"].contains(last) && components.count == 2 { return .shrinkwrap }
         return nil
     }
 }

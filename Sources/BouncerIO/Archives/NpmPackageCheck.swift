@@ -68,13 +68,15 @@ public enum NpmPackageCheck {
         }
         // npm installs the package's dependencies from its own lock (when the registry says it has
         // one): a link there is a folder of the tarball, linked in and its install scripts run.
-        let shrinkwrap = top + "/npm-shrinkwrap.json"
-        if let bytes = shrinkwraps[shrinkwrap] {
+        // Both files are read: arborist takes the first of them that it can read.
+        for name in ["npm-shrinkwrap.json", "package-lock.json"] {
+            let lock = top + "/" + name
+            guard let bytes = shrinkwraps[lock] else { continue }
             do {
                 let sources = NpmLockSources.exotic(try JSON.parse(file: bytes, maxDepth: 128), linkAllowed: { _ in false })
-                if !sources.isEmpty { npm.shrinkwrapSources = sources.map { "\($0.spec) (npm-shrinkwrap.json \($0.place))" } }
+                if !sources.isEmpty { npm.shrinkwrapSources = (npm.shrinkwrapSources ?? []) + sources.map { "\($0.spec) (\(name) \($0.place))" } }
             } catch {
-                report.add(code: "npm-shrinkwrap", entry: shrinkwrap, "\(quoted(shrinkwrap)): \(error): npm installs the package's dependencies from this lock, and Bouncer cannot read which")
+                report.add(code: "npm-shrinkwrap", entry: lock, "\(quoted(lock)): \(error): npm may install the package's dependencies from this lock, and Bouncer cannot read which")
             }
         }
         var scripts: [String: JSON] = [:]

@@ -25,29 +25,22 @@ public enum NpmLockSources {
         for key in packages.keys.sorted() {
             guard case .object(let entry)? = packages[key] else { continue }
             let at = "$.packages[\"\(key)\"]"
-            if case .bool(true)? = entry["link"] {
+            // Any value JavaScript takes for true makes a link to arborist (`"link": 1`).
+            if let link = entry["link"], NpmPackageCheck.isTruthy(link) {
                 let target: String
                 if case .string(let resolved)? = entry["resolved"] { target = resolved } else { target = "" }
                 if !linkAllowed(target) { found.append(Found(place: at + ".resolved", spec: "file:" + target)) }
                 continue
             }
-            // A package bundled inside another installed package comes in that package's tarball.
-            // One whose parent is the root (or a workspace) is read as that folder's own bundled
-            // dependency, whose lock entry npm still installs from and takes edges from.
-            if case .bool(true)? = entry["inBundle"], isInsideAPackage(key) { continue }
+            // `inBundle` counts for nothing here: arborist takes bundling from the parent's own
+            // bundleDependencies (the field only in a version 1 lock), and resolves the entry's
+            // edges as any other's (a nested inBundle entry's file: dependency was installed).
             if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
                 found.append(Found(place: at + ".resolved", spec: resolved))
             }
             found += fromFields(.object(entry), at: at)
         }
         return found
-    }
-
-    /// `node_modules/a/node_modules/b`: its parent folder is an installed package (not the root or a workspace).
-    static func isInsideAPackage(_ key: String) -> Bool {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard let last = parts.lastIndex(of: "node_modules"), last > 0 else { return false }
-        return parts[..<last].contains("node_modules")
     }
 
     /// The exotic specs of an object's dependency fields (name → spec), placed under `path`.

@@ -64,7 +64,7 @@ public enum ArtifactInspection {
     static func shippedLockProblem(_ sources: [String], package: String?, threats: ThreatPolicy) -> String? {
         let refused = sources.filter { !threats.allowsExoticSource(String($0.prefix { $0 != " " })) }
         guard !refused.isEmpty else { return nil }
-        return "\(package ?? "this package") ships an npm-shrinkwrap.json naming \(refused.prefix(3).joined(separator: ", "))\(refused.count > 3 ? " and \(refused.count - 3) more" : ""), which npm installs from there (a folder in the tarball is linked in and its install scripts run), and the policy's exoticSources.allow does not name it"
+        return "\(package ?? "this package") ships a lock (npm-shrinkwrap.json or package-lock.json) naming \(refused.prefix(3).joined(separator: ", "))\(refused.count > 3 ? " and \(refused.count - 3) more" : ""), which npm installs from there (a folder in the tarball is linked in and its install scripts run), and the policy's exoticSources.allow does not name it"
     }
 
     /// Requirements by URL (a wheel's METADATA, or the PEP 658 file an index serves for it) that
@@ -167,41 +167,55 @@ public enum ArtifactInspection {
     /// prefix) any `…/site-packages/` or `…/dist-packages/`. `./` in an entry
     /// name is no folder (pip writes `./x.pth` as `x.pth`), and `..` goes up one.
     static func isStartupHook(_ path: String) -> Bool {
-        guard let site = inSitePackages(path), let name = site.first else { return false }
-        if site.count == 1 && name.hasSuffix(".pth") { return true }
-        let module = name.split(separator: ".").first.map(String.init) ?? name
-        return startupModules.contains(module) || module.hasPrefix("__editable___")
+        inSitePackages(path).contains { site in
+            guard let name = site.first else { return false }
+            if site.count == 1 && name.hasSuffix(".pth") { return true }
+            let module = name.split(separator: ".").first.map(String.init) ?? name
+            return startupModules.contains(module) || module.hasPrefix("__editable___")
+        }
     }
 
     /// A file in site-packages that is part of a module the tools import
     /// (`pip/__init__.py`, `setuptools/…`, `uv/…`), from a wheel of another
     /// distribution: pip's own module replaced runs at every later pip.
     static func replacesAToolModule(_ path: String, package: String? = nil) -> Bool {
-        guard let site = inSitePackages(path), let name = site.first else { return false }
-        let module = name.split(separator: ".").first.map(String.init) ?? name
-        guard let owners = toolModules[module] else { return false }
-        return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
+        inSitePackages(path).contains { site in
+            guard let name = site.first else { return false }
+            let module = name.split(separator: ".").first.map(String.init) ?? name
+            guard let owners = toolModules[module] else { return false }
+            return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
+        }
     }
 
     /// Modules pip, uv, pipx and builds import, with the distributions that ship each.
+    /// Also the top-level modules pip imports when present (`urllib3_secure_extra`, `_manylinux`)
+    /// and pipx's own dependencies (a system pipx reads the user's site-packages): each ran at
+    /// every later pip or pipx from a wheel that shipped it (red team). A list cannot be complete.
     static let toolModules: [String: Set<String>] = [
         "pip": ["pip"], "setuptools": ["setuptools"], "pkg_resources": ["setuptools"], "wheel": ["wheel"],
         "uv": ["uv"], "pipx": ["pipx"],
+        "urllib3_secure_extra": ["urllib3-secure-extra"], "_manylinux": [],
+        "userpath": ["userpath"], "argcomplete": ["argcomplete"], "packaging": ["packaging"], "platformdirs": ["platformdirs"],
+        "colorama": ["colorama"], "tomli": ["tomli"], "psutil": ["psutil"],
     ]
 
     /// A wheel entry's path below site-packages (lowercased), or nil when pip
     /// installs it elsewhere. site-packages is the wheel's top level,
     /// `NAME.data/purelib/`, `NAME.data/platlib/`, and under `NAME.data/data/`
     /// (installed into the prefix) any `…/site-packages/` or `…/dist-packages/`.
-    static func inSitePackages(_ path: String) -> ArraySlice<String>? {
+    /// `--target` installs `NAME.data/data/` at the target's top level (pip's home scheme), which is on
+    /// sys.path when the target is: a data entry counts at both places (a red-team pass landed a
+    /// sitecustomize.py there).
+    static func inSitePackages(_ path: String) -> [ArraySlice<String>] {
         let parts = installedParts(path).map { $0.lowercased() }
-        guard let first = parts.first, first.hasSuffix(".data"), parts.count >= 2 else { return parts[...] }
+        guard let first = parts.first, first.hasSuffix(".data"), parts.count >= 2 else { return [parts[...]] }
         switch parts[1] {
-        case "purelib", "platlib": return parts.dropFirst(2)
+        case "purelib", "platlib": return [parts.dropFirst(2)]
         case "data":
-            guard let folder = parts.dropLast().lastIndex(where: { $0 == "site-packages" || $0 == "dist-packages" }) else { return nil }
-            return parts[(folder + 1)...]
-        default: return nil
+            var places = [parts.dropFirst(2)]
+            if let folder = parts.dropLast().lastIndex(where: { $0 == "site-packages" || $0 == "dist-packages" }) { places.append(parts[(folder + 1)...]) }
+            return places
+        default: return []
         }
     }
 

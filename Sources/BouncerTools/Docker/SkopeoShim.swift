@@ -65,6 +65,13 @@ public enum SkopeoShim {
         } catch {
             return context.unsupported(nil, why: error.description, arguments: arguments)
         }
+        // `docker-daemon:` reads from a daemon, which `--src-daemon-host URL` may put on another machine:
+        // the image is then downloaded from there (a red-team pass landed one from a fake daemon).
+        if !copy.help, let sourceIndex = copy.operands.first, arguments[sourceIndex].hasPrefix("docker-daemon:"),
+           let host = OptionWords.lastValue(of: "--src-daemon-host", in: Array(arguments.prefix { $0 != "--" })), !host.hasPrefix("unix://") {
+            return context.unsupported("--src-daemon-host", why: "has skopeo download the image from the daemon at \(Redaction.url(host)), which Bouncer does not verify; pull the image through the shim from its registry instead",
+                                       arguments: arguments)
+        }
         guard !copy.help, let sourceIndex = copy.operands.first, arguments[sourceIndex].hasPrefix("docker://") else { return context.passThrough(arguments) }
         return ContainerShim.withPolicy(context) { policy in
             do {

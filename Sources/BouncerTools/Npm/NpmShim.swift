@@ -127,7 +127,7 @@ public enum NpmShim {
             return context.unsupportedCommand("npm cache add", why: "puts packages into npm's own cache past the proxy (a git spec's prepare script runs as it is packed)",
                                               arguments: given)
         }
-        guard installing.contains(command) || fetching.contains(command) else { return context.passThrough(given) }
+        guard installing.contains(command) || fetching.contains(command) || reifying.contains(command) else { return context.passThrough(given) }
         // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
         let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd)
         // npm's configuration as npm will read it: the command line's npmrc files in place of the usual ones.
@@ -172,6 +172,9 @@ public enum NpmShim {
                 return context.unsupported(global, why: "updates global packages without a lock", arguments: given)
             }
             if let refused = refuseExoticSources(project: project, positionals: [], tool: tool, context: context) { return refused }
+            // `rebuild` fetches nothing: once the project's sources pass, the real npm runs it as asked
+            // (the check had been unreachable, and a linked folder's postinstall ran; red team).
+            if command == "rebuild" { return context.passThrough(given) }
         }
         // npm's `package` setting (`npm_config_package`, `package=` or `package[]=` in an npmrc a
         // repository may ship) is what `npm exec` and `npm init` install, beside or instead of `--package`.

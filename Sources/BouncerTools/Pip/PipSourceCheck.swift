@@ -63,11 +63,11 @@ public enum PipSourceCheck {
         var seen: Set<String> = []
         for file in invocation.constraintFiles {
             guard let path = RequirementLines.path(of: file, relativeTo: cwd) else { throw RequirementLines.remote(file, at: "-c") }
-            try read(path, environment: environment, inConstraints: true, seen: &seen, into: &scan)
+            try read(path, environment: environment, inConstraints: true, viaURL: file.lowercased().hasPrefix("file:"), seen: &seen, into: &scan)
         }
         for file in invocation.requirementFiles {
             guard let path = RequirementLines.path(of: file, relativeTo: cwd) else { throw RequirementLines.remote(file, at: "-r") }
-            try read(path, environment: environment, seen: &seen, into: &scan)
+            try read(path, environment: environment, viaURL: file.lowercased().hasPrefix("file:"), seen: &seen, into: &scan)
         }
         return scan
     }
@@ -88,9 +88,9 @@ public enum PipSourceCheck {
 
     /// One requirements or constraints file and those it includes, every line:
     /// the options pip takes there and the requirements.
-    static func read(_ path: String, environment: [String: String], inConstraints: Bool = false,
+    static func read(_ path: String, environment: [String: String], inConstraints: Bool = false, viaURL: Bool = false,
                      seen: inout Set<String>, into scan: inout Scan) throws {
-        try RequirementLines.visit(path, environment: environment, inConstraints: inConstraints, seen: &seen) { line in
+        try RequirementLines.visit(path, environment: environment, inConstraints: inConstraints, viaURL: viaURL, seen: &seen) { line in
             if scan.files.last?.path == line.file {
                 scan.files[scan.files.count - 1].lines.append(line)
             } else if let slot = scan.files.firstIndex(where: { $0.path == line.file }) {

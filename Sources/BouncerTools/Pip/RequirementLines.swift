@@ -85,7 +85,9 @@ enum RequirementLines {
     /// Calls `body` with every line of `path` and of the files it includes
     /// (`-r`, `-c`, relative to the including file), in pip's order; each file once.
     /// An including line comes to `body` too (with `included` set), before the file it includes.
-    static func visit(_ path: String, environment: [String: String], inConstraints: Bool = false, depth: Int = 0,
+    /// `viaURL`: the file was named by a `file:` URL, whose includes pip resolves as URLs
+    /// (joined to it, percent-decoded, query and fragment dropped); those are refused.
+    static func visit(_ path: String, environment: [String: String], inConstraints: Bool = false, depth: Int = 0, viaURL: Bool = false,
                       seen: inout Set<String>, _ body: (Line) throws -> Void) throws {
         guard depth < maxDepth else {
             throw BouncerError(.configuration, code: "pip-requirements", "\(path): requirement files include each other more than \(maxDepth) deep")
@@ -103,9 +105,14 @@ enum RequirementLines {
                     throw BouncerError(.configuration, code: "pip-requirements", "\(line.place): \(constraints ? "-c" : "-r") needs a file")
                 }
                 guard let included = Self.path(of: value, relativeTo: directory) else { throw Self.remote(value, at: line.place) }
+                if viaURL {
+                    throw BouncerError(.configuration, code: "pip-requirements",
+                                       "\(line.place): \(path) was named by a file: URL, so pip resolves its include \(value) as a URL (joined to it and percent-decoded), which Bouncer does not read the same way; name the requirement file by its path")
+                }
                 line.included = (included, constraints)
                 try body(line)
-                try visit(included, environment: environment, inConstraints: inConstraints || constraints, depth: depth + 1, seen: &seen, body)
+                try visit(included, environment: environment, inConstraints: inConstraints || constraints, depth: depth + 1,
+                          viaURL: value.lowercased().hasPrefix("file:"), seen: &seen, body)
                 continue
             }
             try body(line)

@@ -42,6 +42,10 @@ enum UvLocalSources {
         guard installing.contains(Array(command.prefix(commandLength))) else { return [] }
         let own = Array(words.prefix(UvShim.optionsEnd(words, command: command)))
         var scan = PipSourceCheck.Scan()
+        // uv takes an editable for a path whatever it looks like (`-e pwn` is the folder pwn).
+        func editableFound(_ value: String, place: String) {
+            scan.findings.append(PipSourceCheck.Finding(form: value, why: "an editable install of a source tree: \(PipSourceCheck.buildsCode)", place: place))
+        }
         func readFile(_ value: String) throws {
             // uv reads these as a project's metadata, not requirement lines: it takes the project's
             // [tool.uv.sources] (a local project it builds) and builds the project itself when its
@@ -52,11 +56,11 @@ enum UvLocalSources {
                 return
             }
             var seen: Set<String> = []
-            try RequirementLines.visit(Filesystem.absolute(value, cwd: cwd), environment: environment, seen: &seen) { line in
+            // A `file:` URL is read where uv reads it (as pip's are), not as a path under the folder.
+            guard let path = RequirementLines.path(of: value, relativeTo: cwd) else { throw RequirementLines.remote(value, at: "-r") }
+            try RequirementLines.visit(path, environment: environment, viaURL: value.lowercased().hasPrefix("file:"), seen: &seen) { line in
                 if let requirement = line.requirement { PipSourceCheck.classify(requirement, base: Filesystem.split(line.file).directory, place: line.place, into: &scan) }
-                for editable in line.options where editable.name == .editable {
-                    PipSourceCheck.classify(editable.value ?? "", base: Filesystem.split(line.file).directory, place: line.place, into: &scan)
-                }
+                for editable in line.options where editable.name == .editable { editableFound(editable.value ?? "", place: line.place) }
             }
         }
         for variable in fileVariables {
@@ -89,6 +93,10 @@ enum UvLocalSources {
                 guard let value else { continue }
                 if fileOptions.contains(option) {
                     try readFile(value)
+                } else if ["-e", "--editable", "--with-editable"].contains(option) {
+                    for editable in value.split(separator: ",").map({ $0.trimmingSpaces() }) where !editable.isEmpty {
+                        editableFound(editable, place: "the command line")
+                    }
                 } else {
                     for requirement in value.split(separator: ",").map({ $0.trimmingSpaces() }) where !requirement.isEmpty {
                         PipSourceCheck.classify(requirement, base: cwd, place: "the command line", into: &scan)

@@ -46,7 +46,11 @@ public enum UvShim {
         let name = asUvx ? "uvx" : (["uv"] + command.prefix(families.contains(first) ? 2 : 1)).joined(separator: " ")
         // A local project, archive or wheel (or a VCS or URL requirement) uv would build or install past the serve.
         do {
-            let local = try UvLocalSources.found(words, command: command, cwd: context.environment.cwd, environment: context.environment.variables)
+            // uv changes to `--directory` (UV_WORKING_DIR) first: relative files are read from there.
+            let directory = OptionWords.lastValue(of: "--directory", in: Array(words.prefix(optionsEnd(words, command: command))))
+                ?? context.environment.variables["UV_WORKING_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            let uvCwd = directory.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? context.environment.cwd
+            let local = try UvLocalSources.found(words, command: command, cwd: uvCwd, environment: context.environment.variables)
                 .filter { !context.policy.allowsExoticSource($0.form, .pypi) }
             if let first = local.first {
                 return context.unsupported(nil, why: "\(name): \(first.form) (\(first.place)): \(first.why)", arguments: arguments)

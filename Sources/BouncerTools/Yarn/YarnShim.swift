@@ -125,8 +125,12 @@ public enum YarnShim {
         case "global": return ["list", "bin", "dir"].contains(rest.first ?? "") ? nil : "global"
         case "init": return rest.contains { $0 == "-2" || $0 == "--2" || $0 == "--yarn2" } ? "init -2" : nil  // it sets a newer yarn's version
         case "workspace":
-            // `yarn workspace PACKAGE COMMAND…` runs that command in the package.
-            return rest.count > 1 ? fetchingCommand(Array(rest.dropFirst())).map { "workspace \(rest[0]) \($0)" } : nil
+            // `yarn workspace PACKAGE COMMAND…` runs that command in the package; yarn's own options
+            // may stand before PACKAGE (`workspace --json w1 add x`: a red-team pass ran add past the shim).
+            guard let at = rest.indices.first(where: { index in
+                !rest[index].hasPrefix("-") && !(index > 0 && valueOptions.contains(rest[index - 1]))
+            }), at + 1 < rest.count else { return nil }
+            return fetchingCommand(Array(rest[(at + 1)...])).map { "workspace \(rest[at]) \($0)" }
         default: return fetching.contains(name) ? name : nil
         }
     }

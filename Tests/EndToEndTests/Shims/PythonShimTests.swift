@@ -17,21 +17,26 @@ import BouncerTools
         venv = harness.root.appendingPathComponent("venv")
         let made = try BouncerProcess.runProgram("/usr/bin/env", ["python3", "-m", "venv", "--without-pip", venv.path])
         guard made.status == 0 else { throw SetupError("venv failed: \(made.err)") }
-        let python = venv.appendingPathComponent("bin/python3").path
-        let site = try BouncerProcess.runProgram(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).out
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let pip = URL(fileURLWithPath: site).appendingPathComponent("pip")
-        try FileManager.default.createDirectory(at: pip, withIntermediateDirectories: true)
-        try "".write(to: pip.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
-        try """
+        try Self.fakeModule("pip", in: venv, main: """
             import json, os, sys
             print(json.dumps({"argv": sys.argv[1:], "index": os.environ.get("PIP_INDEX_URL", "")}))
-            """.write(to: pip.appendingPathComponent("__main__.py"), atomically: true, encoding: .utf8)
+            """)
         harness.extraPath = [venv.appendingPathComponent("bin").path]
         try harness.writePolicy()
     }
 
     static let closedIndex = "http://127.0.0.1:9/simple/"
+
+    /// A module `name` in the venv's site-packages whose `__main__` is `main`.
+    static func fakeModule(_ name: String, in venv: URL, main: String) throws {
+        let python = venv.appendingPathComponent("bin/python3").path
+        let site = try BouncerProcess.runProgram(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let module = URL(fileURLWithPath: site).appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: module, withIntermediateDirectories: true)
+        try "".write(to: module.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
+        try main.write(to: module.appendingPathComponent("__main__.py"), atomically: true, encoding: .utf8)
+    }
 
     static func quoted(_ words: [String]) -> String {
         words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
@@ -87,13 +92,7 @@ import BouncerTools
     /// reaches the module as it would without the shim.
     @Test func uvAsAModuleIsTheUvShim() throws {
         defer { harness.cleanup() }
-        let python = venv.appendingPathComponent("bin/python3").path
-        let site = try BouncerProcess.runProgram(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).out
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let uv = URL(fileURLWithPath: site).appendingPathComponent("uv")
-        try FileManager.default.createDirectory(at: uv, withIntermediateDirectories: true)
-        try "".write(to: uv.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
-        try "import sys\nprint('uv module ran', sys.argv[1:])\n".write(to: uv.appendingPathComponent("__main__.py"), atomically: true, encoding: .utf8)
+        try Self.fakeModule("uv", in: venv, main: "import sys\nprint('uv module ran', sys.argv[1:])\n")
         try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("proj"), withIntermediateDirectories: true)
 
         for spelling in [["-m", "uv"], ["-muv"], ["-Im", "uv.__main__"]] {

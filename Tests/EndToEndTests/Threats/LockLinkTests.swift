@@ -18,18 +18,21 @@ import BouncerTestSupport
 
     static let evil = #"{"name": "evil", "version": "1.0.0", "scripts": {"postinstall": "node -e \"require('fs').writeFileSync(process.env.MARKER, 'ran')\""}}"#
 
-    @Test func aPackagesOwnShrinkwrapLinkingAFolderIsRefused() throws {
+    /// The lock as npm-shrinkwrap.json or package-lock.json (arborist reads either), its link
+    /// as `true` or any value JavaScript takes for true (red team, round 2: `"link": 1`).
+    @Test(arguments: [("npm-shrinkwrap.json", "true"), ("package-lock.json", "true"), ("npm-shrinkwrap.json", "1")])
+    func aPackagesOwnLockLinkingAFolderIsRefused(file: String, link: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("wrap-ran")
         let registry = try TimedRegistry(root: root)
-        let shrinkwrap = #"""
+        let shrinkwrap = """
             {"name": "wrap", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
              "": {"name": "wrap", "version": "1.0.0", "dependencies": {"evil": "file:evilpkg"}},
-             "node_modules/evil": {"resolved": "evilpkg", "link": true},
+             "node_modules/evil": {"resolved": "evilpkg", "link": \(link)},
              "evilpkg": {"name": "evil", "version": "1.0.0", "hasInstallScript": true}}}
-            """#
+            """
         try registry.publish("wrap", "1.0.0", time: "2024-01-01T00:00:00.000Z",
-                             files: ["npm-shrinkwrap.json": shrinkwrap, "evilpkg/package.json": Self.evil],
+                             files: [file: shrinkwrap, "evilpkg/package.json": Self.evil],
                              packumentOnly: ["_hasShrinkwrap": true])
         let harness = try ShimHarness("bouncer-threat-wrap-shim")
         defer { harness.cleanup() }
@@ -38,24 +41,30 @@ import BouncerTestSupport
 
         let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' wrap@1.0.0", extra: ["MARKER": marker.path])
         #expect(result.status == 1, "\(result.out)\n\(result.err)")
-        #expect(result.err.contains("ships an npm-shrinkwrap.json naming file:evilpkg"), "\(result.err)")
+        #expect(result.err.contains("ships a lock") && result.err.contains("file:evilpkg (\(file)"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the linked folder's postinstall ran")
         #expect(!harness.exists("node_modules/wrap"), "nothing of it landed")
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:wrap@1.0.0"] == nil)
     }
 
     /// A project lock whose `packages` is missing (a version 1 lock) or null.
-    @Test(arguments: ["1", "3-null"]) func aLockReadFromItsDependencyTreeIsChecked(form: String) throws {
-        defer { try? FileManager.default.removeItem(at: root) }
-        let marker = root.appendingPathComponent("v1-ran")
+    /// A project depending on the registry's `good`, with the folder `vendor/evil` (a postinstall) beside it.
+    func projectWithAnEvilFolder(_ name: String) throws -> (registry: TimedRegistry, integrity: String, harness: ShimHarness) {
         let registry = try TimedRegistry(root: root)
         let integrity = try registry.publish("good", "1.0.0", time: "2024-01-01T00:00:00.000Z")
-        let harness = try ShimHarness("bouncer-threat-v1-shim")
-        defer { harness.cleanup() }
+        let harness = try ShimHarness(name)
         try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("vendor/evil"), withIntermediateDirectories: true)
         try Self.evil.write(to: harness.project.appendingPathComponent("vendor/evil/package.json"), atomically: true, encoding: .utf8)
         try #"{"name":"proj","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        return (registry, integrity, harness)
+    }
+
+    @Test(arguments: ["1", "3-null"]) func aLockReadFromItsDependencyTreeIsChecked(form: String) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("v1-ran")
+        let (registry, integrity, harness) = try projectWithAnEvilFolder("bouncer-threat-v1-shim")
+        defer { harness.cleanup() }
         let header = form == "1" ? #""lockfileVersion": 1"# : #""lockfileVersion": 3, "packages": null"#
         try """
             {"name": "proj", "version": "1.0.0", \(header), "requires": true, "dependencies": {
@@ -71,22 +80,18 @@ import BouncerTestSupport
         #expect(!harness.exists("node_modules/evil"))
     }
 
-    /// `"inBundle": true` on a child of the root: its dependency specs still count.
-    @Test func anInBundleEntryAtTheRootIsChecked() throws {
+    /// `"inBundle": true` on an entry, at the root or nested: its dependency specs still count
+    /// (arborist resolves them as any other entry's).
+    @Test(arguments: ["node_modules/good", "node_modules/good/node_modules/bee"]) func anInBundleEntryIsChecked(key: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("bundle-ran")
-        let registry = try TimedRegistry(root: root)
-        let integrity = try registry.publish("good", "1.0.0", time: "2024-01-01T00:00:00.000Z")
-        let harness = try ShimHarness("bouncer-threat-inbundle-shim")
+        let (registry, integrity, harness) = try projectWithAnEvilFolder("bouncer-threat-inbundle-shim")
         defer { harness.cleanup() }
-        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("vendor/evil"), withIntermediateDirectories: true)
-        try Self.evil.write(to: harness.project.appendingPathComponent("vendor/evil/package.json"), atomically: true, encoding: .utf8)
-        try #"{"name":"proj","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
         try """
             {"name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
               "": {"name": "proj", "version": "1.0.0", "dependencies": {"good": "^1.0.0"}},
-              "node_modules/good": {"version": "1.0.0", "resolved": "\(registry.url)/good/-/good-1.0.0.tgz", "integrity": "\(integrity)",
+              \(key == "node_modules/good" ? "" : #""node_modules/good": {"version": "1.0.0", "resolved": "\#(registry.url)/good/-/good-1.0.0.tgz", "integrity": "\#(integrity)"},"#)
+              "\(key)": {"version": "1.0.0", "resolved": "\(registry.url)/good/-/good-1.0.0.tgz", "integrity": "\(integrity)",
                                     "inBundle": true, "dependencies": {"evil": "file:../../vendor/evil"}}}}
             """.write(to: harness.file("package-lock.json"), atomically: true, encoding: .utf8)
 

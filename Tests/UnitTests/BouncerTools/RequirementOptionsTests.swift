@@ -111,6 +111,15 @@ import BouncerTestSupport
         #expect(RequirementLines.path(of: "file://elsewhere/r/x.txt", relativeTo: "/w") == nil)
         #expect(RequirementLines.path(of: "file:more.txt", relativeTo: "/w") == FileManager.default.currentDirectoryPath + "/more.txt")
         #expect(PipConfiguration.findLinksLocation("file://localhost/srv/wheels#x", cwd: "/w") == "/srv/wheels")
+        // A file named by a file: URL: pip resolves its includes as URLs (joined, percent-decoded): refused.
+        let viaURL = try BouncerProcess.temporaryDirectory("bouncer-req-url")
+        defer { try? FileManager.default.removeItem(at: viaURL) }
+        try "-r ev%69l.txt\n".write(to: viaURL.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)
+        try "good\n".write(to: viaURL.appendingPathComponent("ev%69l.txt"), atomically: true, encoding: .utf8)
+        #expect { try PipSourceCheck.scan(PipArguments.parse(["install", "-r", "file://" + viaURL.path + "/req.txt"]), cwd: viaURL.path, environment: [:]) } throws: { error in
+            "\(error)".contains("was named by a file: URL")
+        }
+        #expect(try PipSourceCheck.scan(PipArguments.parse(["install", "-r", viaURL.path + "/req.txt"]), cwd: viaURL.path, environment: [:]).findings.isEmpty)
         let dir = try BouncerProcess.temporaryDirectory("bouncer-req-remote")
         defer { try? FileManager.default.removeItem(at: dir) }
         try "six\n--pre -r https://x.test/more.txt\n".write(to: dir.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)

@@ -164,6 +164,15 @@ import BouncerTestSupport
         #expect(try forms(["pip", "install", "--group", "dev"]) == ["--group dev"])
         #expect(try forms(["pip", "compile", "--only-group=dev"]) == ["--only-group dev"])
         #expect(try forms(["sync", "--group", "dev"]).isEmpty, "the project's own")
+        // Round 2: an editable is a path to uv whatever it looks like.
+        #expect(try forms(["pip", "install", "-e", "pwn"]) == ["pwn"])
+        #expect(try forms(["tool", "install", "good", "--with-editable", "pwn"]) == ["pwn"])
+        #expect(try forms(["tool", "install", "--with-editable=pwn", "good"]) == ["pwn"])
+        // `-r file:///…` is read where uv reads it, not as a path under the folder.
+        let dir = try BouncerProcess.temporaryDirectory("uv-file-url")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "./proj\n".write(to: dir.appendingPathComponent("evil.txt"), atomically: true, encoding: .utf8)
+        #expect(try forms(["pip", "install", "-r", "file://" + dir.path + "/evil.txt"], cwd: "/tmp") == ["./proj"])
     }
 
     @Test func requirementFilesAreReadAsPipsAre() throws {

@@ -22,6 +22,9 @@ import BouncerTestSupport
         #expect(YarnShim.fetchingCommand(["policies", "set-version", "1.22.0"]) == "policies")
         #expect(YarnShim.fetchingCommand(["init", "-2"]) == "init -2")
         #expect(YarnShim.fetchingCommand(["workspace", "web", "add", "x"]) == "workspace web add")
+        // yarn's own options before the workspace's name (red team, round 2).
+        #expect(YarnShim.fetchingCommand(["workspace", "--json", "w1", "add", "x"]) == "workspace w1 add")
+        #expect(YarnShim.fetchingCommand(["workspace", "-s", "w1", "add", "x", "--registry", "http://r/"]) == "workspace w1 add")
         // A valued option binds the next word, even an optional one: `--prod install` is a bare yarn (install).
         #expect(YarnShim.fetchingCommand(["--prod", "install"]) == "install")
         #expect(YarnShim.fetchingCommand(["--mutex", "file", "add", "x"]) == "add")

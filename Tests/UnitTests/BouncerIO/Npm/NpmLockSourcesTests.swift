@@ -15,12 +15,15 @@ import BouncerBase
              "node_modules/ws": {"resolved": "packages/ws", "link": true},
              "node_modules/x": {"resolved": "vendor/x", "link": true},
              "node_modules/y": {"resolved": "file:y.tgz"},
+             "node_modules/one": {"resolved": "http://x/../../inner", "link": 1},
              "node_modules/a/node_modules/z": {"inBundle": true, "dependencies": {"q": "file:q"}},
              "node_modules/good": {"inBundle": true, "dependencies": {"evil": "file:../../vendor/evil"}},
              "packages/ws/node_modules/w": {"inBundle": true, "dependencies": {"e": "file:e"}}}}
             """#, workspaces: ["packages/ws"])
         #expect(found == [#"$.packages["node_modules/a"].dependencies.b git+https://g.test/b"#,
+                          #"$.packages["node_modules/a/node_modules/z"].dependencies.q file:q"#,
                           #"$.packages["node_modules/good"].dependencies.evil file:../../vendor/evil"#,
+                          #"$.packages["node_modules/one"].resolved file:http://x/../../inner"#,
                           #"$.packages["node_modules/x"].resolved file:vendor/x"#,
                           #"$.packages["node_modules/y"].resolved file:y.tgz"#,
                           #"$.packages["packages/ws/node_modules/w"].dependencies.e file:e"#])

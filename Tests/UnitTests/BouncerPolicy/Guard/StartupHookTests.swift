@@ -32,6 +32,14 @@ import Testing
         #expect(!ArtifactInspection.replacesAToolModule("pip/__init__.py", package: "pip"))
         #expect(!ArtifactInspection.replacesAToolModule("pkg_resources/__init__.py", package: "setuptools"))
         #expect(ArtifactInspection.replacesAToolModule("pip/__init__.py", package: "setuptools"))
+        // Round 2: what pip and pipx import when present, and `.data/data/` at a --target's top level.
+        for path in ["urllib3_secure_extra.py", "_manylinux.py", "userpath/__init__.py", "evil-1.0.data/data/pip/__init__.py"] {
+            #expect(ArtifactInspection.replacesAToolModule(path, package: "evil"), "\(path)")
+        }
+        #expect(!ArtifactInspection.replacesAToolModule("userpath/__init__.py", package: "userpath"))
+        #expect(ArtifactInspection.isStartupHook("evil-1.0.data/data/sitecustomize.py"))
+        #expect(ArtifactInspection.isStartupHook("evil-1.0.data/data/x.pth"))
+        #expect(!ArtifactInspection.isStartupHook("evil-1.0.data/data/share/x.pth"))
     }
 
     /// Files and commands pip would write over the environment's python, pip or
