@@ -218,9 +218,10 @@ struct FetchCommand: ParsableCommand {
         guard let name else {
             throw BouncerError.usage("cannot name a file after \(Redaction.url(url)); give -o FILE")
         }
-        let directory = outputDir ?? "."
-        try requireDirectory(of: directory + "/" + name)
-        return outputDir.map { $0 + "/" + name } ?? name
+        // An empty --output-dir is none (it had named the root folder).
+        let given = outputDir.flatMap { $0.isEmpty ? nil : $0 }
+        try requireDirectory(of: (given ?? ".") + "/" + name)
+        return given.map { $0 + "/" + name } ?? name
     }
 
     /// The URL's last path segment if it is a usable file name.

@@ -30,6 +30,14 @@ public enum Placement {
                 return try writeInto(sources, at: given, flags: O_WRONLY | O_TRUNC)
             }
             if (linked.st_mode & S_IFMT) == S_IFLNK {
+                // An open descriptor's name (`/dev/stdout`, `/proc/self/fd/N`): written into, as the tool
+                // writes it; a new file renamed over its target would leave the descriptor on the old one.
+                var target = [CChar](repeating: 0, count: 4096)
+                let length = readlink(given, &target, target.count - 1)
+                let leadsTo = length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+                if given.hasPrefix("/proc/") || given.hasPrefix("/dev/") || leadsTo.hasPrefix("/proc/") {
+                    return try writeInto(sources, at: given, flags: O_WRONLY | O_CREAT | O_TRUNC)
+                }
                 // Through a symbolic link, as the tool writes: the file it leads to is replaced, the link
                 // kept; one leading nowhere yet gets that file made.
                 guard followed else { return try writeInto(sources, at: given, flags: O_WRONLY | O_CREAT | O_TRUNC) }

@@ -107,7 +107,8 @@ public enum CurlShim {
 
     /// curl puts every output name under `--output-dir`, an absolute one too (`od` and `/abs/x`: `od/abs/x`).
     static func inOutputDir(_ path: String, _ outputDir: String?) -> String {
-        guard let outputDir else { return path }
+        // An empty --output-dir is none, as curl reads it (`--output-dir "$UNSET"` had written into /).
+        guard let outputDir, !outputDir.isEmpty else { return path }
         let name = path.drop { $0 == "/" }
         return outputDir.hasSuffix("/") ? outputDir + name : outputDir + "/" + name
     }

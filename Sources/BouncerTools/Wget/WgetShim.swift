@@ -46,6 +46,11 @@ public enum WgetShim {
             if let document = invocation.outputDocument {
                 // wget -O concatenates every body into one file; it appears only if all were verified.
                 guard status == 0 else { return status }
+                // -nc keeps an existing -O FILE, as wget keeps it (exit 1).
+                if invocation.noClobber, document != "-", FileManager.default.fileExists(atPath: document) {
+                    ShimOutput.error("File ‘\(document)’ already there; not retrieving.")
+                    return 1
+                }
                 if document == "-" {
                     for item in verified { try Placement.toStandardOutput([item.artifact.path]) }
                 } else {
@@ -57,7 +62,7 @@ public enum WgetShim {
                 }
                 return 0
             }
-            if let prefix = invocation.prefix { try Filesystem.makeDirectories(prefix) }
+            if let prefix = invocation.prefix, !prefix.isEmpty { try Filesystem.makeDirectories(prefix) }
             for item in verified {
                 let base = inPrefix(WgetArguments.fileName(for: item.url), invocation.prefix)
                 var path = base
@@ -91,7 +96,8 @@ public enum WgetShim {
     }
 
     static func inPrefix(_ path: String, _ prefix: String?) -> String {
-        guard let prefix, !path.hasPrefix("/"), path != "-" else { return path }
+        // An empty prefix is none (`-P "$UNSET"`), as wget reads it.
+        guard let prefix, !prefix.isEmpty, !path.hasPrefix("/"), path != "-" else { return path }
         return prefix.hasSuffix("/") ? prefix + path : prefix + "/" + path
     }
 

@@ -233,6 +233,14 @@ import BouncerTestSupport
         result = try harness.sh("wget -q -P nowhere -O direct.bin '\(site.url("tool.tar.gz"))'")
         #expect(result.status == 0, "\(result.err)")
         #expect(try harness.bytes("direct.bin") == body)
+        // -nc keeps an existing -O FILE (exit 1), as wget does; an empty -P is none.
+        try Data("precious\n".utf8).write(to: harness.project.appendingPathComponent("keep.bin"))
+        result = try harness.sh("wget -q -nc -O keep.bin '\(site.url("tool.tar.gz"))'")
+        #expect(result.status == 1 && result.err.contains("already there; not retrieving"), "\(result.status) \(result.err)")
+        #expect(try harness.bytes("keep.bin") == Array("precious\n".utf8))
+        result = try harness.sh("wget -q -P '' '\(site.url("install.sh"))'")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try harness.bytes("install.sh") == Array("echo installed-by-script\n".utf8))
     }
 
     @Test func wgetContinueAndStandardOutput() throws {

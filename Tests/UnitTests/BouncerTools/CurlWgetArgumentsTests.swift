@@ -47,6 +47,14 @@ import Testing
         #expect(!undone.followRedirects && !undone.fail && !undone.createDirs)
     }
 
+    /// An empty --output-dir (curl) or -P (wget) is none: `--output-dir "$UNSET"` had written into /.
+    @Test func anEmptyOutputFolderIsNone() {
+        #expect(CurlShim.inOutputDir("x.tgz", "") == "x.tgz")
+        #expect(CurlShim.inOutputDir("x.tgz", "dl") == "dl/x.tgz")
+        #expect(WgetShim.inPrefix("x.tgz", "") == "x.tgz")
+        #expect(WgetShim.inPrefix("x.tgz", "dl/") == "dl/x.tgz")
+    }
+
     @Test func continueAtDashIsAResume() throws {
         let invocation = try #require(download(["-C", "-", "-O", "https://example.test/big.iso"]))
         #expect(invocation.resume)

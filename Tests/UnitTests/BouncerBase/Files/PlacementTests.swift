@@ -70,6 +70,20 @@ import BouncerTestSupport
         #expect(kind(dangling) == S_IFLNK)
         #expect(try String(contentsOfFile: absent, encoding: .utf8) == "verified bytes\n")
 
+        // An open descriptor's name: written into, so the descriptor sees the bytes (a rename had
+        // left it on the old file; red team, round 2).
+        let opened = dir.appendingPathComponent("opened").path
+        let fd = open(opened, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var before = stat()
+        _ = fstat(fd, &before)
+        try Placement.place(source, at: "/proc/self/fd/\(fd)", mode: .copy)
+        var after = stat()
+        _ = stat(opened, &after)
+        #expect(after.st_ino == before.st_ino, "the file was replaced")
+        #expect(try String(contentsOfFile: opened, encoding: .utf8) == "verified bytes\n")
+
         // A regular file is replaced whole, as before.
         let plain = dir.appendingPathComponent("plain").path
         try "old\n".write(toFile: plain, atomically: true, encoding: .utf8)
