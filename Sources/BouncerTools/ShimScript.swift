@@ -68,6 +68,13 @@ public enum ShimScript {
           [ -e "$d/policy.json" ] && p=$d/policy.json
         fi
         if [ -z "$p" ]; then
+          # The physical folder's too, as Bouncer looks: a folder reached through a link may lie
+          # below a policy's folder (builtins only: no process is started for it).
+          o=$PWD; d=; cd -P . 2>/dev/null && d=$PWD; cd "$o" 2>/dev/null
+          while [ -n "$d" ] && [ ! -e "$d/policy.json" ]; do d=${d%/*}; done
+          [ -n "$d" ] && [ -e "$d/policy.json" ] && p=$d/policy.json
+        fi
+        if [ -z "$p" ]; then
           if [ "$CI" = true ] && [ -z "$\(ShimRunner.allowUnguardedVariable)" ]; then
             echo "bouncer: $t: \(ShimRunner.ciNoPolicyMessage)" >&2; exit 2
           fi

@@ -343,6 +343,15 @@ extension CurlWgetShimTests {
         let lock = String(decoding: try harness.bytes("bouncer.lock"), as: UTF8.self)
         #expect(lock.contains(site.url("other.bin")) && lock.contains(site.url("install.sh")) && !lock.contains("tool.tar.gz"), "\(lock)")
 
+        // A folder reached through a link that lies below the policy's folder: the shim looks along the
+        // physical path too, as Bouncer does (it had found no policy and run the real curl; red team).
+        try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        let link = harness.root.appendingPathComponent("linked-sub")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: harness.project.appendingPathComponent("sub"))
+        let viaLink = try harness.sh("cd '\(link.path)' && curl -fsSL '\(site.url("tool.tar.gz"))' | wc -c")
+        #expect(viaLink.err.contains("refused by rule 'loopback downloads'") && !viaLink.err.contains("runs unguarded"), "\(viaLink.err)")
+        #expect(viaLink.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no byte reached the pipe: \(viaLink.out)")
+
         // A relative BOUNCER_CACHE (a CI job's workspace folder) is this folder's: after the `cd` the
         // shims are still first on PATH (a red-team pass ran the tampered script past a relative one).
         var relative = environment
