@@ -21,6 +21,19 @@ public enum ExecProxy {
         let context = ShimContext(environment: shimEnvironment, realTool: program, policy: policy)
         let variables = context.environment.variables
         let pip = PipConfiguration.read(environment: variables, realTool: "", isolated: false)
+        // pip's own settings naming a source tree to build or a file to obey (`PIP_EDITABLE`,
+        // `PIP_REQUIREMENT`, pip.conf's `editable =`): every pip the command starts would take them
+        // unread by Bouncer (a red-team pass built a project through pipx this way).
+        let unread = pip.editables.map { "the editable \($0)" } + (pip.requirementFiles + pip.constraintFiles).map { "the requirement file \($0)" }
+        if let first = unread.first {
+            let message = "pip's configuration (a PIP_* variable or pip.conf) names \(first), which every pip \(tool == "exec" ? "the command" : tool) starts would build or obey without Bouncer reading it"
+            if context.policy.enforce {
+                ShimOutput.error("bouncer: \(tool): refused: \(message)")
+                context.annotateRefusal("refused: " + message)
+                return ErrorFamily.configuration.exitCode
+            }
+            ShimOutput.error("bouncer: AUDIT: \(tool): \(message) (enforce mode would refuse)")
+        }
         let npmrc = NpmConfiguration.entries(project: NpmConfiguration.localPrefix(cwd: context.environment.cwd), environment: variables,
                                              realTool: SearchPath.firstExecutable("npm", environment: variables) ?? "/usr/bin/npm")
         let scopes = NpmConfiguration.scopeRegistries(arguments: [], environment: variables, npmrc: npmrc)

@@ -41,7 +41,9 @@ public enum PipxShim {
     /// file's `-i` over the environment). One-letter words are read loosely
     /// (`-Ur`, `-iURL`), which can only refuse more.
     static func redirectsPip(_ word: String) -> Bool {
-        let option = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+        let written = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+        // pip takes any unambiguous prefix of a long option (`--requirem` is `--requirement`).
+        let option = written.hasPrefix("--") ? PipArguments.longName(written) : written
         if pipSources.union(["-r", "--requirement", "-c", "--constraint"]).contains(option) { return true }
         return word.hasPrefix("-") && !word.hasPrefix("--") && !Set(word.dropFirst()).isDisjoint(with: ["i", "f", "r", "c"])
     }
@@ -70,9 +72,11 @@ public enum PipxShim {
                     }
                     // pip takes the words as its own requirements too: `--pip-args ./proj` (or `-e./proj`)
                     // is a local project pip builds, running its code (a red-team pass did).
-                    let editable = pipWord.hasPrefix("--editable=") ? String(pipWord.dropFirst("--editable=".count))
-                        : pipWord.hasPrefix("-e") && !pipWord.hasPrefix("--") ? String(pipWord.dropFirst(2)) : pipWord
-                    if isLocalPath(editable) {
+                    // An editable is a source tree pip builds, whatever its name looks like (`--edit=pwn`, `-epwn`).
+                    let written = pipWord.split(separator: "=", maxSplits: 1).first.map(String.init) ?? pipWord
+                    let isEditable = (written.hasPrefix("--") && PipArguments.longName(written) == "--editable")
+                        || (pipWord.hasPrefix("-") && !pipWord.hasPrefix("--") && pipWord.dropFirst().contains("e"))
+                    if isEditable || isLocalPath(pipWord) {
                         return "--pip-args gives pip \(pipWord), a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
                     }
                 }

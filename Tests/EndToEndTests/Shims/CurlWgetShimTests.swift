@@ -360,6 +360,13 @@ extension CurlWgetShimTests {
                                                    cwd: harness.project.path, environment: relative)
         #expect(relativeMoved.err.contains("refused by rule 'loopback downloads'"), "\(relativeMoved.err)")
         #expect(relativeMoved.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "no byte reached the pipe: \(relativeMoved.out)")
+        // pip's settings naming a source tree or a file pip obeys unread: refused before the command
+        // starts (every pip it starts, pipx's too, would build it; red team, round 2).
+        var editable = environment
+        editable["PIP_EDITABLE"] = harness.project.path
+        let settings = try BouncerProcess.run(["exec", "--", "sh", "-c", "echo ran"], cwd: harness.project.path, environment: editable)
+        #expect(settings.status == 2 && settings.err.contains("names the editable"), "\(settings.status) \(settings.err)")
+        #expect(!settings.out.contains("ran"), "\(settings.out)")
         // A ':' in the shims' folder would split PATH: refused before anything runs.
         relative["BOUNCER_CACHE"] = harness.root.appendingPathComponent("cache:1").path
         let colon = try BouncerProcess.run(["exec", "--", "sh", "-c", "curl -fsSL '\(site.url("tool.tar.gz"))' | wc -c"],

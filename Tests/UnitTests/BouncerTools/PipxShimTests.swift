@@ -17,6 +17,10 @@ import Testing
         #expect(why(["install", "--pip-args=-f /wheels", "x"]) != nil)
         #expect(why(["install", "--pip-args=-ihttp://i/simple", "x"]) != nil)
         #expect(why(["install", "--pip-args", "-r extra.txt", "x"]) != nil, "a requirement file may name an index")
+        // pip takes any unambiguous prefix of a long option (red team, round 2).
+        #expect(why(["install", "good", "--pip-args=--requirem r.txt"]) != nil)
+        #expect(why(["install", "good", "--pip-args", "--ind http://i/simple"]) != nil)
+        #expect(why(["install", "good", "--pip-args=--extra http://i/simple"]) != nil)
         #expect(why(["install", "git+https://host/x.git"]) != nil)
         #expect(why(["install", "--spec", "x @ https://host/x.whl", "x"]) != nil)
         // run: the app's own arguments are its own.
@@ -42,7 +46,9 @@ import Testing
                       // Red team: pip takes --pip-args words as its own requirements; --preinstall names one too.
                       ["install", "benign", "--pip-args", "./evilproj"], ["install", "benign", "--pip-args=-e ./evilproj"],
                       ["install", "benign", "--pip-args=-e./x"], ["install", "benign", "--pip-args", "x.tar.gz"],
-                      ["install", "benign", "--preinstall", "./evilproj"], ["install", "benign", "--preinstall=../p"]] {
+                      ["install", "benign", "--preinstall", "./evilproj"], ["install", "benign", "--preinstall=../p"],
+                      // Round 2: an editable of a bare name is a source tree too.
+                      ["install", "good", "--pip-args=--edit=pwn"], ["install", "good", "--pip-args=-epwn"], ["install", "good", "--pip-args", "-e pwn"]] {
             #expect(why(words)?.contains("local project or archive") == true, "\(words)")
         }
         for words in [["run", "./script.py", "arg"], ["run", "black", "./file/to/format.py", "--check", "src/"], ["install", "--suffix", "_2", "black"],
