@@ -35,6 +35,7 @@ enum ProjectSources {
         var workspaces: [String] = []
         if let manifest {
             found += fromManifest(manifest, file: "package.json", root: true, tool: tool)
+            if tool == .yarn { found += yarnImplicitFolders(manifest, file: "package.json", project: project) }
             if let pattern = NpmWorkspaces.unreadable(manifest) {
                 throw BouncerError(.configuration, code: "npm-project",
                                    "\(project)/package.json: $.workspaces: '\(pattern)' uses glob syntax Bouncer does not read (extglob), so it cannot tell which folders npm takes for workspaces and check their dependencies")
@@ -46,7 +47,10 @@ enum ProjectSources {
                 : NpmWorkspaces.directories(project: project, patterns: workspaces)
             for directory in members {
                 let file = directory + "/package.json"
-                if let member = try readJSON(project, file) { found += fromManifest(member, file: file, root: false, tool: tool) }
+                if let member = try readJSON(project, file) {
+                    found += fromManifest(member, file: file, root: false, tool: tool)
+                    if tool == .yarn { found += yarnImplicitFolders(member, file: file, project: project) }
+                }
             }
         }
         if tool == .yarn, let bytes = try AtomicFile.read(project + "/yarn.lock", limit: 256 << 20, code: "yarn-lock") {
@@ -86,6 +90,23 @@ enum ProjectSources {
             .map { Found(place: "\(file) \($0.place)", spec: $0.spec) }
         if root, tool == .npm, let overrides = manifest["overrides"] {
             found += fromOverrides(overrides, at: "$.overrides", file: file, depth: 0)
+        }
+        return found
+    }
+
+    /// yarn 1 reads a range that is no `x:` or `x@` spec as `file:RANGE` when a folder of that name
+    /// with a package.json is there (`"evil": "evil"`): a red-team pass installed such a folder and
+    /// ran its postinstall. Any such word that names one counts, semver or not (a folder named `1.0.0`
+    /// is the only price).
+    static func yarnImplicitFolders(_ manifest: JSON, file: String, project: String) -> [Found] {
+        var found: [Found] = []
+        for field in dependencyFields + ["resolutions"] {
+            guard case .object(let specs)? = manifest[field] else { continue }
+            for name in specs.keys.sorted() {
+                guard case .string(let spec)? = specs[name], !spec.isEmpty, !spec.contains(":"), !spec.contains("@"),
+                      !ExoticSource.isExoticNpmSpec(spec), Filesystem.isFile(project + "/" + spec + "/package.json") else { continue }
+                found.append(Found(place: "\(file) \(JSONPath.member(name, of: "$.\(field)"))", spec: "file:" + spec))
+            }
         }
         return found
     }

@@ -43,7 +43,15 @@ public enum YarnShim {
         // yarn 1 takes the command from the words before `--` and the packages from both sides of it
         // (`yarn add -- ./x.tgz` adds the tarball).
         let afterDashes = Array(arguments.drop { $0 != "--" }.dropFirst())
-        if let refused = NpmShim.refuseExoticSources(project: project, positionals: operands(words) + afterDashes, tool: context.environment.tool, reader: .yarn,
+        // `x@evil` names the folder evil to yarn when one with a package.json is there (as in package.json).
+        let positionals = (operands(words) + afterDashes).map { word -> String in
+            let at = word.hasPrefix("@") ? word.dropFirst().firstIndex(of: "@") : word.firstIndex(of: "@")
+            guard let at else { return word }
+            let range = String(word[word.index(after: at)...])
+            guard !range.isEmpty, !range.contains(":"), !range.contains("@"), Filesystem.isFile(cwd + "/" + range + "/package.json") else { return word }
+            return "file:" + range
+        }
+        if let refused = NpmShim.refuseExoticSources(project: project, positionals: positionals, tool: context.environment.tool, reader: .yarn,
                                                      context: context) {
             return refused
         }

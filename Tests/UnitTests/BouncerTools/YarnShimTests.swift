@@ -143,6 +143,13 @@ import BouncerTestSupport
         let sources = try ProjectSources.exotic(project: dir.path, tool: .yarn)
         #expect(sources.first == .init(place: "yarn.lock line 8", spec: "file:./vendor/evil"), "\(sources)")
         #expect(try ProjectSources.exotic(project: dir.path, tool: .npm).isEmpty, "npm does not read yarn.lock")
+        // yarn reads a bare word naming a folder with a package.json as `file:WORD` (red team, round 2).
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("evil"), withIntermediateDirectories: true)
+        try #"{"name":"evil","version":"1.0.0"}"#.write(to: dir.appendingPathComponent("evil/package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"proj","version":"1.0.0","dependencies":{"evil":"evil","good":"latest"}}"#.write(to: dir.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("yarn.lock"))
+        #expect(try ProjectSources.exotic(project: dir.path, tool: .yarn) == [.init(place: "package.json $.dependencies.evil", spec: "file:evil")])
+        #expect(try ProjectSources.exotic(project: dir.path, tool: .npm).isEmpty, "npm reads it as a tag")
     }
 
     /// `yarn workspace ws add x` starts a yarn in packages/ws, which reads that folder's .yarnrc:
