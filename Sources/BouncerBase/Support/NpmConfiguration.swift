@@ -26,12 +26,16 @@ public enum NpmConfiguration {
     /// when the root's `workspaces` globs name it; `cwd` when there is none.
     /// (`--prefix` on npm's command line replaces all of this; the caller's.)
     /// Run in a subdirectory, npm still reads the project's configuration.
-    public static func localPrefix(cwd: String) -> String {
+    /// `workspaceRoot` false (`--no-workspaces` on npm's command line): the nearest folder, no root above.
+    public static func localPrefix(cwd: String, workspaceRoot: Bool = true) -> String {
         var found: String? = nil
         for directory in Filesystem.selfAndAncestors(cwd) {
             let hasManifest = Filesystem.isFile(Filesystem.absolute("package.json", cwd: directory))
             if found == nil {
-                if hasManifest || Filesystem.isDirectory(Filesystem.absolute("node_modules", cwd: directory)) { found = directory }
+                if hasManifest || Filesystem.isDirectory(Filesystem.absolute("node_modules", cwd: directory)) {
+                    found = directory
+                    if !workspaceRoot { break }
+                }
             } else if hasManifest, let member = found, isWorkspaceRoot(directory, of: member) {
                 return directory
             }

@@ -52,6 +52,8 @@ public enum NpmShim {
         /// `-g` / `--global[=BOOL]` / `--no-global`, and `--location`, as given (the last one counts, as in npm).
         var globalFlag: (on: Bool, spelling: String)? = nil
         var locationFlag: (value: String, spelling: String)? = nil
+        /// `--no-workspaces` / `--workspaces=false` on the command line: npm's project is the nearest folder, no root above.
+        var workspacesOff = false
         for (index, argument) in arguments.enumerated() {
             if argument.count >= 2 && argument.allSatisfy({ $0 == "-" }) {
                 afterDashes = Array(arguments[(index + 1)...])
@@ -92,6 +94,7 @@ public enum NpmShim {
                 case "global": globalFlag = ((value != "false") != negated, argument)
                 case "location": locationFlag = (value ?? "", argument)
                 case "prefix": prefix = value
+                case "workspaces": workspacesOff = negated || value == "false"
                 case "userconfig", "globalconfig": if let value { configFiles[name] = value }
                 default: break
                 }
@@ -129,7 +132,8 @@ public enum NpmShim {
         }
         guard installing.contains(command) || fetching.contains(command) || reifying.contains(command) else { return context.passThrough(given) }
         // The project npm works on: run in a subdirectory, still the project's (its .npmrc, package.json, lock).
-        let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd)
+        let project = prefix.map { Filesystem.absolute($0, cwd: context.environment.cwd) }
+            ?? NpmConfiguration.localPrefix(cwd: context.environment.cwd, workspaceRoot: !workspacesOff)
         // npm's configuration as npm will read it: the command line's npmrc files in place of the usual ones.
         var configuration = context.environment.variables
         for (name, file) in configFiles {

@@ -181,6 +181,8 @@ import BouncerBase
         #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/packages/a/src/deep") == root + "/mono")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/packages/a/") == root + "/mono")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/apps/web") == root + "/mono")
+        // `--no-workspaces` on the command line: npm stops at the nearest folder (red team, round 2: a member's own lock went unread).
+        #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/packages/a/src/deep", workspaceRoot: false) == root + "/mono/packages/a")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/mono/tools/b") == root + "/mono/tools/b")
         #expect(NpmConfiguration.localPrefix(cwd: root + "/obj/libs/c") == root + "/obj")
         // A root package.json Bouncer cannot read may be the one npm takes for the root (npm reads a duplicate
