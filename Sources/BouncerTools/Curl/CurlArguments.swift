@@ -140,6 +140,9 @@ public enum CurlArguments {
         var urls: [String] = []
         var outputs: [CurlInvocation.Output] = []
         var remoteNameAll = false
+        /// `--remote-name-all` as it stood when each URL was read: curl gives a URL the default of
+        /// that moment (`URL1 --remote-name-all URL2` sends URL1 to standard output).
+        var remoteNameAllAt: [Bool] = []
         var passReason: String? = nil
         var refusal: (String, String)? = nil
         var endOfOptions = false
@@ -188,7 +191,7 @@ public enum CurlArguments {
                 case "output": outputs.append(value == "-" ? .standardOutput : .file(value))
                 case "output-dir": invocation.outputDir = value
                 case "continue-at": invocation.resume = true
-                case "url": urls.append(value)
+                case "url": urls.append(value); remoteNameAllAt.append(remoteNameAll)
                 case "request": method = value
                 case "proto": protocols = value
                 case "proto-default": protocolDefault = value
@@ -217,6 +220,7 @@ public enum CurlArguments {
             let argument = arguments[index]
             if endOfOptions || !argument.hasPrefix("-") || argument == "-" {
                 urls.append(argument)
+                remoteNameAllAt.append(remoteNameAll)
             } else if argument == "--" {
                 endOfOptions = true
             } else if argument.hasPrefix("--") {
@@ -328,7 +332,8 @@ public enum CurlArguments {
             if !globOff && (url.contains("[") || url.contains("{")) {
                 return .unsupported(option: url, why: "uses curl URL globbing, which Bouncer does not expand (-g turns globbing off)")
             }
-            let output = position < outputs.count ? outputs[position] : (remoteNameAll ? .remoteName : .standardOutput)
+            let named = position < remoteNameAllAt.count ? remoteNameAllAt[position] : remoteNameAll
+            let output = position < outputs.count ? outputs[position] : (named ? .remoteName : .standardOutput)
             var full = normalise(url, default: protocolDefault)
             if let query { full = appendingQuery(query, to: full) }
             invocation.transfers.append(.init(url: full, output: output))

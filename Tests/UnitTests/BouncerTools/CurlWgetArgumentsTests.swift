@@ -43,6 +43,11 @@ import Testing
         #expect(slots.transfers.map(\.output) == [.standardOutput, .file("out2")])
         let none = try #require(download(["--remote-name-all", "--no-remote-name-all", "https://example.test/a"]))
         #expect(none.transfers.map(\.output) == [.standardOutput])
+        // --remote-name-all counts for the URLs after it (red team, round 2).
+        let after = try #require(download(["https://example.test/a", "--remote-name-all", "https://example.test/b"]))
+        #expect(after.transfers.map(\.output) == [.standardOutput, .remoteName])
+        let undoneLater = try #require(download(["--remote-name-all", "https://example.test/a", "--no-remote-name-all", "https://example.test/b"]))
+        #expect(undoneLater.transfers.map(\.output) == [.remoteName, .standardOutput])
         let undone = try #require(download(["-fL", "--no-location", "--no-fail", "--create-dirs", "--no-create-dirs", "https://example.test/a"]))
         #expect(!undone.followRedirects && !undone.fail && !undone.createDirs)
     }
