@@ -38,6 +38,11 @@ public enum NpmLockSources {
             if !key.isEmpty, case .string(let resolved)? = entry["resolved"], !ExoticSource.isRegistryTarball(resolved) {
                 found.append(Found(place: at + ".resolved", spec: resolved))
             }
+            // With no `resolved`, arborist fetches `NAME@VERSION`: a version that is a spec
+            // (`file:../evil`) is a folder it copies in and runs the scripts of (red team, round 3).
+            if !key.isEmpty, case .string(let version)? = entry["version"], ExoticSource.isExoticNpmSpec(version) {
+                found.append(Found(place: at + ".version", spec: version))
+            }
             found += fromFields(.object(entry), at: at)
         }
         return found

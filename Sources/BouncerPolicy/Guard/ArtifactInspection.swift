@@ -214,6 +214,8 @@ public enum ArtifactInspection {
         case "data":
             var places = [parts.dropFirst(2)]
             if let folder = parts.dropLast().lastIndex(where: { $0 == "site-packages" || $0 == "dist-packages" }) { places.append(parts[(folder + 1)...]) }
+            // The home scheme's library (`lib/python`, `lib64/python`), which --target moves to its top level.
+            if parts.count > 4, ["lib", "lib64"].contains(parts[2]), parts[3] == "python" { places.append(parts.dropFirst(4)) }
             return places
         default: return []
         }

@@ -66,7 +66,8 @@ public enum PipxShim {
             }
             if option == "--pip-args" {
                 let value = word.contains("=") ? String(word.drop { $0 != "=" }.dropFirst()) : (index + 1 < words.count ? words[index + 1] : "")
-                for pipWord in value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) {
+                // pipx splits the value as a shell would (shlex): `'-e' pwn` is `-e pwn`.
+                for pipWord in RequirementOption.shellWords(value) {
                     if redirectsPip(pipWord) {
                         return "--pip-args gives pip \(pipWord), which outranks Bouncer's proxy or names a file that may; set pip's index (PIP_INDEX_URL, pip.conf) instead"
                     }

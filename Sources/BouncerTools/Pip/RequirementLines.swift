@@ -92,7 +92,8 @@ enum RequirementLines {
         guard depth < maxDepth else {
             throw BouncerError(.configuration, code: "pip-requirements", "\(path): requirement files include each other more than \(maxDepth) deep")
         }
-        guard seen.insert(path).inserted else { return }
+        // A file read again by a file: URL is checked again: its includes mean other files then.
+        guard seen.insert(viaURL ? "file:" + path : path).inserted else { return }
         guard case .success(let bytes) = WholeFile.contents(path, limit: 16 << 20) else {
             throw BouncerError(.configuration, code: "pip-requirements", "cannot read requirements file \(path)")
         }

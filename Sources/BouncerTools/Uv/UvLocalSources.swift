@@ -51,7 +51,8 @@ enum UvLocalSources {
             // [tool.uv.sources] (a local project it builds) and builds the project itself when its
             // dependencies are dynamic (a red-team pass ran a build backend through -r pyproject.toml).
             let name = Filesystem.split(value).name.lowercased()
-            if name.hasSuffix(".toml") || name == "setup.py" || name == "setup.cfg" {
+            // (`.py`: a script's inline metadata, PEP 723, with its own sources; `setup.py` is built.)
+            if name.hasSuffix(".toml") || name.hasSuffix(".py") || name == "setup.cfg" {
                 scan.findings.append(PipSourceCheck.Finding(form: value, why: "a project's metadata file, which uv reads with the project's [tool.uv.sources] and builds when its dependencies are dynamic, running its code; install a project's dependencies with uv sync (the project's own), or list them in a requirements file", place: "the command line"))
                 return
             }

@@ -48,7 +48,8 @@ import Testing
                       ["install", "benign", "--pip-args=-e./x"], ["install", "benign", "--pip-args", "x.tar.gz"],
                       ["install", "benign", "--preinstall", "./evilproj"], ["install", "benign", "--preinstall=../p"],
                       // Round 2: an editable of a bare name is a source tree too.
-                      ["install", "good", "--pip-args=--edit=pwn"], ["install", "good", "--pip-args=-epwn"], ["install", "good", "--pip-args", "-e pwn"]] {
+                      ["install", "good", "--pip-args=--edit=pwn"], ["install", "good", "--pip-args=-epwn"], ["install", "good", "--pip-args", "-e pwn"],
+                      ["install", "good", "--pip-args", "'-e' pwn"], ["install", "good", "--pip-args", "x\n-e\npwn"]] {
             #expect(why(words)?.contains("local project or archive") == true, "\(words)")
         }
         for words in [["run", "./script.py", "arg"], ["run", "black", "./file/to/format.py", "--check", "src/"], ["install", "--suffix", "_2", "black"],

@@ -120,6 +120,9 @@ import BouncerTestSupport
             "\(error)".contains("was named by a file: URL")
         }
         #expect(try PipSourceCheck.scan(PipArguments.parse(["install", "-r", viaURL.path + "/req.txt"]), cwd: viaURL.path, environment: [:]).findings.isEmpty)
+        // Read first by its path, then by a file: URL: checked again (red team, round 3).
+        #expect { try PipSourceCheck.scan(PipArguments.parse(["install", "-r", viaURL.path + "/req.txt", "-r", "file://" + viaURL.path + "/req.txt"]),
+                                          cwd: viaURL.path, environment: [:]) } throws: { error in "\(error)".contains("was named by a file: URL") }
         let dir = try BouncerProcess.temporaryDirectory("bouncer-req-remote")
         defer { try? FileManager.default.removeItem(at: dir) }
         try "six\n--pre -r https://x.test/more.txt\n".write(to: dir.appendingPathComponent("req.txt"), atomically: true, encoding: .utf8)

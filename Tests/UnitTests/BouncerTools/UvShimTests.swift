@@ -158,7 +158,7 @@ import BouncerTestSupport
         // file given to -r with its [tool.uv.sources], and a dependency group with them too.
         #expect(try forms(["pip", "install", "evil\\proj"]) == ["evil\\proj"])
         #expect(try forms(["pip", "install", "\\x"]) == ["\\x"])
-        for file in ["pyproject.toml", "sub/pyproject.toml", "setup.py", "setup.cfg"] {
+        for file in ["pyproject.toml", "sub/pyproject.toml", "setup.py", "setup.cfg", "script.py"] {
             #expect(try forms(["pip", "install", "-r", file]) == [file], "\(file)")
         }
         #expect(try forms(["pip", "install", "--group", "dev"]) == ["--group dev"])

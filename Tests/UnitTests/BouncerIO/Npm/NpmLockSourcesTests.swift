@@ -16,6 +16,7 @@ import BouncerBase
              "node_modules/x": {"resolved": "vendor/x", "link": true},
              "node_modules/y": {"resolved": "file:y.tgz"},
              "node_modules/one": {"resolved": "http://x/../../inner", "link": 1},
+             "node_modules/v": {"name": "v", "version": "file:../evil", "hasInstallScript": true},
              "node_modules/a/node_modules/z": {"inBundle": true, "dependencies": {"q": "file:q"}},
              "node_modules/good": {"inBundle": true, "dependencies": {"evil": "file:../../vendor/evil"}},
              "packages/ws/node_modules/w": {"inBundle": true, "dependencies": {"e": "file:e"}}}}
@@ -24,6 +25,7 @@ import BouncerBase
                           #"$.packages["node_modules/a/node_modules/z"].dependencies.q file:q"#,
                           #"$.packages["node_modules/good"].dependencies.evil file:../../vendor/evil"#,
                           #"$.packages["node_modules/one"].resolved file:http://x/../../inner"#,
+                          #"$.packages["node_modules/v"].version file:../evil"#,
                           #"$.packages["node_modules/x"].resolved file:vendor/x"#,
                           #"$.packages["node_modules/y"].resolved file:y.tgz"#,
                           #"$.packages["packages/ws/node_modules/w"].dependencies.e file:e"#])

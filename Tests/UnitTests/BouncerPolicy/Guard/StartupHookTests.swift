@@ -40,6 +40,9 @@ import Testing
         #expect(ArtifactInspection.isStartupHook("evil-1.0.data/data/sitecustomize.py"))
         #expect(ArtifactInspection.isStartupHook("evil-1.0.data/data/x.pth"))
         #expect(!ArtifactInspection.isStartupHook("evil-1.0.data/data/share/x.pth"))
+        // The home scheme's library, which --target moves to its top level (round 3).
+        #expect(ArtifactInspection.isStartupHook("evil-1.0.data/data/lib/python/sitecustomize.py"))
+        #expect(ArtifactInspection.replacesAToolModule("evil-1.0.data/data/lib64/python/pip/__init__.py", package: "evil"))
     }
 
     /// Files and commands pip would write over the environment's python, pip or
