@@ -160,6 +160,25 @@ public enum CurlArguments {
             return index < arguments.count ? arguments[index] : nil
         }
 
+        // A flag turned on, or off by its `--no-` form (curl's toggle). `--no-remote-name` still takes
+        // an output slot, to standard output, as curl's does.
+        func toggle(_ name: String, on: Bool) {
+            switch name {
+            case "silent": invocation.silent = on
+            case "show-error": invocation.showError = on
+            case "fail", "fail-with-body": invocation.fail = on
+            case "location": invocation.followRedirects = on
+            case "progress-bar": invocation.progressBar = on
+            case "remote-name": outputs.append(on ? .remoteName : .standardOutput)
+            case "remote-name-all": remoteNameAll = on
+            case "create-dirs": invocation.createDirs = on
+            case "get": get = on
+            case "head": head = on
+            case "globoff": globOff = on
+            default: break
+            }
+        }
+
         // Records one option; returns a usage error text if its value is missing.
         func apply(_ name: String, _ kind: Kind, shown: String, inlineValue: String?) -> String? {
             var value: String? = inlineValue
@@ -171,20 +190,7 @@ public enum CurlArguments {
             }
             switch kind {
             case .flag:
-                switch name {
-                case "silent": invocation.silent = true
-                case "show-error": invocation.showError = true
-                case "fail", "fail-with-body": invocation.fail = true
-                case "location": invocation.followRedirects = true
-                case "progress-bar": invocation.progressBar = true
-                case "remote-name": outputs.append(.remoteName)
-                case "remote-name-all": remoteNameAll = true
-                case "create-dirs": invocation.createDirs = true
-                case "get": get = true
-                case "head": head = true
-                case "globoff": globOff = true
-                default: break
-                }
+                toggle(name, on: true)
             case .value:
                 let value = value ?? ""
                 switch name {
@@ -229,22 +235,8 @@ public enum CurlArguments {
                     if let error = apply(name, kind, shown: argument, inlineValue: nil) { return .usage(error) }
                 } else if name.hasPrefix("no-"), case .flag? = long[String(name.dropFirst(3))] {
                     name = String(name.dropFirst(3))
-                    // `--no-X` undoes flag X, as curl's toggle does; `--no-remote-name` still takes an
-                    // output slot (the next URL goes to standard output), as curl's does.
-                    switch name {
-                    case "silent": invocation.silent = false
-                    case "show-error": invocation.showError = false
-                    case "fail", "fail-with-body": invocation.fail = false
-                    case "location": invocation.followRedirects = false
-                    case "progress-bar": invocation.progressBar = false
-                    case "remote-name": outputs.append(.standardOutput)
-                    case "remote-name-all": remoteNameAll = false
-                    case "create-dirs": invocation.createDirs = false
-                    case "get": get = false
-                    case "head": head = false
-                    case "globoff": globOff = false
-                    default: break
-                    }
+                    // `--no-X` undoes flag X, as curl's toggle does.
+                    toggle(name, on: false)
                 } else {
                     if refusal == nil { refusal = (argument, "is not one Bouncer understands (it could change what is fetched)") }
                     // Unknown long options may take a value; the command is refused or passed on anyway.
