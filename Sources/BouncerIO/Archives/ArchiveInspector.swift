@@ -136,7 +136,7 @@ public enum ArchiveInspector {
     private enum MetadataRole { case record, manifest, entryPoints, metadata, shrinkwrap }
 
     /// `X.dist-info/RECORD`, `entry_points.txt`, `METADATA`, `PKG-INFO` and `requires.txt` one level down; an npm
-    /// package's `npm-shrinkwrap.json`, and its `package.json`, its own (`<top>/package.json`) and every
+    /// package's own lock (`npm-shrinkwrap.json`, `package-lock.json`), and its `package.json`, its own (`<top>/package.json`) and every
     /// bundled dependency's (`<top>/node_modules/NAME/…`, at any depth), whose
     /// install scripts npm runs too.
     private static func metadataRole(_ components: [String]) -> MetadataRole? {

@@ -40,10 +40,16 @@ public struct InspectionReport: Codable, Sendable {
         public var installScripts: [Script]
         /// Every other script name (run only when asked, e.g. `npm test`).
         public var otherScripts: [String]
-        /// What the package's own `npm-shrinkwrap.json` installs from outside
-        /// the registry (npm installs its dependencies from that lock: a link
-        /// to a folder in the tarball, whose install scripts run), each with its place.
-        public var shrinkwrapSources: [String]? = nil
+        /// What the package's own lock (`npm-shrinkwrap.json`, `package-lock.json`)
+        /// installs from outside the registry (npm installs its dependencies from
+        /// that lock: a link to a folder in the tarball, whose install scripts run).
+        public var shrinkwrapSources: [LockSource]? = nil
+    }
+
+    /// A spec a shipped lock names, and where (`npm-shrinkwrap.json $.packages["node_modules/x"].resolved`).
+    public struct LockSource: Codable, Sendable, Equatable {
+        public var spec: String
+        public var place: String
     }
 
     public struct Script: Codable, Sendable, Equatable {

@@ -15,7 +15,7 @@ public enum NpmPackageCheck {
     ///   - gypFolders: the package folders holding a `binding.gyp` (npm then
     ///     runs node-gyp on install unless an install script says otherwise).
     ///   - files: every regular file's normalised path (for `directories.bin`).
-    ///   - shrinkwraps: a captured `<top>/npm-shrinkwrap.json`, the package's own lock.
+    ///   - shrinkwraps: a captured `<top>/npm-shrinkwrap.json` or `<top>/package-lock.json`, the package's own lock.
     static func check(topLevel: [String], manifests: [String: [UInt8]], shrinkwraps: [String: [UInt8]] = [:], gypFolders: Set<String>, files: [String],
                       expectName: String?, expectVersion: String?, report: inout InspectionReport) {
         var npm = InspectionReport.Npm(packageJSON: nil, name: nil, version: nil, installScripts: [], otherScripts: [])
@@ -74,7 +74,7 @@ public enum NpmPackageCheck {
             guard let bytes = shrinkwraps[lock] else { continue }
             do {
                 let sources = NpmLockSources.exotic(try JSON.parse(file: bytes, maxDepth: 128), linkAllowed: { _ in false })
-                if !sources.isEmpty { npm.shrinkwrapSources = (npm.shrinkwrapSources ?? []) + sources.map { "\($0.spec) (\(name) \($0.place))" } }
+                if !sources.isEmpty { npm.shrinkwrapSources = (npm.shrinkwrapSources ?? []) + sources.map { .init(spec: $0.spec, place: "\(name) \($0.place)") } }
             } catch {
                 report.add(code: "npm-shrinkwrap", entry: lock, "\(quoted(lock)): \(error): npm may install the package's dependencies from this lock, and Bouncer cannot read which")
             }

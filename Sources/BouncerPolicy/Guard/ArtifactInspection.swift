@@ -38,9 +38,9 @@ public enum ArtifactInspection {
         /// A wheel's requirements by URL (`name @ URL`): pip fetches those itself, past the index
         /// (judged against `exoticSources` by the guard: see `exoticProblem`).
         var directReferences: [String] = []
-        /// What an npm package's own `npm-shrinkwrap.json` installs from outside the registry
+        /// What an npm package's own lock installs from outside the registry
         /// (judged against `exoticSources` by the guard: see `shippedLockProblem`).
-        var shrinkwrapSources: [String] = []
+        var shrinkwrapSources: [InspectionReport.LockSource] = []
     }
 
     /// Inspects the archive and judges what would run on install under `threats`.
@@ -61,8 +61,8 @@ public enum ArtifactInspection {
     /// `exoticSources.allow` does not name: npm links a folder of the tarball
     /// (or fetches a git or file source) and runs its install scripts, which
     /// the package's own manifest never states. nil when there is none.
-    static func shippedLockProblem(_ sources: [String], package: String?, threats: ThreatPolicy) -> String? {
-        let refused = sources.filter { !threats.allowsExoticSource(String($0.prefix { $0 != " " })) }
+    static func shippedLockProblem(_ sources: [InspectionReport.LockSource], package: String?, threats: ThreatPolicy) -> String? {
+        let refused = sources.filter { !threats.allowsExoticSource($0.spec) }.map { "\($0.spec) (\($0.place))" }
         guard !refused.isEmpty else { return nil }
         return "\(package ?? "this package") ships a lock (npm-shrinkwrap.json or package-lock.json) naming \(refused.prefix(3).joined(separator: ", "))\(refused.count > 3 ? " and \(refused.count - 3) more" : ""), which npm installs from there (a folder in the tarball is linked in and its install scripts run), and the policy's exoticSources.allow does not name it"
     }
@@ -199,8 +199,8 @@ public enum ArtifactInspection {
         "colorama": ["colorama"], "tomli": ["tomli"], "psutil": ["psutil"],
     ]
 
-    /// A wheel entry's path below site-packages (lowercased), or nil when pip
-    /// installs it elsewhere. site-packages is the wheel's top level,
+    /// Where a wheel entry's path lies below site-packages (lowercased), at
+    /// each place it may land; none when pip installs it elsewhere. site-packages is the wheel's top level,
     /// `NAME.data/purelib/`, `NAME.data/platlib/`, and under `NAME.data/data/`
     /// (installed into the prefix) any `…/site-packages/` or `…/dist-packages/`.
     /// `--target` installs `NAME.data/data/` at the target's top level (pip's home scheme), which is on
