@@ -32,9 +32,9 @@ public enum Placement {
             if (linked.st_mode & S_IFMT) == S_IFLNK {
                 // An open descriptor's name (`/dev/stdout`, `/proc/self/fd/N`): written into, as the tool
                 // writes it; a new file renamed over its target would leave the descriptor on the old one.
-                var target = [CChar](repeating: 0, count: 4096)
-                let length = readlink(given, &target, target.count - 1)
-                let leadsTo = length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+                var link = [CChar](repeating: 0, count: 4096)
+                let length = readlink(given, &link, link.count - 1)
+                let leadsTo = length > 0 ? String(decoding: link[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
                 if given.hasPrefix("/proc/") || given.hasPrefix("/dev/") || leadsTo.hasPrefix("/proc/") {
                     return try writeInto(sources, at: given, flags: O_WRONLY | O_CREAT | O_TRUNC)
                 }

@@ -137,12 +137,11 @@ public enum CurlArguments {
     /// nil when it cannot be read (a usage error naming the file).
     public static func parse(_ arguments: [String], readFile: (String) -> [UInt8]? = CurlArguments.readDataFile) -> CurlCommand {
         var invocation = CurlInvocation()
-        var urls: [String] = []
+        /// Each URL, with `--remote-name-all` as it stood when the URL was read: curl gives a URL the
+        /// default of that moment (`URL1 --remote-name-all URL2` sends URL1 to standard output).
+        var urls: [(url: String, remoteNameAll: Bool)] = []
         var outputs: [CurlInvocation.Output] = []
         var remoteNameAll = false
-        /// `--remote-name-all` as it stood when each URL was read: curl gives a URL the default of
-        /// that moment (`URL1 --remote-name-all URL2` sends URL1 to standard output).
-        var remoteNameAllAt: [Bool] = []
         var passReason: String? = nil
         var refusal: (String, String)? = nil
         var endOfOptions = false
@@ -197,7 +196,7 @@ public enum CurlArguments {
                 case "output": outputs.append(value == "-" ? .standardOutput : .file(value))
                 case "output-dir": invocation.outputDir = value
                 case "continue-at": invocation.resume = true
-                case "url": urls.append(value); remoteNameAllAt.append(remoteNameAll)
+                case "url": urls.append((value, remoteNameAll))
                 case "request": method = value
                 case "proto": protocols = value
                 case "proto-default": protocolDefault = value
@@ -225,8 +224,7 @@ public enum CurlArguments {
         while index < arguments.count {
             let argument = arguments[index]
             if endOfOptions || !argument.hasPrefix("-") || argument == "-" {
-                urls.append(argument)
-                remoteNameAllAt.append(remoteNameAll)
+                urls.append((argument, remoteNameAll))
             } else if argument == "--" {
                 endOfOptions = true
             } else if argument.hasPrefix("--") {
@@ -272,7 +270,7 @@ public enum CurlArguments {
         }
         // curl's own protocol limits (`--proto =https`): a URL they disallow is curl's error 1, not a fetch.
         let allowed = protocols.map(Self.allowedProtocols)
-        for url in urls {
+        for (url, _) in urls {
             let scheme = Self.scheme(normalise(url, default: protocolDefault))
             if let allowed, !allowed.contains(scheme) {
                 return .curlError(code: 1, message: "Protocol \"\(scheme)\" not supported or disabled in libcurl")
@@ -287,7 +285,7 @@ public enum CurlArguments {
             if let method { return .unsupported(option: "-X \(method)", why: "with -I changes the HEAD request into one that can return a body") }
             if let send = sends.first { return .unsupported(option: send.split(separator: " ").first.map(String.init) ?? "-F", why: "with -I: curl refuses two request methods") }
             // Headers only where the protocol has them: for telnet, dict, gopher… curl writes what the server sends.
-            for url in urls {
+            for (url, _) in urls {
                 let scheme = Self.protocolCurlUses(url, default: protocolDefault)
                 guard !["http", "https", "ftp", "ftps", "file"].contains(scheme) else { continue }
                 return .unsupported(option: Redaction.url(url), why: "with -I: curl writes what a \(scheme) server sends, unverified")
@@ -319,12 +317,11 @@ public enum CurlArguments {
             case .failure(let problem): return .usage(problem.text)
             }
         }
-        for (position, url) in urls.enumerated() {
+        for (position, (url, named)) in urls.enumerated() {
             // curl expands [1-3] and {a,b} unless -g; Bouncer fetches one URL per argument.
             if !globOff && (url.contains("[") || url.contains("{")) {
                 return .unsupported(option: url, why: "uses curl URL globbing, which Bouncer does not expand (-g turns globbing off)")
             }
-            let named = position < remoteNameAllAt.count ? remoteNameAllAt[position] : remoteNameAll
             let output = position < outputs.count ? outputs[position] : (named ? .remoteName : .standardOutput)
             var full = normalise(url, default: protocolDefault)
             if let query { full = appendingQuery(query, to: full) }

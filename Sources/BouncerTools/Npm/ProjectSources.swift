@@ -103,12 +103,18 @@ enum ProjectSources {
         for field in dependencyFields + ["resolutions"] {
             guard case .object(let specs)? = manifest[field] else { continue }
             for name in specs.keys.sorted() {
-                guard case .string(let spec)? = specs[name], !spec.isEmpty, !spec.contains(":"), !spec.contains("@"),
-                      !ExoticSource.isExoticNpmSpec(spec), Filesystem.isFile(project + "/" + spec + "/package.json") else { continue }
+                guard case .string(let spec)? = specs[name], isYarnImplicitFolder(spec, in: project) else { continue }
                 found.append(Found(place: "\(file) \(JSONPath.member(name, of: "$.\(field)"))", spec: "file:" + spec))
             }
         }
         return found
+    }
+
+    /// Whether yarn reads `range` as `file:RANGE` in `folder`: no `x:` or `x@` spec (nor one npm
+    /// already takes for a path), and a folder of that name with a package.json is there.
+    static func isYarnImplicitFolder(_ range: String, in folder: String) -> Bool {
+        !range.isEmpty && !range.contains(":") && !range.contains("@") && !ExoticSource.isExoticNpmSpec(range)
+            && Filesystem.isFile(folder + "/" + range + "/package.json")
     }
 
     /// npm's `overrides`: a spec per name, or an object whose `.` is the spec

@@ -72,6 +72,14 @@ public enum PipSourceCheck {
         return scan
     }
 
+    /// pip takes a requirement for a path when it has a separator, starts with '.', or names an
+    /// archive; uv takes a backslash for a separator too (on Unix the folder's name holds it).
+    static func isPathLike(_ location: String) -> Bool {
+        let lower = location.lowercased()
+        return location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".")
+            || lower.hasSuffix(".whl") || sdistSuffixes.contains(where: { lower.hasSuffix($0) })
+    }
+
     /// "URL#sha256=HEX&..." → ("URL", evidence-grade digests of the fragment).
     static func splitFragment(_ url: String) -> (String, [Digest]) {
         guard let hash = url.firstIndex(of: "#") else { return (url, []) }
@@ -138,8 +146,7 @@ public enum PipSourceCheck {
         let lower = location.lowercased()
         let exoticWhy = "a requirement from outside the index (exotic-source): whoever controls it decides the bytes, and the policy's exoticSources.allow does not name it"
         if location != spec || vcsPrefixes.contains(where: { lower.hasPrefix($0) }) || lower.hasPrefix("http://") || lower.hasPrefix("https://")
-            || lower.hasPrefix("file:") || location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".") || lower.hasSuffix(".whl")
-            || sdistSuffixes.contains(where: { lower.hasSuffix($0) }) {
+            || lower.hasPrefix("file:") || isPathLike(location) {
             scan.exotic.append(Finding(form: spec, why: exoticWhy, place: place))
         }
         if let prefix = vcsPrefixes.first(where: { lower.hasPrefix($0) }) {
@@ -162,12 +169,7 @@ public enum PipSourceCheck {
             if !digests.isEmpty { scan.directDigests[url, default: []] += digests }
             path = URL(string: url)?.path ?? String(url.dropFirst(5))
         } else {
-            // pip takes it as a path when it has a separator, starts with '.', or names an archive;
-            // uv takes a backslash for a separator too (on Unix the folder's name holds it).
-            let isPathLike = location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".")
-                || location.lowercased().hasSuffix(".whl")
-                || sdistSuffixes.contains(where: { location.lowercased().hasSuffix($0) })
-            guard isPathLike else { return }
+            guard isPathLike(location) else { return }
             path = location
         }
         if let bracket = path.firstIndex(of: "["), path.hasSuffix("]") { path = String(path[..<bracket]) }

@@ -22,11 +22,12 @@ public enum YarnShim {
         let name = "yarn " + command
         let variables = context.environment.variables
         let cwd = OptionWords.lastValue(of: "--cwd", in: words).map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? context.environment.cwd
+        let project = NpmConfiguration.localPrefix(cwd: cwd)
         var settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: words.indices.dropLast().filter { words[$0] == "--use-yarnrc" && !words[$0 + 1].hasPrefix("-") }.map { words[$0 + 1] })
         // `yarn workspace NAME …` (and `workspaces run …`) starts a yarn in the workspace's folder,
         // which reads that folder's own .yarnrc and .npmrc (an offline mirror there fed it a tarball
         // the serve refuses): every workspace's settings count.
-        settings.include(YarnSettings.workspaceSettings(project: NpmConfiguration.localPrefix(cwd: cwd), environment: variables))
+        settings.include(YarnSettings.workspaceSettings(project: project, environment: variables))
         if let problem = roundTheFence(words, settings: settings, realTool: context.realTool) {
             return context.unsupported(nil, why: "\(name): \(problem)", arguments: arguments)
         }
@@ -39,7 +40,6 @@ public enum YarnShim {
             return context.unsupported(nil, why: "\(name) installs into yarn's global folder, whose package.json and lock Bouncer does not check and no lock of yours pins; install into a project (npx or yarn in a project for a one-off command)",
                                        arguments: arguments)
         }
-        let project = NpmConfiguration.localPrefix(cwd: cwd)
         // yarn 1 takes the command from the words before `--` and the packages from both sides of it
         // (`yarn add -- ./x.tgz` adds the tarball).
         let afterDashes = Array(arguments.drop { $0 != "--" }.dropFirst())
@@ -48,8 +48,7 @@ public enum YarnShim {
             let at = word.hasPrefix("@") ? word.dropFirst().firstIndex(of: "@") : word.firstIndex(of: "@")
             guard let at else { return word }
             let range = String(word[word.index(after: at)...])
-            guard !range.isEmpty, !range.contains(":"), !range.contains("@"), Filesystem.isFile(cwd + "/" + range + "/package.json") else { return word }
-            return "file:" + range
+            return ProjectSources.isYarnImplicitFolder(range, in: cwd) ? "file:" + range : word
         }
         if let refused = NpmShim.refuseExoticSources(project: project, positionals: positionals, tool: context.environment.tool, reader: .yarn,
                                                      context: context) {
