@@ -305,14 +305,21 @@ int bouncer_x509_all_valid_at(X509 *const *certs, size_t count, int64_t at_time)
     return 1;
 }
 
-int bouncer_x509_verify_under(X509 *leaf, X509 *intermediate, X509 *root, int64_t at_time,
-                              unsigned char **issuer_out, size_t *issuer_len) {
+int bouncer_x509_validity(X509 *cert, int64_t *not_before, int64_t *not_after) {
+    return cert && asn1_unix(X509_get0_notBefore(cert), not_before) && asn1_unix(X509_get0_notAfter(cert), not_after);
+}
+
+int bouncer_x509_verify_under(X509 *leaf, X509 *intermediate, int64_t root_not_before, int64_t root_not_after,
+                              int64_t at_time, unsigned char **issuer_out, size_t *issuer_len) {
     int ok = 0;
     *issuer_out = NULL;
     *issuer_len = 0;
     time_t t = (time_t)at_time;
-    if (!leaf || !intermediate || !root || has_path_extensions(leaf)
-        || !valid_at(intermediate, t) || !valid_at(root, t)) return 0;
+    // The root as valid_at judges it (X509_cmp_time counts equal as earlier):
+    // given as numbers, so a known root need not be parsed at all.
+    int root_valid = root_not_before <= at_time && at_time < root_not_after;
+    if (!leaf || !intermediate || !root_valid || has_path_extensions(leaf)
+        || !valid_at(intermediate, t)) return 0;
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new_ex(bouncer_libctx(), NULL);
     if (store && ctx && X509_STORE_add_cert(store, intermediate) == 1

@@ -168,7 +168,8 @@ public enum CertificateChainCheck {
                let (intermediate, root) = cache.verifiedLink(intermediate: authority.chainDER[0], root: anchorDER) {
                 var issuer: UnsafeMutablePointer<UInt8>? = nil
                 var issuerLength = 0
-                if bouncer_x509_verify_under(leaf.x509, intermediate.x509, root.x509, Int64(seconds), &issuer, &issuerLength) == 1,
+                if bouncer_x509_verify_under(leaf.x509, intermediate.x509, root.notBefore, root.notAfter, Int64(seconds),
+                                             &issuer, &issuerLength) == 1,
                    let issuer {
                     let der = Array(UnsafeBufferPointer(start: issuer, count: issuerLength))
                     bouncer_openssl_free(issuer)
@@ -202,6 +203,23 @@ public enum CertificateChainCheck {
     /// Whether a certificate is self-signed (a root), which a bundle must not carry.
     public static func isSelfSigned(_ der: [UInt8]) -> Bool {
         bouncer_x509_is_self_signed(der, der.count) != 0
+    }
+}
+
+/// A certificate's notBefore and notAfter, in Unix seconds.
+struct ValidityWindow: Sendable, Equatable {
+    let notBefore: Int64
+    let notAfter: Int64
+
+    init(notBefore: Int64, notAfter: Int64) {
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+    }
+
+    init?(_ certificate: ParsedCertificate) {
+        var notBefore: Int64 = 0, notAfter: Int64 = 0
+        guard bouncer_x509_validity(certificate.x509, &notBefore, &notAfter) == 1 else { return nil }
+        self.init(notBefore: notBefore, notAfter: notAfter)
     }
 }
 
@@ -256,20 +274,27 @@ final class ParsedCertificates: @unchecked Sendable {
         let root: [UInt8]
     }
 
-    /// Whether the intermediate, under the root, passed the full chain check
-    /// but for time (which depends on the bundle and is checked on each use),
-    /// and is eligible for checking leaves with it as anchor. A verified fact,
-    /// so keyed by both certificates whole.
-    private var links: [Link: Bool] = [:]
+    /// The root's validity window where the intermediate, under the root,
+    /// passed the full chain check but for time (which depends on the bundle
+    /// and is checked on each use) and is eligible for checking leaves with it
+    /// as anchor; nil where not. A verified fact, so keyed by both
+    /// certificates whole.
+    private var links: [Link: ValidityWindow?] = [:]
 
-    func verifiedLink(intermediate: [UInt8], root: [UInt8]) -> (ParsedCertificate, ParsedCertificate)? {
-        guard let parsedIntermediate = certificate(intermediate), let parsedRoot = certificate(root) else { return nil }
-        let verified = remembered(\.links, Link(intermediate: intermediate, root: root)) {
-            bouncer_x509_link_eligible(parsedIntermediate.x509, parsedRoot.x509) == 1
-                && (KnownCertificateLinks.contains(intermediate: intermediate, root: root)
-                    || bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1)
+    /// The intermediate, parsed, and the root's validity window when the link
+    /// between them is verified. A link of the embedded roots is known
+    /// (`KnownCertificateLinks`, with the root's window): its root is never
+    /// parsed, which would build a key decoder for nothing.
+    func verifiedLink(intermediate: [UInt8], root: [UInt8]) -> (ParsedCertificate, ValidityWindow)? {
+        guard let parsedIntermediate = certificate(intermediate) else { return nil }
+        let window = remembered(\.links, Link(intermediate: intermediate, root: root)) { () -> ValidityWindow? in
+            if let known = KnownCertificateLinks.rootWindow(intermediate: intermediate, root: root) { return known }
+            guard let parsedRoot = certificate(root),
+                  bouncer_x509_link_eligible(parsedIntermediate.x509, parsedRoot.x509) == 1,
+                  bouncer_x509_verify_link(parsedIntermediate.x509, parsedRoot.x509) == 1 else { return nil }
+            return ValidityWindow(parsedRoot)
         }
-        return verified ? (parsedIntermediate, parsedRoot) : nil
+        return window.map { (parsedIntermediate, $0) }
     }
 
     /// The SubjectPublicKeyInfo of a CA certificate (its hash is part of

@@ -74,10 +74,13 @@ long bouncer_x509_san_of(struct x509_st *cert, int index, int *type, unsigned ch
 int bouncer_x509_link_eligible(struct x509_st *intermediate, struct x509_st *root);
 /// The full check of the intermediate under the root, time left out. 1 verified.
 int bouncer_x509_verify_link(struct x509_st *intermediate, struct x509_st *root);
+/// A certificate's notBefore and notAfter in Unix seconds. 1 read, 0 not.
+int bouncer_x509_validity(struct x509_st *cert, int64_t *not_before, int64_t *not_after);
 /// The leaf with the intermediate as anchor at at_time, the intermediate and
-/// root also valid then; 1 and the issuer's DER, else 0 (check the full way).
-int bouncer_x509_verify_under(struct x509_st *leaf, struct x509_st *intermediate, struct x509_st *root,
-                              int64_t at_time, unsigned char **issuer_out, size_t *issuer_len);
+/// the root (its validity window given) also valid then; 1 and the issuer's
+/// DER, else 0 (check the full way).
+int bouncer_x509_verify_under(struct x509_st *leaf, struct x509_st *intermediate, int64_t root_not_before,
+                              int64_t root_not_after, int64_t at_time, unsigned char **issuer_out, size_t *issuer_len);
 /// certs[0] <- certs[1] ... <- certs[count-1] (the anchor), exactly that chain,
 /// by the full check with time left out (a TSA's chain, once per trusted root). 1 verified.
 int bouncer_x509_verify_chain_except_time(struct x509_st *const *certs, size_t count);

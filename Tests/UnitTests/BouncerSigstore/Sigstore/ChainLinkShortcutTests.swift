@@ -86,6 +86,13 @@ import BouncerTestSupport
         let brief = [try m.der("interB"), try m.der("brief")]
         #expect(try sameVerdict(leaf: try m.der("leafB"), chain: brief, at: now) == true)
         #expect(try sameVerdict(leaf: try m.der("leafB"), chain: brief, at: later) == false)
+        // The shortcut takes the root's window as numbers: at its last second
+        // and at notAfter itself (which OpenSSL counts as expired) both ways agree.
+        let briefRoot = try #require(ParsedCertificate(der: brief[1]))
+        let window = try #require(ValidityWindow(briefRoot))
+        let end = Date(timeIntervalSince1970: TimeInterval(window.notAfter))
+        #expect(try sameVerdict(leaf: try m.der("leafB"), chain: brief, at: end.addingTimeInterval(-1)) == true)
+        #expect(try sameVerdict(leaf: try m.der("leafB"), chain: brief, at: end) == false)
         // Another root's intermediate is not this root's.
         #expect(try sameVerdict(leaf: try m.der("leaf"), chain: [try m.der("interB"), try m.der("brief")], at: now) == false)
     }

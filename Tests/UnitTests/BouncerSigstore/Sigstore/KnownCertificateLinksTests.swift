@@ -8,7 +8,8 @@ import COpenSSLShims
 /// each of them passes the full check it stands for.
 @Suite struct KnownCertificateLinksTests {
     @Test func everyEmbeddedLinkVerifiesAndIsKnownAndNothingElseIs() throws {
-        var embedded: [String] = []
+        var embedded: [String: ValidityWindow] = [:]
+        var lines: [String] = []
         for trusted in [try SigstoreTrustedRoot.production(), try SigstoreTrustedRoot.staging()] {
             for authority in trusted.certificateAuthorities where authority.chainDER.count == 2 {
                 let intermediateDER = authority.chainDER[0], rootDER = authority.chainDER[1]
@@ -16,12 +17,15 @@ import COpenSSLShims
                 let root = try #require(ParsedCertificate(der: rootDER))
                 #expect(bouncer_x509_link_eligible(intermediate.x509, root.x509) == 1, "\(authority.uri)")
                 #expect(bouncer_x509_verify_link(intermediate.x509, root.x509) == 1, "\(authority.uri)")
-                embedded.append(KnownCertificateLinks.key(intermediate: intermediateDER, root: rootDER))
+                let window = try #require(ValidityWindow(root))
+                let key = KnownCertificateLinks.key(intermediate: intermediateDER, root: rootDER)
+                embedded[key] = window
+                lines.append("\"\(key)\": ValidityWindow(notBefore: \(window.notBefore), notAfter: \(window.notAfter)),")
             }
         }
         #expect(!embedded.isEmpty)
-        #expect(Set(embedded) == KnownCertificateLinks.verified,
-                "KnownCertificateLinks.verified must list exactly: \(embedded.map { "\"\($0)\"" }.joined(separator: ", "))")
+        #expect(embedded == KnownCertificateLinks.verified,
+                "KnownCertificateLinks.verified must hold exactly:\n\(lines.joined(separator: "\n"))")
     }
 
     /// The key names both certificates in order: the root under the
@@ -29,9 +33,9 @@ import COpenSSLShims
     @Test func aKnownLinkIsNoOtherPair() throws {
         let trusted = try SigstoreTrustedRoot.production()
         let chain = try #require(trusted.certificateAuthorities.first { $0.chainDER.count == 2 }?.chainDER)
-        #expect(KnownCertificateLinks.contains(intermediate: chain[0], root: chain[1]))
-        #expect(!KnownCertificateLinks.contains(intermediate: chain[1], root: chain[0]))
-        #expect(!KnownCertificateLinks.contains(intermediate: chain[0], root: chain[0]))
-        #expect(!KnownCertificateLinks.contains(intermediate: chain[0] + [0], root: chain[1]))
+        #expect(KnownCertificateLinks.rootWindow(intermediate: chain[0], root: chain[1]) != nil)
+        #expect(KnownCertificateLinks.rootWindow(intermediate: chain[1], root: chain[0]) == nil)
+        #expect(KnownCertificateLinks.rootWindow(intermediate: chain[0], root: chain[0]) == nil)
+        #expect(KnownCertificateLinks.rootWindow(intermediate: chain[0] + [0], root: chain[1]) == nil)
     }
 }
