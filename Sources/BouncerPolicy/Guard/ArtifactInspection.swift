@@ -105,6 +105,11 @@ public enum ArtifactInspection {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(modules.prefix(3).joined(separator: ", "))\(modules.count > 3 ? " and \(modules.count - 3) more" : "") into another distribution's own module (\(toolModules.keys.sorted().joined(separator: ", "))): every later pip, uv, pipx or build would run the package's code, and the policy's installScripts.allow does not name it")
             }
+            let library = report.entries.map(\.path).filter(writesIntoTheStandardLibrary)
+            if !library.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(library.prefix(3).joined(separator: ", "))\(library.count > 3 ? " and \(library.count - 3) more" : "") into the prefix's lib/pythonX.Y, outside site-packages: outside a venv that is the interpreter's own standard library, ahead of site-packages on sys.path, so the file would replace or add a module Python and pip import; the policy's installScripts.allow does not name it")
+            }
         }
         return nil
     }
@@ -219,6 +224,24 @@ public enum ArtifactInspection {
             return places
         default: return []
         }
+    }
+
+    /// A data file pip installs into the prefix's `lib/pythonX.Y/` (or
+    /// `lib64/`) outside its site-packages, or as `lib/pythonXY.zip`. Outside
+    /// a venv (pyenv, python.org builds, Docker's python images) the prefix
+    /// is the interpreter's own, so that is the standard library, ahead of
+    /// site-packages on sys.path: a `sitecustomize.py` or `json/__init__.py`
+    /// there runs at every start (a red-team pass did).
+    static func writesIntoTheStandardLibrary(_ path: String) -> Bool {
+        let parts = installedParts(path).map { $0.lowercased() }
+        guard parts.count >= 4, parts[0].hasSuffix(".data"), parts[1] == "data", ["lib", "lib64"].contains(parts[2]) else { return false }
+        func versioned(_ name: Substring) -> Bool {
+            guard name.hasPrefix("python") else { return false }
+            let version = name.dropFirst("python".count)
+            return version.first?.isNumber == true && version.allSatisfy { $0.isNumber || $0 == "." || $0 == "t" }
+        }
+        if parts.count == 4, parts[3].hasSuffix(".zip") { return versioned(parts[3].dropLast(4)) }
+        return parts.count > 4 && versioned(parts[3][...]) && !["site-packages", "dist-packages"].contains(parts[4])
     }
 
     /// A wheel entry's path as pip installs it: `./` is no folder, `..` goes up one.

@@ -48,61 +48,154 @@ public enum PipxShim {
         return word.hasPrefix("-") && !word.hasPrefix("--") && !Set(word.dropFirst()).isDisjoint(with: ["i", "f", "r", "c"])
     }
 
+    /// pipx 1.1.0's options for each command that may install, and whether
+    /// each takes a value (1) or not (0), as its argparse parser holds them
+    /// (`--preinstall` is a later pipx's). argparse also takes any unambiguous
+    /// prefix of a long option (`--pip-a`, `--spe=`), and one-letter flags
+    /// together (`-fi URL`): a red-team pass got past a reading that did not.
+    static let options: [String: [String: Int]] = {
+        let pipOptions = ["--index-url": 1, "-i": 1, "--pip-args": 1, "--editable": 0, "-e": 0, "--system-site-packages": 0,
+                          "--verbose": 0, "--help": 0, "-h": 0]
+        let forced = pipOptions.merging(["--force": 0, "-f": 0]) { $1 }
+        return [
+            "install": forced.merging(["--include-deps": 0, "--python": 1, "--suffix": 1, "--preinstall": 1]) { $1 },
+            "inject": forced.merging(["--include-apps": 0, "--include-deps": 0]) { $1 },
+            "upgrade": forced.merging(["--include-injected": 0]) { $1 },
+            "run": pipOptions.merging(["--no-cache": 0, "--pypackages": 0, "--python": 1, "--spec": 1]) { $1 },
+            "reinstall": ["--python": 1, "--verbose": 0, "--help": 0, "-h": 0],
+            "reinstall-all": ["--python": 1, "--skip": 1, "--verbose": 0, "--help": 0, "-h": 0],
+            "upgrade-all": ["--force": 0, "-f": 0, "--include-injected": 0, "--skip": 1, "--verbose": 0, "--help": 0, "-h": 0],
+            "runpip": ["--verbose": 0, "--help": 0, "-h": 0],
+        ]
+    }()
+
+    /// A command's words as pipx's argparse reads them: each option by its
+    /// full name with its value, and the operands. For `run` and `runpip` the
+    /// operands end option reading at the first one (argparse's REMAINDER):
+    /// the app and its own arguments, or the venv and pip's words. A `--`
+    /// makes every word after it an operand (pipx drops a leading one from
+    /// `run`'s app, so `run -- URL` runs the URL).
+    struct CommandLine {
+        var options: [(name: String, value: String)] = []
+        var operands: [String] = []
+    }
+
+    static func read(_ arguments: [String], command: String) -> CommandLine {
+        let known = options[command] ?? [:]
+        var line = CommandLine()
+        guard let at = arguments.firstIndex(of: command) else { return line }
+        let words = Array(arguments[(at + 1)...])
+        let remainder = command == "run" || command == "runpip"
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            index += 1
+            if word == "--" {
+                let rest = words[index...]
+                line.operands += remainder && line.operands.isEmpty ? rest.drop { $0 == "--" } : rest
+                break
+            }
+            guard word.hasPrefix("-"), word != "-" else {
+                line.operands.append(word)
+                if remainder { line.operands += words[index...]; break }
+                continue
+            }
+            if word.hasPrefix("--") {
+                let written = String(word.prefix { $0 != "=" })
+                let name = known[written] != nil ? written : {
+                    let candidates = known.keys.filter { $0.hasPrefix("--") && $0.hasPrefix(written) }
+                    return candidates.count == 1 ? candidates[0] : written
+                }()
+                if word.contains("=") {
+                    line.options.append((name, String(word.drop { $0 != "=" }.dropFirst())))
+                } else if known[name] == 1 {
+                    line.options.append((name, index < words.count ? words[index] : ""))
+                    index += 1
+                } else {
+                    line.options.append((name, ""))
+                }
+                continue
+            }
+            // One-letter flags together; a letter that takes a value takes the rest of the word, or the next word.
+            var letters = Substring(word.dropFirst())
+            while let letter = letters.first {
+                letters = letters.dropFirst()
+                let name = "-" + String(letter)
+                guard known[name] == 1 else {
+                    line.options.append((name, ""))
+                    continue
+                }
+                let value = letters.drop { $0 == "=" }
+                if value.isEmpty {
+                    line.options.append((name, index < words.count ? words[index] : ""))
+                    index += 1
+                } else {
+                    line.options.append((name, String(value)))
+                }
+                break
+            }
+        }
+        return line
+    }
+
     /// What would have pip fetch past the proxy, or nil. `run`'s program
     /// arguments (after the app) are the app's own and not read.
     static func pastTheProxy(_ arguments: [String], command: String) -> String? {
-        var words = Array(arguments.prefix { $0 != "--" })
-        if command == "run", let at = words.firstIndex(of: "run") {
-            // pipx run's options that take a value; the first other word is the app.
-            let valued: Set<String> = ["--spec", "--python", "--pip-args", "--index-url", "-i"]
-            var index = at + 1
-            while index < words.count, words[index].hasPrefix("-") { index += valued.contains(words[index]) ? 2 : 1 }
-            words = Array(words.prefix(min(index + 1, words.count)))
-        }
-        for (index, word) in words.enumerated() {
-            let option = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
-            if option == "--index-url" || word == "-i" || (word.hasPrefix("-i") && !word.hasPrefix("--") && command != "runpip") {
-                return "\(option == "--index-url" ? "--index-url" : "-i") has pip read from that index, past Bouncer's proxy; set pip's index (PIP_INDEX_URL, pip.conf) instead, which the proxy reads from"
+        let line = read(arguments, command: command)
+        for (name, value) in line.options {
+            if name == "--index-url" || name == "-i" {
+                return "\(name) has pip read from that index, past Bouncer's proxy; set pip's index (PIP_INDEX_URL, pip.conf) instead, which the proxy reads from"
             }
-            if option == "--pip-args" {
-                let value = word.contains("=") ? String(word.drop { $0 != "=" }.dropFirst()) : (index + 1 < words.count ? words[index + 1] : "")
+            if name == "--pip-args" {
                 // pipx splits the value as a shell would (shlex): `'-e' pwn` is `-e pwn`.
-                for pipWord in RequirementOption.shellWords(value) {
-                    if redirectsPip(pipWord) {
-                        return "--pip-args gives pip \(pipWord), which outranks Bouncer's proxy or names a file that may; set pip's index (PIP_INDEX_URL, pip.conf) instead"
-                    }
-                    // pip takes the words as its own requirements too: `--pip-args ./proj` (or `-e./proj`)
-                    // is a local project pip builds, running its code (a red-team pass did).
-                    // An editable is a source tree pip builds, whatever its name looks like (`--edit=pwn`, `-epwn`).
-                    let written = pipWord.split(separator: "=", maxSplits: 1).first.map(String.init) ?? pipWord
-                    let isEditable = (written.hasPrefix("--") && PipArguments.longName(written) == "--editable")
-                        || (pipWord.hasPrefix("-") && !pipWord.hasPrefix("--") && pipWord.dropFirst().contains("e"))
-                    if isEditable || isLocalPath(pipWord) {
-                        return "--pip-args gives pip \(pipWord), a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
-                    }
-                }
+                if let why = pipWords(RequirementOption.shellWords(value), origin: "--pip-args gives pip") { return why }
             }
-            if command == "runpip", redirectsPip(word) {
-                return "\(word) has pip read from what Bouncer's proxy does not stand in front of; run pip through pipx install or inject"
-            }
-            if word.contains("://") {
-                return "pip would fetch \(Redaction.url(word)) itself, past Bouncer's proxy; install it from the index"
-            }
-        }
-        // A local project or archive (`pipx install ./proj`, `run --spec ./proj`, `inject APP x.whl`, pip's
-        // own words under runpip): pip builds it, running its code, or installs it, and no proxy sees it.
-        let values: Set<String> = ["--python", "--pip-args", "--suffix", "--index-url", "-i", "--preinstall", "--spec"]
-        for (index, word) in words.enumerated() where index > 0 && !word.hasPrefix("-") {
-            let previous = words[index - 1]
             // `--spec` and `--preinstall` name what pip installs.
-            let spec = ["--spec", "--preinstall"].contains(previous) ? word : (values.contains(previous) ? nil : word)
-            guard let spec, spec != command, isLocalPath(spec), !(command == "run" && previous != "--spec" && spec.lowercased().hasSuffix(".py")) else { continue }
-            return "\(spec) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+            if name == "--spec" || name == "--preinstall", let why = requirement(value) { return why }
         }
+        switch command {
+        case "run":
+            // The app, unless `--spec` names the package: a local `.py` is the user's own script, which pipx runs as it is.
+            guard let app = line.operands.first else { return nil }
+            if line.options.contains(where: { $0.name == "--spec" }) { return nil }
+            if app.contains("://") { return "pipx would fetch \(Redaction.url(app)) itself and run it, past Bouncer's proxy; install it from the index" }
+            return app.lowercased().hasSuffix(".py") ? nil : requirement(app)
+        case "runpip":
+            // pip's own words, after the venv's name.
+            return pipWords(Array(line.operands.dropFirst()), origin: "pipx runpip gives pip")
+        default:
+            for operand in line.operands { if let why = requirement(operand) { return why } }
+            return nil
+        }
+    }
+
+    /// A requirement pip would take past the proxy: a URL it fetches itself,
+    /// or a local project or archive it builds (running its code) or installs.
+    static func requirement(_ word: String) -> String? {
+        if word.contains("://") {
+            return "pip would fetch \(Redaction.url(word)) itself, past Bouncer's proxy; install it from the index"
+        }
+        if isLocalPath(word) {
+            return "\(word) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+        }
+        return nil
+    }
+
+    /// pip's own words (from `--pip-args` or `runpip`): an index, find-links or
+    /// a file that may name one, an editable (a source tree pip builds, whatever
+    /// its name looks like: `--edit=pwn`, `-epwn`), or a requirement as above.
+    static func pipWords(_ words: [String], origin: String) -> String? {
         for word in words {
-            for option in ["--spec=", "--preinstall="] where word.hasPrefix(option) && isLocalPath(String(word.dropFirst(option.count))) {
-                return "\(word.dropFirst(option.count)) is a local project or archive: pip builds it (running its code) or installs it without Bouncer's proxy; install a released package from the index"
+            if redirectsPip(word) {
+                return "\(origin) \(word), which outranks Bouncer's proxy or names a file that may; set pip's index (PIP_INDEX_URL, pip.conf) instead"
             }
+            let written = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+            let isEditable = (written.hasPrefix("--") && PipArguments.longName(written) == "--editable")
+                || (word.hasPrefix("-") && !word.hasPrefix("--") && word.dropFirst().contains("e"))
+            if isEditable {
+                return "\(origin) \(word), an editable: a local project or archive pip builds, running its code; install a released package from the index"
+            }
+            if let why = requirement(word) { return why }
         }
         return nil
     }

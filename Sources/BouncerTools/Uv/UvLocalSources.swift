@@ -16,7 +16,7 @@ enum UvLocalSources {
     /// The commands that take requirements.
     static let installing: Set<[String]> = [["pip", "install"], ["pip", "sync"], ["pip", "compile"], ["add"], ["tool", "install"], ["tool", "run"], ["run"]]
     /// Options whose value is a requirement.
-    static let requirementOptions: Set<String> = ["--with", "-w", "--from", "-e", "--editable", "--with-editable"]
+    static let requirementOptions: Set<String> = ["--with", "-w", "--from", "-e", "--editable", "--with-editable", "--with-executables-from"]
     /// Options whose value is a requirement file: uv installs what a constraints or overrides file names by URL or path too.
     static let fileOptions: Set<String> = ["-r", "--requirement", "--requirements", "--with-requirements", "-c", "--constraint", "--constraints",
                                            "--override", "--overrides", "--build-constraint", "--build-constraints", "-b"]
@@ -61,7 +61,16 @@ enum UvLocalSources {
             guard let path = RequirementLines.path(of: value, relativeTo: cwd) else { throw RequirementLines.remote(value, at: "-r") }
             try RequirementLines.visit(path, environment: environment, viaURL: value.lowercased().hasPrefix("file:"), seen: &seen) { line in
                 if let requirement = line.requirement { PipSourceCheck.classify(requirement, base: Filesystem.split(line.file).directory, place: line.place, into: &scan) }
-                for editable in line.options where editable.name == .editable { editableFound(editable.value ?? "", place: line.place) }
+                for option in line.options {
+                    if option.name == .editable { editableFound(option.value ?? "", place: line.place) }
+                    // uv obeys a file's index and find-links lines: a local folder or a file: index is read past
+                    // the serve, and the fence does not see a file read (a red-team pass installed a wheel's .pth so).
+                    if [.indexURL, .extraIndexURL, .findLinks, .noIndex].contains(option.name) {
+                        scan.findings.append(PipSourceCheck.Finding(form: ([option.name.rawValue] + (option.value.map { [$0] } ?? [])).joined(separator: " "),
+                                                                    why: "an index or find-links line in a requirement file, which uv reads packages from itself, past your bouncer serve; set uv's index to the serve and leave these lines out",
+                                                                    place: line.place))
+                    }
+                }
             }
         }
         for variable in fileVariables {
@@ -69,12 +78,22 @@ enum UvLocalSources {
         }
         // `uv pip sync FILE…`, `uv pip compile FILE…`: the operands are requirement files.
         let operandsAreFiles = command.prefix(2) == ["pip", "sync"] || command.prefix(2) == ["pip", "compile"]
+        // `uvx X`, `uv tool run X`: without --from, X is the command and also the package uv installs for it.
+        let runsATool = command.prefix(2) == ["tool", "run"]
+        var fromGiven = false
+        func operand(_ word: String) throws {
+            if operandsAreFiles { try readFile(word) } else { PipSourceCheck.classify(word, base: cwd, place: "the command line", into: &scan) }
+        }
         var commandWordsLeft = commandLength
         var index = 0
         while index < own.count {
             let word = own[index]
             index += 1
-            if word == "--" { break }
+            // clap takes every word after `--` as an operand (a red-team pass built `uv pip install -- ../proj`).
+            if word == "--" {
+                if first != "run", !runsATool { for rest in own[index...] { try operand(rest) } }
+                break
+            }
             var option = word
             var value: String? = nil
             if word.hasPrefix("--"), let equals = word.firstIndex(of: "=") {
@@ -92,6 +111,7 @@ enum UvLocalSources {
             if requirementOptions.contains(option) || fileOptions.contains(option) {
                 if value == nil, index < own.count { value = own[index]; index += 1 }
                 guard let value else { continue }
+                if option == "--from" { fromGiven = true }
                 if fileOptions.contains(option) {
                     try readFile(value)
                 } else if ["-e", "--editable", "--with-editable"].contains(option) {
@@ -119,12 +139,32 @@ enum UvLocalSources {
             // The command's own words first (`pip install`), then its operands: requirements.
             if commandWordsLeft > 0 { commandWordsLeft -= 1; continue }
             // `uv run` and `uvx`: the first operand is the program, not a requirement.
-            if first == "run" || command.prefix(2) == ["tool", "run"] { break }
-            if operandsAreFiles { try readFile(word); continue }
-            PipSourceCheck.classify(word, base: cwd, place: "the command line", into: &scan)
+            if first == "run" || runsATool { break }
+            try operand(word)
+        }
+        // The tool `uvx` runs stands where uv's own options end (after a `--` too).
+        if runsATool, !fromGiven {
+            let end = UvShim.optionsEnd(words, command: command)
+            let program = words.dropFirst(end).drop { $0 == "--" }.first
+            if let program, let requirement = toolRequirement(program) {
+                PipSourceCheck.classify(requirement, base: cwd, place: "the command line", into: &scan)
+            }
         }
         var findings = scan.findings
         for exotic in scan.exotic where !findings.contains(where: { $0.place == exotic.place && exotic.form.contains($0.form) }) { findings.append(exotic) }
         return findings
+    }
+
+    /// The requirement in `uvx X`'s X: `name@version` and `name@latest` are
+    /// uv's own spelling of a released version (nothing to classify beyond
+    /// the name); anything else (a path, `name @ file://…`, a URL) is read
+    /// as a requirement.
+    static func toolRequirement(_ program: String) -> String? {
+        if let at = program.firstIndex(of: "@"), at != program.startIndex {
+            let name = program[..<at], version = program[program.index(after: at)...]
+            let plain: (Character) -> Bool = { $0.isLetter || $0.isNumber || "._-+!*".contains($0) }
+            if name.allSatisfy(plain), !version.isEmpty, version.allSatisfy(plain) { return String(name) }
+        }
+        return program
     }
 }

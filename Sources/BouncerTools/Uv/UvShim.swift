@@ -169,6 +169,7 @@ public enum UvShim {
             var places = Places()
             var configurationEnvironment = environment
             var directory = environment["UV_WORKING_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? cwd
+            var project: String? = nil
             var cli: (defaultIndex: String?, others: [String]) = (nil, [])
             var index = 0
             func value(_ word: String, _ names: [String]) -> String? {
@@ -199,8 +200,15 @@ public enum UvShim {
                     configurationEnvironment["UV_NO_CONFIG"] = "1"
                 } else if let path = value(word, ["--directory"]) {
                     directory = Filesystem.absolute(path, cwd: cwd)
+                } else if let path = value(word, ["--project"]) {
+                    project = path
                 }
                 index += 1
+            }
+            // uv discovers its configuration from the project's folder (`--project`, UV_PROJECT, relative to
+            // --directory): a red-team pass had uv read a project's find-links the shim never saw.
+            if let project = project ?? environment["UV_PROJECT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                directory = Filesystem.absolute(project, cwd: directory)
             }
             if let off = environment["UV_NO_INDEX"], !off.isEmpty, !["0", "false", "no"].contains(off.lowercased()) { places.noIndex = true }
             let configured = UvConfiguration.read(cwd: directory, environment: configurationEnvironment)

@@ -705,6 +705,25 @@ import BouncerTestSupport
             #expect(refused.err.contains("refused: pipx install:"), "\(refused.err)")
         }
 
+        // Red team: pipx reads words after `--` as operands (and drops a leading one from run's app), and takes
+        // any unambiguous prefix of its options. Each of these ran the project's setup.py or a fetched script.
+        let marker = root.appendingPathComponent("pipx-marker")
+        let evilProject = root.appendingPathComponent("evilproj")
+        try FileManager.default.createDirectory(at: evilProject, withIntermediateDirectories: true)
+        let payload = "open(\(String(reflecting: marker.path)), 'a').write('ran\\n')\n"
+        try (payload + "from setuptools import setup\nsetup(name='evilproj', version='1.0')\n")
+            .write(to: evilProject.appendingPathComponent("setup.py"), atomically: true, encoding: .utf8)
+        try payload.write(to: packages.appendingPathComponent("evil.py"), atomically: true, encoding: .utf8)
+        for words in [["install", "--", evilProject.path], ["inject", "cowapp", "--", evilProject.path],
+                      ["install", "--force", "cowapp", "--pip-a=-e " + evilProject.path], ["run", "--spe=" + evilProject.path, "evilproj"],
+                      ["runpip", "cowapp", "--", "install", "-e", evilProject.path], ["run", "--", upstream.baseURL + "/packages/evil.py"],
+                      ["install", "--force", "-fi", upstream.baseURL + "/simple/", "cowapp"]] {
+            let refused = try run(shims + "/pipx", words)
+            #expect(refused.status == 2, "\(words): \(refused.err)")
+            #expect(refused.err.contains("refused: pipx "), "\(words): \(refused.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a refused pipx command's code ran")
+
         // Compromised upstream (bytes and advertised digest both changed): the pin refuses, the app stays as it was.
         let evil = try ServeFixtures.wheel("cowapp", "1.0", marker: "EVIL cowapp", requires: ["beta>=1"], into: packages, script: "cowapp")
         try page("cowapp", [(evil, try ServeFixtures.sha256(packages.appendingPathComponent(evil)), "")])

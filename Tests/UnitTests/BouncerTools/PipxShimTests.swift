@@ -52,6 +52,24 @@ import Testing
                       ["install", "good", "--pip-args", "'-e' pwn"], ["install", "good", "--pip-args", "x\n-e\npwn"]] {
             #expect(why(words)?.contains("local project or archive") == true, "\(words)")
         }
+        // Red team, round 4: words after `--` are operands (pipx drops a leading one from run's app),
+        // argparse takes any unambiguous prefix of an option, and one-letter flags together.
+        for words in [["install", "--", "./evilproj"], ["inject", "app", "--", "./evilproj"], ["runpip", "app", "--", "install", "-e", "/p"],
+                      ["install", "good", "--pip-a=-e ./evilproj"], ["install", "good", "--pip", "./evilproj"],
+                      ["run", "--spe=./evilproj", "evilproj"], ["run", "--sp", "./evilproj", "evilproj"],
+                      ["upgrade", "app", "--pip-ar=./x.whl"], ["run", "--", "./evilproj"]] {
+            #expect(why(words)?.contains("local project or archive") == true, "\(words)")
+        }
+        #expect(why(["run", "--", "http://127.0.0.1:1/evil.py"])?.contains("run it") == true)
+        #expect(why(["run", "http://127.0.0.1:1/evil.py"])?.contains("run it") == true)
+        #expect(why(["install", "--index-u", "http://i/simple", "x"])?.hasPrefix("--index-url") == true)
+        #expect(why(["install", "-fi", "http://i/simple", "x"])?.hasPrefix("-i") == true)
+        #expect(why(["install", "-fihttp://i/simple", "x"])?.hasPrefix("-i") == true)
+        #expect(why(["install", "x", "--pip-args", "--ind http://i/simple"])?.contains("outranks") == true)
+        for words in [["run", "--", "black", "--check", "./src"], ["run", "--spec", "black", "--", "black", "./x"], ["install", "--suffix=_2", "black"],
+                      ["install", "--python=/usr/bin/python3", "black"], ["run", "black", "--", "./not/pipx's"]] {
+            #expect(why(words) == nil, "\(words)")
+        }
         for words in [["run", "./script.py", "arg"], ["run", "black", "./file/to/format.py", "--check", "src/"], ["install", "--suffix", "_2", "black"],
                       ["install", "--python", "/usr/bin/python3", "black"], ["inject", "app", "plugin"],
                       ["install", "black", "--pip-args", "--no-cache-dir --pre"], ["install", "black", "--preinstall", "setuptools"]] {

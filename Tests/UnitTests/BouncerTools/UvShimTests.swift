@@ -89,6 +89,13 @@ import BouncerTestSupport
         try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
         try "index-url = \"http://m/simple\"\n".write(toFile: dir + "/sub/uv.toml", atomically: true, encoding: .utf8)
         #expect(places(["--directory", "sub", "sync"]).onlyIndex == "http://m/simple")
+        // uv reads its configuration from the project's folder (round 4: --project read find-links the shim did not).
+        try FileManager.default.createDirectory(atPath: dir + "/proj", withIntermediateDirectories: true)
+        try "find-links = [\"/tmp/wheels\"]\n".write(toFile: dir + "/proj/uv.toml", atomically: true, encoding: .utf8)
+        #expect(places(["sync", "--project", "proj"], ["UV_DEFAULT_INDEX": "http://a/simple"]).problem.contains("/tmp/wheels"))
+        #expect(places(["sync", "--project=proj"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == nil)
+        #expect(places(["sync"], ["UV_DEFAULT_INDEX": "http://a/simple", "UV_PROJECT": dir + "/proj"]).onlyIndex == nil)
+        #expect(places(["--directory", "sub", "sync", "--project", "../proj"], ["UV_DEFAULT_INDEX": "http://a/simple"]).onlyIndex == nil)
     }
 
     /// The fence's port: bound, never listening, so a connection there is refused.
@@ -195,5 +202,30 @@ import BouncerTestSupport
         let command = try UvShim.commandWords(["pip", "install", "evil"])
         #expect(try UvLocalSources.found(["pip", "install", "evil"], command: command, cwd: dir.path, environment: ["UV_OVERRIDE": dir.appendingPathComponent("o.txt").path]).count == 1)
         #expect(try forms(["pip", "install", "-qU", "requests"], cwd: dir.path).isEmpty)
+        // Round 4: uv obeys a file's index and find-links lines (a local folder is read past the serve and the fence).
+        for (name, line) in [("fl.txt", "--find-links /tmp/wheels"), ("f.txt", "-f /tmp/wheels"), ("ei.txt", "--extra-index-url file:///tmp/idx"),
+                             ("i.txt", "-i http://127.0.0.1:1/simple"), ("ni.txt", "--no-index")] {
+            try (line + "\nevil\n").write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            #expect(try forms(["pip", "install", "-r", name], cwd: dir.path).count == 1, "\(line)")
+            #expect(try forms(["pip", "install", "-c", name, "evil"], cwd: dir.path).count == 1, "\(line) in constraints")
+        }
+    }
+
+    /// Round 4 of the red team: words after `--` are operands, `uvx X` installs X
+    /// (a path there is built), and `--with-executables-from=` names a requirement.
+    @Test func operandsAfterTheSeparatorAndTheToolUvxRuns() throws {
+        #expect(try forms(["pip", "install", "--python", "v/bin/python", "--", "../evilbe"]) == ["../evilbe"])
+        #expect(try forms(["pip", "install", "--", "/w/evil-1.0-py3-none-any.whl"]).count == 1)
+        #expect(try forms(["tool", "install", "--", "../evilbe"]) == ["../evilbe"])
+        #expect(try forms(["tool", "run", "../evilbe"]) == ["../evilbe"])
+        #expect(try forms(["tool", "run", "--", "../evilbe"]) == ["../evilbe"])
+        #expect(try forms(["tool", "run", "evilbe @ file:///w/evilbe"]).count == 1)
+        #expect(try forms(["tool", "install", "good", "--with-executables-from=evilbe @ file:///w/evilbe"]).count == 1)
+        #expect(try forms(["tool", "install", "good", "--with-executables-from", "./evilbe"]) == ["./evilbe"])
+        for words in [["tool", "run", "ruff"], ["tool", "run", "ruff@0.6.0", "check"], ["tool", "run", "ruff@latest"],
+                      ["tool", "run", "--from", "ruff==0.6", "ruff", "./src"], ["tool", "run", "--", "ruff", "./src"],
+                      ["run", "--", "./script.py"], ["run", "python", "./x"], ["pip", "install", "--", "requests"]] {
+            #expect(try forms(words).isEmpty, "\(words)")
+        }
     }
 }

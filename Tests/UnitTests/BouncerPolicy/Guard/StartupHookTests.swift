@@ -45,6 +45,22 @@ import Testing
         #expect(ArtifactInspection.replacesAToolModule("evil-1.0.data/data/lib64/python/pip/__init__.py", package: "evil"))
     }
 
+    /// Data files in the prefix's lib/pythonX.Y outside site-packages: outside a
+    /// venv, the interpreter's standard library (round 4: a sitecustomize.py
+    /// there ran at every start of a pyenv Python).
+    @Test func theStandardLibraryFolderIsNotAWheelsToWriteInto() {
+        for path in ["a-1.0.data/data/lib/python3.11/sitecustomize.py", "a-1.0.data/data/lib/python3.11/json/__init__.py",
+                     "a-1.0.data/data/lib64/python3.12/os.py", "a-1.0.data/data/lib/python3.13t/lib-dynload/_ssl.so",
+                     "a-1.0.data/data/lib/python311.zip", "a-1.0.data/data/./lib/python3.11/x.py", "A-1.0.DATA/DATA/LIB/PYTHON3.11/X.PY"] {
+            #expect(ArtifactInspection.writesIntoTheStandardLibrary(path), "\(path)")
+        }
+        for path in ["a-1.0.data/data/lib/python3.11/site-packages/mod.py", "a-1.0.data/data/lib/python3/dist-packages/mod.py",
+                     "a-1.0.data/data/lib/python/mod.py", "a-1.0.data/data/share/python3.11/x.py", "a-1.0.data/purelib/lib/python3.11/x.py",
+                     "lib/python3.11/x.py", "a-1.0.data/data/lib/pythonx/y.py", "a-1.0.data/data/lib/libfoo.zip"] {
+            #expect(!ArtifactInspection.writesIntoTheStandardLibrary(path), "\(path)")
+        }
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
