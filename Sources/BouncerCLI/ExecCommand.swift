@@ -40,7 +40,8 @@ struct ExecCommand: ParsableCommand {
             (bash -l, su -, sudo) resets PATH, and what runs in it is unguarded.
 
             Exit status: COMMAND's own; 127 when COMMAND is not found, 126 when it \
-            cannot be run; 2 when the policy in force does not load (COMMAND does not run).
+            cannot be run; 2 when the policy in force does not load, or when the shims' \
+            folder would have a ':' in its path, which PATH would split (COMMAND does not run).
             """
     )
 

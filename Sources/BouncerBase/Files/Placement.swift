@@ -5,7 +5,7 @@ import Glibc
 /// Putting verified bytes where the person asked: one API for every
 /// command and shim, with one guarantee. The destination appears complete
 /// or not at all (a temp file beside it, fsync, rename), an existing file is
-/// untouched on failure, and the result is the person's own file: it never
+/// untouched on failure and keeps its permissions when replaced, and the result is the person's own file: it never
 /// shares an inode with Bouncer's store, so editing it cannot change the
 /// cache, and whoever can write the cache cannot change it.
 public enum Placement {
@@ -44,7 +44,8 @@ public enum Placement {
                 destination = Filesystem.realPath(given)
             }
         }
-        if mode == .move, sources.count == 1, let source = sources.first, try takeOver(source, at: destination) { return }
+        let replaced = existingFile(destination)
+        if mode == .move, sources.count == 1, let source = sources.first, try takeOver(source, at: destination, keeping: replaced) { return }
         let (dir, name) = Filesystem.split(destination)
         let (fd, temporary) = try Filesystem.createExclusive(in: dir, prefix: name)
         var done = false
@@ -53,6 +54,7 @@ public enum Placement {
             if !done { unlink(temporary) }
         }
         for source in sources { try Filesystem.copy(from: source, to: fd, destinationName: temporary) }
+        keep(replaced, on: fd)
         guard fsync(fd) == 0 else { throw .io("cannot flush \(temporary): \(errnoDescription())") }
         guard rename(temporary, destination) == 0 else { throw .io("cannot write \(destination): \(errnoDescription())") }
         done = true
@@ -75,13 +77,31 @@ public enum Placement {
         for source in sources { try Filesystem.copy(from: source, to: STDOUT_FILENO, destinationName: "standard output") }
     }
 
+    /// The regular file a placement replaces, if any.
+    private static func existingFile(_ path: String) -> stat? {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? info : nil
+    }
+
+    /// The replaced file's permissions (and, for root, its owner) on the new
+    /// one, as the tools keep them when they write into an existing file
+    /// (`curl -o script.sh` over an executable stays executable). Not its
+    /// set-user/group-ID bits: new bytes under an old privilege. Other
+    /// links to the old file keep the old bytes (a rename cannot reach them).
+    private static func keep(_ replaced: stat?, on fd: Int32) {
+        guard let replaced else { return }
+        if geteuid() == 0 { _ = fchown(fd, replaced.st_uid, replaced.st_gid) }
+        _ = fchmod(fd, replaced.st_mode & 0o1777)
+    }
+
     /// Renames `source` into place when nothing else links to it; false when it must be copied instead.
-    private static func takeOver(_ source: String, at destination: String) throws(BouncerError) -> Bool {
+    private static func takeOver(_ source: String, at destination: String, keeping replaced: stat?) throws(BouncerError) -> Bool {
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io("cannot open \(source): \(errnoDescription())") }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_nlink == 1, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        keep(replaced, on: fd)
         guard fsync(fd) == 0 else { throw .io("cannot flush \(source): \(errnoDescription())") }
         if rename(source, destination) == 0 { return true }
         // Another file system: copy instead; anything else is a real failure.

@@ -161,8 +161,24 @@ public enum PipxShim {
             if app.contains("://") { return "pipx would fetch \(Redaction.url(app)) itself and run it, past Bouncer's proxy; install it from the index" }
             return app.lowercased().hasSuffix(".py") ? nil : requirement(app)
         case "runpip":
-            // pip's own words, after the venv's name.
-            return pipWords(Array(line.operands.dropFirst()), origin: "pipx runpip gives pip")
+            // pip's own words, after the venv's name: an install, download or wheel read as the pip shim
+            // reads pip's (`wheel -w DIR` is no local project); any other command word by word, strictly.
+            let pipArguments = Array(line.operands.dropFirst().drop { $0 == "--" })
+            let pip = PipArguments.parse(pipArguments)
+            guard let subcommand = pip.subcommand, PipArguments.resolving.contains(subcommand) else {
+                return pipWords(pipArguments, origin: "pipx runpip gives pip")
+            }
+            if pip.indexURL != nil || pip.noIndex || !(pip.extraIndexURLs + pip.findLinks + pip.requirementFiles + pip.constraintFiles).isEmpty {
+                return "pipx runpip gives pip an index, find-links or a requirement or constraints file, which outranks Bouncer's proxy or may name what does; set pip's index (PIP_INDEX_URL, pip.conf) instead"
+            }
+            if let editable = pip.editables.first ?? (pip.editable ? "" : nil) {
+                return "pipx runpip gives pip -e \(editable), an editable: a local project or archive pip builds, running its code; install a released package from the index"
+            }
+            if let unknown = pip.unknownOption {
+                return "pipx runpip gives pip \(unknown), an option Bouncer does not know (its value could name a local project or an index)"
+            }
+            for requirement in pip.requirements { if let why = self.requirement(requirement) { return why } }
+            return nil
         default:
             for operand in line.operands { if let why = requirement(operand) { return why } }
             return nil

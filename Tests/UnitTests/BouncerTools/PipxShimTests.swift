@@ -31,6 +31,12 @@ import Testing
         #expect(why(["runpip", "app", "install", "-Ur", "req.txt"]) != nil)
         #expect(why(["runpip", "app", "install", "--find-links=/w", "x"]) != nil)
         #expect(why(["runpip", "app", "list", "--outdated"]) == nil)
+        // An install, download or wheel read as the pip shim reads pip's: where wheels go is no project.
+        #expect(why(["runpip", "app", "wheel", "-w", "/tmp/wheels", "black"]) == nil)
+        #expect(why(["runpip", "app", "download", "--dest=./d", "black"]) == nil)
+        #expect(why(["runpip", "app", "wheel", "-w", "/tmp/wheels", "./proj"]) != nil)
+        #expect(why(["runpip", "app", "install", "--index-ur", "http://i/simple", "x"]) != nil)
+        #expect(why(["runpip", "app", "install", "--frobnicate", "/s", "x"]) != nil, "an option Bouncer does not know")
     }
 
     /// A local project pip would build (its code runs) or an archive it would

@@ -27,6 +27,41 @@ import BouncerTestSupport
         return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : 0
     }
 
+    func permissions(_ path: String) -> mode_t {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0
+    }
+
+    /// A replaced file keeps its permissions, as curl and wget keep them when
+    /// they write into it (`curl -o run.sh` over an executable script), but not
+    /// a set-user-ID bit; a new file gets the usual 0666 less the umask.
+    @Test func aReplacedFileKeepsItsPermissions() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (mode, name) in [(Placement.Mode.copy, "copied"), (.move, "moved")] {
+            let target = dir.appendingPathComponent(name).path
+            try "old\n".write(toFile: target, atomically: true, encoding: .utf8)
+            #expect(chmod(target, 0o751) == 0)
+            let given = dir.appendingPathComponent("given-\(name)").path
+            try "verified bytes\n".write(toFile: given, atomically: true, encoding: .utf8)
+            try Placement.place(given, at: target, mode: mode)
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "verified bytes\n")
+            #expect(permissions(target) == 0o751, "\(name): \(String(permissions(target), radix: 8))")
+        }
+        let privileged = dir.appendingPathComponent("privileged").path
+        try "old\n".write(toFile: privileged, atomically: true, encoding: .utf8)
+        #expect(chmod(privileged, 0o4755) == 0)
+        try Placement.place(source, at: privileged, mode: .copy)
+        #expect(permissions(privileged) == 0o755)
+        // (The umask read from a file made the usual way: setting it would touch every test running meanwhile.)
+        let probe = dir.appendingPathComponent("probe").path
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o666)
+        #expect(fd >= 0)
+        close(fd)
+        let fresh = dir.appendingPathComponent("fresh").path
+        try Placement.place(source, at: fresh, mode: .copy)
+        #expect(permissions(fresh) == permissions(probe))
+    }
+
     @Test func aFifoIsWrittenIntoNotReplaced() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let fifo = dir.appendingPathComponent("fifo").path
