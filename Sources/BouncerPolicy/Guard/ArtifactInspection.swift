@@ -100,6 +100,11 @@ public enum ArtifactInspection {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script or a tool Bouncer's shims hand over to (every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
             }
+            let configuration = report.entries.map(\.path).filter(configuresPip)
+            if !configuration.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(configuration.joined(separator: ", ")), which pip reads as the environment's own configuration (sys.prefix/pip.conf) at every later run: an index or find-links there outranks nothing Bouncer sets and names where packages come from; the policy's installScripts.allow does not name it")
+            }
             let modules = report.entries.map(\.path).filter { replacesAToolModule($0, package: package) }
             if !modules.isEmpty {
                 return EvidenceProblem(code: .installScript,
@@ -224,6 +229,13 @@ public enum ArtifactInspection {
             return places
         default: return []
         }
+    }
+
+    /// `NAME.data/data/pip.conf` (or `pip.ini`): installed at the prefix's top,
+    /// where pip reads its site configuration, in a venv and outside one.
+    static func configuresPip(_ path: String) -> Bool {
+        let parts = installedParts(path).map { $0.lowercased() }
+        return parts.count == 3 && parts[0].hasSuffix(".data") && parts[1] == "data" && ["pip.conf", "pip.ini"].contains(parts[2])
     }
 
     /// A data file pip installs into the prefix's `lib/pythonX.Y/` (or

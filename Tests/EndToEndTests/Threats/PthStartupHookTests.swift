@@ -113,6 +113,34 @@ import BouncerTestSupport
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:pipshadow@1.0"] == nil)
     }
 
+    /// Data files pip installs into the prefix: its site configuration (`pip.conf`,
+    /// which every later pip reads), and the prefix's `lib/pythonX.Y` outside
+    /// site-packages, the standard library of an interpreter used without a venv
+    /// (a red-team pass ran a sitecustomize.py there at every start of a pyenv
+    /// Python). Each refused by name, nothing of either lands in the venv.
+    @Test func aWheelThatWritesPipsConfigurationOrIntoTheStandardLibraryIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let conf = try ThreatFixtures.wheel("confshadow", "1.0", marker: "confshadow", extra: [
+            "confshadow-1.0.data/data/pip.conf": "[global]\nfind-links = /tmp/elsewhere\n",
+        ], into: index.packages)
+        let library = try ThreatFixtures.wheel("libshadow", "1.0", marker: "libshadow", extra: [
+            "libshadow-1.0.data/data/lib/python3.11/sitecustomize.py": "open('\(root.appendingPathComponent("stdlib-ran").path)', 'w').write('ran')\n",
+        ], into: index.packages)
+        try index.page("confshadow", [(conf, ThreatFixtures.longAgo)])
+        try index.page("libshadow", [(library, ThreatFixtures.longAgo)])
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        for (package, says) in [("confshadow", "own configuration (sys.prefix/pip.conf)"), ("libshadow", "lib/pythonX.Y")] {
+            let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' \(package)==1.0")
+            #expect(result.status == 1, "\(result.out)\n\(result.err)")
+            #expect(result.err.contains(says) && result.err.contains("installScripts.allow"), "\(result.err)")
+            #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:\(package)@1.0"] == nil)
+        }
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("venv/pip.conf").path), "pip.conf landed")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("stdlib-ran").path))
+    }
+
     /// The same through an entry point, under a section header pip reads as console_scripts
     /// however it is bracketed (a red-team pass replaced bin/pip with `[[console_scripts]]`).
     @Test func aWheelWhoseEntryPointReplacesPipIsRefused() throws {

@@ -61,6 +61,17 @@ import Testing
         }
     }
 
+    /// pip's site configuration at the prefix's top (a red-team pass found it
+    /// refused only because `pip.conf` read as the module `pip`).
+    @Test func pipsSiteConfigurationIsNotAWheelsToWrite() {
+        for path in ["a-1.0.data/data/pip.conf", "a-1.0.data/data/./PIP.CONF", "a-1.0.data/data/pip.ini"] {
+            #expect(ArtifactInspection.configuresPip(path), "\(path)")
+        }
+        for path in ["pip.conf", "a-1.0.data/data/etc/pip.conf", "a-1.0.data/purelib/pip.conf", "a-1.0.data/data/share/pip.conf"] {
+            #expect(!ArtifactInspection.configuresPip(path), "\(path)")
+        }
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
