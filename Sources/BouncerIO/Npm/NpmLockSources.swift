@@ -25,6 +25,13 @@ public enum NpmLockSources {
         for key in packages.keys.sorted() {
             guard case .object(let entry)? = packages[key] else { continue }
             let at = "$.packages[\"\(key)\"]"
+            // arborist fetches `NAME@RESOLVED`, or `NAME@VERSION` with no `resolved`, NAME being the
+            // entry's folder (the key) or its `name`: a name holding a spec (`x@file:./evil`) is read
+            // as one, and the folder it names copied in and its scripts run (red team, round 4).
+            if !key.isEmpty {
+                if let name = folderName(key), !ExoticSource.isPackageName(name) { found.append(Found(place: at, spec: name)) }
+                if case .string(let name)? = entry["name"], !ExoticSource.isPackageName(name) { found.append(Found(place: at + ".name", spec: name)) }
+            }
             // Any value JavaScript takes for true makes a link to arborist (`"link": 1`).
             if let link = entry["link"], NpmPackageCheck.isTruthy(link) {
                 let target: String
@@ -70,6 +77,8 @@ public enum NpmLockSources {
         for name in entries.keys.sorted() {
             guard case .object(let entry)? = entries[name] else { continue }
             let at = member(name, of: path)
+            // The name is fetched as `NAME@VERSION` too (see `exotic`).
+            if !ExoticSource.isPackageName(name) { found.append(Found(place: at, spec: name)) }
             if case .string(let version)? = entry["version"], ExoticSource.isExoticNpmSpec(version) {
                 found.append(Found(place: at + ".version", spec: version))
             }
@@ -80,6 +89,12 @@ public enum NpmLockSources {
             found += fromDependencyTree(entry["dependencies"], at: at + ".dependencies", depth: depth + 1)
         }
         return found
+    }
+
+    /// The package name arborist gives an entry from its key: what follows the last
+    /// `node_modules/` (`@scope/name` is one name); nil for a key outside node_modules (a workspace's folder).
+    public static func folderName(_ key: String) -> String? {
+        key.ranges(of: "node_modules/").last.map { String(key[$0.upperBound...]) }
     }
 
     /// A JSON path member, quoted when the name is no plain word (`$.dependencies["@scope/a"]`).

@@ -101,4 +101,63 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the folder's postinstall ran")
         #expect(!harness.exists("node_modules/evil"))
     }
+
+    // MARK: - Red team, round 4
+
+    /// A postinstall writing $MARKER, in a package.json named `name`.
+    static func evil(named name: String) -> String {
+        #"{"name": "\#(name)", "version": "1.0.0", "scripts": {"postinstall": "node -e \"require('fs').writeFileSync(process.env.MARKER, 'ran')\""}}"#
+    }
+
+    /// With no `resolved`, arborist fetches `NAME@VERSION`, NAME being the entry's `name`:
+    /// `good@file:./evil` copied the project's folder `evil@1.0.0` in and ran its postinstall.
+    @Test func aLockEntrysNameHoldingASpecIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("name-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("good", "1.0.0", time: "2024-01-01T00:00:00.000Z")
+        let harness = try ShimHarness("bouncer-threat-lock-name-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.project.appendingPathComponent("evil@1.0.0"), withIntermediateDirectories: true)
+        try Self.evil(named: "good").write(to: harness.project.appendingPathComponent("evil@1.0.0/package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"proj","version":"1.0.0","dependencies":{"good":"^1.0.0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+              "": {"name": "proj", "version": "1.0.0", "dependencies": {"good": "^1.0.0"}},
+              "node_modules/good": {"name": "good@file:./evil", "version": "1.0.0", "hasInstallScript": true}}}
+            """.write(to: harness.file("package-lock.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm ci --no-audit --no-fund --registry '\(registry.url)'", extra: ["MARKER": marker.path])
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains(#"good@file:./evil (package-lock.json $.packages["node_modules/good"].name)"#), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the folder's postinstall ran")
+        #expect(!harness.exists("node_modules/good"))
+    }
+
+    /// The same name in a registry package's own npm-shrinkwrap.json, naming a folder of its tarball.
+    @Test func aPackagesOwnLockEntrysNameHoldingASpecIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("shrinky-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("dep", "1.0.0", time: "2024-01-01T00:00:00.000Z")
+        let shrinkwrap = """
+            {"name": "shrinky", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+             "": {"name": "shrinky", "version": "1.0.0", "dependencies": {"dep": "^1.0.0"}},
+             "node_modules/dep": {"name": "dep@file:./node_modules/shrinky/payload", "version": "1.0.0", "hasInstallScript": true}}}
+            """
+        try registry.publish("shrinky", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["dep": "^1.0.0"],
+                             files: ["npm-shrinkwrap.json": shrinkwrap, "payload@1.0.0/package.json": Self.evil(named: "dep")],
+                             packumentOnly: ["_hasShrinkwrap": true])
+        let harness = try ShimHarness("bouncer-threat-wrap-name-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0"}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' shrinky@1.0.0", extra: ["MARKER": marker.path])
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("ships a lock") && result.err.contains("dep@file:./node_modules/shrinky/payload"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the tarball's folder's postinstall ran")
+        #expect(!harness.exists("node_modules/shrinky"), "nothing of it landed")
+    }
 }

@@ -41,4 +41,21 @@ import BouncerBase
         }
         #expect(try exotic(#"{"lockfileVersion": 1, "dependencies": {"a": {"version": "1.0.0", "resolved": "https://r.test/a.tgz"}}}"#).isEmpty)
     }
+
+    /// arborist fetches `NAME@VERSION` (`NAME@RESOLVED`), NAME being the entry's `name` or its
+    /// folder's: one holding a spec is one (red team, round 4: `goodpkg@file:./evil` copied the
+    /// folder `./evil@1.0.0` in and ran its postinstall). Old names' capitals are names.
+    @Test func aNameThatIsNoPackageNameIsASpec() throws {
+        let found = try exotic(#"""
+            {"packages": {"": {"name": "proj"},
+             "node_modules/good": {"name": "good@file:./evil", "version": "1.0.0", "hasInstallScript": true},
+             "node_modules/@s/ok": {"name": "@s/ok", "version": "1.0.0", "resolved": "https://r.test/ok.tgz"},
+             "node_modules/x@file:evil": {"version": "1.0.0"},
+             "node_modules/a/node_modules/JSONStream": {"version": "1.0.0", "resolved": "https://r.test/j.tgz"},
+             "packages/ws": {"name": "ws", "version": "1.0.0"}}}
+            """#)
+        #expect(found == [#"$.packages["node_modules/good"].name good@file:./evil"#, #"$.packages["node_modules/x@file:evil"] x@file:evil"#])
+        #expect(try exotic(#"{"lockfileVersion": 1, "dependencies": {"x@file:evil": {"version": "1.0.0"}, "ok": {"version": "1.0.0"}}}"#)
+                == [#"$.dependencies["x@file:evil"] x@file:evil"#])
+    }
 }
