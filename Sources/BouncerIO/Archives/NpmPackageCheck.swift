@@ -73,8 +73,13 @@ public enum NpmPackageCheck {
             let lock = top + "/" + name
             guard let bytes = shrinkwraps[lock] else { continue }
             do {
-                let sources = NpmLockSources.exotic(try JSON.parse(file: bytes, maxDepth: 128), linkAllowed: { _ in false })
+                let json = try JSON.parse(file: bytes, maxDepth: 128)
+                let sources = NpmLockSources.exotic(json, linkAllowed: { _ in false })
                 if !sources.isEmpty { npm.shrinkwrapSources = (npm.shrinkwrapSources ?? []) + sources.map { .init(spec: $0.spec, place: "\(name) \($0.place)") } }
+                for key in NpmLockSources.keysOutsidePackage(json) {
+                    report.add(code: "npm-shrinkwrap", entry: lock, "\(quoted(lock)) places a package at '\(quoted(key))', not below the package's own node_modules: npm would install it there, outside the package (the project's own node_modules, with the commands the lock gives it)")
+                }
+                npm.installScripts += shadowingLockBins(json, file: name)
             } catch {
                 report.add(code: "npm-shrinkwrap", entry: lock, "\(quoted(lock)): \(error): npm may install the package's dependencies from this lock, and Bouncer cannot read which")
             }
@@ -82,6 +87,22 @@ public enum NpmPackageCheck {
         var scripts: [String: JSON] = [:]
         if case .object(let members)? = object["scripts"] { scripts = members }
         npm.otherScripts = scripts.keys.filter { !lifecycle.contains($0) }.sorted()
+    }
+
+    /// The commands a lock's entries give (`bin`) in place of one install scripts
+    /// run: npm links the lock's `bin`, not the one in the tarball it fetches.
+    static func shadowingLockBins(_ lock: JSON, file: String) -> [InspectionReport.Script] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
+        var found: [InspectionReport.Script] = []
+        for key in packages.keys.sorted() where !key.isEmpty {
+            let name: String? = if case .string(let given)? = packages[key]?["name"] { given } else { NpmLockSources.folderName(key) }
+            for bin in NpmBins.names(packages[key]?["bin"], packageName: name, directoryBins: [])
+            where NpmBins.shadowsACommandScriptsRun(bin, package: name) {
+                found.append(.init(name: "bin \(quoted(bin)) of \(quoted(key)) in \(file)",
+                                   command: "npm links this command into a .bin folder first on install scripts' PATH, in place of \(bin)"))
+            }
+        }
+        return found
     }
 
     /// A package.json as an object, strictly: a duplicated key would let npm

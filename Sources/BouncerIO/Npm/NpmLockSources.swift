@@ -97,6 +97,20 @@ public enum NpmLockSources {
         key.ranges(of: "node_modules/").last.map { String(key[$0.upperBound...]) }
     }
 
+    /// Keys of a package's own lock that are no folder strictly below its
+    /// `node_modules` (`../x`, `/abs`, `node_modules//x`, a workspace's folder):
+    /// arborist places a key against the package's own folder, so `../toolpkg`
+    /// installed a package at the top of the project that installed it (red team, round 4).
+    public static func keysOutsidePackage(_ lock: JSON) -> [String] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
+        return packages.keys.sorted().filter { key in
+            guard !key.isEmpty else { return false }
+            let segments = key.split(separator: "/", omittingEmptySubsequences: false)
+            return segments.first != "node_modules" || segments.count < 2
+                || segments.contains { $0.isEmpty || $0 == "." || $0 == ".." || $0.contains("\\") }
+        }
+    }
+
     /// A JSON path member, quoted when the name is no plain word (`$.dependencies["@scope/a"]`).
     public static func member(_ name: String, of path: String) -> String {
         let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }

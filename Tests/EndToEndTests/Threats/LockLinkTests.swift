@@ -160,4 +160,33 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the tarball's folder's postinstall ran")
         #expect(!harness.exists("node_modules/shrinky"), "nothing of it landed")
     }
+
+    /// A registry package's own lock keyed `../toolpkg` placed a package at the project's top level
+    /// (arborist places keys against the package's folder), with the lock's `bin` `node`.
+    @Test func aPackagesOwnLockPlacingAPackageOutsideItIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("dep", "1.0.0", time: "2024-01-01T00:00:00.000Z")
+        let integrity = try registry.publish("toolpkg", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                                             files: ["cli.js": "#!/bin/sh\necho ran > \"$MARKER\"\n"], bin: ["toolpkg-cli": "cli.js"])
+        let shrinkwrap = """
+            {"name": "shrinky2", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+             "": {"name": "shrinky2", "version": "1.0.0", "dependencies": {"dep": "^1.0.0"}},
+             "node_modules/dep": {"version": "1.0.0", "resolved": "\(registry.url)dep/-/dep-1.0.0.tgz"},
+             "../toolpkg": {"version": "1.0.0", "resolved": "\(registry.url)toolpkg/-/toolpkg-1.0.0.tgz", "integrity": "\(integrity)",
+                            "bin": {"node": "cli.js"}}}}
+            """
+        try registry.publish("shrinky2", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["dep": "^1.0.0"],
+                             files: ["npm-shrinkwrap.json": shrinkwrap], packumentOnly: ["_hasShrinkwrap": true])
+        let harness = try ShimHarness("bouncer-threat-wrap-escape-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0","scripts":{"prepare":"node -e 0"}}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' shrinky2@1.0.0")
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("places a package at '../toolpkg'"), "\(result.err)")
+        #expect(!harness.exists("node_modules/toolpkg"), "the lock's package landed at the project's top level")
+        #expect(!harness.exists("node_modules/shrinky2"), "nothing of it landed")
+    }
 }

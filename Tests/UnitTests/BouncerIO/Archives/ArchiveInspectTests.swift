@@ -73,6 +73,12 @@ npm("bin-string.tgz", [("package/package.json", b'{"name":"@evil/node","version"
 npm("bin-folder.tgz", [("package/package.json", b'{"name":"d","version":"1.0.0","directories":{"bin":"./tools"}}'),
     ("package/tools/fine", b""), ("package/tools/sub/python3", b""), ("package/other/node", b"")])
 npm("node-gyp.tgz", [("package/package.json", b'{"name":"node-gyp","version":"10.0.0","bin":{"node-gyp":"bin/node-gyp.js"}}')])
+npm("shrinkwrap-places.tgz", [("package/package.json", b'{"name":"shrinky","version":"1.0.0"}'),
+    ("package/npm-shrinkwrap.json", b'{"lockfileVersion":3,"packages":{"":{"name":"shrinky"},'
+     b'"node_modules/dep":{"name":"dep@file:./node_modules/shrinky/payload","version":"1.0.0"},'
+     b'"node_modules/fine":{"version":"1.0.0","resolved":"https://r.test/fine.tgz","bin":{"fine":"f.js"}},'
+     b'"../toolpkg":{"version":"1.0.0","resolved":"https://r.test/toolpkg.tgz","bin":{"node":"cli.js"}}}}'),
+    ("package/payload@1.0.0/package.json", b'{"name":"dep","version":"1.0.0","scripts":{"postinstall":"x"}}')])
 npm("mixed.tgz", [("package/package.json", b'{"name":"a","version":"1.0.0"}'), ("other/x.js", b"")])
 npm("nomanifest.tgz", [("package/index.js", b"")])
 """#
@@ -147,6 +153,17 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(report.humanLines().contains("    postinstall: node steal.js"))
         let gyp = try Self.inspect("gyp.tgz")
         #expect(gyp.npm?.installScripts.first?.command.hasPrefix("node-gyp rebuild") == true)
+    }
+
+    /// A package's own lock (red team, round 4): an entry's `name` holding a spec is an exotic source,
+    /// a key outside its node_modules (`../toolpkg`) refuses, and a `bin` naming a command scripts run
+    /// (npm links the lock's) is code that runs on install.
+    @Test func aPackagesOwnLockIsReadForNamesPlacesAndCommands() throws {
+        let report = try Self.inspect("shrinkwrap-places.tgz")
+        #expect(report.npm?.shrinkwrapSources?.map(\.spec) == ["dep@file:./node_modules/shrinky/payload"])
+        #expect(report.problems.map(\.code) == ["npm-shrinkwrap"])
+        #expect(report.problems.first?.message.contains("'../toolpkg'") == true, "\(report.problems)")
+        #expect(report.npm?.installScripts.map(\.name) == ["bin node of ../toolpkg in npm-shrinkwrap.json"])
     }
 
     /// What npm really runs on install (red-team pass): any value JavaScript takes for true

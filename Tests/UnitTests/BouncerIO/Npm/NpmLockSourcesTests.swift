@@ -58,4 +58,18 @@ import BouncerBase
         #expect(try exotic(#"{"lockfileVersion": 1, "dependencies": {"x@file:evil": {"version": "1.0.0"}, "ok": {"version": "1.0.0"}}}"#)
                 == [#"$.dependencies["x@file:evil"] x@file:evil"#])
     }
+
+    /// A package's own lock places its keys against the package's folder: `../toolpkg` put a
+    /// package at the top of the project that installed it (red team, round 4). Only folders
+    /// strictly below its node_modules are places.
+    @Test func aPackagesOwnLockPlacesNothingOutsideItsNodeModules() throws {
+        let lock = try JSON.parse(Array(#"""
+            {"packages": {"": {}, "node_modules/a": {}, "node_modules/@s/b": {}, "node_modules/a/node_modules/c": {},
+             "../toolpkg": {}, "/abs": {}, "node_modules": {}, "node_modules//x": {}, "node_modules/../x": {},
+             "node_modules/./x": {}, "node_modules/a\\..\\..\\x": {}, "packages/ws": {}}}
+            """#.utf8))
+        #expect(Set(NpmLockSources.keysOutsidePackage(lock)) == ["../toolpkg", "/abs", "node_modules", "node_modules//x", "node_modules/../x",
+                                                                  "node_modules/./x", #"node_modules/a\..\..\x"#, "packages/ws"])
+        #expect(NpmLockSources.keysOutsidePackage(.object([:])) == [])
+    }
 }
