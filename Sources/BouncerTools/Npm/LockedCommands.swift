@@ -1,5 +1,8 @@
 import BouncerBase
 import BouncerIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Two packages of one `node_modules` folder in package-lock.json that
 /// install the same command (`bin`). npm links either into that folder's
@@ -12,6 +15,32 @@ enum LockedCommands {
         var command: String
         var packages: [String]
         var folder: String
+    }
+
+    struct Shadowing: Equatable {
+        var command: String
+        var package: String
+        /// The lock key, `node_modules/a/node_modules/b`.
+        var location: String
+    }
+
+    /// The commands the lock's packages install in place of one install scripts
+    /// run (`NpmBins.shadowsACommandScriptsRun`): npm links the lock's `bin`, not the
+    /// tarball's, so a lock giving a registry package the command `node` made its
+    /// file the `node` the project's own `prepare` ran (red team, round 4).
+    /// A workspace's own folder (no node_modules key) is the project's code.
+    static func shadowing(_ lock: JSON, path: String? = getenv("PATH").map { String(cString: $0) }) -> [Shadowing] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
+        var found: [Shadowing] = []
+        for key in packages.keys.sorted() {
+            guard let entry = packages[key], let folderName = NpmLockSources.folderName(key) else { continue }
+            let name: String = if case .string(let given)? = entry["name"] { given } else { folderName }
+            for command in NpmBins.names(entry["bin"], packageName: name, directoryBins: [])
+            where NpmBins.shadowsACommandScriptsRun(command, package: name, path: path) {
+                found.append(Shadowing(command: command, package: name, location: key))
+            }
+        }
+        return found
     }
 
     /// The collisions in `lock` (package-lock.json or npm-shrinkwrap.json), in order of folder and command.

@@ -452,7 +452,26 @@ extension NpmShim {
             ShimOutput.error("bouncer: WARNING: \(tool): \(collision.packages.joined(separator: " and ")) both install the command \(collision.command) into \(collision.folder)/.bin; let through by the policy's exception for \(excepted)")
             return false
         }
-        return refuse(collisions.map { "\(lock.name): \($0.packages.joined(separator: " and ")) both install the command \($0.command) into \($0.folder)/.bin: npm links one of them, so a script that runs \($0.command) could run the other's code (install-script)" },
+        if let stopped = refuse(collisions.map { "\(lock.name): \($0.packages.joined(separator: " and ")) both install the command \($0.command) into \($0.folder)/.bin: npm links one of them, so a script that runs \($0.command) could run the other's code (install-script)" },
+                                auditNote: " (enforce mode would refuse)", tool: tool, context: context) {
+            return stopped
+        }
+        return refuseShadowingCommands(lock, tool: tool, context: context)
+    }
+
+    /// A command the lock gives a package (`bin`) in place of one install scripts run
+    /// (`LockedCommands.shadowing`): refused in enforce mode (install-script) unless
+    /// `installScripts.allow` names the package, as the tarball check refuses the tarball's own.
+    static func refuseShadowingCommands(_ lock: (name: String, json: JSON), tool: String, context: ShimContext) -> Int32? {
+        let now = Date()
+        let shadowing = LockedCommands.shadowing(lock.json).filter { found in
+            let request = ArtifactRequest(url: "npm:" + found.package, ecosystem: .npm, package: found.package)
+            if context.policy.loaded?.threats(for: request).allowsInstallScripts(of: found.package) == true { return false }
+            guard context.policy.loaded?.activeException(for: request, at: now) != nil else { return true }
+            ShimOutput.error("bouncer: WARNING: \(tool): \(found.package) installs the command \(found.command) (\(lock.name) \(found.location)); let through by the policy's exception for it")
+            return false
+        }
+        return refuse(shadowing.map { "\(lock.name): \($0.location) installs the command \($0.command), in place of the one install scripts run: npm links it first on every install script's PATH (the project's own too), and the policy's installScripts.allow does not name \($0.package) (install-script)" },
                       auditNote: " (enforce mode would refuse)", tool: tool, context: context)
     }
 }

@@ -161,6 +161,33 @@ import BouncerTestSupport
         #expect(!harness.exists("node_modules/shrinky"), "nothing of it landed")
     }
 
+    /// The lock's `bin` is what npm links: a registry package whose tarball names only `toolpkg-cli`,
+    /// given `node` by the lock, became node_modules/.bin/node, which the project's own `prepare` ran.
+    @Test func aLockGivingAPackageACommandScriptsRunIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("bin-ran")
+        let registry = try TimedRegistry(root: root)
+        let integrity = try registry.publish("toolpkg", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                                             files: ["cli.js": "#!/bin/sh\necho ran > \"$MARKER\"\n"], bin: ["toolpkg-cli": "cli.js"])
+        let harness = try ShimHarness("bouncer-threat-lock-bin-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"proj","version":"1.0.0","scripts":{"prepare":"node -e 0"},"dependencies":{"toolpkg":"^1.0.0"}}"#
+            .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try """
+            {"name": "proj", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+              "": {"name": "proj", "version": "1.0.0", "dependencies": {"toolpkg": "^1.0.0"}},
+              "node_modules/toolpkg": {"version": "1.0.0", "resolved": "\(registry.url)toolpkg/-/toolpkg-1.0.0.tgz",
+                                       "integrity": "\(integrity)", "bin": {"node": "cli.js"}}}}
+            """.write(to: harness.file("package-lock.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm ci --no-audit --no-fund --registry '\(registry.url)'", extra: ["MARKER": marker.path])
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("node_modules/toolpkg installs the command node"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the package's file ran as node")
+        #expect(!harness.exists("node_modules/toolpkg"))
+    }
+
     /// A registry package's own lock keyed `../toolpkg` placed a package at the project's top level
     /// (arborist places keys against the package's folder), with the lock's `bin` `node`.
     @Test func aPackagesOwnLockPlacingAPackageOutsideItIsRefused() throws {

@@ -123,4 +123,26 @@ import BouncerBase
         ])
         #expect(LockedCommands.collisions(.object([:])) == [])
     }
+
+    /// A command the lock gives a package in place of one install scripts run: npm links the lock's
+    /// `bin`, so a registry package whose tarball names only `toolpkg-cli` became `node` (red team, round 4).
+    /// A package's own command is its own; a workspace's folder is the project's code.
+    @Test func lockedCommandsThatShadowOnesScriptsRun() throws {
+        let lock = #"""
+            {"lockfileVersion": 3, "packages": {
+              "": {"name": "app", "bin": {"node": "x.js"}},
+              "node_modules/toolpkg": {"version": "1.0.0", "bin": {"node": "cli.js", "toolpkg-cli": "cli.js"}},
+              "node_modules/node": {"version": "20.0.0", "bin": {"node": "bin/node"}},
+              "node_modules/a/node_modules/renamed": {"version": "1.0.0", "name": "sh", "bin": "s.js"},
+              "node_modules/@s/gyp": {"version": "1.0.0", "bin": {"x/node-gyp": "g.js"}},
+              "packages/w": {"version": "1.0.0", "bin": {"node": "w.js"}}
+            }}
+            """#
+        #expect(LockedCommands.shadowing(try JSON.parse(Array(lock.utf8)), path: "") == [
+            .init(command: "node-gyp", package: "@s/gyp", location: "node_modules/@s/gyp"),
+            .init(command: "sh", package: "sh", location: "node_modules/a/node_modules/renamed"),
+            .init(command: "node", package: "toolpkg", location: "node_modules/toolpkg"),
+        ])
+        #expect(LockedCommands.shadowing(.object([:]), path: "") == [])
+    }
 }
