@@ -52,6 +52,10 @@ public enum ArchiveInspector {
             var record = InspectionReport.Entry(path: entry.path, type: entry.kind, size: nil, mode: entry.octalMode,
                                                 sha256: nil, linkTarget: entry.linkTarget)
             if let first = admitted?.components.first, topLevel.last != first { topLevel.append(first) }
+            // A binding.gyp of any kind: a symlink or hard link to a file is one to npm's stat and yarn's readdir.
+            if let admitted, admitted.components.last == "binding.gyp", NpmPackageCheck.isPackageFolder(admitted.components.dropLast()) {
+                gypFolders.insert(admitted.components.dropLast().joined(separator: "/"))
+            }
             if entry.kind == .file {
                 let wanted = admitted.flatMap { metadataRole($0.components) }
                 let hasher = MultiHasher(algorithms)
@@ -68,9 +72,6 @@ public enum ArchiveInspector {
                 record.sha256 = digests[.sha256]?.hex
                 if let admitted {
                     files[admitted.path] = .init(digests: digests, size: hasher.byteCount, entry: entry.path)
-                    if admitted.components.last == "binding.gyp", NpmPackageCheck.isPackageFolder(admitted.components.dropLast()) {
-                        gypFolders.insert(admitted.components.dropLast().joined(separator: "/"))
-                    }
                     switch wanted {
                     case _ where overflow:
                         problems.append((.unsafePath(entry: entry.path, reason: "metadata file larger than \(metadataCap) bytes"), entry.path))

@@ -57,6 +57,12 @@ public enum NpmPackageCheck {
             npm.installScripts.append(.init(name: "bin \(bin)",
                                             command: "npm puts this command first on every install script's PATH, in place of \(bin)"))
         }
+        // A binding.gyp in a node_modules folder with no package.json beside it: npm extracts it into
+        // the folder where it later places that dependency, and builds it there (red team, round 4).
+        for folder in gypFolders.sorted() where folder != top && manifests[folder + "/package.json"] == nil {
+            npm.installScripts.append(.init(name: "install of \(folder.dropFirst(top.count + 1))",
+                                            command: "node-gyp rebuild (implicit: binding.gyp present, in the folder npm installs that dependency into)"))
+        }
         // Bundled dependencies (`<top>/node_modules/…`): npm runs their install scripts as well.
         for bundled in manifests.keys.sorted() where bundled != path {
             let folder = String(bundled.dropLast("/package.json".count))

@@ -161,6 +161,37 @@ import BouncerTestSupport
         #expect(!harness.exists("node_modules/shrinky"), "nothing of it landed")
     }
 
+    /// A `binding.gyp` at `node_modules/victim/` of a registry tarball, no package.json beside it: npm
+    /// extracts it into the folder where it later places the dependency victim, and runs node-gyp there
+    /// (whose `<!(…)` runs a command). node-gyp finds the headers as on a machine that built an addon before.
+    @Test func aBindingGypInANodeModulesFolderOfATarballIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("gyp-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("victim", "1.0.0", time: "2024-01-01T00:00:00.000Z")
+        try registry.publish("victim", "2.0.0", time: "2024-01-02T00:00:00.000Z")
+        let gyp = #"{"targets": [{"target_name": "x", "sources": ["<!(echo ran > \#(marker.path); echo x.c)"]}]}"#
+        try registry.publish("carrier", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["victim": "^1.0.0"],
+                             files: ["node_modules/victim/binding.gyp": gyp])
+        let harness = try ShimHarness("bouncer-threat-gyp-overlay-shim")
+        defer { harness.cleanup() }
+        let version = try BouncerProcess.runProgram("/usr/bin/env", ["node", "-p", "process.versions.node"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let headers = harness.root.appendingPathComponent(".cache/node-gyp/\(version)")
+        try FileManager.default.createDirectory(at: headers.appendingPathComponent("include"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: headers.appendingPathComponent("include/node").path, withDestinationPath: "/usr/include/node")
+        try "11\n".write(to: headers.appendingPathComponent("installVersion"), atomically: true, encoding: .utf8)
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0","dependencies":{"victim":"^2.0.0","carrier":"^1.0.0"}}"#
+            .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)'")
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("install of node_modules/victim: node-gyp rebuild"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "node-gyp ran the binding.gyp")
+        #expect(!harness.exists("node_modules/carrier"), "nothing of it landed")
+    }
+
     /// The lock's `bin` is what npm links: a registry package whose tarball names only `toolpkg-cli`,
     /// given `node` by the lock, became node_modules/.bin/node, which the project's own `prepare` ran.
     @Test func aLockGivingAPackageACommandScriptsRunIsRefused() throws {

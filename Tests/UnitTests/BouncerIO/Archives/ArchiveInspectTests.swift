@@ -73,6 +73,20 @@ npm("bin-string.tgz", [("package/package.json", b'{"name":"@evil/node","version"
 npm("bin-folder.tgz", [("package/package.json", b'{"name":"d","version":"1.0.0","directories":{"bin":"./tools"}}'),
     ("package/tools/fine", b""), ("package/tools/sub/python3", b""), ("package/other/node", b"")])
 npm("node-gyp.tgz", [("package/package.json", b'{"name":"node-gyp","version":"10.0.0","bin":{"node-gyp":"bin/node-gyp.js"}}')])
+def npm_links(name, members, links):
+    with tarfile.open(out + "/" + name, "w:gz") as t:
+        for path, data in members:
+            info = tarfile.TarInfo(path); info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        for path, target, kind in links:
+            info = tarfile.TarInfo(path); info.type = kind; info.linkname = target
+            t.addfile(info)
+gyp_base = [("package/package.json", b'{"name":"native","version":"2.0.0"}'), ("package/real.gyp", b"{}")]
+npm_links("gyp-symlink.tgz", gyp_base, [("package/binding.gyp", "real.gyp", tarfile.SYMTYPE)])
+npm_links("gyp-hardlink.tgz", gyp_base, [("package/binding.gyp", "package/real.gyp", tarfile.LNKTYPE)])
+npm("gyp-nested.tgz", [("package/package.json", b'{"name":"carrier","version":"1.0.0","dependencies":{"victim":"^1.0.0"}}'),
+    ("package/node_modules/victim/binding.gyp", b"{}"), ("package/node_modules/@s/v/binding.gyp", b"{}"),
+    ("package/node_modules/victim/sub/binding.gyp", b"{}")])
 npm("shrinkwrap-places.tgz", [("package/package.json", b'{"name":"shrinky","version":"1.0.0"}'),
     ("package/npm-shrinkwrap.json", b'{"lockfileVersion":3,"packages":{"":{"name":"shrinky"},'
      b'"node_modules/dep":{"name":"dep@file:./node_modules/shrinky/payload","version":"1.0.0"},'
@@ -153,6 +167,20 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(report.humanLines().contains("    postinstall: node steal.js"))
         let gyp = try Self.inspect("gyp.tgz")
         #expect(gyp.npm?.installScripts.first?.command.hasPrefix("node-gyp rebuild") == true)
+    }
+
+    /// Red team, round 4: a binding.gyp that is a symlink or hard link is one to npm (stat) and yarn
+    /// (readdir); one in a node_modules folder with no package.json beside it lands in the folder npm
+    /// installs that dependency into, and is built there. (One deeper in a package is no package's.)
+    @Test func everyBindingGypNpmWouldBuildIsAnInstallScript() throws {
+        func scripts(_ name: String) throws -> [String] {
+            try Self.inspect(name).npm?.installScripts.map { "\($0.name): \($0.command)" } ?? ["no npm report"]
+        }
+        #expect(try scripts("gyp-symlink.tgz") == ["install: node-gyp rebuild (implicit: binding.gyp present)"])
+        #expect(try scripts("gyp-hardlink.tgz") == ["install: node-gyp rebuild (implicit: binding.gyp present)"])
+        #expect(try scripts("gyp-nested.tgz") == [
+            "install of node_modules/@s/v: node-gyp rebuild (implicit: binding.gyp present, in the folder npm installs that dependency into)",
+            "install of node_modules/victim: node-gyp rebuild (implicit: binding.gyp present, in the folder npm installs that dependency into)"])
     }
 
     /// A package's own lock (red team, round 4): an entry's `name` holding a spec is an exotic source,
