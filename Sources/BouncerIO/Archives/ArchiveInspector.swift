@@ -41,6 +41,7 @@ public enum ArchiveInspector {
         var shrinkwraps: [String: [UInt8]] = [:]
         var topLevel: [String] = []
         var gypFolders: Set<String> = []
+        var dotBins: [String] = []
 
         while let entry = try reader.next() {
             var admitted: EntryScreen.Admitted? = nil
@@ -56,6 +57,7 @@ public enum ArchiveInspector {
             if let admitted, admitted.components.last == "binding.gyp", NpmPackageCheck.isPackageFolder(admitted.components.dropLast()) {
                 gypFolders.insert(admitted.components.dropLast().joined(separator: "/"))
             }
+            if let admitted, entry.kind != .directory, NpmPackageCheck.isInDotBin(admitted.components) { dotBins.append(admitted.path) }
             if entry.kind == .file {
                 let wanted = admitted.flatMap { metadataRole($0.components) }
                 let hasher = MultiHasher(algorithms)
@@ -128,7 +130,7 @@ public enum ArchiveInspector {
                 report.add(code: "npm-not-tgz", entry: nil, "an npm package must be a gzip'd tar, this is "
                     + "\(reader.formatName) with compression \(reader.filters.isEmpty ? "none" : reader.filters.joined(separator: "+"))")
             }
-            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, shrinkwraps: shrinkwraps, gypFolders: gypFolders, files: Array(files.keys),
+            NpmPackageCheck.check(topLevel: topLevel, manifests: manifests, shrinkwraps: shrinkwraps, gypFolders: gypFolders, dotBins: dotBins, files: Array(files.keys),
                                   expectName: options.expectName, expectVersion: options.expectVersion, report: &report)
         }
         return report

@@ -14,9 +14,10 @@ public enum NpmPackageCheck {
     ///     package's own (`<top>/package.json`) and its bundled dependencies'.
     ///   - gypFolders: the package folders holding a `binding.gyp` (npm then
     ///     runs node-gyp on install unless an install script says otherwise).
+    ///   - dotBins: every entry but a folder under a `node_modules/.bin/` of the tarball.
     ///   - files: every regular file's normalised path (for `directories.bin`).
     ///   - shrinkwraps: a captured `<top>/npm-shrinkwrap.json` or `<top>/package-lock.json`, the package's own lock.
-    static func check(topLevel: [String], manifests: [String: [UInt8]], shrinkwraps: [String: [UInt8]] = [:], gypFolders: Set<String>, files: [String],
+    static func check(topLevel: [String], manifests: [String: [UInt8]], shrinkwraps: [String: [UInt8]] = [:], gypFolders: Set<String>, dotBins: [String] = [], files: [String],
                       expectName: String?, expectVersion: String?, report: inout InspectionReport) {
         var npm = InspectionReport.Npm(packageJSON: nil, name: nil, version: nil, installScripts: [], otherScripts: [])
         defer { report.npm = npm }
@@ -62,6 +63,13 @@ public enum NpmPackageCheck {
         for folder in gypFolders.sorted() where folder != top && manifests[folder + "/package.json"] == nil {
             npm.installScripts.append(.init(name: "install of \(folder.dropFirst(top.count + 1))",
                                             command: "node-gyp rebuild (implicit: binding.gyp present, in the folder npm installs that dependency into)"))
+        }
+        // A command in a node_modules/.bin folder of the tarball (npm never packs one): npm extracts it
+        // as it is, first on the PATH of the install scripts of every package it installs below that
+        // folder, so an allowed package npm nests there ran the tarball's `node` (red team, round 4).
+        for path in dotBins.sorted() {
+            npm.installScripts.append(.init(name: "bin \(quoted(String(path.dropFirst(top.count + 1))))",
+                                            command: "npm puts this node_modules/.bin first on the PATH of the install scripts of the packages it installs below it"))
         }
         // Bundled dependencies (`<top>/node_modules/…`): npm runs their install scripts as well.
         for bundled in manifests.keys.sorted() where bundled != path {
@@ -157,6 +165,11 @@ public enum NpmPackageCheck {
         case .nonInteger(let text): (Double(text) ?? 1) != 0
         default: true
         }
+    }
+
+    /// Below a `node_modules/.bin` folder, at any depth (`<top>/node_modules/a/node_modules/.bin/node`).
+    static func isInDotBin(_ components: [String]) -> Bool {
+        components.indices.dropLast().contains { components[$0] == "node_modules" && components[$0 + 1] == ".bin" && $0 + 2 < components.count }
     }
 
     /// `<top>` alone, or `<top>/node_modules/NAME` (`@scope/NAME`), nested any number of times.

@@ -87,6 +87,9 @@ npm_links("gyp-hardlink.tgz", gyp_base, [("package/binding.gyp", "package/real.g
 npm("gyp-nested.tgz", [("package/package.json", b'{"name":"carrier","version":"1.0.0","dependencies":{"victim":"^1.0.0"}}'),
     ("package/node_modules/victim/binding.gyp", b"{}"), ("package/node_modules/@s/v/binding.gyp", b"{}"),
     ("package/node_modules/victim/sub/binding.gyp", b"{}")])
+npm_links("dotbin.tgz", [("package/package.json", b'{"name":"carrier","version":"1.0.0"}'),
+    ("package/node_modules/.bin/node", b"#!/bin/sh\n"), ("package/node_modules/.binx/node", b""), ("package/bin/node", b"")],
+    [("package/node_modules/a/node_modules/.bin/x", "../../y", tarfile.SYMTYPE), ("package/node_modules/.bin/sub", "", tarfile.DIRTYPE)])
 npm("shrinkwrap-places.tgz", [("package/package.json", b'{"name":"shrinky","version":"1.0.0"}'),
     ("package/npm-shrinkwrap.json", b'{"lockfileVersion":3,"packages":{"":{"name":"shrinky"},'
      b'"node_modules/dep":{"name":"dep@file:./node_modules/shrinky/payload","version":"1.0.0"},'
@@ -181,6 +184,15 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         #expect(try scripts("gyp-nested.tgz") == [
             "install of node_modules/@s/v: node-gyp rebuild (implicit: binding.gyp present, in the folder npm installs that dependency into)",
             "install of node_modules/victim: node-gyp rebuild (implicit: binding.gyp present, in the folder npm installs that dependency into)"])
+    }
+
+    /// A command in a node_modules/.bin folder of a tarball (npm never packs one), of any kind: npm
+    /// extracts it first on the PATH of the scripts of the packages it nests below it, so an allowed
+    /// package's `postinstall` that ran `node` ran it (red team, round 4).
+    @Test func aNodeModulesBinFolderInATarballIsAnInstallScript() throws {
+        let scripts = try Self.inspect("dotbin.tgz").npm?.installScripts.map(\.name)
+        #expect(scripts == ["bin node_modules/.bin/node", "bin node_modules/a/node_modules/.bin/x"], "\(String(describing: scripts))")
+        #expect(try Self.inspect("gyp-nested.tgz").npm?.installScripts.contains { $0.name.hasPrefix("bin ") } == false)
     }
 
     /// A package's own lock (red team, round 4): an entry's `name` holding a spec is an exotic source,
