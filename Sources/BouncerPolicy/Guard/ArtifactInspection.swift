@@ -295,7 +295,7 @@ public enum ArtifactInspection {
             what = "the wheel check (RECORD, name and version, archive limits) failed"
             options = .init(kind: .wheel, expectName: name, expectVersion: version, refuseCaseCollisions: archive.refuseCaseCollisions)
         case .npm(let name, let version):
-            what = "the tarball's contents do not match the lock (package.json, archive limits)"
+            what = "the npm tarball check (package.json, its own lock, archive limits) failed"
             options = .init(kind: .npm, expectName: name, expectVersion: version, refuseCaseCollisions: archive.refuseCaseCollisions)
         }
         let report: InspectionReport
