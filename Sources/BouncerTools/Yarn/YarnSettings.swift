@@ -24,7 +24,15 @@ struct YarnSettings {
 
     /// Keys that matter, as yarn spells them once `--`, a command prefix
     /// (`--install.proxy`) and the case are taken off.
-    static let dangerousKeys: Set<String> = ["proxy", "https-proxy", "yarn-offline-mirror", "yarn-path", "yarnpath", "cwd", "use-yarnrc"]
+    static let dangerousKeys: Set<String> = ["proxy", "https-proxy", "yarn-offline-mirror", "yarn-path", "yarnpath", "cwd", "use-yarnrc",
+                                             "global-folder", "link-folder", "prefix"]
+
+    /// Folders yarn takes packages and commands from as they are (`yarn create`
+    /// installed a global folder's own package.json and ran a prefix's
+    /// bin/create-x; scripts run with the prefix's and the link folder's bin
+    /// first on PATH: red team). They matter only when a project's files set
+    /// them: the user's own (`prefix=~/.npm-global` in ~/.npmrc, a variable) do not.
+    static let folderKeys: Set<String> = ["global-folder", "link-folder", "prefix"]
 
     static func read(cwd: String, environment: [String: String], useYarnrc: [String]) -> YarnSettings {
         var settings = YarnSettings()
@@ -33,15 +41,24 @@ struct YarnSettings {
             for prefix in ["yarn_", "npm_config_"] where lower.hasPrefix(prefix) {
                 // As yarn maps a variable to a key: `__` is a dot, another `_` a dash.
                 let key = normalisedKey(Substring(String(lower.dropFirst(prefix.count)).replacing("__", with: ".").replacing("_", with: "-")))
-                if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: "$\(variable)")) }
+                if dangerousKeys.contains(key), !folderKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: "$\(variable)")) }
                 if key == "registry" {
                     if prefix == "npm_config_" { settings.npmRegistry = settings.npmRegistry ?? value } else { settings.yarnRegistry = settings.yarnRegistry ?? value }
                 }
             }
         }
         let home = environment["HOME"] ?? ""
+        let named = useYarnrc.map { Filesystem.absolute($0, cwd: cwd) }
+        // The files a project may hold: --use-yarnrc's, and each folder's from `cwd` up but the home folder's and /'s.
+        var projectFiles = Set(named)
+        for folder in Filesystem.selfAndAncestors(cwd) where folder != home && folder != "/" {
+            for name in [".yarnrc", ".yarnrc.yml", ".npmrc"] { projectFiles.insert(folder + "/" + name) }
+        }
+        func counts(_ key: String, in file: String) -> Bool {
+            dangerousKeys.contains(key) && (!folderKeys.contains(key) || projectFiles.contains(file))
+        }
         // yarnrc files, in yarn's order (a later file's value wins).
-        for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + useYarnrc.map({ Filesystem.absolute($0, cwd: cwd) }) {
+        for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + named {
             guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) else { continue }
             var found = entries(bytes)
             // yarn reads a .yarnrc with its lockfile syntax (YarnSyntax), YAML when that fails.
@@ -55,7 +72,7 @@ struct YarnSettings {
             // yarn passes a `--KEY VALUE` entry on as two command-line words: a VALUE that is an option counts too.
             found += found.filter { $0.value.hasPrefix("--") }.map { (normalisedKey(Substring($0.value)), $0.value, $0.line) }
             for (key, value, _) in found {
-                if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
+                if counts(key, in: file) { settings.dangerous.append(Setting(key: key, place: file)) }
                 // `"--" VALUE` (or `--CMD.`, or a `--` VALUE): yarn puts a bare `--` on its command line,
                 // and every word after it is a package to add (`file:./evil`, the user's own options).
                 if key.isEmpty { settings.dangerous.append(Setting(key: "--", place: file)) }
@@ -65,7 +82,7 @@ struct YarnSettings {
         // npmrc files, in yarn's order (the first file's value wins).
         for file in npmrcFiles(cwd: cwd, home: home, environment: environment) {
             for (key, value, _) in entries(file) {
-                if dangerousKeys.contains(key) { settings.dangerous.append(Setting(key: key, place: file)) }
+                if counts(key, in: file) { settings.dangerous.append(Setting(key: key, place: file)) }
                 if key == "registry" { settings.npmRegistry = settings.npmRegistry ?? value }
             }
         }

@@ -21,7 +21,9 @@ public enum YarnShim {
         guard let command = fetchingCommand(words) else { return context.passThrough(arguments) }
         let name = "yarn " + command
         let variables = context.environment.variables
-        let cwd = OptionWords.lastValue(of: "--cwd", in: words).map { Filesystem.absolute($0, cwd: context.environment.cwd) } ?? context.environment.cwd
+        let here = context.environment.cwd
+        let cwdOption = OptionWords.lastValue(of: "--cwd", in: words)
+        let cwd = cwdOption.map { Filesystem.absolute($0, cwd: here) } ?? here
         let project = NpmConfiguration.localPrefix(cwd: cwd)
         var settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: words.indices.dropLast().filter { words[$0] == "--use-yarnrc" && !words[$0 + 1].hasPrefix("-") }.map { words[$0 + 1] })
         // `yarn workspace NAME …` (and `workspaces run …`) starts a yarn in the workspace's folder,
@@ -35,8 +37,9 @@ public enum YarnShim {
         // repository on disk), named in package.json, a workspace's, its `resolutions` or the command line.
         // `yarn global add` installs into yarn's global folder, whose package.json and lock (any
         // dependency already listed there, a folder a .yarnrc names) Bouncer does not read: no lock
-        // pins it either, as for npm's global installs.
-        if command == "global" {
+        // pins it either, as for npm's global installs. `yarn create x` is a `yarn global add create-x`
+        // inside yarn, then runs its bin (red team: the global folder's own file: dependency ran its postinstall).
+        if let last = command.split(separator: " ").last, last == "global" || last == "create" {
             return context.unsupported(nil, why: "\(name) installs into yarn's global folder, whose package.json and lock Bouncer does not check and no lock of yours pins; install into a project (npx or yarn in a project for a one-off command)",
                                        arguments: arguments)
         }
@@ -145,8 +148,9 @@ public enum YarnShim {
     /// Why yarn could fetch round the fence or from what Bouncer does not
     /// see, or nil: a proxy yarn's own settings name (yarn then ignores
     /// NO_PROXY), an offline mirror or a cache of the user's (read before
-    /// any registry), another yarn it would run instead (`yarn-path`,
-    /// `.yarnrc.yml`'s `yarnPath`, corepack), or a `--use-yarnrc` file.
+    /// any registry), a folder of the project's yarn takes packages from as
+    /// they are, another yarn it would run instead (`yarn-path`,
+    /// `.yarnrc.yml`'s `yarnPath`, corepack), or a settings file Bouncer cannot read.
     static func roundTheFence(_ words: [String], settings: YarnSettings, realTool: String) -> String? {
         for option in ["--proxy", "--https-proxy", "--cache-folder", "--preferred-cache-folder"] where OptionWords.lastValue(of: option, in: words) != nil {
             return "\(option) on yarn's command line: " + (option.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)" : "yarn would take packages from that cache before the registry")
@@ -160,6 +164,9 @@ public enum YarnShim {
             }
             if setting.key == "cwd" || setting.key == "use-yarnrc" {
                 return "\(setting.key) is set in \(setting.place): yarn would work on another folder or read another settings file than the ones Bouncer checked; give it on yarn's command line instead"
+            }
+            if YarnSettings.folderKeys.contains(setting.key) {
+                return "\(setting.key) is set in \(setting.place): yarn takes packages from that folder as they are (a linked package, the global folder's own package.json), which Bouncer does not check"
             }
             return "\(setting.key) is set in \(setting.place): " + (setting.key.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)"
                 : setting.key.contains("mirror") ? "yarn takes tarballs from that folder before the registry" : "yarn would run another yarn, which Bouncer does not read")

@@ -345,6 +345,64 @@ import BouncerTestSupport
         #expect(try serve.stop().err.contains("403"))
     }
 
+    /// What yarn itself reads, by its own rules, behind the shim (red team, round 4): each case ran a
+    /// marker's code under the shim before (a local tarball's postinstall, a yarn-path, a global
+    /// folder's dependency), or fetched from a host the serve does not front; each is refused before yarn starts.
+    @Test func theYarnShimChecksWhatYarnItselfReads() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        guard let yarn = Self.yarn() else { return }
+        let good = try publish("good", "1.0.0", body: "module.exports = 'good';\n")
+        _ = try publish("create-good", "1.0.0", body: "module.exports = 'create';\n")
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-no-index"])
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let yarnDirectory = URL(fileURLWithPath: yarn.path).deletingLastPathComponent().path
+        let shim = shims + "/" + URL(fileURLWithPath: yarn.path).lastPathComponent
+        var environment = ["PATH": "\(shims):\(yarnDirectory):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
+                           "HOME": root.path, "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path,
+                           "BOUNCER_POLICY": serve.project.appendingPathComponent("policy.json").path,
+                           "npm_config_registry": serve.base + "/npm/", "YARN_CACHE_FOLDER": root.appendingPathComponent("yarn-cache").path]
+        for (key, value) in yarn.environment { environment[key] = value }
+        let unset = ["YARN_REGISTRY", "npm_config_proxy", "npm_config_https_proxy", "YARN_PROXY", "YARN_HTTPS_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
+        let marker = root.appendingPathComponent("PWNED-yarn-reads")
+        func write(_ text: String, _ path: String) throws {
+            let file = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
+        // A tarball of `good` whose postinstall leaves the marker, and a yarn.lock that has yarn take it from `resolved`.
+        func evilTarball(_ path: String) throws -> String {
+            let file = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            return try NpmTarball.pack(manifest: ["name": "good", "version": "1.0.0", "scripts": ["postinstall": "touch \(marker.path)"]],
+                                       files: ["index.js": "module.exports = 'evil';\n"], to: file).integrity
+        }
+        func lock(_ resolved: String, integrity: String) -> String {
+            "# yarn lockfile v1\n\n\ngood@1.0.0:\n  version \"1.0.0\"\n  resolved \"\(resolved)\"\n  integrity \(integrity)\n"
+        }
+        let dependsOnGood = #"{"name":"p","version":"1.0.0","license":"MIT","dependencies":{"good":"1.0.0"}}"#
+        func run(_ arguments: [String], in path: String) throws -> ProcessResult {
+            let result = try BouncerProcess.startProgram(shim, arguments, cwd: root.appendingPathComponent(path).path, environment: environment, unsetting: unset).wait()
+            #expect(!FileManager.default.fileExists(atPath: marker.path), "\(path) \(arguments): the marker's code ran: \(result.err)")
+            return result
+        }
+
+        // Y5: `yarn create` is a `yarn global add` inside yarn, and installs the global folder's own package.json.
+        try write(#"{"name":"c","version":"1.0.0","license":"MIT"}"#, "create/package.json")
+        try write("global-folder \"./g\"\n", "create/.yarnrc")
+        try write(#"{"dependencies":{"evil":"file:../evil"}}"#, "create/g/package.json")
+        try write(#"{"name":"evil","version":"1.0.0","scripts":{"postinstall":"touch \#(marker.path)"}}"#, "create/evil/package.json")
+        let created = try run(["create", "good"], in: "create")
+        #expect(created.status == 2 && created.err.contains("global-folder is set in \(root.path)/create/.yarnrc"), "\(created.err)")
+        let added = try run(["add", "good"], in: "create")
+        #expect(added.status == 2 && added.err.contains("global-folder is set in \(root.path)/create/.yarnrc"), "\(added.err)")
+        // With no such setting, `yarn create` is refused as `yarn global add` is.
+        try write(#"{"name":"plain","version":"1.0.0","license":"MIT"}"#, "plain/package.json")
+        let plain = try run(["create", "good"], in: "plain")
+        #expect(plain.status == 2 && plain.err.contains("yarn create installs into yarn's global folder"), "\(plain.err)")
+
+        #expect(try serve.stop().status == 0)
+    }
+
     /// Full and abbreviated packuments (Accept), scoped names in both spellings,
     /// tarball URLs pointing at the proxy, and the registry endpoints npm calls.
     @Test func packumentsPointAtTheProxy() throws {

@@ -28,6 +28,7 @@ import BouncerTestSupport
         // A valued option binds the next word, even an optional one: `--prod install` is a bare yarn (install).
         #expect(YarnShim.fetchingCommand(["--prod", "install"]) == "install")
         #expect(YarnShim.fetchingCommand(["--mutex", "file", "add", "x"]) == "add")
+        #expect(YarnShim.fetchingCommand(["workspace", "w", "create", "x"]) == "workspace w create")
         // Scripts, help, the version and reading commands fetch nothing.
         for words in [["build"], ["run", "add"], ["test", "--", "install"], ["-v"], ["--version"], ["--help", "add"], ["add", "--help"], ["help", "add"],
                       ["list"], ["why", "x"], ["info", "x"], ["outdated"], ["cache", "clean"], ["config", "get", "registry"], ["init", "-y"],
@@ -245,5 +246,31 @@ import BouncerTestSupport
         let fine = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
         #expect(fine.unreadable.isEmpty && fine.dangerous.isEmpty)
         #expect(fine.yarnRegistry == "http://127.0.0.1:8731/npm/")
+    }
+
+    /// `files` written into a fresh project under a fresh home (`home` adds to it), read as the shim
+    /// reads them, with the user's own `YARN_PREFIX` set (which counts for nothing).
+    func settings(_ files: [String: String], useYarnrc: [String] = [], home: ((URL) throws -> Void)? = nil) throws -> YarnSettings {
+        let dir = try BouncerProcess.temporaryDirectory("yarn-readers-home")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let project = dir.appendingPathComponent("p")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: project.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        try home?(dir)
+        return YarnSettings.read(cwd: project.path, environment: ["HOME": dir.path, "YARN_PREFIX": "/x"], useYarnrc: useYarnrc.map { project.path + "/" + $0 })
+    }
+
+    /// Folders a project's settings name that yarn takes packages from as they are: `yarn create`
+    /// installed a global folder's own package.json and ran a prefix's bin/create-good (red team).
+    /// The user's own prefix (npm's advice for global installs, in ~/.npmrc or a variable) is no project's.
+    @Test func foldersAProjectNamesAreRefused() throws {
+        for text in [#"global-folder "./g""#, #"--link-folder "./lf""#, #"prefix "./p""#] {
+            let found = try settings([".yarnrc": text + "\n"])
+            #expect(YarnShim.roundTheFence(["add", "x"], settings: found, realTool: "/usr/bin/yarnpkg")?.contains("takes packages from that folder") == true, "\(text)")
+        }
+        let own = try settings([:]) { home in
+            try "prefix=\(home.path)/.npm-global\nglobal-folder=/g\n".write(to: home.appendingPathComponent(".npmrc"), atomically: true, encoding: .utf8)
+        }
+        #expect(own.dangerous.isEmpty, "\(own.dangerous)")
     }
 }
