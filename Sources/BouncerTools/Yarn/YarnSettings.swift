@@ -79,11 +79,14 @@ struct YarnSettings {
                 if key == "registry", environment.keys.allSatisfy({ $0.lowercased() != "yarn_registry" }) { settings.yarnRegistry = value }
             }
         }
-        // npmrc files, in yarn's order (the first file's value wins).
+        // npmrc files, in yarn's order (the first file's value wins), read as ini reads them
+        // (`yarn-offline-mirror#=x` is yarn-offline-mirror, `"yarn-offline-mirro\u0072"=x` too: red team).
         for file in npmrcFiles(cwd: cwd, home: home, environment: environment) {
-            for (key, value, _) in entries(file) {
+            guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "npmrc")).flatMap({ $0 }) else { continue }
+            for entry in NpmConfiguration.parse(bytes, file: file, environment: environment) where !entry.value.isEmpty {
+                let key = normalisedKey(Substring(entry.key))
                 if counts(key, in: file) { settings.dangerous.append(Setting(key: key, place: file)) }
-                if key == "registry" { settings.npmRegistry = settings.npmRegistry ?? value }
+                if key == "registry" { settings.npmRegistry = settings.npmRegistry ?? entry.value }
             }
         }
         // One setting in one place is said once (a file read two ways, a prefix named twice).

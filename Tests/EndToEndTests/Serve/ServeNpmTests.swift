@@ -386,6 +386,15 @@ import BouncerTestSupport
             return result
         }
 
+        // Y3: an offline mirror in an .npmrc, its key spelled as ini reads it.
+        try write(dependsOnGood, "mirror/package.json")
+        try write(lock("\(serve.base)/npm/good/-/\(good.file)", integrity: try evilTarball("mirror/mirror/good-1.0.0.tgz")), "mirror/yarn.lock")
+        for key in ["yarn-offline-mirror#", #""yarn-offline-mirro\u0072""#] {
+            try write("\(key)=./mirror\n", "mirror/.npmrc")
+            let mirrored = try run(["install"], in: "mirror")
+            #expect(mirrored.status == 2 && mirrored.err.contains("yarn-offline-mirror is set in \(root.path)/mirror/.npmrc"), "\(key): \(mirrored.err)")
+        }
+
         // Y5: `yarn create` is a `yarn global add` inside yarn, and installs the global folder's own package.json.
         try write(#"{"name":"c","version":"1.0.0","license":"MIT"}"#, "create/package.json")
         try write("global-folder \"./g\"\n", "create/.yarnrc")

@@ -273,4 +273,14 @@ import BouncerTestSupport
         }
         #expect(own.dangerous.isEmpty, "\(own.dangerous)")
     }
+
+    /// yarn reads .npmrc files with ini, which cuts an unquoted key at `#` or `;` and JSON-decodes a
+    /// quoted one: `yarn-offline-mirror#=./mirror` had yarn install a mirror's tarball (red team).
+    @Test func npmrcKeysAreReadAsIniReadsThem() throws {
+        for (text, key) in [("yarn-offline-mirror#=./mirror", "yarn-offline-mirror"), ("yarn-offline-mirror;x=./mirror", "yarn-offline-mirror"),
+                            (#""yarn-offline-mirro\u0072"=./mirror"#, "yarn-offline-mirror"), (#""https-pro\u0078y"=http://127.0.0.1:8802"#, "https-proxy"),
+                            ("global-folder=./g", "global-folder")] {
+            #expect(try settings([".npmrc": text + "\n"]).dangerous.map(\.key) == [key], "\(text)")
+        }
+    }
 }
