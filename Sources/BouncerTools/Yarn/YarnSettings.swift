@@ -60,13 +60,22 @@ struct YarnSettings {
         // yarnrc files, in yarn's order (a later file's value wins).
         for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + named {
             guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) else { continue }
-            var found = entries(bytes)
-            // yarn reads a .yarnrc with its lockfile syntax (YarnSyntax), YAML when that fails.
-            if !file.hasSuffix(".yml") {
+            var found: [(key: String, value: String, line: Int)]
+            if file.hasSuffix(".yml") {
+                // yarn reads a .yarnrc.yml with YAML alone: only its plain `key: value` lines are certain.
+                do {
+                    found = try YarnSyntax.plainYAML(bytes).map { (normalisedKey(Substring($0.key)), $0.value, $0.line) }
+                } catch {
+                    settings.unreadable.append((file, .init(line: error.line, reason: error.reason + ": yarn reads a .yarnrc.yml as YAML, which Bouncer reads only in plain `key: value` lines")))
+                    continue
+                }
+            } else {
+                found = entries(bytes)
+                // yarn reads a .yarnrc with its lockfile syntax (YarnSyntax), YAML when that fails.
                 do {
                     found += try YarnSyntax.scalars(YarnSyntax.parse(bytes)).map { (normalisedKey(Substring($0.key)), $0.value, $0.line) }
                 } catch {
-                    settings.unreadable.append((file, error))
+                    settings.unreadable.append((file, .init(line: error.line, reason: error.reason + " in yarn's own syntax, so yarn reads the file as YAML, which Bouncer does not")))
                 }
             }
             // yarn passes a `--KEY VALUE` entry on as two command-line words: a VALUE that is an option counts too.

@@ -156,7 +156,7 @@ public enum YarnShim {
             return "\(option) on yarn's command line: " + (option.hasSuffix("proxy") ? "yarn's own proxy setting outranks the fence's (and yarn then ignores NO_PROXY)" : "yarn would take packages from that cache before the registry")
         }
         if let (file, failure) = settings.unreadable.first {
-            return "\(file) line \(failure.line): \(failure.reason) in yarn's own syntax, so yarn reads the file as YAML, which Bouncer does not: it cannot tell what the file sets"
+            return "\(file)\(failure.line > 0 ? " line \(failure.line)" : ""): \(failure.reason): it cannot tell what the file sets"
         }
         if let setting = settings.dangerous.first {
             if setting.key == "--" {

@@ -188,3 +188,46 @@ enum YarnSyntax {
         }
     }
 }
+
+extension YarnSyntax {
+    /// A `.yarnrc.yml`'s settings, which yarn 1 reads with YAML alone
+    /// (js-yaml, every value a string), in the one form Bouncer can be sure
+    /// of: a `key: value` line at the left margin with a plain key and value
+    /// (letters, digits and `._/-`, and `:~@+=%` after the first), blank
+    /// lines and comments. Anything else may spell any key to YAML (a quoted
+    /// `"yarn-pat\x68"`, a `{yarn-path: …}` mapping named another yarn to run:
+    /// red team), so it is a Failure.
+    static func plainYAML(_ bytes: [UInt8]) throws(Failure) -> [(key: String, value: String, line: Int)] {
+        var found: [(key: String, value: String, line: Int)] = []
+        let word: (UInt8) -> Bool = { (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || "._/-".utf8.contains($0) }
+        for (index, raw) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            var line = ArraySlice(raw)
+            if line.last == 0x0D { line = line.dropLast() }
+            let content = line.drop { $0 == 0x20 }
+            if content.isEmpty || content.first == UInt8(ascii: "#") { continue }
+            guard line.allSatisfy({ (0x20...0x7E).contains($0) }) else { throw Failure(line: number, reason: "a character other than printable ASCII") }
+            // The key: at the margin (an indent nests), a letter or digit first (`--KEY` too, yarn's option form).
+            let key = line.prefix(while: word)
+            guard let first = key.first, first != UInt8(ascii: "-") || (key.starts(with: Array("--".utf8)) && key.count > 2 && word(key[key.startIndex + 2]) && key[key.startIndex + 2] != UInt8(ascii: "-")),
+                  first != UInt8(ascii: "."), first != UInt8(ascii: "/") else {
+                throw Failure(line: number, reason: "not a plain key at the start of the line")
+            }
+            var rest = line[key.endIndex...]
+            guard rest.first == UInt8(ascii: ":"), rest.count == 1 || rest.dropFirst().first == 0x20 else {
+                throw Failure(line: number, reason: "no `: ` after the key")
+            }
+            rest = rest.dropFirst().drop { $0 == 0x20 }
+            // The value: a plain word (a URL's `:` inside it, never at its end), then at most a comment.
+            let value = rest.first == UInt8(ascii: "#") ? rest.prefix(0) : rest.prefix { word($0) || ":~@+=%".utf8.contains($0) }
+            let after = rest[value.endIndex...]
+            let trailing = after.drop { $0 == 0x20 }
+            guard value.first.map({ word($0) && $0 != UInt8(ascii: "-") }) ?? true, value.last != UInt8(ascii: ":"),
+                  trailing.isEmpty || (trailing.first == UInt8(ascii: "#") && (value.isEmpty || after.first == 0x20)) else {
+                throw Failure(line: number, reason: "not a plain value")
+            }
+            found.append((String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self), number))
+        }
+        return found
+    }
+}

@@ -395,6 +395,15 @@ import BouncerTestSupport
             #expect(mirrored.status == 2 && mirrored.err.contains("yarn-offline-mirror is set in \(root.path)/mirror/.npmrc"), "\(key): \(mirrored.err)")
         }
 
+        // Y4: a .yarnrc.yml's yarn-path in YAML's other spellings: yarn runs that file instead of itself.
+        try write(dependsOnGood, "yml/package.json")
+        try write("require('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n", "yml/.yarn/releases/yarn-4.0.0.cjs")
+        for line in [#""yarn-pat\x68": ./.yarn/releases/yarn-4.0.0.cjs"#, "{yarn-path: ./.yarn/releases/yarn-4.0.0.cjs}"] {
+            try write(line + "\n", "yml/.yarnrc.yml")
+            let yml = try run(["install"], in: "yml")
+            #expect(yml.status == 2 && yml.err.contains("yarn reads a .yarnrc.yml as YAML"), "\(line): \(yml.err)")
+        }
+
         // Y5: `yarn create` is a `yarn global add` inside yarn, and installs the global folder's own package.json.
         try write(#"{"name":"c","version":"1.0.0","license":"MIT"}"#, "create/package.json")
         try write("global-folder \"./g\"\n", "create/.yarnrc")

@@ -283,4 +283,19 @@ import BouncerTestSupport
             #expect(try settings([".npmrc": text + "\n"]).dangerous.map(\.key) == [key], "\(text)")
         }
     }
+
+    /// yarn reads a .yarnrc.yml with YAML alone, where `"yarn-pat\x68":` and `{yarn-path: …}` named
+    /// another yarn to run (red team): anything but plain `key: value` lines is refused.
+    @Test func yarnrcYmlIsReadOnlyInPlainLines() throws {
+        for text in [#""yarn-pat\x68": ./.yarn/releases/yarn-4.0.0.cjs"#, "{yarn-path: ./y.cjs}", "'yarnPath': ./y.cjs", "yarn-path: \"./y.cjs\"",
+                     "? yarn-path\n: ./y.cjs", "x: &a ./y.cjs\nyarn-path: *a", "nodeLinker: node-modules\n  yarn-path: ./y.cjs", "--- {yarn-path: y.js}",
+                     "yarn-path: ./y.cjs # x\n  continued", "yarn-path:\t./y.cjs", "yarn-path: !!str ./y.cjs"] {
+            let found = try settings([".yarnrc.yml": text + "\n"])
+            #expect(YarnShim.roundTheFence(["install"], settings: found, realTool: "/usr/bin/yarnpkg")?.contains("as YAML") == true, "\(text)")
+        }
+        let plain = try settings([".yarnrc.yml": "# berry's\nnodeLinker: node-modules\n\nnpmRegistryServer: http://127.0.0.1:8731/npm/  # the serve\nenableTelemetry:\n"])
+        #expect(plain.unreadable.isEmpty && plain.dangerous.isEmpty, "\(plain.unreadable) \(plain.dangerous)")
+        #expect(try settings([".yarnrc.yml": "yarnPath: .yarn/releases/yarn-4.cjs\n"]).dangerous.map(\.key) == ["yarnpath"])
+        #expect(try settings([".yarnrc.yml": "--install.https-proxy: http://127.0.0.1:8802\n"]).dangerous.map(\.key) == ["https-proxy"])
+    }
 }
