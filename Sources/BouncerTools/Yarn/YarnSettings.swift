@@ -59,7 +59,19 @@ struct YarnSettings {
         }
         // yarnrc files, in yarn's order (a later file's value wins).
         for file in yarnrcFiles(cwd: cwd, home: home, environment: environment) + named {
-            guard let bytes = (try? AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")).flatMap({ $0 }) else { continue }
+            // A --use-yarnrc file Bouncer cannot read is one it did not check (red team: it looked for it
+            // under --cwd, skipped it, and yarn ran the yarn-path of the one in the working folder).
+            let contents: [UInt8]?
+            do {
+                contents = try AtomicFile.read(file, limit: 8 << 20, code: "yarnrc")
+            } catch {
+                if named.contains(file) { settings.unreadable.append((file, .init(line: 0, reason: "--use-yarnrc names it and Bouncer cannot read it (\(error))"))) }
+                continue
+            }
+            guard let bytes = contents else {
+                if named.contains(file) { settings.unreadable.append((file, .init(line: 0, reason: "--use-yarnrc names it and it does not exist"))) }
+                continue
+            }
             var found: [(key: String, value: String, line: Int)]
             if file.hasSuffix(".yml") {
                 // yarn reads a .yarnrc.yml with YAML alone: only its plain `key: value` lines are certain.

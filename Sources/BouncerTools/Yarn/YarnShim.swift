@@ -25,7 +25,13 @@ public enum YarnShim {
         let cwdOption = OptionWords.lastValue(of: "--cwd", in: words)
         let cwd = cwdOption.map { Filesystem.absolute($0, cwd: here) } ?? here
         let project = NpmConfiguration.localPrefix(cwd: cwd)
-        var settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: words.indices.dropLast().filter { words[$0] == "--use-yarnrc" && !words[$0 + 1].hasPrefix("-") }.map { words[$0 + 1] })
+        // yarn reads a --use-yarnrc file from the working folder whatever --cwd says, and looks for the
+        // word anywhere, after `--` too, for the yarn-path it runs instead (red team: a .yarnrc-ci there
+        // ran its yarn-path while Bouncer looked for the file under --cwd and skipped it).
+        let named = useYarnrc(arguments).map { Filesystem.absolute($0, cwd: here) }
+        var settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: named)
+        // yarn looks for yarn-path in the working folder's .yarnrc files, not --cwd's: both count.
+        if cwd != here { settings.include([YarnSettings.read(cwd: here, environment: variables, useYarnrc: [])]) }
         // `yarn workspace NAME …` (and `workspaces run …`) starts a yarn in the workspace's folder,
         // which reads that folder's own .yarnrc and .npmrc (an offline mirror there fed it a tarball
         // the serve refuses): every workspace's settings count.
@@ -109,6 +115,15 @@ public enum YarnShim {
 
     /// The commands that install what they fetch (`remove` and `upgrade` install the rest again).
     static let fetching: Set<String> = ["install", "add", "upgrade", "upgrade-interactive", "upgradeInteractive", "remove", "create", "import", "policies"]
+
+    /// The files yarn takes for `--use-yarnrc`: its option parser's `--use-yarnrc FILE` and
+    /// `--use-yarnrc=FILE` before `--`, and, for the yarn-path it looks for first, the word
+    /// `--use-yarnrc` anywhere with a FILE not starting with `-`.
+    static func useYarnrc(_ arguments: [String]) -> [String] {
+        let words = arguments.prefix { $0 != "--" }
+        return arguments.indices.dropLast().filter { arguments[$0] == "--use-yarnrc" && !arguments[$0 + 1].hasPrefix("-") }.map { arguments[$0 + 1] }
+            + words.filter { $0.hasPrefix("--use-yarnrc=") }.map { String($0.dropFirst("--use-yarnrc=".count)) }
+    }
 
     /// The words after the command's that are no options or their values
     /// (`yarn add A B@1`, `yarn global add C`: the packages, and the subcommand).

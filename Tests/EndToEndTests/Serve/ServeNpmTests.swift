@@ -418,6 +418,18 @@ import BouncerTestSupport
         let plain = try run(["create", "good"], in: "plain")
         #expect(plain.status == 2 && plain.err.contains("yarn create installs into yarn's global folder"), "\(plain.err)")
 
+        // Y7: yarn reads --use-yarnrc, and looks for yarn-path, in the working folder, whatever --cwd says.
+        try write(#"{"name":"app","version":"1.0.0","license":"MIT"}"#, "use-rc/app/package.json")
+        try write("require('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n", "use-rc/ci-yarn.js")
+        try write("yarn-path \"./ci-yarn.js\"\n", "use-rc/.yarnrc-ci")
+        let named = try run(["--cwd", "app", "--use-yarnrc", ".yarnrc-ci", "install"], in: "use-rc")
+        #expect(named.status == 2 && named.err.contains("yarn-path is set in \(root.path)/use-rc/.yarnrc-ci"), "\(named.err)")
+        try write("yarn-path \"../ci-yarn.js\"\n", "use-rc/here/.yarnrc")
+        let here = try run(["--cwd", root.appendingPathComponent("use-rc/app").path, "install"], in: "use-rc/here")
+        #expect(here.status == 2 && here.err.contains("yarn-path is set in \(root.path)/use-rc/here/.yarnrc"), "\(here.err)")
+        let missing = try run(["--use-yarnrc", "absent.rc", "install"], in: "use-rc/app")
+        #expect(missing.status == 2 && missing.err.contains("use-rc/app/absent.rc: --use-yarnrc names it"), "\(missing.err)")
+
         #expect(try serve.stop().status == 0)
     }
 

@@ -298,4 +298,15 @@ import BouncerTestSupport
         #expect(try settings([".yarnrc.yml": "yarnPath: .yarn/releases/yarn-4.cjs\n"]).dangerous.map(\.key) == ["yarnpath"])
         #expect(try settings([".yarnrc.yml": "--install.https-proxy: http://127.0.0.1:8802\n"]).dangerous.map(\.key) == ["https-proxy"])
     }
+
+    /// yarn takes `--use-yarnrc FILE` anywhere (for its yarn-path, after `--` too) and `--use-yarnrc=FILE`
+    /// before `--`; a file Bouncer cannot read is not skipped (red team: it looked under --cwd, skipped
+    /// the file it did not find, and yarn ran the yarn-path of the one in the working folder).
+    @Test func useYarnrcIsTakenWhereYarnTakesIt() throws {
+        #expect(YarnShim.useYarnrc(["--cwd", "app", "--use-yarnrc", ".yarnrc-ci", "install"]) == [".yarnrc-ci"])
+        #expect(YarnShim.useYarnrc(["install", "--use-yarnrc=a.rc", "--", "--use-yarnrc", "b.rc", "--use-yarnrc", "-x", "--use-yarnrc=c.rc"]) == ["b.rc", "a.rc"])
+        let absent = try settings([:], useYarnrc: ["absent.rc"])
+        #expect(YarnShim.roundTheFence(["install"], settings: absent, realTool: "/usr/bin/yarnpkg")?.contains("/p/absent.rc: --use-yarnrc names it and it does not exist") == true,
+                "\(absent.unreadable)")
+    }
 }
