@@ -229,12 +229,11 @@ enum YarnLock {
         let url: String
     }
 
-    /// The first resolved URL of the yarn.lock yarn works with that is not
-    /// under `registry`, or nil: the lock of the project yarn works on (the
-    /// nearest folder up with a package.json, or the workspace root naming
-    /// it), not any yarn.lock above.
-    static func strayResolved(cwd: String, registry: String) -> Stray? {
-        let file = Filesystem.absolute("yarn.lock", cwd: NpmConfiguration.localPrefix(cwd: cwd))
+    /// The first resolved URL of `folder`'s yarn.lock that is not under
+    /// `registry`, or nil (`YarnProject.folders` names the folders whose
+    /// lock yarn may take; not any yarn.lock above).
+    static func strayResolved(folder: String, registry: String) -> Stray? {
+        let file = Filesystem.absolute("yarn.lock", cwd: folder)
         guard Filesystem.isFile(file) else { return nil }
         guard let bytes = (try? AtomicFile.read(file, limit: 256 << 20, code: "yarn-lock")).flatMap({ $0 }) else {
             return Stray(file: file, line: 0, url: "(the file could not be read)")

@@ -23,19 +23,21 @@ public enum YarnShim {
         let variables = context.environment.variables
         let here = context.environment.cwd
         let cwdOption = OptionWords.lastValue(of: "--cwd", in: words)
-        let cwd = cwdOption.map { Filesystem.absolute($0, cwd: here) } ?? here
-        let project = NpmConfiguration.localPrefix(cwd: cwd)
+        let cwd = cwdOption.map { YarnProject.resolved($0, cwd: here) } ?? here
+        // The project and the workspace root above it, found as yarn finds them (not as npm does).
+        let project = YarnProject.root(given: cwdOption, cwd: here)
+        let folders = YarnProject.folders(project: project)
         // yarn reads a --use-yarnrc file from the working folder whatever --cwd says, and looks for the
         // word anywhere, after `--` too, for the yarn-path it runs instead (red team: a .yarnrc-ci there
         // ran its yarn-path while Bouncer looked for the file under --cwd and skipped it).
-        let named = useYarnrc(arguments).map { Filesystem.absolute($0, cwd: here) }
+        let named = useYarnrc(arguments).map { YarnProject.resolved($0, cwd: here) }
         var settings = YarnSettings.read(cwd: cwd, environment: variables, useYarnrc: named)
         // yarn looks for yarn-path in the working folder's .yarnrc files, not --cwd's: both count.
         if cwd != here { settings.include([YarnSettings.read(cwd: here, environment: variables, useYarnrc: [])]) }
         // `yarn workspace NAME …` (and `workspaces run …`) starts a yarn in the workspace's folder,
         // which reads that folder's own .yarnrc and .npmrc (an offline mirror there fed it a tarball
         // the serve refuses): every workspace's settings count.
-        settings.include(YarnSettings.workspaceSettings(project: project, environment: variables))
+        settings.include(folders.flatMap { YarnSettings.workspaceSettings(project: $0, environment: variables) })
         if let problem = roundTheFence(words, settings: settings, realTool: context.realTool) {
             return context.unsupported(nil, why: "\(name): \(problem)", arguments: arguments)
         }
@@ -59,9 +61,11 @@ public enum YarnShim {
             let range = String(word[word.index(after: at)...])
             return ProjectSources.isYarnImplicitFolder(range, in: cwd) ? "file:" + range : word
         }
-        if let refused = NpmShim.refuseExoticSources(project: project, positionals: positionals, tool: context.environment.tool, reader: .yarn,
-                                                     context: context) {
-            return refused
+        for folder in folders {
+            if let refused = NpmShim.refuseExoticSources(project: folder, positionals: folder == folders.first ? positionals : [], tool: context.environment.tool,
+                                                         reader: .yarn, context: context) {
+                return refused
+            }
         }
         let given = OptionWords.lastValue(of: "--registry", in: words)
         let candidates = given.map { [$0] } ?? [settings.npmRegistry, settings.yarnRegistry].compactMap { $0 }
@@ -71,7 +75,7 @@ public enum YarnShim {
                 + "\(named), which is no bouncer serve of yours under this policy; start one (bouncer serve --listen 127.0.0.1:8731 --ready-file F &) and set npm_config_registry=http://127.0.0.1:8731/npm/"
             return context.unsupported(nil, why: why, arguments: arguments)
         }
-        if let stray = YarnLock.strayResolved(cwd: cwd, registry: serve + "/npm/") {
+        if let stray = folders.lazy.compactMap({ YarnLock.strayResolved(folder: $0, registry: serve + "/npm/") }).first {
             let why = "\(name): \(stray.file):\(stray.line) has yarn fetch \(Redaction.url(stray.url)) itself, not through the bouncer serve at \(serve) "
                 + "(yarn fetches what yarn.lock records from there, whatever the registry); point yarn.lock at the serve (replace the registry's address in its resolved lines with \(serve)/npm/) or remove it"
             return context.unsupported(nil, why: why, arguments: arguments)

@@ -386,6 +386,19 @@ import BouncerTestSupport
             return result
         }
 
+        // Y2: a member with `"workspaces": []` is its own root to yarn, which installs from its yarn.lock.
+        try write(#"{"name":"root","private":true,"workspaces":["app"]}"#, "own-root/package.json")
+        try write(#"{"name":"app","version":"1.0.0","license":"MIT","workspaces":[],"dependencies":{"good":"1.0.0"}}"#, "own-root/app/package.json")
+        try write(lock("file:./vendor/good-1.0.0.tgz", integrity: try evilTarball("own-root/app/vendor/good-1.0.0.tgz")), "own-root/app/yarn.lock")
+        let member = try run(["install"], in: "own-root/app")
+        #expect(member.status == 2 && member.err.contains("own-root/app/yarn.lock:6 has yarn fetch file:./vendor/good-1.0.0.tgz"), "\(member.err)")
+        // A node_modules folder marks no project to yarn: it installs the folder above's.
+        try write(dependsOnGood, "above/package.json")
+        try write(lock("file:./vendor/good-1.0.0.tgz", integrity: try evilTarball("above/vendor/good-1.0.0.tgz")), "above/yarn.lock")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("above/sub/node_modules"), withIntermediateDirectories: true)
+        let below = try run(["install"], in: "above/sub")
+        #expect(below.status == 2 && below.err.contains("above/yarn.lock:6 has yarn fetch file:"), "\(below.err)")
+
         // Y3: an offline mirror in an .npmrc, its key spelled as ini reads it.
         try write(dependsOnGood, "mirror/package.json")
         try write(lock("\(serve.base)/npm/good/-/\(good.file)", integrity: try evilTarball("mirror/mirror/good-1.0.0.tgz")), "mirror/yarn.lock")

@@ -120,8 +120,11 @@ import BouncerTestSupport
         try lock.write(to: parent.appendingPathComponent("yarn.lock"), atomically: true, encoding: .utf8)
         try #"{"name":"p"}"#.write(to: parent.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
         try #"{"name":"c"}"#.write(to: child.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
-        #expect(YarnLock.strayResolved(cwd: child.appendingPathComponent("src").path, registry: serve) == nil)
-        #expect(YarnLock.strayResolved(cwd: parent.path, registry: serve)?.line == 11)
+        func stray(_ cwd: URL) -> YarnLock.Stray? {
+            YarnProject.folders(project: YarnProject.root(given: nil, cwd: cwd.path)).lazy.compactMap { YarnLock.strayResolved(folder: $0, registry: serve) }.first
+        }
+        #expect(stray(child.appendingPathComponent("src")) == nil)
+        #expect(stray(parent)?.line == 11)
     }
 
     /// yarn reads its lock and .yarnrc with its own syntax: a key may be a JSON
@@ -246,6 +249,35 @@ import BouncerTestSupport
         let fine = YarnSettings.read(cwd: project.path, environment: ["HOME": home.path], useYarnrc: [])
         #expect(fine.unreadable.isEmpty && fine.dangerous.isEmpty)
         #expect(fine.yarnRegistry == "http://127.0.0.1:8731/npm/")
+    }
+
+    /// yarn's project is the nearest folder with a package.json (a node_modules folder marks none), and
+    /// the first folder up that declares `workspaces` ends its search for a root: a member with
+    /// `"workspaces": []` of its own is its own root (red team: Bouncer read npm's project, the
+    /// workspace root and its lock, while yarn installed from the member's yarn.lock).
+    @Test func theProjectIsFoundAsYarnFindsIt() throws {
+        let dir = try BouncerProcess.temporaryDirectory("yarn-project")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = dir.appendingPathComponent("app")
+        try FileManager.default.createDirectory(at: app, withIntermediateDirectories: true)
+        try #"{"name":"root","private":true,"workspaces":["app"]}"#.write(to: dir.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","workspaces":[]}"#.write(to: app.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        #expect(YarnProject.root(given: nil, cwd: app.path) == app.path)
+        #expect(YarnProject.folders(project: app.path) == [app.path])
+        // Without workspaces of its own, the root above counts too; `{"nohoist": []}` declares none.
+        for manifest in [#"{"name":"app"}"#, #"{"name":"app","workspaces":{"nohoist":[]}}"#] {
+            try manifest.write(to: app.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+            #expect(YarnProject.folders(project: app.path) == [dir.path, app.path], "\(manifest)")
+        }
+        // A node_modules folder marks no project to yarn (it does to npm).
+        let sub = dir.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: sub.appendingPathComponent("node_modules"), withIntermediateDirectories: true)
+        #expect(YarnProject.root(given: nil, cwd: sub.path) == dir.path)
+        #expect(YarnProject.root(given: sub.path + "/x/..", cwd: "/") == dir.path)
+        // A relative --cwd is walked as node's path.dirname walks it: to the working folder, no further.
+        #expect(YarnProject.root(given: "x/y", cwd: sub.path) == sub.path + "/x/y")
+        #expect(YarnProject.root(given: "sub", cwd: dir.path) == dir.path)
+        #expect(["a/b", "a//b", "a/b/", "/a", "/", ".", "..", "", "//a"].map(YarnProject.dirname) == ["a", "a/", "a", "/", "/", ".", ".", ".", "//"])
     }
 
     /// `files` written into a fresh project under a fresh home (`home` adds to it), read as the shim
