@@ -117,8 +117,11 @@ public enum YarnShim {
         "upgradeInteractive", "version", "versions", "why", "workspace", "workspaces",
     ]
 
-    /// The commands that install what they fetch (`remove` and `upgrade` install the rest again).
-    static let fetching: Set<String> = ["install", "add", "upgrade", "upgrade-interactive", "upgradeInteractive", "remove", "create", "import", "policies"]
+    /// The commands that install what they fetch (`remove` and `upgrade` install the rest again), and
+    /// those that resolve or fetch the project's packages to read them (each runs yarn's Install
+    /// `hydrate`, `init` or `fetchRequestFromCwd`: red team, `yarn licenses` fetched a tarball from any host).
+    static let fetching: Set<String> = ["install", "add", "upgrade", "upgrade-interactive", "upgradeInteractive", "remove", "create", "import", "policies",
+                                        "audit", "check", "licenses", "list", "outdated", "unplug", "why"]
 
     /// The files yarn takes for `--use-yarnrc`: its option parser's `--use-yarnrc FILE` and
     /// `--use-yarnrc=FILE` before `--`, and, for the yarn-path it looks for first, the word

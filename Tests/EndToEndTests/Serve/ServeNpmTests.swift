@@ -443,6 +443,14 @@ import BouncerTestSupport
         let missing = try run(["--use-yarnrc", "absent.rc", "install"], in: "use-rc/app")
         #expect(missing.status == 2 && missing.err.contains("use-rc/app/absent.rc: --use-yarnrc names it"), "\(missing.err)")
 
+        // Y6: commands that read the project's packages fetch them too, from where yarn.lock says.
+        try write(dependsOnGood, "reading/package.json")
+        try write(lock(upstream.baseURL + "/tarballs/" + good.file, integrity: good.integrity), "reading/yarn.lock")
+        for command in [["licenses", "list"], ["why", "good"], ["list"], ["check"]] {
+            let read = try run(command, in: "reading")
+            #expect(read.status == 2 && read.err.contains("yarn \(command[0]): \(root.path)/reading/yarn.lock:6 has yarn fetch \(upstream.baseURL)/tarballs/"),
+                    "\(command): \(read.err)")
+        }
         #expect(try serve.stop().status == 0)
     }
 

@@ -28,10 +28,15 @@ import BouncerTestSupport
         // A valued option binds the next word, even an optional one: `--prod install` is a bare yarn (install).
         #expect(YarnShim.fetchingCommand(["--prod", "install"]) == "install")
         #expect(YarnShim.fetchingCommand(["--mutex", "file", "add", "x"]) == "add")
+        // Commands that resolve or fetch the project's packages to read them (red team: `licenses` fetched
+        // a tarball from the host yarn.lock names, past the serve).
+        for command in ["list", "why", "outdated", "licenses", "check", "audit", "unplug"] {
+            #expect(YarnShim.fetchingCommand([command, "x"]) == command)
+        }
         #expect(YarnShim.fetchingCommand(["workspace", "w", "create", "x"]) == "workspace w create")
         // Scripts, help, the version and reading commands fetch nothing.
         for words in [["build"], ["run", "add"], ["test", "--", "install"], ["-v"], ["--version"], ["--help", "add"], ["add", "--help"], ["help", "add"],
-                      ["list"], ["why", "x"], ["info", "x"], ["outdated"], ["cache", "clean"], ["config", "get", "registry"], ["init", "-y"],
+                      ["info", "x"], ["cache", "clean"], ["config", "get", "registry"], ["init", "-y"],
                       ["global", "list"], ["workspaces", "run", "build"], ["workspace", "web", "build"], ["workspace", "web"], ["exec", "add"],
                       ["--cwd", "add", "build"]] {
             #expect(YarnShim.fetchingCommand(words) == nil, "\(words)")
