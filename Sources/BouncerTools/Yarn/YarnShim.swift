@@ -54,12 +54,14 @@ public enum YarnShim {
         // yarn 1 takes the command from the words before `--` and the packages from both sides of it
         // (`yarn add -- ./x.tgz` adds the tarball).
         let afterDashes = Array(arguments.drop { $0 != "--" }.dropFirst())
-        // `x@evil` names the folder evil to yarn when one with a package.json is there (as in package.json).
+        // `x@evil` names the folder evil to yarn when one with a package.json is there (as in package.json):
+        // in the project, where yarn looks (`yarn add x@evil` run in a subfolder installed the
+        // project's evil and ran its postinstall), and in the working folder too.
         let positionals = (operands(words) + afterDashes).map { word -> String in
             let at = word.hasPrefix("@") ? word.dropFirst().firstIndex(of: "@") : word.firstIndex(of: "@")
             guard let at else { return word }
             let range = String(word[word.index(after: at)...])
-            return ProjectSources.isYarnImplicitFolder(range, in: cwd) ? "file:" + range : word
+            return [project, cwd].contains { ProjectSources.isYarnImplicitFolder(range, in: $0) } ? "file:" + range : word
         }
         for folder in folders {
             if let refused = NpmShim.refuseExoticSources(project: folder, positionals: folder == folders.first ? positionals : [], tool: context.environment.tool,

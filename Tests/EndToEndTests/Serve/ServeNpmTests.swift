@@ -398,6 +398,12 @@ import BouncerTestSupport
         try FileManager.default.createDirectory(at: root.appendingPathComponent("above/sub/node_modules"), withIntermediateDirectories: true)
         let below = try run(["install"], in: "above/sub")
         #expect(below.status == 2 && below.err.contains("above/yarn.lock:6 has yarn fetch file:"), "\(below.err)")
+        // yarn reads `x@evil` as the project's folder evil, wherever in the project it runs.
+        try write(#"{"name":"evil","version":"1.0.0","scripts":{"postinstall":"touch \#(marker.path)"}}"#, "implicit/evil/package.json")
+        try write(#"{"name":"implicit","version":"1.0.0","license":"MIT"}"#, "implicit/package.json")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("implicit/src"), withIntermediateDirectories: true)
+        let implicit = try run(["add", "evil@evil"], in: "implicit/src")
+        #expect(implicit.status == 1 && implicit.err.contains("file:evil (the command line)"), "\(implicit.err)")
 
         // Y3: an offline mirror in an .npmrc, its key spelled as ini reads it.
         try write(dependsOnGood, "mirror/package.json")
