@@ -213,6 +213,15 @@ extension RegistryProxy {
             if case .string(let text)? = times[version] { stated = text }
             var url = upstream + Self.upstreamName(name)
             if case .string(let tarball)? = manifest["dist"]?["tarball"] { url = tarball }
+            // A tarball whose file name the proxy cannot serve (a leading dot, non-ASCII, over 255 bytes)
+            // would keep its upstream URL in `rewrite`, and a client pointed here would fetch it from
+            // there itself, unverified (red team, round 5): not offered, in any mode.
+            if !settings.npmKeepsTarballURLs, !(url.split(separator: "/").last.map { FileNames.isSafe(String($0)) } ?? false) {
+                hidden.insert(version)
+                log.hidden(ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version), file: "\(name)@\(version)",
+                           reason: "\(name)@\(version): its tarball's file name (\(Redaction.url(url))) is not one the proxy serves, so a client would fetch it from upstream itself, unverified")
+                continue
+            }
             var request = ArtifactRequest(url: url, ecosystem: .npm, package: name, version: version,
                                           releaseTime: Self.releaseTime(stated, name: name, upstream: upstream))
             request.index = index
@@ -254,7 +263,7 @@ extension RegistryProxy {
             }
             root["dist-tags"] = .object(tags)
         }
-        log.info("npm:\(name): not offered (release age, exotic dependencies or a command in place of one install scripts run): \(hidden.sorted().joined(separator: ", "))")
+        log.info("npm:\(name): not offered (release age, exotic dependencies, a command in place of one install scripts run, or a tarball the proxy cannot serve): \(hidden.sorted().joined(separator: ", "))")
         return .object(root)
     }
 

@@ -154,9 +154,10 @@ public enum UpstreamDefaults {
                                  findLinks: findLinksLocations(configuration.findLinks, directory))
         }
         if found.index == nil {
-            // pip's own default, from pip (never written here).
+            // pip's own default, from pip (never written here). Isolated (-I): `-c` would put the working
+            // folder first on sys.path, and a pip/ there (an unpacked archive, a checkout) ran (red team).
             let code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
-            found.index = run(["python3", "-c", code], environment: environment)?.trimmingWhitespace().nonEmpty
+            found.index = run(["python3", "-I", "-c", code], environment: environment)?.trimmingWhitespace().nonEmpty
         }
         return found
     }

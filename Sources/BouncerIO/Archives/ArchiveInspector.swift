@@ -119,6 +119,14 @@ public enum ArchiveInspector {
                 for file in ["METADATA", "PKG-INFO"] { references += metadata[folder + file].map(WheelMetadata.directReferences) ?? [] }
                 references += (metadata[folder + "requires.txt"].map(WheelMetadata.eggRequirements) ?? []).filter(WheelMetadata.isDirectReference)
                 if !references.isEmpty { report.wheel?.directReferences = references }
+                // METADATA's Name is the distribution pip installs and lists; a wheel whose folder says
+                // another would be pinned and judged as one package and installed as another (red team).
+                let distribution = String(folder.dropLast(".dist-info/".count).prefix { $0 != "-" })
+                if let stated = metadata[folder + "METADATA"].flatMap({ WheelMetadata.values(of: "name", in: $0).first }),
+                   PythonPackageName.normalised(stated) != PythonPackageName.normalised(distribution) {
+                    report.add(code: "wheel-name-mismatch", entry: folder + "METADATA",
+                               "\(folder)METADATA names the distribution '\(stated)', but the wheel's .dist-info folder is '\(distribution)'")
+                }
             }
         }
         let npm = options.kind == .npm || (options.kind == .auto && !wheel

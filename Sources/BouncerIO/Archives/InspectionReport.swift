@@ -40,13 +40,17 @@ public struct InspectionReport: Codable, Sendable {
         public var installScripts: [Script]
         /// Every other script name (run only when asked, e.g. `npm test`).
         public var otherScripts: [String]
-        /// What the package's own lock (`npm-shrinkwrap.json`, `package-lock.json`)
-        /// installs from outside the registry (npm installs its dependencies from
-        /// that lock: a link to a folder in the tarball, whose install scripts run).
-        public var shrinkwrapSources: [LockSource]? = nil
+        /// What the package's own files install from outside the registry: its
+        /// lock (`npm-shrinkwrap.json`, `package-lock.json`; npm installs its
+        /// dependencies from it: a link to a folder in the tarball, whose install
+        /// scripts run), and the dependencies its package.json files name (npm
+        /// reads the installed package.json whenever it builds the tree from
+        /// disk, so a `file:` folder of the tarball is linked in the same way).
+        public var shippedSources: [LockSource]? = nil
     }
 
-    /// A spec a shipped lock names, and where (`npm-shrinkwrap.json $.packages["node_modules/x"].resolved`).
+    /// A spec the package's own files name, and where (`npm-shrinkwrap.json $.packages["node_modules/x"].resolved`,
+    /// `package/package.json $.dependencies.x`).
     public struct LockSource: Codable, Sendable, Equatable {
         public var spec: String
         public var place: String

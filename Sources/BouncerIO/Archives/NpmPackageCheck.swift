@@ -80,6 +80,22 @@ public enum NpmPackageCheck {
                 npm.installScripts.append(.init(name: "\(script.name) of the bundled \(shown)", command: script.command))
             }
         }
+        // The dependencies every package.json of the tarball names: npm reads the installed files'
+        // manifests (not the registry's) whenever it builds the tree from disk (no lock, a stale hidden
+        // lock), so `file:./x` links a folder of the tarball and runs its scripts, and a URL is fetched
+        // past the proxy (red team, round 5: the registry's manifest named no such dependency).
+        for manifestPath in manifests.keys.sorted() {
+            // (A bundled manifest that does not read was reported above.)
+            let parsed = manifestPath == path ? .object(object) : (try? JSON.parse(file: manifests[manifestPath] ?? [], maxDepth: 128))
+            guard case .object(let members)? = parsed else { continue }
+            for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
+                guard case .object(let specs)? = members[field] else { continue }
+                for name in specs.keys.sorted() {
+                    guard case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) else { continue }
+                    npm.shippedSources = (npm.shippedSources ?? []) + [.init(spec: spec, place: "\(manifestPath) $.\(field)\(NpmLockSources.member(name, of: ""))")]
+                }
+            }
+        }
         // npm installs the package's dependencies from its own lock (when the registry says it has
         // one): a link there is a folder of the tarball, linked in and its install scripts run.
         // Both files are read: arborist takes the first of them that it can read.
@@ -89,7 +105,7 @@ public enum NpmPackageCheck {
             do {
                 let json = try JSON.parse(file: bytes, maxDepth: 128)
                 let sources = NpmLockSources.exotic(json, linkAllowed: { _ in false })
-                if !sources.isEmpty { npm.shrinkwrapSources = (npm.shrinkwrapSources ?? []) + sources.map { .init(spec: $0.spec, place: "\(name) \($0.place)") } }
+                if !sources.isEmpty { npm.shippedSources = (npm.shippedSources ?? []) + sources.map { .init(spec: $0.spec, place: "\(name) \($0.place)") } }
                 for key in NpmLockSources.keysOutsidePackage(json) {
                     report.add(code: "npm-shrinkwrap", entry: lock, "\(quoted(lock)) places a package at '\(quoted(key))', not below the package's own node_modules: npm would install it there, outside the package (the project's own node_modules, with the commands the lock gives it)")
                 }

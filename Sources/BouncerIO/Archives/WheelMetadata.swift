@@ -6,11 +6,16 @@ import BouncerBase
 public enum WheelMetadata {
     /// Each `Requires-Dist` value, whitespace-trimmed.
     public static func requirements(_ bytes: [UInt8]) -> [String] {
+        values(of: "requires-dist", in: bytes)
+    }
+
+    /// Each value of one header field (`name` lower-cased), whitespace-trimmed.
+    public static func values(of name: String, in bytes: [UInt8]) -> [String] {
         var values: [String] = []
         var current: String? = nil
         func finish() {
             if let field = current, let colon = field.firstIndex(of: ":"),
-               field[..<colon].trimmingSpaces().lowercased() == "requires-dist" {
+               field[..<colon].trimmingSpaces().lowercased() == name {
                 values.append(String(field[field.index(after: colon)...]).trimmingSpaces())
             }
             current = nil

@@ -40,7 +40,7 @@ public enum ArtifactInspection {
         var directReferences: [String] = []
         /// What an npm package's own lock installs from outside the registry
         /// (judged against `exoticSources` by the guard: see `shippedLockProblem`).
-        var shrinkwrapSources: [InspectionReport.LockSource] = []
+        var shippedSources: [InspectionReport.LockSource] = []
     }
 
     /// Inspects the archive and judges what would run on install under `threats`.
@@ -49,22 +49,23 @@ public enum ArtifactInspection {
         var report: InspectionReport? = nil
         let refusal = inspect(path, as: kind, archive: archive, report: &report)
         let references = report?.wheel?.directReferences ?? []
-        let shipped = report?.npm?.shrinkwrapSources ?? []
+        let shipped = report?.npm?.shippedSources ?? []
         guard refusal == nil, let report, !threats.allowsInstallScripts(of: request.package) else {
-            return Result(refusal: refusal, directReferences: references, shrinkwrapSources: shipped)
+            return Result(refusal: refusal, directReferences: references, shippedSources: shipped)
         }
         return Result(refusal: nil, installScripts: installScriptProblem(report, package: request.package), directReferences: references,
-                      shrinkwrapSources: shipped)
+                      shippedSources: shipped)
     }
 
-    /// What an npm package's own lock installs from outside the registry that
-    /// `exoticSources.allow` does not name: npm links a folder of the tarball
-    /// (or fetches a git or file source) and runs its install scripts, which
-    /// the package's own manifest never states. nil when there is none.
+    /// What an npm package's own files (its lock, its package.json files) install
+    /// from outside the registry that `exoticSources.allow` does not name: npm
+    /// links a folder of the tarball (or fetches a git, file or URL source past
+    /// the proxy) and runs its install scripts, which the registry's manifest
+    /// never states. nil when there is none.
     static func shippedLockProblem(_ sources: [InspectionReport.LockSource], package: String?, threats: ThreatPolicy) -> String? {
         let refused = sources.filter { !threats.allowsExoticSource($0.spec) }.map { "\($0.spec) (\($0.place))" }
         guard !refused.isEmpty else { return nil }
-        return "\(package ?? "this package") ships a lock (npm-shrinkwrap.json or package-lock.json) naming \(refused.prefix(3).joined(separator: ", "))\(refused.count > 3 ? " and \(refused.count - 3) more" : ""), which npm installs from there (a folder in the tarball is linked in and its install scripts run), and the policy's exoticSources.allow does not name it"
+        return "\(package ?? "this package")'s own files (its package.json or its lock, npm-shrinkwrap.json or package-lock.json) name \(refused.prefix(3).joined(separator: ", "))\(refused.count > 3 ? " and \(refused.count - 3) more" : ""), which npm installs from there, not from the registry (a folder of the tarball linked in and its install scripts run, or a source fetched past the proxy), and the policy's exoticSources.allow does not name it"
     }
 
     /// Requirements by URL (a wheel's METADATA, or the PEP 658 file an index serves for it) that

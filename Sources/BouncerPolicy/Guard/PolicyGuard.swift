@@ -212,7 +212,7 @@ public final class PolicyGuard: ArtifactGuard, Sendable {
         if let exotic = ArtifactInspection.exoticProblem(result.directReferences, package: request.package, threats: threats) {
             candidate.findings.problems.append(EvidenceProblem(code: .exoticSource, message: exotic))
         }
-        if let shipped = ArtifactInspection.shippedLockProblem(result.shrinkwrapSources, package: request.package, threats: threats) {
+        if let shipped = ArtifactInspection.shippedLockProblem(result.shippedSources, package: request.package, threats: threats) {
             candidate.findings.problems.append(EvidenceProblem(code: .exoticSource, message: shipped))
         }
     }

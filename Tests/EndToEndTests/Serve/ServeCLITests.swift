@@ -53,6 +53,26 @@ import BouncerTestSupport
         #expect(busy.err.contains("cannot listen on 127.0.0.1:\(holder.port)"))
         holder.stop()
     }
+    /// With no index configured, the proxy asks pip for its default: isolated, so a
+    /// `pip/` in the folder it starts in (an unpacked archive, a checkout) is not what
+    /// runs (red team, round 5: `python3 -c` put the working folder first on sys.path).
+    @Test func pipsDefaultIndexIsNotAskedOfAPipInTheWorkingFolder() throws {
+        let root = try BouncerProcess.temporaryDirectory("bouncer-serve-cwd-pip")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("cwd-pip-ran")
+        let planted = root.appendingPathComponent("project/pip")
+        try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
+        try "open(\(String(reflecting: marker.path)), 'w').write('ran')\n".write(to: planted.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
+        let upstream = try DirectoryHTTPServer(root: root.path)
+        defer { upstream.stop() }
+        let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--quiet"],
+                                     environment: ["PIP_CONFIG_FILE": "/dev/null"], unsetting: ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"])
+        // A page request waits for the upstream pip names, so the question has been asked by then.
+        _ = try CurlGet.run(serve.base + "/pypi/simple/bouncer-no-such-project/")
+        #expect(try serve.stop().status == 0)
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the working folder's pip/ ran")
+    }
+
     /// `bouncer shims check` says which clients' index is a running proxy (and
     /// which is not), and what else each takes packages from itself, which no
     /// proxy sees: pip's find-links and extra indexes, uv's (its environment and

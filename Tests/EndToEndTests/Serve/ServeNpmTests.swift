@@ -500,6 +500,21 @@ import BouncerTestSupport
         #expect(missing.status == 404)
         let traversal = try CurlGet.run(serve.base + "/npm/..%2f..%2fetc%2fpasswd")
         #expect(traversal.status == 404)
+
+        // A version whose tarball's file name the proxy cannot serve (a leading dot) is not offered: its
+        // URL would stay upstream's and npm would fetch it from there, unverified (red team, round 5).
+        let dotted: [String: Any] = [
+            "name": "dotpkg", "dist-tags": ["latest": "2.0.0"],
+            "time": ["1.0.0": "2024-01-01T00:00:00.000Z", "2.0.0": "2024-02-01T00:00:00.000Z"],
+            "versions": ["1.0.0": ["name": "dotpkg", "version": "1.0.0", "dist": ["tarball": upstream.baseURL + "/tarballs/dotpkg-1.0.0.tgz"]],
+                         "2.0.0": ["name": "dotpkg", "version": "2.0.0", "dist": ["tarball": upstream.baseURL + "/tarballs/.dotpkg-2.0.0.tgz"]]],
+        ]
+        try JSONSerialization.data(withJSONObject: dotted).write(to: registry.appendingPathComponent("dotpkg"))
+        let offered = try CurlGet.run(serve.base + "/npm/dotpkg")
+        let document = try JSONSerialization.jsonObject(with: offered.body) as? [String: Any]
+        #expect((document?["versions"] as? [String: Any]).map { Set($0.keys) } == ["1.0.0"], "\(offered.text)")
+        #expect((document?["dist-tags"] as? [String: Any])?["latest"] as? String == "1.0.0")
+        #expect(!offered.text.contains(":\(upstream.port)"), "an upstream URL was offered: \(offered.text)")
         #expect(try serve.stop().status == 0)
     }
 }

@@ -41,7 +41,7 @@ import BouncerTestSupport
 
         let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' wrap@1.0.0", extra: ["MARKER": marker.path])
         #expect(result.status == 1, "\(result.out)\n\(result.err)")
-        #expect(result.err.contains("ships a lock") && result.err.contains("file:evilpkg (\(file)"), "\(result.err)")
+        #expect(result.err.contains("own files") && result.err.contains("file:evilpkg (\(file)"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the linked folder's postinstall ran")
         #expect(!harness.exists("node_modules/wrap"), "nothing of it landed")
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["npm:wrap@1.0.0"] == nil)
@@ -156,9 +156,32 @@ import BouncerTestSupport
 
         let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' shrinky@1.0.0", extra: ["MARKER": marker.path])
         #expect(result.status != 0, "\(result.out)\n\(result.err)")
-        #expect(result.err.contains("ships a lock") && result.err.contains("dep@file:./node_modules/shrinky/payload"), "\(result.err)")
+        #expect(result.err.contains("own files") && result.err.contains("dep@file:./node_modules/shrinky/payload"), "\(result.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "the tarball's folder's postinstall ran")
         #expect(!harness.exists("node_modules/shrinky"), "nothing of it landed")
+    }
+
+    /// A dependency only the tarball's own package.json names (the registry's manifest names none):
+    /// npm reads the installed package.json whenever it builds the tree from disk (no lock, or a stale
+    /// hidden lock), links `file:./evil` from the tarball and runs its postinstall (red team, round 5,
+    /// through `bouncer serve` with `package-lock=false`). Refused when the tarball is checked.
+    @Test func aDependencyOnlyTheTarballsManifestNamesIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("innocent-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("innocent", "1.0.0", time: "2024-01-01T00:00:00.000Z", dependencies: ["evil": "file:./evil"],
+                             files: ["evil/package.json": Self.evil(named: "evil")], packumentOnly: ["dependencies": [String: String]()])
+        let harness = try ShimHarness("bouncer-threat-manifest-deps-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0"}"#.write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try "package-lock=false\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8)
+
+        let result = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' innocent@1.0.0", extra: ["MARKER": marker.path])
+        #expect(result.status != 0, "\(result.out)\n\(result.err)")
+        #expect(result.err.contains("own files") && result.err.contains("file:./evil (package/package.json $.dependencies.evil)"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "the tarball's folder's postinstall ran")
+        #expect(!harness.exists("node_modules/innocent"), "nothing of it landed")
     }
 
     /// A `binding.gyp` at `node_modules/victim/` of a registry tarball, no package.json beside it: npm

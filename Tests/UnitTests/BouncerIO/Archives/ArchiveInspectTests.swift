@@ -30,6 +30,8 @@ def wheel(name, files, record_lines=None, extra_record=""):
 code, meta = b"print('hi')\n", b"Metadata-Version: 2.1\nName: demo\n"
 base = [("demo/__init__.py", code), ("demo-1.0.dist-info/METADATA", meta)]
 wheel("good.whl", base)
+wheel("other-name.whl", [("demo/__init__.py", code), ("demo-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n")])
+wheel("same-name-spelled.whl", [("demo/__init__.py", code), ("demo-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: DEMO\nVersion: 1.0\n")])
 wheel("crlf-quoted-padded.whl", base + [("demo/a,b.py", b"x")], record_lines=[
     'demo/__init__.py,sha256=%s,%d' % (b64(code, pad=True), len(code)),
     'demo-1.0.dist-info/METADATA,sha512=%s,%d' % (b64(meta, "sha512"), len(meta)),
@@ -96,6 +98,10 @@ npm("shrinkwrap-places.tgz", [("package/package.json", b'{"name":"shrinky","vers
      b'"node_modules/fine":{"version":"1.0.0","resolved":"https://r.test/fine.tgz","bin":{"fine":"f.js"}},'
      b'"../toolpkg":{"version":"1.0.0","resolved":"https://r.test/toolpkg.tgz","bin":{"node":"cli.js"}}}}'),
     ("package/payload@1.0.0/package.json", b'{"name":"dep","version":"1.0.0","scripts":{"postinstall":"x"}}')])
+npm("manifest-deps.tgz", [("package/package.json", b'{"name":"innocent","version":"1.0.0","dependencies":{"evil":"file:./evil","ok":"^1.0.0"},'
+     b'"peerDependencies":{"@s/p":"http://127.0.0.1:1/p.tgz"},"devDependencies":{"dev":"file:./dev"}}'),
+    ("package/evil/package.json", b'{"name":"evil","version":"1.0.0","scripts":{"postinstall":"x"}}'),
+    ("package/node_modules/inner/package.json", b'{"name":"inner","version":"1.0.0","optionalDependencies":{"g":"git+https://h.test/g.git"}}')])
 npm("mixed.tgz", [("package/package.json", b'{"name":"a","version":"1.0.0"}'), ("other/x.js", b"")])
 npm("nomanifest.tgz", [("package/index.js", b"")])
 """#
@@ -135,6 +141,16 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         let other = try Self.inspect("good.whl", .init(kind: .wheel, expectName: "p1", expectVersion: "2.0"))
         #expect(other.problems.map(\.code) == ["wheel-name-mismatch", "wheel-version-mismatch"])
         #expect(other.problems.first?.message.contains("demo-1.0.dist-info is the distribution 'demo', expected 'p1'") == true, "\(other.problems)")
+    }
+
+    /// METADATA's Name is the distribution pip installs: one naming another than
+    /// the .dist-info folder was pinned as `namew 1.0` and installed as `other`
+    /// (red team, round 5). Another spelling of the same name is the same.
+    @Test func aWheelsMetadataNamesItsOwnDistribution() throws {
+        let report = try Self.inspect("other-name.whl")
+        #expect(report.problems.map(\.code) == ["wheel-name-mismatch"], "\(report.problems)")
+        #expect(report.problems.first?.message.contains("names the distribution 'other', but the wheel's .dist-info folder is 'demo'") == true)
+        #expect(try Self.inspect("same-name-spelled.whl").problems.isEmpty)
     }
 
     @Test func recordDialectQuotingPaddingAndSha512() throws {
@@ -200,10 +216,22 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
     /// (npm links the lock's) is code that runs on install.
     @Test func aPackagesOwnLockIsReadForNamesPlacesAndCommands() throws {
         let report = try Self.inspect("shrinkwrap-places.tgz")
-        #expect(report.npm?.shrinkwrapSources?.map(\.spec) == ["dep@file:./node_modules/shrinky/payload"])
+        #expect(report.npm?.shippedSources?.map(\.spec) == ["dep@file:./node_modules/shrinky/payload"])
         #expect(report.problems.map(\.code) == ["npm-shrinkwrap"])
         #expect(report.problems.first?.message.contains("'../toolpkg'") == true, "\(report.problems)")
         #expect(report.npm?.installScripts.map(\.name) == ["bin node of ../toolpkg in npm-shrinkwrap.json"])
+    }
+
+    /// The dependencies a tarball's own package.json files name (red team, round 5): npm reads the
+    /// installed manifests when it builds the tree from disk, so a `file:` folder of the tarball was
+    /// linked in and its postinstall ran, though the registry's manifest named no such dependency.
+    /// Development dependencies of an installed package are never installed.
+    @Test func aTarballsOwnManifestsDependenciesAreItsSources() throws {
+        let sources = try Self.inspect("manifest-deps.tgz").npm?.shippedSources
+        #expect(sources?.map(\.spec) == ["git+https://h.test/g.git", "file:./evil", "http://127.0.0.1:1/p.tgz"], "\(String(describing: sources))")
+        #expect(sources?.map(\.place) == ["package/node_modules/inner/package.json $.optionalDependencies.g",
+                                           "package/package.json $.dependencies.evil", "package/package.json $.peerDependencies[\"@s/p\"]"])
+        #expect(try Self.inspect("bundled.tgz").npm?.shippedSources == nil)
     }
 
     /// What npm really runs on install (red-team pass): any value JavaScript takes for true
