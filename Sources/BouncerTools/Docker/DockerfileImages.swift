@@ -317,7 +317,10 @@ struct DockerfileImages: Equatable {
                     guard let first = words.first else { continue }
                     let name = first.string.uppercased()
                     let rest = words.dropFirst().map { $0.string.lowercased() }
-                    if name == "FROM" || ["COPY", "ADD", "RUN"].contains(name) && rest.contains(where: { $0.contains("from=") })
+                    // Its flags as buildah reads them: escapes and quotes removed, variables expanded.
+                    let flagWords = rest.prefix { $0.hasPrefix("--") }.map { $0.filter { !"\\`'\"".contains($0) } }
+                    let hiddenFrom = flagWords.contains { $0.contains("from") || $0.contains("$") }
+                    if name == "FROM" || ["COPY", "ADD", "RUN"].contains(name) && (rest.contains(where: { $0.contains("from=") }) || hiddenFrom)
                         || name == "ADD" && rest.contains(where: { Self.isDownload($0) || $0.contains("$") }) {
                         throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as \(name) naming an image or a download to a builder that does not read here-documents; Bouncer cannot tell what it fetches")
                     }
@@ -371,12 +374,18 @@ struct DockerfileImages: Equatable {
             case "COPY", "ADD":
                 try Self.screenFlagWords(arguments, line: line)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--from" {
+                    try Self.screenReference(Self.unquoted(value.string), what: "--from", line: line)
                     try imageOrStage(value, place: .copyFrom, logical)
                 }
                 if instruction == "ADD" { try remoteSources(arguments, line: line) }
             case "RUN":
                 try Self.screenFlagWords(arguments, line: line, everyWord: false)
                 for (flag, value) in Self.flags(arguments) where flag.lowercased() == "--mount" {
+                    // buildah expands the whole mount word with its ARGs and ENV (the base image's too) and
+                    // removes escapes before reading its fields (`fr\om=IMAGE`, `${M}` are a `from` to it).
+                    if value.bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: "$") }) {
+                        throw Problem(line: line, message: "--mount=\(value.string): an escape or a variable in a mount, which buildah works out (with ENV, the base image's too) before reading its fields and BuildKit does not; write the mount out plainly")
+                    }
                     for field in try Self.fields(value, line: line) where field.key.lowercased() == "from" {
                         try imageOrStage(field.value, place: .mountFrom, logical)
                     }
@@ -408,8 +417,14 @@ struct DockerfileImages: Equatable {
                 guard rest.count == 2, rest.first?.string.lowercased() == "as", let stage = rest.last else {
                     throw Problem(line: line, message: "FROM takes IMAGE [AS NAME]; Bouncer cannot read '\(String(decoding: logical.text, as: UTF8.self))'")
                 }
+                // buildah compares a stage reference with the name as written, after removing escapes
+                // and quotes from the reference and expanding it: a name holding one names no stage to it.
+                if stage.string.contains(where: { "\\`'\"$".contains($0) }) {
+                    throw Problem(line: line, message: "stage name \(stage.string): an escape, quote or variable, which buildah never matches and BuildKit refuses, so the two read its references differently; name the stage plainly")
+                }
                 name = stage.string.lowercased()
             }
+            try Self.screenReference(Self.unquoted(image.string), what: "FROM", line: line)
             let expanded = try expand(image.string, scope: scope, line: line)
             guard !expanded.isEmpty else { throw Problem(line: line, message: "FROM \(image.string) expands to nothing") }
             let lowered = expanded.lowercased()
@@ -587,7 +602,24 @@ struct DockerfileImages: Equatable {
                 if quoted(name) || (name.lowercased() == "--from" && quoted(value) && !wholeQuoted) {
                     throw Problem(line: line, message: "\(text): a flag written with quotes, which buildah removes and BuildKit keeps, so the two read different flags; write it without quotes")
                 }
+                // buildah also removes escapes from a flag word and expands its variables (`--from\=IMAGE`,
+                // `--fr\om=IMAGE` are `--from=IMAGE` to it), and pulls the image after any COPY flag
+                // holding `--from` (`--chown--from=IMAGE`): BuildKit reads none of them as --from.
+                if name.contains(where: { "\\`$".contains($0) }) {
+                    throw Problem(line: line, message: "\(text): a flag name written with an escape or a variable, which buildah removes or expands and BuildKit keeps, so the two read different flags; write it plainly")
+                }
+                if text.contains("--from"), name.lowercased() != "--from" {
+                    throw Problem(line: line, message: "\(text): a flag holding '--from' that is not --from, which buildah takes for --from and BuildKit does not; write --from=IMAGE as a flag of its own")
+                }
             }
+        }
+
+        /// A stage reference (FROM's image, `--from`, a mount's `from`) with an escape or a quote:
+        /// buildah removes them before it compares the word with the stage names, BuildKit refuses
+        /// or keeps them, so a stage to one is an image to the other. Stage names hold none.
+        static func screenReference(_ word: String, what: String, line: Int) throws(Problem) {
+            guard word.contains(where: { "\\`'\"".contains($0) }) else { return }
+            throw Problem(line: line, message: "\(what) \(word): an escape or a quote in a stage or image name, which buildah removes and BuildKit does not, so the two read different stages and images; write the name plainly")
         }
 
         /// The leading `--name=value` / `--name` words of COPY, ADD and RUN.

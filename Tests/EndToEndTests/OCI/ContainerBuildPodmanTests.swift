@@ -101,6 +101,11 @@ struct ContainerBuildPodmanTests {
             ("a build context that is no local directory", "FROM \(signed)\nCOPY --from=extra / /x\n", ["--build-context", "extra=\(unsigned)"]),
             ("a preprocessed Containerfile.in", "FROM \(signed)\n", ["-f", "ctx/Dockerfile.in"]),
             ("several platforms, an image per platform", "ARG T=\(signed)\nFROM ${T}-${TARGETARCH}\n", ["--platform", "linux/amd64,linux/arm64"]),
+            // What buildah unescapes and BuildKit does not (red team C1-C3: podman pulled the unsigned image).
+            ("an escaped COPY --from", "FROM scratch\nCOPY --from\\=\(unsigned) /hello.txt /x\n", []),
+            ("an escaped stage name", "FROM scratch AS \(unsigned.dropLast())\\1\nFROM \(unsigned.dropLast())\\1\n", []),
+            ("a quoted stage name", "FROM scratch AS \(unsigned.dropLast())\"1\"\nFROM \(unsigned.dropLast())\"1\"\n", []),
+            ("an escaped mount field", "FROM \(signed)\nRUN --mount=type=bind,fr\\om=\(unsigned),target=/m true\n", []),
         ]
         try "#include \"other\"\n".write(to: context.appendingPathComponent("Dockerfile.in"), atomically: true, encoding: .utf8)
         for (route, dockerfile, extra) in untellable {

@@ -131,12 +131,33 @@ import Testing
             // Round 4: bytes the builders' flag reader takes for blanks.
             ("FROM a:1\nCOPY --chown=0\u{A0}--from=r/evil /h /d\n", 2, "read as a blank"),
             ("FROM a:1\nRUN --mount=type=tmpfs,target=/t\u{85}--mount=from=r/evil,type=bind,target=/e true\n", 2, "read as a blank"),
+            // Round 5: a flag name buildah unescapes (and any COPY flag holding `--from`, which buildah
+            // pulls); stage names and references with escapes or quotes, which buildah removes before
+            // comparing; a mount word with an escape or a variable, which buildah works out first.
+            ("FROM scratch\nCOPY --from\\=r/evil:1 /m /m\n", 2, "a flag name written with an escape"),
+            ("FROM a:1\nRUN --mou\\nt=type=bind,from=r/evil,target=/x true\n", 2, "a flag name written with an escape"),
+            ("FROM a:1\nCOPY --$F=r/evil /m /m\n", 2, "a flag name written with an escape or a variable"),
+            ("FROM a:1\nCOPY --chown--from=r/evil /m /m\n", 2, "a flag holding '--from'"),
+            ("# escape=`\nFROM a:1\nCOPY --from`=r/evil /m /m\n", 3, "a flag name written with an escape"),
+            ("FROM scratch AS r/ev\\il\nFROM r/ev\\il\n", 1, "stage name r/ev\\il"),
+            ("FROM scratch AS r/\"evil\"\nFROM r/\"evil\"\n", 1, "stage name"),
+            ("FROM scratch AS r/$X\nFROM r/$X\n", 1, "stage name"),
+            ("FROM r/ev\\il\n", 1, "an escape or a quote in a stage or image name"),
+            ("FROM a:1\nCOPY --from=r/ev\\il /m /m\n", 2, "an escape or a quote in a stage or image name"),
+            ("FROM a:1\nRUN --mount=type=bind,fr\\om=r/evil,target=/x true\n", 2, "an escape or a variable in a mount"),
+            ("FROM a:1\nENV M=from=r/evil\nRUN --mount=type=bind,${M},target=/x true\n", 3, "an escape or a variable in a mount"),
+            ("FROM a:1\nRUN --mount=type=bind,from=r/evil$X,target=/x true\n", 2, "an escape or a variable in a mount"),
+            // The same in a here-document body, which buildah 1.28 reads as instructions.
+            ("FROM a:1\nRUN <<EOF\nCOPY --from\\=r/evil /m /m\nEOF\n", 3, "here-document line"),
+            ("FROM a:1\nRUN <<EOF\nRUN --mount=type=bind,fr\\om=r/evil,target=/x true\nEOF\n", 3, "here-document line"),
         ]
         expectRefused(cases)
         // A RUN command's own escaped quotes are the shell's business.
         #expect(try read("FROM a:1\nRUN echo \\\"hi\\\" > /x\n").uses.count == 1)
         // Known directives in any order, and a stage named as written, still read.
         #expect(try read("# escape=`\n# syntax=front:1\nFROM a:1 AS Base\nFROM Base\n").uses.map(\.reference) == ["front:1", "a:1"])
+        // Plain flags, stage names and mounts still read.
+        #expect(try read("FROM a:1 AS b-1.x\nFROM scratch\nCOPY --chown=0:0 --from=r/x:1 /m /m\nRUN --mount=type=bind,from=b-1.x,target=/x true\n").uses.map(\.reference) == ["a:1", "r/x:1"])
     }
 
     /// A mount's value is CSV: a field quoted whole (`"from=IMAGE"`) is still
