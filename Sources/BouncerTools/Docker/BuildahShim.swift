@@ -5,7 +5,8 @@ import BouncerSigstore
 
 /// The buildah shim. buildah pulls images itself: `pull IMAGE`, `from IMAGE`
 /// (a working container from it), `build`/`bud` (every image the
-/// Containerfile names), `copy`/`add --from IMAGE`. Each image is verified
+/// Containerfile names), `copy`/`add --from IMAGE` (and a URL they download
+/// themselves is refused). Each image is verified
 /// under the policy as the podman shim verifies a pull, and buildah is
 /// handed the verified digest (`REGISTRY/REPO@sha256:…`; a build gets a
 /// private copy of its Containerfile naming them, as podman's does). A
@@ -45,16 +46,17 @@ public enum BuildahShim {
                 guard let found = try operand(arguments, subcommand: subcommand) else { return context.passThrough(arguments) }
                 image = found
             case "copy", "add":
-                let own = Array(arguments[(subcommand + 1)...].prefix { $0 != "--" })
-                // `add CONTAINER URL… DEST`: buildah downloads the URL (or clones the repository) itself.
-                if arguments[subcommand] == "add",
-                   let url = ContainerShim.operandWords(arguments, after: subcommand).dropFirst().dropLast().first(where: isRemoteSource) {
-                    return context.unsupported(nil, why: "add \(url): buildah downloads it itself, unverified; fetch it through the curl shim and add the file",
+                let verb = arguments[subcommand]
+                let (operands, from) = try addCopyOperands(arguments, subcommand: subcommand)
+                // `add|copy CONTAINER SRC… [DEST]`: buildah downloads a URL source itself, for copy too (the
+                // destination is optional, so every word after the container is looked at).
+                if let url = operands.dropFirst().first(where: isRemoteSource) {
+                    return context.unsupported(nil, why: "\(verb) \(url): buildah downloads it itself, unverified; fetch it through the curl shim and \(verb) the file",
                                                arguments: arguments)
                 }
                 // `--from X`: a working container's root, else an image buildah pulls when absent (a short
                 // name through registries.conf's aliases and search registries too).
-                guard let from = OptionWords.lastValue(of: "--from", in: own) else { return context.passThrough(arguments) }
+                guard let from else { return context.passThrough(arguments) }
                 if !from.contains("/"), workingContainers(globals: Array(arguments[..<subcommand]), context: context).contains(from) {
                     return context.passThrough(arguments)
                 }
@@ -100,6 +102,22 @@ public enum BuildahShim {
                 return ContainerShim.failed(error, context: context)
             }
         }
+    }
+
+    /// `buildah add`/`copy`'s options (buildah 1.28, hidden ones too); options end at the container.
+    static let addCopyFlags: Set<String> = ["--add-history", "-h", "--help", "-q", "--quiet", "--remove-signatures", "--tls-verify"]
+    static let addCopyValued: Set<String> = ["--authfile", "--blob-cache", "--cert-dir", "--chmod", "--chown", "--contextdir", "--creds",
+                                             "--decryption-key", "--from", "--ignorefile", "--retry", "--retry-delay", "--signature-policy"]
+
+    /// The operands of `add`/`copy` (the container, then its sources and destination) and the last
+    /// `--from`. An option value is not an operand (`--chown 0:0 CTR URL`); an unknown option is refused.
+    static func addCopyOperands(_ arguments: [String], subcommand: Int) throws(BouncerError) -> (operands: [String], from: String?) {
+        var from: String? = nil
+        let first = try ContainerShim.operandIndex(arguments, after: subcommand, flags: addCopyFlags, valued: addCopyValued,
+                                                   what: arguments[subcommand], operand: "container") { (name, value) throws(BouncerError) in
+            if name == "--from" { from = value }
+        }
+        return (first.map { Array(arguments[$0...]) } ?? [], from)
     }
 
     /// An `add` source buildah fetches itself: a URL, or a git repository.

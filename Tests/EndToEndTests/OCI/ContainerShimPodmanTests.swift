@@ -341,6 +341,10 @@ struct ContainerShimPodmanTests {
         #expect(fromContainer.status == 0, "\(fromContainer.err)")
         for (words, said) in [(["copy", "--from", "evilalias", "w1", "/hello.txt", "/x"], "evilalias is no working container"),
                               (["add", "w1", "http://127.0.0.1:9/evil.sh", "/evil.sh"], "add http://127.0.0.1:9/evil.sh: buildah downloads it itself"),
+                              // buildah copy downloads a URL too; the destination is optional; an option's value is no operand (red team C4).
+                              (["add", "w1", "http://127.0.0.1:9/evil.sh"], "add http://127.0.0.1:9/evil.sh: buildah downloads it itself"),
+                              (["copy", "w1", "http://127.0.0.1:9/evil.sh", "/evil.sh"], "copy http://127.0.0.1:9/evil.sh: buildah downloads it itself"),
+                              (["add", "--chown", "0:0", "w1", "http://127.0.0.1:9/evil.sh"], "add http://127.0.0.1:9/evil.sh: buildah downloads it itself"),
                               (["manifest", "create", "list1", "docker://" + f.image("e2e/unsigned")], "manifest create reads"),
                               (["source", "pull", f.image("e2e/unsigned"), work.appendingPathComponent("src").path], "source pull")] {
             let refused = try buildah(words)
