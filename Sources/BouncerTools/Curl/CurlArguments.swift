@@ -152,6 +152,7 @@ public enum CurlArguments {
         var sends: [String] = []
         var protocols: String? = nil
         var protocolDefault: String? = nil
+        var redirectProtocols: [String] = []
         var maxTime: String? = nil
 
         func takeValue(_ shown: String) -> String? {
@@ -200,6 +201,7 @@ public enum CurlArguments {
                 case "request": method = value
                 case "proto": protocols = value
                 case "proto-default": protocolDefault = value
+                case "proto-redir": redirectProtocols.append(value)
                 case "max-time": maxTime = value
                 default: break
                 }
@@ -285,10 +287,16 @@ public enum CurlArguments {
             if let method { return .unsupported(option: "-X \(method)", why: "with -I changes the HEAD request into one that can return a body") }
             if let send = sends.first { return .unsupported(option: send.split(separator: " ").first.map(String.init) ?? "-F", why: "with -I: curl refuses two request methods") }
             // Headers only where the protocol has them: for telnet, dict, gopher… curl writes what the server sends.
+            let withHeaders: Set<String> = ["http", "https", "ftp", "ftps", "file"]
             for (url, _) in urls {
                 let scheme = Self.protocolCurlUses(url, default: protocolDefault)
-                guard !["http", "https", "ftp", "ftps", "file"].contains(scheme) else { continue }
+                guard !withHeaders.contains(scheme) else { continue }
                 return .unsupported(option: Redaction.url(url), why: "with -I: curl writes what a \(scheme) server sends, unverified")
+            }
+            // The same for where a redirect leads: curl follows one to http(s) and ftp(s) only, unless
+            // `--proto-redir` allows more (each given one is judged, whichever curl keeps).
+            if let list = redirectProtocols.first(where: { !Self.allowedProtocols($0).isSubset(of: withHeaders) }) {
+                return .unsupported(option: "--proto-redir \(list)", why: "with -I: a redirect could lead to a protocol without headers (telnet, dict, gopher…), whose server's bytes curl writes, unverified")
             }
             return .passThrough(reason: "-I asks for headers only")
         }

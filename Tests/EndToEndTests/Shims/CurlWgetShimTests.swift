@@ -146,6 +146,11 @@ import BouncerTestSupport
         #expect(site.server.requests.count == before, "\(site.server.requests.dropFirst(before))")
         let telnet = try harness.sh("curl -sI telnet://127.0.0.1:\(slow.port)")
         #expect(telnet.status == 2 && telnet.err.contains("telnet"), "\(telnet.err)")
+        // -I following redirects curl may take to telnet, dict… (red team C5): refused before any request.
+        let heads = site.server.requests.count
+        let redirected = try harness.sh("curl -sSIL --proto-redir all '\(site.url("install.sh"))'")
+        #expect(redirected.status == 2 && redirected.err.contains("--proto-redir"), "\(redirected.err)")
+        #expect(site.server.requests.count == heads, "\(site.server.requests.dropFirst(heads))")
 
         let nested = try harness.sh("curl -sS --create-dirs --output-dir od -o /abs/t.tgz '\(site.url("tool.tar.gz"))'")
         #expect(nested.status == 0, "\(nested.err)")

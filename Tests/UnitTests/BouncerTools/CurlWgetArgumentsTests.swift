@@ -207,6 +207,16 @@ import Testing
             guard case .passThrough = CurlArguments.parse(["-I", url]) else { Issue.record("-I \(url) refused"); continue }
         }
         guard case .passThrough = CurlArguments.parse(["-I", "https://h/x"]) else { Issue.record("-I https:"); return }
+        // Where a redirect may lead (red team C5: `-IL --proto-redir all` followed one to telnet and wrote
+        // its server's bytes), and a scheme-less URL's `--proto-default`.
+        for arguments in [["-sSIL", "--proto-redir", "all", "http://h/r"], ["-IL", "--proto-redir", "=http,telnet", "http://h/r"],
+                          ["-I", "--proto-redir", "dict", "http://h/r"], ["-I", "--proto-redir", "=https", "--proto-redir", "+gopher", "http://h/r"],
+                          ["-I", "--proto-default", "telnet", "h:23"]] {
+            guard case .unsupported = CurlArguments.parse(arguments) else { Issue.record("\(arguments) passed"); continue }
+        }
+        for arguments in [["-IL", "--proto-redir", "=https", "http://h/r"], ["-IL", "--proto-redir", "-all,+http,+ftps", "http://h/r"]] {
+            guard case .passThrough = CurlArguments.parse(arguments) else { Issue.record("\(arguments) refused"); continue }
+        }
     }
 
     /// `--spider` saves nothing, and passes through; an option that turns
