@@ -249,14 +249,7 @@ import BouncerTestSupport
         guard let yarn = Self.yarn() else { return }
         let util = try publish("util", "1.2.0", body: "module.exports = 'genuine util';\n")
         let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-no-index"])
-        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
-        let yarnDirectory = URL(fileURLWithPath: yarn.path).deletingLastPathComponent().path
-        let shim = shims + "/" + URL(fileURLWithPath: yarn.path).lastPathComponent
-        var environment = ["PATH": "\(shims):\(yarnDirectory):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
-                           "HOME": root.path, "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path,
-                           "npm_config_registry": serve.base + "/npm/", "YARN_CACHE_FOLDER": root.appendingPathComponent("yarn-cache").path]
-        for (key, value) in yarn.environment { environment[key] = value }
-        let unset = ["YARN_REGISTRY", "npm_config_proxy", "npm_config_https_proxy", "YARN_PROXY", "YARN_HTTPS_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
+        let (shim, environment, unset) = yarnShim(yarn, serve: serve)
         func project(_ name: String, dependencies: [String: String] = [:]) throws -> URL {
             let directory = root.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -354,15 +347,7 @@ import BouncerTestSupport
         let good = try publish("good", "1.0.0", body: "module.exports = 'good';\n")
         _ = try publish("create-good", "1.0.0", body: "module.exports = 'create';\n")
         let serve = try ServeProcess(root: root, arguments: ["--npm-upstream", upstream.baseURL + "/", "--pypi-no-index"])
-        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
-        let yarnDirectory = URL(fileURLWithPath: yarn.path).deletingLastPathComponent().path
-        let shim = shims + "/" + URL(fileURLWithPath: yarn.path).lastPathComponent
-        var environment = ["PATH": "\(shims):\(yarnDirectory):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
-                           "HOME": root.path, "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path,
-                           "BOUNCER_POLICY": serve.project.appendingPathComponent("policy.json").path,
-                           "npm_config_registry": serve.base + "/npm/", "YARN_CACHE_FOLDER": root.appendingPathComponent("yarn-cache").path]
-        for (key, value) in yarn.environment { environment[key] = value }
-        let unset = ["YARN_REGISTRY", "npm_config_proxy", "npm_config_https_proxy", "YARN_PROXY", "YARN_HTTPS_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
+        let (shim, environment, unset) = yarnShim(yarn, serve: serve, policy: serve.project.appendingPathComponent("policy.json").path)
         let marker = root.appendingPathComponent("PWNED-yarn-reads")
         func write(_ text: String, _ path: String) throws {
             let file = root.appendingPathComponent(path)
@@ -458,6 +443,21 @@ import BouncerTestSupport
                     "\(command): \(read.err)")
         }
         #expect(try serve.stop().status == 0)
+    }
+
+    /// The repository's yarn shim in front of the real yarn, pointed at `serve`: the shim's path, the
+    /// environment (BOUNCER_POLICY when `policy` is given) and the variables to unset.
+    func yarnShim(_ yarn: (path: String, environment: [String: String]), serve: ServeProcess, policy: String? = nil)
+        -> (shim: String, environment: [String: String], unset: [String]) {
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let yarnDirectory = URL(fileURLWithPath: yarn.path).deletingLastPathComponent().path
+        var environment = ["PATH": "\(shims):\(yarnDirectory):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable, "CI": "",
+                           "HOME": root.path, "BOUNCER_CACHE": root.appendingPathComponent("shim-cache").path,
+                           "npm_config_registry": serve.base + "/npm/", "YARN_CACHE_FOLDER": root.appendingPathComponent("yarn-cache").path]
+        if let policy { environment["BOUNCER_POLICY"] = policy }
+        for (key, value) in yarn.environment { environment[key] = value }
+        let unset = ["YARN_REGISTRY", "npm_config_proxy", "npm_config_https_proxy", "YARN_PROXY", "YARN_HTTPS_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
+        return (shims + "/" + URL(fileURLWithPath: yarn.path).lastPathComponent, environment, unset)
     }
 
     /// Full and abbreviated packuments (Accept), scoped names in both spellings,
