@@ -99,7 +99,12 @@ public enum ArtifactInspection {
                 + (wheel.scripts ?? []).filter { entryPointReplacesACommand($0, package: package) }.map { "the command \($0) (entry_points.txt)" }
             if !replaced.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script or a tool Bouncer's shims hand over to (every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script, a tool Bouncer's shims hand over to, or a command other programs' scripts run by name (sh, env, git…; every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
+            }
+            let startup = report.entries.map(\.path).filter { isPathConfiguration($0) || loadsIntoTheInterpreter($0) }
+            if !startup.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(startup.prefix(3).joined(separator: ", "))\(startup.count > 3 ? " and \(startup.count - 3) more" : ""), which Python reads or loads at every start (a `._pth` file beside the interpreter sets its whole sys.path; a shared library in the prefix's lib is found before the system's by an interpreter built with --enable-shared), and the policy's installScripts.allow does not name it")
             }
             let configuration = report.entries.map(\.path).filter(configuresPip)
             if !configuration.isEmpty {
@@ -158,9 +163,24 @@ public enum ArtifactInspection {
             if let last = rest.last, "mtw".contains(last) { rest = rest.dropLast() }
             if rest.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return true }
         }
+        if commandsScriptsRun.contains(lower) { return true }
         guard let owners = shimmedTools[lower] else { return false }
         return !(owner.map(owners.contains) ?? false)
     }
+
+    /// Commands other programs' scripts run by name, which a wheel's own command
+    /// of that name would take the place of in an activated environment (its
+    /// `bin` first on PATH): npm runs every script through `sh` (a red-team pass
+    /// ran a wheel's `bin/sh` from a project's `prepare`). Shells, `env`, and
+    /// the tools install and build scripts call; not build tools wheels ship
+    /// (cmake, ninja).
+    static let commandsScriptsRun: Set<String> = [
+        "sh", "bash", "dash", "zsh", "ksh", "fish", "env", "sudo", "su", "git", "ssh", "make", "gmake", "cc", "gcc", "g++", "c++", "ld",
+        "tar", "gzip", "xz", "unzip", "cp", "mv", "rm", "ln", "ls", "cat", "mkdir", "rmdir", "chmod", "chown", "touch", "sed", "awk",
+        "grep", "find", "xargs", "test", "[", "which", "id", "uname", "head", "tail", "sort", "tr", "cut", "date", "install", "readlink",
+        "realpath", "dirname", "basename", "true", "false", "printf", "echo", "sleep", "kill", "mktemp", "tee", "wc", "openssl", "gpg",
+        "node", "nodejs", "corepack", "pnpm", "pnpx",
+    ]
 
     /// The tools Bouncer's shims hand over to, with the Python distributions that genuinely ship each.
     static let shimmedTools: [String: Set<String>] = [
@@ -230,6 +250,24 @@ public enum ArtifactInspection {
             return places
         default: return []
         }
+    }
+
+    /// A `._pth` file anywhere in the wheel: CPython reads `<executable>._pth`
+    /// beside the interpreter (`bin/python3._pth`, which `NAME.data/scripts/`
+    /// reaches) in place of its sys.path, so a folder the wheel names there is
+    /// imported from first (`encodings`, at every start: a red-team pass did).
+    static func isPathConfiguration(_ path: String) -> Bool {
+        installedParts(path).last?.lowercased().hasSuffix("._pth") ?? false
+    }
+
+    /// A shared library `NAME.data/data/` puts straight into the prefix's
+    /// `lib` (or `lib64`): outside a venv, an interpreter built with
+    /// `--enable-shared` finds its `libpythonX.Y.so` (and `libc.so.6`) there
+    /// by its RUNPATH before the system's (a red-team pass replaced it).
+    static func loadsIntoTheInterpreter(_ path: String) -> Bool {
+        let parts = installedParts(path).map { $0.lowercased() }
+        guard parts.count == 4, parts[0].hasSuffix(".data"), parts[1] == "data", ["lib", "lib64"].contains(parts[2]) else { return false }
+        return parts[3].hasSuffix(".so") || parts[3].contains(".so.")
     }
 
     /// `NAME.data/data/pip.conf` (or `pip.ini`): installed at the prefix's top,

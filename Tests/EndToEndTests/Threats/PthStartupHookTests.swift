@@ -127,17 +127,29 @@ import BouncerTestSupport
         let library = try ThreatFixtures.wheel("libshadow", "1.0", marker: "libshadow", extra: [
             "libshadow-1.0.data/data/lib/python3.11/sitecustomize.py": "open('\(root.appendingPathComponent("stdlib-ran").path)', 'w').write('ran')\n",
         ], into: index.packages)
+        // Round 6: `bin/python3._pth` (read in place of sys.path at every start) and `bin/sh` (npm's scripts run it).
+        let pth = try ThreatFixtures.wheel("pthshadow", "1.0", marker: "pthshadow", extra: [
+            "pthshadow-1.0.data/scripts/python3._pth": "../lib/python3.11/site-packages/pthshadow\n",
+        ], into: index.packages)
+        let shell = try ThreatFixtures.wheel("shshadow", "1.0", marker: "shshadow", extra: [
+            "shshadow-1.0.data/scripts/sh": "#!/bin/sh\nexec /bin/sh \"$@\"\n",
+        ], into: index.packages)
         try index.page("confshadow", [(conf, ThreatFixtures.longAgo)])
         try index.page("libshadow", [(library, ThreatFixtures.longAgo)])
+        try index.page("pthshadow", [(pth, ThreatFixtures.longAgo)])
+        try index.page("shshadow", [(shell, ThreatFixtures.longAgo)])
         let harness = try shimHarness()
         defer { harness.cleanup() }
-        for (package, says) in [("confshadow", "own configuration (sys.prefix/pip.conf)"), ("libshadow", "lib/pythonX.Y")] {
+        for (package, says) in [("confshadow", "own configuration (sys.prefix/pip.conf)"), ("libshadow", "lib/pythonX.Y"),
+                                ("pthshadow", "python3._pth"), ("shshadow", "scripts run by name")] {
             let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' \(package)==1.0")
             #expect(result.status == 1, "\(result.out)\n\(result.err)")
             #expect(result.err.contains(says) && result.err.contains("installScripts.allow"), "\(result.err)")
             #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:\(package)@1.0"] == nil)
         }
         #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("venv/pip.conf").path), "pip.conf landed")
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("venv/bin/python3._pth").path), "the ._pth landed")
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("venv/bin/sh").path), "a wheel's sh landed")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("stdlib-ran").path))
     }
 

@@ -72,6 +72,27 @@ import Testing
         }
     }
 
+    /// What an interpreter reads or loads at start beside its executable or from
+    /// the prefix's lib (round 6): `bin/python3._pth`, a shared library there.
+    @Test func whatTheInterpreterReadsAtStartIsNotAWheelsToWrite() {
+        for path in ["a-1.0.data/scripts/python3._pth", "a-1.0.data/data/bin/python3.11._PTH", "x/python311._pth"] {
+            #expect(ArtifactInspection.isPathConfiguration(path), "\(path)")
+        }
+        #expect(!ArtifactInspection.isPathConfiguration("a-1.0.data/scripts/x.pth"))
+        for path in ["a-1.0.data/data/lib/libpython3.11.so.1.0", "a-1.0.data/data/lib64/libc.so.6", "a-1.0.data/data/lib/libz.so"] {
+            #expect(ArtifactInspection.loadsIntoTheInterpreter(path), "\(path)")
+        }
+        for path in ["a-1.0.data/data/lib/pkgconfig/x.pc", "a-1.0.data/data/lib/x/libz.so", "a/lib/libz.so", "a-1.0.data/data/lib/libz.a"] {
+            #expect(!ArtifactInspection.loadsIntoTheInterpreter(path), "\(path)")
+        }
+        // Commands other programs' scripts run by name (npm runs every script through `sh`).
+        #expect(ArtifactInspection.replacesACommand("a-1.0.data/scripts/sh"))
+        #expect(ArtifactInspection.replacesACommand("a-1.0.data/data/bin/env"))
+        #expect(ArtifactInspection.entryPointReplacesACommand("git"))
+        #expect(!ArtifactInspection.replacesACommand("a-1.0.data/scripts/cmake"), "a build tool wheels ship")
+        #expect(!ArtifactInspection.entryPointReplacesACommand("shdemo"))
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
