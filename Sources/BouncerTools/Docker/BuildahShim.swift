@@ -30,6 +30,9 @@ public enum BuildahShim {
         "--network", "--os", "--pid", "--platform", "--retry", "--retry-delay", "--security-opt", "--shm-size", "--ulimit", "--userns",
         "--userns-gid-map", "--userns-gid-map-group", "--userns-uid-map", "--userns-uid-map-user", "--uts", "--variant", "-v", "--volume",
     ]
+    /// The command groups whose verbs the shim reads.
+    static let commandGroups: Set<String> = ["manifest", "source"]
+
     public static func run(_ arguments: [String], context: ShimContext) -> Int32 {
         let subcommand: Int
         var image: (index: Int, plainHTTP: Bool, platform: String?)
@@ -37,6 +40,8 @@ public enum BuildahShim {
             subcommand = try ContainerShim.pastOptions(arguments, from: 0, flags: globalFlags, valued: globalValued,
                                                        what: "global option", next: "the subcommand")
             guard subcommand < arguments.count else { return context.passThrough(arguments) }
+            // `manifest --debug add LIST IMAGE`: a root option hides the verb (red team K5).
+            try ContainerShim.refuseOptionBeforeVerb(arguments, group: subcommand, groups: commandGroups)
             switch arguments[subcommand] {
             case "build", "bud", "build-using-dockerfile":
                 return ContainerShim.withPolicy(context) { policy in

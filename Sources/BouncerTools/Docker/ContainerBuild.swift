@@ -81,7 +81,9 @@ enum ContainerBuild {
             while index < arguments.count, arguments[index].hasPrefix("-") {
                 if arguments[index] == "--builder" { index += 2 }
                 else if arguments[index].hasPrefix("--builder=") { index += 1 }
-                else { return nil }
+                else if ["-h", "--help"].contains(arguments[index]) { return nil }
+                // The root's options are taken here too (`buildx --log-level=info build`): the verb is unknown.
+                else { throw .usage("option \(arguments[index]) between 'buildx' and its command hides the command from Bouncer; give it before 'buildx'") }
             }
             if index < arguments.count, arguments[index] == "bake" {
                 throw .usage("buildx bake builds from bake files, whose images and contexts Bouncer does not read")

@@ -91,7 +91,26 @@ public enum ContainerShim {
     /// Where the subcommand is, after the global options; nil when there is none.
     static func subcommandIndex(_ arguments: [String]) throws(BouncerError) -> Int? {
         let index = try pastOptions(arguments, from: 0, flags: globalFlags, valued: globalValueOptions, what: "global option", next: "the subcommand")
-        return index < arguments.count ? index : nil
+        guard index < arguments.count else { return nil }
+        try refuseOptionBeforeVerb(arguments, group: index, groups: commandGroups)
+        return index
+    }
+
+    /// The command groups whose verbs the shim reads (`image pull`, `container create`, `manifest add`, `kube play`…).
+    static let commandGroups: Set<String> = ["image", "container", "manifest", "kube", "play", "pod", "machine", "plugin", "service",
+                                             "stack", "buildx", "builder"]
+
+    /// cobra takes the root's options after a command group too (`image
+    /// --log-level=info pull IMAGE`): the word after the group would be taken
+    /// for the verb, and the pull passed through unverified (red team K5).
+    /// An option there is refused, but help (which runs nothing) and buildx's
+    /// own `--builder` (`ContainerBuild.verbEnd` reads it).
+    static func refuseOptionBeforeVerb(_ arguments: [String], group: Int, groups: Set<String>) throws(BouncerError) {
+        guard groups.contains(arguments[group]), group + 1 < arguments.count else { return }
+        let option = arguments[group + 1]
+        guard option.hasPrefix("-"), option != "-h", option != "--help" else { return }
+        if arguments[group] == "buildx", option == "--builder" || option.hasPrefix("--builder=") { return }
+        throw .usage("option \(option) between '\(arguments[group])' and its command hides the command from Bouncer; give it before '\(arguments[group])'")
     }
 
     /// The index of the first word from `start` on that is no option (or

@@ -212,4 +212,30 @@ import BouncerIO
         }
         #expect(throws: (any Error).self) { try url(["import", "--frobnicate", "x", "http://h/r.tar"]) }
     }
+
+    /// cobra takes the root's options after a command group too: read from
+    /// the word after the group, the verb was that option, and each of these
+    /// pulled unverified (red team K5). Refused; help and buildx's `--builder` are read.
+    @Test func aRootOptionBetweenAGroupAndItsVerbIsRefused() throws {
+        func read(_ arguments: [String]) throws {
+            guard let subcommand = try ContainerShim.subcommandIndex(arguments) else { return }
+            _ = try ContainerBuild.verbEnd(arguments, subcommand: subcommand)
+        }
+        for arguments in [["image", "--log-level=info", "pull", "r/evil"], ["container", "--log-level", "info", "create", "r/evil"],
+                          ["image", "--log-level=info", "build", "."], ["buildx", "--log-level=info", "build", "."],
+                          ["buildx", "--builder", "b", "--debug", "build", "."], ["manifest", "--log-level=info", "create", "l", "r/evil"],
+                          ["--root", "/r", "image", "-D", "import", "http://h/r.tar"], ["kube", "--log-level=info", "play", "p.yaml"],
+                          ["pod", "--log-level=info", "create", "--infra-image", "r/p"], ["container", "-D", "runlabel", "install", "r/evil"],
+                          ["container", "--debug", "restore", "--import", "c.tar"], ["container", "--debug", "clone", "c", "n", "r/evil"]] {
+            #expect(throws: (any Error).self, "\(arguments)") { try read(arguments) }
+        }
+        for arguments in [["image", "--help", "pull", "r/a"], ["buildx", "--builder", "b", "build", "."], ["image", "pull", "--quiet", "r/a"],
+                          ["--log-level=info", "image", "pull", "r/a"], ["network", "--log-level=info", "ls"]] {
+            #expect(throws: Never.self, "\(arguments)") { try read(arguments) }
+        }
+        #expect(throws: (any Error).self) {
+            try ContainerShim.refuseOptionBeforeVerb(["manifest", "--debug", "add", "l", "docker://r/evil"], group: 0, groups: BuildahShim.commandGroups)
+        }
+        try ContainerShim.refuseOptionBeforeVerb(["manifest", "add", "--all", "l", "containers-storage:r/a"], group: 0, groups: BuildahShim.commandGroups)
+    }
 }
