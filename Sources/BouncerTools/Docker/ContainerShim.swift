@@ -222,6 +222,10 @@ public enum ContainerShim {
             return "auto-update pulls a newer image for each container labelled for it, by the label, not through the shim"
         case ("plugin", "install"), ("plugin", "upgrade"):
             return "plugin \(object) pulls a plugin's image and runs it with the privileges it asks for, which Bouncer does not verify"
+        case ("load", _), ("image", "load"):
+            // podman downloads `load -i URL` itself (red team K1); any word naming a URL (`--input=URL`, `-qiURL`) is refused.
+            guard let url = arguments.dropFirst(subcommand + (verb == "image" ? 2 : 1)).first(where: { $0.contains("://") }) else { return nil }
+            return "load \(url): podman downloads the archive itself, unverified (fetch it through the curl shim, then load -i FILE)"
         case ("container", "runlabel"):
             return "container runlabel pulls its image when absent and runs the host command the image's label names, which Bouncer does not verify (pull the image through the shim, then run the label's command yourself)"
         case ("machine", "init"):

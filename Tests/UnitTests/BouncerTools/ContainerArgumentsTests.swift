@@ -160,13 +160,15 @@ import BouncerIO
                           ["machine", "init", "--image-path=https://host/fcos.qcow2.xz"], ["machine", "os", "apply", "quay.io/x/os:1"],
                           // A swarm's nodes pull these themselves (red team: they passed through).
                           ["service", "create", "r/app:1"], ["service", "update", "--image", "r/app:2", "web"], ["stack", "deploy", "-c", "s.yml", "s"],
-                          ["buildx", "create", "--driver-opt", "image=r/buildkit:1"]] {
+                          ["buildx", "create", "--driver-opt", "image=r/buildkit:1"],
+                          // podman downloads an archive named by URL itself (red team K1: it passed through).
+                          ["load", "-i", "http://127.0.0.1:1/evil.tar"], ["image", "load", "--input=https://h/evil.tar"], ["load", "-qihttp://h/e.tar"]] {
             #expect(try why(arguments) != nil, "\(arguments)")
         }
         #expect(try why(["auto-update", "--dry-run", "--dry-run=false"]) != nil)
         for arguments in [["kube", "down", "pod.yaml"], ["auto-update", "--dry-run"], ["auto-update", "--dry-run=false", "--dry-run"], ["pod", "create", "--name", "p"], ["plugin", "ls"], ["images"], ["pull", "img"],
                           ["machine", "init", "--image-path", "/var/lib/vm/fcos.qcow2"], ["machine", "init", "--image-path=fcos.qcow2"],
-                          ["machine", "start"], ["machine", "os", "upgrade"]] {
+                          ["machine", "start"], ["machine", "os", "upgrade"], ["load", "-i", "evil.tar"], ["image", "load", "--input=/tmp/a.tar"]] {
             #expect(try why(arguments) == nil, "\(arguments)")
         }
         #expect(try why(["kube", "play", "pod.yaml"])?.hasPrefix("kube play pulls the images a Kubernetes YAML file names") == true)
