@@ -29,16 +29,33 @@ enum ContainersConf {
         return files
     }
 
-    /// The `infra_image` the files set (the last one), with the file that sets it.
-    static func infraImage(environment: [String: String]) -> (image: String, file: String)? {
+    /// The `infra_image` the files set (the last one), with the file that
+    /// sets it. Read from the plain form only (`infra_image = "IMAGE"`, a
+    /// bare key, a one-line string); any other TOML form that could spell it
+    /// (a dotted or quoted key, whose escapes may spell any name; an inline
+    /// table; a multi-line string) is refused, naming its file and line: each
+    /// had podman pull an infra image Bouncer did not see (red team K3).
+    static func infraImage(environment: [String: String]) throws(BouncerError) -> (image: String, file: String)? {
         var found: (String, String)? = nil
         for file in files(environment: environment) {
             guard let bytes = try? AtomicFile.read(file, limit: 4 << 20, code: "containers-conf") else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let text = line.trimmingSpaces()
-                guard text.hasPrefix("infra_image"), let equals = text.firstIndex(of: "=") else { continue }
-                guard text[..<equals].trimmingSpaces() == "infra_image" else { continue }
+                guard !text.hasPrefix("#"), let equals = text.firstIndex(of: "=") else { continue }
+                let key = text[..<equals].trimmingSpaces()
                 var value = text[text.index(after: equals)...].trimmingSpaces()
+                let bare = !key.isEmpty && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+                let unsure = "\(file):\(number + 1): a setting Bouncer cannot read with certainty, which may set infra_image (the image podman pulls unverified for a pod's infra container); write it as infra_image = \"IMAGE\" under [engine], or remove it"
+                guard bare else {
+                    if text.lowercased().contains("infra") || key.contains("\\") { throw .usage(unsure) }
+                    continue
+                }
+                guard key == "infra_image" else {
+                    // An inline table may hold it (`engine = { infra_image = … }`).
+                    if value.hasPrefix("{"), value.lowercased().contains("infra") || value.contains("\\") { throw .usage(unsure) }
+                    continue
+                }
+                if value.hasPrefix("\"\"\"") || value.hasPrefix("'''") { throw .usage(unsure) }
                 if let hash = value.firstIndex(of: "#"), !value.hasPrefix("\"") && !value.hasPrefix("'") { value = String(value[..<hash]).trimmingSpaces() }
                 let unquoted = value.count >= 2 && (value.hasPrefix("\"") || value.hasPrefix("'")) ? String(value.dropFirst().prefix { $0 != value.first }) : value
                 found = unquoted.isEmpty ? nil : (unquoted, file)
@@ -64,7 +81,10 @@ enum ContainersConf {
             }
         default: makesPod = false
         }
-        guard makesPod, let (image, file) = infraImage(environment: environment) else { return nil }
+        guard makesPod else { return nil }
+        let setting: (image: String, file: String)?
+        do { setting = try infraImage(environment: environment) } catch { return error.description }
+        guard let (image, file) = setting else { return nil }
         return "the new pod's infra container runs \(image), the infra_image \(file) sets, which podman pulls unverified (remove the setting: podman builds its own pause image locally; or create the pod with --infra=false)"
     }
 }
