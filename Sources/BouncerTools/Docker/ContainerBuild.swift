@@ -235,7 +235,7 @@ enum ContainerBuild {
             return refuse(error.message)
         }
         settings.buildArguments = Self.apply(call.buildArguments, to: settings.buildArguments, environment: variables)
-        settings.namedContexts = Set(call.buildContexts.map { $0.name.lowercased() })
+        settings.namedContexts = Set(call.buildContexts.map(\.name))
         if call.platforms.count == 1, let platform = call.platforms.first { settings.targetPlatform = platform }
         let images: DockerfileImages
         do { images = try DockerfileImages.read(dockerfile.bytes, settings: settings) } catch {

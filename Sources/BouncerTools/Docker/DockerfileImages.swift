@@ -48,7 +48,7 @@ struct DockerfileImages: Equatable {
     struct Settings {
         /// `--build-arg NAME=VALUE` (NAME alone: the value from the environment, resolved by the caller).
         var buildArguments: [String: String] = [:]
-        /// Names from `--build-context NAME=…`: FROM NAME and `--from=NAME` use that context, not an image.
+        /// Names from `--build-context NAME=…`, as written: FROM NAME and `--from=NAME` use that context, not an image.
         var namedContexts: Set<String> = []
         /// The target platform (`--platform`, else the host's): TARGETOS, TARGETARCH… and BUILD… from the host.
         var targetPlatform = "linux/amd64"
@@ -454,7 +454,14 @@ struct DockerfileImages: Equatable {
         /// image to one, a stage to the other) cannot be verified for both.
         func isStage(_ written: String, expanded: String, among earlier: ArraySlice<Stage>, numbered: Bool, line: Int) throws(Problem) -> Bool {
             let lowered = expanded.lowercased()
-            if settings.namedContexts.contains(lowered) { return true }
+            // A named context: buildah matches its name exactly, BuildKit ignores case (red team K4); one
+            // read only with case ignored, or only expanded, is an image to a builder, pulled unverified.
+            let context = settings.namedContexts.contains(expanded)
+            guard context == settings.namedContexts.contains(where: { $0.lowercased() == lowered }),
+                  context == settings.namedContexts.contains(written) else {
+                throw Problem(line: line, message: "'\(written)' names a --build-context to one builder and an image to another (buildah compares the name exactly, BuildKit ignores case); write it exactly as --build-context names it, without variables or quotes")
+            }
+            if context { return true }
             let count = earlier.count
             func index(_ text: String) -> Bool { numbered && Int(text).map { $0 >= 0 && $0 < count } == true }
             let buildKit = earlier.contains { $0.name == lowered } || index(expanded)

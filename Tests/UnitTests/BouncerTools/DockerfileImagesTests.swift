@@ -96,6 +96,20 @@ import Testing
         #expect(images.uses.map(\.reference) == ["base:1", "later", "later:1"])
     }
 
+    /// buildah matches a `--build-context` name exactly: one matched only
+    /// with case ignored (or only once expanded) is an image to it, which it
+    /// pulled unverified while the shim skipped it (red team K4). Refused.
+    @Test func aNamedContextMatchedOnlyLooselyIsRefused() throws {
+        var settings = DockerfileImages.Settings()
+        settings.namedContexts = ["127.0.0.1:18605/TEAM/EVIL:latest", "ctx"]
+        for (text, line) in [("FROM 127.0.0.1:18605/team/evil:latest\n", 1), ("FROM a:1\nCOPY --from=CTX / /\n", 2),
+                             ("FROM a:1\nARG C=ctx\nCOPY --from=$C / /\n", 3), ("ARG C=ctx\nFROM $C\n", 2)] {
+            #expect(throws: DockerfileImages.Problem.self, "\(text)") { try read(text, settings) }
+            do { _ = try read(text, settings) } catch { #expect(error.line == line, "\(text): \(error)") }
+        }
+        #expect(try read("FROM 127.0.0.1:18605/TEAM/EVIL:latest\nCOPY --from=ctx / /\n", settings).uses.isEmpty)
+    }
+
     /// Where BuildKit and buildah read a Dockerfile apart, the image one of
     /// them pulls cannot be verified for both: refused, naming the line (red
     /// team: each of these had buildah pull an unsigned image).
