@@ -316,6 +316,9 @@ struct DockerfileImages: Equatable {
                     let words = Self.words(logical.text)
                     guard let first = words.first else { continue }
                     let name = first.string.uppercased()
+                    if name == "ONBUILD", let why = Self.onbuildProblem(words.dropFirst().map(\.string)) {
+                        throw Problem(line: current, message: "this here-document line (opened on line \(line)) reads as an instruction to a builder that does not read here-documents: \(why)")
+                    }
                     let rest = words.dropFirst().map { $0.string.lowercased() }
                     // Its flags as buildah reads them: escapes and quotes removed, variables expanded.
                     let flagWords = rest.prefix { $0.hasPrefix("--") }.map { $0.filter { !"\\`'\"".contains($0) } }
@@ -390,9 +393,35 @@ struct DockerfileImages: Equatable {
                         try imageOrStage(field.value, place: .mountFrom, logical)
                     }
                 }
+            case "ONBUILD":
+                if let why = Self.onbuildProblem(arguments.map(\.string)) { throw Problem(line: line, message: why) }
             default:
                 break
             }
+        }
+
+        /// Why an ONBUILD trigger may fetch what Bouncer does not verify, or nil. buildah keeps
+        /// the trigger in the image and runs it in a later build FROM that image (this file's
+        /// later stage too), where it pulls or downloads as the instruction would (red team K2);
+        /// Bouncer does not follow it there, so a COPY, ADD or RUN with options (`--from`,
+        /// `--mount`), an ADD of a URL or variable, and a FROM or ONBUILD trigger are refused.
+        /// (Triggers a base image's config carries are not read.)
+        static func onbuildProblem(_ words: [String]) -> String? {
+            // As buildah reads flag words: escapes and quotes removed.
+            let plain = words.map { $0.filter { !"\\`'\"".contains($0) } }
+            guard let trigger = plain.first?.uppercased() else { return nil }
+            let rest = plain.dropFirst()
+            let text = words.joined(separator: " ")
+            if ["FROM", "ONBUILD"].contains(trigger) {
+                return "ONBUILD \(text): a trigger naming an image or another trigger, which Bouncer does not follow into the builds that run it"
+            }
+            if trigger == "ADD", rest.contains(where: { isDownload($0) || $0.contains("$") }) {
+                return "ONBUILD \(text): the builder of a later build FROM this image downloads it itself, unverified; fetch it through the curl shim into the build context and COPY it"
+            }
+            if ["COPY", "ADD", "RUN"].contains(trigger), let first = rest.first, first.hasPrefix("-") || first.hasPrefix("$") {
+                return "ONBUILD \(text): a trigger with options (--from, --mount) or a variable where they stand, which a later build FROM this image runs and Bouncer does not follow; write the instruction in the Dockerfile that needs it"
+            }
+            return nil
         }
 
         /// FROM [--platform=P] IMAGE [AS NAME].

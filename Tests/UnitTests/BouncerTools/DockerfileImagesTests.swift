@@ -96,6 +96,25 @@ import Testing
         #expect(images.uses.map(\.reference) == ["base:1", "later", "later:1"])
     }
 
+    /// buildah keeps an ONBUILD trigger and runs it in a later build FROM the
+    /// image (this file's later stage too): triggers that pull or download
+    /// went unread and ran unverified (red team K2). Refused, in a
+    /// here-document's lines too; plain triggers are kept.
+    @Test func onbuildTriggersThatFetchAreRefused() throws {
+        expectRefused([
+            ("FROM a:1\nONBUILD COPY --from=r/evil:1 / /\n", 2, "ONBUILD COPY --from=r/evil:1"),
+            ("FROM a:1\nONBUILD ADD http://127.0.0.1:1/x /x\n", 2, "downloads it itself"),
+            ("FROM a:1\nONBUILD ADD $U /x\n", 2, "downloads it itself"),
+            ("FROM a:1\nONBUILD RUN --mount=type=bind,from=r/evil,target=/x true\n", 2, "a trigger with options"),
+            ("FROM a:1\nonbuild copy \"--from=r/evil\" / /\n", 2, "a trigger with options"),
+            ("FROM a:1\nONBUILD COPY \\--from=r/evil / /\n", 2, "a trigger with options"),
+            ("FROM a:1\nONBUILD FROM r/evil\n", 2, "a trigger naming an image"),
+            ("FROM a:1\nRUN <<EOF\nONBUILD COPY --from=r/evil / /\nEOF\n", 3, "here-document line (opened on line 2)"),
+        ])
+        let kept = try read("FROM a:1\nONBUILD COPY . /app\nONBUILD RUN make -j2 --quiet\nONBUILD ADD local.tar /x\n")
+        #expect(kept.uses.map(\.reference) == ["a:1"])
+    }
+
     /// buildah matches a `--build-context` name exactly: one matched only
     /// with case ignored (or only once expanded) is an image to it, which it
     /// pulled unverified while the shim skipped it (red team K4). Refused.
