@@ -273,17 +273,9 @@ extension RegistryProxy {
     /// checks below are asked in enforce mode only, outside any exception
     /// (`withoutTooNew` judges that once per version).
     func exoticDependency(_ manifest: JSON, request: ArtifactRequest) -> String? {
-        let policy = settings.policy
-        // (npm 7 and later install peers too.)
-        for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
-            guard case .object(let specs)? = manifest[field] else { continue }
-            for name in specs.keys.sorted() {
-                guard case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec),
-                      !policy.threats(for: ArtifactRequest(url: spec, ecosystem: .npm)).allowsExoticSource(spec) else { continue }
-                return "\(name): \(Redaction.url(spec))"
-            }
-        }
-        return nil
+        NpmLockSources.fromFields(manifest, NpmLockSources.installedFields, at: "$")
+            .first { !settings.policy.threats(for: ArtifactRequest(url: $0.spec, ecosystem: .npm)).allowsExoticSource($0.spec) }
+            .map { "\(Redaction.url($0.spec)) (\($0.place))" }
     }
 
     /// A command this version's manifest installs (`bin`) in place of one

@@ -88,13 +88,8 @@ public enum NpmPackageCheck {
             // (A bundled manifest that does not read was reported above.)
             let parsed = manifestPath == path ? .object(object) : (try? JSON.parse(file: manifests[manifestPath] ?? [], maxDepth: 128))
             guard case .object(let members)? = parsed else { continue }
-            for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
-                guard case .object(let specs)? = members[field] else { continue }
-                for name in specs.keys.sorted() {
-                    guard case .string(let spec)? = specs[name], ExoticSource.isExoticNpmSpec(spec) else { continue }
-                    npm.shippedSources = (npm.shippedSources ?? []) + [.init(spec: spec, place: "\(manifestPath) $.\(field)\(NpmLockSources.member(name, of: ""))")]
-                }
-            }
+            let found = NpmLockSources.fromFields(.object(members), NpmLockSources.installedFields, at: "\(manifestPath) $")
+            if !found.isEmpty { npm.shippedSources = (npm.shippedSources ?? []) + found.map { .init(spec: $0.spec, place: $0.place) } }
         }
         // npm installs the package's dependencies from its own lock (when the registry says it has
         // one): a link there is a folder of the tarball, linked in and its install scripts run.
@@ -122,17 +117,10 @@ public enum NpmPackageCheck {
     /// The commands a lock's entries give (`bin`) in place of one install scripts
     /// run: npm links the lock's `bin`, not the one in the tarball it fetches.
     static func shadowingLockBins(_ lock: JSON, file: String) -> [InspectionReport.Script] {
-        guard case .object(let packages)? = lock["packages"] else { return [] }
-        var found: [InspectionReport.Script] = []
-        for key in packages.keys.sorted() where !key.isEmpty {
-            let name: String? = if case .string(let given)? = packages[key]?["name"] { given } else { NpmLockSources.folderName(key) }
-            for bin in NpmBins.names(packages[key]?["bin"], packageName: name, directoryBins: [])
-            where NpmBins.shadowsACommandScriptsRun(bin, package: name) {
-                found.append(.init(name: "bin \(quoted(bin)) of \(quoted(key)) in \(file)",
-                                   command: "npm links this command into a .bin folder first on install scripts' PATH, in place of \(bin)"))
-            }
+        NpmLockSources.shadowingCommands(lock, skippingProjectFolders: false).map {
+            .init(name: "bin \(quoted($0.command)) of \(quoted($0.key)) in \(file)",
+                  command: "npm links this command into a .bin folder first on install scripts' PATH, in place of \($0.command)")
         }
-        return found
     }
 
     /// A package.json as an object, strictly: a duplicated key would let npm

@@ -1,4 +1,7 @@
 import BouncerBase
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What an npm lock (`package-lock.json`, `npm-shrinkwrap.json`: a project's
 /// own, or one a package ships) installs from outside the registry, read as
@@ -16,6 +19,8 @@ public enum NpmLockSources {
     }
 
     public static let dependencyFields = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies"]
+    /// The fields of an installed package's manifest npm installs (7 and later install peers too).
+    public static let installedFields = ["dependencies", "optionalDependencies", "peerDependencies"]
 
     public static func exotic(_ lock: JSON, linkAllowed: (String) -> Bool) -> [Found] {
         guard case .object(let packages)? = lock["packages"] else {
@@ -95,6 +100,29 @@ public enum NpmLockSources {
     /// `node_modules/` (`@scope/name` is one name); nil for a key outside node_modules (a workspace's folder).
     public static func folderName(_ key: String) -> String? {
         key.ranges(of: "node_modules/").last.map { String(key[$0.upperBound...]) }
+    }
+
+    /// The commands the lock's entries link (`bin`) in place of one install
+    /// scripts run (`NpmBins.shadowsACommandScriptsRun`), by key: npm links the
+    /// lock's `bin`, not the one in the tarball it fetches. An entry's name is
+    /// its `name`, else its folder's. `skippingProjectFolders`: keys outside
+    /// node_modules (a workspace's folder) are the project's own code, in the
+    /// project's lock; in a package's own lock every key counts.
+    public static func shadowingCommands(_ lock: JSON, skippingProjectFolders: Bool,
+                                         path: String? = getenv("PATH").map { String(cString: $0) }) -> [(key: String, package: String?, command: String)] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
+        var found: [(key: String, package: String?, command: String)] = []
+        for key in packages.keys.sorted() where !key.isEmpty {
+            guard let entry = packages[key] else { continue }
+            let folder = folderName(key)
+            if folder == nil && skippingProjectFolders { continue }
+            let name: String? = if case .string(let given)? = entry["name"] { given } else { folder }
+            for command in NpmBins.names(entry["bin"], packageName: name, directoryBins: [])
+            where NpmBins.shadowsACommandScriptsRun(command, package: name, path: path) {
+                found.append((key, name, command))
+            }
+        }
+        return found
     }
 
     /// Keys of a package's own lock that are no folder strictly below its

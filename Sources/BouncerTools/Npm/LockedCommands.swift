@@ -30,17 +30,8 @@ enum LockedCommands {
     /// file the `node` the project's own `prepare` ran (red team, round 4).
     /// A workspace's own folder (no node_modules key) is the project's code.
     static func shadowing(_ lock: JSON, path: String? = getenv("PATH").map { String(cString: $0) }) -> [Shadowing] {
-        guard case .object(let packages)? = lock["packages"] else { return [] }
-        var found: [Shadowing] = []
-        for key in packages.keys.sorted() {
-            guard let entry = packages[key], let folderName = NpmLockSources.folderName(key) else { continue }
-            let name: String = if case .string(let given)? = entry["name"] { given } else { folderName }
-            for command in NpmBins.names(entry["bin"], packageName: name, directoryBins: [])
-            where NpmBins.shadowsACommandScriptsRun(command, package: name, path: path) {
-                found.append(Shadowing(command: command, package: name, location: key))
-            }
-        }
-        return found
+        NpmLockSources.shadowingCommands(lock, skippingProjectFolders: true, path: path)
+            .map { Shadowing(command: $0.command, package: $0.package ?? $0.key, location: $0.key) }
     }
 
     /// The collisions in `lock` (package-lock.json or npm-shrinkwrap.json), in order of folder and command.
