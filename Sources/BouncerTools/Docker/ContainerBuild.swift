@@ -249,18 +249,36 @@ enum ContainerBuild {
         var rewritten = arguments
         /// Stops the build with a refusal's status.
         struct Refused: Error { var status: Int32 }
+        /// Stops the build as one Bouncer cannot tell the images of.
+        struct Untellable: Error { var why: String }
         func pin(_ text: String, _ platform: String?) throws -> String {
             switch try ContainerShim.check(text, platform: platform, allowHTTP: allowHTTP, policy: policy, context: context, stopped: "nothing was built") {
             case .pinned(let pinned): return pinned
             case .refused(let status): throw Refused(status: status)
             }
         }
+        /// A base image's pinned digest, its ONBUILD triggers read: the build runs them as
+        /// its own instructions, where a `COPY --from=IMAGE` pulls unverified (red team, round 6).
+        func base(_ text: String, _ platform: String?, shown: String) throws -> String {
+            let pinned = try pin(text, platform)
+            let reference = try ImageReference(parsing: pinned)
+            guard let digest = reference.digest else { return pinned }
+            var options = FetchOptions()
+            options.progress = false
+            let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: nil, fetcher: Fetcher(store: Store.standard(), options: options))
+            for (image, trigger) in try source.onBuildTriggers(of: digest, platform: try platform.map(OCIPlatform.init(parsing:))) {
+                if let why = DockerfileImages.baseImageTriggerProblem(trigger) {
+                    throw Untellable(why: "of \(shown): the image \(reference.name)@\(image) carries the ONBUILD trigger '\(trigger.prefix(200))', which this build runs as its own instruction, and \(why)")
+                }
+            }
+            return pinned
+        }
         do {
             // podman's --from replaces the image of the first FROM (stage 0), whatever that named.
             let skipFirstFrom = podman && call.from != nil
             if podman, let from = call.from {
                 ShimOutput.error("bouncer: \(tool): build: --from \(from.value)")
-                let pinned = try pin(from.value, platform)
+                let pinned = try base(from.value, platform, shown: "--from \(from.value)")
                 rewritten[from.position] = from.inline ? String(arguments[from.position].prefix { $0 != "=" }) + "=" + pinned : pinned
             }
             for named in call.buildContexts {
@@ -285,10 +303,14 @@ enum ContainerBuild {
                 }
                 if use.place == .from && use.stage == 0 && skipFirstFrom { continue }
                 ShimOutput.error("bouncer: \(tool): build: \(shownFile) line \(use.line): \(use.place.rawValue) \(use.reference)")
-                fileReplacements.append((use.range, try pin(use.reference, use.place == .from ? use.platform ?? platform : platform)))
+                let pinned = use.place == .from ? try base(use.reference, use.platform ?? platform, shown: "\(shownFile) line \(use.line): FROM \(use.reference)")
+                    : try pin(use.reference, platform)
+                fileReplacements.append((use.range, pinned))
             }
         } catch let refused as Refused {
             return refused.status
+        } catch let untellable as Untellable {
+            return refuse(untellable.why)
         } catch {
             return ContainerShim.failed(error, context: context)
         }

@@ -77,6 +77,29 @@ struct DockerfileImages: Equatable {
         return DockerfileImages(uses: reader.uses)
     }
 
+    /// Why an ONBUILD trigger a base image's config carries (`config.OnBuild`)
+    /// may make the build fetch what Bouncer does not verify, or nil. The
+    /// builder runs the triggers as the first instructions of the stage built
+    /// FROM the image, joined with line breaks and read as a Dockerfile of
+    /// their own: a trigger that spans lines, continues into the next (a final
+    /// escape), opens a here-document over the next, or is a comment or parser
+    /// directive there is refused, then each is judged as the Dockerfile's own
+    /// ONBUILD lines are (`Reader.onbuildProblem`).
+    static func baseImageTriggerProblem(_ trigger: String) -> String? {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{0B}" || $0 == "\u{0C}" }
+        let trimmed = String(trigger.drop(while: blank).reversed().drop(while: blank).reversed())
+        if trimmed.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            return "it holds a line break, and the builder reads the triggers as the lines of one file"
+        }
+        if trimmed.hasPrefix("#") { return "it starts with #, a comment or parser directive to the builder" }
+        if trimmed.hasSuffix("\\") || trimmed.hasSuffix("`") { return "it ends in an escape, so the builder continues it into the next trigger" }
+        if trimmed.contains("<<") { return "it opens a here-document, which the builder may fill with the triggers that follow" }
+        guard Reader.onbuildProblem(Reader.words(Array(trimmed.utf8)).map(\.string)) == nil else {
+            return "it may pull or download what Bouncer does not verify (a trigger with options such as --from or --mount, an ADD of a URL or variable, a FROM or ONBUILD)"
+        }
+        return nil
+    }
+
     // MARK: - Reading
 
     /// A physical line: its bytes' range in the file (no line ending).
@@ -405,7 +428,7 @@ struct DockerfileImages: Equatable {
         /// later stage too), where it pulls or downloads as the instruction would (red team K2);
         /// Bouncer does not follow it there, so a COPY, ADD or RUN with options (`--from`,
         /// `--mount`), an ADD of a URL or variable, and a FROM or ONBUILD trigger are refused.
-        /// (Triggers a base image's config carries are not read.)
+        /// (A base image's own triggers: `baseImageTriggerProblem`.)
         static func onbuildProblem(_ words: [String]) -> String? {
             // As buildah reads flag words: escapes and quotes removed.
             let plain = words.map { $0.filter { !"\\`'\"".contains($0) } }

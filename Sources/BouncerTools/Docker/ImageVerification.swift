@@ -142,6 +142,50 @@ public final class RegistryImageSource: ImageRegistry {
         return bundles
     }
 
+    /// The ONBUILD triggers of the image `digest` names, which a build FROM it
+    /// runs as its own instructions. For an index, the image a builder picks:
+    /// the platform asked for, else this machine's; every image's when the
+    /// index has neither (a builder's own match may differ). Each manifest and
+    /// config is read by digest.
+    public func onBuildTriggers(of digest: Digest, platform: OCIPlatform?) throws -> [(image: Digest, trigger: String)] {
+        let repository = reference.repository
+        let (_, top) = try client.manifest(repository, reference: digest.description, expected: digest)
+        var images: [(Digest, OCIManifest)] = []
+        if top.kind == .index {
+            let wanted = platform ?? Self.hostPlatform
+            let entries = wanted.flatMap(top.select).map { [$0] } ?? top.manifests.filter { OCIMediaType.manifests.contains($0.mediaType) }
+            guard entries.count <= 64 else {
+                throw OCIError.malformed(what: "index \(reference.name)@\(digest)", "\(entries.count) images: too many to read the ONBUILD triggers of")
+            }
+            for entry in entries {
+                let (_, manifest) = try client.manifest(repository, reference: entry.digest.description, expected: entry.digest)
+                images.append((entry.digest, manifest))
+            }
+        } else {
+            images = [(digest, top)]
+        }
+        var found: [(image: Digest, trigger: String)] = []
+        for (image, manifest) in images {
+            guard manifest.kind == .manifest, let config = manifest.config else { continue }
+            let what = "the config of \(reference.name)@\(image)"
+            let bytes = try client.blob(repository, digest: config.digest, maxSize: ImageConfig.maxBytes)
+            found += try ImageConfig.onBuildTriggers(bytes, what: what).map { (image, $0) }
+        }
+        return found
+    }
+
+    /// This machine as a builder names its platform (Go's GOARCH).
+    static var hostPlatform: OCIPlatform? {
+        switch PipInterpreter.machine() {
+        case "x86_64": OCIPlatform(os: "linux", architecture: "amd64")
+        case "aarch64", "arm64": OCIPlatform(os: "linux", architecture: "arm64")
+        case "ppc64le": OCIPlatform(os: "linux", architecture: "ppc64le")
+        case "s390x": OCIPlatform(os: "linux", architecture: "s390x")
+        case "riscv64": OCIPlatform(os: "linux", architecture: "riscv64")
+        default: nil
+        }
+    }
+
     /// The Sigstore-bundle referrers of `digest`: each referrer manifest read
     /// by digest and identified by itself (cosign 3 lists bundles with
     /// artifactType application/vnd.oci.empty.v1+json in the fallback index).

@@ -153,4 +153,70 @@ struct ContainerBuildPodmanTests {
         #expect(try builtTags() == ["localhost/e2e-build:v1", "localhost/e2e-build:v2", "localhost/e2e-build:v3", "localhost/e2e-build:v4"])
         #expect(try storedDigests() == [signedDigest])
     }
+
+    /// A base image's config carries ONBUILD triggers (`config.OnBuild`), and
+    /// the builder runs them as the first instructions of a build FROM it: a
+    /// signed base whose trigger is `COPY --from=UNSIGNED` made podman pull the
+    /// unsigned image, past the shim. The shim reads the verified image's
+    /// config and refuses such a base; a plain trigger builds.
+    @Test func aBaseImagesOnbuildTriggersAreRead() throws {
+        let f = try ContainerShimPodmanTests.Fixture()
+        let storage = try PodmanStorage()
+        defer { withExtendedLifetime(storage) {} }
+        let global = storage.global
+        let work = f.dir.appendingPathComponent("project")
+        let context = work.appendingPathComponent("ctx")
+        try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
+        try "local".write(to: context.appendingPathComponent("local.txt"), atomically: true, encoding: .utf8)
+        let policy = work.appendingPathComponent("policy.json").path
+        try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
+        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
+        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
+                           "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": ""]
+        let unsigned = f.image("e2e/unsigned")
+        let unsignedDigest = try #require(f.digests["e2e/unsigned"])
+        // Both bases are signed: only their triggers differ.
+        let hostile = "COPY --from=\(unsigned) /hello.txt /stolen.txt"
+        let bases: [(String, String)] = [
+            ("e2e/trigger-from", LoopbackRegistry.jsonString(hostile)),
+            ("e2e/trigger-continued", LoopbackRegistry.jsonString("COPY \\") + "," + LoopbackRegistry.jsonString("--from=\(unsigned) /hello.txt /x")),
+            ("e2e/trigger-plain", LoopbackRegistry.jsonString("COPY local.txt /onbuild.txt")),
+        ]
+        for (repository, triggers) in bases {
+            let digest = try f.pushImage(repository, content: repository, settings: "{\"OnBuild\":[\(triggers)]}", docker: true)
+            try f.sign(repository, digest: digest, names: digest, with: f.key)
+        }
+        try "FROM \(f.image("e2e/trigger-from"))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+
+        // The hole, shown with the real podman alone: the trigger pulls the unsigned image.
+        let bare = try BouncerProcess.runProgram(Self.podman, global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:bare", context.path], cwd: work.path)
+        #expect(bare.status == 0, "\(bare.err)")
+        #expect(try storage.digests().contains(unsignedDigest), "podman ran the base image's trigger: \(bare.out)")
+        _ = try BouncerProcess.runProgram(Self.podman, global + ["system", "reset", "--force"])
+
+        // Through the shim: both hostile bases refused, nothing pulled or built.
+        for repository in ["e2e/trigger-from", "e2e/trigger-continued"] {
+            try "FROM \(f.image(repository))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+            let refused = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:r", context.path],
+                                                        cwd: work.path, environment: environment)
+            #expect(refused.status == 2, "\(repository): \(refused.err)")
+            #expect(refused.err.contains("carries the ONBUILD trigger") && refused.err.contains("line 1: FROM \(f.image(repository))"), "\(repository): \(refused.err)")
+            #expect(!(try storage.digests().contains(unsignedDigest)), "\(repository)")
+        }
+        // podman's --from stands in for the first FROM: its triggers are read too.
+        try "FROM scratch\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        let viaFrom = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "--from", f.image("e2e/trigger-from"), context.path],
+                                                    cwd: work.path, environment: environment)
+        #expect(viaFrom.status == 2, "\(viaFrom.err)")
+        #expect(viaFrom.err.contains("--from \(f.image("e2e/trigger-from"))") && viaFrom.err.contains("carries the ONBUILD trigger"), "\(viaFrom.err)")
+        #expect(!(try storage.digests().contains(unsignedDigest)))
+
+        // A plain trigger runs, from the verified digest.
+        try "FROM \(f.image("e2e/trigger-plain"))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        let plain = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:plain", context.path],
+                                                  cwd: work.path, environment: environment)
+        #expect(plain.status == 0, "\(plain.err)")
+        #expect(plain.out.contains("COPY local.txt /onbuild.txt"), "the trigger ran: \(plain.out)")
+        #expect(!(try storage.digests().contains(unsignedDigest)))
+    }
 }

@@ -54,7 +54,9 @@ struct ContainerShimPodmanTests {
         }
 
         /// A one-layer image (a gzip tar holding one file) tagged `tag`; returns the manifest's digest.
-        func pushImage(_ repository: String, content: String, tag: String = "v1") throws -> String {
+        /// `settings`: the config's `config` object, as JSON. `docker`: docker's schema 2 media
+        /// types, whose config keeps settings OCI's has no field for (`OnBuild`).
+        func pushImage(_ repository: String, content: String, tag: String = "v1", settings: String = "{}", docker: Bool = false) throws -> String {
             let work = dir.appendingPathComponent(repository.replacingOccurrences(of: "/", with: "_") + "-" + UUID().uuidString.prefix(8))
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try content.write(to: work.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
@@ -63,15 +65,18 @@ struct ContainerShimPodmanTests {
             try Self.run("/usr/bin/gzip", ["-n", "-k", "-f", tar])
             let layer = Array(try Data(contentsOf: URL(fileURLWithPath: tar + ".gz")))
             let diffID = Hasher.digest(Array(try Data(contentsOf: URL(fileURLWithPath: tar))), .sha256)
-            let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"\(diffID)\"]}}".utf8)
+            let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":\(settings),\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"\(diffID)\"]}}".utf8)
             let configDigest = try registry.pushBlob(repository, config)
             let layerDigest = try registry.pushBlob(repository, layer)
+            let (manifestType, configType, layerType) = docker
+                ? ("application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.container.image.v1+json", "application/vnd.docker.image.rootfs.diff.tar.gzip")
+                : ("application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.config.v1+json", "application/vnd.oci.image.layer.v1.tar+gzip")
             let manifest = Array("""
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
-                "config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":\(config.count),"digest":"\(configDigest)"},\
-                "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":\(layer.count),"digest":"\(layerDigest)"}]}
+                {"schemaVersion":2,"mediaType":"\(manifestType)",\
+                "config":{"mediaType":"\(configType)","size":\(config.count),"digest":"\(configDigest)"},\
+                "layers":[{"mediaType":"\(layerType)","size":\(layer.count),"digest":"\(layerDigest)"}]}
                 """.utf8)
-            return try registry.pushManifest(repository, reference: tag, manifest, mediaType: "application/vnd.oci.image.manifest.v1+json")
+            return try registry.pushManifest(repository, reference: tag, manifest, mediaType: manifestType)
         }
 
         /// cosign's key-based layout: payload naming `names`, ECDSA-SHA256 by openssl, under `digest`'s .sig tag.

@@ -115,6 +115,26 @@ import Testing
         #expect(kept.uses.map(\.reference) == ["a:1"])
     }
 
+    /// A base image's own triggers are joined with line breaks and read by
+    /// the builder as a Dockerfile of their own: one that continues into the
+    /// next, spans lines, opens a here-document or is a directive could say
+    /// what Bouncer does not read, so it is refused, as is each trigger the
+    /// Dockerfile's own ONBUILD lines would refuse.
+    @Test func aBaseImagesTriggersAreJudgedAsTheBuilderReadsThem() {
+        let refused = [
+            "COPY --from=r/evil / /", "copy \"--from=r/evil\" / /", "ADD http://127.0.0.1:1/x /x", "ADD $U /x",
+            "RUN --mount=type=bind,from=r/evil,target=/x true", "FROM r/evil", "ONBUILD COPY . /",
+            "COPY \\", "COPY `", "COPY . /x\nCOPY --from=r/evil / /", "COPY . /x\r\nFROM r/evil", "# escape=`",
+            "RUN <<EOF", "COPY <<EOF /x",
+        ]
+        for trigger in refused {
+            #expect(DockerfileImages.baseImageTriggerProblem(trigger) != nil, "\(trigger.debugDescription)")
+        }
+        for trigger in ["COPY . /app", "RUN make -j2 --quiet", "ADD local.tar /x", "  ENV A=1  ", "WORKDIR /app", ""] {
+            #expect(DockerfileImages.baseImageTriggerProblem(trigger) == nil, "\(trigger.debugDescription)")
+        }
+    }
+
     /// buildah matches a `--build-context` name exactly: one matched only
     /// with case ignored (or only once expanded) is an image to it, which it
     /// pulled unverified while the shim skipped it (red team K4). Refused.
