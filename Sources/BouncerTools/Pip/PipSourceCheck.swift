@@ -73,10 +73,11 @@ public enum PipSourceCheck {
     }
 
     /// pip takes a requirement for a path when it has a separator, starts with '.', or names an
-    /// archive; uv takes a backslash for a separator too (on Unix the folder's name holds it).
+    /// archive; uv takes a backslash for a separator too (on Unix the folder's name holds it), and
+    /// a shell may leave a `~` for pipx to expand. (No package name starts with either.)
     static func isPathLike(_ location: String) -> Bool {
         let lower = location.lowercased()
-        return location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".")
+        return location.contains("/" as Character) || location.contains("\\" as Character) || location.hasPrefix(".") || location.hasPrefix("~")
             || lower.hasSuffix(".whl") || sdistSuffixes.contains(where: { lower.hasSuffix($0) })
     }
 

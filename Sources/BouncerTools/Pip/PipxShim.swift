@@ -216,13 +216,11 @@ public enum PipxShim {
         return nil
     }
 
-    /// A word pip takes for a path: a folder separator, a leading `.` or `~`,
-    /// or an archive's name (`x.whl`, `x.tar.gz`, `x.tlz`…); a URL is refused on its own.
+    /// A word pip takes for a path (`PipSourceCheck.isPathLike`), alone or
+    /// after `NAME @`; a URL is refused on its own.
     static func isLocalPath(_ word: String) -> Bool {
-        let lower = word.lowercased()
-        guard !lower.contains("://") else { return false }
-        let requirement = lower.split(separator: "@", maxSplits: 1).last.map { $0.trimmingSpaces() } ?? lower
-        return requirement.hasPrefix(".") || requirement.hasPrefix("~") || requirement.contains("/") || requirement.hasSuffix(".whl")
-            || PipSourceCheck.sdistSuffixes.contains { requirement.hasSuffix($0) }
+        guard !word.lowercased().contains("://") else { return false }
+        let requirement = word.split(separator: "@", maxSplits: 1).last.map { String($0.trimmingSpaces()) } ?? word
+        return PipSourceCheck.isPathLike(requirement)
     }
 }
