@@ -1,6 +1,8 @@
 #include "CSystemShims.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <string.h>
 #include <sys/resource.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -58,4 +60,33 @@ int bouncer_end_with_parent(int signal) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+// Slot states: 0 free, 1 being written (skipped by the handler), 2 tracked.
+enum { CLEANUP_SLOTS = 64 };
+static int cleanup_enabled;
+static int cleanup_state[CLEANUP_SLOTS];
+static char cleanup_paths[CLEANUP_SLOTS][PATH_MAX];
+
+void bouncer_exit_cleanup_enable(void) {
+    __atomic_store_n(&cleanup_enabled, 1, __ATOMIC_SEQ_CST);
+}
+
+int bouncer_exit_cleanup_track(const char *path) {
+    if (!__atomic_load_n(&cleanup_enabled, __ATOMIC_SEQ_CST) || strlen(path) >= PATH_MAX) return -1;
+    for (int slot = 0; slot < CLEANUP_SLOTS; slot++) {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&cleanup_state[slot], &expected, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            strcpy(cleanup_paths[slot], path);
+            __atomic_store_n(&cleanup_state[slot], 2, __ATOMIC_SEQ_CST);
+            return slot;
+        }
+    }
+    return -1;
+}
+
+void bouncer_exit_cleanup_run(void) {
+    for (int slot = 0; slot < CLEANUP_SLOTS; slot++) {
+        if (__atomic_load_n(&cleanup_state[slot], __ATOMIC_SEQ_CST) == 2) unlink(cleanup_paths[slot]);
+    }
 }

@@ -33,10 +33,13 @@ public struct Store: Sendable {
         return "\(root)/sha256/\(hex.prefix(2))/\(hex)"
     }
 
-    /// A new, empty, exclusively created file in the store's temp directory.
+    /// A new, empty, exclusively created file in the store's temp directory
+    /// (removed by a timer's exit too: `ExitCleanup`).
     public func makeTemporaryFile(prefix: String = "download") throws(BouncerError) -> (fd: Int32, path: String) {
         try Filesystem.makeDirectories(temporaryDirectory)
-        return try Filesystem.createExclusive(in: temporaryDirectory, prefix: prefix)
+        let file = try Filesystem.createExclusive(in: temporaryDirectory, prefix: prefix)
+        ExitCleanup.track(file.path)
+        return file
     }
 
     /// Makes the folder the blob for `sha256` will be filed in. The guard

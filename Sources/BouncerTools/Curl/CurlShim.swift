@@ -4,6 +4,7 @@ import Glibc
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
+import CSystemShims
 /// `curl` behind Bouncer: every URL is obtained through the guard; only
 /// verified bytes reach the file curl would have written, or standard output
 /// (so `curl URL | sh` sees nothing until the whole body is verified).
@@ -136,12 +137,15 @@ public enum CurlShim {
 }
 
 /// curl's `-m`: when the limit passes before the artifacts are fetched and
-/// verified, the shim stops as curl does (exit 28), having written nothing.
+/// verified, the shim stops as curl does (exit 28), having written nothing,
+/// and leaving no download in the store's temp folder (`ExitCleanup`).
 /// A timer signal, since the fetches run in libcurl and the guard below the shim.
 enum MaxTime {
     static func arm(_ seconds: Double) {
+        ExitCleanup.enable()
         signal(SIGALRM) { _ in
-            // Only what a signal handler may call: write(2) and _exit.
+            // Only what a signal handler may call: unlink(2), write(2) and _exit.
+            bouncer_exit_cleanup_run()
             let text: StaticString = "curl: (28) Operation timed out (--max-time): nothing was written\n"
             _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
             _exit(28)

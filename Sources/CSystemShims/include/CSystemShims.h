@@ -24,4 +24,16 @@ int bouncer_lower_thread_priority(int nice);
 /// (Linux's PR_SET_PDEATHSIG; prctl(2) is variadic). 0, or -1 with errno set.
 int bouncer_end_with_parent(int signal);
 
+/// Files a signal handler removes before it ends the process (curl's `-m`
+/// timer ends the shim with _exit, mid-download): a fixed table, so that the
+/// handler does only what a handler may (unlink(2)). Off until enabled, so a
+/// long-running process never fills it; a full table tracks nothing more.
+void bouncer_exit_cleanup_enable(void);
+/// Tracks `path` (copied) when enabled; a slot, or -1 when not tracked. A
+/// path renamed or removed since is harmless to unlink (it names nothing, or
+/// only the store's hard link), so slots are never given back.
+int bouncer_exit_cleanup_track(const char *path);
+/// Unlinks every tracked path. Async-signal-safe.
+void bouncer_exit_cleanup_run(void);
+
 #endif

@@ -57,6 +57,23 @@ import BouncerTestSupport
         #expect(try harness.bytes("bouncer.lock") == lock)
     }
 
+    /// curl's `-m`: the limit passes while the server has not answered; the
+    /// shim stops as curl does (28), writes nothing, and leaves no download
+    /// in the store's temp folder (the timer's exit had left one each time).
+    @Test func curlMaxTimeLeavesNoDownloadBehind() throws {
+        defer { harness.cleanup() }
+        site.server.responseDelay = 4
+        let result = try harness.sh("curl -fsS -m 1 -O '\(site.url("tool.tar.gz"))'")
+        site.server.responseDelay = 0
+        #expect(result.status == 28, "\(result.err)")
+        #expect(result.err.contains("Operation timed out"), "\(result.err)")
+        #expect(try harness.projectFiles() == [])
+        let temporary = harness.cache.appendingPathComponent("tmp").path
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        #expect(FileManager.default.fileExists(atPath: temporary), "the download had started: its temp folder exists")
+        #expect(left == [], "left in \(temporary): \(left)")
+    }
+
     @Test func curlOutputFileOutputDirAndSeveralURLs() throws {
         defer { harness.cleanup() }
         var result = try harness.sh("curl -sS -o out.bin '\(site.url("tool.tar.gz"))'")
