@@ -15,22 +15,31 @@ import BouncerTestSupport
                            "needs docker-registry, podman and openssl"))
 struct ContainerBuildPodmanTests {
     static let podman = "/usr/bin/podman"
+    static let shims = Corpus.packageRoot.appendingPathComponent("shims").path
 
-    @Test func aBuildPullsOnlyVerifiedDigestsByEveryRoute() throws {
+    /// A signed-images registry, a private podman storage, a project with a
+    /// build context holding local.txt, and the shims' environment under a
+    /// policy that verifies images with the fixture's key.
+    static func setUp() throws -> (ContainerShimPodmanTests.Fixture, PodmanStorage, URL, URL, [String: String]) {
         let f = try ContainerShimPodmanTests.Fixture()
         let storage = try PodmanStorage()
-        // Kept until the test ends (its deinit resets the storage).
-        defer { withExtendedLifetime(storage) {} }
-        let global = storage.global
         let work = f.dir.appendingPathComponent("project")
         let context = work.appendingPathComponent("ctx")
         try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
         try "local".write(to: context.appendingPathComponent("local.txt"), atomically: true, encoding: .utf8)
         let policy = work.appendingPathComponent("policy.json").path
         try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
-        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
         let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
                            "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": ""]
+        return (f, storage, work, context, environment)
+    }
+
+    @Test func aBuildPullsOnlyVerifiedDigestsByEveryRoute() throws {
+        let (f, storage, work, context, environment) = try Self.setUp()
+        // Kept until the test ends (its deinit resets the storage).
+        defer { withExtendedLifetime(storage) {} }
+        let global = storage.global
+        let shims = Self.shims
         let signed = f.image("e2e/signed")
         let unsigned = f.image("e2e/unsigned")
         let signedDigest = try #require(f.digests["e2e/signed"])
@@ -160,19 +169,11 @@ struct ContainerBuildPodmanTests {
     /// unsigned image, past the shim. The shim reads the verified image's
     /// config and refuses such a base; a plain trigger builds.
     @Test func aBaseImagesOnbuildTriggersAreRead() throws {
-        let f = try ContainerShimPodmanTests.Fixture()
-        let storage = try PodmanStorage()
+        let (f, storage, work, context, environment) = try Self.setUp()
+        // Kept until the test ends (its deinit resets the storage).
         defer { withExtendedLifetime(storage) {} }
         let global = storage.global
-        let work = f.dir.appendingPathComponent("project")
-        let context = work.appendingPathComponent("ctx")
-        try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
-        try "local".write(to: context.appendingPathComponent("local.txt"), atomically: true, encoding: .utf8)
-        let policy = work.appendingPathComponent("policy.json").path
-        try #"{"version": 1, "mode": "enforce", "unmatched": "deny", "rules": []}"#.write(toFile: policy, atomically: true, encoding: .utf8)
-        let shims = Corpus.packageRoot.appendingPathComponent("shims").path
-        let environment = ["PATH": "\(shims):/usr/local/bin:/usr/bin:/bin", "BOUNCER_BIN": BouncerProcess.executable,
-                           "BOUNCER_POLICY": policy, "BOUNCER_IMAGE_KEY": f.publicKey, "BOUNCER_IMAGE_IGNORE_TLOG": "1", "CI": ""]
+        let shims = Self.shims
         let unsigned = f.image("e2e/unsigned")
         let unsignedDigest = try #require(f.digests["e2e/unsigned"])
         // Both bases are signed: only their triggers differ.
