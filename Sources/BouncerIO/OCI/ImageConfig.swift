@@ -1,7 +1,8 @@
 import BouncerBase
 
 /// What a builder takes from a base image's config blob beyond its layers:
-/// the ONBUILD triggers (docker's image config, `config.OnBuild`). A build
+/// the ONBUILD triggers (docker's image config, `config.OnBuild`, or
+/// `container_config.OnBuild` when there is no `config`). A build
 /// FROM the image runs each as an instruction of its own Dockerfile, so a
 /// trigger may pull or download what the Dockerfile never names.
 public enum ImageConfig {
@@ -17,13 +18,20 @@ public enum ImageConfig {
             throw .malformed(what: what, "not a JSON image config: \(error)")
         }
         guard case .object(let members) = root else { throw .malformed(what: what, "the image config is not a JSON object") }
-        guard let config = try member(members, "config", at: "$", what: what), config != .null else { return [] }
-        guard case .object(let settings) = config else { throw .malformed(what: what, "$.config is not an object") }
-        guard let triggers = try member(settings, "OnBuild", at: "$.config", what: what), triggers != .null else { return [] }
-        guard case .array(let items) = triggers else { throw .malformed(what: what, "$.config.OnBuild is not an array") }
+        // buildah takes `container_config` for the config when `config` is absent or null (red team, round 7).
+        var field = "config"
+        var config = try member(members, field, at: "$", what: what)
+        if config == nil || config == .null {
+            field = "container_config"
+            config = try member(members, field, at: "$", what: what)
+        }
+        guard let config, config != .null else { return [] }
+        guard case .object(let settings) = config else { throw .malformed(what: what, "$.\(field) is not an object") }
+        guard let triggers = try member(settings, "OnBuild", at: "$.\(field)", what: what), triggers != .null else { return [] }
+        guard case .array(let items) = triggers else { throw .malformed(what: what, "$.\(field).OnBuild is not an array") }
         var found: [String] = []
         for (index, item) in items.enumerated() {
-            guard case .string(let trigger) = item else { throw .malformed(what: what, "$.config.OnBuild[\(index)] is not a string") }
+            guard case .string(let trigger) = item else { throw .malformed(what: what, "$.\(field).OnBuild[\(index)] is not a string") }
             found.append(trigger)
         }
         return found

@@ -63,6 +63,10 @@ enum ContainerBuild {
         /// podman's `--from IMAGE`.
         var from: (value: String, position: Int, inline: Bool)?
         var platforms: [String] = []
+        /// `--os`, `--arch`, `--variant`: one platform, when `--platform` names none.
+        var os: String?
+        var arch: String?
+        var variant: String?
         var allPlatforms = false
         var plainHTTP = false
         var cacheFrom: String?
@@ -119,6 +123,9 @@ enum ContainerBuild {
             case "--from": call.from = (value, positions.last ?? index, inline)
             case "--build-arg-file": call.buildArgumentFiles.append(value)
             case "--platform": call.platforms += value.split(separator: ",").map(String.init)
+            case "--os": call.os = value
+            case "--arch": call.arch = value
+            case "--variant": call.variant = value
             case "--tls-verify": call.plainHTTP = OptionWords.isFalse(value)
             case "--cache-from": call.cacheFrom = value
             default: break
@@ -168,6 +175,10 @@ enum ContainerBuild {
             }
         }
         guard operands.count <= 1 else { throw .usage("build takes one context; Bouncer found \(operands.count)") }
+        // The builder picks images for --os/--arch/--variant as for a --platform (red team, round 7).
+        if call.platforms.isEmpty, let platform = ContainerShim.platform(os: call.os, arch: call.arch, variant: call.variant) {
+            call.platforms = [platform]
+        }
         call.contextIndex = operands.first
         return call
     }
@@ -261,12 +272,14 @@ enum ContainerBuild {
         /// its own instructions, where a `COPY --from=IMAGE` pulls unverified (red team, round 6).
         func base(_ text: String, _ platform: String?, shown: String) throws -> String {
             let pinned = try pin(text, platform)
+            // Every platform the build is for: the triggers of each image it builds FROM.
+            let platforms = try (platform.map { [$0] } ?? call.platforms).map(OCIPlatform.init(parsing:))
             let reference = try ImageReference(parsing: pinned)
             guard let digest = reference.digest else { return pinned }
             var options = FetchOptions()
             options.progress = false
             let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: nil, fetcher: Fetcher(store: Store.standard(), options: options))
-            for (image, trigger) in try source.onBuildTriggers(of: digest, platform: try platform.map(OCIPlatform.init(parsing:))) {
+            for (image, trigger) in try source.onBuildTriggers(of: digest, platforms: platforms, every: call.allPlatforms && platform == nil) {
                 if let why = DockerfileImages.baseImageTriggerProblem(trigger) {
                     throw Untellable(why: "of \(shown): the image \(reference.name)@\(image) carries the ONBUILD trigger '\(trigger.prefix(200))', which this build runs as its own instruction, and \(why)")
                 }

@@ -86,11 +86,16 @@ struct DockerfileImages: Equatable {
     /// directive there is refused, then each is judged as the Dockerfile's own
     /// ONBUILD lines are (`Reader.onbuildProblem`).
     static func baseImageTriggerProblem(_ trigger: String) -> String? {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{0B}" || $0 == "\u{0C}" }
-        let trimmed = String(trigger.drop(while: blank).reversed().drop(while: blank).reversed())
-        if trimmed.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+        if trigger.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
             return "it holds a line break, and the builder reads the triggers as the lines of one file"
         }
+        // The builder trims every Unicode blank (Go's unicode.IsSpace) around a line and splits
+        // words on ASCII ones: a trigger starting with U+00A0 was `COPY --from` to it (red team, round 7).
+        if let odd = trigger.unicodeScalars.first(where: { $0.properties.isWhitespace && $0 != " " && $0 != "\t" }) {
+            return "it holds the blank U+\(String(odd.value, radix: 16, uppercase: true)), which the builder and Bouncer split words at differently"
+        }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let trimmed = String(trigger.drop(while: blank).reversed().drop(while: blank).reversed())
         if trimmed.hasPrefix("#") { return "it starts with #, a comment or parser directive to the builder" }
         if trimmed.hasSuffix("\\") || trimmed.hasSuffix("`") { return "it ends in an escape, so the builder continues it into the next trigger" }
         if trimmed.contains("<<") { return "it opens a here-document, which the builder may fill with the triggers that follow" }
@@ -643,8 +648,11 @@ struct DockerfileImages: Equatable {
             // `--from=IMAGE` after `--chown="'"0'\''` was one word here, three flags to buildah).
             let flagWords = arguments.prefix { $0.string.hasPrefix("--") }
             // The builders' flag reader takes each byte for a rune: 0x85 and 0xA0 (also inside a
-            // UTF-8 character) are blanks to it, so `--chown=0\u{A0}--from=IMAGE` is two flags there.
-            if let hidden = flagWords.first(where: { $0.bytes.contains(0x85) || $0.bytes.contains(0xA0) }) {
+            // UTF-8 character) are blanks to it, so `--chown=0\u{A0}--from=IMAGE` is two flags there,
+            // and a word `\u{A0}--from=IMAGE` a flag after a blank (red team, round 7).
+            let blankToBuilders = { (byte: UInt8) in byte == 0x85 || byte == 0xA0 }
+            let flagWordsToBuilders = arguments.prefix { $0.bytes.drop(while: blankToBuilders).starts(with: Array("--".utf8)) }
+            if let hidden = flagWordsToBuilders.first(where: { $0.bytes.contains(where: blankToBuilders) }) {
                 throw Problem(line: line, message: "\(hidden.string): a flag holding a byte (0x85 or 0xA0) the builders read as a blank and Bouncer does not; write it in plain ASCII")
             }
             if let escaped = (everyWord ? arguments[...] : flagWords).first(where: { word in

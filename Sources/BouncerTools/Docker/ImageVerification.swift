@@ -143,22 +143,37 @@ public final class RegistryImageSource: ImageRegistry {
     }
 
     /// The ONBUILD triggers of the image `digest` names, which a build FROM it
-    /// runs as its own instructions. For an index, the image a builder picks:
-    /// the platform asked for, else this machine's; every image's when the
-    /// index has neither (a builder's own match may differ). Each manifest and
+    /// runs as its own instructions. For an index, the images a builder may
+    /// pick: `every` one (`--all-platforms`), else those of each platform asked
+    /// for (this machine's when none is), found as containers/image finds them,
+    /// by platform alone (an entry of an unknown media type is still the one it
+    /// picks); a platform no entry matches reads every image. Each manifest and
     /// config is read by digest.
-    public func onBuildTriggers(of digest: Digest, platform: OCIPlatform?) throws -> [(image: Digest, trigger: String)] {
+    public func onBuildTriggers(of digest: Digest, platforms: [OCIPlatform], every: Bool) throws -> [(image: Digest, trigger: String)] {
         let repository = reference.repository
         let (_, top) = try client.manifest(repository, reference: digest.description, expected: digest)
         var images: [(Digest, OCIManifest)] = []
         if top.kind == .index {
-            let wanted = platform ?? Self.hostPlatform
-            let entries = wanted.flatMap(top.select).map { [$0] } ?? top.manifests.filter { OCIMediaType.manifests.contains($0.mediaType) }
+            var entries: [OCIDescriptor] = []
+            let wanted = platforms.isEmpty ? Self.hostPlatform.map { [$0] } ?? [] : platforms
+            for platform in wanted where !every {
+                let matching = top.manifests.filter { entry in
+                    guard let offered = entry.platform else { return false }
+                    return offered.os == platform.os && offered.architecture == platform.architecture
+                        && (platform.variant == nil || offered.variant == platform.variant)
+                }
+                if matching.isEmpty { entries = top.manifests; break }
+                entries += matching.filter { entry in !entries.contains { $0.digest == entry.digest } }
+            }
+            if every || wanted.isEmpty { entries = top.manifests }
             guard entries.count <= 64 else {
                 throw OCIError.malformed(what: "index \(reference.name)@\(digest)", "\(entries.count) images: too many to read the ONBUILD triggers of")
             }
             for entry in entries {
                 let (_, manifest) = try client.manifest(repository, reference: entry.digest.description, expected: entry.digest)
+                guard manifest.kind == .manifest else {
+                    throw OCIError.malformed(what: "index \(reference.name)@\(digest)", "its entry \(entry.digest) is not an image manifest, so Bouncer cannot read the ONBUILD triggers of what a builder picks there")
+                }
                 images.append((entry.digest, manifest))
             }
         } else {
@@ -166,7 +181,7 @@ public final class RegistryImageSource: ImageRegistry {
         }
         var found: [(image: Digest, trigger: String)] = []
         for (image, manifest) in images {
-            guard manifest.kind == .manifest, let config = manifest.config else { continue }
+            guard let config = manifest.config else { continue }
             let what = "the config of \(reference.name)@\(image)"
             let bytes = try client.blob(repository, digest: config.digest, maxSize: ImageConfig.maxBytes)
             found += try ImageConfig.onBuildTriggers(bytes, what: what).map { (image, $0) }

@@ -187,6 +187,17 @@ struct ContainerBuildPodmanTests {
             let digest = try f.pushImage(repository, content: repository, settings: "{\"OnBuild\":[\(triggers)]}", docker: true)
             try f.sign(repository, digest: digest, names: digest, with: f.key)
         }
+        // buildah reads container_config when config is null (red team, round 7).
+        let fromContainerConfig = try f.pushImage("e2e/trigger-cc", content: "cc", settings: "null",
+                                                  extraMembers: ",\"container_config\":{\"OnBuild\":[\(LoopbackRegistry.jsonString(hostile))]}")
+        try f.sign("e2e/trigger-cc", digest: fromContainerConfig, names: fromContainerConfig, with: f.key)
+        // Indexes: a clean linux/amd64 image (this machine's) beside one with the trigger, for
+        // linux/arm64, or for linux/amd64 too under a media type Bouncer did not select by.
+        let clean = try f.pushImage("e2e/multi", content: "clean", tag: "clean")
+        let triggered = try f.pushImage("e2e/multi", content: "triggered", tag: "triggered", settings: "{\"OnBuild\":[\(LoopbackRegistry.jsonString(hostile))]}")
+        let perPlatform = try f.pushIndex("e2e/multi", tag: "v1", [(clean, "linux/amd64", nil), (triggered, "linux/arm64", nil)])
+        let oddType = try f.pushIndex("e2e/multi", tag: "odd", [(triggered, "linux/amd64", "application/x-anything"), (clean, "linux/amd64", nil)])
+        for digest in [perPlatform, oddType] { try f.sign("e2e/multi", digest: digest, names: digest, with: f.key) }
         try "FROM \(f.image("e2e/trigger-from"))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
 
         // The hole, shown with the real podman alone: the trigger pulls the unsigned image.
@@ -195,15 +206,26 @@ struct ContainerBuildPodmanTests {
         #expect(try storage.digests().contains(unsignedDigest), "podman ran the base image's trigger: \(bare.out)")
         _ = try BouncerProcess.runProgram(Self.podman, global + ["system", "reset", "--force"])
 
-        // Through the shim: both hostile bases refused, nothing pulled or built.
-        for repository in ["e2e/trigger-from", "e2e/trigger-continued"] {
-            try "FROM \(f.image(repository))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
-            let refused = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:r", context.path],
+        // Through the shim: every hostile base refused, nothing pulled or built.
+        let hostileBuilds: [(String, [String])] = [
+            (f.image("e2e/trigger-from"), []), (f.image("e2e/trigger-continued"), []), (f.image("e2e/trigger-cc"), []),
+            (f.image("e2e/multi"), ["--arch", "arm64"]), (f.image("e2e/multi"), ["--platform", "linux/amd64,linux/arm64"]),
+            (f.image("e2e/multi"), ["--all-platforms"]), (f.image("e2e/multi", tag: "odd"), []),
+        ]
+        for (image, extra) in hostileBuilds {
+            try "FROM \(image)\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+            let refused = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:r"] + extra + [context.path],
                                                         cwd: work.path, environment: environment)
-            #expect(refused.status == 2, "\(repository): \(refused.err)")
-            #expect(refused.err.contains("carries the ONBUILD trigger") && refused.err.contains("line 1: FROM \(f.image(repository))"), "\(repository): \(refused.err)")
-            #expect(!(try storage.digests().contains(unsignedDigest)), "\(repository)")
+            #expect(refused.status == 2, "\(image) \(extra): \(refused.err)")
+            #expect(refused.err.contains("carries the ONBUILD trigger") && refused.err.contains("line 1: FROM \(image)"), "\(image) \(extra): \(refused.err)")
+            #expect(!(try storage.digests().contains(unsignedDigest)), "\(image) \(extra)")
         }
+        // For this machine's platform alone, the index's clean image is what podman builds from.
+        try "FROM \(f.image("e2e/multi"))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        let hostOnly = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:host", context.path],
+                                                     cwd: work.path, environment: environment)
+        #expect(hostOnly.status == 0, "\(hostOnly.err)")
+        #expect(!(try storage.digests().contains(unsignedDigest)))
         // podman's --from stands in for the first FROM: its triggers are read too.
         try "FROM scratch\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
         let viaFrom = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "--from", f.image("e2e/trigger-from"), context.path],

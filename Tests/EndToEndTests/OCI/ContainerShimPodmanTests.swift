@@ -21,6 +21,8 @@ struct ContainerShimPodmanTests {
         var publicKey: String { dir.appendingPathComponent("key.pub").path }
         /// Repository → the digest its tag v1 resolves to, computed here from the pushed bytes.
         var digests: [String: String] = [:]
+        /// Manifest digest → its size in bytes (for an index's entries).
+        var manifestSizes: [String: Int] = [:]
 
         init() throws {
             registry = try LoopbackRegistry()
@@ -56,7 +58,9 @@ struct ContainerShimPodmanTests {
         /// A one-layer image (a gzip tar holding one file) tagged `tag`; returns the manifest's digest.
         /// `settings`: the config's `config` object, as JSON. `docker`: docker's schema 2 media
         /// types, whose config keeps settings OCI's has no field for (`OnBuild`).
-        func pushImage(_ repository: String, content: String, tag: String = "v1", settings: String = "{}", docker: Bool = false) throws -> String {
+        /// `extraMembers`: more top-level members of the config (`,"container_config":{…}`).
+        func pushImage(_ repository: String, content: String, tag: String = "v1", settings: String = "{}", extraMembers: String = "",
+                       docker: Bool = false) throws -> String {
             let work = dir.appendingPathComponent(repository.replacingOccurrences(of: "/", with: "_") + "-" + UUID().uuidString.prefix(8))
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try content.write(to: work.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
@@ -65,7 +69,7 @@ struct ContainerShimPodmanTests {
             try Self.run("/usr/bin/gzip", ["-n", "-k", "-f", tar])
             let layer = Array(try Data(contentsOf: URL(fileURLWithPath: tar + ".gz")))
             let diffID = Hasher.digest(Array(try Data(contentsOf: URL(fileURLWithPath: tar))), .sha256)
-            let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":\(settings),\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"\(diffID)\"]}}".utf8)
+            let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":\(settings)\(extraMembers),\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"\(diffID)\"]}}".utf8)
             let configDigest = try registry.pushBlob(repository, config)
             let layerDigest = try registry.pushBlob(repository, layer)
             let (manifestType, configType, layerType) = docker
@@ -76,7 +80,22 @@ struct ContainerShimPodmanTests {
                 "config":{"mediaType":"\(configType)","size":\(config.count),"digest":"\(configDigest)"},\
                 "layers":[{"mediaType":"\(layerType)","size":\(layer.count),"digest":"\(layerDigest)"}]}
                 """.utf8)
-            return try registry.pushManifest(repository, reference: tag, manifest, mediaType: manifestType)
+            let digest = try registry.pushManifest(repository, reference: tag, manifest, mediaType: manifestType)
+            manifestSizes[digest] = manifest.count
+            return digest
+        }
+
+        /// An OCI index of images pushed here, tagged `tag`: each entry's digest, platform
+        /// (`os/arch`) and media type (a manifest's own unless given); returns its digest.
+        func pushIndex(_ repository: String, tag: String, _ entries: [(digest: String, platform: String, mediaType: String?)]) throws -> String {
+            let manifests = try entries.map { entry in
+                let parts = entry.platform.split(separator: "/")
+                let size = try #require(manifestSizes[entry.digest])
+                return "{\"mediaType\":\"\(entry.mediaType ?? "application/vnd.oci.image.manifest.v1+json")\",\"digest\":\"\(entry.digest)\",\"size\":\(size),"
+                    + "\"platform\":{\"os\":\"\(parts[0])\",\"architecture\":\"\(parts[1])\"}}"
+            }
+            let index = Array("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[\(manifests.joined(separator: ","))]}".utf8)
+            return try registry.pushManifest(repository, reference: tag, index, mediaType: "application/vnd.oci.image.index.v1+json")
         }
 
         /// cosign's key-based layout: payload naming `names`, ECDSA-SHA256 by openssl, under `digest`'s .sig tag.

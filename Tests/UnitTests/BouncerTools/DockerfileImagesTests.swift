@@ -126,6 +126,8 @@ import Testing
             "RUN --mount=type=bind,from=r/evil,target=/x true", "FROM r/evil", "ONBUILD COPY . /",
             "COPY \\", "COPY `", "COPY . /x\nCOPY --from=r/evil / /", "COPY . /x\r\nFROM r/evil", "# escape=`",
             "RUN <<EOF", "COPY <<EOF /x",
+            // Blanks the builder trims and splits at (Go's unicode.IsSpace) and Bouncer does not.
+            "\u{A0}COPY --from=r/evil / /", "\u{85}COPY --from=r/evil / /", "\u{3000}COPY --from=r/evil / /", "COPY\u{2028}--from=r/evil / /",
         ]
         for trigger in refused {
             #expect(DockerfileImages.baseImageTriggerProblem(trigger) != nil, "\(trigger.debugDescription)")
@@ -133,6 +135,25 @@ import Testing
         for trigger in ["COPY . /app", "RUN make -j2 --quiet", "ADD local.tar /x", "  ENV A=1  ", "WORKDIR /app", ""] {
             #expect(DockerfileImages.baseImageTriggerProblem(trigger) == nil, "\(trigger.debugDescription)")
         }
+    }
+
+    /// buildah's flag reader takes each byte for a rune and skips the blanks
+    /// among them before it looks for `--`: a raw 0xA0 or 0x85 byte before
+    /// `--from` (no UTF-8 character) made it a flag, and the unsigned image was
+    /// pulled (red team, round 7). Refused; the same flag after a real
+    /// character (U+00A0 is C2 A0) is no flag to buildah either.
+    @Test func aFlagAfterARawByteTheBuildersTakeForABlankIsRefused() throws {
+        for blank: UInt8 in [0xA0, 0x85] {
+            let text = Array("FROM a:1\nCOPY ".utf8) + [blank] + Array("--from=r/evil /h /d\n".utf8)
+            do {
+                let images = try DockerfileImages.read(text, settings: .init())
+                Issue.record("0x\(String(blank, radix: 16)): read as \(images.uses.map(\.reference))")
+            } catch {
+                #expect(error.line == 2 && error.message.contains("read as a blank"), "\(error)")
+            }
+        }
+        let character = try read("FROM a:1\nCOPY \u{A0}--from=r/evil /h /d\n")
+        #expect(character.uses.map(\.reference) == ["a:1"])
     }
 
     /// buildah matches a `--build-context` name exactly: one matched only

@@ -19,6 +19,10 @@ import Testing
         // Go's encoding/json matches a field's name with case ignored.
         #expect(try triggers(#"{"Config":{"onbuild":["COPY --from=evil / /"]}}"#) == ["COPY --from=evil / /"])
         #expect(try triggers(#"{"CONFIG":{"ONBUILD":["ADD x /x"]}}"#) == ["ADD x /x"])
+        // buildah takes container_config for the config when config is absent or null.
+        #expect(try triggers(#"{"container_config":{"OnBuild":["COPY --from=evil / /"]}}"#) == ["COPY --from=evil / /"])
+        #expect(try triggers(#"{"config":null,"Container_Config":{"OnBuild":["FROM evil"]}}"#) == ["FROM evil"])
+        #expect(try triggers(#"{"config":{},"container_config":{"OnBuild":["FROM evil"]}}"#) == [])
     }
 
     @Test func whatCouldHideTriggersIsRefused() {
@@ -26,6 +30,7 @@ import Testing
             (#"{"config":{"OnBuild":"COPY --from=evil / /"}}"#, "$.config.OnBuild is not an array"),
             (#"{"config":{"OnBuild":[1]}}"#, "$.config.OnBuild[0] is not a string"),
             (#"{"config":["OnBuild"]}"#, "$.config is not an object"),
+            (#"{"config":null,"container_config":{"OnBuild":[true]}}"#, "$.container_config.OnBuild[0] is not a string"),
             (#"{"config":{"OnBuild":[],"onBuild":["COPY --from=evil / /"]}}"#, "spells OnBuild 2 ways"),
             (#"{"config":{},"Config":{"OnBuild":["FROM evil"]}}"#, "spells config 2 ways"),
             (#"["config"]"#, "not a JSON object"),
