@@ -198,6 +198,15 @@ enum ContainerBuild {
         return values
     }
 
+    /// `localhost/NAME` (podman's name for a local build) or an image ID (`sha256:HEX`,
+    /// 12 to 64 hex digits): an image only this machine has.
+    static func isMachineOwn(_ reference: String) -> Bool {
+        let lower = reference.lowercased()
+        if lower.hasPrefix("localhost/") { return true }
+        let hex = lower.hasPrefix("sha256:") ? lower.dropFirst(7) : lower[...]
+        return (lower.hasPrefix("sha256:") ? hex.count == 64 : (12...64).contains(hex.count)) && hex.allSatisfy(\.isHexDigit)
+    }
+
     /// A context or Dockerfile the builder would fetch itself.
     static func isRemote(_ location: String) -> Bool {
         let lowered = location.lowercased()
@@ -290,6 +299,9 @@ enum ContainerBuild {
             // podman's --from replaces the image of the first FROM (stage 0), whatever that named.
             let skipFirstFrom = podman && call.from != nil
             if podman, let from = call.from {
+                if Self.isMachineOwn(from.value) {
+                    return refuse("--from \(from.value): an image of this machine's own, which Bouncer does not verify (nor read the ONBUILD triggers of) in a build; build from the registry image it came from, pulled through the shim")
+                }
                 ShimOutput.error("bouncer: \(tool): build: --from \(from.value)")
                 let pinned = try base(from.value, platform, shown: "--from \(from.value)")
                 rewritten[from.position] = from.inline ? String(arguments[from.position].prefix { $0 != "=" }) + "=" + pinned : pinned
@@ -315,6 +327,10 @@ enum ContainerBuild {
                     return refuse("for several platforms: \(shownFile) line \(use.line) names its image with variables, which may name another image per platform; Bouncer verifies one")
                 }
                 if use.place == .from && use.stage == 0 && skipFirstFrom { continue }
+                // A local build's name or an image ID is on no registry: said plainly, not as a failed fetch.
+                if use.place != .syntax, Self.isMachineOwn(use.reference) {
+                    return refuse("of \(shownFile) line \(use.line): \(use.place.rawValue) \(use.reference) names an image of this machine's own, which Bouncer does not verify (nor read the ONBUILD triggers of) in a build; build from the registry image it came from, pulled through the shim")
+                }
                 ShimOutput.error("bouncer: \(tool): build: \(shownFile) line \(use.line): \(use.place.rawValue) \(use.reference)")
                 let pinned = use.place == .from ? try base(use.reference, use.platform ?? platform, shown: "\(shownFile) line \(use.line): FROM \(use.reference)")
                     : try pin(use.reference, platform)

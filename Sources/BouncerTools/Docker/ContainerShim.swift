@@ -358,10 +358,7 @@ public enum ContainerShim {
     /// name (no registry) the tool's storage holds — podman looks there first,
     /// so verifying the registry's image of that name would check another one.
     static func isLocalImage(_ written: String, globals: [String], context: ShimContext) -> Bool {
-        let lower = written.lowercased()
-        if lower.hasPrefix("localhost/") { return true }
-        let hex = lower.hasPrefix("sha256:") ? lower.dropFirst(7) : lower[...]
-        if (lower.hasPrefix("sha256:") ? hex.count == 64 : (12...64).contains(hex.count)), hex.allSatisfy({ $0.isHexDigit }) { return true }
+        if ContainerBuild.isMachineOwn(written) { return true }
         // A short name: no registry before its first `/` (a domain has a `.` or a `:`).
         let first = written.split(separator: "/").first.map(String.init) ?? written
         guard !written.contains("@"), !(written.contains("/") && (first.contains(".") || first.contains(":"))) else { return false }

@@ -122,6 +122,12 @@ struct ContainerBuildPodmanTests {
             #expect(refused.status == 2, "\(route): \(refused.err)")
             #expect(refused.err.contains("enforce mode"), "\(route): \(refused.err)")
         }
+        // A local build's name is on no registry: said so, not tried there as a fetch that fails.
+        for (dockerfile, extra) in [("FROM localhost/e2e-build:v1\n", [String]()), ("FROM scratch\n", ["--from", "localhost/e2e-build:v1"])] {
+            let local = try build(dockerfile, extra + ["-t", "e2e-build:u"])
+            #expect(local.status == 2, "\(extra): \(local.err)")
+            #expect(local.err.contains("an image of this machine's own"), "\(extra): \(local.err)")
+        }
         let remote = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "https://127.0.0.1:9/ctx.tar.gz"], cwd: work.path, environment: environment)
         #expect(remote.status == 2, "\(remote.err)")
         #expect(remote.err.contains("remote context"), "\(remote.err)")
