@@ -4,13 +4,28 @@ import BouncerBase
 /// or the PEP 658 `.metadata` file an index serves beside it), read as pip
 /// reads them: the header section only, folded lines unfolded.
 public enum WheelMetadata {
-    /// Each `Requires-Dist` value, whitespace-trimmed.
+    /// Each `Requires-Dist` requirement as either of pip's metadata readers
+    /// takes it, whitespace-trimmed: the value unfolded (importlib.metadata),
+    /// and, when it holds a fold or another line break `str.splitlines` knows,
+    /// each piece too (pkg_resources, pip's reader on Python 3.10 and older,
+    /// splits there: a folded `victimdep` / ` evil @ URL` was the requirement
+    /// `evil @ URL` to it, fetched past the proxy; red team, round 7).
     public static func requirements(_ bytes: [UInt8]) -> [String] {
-        values(of: "requires-dist", in: bytes)
+        values(of: "requires-dist", in: bytes, fold: "\n").flatMap { value -> [String] in
+            let pieces = value.split(whereSeparator: isLineBreak).map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            let unfolded = pieces.joined(separator: " ")
+            return pieces.count > 1 ? [unfolded] + pieces : [unfolded]
+        }
     }
 
-    /// Each value of one header field (`name` lower-cased), whitespace-trimmed.
-    public static func values(of name: String, in bytes: [UInt8]) -> [String] {
+    /// Python's `str.splitlines` boundaries.
+    static func isLineBreak(_ character: Character) -> Bool {
+        character.unicodeScalars.contains { ["\n", "\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1D}", "\u{1E}", "\u{85}", "\u{2028}", "\u{2029}"].contains($0) }
+    }
+
+    /// Each value of one header field (`name` lower-cased), whitespace-trimmed;
+    /// a folded line joined to the one before with `fold`.
+    public static func values(of name: String, in bytes: [UInt8], fold: String = " ") -> [String] {
         var values: [String] = []
         var current: String? = nil
         func finish() {
@@ -25,7 +40,7 @@ public enum WheelMetadata {
             if line.isEmpty { break }   // the body (the description) starts here
             if let first = line.utf8.first, first == 0x20 || first == 0x09 {
                 // A folded line continues the field before it (RFC 822, as Python's email parser reads it).
-                current = current.map { $0 + " " + line.trimmingSpaces() }
+                current = current.map { $0 + fold + line.trimmingSpaces() }
                 continue
             }
             finish()
