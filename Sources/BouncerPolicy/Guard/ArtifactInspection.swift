@@ -116,6 +116,11 @@ public enum ArtifactInspection {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(modules.prefix(3).joined(separator: ", "))\(modules.count > 3 ? " and \(modules.count - 3) more" : "") into another distribution's own module (\(toolModules.keys.sorted().joined(separator: ", "))): every later pip, uv, pipx or build would run the package's code, and the policy's installScripts.allow does not name it")
             }
+            let shadows = report.entries.map(\.path).filter { shadowsAStandardModule($0, package: package) }
+            if !shadows.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(shadows.prefix(3).joined(separator: ", "))\(shadows.count > 3 ? " and \(shadows.count - 3) more" : ""), a top-level module named like a standard library module or one it or pip imports when present (org, socks, attr, cPickle): where the interpreter lacks it (msvcrt, winreg or _winapi on Linux), Python imports the package's in its place at nearly every start, and the policy's installScripts.allow does not name it")
+            }
             let library = report.entries.map(\.path).filter(writesIntoTheStandardLibrary)
             if !library.isEmpty {
                 return EvidenceProblem(code: .installScript,

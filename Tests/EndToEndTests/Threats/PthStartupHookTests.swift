@@ -113,6 +113,34 @@ import BouncerTestSupport
         #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:pipshadow@1.0"] == nil)
     }
 
+    /// Top-level modules named like the standard library's that this Python lacks
+    /// (`msvcrt` on Linux, which subprocess imports when present) or one it imports
+    /// when present (`org`, by copy and pickle): a red-team pass ran each at nearly
+    /// every later Python start, pip's too. Refused; nothing runs at the next start.
+    @Test func aWheelThatShadowsAStandardModuleIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("stdlib-shadow-ran")
+        let code = "open(\(String(reflecting: marker.path)), 'a').write('ran')\n"
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let win = try ThreatFixtures.wheel("quietwin", "1.0", marker: "quietwin", extra: ["msvcrt.py": code], into: index.packages)
+        let org = try ThreatFixtures.wheel("quietorg", "1.0", marker: "quietorg", extra: [
+            "org/__init__.py": code, "org/python/__init__.py": "", "org/python/core.py": code,
+        ], into: index.packages)
+        try index.page("quietwin", [(win, ThreatFixtures.longAgo)])
+        try index.page("quietorg", [(org, ThreatFixtures.longAgo)])
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        for (package, file) in [("quietwin", "msvcrt.py"), ("quietorg", "org/__init__.py")] {
+            let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' \(package)==1.0")
+            #expect(result.status == 1, "\(result.out)\n\(result.err)")
+            #expect(result.err.contains(file) && result.err.contains("named like a standard library module"), "\(result.err)")
+            #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:\(package)@1.0"] == nil)
+        }
+        let started = try harness.sh("python -c 'import subprocess, copy, pickle'")
+        #expect(started.status == 0, "\(started.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a wheel's msvcrt.py or org/ ran")
+    }
+
     /// Data files pip installs into the prefix: its site configuration (`pip.conf`,
     /// which every later pip reads), and the prefix's `lib/pythonX.Y` outside
     /// site-packages, the standard library of an interpreter used without a venv

@@ -45,6 +45,29 @@ import Testing
         #expect(ArtifactInspection.replacesAToolModule("evil-1.0.data/data/lib64/python/pip/__init__.py", package: "evil"))
     }
 
+    /// Top-level modules named like the standard library's, or like one it or pip
+    /// imports when present: a red-team pass ran msvcrt.py (subprocess) and org/
+    /// (copy, pickle) from a wheel at nearly every later Python start. A backport's
+    /// own distribution may ship its module.
+    @Test func standardModulesAreNotAWheelsToShadow() {
+        for path in ["msvcrt.py", "winreg.py", "_winapi.py", "org/python/core.py", "org/__init__.py", "socks.py", "attr/__init__.py",
+                     "cPickle.py", "_distutils_system_mod.py", "_dbm.cpython-311-x86_64-linux-gnu.so", "nt.pyc", "_overlapped.pyd",
+                     "a-1.0.data/purelib/msvcrt.py", "a-1.0.data/data/lib/python3.11/site-packages/_scproxy.py", "./json/__init__.py",
+                     "enum.py", "cProfile.py", "asyncore.py"] {
+            #expect(ArtifactInspection.shadowsAStandardModule(path, package: "evil"), "\(path)")
+        }
+        for path in ["msvcrt.txt", "mypkg/msvcrt.py", "org.txt", "orgs/x.py", "org.x/y.py", "a-1.0.data/scripts/msvcrt.py", "tests/x.py",
+                     "msvcrt-1.0.dist-info/METADATA", "a-1.0.data/headers/json.py", "jsonx.py"] {
+            #expect(!ArtifactInspection.shadowsAStandardModule(path, package: "evil"), "\(path)")
+        }
+        for (path, owner) in [("attr/__init__.py", "attrs"), ("socks.py", "PySocks"), ("enum/__init__.py", "enum34"), ("typing.py", "typing"),
+                              ("concurrent/futures/__init__.py", "futures"), ("cgi.py", "legacy_cgi"), ("telnetlib.py", "Standard.Telnetlib")] {
+            #expect(!ArtifactInspection.shadowsAStandardModule(path, package: owner), "\(path) of \(owner)")
+        }
+        #expect(ArtifactInspection.shadowsAStandardModule("socks.py", package: "attrs"))
+        #expect(ArtifactInspection.shadowsAStandardModule("org/__init__.py", package: "org"))
+    }
+
     /// Data files in the prefix's lib/pythonX.Y outside site-packages: outside a
     /// venv, the interpreter's standard library (round 4: a sitecustomize.py
     /// there ran at every start of a pyenv Python).
