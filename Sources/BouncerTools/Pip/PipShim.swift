@@ -227,14 +227,20 @@ public enum PipShim {
             let variable = "PIP_" + key.uppercased().replacing("-", with: "_")
             if environment[variable] == nil { environment[variable] = value }
         }
+        // pip builds a setup.py-only sdist in this environment when setuptools and wheel are in it, where
+        // setuptools runs every installed wheel's `setuptools.*` entry points (a red-team pass ran one from
+        // an allowed wheel in an allowed sdist's build): PEP 517 builds it isolated, unless the user chose
+        // either way (the variable, pip.conf's use-pep517, the option; --no-build-isolation stays theirs).
+        let choosesPEP517 = (globalOptions + installOptions).contains { ["--use-pep517", "--no-use-pep517"].contains($0) }
+        if !choosesPEP517, environment["PIP_USE_PEP517"] == nil { environment["PIP_USE_PEP517"] = "1" }
         // The places and files the shim took over (pip would take PIP_PYPI_URL over the proxy, say).
         for variable in PipConfiguration.placeVariables + ["PIP_PROXY"] + PipConfiguration.placeVariables(in: environment) { environment[variable] = nil }
         environment["PIP_INDEX_URL"] = index
         // uv, run by a build backend or a script, reads its own variable.
         environment["UV_DEFAULT_INDEX"] = index
         environment["UV_INDEX_URL"] = index
-        // Under --isolated pip ignores the environment: the option carries the proxy instead.
-        let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] : [])
+        // Under --isolated pip ignores the environment: the options carry the proxy and PEP 517 instead.
+        let final = globalOptions + [invocation.subcommand ?? "install"] + (isolated ? ["--index-url", index] + (choosesPEP517 ? [] : ["--use-pep517"]) : [])
             + installOptions + requirements
         guard let proxy else {
             return try EphemeralProxy.runAgainst("the bouncer serve at \(serve ?? "")", tool: "pip", context.realTool, context.toolArguments + final, environment: environment)

@@ -283,4 +283,42 @@ import BouncerTestSupport
         #expect(lock.keys.contains { $0.hasPrefix("pypi:wheel@") }, "the nested pip's wheel is pinned: \(lock.keys.sorted())")
         #expect(index.fetches(of: file) == 1)
     }
+
+    /// A wheel's setuptools entry point (`setuptools.finalize_distribution_options`) runs
+    /// in every setuptools build that sees the environment: pip 23 builds a setup.py-only
+    /// sdist there when setuptools and wheel are installed (a red-team pass ran an allowed
+    /// wheel's hook in an allowed sdist's build). The shim has pip build it under PEP 517,
+    /// isolated from the environment's wheels; the sdist's own setup.py still runs.
+    @Test func anInstalledWheelsSetuptoolsHookDoesNotRunInALaterSdistBuild() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let hookRan = root.appendingPathComponent("hook-ran")
+        let setupRan = root.appendingPathComponent("setup-ran")
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let hook = try ThreatFixtures.wheel("hookep", "1.0", marker: "hookep", extra: [
+            "hookep/hook.py": "def hook(dist):\n    open(\(String(reflecting: hookRan.path)), 'a').write('ran')\n",
+            "hookep-1.0.dist-info/entry_points.txt": "[setuptools.finalize_distribution_options]\nhookep = hookep.hook:hook\n",
+        ], into: index.packages)
+        try index.page("hookep", [(hook, ThreatFixtures.longAgo)])
+        _ = try publishSdist(marker: setupRan, into: index)
+        let python = try ServeFixtures.venv(root.appendingPathComponent("download-venv"))
+        let downloaded = try BouncerProcess.runProgram(python, ["-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+                                                                "--only-binary=:all:", "--dest", index.packages.path, "setuptools<70", "wheel<0.43"],
+                                                       environment: ["PIP_FIND_LINKS": ""])
+        try #require(downloaded.status == 0, "pip download of the build backend failed: \(downloaded.err)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: index.packages.path)
+        for project in ["setuptools", "wheel"] {
+            try index.page(project, names.filter { $0.hasPrefix(project + "-") && $0.hasSuffix(".whl") }.map { ($0, ThreatFixtures.longAgo) })
+        }
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy(top: [#""installScripts": { "allow": ["built", "setuptools"] }"#])
+            .write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        // wheel beside the venv's setuptools: what makes pip 23 build a setup.py-only sdist in place.
+        let first = try harness.sh("\(Self.pip) --index-url '\(index.url)' wheel hookep==1.0")
+        #expect(first.status == 0, "\(first.out)\n\(first.err)")
+        let built = try harness.sh("\(Self.pip) --index-url '\(index.url)' built==1.0")
+        #expect(built.status == 0, "\(built.out)\n\(built.err)")
+        #expect(FileManager.default.fileExists(atPath: setupRan.path), "the allowed setup.py ran")
+        #expect(!FileManager.default.fileExists(atPath: hookRan.path), "hookep's setuptools entry point ran in built's build")
+    }
 }
