@@ -320,5 +320,11 @@ import BouncerTestSupport
         #expect(built.status == 0, "\(built.out)\n\(built.err)")
         #expect(FileManager.default.fileExists(atPath: setupRan.path), "the allowed setup.py ran")
         #expect(!FileManager.default.fileExists(atPath: hookRan.path), "hookep's setuptools entry point ran in built's build")
+        // Under --isolated pip reads no variable: the shim passes --use-pep517 instead.
+        try FileManager.default.removeItem(at: setupRan)
+        let again = try harness.sh("\(Self.pip) --isolated --index-url '\(index.url)' --no-cache-dir --force-reinstall --no-deps built==1.0")
+        #expect(again.status == 0, "\(again.out)\n\(again.err)")
+        #expect(FileManager.default.fileExists(atPath: setupRan.path), "built was built again")
+        #expect(!FileManager.default.fileExists(atPath: hookRan.path), "hookep's setuptools entry point ran in built's build under --isolated")
     }
 }
