@@ -183,3 +183,6 @@ int archive_entry_sparse_count(struct archive_entry *a0) {
 int archive_entry_is_encrypted(struct archive_entry *a0) {
     FORWARD(archive_entry_is_encrypted, int, (struct archive_entry *), (a0));
 }
+int archive_read_data_skip(struct archive *a0) {
+    FORWARD(archive_read_data_skip, int, (struct archive *), (a0));
+}

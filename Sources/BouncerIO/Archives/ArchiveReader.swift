@@ -89,13 +89,17 @@ public final class ArchiveReader {
         if ownedFD >= 0 { close(ownedFD) }
     }
 
-    private static func enableFormats(_ archive: OpaquePointer, seekable: Bool) {
+    static func enableFilters(_ archive: OpaquePointer) {
         archive_read_support_filter_gzip(archive)
         archive_read_support_filter_bzip2(archive)
         archive_read_support_filter_xz(archive)
         archive_read_support_filter_lzma(archive)
         archive_read_support_filter_zstd(archive)
         archive_read_support_filter_lz4(archive)
+    }
+
+    private static func enableFormats(_ archive: OpaquePointer, seekable: Bool) {
+        enableFilters(archive)
         archive_read_support_format_tar(archive)
         archive_read_support_format_gnutar(archive)
         archive_read_support_format_ar(archive)
@@ -121,6 +125,11 @@ public final class ArchiveReader {
                 guard stored == entryCount else {
                     throw .unreadable(archive: name, entry: nil, reason: "zip structure: libarchive read \(entryCount) entries where the central directory holds \(stored) (Bouncer and the installer could read different files)")
                 }
+            }
+            // What follows libarchive's end of a tar must be padding (TarTrailer). A pipe
+            // cannot be read twice; the gate always reads files.
+            if container == .tar, let file = seekableFile {
+                try TarTrailer.check(fd: file.fd, name: name, end: archive_filter_bytes(archive, 0))
             }
             return nil
         }

@@ -97,6 +97,15 @@ tar("big.tar", [member("a", data=b"a" * 300000), member("b", data=b"b" * 300000)
 tar("wide.tar", [member("d%03d/f" % i, data=b"%d" % i) for i in range(300)] + [member("extra/x", data=b"x")]
     + [member("d%03d/link" % i, H, link="d%03d/f" % (299 - i)) for i in range(300)])
 
+# A lone zero block ends the tar for libarchive; npm's and yarn's readers read on to the second package.json.
+import gzip
+def blocks(name, data):
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o644, 1700000000
+    return info.tobuf(format=tarfile.USTAR_FORMAT) + data + b"\0" * (-len(data) % 512)
+open("zero-block-hides.tgz", "wb").write(gzip.compress(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + b"\0" * 512
+    + blocks("package/package.json", b'{"name":"a","version":"1.0.0","scripts":{"postinstall":"x"}}') + b"\0" * 1024, mtime=0))
+
 tar("readonly.tar", [member("ro/", D, mode=0o555), member("ro/sub/", D, mode=0o500), member("ro/sub/f", data=b"f", mode=0o444)])
 
 # Zip-slip and friends.

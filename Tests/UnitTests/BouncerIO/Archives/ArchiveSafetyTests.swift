@@ -205,6 +205,18 @@ import BouncerTestSupport
         #expect(error.map { "\($0)".contains(reason) } == true, "\(String(describing: error))")
     }
 
+    /// npm's and yarn's tar readers read on past a lone zero block where libarchive stops
+    /// (red team: a second package.json after one brought a postinstall Bouncer never saw).
+    @Test func whatFollowsATarsEndIsRefused() throws {
+        let reader = try ArchiveReader(path: try ArchiveFixtures.path("zero-block-hides.tgz"))
+        let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: .npm)) }
+        #expect(error?.code == "archive-unreadable", "\(String(describing: error))")
+        #expect(error.map { "\($0)".contains("zero-block-hides.tgz") && "\($0)".contains("a non-zero byte at offset 1536 of the uncompressed tar") } == true,
+                "\(String(describing: error))")
+        // Tars that end in zeros (Python pads to a 10 KiB record) still read.
+        #expect(try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("many.tar"))).verdict == .pass)
+    }
+
     /// pip writes a wheel's symlink entry as a file holding the "target": inspected as a
     /// link, its content (an entry_points.txt, a METADATA) went unread (red team).
     @Test func aLinkInAWheelIsRefused() throws {
