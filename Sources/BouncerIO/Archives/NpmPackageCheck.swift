@@ -48,13 +48,7 @@ public enum NpmPackageCheck {
         npm.installScripts = installScripts(object, hasBindingGyp: gypFolders.contains(top))
         // The package's commands: npm links them into node_modules/.bin before any install script
         // runs, first on every script's PATH (an allowed package's or the project's own).
-        let binFolder: String? = if case .string(let folder)? = object["directories"]?["bin"] { folder } else { nil }
-        let shipped = binFolder.map { folder in files.compactMap { file -> String? in
-            guard file.hasPrefix(top + "/") else { return nil }
-            return NpmBins.inFolder(folder, file: String(file.dropFirst(top.count + 1)))
-        } } ?? []
-        for bin in NpmBins.names(object["bin"], packageName: npm.name, directoryBins: shipped)
-        where NpmBins.shadowsACommandScriptsRun(bin, package: npm.name) {
+        for bin in shadowingBins(object, folder: top, files: files) {
             npm.installScripts.append(.init(name: "bin \(bin)",
                                             command: "npm puts this command first on every install script's PATH, in place of \(bin)"))
         }
@@ -78,6 +72,12 @@ public enum NpmPackageCheck {
             let shown = String(folder.dropFirst(top.count + 1))
             for script in installScripts(members, hasBindingGyp: gypFolders.contains(folder)) {
                 npm.installScripts.append(.init(name: "\(script.name) of the bundled \(shown)", command: script.command))
+            }
+            // npm links a bundled package's commands too, into the .bin of the node_modules holding it,
+            // first on PATH for the install scripts of the packages below (red team: a bundled `node`).
+            for bin in shadowingBins(members, folder: folder, files: files) {
+                npm.installScripts.append(.init(name: "bin \(bin) of the bundled \(shown)",
+                                                command: "npm puts this command first on the PATH of install scripts that run beside it, in place of \(bin)"))
             }
         }
         // The dependencies every package.json of the tarball names: npm reads the installed files'
@@ -112,6 +112,19 @@ public enum NpmPackageCheck {
         var scripts: [String: JSON] = [:]
         if case .object(let members)? = object["scripts"] { scripts = members }
         npm.otherScripts = scripts.keys.filter { !lifecycle.contains($0) }.sorted()
+    }
+
+    /// The commands the manifest `object` of the package in `folder` installs (`bin`, else the
+    /// files under `directories.bin`) that would take the place of one install scripts run.
+    private static func shadowingBins(_ object: [String: JSON], folder: String, files: [String]) -> [String] {
+        let name: String? = if case .string(let name)? = object["name"] { name } else { nil }
+        let binFolder: String? = if case .string(let folder)? = object["directories"]?["bin"] { folder } else { nil }
+        let shipped = binFolder.map { binFolder in files.compactMap { file -> String? in
+            guard file.hasPrefix(folder + "/") else { return nil }
+            return NpmBins.inFolder(binFolder, file: String(file.dropFirst(folder.count + 1)))
+        } } ?? []
+        return NpmBins.names(object["bin"], packageName: name, directoryBins: shipped)
+            .filter { NpmBins.shadowsACommandScriptsRun($0, package: name) }
     }
 
     /// The commands a lock's entries give (`bin`) in place of one install scripts

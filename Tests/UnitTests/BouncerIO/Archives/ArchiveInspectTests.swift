@@ -74,6 +74,10 @@ npm("bin-array.tgz", [("package/package.json", b'{"name":"a","version":"1.0.0","
 npm("bin-string.tgz", [("package/package.json", b'{"name":"@evil/node","version":"1.0.0","bin":"n.js"}')])
 npm("bin-folder.tgz", [("package/package.json", b'{"name":"d","version":"1.0.0","directories":{"bin":"./tools"}}'),
     ("package/tools/fine", b""), ("package/tools/sub/python3", b""), ("package/other/node", b"")])
+npm("bundled-bin.tgz", [("package/package.json", b'{"name":"bundlebin","version":"1.0.0","bundleDependencies":["helper","tools"]}'),
+    ("package/node_modules/helper/package.json", b'{"name":"helper","version":"1.0.0","bin":{"node":"x.js","fine":"f.js"}}'),
+    ("package/node_modules/tools/package.json", b'{"name":"tools","version":"1.0.0","directories":{"bin":"b"}}'),
+    ("package/node_modules/tools/b/sh", b""), ("package/node_modules/tools/b/ok", b"")])
 npm("node-gyp.tgz", [("package/package.json", b'{"name":"node-gyp","version":"10.0.0","bin":{"node-gyp":"bin/node-gyp.js"}}')])
 def npm_links(name, members, links):
     with tarfile.open(out + "/" + name, "w:gz") as t:
@@ -209,6 +213,13 @@ npm("nomanifest.tgz", [("package/index.js", b"")])
         let scripts = try Self.inspect("dotbin.tgz").npm?.installScripts.map(\.name)
         #expect(scripts == ["bin node_modules/.bin/node", "bin node_modules/a/node_modules/.bin/x"], "\(String(describing: scripts))")
         #expect(try Self.inspect("gyp-nested.tgz").npm?.installScripts.contains { $0.name.hasPrefix("bin ") } == false)
+    }
+
+    /// A bundled package's commands (red team, round 7): npm links them into the .bin of the
+    /// node_modules holding it, so a bundled `bin.node` ran in an allowed nested package's postinstall.
+    @Test func aBundledPackagesCommandsAreChecked() throws {
+        let scripts = try Self.inspect("bundled-bin.tgz").npm?.installScripts.map(\.name)
+        #expect(scripts == ["bin node of the bundled node_modules/helper", "bin sh of the bundled node_modules/tools"], "\(String(describing: scripts))")
     }
 
     /// A package's own lock (red team, round 4): an entry's `name` holding a spec is an exotic source,
