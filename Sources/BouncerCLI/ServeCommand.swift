@@ -75,6 +75,10 @@ public struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("npm-project"), help: .hidden)
     public var npmProject: String?
 
+    /// `COMMAND=PACKAGE`: a command the npm shim's project lock already gives a top-level package.
+    @Option(name: .customLong("npm-claimed-command"), help: .hidden)
+    public var npmClaimedCommands: [String] = []
+
     @Option(name: .customLong("ready-file"),
             help: ArgumentHelp("When listening, write the base URL (http://HOST:PORT) to this file.", valueName: "FILE"))
     public var readyFile: String?
@@ -108,6 +112,7 @@ public struct ServeOptions: ParsableArguments {
         if let npmUpstream { out += ["--npm-upstream", npmUpstream] }
         for scope in npmScopeUpstreams { out += ["--npm-scope-upstream", scope] }
         if let npmProject { out += ["--npm-project", npmProject] }
+        for claim in npmClaimedCommands { out += ["--npm-claimed-command", claim] }
         if let upstreamCredentials { out += ["--upstream-credentials", upstreamCredentials] }
         if let readyFile { out += ["--ready-file", readyFile] }
         if verifyAhead != 2 { out += ["--verify-ahead", String(verifyAhead)] }

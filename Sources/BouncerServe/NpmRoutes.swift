@@ -289,7 +289,8 @@ extension RegistryProxy {
     }
 
     /// For the npm shim's proxy (one project): a command this version installs
-    /// that another package served in this run installs too. npm links one of
+    /// that another package served in this run, or one the project's lock has
+    /// at the top of node_modules (`npmClaimedCommands`), installs too. npm links one of
     /// them (whichever sorts first), silently, so a package that sorts before
     /// the genuine one took over its command for the project's own scripts (a
     /// red-team pass ran code through a `postinstall` that called `prisma`).

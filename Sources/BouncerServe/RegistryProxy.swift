@@ -33,6 +33,9 @@ public struct ServeSettings: Sendable {
     /// `--npm-project`: the proxy serves one npm run on one project (the npm shim's), so every
     /// packument it serves may be part of one tree (`NpmCommandClaims`).
     public var npmOneProject = false
+    /// `--npm-claimed-command`: the commands the project's lock gives its top-level packages
+    /// (npm fetches no packument for those), claimed before any packument is served.
+    public var npmClaimedCommands: [(command: String, package: String)] = []
     /// `--events FILE`: JSON lines for the shim that started this proxy.
     public var eventsFile: String?
     public var quiet: Bool
@@ -108,6 +111,7 @@ public final class RegistryProxy: Sendable {
 
     public init(settings: ServeSettings) {
         self.settings = settings
+        for (command, package) in settings.npmClaimedCommands { _ = npmCommandClaims.claim([command], by: package) }
         let pool = NIOThreadPool(numberOfThreads: settings.workers)
         pool.start()
         self.pool = pool

@@ -96,6 +96,12 @@ enum Entrypoint {
                                      eventsFile: options.events)
         settings.npmKeepsTarballURLs = options.npmKeepTarballURLs
         settings.npmOneProject = options.npmProject != nil
+        for text in options.npmClaimedCommands {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex, text.index(after: equals) != text.endIndex else {
+                fail(.configuration, "--npm-claimed-command \(text): COMMAND=PACKAGE is needed")
+            }
+            settings.npmClaimedCommands.append((String(text[..<equals]), String(text[text.index(after: equals)...])))
+        }
         guard (0...64).contains(options.verifyAhead) else { fail(.configuration, "--verify-ahead takes 0 to 64, not \(options.verifyAhead)") }
         settings.verifyAhead = options.verifyAhead
         if let text = options.pypiPlatformGuess {

@@ -34,6 +34,22 @@ enum LockedCommands {
             .map { Shadowing(command: $0.command, package: $0.package ?? $0.key, location: $0.key) }
     }
 
+    /// The commands the lock's top-level packages (`node_modules/X`) install, with each one's name:
+    /// npm fetches no packument for a package its lock has, so the npm shim's proxy hears of these
+    /// from the shim, and offers no other package claiming one (red team, round 7: a later
+    /// `npm install` added a second `testrunner` unseen).
+    static func topLevel(_ lock: JSON) -> [(command: String, package: String)] {
+        guard case .object(let packages)? = lock["packages"] else { return [] }
+        var found: [(command: String, package: String)] = []
+        for key in packages.keys.sorted() where key.hasPrefix("node_modules/") && key.ranges(of: "node_modules/").count == 1 {
+            guard let entry = packages[key] else { continue }
+            let folder = String(key.dropFirst("node_modules/".count))
+            let name: String = if case .string(let given)? = entry["name"] { given } else { folder }
+            found += NpmBins.names(entry["bin"], packageName: name, directoryBins: []).map { ($0, name) }
+        }
+        return found
+    }
+
     /// The collisions in `lock` (package-lock.json or npm-shrinkwrap.json), in order of folder and command.
     static func collisions(_ lock: JSON) -> [Collision] {
         guard case .object(let packages)? = lock["packages"] else { return [] }

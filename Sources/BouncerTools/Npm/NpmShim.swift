@@ -252,6 +252,16 @@ public enum NpmShim {
         defer { HandOver.removeInBackground(cache) }
         var proxyArguments = (configured.map { ["--npm-upstream", $0] } ?? []) + ["--npm-keep-tarball-urls", "--pypi-no-index", "--npm-project", project]
         for (scope, url) in scopes.sorted(by: { $0.key < $1.key }) { proxyArguments += ["--npm-scope-upstream", scope + "=" + url] }
+        // The lock's top-level commands, as the proxy's own claims (LockedCommands.topLevel); a package a
+        // policy exception names is left out, as refuseCommandCollisions lets it through. (A lock that does
+        // not read was refused before, in enforce mode.)
+        if let lock = try? ProjectSources.read(project: project, tool: .npm).npmLock {
+            let now = Date()
+            for (command, package) in LockedCommands.topLevel(lock.json)
+            where context.policy.loaded?.activeException(for: ArtifactRequest(url: "npm:" + package, ecosystem: .npm, package: package), at: now) == nil {
+                proxyArguments += ["--npm-claimed-command", command + "=" + package]
+            }
+        }
         // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
         // (In a private directory of the shim's, with the other files it writes for the proxy.)
         let work = try Filesystem.makePrivateDirectory(prefix: "bouncer-npm-work")

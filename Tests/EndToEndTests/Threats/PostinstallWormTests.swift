@@ -266,4 +266,31 @@ import BouncerTestSupport
         #expect(excepted.status == 0, "\(excepted.out)\n\(excepted.err)")
         #expect(excepted.err.contains("let through by the policy's exception for aaevil"), "\(excepted.err)")
     }
+
+    /// The same pair, the second package added by a later `npm install NAME` (red team, round 7):
+    /// npm fetches no packument for a package its lock has, so the shim tells its proxy the
+    /// commands of the lock's top-level packages, and the newcomer claiming one is not offered.
+    @Test func aCommandTheLockAlreadyGivesIsNotTakenByALaterInstall() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("claimed-later-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("testrunner", "1.0.0", time: "2024-01-01T00:00:00.000Z", files: ["cli.js": "#!/usr/bin/env node\n"],
+                             bin: ["testrunner": "cli.js"])
+        try registry.publish("aaa-helper", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["x.js": "#!/usr/bin/env node\nrequire('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n"],
+                             bin: ["testrunner": "x.js"])
+        let harness = try ShimHarness("bouncer-threat-claimed-later-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0","scripts":{"test":"testrunner"}}"#
+            .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        let first = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' testrunner@1.0.0")
+        try #require(first.status == 0, "\(first.out)\n\(first.err)")
+        let second = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' aaa-helper@1.0.0")
+        #expect(second.status != 0, "\(second.out)\n\(second.err)")
+        #expect(second.err.contains("aaa-helper@1.0.0 installs a command named testrunner, as testrunner does"), "\(second.err)")
+        #expect(!harness.exists("node_modules/aaa-helper"))
+        _ = try harness.sh("npm test")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "aaa-helper's testrunner ran")
+    }
 }
