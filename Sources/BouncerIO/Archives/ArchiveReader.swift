@@ -30,6 +30,8 @@ public final class ArchiveReader {
     private var storedNames: Set<String>?
     /// How many entries a zip's central directory holds, once checked.
     private var storedCount: Int?
+    /// Where a tar's entries' header chains lie in the uncompressed stream, when more than one header.
+    private var headerChains: [Range<Int64>] = []
 
     /// Reads the archive file at `path`. A file that cannot be opened is an I/O error.
     public convenience init(path: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
@@ -115,6 +117,10 @@ public final class ArchiveReader {
     /// The next entry header, or nil at the end of the archive. Counts the
     /// entry against `maxEntries`; unread data of the previous entry is skipped.
     public func next() throws(ArchiveError) -> ArchiveEntry? {
+        // Where a tar entry's headers start: after the previous entry's data, which
+        // libarchive would skip first anyway (only then: skipping in another state is fatal).
+        if container == .tar, entryCount > 0 { archive_read_data_skip(archive) }
+        let chainStart = archive_filter_bytes(archive, 0)
         var pointer: OpaquePointer? = nil
         let status = archive_read_next_header(archive, &pointer)
         if status == ARCHIVE_EOF {
@@ -129,7 +135,8 @@ public final class ArchiveReader {
             // What follows libarchive's end of a tar must be padding (TarTrailer). A pipe
             // cannot be read twice; the gate always reads files.
             if container == .tar, let file = seekableFile {
-                try TarTrailer.check(fd: file.fd, name: name, end: archive_filter_bytes(archive, 0))
+                let end = archive_filter_bytes(archive, 0)
+                try TarTrailer.check(fd: file.fd, name: name, end: end, chains: headerChains + [chainStart..<end])
             }
             return nil
         }
@@ -143,6 +150,9 @@ public final class ArchiveReader {
         }
         if entryCount == 0, container == .zip, let file = seekableFile { storedCount = try screenStoredNames(file) }
         let entry = Self.copy(pointer)
+        // More than the entry's own header: extension headers, which TarTrailer reads for a global one.
+        let chainEnd = archive_filter_bytes(archive, 0)
+        if container == .tar, seekableFile != nil, chainEnd - chainStart > 512 { headerChains.append(chainStart..<chainEnd) }
         // libarchive names each entry as stored, or it read something Python's zipfile does not
         // (a directory per the attributes gets a `/` added; a name decoded from another charset).
         if let storedNames, !storedNames.contains(entry.path) {

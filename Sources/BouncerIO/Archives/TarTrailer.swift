@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// A second read of a tar file, through the same filters as one raw stream,
-/// for what libarchive's tar reader stops at but npm's and yarn's read on past.
+/// for what libarchive's tar reader stops at or ignores but npm's and yarn's
+/// (and Python's, for sdists) read.
 enum TarTrailer {
     /// Zeros after the end marker are record padding (GNU tar pads to 10 KiB); far more is no tar's.
     static let maxPadding: Int64 = 1 << 20
@@ -14,7 +15,13 @@ enum TarTrailer {
     /// libarchive's tar reader stopped, after one or two zero blocks) is zero:
     /// npm's and yarn's readers go on past a lone zero block, so entries after
     /// one were installed without Bouncer seeing them (red team).
-    static func check(fd: Int32, name: String, end: Int64) throws(ArchiveError) {
+    ///
+    /// And refuses a pax global header ('g') setting anything but a comment in
+    /// `chains` (where libarchive read each entry's headers): node-tar and Python's
+    /// tarfile apply its `size`, `path`… to every later entry, libarchive ignores
+    /// it, so they read different files (red team: a global `size=` hid a second
+    /// package.json). git archive writes one with a comment only; npm pack none.
+    static func check(fd: Int32, name: String, end: Int64, chains: [Range<Int64>] = []) throws(ArchiveError) {
         guard let raw = archive_read_new() else { throw .io(bouncer_archive_load_error().map { String(cString: $0) } ?? "libarchive: out of memory") }
         defer { archive_read_free(raw) }
         ArchiveReader.enableFilters(raw)
@@ -23,6 +30,7 @@ enum TarTrailer {
             .unreadable(archive: name, entry: nil, reason: "tar structure: cannot read the stream again: " + (archive_error_string(raw).map { String(cString: $0) } ?? "unknown libarchive error"))
         }
         let source = PreadSource(fd: fd)
+        var walk = ChainWalk(name: name, chains: chains)
         try withExtendedLifetime(source) { () throws(ArchiveError) in
             guard archive_read_open(raw, Unmanaged.passUnretained(source).toOpaque(), nil, preadRead, nil) == ARCHIVE_OK else { throw failure() }
             var entry: OpaquePointer? = nil
@@ -36,8 +44,9 @@ enum TarTrailer {
                 guard status == ARCHIVE_OK, offset >= 0, size >= 0 else { throw failure() }
                 guard let buffer, size > 0 else { continue }
                 let blockEnd = offset + Int64(size)
-                guard blockEnd > end else { continue }
                 let bytes = UnsafeRawBufferPointer(start: buffer, count: size)
+                try walk.feed(bytes, at: offset)
+                guard blockEnd > end else { continue }
                 let from = Int(max(0, end - offset))
                 if let index = bytes[from...].firstIndex(where: { $0 != 0 }) {
                     throw .unreadable(archive: name, entry: nil, reason: "tar structure: a non-zero byte at offset \(offset + Int64(index)) of the uncompressed tar, after the zero blocks that end it for libarchive (at offset \(end)): npm's and yarn's tar readers read on past a zero block, so they would install entries Bouncer does not see")
@@ -47,6 +56,124 @@ enum TarTrailer {
                 }
             }
         }
+    }
+}
+
+/// Reads the headers of each chain, in stream order, as the stream goes by: an
+/// extension header (pax, GNU long name, …) is followed by the next one; the
+/// entry's own header ends the chain.
+private struct ChainWalk {
+    let name: String
+    let chains: [Range<Int64>]
+    var index = 0
+    /// The bytes wanted next (a header, or a global header's records) and those gathered.
+    var want: Range<Int64>
+    var isRecords = false
+    var gathered: [UInt8] = []
+    static let maxRecords = 64 << 10
+
+    init(name: String, chains: [Range<Int64>]) {
+        self.name = name
+        self.chains = chains
+        want = chains.first.map { $0.lowerBound..<$0.lowerBound + 512 } ?? 0..<0
+    }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(ArchiveError) {
+        while index < chains.count {
+            let next = want.lowerBound + Int64(gathered.count)
+            guard next < offset + Int64(bytes.count) else { return }
+            // (The stream goes by in order, and every chain starts after the previous one ends.)
+            guard next >= offset else {
+                startNextChain()
+                continue
+            }
+            let from = Int(next - offset)
+            let take = Int(min(want.upperBound - next, Int64(bytes.count - from)))
+            gathered += bytes[from..<from + take]
+            if gathered.count == want.count { try complete() }
+        }
+    }
+
+    private mutating func startNextChain() {
+        index += 1
+        gathered = []
+        isRecords = false
+        want = index < chains.count ? chains[index].lowerBound..<chains[index].lowerBound + 512 : 0..<0
+    }
+
+    private mutating func complete() throws(ArchiveError) {
+        let chain = chains[index]
+        let at = want.lowerBound
+        if isRecords {
+            let keys = Self.keys(gathered)
+            guard let keys else { throw .unreadable(archive: name, entry: nil, reason: "tar structure: the pax global header's records at offset \(at) do not read") }
+            if let set = keys.first(where: { $0 != "comment" }) {
+                throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at - 512) sets \(set) (npm's and Python's tar readers apply it to every later entry, libarchive ignores it, so they would read different files)")
+            }
+            return follow(at + (Int64(gathered.count) + 511) / 512 * 512, in: chain)
+        }
+        let header = gathered
+        let size = Self.size(header[124..<136])
+        let remaining = chain.upperBound - at - 512
+        guard let size, size <= remaining else { return startNextChain() }
+        switch header[156] {
+        case UInt8(ascii: "g"):
+            guard size <= Self.maxRecords else {
+                throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at) holds \(size) bytes of records (npm's and Python's tar readers apply it to every later entry, libarchive ignores it)")
+            }
+            gathered = []
+            isRecords = true
+            want = at + 512..<at + 512 + size
+            if size == 0 { return follow(at + 512, in: chain) }
+        // The extension headers libarchive reads on past to the entry's own.
+        case UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "A"), UInt8(ascii: "V"):
+            follow(at + 512 + (size + 511) / 512 * 512, in: chain)
+        default:
+            startNextChain()
+        }
+    }
+
+    private mutating func follow(_ next: Int64, in chain: Range<Int64>) {
+        guard next + 512 <= chain.upperBound else { return startNextChain() }
+        gathered = []
+        isRecords = false
+        want = next..<next + 512
+    }
+
+    /// A header's size field: octal, or base-256 when its first bit is set; nil if it does not read.
+    static func size(_ field: ArraySlice<UInt8>) -> Int64? {
+        if let first = field.first, first & 0x80 != 0 {
+            var value: Int64 = Int64(first & 0x3F)
+            for byte in field.dropFirst() {
+                guard value < Int64.max >> 8 else { return nil }
+                value = value << 8 | Int64(byte)
+            }
+            return first & 0x40 == 0 ? value : nil
+        }
+        var value: Int64 = 0
+        for byte in field.drop(while: { $0 == 0x20 }) {
+            guard (0x30...0x37).contains(byte) else { break }
+            guard value < Int64.max >> 3 else { return nil }
+            value = value << 3 | Int64(byte - 0x30)
+        }
+        return value
+    }
+
+    /// The keywords of pax records (`LEN KEY=VALUE\n`), nil when they do not read.
+    static func keys(_ records: [UInt8]) -> [String]? {
+        var keys: [String] = []
+        var position = 0
+        while position < records.count {
+            // (Some writers pad the records out with NULs.)
+            if records[position] == 0 { break }
+            guard let space = records[position...].firstIndex(of: 0x20),
+                  let length = Int(String(decoding: records[position..<space], as: UTF8.self)),
+                  length > space - position, position + length <= records.count,
+                  let equals = records[(space + 1)..<(position + length)].firstIndex(of: UInt8(ascii: "=")) else { return nil }
+            keys.append(String(decoding: records[(space + 1)..<equals], as: UTF8.self))
+            position += length
+        }
+        return keys
     }
 }
 

@@ -106,6 +106,20 @@ def blocks(name, data):
 open("zero-block-hides.tgz", "wb").write(gzip.compress(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + b"\0" * 512
     + blocks("package/package.json", b'{"name":"a","version":"1.0.0","scripts":{"postinstall":"x"}}') + b"\0" * 1024, mtime=0))
 
+# A pax global header: node-tar and Python's tarfile apply its size= (path=) to later entries, libarchive ignores it.
+def pax_global(**fields):
+    info = tarfile.TarInfo("pax_global_header")
+    info.type = tarfile.XGLTYPE
+    return info._create_pax_generic_header(fields, tarfile.XGLTYPE, "utf-8")
+open("pax-global-size.tgz", "wb").write(gzip.compress(pax_global(size="1024") + blocks("package/package.json", b'{"name":"a","version":"1.0.0"}')
+    + b"\0" * 1024, mtime=0))
+open("pax-global-later.tar", "wb").write(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}')
+    + pax_global(comment="fine", path="package/package.json") + blocks("package/index.js", b"") + b"\0" * 1024)
+# What git archive writes: a global header with a comment only.
+with tarfile.open("pax-global-comment.tar", "w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "0123abcd"}) as t:
+    info, data = member("package/package.json", data=b'{"name":"a","version":"1.0.0"}')
+    t.addfile(info, data)
+
 tar("readonly.tar", [member("ro/", D, mode=0o555), member("ro/sub/", D, mode=0o500), member("ro/sub/f", data=b"f", mode=0o444)])
 
 # Zip-slip and friends.

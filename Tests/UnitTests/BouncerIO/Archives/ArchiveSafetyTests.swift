@@ -217,6 +217,23 @@ import BouncerTestSupport
         #expect(try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("many.tar"))).verdict == .pass)
     }
 
+    /// A pax global header's size= or path=: node-tar and Python's tarfile apply it to every
+    /// later entry, libarchive ignores it (red team: a global size= hid a second package.json).
+    /// A comment alone (git archive's) reads the same to all.
+    @Test(arguments: [("pax-global-size.tgz", "a pax global header at offset 0 sets size"),
+                      ("pax-global-later.tar", "a pax global header at offset 1024 sets path")])
+    func aPaxGlobalHeaderIsRefused(_ archive: String, _ reason: String) throws {
+        let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
+        let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: .npm)) }
+        #expect(error?.code == "archive-unreadable", "\(String(describing: error))")
+        #expect(error.map { "\($0)".contains(archive) && "\($0)".contains(reason) } == true, "\(String(describing: error))")
+    }
+
+    @Test func aPaxGlobalCommentReads() throws {
+        let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("pax-global-comment.tar")))
+        #expect(report.verdict == .pass, "\(report.problems)")
+    }
+
     /// pip writes a wheel's symlink entry as a file holding the "target": inspected as a
     /// link, its content (an entry_points.txt, a METADATA) went unread (red team).
     @Test func aLinkInAWheelIsRefused() throws {
