@@ -252,12 +252,9 @@ import BouncerTestSupport
     /// wheel) in a nested pip, which inherits the shim's proxy, so the backend is
     /// verified and pinned in the lock like the sdist itself; the allowed
     /// setup.py runs, as the real pip runs it.
-    @Test func anAllowedSdistBuildsWithItsBackendThroughTheShimsProxy() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
-        let marker = root.appendingPathComponent("setup-ran")
-        let index = try JSONIndex(root: root.appendingPathComponent("index"))
-        let file = try publishSdist(marker: marker, into: index)
-        // The build backend's real wheels, from pip's own configured index.
+    /// The build backend's real wheels (setuptools, wheel), from pip's own configured
+    /// index, published on `index` for an isolated build to fetch through the proxy.
+    func publishBuildBackend(into index: JSONIndex) throws {
         let python = try ServeFixtures.venv(root.appendingPathComponent("download-venv"))
         let downloaded = try BouncerProcess.runProgram(python, ["-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
                                                                 "--only-binary=:all:", "--dest", index.packages.path, "setuptools<70", "wheel<0.43"],
@@ -265,9 +262,16 @@ import BouncerTestSupport
         try #require(downloaded.status == 0, "pip download of the build backend failed: \(downloaded.err)")
         let names = try FileManager.default.contentsOfDirectory(atPath: index.packages.path)
         for project in ["setuptools", "wheel"] {
-            let wheels = names.filter { $0.hasPrefix(project + "-") && $0.hasSuffix(".whl") }
-            try index.page(project, wheels.map { ($0, ThreatFixtures.longAgo) })
+            try index.page(project, names.filter { $0.hasPrefix(project + "-") && $0.hasSuffix(".whl") }.map { ($0, ThreatFixtures.longAgo) })
         }
+    }
+
+    @Test func anAllowedSdistBuildsWithItsBackendThroughTheShimsProxy() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("setup-ran")
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let file = try publishSdist(marker: marker, into: index)
+        try publishBuildBackend(into: index)
 
         let harness = try shimHarness()
         defer { harness.cleanup() }
@@ -300,15 +304,7 @@ import BouncerTestSupport
         ], into: index.packages)
         try index.page("hookep", [(hook, ThreatFixtures.longAgo)])
         _ = try publishSdist(marker: setupRan, into: index)
-        let python = try ServeFixtures.venv(root.appendingPathComponent("download-venv"))
-        let downloaded = try BouncerProcess.runProgram(python, ["-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
-                                                                "--only-binary=:all:", "--dest", index.packages.path, "setuptools<70", "wheel<0.43"],
-                                                       environment: ["PIP_FIND_LINKS": ""])
-        try #require(downloaded.status == 0, "pip download of the build backend failed: \(downloaded.err)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: index.packages.path)
-        for project in ["setuptools", "wheel"] {
-            try index.page(project, names.filter { $0.hasPrefix(project + "-") && $0.hasSuffix(".whl") }.map { ($0, ThreatFixtures.longAgo) })
-        }
+        try publishBuildBackend(into: index)
         let harness = try shimHarness()
         defer { harness.cleanup() }
         try ThreatFixtures.policy(top: [#""installScripts": { "allow": ["built", "setuptools"] }"#])
