@@ -12,15 +12,11 @@ public enum WheelMetadata {
     /// `evil @ URL` to it, fetched past the proxy; red team, round 7).
     public static func requirements(_ bytes: [UInt8]) -> [String] {
         values(of: "requires-dist", in: bytes, fold: "\n").flatMap { value -> [String] in
-            let pieces = value.split(whereSeparator: isLineBreak).map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            // Each piece as Python's str.strip() leaves it (U+001F too: `\u{1F}x @ URL` was `x @ URL`).
+            let pieces = PythonText.splitLines(value).map(PythonText.stripped).filter { !$0.isEmpty }
             let unfolded = pieces.joined(separator: " ")
             return pieces.count > 1 ? [unfolded] + pieces : [unfolded]
         }
-    }
-
-    /// Python's `str.splitlines` boundaries.
-    static func isLineBreak(_ character: Character) -> Bool {
-        character.unicodeScalars.contains { ["\n", "\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1D}", "\u{1E}", "\u{85}", "\u{2028}", "\u{2029}"].contains($0) }
     }
 
     /// Each value of one header field (`name` lower-cased), whitespace-trimmed;

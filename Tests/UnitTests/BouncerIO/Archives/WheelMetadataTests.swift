@@ -37,6 +37,11 @@ import BouncerIO
             let text = "Metadata-Version: 2.1\nName: hid\nRequires-Dist: victimdep\(separator)evil @ http://host/evil-1.0.tar.gz\n"
             #expect(WheelMetadata.directReferences(Array(text.utf8)).contains("evil @ http://host/evil-1.0.tar.gz"), "\(separator.unicodeScalars.map(\.value))")
         }
+        // str.strip() takes U+001F (and the other separators) from either end, as pkg_resources does.
+        for leading in ["\u{1F}", "\u{1C}\u{A0}", "\u{3000}"] {
+            let text = "Metadata-Version: 2.1\nName: hid\nRequires-Dist: \(leading)evil @ http://host/evil-1.0.tar.gz\n"
+            #expect(WheelMetadata.directReferences(Array(text.utf8)).contains("evil @ http://host/evil-1.0.tar.gz"), "\(leading.unicodeScalars.map(\.value))")
+        }
         let plain = "Metadata-Version: 2.1\nName: ok\nRequires-Dist: victimdep\n  (>=1.0)\n"
         #expect(WheelMetadata.directReferences(Array(plain.utf8)) == [])
     }
