@@ -311,7 +311,8 @@ enum ContainerBuild {
                 if let scheme = schemes.first(where: { named.value.hasPrefix($0) }) {
                     let image = String(named.value.dropFirst(scheme.count))
                     ShimOutput.error("bouncer: \(tool): build: --build-context \(named.name)=\(named.value)")
-                    let pinned = try pin(image, platform)
+                    // `FROM NAME` builds on the context's image, and runs its triggers (red team, round 8).
+                    let pinned = try base(image, platform, shown: "--build-context \(named.name)=\(named.value)")
                     let value = named.name + "=" + scheme + pinned
                     rewritten[named.position] = named.inline ? String(arguments[named.position].prefix { $0 != "=" }) + "=" + value : value
                 } else if isRemote(named.value) || !FileManager.default.fileExists(atPath: named.value) {

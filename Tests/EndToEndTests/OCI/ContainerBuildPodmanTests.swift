@@ -226,6 +226,13 @@ struct ContainerBuildPodmanTests {
             #expect(refused.err.contains("carries the ONBUILD trigger") && refused.err.contains("line 1: FROM \(image)"), "\(image) \(extra): \(refused.err)")
             #expect(!(try storage.digests().contains(unsignedDigest)), "\(image) \(extra)")
         }
+        // A named context's image built FROM by its name runs its triggers too.
+        try "FROM base\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        let viaContext = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "--build-context", "base=docker-image://" + f.image("e2e/trigger-from"),
+                                                                                    context.path], cwd: work.path, environment: environment)
+        #expect(viaContext.status == 2, "\(viaContext.err)")
+        #expect(viaContext.err.contains("--build-context base=docker-image://") && viaContext.err.contains("carries the ONBUILD trigger"), "\(viaContext.err)")
+        #expect(!(try storage.digests().contains(unsignedDigest)))
         // For this machine's platform alone, the index's clean image is what podman builds from.
         try "FROM \(f.image("e2e/multi"))\n".write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
         let hostOnly = try BouncerProcess.runProgram(shims + "/podman", global + ["build", "--tls-verify=false", "-t", "e2e-onbuild:host", context.path],
