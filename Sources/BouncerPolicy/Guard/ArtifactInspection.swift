@@ -121,6 +121,14 @@ public enum ArtifactInspection {
                 return EvidenceProblem(code: .installScript,
                                        message: "\(name) installs \(shadows.prefix(3).joined(separator: ", "))\(shadows.count > 3 ? " and \(shadows.count - 3) more" : ""), a top-level module named like a standard library module or one it or pip imports when present (org, socks, attr, cPickle): where the interpreter lacks it (msvcrt, winreg or _winapi on Linux), Python imports the package's in its place at nearly every start, and the policy's installScripts.allow does not name it")
             }
+            // An entry point's command is pip's `bin/NAME` too (`re.py = x:main`).
+            let fromBin = report.entries.map(\.path).filter { shadowsFromTheCommandFolder($0, package: package) }
+                + (wheel.scripts ?? []).filter { shadowsFromTheCommandFolder("entry-points.data/scripts/" + $0, package: package) }
+                    .map { "the command \($0) (entry_points.txt)" }
+            if !fromBin.isEmpty {
+                return EvidenceProblem(code: .installScript,
+                                       message: "\(name) installs \(fromBin.prefix(3).joined(separator: ", "))\(fromBin.count > 3 ? " and \(fromBin.count - 3) more" : "") into the environment's command folder (bin, Scripts) as a module named like a standard library module, one it or pip imports when present, or a tool's own (pip, setuptools…): the command folder comes first on sys.path of every console script there (bin/pip, the one Bouncer's shim hands over to), ahead of the standard library, so each would import the package's file in its place; the policy's installScripts.allow does not name it")
+            }
             let library = report.entries.map(\.path).filter(writesIntoTheStandardLibrary)
             if !library.isEmpty {
                 return EvidenceProblem(code: .installScript,
@@ -218,9 +226,36 @@ public enum ArtifactInspection {
         inSitePackages(path).contains { site in
             guard let name = site.first else { return false }
             let module = name.split(separator: ".").first.map(String.init) ?? name
-            guard let owners = toolModules[module] else { return false }
-            return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
+            return namesAToolModule(module, package: package)
         }
+    }
+
+    /// A module of `toolModules`, from a distribution that does not ship it.
+    static func namesAToolModule(_ module: String, package: String?) -> Bool {
+        guard let owners = toolModules[module] else { return false }
+        return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
+    }
+
+    /// Where a wheel entry lands below the environment's command folder
+    /// (lowercased): `NAME.data/scripts/…` goes to `bin` (`Scripts`), and
+    /// `NAME.data/data/bin/…` (`data/Scripts/…`) too; nil elsewhere.
+    static func inCommandFolder(_ path: String) -> ArraySlice<String>? {
+        let parts = installedParts(path).map { $0.lowercased() }
+        guard parts.count >= 3, parts[0].hasSuffix(".data") else { return nil }
+        if parts[1] == "scripts" { return parts.dropFirst(2) }
+        guard parts[1] == "data", parts.count >= 4, ["bin", "scripts"].contains(parts[2]) else { return nil }
+        return parts.dropFirst(3)
+    }
+
+    /// A module or package in the command folder named like a standard module,
+    /// one it or pip imports when present, or a tool's (owners excepted, as in
+    /// site-packages). Python puts a script's own folder first on sys.path, so
+    /// every console script there (bin/pip, the one the shim hands over to)
+    /// imports `bin/re.py` in place of `re` (a red-team pass did). Other
+    /// scripts, `rst2html.py` too, are no module anything imports.
+    static func shadowsFromTheCommandFolder(_ path: String, package: String? = nil) -> Bool {
+        guard let place = inCommandFolder(path), let module = importedModule(place) else { return false }
+        return namesAStandardModule(module, package: package) || namesAToolModule(module, package: package)
     }
 
     /// Modules pip, uv, pipx and builds import, with the distributions that ship each.

@@ -12,15 +12,28 @@ extension ArtifactInspection {
     /// backport's own distribution (`standardModuleOwners`) may ship its module.
     static func shadowsAStandardModule(_ path: String, package: String? = nil) -> Bool {
         inSitePackages(path).contains { site in
-            guard let name = site.first else { return false }
-            // A package is its folder's whole name (`org/`); a module, a file's name up to its first dot (`_dbm.cpython-311-….so`).
-            let pieces = name.split(separator: ".", omittingEmptySubsequences: false)
-            if site.count == 1, pieces.count < 2 || !["py", "pyc", "pyo", "pyw", "so", "pyd"].contains(pieces[pieces.count - 1]) { return false }
-            let module = site.count == 1 ? String(pieces[0]) : name
-            guard standardModules.contains(module) || optionalImports[module] != nil else { return false }
-            let owners = standardModuleOwners[module] ?? optionalImports[module] ?? []
-            return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
+            importedModule(site).map { namesAStandardModule($0, package: package) } ?? false
         }
+    }
+
+    /// The top-level module a path below a folder on sys.path makes importable
+    /// (lowercased, as given): a package is its folder's whole name (`org/`); a
+    /// module, a file's name up to its first dot (`_dbm.cpython-311-….so`),
+    /// when Python can import it (`.py`, compiled, an extension). Nil otherwise.
+    static func importedModule(_ place: ArraySlice<String>) -> String? {
+        guard let name = place.first else { return nil }
+        if place.count > 1 { return name }
+        let pieces = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard pieces.count >= 2, ["py", "pyc", "pyo", "pyw", "so", "pyd"].contains(pieces[pieces.count - 1]) else { return nil }
+        return String(pieces[0])
+    }
+
+    /// A module of `standardModules` or `optionalImports`, from a distribution
+    /// that is not its owner (`standardModuleOwners`, `optionalImports`).
+    static func namesAStandardModule(_ module: String, package: String?) -> Bool {
+        guard standardModules.contains(module) || optionalImports[module] != nil else { return false }
+        let owners = standardModuleOwners[module] ?? optionalImports[module] ?? []
+        return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)
     }
 
     /// The union of `sys.stdlib_module_names` of CPython 3.10, 3.11, 3.12 and

@@ -68,6 +68,41 @@ import Testing
         #expect(ArtifactInspection.shadowsAStandardModule("org/__init__.py", package: "org"))
     }
 
+    /// A module in the environment's command folder: Python puts a script's own
+    /// folder first on sys.path, so a wheel's bin/re.py (by `.data/scripts/` or
+    /// `.data/data/bin/`) replaced `re` at every later pip (red team, round 8).
+    /// Other scripts, docutils' `rst2html.py`, are no module anything imports.
+    @Test func modulesInTheCommandFolderAreNotAWheelsToShadow() {
+        for path in ["quietbin-1.0.data/scripts/re.py", "quietdbin-1.0.data/data/bin/re.py", "a-1.0.data/scripts/msvcrt.pyc",
+                     "a-1.0.data/scripts/re.cpython-311-x86_64-linux-gnu.so", "a-1.0.data/scripts/re.abi3.so", "a-1.0.data/scripts/os.pyw",
+                     "a-1.0.data/scripts/json/__init__.py", "a-1.0.data/data/Scripts/org/x.py", "a-1.0.data/scripts/pip/__init__.py",
+                     "a-1.0.data/scripts/pip.py", "a-1.0.data/data/./bin/socks.py", "A-1.0.DATA/SCRIPTS/RE.PY", "a-1.0.data/scripts/packaging.py"] {
+            #expect(ArtifactInspection.shadowsFromTheCommandFolder(path, package: "evil"), "\(path)")
+        }
+        for path in ["a-1.0.data/scripts/rst2html.py", "a-1.0.data/data/bin/rst2html.py", "a-1.0.data/scripts/re", "a-1.0.data/scripts/re.sh",
+                     "a-1.0.data/data/share/re.py", "a-1.0.data/data/bin2/re.py", "re.py", "a-1.0.data/purelib/bin/re.py", "bin/re.py"] {
+            #expect(!ArtifactInspection.shadowsFromTheCommandFolder(path, package: "evil"), "\(path)")
+        }
+        #expect(!ArtifactInspection.shadowsFromTheCommandFolder("a-1.0.data/scripts/enum.py", package: "enum34"))
+        #expect(!ArtifactInspection.shadowsFromTheCommandFolder("a-1.0.data/scripts/pip.py", package: "pip"))
+        #expect(ArtifactInspection.shadowsFromTheCommandFolder("a-1.0.data/scripts/pip.py", package: "setuptools"))
+
+        // Through the guard's judgement: both entry forms and an entry point's command, refused; rst2html.py not.
+        func report(_ paths: [String], scripts: [String] = []) -> InspectionReport {
+            var report = InspectionReport(archive: "evil-1.0-py3-none-any.whl", format: "zip", compression: "deflate", totalBytes: 0)
+            report.entries = paths.map { .init(path: $0, type: .file, size: 0, mode: "0644", sha256: nil, linkTarget: nil) }
+            report.wheel = .init(record: "evil-1.0.dist-info/RECORD", verified: 0, scripts: scripts)
+            return report
+        }
+        for (paths, scripts) in [(["evil-1.0.data/scripts/re.py"], [String]()), (["evil-1.0.data/data/bin/re.py"], []), ([], ["re.py"])] {
+            let problem = ArtifactInspection.installScriptProblem(report(["evil/__init__.py"] + paths, scripts: scripts), package: "evil")
+            #expect(problem?.code == .installScript, "\(paths) \(scripts)")
+            #expect(problem?.message.contains("first on sys.path of every console script") == true, "\(problem?.message ?? "")")
+        }
+        #expect(ArtifactInspection.installScriptProblem(report(["docutils/__init__.py", "docutils-1.0.data/scripts/rst2html.py"],
+                                                               scripts: ["rst2html"]), package: "docutils") == nil)
+    }
+
     /// Data files in the prefix's lib/pythonX.Y outside site-packages: outside a
     /// venv, the interpreter's standard library (round 4: a sitecustomize.py
     /// there ran at every start of a pyenv Python).
