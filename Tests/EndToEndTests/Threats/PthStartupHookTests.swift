@@ -141,6 +141,43 @@ import BouncerTestSupport
         #expect(!FileManager.default.fileExists(atPath: marker.path), "a wheel's msvcrt.py or org/ ran")
     }
 
+    /// A module in the environment's bin, by `NAME.data/scripts/` or
+    /// `NAME.data/data/bin/`: Python puts a console script's own folder first on
+    /// sys.path, so a red-team pass's bin/re.py ran at every later pip, the
+    /// shim's hand-over too. Refused, nothing lands; docutils-style
+    /// `rst2html.py` installs.
+    @Test func aWheelThatPutsAStandardModuleIntoBinIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("bin-shadow-ran")
+        let code = "open(\(String(reflecting: marker.path)), 'a').write('ran')\n"
+        let index = try JSONIndex(root: root.appendingPathComponent("index"))
+        let scripts = try ThreatFixtures.wheel("quietbin", "1.0", marker: "quietbin", extra: ["quietbin-1.0.data/scripts/re.py": code],
+                                               into: index.packages)
+        let data = try ThreatFixtures.wheel("quietdbin", "1.0", marker: "quietdbin", extra: ["quietdbin-1.0.data/data/bin/re.py": code],
+                                            into: index.packages)
+        let docs = try ThreatFixtures.wheel("quietdocs", "1.0", marker: "quietdocs", extra: [
+            "quietdocs-1.0.data/scripts/rst2html.py": "#!python\nprint('rst2html')\n",
+        ], into: index.packages)
+        try index.page("quietbin", [(scripts, ThreatFixtures.longAgo)])
+        try index.page("quietdbin", [(data, ThreatFixtures.longAgo)])
+        try index.page("quietdocs", [(docs, ThreatFixtures.longAgo)])
+        let harness = try shimHarness()
+        defer { harness.cleanup() }
+        for package in ["quietbin", "quietdbin"] {
+            let result = try harness.sh("\(Self.pip) --index-url '\(index.url)' \(package)==1.0")
+            #expect(result.status == 1, "\(result.out)\n\(result.err)")
+            #expect(result.err.contains("re.py") && result.err.contains("first on sys.path of every console script"), "\(result.err)")
+            #expect(ThreatFixtures.lockEntries(harness.file("bouncer.lock"))["pypi:\(package)@1.0"] == nil)
+        }
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("venv/bin/re.py").path), "a wheel's re.py landed")
+        let allowed = try harness.sh("\(Self.pip) --index-url '\(index.url)' quietdocs==1.0")
+        #expect(allowed.status == 0, "\(allowed.out)\n\(allowed.err)")
+        #expect(FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("venv/bin/rst2html.py").path))
+        let later = try harness.sh("'\(harness.root.appendingPathComponent("venv/bin/pip").path)' --version")
+        #expect(later.status == 0, "\(later.err)")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a wheel's bin/re.py ran")
+    }
+
     /// Data files pip installs into the prefix: its site configuration (`pip.conf`,
     /// which every later pip reads), and the prefix's `lib/pythonX.Y` outside
     /// site-packages, the standard library of an interpreter used without a venv
