@@ -30,7 +30,7 @@ public final class ArchiveReader {
     private var storedNames: Set<String>?
     /// How many entries a zip's central directory holds, once checked.
     private var storedCount: Int?
-    /// Where a tar's entries' header chains lie in the uncompressed stream, when more than one header.
+    /// Where each tar entry's header chain lies in the uncompressed stream.
     private var headerChains: [Range<Int64>] = []
 
     /// Reads the archive file at `path`. A file that cannot be opened is an I/O error.
@@ -150,9 +150,9 @@ public final class ArchiveReader {
         }
         if entryCount == 0, container == .zip, let file = seekableFile { storedCount = try screenStoredNames(file) }
         let entry = Self.copy(pointer)
-        // More than the entry's own header: extension headers, which TarTrailer reads for a global one.
+        // Every header libarchive read, which TarTrailer reads again for what node-tar reads otherwise.
         let chainEnd = archive_filter_bytes(archive, 0)
-        if container == .tar, seekableFile != nil, chainEnd - chainStart > 512 { headerChains.append(chainStart..<chainEnd) }
+        if container == .tar, seekableFile != nil, chainEnd - chainStart >= 512 { headerChains.append(chainStart..<chainEnd) }
         // libarchive names each entry as stored, or it read something Python's zipfile does not
         // (a directory per the attributes gets a `/` added; a name decoded from another charset).
         if let storedNames, !storedNames.contains(entry.path) {

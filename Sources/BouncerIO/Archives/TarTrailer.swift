@@ -21,6 +21,9 @@ enum TarTrailer {
     /// tarfile apply its `size`, `path`… to every later entry, libarchive ignores
     /// it, so they read different files (red team: a global `size=` hid a second
     /// package.json). git archive writes one with a comment only; npm pack none.
+    ///
+    /// And refuses any header in `chains` that node-tar rejects and steps over
+    /// by one block, or whose data or pax records it reads otherwise (ChainWalk.screen).
     static func check(fd: Int32, name: String, end: Int64, chains: [Range<Int64>] = []) throws(ArchiveError) {
         guard let raw = archive_read_new() else { throw .io(bouncer_archive_load_error().map { String(cString: $0) } ?? "libarchive: out of memory") }
         defer { archive_read_free(raw) }
@@ -69,6 +72,8 @@ private struct ChainWalk {
     /// The bytes wanted next (a header, or a global header's records) and those gathered.
     var want: Range<Int64>
     var isRecords = false
+    /// The typeflag of the header whose records are gathered ('g' or 'x').
+    var recordsType: UInt8 = 0
     var gathered: [UInt8] = []
     static let maxRecords = 64 << 10
 
@@ -105,28 +110,43 @@ private struct ChainWalk {
         let chain = chains[index]
         let at = want.lowerBound
         if isRecords {
-            let keys = Self.keys(gathered)
-            guard let keys else { throw .unreadable(archive: name, entry: nil, reason: "tar structure: the pax global header's records at offset \(at) do not read") }
-            if let set = keys.first(where: { $0 != "comment" }) {
+            let isGlobal = recordsType == UInt8(ascii: "g")
+            let what = isGlobal ? "pax global header" : "pax header"
+            let keys: [String]
+            switch Self.records(gathered) {
+            case .keys(let read): keys = read
+            case .unreadable: throw .unreadable(archive: name, entry: nil, reason: "tar structure: the \(what)'s records at offset \(at) do not read")
+            case .readDifferently(let why):
+                throw divergence(at: at - 512, "the \(what)'s records \(why)")
+            }
+            if isGlobal, let set = keys.first(where: { $0 != "comment" }) {
                 throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at - 512) sets \(set) (npm's and Python's tar readers apply it to every later entry, libarchive ignores it, so they would read different files)")
             }
             return follow(at + (Int64(gathered.count) + 511) / 512 * 512, in: chain)
         }
         let header = gathered
+        // The zero blocks that end the tar (the last chain runs to libarchive's end).
+        if header.allSatisfy({ $0 == 0 }) { return startNextChain() }
         let size = Self.size(header[124..<136])
+        try screen(header, size: size, at: at)
         let remaining = chain.upperBound - at - 512
         guard let size, size <= remaining else { return startNextChain() }
         switch header[156] {
-        case UInt8(ascii: "g"):
+        case UInt8(ascii: "g"), UInt8(ascii: "x"):
+            // Both kinds of pax records are read, for what node-tar's line-by-line parse reads otherwise.
             guard size <= Self.maxRecords else {
+                if header[156] == UInt8(ascii: "x") {
+                    throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax header at offset \(at) holds \(size) bytes of records, more than \(Self.maxRecords)")
+                }
                 throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at) holds \(size) bytes of records (npm's and Python's tar readers apply it to every later entry, libarchive ignores it)")
             }
+            recordsType = header[156]
             gathered = []
             isRecords = true
             want = at + 512..<at + 512 + size
             if size == 0 { return follow(at + 512, in: chain) }
         // The extension headers libarchive reads on past to the entry's own.
-        case UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "A"), UInt8(ascii: "V"):
+        case UInt8(ascii: "X"), UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "A"), UInt8(ascii: "V"):
             follow(at + 512 + (size + 511) / 512 * 512, in: chain)
         default:
             startNextChain()
@@ -159,21 +179,97 @@ private struct ChainWalk {
         return value
     }
 
-    /// The keywords of pax records (`LEN KEY=VALUE\n`), nil when they do not read.
-    static func keys(_ records: [UInt8]) -> [String]? {
+    enum Records: Equatable {
+        case keys([String])
+        case unreadable
+        /// Records libarchive reads by their length that node-tar, splitting at newlines, reads otherwise.
+        case readDifferently(String)
+    }
+
+    /// The keywords of pax records (`LEN KEY=VALUE\n`), read by their length as
+    /// libarchive does, or why node-tar would read them otherwise: it splits the
+    /// records at newlines, takes a line whose decimal length (parseInt, then
+    /// skipping as many characters as the number prints) is its UTF-8 byte count
+    /// plus one, and drops the others (red team: `comment=x\n9 size=1\n`).
+    static func records(_ records: [UInt8]) -> Records {
         var keys: [String] = []
         var position = 0
         while position < records.count {
-            // (Some writers pad the records out with NULs.)
-            if records[position] == 0 { break }
+            // (Some writers pad the records out with NULs; node-tar would still read a line after them.)
+            if records[position] == 0 {
+                return records[position...].allSatisfy({ $0 == 0 }) ? .keys(keys) : .readDifferently("hold bytes after a NUL at byte \(position)")
+            }
             guard let space = records[position...].firstIndex(of: 0x20),
                   let length = Int(String(decoding: records[position..<space], as: UTF8.self)),
                   length > space - position, position + length <= records.count,
-                  let equals = records[(space + 1)..<(position + length)].firstIndex(of: UInt8(ascii: "=")) else { return nil }
+                  let equals = records[(space + 1)..<(position + length)].firstIndex(of: UInt8(ascii: "=")) else { return .unreadable }
+            let record = records[position..<(position + length)]
+            // node-tar skips as many characters as the length prints: no sign, no leading zero.
+            guard records[position..<space].allSatisfy({ (0x30...0x39).contains($0) }), records[position] != 0x30 else {
+                return .readDifferently("at byte \(position) give their length in a form node-tar reads differently")
+            }
+            guard record.last == 0x0A, record.dropLast().firstIndex(of: 0x0A) == nil, !record.contains(0) else {
+                return .readDifferently("at byte \(position) hold a newline or NUL inside a record, or a record not ending in one")
+            }
+            // node-tar counts the bytes of the decoded line: a byte that is not UTF-8 counts as three.
+            guard String(validating: record, as: UTF8.self) != nil else {
+                return .readDifferently("at byte \(position) hold a record that is not UTF-8")
+            }
+            guard equals > space + 1 else { return .readDifferently("at byte \(position) hold a record with no keyword") }
             keys.append(String(decoding: records[(space + 1)..<equals], as: UTF8.self))
             position += length
         }
-        return keys
+        return .keys(keys)
+    }
+
+    /// Refuses a header libarchive reads but node-tar (npm, yarn) rejects as
+    /// TAR_ENTRY_INVALID and steps over by one block, reading the entry's data
+    /// as headers (red team: a second package.json hidden as a README's data),
+    /// or one whose data node-tar skips and libarchive does not.
+    private func screen(_ header: [UInt8], size: Int64?, at: Int64) throws(ArchiveError) {
+        // node-tar sums the bytes unsigned; libarchive also takes a signed sum.
+        guard Self.checksumReadsAlike(header) else {
+            throw divergence(at: at, "a header whose checksum is not the unsigned sum of its bytes, written as octal digits ending in a NUL or space")
+        }
+        let type = header[156]
+        let isLink = type == UInt8(ascii: "1") || type == UInt8(ascii: "2")
+        // node-tar forbids a link name on anything but a link (and wants one on a link);
+        // libarchive ignores it. Any byte counts: node-tar's NUL cut stops at a newline.
+        let hasLinkName = header[157..<257].contains { $0 != 0 }
+        if isLink != hasLinkName {
+            throw divergence(at: at, isLink ? "a link header with no link name" : "a header of type \(Self.describe(type)) with a link name")
+        }
+        // An extension header needs a name for node-tar; libarchive never looks at it.
+        let extensions: Set<UInt8> = [UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "X"), UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "A"), UInt8(ascii: "V")]
+        let isUstar = header[257..<265].elementsEqual("ustar\u{0}00".utf8)
+        if extensions.contains(type), header[0] == 0, !isUstar || header[345] == 0 {
+            throw divergence(at: at, "a header of type \(Self.describe(type)) with no name")
+        }
+        // node-tar skips a volume or continuation header's data; libarchive reads the next header.
+        if type == UInt8(ascii: "V") || type == UInt8(ascii: "M"), size != 0 {
+            throw divergence(at: at, "a header of type \(Self.describe(type)) with a size of \(size.map(String.init) ?? "unreadable")")
+        }
+    }
+
+    private func divergence(at offset: Int64, _ what: String) -> ArchiveError {
+        .unreadable(archive: name, entry: nil, reason: "tar structure: \(what) at offset \(offset) of the uncompressed tar (npm's tar reader would read the tar differently from libarchive, so it could install files Bouncer does not see)")
+    }
+
+    static func describe(_ type: UInt8) -> String {
+        (0x21...0x7E).contains(type) ? "'\(Character(Unicode.Scalar(type)))'" : "0x" + String(type, radix: 16)
+    }
+
+    /// The checksum field as both readers take it: spaces, octal digits and a NUL or space
+    /// inside the field (node-tar parses 12 bytes on, into the type), equal to the unsigned sum.
+    static func checksumReadsAlike(_ header: [UInt8]) -> Bool {
+        let field = header[148..<156]
+        let digits = field.drop(while: { $0 == 0x20 }).prefix(while: { (0x30...0x37).contains($0) })
+        guard !digits.isEmpty, digits.endIndex < 156, header[digits.endIndex] == 0 || header[digits.endIndex] == 0x20 else { return false }
+        var stated = 0
+        for digit in digits { stated = stated << 3 | Int(digit - 0x30) }
+        var sum = 8 * 0x20
+        for (offset, byte) in header.enumerated() where !(148..<156).contains(offset) { sum += Int(byte) }
+        return stated == sum
     }
 }
 
