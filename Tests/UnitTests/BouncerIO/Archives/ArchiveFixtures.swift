@@ -120,6 +120,39 @@ with tarfile.open("pax-global-comment.tar", "w", format=tarfile.PAX_FORMAT, pax_
     info, data = member("package/package.json", data=b'{"name":"a","version":"1.0.0"}')
     t.addfile(info, data)
 
+# Headers node-tar rejects (and steps over by one block) or reads otherwise, hiding a second
+# package.json as a README's data: a link name on a file, a signed-only checksum, pax records
+# with a newline inside one, a volume header with a size (red team).
+def recksum(h, signed=False):
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum((b - 256 if signed and b > 127 else b) for b in h)
+    return h
+hidden = blocks("package/package.json", b'{"name":"a","version":"1.0.0","scripts":{"postinstall":"x"}}')
+def diverging(variant):
+    if variant == "linkpath":
+        h = bytearray(blocks("package/README", b"")); h[124:136] = b"%011o\0" % len(hidden); h[157:160] = b"abc"; recksum(h)
+        rest = bytes(h) + hidden
+    elif variant == "signedck":
+        h = bytearray(blocks("package/README", b"")); h[124:136] = b"%011o\0" % len(hidden); h[500] = 0xff; recksum(h, signed=True)
+        rest = bytes(h) + hidden
+    elif variant == "paxnl":
+        body = b"22 comment=x\n9 size=1\n"  # one record by its length; node-tar's lines find size=1
+        assert len(body) == 22
+        info = tarfile.TarInfo("PaxHeader"); info.type = tarfile.XHDTYPE; info.size = len(body)
+        readme = bytearray(blocks("package/README", b"")); readme[124:136] = b"%011o\0" % (512 + len(hidden)); recksum(readme)
+        rest = info.tobuf(format=tarfile.USTAR_FORMAT) + body + b"\0" * (-len(body) % 512) + bytes(readme) + b"R" + b"\0" * 511 + hidden
+    else:
+        v = bytearray(blocks("package/VOL", b"")); v[156:157] = b"V"; v[124:136] = b"%011o\0" % 512; recksum(v)
+        readme = bytearray(blocks("package/README", b"")); readme[124:136] = b"%011o\0" % len(hidden); recksum(readme)
+        rest = bytes(v) + bytes(readme) + hidden
+    return blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + rest + b"\0" * 1024
+for variant in ("linkpath", "signedck", "paxnl", "volhdr"):
+    open("diverging-%s.tgz" % variant, "wb").write(gzip.compress(diverging(variant), mtime=0))
+# What npm pack writes: ustar headers under package/, a pax header for a long name, gzip.
+npm_members = [member("package/package.json", data=b'{"name":"a","version":"1.0.0"}'), member("package/lib/", D),
+               member("package/lib/" + "n" * 120 + ".js", data=b"module.exports = 1\n"), member("package/l\u00e9ame.md", data=b"x")]
+tar("npm-pack-style.tgz", npm_members, mode="w:gz")
+
 tar("readonly.tar", [member("ro/", D, mode=0o555), member("ro/sub/", D, mode=0o500), member("ro/sub/f", data=b"f", mode=0o444)])
 
 # Zip-slip and friends.

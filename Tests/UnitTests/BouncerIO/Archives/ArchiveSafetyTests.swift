@@ -229,6 +229,29 @@ import BouncerTestSupport
         #expect(error.map { "\($0)".contains(archive) && "\($0)".contains(reason) } == true, "\(String(describing: error))")
     }
 
+    /// Headers node-tar rejects and steps over by one block (a link name on a file, a checksum
+    /// that matches only as a signed sum), pax records it splits at a newline inside one, a
+    /// volume header whose data it skips: libarchive read a README where npm installed a
+    /// second package.json with a postinstall (red team).
+    @Test(arguments: [("diverging-linkpath.tgz", "a header of type '0' with a link name at offset 1024"),
+                      ("diverging-signedck.tgz", "a header whose checksum is not the unsigned sum of its bytes, written as octal digits ending in a NUL or space at offset 1024"),
+                      ("diverging-paxnl.tgz", "the pax header's records at byte 0 hold a newline or NUL inside a record, or a record not ending in one at offset 1024"),
+                      ("diverging-volhdr.tgz", "a header of type 'V' with a size of 512 at offset 1024")])
+    func aHeaderNpmReadsOtherwiseIsRefused(_ archive: String, _ reason: String) throws {
+        let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
+        let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: .npm)) }
+        #expect(error?.code == "archive-unreadable", "\(String(describing: error))")
+        #expect(error.map { "\($0)".contains(archive) && "\($0)".contains(reason) && "\($0)".contains("npm's tar reader would read the tar differently") } == true,
+                "\(String(describing: error))")
+    }
+
+    /// What npm pack, git archive (a comment-only global header) and Python's tarfile write still reads.
+    @Test(arguments: ["npm-pack-style.tgz", "pax-global-comment.tar", "many.tar", "wide.tar"])
+    func tarsAsWrittenStillRead(_ archive: String) throws {
+        let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path(archive)))
+        #expect(report.verdict == .pass, "\(archive): \(report.problems)")
+    }
+
     @Test func aPaxGlobalCommentReads() throws {
         let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("pax-global-comment.tar")))
         #expect(report.verdict == .pass, "\(report.problems)")
