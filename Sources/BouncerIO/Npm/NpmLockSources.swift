@@ -102,14 +102,12 @@ public enum NpmLockSources {
         key.ranges(of: "node_modules/").last.map { String(key[$0.upperBound...]) }
     }
 
-    /// The commands the lock's entries link (`bin`) in place of one install
-    /// scripts run (`NpmBins.shadowsACommandScriptsRun`), by key: npm links the
-    /// lock's `bin`, not the one in the tarball it fetches. An entry's name is
-    /// its `name`, else its folder's. `skippingProjectFolders`: keys outside
+    /// The commands the lock's entries link (`bin`), by key: npm links the lock's
+    /// `bin`, not the one in the tarball it fetches. An entry's name is its
+    /// `name`, else its folder's. `skippingProjectFolders`: keys outside
     /// node_modules (a workspace's folder) are the project's own code, in the
     /// project's lock; in a package's own lock every key counts.
-    public static func shadowingCommands(_ lock: JSON, skippingProjectFolders: Bool,
-                                         path: String? = getenv("PATH").map { String(cString: $0) }) -> [(key: String, package: String?, command: String)] {
+    public static func linkedCommands(_ lock: JSON, skippingProjectFolders: Bool) -> [(key: String, package: String?, command: String)] {
         guard case .object(let packages)? = lock["packages"] else { return [] }
         var found: [(key: String, package: String?, command: String)] = []
         for key in packages.keys.sorted() where !key.isEmpty {
@@ -117,12 +115,16 @@ public enum NpmLockSources {
             let folder = folderName(key)
             if folder == nil && skippingProjectFolders { continue }
             let name: String? = if case .string(let given)? = entry["name"] { given } else { folder }
-            for command in NpmBins.names(entry["bin"], packageName: name, directoryBins: [])
-            where NpmBins.shadowsACommandScriptsRun(command, package: name, path: path) {
-                found.append((key, name, command))
-            }
+            found += NpmBins.names(entry["bin"], packageName: name, directoryBins: []).map { (key, name, $0) }
         }
         return found
+    }
+
+    /// Those of `linkedCommands` in place of one install scripts run (`NpmBins.shadowsACommandScriptsRun`).
+    public static func shadowingCommands(_ lock: JSON, skippingProjectFolders: Bool,
+                                         path: String? = getenv("PATH").map { String(cString: $0) }) -> [(key: String, package: String?, command: String)] {
+        linkedCommands(lock, skippingProjectFolders: skippingProjectFolders)
+            .filter { NpmBins.shadowsACommandScriptsRun($0.command, package: $0.package, path: path) }
     }
 
     /// Keys of a package's own lock that are no folder strictly below its

@@ -39,15 +39,9 @@ enum LockedCommands {
     /// from the shim, and offers no other package claiming one (red team, round 7: a later
     /// `npm install` added a second `testrunner` unseen).
     static func topLevel(_ lock: JSON) -> [(command: String, package: String)] {
-        guard case .object(let packages)? = lock["packages"] else { return [] }
-        var found: [(command: String, package: String)] = []
-        for key in packages.keys.sorted() where key.hasPrefix("node_modules/") && key.ranges(of: "node_modules/").count == 1 {
-            guard let entry = packages[key] else { continue }
-            let folder = String(key.dropFirst("node_modules/".count))
-            let name: String = if case .string(let given)? = entry["name"] { given } else { folder }
-            found += NpmBins.names(entry["bin"], packageName: name, directoryBins: []).map { ($0, name) }
-        }
-        return found
+        NpmLockSources.linkedCommands(lock, skippingProjectFolders: true)
+            .filter { $0.key.hasPrefix("node_modules/") && $0.key.ranges(of: "node_modules/").count == 1 }
+            .map { ($0.command, $0.package ?? String($0.key.dropFirst("node_modules/".count))) }
     }
 
     /// The collisions in `lock` (package-lock.json or npm-shrinkwrap.json), in order of folder and command.
