@@ -15,6 +15,9 @@ public final class RegistryClient {
     private var tokens: [String: String] = [:]
     /// Counts requests, for tests and the benchmark (not a statistic users need).
     public private(set) var requestCount = 0
+    /// Manifests read in this run, by repository and sha256 digest: content-addressed, so
+    /// reading one again by digest (a build's base image, for its ONBUILD triggers) asks nothing.
+    private var manifests: [String: (Document, OCIManifest)] = [:]
 
     public static let maxBlobBytes: UInt64 = 16 << 20
     static let maxTokenBytes: UInt64 = 1 << 20
@@ -50,6 +53,7 @@ public final class RegistryClient {
     /// to it; by tag, their own sha256 is the digest the tag resolved to (a
     /// registry's `Docker-Content-Digest` saying otherwise is refused).
     public func manifest(_ repository: String, reference: String, expected: Digest?) throws(OCIError) -> (Document, OCIManifest) {
+        if let expected, expected.algorithm == .sha256, let read = manifests[repository + "@" + expected.description] { return read }
         let url = base + repository + "/manifests/" + reference
         let what = "manifest \(registry)/\(repository)\(expected == nil ? ":" : "@")\(reference)"
         let document = try get(url, scope: repository, accept: OCIMediaType.accept, maxSize: UInt64(OCIManifest.maxBytes),
@@ -59,6 +63,9 @@ public final class RegistryClient {
             throw .digestMismatch(url: url, expected: claimed, actual: document.document.digest)
         }
         let parsed = try OCIManifest.parse(document.document.bytes, contentType: document.document.contentType, what: what)
+        if document.document.digest.algorithm == .sha256 {
+            manifests[repository + "@" + document.document.digest.description] = (document.document, parsed)
+        }
         return (document.document, parsed)
     }
 

@@ -271,23 +271,23 @@ enum ContainerBuild {
         struct Refused: Error { var status: Int32 }
         /// Stops the build as one Bouncer cannot tell the images of.
         struct Untellable: Error { var why: String }
-        func pin(_ text: String, _ platform: String?) throws -> String {
-            switch try ContainerShim.check(text, platform: platform, allowHTTP: allowHTTP, policy: policy, context: context, stopped: "nothing was built") {
-            case .pinned(let pinned): return pinned
+        func pin(_ text: String, _ platform: String?) throws -> String { try verified(text, platform).pinned }
+        func verified(_ text: String, _ platform: String?) throws -> (pinned: String, source: RegistryImageSource) {
+            let (check, source) = try ContainerShim.checkedSource(text, platform: platform, allowHTTP: allowHTTP, policy: policy, context: context, stopped: "nothing was built")
+            switch check {
+            case .pinned(let pinned): return (pinned, source)
             case .refused(let status): throw Refused(status: status)
             }
         }
         /// A base image's pinned digest, its ONBUILD triggers read: the build runs them as
         /// its own instructions, where a `COPY --from=IMAGE` pulls unverified (red team, round 6).
         func base(_ text: String, _ platform: String?, shown: String) throws -> String {
-            let pinned = try pin(text, platform)
+            // (The registry the check read from: its token, and the manifests it read by digest.)
+            let (pinned, source) = try verified(text, platform)
             // Every platform the build is for: the triggers of each image it builds FROM.
             let platforms = try (platform.map { [$0] } ?? call.platforms).map(OCIPlatform.init(parsing:))
             let reference = try ImageReference(parsing: pinned)
             guard let digest = reference.digest else { return pinned }
-            var options = FetchOptions()
-            options.progress = false
-            let source = RegistryImageSource(reference, allowHTTP: allowHTTP, platform: nil, fetcher: Fetcher(store: Store.standard(), options: options))
             for (image, trigger) in try source.onBuildTriggers(of: digest, platforms: platforms, every: call.allPlatforms && platform == nil) {
                 if let why = DockerfileImages.baseImageTriggerProblem(trigger) {
                     throw Untellable(why: "of \(shown): the image \(reference.name)@\(image) carries the ONBUILD trigger '\(trigger.prefix(200))', which this build runs as its own instruction, and \(why)")

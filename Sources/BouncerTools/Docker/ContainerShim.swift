@@ -424,6 +424,13 @@ public enum ContainerShim {
     /// (`ImageGuard`: the rule's signer, the lock, the mode), its lines said.
     static func check(_ text: String, platform: String?, allowHTTP: Bool, policy: Policy, context: ShimContext,
                       stopped: String) throws -> ImageCheck {
+        try checkedSource(text, platform: platform, allowHTTP: allowHTTP, policy: policy, context: context, stopped: stopped).check
+    }
+
+    /// `check`, with the registry it read the image from, for reading more of
+    /// the verified image by digest (a build's base image: its ONBUILD triggers).
+    static func checkedSource(_ text: String, platform: String?, allowHTTP: Bool, policy: Policy, context: ShimContext,
+                              stopped: String) throws -> (check: ImageCheck, source: RegistryImageSource) {
         let tool = context.environment.tool
         let reference = try ImageReference(parsing: text)
         let platform = try platform.map(OCIPlatform.init(parsing:))
@@ -439,7 +446,7 @@ public enum ContainerShim {
         case .refused:
             context.annotateRefusal(outcome.error.message)
             ShimOutput.error("bouncer: \(tool): \(stopped)")
-            return .refused((outcome.family ?? .evidence).exitCode)
+            return (.refused((outcome.family ?? .evidence).exitCode), source)
         case .warned:
             let warnings = (outcome.problems.map(\.message) + outcome.notes).joined(separator: "; ")
             ShimOutput.annotate("warning", "\(tool): \(outcome.shownURL): allowed with warnings: \(warnings)", variables: context.environment.variables)
@@ -449,7 +456,7 @@ public enum ContainerShim {
         guard let pinned = result.pinned else {
             throw BouncerError(.evidence, code: "oci-unresolved", "\(reference) was not resolved to a digest")
         }
-        return .pinned(pinned)
+        return (.pinned(pinned), source)
     }
 
     /// The policy, with the environment's signer in a first rule for every
