@@ -69,11 +69,11 @@ private struct ChainWalk {
     let name: String
     let chains: [Range<Int64>]
     var index = 0
-    /// The bytes wanted next (a header, or a global header's records) and those gathered.
+    /// The bytes wanted next (a header, or an extension header's data) and those gathered.
     var want: Range<Int64>
-    var isRecords = false
-    /// The typeflag of the header whose records are gathered ('g' or 'x').
-    var recordsType: UInt8 = 0
+    /// The typeflag of the extension header whose data is gathered ('g' or 'x': pax
+    /// records; 'L' or 'K': a GNU long name), or nil while a header is gathered.
+    var bodyType: UInt8? = nil
     var gathered: [UInt8] = []
     static let maxRecords = 64 << 10
 
@@ -102,15 +102,21 @@ private struct ChainWalk {
     private mutating func startNextChain() {
         index += 1
         gathered = []
-        isRecords = false
+        bodyType = nil
         want = index < chains.count ? chains[index].lowerBound..<chains[index].lowerBound + 512 : 0..<0
     }
 
     private mutating func complete() throws(ArchiveError) {
         let chain = chains[index]
         let at = want.lowerBound
-        if isRecords {
-            let isGlobal = recordsType == UInt8(ascii: "g")
+        if let bodyType, bodyType == UInt8(ascii: "L") || bodyType == UInt8(ascii: "K") {
+            if Self.readsOnPastNUL(gathered[...]) {
+                throw divergence(at: at - 512, "a GNU long \(bodyType == UInt8(ascii: "L") ? "name" : "link name") (\(Self.describe(bodyType))) holding a line break after its NUL")
+            }
+            return follow(at + (Int64(gathered.count) + 511) / 512 * 512, in: chain)
+        }
+        if let bodyType {
+            let isGlobal = bodyType == UInt8(ascii: "g")
             let what = isGlobal ? "pax global header" : "pax header"
             let keys: [String]
             switch Self.records(gathered) {
@@ -118,6 +124,10 @@ private struct ChainWalk {
             case .unreadable: throw .unreadable(archive: name, entry: nil, reason: "tar structure: the \(what)'s records at offset \(at) do not read")
             case .readDifferently(let why):
                 throw divergence(at: at - 512, "the \(what)'s records \(why)")
+            }
+            // GNU sparse files: libarchive places the data by the map, node-tar writes it as stored.
+            if let sparse = keys.first(where: { $0.hasPrefix("GNU.sparse.") }) {
+                throw divergence(at: at - 512, "the \(what) sets \(sparse), a sparse file")
             }
             if isGlobal, let set = keys.first(where: { $0 != "comment" }) {
                 throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at - 512) sets \(set) (npm's and Python's tar readers apply it to every later entry, libarchive ignores it, so they would read different files)")
@@ -140,13 +150,21 @@ private struct ChainWalk {
                 }
                 throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at) holds \(size) bytes of records (npm's and Python's tar readers apply it to every later entry, libarchive ignores it)")
             }
-            recordsType = header[156]
+            bodyType = header[156]
             gathered = []
-            isRecords = true
+            want = at + 512..<at + 512 + size
+            if size == 0 { return follow(at + 512, in: chain) }
+        case UInt8(ascii: "L"), UInt8(ascii: "K"):
+            // The long name, for what node-tar's NUL cut reads on past.
+            guard size <= Self.maxRecords else {
+                throw .unreadable(archive: name, entry: nil, reason: "tar structure: a GNU long name at offset \(at) of \(size) bytes, more than \(Self.maxRecords)")
+            }
+            bodyType = header[156]
+            gathered = []
             want = at + 512..<at + 512 + size
             if size == 0 { return follow(at + 512, in: chain) }
         // The extension headers libarchive reads on past to the entry's own.
-        case UInt8(ascii: "X"), UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "A"), UInt8(ascii: "V"):
+        case UInt8(ascii: "X"), UInt8(ascii: "A"), UInt8(ascii: "V"):
             follow(at + 512 + (size + 511) / 512 * 512, in: chain)
         default:
             startNextChain()
@@ -156,7 +174,7 @@ private struct ChainWalk {
     private mutating func follow(_ next: Int64, in chain: Range<Int64>) {
         guard next + 512 <= chain.upperBound else { return startNextChain() }
         gathered = []
-        isRecords = false
+        bodyType = nil
         want = next..<next + 512
     }
 
@@ -245,10 +263,37 @@ private struct ChainWalk {
         if extensions.contains(type), header[0] == 0, !isUstar || header[345] == 0 {
             throw divergence(at: at, "a header of type \(Self.describe(type)) with no name")
         }
-        // node-tar skips a volume or continuation header's data; libarchive reads the next header.
-        if type == UInt8(ascii: "V") || type == UInt8(ascii: "M"), size != 0 {
+        // node-tar skips the size a header states for a volume or continuation header, a link, a
+        // device or a FIFO; libarchive reads no data for them and takes the next block as a header
+        // (a link's "data" held a README header whose data hid a second package.json).
+        let dataless: Set<UInt8> = [UInt8(ascii: "V"), UInt8(ascii: "M"), UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6")]
+        if dataless.contains(type), size != 0 {
             throw divergence(at: at, "a header of type \(Self.describe(type)) with a size of \(size.map(String.init) ?? "unreadable")")
         }
+        // An old GNU sparse file: libarchive reads on through its extension blocks, node-tar does not.
+        if type == UInt8(ascii: "S") {
+            throw divergence(at: at, "a GNU sparse file header ('S')")
+        }
+        // node-tar cuts a name at its NUL only up to a line break (JavaScript's /\0.*/), so it
+        // reads on past one where libarchive stops (a path such as "x\0\n/package.json").
+        let names = [("name", header[0..<100]), ("link name", header[157..<257])] + (isUstar ? [("name prefix", header[345..<500])] : [])
+        if let (field, _) = names.first(where: { Self.readsOnPastNUL($0.1) }) {
+            throw divergence(at: at, "a header whose \(field) holds a line break after its NUL")
+        }
+    }
+
+    /// Whether a line break (as JavaScript's `.` stops at one: LF, CR, U+2028, U+2029)
+    /// follows the first NUL, where node-tar's cut would keep what comes after it.
+    static func readsOnPastNUL(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let nul = bytes.firstIndex(of: 0) else { return false }
+        let rest = bytes[nul...]
+        if rest.contains(0x0A) || rest.contains(0x0D) { return true }
+        var i = rest.startIndex
+        while i + 2 < rest.endIndex {
+            if rest[i] == 0xE2, rest[i + 1] == 0x80, rest[i + 2] == 0xA8 || rest[i + 2] == 0xA9 { return true }
+            i += 1
+        }
+        return false
     }
 
     private func divergence(at offset: Int64, _ what: String) -> ArchiveError {

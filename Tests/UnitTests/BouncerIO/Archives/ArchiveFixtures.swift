@@ -141,12 +141,32 @@ def diverging(variant):
         info = tarfile.TarInfo("PaxHeader"); info.type = tarfile.XHDTYPE; info.size = len(body)
         readme = bytearray(blocks("package/README", b"")); readme[124:136] = b"%011o\0" % (512 + len(hidden)); recksum(readme)
         rest = info.tobuf(format=tarfile.USTAR_FORMAT) + body + b"\0" * (-len(body) % 512) + bytes(readme) + b"R" + b"\0" * 511 + hidden
+    elif variant == "linksize":
+        # node-tar skips a symlink's stated size; libarchive reads a README header there, whose data hides the rest.
+        link = bytearray(blocks("package/l", b"")); link[156:157] = b"2"; link[157:160] = b"abc"; link[124:136] = b"%011o\0" % 1024; recksum(link)
+        readme = bytearray(blocks("package/README", b"")); readme[124:136] = b"%011o\0" % (512 + len(hidden)); recksum(readme)
+        rest = bytes(link) + bytes(readme) + b"R" * 512 + hidden
+    elif variant == "nulname":
+        # node-tar reads the name on past the NUL to "x\n/package.json"; libarchive reads "x".
+        h = bytearray(blocks("x", b"")); h[0:100] = b"x\0\n/package.json".ljust(100, b"\0"); recksum(h)
+        rest = bytes(h)
+    elif variant == "longnul":
+        body = b"package/README\0\xe2\x80\xa8x\0"  # U+2028 after the NUL
+        info = tarfile.TarInfo("././@LongLink"); info.type = tarfile.GNUTYPE_LONGNAME; info.size = len(body)
+        rest = info.tobuf(format=tarfile.GNU_FORMAT) + body + b"\0" * (-len(body) % 512) + blocks("package/R", b"")
+    elif variant == "sparse":
+        h = bytearray(blocks("package/S", b"")); h[156:157] = b"S"; recksum(h)
+        rest = bytes(h)
     else:
         v = bytearray(blocks("package/VOL", b"")); v[156:157] = b"V"; v[124:136] = b"%011o\0" % 512; recksum(v)
         readme = bytearray(blocks("package/README", b"")); readme[124:136] = b"%011o\0" % len(hidden); recksum(readme)
         rest = bytes(v) + bytes(readme) + hidden
     return blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + rest + b"\0" * 1024
-for variant in ("linkpath", "signedck", "paxnl", "volhdr"):
+# A pax header marking a GNU sparse file (libarchive places its data by the map, node-tar writes it as stored).
+sparse_pax = tarfile.TarInfo("package/S")._create_pax_generic_header({"GNU.sparse.size": "0", "GNU.sparse.numblocks": "1", "GNU.sparse.map": "0,0"}, tarfile.XHDTYPE, "utf-8")
+open("diverging-paxsparse.tgz", "wb").write(gzip.compress(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + sparse_pax
+    + blocks("package/S", b"") + b"\0" * 1024, mtime=0))
+for variant in ("linkpath", "signedck", "paxnl", "volhdr", "linksize", "nulname", "longnul", "sparse"):
     open("diverging-%s.tgz" % variant, "wb").write(gzip.compress(diverging(variant), mtime=0))
 # What npm pack writes: ustar headers under package/, a pax header for a long name, gzip.
 npm_members = [member("package/package.json", data=b'{"name":"a","version":"1.0.0"}'), member("package/lib/", D),

@@ -231,12 +231,18 @@ import BouncerTestSupport
 
     /// Headers node-tar rejects and steps over by one block (a link name on a file, a checksum
     /// that matches only as a signed sum), pax records it splits at a newline inside one, a
-    /// volume header whose data it skips: libarchive read a README where npm installed a
-    /// second package.json with a postinstall (red team).
+    /// volume header or a link whose stated size it skips: libarchive read a README where npm
+    /// installed a second package.json with a postinstall (red team). Names node-tar reads on
+    /// past a NUL (to a line break), and sparse files, which the two lay out differently.
     @Test(arguments: [("diverging-linkpath.tgz", "a header of type '0' with a link name at offset 1024"),
                       ("diverging-signedck.tgz", "a header whose checksum is not the unsigned sum of its bytes, written as octal digits ending in a NUL or space at offset 1024"),
                       ("diverging-paxnl.tgz", "the pax header's records at byte 0 hold a newline or NUL inside a record, or a record not ending in one at offset 1024"),
-                      ("diverging-volhdr.tgz", "a header of type 'V' with a size of 512 at offset 1024")])
+                      ("diverging-volhdr.tgz", "a header of type 'V' with a size of 512 at offset 1024"),
+                      ("diverging-linksize.tgz", "a header of type '2' with a size of 1024 at offset 1024"),
+                      ("diverging-nulname.tgz", "a header whose name holds a line break after its NUL at offset 1024"),
+                      ("diverging-longnul.tgz", "a GNU long name ('L') holding a line break after its NUL at offset 1024"),
+                      ("diverging-sparse.tgz", "a GNU sparse file header ('S') at offset 1024"),
+                      ("diverging-paxsparse.tgz", "the pax header sets GNU.sparse.size, a sparse file at offset 1024")])
     func aHeaderNpmReadsOtherwiseIsRefused(_ archive: String, _ reason: String) throws {
         let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
         let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: .npm)) }
