@@ -107,13 +107,22 @@ public enum NpmLockSources {
     /// `name`, else its folder's. `skippingProjectFolders`: keys outside
     /// node_modules (a workspace's folder) are the project's own code, in the
     /// project's lock; in a package's own lock every key counts.
-    public static func linkedCommands(_ lock: JSON, skippingProjectFolders: Bool) -> [(key: String, package: String?, command: String)] {
+    /// `followingWorkspaceLinks`: a `"link": true` entry in node_modules links
+    /// the commands of the workspace folder it resolves to, under its own key
+    /// (npm links a member's `bin` into the top `.bin` like any package's).
+    public static func linkedCommands(_ lock: JSON, skippingProjectFolders: Bool,
+                                      followingWorkspaceLinks: Bool = false) -> [(key: String, package: String?, command: String)] {
         guard case .object(let packages)? = lock["packages"] else { return [] }
         var found: [(key: String, package: String?, command: String)] = []
         for key in packages.keys.sorted() where !key.isEmpty {
-            guard let entry = packages[key] else { continue }
-            let folder = folderName(key)
+            guard var entry = packages[key] else { continue }
+            var folder = folderName(key)
             if folder == nil && skippingProjectFolders { continue }
+            if followingWorkspaceLinks, folder != nil, case .bool(true)? = entry["link"],
+               case .string(let resolved)? = entry["resolved"], folderName(resolved) == nil, let target = packages[resolved] {
+                entry = target
+                folder = resolved.split(separator: "/").last.map(String.init)
+            }
             let name: String? = if case .string(let given)? = entry["name"] { given } else { folder }
             found += NpmBins.names(entry["bin"], packageName: name, directoryBins: []).map { (key, name, $0) }
         }

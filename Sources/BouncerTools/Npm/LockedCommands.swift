@@ -38,26 +38,23 @@ enum LockedCommands {
     /// npm fetches no packument for a package its lock has, so the npm shim's proxy hears of these
     /// from the shim, and offers no other package claiming one (red team, round 7: a later
     /// `npm install` added a second `testrunner` unseen).
+    /// A workspace member's commands are claimed in its name too (its link's key).
     static func topLevel(_ lock: JSON) -> [(command: String, package: String)] {
-        NpmLockSources.linkedCommands(lock, skippingProjectFolders: true)
+        NpmLockSources.linkedCommands(lock, skippingProjectFolders: true, followingWorkspaceLinks: true)
             .filter { $0.key.hasPrefix("node_modules/") && $0.key.ranges(of: "node_modules/").count == 1 }
             .map { ($0.command, $0.package ?? String($0.key.dropFirst("node_modules/".count))) }
     }
 
     /// The collisions in `lock` (package-lock.json or npm-shrinkwrap.json), in order of folder and command.
+    /// A workspace member, linked at `node_modules/NAME`, collides like any package
+    /// (a dependency claiming a member's command took it over in the top `.bin`).
     static func collisions(_ lock: JSON) -> [Collision] {
-        guard case .object(let packages)? = lock["packages"] else { return [] }
         // folder → command → packages
         var owners: [String: [String: Set<String>]] = [:]
-        for (path, entry) in packages {
-            // (A workspace's own entry, `packages/a`, is no folder of node_modules.)
-            guard let cut = path.ranges(of: "node_modules/").last else { continue }
-            let folder = String(path[..<cut.lowerBound])
-            let folderName = String(path[cut.upperBound...])
-            let name: String = if case .string(let given)? = entry["name"] { given } else { folderName }
-            for command in NpmBins.names(entry["bin"], packageName: name, directoryBins: []) {
-                owners[folder, default: [:]][command.lowercased(), default: []].insert(folderName)
-            }
+        for linked in NpmLockSources.linkedCommands(lock, skippingProjectFolders: true, followingWorkspaceLinks: true) {
+            guard let cut = linked.key.ranges(of: "node_modules/").last else { continue }
+            let folder = String(linked.key[..<cut.lowerBound])
+            owners[folder, default: [:]][linked.command.lowercased(), default: []].insert(String(linked.key[cut.upperBound...]))
         }
         var found: [Collision] = []
         for folder in owners.keys.sorted() {

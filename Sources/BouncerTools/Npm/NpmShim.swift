@@ -255,12 +255,14 @@ public enum NpmShim {
         // The lock's top-level commands, as the proxy's own claims (LockedCommands.topLevel); a package a
         // policy exception names is left out, as refuseCommandCollisions lets it through. (A lock that does
         // not read was refused before, in enforce mode.)
-        if let lock = try? ProjectSources.read(project: project, tool: .npm).npmLock {
-            let now = Date()
-            for (command, package) in LockedCommands.topLevel(lock.json)
-            where context.policy.loaded?.activeException(for: ArtifactRequest(url: "npm:" + package, ecosystem: .npm, package: package), at: now) == nil {
-                proxyArguments += ["--npm-claimed-command", command + "=" + package]
-            }
+        // The workspaces' own commands likewise, from their package.json (a first install has no lock).
+        let now = Date()
+        let lockCommands = (try? ProjectSources.read(project: project, tool: .npm).npmLock).map { LockedCommands.topLevel($0.json) } ?? []
+        var claimed = Set<String>()
+        for (command, package) in ProjectSources.workspaceCommands(project: project) + lockCommands
+        where claimed.insert(command + "=" + package).inserted
+            && context.policy.loaded?.activeException(for: ArtifactRequest(url: "npm:" + package, ecosystem: .npm, package: package), at: now) == nil {
+            proxyArguments += ["--npm-claimed-command", command + "=" + package]
         }
         // The lock's registry tarballs are what npm will fetch: the proxy verifies them while npm starts.
         // (In a private directory of the shim's, with the other files it writes for the proxy.)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BouncerBase
 import BouncerIO
 import BouncerPolicy
@@ -65,6 +68,45 @@ enum ProjectSources {
             }
         }
         return (found, npmLock)
+    }
+
+    /// The commands the project's npm workspaces give, each in its member's name
+    /// (`bin`, else the files under `directories.bin`): npm links them into the top
+    /// `node_modules/.bin` like a dependency's, so a dependency claiming one of
+    /// them took it over, and the project's own scripts ran the dependency's.
+    static func workspaceCommands(project: String) -> [(command: String, package: String)] {
+        guard let manifest = try? readJSON(project, "package.json") else { return [] }
+        var found: [(command: String, package: String)] = []
+        for directory in NpmWorkspaces.directories(project: project, patterns: NpmWorkspaces.patterns(manifest)) {
+            guard let member = try? readJSON(project, directory + "/package.json") else { continue }
+            let name = if case .string(let given)? = member["name"] { given } else { String(directory.split(separator: "/").last ?? "") }
+            var shipped: [String] = []
+            if case .string(let binFolder)? = member["directories"]?["bin"] {
+                var files: [String] = []
+                Self.files(under: project + "/" + directory + "/" + binFolder, prefix: binFolder, depth: 8, into: &files)
+                shipped = files.compactMap { NpmBins.inFolder(binFolder, file: $0) }
+            }
+            found += NpmBins.names(member["bin"], packageName: name, directoryBins: shipped).map { ($0, name) }
+        }
+        return found
+    }
+
+    /// The files (anything but a folder) under `path`, as `prefix/…`, folders
+    /// not followed through a symbolic link; at most 4,096.
+    static func files(under path: String, prefix: String, depth: Int, into found: inout [String]) {
+        guard depth > 0, let directory = opendir(path) else { return }
+        defer { closedir(directory) }
+        while found.count < 4096, let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            var info = stat()
+            guard lstat(path + "/" + name, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                files(under: path + "/" + name, prefix: prefix + "/" + name, depth: depth - 1, into: &found)
+            } else {
+                found.append(prefix + "/" + name)
+            }
+        }
     }
 
     /// A project file as JSON (a UTF-8 byte order mark dropped, as npm drops

@@ -293,4 +293,42 @@ import BouncerTestSupport
         _ = try harness.sh("npm test")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "aaa-helper's testrunner ran")
     }
+
+    /// A workspace's own command taken by a dependency (found after round 8): npm links a
+    /// member's `bin` into the top node_modules/.bin like a dependency's, and `aaa-evil`
+    /// claiming `mytool` took it over, so the project's own script ran the dependency's.
+    /// The shim claims the members' commands for its proxy (first install, no lock), and
+    /// `npm ci` of a lock linking both is refused.
+    @Test func aWorkspacesOwnCommandIsNotTakenByADependency() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let marker = root.appendingPathComponent("workspace-claimed-ran")
+        let registry = try TimedRegistry(root: root)
+        try registry.publish("aaa-evil", "1.0.0", time: "2024-01-01T00:00:00.000Z",
+                             files: ["x.js": "#!/usr/bin/env node\nrequire('fs').writeFileSync(\(String(reflecting: marker.path)), 'ran')\n"],
+                             bin: ["mytool": "x.js"])
+        let harness = try ShimHarness("bouncer-threat-workspace-claimed-shim")
+        defer { harness.cleanup() }
+        try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
+        try #"{"name":"app","version":"1.0.0","workspaces":["packages/*"],"scripts":{"go":"mytool"},"dependencies":{"aaa-evil":"1.0.0"}}"#
+            .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.file("packages/tool"), withIntermediateDirectories: true)
+        try #"{"name":"tool","version":"1.0.0","bin":{"mytool":"t.js"}}"#.write(to: harness.file("packages/tool/package.json"), atomically: true, encoding: .utf8)
+        try "#!/usr/bin/env node\n".write(to: harness.file("packages/tool/t.js"), atomically: true, encoding: .utf8)
+
+        let installed = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)'")
+        #expect(installed.status != 0, "\(installed.out)\n\(installed.err)")
+        #expect(installed.err.contains("aaa-evil@1.0.0 installs a command named mytool, as tool does"), "\(installed.err)")
+        #expect(!harness.exists("node_modules/aaa-evil"))
+
+        let locked = try BouncerProcess.runProgram(registry.npm, ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund",
+                                                                  "--registry", registry.url], cwd: harness.project.path,
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
+        try #require(locked.status == 0, "\(locked.err)")
+        let ci = try harness.sh("npm ci")
+        #expect(ci.status == 1, "\(ci.out)\n\(ci.err)")
+        #expect(ci.err.contains("aaa-evil and tool both install the command mytool into node_modules/.bin"), "\(ci.err)")
+        #expect(!harness.exists("node_modules/aaa-evil"))
+        _ = try harness.sh("npm run go")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "aaa-evil's mytool ran")
+    }
 }
