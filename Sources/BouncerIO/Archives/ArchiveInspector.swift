@@ -133,6 +133,7 @@ public enum ArchiveInspector {
             && manifests.keys.contains { $0.split(separator: "/").count == 2 }
             && (lowerName.hasSuffix(".tgz") || lowerName.hasSuffix(".tar.gz")))
         if npm {
+            if let problem = reader.npmOnlyProblems.first { throw problem }
             // formats.md §12.2: gzip'd tar and nothing else, as npm itself reads it.
             if reader.container != .tar || reader.filters != ["gzip"] {
                 report.add(code: "npm-not-tgz", entry: nil, "an npm package must be a gzip'd tar, this is "

@@ -32,6 +32,9 @@ public final class ArchiveReader {
     private var storedCount: Int?
     /// Where each tar entry's header chain lies in the uncompressed stream.
     private var headerChains: [Range<Int64>] = []
+    /// What npm's tar reader alone would read otherwise (TarTrailer), known at the end: the
+    /// inspector refuses it for an npm package.
+    public private(set) var npmOnlyProblems: [ArchiveError] = []
 
     /// Reads the archive file at `path`. A file that cannot be opened is an I/O error.
     public convenience init(path: String, limits: ArchiveLimits = .defaults) throws(ArchiveError) {
@@ -136,7 +139,7 @@ public final class ArchiveReader {
             // cannot be read twice; the gate always reads files.
             if container == .tar, let file = seekableFile {
                 let end = archive_filter_bytes(archive, 0)
-                try TarTrailer.check(fd: file.fd, name: name, end: end, chains: headerChains + [chainStart..<end])
+                npmOnlyProblems = try TarTrailer.check(fd: file.fd, name: name, end: end, chains: headerChains + [chainStart..<end])
             }
             return nil
         }

@@ -24,7 +24,12 @@ enum TarTrailer {
     ///
     /// And refuses any header in `chains` that node-tar rejects and steps over
     /// by one block, or whose data or pax records it reads otherwise (ChainWalk.screen).
-    static func check(fd: Int32, name: String, end: Int64, chains: [Range<Int64>] = []) throws(ArchiveError) {
+    ///
+    /// Returns what only node-tar reads otherwise and Python's tarfile does not
+    /// (a pax path beyond ASCII that differs from the header's name, which a long
+    /// one from Python's tarfile does): a problem for an npm package alone.
+    @discardableResult
+    static func check(fd: Int32, name: String, end: Int64, chains: [Range<Int64>] = []) throws(ArchiveError) -> [ArchiveError] {
         guard let raw = archive_read_new() else { throw .io(bouncer_archive_load_error().map { String(cString: $0) } ?? "libarchive: out of memory") }
         defer { archive_read_free(raw) }
         ArchiveReader.enableFilters(raw)
@@ -59,6 +64,7 @@ enum TarTrailer {
                 }
             }
         }
+        return walk.npmOnly
     }
 }
 
@@ -75,8 +81,19 @@ private struct ChainWalk {
     /// records; 'L' or 'K': a GNU long name), or nil while a header is gathered.
     var bodyType: UInt8? = nil
     var gathered: [UInt8] = []
+    /// What the chain's pax header sets that node-tar reads otherwise, checked at the entry's own header.
+    var pending = PendingPax()
+    /// What node-tar alone reads otherwise (`check`'s result).
+    var npmOnly: [ArchiveError] = []
     static let maxRecords = 64 << 10
 
+    /// node-tar drops a pax `size` of 0 (`obj.size || null`) and takes the header's, and
+    /// decodes the records chunk by chunk, so a non-ASCII `path` may be dropped for the header's.
+    struct PendingPax {
+        var sizeIsZero = false
+        var path: [UInt8]? = nil
+        var linkpath: [UInt8]? = nil
+    }
     init(name: String, chains: [Range<Int64>]) {
         self.name = name
         self.chains = chains
@@ -103,6 +120,7 @@ private struct ChainWalk {
         index += 1
         gathered = []
         bodyType = nil
+        pending = PendingPax()
         want = index < chains.count ? chains[index].lowerBound..<chains[index].lowerBound + 512 : 0..<0
     }
 
@@ -118,16 +136,37 @@ private struct ChainWalk {
         if let bodyType {
             let isGlobal = bodyType == UInt8(ascii: "g")
             let what = isGlobal ? "pax global header" : "pax header"
-            let keys: [String]
+            let records: [(key: String, value: ArraySlice<UInt8>)]
             switch Self.records(gathered) {
-            case .keys(let read): keys = read
+            case .records(let read): records = read
             case .unreadable: throw .unreadable(archive: name, entry: nil, reason: "tar structure: the \(what)'s records at offset \(at) do not read")
             case .readDifferently(let why):
                 throw divergence(at: at - 512, "the \(what)'s records \(why)")
             }
-            // GNU sparse files: libarchive places the data by the map, node-tar writes it as stored.
-            if let sparse = keys.first(where: { $0.hasPrefix("GNU.sparse.") }) {
-                throw divergence(at: at - 512, "the \(what) sets \(sparse), a sparse file")
+            let keys = records.map(\.key)
+            // Keys libarchive reads and node-tar ignores: GNU's (sparse files, whose data libarchive
+            // places by the map, and GNU.sparse.name, a path for libarchive alone), Schily's and
+            // Sun's sizes of sparse files.
+            // (Python's tarfile reads them as libarchive does: a problem for an npm package alone.)
+            if let sparse = keys.first(where: { $0.hasPrefix("GNU.") || $0 == "SCHILY.realsize" || $0 == "SUN.holesdata" }) {
+                npmOnly.append(divergence(at: at - 512, "the \(what) sets \(sparse), which npm's tar reader ignores"))
+            }
+            if !isGlobal {
+                for (key, value) in records {
+                    switch key {
+                    case "size":
+                        // node-tar's parseInt and libarchive's reader agree only on plain decimal.
+                        guard !value.isEmpty, value.allSatisfy({ (0x30...0x39).contains($0) }), value.count == 1 || value.first != 0x30 else {
+                            throw divergence(at: at - 512, "the \(what) gives the size '\(String(decoding: value.prefix(40), as: UTF8.self))', not plain decimal")
+                        }
+                        pending.sizeIsZero = value.elementsEqual([0x30])
+                    case "path", "linkpath":
+                        guard !value.isEmpty else { throw divergence(at: at - 512, "the \(what) sets an empty \(key), which npm's tar reader drops") }
+                        if key == "path" { pending.path = Array(value) } else { pending.linkpath = Array(value) }
+                    default:
+                        break
+                    }
+                }
             }
             if isGlobal, let set = keys.first(where: { $0 != "comment" }) {
                 throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at - 512) sets \(set) (npm's and Python's tar readers apply it to every later entry, libarchive ignores it, so they would read different files)")
@@ -139,6 +178,8 @@ private struct ChainWalk {
         if header.allSatisfy({ $0 == 0 }) { return startNextChain() }
         let size = Self.size(header[124..<136])
         try screen(header, size: size, at: at)
+        let extensions: Set<UInt8> = [UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "X"), UInt8(ascii: "L"), UInt8(ascii: "K")]
+        if !extensions.contains(header[156]) { try checkPending(header, size: size, at: at) }
         let remaining = chain.upperBound - at - 512
         guard let size, size <= remaining else { return startNextChain() }
         switch header[156] {
@@ -163,8 +204,8 @@ private struct ChainWalk {
             gathered = []
             want = at + 512..<at + 512 + size
             if size == 0 { return follow(at + 512, in: chain) }
-        // The extension headers libarchive reads on past to the entry's own.
-        case UInt8(ascii: "X"), UInt8(ascii: "A"), UInt8(ascii: "V"):
+        // Solaris's extended header, which both read as pax.
+        case UInt8(ascii: "X"):
             follow(at + 512 + (size + 511) / 512 * 512, in: chain)
         default:
             startNextChain()
@@ -197,25 +238,25 @@ private struct ChainWalk {
         return value
     }
 
-    enum Records: Equatable {
-        case keys([String])
+    enum Records {
+        case records([(key: String, value: ArraySlice<UInt8>)])
         case unreadable
         /// Records libarchive reads by their length that node-tar, splitting at newlines, reads otherwise.
         case readDifferently(String)
     }
 
-    /// The keywords of pax records (`LEN KEY=VALUE\n`), read by their length as
-    /// libarchive does, or why node-tar would read them otherwise: it splits the
-    /// records at newlines, takes a line whose decimal length (parseInt, then
-    /// skipping as many characters as the number prints) is its UTF-8 byte count
-    /// plus one, and drops the others (red team: `comment=x\n9 size=1\n`).
+    /// The pax records (`LEN KEY=VALUE\n`), read by their length as libarchive
+    /// does, or why node-tar would read them otherwise: it splits the records at
+    /// newlines, takes a line whose decimal length (parseInt, then skipping as
+    /// many characters as the number prints) is its UTF-8 byte count plus one,
+    /// and drops the others (red team: `comment=x\n9 size=1\n`).
     static func records(_ records: [UInt8]) -> Records {
-        var keys: [String] = []
+        var found: [(key: String, value: ArraySlice<UInt8>)] = []
         var position = 0
         while position < records.count {
             // (Some writers pad the records out with NULs; node-tar would still read a line after them.)
             if records[position] == 0 {
-                return records[position...].allSatisfy({ $0 == 0 }) ? .keys(keys) : .readDifferently("hold bytes after a NUL at byte \(position)")
+                return records[position...].allSatisfy({ $0 == 0 }) ? .records(found) : .readDifferently("hold bytes after a NUL at byte \(position)")
             }
             guard let space = records[position...].firstIndex(of: 0x20),
                   let length = Int(String(decoding: records[position..<space], as: UTF8.self)),
@@ -234,17 +275,45 @@ private struct ChainWalk {
                 return .readDifferently("at byte \(position) hold a record that is not UTF-8")
             }
             guard equals > space + 1 else { return .readDifferently("at byte \(position) hold a record with no keyword") }
-            keys.append(String(decoding: records[(space + 1)..<equals], as: UTF8.self))
+            found.append((String(decoding: records[(space + 1)..<equals], as: UTF8.self), records[(equals + 1)..<(position + length - 1)]))
             position += length
         }
-        return .keys(keys)
+        return .records(found)
+    }
+
+    /// At an entry's own header, what its pax header set that node-tar reads
+    /// otherwise: a `size` of 0 it drops for the header's own size, and a
+    /// `path` or `linkpath` beyond ASCII, which it decodes chunk by chunk as
+    /// the stream comes, so a character cut between two chunks fails the
+    /// record's length and it falls back to the header's name (red team: 5 of
+    /// 40 such paths fell back to `package/package.json`). Such a record must
+    /// say what the header says.
+    private mutating func checkPending(_ header: [UInt8], size: Int64?, at: Int64) throws(ArchiveError) {
+        if pending.sizeIsZero, size != 0 {
+            throw divergence(at: at, "a pax size of 0 before a header giving the size \(size.map(String.init) ?? "unreadable"), which npm's tar reader takes instead")
+        }
+        func field(_ range: Range<Int>) -> ArraySlice<UInt8> { header[range].prefix { $0 != 0 } }
+        let isUstar = header[257..<265].elementsEqual("ustar\u{0}00".utf8)
+        let prefix = isUstar ? field(345..<500) : []
+        let name = prefix.isEmpty ? Array(field(0..<100)) : Array(prefix) + [0x2F] + Array(field(0..<100))
+        if let path = pending.path, !path.allSatisfy({ $0 < 0x80 }), path != name {
+            npmOnly.append(divergence(at: at, "a pax path beyond ASCII that differs from the header's name (npm's tar reader may drop it for the name)"))
+        }
+        if let linkpath = pending.linkpath, !linkpath.allSatisfy({ $0 < 0x80 }), linkpath[...] != field(157..<257) {
+            npmOnly.append(divergence(at: at, "a pax link path beyond ASCII that differs from the header's link name (npm's tar reader may drop it for the link name)"))
+        }
     }
 
     /// Refuses a header libarchive reads but node-tar (npm, yarn) rejects as
     /// TAR_ENTRY_INVALID and steps over by one block, reading the entry's data
     /// as headers (red team: a second package.json hidden as a README's data),
     /// or one whose data node-tar skips and libarchive does not.
-    private func screen(_ header: [UInt8], size: Int64?, at: Int64) throws(ArchiveError) {
+    private mutating func screen(_ header: [UInt8], size: Int64?, at: Int64) throws(ArchiveError) {
+        // An old GNU sparse file: libarchive reads on through its extension blocks, node-tar does not
+        // (Python's tarfile reads them as libarchive does; `bouncer unpack` restores such files).
+        if header[156] == UInt8(ascii: "S") {
+            npmOnly.append(divergence(at: at, "a GNU sparse file header ('S')"))
+        }
         // node-tar sums the bytes unsigned; libarchive also takes a signed sum.
         guard Self.checksumReadsAlike(header) else {
             throw divergence(at: at, "a header whose checksum is not the unsigned sum of its bytes, written as octal digits ending in a NUL or space")
@@ -263,16 +332,23 @@ private struct ChainWalk {
         if extensions.contains(type), header[0] == 0, !isUstar || header[345] == 0 {
             throw divergence(at: at, "a header of type \(Self.describe(type)) with no name")
         }
-        // node-tar skips the size a header states for a volume or continuation header, a link, a
-        // device or a FIFO; libarchive reads no data for them and takes the next block as a header
+        // node-tar skips the size a header states for a link, a device or a FIFO; libarchive reads no data for them and takes the next block as a header
         // (a link's "data" held a README header whose data hid a second package.json).
-        let dataless: Set<UInt8> = [UInt8(ascii: "V"), UInt8(ascii: "M"), UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6")]
+        let dataless: Set<UInt8> = [UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6")]
         if dataless.contains(type), size != 0 {
             throw divergence(at: at, "a header of type \(Self.describe(type)) with a size of \(size.map(String.init) ?? "unreadable")")
         }
-        // An old GNU sparse file: libarchive reads on through its extension blocks, node-tar does not.
-        if type == UInt8(ascii: "S") {
-            throw divergence(at: at, "a GNU sparse file header ('S')")
+        // A Solaris ACL ('A': libarchive carries a pax header on past it, node-tar and Python's
+        // tarfile spend it there), a GNU volume header, continuation or old long name, which
+        // libarchive reads on past and the others take as files: no packer of npm's or Python's writes them.
+        let refused: [UInt8: String] = [UInt8(ascii: "A"): "a Solaris ACL header", UInt8(ascii: "V"): "a GNU volume header",
+                                        UInt8(ascii: "M"): "a GNU continuation header", UInt8(ascii: "N"): "an old GNU long name header"]
+        if let what = refused[type] {
+            throw divergence(at: at, "\(what) (\(Self.describe(type)))")
+        }
+        // node-tar reads the size with parseInt (a sign, white space), libarchive octal digits alone.
+        if !Self.sizeReadsAlike(header[124..<136]) {
+            throw divergence(at: at, "a header whose size field is not octal digits ending in a NUL or space")
         }
         // node-tar cuts a name at its NUL only up to a line break (JavaScript's /\0.*/), so it
         // reads on past one where libarchive stops (a path such as "x\0\n/package.json").
@@ -302,6 +378,13 @@ private struct ChainWalk {
 
     static func describe(_ type: UInt8) -> String {
         (0x21...0x7E).contains(type) ? "'\(Character(Unicode.Scalar(type)))'" : "0x" + String(type, radix: 16)
+    }
+
+    /// The size field as both readers take it: base-256, or spaces, octal digits, then NULs or spaces.
+    static func sizeReadsAlike(_ field: ArraySlice<UInt8>) -> Bool {
+        if let first = field.first, first & 0x80 != 0 { return true }
+        let digits = field.drop(while: { $0 == 0x20 }).prefix(while: { (0x30...0x37).contains($0) })
+        return !digits.isEmpty && field[digits.endIndex...].allSatisfy { $0 == 0 || $0 == 0x20 }
     }
 
     /// The checksum field as both readers take it: spaces, octal digits and a NUL or space

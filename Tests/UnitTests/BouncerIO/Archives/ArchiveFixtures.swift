@@ -154,6 +154,22 @@ def diverging(variant):
         body = b"package/README\0\xe2\x80\xa8x\0"  # U+2028 after the NUL
         info = tarfile.TarInfo("././@LongLink"); info.type = tarfile.GNUTYPE_LONGNAME; info.size = len(body)
         rest = info.tobuf(format=tarfile.GNU_FORMAT) + body + b"\0" * (-len(body) % 512) + blocks("package/R", b"")
+    elif variant in ("paxzero", "paxoctal", "paxemptypath", "paxutf8"):
+        # node-tar drops a pax size of 0 and an empty path (`|| null`), parses "0512" otherwise, and
+        # decodes a non-ASCII path chunk by chunk (a cut character drops it for the header's name).
+        fields = {"paxzero": {"size": "0"}, "paxoctal": {"size": "0512"}, "paxemptypath": {"path": ""},
+                  "paxutf8": {"path": "package/\u00e9t\u00e9.txt"}}[variant]
+        pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header(fields, tarfile.XHDTYPE, "utf-8")
+        # (The data is a header: libarchive, taking a size of 0, reads it as the next entry's.)
+        rest = pax + blocks("package/index.js", blocks("package/notes.txt", b""))
+    elif variant == "acl":
+        # libarchive carries a pax header on past a Solaris ACL header; node-tar spends it there.
+        h = bytearray(blocks("package/ACL", b"")); h[156:157] = b"A"; recksum(h)
+        rest = bytes(h) + blocks("package/R", b"")
+    elif variant == "sizeplus":
+        # node-tar's parseInt takes the sign; libarchive stops at it and reads 0.
+        h = bytearray(blocks("package/README", b"")); h[124:136] = b"+0000001000\0"; recksum(h)
+        rest = bytes(h) + hidden
     elif variant == "sparse":
         h = bytearray(blocks("package/S", b"")); h[156:157] = b"S"; recksum(h)
         rest = bytes(h)
@@ -166,12 +182,29 @@ def diverging(variant):
 sparse_pax = tarfile.TarInfo("package/S")._create_pax_generic_header({"GNU.sparse.size": "0", "GNU.sparse.numblocks": "1", "GNU.sparse.map": "0,0"}, tarfile.XHDTYPE, "utf-8")
 open("diverging-paxsparse.tgz", "wb").write(gzip.compress(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + sparse_pax
     + blocks("package/S", b"") + b"\0" * 1024, mtime=0))
-for variant in ("linkpath", "signedck", "paxnl", "volhdr", "linksize", "nulname", "longnul", "sparse"):
+for variant in ("linkpath", "signedck", "paxnl", "volhdr", "linksize", "nulname", "longnul", "sparse",
+                "paxzero", "paxoctal", "paxemptypath", "paxutf8", "acl", "sizeplus"):
     open("diverging-%s.tgz" % variant, "wb").write(gzip.compress(diverging(variant), mtime=0))
+# What Python's tarfile writes for a long name beyond ASCII: a pax path, the header's name cut short (an sdist).
+with tarfile.open("pax-long-nonascii.tar.gz", "w:gz", format=tarfile.PAX_FORMAT) as t:
+    info, data = member("pkg-1.0/PKG-INFO", data=b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+    t.addfile(info, data)
+    info, data = member("pkg-1.0/" + "\u00e9" * 80 + "/x.txt", data=b"x")
+    t.addfile(info, data)
 # What npm pack writes: ustar headers under package/, a pax header for a long name, gzip.
 npm_members = [member("package/package.json", data=b'{"name":"a","version":"1.0.0"}'), member("package/lib/", D),
-               member("package/lib/" + "n" * 120 + ".js", data=b"module.exports = 1\n"), member("package/l\u00e9ame.md", data=b"x")]
-tar("npm-pack-style.tgz", npm_members, mode="w:gz")
+               member("package/lib/" + "n" * 120 + ".js", data=b"module.exports = 1\n")]
+tar("npm-pack-style.tar", npm_members)
+# A name beyond ASCII as node-tar writes it: a pax path, and the same UTF-8 bytes in the header's name.
+def node_style(name, data):
+    pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header({"path": name}, tarfile.XHDTYPE, "utf-8")
+    entry = bytearray(blocks("x", data))
+    entry[0:100] = name.encode().ljust(100, b"\0")
+    entry[0:512] = recksum(entry[0:512])
+    return pax + bytes(entry)
+packed = open("npm-pack-style.tar", "rb").read().rstrip(b"\0")
+packed += b"\0" * (-len(packed) % 512)
+open("npm-pack-style.tgz", "wb").write(gzip.compress(packed + node_style("package/l\u00e9ame.md", b"x") + b"\0" * 1024, mtime=0))
 
 tar("readonly.tar", [member("ro/", D, mode=0o555), member("ro/sub/", D, mode=0o500), member("ro/sub/f", data=b"f", mode=0o444)])
 

@@ -234,15 +234,24 @@ import BouncerTestSupport
     /// volume header or a link whose stated size it skips: libarchive read a README where npm
     /// installed a second package.json with a postinstall (red team). Names node-tar reads on
     /// past a NUL (to a line break), and sparse files, which the two lay out differently.
+    /// Round 9: a pax size node-tar drops (0) or parses otherwise, an empty path, a path beyond
+    /// ASCII that node-tar's chunked decoding may drop for the header's name (an npm package
+    /// only: Python's tarfile reads it whole), a Solaris ACL header, a signed size field.
     @Test(arguments: [("diverging-linkpath.tgz", "a header of type '0' with a link name at offset 1024"),
                       ("diverging-signedck.tgz", "a header whose checksum is not the unsigned sum of its bytes, written as octal digits ending in a NUL or space at offset 1024"),
                       ("diverging-paxnl.tgz", "the pax header's records at byte 0 hold a newline or NUL inside a record, or a record not ending in one at offset 1024"),
-                      ("diverging-volhdr.tgz", "a header of type 'V' with a size of 512 at offset 1024"),
+                      ("diverging-volhdr.tgz", "a GNU volume header ('V') at offset 1024"),
                       ("diverging-linksize.tgz", "a header of type '2' with a size of 1024 at offset 1024"),
                       ("diverging-nulname.tgz", "a header whose name holds a line break after its NUL at offset 1024"),
                       ("diverging-longnul.tgz", "a GNU long name ('L') holding a line break after its NUL at offset 1024"),
                       ("diverging-sparse.tgz", "a GNU sparse file header ('S') at offset 1024"),
-                      ("diverging-paxsparse.tgz", "the pax header sets GNU.sparse.size, a sparse file at offset 1024")])
+                      ("diverging-paxsparse.tgz", "the pax header sets GNU.sparse.size, which npm's tar reader ignores at offset 1024"),
+                      ("diverging-paxzero.tgz", "a pax size of 0 before a header giving the size 512, which npm's tar reader takes instead at offset 2048"),
+                      ("diverging-paxoctal.tgz", "the pax header gives the size '0512', not plain decimal at offset 1024"),
+                      ("diverging-paxemptypath.tgz", "the pax header sets an empty path, which npm's tar reader drops at offset 1024"),
+                      ("diverging-paxutf8.tgz", "a pax path beyond ASCII that differs from the header's name (npm's tar reader may drop it for the name) at offset 2048"),
+                      ("diverging-acl.tgz", "a Solaris ACL header ('A') at offset 1024"),
+                      ("diverging-sizeplus.tgz", "a header whose size field is not octal digits ending in a NUL or space at offset 1024")])
     func aHeaderNpmReadsOtherwiseIsRefused(_ archive: String, _ reason: String) throws {
         let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
         let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: .npm)) }
@@ -252,10 +261,31 @@ import BouncerTestSupport
     }
 
     /// What npm pack, git archive (a comment-only global header) and Python's tarfile write still reads.
-    @Test(arguments: ["npm-pack-style.tgz", "pax-global-comment.tar", "many.tar", "wide.tar"])
+    @Test(arguments: ["npm-pack-style.tgz", "pax-global-comment.tar", "many.tar", "wide.tar", "pax-long-nonascii.tar.gz"])
     func tarsAsWrittenStillRead(_ archive: String) throws {
         let report = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path(archive)))
         #expect(report.verdict == .pass, "\(archive): \(report.problems)")
+    }
+
+    /// What the real `npm pack` writes for names beyond ASCII (a pax path, the same bytes in the
+    /// header's name or name and prefix) reads as an npm package: the round-9 check of such paths
+    /// refuses only a header naming something else.
+    @Test func aRealNpmPackWithNamesBeyondASCIIReads() throws {
+        let npm = ["/usr/bin/npm", "/usr/local/bin/npm"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/npm"
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-npm-pack-nonascii")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let package = dir.appendingPathComponent("p")
+        let deep = package.appendingPathComponent(String(repeating: "\u{e9}", count: 60))
+        try FileManager.default.createDirectory(at: deep, withIntermediateDirectories: true)
+        try #"{"name":"na","version":"1.0.0"}"#.write(to: package.appendingPathComponent("package.json"), atomically: true, encoding: .utf8)
+        try "x\n".write(to: package.appendingPathComponent("l\u{e9}ame.md"), atomically: true, encoding: .utf8)
+        try "y\n".write(to: deep.appendingPathComponent("x.txt"), atomically: true, encoding: .utf8)
+        let packed = try BouncerProcess.runProgram(npm, ["pack", "--silent"], cwd: package.path,
+                                                   environment: ["npm_config_cache": dir.appendingPathComponent("cache").path])
+        try #require(packed.status == 0, "\(packed.err)")
+        let report = try ArchiveInspector.inspect(try ArchiveReader(path: package.appendingPathComponent("na-1.0.0.tgz").path), options: .init(kind: .npm))
+        #expect(report.verdict == .pass, "\(report.problems)")
+        #expect(report.entries.contains { $0.path.hasSuffix("/x.txt") && $0.path.contains("\u{e9}\u{e9}") })
     }
 
     @Test func aPaxGlobalCommentReads() throws {
