@@ -257,7 +257,10 @@ public enum NpmShim {
         // not read was refused before, in enforce mode.)
         // The workspaces' own commands likewise, from their package.json (a first install has no lock).
         let now = Date()
-        let lockCommands = (try? ProjectSources.read(project: project, tool: .npm).npmLock).map { LockedCommands.topLevel($0.json) } ?? []
+        // And those of npm's hidden lock in node_modules, which it writes even with `package-lock=false`
+        // (red team, round 9: with no lock, a second package claiming an installed one's command was offered).
+        let lockCommands = ((try? ProjectSources.read(project: project, tool: .npm).npmLock).map { LockedCommands.topLevel($0.json) } ?? [])
+            + ((try? ProjectSources.readJSON(project, "node_modules/.package-lock.json")).flatMap { $0 }.map(LockedCommands.topLevel) ?? [])
         var claimed = Set<String>()
         for (command, package) in ProjectSources.workspaceCommands(project: project) + lockCommands
         where claimed.insert(command + "=" + package).inserted

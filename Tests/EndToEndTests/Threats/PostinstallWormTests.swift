@@ -270,7 +270,10 @@ import BouncerTestSupport
     /// The same pair, the second package added by a later `npm install NAME` (red team, round 7):
     /// npm fetches no packument for a package its lock has, so the shim tells its proxy the
     /// commands of the lock's top-level packages, and the newcomer claiming one is not offered.
-    @Test func aCommandTheLockAlreadyGivesIsNotTakenByALaterInstall() throws {
+    /// With `package-lock=false` (red team, round 9) npm writes no package-lock.json, and the
+    /// shim read its claims from there alone; npm's hidden lock in node_modules gives them.
+    @Test(arguments: [false, true])
+    func aCommandTheLockAlreadyGivesIsNotTakenByALaterInstall(withoutLockFile: Bool) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("claimed-later-ran")
         let registry = try TimedRegistry(root: root)
@@ -284,8 +287,10 @@ import BouncerTestSupport
         try ThreatFixtures.policy().write(to: harness.file("policy.json"), atomically: true, encoding: .utf8)
         try #"{"name":"app","version":"1.0.0","scripts":{"test":"testrunner"}}"#
             .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
+        if withoutLockFile { try "package-lock=false\n".write(to: harness.file(".npmrc"), atomically: true, encoding: .utf8) }
         let first = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' testrunner@1.0.0")
         try #require(first.status == 0, "\(first.out)\n\(first.err)")
+        #expect(harness.exists("package-lock.json") != withoutLockFile)
         let second = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)' aaa-helper@1.0.0")
         #expect(second.status != 0, "\(second.out)\n\(second.err)")
         #expect(second.err.contains("aaa-helper@1.0.0 installs a command named testrunner, as testrunner does"), "\(second.err)")
