@@ -257,6 +257,8 @@ enum ContainerBuild {
         settings.buildArguments = Self.apply(call.buildArguments, to: settings.buildArguments, environment: variables)
         settings.namedContexts = Set(call.buildContexts.map(\.name))
         if call.platforms.count == 1, let platform = call.platforms.first { settings.targetPlatform = platform }
+        // buildah defines TARGETARCH and the rest for FROM only under --platform (BuildKit always does).
+        settings.platformArgumentsInFrom = !podman || !call.platforms.isEmpty
         let images: DockerfileImages
         do { images = try DockerfileImages.read(dockerfile.bytes, settings: settings) } catch {
             return refuse("of \(shownFile), \(error)")
@@ -281,14 +283,15 @@ enum ContainerBuild {
         }
         /// A base image's pinned digest, its ONBUILD triggers read: the build runs them as
         /// its own instructions, where a `COPY --from=IMAGE` pulls unverified (red team, round 6).
-        func base(_ text: String, _ platform: String?, shown: String) throws -> String {
+        func base(_ text: String, _ platform: String?, shown: String, everyPlatform: Bool = false) throws -> String {
             // (The registry the check read from: its token, and the manifests it read by digest.)
             let (pinned, source) = try verified(text, platform)
             // Every platform the build is for: the triggers of each image it builds FROM.
             let platforms = try (platform.map { [$0] } ?? call.platforms).map(OCIPlatform.init(parsing:))
             let reference = try ImageReference(parsing: pinned)
             guard let digest = reference.digest else { return pinned }
-            for (image, trigger) in try source.onBuildTriggers(of: digest, platforms: platforms, every: call.allPlatforms && platform == nil) {
+            let every = everyPlatform || (call.allPlatforms && platform == nil)
+            for (image, trigger) in try source.onBuildTriggers(of: digest, platforms: platforms, every: every) {
                 if let why = DockerfileImages.baseImageTriggerProblem(trigger) {
                     throw Untellable(why: "of \(shown): the image \(reference.name)@\(image) carries the ONBUILD trigger '\(trigger.prefix(200))', which this build runs as its own instruction, and \(why)")
                 }
@@ -333,7 +336,10 @@ enum ContainerBuild {
                     return refuse("of \(shownFile) line \(use.line): \(use.place.rawValue) \(use.reference) names an image of this machine's own, which Bouncer does not verify (nor read the ONBUILD triggers of) in a build; build from the registry image it came from, pulled through the shim")
                 }
                 ShimOutput.error("bouncer: \(tool): build: \(shownFile) line \(use.line): \(use.place.rawValue) \(use.reference)")
-                let pinned = use.place == .from ? try base(use.reference, use.platform ?? platform, shown: "\(shownFile) line \(use.line): FROM \(use.reference)")
+                // A FROM --platform written with a variable: the builder may work it out otherwise (buildah,
+                // BuildKit, their versions), so the triggers of every image of an index are read.
+                let pinned = use.place == .from ? try base(use.reference, use.platform ?? platform, shown: "\(shownFile) line \(use.line): FROM \(use.reference)",
+                                                           everyPlatform: use.platformHasVariable)
                     : try pin(use.reference, platform)
                 fileReplacements.append((use.range, pinned))
             }

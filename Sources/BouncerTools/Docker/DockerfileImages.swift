@@ -31,6 +31,9 @@ struct DockerfileImages: Equatable {
         var range: Range<Int>
         /// The stage it belongs to, counted from 0 (a FROM starts that stage).
         var stage: Int = 0
+        /// FROM's `--platform` is written with a variable: a builder may work it out
+        /// otherwise than Bouncer did, so which image of an index it builds on is unsure.
+        var platformHasVariable = false
 
         /// The reference as written (variables unexpanded).
         func written(in bytes: [UInt8]) -> String {
@@ -53,6 +56,11 @@ struct DockerfileImages: Equatable {
         /// The target platform (`--platform`, else the host's): TARGETOS, TARGETARCH… and BUILD… from the host.
         var targetPlatform = "linux/amd64"
         var buildPlatform = "linux/amd64"
+        /// Whether FROM's words see TARGETARCH and the other automatic platform
+        /// arguments undeclared. BuildKit defines them there; buildah 1.28 does
+        /// not unless the build names `--platform` (`FROM --platform=linux/${TARGETARCH:-arm64}`
+        /// is linux/arm64 to it, red team round 9).
+        var platformArgumentsInFrom = true
     }
 
     var uses: [Use] = []
@@ -457,14 +465,19 @@ struct DockerfileImages: Equatable {
             let line = logical.firstLine
             var rest = arguments[...]
             var platform: String? = nil
-            var scope = platformArguments
+            var platformHasVariable = false
+            var scope = settings.platformArgumentsInFrom ? platformArguments : [:]
             scope.merge(globalDeclared) { _, declared in declared }
             while let word = rest.first, word.string.hasPrefix("--") {
                 let text = word.string
                 guard text.lowercased().hasPrefix("--platform=") else {
                     throw Problem(line: line, message: "FROM option \(text) is not one Bouncer knows; it cannot tell which image is pulled")
                 }
-                platform = try expand(String(text.dropFirst("--platform=".count)), scope: scope, line: line)
+                let written = String(text.dropFirst("--platform=".count))
+                platformHasVariable = platformHasVariable || written.contains("$")
+                let expanded = try expand(written, scope: scope, line: line)
+                // Empty: the builder's own platform, as if none were written.
+                platform = expanded.isEmpty ? nil : expanded
                 rest = rest.dropFirst()
             }
             guard let image = rest.first else { throw Problem(line: line, message: "FROM names no image") }
@@ -488,7 +501,7 @@ struct DockerfileImages: Equatable {
             let isStage = try isStage(image.string, expanded: expanded, among: stages[...], numbered: false, line: line)
             if !isStage, lowered != "scratch" {
                 uses.append(Use(place: .from, line: line, reference: expanded, platform: platform,
-                                range: try range(of: image, in: logical), stage: stages.count))
+                                range: try range(of: image, in: logical), stage: stages.count, platformHasVariable: platformHasVariable))
             }
             stages.append(Stage(name: name, written: rest.last?.string))
             stageScope = [:]

@@ -255,4 +255,53 @@ struct ContainerBuildPodmanTests {
         #expect(plain.out.contains("COPY local.txt /onbuild.txt"), "the trigger ran: \(plain.out)")
         #expect(!(try storage.digests().contains(unsignedDigest)))
     }
+
+    /// `FROM --platform=linux/${TARGETARCH:-arm64} INDEX`: BuildKit reads
+    /// linux/amd64, buildah 1.28 (without --platform) linux/arm64, whose
+    /// image's trigger pulls an unsigned image; Bouncer read the first and
+    /// checked the clean image's triggers only (red team round 9). It now reads
+    /// the platform as buildah does, and the triggers of every image of the
+    /// index whenever FROM's platform is written with a variable.
+    @Test func aFromPlatformWrittenWithAVariableHasEveryImagesTriggersRead() throws {
+        let (f, storage, work, context, environment) = try Self.setUp()
+        defer { withExtendedLifetime(storage) {} }
+        let global = storage.global
+        let unsigned = f.image("e2e/unsigned")
+        let unsignedDigest = try #require(f.digests["e2e/unsigned"])
+        let hostile = "COPY --from=\(unsigned) /hello.txt /stolen.txt"
+        let clean = try f.pushImage("e2e/multi", content: "clean", tag: "clean")
+        let triggered = try f.pushImage("e2e/multi", content: "triggered", tag: "triggered", settings: "{\"OnBuild\":[\(LoopbackRegistry.jsonString(hostile))]}")
+        let index = try f.pushIndex("e2e/multi", tag: "v1", [(clean, "linux/amd64", nil), (triggered, "linux/arm64", nil)])
+        try f.sign("e2e/multi", digest: index, names: index, with: f.key)
+        let multi = f.image("e2e/multi")
+        func build(_ dockerfile: String, _ extra: [String] = [], through tool: String) throws -> ProcessResult {
+            try dockerfile.write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+            return try BouncerProcess.runProgram(tool, global + ["build", "--tls-verify=false", "-t", "e2e-platform:x"] + extra + [context.path],
+                                                 cwd: work.path, environment: environment)
+        }
+        let variable = "FROM --platform=linux/${TARGETARCH:-arm64} \(multi)\nLABEL a=b\n"
+
+        // The hole, shown with the real podman alone: it builds on the arm64 image and runs its trigger
+        // (then fails to commit, the fixture's config giving no history for the trigger's layer: the pull is done).
+        let bare = try build(variable, through: Self.podman)
+        #expect(try storage.digests().contains(unsignedDigest), "podman ran the arm64 image's trigger: \(bare.out) \(bare.err)")
+        _ = try BouncerProcess.runProgram(Self.podman, global + ["system", "reset", "--force"])
+
+        // Through the shim: refused, however the variable is written, and nothing of it lands.
+        let hostileBuilds: [(String, [String])] = [
+            (variable, []),
+            ("ARG P=linux/amd64\nFROM --platform=$P \(multi)\n", []),
+            ("FROM --platform=linux/${TARGETARCH:-amd64} \(multi)\n", ["--platform", "linux/arm64"]),
+        ]
+        for (dockerfile, extra) in hostileBuilds {
+            let refused = try build(dockerfile, extra, through: Self.shims + "/podman")
+            #expect(refused.status == 2, "\(dockerfile) \(extra): \(refused.err)")
+            #expect(refused.err.contains("carries the ONBUILD trigger") && refused.err.contains("@\(triggered)"), "\(dockerfile): \(refused.err)")
+            #expect(!(try storage.digests().contains(unsignedDigest)), "\(dockerfile) \(extra)")
+        }
+        // The clean image's platform written plainly builds.
+        let plain = try build("FROM --platform=linux/amd64 \(multi)\nLABEL a=b\n", through: Self.shims + "/podman")
+        #expect(plain.status == 0, "\(plain.err)")
+        #expect(!(try storage.digests().contains(unsignedDigest)))
+    }
 }

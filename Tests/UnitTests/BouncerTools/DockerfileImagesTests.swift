@@ -77,6 +77,37 @@ import Testing
         #expect(written(text, given.uses[0]) == "$IMAGE:${TAG:-1.0}")
     }
 
+    /// BuildKit defines TARGETARCH and the other automatic platform arguments
+    /// for FROM; buildah 1.28 does not unless the build names --platform (or a
+    /// heading ARG gives one a value), so `FROM --platform=linux/${TARGETARCH:-arm64}`
+    /// is linux/amd64 to docker and linux/arm64 to podman (red team round 9).
+    @Test func fromSeesTheAutomaticPlatformArgumentsOnlyWhereTheBuilderDefinesThem() throws {
+        let text = """
+            FROM --platform=linux/${TARGETARCH:-arm64} r.test/multi:1
+            FROM --platform=linux/arm64 r.test/plain:1
+            FROM r.test/tool-${TARGETARCH}:1
+            FROM --platform=${TARGETPLATFORM} r.test/any:1
+
+            """
+        let docker = try read(text)
+        #expect(docker.uses.map(\.platform) == ["linux/amd64", "linux/arm64", nil, "linux/amd64"])
+        #expect(docker.uses.map(\.reference) == ["r.test/multi:1", "r.test/plain:1", "r.test/tool-amd64:1", "r.test/any:1"])
+        var podman = DockerfileImages.Settings()
+        podman.platformArgumentsInFrom = false
+        let buildah = try read(text, podman)
+        // Empty: the builder's own platform, as if none were written.
+        #expect(buildah.uses.map(\.platform) == ["linux/arm64", "linux/arm64", nil, nil])
+        #expect(buildah.uses.map(\.reference) == ["r.test/multi:1", "r.test/plain:1", "r.test/tool-:1", "r.test/any:1"])
+        // Either way the builder may read a variable's platform otherwise: marked, so every image's triggers are read.
+        #expect(docker.uses.map(\.platformHasVariable) == [true, false, false, true])
+        #expect(buildah.uses.map(\.platformHasVariable) == [true, false, false, true])
+        // A heading ARG's value, or a build argument, is seen by both.
+        podman.buildArguments = ["P": "linux/s390x"]
+        let declared = try read("ARG P=linux/ppc64le\nFROM --platform=$P r.test/x:1\n", podman)
+        #expect(declared.uses.first?.platform == "linux/s390x")
+        #expect(declared.uses.first?.platformHasVariable == true)
+    }
+
     @Test func stagesNamedContextsAndScratchAreNoImages() throws {
         let text = """
             FROM base:1 AS Builder
