@@ -98,7 +98,7 @@ public enum ContainerShim {
 
     /// The command groups whose verbs the shim reads (`image pull`, `container create`, `manifest add`, `kube play`…).
     static let commandGroups: Set<String> = ["image", "container", "manifest", "kube", "play", "pod", "machine", "plugin", "service",
-                                             "stack", "buildx", "builder"]
+                                             "stack", "buildx", "builder", "swarm", "farm", "artifact"]
 
     /// cobra takes the root's options after a command group too (`image
     /// --log-level=info pull IMAGE`): the word after the group would be taken
@@ -250,11 +250,21 @@ public enum ContainerShim {
             // `container clone CONTAINER [NAME] [IMAGE]`: with an image, the clone runs that one, pulled when absent.
             guard operandWords(arguments, after: subcommand + 1).count >= 3 else { return nil }
             return "container clone with an image pulls that image for the clone, which Bouncer does not verify (pull it through the shim first, then name it by its digest)"
-        case ("service", "create"), ("service", "update"):
+        case ("service", "create"), ("service", "update"), ("service", "rollback"), ("service", "scale"):
             // A swarm's nodes pull the service's image themselves, past every shim.
             return "service \(object) has the swarm's nodes pull the service's image themselves, which Bouncer does not verify (pull it through the shim and name it by its digest, REGISTRY/REPO@sha256:…, then check it with bouncer verify-image)"
         case ("stack", "deploy"), ("stack", "up"):
             return "stack \(object) has the swarm pull the images a compose file names, which Bouncer does not read (pull each through the shim first, and name it in the file by its digest)"
+        case ("swarm", "join"):
+            return "swarm join makes this machine a node of a swarm, whose services' images it then pulls itself, past the shim"
+        case ("image", "scp"):
+            // `image scp [USER@]HOST::IMAGE [DEST]`: an image of another machine's (or user's) storage lands in this one.
+            guard let source = operandWords(arguments, after: subcommand + 1).first, source.contains("::") else { return nil }
+            return "image scp \(source) copies an image from another machine's or user's storage into this one, which Bouncer does not verify (pull it from its registry through the shim)"
+        case ("farm", "build"):
+            return "farm build has the farm's machines pull the Containerfile's images and build, then brings the image here, which Bouncer does not verify (build through the shim with podman build)"
+        case ("artifact", "pull"):
+            return "artifact pull downloads an artifact from a registry, which Bouncer does not verify"
         case ("buildx", "create"):
             // The builder's own image (BuildKit's, or `--driver-opt image=…`) is pulled by the daemon.
             return "buildx create starts a builder from an image the daemon pulls (BuildKit's, or --driver-opt image=…), which Bouncer does not verify"
@@ -267,6 +277,70 @@ public enum ContainerShim {
         default:
             return nil
         }
+    }
+
+    /// docker's own commands the shim lets through or reads itself. docker
+    /// runs any other word as a CLI plugin (`docker model pull`, `debug IMAGE`,
+    /// `extension install`, `scout cves IMAGE`) or a command of a newer docker,
+    /// which pulls or runs images past the shim (red team round 9): in enforce
+    /// mode the docker shim refuses a command not listed. nil for a group: every
+    /// verb of it pulls nothing; else the verbs that pull nothing, or that the
+    /// shim reads (`image pull`, `container run`, `buildx build`, refused ones
+    /// it names itself: `plugin install`, `service create`).
+    static let dockerCommands: [String: Set<String>?] = {
+        let buildx: Set<String> = ["build", "b", "bake", "create", "du", "history", "imagetools", "inspect", "ls", "prune", "rm", "stop", "use", "version"]
+        var commands: [String: Set<String>?] = [
+            "image": ["build", "history", "import", "inspect", "load", "ls", "list", "prune", "pull", "push", "rm", "remove", "save", "tag"],
+            "container": ["attach", "commit", "cp", "create", "diff", "exec", "export", "inspect", "kill", "logs", "ls", "list", "ps", "pause",
+                          "port", "prune", "rename", "restart", "rm", "remove", "run", "start", "stats", "stop", "top", "unpause", "update", "wait"],
+            "buildx": buildx,
+            // `docker builder` is buildx's alias where buildx is installed.
+            "builder": buildx,
+            "manifest": ["annotate", "create", "add", "inspect", "push", "rm"],
+            "plugin": ["create", "disable", "enable", "inspect", "install", "ls", "list", "push", "rm", "remove", "set", "upgrade"],
+            // rollback and scale have the swarm's nodes pull the service's image, as create does.
+            "service": ["create", "update", "inspect", "logs", "ls", "list", "ps", "rm", "remove"],
+            "stack": ["deploy", "up", "config", "ls", "list", "ps", "rm", "remove", "down", "services"],
+            // join makes this machine run the swarm's services, pulling their images.
+            "swarm": ["ca", "init", "leave", "unlock", "unlock-key", "update"],
+        ]
+        for group in ["network", "volume", "system", "context", "config", "secret", "node", "checkpoint", "trust"] { commands[group] = .some(nil) }
+        for command in ["pull", "run", "create", "build", "import", "load", "compose", "attach", "commit", "cp", "diff", "events", "exec",
+                        "export", "history", "images", "info", "inspect", "kill", "login", "logout", "logs", "pause", "port", "ps", "push",
+                        "rename", "restart", "rm", "rmi", "save", "search", "start", "stats", "stop", "tag", "top", "unpause", "update",
+                        "version", "wait", "help"] {
+            commands[command] = .some(nil)
+        }
+        return commands
+    }()
+
+    /// Why a docker command is none the shim knows to pull nothing, or reads
+    /// itself (`dockerCommands`); nil for one it knows. `imagetools` of buildx
+    /// is let through for `inspect` alone (`create` copies images between registries).
+    static func unknownDockerCommand(_ arguments: [String], subcommand: Int) -> String? {
+        let command = arguments[subcommand]
+        let recipe = "pull each image through the shim (docker pull IMAGE:TAG verifies it and tags it as named), build with docker build, and run with docker run"
+        guard let verbs = dockerCommands[command] else {
+            return "docker \(command) is no docker command Bouncer knows (a CLI plugin, or a newer command), so it cannot tell what it pulls or runs: \(recipe)"
+        }
+        guard let verbs else { return nil }
+        var index = subcommand + 1
+        // buildx's own --builder may stand before its verb (`ContainerBuild.verbEnd`).
+        if command == "buildx" || command == "builder" {
+            while index < arguments.count, arguments[index] == "--builder" || arguments[index].hasPrefix("--builder=") {
+                index += arguments[index] == "--builder" ? 2 : 1
+            }
+        }
+        // The group alone, or its help, runs nothing (another option there is refused before: `refuseOptionBeforeVerb`).
+        guard index < arguments.count, !["-h", "--help"].contains(arguments[index]) else { return nil }
+        let verb = arguments[index]
+        if verbs.contains(verb) {
+            guard verb == "imagetools" else { return nil }
+            let next = index + 1 < arguments.count ? arguments[index + 1] : "--help"
+            if ["inspect", "-h", "--help"].contains(next) { return nil }
+            return "docker \(command) imagetools \(next) is not one Bouncer knows to pull nothing (imagetools create copies images between registries unverified); inspect images with docker \(command) imagetools inspect"
+        }
+        return "docker \(command) \(verb) is no docker command Bouncer knows to pull nothing, so it cannot tell what it pulls or runs: \(recipe)"
     }
 
     /// The words after `start` that are no options (`--name=value` and flags
@@ -286,6 +360,9 @@ public enum ContainerShim {
             if let subcommand = try subcommandIndex(arguments) {
                 if let why = unreadPull(arguments, subcommand: subcommand) ?? ContainersConf.infraPull(arguments, subcommand: subcommand,
                                                                                                     environment: context.environment.variables) {
+                    return context.unsupported(nil, why: why, arguments: arguments)
+                }
+                if context.environment.tool == "docker", let why = unknownDockerCommand(arguments, subcommand: subcommand) {
                     return context.unsupported(nil, why: why, arguments: arguments)
                 }
                 // `docker compose`: the daemon pulls and builds; `podman compose` is left to its provider.
