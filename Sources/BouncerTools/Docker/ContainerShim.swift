@@ -10,7 +10,9 @@ import BouncerPolicy
 /// so it pulls exactly the verified manifest (layers are content-addressed by
 /// it). `import URL` is a download, verified as curl's (`ContainerImport`);
 /// `build` verifies every image its Dockerfile names (`ContainerBuild`).
-/// Every other subcommand passes through untouched.
+/// Every other podman subcommand passes through untouched; a docker one only
+/// when it is among docker's own that pull nothing (`dockerCommands`), since
+/// docker runs any other word as a CLI plugin that may pull and run images.
 ///
 /// The policy decides (`ImageGuard`): the first rule whose `match.image`
 /// (or `"ecosystem": "oci"`) covers `REGISTRY/REPO` names the signer; an
