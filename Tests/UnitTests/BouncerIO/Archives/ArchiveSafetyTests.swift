@@ -205,6 +205,25 @@ import BouncerTestSupport
         #expect(error.map { "\($0)".contains(reason) } == true, "\(String(describing: error))")
     }
 
+    /// A folder entry carrying bytes: libarchive reads a folder, pip reads `X.dist-info/METADATA/`
+    /// as METADATA (red team: a `Requires-Dist: evil @ URL` Bouncer never saw; `entry_points.txt/`
+    /// giving bin/pip). Refused in a wheel and in any zip, naming the entry; folders as zipfile
+    /// and jar tools write them (no bytes, or deflated to the empty stream) still read.
+    @Test(arguments: [("victim-1.0-py3-none-any.whl", "victim-1.0.dist-info/METADATA/", 116),
+                      ("victim-entry-points.zip", "victim-1.0.dist-info/entry_points.txt/", 36)])
+    func aFolderEntryCarryingBytesIsRefused(_ archive: String, _ entry: String, _ size: Int) throws {
+        for kind in [ArchiveInspector.Kind.auto, .wheel, .plain] {
+            let reader = try ArchiveReader(path: try ArchiveFixtures.path(archive))
+            let error = #expect(throws: ArchiveError.self) { _ = try ArchiveInspector.inspect(reader, options: .init(kind: kind)) }
+            #expect(error?.code == "archive-unsafe-path", "\(String(describing: error))")
+            #expect(error.map { "\($0)".hasPrefix("entry '\(entry)' refused: a folder entry (its name ends in '/') carrying \(size) bytes")
+                && "\($0)".contains("pip takes for the file '\(entry.dropLast())'") } == true, "\(String(describing: error))")
+        }
+        let folders = try ArchiveInspector.inspect(try ArchiveReader(path: try ArchiveFixtures.path("zip-folders.zip")))
+        #expect(folders.verdict == .pass, "\(folders.problems)")
+        #expect(folders.entries.map(\.path) == ["d/", "META-INF/", "d/x.txt"])
+    }
+
     /// npm's and yarn's tar readers read on past a lone zero block where libarchive stops
     /// (red team: a second package.json after one brought a postinstall Bouncer never saw).
     @Test func whatFollowsATarsEndIsRefused() throws {
