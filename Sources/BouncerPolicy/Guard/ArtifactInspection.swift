@@ -104,7 +104,7 @@ public enum ArtifactInspection {
             let startup = report.entries.map(\.path).filter { isPathConfiguration($0) || loadsIntoTheInterpreter($0) }
             if !startup.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(startup.prefix(3).joined(separator: ", "))\(startup.count > 3 ? " and \(startup.count - 3) more" : ""), which Python reads or loads at every start (a `._pth` file beside the interpreter sets its whole sys.path; a shared library in the prefix's lib is found before the system's by an interpreter built with --enable-shared), and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(startup.prefix(3).joined(separator: ", "))\(startup.count > 3 ? " and \(startup.count - 3) more" : ""), which Python reads or loads at every start (a `._pth` file beside the interpreter sets its whole sys.path; pybuilddir.txt, Modules/Setup.local or pyvenv.cfg in its folder make an interpreter outside a venv take the package's files for its standard library; a shared library in the prefix's lib is found before the system's by an interpreter built with --enable-shared), and the policy's installScripts.allow does not name it")
             }
             let configuration = report.entries.map(\.path).filter(configuresPip)
             if !configuration.isEmpty {
@@ -296,9 +296,26 @@ public enum ArtifactInspection {
     /// beside the interpreter (`bin/python3._pth`, which `NAME.data/scripts/`
     /// reaches) in place of its sys.path, so a folder the wheel names there is
     /// imported from first (`encodings`, at every start: a red-team pass did).
+    /// And what CPython's getpath looks for in the interpreter's own folder
+    /// before it settles the standard library: in the command folder
+    /// `pyvenv.cfg` (read before the prefix's own; its `home` picks the Python)
+    /// and the build-tree landmarks `pybuilddir.txt` and `Modules/Setup.local`,
+    /// which make an interpreter outside a venv (pyenv, python.org, Docker's
+    /// python images) take the wheel's files in `bin` for its standard library,
+    /// their `encodings` run at every start (red team: `pybuilddir.txt` with
+    /// `bin/Lib/encodings/`). At the prefix's top too, a Windows interpreter's folder.
     static func isPathConfiguration(_ path: String) -> Bool {
-        installedParts(path).last?.lowercased().hasSuffix("._pth") ?? false
+        let parts = installedParts(path).map { $0.lowercased() }
+        if parts.last?.hasSuffix("._pth") ?? false { return true }
+        if let place = inCommandFolder(path) { return isGetpathLandmark(place) }
+        return parts.count >= 3 && parts[0].hasSuffix(".data") && parts[1] == "data" && isGetpathLandmark(parts.dropFirst(2))
     }
+
+    /// `pyvenv.cfg`, `pybuilddir.txt`, `Modules/Setup.local` (lowercased), below the interpreter's folder.
+    static func isGetpathLandmark(_ place: ArraySlice<String>) -> Bool {
+        place == ["pybuilddir.txt"] || place == ["pyvenv.cfg"] || place == ["modules", "setup.local"]
+    }
+
 
     /// A shared library `NAME.data/data/` puts straight into the prefix's
     /// `lib` (or `lib64`): outside a venv, an interpreter built with

@@ -151,6 +151,24 @@ import Testing
         #expect(!ArtifactInspection.entryPointReplacesACommand("shdemo"))
     }
 
+    /// What CPython's getpath reads in the interpreter's own folder: the build-tree
+    /// landmarks `pybuilddir.txt` and `Modules/Setup.local` and a `pyvenv.cfg` there
+    /// made a pyenv Python take the wheel's `bin/Lib` for its standard library, its
+    /// `encodings` run at every start (red team, round 9); at the prefix's top too
+    /// (a Windows interpreter's folder). Elsewhere they are plain data.
+    @Test func whatGetpathReadsBesideTheInterpreterIsNotAWheelsToWrite() {
+        for path in ["helper-1.0.data/data/bin/pybuilddir.txt", "a-1.0.data/scripts/pybuilddir.txt", "a-1.0.data/scripts/Modules/Setup.local",
+                     "a-1.0.data/data/bin/modules/setup.local", "a-1.0.data/scripts/pyvenv.cfg", "a-1.0.data/data/Scripts/pyvenv.cfg",
+                     "a-1.0.data/data/./bin/PYBUILDDIR.TXT", "a-1.0.data/data/pybuilddir.txt", "a-1.0.data/data/Modules/Setup.local"] {
+            #expect(ArtifactInspection.isPathConfiguration(path), "\(path)")
+        }
+        for path in ["pybuilddir.txt", "pkg/pybuilddir.txt", "a-1.0.data/data/share/pybuilddir.txt", "a-1.0.data/purelib/pybuilddir.txt",
+                     "a-1.0.data/scripts/Setup.local", "a-1.0.data/scripts/Modules/Setup", "a-1.0.data/scripts/x/Modules/Setup.local",
+                     "a-1.0.data/data/etc/pyvenv.cfg", "a-1.0.data/scripts/Lib/encodings/__init__.py", "a-1.0.data/scripts/tool"] {
+            #expect(!ArtifactInspection.isPathConfiguration(path), "\(path)")
+        }
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
