@@ -119,7 +119,7 @@ public enum ArtifactInspection {
             let shadows = report.entries.map(\.path).filter { shadowsAStandardModule($0, package: package) }
             if !shadows.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(shadows.prefix(3).joined(separator: ", "))\(shadows.count > 3 ? " and \(shadows.count - 3) more" : ""), a top-level module named like a standard library module or one it or pip imports when present (org, socks, attr, cPickle): where the interpreter lacks it (msvcrt, winreg or _winapi on Linux), Python imports the package's in its place at nearly every start, and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(shadows.prefix(3).joined(separator: ", "))\(shadows.count > 3 ? " and \(shadows.count - 3) more" : ""), a top-level module named like a standard library module or one it or pip imports when present (org, socks, attr, cPickle, _sysconfigdata_*): where the interpreter lacks it (msvcrt, winreg or _winapi on Linux), Python imports the package's in its place at nearly every start, and the policy's installScripts.allow does not name it")
             }
             // An entry point's command is pip's `bin/NAME` too (`re.py = x:main`).
             let fromBin = report.entries.map(\.path).filter { shadowsFromTheCommandFolder($0, package: package) }

@@ -29,8 +29,12 @@ extension ArtifactInspection {
     }
 
     /// A module of `standardModules` or `optionalImports`, from a distribution
-    /// that is not its owner (`standardModuleOwners`, `optionalImports`).
+    /// that is not its owner (`standardModuleOwners`, `optionalImports`), or
+    /// any `_sysconfigdata*`: sysconfig imports `_sysconfigdata_{abi}_{platform}_{multiarch}`,
+    /// a name `sys.stdlib_module_names` lacks, and pip calls sysconfig at every run
+    /// (red team: `bin/_sysconfigdata__x86_64-linux-gnu.py` ran at every later pip).
     static func namesAStandardModule(_ module: String, package: String?) -> Bool {
+        if module.hasPrefix("_sysconfigdata") { return true }
         guard standardModules.contains(module) || optionalImports[module] != nil else { return false }
         let owners = standardModuleOwners[module] ?? optionalImports[module] ?? []
         return !(package.map(PythonPackageName.normalised).map(owners.contains) ?? false)

@@ -169,6 +169,23 @@ import Testing
         }
     }
 
+    /// `_sysconfigdata_*` (which sysconfig imports by a name `sys.stdlib_module_names`
+    /// lacks) is a standard module's name: from the command folder it ran at every
+    /// later pip (red team, round 9); as a top-level module too.
+    @Test func sysconfigDataIsAStandardModulesName() {
+        for path in ["helper-1.0.data/scripts/_sysconfigdata__x86_64-linux-gnu.py", "a-1.0.data/scripts/_sysconfigdata__linux_x86_64-linux-gnu.py",
+                     "a-1.0.data/data/bin/_sysconfigdata_t_linux_x86_64-linux-gnu.pyc", "a-1.0.data/scripts/_sysconfigdata/__init__.py"] {
+            #expect(ArtifactInspection.shadowsFromTheCommandFolder(path, package: "helper"), "\(path)")
+        }
+        for path in ["_sysconfigdata__linux_x86_64-linux-gnu.py", "a-1.0.data/purelib/_sysconfigdata_m_darwin_darwin.py"] {
+            #expect(ArtifactInspection.shadowsAStandardModule(path, package: "helper"), "\(path)")
+        }
+        for path in ["a-1.0.data/scripts/_sysconfigdata.txt", "a-1.0.data/scripts/sysconfigdata.py", "pkg/_sysconfigdata__x.py"] {
+            #expect(!ArtifactInspection.shadowsFromTheCommandFolder(path, package: "helper") && !ArtifactInspection.shadowsAStandardModule(path, package: "helper"),
+                    "\(path)")
+        }
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
