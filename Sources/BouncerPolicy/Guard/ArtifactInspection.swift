@@ -99,7 +99,7 @@ public enum ArtifactInspection {
                 + (wheel.scripts ?? []).filter { entryPointReplacesACommand($0, package: package) }.map { "the command \($0) (entry_points.txt)" }
             if !replaced.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script, a tool Bouncer's shims hand over to, or a command other programs' scripts run by name (sh, env, git…; every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(replaced.joined(separator: ", ")) in place of the environment's own python, pip or activate script, a tool Bouncer's shims hand over to, or a command other programs or their scripts run by name (sh, env, git, lsb_release…; every later run of it would run the package's code), and the policy's installScripts.allow does not name it")
             }
             let startup = report.entries.map(\.path).filter { isPathConfiguration($0) || loadsIntoTheInterpreter($0) }
             if !startup.isEmpty {
@@ -186,13 +186,17 @@ public enum ArtifactInspection {
     /// `bin` first on PATH): npm runs every script through `sh` (a red-team pass
     /// ran a wheel's `bin/sh` from a project's `prepare`). Shells, `env`, and
     /// the tools install and build scripts call; not build tools wheels ship
-    /// (cmake, ninja).
+    /// (cmake, ninja). Also what Python and pip run by a PATH lookup: pip's
+    /// vendored distro runs `lsb_release -a` (and `uname`) at every index
+    /// session (a red-team pass ran a wheel's `bin/lsb_release` so), and
+    /// ctypes.util.find_library runs `gcc`/`cc`, `objdump` and `ld`; `ldconfig`
+    /// (which ctypes runs as /sbin/ldconfig) for the install scripts that run it.
     static let commandsScriptsRun: Set<String> = [
         "sh", "bash", "dash", "zsh", "ksh", "fish", "env", "sudo", "su", "git", "ssh", "make", "gmake", "cc", "gcc", "g++", "c++", "ld",
         "tar", "gzip", "xz", "unzip", "cp", "mv", "rm", "ln", "ls", "cat", "mkdir", "rmdir", "chmod", "chown", "touch", "sed", "awk",
         "grep", "find", "xargs", "test", "[", "which", "id", "uname", "head", "tail", "sort", "tr", "cut", "date", "install", "readlink",
         "realpath", "dirname", "basename", "true", "false", "printf", "echo", "sleep", "kill", "mktemp", "tee", "wc", "openssl", "gpg",
-        "node", "nodejs", "corepack", "pnpm", "pnpx",
+        "node", "nodejs", "corepack", "pnpm", "pnpx", "lsb_release", "objdump", "ldconfig",
     ]
 
     /// The tools Bouncer's shims hand over to, with the Python distributions that genuinely ship each.

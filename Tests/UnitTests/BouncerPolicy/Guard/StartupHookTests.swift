@@ -186,6 +186,17 @@ import Testing
         }
     }
 
+    /// Commands Python and pip run by a PATH lookup: pip's vendored distro runs
+    /// `lsb_release -a` at every index session (red team, round 9: a wheel's
+    /// console script of that name ran at every later pip), ctypes.util `objdump`.
+    @Test func commandsPythonAndPipRunAreNotAWheelsToTake() {
+        for name in ["lsb_release", "objdump", "ldconfig", "LSB_RELEASE"] {
+            #expect(ArtifactInspection.entryPointReplacesACommand(name, package: "tool"), "\(name)")
+            #expect(ArtifactInspection.replacesACommand("tool-1.0.data/scripts/" + name, package: "tool"), "\(name)")
+        }
+        #expect(!ArtifactInspection.entryPointReplacesACommand("lsb_release_info", package: "tool"))
+    }
+
     /// Files and commands pip would write over the environment's python, pip or
     /// activate script (a red-team pass replaced venv/bin/python3 by a wheel's
     /// `.data/scripts/python3`); pip's own wheel may install the pip commands.
