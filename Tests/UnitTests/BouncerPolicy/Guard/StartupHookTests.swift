@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import BouncerTestSupport
 @testable import BouncerIO
 @testable import BouncerPolicy
 
@@ -195,6 +197,53 @@ import Testing
             #expect(ArtifactInspection.replacesACommand("tool-1.0.data/scripts/" + name, package: "tool"), "\(name)")
         }
         #expect(!ArtifactInspection.entryPointReplacesACommand("lsb_release_info", package: "tool"))
+    }
+
+    /// The red team's round-9 wheels, crafted with Python's zipfile (RECORD and all) and
+    /// judged end to end by the guard's inspection: each is refused, naming what it installs.
+    @Test func theRoundNineWheelsAreRefused() throws {
+        let dir = try BouncerProcess.temporaryDirectory("bouncer-round9")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ArchiveFixtures.runPython(#"""
+import base64, hashlib, os, sys, zipfile
+os.chdir(sys.argv[1])
+def h(b): return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
+def wheel(name, files):
+    di = f"{name}-1.0.dist-info"
+    files = {f"{name}.py": b"def main(): pass\n", f"{di}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n\n".encode(),
+             f"{di}/WHEEL": b"Wheel-Version: 1.0\nGenerator: x\nRoot-Is-Purelib: true\nTag: py3-none-any\n", **files}
+    record = "".join(f"{k},{h(v)},{len(v)}\n" for k, v in files.items()) + f"{di}/RECORD,,\n"
+    with zipfile.ZipFile(f"{name}-1.0-py3-none-any.whl", "w") as z:
+        for k, v in files.items(): z.writestr(k, v)
+        z.writestr(f"{di}/RECORD", record)
+wheel("helper", {"helper-1.0.data/data/bin/pybuilddir.txt": b"Lib\n", "helper-1.0.data/data/bin/Lib/encodings/__init__.py": b"import posix\n"})
+wheel("setuplocal", {"setuplocal-1.0.data/scripts/Modules/Setup.local": b"", "setuplocal-1.0.data/scripts/Lib/encodings/__init__.py": b"x = 1\n"})
+wheel("binvenv", {"binvenv-1.0.data/scripts/pyvenv.cfg": b"home = /tmp/elsewhere\n"})
+wheel("sysdata", {"sysdata-1.0.data/scripts/_sysconfigdata__x86_64-linux-gnu.py": b"build_time_vars = {}\n",
+                  "sysdata-1.0.data/scripts/_sysconfigdata__linux_x86_64-linux-gnu.py": b"build_time_vars = {}\n"})
+wheel("tool", {"tool-1.0.dist-info/entry_points.txt": b"[console_scripts]\nlsb_release = tool:main\n"})
+wheel("plain", {"plain-1.0.dist-info/entry_points.txt": b"[console_scripts]\nplain = plain:main\n",
+                "plain-1.0.data/data/share/plain/pybuilddir.txt": b"Lib\n", "plain-1.0.data/scripts/plain-helper.py": b"x = 1\n"})
+"""#, arguments: [dir.path])
+        func judged(_ name: String) -> ArtifactInspection.Result {
+            let request = ArtifactRequest(url: "file://\(dir.path)/\(name)-1.0-py3-none-any.whl", ecosystem: .pypi, package: name, version: "1.0")
+            return ArtifactInspection.inspect(dir.appendingPathComponent("\(name)-1.0-py3-none-any.whl").path, as: .wheel(name: name, version: "1.0"),
+                                              request: request, archive: ArchivePolicy(), threats: ThreatPolicy())
+        }
+        for (name, named, why) in [("helper", "helper-1.0.data/data/bin/pybuilddir.txt", "take the package's files for its standard library"),
+                                   ("setuplocal", "setuplocal-1.0.data/scripts/Modules/Setup.local", "take the package's files for its standard library"),
+                                   ("binvenv", "binvenv-1.0.data/scripts/pyvenv.cfg", "pyvenv.cfg in its folder"),
+                                   ("sysdata", "sysdata-1.0.data/scripts/_sysconfigdata__x86_64-linux-gnu.py", "first on sys.path of every console script"),
+                                   ("tool", "the command lsb_release (entry_points.txt)", "run by name")] {
+            let result = judged(name)
+            #expect(result.refusal == nil, "\(name): \(result.refusal?.message ?? "")")
+            #expect(result.installScripts?.code == .installScript, "\(name)")
+            #expect(result.installScripts?.message.contains(named) == true && result.installScripts?.message.contains(why) == true,
+                    "\(name): \(result.installScripts?.message ?? "nil")")
+        }
+        // Its own command, a pybuilddir.txt among its data and a script in bin pass.
+        let plain = judged("plain")
+        #expect(plain.refusal == nil && plain.installScripts == nil, "\(plain.refusal?.message ?? plain.installScripts?.message ?? "")")
     }
 
     /// Files and commands pip would write over the environment's python, pip or
