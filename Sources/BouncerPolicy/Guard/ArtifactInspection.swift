@@ -104,7 +104,7 @@ public enum ArtifactInspection {
             let startup = report.entries.map(\.path).filter { isPathConfiguration($0) || loadsIntoTheInterpreter($0) }
             if !startup.isEmpty {
                 return EvidenceProblem(code: .installScript,
-                                       message: "\(name) installs \(startup.prefix(3).joined(separator: ", "))\(startup.count > 3 ? " and \(startup.count - 3) more" : ""), which Python reads or loads at every start (a `._pth` file beside the interpreter sets its whole sys.path; pybuilddir.txt, Modules/Setup.local or pyvenv.cfg in its folder make an interpreter outside a venv take the package's files for its standard library; a shared library in the prefix's lib is found before the system's by an interpreter built with --enable-shared), and the policy's installScripts.allow does not name it")
+                                       message: "\(name) installs \(startup.prefix(3).joined(separator: ", "))\(startup.count > 3 ? " and \(startup.count - 3) more" : ""), which Python reads or loads at every start (a `._pth` file beside the interpreter sets its whole sys.path; pybuilddir.txt, Modules/Setup.local, lib/pythonX.Y/ or pyvenv.cfg in its folder make an interpreter outside a venv take the package's files for its standard library; a shared library in the prefix's lib is found before the system's by an interpreter built with --enable-shared), and the policy's installScripts.allow does not name it")
             }
             let configuration = report.entries.map(\.path).filter(configuresPip)
             if !configuration.isEmpty {
@@ -302,16 +302,22 @@ public enum ArtifactInspection {
     /// imported from first (`encodings`, at every start: a red-team pass did).
     /// And what CPython's getpath looks for in the interpreter's own folder
     /// before it settles the standard library: in the command folder
-    /// `pyvenv.cfg` (read before the prefix's own; its `home` picks the Python)
-    /// and the build-tree landmarks `pybuilddir.txt` and `Modules/Setup.local`,
-    /// which make an interpreter outside a venv (pyenv, python.org, Docker's
-    /// python images) take the wheel's files in `bin` for its standard library,
-    /// their `encodings` run at every start (red team: `pybuilddir.txt` with
-    /// `bin/Lib/encodings/`). At the prefix's top too, a Windows interpreter's folder.
+    /// `pyvenv.cfg` (read before the prefix's own; its `home` picks the Python),
+    /// the build-tree landmarks `pybuilddir.txt` and `Modules/Setup.local`, and
+    /// `lib/pythonX.Y/` (its `os.py` is the standard library's landmark, searched
+    /// from that folder up; its `lib-dynload` the extensions'), which make an
+    /// interpreter outside a venv (pyenv, python.org, Docker's python images)
+    /// take the wheel's files in `bin` for its standard library, their
+    /// `encodings` run at every start (red team: `pybuilddir.txt` with
+    /// `bin/Lib/encodings/`). The first three at the prefix's top too, a
+    /// Windows interpreter's folder.
     static func isPathConfiguration(_ path: String) -> Bool {
         let parts = installedParts(path).map { $0.lowercased() }
         if parts.last?.hasSuffix("._pth") ?? false { return true }
-        if let place = inCommandFolder(path) { return isGetpathLandmark(place) }
+        if let place = inCommandFolder(path) {
+            return isGetpathLandmark(place) || (place.count >= 3 && ["lib", "lib64"].contains(place[place.startIndex])
+                && isVersionedPython(place[place.startIndex + 1][...]))
+        }
         return parts.count >= 3 && parts[0].hasSuffix(".data") && parts[1] == "data" && isGetpathLandmark(parts.dropFirst(2))
     }
 
@@ -320,6 +326,13 @@ public enum ArtifactInspection {
         place == ["pybuilddir.txt"] || place == ["pyvenv.cfg"] || place == ["modules", "setup.local"]
     }
 
+
+    /// `python3.11`, `python3.13t`: a standard library folder's name.
+    static func isVersionedPython(_ name: Substring) -> Bool {
+        guard name.hasPrefix("python") else { return false }
+        let version = name.dropFirst("python".count)
+        return version.first?.isNumber == true && version.allSatisfy { $0.isNumber || $0 == "." || $0 == "t" }
+    }
 
     /// A shared library `NAME.data/data/` puts straight into the prefix's
     /// `lib` (or `lib64`): outside a venv, an interpreter built with
@@ -347,13 +360,8 @@ public enum ArtifactInspection {
     static func writesIntoTheStandardLibrary(_ path: String) -> Bool {
         let parts = installedParts(path).map { $0.lowercased() }
         guard parts.count >= 4, parts[0].hasSuffix(".data"), parts[1] == "data", ["lib", "lib64"].contains(parts[2]) else { return false }
-        func versioned(_ name: Substring) -> Bool {
-            guard name.hasPrefix("python") else { return false }
-            let version = name.dropFirst("python".count)
-            return version.first?.isNumber == true && version.allSatisfy { $0.isNumber || $0 == "." || $0 == "t" }
-        }
-        if parts.count == 4, parts[3].hasSuffix(".zip") { return versioned(parts[3].dropLast(4)) }
-        return parts.count > 4 && versioned(parts[3][...]) && !["site-packages", "dist-packages"].contains(parts[4])
+        if parts.count == 4, parts[3].hasSuffix(".zip") { return isVersionedPython(parts[3].dropLast(4)) }
+        return parts.count > 4 && isVersionedPython(parts[3][...]) && !["site-packages", "dist-packages"].contains(parts[4])
     }
 
     /// A wheel entry's path as pip installs it: `./` is no folder, `..` goes up one.

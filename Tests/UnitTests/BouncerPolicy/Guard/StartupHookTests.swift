@@ -169,6 +169,16 @@ import BouncerTestSupport
                      "a-1.0.data/data/etc/pyvenv.cfg", "a-1.0.data/scripts/Lib/encodings/__init__.py", "a-1.0.data/scripts/tool"] {
             #expect(!ArtifactInspection.isPathConfiguration(path), "\(path)")
         }
+        // The standard library's landmark, which getpath searches for from the executable's folder up:
+        // bin/lib/python3.11/os.py made a pyenv Python import bin/lib/python3.11/encodings at start.
+        for path in ["a-1.0.data/scripts/lib/python3.11/os.py", "a-1.0.data/data/bin/lib/python3.11/encodings/__init__.py",
+                     "a-1.0.data/scripts/lib64/python3.13t/lib-dynload/_ssl.so", "a-1.0.data/scripts/Lib/Python3.12/os.pyc"] {
+            #expect(ArtifactInspection.isPathConfiguration(path), "\(path)")
+        }
+        for path in ["a-1.0.data/scripts/lib/x.py", "a-1.0.data/scripts/lib/python/os.py", "a-1.0.data/data/lib/python3.11/site-packages/x.py",
+                     "a-1.0.data/purelib/lib/python3.11/os.py", "a-1.0.data/scripts/x/lib/python3.11/os.py"] {
+            #expect(!ArtifactInspection.isPathConfiguration(path), "\(path)")
+        }
     }
 
     /// `_sysconfigdata_*` (which sysconfig imports by a name `sys.stdlib_module_names`
