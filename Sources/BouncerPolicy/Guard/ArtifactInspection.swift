@@ -326,7 +326,6 @@ public enum ArtifactInspection {
         place == ["pybuilddir.txt"] || place == ["pyvenv.cfg"] || place == ["modules", "setup.local"]
     }
 
-
     /// `python3.11`, `python3.13t`: a standard library folder's name.
     static func isVersionedPython(_ name: Substring) -> Bool {
         guard name.hasPrefix("python") else { return false }
