@@ -248,11 +248,7 @@ import BouncerTestSupport
         #expect(installed.err.contains("installs a command named prisma, as"), "\(installed.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "aaevil's prisma ran")
 
-        let locked = try BouncerProcess.runProgram(registry.npm, ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund",
-                                                                  "--registry", registry.url], cwd: harness.project.path,
-                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
-        try #require(locked.status == 0, "\(locked.err)")
-        let ci = try harness.sh("npm ci")
+        let ci = try Self.npmCiOfALockWrittenPastTheShim(registry, harness)
         #expect(ci.status == 1, "\(ci.out)\n\(ci.err)")
         #expect(ci.err.contains("aaevil and prisma both install the command prisma into node_modules/.bin"), "\(ci.err)")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "aaevil's prisma ran")
@@ -325,15 +321,21 @@ import BouncerTestSupport
         #expect(installed.err.contains("aaa-evil@1.0.0 installs a command named mytool, as tool does"), "\(installed.err)")
         #expect(!harness.exists("node_modules/aaa-evil"))
 
-        let locked = try BouncerProcess.runProgram(registry.npm, ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund",
-                                                                  "--registry", registry.url], cwd: harness.project.path,
-                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
-        try #require(locked.status == 0, "\(locked.err)")
-        let ci = try harness.sh("npm ci")
+        let ci = try Self.npmCiOfALockWrittenPastTheShim(registry, harness)
         #expect(ci.status == 1, "\(ci.out)\n\(ci.err)")
         #expect(ci.err.contains("aaa-evil and tool both install the command mytool into node_modules/.bin"), "\(ci.err)")
         #expect(!harness.exists("node_modules/aaa-evil"))
         _ = try harness.sh("npm run go")
         #expect(!FileManager.default.fileExists(atPath: marker.path), "aaa-evil's mytool ran")
+    }
+
+    /// `npm ci` through the shim, of a lock the real npm wrote first (`--package-lock-only`,
+    /// no scripts), as a project's committed lock would be.
+    static func npmCiOfALockWrittenPastTheShim(_ registry: TimedRegistry, _ harness: ShimHarness) throws -> ProcessResult {
+        let locked = try BouncerProcess.runProgram(registry.npm, ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund",
+                                                                  "--registry", registry.url], cwd: harness.project.path,
+                                                   environment: ["npm_config_cache": harness.root.appendingPathComponent("npm-cache-lock").path])
+        try #require(locked.status == 0, "\(locked.err)")
+        return try harness.sh("npm ci")
     }
 }
