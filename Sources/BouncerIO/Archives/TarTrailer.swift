@@ -183,10 +183,11 @@ private struct ChainWalk {
         let remaining = chain.upperBound - at - 512
         guard let size, size <= remaining else { return startNextChain() }
         switch header[156] {
-        case UInt8(ascii: "g"), UInt8(ascii: "x"):
-            // Both kinds of pax records are read, for what node-tar's line-by-line parse reads otherwise.
+        case UInt8(ascii: "g"), UInt8(ascii: "x"), UInt8(ascii: "X"):
+            // Both kinds of pax records are read, for what node-tar's line-by-line parse reads otherwise
+            // (Solaris's 'X' is a pax header to all three readers).
             guard size <= Self.maxRecords else {
-                if header[156] == UInt8(ascii: "x") {
+                if header[156] != UInt8(ascii: "g") {
                     throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax header at offset \(at) holds \(size) bytes of records, more than \(Self.maxRecords)")
                 }
                 throw .unreadable(archive: name, entry: nil, reason: "tar structure: a pax global header at offset \(at) holds \(size) bytes of records (npm's and Python's tar readers apply it to every later entry, libarchive ignores it)")
@@ -204,9 +205,6 @@ private struct ChainWalk {
             gathered = []
             want = at + 512..<at + 512 + size
             if size == 0 { return follow(at + 512, in: chain) }
-        // Solaris's extended header, which both read as pax.
-        case UInt8(ascii: "X"):
-            follow(at + 512 + (size + 511) / 512 * 512, in: chain)
         default:
             startNextChain()
         }
@@ -332,8 +330,9 @@ private struct ChainWalk {
         if extensions.contains(type), header[0] == 0, !isUstar || header[345] == 0 {
             throw divergence(at: at, "a header of type \(Self.describe(type)) with no name")
         }
-        // node-tar skips the size a header states for a link, a device or a FIFO; libarchive reads no data for them and takes the next block as a header
-        // (a link's "data" held a README header whose data hid a second package.json).
+        // node-tar skips the size a header states for a link, a device or a FIFO; libarchive reads
+        // no data for them and takes the next block as a header (a link's "data" held a README
+        // header whose data hid a second package.json).
         let dataless: Set<UInt8> = [UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6")]
         if dataless.contains(type), size != 0 {
             throw divergence(at: at, "a header of type \(Self.describe(type)) with a size of \(size.map(String.init) ?? "unreadable")")

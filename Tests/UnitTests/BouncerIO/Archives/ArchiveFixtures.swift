@@ -154,12 +154,14 @@ def diverging(variant):
         body = b"package/README\0\xe2\x80\xa8x\0"  # U+2028 after the NUL
         info = tarfile.TarInfo("././@LongLink"); info.type = tarfile.GNUTYPE_LONGNAME; info.size = len(body)
         rest = info.tobuf(format=tarfile.GNU_FORMAT) + body + b"\0" * (-len(body) % 512) + blocks("package/R", b"")
-    elif variant in ("paxzero", "paxoctal", "paxemptypath", "paxutf8"):
+    elif variant in ("paxzero", "paxoctal", "paxemptypath", "paxutf8", "solariszero"):
         # node-tar drops a pax size of 0 and an empty path (`|| null`), parses "0512" otherwise, and
         # decodes a non-ASCII path chunk by chunk (a cut character drops it for the header's name).
+        # Solaris's 'X' header is a pax header to every reader.
         fields = {"paxzero": {"size": "0"}, "paxoctal": {"size": "0512"}, "paxemptypath": {"path": ""},
-                  "paxutf8": {"path": "package/\u00e9t\u00e9.txt"}}[variant]
-        pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header(fields, tarfile.XHDTYPE, "utf-8")
+                  "paxutf8": {"path": "package/\u00e9t\u00e9.txt"}, "solariszero": {"size": "0"}}[variant]
+        kind = b"X" if variant == "solariszero" else tarfile.XHDTYPE
+        pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header(fields, kind, "utf-8")
         # (The data is a header: libarchive, taking a size of 0, reads it as the next entry's.)
         rest = pax + blocks("package/index.js", blocks("package/notes.txt", b""))
     elif variant == "acl":
@@ -183,7 +185,7 @@ sparse_pax = tarfile.TarInfo("package/S")._create_pax_generic_header({"GNU.spars
 open("diverging-paxsparse.tgz", "wb").write(gzip.compress(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + sparse_pax
     + blocks("package/S", b"") + b"\0" * 1024, mtime=0))
 for variant in ("linkpath", "signedck", "paxnl", "volhdr", "linksize", "nulname", "longnul", "sparse",
-                "paxzero", "paxoctal", "paxemptypath", "paxutf8", "acl", "sizeplus"):
+                "paxzero", "paxoctal", "paxemptypath", "paxutf8", "solariszero", "acl", "sizeplus"):
     open("diverging-%s.tgz" % variant, "wb").write(gzip.compress(diverging(variant), mtime=0))
 # What Python's tarfile writes for a long name beyond ASCII: a pax path, the header's name cut short (an sdist).
 with tarfile.open("pax-long-nonascii.tar.gz", "w:gz", format=tarfile.PAX_FORMAT) as t:

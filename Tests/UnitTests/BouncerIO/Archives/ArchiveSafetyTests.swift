@@ -266,6 +266,7 @@ import BouncerTestSupport
                       ("diverging-sparse.tgz", "a GNU sparse file header ('S') at offset 1024"),
                       ("diverging-paxsparse.tgz", "the pax header sets GNU.sparse.size, which npm's tar reader ignores at offset 1024"),
                       ("diverging-paxzero.tgz", "a pax size of 0 before a header giving the size 512, which npm's tar reader takes instead at offset 2048"),
+                      ("diverging-solariszero.tgz", "a pax size of 0 before a header giving the size 512, which npm's tar reader takes instead at offset 2048"),
                       ("diverging-paxoctal.tgz", "the pax header gives the size '0512', not plain decimal at offset 1024"),
                       ("diverging-paxemptypath.tgz", "the pax header sets an empty path, which npm's tar reader drops at offset 1024"),
                       ("diverging-paxutf8.tgz", "a pax path beyond ASCII that differs from the header's name (npm's tar reader may drop it for the name) at offset 2048"),
