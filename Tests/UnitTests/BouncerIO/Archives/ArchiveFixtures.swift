@@ -164,6 +164,27 @@ def diverging(variant):
         pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header(fields, kind, "utf-8")
         # (The data is a header: libarchive, taking a size of 0, reads it as the next entry's.)
         rest = pax + blocks("package/index.js", blocks("package/notes.txt", b""))
+    elif variant in ("paxlong", "longpax"):
+        # A pax path and a GNU long name for one entry: libarchive keeps the first, node-tar the last.
+        pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header({"path": "package/notes.txt"}, tarfile.XHDTYPE, "utf-8")
+        body = b"package/package.json\0"
+        info = tarfile.TarInfo("././@LongLink"); info.type = tarfile.GNUTYPE_LONGNAME; info.size = len(body)
+        long = info.tobuf(format=tarfile.GNU_FORMAT) + body + b"\0" * (-len(body) % 512)
+        rest = (pax + long if variant == "paxlong" else long + pax) + blocks("package/x", b"{}")
+    elif variant == "contigslash":
+        # libarchive makes any path ending in '/' a folder with no data; node-tar keeps a '7' entry's.
+        h = bytearray(blocks("package/foo/", b"")); h[156:157] = b"7"; h[124:136] = b"%011o\0" % len(hidden); recksum(h)
+        rest = bytes(h) + hidden
+    elif variant in ("paxdirsize", "paxpax"):
+        # A pax size on a folder (libarchive skips it as data, node-tar takes 0), or before another
+        # pax header (node-tar reads that header's records by it).
+        pax = tarfile.TarInfo("PaxHeader")._create_pax_generic_header({"size": "512"}, tarfile.XHDTYPE, "utf-8")
+        if variant == "paxdirsize":
+            d = bytearray(blocks("package/lib/", b"")); d[156:157] = b"5"; recksum(d)
+            rest = pax + bytes(d) + b"\0" * 511 + b"x" + blocks("package/R", b"")
+        else:
+            second = tarfile.TarInfo("PaxHeader")._create_pax_generic_header({"path": "package/README"}, tarfile.XHDTYPE, "utf-8")
+            rest = pax + second + blocks("package/R", b"x" * 512)
     elif variant == "acl":
         # libarchive carries a pax header on past a Solaris ACL header; node-tar spends it there.
         h = bytearray(blocks("package/ACL", b"")); h[156:157] = b"A"; recksum(h)
@@ -185,7 +206,8 @@ sparse_pax = tarfile.TarInfo("package/S")._create_pax_generic_header({"GNU.spars
 open("diverging-paxsparse.tgz", "wb").write(gzip.compress(blocks("package/package.json", b'{"name":"a","version":"1.0.0"}') + sparse_pax
     + blocks("package/S", b"") + b"\0" * 1024, mtime=0))
 for variant in ("linkpath", "signedck", "paxnl", "volhdr", "linksize", "nulname", "longnul", "sparse",
-                "paxzero", "paxoctal", "paxemptypath", "paxutf8", "solariszero", "acl", "sizeplus"):
+                "paxzero", "paxoctal", "paxemptypath", "paxutf8", "solariszero", "acl", "sizeplus",
+                "paxlong", "longpax", "contigslash", "paxdirsize", "paxpax"):
     open("diverging-%s.tgz" % variant, "wb").write(gzip.compress(diverging(variant), mtime=0))
 # What Python's tarfile writes for a long name beyond ASCII: a pax path, the header's name cut short (an sdist).
 with tarfile.open("pax-long-nonascii.tar.gz", "w:gz", format=tarfile.PAX_FORMAT) as t:
