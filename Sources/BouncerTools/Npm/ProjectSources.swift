@@ -81,10 +81,11 @@ enum ProjectSources {
             guard let member = try? readJSON(project, directory + "/package.json") else { continue }
             let name = if case .string(let given)? = member["name"] { given } else { String(directory.split(separator: "/").last ?? "") }
             var shipped: [String] = []
+            // Each file under `directories.bin` is a command of its own name (`./scripts` too: red team, round 10).
             if case .string(let binFolder)? = member["directories"]?["bin"] {
                 var files: [String] = []
-                Self.files(under: project + "/" + directory + "/" + binFolder, prefix: binFolder, depth: 8, into: &files)
-                shipped = files.compactMap { NpmBins.inFolder(binFolder, file: $0) }
+                Self.files(under: project + "/" + directory + "/" + binFolder, prefix: "", depth: 8, into: &files)
+                shipped = files.compactMap { $0.split(separator: "/").last.map(String.init) }
             }
             found += NpmBins.names(member["bin"], packageName: name, directoryBins: shipped).map { ($0, name) }
         }

@@ -300,7 +300,9 @@ import BouncerTestSupport
     /// claiming `mytool` took it over, so the project's own script ran the dependency's.
     /// The shim claims the members' commands for its proxy (first install, no lock), and
     /// `npm ci` of a lock linking both is refused.
-    @Test func aWorkspacesOwnCommandIsNotTakenByADependency() throws {
+    /// The member's command given by `bin`, or by a file under `directories.bin` (round 10).
+    @Test(arguments: [false, true])
+    func aWorkspacesOwnCommandIsNotTakenByADependency(throughDirectoriesBin: Bool) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let marker = root.appendingPathComponent("workspace-claimed-ran")
         let registry = try TimedRegistry(root: root)
@@ -313,8 +315,14 @@ import BouncerTestSupport
         try #"{"name":"app","version":"1.0.0","workspaces":["packages/*"],"scripts":{"go":"mytool"},"dependencies":{"aaa-evil":"1.0.0"}}"#
             .write(to: harness.file("package.json"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: harness.file("packages/tool"), withIntermediateDirectories: true)
-        try #"{"name":"tool","version":"1.0.0","bin":{"mytool":"t.js"}}"#.write(to: harness.file("packages/tool/package.json"), atomically: true, encoding: .utf8)
-        try "#!/usr/bin/env node\n".write(to: harness.file("packages/tool/t.js"), atomically: true, encoding: .utf8)
+        if throughDirectoriesBin {
+            try FileManager.default.createDirectory(at: harness.file("packages/tool/scripts"), withIntermediateDirectories: true)
+            try #"{"name":"tool","version":"1.0.0","directories":{"bin":"./scripts"}}"#.write(to: harness.file("packages/tool/package.json"), atomically: true, encoding: .utf8)
+            try "#!/usr/bin/env node\n".write(to: harness.file("packages/tool/scripts/mytool"), atomically: true, encoding: .utf8)
+        } else {
+            try #"{"name":"tool","version":"1.0.0","bin":{"mytool":"t.js"}}"#.write(to: harness.file("packages/tool/package.json"), atomically: true, encoding: .utf8)
+            try "#!/usr/bin/env node\n".write(to: harness.file("packages/tool/t.js"), atomically: true, encoding: .utf8)
+        }
 
         let installed = try harness.sh("npm install --no-audit --no-fund --registry '\(registry.url)'")
         #expect(installed.status != 0, "\(installed.out)\n\(installed.err)")
