@@ -176,7 +176,7 @@ public enum ArtifactInspection {
             if let last = rest.last, "mtw".contains(last) { rest = rest.dropLast() }
             if rest.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return true }
         }
-        if commandsScriptsRun.contains(lower) { return true }
+        if commandsScriptsRun.contains(lower) || isACompilersName(lower) { return true }
         guard let owners = shimmedTools[lower] else { return false }
         return !(owner.map(owners.contains) ?? false)
     }
@@ -197,7 +197,28 @@ public enum ArtifactInspection {
         "grep", "find", "xargs", "test", "[", "which", "id", "uname", "head", "tail", "sort", "tr", "cut", "date", "install", "readlink",
         "realpath", "dirname", "basename", "true", "false", "printf", "echo", "sleep", "kill", "mktemp", "tee", "wc", "openssl", "gpg",
         "node", "nodejs", "corepack", "pnpm", "pnpx", "lsb_release", "objdump", "ldconfig",
+        // pip runs `rustc --version` for its User-Agent at every index session (red team, round 10);
+        // builds run the compiler and tools sysconfig and setuptools name.
+        "rustc", "cargo", "clang", "clang++", "cpp", "ar", "as", "ranlib", "strip", "nm", "pkg-config", "pkgconf",
     ]
+
+    /// A C compiler or binutil under the name a build finds by PATH: `gcc-12`, and a target's
+    /// (`x86_64-linux-gnu-gcc`, Debian's sysconfig CC, which setuptools ran from an environment's
+    /// `bin` in a later allowed sdist's build: red team, round 10).
+    static func isACompilersName(_ lower: String) -> Bool {
+        let tools: Set<String> = ["gcc", "g++", "cc", "c++", "cpp", "ld", "ar", "as", "ranlib", "strip", "nm", "clang", "clang++", "pkg-config", "gfortran"]
+        let words = lower.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        var parts = words
+        // A version after the tool: gcc-12, x86_64-linux-gnu-gcc-12.
+        if parts.count > 1, let last = parts.last, !last.isEmpty, last.allSatisfy({ $0.isNumber || $0 == "." }) { parts.removeLast() }
+        let versioned = parts.count < words.count
+        // The tool's own name may hold a hyphen (pkg-config); a target has two parts or more.
+        let isPkgConfig = parts.count >= 2 && parts.suffix(2) == ["pkg", "config"]
+        let tool = isPkgConfig ? "pkg-config" : parts.last ?? ""
+        let target = parts.count - (isPkgConfig ? 2 : 1)
+        guard tools.contains(tool) else { return false }
+        return (target == 0 && versioned) || target >= 2
+    }
 
     /// The tools Bouncer's shims hand over to, with the Python distributions that genuinely ship each.
     static let shimmedTools: [String: Set<String>] = [
@@ -315,8 +336,12 @@ public enum ArtifactInspection {
         let parts = installedParts(path).map { $0.lowercased() }
         if parts.last?.hasSuffix("._pth") ?? false { return true }
         if let place = inCommandFolder(path) {
-            return isGetpathLandmark(place) || (place.count >= 3 && ["lib", "lib64"].contains(place[place.startIndex])
-                && isVersionedPython(place[place.startIndex + 1][...]))
+            guard !isGetpathLandmark(place) else { return true }
+            guard place.count >= 2, ["lib", "lib64"].contains(place[place.startIndex]) else { return false }
+            let second = place[place.startIndex + 1]
+            // lib/python3.11/…, and lib/python311.zip, the zip landmark getpath looks for first (red team, round 10).
+            return (place.count >= 3 && isVersionedPython(second[...]))
+                || (place.count == 2 && second.hasSuffix(".zip") && isVersionedPython(second.dropLast(4)))
         }
         return parts.count >= 3 && parts[0].hasSuffix(".data") && parts[1] == "data" && isGetpathLandmark(parts.dropFirst(2))
     }

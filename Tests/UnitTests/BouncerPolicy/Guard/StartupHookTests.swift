@@ -172,10 +172,13 @@ import BouncerTestSupport
         // The standard library's landmark, which getpath searches for from the executable's folder up:
         // bin/lib/python3.11/os.py made a pyenv Python import bin/lib/python3.11/encodings at start.
         for path in ["a-1.0.data/scripts/lib/python3.11/os.py", "a-1.0.data/data/bin/lib/python3.11/encodings/__init__.py",
-                     "a-1.0.data/scripts/lib64/python3.13t/lib-dynload/_ssl.so", "a-1.0.data/scripts/Lib/Python3.12/os.pyc"] {
+                     "a-1.0.data/scripts/lib64/python3.13t/lib-dynload/_ssl.so", "a-1.0.data/scripts/Lib/Python3.12/os.pyc",
+                     // The zip landmark getpath looks for first (round 10: bin/lib/python311.zip held encodings/).
+                     "helper-1.0.data/data/bin/lib/python311.zip", "a-1.0.data/scripts/lib64/python313t.zip"] {
             #expect(ArtifactInspection.isPathConfiguration(path), "\(path)")
         }
         for path in ["a-1.0.data/scripts/lib/x.py", "a-1.0.data/scripts/lib/python/os.py", "a-1.0.data/data/lib/python3.11/site-packages/x.py",
+                     "a-1.0.data/scripts/lib/data.zip", "a-1.0.data/scripts/python311.zip.txt",
                      "a-1.0.data/purelib/lib/python3.11/os.py", "a-1.0.data/scripts/x/lib/python3.11/os.py"] {
             #expect(!ArtifactInspection.isPathConfiguration(path), "\(path)")
         }
@@ -202,11 +205,16 @@ import BouncerTestSupport
     /// `lsb_release -a` at every index session (red team, round 9: a wheel's
     /// console script of that name ran at every later pip), ctypes.util `objdump`.
     @Test func commandsPythonAndPipRunAreNotAWheelsToTake() {
-        for name in ["lsb_release", "objdump", "ldconfig", "LSB_RELEASE"] {
+        // Round 10: pip runs rustc for its User-Agent; a build runs the compiler sysconfig names
+        // (Debian's x86_64-linux-gnu-gcc) and the tools it finds by PATH.
+        for name in ["lsb_release", "objdump", "ldconfig", "LSB_RELEASE", "rustc", "cargo", "pkg-config", "clang",
+                     "x86_64-linux-gnu-gcc", "aarch64-linux-gnu-g++-12", "gcc-12", "x86_64-linux-gnu-pkg-config", "arm-none-eabi-ld"] {
             #expect(ArtifactInspection.entryPointReplacesACommand(name, package: "tool"), "\(name)")
             #expect(ArtifactInspection.replacesACommand("tool-1.0.data/scripts/" + name, package: "tool"), "\(name)")
         }
-        #expect(!ArtifactInspection.entryPointReplacesACommand("lsb_release_info", package: "tool"))
+        for name in ["lsb_release_info", "django-admin", "my-cc", "black-as", "gcc-wrapper", "pre-commit", "cmake", "ninja"] {
+            #expect(!ArtifactInspection.entryPointReplacesACommand(name, package: "tool"), "\(name)")
+        }
     }
 
     /// The red team's round-9 wheels, crafted with Python's zipfile (RECORD and all) and
