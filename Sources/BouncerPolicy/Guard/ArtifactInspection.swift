@@ -206,7 +206,6 @@ public enum ArtifactInspection {
     /// (`x86_64-linux-gnu-gcc`, Debian's sysconfig CC, which setuptools ran from an environment's
     /// `bin` in a later allowed sdist's build: red team, round 10).
     static func isACompilersName(_ lower: String) -> Bool {
-        let tools: Set<String> = ["gcc", "g++", "cc", "c++", "cpp", "ld", "ar", "as", "ranlib", "strip", "nm", "clang", "clang++", "pkg-config", "gfortran"]
         let words = lower.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
         var parts = words
         // A version after the tool: gcc-12, x86_64-linux-gnu-gcc-12.
@@ -216,9 +215,11 @@ public enum ArtifactInspection {
         let isPkgConfig = parts.count >= 2 && parts.suffix(2) == ["pkg", "config"]
         let tool = isPkgConfig ? "pkg-config" : parts.last ?? ""
         let target = parts.count - (isPkgConfig ? 2 : 1)
-        guard tools.contains(tool) else { return false }
+        guard compilerTools.contains(tool) else { return false }
         return (target == 0 && versioned) || target >= 2
     }
+    /// The tools `isACompilersName` finds under a target's or a version's name.
+    static let compilerTools: Set<String> = ["gcc", "g++", "cc", "c++", "cpp", "ld", "ar", "as", "ranlib", "strip", "nm", "clang", "clang++", "pkg-config", "gfortran"]
 
     /// The tools Bouncer's shims hand over to, with the Python distributions that genuinely ship each.
     static let shimmedTools: [String: Set<String>] = [
@@ -336,12 +337,8 @@ public enum ArtifactInspection {
         let parts = installedParts(path).map { $0.lowercased() }
         if parts.last?.hasSuffix("._pth") ?? false { return true }
         if let place = inCommandFolder(path) {
-            guard !isGetpathLandmark(place) else { return true }
-            guard place.count >= 2, ["lib", "lib64"].contains(place[place.startIndex]) else { return false }
-            let second = place[place.startIndex + 1]
             // lib/python3.11/…, and lib/python311.zip, the zip landmark getpath looks for first (red team, round 10).
-            return (place.count >= 3 && isVersionedPython(second[...]))
-                || (place.count == 2 && second.hasSuffix(".zip") && isVersionedPython(second.dropLast(4)))
+            return isGetpathLandmark(place) || isStandardLibraryPlace(place)
         }
         return parts.count >= 3 && parts[0].hasSuffix(".data") && parts[1] == "data" && isGetpathLandmark(parts.dropFirst(2))
     }
@@ -349,6 +346,15 @@ public enum ArtifactInspection {
     /// `pyvenv.cfg`, `pybuilddir.txt`, `Modules/Setup.local` (lowercased), below the interpreter's folder.
     static func isGetpathLandmark(_ place: ArraySlice<String>) -> Bool {
         place == ["pybuilddir.txt"] || place == ["pyvenv.cfg"] || place == ["modules", "setup.local"]
+    }
+
+    /// `lib/pythonX.Y/…` or the zip `lib/pythonXY.zip` (`lib64` too; lowercased):
+    /// where a standard library lies below a prefix, or below the interpreter's folder.
+    static func isStandardLibraryPlace(_ place: ArraySlice<String>) -> Bool {
+        guard place.count >= 2, ["lib", "lib64"].contains(place[place.startIndex]) else { return false }
+        let second = place[place.startIndex + 1]
+        if place.count == 2 { return second.hasSuffix(".zip") && isVersionedPython(second.dropLast(4)) }
+        return isVersionedPython(second[...])
     }
 
     /// `python3.11`, `python3.13t`: a standard library folder's name.
@@ -383,9 +389,10 @@ public enum ArtifactInspection {
     /// there runs at every start (a red-team pass did).
     static func writesIntoTheStandardLibrary(_ path: String) -> Bool {
         let parts = installedParts(path).map { $0.lowercased() }
-        guard parts.count >= 4, parts[0].hasSuffix(".data"), parts[1] == "data", ["lib", "lib64"].contains(parts[2]) else { return false }
-        if parts.count == 4, parts[3].hasSuffix(".zip") { return isVersionedPython(parts[3].dropLast(4)) }
-        return parts.count > 4 && isVersionedPython(parts[3][...]) && !["site-packages", "dist-packages"].contains(parts[4])
+        guard parts.count >= 4, parts[0].hasSuffix(".data"), parts[1] == "data" else { return false }
+        let place = parts.dropFirst(2)
+        guard isStandardLibraryPlace(place) else { return false }
+        return place.count == 2 || !["site-packages", "dist-packages"].contains(parts[4])
     }
 
     /// A wheel entry's path as pip installs it: `./` is no folder, `..` goes up one.
