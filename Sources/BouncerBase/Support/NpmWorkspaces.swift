@@ -96,14 +96,21 @@ public enum NpmWorkspaces {
     }
 
     static func subfolders(_ path: String, modules: Bool = false) -> [String] {
+        entries(path).filter { name in
+            guard modules || name != "node_modules" else { return false }
+            var info = stat()
+            return stat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        }
+    }
+
+    /// The names in the folder `path` but `.` and `..`, sorted; none when it cannot be read.
+    public static func entries(_ path: String) -> [String] {
         guard let directory = opendir(path) else { return [] }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name != ".", name != "..", modules || name != "node_modules" else { continue }
-            var info = stat()
-            if stat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { names.append(name) }
+            if name != ".", name != ".." { names.append(name) }
         }
         return names.sorted()
     }

@@ -255,14 +255,15 @@ public enum NpmShim {
         // The lock's top-level commands, as the proxy's own claims (LockedCommands.topLevel); a package a
         // policy exception names is left out, as refuseCommandCollisions lets it through. (A lock that does
         // not read was refused before, in enforce mode.)
-        // The workspaces' own commands likewise, from their package.json (a first install has no lock).
-        let now = Date()
-        // And those of npm's hidden lock in node_modules, which it writes even with `package-lock=false`
+        // The workspaces' own commands likewise, from their package.json (a first install has no lock),
+        // and those of npm's hidden lock in node_modules, which it writes even with `package-lock=false`
         // (red team, round 9: with no lock, a second package claiming an installed one's command was offered).
-        let lockCommands = ((try? ProjectSources.read(project: project, tool: .npm).npmLock).map { LockedCommands.topLevel($0.json) } ?? [])
-            + ((try? ProjectSources.readJSON(project, "node_modules/.package-lock.json")).flatMap { $0 }.map(LockedCommands.topLevel) ?? [])
+        let now = Date()
+        let read = try? ProjectSources.read(project: project, tool: .npm)
+        let lockCommands = (read?.npmLock).map { LockedCommands.topLevel($0.json) } ?? []
+        let installedCommands = (try? ProjectSources.readJSON(project, "node_modules/.package-lock.json")).flatMap { $0 }.map(LockedCommands.topLevel) ?? []
         var claimed = Set<String>()
-        for (command, package) in ProjectSources.workspaceCommands(project: project) + lockCommands
+        for (command, package) in (read?.workspaceCommands ?? []) + lockCommands + installedCommands
         where claimed.insert(command + "=" + package).inserted
             && context.policy.loaded?.activeException(for: ArtifactRequest(url: "npm:" + package, ecosystem: .npm, package: package), at: now) == nil {
             proxyArguments += ["--npm-claimed-command", command + "=" + package]

@@ -30,10 +30,13 @@ enum ProjectSources {
     }
 
     /// The exotic specs, and for npm the lock it reads (npm-shrinkwrap.json
-    /// before package-lock.json) with its name, read once for every check of it.
-    static func read(project: String, tool: Tool) throws(BouncerError) -> (exotic: [Found], npmLock: (name: String, json: JSON)?) {
+    /// before package-lock.json) with its name, read once for every check of it,
+    /// and the commands its workspaces give (`memberCommands`).
+    static func read(project: String, tool: Tool) throws(BouncerError)
+        -> (exotic: [Found], npmLock: (name: String, json: JSON)?, workspaceCommands: [(command: String, package: String)]) {
         var found: [Found] = []
         var npmLock: (name: String, json: JSON)? = nil
+        var commands: [(command: String, package: String)] = []
         let manifest = try readJSON(project, "package.json")
         var workspaces: [String] = []
         if let manifest {
@@ -53,6 +56,7 @@ enum ProjectSources {
                 if let member = try readJSON(project, file) {
                     found += fromManifest(member, file: file, root: false, tool: tool)
                     if tool == .yarn { found += yarnImplicitFolders(member, file: file, project: project) }
+                    if tool == .npm { commands += memberCommands(member, folder: project + "/" + directory) }
                 }
             }
         }
@@ -67,45 +71,34 @@ enum ProjectSources {
                 break
             }
         }
-        return (found, npmLock)
+        return (found, npmLock, commands)
     }
 
-    /// The commands the project's npm workspaces give, each in its member's name
-    /// (`bin`, else the files under `directories.bin`): npm links them into the top
-    /// `node_modules/.bin` like a dependency's, so a dependency claiming one of
-    /// them took it over, and the project's own scripts ran the dependency's.
-    static func workspaceCommands(project: String) -> [(command: String, package: String)] {
-        guard let manifest = try? readJSON(project, "package.json") else { return [] }
-        var found: [(command: String, package: String)] = []
-        for directory in NpmWorkspaces.directories(project: project, patterns: NpmWorkspaces.patterns(manifest)) {
-            guard let member = try? readJSON(project, directory + "/package.json") else { continue }
-            let name = if case .string(let given)? = member["name"] { given } else { String(directory.split(separator: "/").last ?? "") }
-            var shipped: [String] = []
-            // Each file under `directories.bin` is a command of its own name (`./scripts` too: red team, round 10).
-            if case .string(let binFolder)? = member["directories"]?["bin"] {
-                var files: [String] = []
-                Self.files(under: project + "/" + directory + "/" + binFolder, prefix: "", depth: 8, into: &files)
-                shipped = files.compactMap { $0.split(separator: "/").last.map(String.init) }
-            }
-            found += NpmBins.names(member["bin"], packageName: name, directoryBins: shipped).map { ($0, name) }
+    /// The commands a workspace member (its package.json `member`, in `folder`) gives, in its
+    /// name (`bin`, else the files under `directories.bin`): npm links them into the top
+    /// `node_modules/.bin` like a dependency's, so a dependency claiming one of them took
+    /// it over, and the project's own scripts ran the dependency's.
+    static func memberCommands(_ member: JSON, folder: String) -> [(command: String, package: String)] {
+        let name = if case .string(let given)? = member["name"] { given } else { String(folder.split(separator: "/").last ?? "") }
+        var shipped: [String] = []
+        // Each file under `directories.bin` is a command of its own name (`./scripts` too: red team, round 10).
+        if case .string(let binFolder)? = member["directories"]?["bin"] {
+            fileNames(under: folder + "/" + binFolder, depth: 8, into: &shipped)
         }
-        return found
+        return NpmBins.names(member["bin"], packageName: name, directoryBins: shipped).map { ($0, name) }
     }
 
-    /// The files (anything but a folder) under `path`, as `prefix/…`, folders
+    /// The names of the files (anything but a folder) under `path`, folders
     /// not followed through a symbolic link; at most 4,096.
-    static func files(under path: String, prefix: String, depth: Int, into found: inout [String]) {
-        guard depth > 0, let directory = opendir(path) else { return }
-        defer { closedir(directory) }
-        while found.count < 4096, let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name != ".", name != ".." else { continue }
+    static func fileNames(under path: String, depth: Int, into found: inout [String]) {
+        guard depth > 0 else { return }
+        for name in NpmWorkspaces.entries(path) where found.count < 4096 {
             var info = stat()
             guard lstat(path + "/" + name, &info) == 0 else { continue }
             if (info.st_mode & S_IFMT) == S_IFDIR {
-                files(under: path + "/" + name, prefix: prefix + "/" + name, depth: depth - 1, into: &found)
+                fileNames(under: path + "/" + name, depth: depth - 1, into: &found)
             } else {
-                found.append(prefix + "/" + name)
+                found.append(name)
             }
         }
     }
